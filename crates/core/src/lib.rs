@@ -1,1 +1,47 @@
+//! Guanxi's domain: entities, storage, services, authorization, audit and search. Knows nothing
+//! of HTTP; the web layer and the command line call the same services.
 
+pub mod audit;
+pub mod authz;
+pub mod custom_fields;
+pub mod db;
+pub mod demo;
+pub mod entities;
+pub mod error;
+pub mod identity;
+pub mod normalize;
+pub mod records;
+pub mod saved_views;
+pub mod search;
+pub mod settings;
+
+pub use authz::{Actor, Grant, Role, Scope};
+pub use db::Db;
+pub use error::{CoreError, CoreResult, FieldErrors};
+pub use records::EntityDef;
+pub use settings::Settings;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// The current instant at the microsecond precision both databases store, so a value read back
+/// equals the value written.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The service root: the database and settings every service call needs.
+#[derive(Clone)]
+pub struct Core {
+    pub db: Db,
+    pub settings: Settings,
+}
+
+impl Core {
+    pub fn new(db: Db, settings: Settings) -> Core {
+        Core { db, settings }
+    }
+
+    pub fn records(&self, def: &'static EntityDef) -> records::service::RecordService<'_> {
+        records::service::RecordService::new(self, def)
+    }
+}

@@ -1,0 +1,15 @@
+//! Embedded schema migrations. A landed migration is never edited: add a new one.
+
+mod m0001_foundation;
+mod schema;
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}

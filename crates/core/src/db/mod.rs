@@ -1,0 +1,191 @@
+//! Connections to SQLite or PostgreSQL, chosen by URL, behind one type.
+//!
+//! SQLite gets two pools: many readers and exactly one writer. SQLite allows one writer at a time
+//! anyway; funnelling writes through one connection turns "database is locked" races between
+//! deferred transactions into an orderly queue. PostgreSQL uses one pool for both.
+
+pub mod migrations;
+mod rows;
+
+pub use rows::{col, get_bool, get_i64, get_json, get_opt_date, get_opt_i64, get_opt_ts, get_string, get_ts, get_uuid, get_opt_uuid};
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::sea_query::{
+    DeleteStatement, InsertStatement, QueryStatementWriter, SelectStatement, UpdateStatement,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult,
+    SqlxPostgresConnector, SqlxSqliteConnector, Statement, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::error::{CoreError, CoreResult};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle to the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+    backend: Backend,
+}
+
+/// Turns what a user typed (`guanxi.db`, `sqlite://x.db`, `postgres://…`) into a driver URL.
+pub fn normalize_url(input: &str) -> String {
+    if input.starts_with("postgres://")
+        || input.starts_with("postgresql://")
+        || input.starts_with("sqlite:")
+    {
+        input.to_string()
+    } else {
+        format!("sqlite://{input}")
+    }
+}
+
+impl Db {
+    /// Connects without migrating. `url` may be a plain file path.
+    pub async fn connect(url: &str) -> CoreResult<Db> {
+        let url = normalize_url(url);
+        if url.starts_with("postgres") {
+            let pool = PgPoolOptions::new()
+                .max_connections(32)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(&url)
+                .await
+                .map_err(|e| CoreError::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
+            let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+            Ok(Db { read: conn.clone(), write: conn, backend: Backend::Postgres })
+        } else {
+            let opts = SqliteConnectOptions::from_str(&url)
+                .map_err(|e| CoreError::Internal(format!("bad SQLite URL {url}: {e}")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(15))
+                .foreign_keys(true)
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory");
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await
+                .map_err(|e| CoreError::Internal(format!("cannot open {url}: {e}")))?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(16)
+                .connect_with(opts.read_only(false))
+                .await
+                .map_err(|e| CoreError::Internal(format!("cannot open {url}: {e}")))?;
+            Ok(Db {
+                read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read),
+                write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write),
+                backend: Backend::Sqlite,
+            })
+        }
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str) -> CoreResult<Db> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub async fn migrate(&self) -> CoreResult<()> {
+        migrations::Migrator::up(&self.write, None).await?;
+        Ok(())
+    }
+
+    /// Names of migrations applied so far, oldest first.
+    pub async fn applied_migrations(&self) -> CoreResult<Vec<String>> {
+        let applied = migrations::Migrator::get_applied_migrations(&self.read).await?;
+        Ok(applied.iter().map(|m| m.name().to_string()).collect())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.read
+    }
+
+    /// Begins the one transaction a service call writes in.
+    pub async fn begin(&self) -> CoreResult<DatabaseTransaction> {
+        Ok(self.write.begin().await?)
+    }
+
+    pub async fn close(self) -> CoreResult<()> {
+        self.read.close().await?;
+        if self.backend == Backend::Sqlite {
+            self.write.close().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Builds a statement for the backend a connection speaks.
+pub fn stmt<C: ConnectionTrait, S: QueryStatementWriter>(conn: &C, s: &S) -> Statement {
+    let backend: DbBackend = conn.get_database_backend();
+    match backend {
+        DbBackend::Postgres => {
+            let (sql, values) = s.build(sea_orm::sea_query::PostgresQueryBuilder);
+            Statement::from_sql_and_values(backend, sql, values)
+        }
+        _ => {
+            let (sql, values) = s.build(sea_orm::sea_query::SqliteQueryBuilder);
+            Statement::from_sql_and_values(backend, sql, values)
+        }
+    }
+}
+
+pub async fn fetch_all<C: ConnectionTrait>(conn: &C, s: &SelectStatement) -> CoreResult<Vec<QueryResult>> {
+    Ok(conn.query_all(stmt(conn, s)).await?)
+}
+
+pub async fn fetch_one<C: ConnectionTrait>(conn: &C, s: &SelectStatement) -> CoreResult<Option<QueryResult>> {
+    Ok(conn.query_one(stmt(conn, s)).await?)
+}
+
+pub async fn insert<C: ConnectionTrait>(conn: &C, s: &InsertStatement) -> CoreResult<u64> {
+    Ok(conn.execute(stmt(conn, s)).await?.rows_affected())
+}
+
+pub async fn update<C: ConnectionTrait>(conn: &C, s: &UpdateStatement) -> CoreResult<u64> {
+    Ok(conn.execute(stmt(conn, s)).await?.rows_affected())
+}
+
+pub async fn delete<C: ConnectionTrait>(conn: &C, s: &DeleteStatement) -> CoreResult<u64> {
+    Ok(conn.execute(stmt(conn, s)).await?.rows_affected())
+}
+
+/// Runs hand-written SQL with `$1`-style placeholders on PostgreSQL and `?` on SQLite: callers
+/// pass SQL for the connection's backend (see `search`, the one place that needs it).
+pub async fn raw_query<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> CoreResult<Vec<QueryResult>> {
+    let backend = conn.get_database_backend();
+    Ok(conn.query_all(Statement::from_sql_and_values(backend, sql, values)).await?)
+}
+
+pub async fn raw_execute<C: ConnectionTrait>(conn: &C, sql: &str, values: Vec<sea_orm::Value>) -> CoreResult<u64> {
+    let backend = conn.get_database_backend();
+    Ok(conn.execute(Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected())
+}
+
+pub fn backend_of<C: ConnectionTrait>(conn: &C) -> Backend {
+    match conn.get_database_backend() {
+        DbBackend::Postgres => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}

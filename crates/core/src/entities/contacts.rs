@@ -1,0 +1,82 @@
+//! Contacts (联系人): the people at accounts, or on their own.
+
+use super::str_field;
+use crate::records::def::{EntityDef, FieldDef, FieldKind};
+use crate::records::JsonMap;
+use crate::search::text::is_cjk;
+
+pub const SALUTATIONS: &[&str] = &["mr", "ms", "mrs", "dr", "prof"];
+pub const CHANNELS: &[&str] = &["phone", "email", "wechat", "sms", "visit", "mail"];
+
+const FIELDS: &[FieldDef] = &[
+    FieldDef::new("family_name", FieldKind::Text { max: 100 }).sortable(),
+    FieldDef::new("given_name", FieldKind::Text { max: 100 }).sortable(),
+    FieldDef::new("salutation", FieldKind::Choice(SALUTATIONS)),
+    FieldDef::new("title", FieldKind::Text { max: 100 }).sortable(),
+    FieldDef::new("department", FieldKind::Text { max: 100 }).sortable(),
+    FieldDef::new("account_id", FieldKind::Ref { table: "accounts", entity: "account" }),
+    FieldDef::new("emails", FieldKind::Emails),
+    FieldDef::new("phones", FieldKind::Phones),
+    FieldDef::new("wechat_id", FieldKind::Text { max: 64 }),
+    FieldDef::new("birthday", FieldKind::Date),
+    FieldDef::new("preferred_channel", FieldKind::Choice(CHANNELS)),
+    FieldDef::new("do_not_call", FieldKind::Bool),
+    FieldDef::new("do_not_email", FieldKind::Bool),
+    FieldDef::new("address", FieldKind::Address),
+    FieldDef::new("description", FieldKind::LongText { max: 10_000 }),
+];
+
+/// Chinese names read family name first with no space (张三); others follow the locale's
+/// convention: given name first in English, family name first in Chinese (with a middle dot).
+pub fn display_name(family: &str, given: &str, locale: &str) -> String {
+    let cjk = family.chars().chain(given.chars()).any(is_cjk);
+    match (family.is_empty(), given.is_empty()) {
+        (true, _) => given.to_string(),
+        (_, true) => family.to_string(),
+        _ if cjk => format!("{family}{given}"),
+        _ if locale.starts_with("zh") => format!("{given}·{family}"),
+        _ => format!("{given} {family}"),
+    }
+}
+
+fn title(rec: &JsonMap, locale: &str) -> String {
+    display_name(str_field(rec, "family_name"), str_field(rec, "given_name"), locale)
+}
+
+fn search_names(rec: &JsonMap) -> Vec<String> {
+    let family = str_field(rec, "family_name");
+    let given = str_field(rec, "given_name");
+    vec![format!("{family}{given}"), format!("{given} {family}")]
+}
+
+fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
+    if str_field(rec, "family_name").is_empty() && str_field(rec, "given_name").is_empty() {
+        return vec![("family_name".into(), "give a family name or a given name".into())];
+    }
+    vec![]
+}
+
+pub static CONTACTS: EntityDef = EntityDef {
+    name: "contact",
+    plural: "contacts",
+    table: "contacts",
+    fields: FIELDS,
+    default_sort: "-created_at",
+    default_columns: &["name", "title", "account_id", "phones", "emails", "owner_id", "updated_at"],
+    title,
+    search_names,
+    derive,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::display_name;
+
+    #[test]
+    fn names_follow_script_and_locale() {
+        assert_eq!(display_name("张", "三", "en"), "张三");
+        assert_eq!(display_name("Smith", "Anna", "en"), "Anna Smith");
+        assert_eq!(display_name("Smith", "Anna", "zh-CN"), "Anna·Smith");
+        assert_eq!(display_name("", "Anna", "en"), "Anna");
+    }
+}

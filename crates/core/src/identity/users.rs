@@ -1,0 +1,311 @@
+//! Users and the grants of their roles.
+
+use std::collections::HashMap;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, Order, Query};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::authz::{Actor, Grant, Role, Scope, default_grant};
+use crate::db::{self, Db, col, get_bool, get_i64, get_opt_uuid, get_string, get_ts, get_uuid};
+use crate::error::{CoreError, CoreResult, FieldErrors};
+use crate::normalize;
+
+pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub team_id: Option<Uuid>,
+    pub locale: String,
+    pub disabled: bool,
+    pub created_at: String,
+    pub version: i64,
+}
+
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub team_id: Option<Uuid>,
+    pub password: String,
+    pub locale: Option<String>,
+}
+
+#[derive(Default)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub team_id: Option<Option<Uuid>>,
+    pub locale: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+const COLUMNS: [&str; 9] = ["id", "email", "name", "role", "team_id", "locale", "disabled", "created_at", "version"];
+
+fn from_row(r: &sea_orm::QueryResult) -> CoreResult<User> {
+    let role_s = get_string(r, "role")?;
+    Ok(User {
+        id: get_uuid(r, "id")?,
+        email: get_string(r, "email")?,
+        name: get_string(r, "name")?,
+        role: role_s.parse().map_err(CoreError::Internal)?,
+        team_id: get_opt_uuid(r, "team_id")?,
+        locale: get_string(r, "locale")?,
+        disabled: get_bool(r, "disabled")?,
+        created_at: crate::records::service::ts_string(get_ts(r, "created_at")?),
+        version: get_i64(r, "version")?,
+    })
+}
+
+fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {
+    match actor {
+        Some(a) if !a.is_admin() => Err(CoreError::Forbidden("only administrators manage users".into())),
+        _ => Ok(()),
+    }
+}
+
+pub fn check_password(pw: &str) -> Result<(), String> {
+    let n = pw.chars().count();
+    if n < 8 {
+        Err("a password needs at least 8 characters".into())
+    } else if n > 256 {
+        Err("a password has at most 256 characters".into())
+    } else {
+        Ok(())
+    }
+}
+
+pub fn hash_password(pw: &str) -> CoreResult<String> {
+    Argon2::default()
+        .hash_password(pw.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| CoreError::Internal(format!("hashing a password: {e}")))
+}
+
+pub fn verify_password(pw: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+}
+
+pub async fn list(db: &Db) -> CoreResult<Vec<User>> {
+    let mut q = Query::select();
+    q.columns(COLUMNS.map(col)).from(col("users")).order_by(col("email"), Order::Asc);
+    db::fetch_all(db.reader(), &q).await?.iter().map(from_row).collect()
+}
+
+pub async fn get<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<User> {
+    let mut q = Query::select();
+    q.columns(COLUMNS.map(col)).from(col("users")).and_where(Expr::col(col("id")).eq(id));
+    from_row(&db::fetch_one(conn, &q).await?.ok_or(CoreError::NotFound)?)
+}
+
+pub async fn find_by_email(db: &Db, email: &str) -> CoreResult<Option<User>> {
+    let mut q = Query::select();
+    q.columns(COLUMNS.map(col)).from(col("users")).and_where(Expr::col(col("email")).eq(email.trim().to_lowercase()));
+    db::fetch_one(db.reader(), &q).await?.as_ref().map(from_row).transpose()
+}
+
+pub(crate) async fn password_hash_of(db: &Db, id: Uuid) -> CoreResult<String> {
+    let mut q = Query::select();
+    q.column(col("password_hash")).from(col("users")).and_where(Expr::col(col("id")).eq(id));
+    get_string(&db::fetch_one(db.reader(), &q).await?.ok_or(CoreError::NotFound)?, "password_hash")
+}
+
+fn check_locale(l: &str, errors: &mut FieldErrors) {
+    if !LOCALES.contains(&l) {
+        errors.insert("locale".into(), format!("must be one of: {}", LOCALES.join(", ")));
+    }
+}
+
+async fn check_team(db: &Db, team: Option<Uuid>, errors: &mut FieldErrors) -> CoreResult<()> {
+    if let Some(t) = team {
+        if super::teams::get(db, t).await.is_err() {
+            errors.insert("team_id".into(), "no such team".into());
+        }
+    }
+    Ok(())
+}
+
+/// Adds a user. `actor` is `None` for the command line.
+pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<User> {
+    require_admin(actor)?;
+    let mut errors = FieldErrors::new();
+    let email = normalize::email(&new.email).unwrap_or_else(|e| {
+        errors.insert("email".into(), e);
+        String::new()
+    });
+    let name = new.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.insert("name".into(), "a name has 1 to 100 characters".into());
+    }
+    if let Err(e) = new.role.parse::<Role>() {
+        errors.insert("role".into(), e);
+    }
+    if let Err(e) = check_password(&new.password) {
+        errors.insert("password".into(), e);
+    }
+    let locale = new.locale.unwrap_or_else(|| "zh-CN".into());
+    check_locale(&locale, &mut errors);
+    check_team(db, new.team_id, &mut errors).await?;
+    if !email.is_empty() && find_by_email(db, &email).await?.is_some() {
+        errors.insert("email".into(), format!("{email} is already a user"));
+    }
+    if !errors.is_empty() {
+        return Err(CoreError::Validation(errors));
+    }
+    let hash = hash_password(&new.password)?;
+    let id = Uuid::now_v7();
+    let now = crate::now();
+    let mut q = Query::insert();
+    q.into_table(col("users"))
+        .columns(["id", "email", "name", "password_hash", "role", "team_id", "locale", "disabled", "created_at", "updated_at", "version"].map(col))
+        .values_panic([
+            id.into(),
+            email.into(),
+            name.into(),
+            hash.into(),
+            new.role.into(),
+            new.team_id.into(),
+            locale.into(),
+            false.into(),
+            now.into(),
+            now.into(),
+            1i64.into(),
+        ]);
+    let txn = db.begin().await?;
+    db::insert(&txn, &q).await?;
+    txn.commit().await?;
+    get(db.reader(), id).await
+}
+
+pub async fn update(db: &Db, actor: Option<&Actor>, id: Uuid, patch: UserPatch) -> CoreResult<User> {
+    // People may change their own name and language; everything else is for administrators.
+    let own = actor.is_some_and(|a| a.user_id == id);
+    let admin_only = patch.role.is_some() || patch.team_id.is_some() || patch.disabled.is_some();
+    if admin_only || !own {
+        require_admin(actor)?;
+    }
+    let current = get(db.reader(), id).await?;
+    let mut errors = FieldErrors::new();
+    if let Some(n) = &patch.name {
+        if n.trim().is_empty() || n.trim().chars().count() > 100 {
+            errors.insert("name".into(), "a name has 1 to 100 characters".into());
+        }
+    }
+    if let Some(r) = &patch.role {
+        if let Err(e) = r.parse::<Role>() {
+            errors.insert("role".into(), e);
+        }
+    }
+    if let Some(l) = &patch.locale {
+        check_locale(l, &mut errors);
+    }
+    if let Some(t) = patch.team_id {
+        check_team(db, t, &mut errors).await?;
+    }
+    if actor.is_some_and(|a| a.user_id == id) && (patch.disabled == Some(true) || patch.role.as_deref().is_some_and(|r| r != "admin")) {
+        errors.insert("role".into(), "you cannot demote or disable yourself".into());
+    }
+    if !errors.is_empty() {
+        return Err(CoreError::Validation(errors));
+    }
+    let mut q = Query::update();
+    q.table(col("users"))
+        .value(col("name"), patch.name.map(|n| n.trim().to_string()).unwrap_or(current.name))
+        .value(col("role"), patch.role.unwrap_or(current.role.to_string()))
+        .value(col("team_id"), patch.team_id.unwrap_or(current.team_id))
+        .value(col("locale"), patch.locale.unwrap_or(current.locale))
+        .value(col("disabled"), patch.disabled.unwrap_or(current.disabled))
+        .value(col("updated_at"), crate::now())
+        .value(col("version"), current.version + 1)
+        .and_where(Expr::col(col("id")).eq(id));
+    let txn = db.begin().await?;
+    db::update(&txn, &q).await?;
+    if patch.disabled == Some(true) {
+        super::auth::revoke_user_sessions(&txn, id).await?;
+    }
+    txn.commit().await?;
+    get(db.reader(), id).await
+}
+
+pub async fn set_password(db: &Db, actor: Option<&Actor>, id: Uuid, password: &str) -> CoreResult<()> {
+    if !actor.is_some_and(|a| a.user_id == id) {
+        require_admin(actor)?;
+    }
+    check_password(password).map_err(|e| CoreError::field("password", e))?;
+    get(db.reader(), id).await?;
+    let hash = hash_password(password)?;
+    let mut q = Query::update();
+    q.table(col("users"))
+        .value(col("password_hash"), hash)
+        .value(col("updated_at"), crate::now())
+        .and_where(Expr::col(col("id")).eq(id));
+    let txn = db.begin().await?;
+    db::update(&txn, &q).await?;
+    // A new password ends every other session.
+    super::auth::revoke_user_sessions(&txn, id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The grants of a role: the defaults, overridden by what administrators stored.
+pub async fn grants(db: &Db, role: Role) -> CoreResult<HashMap<String, Grant>> {
+    let mut out: HashMap<String, Grant> =
+        crate::entities::ALL.iter().map(|e| (e.name.to_string(), default_grant(role, e.name))).collect();
+    let mut q = Query::select();
+    q.columns(["entity", "read_scope", "write_scope"].map(col))
+        .from(col("role_permissions"))
+        .and_where(Expr::col(col("role")).eq(role.as_str()));
+    for r in db::fetch_all(db.reader(), &q).await? {
+        let read: Scope = get_string(&r, "read_scope")?.parse().map_err(CoreError::Internal)?;
+        let write: Scope = get_string(&r, "write_scope")?.parse().map_err(CoreError::Internal)?;
+        out.insert(get_string(&r, "entity")?, Grant { read, write });
+    }
+    Ok(out)
+}
+
+/// Sets what a role may read and write of an entity. Administrators always keep everything.
+pub async fn set_grant(db: &Db, actor: Option<&Actor>, role: Role, entity: &str, grant: Grant) -> CoreResult<()> {
+    require_admin(actor)?;
+    if crate::entities::by_name(entity).is_none() {
+        return Err(CoreError::field("entity", format!("unknown entity '{entity}'")));
+    }
+    if role == Role::Admin {
+        return Err(CoreError::field("role", "the admin role always has full access"));
+    }
+    if grant.write > grant.read {
+        return Err(CoreError::field("write_scope", "cannot reach further than read"));
+    }
+    let txn = db.begin().await?;
+    let mut d = Query::delete();
+    d.from_table(col("role_permissions"))
+        .and_where(Expr::col(col("role")).eq(role.as_str()))
+        .and_where(Expr::col(col("entity")).eq(entity));
+    db::delete(&txn, &d).await?;
+    let mut q = Query::insert();
+    q.into_table(col("role_permissions"))
+        .columns(["role", "entity", "read_scope", "write_scope"].map(col))
+        .values_panic([role.as_str().into(), entity.into(), grant.read.as_str().into(), grant.write.as_str().into()]);
+    db::insert(&txn, &q).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The actor for a user, with their role's grants loaded.
+pub async fn actor_for(db: &Db, user: &User) -> CoreResult<Actor> {
+    Ok(Actor {
+        user_id: user.id,
+        name: user.name.clone(),
+        email: user.email.clone(),
+        role: user.role,
+        team_id: user.team_id,
+        locale: user.locale.clone(),
+        grants: grants(db, user.role).await?,
+    })
+}

@@ -1,0 +1,161 @@
+//! Normalized forms of phones, e-mails and domains: the natural keys that matching, dedupe and
+//! search use (DESIGN.md section 3).
+
+use std::str::FromStr;
+
+/// Parses a phone number as a person would type it (`138 1234 5678`, `+1 (415) 555-0100`,
+/// `010-12345678`) into E.164, reading numbers without a country code in `default_region`.
+pub fn phone_e164(input: &str, default_region: &str) -> Result<String, String> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err("phone number is empty".into());
+    }
+    if trimmed.chars().count() > 40 {
+        return Err("phone number is too long".into());
+    }
+    let region = phonenumber::country::Id::from_str(default_region).ok();
+    let parsed = phonenumber::parse(region, trimmed)
+        .map_err(|_| format!("'{trimmed}' is not a phone number"))?;
+    if !parsed.is_valid() {
+        return Err(format!("'{trimmed}' is not a valid phone number"));
+    }
+    Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// The national significant number of an E.164 string (`+8613812345678` → `13812345678`), so a
+/// search for the number as dialled at home finds it.
+pub fn phone_national(e164: &str) -> Option<String> {
+    let parsed = phonenumber::parse(None, e164).ok()?;
+    Some(parsed.national().value().to_string())
+}
+
+/// Lower-cases and checks an e-mail address. Deliberately simple: one `@`, a plausible local
+/// part, a dotted domain of letters, digits and hyphens.
+pub fn email(input: &str) -> Result<String, String> {
+    let e = input.trim().to_lowercase();
+    let bad = || format!("'{}' is not a valid e-mail address", input.trim());
+    if e.len() > 254 {
+        return Err("e-mail address is too long".into());
+    }
+    let (local, domain) = e.split_once('@').ok_or_else(bad)?;
+    if local.is_empty()
+        || local.len() > 64
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
+        || !local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+    {
+        return Err(bad());
+    }
+    if !is_domain(domain) {
+        return Err(bad());
+    }
+    Ok(e)
+}
+
+fn is_domain(d: &str) -> bool {
+    let labels: Vec<&str> = d.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
+/// The company domain of a website (`https://www.Example.com.cn/about` → `example.com.cn`).
+pub fn domain_of_website(input: &str) -> Result<String, String> {
+    let s = input.trim().to_lowercase();
+    let rest = s.split_once("://").map(|(_, r)| r).unwrap_or(&s);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map(|(_, h)| h).unwrap_or(host);
+    let host = host.split(':').next().unwrap_or("");
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    if is_domain(host) {
+        Ok(host.to_string())
+    } else {
+        Err(format!("'{}' is not a website address", input.trim()))
+    }
+}
+
+/// Mailbox providers whose domain says nothing about the company a person works for.
+const PUBLIC_MAIL_DOMAINS: &[&str] = &[
+    "qq.com", "163.com", "126.com", "yeah.net", "sina.com", "sina.cn", "sohu.com", "foxmail.com",
+    "aliyun.com", "139.com", "189.cn", "gmail.com", "outlook.com", "hotmail.com", "live.com",
+    "yahoo.com", "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.com", "mail.com",
+];
+
+/// The company domain of a normalized e-mail address, unless it is a public mailbox provider.
+pub fn company_domain_of_email(email: &str) -> Option<String> {
+    let domain = email.rsplit_once('@')?.1;
+    if PUBLIC_MAIL_DOMAINS.contains(&domain) { None } else { Some(domain.to_string()) }
+}
+
+/// Checks a unified social credit code (统一社会信用代码, GB 32100-2015) including its check
+/// character, or accepts another tax id of letters, digits and hyphens.
+pub fn tax_id(input: &str) -> Result<String, String> {
+    let s: String = input.trim().to_uppercase();
+    if s.len() > 32 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(format!("'{}' is not a valid tax id", input.trim()));
+    }
+    if s.len() == 18 && s.chars().all(|c| c.is_ascii_alphanumeric()) && looks_like_uscc(&s) {
+        if !uscc_checksum_ok(&s) {
+            return Err(format!("'{s}' is not a valid unified social credit code (check character)"));
+        }
+    }
+    Ok(s)
+}
+
+const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+fn looks_like_uscc(s: &str) -> bool {
+    s.chars().all(|c| USCC_ALPHABET.contains(c))
+}
+
+fn uscc_checksum_ok(s: &str) -> bool {
+    const WEIGHTS: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let values: Vec<usize> = s.chars().filter_map(|c| USCC_ALPHABET.find(c)).collect();
+    if values.len() != 18 {
+        return false;
+    }
+    let sum: usize = values[..17].iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
+    let check = (31 - sum % 31) % 31;
+    values[17] == check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_normalize_to_e164() {
+        assert_eq!(phone_e164("138 1234 5678", "CN").unwrap(), "+8613812345678");
+        assert_eq!(phone_e164("010-6552 9988", "CN").unwrap(), "+861065529988");
+        assert_eq!(phone_e164("+1 (415) 555-2671", "CN").unwrap(), "+14155552671");
+        assert!(phone_e164("12", "CN").is_err());
+        assert!(phone_e164("not a phone", "CN").is_err());
+        assert_eq!(phone_national("+8613812345678").unwrap(), "13812345678");
+    }
+
+    #[test]
+    fn emails_and_domains() {
+        assert_eq!(email(" Zhang.San@Example.COM ").unwrap(), "zhang.san@example.com");
+        assert!(email("zhang@").is_err());
+        assert!(email("a b@example.com").is_err());
+        assert!(email("x@localhost").is_err());
+        assert_eq!(domain_of_website("https://www.ZhongTai.com.cn/about?x=1").unwrap(), "zhongtai.com.cn");
+        assert_eq!(domain_of_website("zhongtai.cn").unwrap(), "zhongtai.cn");
+        assert!(domain_of_website("not a site").is_err());
+        assert_eq!(company_domain_of_email("a@acme.cn").as_deref(), Some("acme.cn"));
+        assert_eq!(company_domain_of_email("a@qq.com"), None);
+    }
+
+    #[test]
+    fn unified_social_credit_code_check_character() {
+        assert!(tax_id("91350100M000100Y43").is_ok());
+        assert!(tax_id("91350100M000100Y44").is_err());
+        assert_eq!(tax_id("de-123456789").unwrap(), "DE-123456789");
+    }
+}

@@ -1,0 +1,469 @@
+//! The one filter tree (field, operator, value; and / or / not) that list views, saved views,
+//! exports and the API's query parameters all use, and its compilation to SQL conditions with
+//! bound parameters. Only fields the entity declares (plus system and custom fields) can be
+//! named, so a filter can never reach a column it should not.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Condition, Expr, Func, LikeExpr, Query, SimpleExpr, Value as SqlValue};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::def::{ADDRESS_PARTS, EntityDef, FieldKind};
+use super::money;
+use crate::authz::Actor;
+use crate::custom_fields::{CustomFieldDef, CustomKind};
+use crate::db::{Backend, col};
+use crate::error::{CoreError, CoreResult};
+use crate::normalize;
+use crate::settings::Settings;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterOp {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    Contains,
+    StartsWith,
+    In,
+    Empty,
+    NotEmpty,
+}
+
+impl FilterOp {
+    pub const ALL: [FilterOp; 11] = [
+        FilterOp::Eq,
+        FilterOp::Ne,
+        FilterOp::Lt,
+        FilterOp::Lte,
+        FilterOp::Gt,
+        FilterOp::Gte,
+        FilterOp::Contains,
+        FilterOp::StartsWith,
+        FilterOp::In,
+        FilterOp::Empty,
+        FilterOp::NotEmpty,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilterOp::Eq => "eq",
+            FilterOp::Ne => "ne",
+            FilterOp::Lt => "lt",
+            FilterOp::Lte => "lte",
+            FilterOp::Gt => "gt",
+            FilterOp::Gte => "gte",
+            FilterOp::Contains => "contains",
+            FilterOp::StartsWith => "starts_with",
+            FilterOp::In => "in",
+            FilterOp::Empty => "empty",
+            FilterOp::NotEmpty => "not_empty",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FilterOp> {
+        FilterOp::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filter {
+    And(Vec<Filter>),
+    Or(Vec<Filter>),
+    Not(Box<Filter>),
+    Cond { field: String, op: FilterOp, value: Value },
+}
+
+fn bad(message: impl Into<String>) -> CoreError {
+    CoreError::bad_request("invalid_filter", message)
+}
+
+impl Filter {
+    pub fn all() -> Filter {
+        Filter::And(vec![])
+    }
+
+    /// Parses the JSON form: `{"and": [...]}`, `{"or": [...]}`, `{"not": {...}}` or
+    /// `{"field": "name", "op": "contains", "value": "中太"}`.
+    pub fn from_json(v: &Value) -> CoreResult<Filter> {
+        let o = v.as_object().ok_or_else(|| bad("a filter must be a JSON object"))?;
+        if let Some(items) = o.get("and").or_else(|| o.get("or")) {
+            let list = items.as_array().ok_or_else(|| bad("'and' and 'or' take a list of filters"))?;
+            let parsed = list.iter().map(Filter::from_json).collect::<CoreResult<Vec<_>>>()?;
+            return Ok(if o.contains_key("and") { Filter::And(parsed) } else { Filter::Or(parsed) });
+        }
+        if let Some(inner) = o.get("not") {
+            return Ok(Filter::Not(Box::new(Filter::from_json(inner)?)));
+        }
+        let field = o.get("field").and_then(Value::as_str).ok_or_else(|| bad("a condition needs a 'field'"))?;
+        let op_s = o.get("op").and_then(Value::as_str).unwrap_or("eq");
+        let op = FilterOp::parse(op_s).ok_or_else(|| bad(format!("unknown operator '{op_s}'")))?;
+        for k in o.keys() {
+            if !["field", "op", "value"].contains(&k.as_str()) {
+                return Err(bad(format!("unknown key '{k}' in a filter condition")));
+            }
+        }
+        Ok(Filter::Cond { field: field.to_string(), op, value: o.get("value").cloned().unwrap_or(Value::Null) })
+    }
+
+    pub fn to_json(&self) -> Value {
+        match self {
+            Filter::And(v) => serde_json::json!({"and": v.iter().map(Filter::to_json).collect::<Vec<_>>()}),
+            Filter::Or(v) => serde_json::json!({"or": v.iter().map(Filter::to_json).collect::<Vec<_>>()}),
+            Filter::Not(f) => serde_json::json!({"not": f.to_json()}),
+            Filter::Cond { field, op, value } => serde_json::json!({"field": field, "op": op.as_str(), "value": value}),
+        }
+    }
+
+    /// Parses query-string pairs: `name=x` (equals), `name[contains]=x`, `type[in]=a,b`,
+    /// `phones[empty]=`. All pairs are combined with AND.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> CoreResult<Filter> {
+        let mut conds = Vec::new();
+        for (key, value) in pairs {
+            let (field, op) = match key.split_once('[') {
+                Some((f, rest)) => {
+                    let op_s = rest.strip_suffix(']').ok_or_else(|| bad(format!("malformed parameter '{key}'")))?;
+                    (f, FilterOp::parse(op_s).ok_or_else(|| bad(format!("unknown operator '{op_s}' in '{key}'")))?)
+                }
+                None => (key, FilterOp::Eq),
+            };
+            let value = if op == FilterOp::In {
+                Value::Array(value.split(',').map(|s| Value::String(s.trim().to_string())).collect())
+            } else {
+                Value::String(value.to_string())
+            };
+            conds.push(Filter::Cond { field: field.to_string(), op, value });
+        }
+        Ok(Filter::And(conds))
+    }
+
+    /// The fields a filter names, for callers that show or check them.
+    pub fn conditions(&self) -> Vec<(&str, FilterOp, &Value)> {
+        match self {
+            Filter::And(v) | Filter::Or(v) => v.iter().flat_map(Filter::conditions).collect(),
+            Filter::Not(f) => f.conditions(),
+            Filter::Cond { field, op, value } => vec![(field.as_str(), *op, value)],
+        }
+    }
+}
+
+/// What a filter is compiled against.
+pub struct FilterContext<'a> {
+    pub entity: &'a EntityDef,
+    pub custom: &'a [CustomFieldDef],
+    pub backend: Backend,
+    pub actor: &'a Actor,
+    pub settings: &'a Settings,
+}
+
+/// The value kinds a filter compares.
+#[derive(Clone, Copy, PartialEq)]
+enum Scalar {
+    Text,
+    Int,
+    Float,
+    Date,
+    Timestamp,
+    Bool,
+    Id,
+    Money,
+}
+
+/// How a field name resolves: a SQL expression and the kind of its values.
+enum Target {
+    Column(SimpleExpr, Scalar),
+    Points(&'static str),
+    JsonText(SimpleExpr),
+    MultiSelect(String),
+}
+
+fn like_pattern(s: &str, prefix_only: bool) -> String {
+    let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    if prefix_only { format!("{escaped}%") } else { format!("%{escaped}%") }
+}
+
+fn as_str(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl FilterContext<'_> {
+    fn custom_expr(&self, key: &str) -> SimpleExpr {
+        match self.backend {
+            Backend::Postgres => Expr::cust_with_values("(\"custom\" ->> ?)", [key.to_string()]),
+            Backend::Sqlite => Expr::cust_with_values("json_extract(\"custom\", ?)", [format!("$.\"{key}\"")]),
+        }
+    }
+
+    fn resolve(&self, name: &str) -> CoreResult<Target> {
+        let c = |n: &str| -> SimpleExpr { Expr::col(col(n)).into() };
+        match name {
+            "id" => return Ok(Target::Column(c("id"), Scalar::Id)),
+            "owner_id" | "created_by" | "updated_by" => return Ok(Target::Column(c(name), Scalar::Id)),
+            "created_at" | "updated_at" => return Ok(Target::Column(c(name), Scalar::Timestamp)),
+            "version" => return Ok(Target::Column(c(name), Scalar::Int)),
+            _ => {}
+        }
+        if let Some(key) = name.strip_prefix("custom.") {
+            let def = self
+                .custom
+                .iter()
+                .find(|d| d.key == key)
+                .ok_or_else(|| bad(format!("unknown field '{name}' for {}", self.entity.plural)))?;
+            let e = self.custom_expr(key);
+            return Ok(match def.kind {
+                CustomKind::Number => {
+                    let cast = match self.backend {
+                        Backend::Postgres => Expr::cust_with_values("CAST((\"custom\" ->> ?) AS DOUBLE PRECISION)", [key.to_string()]),
+                        Backend::Sqlite => e,
+                    };
+                    Target::Column(cast, Scalar::Float)
+                }
+                CustomKind::Money => {
+                    let amount = match self.backend {
+                        Backend::Postgres => Expr::cust_with_values("CAST((\"custom\" -> ? ->> 'amount') AS NUMERIC)", [key.to_string()]),
+                        Backend::Sqlite => Expr::cust_with_values("CAST(json_extract(\"custom\", ?) AS REAL)", [format!("$.\"{key}\".amount")]),
+                    };
+                    Target::Column(amount, Scalar::Float)
+                }
+                CustomKind::Checkbox => {
+                    let b = match self.backend {
+                        Backend::Postgres => Expr::cust_with_values("COALESCE((\"custom\" ->> ?) = 'true', false)", [key.to_string()]),
+                        Backend::Sqlite => Expr::cust_with_values("COALESCE(json_extract(\"custom\", ?), 0) = 1", [format!("$.\"{key}\"")]),
+                    };
+                    Target::Column(b, Scalar::Bool)
+                }
+                CustomKind::Date => Target::Column(e, Scalar::Text),
+                CustomKind::MultiSelect => Target::MultiSelect(key.to_string()),
+                _ => Target::JsonText(e),
+            });
+        }
+        let (base, part) = match name.split_once('.') {
+            Some((b, p)) => (b, Some(p)),
+            None => (name, None),
+        };
+        let field = self
+            .entity
+            .field(base)
+            .ok_or_else(|| bad(format!("unknown field '{name}' for {}", self.entity.plural)))?;
+        match (&field.kind, part) {
+            (FieldKind::Address, Some(p)) if ADDRESS_PARTS.contains(&p) => {
+                Ok(Target::Column(c(&format!("{}_{p}", field.column)), Scalar::Text))
+            }
+            (FieldKind::Address, _) => Err(bad(format!(
+                "filter on a part of '{base}': {}",
+                ADDRESS_PARTS.map(|p| format!("{base}.{p}")).join(", ")
+            ))),
+            (_, Some(_)) => Err(bad(format!("unknown field '{name}' for {}", self.entity.plural))),
+            (FieldKind::Money, None) => Ok(Target::Column(c(&format!("{}_amount", field.column)), Scalar::Money)),
+            (FieldKind::Phones, None) => Ok(Target::Points("phone")),
+            (FieldKind::Emails, None) => Ok(Target::Points("email")),
+            (FieldKind::StringList { .. }, None) => Ok(Target::JsonText(Expr::col(col(field.column)).into())),
+            (FieldKind::Int { .. }, None) => Ok(Target::Column(c(field.column), Scalar::Int)),
+            (FieldKind::Date, None) => Ok(Target::Column(c(field.column), Scalar::Date)),
+            (FieldKind::Bool, None) => Ok(Target::Column(c(field.column), Scalar::Bool)),
+            (FieldKind::Ref { .. }, None) => Ok(Target::Column(c(field.column), Scalar::Id)),
+            (_, None) => Ok(Target::Column(c(field.column), Scalar::Text)),
+        }
+    }
+
+    fn scalar(&self, kind: Scalar, field: &str, v: &Value) -> CoreResult<SqlValue> {
+        let s = as_str(v).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
+        let s = s.trim();
+        let wrong = |what: &str| bad(format!("'{s}' is not {what} (field '{field}')"));
+        Ok(match kind {
+            Scalar::Text => SqlValue::String(Some(Box::new(s.to_string()))),
+            Scalar::Int => SqlValue::BigInt(Some(s.parse::<i64>().map_err(|_| wrong("a whole number"))?)),
+            Scalar::Float => SqlValue::Double(Some(s.parse::<f64>().map_err(|_| wrong("a number"))?)),
+            Scalar::Money => SqlValue::BigInt(Some(
+                money::parse_amount(s, &self.settings.default_currency).map_err(|_| wrong("an amount"))?,
+            )),
+            Scalar::Date => SqlValue::ChronoDate(Some(Box::new(
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| wrong("a date (YYYY-MM-DD)"))?,
+            ))),
+            Scalar::Timestamp => {
+                let t = DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .or_else(|_| {
+                        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                            .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+                    })
+                    .map_err(|_| wrong("a date or RFC 3339 time"))?;
+                SqlValue::ChronoDateTimeUtc(Some(Box::new(t)))
+            }
+            Scalar::Bool => SqlValue::Bool(Some(match s {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => return Err(wrong("true or false")),
+            })),
+            Scalar::Id => {
+                let id = if s == "me" { self.actor.user_id } else { Uuid::parse_str(s).map_err(|_| wrong("an id"))? };
+                SqlValue::Uuid(Some(Box::new(id)))
+            }
+        })
+    }
+
+    fn list(&self, kind: Scalar, field: &str, v: &Value) -> CoreResult<Vec<SqlValue>> {
+        let items: Vec<Value> = match v {
+            Value::Array(a) => a.clone(),
+            Value::String(s) => s.split(',').map(|p| Value::String(p.to_string())).collect(),
+            other => vec![other.clone()],
+        };
+        if items.is_empty() || items.len() > 500 {
+            return Err(bad(format!("'in' on '{field}' takes 1 to 500 values")));
+        }
+        items.iter().map(|i| self.scalar(kind, field, i)).collect()
+    }
+
+    pub fn compile(&self, f: &Filter) -> CoreResult<Condition> {
+        Ok(match f {
+            Filter::And(items) => {
+                let mut c = Condition::all();
+                for i in items {
+                    c = c.add(self.compile(i)?);
+                }
+                c
+            }
+            Filter::Or(items) => {
+                let mut c = Condition::any();
+                for i in items {
+                    c = c.add(self.compile(i)?);
+                }
+                if items.is_empty() { Condition::all() } else { c }
+            }
+            Filter::Not(inner) => self.compile(inner)?.not(),
+            Filter::Cond { field, op, value } => Condition::all().add(self.condition(field, *op, value)?),
+        })
+    }
+
+    fn condition(&self, field: &str, op: FilterOp, value: &Value) -> CoreResult<SimpleExpr> {
+        use FilterOp::*;
+        let unsupported = || bad(format!("operator '{}' does not apply to field '{field}'", op.as_str()));
+        match self.resolve(field)? {
+            Target::Column(e, kind) => {
+                let empty_value: Option<SqlValue> = match kind {
+                    Scalar::Text => Some(SqlValue::String(Some(Box::new(String::new())))),
+                    _ => None,
+                };
+                match op {
+                    Eq | Ne | Lt | Lte | Gt | Gte => {
+                        if kind == Scalar::Text && !matches!(op, Eq | Ne) && field.starts_with("custom.") {
+                            // Custom dates compare as ISO strings, which order correctly.
+                        } else if matches!(kind, Scalar::Text | Scalar::Bool | Scalar::Id) && !matches!(op, Eq | Ne) {
+                            return Err(unsupported());
+                        }
+                        let v = self.scalar(kind, field, value)?;
+                        let e = Expr::expr(e);
+                        Ok(match op {
+                            Eq => e.eq(v),
+                            Ne => e.ne(v),
+                            Lt => e.lt(v),
+                            Lte => e.lte(v),
+                            Gt => e.gt(v),
+                            _ => e.gte(v),
+                        })
+                    }
+                    Contains | StartsWith => {
+                        if kind != Scalar::Text {
+                            return Err(unsupported());
+                        }
+                        let s = as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
+                        Ok(Expr::expr(Func::lower(e)).like(LikeExpr::new(like_pattern(s.trim(), op == StartsWith)).escape('\\')))
+                    }
+                    In => Ok(Expr::expr(e).is_in(self.list(kind, field, value)?)),
+                    Empty => Ok(match empty_value {
+                        Some(ev) => Expr::expr(e.clone()).is_null().or(Expr::expr(e).eq(ev)),
+                        None => Expr::expr(e).is_null(),
+                    }),
+                    NotEmpty => Ok(match empty_value {
+                        Some(ev) => Expr::expr(e.clone()).is_not_null().and(Expr::expr(e).ne(ev)),
+                        None => Expr::expr(e).is_not_null(),
+                    }),
+                }
+            }
+            Target::JsonText(e) => match op {
+                Eq | Ne => {
+                    let v = self.scalar(Scalar::Text, field, value)?;
+                    Ok(if op == Eq { Expr::expr(e).eq(v) } else { Expr::expr(e).ne(v) })
+                }
+                Contains | StartsWith => {
+                    let s = as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
+                    let text = Expr::cust_with_exprs("LOWER(CAST($1 AS TEXT))", [e]);
+                    Ok(Expr::expr(text).like(LikeExpr::new(like_pattern(s.trim(), false)).escape('\\')))
+                }
+                Empty => Ok(Expr::expr(e).is_null()),
+                NotEmpty => Ok(Expr::expr(e).is_not_null()),
+                _ => Err(unsupported()),
+            },
+            Target::MultiSelect(key) => {
+                let has = |v: String| -> SimpleExpr {
+                    match self.backend {
+                        Backend::Postgres => Expr::cust_with_values("(\"custom\" -> ?) @> to_jsonb(CAST(? AS TEXT))", [key.clone(), v]),
+                        Backend::Sqlite => Expr::cust_with_values(
+                            "EXISTS (SELECT 1 FROM json_each(\"custom\", ?) WHERE json_each.value = ?)",
+                            [format!("$.\"{key}\""), v],
+                        ),
+                    }
+                };
+                match op {
+                    Eq | Contains => Ok(has(as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?)),
+                    In => {
+                        let items = self.list(Scalar::Text, field, value)?;
+                        let mut any = Condition::any();
+                        for i in items {
+                            if let SqlValue::String(Some(s)) = i {
+                                any = any.add(has(*s));
+                            }
+                        }
+                        Ok(SimpleExpr::from(any))
+                    }
+                    Empty => Ok(Expr::expr(self.custom_expr(&key)).is_null()),
+                    NotEmpty => Ok(Expr::expr(self.custom_expr(&key)).is_not_null()),
+                    _ => Err(unsupported()),
+                }
+            }
+            Target::Points(kind) => {
+                let s = as_str(value).unwrap_or_default();
+                let (value_cond, points_kind) = match op {
+                    Eq => {
+                        let normalized = if kind == "phone" {
+                            normalize::phone_e164(&s, &self.settings.default_region)
+                        } else {
+                            normalize::email(&s)
+                        }
+                        .map_err(|e| bad(format!("{e} (field '{field}')")))?;
+                        (Some(Expr::col(col("value")).eq(normalized)), kind)
+                    }
+                    Contains => {
+                        let needle: String = if kind == "phone" {
+                            s.chars().filter(|c| c.is_ascii_digit()).collect()
+                        } else {
+                            s.trim().to_lowercase()
+                        };
+                        if needle.is_empty() {
+                            return Err(bad(format!("'{field}' needs a value")));
+                        }
+                        (Some(Expr::col(col("value")).like(LikeExpr::new(like_pattern(&needle, false)).escape('\\'))), kind)
+                    }
+                    Empty | NotEmpty => (None, kind),
+                    _ => return Err(unsupported()),
+                };
+                let mut sub = Query::select();
+                sub.column(col("record_id"))
+                    .from(col("contact_points"))
+                    .and_where(Expr::col(col("kind")).eq(points_kind));
+                if let Some(vc) = value_cond {
+                    sub.and_where(vc);
+                }
+                let id = Expr::col((col(self.entity.table), col("id")));
+                Ok(if op == Empty { id.not_in_subquery(sub) } else { id.in_subquery(sub) })
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The generic record engine: one implementation of create, read, update, soft delete, restore,
+//! purge, owner changes, lists with filters and keyset pagination, audit and search indexing,
+//! driven by an [`EntityDef`] per business entity. Accounts and contacts are the first two; later
+//! areas add a definition (and a migration) rather than another copy of this code.
+
+pub mod cursor;
+pub mod def;
+pub mod filter;
+pub mod money;
+pub mod service;
+pub mod values;
+
+pub use def::{EntityDef, FieldDef, FieldKind};
+pub use filter::{Filter, FilterOp};
+pub use service::{ListQuery, Page, Record, SortSpec};
+
+/// A JSON object: records travel through the engine in their API shape.
+pub type JsonMap = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,84 @@
+//! Money as amount + ISO 4217 currency, stored as an integer of minor units (DESIGN.md section 3).
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+/// Digits after the decimal point in a currency's minor unit.
+pub fn minor_digits(currency: &str) -> u32 {
+    match currency {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+pub fn valid_currency(c: &str) -> bool {
+    c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase())
+}
+
+/// Parses `{"amount": "12.30", "currency": "CNY"}`, a bare number or a numeric string (in the
+/// default currency) into (minor units, currency).
+pub fn parse(v: &Value, default_currency: &str) -> Result<(i64, String), String> {
+    let (amount, currency) = match v {
+        Value::Object(o) => {
+            for k in o.keys() {
+                if k != "amount" && k != "currency" {
+                    return Err(format!("unknown key '{k}' (expected amount and currency)"));
+                }
+            }
+            let currency = match o.get("currency") {
+                None | Some(Value::Null) => default_currency.to_string(),
+                Some(Value::String(c)) => c.trim().to_uppercase(),
+                Some(_) => return Err("currency must be a 3-letter ISO code".into()),
+            };
+            (o.get("amount").cloned().unwrap_or(Value::Null), currency)
+        }
+        other => (other.clone(), default_currency.to_string()),
+    };
+    if !valid_currency(&currency) {
+        return Err(format!("'{currency}' is not a 3-letter ISO currency code"));
+    }
+    let dec = match &amount {
+        Value::String(s) => s.trim().replace([',', '_'], "").parse::<Decimal>().map_err(|_| format!("'{s}' is not an amount"))?,
+        Value::Number(n) => n.to_string().parse::<Decimal>().map_err(|_| format!("'{n}' is not an amount"))?,
+        _ => return Err("amount must be a number or a decimal string".into()),
+    };
+    let digits = minor_digits(&currency);
+    if dec.normalize().scale() > digits {
+        return Err(format!("{currency} amounts have at most {digits} decimal places"));
+    }
+    let minor = dec * Decimal::from(10i64.pow(digits));
+    let minor: i64 = minor.trunc().try_into().map_err(|_| "amount is too large".to_string())?;
+    if minor.unsigned_abs() > 100_000_000_000_000_000 {
+        return Err("amount is too large".into());
+    }
+    Ok((minor, currency))
+}
+
+/// Parses an amount alone (for filters), in the default minor unit.
+pub fn parse_amount(s: &str, currency: &str) -> Result<i64, String> {
+    parse(&Value::String(s.to_string()), currency).map(|(m, _)| m)
+}
+
+pub fn to_json(minor: i64, currency: &str) -> Value {
+    let digits = minor_digits(currency);
+    let amount = Decimal::new(minor, digits);
+    json!({"amount": amount.to_string(), "currency": currency})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_formats_without_losing_digits() {
+        let (m, c) = parse(&json!({"amount": "12345678901234.56", "currency": "cny"}), "CNY").unwrap();
+        assert_eq!((m, c.as_str()), (1_234_567_890_123_456, "CNY"));
+        assert_eq!(to_json(m, "CNY"), json!({"amount": "12345678901234.56", "currency": "CNY"}));
+        assert_eq!(parse(&json!(5), "USD").unwrap(), (500, "USD".to_string()));
+        assert_eq!(parse(&json!("1000"), "JPY").unwrap(), (1000, "JPY".to_string()));
+        assert!(parse(&json!("1.234"), "CNY").is_err());
+        assert!(parse(&json!({"amount": "1", "currency": "yuan"}), "CNY").is_err());
+        assert!(parse(&json!(true), "CNY").is_err());
+    }
+}

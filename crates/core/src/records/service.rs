@@ -1,0 +1,703 @@
+//! Create, read, update, delete, restore, purge, owner changes and lists for any entity, with
+//! authorization, validation, optimistic locking, audit and search indexing in one transaction.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::{Alias, Condition, Expr, Order, Query, SelectStatement, SimpleExpr, Value as SqlValue};
+use sea_orm::{ConnectionTrait, QueryResult};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::cursor::Cursor;
+use super::def::{EntityDef, FieldKind, SYSTEM_FIELDS};
+use super::filter::{Filter, FilterContext};
+use super::values;
+use super::JsonMap;
+use crate::authz::{Actor, Scope};
+use crate::custom_fields::{self, CustomFieldDef};
+use crate::db::{self, col, get_i64, get_json, get_opt_ts, get_opt_uuid, get_ts, get_uuid};
+use crate::error::{CoreError, CoreResult, FieldErrors};
+use crate::{Core, audit, search};
+
+/// A record in its API shape.
+pub type Record = JsonMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    /// `name` or `-name` (descending).
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: u64,
+    /// Also count every matching record (costs a second query).
+    pub count: bool,
+    /// List the recycle bin instead of live records.
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Record>,
+    pub next_cursor: Option<String>,
+    pub total: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortSpec {
+    pub key: String,
+    pub field: String,
+    pub column: String,
+    pub desc: bool,
+    timestamp: bool,
+}
+
+pub const MAX_LIMIT: u64 = 500;
+pub const MAX_BULK: usize = 1000;
+
+/// Formats instants the one way the API shows them.
+pub fn ts_string(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// A loaded row: the record plus what authorization needs.
+struct Loaded {
+    rec: Record,
+    owner: Uuid,
+    owner_team: Option<Uuid>,
+    version: i64,
+}
+
+pub struct RecordService<'a> {
+    core: &'a Core,
+    def: &'static EntityDef,
+}
+
+fn blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.values().all(blank),
+        _ => false,
+    }
+}
+
+impl<'a> RecordService<'a> {
+    pub fn new(core: &'a Core, def: &'static EntityDef) -> Self {
+        RecordService { core, def }
+    }
+
+    pub fn def(&self) -> &'static EntityDef {
+        self.def
+    }
+
+    fn table(&self) -> Alias {
+        col(self.def.table)
+    }
+
+    fn base_select(&self) -> SelectStatement {
+        let t = self.def.table;
+        let mut q = Query::select();
+        q.from(self.table());
+        let mut cols: Vec<String> = SYSTEM_FIELDS.iter().map(|s| s.to_string()).collect();
+        cols.push("custom".into());
+        for f in self.def.fields {
+            cols.extend(values::columns(f));
+        }
+        for c in cols {
+            q.column((self.table(), col(&c)));
+        }
+        q.expr_as(
+            Expr::cust(format!("(SELECT team_id FROM users WHERE users.id = {t}.owner_id)")),
+            Alias::new("owner_team"),
+        );
+        q
+    }
+
+    fn from_row(&self, row: &QueryResult) -> CoreResult<Loaded> {
+        let mut rec = Record::new();
+        let id = get_uuid(row, "id")?;
+        rec.insert("id".into(), Value::String(id.to_string()));
+        for f in self.def.fields {
+            rec.insert(f.name.into(), values::from_row(f, row)?);
+        }
+        let owner = get_uuid(row, "owner_id")?;
+        let version = get_i64(row, "version")?;
+        rec.insert("owner_id".into(), Value::String(owner.to_string()));
+        rec.insert("custom".into(), get_json(row, "custom")?);
+        rec.insert("version".into(), Value::from(version));
+        for c in ["created_at", "updated_at"] {
+            rec.insert(c.into(), Value::String(ts_string(get_ts(row, c)?)));
+        }
+        rec.insert("deleted_at".into(), get_opt_ts(row, "deleted_at")?.map(|t| Value::String(ts_string(t))).unwrap_or(Value::Null));
+        for c in ["created_by", "updated_by", "deleted_by"] {
+            rec.insert(c.into(), get_opt_uuid(row, c)?.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null));
+        }
+        Ok(Loaded { rec, owner, owner_team: get_opt_uuid(row, "owner_team")?, version })
+    }
+
+    async fn load<C: ConnectionTrait>(&self, conn: &C, id: Uuid, deleted: bool) -> CoreResult<Loaded> {
+        let mut q = self.base_select();
+        q.and_where(Expr::col((self.table(), col("id"))).eq(id));
+        q.and_where(if deleted {
+            Expr::col((self.table(), col("deleted_at"))).is_not_null()
+        } else {
+            Expr::col((self.table(), col("deleted_at"))).is_null()
+        });
+        let row = db::fetch_one(conn, &q).await?.ok_or(CoreError::NotFound)?;
+        self.from_row(&row)
+    }
+
+    /// Loads a record the actor may read; records outside their scope look absent.
+    async fn load_readable<C: ConnectionTrait>(&self, conn: &C, actor: &Actor, id: Uuid, deleted: bool) -> CoreResult<Loaded> {
+        let l = self.load(conn, id, deleted).await?;
+        if !actor.reaches(actor.grant(self.def.name).read, l.owner, l.owner_team) {
+            return Err(CoreError::NotFound);
+        }
+        Ok(l)
+    }
+
+    fn check_write(&self, actor: &Actor, l: &Loaded) -> CoreResult<()> {
+        if actor.reaches(actor.grant(self.def.name).write, l.owner, l.owner_team) {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden(format!("you may not change this {}", self.def.name)))
+        }
+    }
+
+    pub async fn get(&self, actor: &Actor, id: Uuid) -> CoreResult<Record> {
+        Ok(self.load_readable(self.core.db.reader(), actor, id, false).await?.rec)
+    }
+
+    /// A record in the recycle bin.
+    pub async fn get_deleted(&self, actor: &Actor, id: Uuid) -> CoreResult<Record> {
+        Ok(self.load_readable(self.core.db.reader(), actor, id, true).await?.rec)
+    }
+
+    /// A record and whether the actor may change it (for showing or hiding edit controls).
+    pub async fn get_with_access(&self, actor: &Actor, id: Uuid) -> CoreResult<(Record, bool)> {
+        let l = self.load_readable(self.core.db.reader(), actor, id, false).await?;
+        let writable = self.check_write(actor, &l).is_ok();
+        Ok((l.rec, writable))
+    }
+
+    pub async fn custom_defs(&self) -> CoreResult<Vec<CustomFieldDef>> {
+        custom_fields::list(self.core.db.reader(), Some(self.def.name)).await
+    }
+
+    /// Applies input fields onto `rec` (canonical JSON), collecting errors per field.
+    fn apply_input(&self, obj: &JsonMap, rec: &mut Record, errors: &mut FieldErrors) {
+        for (k, v) in obj {
+            if k == "custom" || k == "owner_id" || k == "version" {
+                continue;
+            }
+            match self.def.field(k) {
+                Some(f) if matches!(f.kind, FieldKind::Derived) => {
+                    errors.insert(k.clone(), "is computed and cannot be set".into());
+                }
+                Some(f) => match values::canonical(f, v, &self.core.settings) {
+                    Ok(c) => {
+                        rec.insert(k.clone(), c);
+                    }
+                    Err(e) => {
+                        errors.insert(k.clone(), e);
+                    }
+                },
+                None if SYSTEM_FIELDS.contains(&k.as_str()) => {
+                    errors.insert(k.clone(), "is read-only".into());
+                }
+                None => {
+                    errors.insert(k.clone(), format!("unknown field for {}", self.def.plural));
+                }
+            }
+        }
+    }
+
+    fn finish_validation(&self, rec: &mut Record, errors: &mut FieldErrors) {
+        for f in self.def.fields {
+            if f.required && rec.get(f.name).is_none_or(blank) {
+                errors.entry(f.name.into()).or_insert_with(|| "is required".into());
+            }
+        }
+        for (k, m) in (self.def.derive)(rec) {
+            errors.entry(k).or_insert(m);
+        }
+    }
+
+    /// Checks a proposed owner: an active user within the actor's write scope.
+    async fn check_owner<C: ConnectionTrait>(&self, conn: &C, actor: &Actor, owner: Uuid, errors: &mut FieldErrors) -> CoreResult<()> {
+        let mut q = Query::select();
+        q.columns(["team_id", "disabled"].map(col)).from(col("users")).and_where(Expr::col(col("id")).eq(owner));
+        match db::fetch_one(conn, &q).await? {
+            None => {
+                errors.insert("owner_id".into(), "no such user".into());
+            }
+            Some(row) => {
+                let disabled: bool = row.try_get("", "disabled").unwrap_or(true);
+                let team = get_opt_uuid(&row, "team_id")?;
+                if disabled {
+                    errors.insert("owner_id".into(), "the user is disabled".into());
+                } else if !actor.reaches(actor.grant(self.def.name).write, owner, team) {
+                    errors.insert("owner_id".into(), "you may not assign records to this user".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks references to other records: they exist, are not in the recycle bin, are readable,
+    /// and (for a record's own kind) form no cycle.
+    async fn check_refs<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: Uuid,
+        rec: &Record,
+        before: Option<&Record>,
+        errors: &mut FieldErrors,
+    ) -> CoreResult<()> {
+        for f in self.def.fields {
+            let FieldKind::Ref { table, entity } = f.kind else { continue };
+            let Some(target) = rec.get(f.name).and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()) else {
+                continue;
+            };
+            if before.is_some_and(|b| b.get(f.name) == rec.get(f.name)) {
+                continue;
+            }
+            if target == id {
+                errors.insert(f.name.into(), format!("a {} cannot refer to itself", self.def.name));
+                continue;
+            }
+            let mut q = Query::select();
+            q.columns(["owner_id", "deleted_at"].map(col))
+                .expr_as(Expr::cust(format!("(SELECT team_id FROM users WHERE users.id = {table}.owner_id)")), Alias::new("owner_team"))
+                .from(col(table))
+                .and_where(Expr::col(col("id")).eq(target));
+            match db::fetch_one(conn, &q).await? {
+                None => {
+                    errors.insert(f.name.into(), format!("no such {entity}"));
+                }
+                Some(row) => {
+                    let owner = get_uuid(&row, "owner_id")?;
+                    let team = get_opt_uuid(&row, "owner_team")?;
+                    if get_opt_ts(&row, "deleted_at")?.is_some() {
+                        errors.insert(f.name.into(), format!("the {entity} is in the recycle bin"));
+                    } else if !actor.reaches(actor.grant(entity).read, owner, team) {
+                        errors.insert(f.name.into(), format!("no such {entity}"));
+                    } else if table == self.def.table && self.is_ancestor(conn, id, target, f.column).await? {
+                        errors.insert(f.name.into(), format!("this would make the {} its own ancestor", self.def.name));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `id` appears among `start` and its ancestors along `column`.
+    async fn is_ancestor<C: ConnectionTrait>(&self, conn: &C, id: Uuid, start: Uuid, column: &str) -> CoreResult<bool> {
+        let mut cur = Some(start);
+        for _ in 0..100 {
+            let Some(c) = cur else { return Ok(false) };
+            if c == id {
+                return Ok(true);
+            }
+            let mut q = Query::select();
+            q.column(col(column)).from(self.table()).and_where(Expr::col(col("id")).eq(c));
+            cur = match db::fetch_one(conn, &q).await? {
+                Some(row) => get_opt_uuid(&row, column)?,
+                None => None,
+            };
+        }
+        Ok(true)
+    }
+
+    fn field_columns(&self, rec: &Record) -> Vec<(String, SqlValue)> {
+        let mut out = Vec::new();
+        for f in self.def.fields {
+            out.extend(values::to_columns(f, rec.get(f.name).unwrap_or(&Value::Null)));
+        }
+        out.push(("custom".into(), SqlValue::Json(Some(Box::new(rec.get("custom").cloned().unwrap_or(Value::Object(JsonMap::new())))))));
+        out
+    }
+
+    async fn reindex<C: ConnectionTrait>(&self, conn: &C, id: Uuid, owner: Uuid, rec: &Record) -> CoreResult<()> {
+        search::points::replace(conn, self.def.name, id, rec).await?;
+        search::index(conn, self.def, id, owner, rec).await
+    }
+
+    fn parse_owner(obj: &JsonMap, errors: &mut FieldErrors) -> Option<Uuid> {
+        match obj.get("owner_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => match Uuid::parse_str(s.trim()) {
+                Ok(u) => Some(u),
+                Err(_) => {
+                    errors.insert("owner_id".into(), format!("'{s}' is not an id"));
+                    None
+                }
+            },
+            Some(_) => {
+                errors.insert("owner_id".into(), "must be an id string".into());
+                None
+            }
+        }
+    }
+
+    fn object(input: &Value) -> CoreResult<&JsonMap> {
+        input.as_object().ok_or_else(|| CoreError::bad_request("invalid_body", "the body must be a JSON object"))
+    }
+
+    pub async fn create(&self, actor: &Actor, input: &Value) -> CoreResult<Record> {
+        if actor.grant(self.def.name).write == Scope::None {
+            return Err(CoreError::Forbidden(format!("your role may not create {}", self.def.plural)));
+        }
+        let obj = Self::object(input)?;
+        let defs = self.custom_defs().await?;
+        let mut errors = FieldErrors::new();
+        let mut rec = Record::new();
+        for f in self.def.fields {
+            rec.insert(f.name.into(), values::canonical(f, &Value::Null, &self.core.settings).unwrap_or(Value::Null));
+        }
+        if obj.contains_key("version") {
+            errors.insert("version".into(), "is read-only".into());
+        }
+        self.apply_input(obj, &mut rec, &mut errors);
+        let custom = custom_fields::validate(&defs, obj.get("custom"), None, &self.core.settings, &mut errors);
+        rec.insert("custom".into(), Value::Object(custom));
+        self.finish_validation(&mut rec, &mut errors);
+        let owner = Self::parse_owner(obj, &mut errors).unwrap_or(actor.user_id);
+        if !errors.is_empty() {
+            return Err(CoreError::Validation(errors));
+        }
+        let id = Uuid::now_v7();
+        let now = crate::now();
+        let txn = self.core.db.begin().await?;
+        self.check_owner(&txn, actor, owner, &mut errors).await?;
+        self.check_refs(&txn, actor, id, &rec, None, &mut errors).await?;
+        if !errors.is_empty() {
+            return Err(CoreError::Validation(errors));
+        }
+        let mut cols = self.field_columns(&rec);
+        cols.extend([
+            ("id".to_string(), id.into()),
+            ("owner_id".to_string(), owner.into()),
+            ("created_at".to_string(), now.into()),
+            ("created_by".to_string(), actor.user_id.into()),
+            ("updated_at".to_string(), now.into()),
+            ("updated_by".to_string(), actor.user_id.into()),
+            ("version".to_string(), 1i64.into()),
+        ]);
+        let mut q = Query::insert();
+        q.into_table(self.table())
+            .columns(cols.iter().map(|(c, _)| col(c)))
+            .values_panic(cols.into_iter().map(|(_, v)| SimpleExpr::Value(v)));
+        db::insert(&txn, &q).await?;
+        rec.insert("owner_id".into(), Value::String(owner.to_string()));
+        self.reindex(&txn, id, owner, &rec).await?;
+        audit::write(&txn, self.def.name, id, "create", Some(actor.user_id), &audit::diff(&Record::new(), &rec)).await?;
+        txn.commit().await?;
+        self.get(actor, id).await
+    }
+
+    /// Applies a partial update. `expected_version` (from `If-Match` or the body's `version`)
+    /// makes a stale write fail instead of overwriting someone else's change.
+    pub async fn update(&self, actor: &Actor, id: Uuid, expected_version: Option<i64>, input: &Value) -> CoreResult<Record> {
+        let obj = Self::object(input)?;
+        let mut errors = FieldErrors::new();
+        let body_version = match obj.get("version") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_i64() {
+                Some(n) => Some(n),
+                None => {
+                    errors.insert("version".into(), "must be a whole number".into());
+                    None
+                }
+            },
+        };
+        let expected = expected_version.or(body_version);
+        let defs = self.custom_defs().await?;
+        let txn = self.core.db.begin().await?;
+        let current = self.load_readable(&txn, actor, id, false).await?;
+        self.check_write(actor, &current)?;
+        if let Some(v) = expected {
+            if v != current.version {
+                return Err(CoreError::StaleVersion { current: current.version });
+            }
+        }
+        let mut rec = current.rec.clone();
+        self.apply_input(obj, &mut rec, &mut errors);
+        let cur_custom = current.rec.get("custom").and_then(Value::as_object);
+        let custom = custom_fields::validate(&defs, obj.get("custom"), cur_custom, &self.core.settings, &mut errors);
+        rec.insert("custom".into(), Value::Object(custom));
+        self.finish_validation(&mut rec, &mut errors);
+        let owner = Self::parse_owner(obj, &mut errors).unwrap_or(current.owner);
+        if owner != current.owner {
+            self.check_owner(&txn, actor, owner, &mut errors).await?;
+        }
+        self.check_refs(&txn, actor, id, &rec, Some(&current.rec), &mut errors).await?;
+        if !errors.is_empty() {
+            return Err(CoreError::Validation(errors));
+        }
+        rec.insert("owner_id".into(), Value::String(owner.to_string()));
+        let changes = audit::diff(&current.rec, &rec);
+        if changes.is_empty() {
+            return Ok(current.rec);
+        }
+        let mut q = Query::update();
+        q.table(self.table());
+        for (c, v) in self.field_columns(&rec) {
+            q.value(col(&c), v);
+        }
+        q.value(col("owner_id"), owner)
+            .value(col("version"), current.version + 1)
+            .value(col("updated_at"), crate::now())
+            .value(col("updated_by"), actor.user_id)
+            .and_where(Expr::col(col("id")).eq(id))
+            .and_where(Expr::col(col("version")).eq(current.version))
+            .and_where(Expr::col(col("deleted_at")).is_null());
+        if db::update(&txn, &q).await? == 0 {
+            return Err(CoreError::StaleVersion { current: current.version + 1 });
+        }
+        self.reindex(&txn, id, owner, &rec).await?;
+        audit::write(&txn, self.def.name, id, "update", Some(actor.user_id), &changes).await?;
+        txn.commit().await?;
+        self.get(actor, id).await
+    }
+
+    /// Moves a record to the recycle bin.
+    pub async fn delete(&self, actor: &Actor, id: Uuid, expected_version: Option<i64>) -> CoreResult<()> {
+        let txn = self.core.db.begin().await?;
+        let current = self.load_readable(&txn, actor, id, false).await?;
+        self.check_write(actor, &current)?;
+        if let Some(v) = expected_version {
+            if v != current.version {
+                return Err(CoreError::StaleVersion { current: current.version });
+            }
+        }
+        let now = crate::now();
+        let mut q = Query::update();
+        q.table(self.table())
+            .value(col("deleted_at"), now)
+            .value(col("deleted_by"), actor.user_id)
+            .value(col("version"), current.version + 1)
+            .and_where(Expr::col(col("id")).eq(id))
+            .and_where(Expr::col(col("version")).eq(current.version));
+        if db::update(&txn, &q).await? == 0 {
+            return Err(CoreError::StaleVersion { current: current.version + 1 });
+        }
+        search::remove(&txn, id).await?;
+        audit::write(&txn, self.def.name, id, "delete", Some(actor.user_id), &[]).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Brings a record back from the recycle bin.
+    pub async fn restore(&self, actor: &Actor, id: Uuid) -> CoreResult<Record> {
+        let txn = self.core.db.begin().await?;
+        let current = self.load_readable(&txn, actor, id, true).await?;
+        self.check_write(actor, &current)?;
+        let mut q = Query::update();
+        q.table(self.table())
+            .value(col("deleted_at"), Option::<DateTime<Utc>>::None)
+            .value(col("deleted_by"), Option::<Uuid>::None)
+            .value(col("version"), current.version + 1)
+            .and_where(Expr::col(col("id")).eq(id))
+            .and_where(Expr::col(col("version")).eq(current.version));
+        if db::update(&txn, &q).await? == 0 {
+            return Err(CoreError::StaleVersion { current: current.version + 1 });
+        }
+        self.reindex(&txn, id, current.owner, &current.rec).await?;
+        audit::write(&txn, self.def.name, id, "restore", Some(actor.user_id), &[]).await?;
+        txn.commit().await?;
+        self.get(actor, id).await
+    }
+
+    /// Deletes a record in the recycle bin for good. Administrators only; the audit trail keeps
+    /// a snapshot of what was purged.
+    pub async fn purge(&self, actor: &Actor, id: Uuid) -> CoreResult<()> {
+        if !actor.is_admin() {
+            return Err(CoreError::Forbidden("only administrators may purge records".into()));
+        }
+        let txn = self.core.db.begin().await?;
+        let current = self.load(&txn, id, true).await?;
+        search::points::remove(&txn, id).await?;
+        search::remove(&txn, id).await?;
+        let mut q = Query::delete();
+        q.from_table(self.table()).and_where(Expr::col(col("id")).eq(id));
+        db::delete(&txn, &q).await?;
+        audit::write(&txn, self.def.name, id, "purge", Some(actor.user_id), &audit::diff(&current.rec, &Record::new())).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Gives records a new owner, all or none: one record the actor may not change fails the lot.
+    pub async fn change_owner(&self, actor: &Actor, ids: &[Uuid], new_owner: Uuid) -> CoreResult<u64> {
+        if ids.is_empty() {
+            return Err(CoreError::field("ids", "select at least one record"));
+        }
+        if ids.len() > MAX_BULK {
+            return Err(CoreError::field("ids", format!("at most {MAX_BULK} records at a time")));
+        }
+        let txn = self.core.db.begin().await?;
+        let mut errors = FieldErrors::new();
+        self.check_owner(&txn, actor, new_owner, &mut errors).await?;
+        if !errors.is_empty() {
+            return Err(CoreError::Validation(errors));
+        }
+        let mut changed = 0;
+        for &id in ids {
+            let current = self.load_readable(&txn, actor, id, false).await?;
+            self.check_write(actor, &current)?;
+            if current.owner == new_owner {
+                continue;
+            }
+            let mut q = Query::update();
+            q.table(self.table())
+                .value(col("owner_id"), new_owner)
+                .value(col("version"), current.version + 1)
+                .value(col("updated_at"), crate::now())
+                .value(col("updated_by"), actor.user_id)
+                .and_where(Expr::col(col("id")).eq(id))
+                .and_where(Expr::col(col("version")).eq(current.version));
+            if db::update(&txn, &q).await? == 0 {
+                return Err(CoreError::StaleVersion { current: current.version + 1 });
+            }
+            let mut rec = current.rec.clone();
+            rec.insert("owner_id".into(), Value::String(new_owner.to_string()));
+            search::index(&txn, self.def, id, new_owner, &rec).await?;
+            audit::write(&txn, self.def.name, id, "update", Some(actor.user_id), &audit::diff(&current.rec, &rec)).await?;
+            changed += 1;
+        }
+        txn.commit().await?;
+        Ok(changed)
+    }
+
+    pub async fn history(&self, actor: &Actor, id: Uuid) -> CoreResult<Vec<audit::Entry>> {
+        let readable = match self.load_readable(self.core.db.reader(), actor, id, false).await {
+            Err(CoreError::NotFound) => self.load_readable(self.core.db.reader(), actor, id, true).await,
+            other => other,
+        };
+        readable?;
+        audit::history(&self.core.db, id, 500).await
+    }
+
+    /// Resolves a sort parameter against the entity's sortable fields.
+    pub fn sort_spec(&self, sort: Option<&str>, deleted: bool) -> CoreResult<SortSpec> {
+        let key = sort.filter(|s| !s.is_empty()).unwrap_or(if deleted { "-deleted_at" } else { self.def.default_sort });
+        let (desc, name) = match key.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, key),
+        };
+        let timestamp = matches!(name, "created_at" | "updated_at") || (deleted && name == "deleted_at");
+        let field = self.def.field(name);
+        if !timestamp && !field.is_some_and(|f| f.sortable) {
+            let mut allowed: Vec<&str> = self.def.fields.iter().filter(|f| f.sortable).map(|f| f.name).collect();
+            allowed.extend(["created_at", "updated_at"]);
+            return Err(CoreError::bad_request(
+                "invalid_sort",
+                format!("'{name}' cannot be sorted; sortable fields: {}", allowed.join(", ")),
+            ));
+        }
+        Ok(SortSpec {
+            key: key.to_string(),
+            field: name.to_string(),
+            column: field.map(|f| f.column).unwrap_or(name).to_string(),
+            desc,
+            timestamp,
+        })
+    }
+
+    fn scope_condition(&self, actor: &Actor) -> CoreResult<Condition> {
+        let owner = Expr::col((self.table(), col("owner_id")));
+        Ok(match actor.grant(self.def.name).read {
+            Scope::None => return Err(CoreError::Forbidden(format!("your role may not see {}", self.def.plural))),
+            Scope::All => Condition::all(),
+            Scope::Own => Condition::all().add(owner.eq(actor.user_id)),
+            Scope::Team => match actor.team_id {
+                None => Condition::all().add(owner.eq(actor.user_id)),
+                Some(team) => {
+                    let mut sub = Query::select();
+                    sub.column(col("id")).from(col("users")).and_where(Expr::col(col("team_id")).eq(team));
+                    Condition::any().add(owner.clone().eq(actor.user_id)).add(owner.in_subquery(sub))
+                }
+            },
+        })
+    }
+
+    /// The conditions shared by a list and its count.
+    async fn list_conditions(&self, actor: &Actor, q: &ListQuery) -> CoreResult<Condition> {
+        let defs = self.custom_defs().await?;
+        let ctx = FilterContext {
+            entity: self.def,
+            custom: &defs,
+            backend: self.core.db.backend(),
+            actor,
+            settings: &self.core.settings,
+        };
+        let mut cond = Condition::all().add(self.scope_condition(actor)?);
+        if let Some(f) = &q.filter {
+            cond = cond.add(ctx.compile(f)?);
+        }
+        let deleted = Expr::col((self.table(), col("deleted_at")));
+        Ok(cond.add(if q.deleted { deleted.is_not_null() } else { deleted.is_null() }))
+    }
+
+    pub async fn list(&self, actor: &Actor, q: &ListQuery) -> CoreResult<Page> {
+        let limit = q.limit.clamp(1, MAX_LIMIT);
+        let sort = self.sort_spec(q.sort.as_deref(), q.deleted)?;
+        let cond = self.list_conditions(actor, q).await?;
+        let mut sel = self.base_select();
+        sel.cond_where(cond.clone());
+        if let Some(c) = &q.cursor {
+            let cur = Cursor::decode(c, &sort.key)?;
+            let v: SqlValue = if sort.timestamp {
+                let t = cur
+                    .v
+                    .as_str()
+                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                    .ok_or_else(|| CoreError::bad_request("invalid_cursor", "the cursor is malformed"))?;
+                t.with_timezone(&Utc).into()
+            } else {
+                cur.v.as_str().unwrap_or("").to_string().into()
+            };
+            let c = Expr::col((self.table(), col(&sort.column)));
+            let id = Expr::col((self.table(), col("id")));
+            sel.cond_where(if sort.desc {
+                Condition::any().add(c.clone().lt(v.clone())).add(Condition::all().add(c.eq(v)).add(id.lt(cur.id)))
+            } else {
+                Condition::any().add(c.clone().gt(v.clone())).add(Condition::all().add(c.eq(v)).add(id.gt(cur.id)))
+            });
+        }
+        let order = if sort.desc { Order::Desc } else { Order::Asc };
+        sel.order_by((self.table(), col(&sort.column)), order.clone())
+            .order_by((self.table(), col("id")), order)
+            .limit(limit + 1);
+        let rows = db::fetch_all(self.core.db.reader(), &sel).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for r in rows.iter().take(limit as usize) {
+            items.push(self.from_row(r)?.rec);
+        }
+        let next_cursor = if rows.len() as u64 > limit {
+            items.last().map(|last| {
+                let v = last.get(&sort.field).cloned().unwrap_or(Value::Null);
+                let v = if v.is_null() { Value::String(String::new()) } else { v };
+                let id = last.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()).unwrap_or_default();
+                Cursor { s: sort.key.clone(), v, id }.encode()
+            })
+        } else {
+            None
+        };
+        let total = if q.count { Some(self.count_where(cond).await?) } else { None };
+        Ok(Page { items, next_cursor, total })
+    }
+
+    pub async fn count(&self, actor: &Actor, q: &ListQuery) -> CoreResult<u64> {
+        let cond = self.list_conditions(actor, q).await?;
+        self.count_where(cond).await
+    }
+
+    async fn count_where(&self, cond: Condition) -> CoreResult<u64> {
+        let mut sel = Query::select();
+        sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from(self.table()).cond_where(cond);
+        let row = db::fetch_one(self.core.db.reader(), &sel).await?;
+        Ok(row.map(|r| get_i64(&r, "n")).transpose()?.unwrap_or(0).max(0) as u64)
+    }
+}

@@ -1,0 +1,286 @@
+//! Between a field's API form (JSON) and its columns: validation and normalization on the way in,
+//! the canonical JSON on the way out. Both directions live here so they cannot drift apart.
+
+use chrono::NaiveDate;
+use sea_orm::QueryResult;
+use sea_orm::sea_query::Value as SqlValue;
+use serde_json::{Value, json};
+
+use super::def::{ADDRESS_PARTS, FieldDef, FieldKind};
+use super::money;
+use crate::db::{get_bool, get_json, get_opt_date, get_opt_i64, get_opt_uuid, get_string};
+use crate::error::CoreResult;
+use crate::normalize;
+use crate::settings::Settings;
+
+pub type Columns = Vec<(String, SqlValue)>;
+
+fn text_value(s: &str) -> SqlValue {
+    SqlValue::String(Some(Box::new(s.to_string())))
+}
+
+fn json_value(v: Value) -> SqlValue {
+    SqlValue::Json(Some(Box::new(v)))
+}
+
+/// The column names a field occupies.
+pub fn columns(field: &FieldDef) -> Vec<String> {
+    match field.kind {
+        FieldKind::Money => vec![format!("{}_amount", field.column), format!("{}_currency", field.column)],
+        FieldKind::Address => ADDRESS_PARTS.iter().map(|p| format!("{}_{p}", field.column)).collect(),
+        _ => vec![field.column.to_string()],
+    }
+}
+
+fn as_text(v: &Value, max: usize) -> Result<String, String> {
+    match v {
+        Value::Null => Ok(String::new()),
+        Value::String(s) => {
+            let t = s.trim();
+            if t.chars().count() > max {
+                Err(format!("must be at most {max} characters"))
+            } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+                Err("must not contain control characters".into())
+            } else {
+                Ok(t.to_string())
+            }
+        }
+        _ => Err("must be a string".into()),
+    }
+}
+
+fn labelled_list<'a>(v: &'a Value, key: &str) -> Result<Vec<(&'a Value, String)>, String> {
+    let items = match v {
+        Value::Null => return Ok(vec![]),
+        Value::Array(items) => items,
+        _ => return Err(format!("must be a list of {{\"{key}\", \"label\"}} objects")),
+    };
+    if items.len() > 20 {
+        return Err("at most 20 entries".into());
+    }
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            Value::Object(o) => {
+                for k in o.keys() {
+                    if k != key && k != "label" {
+                        return Err(format!("unknown key '{k}' (expected {key} and label)"));
+                    }
+                }
+                let label = as_text(o.get("label").unwrap_or(&Value::Null), 32)
+                    .map_err(|e| format!("label {e}"))?;
+                out.push((o.get(key).unwrap_or(&Value::Null), label));
+            }
+            Value::String(_) => out.push((item, String::new())),
+            _ => return Err(format!("each entry must be an object with \"{key}\"")),
+        }
+    }
+    Ok(out)
+}
+
+/// Validates and normalizes one field's input into its canonical JSON (`Null` when empty).
+pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Value, String> {
+    let text = |s: String| if s.is_empty() { Value::Null } else { Value::String(s) };
+    match &field.kind {
+        FieldKind::Text { max } | FieldKind::LongText { max } => Ok(text(as_text(v, *max)?)),
+        FieldKind::Derived => Err("is computed and cannot be set".into()),
+        FieldKind::Choice(options) => {
+            let s = as_text(v, 64)?;
+            if s.is_empty() || options.contains(&s.as_str()) {
+                Ok(text(s))
+            } else {
+                Err(format!("must be one of: {}", options.join(", ")))
+            }
+        }
+        FieldKind::Int { min, max } => match v {
+            Value::Null => Ok(Value::Null),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) if i >= *min && i <= *max => Ok(Value::from(i)),
+                Some(_) => Err(format!("must be between {min} and {max}")),
+                None => Err("must be a whole number".into()),
+            },
+            Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
+            Value::String(s) => match s.trim().parse::<i64>() {
+                Ok(i) if i >= *min && i <= *max => Ok(Value::from(i)),
+                Ok(_) => Err(format!("must be between {min} and {max}")),
+                Err(_) => Err(format!("'{s}' is not a whole number")),
+            },
+            _ => Err("must be a whole number".into()),
+        },
+        FieldKind::Money => match v {
+            Value::Null => Ok(Value::Null),
+            Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
+            _ => {
+                let (minor, currency) = money::parse(v, &settings.default_currency)?;
+                Ok(money::to_json(minor, &currency))
+            }
+        },
+        FieldKind::Date => match v {
+            Value::Null => Ok(Value::Null),
+            Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
+            Value::String(s) => {
+                let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                    .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))?;
+                Ok(Value::String(d.format("%Y-%m-%d").to_string()))
+            }
+            _ => Err("must be a date string (YYYY-MM-DD)".into()),
+        },
+        FieldKind::Bool => match v {
+            Value::Bool(b) => Ok(Value::Bool(*b)),
+            Value::Null => Ok(Value::Bool(false)),
+            _ => Err("must be true or false".into()),
+        },
+        FieldKind::Url => {
+            let s = as_text(v, 500)?;
+            if !s.is_empty() {
+                normalize::domain_of_website(&s)?;
+            }
+            Ok(text(s))
+        }
+        FieldKind::TaxId => {
+            let s = as_text(v, 32)?;
+            Ok(text(if s.is_empty() { s } else { normalize::tax_id(&s)? }))
+        }
+        FieldKind::Phones => {
+            let mut out = Vec::new();
+            for (i, (number, label)) in labelled_list(v, "number")?.into_iter().enumerate() {
+                let raw = number.as_str().ok_or_else(|| format!("entry {}: number must be a string", i + 1))?;
+                let e164 = normalize::phone_e164(raw, &settings.default_region)
+                    .map_err(|e| format!("entry {}: {e}", i + 1))?;
+                out.push(json!({"number": e164, "label": label}));
+            }
+            Ok(Value::Array(out))
+        }
+        FieldKind::Emails => {
+            let mut out = Vec::new();
+            for (i, (address, label)) in labelled_list(v, "address")?.into_iter().enumerate() {
+                let raw = address.as_str().ok_or_else(|| format!("entry {}: address must be a string", i + 1))?;
+                let e = normalize::email(raw).map_err(|e| format!("entry {}: {e}", i + 1))?;
+                out.push(json!({"address": e, "label": label}));
+            }
+            Ok(Value::Array(out))
+        }
+        FieldKind::StringList { max_items, max_len } => {
+            let items = match v {
+                Value::Null => vec![],
+                Value::Array(a) => a.clone(),
+                _ => return Err("must be a list of strings".into()),
+            };
+            if items.len() > *max_items {
+                return Err(format!("at most {max_items} entries"));
+            }
+            let mut out = Vec::new();
+            for item in &items {
+                let s = as_text(item, *max_len)?;
+                if !s.is_empty() {
+                    out.push(Value::String(s));
+                }
+            }
+            Ok(Value::Array(out))
+        }
+        FieldKind::Address => {
+            let obj = match v {
+                Value::Null => serde_json::Map::new(),
+                Value::Object(o) => o.clone(),
+                _ => return Err(format!("must be an object with {}", ADDRESS_PARTS.join(", "))),
+            };
+            for k in obj.keys() {
+                if !ADDRESS_PARTS.contains(&k.as_str()) {
+                    return Err(format!("unknown address part '{k}' (expected {})", ADDRESS_PARTS.join(", ")));
+                }
+            }
+            let mut out = serde_json::Map::new();
+            for part in ADDRESS_PARTS {
+                let s = as_text(obj.get(part).unwrap_or(&Value::Null), 200).map_err(|e| format!("{part} {e}"))?;
+                out.insert(part.to_string(), text(s));
+            }
+            Ok(Value::Object(out))
+        }
+        FieldKind::Ref { .. } => match v {
+            Value::Null => Ok(Value::Null),
+            Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
+            Value::String(s) => {
+                let id = uuid::Uuid::parse_str(s.trim()).map_err(|_| format!("'{s}' is not an id"))?;
+                Ok(Value::String(id.to_string()))
+            }
+            _ => Err("must be an id string".into()),
+        },
+    }
+}
+
+fn str_of(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+/// The columns and values that store a canonical value.
+pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
+    let col = field.column.to_string();
+    match &field.kind {
+        FieldKind::Text { .. }
+        | FieldKind::LongText { .. }
+        | FieldKind::Choice(_)
+        | FieldKind::Url
+        | FieldKind::TaxId
+        | FieldKind::Derived => vec![(col, text_value(str_of(v)))],
+        FieldKind::Int { .. } => vec![(col, SqlValue::BigInt(v.as_i64()))],
+        FieldKind::Money => {
+            let minor = v.get("amount").and_then(|a| a.as_str()).and_then(|a| {
+                let cur = str_of(v.get("currency").unwrap_or(&Value::Null));
+                money::parse_amount(a, cur).ok()
+            });
+            let currency = v.get("currency").map(str_of).unwrap_or("");
+            vec![(format!("{col}_amount"), SqlValue::BigInt(minor)), (format!("{col}_currency"), text_value(currency))]
+        }
+        FieldKind::Date => vec![(
+            col,
+            SqlValue::ChronoDate(v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).map(Box::new)),
+        )],
+        FieldKind::Bool => vec![(col, SqlValue::Bool(Some(v.as_bool().unwrap_or(false))))],
+        FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => {
+            vec![(col, json_value(if v.is_null() { Value::Array(vec![]) } else { v.clone() }))]
+        }
+        FieldKind::Address => ADDRESS_PARTS
+            .iter()
+            .map(|p| (format!("{col}_{p}"), text_value(v.get(*p).map(str_of).unwrap_or(""))))
+            .collect(),
+        FieldKind::Ref { .. } => vec![(
+            col,
+            SqlValue::Uuid(v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()).map(Box::new)),
+        )],
+    }
+}
+
+fn opt_text(s: String) -> Value {
+    if s.is_empty() { Value::Null } else { Value::String(s) }
+}
+
+/// Reads a field's canonical JSON from a row that selected its columns.
+pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
+    let col = field.column;
+    Ok(match &field.kind {
+        FieldKind::Text { .. }
+        | FieldKind::LongText { .. }
+        | FieldKind::Choice(_)
+        | FieldKind::Url
+        | FieldKind::TaxId
+        | FieldKind::Derived => opt_text(get_string(row, col)?),
+        FieldKind::Int { .. } => get_opt_i64(row, col)?.map(Value::from).unwrap_or(Value::Null),
+        FieldKind::Money => match get_opt_i64(row, &format!("{col}_amount"))? {
+            Some(minor) => money::to_json(minor, &get_string(row, &format!("{col}_currency"))?),
+            None => Value::Null,
+        },
+        FieldKind::Date => {
+            get_opt_date(row, col)?.map(|d| Value::String(d.format("%Y-%m-%d").to_string())).unwrap_or(Value::Null)
+        }
+        FieldKind::Bool => Value::Bool(get_bool(row, col)?),
+        FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => get_json(row, col)?,
+        FieldKind::Address => {
+            let mut o = serde_json::Map::new();
+            for part in ADDRESS_PARTS {
+                o.insert(part.to_string(), opt_text(get_string(row, &format!("{col}_{part}"))?));
+            }
+            Value::Object(o)
+        }
+        FieldKind::Ref { .. } => get_opt_uuid(row, col)?.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null),
+    })
+}

@@ -1,0 +1,220 @@
+//! Global search over accounts and contacts (and later entities): the index kept in step with
+//! every write, and the query that respects each entity's read scope.
+//!
+//! Backend-specific SQL lives only here: SQLite uses an FTS5 table over `search_entries`,
+//! PostgreSQL a `tsvector` column with a GIN index. Documents are tokenized in Rust by
+//! [`text::tokens`] for both, so the two backends find the same records.
+
+pub mod points;
+pub mod text;
+
+use sea_orm::{ConnectionTrait, Value};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::authz::{Actor, Scope};
+use crate::db::{self, Backend, Db, get_string, get_uuid};
+use crate::error::CoreResult;
+use crate::records::{EntityDef, JsonMap};
+use text::Term;
+
+/// What the index holds for one record.
+pub struct Document {
+    pub title: String,
+    pub tokens: Vec<String>,
+}
+
+/// Builds a record's document from its names, contact details and identifiers.
+pub fn document(def: &EntityDef, rec: &JsonMap) -> Document {
+    let mut toks = Vec::new();
+    for name in (def.search_names)(rec) {
+        toks.extend(text::tokens(&name));
+        toks.extend(text::pinyin_tokens(&name));
+    }
+    if let Some(serde_json::Value::Array(emails)) = rec.get("emails") {
+        for e in emails {
+            if let Some(a) = e.get("address").and_then(|a| a.as_str()) {
+                toks.extend(text::tokens(a));
+            }
+        }
+    }
+    if let Some(serde_json::Value::Array(phones)) = rec.get("phones") {
+        for p in phones {
+            if let Some(n) = p.get("number").and_then(|n| n.as_str()) {
+                toks.push(n.trim_start_matches('+').to_string());
+                if let Some(national) = crate::normalize::phone_national(n) {
+                    toks.push(national);
+                }
+            }
+        }
+    }
+    for key in ["domain", "tax_id", "wechat_id"] {
+        if let Some(v) = rec.get(key).and_then(|v| v.as_str()) {
+            toks.extend(text::tokens(v));
+        }
+    }
+    toks.truncate(2000);
+    Document { title: (def.title)(rec, "zh-CN"), tokens: toks }
+}
+
+fn tsvector_literal(tokens: &[String]) -> String {
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("'{}':{}", t.replace('\'', "''").replace('\\', ""), (i + 1).min(16383)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Writes or replaces a record's entry.
+pub async fn index<C: ConnectionTrait>(conn: &C, def: &EntityDef, id: Uuid, owner: Uuid, rec: &JsonMap) -> CoreResult<()> {
+    let doc = document(def, rec);
+    match db::backend_of(conn) {
+        Backend::Sqlite => {
+            db::raw_execute(
+                conn,
+                "INSERT INTO search_entries (record_id, entity, owner_id, title, doc) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (record_id) DO UPDATE SET owner_id = excluded.owner_id, title = excluded.title, doc = excluded.doc",
+                vec![id.into(), def.name.into(), owner.into(), doc.title.into(), doc.tokens.join(" ").into()],
+            )
+            .await?;
+        }
+        Backend::Postgres => {
+            db::raw_execute(
+                conn,
+                "INSERT INTO search_entries (record_id, entity, owner_id, title, doc) VALUES ($1, $2, $3, $4, CAST($5 AS tsvector))
+                 ON CONFLICT (record_id) DO UPDATE SET owner_id = excluded.owner_id, title = excluded.title, doc = excluded.doc",
+                vec![id.into(), def.name.into(), owner.into(), doc.title.into(), tsvector_literal(&doc.tokens).into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn remove<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<()> {
+    let sql = match db::backend_of(conn) {
+        Backend::Sqlite => "DELETE FROM search_entries WHERE record_id = ?",
+        Backend::Postgres => "DELETE FROM search_entries WHERE record_id = $1",
+    };
+    db::raw_execute(conn, sql, vec![id.into()]).await?;
+    Ok(())
+}
+
+fn fts5_match(terms: &[Term]) -> String {
+    fn render(t: &Term) -> String {
+        match t {
+            Term::Phrase { tokens, prefix } => {
+                format!("\"{}\"{}", tokens.join(" "), if *prefix { "*" } else { "" })
+            }
+            Term::Any(alts) => format!("({})", alts.iter().map(render).collect::<Vec<_>>().join(" OR ")),
+        }
+    }
+    terms.iter().map(render).collect::<Vec<_>>().join(" AND ")
+}
+
+fn tsquery(terms: &[Term]) -> String {
+    fn render(t: &Term) -> String {
+        match t {
+            Term::Phrase { tokens, prefix } => {
+                let n = tokens.len();
+                let parts: Vec<String> = tokens
+                    .iter()
+                    .enumerate()
+                    .map(|(i, tok)| format!("'{}'{}", tok, if *prefix && i + 1 == n { ":*" } else { "" }))
+                    .collect();
+                format!("({})", parts.join(" <-> "))
+            }
+            Term::Any(alts) => format!("({})", alts.iter().map(render).collect::<Vec<_>>().join(" | ")),
+        }
+    }
+    terms.iter().map(render).collect::<Vec<_>>().join(" & ")
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub entity: String,
+    pub id: Uuid,
+    pub title: String,
+}
+
+/// Finds records matching `q` that the actor may read, best matches first.
+pub async fn search(db: &Db, actor: &Actor, q: &str, entities: &[&EntityDef], limit: usize) -> CoreResult<Vec<Hit>> {
+    let terms = text::parse_query(q);
+    if terms.is_empty() || entities.is_empty() {
+        return Ok(vec![]);
+    }
+    let backend = db.backend();
+    let mut values: Vec<Value> = Vec::new();
+    let ph = |v: Value, values: &mut Vec<Value>| -> String {
+        values.push(v);
+        match backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${}", values.len()),
+        }
+    };
+    let match_sql = match backend {
+        Backend::Sqlite => format!("search_fts MATCH {}", ph(fts5_match(&terms).into(), &mut values)),
+        Backend::Postgres => format!("s.doc @@ CAST({} AS tsquery)", ph(tsquery(&terms).into(), &mut values)),
+    };
+    let mut scopes = Vec::new();
+    for def in entities {
+        let scope = actor.grant(def.name).read;
+        let ent = ph(def.name.into(), &mut values);
+        let cond = match scope {
+            Scope::None => continue,
+            Scope::All => "TRUE".to_string(),
+            Scope::Own => format!("s.owner_id = {}", ph(actor.user_id.into(), &mut values)),
+            Scope::Team => match actor.team_id {
+                Some(team) => format!(
+                    "(s.owner_id = {} OR s.owner_id IN (SELECT id FROM users WHERE team_id = {}))",
+                    ph(actor.user_id.into(), &mut values),
+                    ph(team.into(), &mut values)
+                ),
+                None => format!("s.owner_id = {}", ph(actor.user_id.into(), &mut values)),
+            },
+        };
+        scopes.push(format!("(s.entity = {ent} AND {cond})"));
+    }
+    if scopes.is_empty() {
+        return Ok(vec![]);
+    }
+    let candidates = 200;
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "SELECT s.record_id, s.entity, s.title FROM search_fts JOIN search_entries s ON s.rowid = search_fts.rowid
+             WHERE {match_sql} AND ({}) LIMIT {candidates}",
+            scopes.join(" OR ")
+        ),
+        Backend::Postgres => format!(
+            "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE {match_sql} AND ({}) LIMIT {candidates}",
+            scopes.join(" OR ")
+        ),
+    };
+    let rows = db::raw_query(db.reader(), &sql, values).await?;
+    let mut hits = rows
+        .iter()
+        .map(|r| Ok(Hit { id: get_uuid(r, "record_id")?, entity: get_string(r, "entity")?, title: get_string(r, "title")? }))
+        .collect::<CoreResult<Vec<_>>>()?;
+    // Exact title first, then titles that start with the query, then the shortest.
+    let ql = q.trim().to_lowercase();
+    hits.sort_by_key(|h| {
+        let t = h.title.to_lowercase();
+        (t != ql, !t.starts_with(&ql), !t.contains(&ql), t.chars().count())
+    });
+    hits.truncate(limit);
+    Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_queries_for_both_backends() {
+        let terms = text::parse_query("中太 zhangsan");
+        assert_eq!(fts5_match(&terms), "\"中 太\" AND (\"zhangsan\"* OR \"zhang san\"*)");
+        assert_eq!(tsquery(&terms), "('中' <-> '太') & (('zhangsan':*) | ('zhang' <-> 'san':*))");
+        assert_eq!(tsvector_literal(&["张".into(), "zs".into()]), "'张':1 'zs':2");
+    }
+}

@@ -1,0 +1,180 @@
+//! Turning names and contact details into search tokens, and queries into token patterns, with
+//! one tokenizer for both so what is indexed is what is asked for.
+//!
+//! Chinese text: every CJK character is its own token, so a phrase of characters matches any
+//! substring, two-character names included (王芳 among millions is one phrase lookup, not a scan).
+//! Each Chinese name is also indexed by its pinyin syllables in order, the syllables run together
+//! (`zhangsan`) and the initials (`zs`). A Latin query is tried both as a word prefix and, when it
+//! splits into pinyin syllables, as a phrase of them, so `zhongtai` finds 北京中太数据科技有限公司.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use pinyin::ToPinyin;
+
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2EBEF)
+}
+
+/// Splits text into lower-case tokens: runs of ASCII letters and digits (and other non-CJK
+/// letters), and single CJK characters. Everything else separates.
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        if is_cjk(c) {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            out.push(c.to_string());
+        } else if c.is_alphanumeric() {
+            cur.extend(c.to_lowercase());
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Pinyin tokens of a name: syllables in order, then the run-together form and the initials.
+pub fn pinyin_tokens(name: &str) -> Vec<String> {
+    let mut syllables = Vec::new();
+    for c in name.chars() {
+        if let Some(p) = c.to_pinyin() {
+            syllables.push(p.plain().to_string());
+        }
+    }
+    if syllables.is_empty() {
+        return vec![];
+    }
+    let full: String = syllables.concat();
+    let initials: String = syllables.iter().filter_map(|s| s.chars().next()).collect();
+    let mut out = syllables;
+    out.push(full);
+    out.push(initials);
+    out
+}
+
+/// Every syllable the pinyin table knows, for splitting Latin queries.
+fn syllables() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        (0x4E00u32..=0x9FFF)
+            .filter_map(char::from_u32)
+            .filter_map(|c| c.to_pinyin())
+            .map(|p| p.plain())
+            .collect()
+    })
+}
+
+/// Splits a Latin word into pinyin syllables, the last of which may be unfinished
+/// (`zhongt` → zhong, t…). Prefers the fewest syllables. `None` when it is not pinyin or is a
+/// single syllable (a plain prefix search covers that).
+pub fn split_pinyin(word: &str) -> Option<Vec<String>> {
+    let set = syllables();
+    let n = word.len();
+    if n < 2 || n > 60 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    // best[i] = fewest syllables covering word[..i], with the split point before it.
+    let mut best: Vec<Option<(usize, usize)>> = vec![None; n + 1];
+    best[0] = Some((0, 0));
+    for i in 0..n {
+        let Some((count, _)) = best[i] else { continue };
+        for j in (i + 1)..=n.min(i + 6) {
+            let piece = &word[i..j];
+            let whole = set.contains(piece);
+            let unfinished = j == n && set.iter().any(|s| s.starts_with(piece));
+            if whole || unfinished {
+                let cand = (count + 1, i);
+                if best[j].is_none_or(|b| cand.0 < b.0) {
+                    best[j] = Some(cand);
+                }
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    let mut end = n;
+    while end > 0 {
+        let (_, start) = best[end]?;
+        parts.push(word[start..end].to_string());
+        end = start;
+    }
+    parts.reverse();
+    if parts.len() < 2 { None } else { Some(parts) }
+}
+
+/// One thing every result must match.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    /// Tokens in order; the last may be a prefix.
+    Phrase { tokens: Vec<String>, prefix: bool },
+    /// Any of these.
+    Any(Vec<Term>),
+}
+
+/// Parses a search box query into terms that must all match.
+pub fn parse_query(q: &str) -> Vec<Term> {
+    let q = q.trim();
+    // A phone number typed with spaces or dashes is one number.
+    if q.chars().filter(|c| c.is_ascii_digit()).count() >= 3
+        && q.chars().all(|c| c.is_ascii_digit() || " -+()".contains(c))
+    {
+        let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+        return vec![Term::Phrase { tokens: vec![digits], prefix: true }];
+    }
+    let mut terms = Vec::new();
+    for chunk in q.split_whitespace().take(10) {
+        let toks = tokens(chunk);
+        if toks.is_empty() {
+            continue;
+        }
+        let last_is_cjk = toks.last().is_some_and(|t| t.chars().all(is_cjk));
+        let phrase = Term::Phrase { tokens: toks.clone(), prefix: !last_is_cjk };
+        if toks.len() == 1 {
+            if let Some(parts) = split_pinyin(&toks[0]) {
+                terms.push(Term::Any(vec![phrase, Term::Phrase { tokens: parts, prefix: true }]));
+                continue;
+            }
+        }
+        terms.push(phrase);
+    }
+    terms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenizes_mixed_text() {
+        assert_eq!(tokens("北京中太 Data-Tech 2024"), vec!["北", "京", "中", "太", "data", "tech", "2024"]);
+        assert_eq!(tokens("zhang.san@Example.com"), vec!["zhang", "san", "example", "com"]);
+    }
+
+    #[test]
+    fn pinyin_of_names() {
+        assert_eq!(pinyin_tokens("张三"), vec!["zhang", "san", "zhangsan", "zs"]);
+        assert!(pinyin_tokens("Acme").is_empty());
+    }
+
+    #[test]
+    fn splits_pinyin_queries() {
+        assert_eq!(split_pinyin("zhangsan").unwrap(), vec!["zhang", "san"]);
+        assert_eq!(split_pinyin("zhongtai").unwrap(), vec!["zhong", "tai"]);
+        assert_eq!(split_pinyin("zhongt").unwrap(), vec!["zhong", "t"]);
+        assert_eq!(split_pinyin("zhang"), None);
+        assert_eq!(split_pinyin("xyz"), None);
+    }
+
+    #[test]
+    fn parses_queries() {
+        assert_eq!(parse_query("中太"), vec![Term::Phrase { tokens: vec!["中".into(), "太".into()], prefix: false }]);
+        assert_eq!(parse_query("138 1234 5678"), vec![Term::Phrase { tokens: vec!["13812345678".into()], prefix: true }]);
+        assert!(matches!(&parse_query("zhangsan")[0], Term::Any(v) if v.len() == 2));
+        assert!(parse_query("  ** ").is_empty());
+    }
+}

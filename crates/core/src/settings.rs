@@ -1,0 +1,28 @@
+//! Settings the domain needs: regional defaults and limits. Loaded by the CLI from a file and
+//! environment variables; the defaults suit a company in mainland China.
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Region for phone numbers typed without a country code (ISO 3166 alpha-2).
+    pub default_region: String,
+    /// Currency for amounts given without one (ISO 4217).
+    pub default_currency: String,
+    /// How long a login session lasts.
+    pub session_hours: i64,
+    /// Failed logins allowed within `throttle_window_minutes` before the account or address is
+    /// locked for that long.
+    pub max_login_failures: i64,
+    pub throttle_window_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_region: "CN".into(),
+            default_currency: "CNY".into(),
+            session_hours: 12,
+            max_login_failures: 5,
+            throttle_window_minutes: 15,
+        }
+    }
+}
