@@ -36,7 +36,17 @@ pub struct Entry {
 /// Field-level differences between two versions of a record; custom fields appear as
 /// `custom.<key>`. System bookkeeping fields are left out.
 pub fn diff(before: &JsonMap, after: &JsonMap) -> Vec<Change> {
-    const SKIP: &[&str] = &["id", "version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by", "custom"];
+    const SKIP: &[&str] = &[
+        "id",
+        "version",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "deleted_at",
+        "deleted_by",
+        "custom",
+    ];
     let mut out = Vec::new();
     let empty = JsonMap::new();
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
@@ -49,11 +59,21 @@ pub fn diff(before: &JsonMap, after: &JsonMap) -> Vec<Change> {
         let a = before.get(k).unwrap_or(&Value::Null);
         let b = after.get(k).unwrap_or(&Value::Null);
         if !same(a, b) {
-            out.push(Change { field: k.clone(), from: a.clone(), to: b.clone() });
+            out.push(Change {
+                field: k.clone(),
+                from: a.clone(),
+                to: b.clone(),
+            });
         }
     }
-    let cb = before.get("custom").and_then(Value::as_object).unwrap_or(&empty);
-    let ca = after.get("custom").and_then(Value::as_object).unwrap_or(&empty);
+    let cb = before
+        .get("custom")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let ca = after
+        .get("custom")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let mut ckeys: Vec<&String> = cb.keys().chain(ca.keys()).collect();
     ckeys.sort();
     ckeys.dedup();
@@ -61,7 +81,11 @@ pub fn diff(before: &JsonMap, after: &JsonMap) -> Vec<Change> {
         let a = cb.get(k).unwrap_or(&Value::Null);
         let b = ca.get(k).unwrap_or(&Value::Null);
         if !same(a, b) {
-            out.push(Change { field: format!("custom.{k}"), from: a.clone(), to: b.clone() });
+            out.push(Change {
+                field: format!("custom.{k}"),
+                from: a.clone(),
+                to: b.clone(),
+            });
         }
     }
     out
@@ -91,7 +115,18 @@ pub async fn write<C: ConnectionTrait>(
 ) -> CoreResult<()> {
     let mut q = Query::insert();
     q.into_table(col("audit_log"))
-        .columns(["id", "entity", "record_id", "action", "actor_id", "at", "changes"].map(col))
+        .columns(
+            [
+                "id",
+                "entity",
+                "record_id",
+                "action",
+                "actor_id",
+                "at",
+                "changes",
+            ]
+            .map(col),
+        )
         .values_panic([
             Uuid::now_v7().into(),
             entity.into(),
@@ -109,9 +144,26 @@ pub async fn write<C: ConnectionTrait>(
 pub async fn history(db: &Db, record_id: Uuid, limit: u64) -> CoreResult<Vec<Entry>> {
     let mut q = Query::select();
     q.from(col("audit_log"))
-        .columns(["id", "entity", "record_id", "action", "actor_id", "at", "changes"].map(|c| (col("audit_log"), col(c))))
-        .expr_as(Expr::col((col("users"), col("name"))), Alias::new("actor_name"))
-        .left_join(col("users"), Expr::col((col("users"), col("id"))).equals((col("audit_log"), col("actor_id"))))
+        .columns(
+            [
+                "id",
+                "entity",
+                "record_id",
+                "action",
+                "actor_id",
+                "at",
+                "changes",
+            ]
+            .map(|c| (col("audit_log"), col(c))),
+        )
+        .expr_as(
+            Expr::col((col("users"), col("name"))),
+            Alias::new("actor_name"),
+        )
+        .left_join(
+            col("users"),
+            Expr::col((col("users"), col("id"))).equals((col("audit_log"), col("actor_id"))),
+        )
         .and_where(Expr::col((col("audit_log"), col("record_id"))).eq(record_id))
         .order_by((col("audit_log"), col("at")), Order::Desc)
         .order_by((col("audit_log"), col("id")), Order::Desc)
@@ -140,14 +192,27 @@ mod tests {
     #[test]
     fn diffs_fields_and_custom_fields() {
         let a = json!({"name": "甲", "phones": [], "custom": {"tier": "A"}, "version": 1});
-        let b = json!({"name": "乙", "phones": null, "custom": {"tier": "B", "x": 1}, "version": 2});
+        let b =
+            json!({"name": "乙", "phones": null, "custom": {"tier": "B", "x": 1}, "version": 2});
         let d = diff(a.as_object().unwrap(), b.as_object().unwrap());
         assert_eq!(
             d,
             vec![
-                Change { field: "name".into(), from: json!("甲"), to: json!("乙") },
-                Change { field: "custom.tier".into(), from: json!("A"), to: json!("B") },
-                Change { field: "custom.x".into(), from: Value::Null, to: json!(1) },
+                Change {
+                    field: "name".into(),
+                    from: json!("甲"),
+                    to: json!("乙")
+                },
+                Change {
+                    field: "custom.tier".into(),
+                    from: json!("A"),
+                    to: json!("B")
+                },
+                Change {
+                    field: "custom.x".into(),
+                    from: Value::Null,
+                    to: json!(1)
+                },
             ]
         );
     }

@@ -21,8 +21,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
-        [Role::Admin, Role::Manager, Role::Sales, Role::Marketing, Role::Service, Role::ReadOnly];
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::Manager,
+        Role::Sales,
+        Role::Marketing,
+        Role::Service,
+        Role::ReadOnly,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,7 +54,9 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role '{s}' (admin, manager, sales, marketing, service, read_only)"))
+            .ok_or_else(|| {
+                format!("unknown role '{s}' (admin, manager, sales, marketing, service, read_only)")
+            })
     }
 }
 
@@ -96,12 +104,30 @@ pub struct Grant {
 pub fn default_grant(role: Role, _entity: &str) -> Grant {
     use Scope::*;
     match role {
-        Role::Admin => Grant { read: All, write: All },
-        Role::Manager => Grant { read: Team, write: Team },
-        Role::Sales => Grant { read: Team, write: Own },
-        Role::Marketing => Grant { read: All, write: Own },
-        Role::Service => Grant { read: All, write: Own },
-        Role::ReadOnly => Grant { read: All, write: None },
+        Role::Admin => Grant {
+            read: All,
+            write: All,
+        },
+        Role::Manager => Grant {
+            read: Team,
+            write: Team,
+        },
+        Role::Sales => Grant {
+            read: Team,
+            write: Own,
+        },
+        Role::Marketing => Grant {
+            read: All,
+            write: Own,
+        },
+        Role::Service => Grant {
+            read: All,
+            write: Own,
+        },
+        Role::ReadOnly => Grant {
+            read: All,
+            write: None,
+        },
     }
 }
 
@@ -119,7 +145,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn grant(&self, entity: &str) -> Grant {
-        self.grants.get(entity).copied().unwrap_or_else(|| default_grant(self.role, entity))
+        self.grants
+            .get(entity)
+            .copied()
+            .unwrap_or_else(|| default_grant(self.role, entity))
     }
 
     pub fn is_admin(&self) -> bool {

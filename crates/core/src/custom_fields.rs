@@ -72,7 +72,11 @@ pub struct CustomFieldDef {
 
 impl CustomFieldDef {
     pub fn label(&self, locale: &str) -> &str {
-        if locale.starts_with("zh") && !self.label_zh.is_empty() { &self.label_zh } else { &self.label_en }
+        if locale.starts_with("zh") && !self.label_zh.is_empty() {
+            &self.label_zh
+        } else {
+            &self.label_en
+        }
     }
 
     /// Validates one value, returning its canonical JSON (`Null` for empty).
@@ -91,7 +95,11 @@ impl CustomFieldDef {
         }
         match self.kind {
             CustomKind::Text | CustomKind::LongText => {
-                let max = if self.kind == CustomKind::Text { 500 } else { 10_000 };
+                let max = if self.kind == CustomKind::Text {
+                    500
+                } else {
+                    10_000
+                };
                 let s = v.as_str().ok_or("must be a string")?.trim();
                 if s.chars().count() > max {
                     return Err(format!("must be at most {max} characters"));
@@ -106,7 +114,9 @@ impl CustomFieldDef {
                 }
                 .filter(|f| f.is_finite())
                 .ok_or("must be a number")?;
-                serde_json::Number::from_f64(n).map(Value::Number).ok_or_else(|| "must be a number".to_string())
+                serde_json::Number::from_f64(n)
+                    .map(Value::Number)
+                    .ok_or_else(|| "must be a number".to_string())
             }
             CustomKind::Money => {
                 let (minor, cur) = money::parse(v, &settings.default_currency)?;
@@ -114,7 +124,8 @@ impl CustomFieldDef {
             }
             CustomKind::Date => {
                 let s = v.as_str().ok_or("must be a date string (YYYY-MM-DD)")?;
-                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))?;
+                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                    .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))?;
                 Ok(Value::String(s.trim().to_string()))
             }
             CustomKind::SingleSelect => {
@@ -127,14 +138,28 @@ impl CustomFieldDef {
             }
             CustomKind::MultiSelect => {
                 let items: Vec<String> = match v {
-                    Value::Array(a) => a.iter().map(|x| x.as_str().map(|s| s.trim().to_string()).ok_or("must be a list of strings")).collect::<Result<_, _>>()?,
-                    Value::String(s) => s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+                    Value::Array(a) => a
+                        .iter()
+                        .map(|x| {
+                            x.as_str()
+                                .map(|s| s.trim().to_string())
+                                .ok_or("must be a list of strings")
+                        })
+                        .collect::<Result<_, _>>()?,
+                    Value::String(s) => s
+                        .split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty())
+                        .collect(),
                     _ => return Err("must be a list of strings".into()),
                 };
                 let mut out: Vec<String> = Vec::new();
                 for item in items {
                     if !self.options.contains(&item) {
-                        return Err(format!("'{item}' is not one of: {}", self.options.join(", ")));
+                        return Err(format!(
+                            "'{item}' is not one of: {}",
+                            self.options.join(", ")
+                        ));
                     }
                     if !out.contains(&item) {
                         out.push(item);
@@ -145,7 +170,9 @@ impl CustomFieldDef {
             CustomKind::Checkbox => match v {
                 Value::Bool(b) => Ok(Value::Bool(*b)),
                 Value::String(s) if s == "true" || s == "on" || s == "1" => Ok(Value::Bool(true)),
-                Value::String(s) if s == "false" || s == "off" || s == "0" => Ok(Value::Bool(false)),
+                Value::String(s) if s == "false" || s == "off" || s == "0" => {
+                    Ok(Value::Bool(false))
+                }
                 _ => Err("must be true or false".into()),
             },
         }
@@ -183,7 +210,10 @@ pub fn validate(
             }
         }
         Some(_) => {
-            errors.insert("custom".into(), "must be an object of custom field values".into());
+            errors.insert(
+                "custom".into(),
+                "must be an object of custom field values".into(),
+            );
         }
     }
     for def in defs {
@@ -193,7 +223,9 @@ pub fn validate(
             _ => false,
         };
         if def.required && missing && def.kind != CustomKind::Checkbox {
-            errors.entry(format!("custom.{}", def.key)).or_insert_with(|| "is required".into());
+            errors
+                .entry(format!("custom.{}", def.key))
+                .or_insert_with(|| "is required".into());
         }
     }
     out.retain(|_, v| !v.is_null());
@@ -222,7 +254,8 @@ fn from_row(row: &sea_orm::QueryResult) -> CoreResult<CustomFieldDef> {
         key: get_string(row, "key")?,
         label_en: get_string(row, "label_en")?,
         label_zh: get_string(row, "label_zh")?,
-        kind: CustomKind::parse(&kind_s).ok_or_else(|| CoreError::Internal(format!("bad custom kind {kind_s}")))?,
+        kind: CustomKind::parse(&kind_s)
+            .ok_or_else(|| CoreError::Internal(format!("bad custom kind {kind_s}")))?,
         required: get_bool(row, "required")?,
         options: serde_json::from_value(options).unwrap_or_default(),
         position: get_i64(row, "position")?,
@@ -230,23 +263,40 @@ fn from_row(row: &sea_orm::QueryResult) -> CoreResult<CustomFieldDef> {
     })
 }
 
-const COLUMNS: [&str; 10] =
-    ["id", "entity", "key", "label_en", "label_zh", "kind", "required", "options", "position", "version"];
+const COLUMNS: [&str; 10] = [
+    "id", "entity", "key", "label_en", "label_zh", "kind", "required", "options", "position",
+    "version",
+];
 
 /// The definitions of one entity (or all, with `None`), in display order.
-pub async fn list<C: sea_orm::ConnectionTrait>(conn: &C, entity: Option<&str>) -> CoreResult<Vec<CustomFieldDef>> {
+pub async fn list<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    entity: Option<&str>,
+) -> CoreResult<Vec<CustomFieldDef>> {
     let mut q = Query::select();
-    q.from(col(TABLE)).columns(COLUMNS.map(col)).order_by(col("entity"), Order::Asc).order_by(col("position"), Order::Asc).order_by(col("key"), Order::Asc);
+    q.from(col(TABLE))
+        .columns(COLUMNS.map(col))
+        .order_by(col("entity"), Order::Asc)
+        .order_by(col("position"), Order::Asc)
+        .order_by(col("key"), Order::Asc);
     if let Some(e) = entity {
         q.and_where(Expr::col(col("entity")).eq(e));
     }
-    db::fetch_all(conn, &q).await?.iter().map(from_row).collect()
+    db::fetch_all(conn, &q)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 pub async fn get(db: &Db, id: Uuid) -> CoreResult<CustomFieldDef> {
     let mut q = Query::select();
-    q.from(col(TABLE)).columns(COLUMNS.map(col)).and_where(Expr::col(col("id")).eq(id));
-    let row = db::fetch_one(db.reader(), &q).await?.ok_or(CoreError::NotFound)?;
+    q.from(col(TABLE))
+        .columns(COLUMNS.map(col))
+        .and_where(Expr::col(col("id")).eq(id));
+    let row = db::fetch_one(db.reader(), &q)
+        .await?
+        .ok_or(CoreError::NotFound)?;
     from_row(&row)
 }
 
@@ -260,48 +310,91 @@ fn valid_key(k: &str) -> bool {
 fn check_options(kind: CustomKind, options: &[String], errors: &mut FieldErrors) {
     let selects = matches!(kind, CustomKind::SingleSelect | CustomKind::MultiSelect);
     if selects && options.is_empty() {
-        errors.insert("options".into(), "a select field needs at least one option".into());
+        errors.insert(
+            "options".into(),
+            "a select field needs at least one option".into(),
+        );
     }
-    if options.len() > 200 || options.iter().any(|o| o.trim().is_empty() || o.chars().count() > 100) {
-        errors.insert("options".into(), "at most 200 options of 1 to 100 characters".into());
+    if options.len() > 200
+        || options
+            .iter()
+            .any(|o| o.trim().is_empty() || o.chars().count() > 100)
+    {
+        errors.insert(
+            "options".into(),
+            "at most 200 options of 1 to 100 characters".into(),
+        );
     }
 }
 
 fn require_admin(actor: &Actor) -> CoreResult<()> {
-    if actor.is_admin() { Ok(()) } else { Err(CoreError::Forbidden("only administrators manage custom fields".into())) }
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(
+            "only administrators manage custom fields".into(),
+        ))
+    }
 }
 
-pub async fn create(db: &Db, actor: &Actor, entity: &str, input: CustomFieldInput) -> CoreResult<CustomFieldDef> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    entity: &str,
+    input: CustomFieldInput,
+) -> CoreResult<CustomFieldDef> {
     require_admin(actor)?;
     if crate::entities::by_name(entity).is_none() {
-        return Err(CoreError::field("entity", format!("unknown entity '{entity}'")));
+        return Err(CoreError::field(
+            "entity",
+            format!("unknown entity '{entity}'"),
+        ));
     }
     let mut errors = FieldErrors::new();
     let key = input.key.unwrap_or_default().trim().to_string();
     if !valid_key(&key) {
-        errors.insert("key".into(), "must start with a letter and use only a-z, 0-9 and _ (at most 40)".into());
+        errors.insert(
+            "key".into(),
+            "must start with a letter and use only a-z, 0-9 and _ (at most 40)".into(),
+        );
     }
     let crate_entity = crate::entities::by_name(entity);
-    if crate_entity.is_some_and(|e| e.field(&key).is_some()) || crate::records::def::SYSTEM_FIELDS.contains(&key.as_str()) {
+    if crate_entity.is_some_and(|e| e.field(&key).is_some())
+        || crate::records::def::SYSTEM_FIELDS.contains(&key.as_str())
+    {
         errors.insert("key".into(), "is already a standard field".into());
     }
     let label_en = input.label_en.unwrap_or_default().trim().to_string();
     let label_zh = input.label_zh.unwrap_or_default().trim().to_string();
     if label_en.is_empty() && label_zh.is_empty() {
-        errors.insert("label_en".into(), "give a label in English or Chinese".into());
+        errors.insert(
+            "label_en".into(),
+            "give a label in English or Chinese".into(),
+        );
     }
     if label_en.chars().count() > 100 || label_zh.chars().count() > 100 {
-        errors.insert("label_en".into(), "labels have at most 100 characters".into());
+        errors.insert(
+            "label_en".into(),
+            "labels have at most 100 characters".into(),
+        );
     }
     let kind = match input.kind.as_deref().and_then(CustomKind::parse) {
         Some(k) => k,
         None => {
             let names: Vec<&str> = CustomKind::ALL.iter().map(|k| k.as_str()).collect();
-            errors.insert("kind".into(), format!("must be one of: {}", names.join(", ")));
+            errors.insert(
+                "kind".into(),
+                format!("must be one of: {}", names.join(", ")),
+            );
             CustomKind::Text
         }
     };
-    let options: Vec<String> = input.options.unwrap_or_default().into_iter().map(|o| o.trim().to_string()).collect();
+    let options: Vec<String> = input
+        .options
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| o.trim().to_string())
+        .collect();
     check_options(kind, &options, &mut errors);
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
@@ -309,14 +402,32 @@ pub async fn create(db: &Db, actor: &Actor, entity: &str, input: CustomFieldInpu
     let txn = db.begin().await?;
     let existing = list(&txn, Some(entity)).await?;
     if existing.iter().any(|d| d.key == key) {
-        return Err(CoreError::field("key", format!("a custom field '{key}' already exists")));
+        return Err(CoreError::field(
+            "key",
+            format!("a custom field '{key}' already exists"),
+        ));
     }
     let id = Uuid::now_v7();
     let now = Utc::now();
     let position = input.position.unwrap_or(existing.len() as i64 + 1);
     let mut q = Query::insert();
     q.into_table(col(TABLE))
-        .columns(["id", "entity", "key", "label_en", "label_zh", "kind", "required", "options", "position", "created_at", "updated_at"].map(col))
+        .columns(
+            [
+                "id",
+                "entity",
+                "key",
+                "label_en",
+                "label_zh",
+                "kind",
+                "required",
+                "options",
+                "position",
+                "created_at",
+                "updated_at",
+            ]
+            .map(col),
+        )
         .values_panic([
             id.into(),
             entity.into(),
@@ -335,20 +446,38 @@ pub async fn create(db: &Db, actor: &Actor, entity: &str, input: CustomFieldInpu
     get(db, id).await
 }
 
-pub async fn update(db: &Db, actor: &Actor, id: Uuid, expected_version: Option<i64>, input: CustomFieldInput) -> CoreResult<CustomFieldDef> {
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: Option<i64>,
+    input: CustomFieldInput,
+) -> CoreResult<CustomFieldDef> {
     require_admin(actor)?;
     let current = get(db, id).await?;
     if let Some(v) = expected_version {
         if v != current.version {
-            return Err(CoreError::StaleVersion { current: current.version });
+            return Err(CoreError::StaleVersion {
+                current: current.version,
+            });
         }
     }
     let mut errors = FieldErrors::new();
     if input.key.as_ref().is_some_and(|k| k != &current.key) {
-        errors.insert("key".into(), "cannot be changed; create a new field instead".into());
+        errors.insert(
+            "key".into(),
+            "cannot be changed; create a new field instead".into(),
+        );
     }
-    if input.kind.as_ref().is_some_and(|k| k != current.kind.as_str()) {
-        errors.insert("kind".into(), "cannot be changed; create a new field instead".into());
+    if input
+        .kind
+        .as_ref()
+        .is_some_and(|k| k != current.kind.as_str())
+    {
+        errors.insert(
+            "kind".into(),
+            "cannot be changed; create a new field instead".into(),
+        );
     }
     let options = input.options.clone().unwrap_or(current.options.clone());
     check_options(current.kind, &options, &mut errors);
@@ -357,8 +486,22 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, expected_version: Option<i
     }
     let mut q = Query::update();
     q.table(col(TABLE))
-        .value(col("label_en"), input.label_en.unwrap_or(current.label_en).trim().to_string())
-        .value(col("label_zh"), input.label_zh.unwrap_or(current.label_zh).trim().to_string())
+        .value(
+            col("label_en"),
+            input
+                .label_en
+                .unwrap_or(current.label_en)
+                .trim()
+                .to_string(),
+        )
+        .value(
+            col("label_zh"),
+            input
+                .label_zh
+                .unwrap_or(current.label_zh)
+                .trim()
+                .to_string(),
+        )
         .value(col("required"), input.required.unwrap_or(current.required))
         .value(col("options"), serde_json::json!(options))
         .value(col("position"), input.position.unwrap_or(current.position))
@@ -368,7 +511,9 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, expected_version: Option<i
         .and_where(Expr::col(col("version")).eq(current.version));
     let txn = db.begin().await?;
     if db::update(&txn, &q).await? == 0 {
-        return Err(CoreError::StaleVersion { current: current.version + 1 });
+        return Err(CoreError::StaleVersion {
+            current: current.version + 1,
+        });
     }
     txn.commit().await?;
     get(db, id).await
@@ -380,7 +525,8 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
     require_admin(actor)?;
     get(db, id).await?;
     let mut q = Query::delete();
-    q.from_table(col(TABLE)).and_where(Expr::col(col("id")).eq(id));
+    q.from_table(col(TABLE))
+        .and_where(Expr::col(col("id")).eq(id));
     let txn = db.begin().await?;
     db::delete(&txn, &q).await?;
     txn.commit().await?;

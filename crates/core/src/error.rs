@@ -44,7 +44,10 @@ impl CoreError {
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        CoreError::BadRequest { code, message: message.into() }
+        CoreError::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 }
 

@@ -43,7 +43,9 @@ pub fn email(input: &str) -> Result<String, String> {
         || local.starts_with('.')
         || local.ends_with('.')
         || local.contains("..")
-        || !local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+        || !local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
     {
         return Err(bad());
     }
@@ -82,15 +84,38 @@ pub fn domain_of_website(input: &str) -> Result<String, String> {
 
 /// Mailbox providers whose domain says nothing about the company a person works for.
 const PUBLIC_MAIL_DOMAINS: &[&str] = &[
-    "qq.com", "163.com", "126.com", "yeah.net", "sina.com", "sina.cn", "sohu.com", "foxmail.com",
-    "aliyun.com", "139.com", "189.cn", "gmail.com", "outlook.com", "hotmail.com", "live.com",
-    "yahoo.com", "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.com", "mail.com",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "yeah.net",
+    "sina.com",
+    "sina.cn",
+    "sohu.com",
+    "foxmail.com",
+    "aliyun.com",
+    "139.com",
+    "189.cn",
+    "gmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "mail.com",
 ];
 
 /// The company domain of a normalized e-mail address, unless it is a public mailbox provider.
 pub fn company_domain_of_email(email: &str) -> Option<String> {
     let domain = email.rsplit_once('@')?.1;
-    if PUBLIC_MAIL_DOMAINS.contains(&domain) { None } else { Some(domain.to_string()) }
+    if PUBLIC_MAIL_DOMAINS.contains(&domain) {
+        None
+    } else {
+        Some(domain.to_string())
+    }
 }
 
 /// Checks a unified social credit code (统一社会信用代码, GB 32100-2015) including its check
@@ -102,7 +127,9 @@ pub fn tax_id(input: &str) -> Result<String, String> {
     }
     if s.len() == 18 && s.chars().all(|c| c.is_ascii_alphanumeric()) && looks_like_uscc(&s) {
         if !uscc_checksum_ok(&s) {
-            return Err(format!("'{s}' is not a valid unified social credit code (check character)"));
+            return Err(format!(
+                "'{s}' is not a valid unified social credit code (check character)"
+            ));
         }
     }
     Ok(s)
@@ -115,7 +142,9 @@ fn looks_like_uscc(s: &str) -> bool {
 }
 
 fn uscc_checksum_ok(s: &str) -> bool {
-    const WEIGHTS: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const WEIGHTS: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let values: Vec<usize> = s.chars().filter_map(|c| USCC_ALPHABET.find(c)).collect();
     if values.len() != 18 {
         return false;
@@ -133,7 +162,10 @@ mod tests {
     fn phones_normalize_to_e164() {
         assert_eq!(phone_e164("138 1234 5678", "CN").unwrap(), "+8613812345678");
         assert_eq!(phone_e164("010-6552 9988", "CN").unwrap(), "+861065529988");
-        assert_eq!(phone_e164("+1 (415) 555-2671", "CN").unwrap(), "+14155552671");
+        assert_eq!(
+            phone_e164("+1 (415) 555-2671", "CN").unwrap(),
+            "+14155552671"
+        );
         assert!(phone_e164("12", "CN").is_err());
         assert!(phone_e164("not a phone", "CN").is_err());
         assert_eq!(phone_national("+8613812345678").unwrap(), "13812345678");
@@ -141,14 +173,23 @@ mod tests {
 
     #[test]
     fn emails_and_domains() {
-        assert_eq!(email(" Zhang.San@Example.COM ").unwrap(), "zhang.san@example.com");
+        assert_eq!(
+            email(" Zhang.San@Example.COM ").unwrap(),
+            "zhang.san@example.com"
+        );
         assert!(email("zhang@").is_err());
         assert!(email("a b@example.com").is_err());
         assert!(email("x@localhost").is_err());
-        assert_eq!(domain_of_website("https://www.ZhongTai.com.cn/about?x=1").unwrap(), "zhongtai.com.cn");
+        assert_eq!(
+            domain_of_website("https://www.ZhongTai.com.cn/about?x=1").unwrap(),
+            "zhongtai.com.cn"
+        );
         assert_eq!(domain_of_website("zhongtai.cn").unwrap(), "zhongtai.cn");
         assert!(domain_of_website("not a site").is_err());
-        assert_eq!(company_domain_of_email("a@acme.cn").as_deref(), Some("acme.cn"));
+        assert_eq!(
+            company_domain_of_email("a@acme.cn").as_deref(),
+            Some("acme.cn")
+        );
         assert_eq!(company_domain_of_email("a@qq.com"), None);
     }
 

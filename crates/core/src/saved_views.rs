@@ -39,16 +39,28 @@ pub async fn list(db: &Db, actor: &Actor, entity: &str) -> CoreResult<Vec<SavedV
 }
 
 /// Saves (or replaces, by name) a view.
-pub async fn save(db: &Db, actor: &Actor, entity: &str, name: &str, query: &str) -> CoreResult<SavedView> {
+pub async fn save(
+    db: &Db,
+    actor: &Actor,
+    entity: &str,
+    name: &str,
+    query: &str,
+) -> CoreResult<SavedView> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(CoreError::field("name", "a view name has 1 to 100 characters"));
+        return Err(CoreError::field(
+            "name",
+            "a view name has 1 to 100 characters",
+        ));
     }
     if query.len() > 4000 {
         return Err(CoreError::field("query", "the view is too long"));
     }
     if crate::entities::by_name(entity).is_none() {
-        return Err(CoreError::field("entity", format!("unknown entity '{entity}'")));
+        return Err(CoreError::field(
+            "entity",
+            format!("unknown entity '{entity}'"),
+        ));
     }
     let txn = db.begin().await?;
     let mut d = Query::delete();
@@ -61,10 +73,22 @@ pub async fn save(db: &Db, actor: &Actor, entity: &str, name: &str, query: &str)
     let mut q = Query::insert();
     q.into_table(col("saved_views"))
         .columns(["id", "user_id", "entity", "name", "query", "created_at"].map(col))
-        .values_panic([id.into(), actor.user_id.into(), entity.into(), name.into(), query.into(), crate::now().into()]);
+        .values_panic([
+            id.into(),
+            actor.user_id.into(),
+            entity.into(),
+            name.into(),
+            query.into(),
+            crate::now().into(),
+        ]);
     db::insert(&txn, &q).await?;
     txn.commit().await?;
-    Ok(SavedView { id, entity: entity.to_string(), name: name.to_string(), query: query.to_string() })
+    Ok(SavedView {
+        id,
+        entity: entity.to_string(),
+        name: name.to_string(),
+        query: query.to_string(),
+    })
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
@@ -75,5 +99,9 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
     let txn = db.begin().await?;
     let n = db::delete(&txn, &d).await?;
     txn.commit().await?;
-    if n == 0 { Err(CoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(CoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }

@@ -7,7 +7,10 @@
 pub mod migrations;
 mod rows;
 
-pub use rows::{col, get_bool, get_i64, get_json, get_opt_date, get_opt_i64, get_opt_ts, get_string, get_ts, get_uuid, get_opt_uuid};
+pub use rows::{
+    col, get_bool, get_i64, get_json, get_opt_date, get_opt_i64, get_opt_ts, get_opt_uuid,
+    get_string, get_ts, get_uuid,
+};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -63,7 +66,11 @@ impl Db {
                 .await
                 .map_err(|e| CoreError::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
             let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
-            Ok(Db { read: conn.clone(), write: conn, backend: Backend::Postgres })
+            Ok(Db {
+                read: conn.clone(),
+                write: conn,
+                backend: Backend::Postgres,
+            })
         } else {
             let opts = SqliteConnectOptions::from_str(&url)
                 .map_err(|e| CoreError::Internal(format!("bad SQLite URL {url}: {e}")))?
@@ -147,11 +154,17 @@ pub fn stmt<C: ConnectionTrait, S: QueryStatementWriter>(conn: &C, s: &S) -> Sta
     }
 }
 
-pub async fn fetch_all<C: ConnectionTrait>(conn: &C, s: &SelectStatement) -> CoreResult<Vec<QueryResult>> {
+pub async fn fetch_all<C: ConnectionTrait>(
+    conn: &C,
+    s: &SelectStatement,
+) -> CoreResult<Vec<QueryResult>> {
     Ok(conn.query_all(stmt(conn, s)).await?)
 }
 
-pub async fn fetch_one<C: ConnectionTrait>(conn: &C, s: &SelectStatement) -> CoreResult<Option<QueryResult>> {
+pub async fn fetch_one<C: ConnectionTrait>(
+    conn: &C,
+    s: &SelectStatement,
+) -> CoreResult<Option<QueryResult>> {
     Ok(conn.query_one(stmt(conn, s)).await?)
 }
 
@@ -175,12 +188,21 @@ pub async fn raw_query<C: ConnectionTrait>(
     values: Vec<sea_orm::Value>,
 ) -> CoreResult<Vec<QueryResult>> {
     let backend = conn.get_database_backend();
-    Ok(conn.query_all(Statement::from_sql_and_values(backend, sql, values)).await?)
+    Ok(conn
+        .query_all(Statement::from_sql_and_values(backend, sql, values))
+        .await?)
 }
 
-pub async fn raw_execute<C: ConnectionTrait>(conn: &C, sql: &str, values: Vec<sea_orm::Value>) -> CoreResult<u64> {
+pub async fn raw_execute<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> CoreResult<u64> {
     let backend = conn.get_database_backend();
-    Ok(conn.execute(Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected())
+    Ok(conn
+        .execute(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .rows_affected())
 }
 
 pub fn backend_of<C: ConnectionTrait>(conn: &C) -> Backend {

@@ -4,22 +4,50 @@ use serde_json::Value;
 
 use super::str_field;
 use crate::normalize;
-use crate::records::def::{EntityDef, FieldDef, FieldKind};
 use crate::records::JsonMap;
+use crate::records::def::{EntityDef, FieldDef, FieldKind};
 
 pub const KINDS: &[&str] = &["company", "person"];
-pub const TYPES: &[&str] = &["prospect", "customer", "partner", "reseller", "competitor", "other"];
+pub const TYPES: &[&str] = &[
+    "prospect",
+    "customer",
+    "partner",
+    "reseller",
+    "competitor",
+    "other",
+];
 pub const RATINGS: &[&str] = &["hot", "warm", "cold"];
-pub const SOURCES: &[&str] =
-    &["web", "referral", "trade_show", "advertising", "cold_call", "partner", "social_media", "existing_customer", "other"];
+pub const SOURCES: &[&str] = &[
+    "web",
+    "referral",
+    "trade_show",
+    "advertising",
+    "cold_call",
+    "partner",
+    "social_media",
+    "existing_customer",
+    "other",
+];
 
 const FIELDS: &[FieldDef] = &[
-    FieldDef::new("kind", FieldKind::Choice(KINDS)).required().sortable(),
-    FieldDef::new("name", FieldKind::Text { max: 200 }).required().sortable(),
-    FieldDef::new("former_names", FieldKind::StringList { max_items: 20, max_len: 200 }),
+    FieldDef::new("kind", FieldKind::Choice(KINDS))
+        .required()
+        .sortable(),
+    FieldDef::new("name", FieldKind::Text { max: 200 })
+        .required()
+        .sortable(),
+    FieldDef::new(
+        "former_names",
+        FieldKind::StringList {
+            max_items: 20,
+            max_len: 200,
+        },
+    ),
     FieldDef::new("tax_id", FieldKind::TaxId),
     FieldDef::new("industry", FieldKind::Text { max: 100 }).sortable(),
-    FieldDef::new("type", FieldKind::Choice(TYPES)).column("account_type").sortable(),
+    FieldDef::new("type", FieldKind::Choice(TYPES))
+        .column("account_type")
+        .sortable(),
     FieldDef::new("rating", FieldKind::Choice(RATINGS)).sortable(),
     FieldDef::new("source", FieldKind::Choice(SOURCES)),
     FieldDef::new("website", FieldKind::Url),
@@ -28,9 +56,21 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("emails", FieldKind::Emails),
     FieldDef::new("billing_address", FieldKind::Address).column("billing"),
     FieldDef::new("shipping_address", FieldKind::Address).column("shipping"),
-    FieldDef::new("employees", FieldKind::Int { min: 0, max: 10_000_000 }),
+    FieldDef::new(
+        "employees",
+        FieldKind::Int {
+            min: 0,
+            max: 10_000_000,
+        },
+    ),
     FieldDef::new("annual_revenue", FieldKind::Money),
-    FieldDef::new("parent_id", FieldKind::Ref { table: "accounts", entity: "account" }),
+    FieldDef::new(
+        "parent_id",
+        FieldKind::Ref {
+            table: "accounts",
+            entity: "account",
+        },
+    ),
     FieldDef::new("description", FieldKind::LongText { max: 10_000 }),
 ];
 
@@ -50,12 +90,16 @@ fn search_names(rec: &JsonMap) -> Vec<String> {
 fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
     let from_site = normalize::domain_of_website(str_field(rec, "website")).ok();
     let from_mail = || {
-        rec.get("emails")?.as_array()?.iter().find_map(|e| {
-            normalize::company_domain_of_email(e.get("address")?.as_str()?)
-        })
+        rec.get("emails")?
+            .as_array()?
+            .iter()
+            .find_map(|e| normalize::company_domain_of_email(e.get("address")?.as_str()?))
     };
     let domain = from_site.or_else(from_mail);
-    rec.insert("domain".into(), domain.map(Value::String).unwrap_or(Value::Null));
+    rec.insert(
+        "domain".into(),
+        domain.map(Value::String).unwrap_or(Value::Null),
+    );
     vec![]
 }
 
@@ -65,7 +109,15 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     table: "accounts",
     fields: FIELDS,
     default_sort: "-created_at",
-    default_columns: &["name", "type", "industry", "billing_address.province", "phones", "owner_id", "updated_at"],
+    default_columns: &[
+        "name",
+        "type",
+        "industry",
+        "billing_address.province",
+        "phones",
+        "owner_id",
+        "updated_at",
+    ],
     title,
     search_names,
     derive,

@@ -1,8 +1,8 @@
 //! Contacts (联系人): the people at accounts, or on their own.
 
 use super::str_field;
-use crate::records::def::{EntityDef, FieldDef, FieldKind};
 use crate::records::JsonMap;
+use crate::records::def::{EntityDef, FieldDef, FieldKind};
 use crate::search::text::is_cjk;
 
 pub const SALUTATIONS: &[&str] = &["mr", "ms", "mrs", "dr", "prof"];
@@ -14,7 +14,13 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("salutation", FieldKind::Choice(SALUTATIONS)),
     FieldDef::new("title", FieldKind::Text { max: 100 }).sortable(),
     FieldDef::new("department", FieldKind::Text { max: 100 }).sortable(),
-    FieldDef::new("account_id", FieldKind::Ref { table: "accounts", entity: "account" }),
+    FieldDef::new(
+        "account_id",
+        FieldKind::Ref {
+            table: "accounts",
+            entity: "account",
+        },
+    ),
     FieldDef::new("emails", FieldKind::Emails),
     FieldDef::new("phones", FieldKind::Phones),
     FieldDef::new("wechat_id", FieldKind::Text { max: 64 }),
@@ -40,7 +46,11 @@ pub fn display_name(family: &str, given: &str, locale: &str) -> String {
 }
 
 fn title(rec: &JsonMap, locale: &str) -> String {
-    display_name(str_field(rec, "family_name"), str_field(rec, "given_name"), locale)
+    display_name(
+        str_field(rec, "family_name"),
+        str_field(rec, "given_name"),
+        locale,
+    )
 }
 
 fn search_names(rec: &JsonMap) -> Vec<String> {
@@ -51,7 +61,10 @@ fn search_names(rec: &JsonMap) -> Vec<String> {
 
 fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
     if str_field(rec, "family_name").is_empty() && str_field(rec, "given_name").is_empty() {
-        return vec![("family_name".into(), "give a family name or a given name".into())];
+        return vec![(
+            "family_name".into(),
+            "give a family name or a given name".into(),
+        )];
     }
     vec![]
 }
@@ -62,7 +75,15 @@ pub static CONTACTS: EntityDef = EntityDef {
     table: "contacts",
     fields: FIELDS,
     default_sort: "-created_at",
-    default_columns: &["name", "title", "account_id", "phones", "emails", "owner_id", "updated_at"],
+    default_columns: &[
+        "name",
+        "title",
+        "account_id",
+        "phones",
+        "emails",
+        "owner_id",
+        "updated_at",
+    ],
     title,
     search_names,
     derive,

@@ -31,13 +31,20 @@ pub struct ApiToken {
     pub last_used_at: Option<String>,
 }
 
-async fn throttle_state(db: &Db, key: &str) -> CoreResult<Option<(i64, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>)>> {
+async fn throttle_state(
+    db: &Db,
+    key: &str,
+) -> CoreResult<Option<(i64, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>)>> {
     let mut q = Query::select();
     q.columns(["failures", "window_start", "locked_until"].map(col))
         .from(col("login_failures"))
         .and_where(Expr::col(col("key")).eq(key));
     Ok(match db::fetch_one(db.reader(), &q).await? {
-        Some(r) => Some((get_i64(&r, "failures")?, get_ts(&r, "window_start")?, get_opt_ts(&r, "locked_until")?)),
+        Some(r) => Some((
+            get_i64(&r, "failures")?,
+            get_ts(&r, "window_start")?,
+            get_opt_ts(&r, "locked_until")?,
+        )),
         None => None,
     })
 }
@@ -46,7 +53,9 @@ async fn check_throttle(db: &Db, key: &str) -> CoreResult<()> {
     if let Some((_, _, Some(until))) = throttle_state(db, key).await? {
         let now = Utc::now();
         if until > now {
-            return Err(CoreError::Throttled { retry_after_secs: (until - now).num_seconds().max(1) });
+            return Err(CoreError::Throttled {
+                retry_after_secs: (until - now).num_seconds().max(1),
+            });
         }
     }
     Ok(())
@@ -62,7 +71,8 @@ async fn record_failure(db: &Db, settings: &Settings, key: &str) -> CoreResult<(
     let locked = (failures >= settings.max_login_failures).then(|| now + window);
     let txn = db.begin().await?;
     let mut d = Query::delete();
-    d.from_table(col("login_failures")).and_where(Expr::col(col("key")).eq(key));
+    d.from_table(col("login_failures"))
+        .and_where(Expr::col(col("key")).eq(key));
     db::delete(&txn, &d).await?;
     let mut q = Query::insert();
     q.into_table(col("login_failures"))
@@ -75,7 +85,8 @@ async fn record_failure(db: &Db, settings: &Settings, key: &str) -> CoreResult<(
 
 async fn clear_failures(db: &Db, key: &str) -> CoreResult<()> {
     let mut d = Query::delete();
-    d.from_table(col("login_failures")).and_where(Expr::col(col("key")).eq(key));
+    d.from_table(col("login_failures"))
+        .and_where(Expr::col(col("key")).eq(key));
     let txn = db.begin().await?;
     db::delete(&txn, &d).await?;
     txn.commit().await?;
@@ -85,7 +96,13 @@ async fn clear_failures(db: &Db, key: &str) -> CoreResult<()> {
 /// Checks a password and opens a session. Repeated failures for one account, or from one
 /// client address, lock further attempts for the throttle window. The same error answers an
 /// unknown e-mail and a wrong password, so logins do not reveal who has an account.
-pub async fn login(db: &Db, settings: &Settings, email: &str, password: &str, client: &str) -> CoreResult<(User, SessionInfo)> {
+pub async fn login(
+    db: &Db,
+    settings: &Settings,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> CoreResult<(User, SessionInfo)> {
     let email = email.trim().to_lowercase();
     let account_key = format!("email:{email}");
     let client_key = format!("client:{client}");
@@ -93,11 +110,14 @@ pub async fn login(db: &Db, settings: &Settings, email: &str, password: &str, cl
     check_throttle(db, &client_key).await?;
     let user = users::find_by_email(db, &email).await?;
     let ok = match &user {
-        Some(u) if !u.disabled => users::verify_password(password, &users::password_hash_of(db, u.id).await?),
+        Some(u) if !u.disabled => {
+            users::verify_password(password, &users::password_hash_of(db, u.id).await?)
+        }
         _ => {
             // Spend the same time as a real check so timing does not reveal unknown e-mails.
             static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-            let dummy = DUMMY.get_or_init(|| users::hash_password("not a real password").unwrap_or_default());
+            let dummy = DUMMY
+                .get_or_init(|| users::hash_password("not a real password").unwrap_or_default());
             let _ = users::verify_password(password, dummy);
             false
         }
@@ -112,13 +132,26 @@ pub async fn login(db: &Db, settings: &Settings, email: &str, password: &str, cl
     Ok((user, session))
 }
 
-pub async fn create_session(db: &Db, settings: &Settings, user_id: Uuid) -> CoreResult<SessionInfo> {
+pub async fn create_session(
+    db: &Db,
+    settings: &Settings,
+    user_id: Uuid,
+) -> CoreResult<SessionInfo> {
     let token = random_token();
     let csrf = random_token();
     let now = crate::now();
     let mut q = Query::insert();
     q.into_table(col("sessions"))
-        .columns(["token_hash", "user_id", "csrf_token", "created_at", "expires_at"].map(col))
+        .columns(
+            [
+                "token_hash",
+                "user_id",
+                "csrf_token",
+                "created_at",
+                "expires_at",
+            ]
+            .map(col),
+        )
         .values_panic([
             hash_token(&token).into(),
             user_id.into(),
@@ -138,7 +171,9 @@ pub async fn session_actor(db: &Db, token: &str) -> CoreResult<(Actor, String)> 
     q.columns(["user_id", "csrf_token", "expires_at", "revoked_at"].map(col))
         .from(col("sessions"))
         .and_where(Expr::col(col("token_hash")).eq(hash_token(token)));
-    let row = db::fetch_one(db.reader(), &q).await?.ok_or(CoreError::Unauthenticated)?;
+    let row = db::fetch_one(db.reader(), &q)
+        .await?
+        .ok_or(CoreError::Unauthenticated)?;
     if get_opt_ts(&row, "revoked_at")?.is_some() || get_ts(&row, "expires_at")? <= Utc::now() {
         return Err(CoreError::Unauthenticated);
     }
@@ -146,7 +181,10 @@ pub async fn session_actor(db: &Db, token: &str) -> CoreResult<(Actor, String)> 
     if user.disabled {
         return Err(CoreError::Unauthenticated);
     }
-    Ok((users::actor_for(db, &user).await?, get_string(&row, "csrf_token")?))
+    Ok((
+        users::actor_for(db, &user).await?,
+        get_string(&row, "csrf_token")?,
+    ))
 }
 
 pub async fn logout(db: &Db, token: &str) -> CoreResult<()> {
@@ -171,10 +209,17 @@ pub async fn revoke_user_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -
 }
 
 /// Creates an API token for a user and returns it in clear, the only time it is shown.
-pub async fn create_token(db: &Db, actor: Option<&Actor>, user_id: Uuid, name: &str) -> CoreResult<(String, ApiToken)> {
+pub async fn create_token(
+    db: &Db,
+    actor: Option<&Actor>,
+    user_id: Uuid,
+    name: &str,
+) -> CoreResult<(String, ApiToken)> {
     if let Some(a) = actor {
         if a.user_id != user_id && !a.is_admin() {
-            return Err(CoreError::Forbidden("you may create tokens only for yourself".into()));
+            return Err(CoreError::Forbidden(
+                "you may create tokens only for yourself".into(),
+            ));
         }
     }
     let user = users::get(db.reader(), user_id).await?;
@@ -191,13 +236,39 @@ pub async fn create_token(db: &Db, actor: Option<&Actor>, user_id: Uuid, name: &
     let prefix: String = secret.chars().take(8).collect();
     let mut q = Query::insert();
     q.into_table(col("api_tokens"))
-        .columns(["id", "user_id", "name", "token_hash", "prefix", "created_at"].map(col))
-        .values_panic([id.into(), user_id.into(), name.into(), hash_token(&secret).into(), prefix.clone().into(), now.into()]);
+        .columns(
+            [
+                "id",
+                "user_id",
+                "name",
+                "token_hash",
+                "prefix",
+                "created_at",
+            ]
+            .map(col),
+        )
+        .values_panic([
+            id.into(),
+            user_id.into(),
+            name.into(),
+            hash_token(&secret).into(),
+            prefix.clone().into(),
+            now.into(),
+        ]);
     let txn = db.begin().await?;
     db::insert(&txn, &q).await?;
     txn.commit().await?;
     let ts = crate::records::service::ts_string(now);
-    Ok((secret, ApiToken { id, name: name.to_string(), prefix, created_at: ts, last_used_at: None }))
+    Ok((
+        secret,
+        ApiToken {
+            id,
+            name: name.to_string(),
+            prefix,
+            created_at: ts,
+            last_used_at: None,
+        },
+    ))
 }
 
 /// The actor behind a bearer token.
@@ -206,7 +277,9 @@ pub async fn token_actor(db: &Db, token: &str) -> CoreResult<Actor> {
     q.columns(["id", "user_id", "revoked_at", "last_used_at"].map(col))
         .from(col("api_tokens"))
         .and_where(Expr::col(col("token_hash")).eq(hash_token(token)));
-    let row = db::fetch_one(db.reader(), &q).await?.ok_or(CoreError::Unauthenticated)?;
+    let row = db::fetch_one(db.reader(), &q)
+        .await?
+        .ok_or(CoreError::Unauthenticated)?;
     if get_opt_ts(&row, "revoked_at")?.is_some() {
         return Err(CoreError::Unauthenticated);
     }
@@ -218,7 +291,9 @@ pub async fn token_actor(db: &Db, token: &str) -> CoreResult<Actor> {
     let last = get_opt_ts(&row, "last_used_at")?;
     if last.is_none_or(|t| Utc::now() - t > Duration::minutes(1)) {
         let mut u = Query::update();
-        u.table(col("api_tokens")).value(col("last_used_at"), crate::now()).and_where(Expr::col(col("id")).eq(get_uuid(&row, "id")?));
+        u.table(col("api_tokens"))
+            .value(col("last_used_at"), crate::now())
+            .and_where(Expr::col(col("id")).eq(get_uuid(&row, "id")?));
         let txn = db.begin().await?;
         db::update(&txn, &u).await?;
         txn.commit().await?;
@@ -242,7 +317,8 @@ pub async fn list_tokens(db: &Db, user_id: Uuid) -> CoreResult<Vec<ApiToken>> {
                 name: get_string(r, "name")?,
                 prefix: get_string(r, "prefix")?,
                 created_at: crate::records::service::ts_string(get_ts(r, "created_at")?),
-                last_used_at: get_opt_ts(r, "last_used_at")?.map(crate::records::service::ts_string),
+                last_used_at: get_opt_ts(r, "last_used_at")?
+                    .map(crate::records::service::ts_string),
             })
         })
         .collect()
@@ -250,12 +326,18 @@ pub async fn list_tokens(db: &Db, user_id: Uuid) -> CoreResult<Vec<ApiToken>> {
 
 pub async fn revoke_token(db: &Db, actor: &Actor, token_id: Uuid) -> CoreResult<()> {
     let mut q = Query::update();
-    q.table(col("api_tokens")).value(col("revoked_at"), crate::now()).and_where(Expr::col(col("id")).eq(token_id));
+    q.table(col("api_tokens"))
+        .value(col("revoked_at"), crate::now())
+        .and_where(Expr::col(col("id")).eq(token_id));
     if !actor.is_admin() {
         q.and_where(Expr::col(col("user_id")).eq(actor.user_id));
     }
     let txn = db.begin().await?;
     let n = db::update(&txn, &q).await?;
     txn.commit().await?;
-    if n == 0 { Err(CoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(CoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }

@@ -16,23 +16,36 @@ pub struct Team {
 
 fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {
     match actor {
-        Some(a) if !a.is_admin() => Err(CoreError::Forbidden("only administrators manage teams".into())),
+        Some(a) if !a.is_admin() => Err(CoreError::Forbidden(
+            "only administrators manage teams".into(),
+        )),
         _ => Ok(()),
     }
 }
 
 pub async fn list(db: &Db) -> CoreResult<Vec<Team>> {
     let mut q = Query::select();
-    q.columns(["id", "name"].map(col)).from(col("teams")).order_by(col("name"), Order::Asc);
+    q.columns(["id", "name"].map(col))
+        .from(col("teams"))
+        .order_by(col("name"), Order::Asc);
     db::fetch_all(db.reader(), &q)
         .await?
         .iter()
-        .map(|r| Ok(Team { id: get_uuid(r, "id")?, name: get_string(r, "name")? }))
+        .map(|r| {
+            Ok(Team {
+                id: get_uuid(r, "id")?,
+                name: get_string(r, "name")?,
+            })
+        })
         .collect()
 }
 
 pub async fn get(db: &Db, id: Uuid) -> CoreResult<Team> {
-    list(db).await?.into_iter().find(|t| t.id == id).ok_or(CoreError::NotFound)
+    list(db)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or(CoreError::NotFound)
 }
 
 pub async fn find_by_name(db: &Db, name: &str) -> CoreResult<Option<Team>> {
@@ -42,7 +55,10 @@ pub async fn find_by_name(db: &Db, name: &str) -> CoreResult<Option<Team>> {
 fn check_name(name: &str) -> CoreResult<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 100 {
-        return Err(CoreError::field("name", "a team name has 1 to 100 characters"));
+        return Err(CoreError::field(
+            "name",
+            "a team name has 1 to 100 characters",
+        ));
     }
     Ok(n.to_string())
 }
@@ -53,7 +69,10 @@ pub async fn create(db: &Db, actor: Option<&Actor>, name: &str) -> CoreResult<Te
     require_admin(actor)?;
     let name = check_name(name)?;
     if find_by_name(db, &name).await?.is_some() {
-        return Err(CoreError::field("name", format!("a team named '{name}' already exists")));
+        return Err(CoreError::field(
+            "name",
+            format!("a team named '{name}' already exists"),
+        ));
     }
     let id = Uuid::now_v7();
     let now = crate::now();
@@ -72,7 +91,10 @@ pub async fn rename(db: &Db, actor: Option<&Actor>, id: Uuid, name: &str) -> Cor
     let name = check_name(name)?;
     get(db, id).await?;
     if find_by_name(db, &name).await?.is_some_and(|t| t.id != id) {
-        return Err(CoreError::field("name", format!("a team named '{name}' already exists")));
+        return Err(CoreError::field(
+            "name",
+            format!("a team named '{name}' already exists"),
+        ));
     }
     let mut q = Query::update();
     q.table(col("teams"))
@@ -91,10 +113,13 @@ pub async fn delete(db: &Db, actor: Option<&Actor>, id: Uuid) -> CoreResult<()> 
     get(db, id).await?;
     let txn = db.begin().await?;
     let mut u = Query::update();
-    u.table(col("users")).value(col("team_id"), Option::<Uuid>::None).and_where(Expr::col(col("team_id")).eq(id));
+    u.table(col("users"))
+        .value(col("team_id"), Option::<Uuid>::None)
+        .and_where(Expr::col(col("team_id")).eq(id));
     db::update(&txn, &u).await?;
     let mut q = Query::delete();
-    q.from_table(col("teams")).and_where(Expr::col(col("id")).eq(id));
+    q.from_table(col("teams"))
+        .and_where(Expr::col(col("id")).eq(id));
     db::delete(&txn, &q).await?;
     txn.commit().await?;
     Ok(())

@@ -47,7 +47,17 @@ pub struct UserPatch {
     pub disabled: Option<bool>,
 }
 
-const COLUMNS: [&str; 9] = ["id", "email", "name", "role", "team_id", "locale", "disabled", "created_at", "version"];
+const COLUMNS: [&str; 9] = [
+    "id",
+    "email",
+    "name",
+    "role",
+    "team_id",
+    "locale",
+    "disabled",
+    "created_at",
+    "version",
+];
 
 fn from_row(r: &sea_orm::QueryResult) -> CoreResult<User> {
     let role_s = get_string(r, "role")?;
@@ -66,7 +76,9 @@ fn from_row(r: &sea_orm::QueryResult) -> CoreResult<User> {
 
 fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {
     match actor {
-        Some(a) if !a.is_admin() => Err(CoreError::Forbidden("only administrators manage users".into())),
+        Some(a) if !a.is_admin() => Err(CoreError::Forbidden(
+            "only administrators manage users".into(),
+        )),
         _ => Ok(()),
     }
 }
@@ -90,36 +102,61 @@ pub fn hash_password(pw: &str) -> CoreResult<String> {
 }
 
 pub fn verify_password(pw: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash)
+        .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
 }
 
 pub async fn list(db: &Db) -> CoreResult<Vec<User>> {
     let mut q = Query::select();
-    q.columns(COLUMNS.map(col)).from(col("users")).order_by(col("email"), Order::Asc);
-    db::fetch_all(db.reader(), &q).await?.iter().map(from_row).collect()
+    q.columns(COLUMNS.map(col))
+        .from(col("users"))
+        .order_by(col("email"), Order::Asc);
+    db::fetch_all(db.reader(), &q)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<User> {
     let mut q = Query::select();
-    q.columns(COLUMNS.map(col)).from(col("users")).and_where(Expr::col(col("id")).eq(id));
+    q.columns(COLUMNS.map(col))
+        .from(col("users"))
+        .and_where(Expr::col(col("id")).eq(id));
     from_row(&db::fetch_one(conn, &q).await?.ok_or(CoreError::NotFound)?)
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> CoreResult<Option<User>> {
     let mut q = Query::select();
-    q.columns(COLUMNS.map(col)).from(col("users")).and_where(Expr::col(col("email")).eq(email.trim().to_lowercase()));
-    db::fetch_one(db.reader(), &q).await?.as_ref().map(from_row).transpose()
+    q.columns(COLUMNS.map(col))
+        .from(col("users"))
+        .and_where(Expr::col(col("email")).eq(email.trim().to_lowercase()));
+    db::fetch_one(db.reader(), &q)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 pub(crate) async fn password_hash_of(db: &Db, id: Uuid) -> CoreResult<String> {
     let mut q = Query::select();
-    q.column(col("password_hash")).from(col("users")).and_where(Expr::col(col("id")).eq(id));
-    get_string(&db::fetch_one(db.reader(), &q).await?.ok_or(CoreError::NotFound)?, "password_hash")
+    q.column(col("password_hash"))
+        .from(col("users"))
+        .and_where(Expr::col(col("id")).eq(id));
+    get_string(
+        &db::fetch_one(db.reader(), &q)
+            .await?
+            .ok_or(CoreError::NotFound)?,
+        "password_hash",
+    )
 }
 
 fn check_locale(l: &str, errors: &mut FieldErrors) {
     if !LOCALES.contains(&l) {
-        errors.insert("locale".into(), format!("must be one of: {}", LOCALES.join(", ")));
+        errors.insert(
+            "locale".into(),
+            format!("must be one of: {}", LOCALES.join(", ")),
+        );
     }
 }
 
@@ -164,7 +201,22 @@ pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<
     let now = crate::now();
     let mut q = Query::insert();
     q.into_table(col("users"))
-        .columns(["id", "email", "name", "password_hash", "role", "team_id", "locale", "disabled", "created_at", "updated_at", "version"].map(col))
+        .columns(
+            [
+                "id",
+                "email",
+                "name",
+                "password_hash",
+                "role",
+                "team_id",
+                "locale",
+                "disabled",
+                "created_at",
+                "updated_at",
+                "version",
+            ]
+            .map(col),
+        )
         .values_panic([
             id.into(),
             email.into(),
@@ -184,7 +236,12 @@ pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<
     get(db.reader(), id).await
 }
 
-pub async fn update(db: &Db, actor: Option<&Actor>, id: Uuid, patch: UserPatch) -> CoreResult<User> {
+pub async fn update(
+    db: &Db,
+    actor: Option<&Actor>,
+    id: Uuid,
+    patch: UserPatch,
+) -> CoreResult<User> {
     // People may change their own name and language; everything else is for administrators.
     let own = actor.is_some_and(|a| a.user_id == id);
     let admin_only = patch.role.is_some() || patch.team_id.is_some() || patch.disabled.is_some();
@@ -209,15 +266,26 @@ pub async fn update(db: &Db, actor: Option<&Actor>, id: Uuid, patch: UserPatch) 
     if let Some(t) = patch.team_id {
         check_team(db, t, &mut errors).await?;
     }
-    if actor.is_some_and(|a| a.user_id == id) && (patch.disabled == Some(true) || patch.role.as_deref().is_some_and(|r| r != "admin")) {
-        errors.insert("role".into(), "you cannot demote or disable yourself".into());
+    if actor.is_some_and(|a| a.user_id == id)
+        && (patch.disabled == Some(true) || patch.role.as_deref().is_some_and(|r| r != "admin"))
+    {
+        errors.insert(
+            "role".into(),
+            "you cannot demote or disable yourself".into(),
+        );
     }
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
     }
     let mut q = Query::update();
     q.table(col("users"))
-        .value(col("name"), patch.name.map(|n| n.trim().to_string()).unwrap_or(current.name))
+        .value(
+            col("name"),
+            patch
+                .name
+                .map(|n| n.trim().to_string())
+                .unwrap_or(current.name),
+        )
         .value(col("role"), patch.role.unwrap_or(current.role.to_string()))
         .value(col("team_id"), patch.team_id.unwrap_or(current.team_id))
         .value(col("locale"), patch.locale.unwrap_or(current.locale))
@@ -234,7 +302,12 @@ pub async fn update(db: &Db, actor: Option<&Actor>, id: Uuid, patch: UserPatch) 
     get(db.reader(), id).await
 }
 
-pub async fn set_password(db: &Db, actor: Option<&Actor>, id: Uuid, password: &str) -> CoreResult<()> {
+pub async fn set_password(
+    db: &Db,
+    actor: Option<&Actor>,
+    id: Uuid,
+    password: &str,
+) -> CoreResult<()> {
     if !actor.is_some_and(|a| a.user_id == id) {
         require_admin(actor)?;
     }
@@ -256,31 +329,52 @@ pub async fn set_password(db: &Db, actor: Option<&Actor>, id: Uuid, password: &s
 
 /// The grants of a role: the defaults, overridden by what administrators stored.
 pub async fn grants(db: &Db, role: Role) -> CoreResult<HashMap<String, Grant>> {
-    let mut out: HashMap<String, Grant> =
-        crate::entities::ALL.iter().map(|e| (e.name.to_string(), default_grant(role, e.name))).collect();
+    let mut out: HashMap<String, Grant> = crate::entities::ALL
+        .iter()
+        .map(|e| (e.name.to_string(), default_grant(role, e.name)))
+        .collect();
     let mut q = Query::select();
     q.columns(["entity", "read_scope", "write_scope"].map(col))
         .from(col("role_permissions"))
         .and_where(Expr::col(col("role")).eq(role.as_str()));
     for r in db::fetch_all(db.reader(), &q).await? {
-        let read: Scope = get_string(&r, "read_scope")?.parse().map_err(CoreError::Internal)?;
-        let write: Scope = get_string(&r, "write_scope")?.parse().map_err(CoreError::Internal)?;
+        let read: Scope = get_string(&r, "read_scope")?
+            .parse()
+            .map_err(CoreError::Internal)?;
+        let write: Scope = get_string(&r, "write_scope")?
+            .parse()
+            .map_err(CoreError::Internal)?;
         out.insert(get_string(&r, "entity")?, Grant { read, write });
     }
     Ok(out)
 }
 
 /// Sets what a role may read and write of an entity. Administrators always keep everything.
-pub async fn set_grant(db: &Db, actor: Option<&Actor>, role: Role, entity: &str, grant: Grant) -> CoreResult<()> {
+pub async fn set_grant(
+    db: &Db,
+    actor: Option<&Actor>,
+    role: Role,
+    entity: &str,
+    grant: Grant,
+) -> CoreResult<()> {
     require_admin(actor)?;
     if crate::entities::by_name(entity).is_none() {
-        return Err(CoreError::field("entity", format!("unknown entity '{entity}'")));
+        return Err(CoreError::field(
+            "entity",
+            format!("unknown entity '{entity}'"),
+        ));
     }
     if role == Role::Admin {
-        return Err(CoreError::field("role", "the admin role always has full access"));
+        return Err(CoreError::field(
+            "role",
+            "the admin role always has full access",
+        ));
     }
     if grant.write > grant.read {
-        return Err(CoreError::field("write_scope", "cannot reach further than read"));
+        return Err(CoreError::field(
+            "write_scope",
+            "cannot reach further than read",
+        ));
     }
     let txn = db.begin().await?;
     let mut d = Query::delete();
@@ -291,7 +385,12 @@ pub async fn set_grant(db: &Db, actor: Option<&Actor>, role: Role, entity: &str,
     let mut q = Query::insert();
     q.into_table(col("role_permissions"))
         .columns(["role", "entity", "read_scope", "write_scope"].map(col))
-        .values_panic([role.as_str().into(), entity.into(), grant.read.as_str().into(), grant.write.as_str().into()]);
+        .values_panic([
+            role.as_str().into(),
+            entity.into(),
+            grant.read.as_str().into(),
+            grant.write.as_str().into(),
+        ]);
     db::insert(&txn, &q).await?;
     txn.commit().await?;
     Ok(())

@@ -24,7 +24,12 @@ impl Cursor {
     }
 
     pub fn decode(s: &str, sort: &str) -> CoreResult<Cursor> {
-        let bad = || CoreError::bad_request("invalid_cursor", "the cursor is malformed; start again from the first page");
+        let bad = || {
+            CoreError::bad_request(
+                "invalid_cursor",
+                "the cursor is malformed; start again from the first page",
+            )
+        };
         if s.len() > 2000 {
             return Err(bad());
         }
@@ -46,7 +51,11 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_garbage() {
-        let c = Cursor { s: "name".into(), v: serde_json::json!("北京"), id: Uuid::now_v7() };
+        let c = Cursor {
+            s: "name".into(),
+            v: serde_json::json!("北京"),
+            id: Uuid::now_v7(),
+        };
         assert_eq!(Cursor::decode(&c.encode(), "name").unwrap(), c);
         assert!(Cursor::decode(&c.encode(), "-name").is_err());
         assert!(Cursor::decode("!!!", "name").is_err());

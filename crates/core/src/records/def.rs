@@ -5,12 +5,19 @@ use super::JsonMap;
 #[derive(Debug)]
 pub enum FieldKind {
     /// Single-line text up to `max` characters.
-    Text { max: usize },
+    Text {
+        max: usize,
+    },
     /// Multi-line text up to `max` characters.
-    LongText { max: usize },
+    LongText {
+        max: usize,
+    },
     /// One of a fixed list of codes (labels come from translations).
     Choice(&'static [&'static str]),
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// Amount and ISO currency, stored as `<column>_amount` (minor units) and `<column>_currency`.
     Money,
     Date,
@@ -24,11 +31,17 @@ pub enum FieldKind {
     /// `[{"address", "label"}]`, lower-cased.
     Emails,
     /// A list of short strings (former names).
-    StringList { max_items: usize, max_len: usize },
+    StringList {
+        max_items: usize,
+        max_len: usize,
+    },
     /// Country, province/state, city, district, street, postal code in `<column>_<part>` columns.
     Address,
     /// The id of a live record in `table` (of entity `entity`).
-    Ref { table: &'static str, entity: &'static str },
+    Ref {
+        table: &'static str,
+        entity: &'static str,
+    },
     /// Computed by the entity from other fields; read-only in the API.
     Derived,
 }
@@ -46,7 +59,13 @@ pub struct FieldDef {
 
 impl FieldDef {
     pub const fn new(name: &'static str, kind: FieldKind) -> FieldDef {
-        FieldDef { name, column: name, kind, required: false, sortable: false }
+        FieldDef {
+            name,
+            column: name,
+            kind,
+            required: false,
+            sortable: false,
+        }
     }
     pub const fn column(mut self, column: &'static str) -> FieldDef {
         self.column = column;
@@ -62,7 +81,14 @@ impl FieldDef {
     }
 }
 
-pub const ADDRESS_PARTS: [&str; 6] = ["country", "province", "city", "district", "street", "postal_code"];
+pub const ADDRESS_PARTS: [&str; 6] = [
+    "country",
+    "province",
+    "city",
+    "district",
+    "street",
+    "postal_code",
+];
 
 /// Everything the engine needs to know about one entity.
 pub struct EntityDef {
@@ -92,5 +118,14 @@ impl EntityDef {
 
 /// System fields every record has, readable and filterable but never written directly (except
 /// `owner_id`, which create and update accept).
-pub const SYSTEM_FIELDS: &[&str] =
-    &["id", "owner_id", "version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by"];
+pub const SYSTEM_FIELDS: &[&str] = &[
+    "id",
+    "owner_id",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "deleted_at",
+    "deleted_by",
+];

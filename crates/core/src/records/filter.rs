@@ -73,7 +73,11 @@ pub enum Filter {
     And(Vec<Filter>),
     Or(Vec<Filter>),
     Not(Box<Filter>),
-    Cond { field: String, op: FilterOp, value: Value },
+    Cond {
+        field: String,
+        op: FilterOp,
+        value: Value,
+    },
 }
 
 fn bad(message: impl Into<String>) -> CoreError {
@@ -88,16 +92,30 @@ impl Filter {
     /// Parses the JSON form: `{"and": [...]}`, `{"or": [...]}`, `{"not": {...}}` or
     /// `{"field": "name", "op": "contains", "value": "中太"}`.
     pub fn from_json(v: &Value) -> CoreResult<Filter> {
-        let o = v.as_object().ok_or_else(|| bad("a filter must be a JSON object"))?;
+        let o = v
+            .as_object()
+            .ok_or_else(|| bad("a filter must be a JSON object"))?;
         if let Some(items) = o.get("and").or_else(|| o.get("or")) {
-            let list = items.as_array().ok_or_else(|| bad("'and' and 'or' take a list of filters"))?;
-            let parsed = list.iter().map(Filter::from_json).collect::<CoreResult<Vec<_>>>()?;
-            return Ok(if o.contains_key("and") { Filter::And(parsed) } else { Filter::Or(parsed) });
+            let list = items
+                .as_array()
+                .ok_or_else(|| bad("'and' and 'or' take a list of filters"))?;
+            let parsed = list
+                .iter()
+                .map(Filter::from_json)
+                .collect::<CoreResult<Vec<_>>>()?;
+            return Ok(if o.contains_key("and") {
+                Filter::And(parsed)
+            } else {
+                Filter::Or(parsed)
+            });
         }
         if let Some(inner) = o.get("not") {
             return Ok(Filter::Not(Box::new(Filter::from_json(inner)?)));
         }
-        let field = o.get("field").and_then(Value::as_str).ok_or_else(|| bad("a condition needs a 'field'"))?;
+        let field = o
+            .get("field")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("a condition needs a 'field'"))?;
         let op_s = o.get("op").and_then(Value::as_str).unwrap_or("eq");
         let op = FilterOp::parse(op_s).ok_or_else(|| bad(format!("unknown operator '{op_s}'")))?;
         for k in o.keys() {
@@ -105,36 +123,63 @@ impl Filter {
                 return Err(bad(format!("unknown key '{k}' in a filter condition")));
             }
         }
-        Ok(Filter::Cond { field: field.to_string(), op, value: o.get("value").cloned().unwrap_or(Value::Null) })
+        Ok(Filter::Cond {
+            field: field.to_string(),
+            op,
+            value: o.get("value").cloned().unwrap_or(Value::Null),
+        })
     }
 
     pub fn to_json(&self) -> Value {
         match self {
-            Filter::And(v) => serde_json::json!({"and": v.iter().map(Filter::to_json).collect::<Vec<_>>()}),
-            Filter::Or(v) => serde_json::json!({"or": v.iter().map(Filter::to_json).collect::<Vec<_>>()}),
+            Filter::And(v) => {
+                serde_json::json!({"and": v.iter().map(Filter::to_json).collect::<Vec<_>>()})
+            }
+            Filter::Or(v) => {
+                serde_json::json!({"or": v.iter().map(Filter::to_json).collect::<Vec<_>>()})
+            }
             Filter::Not(f) => serde_json::json!({"not": f.to_json()}),
-            Filter::Cond { field, op, value } => serde_json::json!({"field": field, "op": op.as_str(), "value": value}),
+            Filter::Cond { field, op, value } => {
+                serde_json::json!({"field": field, "op": op.as_str(), "value": value})
+            }
         }
     }
 
     /// Parses query-string pairs: `name=x` (equals), `name[contains]=x`, `type[in]=a,b`,
     /// `phones[empty]=`. All pairs are combined with AND.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> CoreResult<Filter> {
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> CoreResult<Filter> {
         let mut conds = Vec::new();
         for (key, value) in pairs {
             let (field, op) = match key.split_once('[') {
                 Some((f, rest)) => {
-                    let op_s = rest.strip_suffix(']').ok_or_else(|| bad(format!("malformed parameter '{key}'")))?;
-                    (f, FilterOp::parse(op_s).ok_or_else(|| bad(format!("unknown operator '{op_s}' in '{key}'")))?)
+                    let op_s = rest
+                        .strip_suffix(']')
+                        .ok_or_else(|| bad(format!("malformed parameter '{key}'")))?;
+                    (
+                        f,
+                        FilterOp::parse(op_s)
+                            .ok_or_else(|| bad(format!("unknown operator '{op_s}' in '{key}'")))?,
+                    )
                 }
                 None => (key, FilterOp::Eq),
             };
             let value = if op == FilterOp::In {
-                Value::Array(value.split(',').map(|s| Value::String(s.trim().to_string())).collect())
+                Value::Array(
+                    value
+                        .split(',')
+                        .map(|s| Value::String(s.trim().to_string()))
+                        .collect(),
+                )
             } else {
                 Value::String(value.to_string())
             };
-            conds.push(Filter::Cond { field: field.to_string(), op, value });
+            conds.push(Filter::Cond {
+                field: field.to_string(),
+                op,
+                value,
+            });
         }
         Ok(Filter::And(conds))
     }
@@ -180,8 +225,16 @@ enum Target {
 }
 
 fn like_pattern(s: &str, prefix_only: bool) -> String {
-    let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    if prefix_only { format!("{escaped}%") } else { format!("%{escaped}%") }
+    let escaped = s
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    if prefix_only {
+        format!("{escaped}%")
+    } else {
+        format!("%{escaped}%")
+    }
 }
 
 fn as_str(v: &Value) -> Option<String> {
@@ -197,7 +250,9 @@ impl FilterContext<'_> {
     fn custom_expr(&self, key: &str) -> SimpleExpr {
         match self.backend {
             Backend::Postgres => Expr::cust_with_values("(\"custom\" ->> ?)", [key.to_string()]),
-            Backend::Sqlite => Expr::cust_with_values("json_extract(\"custom\", ?)", [format!("$.\"{key}\"")]),
+            Backend::Sqlite => {
+                Expr::cust_with_values("json_extract(\"custom\", ?)", [format!("$.\"{key}\"")])
+            }
         }
     }
 
@@ -205,37 +260,53 @@ impl FilterContext<'_> {
         let c = |n: &str| -> SimpleExpr { Expr::col(col(n)).into() };
         match name {
             "id" => return Ok(Target::Column(c("id"), Scalar::Id)),
-            "owner_id" | "created_by" | "updated_by" => return Ok(Target::Column(c(name), Scalar::Id)),
+            "owner_id" | "created_by" | "updated_by" => {
+                return Ok(Target::Column(c(name), Scalar::Id));
+            }
             "created_at" | "updated_at" => return Ok(Target::Column(c(name), Scalar::Timestamp)),
             "version" => return Ok(Target::Column(c(name), Scalar::Int)),
             _ => {}
         }
         if let Some(key) = name.strip_prefix("custom.") {
-            let def = self
-                .custom
-                .iter()
-                .find(|d| d.key == key)
-                .ok_or_else(|| bad(format!("unknown field '{name}' for {}", self.entity.plural)))?;
+            let def =
+                self.custom.iter().find(|d| d.key == key).ok_or_else(|| {
+                    bad(format!("unknown field '{name}' for {}", self.entity.plural))
+                })?;
             let e = self.custom_expr(key);
             return Ok(match def.kind {
                 CustomKind::Number => {
                     let cast = match self.backend {
-                        Backend::Postgres => Expr::cust_with_values("CAST((\"custom\" ->> ?) AS DOUBLE PRECISION)", [key.to_string()]),
+                        Backend::Postgres => Expr::cust_with_values(
+                            "CAST((\"custom\" ->> ?) AS DOUBLE PRECISION)",
+                            [key.to_string()],
+                        ),
                         Backend::Sqlite => e,
                     };
                     Target::Column(cast, Scalar::Float)
                 }
                 CustomKind::Money => {
                     let amount = match self.backend {
-                        Backend::Postgres => Expr::cust_with_values("CAST((\"custom\" -> ? ->> 'amount') AS NUMERIC)", [key.to_string()]),
-                        Backend::Sqlite => Expr::cust_with_values("CAST(json_extract(\"custom\", ?) AS REAL)", [format!("$.\"{key}\".amount")]),
+                        Backend::Postgres => Expr::cust_with_values(
+                            "CAST((\"custom\" -> ? ->> 'amount') AS NUMERIC)",
+                            [key.to_string()],
+                        ),
+                        Backend::Sqlite => Expr::cust_with_values(
+                            "CAST(json_extract(\"custom\", ?) AS REAL)",
+                            [format!("$.\"{key}\".amount")],
+                        ),
                     };
                     Target::Column(amount, Scalar::Float)
                 }
                 CustomKind::Checkbox => {
                     let b = match self.backend {
-                        Backend::Postgres => Expr::cust_with_values("COALESCE((\"custom\" ->> ?) = 'true', false)", [key.to_string()]),
-                        Backend::Sqlite => Expr::cust_with_values("COALESCE(json_extract(\"custom\", ?), 0) = 1", [format!("$.\"{key}\"")]),
+                        Backend::Postgres => Expr::cust_with_values(
+                            "COALESCE((\"custom\" ->> ?) = 'true', false)",
+                            [key.to_string()],
+                        ),
+                        Backend::Sqlite => Expr::cust_with_values(
+                            "COALESCE(json_extract(\"custom\", ?), 0) = 1",
+                            [format!("$.\"{key}\"")],
+                        ),
                     };
                     Target::Column(b, Scalar::Bool)
                 }
@@ -253,18 +324,27 @@ impl FilterContext<'_> {
             .field(base)
             .ok_or_else(|| bad(format!("unknown field '{name}' for {}", self.entity.plural)))?;
         match (&field.kind, part) {
-            (FieldKind::Address, Some(p)) if ADDRESS_PARTS.contains(&p) => {
-                Ok(Target::Column(c(&format!("{}_{p}", field.column)), Scalar::Text))
-            }
+            (FieldKind::Address, Some(p)) if ADDRESS_PARTS.contains(&p) => Ok(Target::Column(
+                c(&format!("{}_{p}", field.column)),
+                Scalar::Text,
+            )),
             (FieldKind::Address, _) => Err(bad(format!(
                 "filter on a part of '{base}': {}",
                 ADDRESS_PARTS.map(|p| format!("{base}.{p}")).join(", ")
             ))),
-            (_, Some(_)) => Err(bad(format!("unknown field '{name}' for {}", self.entity.plural))),
-            (FieldKind::Money, None) => Ok(Target::Column(c(&format!("{}_amount", field.column)), Scalar::Money)),
+            (_, Some(_)) => Err(bad(format!(
+                "unknown field '{name}' for {}",
+                self.entity.plural
+            ))),
+            (FieldKind::Money, None) => Ok(Target::Column(
+                c(&format!("{}_amount", field.column)),
+                Scalar::Money,
+            )),
             (FieldKind::Phones, None) => Ok(Target::Points("phone")),
             (FieldKind::Emails, None) => Ok(Target::Points("email")),
-            (FieldKind::StringList { .. }, None) => Ok(Target::JsonText(Expr::col(col(field.column)).into())),
+            (FieldKind::StringList { .. }, None) => {
+                Ok(Target::JsonText(Expr::col(col(field.column)).into()))
+            }
             (FieldKind::Int { .. }, None) => Ok(Target::Column(c(field.column), Scalar::Int)),
             (FieldKind::Date, None) => Ok(Target::Column(c(field.column), Scalar::Date)),
             (FieldKind::Bool, None) => Ok(Target::Column(c(field.column), Scalar::Bool)),
@@ -279,13 +359,19 @@ impl FilterContext<'_> {
         let wrong = |what: &str| bad(format!("'{s}' is not {what} (field '{field}')"));
         Ok(match kind {
             Scalar::Text => SqlValue::String(Some(Box::new(s.to_string()))),
-            Scalar::Int => SqlValue::BigInt(Some(s.parse::<i64>().map_err(|_| wrong("a whole number"))?)),
-            Scalar::Float => SqlValue::Double(Some(s.parse::<f64>().map_err(|_| wrong("a number"))?)),
+            Scalar::Int => {
+                SqlValue::BigInt(Some(s.parse::<i64>().map_err(|_| wrong("a whole number"))?))
+            }
+            Scalar::Float => {
+                SqlValue::Double(Some(s.parse::<f64>().map_err(|_| wrong("a number"))?))
+            }
             Scalar::Money => SqlValue::BigInt(Some(
-                money::parse_amount(s, &self.settings.default_currency).map_err(|_| wrong("an amount"))?,
+                money::parse_amount(s, &self.settings.default_currency)
+                    .map_err(|_| wrong("an amount"))?,
             )),
             Scalar::Date => SqlValue::ChronoDate(Some(Box::new(
-                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| wrong("a date (YYYY-MM-DD)"))?,
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| wrong("a date (YYYY-MM-DD)"))?,
             ))),
             Scalar::Timestamp => {
                 let t = DateTime::parse_from_rfc3339(s)
@@ -303,7 +389,11 @@ impl FilterContext<'_> {
                 _ => return Err(wrong("true or false")),
             })),
             Scalar::Id => {
-                let id = if s == "me" { self.actor.user_id } else { Uuid::parse_str(s).map_err(|_| wrong("an id"))? };
+                let id = if s == "me" {
+                    self.actor.user_id
+                } else {
+                    Uuid::parse_str(s).map_err(|_| wrong("an id"))?
+                };
                 SqlValue::Uuid(Some(Box::new(id)))
             }
         })
@@ -335,16 +425,27 @@ impl FilterContext<'_> {
                 for i in items {
                     c = c.add(self.compile(i)?);
                 }
-                if items.is_empty() { Condition::all() } else { c }
+                if items.is_empty() {
+                    Condition::all()
+                } else {
+                    c
+                }
             }
             Filter::Not(inner) => self.compile(inner)?.not(),
-            Filter::Cond { field, op, value } => Condition::all().add(self.condition(field, *op, value)?),
+            Filter::Cond { field, op, value } => {
+                Condition::all().add(self.condition(field, *op, value)?)
+            }
         })
     }
 
     fn condition(&self, field: &str, op: FilterOp, value: &Value) -> CoreResult<SimpleExpr> {
         use FilterOp::*;
-        let unsupported = || bad(format!("operator '{}' does not apply to field '{field}'", op.as_str()));
+        let unsupported = || {
+            bad(format!(
+                "operator '{}' does not apply to field '{field}'",
+                op.as_str()
+            ))
+        };
         match self.resolve(field)? {
             Target::Column(e, kind) => {
                 let empty_value: Option<SqlValue> = match kind {
@@ -353,9 +454,14 @@ impl FilterContext<'_> {
                 };
                 match op {
                     Eq | Ne | Lt | Lte | Gt | Gte => {
-                        if kind == Scalar::Text && !matches!(op, Eq | Ne) && field.starts_with("custom.") {
+                        if kind == Scalar::Text
+                            && !matches!(op, Eq | Ne)
+                            && field.starts_with("custom.")
+                        {
                             // Custom dates compare as ISO strings, which order correctly.
-                        } else if matches!(kind, Scalar::Text | Scalar::Bool | Scalar::Id) && !matches!(op, Eq | Ne) {
+                        } else if matches!(kind, Scalar::Text | Scalar::Bool | Scalar::Id)
+                            && !matches!(op, Eq | Ne)
+                        {
                             return Err(unsupported());
                         }
                         let v = self.scalar(kind, field, value)?;
@@ -373,8 +479,11 @@ impl FilterContext<'_> {
                         if kind != Scalar::Text {
                             return Err(unsupported());
                         }
-                        let s = as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
-                        Ok(Expr::expr(Func::lower(e)).like(LikeExpr::new(like_pattern(s.trim(), op == StartsWith)).escape('\\')))
+                        let s =
+                            as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
+                        Ok(Expr::expr(Func::lower(e)).like(
+                            LikeExpr::new(like_pattern(s.trim(), op == StartsWith)).escape('\\'),
+                        ))
                     }
                     In => Ok(Expr::expr(e).is_in(self.list(kind, field, value)?)),
                     Empty => Ok(match empty_value {
@@ -382,7 +491,9 @@ impl FilterContext<'_> {
                         None => Expr::expr(e).is_null(),
                     }),
                     NotEmpty => Ok(match empty_value {
-                        Some(ev) => Expr::expr(e.clone()).is_not_null().and(Expr::expr(e).ne(ev)),
+                        Some(ev) => Expr::expr(e.clone())
+                            .is_not_null()
+                            .and(Expr::expr(e).ne(ev)),
                         None => Expr::expr(e).is_not_null(),
                     }),
                 }
@@ -390,12 +501,17 @@ impl FilterContext<'_> {
             Target::JsonText(e) => match op {
                 Eq | Ne => {
                     let v = self.scalar(Scalar::Text, field, value)?;
-                    Ok(if op == Eq { Expr::expr(e).eq(v) } else { Expr::expr(e).ne(v) })
+                    Ok(if op == Eq {
+                        Expr::expr(e).eq(v)
+                    } else {
+                        Expr::expr(e).ne(v)
+                    })
                 }
                 Contains | StartsWith => {
                     let s = as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
                     let text = Expr::cust_with_exprs("LOWER(CAST($1 AS TEXT))", [e]);
-                    Ok(Expr::expr(text).like(LikeExpr::new(like_pattern(s.trim(), false)).escape('\\')))
+                    Ok(Expr::expr(text)
+                        .like(LikeExpr::new(like_pattern(s.trim(), false)).escape('\\')))
                 }
                 Empty => Ok(Expr::expr(e).is_null()),
                 NotEmpty => Ok(Expr::expr(e).is_not_null()),
@@ -404,7 +520,10 @@ impl FilterContext<'_> {
             Target::MultiSelect(key) => {
                 let has = |v: String| -> SimpleExpr {
                     match self.backend {
-                        Backend::Postgres => Expr::cust_with_values("(\"custom\" -> ?) @> to_jsonb(CAST(? AS TEXT))", [key.clone(), v]),
+                        Backend::Postgres => Expr::cust_with_values(
+                            "(\"custom\" -> ?) @> to_jsonb(CAST(? AS TEXT))",
+                            [key.clone(), v],
+                        ),
                         Backend::Sqlite => Expr::cust_with_values(
                             "EXISTS (SELECT 1 FROM json_each(\"custom\", ?) WHERE json_each.value = ?)",
                             [format!("$.\"{key}\""), v],
@@ -412,7 +531,9 @@ impl FilterContext<'_> {
                     }
                 };
                 match op {
-                    Eq | Contains => Ok(has(as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?)),
+                    Eq | Contains => Ok(has(
+                        as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?
+                    )),
                     In => {
                         let items = self.list(Scalar::Text, field, value)?;
                         let mut any = Condition::any();
@@ -449,7 +570,13 @@ impl FilterContext<'_> {
                         if needle.is_empty() {
                             return Err(bad(format!("'{field}' needs a value")));
                         }
-                        (Some(Expr::col(col("value")).like(LikeExpr::new(like_pattern(&needle, false)).escape('\\'))), kind)
+                        (
+                            Some(
+                                Expr::col(col("value"))
+                                    .like(LikeExpr::new(like_pattern(&needle, false)).escape('\\')),
+                            ),
+                            kind,
+                        )
                     }
                     Empty | NotEmpty => (None, kind),
                     _ => return Err(unsupported()),
@@ -462,7 +589,11 @@ impl FilterContext<'_> {
                     sub.and_where(vc);
                 }
                 let id = Expr::col((col(self.entity.table), col("id")));
-                Ok(if op == Empty { id.not_in_subquery(sub) } else { id.in_subquery(sub) })
+                Ok(if op == Empty {
+                    id.not_in_subquery(sub)
+                } else {
+                    id.in_subquery(sub)
+                })
             }
         }
     }

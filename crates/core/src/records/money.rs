@@ -39,16 +39,28 @@ pub fn parse(v: &Value, default_currency: &str) -> Result<(i64, String), String>
         return Err(format!("'{currency}' is not a 3-letter ISO currency code"));
     }
     let dec = match &amount {
-        Value::String(s) => s.trim().replace([',', '_'], "").parse::<Decimal>().map_err(|_| format!("'{s}' is not an amount"))?,
-        Value::Number(n) => n.to_string().parse::<Decimal>().map_err(|_| format!("'{n}' is not an amount"))?,
+        Value::String(s) => s
+            .trim()
+            .replace([',', '_'], "")
+            .parse::<Decimal>()
+            .map_err(|_| format!("'{s}' is not an amount"))?,
+        Value::Number(n) => n
+            .to_string()
+            .parse::<Decimal>()
+            .map_err(|_| format!("'{n}' is not an amount"))?,
         _ => return Err("amount must be a number or a decimal string".into()),
     };
     let digits = minor_digits(&currency);
     if dec.normalize().scale() > digits {
-        return Err(format!("{currency} amounts have at most {digits} decimal places"));
+        return Err(format!(
+            "{currency} amounts have at most {digits} decimal places"
+        ));
     }
     let minor = dec * Decimal::from(10i64.pow(digits));
-    let minor: i64 = minor.trunc().try_into().map_err(|_| "amount is too large".to_string())?;
+    let minor: i64 = minor
+        .trunc()
+        .try_into()
+        .map_err(|_| "amount is too large".to_string())?;
     if minor.unsigned_abs() > 100_000_000_000_000_000 {
         return Err("amount is too large".into());
     }
@@ -72,11 +84,21 @@ mod tests {
 
     #[test]
     fn parses_and_formats_without_losing_digits() {
-        let (m, c) = parse(&json!({"amount": "12345678901234.56", "currency": "cny"}), "CNY").unwrap();
+        let (m, c) = parse(
+            &json!({"amount": "12345678901234.56", "currency": "cny"}),
+            "CNY",
+        )
+        .unwrap();
         assert_eq!((m, c.as_str()), (1_234_567_890_123_456, "CNY"));
-        assert_eq!(to_json(m, "CNY"), json!({"amount": "12345678901234.56", "currency": "CNY"}));
+        assert_eq!(
+            to_json(m, "CNY"),
+            json!({"amount": "12345678901234.56", "currency": "CNY"})
+        );
         assert_eq!(parse(&json!(5), "USD").unwrap(), (500, "USD".to_string()));
-        assert_eq!(parse(&json!("1000"), "JPY").unwrap(), (1000, "JPY".to_string()));
+        assert_eq!(
+            parse(&json!("1000"), "JPY").unwrap(),
+            (1000, "JPY".to_string())
+        );
         assert!(parse(&json!("1.234"), "CNY").is_err());
         assert!(parse(&json!({"amount": "1", "currency": "yuan"}), "CNY").is_err());
         assert!(parse(&json!(true), "CNY").is_err());

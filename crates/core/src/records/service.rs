@@ -2,16 +2,18 @@
 //! authorization, validation, optimistic locking, audit and search indexing in one transaction.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::sea_query::{Alias, Condition, Expr, Order, Query, SelectStatement, SimpleExpr, Value as SqlValue};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, Order, Query, SelectStatement, SimpleExpr, Value as SqlValue,
+};
 use sea_orm::{ConnectionTrait, QueryResult};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::JsonMap;
 use super::cursor::Cursor;
 use super::def::{EntityDef, FieldKind, SYSTEM_FIELDS};
 use super::filter::{Filter, FilterContext};
 use super::values;
-use super::JsonMap;
 use crate::authz::{Actor, Scope};
 use crate::custom_fields::{self, CustomFieldDef};
 use crate::db::{self, col, get_i64, get_json, get_opt_ts, get_opt_uuid, get_ts, get_uuid};
@@ -107,7 +109,9 @@ impl<'a> RecordService<'a> {
             q.column((self.table(), col(&c)));
         }
         q.expr_as(
-            Expr::cust(format!("(SELECT team_id FROM users WHERE users.id = {t}.owner_id)")),
+            Expr::cust(format!(
+                "(SELECT team_id FROM users WHERE users.id = {t}.owner_id)"
+            )),
             Alias::new("owner_team"),
         );
         q
@@ -128,14 +132,34 @@ impl<'a> RecordService<'a> {
         for c in ["created_at", "updated_at"] {
             rec.insert(c.into(), Value::String(ts_string(get_ts(row, c)?)));
         }
-        rec.insert("deleted_at".into(), get_opt_ts(row, "deleted_at")?.map(|t| Value::String(ts_string(t))).unwrap_or(Value::Null));
+        rec.insert(
+            "deleted_at".into(),
+            get_opt_ts(row, "deleted_at")?
+                .map(|t| Value::String(ts_string(t)))
+                .unwrap_or(Value::Null),
+        );
         for c in ["created_by", "updated_by", "deleted_by"] {
-            rec.insert(c.into(), get_opt_uuid(row, c)?.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null));
+            rec.insert(
+                c.into(),
+                get_opt_uuid(row, c)?
+                    .map(|u| Value::String(u.to_string()))
+                    .unwrap_or(Value::Null),
+            );
         }
-        Ok(Loaded { rec, owner, owner_team: get_opt_uuid(row, "owner_team")?, version })
+        Ok(Loaded {
+            rec,
+            owner,
+            owner_team: get_opt_uuid(row, "owner_team")?,
+            version,
+        })
     }
 
-    async fn load<C: ConnectionTrait>(&self, conn: &C, id: Uuid, deleted: bool) -> CoreResult<Loaded> {
+    async fn load<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: Uuid,
+        deleted: bool,
+    ) -> CoreResult<Loaded> {
         let mut q = self.base_select();
         q.and_where(Expr::col((self.table(), col("id"))).eq(id));
         q.and_where(if deleted {
@@ -148,7 +172,13 @@ impl<'a> RecordService<'a> {
     }
 
     /// Loads a record the actor may read; records outside their scope look absent.
-    async fn load_readable<C: ConnectionTrait>(&self, conn: &C, actor: &Actor, id: Uuid, deleted: bool) -> CoreResult<Loaded> {
+    async fn load_readable<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: Uuid,
+        deleted: bool,
+    ) -> CoreResult<Loaded> {
         let l = self.load(conn, id, deleted).await?;
         if !actor.reaches(actor.grant(self.def.name).read, l.owner, l.owner_team) {
             return Err(CoreError::NotFound);
@@ -160,22 +190,33 @@ impl<'a> RecordService<'a> {
         if actor.reaches(actor.grant(self.def.name).write, l.owner, l.owner_team) {
             Ok(())
         } else {
-            Err(CoreError::Forbidden(format!("you may not change this {}", self.def.name)))
+            Err(CoreError::Forbidden(format!(
+                "you may not change this {}",
+                self.def.name
+            )))
         }
     }
 
     pub async fn get(&self, actor: &Actor, id: Uuid) -> CoreResult<Record> {
-        Ok(self.load_readable(self.core.db.reader(), actor, id, false).await?.rec)
+        Ok(self
+            .load_readable(self.core.db.reader(), actor, id, false)
+            .await?
+            .rec)
     }
 
     /// A record in the recycle bin.
     pub async fn get_deleted(&self, actor: &Actor, id: Uuid) -> CoreResult<Record> {
-        Ok(self.load_readable(self.core.db.reader(), actor, id, true).await?.rec)
+        Ok(self
+            .load_readable(self.core.db.reader(), actor, id, true)
+            .await?
+            .rec)
     }
 
     /// A record and whether the actor may change it (for showing or hiding edit controls).
     pub async fn get_with_access(&self, actor: &Actor, id: Uuid) -> CoreResult<(Record, bool)> {
-        let l = self.load_readable(self.core.db.reader(), actor, id, false).await?;
+        let l = self
+            .load_readable(self.core.db.reader(), actor, id, false)
+            .await?;
         let writable = self.check_write(actor, &l).is_ok();
         Ok((l.rec, writable))
     }
@@ -215,7 +256,9 @@ impl<'a> RecordService<'a> {
     fn finish_validation(&self, rec: &mut Record, errors: &mut FieldErrors) {
         for f in self.def.fields {
             if f.required && rec.get(f.name).is_none_or(blank) {
-                errors.entry(f.name.into()).or_insert_with(|| "is required".into());
+                errors
+                    .entry(f.name.into())
+                    .or_insert_with(|| "is required".into());
             }
         }
         for (k, m) in (self.def.derive)(rec) {
@@ -224,9 +267,17 @@ impl<'a> RecordService<'a> {
     }
 
     /// Checks a proposed owner: an active user within the actor's write scope.
-    async fn check_owner<C: ConnectionTrait>(&self, conn: &C, actor: &Actor, owner: Uuid, errors: &mut FieldErrors) -> CoreResult<()> {
+    async fn check_owner<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        owner: Uuid,
+        errors: &mut FieldErrors,
+    ) -> CoreResult<()> {
         let mut q = Query::select();
-        q.columns(["team_id", "disabled"].map(col)).from(col("users")).and_where(Expr::col(col("id")).eq(owner));
+        q.columns(["team_id", "disabled"].map(col))
+            .from(col("users"))
+            .and_where(Expr::col(col("id")).eq(owner));
         match db::fetch_one(conn, &q).await? {
             None => {
                 errors.insert("owner_id".into(), "no such user".into());
@@ -237,7 +288,10 @@ impl<'a> RecordService<'a> {
                 if disabled {
                     errors.insert("owner_id".into(), "the user is disabled".into());
                 } else if !actor.reaches(actor.grant(self.def.name).write, owner, team) {
-                    errors.insert("owner_id".into(), "you may not assign records to this user".into());
+                    errors.insert(
+                        "owner_id".into(),
+                        "you may not assign records to this user".into(),
+                    );
                 }
             }
         }
@@ -256,20 +310,34 @@ impl<'a> RecordService<'a> {
         errors: &mut FieldErrors,
     ) -> CoreResult<()> {
         for f in self.def.fields {
-            let FieldKind::Ref { table, entity } = f.kind else { continue };
-            let Some(target) = rec.get(f.name).and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()) else {
+            let FieldKind::Ref { table, entity } = f.kind else {
+                continue;
+            };
+            let Some(target) = rec
+                .get(f.name)
+                .and_then(Value::as_str)
+                .and_then(|s| Uuid::parse_str(s).ok())
+            else {
                 continue;
             };
             if before.is_some_and(|b| b.get(f.name) == rec.get(f.name)) {
                 continue;
             }
             if target == id {
-                errors.insert(f.name.into(), format!("a {} cannot refer to itself", self.def.name));
+                errors.insert(
+                    f.name.into(),
+                    format!("a {} cannot refer to itself", self.def.name),
+                );
                 continue;
             }
             let mut q = Query::select();
             q.columns(["owner_id", "deleted_at"].map(col))
-                .expr_as(Expr::cust(format!("(SELECT team_id FROM users WHERE users.id = {table}.owner_id)")), Alias::new("owner_team"))
+                .expr_as(
+                    Expr::cust(format!(
+                        "(SELECT team_id FROM users WHERE users.id = {table}.owner_id)"
+                    )),
+                    Alias::new("owner_team"),
+                )
                 .from(col(table))
                 .and_where(Expr::col(col("id")).eq(target));
             match db::fetch_one(conn, &q).await? {
@@ -283,8 +351,13 @@ impl<'a> RecordService<'a> {
                         errors.insert(f.name.into(), format!("the {entity} is in the recycle bin"));
                     } else if !actor.reaches(actor.grant(entity).read, owner, team) {
                         errors.insert(f.name.into(), format!("no such {entity}"));
-                    } else if table == self.def.table && self.is_ancestor(conn, id, target, f.column).await? {
-                        errors.insert(f.name.into(), format!("this would make the {} its own ancestor", self.def.name));
+                    } else if table == self.def.table
+                        && self.is_ancestor(conn, id, target, f.column).await?
+                    {
+                        errors.insert(
+                            f.name.into(),
+                            format!("this would make the {} its own ancestor", self.def.name),
+                        );
                     }
                 }
             }
@@ -293,7 +366,13 @@ impl<'a> RecordService<'a> {
     }
 
     /// Whether `id` appears among `start` and its ancestors along `column`.
-    async fn is_ancestor<C: ConnectionTrait>(&self, conn: &C, id: Uuid, start: Uuid, column: &str) -> CoreResult<bool> {
+    async fn is_ancestor<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: Uuid,
+        start: Uuid,
+        column: &str,
+    ) -> CoreResult<bool> {
         let mut cur = Some(start);
         for _ in 0..100 {
             let Some(c) = cur else { return Ok(false) };
@@ -301,7 +380,9 @@ impl<'a> RecordService<'a> {
                 return Ok(true);
             }
             let mut q = Query::select();
-            q.column(col(column)).from(self.table()).and_where(Expr::col(col("id")).eq(c));
+            q.column(col(column))
+                .from(self.table())
+                .and_where(Expr::col(col("id")).eq(c));
             cur = match db::fetch_one(conn, &q).await? {
                 Some(row) => get_opt_uuid(&row, column)?,
                 None => None,
@@ -313,13 +394,29 @@ impl<'a> RecordService<'a> {
     fn field_columns(&self, rec: &Record) -> Vec<(String, SqlValue)> {
         let mut out = Vec::new();
         for f in self.def.fields {
-            out.extend(values::to_columns(f, rec.get(f.name).unwrap_or(&Value::Null)));
+            out.extend(values::to_columns(
+                f,
+                rec.get(f.name).unwrap_or(&Value::Null),
+            ));
         }
-        out.push(("custom".into(), SqlValue::Json(Some(Box::new(rec.get("custom").cloned().unwrap_or(Value::Object(JsonMap::new())))))));
+        out.push((
+            "custom".into(),
+            SqlValue::Json(Some(Box::new(
+                rec.get("custom")
+                    .cloned()
+                    .unwrap_or(Value::Object(JsonMap::new())),
+            ))),
+        ));
         out
     }
 
-    async fn reindex<C: ConnectionTrait>(&self, conn: &C, id: Uuid, owner: Uuid, rec: &Record) -> CoreResult<()> {
+    async fn reindex<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: Uuid,
+        owner: Uuid,
+        rec: &Record,
+    ) -> CoreResult<()> {
         search::points::replace(conn, self.def.name, id, rec).await?;
         search::index(conn, self.def, id, owner, rec).await
     }
@@ -342,25 +439,39 @@ impl<'a> RecordService<'a> {
     }
 
     fn object(input: &Value) -> CoreResult<&JsonMap> {
-        input.as_object().ok_or_else(|| CoreError::bad_request("invalid_body", "the body must be a JSON object"))
+        input
+            .as_object()
+            .ok_or_else(|| CoreError::bad_request("invalid_body", "the body must be a JSON object"))
     }
 
     pub async fn create(&self, actor: &Actor, input: &Value) -> CoreResult<Record> {
         if actor.grant(self.def.name).write == Scope::None {
-            return Err(CoreError::Forbidden(format!("your role may not create {}", self.def.plural)));
+            return Err(CoreError::Forbidden(format!(
+                "your role may not create {}",
+                self.def.plural
+            )));
         }
         let obj = Self::object(input)?;
         let defs = self.custom_defs().await?;
         let mut errors = FieldErrors::new();
         let mut rec = Record::new();
         for f in self.def.fields {
-            rec.insert(f.name.into(), values::canonical(f, &Value::Null, &self.core.settings).unwrap_or(Value::Null));
+            rec.insert(
+                f.name.into(),
+                values::canonical(f, &Value::Null, &self.core.settings).unwrap_or(Value::Null),
+            );
         }
         if obj.contains_key("version") {
             errors.insert("version".into(), "is read-only".into());
         }
         self.apply_input(obj, &mut rec, &mut errors);
-        let custom = custom_fields::validate(&defs, obj.get("custom"), None, &self.core.settings, &mut errors);
+        let custom = custom_fields::validate(
+            &defs,
+            obj.get("custom"),
+            None,
+            &self.core.settings,
+            &mut errors,
+        );
         rec.insert("custom".into(), Value::Object(custom));
         self.finish_validation(&mut rec, &mut errors);
         let owner = Self::parse_owner(obj, &mut errors).unwrap_or(actor.user_id);
@@ -371,7 +482,8 @@ impl<'a> RecordService<'a> {
         let now = crate::now();
         let txn = self.core.db.begin().await?;
         self.check_owner(&txn, actor, owner, &mut errors).await?;
-        self.check_refs(&txn, actor, id, &rec, None, &mut errors).await?;
+        self.check_refs(&txn, actor, id, &rec, None, &mut errors)
+            .await?;
         if !errors.is_empty() {
             return Err(CoreError::Validation(errors));
         }
@@ -392,14 +504,28 @@ impl<'a> RecordService<'a> {
         db::insert(&txn, &q).await?;
         rec.insert("owner_id".into(), Value::String(owner.to_string()));
         self.reindex(&txn, id, owner, &rec).await?;
-        audit::write(&txn, self.def.name, id, "create", Some(actor.user_id), &audit::diff(&Record::new(), &rec)).await?;
+        audit::write(
+            &txn,
+            self.def.name,
+            id,
+            "create",
+            Some(actor.user_id),
+            &audit::diff(&Record::new(), &rec),
+        )
+        .await?;
         txn.commit().await?;
         self.get(actor, id).await
     }
 
     /// Applies a partial update. `expected_version` (from `If-Match` or the body's `version`)
     /// makes a stale write fail instead of overwriting someone else's change.
-    pub async fn update(&self, actor: &Actor, id: Uuid, expected_version: Option<i64>, input: &Value) -> CoreResult<Record> {
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        expected_version: Option<i64>,
+        input: &Value,
+    ) -> CoreResult<Record> {
         let obj = Self::object(input)?;
         let mut errors = FieldErrors::new();
         let body_version = match obj.get("version") {
@@ -419,20 +545,29 @@ impl<'a> RecordService<'a> {
         self.check_write(actor, &current)?;
         if let Some(v) = expected {
             if v != current.version {
-                return Err(CoreError::StaleVersion { current: current.version });
+                return Err(CoreError::StaleVersion {
+                    current: current.version,
+                });
             }
         }
         let mut rec = current.rec.clone();
         self.apply_input(obj, &mut rec, &mut errors);
         let cur_custom = current.rec.get("custom").and_then(Value::as_object);
-        let custom = custom_fields::validate(&defs, obj.get("custom"), cur_custom, &self.core.settings, &mut errors);
+        let custom = custom_fields::validate(
+            &defs,
+            obj.get("custom"),
+            cur_custom,
+            &self.core.settings,
+            &mut errors,
+        );
         rec.insert("custom".into(), Value::Object(custom));
         self.finish_validation(&mut rec, &mut errors);
         let owner = Self::parse_owner(obj, &mut errors).unwrap_or(current.owner);
         if owner != current.owner {
             self.check_owner(&txn, actor, owner, &mut errors).await?;
         }
-        self.check_refs(&txn, actor, id, &rec, Some(&current.rec), &mut errors).await?;
+        self.check_refs(&txn, actor, id, &rec, Some(&current.rec), &mut errors)
+            .await?;
         if !errors.is_empty() {
             return Err(CoreError::Validation(errors));
         }
@@ -454,22 +589,39 @@ impl<'a> RecordService<'a> {
             .and_where(Expr::col(col("version")).eq(current.version))
             .and_where(Expr::col(col("deleted_at")).is_null());
         if db::update(&txn, &q).await? == 0 {
-            return Err(CoreError::StaleVersion { current: current.version + 1 });
+            return Err(CoreError::StaleVersion {
+                current: current.version + 1,
+            });
         }
         self.reindex(&txn, id, owner, &rec).await?;
-        audit::write(&txn, self.def.name, id, "update", Some(actor.user_id), &changes).await?;
+        audit::write(
+            &txn,
+            self.def.name,
+            id,
+            "update",
+            Some(actor.user_id),
+            &changes,
+        )
+        .await?;
         txn.commit().await?;
         self.get(actor, id).await
     }
 
     /// Moves a record to the recycle bin.
-    pub async fn delete(&self, actor: &Actor, id: Uuid, expected_version: Option<i64>) -> CoreResult<()> {
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> CoreResult<()> {
         let txn = self.core.db.begin().await?;
         let current = self.load_readable(&txn, actor, id, false).await?;
         self.check_write(actor, &current)?;
         if let Some(v) = expected_version {
             if v != current.version {
-                return Err(CoreError::StaleVersion { current: current.version });
+                return Err(CoreError::StaleVersion {
+                    current: current.version,
+                });
             }
         }
         let now = crate::now();
@@ -481,7 +633,9 @@ impl<'a> RecordService<'a> {
             .and_where(Expr::col(col("id")).eq(id))
             .and_where(Expr::col(col("version")).eq(current.version));
         if db::update(&txn, &q).await? == 0 {
-            return Err(CoreError::StaleVersion { current: current.version + 1 });
+            return Err(CoreError::StaleVersion {
+                current: current.version + 1,
+            });
         }
         search::remove(&txn, id).await?;
         audit::write(&txn, self.def.name, id, "delete", Some(actor.user_id), &[]).await?;
@@ -502,7 +656,9 @@ impl<'a> RecordService<'a> {
             .and_where(Expr::col(col("id")).eq(id))
             .and_where(Expr::col(col("version")).eq(current.version));
         if db::update(&txn, &q).await? == 0 {
-            return Err(CoreError::StaleVersion { current: current.version + 1 });
+            return Err(CoreError::StaleVersion {
+                current: current.version + 1,
+            });
         }
         self.reindex(&txn, id, current.owner, &current.rec).await?;
         audit::write(&txn, self.def.name, id, "restore", Some(actor.user_id), &[]).await?;
@@ -514,31 +670,51 @@ impl<'a> RecordService<'a> {
     /// a snapshot of what was purged.
     pub async fn purge(&self, actor: &Actor, id: Uuid) -> CoreResult<()> {
         if !actor.is_admin() {
-            return Err(CoreError::Forbidden("only administrators may purge records".into()));
+            return Err(CoreError::Forbidden(
+                "only administrators may purge records".into(),
+            ));
         }
         let txn = self.core.db.begin().await?;
         let current = self.load(&txn, id, true).await?;
         search::points::remove(&txn, id).await?;
         search::remove(&txn, id).await?;
         let mut q = Query::delete();
-        q.from_table(self.table()).and_where(Expr::col(col("id")).eq(id));
+        q.from_table(self.table())
+            .and_where(Expr::col(col("id")).eq(id));
         db::delete(&txn, &q).await?;
-        audit::write(&txn, self.def.name, id, "purge", Some(actor.user_id), &audit::diff(&current.rec, &Record::new())).await?;
+        audit::write(
+            &txn,
+            self.def.name,
+            id,
+            "purge",
+            Some(actor.user_id),
+            &audit::diff(&current.rec, &Record::new()),
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }
 
     /// Gives records a new owner, all or none: one record the actor may not change fails the lot.
-    pub async fn change_owner(&self, actor: &Actor, ids: &[Uuid], new_owner: Uuid) -> CoreResult<u64> {
+    pub async fn change_owner(
+        &self,
+        actor: &Actor,
+        ids: &[Uuid],
+        new_owner: Uuid,
+    ) -> CoreResult<u64> {
         if ids.is_empty() {
             return Err(CoreError::field("ids", "select at least one record"));
         }
         if ids.len() > MAX_BULK {
-            return Err(CoreError::field("ids", format!("at most {MAX_BULK} records at a time")));
+            return Err(CoreError::field(
+                "ids",
+                format!("at most {MAX_BULK} records at a time"),
+            ));
         }
         let txn = self.core.db.begin().await?;
         let mut errors = FieldErrors::new();
-        self.check_owner(&txn, actor, new_owner, &mut errors).await?;
+        self.check_owner(&txn, actor, new_owner, &mut errors)
+            .await?;
         if !errors.is_empty() {
             return Err(CoreError::Validation(errors));
         }
@@ -558,12 +734,22 @@ impl<'a> RecordService<'a> {
                 .and_where(Expr::col(col("id")).eq(id))
                 .and_where(Expr::col(col("version")).eq(current.version));
             if db::update(&txn, &q).await? == 0 {
-                return Err(CoreError::StaleVersion { current: current.version + 1 });
+                return Err(CoreError::StaleVersion {
+                    current: current.version + 1,
+                });
             }
             let mut rec = current.rec.clone();
             rec.insert("owner_id".into(), Value::String(new_owner.to_string()));
             search::index(&txn, self.def, id, new_owner, &rec).await?;
-            audit::write(&txn, self.def.name, id, "update", Some(actor.user_id), &audit::diff(&current.rec, &rec)).await?;
+            audit::write(
+                &txn,
+                self.def.name,
+                id,
+                "update",
+                Some(actor.user_id),
+                &audit::diff(&current.rec, &rec),
+            )
+            .await?;
             changed += 1;
         }
         txn.commit().await?;
@@ -571,8 +757,14 @@ impl<'a> RecordService<'a> {
     }
 
     pub async fn history(&self, actor: &Actor, id: Uuid) -> CoreResult<Vec<audit::Entry>> {
-        let readable = match self.load_readable(self.core.db.reader(), actor, id, false).await {
-            Err(CoreError::NotFound) => self.load_readable(self.core.db.reader(), actor, id, true).await,
+        let readable = match self
+            .load_readable(self.core.db.reader(), actor, id, false)
+            .await
+        {
+            Err(CoreError::NotFound) => {
+                self.load_readable(self.core.db.reader(), actor, id, true)
+                    .await
+            }
             other => other,
         };
         readable?;
@@ -581,19 +773,33 @@ impl<'a> RecordService<'a> {
 
     /// Resolves a sort parameter against the entity's sortable fields.
     pub fn sort_spec(&self, sort: Option<&str>, deleted: bool) -> CoreResult<SortSpec> {
-        let key = sort.filter(|s| !s.is_empty()).unwrap_or(if deleted { "-deleted_at" } else { self.def.default_sort });
+        let key = sort.filter(|s| !s.is_empty()).unwrap_or(if deleted {
+            "-deleted_at"
+        } else {
+            self.def.default_sort
+        });
         let (desc, name) = match key.strip_prefix('-') {
             Some(n) => (true, n),
             None => (false, key),
         };
-        let timestamp = matches!(name, "created_at" | "updated_at") || (deleted && name == "deleted_at");
+        let timestamp =
+            matches!(name, "created_at" | "updated_at") || (deleted && name == "deleted_at");
         let field = self.def.field(name);
         if !timestamp && !field.is_some_and(|f| f.sortable) {
-            let mut allowed: Vec<&str> = self.def.fields.iter().filter(|f| f.sortable).map(|f| f.name).collect();
+            let mut allowed: Vec<&str> = self
+                .def
+                .fields
+                .iter()
+                .filter(|f| f.sortable)
+                .map(|f| f.name)
+                .collect();
             allowed.extend(["created_at", "updated_at"]);
             return Err(CoreError::bad_request(
                 "invalid_sort",
-                format!("'{name}' cannot be sorted; sortable fields: {}", allowed.join(", ")),
+                format!(
+                    "'{name}' cannot be sorted; sortable fields: {}",
+                    allowed.join(", ")
+                ),
             ));
         }
         Ok(SortSpec {
@@ -608,15 +814,24 @@ impl<'a> RecordService<'a> {
     fn scope_condition(&self, actor: &Actor) -> CoreResult<Condition> {
         let owner = Expr::col((self.table(), col("owner_id")));
         Ok(match actor.grant(self.def.name).read {
-            Scope::None => return Err(CoreError::Forbidden(format!("your role may not see {}", self.def.plural))),
+            Scope::None => {
+                return Err(CoreError::Forbidden(format!(
+                    "your role may not see {}",
+                    self.def.plural
+                )));
+            }
             Scope::All => Condition::all(),
             Scope::Own => Condition::all().add(owner.eq(actor.user_id)),
             Scope::Team => match actor.team_id {
                 None => Condition::all().add(owner.eq(actor.user_id)),
                 Some(team) => {
                     let mut sub = Query::select();
-                    sub.column(col("id")).from(col("users")).and_where(Expr::col(col("team_id")).eq(team));
-                    Condition::any().add(owner.clone().eq(actor.user_id)).add(owner.in_subquery(sub))
+                    sub.column(col("id"))
+                        .from(col("users"))
+                        .and_where(Expr::col(col("team_id")).eq(team));
+                    Condition::any()
+                        .add(owner.clone().eq(actor.user_id))
+                        .add(owner.in_subquery(sub))
                 }
             },
         })
@@ -637,7 +852,11 @@ impl<'a> RecordService<'a> {
             cond = cond.add(ctx.compile(f)?);
         }
         let deleted = Expr::col((self.table(), col("deleted_at")));
-        Ok(cond.add(if q.deleted { deleted.is_not_null() } else { deleted.is_null() }))
+        Ok(cond.add(if q.deleted {
+            deleted.is_not_null()
+        } else {
+            deleted.is_null()
+        }))
     }
 
     pub async fn list(&self, actor: &Actor, q: &ListQuery) -> CoreResult<Page> {
@@ -653,7 +872,9 @@ impl<'a> RecordService<'a> {
                     .v
                     .as_str()
                     .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                    .ok_or_else(|| CoreError::bad_request("invalid_cursor", "the cursor is malformed"))?;
+                    .ok_or_else(|| {
+                        CoreError::bad_request("invalid_cursor", "the cursor is malformed")
+                    })?;
                 t.with_timezone(&Utc).into()
             } else {
                 cur.v.as_str().unwrap_or("").to_string().into()
@@ -661,9 +882,13 @@ impl<'a> RecordService<'a> {
             let c = Expr::col((self.table(), col(&sort.column)));
             let id = Expr::col((self.table(), col("id")));
             sel.cond_where(if sort.desc {
-                Condition::any().add(c.clone().lt(v.clone())).add(Condition::all().add(c.eq(v)).add(id.lt(cur.id)))
+                Condition::any()
+                    .add(c.clone().lt(v.clone()))
+                    .add(Condition::all().add(c.eq(v)).add(id.lt(cur.id)))
             } else {
-                Condition::any().add(c.clone().gt(v.clone())).add(Condition::all().add(c.eq(v)).add(id.gt(cur.id)))
+                Condition::any()
+                    .add(c.clone().gt(v.clone()))
+                    .add(Condition::all().add(c.eq(v)).add(id.gt(cur.id)))
             });
         }
         let order = if sort.desc { Order::Desc } else { Order::Asc };
@@ -678,15 +903,36 @@ impl<'a> RecordService<'a> {
         let next_cursor = if rows.len() as u64 > limit {
             items.last().map(|last| {
                 let v = last.get(&sort.field).cloned().unwrap_or(Value::Null);
-                let v = if v.is_null() { Value::String(String::new()) } else { v };
-                let id = last.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()).unwrap_or_default();
-                Cursor { s: sort.key.clone(), v, id }.encode()
+                let v = if v.is_null() {
+                    Value::String(String::new())
+                } else {
+                    v
+                };
+                let id = last
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                    .unwrap_or_default();
+                Cursor {
+                    s: sort.key.clone(),
+                    v,
+                    id,
+                }
+                .encode()
             })
         } else {
             None
         };
-        let total = if q.count { Some(self.count_where(cond).await?) } else { None };
-        Ok(Page { items, next_cursor, total })
+        let total = if q.count {
+            Some(self.count_where(cond).await?)
+        } else {
+            None
+        };
+        Ok(Page {
+            items,
+            next_cursor,
+            total,
+        })
     }
 
     pub async fn count(&self, actor: &Actor, q: &ListQuery) -> CoreResult<u64> {
@@ -696,8 +942,14 @@ impl<'a> RecordService<'a> {
 
     async fn count_where(&self, cond: Condition) -> CoreResult<u64> {
         let mut sel = Query::select();
-        sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from(self.table()).cond_where(cond);
+        sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from(self.table())
+            .cond_where(cond);
         let row = db::fetch_one(self.core.db.reader(), &sel).await?;
-        Ok(row.map(|r| get_i64(&r, "n")).transpose()?.unwrap_or(0).max(0) as u64)
+        Ok(row
+            .map(|r| get_i64(&r, "n"))
+            .transpose()?
+            .unwrap_or(0)
+            .max(0) as u64)
     }
 }

@@ -26,8 +26,14 @@ fn json_value(v: Value) -> SqlValue {
 /// The column names a field occupies.
 pub fn columns(field: &FieldDef) -> Vec<String> {
     match field.kind {
-        FieldKind::Money => vec![format!("{}_amount", field.column), format!("{}_currency", field.column)],
-        FieldKind::Address => ADDRESS_PARTS.iter().map(|p| format!("{}_{p}", field.column)).collect(),
+        FieldKind::Money => vec![
+            format!("{}_amount", field.column),
+            format!("{}_currency", field.column),
+        ],
+        FieldKind::Address => ADDRESS_PARTS
+            .iter()
+            .map(|p| format!("{}_{p}", field.column))
+            .collect(),
         _ => vec![field.column.to_string()],
     }
 }
@@ -39,7 +45,10 @@ fn as_text(v: &Value, max: usize) -> Result<String, String> {
             let t = s.trim();
             if t.chars().count() > max {
                 Err(format!("must be at most {max} characters"))
-            } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+            } else if t
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+            {
                 Err("must not contain control characters".into())
             } else {
                 Ok(t.to_string())
@@ -53,7 +62,11 @@ fn labelled_list<'a>(v: &'a Value, key: &str) -> Result<Vec<(&'a Value, String)>
     let items = match v {
         Value::Null => return Ok(vec![]),
         Value::Array(items) => items,
-        _ => return Err(format!("must be a list of {{\"{key}\", \"label\"}} objects")),
+        _ => {
+            return Err(format!(
+                "must be a list of {{\"{key}\", \"label\"}} objects"
+            ));
+        }
     };
     if items.len() > 20 {
         return Err("at most 20 entries".into());
@@ -80,7 +93,13 @@ fn labelled_list<'a>(v: &'a Value, key: &str) -> Result<Vec<(&'a Value, String)>
 
 /// Validates and normalizes one field's input into its canonical JSON (`Null` when empty).
 pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Value, String> {
-    let text = |s: String| if s.is_empty() { Value::Null } else { Value::String(s) };
+    let text = |s: String| {
+        if s.is_empty() {
+            Value::Null
+        } else {
+            Value::String(s)
+        }
+    };
     match &field.kind {
         FieldKind::Text { max } | FieldKind::LongText { max } => Ok(text(as_text(v, *max)?)),
         FieldKind::Derived => Err("is computed and cannot be set".into()),
@@ -139,12 +158,18 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
         }
         FieldKind::TaxId => {
             let s = as_text(v, 32)?;
-            Ok(text(if s.is_empty() { s } else { normalize::tax_id(&s)? }))
+            Ok(text(if s.is_empty() {
+                s
+            } else {
+                normalize::tax_id(&s)?
+            }))
         }
         FieldKind::Phones => {
             let mut out = Vec::new();
             for (i, (number, label)) in labelled_list(v, "number")?.into_iter().enumerate() {
-                let raw = number.as_str().ok_or_else(|| format!("entry {}: number must be a string", i + 1))?;
+                let raw = number
+                    .as_str()
+                    .ok_or_else(|| format!("entry {}: number must be a string", i + 1))?;
                 let e164 = normalize::phone_e164(raw, &settings.default_region)
                     .map_err(|e| format!("entry {}: {e}", i + 1))?;
                 out.push(json!({"number": e164, "label": label}));
@@ -154,7 +179,9 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
         FieldKind::Emails => {
             let mut out = Vec::new();
             for (i, (address, label)) in labelled_list(v, "address")?.into_iter().enumerate() {
-                let raw = address.as_str().ok_or_else(|| format!("entry {}: address must be a string", i + 1))?;
+                let raw = address
+                    .as_str()
+                    .ok_or_else(|| format!("entry {}: address must be a string", i + 1))?;
                 let e = normalize::email(raw).map_err(|e| format!("entry {}: {e}", i + 1))?;
                 out.push(json!({"address": e, "label": label}));
             }
@@ -182,16 +209,25 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             let obj = match v {
                 Value::Null => serde_json::Map::new(),
                 Value::Object(o) => o.clone(),
-                _ => return Err(format!("must be an object with {}", ADDRESS_PARTS.join(", "))),
+                _ => {
+                    return Err(format!(
+                        "must be an object with {}",
+                        ADDRESS_PARTS.join(", ")
+                    ));
+                }
             };
             for k in obj.keys() {
                 if !ADDRESS_PARTS.contains(&k.as_str()) {
-                    return Err(format!("unknown address part '{k}' (expected {})", ADDRESS_PARTS.join(", ")));
+                    return Err(format!(
+                        "unknown address part '{k}' (expected {})",
+                        ADDRESS_PARTS.join(", ")
+                    ));
                 }
             }
             let mut out = serde_json::Map::new();
             for part in ADDRESS_PARTS {
-                let s = as_text(obj.get(part).unwrap_or(&Value::Null), 200).map_err(|e| format!("{part} {e}"))?;
+                let s = as_text(obj.get(part).unwrap_or(&Value::Null), 200)
+                    .map_err(|e| format!("{part} {e}"))?;
                 out.insert(part.to_string(), text(s));
             }
             Ok(Value::Object(out))
@@ -200,7 +236,8 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             Value::Null => Ok(Value::Null),
             Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
             Value::String(s) => {
-                let id = uuid::Uuid::parse_str(s.trim()).map_err(|_| format!("'{s}' is not an id"))?;
+                let id =
+                    uuid::Uuid::parse_str(s.trim()).map_err(|_| format!("'{s}' is not an id"))?;
                 Ok(Value::String(id.to_string()))
             }
             _ => Err("must be an id string".into()),
@@ -229,29 +266,56 @@ pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
                 money::parse_amount(a, cur).ok()
             });
             let currency = v.get("currency").map(str_of).unwrap_or("");
-            vec![(format!("{col}_amount"), SqlValue::BigInt(minor)), (format!("{col}_currency"), text_value(currency))]
+            vec![
+                (format!("{col}_amount"), SqlValue::BigInt(minor)),
+                (format!("{col}_currency"), text_value(currency)),
+            ]
         }
         FieldKind::Date => vec![(
             col,
-            SqlValue::ChronoDate(v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).map(Box::new)),
+            SqlValue::ChronoDate(
+                v.as_str()
+                    .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+                    .map(Box::new),
+            ),
         )],
         FieldKind::Bool => vec![(col, SqlValue::Bool(Some(v.as_bool().unwrap_or(false))))],
         FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => {
-            vec![(col, json_value(if v.is_null() { Value::Array(vec![]) } else { v.clone() }))]
+            vec![(
+                col,
+                json_value(if v.is_null() {
+                    Value::Array(vec![])
+                } else {
+                    v.clone()
+                }),
+            )]
         }
         FieldKind::Address => ADDRESS_PARTS
             .iter()
-            .map(|p| (format!("{col}_{p}"), text_value(v.get(*p).map(str_of).unwrap_or(""))))
+            .map(|p| {
+                (
+                    format!("{col}_{p}"),
+                    text_value(v.get(*p).map(str_of).unwrap_or("")),
+                )
+            })
             .collect(),
         FieldKind::Ref { .. } => vec![(
             col,
-            SqlValue::Uuid(v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()).map(Box::new)),
+            SqlValue::Uuid(
+                v.as_str()
+                    .and_then(|s| uuid::Uuid::parse_str(s).ok())
+                    .map(Box::new),
+            ),
         )],
     }
 }
 
 fn opt_text(s: String) -> Value {
-    if s.is_empty() { Value::Null } else { Value::String(s) }
+    if s.is_empty() {
+        Value::Null
+    } else {
+        Value::String(s)
+    }
 }
 
 /// Reads a field's canonical JSON from a row that selected its columns.
@@ -264,23 +328,30 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
         | FieldKind::Url
         | FieldKind::TaxId
         | FieldKind::Derived => opt_text(get_string(row, col)?),
-        FieldKind::Int { .. } => get_opt_i64(row, col)?.map(Value::from).unwrap_or(Value::Null),
+        FieldKind::Int { .. } => get_opt_i64(row, col)?
+            .map(Value::from)
+            .unwrap_or(Value::Null),
         FieldKind::Money => match get_opt_i64(row, &format!("{col}_amount"))? {
             Some(minor) => money::to_json(minor, &get_string(row, &format!("{col}_currency"))?),
             None => Value::Null,
         },
-        FieldKind::Date => {
-            get_opt_date(row, col)?.map(|d| Value::String(d.format("%Y-%m-%d").to_string())).unwrap_or(Value::Null)
-        }
+        FieldKind::Date => get_opt_date(row, col)?
+            .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
+            .unwrap_or(Value::Null),
         FieldKind::Bool => Value::Bool(get_bool(row, col)?),
         FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => get_json(row, col)?,
         FieldKind::Address => {
             let mut o = serde_json::Map::new();
             for part in ADDRESS_PARTS {
-                o.insert(part.to_string(), opt_text(get_string(row, &format!("{col}_{part}"))?));
+                o.insert(
+                    part.to_string(),
+                    opt_text(get_string(row, &format!("{col}_{part}"))?),
+                );
             }
             Value::Object(o)
         }
-        FieldKind::Ref { .. } => get_opt_uuid(row, col)?.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null),
+        FieldKind::Ref { .. } => get_opt_uuid(row, col)?
+            .map(|u| Value::String(u.to_string()))
+            .unwrap_or(Value::Null),
     })
 }

@@ -41,7 +41,9 @@ pub fn document(def: &EntityDef, rec: &JsonMap) -> Document {
     if let Some(serde_json::Value::Array(phones)) = rec.get("phones") {
         for p in phones {
             if let Some(n) = p.get("number").and_then(|n| n.as_str()) {
-                toks.push(n.trim_start_matches('+').to_string());
+                let digits = n.trim_start_matches('+');
+                toks.push(digits.to_string());
+                toks.push(text::reversed_phone_token(digits));
                 if let Some(national) = crate::normalize::phone_national(n) {
                     toks.push(national);
                 }
@@ -54,20 +56,35 @@ pub fn document(def: &EntityDef, rec: &JsonMap) -> Document {
         }
     }
     toks.truncate(2000);
-    Document { title: (def.title)(rec, "zh-CN"), tokens: toks }
+    Document {
+        title: (def.title)(rec, "zh-CN"),
+        tokens: toks,
+    }
 }
 
 fn tsvector_literal(tokens: &[String]) -> String {
     tokens
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("'{}':{}", t.replace('\'', "''").replace('\\', ""), (i + 1).min(16383)))
+        .map(|(i, t)| {
+            format!(
+                "'{}':{}",
+                t.replace('\'', "''").replace('\\', ""),
+                (i + 1).min(16383)
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// Writes or replaces a record's entry.
-pub async fn index<C: ConnectionTrait>(conn: &C, def: &EntityDef, id: Uuid, owner: Uuid, rec: &JsonMap) -> CoreResult<()> {
+pub async fn index<C: ConnectionTrait>(
+    conn: &C,
+    def: &EntityDef,
+    id: Uuid,
+    owner: Uuid,
+    rec: &JsonMap,
+) -> CoreResult<()> {
     let doc = document(def, rec);
     match db::backend_of(conn) {
         Backend::Sqlite => {
@@ -107,7 +124,10 @@ fn fts5_match(terms: &[Term]) -> String {
             Term::Phrase { tokens, prefix } => {
                 format!("\"{}\"{}", tokens.join(" "), if *prefix { "*" } else { "" })
             }
-            Term::Any(alts) => format!("({})", alts.iter().map(render).collect::<Vec<_>>().join(" OR ")),
+            Term::Any(alts) => format!(
+                "({})",
+                alts.iter().map(render).collect::<Vec<_>>().join(" OR ")
+            ),
         }
     }
     terms.iter().map(render).collect::<Vec<_>>().join(" AND ")
@@ -121,11 +141,16 @@ fn tsquery(terms: &[Term]) -> String {
                 let parts: Vec<String> = tokens
                     .iter()
                     .enumerate()
-                    .map(|(i, tok)| format!("'{}'{}", tok, if *prefix && i + 1 == n { ":*" } else { "" }))
+                    .map(|(i, tok)| {
+                        format!("'{}'{}", tok, if *prefix && i + 1 == n { ":*" } else { "" })
+                    })
                     .collect();
                 format!("({})", parts.join(" <-> "))
             }
-            Term::Any(alts) => format!("({})", alts.iter().map(render).collect::<Vec<_>>().join(" | ")),
+            Term::Any(alts) => format!(
+                "({})",
+                alts.iter().map(render).collect::<Vec<_>>().join(" | ")
+            ),
         }
     }
     terms.iter().map(render).collect::<Vec<_>>().join(" & ")
@@ -139,7 +164,13 @@ pub struct Hit {
 }
 
 /// Finds records matching `q` that the actor may read, best matches first.
-pub async fn search(db: &Db, actor: &Actor, q: &str, entities: &[&EntityDef], limit: usize) -> CoreResult<Vec<Hit>> {
+pub async fn search(
+    db: &Db,
+    actor: &Actor,
+    q: &str,
+    entities: &[&EntityDef],
+    limit: usize,
+) -> CoreResult<Vec<Hit>> {
     let terms = text::parse_query(q);
     if terms.is_empty() || entities.is_empty() {
         return Ok(vec![]);
@@ -154,8 +185,14 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, entities: &[&EntityDef], li
         }
     };
     let match_sql = match backend {
-        Backend::Sqlite => format!("search_fts MATCH {}", ph(fts5_match(&terms).into(), &mut values)),
-        Backend::Postgres => format!("s.doc @@ CAST({} AS tsquery)", ph(tsquery(&terms).into(), &mut values)),
+        Backend::Sqlite => format!(
+            "search_fts MATCH {}",
+            ph(fts5_match(&terms).into(), &mut values)
+        ),
+        Backend::Postgres => format!(
+            "s.doc @@ CAST({} AS tsquery)",
+            ph(tsquery(&terms).into(), &mut values)
+        ),
     };
     let mut scopes = Vec::new();
     for def in entities {
@@ -194,13 +231,24 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, entities: &[&EntityDef], li
     let rows = db::raw_query(db.reader(), &sql, values).await?;
     let mut hits = rows
         .iter()
-        .map(|r| Ok(Hit { id: get_uuid(r, "record_id")?, entity: get_string(r, "entity")?, title: get_string(r, "title")? }))
+        .map(|r| {
+            Ok(Hit {
+                id: get_uuid(r, "record_id")?,
+                entity: get_string(r, "entity")?,
+                title: get_string(r, "title")?,
+            })
+        })
         .collect::<CoreResult<Vec<_>>>()?;
     // Exact title first, then titles that start with the query, then the shortest.
     let ql = q.trim().to_lowercase();
     hits.sort_by_key(|h| {
         let t = h.title.to_lowercase();
-        (t != ql, !t.starts_with(&ql), !t.contains(&ql), t.chars().count())
+        (
+            t != ql,
+            !t.starts_with(&ql),
+            !t.contains(&ql),
+            t.chars().count(),
+        )
     });
     hits.truncate(limit);
     Ok(hits)
@@ -213,8 +261,33 @@ mod tests {
     #[test]
     fn renders_queries_for_both_backends() {
         let terms = text::parse_query("中太 zhangsan");
-        assert_eq!(fts5_match(&terms), "\"中 太\" AND (\"zhangsan\"* OR \"zhang san\"*)");
-        assert_eq!(tsquery(&terms), "('中' <-> '太') & (('zhangsan':*) | ('zhang' <-> 'san':*))");
-        assert_eq!(tsvector_literal(&["张".into(), "zs".into()]), "'张':1 'zs':2");
+        assert_eq!(
+            fts5_match(&terms),
+            "\"中 太\" AND (\"zhangsan\"* OR \"zhang san\"*)"
+        );
+        assert_eq!(
+            tsquery(&terms),
+            "('中' <-> '太') & (('zhangsan':*) | ('zhang' <-> 'san':*))"
+        );
+        assert_eq!(
+            tsvector_literal(&["张".into(), "zs".into()]),
+            "'张':1 'zs':2"
+        );
     }
+}
+
+/// Display titles of live records by id, for showing references (a contact's account).
+pub async fn titles(db: &Db, ids: &[Uuid]) -> CoreResult<std::collections::HashMap<Uuid, String>> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = sea_orm::sea_query::Query::select();
+    q.columns([db::col("record_id"), db::col("title")])
+        .from(db::col("search_entries"))
+        .and_where(sea_orm::sea_query::Expr::col(db::col("record_id")).is_in(ids.iter().copied()));
+    for r in db::fetch_all(db.reader(), &q).await? {
+        out.insert(get_uuid(&r, "record_id")?, get_string(&r, "title")?);
+    }
+    Ok(out)
 }

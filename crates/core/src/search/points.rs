@@ -39,14 +39,20 @@ pub fn of_record(rec: &JsonMap) -> BTreeSet<(&'static str, String)> {
     out
 }
 
-pub async fn replace<C: ConnectionTrait>(conn: &C, entity: &str, id: Uuid, rec: &JsonMap) -> CoreResult<()> {
+pub async fn replace<C: ConnectionTrait>(
+    conn: &C,
+    entity: &str,
+    id: Uuid,
+    rec: &JsonMap,
+) -> CoreResult<()> {
     remove(conn, id).await?;
     let points = of_record(rec);
     if points.is_empty() {
         return Ok(());
     }
     let mut q = Query::insert();
-    q.into_table(col("contact_points")).columns(["entity", "record_id", "kind", "value"].map(col));
+    q.into_table(col("contact_points"))
+        .columns(["entity", "record_id", "kind", "value"].map(col));
     for (kind, value) in points {
         q.values_panic([entity.into(), id.into(), kind.into(), value.into()]);
     }
@@ -56,7 +62,8 @@ pub async fn replace<C: ConnectionTrait>(conn: &C, entity: &str, id: Uuid, rec: 
 
 pub async fn remove<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<()> {
     let mut q = Query::delete();
-    q.from_table(col("contact_points")).and_where(Expr::col(col("record_id")).eq(id));
+    q.from_table(col("contact_points"))
+        .and_where(Expr::col(col("record_id")).eq(id));
     db::delete(conn, &q).await?;
     Ok(())
 }

@@ -107,6 +107,35 @@ pub fn split_pinyin(word: &str) -> Option<Vec<String>> {
     if parts.len() < 2 { None } else { Some(parts) }
 }
 
+/// The token that lets a phone number be found by its last digits: the digits reversed, so a
+/// prefix search on it is a suffix search on the number.
+pub fn reversed_phone_token(digits: &str) -> String {
+    format!("r{}", digits.chars().rev().collect::<String>())
+}
+
+/// Digits typed in the search box: the start of the number (as stored internationally or
+/// nationally, with or without the trunk 0) or its end.
+fn phone_term(digits: &str) -> Term {
+    let mut alts = vec![
+        Term::Phrase {
+            tokens: vec![digits.to_string()],
+            prefix: true,
+        },
+        Term::Phrase {
+            tokens: vec![reversed_phone_token(digits)],
+            prefix: true,
+        },
+    ];
+    let trimmed = digits.trim_start_matches('0');
+    if trimmed != digits && !trimmed.is_empty() {
+        alts.push(Term::Phrase {
+            tokens: vec![trimmed.to_string()],
+            prefix: true,
+        });
+    }
+    Term::Any(alts)
+}
+
 /// One thing every result must match.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Term {
@@ -124,7 +153,7 @@ pub fn parse_query(q: &str) -> Vec<Term> {
         && q.chars().all(|c| c.is_ascii_digit() || " -+()".contains(c))
     {
         let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
-        return vec![Term::Phrase { tokens: vec![digits], prefix: true }];
+        return vec![phone_term(&digits)];
     }
     let mut terms = Vec::new();
     for chunk in q.split_whitespace().take(10) {
@@ -133,10 +162,19 @@ pub fn parse_query(q: &str) -> Vec<Term> {
             continue;
         }
         let last_is_cjk = toks.last().is_some_and(|t| t.chars().all(is_cjk));
-        let phrase = Term::Phrase { tokens: toks.clone(), prefix: !last_is_cjk };
+        let phrase = Term::Phrase {
+            tokens: toks.clone(),
+            prefix: !last_is_cjk,
+        };
         if toks.len() == 1 {
             if let Some(parts) = split_pinyin(&toks[0]) {
-                terms.push(Term::Any(vec![phrase, Term::Phrase { tokens: parts, prefix: true }]));
+                terms.push(Term::Any(vec![
+                    phrase,
+                    Term::Phrase {
+                        tokens: parts,
+                        prefix: true,
+                    },
+                ]));
                 continue;
             }
         }
@@ -151,13 +189,22 @@ mod tests {
 
     #[test]
     fn tokenizes_mixed_text() {
-        assert_eq!(tokens("北京中太 Data-Tech 2024"), vec!["北", "京", "中", "太", "data", "tech", "2024"]);
-        assert_eq!(tokens("zhang.san@Example.com"), vec!["zhang", "san", "example", "com"]);
+        assert_eq!(
+            tokens("北京中太 Data-Tech 2024"),
+            vec!["北", "京", "中", "太", "data", "tech", "2024"]
+        );
+        assert_eq!(
+            tokens("zhang.san@Example.com"),
+            vec!["zhang", "san", "example", "com"]
+        );
     }
 
     #[test]
     fn pinyin_of_names() {
-        assert_eq!(pinyin_tokens("张三"), vec!["zhang", "san", "zhangsan", "zs"]);
+        assert_eq!(
+            pinyin_tokens("张三"),
+            vec!["zhang", "san", "zhangsan", "zs"]
+        );
         assert!(pinyin_tokens("Acme").is_empty());
     }
 
@@ -172,8 +219,26 @@ mod tests {
 
     #[test]
     fn parses_queries() {
-        assert_eq!(parse_query("中太"), vec![Term::Phrase { tokens: vec!["中".into(), "太".into()], prefix: false }]);
-        assert_eq!(parse_query("138 1234 5678"), vec![Term::Phrase { tokens: vec!["13812345678".into()], prefix: true }]);
+        assert_eq!(
+            parse_query("中太"),
+            vec![Term::Phrase {
+                tokens: vec!["中".into(), "太".into()],
+                prefix: false
+            }]
+        );
+        assert_eq!(
+            parse_query("138 1234 5678"),
+            vec![Term::Any(vec![
+                Term::Phrase {
+                    tokens: vec!["13812345678".into()],
+                    prefix: true
+                },
+                Term::Phrase {
+                    tokens: vec!["r87654321831".into()],
+                    prefix: true
+                },
+            ])]
+        );
         assert!(matches!(&parse_query("zhangsan")[0], Term::Any(v) if v.len() == 2));
         assert!(parse_query("  ** ").is_empty());
     }

@@ -20,7 +20,12 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(name("teams"))
                 .col(uuid_pk())
-                .col(ColumnDef::new(name("name")).string().not_null().unique_key())
+                .col(
+                    ColumnDef::new(name("name"))
+                        .string()
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(ts("created_at"))
                 .col(ts("updated_at"))
                 .to_owned(),
@@ -31,7 +36,12 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(name("users"))
                 .col(uuid_pk())
-                .col(ColumnDef::new(name("email")).string().not_null().unique_key())
+                .col(
+                    ColumnDef::new(name("email"))
+                        .string()
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(text("name"))
                 .col(text("password_hash"))
                 .col(text("role"))
@@ -40,8 +50,18 @@ impl MigrationTrait for Migration {
                 .col(boolean("disabled"))
                 .col(ts("created_at"))
                 .col(ts("updated_at"))
-                .col(ColumnDef::new(name("version")).big_integer().not_null().default(1))
-                .foreign_key(&mut fk("users", "team_id", "teams", ForeignKeyAction::SetNull))
+                .col(
+                    ColumnDef::new(name("version"))
+                        .big_integer()
+                        .not_null()
+                        .default(1),
+                )
+                .foreign_key(&mut fk(
+                    "users",
+                    "team_id",
+                    "teams",
+                    ForeignKeyAction::SetNull,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -62,13 +82,23 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(name("sessions"))
-                .col(ColumnDef::new(name("token_hash")).string().not_null().primary_key())
+                .col(
+                    ColumnDef::new(name("token_hash"))
+                        .string()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(uuid("user_id"))
                 .col(text("csrf_token"))
                 .col(ts("created_at"))
                 .col(ts("expires_at"))
                 .col(ts_null("revoked_at"))
-                .foreign_key(&mut fk("sessions", "user_id", "users", ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    "sessions",
+                    "user_id",
+                    "users",
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -80,12 +110,22 @@ impl MigrationTrait for Migration {
                 .col(uuid_pk())
                 .col(uuid("user_id"))
                 .col(text("name"))
-                .col(ColumnDef::new(name("token_hash")).string().not_null().unique_key())
+                .col(
+                    ColumnDef::new(name("token_hash"))
+                        .string()
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(text("prefix"))
                 .col(ts("created_at"))
                 .col(ts_null("last_used_at"))
                 .col(ts_null("revoked_at"))
-                .foreign_key(&mut fk("api_tokens", "user_id", "users", ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    "api_tokens",
+                    "user_id",
+                    "users",
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -94,7 +134,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(name("login_failures"))
-                .col(ColumnDef::new(name("key")).string().not_null().primary_key())
+                .col(
+                    ColumnDef::new(name("key"))
+                        .string()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(big("failures"))
                 .col(ts("window_start"))
                 .col(ts_null("locked_until"))
@@ -116,11 +161,21 @@ impl MigrationTrait for Migration {
                 .col(big("position"))
                 .col(ts("created_at"))
                 .col(ts("updated_at"))
-                .col(ColumnDef::new(name("version")).big_integer().not_null().default(1))
+                .col(
+                    ColumnDef::new(name("version"))
+                        .big_integer()
+                        .not_null()
+                        .default(1),
+                )
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("custom_fields", &["entity", "key"]).unique().to_owned()).await?;
+        m.create_index(
+            index("custom_fields", &["entity", "key"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
 
         let mut accounts = Table::create();
         accounts
@@ -148,8 +203,18 @@ impl MigrationTrait for Migration {
             .col(long_text("description"));
         record_columns(&mut accounts);
         accounts
-            .foreign_key(&mut fk("accounts", "parent_id", "accounts", ForeignKeyAction::SetNull))
-            .foreign_key(&mut fk("accounts", "owner_id", "users", ForeignKeyAction::Restrict));
+            .foreign_key(&mut fk(
+                "accounts",
+                "parent_id",
+                "accounts",
+                ForeignKeyAction::SetNull,
+            ))
+            .foreign_key(&mut fk(
+                "accounts",
+                "owner_id",
+                "users",
+                ForeignKeyAction::Restrict,
+            ));
         m.create_table(accounts.to_owned()).await?;
         for cols in [
             &["created_at", "id"][..],
@@ -188,8 +253,18 @@ impl MigrationTrait for Migration {
         contacts.col(long_text("description"));
         record_columns(&mut contacts);
         contacts
-            .foreign_key(&mut fk("contacts", "account_id", "accounts", ForeignKeyAction::SetNull))
-            .foreign_key(&mut fk("contacts", "owner_id", "users", ForeignKeyAction::Restrict));
+            .foreign_key(&mut fk(
+                "contacts",
+                "account_id",
+                "accounts",
+                ForeignKeyAction::SetNull,
+            ))
+            .foreign_key(&mut fk(
+                "contacts",
+                "owner_id",
+                "users",
+                ForeignKeyAction::Restrict,
+            ));
         m.create_table(contacts.to_owned()).await?;
         for cols in [
             &["created_at", "id"][..],
@@ -217,7 +292,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("audit_log", &["record_id", "at"])).await?;
+        m.create_index(index("audit_log", &["record_id", "at"]))
+            .await?;
 
         // Normalized e-mails, phones and domains: the natural keys for matching and dedupe.
         m.create_table(
@@ -228,12 +304,16 @@ impl MigrationTrait for Migration {
                 .col(text("kind"))
                 .col(text("value"))
                 .primary_key(
-                    Index::create().col(name("record_id")).col(name("kind")).col(name("value")),
+                    Index::create()
+                        .col(name("record_id"))
+                        .col(name("kind"))
+                        .col(name("value")),
                 )
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("contact_points", &["kind", "value"])).await?;
+        m.create_index(index("contact_points", &["kind", "value"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -244,12 +324,21 @@ impl MigrationTrait for Migration {
                 .col(text("name"))
                 .col(long_text("query"))
                 .col(ts("created_at"))
-                .foreign_key(&mut fk("saved_views", "user_id", "users", ForeignKeyAction::Cascade))
+                .foreign_key(&mut fk(
+                    "saved_views",
+                    "user_id",
+                    "users",
+                    ForeignKeyAction::Cascade,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("saved_views", &["user_id", "entity", "name"]).unique().to_owned())
-            .await?;
+        m.create_index(
+            index("saved_views", &["user_id", "entity", "name"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
 
         let conn = m.get_connection();
         match conn.get_database_backend() {
@@ -303,6 +392,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration("the foundation migration cannot be reverted".into()))
+        Err(DbErr::Migration(
+            "the foundation migration cannot be reverted".into(),
+        ))
     }
 }

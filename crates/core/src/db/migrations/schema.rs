@@ -7,7 +7,11 @@ pub fn name(s: &str) -> Alias {
 }
 
 pub fn uuid_pk() -> ColumnDef {
-    ColumnDef::new(name("id")).uuid().not_null().primary_key().to_owned()
+    ColumnDef::new(name("id"))
+        .uuid()
+        .not_null()
+        .primary_key()
+        .to_owned()
 }
 
 pub fn uuid(col: &str) -> ColumnDef {
@@ -20,23 +24,40 @@ pub fn uuid_null(col: &str) -> ColumnDef {
 
 /// Optional text is stored as '' rather than NULL so it sorts and compares without NULL rules.
 pub fn text(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).string().not_null().default("").to_owned()
+    ColumnDef::new(name(col))
+        .string()
+        .not_null()
+        .default("")
+        .to_owned()
 }
 
 pub fn long_text(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).text().not_null().default("").to_owned()
+    ColumnDef::new(name(col))
+        .text()
+        .not_null()
+        .default("")
+        .to_owned()
 }
 
 pub fn ts(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(name(col))
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
 pub fn ts_null(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).timestamp_with_time_zone().null().to_owned()
+    ColumnDef::new(name(col))
+        .timestamp_with_time_zone()
+        .null()
+        .to_owned()
 }
 
 pub fn big(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).big_integer().not_null().to_owned()
+    ColumnDef::new(name(col))
+        .big_integer()
+        .not_null()
+        .to_owned()
 }
 
 pub fn big_null(col: &str) -> ColumnDef {
@@ -44,11 +65,19 @@ pub fn big_null(col: &str) -> ColumnDef {
 }
 
 pub fn boolean(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).boolean().not_null().default(false).to_owned()
+    ColumnDef::new(name(col))
+        .boolean()
+        .not_null()
+        .default(false)
+        .to_owned()
 }
 
 pub fn json(col: &str, default: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).json_binary().not_null().default(default).to_owned()
+    ColumnDef::new(name(col))
+        .json_binary()
+        .not_null()
+        .default(default)
+        .to_owned()
 }
 
 /// The columns every business record carries (DESIGN.md section 3).
@@ -59,18 +88,35 @@ pub fn record_columns(t: &mut TableCreateStatement) {
         .col(uuid_null("created_by"))
         .col(ts("updated_at"))
         .col(uuid_null("updated_by"))
-        .col(ColumnDef::new(name("version")).big_integer().not_null().default(1))
+        .col(
+            ColumnDef::new(name("version"))
+                .big_integer()
+                .not_null()
+                .default(1),
+        )
         .col(ts_null("deleted_at"))
         .col(uuid_null("deleted_by"));
 }
 
 pub fn address_columns(t: &mut TableCreateStatement, prefix: &str) {
-    for part in ["country", "province", "city", "district", "street", "postal_code"] {
+    for part in [
+        "country",
+        "province",
+        "city",
+        "district",
+        "street",
+        "postal_code",
+    ] {
         t.col(text(&format!("{prefix}_{part}")));
     }
 }
 
-pub fn fk(table: &str, col: &str, to: &str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
+pub fn fk(
+    table: &str,
+    col: &str,
+    to: &str,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{table}_{col}"))
         .from(name(table), name(col))
@@ -81,7 +127,8 @@ pub fn fk(table: &str, col: &str, to: &str, on_delete: ForeignKeyAction) -> Fore
 
 pub fn index(table: &str, cols: &[&str]) -> IndexCreateStatement {
     let mut i = Index::create();
-    i.name(format!("ix_{table}_{}", cols.join("_"))).table(name(table));
+    i.name(format!("ix_{table}_{}", cols.join("_")))
+        .table(name(table));
     for c in cols {
         i.col(name(c));
     }

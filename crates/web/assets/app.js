@@ -1,0 +1,42 @@
+// Small enhancements; every page works without this script.
+"use strict";
+document.addEventListener("submit", function (e) {
+  var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
+  if (msg && !window.confirm(msg)) { e.preventDefault(); }
+}, true);
+
+document.addEventListener("change", function (e) {
+  if (e.target.classList.contains("select-all")) {
+    var table = e.target.closest("table");
+    table.querySelectorAll("tbody input[type=checkbox]").forEach(function (c) { c.checked = e.target.checked; });
+  }
+});
+
+// Reference pickers: type part of a name, pick a record, its id goes into the field.
+document.querySelectorAll(".ref").forEach(function (group) {
+  var search = group.querySelector(".ref-search");
+  var id = group.querySelector(".ref-id");
+  var results = group.querySelector(".ref-results");
+  var entity = group.getAttribute("data-ref") === "accounts" ? "account" : group.getAttribute("data-ref");
+  var timer = null;
+  search.addEventListener("input", function () {
+    clearTimeout(timer);
+    var q = search.value.trim();
+    if (!q) { results.textContent = ""; id.value = ""; return; }
+    timer = setTimeout(function () {
+      fetch("/api/v1/search?entity=" + encodeURIComponent(entity) + "&limit=8&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { data: [] }; })
+        .then(function (body) {
+          results.textContent = "";
+          (body.data || []).forEach(function (hit) {
+            var b = document.createElement("button");
+            b.type = "button";
+            b.className = "link";
+            b.textContent = hit.title;
+            b.addEventListener("click", function () { id.value = hit.id; search.value = hit.title; results.textContent = ""; });
+            results.appendChild(b);
+          });
+        });
+    }, 200);
+  });
+});

@@ -1,0 +1,251 @@
+//! The same routes for every entity: list, create, get, update, delete, restore, history, owner
+//! changes and CSV export.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State as AxState};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use guanxi_core::records::{Filter, ListQuery};
+use guanxi_core::{CoreError, EntityDef};
+use serde_json::{Value, json};
+
+use super::{JsonBody, if_match, parse_id, query_pairs, with_etag};
+use crate::State;
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiResult};
+
+/// Parameters a list takes besides filters.
+pub const RESERVED: [&str; 6] = ["sort", "cursor", "limit", "count", "filter", "q"];
+
+/// Builds a list query from query-string pairs: reserved names, a JSON `filter`, and every
+/// other pair as a field condition.
+pub fn list_query(pairs: &[(String, String)], deleted: bool) -> Result<ListQuery, ApiError> {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let limit = match get("limit") {
+        None => 50,
+        Some(s) => s
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=500).contains(n))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_limit",
+                    "limit must be a whole number from 1 to 500",
+                )
+            })?,
+    };
+    let mut parts = Vec::new();
+    if let Some(f) = get("filter") {
+        let v: Value = serde_json::from_str(f).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_filter",
+                format!("filter is not valid JSON: {e}"),
+            )
+        })?;
+        parts.push(Filter::from_json(&v)?);
+    }
+    let field_pairs = pairs
+        .iter()
+        .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()));
+    parts.push(Filter::from_pairs(field_pairs)?);
+    Ok(ListQuery {
+        filter: Some(Filter::And(parts)),
+        sort: get("sort").map(str::to_string),
+        cursor: get("cursor").filter(|c| !c.is_empty()).map(str::to_string),
+        limit,
+        count: get("count").is_some_and(|c| c == "true" || c == "1"),
+        deleted,
+    })
+}
+
+pub fn router(def: &'static EntityDef) -> Router<State> {
+    let base = format!("/api/v1/{}", def.plural);
+    Router::new()
+        .route(
+            &base,
+            get(move |s: AxState<State>, c: ApiCaller, q: RawQuery| list(def, s, c, q))
+                .post(move |s: AxState<State>, c: ApiCaller, b: JsonBody| create(def, s, c, b)),
+        )
+        .route(
+            &format!("{base}/export.csv"),
+            get(move |s: AxState<State>, c: ApiCaller, q: RawQuery| export(def, s, c, q)),
+        )
+        .route(
+            &format!("{base}/change-owner"),
+            post(move |s: AxState<State>, c: ApiCaller, b: JsonBody| change_owner(def, s, c, b)),
+        )
+        .route(
+            &format!("{base}/{{id}}"),
+            get(move |s: AxState<State>, c: ApiCaller, p: Path<String>| fetch(def, s, c, p))
+                .patch(
+                    move |s: AxState<State>,
+                          c: ApiCaller,
+                          p: Path<String>,
+                          h: HeaderMap,
+                          b: JsonBody| update(def, s, c, p, h, b),
+                )
+                .delete(
+                    move |s: AxState<State>, c: ApiCaller, p: Path<String>, h: HeaderMap| {
+                        remove(def, s, c, p, h)
+                    },
+                ),
+        )
+        .route(
+            &format!("{base}/{{id}}/history"),
+            get(move |s: AxState<State>, c: ApiCaller, p: Path<String>| history(def, s, c, p)),
+        )
+        .route(
+            &format!("{base}/{{id}}/restore"),
+            post(move |s: AxState<State>, c: ApiCaller, p: Path<String>| restore(def, s, c, p)),
+        )
+}
+
+async fn list(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let q = list_query(&query_pairs(raw.as_deref()), false)?;
+    let page = st.core.records(def).list(&actor, &q).await?;
+    let mut body = json!({"data": page.items, "next_cursor": page.next_cursor});
+    if let Some(t) = page.total {
+        body["total"] = json!(t);
+    }
+    Ok(axum::Json(body).into_response())
+}
+
+async fn create(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let rec = st.core.records(def).create(&actor, &body).await?;
+    let mut res = with_etag(StatusCode::CREATED, &rec);
+    if let Some(id) = rec.get("id").and_then(Value::as_str) {
+        if let Ok(v) = format!("/api/v1/{}/{id}", def.plural).parse() {
+            res.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    Ok(res)
+}
+
+async fn fetch(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let rec = st.core.records(def).get(&actor, parse_id(&id)?).await?;
+    Ok(with_etag(StatusCode::OK, &rec))
+}
+
+async fn update(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let expected = if_match(&headers)?;
+    let rec = st
+        .core
+        .records(def)
+        .update(&actor, parse_id(&id)?, expected, &body)
+        .await
+        .map_err(|e| ApiError::from(e).with_precondition(expected.is_some()))?;
+    Ok(with_etag(StatusCode::OK, &rec))
+}
+
+async fn remove(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let expected = if_match(&headers)?;
+    st.core
+        .records(def)
+        .delete(&actor, parse_id(&id)?, expected)
+        .await
+        .map_err(|e| ApiError::from(e).with_precondition(expected.is_some()))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn restore(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let rec = st.core.records(def).restore(&actor, parse_id(&id)?).await?;
+    Ok(with_etag(StatusCode::OK, &rec))
+}
+
+async fn history(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let entries = st.core.records(def).history(&actor, parse_id(&id)?).await?;
+    Ok(axum::Json(json!({"data": entries})).into_response())
+}
+
+async fn change_owner(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let ids = body
+        .get("ids")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::from(CoreError::field("ids", "must be a list of ids")))?
+        .iter()
+        .map(|v| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ApiError::from(CoreError::field("ids", "must be a list of ids")))?;
+    let owner = body
+        .get("owner_id")
+        .and_then(Value::as_str)
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .ok_or_else(|| ApiError::from(CoreError::field("owner_id", "must be a user id")))?;
+    let changed = st
+        .core
+        .records(def)
+        .change_owner(&actor, &ids, owner)
+        .await?;
+    Ok(axum::Json(json!({"changed": changed})).into_response())
+}
+
+/// CSV of every matching record the caller may read (up to 100,000 rows), with cells that a
+/// spreadsheet would run as formulas neutralized.
+async fn export(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let pairs = query_pairs(raw.as_deref());
+    let mut q = list_query(&pairs, false)?;
+    let body = crate::forms::export_csv(&st.core, def, &actor, &mut q).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.csv\"", def.plural),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

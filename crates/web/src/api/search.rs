@@ -1,0 +1,190 @@
+//! Global search, the recycle bin and saved views.
+
+use axum::Router;
+use axum::extract::{Path, Query, RawQuery, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use guanxi_core::{CoreError, entities, saved_views, search};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{JsonBody, parse_id, query_pairs, with_etag};
+use crate::State;
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiResult};
+
+pub fn router() -> Router<State> {
+    Router::new()
+        .route("/api/v1/search", get(search_all))
+        .route("/api/v1/recycle-bin", get(recycle_bin))
+        .route("/api/v1/recycle-bin/{entity}/{id}", delete(purge))
+        .route("/api/v1/recycle-bin/{entity}/{id}/restore", post(restore))
+        .route("/api/v1/saved-views", get(list_views).post(save_view))
+        .route("/api/v1/saved-views/{id}", delete(delete_view))
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    entity: Option<String>,
+    limit: Option<String>,
+}
+
+async fn search_all(
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Query(p): Query<SearchParams>,
+) -> ApiResult<Response> {
+    let q = p.q.unwrap_or_default();
+    if q.chars().count() > 200 {
+        return Err(CoreError::field("q", "at most 200 characters").into());
+    }
+    let limit = match p.limit.as_deref() {
+        None => 20,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_limit",
+                    "limit must be a whole number from 1 to 100",
+                )
+            })?,
+    };
+    let defs: Vec<_> = match p.entity.as_deref() {
+        None | Some("") => entities::ALL.to_vec(),
+        Some(e) => vec![
+            entities::by_name(e)
+                .or_else(|| entities::by_plural(e))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_entity",
+                        format!("unknown entity '{e}'"),
+                    )
+                })?,
+        ],
+    };
+    let hits = search::search(&st.core.db, &actor, &q, &defs, limit).await?;
+    Ok(axum::Json(json!({"data": hits})).into_response())
+}
+
+fn entity(name: &str) -> Result<&'static guanxi_core::EntityDef, ApiError> {
+    entities::by_plural(name)
+        .or_else(|| entities::by_name(name))
+        .ok_or_else(ApiError::not_found)
+}
+
+async fn recycle_bin(
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let pairs = query_pairs(raw.as_deref());
+    let ent = pairs
+        .iter()
+        .find(|(k, _)| k == "entity")
+        .map(|(_, v)| v.clone());
+    let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "entity").collect();
+    let defs = match ent.as_deref() {
+        Some(e) => vec![entity(e)?],
+        None => entities::ALL.to_vec(),
+    };
+    if defs.len() > 1 && rest.iter().any(|(k, _)| k == "cursor") {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+            "page through the recycle bin one entity at a time (entity=...)",
+        ));
+    }
+    let q = super::records::list_query(&rest, true)?;
+    let mut items = Vec::new();
+    let mut next = None;
+    for def in defs {
+        let page = st.core.records(def).list(&actor, &q).await?;
+        next = page.next_cursor.clone();
+        for rec in page.items {
+            items.push(json!({
+                "entity": def.name,
+                "id": rec.get("id"),
+                "title": (def.title)(&rec, &actor.locale),
+                "deleted_at": rec.get("deleted_at"),
+                "deleted_by": rec.get("deleted_by"),
+                "record": rec,
+            }));
+        }
+    }
+    items.sort_by(|a, b| b["deleted_at"].as_str().cmp(&a["deleted_at"].as_str()));
+    Ok(axum::Json(json!({"data": items, "next_cursor": next})).into_response())
+}
+
+async fn restore(
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Path((ent, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let rec = st
+        .core
+        .records(entity(&ent)?)
+        .restore(&actor, parse_id(&id)?)
+        .await?;
+    Ok(with_etag(StatusCode::OK, &rec))
+}
+
+async fn purge(
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Path((ent, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    st.core
+        .records(entity(&ent)?)
+        .purge(&actor, parse_id(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct ViewParams {
+    entity: Option<String>,
+}
+
+async fn list_views(
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Query(p): Query<ViewParams>,
+) -> ApiResult<Response> {
+    let def = entity(p.entity.as_deref().unwrap_or(""))?;
+    Ok(
+        axum::Json(json!({"data": saved_views::list(&st.core.db, &actor, def.name).await?}))
+            .into_response(),
+    )
+}
+
+async fn save_view(
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let get = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let def = entity(&get("entity"))
+        .map_err(|_| ApiError::from(CoreError::field("entity", "unknown entity")))?;
+    let v = saved_views::save(&st.core.db, &actor, def.name, &get("name"), &get("query")).await?;
+    Ok((StatusCode::CREATED, axum::Json(v)).into_response())
+}
+
+async fn delete_view(
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    saved_views::delete(&st.core.db, &actor, parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

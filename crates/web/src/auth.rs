@@ -1,0 +1,136 @@
+//! Who is calling: API tokens (`Authorization: Bearer`) or the session cookie, with the CSRF
+//! check for state-changing requests made with a cookie.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use guanxi_core::identity::auth;
+use guanxi_core::{Actor, CoreError};
+
+use crate::State;
+use crate::error::ApiError;
+
+pub const SESSION_COOKIE: &str = "guanxi_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+}
+
+/// The client's address, for login throttling.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
+
+fn unsafe_method(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// An authenticated API caller.
+pub struct ApiCaller(pub Actor);
+
+impl FromRequestParts<State> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, ApiError> {
+        let db = &state.core.db;
+        if let Some(token) = bearer(&parts.headers) {
+            return Ok(ApiCaller(auth::token_actor(db, token).await?));
+        }
+        let Some(cookie) = session_cookie(&parts.headers) else {
+            return Err(CoreError::Unauthenticated.into());
+        };
+        let (actor, csrf) = auth::session_actor(db, &cookie).await?;
+        if unsafe_method(&parts.method) {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != Some(csrf.as_str()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    "missing or wrong X-CSRF-Token header",
+                ));
+            }
+        }
+        Ok(ApiCaller(actor))
+    }
+}
+
+/// A logged-in browser user and their session's CSRF token.
+pub struct UiUser {
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+/// Sends people who are not logged in to the login page, and back afterwards.
+pub struct LoginRedirect(String);
+
+impl IntoResponse for LoginRedirect {
+    fn into_response(self) -> Response {
+        let next: String = form_urlencoded::byte_serialize(self.0.as_bytes()).collect();
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    }
+}
+
+impl FromRequestParts<State> for UiUser {
+    type Rejection = LoginRedirect;
+
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, LoginRedirect> {
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let back = if parts.method == Method::GET {
+            here
+        } else {
+            "/".into()
+        };
+        let Some(cookie) = session_cookie(&parts.headers) else {
+            return Err(LoginRedirect(back));
+        };
+        match auth::session_actor(&state.core.db, &cookie).await {
+            Ok((actor, csrf)) => Ok(UiUser { actor, csrf }),
+            Err(_) => Err(LoginRedirect(back)),
+        }
+    }
+}
+
+/// Checks a submitted form's CSRF token against the session's.
+pub fn check_csrf(user: &UiUser, submitted: Option<&str>) -> Result<(), ApiError> {
+    if submitted == Some(user.csrf.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "the form has expired; reload the page and try again",
+        ))
+    }
+}

@@ -1,0 +1,186 @@
+//! Translations (Fluent files under `locales/`), chosen per user; the login page follows the
+//! browser's Accept-Language.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader};
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+#[derive(Clone)]
+pub struct I18n {
+    lang: LanguageIdentifier,
+    pub code: &'static str,
+}
+
+impl I18n {
+    pub fn new(locale: &str) -> I18n {
+        let code = if locale.starts_with("zh") {
+            "zh-CN"
+        } else {
+            "en"
+        };
+        let lang = code.parse().unwrap_or_default();
+        I18n { lang, code }
+    }
+
+    /// Picks the best supported language from an Accept-Language header.
+    pub fn from_accept_language(header: Option<&str>) -> I18n {
+        let mut best: Option<(f32, &str)> = None;
+        for part in header.unwrap_or("").split(',') {
+            let mut bits = part.trim().split(';');
+            let tag = bits.next().unwrap_or("").trim().to_lowercase();
+            let q = bits
+                .find_map(|b| {
+                    b.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let code = if tag.starts_with("zh") {
+                "zh-CN"
+            } else if tag.starts_with("en") {
+                "en"
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, code));
+            }
+        }
+        I18n::new(best.map(|b| b.1).unwrap_or("en"))
+    }
+
+    pub fn is_zh(&self) -> bool {
+        self.code == "zh-CN"
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        LOCALES
+            .try_lookup(&self.lang, key)
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    /// A message with one argument.
+    pub fn t1(&self, key: &str, name: &'static str, value: impl ToString) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
+        args.insert(Cow::Borrowed(name), FluentValue::from(value.to_string()));
+        LOCALES
+            .try_lookup_with_args(&self.lang, key, &args)
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    /// A translation if there is one, else `None` (for labels with fallbacks).
+    pub fn maybe(&self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(&self.lang, key)
+    }
+
+    /// Translates a validation message from the core. The core speaks English in a small set of
+    /// fixed phrasings; those are rendered in the user's language, anything else stays as is.
+    pub fn message(&self, msg: &str) -> String {
+        if !self.is_zh() {
+            return msg.to_string();
+        }
+        const PHRASES: &[(&str, &str)] = &[
+            ("is required", "必填"),
+            ("unknown field", "未知字段"),
+            ("unknown custom field", "未知的自定义字段"),
+            ("is read-only", "只读，不能修改"),
+            ("is computed and cannot be set", "由系统计算，不能修改"),
+            ("must be a string", "必须是文本"),
+            ("must be a whole number", "必须是整数"),
+            ("must be a number", "必须是数字"),
+            ("must be true or false", "必须是“是”或“否”"),
+            ("no such user", "用户不存在"),
+            ("no such account", "客户不存在"),
+            ("the user is disabled", "该用户已停用"),
+            ("the account is in the recycle bin", "该客户在回收站中"),
+            (
+                "you may not assign records to this user",
+                "无权把记录分配给该用户",
+            ),
+            ("give a family name or a given name", "请填写姓或名"),
+            ("a account cannot refer to itself", "客户不能以自己为上级"),
+            (
+                "this would make the account its own ancestor",
+                "这样会让客户成为自己的上级",
+            ),
+        ];
+        if let Some((_, zh)) = PHRASES.iter().find(|(en, _)| *en == msg) {
+            return (*zh).to_string();
+        }
+        if let Some(n) = msg
+            .strip_prefix("must be at most ")
+            .and_then(|r| r.strip_suffix(" characters"))
+        {
+            return format!("最多 {n} 个字符");
+        }
+        if let Some(opts) = msg.strip_prefix("must be one of: ") {
+            return format!("必须是以下之一：{opts}");
+        }
+        if msg.contains("is not a valid phone number") || msg.contains("is not a phone number") {
+            return format!("电话号码无效（{msg}）");
+        }
+        if msg.contains("is not a valid e-mail address") {
+            return format!("电子邮箱无效（{msg}）");
+        }
+        if msg.contains("is not a website address") {
+            return format!("网址无效（{msg}）");
+        }
+        if msg.contains("is not a date") {
+            return format!("日期无效，格式为 YYYY-MM-DD（{msg}）");
+        }
+        if msg.contains("tax id") || msg.contains("unified social credit code") {
+            return format!("税号/统一社会信用代码无效（{msg}）");
+        }
+        msg.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_language_from_header() {
+        assert_eq!(
+            I18n::from_accept_language(Some("zh-CN,zh;q=0.9,en;q=0.8")).code,
+            "zh-CN"
+        );
+        assert_eq!(
+            I18n::from_accept_language(Some("en-US,en;q=0.9")).code,
+            "en"
+        );
+        assert_eq!(
+            I18n::from_accept_language(Some("fr-FR, en;q=0.5, zh;q=0.7")).code,
+            "zh-CN"
+        );
+        assert_eq!(I18n::from_accept_language(None).code, "en");
+    }
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        let en = include_str!("../locales/en/main.ftl");
+        let zh = include_str!("../locales/zh-CN/main.ftl");
+        let keys = |s: &str| -> Vec<String> {
+            let mut k: Vec<String> = s
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.starts_with(' ') && l.contains(" ="))
+                .filter_map(|l| l.split(" =").next().map(|k| k.trim().to_string()))
+                .collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(en), keys(zh));
+        assert_eq!(I18n::new("zh-CN").t("nav-accounts"), "客户");
+        assert_eq!(I18n::new("en").t("nav-accounts"), "Accounts");
+    }
+}

@@ -1,0 +1,513 @@
+//! The OpenAPI 3.1 document at `/api/v1/openapi.json`, generated from the entity definitions
+//! (the same ones the record engine validates against) and typed through utoipa's model.
+
+use guanxi_core::EntityDef;
+use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
+use guanxi_core::records::filter::FilterOp;
+use serde_json::{Value, json};
+
+fn field_schema(kind: &FieldKind) -> Value {
+    match kind {
+        FieldKind::Text { max } | FieldKind::LongText { max } => {
+            json!({"type": ["string", "null"], "maxLength": max})
+        }
+        FieldKind::Choice(opts) => json!({"type": ["string", "null"], "enum": opts}),
+        FieldKind::Int { min, max } => {
+            json!({"type": ["integer", "null"], "minimum": min, "maximum": max})
+        }
+        FieldKind::Money => {
+            json!({"oneOf": [{"$ref": "#/components/schemas/Money"}, {"type": "null"}]})
+        }
+        FieldKind::Date => json!({"type": ["string", "null"], "format": "date"}),
+        FieldKind::Bool => json!({"type": "boolean"}),
+        FieldKind::Url => json!({"type": ["string", "null"], "format": "uri", "maxLength": 500}),
+        FieldKind::TaxId => {
+            json!({"type": ["string", "null"], "maxLength": 32, "description": "unified social credit code (checked) or another tax id"})
+        }
+        FieldKind::Phones => {
+            json!({"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/Phone"}})
+        }
+        FieldKind::Emails => {
+            json!({"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/Email"}})
+        }
+        FieldKind::StringList { max_items, max_len } => {
+            json!({"type": "array", "maxItems": max_items, "items": {"type": "string", "maxLength": max_len}})
+        }
+        FieldKind::Address => json!({"$ref": "#/components/schemas/Address"}),
+        FieldKind::Ref { entity, .. } => {
+            json!({"type": ["string", "null"], "format": "uuid", "description": format!("id of a live {entity}")})
+        }
+        FieldKind::Derived => json!({"type": ["string", "null"], "readOnly": true}),
+    }
+}
+
+fn title_case(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn entity_schemas(def: &EntityDef, schemas: &mut serde_json::Map<String, Value>) {
+    let name = title_case(def.name);
+    let mut props = serde_json::Map::new();
+    let mut input = serde_json::Map::new();
+    let mut required = vec![];
+    for f in def.fields {
+        let s = field_schema(&f.kind);
+        props.insert(f.name.into(), s.clone());
+        if !matches!(f.kind, FieldKind::Derived) {
+            input.insert(f.name.into(), s);
+        }
+        if f.required {
+            required.push(f.name);
+        }
+    }
+    let custom = json!({"type": "object", "description": "custom field values by key, as defined under /api/v1/custom-fields", "additionalProperties": true});
+    input.insert("custom".into(), custom.clone());
+    input.insert(
+        "owner_id".into(),
+        json!({"type": "string", "format": "uuid", "description": "defaults to the caller"}),
+    );
+    input.insert("version".into(), json!({"type": "integer", "description": "on update: the version you edited (like If-Match)"}));
+    props.insert("custom".into(), custom);
+    for (k, v) in [
+        (
+            "id",
+            json!({"type": "string", "format": "uuid", "readOnly": true}),
+        ),
+        ("owner_id", json!({"type": "string", "format": "uuid"})),
+        ("version", json!({"type": "integer", "readOnly": true})),
+        (
+            "created_at",
+            json!({"type": "string", "format": "date-time", "readOnly": true}),
+        ),
+        (
+            "created_by",
+            json!({"type": ["string", "null"], "format": "uuid", "readOnly": true}),
+        ),
+        (
+            "updated_at",
+            json!({"type": "string", "format": "date-time", "readOnly": true}),
+        ),
+        (
+            "updated_by",
+            json!({"type": ["string", "null"], "format": "uuid", "readOnly": true}),
+        ),
+        (
+            "deleted_at",
+            json!({"type": ["string", "null"], "format": "date-time", "readOnly": true}),
+        ),
+        (
+            "deleted_by",
+            json!({"type": ["string", "null"], "format": "uuid", "readOnly": true}),
+        ),
+    ] {
+        props.insert(k.into(), v);
+    }
+    schemas.insert(name.clone(), json!({"type": "object", "properties": props}));
+    schemas.insert(
+        format!("{name}Input"),
+        json!({"type": "object", "additionalProperties": false, "required": required, "properties": input}),
+    );
+    schemas.insert(
+        format!("{name}Page"),
+        json!({"type": "object", "properties": {
+            "data": {"type": "array", "items": {"$ref": format!("#/components/schemas/{name}")}},
+            "next_cursor": {"type": ["string", "null"], "description": "pass as cursor= for the next page"},
+            "total": {"type": "integer", "description": "present when count=true"}
+        }}),
+    );
+}
+
+fn errors(codes: &[u16]) -> Value {
+    let mut m = serde_json::Map::new();
+    for c in codes {
+        let desc = match c {
+            400 => "malformed request: body, filter, sort, cursor or limit (code names which)",
+            401 => "not authenticated",
+            403 => "the role or record scope does not allow it, or the CSRF token is missing",
+            404 => "no such record (or not visible to the caller)",
+            409 => "the record changed since it was read",
+            412 => "If-Match names a version that is not current",
+            413 => "the body is over the size limit",
+            415 => "the body is not application/json",
+            422 => "validation failed; error.fields names each field",
+            429 => "too many attempts",
+            _ => "error",
+        };
+        m.insert(c.to_string(), json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
+    }
+    Value::Object(m)
+}
+
+fn ok(desc: &str, schema: Value, codes: &[u16]) -> Value {
+    let mut r = errors(codes);
+    r["200"] = json!({"description": desc, "content": {"application/json": {"schema": schema}}});
+    r
+}
+
+fn with(mut r: Value, status: &str, desc: &str, schema: Option<Value>) -> Value {
+    r[status] = match schema {
+        Some(s) => json!({"description": desc, "content": {"application/json": {"schema": s}}}),
+        None => json!({"description": desc}),
+    };
+    r
+}
+
+fn sref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn body(schema: Value) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": schema}}})
+}
+
+fn id_param() -> Value {
+    json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}})
+}
+
+fn if_match_param() -> Value {
+    json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "the ETag (version) you read; a stale one gets 412"})
+}
+
+fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
+    let name = title_case(def.name);
+    let p = def.plural;
+    let ops: Vec<&str> = FilterOp::ALL.iter().map(|o| o.as_str()).collect();
+    let mut fields: Vec<String> = def
+        .fields
+        .iter()
+        .flat_map(|f| match f.kind {
+            FieldKind::Address => ADDRESS_PARTS
+                .iter()
+                .map(|part| format!("{}.{part}", f.name))
+                .collect(),
+            _ => vec![f.name.to_string()],
+        })
+        .collect();
+    fields.extend(
+        [
+            "id",
+            "owner_id",
+            "created_at",
+            "updated_at",
+            "created_by",
+            "updated_by",
+            "version",
+        ]
+        .map(String::from),
+    );
+    let sortable: Vec<String> = def
+        .fields
+        .iter()
+        .filter(|f| f.sortable)
+        .map(|f| f.name.to_string())
+        .chain(["created_at".into(), "updated_at".into()])
+        .collect();
+    let list_params = json!([
+        {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": format!("a sortable field, '-' for descending: {}", sortable.join(", "))},
+        {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor from the previous page"},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+        {"name": "count", "in": "query", "schema": {"type": "boolean"}, "description": "also return total"},
+        {"name": "filter", "in": "query", "schema": {"type": "string"}, "description": "a JSON filter tree: {\"and\"|\"or\": [...]}, {\"not\": {...}}, {\"field\", \"op\", \"value\"}"},
+        {"name": "field conditions", "in": "query", "schema": {"type": "string"}, "style": "form",
+         "description": format!("any other parameter is a condition: FIELD=value or FIELD[op]=value with op one of {}; custom fields as custom.KEY; FIELD is one of {}", ops.join(", "), fields.join(", "))}
+    ]);
+    paths.insert(format!("/api/v1/{p}"), json!({
+        "get": {"operationId": format!("list_{p}"), "tags": [p], "summary": format!("List {p} the caller may read"), "parameters": list_params,
+                "responses": ok("a page", sref(&format!("{name}Page")), &[400, 401, 403])},
+        "post": {"operationId": format!("create_{}", def.name), "tags": [p], "summary": format!("Create a {}", def.name),
+                 "requestBody": body(sref(&format!("{name}Input"))),
+                 "responses": with(errors(&[400, 401, 403, 413, 415, 422]), "201", "created; the body is the record with its id, ETag is its version", Some(sref(&name)))}
+    }));
+    paths.insert(format!("/api/v1/{p}/{{id}}"), json!({
+        "parameters": [id_param()],
+        "get": {"operationId": format!("get_{}", def.name), "tags": [p], "responses": ok("the record; ETag is its version", sref(&name), &[401, 404])},
+        "patch": {"operationId": format!("update_{}", def.name), "tags": [p], "summary": "Change some fields", "parameters": [if_match_param()],
+                  "requestBody": body(sref(&format!("{name}Input"))),
+                  "responses": ok("the updated record", sref(&name), &[400, 401, 403, 404, 409, 412, 413, 415, 422])},
+        "delete": {"operationId": format!("delete_{}", def.name), "tags": [p], "summary": "Move to the recycle bin", "parameters": [if_match_param()],
+                   "responses": with(errors(&[401, 403, 404, 409, 412]), "204", "deleted", None)}
+    }));
+    paths.insert(format!("/api/v1/{p}/{{id}}/history"), json!({
+        "parameters": [id_param()],
+        "get": {"operationId": format!("history_{}", def.name), "tags": [p], "summary": "Who changed which field from what to what, newest first",
+                "responses": ok("audit entries", json!({"type": "object", "properties": {"data": {"type": "array", "items": sref("AuditEntry")}}}), &[401, 404])}
+    }));
+    paths.insert(format!("/api/v1/{p}/{{id}}/restore"), json!({
+        "parameters": [id_param()],
+        "post": {"operationId": format!("restore_{}", def.name), "tags": [p], "summary": "Restore from the recycle bin",
+                 "responses": ok("the restored record", sref(&name), &[401, 403, 404, 409])}
+    }));
+    paths.insert(format!("/api/v1/{p}/change-owner"), json!({
+        "post": {"operationId": format!("change_owner_{p}"), "tags": [p], "summary": "Give records a new owner (all or none)",
+                 "requestBody": body(json!({"type": "object", "required": ["ids", "owner_id"], "properties": {
+                     "ids": {"type": "array", "maxItems": 1000, "items": {"type": "string", "format": "uuid"}},
+                     "owner_id": {"type": "string", "format": "uuid"}}})),
+                 "responses": ok("how many changed", json!({"type": "object", "properties": {"changed": {"type": "integer"}}}), &[400, 401, 403, 404, 409, 422])}
+    }));
+    paths.insert(format!("/api/v1/{p}/export.csv"), json!({
+        "get": {"operationId": format!("export_{p}"), "tags": [p], "summary": "CSV of the matching records (same filters as the list), formula cells neutralized",
+                "parameters": list_params,
+                "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": errors(&[400])["400"], "401": errors(&[401])["401"]}}
+    }));
+}
+
+fn simple(op: &str, tag: &str, summary: &str, req: Option<Value>, res: Value) -> Value {
+    let mut o = json!({"operationId": op, "tags": [tag], "summary": summary, "responses": res});
+    if let Some(b) = req {
+        o["requestBody"] = body(b);
+    }
+    o
+}
+
+fn list_of(s: &str) -> Value {
+    json!({"type": "object", "properties": {"data": {"type": "array", "items": sref(s)}}})
+}
+
+pub fn build() -> Value {
+    let mut schemas = serde_json::Map::new();
+    let mut paths = serde_json::Map::new();
+    for def in guanxi_core::entities::ALL {
+        entity_schemas(def, &mut schemas);
+        entity_paths(def, &mut paths);
+    }
+    let addr: serde_json::Map<String, Value> = ADDRESS_PARTS
+        .iter()
+        .map(|p| {
+            (
+                p.to_string(),
+                json!({"type": ["string", "null"], "maxLength": 200}),
+            )
+        })
+        .collect();
+    for (k, v) in [
+        (
+            "Error",
+            json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "description": "stable snake_case code, e.g. validation_failed, not_found, precondition_failed"},
+            "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}, "description": "field name → what is wrong"}}}}}),
+        ),
+        (
+            "Money",
+            json!({"type": "object", "required": ["amount"], "properties": {"amount": {"type": "string", "description": "decimal, e.g. \"12000.50\""}, "currency": {"type": "string", "description": "ISO 4217, default CNY"}}}),
+        ),
+        (
+            "Phone",
+            json!({"type": "object", "required": ["number"], "properties": {"number": {"type": "string", "description": "returned in E.164"}, "label": {"type": "string"}}}),
+        ),
+        (
+            "Email",
+            json!({"type": "object", "required": ["address"], "properties": {"address": {"type": "string", "format": "email"}, "label": {"type": "string"}}}),
+        ),
+        (
+            "Address",
+            json!({"type": ["object", "null"], "additionalProperties": false, "properties": addr}),
+        ),
+        (
+            "AuditEntry",
+            json!({"type": "object", "properties": {"id": {"type": "string"}, "action": {"type": "string", "enum": ["create", "update", "delete", "restore", "purge"]}, "actor_id": {"type": ["string", "null"]}, "actor_name": {"type": ["string", "null"]}, "at": {"type": "string", "format": "date-time"},
+            "changes": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "from": {}, "to": {}}}}}}),
+        ),
+        (
+            "User",
+            json!({"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "manager", "sales", "marketing", "service", "read_only"]}, "team_id": {"type": ["string", "null"]}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}, "disabled": {"type": "boolean"}, "created_at": {"type": "string"}, "version": {"type": "integer"}}}),
+        ),
+        (
+            "UserInput",
+            json!({"type": "object", "additionalProperties": false, "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "team_id": {"type": ["string", "null"]}, "password": {"type": "string", "minLength": 8}, "locale": {"type": "string"}, "disabled": {"type": "boolean"}}}),
+        ),
+        (
+            "Team",
+            json!({"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}}}),
+        ),
+        (
+            "CustomField",
+            json!({"type": "object", "properties": {"id": {"type": "string"}, "entity": {"type": "string", "enum": guanxi_core::entities::ALL.iter().map(|e| e.name).collect::<Vec<_>>()}, "key": {"type": "string"}, "label_en": {"type": "string"}, "label_zh": {"type": "string"},
+            "kind": {"type": "string", "enum": guanxi_core::custom_fields::CustomKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()}, "required": {"type": "boolean"}, "options": {"type": "array", "items": {"type": "string"}}, "position": {"type": "integer"}, "version": {"type": "integer"}}}),
+        ),
+        (
+            "SearchHit",
+            json!({"type": "object", "properties": {"entity": {"type": "string"}, "id": {"type": "string"}, "title": {"type": "string"}}}),
+        ),
+        (
+            "ApiToken",
+            json!({"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"}, "created_at": {"type": "string"}, "last_used_at": {"type": ["string", "null"]}}}),
+        ),
+        (
+            "SavedView",
+            json!({"type": "object", "properties": {"id": {"type": "string"}, "entity": {"type": "string"}, "name": {"type": "string"}, "query": {"type": "string"}}}),
+        ),
+    ] {
+        schemas.insert(k.into(), v);
+    }
+    let idp = json!([id_param()]);
+    let extra = [
+        (
+            "/api/v1/me",
+            json!({
+            "get": simple("get_me", "identity", "The caller and their grants", None, ok("me", json!({"type": "object", "properties": {"user": sref("User"), "grants": {"type": "object"}}}), &[401])),
+            "patch": simple("update_me", "identity", "Change your name or language", Some(json!({"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}}})), ok("me", json!({"type": "object"}), &[400, 401, 422]))}),
+        ),
+        (
+            "/api/v1/users",
+            json!({
+            "get": simple("list_users", "identity", "All users", None, ok("users", list_of("User"), &[401])),
+            "post": simple("create_user", "identity", "Add a user (admin)", Some(sref("UserInput")), with(errors(&[400, 401, 403, 422]), "201", "created", Some(sref("User"))))}),
+        ),
+        (
+            "/api/v1/users/{id}",
+            json!({"parameters": idp,
+            "get": simple("get_user", "identity", "One user", None, ok("user", sref("User"), &[401, 404])),
+            "patch": simple("update_user", "identity", "Change role, team, language or disable (admin)", Some(sref("UserInput")), ok("user", sref("User"), &[400, 401, 403, 404, 422]))}),
+        ),
+        (
+            "/api/v1/users/{id}/password",
+            json!({"parameters": idp,
+            "post": simple("set_password", "identity", "Set a password (admin or self); ends the user's sessions", Some(json!({"type": "object", "required": ["password"], "properties": {"password": {"type": "string", "minLength": 8}}})), with(errors(&[400, 401, 403, 404, 422]), "204", "changed", None))}),
+        ),
+        (
+            "/api/v1/teams",
+            json!({
+            "get": simple("list_teams", "identity", "All teams", None, ok("teams", list_of("Team"), &[401])),
+            "post": simple("create_team", "identity", "Add a team (admin)", Some(json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}})), with(errors(&[400, 401, 403, 422]), "201", "created", Some(sref("Team"))))}),
+        ),
+        (
+            "/api/v1/teams/{id}",
+            json!({"parameters": idp,
+            "get": simple("get_team", "identity", "One team", None, ok("team", sref("Team"), &[401, 404])),
+            "patch": simple("rename_team", "identity", "Rename (admin)", Some(json!({"type": "object", "properties": {"name": {"type": "string"}}})), ok("team", sref("Team"), &[400, 401, 403, 404, 422])),
+            "delete": simple("delete_team", "identity", "Delete (admin); members stay without a team", None, with(errors(&[401, 403, 404]), "204", "deleted", None))}),
+        ),
+        (
+            "/api/v1/roles",
+            json!({
+            "get": simple("list_roles", "identity", "Each role's read and write scope per entity", None, ok("roles", json!({"type": "object"}), &[401]))}),
+        ),
+        (
+            "/api/v1/roles/{role}/grants/{entity}",
+            json!({
+            "parameters": [{"name": "role", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "entity", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "put": simple("set_grant", "identity", "Set a role's scope for an entity (admin)", Some(json!({"type": "object", "required": ["read", "write"], "properties": {"read": {"type": "string", "enum": ["none", "own", "team", "all"]}, "write": {"type": "string", "enum": ["none", "own", "team", "all"]}}})), ok("set", json!({"type": "object"}), &[400, 401, 403, 422]))}),
+        ),
+        (
+            "/api/v1/tokens",
+            json!({
+            "get": simple("list_tokens", "identity", "Your API tokens", None, ok("tokens", list_of("ApiToken"), &[401])),
+            "post": simple("create_token", "identity", "Create an API token; the secret is shown once", Some(json!({"type": "object", "properties": {"name": {"type": "string"}}})), with(errors(&[400, 401, 422]), "201", "created", Some(json!({"type": "object", "properties": {"token": {"type": "string"}, "info": sref("ApiToken")}}))))}),
+        ),
+        (
+            "/api/v1/tokens/{id}",
+            json!({"parameters": idp,
+            "delete": simple("revoke_token", "identity", "Revoke a token", None, with(errors(&[401, 404]), "204", "revoked", None))}),
+        ),
+        (
+            "/api/v1/custom-fields",
+            json!({
+            "get": {"operationId": "list_custom_fields", "tags": ["custom-fields"], "parameters": [{"name": "entity", "in": "query", "schema": {"type": "string"}}], "responses": ok("definitions", list_of("CustomField"), &[401])},
+            "post": simple("create_custom_field", "custom-fields", "Define a custom field (admin)", Some(sref("CustomField")), with(errors(&[400, 401, 403, 422]), "201", "created", Some(sref("CustomField"))))}),
+        ),
+        (
+            "/api/v1/custom-fields/{id}",
+            json!({"parameters": idp,
+            "get": simple("get_custom_field", "custom-fields", "One definition", None, ok("definition", sref("CustomField"), &[401, 404])),
+            "patch": {"operationId": "update_custom_field", "tags": ["custom-fields"], "parameters": [if_match_param()], "requestBody": body(sref("CustomField")), "responses": ok("definition", sref("CustomField"), &[400, 401, 403, 404, 412, 422])},
+            "delete": simple("delete_custom_field", "custom-fields", "Remove a definition (admin)", None, with(errors(&[401, 403, 404]), "204", "deleted", None))}),
+        ),
+        (
+            "/api/v1/search",
+            json!({
+            "get": {"operationId": "search", "tags": ["search"], "summary": "Find accounts and contacts by name (Chinese substrings, pinyin, initials), phone, e-mail or domain",
+                    "parameters": [{"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 200}}, {"name": "entity", "in": "query", "schema": {"type": "string"}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+                    "responses": ok("hits", list_of("SearchHit"), &[400, 401])}}),
+        ),
+        (
+            "/api/v1/recycle-bin",
+            json!({
+            "get": {"operationId": "recycle_bin", "tags": ["recycle-bin"], "summary": "Deleted records the caller may read", "parameters": [{"name": "entity", "in": "query", "schema": {"type": "string"}}, {"name": "cursor", "in": "query", "schema": {"type": "string"}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                    "responses": ok("deleted records", json!({"type": "object"}), &[400, 401])}}),
+        ),
+        (
+            "/api/v1/recycle-bin/{entity}/{id}",
+            json!({
+            "parameters": [{"name": "entity", "in": "path", "required": true, "schema": {"type": "string"}}, id_param()],
+            "delete": simple("purge", "recycle-bin", "Delete for good (admin)", None, with(errors(&[401, 403, 404]), "204", "purged", None))}),
+        ),
+        (
+            "/api/v1/recycle-bin/{entity}/{id}/restore",
+            json!({
+            "parameters": [{"name": "entity", "in": "path", "required": true, "schema": {"type": "string"}}, id_param()],
+            "post": simple("restore", "recycle-bin", "Restore", None, ok("restored", json!({"type": "object"}), &[401, 403, 404]))}),
+        ),
+        (
+            "/api/v1/saved-views",
+            json!({
+            "get": {"operationId": "list_saved_views", "tags": ["saved-views"], "parameters": [{"name": "entity", "in": "query", "required": true, "schema": {"type": "string"}}], "responses": ok("views", list_of("SavedView"), &[401, 404])},
+            "post": simple("save_view", "saved-views", "Save a list view (replaces one of the same name)", Some(sref("SavedView")), with(errors(&[400, 401, 422]), "201", "saved", Some(sref("SavedView"))))}),
+        ),
+        (
+            "/api/v1/saved-views/{id}",
+            json!({"parameters": idp,
+            "delete": simple("delete_saved_view", "saved-views", "Delete a saved view", None, with(errors(&[401, 404]), "204", "deleted", None))}),
+        ),
+        (
+            "/api/v1/openapi.json",
+            json!({
+            "get": {"operationId": "openapi", "tags": ["meta"], "security": [], "responses": {"200": {"description": "this document"}}}}),
+        ),
+    ];
+    for (k, v) in extra {
+        paths.insert(k.into(), v);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Guanxi API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Guanxi 关系 CRM. Authenticate with `Authorization: Bearer <token>` (create one with `guanxi token create` or under Settings). Lists use cursor pagination; updates honour If-Match."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE, "description": "browser session; state-changing requests also need the X-CSRF-Token header"}
+            }
+        }
+    })
+}
+
+/// The document, passed through utoipa's OpenAPI model so its structure is checked.
+pub fn document() -> Value {
+    let raw = build();
+    match serde_json::from_value::<utoipa::openapi::OpenApi>(raw.clone()) {
+        Ok(typed) => serde_json::to_value(typed).unwrap_or(raw),
+        Err(e) => {
+            tracing::error!(error = %e, "the OpenAPI document does not fit the OpenAPI model");
+            raw
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn document_fits_the_openapi_model_and_names_every_entity_route() {
+        let raw = super::build();
+        let typed: utoipa::openapi::OpenApi =
+            serde_json::from_value(raw.clone()).expect("valid OpenAPI model");
+        assert!(typed.paths.paths.contains_key("/api/v1/accounts/{id}"));
+        for p in [
+            "/api/v1/contacts",
+            "/api/v1/search",
+            "/api/v1/recycle-bin",
+            "/api/v1/custom-fields",
+            "/api/v1/me",
+            "/api/v1/users",
+            "/api/v1/teams",
+        ] {
+            assert!(raw["paths"].get(p).is_some(), "{p} missing");
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! How values read to people: choice labels in their language, money with its currency,
+//! addresses in the order the locale writes them.
+
+use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
+use serde_json::Value;
+
+use crate::i18n::I18n;
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A value as plain text, language-neutral (CSV, history).
+pub fn plain(kind: &FieldKind, v: &Value) -> String {
+    match kind {
+        FieldKind::Money => match v {
+            Value::Object(o) => format!(
+                "{} {}",
+                s(o.get("amount").unwrap_or(&Value::Null)),
+                s(o.get("currency").unwrap_or(&Value::Null))
+            ),
+            _ => String::new(),
+        },
+        FieldKind::Phones => join_items(v, "number"),
+        FieldKind::Emails => join_items(v, "address"),
+        FieldKind::StringList { .. } => match v {
+            Value::Array(a) => a.iter().map(s).collect::<Vec<_>>().join("; "),
+            _ => String::new(),
+        },
+        FieldKind::Address => ADDRESS_PARTS
+            .iter()
+            .map(|p| s(v.get(*p).unwrap_or(&Value::Null)))
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        FieldKind::Bool => {
+            if v.as_bool().unwrap_or(false) {
+                "true".into()
+            } else {
+                "false".into()
+            }
+        }
+        _ => s(v),
+    }
+}
+
+pub fn custom_plain(v: &Value) -> String {
+    match v {
+        Value::Array(a) => a.iter().map(s).collect::<Vec<_>>().join("; "),
+        Value::Object(o) => format!(
+            "{} {}",
+            s(o.get("amount").unwrap_or(&Value::Null)),
+            s(o.get("currency").unwrap_or(&Value::Null))
+        ),
+        other => s(other),
+    }
+}
+
+fn join_items(v: &Value, key: &str) -> String {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                let main = s(i.get(key).unwrap_or(&Value::Null));
+                let label = s(i.get("label").unwrap_or(&Value::Null));
+                if label.is_empty() {
+                    main
+                } else {
+                    format!("{main} ({label})")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    }
+}
+
+/// Groups digits in threes: 12000000.00 → 12,000,000.00.
+fn group(amount: &str) -> String {
+    let (sign, rest) = amount
+        .strip_prefix('-')
+        .map(|r| ("-", r))
+        .unwrap_or(("", amount));
+    let (int, frac) = rest
+        .split_once('.')
+        .map(|(i, f)| (i, Some(f)))
+        .unwrap_or((rest, None));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+pub fn money(v: &Value) -> String {
+    let amount = s(v.get("amount").unwrap_or(&Value::Null));
+    let currency = s(v.get("currency").unwrap_or(&Value::Null));
+    let symbol = match currency.as_str() {
+        "CNY" => "¥",
+        "USD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "JP¥",
+        _ => "",
+    };
+    format!("{symbol}{} {currency}", group(&amount))
+}
+
+/// An address as the locale writes it: from country down in Chinese, from street up in English.
+pub fn address(v: &Value, i18n: &I18n) -> String {
+    let part = |p: &str| s(v.get(p).unwrap_or(&Value::Null));
+    if i18n.is_zh() {
+        let mut out = String::new();
+        for p in ["country", "province", "city", "district", "street"] {
+            let x = part(p);
+            if !x.is_empty()
+                && !(p == "city" && x == part("province"))
+                && !(p == "country" && (x == "CN" || x == "中国"))
+            {
+                out.push_str(&x);
+            }
+        }
+        let pc = part("postal_code");
+        if !pc.is_empty() {
+            out.push_str(&format!(" {pc}"));
+        }
+        out
+    } else {
+        [
+            "street",
+            "district",
+            "city",
+            "province",
+            "postal_code",
+            "country",
+        ]
+        .iter()
+        .map(|p| part(p))
+        .filter(|x| !x.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+/// A value for a person reading the UI.
+pub fn human(field_entity: &str, field: &str, kind: &FieldKind, v: &Value, i18n: &I18n) -> String {
+    match kind {
+        FieldKind::Choice(_) => match v.as_str() {
+            Some(code) => choice_label(field_entity, field, code, i18n),
+            None => String::new(),
+        },
+        FieldKind::Money if !v.is_null() => money(v),
+        FieldKind::Address => address(v, i18n),
+        FieldKind::Bool => {
+            if v.as_bool().unwrap_or(false) {
+                i18n.t("yes")
+            } else {
+                i18n.t("no")
+            }
+        }
+        _ => plain(kind, v),
+    }
+}
+
+pub fn choice_label(_entity: &str, field: &str, code: &str, i18n: &I18n) -> String {
+    i18n.maybe(&format!("choice-{field}-{code}"))
+        .unwrap_or_else(|| code.to_string())
+}
+
+pub fn field_label(entity: &str, field: &str, i18n: &I18n) -> String {
+    if let Some(part) = field.split_once('.').map(|(_, p)| p) {
+        let base = field.split('.').next().unwrap_or(field);
+        return format!(
+            "{} · {}",
+            field_label(entity, base, i18n),
+            i18n.t(&format!("addr-{part}"))
+        );
+    }
+    i18n.maybe(&format!("field-{entity}-{field}"))
+        .or_else(|| i18n.maybe(&format!("field-{field}")))
+        .unwrap_or_else(|| field.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn money_and_addresses_read_naturally() {
+        assert_eq!(
+            money(&json!({"amount": "12000000.50", "currency": "CNY"})),
+            "¥12,000,000.50 CNY"
+        );
+        assert_eq!(group("-1234"), "-1,234");
+        let a = json!({"country": "CN", "province": "北京市", "city": "北京市", "district": "海淀区", "street": "中关村大街1号", "postal_code": "100080"});
+        assert_eq!(
+            address(&a, &I18n::new("zh-CN")),
+            "北京市海淀区中关村大街1号 100080"
+        );
+        assert_eq!(
+            address(&a, &I18n::new("en")),
+            "中关村大街1号, 海淀区, 北京市, 北京市, 100080, CN"
+        );
+    }
+}

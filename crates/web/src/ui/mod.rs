@@ -1,0 +1,117 @@
+//! The HTML UI: server-rendered pages that work with JavaScript off (DESIGN.md section 6).
+
+mod admin;
+pub mod display;
+mod records;
+mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use crate::State;
+use crate::auth::UiUser;
+use crate::error::ApiError;
+use crate::i18n::I18n;
+
+pub fn router() -> Router<State> {
+    let mut r = Router::new()
+        .route("/", get(|| async { Redirect::to("/accounts") }))
+        .merge(session::router())
+        .merge(admin::router());
+    for def in guanxi_core::entities::ALL {
+        r = r.merge(records::router(def));
+    }
+    r
+}
+
+/// What every page's frame needs.
+pub struct PageCtx {
+    pub i18n: I18n,
+    pub title: String,
+    pub user_name: String,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub logged_in: bool,
+    pub nav: &'static str,
+    pub q: String,
+    pub here: String,
+}
+
+impl PageCtx {
+    pub fn new(user: &UiUser, title: String, nav: &'static str) -> PageCtx {
+        PageCtx {
+            i18n: I18n::new(&user.actor.locale),
+            title,
+            user_name: user.actor.name.clone(),
+            is_admin: user.actor.is_admin(),
+            csrf: user.csrf.clone(),
+            logged_in: true,
+            nav,
+            q: String::new(),
+            here: String::new(),
+        }
+    }
+
+    pub fn anonymous(i18n: I18n, title: String) -> PageCtx {
+        PageCtx {
+            i18n,
+            title,
+            user_name: String::new(),
+            is_admin: false,
+            csrf: String::new(),
+            logged_in: false,
+            nav: "",
+            q: String::new(),
+            here: String::new(),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.i18n.t(key)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.i18n.code
+    }
+}
+
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "layout/error.html")]
+pub struct ErrorPage {
+    pub page: PageCtx,
+    pub status: u16,
+    pub message: String,
+}
+
+/// An error as a page in the user's language.
+pub fn error_page(user: &UiUser, err: ApiError) -> Response {
+    let i18n = I18n::new(&user.actor.locale);
+    let message = match err.code {
+        "not_found" => i18n.t("error-not-found"),
+        "forbidden" => i18n.t("error-forbidden"),
+        "csrf_failed" => i18n.t("error-csrf"),
+        "version_conflict" | "precondition_failed" => i18n.t("error-conflict"),
+        _ => i18n.message(&err.message),
+    };
+    let page = ErrorPage {
+        page: PageCtx::new(user, i18n.t("error-title"), ""),
+        status: err.status.as_u16(),
+        message,
+    };
+    let mut res = render(&page);
+    *res.status_mut() = err.status;
+    res
+}

@@ -1,0 +1,1642 @@
+//! The pages every entity gets: list (filters, sort, columns, saved views, count, bulk owner
+//! change, export), detail (fields, related records, history), create and edit forms, recycle
+//! bin actions and global search. Driven by the entity definition, like the API.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, RawQuery, State as AxState};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use guanxi_core::custom_fields::{CustomFieldDef, CustomKind};
+use guanxi_core::identity::users;
+use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
+use guanxi_core::records::filter::FilterOp;
+use guanxi_core::records::{Filter, JsonMap, ListQuery};
+use guanxi_core::{CoreError, EntityDef, entities, saved_views, search};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::display::{self, field_label};
+use super::{PageCtx, error_page, render};
+use crate::State;
+use crate::api::query_pairs;
+use crate::auth::{UiUser, check_csrf};
+use crate::error::ApiError;
+use crate::i18n::I18n;
+
+pub fn router(def: &'static EntityDef) -> Router<State> {
+    let p = format!("/{}", def.plural);
+    let mut r = Router::new()
+        .route(
+            &p,
+            get(move |s: AxState<State>, u: UiUser, q: RawQuery| list(def, s, u, q)).post(
+                move |s: AxState<State>, u: UiUser, f: Form<Vec<(String, String)>>| {
+                    create(def, s, u, f)
+                },
+            ),
+        )
+        .route(
+            &format!("{p}/new"),
+            get(move |s: AxState<State>, u: UiUser, q: RawQuery| new_form(def, s, u, q)),
+        )
+        .route(
+            &format!("{p}/export.csv"),
+            get(move |s: AxState<State>, u: UiUser, q: RawQuery| export(def, s, u, q)),
+        )
+        .route(
+            &format!("{p}/bulk-owner"),
+            post(
+                move |s: AxState<State>, u: UiUser, f: Form<Vec<(String, String)>>| {
+                    bulk_owner(def, s, u, f)
+                },
+            ),
+        )
+        .route(
+            &format!("{p}/views"),
+            post(
+                move |s: AxState<State>, u: UiUser, f: Form<Vec<(String, String)>>| {
+                    save_view(def, s, u, f)
+                },
+            ),
+        )
+        .route(
+            &format!("{p}/views/delete"),
+            post(
+                move |s: AxState<State>, u: UiUser, f: Form<Vec<(String, String)>>| {
+                    delete_view(def, s, u, f)
+                },
+            ),
+        )
+        .route(
+            &format!("{p}/{{id}}"),
+            get(
+                move |s: AxState<State>, u: UiUser, i: Path<String>, q: RawQuery| {
+                    detail(def, s, u, i, q)
+                },
+            )
+            .post(
+                move |s: AxState<State>,
+                      u: UiUser,
+                      i: Path<String>,
+                      f: Form<Vec<(String, String)>>| update(def, s, u, i, f),
+            ),
+        )
+        .route(
+            &format!("{p}/{{id}}/edit"),
+            get(move |s: AxState<State>, u: UiUser, i: Path<String>| edit_form(def, s, u, i)),
+        )
+        .route(
+            &format!("{p}/{{id}}/{{action}}"),
+            post(
+                move |s: AxState<State>,
+                      u: UiUser,
+                      i: Path<(String, String)>,
+                      f: Form<Vec<(String, String)>>| action(def, s, u, i, f),
+            ),
+        );
+    if def.name == "account" {
+        r = r
+            .route("/search", get(search_page))
+            .route("/recycle-bin", get(recycle_bin));
+    }
+    r
+}
+
+fn form_get<'a>(pairs: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+// ---------- list ----------
+
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+pub struct Row {
+    pub id: String,
+    pub cells: Vec<Cell>,
+}
+
+pub struct Column {
+    pub key: String,
+    pub label: String,
+    pub sort_href: Option<String>,
+    pub arrow: &'static str,
+}
+
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct FilterRow {
+    pub fields: Vec<Opt>,
+    pub ops: Vec<Opt>,
+    pub value: String,
+}
+
+pub struct ViewLink {
+    pub id: String,
+    pub name: String,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "records/list.html")]
+struct ListPage {
+    page: PageCtx,
+    plural: &'static str,
+    entity_label: String,
+    columns: Vec<Column>,
+    rows: Vec<Row>,
+    filters: Vec<FilterRow>,
+    all_columns: Vec<Opt>,
+    count_text: String,
+    next_href: Option<String>,
+    first_href: Option<String>,
+    views: Vec<ViewLink>,
+    view_query: String,
+    export_href: String,
+    owners: Vec<Opt>,
+    sort: String,
+    error: Option<String>,
+}
+
+/// The UI's list state, kept in the URL so it can be bookmarked and saved as a view.
+struct ListState {
+    filters: Vec<(String, String, String)>,
+    sort: Option<String>,
+    cursor: Option<String>,
+    cols: Vec<String>,
+}
+
+impl ListState {
+    fn parse(pairs: &[(String, String)], def: &EntityDef) -> ListState {
+        let all = |k: &str| {
+            pairs
+                .iter()
+                .filter(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
+        };
+        let (ff, fo, fv) = (all("ff"), all("fo"), all("fv"));
+        let mut filters = Vec::new();
+        for (i, f) in ff.iter().enumerate() {
+            let op = fo.get(i).cloned().unwrap_or_else(|| "eq".into());
+            let v = fv.get(i).cloned().unwrap_or_default();
+            let valueless = op == "empty" || op == "not_empty";
+            if !f.is_empty() && (valueless || !v.trim().is_empty()) {
+                filters.push((f.clone(), op, v));
+            }
+        }
+        let mut cols: Vec<String> = all("col");
+        if cols.is_empty() {
+            cols = form_get(pairs, "cols")
+                .map(|c| {
+                    c.split(',')
+                        .map(str::to_string)
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        if cols.is_empty() {
+            cols = def.default_columns.iter().map(|s| s.to_string()).collect();
+        }
+        ListState {
+            filters,
+            sort: form_get(pairs, "sort")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            cursor: form_get(pairs, "cursor")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            cols,
+        }
+    }
+
+    /// The query string without the cursor (what a saved view stores).
+    fn query(&self, sort: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        for (f, o, v) in &self.filters {
+            parts.push(format!("ff={}&fo={}&fv={}", enc(f), enc(o), enc(v)));
+        }
+        if let Some(s) = sort.or(self.sort.as_deref()) {
+            parts.push(format!("sort={}", enc(s)));
+        }
+        parts.push(format!("cols={}", enc(&self.cols.join(","))));
+        parts.join("&")
+    }
+
+    fn filter(&self) -> Filter {
+        Filter::And(
+            self.filters
+                .iter()
+                .map(|(f, o, v)| {
+                    let op = FilterOp::parse(o).unwrap_or(FilterOp::Eq);
+                    let value = if op == FilterOp::In {
+                        Value::Array(
+                            v.split(',')
+                                .map(|x| Value::String(x.trim().to_string()))
+                                .collect(),
+                        )
+                    } else {
+                        Value::String(v.clone())
+                    };
+                    Filter::Cond {
+                        field: f.clone(),
+                        op,
+                        value,
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Field names a list can filter on and show, with their labels.
+fn field_choices(def: &EntityDef, custom: &[CustomFieldDef], i18n: &I18n) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for f in def.fields {
+        match f.kind {
+            FieldKind::Address => {
+                for p in ADDRESS_PARTS {
+                    let k = format!("{}.{p}", f.name);
+                    out.push((k.clone(), field_label(def.name, &k, i18n)));
+                }
+            }
+            _ => out.push((f.name.to_string(), field_label(def.name, f.name, i18n))),
+        }
+    }
+    for k in ["owner_id", "created_at", "updated_at"] {
+        out.push((k.to_string(), field_label(def.name, k, i18n)));
+    }
+    for d in custom {
+        out.push((format!("custom.{}", d.key), d.label(i18n.code).to_string()));
+    }
+    out
+}
+
+fn date_time(s: &str) -> String {
+    s.get(..16).map(|x| x.replace('T', " ")).unwrap_or_default()
+}
+
+/// Everything needed to show record values: users, referenced records, custom definitions.
+struct Lookups {
+    users: HashMap<String, String>,
+    titles: HashMap<Uuid, String>,
+    custom: Vec<CustomFieldDef>,
+}
+
+async fn lookups(
+    st: &State,
+    def: &'static EntityDef,
+    recs: &[&JsonMap],
+) -> Result<Lookups, ApiError> {
+    let users = users::list(&st.core.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.to_string(), u.name))
+        .collect();
+    let mut ids = Vec::new();
+    for rec in recs {
+        for f in def.fields {
+            if matches!(f.kind, FieldKind::Ref { .. }) {
+                if let Some(id) = rec
+                    .get(f.name)
+                    .and_then(Value::as_str)
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    let titles = search::titles(&st.core.db, &ids).await?;
+    let custom = st.core.records(def).custom_defs().await?;
+    Ok(Lookups {
+        users,
+        titles,
+        custom,
+    })
+}
+
+fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) -> Cell {
+    let id = rec.get("id").and_then(Value::as_str).unwrap_or("");
+    let text = |t: String| Cell {
+        text: t,
+        href: None,
+    };
+    if key == "name" {
+        return Cell {
+            text: (def.title)(rec, i18n.code),
+            href: Some(format!("/{}/{id}", def.plural)),
+        };
+    }
+    if key == "owner_id" || key == "created_by" || key == "updated_by" {
+        let u = rec.get(key).and_then(Value::as_str).unwrap_or("");
+        return text(lk.users.get(u).cloned().unwrap_or_default());
+    }
+    if key == "created_at" || key == "updated_at" {
+        return text(date_time(
+            rec.get(key).and_then(Value::as_str).unwrap_or(""),
+        ));
+    }
+    if let Some(ck) = key.strip_prefix("custom.") {
+        let v = rec
+            .get("custom")
+            .and_then(|c| c.get(ck))
+            .cloned()
+            .unwrap_or(Value::Null);
+        return text(match v {
+            Value::Bool(b) => {
+                if b {
+                    i18n.t("yes")
+                } else {
+                    i18n.t("no")
+                }
+            }
+            Value::Object(_) => display::money(&v),
+            other => display::custom_plain(&other),
+        });
+    }
+    let (base, part) = key
+        .split_once('.')
+        .map(|(b, p)| (b, Some(p)))
+        .unwrap_or((key, None));
+    let Some(f) = def.field(base) else {
+        return text(String::new());
+    };
+    let v = rec.get(base).cloned().unwrap_or(Value::Null);
+    if let Some(p) = part {
+        return text(v.get(p).and_then(Value::as_str).unwrap_or("").to_string());
+    }
+    if let FieldKind::Ref { table, .. } = f.kind {
+        return match v.as_str().and_then(|s| Uuid::parse_str(s).ok()) {
+            Some(rid) => Cell {
+                text: lk
+                    .titles
+                    .get(&rid)
+                    .cloned()
+                    .unwrap_or_else(|| i18n.t("record-unavailable")),
+                href: Some(format!("/{table}/{rid}")),
+            },
+            None => text(String::new()),
+        };
+    }
+    if matches!(f.kind, FieldKind::Url) {
+        let s = v.as_str().unwrap_or("").to_string();
+        let href = if s.starts_with("http://") || s.starts_with("https://") {
+            Some(s.clone())
+        } else if s.is_empty() {
+            None
+        } else {
+            Some(format!("https://{s}"))
+        };
+        return Cell { text: s, href };
+    }
+    text(display::human(def.name, base, &f.kind, &v, i18n))
+}
+
+async fn list(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let pairs = query_pairs(raw.as_deref());
+    if let Some(view) = form_get(&pairs, "view") {
+        let views = match saved_views::list(&st.core.db, &user.actor, def.name).await {
+            Ok(v) => v,
+            Err(e) => return error_page(&user, e.into()),
+        };
+        if let Some(v) = views.into_iter().find(|v| v.id.to_string() == view) {
+            return Redirect::to(&format!("/{}?{}", def.plural, v.query)).into_response();
+        }
+    }
+    let state = ListState::parse(&pairs, def);
+    let i18n = I18n::new(&user.actor.locale);
+    let svc = st.core.records(def);
+    let q = ListQuery {
+        filter: Some(state.filter()),
+        sort: state.sort.clone(),
+        cursor: state.cursor.clone(),
+        limit: 50,
+        count: true,
+        deleted: false,
+    };
+    let (page, error) = match svc.list(&user.actor, &q).await {
+        Ok(p) => (p, None),
+        Err(e @ CoreError::BadRequest { .. }) => {
+            let empty = guanxi_core::records::Page {
+                items: vec![],
+                next_cursor: None,
+                total: Some(0),
+            };
+            (empty, Some(e.to_string()))
+        }
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let refs: Vec<&JsonMap> = page.items.iter().collect();
+    let lk = match lookups(&st, def, &refs).await {
+        Ok(l) => l,
+        Err(e) => return error_page(&user, e),
+    };
+    let choices = field_choices(def, &lk.custom, &i18n);
+    let sort_now = svc
+        .sort_spec(state.sort.as_deref(), false)
+        .map(|s| s.key)
+        .unwrap_or_default();
+    let columns = state
+        .cols
+        .iter()
+        .map(|k| {
+            let sort_key = match k.as_str() {
+                "name" if def.name == "contact" => Some("family_name".to_string()),
+                k => svc.sort_spec(Some(k), false).ok().map(|s| s.field),
+            };
+            let (href, arrow) = match sort_key {
+                Some(sk) => {
+                    let (next, arrow) = if sort_now == sk {
+                        (format!("-{sk}"), "▲")
+                    } else if sort_now == format!("-{sk}") {
+                        (sk.clone(), "▼")
+                    } else {
+                        (sk.clone(), "")
+                    };
+                    (
+                        Some(format!("/{}?{}", def.plural, state.query(Some(&next)))),
+                        arrow,
+                    )
+                }
+                None => (None, ""),
+            };
+            let label = if k == "name" {
+                i18n.t("field-name")
+            } else {
+                choices
+                    .iter()
+                    .find(|(c, _)| c == k)
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_else(|| field_label(def.name, k, &i18n))
+            };
+            Column {
+                key: k.clone(),
+                label,
+                sort_href: href,
+                arrow,
+            }
+        })
+        .collect();
+    let rows = page
+        .items
+        .iter()
+        .map(|rec| Row {
+            id: rec
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            cells: state
+                .cols
+                .iter()
+                .map(|k| cell(def, rec, k, &lk, &i18n))
+                .collect(),
+        })
+        .collect();
+    let ops: Vec<(String, String)> = FilterOp::ALL
+        .iter()
+        .map(|o| {
+            (
+                o.as_str().to_string(),
+                i18n.t(&format!("op-{}", o.as_str())),
+            )
+        })
+        .collect();
+    let mk_row = |f: &str, o: &str, v: &str| FilterRow {
+        fields: choices
+            .iter()
+            .map(|(k, l)| Opt {
+                value: k.clone(),
+                label: l.clone(),
+                selected: k == f,
+            })
+            .collect(),
+        ops: ops
+            .iter()
+            .map(|(k, l)| Opt {
+                value: k.clone(),
+                label: l.clone(),
+                selected: k == o,
+            })
+            .collect(),
+        value: v.to_string(),
+    };
+    let mut filters: Vec<FilterRow> = state
+        .filters
+        .iter()
+        .map(|(f, o, v)| mk_row(f, o, v))
+        .collect();
+    filters.push(mk_row("", "contains", ""));
+    let mut all_columns = vec![Opt {
+        value: "name".into(),
+        label: i18n.t("field-name"),
+        selected: state.cols.iter().any(|c| c == "name"),
+    }];
+    all_columns.extend(choices.iter().map(|(k, l)| Opt {
+        value: k.clone(),
+        label: l.clone(),
+        selected: state.cols.contains(k),
+    }));
+    let views = match saved_views::list(&st.core.db, &user.actor, def.name).await {
+        Ok(v) => v
+            .into_iter()
+            .map(|v| ViewLink {
+                href: format!("/{}?view={}", def.plural, v.id),
+                id: v.id.to_string(),
+                name: v.name,
+            })
+            .collect(),
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let owners = match users::list(&st.core.db).await {
+        Ok(us) => us
+            .into_iter()
+            .filter(|u| !u.disabled)
+            .map(|u| Opt {
+                value: u.id.to_string(),
+                label: u.name,
+                selected: false,
+            })
+            .collect(),
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let base = state.query(None);
+    let total = page.total.unwrap_or(0);
+    let entity_label = i18n.t(&format!("entity-{}", def.plural));
+    let mut pg = PageCtx::new(&user, entity_label.clone(), def.plural);
+    pg.here = format!("/{}?{base}", def.plural);
+    render(&ListPage {
+        count_text: i18n.t1("list-count", "count", total),
+        page: pg,
+        plural: def.plural,
+        entity_label,
+        columns,
+        rows,
+        filters,
+        all_columns,
+        next_href: page
+            .next_cursor
+            .map(|c| format!("/{}?{base}&cursor={}", def.plural, enc(&c))),
+        first_href: state
+            .cursor
+            .as_ref()
+            .map(|_| format!("/{}?{base}", def.plural)),
+        views,
+        export_href: format!("/{}/export.csv?{base}", def.plural),
+        view_query: base,
+        owners,
+        sort: sort_now,
+        error: error.map(|e| i18n.message(&e)),
+    })
+}
+
+async fn export(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let pairs = query_pairs(raw.as_deref());
+    let state = ListState::parse(&pairs, def);
+    let mut q = ListQuery {
+        filter: Some(state.filter()),
+        sort: state.sort.clone(),
+        cursor: None,
+        limit: 500,
+        count: false,
+        deleted: false,
+    };
+    match crate::forms::export_csv(&st.core, def, &user.actor, &mut q).await {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}.csv\"", def.plural),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+async fn bulk_owner(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
+        return error_page(&user, e);
+    }
+    let ids: Vec<Uuid> = f
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| Uuid::parse_str(v).ok())
+        .collect();
+    let Some(owner) = form_get(&f, "owner_id").and_then(|s| Uuid::parse_str(s).ok()) else {
+        return error_page(&user, CoreError::field("owner_id", "choose a user").into());
+    };
+    match st
+        .core
+        .records(def)
+        .change_owner(&user.actor, &ids, owner)
+        .await
+    {
+        Ok(_) => Redirect::to(&safe_back(form_get(&f, "back"), def)).into_response(),
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+fn safe_back(back: Option<&str>, def: &EntityDef) -> String {
+    match back {
+        Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
+        _ => format!("/{}", def.plural),
+    }
+}
+
+async fn save_view(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
+        return error_page(&user, e);
+    }
+    let query = form_get(&f, "query").unwrap_or("");
+    match saved_views::save(
+        &st.core.db,
+        &user.actor,
+        def.name,
+        form_get(&f, "name").unwrap_or(""),
+        query,
+    )
+    .await
+    {
+        Ok(v) => Redirect::to(&format!("/{}?view={}", def.plural, v.id)).into_response(),
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+async fn delete_view(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
+        return error_page(&user, e);
+    }
+    let Some(id) = form_get(&f, "id").and_then(|s| Uuid::parse_str(s).ok()) else {
+        return error_page(&user, ApiError::not_found());
+    };
+    match saved_views::delete(&st.core.db, &user.actor, id).await {
+        Ok(()) => Redirect::to(&format!("/{}", def.plural)).into_response(),
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+// ---------- detail ----------
+
+pub struct FieldLine {
+    pub label: String,
+    pub cell: Cell,
+}
+
+pub struct Change {
+    pub field: String,
+    pub from: String,
+    pub to: String,
+}
+
+pub struct HistoryLine {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Template)]
+#[template(path = "records/detail.html")]
+struct DetailPage {
+    page: PageCtx,
+    plural: &'static str,
+    id: String,
+    title: String,
+    entity_label: String,
+    lines: Vec<FieldLine>,
+    meta: Vec<FieldLine>,
+    tab: String,
+    related_label: String,
+    related: Vec<Row>,
+    related_columns: Vec<String>,
+    related_new_href: String,
+    history: Vec<HistoryLine>,
+    can_write: bool,
+    deleted: bool,
+    is_admin: bool,
+    owners: Vec<Opt>,
+    version: i64,
+}
+
+fn value_text(def: &EntityDef, field: &str, v: &Value, lk: &Lookups, i18n: &I18n) -> String {
+    if field == "owner_id" {
+        return lk
+            .users
+            .get(v.as_str().unwrap_or(""))
+            .cloned()
+            .unwrap_or_else(|| display::custom_plain(v));
+    }
+    if let Some(k) = field.strip_prefix("custom.") {
+        let _ = k;
+        return match v {
+            Value::Bool(b) => {
+                if *b {
+                    i18n.t("yes")
+                } else {
+                    i18n.t("no")
+                }
+            }
+            Value::Object(_) => display::money(v),
+            other => display::custom_plain(other),
+        };
+    }
+    match def.field(field) {
+        Some(f) => display::human(def.name, field, &f.kind, v, i18n),
+        None => display::custom_plain(v),
+    }
+}
+
+async fn detail(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(&user, ApiError::not_found());
+    };
+    let svc = st.core.records(def);
+    let (rec, can_write, deleted) = match svc.get_with_access(&user.actor, id).await {
+        Ok((r, w)) => (r, w, false),
+        Err(CoreError::NotFound) => match svc.get_deleted(&user.actor, id).await {
+            Ok(r) => (r, false, true),
+            Err(e) => return error_page(&user, e.into()),
+        },
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let pairs = query_pairs(raw.as_deref());
+    let tab = form_get(&pairs, "tab").unwrap_or("details").to_string();
+    let i18n = I18n::new(&user.actor.locale);
+    let lk = match lookups(&st, def, &[&rec]).await {
+        Ok(l) => l,
+        Err(e) => return error_page(&user, e),
+    };
+    let mut lines = Vec::new();
+    for f in def.fields {
+        lines.push(FieldLine {
+            label: field_label(def.name, f.name, &i18n),
+            cell: cell(def, &rec, f.name, &lk, &i18n),
+        });
+    }
+    for d in &lk.custom {
+        lines.push(FieldLine {
+            label: d.label(i18n.code).to_string(),
+            cell: cell(def, &rec, &format!("custom.{}", d.key), &lk, &i18n),
+        });
+    }
+    let meta = [
+        "owner_id",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+    ]
+    .iter()
+    .map(|k| FieldLine {
+        label: field_label(def.name, k, &i18n),
+        cell: cell(def, &rec, k, &lk, &i18n),
+    })
+    .chain(std::iter::once(FieldLine {
+        label: i18n.t("field-version"),
+        cell: Cell {
+            text: rec
+                .get("version")
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            href: None,
+        },
+    }))
+    .collect();
+    // Related records: an account's contacts.
+    let mut related = Vec::new();
+    let related_columns = vec![
+        i18n.t("field-name"),
+        field_label("contact", "title", &i18n),
+        field_label("contact", "phones", &i18n),
+        field_label("contact", "emails", &i18n),
+    ];
+    let mut related_label = String::new();
+    if def.name == "account" {
+        related_label = i18n.t("detail-contacts");
+        let q = ListQuery {
+            filter: Some(Filter::Cond {
+                field: "account_id".into(),
+                op: FilterOp::Eq,
+                value: Value::String(id.to_string()),
+            }),
+            limit: 200,
+            ..Default::default()
+        };
+        match st
+            .core
+            .records(&entities::CONTACTS)
+            .list(&user.actor, &q)
+            .await
+        {
+            Ok(p) => {
+                let clk = Lookups {
+                    users: lk.users.clone(),
+                    titles: HashMap::new(),
+                    custom: vec![],
+                };
+                for c in &p.items {
+                    related.push(Row {
+                        id: c
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                        cells: ["name", "title", "phones", "emails"]
+                            .iter()
+                            .map(|k| cell(&entities::CONTACTS, c, k, &clk, &i18n))
+                            .collect(),
+                    });
+                }
+            }
+            Err(e) => return error_page(&user, e.into()),
+        }
+    }
+    let mut history = Vec::new();
+    if tab == "history" {
+        match svc.history(&user.actor, id).await {
+            Ok(entries) => {
+                for e in entries {
+                    history.push(HistoryLine {
+                        at: date_time(&guanxi_core::records::service::ts_string(e.at)),
+                        actor: e.actor_name.unwrap_or_default(),
+                        action: i18n.t(&format!("history-{}", e.action)),
+                        changes: e
+                            .changes
+                            .iter()
+                            .map(|c| Change {
+                                field: c
+                                    .field
+                                    .strip_prefix("custom.")
+                                    .and_then(|k| lk.custom.iter().find(|d| d.key == k))
+                                    .map(|d| d.label(i18n.code).to_string())
+                                    .unwrap_or_else(|| field_label(def.name, &c.field, &i18n)),
+                                from: value_text(def, &c.field, &c.from, &lk, &i18n),
+                                to: value_text(def, &c.field, &c.to, &lk, &i18n),
+                            })
+                            .collect(),
+                    });
+                }
+            }
+            Err(e) => return error_page(&user, e.into()),
+        }
+    }
+    let owners = match users::list(&st.core.db).await {
+        Ok(us) => us
+            .into_iter()
+            .filter(|u| !u.disabled)
+            .map(|u| Opt {
+                selected: Some(u.id.to_string().as_str())
+                    == rec.get("owner_id").and_then(Value::as_str),
+                value: u.id.to_string(),
+                label: u.name,
+            })
+            .collect(),
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let title = (def.title)(&rec, i18n.code);
+    render(&DetailPage {
+        page: PageCtx::new(&user, title.clone(), def.plural),
+        plural: def.plural,
+        id: id.to_string(),
+        title,
+        entity_label: i18n.t(&format!("entity-{}", def.name)),
+        lines,
+        meta,
+        tab,
+        related_label,
+        related,
+        related_columns,
+        related_new_href: format!("/contacts/new?account_id={id}"),
+        history,
+        can_write,
+        deleted,
+        is_admin: user.actor.is_admin(),
+        owners,
+        version: rec.get("version").and_then(Value::as_i64).unwrap_or(0),
+    })
+}
+
+async fn action(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
+        return error_page(&user, e);
+    }
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(&user, ApiError::not_found());
+    };
+    let svc = st.core.records(def);
+    let version = form_get(&f, "version").and_then(|v| v.parse::<i64>().ok());
+    let result = match action.as_str() {
+        "delete" => svc
+            .delete(&user.actor, id, version)
+            .await
+            .map(|_| format!("/{}", def.plural)),
+        "restore" => svc
+            .restore(&user.actor, id)
+            .await
+            .map(|_| format!("/{}/{id}", def.plural)),
+        "purge" => svc
+            .purge(&user.actor, id)
+            .await
+            .map(|_| "/recycle-bin".to_string()),
+        "owner" => match form_get(&f, "owner_id").and_then(|s| Uuid::parse_str(s).ok()) {
+            Some(o) => svc
+                .change_owner(&user.actor, &[id], o)
+                .await
+                .map(|_| format!("/{}/{id}", def.plural)),
+            None => Err(CoreError::field("owner_id", "choose a user")),
+        },
+        _ => return error_page(&user, ApiError::not_found()),
+    };
+    match result {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+// ---------- forms ----------
+
+pub struct Part {
+    pub name: String,
+    pub label: String,
+    pub value: String,
+}
+
+pub struct Item {
+    pub value: String,
+    pub label: String,
+}
+
+pub struct FormField {
+    pub name: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub value: String,
+    pub options: Vec<Opt>,
+    pub parts: Vec<Part>,
+    pub items: Vec<Item>,
+    pub item_key: &'static str,
+    pub error: Option<String>,
+    pub required: bool,
+    pub ref_title: String,
+    pub ref_entity: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "records/form.html")]
+struct FormPage {
+    page: PageCtx,
+    heading: String,
+    action: String,
+    cancel: String,
+    fields: Vec<FormField>,
+    version: Option<i64>,
+    has_errors: bool,
+}
+
+fn vstr(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn blank_field(name: String, label: String, kind: &'static str) -> FormField {
+    FormField {
+        name,
+        label,
+        kind,
+        value: String::new(),
+        options: vec![],
+        parts: vec![],
+        items: vec![],
+        item_key: "",
+        error: None,
+        required: false,
+        ref_title: String::new(),
+        ref_entity: "",
+    }
+}
+
+fn form_fields(
+    def: &EntityDef,
+    custom: &[CustomFieldDef],
+    rec: &JsonMap,
+    errors: &guanxi_core::FieldErrors,
+    titles: &HashMap<Uuid, String>,
+    owners: &[(String, String)],
+    i18n: &I18n,
+) -> Vec<FormField> {
+    let mut out = Vec::new();
+    for f in def.fields {
+        if matches!(f.kind, FieldKind::Derived) {
+            continue;
+        }
+        let v = rec.get(f.name);
+        let mut ff = blank_field(
+            format!("f.{}", f.name),
+            field_label(def.name, f.name, i18n),
+            "text",
+        );
+        ff.required = f.required;
+        ff.error = errors
+            .iter()
+            .find(|(k, _)| *k == f.name)
+            .map(|(_, m)| i18n.message(m));
+        match &f.kind {
+            FieldKind::Text { .. } | FieldKind::TaxId => ff.value = vstr(v),
+            FieldKind::Url => {
+                ff.kind = "url";
+                ff.value = vstr(v);
+            }
+            FieldKind::LongText { .. } => {
+                ff.kind = "textarea";
+                ff.value = vstr(v);
+            }
+            FieldKind::Int { .. } => {
+                ff.kind = "number";
+                ff.value = vstr(v);
+            }
+            FieldKind::Date => {
+                ff.kind = "date";
+                ff.value = vstr(v);
+            }
+            FieldKind::Bool => {
+                ff.kind = "checkbox";
+                ff.value = if v.and_then(Value::as_bool).unwrap_or(false) {
+                    "on".into()
+                } else {
+                    String::new()
+                };
+            }
+            FieldKind::Choice(opts) => {
+                ff.kind = "select";
+                let cur = vstr(v);
+                ff.options.push(Opt {
+                    value: String::new(),
+                    label: "—".into(),
+                    selected: cur.is_empty(),
+                });
+                ff.options.extend(opts.iter().map(|o| Opt {
+                    value: o.to_string(),
+                    label: display::choice_label(def.name, f.name, o, i18n),
+                    selected: cur == *o,
+                }));
+            }
+            FieldKind::Money => {
+                ff.kind = "money";
+                let m = v.cloned().unwrap_or(Value::Null);
+                ff.parts.push(Part {
+                    name: format!("f.{}.amount", f.name),
+                    label: i18n.t("money-amount"),
+                    value: vstr(m.get("amount")),
+                });
+                let cur = vstr(m.get("currency"));
+                let cur = if cur.is_empty() {
+                    "CNY".to_string()
+                } else {
+                    cur
+                };
+                ff.options = ["CNY", "USD", "EUR", "GBP", "JPY", "HKD", "SGD"]
+                    .iter()
+                    .map(|c| Opt {
+                        value: c.to_string(),
+                        label: c.to_string(),
+                        selected: *c == cur,
+                    })
+                    .collect();
+                if !ff.options.iter().any(|o| o.selected) {
+                    ff.options.push(Opt {
+                        value: cur.clone(),
+                        label: cur,
+                        selected: true,
+                    });
+                }
+            }
+            FieldKind::Address => {
+                ff.kind = "address";
+                let a = v.cloned().unwrap_or(Value::Null);
+                ff.parts = ADDRESS_PARTS
+                    .iter()
+                    .map(|p| Part {
+                        name: format!("f.{}.{p}", f.name),
+                        label: i18n.t(&format!("addr-{p}")),
+                        value: vstr(a.get(*p)),
+                    })
+                    .collect();
+            }
+            FieldKind::Phones | FieldKind::Emails => {
+                ff.kind = "list";
+                ff.item_key = if matches!(f.kind, FieldKind::Phones) {
+                    "number"
+                } else {
+                    "address"
+                };
+                let items = v.and_then(Value::as_array).cloned().unwrap_or_default();
+                ff.items = items
+                    .iter()
+                    .map(|i| Item {
+                        value: vstr(i.get(ff.item_key)),
+                        label: vstr(i.get("label")),
+                    })
+                    .collect();
+                while ff.items.len() < items.len().max(1) + 1 {
+                    ff.items.push(Item {
+                        value: String::new(),
+                        label: String::new(),
+                    });
+                }
+                // Errors on list entries are reported on the field as a whole.
+            }
+            FieldKind::StringList { .. } => {
+                ff.kind = "lines";
+                ff.value = v
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| vstr(Some(x)))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default();
+            }
+            FieldKind::Ref { table, .. } => {
+                ff.kind = "ref";
+                ff.ref_entity = table;
+                ff.value = vstr(v);
+                ff.ref_title = Uuid::parse_str(&ff.value)
+                    .ok()
+                    .and_then(|u| titles.get(&u).cloned())
+                    .unwrap_or_default();
+            }
+            FieldKind::Derived => {}
+        }
+        out.push(ff);
+    }
+    let owner_now = vstr(rec.get("owner_id"));
+    let mut owner = blank_field(
+        "f.owner_id".into(),
+        field_label(def.name, "owner_id", i18n),
+        "select",
+    );
+    owner.options = owners
+        .iter()
+        .map(|(id, name)| Opt {
+            value: id.clone(),
+            label: name.clone(),
+            selected: *id == owner_now,
+        })
+        .collect();
+    owner.error = errors.get("owner_id").map(|m| i18n.message(m));
+    out.push(owner);
+    let cv = rec.get("custom").cloned().unwrap_or(Value::Null);
+    for d in custom {
+        let v = cv.get(&d.key);
+        let mut ff = blank_field(
+            format!("f.custom.{}", d.key),
+            d.label(i18n.code).to_string(),
+            "text",
+        );
+        ff.required = d.required;
+        ff.error = errors
+            .get(&format!("custom.{}", d.key))
+            .map(|m| i18n.message(m));
+        match d.kind {
+            CustomKind::Text => ff.value = vstr(v),
+            CustomKind::LongText => {
+                ff.kind = "textarea";
+                ff.value = vstr(v);
+            }
+            CustomKind::Number => {
+                ff.kind = "decimal";
+                ff.value = vstr(v);
+            }
+            CustomKind::Money => {
+                ff.kind = "decimal";
+                ff.value = v
+                    .map(|m| {
+                        if m.is_object() {
+                            vstr(m.get("amount"))
+                        } else {
+                            vstr(Some(m))
+                        }
+                    })
+                    .unwrap_or_default();
+            }
+            CustomKind::Date => {
+                ff.kind = "date";
+                ff.value = vstr(v);
+            }
+            CustomKind::Checkbox => {
+                ff.kind = "checkbox";
+                ff.value =
+                    if v.is_some_and(|x| x.as_bool() == Some(true) || x.as_str() == Some("on")) {
+                        "on".into()
+                    } else {
+                        String::new()
+                    };
+            }
+            CustomKind::SingleSelect => {
+                ff.kind = "select";
+                let cur = vstr(v);
+                ff.options.push(Opt {
+                    value: String::new(),
+                    label: "—".into(),
+                    selected: cur.is_empty(),
+                });
+                ff.options.extend(d.options.iter().map(|o| Opt {
+                    value: o.clone(),
+                    label: o.clone(),
+                    selected: *o == cur,
+                }));
+            }
+            CustomKind::MultiSelect => {
+                ff.kind = "multi";
+                let cur: Vec<String> = v
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().map(|x| vstr(Some(x))).collect())
+                    .unwrap_or_default();
+                ff.options = d
+                    .options
+                    .iter()
+                    .map(|o| Opt {
+                        value: o.clone(),
+                        label: o.clone(),
+                        selected: cur.contains(o),
+                    })
+                    .collect();
+            }
+        }
+        out.push(ff);
+    }
+    // Errors for fields the form does not show (e.g. list entries) still need to be seen.
+    for (k, m) in errors {
+        let shown = out.iter().any(|f| f.name == format!("f.{k}"));
+        if !shown {
+            if let Some(f) = out
+                .iter_mut()
+                .find(|f| f.name == format!("f.{}", k.split('.').next().unwrap_or(k)))
+            {
+                f.error = Some(i18n.message(m));
+            }
+        }
+    }
+    out
+}
+
+async fn owner_options(st: &State) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(users::list(&st.core.db)
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| (u.id.to_string(), u.name))
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show_form(
+    st: &State,
+    user: &UiUser,
+    def: &'static EntityDef,
+    rec: &JsonMap,
+    errors: &guanxi_core::FieldErrors,
+    id: Option<Uuid>,
+    version: Option<i64>,
+) -> Response {
+    let i18n = I18n::new(&user.actor.locale);
+    let custom = match st.core.records(def).custom_defs().await {
+        Ok(c) => c,
+        Err(e) => return error_page(user, e.into()),
+    };
+    let owners = match owner_options(st).await {
+        Ok(o) => o,
+        Err(e) => return error_page(user, e),
+    };
+    let ref_ids: Vec<Uuid> = def
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::Ref { .. }))
+        .filter_map(|f| {
+            rec.get(f.name)
+                .and_then(Value::as_str)
+                .and_then(|s| Uuid::parse_str(s).ok())
+        })
+        .collect();
+    let titles = search::titles(&st.core.db, &ref_ids)
+        .await
+        .unwrap_or_default();
+    let entity = i18n.t(&format!("entity-{}", def.name));
+    let (heading, action, cancel) = match id {
+        Some(id) => (
+            i18n.t1("form-edit-title", "entity", &entity),
+            format!("/{}/{id}", def.plural),
+            format!("/{}/{id}", def.plural),
+        ),
+        None => (
+            i18n.t1("form-new-title", "entity", &entity),
+            format!("/{}", def.plural),
+            format!("/{}", def.plural),
+        ),
+    };
+    let fields = form_fields(def, &custom, rec, errors, &titles, &owners, &i18n);
+    let mut res = render(&FormPage {
+        page: PageCtx::new(user, heading.clone(), def.plural),
+        heading,
+        action,
+        cancel,
+        fields,
+        version,
+        has_errors: !errors.is_empty(),
+    });
+    if !errors.is_empty() {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+async fn new_form(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let mut rec = JsonMap::new();
+    rec.insert(
+        "owner_id".into(),
+        Value::String(user.actor.user_id.to_string()),
+    );
+    if def.name == "account" {
+        rec.insert("kind".into(), Value::String("company".into()));
+    }
+    for (k, v) in query_pairs(raw.as_deref()) {
+        if def
+            .field(&k)
+            .is_some_and(|f| matches!(f.kind, FieldKind::Ref { .. }))
+        {
+            rec.insert(k, Value::String(v));
+        }
+    }
+    show_form(&st, &user, def, &rec, &Default::default(), None, None).await
+}
+
+async fn edit_form(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(&user, ApiError::not_found());
+    };
+    match st.core.records(def).get_with_access(&user.actor, id).await {
+        Ok((rec, true)) => {
+            let version = rec.get("version").and_then(Value::as_i64);
+            show_form(
+                &st,
+                &user,
+                def,
+                &rec,
+                &Default::default(),
+                Some(id),
+                version,
+            )
+            .await
+        }
+        Ok((_, false)) => error_page(&user, CoreError::Forbidden("read only".into()).into()),
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+async fn create(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
+        return error_page(&user, e);
+    }
+    let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
+    let input = crate::forms::record_from_form(def, &custom, &f);
+    match st.core.records(def).create(&user.actor, &input).await {
+        Ok(rec) => {
+            Redirect::to(&format!("/{}/{}", def.plural, vstr(rec.get("id")))).into_response()
+        }
+        Err(CoreError::Validation(errors)) => {
+            show_form(
+                &st,
+                &user,
+                def,
+                input.as_object().unwrap_or(&JsonMap::new()),
+                &errors,
+                None,
+                None,
+            )
+            .await
+        }
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+async fn update(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
+        return error_page(&user, e);
+    }
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(&user, ApiError::not_found());
+    };
+    let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
+    let input = crate::forms::record_from_form(def, &custom, &f);
+    let version = form_get(&f, "version").and_then(|v| v.parse::<i64>().ok());
+    match st
+        .core
+        .records(def)
+        .update(&user.actor, id, version, &input)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/{}/{id}", def.plural)).into_response(),
+        Err(CoreError::Validation(errors)) => {
+            show_form(
+                &st,
+                &user,
+                def,
+                input.as_object().unwrap_or(&JsonMap::new()),
+                &errors,
+                Some(id),
+                version,
+            )
+            .await
+        }
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+// ---------- search and recycle bin ----------
+
+pub struct Hit {
+    pub entity: String,
+    pub title: String,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "search/results.html")]
+struct SearchPage {
+    page: PageCtx,
+    q: String,
+    hits: Vec<Hit>,
+}
+
+async fn search_page(
+    AxState(st): AxState<State>,
+    user: UiUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let pairs = query_pairs(raw.as_deref());
+    let q: String = form_get(&pairs, "q")
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    let i18n = I18n::new(&user.actor.locale);
+    let hits = match search::search(&st.core.db, &user.actor, &q, &entities::ALL, 50).await {
+        Ok(h) => h,
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let hits = hits
+        .into_iter()
+        .map(|h| {
+            let plural = entities::by_name(&h.entity)
+                .map(|e| e.plural)
+                .unwrap_or("accounts");
+            Hit {
+                entity: i18n.t(&format!("entity-{}", h.entity)),
+                title: h.title,
+                href: format!("/{plural}/{}", h.id),
+            }
+        })
+        .collect();
+    let mut page = PageCtx::new(&user, i18n.t("search-title"), "search");
+    page.q = q.clone();
+    render(&SearchPage { page, q, hits })
+}
+
+pub struct BinLine {
+    pub entity: String,
+    pub plural: &'static str,
+    pub id: String,
+    pub title: String,
+    pub deleted_at: String,
+    pub deleted_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "search/recycle_bin.html")]
+struct BinPage {
+    page: PageCtx,
+    lines: Vec<BinLine>,
+    is_admin: bool,
+}
+
+async fn recycle_bin(AxState(st): AxState<State>, user: UiUser) -> Response {
+    let i18n = I18n::new(&user.actor.locale);
+    let names: HashMap<String, String> = match users::list(&st.core.db).await {
+        Ok(us) => us.into_iter().map(|u| (u.id.to_string(), u.name)).collect(),
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let mut lines = Vec::new();
+    for def in entities::ALL {
+        let q = ListQuery {
+            limit: 200,
+            deleted: true,
+            ..Default::default()
+        };
+        match st.core.records(def).list(&user.actor, &q).await {
+            Ok(p) => {
+                for rec in p.items {
+                    lines.push(BinLine {
+                        entity: i18n.t(&format!("entity-{}", def.name)),
+                        plural: def.plural,
+                        id: vstr(rec.get("id")),
+                        title: (def.title)(&rec, i18n.code),
+                        deleted_at: date_time(&vstr(rec.get("deleted_at"))),
+                        deleted_by: names
+                            .get(&vstr(rec.get("deleted_by")))
+                            .cloned()
+                            .unwrap_or_default(),
+                    });
+                }
+            }
+            Err(CoreError::Forbidden(_)) => {}
+            Err(e) => return error_page(&user, e.into()),
+        }
+    }
+    lines.sort_by(|a, b| b.deleted_at.cmp(&a.deleted_at));
+    render(&BinPage {
+        page: PageCtx::new(&user, i18n.t("bin-title"), "bin"),
+        lines,
+        is_admin: user.actor.is_admin(),
+    })
+}

@@ -1,0 +1,352 @@
+//! Logging in and out, and each user's own settings: language, password, API tokens.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Query, State as AxState};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use guanxi_core::CoreError;
+use guanxi_core::identity::{UserPatch, auth, users};
+use serde::Deserialize;
+
+use super::{PageCtx, error_page, render};
+use crate::State;
+use crate::auth::{ClientAddr, SESSION_COOKIE, UiUser, check_csrf, session_cookie};
+use crate::i18n::I18n;
+
+pub fn router() -> Router<State> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/settings", get(settings))
+        .route("/settings/locale", post(set_locale))
+        .route("/settings/password", post(set_password))
+        .route("/settings/tokens", post(create_token))
+        .route("/settings/tokens/revoke", post(revoke_token))
+}
+
+#[derive(Template)]
+#[template(path = "identity/login.html")]
+struct LoginPage {
+    page: PageCtx,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextParam {
+    next: Option<String>,
+}
+
+/// Only local paths, so the login page cannot be used to bounce people to another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/accounts".into(),
+    }
+}
+
+async fn login_form(headers: HeaderMap, Query(p): Query<NextParam>) -> Response {
+    let i18n = I18n::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let title = i18n.t("login-title");
+    render(&LoginPage {
+        page: PageCtx::anonymous(i18n, title),
+        email: String::new(),
+        next: safe_next(p.next.as_deref()),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(
+    AxState(st): AxState<State>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    ClientAddr(client): ClientAddr,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let i18n = I18n::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    match auth::login(
+        &st.core.db,
+        &st.core.settings,
+        &f.email,
+        &f.password,
+        &client,
+    )
+    .await
+    {
+        Ok((_user, session)) => {
+            let cookie = Cookie::build((SESSION_COOKIE, session.token))
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(st.opts.secure_cookies)
+                .build();
+            (jar.add(cookie), Redirect::to(&safe_next(f.next.as_deref()))).into_response()
+        }
+        Err(e) => {
+            let (status, msg) = match e {
+                CoreError::Throttled { retry_after_secs } => (
+                    axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    i18n.t1("login-throttled", "seconds", retry_after_secs),
+                ),
+                CoreError::Unauthenticated => {
+                    (axum::http::StatusCode::UNAUTHORIZED, i18n.t("login-failed"))
+                }
+                other => {
+                    tracing::error!(error = %other, "login failed");
+                    (
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        i18n.t("error-title"),
+                    )
+                }
+            };
+            let title = i18n.t("login-title");
+            let mut res = render(&LoginPage {
+                page: PageCtx::anonymous(i18n, title),
+                email: f.email,
+                next: safe_next(f.next.as_deref()),
+                error: Some(msg),
+            });
+            *res.status_mut() = status;
+            res
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+async fn logout(
+    AxState(st): AxState<State>,
+    user: UiUser,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, f.csrf.as_deref()) {
+        return error_page(&user, e);
+    }
+    if let Some(token) = session_cookie(&headers) {
+        if let Err(e) = auth::logout(&st.core.db, &token).await {
+            return error_page(&user, e.into());
+        }
+    }
+    (
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+        Redirect::to("/login"),
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "identity/settings.html")]
+struct SettingsPage {
+    page: PageCtx,
+    locale: String,
+    tokens: Vec<auth::ApiToken>,
+    new_token: Option<String>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn settings_page(
+    st: &State,
+    user: &UiUser,
+    new_token: Option<String>,
+    message: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let tokens = match auth::list_tokens(&st.core.db, user.actor.user_id).await {
+        Ok(t) => t,
+        Err(e) => return error_page(user, e.into()),
+    };
+    let i18n = I18n::new(&user.actor.locale);
+    render(&SettingsPage {
+        page: PageCtx::new(user, i18n.t("settings-title"), "settings"),
+        locale: user.actor.locale.clone(),
+        tokens,
+        new_token,
+        message,
+        error,
+    })
+}
+
+async fn settings(AxState(st): AxState<State>, user: UiUser) -> Response {
+    settings_page(&st, &user, None, None, None).await
+}
+
+#[derive(Deserialize)]
+struct LocaleForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+    locale: String,
+    back: Option<String>,
+}
+
+async fn set_locale(
+    AxState(st): AxState<State>,
+    user: UiUser,
+    headers: HeaderMap,
+    Form(f): Form<LocaleForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, f.csrf.as_deref()) {
+        return error_page(&user, e);
+    }
+    let patch = UserPatch {
+        locale: Some(f.locale),
+        ..Default::default()
+    };
+    match users::update(&st.core.db, Some(&user.actor), user.actor.user_id, patch).await {
+        Ok(_) => {
+            // Back to the page the switch was pressed on: the form's hint, else the Referer's path.
+            let referer = headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|r| {
+                    let after_scheme = r.split_once("://").map(|(_, rest)| rest).unwrap_or(r);
+                    after_scheme
+                        .find('/')
+                        .map(|i| after_scheme[i..].to_string())
+                });
+            let back = f.back.filter(|b| !b.is_empty()).or(referer);
+            Redirect::to(&safe_next(back.as_deref())).into_response()
+        }
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+    current: String,
+    password: String,
+}
+
+async fn set_password(
+    AxState(st): AxState<State>,
+    user: UiUser,
+    jar: CookieJar,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, f.csrf.as_deref()) {
+        return error_page(&user, e);
+    }
+    let i18n = I18n::new(&user.actor.locale);
+    let client = "settings".to_string();
+    if auth::login(
+        &st.core.db,
+        &st.core.settings,
+        &user.actor.email,
+        &f.current,
+        &client,
+    )
+    .await
+    .is_err()
+    {
+        return settings_page(
+            &st,
+            &user,
+            None,
+            None,
+            Some(i18n.t("settings-wrong-password")),
+        )
+        .await;
+    }
+    match users::set_password(
+        &st.core.db,
+        Some(&user.actor),
+        user.actor.user_id,
+        &f.password,
+    )
+    .await
+    {
+        Ok(()) => {
+            // Changing the password ended every session, this one included: start a new one.
+            match auth::create_session(&st.core.db, &st.core.settings, user.actor.user_id).await {
+                Ok(s) => {
+                    let cookie = Cookie::build((SESSION_COOKIE, s.token))
+                        .path("/")
+                        .http_only(true)
+                        .same_site(SameSite::Lax)
+                        .secure(st.opts.secure_cookies)
+                        .build();
+                    (jar.add(cookie), Redirect::to("/settings")).into_response()
+                }
+                Err(e) => error_page(&user, e.into()),
+            }
+        }
+        Err(CoreError::Validation(fields)) => {
+            let msg = fields.values().next().cloned().unwrap_or_default();
+            settings_page(&st, &user, None, None, Some(i18n.message(&msg))).await
+        }
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+    name: Option<String>,
+    id: Option<String>,
+}
+
+async fn create_token(
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, f.csrf.as_deref()) {
+        return error_page(&user, e);
+    }
+    match auth::create_token(
+        &st.core.db,
+        Some(&user.actor),
+        user.actor.user_id,
+        f.name.as_deref().unwrap_or(""),
+    )
+    .await
+    {
+        Ok((secret, _)) => settings_page(&st, &user, Some(secret), None, None).await,
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+async fn revoke_token(
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, f.csrf.as_deref()) {
+        return error_page(&user, e);
+    }
+    let Some(id) = f.id.as_deref().and_then(|s| uuid::Uuid::parse_str(s).ok()) else {
+        return error_page(&user, crate::error::ApiError::not_found());
+    };
+    match auth::revoke_token(&st.core.db, &user.actor, id).await {
+        Ok(()) => Redirect::to("/settings").into_response(),
+        Err(e) => error_page(&user, e.into()),
+    }
+}

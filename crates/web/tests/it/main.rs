@@ -1,0 +1,5 @@
+//! Integration tests: the real app over HTTP on SQLite, and on PostgreSQL when configured.
+
+mod support;
+
+mod smoke;

@@ -1,0 +1,52 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::{backends, json, spawn};
+
+#[tokio::test]
+async fn create_read_search_and_history_round_trip() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let sales = app.user("sales", Some("East")).await;
+        let acc = sales
+            .create(
+                "accounts",
+                json!({"name": "北京中太数据科技有限公司", "kind": "company", "phones": [{"number": "010-6552 9988", "label": "work"}],
+                       "website": "https://www.zhongtai.com.cn", "billing_address": {"province": "北京市"}, "annual_revenue": {"amount": "1200000.50", "currency": "CNY"}}),
+            )
+            .await;
+        let id = acc["id"].as_str().expect("id");
+        assert_eq!(acc["domain"], "zhongtai.com.cn", "{b:?}");
+        assert_eq!(acc["phones"][0]["number"], "+861065529988");
+        assert_eq!(acc["annual_revenue"]["amount"], "1200000.50");
+        let (s, got) = json(sales.get(&format!("/api/v1/accounts/{id}")).await).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(got["name"], "北京中太数据科技有限公司");
+        for q in [
+            "中太",
+            "zhongtai",
+            "bjztsjkjyxgs",
+            "65529988",
+            "zhongtai.com.cn",
+        ] {
+            let (s, hits) = json(sales.get(&format!("/api/v1/search?q={q}")).await).await;
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(hits["data"][0]["id"], id, "{b:?} search {q}: {hits}");
+        }
+        let (s, upd) = json(
+            sales
+                .patch(
+                    &format!("/api/v1/accounts/{id}"),
+                    &json!({"industry": "信息技术"}),
+                )
+                .await,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{upd}");
+        assert_eq!(upd["version"], 2);
+        let (_, hist) = json(sales.get(&format!("/api/v1/accounts/{id}/history")).await).await;
+        assert_eq!(hist["data"][0]["action"], "update");
+        assert_eq!(hist["data"][0]["changes"][0]["field"], "industry");
+        assert_eq!(hist["data"][0]["changes"][0]["to"], "信息技术");
+    }
+}
