@@ -266,6 +266,26 @@ fn list_of(s: &str) -> Value {
     json!({"type": "object", "properties": {"data": {"type": "array", "items": sref(s)}}})
 }
 
+/// OpenAPI wants `required` stated on every parameter; fill in `false` where a route left it out.
+fn state_required(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::Array(params)) = o.get_mut("parameters") {
+                for p in params.iter_mut() {
+                    if let Value::Object(po) = p {
+                        po.entry("required").or_insert(Value::Bool(false));
+                    }
+                }
+            }
+            for child in o.values_mut() {
+                state_required(child);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(state_required),
+        _ => {}
+    }
+}
+
 pub fn build() -> Value {
     let mut schemas = serde_json::Map::new();
     let mut paths = serde_json::Map::new();
@@ -461,7 +481,7 @@ pub fn build() -> Value {
     for (k, v) in extra {
         paths.insert(k.into(), v);
     }
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "Guanxi API", "version": env!("CARGO_PKG_VERSION"),
                  "description": "Guanxi 关系 CRM. Authenticate with `Authorization: Bearer <token>` (create one with `guanxi token create` or under Settings). Lists use cursor pagination; updates honour If-Match."},
@@ -475,7 +495,9 @@ pub fn build() -> Value {
                 "session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE, "description": "browser session; state-changing requests also need the X-CSRF-Token header"}
             }
         }
-    })
+    });
+    state_required(&mut doc["paths"]);
+    doc
 }
 
 /// The document, passed through utoipa's OpenAPI model so its structure is checked.

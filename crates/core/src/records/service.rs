@@ -879,17 +879,14 @@ impl<'a> RecordService<'a> {
             } else {
                 cur.v.as_str().unwrap_or("").to_string().into()
             };
-            let c = Expr::col((self.table(), col(&sort.column)));
-            let id = Expr::col((self.table(), col("id")));
-            sel.cond_where(if sort.desc {
-                Condition::any()
-                    .add(c.clone().lt(v.clone()))
-                    .add(Condition::all().add(c.eq(v)).add(id.lt(cur.id)))
-            } else {
-                Condition::any()
-                    .add(c.clone().gt(v.clone()))
-                    .add(Condition::all().add(c.eq(v)).add(id.gt(cur.id)))
-            });
+            // A row-value comparison, (sort, id) > (v, last id), which both databases answer with
+            // an index seek; the equivalent OR of two conditions makes SQLite scan.
+            let key = Expr::tuple([
+                Expr::col((self.table(), col(&sort.column))).into(),
+                Expr::col((self.table(), col("id"))).into(),
+            ]);
+            let after = Expr::tuple([SimpleExpr::Value(v), SimpleExpr::Value(cur.id.into())]);
+            sel.and_where(if sort.desc { key.lt(after) } else { key.gt(after) });
         }
         let order = if sort.desc { Order::Desc } else { Order::Asc };
         sel.order_by((self.table(), col(&sort.column)), order.clone())
