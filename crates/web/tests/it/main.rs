@@ -2,4 +2,5 @@
 
 mod support;
 
+mod browser;
 mod smoke;

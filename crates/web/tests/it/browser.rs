@@ -1,0 +1,399 @@
+//! Browser tests: the UI in real Chromium through chromedriver (DESIGN.md section 9), on
+//! SQLite. They run when `GUANXI_TEST_CHROMEDRIVER` is set, are skipped with a note otherwise,
+//! and fail under `CI=true` without it.
+//!
+//! Each test is a user's story told through clicks and typing, checking what the pages show.
+
+// Test helpers fail the test on anything unexpected, like the tests themselves.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod driver;
+
+use driver::{Browser, driver_url, run};
+
+use crate::support::{Backend, PASSWORD, spawn};
+
+const NAME: &str = "杭州星辰智能科技有限公司";
+const SCRIPT: &str = "<script>alert(1)</script>";
+
+/// The label of a nav link in the top bar.
+async fn nav(b: &Browser, href: &str) -> String {
+    b.text(&format!("header.top nav a[href=\"{href}\"]")).await
+}
+
+/// Logs in through the form and expects to land on the accounts list.
+async fn login(b: &Browser, email: &str) {
+    b.goto("/login").await;
+    b.fill("#email", email).await;
+    b.fill("#password", PASSWORD).await;
+    b.click_to_page("#login-submit").await;
+    assert_eq!(b.path().await, "/accounts", "after logging in");
+}
+
+/// The record id at the end of a detail page's path.
+async fn record_id(b: &Browser, plural: &str) -> String {
+    let path = b.path().await;
+    let id = path
+        .strip_prefix(&format!("/{plural}/"))
+        .unwrap_or_else(|| panic!("expected a {plural} detail page, at {path}"));
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok(),
+        "not a record page: {path}"
+    );
+    id.to_string()
+}
+
+#[tokio::test]
+async fn login_and_language_switch_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let user = app.user("sales", Some("East")).await;
+    let email = user.email.clone();
+
+    // A browser that prefers Chinese; the user's own setting is English.
+    run(
+        &driver,
+        &app.base,
+        "login-language",
+        "zh-CN",
+        |b| async move {
+            // Not logged in: sent to the login page, which follows Accept-Language.
+            b.goto("/accounts").await;
+            assert!(
+                b.path().await.starts_with("/login?next="),
+                "{}",
+                b.path().await
+            );
+            assert_eq!(b.js("return document.documentElement.lang;").await, "zh-CN");
+            assert_eq!(b.text("h2").await, "登录");
+            assert_eq!(b.text("#login-submit").await, "登录");
+            b.shot("login-zh").await;
+
+            // A wrong password shows the error (in the login page's language) and keeps the e-mail.
+            b.fill("#email", &email).await;
+            b.fill("#password", "not the password").await;
+            b.click_to_page("#login-submit").await;
+            assert_eq!(b.text("#login-error").await, "邮箱或密码错误。");
+            assert_eq!(b.value("#email").await, email);
+            assert!(
+                !b.exists("header.top").await,
+                "no navigation before logging in"
+            );
+            b.shot("login-failed-zh").await;
+
+            // The right one lands on the accounts list, in the user's stored language.
+            b.fill("#password", PASSWORD).await;
+            b.click_to_page("#login-submit").await;
+            assert_eq!(b.path().await, "/accounts");
+            assert_eq!(nav(&b, "/accounts").await, "Accounts");
+            assert_eq!(b.text("main h1").await, "Accounts 0 records");
+            b.shot("accounts-en").await;
+
+            // Switching to Chinese keeps the page and translates it.
+            b.goto("/contacts").await;
+            b.click_to_page("#lang-zh").await;
+            assert!(
+                b.path().await.starts_with("/contacts"),
+                "{}",
+                b.path().await
+            );
+            assert_eq!(nav(&b, "/accounts").await, "客户");
+            assert_eq!(nav(&b, "/contacts").await, "联系人");
+            assert_eq!(b.js("return document.documentElement.lang;").await, "zh-CN");
+            let placeholder = b.find("#global-search").await.attr("placeholder").await;
+            assert_eq!(
+                placeholder.unwrap().as_deref(),
+                Some("搜索名称、拼音、电话、邮箱…")
+            );
+            b.shot("contacts-zh").await;
+
+            // It is stored: it survives a reload, other pages, and logging out and in again.
+            b.reload().await;
+            assert_eq!(nav(&b, "/accounts").await, "客户");
+            b.click_to_page("header.top nav a[href=\"/accounts\"]")
+                .await;
+            assert_eq!(nav(&b, "/recycle-bin").await, "回收站");
+            b.click_to_page("#logout").await;
+            assert!(b.path().await.starts_with("/login"), "{}", b.path().await);
+            login(&b, &email).await;
+            assert_eq!(nav(&b, "/accounts").await, "客户");
+            b.shot("accounts-zh").await;
+
+            // And back to English.
+            b.click_to_page("#lang-en").await;
+            assert!(
+                b.path().await.starts_with("/accounts"),
+                "{}",
+                b.path().await
+            );
+            assert_eq!(nav(&b, "/accounts").await, "Accounts");
+            assert_eq!(nav(&b, "/settings").await, "Settings");
+            b.click_to_page("#logout").await;
+        },
+    )
+    .await;
+
+    // A browser that prefers English gets the login page in English.
+    let email = user.email.clone();
+    run(&driver, &app.base, "login-en", "en", |b| async move {
+        b.goto("/login").await;
+        assert_eq!(b.js("return document.documentElement.lang;").await, "en");
+        assert_eq!(b.text("h2").await, "Log in");
+        b.fill("#email", &email).await;
+        b.fill("#password", "wrong").await;
+        b.click_to_page("#login-submit").await;
+        assert_eq!(b.text("#login-error").await, "Wrong e-mail or password.");
+        b.shot("login-failed-en").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn account_story_in_chinese_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let user = app.user("sales", Some("East")).await;
+    let email = user.email.clone();
+
+    run(
+        &driver,
+        &app.base,
+        "account-story",
+        "zh-CN",
+        |b| async move {
+            login(&b, &email).await;
+            b.click_to_page("#lang-zh").await;
+            assert_eq!(nav(&b, "/accounts").await, "客户");
+
+            // A new account: the form opens with the company kind preset.
+            b.click_to_page("#new-record").await;
+            assert_eq!(b.path().await, "/accounts/new");
+            assert_eq!(b.text("main h1").await, "新建客户");
+            assert_eq!(b.value("[name=\"f.kind\"]").await, "company");
+
+            // Name left empty and a phone that is not one: inline errors in Chinese, input kept.
+            b.field("phones.0.number", "12").await;
+            b.field("billing_address.province", "浙江省").await;
+            b.field("billing_address.city", "杭州市").await;
+            b.field("industry", "软件").await;
+            b.click_to_page("#save-record").await;
+            assert_eq!(b.text("#form-errors").await, "请更正下面标出的字段。");
+            assert_eq!(b.field_error("name").await.as_deref(), Some("必填"));
+            let phone_err = b
+                .field_error("phones")
+                .await
+                .expect("an error on the phones");
+            assert!(phone_err.starts_with("电话号码无效"), "{phone_err}");
+            assert_eq!(b.field_error("industry").await, None);
+            assert_eq!(b.value("[name=\"f.phones.0.number\"]").await, "12");
+            assert_eq!(b.value("[name=\"f.industry\"]").await, "软件");
+            assert_eq!(
+                b.value("[name=\"f.billing_address.province\"]").await,
+                "浙江省"
+            );
+            b.shot("account-form-errors-zh").await;
+
+            // Fixed: saved, and the detail page shows it.
+            b.field("name", NAME).await;
+            b.field("phones.0.number", "0571-8888 6666").await;
+            b.click_to_page("#save-record").await;
+            let id = record_id(&b, "accounts").await;
+            assert_eq!(b.text("#record-title").await, NAME);
+            let fields = b.text("#fields").await;
+            for want in ["浙江省", "杭州市", "软件", "8888"] {
+                assert!(
+                    fields.contains(want),
+                    "{want} missing from the fields: {fields}"
+                );
+            }
+            b.shot("account-detail-zh").await;
+
+            // It is in the list.
+            b.click_to_page("header.top nav a[href=\"/accounts\"]")
+                .await;
+            assert!(b.text("#records").await.contains(NAME));
+            b.shot("accounts-list-zh").await;
+
+            // The global search box finds it by pinyin, initials, a Chinese substring and phone.
+            for q in ["xingchen", "hzxc", "星辰", "88886666"] {
+                b.search(q).await;
+                let hits = b.text("#search-results").await;
+                assert!(hits.contains(NAME), "search {q}: {hits}");
+                assert!(
+                    b.exists(&format!("#search-results a[href=\"/accounts/{id}\"]"))
+                        .await,
+                    "search {q} links to the account"
+                );
+                assert_eq!(b.value("#global-search").await, q);
+                if q == "xingchen" {
+                    b.shot("search-pinyin-zh").await;
+                }
+            }
+            b.search("meiyouzhegekehu").await;
+            assert!(b.exists("#search-empty").await);
+
+            // Open it from the results and edit the industry.
+            b.search("xingchen").await;
+            b.click_to_page(&format!("#search-results a[href=\"/accounts/{id}\"]"))
+                .await;
+            assert_eq!(b.text("#record-title").await, NAME);
+            b.click_to_page("#edit-record").await;
+            assert_eq!(b.text("main h1").await, "编辑客户");
+            assert_eq!(b.value("[name=\"f.name\"]").await, NAME);
+            assert_eq!(b.value("[name=\"f.industry\"]").await, "软件");
+            b.field("industry", "人工智能").await;
+            b.shot("account-edit-zh").await;
+            b.click_to_page("#save-record").await;
+            assert_eq!(b.path().await, format!("/accounts/{id}"));
+            assert!(b.text("#fields").await.contains("人工智能"));
+
+            // The history tab shows who changed which field from what to what.
+            b.click_to_page("#tab-history").await;
+            let entries = b.texts("#history .history-entry header").await;
+            assert_eq!(entries.len(), 2, "{entries:?}");
+            assert!(entries[0].starts_with("修改 · sales user"), "{entries:?}");
+            assert!(entries[1].starts_with("创建 · sales user"), "{entries:?}");
+            let change = b
+                .texts("#history .history-entry:first-child .changes tbody td")
+                .await;
+            assert_eq!(change, ["行业", "软件", "人工智能"]);
+            b.shot("account-history-zh").await;
+
+            // Delete: cancelling the confirm keeps it, accepting moves it to the recycle bin.
+            b.click_to_page("#tab-details").await;
+            let asked = b.click_confirm("#delete-record", false).await;
+            assert_eq!(asked, "移到回收站？");
+            assert_eq!(b.path().await, format!("/accounts/{id}"));
+            assert!(
+                b.exists("#delete-record").await,
+                "still there after cancelling"
+            );
+            b.click_confirm("#delete-record", true).await;
+            assert_eq!(b.path().await, "/accounts");
+            assert!(!b.text("main").await.contains(NAME), "gone from the list");
+            assert!(b.exists("p.empty").await);
+            b.search("xingchen").await;
+            assert!(
+                b.exists("#search-empty").await,
+                "deleted records are not found"
+            );
+
+            b.click_to_page("header.top nav a[href=\"/recycle-bin\"]")
+                .await;
+            assert_eq!(b.text("main h1").await, "回收站");
+            let row = b.text("#bin tbody tr").await;
+            assert!(row.contains(NAME) && row.contains("客户"), "{row}");
+            assert!(row.contains("sales user"), "deleted by: {row}");
+            b.shot("recycle-bin-zh").await;
+
+            // Restore: back on its page, in the list and out of the bin.
+            b.click_to_page(&format!("form[action=\"/accounts/{id}/restore\"] button"))
+                .await;
+            assert_eq!(b.path().await, format!("/accounts/{id}"));
+            assert_eq!(b.text("#record-title").await, NAME);
+            assert!(!b.exists("#deleted-notice").await);
+            b.click_to_page("header.top nav a[href=\"/accounts\"]")
+                .await;
+            assert!(b.text("#records").await.contains(NAME), "back in the list");
+            b.goto("/recycle-bin").await;
+            assert_eq!(b.text("main p").await, "回收站是空的。");
+
+            // A contact created from the account's page has the account preset and shows on it.
+            b.goto(&format!("/accounts/{id}")).await;
+            b.click_to_page(".related h2 a.button").await;
+            assert_eq!(b.path().await, format!("/contacts/new?account_id={id}"));
+            assert_eq!(b.value("[name=\"f.account_id\"]").await, id);
+            assert_eq!(b.value(".ref .ref-search").await, NAME);
+            b.field("family_name", "王").await;
+            b.field("given_name", "芳").await;
+            b.field("title", "采购经理").await;
+            b.field("phones.0.number", "138 1234 5678").await;
+            b.shot("contact-form-zh").await;
+            b.click_to_page("#save-record").await;
+            record_id(&b, "contacts").await;
+            assert_eq!(b.text("#record-title").await, "王芳");
+            b.click_to_page(&format!("#fields a[href=\"/accounts/{id}\"]"))
+                .await;
+            let related = b.text("#related").await;
+            assert!(
+                related.contains("王芳") && related.contains("采购经理"),
+                "{related}"
+            );
+            b.shot_at("#related", "account-with-contact-zh").await;
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn script_names_render_as_text_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let user = app.user("sales", Some("East")).await;
+    let email = user.email.clone();
+
+    run(&driver, &app.base, "script-name", "en", |b| async move {
+        login(&b, &email).await;
+        assert_eq!(nav(&b, "/accounts").await, "Accounts");
+
+        b.click_to_page("#new-record").await;
+        b.field("name", SCRIPT).await;
+        b.click_to_page("#save-record").await;
+        let id = record_id(&b, "accounts").await;
+        assert!(!b.alert_open().await, "a name ran as a script");
+        assert_eq!(b.text("#record-title").await, SCRIPT);
+        assert!(b.c.title().await.unwrap().starts_with(SCRIPT));
+        let inline = b
+            .js("return Array.from(document.scripts).filter(s => !s.src).length;")
+            .await;
+        assert_eq!(inline, 0, "no inline script on the page");
+        b.shot("script-name-detail").await;
+
+        for path in ["/accounts".to_string(), "/search?q=script".to_string()] {
+            b.goto(&path).await;
+            assert!(!b.alert_open().await, "{path} ran the name");
+            let link = b.text(&format!("main a[href=\"/accounts/{id}\"]")).await;
+            assert_eq!(link, SCRIPT, "{path}");
+        }
+        b.shot("script-name-search").await;
+
+        // A contact form in English: its inline validation speaks English, and the account
+        // picker finds the account by typing.
+        b.goto("/contacts/new").await;
+        assert_eq!(b.text("main h1").await, "New Contact");
+        b.click_to_page("#save-record").await;
+        assert_eq!(
+            b.text("#form-errors").await,
+            "Please correct the fields marked below."
+        );
+        let errors = b.texts(".field-error").await;
+        assert!(
+            errors
+                .iter()
+                .any(|e| e == "give a family name or a given name"),
+            "{errors:?}"
+        );
+        b.shot("contact-form-errors-en").await;
+        b.field("family_name", "Smith").await;
+        b.field("given_name", "Anna").await;
+        b.fill(".ref .ref-search", "scrip").await;
+        let pick = ".ref .ref-results button";
+        b.wait_text(pick, SCRIPT).await;
+        assert!(!b.alert_open().await);
+        b.find(pick).await.click().await.expect("pick the account");
+        assert_eq!(b.value("[name=\"f.account_id\"]").await, id);
+        b.click_to_page("#save-record").await;
+        record_id(&b, "contacts").await;
+        assert_eq!(b.text("#record-title").await, "Anna Smith");
+        assert_eq!(
+            b.text(&format!("#fields a[href=\"/accounts/{id}\"]")).await,
+            SCRIPT
+        );
+        b.click_to_page(&format!("#fields a[href=\"/accounts/{id}\"]"))
+            .await;
+        assert!(b.text("#related").await.contains("Anna Smith"));
+        assert!(!b.alert_open().await);
+        b.shot_at("#related", "script-name-with-contact").await;
+    })
+    .await;
+}
