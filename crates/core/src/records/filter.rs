@@ -4,7 +4,9 @@
 //! named, so a filter can never reach a column it should not.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Condition, Expr, Func, LikeExpr, Query, SimpleExpr, Value as SqlValue};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, Func, LikeExpr, Query, SimpleExpr, Value as SqlValue,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -249,7 +251,9 @@ fn as_str(v: &Value) -> Option<String> {
 impl FilterContext<'_> {
     fn custom_expr(&self, key: &str) -> SimpleExpr {
         match self.backend {
-            Backend::Postgres => Expr::cust_with_values("(\"custom\" ->> ?)", [key.to_string()]),
+            // sea-query fills `$n` on PostgreSQL and `?` on SQLite; a `?` reached PostgreSQL as
+            // its jsonb key-exists operator, so every custom-field filter failed there.
+            Backend::Postgres => Expr::cust_with_values("(\"custom\" ->> $1)", [key.to_string()]),
             Backend::Sqlite => {
                 Expr::cust_with_values("json_extract(\"custom\", ?)", [format!("$.\"{key}\"")])
             }
@@ -277,7 +281,7 @@ impl FilterContext<'_> {
                 CustomKind::Number => {
                     let cast = match self.backend {
                         Backend::Postgres => Expr::cust_with_values(
-                            "CAST((\"custom\" ->> ?) AS DOUBLE PRECISION)",
+                            "CAST((\"custom\" ->> $1) AS DOUBLE PRECISION)",
                             [key.to_string()],
                         ),
                         Backend::Sqlite => e,
@@ -287,7 +291,7 @@ impl FilterContext<'_> {
                 CustomKind::Money => {
                     let amount = match self.backend {
                         Backend::Postgres => Expr::cust_with_values(
-                            "CAST((\"custom\" -> ? ->> 'amount') AS NUMERIC)",
+                            "CAST((\"custom\" -> $1 ->> 'amount') AS NUMERIC)",
                             [key.to_string()],
                         ),
                         Backend::Sqlite => Expr::cust_with_values(
@@ -300,7 +304,7 @@ impl FilterContext<'_> {
                 CustomKind::Checkbox => {
                     let b = match self.backend {
                         Backend::Postgres => Expr::cust_with_values(
-                            "COALESCE((\"custom\" ->> ?) = 'true', false)",
+                            "COALESCE((\"custom\" ->> $1) = 'true', false)",
                             [key.to_string()],
                         ),
                         Backend::Sqlite => Expr::cust_with_values(
@@ -509,9 +513,17 @@ impl FilterContext<'_> {
                 }
                 Contains | StartsWith => {
                     let s = as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
-                    let text = Expr::cust_with_exprs("LOWER(CAST($1 AS TEXT))", [e]);
+                    // Built from functions, not `cust_with_exprs("…$1…")`: sea-query only
+                    // substitutes `$1` for PostgreSQL, so on SQLite it became a stray parameter.
+                    let text = Func::lower(Func::cast_as(e, Alias::new("TEXT")));
+                    // A custom field's value is the text itself, so `starts_with` is a prefix;
+                    // a list column is JSON text, where only `contains` makes sense.
+                    let prefix = op == StartsWith && field.starts_with("custom.");
                     Ok(Expr::expr(text)
-                        .like(LikeExpr::new(like_pattern(s.trim(), false)).escape('\\')))
+                        .like(LikeExpr::new(like_pattern(s.trim(), prefix)).escape('\\')))
+                }
+                In if field.starts_with("custom.") => {
+                    Ok(Expr::expr(e).is_in(self.list(Scalar::Text, field, value)?))
                 }
                 Empty => Ok(Expr::expr(e).is_null()),
                 NotEmpty => Ok(Expr::expr(e).is_not_null()),
@@ -521,7 +533,7 @@ impl FilterContext<'_> {
                 let has = |v: String| -> SimpleExpr {
                     match self.backend {
                         Backend::Postgres => Expr::cust_with_values(
-                            "(\"custom\" -> ?) @> to_jsonb(CAST(? AS TEXT))",
+                            "(\"custom\" -> $1) @> to_jsonb(CAST($2 AS TEXT))",
                             [key.clone(), v],
                         ),
                         Backend::Sqlite => Expr::cust_with_values(
