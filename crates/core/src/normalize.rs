@@ -29,6 +29,15 @@ pub fn phone_national(e164: &str) -> Option<String> {
     Some(parsed.national().value().to_string())
 }
 
+/// An E.164 number as people read it: nationally formatted (`0571 8888 6666`) when it belongs
+/// to `home_region`, internationally (`+1 415-555-2671`) otherwise.
+pub fn phone_pretty(e164: &str, home_region: &str) -> String {
+    let Ok(parsed) = phonenumber::parse(None, e164) else { return e164.to_string() };
+    let home = phonenumber::country::Id::from_str(home_region).ok();
+    let mode = if parsed.country().id() == home { phonenumber::Mode::National } else { phonenumber::Mode::International };
+    parsed.format().mode(mode).to_string()
+}
+
 /// Lower-cases and checks an e-mail address. Deliberately simple: one `@`, a plausible local
 /// part, a dotted domain of letters, digits and hyphens.
 pub fn email(input: &str) -> Result<String, String> {
@@ -169,6 +178,8 @@ mod tests {
         assert!(phone_e164("12", "CN").is_err());
         assert!(phone_e164("not a phone", "CN").is_err());
         assert_eq!(phone_national("+8613812345678").unwrap(), "13812345678");
+        assert_eq!(phone_pretty("+8657188886666", "CN"), "0571 8888 6666");
+        assert!(phone_pretty("+14155552671", "CN").starts_with("+1 "));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 // Small enhancements; every page works without this script.
 "use strict";
+// With the script running, reference pickers search by name, so the raw id box can hide.
+document.documentElement.classList.add("js");
 document.addEventListener("submit", function (e) {
   var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
   if (msg && !window.confirm(msg)) { e.preventDefault(); }

@@ -78,6 +78,15 @@ impl I18n {
             .unwrap_or_else(|| key.to_string())
     }
 
+    /// A message about a number of things, so plural rules can pick the wording.
+    pub fn count(&self, key: &str, n: u64) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
+        args.insert(Cow::Borrowed("count"), FluentValue::from(n));
+        LOCALES
+            .try_lookup_with_args(&self.lang, key, &args)
+            .unwrap_or_else(|| key.to_string())
+    }
+
     /// A translation if there is one, else `None` (for labels with fallbacks).
     pub fn maybe(&self, key: &str) -> Option<String> {
         LOCALES.try_lookup(&self.lang, key)
@@ -126,11 +135,17 @@ impl I18n {
         if let Some(opts) = msg.strip_prefix("must be one of: ") {
             return format!("必须是以下之一：{opts}");
         }
-        if msg.contains("is not a valid phone number") || msg.contains("is not a phone number") {
-            return format!("电话号码无效（{msg}）");
+        // "entry 2: '12' is not a valid phone number" → "第 2 项：电话号码无效（12）"
+        let (prefix, rest) = match msg.strip_prefix("entry ").and_then(|r| r.split_once(": ")) {
+            Some((n, rest)) => (format!("第 {n} 项："), rest),
+            None => (String::new(), msg),
+        };
+        let quoted = rest.split('\'').nth(1).unwrap_or("");
+        if rest.contains("is not a valid phone number") || rest.contains("is not a phone number") {
+            return format!("{prefix}电话号码无效（{quoted}）");
         }
-        if msg.contains("is not a valid e-mail address") {
-            return format!("电子邮箱无效（{msg}）");
+        if rest.contains("is not a valid e-mail address") {
+            return format!("{prefix}电子邮箱无效（{quoted}）");
         }
         if msg.contains("is not a website address") {
             return format!("网址无效（{msg}）");

@@ -1,4 +1,5 @@
 app-name = Guanxi CRM
+form-id = id
 nav-accounts = Accounts
 nav-contacts = Contacts
 nav-search = Search
@@ -6,7 +7,7 @@ nav-recycle-bin = Recycle bin
 nav-admin = Administration
 nav-settings = Settings
 nav-logout = Log out
-search-placeholder = Search names, pinyin, phones, e-mails…
+search-placeholder = Name, pinyin, phone, e-mail…
 login-title = Log in
 login-email = E-mail
 login-password = Password
@@ -19,7 +20,10 @@ entity-accounts = Accounts
 entity-contacts = Contacts
 list-new = New
 list-export = Export CSV
-list-count = { $count } records
+list-count = { $count ->
+    [one] 1 record
+   *[other] { $count } records
+}
 list-filter = Filter and columns
 list-apply = Apply
 list-clear = Clear
@@ -67,6 +71,11 @@ form-cancel = Cancel
 form-errors = Please correct the fields marked below.
 form-new-title = New { $entity }
 form-edit-title = Edit { $entity }
+label-mobile = mobile
+label-work = work
+label-fax = fax
+label-home = home
+label-personal = personal
 form-label = label
 form-find = type to find…
 form-one-per-line = one per line
@@ -174,6 +183,7 @@ field-account-shipping_address = Shipping address
 field-account-employees = Employees
 field-account-annual_revenue = Annual revenue
 field-account-parent_id = Parent account
+field-contact-name = Name
 field-contact-family_name = Family name
 field-contact-given_name = Given name
 field-contact-salutation = Salutation

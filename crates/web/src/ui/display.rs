@@ -152,9 +152,39 @@ pub fn address(v: &Value, i18n: &I18n) -> String {
     }
 }
 
-/// A value for a person reading the UI.
-pub fn human(field_entity: &str, field: &str, kind: &FieldKind, v: &Value, i18n: &I18n) -> String {
+fn pretty_phones(v: &Value, region: &str) -> String {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                let n = guanxi_core::normalize::phone_pretty(
+                    &s(i.get("number").unwrap_or(&Value::Null)),
+                    region,
+                );
+                let label = s(i.get("label").unwrap_or(&Value::Null));
+                if label.is_empty() {
+                    n
+                } else {
+                    format!("{n} ({label})")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    }
+}
+
+/// A value for a person reading the UI; `region` is where phone numbers are local.
+pub fn human(
+    field_entity: &str,
+    field: &str,
+    kind: &FieldKind,
+    v: &Value,
+    i18n: &I18n,
+    region: &str,
+) -> String {
     match kind {
+        FieldKind::Phones => pretty_phones(v, region),
         FieldKind::Choice(_) => match v.as_str() {
             Some(code) => choice_label(field_entity, field, code, i18n),
             None => String::new(),

@@ -292,6 +292,7 @@ fn date_time(s: &str) -> String {
 
 /// Everything needed to show record values: users, referenced records, custom definitions.
 struct Lookups {
+    region: String,
     users: HashMap<String, String>,
     titles: HashMap<Uuid, String>,
     custom: Vec<CustomFieldDef>,
@@ -324,6 +325,7 @@ async fn lookups(
     let titles = search::titles(&st.core.db, &ids).await?;
     let custom = st.core.records(def).custom_defs().await?;
     Ok(Lookups {
+        region: st.core.settings.default_region.clone(),
         users,
         titles,
         custom,
@@ -404,7 +406,9 @@ fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) ->
         };
         return Cell { text: s, href };
     }
-    text(display::human(def.name, base, &f.kind, &v, i18n))
+    text(display::human(
+        def.name, base, &f.kind, &v, i18n, &lk.region,
+    ))
 }
 
 async fn list(
@@ -481,7 +485,7 @@ async fn list(
                 None => (None, ""),
             };
             let label = if k == "name" {
-                i18n.t("field-name")
+                field_label(def.name, "name", &i18n)
             } else {
                 choices
                     .iter()
@@ -549,7 +553,7 @@ async fn list(
     filters.push(mk_row("", "contains", ""));
     let mut all_columns = vec![Opt {
         value: "name".into(),
-        label: i18n.t("field-name"),
+        label: field_label(def.name, "name", &i18n),
         selected: state.cols.iter().any(|c| c == "name"),
     }];
     all_columns.extend(choices.iter().map(|(k, l)| Opt {
@@ -586,7 +590,7 @@ async fn list(
     let mut pg = PageCtx::new(&user, entity_label.clone(), def.plural);
     pg.here = format!("/{}?{base}", def.plural);
     render(&ListPage {
-        count_text: i18n.t1("list-count", "count", total),
+        count_text: i18n.count("list-count", total),
         page: pg,
         plural: def.plural,
         entity_label,
@@ -785,7 +789,7 @@ fn value_text(def: &EntityDef, field: &str, v: &Value, lk: &Lookups, i18n: &I18n
         };
     }
     match def.field(field) {
-        Some(f) => display::human(def.name, field, &f.kind, v, i18n),
+        Some(f) => display::human(def.name, field, &f.kind, v, i18n, &lk.region),
         None => display::custom_plain(v),
     }
 }
@@ -816,18 +820,28 @@ async fn detail(
         Ok(l) => l,
         Err(e) => return error_page(&user, e),
     };
+    // Only fields with a value: a record page is for reading; the form shows every field.
     let mut lines = Vec::new();
     for f in def.fields {
-        lines.push(FieldLine {
-            label: field_label(def.name, f.name, &i18n),
-            cell: cell(def, &rec, f.name, &lk, &i18n),
-        });
+        let mut c = cell(def, &rec, f.name, &lk, &i18n);
+        if f.name == "name" {
+            c.href = None;
+        }
+        if !c.text.is_empty() {
+            lines.push(FieldLine {
+                label: field_label(def.name, f.name, &i18n),
+                cell: c,
+            });
+        }
     }
     for d in &lk.custom {
-        lines.push(FieldLine {
-            label: d.label(i18n.code).to_string(),
-            cell: cell(def, &rec, &format!("custom.{}", d.key), &lk, &i18n),
-        });
+        let c = cell(def, &rec, &format!("custom.{}", d.key), &lk, &i18n);
+        if !c.text.is_empty() {
+            lines.push(FieldLine {
+                label: d.label(i18n.code).to_string(),
+                cell: c,
+            });
+        }
     }
     let meta = [
         "owner_id",
@@ -841,21 +855,11 @@ async fn detail(
         label: field_label(def.name, k, &i18n),
         cell: cell(def, &rec, k, &lk, &i18n),
     })
-    .chain(std::iter::once(FieldLine {
-        label: i18n.t("field-version"),
-        cell: Cell {
-            text: rec
-                .get("version")
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            href: None,
-        },
-    }))
     .collect();
     // Related records: an account's contacts.
     let mut related = Vec::new();
     let related_columns = vec![
-        i18n.t("field-name"),
+        field_label("contact", "name", &i18n),
         field_label("contact", "title", &i18n),
         field_label("contact", "phones", &i18n),
         field_label("contact", "emails", &i18n),
@@ -880,6 +884,7 @@ async fn detail(
         {
             Ok(p) => {
                 let clk = Lookups {
+                    region: lk.region.clone(),
                     users: lk.users.clone(),
                     titles: HashMap::new(),
                     custom: vec![],
@@ -910,20 +915,29 @@ async fn detail(
                         at: date_time(&guanxi_core::records::service::ts_string(e.at)),
                         actor: e.actor_name.unwrap_or_default(),
                         action: i18n.t(&format!("history-{}", e.action)),
-                        changes: e
-                            .changes
-                            .iter()
-                            .map(|c| Change {
-                                field: c
-                                    .field
-                                    .strip_prefix("custom.")
-                                    .and_then(|k| lk.custom.iter().find(|d| d.key == k))
-                                    .map(|d| d.label(i18n.code).to_string())
-                                    .unwrap_or_else(|| field_label(def.name, &c.field, &i18n)),
-                                from: value_text(def, &c.field, &c.from, &lk, &i18n),
-                                to: value_text(def, &c.field, &c.to, &lk, &i18n),
-                            })
-                            .collect(),
+                        changes: {
+                            let order = |f: &str| {
+                                def.fields
+                                    .iter()
+                                    .position(|d| Some(d.name) == f.split('.').next())
+                                    .unwrap_or(usize::MAX)
+                            };
+                            let mut cs = e.changes.clone();
+                            cs.sort_by_key(|c| order(&c.field));
+                            cs
+                        }
+                        .iter()
+                        .map(|c| Change {
+                            field: c
+                                .field
+                                .strip_prefix("custom.")
+                                .and_then(|k| lk.custom.iter().find(|d| d.key == k))
+                                .map(|d| d.label(i18n.code).to_string())
+                                .unwrap_or_else(|| field_label(def.name, &c.field, &i18n)),
+                            from: value_text(def, &c.field, &c.from, &lk, &i18n),
+                            to: value_text(def, &c.field, &c.to, &lk, &i18n),
+                        })
+                        .collect(),
                     });
                 }
             }
