@@ -56,7 +56,10 @@ pub fn parse(v: &Value, default_currency: &str) -> Result<(i64, String), String>
             "{currency} amounts have at most {digits} decimal places"
         ));
     }
-    let minor = dec * Decimal::from(10i64.pow(digits));
+    // Checked: near Decimal's limit (about 7.9e28) the multiplication would panic.
+    let minor = dec
+        .checked_mul(Decimal::from(10i64.pow(digits)))
+        .ok_or_else(|| "amount is too large".to_string())?;
     let minor: i64 = minor
         .trunc()
         .try_into()
