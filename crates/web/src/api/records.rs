@@ -205,6 +205,13 @@ async fn change_owner(
     ApiCaller(actor): ApiCaller,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
+    if !body.is_object() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "the body must be a JSON object",
+        ));
+    }
     let ids = body
         .get("ids")
         .and_then(Value::as_array)

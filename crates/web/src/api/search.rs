@@ -168,6 +168,13 @@ async fn save_view(
     ApiCaller(actor): ApiCaller,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
+    if !body.is_object() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "the body must be a JSON object",
+        ));
+    }
     let get = |k: &str| {
         body.get(k)
             .and_then(Value::as_str)
