@@ -316,14 +316,28 @@ fn check_options(kind: CustomKind, options: &[String], errors: &mut FieldErrors)
         );
     }
     if options.len() > 200
-        || options
-            .iter()
-            .any(|o| o.trim().is_empty() || o.chars().count() > 100)
+        || options.iter().any(|o| {
+            o.trim().is_empty() || o.chars().count() > 100 || o.chars().any(char::is_control)
+        })
     {
         errors.insert(
             "options".into(),
             "at most 200 options of 1 to 100 characters".into(),
         );
+    }
+}
+
+/// Labels, when given, are at most 100 characters without control characters (PostgreSQL
+/// refuses NUL in text, which would otherwise surface as a 500).
+fn check_labels(input: &CustomFieldInput, errors: &mut FieldErrors) {
+    for (field, label) in [("label_en", &input.label_en), ("label_zh", &input.label_zh)] {
+        if let Some(l) = label {
+            if l.trim().chars().count() > 100 {
+                errors.insert(field.into(), "labels have at most 100 characters".into());
+            } else if l.chars().any(char::is_control) {
+                errors.insert(field.into(), "must not contain control characters".into());
+            }
+        }
     }
 }
 
@@ -351,6 +365,7 @@ pub async fn create(
         ));
     }
     let mut errors = FieldErrors::new();
+    check_labels(&input, &mut errors);
     let key = input.key.unwrap_or_default().trim().to_string();
     if !valid_key(&key) {
         errors.insert(
@@ -463,6 +478,7 @@ pub async fn update(
         }
     }
     let mut errors = FieldErrors::new();
+    check_labels(&input, &mut errors);
     if input.key.as_ref().is_some_and(|k| k != &current.key) {
         errors.insert(
             "key".into(),

@@ -56,6 +56,15 @@ pub async fn save(
     if query.len() > 4000 {
         return Err(CoreError::field("query", "the view is too long"));
     }
+    // PostgreSQL refuses NUL in text, so control characters are refused here, not by a 500.
+    for (field, v) in [("name", name), ("query", query)] {
+        if v.chars().any(char::is_control) {
+            return Err(CoreError::field(
+                field,
+                "must not contain control characters",
+            ));
+        }
+    }
     if crate::entities::by_name(entity).is_none() {
         return Err(CoreError::field(
             "entity",

@@ -106,6 +106,13 @@ pub async fn login(
     let email = email.trim().to_lowercase();
     let account_key = format!("email:{email}");
     let client_key = format!("client:{client}");
+    // No account has control characters in its address, and PostgreSQL refuses NUL in text: such
+    // a login fails like a wrong password without reaching the users table or the account key.
+    if email.chars().any(char::is_control) {
+        check_throttle(db, &client_key).await?;
+        record_failure(db, settings, &client_key).await?;
+        return Err(CoreError::Unauthenticated);
+    }
     check_throttle(db, &account_key).await?;
     check_throttle(db, &client_key).await?;
     let user = users::find_by_email(db, &email).await?;
@@ -229,6 +236,12 @@ pub async fn create_token(
     let name = name.trim();
     if name.chars().count() > 100 {
         return Err(CoreError::field("name", "at most 100 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(CoreError::field(
+            "name",
+            "must not contain control characters",
+        ));
     }
     let secret = format!("gx_{}", random_token());
     let id = Uuid::now_v7();

@@ -60,6 +60,13 @@ fn check_name(name: &str) -> CoreResult<String> {
             "a team name has 1 to 100 characters",
         ));
     }
+    // PostgreSQL refuses NUL in text; other control characters have no place in a name.
+    if n.chars().any(char::is_control) {
+        return Err(CoreError::field(
+            "name",
+            "must not contain control characters",
+        ));
+    }
     Ok(n.to_string())
 }
 

@@ -180,6 +180,8 @@ pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         errors.insert("name".into(), "a name has 1 to 100 characters".into());
+    } else if name.chars().any(char::is_control) {
+        errors.insert("name".into(), "must not contain control characters".into());
     }
     if let Err(e) = new.role.parse::<Role>() {
         errors.insert("role".into(), e);
@@ -253,6 +255,8 @@ pub async fn update(
     if let Some(n) = &patch.name {
         if n.trim().is_empty() || n.trim().chars().count() > 100 {
             errors.insert("name".into(), "a name has 1 to 100 characters".into());
+        } else if n.chars().any(char::is_control) {
+            errors.insert("name".into(), "must not contain control characters".into());
         }
     }
     if let Some(r) = &patch.role {

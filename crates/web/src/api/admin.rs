@@ -329,7 +329,23 @@ async fn list_custom(
     ApiCaller(_actor): ApiCaller,
     Query(p): Query<EntityParam>,
 ) -> ApiResult<Response> {
-    let defs = custom_fields::list(st.core.db.reader(), p.entity.as_deref()).await?;
+    // Only known entities reach the query (singular or plural, as elsewhere in the API).
+    let entity = match p.entity.as_deref().filter(|e| !e.is_empty()) {
+        None => None,
+        Some(e) => Some(
+            guanxi_core::entities::by_name(e)
+                .or_else(|| guanxi_core::entities::by_plural(e))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_entity",
+                        format!("unknown entity '{e}'"),
+                    )
+                })?
+                .name,
+        ),
+    };
+    let defs = custom_fields::list(st.core.db.reader(), entity).await?;
     Ok(axum::Json(json!({"data": defs})).into_response())
 }
 
