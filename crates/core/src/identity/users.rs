@@ -375,10 +375,8 @@ pub async fn set_grant(
         ));
     }
     if grant.write > grant.read {
-        return Err(CoreError::field(
-            "write_scope",
-            "cannot reach further than read",
-        ));
+        // Named as the API and the admin form send it.
+        return Err(CoreError::field("write", "cannot reach further than read"));
     }
     let txn = db.begin().await?;
     let mut d = Query::delete();

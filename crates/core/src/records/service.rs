@@ -711,6 +711,14 @@ impl<'a> RecordService<'a> {
                 format!("at most {MAX_BULK} records at a time"),
             ));
         }
+        // A role that may write nothing is refused as such (403), as on create, rather than
+        // told that the new owner is out of its reach.
+        if actor.grant(self.def.name).write == Scope::None {
+            return Err(CoreError::Forbidden(format!(
+                "your role may not change {}",
+                self.def.plural
+            )));
+        }
         let txn = self.core.db.begin().await?;
         let mut errors = FieldErrors::new();
         self.check_owner(&txn, actor, new_owner, &mut errors)
