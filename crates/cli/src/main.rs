@@ -1,26 +1,440 @@
 //! `guanxi`: the one binary. Every subcommand calls the same core services the server uses.
 
 mod analytics_cmd;
+mod config;
 
-use clap::{Parser, Subcommand};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use guanxi_core::identity::{NewUser, UserPatch, auth, teams, users};
+use guanxi_core::{Core, CoreError, Db};
+
+use config::Config;
 
 #[derive(Parser)]
-#[command(name = "guanxi", version, about = "Guanxi 关系 — customer relationship management")]
+#[command(
+    name = "guanxi",
+    version,
+    about = "Guanxi 关系 — customer relationship management"
+)]
 struct Cli {
+    /// Config file (TOML). Default: guanxi.toml in the working directory, if present.
+    #[arg(long, global = true, env = "GUANXI_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Args, Clone)]
+struct DbArg {
+    /// A file path, sqlite://FILE or postgres://USER@HOST/DB. Default: guanxi.db (or the config).
+    #[arg(long)]
+    database: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Run the server on an existing database (migrations run first).
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on, e.g. 0.0.0.0:8080.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Start with demo data: creates (or reuses) guanxi-demo.db, fills it, serves, prints the login.
+    Demo {
+        #[arg(long, default_value = "guanxi-demo.db")]
+        database: String,
+        #[arg(long, default_value = config::DEFAULT_LISTEN)]
+        listen: String,
+    },
+    /// Run database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Fill a database with generated benchmark data (accounts and contacts).
+    BenchData {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, default_value_t = 1_000_000)]
+        accounts: usize,
+        #[arg(long, default_value_t = 3_000_000)]
+        contacts: usize,
+    },
+    /// Check the configuration and print what is in effect.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Customer analytics on a transactions CSV file (RFM, CLV, lifecycle, churn, rules, …).
     #[command(subcommand)]
     Analytics(analytics_cmd::AnalyticsCommand),
 }
 
-fn main() -> anyhow::Result<()> {
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the config file and environment and print the effective settings.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from a prompt, or from stdin with --password-stdin.
+    Add {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, manager, sales, marketing, service or read_only.
+        #[arg(long)]
+        role: String,
+        /// Team name; created if it does not exist.
+        #[arg(long)]
+        team: Option<String>,
+        /// zh-CN or en.
+        #[arg(long, default_value = "zh-CN")]
+        locale: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Set a user's password (ends their sessions).
+    Passwd {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user (ends their sessions; their records keep them as owner).
+    Disable {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (alone on stdout).
+    Create {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+fn main() -> Result<()> {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Analytics(cmd) => analytics_cmd::run(cmd),
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GUANXI_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Command::Analytics(cmd) = cli.command {
+        return analytics_cmd::run(cmd);
     }
+    let cfg = Config::load(cli.config.as_deref())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    rt.block_on(run(cli.command, cfg))
+}
+
+async fn open(cfg: &Config, db: &DbArg) -> Result<Core> {
+    let url = db.database.clone().unwrap_or_else(|| cfg.database.clone());
+    let db = Db::open(&url)
+        .await
+        .map_err(|e| anyhow!("opening {url}: {e}"))?;
+    Ok(Core::new(db, cfg.settings.clone()))
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        return Ok(line.trim_end_matches(['\n', '\r']).to_string());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to prompt for a password: pass --password-stdin and pipe it in");
+    }
+    let pw = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Again: ")?;
+    if pw != again {
+        bail!("the passwords differ");
+    }
+    Ok(pw)
+}
+
+/// Turns a domain error into a message a person at a terminal can act on.
+fn explain(e: CoreError) -> anyhow::Error {
+    match e {
+        CoreError::Validation(fields) => {
+            let lines: Vec<String> = fields.iter().map(|(k, v)| format!("  {k}: {v}")).collect();
+            anyhow!("invalid input:\n{}", lines.join("\n"))
+        }
+        other => anyhow!("{other}"),
+    }
+}
+
+async fn find_user(core: &Core, email: &str) -> Result<guanxi_core::identity::User> {
+    users::find_by_email(&core.db, email)
+        .await
+        .map_err(explain)?
+        .ok_or_else(|| anyhow!("no user with e-mail {email}"))
+}
+
+async fn serve(
+    core: Core,
+    listen: &str,
+    secure_cookies: bool,
+    banner: Option<String>,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = guanxi_web::app(core, guanxi_web::WebOptions { secure_cookies });
+    println!("Guanxi is running at http://{addr}");
+    if let Some(b) = banner {
+        println!("{b}");
+    }
+    std::io::stdout().flush().ok();
+    guanxi_web::serve(listener, app).await.context("serving")
+}
+
+async fn run(cmd: Command, cfg: Config) -> Result<()> {
+    match cmd {
+        Command::Serve { db, listen } => {
+            let core = open(&cfg, &db).await?;
+            let listen = listen.unwrap_or_else(|| cfg.listen.clone());
+            serve(core, &listen, cfg.secure_cookies, None).await
+        }
+        Command::Demo { database, listen } => {
+            let core = open(
+                &cfg,
+                &DbArg {
+                    database: Some(database.clone()),
+                },
+            )
+            .await?;
+            let summary = guanxi_core::demo::seed_demo(&core).await.map_err(explain)?;
+            let banner = demo_banner(&summary, &database);
+            serve(core, &listen, cfg.secure_cookies, Some(banner)).await
+        }
+        Command::Migrate { db } => {
+            let core = open(&cfg, &db).await?;
+            for m in core.db.applied_migrations().await.map_err(explain)? {
+                println!("applied {m}");
+            }
+            Ok(())
+        }
+        Command::User(u) => user_command(&cfg, u).await,
+        Command::Token(TokenCommand::Create { db, user, name }) => {
+            let core = open(&cfg, &db).await?;
+            let u = find_user(&core, &user).await?;
+            let (secret, _) = auth::create_token(&core.db, None, u.id, &name)
+                .await
+                .map_err(explain)?;
+            println!("{secret}");
+            Ok(())
+        }
+        Command::BenchData {
+            db,
+            accounts,
+            contacts,
+        } => {
+            let core = open(&cfg, &db).await?;
+            bench_data(&core, accounts, contacts).await
+        }
+        Command::Config(ConfigCommand::Check) => {
+            println!("database        = {}", cfg.database);
+            println!("listen          = {}", cfg.listen);
+            println!("secure_cookies  = {}", cfg.secure_cookies);
+            println!("default_region  = {}", cfg.settings.default_region);
+            println!("default_currency= {}", cfg.settings.default_currency);
+            println!("session_hours   = {}", cfg.settings.session_hours);
+            println!("max_login_failures = {}", cfg.settings.max_login_failures);
+            println!(
+                "throttle_window_minutes = {}",
+                cfg.settings.throttle_window_minutes
+            );
+            println!("configuration OK");
+            Ok(())
+        }
+        Command::Analytics(_) => Ok(()),
+    }
+}
+
+async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
+    match cmd {
+        UserCommand::Add {
+            db,
+            email,
+            name,
+            role,
+            team,
+            locale,
+            password_stdin,
+        } => {
+            let core = open(cfg, &db).await?;
+            let team_id = match team {
+                None => None,
+                Some(t) => Some(
+                    match teams::find_by_name(&core.db, &t).await.map_err(explain)? {
+                        Some(existing) => existing.id,
+                        None => teams::create(&core.db, None, &t).await.map_err(explain)?.id,
+                    },
+                ),
+            };
+            let password = read_password(password_stdin)?;
+            let u = users::create(
+                &core.db,
+                None,
+                NewUser {
+                    email,
+                    name,
+                    role,
+                    team_id,
+                    password,
+                    locale: Some(locale),
+                },
+            )
+            .await
+            .map_err(explain)?;
+            println!("added {} ({}) {}", u.email, u.role, u.id);
+            Ok(())
+        }
+        UserCommand::List { db } => {
+            let core = open(cfg, &db).await?;
+            let teams: std::collections::HashMap<_, _> = teams::list(&core.db)
+                .await
+                .map_err(explain)?
+                .into_iter()
+                .map(|t| (t.id, t.name))
+                .collect();
+            println!(
+                "{:<36}  {:<32}  {:<10}  {:<16}  {:<6}  {}",
+                "id", "email", "role", "team", "locale", "name"
+            );
+            for u in users::list(&core.db).await.map_err(explain)? {
+                let team = u
+                    .team_id
+                    .and_then(|t| teams.get(&t).cloned())
+                    .unwrap_or_default();
+                let name = if u.disabled {
+                    format!("{} (disabled)", u.name)
+                } else {
+                    u.name
+                };
+                println!(
+                    "{:<36}  {:<32}  {:<10}  {:<16}  {:<6}  {}",
+                    u.id, u.email, u.role, team, u.locale, name
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Passwd {
+            db,
+            email,
+            password_stdin,
+        } => {
+            let core = open(cfg, &db).await?;
+            let u = find_user(&core, &email).await?;
+            let pw = read_password(password_stdin)?;
+            users::set_password(&core.db, None, u.id, &pw)
+                .await
+                .map_err(explain)?;
+            println!("password changed for {}", u.email);
+            Ok(())
+        }
+        UserCommand::Disable { db, email } => {
+            let core = open(cfg, &db).await?;
+            let u = find_user(&core, &email).await?;
+            users::update(
+                &core.db,
+                None,
+                u.id,
+                UserPatch {
+                    disabled: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(explain)?;
+            println!("disabled {}", u.email);
+            Ok(())
+        }
+    }
+}
+
+fn demo_banner(summary: &guanxi_core::demo::DemoSummary, database: &str) -> String {
+    let mut lines = vec![
+        format!(
+            "Database: {database} ({} accounts, {} contacts{})",
+            summary.accounts,
+            summary.contacts,
+            if summary.created {
+                ", demo data just added"
+            } else {
+                ""
+            }
+        ),
+        format!(
+            "Log in as {} with password {}",
+            summary.admin_email, summary.password
+        ),
+    ];
+    if !summary.users.is_empty() {
+        lines.push("Other demo users (same password):".into());
+        for u in &summary.users {
+            lines.push(format!("  {:<36} {}", u.email, u.role));
+        }
+    }
+    lines.join("\n")
+}
+
+async fn bench_data(core: &Core, accounts: usize, contacts: usize) -> Result<()> {
+    let bar = indicatif::ProgressBar::new((accounts + contacts) as u64);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let started = std::time::Instant::now();
+    guanxi_core::bulk::generate_bench_data(core, accounts, contacts, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await
+    .map_err(explain)?;
+    bar.finish_and_clear();
+    println!(
+        "generated {accounts} accounts and {contacts} contacts in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

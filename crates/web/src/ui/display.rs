@@ -152,7 +152,13 @@ pub fn address(v: &Value, i18n: &I18n) -> String {
     }
 }
 
-fn pretty_phones(v: &Value, region: &str) -> String {
+/// Common labels ("work", "mobile") are stored as codes and read in the user's language.
+fn label_text(label: &str, i18n: &I18n) -> String {
+    i18n.maybe(&format!("label-{label}"))
+        .unwrap_or_else(|| label.to_string())
+}
+
+fn pretty_phones(v: &Value, region: &str, i18n: &I18n) -> String {
     match v {
         Value::Array(items) => items
             .iter()
@@ -184,7 +190,7 @@ pub fn human(
     region: &str,
 ) -> String {
     match kind {
-        FieldKind::Phones => pretty_phones(v, region),
+        FieldKind::Phones => pretty_phones(v, region, i18n),
         FieldKind::Choice(_) => match v.as_str() {
             Some(code) => choice_label(field_entity, field, code, i18n),
             None => String::new(),
