@@ -167,7 +167,7 @@ fn pretty_phones(v: &Value, region: &str, i18n: &I18n) -> String {
                     &s(i.get("number").unwrap_or(&Value::Null)),
                     region,
                 );
-                let label = s(i.get("label").unwrap_or(&Value::Null));
+                let label = label_text(&s(i.get("label").unwrap_or(&Value::Null)), i18n);
                 if label.is_empty() {
                     n
                 } else {
