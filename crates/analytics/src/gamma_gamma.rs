@@ -284,4 +284,39 @@ mod tests {
         assert!(e > pop.min(100.0) && e < pop.max(100.0));
         assert_eq!(p.expected_spend(0, 0.0), Some(pop));
     }
+
+    /// Simulates spend from the Gamma-Gamma story (2013 note, section 2) and recovers p, q, γ.
+    #[test]
+    fn recovers_simulated_parameters() {
+        use rand::{Rng, SeedableRng};
+        use rand_distr::{Distribution, Gamma};
+        let truth = GammaGammaParams {
+            p: 6.0,
+            q: 4.0,
+            gamma: 15.0,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let nu_d = Gamma::new(truth.q, 1.0 / truth.gamma).unwrap();
+        let mut obs = Vec::new();
+        for _ in 0..4000 {
+            let nu: f64 = nu_d.sample(&mut rng);
+            let z = Gamma::new(truth.p, 1.0 / nu).unwrap();
+            let x: u32 = rng.random_range(1..8);
+            let m = (0..x).map(|_| z.sample(&mut rng)).sum::<f64>() / f64::from(x);
+            obs.push((x, m));
+        }
+        let fit = fit(obs.into_iter(), None).unwrap();
+        let (e, se) = (fit.params, fit.standard_errors);
+        for (name, est, sd, tru) in [
+            ("p", e.p, se.p, truth.p),
+            ("q", e.q, se.q, truth.q),
+            ("gamma", e.gamma, se.gamma, truth.gamma),
+        ] {
+            assert!(sd.is_finite() && sd > 0.0, "{name}: se {sd}");
+            assert!(
+                (est - tru).abs() < 3.0 * sd,
+                "{name}: {est} ± {sd}, truth {tru}"
+            );
+        }
+    }
 }

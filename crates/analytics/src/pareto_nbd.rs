@@ -304,4 +304,55 @@ mod tests {
         let e2 = near.expected_purchases(10.0, 2, 20.0, 30.0).unwrap();
         assert!((e1 - e2).abs() < 1e-5);
     }
+
+    /// Simulates the Pareto/NBD story (SMC 1987 section 2) and checks the fit recovers the
+    /// parameters within three standard errors.
+    #[test]
+    fn recovers_simulated_parameters() {
+        use rand::{Rng, SeedableRng};
+        use rand_distr::{Distribution, Exp, Gamma};
+        let truth = ParetoNbdParams {
+            r: 0.6,
+            alpha: 6.0,
+            s: 0.8,
+            beta: 12.0,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let lam = Gamma::new(truth.r, 1.0 / truth.alpha).unwrap();
+        let mu = Gamma::new(truth.s, 1.0 / truth.beta).unwrap();
+        let mut triples = Vec::new();
+        for _ in 0..3000 {
+            let t_end: f64 = rng.random_range(20.0..60.0);
+            let l: f64 = lam.sample(&mut rng);
+            let m: f64 = mu.sample(&mut rng);
+            let life = Exp::new(m.max(1e-12)).unwrap().sample(&mut rng);
+            let gap = Exp::new(l.max(1e-12)).unwrap();
+            let stop = life.min(t_end);
+            let (mut t, mut x, mut tx) = (0.0, 0u32, 0.0);
+            loop {
+                t += gap.sample(&mut rng);
+                if t > stop {
+                    break;
+                }
+                x += 1;
+                tx = t;
+            }
+            triples.push((x, tx, t_end));
+        }
+        let data = RepeatData::from_triples(triples.into_iter()).unwrap();
+        let fit = fit(&data, &FitOptions::default()).unwrap();
+        let (e, se) = (fit.params, fit.standard_errors);
+        for (name, est, sd, tru) in [
+            ("r", e.r, se.r, truth.r),
+            ("alpha", e.alpha, se.alpha, truth.alpha),
+            ("s", e.s, se.s, truth.s),
+            ("beta", e.beta, se.beta, truth.beta),
+        ] {
+            assert!(sd.is_finite() && sd > 0.0, "{name}: se {sd}");
+            assert!(
+                (est - tru).abs() < 3.0 * sd,
+                "{name}: {est} ± {sd}, truth {tru}"
+            );
+        }
+    }
 }
