@@ -313,4 +313,186 @@ mod tests {
             assert!((u.clv - u.expected_spend * u.expected_purchases).abs() < 1e-9);
         }
     }
+
+    /// Agreement with the independent `lifetimes` library on the fixtures made by
+    /// `tests/reference/btyd_reference.py` (see that script for how they were produced).
+    mod reference {
+        use super::super::*;
+        use crate::transactions::{ParseOptions, Period, RepeatData, SummaryOptions, Transactions};
+        use crate::{bgnbd, gamma_gamma, pareto_nbd};
+        use chrono::NaiveDate;
+        use serde_json::Value;
+
+        const CSV: &str = include_str!("../tests/reference/btyd_transactions.csv");
+        const EXPECTED: &str = include_str!("../tests/reference/btyd_expected.json");
+
+        fn f(v: &Value, k: &str) -> f64 {
+            v[k].as_f64().unwrap()
+        }
+
+        fn close(ours: f64, theirs: f64, rel: f64, abs: f64, what: &str) {
+            assert!(
+                (ours - theirs).abs() <= abs + rel * theirs.abs(),
+                "{what}: ours {ours}, lifetimes {theirs}"
+            );
+        }
+
+        fn setup() -> (Transactions, Summary, Value) {
+            let exp: Value = serde_json::from_str(EXPECTED).unwrap();
+            let t = Transactions::read(CSV.as_bytes(), &ParseOptions::default(), None).unwrap();
+            let day =
+                |k: &str| NaiveDate::parse_from_str(exp[k].as_str().unwrap(), "%Y-%m-%d").unwrap();
+            let s = t
+                .summarize(&SummaryOptions {
+                    period: Period::Week,
+                    calibration_end: day("calibration_end"),
+                    holdout_end: Some(day("holdout_end")),
+                })
+                .unwrap();
+            (t, s, exp)
+        }
+
+        #[test]
+        fn summary_matches() {
+            let (t, s, exp) = setup();
+            let per = exp["per_customer"].as_array().unwrap();
+            assert_eq!(per.len(), s.customers.len());
+            close(
+                s.holdout_length,
+                f(&exp, "holdout_duration"),
+                0.0,
+                1e-9,
+                "holdout length",
+            );
+            for e in per {
+                let key = t.customer_key(e["customer_id"].as_str().unwrap()).unwrap();
+                let c = s.customers.iter().find(|c| c.customer == key).unwrap();
+                assert_eq!(u64::from(c.frequency), e["frequency"].as_u64().unwrap());
+                assert_eq!(
+                    u64::from(c.holdout_frequency),
+                    e["holdout_frequency"].as_u64().unwrap()
+                );
+                close(c.recency, f(e, "recency"), 0.0, 1e-9, "recency");
+                close(c.t, f(e, "t"), 0.0, 1e-9, "T");
+                close(c.monetary, f(e, "monetary"), 1e-12, 1e-9, "monetary");
+            }
+        }
+
+        #[test]
+        fn fits_match() {
+            let (_, s, exp) = setup();
+            let data = RepeatData::from_summary(&s).unwrap();
+            let bg = bgnbd::fit(&data, &bgnbd::FitOptions::default()).unwrap();
+            let e = &exp["bgnbd"];
+            // Same maximum: our log-likelihood is at least lifetimes' and the estimates agree.
+            close(
+                bg.log_likelihood,
+                f(e, "log_likelihood"),
+                0.0,
+                1e-4,
+                "BG/NBD LL",
+            );
+            close(bg.params.r, f(e, "r"), 1e-3, 0.0, "r");
+            close(bg.params.alpha, f(e, "alpha"), 1e-3, 0.0, "alpha");
+            close(bg.params.a, f(e, "a"), 2e-3, 0.0, "a");
+            close(bg.params.b, f(e, "b"), 2e-3, 0.0, "b");
+
+            let pn = pareto_nbd::fit(&data, &pareto_nbd::FitOptions::default()).unwrap();
+            let e = &exp["pareto_nbd"];
+            assert!(pn.log_likelihood >= f(e, "log_likelihood") - 1e-4);
+            close(
+                pn.log_likelihood,
+                f(e, "log_likelihood"),
+                0.0,
+                1e-2,
+                "Pareto/NBD LL",
+            );
+            close(pn.params.r, f(e, "r"), 1e-2, 0.0, "r");
+            close(pn.params.alpha, f(e, "alpha"), 1e-2, 0.0, "alpha");
+            close(pn.params.s, f(e, "s"), 2e-2, 0.0, "s");
+            close(pn.params.beta, f(e, "beta"), 2e-2, 0.0, "beta");
+
+            let gg = gamma_gamma::fit(s.customers.iter().map(|c| (c.frequency, c.monetary)), None)
+                .unwrap();
+            let e = &exp["gamma_gamma"];
+            close(gg.params.p, f(e, "p"), 5e-3, 0.0, "p");
+            close(gg.params.q, f(e, "q"), 5e-3, 0.0, "q");
+            close(gg.params.gamma, f(e, "gamma"), 5e-3, 0.0, "gamma");
+        }
+
+        #[test]
+        fn per_customer_outputs_match_with_the_same_parameters() {
+            let (t, s, exp) = setup();
+            let e = &exp["bgnbd"];
+            let bg = BgNbdParams {
+                r: f(e, "r"),
+                alpha: f(e, "alpha"),
+                a: f(e, "a"),
+                b: f(e, "b"),
+            };
+            let e = &exp["pareto_nbd"];
+            let pn = ParetoNbdParams {
+                r: f(e, "r"),
+                alpha: f(e, "alpha"),
+                s: f(e, "s"),
+                beta: f(e, "beta"),
+            };
+            let e = &exp["gamma_gamma"];
+            let gg = GammaGammaParams {
+                p: f(e, "p"),
+                q: f(e, "q"),
+                gamma: f(e, "gamma"),
+            };
+            let horizon = f(&exp, "horizon");
+            let opts = ClvOptions {
+                horizon: 12.0 * 4.345,
+                step: 4.345,
+                discount_rate: 0.01,
+                margin_rate: None,
+            };
+            let values = score(&RepeatModel::BgNbd(bg), Some(&gg), &s, &opts).unwrap();
+            for e in exp["per_customer"].as_array().unwrap() {
+                let key = t.customer_key(e["customer_id"].as_str().unwrap()).unwrap();
+                let c = s.customers.iter().find(|c| c.customer == key).unwrap();
+                let (x, tx, tt) = (c.frequency, c.recency, c.t);
+                close(
+                    bg.p_alive(x, tx, tt),
+                    f(e, "bgnbd_p_alive"),
+                    1e-9,
+                    1e-12,
+                    "BG/NBD p_alive",
+                );
+                close(
+                    bg.expected_purchases(horizon, x, tx, tt).unwrap(),
+                    f(e, "bgnbd_expected"),
+                    1e-7,
+                    1e-10,
+                    "BG/NBD E[Y]",
+                );
+                close(
+                    pn.p_alive(x, tx, tt).unwrap(),
+                    f(e, "pareto_nbd_p_alive"),
+                    1e-7,
+                    1e-10,
+                    "Pareto/NBD p_alive",
+                );
+                close(
+                    pn.expected_purchases(horizon, x, tx, tt).unwrap(),
+                    f(e, "pareto_nbd_expected"),
+                    1e-7,
+                    1e-10,
+                    "Pareto/NBD E[Y]",
+                );
+                close(
+                    gg.expected_spend(x, c.monetary).unwrap(),
+                    f(e, "expected_spend"),
+                    1e-10,
+                    1e-10,
+                    "E[M]",
+                );
+                let v = values.iter().find(|v| v.customer == key).unwrap();
+                close(v.clv, f(e, "clv"), 1e-7, 1e-8, "CLV");
+            }
+        }
+    }
 }
