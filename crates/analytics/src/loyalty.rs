@@ -180,13 +180,17 @@ impl LoyaltyConfig {
                 "weights must be non-negative with a positive sum".into(),
             ));
         }
-        if !(self.tenure_full_days > 0.0 && self.recency_half_life_days > 0.0) {
+        if self.tenure_full_days.is_nan()
+            || self.recency_half_life_days.is_nan()
+            || self.tenure_full_days <= 0.0
+            || self.recency_half_life_days <= 0.0
+        {
             return Err(LoyaltyError::InvalidConfig(
                 "tenure_full_days and recency_half_life_days must be positive".into(),
             ));
         }
         for (lo, hi) in [self.satisfaction_scale, self.recommendation_scale] {
-            if !(hi > lo) {
+            if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
                 return Err(LoyaltyError::InvalidConfig(
                     "scale max must exceed min".into(),
                 ));
@@ -338,7 +342,16 @@ pub fn score_one(
     let w = config.weights;
     let scale = |x: f64, (lo, hi): (f64, f64)| clamp01((x - lo) / (hi - lo));
     type Mapper<'a> = Box<dyn Fn(f64) -> f64 + 'a>;
-    let specs: [(&'static str, &str, &str, Side, Option<f64>, f64, Mapper); 6] = [
+    type Spec<'a> = (
+        &'static str,
+        &'a str,
+        &'a str,
+        Side,
+        Option<f64>,
+        f64,
+        Mapper<'a>,
+    );
+    let specs: [Spec; 6] = [
         (
             "repeat_rate",
             "重复购买率",
@@ -453,6 +466,7 @@ pub fn score(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -515,8 +529,10 @@ mod tests {
         let mut c = LoyaltyConfig::default();
         c.weights.tenure = -1.0;
         assert!(score(&[], &c).is_err());
-        let mut c = LoyaltyConfig::default();
-        c.satisfaction_scale = (5.0, 1.0);
+        let c = LoyaltyConfig {
+            satisfaction_scale: (5.0, 1.0),
+            ..Default::default()
+        };
         assert!(c.validate().is_err());
     }
 

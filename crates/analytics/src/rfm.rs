@@ -555,6 +555,7 @@ pub fn analyze(inputs: &[RfmInput], config: &RfmConfig) -> Result<RfmReport, Rfm
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

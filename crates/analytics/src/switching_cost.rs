@@ -152,9 +152,12 @@ impl SwitchingCostConfig {
         }
         if self.categories_for_full == 0
             || self.max_integration_level == 0
-            || !(self.contract_full_days > 0.0)
-            || !(self.balance_half > 0.0)
-            || !(self.tenure_full_days > 0.0)
+            || self.contract_full_days.is_nan()
+            || self.contract_full_days <= 0.0
+            || self.balance_half.is_nan()
+            || self.balance_half <= 0.0
+            || self.tenure_full_days.is_nan()
+            || self.tenure_full_days <= 0.0
         {
             return Err(SwitchingCostError::InvalidConfig(
                 "saturation constants must be positive".into(),
@@ -345,6 +348,7 @@ pub fn score(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -491,6 +491,7 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
