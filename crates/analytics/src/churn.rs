@@ -88,6 +88,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::transactions::{Transactions, date_from_day_number};
+
 /// Errors from churn modelling.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ChurnError {
@@ -148,6 +150,28 @@ pub struct CustomerHistory {
     /// Satisfaction survey results: date and score.
     #[serde(default)]
     pub satisfaction: Vec<(NaiveDate, f64)>,
+}
+
+/// Purchase histories from parsed [`Transactions`] (one per customer, same-day purchases merged;
+/// no complaints or satisfaction — add them from other sources). Sorted by customer id.
+pub fn histories_from_transactions(tx: &Transactions) -> Vec<CustomerHistory> {
+    let histories = tx.histories();
+    let mut out: Vec<CustomerHistory> = histories
+        .iter()
+        .map(|(key, h)| CustomerHistory {
+            customer_id: tx.customer_id(key).to_string(),
+            purchases: h
+                .days
+                .iter()
+                .zip(h.amounts)
+                .filter_map(|(d, a)| date_from_day_number(*d).map(|d| (d, *a)))
+                .collect(),
+            complaints: Vec::new(),
+            satisfaction: Vec::new(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    out
 }
 
 /// Three-way switch for optional features.
@@ -1420,6 +1444,19 @@ mod tests {
             time_split(&histories, day(600), 120, &FeatureConfig::default()),
             Err(ChurnError::InsufficientHistory { .. })
         ));
+    }
+
+    #[test]
+    fn histories_from_transactions_merge_days() {
+        use crate::transactions::TransactionsBuilder;
+        let mut b = TransactionsBuilder::new();
+        b.push("z", day(3), 1.0, None, None, None).unwrap();
+        b.push("y", day(1), 2.0, None, None, None).unwrap();
+        b.push("y", day(1), 3.0, None, None, None).unwrap();
+        let h = histories_from_transactions(&b.build());
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0].customer_id, "y");
+        assert_eq!(h[0].purchases, vec![(day(1), 5.0)]);
     }
 
     #[test]

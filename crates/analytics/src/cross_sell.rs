@@ -43,6 +43,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::transactions::Transactions;
+
 /// Errors from the cross-sell analysis.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum CrossSellError {
@@ -64,6 +66,22 @@ pub struct Basket {
     pub customer_id: String,
     /// Products in it (duplicates are ignored).
     pub items: Vec<String>,
+}
+
+/// Order baskets from parsed [`Transactions`] (needs the `product` column; baskets are grouped by
+/// `order_id`, or by customer and day without one). Empty when there are no products.
+pub fn baskets_from_transactions(tx: &Transactions) -> Vec<Basket> {
+    tx.baskets()
+        .into_iter()
+        .map(|b| Basket {
+            customer_id: tx.customer_id(b.customer).to_string(),
+            items: b
+                .products
+                .iter()
+                .filter_map(|p| tx.product(*p).map(str::to_string))
+                .collect(),
+        })
+        .collect()
 }
 
 /// Configuration.
@@ -545,6 +563,23 @@ mod tests {
         assert_eq!(got[&b(&["a", "c", "f", "m"])], 3);
         assert_eq!(got[&b(&["c", "p"])], 3);
         assert!(!got.contains_key(&b(&["a", "p"])));
+    }
+
+    #[test]
+    fn baskets_from_transactions_group_orders() {
+        use crate::transactions::TransactionsBuilder;
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let mut t = TransactionsBuilder::new();
+        t.push("c1", d, 1.0, None, Some("o1"), Some("tea")).unwrap();
+        t.push("c1", d, 1.0, None, Some("o1"), Some("cup")).unwrap();
+        t.push("c2", d, 1.0, None, Some("o2"), Some("tea")).unwrap();
+        let mut bs = baskets_from_transactions(&t.build());
+        bs.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        assert_eq!(bs.len(), 2);
+        let mut items = bs[0].items.clone();
+        items.sort();
+        assert_eq!(items, b(&["cup", "tea"]));
+        assert_eq!(bs[1].items, b(&["tea"]));
     }
 
     #[test]

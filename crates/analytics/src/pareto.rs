@@ -45,8 +45,11 @@
 
 use std::collections::HashSet;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::transactions::{Transactions, day_number};
 
 /// Errors from the Pareto analysis.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -199,6 +202,38 @@ pub struct ParetoReport {
     pub deciles: Vec<DecileRow>,
     /// One point per customer, rank order.
     pub curve: Vec<ParetoPoint>,
+}
+
+/// Per-customer revenue and gross margin (`amount − cost`, when the transactions have costs) from
+/// parsed [`Transactions`], over the dates `from..=to` (either end open when `None`). Customers
+/// without a transaction in the range are left out. Sorted by customer id.
+pub fn values_from_transactions(
+    tx: &Transactions,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Vec<CustomerValue> {
+    let lo = from.map_or(i32::MIN, day_number);
+    let hi = to.map_or(i32::MAX, day_number);
+    let histories = tx.histories();
+    let mut out: Vec<CustomerValue> = histories
+        .iter()
+        .filter_map(|(key, h)| {
+            let a = h.days.partition_point(|d| *d < lo);
+            let b = h.days.partition_point(|d| *d <= hi);
+            if a >= b {
+                return None;
+            }
+            let revenue: f64 = h.amounts[a..b].iter().sum();
+            let gross_margin = h.costs.map(|c| revenue - c[a..b].iter().sum::<f64>());
+            Some(CustomerValue {
+                customer_id: tx.customer_id(key).to_string(),
+                revenue,
+                gross_margin,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    out
 }
 
 fn share(part: f64, total: f64) -> f64 {
@@ -412,6 +447,23 @@ mod tests {
         assert!((r.deciles[9].cumulative_revenue_share - 1.0).abs() < 1e-12);
         assert_eq!(r.curve[0].customer_id, "a");
         assert_eq!(r.curve[9].decile, 10);
+    }
+
+    #[test]
+    fn values_from_transactions_sum_revenue_and_margin() {
+        use crate::transactions::TransactionsBuilder;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut b = TransactionsBuilder::new();
+        b.push("a", d("2024-01-01"), 100.0, Some(60.0), None, None)
+            .unwrap();
+        b.push("a", d("2024-02-01"), 50.0, Some(20.0), None, None)
+            .unwrap();
+        b.push("b", d("2023-12-01"), 10.0, Some(1.0), None, None)
+            .unwrap();
+        let tx = b.build();
+        let v = values_from_transactions(&tx, Some(d("2024-01-01")), None);
+        assert_eq!(v, vec![cv("a", 150.0, Some(70.0))]);
+        assert_eq!(values_from_transactions(&tx, None, None).len(), 2);
     }
 
     #[test]

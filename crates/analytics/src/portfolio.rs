@@ -31,10 +31,13 @@
 //! last `--window-days` (current) and the window before it (previous), sum revenue per customer in
 //! each, and build [`PortfolioInput`] with [`PortfolioInput::from_periods`]; then call [`place`].
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::pareto::values_from_transactions;
 use crate::rfm::{mean, median};
+use crate::transactions::Transactions;
 
 /// Errors from the portfolio matrix.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -74,6 +77,33 @@ impl PortfolioInput {
             growth: growth_rate(previous, current),
         }
     }
+}
+
+/// Portfolio inputs from parsed [`Transactions`]: current value = revenue in the `window_days`
+/// ending at `as_of` (inclusive), previous = revenue in the window before it; growth by
+/// [`growth_rate`]. Customers with revenue in neither window are left out. Sorted by id.
+pub fn inputs_from_transactions(
+    tx: &Transactions,
+    as_of: NaiveDate,
+    window_days: i64,
+) -> Vec<PortfolioInput> {
+    let w = chrono::Duration::days(window_days.max(1));
+    let cur_start = as_of - w + chrono::Duration::days(1);
+    let prev_end = cur_start - chrono::Duration::days(1);
+    let prev_start = cur_start - w;
+    let cur = values_from_transactions(tx, Some(cur_start), Some(as_of));
+    let prev = values_from_transactions(tx, Some(prev_start), Some(prev_end));
+    let mut by_id: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+    for v in prev {
+        by_id.entry(v.customer_id).or_default().0 = v.revenue;
+    }
+    for v in cur {
+        by_id.entry(v.customer_id).or_default().1 = v.revenue;
+    }
+    by_id
+        .into_iter()
+        .map(|(id, (p, c))| PortfolioInput::from_periods(id, p, c))
+        .collect()
 }
 
 /// Growth rate from `previous` to `current` (see the module docs for zero).
@@ -335,6 +365,26 @@ mod tests {
             ]
         );
         assert_eq!(r.customers[1].quadrant_zh, "现金牛客户");
+    }
+
+    #[test]
+    fn inputs_from_transactions_split_windows() {
+        use crate::transactions::TransactionsBuilder;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut b = TransactionsBuilder::new();
+        b.push("a", d("2024-01-15"), 100.0, None, None, None)
+            .unwrap(); // previous
+        b.push("a", d("2024-02-20"), 150.0, None, None, None)
+            .unwrap(); // current
+        b.push("b", d("2024-02-29"), 10.0, None, None, None)
+            .unwrap(); // current, new
+        b.push("c", d("2023-06-01"), 10.0, None, None, None)
+            .unwrap(); // neither
+        let v = inputs_from_transactions(&b.build(), d("2024-02-29"), 30);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].current_value, 150.0);
+        assert_eq!(v[0].growth, 0.5);
+        assert_eq!(v[1].growth, 1.0);
     }
 
     #[test]

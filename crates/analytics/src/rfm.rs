@@ -57,6 +57,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
+
+use crate::transactions::{Transactions, day_number};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -154,6 +156,38 @@ pub fn inputs_from_purchases(
             })
         })
         .collect()
+}
+
+/// Builds RFM inputs from parsed [`Transactions`] as of a date, with the same rules as
+/// [`inputs_from_purchases`] (same-day purchases already merged by the history). Sorted by
+/// customer id.
+pub fn inputs_from_transactions(
+    tx: &Transactions,
+    as_of: NaiveDate,
+    basis: MonetaryBasis,
+) -> Vec<RfmInput> {
+    let cut = day_number(as_of);
+    let histories = tx.histories();
+    let mut out: Vec<RfmInput> = histories
+        .iter()
+        .filter_map(|(key, h)| {
+            let k = h.days.partition_point(|d| *d <= cut);
+            let last = *h.days[..k].last()?;
+            let frequency = k as f64;
+            let total: f64 = h.amounts[..k].iter().sum();
+            Some(RfmInput {
+                customer_id: tx.customer_id(key).to_string(),
+                recency_days: f64::from(cut - last),
+                frequency,
+                monetary: match basis {
+                    MonetaryBasis::Total => total,
+                    MonetaryBasis::Average => total / frequency,
+                },
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    out
 }
 
 /// How "high" and "low" are split for the eight segments.
@@ -644,6 +678,36 @@ mod tests {
         assert_eq!(out[1], inp("b", 21.0, 1.0, 5.0));
         let avg = inputs_from_purchases(&purchases, d("2024-01-31"), MonetaryBasis::Average);
         assert_eq!(avg[0].monetary, 25.0);
+    }
+
+    #[test]
+    fn transactions_adapter_matches_purchases() {
+        use crate::transactions::TransactionsBuilder;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let rows = [
+            ("a", "2024-01-01", 10.0),
+            ("a", "2024-01-01", 15.0),
+            ("a", "2024-01-20", 25.0),
+            ("b", "2024-01-10", 5.0),
+            ("a", "2024-03-01", 99.0),
+        ];
+        let mut b = TransactionsBuilder::new();
+        let mut purchases = Vec::new();
+        for (c, day, amt) in rows {
+            b.push(c, d(day), amt, None, None, None).unwrap();
+            purchases.push(Purchase {
+                customer_id: c.into(),
+                date: d(day),
+                amount: amt,
+            });
+        }
+        let tx = b.build();
+        for basis in [MonetaryBasis::Total, MonetaryBasis::Average] {
+            assert_eq!(
+                inputs_from_transactions(&tx, d("2024-01-31"), basis),
+                inputs_from_purchases(&purchases, d("2024-01-31"), basis)
+            );
+        }
     }
 
     #[test]

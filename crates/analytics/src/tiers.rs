@@ -54,8 +54,12 @@
 
 use std::collections::HashSet;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::pareto::values_from_transactions;
+use crate::transactions::Transactions;
 
 /// Maximum points of each part of the profitability score.
 pub const MAX_PART_POINTS: f64 = 20.0;
@@ -82,6 +86,42 @@ pub enum TierError {
     /// The configuration is inconsistent.
     #[error("invalid tier configuration: {0}")]
     InvalidConfig(String),
+    /// Margin rates need a `cost` column.
+    #[error("the transactions have no cost column, so margin rates are unknown")]
+    NoCost,
+}
+
+/// Tier inputs from parsed [`Transactions`] over `from..=to`: value = revenue, margin rate =
+/// (revenue − cost) / revenue (for zero revenue: −1 when the margin is negative, else 0), days to
+/// pay unknown (fill them in from payment records when available). Needs costs.
+pub fn inputs_from_transactions(
+    tx: &Transactions,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<TierInput>, TierError> {
+    if !tx.has_cost() {
+        return Err(TierError::NoCost);
+    }
+    Ok(values_from_transactions(tx, from, to)
+        .into_iter()
+        .map(|v| {
+            let margin = v.gross_margin.unwrap_or(0.0);
+            let margin_rate = if v.revenue > 0.0 {
+                margin / v.revenue
+            } else if margin < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            TierInput {
+                customer_id: v.customer_id,
+                value: v.revenue,
+                margin_rate,
+                days_to_pay: None,
+                bad_debt: false,
+            }
+        })
+        .collect())
 }
 
 /// One customer's inputs.
@@ -539,6 +579,22 @@ mod tests {
         assert_eq!(r.customers[8].profitability_score, 36.0);
         assert_eq!(r.customers[8].tier_zh, "金牌客户");
         assert_eq!(r.tiers.iter().map(|s| s.customers).sum::<usize>(), 10);
+    }
+
+    #[test]
+    fn inputs_from_transactions_need_cost() {
+        use crate::transactions::TransactionsBuilder;
+        let d = NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
+        let mut b = TransactionsBuilder::new();
+        b.push("a", d, 200.0, Some(150.0), None, None).unwrap();
+        let v = inputs_from_transactions(&b.build(), None, None).unwrap();
+        assert_eq!(v[0].margin_rate, 0.25);
+        let mut b = TransactionsBuilder::new();
+        b.push("a", d, 200.0, None, None, None).unwrap();
+        assert_eq!(
+            inputs_from_transactions(&b.build(), None, None),
+            Err(TierError::NoCost)
+        );
     }
 
     #[test]
