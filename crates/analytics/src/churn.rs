@@ -779,6 +779,21 @@ pub fn fit(
     })
 }
 
+/// One row of [`ChurnModel::explain`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoefficientRow {
+    /// Feature name.
+    pub feature: String,
+    /// Standardised coefficient (log-odds per standard deviation).
+    pub coefficient: f64,
+    /// `e^coefficient`.
+    pub odds_ratio_per_sd: f64,
+    /// The feature's training standard deviation.
+    pub standard_deviation: f64,
+    /// Log-odds per raw unit of the feature.
+    pub raw_coefficient: f64,
+}
+
 /// One scored customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChurnScore {
@@ -951,6 +966,25 @@ impl ChurnModel {
                 }
             })
             .collect())
+    }
+
+    /// The coefficients in words: per feature, the standardised coefficient, the odds ratio per
+    /// standard deviation (`e^w`: 2.0 means one standard deviation more of this feature doubles
+    /// the odds of churning), and the coefficient per raw unit.
+    pub fn explain(&self) -> Vec<CoefficientRow> {
+        let (_, raw) = self.raw_coefficients();
+        self.feature_names
+            .iter()
+            .zip(self.coefficients.iter().zip(&self.scales))
+            .zip(raw)
+            .map(|((name, (w, sd)), r)| CoefficientRow {
+                feature: name.clone(),
+                coefficient: *w,
+                odds_ratio_per_sd: w.exp(),
+                standard_deviation: *sd,
+                raw_coefficient: r,
+            })
+            .collect()
     }
 
     /// The model as JSON.
@@ -1155,7 +1189,7 @@ pub struct ChurnTrainingReport {
     pub window_days: i64,
     /// Quality on the training rows.
     pub train: Evaluation,
-    /// Quality on the later, unseen period; `None` when it has only one class.
+    /// Quality on the later, unseen period; `None` when that period has no customers.
     pub test: Option<Evaluation>,
 }
 
@@ -1168,8 +1202,30 @@ pub fn train_with_holdout(
     logistic: &LogisticConfig,
 ) -> Result<ChurnTrainingReport, ChurnError> {
     let (train, test) = time_split(histories, train_cutoff, window_days, features)?;
+    fit_and_evaluate(&train, &test, window_days, Some(*features), logistic)
+}
+
+/// Trains on `train` and evaluates on `test` (columns matched by name). Use it instead of
+/// [`train_with_holdout`] when extra columns are added to both sets, e.g. `p_alive` from a
+/// BG/NBD fit at each cutoff:
+///
+/// ```text
+/// let (train, test) = time_split(&histories, cutoff, window, &features)?;
+/// let train = LabelledSet { table: train.table.with_column("p_alive", &p_alive_at_cutoff), ..train };
+/// let test = LabelledSet { table: test.table.with_column("p_alive", &p_alive_at_test_cutoff), ..test };
+/// let report = fit_and_evaluate(&train, &test, window, Some(features), &LogisticConfig::default())?;
+/// ```
+///
+/// When scoring with such a model, add the same columns to the scoring table.
+pub fn fit_and_evaluate(
+    train: &LabelledSet,
+    test: &LabelledSet,
+    window_days: i64,
+    features: Option<FeatureConfig>,
+    logistic: &LogisticConfig,
+) -> Result<ChurnTrainingReport, ChurnError> {
     let mut model = fit(&train.table, &train.labels, logistic)?;
-    model.feature_config = Some(*features);
+    model.feature_config = features;
     let train_eval = evaluate(&model.predict(&train.table)?, &train.labels)?;
     let test_eval = if test.table.rows.is_empty() {
         None
@@ -1178,7 +1234,7 @@ pub fn train_with_holdout(
     };
     Ok(ChurnTrainingReport {
         model,
-        train_cutoff,
+        train_cutoff: train.cutoff,
         test_cutoff: test.cutoff,
         window_days,
         train: train_eval,
@@ -1457,6 +1513,40 @@ mod tests {
         assert_eq!(h.len(), 2);
         assert_eq!(h[0].customer_id, "y");
         assert_eq!(h[0].purchases, vec![(day(1), 5.0)]);
+    }
+
+    #[test]
+    fn extra_column_such_as_p_alive() {
+        // churn is driven by an external p_alive; the model should find it
+        let mut rng = StdRng::seed_from_u64(5);
+        let n = 3000;
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        let mut pa = HashMap::new();
+        for i in 0..n {
+            let p_alive: f64 = rng.random();
+            rows.push(vec![rng.random::<f64>()]);
+            labels.push(rng.random::<f64>() < 1.0 - p_alive);
+            pa.insert(format!("c{i:05}"), p_alive);
+        }
+        let t = table(&["noise"], rows).with_column("p_alive", &pa);
+        let set = LabelledSet {
+            cutoff: day(0),
+            table: t,
+            labels,
+        };
+        let rep = fit_and_evaluate(&set, &set, 30, None, &LogisticConfig::default()).unwrap();
+        let ex = rep.model.explain();
+        assert_eq!(ex[1].feature, "p_alive");
+        assert!(ex[1].coefficient < -1.0 && ex[1].odds_ratio_per_sd < 0.4);
+        assert!(ex[0].coefficient.abs() < 0.15);
+        assert!(rep.test.unwrap().auc.unwrap() > 0.75);
+        // scoring without the column is an error, not a silent default
+        let bare = table(&["noise"], vec![vec![0.5]]);
+        assert_eq!(
+            rep.model.predict(&bare),
+            Err(ChurnError::MissingFeature("p_alive".into()))
+        );
     }
 
     #[test]
