@@ -41,8 +41,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::numeric::{
-    MinimizeOptions, ModelError, Objective, digamma, hyp2f1, ln_beta, ln_gamma, log_add_exp,
-    minimize, numerical_hessian, standard_errors,
+    MinimizeOptions, ModelError, Objective, WARM_START_ROWS, digamma, hessian_from_gradient,
+    ln_beta, ln_gamma, ln_hyp2f1, log_add_exp, minimize_warm, standard_errors,
 };
 use crate::transactions::RepeatData;
 
@@ -113,7 +113,7 @@ impl BgNbdParams {
             .par_chunks(CHUNK)
             .map(|rows| {
                 rows.iter()
-                    .map(|row| tables.row(row).0 * row.weight)
+                    .map(|row| tables.row(row) * row.weight)
                     .sum::<f64>()
             })
             .sum()
@@ -165,10 +165,22 @@ impl BgNbdParams {
         }
         let xf = f64::from(x);
         let z = horizon / (alpha + t + horizon);
-        // (1 − z)^(a − 1) · 2F1(a+b−1−r, a−1; a+b+x−1; z), Euler-transformed (A&S 15.3.3).
-        let one_minus_z = (alpha + t) / (alpha + t + horizon);
-        let f = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + xf - 1.0, z)?;
-        let bracket = 1.0 - one_minus_z.powf(a - 1.0) * f;
+        let ln_1mz = ((alpha + t) / (alpha + t + horizon)).ln();
+        // The bracket is 1 − (1−z)^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z). Sum whichever of the
+        // original series and its Euler transform (A&S 15.3.3),
+        // (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z), has the smaller leading term ratio: the
+        // transform tames heavy buyers (large x), the original tames large a and b.
+        let c = a + b + xf - 1.0;
+        let q_orig = ((r + xf) * (b + xf) / c * z).abs();
+        let q_euler = ((a + b - 1.0 - r) * (a - 1.0) / c * z).abs();
+        let (ln_f, sign, ln_pre) = if q_euler <= q_orig {
+            let (l, s) = ln_hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)?;
+            (l, s, (a - 1.0) * ln_1mz)
+        } else {
+            let (l, s) = ln_hyp2f1(r + xf, b + xf, c, z)?;
+            (l, s, (r + xf) * ln_1mz)
+        };
+        let bracket = 1.0 - sign * (ln_pre + ln_f).exp();
         Ok((a + b + xf - 1.0) / (a - 1.0) * bracket)
     }
 
@@ -252,25 +264,46 @@ impl Tables {
         }
     }
 
-    /// ln L of a row and the weight of the "dropped out right after the last purchase" branch.
+    /// ln L of a row.
     #[inline]
-    fn row(&self, row: &crate::transactions::RepeatRow) -> (f64, f64) {
+    fn row(&self, row: &crate::transactions::RepeatRow) -> f64 {
         let x = row.x as usize;
         let rx = self.r + row.x as f64;
         let first = -rx * self.ln_at[row.t as usize];
         if x == 0 {
-            (self.c[0] + first, 0.0)
+            self.c[0] + first
         } else {
             let second = self.ln_ratio[x] - rx * self.ln_at[row.tx as usize];
-            let lse = log_add_exp(first, second);
-            (self.c[x] + lse, (second - lse).exp())
+            self.c[x] + log_add_exp(first, second)
         }
+    }
+
+    /// ln L of a row and the weight of the "dropped out right after the last purchase" branch,
+    /// sharing one exponential.
+    #[inline]
+    fn row_and_weight(&self, row: &crate::transactions::RepeatRow) -> (f64, f64) {
+        let x = row.x as usize;
+        let rx = self.r + row.x as f64;
+        let first = -rx * self.ln_at[row.t as usize];
+        if x == 0 {
+            return (self.c[0] + first, 0.0);
+        }
+        let second = self.ln_ratio[x] - rx * self.ln_at[row.tx as usize];
+        let (hi, lo, second_is_hi) = if second >= first {
+            (second, first, true)
+        } else {
+            (first, second, false)
+        };
+        let e = (lo - hi).exp();
+        let w_hi = 1.0 / (1.0 + e);
+        let w2 = if second_is_hi { w_hi } else { e * w_hi };
+        (self.c[x] + hi + e.ln_1p(), w2)
     }
 
     /// ln L and its gradient with respect to (r, α, a, b), accumulated with the row's weight.
     #[inline]
     fn row_grad(&self, row: &crate::transactions::RepeatRow, acc: &mut [f64; 5]) {
-        let (ll, w2) = self.row(row);
+        let (ll, w2) = self.row_and_weight(row);
         let x = row.x as usize;
         let xf = row.x as f64;
         let rx = self.r + xf;
@@ -286,6 +319,11 @@ impl Tables {
     }
 }
 
+/// Evaluation counters (diagnostics).
+pub static EVALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Gradient evaluation counter (diagnostics).
+pub static GRADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Negative mean log-likelihood over log-parameters (the optimizer's objective).
 struct Nll<'a> {
     data: &'a RepeatData,
@@ -296,10 +334,12 @@ impl Objective for Nll<'_> {
         if th.iter().any(|v| !v.is_finite() || v.abs() > 30.0) {
             return f64::INFINITY;
         }
+        EVALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         -BgNbdParams::from_log(th).log_likelihood(self.data) / self.data.total_weight
     }
 
     fn gradient(&self, th: &[f64]) -> Option<Vec<f64>> {
+        GRADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let p = BgNbdParams::from_log(th);
         let tables = Tables::new(&p, self.data, true);
         let acc = self
@@ -371,26 +411,27 @@ pub fn fit(data: &RepeatData, options: &FitOptions) -> Result<BgNbdFit, ModelErr
         bfgs_iters: 100,
     });
     let obj = Nll { data };
-    let m = minimize(&obj, &th0, &opts)?;
+    let sub = data.subsample(WARM_START_ROWS);
+    let warm = sub.as_ref().map(|d| Nll { data: d });
+    let m = minimize_warm(&obj, warm.as_ref(), &th0, &opts)?;
     let params = BgNbdParams::from_log(&m.x);
     let log_likelihood = params.log_likelihood(data);
-    let nat = params.as_vec();
-    let h = numerical_hessian(
+    // Hessian of the total negative log-likelihood in natural parameters, from the analytic
+    // gradient: ∂NLL/∂pᵢ = n · (∂ mean NLL/∂θᵢ) / pᵢ with θ = ln p.
+    let n = data.total_weight;
+    let h = hessian_from_gradient(
         |p| {
             if p.iter().any(|v| *v <= 0.0) {
-                return f64::NAN;
+                return None;
             }
-            -BgNbdParams {
-                r: p[0],
-                alpha: p[1],
-                a: p[2],
-                b: p[3],
-            }
-            .log_likelihood(data)
+            let th: Vec<f64> = p.iter().map(|v| v.ln()).collect();
+            let g = obj.gradient(&th)?;
+            Some(g.iter().zip(p).map(|(gi, pi)| n * gi / pi).collect())
         },
-        &nat,
-        1e-4,
-    );
+        &params.as_vec(),
+        1e-5,
+    )
+    .unwrap_or_else(|| vec![vec![f64::NAN; 4]; 4]);
     let se = standard_errors(&h);
     Ok(BgNbdFit {
         params,

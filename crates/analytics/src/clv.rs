@@ -495,4 +495,44 @@ mod tests {
             }
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn history() -> impl Strategy<Value = (u32, f64, f64)> {
+            (0u32..60, 0.0f64..1.0, 0.5f64..150.0).prop_map(|(x, frac, t)| {
+                let tx = if x == 0 { 0.0 } else { frac * t };
+                (x, tx, t)
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+            #[test]
+            fn bounds_and_monotonicity(
+                (x, tx, t) in history(),
+                r in 0.05f64..5.0, alpha in 0.1f64..50.0, a in 0.1f64..5.0, b in 0.1f64..10.0,
+                s in 0.1f64..5.0, beta in 0.1f64..50.0, h in 0.5f64..100.0,
+            ) {
+                let models = [
+                    RepeatModel::BgNbd(BgNbdParams { r, alpha, a, b }),
+                    RepeatModel::ParetoNbd(ParetoNbdParams { r, alpha, s, beta }),
+                ];
+                for m in models {
+                    let p = m.p_alive(x, tx, t).unwrap();
+                    prop_assert!((0.0..=1.0).contains(&p), "p_alive {p}");
+                    let e1 = m.expected_purchases(h, x, tx, t).unwrap();
+                    let e2 = m.expected_purchases(2.0 * h, x, tx, t).unwrap();
+                    prop_assert!(e1 >= 0.0 && e1.is_finite(), "E {e1}");
+                    prop_assert!(e2 >= e1 * (1.0 - 1e-9), "E not monotone {e1} {e2}");
+                    // A more recent last purchase never lowers P(alive).
+                    if x > 0 {
+                        let later = m.p_alive(x, (tx + t) / 2.0, t).unwrap();
+                        prop_assert!(later >= p - 1e-9, "{p} {later}");
+                    }
+                }
+            }
+        }
+    }
 }

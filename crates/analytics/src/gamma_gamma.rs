@@ -31,8 +31,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::numeric::{
-    MinimizeOptions, ModelError, Objective, digamma, ln_gamma, minimize, numerical_hessian,
-    standard_errors,
+    MinimizeOptions, ModelError, Objective, WARM_START_ROWS, digamma, hessian_from_gradient,
+    ln_gamma, minimize_warm, standard_errors,
 };
 
 /// Gamma-Gamma parameters.
@@ -207,27 +207,32 @@ pub fn fit(
         bfgs_iters: 100,
     });
     let nll = Nll { data: &data };
-    let m = minimize(&nll, &th0, &opts)?;
+    // Warm start on a stratified subsample when the data is large (see `numeric::minimize_warm`).
+    let sub = (data.obs.len() > 2 * WARM_START_ROWS).then(|| {
+        let stride = data.obs.len().div_ceil(WARM_START_ROWS);
+        Data {
+            obs: data.obs.iter().step_by(stride).copied().collect(),
+            max_x: data.max_x,
+        }
+    });
+    let warm = sub.as_ref().map(|d| Nll { data: d });
+    let m = minimize_warm(&nll, warm.as_ref(), &th0, &opts)?;
     let params = from_log(&m.x);
     let log_likelihood = nll.eval(&params, false).0;
-    let h = numerical_hessian(
+    let n = data.obs.len() as f64;
+    let h = hessian_from_gradient(
         |v| {
             if v.iter().any(|x| *x <= 0.0) {
-                return f64::NAN;
+                return None;
             }
-            -nll.eval(
-                &GammaGammaParams {
-                    p: v[0],
-                    q: v[1],
-                    gamma: v[2],
-                },
-                false,
-            )
-            .0
+            let th: Vec<f64> = v.iter().map(|x| x.ln()).collect();
+            let g = nll.gradient(&th)?;
+            Some(g.iter().zip(v).map(|(gi, pi)| n * gi / pi).collect())
         },
         &[params.p, params.q, params.gamma],
-        1e-4,
-    );
+        1e-5,
+    )
+    .unwrap_or_else(|| vec![vec![f64::NAN; 3]; 3]);
     let se = standard_errors(&h);
     Ok(GammaGammaFit {
         params,

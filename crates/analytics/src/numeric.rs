@@ -99,7 +99,9 @@ const MAX_TERMS: usize = 2_000_000;
 /// ₂F₁(a, b; c; z) for real a, b, c (c not a non-positive integer) and 0 ≤ z < 1, by direct
 /// summation of the power series (A&S 15.1.1). Terms may change sign when a parameter is
 /// negative; summation stops once the terms are decreasing and below 1e-16 of the sum.
-pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, NumericError> {
+/// Returns `(ln |F|, sign F)`: the sum is rescaled as it grows, so values beyond the range of
+/// `f64` (heavy buyers, long horizons) are still represented.
+pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<(f64, f64), NumericError> {
     if !(0.0..1.0).contains(&z) || !(a.is_finite() && b.is_finite() && c.is_finite()) {
         return Err(NumericError::Domain(format!(
             "hyp2f1 needs finite parameters and 0 <= z < 1 (a={a}, b={b}, c={c}, z={z})"
@@ -110,25 +112,38 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, NumericError> {
     }
     let mut term = 1.0f64;
     let mut sum = 1.0f64;
+    let mut ln_scale = 0.0f64;
     if z == 0.0 {
-        return Ok(1.0);
+        return Ok((0.0, 1.0));
     }
+    const BIG: f64 = 1e200;
     for n in 0..MAX_TERMS {
         let nf = n as f64;
         let ratio = (a + nf) * (b + nf) / ((c + nf) * (nf + 1.0)) * z;
         term *= ratio;
         sum += term;
-        if term == 0.0 {
-            return Ok(sum);
+        if term == 0.0 || (ratio.abs() < 1.0 && term.abs() <= 1e-16 * sum.abs()) {
+            if sum == 0.0 {
+                return Ok((f64::NEG_INFINITY, 1.0));
+            }
+            return Ok((sum.abs().ln() + ln_scale, sum.signum()));
         }
-        if ratio.abs() < 1.0 && term.abs() <= 1e-16 * sum.abs() {
-            return Ok(sum);
+        if sum.abs() > BIG || term.abs() > BIG {
+            sum /= BIG;
+            term /= BIG;
+            ln_scale += BIG.ln();
         }
         if !sum.is_finite() {
             break;
         }
     }
     Err(NumericError::NoConvergence { a, b, c, z })
+}
+
+/// ₂F₁(a, b; c; z) as a plain number (see [`ln_hyp2f1`]); overflows to ±∞ for huge values.
+pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, NumericError> {
+    let (l, s) = ln_hyp2f1(a, b, c, z)?;
+    Ok(s * l.exp())
 }
 
 /// ln ₂F₁(a, b; a + 1; z) for a, b > 0 and 0 ≤ z < 1: the form the Pareto/NBD likelihood needs.
@@ -353,27 +368,48 @@ pub fn minimize<O: Objective>(
     x0: &[f64],
     opts: &MinimizeOptions,
 ) -> Result<Minimum, NumericError> {
+    minimize_warm(obj, None, x0, opts)
+}
+
+/// Like [`minimize`], but when `warm` is given, Nelder-Mead runs on it (a cheap stand-in such as
+/// the likelihood of a stratified subsample) and only the BFGS polish runs on `obj`. The result is
+/// the optimum of `obj`; the stand-in only supplies the starting point.
+pub fn minimize_warm<O: Objective>(
+    obj: &O,
+    warm: Option<&O>,
+    x0: &[f64],
+    opts: &MinimizeOptions,
+) -> Result<Minimum, NumericError> {
     let n = x0.len();
-    let mut simplex = vec![x0.to_vec()];
-    for i in 0..n {
-        let mut v = x0.to_vec();
-        v[i] += opts.simplex_step;
-        simplex.push(v);
-    }
-    let nm = NelderMead::new(simplex)
-        .with_sd_tolerance(opts.nelder_mead_tol)
-        .map_err(|e| NumericError::Optimizer(e.to_string()))?;
-    let res = Executor::new(Problem { obj }, nm)
+    let mut best_x = x0.to_vec();
+    let mut iterations = 0;
+    if opts.nelder_mead_iters > 0 {
+        let mut simplex = vec![x0.to_vec()];
+        for i in 0..n {
+            let mut v = x0.to_vec();
+            v[i] += opts.simplex_step;
+            simplex.push(v);
+        }
+        let nm = NelderMead::new(simplex)
+            .with_sd_tolerance(opts.nelder_mead_tol)
+            .map_err(|e| NumericError::Optimizer(e.to_string()))?;
+        let res = Executor::new(
+            Problem {
+                obj: warm.unwrap_or(obj),
+            },
+            nm,
+        )
         .configure(|s| s.max_iters(opts.nelder_mead_iters))
         .run()
         .map_err(|e| NumericError::Optimizer(e.to_string()))?;
-    let state = res.state();
-    let mut best_x = state
-        .get_best_param()
-        .cloned()
-        .ok_or_else(|| NumericError::Optimizer("Nelder-Mead returned no point".into()))?;
+        let state = res.state();
+        best_x = state
+            .get_best_param()
+            .cloned()
+            .ok_or_else(|| NumericError::Optimizer("Nelder-Mead returned no point".into()))?;
+        iterations = state.get_iter();
+    }
     let mut best_v = obj.value(&best_x);
-    let mut iterations = state.get_iter();
     if !best_v.is_finite() {
         return Err(NumericError::Optimizer(
             "no feasible point found (likelihood is not finite)".into(),
@@ -414,6 +450,40 @@ pub fn minimize<O: Objective>(
         iterations,
     })
 }
+
+/// Hessian from an analytic gradient by central differences of the gradient, symmetrised
+/// (2n gradient evaluations instead of 2n² value evaluations).
+pub fn hessian_from_gradient<G: Fn(&[f64]) -> Option<Vec<f64>>>(
+    grad: G,
+    x: &[f64],
+    rel: f64,
+) -> Option<Vec<Vec<f64>>> {
+    let n = x.len();
+    let mut m = vec![vec![0.0; n]; n];
+    let mut p = x.to_vec();
+    for i in 0..n {
+        let h = rel * x[i].abs().max(1e-3);
+        p[i] = x[i] + h;
+        let up = grad(&p)?;
+        p[i] = x[i] - h;
+        let down = grad(&p)?;
+        p[i] = x[i];
+        for j in 0..n {
+            m[i][j] = (up[j] - down[j]) / (2.0 * h);
+        }
+    }
+    for i in 0..n {
+        for j in 0..i {
+            let v = 0.5 * (m[i][j] + m[j][i]);
+            m[i][j] = v;
+            m[j][i] = v;
+        }
+    }
+    Some(m)
+}
+
+/// Rows kept when a warm start runs on a subsample.
+pub const WARM_START_ROWS: usize = 20_000;
 
 #[cfg(test)]
 mod tests {

@@ -1061,6 +1061,23 @@ impl RepeatData {
         )
     }
 
+    /// A stratified subsample of at most about `max_rows` distinct rows (every k-th row of the
+    /// sorted triples, so all frequencies stay represented), or `None` when the data is small.
+    /// Used only to find a starting point for the full-data fit.
+    pub fn subsample(&self, max_rows: usize) -> Option<RepeatData> {
+        if self.rows.len() <= 2 * max_rows.max(1) {
+            return None;
+        }
+        let stride = self.rows.len().div_ceil(max_rows.max(1));
+        let rows: Vec<RepeatRow> = self.rows.iter().step_by(stride).copied().collect();
+        Some(RepeatData {
+            times: self.times.clone(),
+            max_frequency: rows.iter().map(|r| r.x).max().unwrap_or(0),
+            total_weight: rows.iter().map(|r| r.weight).sum(),
+            rows,
+        })
+    }
+
     /// Mean frequency and mean T (for starting values).
     pub fn means(&self) -> (f64, f64) {
         let w = self.total_weight.max(1.0);
@@ -1187,5 +1204,79 @@ mod tests {
         let mut cb = |b: u64| seen = b;
         Transactions::read(csv.as_bytes(), &ParseOptions::default(), Some(&mut cb)).unwrap();
         assert_eq!(seen, csv.len() as u64);
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn rows() -> impl Strategy<Value = Vec<(u8, u16, u32)>> {
+            prop::collection::vec((0u8..20, 0u16..400, 1u32..100_000), 1..200)
+        }
+
+        fn build(rows: &[(u8, u16, u32)]) -> Transactions {
+            let base = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+            let mut b = TransactionsBuilder::new();
+            for &(c, d, cents) in rows {
+                let date = base + chrono::Duration::days(i64::from(d));
+                b.push(
+                    &format!("c{c}"),
+                    date,
+                    f64::from(cents) / 100.0,
+                    None,
+                    None,
+                    None,
+                )
+                .unwrap();
+            }
+            b.build()
+        }
+
+        fn by_id(t: &Transactions, s: &Summary) -> Vec<(String, CustomerSummary)> {
+            let mut v: Vec<(String, CustomerSummary)> = s
+                .customers
+                .iter()
+                .map(|c| {
+                    (
+                        t.customer_id(c.customer).to_string(),
+                        CustomerSummary { customer: 0, ..*c },
+                    )
+                })
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        }
+
+        proptest! {
+            #[test]
+            fn summary_is_invariant_to_row_order(rows in rows(), seed in any::<u64>()) {
+                let opts = SummaryOptions {
+                    period: Period::Week,
+                    calibration_end: NaiveDate::from_ymd_opt(2023, 10, 1).unwrap(),
+                    holdout_end: NaiveDate::from_ymd_opt(2024, 2, 1),
+                };
+                let a = build(&rows);
+                let mut shuffled = rows.clone();
+                // Deterministic Fisher-Yates from the seed.
+                let mut st = seed | 1;
+                for i in (1..shuffled.len()).rev() {
+                    st ^= st << 13; st ^= st >> 7; st ^= st << 17;
+                    shuffled.swap(i, (st % (i as u64 + 1)) as usize);
+                }
+                let b = build(&shuffled);
+                let (sa, sb) = (a.summarize(&opts).unwrap(), b.summarize(&opts).unwrap());
+                let (va, vb) = (by_id(&a, &sa), by_id(&b, &sb));
+                prop_assert_eq!(va.len(), vb.len());
+                for ((ia, ca), (ib, cb)) in va.iter().zip(vb.iter()) {
+                    prop_assert_eq!(ia, ib);
+                    prop_assert_eq!(ca.frequency, cb.frequency);
+                    prop_assert_eq!(ca.recency, cb.recency);
+                    prop_assert_eq!(ca.t, cb.t);
+                    prop_assert!((ca.monetary - cb.monetary).abs() <= 1e-9 * ca.monetary.abs().max(1.0));
+                    prop_assert_eq!(ca.holdout_frequency, cb.holdout_frequency);
+                    prop_assert!(ca.recency <= ca.t);
+                }
+            }
+        }
     }
 }

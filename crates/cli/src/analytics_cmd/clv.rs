@@ -162,11 +162,31 @@ struct Report<'a> {
 
 /// Runs the command.
 pub fn run(args: ClvArgs) -> anyhow::Result<()> {
+    let clock = Clock::new();
     let tx = load(&args.input)?;
-    report(&tx, &args)
+    clock.lap("read transactions");
+    report(&tx, &args, &clock)
 }
 
-fn report(tx: &Transactions, args: &ClvArgs) -> anyhow::Result<()> {
+/// Phase timings on stderr when `GUANXI_TIMING` is set (used by `bench/analytics.sh`).
+pub struct Clock {
+    start: Option<std::time::Instant>,
+}
+
+impl Clock {
+    pub fn new() -> Clock {
+        Clock {
+            start: std::env::var_os("GUANXI_TIMING").map(|_| std::time::Instant::now()),
+        }
+    }
+    pub fn lap(&self, what: &str) {
+        if let Some(s) = self.start {
+            eprintln!("[{:>8.3} s] {what}", s.elapsed().as_secs_f64());
+        }
+    }
+}
+
+fn report(tx: &Transactions, args: &ClvArgs, clock: &Clock) -> anyhow::Result<()> {
     let period: Period = args.period.into();
     let summary = tx.summarize(&SummaryOptions {
         period,
@@ -178,7 +198,9 @@ fn report(tx: &Transactions, args: &ClvArgs) -> anyhow::Result<()> {
         "no customer made a purchase on or before the calibration end {}",
         args.calibration_end
     );
+    clock.lap("summarised customers");
     let data = RepeatData::from_summary(&summary)?;
+    clock.lap(&format!("compressed (x, recency, T): {} distinct rows", data.rows.len()));
     let (model, bg_out, pn_out) = match args.model {
         ModelChoice::Bgnbd => {
             let fit = bgnbd::fit(&data, &bgnbd::FitOptions::default()).context("fitting BG/NBD")?;
@@ -214,6 +236,11 @@ fn report(tx: &Transactions, args: &ClvArgs) -> anyhow::Result<()> {
             )
         }
     };
+    clock.lap(&format!(
+        "fitted repeat-purchase model ({} evaluations, {} gradients)",
+        bgnbd::EVALS.load(std::sync::atomic::Ordering::Relaxed),
+        bgnbd::GRADS.load(std::sync::atomic::Ordering::Relaxed)
+    ));
     let gg = match gamma_gamma::fit(
         summary.customers.iter().map(|c| (c.frequency, c.monetary)),
         None,
@@ -226,6 +253,7 @@ fn report(tx: &Transactions, args: &ClvArgs) -> anyhow::Result<()> {
             None
         }
     };
+    clock.lap("fitted Gamma-Gamma");
     let horizon = args
         .horizon
         .unwrap_or_else(|| (365.2425 / period.days()).round());
@@ -244,6 +272,7 @@ fn report(tx: &Transactions, args: &ClvArgs) -> anyhow::Result<()> {
         Some(_) => Some(clv::holdout_check(&model, &summary)?),
         None => None,
     };
+    clock.lap("scored customers");
     let rows: Vec<Row<'_>> = values
         .iter()
         .map(|v| Row {
@@ -258,7 +287,7 @@ fn report(tx: &Transactions, args: &ClvArgs) -> anyhow::Result<()> {
             clv: v.clv,
         })
         .collect();
-    match args.input.format {
+    let result = match args.input.format {
         Format::Json => write_json(&Report {
             period: period.as_str(),
             calibration_end: args.calibration_end.to_string(),
@@ -320,5 +349,7 @@ fn report(tx: &Transactions, args: &ClvArgs) -> anyhow::Result<()> {
             }
             write_table(&pre, &rows)
         }
-    }
+    };
+    clock.lap("wrote report");
+    result
 }
