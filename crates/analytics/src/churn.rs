@@ -72,14 +72,15 @@
 //! # CLI notes
 //!
 //! `guanxi analytics churn train --transactions FILE --cutoff DATE --window-days N
-//! [--lambda L] --model OUT.json`: build one [`CustomerHistory`] per customer (purchases from the
-//! transactions; complaints/satisfaction when a file provides them), call [`train_with_holdout`]
-//! with the cutoff (training cutoff; the test cutoff is cutoff + window, so the data must reach
-//! cutoff + 2·window) and write [`ChurnModel::to_json`] of the report's model; print the report's
-//! `train` and `test` evaluations. `guanxi analytics churn score --transactions FILE --model
-//! IN.json [--as-of DATE]`: [`ChurnModel::from_json`], [`build_features`] at the as-of date (default:
-//! last transaction date) with the model's `feature_config`, then [`ChurnModel::score`]; rows are
-//! the [`ChurnScore`]s.
+//! [--lambda L] --model OUT.json`: [`histories_from_transactions`] (add complaints/satisfaction
+//! when a file provides them), then [`train_with_holdout`] with the cutoff (the training cutoff;
+//! the test cutoff is cutoff + window, so the data must reach cutoff + 2·window, else
+//! [`ChurnError::InsufficientHistory`]); write [`ChurnModel::to_json`] of the report's model;
+//! print the report's `train` and `test` [`Evaluation`]s (AUC, top decile, calibration table) and
+//! [`ChurnModel::explain`]. `guanxi analytics churn score --transactions FILE --model IN.json
+//! [--as-of DATE]`: [`ChurnModel::from_json`], [`ChurnModel::build_features`] at the as-of date
+//! (default: the last transaction date), then [`ChurnModel::score`]; the rows are the
+//! [`ChurnScore`]s (customer, probability, risk decile, band, drivers).
 
 use std::collections::HashMap;
 
@@ -968,6 +969,26 @@ impl ChurnModel {
             .collect())
     }
 
+    /// Builds the scoring features at `as_of` with the settings the model was trained with,
+    /// including exactly the optional columns the model uses (a customer without complaint or
+    /// satisfaction data then gets 0 complaints / the training mean). Extra columns such as
+    /// `p_alive` must still be added with [`FeatureTable::with_column`].
+    pub fn build_features(&self, histories: &[CustomerHistory], as_of: NaiveDate) -> FeatureTable {
+        let has = |n: &str| {
+            if self.feature_names.iter().any(|f| f == n) {
+                Include::Yes
+            } else {
+                Include::No
+            }
+        };
+        let config = FeatureConfig {
+            complaints: has("complaints"),
+            satisfaction: has("satisfaction"),
+            ..self.feature_config.unwrap_or_default()
+        };
+        build_features(histories, as_of, &config)
+    }
+
     /// The coefficients in words: per feature, the standardised coefficient, the odds ratio per
     /// standard deviation (`e^w`: 2.0 means one standard deviation more of this feature doubles
     /// the odds of churning), and the coefficient per raw unit.
@@ -1489,7 +1510,16 @@ mod tests {
         let json = rep.model.to_json().unwrap();
         let back = ChurnModel::from_json(&json).unwrap();
         assert_eq!(back, rep.model);
-        let table = build_features(&histories, day(720), back.feature_config.as_ref().unwrap());
+        // scoring data without complaints still gets the complaints column the model needs
+        let no_complaints: Vec<CustomerHistory> = histories
+            .iter()
+            .map(|h| CustomerHistory {
+                complaints: vec![],
+                ..h.clone()
+            })
+            .collect();
+        let table = back.build_features(&no_complaints, day(720));
+        assert_eq!(table.names, back.feature_names);
         let scores = back.score(&table).unwrap();
         assert_eq!(scores.len(), table.rows.len());
         assert!(scores.iter().all(|s| (0.0..=1.0).contains(&s.probability)));
