@@ -1,8 +1,11 @@
 //! `guanxi analytics generate-transactions` (hidden): a synthetic transactions file for benchmarks.
 //!
-//! Each customer joins on a uniformly random day of the first two years, buys at a personal rate
-//! and stays for a personal, exponentially distributed lifetime; the total number of rows is
-//! exactly `--transactions`. Deterministic for a given `--seed`.
+//! The purchase process is the BG/NBD story (Fader, Hardie & Lee 2005): each customer joins on a
+//! uniformly random day of the first two years, buys at a personal rate λ ~ Gamma(r, α) per day and
+//! after each repeat purchase leaves with a personal probability p ~ Beta(a, b). α is scaled so the
+//! expected number of rows is `--transactions`; the count is then made exact by trimming or adding
+//! repeat purchases at random. Spend per purchase follows Gamma-Gamma. Deterministic for a given
+//! `--seed`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -48,6 +51,50 @@ impl Rng {
 
 const DAYS: i64 = 1095; // three years of data
 
+impl Rng {
+    fn normal(&mut self) -> f64 {
+        // Box-Muller.
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+    /// Gamma(shape, 1) by Marsaglia & Tsang (2000), with the shape < 1 boost.
+    fn gamma(&mut self, shape: f64) -> f64 {
+        if shape < 1.0 {
+            return self.gamma(shape + 1.0) * self.uniform().powf(1.0 / shape);
+        }
+        let d = shape - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let x = self.normal();
+            let v = (1.0 + c * x).powi(3);
+            if v > 0.0 && self.uniform().ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+                return d * v;
+            }
+        }
+    }
+    fn beta(&mut self, a: f64, b: f64) -> f64 {
+        let x = self.gamma(a);
+        x / (x + self.gamma(b))
+    }
+}
+
+/// BG/NBD purchase days of one customer in [first, DAYS].
+fn customer_days(rng: &mut Rng, rate: f64, drop: f64, first: i64, out: &mut Vec<i64>) {
+    out.clear();
+    out.push(first);
+    let mut t = first as f64;
+    loop {
+        t += rng.exponential() / rate.max(1e-9);
+        if t > DAYS as f64 {
+            break;
+        }
+        out.push(t as i64);
+        if rng.uniform() < drop {
+            break;
+        }
+    }
+}
+
 /// Runs the generator.
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -56,22 +103,54 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     );
     let mut rng = Rng(args.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let n = args.customers as usize;
-    // Activity weights (gamma(2)-like: sum of two exponentials) share out the extra rows.
-    let weights: Vec<f64> = (0..n)
-        .map(|_| rng.exponential() + rng.exponential())
-        .collect();
-    let total_w: f64 = weights.iter().sum();
-    let extra = args.transactions - args.customers;
-    let mut counts: Vec<u64> = weights
-        .iter()
-        .map(|w| 1 + (extra as f64 * w / total_w).floor() as u64)
-        .collect();
-    let assigned: u64 = counts.iter().sum();
-    for c in counts
-        .iter_mut()
-        .take((args.transactions - assigned) as usize)
-    {
-        *c += 1;
+    let (r, a, b) = (0.9, 1.2, 8.0);
+    let (p, q, gamma) = (6.0, 4.0, 150.0);
+    // Calibrate α on a pilot of 20,000 customers so the expected row count matches.
+    let target = args.transactions as f64 / args.customers as f64;
+    let mut buf = Vec::new();
+    let mut alpha = 30.0;
+    for _ in 0..20 {
+        let mut pilot = Rng(rng.0 ^ 0x5555);
+        let mut total = 0usize;
+        for _ in 0..20_000 {
+            let first = (pilot.uniform() * 730.0) as i64;
+            let lam = pilot.gamma(r) / alpha;
+            let drop = pilot.beta(a, b);
+            customer_days(&mut pilot, lam, drop, first, &mut buf);
+            total += buf.len();
+        }
+        let mean = total as f64 / 20_000.0;
+        alpha *= ((mean - 1.0) / (target - 1.0).max(1e-9)).max(0.05);
+        if (mean - target).abs() < 0.01 * target {
+            break;
+        }
+    }
+    let mut per: Vec<Vec<i64>> = Vec::with_capacity(n);
+    let mut spend_scale: Vec<f64> = Vec::with_capacity(n);
+    let mut total = 0u64;
+    for _ in 0..n {
+        let first = (rng.uniform() * 730.0) as i64;
+        let lam = rng.gamma(r) / alpha;
+        let drop = rng.beta(a, b);
+        let mut days = Vec::new();
+        customer_days(&mut rng, lam, drop, first, &mut days);
+        total += days.len() as u64;
+        per.push(days);
+        spend_scale.push(rng.gamma(q) / gamma);
+    }
+    // Make the row count exact: trim the last repeat purchase of random customers, or add one.
+    while total > args.transactions {
+        let i = (rng.next() % n as u64) as usize;
+        if per[i].len() > 1 {
+            per[i].pop();
+            total -= 1;
+        }
+    }
+    while total < args.transactions {
+        let i = (rng.next() % n as u64) as usize;
+        let first = per[i][0];
+        per[i].push(first + (rng.uniform() * (DAYS - first) as f64) as i64);
+        total += 1;
     }
     let start =
         NaiveDate::from_ymd_opt(2021, 1, 1).ok_or_else(|| anyhow::anyhow!("bad start date"))?;
@@ -80,19 +159,9 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         .collect();
     let mut out = BufWriter::with_capacity(1 << 22, File::create(&args.out)?);
     writeln!(out, "customer_id,date,amount")?;
-    let mut days: Vec<i64> = Vec::new();
-    for (i, &k) in counts.iter().enumerate() {
-        let first = (rng.uniform() * 730.0) as i64;
-        let life = (rng.exponential() * 500.0) as i64 + 30;
-        let last = (first + life).min(DAYS);
-        let spend = 20.0 + 80.0 * rng.exponential();
-        days.clear();
-        days.push(first);
-        for _ in 1..k {
-            days.push(first + (rng.uniform() * (last - first) as f64) as i64);
-        }
-        for &d in &days {
-            let amount = spend * (0.5 + rng.uniform());
+    for (i, days) in per.iter().enumerate() {
+        for &d in days {
+            let amount = rng.gamma(p) / spend_scale[i];
             let date = dates
                 .get(d as usize)
                 .map(String::as_str)
@@ -102,7 +171,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     eprintln!(
-        "wrote {} customers, {} transactions to {}",
+        "wrote {} customers, {} transactions to {} (BG/NBD r={r}, alpha={alpha:.2} days, a={a}, b={b})",
         args.customers,
         args.transactions,
         args.out.display()
