@@ -57,6 +57,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
+use rayon::slice::ParallelSliceMut;
 
 use crate::transactions::{Transactions, day_number};
 use serde::{Deserialize, Serialize};
@@ -492,17 +493,25 @@ pub fn quantile_scores(values: &[f64], k: u32) -> Vec<u8> {
     if n == 0 || k == 0 {
         return vec![0; n];
     }
-    let mut sorted: Vec<f64> = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    values
-        .iter()
-        .map(|v| {
-            // number strictly below v
-            let below = sorted.partition_point(|x| x.total_cmp(v).is_lt());
-            let s = 1 + (u64::from(k) * below as u64 / n as u64);
-            u8::try_from(s.min(u64::from(k))).unwrap_or(u8::MAX)
-        })
-        .collect()
+    // Sort positions by value, then walk the ties: every member of a tie starting at sorted
+    // position `i` has exactly `i` values strictly below it.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.par_sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut scores = vec![0u8; n];
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        while j < n && values[order[j]].total_cmp(&values[order[i]]).is_eq() {
+            j += 1;
+        }
+        let s = (1 + u64::from(k) * i as u64 / n as u64).min(u64::from(k));
+        let s = u8::try_from(s).unwrap_or(u8::MAX);
+        for &p in &order[i..j] {
+            scores[p] = s;
+        }
+        i = j;
+    }
+    scores
 }
 
 /// Runs the RFM analysis.
