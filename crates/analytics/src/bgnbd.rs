@@ -41,8 +41,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::numeric::{
-    MinimizeOptions, ModelError, Objective, WARM_START_ROWS, digamma, hessian_from_gradient,
-    ln_beta, ln_gamma, ln_hyp2f1, log_add_exp, minimize_warm, standard_errors,
+    MAX_LOG_PARAM, MinimizeOptions, ModelError, Objective, WARM_START_ROWS, digamma,
+    hessian_from_gradient, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp, minimize_warm,
+    standard_errors,
 };
 use crate::transactions::RepeatData;
 
@@ -331,7 +332,7 @@ struct Nll<'a> {
 
 impl Objective for Nll<'_> {
     fn value(&self, th: &[f64]) -> f64 {
-        if th.iter().any(|v| !v.is_finite() || v.abs() > 30.0) {
+        if th.iter().any(|v| !v.is_finite() || v.abs() > MAX_LOG_PARAM) {
             return f64::INFINITY;
         }
         EVALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -448,6 +449,7 @@ pub fn fit(data: &RepeatData, options: &FitOptions) -> Result<BgNbdFit, ModelErr
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::numeric::numerical_gradient;

@@ -259,6 +259,7 @@ pub fn holdout_check(model: &RepeatModel, summary: &Summary) -> Result<HoldoutCh
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::transactions::Period;

@@ -247,13 +247,14 @@ pub fn fit(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::numeric::numerical_gradient;
 
     #[test]
     fn gradient_and_table_ll() {
-        let obs = vec![(1u32, 10.0), (3, 25.5), (2, 7.25), (7, 40.0)];
+        let obs = [(1u32, 10.0), (3, 25.5), (2, 7.25), (7, 40.0)];
         let data = Data {
             obs: obs
                 .iter()

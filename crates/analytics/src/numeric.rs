@@ -102,7 +102,7 @@ const MAX_TERMS: usize = 2_000_000;
 /// Returns `(ln |F|, sign F)`: the sum is rescaled as it grows, so values beyond the range of
 /// `f64` (heavy buyers, long horizons) are still represented.
 pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<(f64, f64), NumericError> {
-    if !(0.0..1.0).contains(&z) || !(a.is_finite() && b.is_finite() && c.is_finite()) {
+    if !(0.0..1.0).contains(&z) || !a.is_finite() || !b.is_finite() || !c.is_finite() {
         return Err(NumericError::Domain(format!(
             "hyp2f1 needs finite parameters and 0 <= z < 1 (a={a}, b={b}, c={c}, z={z})"
         )));
@@ -146,6 +146,11 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, NumericError> {
     Ok(s * l.exp())
 }
 
+/// Term budget of [`ln_hyp2f1_c_eq_a_plus_1`]. Its terms fall at least as fast as zⁿ, so this
+/// only binds for z within about 1e-3 of 1 — parameter regions (dropout rates with no spread at
+/// all, s and β → ∞) that the Pareto/NBD fit then treats as infeasible.
+pub const PARETO_MAX_TERMS: usize = 50_000;
+
 /// ln ₂F₁(a, b; a + 1; z) for a, b > 0 and 0 ≤ z < 1: the form the Pareto/NBD likelihood needs.
 ///
 /// Uses Euler's transformation (A&S 15.3.3): with c = a + 1,
@@ -164,7 +169,7 @@ pub fn ln_hyp2f1_c_eq_a_plus_1(a: f64, b: f64, z: f64) -> Result<f64, NumericErr
     let mut sum = 1.0f64;
     if z > 0.0 {
         let mut converged = false;
-        for n in 0..MAX_TERMS {
+        for n in 0..PARETO_MAX_TERMS {
             let nf = n as f64;
             term *= (e + nf) / (c + nf) * z;
             sum += term;
@@ -254,7 +259,8 @@ pub fn invert(m: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, NumericError> {
         let piv = (col..n)
             .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
             .ok_or(NumericError::Singular)?;
-        if !(a[piv][col].abs() > 1e-14 * scale) {
+        let pivot = a[piv][col].abs();
+        if pivot.is_nan() || pivot <= 1e-14 * scale {
             return Err(NumericError::Singular);
         }
         a.swap(col, piv);
@@ -470,24 +476,27 @@ pub fn hessian_from_gradient<G: Fn(&[f64]) -> Option<Vec<f64>>>(
         p[i] = x[i] - h;
         let down = grad(&p)?;
         p[i] = x[i];
-        for j in 0..n {
-            m[i][j] = (up[j] - down[j]) / (2.0 * h);
+        for (mij, (u, d)) in m[i].iter_mut().zip(up.iter().zip(&down)) {
+            *mij = (u - d) / (2.0 * h);
         }
     }
-    for i in 0..n {
-        for j in 0..i {
-            let v = 0.5 * (m[i][j] + m[j][i]);
-            m[i][j] = v;
-            m[j][i] = v;
-        }
-    }
-    Some(m)
+    // Symmetrise: average the two one-sided estimates of each cross derivative.
+    let sym: Vec<Vec<f64>> = (0..n)
+        .map(|i| (0..n).map(|j| 0.5 * (m[i][j] + m[j][i])).collect())
+        .collect();
+    Some(sym)
 }
+
+/// Log-parameters beyond ±this (parameters outside e^±15 ≈ 3e-7 … 3.3e6) are treated as
+/// infeasible. Such values only arise when the likelihood is flat towards a boundary (for example
+/// no heterogeneity at all in dropout); capping keeps the special functions cheap and finite.
+pub const MAX_LOG_PARAM: f64 = 15.0;
 
 /// Rows kept when a warm start runs on a subsample.
 pub const WARM_START_ROWS: usize = 20_000;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

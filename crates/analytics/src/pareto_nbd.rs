@@ -39,8 +39,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::numeric::{
-    MinimizeOptions, ModelError, Objective, ln_gamma, ln_hyp2f1_c_eq_a_plus_1, log_add_exp,
-    log_sub_exp, minimize, numerical_hessian, standard_errors,
+    MAX_LOG_PARAM, MinimizeOptions, ModelError, Objective, ln_gamma, ln_hyp2f1_c_eq_a_plus_1,
+    log_add_exp, log_sub_exp, minimize, numerical_hessian, standard_errors,
 };
 use crate::transactions::RepeatData;
 
@@ -186,7 +186,7 @@ struct Nll<'a> {
 
 impl Objective for Nll<'_> {
     fn value(&self, th: &[f64]) -> f64 {
-        if th.iter().any(|v| !v.is_finite() || v.abs() > 30.0) {
+        if th.iter().any(|v| !v.is_finite() || v.abs() > MAX_LOG_PARAM) {
             return f64::INFINITY;
         }
         match ParetoNbdParams::from_log(th).log_likelihood(self.data) {
@@ -263,6 +263,7 @@ pub fn fit(data: &RepeatData, options: &FitOptions) -> Result<ParetoNbdFit, Mode
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -138,6 +138,7 @@ pub fn timing(history: &History<'_>, as_of: DayNumber, config: &TimingConfig) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -920,12 +920,10 @@ pub fn summarize(
 ) -> Result<Summary, TransactionError> {
     let cal = day_number(options.calibration_end);
     let hold = options.holdout_end.map(day_number);
-    if let Some(h) = hold {
-        if h <= cal {
-            return Err(TransactionError::InvalidOption(
-                "the holdout end must be after the calibration end".into(),
-            ));
-        }
+    if hold.is_some_and(|h| h <= cal) {
+        return Err(TransactionError::InvalidOption(
+            "the holdout end must be after the calibration end".into(),
+        ));
     }
     let pd = options.period.days();
     let mut customers = Vec::with_capacity(histories.len());
@@ -1098,6 +1096,7 @@ impl RepeatData {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -200,7 +200,10 @@ fn report(tx: &Transactions, args: &ClvArgs, clock: &Clock) -> anyhow::Result<()
     );
     clock.lap("summarised customers");
     let data = RepeatData::from_summary(&summary)?;
-    clock.lap(&format!("compressed (x, recency, T): {} distinct rows", data.rows.len()));
+    clock.lap(&format!(
+        "compressed (x, recency, T): {} distinct rows",
+        data.rows.len()
+    ));
     let (model, bg_out, pn_out) = match args.model {
         ModelChoice::Bgnbd => {
             let fit = bgnbd::fit(&data, &bgnbd::FitOptions::default()).context("fitting BG/NBD")?;

@@ -32,28 +32,32 @@ impl Drop for TempFile {
     }
 }
 
-/// A small deterministic file: 60 customers with a few purchases each over 2023–2024.
+/// A small deterministic file: 60 customers whose purchase rates and lifetimes differ (as the
+/// models assume), with random gaps between purchases over 2023–2024.
 fn small_csv() -> String {
     let mut s = String::from("customer_id,date,amount,cost\n");
     let mut state = 12345u64;
-    let mut next = || {
+    let mut uniform = || {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        (state >> 33) as u32
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     };
     for c in 0..60 {
-        let first = next() % 200;
-        let n = 1 + next() % 8;
-        let gap = 5 + next() % 40;
-        for k in 0..n {
-            let day = first + k * gap + next() % 5;
-            if day > 600 {
+        let first = (uniform() * 200.0) as u32;
+        let mean_gap = 5.0 + 120.0 * uniform() * uniform();
+        // Dropout rates differ between customers too (mean lifetime 20 to 820 days).
+        let mean_life = 20.0 + 800.0 * uniform() * uniform();
+        let life = -mean_life * uniform().ln();
+        let mut day = first as f64;
+        loop {
+            let date = chrono_like(day as u32);
+            let amount = 10 + (uniform() * 90.0) as u32;
+            s.push_str(&format!("cust{c:03},{date},{amount}.50,{}\n", amount / 2));
+            day += -mean_gap * uniform().ln();
+            if day > 600.0 || day > first as f64 + life {
                 break;
             }
-            let date = chrono_like(day);
-            let amount = 10 + next() % 90;
-            s.push_str(&format!("cust{c:03},{date},{amount}.50,{}\n", amount / 2));
         }
     }
     s
