@@ -1,1 +1,637 @@
-//! (in progress)
+//! Customer tiers (金牌 / 银牌 / 铜牌 / 不服务) and the profitability score.
+//!
+//! # Source
+//!
+//! The customer pyramid of Zeithaml, Rust & Lemon (2001), "The customer pyramid: creating and
+//! serving profitable customers", *California Management Review* 43(4): customers are tiered by
+//! profitability (platinum, gold, iron, lead) and the bottom tier may not be worth serving at all.
+//! The Chinese consulting practice in this project's course material ranks key accounts by a
+//! **profitability score** made of a gross-margin score out of 20 plus a payment-collection
+//! (回款) score out of 20, and sorts customers into 金牌 (gold), 银牌 (silver) and 绝对不服务
+//! (do not serve).
+//!
+//! # The profitability score
+//!
+//! ```text
+//! score = margin_points(margin rate) + payment_points(days to pay)                 (1)
+//! ```
+//!
+//! Each part maps a number to points through a table of bands ([`MarginBand`], [`PaymentBand`]):
+//! the margin rate earns the points of the highest band whose lower bound it reaches; the days
+//! to pay earn the points of the first band whose upper bound it does not exceed. Bands are
+//! validated so that more margin and faster payment never earn fewer points, and points lie in
+//! 0..=20, so the score lies in 0..=40.
+//!
+//! # The tier rules (checked in order)
+//!
+//! 1. **Do not serve (不服务客户)** — the customer loses us money (margin rate below
+//!    `do_not_serve_below_margin`), pays slower than `do_not_serve_days_to_pay`, or has had a bad
+//!    debt written off.
+//! 2. **Gold (金牌客户)** — among the most valuable customers (value rule `gold_value`) and a
+//!    profitability score of at least `gold_min_score`.
+//! 3. **Silver (银牌客户)** — value rule `silver_value` and score at least `silver_min_score`.
+//! 4. **Bronze (铜牌客户)** — everyone else.
+//!
+//! A value rule is either a share of the customer base ("top 20% by value": a customer is in it
+//! when fewer than `share · n` customers have a strictly higher value, so ties are treated alike)
+//! or an absolute amount.
+//!
+//! # What it means, for a sales manager
+//!
+//! Gold customers are large, profitable and pay on time: give them your best people. Silver are
+//! solid accounts worth developing. Bronze are served efficiently at low cost. Do-not-serve
+//! customers destroy profit (negative margin, very late payment or bad debt): renegotiate terms or
+//! stop serving them. Each assignment carries its reason.
+//!
+//! # CLI notes
+//!
+//! `guanxi analytics tiers --transactions FILE [--payments FILE]`: per customer, `value` = total
+//! revenue in the window (or CLV when available), `margin_rate` = (revenue − cost) / revenue (needs
+//! the `cost` column), `days_to_pay` from a payments file when one exists, else `None` (scored with
+//! `missing_payment_points`). Build [`TierInput`]s, call [`assign`] with [`TierConfig::default`]
+//! or a config read from JSON (it is `Deserialize`). Table/CSV rows are
+//! [`TierReport::customers`]; the summary is [`TierReport::tiers`].
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::pareto::values_from_transactions;
+use crate::transactions::Transactions;
+
+/// Maximum points of each part of the profitability score.
+pub const MAX_PART_POINTS: f64 = 20.0;
+
+/// Errors from tiering.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum TierError {
+    /// No customers.
+    #[error("no customers to tier")]
+    NoCustomers,
+    /// The same customer appeared twice.
+    #[error("customer {0} appears more than once")]
+    DuplicateCustomer(String),
+    /// A value was not finite (or days to pay negative).
+    #[error("customer {customer_id}: invalid {field} ({value})")]
+    InvalidValue {
+        /// The customer.
+        customer_id: String,
+        /// Which field.
+        field: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// The configuration is inconsistent.
+    #[error("invalid tier configuration: {0}")]
+    InvalidConfig(String),
+    /// Margin rates need a `cost` column.
+    #[error("the transactions have no cost column, so margin rates are unknown")]
+    NoCost,
+}
+
+/// Tier inputs from parsed [`Transactions`] over `from..=to`: value = revenue, margin rate =
+/// (revenue − cost) / revenue (for zero revenue: −1 when the margin is negative, else 0), days to
+/// pay unknown (fill them in from payment records when available). Needs costs.
+pub fn inputs_from_transactions(
+    tx: &Transactions,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<TierInput>, TierError> {
+    if !tx.has_cost() {
+        return Err(TierError::NoCost);
+    }
+    Ok(values_from_transactions(tx, from, to)
+        .into_iter()
+        .map(|v| {
+            let margin = v.gross_margin.unwrap_or(0.0);
+            let margin_rate = if v.revenue > 0.0 {
+                margin / v.revenue
+            } else if margin < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            TierInput {
+                customer_id: v.customer_id,
+                value: v.revenue,
+                margin_rate,
+                days_to_pay: None,
+                bad_debt: false,
+            }
+        })
+        .collect())
+}
+
+/// One customer's inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierInput {
+    /// Customer identifier.
+    pub customer_id: String,
+    /// Value: revenue in the period, or lifetime value.
+    pub value: f64,
+    /// Gross margin rate, (revenue − cost) / revenue, as a fraction (0.25 = 25%).
+    pub margin_rate: f64,
+    /// Average days from invoice to payment; `None` when unknown (e.g. cash customers).
+    pub days_to_pay: Option<f64>,
+    /// Whether a bad debt of this customer has been written off.
+    #[serde(default)]
+    pub bad_debt: bool,
+}
+
+/// A margin band: a margin rate of at least `min_margin_rate` earns `points`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MarginBand {
+    /// Lower bound of the margin rate (fraction).
+    pub min_margin_rate: f64,
+    /// Points, 0–20.
+    pub points: f64,
+}
+
+/// A payment band: paying within `max_days` days earns `points`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PaymentBand {
+    /// Upper bound of days to pay.
+    pub max_days: f64,
+    /// Points, 0–20.
+    pub points: f64,
+}
+
+/// Which customers count as valuable enough for a tier.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum ValueRule {
+    /// The top share of customers by value, e.g. 0.2 for the top 20%.
+    TopShare(f64),
+    /// Value of at least this amount.
+    AtLeast(f64),
+}
+
+/// Tiering configuration (all documented in the module docs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierConfig {
+    /// Margin bands in any order; a margin below every band earns 0 points.
+    pub margin_bands: Vec<MarginBand>,
+    /// Payment bands in any order; paying slower than every band earns 0 points.
+    pub payment_bands: Vec<PaymentBand>,
+    /// Payment points when days to pay are unknown.
+    pub missing_payment_points: f64,
+    /// Value rule for gold.
+    pub gold_value: ValueRule,
+    /// Minimum profitability score (0–40) for gold.
+    pub gold_min_score: f64,
+    /// Value rule for silver.
+    pub silver_value: ValueRule,
+    /// Minimum profitability score for silver.
+    pub silver_min_score: f64,
+    /// Margin rate below which a customer is do-not-serve.
+    pub do_not_serve_below_margin: f64,
+    /// Days to pay above which a customer is do-not-serve.
+    pub do_not_serve_days_to_pay: f64,
+}
+
+impl Default for TierConfig {
+    /// Margin: ≥40% → 20, ≥30% → 16, ≥20% → 12, ≥10% → 8, ≥0% → 4. Payment: ≤30 days → 20,
+    /// ≤60 → 15, ≤90 → 10, ≤180 → 5. Unknown payment → 10. Gold: top 20% by value and score
+    /// ≥ 28; silver: top 50% and score ≥ 20; do not serve: negative margin or > 180 days to pay.
+    fn default() -> Self {
+        let mb = |m, p| MarginBand {
+            min_margin_rate: m,
+            points: p,
+        };
+        let pb = |d, p| PaymentBand {
+            max_days: d,
+            points: p,
+        };
+        Self {
+            margin_bands: vec![
+                mb(0.40, 20.0),
+                mb(0.30, 16.0),
+                mb(0.20, 12.0),
+                mb(0.10, 8.0),
+                mb(0.0, 4.0),
+            ],
+            payment_bands: vec![
+                pb(30.0, 20.0),
+                pb(60.0, 15.0),
+                pb(90.0, 10.0),
+                pb(180.0, 5.0),
+            ],
+            missing_payment_points: 10.0,
+            gold_value: ValueRule::TopShare(0.2),
+            gold_min_score: 28.0,
+            silver_value: ValueRule::TopShare(0.5),
+            silver_min_score: 20.0,
+            do_not_serve_below_margin: 0.0,
+            do_not_serve_days_to_pay: 180.0,
+        }
+    }
+}
+
+impl TierConfig {
+    /// Checks that points are within 0–20 and never decrease with better margin or faster
+    /// payment.
+    pub fn validate(&self) -> Result<(), TierError> {
+        let bad = |s: String| Err(TierError::InvalidConfig(s));
+        let ok_pts = |p: f64| (0.0..=MAX_PART_POINTS).contains(&p);
+        let mut m = self.margin_bands.clone();
+        m.sort_by(|a, b| a.min_margin_rate.total_cmp(&b.min_margin_rate));
+        for w in m.windows(2) {
+            if w[1].points < w[0].points {
+                return bad("margin points must not decrease as margin rises".into());
+            }
+        }
+        if m.iter()
+            .any(|b| !ok_pts(b.points) || !b.min_margin_rate.is_finite())
+        {
+            return bad("margin band points must be 0–20 with finite bounds".into());
+        }
+        let mut p = self.payment_bands.clone();
+        p.sort_by(|a, b| a.max_days.total_cmp(&b.max_days));
+        for w in p.windows(2) {
+            if w[1].points > w[0].points {
+                return bad("payment points must not rise as days to pay grow".into());
+            }
+        }
+        if p.iter().any(|b| !ok_pts(b.points) || b.max_days.is_nan()) {
+            return bad("payment band points must be 0–20".into());
+        }
+        if !ok_pts(self.missing_payment_points) {
+            return bad("missing_payment_points must be 0–20".into());
+        }
+        for r in [self.gold_value, self.silver_value] {
+            if let ValueRule::TopShare(s) = r
+                && !(0.0..=1.0).contains(&s)
+            {
+                return bad(format!("top share {s} must be in 0–1"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Margin points for a margin rate (0 below every band).
+    pub fn margin_points(&self, margin_rate: f64) -> f64 {
+        self.margin_bands
+            .iter()
+            .filter(|b| margin_rate >= b.min_margin_rate)
+            .map(|b| b.points)
+            .fold(0.0, f64::max)
+    }
+
+    /// Payment points for days to pay (`None` → `missing_payment_points`).
+    pub fn payment_points(&self, days_to_pay: Option<f64>) -> f64 {
+        match days_to_pay {
+            None => self.missing_payment_points,
+            Some(d) => self
+                .payment_bands
+                .iter()
+                .filter(|b| d <= b.max_days)
+                .map(|b| b.points)
+                .fold(0.0, f64::max),
+        }
+    }
+}
+
+/// A tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// 金牌客户.
+    Gold,
+    /// 银牌客户.
+    Silver,
+    /// 铜牌客户.
+    Bronze,
+    /// 不服务客户.
+    DoNotServe,
+}
+
+impl Tier {
+    /// All tiers, best first.
+    pub const ALL: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::DoNotServe];
+
+    /// Chinese name.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Tier::Gold => "金牌客户",
+            Tier::Silver => "银牌客户",
+            Tier::Bronze => "铜牌客户",
+            Tier::DoNotServe => "不服务客户",
+        }
+    }
+
+    /// English name.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Tier::Gold => "Gold",
+            Tier::Silver => "Silver",
+            Tier::Bronze => "Bronze",
+            Tier::DoNotServe => "Do not serve",
+        }
+    }
+}
+
+/// One customer's tier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierAssignment {
+    /// Customer identifier.
+    pub customer_id: String,
+    /// Value used.
+    pub value: f64,
+    /// Share of customers with a strictly higher value (0 = the most valuable).
+    pub value_top_share: f64,
+    /// Margin rate.
+    pub margin_rate: f64,
+    /// Days to pay.
+    pub days_to_pay: Option<f64>,
+    /// Gross-margin points, 0–20.
+    pub margin_points: f64,
+    /// Payment-collection points, 0–20.
+    pub payment_points: f64,
+    /// Profitability score, 0–40 (equation 1).
+    pub profitability_score: f64,
+    /// The tier.
+    pub tier: Tier,
+    /// Tier name, Chinese.
+    pub tier_zh: String,
+    /// Tier name, English.
+    pub tier_en: String,
+    /// Why, in English.
+    pub reason_en: String,
+    /// Why, in Chinese.
+    pub reason_zh: String,
+}
+
+/// Per-tier totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierSummary {
+    /// The tier.
+    pub tier: Tier,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Customers in it.
+    pub customers: usize,
+    /// Sum of their values.
+    pub value: f64,
+    /// Mean profitability score (0 when empty).
+    pub mean_profitability_score: f64,
+}
+
+/// The tiering result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierReport {
+    /// One row per customer, input order.
+    pub customers: Vec<TierAssignment>,
+    /// One row per tier, best first.
+    pub tiers: Vec<TierSummary>,
+}
+
+fn in_rule(rule: ValueRule, value: f64, top_share: f64) -> bool {
+    match rule {
+        ValueRule::TopShare(s) => top_share < s,
+        ValueRule::AtLeast(v) => value >= v,
+    }
+}
+
+/// Assigns tiers and profitability scores.
+pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, TierError> {
+    config.validate()?;
+    if inputs.is_empty() {
+        return Err(TierError::NoCustomers);
+    }
+    let mut seen = HashSet::new();
+    for i in inputs {
+        let invalid = |field, value| TierError::InvalidValue {
+            customer_id: i.customer_id.clone(),
+            field,
+            value,
+        };
+        if !i.value.is_finite() {
+            return Err(invalid("value", i.value));
+        }
+        if !i.margin_rate.is_finite() {
+            return Err(invalid("margin_rate", i.margin_rate));
+        }
+        if let Some(d) = i.days_to_pay.filter(|d| !d.is_finite() || *d < 0.0) {
+            return Err(invalid("days_to_pay", d));
+        }
+        if !seen.insert(i.customer_id.as_str()) {
+            return Err(TierError::DuplicateCustomer(i.customer_id.clone()));
+        }
+    }
+    let n = inputs.len() as f64;
+    let mut sorted: Vec<f64> = inputs.iter().map(|i| i.value).collect();
+    sorted.sort_by(f64::total_cmp);
+    let customers: Vec<TierAssignment> = inputs
+        .iter()
+        .map(|i| {
+            let higher = sorted.len() - sorted.partition_point(|x| *x <= i.value);
+            let top_share = higher as f64 / n;
+            let mp = config.margin_points(i.margin_rate);
+            let pp = config.payment_points(i.days_to_pay);
+            let score = mp + pp;
+            let (tier, en, zh) = if i.bad_debt {
+                (
+                    Tier::DoNotServe,
+                    "bad debt written off".to_string(),
+                    "曾发生坏账".to_string(),
+                )
+            } else if i.margin_rate < config.do_not_serve_below_margin {
+                (
+                    Tier::DoNotServe,
+                    format!(
+                        "margin rate {:.1}% below {:.1}%",
+                        100.0 * i.margin_rate,
+                        100.0 * config.do_not_serve_below_margin
+                    ),
+                    format!(
+                        "毛利率 {:.1}% 低于 {:.1}%",
+                        100.0 * i.margin_rate,
+                        100.0 * config.do_not_serve_below_margin
+                    ),
+                )
+            } else if let Some(d) = i
+                .days_to_pay
+                .filter(|d| *d > config.do_not_serve_days_to_pay)
+            {
+                (
+                    Tier::DoNotServe,
+                    format!(
+                        "pays in {d:.0} days, over {:.0}",
+                        config.do_not_serve_days_to_pay
+                    ),
+                    format!(
+                        "回款周期 {d:.0} 天，超过 {:.0} 天",
+                        config.do_not_serve_days_to_pay
+                    ),
+                )
+            } else if in_rule(config.gold_value, i.value, top_share)
+                && score >= config.gold_min_score
+            {
+                (
+                    Tier::Gold,
+                    format!("top value and profitability score {score:.0}/40"),
+                    format!("价值靠前，盈利能力得分 {score:.0}/40"),
+                )
+            } else if in_rule(config.silver_value, i.value, top_share)
+                && score >= config.silver_min_score
+            {
+                (
+                    Tier::Silver,
+                    format!("good value and profitability score {score:.0}/40"),
+                    format!("价值较高，盈利能力得分 {score:.0}/40"),
+                )
+            } else {
+                (
+                    Tier::Bronze,
+                    format!("value or profitability score {score:.0}/40 below silver rules"),
+                    format!("价值或盈利能力得分 {score:.0}/40 未达银牌标准"),
+                )
+            };
+            TierAssignment {
+                customer_id: i.customer_id.clone(),
+                value: i.value,
+                value_top_share: top_share,
+                margin_rate: i.margin_rate,
+                days_to_pay: i.days_to_pay,
+                margin_points: mp,
+                payment_points: pp,
+                profitability_score: score,
+                tier,
+                tier_zh: tier.name_zh().to_string(),
+                tier_en: tier.name_en().to_string(),
+                reason_en: en,
+                reason_zh: zh,
+            }
+        })
+        .collect();
+    let tiers = Tier::ALL
+        .iter()
+        .map(|&t| {
+            let m: Vec<&TierAssignment> = customers.iter().filter(|c| c.tier == t).collect();
+            let k = m.len();
+            TierSummary {
+                tier: t,
+                name_zh: t.name_zh().to_string(),
+                name_en: t.name_en().to_string(),
+                customers: k,
+                value: m.iter().map(|c| c.value).sum(),
+                mean_profitability_score: if k > 0 {
+                    m.iter().map(|c| c.profitability_score).sum::<f64>() / k as f64
+                } else {
+                    0.0
+                },
+            }
+        })
+        .collect();
+    Ok(TierReport { customers, tiers })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ti(id: &str, v: f64, m: f64, d: Option<f64>) -> TierInput {
+        TierInput {
+            customer_id: id.into(),
+            value: v,
+            margin_rate: m,
+            days_to_pay: d,
+            bad_debt: false,
+        }
+    }
+
+    #[test]
+    fn bands_map_to_points() {
+        let c = TierConfig::default();
+        assert_eq!(c.margin_points(0.45), 20.0);
+        assert_eq!(c.margin_points(0.40), 20.0);
+        assert_eq!(c.margin_points(0.25), 12.0);
+        assert_eq!(c.margin_points(-0.1), 0.0);
+        assert_eq!(c.payment_points(Some(10.0)), 20.0);
+        assert_eq!(c.payment_points(Some(60.0)), 15.0);
+        assert_eq!(c.payment_points(Some(365.0)), 0.0);
+        assert_eq!(c.payment_points(None), 10.0);
+    }
+
+    #[test]
+    fn tiers_follow_the_rules() {
+        let mut v: Vec<TierInput> = (0..10)
+            .map(|i| ti(&format!("c{i}"), f64::from(i) * 100.0, 0.35, Some(20.0)))
+            .collect();
+        v[9].margin_rate = -0.05; // biggest but loses money
+        v[7].days_to_pay = Some(400.0);
+        v[6].bad_debt = true;
+        let r = assign(&v, &TierConfig::default()).unwrap();
+        let t: Vec<Tier> = r.customers.iter().map(|c| c.tier).collect();
+        // top 20%: c9, c8 (fewer than 2 strictly higher); c9 is do-not-serve.
+        assert_eq!(t[9], Tier::DoNotServe);
+        assert_eq!(t[8], Tier::Gold);
+        assert_eq!(t[7], Tier::DoNotServe);
+        assert_eq!(t[6], Tier::DoNotServe);
+        assert_eq!(t[5], Tier::Silver);
+        assert_eq!(t[4], Tier::Bronze);
+        assert_eq!(r.customers[8].profitability_score, 36.0);
+        assert_eq!(r.customers[8].tier_zh, "金牌客户");
+        assert_eq!(r.tiers.iter().map(|s| s.customers).sum::<usize>(), 10);
+    }
+
+    #[test]
+    fn inputs_from_transactions_need_cost() {
+        use crate::transactions::TransactionsBuilder;
+        let d = NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
+        let mut b = TransactionsBuilder::new();
+        b.push("a", d, 200.0, Some(150.0), None, None).unwrap();
+        let v = inputs_from_transactions(&b.build(), None, None).unwrap();
+        assert_eq!(v[0].margin_rate, 0.25);
+        let mut b = TransactionsBuilder::new();
+        b.push("a", d, 200.0, None, None, None).unwrap();
+        assert_eq!(
+            inputs_from_transactions(&b.build(), None, None),
+            Err(TierError::NoCost)
+        );
+    }
+
+    #[test]
+    fn invalid_config_is_rejected() {
+        let mut c = TierConfig::default();
+        c.margin_bands[0].points = 2.0; // 40% earns less than 30%
+        assert!(matches!(c.validate(), Err(TierError::InvalidConfig(_))));
+        let mut c = TierConfig::default();
+        c.payment_bands[3].points = 25.0;
+        assert!(c.validate().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn score_bounded_and_monotone(m1 in -1.0f64..1.0, dm in 0.0f64..0.5,
+                                      d1 in 0.0f64..400.0, dd in 0.0f64..100.0) {
+            let c = TierConfig::default();
+            let s = c.margin_points(m1) + c.payment_points(Some(d1 + dd));
+            prop_assert!((0.0..=40.0).contains(&s));
+            prop_assert!(c.margin_points(m1 + dm) >= c.margin_points(m1));
+            prop_assert!(c.payment_points(Some(d1)) >= c.payment_points(Some(d1 + dd)));
+        }
+
+        #[test]
+        fn invariant_to_row_order(v in prop::collection::vec((0u32..1000, -10i32..60, 0u32..300), 1..40)) {
+            let rows: Vec<TierInput> = v.iter().enumerate()
+                .map(|(i, (a, m, d))| ti(&format!("c{i}"), f64::from(*a), f64::from(*m) / 100.0, Some(f64::from(*d))))
+                .collect();
+            let a = assign(&rows, &TierConfig::default()).unwrap();
+            let mut rev = rows.clone();
+            rev.reverse();
+            let b = assign(&rev, &TierConfig::default()).unwrap();
+            let mut x: Vec<_> = a.customers.iter().map(|c| (c.customer_id.clone(), c.tier)).collect();
+            let mut y: Vec<_> = b.customers.iter().map(|c| (c.customer_id.clone(), c.tier)).collect();
+            x.sort();
+            y.sort();
+            prop_assert_eq!(x, y);
+        }
+    }
+}

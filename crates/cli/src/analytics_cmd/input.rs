@@ -1,0 +1,183 @@
+//! Common input and output handling for `guanxi analytics …`.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+use guanxi_analytics::transactions::{ParseOptions, Transactions};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+/// Input options shared by every analytics command.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Transactions CSV with a header containing customer_id,date,amount (optional cost,
+    /// order_id, product; dates YYYY-MM-DD or YYYYMMDD).
+    #[arg(long, value_name = "FILE")]
+    pub transactions: PathBuf,
+    /// Skip malformed rows (reported on stderr) instead of failing.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
+
+/// Output format.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON document.
+    Json,
+    /// CSV of the per-customer (or per-row) table.
+    Csv,
+    /// An aligned text table for reading in a terminal.
+    Table,
+}
+
+/// Parses a `YYYY-MM-DD` or `YYYYMMDD` command-line date.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d"))
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
+/// Reads the transactions file, with a progress bar when stderr is a terminal. Malformed rows fail
+/// the command (nothing is printed on stdout) unless `--skip-bad-rows` is given, in which case
+/// they are listed on stderr.
+pub fn load(args: &InputArgs) -> anyhow::Result<Transactions> {
+    let file = File::open(&args.transactions)
+        .with_context(|| format!("cannot open {}", args.transactions.display()))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let opts = ParseOptions {
+        skip_bad_rows: args.skip_bad_rows,
+        ..ParseOptions::default()
+    };
+    let bar = if std::io::stderr().is_terminal() && len > 0 {
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message("reading transactions");
+        Some(bar)
+    } else {
+        None
+    };
+    let mut cb = |n: u64| {
+        if let Some(b) = bar.as_ref() {
+            b.set_position(n);
+        }
+    };
+    let t = Transactions::read(file, &opts, Some(&mut cb));
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let t = t.with_context(|| format!("reading {}", args.transactions.display()))?;
+    if !t.bad_rows().is_empty() {
+        let mut err = std::io::stderr().lock();
+        for b in t.bad_rows().iter().take(20) {
+            let _ = writeln!(err, "skipped line {}: {}", b.line, b.reason);
+        }
+        let _ = writeln!(err, "skipped {} malformed row(s)", t.bad_rows().len());
+    }
+    if t.rows().is_empty() {
+        bail!("{} holds no transactions", args.transactions.display());
+    }
+    Ok(t)
+}
+
+/// A table for CSV and text output.
+pub trait Tabular {
+    /// Column names.
+    fn headers() -> Vec<&'static str>;
+    /// One row's cells.
+    fn cells(&self) -> Vec<String>;
+}
+
+/// Neutralises spreadsheet formula injection in a text cell (DESIGN.md section 8).
+pub fn safe_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Formats an optional number for CSV/table cells.
+pub fn num(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.digits$}"),
+        _ => String::new(),
+    }
+}
+
+/// Writes a JSON document to stdout.
+pub fn write_json<T: Serialize>(doc: &T) -> anyhow::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    serde_json::to_writer(&mut out, doc)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes rows as CSV to stdout.
+pub fn write_csv<R: Tabular>(rows: &[R]) -> anyhow::Result<()> {
+    let out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(R::headers())?;
+    for r in rows {
+        w.write_record(r.cells())?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes a preamble of `key: value` lines and rows as an aligned text table to stdout.
+pub fn write_table<R: Tabular>(preamble: &[(String, String)], rows: &[R]) -> anyhow::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    for (k, v) in preamble {
+        writeln!(out, "{k}: {v}")?;
+    }
+    if !preamble.is_empty() {
+        writeln!(out)?;
+    }
+    let headers = R::headers();
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.cells()).collect();
+    let mut width: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &cells {
+        for (i, c) in row.iter().enumerate() {
+            if let Some(w) = width.get_mut(i) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+    }
+    let line = |out: &mut BufWriter<_>, row: &[String]| -> std::io::Result<()> {
+        let mut s = String::new();
+        for (i, c) in row.iter().enumerate() {
+            let pad = width
+                .get(i)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(c.chars().count());
+            if i > 0 {
+                s.push_str("  ");
+            }
+            s.push_str(c);
+            s.push_str(&" ".repeat(pad));
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(
+        &mut out,
+        &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    )?;
+    for row in &cells {
+        line(&mut out, row)?;
+    }
+    out.flush()?;
+    Ok(())
+}

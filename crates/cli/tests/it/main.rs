@@ -1,0 +1,5 @@
+//! Integration tests of the `guanxi` binary (one test binary for the crate; DESIGN.md section 9).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod analytics;
