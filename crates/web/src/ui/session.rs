@@ -102,6 +102,10 @@ async fn login(
             (jar.add(cookie), Redirect::to(&safe_next(f.next.as_deref()))).into_response()
         }
         Err(e) => {
+            let retry_after = match e {
+                CoreError::Throttled { retry_after_secs } => Some(retry_after_secs),
+                _ => None,
+            };
             let (status, msg) = match e {
                 CoreError::Throttled { retry_after_secs } => (
                     axum::http::StatusCode::TOO_MANY_REQUESTS,
@@ -126,6 +130,12 @@ async fn login(
                 error: Some(msg),
             });
             *res.status_mut() = status;
+            // Tell clients when to try again, as the API's 429 does.
+            if let Some(Ok(v)) =
+                retry_after.map(|s| axum::http::HeaderValue::from_str(&s.to_string()))
+            {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
             res
         }
     }
