@@ -1,6 +1,15 @@
 //! Integration tests: the real app over HTTP on SQLite, and on PostgreSQL when configured.
 
+// Test code, helpers included, fails the test on anything unexpected.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod support;
 
+mod access;
+mod api_records;
+mod bad_input;
 mod browser;
+mod concurrency;
+mod custom_fields;
+mod identity_api;
 mod smoke;

@@ -216,3 +216,199 @@ pub async fn json(res: Response) -> (StatusCode, Value) {
     let body = res.json::<Value>().await.unwrap_or(Value::Null);
     (status, body)
 }
+
+// ---- Helpers for the API suites (bad input, access, concurrency, identity). ----
+
+/// A response read whole: status, headers, the raw text and the JSON body (`Null` if none).
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Resp {
+    pub async fn read(res: Response) -> Resp {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            text,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// Asserts the API's error shape: status, `error.code`, a message, and (when given) that
+    /// `error.fields` names `field`.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str, field: Option<&str>) {
+        assert_eq!(self.status, status, "status; body: {}", self.text);
+        let err = &self.body["error"];
+        assert_eq!(err["code"], code, "error code; body: {}", self.text);
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "error message; body: {}",
+            self.text
+        );
+        if let Some(f) = field {
+            assert!(
+                err["fields"][f].as_str().is_some_and(|m| !m.is_empty()),
+                "error.fields should name '{f}'; body: {}",
+                self.text
+            );
+        }
+    }
+
+    /// The ids in a `{"data": [...]}` list.
+    pub fn ids(&self) -> Vec<String> {
+        self.body["data"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl TestUser {
+    /// Sends a request and reads the whole response.
+    pub async fn send(&self, rb: RequestBuilder) -> Resp {
+        Resp::read(rb.send().await.expect("request")).await
+    }
+
+    pub async fn get_r(&self, path: &str) -> Resp {
+        Resp::read(self.get(path).await).await
+    }
+
+    pub async fn post_r(&self, path: &str, body: &Value) -> Resp {
+        Resp::read(self.post(path, body).await).await
+    }
+
+    pub async fn patch_r(&self, path: &str, body: &Value) -> Resp {
+        Resp::read(self.patch(path, body).await).await
+    }
+
+    pub async fn put_r(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.req(Method::PUT, path).json(body)).await
+    }
+
+    pub async fn delete_r(&self, path: &str) -> Resp {
+        Resp::read(self.delete(path).await).await
+    }
+
+    /// PATCH with `If-Match: "<version>"`.
+    pub async fn patch_if_match(&self, path: &str, version: i64, body: &Value) -> Resp {
+        self.send(
+            self.req(Method::PATCH, path)
+                .header("If-Match", format!("\"{version}\""))
+                .json(body),
+        )
+        .await
+    }
+}
+
+/// A row count from the test database (`table` must be a plain table name).
+pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
+    count_sql(app, &format!("SELECT COUNT(*) AS n FROM {table}")).await
+}
+
+/// Runs a `SELECT COUNT(*) AS n ...` written without parameters.
+pub async fn count_sql(app: &TestApp, sql: &str) -> i64 {
+    let rows = guanxi_core::db::raw_query(app.core.db.reader(), sql, vec![])
+        .await
+        .expect("count query");
+    guanxi_core::db::get_i64(&rows[0], "n").expect("count")
+}
+
+/// The number of audit rows for a record (optionally only those with `action`).
+pub async fn audit_rows(app: &TestApp, record_id: &str, action: Option<&str>) -> i64 {
+    let id = uuid::Uuid::parse_str(record_id).expect("uuid");
+    let (p1, p2) = match app.backend {
+        Backend::Sqlite => ("?", "?"),
+        Backend::Postgres => ("$1", "$2"),
+    };
+    let mut sql = format!("SELECT COUNT(*) AS n FROM audit_log WHERE record_id = {p1}");
+    let mut values: Vec<sea_orm::Value> = vec![id.into()];
+    if let Some(a) = action {
+        sql.push_str(&format!(" AND action = {p2}"));
+        values.push(a.into());
+    }
+    let rows = guanxi_core::db::raw_query(app.core.db.reader(), &sql, values)
+        .await
+        .expect("audit count");
+    guanxi_core::db::get_i64(&rows[0], "n").expect("count")
+}
+
+/// A browser-like client: no automatic redirects, cookies sent by hand.
+pub fn browser() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Logs in through the form and returns the session cookie's value and its `Set-Cookie` line.
+pub async fn login_cookie(app: &TestApp, email: &str, password: &str) -> (String, String) {
+    let res = browser()
+        .post(format!("{}/login", app.base))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("next", "/accounts"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert!(
+        res.status().is_redirection(),
+        "login should redirect, got {}",
+        res.status()
+    );
+    let set = res
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("guanxi_session="))
+        .expect("session cookie")
+        .to_string();
+    let value = set
+        .trim_start_matches("guanxi_session=")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    (value, set)
+}
+
+/// The CSRF token of a session, read from a page's form.
+pub async fn csrf_of(app: &TestApp, cookie: &str) -> String {
+    let html = browser()
+        .get(format!("{}/settings", app.base))
+        .header("Cookie", format!("guanxi_session={cookie}"))
+        .send()
+        .await
+        .expect("settings page")
+        .text()
+        .await
+        .expect("html");
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("a form with _csrf") + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .expect("csrf value")
+        .to_string()
+}
