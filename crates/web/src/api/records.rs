@@ -15,8 +15,9 @@ use crate::State;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult};
 
-/// Parameters a list takes besides filters.
-pub const RESERVED: [&str; 6] = ["sort", "cursor", "limit", "count", "filter", "q"];
+/// Parameters a list takes besides filters. (`q` is not one: lists do not search, and a `q` that
+/// was silently ignored returned every record; it is refused as an unknown field instead.)
+pub const RESERVED: [&str; 5] = ["sort", "cursor", "limit", "count", "filter"];
 
 /// Builds a list query from query-string pairs: reserved names, a JSON `filter`, and every
 /// other pair as a field condition.
