@@ -486,6 +486,8 @@ async fn list_parameters_are_checked() {
             bad_filter("annual_revenue[gt]=lots".into()),
             bad_filter("deleted_at[empty]=".into()),
             bad_filter("password_hash=x".into()),
+            // Lists do not search; a `q` must not be silently ignored.
+            bad_filter("q=acme".into()),
             bad_filter(format!("filter={}", enc("{not json"))),
             bad_filter(format!("filter={}", enc("[1,2]"))),
             bad_filter(format!(

@@ -517,3 +517,34 @@ async fn teams_over_the_api() {
         );
     }
 }
+
+#[tokio::test]
+async fn sessions_expire_and_responses_carry_security_headers() {
+    for b in backends() {
+        let settings = Settings {
+            session_hours: 0,
+            ..Settings::default()
+        };
+        let app = spawn_with(b, settings).await;
+        let sales = app.user("sales", Some("A")).await;
+        // A session that has expired is no session.
+        let (cookie, _) = login_cookie(&app, &sales.email, PASSWORD).await;
+        send(with_cookie(&app, Method::GET, "/api/v1/me", &cookie))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated", None);
+        // Every response says how it may be framed, sniffed and referred.
+        for path in ["/api/v1/me", "/login", "/api/v1/nowhere"] {
+            let r = sales.get_r(path).await;
+            assert_eq!(
+                r.header("x-content-type-options").as_deref(),
+                Some("nosniff")
+            );
+            assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"));
+            assert!(
+                r.header("content-security-policy")
+                    .is_some_and(|c| c.contains("default-src 'self'")),
+                "{path}"
+            );
+        }
+    }
+}
