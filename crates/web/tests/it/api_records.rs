@@ -411,6 +411,9 @@ async fn list_filters_by_params_json_custom_fields_addresses_and_points() {
     }
 }
 
+const TYPES: [&str; 4] = ["prospect", "customer", "partner", "other"];
+const RATINGS: [&str; 3] = ["hot", "warm", "cold"];
+
 #[tokio::test]
 async fn sorting_and_cursor_pagination_cover_every_row_once() {
     for b in backends() {
@@ -427,6 +430,8 @@ async fn sorting_and_cursor_pagination_cover_every_row_once() {
                     "kind": if n % 3 == 0 { "person" } else { "company" },
                     "name": format!("Pager {:03}", n % 40),
                     "industry": if n % 4 == 0 { Value::Null } else { json!(format!("Industry {}", n % 7)) },
+                    "type": TYPES[n % 4],
+                    "rating": if n % 3 == 0 { Value::Null } else { json!(RATINGS[n % 3]) },
                 });
                 let (base, token) = (sales.base.clone(), sales.token.clone());
                 set.spawn(async move {
@@ -457,6 +462,8 @@ async fn sorting_and_cursor_pagination_cover_every_row_once() {
             "industry",
             "-industry",
             "kind",
+            "type",
+            "-rating",
             "-created_at",
             "updated_at",
         ] {
