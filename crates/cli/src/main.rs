@@ -339,8 +339,8 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
                 .map(|t| (t.id, t.name))
                 .collect();
             println!(
-                "{:<36}  {:<32}  {:<10}  {:<16}  {:<6}  {}",
-                "id", "email", "role", "team", "locale", "name"
+                "{:<36}  {:<32}  {:<10}  {:<16}  {:<6}  name",
+                "id", "email", "role", "team", "locale"
             );
             for u in users::list(&core.db).await.map_err(explain)? {
                 let team = u

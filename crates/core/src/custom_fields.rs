@@ -470,12 +470,12 @@ pub async fn update(
 ) -> CoreResult<CustomFieldDef> {
     require_admin(actor)?;
     let current = get(db, id).await?;
-    if let Some(v) = expected_version {
-        if v != current.version {
-            return Err(CoreError::StaleVersion {
-                current: current.version,
-            });
-        }
+    if let Some(v) = expected_version
+        && v != current.version
+    {
+        return Err(CoreError::StaleVersion {
+            current: current.version,
+        });
     }
     let mut errors = FieldErrors::new();
     check_labels(&input, &mut errors);

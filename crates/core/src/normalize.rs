@@ -32,9 +32,15 @@ pub fn phone_national(e164: &str) -> Option<String> {
 /// An E.164 number as people read it: nationally formatted (`0571 8888 6666`) when it belongs
 /// to `home_region`, internationally (`+1 415-555-2671`) otherwise.
 pub fn phone_pretty(e164: &str, home_region: &str) -> String {
-    let Ok(parsed) = phonenumber::parse(None, e164) else { return e164.to_string() };
+    let Ok(parsed) = phonenumber::parse(None, e164) else {
+        return e164.to_string();
+    };
     let home = phonenumber::country::Id::from_str(home_region).ok();
-    let mode = if parsed.country().id() == home { phonenumber::Mode::National } else { phonenumber::Mode::International };
+    let mode = if parsed.country().id() == home {
+        phonenumber::Mode::National
+    } else {
+        phonenumber::Mode::International
+    };
     parsed.format().mode(mode).to_string()
 }
 
@@ -134,12 +140,14 @@ pub fn tax_id(input: &str) -> Result<String, String> {
     if s.len() > 32 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(format!("'{}' is not a valid tax id", input.trim()));
     }
-    if s.len() == 18 && s.chars().all(|c| c.is_ascii_alphanumeric()) && looks_like_uscc(&s) {
-        if !uscc_checksum_ok(&s) {
-            return Err(format!(
-                "'{s}' is not a valid unified social credit code (check character)"
-            ));
-        }
+    if s.len() == 18
+        && s.chars().all(|c| c.is_ascii_alphanumeric())
+        && looks_like_uscc(&s)
+        && !uscc_checksum_ok(&s)
+    {
+        return Err(format!(
+            "'{s}' is not a valid unified social credit code (check character)"
+        ));
     }
     Ok(s)
 }

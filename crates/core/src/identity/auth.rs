@@ -222,12 +222,13 @@ pub async fn create_token(
     user_id: Uuid,
     name: &str,
 ) -> CoreResult<(String, ApiToken)> {
-    if let Some(a) = actor {
-        if a.user_id != user_id && !a.is_admin() {
-            return Err(CoreError::Forbidden(
-                "you may create tokens only for yourself".into(),
-            ));
-        }
+    if let Some(a) = actor
+        && a.user_id != user_id
+        && !a.is_admin()
+    {
+        return Err(CoreError::Forbidden(
+            "you may create tokens only for yourself".into(),
+        ));
     }
     let user = users::get(db.reader(), user_id).await?;
     if user.disabled {

@@ -161,10 +161,10 @@ fn check_locale(l: &str, errors: &mut FieldErrors) {
 }
 
 async fn check_team(db: &Db, team: Option<Uuid>, errors: &mut FieldErrors) -> CoreResult<()> {
-    if let Some(t) = team {
-        if super::teams::get(db, t).await.is_err() {
-            errors.insert("team_id".into(), "no such team".into());
-        }
+    if let Some(t) = team
+        && super::teams::get(db, t).await.is_err()
+    {
+        errors.insert("team_id".into(), "no such team".into());
     }
     Ok(())
 }
@@ -259,10 +259,10 @@ pub async fn update(
             errors.insert("name".into(), "must not contain control characters".into());
         }
     }
-    if let Some(r) = &patch.role {
-        if let Err(e) = r.parse::<Role>() {
-            errors.insert("role".into(), e);
-        }
+    if let Some(r) = &patch.role
+        && let Err(e) = r.parse::<Role>()
+    {
+        errors.insert("role".into(), e);
     }
     if let Some(l) = &patch.locale {
         check_locale(l, &mut errors);
@@ -312,7 +312,7 @@ pub async fn set_password(
     id: Uuid,
     password: &str,
 ) -> CoreResult<()> {
-    if !actor.is_some_and(|a| a.user_id == id) {
+    if actor.is_none_or(|a| a.user_id != id) {
         require_admin(actor)?;
     }
     check_password(password).map_err(|e| CoreError::field("password", e))?;

@@ -117,7 +117,7 @@ impl<'a> RecordService<'a> {
         q
     }
 
-    fn from_row(&self, row: &QueryResult) -> CoreResult<Loaded> {
+    fn decode_row(&self, row: &QueryResult) -> CoreResult<Loaded> {
         let mut rec = Record::new();
         let id = get_uuid(row, "id")?;
         rec.insert("id".into(), Value::String(id.to_string()));
@@ -168,7 +168,7 @@ impl<'a> RecordService<'a> {
             Expr::col((self.table(), col("deleted_at"))).is_null()
         });
         let row = db::fetch_one(conn, &q).await?.ok_or(CoreError::NotFound)?;
-        self.from_row(&row)
+        self.decode_row(&row)
     }
 
     /// Loads a record the actor may read; records outside their scope look absent.
@@ -543,12 +543,12 @@ impl<'a> RecordService<'a> {
         let txn = self.core.db.begin().await?;
         let current = self.load_readable(&txn, actor, id, false).await?;
         self.check_write(actor, &current)?;
-        if let Some(v) = expected {
-            if v != current.version {
-                return Err(CoreError::StaleVersion {
-                    current: current.version,
-                });
-            }
+        if let Some(v) = expected
+            && v != current.version
+        {
+            return Err(CoreError::StaleVersion {
+                current: current.version,
+            });
         }
         let mut rec = current.rec.clone();
         self.apply_input(obj, &mut rec, &mut errors);
@@ -617,12 +617,12 @@ impl<'a> RecordService<'a> {
         let txn = self.core.db.begin().await?;
         let current = self.load_readable(&txn, actor, id, false).await?;
         self.check_write(actor, &current)?;
-        if let Some(v) = expected_version {
-            if v != current.version {
-                return Err(CoreError::StaleVersion {
-                    current: current.version,
-                });
-            }
+        if let Some(v) = expected_version
+            && v != current.version
+        {
+            return Err(CoreError::StaleVersion {
+                current: current.version,
+            });
         }
         let now = crate::now();
         let mut q = Query::update();
@@ -894,7 +894,11 @@ impl<'a> RecordService<'a> {
                 Expr::col((self.table(), col("id"))).into(),
             ]);
             let after = Expr::tuple([SimpleExpr::Value(v), SimpleExpr::Value(cur.id.into())]);
-            sel.and_where(if sort.desc { key.lt(after) } else { key.gt(after) });
+            sel.and_where(if sort.desc {
+                key.lt(after)
+            } else {
+                key.gt(after)
+            });
         }
         let order = if sort.desc { Order::Desc } else { Order::Asc };
         sel.order_by((self.table(), col(&sort.column)), order.clone())
@@ -903,7 +907,7 @@ impl<'a> RecordService<'a> {
         let rows = db::fetch_all(self.core.db.reader(), &sel).await?;
         let mut items = Vec::with_capacity(rows.len());
         for r in rows.iter().take(limit as usize) {
-            items.push(self.from_row(r)?.rec);
+            items.push(self.decode_row(r)?.rec);
         }
         let next_cursor = if rows.len() as u64 > limit {
             items.last().map(|last| {

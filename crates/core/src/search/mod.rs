@@ -62,7 +62,7 @@ pub fn document(def: &EntityDef, rec: &JsonMap) -> Document {
     }
 }
 
-fn tsvector_literal(tokens: &[String]) -> String {
+pub(crate) fn tsvector_literal(tokens: &[String]) -> String {
     tokens
         .iter()
         .enumerate()
@@ -254,6 +254,22 @@ pub async fn search(
     Ok(hits)
 }
 
+/// Display titles of live records by id, for showing references (a contact's account).
+pub async fn titles(db: &Db, ids: &[Uuid]) -> CoreResult<std::collections::HashMap<Uuid, String>> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = sea_orm::sea_query::Query::select();
+    q.columns([db::col("record_id"), db::col("title")])
+        .from(db::col("search_entries"))
+        .and_where(sea_orm::sea_query::Expr::col(db::col("record_id")).is_in(ids.iter().copied()));
+    for r in db::fetch_all(db.reader(), &q).await? {
+        out.insert(get_uuid(&r, "record_id")?, get_string(&r, "title")?);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,20 +290,4 @@ mod tests {
             "'张':1 'zs':2"
         );
     }
-}
-
-/// Display titles of live records by id, for showing references (a contact's account).
-pub async fn titles(db: &Db, ids: &[Uuid]) -> CoreResult<std::collections::HashMap<Uuid, String>> {
-    let mut out = std::collections::HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let mut q = sea_orm::sea_query::Query::select();
-    q.columns([db::col("record_id"), db::col("title")])
-        .from(db::col("search_entries"))
-        .and_where(sea_orm::sea_query::Expr::col(db::col("record_id")).is_in(ids.iter().copied()));
-    for r in db::fetch_all(db.reader(), &q).await? {
-        out.insert(get_uuid(&r, "record_id")?, get_string(&r, "title")?);
-    }
-    Ok(out)
 }

@@ -76,7 +76,7 @@ fn syllables() -> &'static HashSet<&'static str> {
 pub fn split_pinyin(word: &str) -> Option<Vec<String>> {
     let set = syllables();
     let n = word.len();
-    if n < 2 || n > 60 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+    if !(2..=60).contains(&n) || !word.bytes().all(|b| b.is_ascii_lowercase()) {
         return None;
     }
     // best[i] = fewest syllables covering word[..i], with the split point before it.
@@ -166,17 +166,17 @@ pub fn parse_query(q: &str) -> Vec<Term> {
             tokens: toks.clone(),
             prefix: !last_is_cjk,
         };
-        if toks.len() == 1 {
-            if let Some(parts) = split_pinyin(&toks[0]) {
-                terms.push(Term::Any(vec![
-                    phrase,
-                    Term::Phrase {
-                        tokens: parts,
-                        prefix: true,
-                    },
-                ]));
-                continue;
-            }
+        if toks.len() == 1
+            && let Some(parts) = split_pinyin(&toks[0])
+        {
+            terms.push(Term::Any(vec![
+                phrase,
+                Term::Phrase {
+                    tokens: parts,
+                    prefix: true,
+                },
+            ]));
+            continue;
         }
         terms.push(phrase);
     }

@@ -128,10 +128,10 @@ async fn create(
 ) -> ApiResult<Response> {
     let rec = st.core.records(def).create(&actor, &body).await?;
     let mut res = with_etag(StatusCode::CREATED, &rec);
-    if let Some(id) = rec.get("id").and_then(Value::as_str) {
-        if let Ok(v) = format!("/api/v1/{}/{id}", def.plural).parse() {
-            res.headers_mut().insert(header::LOCATION, v);
-        }
+    if let Some(id) = rec.get("id").and_then(Value::as_str)
+        && let Ok(v) = format!("/api/v1/{}/{id}", def.plural).parse()
+    {
+        res.headers_mut().insert(header::LOCATION, v);
     }
     Ok(res)
 }

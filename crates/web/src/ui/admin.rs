@@ -287,10 +287,10 @@ async fn update_user(
     let mut r = users::update(&st.core.db, Some(&user.actor), id, patch)
         .await
         .map(|_| ());
-    if r.is_ok() {
-        if let Some(pw) = form_get(&f, "password").filter(|p| !p.is_empty()) {
-            r = users::set_password(&st.core.db, Some(&user.actor), id, pw).await;
-        }
+    if r.is_ok()
+        && let Some(pw) = form_get(&f, "password").filter(|p| !p.is_empty())
+    {
+        r = users::set_password(&st.core.db, Some(&user.actor), id, pw).await;
     }
     finish(&st, &user, "users", r).await
 }

@@ -311,14 +311,13 @@ async fn lookups(
     let mut ids = Vec::new();
     for rec in recs {
         for f in def.fields {
-            if matches!(f.kind, FieldKind::Ref { .. }) {
-                if let Some(id) = rec
+            if matches!(f.kind, FieldKind::Ref { .. })
+                && let Some(id) = rec
                     .get(f.name)
                     .and_then(Value::as_str)
                     .and_then(|s| Uuid::parse_str(s).ok())
-                {
-                    ids.push(id);
-                }
+            {
+                ids.push(id);
             }
         }
     }
@@ -1342,13 +1341,12 @@ fn form_fields(
     // Errors for fields the form does not show (e.g. list entries) still need to be seen.
     for (k, m) in errors {
         let shown = out.iter().any(|f| f.name == format!("f.{k}"));
-        if !shown {
-            if let Some(f) = out
+        if !shown
+            && let Some(f) = out
                 .iter_mut()
                 .find(|f| f.name == format!("f.{}", k.split('.').next().unwrap_or(k)))
-            {
-                f.error = Some(i18n.message(m));
-            }
+        {
+            f.error = Some(i18n.message(m));
         }
     }
     out

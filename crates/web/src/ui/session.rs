@@ -157,10 +157,10 @@ async fn logout(
     if let Err(e) = check_csrf(&user, f.csrf.as_deref()) {
         return error_page(&user, e);
     }
-    if let Some(token) = session_cookie(&headers) {
-        if let Err(e) = auth::logout(&st.core.db, &token).await {
-            return error_page(&user, e.into());
-        }
+    if let Some(token) = session_cookie(&headers)
+        && let Err(e) = auth::logout(&st.core.db, &token).await
+    {
+        return error_page(&user, e.into());
     }
     (
         jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
