@@ -672,6 +672,17 @@ async fn role_grants_changed_at_run_time_take_effect() {
         s1.get_r(&format!("/api/v1/accounts/{a1}"))
             .await
             .assert_error(StatusCode::NOT_FOUND, "not_found", None);
+        // The recycle bin across entities leaves accounts out; asked for accounts, it refuses.
+        assert_eq!(
+            s1.delete_r(&format!("/api/v1/contacts/{c1}")).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let bin = s1.get_r("/api/v1/recycle-bin").await;
+        assert_eq!(bin.status, StatusCode::OK, "{b:?}: {}", bin.text);
+        assert_eq!(ids_of(&bin.body["data"]), set(&[&c1]));
+        s1.get_r("/api/v1/recycle-bin?entity=account")
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden", None);
         s1.post_r(
             "/api/v1/accounts",
             &json!({"kind": "company", "name": "No"}),
