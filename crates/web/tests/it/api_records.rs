@@ -369,6 +369,37 @@ async fn list_filters_by_params_json_custom_fields_addresses_and_points() {
             let got: BTreeSet<String> = list_ids(&sales, &path).await.into_iter().collect();
             assert_eq!(got, want, "{b:?} {path}");
         }
+        // Timestamps compare at the precision the API shows them.
+        let g = admin.get_r(&format!("/api/v1/accounts/{gz}")).await;
+        let t = g.body["created_at"]
+            .as_str()
+            .expect("created_at")
+            .to_string();
+        let at = |op: &str| q(&format!("created_at[{op}]={}", enc(&t)));
+        let gte: BTreeSet<String> = list_ids(&admin, &at("gte")).await.into_iter().collect();
+        let gt: BTreeSet<String> = list_ids(&admin, &at("gt")).await.into_iter().collect();
+        let lt: BTreeSet<String> = list_ids(&admin, &at("lt")).await.into_iter().collect();
+        let eq: BTreeSet<String> = list_ids(&admin, &q(&format!("created_at={}", enc(&t))))
+            .await
+            .into_iter()
+            .collect();
+        assert!(
+            gte.contains(gz) && !gt.contains(gz) && !lt.contains(gz),
+            "{b:?} {t}"
+        );
+        assert_eq!(eq, set(&[gz]), "{b:?} created_at={t}");
+        assert_eq!(gte.len() + lt.len(), 4, "{b:?}");
+        assert_eq!(
+            list_ids(&admin, &q("created_at[gte]=2000-01-01"))
+                .await
+                .len(),
+            4
+        );
+        assert!(
+            list_ids(&admin, &q("updated_at[lt]=2000-01-01T00:00:00Z"))
+                .await
+                .is_empty()
+        );
         // count=true gives the total of the filtered list.
         let r = admin.get_r(&q("custom.tier=gold&count=true&limit=1")).await;
         assert_eq!(r.status, StatusCode::OK);
