@@ -110,7 +110,8 @@ pub fn safe_text(s: &str) -> String {
 /// Formats an optional number for CSV/table cells.
 pub fn num(v: Option<f64>, digits: usize) -> String {
     match v {
-        Some(v) if v.is_finite() => format!("{v:.digits$}"),
+        // `+ 0.0` turns a negative zero into zero, so no "-0.00" cells
+        Some(v) if v.is_finite() => format!("{:.digits$}", v + 0.0),
         _ => String::new(),
     }
 }

@@ -4,10 +4,17 @@
 //! `--format json|csv|table`, and fails without printing anything when a row is malformed, unless
 //! `--skip-bad-rows` is given. A progress bar is drawn on stderr when it is a terminal.
 
+mod churn;
 mod clv;
 mod generate;
 mod input;
 mod lifecycle;
+mod pareto;
+mod portfolio;
+mod rfm;
+mod rules;
+mod tiers;
+mod timing;
 
 use clap::Subcommand;
 
@@ -19,6 +26,23 @@ pub enum AnalyticsCommand {
     /// Relationship lifecycle stage (考察期 / 形成期 / 稳定期 / 退化期 / 流失) with reasons, and when
     /// each customer's next purchase is due.
     Lifecycle(lifecycle::LifecycleArgs),
+    /// RFM: recency, frequency, monetary quintile scores and the eight segments (重要价值客户 …
+    /// 一般挽留客户), split at the mean or median.
+    Rfm(rfm::RfmArgs),
+    /// Pareto (80/20): cumulative share of revenue and margin, top-share headline, decile table.
+    Pareto(pareto::ParetoArgs),
+    /// Tiers (金牌 / 银牌 / 铜牌 / 不服务) and the profitability score (needs a cost column).
+    Tiers(tiers::TiersArgs),
+    /// Churn propensity: `churn train` (logistic regression, out-of-time evaluation) and
+    /// `churn score`.
+    #[command(subcommand)]
+    Churn(churn::ChurnCommand),
+    /// Cross-sell: association rules from baskets (FP-growth) and next best products.
+    Rules(rules::RulesArgs),
+    /// Customer portfolio matrix: star / cash cow / question mark / dog by value and growth.
+    Portfolio(portfolio::PortfolioArgs),
+    /// Contact timing: usual purchase interval and the window in which the next purchase is due.
+    Timing(timing::TimingArgs),
     /// Writes a synthetic transactions CSV (for benchmarks).
     #[command(hide = true)]
     GenerateTransactions(generate::GenerateArgs),
@@ -28,6 +52,13 @@ pub fn run(cmd: AnalyticsCommand) -> anyhow::Result<()> {
     let result = match cmd {
         AnalyticsCommand::Clv(a) => clv::run(a),
         AnalyticsCommand::Lifecycle(a) => lifecycle::run(a),
+        AnalyticsCommand::Rfm(a) => rfm::run(a),
+        AnalyticsCommand::Pareto(a) => pareto::run(a),
+        AnalyticsCommand::Tiers(a) => tiers::run(a),
+        AnalyticsCommand::Churn(c) => churn::run(c),
+        AnalyticsCommand::Rules(a) => rules::run(a),
+        AnalyticsCommand::Portfolio(a) => portfolio::run(a),
+        AnalyticsCommand::Timing(a) => timing::run(a),
         AnalyticsCommand::GenerateTransactions(a) => generate::run(a),
     };
     // `guanxi analytics … | head` closes stdout early: that is not an error.

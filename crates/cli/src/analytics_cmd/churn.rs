@@ -1,0 +1,379 @@
+//! `guanxi analytics churn train|score`: churn propensity by regularised logistic regression with
+//! an out-of-time evaluation, and scoring with a saved model.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use guanxi_analytics::bgnbd;
+use guanxi_analytics::churn::{
+    self, CalibrationBin, ChurnModel, ChurnScore, CoefficientRow, Evaluation, FeatureConfig,
+    LabelledSet, LogisticConfig, RiskBand,
+};
+use guanxi_analytics::transactions::{
+    Period, RepeatData, SummaryOptions, Transactions, date_from_day_number,
+};
+use serde::Serialize;
+
+use super::input::{
+    Format, InputArgs, Tabular, load, num, parse_date, safe_text, write_csv, write_json,
+    write_table,
+};
+
+/// The name of the optional BG/NBD feature.
+const P_ALIVE: &str = "p_alive";
+
+/// `guanxi analytics churn …`.
+#[derive(Subcommand, Debug)]
+pub enum ChurnCommand {
+    /// Train on features at --cutoff labelled by the following window, evaluate on the next
+    /// window (out of time), write the model to --model-out and print the evaluation.
+    Train(TrainArgs),
+    /// Score customers at --as-of with a model written by `churn train`.
+    Score(ScoreArgs),
+}
+
+/// Arguments of `guanxi analytics churn train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Training cutoff: features from the history up to this day, label "churned" = no purchase
+    /// in the following --window-days. The test cutoff is cutoff + window, so the data must reach
+    /// cutoff + 2 × window.
+    #[arg(long, value_parser = parse_date)]
+    pub cutoff: NaiveDate,
+    /// Label window in days.
+    #[arg(long, default_value_t = 90)]
+    pub window_days: i64,
+    /// L2 penalty λ (scikit-learn C = 1/λ).
+    #[arg(long, default_value_t = 1.0)]
+    pub lambda: f64,
+    /// Window in days of the purchase-trend feature.
+    #[arg(long, default_value_t = FeatureConfig::default().trend_window_days)]
+    pub trend_window_days: i64,
+    /// Add the BG/NBD probability alive (fitted at each cutoff) as a feature.
+    #[arg(long)]
+    pub p_alive: bool,
+    /// Where to write the trained model (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub model_out: PathBuf,
+}
+
+/// Arguments of `guanxi analytics churn score`.
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// A model written by `guanxi analytics churn train`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Scoring date (default: the last transaction date in the file).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Runs `churn train` or `churn score`.
+pub fn run(cmd: ChurnCommand) -> anyhow::Result<()> {
+    match cmd {
+        ChurnCommand::Train(a) => train(a),
+        ChurnCommand::Score(a) => score(a),
+    }
+}
+
+/// BG/NBD probability alive per customer id at `as_of` (weekly periods).
+fn p_alive_at(tx: &Transactions, as_of: NaiveDate) -> anyhow::Result<HashMap<String, f64>> {
+    let summary = tx.summarize(&SummaryOptions {
+        period: Period::Week,
+        calibration_end: as_of,
+        holdout_end: None,
+    })?;
+    let data = RepeatData::from_summary(&summary)?;
+    let fit = bgnbd::fit(&data, &bgnbd::FitOptions::default())
+        .with_context(|| format!("fitting BG/NBD at {as_of} for the p_alive feature"))?;
+    Ok(summary
+        .customers
+        .iter()
+        .map(|c| {
+            (
+                tx.customer_id(c.customer).to_string(),
+                fit.params.p_alive(c.frequency, c.recency, c.t),
+            )
+        })
+        .collect())
+}
+
+fn with_p_alive(tx: &Transactions, set: LabelledSet) -> anyhow::Result<LabelledSet> {
+    let values = p_alive_at(tx, set.cutoff)?;
+    Ok(LabelledSet {
+        table: set.table.with_column(P_ALIVE, &values),
+        ..set
+    })
+}
+
+#[derive(Serialize)]
+struct TrainReport<'a> {
+    train_cutoff: String,
+    test_cutoff: String,
+    window_days: i64,
+    lambda: f64,
+    model_out: String,
+    features: &'a [String],
+    coefficients: &'a [CoefficientRow],
+    train: &'a Evaluation,
+    test: Option<&'a Evaluation>,
+}
+
+/// One calibration bin with the set it belongs to (CSV and table rows of `churn train`).
+struct CalibrationRow<'a> {
+    set: &'static str,
+    bin: &'a CalibrationBin,
+}
+
+impl Tabular for CalibrationRow<'_> {
+    fn headers() -> Vec<&'static str> {
+        vec!["set", "bin", "customers", "mean_predicted", "observed_rate"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.set.to_string(),
+            self.bin.bin.to_string(),
+            self.bin.customers.to_string(),
+            num(Some(self.bin.mean_predicted), 4),
+            num(Some(self.bin.observed_rate), 4),
+        ]
+    }
+}
+
+fn eval_line(e: &Evaluation) -> String {
+    format!(
+        "{} customers, {:.1}% churned; AUC {}; top decile: precision {:.3}, recall {:.3}, lift {:.2}; Brier {:.4}",
+        e.customers,
+        100.0 * e.base_rate,
+        e.auc.map_or("n/a".to_string(), |a| format!("{a:.3}")),
+        e.top_decile.precision,
+        e.top_decile.recall,
+        e.top_decile.lift,
+        e.brier
+    )
+}
+
+fn train(args: TrainArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.window_days > 0, "--window-days must be positive");
+    let tx = load(&args.input)?;
+    let histories = churn::histories_from_transactions(&tx);
+    let features = FeatureConfig {
+        trend_window_days: args.trend_window_days,
+        ..FeatureConfig::default()
+    };
+    let (mut train_set, mut test_set) =
+        churn::time_split(&histories, args.cutoff, args.window_days, &features)?;
+    if args.p_alive {
+        train_set = with_p_alive(&tx, train_set)?;
+        test_set = with_p_alive(&tx, test_set)?;
+    }
+    let report = churn::fit_and_evaluate(
+        &train_set,
+        &test_set,
+        args.window_days,
+        Some(features),
+        &LogisticConfig {
+            lambda: args.lambda,
+            ..LogisticConfig::default()
+        },
+    )
+    .context("training the churn model")?;
+    // Everything computed: write the model, then the report (nothing on stdout on failure).
+    std::fs::write(&args.model_out, report.model.to_json()?)
+        .with_context(|| format!("cannot write {}", args.model_out.display()))?;
+    let coefficients = report.model.explain();
+    match args.input.format {
+        Format::Json => write_json(&TrainReport {
+            train_cutoff: report.train_cutoff.to_string(),
+            test_cutoff: report.test_cutoff.to_string(),
+            window_days: report.window_days,
+            lambda: report.model.lambda,
+            model_out: args.model_out.display().to_string(),
+            features: &report.model.feature_names,
+            coefficients: &coefficients,
+            train: &report.train,
+            test: report.test.as_ref(),
+        }),
+        Format::Csv | Format::Table => {
+            let mut rows: Vec<CalibrationRow<'_>> = report
+                .train
+                .calibration
+                .iter()
+                .map(|bin| CalibrationRow { set: "train", bin })
+                .collect();
+            if let Some(t) = &report.test {
+                rows.extend(
+                    t.calibration
+                        .iter()
+                        .map(|bin| CalibrationRow { set: "test", bin }),
+                );
+            }
+            if args.input.format == Format::Csv {
+                return write_csv(&rows);
+            }
+            let mut pre = vec![
+                (
+                    "train".to_string(),
+                    format!(
+                        "cutoff {}: {}",
+                        report.train_cutoff,
+                        eval_line(&report.train)
+                    ),
+                ),
+                (
+                    "test (out of time)".to_string(),
+                    match &report.test {
+                        Some(t) => format!("cutoff {}: {}", report.test_cutoff, eval_line(t)),
+                        None => "no customers".to_string(),
+                    },
+                ),
+                ("model".to_string(), args.model_out.display().to_string()),
+            ];
+            for c in &coefficients {
+                pre.push((
+                    format!("coefficient {}", c.feature),
+                    format!(
+                        "{:+.4} per sd (odds × {:.3})",
+                        c.coefficient, c.odds_ratio_per_sd
+                    ),
+                ));
+            }
+            write_table(&pre, &rows)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ScoreRow<'a> {
+    customer_id: &'a str,
+    probability: f64,
+    risk_decile: u8,
+    risk_band: RiskBand,
+    risk_band_zh: &'a str,
+    risk_band_en: &'static str,
+    drivers: &'a [churn::Driver],
+}
+
+fn band_en(b: RiskBand) -> &'static str {
+    match b {
+        RiskBand::High => "High risk",
+        RiskBand::Medium => "Medium risk",
+        RiskBand::Low => "Low risk",
+    }
+}
+
+fn band_code(b: RiskBand) -> &'static str {
+    match b {
+        RiskBand::High => "high",
+        RiskBand::Medium => "medium",
+        RiskBand::Low => "low",
+    }
+}
+
+impl Tabular for ScoreRow<'_> {
+    fn headers() -> Vec<&'static str> {
+        vec![
+            "customer_id",
+            "probability",
+            "risk_decile",
+            "risk_band",
+            "risk_band_zh",
+            "risk_band_en",
+            "drivers",
+        ]
+    }
+    fn cells(&self) -> Vec<String> {
+        let drivers: Vec<String> = self
+            .drivers
+            .iter()
+            .map(|d| format!("{} ({:+.2})", d.feature, d.log_odds))
+            .collect();
+        vec![
+            safe_text(self.customer_id),
+            num(Some(self.probability), 4),
+            self.risk_decile.to_string(),
+            band_code(self.risk_band).to_string(),
+            self.risk_band_zh.to_string(),
+            self.risk_band_en.to_string(),
+            drivers.join("; "),
+        ]
+    }
+}
+
+#[derive(Serialize)]
+struct ScoreReport<'a> {
+    as_of: String,
+    customers: usize,
+    bands: BTreeMap<&'static str, usize>,
+    per_customer: Vec<ScoreRow<'a>>,
+}
+
+fn score(args: ScoreArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.model)
+        .with_context(|| format!("cannot read {}", args.model.display()))?;
+    let model = ChurnModel::from_json(&text)
+        .with_context(|| format!("{} is not a churn model", args.model.display()))?;
+    let tx = load(&args.input)?;
+    let as_of = match args.as_of {
+        Some(d) => d,
+        None => tx
+            .last_day()
+            .and_then(date_from_day_number)
+            .ok_or_else(|| anyhow::anyhow!("no transactions"))?,
+    };
+    let histories = churn::histories_from_transactions(&tx);
+    let mut table = model.build_features(&histories, as_of);
+    anyhow::ensure!(
+        !table.rows.is_empty(),
+        "no customer made a purchase on or before {as_of}"
+    );
+    if model.feature_names.iter().any(|f| f == P_ALIVE) {
+        table = table.with_column(P_ALIVE, &p_alive_at(&tx, as_of)?);
+    }
+    let scores: Vec<ChurnScore> = model.score(&table).context("scoring")?;
+    let rows: Vec<ScoreRow<'_>> = scores
+        .iter()
+        .map(|s| ScoreRow {
+            customer_id: &s.customer_id,
+            probability: s.probability,
+            risk_decile: s.risk_decile,
+            risk_band: s.risk_band,
+            risk_band_zh: &s.risk_band_zh,
+            risk_band_en: band_en(s.risk_band),
+            drivers: &s.drivers,
+        })
+        .collect();
+    let mut bands: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for r in &rows {
+        *bands.entry(band_code(r.risk_band)).or_insert(0) += 1;
+    }
+    match args.input.format {
+        Format::Json => write_json(&ScoreReport {
+            as_of: as_of.to_string(),
+            customers: rows.len(),
+            bands,
+            per_customer: rows,
+        }),
+        Format::Csv => write_csv(&rows),
+        Format::Table => {
+            let mut pre = vec![
+                ("as of".to_string(), as_of.to_string()),
+                ("customers".to_string(), rows.len().to_string()),
+            ];
+            for b in [RiskBand::High, RiskBand::Medium, RiskBand::Low] {
+                pre.push((
+                    format!("{} / {}", b.name_zh(), band_en(b)),
+                    bands.get(band_code(b)).copied().unwrap_or(0).to_string(),
+                ));
+            }
+            write_table(&pre, &rows)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `guanxi analytics tiers`: gold / silver / bronze / do-not-serve and the profitability score.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::Args;
+use guanxi_analytics::tiers::{self, TierAssignment, TierConfig, TierSummary};
+use serde::Serialize;
+
+use super::input::{
+    Format, InputArgs, Tabular, load, num, parse_date, safe_text, write_csv, write_json,
+    write_table,
+};
+
+/// Arguments of `guanxi analytics tiers`.
+#[derive(Args, Debug)]
+pub struct TiersArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Tier rules as JSON (any subset of the fields of the default configuration, which
+    /// `--print-config` shows; missing fields keep their defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the effective configuration as JSON and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// Only transactions on or after this date.
+    #[arg(long, value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Only transactions on or before this date.
+    #[arg(long, value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    customers: usize,
+    config: &'a TierConfig,
+    tiers: &'a [TierSummary],
+    per_customer: &'a [TierAssignment],
+}
+
+impl Tabular for TierAssignment {
+    fn headers() -> Vec<&'static str> {
+        vec![
+            "customer_id",
+            "value",
+            "value_top_share",
+            "margin_rate",
+            "days_to_pay",
+            "margin_points",
+            "payment_points",
+            "profitability_score",
+            "tier",
+            "tier_zh",
+            "tier_en",
+            "reason_en",
+            "reason_zh",
+        ]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            safe_text(&self.customer_id),
+            num(Some(self.value), 2),
+            num(Some(self.value_top_share), 4),
+            num(Some(self.margin_rate), 4),
+            num(self.days_to_pay, 1),
+            num(Some(self.margin_points), 1),
+            num(Some(self.payment_points), 1),
+            num(Some(self.profitability_score), 1),
+            tier_code(self.tier).to_string(),
+            self.tier_zh.clone(),
+            self.tier_en.clone(),
+            safe_text(&self.reason_en),
+            safe_text(&self.reason_zh),
+        ]
+    }
+}
+
+fn tier_code(t: tiers::Tier) -> &'static str {
+    match t {
+        tiers::Tier::Gold => "gold",
+        tiers::Tier::Silver => "silver",
+        tiers::Tier::Bronze => "bronze",
+        tiers::Tier::DoNotServe => "do_not_serve",
+    }
+}
+
+/// Reads a configuration file: a JSON object whose fields override the defaults.
+fn read_config(path: &Path) -> anyhow::Result<TierConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let user: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let serde_json::Value::Object(fields) = user else {
+        anyhow::bail!("{} must hold a JSON object", path.display());
+    };
+    let mut merged = serde_json::to_value(TierConfig::default())?;
+    if let serde_json::Value::Object(base) = &mut merged {
+        for (k, v) in fields {
+            anyhow::ensure!(
+                base.contains_key(&k),
+                "{}: unknown tier setting `{k}`",
+                path.display()
+            );
+            base.insert(k, v);
+        }
+    }
+    let config: TierConfig = serde_json::from_value(merged)
+        .with_context(|| format!("{}: invalid tier configuration", path.display()))?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Runs the command.
+pub fn run(args: TiersArgs) -> anyhow::Result<()> {
+    let config = match &args.config {
+        Some(p) => read_config(p)?,
+        None => TierConfig::default(),
+    };
+    if args.print_config {
+        return write_json(&config);
+    }
+    let tx = load(&args.input)?;
+    anyhow::ensure!(
+        tx.has_cost(),
+        "tiers need margin rates: the transactions file has no `cost` column"
+    );
+    let inputs = tiers::inputs_from_transactions(&tx, args.from, args.to)?;
+    anyhow::ensure!(
+        !inputs.is_empty(),
+        "no transactions in the chosen date range"
+    );
+    let report = tiers::assign(&inputs, &config).context("tiering")?;
+    match args.input.format {
+        Format::Json => write_json(&Report {
+            customers: report.customers.len(),
+            config: &config,
+            tiers: &report.tiers,
+            per_customer: &report.customers,
+        }),
+        Format::Csv => write_csv(&report.customers),
+        Format::Table => {
+            let mut pre = vec![("customers".to_string(), report.customers.len().to_string())];
+            for t in &report.tiers {
+                pre.push((
+                    format!("{} / {}", t.name_zh, t.name_en),
+                    format!(
+                        "{} customers, value {:.2}, mean profitability score {:.1}/40",
+                        t.customers, t.value, t.mean_profitability_score
+                    ),
+                ));
+            }
+            write_table(&pre, &report.customers)
+        }
+    }
+}
