@@ -35,6 +35,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 
 use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// A calendar day as a day number (days since 0001-01-01 in the proleptic Gregorian calendar,
@@ -141,6 +142,12 @@ pub struct ParseOptions {
     pub delimiter: u8,
     /// Reject negative amounts (returns); `true` by default.
     pub reject_negative_amounts: bool,
+    /// Parse on all of rayon's threads (`true` by default). The result is identical to the
+    /// sequential parse: same rows in the same order, same interned keys, same bad rows and line
+    /// numbers, same first error.
+    pub parallel: bool,
+    /// Target size in bytes of one chunk parsed by one thread (parallel parsing only).
+    pub chunk_bytes: usize,
 }
 
 impl Default for ParseOptions {
@@ -149,6 +156,8 @@ impl Default for ParseOptions {
             skip_bad_rows: false,
             delimiter: b',',
             reject_negative_amounts: true,
+            parallel: true,
+            chunk_bytes: 4 << 20,
         }
     }
 }
@@ -233,6 +242,19 @@ impl Interner {
         let b: Box<str> = s.into();
         self.ids.push(b.clone());
         self.map.insert(b, k);
+        Ok(k)
+    }
+    /// The key of `s`, adding it (without copying) if new.
+    pub fn intern_owned(&mut self, s: Box<str>) -> Result<u32, TransactionError> {
+        if let Some(&k) = self.map.get(&*s) {
+            return Ok(k);
+        }
+        let k = u32::try_from(self.ids.len()).map_err(|_| TransactionError::TooManyIds)?;
+        if k == NONE_KEY {
+            return Err(TransactionError::TooManyIds);
+        }
+        self.ids.push(s.clone());
+        self.map.insert(s, k);
         Ok(k)
     }
     /// The key of `s` if present.
@@ -331,6 +353,12 @@ fn push_interned(
     Ok(())
 }
 
+/// Records end at a line feed only. A CR before it is trailing whitespace of the last field,
+/// which is trimmed like all whitespace; so `\r\n` files read as usual, and every record ends on a
+/// line feed, which keeps line numbers exact (with csv's default, a record ending in `\r` is
+/// reported one line too early). A lone CR is not a line end.
+const TERMINATOR: csv::Terminator = csv::Terminator::Any(b'\n');
+
 /// Reports progress every this many bytes.
 const PROGRESS_STEP: u64 = 1 << 20;
 
@@ -392,6 +420,27 @@ struct Columns {
     product: Option<usize>,
 }
 
+impl Columns {
+    fn find(header: &csv::ByteRecord) -> Result<Columns, TransactionError> {
+        let find = |name: &str| -> Option<usize> {
+            header.iter().position(|h| {
+                let h = String::from_utf8_lossy(h);
+                h.trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(name)
+            })
+        };
+        Ok(Columns {
+            customer: find("customer_id").ok_or(TransactionError::MissingColumn("customer_id"))?,
+            date: find("date").ok_or(TransactionError::MissingColumn("date"))?,
+            amount: find("amount").ok_or(TransactionError::MissingColumn("amount"))?,
+            cost: find("cost"),
+            order: find("order_id"),
+            product: find("product"),
+        })
+    }
+}
+
 fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
@@ -450,7 +499,27 @@ impl Transactions {
     ///
     /// `progress`, when given, is called with the number of bytes read so far (about every MiB and
     /// once at the end), so a caller can draw a progress bar.
+    ///
+    /// With [`ParseOptions::parallel`] (the default) the input is read in blocks; each block is
+    /// cut at line ends into chunks that are parsed on rayon's threads, each with its own
+    /// interning tables, and the chunks are then merged in file order (see [`Self::append`]), so
+    /// the result is the same as a sequential parse. Line breaks inside quoted fields would make a
+    /// cut at a line end wrong, so from the first `"` in the data on, the rest of the input is
+    /// parsed as one chunk.
     pub fn read<R: Read>(
+        reader: R,
+        options: &ParseOptions,
+        progress: Option<&mut dyn FnMut(u64)>,
+    ) -> Result<Transactions, TransactionError> {
+        if options.parallel {
+            Self::read_parallel(reader, options, progress)
+        } else {
+            Self::read_sequential(reader, options, progress)
+        }
+    }
+
+    /// The single-threaded reader (the reference for [`Self::read`]).
+    pub fn read_sequential<R: Read>(
         reader: R,
         options: &ParseOptions,
         progress: Option<&mut dyn FnMut(u64)>,
@@ -467,34 +536,35 @@ impl Transactions {
             .delimiter(options.delimiter)
             .has_headers(true)
             .flexible(true)
+            .terminator(TERMINATOR)
             .buffer_capacity(1 << 20)
             .from_reader(counting);
         let header = csv
             .byte_headers()
             .map_err(|e| TransactionError::Read(e.to_string()))?
             .clone();
-        let find = |name: &str| -> Option<usize> {
-            header.iter().position(|h| {
-                let h = String::from_utf8_lossy(h);
-                h.trim()
-                    .trim_start_matches('\u{feff}')
-                    .eq_ignore_ascii_case(name)
-            })
-        };
-        let cols = Columns {
-            customer: find("customer_id").ok_or(TransactionError::MissingColumn("customer_id"))?,
-            date: find("date").ok_or(TransactionError::MissingColumn("date"))?,
-            amount: find("amount").ok_or(TransactionError::MissingColumn("amount"))?,
-            cost: find("cost"),
-            order: find("order_id"),
-            product: find("product"),
-        };
-        let mut t = Transactions {
+        let cols = Columns::find(&header)?;
+        let mut t = Transactions::empty_for(cols);
+        t.parse_records(&mut csv, cols, options)?;
+        Ok(t)
+    }
+
+    fn empty_for(cols: Columns) -> Transactions {
+        Transactions {
             costs: cols.cost.map(|_| Vec::new()),
             orders: cols.order.map(|_| (Interner::default(), Vec::new())),
             products: cols.product.map(|_| (Interner::default(), Vec::new())),
             ..Transactions::default()
-        };
+        }
+    }
+
+    /// Reads records up to the end of `csv` into `self`. Line numbers are those of `csv`'s input.
+    fn parse_records<R: Read>(
+        &mut self,
+        csv: &mut csv::Reader<CountingReader<'_, R>>,
+        cols: Columns,
+        options: &ParseOptions,
+    ) -> Result<(), TransactionError> {
         let mut record = csv::ByteRecord::new();
         loop {
             match csv.read_byte_record(&mut record) {
@@ -507,7 +577,7 @@ impl Transactions {
                         && line > 0
                         && !matches!(e.kind(), csv::ErrorKind::Io(_))
                     {
-                        t.bad_rows.push(BadRow {
+                        self.bad_rows.push(BadRow {
                             line,
                             reason: e.to_string(),
                         });
@@ -516,17 +586,234 @@ impl Transactions {
                     return Err(TransactionError::Read(e.to_string()));
                 }
             }
-            let line = record_line(&csv, &record);
+            let line = record_line(csv, &record);
             if record.len() == 1 && trim(&record[0]).is_empty() {
                 continue; // blank line
             }
-            if let Err(reason) = t.push_record(&record, cols, options) {
+            if let Err(reason) = self.push_record(&record, cols, options) {
                 if options.skip_bad_rows {
-                    t.bad_rows.push(BadRow { line, reason });
+                    self.bad_rows.push(BadRow { line, reason });
                 } else {
                     return Err(TransactionError::BadRow { line, reason });
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Parses one chunk of whole records (no header); line numbers are relative to the chunk
+    /// (its first line is line 1). Returns the chunk's transactions or its first error, and the
+    /// number of line feeds in the chunk.
+    fn parse_chunk(
+        bytes: &[u8],
+        cols: Columns,
+        options: &ParseOptions,
+    ) -> (Result<Transactions, TransactionError>, u64) {
+        let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        let counting = CountingReader {
+            inner: bytes,
+            total: 0,
+            last: 0,
+            eof: false,
+            last_byte: b'\n',
+            progress: None,
+        };
+        let mut csv = csv::ReaderBuilder::new()
+            .delimiter(options.delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .terminator(TERMINATOR)
+            .buffer_capacity(1 << 16)
+            .from_reader(counting);
+        let mut t = Transactions::empty_for(cols);
+        let result = t.parse_records(&mut csv, cols, options).map(|()| t);
+        (result, newlines)
+    }
+
+    /// Appends `other` (parsed from the text right after `self`'s) as if both had been parsed in
+    /// one pass: `other`'s ids are interned in the order of their first occurrence in `other`,
+    /// which is the order a sequential parse would have met them in; `line_offset` is added to
+    /// `other`'s line numbers.
+    fn append(&mut self, other: Transactions, line_offset: u64) -> Result<(), TransactionError> {
+        let remap = |into: &mut Interner, from: Interner| -> Result<Vec<u32>, TransactionError> {
+            from.ids.into_iter().map(|s| into.intern_owned(s)).collect()
+        };
+        let customers = remap(&mut self.customers, other.customers)?;
+        self.rows.extend(other.rows.iter().map(|r| Row {
+            customer: customers[r.customer as usize],
+            ..*r
+        }));
+        if let (Some(mine), Some(theirs)) = (self.costs.as_mut(), other.costs) {
+            mine.extend(theirs);
+        }
+        for (mine, theirs) in [
+            (&mut self.orders, other.orders),
+            (&mut self.products, other.products),
+        ] {
+            if let (Some((int, keys)), Some((oint, okeys))) = (mine.as_mut(), theirs) {
+                let map = remap(int, oint)?;
+                keys.extend(okeys.iter().map(|&k| {
+                    if k == NONE_KEY {
+                        NONE_KEY
+                    } else {
+                        map[k as usize]
+                    }
+                }));
+            }
+        }
+        self.bad_rows
+            .extend(other.bad_rows.into_iter().map(|b| BadRow {
+                line: b.line + line_offset,
+                reason: b.reason,
+            }));
+        Ok(())
+    }
+
+    fn read_parallel<R: Read>(
+        mut reader: R,
+        options: &ParseOptions,
+        mut progress: Option<&mut dyn FnMut(u64)>,
+    ) -> Result<Transactions, TransactionError> {
+        let chunk = options.chunk_bytes.max(1);
+        let pieces = (2 * rayon::current_num_threads()).max(1);
+        let block = chunk.saturating_mul(pieces);
+        let mut buf: Vec<u8> = Vec::new();
+        let mut total: u64 = 0;
+        let mut eof = false;
+        // Fills `buf` with up to `want` more bytes (fewer only at the end of the input).
+        let mut fill =
+            |buf: &mut Vec<u8>, want: usize, eof: &mut bool| -> Result<u64, TransactionError> {
+                let start = buf.len();
+                buf.resize(start + want, 0);
+                let mut n = start;
+                while n < buf.len() {
+                    match reader.read(&mut buf[n..]) {
+                        Ok(0) => {
+                            *eof = true;
+                            break;
+                        }
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(TransactionError::Read(e.to_string())),
+                    }
+                }
+                buf.truncate(n);
+                Ok((n - start) as u64)
+            };
+        // The header: read until a whole first record is in the buffer.
+        total += fill(&mut buf, block.min(1 << 20), &mut eof)?;
+        let (header, data_start, data_line) = loop {
+            let mut csv = csv::ReaderBuilder::new()
+                .delimiter(options.delimiter)
+                .has_headers(false)
+                .flexible(true)
+                .terminator(TERMINATOR)
+                .from_reader(buf.as_slice());
+            let mut header = csv::ByteRecord::new();
+            let got = csv
+                .read_byte_record(&mut header)
+                .map_err(|e| TransactionError::Read(e.to_string()))?;
+            let pos = csv.position().clone();
+            // Complete when the record's terminator is in the buffer (or the input ended).
+            let complete = eof || (pos.byte() as usize) < buf.len();
+            if complete {
+                if !got {
+                    header.clear();
+                }
+                break (header, pos.byte() as usize, pos.line());
+            }
+            total += fill(&mut buf, block, &mut eof)?;
+        };
+        let cols = Columns::find(&header)?;
+        let mut t = Transactions::empty_for(cols);
+        buf.drain(..data_start);
+        let mut line_offset = data_line.saturating_sub(1);
+        let mut consumed = data_start as u64;
+        let mut sequential_rest = false;
+        let mut reported: Option<u64> = None;
+        loop {
+            if !eof && buf.len() < block {
+                let want = block - buf.len();
+                total += fill(&mut buf, want, &mut eof)?;
+            }
+            if buf.is_empty() {
+                break;
+            }
+            if buf.contains(&b'"') {
+                sequential_rest = true;
+            }
+            if sequential_rest && !eof {
+                // Quotes may hide line breaks: take the rest of the input as one chunk (the
+                // buffer doubles, so the quote search above stays linear overall).
+                let want = block.max(buf.len());
+                total += fill(&mut buf, want, &mut eof)?;
+                continue;
+            }
+            // Whole lines only, unless this is the end of the input.
+            let usable = if eof {
+                buf.len()
+            } else {
+                match buf.iter().rposition(|&b| b == b'\n') {
+                    Some(p) => p + 1,
+                    None => {
+                        // A line longer than the block: read more.
+                        total += fill(&mut buf, block, &mut eof)?;
+                        continue;
+                    }
+                }
+            };
+            let text = &buf[..usable];
+            let mut cuts = vec![0usize];
+            if !sequential_rest {
+                let target = text.len().div_ceil(pieces).max(1);
+                let mut at = 0;
+                while at < text.len() {
+                    let want = (at + target).min(text.len());
+                    let end = if want == text.len() {
+                        want
+                    } else {
+                        match text[want..].iter().position(|&b| b == b'\n') {
+                            Some(p) => want + p + 1,
+                            None => text.len(),
+                        }
+                    };
+                    cuts.push(end);
+                    at = end;
+                }
+            } else {
+                cuts.push(text.len());
+            }
+            let parsed: Vec<(Result<Transactions, TransactionError>, u64)> = cuts
+                .par_windows(2)
+                .map(|w| Self::parse_chunk(&text[w[0]..w[1]], cols, options))
+                .collect();
+            for (result, newlines) in parsed {
+                match result {
+                    Ok(part) => t.append(part, line_offset)?,
+                    Err(TransactionError::BadRow { line, reason }) => {
+                        return Err(TransactionError::BadRow {
+                            line: line + line_offset,
+                            reason,
+                        });
+                    }
+                    Err(e) => return Err(e),
+                }
+                line_offset += newlines;
+            }
+            consumed += usable as u64;
+            buf.drain(..usable);
+            if let Some(p) = progress.as_mut() {
+                p(consumed);
+                reported = Some(consumed);
+            }
+            if eof && buf.is_empty() {
+                break;
+            }
+        }
+        if let Some(p) = progress.as_mut()
+            && reported != Some(total)
+        {
+            p(total);
         }
         Ok(t)
     }
@@ -1170,6 +1457,185 @@ mod tests {
         let t = Transactions::read(csv.as_bytes(), &opts, None).unwrap();
         let lines: Vec<u64> = t.bad_rows().iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![2, 7]);
+    }
+
+    /// Compares everything a parse produces.
+    fn assert_same(a: &Transactions, b: &Transactions) {
+        assert_eq!(a.rows(), b.rows());
+        assert_eq!(a.costs(), b.costs());
+        assert_eq!(a.order_keys(), b.order_keys());
+        assert_eq!(a.product_keys(), b.product_keys());
+        assert_eq!(a.bad_rows(), b.bad_rows());
+        assert_eq!(a.num_customers(), b.num_customers());
+        for k in 0..a.num_customers() as u32 {
+            assert_eq!(a.customer_id(k), b.customer_id(k));
+        }
+        assert_eq!(a.num_products(), b.num_products());
+        for k in 0..a.num_products() as u32 {
+            assert_eq!(a.product(k), b.product(k));
+        }
+        let orders = a.order_keys().map_or(0, |o| {
+            o.iter()
+                .filter(|&&k| k != NONE_KEY)
+                .max()
+                .map_or(0, |m| m + 1)
+        });
+        for k in 0..orders {
+            assert_eq!(a.order_id(k), b.order_id(k));
+        }
+    }
+
+    /// A generated file with every kind of row: good rows in several date formats, blank and
+    /// whitespace lines, bad dates, bad numbers, negative amounts, missing fields, empty ids,
+    /// blank optional columns, CRLF line ends, and optionally no final line feed.
+    fn generated_csv(seed: u64, rows: usize, bad_every: usize, terminated: bool) -> String {
+        let mut st = seed | 1;
+        let mut next = move || {
+            st ^= st << 13;
+            st ^= st >> 7;
+            st ^= st << 17;
+            st
+        };
+        let mut s = String::from("customer_id,date,amount,cost,order_id,product\n");
+        for i in 0..rows {
+            let r = next();
+            let c = r % 97;
+            let day = 1 + (r >> 8) % 28;
+            let month = 1 + (r >> 16) % 12;
+            let amount = (r >> 24) % 10_000;
+            let order = (r >> 40) % 500;
+            let product = ["milk", "bread", "tea", "", "rice"][((r >> 50) % 5) as usize];
+            let date = if r % 3 == 0 {
+                format!("2023{month:02}{day:02}")
+            } else {
+                format!("2023-{month:02}-{day:02}")
+            };
+            let line = if bad_every > 0 && i % bad_every == bad_every - 1 {
+                match (r >> 33) % 7 {
+                    0 => format!("c{c},2023-02-30,1,0,o{order},{product}"),
+                    1 => format!("c{c},{date},abc,0,o{order},{product}"),
+                    2 => format!("c{c},{date}"),
+                    3 => format!(",{date},5,0,,"),
+                    4 => format!("c{c},{date},-5,0,,"),
+                    5 => "   ".to_string(),
+                    _ => String::new(),
+                }
+            } else if r % 11 == 0 {
+                format!("c{c},{date},{amount}.25,,,")
+            } else {
+                format!("c{c},{date},{amount}.5,{},o{order},{product}", amount / 3)
+            };
+            s.push_str(&line);
+            s.push_str(if r % 13 == 0 { "\r\n" } else { "\n" });
+        }
+        if !terminated {
+            s.push_str("c1,2023-05-05,7,1,o1,tea");
+        }
+        s
+    }
+
+    fn parse(text: &str, skip: bool, parallel: bool, chunk: usize) -> Result<Transactions, String> {
+        let opts = ParseOptions {
+            skip_bad_rows: skip,
+            parallel,
+            chunk_bytes: chunk,
+            ..ParseOptions::default()
+        };
+        let mut last = 0u64;
+        let mut calls = 0usize;
+        let mut cb = |b: u64| {
+            assert!(b >= last, "progress goes forward");
+            last = b;
+            calls += 1;
+        };
+        let r =
+            Transactions::read(text.as_bytes(), &opts, Some(&mut cb)).map_err(|e| e.to_string());
+        if r.is_ok() {
+            assert_eq!(last, text.len() as u64, "progress ends at the input size");
+            assert!(calls > 0);
+        }
+        r
+    }
+
+    #[test]
+    fn parallel_parse_equals_sequential() {
+        for (seed, rows, bad_every, terminated) in [
+            (1, 3000, 0, true),
+            (2, 3000, 37, true),
+            (3, 2500, 5, false),
+            (4, 1, 0, false),
+            (5, 0, 0, true),
+            (6, 4000, 400, true),
+        ] {
+            let text = generated_csv(seed, rows, bad_every, terminated);
+            for skip in [true, false] {
+                let seq = parse(&text, skip, false, 1);
+                for chunk in [1, 50, 333, 4096, 4 << 20] {
+                    let par = parse(&text, skip, true, chunk);
+                    match (&seq, &par) {
+                        (Ok(a), Ok(b)) => assert_same(a, b),
+                        (Err(a), Err(b)) => assert_eq!(a, b, "seed {seed} chunk {chunk}"),
+                        _ => panic!("seed {seed} skip {skip} chunk {chunk}: {seq:?} vs {par:?}"),
+                    }
+                }
+                if bad_every > 0 && !skip {
+                    assert!(seq.is_err(), "a bad row fails the parse");
+                }
+                if bad_every > 0 && skip {
+                    assert!(!seq.as_ref().unwrap().bad_rows().is_empty());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parallel_parse_with_quotes_and_odd_headers_equals_sequential() {
+        let mut text = generated_csv(9, 500, 17, true);
+        // a quoted field with a line break and a quoted id further down
+        text.push_str("\"x\ny\",2023-01-01,zz,,,\n\"q,1\",2023-01-02,3,1,o9,\"tea, green\"\n");
+        text.push_str(
+            &generated_csv(10, 300, 23, false)
+                .replace("customer_id,date,amount,cost,order_id,product\n", ""),
+        );
+        let others = [
+            text.clone(),
+            "\u{feff}Customer_ID,date,amount\r\na,2024-01-01,1\r\nb,20240102,2".to_string(),
+            "customer_id,date,amount\n".to_string(),
+            "customer_id,date,amount".to_string(),
+            String::new(),
+            "customer_id,day,amount\na,2024-01-01,1\n".to_string(),
+            "\"customer_id\",\"date\",\"amount\"\na,2024-01-01,1\n\nb,2024-01-01,x\n".to_string(),
+        ];
+        for t in &others {
+            for skip in [true, false] {
+                let seq = parse(t, skip, false, 1);
+                for chunk in [1, 7, 64, 1 << 20] {
+                    match (&seq, &parse(t, skip, true, chunk)) {
+                        (Ok(a), Ok(b)) => assert_same(a, b),
+                        (Err(a), Err(b)) => assert_eq!(a, b),
+                        (a, b) => panic!("{t:?} skip {skip} chunk {chunk}: {a:?} vs {b:?}"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn crlf_line_numbers() {
+        let csv =
+            "customer_id,date,amount\r\na,2024-01-01,1\r\n,2024-01-01,2\r\n\r\nb,2024-01-01,x\r\n";
+        for parallel in [false, true] {
+            let opts = ParseOptions {
+                skip_bad_rows: true,
+                parallel,
+                ..ParseOptions::default()
+            };
+            let t = Transactions::read(csv.as_bytes(), &opts, None).unwrap();
+            let lines: Vec<u64> = t.bad_rows().iter().map(|b| b.line).collect();
+            assert_eq!(lines, vec![3, 5]);
+            assert_eq!(t.rows().len(), 1);
+            assert_eq!(t.customer_id(0), "a");
+        }
     }
 
     #[test]
