@@ -535,8 +535,8 @@ pub async fn update(
     get(db, id).await
 }
 
-/// Removes a definition. Stored values stay in the records' JSON but are no longer shown and are
-/// dropped on each record's next write.
+/// Removes a definition. Stored values stay in the records' JSON, are left out of every read
+/// (`RecordService::present`) and are dropped on each record's next write.
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
     require_admin(actor)?;
     get(db, id).await?;

@@ -213,7 +213,7 @@ async fn main() {
             .collect();
 
     // The cursor that starts the page after the first 500,000 (or the middle on smaller data).
-    let offset = (n_accounts / 2).min(500_000).max(1) - 1;
+    let offset = (n_accounts / 2).clamp(1, 500_000) - 1;
     let row = &db::raw_query(conn, &(format!("SELECT id, created_at FROM accounts WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET {offset}")), vec![]).await.unwrap()[0];
     let deep = Cursor {
         s: "-created_at".into(),

@@ -61,14 +61,18 @@ async fn check_throttle(db: &Db, key: &str) -> CoreResult<()> {
     Ok(())
 }
 
-async fn record_failure(db: &Db, settings: &Settings, key: &str) -> CoreResult<()> {
+/// A client address is allowed this many times the per-account failures: one office behind a
+/// NAT shares an address, and one person's typos must not lock out everyone there.
+const CLIENT_FAILURE_FACTOR: i64 = 5;
+
+async fn record_failure(db: &Db, settings: &Settings, key: &str, limit: i64) -> CoreResult<()> {
     let now = crate::now();
     let window = Duration::minutes(settings.throttle_window_minutes);
     let (failures, start) = match throttle_state(db, key).await? {
         Some((n, start, _)) if now - start < window => (n + 1, start),
         _ => (1, now),
     };
-    let locked = (failures >= settings.max_login_failures).then(|| now + window);
+    let locked = (failures >= limit).then(|| now + window);
     let txn = db.begin().await?;
     let mut d = Query::delete();
     d.from_table(col("login_failures"))
@@ -110,7 +114,13 @@ pub async fn login(
     // a login fails like a wrong password without reaching the users table or the account key.
     if email.chars().any(char::is_control) {
         check_throttle(db, &client_key).await?;
-        record_failure(db, settings, &client_key).await?;
+        record_failure(
+            db,
+            settings,
+            &client_key,
+            settings.max_login_failures * CLIENT_FAILURE_FACTOR,
+        )
+        .await?;
         return Err(CoreError::Unauthenticated);
     }
     check_throttle(db, &account_key).await?;
@@ -130,8 +140,14 @@ pub async fn login(
         }
     };
     let Some(user) = user.filter(|_| ok) else {
-        record_failure(db, settings, &account_key).await?;
-        record_failure(db, settings, &client_key).await?;
+        record_failure(db, settings, &account_key, settings.max_login_failures).await?;
+        record_failure(
+            db,
+            settings,
+            &client_key,
+            settings.max_login_failures * CLIENT_FAILURE_FACTOR,
+        )
+        .await?;
         return Err(CoreError::Unauthenticated);
     };
     clear_failures(db, &account_key).await?;

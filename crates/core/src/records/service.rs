@@ -198,18 +198,37 @@ impl<'a> RecordService<'a> {
     }
 
     pub async fn get(&self, actor: &Actor, id: Uuid) -> CoreResult<Record> {
-        Ok(self
+        let rec = self
             .load_readable(self.core.db.reader(), actor, id, false)
             .await?
-            .rec)
+            .rec;
+        Ok(self
+            .present(vec![rec], &self.custom_defs().await?)
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// Leaves out values of custom fields whose definition was deleted: they stay in the stored
+    /// JSON until the record's next write, but are no longer part of the record.
+    fn present(&self, mut recs: Vec<Record>, defs: &[CustomFieldDef]) -> Vec<Record> {
+        for rec in &mut recs {
+            if let Some(Value::Object(c)) = rec.get_mut("custom") {
+                c.retain(|k, _| defs.iter().any(|d| &d.key == k));
+            }
+        }
+        recs
     }
 
     /// A record in the recycle bin.
     pub async fn get_deleted(&self, actor: &Actor, id: Uuid) -> CoreResult<Record> {
-        Ok(self
+        let rec = self
             .load_readable(self.core.db.reader(), actor, id, true)
             .await?
-            .rec)
+            .rec;
+        Ok(self
+            .present(vec![rec], &self.custom_defs().await?)
+            .pop()
+            .unwrap_or_default())
     }
 
     /// A record and whether the actor may change it (for showing or hiding edit controls).
@@ -218,7 +237,11 @@ impl<'a> RecordService<'a> {
             .load_readable(self.core.db.reader(), actor, id, false)
             .await?;
         let writable = self.check_write(actor, &l).is_ok();
-        Ok((l.rec, writable))
+        let rec = self
+            .present(vec![l.rec], &self.custom_defs().await?)
+            .pop()
+            .unwrap_or_default();
+        Ok((rec, writable))
     }
 
     pub async fn custom_defs(&self) -> CoreResult<Vec<CustomFieldDef>> {
@@ -938,7 +961,7 @@ impl<'a> RecordService<'a> {
             None
         };
         Ok(Page {
-            items,
+            items: self.present(items, &self.custom_defs().await?),
             next_cursor,
             total,
         })

@@ -123,10 +123,11 @@ pub fn address(v: &Value, i18n: &I18n) -> String {
         let mut out = String::new();
         for p in ["country", "province", "city", "district", "street"] {
             let x = part(p);
-            if !x.is_empty()
-                && !(p == "city" && x == part("province"))
-                && !(p == "country" && (x == "CN" || x == "中国"))
-            {
+            // Municipalities repeat the province as the city (北京市北京市), and a Chinese
+            // address at home leaves out the country.
+            let redundant = (p == "city" && x == part("province"))
+                || (p == "country" && (x == "CN" || x == "中国"));
+            if !x.is_empty() && !redundant {
                 out.push_str(&x);
             }
         }

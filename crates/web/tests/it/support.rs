@@ -35,6 +35,8 @@ pub struct TestApp {
     pub core: Core,
     pub backend: Backend,
     file: Option<PathBuf>,
+    /// The PostgreSQL database this test created, dropped when the test ends.
+    pg_database: Option<String>,
 }
 
 impl Drop for TestApp {
@@ -44,16 +46,40 @@ impl Drop for TestApp {
                 let _ = std::fs::remove_file(format!("{}{ext}", f.display()));
             }
         }
+        if let Some(name) = self.pg_database.take() {
+            // Drop runs inside the test's runtime, which cannot be blocked on: a short-lived
+            // thread with its own runtime does it. FORCE ends the app's pooled connections.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    let Ok(admin) = std::env::var("GUANXI_TEST_POSTGRES_URL") else {
+                        return;
+                    };
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
     }
 }
 
 /// A fresh, empty database URL for one test.
-async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>) {
+async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>, Option<String>) {
     let name = format!("guanxi_t_{}", uuid::Uuid::now_v7().simple());
     match backend {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("{name}.db"));
-            (path.display().to_string(), Some(path))
+            (path.display().to_string(), Some(path), None)
         }
         Backend::Postgres => {
             let admin =
@@ -71,7 +97,7 @@ async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>) {
                 .rsplit_once('/')
                 .map(|(b, _)| b.to_string())
                 .expect("URL with a database name");
-            (format!("{base}/{name}"), None)
+            (format!("{base}/{name}"), None, Some(name))
         }
     }
 }
@@ -81,7 +107,7 @@ pub async fn spawn(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_with(backend: Backend, settings: Settings) -> TestApp {
-    let (url, file) = fresh_database(backend).await;
+    let (url, file, pg_database) = fresh_database(backend).await;
     let db = Db::open(&url).await.expect("open and migrate");
     let core = Core::new(db, settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -102,6 +128,7 @@ pub async fn spawn_with(backend: Backend, settings: Settings) -> TestApp {
         core,
         backend,
         file,
+        pg_database,
     }
 }
 
