@@ -293,3 +293,531 @@ fn lifecycle_contract() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("stage_zh"));
 }
+
+/// Like [`small_csv`] with order ids and products (baskets of 1–3 of five products, some
+/// products bought together more often) over 2023-01-01 .. 2024-08-23.
+fn basket_csv() -> String {
+    let mut s = String::from("customer_id,date,amount,cost,order_id,product\n");
+    let mut state = 777u64;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    let mut order = 0;
+    for c in 0..80 {
+        let first = (uniform() * 300.0) as u32;
+        let mean_gap = 10.0 + 90.0 * uniform();
+        let mut day = first as f64;
+        while day < 600.0 {
+            order += 1;
+            let date = chrono_like(day as u32);
+            let basket: &[&str] = match (uniform() * 5.0) as u32 {
+                0 => &["printer", "toner"],
+                1 => &["printer", "toner", "paper"],
+                2 => &["paper"],
+                3 => &["toner", "paper"],
+                _ => &["desk"],
+            };
+            for p in basket {
+                let amount = 10 + (uniform() * 90.0) as u32;
+                let cost = if c % 9 == 0 { amount + 5 } else { amount / 2 };
+                s.push_str(&format!("c{c:03},{date},{amount},{cost},o{order},{p}\n"));
+            }
+            day += -mean_gap * uniform().ln();
+        }
+    }
+    s
+}
+
+fn ok_json(args: &[&str]) -> serde_json::Value {
+    let out = guanxi(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn has_keys(v: &serde_json::Value, keys: &[&str]) {
+    for k in keys {
+        assert!(v.get(k).is_some(), "missing `{k}` in {v}");
+    }
+}
+
+/// A malformed row fails the command with its line number and no output, and is skipped (and
+/// reported) with --skip-bad-rows.
+fn check_malformed(args: &[&str], name: &str, base: &str) {
+    let mut csv = base.to_string();
+    csv.push_str("zz,2024-01-05,ten,1,o1,paper\n");
+    let line = csv.lines().count();
+    let f = TempFile::new(name, &csv);
+    let mut full: Vec<&str> = args.to_vec();
+    full.extend(["--transactions", f.path()]);
+    let out = guanxi(&full);
+    assert!(!out.status.success(), "{args:?} must fail");
+    assert!(out.stdout.is_empty(), "{args:?}: no partial output");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("line {line}")) && err.contains("not a number"),
+        "{args:?}: {err}"
+    );
+    full.push("--skip-bad-rows");
+    let out = guanxi(&full);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("skipped line {line}")));
+    assert!(!out.stdout.is_empty());
+}
+
+#[test]
+fn rfm_contract() {
+    let f = TempFile::new("rfm.csv", &small_csv());
+    let v = ok_json(&[
+        "analytics",
+        "rfm",
+        "--transactions",
+        f.path(),
+        "--as-of",
+        "2024-09-01",
+        "--threshold",
+        "mean",
+    ]);
+    has_keys(
+        &v,
+        &[
+            "as_of",
+            "customers",
+            "thresholds",
+            "segments",
+            "per_customer",
+        ],
+    );
+    assert_eq!(v["as_of"], "2024-09-01");
+    assert_eq!(v["customers"], 60);
+    assert_eq!(v["thresholds"]["config"]["recency_threshold"], "mean");
+    let segs = v["segments"].as_array().unwrap();
+    assert_eq!(segs.len(), 8);
+    assert_eq!(segs[0]["name_zh"], "重要价值客户");
+    assert_eq!(segs[0]["name_en"], "Important value");
+    let total: u64 = segs.iter().map(|s| s["customers"].as_u64().unwrap()).sum();
+    assert_eq!(total, 60);
+    for c in v["per_customer"].as_array().unwrap() {
+        has_keys(
+            c,
+            &[
+                "customer_id",
+                "recency_days",
+                "frequency",
+                "monetary",
+                "r_score",
+                "f_score",
+                "m_score",
+                "rfm_cell",
+                "segment",
+                "segment_zh",
+                "segment_en",
+            ],
+        );
+        let r = c["r_score"].as_u64().unwrap();
+        assert!((1..=5).contains(&r));
+    }
+    let out = guanxi(&[
+        "analytics",
+        "rfm",
+        "--transactions",
+        f.path(),
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("customer_id,recency_days,frequency,monetary,r_score"));
+    assert_eq!(text.lines().count(), 61);
+    check_malformed(&["analytics", "rfm"], "rfm-bad.csv", &small_csv());
+}
+
+#[test]
+fn pareto_contract() {
+    let f = TempFile::new("pareto.csv", &small_csv());
+    let v = ok_json(&[
+        "analytics",
+        "pareto",
+        "--transactions",
+        f.path(),
+        "--rank-by",
+        "margin",
+    ]);
+    has_keys(
+        &v,
+        &[
+            "rank_by",
+            "customers",
+            "total_revenue",
+            "total_margin",
+            "top",
+            "customers_for_80_percent",
+            "gini_revenue",
+            "deciles",
+            "curve",
+        ],
+    );
+    assert_eq!(v["rank_by"], "margin");
+    assert_eq!(v["deciles"].as_array().unwrap().len(), 10);
+    assert_eq!(v["curve"].as_array().unwrap().len(), 60);
+    let share = v["top"]["revenue_share"].as_f64().unwrap();
+    assert!(share > 0.2 && share <= 1.0);
+    let v = ok_json(&[
+        "analytics",
+        "pareto",
+        "--transactions",
+        f.path(),
+        "--no-curve",
+    ]);
+    assert!(v.get("curve").is_none());
+    // margin ranking without a cost column is refused
+    let nocost = TempFile::new(
+        "pareto-nocost.csv",
+        "customer_id,date,amount\na,2024-01-01,1\n",
+    );
+    let out = guanxi(&[
+        "analytics",
+        "pareto",
+        "--transactions",
+        nocost.path(),
+        "--rank-by",
+        "margin",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cost"));
+}
+
+#[test]
+fn tiers_contract() {
+    let f = TempFile::new("tiers.csv", &basket_csv());
+    let v = ok_json(&["analytics", "tiers", "--transactions", f.path()]);
+    has_keys(&v, &["customers", "config", "tiers", "per_customer"]);
+    let tiers = v["tiers"].as_array().unwrap();
+    assert_eq!(tiers.len(), 4);
+    assert_eq!(tiers[0]["name_zh"], "金牌客户");
+    for c in v["per_customer"].as_array().unwrap() {
+        has_keys(
+            c,
+            &[
+                "customer_id",
+                "margin_points",
+                "payment_points",
+                "profitability_score",
+                "tier",
+                "tier_zh",
+                "tier_en",
+                "reason_en",
+                "reason_zh",
+            ],
+        );
+        let s = c["profitability_score"].as_f64().unwrap();
+        assert!((0.0..=40.0).contains(&s));
+    }
+    // every ninth customer sells below cost: do not serve
+    let dns = v["per_customer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["tier"] == "do_not_serve")
+        .count();
+    assert!(dns >= 8, "{dns}");
+    // a partial configuration file overrides the defaults
+    let cfg = TempFile::new(
+        "tiers.json",
+        r#"{"gold_value": {"kind": "top_share", "value": 1.0}, "gold_min_score": 0}"#,
+    );
+    let v = ok_json(&[
+        "analytics",
+        "tiers",
+        "--transactions",
+        f.path(),
+        "--config",
+        cfg.path(),
+    ]);
+    assert_eq!(
+        v["tiers"][0]["customers"].as_u64().unwrap() as usize,
+        80 - dns
+    );
+    let bad = TempFile::new("tiers-bad.json", r#"{"golden": 1}"#);
+    let out = guanxi(&[
+        "analytics",
+        "tiers",
+        "--transactions",
+        f.path(),
+        "--config",
+        bad.path(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("golden"));
+    let nocost = TempFile::new(
+        "tiers-nocost.csv",
+        "customer_id,date,amount\na,2024-01-01,1\n",
+    );
+    let out = guanxi(&["analytics", "tiers", "--transactions", nocost.path()]);
+    assert!(!out.status.success());
+    check_malformed(&["analytics", "tiers"], "tiers-bad.csv", &basket_csv());
+}
+
+#[test]
+fn churn_train_and_score_contract() {
+    let f = TempFile::new("churn.csv", &small_csv());
+    let model = TempFile::new("churn-model.json", "");
+    let v = ok_json(&[
+        "analytics",
+        "churn",
+        "train",
+        "--transactions",
+        f.path(),
+        "--cutoff",
+        "2023-06-30",
+        "--window-days",
+        "120",
+        "--lambda",
+        "0.5",
+        "--model-out",
+        model.path(),
+    ]);
+    has_keys(
+        &v,
+        &[
+            "train_cutoff",
+            "test_cutoff",
+            "window_days",
+            "lambda",
+            "features",
+            "coefficients",
+            "train",
+            "test",
+        ],
+    );
+    assert_eq!(v["test_cutoff"], "2023-10-28");
+    for set in ["train", "test"] {
+        let e = &v[set];
+        has_keys(
+            e,
+            &["customers", "auc", "top_decile", "calibration", "brier"],
+        );
+        has_keys(&e["top_decile"], &["precision", "recall", "lift"]);
+        assert!(!e["calibration"].as_array().unwrap().is_empty());
+    }
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model.0).unwrap()).unwrap();
+    has_keys(&saved, &["feature_names", "coefficients", "intercept"]);
+
+    let v = ok_json(&[
+        "analytics",
+        "churn",
+        "score",
+        "--transactions",
+        f.path(),
+        "--model",
+        model.path(),
+        "--as-of",
+        "2024-06-30",
+    ]);
+    has_keys(&v, &["as_of", "customers", "bands", "per_customer"]);
+    let per = v["per_customer"].as_array().unwrap();
+    assert_eq!(per.len(), 60);
+    for c in per {
+        has_keys(
+            c,
+            &[
+                "customer_id",
+                "probability",
+                "risk_decile",
+                "risk_band",
+                "risk_band_zh",
+                "risk_band_en",
+                "drivers",
+            ],
+        );
+        let p = c["probability"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+    }
+    // not enough history after the cutoff
+    let out = guanxi(&[
+        "analytics",
+        "churn",
+        "train",
+        "--transactions",
+        f.path(),
+        "--cutoff",
+        "2024-06-01",
+        "--model-out",
+        model.path(),
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let missing = guanxi(&[
+        "analytics",
+        "churn",
+        "score",
+        "--transactions",
+        f.path(),
+        "--model",
+        "/nonexistent/model.json",
+    ]);
+    assert!(!missing.status.success());
+    check_malformed(
+        &["analytics", "churn", "score", "--model", model.path()],
+        "churn-bad.csv",
+        &small_csv(),
+    );
+}
+
+#[test]
+fn rules_contract() {
+    let f = TempFile::new("rules.csv", &basket_csv());
+    let v = ok_json(&[
+        "analytics",
+        "rules",
+        "--transactions",
+        f.path(),
+        "--min-support",
+        "0.05",
+        "--min-confidence",
+        "0.3",
+        "--top",
+        "2",
+    ]);
+    has_keys(
+        &v,
+        &[
+            "baskets",
+            "products",
+            "itemsets",
+            "rules",
+            "customers",
+            "recommendations",
+        ],
+    );
+    assert_eq!(v["products"], 4);
+    let rules = v["rules"].as_array().unwrap();
+    assert!(!rules.is_empty());
+    for r in rules {
+        has_keys(
+            r,
+            &["antecedent", "consequent", "support", "confidence", "lift"],
+        );
+        assert!(r["confidence"].as_f64().unwrap() >= 0.3);
+    }
+    let mut per_customer = std::collections::HashMap::new();
+    for r in v["recommendations"].as_array().unwrap() {
+        has_keys(
+            r,
+            &["customer_id", "rank", "product", "because", "reason_zh"],
+        );
+        *per_customer
+            .entry(r["customer_id"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    assert!(per_customer.values().all(|&n| n <= 2));
+    let out = guanxi(&[
+        "analytics",
+        "rules",
+        "--transactions",
+        f.path(),
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("customer_id,rank,product,confidence,lift")
+    );
+    let noprod = TempFile::new(
+        "rules-noprod.csv",
+        "customer_id,date,amount\na,2024-01-01,1\n",
+    );
+    let out = guanxi(&["analytics", "rules", "--transactions", noprod.path()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("product"));
+    check_malformed(&["analytics", "rules"], "rules-bad.csv", &basket_csv());
+}
+
+#[test]
+fn portfolio_and_timing_contract() {
+    let f = TempFile::new("portfolio.csv", &small_csv());
+    let v = ok_json(&[
+        "analytics",
+        "portfolio",
+        "--transactions",
+        f.path(),
+        "--as-of",
+        "2024-06-30",
+        "--window-days",
+        "180",
+    ]);
+    has_keys(
+        &v,
+        &[
+            "as_of",
+            "window_days",
+            "customers",
+            "value_threshold",
+            "growth_threshold",
+            "quadrants",
+            "per_customer",
+        ],
+    );
+    let names: Vec<&str> = v["quadrants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name_zh"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["明星客户", "现金牛客户", "问题客户", "瘦狗客户"]);
+    for c in v["per_customer"].as_array().unwrap() {
+        has_keys(
+            c,
+            &[
+                "customer_id",
+                "current_value",
+                "growth",
+                "quadrant",
+                "quadrant_zh",
+                "quadrant_en",
+            ],
+        );
+    }
+    let v = ok_json(&[
+        "analytics",
+        "timing",
+        "--transactions",
+        f.path(),
+        "--as-of",
+        "2024-06-30",
+    ]);
+    has_keys(&v, &["as_of", "customers", "statuses", "per_customer"]);
+    for c in v["per_customer"].as_array().unwrap() {
+        has_keys(
+            c,
+            &[
+                "customer_id",
+                "purchases",
+                "median_interval_days",
+                "next_due_from",
+                "next_due_to",
+                "status",
+                "status_zh",
+                "status_en",
+            ],
+        );
+    }
+    check_malformed(
+        &["analytics", "portfolio"],
+        "portfolio-bad.csv",
+        &small_csv(),
+    );
+    check_malformed(&["analytics", "timing"], "timing-bad.csv", &small_csv());
+}
