@@ -142,9 +142,11 @@ pub struct ParseOptions {
     pub delimiter: u8,
     /// Reject negative amounts (returns); `true` by default.
     pub reject_negative_amounts: bool,
-    /// Parse on all of rayon's threads (`true` by default). The result is identical to the
-    /// sequential parse: same rows in the same order, same interned keys, same bad rows and line
-    /// numbers, same first error.
+    /// Parse chunks on rayon's threads. The result is identical to the sequential parse: same
+    /// rows in the same order, same interned keys, same bad rows and line numbers, same first
+    /// error. `false` by default: on the 2-core benchmark machine under load the single-threaded
+    /// merge of the chunks' interning tables (about 1 s for 1 M customers) made it slower than
+    /// the sequential parse (bench/README-analytics.md).
     pub parallel: bool,
     /// Target size in bytes of one chunk parsed by one thread (parallel parsing only).
     pub chunk_bytes: usize,
@@ -156,7 +158,7 @@ impl Default for ParseOptions {
             skip_bad_rows: false,
             delimiter: b',',
             reject_negative_amounts: true,
-            parallel: true,
+            parallel: false,
             chunk_bytes: 4 << 20,
         }
     }
@@ -500,7 +502,7 @@ impl Transactions {
     /// `progress`, when given, is called with the number of bytes read so far (about every MiB and
     /// once at the end), so a caller can draw a progress bar.
     ///
-    /// With [`ParseOptions::parallel`] (the default) the input is read in blocks; each block is
+    /// With [`ParseOptions::parallel`] (off by default) the input is read in blocks; each block is
     /// cut at line ends into chunks that are parsed on rayon's threads, each with its own
     /// interning tables, and the chunks are then merged in file order (see [`Self::append`]), so
     /// the result is the same as a sequential parse. Line breaks inside quoted fields would make a
