@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod bulk;
 pub mod custom_fields;
 pub mod db;
 pub mod demo;

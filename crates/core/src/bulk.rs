@@ -1,0 +1,1076 @@
+//! Bulk loading of benchmark data (`guanxi bench-data`): millions of accounts and contacts in
+//! minutes, on SQLite or PostgreSQL.
+//!
+//! The loader writes exactly the rows the record service would write for the same records — the
+//! entity row with every system column, its `contact_points` and its `search_entries` (tokens from
+//! [`search::document`]; on SQLite the FTS triggers index them) — but in large multi-row
+//! `INSERT`s inside large transactions, and **without audit rows**: nobody's history starts with
+//! a synthetic "create", and the audit table stays out of the benchmark's way.
+//!
+//! Records are generated on a blocking thread while the previous batch is written, from a seeded
+//! random source: the same database state and sizes give the same data. Phones are produced in
+//! E.164 directly (validating seven million numbers with libphonenumber would take minutes);
+//! every other field goes through the service's own normalization.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{
+    Alias, Expr, Func, PostgresQueryBuilder, Query, SimpleExpr, Value as SqlValue,
+};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::db::{self, Backend, Db, col, get_i64};
+use crate::demo::vocab::{AccountInfo, Gen, Place, Region};
+use crate::entities::{ACCOUNTS, CONTACTS};
+use crate::error::{CoreError, CoreResult};
+use crate::identity::{NewUser, teams, users};
+use crate::records::def::FieldKind;
+use crate::records::{EntityDef, JsonMap, values};
+use crate::settings::Settings;
+use crate::{Core, search};
+
+/// The password of every benchmark user.
+pub const BENCH_PASSWORD: &str = "guanxi-bench";
+/// Benchmark users are `bench01@bench.guanxi.local` … `bench50@bench.guanxi.local`.
+pub const BENCH_EMAIL_DOMAIN: &str = "bench.guanxi.local";
+
+const SEED: u64 = 0x6265_6e63_6800_0001;
+/// Teams and the sales region each works; `None` is the overseas team.
+const TEAMS: [(&str, Option<Region>); 10] = [
+    ("华东一区", Some(Region::East)),
+    ("华东二区", Some(Region::East)),
+    ("华北区", Some(Region::North)),
+    ("华南一区", Some(Region::South)),
+    ("华南二区", Some(Region::South)),
+    ("华中区", Some(Region::Central)),
+    ("西南区", Some(Region::Southwest)),
+    ("西北区", Some(Region::Northwest)),
+    ("东北区", Some(Region::Northeast)),
+    ("海外区", None),
+];
+/// A manager and four sales reps per team.
+const USERS_PER_TEAM: usize = 5;
+/// Records generated per batch handed to the writer.
+const CHUNK: usize = 5_000;
+/// Records written per transaction.
+const COMMIT_EVERY: usize = 100_000;
+/// Bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
+const MAX_PARAMS: usize = 32_000;
+/// Loads of at least this many records rebuild indexes instead of updating them.
+const REBUILD_MIN: u64 = 5_000;
+/// The SQLite writer's page cache during a load, in KiB (negative, as `PRAGMA cache_size` takes it).
+const LOAD_CACHE_KIB: i64 = -1_048_576;
+/// Records spread over this many days before now.
+const HISTORY_DAYS: i64 = 3 * 365;
+
+/// A benchmark user who owns records.
+#[derive(Clone, Copy)]
+struct Owner {
+    id: Uuid,
+    region: Option<Region>,
+}
+
+/// What a contact needs to know about an account generated earlier.
+struct Slim {
+    id: Uuid,
+    owner: u16,
+    place: Place,
+    domain: Option<Box<str>>,
+    company: bool,
+}
+
+/// A batch of ready-to-run statements and how many records they hold.
+struct Batch {
+    statements: Vec<Sql>,
+    records: usize,
+}
+
+/// Generates `accounts` accounts and `contacts` contacts owned by ~50 benchmark users in 10
+/// teams (created when missing, password [`BENCH_PASSWORD`]). `progress(done, total)` is called
+/// after each batch. Running it again adds more records (with different data).
+pub async fn generate_bench_data(
+    core: &Core,
+    accounts: usize,
+    contacts: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> CoreResult<()> {
+    let owners = ensure_users(core).await?;
+    let backend = core.db.backend();
+    let before = count_rows(core, ACCOUNTS.table).await? + count_rows(core, CONTACTS.table).await?;
+    let seed = SEED ^ before.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let settings = core.settings.clone();
+    let total = (accounts + contacts) as u64;
+    progress(0, total);
+
+    // A load that at least doubles the tables is faster without their secondary indexes, which
+    // are rebuilt afterwards by sorting rather than by millions of random inserts.
+    let rebuild = total >= REBUILD_MIN && total >= before;
+    let wanted = match backend {
+        Backend::Sqlite => migrated_sqlite_indexes().await?,
+        Backend::Postgres => secondary_indexes(core.db.reader()).await?,
+    };
+    let txn = core.db.begin().await?;
+    let existing = secondary_indexes(&txn).await?;
+    if rebuild {
+        drop_indexes(&txn, &existing).await?;
+    } else {
+        let missing: Vec<_> = wanted
+            .iter()
+            .filter(|w| !existing.iter().any(|e| e.0 == w.0))
+            .cloned()
+            .collect();
+        create_indexes(&txn, &missing).await?;
+    }
+    txn.commit().await?;
+    let dropped = if rebuild { wanted } else { vec![] };
+    let cache = set_cache(core, LOAD_CACHE_KIB).await?;
+
+    let started = Instant::now();
+    let (tx, mut rx) = mpsc::channel::<Batch>(3);
+    let producer = tokio::task::spawn_blocking(move || {
+        Producer::new(seed, owners, settings, backend, accounts, contacts).run(&tx)
+    });
+    let written = write_batches(core, &mut rx, total, progress).await;
+    tracing::info!(took = ?started.elapsed(), "bench data loaded");
+    // Stop the producer if writing failed, then collect its result.
+    drop(rx);
+    let produced = producer
+        .await
+        .map_err(|e| CoreError::Internal(format!("the data generator stopped: {e}")));
+
+    // Indexes come back whatever happened above.
+    let t = Instant::now();
+    let restored = async {
+        let txn = core.db.begin().await?;
+        create_indexes(&txn, &dropped).await?;
+        txn.commit().await?;
+        Ok::<(), CoreError>(())
+    }
+    .await;
+    tracing::info!(indexes = dropped.len(), took = ?t.elapsed(), "indexes rebuilt");
+    if let Some(c) = cache {
+        set_cache(core, c).await?;
+    }
+    written?;
+    produced??;
+    restored?;
+    finish(core).await
+}
+
+/// Secondary indexes (not those behind primary keys and unique constraints) of the tables the
+/// loader fills, as (name, the statement that creates it).
+async fn secondary_indexes<C: ConnectionTrait>(conn: &C) -> CoreResult<Vec<(String, String)>> {
+    let sql = match db::backend_of(conn) {
+        Backend::Sqlite => {
+            "SELECT name, sql AS def FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+             AND tbl_name IN ('accounts', 'contacts', 'contact_points', 'search_entries') ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT i.indexname AS name, i.indexdef AS def FROM pg_indexes i
+             WHERE i.schemaname = current_schema()
+             AND i.tablename IN ('accounts', 'contacts', 'contact_points', 'search_entries')
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                             WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)
+             ORDER BY i.indexname"
+        }
+    };
+    db::raw_query(conn, sql, vec![])
+        .await?
+        .iter()
+        .map(|r| Ok((db::get_string(r, "name")?, db::get_string(r, "def")?)))
+        .collect()
+}
+
+/// The secondary indexes the migrations give the loaded tables, read from a scratch in-memory
+/// database migrated by this binary: the list to rebuild after a load, and to repair a database
+/// whose indexes an interrupted load left dropped.
+async fn migrated_sqlite_indexes() -> CoreResult<Vec<(String, String)>> {
+    let scratch = Db::open("sqlite::memory:").await?;
+    // In-memory databases are per connection: read through the one that was migrated.
+    let txn = scratch.begin().await?;
+    let out = secondary_indexes(&txn).await?;
+    txn.commit().await?;
+    scratch.close().await?;
+    Ok(out)
+}
+
+async fn drop_indexes<C: ConnectionTrait>(
+    conn: &C,
+    indexes: &[(String, String)],
+) -> CoreResult<()> {
+    for (name, _) in indexes {
+        let sql = format!("DROP INDEX \"{}\"", name.replace('"', "\"\""));
+        db::raw_execute(conn, &sql, vec![]).await?;
+    }
+    Ok(())
+}
+
+async fn create_indexes<C: ConnectionTrait>(
+    conn: &C,
+    indexes: &[(String, String)],
+) -> CoreResult<()> {
+    if db::backend_of(conn) == Backend::Postgres && !indexes.is_empty() {
+        db::raw_execute(conn, "SET LOCAL maintenance_work_mem = '512MB'", vec![]).await?;
+    }
+    for (_, def) in indexes {
+        db::raw_execute(conn, def, vec![]).await?;
+    }
+    Ok(())
+}
+
+/// On SQLite, sets the writer's page cache size (`PRAGMA cache_size` units) and returns the
+/// size before; does nothing on PostgreSQL.
+async fn set_cache(core: &Core, size: i64) -> CoreResult<Option<i64>> {
+    if core.db.backend() != Backend::Sqlite {
+        return Ok(None);
+    }
+    let txn = core.db.begin().await?;
+    let rows = db::raw_query(&txn, "PRAGMA cache_size", vec![]).await?;
+    let before = rows.first().map(|r| get_i64(r, "cache_size")).transpose()?;
+    db::raw_execute(&txn, &format!("PRAGMA cache_size = {size}"), vec![]).await?;
+    txn.commit().await?;
+    Ok(before)
+}
+
+async fn write_batches(
+    core: &Core,
+    rx: &mut mpsc::Receiver<Batch>,
+    total: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> CoreResult<()> {
+    let mut done = 0u64;
+    let mut in_txn = 0usize;
+    let mut txn = core.db.begin().await?;
+    // Time spent waiting for the generator, to tell which side limits the load.
+    let mut waited = Duration::ZERO;
+    loop {
+        let t = Instant::now();
+        let Some(batch) = rx.recv().await else { break };
+        waited += t.elapsed();
+        for s in batch.statements {
+            match s {
+                Sql::Bound(s) => {
+                    txn.execute(s).await?;
+                }
+                Sql::Literal(s) => {
+                    txn.execute_unprepared(&s).await?;
+                }
+            }
+        }
+        in_txn += batch.records;
+        done += batch.records as u64;
+        if in_txn >= COMMIT_EVERY {
+            txn.commit().await?;
+            txn = core.db.begin().await?;
+            in_txn = 0;
+        }
+        progress(done, total);
+    }
+    txn.commit().await?;
+    tracing::info!(records = done, waited_for_generator = ?waited, "bench data written");
+    Ok(())
+}
+
+/// Refreshes planner statistics, which a few million new rows make stale.
+async fn finish(core: &Core) -> CoreResult<()> {
+    let txn = core.db.begin().await?;
+    match core.db.backend() {
+        Backend::Sqlite => {
+            db::raw_execute(&txn, "PRAGMA optimize", vec![]).await?;
+        }
+        Backend::Postgres => {
+            db::raw_execute(
+                &txn,
+                "ANALYZE accounts, contacts, contact_points, search_entries",
+                vec![],
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn count_rows(core: &Core, table: &str) -> CoreResult<u64> {
+    let mut q = Query::select();
+    q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from(col(table));
+    let row = db::fetch_one(core.db.reader(), &q).await?;
+    Ok(row
+        .map(|r| get_i64(&r, "n"))
+        .transpose()?
+        .unwrap_or(0)
+        .max(0) as u64)
+}
+
+/// The benchmark's teams and users, created when missing.
+async fn ensure_users(core: &Core) -> CoreResult<Vec<Owner>> {
+    let mut g = Gen::new(SEED);
+    let mut owners = Vec::new();
+    let mut n = 0;
+    for (team_name, region) in TEAMS {
+        let team = match teams::find_by_name(&core.db, team_name).await? {
+            Some(t) => t,
+            None => teams::create(&core.db, None, team_name).await?,
+        };
+        for k in 0..USERS_PER_TEAM {
+            n += 1;
+            let email = format!("bench{n:02}@{BENCH_EMAIL_DOMAIN}");
+            let person = match region {
+                Some(_) => g.chinese_person(),
+                None => g.foreign_person("US"),
+            };
+            let user = match users::find_by_email(&core.db, &email).await? {
+                Some(u) => u,
+                None => {
+                    users::create(
+                        &core.db,
+                        None,
+                        NewUser {
+                            email,
+                            name: person.display(),
+                            role: if k == 0 { "manager" } else { "sales" }.to_string(),
+                            team_id: Some(team.id),
+                            password: BENCH_PASSWORD.to_string(),
+                            locale: Some(if region.is_some() { "zh-CN" } else { "en" }.to_string()),
+                        },
+                    )
+                    .await?
+                }
+            };
+            owners.push(Owner {
+                id: user.id,
+                region,
+            });
+        }
+    }
+    Ok(owners)
+}
+
+/// Column names and canonical empty values of an entity, computed once.
+struct Shape {
+    def: &'static EntityDef,
+    /// The empty record the service starts a create from.
+    template: JsonMap,
+    columns: Vec<String>,
+}
+
+impl Shape {
+    fn new(def: &'static EntityDef, settings: &Settings) -> Shape {
+        let mut template = JsonMap::new();
+        let mut columns = Vec::new();
+        for f in def.fields {
+            template.insert(
+                f.name.into(),
+                values::canonical(f, &Value::Null, settings).unwrap_or(Value::Null),
+            );
+            columns.extend(values::columns(f));
+        }
+        for c in [
+            "custom",
+            "id",
+            "owner_id",
+            "created_at",
+            "created_by",
+            "updated_at",
+            "updated_by",
+            "version",
+        ] {
+            columns.push(c.to_string());
+        }
+        Shape {
+            def,
+            template,
+            columns,
+        }
+    }
+
+    /// Validates generated fields the way the service does (phones excepted: they are made in
+    /// E.164) and fills derived ones.
+    fn record(&self, input: &Value, settings: &Settings) -> CoreResult<JsonMap> {
+        let mut rec = self.template.clone();
+        if let Value::Object(obj) = input {
+            for (k, v) in obj {
+                let f = self
+                    .def
+                    .field(k)
+                    .ok_or_else(|| CoreError::Internal(format!("generated unknown field {k}")))?;
+                let c = match f.kind {
+                    FieldKind::Phones => v.clone(),
+                    _ => values::canonical(f, v, settings).map_err(|e| {
+                        CoreError::Internal(format!("generated {}.{k} {v}: {e}", self.def.name))
+                    })?,
+                };
+                rec.insert(k.clone(), c);
+            }
+        }
+        let problems = (self.def.derive)(&mut rec);
+        if let Some((k, m)) = problems.into_iter().next() {
+            return Err(CoreError::Internal(format!(
+                "generated {} fails {k}: {m}",
+                self.def.name
+            )));
+        }
+        rec.insert("custom".into(), Value::Object(JsonMap::new()));
+        Ok(rec)
+    }
+}
+
+/// The rows of one table in a batch: SQL text on SQLite (rendered as they are generated),
+/// values to bind on PostgreSQL.
+enum Table {
+    Literal {
+        head: String,
+        sql: String,
+        rows: usize,
+    },
+    Values {
+        columns: Vec<String>,
+        rows: Vec<Vec<SqlValue>>,
+        cast_doc: Option<usize>,
+    },
+}
+
+impl Table {
+    fn new(backend: Backend, table: &str, columns: &[String], cast_doc: Option<usize>) -> Table {
+        match backend {
+            Backend::Sqlite => {
+                let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+                Table::Literal {
+                    head: format!("INSERT INTO \"{table}\" ({}) VALUES ", cols.join(", ")),
+                    sql: String::new(),
+                    rows: 0,
+                }
+            }
+            Backend::Postgres => Table::Values {
+                columns: columns.to_vec(),
+                rows: Vec::new(),
+                cast_doc,
+            },
+        }
+    }
+
+    fn add(&mut self, values: Vec<SqlValue>) -> CoreResult<()> {
+        match self {
+            Table::Literal { head, sql, rows } => {
+                if *rows == 0 {
+                    sql.reserve(CHUNK * 512);
+                    sql.push_str(head);
+                } else {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sqlite_literal(sql, v)?;
+                }
+                sql.push(')');
+                *rows += 1;
+            }
+            Table::Values { rows, .. } => rows.push(values),
+        }
+        Ok(())
+    }
+
+    fn into_statements(self, table: &str, out: &mut Vec<Sql>) {
+        match self {
+            Table::Literal { sql, rows, .. } => {
+                if rows > 0 {
+                    out.push(Sql::Literal(sql));
+                }
+            }
+            Table::Values {
+                columns,
+                rows,
+                cast_doc,
+            } => {
+                let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+                bound_inserts(out, table, &cols, rows, cast_doc);
+            }
+        }
+    }
+}
+
+/// Rows of one batch.
+struct Rows {
+    entity: Table,
+    points: Table,
+    search: Table,
+}
+
+const POINT_COLUMNS: [&str; 4] = ["entity", "record_id", "kind", "value"];
+const SEARCH_COLUMNS: [&str; 5] = ["record_id", "entity", "owner_id", "title", "doc"];
+
+impl Rows {
+    fn new(backend: Backend, shape: &Shape) -> Rows {
+        let strings = |cols: &[&str]| cols.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        Rows {
+            entity: Table::new(backend, shape.def.table, &shape.columns, None),
+            points: Table::new(backend, "contact_points", &strings(&POINT_COLUMNS), None),
+            search: Table::new(
+                backend,
+                "search_entries",
+                &strings(&SEARCH_COLUMNS),
+                Some(4),
+            ),
+        }
+    }
+}
+
+struct Producer {
+    g: Gen,
+    owners: Vec<Owner>,
+    settings: Settings,
+    backend: Backend,
+    accounts: usize,
+    contacts: usize,
+    start_ms: i64,
+    span_ms: i64,
+    made: Vec<Slim>,
+}
+
+impl Producer {
+    fn new(
+        seed: u64,
+        owners: Vec<Owner>,
+        settings: Settings,
+        backend: Backend,
+        accounts: usize,
+        contacts: usize,
+    ) -> Producer {
+        let now = crate::now().timestamp_millis();
+        let span_ms = HISTORY_DAYS * 24 * 3600 * 1000;
+        Producer {
+            g: Gen::new(seed),
+            owners,
+            settings,
+            backend,
+            accounts,
+            contacts,
+            start_ms: now - span_ms,
+            span_ms,
+            made: Vec::with_capacity(accounts),
+        }
+    }
+
+    fn run(mut self, tx: &mpsc::Sender<Batch>) -> CoreResult<()> {
+        let shapes = (
+            Shape::new(&ACCOUNTS, &self.settings),
+            Shape::new(&CONTACTS, &self.settings),
+        );
+        let mut i = 0;
+        while i < self.accounts {
+            let n = CHUNK.min(self.accounts - i);
+            let mut rows = Rows::new(self.backend, &shapes.0);
+            for k in i..i + n {
+                self.account(&shapes.0, k, &mut rows)?;
+            }
+            if !self.send(tx, &shapes.0, rows, n)? {
+                return Ok(());
+            }
+            i += n;
+        }
+        let mut i = 0;
+        while i < self.contacts {
+            let n = CHUNK.min(self.contacts - i);
+            let mut rows = Rows::new(self.backend, &shapes.1);
+            for k in i..i + n {
+                self.contact(&shapes.1, k, &mut rows)?;
+            }
+            if !self.send(tx, &shapes.1, rows, n)? {
+                return Ok(());
+            }
+            i += n;
+        }
+        Ok(())
+    }
+
+    /// Hands a batch to the writer; false when the writer has stopped.
+    fn send(
+        &self,
+        tx: &mpsc::Sender<Batch>,
+        shape: &Shape,
+        rows: Rows,
+        records: usize,
+    ) -> CoreResult<bool> {
+        let statements = self.statements(shape, rows);
+        Ok(tx
+            .blocking_send(Batch {
+                statements,
+                records,
+            })
+            .is_ok())
+    }
+
+    /// The creation instant of the `k`-th of `n` records: spread evenly over the history, in
+    /// order, so ids (UUIDv7 of the same instant) ascend with it.
+    fn instant(&mut self, k: usize, n: usize) -> (DateTime<Utc>, Uuid) {
+        let step = (self.span_ms / n.max(1) as i64).max(1);
+        let ms = self.start_ms + k as i64 * step + self.g.range(0, step as u64 - 1) as i64;
+        let at = DateTime::from_timestamp_micros(ms * 1000 + self.g.range(0, 999) as i64)
+            .unwrap_or_default();
+        let random: [u8; 10] = rand::Rng::random(&mut self.g.rng);
+        (
+            at,
+            uuid::Builder::from_unix_timestamp_millis(ms as u64, &random).into_uuid(),
+        )
+    }
+
+    fn owner_place(&mut self, owner: Owner) -> Place {
+        match owner.region {
+            Some(r) => match self.g.range(0, 19) {
+                0..=13 => Place::Cn(self.g.cn_city_in(r)),
+                14..=18 => Place::Cn(self.g.cn_city()),
+                _ => Place::Foreign(self.g.foreign_city()),
+            },
+            None if self.g.chance(0.85) => Place::Foreign(self.g.foreign_city()),
+            None => Place::Cn(self.g.cn_city()),
+        }
+    }
+
+    fn account(&mut self, shape: &Shape, k: usize, rows: &mut Rows) -> CoreResult<()> {
+        let (at, id) = self.instant(k, self.accounts);
+        let owner_ix = self.g.range(0, self.owners.len() as u64 - 1) as usize;
+        let owner = self.owners[owner_ix];
+        let place = self.owner_place(owner);
+        let (mut v, info): (Value, AccountInfo) = if self.g.chance(0.03) {
+            self.g.person_account(place)
+        } else {
+            self.g.company_account(place, None, None)
+        };
+        if k > 100 && self.g.chance(0.03) {
+            let parent = &self.made[self.g.range(0, k as u64 - 1) as usize];
+            v["parent_id"] = Value::String(parent.id.to_string());
+        }
+        if info.company
+            && self.g.chance(0.02)
+            && let Some(former) = self.g.former_name(&info)
+        {
+            v["former_names"] = serde_json::json!([former]);
+        }
+        let rec = shape.record(&v, &self.settings)?;
+        self.made.push(Slim {
+            id,
+            owner: owner_ix as u16,
+            place,
+            domain: info.domain.map(String::into_boxed_str),
+            company: info.company,
+        });
+        self.push(shape, rows, &rec, id, owner.id, at)
+    }
+
+    fn contact(&mut self, shape: &Shape, k: usize, rows: &mut Rows) -> CoreResult<()> {
+        let (at, id) = self.instant(k, self.contacts);
+        // Contacts join accounts that already existed then, so older accounts collect more.
+        let account = if !self.made.is_empty() && self.g.chance(0.9) {
+            let reach = ((k as u128 + 1) * self.made.len() as u128 / self.contacts.max(1) as u128)
+                .max(1) as u64;
+            Some(self.g.range(0, reach.min(self.made.len() as u64) - 1) as usize)
+        } else {
+            None
+        };
+        let owner_ix = match account {
+            Some(a) if self.g.chance(0.85) => self.made[a].owner as usize,
+            _ => self.g.range(0, self.owners.len() as u64 - 1) as usize,
+        };
+        let owner = self.owners[owner_ix];
+        let info = account.map(|a| {
+            let s = &self.made[a];
+            AccountInfo {
+                name: String::new(),
+                place: s.place,
+                domain: s.domain.as_deref().map(str::to_string),
+                company: s.company,
+            }
+        });
+        let place = match &info {
+            Some(i) => i.place,
+            None => self.owner_place(owner),
+        };
+        let person = self.g.person_for(place);
+        let mut v = self.g.contact_with(info.as_ref(), place, &person);
+        if let Some(a) = account {
+            v["account_id"] = Value::String(self.made[a].id.to_string());
+        }
+        let rec = shape.record(&v, &self.settings)?;
+        self.push(shape, rows, &rec, id, owner.id, at)
+    }
+
+    /// The entity row, contact points and search entry of one record, as the service writes them.
+    fn push(
+        &self,
+        shape: &Shape,
+        rows: &mut Rows,
+        rec: &JsonMap,
+        id: Uuid,
+        owner: Uuid,
+        at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        let def = shape.def;
+        let mut row = Vec::with_capacity(shape.columns.len());
+        for f in def.fields {
+            row.extend(
+                values::to_columns(f, rec.get(f.name).unwrap_or(&Value::Null))
+                    .into_iter()
+                    .map(|(_, v)| v),
+            );
+        }
+        row.push(SqlValue::Json(Some(Box::new(
+            Value::Object(JsonMap::new()),
+        ))));
+        row.extend([
+            id.into(),
+            owner.into(),
+            at.into(),
+            owner.into(),
+            at.into(),
+            owner.into(),
+            1i64.into(),
+        ]);
+        rows.entity.add(row)?;
+        for (kind, value) in search::points::of_record(rec) {
+            rows.points
+                .add(vec![def.name.into(), id.into(), kind.into(), value.into()])?;
+        }
+        let doc = search::document(def, rec);
+        let text = match self.backend {
+            Backend::Sqlite => doc.tokens.join(" "),
+            Backend::Postgres => search::tsvector_literal(&doc.tokens),
+        };
+        rows.search.add(vec![
+            id.into(),
+            def.name.into(),
+            owner.into(),
+            doc.title.into(),
+            text.into(),
+        ])
+    }
+
+    fn statements(&self, shape: &Shape, rows: Rows) -> Vec<Sql> {
+        let mut out = Vec::new();
+        rows.entity.into_statements(shape.def.table, &mut out);
+        rows.points.into_statements("contact_points", &mut out);
+        rows.search.into_statements("search_entries", &mut out);
+        out
+    }
+}
+
+/// A statement for the writer: bound parameters (PostgreSQL), or SQL text with the values
+/// written as literals (SQLite: binding tens of millions of values costs more in copies between
+/// sea-query, sea-orm, sqlx and SQLite than SQLite spends parsing them).
+enum Sql {
+    Bound(Statement),
+    Literal(String),
+}
+
+/// Multi-row `INSERT`s with bound parameters, each under the parameter limit. `cast_doc` is the
+/// column that holds a `tsvector` literal.
+fn bound_inserts(
+    out: &mut Vec<Sql>,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<SqlValue>>,
+    cast_doc: Option<usize>,
+) {
+    let per = (MAX_PARAMS / columns.len()).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut q = Query::insert();
+        q.into_table(col(table))
+            .columns(columns.iter().map(|c| col(c)));
+        for row in rows.by_ref().take(per) {
+            q.values_panic(row.into_iter().enumerate().map(|(i, v)| {
+                if Some(i) == cast_doc {
+                    Func::cast_as(v, Alias::new("tsvector")).into()
+                } else {
+                    SimpleExpr::Value(v)
+                }
+            }));
+        }
+        let (sql, values) = q.build(PostgresQueryBuilder);
+        out.push(Sql::Bound(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        )));
+    }
+}
+
+fn quote_into(sql: &mut String, s: &str) {
+    sql.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            sql.push('\'');
+        }
+        sql.push(c);
+    }
+    sql.push('\'');
+}
+
+/// Writes a value as a SQLite literal, encoded as sqlx binds it (UUIDs as 16-byte blobs, instants
+/// as RFC 3339 text, dates as text, booleans as 0/1, JSON as text), so the stored bytes equal what
+/// the record service stores.
+fn sqlite_literal(sql: &mut String, v: &SqlValue) -> CoreResult<()> {
+    use std::fmt::Write;
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    match v {
+        SqlValue::String(Some(s)) => quote_into(sql, s),
+        SqlValue::BigInt(Some(i)) => {
+            let _ = write!(sql, "{i}");
+        }
+        SqlValue::Bool(Some(b)) => sql.push(if *b { '1' } else { '0' }),
+        SqlValue::Json(Some(j)) => {
+            let text = serde_json::to_string(j)
+                .map_err(|e| CoreError::Internal(format!("encoding JSON: {e}")))?;
+            quote_into(sql, &text);
+        }
+        SqlValue::ChronoDate(Some(d)) => {
+            let _ = write!(sql, "'{}'", d.format("%F"));
+        }
+        SqlValue::ChronoDateTimeUtc(Some(t)) => {
+            let _ = write!(
+                sql,
+                "'{}'",
+                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+            );
+        }
+        SqlValue::Uuid(Some(u)) => {
+            sql.push_str("X'");
+            for b in u.as_bytes() {
+                sql.push(char::from(HEX[usize::from(b >> 4)]));
+                sql.push(char::from(HEX[usize::from(b & 15)]));
+            }
+            sql.push('\'');
+        }
+        SqlValue::String(None)
+        | SqlValue::BigInt(None)
+        | SqlValue::Bool(None)
+        | SqlValue::Json(None)
+        | SqlValue::ChronoDate(None)
+        | SqlValue::ChronoDateTimeUtc(None)
+        | SqlValue::Uuid(None) => sql.push_str("NULL"),
+        other => {
+            return Err(CoreError::Internal(format!(
+                "the bulk loader cannot write {other:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+    use crate::demo::vocab::CN_CITIES;
+    use crate::identity::users;
+    use sqlx::Connection;
+
+    async fn databases() -> Vec<(String, Option<(String, String)>)> {
+        let name = format!("guanxi_bulk_t_{}", Uuid::now_v7().simple());
+        let path = std::env::temp_dir().join(format!("{name}.db"));
+        let mut out = vec![(path.display().to_string(), None)];
+        if let Ok(admin) = std::env::var("GUANXI_TEST_POSTGRES_URL")
+            && !admin.is_empty()
+        {
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!(
+                "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
+            ))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+            let base = admin.rsplit_once('/').unwrap().0.to_string();
+            out.push((format!("{base}/{name}"), Some((admin, name))));
+        }
+        out
+    }
+
+    async fn entry(core: &Core, id: Uuid) -> (String, String, Vec<(String, String, String)>) {
+        let (search_sql, points_sql) = match core.db.backend() {
+            Backend::Sqlite => (
+                "SELECT title, doc FROM search_entries WHERE record_id = ?",
+                "SELECT entity, kind, value FROM contact_points WHERE record_id = ? ORDER BY kind, value",
+            ),
+            Backend::Postgres => (
+                "SELECT title, doc::text AS doc FROM search_entries WHERE record_id = $1",
+                "SELECT entity, kind, value FROM contact_points WHERE record_id = $1 ORDER BY kind, value",
+            ),
+        };
+        let rows = db::raw_query(core.db.reader(), search_sql, vec![id.into()])
+            .await
+            .unwrap();
+        let title = db::get_string(&rows[0], "title").unwrap();
+        let doc = db::get_string(&rows[0], "doc").unwrap();
+        let points = db::raw_query(core.db.reader(), points_sql, vec![id.into()])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    db::get_string(r, "entity").unwrap(),
+                    db::get_string(r, "kind").unwrap(),
+                    db::get_string(r, "value").unwrap(),
+                )
+            })
+            .collect();
+        (title, doc, points)
+    }
+
+    /// Each column exactly as stored: SQLite's `quote()` shows type and bytes.
+    async fn raw_row(
+        core: &Core,
+        table: &str,
+        cols: &[String],
+        id: Uuid,
+    ) -> Vec<(String, Option<String>)> {
+        let (exprs, sql_where): (Vec<String>, &str) = match core.db.backend() {
+            Backend::Sqlite => (
+                cols.iter()
+                    .map(|c| format!("quote(\"{c}\") AS \"{c}\""))
+                    .collect(),
+                "id = ?",
+            ),
+            Backend::Postgres => (
+                cols.iter()
+                    .map(|c| format!("\"{c}\"::text AS \"{c}\""))
+                    .collect(),
+                "id = $1",
+            ),
+        };
+        let sql = format!("SELECT {} FROM {table} WHERE {sql_where}", exprs.join(", "));
+        let rows = db::raw_query(core.db.reader(), &sql, vec![id.into()])
+            .await
+            .unwrap();
+        cols.iter()
+            .map(|c| (c.clone(), rows[0].try_get::<Option<String>>("", c).unwrap()))
+            .collect()
+    }
+
+    /// The loader writes byte for byte what the record service writes for the same input.
+    #[tokio::test]
+    async fn bulk_rows_equal_what_the_service_writes() {
+        for (url, pg) in databases().await {
+            let core = Core::new(Db::open(&url).await.unwrap(), Settings::default());
+            let user = users::create(
+                &core.db,
+                None,
+                NewUser {
+                    email: "root@example.com".into(),
+                    name: "Root".into(),
+                    role: "admin".into(),
+                    team_id: None,
+                    password: "correct horse battery".into(),
+                    locale: None,
+                },
+            )
+            .await
+            .unwrap();
+            let actor = users::actor_for(&core.db, &user).await.unwrap();
+            let settings = core.settings.clone();
+            let producer = Producer::new(1, vec![], settings.clone(), core.db.backend(), 0, 0);
+            let shapes = [
+                Shape::new(&ACCOUNTS, &settings),
+                Shape::new(&CONTACTS, &settings),
+            ];
+            let mut g = Gen::new(42);
+            let mut account = None;
+            for i in 0..60 {
+                let shape = &shapes[usize::from(i % 2 == 1)];
+                let place = if i % 6 < 2 {
+                    Place::Foreign(g.foreign_city())
+                } else {
+                    Place::Cn(g.cn_city())
+                };
+                let mut v = if shape.def.name == "account" {
+                    let (v, info) = if i % 10 == 4 {
+                        g.person_account(place)
+                    } else {
+                        g.company_account(place, None, None)
+                    };
+                    account = Some(info);
+                    v
+                } else {
+                    let p = g.person_for(place);
+                    g.contact_with(account.as_ref(), place, &p)
+                };
+                if i == 0 {
+                    v["former_names"] =
+                        serde_json::json!([format!("{}有限公司", CN_CITIES[0].short)]);
+                }
+                let service = core.records(shape.def).create(&actor, &v).await.unwrap();
+                let id1 = Uuid::parse_str(service["id"].as_str().unwrap()).unwrap();
+
+                let id2 = Uuid::now_v7();
+                let mut rows = Rows::new(core.db.backend(), shape);
+                let rec = shape.record(&v, &settings).unwrap();
+                let at = DateTime::parse_from_rfc3339(service["created_at"].as_str().unwrap())
+                    .unwrap()
+                    .with_timezone(&Utc);
+                producer
+                    .push(shape, &mut rows, &rec, id2, actor.user_id, at)
+                    .unwrap();
+                let txn = core.db.begin().await.unwrap();
+                for s in producer.statements(shape, rows) {
+                    match s {
+                        Sql::Bound(s) => txn.execute(s).await.unwrap(),
+                        Sql::Literal(s) => txn.execute_unprepared(&s).await.unwrap(),
+                    };
+                }
+                txn.commit().await.unwrap();
+
+                let strip = |mut r: JsonMap| {
+                    for k in ["id", "created_at", "updated_at"] {
+                        r.remove(k);
+                    }
+                    r
+                };
+                let bulk = core.records(shape.def).get(&actor, id2).await.unwrap();
+                assert_eq!(strip(bulk), strip(service), "{} {i}", shape.def.name);
+                assert_eq!(
+                    entry(&core, id2).await,
+                    entry(&core, id1).await,
+                    "{} {i}",
+                    shape.def.name
+                );
+                let mut cols = shape.columns.clone();
+                cols.retain(|c| c != "id");
+                assert_eq!(
+                    raw_row(&core, shape.def.table, &cols, id2).await,
+                    raw_row(&core, shape.def.table, &cols, id1).await,
+                    "{} {i}",
+                    shape.def.name
+                );
+                let title = entry(&core, id1).await.0;
+                let hits = search::search(&core.db, &actor, &title, &[shape.def], 50)
+                    .await
+                    .unwrap();
+                assert!(
+                    hits.iter().any(|h| h.id == id2) && hits.iter().any(|h| h.id == id1),
+                    "{title}: {hits:?}"
+                );
+            }
+            core.db.close().await.unwrap();
+            match pg {
+                Some((admin, name)) => {
+                    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                }
+                None => {
+                    for ext in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{url}{ext}"));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of guanxi-core: one test binary (DESIGN.md section 9).
+
+// Test code, helpers included, fails the test on anything unexpected.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod demo;
