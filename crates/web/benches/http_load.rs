@@ -170,13 +170,13 @@ async fn main() {
 
     // Samples to query with, drawn from the data itself.
     let sample = |q: &'static str| async move { db::raw_query(conn, q, vec![]).await.unwrap() };
-    let ids: Vec<String> = sample("SELECT id FROM accounts ORDER BY created_at DESC LIMIT 5000")
+    let ids: Vec<String> = sample("SELECT id FROM accounts ORDER BY random() LIMIT 5000")
         .await
         .iter()
         .map(|r| db::get_uuid(r, "id").unwrap().to_string())
         .collect();
     let owner_prov: Vec<(String, String)> = sample(
-        "SELECT owner_id, billing_province FROM accounts WHERE billing_province <> '' LIMIT 200",
+        "SELECT owner_id, billing_province FROM accounts WHERE billing_province <> '' ORDER BY random() LIMIT 200",
     )
     .await
     .iter()
@@ -188,7 +188,7 @@ async fn main() {
     })
     .collect();
     let names: Vec<String> =
-        sample("SELECT family_name, given_name FROM contacts WHERE family_name <> '' LIMIT 2000")
+        sample("SELECT family_name, given_name FROM contacts WHERE family_name <> '' ORDER BY random() LIMIT 2000")
             .await
             .iter()
             .map(|r| {
@@ -200,17 +200,18 @@ async fn main() {
             })
             .filter(|n| n.chars().any(guanxi_core::search::text::is_cjk))
             .collect();
-    let companies: Vec<String> = sample("SELECT name FROM accounts LIMIT 2000")
+    let companies: Vec<String> = sample("SELECT name FROM accounts ORDER BY random() LIMIT 2000")
         .await
         .iter()
         .map(|r| db::get_string(r, "name").unwrap())
         .collect();
-    let phones: Vec<String> =
-        sample("SELECT value FROM contact_points WHERE kind = 'phone' LIMIT 2000")
-            .await
-            .iter()
-            .map(|r| db::get_string(r, "value").unwrap())
-            .collect();
+    let phones: Vec<String> = sample(
+        "SELECT value FROM contact_points WHERE kind = 'phone' ORDER BY random() LIMIT 2000",
+    )
+    .await
+    .iter()
+    .map(|r| db::get_string(r, "value").unwrap())
+    .collect();
 
     // The cursor that starts the page after the first 500,000 (or the middle on smaller data).
     let offset = (n_accounts / 2).clamp(1, 500_000) - 1;

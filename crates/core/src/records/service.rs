@@ -96,7 +96,9 @@ impl<'a> RecordService<'a> {
         col(self.def.table)
     }
 
-    fn base_select(&self) -> SelectStatement {
+    /// The record's columns; `with_owner_team` adds the owner's team, which authorizing one
+    /// record needs and a list (already narrowed by scope in SQL) does not.
+    fn base_select(&self, with_owner_team: bool) -> SelectStatement {
         let t = self.def.table;
         let mut q = Query::select();
         q.from(self.table());
@@ -107,6 +109,9 @@ impl<'a> RecordService<'a> {
         }
         for c in cols {
             q.column((self.table(), col(&c)));
+        }
+        if !with_owner_team {
+            return q;
         }
         q.expr_as(
             Expr::cust(format!(
@@ -149,7 +154,7 @@ impl<'a> RecordService<'a> {
         Ok(Loaded {
             rec,
             owner,
-            owner_team: get_opt_uuid(row, "owner_team")?,
+            owner_team: row.try_get::<Option<Uuid>>("", "owner_team").ok().flatten(),
             version,
         })
     }
@@ -160,7 +165,7 @@ impl<'a> RecordService<'a> {
         id: Uuid,
         deleted: bool,
     ) -> CoreResult<Loaded> {
-        let mut q = self.base_select();
+        let mut q = self.base_select(true);
         q.and_where(Expr::col((self.table(), col("id"))).eq(id));
         q.and_where(if deleted {
             Expr::col((self.table(), col("deleted_at"))).is_not_null()
@@ -894,7 +899,7 @@ impl<'a> RecordService<'a> {
         let limit = q.limit.clamp(1, MAX_LIMIT);
         let sort = self.sort_spec(q.sort.as_deref(), q.deleted)?;
         let cond = self.list_conditions(actor, q).await?;
-        let mut sel = self.base_select();
+        let mut sel = self.base_select(false);
         sel.cond_where(cond.clone());
         if let Some(c) = &q.cursor {
             let cur = Cursor::decode(c, &sort.key)?;

@@ -169,11 +169,16 @@ pub fn parse_query(q: &str) -> Vec<Term> {
         if toks.len() == 1
             && let Some(parts) = split_pinyin(&toks[0])
         {
+            // A finished last syllable is matched exactly: as a prefix, `san` would also pull in
+            // every `sang…` token, which costs much and finds little.
+            let unfinished = parts
+                .last()
+                .is_some_and(|p| !syllables().contains(p.as_str()));
             terms.push(Term::Any(vec![
                 phrase,
                 Term::Phrase {
                     tokens: parts,
-                    prefix: true,
+                    prefix: unfinished,
                 },
             ]));
             continue;

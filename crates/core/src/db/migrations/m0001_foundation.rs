@@ -220,14 +220,15 @@ impl MigrationTrait for Migration {
             &["created_at", "id"][..],
             &["updated_at", "id"],
             &["name", "id"],
-            &["owner_id", "created_at"],
-            &["owner_id", "billing_province"],
-            &["billing_province", "created_at"],
-            &["account_type", "created_at"],
+            // Filter columns first, then the default sort and the id tiebreak, so a filtered
+            // list reads its page straight off the index instead of sorting every match.
+            &["owner_id", "created_at", "id"],
+            &["owner_id", "billing_province", "created_at", "id"],
+            &["billing_province", "created_at", "id"],
+            &["account_type", "created_at", "id"],
             &["domain"],
             &["tax_id"],
             &["parent_id"],
-            &["deleted_at"],
         ] {
             m.create_index(index("accounts", cols)).await?;
         }
@@ -270,11 +271,10 @@ impl MigrationTrait for Migration {
             &["created_at", "id"][..],
             &["updated_at", "id"],
             &["family_name", "given_name", "id"],
-            &["owner_id", "created_at"],
-            &["owner_id", "address_province"],
-            &["address_province", "created_at"],
+            &["owner_id", "created_at", "id"],
+            &["owner_id", "address_province", "created_at", "id"],
+            &["address_province", "created_at", "id"],
             &["account_id"],
-            &["deleted_at"],
         ] {
             m.create_index(index("contacts", cols)).await?;
         }
@@ -341,6 +341,13 @@ impl MigrationTrait for Migration {
         .await?;
 
         let conn = m.get_connection();
+        // The recycle bin is a small slice of each table: a partial index serves it, and a full
+        // index on deleted_at would tempt the planner into sorting whole tables for live lists.
+        conn.execute_unprepared(
+            "CREATE INDEX ix_accounts_deleted ON accounts (deleted_at) WHERE deleted_at IS NOT NULL;
+             CREATE INDEX ix_contacts_deleted ON contacts (deleted_at) WHERE deleted_at IS NOT NULL;",
+        )
+        .await?;
         match conn.get_database_backend() {
             DbBackend::Postgres => {
                 conn.execute_unprepared(
