@@ -819,28 +819,24 @@ async fn detail(
         Ok(l) => l,
         Err(e) => return error_page(&user, e),
     };
-    // Only fields with a value: a record page is for reading; the form shows every field.
+    // Every field, empty ones included (shown muted), so people see what is not known yet.
     let mut lines = Vec::new();
     for f in def.fields {
         let mut c = cell(def, &rec, f.name, &lk, &i18n);
         if f.name == "name" {
             c.href = None;
         }
-        if !c.text.is_empty() {
-            lines.push(FieldLine {
-                label: field_label(def.name, f.name, &i18n),
-                cell: c,
-            });
-        }
+        lines.push(FieldLine {
+            label: field_label(def.name, f.name, &i18n),
+            cell: c,
+        });
     }
     for d in &lk.custom {
         let c = cell(def, &rec, &format!("custom.{}", d.key), &lk, &i18n);
-        if !c.text.is_empty() {
-            lines.push(FieldLine {
-                label: d.label(i18n.code).to_string(),
-                cell: c,
-            });
-        }
+        lines.push(FieldLine {
+            label: d.label(i18n.code).to_string(),
+            cell: c,
+        });
     }
     let meta = [
         "owner_id",
