@@ -874,11 +874,15 @@ impl<'a> RecordService<'a> {
     }
 
     /// The conditions shared by a list and its count.
-    async fn list_conditions(&self, actor: &Actor, q: &ListQuery) -> CoreResult<Condition> {
-        let defs = self.custom_defs().await?;
+    async fn list_conditions(
+        &self,
+        actor: &Actor,
+        q: &ListQuery,
+        defs: &[CustomFieldDef],
+    ) -> CoreResult<Condition> {
         let ctx = FilterContext {
             entity: self.def,
-            custom: &defs,
+            custom: defs,
             backend: self.core.db.backend(),
             actor,
             settings: &self.core.settings,
@@ -898,7 +902,8 @@ impl<'a> RecordService<'a> {
     pub async fn list(&self, actor: &Actor, q: &ListQuery) -> CoreResult<Page> {
         let limit = q.limit.clamp(1, MAX_LIMIT);
         let sort = self.sort_spec(q.sort.as_deref(), q.deleted)?;
-        let cond = self.list_conditions(actor, q).await?;
+        let defs = self.custom_defs().await?;
+        let cond = self.list_conditions(actor, q, &defs).await?;
         let mut sel = self.base_select(false);
         sel.cond_where(cond.clone());
         if let Some(c) = &q.cursor {
@@ -966,14 +971,15 @@ impl<'a> RecordService<'a> {
             None
         };
         Ok(Page {
-            items: self.present(items, &self.custom_defs().await?),
+            items: self.present(items, &defs),
             next_cursor,
             total,
         })
     }
 
     pub async fn count(&self, actor: &Actor, q: &ListQuery) -> CoreResult<u64> {
-        let cond = self.list_conditions(actor, q).await?;
+        let defs = self.custom_defs().await?;
+        let cond = self.list_conditions(actor, q, &defs).await?;
         self.count_where(cond).await
     }
 
