@@ -10,7 +10,7 @@ use guanxi_core::identity::{NewUser, UserPatch, teams, users};
 use guanxi_core::{CoreError, FieldErrors, Grant, Role, Scope, entities};
 
 use super::records::Opt;
-use super::{PageCtx, error_page, render};
+use super::{PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::auth::{UiUser, check_csrf};
 use crate::error::ApiError;
@@ -71,10 +71,6 @@ struct AdminPage {
     entity_opts: Vec<Opt>,
     kind_opts: Vec<Opt>,
     errors: Vec<String>,
-}
-
-fn form_get<'a>(pairs: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
 }
 
 fn require_admin(user: &UiUser) -> Result<(), ApiError> {

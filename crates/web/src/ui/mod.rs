@@ -78,6 +78,11 @@ impl PageCtx {
     }
 }
 
+/// The first value submitted under a name, from form or query pairs.
+pub fn form_get<'a>(pairs: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),

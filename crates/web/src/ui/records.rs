@@ -20,7 +20,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::display::{self, field_label};
-use super::{PageCtx, error_page, render};
+use super::{PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;
 use crate::auth::{UiUser, check_csrf};
@@ -103,10 +103,6 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
             .route("/recycle-bin", get(recycle_bin));
     }
     r
-}
-
-fn form_get<'a>(pairs: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
 }
 
 fn enc(s: &str) -> String {
