@@ -163,7 +163,12 @@ async fn demo_data_is_complete_valid_searchable_and_seeded_once() {
     for backend in backends() {
         let fresh = Fresh::new(backend).await;
         let core = fresh.core().await;
+        let started = Instant::now();
         let summary = demo::seed_demo(&core).await.unwrap();
+        eprintln!(
+            "seed_demo on {backend:?}: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         assert!(summary.created);
         assert_eq!(summary.admin_email, demo::DEMO_ADMIN_EMAIL);
         assert_eq!(summary.password, demo::DEMO_PASSWORD);
