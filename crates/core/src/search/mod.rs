@@ -217,28 +217,42 @@ pub async fn search(
         return Ok(vec![]);
     }
     let candidates = 200;
+    let scope_sql = scopes.join(" OR ");
+    let first_param = match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
+    // Records named exactly what was typed come first, from the title index: among millions of
+    // contacts a common name (王芳) has more text matches than the candidates taken below, and
+    // the exact one must not be cut before ranking.
+    let exact_sql = format!(
+        "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE s.title = {first_param} AND ({scope_sql}) LIMIT {limit}"
+    );
+    let mut exact_values = values.clone();
+    exact_values[0] = q.trim().to_string().into();
     let sql = match backend {
         Backend::Sqlite => format!(
             "SELECT s.record_id, s.entity, s.title FROM search_fts JOIN search_entries s ON s.rowid = search_fts.rowid
-             WHERE {match_sql} AND ({}) LIMIT {candidates}",
-            scopes.join(" OR ")
+             WHERE {match_sql} AND ({scope_sql}) LIMIT {candidates}"
         ),
         Backend::Postgres => format!(
-            "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE {match_sql} AND ({}) LIMIT {candidates}",
-            scopes.join(" OR ")
+            "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE {match_sql} AND ({scope_sql}) LIMIT {candidates}"
         ),
     };
-    let rows = db::raw_query(db.reader(), &sql, values).await?;
-    let mut hits = rows
-        .iter()
-        .map(|r| {
-            Ok(Hit {
-                id: get_uuid(r, "record_id")?,
+    let mut rows = db::raw_query(db.reader(), &exact_sql, exact_values).await?;
+    rows.extend(db::raw_query(db.reader(), &sql, values).await?);
+    let mut seen = std::collections::HashSet::new();
+    let mut hits = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id = get_uuid(r, "record_id")?;
+        if seen.insert(id) {
+            hits.push(Hit {
+                id,
                 entity: get_string(r, "entity")?,
                 title: get_string(r, "title")?,
-            })
-        })
-        .collect::<CoreResult<Vec<_>>>()?;
+            });
+        }
+    }
     // Exact title first, then titles that start with the query, then the shortest.
     let ql = q.trim().to_lowercase();
     hits.sort_by_key(|h| {

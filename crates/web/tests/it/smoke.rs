@@ -50,3 +50,27 @@ async fn create_read_search_and_history_round_trip() {
         assert_eq!(hist["data"][0]["changes"][0]["to"], "信息技术");
     }
 }
+
+#[tokio::test]
+async fn an_exact_name_is_found_first_among_many_longer_matches() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let sales = app.user("sales", Some("East")).await;
+        // More text matches than the search takes as candidates, all created before the exact one.
+        for i in 0..210 {
+            sales
+                .create(
+                    "contacts",
+                    json!({"family_name": "王", "given_name": "芳芳", "title": format!("{i}")}),
+                )
+                .await;
+        }
+        let exact = sales
+            .create("contacts", json!({"family_name": "王", "given_name": "芳"}))
+            .await;
+        let (s, hits) = json(sales.get("/api/v1/search?q=王芳").await).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(hits["data"][0]["id"], exact["id"], "{b:?}: {hits}");
+        assert_eq!(hits["data"][0]["title"], "王芳");
+    }
+}

@@ -359,7 +359,8 @@ impl MigrationTrait for Migration {
                         doc tsvector NOT NULL
                     );
                     CREATE INDEX ix_search_entries_doc ON search_entries USING gin (doc);
-                    CREATE INDEX ix_search_entries_owner ON search_entries (owner_id);",
+                    CREATE INDEX ix_search_entries_owner ON search_entries (owner_id);
+                    CREATE INDEX ix_search_entries_title ON search_entries (title);",
                 )
                 .await?;
             }
@@ -377,6 +378,7 @@ impl MigrationTrait for Migration {
                         doc TEXT NOT NULL
                     );
                     CREATE INDEX ix_search_entries_owner ON search_entries (owner_id);
+                    CREATE INDEX ix_search_entries_title ON search_entries (title);
                     CREATE VIRTUAL TABLE search_fts USING fts5(
                         doc, content='search_entries', content_rowid='rowid',
                         tokenize='unicode61 remove_diacritics 0', detail=full
