@@ -229,7 +229,14 @@ pub async fn search(
         "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE s.title = {first_param} AND ({scope_sql}) LIMIT {limit}"
     );
     let mut exact_values = values.clone();
-    exact_values[0] = q.trim().to_string().into();
+    // Titles never hold control characters (validation refuses them), and PostgreSQL rejects
+    // NUL in text parameters, so they are dropped from the exact-match value.
+    exact_values[0] = q
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .into();
     let sql = match backend {
         Backend::Sqlite => format!(
             "SELECT s.record_id, s.entity, s.title FROM search_fts JOIN search_entries s ON s.rowid = search_fts.rowid
