@@ -6,6 +6,8 @@
 
 // Transaction input and per-customer summaries shared by every model.
 pub mod transactions;
+// Side files keyed by customer: complaints, payments, surveys, contract terms.
+pub mod customer_file;
 
 // Repeat-purchase and value models.
 pub mod bgnbd;

@@ -359,18 +359,32 @@ fn push_interned(
 /// which is trimmed like all whitespace; so `\r\n` files read as usual, and every record ends on a
 /// line feed, which keeps line numbers exact (with csv's default, a record ending in `\r` is
 /// reported one line too early). A lone CR is not a line end.
-const TERMINATOR: csv::Terminator = csv::Terminator::Any(b'\n');
+pub(crate) const TERMINATOR: csv::Terminator = csv::Terminator::Any(b'\n');
 
 /// Reports progress every this many bytes.
 const PROGRESS_STEP: u64 = 1 << 20;
 
-struct CountingReader<'a, R> {
+/// A reader that counts the bytes read (for progress and exact line numbers).
+pub(crate) struct CountingReader<'a, R> {
     inner: R,
     total: u64,
     last: u64,
     eof: bool,
     last_byte: u8,
     progress: Option<&'a mut dyn FnMut(u64)>,
+}
+
+impl<'a, R: Read> CountingReader<'a, R> {
+    pub(crate) fn new(inner: R, progress: Option<&'a mut dyn FnMut(u64)>) -> Self {
+        CountingReader {
+            inner,
+            total: 0,
+            last: 0,
+            eof: false,
+            last_byte: b'\n',
+            progress,
+        }
+    }
 }
 
 impl<R: Read> Read for CountingReader<'_, R> {
@@ -396,7 +410,7 @@ impl<R: Read> Read for CountingReader<'_, R> {
 /// any blank lines it skipped, so count back from the reader's position after the record instead:
 /// it sits on the line after the record's terminator, and the record spans as many extra lines as
 /// its (quoted) fields contain newlines.
-fn record_line<R: Read>(csv: &csv::Reader<CountingReader<'_, R>>, record: &csv::ByteRecord) -> u64 {
+pub(crate) fn record_line<R: Read>(csv: &csv::Reader<CountingReader<'_, R>>, record: &csv::ByteRecord) -> u64 {
     let pos = csv.position();
     let inner = csv.get_ref();
     let unterminated = inner.eof && pos.byte() == inner.total && inner.last_byte != b'\n';
@@ -484,7 +498,7 @@ pub fn parse_date(b: &[u8]) -> Result<DayNumber, String> {
     }
 }
 
-fn parse_number(b: &[u8], what: &str) -> Result<f64, String> {
+pub(crate) fn parse_number(b: &[u8], what: &str) -> Result<f64, String> {
     let t = trim(b);
     let s = std::str::from_utf8(t).map_err(|_| format!("{what} is not valid UTF-8"))?;
     if s.is_empty() {
@@ -526,14 +540,7 @@ impl Transactions {
         options: &ParseOptions,
         progress: Option<&mut dyn FnMut(u64)>,
     ) -> Result<Transactions, TransactionError> {
-        let counting = CountingReader {
-            inner: reader,
-            total: 0,
-            last: 0,
-            eof: false,
-            last_byte: b'\n',
-            progress,
-        };
+        let counting = CountingReader::new(reader, progress);
         let mut csv = csv::ReaderBuilder::new()
             .delimiter(options.delimiter)
             .has_headers(true)
@@ -612,14 +619,7 @@ impl Transactions {
         options: &ParseOptions,
     ) -> (Result<Transactions, TransactionError>, u64) {
         let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-        let counting = CountingReader {
-            inner: bytes,
-            total: 0,
-            last: 0,
-            eof: false,
-            last_byte: b'\n',
-            progress: None,
-        };
+        let counting = CountingReader::new(bytes, None);
         let mut csv = csv::ReaderBuilder::new()
             .delimiter(options.delimiter)
             .has_headers(false)

@@ -2,12 +2,13 @@
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
-use guanxi_analytics::transactions::{ParseOptions, Transactions};
+use guanxi_analytics::customer_file::{self, Layout, Record};
+use guanxi_analytics::transactions::{BadRow, ParseOptions, Transactions};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -77,17 +78,44 @@ pub fn load(args: &InputArgs) -> anyhow::Result<Transactions> {
         b.finish_and_clear();
     }
     let t = t.with_context(|| format!("reading {}", args.transactions.display()))?;
-    if !t.bad_rows().is_empty() {
-        let mut err = std::io::stderr().lock();
-        for b in t.bad_rows().iter().take(20) {
-            let _ = writeln!(err, "skipped line {}: {}", b.line, b.reason);
-        }
-        let _ = writeln!(err, "skipped {} malformed row(s)", t.bad_rows().len());
-    }
+    report_skipped(&args.transactions, t.bad_rows());
     if t.rows().is_empty() {
         bail!("{} holds no transactions", args.transactions.display());
     }
     Ok(t)
+}
+
+/// Reads a per-customer side file (complaints, payments, survey answers …; see
+/// `guanxi_analytics::customer_file`), calling `visit` per row. Malformed rows fail the command
+/// with the file name and line number, unless `skip_bad_rows`, in which case they are listed on
+/// stderr.
+pub fn load_side_file(
+    path: &Path,
+    layout: &Layout,
+    skip_bad_rows: bool,
+    visit: impl FnMut(&Record<'_>) -> Result<(), String>,
+) -> anyhow::Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let bad = customer_file::read(std::io::BufReader::new(file), layout, skip_bad_rows, visit)
+        .with_context(|| format!("reading {}", path.display()))?;
+    report_skipped(path, &bad);
+    Ok(())
+}
+
+fn report_skipped(path: &Path, bad: &[BadRow]) {
+    if bad.is_empty() {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for b in bad.iter().take(20) {
+        let _ = writeln!(err, "{}: skipped line {}: {}", path.display(), b.line, b.reason);
+    }
+    let _ = writeln!(
+        err,
+        "{}: skipped {} malformed row(s)",
+        path.display(),
+        bad.len()
+    );
 }
 
 /// A table for CSV and text output.
