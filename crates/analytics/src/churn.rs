@@ -72,8 +72,10 @@
 //! # CLI notes
 //!
 //! `guanxi analytics churn train --transactions FILE --cutoff DATE --window-days N
-//! [--lambda L] --model OUT.json`: [`histories_from_transactions`] (add complaints/satisfaction
-//! when a file provides them), then [`train_with_holdout`] with the cutoff (the training cutoff;
+//! [--lambda L] [--complaints FILE] [--satisfaction FILE] --model OUT.json`:
+//! [`histories_from_transactions`], with complaints and survey answers from side files
+//! ([`COMPLAINTS_FILE`], [`SATISFACTION_FILE`]) added by [`attach_complaints`] and
+//! [`attach_satisfaction`], then [`train_with_holdout`] with the cutoff (the training cutoff;
 //! the test cutoff is cutoff + window, so the data must reach cutoff + 2·window, else
 //! [`ChurnError::InsufficientHistory`]); write [`ChurnModel::to_json`] of the report's model;
 //! print the report's `train` and `test` [`Evaluation`]s (AUC, top decile, calibration table) and
@@ -89,6 +91,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::customer_file::{Layout, Others};
 use crate::transactions::{Transactions, date_from_day_number};
 
 /// Errors from churn modelling.
@@ -173,6 +176,65 @@ pub fn histories_from_transactions(tx: &Transactions) -> Vec<CustomerHistory> {
         .collect();
     out.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
     out
+}
+
+/// The columns of a complaints file: one row per complaint (`customer_id,date`; a case id and
+/// category may be kept alongside for the user's reference).
+pub const COMPLAINTS_FILE: Layout = Layout {
+    required: &["date"],
+    optional: &["case_id", "category"],
+    others: Others::Reject,
+};
+
+/// The columns of a satisfaction file: one row per survey answer (`customer_id,date,score`, any
+/// scale as long as higher is more satisfied).
+pub const SATISFACTION_FILE: Layout = Layout {
+    required: &["date", "score"],
+    optional: &["survey_id"],
+    others: Others::Reject,
+};
+
+/// Adds complaint dates to the histories (sorted by customer id, as
+/// [`histories_from_transactions`] returns them). Returns how many complaints belong to customers
+/// without purchases, who have no history to attach them to and are not scored.
+pub fn attach_complaints(
+    histories: &mut [CustomerHistory],
+    complaints: impl IntoIterator<Item = (String, NaiveDate)>,
+) -> usize {
+    let mut unmatched = 0;
+    for (id, date) in complaints {
+        match find_history(histories, &id) {
+            Some(h) => h.complaints.push(date),
+            None => unmatched += 1,
+        }
+    }
+    unmatched
+}
+
+/// Adds satisfaction answers to the histories; returns how many belong to customers without
+/// purchases (see [`attach_complaints`]).
+pub fn attach_satisfaction(
+    histories: &mut [CustomerHistory],
+    answers: impl IntoIterator<Item = (String, NaiveDate, f64)>,
+) -> usize {
+    let mut unmatched = 0;
+    for (id, date, score) in answers {
+        match find_history(histories, &id) {
+            Some(h) => h.satisfaction.push((date, score)),
+            None => unmatched += 1,
+        }
+    }
+    unmatched
+}
+
+fn find_history<'a>(
+    histories: &'a mut [CustomerHistory],
+    id: &str,
+) -> Option<&'a mut CustomerHistory> {
+    let i = histories
+        .binary_search_by(|h| h.customer_id.as_str().cmp(id))
+        .ok()?;
+    histories.get_mut(i)
 }
 
 /// Three-way switch for optional features.
@@ -1543,6 +1605,44 @@ mod tests {
         assert_eq!(h.len(), 2);
         assert_eq!(h[0].customer_id, "y");
         assert_eq!(h[0].purchases, vec![(day(1), 5.0)]);
+    }
+
+    #[test]
+    fn complaints_and_satisfaction_attach_by_customer_and_become_features() {
+        use crate::transactions::TransactionsBuilder;
+        let mut b = TransactionsBuilder::new();
+        b.push("b", day(10), 1.0, None, None, None).unwrap();
+        b.push("a", day(20), 2.0, None, None, None).unwrap();
+        let mut h = histories_from_transactions(&b.build());
+        let unmatched = attach_complaints(
+            &mut h,
+            vec![
+                ("b".to_string(), day(30)),
+                ("b".to_string(), day(200)),
+                ("nobody".to_string(), day(40)),
+            ],
+        );
+        assert_eq!(unmatched, 1);
+        assert_eq!(
+            attach_satisfaction(
+                &mut h,
+                vec![
+                    ("a".to_string(), day(25), 2.0),
+                    ("a".to_string(), day(90), 4.0)
+                ]
+            ),
+            0
+        );
+        let t = build_features(&h, day(100), &FeatureConfig::default());
+        let c = t.column("complaints").unwrap();
+        let s = t.column("satisfaction").unwrap();
+        // a: no complaints, latest answer before the cutoff; b: only the complaint before the
+        // cutoff counts, and no answer is missing (filled by the training mean later)
+        assert_eq!(t.rows[0].customer_id, "a");
+        assert_eq!(t.rows[0].values[c], Some(0.0));
+        assert_eq!(t.rows[0].values[s], Some(4.0));
+        assert_eq!(t.rows[1].values[c], Some(1.0));
+        assert_eq!(t.rows[1].values[s], None);
     }
 
     #[test]

@@ -14,8 +14,7 @@ use std::io::Read;
 use chrono::NaiveDate;
 
 use crate::transactions::{
-    BadRow, CountingReader, TERMINATOR, date_from_day_number, parse_date, parse_number,
-    record_line,
+    BadRow, CountingReader, TERMINATOR, date_from_day_number, parse_date, parse_number, record_line,
 };
 
 /// Which columns a side file has.
@@ -131,7 +130,10 @@ impl Record<'_> {
     }
 
     fn raw(&self, index: usize) -> &[u8] {
-        self.fields.get(index).map(<[u8]>::trim_ascii).unwrap_or(b"")
+        self.fields
+            .get(index)
+            .map(<[u8]>::trim_ascii)
+            .unwrap_or(b"")
     }
 
     /// The trimmed text at a position; `None` when empty or absent.
@@ -430,9 +432,12 @@ mod tests {
                 (Some(false), vec![None, Some(5.0)])
             ]
         );
-        let err = read("customer_id,vip\nc1,maybe\n".as_bytes(), &layout, false, |r| {
-            r.flag("vip").map(|_| ())
-        })
+        let err = read(
+            "customer_id,vip\nc1,maybe\n".as_bytes(),
+            &layout,
+            false,
+            |r| r.flag("vip").map(|_| ()),
+        )
         .unwrap_err();
         assert_eq!(err.to_string(), "line 2: vip `maybe` is not yes or no");
     }

@@ -2,15 +2,15 @@
 //! an out-of-time evaluation, and scoring with a saved model.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use guanxi_analytics::bgnbd;
 use guanxi_analytics::churn::{
-    self, CalibrationBin, ChurnModel, ChurnScore, CoefficientRow, Evaluation, FeatureConfig,
-    LabelledSet, LogisticConfig, RiskBand,
+    self, CalibrationBin, ChurnModel, ChurnScore, CoefficientRow, CustomerHistory, Evaluation,
+    FeatureConfig, LabelledSet, LogisticConfig, RiskBand,
 };
 use guanxi_analytics::transactions::{
     Period, RepeatData, SummaryOptions, Transactions, date_from_day_number,
@@ -18,8 +18,8 @@ use guanxi_analytics::transactions::{
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, load, num, parse_date, safe_text, write_csv, write_json,
-    write_table,
+    Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
+    write_json, write_table,
 };
 
 /// The name of the optional BG/NBD feature.
@@ -57,6 +57,8 @@ pub struct TrainArgs {
     /// Add the BG/NBD probability alive (fitted at each cutoff) as a feature.
     #[arg(long)]
     pub p_alive: bool,
+    #[command(flatten)]
+    pub events: EventArgs,
     /// Where to write the trained model (JSON).
     #[arg(long, value_name = "FILE")]
     pub model_out: PathBuf,
@@ -73,6 +75,65 @@ pub struct ScoreArgs {
     /// Scoring date (default: the last transaction date in the file).
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    pub events: EventArgs,
+}
+
+/// Service events that become churn features.
+#[derive(Args, Debug)]
+pub struct EventArgs {
+    /// Complaints CSV, one row per complaint: customer_id,date (optional case_id, category).
+    /// Adds the feature `complaints`: the count in the year before the cutoff.
+    #[arg(long, value_name = "FILE")]
+    pub complaints: Option<PathBuf>,
+    /// Satisfaction CSV, one row per survey answer: customer_id,date,score (optional
+    /// survey_id; any scale, higher = more satisfied). Adds the feature `satisfaction`: the latest
+    /// score on or before the cutoff.
+    #[arg(long, value_name = "FILE")]
+    pub satisfaction: Option<PathBuf>,
+}
+
+/// Purchase histories with the complaints and satisfaction answers of the given files. Events
+/// of customers who never bought are reported on stderr and left out: without purchases there is
+/// nobody to score.
+fn histories(
+    tx: &Transactions,
+    events: &EventArgs,
+    skip_bad_rows: bool,
+) -> anyhow::Result<Vec<CustomerHistory>> {
+    let mut histories = churn::histories_from_transactions(tx);
+    if let Some(path) = &events.complaints {
+        let mut rows = Vec::new();
+        load_side_file(path, &churn::COMPLAINTS_FILE, skip_bad_rows, |r| {
+            rows.push((r.customer_id()?.to_string(), r.required_date("date")?));
+            Ok(())
+        })?;
+        let unmatched = churn::attach_complaints(&mut histories, rows);
+        note_unmatched(path, unmatched, "complaint");
+    }
+    if let Some(path) = &events.satisfaction {
+        let mut rows = Vec::new();
+        load_side_file(path, &churn::SATISFACTION_FILE, skip_bad_rows, |r| {
+            rows.push((
+                r.customer_id()?.to_string(),
+                r.required_date("date")?,
+                r.required_number("score")?,
+            ));
+            Ok(())
+        })?;
+        let unmatched = churn::attach_satisfaction(&mut histories, rows);
+        note_unmatched(path, unmatched, "answer");
+    }
+    Ok(histories)
+}
+
+fn note_unmatched(path: &Path, n: usize, what: &str) {
+    if n > 0 {
+        eprintln!(
+            "{}: {n} {what}(s) of customers without purchases left out",
+            path.display()
+        );
+    }
 }
 
 /// Runs `churn train` or `churn score`.
@@ -163,7 +224,7 @@ fn eval_line(e: &Evaluation) -> String {
 fn train(args: TrainArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.window_days > 0, "--window-days must be positive");
     let tx = load(&args.input)?;
-    let histories = churn::histories_from_transactions(&tx);
+    let histories = histories(&tx, &args.events, args.input.skip_bad_rows)?;
     let features = FeatureConfig {
         trend_window_days: args.trend_window_days,
         ..FeatureConfig::default()
@@ -320,6 +381,23 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", args.model.display()))?;
     let model = ChurnModel::from_json(&text)
         .with_context(|| format!("{} is not a churn model", args.model.display()))?;
+    for (feature, given, flag) in [
+        (
+            "complaints",
+            args.events.complaints.is_some(),
+            "--complaints",
+        ),
+        (
+            "satisfaction",
+            args.events.satisfaction.is_some(),
+            "--satisfaction",
+        ),
+    ] {
+        anyhow::ensure!(
+            given || !model.feature_names.iter().any(|f| f == feature),
+            "the model was trained with the `{feature}` feature: give {flag} FILE"
+        );
+    }
     let tx = load(&args.input)?;
     let as_of = match args.as_of {
         Some(d) => d,
@@ -328,7 +406,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
             .and_then(date_from_day_number)
             .ok_or_else(|| anyhow::anyhow!("no transactions"))?,
     };
-    let histories = churn::histories_from_transactions(&tx);
+    let histories = histories(&tx, &args.events, args.input.skip_bad_rows)?;
     let mut table = model.build_features(&histories, as_of);
     anyhow::ensure!(
         !table.rows.is_empty(),

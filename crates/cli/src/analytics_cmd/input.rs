@@ -108,7 +108,13 @@ fn report_skipped(path: &Path, bad: &[BadRow]) {
     }
     let mut err = std::io::stderr().lock();
     for b in bad.iter().take(20) {
-        let _ = writeln!(err, "{}: skipped line {}: {}", path.display(), b.line, b.reason);
+        let _ = writeln!(
+            err,
+            "{}: skipped line {}: {}",
+            path.display(),
+            b.line,
+            b.reason
+        );
     }
     let _ = writeln!(
         err,

@@ -675,6 +675,175 @@ fn churn_train_and_score_contract() {
     );
 }
 
+/// 300 customers who buy every 7–13 days through 2023–2024; every other customer complains once
+/// and stops buying 30 days later, so at any cutoff a recent complaint (not yet visible in
+/// recency) foretells churn. Returns (transactions, complaints, satisfaction).
+fn complaint_files() -> (String, String, String) {
+    let mut tx = String::from("customer_id,date,amount\n");
+    let mut complaints = String::from("customer_id,date,case_id\n");
+    let mut satisfaction = String::from("customer_id,date,score\n");
+    let mut state = 99u64;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    for c in 0..300u32 {
+        let complains = c % 2 == 0;
+        let complaint_day = 60 + (uniform() * 600.0) as u32;
+        let stop = if complains {
+            complaint_day + 30
+        } else {
+            10_000
+        };
+        if complains {
+            complaints.push_str(&format!(
+                "k{c:03},{},case-{c}\n",
+                chrono_like(complaint_day)
+            ));
+        }
+        let score = if complains { 2 } else { 4 };
+        satisfaction.push_str(&format!("k{c:03},{},{score}\n", chrono_like(complaint_day)));
+        let mut day = (uniform() * 200.0) as u32;
+        while day < 720 && day < stop {
+            tx.push_str(&format!("k{c:03},{},{}\n", chrono_like(day), 20 + c % 7));
+            day += 7 + (uniform() * 7.0) as u32;
+        }
+    }
+    (tx, complaints, satisfaction)
+}
+
+#[test]
+fn churn_learns_from_complaints_and_satisfaction() {
+    let (tx, complaints, satisfaction) = complaint_files();
+    let f = TempFile::new("churn-events.csv", &tx);
+    let cf = TempFile::new("churn-complaints.csv", &complaints);
+    let sf = TempFile::new("churn-satisfaction.csv", &satisfaction);
+    let model = TempFile::new("churn-events-model.json", "");
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "analytics",
+            "churn",
+            "train",
+            "--transactions",
+            f.path(),
+            "--cutoff",
+            "2023-09-30",
+            "--window-days",
+            "60",
+            "--model-out",
+            model.path(),
+        ];
+        args.extend_from_slice(extra);
+        ok_json(&args)
+    };
+    let base = train(&[]);
+    let with = train(&["--complaints", cf.path()]);
+    let features: Vec<&str> = with["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(features.contains(&"complaints"), "{features:?}");
+    let coefficient = |v: &serde_json::Value, name: &str| {
+        v["coefficients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["feature"] == name)
+            .map(|c| c["coefficient"].as_f64().unwrap())
+    };
+    assert!(coefficient(&with, "complaints").unwrap() > 0.5, "{with}");
+    // out of time, complaints rank better and halve the Brier score (about 0.011 against 0.024
+    // when this was written): churn that recency cannot see yet is foretold
+    let metric = |v: &serde_json::Value, m: &str| v["test"][m].as_f64().unwrap();
+    assert!(metric(&with, "auc") > metric(&base, "auc"), "{with} {base}");
+    assert!(
+        metric(&with, "brier") < 0.7 * metric(&base, "brier"),
+        "{with} {base}"
+    );
+
+    // a model trained with complaints refuses to score without them
+    let out = guanxi(&[
+        "analytics",
+        "churn",
+        "score",
+        "--transactions",
+        f.path(),
+        "--model",
+        model.path(),
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --complaints FILE"));
+    let scored = ok_json(&[
+        "analytics",
+        "churn",
+        "score",
+        "--transactions",
+        f.path(),
+        "--model",
+        model.path(),
+        "--complaints",
+        cf.path(),
+        "--as-of",
+        "2024-06-30",
+    ]);
+    assert!(scored["customers"].as_u64().unwrap() > 0);
+
+    // satisfaction: the feature appears and low scores raise the risk
+    let with = train(&["--satisfaction", sf.path()]);
+    assert!(coefficient(&with, "satisfaction").unwrap() < 0.0, "{with}");
+
+    // a bad row names the file and line, and nothing is written to stdout
+    let bad = TempFile::new(
+        "churn-bad-complaints.csv",
+        "customer_id,date\nk000,2023-02-01\nk002,2023-13-01\n",
+    );
+    let mut args = vec![
+        "analytics",
+        "churn",
+        "train",
+        "--transactions",
+        f.path(),
+        "--cutoff",
+        "2023-09-30",
+        "--window-days",
+        "60",
+        "--model-out",
+        model.path(),
+        "--complaints",
+        bad.path(),
+    ];
+    let out = guanxi(&args);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("churn-bad-complaints.csv") && err.contains("line 3"),
+        "{err}"
+    );
+    let misspelt = TempFile::new("churn-misspelt.csv", "customer_id,dte\nk000,2023-02-01\n");
+    args.pop();
+    args.push(misspelt.path());
+    let out = guanxi(&args);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown column `dte`"));
+    // skipping keeps the good complaint
+    args.pop();
+    args.push(bad.path());
+    args.push("--skip-bad-rows");
+    let out = guanxi(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped line 3"));
+}
+
 #[test]
 fn rules_contract() {
     let f = TempFile::new("rules.csv", &basket_csv());
