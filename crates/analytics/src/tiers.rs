@@ -47,17 +47,19 @@
 //!
 //! `guanxi analytics tiers --transactions FILE [--payments FILE]`: per customer, `value` = total
 //! revenue in the window (or CLV when available), `margin_rate` = (revenue − cost) / revenue (needs
-//! the `cost` column), `days_to_pay` from a payments file when one exists, else `None` (scored with
+//! the `cost` column), `days_to_pay` and bad debts from a payments file ([`PAYMENTS_FILE`],
+//! [`payment_behaviour`], [`apply_payments`]) when one is given, else `None` (scored with
 //! `missing_payment_points`). Build [`TierInput`]s, call [`assign`] with [`TierConfig::default`]
 //! or a config read from JSON (it is `Deserialize`). Table/CSV rows are
 //! [`TierReport::customers`]; the summary is [`TierReport::tiers`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::customer_file::{Layout, Others};
 use crate::pareto::values_from_transactions;
 use crate::transactions::Transactions;
 
@@ -122,6 +124,134 @@ pub fn inputs_from_transactions(
             }
         })
         .collect())
+}
+
+/// The columns of a payments (回款) file: one row per invoice. `paid_date` empty = not paid yet;
+/// `amount` weights the invoice in the average (every invoice weighs the same without it);
+/// `written_off` (yes/no) marks a bad debt.
+pub const PAYMENTS_FILE: Layout = Layout {
+    required: &["invoice_date"],
+    optional: &[
+        "invoice_id",
+        "amount",
+        "paid_date",
+        "written_off",
+        "due_date",
+    ],
+    others: Others::Reject,
+};
+
+/// One invoice and its payment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invoice {
+    /// Customer identifier.
+    pub customer_id: String,
+    /// Day the invoice was issued.
+    pub invoice_date: NaiveDate,
+    /// Day it was paid in full; `None` while open.
+    pub paid_date: Option<NaiveDate>,
+    /// Invoice amount (the weight in the average); 1 when the file has no amounts.
+    pub amount: f64,
+    /// Written off as a bad debt.
+    pub written_off: bool,
+}
+
+impl Invoice {
+    /// Checks what a row of a payments file cannot be: paid before it was issued, a negative
+    /// amount.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(paid) = self.paid_date
+            && paid < self.invoice_date
+        {
+            return Err(format!(
+                "paid_date {paid} is before invoice_date {}",
+                self.invoice_date
+            ));
+        }
+        if !(self.amount >= 0.0 && self.amount.is_finite()) {
+            return Err(format!("amount {} is negative", self.amount));
+        }
+        Ok(())
+    }
+}
+
+/// A customer's payment behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PaymentBehaviour {
+    /// Amount-weighted mean days from invoice to payment; an open invoice counts with its age at
+    /// the as-of date (it is at least that late). `None` when no invoice falls in the window.
+    pub days_to_pay: Option<f64>,
+    /// Whether an invoice of the customer was written off.
+    pub bad_debt: bool,
+}
+
+/// Payment behaviour per customer from invoices issued in `from..=to`, with open invoices aged to
+/// `as_of`. Written-off invoices mark a bad debt and are left out of the average (they were never
+/// paid, and the bad-debt rule already puts the customer in do-not-serve). Invoices issued after
+/// `as_of` are ignored.
+pub fn payment_behaviour(
+    invoices: &[Invoice],
+    as_of: NaiveDate,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> HashMap<String, PaymentBehaviour> {
+    // (weighted days, weight, days, count, bad debt)
+    let mut acc: HashMap<&str, (f64, f64, f64, f64, bool)> = HashMap::new();
+    for inv in invoices {
+        let d = inv.invoice_date;
+        if d > as_of || from.is_some_and(|f| d < f) || to.is_some_and(|t| d > t) {
+            continue;
+        }
+        let e = acc
+            .entry(inv.customer_id.as_str())
+            .or_insert((0.0, 0.0, 0.0, 0.0, false));
+        if inv.written_off {
+            e.4 = true;
+            continue;
+        }
+        let end = inv.paid_date.map_or(as_of, |p| p.min(as_of));
+        let days = (end - d).num_days() as f64;
+        e.0 += inv.amount * days;
+        e.1 += inv.amount;
+        e.2 += days;
+        e.3 += 1.0;
+    }
+    acc.into_iter()
+        .map(|(id, (wd, w, days, n, bad_debt))| {
+            let days_to_pay = if w > 0.0 {
+                Some(wd / w)
+            } else if n > 0.0 {
+                // only zero-amount invoices: every one weighs the same
+                Some(days / n)
+            } else {
+                None
+            };
+            (
+                id.to_string(),
+                PaymentBehaviour {
+                    days_to_pay,
+                    bad_debt,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Fills in days to pay and bad debts. Returns the number of customers with payment records but
+/// no purchases in the window (they are not tiered).
+pub fn apply_payments(
+    inputs: &mut [TierInput],
+    behaviour: &HashMap<String, PaymentBehaviour>,
+) -> usize {
+    let mut matched = 0;
+    for input in inputs.iter_mut() {
+        if let Some(b) = behaviour.get(&input.customer_id) {
+            input.days_to_pay = b.days_to_pay;
+            input.bad_debt = b.bad_debt;
+            matched += 1;
+        }
+    }
+    behaviour.len() - matched
 }
 
 /// One customer's inputs.
@@ -544,6 +674,69 @@ mod tests {
             days_to_pay: d,
             bad_debt: false,
         }
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn inv(id: &str, issued: &str, paid: Option<&str>, amount: f64, off: bool) -> Invoice {
+        Invoice {
+            customer_id: id.into(),
+            invoice_date: d(issued),
+            paid_date: paid.map(d),
+            amount,
+            written_off: off,
+        }
+    }
+
+    #[test]
+    fn payment_behaviour_weights_by_amount_and_ages_open_invoices() {
+        let invoices = vec![
+            // a: 10 days on 300, 40 days on 100 -> (3000 + 4000) / 400 = 17.5
+            inv("a", "2024-01-01", Some("2024-01-11"), 300.0, false),
+            inv("a", "2024-02-01", Some("2024-03-12"), 100.0, false),
+            // b: open since 2024-05-02, as of 2024-06-01 -> 30 days; a write-off marks bad debt
+            inv("b", "2024-05-02", None, 50.0, false),
+            inv("b", "2024-01-01", None, 80.0, true),
+            // c: only issued after the as-of date or before the window
+            inv("c", "2024-07-01", Some("2024-07-02"), 10.0, false),
+            inv("c", "2023-01-01", Some("2023-12-02"), 10.0, false),
+            // z: zero amounts fall back to the plain mean, paid after as-of counts to as-of
+            inv("z", "2024-05-22", Some("2024-09-01"), 0.0, false),
+            inv("z", "2024-05-30", Some("2024-05-31"), 0.0, false),
+        ];
+        let b = payment_behaviour(&invoices, d("2024-06-01"), Some(d("2024-01-01")), None);
+        assert_eq!(b["a"].days_to_pay, Some(17.5));
+        assert!(!b["a"].bad_debt);
+        assert_eq!(b["b"].days_to_pay, Some(30.0));
+        assert!(b["b"].bad_debt);
+        assert!(!b.contains_key("c"));
+        assert_eq!(b["z"].days_to_pay, Some(5.5));
+
+        let mut inputs = vec![ti("a", 1000.0, 0.35, None), ti("b", 900.0, 0.35, None)];
+        assert_eq!(apply_payments(&mut inputs, &b), 1); // z has invoices but no purchases
+        assert_eq!(inputs[0].days_to_pay, Some(17.5));
+        assert!(inputs[1].bad_debt);
+        let r = assign(&inputs, &TierConfig::default()).unwrap();
+        assert_eq!(r.customers[1].tier, Tier::DoNotServe);
+        assert_eq!(r.customers[0].payment_points, 20.0);
+    }
+
+    #[test]
+    fn invoices_paid_before_issue_or_negative_are_rejected() {
+        assert!(
+            inv("a", "2024-01-10", Some("2024-01-09"), 1.0, false)
+                .validate()
+                .unwrap_err()
+                .contains("before invoice_date")
+        );
+        assert!(
+            inv("a", "2024-01-10", None, -1.0, false)
+                .validate()
+                .is_err()
+        );
+        assert!(inv("a", "2024-01-10", None, 1.0, false).validate().is_ok());
     }
 
     #[test]

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
-use guanxi_analytics::tiers::{self, TierAssignment, TierConfig, TierSummary};
+use guanxi_analytics::tiers::{self, Invoice, TierAssignment, TierConfig, TierSummary};
+use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, load, num, parse_date, safe_text, write_csv, write_json,
-    write_table,
+    Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
+    write_json, write_table,
 };
 
 /// Arguments of `guanxi analytics tiers`.
@@ -31,6 +32,35 @@ pub struct TiersArgs {
     /// Only transactions on or before this date.
     #[arg(long, value_parser = parse_date)]
     pub to: Option<NaiveDate>,
+    /// Payments (回款) CSV, one row per invoice: customer_id,invoice_date and optionally
+    /// paid_date (empty = open), amount, written_off (yes/no), invoice_id, due_date. Gives each
+    /// customer's days to pay (amount-weighted; open invoices count with their age) and bad
+    /// debts, over invoices issued in --from..--to.
+    #[arg(long, value_name = "FILE")]
+    pub payments: Option<PathBuf>,
+}
+
+/// Reads the payments file into invoices (all or nothing, unless --skip-bad-rows).
+fn read_invoices(path: &Path, skip_bad_rows: bool) -> anyhow::Result<Vec<Invoice>> {
+    let mut invoices = Vec::new();
+    load_side_file(path, &tiers::PAYMENTS_FILE, skip_bad_rows, |r| {
+        // with an amount column every row needs an amount; without one all invoices weigh 1
+        let amount = match r.header().position("amount") {
+            Some(_) => r.required_number("amount")?,
+            None => 1.0,
+        };
+        let invoice = Invoice {
+            customer_id: r.customer_id()?.to_string(),
+            invoice_date: r.required_date("invoice_date")?,
+            paid_date: r.date("paid_date")?,
+            amount,
+            written_off: r.flag("written_off")?.unwrap_or(false),
+        };
+        invoice.validate()?;
+        invoices.push(invoice);
+        Ok(())
+    })?;
+    Ok(invoices)
 }
 
 #[derive(Serialize)]
@@ -127,11 +157,27 @@ pub fn run(args: TiersArgs) -> anyhow::Result<()> {
         tx.has_cost(),
         "tiers need margin rates: the transactions file has no `cost` column"
     );
-    let inputs = tiers::inputs_from_transactions(&tx, args.from, args.to)?;
+    let mut inputs = tiers::inputs_from_transactions(&tx, args.from, args.to)?;
     anyhow::ensure!(
         !inputs.is_empty(),
         "no transactions in the chosen date range"
     );
+    if let Some(path) = &args.payments {
+        let invoices = read_invoices(path, args.input.skip_bad_rows)?;
+        // open invoices are aged to the end of the window, or to the last purchase in the file
+        let as_of = args
+            .to
+            .or_else(|| tx.last_day().and_then(date_from_day_number))
+            .ok_or_else(|| anyhow::anyhow!("no transactions"))?;
+        let behaviour = tiers::payment_behaviour(&invoices, as_of, args.from, args.to);
+        let unmatched = tiers::apply_payments(&mut inputs, &behaviour);
+        if unmatched > 0 {
+            eprintln!(
+                "{}: {unmatched} customer(s) with invoices but no purchases in the window are not tiered",
+                path.display()
+            );
+        }
+    }
     let report = tiers::assign(&inputs, &config).context("tiering")?;
     match args.input.format {
         Format::Json => write_json(&Report {

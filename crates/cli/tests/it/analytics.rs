@@ -569,6 +569,97 @@ fn tiers_contract() {
 }
 
 #[test]
+fn tiers_score_payment_behaviour_from_a_payments_file() {
+    let f = TempFile::new("tiers-pay.csv", &basket_csv());
+    let payments = TempFile::new(
+        "tiers-payments.csv",
+        "customer_id,invoice_id,invoice_date,paid_date,amount,written_off\n\
+         c001,i1,2024-01-01,2024-01-06,500,\n\
+         c001,i2,2024-02-01,2024-02-06,500,no\n\
+         c002,i3,2023-06-01,2023-12-18,800,\n\
+         c003,i4,2024-01-01,,300,yes\n\
+         c004,i5,2023-01-10,,100,\n\
+         nobody,i6,2024-01-01,2024-01-02,1,\n",
+    );
+    let v = ok_json(&[
+        "analytics",
+        "tiers",
+        "--transactions",
+        f.path(),
+        "--payments",
+        payments.path(),
+    ]);
+    let customer = |id: &str| {
+        v["per_customer"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["customer_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(customer("c001")["days_to_pay"], 5.0);
+    assert_eq!(customer("c001")["payment_points"], 20.0);
+    assert_eq!(customer("c002")["days_to_pay"], 200.0);
+    for id in ["c002", "c003", "c004"] {
+        assert_eq!(
+            customer(id)["tier"],
+            "do_not_serve",
+            "{id}: {}",
+            customer(id)
+        );
+    }
+    assert!(
+        customer("c003")["reason_en"]
+            .as_str()
+            .unwrap()
+            .contains("bad debt")
+    );
+    // an open invoice counts with its age: c004's is over a year old at the last purchase
+    assert!(customer("c004")["days_to_pay"].as_f64().unwrap() > 365.0);
+    // no invoices: unknown, scored with the default points
+    assert!(customer("c005")["days_to_pay"].is_null());
+    assert_eq!(customer("c005")["payment_points"], 10.0);
+
+    for (name, text, message) in [
+        (
+            "tiers-paid-early.csv",
+            "customer_id,invoice_date,paid_date\nc001,2024-01-10,2024-01-09\n",
+            "line 2: paid_date 2024-01-09 is before invoice_date 2024-01-10",
+        ),
+        (
+            "tiers-no-amount.csv",
+            "customer_id,invoice_date,amount\nc001,2024-01-10,100\nc002,2024-01-10,\n",
+            "line 3: amount is empty",
+        ),
+        (
+            "tiers-typo.csv",
+            "customer_id,invoice_date,payd_date\n",
+            "unknown column `payd_date`",
+        ),
+        (
+            "tiers-flag.csv",
+            "customer_id,invoice_date,written_off\nc001,2024-01-10,perhaps\n",
+            "line 2: written_off `perhaps` is not yes or no",
+        ),
+    ] {
+        let bad = TempFile::new(name, text);
+        let out = guanxi(&[
+            "analytics",
+            "tiers",
+            "--transactions",
+            f.path(),
+            "--payments",
+            bad.path(),
+        ]);
+        assert!(!out.status.success(), "{name}");
+        assert!(out.stdout.is_empty(), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(message) && err.contains(name), "{name}: {err}");
+    }
+}
+
+#[test]
 fn churn_train_and_score_contract() {
     let f = TempFile::new("churn.csv", &small_csv());
     let model = TempFile::new("churn-model.json", "");
