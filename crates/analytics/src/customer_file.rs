@@ -336,7 +336,9 @@ mod tests {
         others: Others::Reject,
     };
 
-    fn collect(text: &str, skip: bool) -> Result<(Vec<(u64, String)>, Vec<BadRow>), SideFileError> {
+    type Collected = (Vec<(u64, String)>, Vec<BadRow>);
+
+    fn collect(text: &str, skip: bool) -> Result<Collected, SideFileError> {
         let mut rows = Vec::new();
         let bad = read(text.as_bytes(), &LAYOUT, skip, |r| {
             let date = r.required_date("date")?;
