@@ -11,6 +11,7 @@ use guanxi_analytics::customer_file::{self, Layout, Record};
 use guanxi_analytics::transactions::{BadRow, ParseOptions, Transactions};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 /// Input options shared by every analytics command.
 #[derive(Args, Debug, Clone)]
@@ -180,39 +181,76 @@ pub fn write_table<R: Tabular>(preamble: &[(String, String)], rows: &[R]) -> any
     if !preamble.is_empty() {
         writeln!(out)?;
     }
-    let headers = R::headers();
+    let headers: Vec<String> = R::headers().iter().map(|h| h.to_string()).collect();
     let cells: Vec<Vec<String>> = rows.iter().map(|r| r.cells()).collect();
-    let mut width: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in &cells {
-        for (i, c) in row.iter().enumerate() {
-            if let Some(w) = width.get_mut(i) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-    }
-    let line = |out: &mut BufWriter<_>, row: &[String]| -> std::io::Result<()> {
-        let mut s = String::new();
-        for (i, c) in row.iter().enumerate() {
-            let pad = width
-                .get(i)
-                .copied()
-                .unwrap_or(0)
-                .saturating_sub(c.chars().count());
-            if i > 0 {
-                s.push_str("  ");
-            }
-            s.push_str(c);
-            s.push_str(&" ".repeat(pad));
-        }
-        writeln!(out, "{}", s.trim_end())
-    };
-    line(
-        &mut out,
-        &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
-    )?;
-    for row in &cells {
-        line(&mut out, row)?;
+    for line in aligned(&headers, &cells) {
+        writeln!(out, "{line}")?;
     }
     out.flush()?;
     Ok(())
+}
+
+/// Lines of a table whose columns line up in a terminal. Widths are display widths, not
+/// character counts: a Chinese character takes two columns, so counting characters would push
+/// every cell after a Chinese name out of line.
+fn aligned(headers: &[String], cells: &[Vec<String>]) -> Vec<String> {
+    let mut width: Vec<usize> = headers.iter().map(|h| h.width()).collect();
+    for row in cells {
+        for (i, c) in row.iter().enumerate() {
+            if let Some(w) = width.get_mut(i) {
+                *w = (*w).max(c.width());
+            }
+        }
+    }
+    std::iter::once(headers)
+        .chain(cells.iter().map(Vec::as_slice))
+        .map(|row| {
+            let mut s = String::new();
+            for (i, c) in row.iter().enumerate() {
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                s.push_str(c);
+                let pad = width.get(i).copied().unwrap_or(0).saturating_sub(c.width());
+                s.push_str(&" ".repeat(pad));
+            }
+            s.trim_end().to_string()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_cells_line_up_by_display_width() {
+        let headers = vec![
+            "customer".to_string(),
+            "segment".to_string(),
+            "m".to_string(),
+        ];
+        let cells = vec![
+            vec![
+                "张三".to_string(),
+                "重要价值客户".to_string(),
+                "1".to_string(),
+            ],
+            vec!["Li".to_string(), "general".to_string(), "22".to_string()],
+        ];
+        let lines = aligned(&headers, &cells);
+        assert_eq!(
+            lines,
+            vec![
+                "customer  segment       m",
+                "张三      重要价值客户  1",
+                "Li        general       22",
+            ]
+        );
+        // the last column starts at the same display column on every line
+        for l in &lines {
+            let start = l.trim_end().rfind("  ").map(|i| l[..i + 2].width());
+            assert_eq!(start, Some(24), "{l}");
+        }
+    }
 }
