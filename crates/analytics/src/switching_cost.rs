@@ -36,13 +36,23 @@
 //!
 //! # CLI notes
 //!
-//! No dedicated command yet; when wired, per account: categories held from the distinct product
-//! categories in orders, remaining contract days from service contracts, integration level and
-//! loyalty balance from account fields, tenure from the first order. Call [`score`]; rows are
-//! [`SwitchingCostScore`] with one column per component's points.
+//! `guanxi analytics switching-cost --customers FILE [--transactions FILE] [--as-of DATE]
+//! [--config FILE] [--print-config] [--skip-bad-rows] [--format json|csv|table]` scores one row
+//! per account of the customers file: `customer_id` and any of `remaining_contract_days` or
+//! `contract_end` (a date; days left as of `--as-of`), `integration_level` (0 …
+//! `max_integration_level`), `loyalty_balance`, `categories_held` and `tenure_days`. A blank or
+//! absent contract, integration or balance means none (0). Breadth and tenure come from the file
+//! when it gives them, otherwise from the transactions through [`facts_from_transactions`]
+//! (distinct `product` values bought, days since the first purchase); without `--transactions`
+//! the file must have both columns. `--as-of` defaults to the last transaction date, or today
+//! when there are no transactions. Rows are [`SwitchingCostScore`] with one column per
+//! component's points and the lever.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::transactions::{DayNumber, NONE_KEY, Transactions, day_number};
 
 /// Errors from switching-cost scoring.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -218,6 +228,15 @@ impl Level {
             Level::High => "高",
         }
     }
+
+    /// English name.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Level::Low => "Low",
+            Level::Medium => "Medium",
+            Level::High => "High",
+        }
+    }
 }
 
 /// One customer's switching cost.
@@ -347,6 +366,58 @@ pub fn score(
     inputs.iter().map(|i| score_one(i, config)).collect()
 }
 
+/// What the purchase history says about a customer's breadth and tenure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionFacts {
+    /// Customer identifier.
+    pub customer_id: String,
+    /// Distinct products bought; `None` when the transactions have no `product` column, since
+    /// zero categories would then be a guess, not a fact.
+    pub categories_held: Option<u32>,
+    /// Days from the first purchase to the report date.
+    pub tenure_days: f64,
+}
+
+/// Breadth and tenure of every customer with a purchase on or before `as_of` (customer order of
+/// the transactions). Later purchases are ignored so that a report as of an earlier date does not
+/// see the future; blank products are not a category.
+pub fn facts_from_transactions(tx: &Transactions, as_of: NaiveDate) -> Vec<TransactionFacts> {
+    let as_of_day = day_number(as_of);
+    let n = tx.num_customers();
+    let mut first: Vec<Option<DayNumber>> = vec![None; n];
+    let mut products: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let product_keys = tx.product_keys();
+    for (i, r) in tx.rows().iter().enumerate() {
+        if r.day > as_of_day {
+            continue;
+        }
+        let c = r.customer as usize;
+        if let Some(f) = first.get_mut(c) {
+            *f = Some(f.map_or(r.day, |d: DayNumber| d.min(r.day)));
+        }
+        if let (Some(&p), Some(list)) = (
+            product_keys
+                .and_then(|k| k.get(i))
+                .filter(|&&p| p != NONE_KEY),
+            products.get_mut(c),
+        ) {
+            list.push(p);
+        }
+    }
+    let mut out = Vec::new();
+    for (c, (f, mut held)) in first.into_iter().zip(products).enumerate() {
+        let Some(f) = f else { continue };
+        held.sort_unstable();
+        held.dedup();
+        out.push(TransactionFacts {
+            customer_id: tx.customer_id(c as u32).to_string(),
+            categories_held: product_keys.map(|_| u32::try_from(held.len()).unwrap_or(u32::MAX)),
+            tenure_days: f64::from(as_of_day - f),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -377,6 +448,40 @@ mod tests {
         assert_eq!(s.level_zh, "低");
         assert_eq!(s.lever, "contract"); // 25 points to gain; breadth and integration 20
         assert_eq!(s.components.len(), 5);
+    }
+
+    #[test]
+    fn facts_from_purchases() {
+        use crate::transactions::TransactionsBuilder;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut b = TransactionsBuilder::new();
+        b.push("a", d("2023-03-01"), 5.0, None, None, Some("paper"))
+            .unwrap();
+        b.push("a", d("2023-01-01"), 5.0, None, None, Some("ink"))
+            .unwrap();
+        b.push("a", d("2023-05-01"), 5.0, None, None, Some("paper"))
+            .unwrap();
+        b.push("a", d("2023-06-01"), 5.0, None, None, None).unwrap();
+        // after the report date: neither a category nor tenure
+        b.push("a", d("2024-02-01"), 5.0, None, None, Some("desks"))
+            .unwrap();
+        b.push("b", d("2024-02-01"), 5.0, None, None, Some("ink"))
+            .unwrap();
+        let tx = b.build();
+        let facts = facts_from_transactions(&tx, d("2023-12-31"));
+        assert_eq!(
+            facts,
+            vec![TransactionFacts {
+                customer_id: "a".into(),
+                categories_held: Some(2),
+                tenure_days: 364.0,
+            }]
+        );
+        let mut b = TransactionsBuilder::new();
+        b.push("c", d("2023-01-01"), 5.0, None, None, None).unwrap();
+        let facts = facts_from_transactions(&b.build(), d("2023-01-11"));
+        assert_eq!(facts[0].categories_held, None);
+        assert_eq!(facts[0].tenure_days, 10.0);
     }
 
     #[test]

@@ -49,10 +49,18 @@
 //!
 //! # CLI notes
 //!
-//! No command yet; when wired: a survey CSV with `customer_id`, optional `segment`, one column per
-//! dimension and `overall`; pick a preset or take the dimension columns from the header, build
-//! [`SurveyResponse`]s and call [`analyze`]. Print `overall.dimensions` as the table; per-customer
-//! focus as CSV.
+//! `guanxi analytics value-focus --survey FILE [--dimensions auto|rater|pspr|delivered]
+//! [--overall-column NAME] [--scale-max N] [--target N] [--min-segment-responses N]
+//! [--rows dimensions|customers] [--config FILE] [--print-config] [--skip-bad-rows]
+//! [--format json|csv|table]`. The survey has one row per customer: `customer_id`, an optional
+//! `segment`, the overall rating (`overall` unless `--overall-column` names another) and one
+//! numeric column per dimension. A preset ([`rater_dimensions`],
+//! [`product_service_price_relationship`], [`delivered_value_dimensions`]) requires exactly its
+//! keys as columns; `auto` uses a preset when the columns are exactly its keys and otherwise
+//! takes the columns as given, in file order. Dimension ratings must lie in 0…`scale_max`; the
+//! overall rating may be on any scale, since only its variation enters (1). JSON holds the whole
+//! [`ValueFocusReport`]; CSV and the table show the per-dimension analysis of all responses and
+//! of each segment, or with `--rows customers` each customer's focus.
 
 use std::collections::BTreeMap;
 
@@ -94,6 +102,9 @@ pub enum ValueFocusError {
     /// The dimensions are perfectly collinear.
     #[error("the dimension ratings are collinear; importance cannot be separated")]
     Collinear,
+    /// The configuration is invalid.
+    #[error("invalid value-focus configuration: {0}")]
+    InvalidConfig(String),
 }
 
 /// A value dimension.
@@ -180,6 +191,24 @@ impl Default for ValueFocusConfig {
             scale_max: 5.0,
             min_segment_responses: 30,
         }
+    }
+}
+
+impl ValueFocusConfig {
+    /// Checks the scale and target, since a non-finite or non-positive one would make every gap
+    /// meaningless rather than fail.
+    pub fn validate(&self) -> Result<(), ValueFocusError> {
+        if !self.scale_max.is_finite() || self.scale_max <= 0.0 {
+            return Err(ValueFocusError::InvalidConfig(
+                "scale_max must be a positive number".into(),
+            ));
+        }
+        if self.target.is_some_and(|t| !t.is_finite()) {
+            return Err(ValueFocusError::InvalidConfig(
+                "target must be a number".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -443,6 +472,7 @@ pub fn analyze(
     responses: &[SurveyResponse],
     config: &ValueFocusConfig,
 ) -> Result<ValueFocusReport, ValueFocusError> {
+    config.validate()?;
     let k = dims.len();
     if k == 0 {
         return Err(ValueFocusError::NoDimensions);
@@ -620,8 +650,16 @@ mod tests {
             overall: 3.0,
         };
         assert!(matches!(
-            analyze(&d, &[r], &ValueFocusConfig::default()),
+            analyze(&d, std::slice::from_ref(&r), &ValueFocusConfig::default()),
             Err(ValueFocusError::WrongWidth { .. })
+        ));
+        let bad = ValueFocusConfig {
+            scale_max: f64::NAN,
+            ..Default::default()
+        };
+        assert!(matches!(
+            analyze(&d, &[r], &bad),
+            Err(ValueFocusError::InvalidConfig(_))
         ));
     }
 

@@ -9,12 +9,15 @@ mod clv;
 mod generate;
 mod input;
 mod lifecycle;
+mod loyalty;
 mod pareto;
 mod portfolio;
 mod rfm;
 mod rules;
+mod switching_cost;
 mod tiers;
 mod timing;
+mod value_focus;
 
 use clap::Subcommand;
 
@@ -43,6 +46,15 @@ pub enum AnalyticsCommand {
     Portfolio(portfolio::PortfolioArgs),
     /// Contact timing: usual purchase interval and the window in which the next purchase is due.
     Timing(timing::TimingArgs),
+    /// Loyalty index 0–100 from behaviour and attitude, and the Dick & Basu type (真正忠诚 /
+    /// 潜在忠诚 / 虚假忠诚 / 不忠诚); survey answers from an optional attitudes file.
+    Loyalty(loyalty::LoyaltyArgs),
+    /// Switching cost 0–100 per account from a customers file (contract, integration, loyalty
+    /// balance, breadth, tenure) and the lever to raise it.
+    SwitchingCost(switching_cost::SwitchingCostArgs),
+    /// Perceived-value focus: importance-performance analysis of a survey, the dimension to fix
+    /// first overall, per segment and per customer.
+    ValueFocus(value_focus::ValueFocusArgs),
     /// Writes a synthetic transactions CSV (for benchmarks).
     #[command(hide = true)]
     GenerateTransactions(generate::GenerateArgs),
@@ -59,6 +71,9 @@ pub fn run(cmd: AnalyticsCommand) -> anyhow::Result<()> {
         AnalyticsCommand::Rules(a) => rules::run(a),
         AnalyticsCommand::Portfolio(a) => portfolio::run(a),
         AnalyticsCommand::Timing(a) => timing::run(a),
+        AnalyticsCommand::Loyalty(a) => loyalty::run(a),
+        AnalyticsCommand::SwitchingCost(a) => switching_cost::run(a),
+        AnalyticsCommand::ValueFocus(a) => value_focus::run(a),
         AnalyticsCommand::GenerateTransactions(a) => generate::run(a),
     };
     // `guanxi analytics … | head` closes stdout early: that is not an error.
