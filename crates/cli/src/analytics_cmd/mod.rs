@@ -1,11 +1,14 @@
 //! `guanxi analytics …`: file-in, report-out front ends to `guanxi-analytics`.
 //!
-//! Every command reads a transactions CSV (`--transactions FILE`), prints one report on stdout in
-//! `--format json|csv|table`, and fails without printing anything when a row is malformed, unless
+//! Most commands read a transactions CSV (`--transactions FILE`); some add per-customer side files
+//! (complaints, satisfaction, payments, attitudes), and `switching-cost` and `value-focus` work
+//! from a customers file or a survey. Every command prints one report on stdout in
+//! `--format json|csv|table` and fails without printing anything when a row is malformed, unless
 //! `--skip-bad-rows` is given. A progress bar is drawn on stderr when it is a terminal.
 
 mod churn;
 mod clv;
+mod config_file;
 mod generate;
 mod input;
 mod lifecycle;

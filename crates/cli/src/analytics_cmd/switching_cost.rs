@@ -14,11 +14,11 @@ use guanxi_analytics::switching_cost::{
 use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
+use super::config_file::read_config;
 use super::input::{
     Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
     write_json, write_table,
 };
-use super::loyalty::read_config;
 
 /// Arguments of `guanxi analytics switching-cost`.
 #[derive(Args, Debug)]

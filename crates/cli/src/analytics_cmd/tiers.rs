@@ -9,6 +9,7 @@ use guanxi_analytics::tiers::{self, Invoice, TierAssignment, TierConfig, TierSum
 use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
+use super::config_file::read_config;
 use super::input::{
     Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
     write_json, write_table,
@@ -117,36 +118,16 @@ fn tier_code(t: tiers::Tier) -> &'static str {
     }
 }
 
-/// Reads a configuration file: a JSON object whose fields override the defaults.
-fn read_config(path: &Path) -> anyhow::Result<TierConfig> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let user: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not valid JSON", path.display()))?;
-    let serde_json::Value::Object(fields) = user else {
-        anyhow::bail!("{} must hold a JSON object", path.display());
-    };
-    let mut merged = serde_json::to_value(TierConfig::default())?;
-    if let serde_json::Value::Object(base) = &mut merged {
-        for (k, v) in fields {
-            anyhow::ensure!(
-                base.contains_key(&k),
-                "{}: unknown tier setting `{k}`",
-                path.display()
-            );
-            base.insert(k, v);
-        }
-    }
-    let config: TierConfig = serde_json::from_value(merged)
-        .with_context(|| format!("{}: invalid tier configuration", path.display()))?;
-    config.validate()?;
-    Ok(config)
-}
-
 /// Runs the command.
 pub fn run(args: TiersArgs) -> anyhow::Result<()> {
     let config = match &args.config {
-        Some(p) => read_config(p)?,
+        Some(p) => {
+            let config = read_config(p, &TierConfig::default(), "tier")?;
+            config
+                .validate()
+                .with_context(|| format!("{}: invalid tier configuration", p.display()))?;
+            config
+        }
         None => TierConfig::default(),
     };
     if args.print_config {

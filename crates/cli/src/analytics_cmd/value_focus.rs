@@ -13,10 +13,10 @@ use guanxi_analytics::value_focus::{
 };
 use serde::Serialize;
 
+use super::config_file::read_config;
 use super::input::{
     Format, Tabular, load_side_file, num, safe_text, write_csv, write_json, write_table,
 };
-use super::loyalty::read_config;
 
 /// Arguments of `guanxi analytics value-focus`.
 #[derive(Args, Debug)]
