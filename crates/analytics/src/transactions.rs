@@ -11,8 +11,9 @@
 //! [`Transactions::bad_rows`] instead and reading goes on.
 //!
 //! Reading is built for tens of millions of rows: customer ids, order ids and products are
-//! interned (each distinct id is allocated once and rows carry a `u32`), numbers and dates are
-//! parsed straight from the bytes, and a progress callback reports the bytes read so far.
+//! interned (each distinct id is stored once and rows carry a `u32`), numbers and dates are
+//! parsed straight from the bytes, chunks of the file are parsed on all cores (see
+//! [`Transactions::read`]), and a progress callback reports the bytes read so far.
 //!
 //! # The summary, in a sales manager's words
 //!
@@ -30,8 +31,7 @@
 //! Times are measured in the chosen [`Period`]: days, weeks (days / 7) or months
 //! (days / 30.4375, the mean Gregorian month).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::io::Read;
 
 use chrono::{Datelike, NaiveDate};
@@ -144,9 +144,11 @@ pub struct ParseOptions {
     pub reject_negative_amounts: bool,
     /// Parse chunks on rayon's threads. The result is identical to the sequential parse: same
     /// rows in the same order, same interned keys, same bad rows and line numbers, same first
-    /// error. `false` by default: on the 2-core benchmark machine under load the single-threaded
-    /// merge of the chunks' interning tables (about 1 s for 1 M customers) made it slower than
-    /// the sequential parse (bench/README-analytics.md).
+    /// error. `true` by default: on the 1 M-customer / 10 M-row benchmark file it took about
+    /// 0.6 s on 2 cores against 1.1–1.2 s for the sequential reader, and 1.3 s against 3.6 s with
+    /// the same rows shuffled (`examples/parse_time.rs`). From the first `"` in the data on
+    /// (quotes can hide line breaks), and with a line feed as delimiter, the rest is read
+    /// sequentially, at the sequential reader's speed.
     pub parallel: bool,
     /// Target size in bytes of one chunk parsed by one thread (parallel parsing only).
     pub chunk_bytes: usize,
@@ -158,7 +160,7 @@ impl Default for ParseOptions {
             skip_bad_rows: false,
             delimiter: b',',
             reject_negative_amounts: true,
-            parallel: false,
+            parallel: true,
             chunk_bytes: 4 << 20,
         }
     }
@@ -224,56 +226,197 @@ impl Hasher for IdHasher {
     }
 }
 
-/// Maps distinct strings to dense `u32` keys, allocating each string once.
-#[derive(Default, Clone, Debug)]
+/// The hash of an id as the interning tables use it. The length is mixed in because
+/// [`IdHasher::write`] pads the last word with zeros (`a` and `a\0` would always collide).
+fn hash_id(bytes: &[u8], mask: u64) -> u64 {
+    let mut h = IdHasher::default();
+    h.write(bytes);
+    h.write_usize(bytes.len());
+    h.finish() & mask
+}
+
+/// Bits of an id's hash that choose its shard of a customer / order / product table. Shards are
+/// separate tables, so the parallel reader can fill them on all threads at once; 64 keeps them
+/// balanced on machines with a few dozen threads.
+const SHARD_BITS: u32 = 6;
+
+fn shard_of(hash: u64, bits: u32) -> usize {
+    // `checked_shr(64)` is `None`: with no shard bits everything is shard 0.
+    hash.checked_shr(64 - bits).unwrap_or(0) as usize
+}
+
+/// Marks a slot whose entry is still being merged (see [`merge_ids`]): its value is then an index
+/// into that merge's list of new ids, not a key.
+const PENDING: u32 = 1 << 31;
+
+/// The bits of a hash kept in a slot, so most mismatches are rejected without reading the string.
+fn tag_of(hash: u64) -> u32 {
+    (hash >> 32) as u32 & !PENDING
+}
+
+/// One slot of a [`Table`]: `value` 0 is empty, otherwise key + 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Slot {
+    tag: u32,
+    value: u32,
+}
+
+impl Slot {
+    fn index(self) -> usize {
+        self.value as usize - 1
+    }
+    fn pending(self) -> bool {
+        self.tag & PENDING != 0
+    }
+}
+
+/// An open-addressing (linear probing) index of entries stored elsewhere: it holds only keys, so
+/// the strings are allocated once, in one buffer.
+#[derive(Clone, Debug, Default)]
+struct Table {
+    slots: Vec<Slot>,
+    len: usize,
+}
+
+impl Table {
+    /// The position of the slot for which `eq` holds, among those with the hash's tag.
+    fn find(&self, hash: u64, mut eq: impl FnMut(Slot) -> bool) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let tag = tag_of(hash);
+        let mut pos = hash as usize & mask;
+        loop {
+            let s = self.slots[pos];
+            if s.value == 0 {
+                return None;
+            }
+            if s.tag & !PENDING == tag && eq(s) {
+                return Some(pos);
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+
+    /// Adds an entry known to be absent. `hash_of` gives the hash of an existing slot's entry
+    /// (needed when the table grows).
+    fn insert(&mut self, hash: u64, slot: Slot, hash_of: impl Fn(Slot) -> u64) {
+        // At most half full, so probe sequences stay short.
+        if (self.len + 1) * 2 > self.slots.len() {
+            let cap = (self.slots.len() * 2).max(16);
+            let old = std::mem::replace(&mut self.slots, vec![Slot::default(); cap]);
+            for s in old.into_iter().filter(|s| s.value != 0) {
+                self.place(hash_of(s), s);
+            }
+        }
+        self.place(hash, slot);
+        self.len += 1;
+    }
+
+    fn place(&mut self, hash: u64, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut pos = hash as usize & mask;
+        while self.slots[pos].value != 0 {
+            pos = (pos + 1) & mask;
+        }
+        self.slots[pos] = slot;
+    }
+}
+
+/// The bytes of entry `k` in an interner's concatenated strings.
+fn span<'a>(text: &'a str, ends: &[usize], k: usize) -> &'a [u8] {
+    let start = if k == 0 { 0 } else { ends[k - 1] };
+    &text.as_bytes()[start..ends[k]]
+}
+
+/// Maps distinct strings to dense `u32` keys (in order of first interning). The strings live in
+/// one buffer; the index is split in shards by hash, so that the parallel reader can merge
+/// chunks' ids into it on all threads (see `merge_ids`).
+#[derive(Clone, Debug)]
 pub struct Interner {
-    ids: Vec<Box<str>>,
-    map: HashMap<Box<str>, u32, BuildHasherDefault<IdHasher>>,
+    text: String,
+    /// End of each key's string in `text`.
+    ends: Vec<usize>,
+    hashes: Vec<u64>,
+    /// `1 << shard_bits` tables.
+    tables: Vec<Table>,
+    shard_bits: u32,
+    /// ANDed into every hash: all ones, except in tests that force collisions.
+    mask: u64,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner::with_layout(SHARD_BITS, u64::MAX)
+    }
 }
 
 impl Interner {
+    fn with_layout(shard_bits: u32, mask: u64) -> Self {
+        Interner {
+            text: String::new(),
+            ends: Vec::new(),
+            hashes: Vec::new(),
+            tables: vec![Table::default(); 1 << shard_bits],
+            shard_bits,
+            mask,
+        }
+    }
+
+    fn bytes_at(&self, k: usize) -> &[u8] {
+        span(&self.text, &self.ends, k)
+    }
+
+    fn find_hashed(&self, hash: u64, s: &[u8]) -> Option<u32> {
+        let table = &self.tables[shard_of(hash, self.shard_bits)];
+        let pos = table.find(hash, |slot| self.bytes_at(slot.index()) == s)?;
+        Some(table.slots[pos].value - 1)
+    }
+
     /// The key of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> Result<u32, TransactionError> {
-        if let Some(&k) = self.map.get(s) {
+        let hash = hash_id(s.as_bytes(), self.mask);
+        if let Some(k) = self.find_hashed(hash, s.as_bytes()) {
             return Ok(k);
         }
-        let k = u32::try_from(self.ids.len()).map_err(|_| TransactionError::TooManyIds)?;
+        let k = u32::try_from(self.hashes.len()).map_err(|_| TransactionError::TooManyIds)?;
         if k == NONE_KEY {
             return Err(TransactionError::TooManyIds);
         }
-        let b: Box<str> = s.into();
-        self.ids.push(b.clone());
-        self.map.insert(b, k);
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        let slot = Slot {
+            tag: tag_of(hash),
+            value: k + 1,
+        };
+        self.tables[shard_of(hash, self.shard_bits)].insert(hash, slot, |s| hashes[s.index()]);
         Ok(k)
     }
-    /// The key of `s`, adding it (without copying) if new.
+    /// The key of `s`, adding it if new (the string is copied into the shared buffer).
     pub fn intern_owned(&mut self, s: Box<str>) -> Result<u32, TransactionError> {
-        if let Some(&k) = self.map.get(&*s) {
-            return Ok(k);
-        }
-        let k = u32::try_from(self.ids.len()).map_err(|_| TransactionError::TooManyIds)?;
-        if k == NONE_KEY {
-            return Err(TransactionError::TooManyIds);
-        }
-        self.ids.push(s.clone());
-        self.map.insert(s, k);
-        Ok(k)
+        self.intern(&s)
     }
     /// The key of `s` if present.
     pub fn get(&self, s: &str) -> Option<u32> {
-        self.map.get(s).copied()
+        self.find_hashed(hash_id(s.as_bytes(), self.mask), s.as_bytes())
     }
     /// The string for a key.
     pub fn resolve(&self, key: u32) -> Option<&str> {
-        self.ids.get(key as usize).map(|b| &**b)
+        let k = key as usize;
+        let end = *self.ends.get(k)?;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        self.text.get(start..end)
     }
     /// Number of distinct strings.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.hashes.len()
     }
     /// Whether nothing was interned.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.hashes.is_empty()
     }
 }
 
@@ -410,7 +553,10 @@ impl<R: Read> Read for CountingReader<'_, R> {
 /// any blank lines it skipped, so count back from the reader's position after the record instead:
 /// it sits on the line after the record's terminator, and the record spans as many extra lines as
 /// its (quoted) fields contain newlines.
-pub(crate) fn record_line<R: Read>(csv: &csv::Reader<CountingReader<'_, R>>, record: &csv::ByteRecord) -> u64 {
+pub(crate) fn record_line<R: Read>(
+    csv: &csv::Reader<CountingReader<'_, R>>,
+    record: &csv::ByteRecord,
+) -> u64 {
     let pos = csv.position();
     let inner = csv.get_ref();
     let unterminated = inner.eof && pos.byte() == inner.total && inner.last_byte != b'\n';
@@ -437,6 +583,17 @@ struct Columns {
 }
 
 impl Columns {
+    /// The number of leading fields that hold every column read.
+    fn width(&self) -> usize {
+        [self.cost, self.order, self.product]
+            .into_iter()
+            .flatten()
+            .chain([self.customer, self.date, self.amount])
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+
     fn find(header: &csv::ByteRecord) -> Result<Columns, TransactionError> {
         let find = |name: &str| -> Option<usize> {
             header.iter().position(|h| {
@@ -464,21 +621,18 @@ fn trim(b: &[u8]) -> &[u8] {
 /// Parses `YYYY-MM-DD` or `YYYYMMDD` into a day number.
 pub fn parse_date(b: &[u8]) -> Result<DayNumber, String> {
     let b = trim(b);
-    let digits = |s: &[u8]| -> Option<u32> {
-        let mut v = 0u32;
-        for &c in s {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + u32::from(c - b'0');
-        }
-        Some(v)
+    let digit = |i: usize| -> Option<u32> {
+        let d = b[i].wrapping_sub(b'0');
+        (d < 10).then_some(u32::from(d))
     };
-    let (y, m, d) = match b.len() {
+    let number = |at: &[usize]| -> Option<u32> {
+        at.iter().try_fold(0u32, |v, &i| Some(v * 10 + digit(i)?))
+    };
+    let ymd = match b.len() {
         10 if b[4] == b'-' && b[7] == b'-' => {
-            (digits(&b[0..4]), digits(&b[5..7]), digits(&b[8..10]))
+            (number(&[0, 1, 2, 3]), number(&[5, 6]), number(&[8, 9]))
         }
-        8 => (digits(&b[0..4]), digits(&b[4..6]), digits(&b[6..8])),
+        8 => (number(&[0, 1, 2, 3]), number(&[4, 5]), number(&[6, 7])),
         _ => (None, None, None),
     };
     let bad = || {
@@ -487,19 +641,87 @@ pub fn parse_date(b: &[u8]) -> Result<DayNumber, String> {
             String::from_utf8_lossy(b)
         )
     };
-    match (y, m, d) {
+    match ymd {
         (Some(y), Some(m), Some(d)) => {
             let y = i32::try_from(y).map_err(|_| bad())?;
-            NaiveDate::from_ymd_opt(y, m, d)
-                .map(day_number)
+            day_number_ymd(y, m, d)
                 .ok_or_else(|| format!("date `{}` does not exist", String::from_utf8_lossy(b)))
         }
         _ => Err(bad()),
     }
 }
 
+/// The day number of a date, `None` if it does not exist. Years of four digits are computed
+/// directly (days from civil, as in H. Hinnant's `chrono`-compatible algorithms), because chrono's
+/// general constructor took a tenth of the parse time; other years go to chrono.
+fn day_number_ymd(y: i32, m: u32, d: u32) -> Option<DayNumber> {
+    if !(0..=9999).contains(&y) {
+        return NaiveDate::from_ymd_opt(y, m, d).map(day_number);
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let length = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d == 0 || d > length {
+        return None;
+    }
+    // Years start in March, so the leap day ends a year.
+    let (m, d) = (m as i32, d as i32);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    // 719,468 days from 0000-03-01 to 1970-01-01, which is day 719,163 from the common era.
+    Some(era * 146_097 + day_of_era - 719_468 + 719_163)
+}
+
+/// Reads `[-]digits[.digits]` with at most 15 digits the way `str::parse::<f64>` does, or `None`
+/// for anything else. The digits make an integer below 2^53 and the power of ten is exact, so
+/// one division, correctly rounded like the parser, gives the same bits (Clinger's fast path,
+/// which the parser also takes); skipping the general parser and its UTF-8 check is what saves.
+fn parse_simple_decimal(t: &[u8]) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, digits) = match t.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, t),
+    };
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    let mut mantissa = 0u64;
+    let mut point = None;
+    for (i, &c) in digits.iter().enumerate() {
+        if c.is_ascii_digit() {
+            mantissa = mantissa * 10 + u64::from(c - b'0');
+        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < digits.len() {
+            point = Some(i);
+        } else {
+            return None;
+        }
+    }
+    let (count, scale) = match point {
+        Some(p) => (digits.len() - 1, digits.len() - p - 1),
+        None => (digits.len(), 0),
+    };
+    if count > 15 {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[scale];
+    Some(if negative { -v } else { v })
+}
+
 pub(crate) fn parse_number(b: &[u8], what: &str) -> Result<f64, String> {
     let t = trim(b);
+    if let Some(v) = parse_simple_decimal(t) {
+        return Ok(v);
+    }
     let s = std::str::from_utf8(t).map_err(|_| format!("{what} is not valid UTF-8"))?;
     if s.is_empty() {
         return Err(format!("{what} is empty"));
@@ -510,18 +732,396 @@ pub(crate) fn parse_number(b: &[u8], what: &str) -> Result<f64, String> {
     }
 }
 
+/// Cuts `text` (whole lines) into about `pieces` parts of similar size, at line ends: the part
+/// boundaries, from 0 to `text.len()`.
+fn cut_at_lines(text: &[u8], pieces: usize) -> Vec<usize> {
+    let target = text.len().div_ceil(pieces.max(1)).max(1);
+    let mut cuts = vec![0];
+    let mut at = 0;
+    while at < text.len() {
+        let want = (at + target).min(text.len());
+        let end = match text[want..].iter().position(|&b| b == b'\n') {
+            Some(p) => want + p + 1,
+            None => text.len(),
+        };
+        cuts.push(end);
+        at = end;
+    }
+    cuts
+}
+
+/// A parsed chunk (with its own interning tables) and the number of line feeds in it.
+type ChunkResult = Result<(Transactions, u64), TransactionError>;
+
+/// The positions of the delimiter and line feed bytes in a text, in order. Found a word at a time
+/// (a SWAR byte search), which is what makes the quote-free chunk parser fast.
+struct Separators<'a> {
+    bytes: &'a [u8],
+    /// Start of the word after the one `found` belongs to.
+    next: usize,
+    /// One high bit per matching byte of the current word.
+    found: u64,
+    delimiter: u64,
+    line_feed: u64,
+}
+
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const LOW_SEVEN: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// The high bit of each zero byte of `v`, and nothing else (exact, unlike the shorter trick whose
+/// borrow can mark the byte after a zero).
+fn zero_bytes(v: u64) -> u64 {
+    !(((v & LOW_SEVEN) + LOW_SEVEN) | v | LOW_SEVEN)
+}
+
+impl<'a> Separators<'a> {
+    fn new(bytes: &'a [u8], delimiter: u8) -> Self {
+        Separators {
+            bytes,
+            next: 0,
+            found: 0,
+            delimiter: LOW_BITS * u64::from(delimiter),
+            line_feed: LOW_BITS * u64::from(b'\n'),
+        }
+    }
+}
+
+impl Iterator for Separators<'_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        while self.found == 0 {
+            let at = self.next;
+            let rest = self.bytes.get(at..).filter(|r| !r.is_empty())?;
+            let mut w = [0u8; 8];
+            let valid = rest.len().min(8);
+            if valid == 8 {
+                w.copy_from_slice(&rest[..8]);
+            } else {
+                w[..valid].copy_from_slice(rest);
+            }
+            let v = u64::from_le_bytes(w);
+            let mut found = zero_bytes(v ^ self.delimiter) | zero_bytes(v ^ self.line_feed);
+            if valid < 8 {
+                // The zero padding must not match a NUL delimiter.
+                found &= (1u64 << (8 * valid)) - 1;
+            }
+            self.found = found;
+            self.next = at + 8;
+        }
+        let i = self.found.trailing_zeros() as usize / 8;
+        self.found &= self.found - 1;
+        Some(self.next - 8 + i)
+    }
+}
+
+/// What [`merge_ids`] found for one chunk-local id.
+#[derive(Clone, Copy, Debug)]
+enum Found {
+    /// Interned before this merge, under this key.
+    Old(u32),
+    /// First met in this merge, here: entry `p` of the shard's list of new ids.
+    New(u32),
+    /// First met in this merge, in an earlier chunk: entry `p` of the shard's list of new ids.
+    Again(u32),
+}
+
+/// Interns the ids of consecutive chunks into `global` with the keys a sequential parse would
+/// have given them, and returns for each chunk the global key of each of its local keys. Each
+/// `locals[c]` holds chunk `c`'s distinct ids in the order of their first occurrence in it (and
+/// their hashes, which are not computed again).
+///
+/// A sequential parse numbers ids by first occurrence, so a new id's key is the number of ids
+/// interned before, plus the number of new ids in earlier chunks, plus its rank among its own
+/// chunk's new ids. Which ids are new is decided shard by shard, in parallel: each shard's
+/// table is searched and filled by one thread, walking the chunks in order, so the first chunk
+/// to hold an id is the one that adds it. Until the counts are known the added entries point
+/// into the chunks (`PENDING`); they are then rewritten to their keys, and the new strings are
+/// appended in key order.
+fn merge_ids(global: &mut Interner, locals: &[&Interner]) -> Result<MergedIds, TransactionError> {
+    let bits = global.shard_bits;
+    let shards = global.tables.len();
+    // Each chunk's local keys grouped by shard: `order[starts[s]..starts[s + 1]]`, ascending.
+    let groups: Vec<(Vec<usize>, Vec<u32>)> = locals
+        .par_iter()
+        .map(|local| {
+            let mut starts = vec![0usize; shards + 1];
+            for &h in &local.hashes {
+                starts[shard_of(h, bits) + 1] += 1;
+            }
+            for s in 0..shards {
+                starts[s + 1] += starts[s];
+            }
+            let mut fill = starts.clone();
+            let mut order = vec![0u32; local.len()];
+            for (k, &h) in (0u32..).zip(&local.hashes) {
+                let s = shard_of(h, bits);
+                order[fill[s]] = k;
+                fill[s] += 1;
+            }
+            (starts, order)
+        })
+        .collect();
+    // Where chunk `c`'s results start in shard `s`'s list: `at[c][s]`.
+    let mut at = vec![vec![0usize; shards]; locals.len()];
+    for s in 0..shards {
+        let mut n = 0;
+        for (c, (starts, _)) in groups.iter().enumerate() {
+            at[c][s] = n;
+            n += starts[s + 1] - starts[s];
+        }
+    }
+    let Interner {
+        text,
+        ends,
+        hashes,
+        tables,
+        ..
+    } = global;
+    let (text, ends, hashes) = (&*text, &*ends, &*hashes);
+    // Per shard: what each of its local ids is, and the (chunk, local key) of each new id.
+    type ShardFinds = (Vec<Found>, Vec<(u32, u32)>);
+    let finds: Vec<ShardFinds> = tables
+        .par_iter_mut()
+        .enumerate()
+        .map(|(s, table)| -> Result<ShardFinds, TransactionError> {
+            let mut found = Vec::new();
+            let mut new: Vec<(u32, u32)> = Vec::new();
+            for (c, (local, (starts, order))) in (0u32..).zip(locals.iter().zip(&groups)) {
+                for &l in &order[starts[s]..starts[s + 1]] {
+                    let hash = local.hashes[l as usize];
+                    let bytes = local.bytes_at(l as usize);
+                    let hit = table.find(hash, |slot| {
+                        if slot.pending() {
+                            let (pc, pl) = new[slot.index()];
+                            locals[pc as usize].bytes_at(pl as usize) == bytes
+                        } else {
+                            span(text, ends, slot.index()) == bytes
+                        }
+                    });
+                    if let Some(pos) = hit {
+                        let slot = table.slots[pos];
+                        found.push(if slot.pending() {
+                            Found::Again(slot.value - 1)
+                        } else {
+                            Found::Old(slot.value - 1)
+                        });
+                        continue;
+                    }
+                    let p = u32::try_from(new.len())
+                        .ok()
+                        .filter(|&p| p < u32::MAX)
+                        .ok_or(TransactionError::TooManyIds)?;
+                    new.push((c, l));
+                    let slot = Slot {
+                        tag: tag_of(hash) | PENDING,
+                        value: p + 1,
+                    };
+                    table.insert(hash, slot, |slot| {
+                        if slot.pending() {
+                            let (pc, pl) = new[slot.index()];
+                            locals[pc as usize].hashes[pl as usize]
+                        } else {
+                            hashes[slot.index()]
+                        }
+                    });
+                    found.push(Found::New(p));
+                }
+            }
+            Ok((found, new))
+        })
+        .collect::<Result<_, _>>()?;
+    // Calls `f(shard, local key, found)` for every local id of chunk `c`.
+    let each = |c: usize, f: &mut dyn FnMut(usize, u32, Found)| {
+        let (starts, order) = &groups[c];
+        for (s, (found, _)) in finds.iter().enumerate() {
+            let keys = &order[starts[s]..starts[s + 1]];
+            for (&l, &x) in keys.iter().zip(&found[at[c][s]..]) {
+                f(s, l, x);
+            }
+        }
+    };
+    // Each chunk's new ids numbered in local key order (`NONE_KEY` for the others).
+    let ranks: Vec<(Vec<u32>, u64)> = (0..locals.len())
+        .into_par_iter()
+        .map(|c| {
+            let mut rank = vec![NONE_KEY; locals[c].len()];
+            each(c, &mut |_, l, x| {
+                if matches!(x, Found::New(_)) {
+                    rank[l as usize] = 0;
+                }
+            });
+            let mut n = 0u32;
+            for r in rank.iter_mut().filter(|r| **r != NONE_KEY) {
+                *r = n;
+                n += 1;
+            }
+            (rank, u64::from(n))
+        })
+        .collect();
+    let mut bases = Vec::with_capacity(ranks.len());
+    let mut next = hashes.len() as u64;
+    for (_, n) in &ranks {
+        bases.push(next);
+        next += n;
+    }
+    // The sequential parse fails when the next key would be `NONE_KEY`.
+    if next > u64::from(NONE_KEY) {
+        return Err(TransactionError::TooManyIds);
+    }
+    let key_of = |c: usize, l: u32| (bases[c] + u64::from(ranks[c].0[l as usize])) as u32;
+    let new_keys: Vec<Vec<u32>> = tables
+        .par_iter_mut()
+        .zip(&finds)
+        .map(|(table, (_, new))| {
+            (0u32..)
+                .zip(new)
+                .map(|(p, &(c, l))| {
+                    let key = key_of(c as usize, l);
+                    let hash = locals[c as usize].hashes[l as usize];
+                    let pending = table.find(hash, |slot| slot.pending() && slot.value == p + 1);
+                    debug_assert!(pending.is_some(), "every new id has its pending slot");
+                    if let Some(pos) = pending {
+                        table.slots[pos] = Slot {
+                            tag: tag_of(hash),
+                            value: key + 1,
+                        };
+                    }
+                    key
+                })
+                .collect()
+        })
+        .collect();
+    let remaps: Vec<Vec<u32>> = (0..locals.len())
+        .into_par_iter()
+        .map(|c| {
+            let mut remap = vec![NONE_KEY; locals[c].len()];
+            each(c, &mut |s, l, x| {
+                remap[l as usize] = match x {
+                    Found::Old(k) => k,
+                    Found::New(p) | Found::Again(p) => new_keys[s][p as usize],
+                };
+            });
+            remap
+        })
+        .collect();
+    let fresh = ranks
+        .into_iter()
+        .map(|(rank, _)| {
+            (0u32..)
+                .zip(rank)
+                .filter(|&(_, r)| r != NONE_KEY)
+                .map(|(l, _)| l)
+                .collect()
+        })
+        .collect();
+    Ok(MergedIds { remaps, fresh })
+}
+
+/// What [`merge_ids`] gives for a run of chunks.
+struct MergedIds {
+    /// Per chunk, the global key of each local key.
+    remaps: Vec<Vec<u32>>,
+    /// Per chunk, the local keys of the ids new to the global table, in key order. Their strings
+    /// are added by [`push_fresh`], which must come before the next merge into the same table.
+    fresh: Vec<Vec<u32>>,
+}
+
+/// Chunks whose keys are global, with what [`push_fresh`] needs for the customer, order and
+/// product tables.
+struct Merged {
+    chunks: Vec<(Transactions, u64)>,
+    fresh: [Option<Vec<Vec<u32>>>; 3],
+}
+
+/// Appends the strings of the ids [`merge_ids`] added (their keys are already in the tables).
+fn push_fresh<'a>(
+    global: &mut Interner,
+    locals: impl Iterator<Item = &'a Interner>,
+    fresh: &[Vec<u32>],
+) {
+    for (local, keys) in locals.zip(fresh) {
+        for &l in keys {
+            global.text.push_str(local.resolve(l).unwrap_or_default());
+            global.ends.push(global.text.len());
+            global.hashes.push(local.hashes[l as usize]);
+        }
+    }
+}
+
+/// One row's values, validated but not yet interned.
+struct Fields<'a> {
+    customer: &'a str,
+    day: DayNumber,
+    amount: f64,
+    cost: Option<f64>,
+    order: Option<&'a str>,
+    product: Option<&'a str>,
+}
+
+/// Validates one record: `field(i)` is its `i`-th field and `len` its number of fields. Both
+/// readers go through here, so they accept and reject the same rows with the same reasons.
+fn parse_fields<'a>(
+    field: impl Fn(usize) -> Option<&'a [u8]>,
+    len: usize,
+    cols: Columns,
+    options: &ParseOptions,
+) -> Result<Fields<'a>, String> {
+    let required = |i: usize, name: &str| -> Result<&'a [u8], String> {
+        field(i).ok_or_else(|| format!("missing field `{name}` (row has {len} fields)"))
+    };
+    let cid = trim(required(cols.customer, "customer_id")?);
+    if cid.is_empty() {
+        return Err("customer_id is empty".into());
+    }
+    let customer =
+        std::str::from_utf8(cid).map_err(|_| "customer_id is not valid UTF-8".to_string())?;
+    let day = parse_date(required(cols.date, "date")?)?;
+    let amount = parse_number(required(cols.amount, "amount")?, "amount")?;
+    if options.reject_negative_amounts && amount < 0.0 {
+        return Err(format!("amount {amount} is negative"));
+    }
+    let cost = match cols.cost {
+        Some(i) => {
+            let raw = field(i).map(trim).unwrap_or(b"");
+            if raw.is_empty() {
+                Some(0.0)
+            } else {
+                Some(parse_number(raw, "cost")?)
+            }
+        }
+        None => None,
+    };
+    let opt_str = |i: Option<usize>, name: &str| -> Result<Option<&'a str>, String> {
+        match i.and_then(&field).map(trim) {
+            Some(b) if !b.is_empty() => std::str::from_utf8(b)
+                .map(Some)
+                .map_err(|_| format!("{name} is not valid UTF-8")),
+            _ => Ok(None),
+        }
+    };
+    Ok(Fields {
+        customer,
+        day,
+        amount,
+        cost,
+        order: opt_str(cols.order, "order_id")?,
+        product: opt_str(cols.product, "product")?,
+    })
+}
+
 impl Transactions {
     /// Reads the CSV contract described in the module docs from any reader.
     ///
-    /// `progress`, when given, is called with the number of bytes read so far (about every MiB and
-    /// once at the end), so a caller can draw a progress bar.
+    /// `progress`, when given, is called with the number of bytes read so far (about every MiB, or
+    /// after each block of the parallel reader, and once at the end), so a caller can draw a
+    /// progress bar.
     ///
-    /// With [`ParseOptions::parallel`] (off by default) the input is read in blocks; each block is
+    /// With [`ParseOptions::parallel`] (the default) the input is read in blocks; each block is
     /// cut at line ends into chunks that are parsed on rayon's threads, each with its own
-    /// interning tables, and the chunks are then merged in file order (see [`Self::append`]), so
-    /// the result is the same as a sequential parse. Line breaks inside quoted fields would make a
-    /// cut at a line end wrong, so from the first `"` in the data on, the rest of the input is
-    /// parsed as one chunk.
+    /// interning tables, and the chunks' ids are then merged in file order (see `merge_ids`),
+    /// so the result is the same as a sequential parse. Line breaks inside quoted fields would
+    /// make a cut at a line end wrong, so from the first `"` in the data on, the rest of the input
+    /// is read sequentially (by the csv crate, as [`Self::read_sequential`] does).
     pub fn read<R: Read>(
         reader: R,
         options: &ParseOptions,
@@ -534,7 +1134,7 @@ impl Transactions {
         }
     }
 
-    /// The single-threaded reader (the reference for [`Self::read`]).
+    /// The single-threaded reader, on the csv crate (the reference for [`Self::read`]).
     pub fn read_sequential<R: Read>(
         reader: R,
         options: &ParseOptions,
@@ -553,28 +1153,33 @@ impl Transactions {
             .map_err(|e| TransactionError::Read(e.to_string()))?
             .clone();
         let cols = Columns::find(&header)?;
-        let mut t = Transactions::empty_for(cols);
-        t.parse_records(&mut csv, cols, options)?;
+        let mut t = Transactions::empty_for(cols, SHARD_BITS, u64::MAX);
+        t.parse_records(&mut csv, cols, options, 0)?;
         Ok(t)
     }
 
-    fn empty_for(cols: Columns) -> Transactions {
+    fn empty_for(cols: Columns, shard_bits: u32, mask: u64) -> Transactions {
+        let interner = || Interner::with_layout(shard_bits, mask);
         Transactions {
+            customers: interner(),
             costs: cols.cost.map(|_| Vec::new()),
-            orders: cols.order.map(|_| (Interner::default(), Vec::new())),
-            products: cols.product.map(|_| (Interner::default(), Vec::new())),
+            orders: cols.order.map(|_| (interner(), Vec::new())),
+            products: cols.product.map(|_| (interner(), Vec::new())),
             ..Transactions::default()
         }
     }
 
-    /// Reads records up to the end of `csv` into `self`. Line numbers are those of `csv`'s input.
+    /// Reads records up to the end of `csv` into `self`. Line numbers are those of `csv`'s input
+    /// plus `line_offset`.
     fn parse_records<R: Read>(
         &mut self,
         csv: &mut csv::Reader<CountingReader<'_, R>>,
         cols: Columns,
         options: &ParseOptions,
+        line_offset: u64,
     ) -> Result<(), TransactionError> {
         let mut record = csv::ByteRecord::new();
+        let mut last = None;
         loop {
             match csv.read_byte_record(&mut record) {
                 Ok(false) => break,
@@ -587,7 +1192,7 @@ impl Transactions {
                         && !matches!(e.kind(), csv::ErrorKind::Io(_))
                     {
                         self.bad_rows.push(BadRow {
-                            line,
+                            line: line + line_offset,
                             reason: e.to_string(),
                         });
                         continue;
@@ -595,11 +1200,11 @@ impl Transactions {
                     return Err(TransactionError::Read(e.to_string()));
                 }
             }
-            let line = record_line(csv, &record);
+            let line = record_line(csv, &record) + line_offset;
             if record.len() == 1 && trim(&record[0]).is_empty() {
                 continue; // blank line
             }
-            if let Err(reason) = self.push_record(&record, cols, options) {
+            if let Err(reason) = self.push_record(&record, cols, options, &mut last) {
                 if options.skip_bad_rows {
                     self.bad_rows.push(BadRow { line, reason });
                 } else {
@@ -610,71 +1215,188 @@ impl Transactions {
         Ok(())
     }
 
-    /// Parses one chunk of whole records (no header); line numbers are relative to the chunk
-    /// (its first line is line 1). Returns the chunk's transactions or its first error, and the
-    /// number of line feeds in the chunk.
-    fn parse_chunk(
+    /// Parses one chunk of whole lines without any `"` (and no header); line numbers are
+    /// relative to the chunk (its first line is line 1). Returns the chunk's transactions, with
+    /// its own interning tables, and the number of line feeds in it; or its first error.
+    ///
+    /// Without quotes every line feed ends a record and every delimiter ends a field, so the csv
+    /// state machine is not needed: the chunk is scanned for both bytes a word at a time, and the
+    /// fields go through the same [`parse_fields`] as the csv reader's. Like the csv reader, an
+    /// empty line is no record and a line of one blank field is skipped.
+    fn parse_plain_chunk(
         bytes: &[u8],
         cols: Columns,
         options: &ParseOptions,
-    ) -> (Result<Transactions, TransactionError>, u64) {
-        let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-        let counting = CountingReader::new(bytes, None);
-        let mut csv = csv::ReaderBuilder::new()
-            .delimiter(options.delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .terminator(TERMINATOR)
-            .buffer_capacity(1 << 16)
-            .from_reader(counting);
-        let mut t = Transactions::empty_for(cols);
-        let result = t.parse_records(&mut csv, cols, options).map(|()| t);
-        (result, newlines)
-    }
-
-    /// Appends `other` (parsed from the text right after `self`'s) as if both had been parsed in
-    /// one pass: `other`'s ids are interned in the order of their first occurrence in `other`,
-    /// which is the order a sequential parse would have met them in; `line_offset` is added to
-    /// `other`'s line numbers.
-    fn append(&mut self, other: Transactions, line_offset: u64) -> Result<(), TransactionError> {
-        let remap = |into: &mut Interner, from: Interner| -> Result<Vec<u32>, TransactionError> {
-            from.ids.into_iter().map(|s| into.intern_owned(s)).collect()
+        mask: u64,
+    ) -> ChunkResult {
+        let mut t = Transactions::empty_for(cols, 0, mask);
+        let need = cols.width();
+        // The first `need` fields of the current line, as byte ranges.
+        let mut fields: Vec<(usize, usize)> = Vec::with_capacity(need);
+        let mut count = 1;
+        let mut field_start = 0;
+        let mut line_start = 0;
+        let mut line = 1u64;
+        let mut last = None;
+        let mut record = |t: &mut Transactions,
+                          fields: &[(usize, usize)],
+                          count: usize,
+                          start: usize,
+                          end: usize,
+                          line: u64|
+         -> Result<(), TransactionError> {
+            if count == 1 && trim(&bytes[start..end]).is_empty() {
+                return Ok(());
+            }
+            let field = |i: usize| fields.get(i).map(|&(a, b)| &bytes[a..b]);
+            let pushed = parse_fields(field, count, cols, options)
+                .and_then(|f| t.push_fields(&f, &mut last));
+            match pushed {
+                Ok(()) => Ok(()),
+                Err(reason) if options.skip_bad_rows => {
+                    t.bad_rows.push(BadRow { line, reason });
+                    Ok(())
+                }
+                Err(reason) => Err(TransactionError::BadRow { line, reason }),
+            }
         };
-        let customers = remap(&mut self.customers, other.customers)?;
-        self.rows.extend(other.rows.iter().map(|r| Row {
-            customer: customers[r.customer as usize],
-            ..*r
-        }));
-        if let (Some(mine), Some(theirs)) = (self.costs.as_mut(), other.costs) {
-            mine.extend(theirs);
-        }
-        for (mine, theirs) in [
-            (&mut self.orders, other.orders),
-            (&mut self.products, other.products),
-        ] {
-            if let (Some((int, keys)), Some((oint, okeys))) = (mine.as_mut(), theirs) {
-                let map = remap(int, oint)?;
-                keys.extend(okeys.iter().map(|&k| {
-                    if k == NONE_KEY {
-                        NONE_KEY
-                    } else {
-                        map[k as usize]
-                    }
-                }));
+        for pos in Separators::new(bytes, options.delimiter) {
+            if fields.len() < need {
+                fields.push((field_start, pos));
+            }
+            field_start = pos + 1;
+            if bytes[pos] == b'\n' {
+                record(&mut t, &fields, count, line_start, pos, line)?;
+                fields.clear();
+                count = 1;
+                line_start = pos + 1;
+                line += 1;
+            } else {
+                count += 1;
             }
         }
-        self.bad_rows
-            .extend(other.bad_rows.into_iter().map(|b| BadRow {
-                line: b.line + line_offset,
-                reason: b.reason,
-            }));
-        Ok(())
+        if line_start < bytes.len() {
+            if fields.len() < need {
+                fields.push((field_start, bytes.len()));
+            }
+            record(&mut t, &fields, count, line_start, bytes.len(), line)?;
+        }
+        Ok((t, line - 1))
+    }
+
+    /// Merges the ids of chunks parsed from the text that follows `self`'s (each chunk with the
+    /// line number of its first line, minus one) and turns their keys into global ones. The
+    /// result still has to be added with [`Self::append_merged`], before the next merge.
+    fn merge_chunks(
+        &mut self,
+        mut chunks: Vec<(Transactions, u64)>,
+    ) -> Result<Merged, TransactionError> {
+        let locals: Vec<&Interner> = chunks.iter().map(|(c, _)| &c.customers).collect();
+        let customers = merge_ids(&mut self.customers, &locals)?;
+        let merge_column = |column: &mut Option<(Interner, Vec<u32>)>,
+                            get: fn(&Transactions) -> Option<&Interner>|
+         -> Result<Option<MergedIds>, TransactionError> {
+            match column.as_mut() {
+                Some((global, _)) => {
+                    let locals: Vec<&Interner> =
+                        chunks.iter().filter_map(|(c, _)| get(c)).collect();
+                    Ok(Some(merge_ids(global, &locals)?))
+                }
+                None => Ok(None),
+            }
+        };
+        let orders = merge_column(&mut self.orders, |c| c.orders.as_ref().map(|(i, _)| i))?;
+        let products = merge_column(&mut self.products, |c| c.products.as_ref().map(|(i, _)| i))?;
+        chunks
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(c, (chunk, _))| {
+                if let Some(map) = customers.remaps.get(c) {
+                    for r in &mut chunk.rows {
+                        r.customer = map[r.customer as usize];
+                    }
+                }
+                for (ids, column) in [
+                    (&orders, &mut chunk.orders),
+                    (&products, &mut chunk.products),
+                ] {
+                    let map = ids.as_ref().and_then(|m| m.remaps.get(c));
+                    if let (Some(map), Some((_, keys))) = (map, column.as_mut()) {
+                        for k in keys.iter_mut().filter(|k| **k != NONE_KEY) {
+                            *k = map[*k as usize];
+                        }
+                    }
+                }
+            });
+        Ok(Merged {
+            chunks,
+            fresh: [
+                Some(customers.fresh),
+                orders.map(|m| m.fresh),
+                products.map(|m| m.fresh),
+            ],
+        })
+    }
+
+    /// Adds merged chunks: their new ids' strings, then their rows.
+    fn append_merged(&mut self, merged: Merged) {
+        let [customers, orders, products] = merged.fresh;
+        let chunks = merged.chunks;
+        if let Some(fresh) = customers {
+            push_fresh(
+                &mut self.customers,
+                chunks.iter().map(|(c, _)| &c.customers),
+                &fresh,
+            );
+        }
+        if let (Some((global, _)), Some(fresh)) = (self.orders.as_mut(), orders) {
+            let locals = chunks
+                .iter()
+                .filter_map(|(c, _)| c.orders.as_ref().map(|(i, _)| i));
+            push_fresh(global, locals, &fresh);
+        }
+        if let (Some((global, _)), Some(fresh)) = (self.products.as_mut(), products) {
+            let locals = chunks
+                .iter()
+                .filter_map(|(c, _)| c.products.as_ref().map(|(i, _)| i));
+            push_fresh(global, locals, &fresh);
+        }
+        for (chunk, line_offset) in chunks {
+            self.rows.extend_from_slice(&chunk.rows);
+            if let (Some(mine), Some(theirs)) = (self.costs.as_mut(), chunk.costs) {
+                mine.extend_from_slice(&theirs);
+            }
+            for (mine, theirs) in [
+                (&mut self.orders, chunk.orders),
+                (&mut self.products, chunk.products),
+            ] {
+                if let (Some((_, keys)), Some((_, theirs))) = (mine.as_mut(), theirs) {
+                    keys.extend_from_slice(&theirs);
+                }
+            }
+            self.bad_rows
+                .extend(chunk.bad_rows.into_iter().map(|b| BadRow {
+                    line: b.line + line_offset,
+                    reason: b.reason,
+                }));
+        }
     }
 
     fn read_parallel<R: Read>(
+        reader: R,
+        options: &ParseOptions,
+        progress: Option<&mut dyn FnMut(u64)>,
+    ) -> Result<Transactions, TransactionError> {
+        Self::read_parallel_with(reader, options, progress, u64::MAX)
+    }
+
+    /// [`Self::read_parallel`] with the hashes of ids ANDed with `mask` (tests use this to force
+    /// collisions).
+    fn read_parallel_with<R: Read>(
         mut reader: R,
         options: &ParseOptions,
         mut progress: Option<&mut dyn FnMut(u64)>,
+        mask: u64,
     ) -> Result<Transactions, TransactionError> {
         let chunk = options.chunk_bytes.max(1);
         let pieces = (2 * rayon::current_num_threads()).max(1);
@@ -727,13 +1449,21 @@ impl Transactions {
             total += fill(&mut buf, block, &mut eof)?;
         };
         let cols = Columns::find(&header)?;
-        let mut t = Transactions::empty_for(cols);
+        let mut t = Transactions::empty_for(cols, SHARD_BITS, mask);
         buf.drain(..data_start);
         let mut line_offset = data_line.saturating_sub(1);
         let mut consumed = data_start as u64;
-        let mut sequential_rest = false;
         let mut reported: Option<u64> = None;
-        loop {
+        let mut merged: Option<Merged> = None;
+        // Buffers are reused: fresh memory costs a page fault per 4 KiB.
+        let mut spare = Vec::new();
+        // How much of `buf` is known to hold no `"`.
+        let mut unquoted = 0;
+        // Quotes may hide line breaks, so a cut at a line feed could fall inside a field; and a
+        // line feed delimiter would make every field a line. In both cases the rest of the input
+        // is left to the csv crate, on this thread.
+        let mut streaming = options.delimiter == b'\n';
+        while !streaming {
             if !eof && buf.len() < block {
                 let want = block - buf.len();
                 total += fill(&mut buf, want, &mut eof)?;
@@ -741,16 +1471,11 @@ impl Transactions {
             if buf.is_empty() {
                 break;
             }
-            if buf.contains(&b'"') {
-                sequential_rest = true;
+            if buf[unquoted..].contains(&b'"') {
+                streaming = true;
+                break;
             }
-            if sequential_rest && !eof {
-                // Quotes may hide line breaks: take the rest of the input as one chunk (the
-                // buffer doubles, so the quote search above stays linear overall).
-                let want = block.max(buf.len());
-                total += fill(&mut buf, want, &mut eof)?;
-                continue;
-            }
+            unquoted = buf.len();
             // Whole lines only, unless this is the end of the input.
             let usable = if eof {
                 buf.len()
@@ -765,33 +1490,40 @@ impl Transactions {
                 }
             };
             let text = &buf[..usable];
-            let mut cuts = vec![0usize];
-            if !sequential_rest {
-                let target = text.len().div_ceil(pieces).max(1);
-                let mut at = 0;
-                while at < text.len() {
-                    let want = (at + target).min(text.len());
-                    let end = if want == text.len() {
-                        want
-                    } else {
-                        match text[want..].iter().position(|&b| b == b'\n') {
-                            Some(p) => want + p + 1,
-                            None => text.len(),
-                        }
-                    };
-                    cuts.push(end);
-                    at = end;
+            let cuts = cut_at_lines(text, pieces);
+            let mut next = std::mem::take(&mut spare);
+            next.clear();
+            next.extend_from_slice(&buf[usable..]);
+            let mut next_unquoted = next.len();
+            let mut parsed: Vec<ChunkResult> = Vec::new();
+            let mut read = Ok(0);
+            // While the pool parses this block, this thread appends the previous one and reads
+            // the next (the reader need not be `Send`, so it cannot move to the pool).
+            rayon::in_place_scope(|scope| {
+                scope.spawn(|_| {
+                    parsed = cuts
+                        .par_windows(2)
+                        .map(|w| Self::parse_plain_chunk(&text[w[0]..w[1]], cols, options, mask))
+                        .collect();
+                });
+                if let Some(m) = merged.take() {
+                    t.append_merged(m);
                 }
-            } else {
-                cuts.push(text.len());
-            }
-            let parsed: Vec<(Result<Transactions, TransactionError>, u64)> = cuts
-                .par_windows(2)
-                .map(|w| Self::parse_chunk(&text[w[0]..w[1]], cols, options))
-                .collect();
-            for (result, newlines) in parsed {
+                if !eof {
+                    let want = block.saturating_sub(next.len());
+                    read = fill(&mut next, want, &mut eof);
+                    if !next[next_unquoted..].contains(&b'"') {
+                        next_unquoted = next.len();
+                    }
+                }
+            });
+            let mut parts = Vec::with_capacity(parsed.len());
+            for result in parsed {
                 match result {
-                    Ok(part) => t.append(part, line_offset)?,
+                    Ok((part, newlines)) => {
+                        parts.push((part, line_offset));
+                        line_offset += newlines;
+                    }
                     Err(TransactionError::BadRow { line, reason }) => {
                         return Err(TransactionError::BadRow {
                             line: line + line_offset,
@@ -800,17 +1532,37 @@ impl Transactions {
                     }
                     Err(e) => return Err(e),
                 }
-                line_offset += newlines;
             }
+            merged = Some(t.merge_chunks(parts)?);
+            // A read error comes after every row before it, as in a sequential parse.
+            total += read?;
             consumed += usable as u64;
-            buf.drain(..usable);
+            spare = std::mem::replace(&mut buf, next);
+            unquoted = next_unquoted;
             if let Some(p) = progress.as_mut() {
                 p(consumed);
                 reported = Some(consumed);
             }
-            if eof && buf.is_empty() {
-                break;
-            }
+        }
+        if let Some(m) = merged.take() {
+            t.append_merged(m);
+        }
+        if streaming {
+            let mut report = |bytes: u64| {
+                if let Some(p) = progress.as_mut() {
+                    p(consumed + bytes);
+                }
+            };
+            let rest = std::io::Cursor::new(buf).chain(reader);
+            let mut csv = csv::ReaderBuilder::new()
+                .delimiter(options.delimiter)
+                .has_headers(false)
+                .flexible(true)
+                .terminator(TERMINATOR)
+                .buffer_capacity(1 << 20)
+                .from_reader(CountingReader::new(rest, Some(&mut report)));
+            t.parse_records(&mut csv, cols, options, line_offset)?;
+            return Ok(t);
         }
         if let Some(p) = progress.as_mut()
             && reported != Some(total)
@@ -825,61 +1577,39 @@ impl Transactions {
         rec: &csv::ByteRecord,
         cols: Columns,
         options: &ParseOptions,
+        last: &mut Option<u32>,
     ) -> Result<(), String> {
-        let field = |i: usize, name: &str| -> Result<&[u8], String> {
-            rec.get(i)
-                .ok_or_else(|| format!("missing field `{name}` (row has {} fields)", rec.len()))
+        let fields = parse_fields(|i| rec.get(i), rec.len(), cols, options)?;
+        self.push_fields(&fields, last)
+    }
+
+    /// Appends a validated row. `last` is the customer key of the previous row: files are often
+    /// sorted by customer, and comparing with it is cheaper than a lookup.
+    fn push_fields(&mut self, f: &Fields<'_>, last: &mut Option<u32>) -> Result<(), String> {
+        let customer = match *last {
+            Some(k) if self.customers.bytes_at(k as usize) == f.customer.as_bytes() => k,
+            _ => self
+                .customers
+                .intern(f.customer)
+                .map_err(|e| e.to_string())?,
         };
-        let cid = trim(field(cols.customer, "customer_id")?);
-        if cid.is_empty() {
-            return Err("customer_id is empty".into());
-        }
-        let cid =
-            std::str::from_utf8(cid).map_err(|_| "customer_id is not valid UTF-8".to_string())?;
-        let day = parse_date(field(cols.date, "date")?)?;
-        let amount = parse_number(field(cols.amount, "amount")?, "amount")?;
-        if options.reject_negative_amounts && amount < 0.0 {
-            return Err(format!("amount {amount} is negative"));
-        }
-        let cost = match cols.cost {
-            Some(i) => {
-                let raw = rec.get(i).map(trim).unwrap_or(b"");
-                if raw.is_empty() {
-                    Some(0.0)
-                } else {
-                    Some(parse_number(raw, "cost")?)
-                }
-            }
-            None => None,
-        };
-        let opt_str = |i: Option<usize>, name: &str| -> Result<Option<&str>, String> {
-            match i.and_then(|i| rec.get(i)).map(trim) {
-                Some(b) if !b.is_empty() => std::str::from_utf8(b)
-                    .map(Some)
-                    .map_err(|_| format!("{name} is not valid UTF-8")),
-                _ => Ok(None),
-            }
-        };
-        let order = opt_str(cols.order, "order_id")?;
-        let product = opt_str(cols.product, "product")?;
-        // Everything validated: now mutate.
-        let customer = self.customers.intern(cid).map_err(|e| e.to_string())?;
+        *last = Some(customer);
         self.rows.push(Row {
             customer,
-            day,
-            amount,
+            day: f.day,
+            amount: f.amount,
         });
-        if let (Some(cs), Some(c)) = (self.costs.as_mut(), cost) {
+        if let (Some(cs), Some(c)) = (self.costs.as_mut(), f.cost) {
             cs.push(c);
         }
         if let Some((int, keys)) = self.orders.as_mut() {
-            keys.push(match order {
+            keys.push(match f.order {
                 Some(o) => int.intern(o).map_err(|e| e.to_string())?,
                 None => NONE_KEY,
             });
         }
         if let Some((int, keys)) = self.products.as_mut() {
-            keys.push(match product {
+            keys.push(match f.product {
                 Some(p) => int.intern(p).map_err(|e| e.to_string())?,
                 None => NONE_KEY,
             });
@@ -1485,6 +2215,29 @@ mod tests {
         for k in 0..orders {
             assert_eq!(a.order_id(k), b.order_id(k));
         }
+        for t in [a, b] {
+            assert_lookups(&t.customers);
+            for (int, _) in t.orders.iter().chain(&t.products) {
+                assert_lookups(int);
+            }
+        }
+    }
+
+    /// Every string of an interner is found under its key, and the table takes more strings.
+    fn assert_lookups(int: &Interner) {
+        for k in 0..int.len() as u32 {
+            let s = int.resolve(k).unwrap();
+            assert_eq!(int.get(s), Some(k), "{s:?}");
+        }
+        let mut more = int.clone();
+        let n = more.len() as u32;
+        for i in 0..40 {
+            assert_eq!(more.intern(&format!("new {i}")).unwrap(), n + i);
+        }
+        if let Some(s) = int.resolve(0) {
+            assert_eq!(more.intern(s).unwrap(), 0);
+        }
+        assert_eq!(more.get("new 39"), Some(n + 39));
     }
 
     /// A generated file with every kind of row: good rows in several date formats, blank and
@@ -1543,6 +2296,24 @@ mod tests {
             chunk_bytes: chunk,
             ..ParseOptions::default()
         };
+        parse_with(text, &opts, None)
+    }
+
+    /// Hash masks that force collisions: everything in one slot of one shard; two shards and few
+    /// slots; same slot, different tags; same tags, no shard bits.
+    const WEAK_MASKS: [u64; 4] = [
+        0,
+        0x8000_0000_0000_0003,
+        0xffff_ffff_0000_0000,
+        0x0000_0000_ffff_ffff,
+    ];
+
+    /// Reads `text`; in parallel with ids' hashes ANDed with `mask` if one is given.
+    fn parse_with(
+        text: &str,
+        opts: &ParseOptions,
+        mask: Option<u64>,
+    ) -> Result<Transactions, String> {
         let mut last = 0u64;
         let mut calls = 0usize;
         let mut cb = |b: u64| {
@@ -1550,8 +2321,13 @@ mod tests {
             last = b;
             calls += 1;
         };
-        let r =
-            Transactions::read(text.as_bytes(), &opts, Some(&mut cb)).map_err(|e| e.to_string());
+        let r = match mask {
+            Some(mask) => {
+                Transactions::read_parallel_with(text.as_bytes(), opts, Some(&mut cb), mask)
+            }
+            None => Transactions::read(text.as_bytes(), opts, Some(&mut cb)),
+        }
+        .map_err(|e| e.to_string());
         if r.is_ok() {
             assert_eq!(last, text.len() as u64, "progress ends at the input size");
             assert!(calls > 0);
@@ -1578,6 +2354,18 @@ mod tests {
                         (Ok(a), Ok(b)) => assert_same(a, b),
                         (Err(a), Err(b)) => assert_eq!(a, b, "seed {seed} chunk {chunk}"),
                         _ => panic!("seed {seed} skip {skip} chunk {chunk}: {seq:?} vs {par:?}"),
+                    }
+                }
+                let opts = ParseOptions {
+                    skip_bad_rows: skip,
+                    chunk_bytes: 200,
+                    ..ParseOptions::default()
+                };
+                for mask in WEAK_MASKS {
+                    match (&seq, &parse_with(&text, &opts, Some(mask))) {
+                        (Ok(a), Ok(b)) => assert_same(a, b),
+                        (Err(a), Err(b)) => assert_eq!(a, b, "seed {seed} mask {mask:x}"),
+                        (a, b) => panic!("seed {seed} skip {skip} mask {mask:x}: {a:?} vs {b:?}"),
                     }
                 }
                 if bad_every > 0 && !skip {
@@ -1637,6 +2425,262 @@ mod tests {
             assert_eq!(lines, vec![3, 5]);
             assert_eq!(t.rows().len(), 1);
             assert_eq!(t.customer_id(0), "a");
+        }
+    }
+
+    /// Keys must follow first occurrence in the file even when an id first occurs late, in a
+    /// later chunk or block, or in several chunks of one block; checked against the order of
+    /// first occurrence computed here, not only against the sequential reader.
+    #[test]
+    fn keys_follow_first_occurrence_across_chunks_and_blocks() {
+        let mut text = String::from("customer_id,date,amount,order_id,product\n");
+        let mut ids = Vec::new();
+        for i in 0..3000u64 {
+            // Few ids early, more later, and ids that come back after a long gap.
+            let c = if i < 1000 { i % 7 } else { (i * 7919) % 613 };
+            let id = format!("k{c}");
+            let line = format!(
+                "{id},2023-01-{:02},{i}.5,o{},p{}\n",
+                1 + i % 28,
+                i / 3,
+                c % 11
+            );
+            text.push_str(&line);
+            ids.push(id);
+        }
+        let mut first: Vec<&str> = Vec::new();
+        for id in &ids {
+            if !first.contains(&id.as_str()) {
+                first.push(id);
+            }
+        }
+        for chunk in [1, 30, 500, 1 << 20] {
+            let opts = ParseOptions {
+                chunk_bytes: chunk,
+                ..ParseOptions::default()
+            };
+            for mask in std::iter::once(None).chain(WEAK_MASKS.map(Some)) {
+                let t = parse_with(&text, &opts, mask).unwrap();
+                assert_eq!(t.num_customers(), first.len());
+                for (k, id) in first.iter().enumerate() {
+                    assert_eq!(t.customer_id(k as u32), *id, "chunk {chunk} mask {mask:?}");
+                }
+                let keys: Vec<u32> = t.rows().iter().map(|r| r.customer).collect();
+                let expected: Vec<u32> = ids
+                    .iter()
+                    .map(|id| first.iter().position(|f| f == id).unwrap() as u32)
+                    .collect();
+                assert_eq!(keys, expected);
+                let orders = t.order_keys().unwrap();
+                assert!(orders.windows(2).all(|w| w[1] == w[0] || w[1] == w[0] + 1));
+                assert_eq!(t.order_id(orders[2999]), Some("o999"));
+                assert_eq!(t.num_products(), 11);
+                assert_same(&t, &parse(&text, false, false, 1).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn merge_ids_numbers_new_ids_by_chunk_then_first_occurrence() {
+        for mask in std::iter::once(u64::MAX).chain(WEAK_MASKS) {
+            let interner = |ids: &[&str], bits: u32| {
+                let mut int = Interner::with_layout(bits, mask);
+                for id in ids {
+                    int.intern(id).unwrap();
+                }
+                int
+            };
+            let mut global = interner(&["a", "b"], SHARD_BITS);
+            let chunks = [
+                interner(&["c", "a", "d"], 0),
+                interner(&["d", "e", "b", "c"], 0),
+                interner(&[], 0),
+                interner(&["f", "a"], 0),
+            ];
+            let locals: Vec<&Interner> = chunks.iter().collect();
+            let merged = merge_ids(&mut global, &locals).unwrap();
+            assert_eq!(
+                merged.remaps,
+                vec![vec![2, 0, 3], vec![3, 4, 1, 2], vec![], vec![5, 0]],
+                "mask {mask:x}"
+            );
+            assert_eq!(merged.fresh, vec![vec![0, 2], vec![1], vec![], vec![0]]);
+            push_fresh(&mut global, locals.into_iter(), &merged.fresh);
+            let all: Vec<&str> = (0..6).map(|k| global.resolve(k).unwrap()).collect();
+            assert_eq!(all, ["a", "b", "c", "d", "e", "f"]);
+            assert_lookups(&global);
+        }
+    }
+
+    #[test]
+    fn colliding_ids_in_one_shard() {
+        for mask in WEAK_MASKS {
+            let mut int = Interner::with_layout(SHARD_BITS, mask);
+            for i in 0..300u32 {
+                assert_eq!(int.intern(&format!("id{i}")).unwrap(), i);
+                assert_eq!(int.intern(&format!("id{}", i / 2)).unwrap(), i / 2);
+            }
+            // "x" and "x\0" pad to the same word: the length keeps them apart.
+            let x = int.intern("x").unwrap();
+            assert_ne!(int.intern("x\0").unwrap(), x);
+            assert_eq!(int.get("id299"), Some(299));
+            assert_eq!(int.get("id300"), None);
+            assert_lookups(&int);
+        }
+    }
+
+    #[test]
+    fn separators_match_a_byte_scan() {
+        let mut st = 0x9e37_79b9_7f4a_7c15u64;
+        for delimiter in [b',', b';', b'\t', 0, 0xff] {
+            for len in 0..70 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        st ^= st << 13;
+                        st ^= st >> 7;
+                        st ^= st << 17;
+                        [b'a', b'\n', delimiter, 0, b'\r', 0x80, 0x7f, b'0'][(st % 8) as usize]
+                    })
+                    .collect();
+                let fast: Vec<usize> = Separators::new(&bytes, delimiter).collect();
+                let slow: Vec<usize> = (0..len)
+                    .filter(|&i| bytes[i] == delimiter || bytes[i] == b'\n')
+                    .collect();
+                assert_eq!(fast, slow, "{bytes:?}");
+            }
+        }
+    }
+
+    /// What `parse_number` did before its fast path.
+    fn std_number(b: &[u8]) -> Result<f64, String> {
+        let s = std::str::from_utf8(trim(b)).map_err(|_| "x is not valid UTF-8".to_string())?;
+        if s.is_empty() {
+            return Err("x is empty".into());
+        }
+        match s.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(format!("x `{s}` is not a number")),
+        }
+    }
+
+    #[test]
+    fn numbers_parse_like_std() {
+        let cases = [
+            "0",
+            "-0",
+            "-0.0",
+            "0.1",
+            "0.3",
+            "1.",
+            ".5",
+            "-.5",
+            "12.345",
+            "999999999999999",
+            "9999999999999999",
+            "99999999999999.9",
+            "0.000000000000001",
+            "1.0000000000000002",
+            "123456789012345",
+            "1234567890.12345",
+            "+1",
+            "1e3",
+            "1..2",
+            "-",
+            "",
+            " 7.25 ",
+            "00012.50",
+            "4.35",
+            "0.1234567891234",
+            "--1",
+            "1-",
+            "3.14159265358979",
+        ];
+        for c in cases {
+            let (a, b) = (parse_number(c.as_bytes(), "x"), std_number(c.as_bytes()));
+            assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn dates_match_chrono() {
+        let years = (0..=12).chain(1581..=2420).chain(9988..=9999);
+        for y in years {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    let ours = day_number_ymd(y, m, d);
+                    let chrono = NaiveDate::from_ymd_opt(y, m, d).map(day_number);
+                    assert_eq!(ours, chrono, "{y}-{m}-{d}");
+                }
+            }
+        }
+        assert_eq!(parse_date(b"0000-02-29"), Ok(day_number(d("0000-02-29"))));
+        assert_eq!(parse_date(b" 20240229 "), Ok(day_number(d("2024-02-29"))));
+        assert!(
+            parse_date(b"2023-02-29")
+                .unwrap_err()
+                .contains("does not exist")
+        );
+        assert!(parse_date(b"2023-2-028").unwrap_err().contains("is not"));
+        assert!(parse_date(b"2023-0a-01").unwrap_err().contains("is not"));
+    }
+
+    #[test]
+    fn other_delimiters_equal_sequential() {
+        let text = generated_csv(11, 1500, 29, false);
+        for delimiter in [b';', b'\t', 0, b'\n'] {
+            let text = text.replace(',', &char::from(delimiter).to_string());
+            for skip in [true, false] {
+                let opts = |parallel: bool, chunk_bytes: usize| ParseOptions {
+                    skip_bad_rows: skip,
+                    delimiter,
+                    parallel,
+                    chunk_bytes,
+                    ..ParseOptions::default()
+                };
+                let seq = parse_with(&text, &opts(false, 1), None);
+                for chunk in [1, 100, 1 << 20] {
+                    match (&seq, &parse_with(&text, &opts(true, chunk), None)) {
+                        (Ok(a), Ok(b)) => assert_same(a, b),
+                        (Err(a), Err(b)) => assert_eq!(a, b),
+                        (a, b) => panic!("{delimiter} {skip} {chunk}: {a:?} vs {b:?}"),
+                    }
+                }
+                if delimiter != b'\n' && skip {
+                    assert!(seq.as_ref().unwrap().rows().len() > 1000);
+                }
+            }
+        }
+    }
+
+    /// From the first quote on, the rest is read by the csv crate: rows, keys and line numbers
+    /// before and after it must still come out right.
+    #[test]
+    fn quote_after_several_blocks() {
+        let mut text = String::from("customer_id,date,amount\n");
+        let mut bad = Vec::new();
+        for i in 0..400 {
+            let line = match i {
+                250 => "\"q\nr\",2023-01-01,1".to_string(),
+                _ if i % 37 == 5 => format!("c{},2023-01-01,x", i % 13),
+                _ => format!("c{},2023-01-01,{i}", (i * 7) % 50),
+            };
+            if line.ends_with(",x") {
+                // Line 1 is the header; the quoted field above adds a line.
+                bad.push(i + 2 + u64::from(i > 250));
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let seq = parse(&text, true, false, 1).unwrap();
+        assert_eq!(
+            seq.bad_rows().iter().map(|b| b.line).collect::<Vec<_>>(),
+            bad
+        );
+        assert_eq!(seq.customer_key("q\nr"), Some(50));
+        for chunk in [1, 64, 300] {
+            assert_same(&seq, &parse(&text, true, true, chunk).unwrap());
+            let err = parse(&text, false, true, chunk).unwrap_err();
+            assert_eq!(err, format!("line {}: amount `x` is not a number", bad[0]));
         }
     }
 
