@@ -2,17 +2,17 @@
 # Benchmark: `guanxi analytics clv` (BG/NBD + Gamma-Gamma + per-customer scoring) end to end on
 # 1,000,000 customers / 10,000,000 transactions, against the Python `lifetimes` reference.
 #
-#   bench/analytics.sh [CUSTOMERS] [TRANSACTIONS] [REFERENCE_FRACTION]
+#   bench/analytics.sh [CUSTOMERS] [TRANSACTIONS] [REFERENCE_FRACTION (default 1: the whole file)]
 #
 # Needs: a release build (done here unless GUANXI_BIN names a binary), /usr/bin/time, and for the reference a Python venv with
 # lifetimes (LIFETIMES_PY, default /work/venv-lifetimes/bin/python; see
 # crates/analytics/tests/reference/btyd_reference.py for the pinned versions). The reference runs
-# on every 1/REFERENCE_FRACTION-th customer (default 10%) and its time is extrapolated linearly.
+# on every 1/REFERENCE_FRACTION-th customer (default all) and its time is extrapolated linearly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CUSTOMERS=${1:-1000000}
 TRANSACTIONS=${2:-10000000}
-FRACTION=${3:-0.1}
+FRACTION=${3:-1}
 PY=${LIFETIMES_PY:-/work/venv-lifetimes/bin/python}
 OUT=${BENCH_DIR:-/tmp/guanxi-bench}
 mkdir -p "$OUT"
@@ -34,8 +34,11 @@ RSS=$(grep 'Maximum resident' "$OUT/clv.time" | awk '{print $NF}')
 
 if [ -x "$PY" ]; then
   STEP=$(python3 -c "print(max(1, round(1/$FRACTION)))")
-  SUB="$OUT/transactions-sub$STEP.csv"
-  awk -F, -v s="$STEP" 'NR==1 || (substr($1,2)+0) % s == 0' "$CSV" > "$SUB"
+  SUB="$CSV"
+  if [ "$STEP" -gt 1 ]; then
+    SUB="$OUT/transactions-sub$STEP.csv"
+    awk -F, -v s="$STEP" 'NR==1 || (substr($1,2)+0) % s == 0' "$CSV" > "$SUB"
+  fi
   echo "== lifetimes reference on 1/$STEP of the customers" >&2
   "$PY" bench/analytics_reference.py "$SUB" 2022-12-31 2023-12-31 1 > "$OUT/reference.json"
   REF=$(python3 -c "import json; print(json.load(open('$OUT/reference.json'))['seconds']['total'])")
