@@ -58,7 +58,7 @@
 //! # CLI notes
 //!
 //! `guanxi analytics loyalty --transactions FILE [--attitudes FILE] [--as-of DATE]
-//! [--repeat-period-months N] [--config FILE] [--print-config] [--skip-bad-rows]
+//! [--repeat-period-months N] [--settings FILE] [--print-settings] [--skip-bad-rows]
 //! [--format json|csv|table]`. Behaviour comes from the transactions through
 //! [`behaviour_from_transactions`] (repeat rate as the share of months since the first purchase in
 //! which the customer bought again, tenure and recency as of `--as-of`, default the last
@@ -67,7 +67,7 @@
 //! error, since it usually means the scale is set wrong) and `share_of_wallet` (0–1). A customer
 //! who appears only in the attitudes file has bought nothing: repeat rate and tenure 0, no
 //! recency, so a high attitude makes them latent loyalists — people to convert, not to reward.
-//! `--config` takes any subset of [`LoyaltyConfig`] as JSON (nested `weights` too); unknown keys
+//! `--settings` takes any subset of [`LoyaltyConfig`] as JSON (nested `weights` too); unknown keys
 //! are rejected. The report has one row per customer (index, behaviour, attitude, type, the raw
 //! inputs and each component's points) and the count per type.
 

@@ -37,7 +37,7 @@
 //! # CLI notes
 //!
 //! `guanxi analytics switching-cost --customers FILE [--transactions FILE] [--as-of DATE]
-//! [--config FILE] [--print-config] [--skip-bad-rows] [--format json|csv|table]` scores one row
+//! [--settings FILE] [--print-settings] [--skip-bad-rows] [--format json|csv|table]` scores one row
 //! per account of the customers file: `customer_id` and any of `remaining_contract_days` or
 //! `contract_end` (a date; days left as of `--as-of`), `integration_level` (0 …
 //! `max_integration_level`), `loyalty_balance`, `categories_held` and `tenure_days`. A blank or

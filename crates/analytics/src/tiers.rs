@@ -648,7 +648,8 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
                 name_zh: t.name_zh().to_string(),
                 name_en: t.name_en().to_string(),
                 customers: k,
-                value: m.iter().map(|c| c.value).sum(),
+                // folded from +0.0: an empty f64 `sum()` is -0.0, which reads as "-0.00"
+                value: m.iter().fold(0.0, |a, c| a + c.value),
                 mean_profitability_score: if k > 0 {
                     m.iter().map(|c| c.profitability_score).sum::<f64>() / k as f64
                 } else {

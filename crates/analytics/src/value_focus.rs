@@ -51,7 +51,7 @@
 //!
 //! `guanxi analytics value-focus --survey FILE [--dimensions auto|rater|pspr|delivered]
 //! [--overall-column NAME] [--scale-max N] [--target N] [--min-segment-responses N]
-//! [--rows dimensions|customers] [--config FILE] [--print-config] [--skip-bad-rows]
+//! [--rows dimensions|customers] [--settings FILE] [--print-settings] [--skip-bad-rows]
 //! [--format json|csv|table]`. The survey has one row per customer: `customer_id`, an optional
 //! `segment`, the overall rating (`overall` unless `--overall-column` names another) and one
 //! numeric column per dimension. A preset ([`rater_dimensions`],

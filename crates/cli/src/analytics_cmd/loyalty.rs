@@ -12,11 +12,11 @@ use guanxi_analytics::loyalty::{self, LoyaltyConfig, LoyaltyInput, LoyaltyScore,
 use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
-use super::config_file::read_config;
 use super::input::{
     Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
     write_json, write_table,
 };
+use super::settings_file::read_settings;
 
 /// Arguments of `guanxi analytics loyalty`.
 #[derive(Args, Debug)]
@@ -39,11 +39,11 @@ pub struct LoyaltyArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub repeat_period_months: u32,
     /// Weights, scales and thresholds as JSON (any subset of the fields of the default
-    /// configuration, which `--print-config` shows; missing fields keep their defaults).
-    #[arg(long, value_name = "FILE")]
+    /// configuration, which `--print-settings` shows; missing fields keep their defaults).
+    #[arg(long = "settings", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print the effective configuration as JSON and exit.
-    #[arg(long)]
+    #[arg(long = "print-settings")]
     pub print_config: bool,
     /// Skip malformed rows (reported on stderr) instead of failing.
     #[arg(long)]
@@ -64,7 +64,7 @@ const ATTITUDES: Layout = Layout {
 fn in_scale(v: Option<f64>, (lo, hi): (f64, f64), column: &str) -> Result<Option<f64>, String> {
     match v {
         Some(x) if !(lo..=hi).contains(&x) => Err(format!(
-            "{column} {x} is outside the scale {lo}–{hi} (set {column}_scale in --config)"
+            "{column} {x} is outside the scale {lo}–{hi} (set {column}_scale in --settings)"
         )),
         other => Ok(other),
     }
@@ -231,7 +231,7 @@ struct Report<'a> {
 /// Runs the command.
 pub fn run(args: LoyaltyArgs) -> anyhow::Result<()> {
     let config = match &args.config {
-        Some(p) => read_config(p, &LoyaltyConfig::default(), "loyalty")?,
+        Some(p) => read_settings(p, &LoyaltyConfig::default(), "loyalty")?,
         None => LoyaltyConfig::default(),
     };
     config.validate()?;

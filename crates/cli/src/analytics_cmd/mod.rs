@@ -8,7 +8,6 @@
 
 mod churn;
 mod clv;
-mod config_file;
 mod generate;
 mod input;
 mod lifecycle;
@@ -17,6 +16,7 @@ mod pareto;
 mod portfolio;
 mod rfm;
 mod rules;
+mod settings_file;
 mod switching_cost;
 mod tiers;
 mod timing;

@@ -14,11 +14,11 @@ use guanxi_analytics::switching_cost::{
 use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
-use super::config_file::read_config;
 use super::input::{
     Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
     write_json, write_table,
 };
+use super::settings_file::read_settings;
 
 /// Arguments of `guanxi analytics switching-cost`.
 #[derive(Args, Debug)]
@@ -39,11 +39,11 @@ pub struct SwitchingCostArgs {
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
     /// Component points and saturation constants as JSON (any subset of the fields of the
-    /// default configuration, which `--print-config` shows; missing fields keep their defaults).
-    #[arg(long, value_name = "FILE")]
+    /// default configuration, which `--print-settings` shows; missing fields keep their defaults).
+    #[arg(long = "settings", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print the effective configuration as JSON and exit.
-    #[arg(long)]
+    #[arg(long = "print-settings")]
     pub print_config: bool,
     /// Skip malformed rows (reported on stderr) instead of failing.
     #[arg(long)]
@@ -137,7 +137,7 @@ fn read_customers(
         if integration_level > config.max_integration_level {
             return Err(format!(
                 "integration_level {integration_level} is above the highest level {} (set \
-                 max_integration_level in --config)",
+                 max_integration_level in --settings)",
                 config.max_integration_level
             ));
         }
@@ -319,7 +319,7 @@ struct Report<'a> {
 /// Runs the command.
 pub fn run(args: SwitchingCostArgs) -> anyhow::Result<()> {
     let config = match &args.config {
-        Some(p) => read_config(p, &SwitchingCostConfig::default(), "switching-cost")?,
+        Some(p) => read_settings(p, &SwitchingCostConfig::default(), "switching-cost")?,
         None => SwitchingCostConfig::default(),
     };
     config.validate()?;

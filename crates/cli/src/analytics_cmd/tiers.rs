@@ -9,11 +9,11 @@ use guanxi_analytics::tiers::{self, Invoice, TierAssignment, TierConfig, TierSum
 use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
-use super::config_file::read_config;
 use super::input::{
     Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
     write_json, write_table,
 };
+use super::settings_file::read_settings;
 
 /// Arguments of `guanxi analytics tiers`.
 #[derive(Args, Debug)]
@@ -21,11 +21,11 @@ pub struct TiersArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Tier rules as JSON (any subset of the fields of the default configuration, which
-    /// `--print-config` shows; missing fields keep their defaults).
-    #[arg(long, value_name = "FILE")]
+    /// `--print-settings` shows; missing fields keep their defaults).
+    #[arg(long = "settings", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print the effective configuration as JSON and exit.
-    #[arg(long)]
+    #[arg(long = "print-settings")]
     pub print_config: bool,
     /// Only transactions on or after this date.
     #[arg(long, value_parser = parse_date)]
@@ -122,7 +122,7 @@ fn tier_code(t: tiers::Tier) -> &'static str {
 pub fn run(args: TiersArgs) -> anyhow::Result<()> {
     let config = match &args.config {
         Some(p) => {
-            let config = read_config(p, &TierConfig::default(), "tier")?;
+            let config = read_settings(p, &TierConfig::default(), "tier")?;
             config
                 .validate()
                 .with_context(|| format!("{}: invalid tier configuration", p.display()))?;

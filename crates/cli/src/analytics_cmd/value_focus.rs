@@ -13,10 +13,10 @@ use guanxi_analytics::value_focus::{
 };
 use serde::Serialize;
 
-use super::config_file::read_config;
 use super::input::{
     Format, Tabular, load_side_file, num, safe_text, write_csv, write_json, write_table,
 };
+use super::settings_file::read_settings;
 
 /// Arguments of `guanxi analytics value-focus`.
 #[derive(Args, Debug)]
@@ -32,13 +32,13 @@ pub struct ValueFocusArgs {
     /// The column holding the overall rating (satisfaction or perceived value, any scale).
     #[arg(long, value_name = "NAME", default_value = "overall")]
     pub overall_column: String,
-    /// The best possible dimension rating (e.g. 5 or 7); overrides --config.
+    /// The best possible dimension rating (e.g. 5 or 7); overrides --settings.
     #[arg(long, value_name = "N")]
     pub scale_max: Option<f64>,
-    /// Target rating the gaps are measured to (default: the scale maximum); overrides --config.
+    /// Target rating the gaps are measured to (default: the scale maximum); overrides --settings.
     #[arg(long, value_name = "N")]
     pub target: Option<f64>,
-    /// Fewest responses for a segment to get its own importance; overrides --config.
+    /// Fewest responses for a segment to get its own importance; overrides --settings.
     #[arg(long, value_name = "N")]
     pub min_segment_responses: Option<usize>,
     /// What the CSV and table list: the per-dimension analysis (all responses, then each
@@ -46,11 +46,11 @@ pub struct ValueFocusArgs {
     #[arg(long, value_enum, default_value_t = Rows::Dimensions)]
     pub rows: Rows,
     /// Scale, target and segment size as JSON (any subset of the fields of the default
-    /// configuration, which `--print-config` shows; missing fields keep their defaults).
-    #[arg(long, value_name = "FILE")]
+    /// configuration, which `--print-settings` shows; missing fields keep their defaults).
+    #[arg(long = "settings", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print the effective configuration as JSON and exit.
-    #[arg(long)]
+    #[arg(long = "print-settings")]
     pub print_config: bool,
     /// Skip malformed rows (reported on stderr) instead of failing.
     #[arg(long)]
@@ -396,7 +396,7 @@ fn dimension_rows(report: &ValueFocusReport) -> Vec<DimensionRow<'_>> {
 /// Runs the command.
 pub fn run(args: ValueFocusArgs) -> anyhow::Result<()> {
     let mut config = match &args.config {
-        Some(p) => read_config(p, &ValueFocusConfig::default(), "value-focus")?,
+        Some(p) => read_settings(p, &ValueFocusConfig::default(), "value-focus")?,
         None => ValueFocusConfig::default(),
     };
     if let Some(v) = args.scale_max {

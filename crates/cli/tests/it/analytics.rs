@@ -541,7 +541,7 @@ fn tiers_contract() {
         "tiers",
         "--transactions",
         f.path(),
-        "--config",
+        "--settings",
         cfg.path(),
     ]);
     assert_eq!(
@@ -554,7 +554,7 @@ fn tiers_contract() {
         "tiers",
         "--transactions",
         f.path(),
-        "--config",
+        "--settings",
         bad.path(),
     ]);
     assert!(!out.status.success());

@@ -240,26 +240,26 @@ fn loyalty_formats_and_configuration() {
         "loyalty-cfg.json",
         r#"{"weights": {"satisfaction": 0, "recommendation": 0}}"#,
     );
-    let v = ok_json(&cat(&base, &["--config", cfg.path()]));
+    let v = ok_json(&cat(&base, &["--settings", cfg.path()]));
     assert_eq!(v["unclassified"], 5);
     assert_eq!(v["config"]["weights"]["tenure"], 0.15);
     let cfg = TempFile::new("loyalty-cfg2.json", r#"{"attitude_high": 20}"#);
-    let v = ok_json(&cat(&base, &["--config", cfg.path()]));
+    let v = ok_json(&cat(&base, &["--settings", cfg.path()]));
     assert_eq!(customer(&v, "habit")["loyalty_type"], "true");
-    let printed = ok_json(&["analytics", "loyalty", "--print-config"]);
+    let printed = ok_json(&["analytics", "loyalty", "--print-settings"]);
     assert_eq!(printed["recommendation_scale"][1], 10.0);
     let bad = TempFile::new("loyalty-bad.json", r#"{"weights": {"tenur": 1}}"#);
-    fails(&cat(&base, &["--config", bad.path()]), &["weights.tenur"]);
+    fails(&cat(&base, &["--settings", bad.path()]), &["weights.tenur"]);
     let bad = TempFile::new("loyalty-bad2.json", r#"{"tenure_full_days": -5}"#);
     fails(
-        &cat(&base, &["--config", bad.path()]),
+        &cat(&base, &["--settings", bad.path()]),
         &["tenure_full_days"],
     );
     // a 1–7 survey is accepted once the scale says so
     let seven = TempFile::new("loyalty-att7.csv", "customer_id,satisfaction\nsteady,7\n");
     let cfg = TempFile::new("loyalty-cfg7.json", r#"{"satisfaction_scale": [1, 7]}"#);
     let mut a = vec!["analytics", "loyalty", "--transactions", tx.path()];
-    a.extend(["--attitudes", seven.path(), "--config", cfg.path()]);
+    a.extend(["--attitudes", seven.path(), "--settings", cfg.path()]);
     let v = ok_json(&a);
     close(f(&customer(&v, "steady")["attitude"]), 100.0, "7 of 7");
 }
@@ -423,7 +423,7 @@ fn switching_cost_hand_computed() {
 
     let cfg = TempFile::new("sc-cfg.json", r#"{"weights": {"loyalty_balance": 0}}"#);
     let mut a = args.to_vec();
-    a.extend(["--config", cfg.path()]);
+    a.extend(["--settings", cfg.path()]);
     let v = ok_json(&a);
     close(
         f(&customer(&v, "locked")["index"]),
@@ -432,7 +432,7 @@ fn switching_cost_hand_computed() {
     );
     let bad = TempFile::new("sc-bad.json", r#"{"weight": {}}"#);
     let mut a = args.to_vec();
-    a.extend(["--config", bad.path()]);
+    a.extend(["--settings", bad.path()]);
     fails(&a, &["unknown switching-cost setting `weight`"]);
 }
 
@@ -835,7 +835,7 @@ fn value_focus_bad_survey_fails_with_file_and_line() {
             "value-focus",
             "--survey",
             file.path(),
-            "--config",
+            "--settings",
             cfg.path(),
         ],
         &["unknown value-focus setting `min_segment_response`"],
@@ -846,7 +846,7 @@ fn value_focus_bad_survey_fails_with_file_and_line() {
         "value-focus",
         "--survey",
         file.path(),
-        "--config",
+        "--settings",
         cfg.path(),
     ]);
     assert_eq!(

@@ -1,5 +1,5 @@
-//! Model settings from a JSON file for `guanxi analytics … --config FILE`: the file's fields
-//! override the defaults (which `--print-config` shows) at any depth.
+//! Model settings from a JSON file for `guanxi analytics … --settings FILE`: the file's fields
+//! override the defaults (which `--print-settings` shows) at any depth.
 
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 /// Reads a JSON configuration whose fields override `defaults` at any depth, so a file can change
 /// one weight without restating the others. An unknown key is an error: a misspelt one would
 /// otherwise be ignored and the user would believe it applied.
-pub fn read_config<T: Serialize + DeserializeOwned>(
+pub fn read_settings<T: Serialize + DeserializeOwned>(
     path: &Path,
     defaults: &T,
     what: &str,
