@@ -29,6 +29,23 @@ pub fn router() -> Router<State> {
     r.fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
 }
 
+/// A list response, `{"data": [...], "next_cursor": ..., "total": ...}`, serialized straight from
+/// borrowed items: building it with `json!` first copied every record into a new `Value` tree,
+/// which cost about a tenth of a list request's CPU.
+#[derive(serde::Serialize)]
+pub struct PageBody<'a, T: serde::Serialize> {
+    pub data: &'a [T],
+    pub next_cursor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+impl<T: serde::Serialize> IntoResponse for PageBody<'_, T> {
+    fn into_response(self) -> Response {
+        axum::Json(self).into_response()
+    }
+}
+
 /// A JSON object body with errors in the API's shape: 413 over the size limit, 400 for
 /// malformed JSON, 415 for another content type.
 pub struct JsonBody(pub Value);

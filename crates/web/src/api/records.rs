@@ -10,7 +10,7 @@ use guanxi_core::records::{Filter, ListQuery};
 use guanxi_core::{CoreError, EntityDef};
 use serde_json::{Value, json};
 
-use super::{JsonBody, if_match, parse_id, query_pairs, with_etag};
+use super::{JsonBody, PageBody, if_match, parse_id, query_pairs, with_etag};
 use crate::State;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult};
@@ -113,11 +113,12 @@ async fn list(
 ) -> ApiResult<Response> {
     let q = list_query(&query_pairs(raw.as_deref()), false)?;
     let page = st.core.records(def).list(&actor, &q).await?;
-    let mut body = json!({"data": page.items, "next_cursor": page.next_cursor});
-    if let Some(t) = page.total {
-        body["total"] = json!(t);
+    Ok(PageBody {
+        data: &page.items,
+        next_cursor: page.next_cursor.as_deref(),
+        total: page.total,
     }
-    Ok(axum::Json(body).into_response())
+    .into_response())
 }
 
 async fn create(
