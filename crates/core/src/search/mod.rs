@@ -247,7 +247,26 @@ pub async fn search(
         ),
     };
     let mut rows = db::raw_query(db.reader(), &exact_sql, exact_values).await?;
-    rows.extend(db::raw_query(db.reader(), &sql, values).await?);
+    // A pinyin query is matched both as the run-together pinyin of a name (`zhangwei*`, one
+    // posting list) and as a phrase of syllables (`zhang wei`, which finds it inside longer
+    // names but intersects two of the largest posting lists). Try the cheap form first and
+    // fall back to both only when it finds too few.
+    // Exact titles rank first, so when there are `limit` of them the text search cannot change
+    // the answer (a common name such as 王芳 among millions of contacts).
+    let enough = distinct_ids(&rows)? >= limit;
+    let narrow = text::narrow(&terms).filter(|_| !enough);
+    if let Some(narrow) = &narrow {
+        let mut narrow_values = values.clone();
+        narrow_values[0] = match backend {
+            Backend::Sqlite => fts5_match(narrow),
+            Backend::Postgres => tsquery(narrow),
+        }
+        .into();
+        rows.extend(db::raw_query(db.reader(), &sql, narrow_values).await?);
+    }
+    if !enough && (narrow.is_none() || distinct_ids(&rows)? < limit) {
+        rows.extend(db::raw_query(db.reader(), &sql, values).await?);
+    }
     let mut seen = std::collections::HashSet::new();
     let mut hits = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -273,6 +292,14 @@ pub async fn search(
     });
     hits.truncate(limit);
     Ok(hits)
+}
+
+fn distinct_ids(rows: &[sea_orm::QueryResult]) -> CoreResult<usize> {
+    let mut ids = std::collections::HashSet::new();
+    for r in rows {
+        ids.insert(get_uuid(r, "record_id")?);
+    }
+    Ok(ids.len())
 }
 
 /// Display titles of live records by id, for showing references (a contact's account).

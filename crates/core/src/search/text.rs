@@ -188,6 +188,23 @@ pub fn parse_query(q: &str) -> Vec<Term> {
     terms
 }
 
+/// The query with every either-or term reduced to its first form (for a pinyin word: the
+/// run-together pinyin, not the syllable phrase); `None` when it has no such term.
+pub fn narrow(terms: &[Term]) -> Option<Vec<Term>> {
+    if !terms.iter().any(|t| matches!(t, Term::Any(_))) {
+        return None;
+    }
+    Some(
+        terms
+            .iter()
+            .map(|t| match t {
+                Term::Any(alts) => alts.first().cloned().unwrap_or_else(|| t.clone()),
+                other => other.clone(),
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +228,26 @@ mod tests {
             vec!["zhang", "san", "zhangsan", "zs"]
         );
         assert!(pinyin_tokens("Acme").is_empty());
+    }
+
+    #[test]
+    fn narrow_keeps_the_run_together_pinyin() {
+        let terms = parse_query("zhangwei 中");
+        let narrow = narrow(&terms).unwrap();
+        assert_eq!(
+            narrow,
+            vec![
+                Term::Phrase {
+                    tokens: vec!["zhangwei".into()],
+                    prefix: true
+                },
+                Term::Phrase {
+                    tokens: vec!["中".into()],
+                    prefix: false
+                }
+            ]
+        );
+        assert_eq!(super::narrow(&parse_query("中太")), None);
     }
 
     #[test]

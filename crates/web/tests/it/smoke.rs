@@ -52,6 +52,46 @@ async fn create_read_search_and_history_round_trip() {
 }
 
 #[tokio::test]
+async fn pinyin_prefers_whole_names_and_still_finds_syllables_inside_names() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let sales = app.user("sales", Some("East")).await;
+        // More whole-name matches than a page: the syllable phrase is not needed for them.
+        for i in 0..25 {
+            sales
+                .create(
+                    "contacts",
+                    json!({"family_name": "张", "given_name": "伟", "title": format!("{i}")}),
+                )
+                .await;
+        }
+        let inside = sales
+            .create(
+                "contacts",
+                json!({"family_name": "李", "given_name": "张伟"}),
+            )
+            .await;
+        let (s, hits) = json(sales.get("/api/v1/search?q=zhangwei&limit=20").await).await;
+        assert_eq!(s, StatusCode::OK);
+        let data = hits["data"].as_array().unwrap();
+        assert_eq!(data.len(), 20, "{b:?}: {hits}");
+        assert!(data.iter().all(|h| h["title"] == "张伟"), "{b:?}: {hits}");
+        let (_, hits) = json(sales.get("/api/v1/search?q=lizhangwei").await).await;
+        assert_eq!(hits["data"][0]["id"], inside["id"], "{b:?}: {hits}");
+        // Fewer whole-name matches than the page: syllables inside a longer name count too.
+        let (_, hits) = json(sales.get("/api/v1/search?q=zhangwei&limit=50").await).await;
+        let ids: Vec<&serde_json::Value> = hits["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| &h["id"])
+            .collect();
+        assert!(ids.contains(&&inside["id"]), "{b:?}: {hits}");
+        assert_eq!(ids.len(), 26, "{b:?}: {hits}");
+    }
+}
+
+#[tokio::test]
 async fn an_exact_name_is_found_first_among_many_longer_matches() {
     for b in backends() {
         let app = spawn(b).await;
