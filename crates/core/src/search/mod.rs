@@ -128,6 +128,10 @@ fn fts5_match(terms: &[Term]) -> String {
                 "({})",
                 alts.iter().map(render).collect::<Vec<_>>().join(" OR ")
             ),
+            Term::Either {
+                preferred,
+                fallback,
+            } => format!("({} OR {})", render(preferred), render(fallback)),
         }
     }
     terms.iter().map(render).collect::<Vec<_>>().join(" AND ")
@@ -151,6 +155,10 @@ fn tsquery(terms: &[Term]) -> String {
                 "({})",
                 alts.iter().map(render).collect::<Vec<_>>().join(" | ")
             ),
+            Term::Either {
+                preferred,
+                fallback,
+            } => format!("({} | {})", render(preferred), render(fallback)),
         }
     }
     terms.iter().map(render).collect::<Vec<_>>().join(" & ")

@@ -143,6 +143,12 @@ pub enum Term {
     Phrase { tokens: Vec<String>, prefix: bool },
     /// Any of these.
     Any(Vec<Term>),
+    /// Either of two forms, the first much cheaper to look up and usually enough: a pinyin word
+    /// as the run-together pinyin of a name, or as a phrase of its syllables.
+    Either {
+        preferred: Box<Term>,
+        fallback: Box<Term>,
+    },
 }
 
 /// Parses a search box query into terms that must all match.
@@ -174,13 +180,13 @@ pub fn parse_query(q: &str) -> Vec<Term> {
             let unfinished = parts
                 .last()
                 .is_some_and(|p| !syllables().contains(p.as_str()));
-            terms.push(Term::Any(vec![
-                phrase,
-                Term::Phrase {
+            terms.push(Term::Either {
+                preferred: Box::new(phrase),
+                fallback: Box::new(Term::Phrase {
                     tokens: parts,
                     prefix: unfinished,
-                },
-            ]));
+                }),
+            });
             continue;
         }
         terms.push(phrase);
@@ -188,17 +194,16 @@ pub fn parse_query(q: &str) -> Vec<Term> {
     terms
 }
 
-/// The query with every either-or term reduced to its first form (for a pinyin word: the
-/// run-together pinyin, not the syllable phrase); `None` when it has no such term.
+/// The query with every [`Term::Either`] reduced to its preferred form; `None` when it has none.
 pub fn narrow(terms: &[Term]) -> Option<Vec<Term>> {
-    if !terms.iter().any(|t| matches!(t, Term::Any(_))) {
+    if !terms.iter().any(|t| matches!(t, Term::Either { .. })) {
         return None;
     }
     Some(
         terms
             .iter()
             .map(|t| match t {
-                Term::Any(alts) => alts.first().cloned().unwrap_or_else(|| t.clone()),
+                Term::Either { preferred, .. } => (**preferred).clone(),
                 other => other.clone(),
             })
             .collect(),
@@ -281,7 +286,9 @@ mod tests {
                 },
             ])]
         );
-        assert!(matches!(&parse_query("zhangsan")[0], Term::Any(v) if v.len() == 2));
+        assert!(matches!(&parse_query("zhangsan")[0], Term::Either { .. }));
+        // a phone number has no cheaper form to try first
+        assert_eq!(super::narrow(&parse_query("138 1234 5678")), None);
         assert!(parse_query("  ** ").is_empty());
     }
 }
