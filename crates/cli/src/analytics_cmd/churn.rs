@@ -12,14 +12,12 @@ use guanxi_analytics::churn::{
     self, CalibrationBin, ChurnModel, ChurnScore, CoefficientRow, CustomerHistory, Evaluation,
     FeatureConfig, LabelledSet, LogisticConfig, RiskBand,
 };
-use guanxi_analytics::transactions::{
-    Period, RepeatData, SummaryOptions, Transactions, date_from_day_number,
-};
+use guanxi_analytics::transactions::{Period, RepeatData, SummaryOptions, Transactions};
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
-    write_json, write_table,
+    Format, InputArgs, Tabular, as_of_or_last, load, load_side_file, num, parse_date, safe_text,
+    write_csv, write_json, write_table,
 };
 
 /// The name of the optional BG/NBD feature.
@@ -399,13 +397,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         );
     }
     let tx = load(&args.input)?;
-    let as_of = match args.as_of {
-        Some(d) => d,
-        None => tx
-            .last_day()
-            .and_then(date_from_day_number)
-            .ok_or_else(|| anyhow::anyhow!("no transactions"))?,
-    };
+    let as_of = as_of_or_last(args.as_of, &tx)?;
     let histories = histories(&tx, &args.events, args.input.skip_bad_rows)?;
     let mut table = model.build_features(&histories, as_of);
     anyhow::ensure!(

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use guanxi_analytics::customer_file::{self, Layout, Record};
-use guanxi_analytics::transactions::{BadRow, ParseOptions, Transactions};
+use guanxi_analytics::transactions::{BadRow, ParseOptions, Transactions, date_from_day_number};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
@@ -84,6 +84,13 @@ pub fn load(args: &InputArgs) -> anyhow::Result<Transactions> {
         bail!("{} holds no transactions", args.transactions.display());
     }
     Ok(t)
+}
+
+/// The date a report is made as of: the one given, else the day of the last transaction.
+pub fn as_of_or_last(given: Option<NaiveDate>, tx: &Transactions) -> anyhow::Result<NaiveDate> {
+    given
+        .or_else(|| tx.last_day().and_then(date_from_day_number))
+        .ok_or_else(|| anyhow::anyhow!("no transactions"))
 }
 
 /// Reads a per-customer side file (complaints, payments, survey answers …; see

@@ -9,21 +9,20 @@ use chrono::NaiveDate;
 use clap::Args;
 use guanxi_analytics::customer_file::{Layout, Others};
 use guanxi_analytics::loyalty::{self, LoyaltyConfig, LoyaltyInput, LoyaltyScore, LoyaltyType};
-use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
-    write_json, write_table,
+    Format, InputArgs, Tabular, as_of_or_last, load, load_side_file, num, parse_date, safe_text,
+    write_csv, write_json, write_table,
 };
-use super::settings_file::read_settings;
+use super::settings_file::SettingsArgs;
 
 /// Arguments of `guanxi analytics loyalty`.
 #[derive(Args, Debug)]
 pub struct LoyaltyArgs {
     /// Transactions CSV with a header containing customer_id,date,amount (dates YYYY-MM-DD or
     /// YYYYMMDD).
-    #[arg(long, value_name = "FILE", required_unless_present = "print_config")]
+    #[arg(long, value_name = "FILE", required_unless_present = "print_settings")]
     pub transactions: Option<PathBuf>,
     /// Survey answers, one row per customer: customer_id and any of satisfaction,
     /// recommendation (on the configured scales, default 1–5 and 0–10) and share_of_wallet
@@ -38,13 +37,8 @@ pub struct LoyaltyArgs {
     /// buy quarterly).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub repeat_period_months: u32,
-    /// Weights, scales and thresholds as JSON (any subset of the fields of the default
-    /// configuration, which `--print-settings` shows; missing fields keep their defaults).
-    #[arg(long = "settings", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Print the effective configuration as JSON and exit.
-    #[arg(long = "print-settings")]
-    pub print_config: bool,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
     /// Skip malformed rows (reported on stderr) instead of failing.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -230,12 +224,9 @@ struct Report<'a> {
 
 /// Runs the command.
 pub fn run(args: LoyaltyArgs) -> anyhow::Result<()> {
-    let config = match &args.config {
-        Some(p) => read_settings(p, &LoyaltyConfig::default(), "loyalty")?,
-        None => LoyaltyConfig::default(),
-    };
+    let config: LoyaltyConfig = args.settings.load("loyalty")?;
     config.validate()?;
-    if args.print_config {
+    if args.settings.print_settings {
         return write_json(&config);
     }
     let Some(transactions) = args.transactions.clone() else {
@@ -251,13 +242,7 @@ pub fn run(args: LoyaltyArgs) -> anyhow::Result<()> {
         skip_bad_rows: args.skip_bad_rows,
         format: args.format,
     })?;
-    let as_of = match args.as_of {
-        Some(d) => d,
-        None => tx
-            .last_day()
-            .and_then(date_from_day_number)
-            .ok_or_else(|| anyhow::anyhow!("no transactions"))?,
-    };
+    let as_of = as_of_or_last(args.as_of, &tx)?;
     let mut inputs = loyalty::behaviour_from_transactions(&tx, as_of, args.repeat_period_months);
     let buyers = inputs.len();
     let position: HashMap<String, usize> = inputs

@@ -7,12 +7,11 @@ use clap::{Args, ValueEnum};
 use guanxi_analytics::portfolio::{
     self, AxisThreshold, Placement, PortfolioConfig, QuadrantSummary,
 };
-use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, load, num, parse_date, safe_text, write_csv, write_json,
-    write_table,
+    Format, InputArgs, Tabular, as_of_or_last, load, num, parse_date, safe_text, write_csv,
+    write_json, write_table,
 };
 
 /// Where "high" starts on an axis.
@@ -94,13 +93,7 @@ impl Tabular for Placement {
 pub fn run(args: PortfolioArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.window_days > 0, "--window-days must be positive");
     let tx = load(&args.input)?;
-    let as_of = match args.as_of {
-        Some(d) => d,
-        None => tx
-            .last_day()
-            .and_then(date_from_day_number)
-            .ok_or_else(|| anyhow::anyhow!("no transactions"))?,
-    };
+    let as_of = as_of_or_last(args.as_of, &tx)?;
     let inputs = portfolio::inputs_from_transactions(&tx, as_of, args.window_days);
     anyhow::ensure!(
         !inputs.is_empty(),

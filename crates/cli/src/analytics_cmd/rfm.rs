@@ -6,12 +6,11 @@ use clap::{Args, ValueEnum};
 use guanxi_analytics::rfm::{
     self, MonetaryBasis, RfmConfig, RfmScore, RfmThresholds, SegmentSummary, Threshold,
 };
-use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, load, num, parse_date, safe_text, write_csv, write_json,
-    write_table,
+    Format, InputArgs, Tabular, as_of_or_last, load, num, parse_date, safe_text, write_csv,
+    write_json, write_table,
 };
 
 /// How "high" and "low" are split.
@@ -103,14 +102,10 @@ impl Tabular for RfmScore {
 /// Runs the command.
 pub fn run(args: RfmArgs) -> anyhow::Result<()> {
     let tx = load(&args.input)?;
+    // by default the day after the last purchase, so the latest buyers have a recency of 1
     let as_of = match args.as_of {
         Some(d) => d,
-        None => {
-            tx.last_day()
-                .and_then(date_from_day_number)
-                .ok_or_else(|| anyhow::anyhow!("no transactions"))?
-                + Duration::days(1)
-        }
+        None => as_of_or_last(None, &tx)? + Duration::days(1),
     };
     let basis = match args.monetary {
         MonetaryChoice::Total => MonetaryBasis::Total,

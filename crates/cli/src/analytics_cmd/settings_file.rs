@@ -1,11 +1,35 @@
 //! Model settings from a JSON file for `guanxi analytics … --settings FILE`: the file's fields
 //! override the defaults (which `--print-settings` shows) at any depth.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use clap::Args;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+/// `--settings FILE` and `--print-settings`, shared by the commands whose model has settings
+/// (bands, weights, thresholds).
+#[derive(Args, Debug, Clone)]
+pub struct SettingsArgs {
+    /// The model's settings as JSON: any subset of the fields `--print-settings` shows, nested
+    /// objects included; missing fields keep their defaults, unknown ones are an error.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Print the settings in effect as JSON and exit.
+    #[arg(long)]
+    pub print_settings: bool,
+}
+
+impl SettingsArgs {
+    /// The defaults with the file's overrides, if a file was given.
+    pub fn load<T: Serialize + DeserializeOwned + Default>(&self, what: &str) -> anyhow::Result<T> {
+        match &self.settings {
+            Some(path) => read_settings(path, &T::default(), what),
+            None => Ok(T::default()),
+        }
+    }
+}
 
 /// Reads a JSON configuration whose fields override `defaults` at any depth, so a file can change
 /// one weight without restating the others. An unknown key is an error: a misspelt one would

@@ -11,14 +11,13 @@ use guanxi_analytics::customer_file::{Layout, Others, Record, SideFileError};
 use guanxi_analytics::switching_cost::{
     self, Level, SwitchingCostConfig, SwitchingCostInput, SwitchingCostScore, TransactionFacts,
 };
-use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
-    write_json, write_table,
+    Format, InputArgs, Tabular, as_of_or_last, load, load_side_file, num, parse_date, safe_text,
+    write_csv, write_json, write_table,
 };
-use super::settings_file::read_settings;
+use super::settings_file::SettingsArgs;
 
 /// Arguments of `guanxi analytics switching-cost`.
 #[derive(Args, Debug)]
@@ -27,7 +26,7 @@ pub struct SwitchingCostArgs {
     /// (date), integration_level (0 none … 3 embedded in their processes), loyalty_balance,
     /// categories_held, tenure_days. Blank contract, integration or balance means none.
     /// categories_held and tenure_days are required unless --transactions is given.
-    #[arg(long, value_name = "FILE", required_unless_present = "print_config")]
+    #[arg(long, value_name = "FILE", required_unless_present = "print_settings")]
     pub customers: Option<PathBuf>,
     /// Transactions CSV (customer_id,date,amount, optional product): categories held are the
     /// distinct products bought and tenure runs from the first purchase, where the customers
@@ -38,13 +37,8 @@ pub struct SwitchingCostArgs {
     /// or today without transactions).
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
-    /// Component points and saturation constants as JSON (any subset of the fields of the
-    /// default configuration, which `--print-settings` shows; missing fields keep their defaults).
-    #[arg(long = "settings", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Print the effective configuration as JSON and exit.
-    #[arg(long = "print-settings")]
-    pub print_config: bool,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
     /// Skip malformed rows (reported on stderr) instead of failing.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -318,12 +312,9 @@ struct Report<'a> {
 
 /// Runs the command.
 pub fn run(args: SwitchingCostArgs) -> anyhow::Result<()> {
-    let config = match &args.config {
-        Some(p) => read_settings(p, &SwitchingCostConfig::default(), "switching-cost")?,
-        None => SwitchingCostConfig::default(),
-    };
+    let config: SwitchingCostConfig = args.settings.load("switching-cost")?;
     config.validate()?;
-    if args.print_config {
+    if args.settings.print_settings {
         return write_json(&config);
     }
     let Some(customers) = &args.customers else {
@@ -339,10 +330,7 @@ pub fn run(args: SwitchingCostArgs) -> anyhow::Result<()> {
     };
     let as_of = match (args.as_of, &tx) {
         (Some(d), _) => d,
-        (None, Some(tx)) => tx
-            .last_day()
-            .and_then(date_from_day_number)
-            .ok_or_else(|| anyhow::anyhow!("no transactions"))?,
+        (None, Some(tx)) => as_of_or_last(None, tx)?,
         (None, None) => chrono::Local::now().date_naive(),
     };
     let facts = tx

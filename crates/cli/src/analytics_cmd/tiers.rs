@@ -6,27 +6,21 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
 use guanxi_analytics::tiers::{self, Invoice, TierAssignment, TierConfig, TierSummary};
-use guanxi_analytics::transactions::date_from_day_number;
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, load, load_side_file, num, parse_date, safe_text, write_csv,
-    write_json, write_table,
+    Format, InputArgs, Tabular, as_of_or_last, load, load_side_file, num, parse_date, safe_text,
+    write_csv, write_json, write_table,
 };
-use super::settings_file::read_settings;
+use super::settings_file::SettingsArgs;
 
 /// Arguments of `guanxi analytics tiers`.
 #[derive(Args, Debug)]
 pub struct TiersArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Tier rules as JSON (any subset of the fields of the default configuration, which
-    /// `--print-settings` shows; missing fields keep their defaults).
-    #[arg(long = "settings", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Print the effective configuration as JSON and exit.
-    #[arg(long = "print-settings")]
-    pub print_config: bool,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
     /// Only transactions on or after this date.
     #[arg(long, value_parser = parse_date)]
     pub from: Option<NaiveDate>,
@@ -120,17 +114,9 @@ fn tier_code(t: tiers::Tier) -> &'static str {
 
 /// Runs the command.
 pub fn run(args: TiersArgs) -> anyhow::Result<()> {
-    let config = match &args.config {
-        Some(p) => {
-            let config = read_settings(p, &TierConfig::default(), "tier")?;
-            config
-                .validate()
-                .with_context(|| format!("{}: invalid tier configuration", p.display()))?;
-            config
-        }
-        None => TierConfig::default(),
-    };
-    if args.print_config {
+    let config: TierConfig = args.settings.load("tier")?;
+    config.validate().context("invalid tier settings")?;
+    if args.settings.print_settings {
         return write_json(&config);
     }
     let tx = load(&args.input)?;
@@ -146,10 +132,7 @@ pub fn run(args: TiersArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.payments {
         let invoices = read_invoices(path, args.input.skip_bad_rows)?;
         // open invoices are aged to the end of the window, or to the last purchase in the file
-        let as_of = args
-            .to
-            .or_else(|| tx.last_day().and_then(date_from_day_number))
-            .ok_or_else(|| anyhow::anyhow!("no transactions"))?;
+        let as_of = as_of_or_last(args.to, &tx)?;
         let behaviour = tiers::payment_behaviour(&invoices, as_of, args.from, args.to);
         let unmatched = tiers::apply_payments(&mut inputs, &behaviour);
         if unmatched > 0 {

@@ -11,8 +11,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, load, num, parse_date, safe_text, write_csv, write_json,
-    write_table,
+    Format, InputArgs, Tabular, as_of_or_last, load, num, parse_date, safe_text, write_csv,
+    write_json, write_table,
 };
 
 /// Arguments of `guanxi analytics timing`.
@@ -87,13 +87,7 @@ struct Report<'a> {
 /// Runs the command.
 pub fn run(args: TimingArgs) -> anyhow::Result<()> {
     let tx = load(&args.input)?;
-    let as_of = match args.as_of {
-        Some(d) => d,
-        None => tx
-            .last_day()
-            .and_then(date_from_day_number)
-            .ok_or_else(|| anyhow::anyhow!("no transactions"))?,
-    };
+    let as_of = as_of_or_last(args.as_of, &tx)?;
     let as_of_day = day_number(as_of);
     let cfg = TimingConfig {
         min_intervals_for_quartiles: args.min_intervals,

@@ -16,14 +16,14 @@ use serde::Serialize;
 use super::input::{
     Format, Tabular, load_side_file, num, safe_text, write_csv, write_json, write_table,
 };
-use super::settings_file::read_settings;
+use super::settings_file::SettingsArgs;
 
 /// Arguments of `guanxi analytics value-focus`.
 #[derive(Args, Debug)]
 pub struct ValueFocusArgs {
     /// Survey CSV, one row per customer: customer_id, optional segment, the overall rating and
     /// one numeric column per value dimension.
-    #[arg(long, value_name = "FILE", required_unless_present = "print_config")]
+    #[arg(long, value_name = "FILE", required_unless_present = "print_settings")]
     pub survey: Option<PathBuf>,
     /// Which dimensions the columns are: a preset (its keys must be the columns exactly) or
     /// `auto` (a preset when the columns match one, otherwise the columns as given).
@@ -45,13 +45,8 @@ pub struct ValueFocusArgs {
     /// segment) or each customer's focus. JSON always holds both.
     #[arg(long, value_enum, default_value_t = Rows::Dimensions)]
     pub rows: Rows,
-    /// Scale, target and segment size as JSON (any subset of the fields of the default
-    /// configuration, which `--print-settings` shows; missing fields keep their defaults).
-    #[arg(long = "settings", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Print the effective configuration as JSON and exit.
-    #[arg(long = "print-settings")]
-    pub print_config: bool,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
     /// Skip malformed rows (reported on stderr) instead of failing.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -395,10 +390,7 @@ fn dimension_rows(report: &ValueFocusReport) -> Vec<DimensionRow<'_>> {
 
 /// Runs the command.
 pub fn run(args: ValueFocusArgs) -> anyhow::Result<()> {
-    let mut config = match &args.config {
-        Some(p) => read_settings(p, &ValueFocusConfig::default(), "value-focus")?,
-        None => ValueFocusConfig::default(),
-    };
+    let mut config: ValueFocusConfig = args.settings.load("value-focus")?;
     if let Some(v) = args.scale_max {
         config.scale_max = v;
     }
@@ -409,7 +401,7 @@ pub fn run(args: ValueFocusArgs) -> anyhow::Result<()> {
         config.min_segment_responses = n;
     }
     config.validate()?;
-    if args.print_config {
+    if args.settings.print_settings {
         return write_json(&config);
     }
     let Some(path) = &args.survey else {

@@ -1,36 +1,7 @@
 //! Contract tests for `guanxi analytics …`: run the built binary on small files and check the
 //! output shape the rest of the project relies on, and the malformed-row behaviour.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn guanxi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guanxi"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-/// A temp file that is removed on drop.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, contents: &str) -> TempFile {
-        let mut p = std::env::temp_dir();
-        p.push(format!("guanxi-it-{}-{name}", std::process::id()));
-        std::fs::write(&p, contents).unwrap();
-        TempFile(p)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
+use super::support::{TempFile, guanxi, ok_json};
 
 /// A small deterministic file: 60 customers whose purchase rates and lifetimes differ (as the
 /// models assume), with random gaps between purchases over 2023–2024.
@@ -329,16 +300,6 @@ fn basket_csv() -> String {
         }
     }
     s
-}
-
-fn ok_json(args: &[&str]) -> serde_json::Value {
-    let out = guanxi(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn has_keys(v: &serde_json::Value, keys: &[&str]) {

@@ -2,72 +2,9 @@
 //! `switching-cost`, `value-focus`): real numbers on small hand-made files, every output format,
 //! and bad input failing with the file, line and problem and nothing on stdout.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn guanxi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guanxi"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .env("RUST_LIB_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
-
-/// A temp file that is removed on drop (names are distinct from those of `analytics.rs`, which
-/// runs in the same process).
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, contents: &str) -> TempFile {
-        let mut p = std::env::temp_dir();
-        p.push(format!("guanxi-it-side-{}-{name}", std::process::id()));
-        std::fs::write(&p, contents).unwrap();
-        TempFile(p)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = guanxi(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).unwrap()
-}
-
-/// Runs a command that must fail: non-zero exit, nothing on stdout, and every `expected` piece
-/// in the message on stderr.
-fn fails(args: &[&str], expected: &[&str]) {
-    let out = guanxi(args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} must fail");
-    assert!(
-        out.stdout.is_empty(),
-        "{args:?}: printed {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(!err.contains("panicked"), "{args:?}: {err}");
-    for e in expected {
-        assert!(err.contains(e), "{args:?}: `{e}` not in {err}");
-    }
-}
+use super::support::{TempFile, fails, guanxi, ok, ok_json};
 
 fn cat<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = base.to_vec();

@@ -4,3 +4,4 @@
 
 mod analytics;
 mod analytics_side;
+mod support;
