@@ -8,7 +8,7 @@
 //! Unlike the transactions file, a column the model does not know is an error, not ignored: a
 //! misspelt `satisfation` column would otherwise silently drop a feature.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use chrono::NaiveDate;
@@ -222,6 +222,26 @@ impl Record<'_> {
     }
 }
 
+/// Checks that a file keyed by customer has one row per customer, naming both lines when not.
+#[derive(Debug, Default)]
+pub struct OneRowPerCustomer {
+    first_line: HashMap<String, u64>,
+}
+
+impl OneRowPerCustomer {
+    /// Records `record`'s customer, or says on which line that customer already appeared.
+    pub fn check(&mut self, record: &Record<'_>) -> Result<(), String> {
+        let id = record.customer_id()?;
+        if let Some(first) = self.first_line.get(id) {
+            return Err(format!(
+                "customer_id `{id}` is also on line {first} (one row per customer)"
+            ));
+        }
+        self.first_line.insert(id.to_string(), record.line);
+        Ok(())
+    }
+}
+
 /// Reads a side file, calling `visit` for every non-blank data row. A row that `visit` rejects
 /// (returns the reason) or that is malformed fails the read with its line number, unless
 /// `skip_bad_rows` is set, in which case it is returned in the list of bad rows. Callers collect
@@ -402,6 +422,22 @@ mod tests {
         assert!(matches!(err, SideFileError::MissingColumn { ref column, .. } if column == "date"));
         let err = collect("customer_id,date,Date\n", false).unwrap_err();
         assert!(matches!(err, SideFileError::DuplicateColumn(ref c) if c == "date"));
+    }
+
+    #[test]
+    fn a_second_row_for_a_customer_names_both_lines() {
+        let mut once = OneRowPerCustomer::default();
+        let err = read(
+            "customer_id,date\na,2024-01-01\nb,2024-01-01\na,2024-01-02\n".as_bytes(),
+            &LAYOUT,
+            false,
+            |r| once.check(r),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 4: customer_id `a` is also on line 2 (one row per customer)"
+        );
     }
 
     #[test]

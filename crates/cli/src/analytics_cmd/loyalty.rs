@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
-use guanxi_analytics::customer_file::{Layout, Others};
+use guanxi_analytics::customer_file::{Layout, OneRowPerCustomer, Others};
 use guanxi_analytics::loyalty::{self, LoyaltyConfig, LoyaltyInput, LoyaltyScore, LoyaltyType};
 use serde::Serialize;
 
@@ -79,7 +79,7 @@ fn read_attitudes(
     skip_bad_rows: bool,
 ) -> anyhow::Result<Vec<Attitude>> {
     let mut rows = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut once = OneRowPerCustomer::default();
     load_side_file(path, &ATTITUDES, skip_bad_rows, |r| {
         let id = r.customer_id()?;
         let satisfaction = in_scale(
@@ -98,12 +98,7 @@ fn read_attitudes(
                 "share_of_wallet {s} must be between 0 and 1 (write 0.8 for 80%)"
             ));
         }
-        if let Some(first) = seen.get(id) {
-            return Err(format!(
-                "customer_id `{id}` is also on line {first} (one row per customer)"
-            ));
-        }
-        seen.insert(id.to_string(), r.line);
+        once.check(r)?;
         rows.push(Attitude {
             customer_id: id.to_string(),
             satisfaction,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
-use guanxi_analytics::customer_file::{Layout, Others, Record, SideFileError};
+use guanxi_analytics::customer_file::{Layout, OneRowPerCustomer, Others, Record, SideFileError};
 use guanxi_analytics::switching_cost::{
     self, Level, SwitchingCostConfig, SwitchingCostInput, SwitchingCostScore, TransactionFacts,
 };
@@ -114,7 +114,7 @@ fn read_customers(
         &WITHOUT_TRANSACTIONS
     };
     let mut rows = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut once = OneRowPerCustomer::default();
     let result = load_side_file(path, layout, skip_bad_rows, |r| {
         let id = r.customer_id()?;
         let remaining = non_negative(r, "remaining_contract_days")?;
@@ -167,12 +167,7 @@ fn read_customers(
             // no purchase by the report date: a new account
             (None, Some(f)) => f.map_or(0.0, |f| f.tenure_days),
         };
-        if let Some(first) = seen.get(id) {
-            return Err(format!(
-                "customer_id `{id}` is also on line {first} (one row per customer)"
-            ));
-        }
-        seen.insert(id.to_string(), r.line);
+        once.check(r)?;
         rows.push(SwitchingCostInput {
             customer_id: id.to_string(),
             categories_held,

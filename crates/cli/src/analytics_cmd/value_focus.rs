@@ -1,12 +1,12 @@
 //! `guanxi analytics value-focus`: which value dimension matters most and is served worst,
 //! overall, per segment and per customer (importance-performance analysis of a survey).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use guanxi_analytics::customer_file::{Header, Layout, Others};
+use guanxi_analytics::customer_file::{Header, Layout, OneRowPerCustomer, Others};
 use guanxi_analytics::value_focus::{
     self, CustomerFocus, Dimension, DimensionResult, Ipa, IpaQuadrant, SegmentIpa, SurveyResponse,
     ValueFocusConfig, ValueFocusReport,
@@ -201,7 +201,7 @@ fn read_survey(
 ) -> anyhow::Result<(Vec<Dimension>, Vec<SurveyResponse>)> {
     let mut header_plan: Option<Result<Plan, String>> = None;
     let mut responses = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut once = OneRowPerCustomer::default();
     // header names are compared in lower case
     let overall_column = args.overall_column.trim().to_lowercase();
     load_side_file(path, &SURVEY, args.skip_bad_rows, |r| {
@@ -228,12 +228,7 @@ fn read_survey(
             }
             scores.push(v);
         }
-        if let Some(first) = seen.get(id) {
-            return Err(format!(
-                "customer_id `{id}` is also on line {first} (one response per customer)"
-            ));
-        }
-        seen.insert(id.to_string(), r.line);
+        once.check(r)?;
         responses.push(SurveyResponse {
             customer_id: id.to_string(),
             segment,
