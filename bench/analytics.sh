@@ -46,7 +46,10 @@ if [ -x "$PY" ]; then
 import sys
 wall, rss, ref, step = float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 print(f"guanxi: {wall:.2f} s wall, peak RSS {rss/1024:.0f} MiB")
-print(f"lifetimes: {ref:.1f} s on 1/{step} of the customers -> {ref*step:.0f} s extrapolated")
+if step == 1:
+    print(f"lifetimes: {ref:.1f} s on the whole file")
+else:
+    print(f"lifetimes: {ref:.1f} s on 1/{step} of the customers -> {ref*step:.0f} s extrapolated")
 print(f"ratio: {ref*step/wall:.0f}x")
 PY
 else
