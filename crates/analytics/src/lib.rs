@@ -29,6 +29,7 @@ pub mod tiers;
 // Behaviour and attitude.
 pub mod churn;
 pub mod cross_sell;
+pub mod gbm;
 pub mod loyalty;
 pub mod switching_cost;
 pub mod value_focus;
