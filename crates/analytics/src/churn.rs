@@ -72,17 +72,24 @@
 //! # CLI notes
 //!
 //! `guanxi analytics churn train --transactions FILE --cutoff DATE --window-days N
-//! [--lambda L] [--complaints FILE] [--satisfaction FILE] --model OUT.json`:
-//! [`histories_from_transactions`], with complaints and survey answers from side files
-//! ([`COMPLAINTS_FILE`], [`SATISFACTION_FILE`]) added by [`attach_complaints`] and
-//! [`attach_satisfaction`], then [`train_with_holdout`] with the cutoff (the training cutoff;
-//! the test cutoff is cutoff + window, so the data must reach cutoff + 2·window, else
-//! [`ChurnError::InsufficientHistory`]); write [`ChurnModel::to_json`] of the report's model;
-//! print the report's `train` and `test` [`Evaluation`]s (AUC, top decile, calibration table) and
-//! [`ChurnModel::explain`]. `guanxi analytics churn score --transactions FILE --model IN.json
-//! [--as-of DATE]`: [`ChurnModel::from_json`], [`ChurnModel::build_features`] at the as-of date
-//! (default: the last transaction date), then [`ChurnModel::score`]; the rows are the
-//! [`ChurnScore`]s (customer, probability, risk decile, band, drivers).
+//! [--model logistic|gbm] [--lambda L] [--complaints FILE] [--satisfaction FILE] [--p-alive]
+//! --model-out OUT.json`: [`histories_from_transactions`], with complaints and survey answers
+//! from side files ([`COMPLAINTS_FILE`], [`SATISFACTION_FILE`]) added by [`attach_complaints`]
+//! and [`attach_satisfaction`], then [`time_split`] at the cutoff (the training cutoff; the test
+//! cutoff is cutoff + window, so the data must reach cutoff + 2·window, else
+//! [`ChurnError::InsufficientHistory`]), `p_alive` added to both sets with
+//! [`FeatureTable::with_column`], and [`fit_and_evaluate`] (logistic, the default) or
+//! [`crate::gbm::fit_and_evaluate`] (`--model gbm`, see [`crate::gbm`] for its options); write
+//! [`SavedChurnModel::to_json`] (the model with a `"kind"`); print the `train` and `test`
+//! [`Evaluation`]s (AUC, top decile, calibration table), `"model": "logistic" | "gbm"`, and
+//! [`ChurnModel::explain`] as `coefficients` (logistic) or [`crate::gbm::GbmModel::importance`]
+//! as `importance` (gbm). `guanxi analytics churn score --transactions FILE --model IN.json
+//! [--as-of DATE]`: [`SavedChurnModel::from_json`] (a file without `kind`, as written by
+//! [`ChurnModel::to_json`] before boosted trees existed, is logistic); the command refuses a model
+//! whose complaints/satisfaction file is not given; [`SavedChurnModel::build_features`] at the
+//! as-of date (default: the last transaction date), plus `p_alive` when the model uses it, then
+//! [`SavedChurnModel::score`]; the rows are the [`ChurnScore`]s (customer, probability, risk
+//! decile, band, drivers), the same shape for both kinds ([`rank_scores`], [`top_drivers`]).
 
 use std::collections::HashMap;
 
@@ -92,6 +99,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::customer_file::{Layout, Others};
+use crate::gbm::{GbmError, GbmModel};
 use crate::transactions::{Transactions, date_from_day_number};
 
 /// Errors from churn modelling.
@@ -870,8 +878,8 @@ pub struct ChurnScore {
     pub risk_band: RiskBand,
     /// Band name, Chinese.
     pub risk_band_zh: String,
-    /// The features that raise the risk most (largest positive log-odds contributions
-    /// `w_j z_j`), at most three.
+    /// The features that raise the risk most (largest positive log-odds contributions: `w_j z_j`
+    /// for the logistic model, path attributions for boosted trees), at most three.
     pub drivers: Vec<Driver>,
 }
 
@@ -978,57 +986,27 @@ impl ChurnModel {
             .collect())
     }
 
-    /// Scores customers: probability, risk decile, band and drivers.
+    /// Scores customers: probability, risk decile, band and drivers (the largest positive
+    /// log-odds contributions `w_j z_j`).
     pub fn score(&self, table: &FeatureTable) -> Result<Vec<ChurnScore>, ChurnError> {
         let probs = self.predict(table)?;
         let idx = self.aligned(table)?;
-        let n = probs.len();
-        // risk decile by rank: riskiest first, ties by customer id
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| {
-            probs[b]
-                .total_cmp(&probs[a])
-                .then_with(|| table.rows[a].customer_id.cmp(&table.rows[b].customer_id))
-        });
-        let mut decile = vec![10u8; n];
-        let mut pos = 0;
-        for (d, s) in crate::pareto::group_sizes(n, 10).into_iter().enumerate() {
-            for &i in &order[pos..pos + s] {
-                decile[i] = d as u8 + 1;
-            }
-            pos += s;
-        }
-        Ok(table
+        let drivers: Vec<Vec<Driver>> = table
             .rows
             .iter()
-            .enumerate()
-            .map(|(i, r)| {
+            .map(|r| {
                 let vals: Vec<Option<f64>> = idx.iter().map(|&k| r.values[k]).collect();
                 let z = self.standardize(&vals);
-                let mut drivers: Vec<Driver> = self
-                    .feature_names
+                let contrib: Vec<f64> = self
+                    .coefficients
                     .iter()
-                    .enumerate()
-                    .map(|(j, name)| Driver {
-                        feature: name.clone(),
-                        value: vals[j],
-                        log_odds: self.coefficients[j] * z[j],
-                    })
-                    .filter(|d| d.log_odds > 0.0)
+                    .zip(&z)
+                    .map(|(w, z)| w * z)
                     .collect();
-                drivers.sort_by(|a, b| b.log_odds.total_cmp(&a.log_odds));
-                drivers.truncate(3);
-                let band = RiskBand::of(probs[i]);
-                ChurnScore {
-                    customer_id: r.customer_id.clone(),
-                    probability: probs[i],
-                    risk_decile: decile[i],
-                    risk_band: band,
-                    risk_band_zh: band.name_zh().to_string(),
-                    drivers,
-                }
+                top_drivers(&self.feature_names, &vals, &contrib)
             })
-            .collect())
+            .collect();
+        Ok(rank_scores(table, &probs, drivers))
     }
 
     /// Builds the scoring features at `as_of` with the settings the model was trained with,
@@ -1036,19 +1014,7 @@ impl ChurnModel {
     /// satisfaction data then gets 0 complaints / the training mean). Extra columns such as
     /// `p_alive` must still be added with [`FeatureTable::with_column`].
     pub fn build_features(&self, histories: &[CustomerHistory], as_of: NaiveDate) -> FeatureTable {
-        let has = |n: &str| {
-            if self.feature_names.iter().any(|f| f == n) {
-                Include::Yes
-            } else {
-                Include::No
-            }
-        };
-        let config = FeatureConfig {
-            complaints: has("complaints"),
-            satisfaction: has("satisfaction"),
-            ..self.feature_config.unwrap_or_default()
-        };
-        build_features(histories, as_of, &config)
+        build_model_features(&self.feature_names, self.feature_config, histories, as_of)
     }
 
     /// The coefficients in words: per feature, the standardised coefficient, the odds ratio per
@@ -1079,9 +1045,176 @@ impl ChurnModel {
     pub fn from_json(text: &str) -> Result<Self, ChurnError> {
         let m: ChurnModel =
             serde_json::from_str(text).map_err(|e| ChurnError::Json(e.to_string()))?;
-        let p = m.feature_names.len();
-        if m.means.len() != p || m.scales.len() != p || m.coefficients.len() != p {
+        m.check_dimensions()?;
+        Ok(m)
+    }
+
+    fn check_dimensions(&self) -> Result<(), ChurnError> {
+        let p = self.feature_names.len();
+        if self.means.len() != p || self.scales.len() != p || self.coefficients.len() != p {
             return Err(ChurnError::Json("inconsistent model dimensions".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The drivers of one customer's risk from per-feature log-odds contributions (any model):
+/// the features pushing the risk up, largest first, at most three.
+pub fn top_drivers(names: &[String], values: &[Option<f64>], contributions: &[f64]) -> Vec<Driver> {
+    let mut drivers: Vec<Driver> = names
+        .iter()
+        .zip(contributions)
+        .enumerate()
+        .filter(|(_, (_, c))| **c > 0.0)
+        .map(|(j, (name, c))| Driver {
+            feature: name.clone(),
+            value: values.get(j).copied().flatten(),
+            log_odds: *c,
+        })
+        .collect();
+    drivers.sort_by(|a, b| b.log_odds.total_cmp(&a.log_odds));
+    drivers.truncate(3);
+    drivers
+}
+
+/// Turns probabilities and per-row drivers (both in the order of `table.rows`) into
+/// [`ChurnScore`]s: risk decile by rank (riskiest first, ties by customer id) and risk band. Shared
+/// by every model kind so that their scores read the same.
+pub fn rank_scores(
+    table: &FeatureTable,
+    probabilities: &[f64],
+    drivers: Vec<Vec<Driver>>,
+) -> Vec<ChurnScore> {
+    let n = probabilities.len().min(table.rows.len());
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        probabilities[b]
+            .total_cmp(&probabilities[a])
+            .then_with(|| table.rows[a].customer_id.cmp(&table.rows[b].customer_id))
+    });
+    let mut decile = vec![10u8; n];
+    let mut pos = 0;
+    for (d, s) in crate::pareto::group_sizes(n, 10).into_iter().enumerate() {
+        for &i in &order[pos..pos + s] {
+            decile[i] = d as u8 + 1;
+        }
+        pos += s;
+    }
+    table
+        .rows
+        .iter()
+        .zip(probabilities)
+        .zip(drivers.into_iter().chain(std::iter::repeat_with(Vec::new)))
+        .enumerate()
+        .map(|(i, ((r, &p), drivers))| {
+            let band = RiskBand::of(p);
+            ChurnScore {
+                customer_id: r.customer_id.clone(),
+                probability: p,
+                risk_decile: decile[i],
+                risk_band: band,
+                risk_band_zh: band.name_zh().to_string(),
+                drivers,
+            }
+        })
+        .collect()
+}
+
+/// Scoring features for a saved model of any kind: the saved `config` (defaults for a model
+/// saved without one) with exactly the optional columns among `feature_names`, so that a
+/// customer without complaint or satisfaction data still gets the column the model needs.
+pub(crate) fn build_model_features(
+    feature_names: &[String],
+    config: Option<FeatureConfig>,
+    histories: &[CustomerHistory],
+    as_of: NaiveDate,
+) -> FeatureTable {
+    let has = |n: &str| {
+        if feature_names.iter().any(|f| f == n) {
+            Include::Yes
+        } else {
+            Include::No
+        }
+    };
+    let config = FeatureConfig {
+        complaints: has("complaints"),
+        satisfaction: has("satisfaction"),
+        ..config.unwrap_or_default()
+    };
+    build_features(histories, as_of, &config)
+}
+
+/// A saved churn model of either kind. Written as the model's own fields plus `"kind":
+/// "logistic" | "gbm"`; a file without `kind` (written before boosted trees existed, by
+/// [`ChurnModel::to_json`]) reads as logistic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SavedChurnModel {
+    /// Logistic regression ([`fit`]).
+    Logistic(ChurnModel),
+    /// Gradient-boosted trees ([`crate::gbm::fit`]).
+    Gbm(GbmModel),
+}
+
+impl SavedChurnModel {
+    /// `"logistic"` or `"gbm"`, as in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SavedChurnModel::Logistic(_) => "logistic",
+            SavedChurnModel::Gbm(_) => "gbm",
+        }
+    }
+
+    /// The model's feature names.
+    pub fn feature_names(&self) -> &[String] {
+        match self {
+            SavedChurnModel::Logistic(m) => &m.feature_names,
+            SavedChurnModel::Gbm(m) => &m.feature_names,
+        }
+    }
+
+    /// Scoring features at `as_of`, built as at training (see [`ChurnModel::build_features`]).
+    pub fn build_features(&self, histories: &[CustomerHistory], as_of: NaiveDate) -> FeatureTable {
+        match self {
+            SavedChurnModel::Logistic(m) => m.build_features(histories, as_of),
+            SavedChurnModel::Gbm(m) => m.build_features(histories, as_of),
+        }
+    }
+
+    /// Churn probabilities.
+    pub fn predict(&self, table: &FeatureTable) -> Result<Vec<f64>, GbmError> {
+        match self {
+            SavedChurnModel::Logistic(m) => Ok(m.predict(table)?),
+            SavedChurnModel::Gbm(m) => m.predict(table),
+        }
+    }
+
+    /// Scores with the same output shape whatever the kind.
+    pub fn score(&self, table: &FeatureTable) -> Result<Vec<ChurnScore>, GbmError> {
+        match self {
+            SavedChurnModel::Logistic(m) => Ok(m.score(table)?),
+            SavedChurnModel::Gbm(m) => m.score(table),
+        }
+    }
+
+    /// The model as JSON, with its `kind`.
+    pub fn to_json(&self) -> Result<String, ChurnError> {
+        serde_json::to_string_pretty(self).map_err(|e| ChurnError::Json(e.to_string()))
+    }
+
+    /// Reads a model of either kind and checks it; the error type is [`GbmError`] because it
+    /// covers both kinds' problems.
+    pub fn from_json(text: &str) -> Result<Self, GbmError> {
+        let json = |e: serde_json::Error| GbmError::from(ChurnError::Json(e.to_string()));
+        // peek for the tag first: an untagged file is the logistic-only format
+        let value: serde_json::Value = serde_json::from_str(text).map_err(json)?;
+        if value.get("kind").is_none() {
+            return Ok(SavedChurnModel::Logistic(ChurnModel::from_json(text)?));
+        }
+        let m: SavedChurnModel = serde_json::from_str(text).map_err(json)?;
+        match &m {
+            SavedChurnModel::Logistic(l) => l.check_dimensions()?,
+            SavedChurnModel::Gbm(g) => g.check()?,
         }
         Ok(m)
     }
@@ -1345,6 +1478,45 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn saved_models_carry_their_kind_and_old_files_read_as_logistic() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let rows: Vec<Vec<f64>> = (0..600)
+            .map(|_| vec![rng.random_range(0.0..100.0), rng.random()])
+            .collect();
+        let y: Vec<bool> = rows
+            .iter()
+            .map(|r| rng.random::<f64>() < r[0] / 100.0)
+            .collect();
+        let t = table(&["recency_days", "noise"], rows);
+        let mut lr = fit(&t, &y, &LogisticConfig::default()).unwrap();
+        lr.feature_config = Some(FeatureConfig::default());
+        // the logistic-only format: no kind
+        let old = lr.to_json().unwrap();
+        assert!(!old.contains("\"kind\""));
+        let back = SavedChurnModel::from_json(&old).unwrap();
+        assert_eq!(back, SavedChurnModel::Logistic(lr.clone()));
+        assert_eq!(back.score(&t).unwrap(), lr.score(&t).unwrap());
+        // tagged files of both kinds round-trip
+        let tagged = SavedChurnModel::Logistic(lr.clone()).to_json().unwrap();
+        assert!(tagged.contains("\"kind\": \"logistic\""));
+        assert_eq!(SavedChurnModel::from_json(&tagged).unwrap(), back);
+        let gbm = crate::gbm::fit(&t, &y, &crate::gbm::GbmOptions::default()).unwrap();
+        let saved = SavedChurnModel::Gbm(gbm.clone());
+        let text = saved.to_json().unwrap();
+        let read = SavedChurnModel::from_json(&text).unwrap();
+        assert_eq!(read.kind(), "gbm");
+        assert_eq!(read.predict(&t).unwrap(), gbm.predict(&t).unwrap());
+        assert_eq!(read.score(&t).unwrap(), gbm.score(&t).unwrap());
+        // a bad kind or inconsistent dimensions are errors
+        let unknown = tagged.replace("\"logistic\"", "\"forest\"");
+        assert!(SavedChurnModel::from_json(&unknown).is_err());
+        let mut short = lr;
+        short.means.pop();
+        let text = SavedChurnModel::Logistic(short).to_json().unwrap();
+        assert!(SavedChurnModel::from_json(&text).is_err());
     }
 
     #[test]

@@ -15,6 +15,11 @@
 //! learned default direction): Ke et al. (2017), "LightGBM: a highly efficient gradient boosting
 //! decision tree", *NIPS* 30, §2 (histogram-based algorithm); default direction for missing
 //! values as in Chen & Guestrin (2016), Algorithm 3.
+//! Per-customer drivers by path attribution: Saabas (2014), "Interpreting random forests",
+//! <http://blog.datadive.net/interpreting-random-forests/> (the `treeinterpreter` method); its
+//! known weakness, that credit can depend on which feature a tree asks first, is discussed by
+//! Lundberg, Erion & Lee (2018), "Consistent individualized feature attribution for tree
+//! ensembles", arXiv:1802.03888, whose TreeSHAP fixes it at higher cost.
 //!
 //! # The model
 //!
@@ -48,6 +53,15 @@
 //! added in chunk order, so the same data give bit-identical models whatever the input order and
 //! thread count.
 //!
+//! **Drivers** ([`GbmModel::contributions`]). Every node, split or leaf, stores the value a leaf
+//! there would have had (`−ν G / (H + λ)` over its training rows). For one customer, walking a
+//! tree from the root to its leaf, each step from a node to a child changes that value; the
+//! change is credited to the node's split feature. The steps telescope, so per tree the root value
+//! plus the credits is the leaf value, and over the model
+//! `F(x) = [F₀ + Σ_m root_m] + Σ_j contribution_j(x)`: [`GbmModel::expected_log_odds`] plus the
+//! customer's contributions is exactly the predicted log-odds. The drivers of a score are the
+//! largest positive contributions, as for the logistic model ([`crate::churn::top_drivers`]).
+//!
 //! # What it means, for a sales manager
 //!
 //! The model asks a few hundred small yes/no questions in sequence ("has it been more than 75
@@ -58,6 +72,20 @@
 //! [`GbmModel::importance`] figures say how much each fact contributed to the model's decisions
 //! overall, not in which direction. The probabilities, risk deciles, AUC, lift and calibration
 //! read exactly as for the logistic model.
+//! The drivers per customer read like the logistic model's ("recency_days +0.8": this fact
+//! raises this customer's log-odds of churning by 0.8), but they are the model's path through its
+//! questions, not a slope: the same fact can weigh differently for different customers.
+//!
+//! # CLI notes
+//!
+//! `guanxi analytics churn train --model gbm [--trees-max N] [--depth N] [--learning-rate R]
+//! [--lambda L] …` (the other options as for the logistic model, including `--complaints`,
+//! `--satisfaction` and `--p-alive`): [`fit_and_evaluate`] with [`GbmOptions`] (unset options at
+//! their defaults; `--lambda` is the leaf penalty λ), the [`crate::churn::FeatureConfig`] stored
+//! in [`GbmModel::feature_config`], saved as [`crate::churn::SavedChurnModel::Gbm`] (`"kind":
+//! "gbm"`). The report has the logistic report's keys, `"model": "gbm"`, and `importance`
+//! ([`GbmModel::importance`]) and `trees` instead of `coefficients`. `churn score` reads either
+//! kind; for this one it calls [`GbmModel::build_features`] and [`GbmModel::score`].
 
 use std::cmp::Ordering;
 
@@ -65,7 +93,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::churn::{ChurnError, FeatureTable};
+use chrono::NaiveDate;
+
+use crate::churn::{
+    self, ChurnError, ChurnScore, CustomerHistory, Driver, Evaluation, FeatureConfig, FeatureTable,
+    LabelledSet,
+};
 
 /// Errors from the boosted-tree model.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -196,6 +229,9 @@ pub enum Node {
         right: usize,
         /// Loss reduction of equation (1), for [`GbmModel::importance`].
         gain: f64,
+        /// The value a leaf here would have had, `−ν G / (H + λ)` over the node's rows: the
+        /// starting point of the path attribution of [`GbmModel::contributions`].
+        value: f64,
     },
     /// A leaf: its contribution to the churn log-odds (learning rate already applied).
     Leaf {
@@ -245,6 +281,10 @@ pub struct GbmModel {
     pub options: GbmOptions,
     /// Training diagnostics.
     pub training: GbmTrainingInfo,
+    /// Feature settings used to build the training features, so that scoring rebuilds the same
+    /// columns (`None` when the model was fitted on a hand-made table).
+    #[serde(default)]
+    pub feature_config: Option<FeatureConfig>,
 }
 
 /// One row of [`GbmModel::importance`].
@@ -514,6 +554,13 @@ fn grow_tree(
             total.h += hess[i as usize];
             total.n += 1;
         }
+        // the Newton step of equation (1)'s leaf, kept on split nodes too for path attribution
+        let d = total.h + options.lambda;
+        let value = if d > 1e-12 {
+            -options.learning_rate * total.g / d
+        } else {
+            0.0
+        };
         if depth < options.max_depth && rows.len() >= 2 * options.min_rows_per_leaf {
             let hist = binned.histogram(&rows, grad, hess);
             if let Some(s) = best_split(binned, &hist, &total, options) {
@@ -541,18 +588,13 @@ fn grow_tree(
                     left,
                     right: left + 1,
                     gain: s.gain,
+                    value,
                 };
                 stack.push((left + 1, r, depth + 1));
                 stack.push((left, l, depth + 1));
                 continue;
             }
         }
-        let d = total.h + options.lambda;
-        let value = if d > 1e-12 {
-            -options.learning_rate * total.g / d
-        } else {
-            0.0
-        };
         nodes[id] = Node::Leaf { value };
         leaves.push((rows, value));
     }
@@ -589,6 +631,51 @@ impl Tree {
             }
         }
         0.0
+    }
+}
+
+impl Tree {
+    /// The node value at the root (what the tree would add if it stopped there).
+    fn root_value(&self) -> f64 {
+        match self.nodes.first() {
+            Some(Node::Split { value, .. } | Node::Leaf { value }) => *value,
+            None => 0.0,
+        }
+    }
+
+    /// Saabas path attribution for one row: walks the decision path and adds each
+    /// parent-to-child change of the node value to the parent's split feature in `contrib`.
+    /// Root value plus the additions equals [`Tree::value`] for the row (a telescoping sum).
+    fn attribute(&self, values: &[Option<f64>], contrib: &mut [f64]) {
+        let mut i = 0;
+        // same termination argument as `Tree::value`: indices only grow
+        while let Some(Node::Split {
+            feature,
+            threshold,
+            missing_left,
+            left,
+            right,
+            value,
+            ..
+        }) = self.nodes.get(i)
+        {
+            let go_left = match values.get(*feature).copied().flatten() {
+                Some(v) => v <= *threshold,
+                None => *missing_left,
+            };
+            let next = if go_left { *left } else { *right };
+            if next <= i {
+                return;
+            }
+            let child = match self.nodes.get(next) {
+                Some(Node::Split { value, .. } | Node::Leaf { value }) => *value,
+                None => return,
+            };
+            if let Some(c) = contrib.get_mut(*feature) {
+                *c += child - value;
+            }
+            i = next;
+        }
     }
 }
 
@@ -739,6 +826,7 @@ pub fn fit(
         base_score,
         trees,
         options: *options,
+        feature_config: None,
         training: GbmTrainingInfo {
             rows: n,
             churned,
@@ -774,9 +862,11 @@ impl GbmModel {
                         threshold,
                         left,
                         right,
+                        value,
                         ..
                     } => {
                         *feature < p
+                            && value.is_finite()
                             && !threshold.is_nan()
                             && *left > i
                             && *right > i
@@ -795,6 +885,18 @@ impl GbmModel {
     /// Churn probabilities for the rows of `table` (columns matched by name; extra columns are
     /// ignored, a missing one is an error).
     pub fn predict(&self, table: &FeatureTable) -> Result<Vec<f64>, GbmError> {
+        let rows = self.aligned_rows(table)?;
+        Ok(rows
+            .par_iter()
+            .map(|vals| {
+                let raw = self.base_score + self.trees.iter().map(|t| t.value(vals)).sum::<f64>();
+                sigmoid(raw)
+            })
+            .collect())
+    }
+
+    /// Checks the model and the table, then gives each row's values in model feature order.
+    fn aligned_rows(&self, table: &FeatureTable) -> Result<Vec<Vec<Option<f64>>>, GbmError> {
         self.check()?;
         let idx: Vec<usize> = self
             .feature_names
@@ -808,16 +910,57 @@ impl GbmModel {
         check_finite(table, &idx)?;
         Ok(table
             .rows
-            .par_iter()
+            .iter()
             .map(|r| {
-                let vals: Vec<Option<f64>> = idx
-                    .iter()
+                idx.iter()
                     .map(|&i| r.values.get(i).copied().flatten())
-                    .collect();
-                let raw = self.base_score + self.trees.iter().map(|t| t.value(&vals)).sum::<f64>();
-                sigmoid(raw)
+                    .collect()
             })
             .collect())
+    }
+
+    /// The log-odds every customer starts from in [`GbmModel::contributions`]: `F₀` plus each
+    /// tree's root value (the prediction before any question is asked).
+    pub fn expected_log_odds(&self) -> f64 {
+        self.base_score + self.trees.iter().map(Tree::root_value).sum::<f64>()
+    }
+
+    /// Per row, each feature's contribution to the churn log-odds (in
+    /// [`GbmModel::feature_names`] order), by Saabas path attribution (see the module docs):
+    /// [`GbmModel::expected_log_odds`] plus a row's contributions is its predicted log-odds.
+    pub fn contributions(&self, table: &FeatureTable) -> Result<Vec<Vec<f64>>, GbmError> {
+        let rows = self.aligned_rows(table)?;
+        let p = self.feature_names.len();
+        Ok(rows
+            .par_iter()
+            .map(|vals| {
+                let mut c = vec![0.0; p];
+                for t in &self.trees {
+                    t.attribute(vals, &mut c);
+                }
+                c
+            })
+            .collect())
+    }
+
+    /// Scores customers exactly like [`churn::ChurnModel::score`]: probability, risk decile,
+    /// band, and as drivers the features with the largest positive path contributions.
+    pub fn score(&self, table: &FeatureTable) -> Result<Vec<ChurnScore>, GbmError> {
+        let probs = self.predict(table)?;
+        let contributions = self.contributions(table)?;
+        let values = self.aligned_rows(table)?;
+        let drivers: Vec<Vec<Driver>> = contributions
+            .iter()
+            .zip(&values)
+            .map(|(c, v)| churn::top_drivers(&self.feature_names, v, c))
+            .collect();
+        Ok(churn::rank_scores(table, &probs, drivers))
+    }
+
+    /// Builds the scoring features at `as_of` with the settings the model was trained with and
+    /// exactly its optional columns, as [`churn::ChurnModel::build_features`] does.
+    pub fn build_features(&self, histories: &[CustomerHistory], as_of: NaiveDate) -> FeatureTable {
+        churn::build_model_features(&self.feature_names, self.feature_config, histories, as_of)
     }
 
     /// How much each feature contributed: its share of the total split gain (equation (1)) over
@@ -862,6 +1005,51 @@ impl GbmModel {
         m.check()?;
         Ok(m)
     }
+}
+
+/// A boosted-tree model with its in-sample and out-of-time evaluations (the counterpart of
+/// [`churn::ChurnTrainingReport`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GbmTrainingReport {
+    /// The model, with `feature_config` set.
+    pub model: GbmModel,
+    /// Training cutoff.
+    pub train_cutoff: NaiveDate,
+    /// Test cutoff (train cutoff + window).
+    pub test_cutoff: NaiveDate,
+    /// Label window, days.
+    pub window_days: i64,
+    /// Quality on the training rows.
+    pub train: Evaluation,
+    /// Quality on the later, unseen period; `None` when that period has no customers.
+    pub test: Option<Evaluation>,
+}
+
+/// Trains on `train` and evaluates on `test`, like [`churn::fit_and_evaluate`] (extra columns
+/// such as `p_alive` work the same way: add them to both sets).
+pub fn fit_and_evaluate(
+    train: &LabelledSet,
+    test: &LabelledSet,
+    window_days: i64,
+    features: Option<FeatureConfig>,
+    options: &GbmOptions,
+) -> Result<GbmTrainingReport, GbmError> {
+    let mut model = fit(&train.table, &train.labels, options)?;
+    model.feature_config = features;
+    let train_eval = churn::evaluate(&model.predict(&train.table)?, &train.labels)?;
+    let test_eval = if test.table.rows.is_empty() {
+        None
+    } else {
+        Some(churn::evaluate(&model.predict(&test.table)?, &test.labels)?)
+    };
+    Ok(GbmTrainingReport {
+        model,
+        train_cutoff: train.cutoff,
+        test_cutoff: test.cutoff,
+        window_days,
+        train: train_eval,
+        test: test_eval,
+    })
 }
 
 #[cfg(test)]
@@ -990,6 +1178,7 @@ mod tests {
             left: 1,
             right: 2,
             gain: 1.0,
+            value: 0.0,
         };
         assert!(matches!(bad.predict(&t), Err(GbmError::Malformed(_))));
     }
@@ -1059,6 +1248,50 @@ mod tests {
                 "tenure_days".into()
             )))
         );
+    }
+
+    #[test]
+    fn path_contributions_add_up_to_the_log_odds() {
+        let (mut t, y) = xor_data(2000, 9);
+        // some missing values, so the default directions are walked too
+        for r in t.rows.iter_mut().step_by(7) {
+            r.values[1] = None;
+        }
+        let m = fit(&t, &y, &GbmOptions::default()).unwrap();
+        assert!(m.trees.len() > 5);
+        let p = m.predict(&t).unwrap();
+        let c = m.contributions(&t).unwrap();
+        let base = m.expected_log_odds();
+        for (p, c) in p.iter().zip(&c) {
+            let logit = (p / (1.0 - p)).ln();
+            let sum = base + c.iter().sum::<f64>();
+            assert!((sum - logit).abs() < 1e-9, "{sum} vs {logit}");
+        }
+        // the noise column explains little of any customer's risk
+        let mean_abs = |j: usize| c.iter().map(|r| r[j].abs()).sum::<f64>() / c.len() as f64;
+        assert!(
+            mean_abs(2) < 0.1 * mean_abs(0),
+            "{} {}",
+            mean_abs(2),
+            mean_abs(0)
+        );
+        // scores: drivers are positive, sorted, at most three, and name model features
+        let scores = m.score(&t).unwrap();
+        assert_eq!(scores.len(), t.rows.len());
+        assert!(scores.iter().any(|s| !s.drivers.is_empty()));
+        for (s, c) in scores.iter().zip(&c) {
+            assert!(s.drivers.len() <= 3);
+            assert!(s.drivers.windows(2).all(|w| w[0].log_odds >= w[1].log_odds));
+            for d in &s.drivers {
+                let j = m
+                    .feature_names
+                    .iter()
+                    .position(|f| *f == d.feature)
+                    .unwrap();
+                assert!(d.log_odds > 0.0 && d.log_odds == c[j]);
+            }
+        }
+        assert_eq!(scores.iter().filter(|s| s.risk_decile == 1).count(), 200);
     }
 
     #[test]

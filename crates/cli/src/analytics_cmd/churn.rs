@@ -1,17 +1,19 @@
-//! `guanxi analytics churn train|score`: churn propensity by regularised logistic regression with
-//! an out-of-time evaluation, and scoring with a saved model.
+//! `guanxi analytics churn train|score`: churn propensity by regularised logistic regression or,
+//! with `--model gbm`, gradient-boosted trees, with an out-of-time evaluation, and scoring with a
+//! saved model of either kind (the file says which; files without a kind are logistic).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use guanxi_analytics::bgnbd;
 use guanxi_analytics::churn::{
-    self, CalibrationBin, ChurnModel, ChurnScore, CoefficientRow, CustomerHistory, Evaluation,
-    FeatureConfig, LabelledSet, LogisticConfig, RiskBand,
+    self, CalibrationBin, ChurnScore, CoefficientRow, CustomerHistory, Evaluation, FeatureConfig,
+    LabelledSet, LogisticConfig, RiskBand, SavedChurnModel,
 };
+use guanxi_analytics::gbm::{self, GbmOptions, Importance};
 use guanxi_analytics::transactions::{Period, RepeatData, SummaryOptions, Transactions};
 use serde::Serialize;
 
@@ -46,9 +48,23 @@ pub struct TrainArgs {
     /// Label window in days.
     #[arg(long, default_value_t = 90)]
     pub window_days: i64,
-    /// L2 penalty λ (scikit-learn C = 1/λ).
+    /// Which model: `logistic` (L2 logistic regression) or `gbm` (gradient-boosted trees, which
+    /// can learn thresholds and interactions).
+    #[arg(long, value_enum, default_value_t = ModelKind::Logistic)]
+    pub model: ModelKind,
+    /// L2 penalty λ: on the logistic coefficients (scikit-learn C = 1/λ), or with `--model gbm`
+    /// on the tree leaf values.
     #[arg(long, default_value_t = 1.0)]
     pub lambda: f64,
+    /// GBM only: upper limit on the number of trees (early stopping usually ends sooner).
+    #[arg(long, value_name = "N")]
+    pub trees_max: Option<usize>,
+    /// GBM only: maximum tree depth (1 = no interactions).
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// GBM only: learning rate (shrinkage), in (0, 1].
+    #[arg(long, value_name = "RATE")]
+    pub learning_rate: Option<f64>,
     /// Window in days of the purchase-trend feature.
     #[arg(long, default_value_t = FeatureConfig::default().trend_window_days)]
     pub trend_window_days: i64,
@@ -60,6 +76,15 @@ pub struct TrainArgs {
     /// Where to write the trained model (JSON).
     #[arg(long, value_name = "FILE")]
     pub model_out: PathBuf,
+}
+
+/// The model family of `churn train --model`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelKind {
+    /// L2-regularised logistic regression.
+    Logistic,
+    /// Gradient-boosted decision trees.
+    Gbm,
 }
 
 /// Arguments of `guanxi analytics churn score`.
@@ -174,15 +199,96 @@ fn with_p_alive(tx: &Transactions, set: LabelledSet) -> anyhow::Result<LabelledS
 
 #[derive(Serialize)]
 struct TrainReport<'a> {
+    model: &'static str,
     train_cutoff: String,
     test_cutoff: String,
     window_days: i64,
     lambda: f64,
     model_out: String,
     features: &'a [String],
-    coefficients: &'a [CoefficientRow],
+    /// Logistic only: the coefficients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coefficients: Option<&'a [CoefficientRow]>,
+    /// GBM only: each feature's share of the split gain (trees have no coefficients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    importance: Option<&'a [Importance]>,
+    /// GBM only: trees kept after early stopping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trees: Option<usize>,
     train: &'a Evaluation,
     test: Option<&'a Evaluation>,
+}
+
+/// What `churn train` computed, whichever the model kind.
+struct Trained {
+    saved: SavedChurnModel,
+    train_cutoff: NaiveDate,
+    test_cutoff: NaiveDate,
+    window_days: i64,
+    train: Evaluation,
+    test: Option<Evaluation>,
+}
+
+fn fit_model(
+    args: &TrainArgs,
+    train_set: &LabelledSet,
+    test_set: &LabelledSet,
+    features: FeatureConfig,
+) -> anyhow::Result<Trained> {
+    let gbm_only = args.trees_max.is_some() || args.depth.is_some() || args.learning_rate.is_some();
+    match args.model {
+        ModelKind::Logistic => {
+            anyhow::ensure!(
+                !gbm_only,
+                "--trees-max, --depth and --learning-rate need --model gbm"
+            );
+            let r = churn::fit_and_evaluate(
+                train_set,
+                test_set,
+                args.window_days,
+                Some(features),
+                &LogisticConfig {
+                    lambda: args.lambda,
+                    ..LogisticConfig::default()
+                },
+            )
+            .context("training the churn model")?;
+            Ok(Trained {
+                saved: SavedChurnModel::Logistic(r.model),
+                train_cutoff: r.train_cutoff,
+                test_cutoff: r.test_cutoff,
+                window_days: r.window_days,
+                train: r.train,
+                test: r.test,
+            })
+        }
+        ModelKind::Gbm => {
+            let d = GbmOptions::default();
+            let options = GbmOptions {
+                max_trees: args.trees_max.unwrap_or(d.max_trees),
+                max_depth: args.depth.unwrap_or(d.max_depth),
+                learning_rate: args.learning_rate.unwrap_or(d.learning_rate),
+                lambda: args.lambda,
+                ..d
+            };
+            let r = gbm::fit_and_evaluate(
+                train_set,
+                test_set,
+                args.window_days,
+                Some(features),
+                &options,
+            )
+            .context("training the boosted-tree churn model")?;
+            Ok(Trained {
+                saved: SavedChurnModel::Gbm(r.model),
+                train_cutoff: r.train_cutoff,
+                test_cutoff: r.test_cutoff,
+                window_days: r.window_days,
+                train: r.train,
+                test: r.test,
+            })
+        }
+    }
 }
 
 /// One calibration bin with the set it belongs to (CSV and table rows of `churn train`).
@@ -233,30 +339,26 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         train_set = with_p_alive(&tx, train_set)?;
         test_set = with_p_alive(&tx, test_set)?;
     }
-    let report = churn::fit_and_evaluate(
-        &train_set,
-        &test_set,
-        args.window_days,
-        Some(features),
-        &LogisticConfig {
-            lambda: args.lambda,
-            ..LogisticConfig::default()
-        },
-    )
-    .context("training the churn model")?;
+    let report = fit_model(&args, &train_set, &test_set, features)?;
     // Everything computed: write the model, then the report (nothing on stdout on failure).
-    std::fs::write(&args.model_out, report.model.to_json()?)
+    std::fs::write(&args.model_out, report.saved.to_json()?)
         .with_context(|| format!("cannot write {}", args.model_out.display()))?;
-    let coefficients = report.model.explain();
+    let (coefficients, importance, trees) = match &report.saved {
+        SavedChurnModel::Logistic(m) => (Some(m.explain()), None, None),
+        SavedChurnModel::Gbm(m) => (None, Some(m.importance()), Some(m.trees.len())),
+    };
     match args.input.format {
         Format::Json => write_json(&TrainReport {
+            model: report.saved.kind(),
             train_cutoff: report.train_cutoff.to_string(),
             test_cutoff: report.test_cutoff.to_string(),
             window_days: report.window_days,
-            lambda: report.model.lambda,
+            lambda: args.lambda,
             model_out: args.model_out.display().to_string(),
-            features: &report.model.feature_names,
-            coefficients: &coefficients,
+            features: report.saved.feature_names(),
+            coefficients: coefficients.as_deref(),
+            importance: importance.as_deref(),
+            trees,
             train: &report.train,
             test: report.test.as_ref(),
         }),
@@ -293,9 +395,21 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
                         None => "no customers".to_string(),
                     },
                 ),
-                ("model".to_string(), args.model_out.display().to_string()),
+                (
+                    "model".to_string(),
+                    format!("{} ({})", args.model_out.display(), report.saved.kind()),
+                ),
             ];
-            for c in &coefficients {
+            if let Some(t) = trees {
+                pre.push(("trees".to_string(), t.to_string()));
+            }
+            for i in importance.iter().flatten() {
+                pre.push((
+                    format!("importance {}", i.feature),
+                    format!("{:.1}% of split gain", 100.0 * i.gain_share),
+                ));
+            }
+            for c in coefficients.iter().flatten() {
                 pre.push((
                     format!("coefficient {}", c.feature),
                     format!(
@@ -377,7 +491,7 @@ struct ScoreReport<'a> {
 fn score(args: ScoreArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.model)
         .with_context(|| format!("cannot read {}", args.model.display()))?;
-    let model = ChurnModel::from_json(&text)
+    let model = SavedChurnModel::from_json(&text)
         .with_context(|| format!("{} is not a churn model", args.model.display()))?;
     for (feature, given, flag) in [
         (
@@ -392,7 +506,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         ),
     ] {
         anyhow::ensure!(
-            given || !model.feature_names.iter().any(|f| f == feature),
+            given || !model.feature_names().iter().any(|f| f == feature),
             "the model was trained with the `{feature}` feature: give {flag} FILE"
         );
     }
@@ -404,7 +518,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         !table.rows.is_empty(),
         "no customer made a purchase on or before {as_of}"
     );
-    if model.feature_names.iter().any(|f| f == P_ALIVE) {
+    if model.feature_names().iter().any(|f| f == P_ALIVE) {
         table = table.with_column(P_ALIVE, &p_alive_at(&tx, as_of)?);
     }
     let scores: Vec<ChurnScore> = model.score(&table).context("scoring")?;

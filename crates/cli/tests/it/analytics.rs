@@ -653,6 +653,7 @@ fn churn_train_and_score_contract() {
         ],
     );
     assert_eq!(v["test_cutoff"], "2023-10-28");
+    assert_eq!(v["model"], "logistic");
     for set in ["train", "test"] {
         let e = &v[set];
         has_keys(
@@ -894,6 +895,184 @@ fn churn_learns_from_complaints_and_satisfaction() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped line 3"));
+}
+
+#[test]
+fn churn_gbm_trains_scores_and_old_logistic_files_still_score() {
+    let (tx, complaints, _) = complaint_files();
+    let f = TempFile::new("churn-gbm.csv", &tx);
+    let cf = TempFile::new("churn-gbm-complaints.csv", &complaints);
+    let model = TempFile::new("churn-gbm-model.json", "");
+    let v = ok_json(&[
+        "analytics",
+        "churn",
+        "train",
+        "--model",
+        "gbm",
+        "--transactions",
+        f.path(),
+        "--cutoff",
+        "2023-09-30",
+        "--window-days",
+        "60",
+        "--complaints",
+        cf.path(),
+        "--p-alive",
+        "--depth",
+        "2",
+        "--model-out",
+        model.path(),
+    ]);
+    has_keys(
+        &v,
+        &[
+            "model",
+            "train_cutoff",
+            "test_cutoff",
+            "window_days",
+            "features",
+            "importance",
+            "train",
+            "test",
+        ],
+    );
+    assert_eq!(v["model"], "gbm");
+    assert!(v.get("coefficients").is_none(), "{v}");
+    let features = v["features"].as_array().unwrap();
+    for f in ["complaints", "p_alive"] {
+        assert!(features.iter().any(|x| x == f), "{v}");
+    }
+    let auc = v["test"]["auc"].as_f64().unwrap();
+    assert!(auc > 0.6, "{v}");
+    // complaints carry real gain
+    let share = v["importance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["feature"] == "complaints")
+        .map(|i| i["gain_share"].as_f64().unwrap())
+        .unwrap();
+    assert!(share > 0.05, "{v}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model.0).unwrap()).unwrap();
+    assert_eq!(saved["kind"], "gbm");
+    has_keys(&saved, &["feature_names", "trees", "feature_config"]);
+
+    // scoring refuses without the complaints file, as for logistic models
+    let out = guanxi(&[
+        "analytics",
+        "churn",
+        "score",
+        "--transactions",
+        f.path(),
+        "--model",
+        model.path(),
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --complaints FILE"));
+    let scored = ok_json(&[
+        "analytics",
+        "churn",
+        "score",
+        "--transactions",
+        f.path(),
+        "--model",
+        model.path(),
+        "--complaints",
+        cf.path(),
+        "--as-of",
+        "2024-06-30",
+    ]);
+    has_keys(&scored, &["as_of", "customers", "bands", "per_customer"]);
+    let per = scored["per_customer"].as_array().unwrap();
+    assert!(!per.is_empty());
+    let names: Vec<&str> = features.iter().map(|f| f.as_str().unwrap()).collect();
+    for c in per {
+        has_keys(
+            c,
+            &[
+                "customer_id",
+                "probability",
+                "risk_decile",
+                "risk_band",
+                "risk_band_zh",
+                "risk_band_en",
+                "drivers",
+            ],
+        );
+        for d in c["drivers"].as_array().unwrap() {
+            has_keys(d, &["feature", "value", "log_odds"]);
+            assert!(d["log_odds"].as_f64().unwrap() > 0.0);
+            assert!(names.contains(&d["feature"].as_str().unwrap()));
+        }
+    }
+    // the riskiest customers have reasons
+    assert!(
+        per.iter()
+            .filter(|c| c["risk_decile"] == 1)
+            .all(|c| !c["drivers"].as_array().unwrap().is_empty()),
+        "{scored}"
+    );
+    // GBM-only options are refused for the logistic model
+    let out = guanxi(&[
+        "analytics",
+        "churn",
+        "train",
+        "--transactions",
+        f.path(),
+        "--cutoff",
+        "2023-09-30",
+        "--window-days",
+        "60",
+        "--depth",
+        "2",
+        "--model-out",
+        model.path(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("need --model gbm"));
+
+    // a logistic model file as written before model kinds existed (no "kind") still scores
+    let v = ok_json(&[
+        "analytics",
+        "churn",
+        "train",
+        "--transactions",
+        f.path(),
+        "--cutoff",
+        "2023-09-30",
+        "--window-days",
+        "60",
+        "--model-out",
+        model.path(),
+    ]);
+    assert_eq!(v["model"], "logistic");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model.0).unwrap()).unwrap();
+    assert_eq!(saved["kind"], "logistic");
+    saved.as_object_mut().unwrap().remove("kind");
+    let old = TempFile::new(
+        "churn-old-model.json",
+        &serde_json::to_string_pretty(&saved).unwrap(),
+    );
+    let scored = ok_json(&[
+        "analytics",
+        "churn",
+        "score",
+        "--transactions",
+        f.path(),
+        "--model",
+        old.path(),
+        "--as-of",
+        "2024-06-30",
+    ]);
+    let per = scored["per_customer"].as_array().unwrap();
+    assert!(!per.is_empty());
+    assert!(
+        per.iter()
+            .any(|c| !c["drivers"].as_array().unwrap().is_empty())
+    );
 }
 
 #[test]
