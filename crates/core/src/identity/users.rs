@@ -221,7 +221,7 @@ pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<
         )
         .values_panic([
             id.into(),
-            email.into(),
+            email.clone().into(),
             name.into(),
             hash.into(),
             new.role.into(),
@@ -233,7 +233,22 @@ pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<
             1i64.into(),
         ]);
     let txn = db.begin().await?;
-    db::insert(&txn, &q).await?;
+    match db::insert(&txn, &q).await {
+        // Another create of the same address committed between the check above and this insert
+        // (password hashing makes that window wide): the unique index holds, and the caller gets
+        // the same field error as if the check had seen it.
+        Err(CoreError::Database(e))
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            let mut errors = FieldErrors::new();
+            errors.insert("email".into(), format!("{email} is already a user"));
+            return Err(CoreError::Validation(errors));
+        }
+        other => other?,
+    };
     txn.commit().await?;
     get(db.reader(), id).await
 }

@@ -248,3 +248,48 @@ async fn delete_racing_update_leaves_a_consistent_record() {
         }
     }
 }
+
+/// Creating the same e-mail address from many tasks at once makes one user; every other create
+/// gets the field error a single duplicate gets, not a database error.
+#[tokio::test]
+async fn concurrent_creates_of_one_email_make_one_user() {
+    use guanxi_core::CoreError;
+    use guanxi_core::identity::{NewUser, users};
+    for b in backends() {
+        let app = spawn(b).await;
+        let tasks: Vec<_> = (0..6)
+            .map(|i| {
+                let db = app.core.db.clone();
+                tokio::spawn(async move {
+                    users::create(
+                        &db,
+                        None,
+                        NewUser {
+                            email: "same.person@example.com".into(),
+                            name: format!("Same {i}"),
+                            role: "sales".into(),
+                            team_id: None,
+                            password: "a long enough password".into(),
+                            locale: None,
+                        },
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for t in tasks {
+            match t.await.expect("task") {
+                Ok(_) => created += 1,
+                Err(CoreError::Validation(fields)) => {
+                    assert!(
+                        fields["email"].contains("already a user"),
+                        "{b:?}: {fields:?}"
+                    )
+                }
+                Err(e) => panic!("{b:?}: {e}"),
+            }
+        }
+        assert_eq!(created, 1, "{b:?}");
+    }
+}
