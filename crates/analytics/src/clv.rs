@@ -9,7 +9,7 @@
 //!
 //! # Formula
 //!
-//! For a customer with history (x, tₓ, T), expected spend per purchase E[M] (Gamma-Gamma eq. 5)
+//! For a customer with history (x, tₓ, T), expected spend per purchase E\[M\] (Gamma-Gamma eq. 5)
 //! and margin rate m, over a horizon H split into K = ⌈H / Δ⌉ cash-flow steps of length Δ periods,
 //! with discount rate d per step:
 //!
