@@ -96,10 +96,12 @@ impl Db {
                 .connect_with(opts.clone())
                 .await
                 .map_err(|e| CoreError::Internal(format!("cannot open {url}: {e}")))?;
+            // Readers open the file read-only, so a write sent to the reader pool by mistake
+            // fails loudly instead of racing the single writer for the lock.
             let read = SqlitePoolOptions::new()
                 .max_connections(16)
                 .test_before_acquire(false)
-                .connect_with(opts)
+                .connect_with(opts.read_only(true))
                 .await
                 .map_err(|e| CoreError::Internal(format!("cannot open {url}: {e}")))?;
             Ok(Db {

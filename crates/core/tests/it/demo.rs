@@ -503,13 +503,11 @@ async fn bench_data_is_counted_owned_and_searchable() {
         // Running it again adds more, with other data; on SQLite it also repairs indexes that an
         // interrupted load left dropped.
         if backend == Backend::Sqlite {
-            guanxi_core::db::raw_execute(
-                core.db.reader(),
-                "DROP INDEX ix_contacts_account_id",
-                vec![],
-            )
-            .await
-            .unwrap();
+            let txn = core.db.begin().await.unwrap();
+            guanxi_core::db::raw_execute(&txn, "DROP INDEX ix_contacts_account_id", vec![])
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
         }
         bulk::generate_bench_data(&core, 100, 100, &mut |_, _| {})
             .await
