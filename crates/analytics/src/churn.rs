@@ -1394,9 +1394,9 @@ pub fn evaluate(probabilities: &[f64], labels: &[bool]) -> Result<Evaluation, Ch
 
 /// A trained model with its in-sample and out-of-time evaluations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChurnTrainingReport {
-    /// The model (save it with [`ChurnModel::to_json`]).
-    pub model: ChurnModel,
+pub struct TrainingReport<M> {
+    /// The model (save it with its `to_json`).
+    pub model: M,
     /// Training cutoff.
     pub train_cutoff: NaiveDate,
     /// Test cutoff (train cutoff + window).
@@ -1407,6 +1407,36 @@ pub struct ChurnTrainingReport {
     pub train: Evaluation,
     /// Quality on the later, unseen period; `None` when that period has no customers.
     pub test: Option<Evaluation>,
+}
+
+/// The logistic model's training report.
+pub type ChurnTrainingReport = TrainingReport<ChurnModel>;
+
+impl<M> TrainingReport<M> {
+    /// Evaluates a trained `model` on its training set and on the later test set, whatever the
+    /// kind of model: `predict` gives its probabilities for a feature table.
+    pub fn evaluate<E: From<ChurnError>>(
+        model: M,
+        predict: impl Fn(&M, &FeatureTable) -> Result<Vec<f64>, E>,
+        train: &LabelledSet,
+        test: &LabelledSet,
+        window_days: i64,
+    ) -> Result<Self, E> {
+        let train_eval = evaluate(&predict(&model, &train.table)?, &train.labels)?;
+        let test_eval = if test.table.rows.is_empty() {
+            None
+        } else {
+            Some(evaluate(&predict(&model, &test.table)?, &test.labels)?)
+        };
+        Ok(TrainingReport {
+            model,
+            train_cutoff: train.cutoff,
+            test_cutoff: test.cutoff,
+            window_days,
+            train: train_eval,
+            test: test_eval,
+        })
+    }
 }
 
 /// Builds the time split, trains on the earlier period and evaluates on the later one.
@@ -1442,20 +1472,7 @@ pub fn fit_and_evaluate(
 ) -> Result<ChurnTrainingReport, ChurnError> {
     let mut model = fit(&train.table, &train.labels, logistic)?;
     model.feature_config = features;
-    let train_eval = evaluate(&model.predict(&train.table)?, &train.labels)?;
-    let test_eval = if test.table.rows.is_empty() {
-        None
-    } else {
-        Some(evaluate(&model.predict(&test.table)?, &test.labels)?)
-    };
-    Ok(ChurnTrainingReport {
-        model,
-        train_cutoff: train.cutoff,
-        test_cutoff: test.cutoff,
-        window_days,
-        train: train_eval,
-        test: test_eval,
-    })
+    TrainingReport::evaluate(model, ChurnModel::predict, train, test, window_days)
 }
 
 #[cfg(test)]

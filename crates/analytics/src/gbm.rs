@@ -96,8 +96,7 @@ use thiserror::Error;
 use chrono::NaiveDate;
 
 use crate::churn::{
-    self, ChurnError, ChurnScore, CustomerHistory, Driver, Evaluation, FeatureConfig, FeatureTable,
-    LabelledSet,
+    self, ChurnError, ChurnScore, CustomerHistory, Driver, FeatureConfig, FeatureTable, LabelledSet,
 };
 
 /// Errors from the boosted-tree model.
@@ -1007,23 +1006,8 @@ impl GbmModel {
     }
 }
 
-/// A boosted-tree model with its in-sample and out-of-time evaluations (the counterpart of
-/// [`churn::ChurnTrainingReport`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GbmTrainingReport {
-    /// The model, with `feature_config` set.
-    pub model: GbmModel,
-    /// Training cutoff.
-    pub train_cutoff: NaiveDate,
-    /// Test cutoff (train cutoff + window).
-    pub test_cutoff: NaiveDate,
-    /// Label window, days.
-    pub window_days: i64,
-    /// Quality on the training rows.
-    pub train: Evaluation,
-    /// Quality on the later, unseen period; `None` when that period has no customers.
-    pub test: Option<Evaluation>,
-}
+/// A boosted-tree model with its in-sample and out-of-time evaluations.
+pub type GbmTrainingReport = churn::TrainingReport<GbmModel>;
 
 /// Trains on `train` and evaluates on `test`, like [`churn::fit_and_evaluate`] (extra columns
 /// such as `p_alive` work the same way: add them to both sets).
@@ -1036,20 +1020,7 @@ pub fn fit_and_evaluate(
 ) -> Result<GbmTrainingReport, GbmError> {
     let mut model = fit(&train.table, &train.labels, options)?;
     model.feature_config = features;
-    let train_eval = churn::evaluate(&model.predict(&train.table)?, &train.labels)?;
-    let test_eval = if test.table.rows.is_empty() {
-        None
-    } else {
-        Some(churn::evaluate(&model.predict(&test.table)?, &test.labels)?)
-    };
-    Ok(GbmTrainingReport {
-        model,
-        train_cutoff: train.cutoff,
-        test_cutoff: test.cutoff,
-        window_days,
-        train: train_eval,
-        test: test_eval,
-    })
+    churn::TrainingReport::evaluate(model, GbmModel::predict, train, test, window_days)
 }
 
 #[cfg(test)]
