@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub max_login_failures: Option<i64>,
     pub throttle_window_minutes: Option<i64>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct Config {
     pub database: String,
     pub listen: String,
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR networks).
+    pub trusted_proxies: guanxi_web::TrustedProxies,
     pub settings: Settings,
 }
 
@@ -90,6 +93,19 @@ impl Config {
             secure_cookies: env_parse("GUANXI_SECURE_COOKIES")?
                 .or(file.secure_cookies)
                 .unwrap_or(false),
+            trusted_proxies: guanxi_web::TrustedProxies::parse(
+                &env("GUANXI_TRUSTED_PROXIES")
+                    .map(|v| {
+                        v.split(',')
+                            .map(str::trim)
+                            .filter(|e| !e.is_empty())
+                            .map(String::from)
+                            .collect()
+                    })
+                    .or(file.trusted_proxies)
+                    .unwrap_or_default(),
+            )
+            .map_err(anyhow::Error::msg)?,
             settings,
         };
         cfg.check()?;

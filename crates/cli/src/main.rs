@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
-use guanxi_core::identity::{NewUser, UserPatch, auth, teams, users};
-use guanxi_core::{Core, CoreError, Db};
+use guanxi_core::identity::{NewPassword, NewUser, UserPatch, auth, teams, users};
+use guanxi_core::{Core, CoreError, Db, IfMissing};
 
 use config::Config;
 
@@ -112,7 +112,7 @@ enum UserCommand {
         #[command(flatten)]
         db: DbArg,
     },
-    /// Set a user's password (ends their sessions).
+    /// Set a user's password (ends their sessions and revokes their API tokens).
     Passwd {
         #[command(flatten)]
         db: DbArg,
@@ -120,6 +120,9 @@ enum UserCommand {
         email: String,
         #[arg(long)]
         password_stdin: bool,
+        /// Keep the user's API tokens working.
+        #[arg(long)]
+        keep_tokens: bool,
     },
     /// Disable a user (ends their sessions; their records keep them as owner).
     Disable {
@@ -163,11 +166,14 @@ fn main() -> Result<()> {
     rt.block_on(run(cli.command, cfg))
 }
 
-async fn open(cfg: &Config, db: &DbArg) -> Result<Core> {
+/// Opens (and migrates) the database a command works on. Only commands that set a database up
+/// may create a missing SQLite file; the rest refuse and name the file.
+async fn open(cfg: &Config, db: &DbArg, if_missing: IfMissing) -> Result<Core> {
     let url = db.database.clone().unwrap_or_else(|| cfg.database.clone());
-    let db = Db::open(&url)
-        .await
-        .map_err(|e| anyhow!("opening {url}: {e}"))?;
+    let db = Db::open_with(&url, if_missing).await.map_err(|e| match e {
+        e @ CoreError::DatabaseMissing(_) => anyhow!("{e}"),
+        e => anyhow!("opening {url}: {e}"),
+    })?;
     Ok(Core::new(db, cfg.settings.clone()))
 }
 
@@ -209,17 +215,18 @@ async fn find_user(core: &Core, email: &str) -> Result<guanxi_core::identity::Us
         .ok_or_else(|| anyhow!("no user with e-mail {email}"))
 }
 
-async fn serve(
-    core: Core,
-    listen: &str,
-    secure_cookies: bool,
-    banner: Option<String>,
-) -> Result<()> {
+async fn serve(core: Core, listen: &str, cfg: &Config, banner: Option<String>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    let app = guanxi_web::app(core, guanxi_web::WebOptions { secure_cookies });
+    let app = guanxi_web::app(
+        core,
+        guanxi_web::WebOptions {
+            secure_cookies: cfg.secure_cookies,
+            trusted_proxies: cfg.trusted_proxies.clone(),
+        },
+    );
     println!("Guanxi is running at http://{addr}");
     if let Some(b) = banner {
         println!("{b}");
@@ -231,9 +238,9 @@ async fn serve(
 async fn run(cmd: Command, cfg: Config) -> Result<()> {
     match cmd {
         Command::Serve { db, listen } => {
-            let core = open(&cfg, &db).await?;
+            let core = open(&cfg, &db, IfMissing::Create).await?;
             let listen = listen.unwrap_or_else(|| cfg.listen.clone());
-            serve(core, &listen, cfg.secure_cookies, None).await
+            serve(core, &listen, &cfg, None).await
         }
         Command::Demo { database, listen } => {
             let core = open(
@@ -241,14 +248,15 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                 &DbArg {
                     database: Some(database.clone()),
                 },
+                IfMissing::Create,
             )
             .await?;
             let summary = guanxi_core::demo::seed_demo(&core).await.map_err(explain)?;
             let banner = demo_banner(&summary, &database);
-            serve(core, &listen, cfg.secure_cookies, Some(banner)).await
+            serve(core, &listen, &cfg, Some(banner)).await
         }
         Command::Migrate { db } => {
-            let core = open(&cfg, &db).await?;
+            let core = open(&cfg, &db, IfMissing::Create).await?;
             for m in core.db.applied_migrations().await.map_err(explain)? {
                 println!("applied {m}");
             }
@@ -256,7 +264,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         }
         Command::User(u) => user_command(&cfg, u).await,
         Command::Token(TokenCommand::Create { db, user, name }) => {
-            let core = open(&cfg, &db).await?;
+            let core = open(&cfg, &db, IfMissing::Refuse).await?;
             let u = find_user(&core, &user).await?;
             let (secret, _) = auth::create_token(&core.db, None, u.id, &name)
                 .await
@@ -269,7 +277,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             accounts,
             contacts,
         } => {
-            let core = open(&cfg, &db).await?;
+            let core = open(&cfg, &db, IfMissing::Create).await?;
             bench_data(&core, accounts, contacts).await
         }
         Command::Config(ConfigCommand::Check) => {
@@ -283,6 +291,10 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             println!(
                 "throttle_window_minutes = {}",
                 cfg.settings.throttle_window_minutes
+            );
+            println!(
+                "trusted_proxies = [{}]",
+                cfg.trusted_proxies.entries().join(", ")
             );
             println!("configuration OK");
             Ok(())
@@ -302,7 +314,7 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             locale,
             password_stdin,
         } => {
-            let core = open(cfg, &db).await?;
+            let core = open(cfg, &db, IfMissing::Refuse).await?;
             let team_id = match team {
                 None => None,
                 Some(t) => Some(
@@ -331,7 +343,7 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             Ok(())
         }
         UserCommand::List { db } => {
-            let core = open(cfg, &db).await?;
+            let core = open(cfg, &db, IfMissing::Refuse).await?;
             let teams: std::collections::HashMap<_, _> = teams::list(&core.db)
                 .await
                 .map_err(explain)?
@@ -363,18 +375,29 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             db,
             email,
             password_stdin,
+            keep_tokens,
         } => {
-            let core = open(cfg, &db).await?;
+            let core = open(cfg, &db, IfMissing::Refuse).await?;
             let u = find_user(&core, &email).await?;
             let pw = read_password(password_stdin)?;
-            users::set_password(&core.db, None, u.id, &pw)
-                .await
-                .map_err(explain)?;
+            users::set_password(
+                &core.db,
+                &core.settings,
+                None,
+                u.id,
+                NewPassword {
+                    password: &pw,
+                    current: None,
+                    keep_tokens,
+                },
+            )
+            .await
+            .map_err(explain)?;
             println!("password changed for {}", u.email);
             Ok(())
         }
         UserCommand::Disable { db, email } => {
-            let core = open(cfg, &db).await?;
+            let core = open(cfg, &db, IfMissing::Refuse).await?;
             let u = find_user(&core, &email).await?;
             users::update(
                 &core.db,

@@ -30,6 +30,11 @@ pub enum CoreError {
     /// Too many failed logins for this account or address.
     #[error("too many attempts; try again in {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
+    /// A command that needs existing data was pointed at an SQLite file that does not exist.
+    #[error(
+        "the database file {0} does not exist (create it with `guanxi migrate --database {0}`)"
+    )]
+    DatabaseMissing(String),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("internal error: {0}")]

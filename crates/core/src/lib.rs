@@ -17,7 +17,7 @@ pub mod search;
 pub mod settings;
 
 pub use authz::{Actor, Grant, Role, Scope};
-pub use db::Db;
+pub use db::{Db, IfMissing};
 pub use error::{CoreError, CoreResult, FieldErrors};
 pub use records::EntityDef;
 pub use settings::Settings;

@@ -171,6 +171,29 @@ fn uscc_checksum_ok(s: &str) -> bool {
     values[17] == check
 }
 
+/// Invisible characters that make a name display as something other than what it holds: bidi
+/// embeddings, overrides and isolates reorder the text around them ("gnp.exe" shown for
+/// "exe.png"), and zero-width spaces and the BOM make look-alikes that duplicate checks miss.
+/// Joiners (U+200C, U+200D) stay allowed: emoji sequences and several scripts need them.
+pub fn is_deceptive_format_char(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// The message for text that holds a character `is_deceptive_format_char` refuses.
+pub const DECEPTIVE_FORMAT_MESSAGE: &str =
+    "must not contain invisible direction or zero-width characters";
+
+/// Checks a one-line name typed by a person: no control characters and no deceptive formatting.
+pub fn check_name_chars(s: &str) -> Result<(), String> {
+    if s.chars().any(char::is_control) {
+        Err("must not contain control characters".into())
+    } else if s.chars().any(is_deceptive_format_char) {
+        Err(DECEPTIVE_FORMAT_MESSAGE.into())
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

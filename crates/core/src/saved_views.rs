@@ -58,11 +58,8 @@ pub async fn save(
     }
     // PostgreSQL refuses NUL in text, so control characters are refused here, not by a 500.
     for (field, v) in [("name", name), ("query", query)] {
-        if v.chars().any(char::is_control) {
-            return Err(CoreError::field(
-                field,
-                "must not contain control characters",
-            ));
+        if let Err(e) = crate::normalize::check_name_chars(v) {
+            return Err(CoreError::field(field, e));
         }
     }
     if crate::entities::by_name(entity).is_none() {

@@ -280,12 +280,7 @@ async fn main() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = guanxi_web::app(
-        core.clone(),
-        guanxi_web::WebOptions {
-            secure_cookies: false,
-        },
-    );
+    let app = guanxi_web::app(core.clone(), guanxi_web::WebOptions::default());
     tokio::spawn(async move { guanxi_web::serve(listener, app).await });
 
     println!("\n{CLIENTS} concurrent clients, {per_client} requests each per scenario\n");

@@ -84,6 +84,14 @@ impl From<CoreError> for ApiError {
                     "an internal error occurred",
                 )
             }
+            e @ CoreError::DatabaseMissing(_) => {
+                tracing::error!(error = %e, "database missing");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "an internal error occurred",
+                )
+            }
             CoreError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ApiError::new(

@@ -117,6 +117,25 @@ impl I18n {
                 "无权把记录分配给该用户",
             ),
             ("give a family name or a given name", "请填写姓或名"),
+            (
+                "a password needs at least 8 characters",
+                "密码至少 8 个字符",
+            ),
+            (
+                "a password has at most 256 characters",
+                "密码最多 256 个字符",
+            ),
+            ("must not be your e-mail address", "不能与电子邮箱相同"),
+            (
+                "is too common or too easy to guess",
+                "太常见或太容易被猜到，请换一个更长、更独特的密码",
+            ),
+            ("is not your current password", "不是当前密码"),
+            (
+                "must not contain invisible direction or zero-width characters",
+                "不能包含不可见的文字方向控制符或零宽字符",
+            ),
+            ("must not contain control characters", "不能包含控制字符"),
             ("a account cannot refer to itself", "客户不能以自己为上级"),
             (
                 "this would make the account its own ancestor",

@@ -4,10 +4,12 @@
 mod api;
 mod assets;
 mod auth;
+mod client_addr;
 mod error;
 mod forms;
 mod i18n;
 mod openapi;
+mod redirect;
 mod ui;
 
 use std::net::SocketAddr;
@@ -21,10 +23,14 @@ use tokio::net::TcpListener;
 /// Requests larger than this are refused with 413 before they are read into memory.
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-#[derive(Clone)]
+pub use client_addr::TrustedProxies;
+
+#[derive(Clone, Default)]
 pub struct WebOptions {
-    /// Mark cookies `Secure` (behind TLS).
+    /// Mark cookies `Secure` (behind TLS), and send HSTS.
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` names the client for per-address limits.
+    pub trusted_proxies: TrustedProxies,
 }
 
 pub(crate) struct AppState {
@@ -42,17 +48,38 @@ pub fn app(core: Core, opts: WebOptions) -> Router {
         .merge(ui::router())
         .merge(assets::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
 async fn security_headers(
+    axum::extract::State(st): axum::extract::State<State>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // Pages, JSON and CSV are a user's data: no browser or proxy cache may keep them (a shared
+    // computer's back button, a caching proxy). Static assets set their own caching.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), fullscreen=(self)",
+        ),
+    );
+    if st.opts.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -386,7 +386,7 @@ pub fn build() -> Value {
         (
             "/api/v1/users/{id}/password",
             json!({"parameters": idp,
-            "post": simple("set_password", "identity", "Set a password (admin or self); ends the user's sessions", Some(json!({"type": "object", "required": ["password"], "properties": {"password": {"type": "string", "minLength": 8}}})), with(errors(&[400, 401, 403, 404, 422]), "204", "changed", None))}),
+            "post": simple("set_password", "identity", "Set a password: an admin for anyone, or people for themselves with their current password. Ends the user's sessions and revokes their API tokens unless keep_tokens is true. Common or easily guessed passwords and the user's e-mail are refused.", Some(json!({"type": "object", "required": ["password"], "additionalProperties": false, "properties": {"password": {"type": "string", "minLength": 8, "maxLength": 256}, "current_password": {"type": "string", "description": "required when changing your own password"}, "keep_tokens": {"type": "boolean", "default": false}}})), with(errors(&[400, 401, 403, 404, 422, 429]), "204", "changed", None))}),
         ),
         (
             "/api/v1/teams",

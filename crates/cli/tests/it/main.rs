@@ -4,4 +4,5 @@
 
 mod analytics;
 mod analytics_side;
+mod install;
 mod support;

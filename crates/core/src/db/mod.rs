@@ -54,9 +54,22 @@ pub fn normalize_url(input: &str) -> String {
     }
 }
 
+/// What opening an SQLite file that does not exist does. Commands that set up a database
+/// (`migrate`, `serve`, `demo`, `bench-data`) create it; commands that need existing data refuse,
+/// so a mistyped path does not quietly become an empty database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IfMissing {
+    Create,
+    Refuse,
+}
+
 impl Db {
-    /// Connects without migrating. `url` may be a plain file path.
+    /// Connects without migrating, creating a missing SQLite file. `url` may be a plain file path.
     pub async fn connect(url: &str) -> CoreResult<Db> {
+        Db::connect_with(url, IfMissing::Create).await
+    }
+
+    pub async fn connect_with(url: &str, if_missing: IfMissing) -> CoreResult<Db> {
         let url = normalize_url(url);
         if url.starts_with("postgres") {
             let pool = PgPoolOptions::new()
@@ -74,7 +87,7 @@ impl Db {
         } else {
             let opts = SqliteConnectOptions::from_str(&url)
                 .map_err(|e| CoreError::Internal(format!("bad SQLite URL {url}: {e}")))?
-                .create_if_missing(true)
+                .create_if_missing(if_missing == IfMissing::Create)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(15))
@@ -87,6 +100,13 @@ impl Db {
                 // A list page is 51 rows; with the default buffer of 50 the connection's worker
                 // thread stalls on the last row until the request task drains the rest.
                 .row_buffer_size(256);
+            let file = opts.get_filename();
+            if if_missing == IfMissing::Refuse
+                && file != std::path::Path::new(":memory:")
+                && !file.exists()
+            {
+                return Err(CoreError::DatabaseMissing(file.display().to_string()));
+            }
             // An embedded file cannot drop a connection, so the health check sqlx runs on every
             // acquire is a wasted round trip to the connection's worker thread (about 5% of a
             // list request's CPU).
@@ -114,7 +134,12 @@ impl Db {
 
     /// Connects and brings the schema up to date.
     pub async fn open(url: &str) -> CoreResult<Db> {
-        let db = Db::connect(url).await?;
+        Db::open_with(url, IfMissing::Create).await
+    }
+
+    /// Connects and migrates, refusing or creating a missing SQLite file as asked.
+    pub async fn open_with(url: &str, if_missing: IfMissing) -> CoreResult<Db> {
+        let db = Db::connect_with(url, if_missing).await?;
         db.migrate().await?;
         Ok(db)
     }
@@ -124,9 +149,10 @@ impl Db {
         Ok(())
     }
 
-    /// Names of migrations applied so far, oldest first.
+    /// Names of migrations applied so far, oldest first. Read through the writer: the migrator
+    /// creates its bookkeeping table if it is missing, which the read-only SQLite pool refuses.
     pub async fn applied_migrations(&self) -> CoreResult<Vec<String>> {
-        let applied = migrations::Migrator::get_applied_migrations(&self.read).await?;
+        let applied = migrations::Migrator::get_applied_migrations(&self.write).await?;
         Ok(applied.iter().map(|m| m.name().to_string()).collect())
     }
 

@@ -7,10 +7,11 @@ use sea_orm::sea_query::{Expr, Order, Query};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::throttle::{self, Key};
 use super::users::{self, User};
 use super::{hash_token, random_token};
 use crate::authz::Actor;
-use crate::db::{self, Db, col, get_i64, get_opt_ts, get_string, get_ts, get_uuid};
+use crate::db::{self, Db, col, get_opt_ts, get_string, get_ts, get_uuid};
 use crate::error::{CoreError, CoreResult};
 use crate::settings::Settings;
 
@@ -31,75 +32,37 @@ pub struct ApiToken {
     pub last_used_at: Option<String>,
 }
 
-async fn throttle_state(
-    db: &Db,
-    key: &str,
-) -> CoreResult<Option<(i64, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>)>> {
-    let mut q = Query::select();
-    q.columns(["failures", "window_start", "locked_until"].map(col))
-        .from(col("login_failures"))
-        .and_where(Expr::col(col("key")).eq(key));
-    Ok(match db::fetch_one(db.reader(), &q).await? {
-        Some(r) => Some((
-            get_i64(&r, "failures")?,
-            get_ts(&r, "window_start")?,
-            get_opt_ts(&r, "locked_until")?,
-        )),
-        None => None,
-    })
-}
-
-async fn check_throttle(db: &Db, key: &str) -> CoreResult<()> {
-    if let Some((_, _, Some(until))) = throttle_state(db, key).await? {
-        let now = Utc::now();
-        if until > now {
-            return Err(CoreError::Throttled {
-                retry_after_secs: (until - now).num_seconds().max(1),
-            });
-        }
-    }
-    Ok(())
-}
-
 /// A client address is allowed this many times the per-account failures: one office behind a
 /// NAT shares an address, and one person's typos must not lock out everyone there.
 const CLIENT_FAILURE_FACTOR: i64 = 5;
 
-async fn record_failure(db: &Db, settings: &Settings, key: &str, limit: i64) -> CoreResult<()> {
-    let now = crate::now();
-    let window = Duration::minutes(settings.throttle_window_minutes);
-    let (failures, start) = match throttle_state(db, key).await? {
-        Some((n, start, _)) if now - start < window => (n + 1, start),
-        _ => (1, now),
+fn account_key(email: &str) -> String {
+    format!("email:{email}")
+}
+
+/// Checks a password against the user with this (normalized) e-mail. Unknown and disabled users
+/// cost the same time as a real check, so timing does not reveal who has an account.
+async fn check_password(db: &Db, email: &str, password: &str) -> CoreResult<Option<User>> {
+    let user = users::find_by_email(db, email).await?;
+    let ok = match &user {
+        Some(u) if !u.disabled => {
+            users::verify_password(password, &users::password_hash_of(db, u.id).await?)
+        }
+        _ => {
+            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            let dummy = DUMMY
+                .get_or_init(|| users::hash_password("not a real password").unwrap_or_default());
+            let _ = users::verify_password(password, dummy);
+            false
+        }
     };
-    let locked = (failures >= limit).then(|| now + window);
-    let txn = db.begin().await?;
-    let mut d = Query::delete();
-    d.from_table(col("login_failures"))
-        .and_where(Expr::col(col("key")).eq(key));
-    db::delete(&txn, &d).await?;
-    let mut q = Query::insert();
-    q.into_table(col("login_failures"))
-        .columns(["key", "failures", "window_start", "locked_until"].map(col))
-        .values_panic([key.into(), failures.into(), start.into(), locked.into()]);
-    db::insert(&txn, &q).await?;
-    txn.commit().await?;
-    Ok(())
+    Ok(user.filter(|_| ok))
 }
 
-async fn clear_failures(db: &Db, key: &str) -> CoreResult<()> {
-    let mut d = Query::delete();
-    d.from_table(col("login_failures"))
-        .and_where(Expr::col(col("key")).eq(key));
-    let txn = db.begin().await?;
-    db::delete(&txn, &d).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Checks a password and opens a session. Repeated failures for one account, or from one
-/// client address, lock further attempts for the throttle window. The same error answers an
-/// unknown e-mail and a wrong password, so logins do not reveal who has an account.
+/// Checks a password and opens a session. Failures for one account, or from one client address,
+/// lock further attempts for the throttle window, and the allowance holds however many attempts
+/// arrive at once (see `throttle`). The same error answers an unknown e-mail and a wrong
+/// password, so logins do not reveal who has an account.
 pub async fn login(
     db: &Db,
     settings: &Settings,
@@ -108,51 +71,59 @@ pub async fn login(
     client: &str,
 ) -> CoreResult<(User, SessionInfo)> {
     let email = email.trim().to_lowercase();
-    let account_key = format!("email:{email}");
     let client_key = format!("client:{client}");
+    let client = Key {
+        name: &client_key,
+        limit: settings.max_login_failures * CLIENT_FAILURE_FACTOR,
+    };
     // No account has control characters in its address, and PostgreSQL refuses NUL in text: such
     // a login fails like a wrong password without reaching the users table or the account key.
     if email.chars().any(char::is_control) {
-        check_throttle(db, &client_key).await?;
-        record_failure(
-            db,
-            settings,
-            &client_key,
-            settings.max_login_failures * CLIENT_FAILURE_FACTOR,
-        )
-        .await?;
+        throttle::take(db, settings, &client).await?;
         return Err(CoreError::Unauthenticated);
     }
-    check_throttle(db, &account_key).await?;
-    check_throttle(db, &client_key).await?;
-    let user = users::find_by_email(db, &email).await?;
-    let ok = match &user {
-        Some(u) if !u.disabled => {
-            users::verify_password(password, &users::password_hash_of(db, u.id).await?)
-        }
-        _ => {
-            // Spend the same time as a real check so timing does not reveal unknown e-mails.
-            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-            let dummy = DUMMY
-                .get_or_init(|| users::hash_password("not a real password").unwrap_or_default());
-            let _ = users::verify_password(password, dummy);
-            false
-        }
+    let account_key = account_key(&email);
+    let account = Key {
+        name: &account_key,
+        limit: settings.max_login_failures,
     };
-    let Some(user) = user.filter(|_| ok) else {
-        record_failure(db, settings, &account_key, settings.max_login_failures).await?;
-        record_failure(
-            db,
-            settings,
-            &client_key,
-            settings.max_login_failures * CLIENT_FAILURE_FACTOR,
-        )
-        .await?;
+    throttle::take(db, settings, &account).await?;
+    if let Err(e) = throttle::take(db, settings, &client).await {
+        // Refused before any check: the account's slot was not used.
+        throttle::give_back(db, &account).await?;
+        return Err(e);
+    }
+    let Some(user) = check_password(db, &email, password).await? else {
+        // Both slots stay taken: that is the failure counted.
         return Err(CoreError::Unauthenticated);
     };
-    clear_failures(db, &account_key).await?;
+    throttle::clear(db, &account_key).await?;
+    throttle::give_back(db, &client).await?;
     let session = create_session(db, settings, user.id).await?;
     Ok((user, session))
+}
+
+/// Checks a logged-in user's current password before a sensitive change (a new password). It
+/// spends the account's login allowance like a login does, so a stolen session or token cannot
+/// be used to guess the password either. A wrong password is a field error on `field`.
+pub async fn verify_current_password(
+    db: &Db,
+    settings: &Settings,
+    user_id: Uuid,
+    password: &str,
+    field: &str,
+) -> CoreResult<()> {
+    let user = users::get(db.reader(), user_id).await?;
+    let key_name = account_key(&user.email);
+    let key = Key {
+        name: &key_name,
+        limit: settings.max_login_failures,
+    };
+    throttle::take(db, settings, &key).await?;
+    if check_password(db, &user.email, password).await?.is_none() {
+        return Err(CoreError::field(field, "is not your current password"));
+    }
+    throttle::clear(db, &key_name).await
 }
 
 pub async fn create_session(
@@ -231,6 +202,16 @@ pub async fn revoke_user_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -
     Ok(())
 }
 
+pub async fn revoke_user_tokens<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> CoreResult<()> {
+    let mut q = Query::update();
+    q.table(col("api_tokens"))
+        .value(col("revoked_at"), crate::now())
+        .and_where(Expr::col(col("user_id")).eq(user_id))
+        .and_where(Expr::col(col("revoked_at")).is_null());
+    db::update(conn, &q).await?;
+    Ok(())
+}
+
 /// Creates an API token for a user and returns it in clear, the only time it is shown.
 pub async fn create_token(
     db: &Db,
@@ -254,12 +235,7 @@ pub async fn create_token(
     if name.chars().count() > 100 {
         return Err(CoreError::field("name", "at most 100 characters"));
     }
-    if name.chars().any(char::is_control) {
-        return Err(CoreError::field(
-            "name",
-            "must not contain control characters",
-        ));
-    }
+    crate::normalize::check_name_chars(name).map_err(|e| CoreError::field("name", e))?;
     let secret = format!("gx_{}", random_token());
     let id = Uuid::now_v7();
     let now = crate::now();

@@ -2,11 +2,12 @@
 
 pub mod auth;
 pub mod teams;
+mod throttle;
 pub mod users;
 
 pub use auth::{ApiToken, SessionInfo};
 pub use teams::Team;
-pub use users::{NewUser, User, UserPatch};
+pub use users::{NewPassword, NewUser, User, UserPatch};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -61,11 +61,8 @@ fn check_name(name: &str) -> CoreResult<String> {
         ));
     }
     // PostgreSQL refuses NUL in text; other control characters have no place in a name.
-    if n.chars().any(char::is_control) {
-        return Err(CoreError::field(
-            "name",
-            "must not contain control characters",
-        ));
+    if let Err(e) = crate::normalize::check_name_chars(n) {
+        return Err(CoreError::field("name", e));
     }
     Ok(n.to_string())
 }

@@ -83,15 +83,30 @@ fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {
     }
 }
 
-pub fn check_password(pw: &str) -> Result<(), String> {
+/// Whether a password may be set for the user with this e-mail and name. Besides the length, it
+/// must not be the e-mail address, and it must not be among the passwords attackers try first:
+/// common passwords, keyboard walks, repeats and sequences, words with digits tacked on, the
+/// user's own name or address (zxcvbn's estimate of more than a million guesses, its score 2).
+pub fn check_password(pw: &str, email: &str, name: &str) -> Result<(), String> {
     let n = pw.chars().count();
     if n < 8 {
-        Err("a password needs at least 8 characters".into())
-    } else if n > 256 {
-        Err("a password has at most 256 characters".into())
-    } else {
-        Ok(())
+        return Err("a password needs at least 8 characters".into());
     }
+    if n > 256 {
+        return Err("a password has at most 256 characters".into());
+    }
+    let email = email.trim();
+    if !email.is_empty() && pw.trim().eq_ignore_ascii_case(email) {
+        return Err("must not be your e-mail address".into());
+    }
+    // The estimate's cost grows with length; past 64 characters a password is long enough that
+    // its first 64 decide whether it is a common one.
+    let head: String = pw.chars().take(64).collect();
+    let local = email.split('@').next().unwrap_or("");
+    if zxcvbn::zxcvbn(&head, &[email, local, name.trim()]).score() < zxcvbn::Score::Two {
+        return Err("is too common or too easy to guess".into());
+    }
+    Ok(())
 }
 
 pub fn hash_password(pw: &str) -> CoreResult<String> {
@@ -180,13 +195,13 @@ pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         errors.insert("name".into(), "a name has 1 to 100 characters".into());
-    } else if name.chars().any(char::is_control) {
-        errors.insert("name".into(), "must not contain control characters".into());
+    } else if let Err(e) = normalize::check_name_chars(&name) {
+        errors.insert("name".into(), e);
     }
     if let Err(e) = new.role.parse::<Role>() {
         errors.insert("role".into(), e);
     }
-    if let Err(e) = check_password(&new.password) {
+    if let Err(e) = check_password(&new.password, &new.email, &new.name) {
         errors.insert("password".into(), e);
     }
     let locale = new.locale.unwrap_or_else(|| "zh-CN".into());
@@ -270,8 +285,8 @@ pub async fn update(
     if let Some(n) = &patch.name {
         if n.trim().is_empty() || n.trim().chars().count() > 100 {
             errors.insert("name".into(), "a name has 1 to 100 characters".into());
-        } else if n.chars().any(char::is_control) {
-            errors.insert("name".into(), "must not contain control characters".into());
+        } else if let Err(e) = normalize::check_name_chars(n) {
+            errors.insert("name".into(), e);
         }
     }
     if let Some(r) = &patch.role
@@ -315,24 +330,49 @@ pub async fn update(
     let txn = db.begin().await?;
     db::update(&txn, &q).await?;
     if patch.disabled == Some(true) {
+        // Both sessions and API tokens end: enabling the user again must not bring back tokens
+        // that may have leaked while they were away.
         super::auth::revoke_user_sessions(&txn, id).await?;
+        super::auth::revoke_user_tokens(&txn, id).await?;
     }
     txn.commit().await?;
     get(db.reader(), id).await
 }
 
+/// A password change. People changing their own password give the current one; an administrator
+/// resetting someone else's (or the command line) does not.
+pub struct NewPassword<'a> {
+    pub password: &'a str,
+    pub current: Option<&'a str>,
+    /// Keep the user's API tokens. A new password revokes them otherwise: a password changed
+    /// because it leaked should not leave behind the tokens made with it.
+    pub keep_tokens: bool,
+}
+
 pub async fn set_password(
     db: &Db,
+    settings: &crate::settings::Settings,
     actor: Option<&Actor>,
     id: Uuid,
-    password: &str,
+    change: NewPassword<'_>,
 ) -> CoreResult<()> {
-    if actor.is_none_or(|a| a.user_id != id) {
+    let own = actor.is_some_and(|a| a.user_id == id);
+    if actor.is_some() && !own {
         require_admin(actor)?;
     }
-    check_password(password).map_err(|e| CoreError::field("password", e))?;
-    get(db.reader(), id).await?;
-    let hash = hash_password(password)?;
+    let user = get(db.reader(), id).await?;
+    check_password(change.password, &user.email, &user.name)
+        .map_err(|e| CoreError::field("password", e))?;
+    if own {
+        match change.current {
+            None | Some("") => return Err(CoreError::field("current_password", "is required")),
+            Some(current) => {
+                super::auth::verify_current_password(db, settings, id, current, "current_password")
+                    .await?
+            }
+        }
+    }
+    let hash = hash_password(change.password)?;
     let mut q = Query::update();
     q.table(col("users"))
         .value(col("password_hash"), hash)
@@ -340,8 +380,12 @@ pub async fn set_password(
         .and_where(Expr::col(col("id")).eq(id));
     let txn = db.begin().await?;
     db::update(&txn, &q).await?;
-    // A new password ends every other session.
+    // A new password ends every session (the caller starts a new one for a browser that changed
+    // its own), and the API tokens unless asked to keep them.
     super::auth::revoke_user_sessions(&txn, id).await?;
+    if !change.keep_tokens {
+        super::auth::revoke_user_tokens(&txn, id).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -86,6 +86,17 @@ fn bad(message: impl Into<String>) -> CoreError {
     CoreError::bad_request("invalid_filter", message)
 }
 
+/// Conditions one filter may hold (query parameters and JSON together).
+pub const MAX_FILTER_CONDITIONS: usize = 100;
+/// How deep `and` / `or` / `not` may nest.
+pub const MAX_FILTER_DEPTH: usize = 10;
+/// Values compared in all (an `in` list counts each of its values).
+pub const MAX_FILTER_VALUES: usize = 2_000;
+
+fn too_complex(message: String) -> CoreError {
+    CoreError::bad_request("filter_too_complex", message)
+}
+
 impl Filter {
     pub fn all() -> Filter {
         Filter::And(vec![])
@@ -184,6 +195,48 @@ impl Filter {
             });
         }
         Ok(Filter::And(conds))
+    }
+
+    /// Refuses filters larger than any person or report needs. Past these, SQL grows beyond what
+    /// the databases take (SQLite's expression depth of 1,000 and its 32,766 bound values) or
+    /// what a request should cost, and the caller would get a 500 instead of a reason.
+    pub fn check_limits(&self) -> CoreResult<()> {
+        fn walk(f: &Filter, depth: usize, conds: &mut usize, values: &mut usize) -> CoreResult<()> {
+            if depth > MAX_FILTER_DEPTH {
+                return Err(too_complex(format!(
+                    "a filter may nest and/or/not at most {MAX_FILTER_DEPTH} levels deep"
+                )));
+            }
+            match f {
+                Filter::And(v) | Filter::Or(v) => {
+                    for i in v {
+                        walk(i, depth + 1, conds, values)?;
+                    }
+                }
+                Filter::Not(i) => walk(i, depth + 1, conds, values)?,
+                Filter::Cond { value, .. } => {
+                    *conds += 1;
+                    *values += match value {
+                        Value::Array(a) => a.len(),
+                        _ => 1,
+                    };
+                }
+            }
+            Ok(())
+        }
+        let (mut conds, mut values) = (0, 0);
+        walk(self, 0, &mut conds, &mut values)?;
+        if conds > MAX_FILTER_CONDITIONS {
+            return Err(too_complex(format!(
+                "a filter may have at most {MAX_FILTER_CONDITIONS} conditions; this one has {conds}"
+            )));
+        }
+        if values > MAX_FILTER_VALUES {
+            return Err(too_complex(format!(
+                "a filter may compare at most {MAX_FILTER_VALUES} values in all; this one has {values}"
+            )));
+        }
+        Ok(())
     }
 
     /// The fields a filter names, for callers that show or check them.
@@ -415,19 +468,25 @@ impl FilterContext<'_> {
         items.iter().map(|i| self.scalar(kind, field, i)).collect()
     }
 
+    /// Compiles a filter into a SQL condition, after checking it is within the limits.
     pub fn compile(&self, f: &Filter) -> CoreResult<Condition> {
+        f.check_limits()?;
+        self.compile_node(f)
+    }
+
+    fn compile_node(&self, f: &Filter) -> CoreResult<Condition> {
         Ok(match f {
             Filter::And(items) => {
                 let mut c = Condition::all();
                 for i in items {
-                    c = c.add(self.compile(i)?);
+                    c = c.add(self.compile_node(i)?);
                 }
                 c
             }
             Filter::Or(items) => {
                 let mut c = Condition::any();
                 for i in items {
-                    c = c.add(self.compile(i)?);
+                    c = c.add(self.compile_node(i)?);
                 }
                 if items.is_empty() {
                     Condition::all()
@@ -435,7 +494,7 @@ impl FilterContext<'_> {
                     c
                 }
             }
-            Filter::Not(inner) => self.compile(inner)?.not(),
+            Filter::Not(inner) => self.compile_node(inner)?.not(),
             Filter::Cond { field, op, value } => {
                 Condition::all().add(self.condition(field, *op, value)?)
             }

@@ -50,6 +50,8 @@ fn as_text(v: &Value, max: usize) -> Result<String, String> {
                 .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
             {
                 Err("must not contain control characters".into())
+            } else if t.chars().any(normalize::is_deceptive_format_char) {
+                Err(normalize::DECEPTIVE_FORMAT_MESSAGE.into())
             } else {
                 Ok(t.to_string())
             }

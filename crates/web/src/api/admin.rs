@@ -1,17 +1,17 @@
 //! Identity and configuration routes: me, users, teams, roles, API tokens, custom fields.
 
 use axum::Router;
-use axum::extract::{Path, Query, State as AxState};
+use axum::extract::State as AxState;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use guanxi_core::custom_fields::{self, CustomFieldInput};
-use guanxi_core::identity::{NewUser, UserPatch, auth, teams, users};
+use guanxi_core::identity::{NewPassword, NewUser, UserPatch, auth, teams, users};
 use guanxi_core::{CoreError, Grant, Role, Scope};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{JsonBody, if_match, parse_id};
+use super::{ApiPath, ApiQuery, JsonBody, if_match, parse_id};
 use crate::State;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult};
@@ -124,7 +124,7 @@ async fn list_users(
 async fn get_user(
     AxState(st): AxState<State>,
     ApiCaller(_actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     Ok(axum::Json(users::get(st.core.db.reader(), parse_id(&id)?).await?).into_response())
 }
@@ -154,7 +154,7 @@ async fn create_user(
 async fn patch_user(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
@@ -175,13 +175,25 @@ async fn patch_user(
 async fn set_password(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
-    only(o, &["password"])?;
+    only(o, &["password", "current_password", "keep_tokens"])?;
     let pw = opt_str(o, "password")?.unwrap_or_default();
-    users::set_password(&st.core.db, Some(&actor), parse_id(&id)?, &pw).await?;
+    let current = opt_str(o, "current_password")?;
+    users::set_password(
+        &st.core.db,
+        &st.core.settings,
+        Some(&actor),
+        parse_id(&id)?,
+        NewPassword {
+            password: &pw,
+            current: current.as_deref(),
+            keep_tokens: opt_bool(o, "keep_tokens")?.unwrap_or(false),
+        },
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -195,7 +207,7 @@ async fn list_teams(
 async fn get_team(
     AxState(st): AxState<State>,
     ApiCaller(_actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     Ok(axum::Json(teams::get(&st.core.db, parse_id(&id)?).await?).into_response())
 }
@@ -219,7 +231,7 @@ async fn create_team(
 async fn rename_team(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
@@ -237,7 +249,7 @@ async fn rename_team(
 async fn delete_team(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     teams::delete(&st.core.db, Some(&actor), parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -257,7 +269,7 @@ async fn list_roles(
 async fn set_grant(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path((role, entity)): Path<(String, String)>,
+    ApiPath((role, entity)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
@@ -313,7 +325,7 @@ async fn create_token(
 async fn revoke_token(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     auth::revoke_token(&st.core.db, &actor, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -327,7 +339,7 @@ struct EntityParam {
 async fn list_custom(
     AxState(st): AxState<State>,
     ApiCaller(_actor): ApiCaller,
-    Query(p): Query<EntityParam>,
+    ApiQuery(p): ApiQuery<EntityParam>,
 ) -> ApiResult<Response> {
     // Only known entities reach the query (singular or plural, as elsewhere in the API).
     let entity = match p.entity.as_deref().filter(|e| !e.is_empty()) {
@@ -352,7 +364,7 @@ async fn list_custom(
 async fn get_custom(
     AxState(st): AxState<State>,
     ApiCaller(_actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     Ok(axum::Json(custom_fields::get(&st.core.db, parse_id(&id)?).await?).into_response())
 }
@@ -407,7 +419,7 @@ async fn create_custom(
 async fn patch_custom(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
@@ -431,7 +443,7 @@ async fn patch_custom(
 async fn delete_custom(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     custom_fields::delete(&st.core.db, &actor, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

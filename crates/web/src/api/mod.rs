@@ -89,6 +89,30 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// A path parameter, with the API's error body when it cannot be decoded (an id that is not
+/// UTF-8 once percent-decoded names no record: 404 like any other unknown id).
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(_: axum::extract::rejection::PathRejection) -> Self {
+        ApiError::not_found()
+    }
+}
+
+/// Query parameters into a struct, with the API's error body when they do not fit (a repeated
+/// parameter, a wrong type): 400 `invalid_query` naming the problem.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text())
+    }
+}
+
 /// Query-string pairs, decoded.
 pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(raw.unwrap_or("").as_bytes())

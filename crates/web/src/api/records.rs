@@ -2,7 +2,7 @@
 //! changes and CSV export.
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State as AxState};
+use axum::extract::{RawQuery, State as AxState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -10,7 +10,7 @@ use guanxi_core::records::{Filter, ListQuery};
 use guanxi_core::{CoreError, EntityDef};
 use serde_json::{Value, json};
 
-use super::{JsonBody, PageBody, if_match, parse_id, query_pairs, with_etag};
+use super::{ApiPath, JsonBody, PageBody, if_match, parse_id, query_pairs, with_etag};
 use crate::State;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult};
@@ -22,6 +22,16 @@ pub const RESERVED: [&str; 5] = ["sort", "cursor", "limit", "count", "filter"];
 /// Builds a list query from query-string pairs: reserved names, a JSON `filter`, and every
 /// other pair as a field condition.
 pub fn list_query(pairs: &[(String, String)], deleted: bool) -> Result<ListQuery, ApiError> {
+    // A parameter given twice has no one meaning: say so rather than pick one.
+    for name in RESERVED {
+        if pairs.iter().filter(|(n, _)| n == name).count() > 1 {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("{name} is given more than once"),
+            ));
+        }
+    }
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let limit = match get("limit") {
         None => 50,
@@ -81,27 +91,27 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
         )
         .route(
             &format!("{base}/{{id}}"),
-            get(move |s: AxState<State>, c: ApiCaller, p: Path<String>| fetch(def, s, c, p))
+            get(move |s: AxState<State>, c: ApiCaller, p: ApiPath<String>| fetch(def, s, c, p))
                 .patch(
                     move |s: AxState<State>,
                           c: ApiCaller,
-                          p: Path<String>,
+                          p: ApiPath<String>,
                           h: HeaderMap,
                           b: JsonBody| update(def, s, c, p, h, b),
                 )
                 .delete(
-                    move |s: AxState<State>, c: ApiCaller, p: Path<String>, h: HeaderMap| {
+                    move |s: AxState<State>, c: ApiCaller, p: ApiPath<String>, h: HeaderMap| {
                         remove(def, s, c, p, h)
                     },
                 ),
         )
         .route(
             &format!("{base}/{{id}}/history"),
-            get(move |s: AxState<State>, c: ApiCaller, p: Path<String>| history(def, s, c, p)),
+            get(move |s: AxState<State>, c: ApiCaller, p: ApiPath<String>| history(def, s, c, p)),
         )
         .route(
             &format!("{base}/{{id}}/restore"),
-            post(move |s: AxState<State>, c: ApiCaller, p: Path<String>| restore(def, s, c, p)),
+            post(move |s: AxState<State>, c: ApiCaller, p: ApiPath<String>| restore(def, s, c, p)),
         )
 }
 
@@ -141,7 +151,7 @@ async fn fetch(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let rec = st.core.records(def).get(&actor, parse_id(&id)?).await?;
     Ok(with_etag(StatusCode::OK, &rec))
@@ -151,7 +161,7 @@ async fn update(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
@@ -169,7 +179,7 @@ async fn remove(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
@@ -185,7 +195,7 @@ async fn restore(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let rec = st.core.records(def).restore(&actor, parse_id(&id)?).await?;
     Ok(with_etag(StatusCode::OK, &rec))
@@ -195,7 +205,7 @@ async fn history(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let entries = st.core.records(def).history(&actor, parse_id(&id)?).await?;
     Ok(axum::Json(json!({"data": entries})).into_response())

@@ -1,7 +1,7 @@
 //! Global search, the recycle bin and saved views.
 
 use axum::Router;
-use axum::extract::{Path, Query, RawQuery, State as AxState};
+use axum::extract::{RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -9,7 +9,7 @@ use guanxi_core::{CoreError, entities, saved_views, search};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{JsonBody, parse_id, query_pairs, with_etag};
+use super::{ApiPath, ApiQuery, JsonBody, parse_id, query_pairs, with_etag};
 use crate::State;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult};
@@ -34,7 +34,7 @@ struct SearchParams {
 async fn search_all(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Query(p): Query<SearchParams>,
+    ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<Response> {
     let q = p.q.unwrap_or_default();
     if q.chars().count() > 200 {
@@ -90,8 +90,19 @@ async fn recycle_bin(
         .map(|(_, v)| v.clone());
     let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "entity").collect();
     let defs = match ent.as_deref() {
-        Some(e) => vec![entity(e)?],
-        None => entities::ALL.to_vec(),
+        // `entity=` with nothing after it, as a form leaves it, means every entity.
+        None | Some("") => entities::ALL.to_vec(),
+        Some(e) => vec![
+            entities::by_plural(e)
+                .or_else(|| entities::by_name(e))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_entity",
+                        format!("unknown entity '{e}'"),
+                    )
+                })?,
+        ],
     };
     if defs.len() > 1 && rest.iter().any(|(k, _)| k == "cursor") {
         return Err(ApiError::new(
@@ -103,7 +114,7 @@ async fn recycle_bin(
     let q = super::records::list_query(&rest, true)?;
     let mut items = Vec::new();
     let mut next = None;
-    let across = ent.is_none();
+    let across = ent.as_deref().is_none_or(str::is_empty);
     for def in defs {
         let page = match st.core.records(def).list(&actor, &q).await {
             Ok(p) => p,
@@ -130,7 +141,7 @@ async fn recycle_bin(
 async fn restore(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path((ent, id)): Path<(String, String)>,
+    ApiPath((ent, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let rec = st
         .core
@@ -143,7 +154,7 @@ async fn restore(
 async fn purge(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path((ent, id)): Path<(String, String)>,
+    ApiPath((ent, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     st.core
         .records(entity(&ent)?)
@@ -160,7 +171,7 @@ struct ViewParams {
 async fn list_views(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Query(p): Query<ViewParams>,
+    ApiQuery(p): ApiQuery<ViewParams>,
 ) -> ApiResult<Response> {
     let def = entity(p.entity.as_deref().unwrap_or(""))?;
     Ok(
@@ -196,7 +207,7 @@ async fn save_view(
 async fn delete_view(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     saved_views::delete(&st.core.db, &actor, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -6,7 +6,7 @@ use axum::extract::{Form, Path, State as AxState};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use guanxi_core::custom_fields::{self, CustomFieldInput, CustomKind};
-use guanxi_core::identity::{NewUser, UserPatch, teams, users};
+use guanxi_core::identity::{NewPassword, NewUser, UserPatch, teams, users};
 use guanxi_core::{CoreError, FieldErrors, Grant, Role, Scope, entities};
 
 use super::records::Opt;
@@ -286,7 +286,18 @@ async fn update_user(
     if r.is_ok()
         && let Some(pw) = form_get(&f, "password").filter(|p| !p.is_empty())
     {
-        r = users::set_password(&st.core.db, Some(&user.actor), id, pw).await;
+        r = users::set_password(
+            &st.core.db,
+            &st.core.settings,
+            Some(&user.actor),
+            id,
+            NewPassword {
+                password: pw,
+                current: None,
+                keep_tokens: false,
+            },
+        )
+        .await;
     }
     finish(&st, &user, "users", r).await
 }

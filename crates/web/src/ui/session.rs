@@ -8,13 +8,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use guanxi_core::CoreError;
-use guanxi_core::identity::{UserPatch, auth, users};
+use guanxi_core::identity::{NewPassword, UserPatch, auth, users};
 use serde::Deserialize;
 
 use super::{PageCtx, error_page, render};
 use crate::State;
-use crate::auth::{ClientAddr, SESSION_COOKIE, UiUser, check_csrf, session_cookie};
+use crate::auth::{SESSION_COOKIE, UiUser, check_csrf, session_cookie};
+use crate::client_addr::ClientAddr;
 use crate::i18n::I18n;
+use crate::redirect::local_target;
 
 pub fn router() -> Router<State> {
     Router::new()
@@ -41,14 +43,6 @@ struct NextParam {
     next: Option<String>,
 }
 
-/// Only local paths, so the login page cannot be used to bounce people to another site.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/accounts".into(),
-    }
-}
-
 async fn login_form(headers: HeaderMap, Query(p): Query<NextParam>) -> Response {
     let i18n = I18n::from_accept_language(
         headers
@@ -59,7 +53,7 @@ async fn login_form(headers: HeaderMap, Query(p): Query<NextParam>) -> Response 
     render(&LoginPage {
         page: PageCtx::anonymous(i18n, title),
         email: String::new(),
-        next: safe_next(p.next.as_deref()),
+        next: local_target(p.next.as_deref()),
         error: None,
     })
 }
@@ -99,7 +93,11 @@ async fn login(
                 .same_site(SameSite::Lax)
                 .secure(st.opts.secure_cookies)
                 .build();
-            (jar.add(cookie), Redirect::to(&safe_next(f.next.as_deref()))).into_response()
+            (
+                jar.add(cookie),
+                Redirect::to(&local_target(f.next.as_deref())),
+            )
+                .into_response()
         }
         Err(e) => {
             let retry_after = match e {
@@ -126,7 +124,7 @@ async fn login(
             let mut res = render(&LoginPage {
                 page: PageCtx::anonymous(i18n, title),
                 email: f.email,
-                next: safe_next(f.next.as_deref()),
+                next: local_target(f.next.as_deref()),
                 error: Some(msg),
             });
             *res.status_mut() = status;
@@ -240,7 +238,7 @@ async fn set_locale(
                         .map(|i| after_scheme[i..].to_string())
                 });
             let back = f.back.filter(|b| !b.is_empty()).or(referer);
-            Redirect::to(&safe_next(back.as_deref())).into_response()
+            Redirect::to(&local_target(back.as_deref())).into_response()
         }
         Err(e) => error_page(&user, e.into()),
     }
@@ -252,6 +250,8 @@ struct PasswordForm {
     csrf: Option<String>,
     current: String,
     password: String,
+    /// A checkbox: present when ticked.
+    keep_tokens: Option<String>,
 }
 
 async fn set_password(
@@ -264,34 +264,19 @@ async fn set_password(
         return error_page(&user, e);
     }
     let i18n = I18n::new(&user.actor.locale);
-    let client = "settings".to_string();
-    if auth::login(
+    let changed = users::set_password(
         &st.core.db,
         &st.core.settings,
-        &user.actor.email,
-        &f.current,
-        &client,
-    )
-    .await
-    .is_err()
-    {
-        return settings_page(
-            &st,
-            &user,
-            None,
-            None,
-            Some(i18n.t("settings-wrong-password")),
-        )
-        .await;
-    }
-    match users::set_password(
-        &st.core.db,
         Some(&user.actor),
         user.actor.user_id,
-        &f.password,
+        NewPassword {
+            password: &f.password,
+            current: Some(&f.current),
+            keep_tokens: f.keep_tokens.is_some(),
+        },
     )
-    .await
-    {
+    .await;
+    match changed {
         Ok(()) => {
             // Changing the password ended every session, this one included: start a new one.
             match auth::create_session(&st.core.db, &st.core.settings, user.actor.user_id).await {
@@ -302,14 +287,36 @@ async fn set_password(
                         .same_site(SameSite::Lax)
                         .secure(st.opts.secure_cookies)
                         .build();
-                    (jar.add(cookie), Redirect::to("/settings")).into_response()
+                    let message = if f.keep_tokens.is_some() {
+                        i18n.t("settings-password-changed")
+                    } else {
+                        i18n.t("settings-password-changed-tokens-revoked")
+                    };
+                    let user = UiUser {
+                        actor: user.actor.clone(),
+                        csrf: s.csrf,
+                    };
+                    let page = settings_page(&st, &user, None, Some(message), None).await;
+                    (jar.add(cookie), page).into_response()
                 }
                 Err(e) => error_page(&user, e.into()),
             }
         }
         Err(CoreError::Validation(fields)) => {
-            let msg = fields.values().next().cloned().unwrap_or_default();
-            settings_page(&st, &user, None, None, Some(i18n.message(&msg))).await
+            let msg = match fields.iter().next() {
+                Some((field, _)) if field == "current_password" => {
+                    i18n.t("settings-wrong-password")
+                }
+                Some((_, msg)) => {
+                    i18n.t1("settings-new-password-invalid", "reason", i18n.message(msg))
+                }
+                None => String::new(),
+            };
+            settings_page(&st, &user, None, None, Some(msg)).await
+        }
+        Err(CoreError::Throttled { retry_after_secs }) => {
+            let msg = i18n.t1("login-throttled", "seconds", retry_after_secs);
+            settings_page(&st, &user, None, None, Some(msg)).await
         }
         Err(e) => error_page(&user, e.into()),
     }

@@ -605,7 +605,7 @@ async fn list_parameters_are_checked() {
         sales
             .get_r("/api/v1/recycle-bin?entity=widgets")
             .await
-            .assert_error(StatusCode::NOT_FOUND, "not_found", None);
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_entity", None);
     }
 }
 

@@ -422,7 +422,7 @@ async fn tokens_disabled_users_and_own_settings() {
                 "validation_failed",
                 Some("owner_id"),
             );
-        // Enabled again, the token works again (it was never revoked); the session does not.
+        // Enabled again, neither the old token nor the old session works: disabling revoked both.
         let r = admin
             .patch_r(
                 &format!("/api/v1/users/{}", sales.id),
@@ -430,12 +430,16 @@ async fn tokens_disabled_users_and_own_settings() {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(sales.get_r("/api/v1/me").await.status, StatusCode::OK);
+        assert_eq!(
+            sales.get_r("/api/v1/me").await.status,
+            StatusCode::UNAUTHORIZED
+        );
         send(with_cookie(&app, Method::GET, "/api/v1/me", &cookie))
             .await
             .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated", None);
 
-        // A new password (by an admin) ends the user's sessions, not their API tokens.
+        // A new password (by an admin) ends the user's sessions (and their API tokens, checked in
+        // security.rs).
         let (cookie, _) = login_cookie(&app, &other.email, PASSWORD).await;
         let r = admin
             .post_r(

@@ -34,6 +34,8 @@ pub struct TestApp {
     pub base: String,
     pub core: Core,
     pub backend: Backend,
+    /// The database URL, for opening it again.
+    pub url: String,
     file: Option<PathBuf>,
     /// The PostgreSQL database this test created, dropped when the test ends.
     pg_database: Option<String>,
@@ -107,28 +109,47 @@ pub async fn spawn(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_with(backend: Backend, settings: Settings) -> TestApp {
-    let (url, file, pg_database) = fresh_database(backend).await;
-    let db = Db::open(&url).await.expect("open and migrate");
-    let core = Core::new(db, settings);
+    spawn_full(backend, settings, guanxi_web::WebOptions::default()).await
+}
+
+/// Serves `core` on a fresh loopback port and returns its base URL.
+async fn serve(core: Core, opts: guanxi_web::WebOptions) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = guanxi_web::app(
-        core.clone(),
-        guanxi_web::WebOptions {
-            secure_cookies: false,
-        },
-    );
+    let app = guanxi_web::app(core, opts);
     tokio::spawn(async move {
         let _ = guanxi_web::serve(listener, app).await;
     });
+    format!("http://{addr}")
+}
+
+pub async fn spawn_full(
+    backend: Backend,
+    settings: Settings,
+    opts: guanxi_web::WebOptions,
+) -> TestApp {
+    let (url, file, pg_database) = fresh_database(backend).await;
+    let db = Db::open(&url).await.expect("open and migrate");
+    let core = Core::new(db, settings);
+    let base = serve(core.clone(), opts).await;
     TestApp {
-        base: format!("http://{addr}"),
+        base,
         core,
         backend,
+        url,
         file,
         pg_database,
+    }
+}
+
+impl TestApp {
+    /// Another server instance on the same database, as a second `guanxi serve` behind a load
+    /// balancer would be (its own connection pool); returns its base URL.
+    pub async fn another_instance(&self, opts: guanxi_web::WebOptions) -> String {
+        let db = Db::open(&self.url).await.expect("open the same database");
+        serve(Core::new(db, self.core.settings.clone()), opts).await
     }
 }
 

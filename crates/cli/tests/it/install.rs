@@ -1,0 +1,167 @@
+//! The README's first real installation, run top to bottom on a fresh file, and the commands
+//! that must not create a database by accident.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::support::{fails, guanxi, ok};
+
+/// A database path in a fresh temp directory, removed (with its WAL files) on drop.
+struct FreshDb(PathBuf);
+
+impl FreshDb {
+    fn new(name: &str) -> FreshDb {
+        let dir = std::env::temp_dir().join(format!(
+            "guanxi-install-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        FreshDb(dir.join(name))
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for FreshDb {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Runs the binary with one line on stdin.
+fn with_stdin(args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guanxi"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn readme_installation_runs_on_a_fresh_file() {
+    let db = FreshDb::new("guanxi.db");
+    let migrated = ok(&["migrate", "--database", db.path()]);
+    assert!(migrated.contains("applied m0001"), "{migrated}");
+    // A second run finds everything applied and says so again.
+    assert!(ok(&["migrate", "--database", db.path()]).contains("applied m0001"));
+
+    let out = with_stdin(
+        &[
+            "user",
+            "add",
+            "--database",
+            db.path(),
+            "--email",
+            "boss@example.com",
+            "--name",
+            "王芳",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "a long enough passphrase\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = ok(&[
+        "token",
+        "create",
+        "--database",
+        db.path(),
+        "--user",
+        "boss@example.com",
+    ]);
+    assert!(token.trim().starts_with("gx_"), "{token}");
+
+    // serve comes up on the same file and prints where.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guanxi"))
+        .args(["serve", "--database", db.path(), "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        line.starts_with("Guanxi is running at http://127.0.0.1:"),
+        "{line}"
+    );
+}
+
+#[test]
+fn commands_that_need_data_refuse_a_missing_file() {
+    let db = FreshDb::new("typo.db");
+    let p = db.path();
+    let cases: Vec<Vec<&str>> = vec![
+        vec![
+            "token",
+            "create",
+            "--database",
+            p,
+            "--user",
+            "a@example.com",
+        ],
+        vec!["user", "list", "--database", p],
+        vec![
+            "user",
+            "disable",
+            "--database",
+            p,
+            "--email",
+            "a@example.com",
+        ],
+        vec![
+            "user",
+            "add",
+            "--database",
+            p,
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        vec![
+            "user",
+            "passwd",
+            "--database",
+            p,
+            "--email",
+            "a@example.com",
+            "--password-stdin",
+        ],
+    ];
+    for args in &cases {
+        fails(args, &["does not exist", p, "guanxi migrate"]);
+        assert!(!db.0.exists(), "{args:?} created {p}",);
+    }
+    // The commands that set a database up still create it.
+    ok(&["migrate", "--database", p]);
+    assert!(db.0.exists());
+    let listed = guanxi(&["user", "list", "--database", p]);
+    assert!(listed.status.success());
+}
