@@ -12,4 +12,5 @@ mod browser;
 mod concurrency;
 mod custom_fields;
 mod identity_api;
+mod reference_scope;
 mod smoke;
