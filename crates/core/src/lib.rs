@@ -12,6 +12,7 @@ pub mod error;
 pub mod identity;
 pub mod normalize;
 pub mod records;
+pub mod refs;
 pub mod saved_views;
 pub mod search;
 pub mod settings;

@@ -983,6 +983,35 @@ impl<'a> RecordService<'a> {
         self.count_where(cond).await
     }
 
+    /// Titles, in the actor's language, of those of `ids` that are live records the actor may
+    /// read: the same scope as [`Self::list`] and [`Self::get`], so a reference never names a
+    /// record that could not be opened. Called only through [`crate::refs::titles`], which every
+    /// caller showing a reference goes through.
+    pub(crate) async fn titles(
+        &self,
+        actor: &Actor,
+        ids: &[Uuid],
+    ) -> CoreResult<std::collections::HashMap<Uuid, String>> {
+        let mut out = std::collections::HashMap::new();
+        // A role that may read none of this entity sees every reference to it as unreadable,
+        // which is not an error for the page that holds the reference.
+        if ids.is_empty() || actor.grant(self.def.name).read == Scope::None {
+            return Ok(out);
+        }
+        let mut sel = self.base_select(false);
+        sel.cond_where(
+            Condition::all()
+                .add(self.scope_condition(actor)?)
+                .add(Expr::col((self.table(), col("id"))).is_in(ids.iter().copied()))
+                .add(Expr::col((self.table(), col("deleted_at"))).is_null()),
+        );
+        for row in db::fetch_all(self.core.db.reader(), &sel).await? {
+            let rec = self.decode_row(&row)?.rec;
+            out.insert(get_uuid(&row, "id")?, (self.def.title)(&rec, &actor.locale));
+        }
+        Ok(out)
+    }
+
     async fn count_where(&self, cond: Condition) -> CoreResult<u64> {
         let mut sel = Query::select();
         sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))

@@ -310,22 +310,6 @@ fn distinct_ids(rows: &[sea_orm::QueryResult]) -> CoreResult<usize> {
     Ok(ids.len())
 }
 
-/// Display titles of live records by id, for showing references (a contact's account).
-pub async fn titles(db: &Db, ids: &[Uuid]) -> CoreResult<std::collections::HashMap<Uuid, String>> {
-    let mut out = std::collections::HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let mut q = sea_orm::sea_query::Query::select();
-    q.columns([db::col("record_id"), db::col("title")])
-        .from(db::col("search_entries"))
-        .and_where(sea_orm::sea_query::Expr::col(db::col("record_id")).is_in(ids.iter().copied()));
-    for r in db::fetch_all(db.reader(), &q).await? {
-        out.insert(get_uuid(&r, "record_id")?, get_string(&r, "title")?);
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

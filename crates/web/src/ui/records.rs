@@ -15,7 +15,8 @@ use guanxi_core::identity::users;
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
 use guanxi_core::records::filter::FilterOp;
 use guanxi_core::records::{Filter, JsonMap, ListQuery};
-use guanxi_core::{CoreError, EntityDef, entities, saved_views, search};
+use guanxi_core::refs::{self, RefView, Target};
+use guanxi_core::{Actor, CoreError, EntityDef, entities, saved_views, search};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -286,38 +287,27 @@ fn date_time(s: &str) -> String {
     s.get(..16).map(|x| x.replace('T', " ")).unwrap_or_default()
 }
 
-/// Everything needed to show record values: users, referenced records, custom definitions.
+/// Everything needed to show record values: users, referenced records (titled as the reader may
+/// see them), custom definitions.
 struct Lookups {
     region: String,
     users: HashMap<String, String>,
-    titles: HashMap<Uuid, String>,
+    titles: refs::Titles,
     custom: Vec<CustomFieldDef>,
 }
 
 async fn lookups(
     st: &State,
+    actor: &Actor,
     def: &'static EntityDef,
-    recs: &[&JsonMap],
+    targets: &[Target],
 ) -> Result<Lookups, ApiError> {
     let users = users::list(&st.core.db)
         .await?
         .into_iter()
         .map(|u| (u.id.to_string(), u.name))
         .collect();
-    let mut ids = Vec::new();
-    for rec in recs {
-        for f in def.fields {
-            if matches!(f.kind, FieldKind::Ref { .. })
-                && let Some(id) = rec
-                    .get(f.name)
-                    .and_then(Value::as_str)
-                    .and_then(|s| Uuid::parse_str(s).ok())
-            {
-                ids.push(id);
-            }
-        }
-    }
-    let titles = search::titles(&st.core.db, &ids).await?;
+    let titles = refs::titles(&st.core, actor, targets).await?;
     let custom = st.core.records(def).custom_defs().await?;
     Ok(Lookups {
         region: st.core.settings.default_region.clone(),
@@ -325,6 +315,32 @@ async fn lookups(
         titles,
         custom,
     })
+}
+
+/// A reference: the record's title linking to it when the reader may read it, otherwise a
+/// neutral label with no link (neither the title nor whether the record exists is theirs to see).
+fn ref_cell(
+    f: &guanxi_core::records::FieldDef,
+    v: &Value,
+    titles: &refs::Titles,
+    i18n: &I18n,
+) -> Cell {
+    let Some(target) = refs::target_of(f, v) else {
+        return Cell {
+            text: String::new(),
+            href: None,
+        };
+    };
+    match titles.view(target) {
+        RefView::Readable(title) => Cell {
+            text: title.to_string(),
+            href: entities::by_name(target.entity).map(|d| format!("/{}/{}", d.plural, target.id)),
+        },
+        RefView::Unreadable => Cell {
+            text: i18n.t("record-unreadable"),
+            href: None,
+        },
+    }
 }
 
 fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) -> Cell {
@@ -377,18 +393,8 @@ fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) ->
     if let Some(p) = part {
         return text(v.get(p).and_then(Value::as_str).unwrap_or("").to_string());
     }
-    if let FieldKind::Ref { table, .. } = f.kind {
-        return match v.as_str().and_then(|s| Uuid::parse_str(s).ok()) {
-            Some(rid) => Cell {
-                text: lk
-                    .titles
-                    .get(&rid)
-                    .cloned()
-                    .unwrap_or_else(|| i18n.t("record-unavailable")),
-                href: Some(format!("/{table}/{rid}")),
-            },
-            None => text(String::new()),
-        };
+    if matches!(f.kind, FieldKind::Ref { .. }) {
+        return ref_cell(f, &v, &lk.titles, i18n);
     }
     if matches!(f.kind, FieldKind::Url) {
         let s = v.as_str().unwrap_or("").to_string();
@@ -445,8 +451,8 @@ async fn list(
         }
         Err(e) => return error_page(&user, e.into()),
     };
-    let refs: Vec<&JsonMap> = page.items.iter().collect();
-    let lk = match lookups(&st, def, &refs).await {
+    let targets = refs::targets(def, &page.items);
+    let lk = match lookups(&st, &user.actor, def, &targets).await {
         Ok(l) => l,
         Err(e) => return error_page(&user, e),
     };
@@ -784,6 +790,7 @@ fn value_text(def: &EntityDef, field: &str, v: &Value, lk: &Lookups, i18n: &I18n
         };
     }
     match def.field(field) {
+        Some(f) if matches!(f.kind, FieldKind::Ref { .. }) => ref_cell(f, v, &lk.titles, i18n).text,
         Some(f) => display::human(def.name, field, &f.kind, v, i18n, &lk.region),
         None => display::custom_plain(v),
     }
@@ -811,7 +818,26 @@ async fn detail(
     let pairs = query_pairs(raw.as_deref());
     let tab = form_get(&pairs, "tab").unwrap_or("details").to_string();
     let i18n = I18n::new(&user.actor.locale);
-    let lk = match lookups(&st, def, &[&rec]).await {
+    let entries = if tab == "history" {
+        match svc.history(&user.actor, id).await {
+            Ok(entries) => entries,
+            Err(e) => return error_page(&user, e.into()),
+        }
+    } else {
+        Vec::new()
+    };
+    // References in the record and in its history (an account it was once linked to) are titled
+    // in one go, each as the reader may see it today.
+    let mut targets = refs::targets(def, [&rec]);
+    for e in &entries {
+        for c in &e.changes {
+            if let Some(f) = def.field(&c.field) {
+                targets.extend(refs::target_of(f, &c.from));
+                targets.extend(refs::target_of(f, &c.to));
+            }
+        }
+    }
+    let lk = match lookups(&st, &user.actor, def, &targets).await {
         Ok(l) => l,
         Err(e) => return error_page(&user, e),
     };
@@ -874,10 +900,11 @@ async fn detail(
             .await
         {
             Ok(p) => {
+                // The related columns hold no references, so no titles are needed.
                 let clk = Lookups {
                     region: lk.region.clone(),
                     users: lk.users.clone(),
-                    titles: HashMap::new(),
+                    titles: refs::Titles::default(),
                     custom: vec![],
                 };
                 for c in &p.items {
@@ -898,42 +925,35 @@ async fn detail(
         }
     }
     let mut history = Vec::new();
-    if tab == "history" {
-        match svc.history(&user.actor, id).await {
-            Ok(entries) => {
-                for e in entries {
-                    history.push(HistoryLine {
-                        at: date_time(&guanxi_core::records::service::ts_string(e.at)),
-                        actor: e.actor_name.unwrap_or_default(),
-                        action: i18n.t(&format!("history-{}", e.action)),
-                        changes: {
-                            let order = |f: &str| {
-                                def.fields
-                                    .iter()
-                                    .position(|d| Some(d.name) == f.split('.').next())
-                                    .unwrap_or(usize::MAX)
-                            };
-                            let mut cs = e.changes.clone();
-                            cs.sort_by_key(|c| order(&c.field));
-                            cs
-                        }
+    for e in entries {
+        history.push(HistoryLine {
+            at: date_time(&guanxi_core::records::service::ts_string(e.at)),
+            actor: e.actor_name.unwrap_or_default(),
+            action: i18n.t(&format!("history-{}", e.action)),
+            changes: {
+                let order = |f: &str| {
+                    def.fields
                         .iter()
-                        .map(|c| Change {
-                            field: c
-                                .field
-                                .strip_prefix("custom.")
-                                .and_then(|k| lk.custom.iter().find(|d| d.key == k))
-                                .map(|d| d.label(i18n.code).to_string())
-                                .unwrap_or_else(|| field_label(def.name, &c.field, &i18n)),
-                            from: value_text(def, &c.field, &c.from, &lk, &i18n),
-                            to: value_text(def, &c.field, &c.to, &lk, &i18n),
-                        })
-                        .collect(),
-                    });
-                }
+                        .position(|d| Some(d.name) == f.split('.').next())
+                        .unwrap_or(usize::MAX)
+                };
+                let mut cs = e.changes.clone();
+                cs.sort_by_key(|c| order(&c.field));
+                cs
             }
-            Err(e) => return error_page(&user, e.into()),
-        }
+            .iter()
+            .map(|c| Change {
+                field: c
+                    .field
+                    .strip_prefix("custom.")
+                    .and_then(|k| lk.custom.iter().find(|d| d.key == k))
+                    .map(|d| d.label(i18n.code).to_string())
+                    .unwrap_or_else(|| field_label(def.name, &c.field, &i18n)),
+                from: value_text(def, &c.field, &c.from, &lk, &i18n),
+                to: value_text(def, &c.field, &c.to, &lk, &i18n),
+            })
+            .collect(),
+        });
     }
     let owners = match users::list(&st.core.db).await {
         Ok(us) => us
@@ -1039,6 +1059,9 @@ pub struct FormField {
     pub error: Option<String>,
     pub required: bool,
     pub ref_title: String,
+    /// The field holds a reference the reader may not read: the picker says so instead of
+    /// naming it, and the id stays so that saving the form keeps the link.
+    pub ref_unreadable: bool,
     pub ref_entity: &'static str,
 }
 
@@ -1075,6 +1098,7 @@ fn blank_field(name: String, label: String, kind: &'static str) -> FormField {
         error: None,
         required: false,
         ref_title: String::new(),
+        ref_unreadable: false,
         ref_entity: "",
     }
 }
@@ -1084,7 +1108,7 @@ fn form_fields(
     custom: &[CustomFieldDef],
     rec: &JsonMap,
     errors: &guanxi_core::FieldErrors,
-    titles: &HashMap<Uuid, String>,
+    titles: &refs::Titles,
     owners: &[(String, String)],
     i18n: &I18n,
 ) -> Vec<FormField> {
@@ -1225,10 +1249,14 @@ fn form_fields(
                 ff.kind = "ref";
                 ff.ref_entity = table;
                 ff.value = vstr(v);
-                ff.ref_title = Uuid::parse_str(&ff.value)
-                    .ok()
-                    .and_then(|u| titles.get(&u).cloned())
-                    .unwrap_or_default();
+                match v
+                    .and_then(|v| refs::target_of(f, v))
+                    .map(|t| titles.view(t))
+                {
+                    Some(RefView::Readable(title)) => ff.ref_title = title.to_string(),
+                    Some(RefView::Unreadable) => ff.ref_unreadable = true,
+                    None => {}
+                }
             }
             FieldKind::Derived => {}
         }
@@ -1372,19 +1400,13 @@ async fn show_form(
         Ok(o) => o,
         Err(e) => return error_page(user, e),
     };
-    let ref_ids: Vec<Uuid> = def
-        .fields
-        .iter()
-        .filter(|f| matches!(f.kind, FieldKind::Ref { .. }))
-        .filter_map(|f| {
-            rec.get(f.name)
-                .and_then(Value::as_str)
-                .and_then(|s| Uuid::parse_str(s).ok())
-        })
-        .collect();
-    let titles = search::titles(&st.core.db, &ref_ids)
-        .await
-        .unwrap_or_default();
+    // The references come from the stored record, the submitted form or (for a new record) the
+    // address, e.g. `/contacts/new?account_id=…`: any id can be typed there, so each is titled
+    // only if the user may read it.
+    let titles = match refs::titles(&st.core, &user.actor, &refs::targets(def, [rec])).await {
+        Ok(t) => t,
+        Err(e) => return error_page(user, e.into()),
+    };
     let entity = i18n.t(&format!("entity-{}", def.name));
     let (heading, action, cancel) = match id {
         Some(id) => (

@@ -12,5 +12,6 @@ mod browser;
 mod concurrency;
 mod custom_fields;
 mod identity_api;
+mod reference_scope;
 mod security;
 mod smoke;

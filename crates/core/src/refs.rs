@@ -1,0 +1,100 @@
+//! Titles of referenced records, as one reader may see them (DESIGN.md section 9: record-level
+//! authorization in core, including for the titles of referenced records).
+//!
+//! A reference field stores only the id of the record it points at; whoever shows the reference
+//! by name asks [`titles`], which applies the reader's read scope exactly as lists and `get` do.
+//! There is no other way to turn a reference into a title, so no page, export or API response
+//! can name a record its reader could not open.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::authz::Actor;
+use crate::error::CoreResult;
+use crate::records::{FieldDef, FieldKind, JsonMap};
+use crate::{Core, EntityDef, entities};
+
+/// The record a reference field's value points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// The referenced entity's singular code, from the field's [`FieldKind::Ref`].
+    pub entity: &'static str,
+    pub id: Uuid,
+}
+
+/// How a reference reads to one reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefView<'a> {
+    /// A live record the reader may read, by its title in the reader's language.
+    Readable(&'a str),
+    /// Outside the reader's scope, in the recycle bin, or gone. One case for all three, so that
+    /// what is shown does not tell a reader that a record they may not see exists.
+    Unreadable,
+}
+
+/// Titles resolved for one reader by [`titles`]; a target not in it reads as unreadable.
+#[derive(Clone, Debug, Default)]
+pub struct Titles {
+    readable: HashMap<Target, String>,
+}
+
+impl Titles {
+    pub fn view(&self, target: Target) -> RefView<'_> {
+        match self.readable.get(&target) {
+            Some(t) => RefView::Readable(t),
+            None => RefView::Unreadable,
+        }
+    }
+}
+
+/// What a reference field's value points at: `None` for a field that is not a reference, an
+/// empty value or one that is not an id.
+pub fn target_of(field: &FieldDef, value: &Value) -> Option<Target> {
+    let FieldKind::Ref { entity, .. } = field.kind else {
+        return None;
+    };
+    let id = Uuid::parse_str(value.as_str()?.trim()).ok()?;
+    Some(Target { entity, id })
+}
+
+/// Every reference held in the records' reference fields.
+pub fn targets<'r>(def: &EntityDef, recs: impl IntoIterator<Item = &'r JsonMap>) -> Vec<Target> {
+    let mut out = Vec::new();
+    for rec in recs {
+        for f in def.fields {
+            if let Some(t) = rec.get(f.name).and_then(|v| target_of(f, v)) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// Ids per query: a page of records refers to a few hundred at most, and this keeps any one
+/// query far below the databases' limits on bound parameters.
+const CHUNK: usize = 500;
+
+/// The titles of those `targets` that `actor` may read, in the actor's language.
+pub async fn titles(core: &Core, actor: &Actor, targets: &[Target]) -> CoreResult<Titles> {
+    let mut by_entity: HashMap<&'static str, HashSet<Uuid>> = HashMap::new();
+    for t in targets {
+        by_entity.entry(t.entity).or_default().insert(t.id);
+    }
+    let mut readable = HashMap::new();
+    for (entity, ids) in by_entity {
+        // A reference to an entity the registry does not know cannot be read by anyone.
+        let Some(def) = entities::by_name(entity) else {
+            continue;
+        };
+        let svc = core.records(def);
+        let ids: Vec<Uuid> = ids.into_iter().collect();
+        for chunk in ids.chunks(CHUNK) {
+            for (id, title) in svc.titles(actor, chunk).await? {
+                readable.insert(Target { entity, id }, title);
+            }
+        }
+    }
+    Ok(Titles { readable })
+}
