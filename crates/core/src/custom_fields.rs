@@ -104,6 +104,14 @@ impl CustomFieldDef {
                 if s.chars().count() > max {
                     return Err(format!("must be at most {max} characters"));
                 }
+                if s.chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+                {
+                    return Err("must not contain control characters".into());
+                }
+                if s.chars().any(crate::normalize::is_deceptive_format_char) {
+                    return Err(crate::normalize::DECEPTIVE_FORMAT_MESSAGE.into());
+                }
                 Ok(Value::String(s.to_string()))
             }
             CustomKind::Number => {
@@ -334,8 +342,8 @@ fn check_labels(input: &CustomFieldInput, errors: &mut FieldErrors) {
         if let Some(l) = label {
             if l.trim().chars().count() > 100 {
                 errors.insert(field.into(), "labels have at most 100 characters".into());
-            } else if l.chars().any(char::is_control) {
-                errors.insert(field.into(), "must not contain control characters".into());
+            } else if let Err(e) = crate::normalize::check_name_chars(l) {
+                errors.insert(field.into(), e);
             }
         }
     }

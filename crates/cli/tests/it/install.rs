@@ -165,3 +165,21 @@ fn commands_that_need_data_refuse_a_missing_file() {
     let listed = guanxi(&["user", "list", "--database", p]);
     assert!(listed.status.success());
 }
+
+#[test]
+fn trusted_proxies_are_checked_and_shown() {
+    let cfg = crate::support::TempFile::new(
+        "proxies.toml",
+        "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\"]\n",
+    );
+    let out = ok(&["--config", cfg.path(), "config", "check"]);
+    assert!(
+        out.contains("trusted_proxies = [10.0.0.0/8, 192.0.2.7/32]"),
+        "{out}"
+    );
+    let bad = crate::support::TempFile::new("bad.toml", "trusted_proxies = [\"proxy.lan\"]\n");
+    fails(
+        &["--config", bad.path(), "config", "check"],
+        &["trusted_proxies", "proxy.lan"],
+    );
+}

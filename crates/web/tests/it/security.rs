@@ -686,6 +686,27 @@ async fn names_refuse_bidi_overrides_and_zero_width_characters() {
                     Some("name"),
                 );
         }
+        // Custom text fields too.
+        let r = admin
+            .post_r(
+                "/api/v1/custom-fields",
+                &json!({"entity": "account", "key": "nickname", "kind": "text",
+                        "label_en": "Nickname", "label_zh": "简称"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.text);
+        admin
+            .post_r(
+                "/api/v1/accounts",
+                &json!({"name": "华信", "kind": "company",
+                        "custom": {"nickname": "华信\u{202E}gnp.exe"}}),
+            )
+            .await
+            .assert_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                Some("custom.nickname"),
+            );
         // Joiners stay allowed (emoji sequences need them).
         let r = admin
             .post_r(
