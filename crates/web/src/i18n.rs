@@ -151,6 +151,24 @@ impl I18n {
         {
             return format!("最多 {n} 个字符");
         }
+        if let Some((limit, has)) = msg
+            .strip_prefix("a filter may have at most ")
+            .and_then(|r| r.split_once(" conditions; this one has "))
+        {
+            return format!("筛选条件最多 {limit} 个，当前有 {has} 个");
+        }
+        if let Some(n) = msg
+            .strip_prefix("a filter may nest and/or/not at most ")
+            .and_then(|r| r.strip_suffix(" levels deep"))
+        {
+            return format!("筛选条件最多嵌套 {n} 层");
+        }
+        if let Some((limit, has)) = msg
+            .strip_prefix("a filter may compare at most ")
+            .and_then(|r| r.split_once(" values in all; this one has "))
+        {
+            return format!("筛选条件最多比较 {limit} 个值，当前有 {has} 个");
+        }
         if let Some(opts) = msg.strip_prefix("must be one of: ") {
             return format!("必须是以下之一：{opts}");
         }
@@ -198,6 +216,23 @@ mod tests {
             "zh-CN"
         );
         assert_eq!(I18n::from_accept_language(None).code, "en");
+    }
+
+    #[test]
+    fn filter_limits_read_in_chinese() {
+        let zh = I18n::new("zh-CN");
+        assert_eq!(
+            zh.message("a filter may have at most 100 conditions; this one has 1000"),
+            "筛选条件最多 100 个，当前有 1000 个"
+        );
+        assert_eq!(
+            zh.message("a filter may nest and/or/not at most 10 levels deep"),
+            "筛选条件最多嵌套 10 层"
+        );
+        assert_eq!(
+            zh.message("is too common or too easy to guess"),
+            "太常见或太容易被猜到，请换一个更长、更独特的密码"
+        );
     }
 
     #[test]

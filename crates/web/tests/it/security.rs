@@ -510,13 +510,19 @@ async fn over_complex_filters_are_refused_with_the_limit() {
             .await
             .assert_error(StatusCode::BAD_REQUEST, "filter_too_complex", None);
         let (cookie, _) = login_cookie(&app, &admin.email, PASSWORD).await;
+        let ui_many = vec!["ff=kind&fo=eq&fv=company"; 1000].join("&");
         let res = browser()
-            .get(format!("{}/accounts?{many}", app.base))
+            .get(format!("{}/accounts?{ui_many}", app.base))
             .header("Cookie", format!("guanxi_session={cookie}"))
             .send()
             .await
             .expect("page");
         assert!(!res.status().is_server_error(), "{b:?}: {}", res.status());
+        let html = res.text().await.expect("html");
+        assert!(
+            html.contains("a filter may have at most 100 conditions; this one has 1000"),
+            "{b:?}"
+        );
         // A filter within the limits still works.
         let few = vec!["kind=company"; 50].join("&");
         assert_eq!(
