@@ -5,6 +5,7 @@ mod api;
 mod assets;
 mod auth;
 mod error;
+mod export;
 mod forms;
 mod i18n;
 mod openapi;
@@ -30,13 +31,19 @@ pub struct WebOptions {
 pub(crate) struct AppState {
     pub core: Core,
     pub opts: WebOptions,
+    /// Caps concurrent CSV exports per user and in total.
+    pub exports: export::Limiter,
 }
 
 pub(crate) type State = Arc<AppState>;
 
 /// The whole application as one router.
 pub fn app(core: Core, opts: WebOptions) -> Router {
-    let state: State = Arc::new(AppState { core, opts });
+    let state: State = Arc::new(AppState {
+        core,
+        opts,
+        exports: export::Limiter::default(),
+    });
     Router::new()
         .merge(api::router())
         .merge(ui::router())

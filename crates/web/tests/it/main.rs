@@ -11,5 +11,6 @@ mod bad_input;
 mod browser;
 mod concurrency;
 mod custom_fields;
+mod exports;
 mod identity_api;
 mod smoke;
