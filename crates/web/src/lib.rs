@@ -6,6 +6,7 @@ mod assets;
 mod auth;
 mod client_addr;
 mod error;
+mod export;
 mod forms;
 mod i18n;
 mod openapi;
@@ -36,13 +37,19 @@ pub struct WebOptions {
 pub(crate) struct AppState {
     pub core: Core,
     pub opts: WebOptions,
+    /// Caps concurrent CSV exports per user and in total.
+    pub exports: export::Limiter,
 }
 
 pub(crate) type State = Arc<AppState>;
 
 /// The whole application as one router.
 pub fn app(core: Core, opts: WebOptions) -> Router {
-    let state: State = Arc::new(AppState { core, opts });
+    let state: State = Arc::new(AppState {
+        core,
+        opts,
+        exports: export::Limiter::default(),
+    });
     Router::new()
         .merge(api::router())
         .merge(ui::router())

@@ -250,7 +250,9 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
     paths.insert(format!("/api/v1/{p}/export.csv"), json!({
         "get": {"operationId": format!("export_{p}"), "tags": [p], "summary": "CSV of the matching records (same filters as the list), formula cells neutralized",
                 "parameters": list_params,
-                "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": errors(&[400])["400"], "401": errors(&[401])["401"]}}
+                "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": errors(&[400])["400"], "401": errors(&[401])["401"],
+                              "429": {"description": "too_many_exports: the caller or the server already runs as many exports as allowed; Retry-After says when to try again",
+                                      "content": {"application/json": {"schema": sref("Error")}}}}}
     }));
 }
 

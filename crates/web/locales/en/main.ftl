@@ -97,6 +97,7 @@ error-not-found = This record does not exist or you may not see it.
 error-forbidden = You are not allowed to do this.
 error-csrf = The form has expired. Reload the page and try again.
 error-conflict = Someone else changed this record in the meantime. Reload it and make your change again.
+error-too-many-exports = Too many exports are running right now. Wait for one to finish, then try again.
 settings-title = Settings
 settings-language = Language
 settings-tokens = API tokens

@@ -94,6 +94,7 @@ error-not-found = 记录不存在，或您无权查看。
 error-forbidden = 您无权执行此操作。
 error-csrf = 表单已过期，请刷新页面后重试。
 error-conflict = 此记录已被他人修改。请重新打开后再修改。
+error-too-many-exports = 当前正在进行的导出过多。请等其中一个完成后再试。
 settings-title = 个人设置
 settings-language = 界面语言
 settings-tokens = API 令牌

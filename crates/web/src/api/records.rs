@@ -245,8 +245,9 @@ async fn change_owner(
     Ok(axum::Json(json!({"changed": changed})).into_response())
 }
 
-/// CSV of every matching record the caller may read (up to 100,000 rows), with cells that a
-/// spreadsheet would run as formulas neutralized.
+/// CSV of every matching record the caller may read (up to 100,000 rows), streamed, with cells
+/// that a spreadsheet would run as formulas neutralized. 429 when the caller or the server
+/// already runs as many exports as allowed.
 async fn export(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
@@ -254,17 +255,6 @@ async fn export(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let pairs = query_pairs(raw.as_deref());
-    let mut q = list_query(&pairs, false)?;
-    let body = crate::forms::export_csv(&st.core, def, &actor, &mut q).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.csv\"", def.plural),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    let q = list_query(&pairs, false)?;
+    crate::export::csv_response(&st, def, &actor, q).await
 }

@@ -109,6 +109,7 @@ pub fn error_page(user: &UiUser, err: ApiError) -> Response {
         "forbidden" => i18n.t("error-forbidden"),
         "csrf_failed" => i18n.t("error-csrf"),
         "version_conflict" | "precondition_failed" => i18n.t("error-conflict"),
+        "too_many_exports" => i18n.t("error-too-many-exports"),
         _ => i18n.message(&err.message),
     };
     let page = ErrorPage {
@@ -118,5 +119,12 @@ pub fn error_page(user: &UiUser, err: ApiError) -> Response {
     };
     let mut res = render(&page);
     *res.status_mut() = err.status;
+    // A 429 page tells the browser when to try again, as the API's 429 does.
+    if let Some(Ok(v)) = err
+        .retry_after
+        .map(|s| axum::http::HeaderValue::from_str(&s.to_string()))
+    {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
     res
 }

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, RawQuery, State as AxState};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use guanxi_core::custom_fields::{CustomFieldDef, CustomKind};
@@ -623,7 +622,7 @@ async fn export(
 ) -> Response {
     let pairs = query_pairs(raw.as_deref());
     let state = ListState::parse(&pairs, def);
-    let mut q = ListQuery {
+    let q = ListQuery {
         filter: Some(state.filter()),
         sort: state.sort.clone(),
         cursor: None,
@@ -631,19 +630,9 @@ async fn export(
         count: false,
         deleted: false,
     };
-    match crate::forms::export_csv(&st.core, def, &user.actor, &mut q).await {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{}.csv\"", def.plural),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => error_page(&user, e.into()),
+    match crate::export::csv_response(&st, def, &user.actor, q).await {
+        Ok(res) => res,
+        Err(e) => error_page(&user, e),
     }
 }
 

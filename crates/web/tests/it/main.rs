@@ -11,6 +11,7 @@ mod bad_input;
 mod browser;
 mod concurrency;
 mod custom_fields;
+mod exports;
 mod identity_api;
 mod reference_scope;
 mod security;
