@@ -31,9 +31,9 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::areas::customers::{ACCOUNTS, CONTACTS};
 use crate::db::{self, Backend, Db, col, get_i64};
 use crate::demo::vocab::{AccountInfo, Gen, Place, Region};
-use crate::entities::{ACCOUNTS, CONTACTS};
 use crate::error::{CoreError, CoreResult};
 use crate::identity::{NewUser, teams, users};
 use crate::records::def::FieldKind;

@@ -361,12 +361,13 @@ fn require_admin(actor: &Actor) -> CoreResult<()> {
 
 pub async fn create(
     db: &Db,
+    registry: &crate::Registry,
     actor: &Actor,
     entity: &str,
     input: CustomFieldInput,
 ) -> CoreResult<CustomFieldDef> {
     require_admin(actor)?;
-    if crate::entities::by_name(entity).is_none() {
+    if registry.by_name(entity).is_none() {
         return Err(CoreError::field(
             "entity",
             format!("unknown entity '{entity}'"),
@@ -381,7 +382,7 @@ pub async fn create(
             "must start with a letter and use only a-z, 0-9 and _ (at most 40)".into(),
         );
     }
-    let crate_entity = crate::entities::by_name(entity);
+    let crate_entity = registry.by_name(entity);
     if crate_entity.is_some_and(|e| e.field(&key).is_some())
         || crate::records::def::SYSTEM_FIELDS.contains(&key.as_str())
     {

@@ -1,13 +1,13 @@
 //! Guanxi's domain: entities, storage, services, authorization, audit and search. Knows nothing
 //! of HTTP; the web layer and the command line call the same services.
 
+pub mod areas;
 pub mod audit;
 pub mod authz;
 pub mod bulk;
 pub mod custom_fields;
 pub mod db;
 pub mod demo;
-pub mod entities;
 pub mod error;
 pub mod identity;
 pub mod normalize;
@@ -20,7 +20,7 @@ pub mod settings;
 pub use authz::{Actor, Grant, Role, Scope};
 pub use db::{Db, IfMissing};
 pub use error::{CoreError, CoreResult, FieldErrors};
-pub use records::EntityDef;
+pub use records::{EntityDef, Registry};
 pub use settings::Settings;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -31,16 +31,23 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// The service root: the database and settings every service call needs.
+/// The service root: the database, the settings and the registry of entities every service
+/// call needs.
 #[derive(Clone)]
 pub struct Core {
     pub db: Db,
     pub settings: Settings,
+    pub registry: &'static Registry,
 }
 
 impl Core {
+    /// A core serving every area's entities.
     pub fn new(db: Db, settings: Settings) -> Core {
-        Core { db, settings }
+        Core {
+            db,
+            settings,
+            registry: areas::registry(),
+        }
     }
 
     pub fn records(&self, def: &'static EntityDef) -> records::service::RecordService<'_> {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::authz::Actor;
 use crate::error::CoreResult;
 use crate::records::{FieldDef, FieldKind, JsonMap};
-use crate::{Core, EntityDef, entities};
+use crate::{Core, EntityDef};
 
 /// The record a reference field's value points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,7 +85,7 @@ pub async fn titles(core: &Core, actor: &Actor, targets: &[Target]) -> CoreResul
     let mut readable = HashMap::new();
     for (entity, ids) in by_entity {
         // A reference to an entity the registry does not know cannot be read by anyone.
-        let Some(def) = entities::by_name(entity) else {
+        let Some(def) = core.registry.by_name(entity) else {
             continue;
         };
         let svc = core.records(def);

@@ -41,6 +41,7 @@ pub async fn list(db: &Db, actor: &Actor, entity: &str) -> CoreResult<Vec<SavedV
 /// Saves (or replaces, by name) a view.
 pub async fn save(
     db: &Db,
+    registry: &crate::Registry,
     actor: &Actor,
     entity: &str,
     name: &str,
@@ -62,7 +63,7 @@ pub async fn save(
             return Err(CoreError::field(field, e));
         }
     }
-    if crate::entities::by_name(entity).is_none() {
+    if registry.by_name(entity).is_none() {
         return Err(CoreError::field(
             "entity",
             format!("unknown entity '{entity}'"),

@@ -19,7 +19,8 @@ document.querySelectorAll(".ref").forEach(function (group) {
   var search = group.querySelector(".ref-search");
   var id = group.querySelector(".ref-id");
   var results = group.querySelector(".ref-results");
-  var entity = group.getAttribute("data-ref") === "accounts" ? "account" : group.getAttribute("data-ref");
+  // The search API takes an entity's singular or plural code alike.
+  var entity = group.getAttribute("data-ref");
   var timer = null;
   search.addEventListener("input", function () {
     clearTimeout(timer);

@@ -67,6 +67,8 @@ impl FromRequestParts<State> for ApiCaller {
 pub struct UiUser {
     pub actor: Actor,
     pub csrf: String,
+    /// The entities served, for the navigation every page draws.
+    pub registry: &'static guanxi_core::Registry,
 }
 
 /// Sends people who are not logged in to the login page, and back afterwards.
@@ -97,7 +99,11 @@ impl FromRequestParts<State> for UiUser {
             return Err(LoginRedirect(back));
         };
         match auth::session_actor(&state.core.db, &cookie).await {
-            Ok((actor, csrf)) => Ok(UiUser { actor, csrf }),
+            Ok((actor, csrf)) => Ok(UiUser {
+                actor,
+                csrf,
+                registry: state.core.registry,
+            }),
             Err(_) => Err(LoginRedirect(back)),
         }
     }

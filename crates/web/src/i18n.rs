@@ -249,7 +249,7 @@ mod tests {
             k
         };
         assert_eq!(keys(en), keys(zh));
-        assert_eq!(I18n::new("zh-CN").t("nav-accounts"), "客户");
-        assert_eq!(I18n::new("en").t("nav-accounts"), "Accounts");
+        assert_eq!(I18n::new("zh-CN").t("nav-settings"), "个人设置");
+        assert_eq!(I18n::new("en").t("nav-settings"), "Settings");
     }
 }

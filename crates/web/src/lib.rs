@@ -45,14 +45,15 @@ pub(crate) type State = Arc<AppState>;
 
 /// The whole application as one router.
 pub fn app(core: Core, opts: WebOptions) -> Router {
+    let registry = core.registry;
     let state: State = Arc::new(AppState {
         core,
         opts,
         exports: export::Limiter::default(),
     });
     Router::new()
-        .merge(api::router())
-        .merge(ui::router())
+        .merge(api::router(registry))
+        .merge(ui::router(registry))
         .merge(assets::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

@@ -2,8 +2,8 @@
 
 use url::{Position, Url};
 
-/// Where people land when `next` is missing or refused.
-const HOME: &str = "/accounts";
+/// Where people land when `next` is missing or refused (the root sends them on to the home list).
+const HOME: &str = "/";
 
 /// A stand-in origin: the server does not know the name it is reached by, and does not need to.
 const BASE: &str = "http://guanxi.invalid/";
@@ -34,20 +34,17 @@ mod tests {
     #[test]
     fn keeps_local_paths() {
         assert_eq!(
-            local_target(Some("/contacts?sort=-name")),
-            "/contacts?sort=-name"
+            local_target(Some("/people?sort=-name")),
+            "/people?sort=-name"
         );
-        assert_eq!(
-            local_target(Some("/accounts/1#history")),
-            "/accounts/1#history"
-        );
+        assert_eq!(local_target(Some("/things/1#history")), "/things/1#history");
         assert_eq!(local_target(Some("/%09/x")), "/%09/x");
         assert_eq!(
             local_target(Some("/搜索?q=王芳")),
             "/%E6%90%9C%E7%B4%A2?q=%E7%8E%8B%E8%8A%B3"
         );
-        assert_eq!(local_target(None), "/accounts");
-        assert_eq!(local_target(Some("")), "/accounts");
+        assert_eq!(local_target(None), "/");
+        assert_eq!(local_target(Some("")), "/");
     }
 
     #[test]
@@ -66,7 +63,7 @@ mod tests {
             "data:text/html,x",
             "http://guanxi.invalid:81/",
         ] {
-            assert_eq!(local_target(Some(evil)), "/accounts", "{evil:?}");
+            assert_eq!(local_target(Some(evil)), "/", "{evil:?}");
         }
     }
 

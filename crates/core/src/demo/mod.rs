@@ -15,10 +15,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::areas::customers::{ACCOUNTS, CONTACTS};
 use crate::authz::{Actor, Role};
 use crate::custom_fields::{self, CustomFieldInput};
 use crate::db::{self, col, get_i64};
-use crate::entities::{ACCOUNTS, CONTACTS};
 use crate::error::{CoreError, CoreResult};
 use crate::identity::{NewUser, teams, users};
 use crate::{Core, EntityDef};
@@ -456,6 +456,7 @@ async fn create_custom_fields(core: &Core, admin: &Actor) -> CoreResult<()> {
         }
         custom_fields::create(
             &core.db,
+            core.registry,
             admin,
             entity,
             CustomFieldInput {

@@ -2060,14 +2060,14 @@ impl Person {
 
     /// The name as the record shows it in a Chinese context.
     pub fn display(&self) -> String {
-        crate::entities::contacts::display_name(&self.family, &self.given, "zh-CN")
+        crate::areas::customers::contacts::display_name(&self.family, &self.given, "zh-CN")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entities::{ACCOUNTS, CONTACTS};
+    use crate::areas::customers::{ACCOUNTS, CONTACTS};
     use crate::normalize;
     use crate::records::values;
     use crate::settings::Settings;

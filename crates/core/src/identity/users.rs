@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, Order, Query};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::authz::{Actor, Grant, Role, Scope, default_grant};
+use crate::authz::{Actor, Grant, Role, Scope};
 use crate::db::{self, Db, col, get_bool, get_i64, get_opt_uuid, get_string, get_ts, get_uuid};
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::normalize;
@@ -390,12 +390,10 @@ pub async fn set_password(
     Ok(())
 }
 
-/// The grants of a role: the defaults, overridden by what administrators stored.
+/// The grants administrators stored for a role, by entity. An entity without one has the
+/// role's default (`Actor::grant` falls back to it).
 pub async fn grants(db: &Db, role: Role) -> CoreResult<HashMap<String, Grant>> {
-    let mut out: HashMap<String, Grant> = crate::entities::ALL
-        .iter()
-        .map(|e| (e.name.to_string(), default_grant(role, e.name)))
-        .collect();
+    let mut out: HashMap<String, Grant> = HashMap::new();
     let mut q = Query::select();
     q.columns(["entity", "read_scope", "write_scope"].map(col))
         .from(col("role_permissions"))
@@ -412,16 +410,37 @@ pub async fn grants(db: &Db, role: Role) -> CoreResult<HashMap<String, Grant>> {
     Ok(out)
 }
 
+/// What a role may read and write of every entity: the stored grant, else the role's default.
+pub async fn role_grants(
+    db: &Db,
+    registry: &crate::Registry,
+    role: Role,
+) -> CoreResult<std::collections::BTreeMap<String, Grant>> {
+    let stored = grants(db, role).await?;
+    Ok(registry
+        .all()
+        .iter()
+        .map(|e| {
+            let g = stored
+                .get(e.name)
+                .copied()
+                .unwrap_or_else(|| crate::authz::default_grant(role, e.name));
+            (e.name.to_string(), g)
+        })
+        .collect())
+}
+
 /// Sets what a role may read and write of an entity. Administrators always keep everything.
 pub async fn set_grant(
     db: &Db,
+    registry: &crate::Registry,
     actor: Option<&Actor>,
     role: Role,
     entity: &str,
     grant: Grant,
 ) -> CoreResult<()> {
     require_admin(actor)?;
-    if crate::entities::by_name(entity).is_none() {
+    if registry.by_name(entity).is_none() {
         return Err(CoreError::field(
             "entity",
             format!("unknown entity '{entity}'"),

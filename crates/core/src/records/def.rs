@@ -55,6 +55,8 @@ pub struct FieldDef {
     pub kind: FieldKind,
     pub required: bool,
     pub sortable: bool,
+    /// The value a new record's form starts with.
+    pub initial: Option<&'static str>,
 }
 
 impl FieldDef {
@@ -65,6 +67,7 @@ impl FieldDef {
             kind,
             required: false,
             sortable: false,
+            initial: None,
         }
     }
     pub const fn column(mut self, column: &'static str) -> FieldDef {
@@ -77,6 +80,10 @@ impl FieldDef {
     }
     pub const fn sortable(mut self) -> FieldDef {
         self.sortable = true;
+        self
+    }
+    pub const fn initial(mut self, value: &'static str) -> FieldDef {
+        self.initial = Some(value);
         self
     }
 }
@@ -96,12 +103,18 @@ pub struct EntityDef {
     pub name: &'static str,
     /// Plural code, used in URLs: `accounts`.
     pub plural: &'static str,
+    /// The business area it belongs to (`customers`, `sales`, `service`), for navigation.
+    pub area: &'static str,
     pub table: &'static str,
     pub fields: &'static [FieldDef],
     /// The list sort when none is asked for.
     pub default_sort: &'static str,
     /// Columns a list shows before the user chooses.
     pub default_columns: &'static [&'static str],
+    /// Columns it shows as a related list on the page of a record it refers to.
+    pub related_columns: &'static [&'static str],
+    /// The stored field a list sorts by when sorted by the record's name (its title).
+    pub title_sort: &'static str,
     /// The record's name as people say it, in the given locale.
     pub title: fn(&JsonMap, &str) -> String,
     /// Names to index for Chinese substring and pinyin search.

@@ -7,11 +7,13 @@ pub mod cursor;
 pub mod def;
 pub mod filter;
 pub mod money;
+pub mod registry;
 pub mod service;
 pub mod values;
 
 pub use def::{EntityDef, FieldDef, FieldKind};
 pub use filter::{Filter, FilterOp};
+pub use registry::{Reference, Registry};
 pub use service::{ListQuery, Page, Record, SortSpec};
 
 /// A JSON object: records travel through the engine in their API shape.

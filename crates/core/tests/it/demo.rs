@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
 use guanxi_core::authz::{Actor, Role};
 use guanxi_core::db::Backend;
-use guanxi_core::entities::{ACCOUNTS, CONTACTS};
 use guanxi_core::identity::{NewUser, auth, users};
 use guanxi_core::records::{ListQuery, values};
 use guanxi_core::search::{self, text};

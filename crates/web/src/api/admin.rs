@@ -95,7 +95,15 @@ fn opt_team(o: &serde_json::Map<String, Value>) -> Result<Option<Option<uuid::Uu
 
 async fn me(AxState(st): AxState<State>, ApiCaller(actor): ApiCaller) -> ApiResult<Response> {
     let user = users::get(st.core.db.reader(), actor.user_id).await?;
-    Ok(axum::Json(json!({"user": user, "grants": actor.grants})).into_response())
+    // Every entity's grant, stored or the role's default.
+    let grants: serde_json::Map<String, Value> = st
+        .core
+        .registry
+        .all()
+        .iter()
+        .map(|e| (e.name.to_string(), json!(actor.grant(e.name))))
+        .collect();
+    Ok(axum::Json(json!({"user": user, "grants": grants})).into_response())
 }
 
 async fn patch_me(
@@ -261,7 +269,8 @@ async fn list_roles(
 ) -> ApiResult<Response> {
     let mut out = Vec::new();
     for role in Role::ALL {
-        out.push(json!({"role": role, "grants": users::grants(&st.core.db, role).await?}));
+        let grants = users::role_grants(&st.core.db, st.core.registry, role).await?;
+        out.push(json!({"role": role, "grants": grants}));
     }
     Ok(axum::Json(json!({"data": out})).into_response())
 }
@@ -287,7 +296,15 @@ async fn set_grant(
         read: scope("read")?,
         write: scope("write")?,
     };
-    users::set_grant(&st.core.db, Some(&actor), role, &entity, grant).await?;
+    users::set_grant(
+        &st.core.db,
+        st.core.registry,
+        Some(&actor),
+        role,
+        &entity,
+        grant,
+    )
+    .await?;
     Ok(axum::Json(json!({"role": role, "entity": entity, "grant": grant})).into_response())
 }
 
@@ -345,8 +362,9 @@ async fn list_custom(
     let entity = match p.entity.as_deref().filter(|e| !e.is_empty()) {
         None => None,
         Some(e) => Some(
-            guanxi_core::entities::by_name(e)
-                .or_else(|| guanxi_core::entities::by_plural(e))
+            st.core
+                .registry
+                .find(e)
                 .ok_or_else(|| {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,
@@ -412,7 +430,14 @@ async fn create_custom(
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
     let entity = opt_str(o, "entity")?.unwrap_or_default();
-    let def = custom_fields::create(&st.core.db, &actor, &entity, custom_input(o)?).await?;
+    let def = custom_fields::create(
+        &st.core.db,
+        st.core.registry,
+        &actor,
+        &entity,
+        custom_input(o)?,
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(def)).into_response())
 }
 

@@ -15,15 +15,15 @@ use serde_json::Value;
 use crate::State;
 use crate::error::ApiError;
 
-pub fn router() -> Router<State> {
+pub fn router(registry: &'static guanxi_core::Registry) -> Router<State> {
     let mut r = Router::new()
         .route(
             "/api/v1/openapi.json",
-            get(|| async { axum::Json(crate::openapi::document()) }),
+            get(move || async move { axum::Json(crate::openapi::document(registry)) }),
         )
         .merge(admin::router())
         .merge(search::router());
-    for def in guanxi_core::entities::ALL {
+    for def in registry.all() {
         r = r.merge(records::router(def));
     }
     r.fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })

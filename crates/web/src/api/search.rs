@@ -5,7 +5,7 @@ use axum::extract::{RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use guanxi_core::{CoreError, entities, saved_views, search};
+use guanxi_core::{CoreError, saved_views, search};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -55,27 +55,21 @@ async fn search_all(
             })?,
     };
     let defs: Vec<_> = match p.entity.as_deref() {
-        None | Some("") => entities::ALL.to_vec(),
-        Some(e) => vec![
-            entities::by_name(e)
-                .or_else(|| entities::by_plural(e))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_entity",
-                        format!("unknown entity '{e}'"),
-                    )
-                })?,
-        ],
+        None | Some("") => st.core.registry.all().to_vec(),
+        Some(e) => vec![st.core.registry.find(e).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_entity",
+                format!("unknown entity '{e}'"),
+            )
+        })?],
     };
     let hits = search::search(&st.core.db, &actor, &q, &defs, limit).await?;
     Ok(axum::Json(json!({"data": hits})).into_response())
 }
 
-fn entity(name: &str) -> Result<&'static guanxi_core::EntityDef, ApiError> {
-    entities::by_plural(name)
-        .or_else(|| entities::by_name(name))
-        .ok_or_else(ApiError::not_found)
+fn entity(st: &State, name: &str) -> Result<&'static guanxi_core::EntityDef, ApiError> {
+    st.core.registry.find(name).ok_or_else(ApiError::not_found)
 }
 
 async fn recycle_bin(
@@ -91,18 +85,14 @@ async fn recycle_bin(
     let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "entity").collect();
     let defs = match ent.as_deref() {
         // `entity=` with nothing after it, as a form leaves it, means every entity.
-        None | Some("") => entities::ALL.to_vec(),
-        Some(e) => vec![
-            entities::by_plural(e)
-                .or_else(|| entities::by_name(e))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_entity",
-                        format!("unknown entity '{e}'"),
-                    )
-                })?,
-        ],
+        None | Some("") => st.core.registry.all().to_vec(),
+        Some(e) => vec![st.core.registry.find(e).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_entity",
+                format!("unknown entity '{e}'"),
+            )
+        })?],
     };
     if defs.len() > 1 && rest.iter().any(|(k, _)| k == "cursor") {
         return Err(ApiError::new(
@@ -145,7 +135,7 @@ async fn restore(
 ) -> ApiResult<Response> {
     let rec = st
         .core
-        .records(entity(&ent)?)
+        .records(entity(&st, &ent)?)
         .restore(&actor, parse_id(&id)?)
         .await?;
     Ok(with_etag(StatusCode::OK, &rec))
@@ -157,7 +147,7 @@ async fn purge(
     ApiPath((ent, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     st.core
-        .records(entity(&ent)?)
+        .records(entity(&st, &ent)?)
         .purge(&actor, parse_id(&id)?)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -173,7 +163,7 @@ async fn list_views(
     ApiCaller(actor): ApiCaller,
     ApiQuery(p): ApiQuery<ViewParams>,
 ) -> ApiResult<Response> {
-    let def = entity(p.entity.as_deref().unwrap_or(""))?;
+    let def = entity(&st, p.entity.as_deref().unwrap_or(""))?;
     Ok(
         axum::Json(json!({"data": saved_views::list(&st.core.db, &actor, def.name).await?}))
             .into_response(),
@@ -198,9 +188,17 @@ async fn save_view(
             .unwrap_or("")
             .to_string()
     };
-    let def = entity(&get("entity"))
+    let def = entity(&st, &get("entity"))
         .map_err(|_| ApiError::from(CoreError::field("entity", "unknown entity")))?;
-    let v = saved_views::save(&st.core.db, &actor, def.name, &get("name"), &get("query")).await?;
+    let v = saved_views::save(
+        &st.core.db,
+        st.core.registry,
+        &actor,
+        def.name,
+        &get("name"),
+        &get("query"),
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(v)).into_response())
 }
 

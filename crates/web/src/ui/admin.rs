@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use guanxi_core::custom_fields::{self, CustomFieldInput, CustomKind};
 use guanxi_core::identity::{NewPassword, NewUser, UserPatch, teams, users};
-use guanxi_core::{CoreError, FieldErrors, Grant, Role, Scope, entities};
+use guanxi_core::{CoreError, FieldErrors, Grant, Role, Scope};
 
 use super::records::Opt;
 use super::{PageCtx, error_page, form_get, render};
@@ -135,8 +135,8 @@ async fn page(st: &State, user: &UiUser, section: &str, errors: Vec<String>) -> 
         };
         let mut grants = Vec::new();
         for role in Role::ALL {
-            let g = users::grants(&st.core.db, role).await?;
-            for e in entities::ALL {
+            let g = users::role_grants(&st.core.db, st.core.registry, role).await?;
+            for e in st.core.registry.all() {
                 let grant = g.get(e.name).copied().unwrap_or(Grant {
                     read: Scope::None,
                     write: Scope::None,
@@ -180,7 +180,10 @@ async fn page(st: &State, user: &UiUser, section: &str, errors: Vec<String>) -> 
             role_opts: role_opts(Some(Role::Sales)),
             grants,
             custom,
-            entity_opts: entities::ALL
+            entity_opts: st
+                .core
+                .registry
+                .all()
                 .iter()
                 .map(|e| Opt {
                     value: e.name.into(),
@@ -362,6 +365,7 @@ async fn set_grant(
         Ok((role, grant)) => {
             users::set_grant(
                 &st.core.db,
+                st.core.registry,
                 Some(&user.actor),
                 role,
                 form_get(&f, "entity").unwrap_or(""),
@@ -398,6 +402,7 @@ async fn add_custom(
     };
     let r = custom_fields::create(
         &st.core.db,
+        st.core.registry,
         &user.actor,
         form_get(&f, "entity").unwrap_or(""),
         input,

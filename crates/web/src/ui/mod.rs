@@ -11,20 +11,39 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
+use guanxi_core::Registry;
+
 use crate::State;
 use crate::auth::UiUser;
 use crate::error::ApiError;
 use crate::i18n::I18n;
 
-pub fn router() -> Router<State> {
+pub fn router(registry: &'static Registry) -> Router<State> {
+    let home = home_path(registry);
     let mut r = Router::new()
-        .route("/", get(|| async { Redirect::to("/accounts") }))
+        .route("/", get(move || async move { Redirect::to(&home) }))
         .merge(session::router())
-        .merge(admin::router());
-    for def in guanxi_core::entities::ALL {
+        .merge(admin::router())
+        .merge(records::cross_entity_router());
+    for def in registry.all() {
         r = r.merge(records::router(def));
     }
     r
+}
+
+/// Where people land: the first entity's list.
+fn home_path(registry: &Registry) -> String {
+    registry
+        .home()
+        .map_or_else(|| "/settings".into(), |d| format!("/{}", d.plural))
+}
+
+/// One link of the navigation bar.
+pub struct NavLink {
+    pub href: String,
+    pub label: String,
+    /// What `PageCtx::nav` is on that page, to mark the link as current.
+    pub key: &'static str,
 }
 
 /// What every page's frame needs.
@@ -36,6 +55,9 @@ pub struct PageCtx {
     pub csrf: String,
     pub logged_in: bool,
     pub nav: &'static str,
+    /// The entities' lists, in the registry's order.
+    pub entity_links: Vec<NavLink>,
+    pub home: String,
     pub q: String,
     pub here: String,
 }
@@ -50,6 +72,17 @@ impl PageCtx {
             csrf: user.csrf.clone(),
             logged_in: true,
             nav,
+            entity_links: user
+                .registry
+                .all()
+                .iter()
+                .map(|d| NavLink {
+                    href: format!("/{}", d.plural),
+                    label: I18n::new(&user.actor.locale).t(&format!("nav-{}", d.plural)),
+                    key: d.plural,
+                })
+                .collect(),
+            home: home_path(user.registry),
             q: String::new(),
             here: String::new(),
         }
@@ -64,6 +97,8 @@ impl PageCtx {
             csrf: String::new(),
             logged_in: false,
             nav: "",
+            entity_links: Vec::new(),
+            home: "/".into(),
             q: String::new(),
             here: String::new(),
         }

@@ -13,9 +13,9 @@ use guanxi_core::custom_fields::{CustomFieldDef, CustomKind};
 use guanxi_core::identity::users;
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
 use guanxi_core::records::filter::FilterOp;
-use guanxi_core::records::{Filter, JsonMap, ListQuery};
+use guanxi_core::records::{Filter, JsonMap, ListQuery, Reference, Registry};
 use guanxi_core::refs::{self, RefView, Target};
-use guanxi_core::{Actor, CoreError, EntityDef, entities, saved_views, search};
+use guanxi_core::{Actor, CoreError, EntityDef, saved_views, search};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ use crate::i18n::I18n;
 
 pub fn router(def: &'static EntityDef) -> Router<State> {
     let p = format!("/{}", def.plural);
-    let mut r = Router::new()
+    Router::new()
         .route(
             &p,
             get(move |s: AxState<State>, u: UiUser, q: RawQuery| list(def, s, u, q)).post(
@@ -96,13 +96,14 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
                       i: Path<(String, String)>,
                       f: Form<Vec<(String, String)>>| action(def, s, u, i, f),
             ),
-        );
-    if def.name == "account" {
-        r = r
-            .route("/search", get(search_page))
-            .route("/recycle-bin", get(recycle_bin));
-    }
-    r
+        )
+}
+
+/// The pages that span every entity.
+pub fn cross_entity_router() -> Router<State> {
+    Router::new()
+        .route("/search", get(search_page))
+        .route("/recycle-bin", get(recycle_bin))
 }
 
 fn enc(s: &str) -> String {
@@ -289,6 +290,7 @@ fn date_time(s: &str) -> String {
 /// Everything needed to show record values: users, referenced records (titled as the reader may
 /// see them), custom definitions.
 struct Lookups {
+    registry: &'static Registry,
     region: String,
     users: HashMap<String, String>,
     titles: refs::Titles,
@@ -309,6 +311,7 @@ async fn lookups(
     let titles = refs::titles(&st.core, actor, targets).await?;
     let custom = st.core.records(def).custom_defs().await?;
     Ok(Lookups {
+        registry: st.core.registry,
         region: st.core.settings.default_region.clone(),
         users,
         titles,
@@ -318,22 +321,20 @@ async fn lookups(
 
 /// A reference: the record's title linking to it when the reader may read it, otherwise a
 /// neutral label with no link (neither the title nor whether the record exists is theirs to see).
-fn ref_cell(
-    f: &guanxi_core::records::FieldDef,
-    v: &Value,
-    titles: &refs::Titles,
-    i18n: &I18n,
-) -> Cell {
+fn ref_cell(f: &guanxi_core::records::FieldDef, v: &Value, lk: &Lookups, i18n: &I18n) -> Cell {
     let Some(target) = refs::target_of(f, v) else {
         return Cell {
             text: String::new(),
             href: None,
         };
     };
-    match titles.view(target) {
+    match lk.titles.view(target) {
         RefView::Readable(title) => Cell {
             text: title.to_string(),
-            href: entities::by_name(target.entity).map(|d| format!("/{}/{}", d.plural, target.id)),
+            href: lk
+                .registry
+                .by_name(target.entity)
+                .map(|d| format!("/{}/{}", d.plural, target.id)),
         },
         RefView::Unreadable => Cell {
             text: i18n.t("record-unreadable"),
@@ -393,7 +394,7 @@ fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) ->
         return text(v.get(p).and_then(Value::as_str).unwrap_or("").to_string());
     }
     if matches!(f.kind, FieldKind::Ref { .. }) {
-        return ref_cell(f, &v, &lk.titles, i18n);
+        return ref_cell(f, &v, lk, i18n);
     }
     if matches!(f.kind, FieldKind::Url) {
         let s = v.as_str().unwrap_or("").to_string();
@@ -465,7 +466,7 @@ async fn list(
         .iter()
         .map(|k| {
             let sort_key = match k.as_str() {
-                "name" if def.name == "contact" => Some("family_name".to_string()),
+                "name" => Some(def.title_sort.to_string()),
                 k => svc.sort_spec(Some(k), false).ok().map(|s| s.field),
             };
             let (href, arrow) = match sort_key {
@@ -683,6 +684,7 @@ async fn save_view(
     let query = form_get(&f, "query").unwrap_or("");
     match saved_views::save(
         &st.core.db,
+        st.core.registry,
         &user.actor,
         def.name,
         form_get(&f, "name").unwrap_or(""),
@@ -744,16 +746,83 @@ struct DetailPage {
     lines: Vec<FieldLine>,
     meta: Vec<FieldLine>,
     tab: String,
-    related_label: String,
-    related: Vec<Row>,
-    related_columns: Vec<String>,
-    related_new_href: String,
+    related: Vec<RelatedList>,
     history: Vec<HistoryLine>,
     can_write: bool,
     deleted: bool,
     is_admin: bool,
     owners: Vec<Opt>,
     version: i64,
+}
+
+/// Records of another entity that refer to the one on the page, with a button to add one.
+pub struct RelatedList {
+    /// `<entity plural>-<field>`, unique on the page (the table's id).
+    pub key: String,
+    pub label: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+    pub new_href: String,
+}
+
+/// The related list for one reference to the record `id`, or `None` when the reader's role may
+/// not read that entity at all.
+async fn related_list(
+    st: &State,
+    user: &UiUser,
+    reference: Reference,
+    id: Uuid,
+    i18n: &I18n,
+) -> Result<Option<RelatedList>, ApiError> {
+    let from = reference.from;
+    let q = ListQuery {
+        filter: Some(Filter::Cond {
+            field: reference.field.name.into(),
+            op: FilterOp::Eq,
+            value: Value::String(id.to_string()),
+        }),
+        limit: 200,
+        ..Default::default()
+    };
+    let page = match st.core.records(from).list(&user.actor, &q).await {
+        Ok(p) => p,
+        Err(CoreError::Forbidden(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let targets = refs::targets(from, &page.items);
+    let lk = lookups(st, &user.actor, from, &targets).await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|r| Row {
+            id: r
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            cells: from
+                .related_columns
+                .iter()
+                .map(|k| cell(from, r, k, &lk, i18n))
+                .collect(),
+        })
+        .collect();
+    // A heading of its own when the reference has one ("subsidiaries" for an account's
+    // children), else the entity's name.
+    let label = i18n
+        .maybe(&format!("related-{}-{}", from.name, reference.field.name))
+        .unwrap_or_else(|| i18n.t(&format!("nav-{}", from.plural)));
+    Ok(Some(RelatedList {
+        key: format!("{}-{}", from.plural, reference.field.name),
+        label,
+        columns: from
+            .related_columns
+            .iter()
+            .map(|k| field_label(from.name, k, i18n))
+            .collect(),
+        rows,
+        new_href: format!("/{}/new?{}={id}", from.plural, reference.field.name),
+    }))
 }
 
 fn value_text(def: &EntityDef, field: &str, v: &Value, lk: &Lookups, i18n: &I18n) -> String {
@@ -779,7 +848,7 @@ fn value_text(def: &EntityDef, field: &str, v: &Value, lk: &Lookups, i18n: &I18n
         };
     }
     match def.field(field) {
-        Some(f) if matches!(f.kind, FieldKind::Ref { .. }) => ref_cell(f, v, &lk.titles, i18n).text,
+        Some(f) if matches!(f.kind, FieldKind::Ref { .. }) => ref_cell(f, v, lk, i18n).text,
         Some(f) => display::human(def.name, field, &f.kind, v, i18n, &lk.region),
         None => display::custom_plain(v),
     }
@@ -862,55 +931,19 @@ async fn detail(
         cell: cell(def, &rec, k, &lk, &i18n),
     })
     .collect();
-    // Related records: an account's contacts.
+    // Related lists: the records of any entity whose reference fields point at this one.
     let mut related = Vec::new();
-    let related_columns = vec![
-        field_label("contact", "name", &i18n),
-        field_label("contact", "title", &i18n),
-        field_label("contact", "phones", &i18n),
-        field_label("contact", "emails", &i18n),
-    ];
-    let mut related_label = String::new();
-    if def.name == "account" {
-        related_label = i18n.t("detail-contacts");
-        let q = ListQuery {
-            filter: Some(Filter::Cond {
-                field: "account_id".into(),
-                op: FilterOp::Eq,
-                value: Value::String(id.to_string()),
-            }),
-            limit: 200,
-            ..Default::default()
-        };
-        match st
-            .core
-            .records(&entities::CONTACTS)
-            .list(&user.actor, &q)
-            .await
-        {
-            Ok(p) => {
-                // The related columns hold no references, so no titles are needed.
-                let clk = Lookups {
-                    region: lk.region.clone(),
-                    users: lk.users.clone(),
-                    titles: refs::Titles::default(),
-                    custom: vec![],
-                };
-                for c in &p.items {
-                    related.push(Row {
-                        id: c
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                        cells: ["name", "title", "phones", "emails"]
-                            .iter()
-                            .map(|k| cell(&entities::CONTACTS, c, k, &clk, &i18n))
-                            .collect(),
-                    });
-                }
+    if !deleted {
+        // Other entities' records first (an account's contacts), then its own kind's (its
+        // subsidiaries).
+        let mut references = st.core.registry.references_to(def.name);
+        references.sort_by_key(|r| r.from.name == def.name);
+        for reference in references {
+            match related_list(&st, &user, reference, id, &i18n).await {
+                Ok(Some(list)) => related.push(list),
+                Ok(None) => {}
+                Err(e) => return error_page(&user, e),
             }
-            Err(e) => return error_page(&user, e.into()),
         }
     }
     let mut history = Vec::new();
@@ -967,10 +1000,7 @@ async fn detail(
         lines,
         meta,
         tab,
-        related_label,
         related,
-        related_columns,
-        related_new_href: format!("/contacts/new?account_id={id}"),
         history,
         can_write,
         deleted,
@@ -1436,8 +1466,10 @@ async fn new_form(
         "owner_id".into(),
         Value::String(user.actor.user_id.to_string()),
     );
-    if def.name == "account" {
-        rec.insert("kind".into(), Value::String("company".into()));
+    for f in def.fields {
+        if let Some(v) = f.initial {
+            rec.insert(f.name.into(), Value::String(v.into()));
+        }
     }
     for (k, v) in query_pairs(raw.as_deref()) {
         if def
@@ -1576,21 +1608,20 @@ async fn search_page(
         .take(200)
         .collect();
     let i18n = I18n::new(&user.actor.locale);
-    let hits = match search::search(&st.core.db, &user.actor, &q, &entities::ALL, 50).await {
+    let registry = st.core.registry;
+    let hits = match search::search(&st.core.db, &user.actor, &q, registry.all(), 50).await {
         Ok(h) => h,
         Err(e) => return error_page(&user, e.into()),
     };
     let hits = hits
         .into_iter()
-        .map(|h| {
-            let plural = entities::by_name(&h.entity)
-                .map(|e| e.plural)
-                .unwrap_or("accounts");
-            Hit {
+        .filter_map(|h| {
+            let plural = registry.by_name(&h.entity)?.plural;
+            Some(Hit {
                 entity: i18n.t(&format!("entity-{}", h.entity)),
                 title: h.title,
                 href: format!("/{plural}/{}", h.id),
-            }
+            })
         })
         .collect();
     let mut page = PageCtx::new(&user, i18n.t("search-title"), "search");
@@ -1622,7 +1653,7 @@ async fn recycle_bin(AxState(st): AxState<State>, user: UiUser) -> Response {
         Err(e) => return error_page(&user, e.into()),
     };
     let mut lines = Vec::new();
-    for def in entities::ALL {
+    for def in st.core.registry.all() {
         let q = ListQuery {
             limit: 200,
             deleted: true,

@@ -295,6 +295,7 @@ async fn set_password(
                     let user = UiUser {
                         actor: user.actor.clone(),
                         csrf: s.csrf,
+                        registry: user.registry,
                     };
                     let page = settings_page(&st, &user, None, Some(message), None).await;
                     (jar.add(cookie), page).into_response()

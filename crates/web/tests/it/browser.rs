@@ -300,7 +300,8 @@ async fn account_story_in_chinese_in_chromium() {
 
             // A contact created from the account's page has the account preset and shows on it.
             b.goto(&format!("/accounts/{id}")).await;
-            b.click_to_page(".related h2 a.button").await;
+            b.click_to_page("#related-contacts-account_id h2 a.button")
+                .await;
             assert_eq!(b.path().await, format!("/contacts/new?account_id={id}"));
             assert_eq!(b.value("[name=\"f.account_id\"]").await, id);
             assert_eq!(b.value(".ref .ref-search").await, NAME);
@@ -314,12 +315,13 @@ async fn account_story_in_chinese_in_chromium() {
             assert_eq!(b.text("#record-title").await, "王芳");
             b.click_to_page(&format!("#fields a[href=\"/accounts/{id}\"]"))
                 .await;
-            let related = b.text("#related").await;
+            let related = b.text("#related-contacts-account_id").await;
             assert!(
                 related.contains("王芳") && related.contains("采购经理"),
                 "{related}"
             );
-            b.shot_at("#related", "account-with-contact-zh").await;
+            b.shot_at("#related-contacts-account_id", "account-with-contact-zh")
+                .await;
         },
     )
     .await;
@@ -391,9 +393,14 @@ async fn script_names_render_as_text_in_chromium() {
         );
         b.click_to_page(&format!("#fields a[href=\"/accounts/{id}\"]"))
             .await;
-        assert!(b.text("#related").await.contains("Anna Smith"));
+        assert!(
+            b.text("#related-contacts-account_id")
+                .await
+                .contains("Anna Smith")
+        );
         assert!(!b.alert_open().await);
-        b.shot_at("#related", "script-name-with-contact").await;
+        b.shot_at("#related-contacts-account_id", "script-name-with-contact")
+            .await;
     })
     .await;
 }

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use guanxi_core::entities::ACCOUNTS;
+use guanxi_core::areas::customers::ACCOUNTS;
 use guanxi_core::identity::{NewUser, auth, users};
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
 use guanxi_core::{bulk, db};

@@ -12,6 +12,7 @@ mod browser;
 mod concurrency;
 mod custom_fields;
 mod exports;
+mod generic_code;
 mod identity_api;
 mod reference_scope;
 mod security;

@@ -1,6 +1,6 @@
 //! Contacts (联系人): the people at accounts, or on their own.
 
-use super::str_field;
+use crate::areas::str_field;
 use crate::records::JsonMap;
 use crate::records::def::{EntityDef, FieldDef, FieldKind};
 use crate::search::text::is_cjk;
@@ -72,6 +72,7 @@ fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
 pub static CONTACTS: EntityDef = EntityDef {
     name: "contact",
     plural: "contacts",
+    area: "customers",
     table: "contacts",
     fields: FIELDS,
     default_sort: "-created_at",
@@ -84,6 +85,8 @@ pub static CONTACTS: EntityDef = EntityDef {
         "owner_id",
         "updated_at",
     ],
+    related_columns: &["name", "title", "phones", "emails"],
+    title_sort: "family_name",
     title,
     search_names,
     derive,

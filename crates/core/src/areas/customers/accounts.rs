@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::str_field;
+use crate::areas::str_field;
 use crate::normalize;
 use crate::records::JsonMap;
 use crate::records::def::{EntityDef, FieldDef, FieldKind};
@@ -32,7 +32,8 @@ pub const SOURCES: &[&str] = &[
 const FIELDS: &[FieldDef] = &[
     FieldDef::new("kind", FieldKind::Choice(KINDS))
         .required()
-        .sortable(),
+        .sortable()
+        .initial("company"),
     FieldDef::new("name", FieldKind::Text { max: 200 })
         .required()
         .sortable(),
@@ -106,6 +107,7 @@ fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
 pub static ACCOUNTS: EntityDef = EntityDef {
     name: "account",
     plural: "accounts",
+    area: "customers",
     table: "accounts",
     fields: FIELDS,
     default_sort: "-created_at",
@@ -118,6 +120,8 @@ pub static ACCOUNTS: EntityDef = EntityDef {
         "owner_id",
         "updated_at",
     ],
+    related_columns: &["name", "type", "industry", "phones"],
+    title_sort: "name",
     title,
     search_names,
     derive,

@@ -1,0 +1,78 @@
+//! The entities one installation serves, as the engine, the API and the UI see them. Built once
+//! from the area modules (`crate::areas`) and handed around through `Core`, so nothing generic
+//! needs to know which entities exist.
+
+use super::def::{EntityDef, FieldDef, FieldKind};
+
+pub struct Registry {
+    entities: Vec<&'static EntityDef>,
+}
+
+/// A reference from one entity to another: `field` of `from` holds ids of the target.
+#[derive(Clone, Copy)]
+pub struct Reference {
+    pub from: &'static EntityDef,
+    pub field: &'static FieldDef,
+}
+
+impl Registry {
+    /// The registry of these entities, in the order navigation shows them.
+    pub fn new(entities: Vec<&'static EntityDef>) -> Registry {
+        Registry { entities }
+    }
+
+    pub fn all(&self) -> &[&'static EntityDef] {
+        &self.entities
+    }
+
+    /// By singular code (`account`), as in permissions, audit and custom fields.
+    pub fn by_name(&self, name: &str) -> Option<&'static EntityDef> {
+        self.entities.iter().copied().find(|e| e.name == name)
+    }
+
+    /// By plural code (`accounts`), as in URLs.
+    pub fn by_plural(&self, plural: &str) -> Option<&'static EntityDef> {
+        self.entities.iter().copied().find(|e| e.plural == plural)
+    }
+
+    /// By either code, for parameters that accept both.
+    pub fn find(&self, name_or_plural: &str) -> Option<&'static EntityDef> {
+        self.by_name(name_or_plural)
+            .or_else(|| self.by_plural(name_or_plural))
+    }
+
+    /// The entity people land on first.
+    pub fn home(&self) -> Option<&'static EntityDef> {
+        self.entities.first().copied()
+    }
+
+    /// Every reference field, of any entity, that points at `target`: the related lists of a
+    /// record page.
+    pub fn references_to(&self, target: &str) -> Vec<Reference> {
+        self.entities
+            .iter()
+            .flat_map(|from| {
+                from.fields
+                    .iter()
+                    .filter_map(move |field| match field.kind {
+                        FieldKind::Ref { entity, .. } if entity == target => {
+                            Some(Reference { from, field })
+                        }
+                        _ => None,
+                    })
+            })
+            .collect()
+    }
+
+    /// The business areas with their entities, in declaration order.
+    pub fn areas(&self) -> Vec<(&'static str, Vec<&'static EntityDef>)> {
+        let mut out: Vec<(&'static str, Vec<&'static EntityDef>)> = Vec::new();
+        for e in &self.entities {
+            match out.iter_mut().find(|(a, _)| *a == e.area) {
+                Some((_, list)) => list.push(e),
+                None => out.push((e.area, vec![e])),
+            }
+        }
+        out
+    }
+}
