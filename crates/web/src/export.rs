@@ -32,7 +32,7 @@ use axum::response::{IntoResponse, Response};
 use guanxi_core::custom_fields::CustomFieldDef;
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
 use guanxi_core::records::service::MAX_LIMIT;
-use guanxi_core::records::{ListQuery, Record};
+use guanxi_core::records::{Count, ListQuery, Record};
 use guanxi_core::{Actor, Core, CoreError, CoreResult, EntityDef};
 use serde_json::Value;
 use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
@@ -200,7 +200,7 @@ pub async fn csv_response(
     let permit = st.exports.try_acquire(actor.user_id)?;
     let svc = st.core.records(def);
     q.limit = MAX_LIMIT;
-    q.count = false;
+    q.count = Count::No;
     let turn = permit.page_turn().await;
     let mut csv = CsvPages::new(def, svc.custom_defs().await?)?;
     let first = svc.list(actor, &q).await?;

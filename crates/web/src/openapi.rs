@@ -116,7 +116,8 @@ fn entity_schemas(def: &EntityDef, schemas: &mut serde_json::Map<String, Value>)
         json!({"type": "object", "properties": {
             "data": {"type": "array", "items": {"$ref": format!("#/components/schemas/{name}")}},
             "next_cursor": {"type": ["string", "null"], "description": "pass as cursor= for the next page"},
-            "total": {"type": "integer", "description": "present when count=true"}
+            "total": {"type": "integer", "description": "present when count is asked for: exact with count=exact; with count=true exact up to 10,000 and 10,000 beyond"},
+            "total_more": {"type": "boolean", "description": "more records match than total says (count=true past 10,000)"}
         }}),
     );
 }
@@ -210,7 +211,7 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
         {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": format!("a sortable field, '-' for descending: {}", sortable.join(", "))},
         {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor from the previous page"},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-        {"name": "count", "in": "query", "schema": {"type": "boolean"}, "description": "also return total"},
+        {"name": "count", "in": "query", "schema": {"type": "string", "enum": ["true", "exact"]}, "description": "also return total: true counts exactly up to 10,000 (total_more marks more), exact counts all"},
         {"name": "filter", "in": "query", "schema": {"type": "string"}, "description": "a JSON filter tree: {\"and\"|\"or\": [...]}, {\"not\": {...}}, {\"field\", \"op\", \"value\"}"},
         {"name": "field conditions", "in": "query", "schema": {"type": "string"}, "style": "form",
          "description": format!("any other parameter is a condition: FIELD=value or FIELD[op]=value with op one of {}; custom fields as custom.KEY; FIELD is one of {}", ops.join(", "), fields.join(", "))}

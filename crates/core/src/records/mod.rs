@@ -14,7 +14,7 @@ pub mod values;
 pub use def::{EntityDef, FieldDef, FieldKind};
 pub use filter::{Filter, FilterOp};
 pub use registry::{Reference, Registry};
-pub use service::{ListQuery, Page, Record, SortSpec};
+pub use service::{COUNT_CAP, Count, ListQuery, Page, Record, SortSpec, Total};
 
 /// A JSON object: records travel through the engine in their API shape.
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;

@@ -30,17 +30,42 @@ pub struct ListQuery {
     pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: u64,
-    /// Also count every matching record (costs a second query).
-    pub count: bool,
+    /// Also count the matching records (a second query).
+    pub count: Count,
     /// List the recycle bin instead of live records.
     pub deleted: bool,
+}
+
+/// Whether a list also counts what matches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Count {
+    #[default]
+    No,
+    /// Exactly up to [`COUNT_CAP`], and "more than that" beyond: what a list page shows. A
+    /// count stops reading once it is past the cap, so it costs the same on a million matching
+    /// records as on ten thousand.
+    Capped,
+    /// Every matching record, however many: asked for on purpose.
+    Exact,
+}
+
+/// Where a capped count stops.
+pub const COUNT_CAP: u64 = 10_000;
+
+/// How many records a list matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Total {
+    /// The count, or [`COUNT_CAP`] when capped.
+    pub count: u64,
+    /// More than `count` match (a capped count that reached the cap).
+    pub more: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct Page {
     pub items: Vec<Record>,
     pub next_cursor: Option<String>,
-    pub total: Option<u64>,
+    pub total: Option<Total>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -965,10 +990,13 @@ impl<'a> RecordService<'a> {
         } else {
             None
         };
-        let total = if q.count {
-            Some(self.count_where(cond).await?)
-        } else {
-            None
+        let total = match q.count {
+            Count::No => None,
+            Count::Capped => Some(self.count_capped(cond).await?),
+            Count::Exact => Some(Total {
+                count: self.count_where(cond).await?,
+                more: false,
+            }),
         };
         Ok(Page {
             items: self.present(items, &defs),
@@ -1010,6 +1038,29 @@ impl<'a> RecordService<'a> {
             out.insert(get_uuid(&row, "id")?, (self.def.title)(&rec, &actor.locale));
         }
         Ok(out)
+    }
+
+    /// Counts up to one past the cap: the database stops reading there.
+    async fn count_capped(&self, cond: Condition) -> CoreResult<Total> {
+        let mut inner = Query::select();
+        inner
+            .expr(Expr::val(1))
+            .from(self.table())
+            .cond_where(cond)
+            .limit(COUNT_CAP + 1);
+        let mut sel = Query::select();
+        sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_subquery(inner, Alias::new("capped"));
+        let row = db::fetch_one(self.core.db.reader(), &sel).await?;
+        let n = row
+            .map(|r| get_i64(&r, "n"))
+            .transpose()?
+            .unwrap_or(0)
+            .max(0) as u64;
+        Ok(Total {
+            count: n.min(COUNT_CAP),
+            more: n > COUNT_CAP,
+        })
     }
 
     async fn count_where(&self, cond: Condition) -> CoreResult<u64> {

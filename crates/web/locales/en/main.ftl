@@ -21,6 +21,8 @@ entity-accounts = Accounts
 entity-contacts = Contacts
 list-new = New
 list-export = Export CSV
+list-count-more = more than { $count }
+list-count-exact = Count all
 list-count = { $count ->
     [one] 1 record
    *[other] { $count } records

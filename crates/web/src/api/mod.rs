@@ -36,8 +36,12 @@ pub fn router(registry: &'static guanxi_core::Registry) -> Router<State> {
 pub struct PageBody<'a, T: serde::Serialize> {
     pub data: &'a [T],
     pub next_cursor: Option<&'a str>,
+    /// The number of matching records; with `count=true` at most 10,000, and then
+    /// `total_more` says there are more (`count=exact` counts them all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_more: Option<bool>,
 }
 
 impl<T: serde::Serialize> IntoResponse for PageBody<'_, T> {

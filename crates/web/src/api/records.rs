@@ -6,7 +6,7 @@ use axum::extract::{RawQuery, State as AxState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use guanxi_core::records::{Filter, ListQuery};
+use guanxi_core::records::{Count, Filter, ListQuery};
 use guanxi_core::{CoreError, EntityDef};
 use serde_json::{Value, json};
 
@@ -68,7 +68,18 @@ pub fn list_query(pairs: &[(String, String)], deleted: bool) -> Result<ListQuery
         sort: get("sort").map(str::to_string),
         cursor: get("cursor").filter(|c| !c.is_empty()).map(str::to_string),
         limit,
-        count: get("count").is_some_and(|c| c == "true" || c == "1"),
+        count: match get("count") {
+            None | Some("false" | "0" | "") => Count::No,
+            Some("true" | "1") => Count::Capped,
+            Some("exact") => Count::Exact,
+            Some(other) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_count",
+                    format!("count must be true (exact up to 10,000) or exact, not '{other}'"),
+                ));
+            }
+        },
         deleted,
     })
 }
@@ -126,7 +137,8 @@ async fn list(
     Ok(PageBody {
         data: &page.items,
         next_cursor: page.next_cursor.as_deref(),
-        total: page.total,
+        total: page.total.map(|t| t.count),
+        total_more: page.total.map(|t| t.more),
     }
     .into_response())
 }

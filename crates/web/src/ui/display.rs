@@ -80,7 +80,7 @@ fn join_items(v: &Value, key: &str) -> String {
 }
 
 /// Groups digits in threes: 12000000.00 → 12,000,000.00.
-fn group(amount: &str) -> String {
+pub fn group(amount: &str) -> String {
     let (sign, rest) = amount
         .strip_prefix('-')
         .map(|r| ("-", r))

@@ -13,7 +13,7 @@ use guanxi_core::custom_fields::{CustomFieldDef, CustomKind};
 use guanxi_core::identity::users;
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
 use guanxi_core::records::filter::FilterOp;
-use guanxi_core::records::{Filter, JsonMap, ListQuery, Reference, Registry};
+use guanxi_core::records::{Count, Filter, JsonMap, ListQuery, Reference, Registry, Total};
 use guanxi_core::refs::{self, RefView, Target};
 use guanxi_core::{Actor, CoreError, EntityDef, saved_views, search};
 use serde_json::Value;
@@ -158,6 +158,8 @@ struct ListPage {
     filters: Vec<FilterRow>,
     all_columns: Vec<Opt>,
     count_text: String,
+    /// When the count stopped at the cap: the link that counts every record.
+    count_exact_href: Option<String>,
     next_href: Option<String>,
     first_href: Option<String>,
     views: Vec<ViewLink>,
@@ -436,7 +438,12 @@ async fn list(
         sort: state.sort.clone(),
         cursor: state.cursor.clone(),
         limit: 50,
-        count: true,
+        // The exact figure beyond the cap only when asked for (the "count all" link).
+        count: if form_get(&pairs, "count") == Some("exact") {
+            Count::Exact
+        } else {
+            Count::Capped
+        },
         deleted: false,
     };
     let (page, error) = match svc.list(&user.actor, &q).await {
@@ -445,7 +452,7 @@ async fn list(
             let empty = guanxi_core::records::Page {
                 items: vec![],
                 next_cursor: None,
-                total: Some(0),
+                total: None,
             };
             (empty, Some(e.to_string()))
         }
@@ -586,12 +593,26 @@ async fn list(
         Err(e) => return error_page(&user, e.into()),
     };
     let base = state.query(None);
-    let total = page.total.unwrap_or(0);
+    let total = page.total.unwrap_or(Total {
+        count: 0,
+        more: false,
+    });
     let entity_label = i18n.t(&format!("entity-{}", def.plural));
     let mut pg = PageCtx::new(&user, entity_label.clone(), def.plural);
     pg.here = format!("/{}?{base}", def.plural);
     render(&ListPage {
-        count_text: i18n.count("list-count", total),
+        count_text: if total.more {
+            i18n.t1(
+                "list-count-more",
+                "count",
+                display::group(&total.count.to_string()),
+            )
+        } else {
+            i18n.count("list-count", total.count)
+        },
+        count_exact_href: total
+            .more
+            .then(|| format!("/{}?{base}&count=exact", def.plural)),
         page: pg,
         plural: def.plural,
         entity_label,
@@ -628,7 +649,7 @@ async fn export(
         sort: state.sort.clone(),
         cursor: None,
         limit: 500,
-        count: false,
+        count: Count::No,
         deleted: false,
     };
     match crate::export::csv_response(&st, def, &user.actor, q).await {

@@ -17,3 +17,4 @@ mod identity_api;
 mod reference_scope;
 mod security;
 mod smoke;
+mod totals;
