@@ -260,6 +260,8 @@ async fn main() {
 
     let scenarios = vec![
         Scenario { name: "list, first page (50)", requests: vec!["/api/v1/accounts?limit=50".into()], post: false },
+        Scenario { name: "list, first page with its total (count=true)", requests: vec!["/api/v1/accounts?limit=50&count=true".into()], post: false },
+        Scenario { name: "list, first page with the exact total (count=exact)", requests: vec!["/api/v1/accounts?limit=50&count=exact".into()], post: false },
         Scenario { name: "list, page after 500,000 (cursor)", requests: vec![format!("/api/v1/accounts?limit=50&cursor={deep}")], post: false },
         Scenario {
             name: "list, filtered by owner and province",

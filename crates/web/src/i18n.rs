@@ -235,10 +235,29 @@ mod tests {
         );
     }
 
+    /// Every translation file of a locale (one per area, plus `main.ftl`), by file name.
+    fn files(locale: &str) -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(locale);
+        let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .expect("locale dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
+            .map(|p| {
+                let name = p.file_name().map(|n| n.to_string_lossy().to_string());
+                (
+                    name.unwrap_or_default(),
+                    std::fs::read_to_string(&p).expect("ftl"),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     #[test]
-    fn both_languages_have_the_same_keys() {
-        let en = include_str!("../locales/en/main.ftl");
-        let zh = include_str!("../locales/zh-CN/main.ftl");
+    fn both_languages_have_the_same_files_and_keys() {
         let keys = |s: &str| -> Vec<String> {
             let mut k: Vec<String> = s
                 .lines()
@@ -248,8 +267,24 @@ mod tests {
             k.sort();
             k
         };
-        assert_eq!(keys(en), keys(zh));
+        let (en, zh) = (files("en"), files("zh-CN"));
+        assert!(en.len() > 1, "main.ftl and the areas' files");
+        assert_eq!(
+            en.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            zh.iter().map(|(n, _)| n).collect::<Vec<_>>()
+        );
+        for ((name, e), (_, z)) in en.iter().zip(&zh) {
+            assert_eq!(keys(e), keys(z), "{name}");
+        }
+        // Keys are unique across the files of a locale.
+        let mut all: Vec<String> = en.iter().flat_map(|(_, t)| keys(t)).collect();
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), n, "a key defined in two files");
         assert_eq!(I18n::new("zh-CN").t("nav-settings"), "个人设置");
         assert_eq!(I18n::new("en").t("nav-settings"), "Settings");
+        // The areas' files are loaded beside main.ftl.
+        assert_eq!(I18n::new("zh-CN").t("choice-rating-hot"), "热");
     }
 }
