@@ -192,9 +192,10 @@ pub async fn logout(db: &Db, token: &str) -> CoreResult<()> {
     Ok(())
 }
 
-pub async fn revoke_user_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> CoreResult<()> {
+/// Revokes every live row of a user's in `table` (sessions or API tokens).
+async fn revoke_all<C: ConnectionTrait>(conn: &C, table: &str, user_id: Uuid) -> CoreResult<()> {
     let mut q = Query::update();
-    q.table(col("sessions"))
+    q.table(col(table))
         .value(col("revoked_at"), crate::now())
         .and_where(Expr::col(col("user_id")).eq(user_id))
         .and_where(Expr::col(col("revoked_at")).is_null());
@@ -202,14 +203,12 @@ pub async fn revoke_user_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -
     Ok(())
 }
 
+pub async fn revoke_user_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> CoreResult<()> {
+    revoke_all(conn, "sessions", user_id).await
+}
+
 pub async fn revoke_user_tokens<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> CoreResult<()> {
-    let mut q = Query::update();
-    q.table(col("api_tokens"))
-        .value(col("revoked_at"), crate::now())
-        .and_where(Expr::col(col("user_id")).eq(user_id))
-        .and_where(Expr::col(col("revoked_at")).is_null());
-    db::update(conn, &q).await?;
-    Ok(())
+    revoke_all(conn, "api_tokens", user_id).await
 }
 
 /// Creates an API token for a user and returns it in clear, the only time it is shown.

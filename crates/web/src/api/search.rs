@@ -54,18 +54,27 @@ async fn search_all(
                 )
             })?,
     };
-    let defs: Vec<_> = match p.entity.as_deref() {
-        None | Some("") => st.core.registry.all().to_vec(),
-        Some(e) => vec![st.core.registry.find(e).ok_or_else(|| {
+    let defs = entities_param(&st, p.entity.as_deref())?;
+    let hits = search::search(&st.core.db, &actor, &q, &defs, limit).await?;
+    Ok(axum::Json(json!({"data": hits})).into_response())
+}
+
+/// The entities an `entity=` query parameter names: one (by either code), or every entity when
+/// it is absent or empty (as a form leaves it); an unknown name is a 400 naming it.
+fn entities_param(
+    st: &State,
+    entity: Option<&str>,
+) -> Result<Vec<&'static guanxi_core::EntityDef>, ApiError> {
+    match entity {
+        None | Some("") => Ok(st.core.registry.all().to_vec()),
+        Some(e) => st.core.registry.find(e).map(|d| vec![d]).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_entity",
                 format!("unknown entity '{e}'"),
             )
-        })?],
-    };
-    let hits = search::search(&st.core.db, &actor, &q, &defs, limit).await?;
-    Ok(axum::Json(json!({"data": hits})).into_response())
+        }),
+    }
 }
 
 fn entity(st: &State, name: &str) -> Result<&'static guanxi_core::EntityDef, ApiError> {
@@ -83,17 +92,7 @@ async fn recycle_bin(
         .find(|(k, _)| k == "entity")
         .map(|(_, v)| v.clone());
     let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "entity").collect();
-    let defs = match ent.as_deref() {
-        // `entity=` with nothing after it, as a form leaves it, means every entity.
-        None | Some("") => st.core.registry.all().to_vec(),
-        Some(e) => vec![st.core.registry.find(e).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_entity",
-                format!("unknown entity '{e}'"),
-            )
-        })?],
-    };
+    let defs = entities_param(&st, ent.as_deref())?;
     if defs.len() > 1 && rest.iter().any(|(k, _)| k == "cursor") {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

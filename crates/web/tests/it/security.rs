@@ -649,45 +649,22 @@ async fn names_refuse_bidi_overrides_and_zero_width_characters() {
             "华\u{200B}信",
             "\u{FEFF}华信",
         ] {
-            admin
-                .post_r(
-                    "/api/v1/accounts",
-                    &json!({"name": name, "kind": "company"}),
-                )
-                .await
-                .assert_error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    Some("name"),
-                );
-            admin
-                .post_r(
+            for (path, body) in [
+                ("/api/v1/accounts", json!({"name": name, "kind": "company"})),
+                (
                     "/api/v1/users",
-                    &json!({"email": "u@example.com", "name": name, "role": "sales",
-                            "password": "绿茶 and 45 lanterns"}),
-                )
-                .await
-                .assert_error(
+                    json!({"email": "u@example.com", "name": name, "role": "sales",
+                           "password": "绿茶 and 45 lanterns"}),
+                ),
+                ("/api/v1/teams", json!({"name": name})),
+                ("/api/v1/tokens", json!({"name": name})),
+            ] {
+                admin.post_r(path, &body).await.assert_error(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "validation_failed",
                     Some("name"),
                 );
-            admin
-                .post_r("/api/v1/teams", &json!({"name": name}))
-                .await
-                .assert_error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    Some("name"),
-                );
-            admin
-                .post_r("/api/v1/tokens", &json!({"name": name}))
-                .await
-                .assert_error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    Some("name"),
-                );
+            }
         }
         // Custom text fields too.
         let r = admin
