@@ -23,10 +23,9 @@ pub fn record_from_form(
     };
     let get = |name: &str| -> Option<&str> { get_all(name).into_iter().next() };
     let mut out = JsonMap::new();
-    for f in def.fields {
+    for f in def.fields.iter().filter(|f| !f.computed) {
         let key = format!("f.{}", f.name);
         let v = match &f.kind {
-            FieldKind::Derived => continue,
             FieldKind::Bool => Value::Bool(get(&key).is_some()),
             FieldKind::Address => {
                 let mut o = JsonMap::new();

@@ -38,7 +38,6 @@ fn field_schema(kind: &FieldKind) -> Value {
         FieldKind::Ref { entity, .. } => {
             json!({"type": ["string", "null"], "format": "uuid", "description": format!("id of a live {entity}")})
         }
-        FieldKind::Derived => json!({"type": ["string", "null"], "readOnly": true}),
     }
 }
 
@@ -55,9 +54,12 @@ fn entity_schemas(def: &EntityDef, schemas: &mut serde_json::Map<String, Value>)
     let mut input = serde_json::Map::new();
     let mut required = vec![];
     for f in def.fields {
-        let s = field_schema(&f.kind);
-        props.insert(f.name.into(), s.clone());
-        if !matches!(f.kind, FieldKind::Derived) {
+        let mut s = field_schema(&f.kind);
+        if f.computed {
+            s["readOnly"] = json!(true);
+            props.insert(f.name.into(), s);
+        } else {
+            props.insert(f.name.into(), s.clone());
             input.insert(f.name.into(), s);
         }
         if f.required {

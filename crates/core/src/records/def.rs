@@ -42,8 +42,6 @@ pub enum FieldKind {
         table: &'static str,
         entity: &'static str,
     },
-    /// Computed by the entity from other fields; read-only in the API.
-    Derived,
 }
 
 #[derive(Debug)]
@@ -55,6 +53,9 @@ pub struct FieldDef {
     pub kind: FieldKind,
     pub required: bool,
     pub sortable: bool,
+    /// Filled by the entity from other fields (its `derive`), never from input: the API refuses
+    /// it on writes and forms do not show it. Any kind may be computed.
+    pub computed: bool,
     /// The value a new record's form starts with.
     pub initial: Option<&'static str>,
 }
@@ -67,6 +68,7 @@ impl FieldDef {
             kind,
             required: false,
             sortable: false,
+            computed: false,
             initial: None,
         }
     }
@@ -76,6 +78,10 @@ impl FieldDef {
     }
     pub const fn required(mut self) -> FieldDef {
         self.required = true;
+        self
+    }
+    pub const fn computed(mut self) -> FieldDef {
+        self.computed = true;
         self
     }
     pub const fn sortable(mut self) -> FieldDef {

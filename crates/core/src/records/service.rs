@@ -285,7 +285,7 @@ impl<'a> RecordService<'a> {
                 continue;
             }
             match self.def.field(k) {
-                Some(f) if matches!(f.kind, FieldKind::Derived) => {
+                Some(f) if f.computed => {
                     errors.insert(k.clone(), "is computed and cannot be set".into());
                 }
                 Some(f) => match values::canonical(f, v, &self.core.settings) {

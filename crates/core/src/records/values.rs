@@ -104,7 +104,6 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
     };
     match &field.kind {
         FieldKind::Text { max } | FieldKind::LongText { max } => Ok(text(as_text(v, *max)?)),
-        FieldKind::Derived => Err("is computed and cannot be set".into()),
         FieldKind::Choice(options) => {
             let s = as_text(v, 64)?;
             if s.is_empty() || options.contains(&s.as_str()) {
@@ -259,8 +258,7 @@ pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
         | FieldKind::LongText { .. }
         | FieldKind::Choice(_)
         | FieldKind::Url
-        | FieldKind::TaxId
-        | FieldKind::Derived => vec![(col, text_value(str_of(v)))],
+        | FieldKind::TaxId => vec![(col, text_value(str_of(v)))],
         FieldKind::Int { .. } => vec![(col, SqlValue::BigInt(v.as_i64()))],
         FieldKind::Money => {
             let minor = v.get("amount").and_then(|a| a.as_str()).and_then(|a| {
@@ -328,8 +326,7 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
         | FieldKind::LongText { .. }
         | FieldKind::Choice(_)
         | FieldKind::Url
-        | FieldKind::TaxId
-        | FieldKind::Derived => opt_text(get_string(row, col)?),
+        | FieldKind::TaxId => opt_text(get_string(row, col)?),
         FieldKind::Int { .. } => get_opt_i64(row, col)?
             .map(Value::from)
             .unwrap_or(Value::Null),

@@ -144,7 +144,7 @@ async fn all_records(
 /// Each stored field is what the service's validation makes of it: nothing slipped past it.
 fn assert_canonical(def: &EntityDef, rec: &serde_json::Map<String, Value>, settings: &Settings) {
     for f in def.fields {
-        if matches!(f.kind, guanxi_core::records::FieldKind::Derived) {
+        if f.computed {
             continue;
         }
         let v = rec.get(f.name).unwrap_or(&Value::Null);

@@ -1154,7 +1154,7 @@ fn form_fields(
 ) -> Vec<FormField> {
     let mut out = Vec::new();
     for f in def.fields {
-        if matches!(f.kind, FieldKind::Derived) {
+        if f.computed {
             continue;
         }
         let v = rec.get(f.name);
@@ -1298,7 +1298,6 @@ fn form_fields(
                     None => {}
                 }
             }
-            FieldKind::Derived => {}
         }
         out.push(ff);
     }

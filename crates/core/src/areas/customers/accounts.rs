@@ -52,7 +52,7 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("rating", FieldKind::Choice(RATINGS)).sortable(),
     FieldDef::new("source", FieldKind::Choice(SOURCES)),
     FieldDef::new("website", FieldKind::Url),
-    FieldDef::new("domain", FieldKind::Derived),
+    FieldDef::new("domain", FieldKind::Text { max: 253 }).computed(),
     FieldDef::new("phones", FieldKind::Phones),
     FieldDef::new("emails", FieldKind::Emails),
     FieldDef::new("billing_address", FieldKind::Address).column("billing"),
