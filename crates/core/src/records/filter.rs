@@ -275,8 +275,11 @@ enum Scalar {
 enum Target {
     Column(SimpleExpr, Scalar),
     Points(&'static str),
+    /// A custom field's value, read as text from the `custom` JSON.
     JsonText(SimpleExpr),
     MultiSelect(String),
+    /// A declared list of strings: a JSON array column, `[]` when empty.
+    List(&'static str),
 }
 
 fn like_pattern(s: &str, prefix_only: bool) -> String {
@@ -399,9 +402,7 @@ impl FilterContext<'_> {
             )),
             (FieldKind::Phones, None) => Ok(Target::Points("phone")),
             (FieldKind::Emails, None) => Ok(Target::Points("email")),
-            (FieldKind::StringList { .. }, None) => {
-                Ok(Target::JsonText(Expr::col(col(field.column)).into()))
-            }
+            (FieldKind::StringList { .. }, None) => Ok(Target::List(field.column)),
             (FieldKind::Int { .. }, None) => Ok(Target::Column(c(field.column), Scalar::Int)),
             (FieldKind::Date, None) => Ok(Target::Column(c(field.column), Scalar::Date)),
             (FieldKind::Bool, None) => Ok(Target::Column(c(field.column), Scalar::Bool)),
@@ -575,15 +576,11 @@ impl FilterContext<'_> {
                     // Built from functions, not `cust_with_exprs("…$1…")`: sea-query only
                     // substitutes `$1` for PostgreSQL, so on SQLite it became a stray parameter.
                     let text = Func::lower(Func::cast_as(e, Alias::new("TEXT")));
-                    // A custom field's value is the text itself, so `starts_with` is a prefix;
-                    // a list column is JSON text, where only `contains` makes sense.
-                    let prefix = op == StartsWith && field.starts_with("custom.");
+                    // A custom field's value is the text itself, so `starts_with` is a prefix.
                     Ok(Expr::expr(text)
-                        .like(LikeExpr::new(like_pattern(s.trim(), prefix)).escape('\\')))
+                        .like(LikeExpr::new(like_pattern(s.trim(), op == StartsWith)).escape('\\')))
                 }
-                In if field.starts_with("custom.") => {
-                    Ok(Expr::expr(e).is_in(self.list(Scalar::Text, field, value)?))
-                }
+                In => Ok(Expr::expr(e).is_in(self.list(Scalar::Text, field, value)?)),
                 Empty => Ok(Expr::expr(e).is_null()),
                 NotEmpty => Ok(Expr::expr(e).is_not_null()),
                 _ => Err(unsupported()),
@@ -617,6 +614,49 @@ impl FilterContext<'_> {
                     }
                     Empty => Ok(Expr::expr(self.custom_expr(&key)).is_null()),
                     NotEmpty => Ok(Expr::expr(self.custom_expr(&key)).is_not_null()),
+                    _ => Err(unsupported()),
+                }
+            }
+            Target::List(column) => {
+                let table = self.entity.table;
+                let has = |v: String| -> SimpleExpr {
+                    match self.backend {
+                        // An array contains a string when one of its items is that string.
+                        Backend::Postgres => Expr::cust_with_values(
+                            format!("\"{table}\".\"{column}\" @> to_jsonb(CAST($1 AS TEXT))"),
+                            [v],
+                        ),
+                        Backend::Sqlite => Expr::cust_with_values(
+                            format!(
+                                "EXISTS (SELECT 1 FROM json_each(\"{table}\".\"{column}\") \
+                                 WHERE json_each.value = ?)"
+                            ),
+                            [v],
+                        ),
+                    }
+                };
+                let text =
+                    || Func::cast_as(Expr::col((col(table), col(column))), Alias::new("TEXT"));
+                let value = || {
+                    as_str(value)
+                        .map(|s| s.trim().to_string())
+                        .ok_or_else(|| bad(format!("'{field}' needs a value")))
+                };
+                // Equality is about the items: the column holds JSON text, which compared to a
+                // string never matched on SQLite and was an error (jsonb = text) on PostgreSQL.
+                // Empty is `[]`, which the column holds for "none", not NULL. A list's text has
+                // no one start, so `starts_with` looks anywhere in it, as `contains` does.
+                match op {
+                    Eq => Ok(has(value()?)),
+                    Ne => Ok(has(value()?).not()),
+                    Contains | StartsWith => Ok(Expr::expr(Func::lower(text()))
+                        .like(LikeExpr::new(like_pattern(&value()?, false)).escape('\\'))),
+                    Empty => Ok(Expr::col((col(table), col(column)))
+                        .is_null()
+                        .or(Expr::expr(text()).eq("[]"))),
+                    NotEmpty => Ok(Expr::col((col(table), col(column)))
+                        .is_not_null()
+                        .and(Expr::expr(text()).ne("[]"))),
                     _ => Err(unsupported()),
                 }
             }

@@ -10,6 +10,7 @@ mod api_records;
 mod bad_input;
 mod browser;
 mod concurrency;
+mod conformance;
 mod custom_fields;
 mod exports;
 mod generic_code;
