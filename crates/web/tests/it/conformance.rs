@@ -71,9 +71,12 @@ struct Sample {
     canonical: Value,
 }
 
-/// A valid value of a field that is not a reference, different per seed; `None` for derived
+/// A valid value of a field that is not a reference, different per seed; `None` for computed
 /// fields, which cannot be set.
 fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
+    if field.computed {
+        return None;
+    }
     let same = |v: Value| {
         Some(Sample {
             input: v.clone(),
@@ -174,7 +177,7 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
             "country": "CN", "province": "浙江省", "city": "杭州市", "district": "西湖区",
             "street": format!("文三路 {seed} 号"), "postal_code": "310000",
         })),
-        FieldKind::Ref { .. } | FieldKind::Derived => None,
+        FieldKind::Ref { .. } => None,
     }
 }
 
@@ -377,11 +380,7 @@ async fn every_field_kind_round_trips() {
         for def in entities() {
             let p = def.plural;
             let samples = g.samples(def, 0, 0).await;
-            let settable = def
-                .fields
-                .iter()
-                .filter(|f| !matches!(f.kind, FieldKind::Derived))
-                .count();
+            let settable = def.fields.iter().filter(|f| !f.computed).count();
             assert_eq!(
                 samples.len(),
                 settable,
@@ -448,7 +447,7 @@ async fn every_field_kind_round_trips() {
             let mut clear: serde_json::Map<String, Value> = def
                 .fields
                 .iter()
-                .filter(|f| !f.required && !matches!(f.kind, FieldKind::Derived))
+                .filter(|f| !f.required && !f.computed)
                 .map(|f| (f.name.to_string(), Value::Null))
                 .collect();
             let cleared = loop {
@@ -484,12 +483,8 @@ async fn every_field_kind_round_trips() {
                 }
             }
 
-            // Derived fields are computed: sending one is refused, naming it.
-            for f in def
-                .fields
-                .iter()
-                .filter(|f| matches!(f.kind, FieldKind::Derived))
-            {
+            // Computed fields: sending one is refused, naming it.
+            for f in def.fields.iter().filter(|f| f.computed) {
                 let mut body = body_of(&samples);
                 body[f.name] = json!("set-by-hand.example.com");
                 let r = user.post_r(&format!("/api/v1/{p}"), &body).await;
@@ -656,10 +651,7 @@ async fn lifecycle_with_versions_recycle_bin_and_history() {
             }
             let mut update = changes(&entries[1]);
             // A derived field may follow the change; that is the entity's business.
-            update.retain(|k, _| {
-                !def.field(k)
-                    .is_some_and(|f| matches!(f.kind, FieldKind::Derived))
-            });
+            update.retain(|k, _| !def.field(k).is_some_and(|f| f.computed));
             assert_eq!(
                 update,
                 BTreeMap::from([(
@@ -743,8 +735,7 @@ impl Filtered {
             | FieldKind::LongText { .. }
             | FieldKind::Choice(_)
             | FieldKind::Url
-            | FieldKind::TaxId
-            | FieldKind::Derived => Filtered::Text,
+            | FieldKind::TaxId => Filtered::Text,
             FieldKind::Int { .. } => Filtered::Ordered(Ordered::Int),
             FieldKind::Money => Filtered::Ordered(Ordered::Money),
             FieldKind::Date => Filtered::Ordered(Ordered::Date),
@@ -1414,7 +1405,7 @@ async fn openapi_describes_every_entity() {
                 );
                 assert_eq!(
                     input["properties"][f.name].is_object(),
-                    !matches!(f.kind, FieldKind::Derived),
+                    !f.computed,
                     "{b:?} {p}: the input schema and {}",
                     f.name
                 );
@@ -1694,7 +1685,6 @@ fn expected_columns(def: &EntityDef) -> Vec<(String, ColumnType)> {
             | FieldKind::Choice(_)
             | FieldKind::Url
             | FieldKind::TaxId
-            | FieldKind::Derived
             | FieldKind::Address => vec![ColumnType::Text; cols.len()],
             FieldKind::Int { .. } => vec![ColumnType::Int],
             FieldKind::Money => vec![ColumnType::Int, ColumnType::Text],
