@@ -380,7 +380,7 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             let core = open(cfg, &db, IfMissing::Refuse).await?;
             let u = find_user(&core, &email).await?;
             let pw = read_password(password_stdin)?;
-            users::set_password(
+            auth::set_password(
                 &core.db,
                 &core.settings,
                 None,

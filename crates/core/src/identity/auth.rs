@@ -2,7 +2,6 @@
 //! (so several server instances share them), and hashed API tokens.
 
 use chrono::{Duration, Utc};
-use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, Order, Query};
 use serde::Serialize;
 use uuid::Uuid;
@@ -192,23 +191,54 @@ pub async fn logout(db: &Db, token: &str) -> CoreResult<()> {
     Ok(())
 }
 
-/// Revokes every live row of a user's in `table` (sessions or API tokens).
-async fn revoke_all<C: ConnectionTrait>(conn: &C, table: &str, user_id: Uuid) -> CoreResult<()> {
+/// A password change. People changing their own password give the current one; an administrator
+/// resetting someone else's (or the command line) does not.
+pub struct NewPassword<'a> {
+    pub password: &'a str,
+    pub current: Option<&'a str>,
+    /// Keep the user's API tokens. A new password revokes them otherwise: a password changed
+    /// because it leaked should not leave behind the tokens made with it.
+    pub keep_tokens: bool,
+}
+
+pub async fn set_password(
+    db: &Db,
+    settings: &crate::settings::Settings,
+    actor: Option<&Actor>,
+    id: Uuid,
+    change: NewPassword<'_>,
+) -> CoreResult<()> {
+    let own = actor.is_some_and(|a| a.user_id == id);
+    if actor.is_some() && !own {
+        users::require_admin(actor)?;
+    }
+    let user = users::get(db.reader(), id).await?;
+    users::check_password(change.password, &user.email, &user.name)
+        .map_err(|e| CoreError::field("password", e))?;
+    if own {
+        match change.current {
+            None | Some("") => return Err(CoreError::field("current_password", "is required")),
+            Some(current) => {
+                verify_current_password(db, settings, id, current, "current_password").await?
+            }
+        }
+    }
+    let hash = users::hash_password(change.password)?;
     let mut q = Query::update();
-    q.table(col(table))
-        .value(col("revoked_at"), crate::now())
-        .and_where(Expr::col(col("user_id")).eq(user_id))
-        .and_where(Expr::col(col("revoked_at")).is_null());
-    db::update(conn, &q).await?;
+    q.table(col("users"))
+        .value(col("password_hash"), hash)
+        .value(col("updated_at"), crate::now())
+        .and_where(Expr::col(col("id")).eq(id));
+    let txn = db.begin().await?;
+    db::update(&txn, &q).await?;
+    // A new password ends every session (the caller starts a new one for a browser that changed
+    // its own), and the API tokens unless asked to keep them.
+    super::revoke::sessions(&txn, id).await?;
+    if !change.keep_tokens {
+        super::revoke::tokens(&txn, id).await?;
+    }
+    txn.commit().await?;
     Ok(())
-}
-
-pub async fn revoke_user_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> CoreResult<()> {
-    revoke_all(conn, "sessions", user_id).await
-}
-
-pub async fn revoke_user_tokens<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> CoreResult<()> {
-    revoke_all(conn, "api_tokens", user_id).await
 }
 
 /// Creates an API token for a user and returns it in clear, the only time it is shown.

@@ -1,13 +1,14 @@
 //! Users, teams, role grants, passwords, sessions, API tokens and login throttling.
 
 pub mod auth;
+mod revoke;
 pub mod teams;
 mod throttle;
 pub mod users;
 
-pub use auth::{ApiToken, SessionInfo};
+pub use auth::{ApiToken, NewPassword, SessionInfo};
 pub use teams::Team;
-pub use users::{NewPassword, NewUser, User, UserPatch};
+pub use users::{NewUser, User, UserPatch};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

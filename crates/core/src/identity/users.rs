@@ -74,7 +74,7 @@ fn from_row(r: &sea_orm::QueryResult) -> CoreResult<User> {
     })
 }
 
-fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {
+pub(crate) fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {
     match actor {
         Some(a) if !a.is_admin() => Err(CoreError::Forbidden(
             "only administrators manage users".into(),
@@ -332,62 +332,11 @@ pub async fn update(
     if patch.disabled == Some(true) {
         // Both sessions and API tokens end: enabling the user again must not bring back tokens
         // that may have leaked while they were away.
-        super::auth::revoke_user_sessions(&txn, id).await?;
-        super::auth::revoke_user_tokens(&txn, id).await?;
+        super::revoke::sessions(&txn, id).await?;
+        super::revoke::tokens(&txn, id).await?;
     }
     txn.commit().await?;
     get(db.reader(), id).await
-}
-
-/// A password change. People changing their own password give the current one; an administrator
-/// resetting someone else's (or the command line) does not.
-pub struct NewPassword<'a> {
-    pub password: &'a str,
-    pub current: Option<&'a str>,
-    /// Keep the user's API tokens. A new password revokes them otherwise: a password changed
-    /// because it leaked should not leave behind the tokens made with it.
-    pub keep_tokens: bool,
-}
-
-pub async fn set_password(
-    db: &Db,
-    settings: &crate::settings::Settings,
-    actor: Option<&Actor>,
-    id: Uuid,
-    change: NewPassword<'_>,
-) -> CoreResult<()> {
-    let own = actor.is_some_and(|a| a.user_id == id);
-    if actor.is_some() && !own {
-        require_admin(actor)?;
-    }
-    let user = get(db.reader(), id).await?;
-    check_password(change.password, &user.email, &user.name)
-        .map_err(|e| CoreError::field("password", e))?;
-    if own {
-        match change.current {
-            None | Some("") => return Err(CoreError::field("current_password", "is required")),
-            Some(current) => {
-                super::auth::verify_current_password(db, settings, id, current, "current_password")
-                    .await?
-            }
-        }
-    }
-    let hash = hash_password(change.password)?;
-    let mut q = Query::update();
-    q.table(col("users"))
-        .value(col("password_hash"), hash)
-        .value(col("updated_at"), crate::now())
-        .and_where(Expr::col(col("id")).eq(id));
-    let txn = db.begin().await?;
-    db::update(&txn, &q).await?;
-    // A new password ends every session (the caller starts a new one for a browser that changed
-    // its own), and the API tokens unless asked to keep them.
-    super::auth::revoke_user_sessions(&txn, id).await?;
-    if !change.keep_tokens {
-        super::auth::revoke_user_tokens(&txn, id).await?;
-    }
-    txn.commit().await?;
-    Ok(())
 }
 
 /// The grants administrators stored for a role, by entity. An entity without one has the

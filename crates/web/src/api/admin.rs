@@ -190,7 +190,7 @@ async fn set_password(
     only(o, &["password", "current_password", "keep_tokens"])?;
     let pw = opt_str(o, "password")?.unwrap_or_default();
     let current = opt_str(o, "current_password")?;
-    users::set_password(
+    auth::set_password(
         &st.core.db,
         &st.core.settings,
         Some(&actor),

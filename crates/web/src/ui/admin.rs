@@ -289,7 +289,7 @@ async fn update_user(
     if r.is_ok()
         && let Some(pw) = form_get(&f, "password").filter(|p| !p.is_empty())
     {
-        r = users::set_password(
+        r = guanxi_core::identity::auth::set_password(
             &st.core.db,
             &st.core.settings,
             Some(&user.actor),

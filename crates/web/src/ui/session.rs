@@ -264,7 +264,7 @@ async fn set_password(
         return error_page(&user, e);
     }
     let i18n = I18n::new(&user.actor.locale);
-    let changed = users::set_password(
+    let changed = auth::set_password(
         &st.core.db,
         &st.core.settings,
         Some(&user.actor),
