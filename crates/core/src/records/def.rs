@@ -135,8 +135,9 @@ impl EntityDef {
     }
 }
 
-/// System fields every record has, readable and filterable but never written directly (except
-/// `owner_id`, which create and update accept).
+/// System fields every record has, readable but never written directly (except `owner_id`,
+/// which create and update accept). All but the deletion marks (`deleted_at`, `deleted_by`) are
+/// filterable.
 pub const SYSTEM_FIELDS: &[&str] = &[
     "id",
     "owner_id",
