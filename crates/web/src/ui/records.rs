@@ -345,6 +345,25 @@ fn ref_cell(f: &guanxi_core::records::FieldDef, v: &Value, lk: &Lookups, i18n: &
     }
 }
 
+impl Row {
+    /// A record as a table row: one cell per column key.
+    fn of<K: AsRef<str>>(
+        def: &EntityDef,
+        rec: &JsonMap,
+        columns: &[K],
+        lk: &Lookups,
+        i18n: &I18n,
+    ) -> Row {
+        Row {
+            id: vstr(rec.get("id")),
+            cells: columns
+                .iter()
+                .map(|k| cell(def, rec, k.as_ref(), lk, i18n))
+                .collect(),
+        }
+    }
+}
+
 fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) -> Cell {
     let id = rec.get("id").and_then(Value::as_str).unwrap_or("");
     let text = |t: String| Cell {
@@ -512,18 +531,7 @@ async fn list(
     let rows = page
         .items
         .iter()
-        .map(|rec| Row {
-            id: rec
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            cells: state
-                .cols
-                .iter()
-                .map(|k| cell(def, rec, k, &lk, &i18n))
-                .collect(),
-        })
+        .map(|rec| Row::of(def, rec, &state.cols, &lk, &i18n))
         .collect();
     let ops: Vec<(String, String)> = FilterOp::ALL
         .iter()
@@ -815,18 +823,7 @@ async fn related_list(
     let rows = page
         .items
         .iter()
-        .map(|r| Row {
-            id: r
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            cells: from
-                .related_columns
-                .iter()
-                .map(|k| cell(from, r, k, &lk, i18n))
-                .collect(),
-        })
+        .map(|r| Row::of(from, r, from.related_columns, &lk, i18n))
         .collect();
     // A heading of its own when the reference has one ("subsidiaries" for an account's
     // children), else the entity's name.

@@ -11,7 +11,6 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use guanxi_core::areas::customers::ACCOUNTS;
-use guanxi_core::identity::{NewUser, auth, users};
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
 use guanxi_core::{bulk, db};
 use reqwest::StatusCode;
@@ -116,31 +115,7 @@ async fn ids_by_created_at(app: &TestApp) -> Vec<String> {
 
 /// An admin whose interface language is Chinese, with an API token.
 async fn zh_admin(app: &TestApp) -> TestUser {
-    let email = format!("zh.{}@example.com", uuid::Uuid::now_v7().simple());
-    let u = users::create(
-        &app.core.db,
-        None,
-        NewUser {
-            email: email.clone(),
-            name: "管理员".into(),
-            role: "admin".into(),
-            team_id: None,
-            password: PASSWORD.into(),
-            locale: Some("zh-CN".into()),
-        },
-    )
-    .await
-    .expect("create user");
-    let (token, _) = auth::create_token(&app.core.db, None, u.id, "test")
-        .await
-        .expect("token");
-    TestUser {
-        id: u.id,
-        email,
-        token,
-        base: app.base.clone(),
-        client: reqwest::Client::new(),
-    }
+    app.user_in("admin", None, "zh-CN").await
 }
 
 /// A download whose response head has been read and whose body has not.

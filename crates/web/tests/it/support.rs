@@ -182,6 +182,11 @@ impl TestApp {
 
     /// Creates a user with the role (and team) and an API token.
     pub async fn user(&self, role: &str, team: Option<&str>) -> TestUser {
+        self.user_in(role, team, "en").await
+    }
+
+    /// Creates a user with the role (and team), whose interface speaks `locale`, and a token.
+    pub async fn user_in(&self, role: &str, team: Option<&str>, locale: &str) -> TestUser {
         let team_id = match team {
             Some(t) => Some(self.team(t).await),
             None => None,
@@ -196,7 +201,7 @@ impl TestApp {
                 role: role.into(),
                 team_id,
                 password: PASSWORD.into(),
-                locale: Some("en".into()),
+                locale: Some(locale.into()),
             },
         )
         .await
