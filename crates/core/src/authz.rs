@@ -9,6 +9,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::records::Access;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -100,9 +102,16 @@ pub struct Grant {
 }
 
 /// The defaults a sales CRM ships with: sales reps work their own records and see their team's,
-/// managers run their team, back-office roles read everything and write their own.
-pub fn default_grant(role: Role, _entity: &str) -> Grant {
+/// managers run their team, back-office roles read everything and write their own. Setup lists
+/// (pipelines, lost reasons) are read by everyone and written by administrators.
+pub fn default_grant(role: Role, access: Access) -> Grant {
     use Scope::*;
+    if access == Access::Setup {
+        return Grant {
+            read: All,
+            write: if role == Role::Admin { All } else { None },
+        };
+    }
     match role {
         Role::Admin => Grant {
             read: All,
@@ -148,7 +157,7 @@ impl Actor {
         self.grants
             .get(entity)
             .copied()
-            .unwrap_or_else(|| default_grant(self.role, entity))
+            .unwrap_or_else(|| default_grant(self.role, Access::Records))
     }
 
     pub fn is_admin(&self) -> bool {

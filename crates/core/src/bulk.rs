@@ -446,7 +446,8 @@ impl Shape {
                 rec.insert(k.clone(), c);
             }
         }
-        let problems = (self.def.derive)(&mut rec);
+        let mut problems = crate::error::FieldErrors::new();
+        self.def.behaviour.derive(&mut rec, &mut problems);
         if let Some((k, m)) = problems.into_iter().next() {
             return Err(CoreError::Internal(format!(
                 "generated {} fails {k}: {m}",

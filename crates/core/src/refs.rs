@@ -52,8 +52,11 @@ impl Titles {
 /// What a reference field's value points at: `None` for a field that is not a reference, an
 /// empty value or one that is not an id.
 pub fn target_of(field: &FieldDef, value: &Value) -> Option<Target> {
-    let FieldKind::Ref { entity, .. } = field.kind else {
-        return None;
+    let entity = match field.kind {
+        FieldKind::Ref { entity, .. } => entity,
+        // A line is named by its collection's table, which no entity shares.
+        FieldKind::LineRef { child, .. } => child.table,
+        _ => return None,
     };
     let id = Uuid::parse_str(value.as_str()?.trim()).ok()?;
     Some(Target { entity, id })
@@ -66,6 +69,16 @@ pub fn targets<'r>(def: &EntityDef, recs: impl IntoIterator<Item = &'r JsonMap>)
         for f in def.fields {
             if let Some(t) = rec.get(f.name).and_then(|v| target_of(f, v)) {
                 out.push(t);
+            }
+        }
+        for child in def.children {
+            let lines = rec.get(child.name).and_then(Value::as_array);
+            for line in lines.into_iter().flatten() {
+                for f in child.fields {
+                    if let Some(t) = line.get(f.name).and_then(|v| target_of(f, v)) {
+                        out.push(t);
+                    }
+                }
             }
         }
     }
@@ -84,8 +97,8 @@ pub async fn titles(core: &Core, actor: &Actor, targets: &[Target]) -> CoreResul
     }
     let mut readable = HashMap::new();
     for (entity, ids) in by_entity {
-        // A reference to an entity the registry does not know cannot be read by anyone.
         let Some(def) = core.registry.by_name(entity) else {
+            line_titles(core, actor, entity, &ids, &mut readable).await?;
             continue;
         };
         let svc = core.records(def);
@@ -97,4 +110,37 @@ pub async fn titles(core: &Core, actor: &Actor, targets: &[Target]) -> CoreResul
         }
     }
     Ok(Titles { readable })
+}
+
+/// Titles of lines of a child collection (a pipeline's stages), named by its table. A line reads
+/// as its parent entity does: whoever may read that entity at all may read its lines' names. A
+/// table no entity declares cannot be read by anyone.
+async fn line_titles(
+    core: &Core,
+    actor: &Actor,
+    table: &'static str,
+    ids: &HashSet<Uuid>,
+    readable: &mut HashMap<Target, String>,
+) -> CoreResult<()> {
+    let Some((parent, child)) = core.registry.all().iter().find_map(|e| {
+        e.children
+            .iter()
+            .find(|c| c.table == table)
+            .map(|c| (*e, c))
+    }) else {
+        return Ok(());
+    };
+    if actor.grant(parent.name).read == crate::Scope::None {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = ids.iter().copied().collect();
+    for chunk in ids.chunks(CHUNK) {
+        let found =
+            crate::records::children::line_titles(core.db.reader(), child, chunk, &actor.locale)
+                .await?;
+        for (id, title) in found {
+            readable.insert(Target { entity: table, id }, title);
+        }
+    }
+    Ok(())
 }

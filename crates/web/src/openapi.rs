@@ -3,7 +3,7 @@
 
 use guanxi_core::EntityDef;
 use guanxi_core::Registry;
-use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
+use guanxi_core::records::def::{ADDRESS_PARTS, ChildDef, FieldKind};
 use guanxi_core::records::filter::FilterOp;
 use serde_json::{Value, json};
 
@@ -38,7 +38,41 @@ fn field_schema(kind: &FieldKind) -> Value {
         FieldKind::Ref { entity, .. } => {
             json!({"type": ["string", "null"], "format": "uuid", "description": format!("id of a live {entity}")})
         }
+        FieldKind::LineRef { via, child } => {
+            json!({"type": ["string", "null"], "format": "uuid", "description": format!("id of one of the {} of the record {via} refers to", child.name)})
+        }
+        FieldKind::DateTime => json!({"type": ["string", "null"], "format": "date-time"}),
+        FieldKind::Percent => {
+            json!({"type": ["number", "null"], "minimum": 0, "maximum": 100, "description": "a percentage, at most 2 decimals"})
+        }
+        FieldKind::Labels { max } => json!({"oneOf": [
+            {"type": "object", "properties": {"en": {"type": "string", "maxLength": max}, "zh-CN": {"type": "string", "maxLength": max}}, "additionalProperties": false},
+            {"type": "string", "maxLength": max, "description": "the same text in every language"},
+            {"type": "null"}
+        ]}),
     }
+}
+
+/// A child collection: a list of lines, each with its id (kept when sent back) and its fields.
+fn child_schema(child: &ChildDef) -> Value {
+    let mut props = serde_json::Map::new();
+    props.insert(
+        "id".into(),
+        json!({"type": "string", "format": "uuid", "description": "send back to keep the line; a line without one is new"}),
+    );
+    let mut required = vec![];
+    for f in child.fields {
+        props.insert(f.name.into(), field_schema(&f.kind));
+        if f.required {
+            required.push(f.name);
+        }
+    }
+    let mut s = json!({"type": "array", "maxItems": child.max, "description": "the whole list; a write replaces it",
+        "items": {"type": "object", "additionalProperties": false, "required": required, "properties": props}});
+    if child.computed {
+        s["readOnly"] = json!(true);
+    }
+    s
 }
 
 fn title_case(s: &str) -> String {
@@ -65,6 +99,13 @@ fn entity_schemas(def: &EntityDef, schemas: &mut serde_json::Map<String, Value>)
         if f.required {
             required.push(f.name);
         }
+    }
+    for child in def.children {
+        let s = child_schema(child);
+        if !child.computed {
+            input.insert(child.name.into(), s.clone());
+        }
+        props.insert(child.name.into(), s);
     }
     let custom = json!({"type": "object", "description": "custom field values by key, as defined under /api/v1/custom-fields", "additionalProperties": true});
     input.insert("custom".into(), custom.clone());
@@ -244,6 +285,29 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
         "post": {"operationId": format!("restore_{}", def.name), "tags": [p], "summary": "Restore from the recycle bin",
                  "responses": ok("the restored record", sref(&name), &[401, 403, 404, 409])}
     }));
+    for action in def.actions {
+        let mut props = serde_json::Map::new();
+        let mut required = vec![];
+        for f in action.input {
+            props.insert(f.name.into(), field_schema(&f.kind));
+            if f.required {
+                required.push(f.name);
+            }
+        }
+        let from = if action.from.is_empty() {
+            String::new()
+        } else {
+            format!(" (from {})", action.from.join(" or "))
+        };
+        paths.insert(format!("/api/v1/{p}/{{id}}/{}", action.name), json!({
+            "parameters": [id_param()],
+            "post": {"operationId": format!("{}_{}", action.name, def.name), "tags": [p],
+                     "summary": format!("{}{from}", action.name.replace('_', " ")),
+                     "parameters": [if_match_param()],
+                     "requestBody": body(json!({"type": "object", "additionalProperties": false, "required": required, "properties": props})),
+                     "responses": ok("the record after the action", sref(&name), &[400, 401, 403, 404, 409, 412, 413, 415, 422])}
+        }));
+    }
     paths.insert(format!("/api/v1/{p}/change-owner"), json!({
         "post": {"operationId": format!("change_owner_{p}"), "tags": [p], "summary": "Give records a new owner (all or none)",
                  "requestBody": body(json!({"type": "object", "required": ["ids", "owner_id"], "properties": {

@@ -3,6 +3,7 @@
 //! here and passed through `Core`.
 
 pub mod customers;
+pub mod sales;
 
 use std::sync::OnceLock;
 
@@ -11,7 +12,11 @@ use crate::records::registry::Registry;
 /// Every entity of every area, in the order navigation shows them.
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::new(customers::ENTITIES.to_vec()))
+    REGISTRY.get_or_init(|| {
+        let mut all = customers::ENTITIES.to_vec();
+        all.extend(sales::ENTITIES);
+        Registry::new(all)
+    })
 }
 
 pub(crate) fn str_field<'a>(rec: &'a crate::records::JsonMap, k: &str) -> &'a str {

@@ -373,7 +373,7 @@ pub async fn role_grants(
             let g = stored
                 .get(e.name)
                 .copied()
-                .unwrap_or_else(|| crate::authz::default_grant(role, e.name));
+                .unwrap_or_else(|| crate::authz::default_grant(role, e.access));
             (e.name.to_string(), g)
         })
         .collect())

@@ -1,6 +1,8 @@
-//! Describing an entity: its table, its fields, and the few rules that differ per entity.
+//! Describing an entity: its table, its fields, its child collections, its states and actions,
+//! and the behaviour that differs per entity.
 
 use super::JsonMap;
+use super::behaviour::Behaviour;
 
 #[derive(Debug)]
 pub enum FieldKind {
@@ -21,6 +23,8 @@ pub enum FieldKind {
     /// Amount and ISO currency, stored as `<column>_amount` (minor units) and `<column>_currency`.
     Money,
     Date,
+    /// An instant, shown in the reader's time zone; RFC 3339 in the API.
+    DateTime,
     Bool,
     /// A web address; stored as typed, its domain derived by the entity.
     Url,
@@ -41,6 +45,19 @@ pub enum FieldKind {
     Ref {
         table: &'static str,
         entity: &'static str,
+    },
+    /// A percentage such as 12.5, stored in hundredths of a percent (1250).
+    Percent,
+    /// A text per locale (`{"en": "Won", "zh-CN": "赢单"}`): the names in admin-edited lists,
+    /// which people of either language read in their own.
+    Labels {
+        max: usize,
+    },
+    /// The id of a line in a child collection of the record that field `via` refers to: a
+    /// stage of the opportunity's pipeline. A line of any other record is refused.
+    LineRef {
+        via: &'static str,
+        child: &'static ChildDef,
     },
 }
 
@@ -103,6 +120,96 @@ pub const ADDRESS_PARTS: [&str; 6] = [
     "postal_code",
 ];
 
+/// A collection of lines saved, validated and audited with their parent, in a table of its own
+/// (`parent_column` → the parent's id, `position` → the order). Lines travel inside the parent's
+/// record as a list of objects, each with its `id`; a write replaces the whole list.
+#[derive(Debug)]
+pub struct ChildDef {
+    /// The parent's field that holds the list: `contact_roles`.
+    pub name: &'static str,
+    pub table: &'static str,
+    pub parent_column: &'static str,
+    pub fields: &'static [FieldDef],
+    /// At most this many lines.
+    pub max: usize,
+    /// Kept by the entity's behaviour (a stage history), never from input; left out of the
+    /// audit trail, which records the change that caused it.
+    pub computed: bool,
+    /// The line's name as people say it, in the given locale.
+    pub title: fn(&JsonMap, &str) -> String,
+}
+
+impl ChildDef {
+    pub fn field(&self, name: &str) -> Option<&'static FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// A state machine over one choice field (`status`): which moves a plain update may make and
+/// which only a named action may. The engine checks it on every write, `PATCH` included, after
+/// the entity's behaviour has filled the field.
+#[derive(Debug)]
+pub struct StateMachine {
+    pub field: &'static str,
+    pub transitions: &'static [Transition],
+}
+
+#[derive(Debug)]
+pub struct Transition {
+    pub from: &'static str,
+    pub to: &'static str,
+    /// The action that makes this move; `None` for a plain update.
+    pub via: Option<&'static str>,
+}
+
+impl StateMachine {
+    /// Whether a write made by `via` (an action, or `None` for an update) may move the state
+    /// from `from` to `to`. Staying in a state is always allowed.
+    pub fn allows(&self, from: &str, to: &str, via: Option<&str>) -> bool {
+        from == to
+            || self
+                .transitions
+                .iter()
+                .any(|t| t.from == from && t.to == to && t.via == via)
+    }
+
+    /// The actions that lead from `from` to `to`, to name in a refusal.
+    pub fn actions_between(&self, from: &str, to: &str) -> Vec<&'static str> {
+        self.transitions
+            .iter()
+            .filter(|t| t.from == from && t.to == to)
+            .filter_map(|t| t.via)
+            .collect()
+    }
+}
+
+/// A named operation on one record (`close_won`, `reopen`), run through `act`: If-Match,
+/// authorization, its own input fields, a precondition on the state, the entity's behaviour,
+/// the state machine and one audit row named after the action.
+#[derive(Debug)]
+pub struct ActionDef {
+    pub name: &'static str,
+    /// What the action asks for; validated like record fields.
+    pub input: &'static [FieldDef],
+    /// The states it may start from; empty for any.
+    pub from: &'static [&'static str],
+}
+
+impl ActionDef {
+    pub fn field(&self, name: &str) -> Option<&'static FieldDef> {
+        self.input.iter().find(|f| f.name == name)
+    }
+}
+
+/// Who may read and write an entity by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Business records: each role's scope over owners (own, team, all).
+    Records,
+    /// Setup lists that administrators edit and everyone reads (pipelines, lost reasons).
+    Setup,
+}
+
 /// Everything the engine needs to know about one entity.
 pub struct EntityDef {
     /// Singular code, used in permissions, audit and custom fields: `account`.
@@ -125,13 +232,32 @@ pub struct EntityDef {
     pub title: fn(&JsonMap, &str) -> String,
     /// Names to index for Chinese substring and pinyin search.
     pub search_names: fn(&JsonMap) -> Vec<String>,
-    /// Fills derived fields and checks rules across fields. Returns field errors.
-    pub derive: fn(&mut JsonMap) -> Vec<(String, String)>,
+    /// Collections of lines saved with the record.
+    pub children: &'static [ChildDef],
+    /// The state machine, if the entity has states.
+    pub states: Option<&'static StateMachine>,
+    pub actions: &'static [ActionDef],
+    pub access: Access,
+    /// Values that the field kinds alone cannot make valid (lines that must follow the entity's
+    /// rules, such as a pipeline's open, won and lost stages), to merge into generated records:
+    /// the conformance suite and generated data use it; `None` where kinds suffice.
+    pub example: Option<fn(u32) -> JsonMap>,
+    /// What differs per entity: computed fields, rules that read other records, actions and
+    /// side effects.
+    pub behaviour: &'static dyn Behaviour,
 }
 
 impl EntityDef {
     pub fn field(&self, name: &str) -> Option<&'static FieldDef> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn child(&self, name: &str) -> Option<&'static ChildDef> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn action(&self, name: &str) -> Option<&'static ActionDef> {
+        self.actions.iter().find(|a| a.name == name)
     }
 }
 

@@ -269,6 +269,7 @@ enum Scalar {
     Bool,
     Id,
     Money,
+    Percent,
 }
 
 /// How a field name resolves: a SQL expression and the kind of its values.
@@ -405,8 +406,15 @@ impl FilterContext<'_> {
             (FieldKind::StringList { .. }, None) => Ok(Target::List(field.column)),
             (FieldKind::Int { .. }, None) => Ok(Target::Column(c(field.column), Scalar::Int)),
             (FieldKind::Date, None) => Ok(Target::Column(c(field.column), Scalar::Date)),
+            (FieldKind::DateTime, None) => Ok(Target::Column(c(field.column), Scalar::Timestamp)),
             (FieldKind::Bool, None) => Ok(Target::Column(c(field.column), Scalar::Bool)),
-            (FieldKind::Ref { .. }, None) => Ok(Target::Column(c(field.column), Scalar::Id)),
+            (FieldKind::Ref { .. } | FieldKind::LineRef { .. }, None) => {
+                Ok(Target::Column(c(field.column), Scalar::Id))
+            }
+            (FieldKind::Percent, None) => Ok(Target::Column(c(field.column), Scalar::Percent)),
+            (FieldKind::Labels { .. }, None) => Err(bad(format!(
+                "'{name}' cannot be filtered (it holds a text per language)"
+            ))),
             (_, None) => Ok(Target::Column(c(field.column), Scalar::Text)),
         }
     }
@@ -426,6 +434,10 @@ impl FilterContext<'_> {
             Scalar::Money => SqlValue::BigInt(Some(
                 money::parse_amount(s, &self.settings.default_currency)
                     .map_err(|_| wrong("an amount"))?,
+            )),
+            Scalar::Percent => SqlValue::BigInt(Some(
+                super::percent::parse(&Value::String(s.to_string()))
+                    .map_err(|_| wrong("a percentage between 0 and 100"))?,
             )),
             Scalar::Date => SqlValue::ChronoDate(Some(Box::new(
                 NaiveDate::parse_from_str(s, "%Y-%m-%d")

@@ -3,18 +3,26 @@
 //! driven by an [`EntityDef`] per business entity. Accounts and contacts are the first two; later
 //! areas add a definition (and a migration) rather than another copy of this code.
 
+pub mod behaviour;
+pub mod children;
 pub mod cursor;
 pub mod def;
 pub mod filter;
 pub mod money;
+pub mod percent;
 pub mod registry;
 pub mod service;
 pub mod values;
+pub mod work;
 
-pub use def::{EntityDef, FieldDef, FieldKind};
+pub use behaviour::{Behaviour, Event, Plain};
+pub use def::{
+    Access, ActionDef, ChildDef, EntityDef, FieldDef, FieldKind, StateMachine, Transition,
+};
 pub use filter::{Filter, FilterOp};
 pub use registry::{Reference, Registry};
 pub use service::{COUNT_CAP, Count, ListQuery, Page, Record, SortSpec, Total};
+pub use work::Work;
 
 /// A JSON object: records travel through the engine in their API shape.
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;

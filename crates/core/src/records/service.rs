@@ -10,10 +10,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::JsonMap;
+use super::behaviour::Event;
+use super::children;
 use super::cursor::Cursor;
-use super::def::{EntityDef, FieldKind, SYSTEM_FIELDS};
+use super::def::{ActionDef, EntityDef, FieldDef, FieldKind, SYSTEM_FIELDS};
 use super::filter::{Filter, FilterContext};
 use super::values;
+use super::work::Work;
 use crate::authz::{Actor, Scope};
 use crate::custom_fields::{self, CustomFieldDef};
 use crate::db::{self, col, get_i64, get_json, get_opt_ts, get_opt_uuid, get_ts, get_uuid};
@@ -98,7 +101,7 @@ pub struct RecordService<'a> {
     def: &'static EntityDef,
 }
 
-fn blank(v: &Value) -> bool {
+pub(crate) fn blank(v: &Value) -> bool {
     match v {
         Value::Null => true,
         Value::String(s) => s.is_empty(),
@@ -198,7 +201,9 @@ impl<'a> RecordService<'a> {
             Expr::col((self.table(), col("deleted_at"))).is_null()
         });
         let row = db::fetch_one(conn, &q).await?.ok_or(CoreError::NotFound)?;
-        self.decode_row(&row)
+        let mut loaded = self.decode_row(&row)?;
+        children::load(conn, self.def, id, &mut loaded.rec).await?;
+        Ok(loaded)
     }
 
     /// Loads a record the actor may read; records outside their scope look absent.
@@ -278,10 +283,32 @@ impl<'a> RecordService<'a> {
         custom_fields::list(self.core.db.reader(), Some(self.def.name)).await
     }
 
-    /// Applies input fields onto `rec` (canonical JSON), collecting errors per field.
-    fn apply_input(&self, obj: &JsonMap, rec: &mut Record, errors: &mut FieldErrors) {
+    /// Applies input fields onto `rec` (canonical JSON), collecting errors per field. Child
+    /// collections are validated line by line against the stored lines.
+    fn apply_input(
+        &self,
+        obj: &JsonMap,
+        stored: Option<&Record>,
+        rec: &mut Record,
+        errors: &mut FieldErrors,
+    ) {
         for (k, v) in obj {
             if k == "custom" || k == "owner_id" || k == "version" {
+                continue;
+            }
+            if let Some(child) = self.def.child(k) {
+                if child.computed {
+                    errors.insert(k.clone(), "is computed and cannot be set".into());
+                    continue;
+                }
+                let lines = children::canonical(
+                    child,
+                    v,
+                    stored.and_then(|s| s.get(k)),
+                    &self.core.settings,
+                    errors,
+                );
+                rec.insert(k.clone(), lines);
                 continue;
             }
             match self.def.field(k) {
@@ -307,15 +334,13 @@ impl<'a> RecordService<'a> {
     }
 
     fn finish_validation(&self, rec: &mut Record, errors: &mut FieldErrors) {
+        self.def.behaviour.derive(rec, errors);
         for f in self.def.fields {
             if f.required && rec.get(f.name).is_none_or(blank) {
                 errors
                     .entry(f.name.into())
                     .or_insert_with(|| "is required".into());
             }
-        }
-        for (k, m) in (self.def.derive)(rec) {
-            errors.entry(k).or_insert(m);
         }
     }
 
@@ -351,8 +376,54 @@ impl<'a> RecordService<'a> {
         Ok(())
     }
 
+    /// Every reference the record holds that changed since `before`: its own fields' and its
+    /// lines', each with the key an error about it is reported under.
+    fn changed_refs<'r>(
+        &self,
+        rec: &'r Record,
+        before: Option<&'r Record>,
+    ) -> Vec<(String, &'static FieldDef, &'r Value)> {
+        let mut out = Vec::new();
+        for f in self.def.fields {
+            if !matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. }) {
+                continue;
+            }
+            let v = rec.get(f.name).unwrap_or(&Value::Null);
+            if !v.is_null() && before.is_none_or(|b| b.get(f.name) != Some(v)) {
+                out.push((f.name.to_string(), f, v));
+            }
+        }
+        for child in self.def.children {
+            let old: Vec<&Value> = before
+                .and_then(|b| b.get(child.name))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().collect())
+                .unwrap_or_default();
+            let Some(lines) = rec.get(child.name).and_then(Value::as_array) else {
+                continue;
+            };
+            for (i, line) in lines.iter().enumerate() {
+                for f in child.fields {
+                    if !matches!(f.kind, FieldKind::Ref { .. }) {
+                        continue;
+                    }
+                    let v = line.get(f.name).unwrap_or(&Value::Null);
+                    // A reference an unchanged line already held was checked when it was made.
+                    let kept = old
+                        .iter()
+                        .any(|o| o.get("id") == line.get("id") && o.get(f.name) == Some(v));
+                    if !v.is_null() && !kept {
+                        out.push((children::key(child, i, f.name), f, v));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Checks references to other records: they exist, are not in the recycle bin, are readable,
-    /// and (for a record's own kind) form no cycle.
+    /// and (for a record's own kind) form no cycle. A line reference must name a line of the
+    /// record its `via` field refers to.
     async fn check_refs<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -362,25 +433,27 @@ impl<'a> RecordService<'a> {
         before: Option<&Record>,
         errors: &mut FieldErrors,
     ) -> CoreResult<()> {
-        for f in self.def.fields {
-            let FieldKind::Ref { table, entity } = f.kind else {
+        for (key, f, value) in self.changed_refs(rec, before) {
+            let Some(target) = value.as_str().and_then(|s| Uuid::parse_str(s).ok()) else {
                 continue;
             };
-            let Some(target) = rec
-                .get(f.name)
-                .and_then(Value::as_str)
-                .and_then(|s| Uuid::parse_str(s).ok())
-            else {
-                continue;
+            let (table, entity) = match f.kind {
+                FieldKind::Ref { table, entity } => (table, entity),
+                FieldKind::LineRef { via, child } => {
+                    let parent = children::parent_of(conn, child, target).await?;
+                    let expected = rec
+                        .get(via)
+                        .and_then(Value::as_str)
+                        .and_then(|s| Uuid::parse_str(s).ok());
+                    if parent.is_none() || parent != expected {
+                        errors.insert(key, format!("is not one of the {via} record's lines"));
+                    }
+                    continue;
+                }
+                _ => continue,
             };
-            if before.is_some_and(|b| b.get(f.name) == rec.get(f.name)) {
-                continue;
-            }
             if target == id {
-                errors.insert(
-                    f.name.into(),
-                    format!("a {} cannot refer to itself", self.def.name),
-                );
+                errors.insert(key, format!("a {} cannot refer to itself", self.def.name));
                 continue;
             }
             let mut q = Query::select();
@@ -395,20 +468,20 @@ impl<'a> RecordService<'a> {
                 .and_where(Expr::col(col("id")).eq(target));
             match db::fetch_one(conn, &q).await? {
                 None => {
-                    errors.insert(f.name.into(), format!("no such {entity}"));
+                    errors.insert(key, format!("no such {entity}"));
                 }
                 Some(row) => {
                     let owner = get_uuid(&row, "owner_id")?;
                     let team = get_opt_uuid(&row, "owner_team")?;
                     if get_opt_ts(&row, "deleted_at")?.is_some() {
-                        errors.insert(f.name.into(), format!("the {entity} is in the recycle bin"));
+                        errors.insert(key, format!("the {entity} is in the recycle bin"));
                     } else if !actor.reaches(actor.grant(entity).read, owner, team) {
-                        errors.insert(f.name.into(), format!("no such {entity}"));
+                        errors.insert(key, format!("no such {entity}"));
                     } else if table == self.def.table
                         && self.is_ancestor(conn, id, target, f.column).await?
                     {
                         errors.insert(
-                            f.name.into(),
+                            key,
                             format!("this would make the {} its own ancestor", self.def.name),
                         );
                     }
@@ -417,7 +490,6 @@ impl<'a> RecordService<'a> {
         }
         Ok(())
     }
-
     /// Whether `id` appears among `start` and its ancestors along `column`.
     async fn is_ancestor<C: ConnectionTrait>(
         &self,
@@ -498,76 +570,10 @@ impl<'a> RecordService<'a> {
     }
 
     pub async fn create(&self, actor: &Actor, input: &Value) -> CoreResult<Record> {
-        if actor.grant(self.def.name).write == Scope::None {
-            return Err(CoreError::Forbidden(format!(
-                "your role may not create {}",
-                self.def.plural
-            )));
-        }
-        let obj = Self::object(input)?;
-        let defs = self.custom_defs().await?;
-        let mut errors = FieldErrors::new();
-        let mut rec = Record::new();
-        for f in self.def.fields {
-            rec.insert(
-                f.name.into(),
-                values::canonical(f, &Value::Null, &self.core.settings).unwrap_or(Value::Null),
-            );
-        }
-        if obj.contains_key("version") {
-            errors.insert("version".into(), "is read-only".into());
-        }
-        self.apply_input(obj, &mut rec, &mut errors);
-        let custom = custom_fields::validate(
-            &defs,
-            obj.get("custom"),
-            None,
-            &self.core.settings,
-            &mut errors,
-        );
-        rec.insert("custom".into(), Value::Object(custom));
-        self.finish_validation(&mut rec, &mut errors);
-        let owner = Self::parse_owner(obj, &mut errors).unwrap_or(actor.user_id);
-        if !errors.is_empty() {
-            return Err(CoreError::Validation(errors));
-        }
-        let id = Uuid::now_v7();
-        let now = crate::now();
-        let txn = self.core.db.begin().await?;
-        self.check_owner(&txn, actor, owner, &mut errors).await?;
-        self.check_refs(&txn, actor, id, &rec, None, &mut errors)
-            .await?;
-        if !errors.is_empty() {
-            return Err(CoreError::Validation(errors));
-        }
-        let mut cols = self.field_columns(&rec);
-        cols.extend([
-            ("id".to_string(), id.into()),
-            ("owner_id".to_string(), owner.into()),
-            ("created_at".to_string(), now.into()),
-            ("created_by".to_string(), actor.user_id.into()),
-            ("updated_at".to_string(), now.into()),
-            ("updated_by".to_string(), actor.user_id.into()),
-            ("version".to_string(), 1i64.into()),
-        ]);
-        let mut q = Query::insert();
-        q.into_table(self.table())
-            .columns(cols.iter().map(|(c, _)| col(c)))
-            .values_panic(cols.into_iter().map(|(_, v)| SimpleExpr::Value(v)));
-        db::insert(&txn, &q).await?;
-        rec.insert("owner_id".into(), Value::String(owner.to_string()));
-        self.reindex(&txn, id, owner, &rec).await?;
-        audit::write(
-            &txn,
-            self.def.name,
-            id,
-            "create",
-            Some(actor.user_id),
-            &audit::diff(&Record::new(), &rec),
-        )
-        .await?;
-        txn.commit().await?;
-        self.get(actor, id).await
+        let mut work = Work::begin(self.core, actor).await?;
+        let rec = self.create_in(&mut work, input).await?;
+        work.commit().await?;
+        self.get_by_id(actor, &rec).await
     }
 
     /// Applies a partial update. `expected_version` (from `If-Match` or the body's `version`)
@@ -575,6 +581,87 @@ impl<'a> RecordService<'a> {
     pub async fn update(
         &self,
         actor: &Actor,
+        id: Uuid,
+        expected_version: Option<i64>,
+        input: &Value,
+    ) -> CoreResult<Record> {
+        let mut work = Work::begin(self.core, actor).await?;
+        self.update_in(&mut work, id, expected_version, input)
+            .await?;
+        work.commit().await?;
+        self.get(actor, id).await
+    }
+
+    /// Carries out a declared action (`POST /{plural}/{id}/{action}`).
+    pub async fn act(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        action: &str,
+        expected_version: Option<i64>,
+        input: &Value,
+    ) -> CoreResult<Record> {
+        let mut work = Work::begin(self.core, actor).await?;
+        self.act_in(&mut work, id, action, expected_version, input)
+            .await?;
+        work.commit().await?;
+        self.get(actor, id).await
+    }
+
+    /// Runs custom code's change to a record in a unit of work of its own: the same rules as
+    /// `update`, for callers that are not a request.
+    pub async fn modify(&self, actor: &Actor, id: Uuid, input: &Value) -> CoreResult<Record> {
+        self.update(actor, id, None, input).await
+    }
+
+    async fn get_by_id(&self, actor: &Actor, rec: &Record) -> CoreResult<Record> {
+        let id = rec
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(|| CoreError::Internal("a written record has no id".into()))?;
+        self.get(actor, id).await
+    }
+
+    pub(crate) async fn get_in(&self, work: &Work<'_>, id: Uuid) -> CoreResult<Record> {
+        Ok(self
+            .load_readable(work.conn(), work.actor(), id, false)
+            .await?
+            .rec)
+    }
+
+    pub(crate) async fn create_in(&self, work: &mut Work<'_>, input: &Value) -> CoreResult<Record> {
+        let actor = work.actor();
+        if actor.grant(self.def.name).write == Scope::None {
+            return Err(CoreError::Forbidden(format!(
+                "your role may not create {}",
+                self.def.plural
+            )));
+        }
+        let obj = Self::object(input)?;
+        let mut errors = FieldErrors::new();
+        if obj.contains_key("version") {
+            errors.insert("version".into(), "is read-only".into());
+        }
+        let owner = Self::parse_owner(obj, &mut errors).unwrap_or(actor.user_id);
+        let mut rec = Record::new();
+        for f in self.def.fields {
+            rec.insert(
+                f.name.into(),
+                values::canonical(f, &Value::Null, &self.core.settings).unwrap_or(Value::Null),
+            );
+        }
+        for child in self.def.children {
+            rec.insert(child.name.into(), Value::Array(vec![]));
+        }
+        rec.insert("owner_id".into(), Value::String(owner.to_string()));
+        let id = Uuid::now_v7();
+        self.write(work, id, None, obj, None, rec, errors).await
+    }
+
+    pub(crate) async fn update_in(
+        &self,
+        work: &mut Work<'_>,
         id: Uuid,
         expected_version: Option<i64>,
         input: &Value,
@@ -591,73 +678,292 @@ impl<'a> RecordService<'a> {
                 }
             },
         };
-        let expected = expected_version.or(body_version);
-        let defs = self.custom_defs().await?;
-        let txn = self.core.db.begin().await?;
-        let current = self.load_readable(&txn, actor, id, false).await?;
-        self.check_write(actor, &current)?;
-        if let Some(v) = expected
+        let current = self
+            .load_current(work, id, expected_version.or(body_version))
+            .await?;
+        let mut rec = current.rec.clone();
+        if let Some(owner) = Self::parse_owner(obj, &mut errors) {
+            rec.insert("owner_id".into(), Value::String(owner.to_string()));
+        }
+        self.write(work, id, Some(&current), obj, None, rec, errors)
+            .await
+    }
+
+    pub(crate) async fn act_in(
+        &self,
+        work: &mut Work<'_>,
+        id: Uuid,
+        action: &str,
+        expected_version: Option<i64>,
+        input: &Value,
+    ) -> CoreResult<Record> {
+        let def = self.def.action(action).ok_or(CoreError::NotFound)?;
+        let obj = Self::object(input)?;
+        let current = self.load_current(work, id, expected_version).await?;
+        let mut errors = FieldErrors::new();
+        if let Some(states) = self.def.states {
+            let state = current
+                .rec
+                .get(states.field)
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if !def.from.is_empty() && !def.from.contains(&state) {
+                return Err(CoreError::Conflict(format!(
+                    "'{action}' cannot be done while the record is {state}"
+                )));
+            }
+        }
+        for (k, _) in obj {
+            if def.field(k).is_none() && k != "version" {
+                errors.insert(k.clone(), format!("unknown input for {action}"));
+            }
+        }
+        let mut args = JsonMap::new();
+        for f in def.input {
+            let v = obj.get(f.name).unwrap_or(&Value::Null);
+            match values::canonical(f, v, &self.core.settings) {
+                Ok(c) => {
+                    if f.required && blank(&c) {
+                        errors.insert(f.name.into(), "is required".into());
+                    }
+                    args.insert(f.name.into(), c);
+                }
+                Err(e) => {
+                    errors.insert(f.name.into(), e);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(CoreError::Validation(errors));
+        }
+        let rec = current.rec.clone();
+        self.write(
+            work,
+            id,
+            Some(&current),
+            &JsonMap::new(),
+            Some((def, &args)),
+            rec,
+            errors,
+        )
+        .await
+    }
+
+    /// Loads a record for a write: readable, writable by the actor, at the expected version.
+    async fn load_current(
+        &self,
+        work: &Work<'_>,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> CoreResult<Loaded> {
+        let current = self
+            .load_readable(work.conn(), work.actor(), id, false)
+            .await?;
+        self.check_write(work.actor(), &current)?;
+        if let Some(v) = expected_version
             && v != current.version
         {
             return Err(CoreError::StaleVersion {
                 current: current.version,
             });
         }
-        let mut rec = current.rec.clone();
-        self.apply_input(obj, &mut rec, &mut errors);
-        let cur_custom = current.rec.get("custom").and_then(Value::as_object);
-        let custom = custom_fields::validate(
-            &defs,
-            obj.get("custom"),
-            cur_custom,
-            &self.core.settings,
-            &mut errors,
-        );
-        rec.insert("custom".into(), Value::Object(custom));
-        self.finish_validation(&mut rec, &mut errors);
-        let owner = Self::parse_owner(obj, &mut errors).unwrap_or(current.owner);
-        if owner != current.owner {
-            self.check_owner(&txn, actor, owner, &mut errors).await?;
+        Ok(current)
+    }
+
+    /// The one write path of create, update and actions: input, the action, derived fields, the
+    /// entity's rules, references, the state machine; then the row, its lines, the search index
+    /// and the audit row; then the entity's side effects.
+    #[allow(clippy::too_many_arguments)]
+    async fn write(
+        &self,
+        work: &mut Work<'_>,
+        id: Uuid,
+        current: Option<&Loaded>,
+        obj: &JsonMap,
+        action: Option<(&'static ActionDef, &JsonMap)>,
+        mut rec: Record,
+        mut errors: FieldErrors,
+    ) -> CoreResult<Record> {
+        let stored = current.map(|c| &c.rec);
+        let defs = self.custom_defs().await?;
+        self.apply_input(obj, stored, &mut rec, &mut errors);
+        if action.is_none() {
+            let custom = custom_fields::validate(
+                &defs,
+                obj.get("custom"),
+                stored
+                    .and_then(|c| c.get("custom"))
+                    .and_then(Value::as_object),
+                &self.core.settings,
+                &mut errors,
+            );
+            rec.insert("custom".into(), Value::Object(custom));
         }
-        self.check_refs(&txn, actor, id, &rec, Some(&current.rec), &mut errors)
+        let event = Event {
+            id,
+            stored,
+            action: action.map(|(a, _)| a),
+            input: action.map(|(_, args)| args).unwrap_or(obj),
+        };
+        if let Some((_, args)) = action {
+            self.def
+                .behaviour
+                .act(work, &event, args, &mut rec, &mut errors)
+                .await?;
+        }
+        self.finish_validation(&mut rec, &mut errors);
+        self.def
+            .behaviour
+            .validate(work, &event, &mut rec, &mut errors)
+            .await?;
+        if let (Some(states), Some(stored)) = (self.def.states, stored) {
+            let from = stored
+                .get(states.field)
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let to = rec.get(states.field).and_then(Value::as_str).unwrap_or("");
+            let via = event.action.map(|a| a.name);
+            if !states.allows(from, to, via) {
+                let actions = states.actions_between(from, to);
+                errors.insert(
+                    states.field.into(),
+                    if actions.is_empty() {
+                        format!("cannot move from {from} to {to}")
+                    } else {
+                        format!("moves from {from} to {to} only by: {}", actions.join(", "))
+                    },
+                );
+            }
+        }
+        let owner = rec
+            .get("owner_id")
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .unwrap_or(work.actor().user_id);
+        if current.is_none_or(|c| c.owner != owner) {
+            self.check_owner(work.conn(), work.actor(), owner, &mut errors)
+                .await?;
+        }
+        self.check_refs(work.conn(), work.actor(), id, &rec, stored, &mut errors)
             .await?;
         if !errors.is_empty() {
             return Err(CoreError::Validation(errors));
         }
-        rec.insert("owner_id".into(), Value::String(owner.to_string()));
-        let changes = audit::diff(&current.rec, &rec);
-        if changes.is_empty() {
-            return Ok(current.rec);
+        let verb = match (action, current) {
+            (Some((a, _)), _) => a.name,
+            (None, None) => "create",
+            (None, Some(_)) => "update",
+        };
+        let mut changes = audit::diff(&self.plain(stored), &self.plain(Some(&rec)));
+        for child in self.def.children {
+            let before = stored
+                .and_then(|s| s.get(child.name))
+                .unwrap_or(&Value::Null);
+            let after = rec.get(child.name).unwrap_or(&Value::Null);
+            if !child.computed {
+                changes.extend(children::diff(child, before, after));
+            }
         }
-        let mut q = Query::update();
-        q.table(self.table());
-        for (c, v) in self.field_columns(&rec) {
-            q.value(col(&c), v);
+        let lines_changed = self.def.children.iter().any(|c| {
+            stored.and_then(|s| s.get(c.name)).unwrap_or(&Value::Null)
+                != rec.get(c.name).unwrap_or(&Value::Null)
+        });
+        if let Some(current) = current
+            && changes.is_empty()
+            && !lines_changed
+            && action.is_none()
+        {
+            return Ok(current.rec.clone());
         }
-        q.value(col("owner_id"), owner)
-            .value(col("version"), current.version + 1)
-            .value(col("updated_at"), crate::now())
-            .value(col("updated_by"), actor.user_id)
-            .and_where(Expr::col(col("id")).eq(id))
-            .and_where(Expr::col(col("version")).eq(current.version))
-            .and_where(Expr::col(col("deleted_at")).is_null());
-        if db::update(&txn, &q).await? == 0 {
-            return Err(CoreError::StaleVersion {
-                current: current.version + 1,
-            });
+        let now = crate::now();
+        let actor = work.actor().user_id;
+        match current {
+            None => {
+                let mut cols = self.field_columns(&rec);
+                cols.extend([
+                    ("id".to_string(), id.into()),
+                    ("owner_id".to_string(), owner.into()),
+                    ("created_at".to_string(), now.into()),
+                    ("created_by".to_string(), actor.into()),
+                    ("updated_at".to_string(), now.into()),
+                    ("updated_by".to_string(), actor.into()),
+                    ("version".to_string(), 1i64.into()),
+                ]);
+                let mut q = Query::insert();
+                q.into_table(self.table())
+                    .columns(cols.iter().map(|(c, _)| col(c)))
+                    .values_panic(cols.into_iter().map(|(_, v)| SimpleExpr::Value(v)));
+                db::insert(work.conn(), &q).await?;
+            }
+            Some(current) => {
+                let mut q = Query::update();
+                q.table(self.table());
+                for (c, v) in self.field_columns(&rec) {
+                    q.value(col(&c), v);
+                }
+                q.value(col("owner_id"), owner)
+                    .value(col("version"), current.version + 1)
+                    .value(col("updated_at"), now)
+                    .value(col("updated_by"), actor)
+                    .and_where(Expr::col(col("id")).eq(id))
+                    .and_where(Expr::col(col("version")).eq(current.version))
+                    .and_where(Expr::col(col("deleted_at")).is_null());
+                if db::update(work.conn(), &q).await? == 0 {
+                    return Err(CoreError::StaleVersion {
+                        current: current.version + 1,
+                    });
+                }
+            }
         }
-        self.reindex(&txn, id, owner, &rec).await?;
-        audit::write(
-            &txn,
-            self.def.name,
-            id,
-            "update",
-            Some(actor.user_id),
-            &changes,
-        )
-        .await?;
-        txn.commit().await?;
-        self.get(actor, id).await
+        for child in self.def.children {
+            let before = stored.and_then(|s| s.get(child.name));
+            let after = rec.get(child.name).unwrap_or(&Value::Null);
+            if before != Some(after) {
+                children::save(work.conn(), child, id, after).await?;
+            }
+        }
+        rec.insert("id".into(), Value::String(id.to_string()));
+        self.reindex(work.conn(), id, owner, &rec).await?;
+        audit::write(work.conn(), self.def.name, id, verb, Some(actor), &changes).await?;
+        self.def.behaviour.after(work, &event, &rec).await?;
+        Ok(rec)
+    }
+
+    /// The record without its child collections, which the audit trail words line by line.
+    fn plain(&self, rec: Option<&Record>) -> Record {
+        let mut out = rec.cloned().unwrap_or_default();
+        for child in self.def.children {
+            out.remove(child.name);
+        }
+        if rec.is_none() {
+            out.clear();
+        }
+        out
+    }
+
+    /// How many live records match `filter`, whoever owns them.
+    pub(crate) async fn count_all_in(&self, work: &Work<'_>, filter: &Filter) -> CoreResult<u64> {
+        let defs = self.custom_defs().await?;
+        let ctx = FilterContext {
+            entity: self.def,
+            custom: &defs,
+            backend: self.core.db.backend(),
+            actor: work.actor(),
+            settings: &self.core.settings,
+        };
+        let cond = Condition::all()
+            .add(ctx.compile(filter)?)
+            .add(Expr::col((self.table(), col("deleted_at"))).is_null());
+        let mut sel = Query::select();
+        sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from(self.table())
+            .cond_where(cond);
+        let row = db::fetch_one(work.conn(), &sel).await?;
+        Ok(row
+            .map(|r| get_i64(&r, "n"))
+            .transpose()?
+            .unwrap_or(0)
+            .max(0) as u64)
     }
 
     /// Moves a record to the recycle bin.

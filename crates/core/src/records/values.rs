@@ -1,14 +1,16 @@
 //! Between a field's API form (JSON) and its columns: validation and normalization on the way in,
 //! the canonical JSON on the way out. Both directions live here so they cannot drift apart.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, SubsecRound};
 use sea_orm::QueryResult;
 use sea_orm::sea_query::Value as SqlValue;
 use serde_json::{Value, json};
 
 use super::def::{ADDRESS_PARTS, FieldDef, FieldKind};
-use super::money;
-use crate::db::{get_bool, get_json, get_opt_date, get_opt_i64, get_opt_uuid, get_string};
+use super::{money, percent};
+use crate::db::{
+    get_bool, get_json, get_opt_date, get_opt_i64, get_opt_ts, get_opt_uuid, get_string,
+};
 use crate::error::CoreResult;
 use crate::normalize;
 use crate::settings::Settings;
@@ -93,6 +95,21 @@ fn labelled_list<'a>(v: &'a Value, key: &str) -> Result<Vec<(&'a Value, String)>
     Ok(out)
 }
 
+/// The locales an admin-edited label may be given in.
+pub const LABEL_LOCALES: [&str; 2] = ["en", "zh-CN"];
+
+fn id_value(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Null => Ok(Value::Null),
+        Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
+        Value::String(s) => {
+            let id = uuid::Uuid::parse_str(s.trim()).map_err(|_| format!("'{s}' is not an id"))?;
+            Ok(Value::String(id.to_string()))
+        }
+        _ => Err("must be an id string".into()),
+    }
+}
+
 /// Validates and normalizes one field's input into its canonical JSON (`Null` when empty).
 pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Value, String> {
     let text = |s: String| {
@@ -144,6 +161,18 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
                 Ok(Value::String(d.format("%Y-%m-%d").to_string()))
             }
             _ => Err("must be a date string (YYYY-MM-DD)".into()),
+        },
+        FieldKind::DateTime => match v {
+            Value::Null => Ok(Value::Null),
+            Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
+            Value::String(s) => {
+                let t = chrono::DateTime::parse_from_rfc3339(s.trim())
+                    .map_err(|_| format!("'{s}' is not a date and time (RFC 3339)"))?;
+                Ok(Value::String(crate::records::service::ts_string(
+                    t.with_timezone(&chrono::Utc).trunc_subsecs(6),
+                )))
+            }
+            _ => Err("must be a date and time string (RFC 3339)".into()),
         },
         FieldKind::Bool => match v {
             Value::Bool(b) => Ok(Value::Bool(*b)),
@@ -233,17 +262,60 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             }
             Ok(Value::Object(out))
         }
-        FieldKind::Ref { .. } => match v {
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => id_value(v),
+        FieldKind::Percent => match v {
             Value::Null => Ok(Value::Null),
             Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
-            Value::String(s) => {
-                let id =
-                    uuid::Uuid::parse_str(s.trim()).map_err(|_| format!("'{s}' is not an id"))?;
-                Ok(Value::String(id.to_string()))
-            }
-            _ => Err("must be an id string".into()),
+            _ => Ok(percent::to_json(percent::parse(v)?)),
         },
+        FieldKind::Labels { max } => {
+            let mut out = serde_json::Map::new();
+            match v {
+                Value::Null => {}
+                // One text for every locale, until someone words it in the other.
+                Value::String(_) => {
+                    let t = as_text(v, *max)?;
+                    if !t.is_empty() {
+                        for l in LABEL_LOCALES {
+                            out.insert(l.to_string(), Value::String(t.clone()));
+                        }
+                    }
+                }
+                Value::Object(o) => {
+                    for (k, item) in o {
+                        if !LABEL_LOCALES.contains(&k.as_str()) {
+                            return Err(format!(
+                                "unknown language '{k}' (expected {})",
+                                LABEL_LOCALES.join(", ")
+                            ));
+                        }
+                        let t = as_text(item, *max).map_err(|e| format!("{k} {e}"))?;
+                        if !t.is_empty() {
+                            out.insert(k.clone(), Value::String(t));
+                        }
+                    }
+                }
+                _ => return Err("must be a text or an object of texts per language".into()),
+            }
+            Ok(if out.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(out)
+            })
+        }
     }
+}
+
+/// A label in `locale`, else in any other locale it was given in.
+pub fn label_in(v: &Value, locale: &str) -> String {
+    let Some(o) = v.as_object() else {
+        return v.as_str().unwrap_or("").to_string();
+    };
+    o.get(locale)
+        .or_else(|| o.values().next())
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 fn str_of(v: &Value) -> &str {
@@ -279,6 +351,14 @@ pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
                     .map(Box::new),
             ),
         )],
+        FieldKind::DateTime => vec![(
+            col,
+            SqlValue::ChronoDateTimeUtc(
+                v.as_str()
+                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                    .map(|t| Box::new(t.with_timezone(&chrono::Utc))),
+            ),
+        )],
         FieldKind::Bool => vec![(col, SqlValue::Bool(Some(v.as_bool().unwrap_or(false))))],
         FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => {
             vec![(
@@ -299,13 +379,22 @@ pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
                 )
             })
             .collect(),
-        FieldKind::Ref { .. } => vec![(
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => vec![(
             col,
             SqlValue::Uuid(
                 v.as_str()
                     .and_then(|s| uuid::Uuid::parse_str(s).ok())
                     .map(Box::new),
             ),
+        )],
+        FieldKind::Percent => vec![(col, SqlValue::BigInt(percent::parse(v).ok()))],
+        FieldKind::Labels { .. } => vec![(
+            col,
+            json_value(if v.is_null() {
+                Value::Object(serde_json::Map::new())
+            } else {
+                v.clone()
+            }),
         )],
     }
 }
@@ -337,6 +426,9 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
         FieldKind::Date => get_opt_date(row, col)?
             .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
             .unwrap_or(Value::Null),
+        FieldKind::DateTime => get_opt_ts(row, col)?
+            .map(|t| Value::String(crate::records::service::ts_string(t)))
+            .unwrap_or(Value::Null),
         FieldKind::Bool => Value::Bool(get_bool(row, col)?),
         FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => get_json(row, col)?,
         FieldKind::Address => {
@@ -349,8 +441,15 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
             }
             Value::Object(o)
         }
-        FieldKind::Ref { .. } => get_opt_uuid(row, col)?
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => get_opt_uuid(row, col)?
             .map(|u| Value::String(u.to_string()))
             .unwrap_or(Value::Null),
+        FieldKind::Percent => get_opt_i64(row, col)?
+            .map(percent::to_json)
+            .unwrap_or(Value::Null),
+        FieldKind::Labels { .. } => match get_json(row, col)? {
+            Value::Object(o) if !o.is_empty() => Value::Object(o),
+            _ => Value::Null,
+        },
     })
 }

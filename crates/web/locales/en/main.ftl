@@ -169,3 +169,5 @@ field-version = Version
 field-phones = Phones
 field-emails = E-mails
 field-description = Description
+label-in-en = English
+label-in-zh-CN = 中文

@@ -166,3 +166,5 @@ field-version = 版本
 field-phones = 电话
 field-emails = 电子邮箱
 field-description = 描述
+label-in-en = 英文
+label-in-zh-CN = 中文

@@ -86,7 +86,20 @@ pub fn list_query(pairs: &[(String, String)], deleted: bool) -> Result<ListQuery
 
 pub fn router(def: &'static EntityDef) -> Router<State> {
     let base = format!("/api/v1/{}", def.plural);
-    Router::new()
+    let mut router = Router::new();
+    for action in def.actions {
+        router = router.route(
+            &format!("{base}/{{id}}/{}", action.name),
+            post(
+                move |s: AxState<State>,
+                      c: ApiCaller,
+                      p: ApiPath<String>,
+                      h: HeaderMap,
+                      b: JsonBody| act(def, action.name, s, c, p, h, b),
+            ),
+        );
+    }
+    router
         .route(
             &base,
             get(move |s: AxState<State>, c: ApiCaller, q: RawQuery| list(def, s, c, q))
@@ -182,6 +195,26 @@ async fn update(
         .core
         .records(def)
         .update(&actor, parse_id(&id)?, expected, &body)
+        .await
+        .map_err(|e| ApiError::from(e).with_precondition(expected.is_some()))?;
+    Ok(with_etag(StatusCode::OK, &rec))
+}
+
+/// A declared action: `POST /{plural}/{id}/{action}` with its input as the body.
+async fn act(
+    def: &'static EntityDef,
+    action: &'static str,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let expected = if_match(&headers)?;
+    let rec = st
+        .core
+        .records(def)
+        .act(&actor, parse_id(&id)?, action, expected, &body)
         .await
         .map_err(|e| ApiError::from(e).with_precondition(expected.is_some()))?;
     Ok(with_etag(StatusCode::OK, &rec))

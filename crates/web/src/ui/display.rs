@@ -44,6 +44,10 @@ pub fn plain(kind: &FieldKind, v: &Value) -> String {
                 "false".into()
             }
         }
+        FieldKind::Labels { .. } => match v {
+            Value::Object(o) => o.values().map(s).collect::<Vec<_>>().join(" / "),
+            other => s(other),
+        },
         _ => s(v),
     }
 }
@@ -198,6 +202,15 @@ pub fn human(
         },
         FieldKind::Money if !v.is_null() => money(v),
         FieldKind::Address => address(v, i18n),
+        FieldKind::Labels { .. } => guanxi_core::records::values::label_in(v, i18n.code),
+        FieldKind::Percent if !v.is_null() => format!("{}%", plain(kind, v)),
+        FieldKind::DateTime => match v
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        {
+            Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+            None => String::new(),
+        },
         FieldKind::Bool => {
             if v.as_bool().unwrap_or(false) {
                 i18n.t("yes")

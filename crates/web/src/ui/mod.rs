@@ -1,6 +1,7 @@
 //! The HTML UI: server-rendered pages that work with JavaScript off (DESIGN.md section 6).
 
 mod admin;
+mod choices;
 pub mod display;
 mod records;
 mod session;

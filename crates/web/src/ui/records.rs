@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use guanxi_core::custom_fields::{CustomFieldDef, CustomKind};
 use guanxi_core::identity::users;
-use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
+use guanxi_core::records::def::{ADDRESS_PARTS, FieldDef, FieldKind};
 use guanxi_core::records::filter::FilterOp;
 use guanxi_core::records::{Count, Filter, JsonMap, ListQuery, Reference, Registry, Total};
 use guanxi_core::refs::{self, RefView, Target};
@@ -19,6 +19,7 @@ use guanxi_core::{Actor, CoreError, EntityDef, saved_views, search};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::choices::{self, Choices};
 use super::display::{self, field_label};
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
@@ -414,7 +415,7 @@ fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) ->
     if let Some(p) = part {
         return text(v.get(p).and_then(Value::as_str).unwrap_or("").to_string());
     }
-    if matches!(f.kind, FieldKind::Ref { .. }) {
+    if matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. }) {
         return ref_cell(f, &v, lk, i18n);
     }
     if matches!(f.kind, FieldKind::Url) {
@@ -782,6 +783,102 @@ struct DetailPage {
     is_admin: bool,
     owners: Vec<Opt>,
     version: i64,
+    children: Vec<ChildTable>,
+    actions: Vec<ActionForm>,
+}
+
+/// A child collection's lines on the record page.
+pub struct ChildTable {
+    pub key: &'static str,
+    pub label: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A declared action the reader may take now, with the inputs it asks for.
+pub struct ActionForm {
+    pub name: &'static str,
+    pub label: String,
+    pub fields: Vec<FormField>,
+}
+
+fn child_tables(def: &EntityDef, rec: &JsonMap, lk: &Lookups, i18n: &I18n) -> Vec<ChildTable> {
+    def.children
+        .iter()
+        .map(|child| ChildTable {
+            key: child.name,
+            label: field_label(def.name, child.name, i18n),
+            columns: child
+                .fields
+                .iter()
+                .map(|f| field_label(child.name, f.name, i18n))
+                .collect(),
+            rows: rec
+                .get(child.name)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|line| {
+                    child
+                        .fields
+                        .iter()
+                        .map(|f| {
+                            let v = line.get(f.name).unwrap_or(&Value::Null);
+                            match f.kind {
+                                FieldKind::Ref { .. } | FieldKind::LineRef { .. } => {
+                                    ref_cell(f, v, lk, i18n)
+                                }
+                                _ => Cell {
+                                    text: display::human(
+                                        child.name, f.name, &f.kind, v, i18n, &lk.region,
+                                    ),
+                                    href: None,
+                                },
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The actions whose precondition the record's state meets.
+fn action_forms(
+    def: &EntityDef,
+    rec: &JsonMap,
+    titles: &refs::Titles,
+    choices: &Choices,
+    i18n: &I18n,
+) -> Vec<ActionForm> {
+    let state = def
+        .states
+        .and_then(|s| rec.get(s.field))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    def.actions
+        .iter()
+        .filter(|a| a.from.is_empty() || a.from.contains(&state))
+        .map(|a| ActionForm {
+            name: a.name,
+            label: i18n.t(&format!("action-{}-{}", def.name, a.name)),
+            fields: a
+                .input
+                .iter()
+                .map(|f| {
+                    input_for(
+                        def.name,
+                        f,
+                        None,
+                        format!("a.{}", f.name),
+                        titles,
+                        choices,
+                        i18n,
+                    )
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Records of another entity that refer to the one on the page, with a button to add one.
@@ -866,7 +963,9 @@ fn value_text(def: &EntityDef, field: &str, v: &Value, lk: &Lookups, i18n: &I18n
         };
     }
     match def.field(field) {
-        Some(f) if matches!(f.kind, FieldKind::Ref { .. }) => ref_cell(f, v, lk, i18n).text,
+        Some(f) if matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. }) => {
+            ref_cell(f, v, lk, i18n).text
+        }
         Some(f) => display::human(def.name, field, &f.kind, v, i18n, &lk.region),
         None => display::custom_plain(v),
     }
@@ -1008,8 +1107,26 @@ async fn detail(
             .collect(),
         Err(e) => return error_page(&user, e.into()),
     };
+    let action_inputs: Vec<&'static FieldDef> =
+        def.actions.iter().flat_map(|a| a.input.iter()).collect();
+    let choices = if can_write && !def.actions.is_empty() {
+        match choices::load(&st.core, &user.actor, def.fields, &action_inputs).await {
+            Ok(c) => c,
+            Err(e) => return error_page(&user, e),
+        }
+    } else {
+        Choices::default()
+    };
+    let actions = if can_write {
+        action_forms(def, &rec, &lk.titles, &choices, &i18n)
+    } else {
+        Vec::new()
+    };
+    let children = child_tables(def, &rec, &lk, &i18n);
     let title = (def.title)(&rec, i18n.code);
     render(&DetailPage {
+        children,
+        actions,
         page: PageCtx::new(&user, title.clone(), def.plural),
         plural: def.plural,
         id: id.to_string(),
@@ -1063,7 +1180,20 @@ async fn action(
                 .map(|_| format!("/{}/{id}", def.plural)),
             None => Err(CoreError::field("owner_id", "choose a user")),
         },
-        _ => return error_page(&user, ApiError::not_found()),
+        name => match def.action(name) {
+            Some(a) => {
+                let mut input = JsonMap::new();
+                for field in a.input {
+                    if let Some(v) = form_get(&f, &format!("a.{}", field.name)) {
+                        input.insert(field.name.into(), Value::String(v.to_string()));
+                    }
+                }
+                svc.act(&user.actor, id, a.name, version, &Value::Object(input))
+                    .await
+                    .map(|_| format!("/{}/{id}", def.plural))
+            }
+            None => return error_page(&user, ApiError::not_found()),
+        },
     };
     match result {
         Ok(to) => Redirect::to(&to).into_response(),
@@ -1085,6 +1215,9 @@ pub struct Item {
 }
 
 pub struct FormField {
+    /// A child collection's lines, one row of inputs each (kind "children").
+    pub rows: Vec<FormRow>,
+    pub columns: Vec<String>,
     pub name: String,
     pub label: String,
     pub kind: &'static str,
@@ -1100,6 +1233,12 @@ pub struct FormField {
     /// naming it, and the id stays so that saving the form keeps the link.
     pub ref_unreadable: bool,
     pub ref_entity: &'static str,
+}
+
+pub struct FormRow {
+    /// The line's id, kept so the line keeps its identity; empty for a new line.
+    pub id: String,
+    pub cells: Vec<FormField>,
 }
 
 #[derive(Template)]
@@ -1137,15 +1276,197 @@ fn blank_field(name: String, label: String, kind: &'static str) -> FormField {
         ref_title: String::new(),
         ref_unreadable: false,
         ref_entity: "",
+        rows: vec![],
+        columns: vec![],
     }
 }
 
+/// The input for one field's value: its kind decides the control.
+fn input_for(
+    entity: &str,
+    f: &FieldDef,
+    v: Option<&Value>,
+    name: String,
+    titles: &refs::Titles,
+    choices: &Choices,
+    i18n: &I18n,
+) -> FormField {
+    let mut ff = blank_field(name, field_label(entity, f.name, i18n), "text");
+    ff.required = f.required;
+    if let Some(options) = choices.of(f.name) {
+        ff.kind = "select";
+        let cur = vstr(v);
+        ff.options.push(Opt {
+            value: String::new(),
+            label: "—".into(),
+            selected: cur.is_empty(),
+        });
+        ff.options.extend(options.iter().map(|(value, label)| Opt {
+            selected: *value == cur,
+            value: value.clone(),
+            label: label.clone(),
+        }));
+        return ff;
+    }
+    match &f.kind {
+        FieldKind::Text { .. } | FieldKind::TaxId => ff.value = vstr(v),
+        FieldKind::Url => {
+            ff.kind = "url";
+            ff.value = vstr(v);
+        }
+        FieldKind::LongText { .. } => {
+            ff.kind = "textarea";
+            ff.value = vstr(v);
+        }
+        FieldKind::Int { .. } => {
+            ff.kind = "number";
+            ff.value = vstr(v);
+        }
+        FieldKind::Date => {
+            ff.kind = "date";
+            ff.value = vstr(v);
+        }
+        FieldKind::Bool => {
+            ff.kind = "checkbox";
+            ff.value = if v.and_then(Value::as_bool).unwrap_or(false) {
+                "on".into()
+            } else {
+                String::new()
+            };
+        }
+        FieldKind::Choice(opts) => {
+            ff.kind = "select";
+            let cur = vstr(v);
+            ff.options.push(Opt {
+                value: String::new(),
+                label: "—".into(),
+                selected: cur.is_empty(),
+            });
+            ff.options.extend(opts.iter().map(|o| Opt {
+                value: o.to_string(),
+                label: display::choice_label(entity, f.name, o, i18n),
+                selected: cur == *o,
+            }));
+        }
+        FieldKind::Money => {
+            ff.kind = "money";
+            let m = v.cloned().unwrap_or(Value::Null);
+            ff.parts.push(Part {
+                name: format!("{}.amount", ff.name),
+                label: i18n.t("money-amount"),
+                value: vstr(m.get("amount")),
+            });
+            let cur = vstr(m.get("currency"));
+            let cur = if cur.is_empty() {
+                "CNY".to_string()
+            } else {
+                cur
+            };
+            ff.options = ["CNY", "USD", "EUR", "GBP", "JPY", "HKD", "SGD"]
+                .iter()
+                .map(|c| Opt {
+                    value: c.to_string(),
+                    label: c.to_string(),
+                    selected: *c == cur,
+                })
+                .collect();
+            if !ff.options.iter().any(|o| o.selected) {
+                ff.options.push(Opt {
+                    value: cur.clone(),
+                    label: cur,
+                    selected: true,
+                });
+            }
+        }
+        FieldKind::Address => {
+            ff.kind = "address";
+            let a = v.cloned().unwrap_or(Value::Null);
+            ff.parts = ADDRESS_PARTS
+                .iter()
+                .map(|p| Part {
+                    name: format!("{}.{p}", ff.name),
+                    label: i18n.t(&format!("addr-{p}")),
+                    value: vstr(a.get(*p)),
+                })
+                .collect();
+        }
+        FieldKind::Phones | FieldKind::Emails => {
+            ff.kind = "list";
+            ff.item_key = if matches!(f.kind, FieldKind::Phones) {
+                "number"
+            } else {
+                "address"
+            };
+            let items = v.and_then(Value::as_array).cloned().unwrap_or_default();
+            ff.items = items
+                .iter()
+                .map(|i| Item {
+                    value: vstr(i.get(ff.item_key)),
+                    label: vstr(i.get("label")),
+                })
+                .collect();
+            while ff.items.len() < items.len().max(1) + 1 {
+                ff.items.push(Item {
+                    value: String::new(),
+                    label: String::new(),
+                });
+            }
+            // Errors on list entries are reported on the field as a whole.
+        }
+        FieldKind::StringList { .. } => {
+            ff.kind = "lines";
+            ff.value = v
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|x| vstr(Some(x)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default();
+        }
+        FieldKind::Percent => {
+            ff.kind = "decimal";
+            ff.value = vstr(v);
+        }
+        FieldKind::DateTime | FieldKind::LineRef { .. } => ff.value = vstr(v),
+        FieldKind::Labels { .. } => {
+            ff.kind = "address";
+            let labels = v.cloned().unwrap_or(Value::Null);
+            ff.parts = guanxi_core::records::values::LABEL_LOCALES
+                .iter()
+                .map(|l| Part {
+                    name: format!("{}.{l}", ff.name),
+                    label: i18n.t(&format!("label-in-{l}")),
+                    value: vstr(labels.get(*l)),
+                })
+                .collect();
+        }
+        FieldKind::Ref { table, .. } => {
+            ff.kind = "ref";
+            ff.ref_entity = table;
+            ff.value = vstr(v);
+            match v
+                .and_then(|v| refs::target_of(f, v))
+                .map(|t| titles.view(t))
+            {
+                Some(RefView::Readable(title)) => ff.ref_title = title.to_string(),
+                Some(RefView::Unreadable) => ff.ref_unreadable = true,
+                None => {}
+            }
+        }
+    }
+    ff
+}
+
+#[allow(clippy::too_many_arguments)]
 fn form_fields(
     def: &EntityDef,
     custom: &[CustomFieldDef],
     rec: &JsonMap,
     errors: &guanxi_core::FieldErrors,
     titles: &refs::Titles,
+    choices: &Choices,
     owners: &[(String, String)],
     i18n: &I18n,
 ) -> Vec<FormField> {
@@ -1154,148 +1475,66 @@ fn form_fields(
         if f.computed {
             continue;
         }
-        let v = rec.get(f.name);
-        let mut ff = blank_field(
+        let mut ff = input_for(
+            def.name,
+            f,
+            rec.get(f.name),
             format!("f.{}", f.name),
-            field_label(def.name, f.name, i18n),
-            "text",
+            titles,
+            choices,
+            i18n,
         );
-        ff.required = f.required;
         ff.error = errors
             .iter()
             .find(|(k, _)| *k == f.name)
             .map(|(_, m)| i18n.message(m));
-        match &f.kind {
-            FieldKind::Text { .. } | FieldKind::TaxId => ff.value = vstr(v),
-            FieldKind::Url => {
-                ff.kind = "url";
-                ff.value = vstr(v);
-            }
-            FieldKind::LongText { .. } => {
-                ff.kind = "textarea";
-                ff.value = vstr(v);
-            }
-            FieldKind::Int { .. } => {
-                ff.kind = "number";
-                ff.value = vstr(v);
-            }
-            FieldKind::Date => {
-                ff.kind = "date";
-                ff.value = vstr(v);
-            }
-            FieldKind::Bool => {
-                ff.kind = "checkbox";
-                ff.value = if v.and_then(Value::as_bool).unwrap_or(false) {
-                    "on".into()
-                } else {
-                    String::new()
-                };
-            }
-            FieldKind::Choice(opts) => {
-                ff.kind = "select";
-                let cur = vstr(v);
-                ff.options.push(Opt {
-                    value: String::new(),
-                    label: "—".into(),
-                    selected: cur.is_empty(),
-                });
-                ff.options.extend(opts.iter().map(|o| Opt {
-                    value: o.to_string(),
-                    label: display::choice_label(def.name, f.name, o, i18n),
-                    selected: cur == *o,
-                }));
-            }
-            FieldKind::Money => {
-                ff.kind = "money";
-                let m = v.cloned().unwrap_or(Value::Null);
-                ff.parts.push(Part {
-                    name: format!("f.{}.amount", f.name),
-                    label: i18n.t("money-amount"),
-                    value: vstr(m.get("amount")),
-                });
-                let cur = vstr(m.get("currency"));
-                let cur = if cur.is_empty() {
-                    "CNY".to_string()
-                } else {
-                    cur
-                };
-                ff.options = ["CNY", "USD", "EUR", "GBP", "JPY", "HKD", "SGD"]
-                    .iter()
-                    .map(|c| Opt {
-                        value: c.to_string(),
-                        label: c.to_string(),
-                        selected: *c == cur,
-                    })
-                    .collect();
-                if !ff.options.iter().any(|o| o.selected) {
-                    ff.options.push(Opt {
-                        value: cur.clone(),
-                        label: cur,
-                        selected: true,
-                    });
-                }
-            }
-            FieldKind::Address => {
-                ff.kind = "address";
-                let a = v.cloned().unwrap_or(Value::Null);
-                ff.parts = ADDRESS_PARTS
-                    .iter()
-                    .map(|p| Part {
-                        name: format!("f.{}.{p}", f.name),
-                        label: i18n.t(&format!("addr-{p}")),
-                        value: vstr(a.get(*p)),
-                    })
-                    .collect();
-            }
-            FieldKind::Phones | FieldKind::Emails => {
-                ff.kind = "list";
-                ff.item_key = if matches!(f.kind, FieldKind::Phones) {
-                    "number"
-                } else {
-                    "address"
-                };
-                let items = v.and_then(Value::as_array).cloned().unwrap_or_default();
-                ff.items = items
-                    .iter()
-                    .map(|i| Item {
-                        value: vstr(i.get(ff.item_key)),
-                        label: vstr(i.get("label")),
-                    })
-                    .collect();
-                while ff.items.len() < items.len().max(1) + 1 {
-                    ff.items.push(Item {
-                        value: String::new(),
-                        label: String::new(),
-                    });
-                }
-                // Errors on list entries are reported on the field as a whole.
-            }
-            FieldKind::StringList { .. } => {
-                ff.kind = "lines";
-                ff.value = v
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .map(|x| vstr(Some(x)))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    })
-                    .unwrap_or_default();
-            }
-            FieldKind::Ref { table, .. } => {
-                ff.kind = "ref";
-                ff.ref_entity = table;
-                ff.value = vstr(v);
-                match v
-                    .and_then(|v| refs::target_of(f, v))
-                    .map(|t| titles.view(t))
-                {
-                    Some(RefView::Readable(title)) => ff.ref_title = title.to_string(),
-                    Some(RefView::Unreadable) => ff.ref_unreadable = true,
-                    None => {}
-                }
-            }
+        out.push(ff);
+    }
+    for child in def.children.iter().filter(|c| !c.computed) {
+        let mut ff = blank_field(
+            format!("f.{}", child.name),
+            field_label(def.name, child.name, i18n),
+            "children",
+        );
+        ff.columns = child
+            .fields
+            .iter()
+            .map(|f| field_label(child.name, f.name, i18n))
+            .collect();
+        let lines = rec
+            .get(child.name)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        // Two empty rows to add lines without JavaScript; the script adds more.
+        let rows = (lines.len() + 2).min(child.max);
+        for i in 0..rows {
+            let line = lines.get(i);
+            let cells = child
+                .fields
+                .iter()
+                .map(|f| {
+                    let mut cell = input_for(
+                        child.name,
+                        f,
+                        line.and_then(|l| l.get(f.name)),
+                        format!("f.{}.{i}.{}", child.name, f.name),
+                        titles,
+                        choices,
+                        i18n,
+                    );
+                    cell.error = errors
+                        .get(&format!("{}[{i}].{}", child.name, f.name))
+                        .map(|m| i18n.message(m));
+                    cell
+                })
+                .collect();
+            ff.rows.push(FormRow {
+                id: vstr(line.and_then(|l| l.get("id"))),
+                cells,
+            });
         }
+        ff.error = errors.get(child.name).map(|m| i18n.message(m));
         out.push(ff);
     }
     let owner_now = vstr(rec.get("owner_id"));
@@ -1456,7 +1695,11 @@ async fn show_form(
             format!("/{}", def.plural),
         ),
     };
-    let fields = form_fields(def, &custom, rec, errors, &titles, &owners, &i18n);
+    let choices = match choices::load(&st.core, &user.actor, def.fields, &[]).await {
+        Ok(c) => c,
+        Err(e) => return error_page(user, e),
+    };
+    let fields = form_fields(def, &custom, rec, errors, &titles, &choices, &owners, &i18n);
     let mut res = render(&FormPage {
         page: PageCtx::new(user, heading.clone(), def.plural),
         heading,

@@ -177,7 +177,23 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
             "country": "CN", "province": "浙江省", "city": "杭州市", "district": "西湖区",
             "street": format!("文三路 {seed} 号"), "postal_code": "310000",
         })),
-        FieldKind::Ref { .. } => None,
+        FieldKind::Percent => same(json!((seed * 7 + 5) % 100)),
+        FieldKind::DateTime => {
+            let t = DateTime::parse_from_rfc3339("2021-03-04T05:06:07.123456Z")
+                .expect("instant")
+                .with_timezone(&Utc)
+                + Duration::hours(i64::from(seed) * 5);
+            Some(Sample {
+                input: json!(t.to_rfc3339_opts(SecondsFormat::Micros, false)),
+                canonical: json!(t.to_rfc3339_opts(SecondsFormat::Micros, true)),
+            })
+        }
+        FieldKind::Labels { max } => same(json!({
+            "en": truncate(&format!("conf{l} label"), *max),
+            "zh-CN": truncate(&format!("conf{l} 标签"), *max),
+        })),
+        // A line of the record another field refers to: the entity picks it.
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => None,
     }
 }
 
@@ -718,11 +734,14 @@ enum Filtered {
     List,
     /// A whole address: only its parts filter.
     WholeAddress,
+    /// A text per language: nothing filters on it.
+    Unfilterable,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Ordered {
     Int,
+    Percent,
     Money,
     Date,
     Instant,
@@ -740,7 +759,10 @@ impl Filtered {
             FieldKind::Money => Filtered::Ordered(Ordered::Money),
             FieldKind::Date => Filtered::Ordered(Ordered::Date),
             FieldKind::Bool => Filtered::Bool,
-            FieldKind::Ref { .. } => Filtered::Id,
+            FieldKind::Ref { .. } | FieldKind::LineRef { .. } => Filtered::Id,
+            FieldKind::Percent => Filtered::Ordered(Ordered::Percent),
+            FieldKind::DateTime => Filtered::Ordered(Ordered::Instant),
+            FieldKind::Labels { .. } => Filtered::Unfilterable,
             FieldKind::Phones => Filtered::Points { phone: true },
             FieldKind::Emails => Filtered::Points { phone: false },
             FieldKind::StringList { .. } => Filtered::List,
@@ -767,7 +789,7 @@ impl Filtered {
             Filtered::Bool | Filtered::Id => matches!(op, Eq | Ne | In | Empty | NotEmpty),
             Filtered::Points { .. } => matches!(op, Eq | Contains | Empty | NotEmpty),
             Filtered::List => !matches!(op, Lt | Lte | Gt | Gte | In),
-            Filtered::WholeAddress => false,
+            Filtered::WholeAddress | Filtered::Unfilterable => false,
         }
     }
 }
@@ -778,6 +800,10 @@ fn neighbours(o: Ordered, v: &Value) -> (Value, Value) {
         Ordered::Int => {
             let n = v.as_i64().expect("integer");
             (json!(n - 1), json!(n + 1))
+        }
+        Ordered::Percent => {
+            let n = v.as_f64().expect("percentage");
+            (json!(n - 0.01), json!(n + 0.01))
         }
         Ordered::Money => {
             let amount = v["amount"].as_str().expect("amount");
@@ -943,7 +969,7 @@ fn value_cases(kind: Filtered, name: &str, v: &Value) -> Vec<(FilterOp, Value, b
                 (StartsWith, json!("zqzqzq"), false),
             ]
         }
-        Filtered::WholeAddress => vec![],
+        Filtered::WholeAddress | Filtered::Unfilterable => vec![],
     }
 }
 
@@ -1556,7 +1582,7 @@ async fn access_matrix_follows_the_default_grants() {
                     locale: "en".into(),
                     grants: HashMap::new(),
                 };
-                let grant = default_grant(*role, def.name);
+                let grant = default_grant(*role, def.access);
                 let owners = [
                     (u.id, team_a, "own"),
                     (mate.id, team_a, "a team-mate's"),
@@ -1693,7 +1719,10 @@ fn expected_columns(def: &EntityDef) -> Vec<(String, ColumnType)> {
             FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => {
                 vec![ColumnType::Json]
             }
-            FieldKind::Ref { .. } => vec![ColumnType::Uuid],
+            FieldKind::Ref { .. } | FieldKind::LineRef { .. } => vec![ColumnType::Uuid],
+            FieldKind::Percent => vec![ColumnType::Int],
+            FieldKind::DateTime => vec![ColumnType::Instant],
+            FieldKind::Labels { .. } => vec![ColumnType::Json],
         };
         assert_eq!(
             types.len(),

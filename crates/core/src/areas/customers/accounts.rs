@@ -3,9 +3,11 @@
 use serde_json::Value;
 
 use crate::areas::str_field;
+use crate::error::FieldErrors;
 use crate::normalize;
+use crate::records::Behaviour;
 use crate::records::JsonMap;
-use crate::records::def::{EntityDef, FieldDef, FieldKind};
+use crate::records::def::{Access, EntityDef, FieldDef, FieldKind};
 
 pub const KINDS: &[&str] = &["company", "person"];
 pub const TYPES: &[&str] = &[
@@ -87,8 +89,16 @@ fn search_names(rec: &JsonMap) -> Vec<String> {
     names
 }
 
+struct Rules;
+
+impl Behaviour for Rules {
+    fn derive(&self, rec: &mut JsonMap, _errors: &mut FieldErrors) {
+        derive_domain(rec);
+    }
+}
+
 /// The domain comes from the website, or else from the first company e-mail address.
-fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
+fn derive_domain(rec: &mut JsonMap) {
     let from_site = normalize::domain_of_website(str_field(rec, "website")).ok();
     let from_mail = || {
         rec.get("emails")?
@@ -101,7 +111,6 @@ fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
         "domain".into(),
         domain.map(Value::String).unwrap_or(Value::Null),
     );
-    vec![]
 }
 
 pub static ACCOUNTS: EntityDef = EntityDef {
@@ -124,5 +133,10 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     title_sort: "name",
     title,
     search_names,
-    derive,
+    children: &[],
+    states: None,
+    actions: &[],
+    access: Access::Records,
+    example: None,
+    behaviour: &Rules,
 };

@@ -1,8 +1,10 @@
 //! Contacts (联系人): the people at accounts, or on their own.
 
 use crate::areas::str_field;
+use crate::error::FieldErrors;
+use crate::records::Behaviour;
 use crate::records::JsonMap;
-use crate::records::def::{EntityDef, FieldDef, FieldKind};
+use crate::records::def::{Access, EntityDef, FieldDef, FieldKind};
 use crate::search::text::is_cjk;
 
 pub const SALUTATIONS: &[&str] = &["mr", "ms", "mrs", "dr", "prof"];
@@ -59,14 +61,17 @@ fn search_names(rec: &JsonMap) -> Vec<String> {
     vec![format!("{family}{given}"), format!("{given} {family}")]
 }
 
-fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
-    if str_field(rec, "family_name").is_empty() && str_field(rec, "given_name").is_empty() {
-        return vec![(
-            "family_name".into(),
-            "give a family name or a given name".into(),
-        )];
+struct Rules;
+
+impl Behaviour for Rules {
+    fn derive(&self, rec: &mut JsonMap, errors: &mut FieldErrors) {
+        if str_field(rec, "family_name").is_empty() && str_field(rec, "given_name").is_empty() {
+            errors.insert(
+                "family_name".into(),
+                "give a family name or a given name".into(),
+            );
+        }
     }
-    vec![]
 }
 
 pub static CONTACTS: EntityDef = EntityDef {
@@ -89,7 +94,12 @@ pub static CONTACTS: EntityDef = EntityDef {
     title_sort: "family_name",
     title,
     search_names,
-    derive,
+    children: &[],
+    states: None,
+    actions: &[],
+    access: Access::Records,
+    example: None,
+    behaviour: &Rules,
 };
 
 #[cfg(test)]

@@ -1,0 +1,203 @@
+//! Pipelines (销售流程): the ordered stages an opportunity moves through, each with a default
+//! probability and a kind (open, won, lost). Administrators edit them; a company may run several
+//! (new business, renewals).
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::opportunities::OPPORTUNITIES;
+use crate::error::{CoreResult, FieldErrors};
+use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind};
+use crate::records::values::{LABEL_LOCALES, label_in};
+use crate::records::{Behaviour, Event, Filter, FilterOp, JsonMap, Work};
+
+pub const STAGE_KINDS: &[&str] = &["open", "won", "lost"];
+
+const STAGE_FIELDS: &[FieldDef] = &[
+    FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
+    FieldDef::new("kind", FieldKind::Choice(STAGE_KINDS))
+        .required()
+        .initial("open"),
+    FieldDef::new("probability", FieldKind::Percent).required(),
+    // Opportunity fields that must be filled to enter the stage.
+    FieldDef::new(
+        "required_fields",
+        FieldKind::StringList {
+            max_items: 20,
+            max_len: 64,
+        },
+    ),
+];
+
+fn stage_title(line: &JsonMap, locale: &str) -> String {
+    label_in(line.get("name").unwrap_or(&Value::Null), locale)
+}
+
+pub static STAGES: ChildDef = ChildDef {
+    name: "stages",
+    table: "pipeline_stages",
+    parent_column: "pipeline_id",
+    fields: STAGE_FIELDS,
+    max: 30,
+    computed: false,
+    title: stage_title,
+};
+
+const FIELDS: &[FieldDef] = &[
+    FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
+    FieldDef::new(
+        "position",
+        FieldKind::Int {
+            min: 0,
+            max: 10_000,
+        },
+    )
+    .sortable(),
+    FieldDef::new("description", FieldKind::LongText { max: 2_000 }),
+];
+
+fn title(rec: &JsonMap, locale: &str) -> String {
+    label_in(rec.get("name").unwrap_or(&Value::Null), locale)
+}
+
+fn search_names(rec: &JsonMap) -> Vec<String> {
+    let name = rec.get("name").unwrap_or(&Value::Null);
+    LABEL_LOCALES.iter().map(|l| label_in(name, l)).collect()
+}
+
+/// A pipeline's stages, as lines.
+pub fn stages(pipeline: &JsonMap) -> &[Value] {
+    pipeline
+        .get("stages")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+pub fn stage_kind(stage: &Value) -> &str {
+    stage.get("kind").and_then(Value::as_str).unwrap_or("")
+}
+
+/// The first stage of a kind: where a new opportunity starts (open), and where close-won and
+/// close-lost lead.
+pub fn first_of_kind<'p>(pipeline: &'p JsonMap, kind: &str) -> Option<&'p Value> {
+    stages(pipeline).iter().find(|s| stage_kind(s) == kind)
+}
+
+/// The stages of the pipeline most companies start with (新客户销售流程): four open stages with
+/// rising probability, then won and lost.
+pub fn standard_stages() -> Value {
+    json!([
+        {"name": {"en": "Qualification", "zh-CN": "初步接洽"}, "kind": "open", "probability": 10},
+        {"name": {"en": "Needs analysis", "zh-CN": "需求确认"}, "kind": "open", "probability": 30},
+        {"name": {"en": "Proposal", "zh-CN": "方案报价"}, "kind": "open", "probability": 60,
+         "required_fields": ["amount"]},
+        {"name": {"en": "Negotiation", "zh-CN": "谈判审核"}, "kind": "open", "probability": 80,
+         "required_fields": ["amount", "close_date"]},
+        {"name": {"en": "Won", "zh-CN": "赢单"}, "kind": "won", "probability": 100},
+        {"name": {"en": "Lost", "zh-CN": "输单"}, "kind": "lost", "probability": 0},
+    ])
+}
+
+fn example(_seed: u32) -> JsonMap {
+    let mut out = JsonMap::new();
+    out.insert("stages".into(), standard_stages());
+    out
+}
+
+struct Rules;
+
+#[async_trait]
+impl Behaviour for Rules {
+    /// A won stage is certain and a lost one hopeless, whatever was typed.
+    fn derive(&self, rec: &mut JsonMap, errors: &mut FieldErrors) {
+        let Some(Value::Array(lines)) = rec.get_mut("stages") else {
+            return;
+        };
+        for line in lines.iter_mut() {
+            match stage_kind(line) {
+                "won" => line["probability"] = json!(100),
+                "lost" => line["probability"] = json!(0),
+                _ => {}
+            }
+        }
+        let count = |kind: &str| lines.iter().filter(|s| stage_kind(s) == kind).count();
+        if count("open") == 0 {
+            errors.insert("stages".into(), "needs at least one open stage".into());
+        } else if count("won") != 1 || count("lost") != 1 {
+            errors.insert(
+                "stages".into(),
+                "needs exactly one won stage and one lost stage".into(),
+            );
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let Some(Value::Array(names)) = line.get("required_fields") else {
+                continue;
+            };
+            for name in names.iter().filter_map(Value::as_str) {
+                if OPPORTUNITIES.field(name).is_none_or(|f| f.computed) {
+                    errors.insert(
+                        format!("stages[{i}].required_fields"),
+                        format!("'{name}' is not a field of opportunities"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A stage that opportunities are in cannot be removed: move them first.
+    async fn validate(
+        &self,
+        work: &mut Work<'_>,
+        event: &Event<'_>,
+        rec: &mut JsonMap,
+        errors: &mut FieldErrors,
+    ) -> CoreResult<()> {
+        let Some(stored) = event.stored else {
+            return Ok(());
+        };
+        let kept: Vec<&Value> = stages(rec).iter().filter_map(|s| s.get("id")).collect();
+        for old in stages(stored) {
+            let Some(id) = old.get("id") else { continue };
+            if kept.contains(&id) {
+                continue;
+            }
+            let filter = Filter::Cond {
+                field: "stage_id".into(),
+                op: FilterOp::Eq,
+                value: id.clone(),
+            };
+            let n = work.count_all(&OPPORTUNITIES, &filter).await?;
+            if n > 0 {
+                errors.insert(
+                    "stages".into(),
+                    format!(
+                        "stage '{}' holds {n} opportunities; move them to another stage first",
+                        stage_title(old.as_object().unwrap_or(&JsonMap::new()), "en")
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+pub static PIPELINES: EntityDef = EntityDef {
+    name: "pipeline",
+    plural: "pipelines",
+    area: "sales",
+    table: "pipelines",
+    fields: FIELDS,
+    default_sort: "position",
+    default_columns: &["name", "position", "description"],
+    related_columns: &["name"],
+    title_sort: "position",
+    title,
+    search_names,
+    children: std::slice::from_ref(&STAGES),
+    states: None,
+    actions: &[],
+    access: Access::Setup,
+    example: Some(example),
+    behaviour: &Rules,
+};

@@ -1,0 +1,126 @@
+//! The unit of work: one transaction, one actor, and the engine's writes inside it. Every
+//! public write (`create`, `update`, `act`, …) runs in one; an entity's behaviour receives it to
+//! read other records and to make its side effects, which are authorized, validated, audited and
+//! indexed exactly like the writes people make, and commit or vanish with the write that caused
+//! them.
+
+use sea_orm::DatabaseTransaction;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::def::EntityDef;
+use super::filter::Filter;
+use super::service::Record;
+use crate::authz::Actor;
+use crate::error::{CoreError, CoreResult};
+use crate::settings::Settings;
+use crate::{Core, Registry};
+
+/// How deep side effects may cause further side effects: far beyond any real rule, and short of
+/// a loop between two entities' hooks running forever.
+const MAX_DEPTH: u8 = 8;
+
+pub struct Work<'a> {
+    core: &'a Core,
+    actor: &'a Actor,
+    txn: DatabaseTransaction,
+    depth: u8,
+}
+
+impl<'a> Work<'a> {
+    pub(crate) async fn begin(core: &'a Core, actor: &'a Actor) -> CoreResult<Work<'a>> {
+        Ok(Work {
+            core,
+            actor,
+            txn: core.db.begin().await?,
+            depth: 0,
+        })
+    }
+
+    pub(crate) async fn commit(self) -> CoreResult<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+
+    /// The transaction, for the engine's own statements; hooks have no way to it.
+    pub(crate) fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Who the work is done for: side effects act with their rights.
+    pub fn actor(&self) -> &'a Actor {
+        self.actor
+    }
+
+    pub fn settings(&self) -> &'a Settings {
+        &self.core.settings
+    }
+
+    pub fn registry(&self) -> &'static Registry {
+        self.core.registry
+    }
+
+    fn nest(&mut self) -> CoreResult<()> {
+        if self.depth >= MAX_DEPTH {
+            return Err(CoreError::Internal(
+                "side effects nest too deep (a rule that triggers itself?)".into(),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// A record the actor may read, as this transaction sees it (with what was written so far).
+    pub async fn get(&self, def: &'static EntityDef, id: Uuid) -> CoreResult<Record> {
+        self.core.records(def).get_in(self, id).await
+    }
+
+    /// Creates a record as the actor would through the API.
+    pub async fn create(&mut self, def: &'static EntityDef, input: &Value) -> CoreResult<Record> {
+        self.nest()?;
+        let out = self.core.records(def).create_in(self, input).await;
+        self.depth -= 1;
+        out
+    }
+
+    /// Changes fields of a record as a `PATCH` by the actor would, state machine included.
+    pub async fn modify(
+        &mut self,
+        def: &'static EntityDef,
+        id: Uuid,
+        input: &Value,
+    ) -> CoreResult<Record> {
+        self.nest()?;
+        let out = self
+            .core
+            .records(def)
+            .update_in(self, id, None, input)
+            .await;
+        self.depth -= 1;
+        out
+    }
+
+    /// Carries out a declared action on a record.
+    pub async fn act(
+        &mut self,
+        def: &'static EntityDef,
+        id: Uuid,
+        action: &str,
+        input: &Value,
+    ) -> CoreResult<Record> {
+        self.nest()?;
+        let out = self
+            .core
+            .records(def)
+            .act_in(self, id, action, None, input)
+            .await;
+        self.depth -= 1;
+        out
+    }
+
+    /// How many live records match, whoever owns them: for rules that keep data whole (a stage
+    /// still in use), which must see what the actor cannot.
+    pub async fn count_all(&self, def: &'static EntityDef, filter: &Filter) -> CoreResult<u64> {
+        self.core.records(def).count_all_in(self, filter).await
+    }
+}
