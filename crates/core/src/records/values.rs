@@ -263,6 +263,14 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             Ok(Value::Object(out))
         }
         FieldKind::Ref { .. } | FieldKind::LineRef { .. } => id_value(v),
+        FieldKind::Duration => match v {
+            Value::Null => Ok(Value::Null),
+            Value::Number(n) => match n.as_i64() {
+                Some(s) if s >= 0 => Ok(Value::from(s)),
+                _ => Err("must be a whole number of seconds, not negative".into()),
+            },
+            _ => Err("must be a whole number of seconds".into()),
+        },
         FieldKind::Percent => match v {
             Value::Null => Ok(Value::Null),
             Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
@@ -331,7 +339,7 @@ pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
         | FieldKind::Choice(_)
         | FieldKind::Url
         | FieldKind::TaxId => vec![(col, text_value(str_of(v)))],
-        FieldKind::Int { .. } => vec![(col, SqlValue::BigInt(v.as_i64()))],
+        FieldKind::Int { .. } | FieldKind::Duration => vec![(col, SqlValue::BigInt(v.as_i64()))],
         FieldKind::Money => {
             let minor = v.get("amount").and_then(|a| a.as_str()).and_then(|a| {
                 let cur = str_of(v.get("currency").unwrap_or(&Value::Null));
@@ -416,7 +424,7 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
         | FieldKind::Choice(_)
         | FieldKind::Url
         | FieldKind::TaxId => opt_text(get_string(row, col)?),
-        FieldKind::Int { .. } => get_opt_i64(row, col)?
+        FieldKind::Int { .. } | FieldKind::Duration => get_opt_i64(row, col)?
             .map(Value::from)
             .unwrap_or(Value::Null),
         FieldKind::Money => match get_opt_i64(row, &format!("{col}_amount"))? {

@@ -171,3 +171,6 @@ field-emails = E-mails
 field-description = Description
 label-in-en = English
 label-in-zh-CN = 中文
+duration-days = { $n } d
+duration-hours = { $n } h
+duration-minutes = { $n } min

@@ -168,3 +168,6 @@ field-emails = 电子邮箱
 field-description = 描述
 label-in-en = 英文
 label-in-zh-CN = 中文
+duration-days = { $n }天
+duration-hours = { $n }小时
+duration-minutes = { $n }分钟

@@ -1429,6 +1429,10 @@ fn input_for(
             ff.kind = "decimal";
             ff.value = vstr(v);
         }
+        FieldKind::Duration => {
+            ff.kind = "number";
+            ff.value = vstr(v);
+        }
         FieldKind::DateTime | FieldKind::LineRef { .. } => ff.value = vstr(v),
         FieldKind::Labels { .. } => {
             ff.kind = "address";

@@ -178,6 +178,7 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
             "street": format!("文三路 {seed} 号"), "postal_code": "310000",
         })),
         FieldKind::Percent => same(json!((seed * 7 + 5) % 100)),
+        FieldKind::Duration => same(json!(u64::from(seed) * 3_600 + 60)),
         FieldKind::DateTime => {
             let t = DateTime::parse_from_rfc3339("2021-03-04T05:06:07.123456Z")
                 .expect("instant")
@@ -755,7 +756,7 @@ impl Filtered {
             | FieldKind::Choice(_)
             | FieldKind::Url
             | FieldKind::TaxId => Filtered::Text,
-            FieldKind::Int { .. } => Filtered::Ordered(Ordered::Int),
+            FieldKind::Int { .. } | FieldKind::Duration => Filtered::Ordered(Ordered::Int),
             FieldKind::Money => Filtered::Ordered(Ordered::Money),
             FieldKind::Date => Filtered::Ordered(Ordered::Date),
             FieldKind::Bool => Filtered::Bool,
@@ -1712,7 +1713,7 @@ fn expected_columns(def: &EntityDef) -> Vec<(String, ColumnType)> {
             | FieldKind::Url
             | FieldKind::TaxId
             | FieldKind::Address => vec![ColumnType::Text; cols.len()],
-            FieldKind::Int { .. } => vec![ColumnType::Int],
+            FieldKind::Int { .. } | FieldKind::Duration => vec![ColumnType::Int],
             FieldKind::Money => vec![ColumnType::Int, ColumnType::Text],
             FieldKind::Date => vec![ColumnType::Date],
             FieldKind::Bool => vec![ColumnType::Bool],

@@ -295,7 +295,16 @@ async fn stages_move_by_the_pipelines_rules_and_close_only_through_actions() {
             let left: chrono::DateTime<chrono::Utc> =
                 h["left_at"].as_str().expect("left").parse().expect("time");
             assert!(left >= entered);
+            assert_eq!(
+                h["time_in_stage"].as_i64(),
+                Some((left - entered).num_seconds()),
+                "{b:?}: time in stage"
+            );
         }
+        assert!(
+            history[5]["time_in_stage"].is_null(),
+            "still in the won stage"
+        );
     }
 }
 
