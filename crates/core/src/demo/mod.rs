@@ -72,9 +72,10 @@ pub struct DemoSummary {
     pub password: String,
     pub users: Vec<DemoUser>,
     pub teams: Vec<String>,
-    /// Live accounts and contacts in the database afterwards.
+    /// Live accounts, contacts and opportunities in the database afterwards.
     pub accounts: u64,
     pub contacts: u64,
+    pub opportunities: u64,
 }
 
 fn email_of(local: &str) -> String {
@@ -124,6 +125,7 @@ async fn summary(core: &Core, created: bool) -> CoreResult<DemoSummary> {
             .collect(),
         accounts: count_live(core, ACCOUNTS.table).await?,
         contacts: count_live(core, CONTACTS.table).await?,
+        opportunities: count_live(core, crate::areas::sales::OPPORTUNITIES.table).await?,
     })
 }
 

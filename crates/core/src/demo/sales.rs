@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::vocab::{Gen, Place};
-use crate::areas::sales::pipelines::standard_stages;
 use crate::areas::sales::{LOST_REASONS, OPPORTUNITIES, PIPELINES};
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
+use crate::records::ListQuery;
 use crate::{Core, EntityDef};
 
 /// A company the demo made, as the pipeline needs it.
@@ -21,14 +21,6 @@ pub(super) struct Customer<'a> {
     pub owner: &'a Actor,
     pub contacts: &'a [Uuid],
 }
-
-const LOST_REASON_NAMES: [(&str, &str); 5] = [
-    ("Price too high", "价格太高"),
-    ("Chose a competitor", "选择了竞争对手"),
-    ("Budget cancelled", "预算取消"),
-    ("Needs changed", "需求变化"),
-    ("No response", "客户无响应"),
-];
 
 const PROJECTS: [(&str, &str); 8] = [
     ("ERP upgrade", "ERP 升级"),
@@ -76,14 +68,7 @@ pub(super) async fn seed(
     admin: &Actor,
     customers: &[Customer<'_>],
 ) -> CoreResult<usize> {
-    let pipeline = create(
-        core,
-        &PIPELINES,
-        admin,
-        json!({"name": {"en": "New business", "zh-CN": "新客户销售"}, "position": 1,
-               "stages": standard_stages()}),
-    )
-    .await?;
+    crate::areas::install_defaults(core).await?;
     create(
         core,
         &PIPELINES,
@@ -96,16 +81,35 @@ pub(super) async fn seed(
         ]}),
     )
     .await?;
+    let list = |sort: &str| ListQuery {
+        sort: Some(sort.to_string()),
+        limit: 50,
+        ..Default::default()
+    };
+    let first = core
+        .records(&PIPELINES)
+        .list(admin, &list("position"))
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .ok_or_else(|| CoreError::Internal("no pipeline was installed".into()))?;
+    let pipeline = Value::Object(
+        core.records(&PIPELINES)
+            .get(admin, id_of(&Value::Object(first))?)
+            .await?,
+    );
     let mut reasons = Vec::new();
-    for (i, (en, zh)) in LOST_REASON_NAMES.iter().enumerate() {
-        let r = create(
-            core,
-            &LOST_REASONS,
-            admin,
-            json!({"name": {"en": en, "zh-CN": zh}, "position": i + 1}),
-        )
-        .await?;
-        reasons.push(id_of(&r)?);
+    for r in core
+        .records(&LOST_REASONS)
+        .list(admin, &list("position"))
+        .await?
+        .items
+    {
+        reasons.push(id_of(&Value::Object(r))?);
+    }
+    if reasons.is_empty() {
+        return Err(CoreError::Internal("no lost reason was installed".into()));
     }
     let open_stages: Vec<Value> = pipeline["stages"]
         .as_array()

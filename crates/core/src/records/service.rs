@@ -1346,6 +1346,14 @@ impl<'a> RecordService<'a> {
         Ok(out)
     }
 
+    /// Whether the table holds any record at all, live or in the recycle bin: setup lists are
+    /// filled with their defaults only where nobody has ever kept one.
+    pub async fn never_used(&self) -> CoreResult<bool> {
+        let mut q = Query::select();
+        q.expr(Expr::val(1)).from(self.table()).limit(1);
+        Ok(db::fetch_one(self.core.db.reader(), &q).await?.is_none())
+    }
+
     /// Counts up to one past the cap: the database stops reading there.
     async fn count_capped(&self, cond: Condition) -> CoreResult<Total> {
         let mut inner = Query::select();
