@@ -174,3 +174,6 @@ label-in-zh-CN = 中文
 duration-days = { $n } d
 duration-hours = { $n } h
 duration-minutes = { $n } min
+done-create = Created
+done-update = Saved
+action-refused = That could not be done:

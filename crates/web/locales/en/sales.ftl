@@ -63,3 +63,6 @@ history-close_won = Closed won
 history-close_lost = Closed lost
 history-reopen = Reopened
 field-stage_history-time_in_stage = Time in stage
+done-close_won = Closed won
+done-close_lost = Closed lost
+done-reopen = Reopened

@@ -171,3 +171,6 @@ label-in-zh-CN = 中文
 duration-days = { $n }天
 duration-hours = { $n }小时
 duration-minutes = { $n }分钟
+done-create = 已创建
+done-update = 已保存
+action-refused = 无法完成此操作：

@@ -785,6 +785,8 @@ struct DetailPage {
     version: i64,
     children: Vec<ChildTable>,
     actions: Vec<ActionForm>,
+    notice: Option<String>,
+    problems: Vec<String>,
 }
 
 /// A child collection's lines on the record page.
@@ -981,6 +983,33 @@ async fn detail(
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(&user, ApiError::not_found());
     };
+    let pairs = query_pairs(raw.as_deref());
+    let tab = form_get(&pairs, "tab").unwrap_or("details").to_string();
+    let i18n = I18n::new(&user.actor.locale);
+    // What the last action did, said in the user's language; an unknown word says nothing.
+    let notice = form_get(&pairs, "done").and_then(|d| {
+        let d = d.to_string();
+        if def.action(&d).is_some() || d == "create" || d == "update" {
+            i18n.maybe(&format!("done-{d}"))
+                .or_else(|| i18n.maybe(&format!("history-{d}")))
+        } else {
+            None
+        }
+    });
+    detail_page(def, &st, &user, id, tab, notice, Vec::new()).await
+}
+
+/// The record page, with a notice of what just happened or the problems that stopped it.
+#[allow(clippy::too_many_arguments)]
+async fn detail_page(
+    def: &'static EntityDef,
+    st: &State,
+    user: &UiUser,
+    id: Uuid,
+    tab: String,
+    notice: Option<String>,
+    problems: Vec<String>,
+) -> Response {
     let svc = st.core.records(def);
     let (rec, can_write, deleted) = match svc.get_with_access(&user.actor, id).await {
         Ok((r, w)) => (r, w, false),
@@ -990,8 +1019,6 @@ async fn detail(
         },
         Err(e) => return error_page(&user, e.into()),
     };
-    let pairs = query_pairs(raw.as_deref());
-    let tab = form_get(&pairs, "tab").unwrap_or("details").to_string();
     let i18n = I18n::new(&user.actor.locale);
     let entries = if tab == "history" {
         match svc.history(&user.actor, id).await {
@@ -1124,7 +1151,10 @@ async fn detail(
     };
     let children = child_tables(def, &rec, &lk, &i18n);
     let title = (def.title)(&rec, i18n.code);
-    render(&DetailPage {
+    let has_problems = !problems.is_empty();
+    let mut res = render(&DetailPage {
+        notice,
+        problems,
         children,
         actions,
         page: PageCtx::new(&user, title.clone(), def.plural),
@@ -1142,7 +1172,11 @@ async fn detail(
         is_admin: user.actor.is_admin(),
         owners,
         version: rec.get("version").and_then(Value::as_i64).unwrap_or(0),
-    })
+    });
+    if has_problems {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
 }
 
 async fn action(
@@ -1188,9 +1222,25 @@ async fn action(
                         input.insert(field.name.into(), Value::String(v.to_string()));
                     }
                 }
-                svc.act(&user.actor, id, a.name, version, &Value::Object(input))
+                match svc
+                    .act(&user.actor, id, a.name, version, &Value::Object(input))
                     .await
-                    .map(|_| format!("/{}/{id}", def.plural))
+                {
+                    Ok(_) => Ok(format!("/{}/{id}?done={}", def.plural, a.name)),
+                    // The page again, saying what stopped the action, field by field.
+                    Err(CoreError::Validation(fields)) => {
+                        let i18n = I18n::new(&user.actor.locale);
+                        let problems = fields
+                            .iter()
+                            .map(|(k, m)| {
+                                format!("{}: {}", field_label(def.name, k, &i18n), i18n.message(m))
+                            })
+                            .collect();
+                        return detail_page(def, &st, &user, id, "details".into(), None, problems)
+                            .await;
+                    }
+                    Err(e) => Err(e),
+                }
             }
             None => return error_page(&user, ApiError::not_found()),
         },
@@ -1786,9 +1836,12 @@ async fn create(
     let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
     let input = crate::forms::record_from_form(def, &custom, &f);
     match st.core.records(def).create(&user.actor, &input).await {
-        Ok(rec) => {
-            Redirect::to(&format!("/{}/{}", def.plural, vstr(rec.get("id")))).into_response()
-        }
+        Ok(rec) => Redirect::to(&format!(
+            "/{}/{}?done=create",
+            def.plural,
+            vstr(rec.get("id"))
+        ))
+        .into_response(),
         Err(CoreError::Validation(errors)) => {
             show_form(
                 &st,
@@ -1827,7 +1880,7 @@ async fn update(
         .update(&user.actor, id, version, &input)
         .await
     {
-        Ok(_) => Redirect::to(&format!("/{}/{id}", def.plural)).into_response(),
+        Ok(_) => Redirect::to(&format!("/{}/{id}?done=update", def.plural)).into_response(),
         Err(CoreError::Validation(errors)) => {
             show_form(
                 &st,
