@@ -169,6 +169,10 @@ struct ListPage {
     owners: Vec<Opt>,
     sort: String,
     error: Option<String>,
+    /// The reader may create records of this entity.
+    can_write: bool,
+    /// Records have owners to hand over (not so for setup lists).
+    owned: bool,
 }
 
 /// The UI's list state, kept in the URL so it can be bookmarked and saved as a view.
@@ -610,6 +614,8 @@ async fn list(
     let mut pg = PageCtx::new(&user, entity_label.clone(), def.plural);
     pg.here = format!("/{}?{base}", def.plural);
     render(&ListPage {
+        can_write: user.actor.grant(def.name).write != guanxi_core::Scope::None,
+        owned: def.access == guanxi_core::records::Access::Records,
         count_text: if total.more {
             i18n.t1(
                 "list-count-more",
@@ -787,6 +793,7 @@ struct DetailPage {
     actions: Vec<ActionForm>,
     notice: Option<String>,
     problems: Vec<String>,
+    owned: bool,
 }
 
 /// A child collection's lines on the record page.
@@ -1153,6 +1160,7 @@ async fn detail_page(
     let title = (def.title)(&rec, i18n.code);
     let has_problems = !problems.is_empty();
     let mut res = render(&DetailPage {
+        owned: def.access == guanxi_core::records::Access::Records,
         notice,
         problems,
         children,

@@ -33,6 +33,7 @@ async fn login(b: &Browser, email: &str) {
 /// The record id at the end of a detail page's path.
 async fn record_id(b: &Browser, plural: &str) -> String {
     let path = b.path().await;
+    let path = path.split('?').next().unwrap_or_default().to_string();
     let id = path
         .strip_prefix(&format!("/{plural}/"))
         .unwrap_or_else(|| panic!("expected a {plural} detail page, at {path}"));
@@ -199,6 +200,11 @@ async fn account_story_in_chinese_in_chromium() {
             b.click_to_page("#save-record").await;
             let id = record_id(&b, "accounts").await;
             assert_eq!(b.text("#record-title").await, NAME);
+            assert_eq!(
+                b.text("#notice").await,
+                "✓ 已创建",
+                "feedback after creating"
+            );
             let fields = b.text("#fields").await;
             for want in ["浙江省", "杭州市", "软件", "8888"] {
                 assert!(
@@ -244,7 +250,8 @@ async fn account_story_in_chinese_in_chromium() {
             b.field("industry", "人工智能").await;
             b.shot("account-edit-zh").await;
             b.click_to_page("#save-record").await;
-            assert_eq!(b.path().await, format!("/accounts/{id}"));
+            assert_eq!(b.path().await, format!("/accounts/{id}?done=update"));
+            assert_eq!(b.text("#notice").await, "✓ 已保存", "feedback after saving");
             assert!(b.text("#fields").await.contains("人工智能"));
 
             // The history tab shows who changed which field from what to what.
