@@ -1,6 +1,7 @@
 //! Embedded schema migrations. A landed migration is never edited: add a new one.
 
 mod m0001_foundation;
+mod m0002_sort_indexes;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -10,6 +11,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration)]
+        vec![
+            Box::new(m0001_foundation::Migration),
+            Box::new(m0002_sort_indexes::Migration),
+        ]
     }
 }
