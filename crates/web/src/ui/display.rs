@@ -242,6 +242,27 @@ pub fn field_label(entity: &str, field: &str, i18n: &I18n) -> String {
         .unwrap_or_else(|| field.to_string())
 }
 
+/// A length of time as people say it: the two largest units ("2 d 3 h", "2天3小时").
+pub fn duration(seconds: i64, i18n: &I18n) -> String {
+    let parts = [
+        ("duration-days", seconds / 86_400),
+        ("duration-hours", seconds % 86_400 / 3_600),
+        ("duration-minutes", seconds % 3_600 / 60),
+    ];
+    let shown: Vec<String> = parts
+        .iter()
+        .skip_while(|(_, n)| *n == 0)
+        .take(2)
+        .filter(|(_, n)| *n > 0)
+        .map(|(key, n)| i18n.t1(key, "n", n))
+        .collect();
+    if shown.is_empty() {
+        i18n.t1("duration-minutes", "n", 0)
+    } else {
+        shown.join(if i18n.is_zh() { "" } else { " " })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,26 +284,5 @@ mod tests {
             address(&a, &I18n::new("en")),
             "中关村大街1号, 海淀区, 北京市, 北京市, 100080, CN"
         );
-    }
-}
-
-/// A length of time as people say it: the two largest units ("2 d 3 h", "2天3小时").
-pub fn duration(seconds: i64, i18n: &I18n) -> String {
-    let parts = [
-        ("duration-days", seconds / 86_400),
-        ("duration-hours", seconds % 86_400 / 3_600),
-        ("duration-minutes", seconds % 3_600 / 60),
-    ];
-    let shown: Vec<String> = parts
-        .iter()
-        .skip_while(|(_, n)| *n == 0)
-        .take(2)
-        .filter(|(_, n)| *n > 0)
-        .map(|(key, n)| i18n.t1(key, "n", n))
-        .collect();
-    if shown.is_empty() {
-        i18n.t1("duration-minutes", "n", 0)
-    } else {
-        shown.join(if i18n.is_zh() { "" } else { " " })
     }
 }

@@ -1022,15 +1022,15 @@ async fn detail_page(
         Ok((r, w)) => (r, w, false),
         Err(CoreError::NotFound) => match svc.get_deleted(&user.actor, id).await {
             Ok(r) => (r, false, true),
-            Err(e) => return error_page(&user, e.into()),
+            Err(e) => return error_page(user, e.into()),
         },
-        Err(e) => return error_page(&user, e.into()),
+        Err(e) => return error_page(user, e.into()),
     };
     let i18n = I18n::new(&user.actor.locale);
     let entries = if tab == "history" {
         match svc.history(&user.actor, id).await {
             Ok(entries) => entries,
-            Err(e) => return error_page(&user, e.into()),
+            Err(e) => return error_page(user, e.into()),
         }
     } else {
         Vec::new()
@@ -1046,9 +1046,9 @@ async fn detail_page(
             }
         }
     }
-    let lk = match lookups(&st, &user.actor, def, &targets).await {
+    let lk = match lookups(st, &user.actor, def, &targets).await {
         Ok(l) => l,
-        Err(e) => return error_page(&user, e),
+        Err(e) => return error_page(user, e),
     };
     // Every field, empty ones included (shown muted), so people see what is not known yet.
     let mut lines = Vec::new();
@@ -1090,10 +1090,10 @@ async fn detail_page(
         let mut references = st.core.registry.references_to(def.name);
         references.sort_by_key(|r| r.from.name == def.name);
         for reference in references {
-            match related_list(&st, &user, reference, id, &i18n).await {
+            match related_list(st, user, reference, id, &i18n).await {
                 Ok(Some(list)) => related.push(list),
                 Ok(None) => {}
-                Err(e) => return error_page(&user, e),
+                Err(e) => return error_page(user, e),
             }
         }
     }
@@ -1139,14 +1139,14 @@ async fn detail_page(
                 label: u.name,
             })
             .collect(),
-        Err(e) => return error_page(&user, e.into()),
+        Err(e) => return error_page(user, e.into()),
     };
     let action_inputs: Vec<&'static FieldDef> =
         def.actions.iter().flat_map(|a| a.input.iter()).collect();
     let choices = if can_write && !def.actions.is_empty() {
         match choices::load(&st.core, &user.actor, def.fields, &action_inputs).await {
             Ok(c) => c,
-            Err(e) => return error_page(&user, e),
+            Err(e) => return error_page(user, e),
         }
     } else {
         Choices::default()
@@ -1165,7 +1165,7 @@ async fn detail_page(
         problems,
         children,
         actions,
-        page: PageCtx::new(&user, title.clone(), def.plural),
+        page: PageCtx::new(user, title.clone(), def.plural),
         plural: def.plural,
         id: id.to_string(),
         title,

@@ -1157,16 +1157,11 @@ async fn every_filterable_field_and_operator() {
 // 4. Sorting and cursors
 // ---------------------------------------------------------------------------------------------
 
-/// How the suite orders a sortable value: blanks first when ascending (text columns hold '' for
-/// nothing, which sorts first on both backends; a nullable kind must sort its NULLs the same way
-/// on both), numbers, money amounts (in one currency here) and booleans as numbers, text and ISO
-/// dates and instants by their bytes.
-///
-/// No entity declares a sortable field of a nullable or non-text kind today, and the engine
-/// does not page one correctly yet: the cursor carries the value as text (PostgreSQL refuses
-/// `date > text`, SQLite compares a date, bool or id with text and drops rows), NULLs sort first
-/// on SQLite and last on PostgreSQL, and money sorts by its column prefix, which is no column.
-/// Declaring one makes this test fail, as it should.
+/// How the suite orders a sortable value, learnt from its field's kind (`None`: a record's own
+/// instants). Blanks, NULL or '' for text, sort first ascending and last descending on both
+/// backends; whole numbers, money by its amount in minor units (whatever the currency) and
+/// booleans as numbers; text, ISO dates and instants, and ids (lower-case hex, which orders as
+/// their bytes do) by their bytes.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum SortKey {
     Blank,
@@ -1174,18 +1169,44 @@ enum SortKey {
     Text(String),
 }
 
-fn sort_key(v: &Value) -> SortKey {
-    match v {
-        Value::Null => SortKey::Blank,
-        Value::String(s) if s.is_empty() => SortKey::Blank,
-        Value::String(s) => SortKey::Text(s.clone()),
-        Value::Number(n) => SortKey::Num(n.as_i64().expect("whole number")),
-        Value::Bool(b) => SortKey::Num(i64::from(*b)),
-        Value::Object(o) if o.contains_key("amount") => {
-            let amount = o["amount"].as_str().expect("amount").replace('.', "");
-            SortKey::Num(amount.parse().expect("minor units"))
+fn sort_key(kind: Option<&FieldKind>, v: &Value) -> SortKey {
+    if is_blank(v) {
+        return SortKey::Blank;
+    }
+    let text = || SortKey::Text(v.as_str().expect("a string").to_string());
+    match kind {
+        None => text(),
+        Some(
+            FieldKind::Text { .. }
+            | FieldKind::LongText { .. }
+            | FieldKind::Choice(_)
+            | FieldKind::Url
+            | FieldKind::TaxId
+            | FieldKind::Date
+            | FieldKind::DateTime
+            | FieldKind::Ref { .. }
+            | FieldKind::LineRef { .. },
+        ) => text(),
+        Some(FieldKind::Int { .. } | FieldKind::Duration) => {
+            SortKey::Num(v.as_i64().expect("a whole number"))
         }
-        other => panic!("the suite does not know how {other} sorts"),
+        // Hundredths of a percent, as stored.
+        Some(FieldKind::Percent) => {
+            SortKey::Num((v.as_f64().expect("a percentage") * 100.0).round() as i64)
+        }
+        Some(FieldKind::Money) => {
+            // A stored amount always names its currency: the default is never used.
+            let (minor, _) = money::parse(v, "CNY").expect("an amount");
+            SortKey::Num(minor)
+        }
+        Some(FieldKind::Bool) => SortKey::Num(i64::from(v.as_bool().expect("a boolean"))),
+        Some(
+            k @ (FieldKind::Phones
+            | FieldKind::Emails
+            | FieldKind::StringList { .. }
+            | FieldKind::Address
+            | FieldKind::Labels { .. }),
+        ) => panic!("{k:?} has no single order: a field of this kind cannot be sortable"),
     }
 }
 
@@ -1228,9 +1249,10 @@ async fn every_sortable_field_pages_with_cursors() {
                         key.to_string()
                     };
                     let ctx = format!("{b:?} {p} sort={sort}");
+                    let kind = def.field(key).map(|f| &f.kind);
                     let mut want: Vec<(SortKey, String)> = records
                         .iter()
-                        .map(|(id, r)| (sort_key(&r[key]), id.clone()))
+                        .map(|(id, r)| (sort_key(kind, &r[key]), id.clone()))
                         .collect();
                     want.sort();
                     if desc {
@@ -1820,6 +1842,20 @@ async fn every_declared_column_exists_in_the_migrated_tables() {
                         want.postgres()
                     );
                 }
+            }
+            // A sort orders by a real column, and pages past blanks if the column has any.
+            for f in def.fields.iter().filter(|f| f.sortable) {
+                let ctx = format!("{b:?} {}.{} (sortable)", def.table, f.name);
+                let by = values::sort_column(f)
+                    .unwrap_or_else(|| panic!("{ctx}: a {:?} has no sort column", f.kind));
+                let (_, nullable) = actual
+                    .get(&by.column)
+                    .unwrap_or_else(|| panic!("{ctx}: sorts by {}, no column", by.column));
+                assert!(
+                    by.nullable || !nullable,
+                    "{ctx}: {} takes NULL, but the sort takes it for never blank",
+                    by.column
+                );
             }
         }
     }

@@ -386,10 +386,10 @@ impl Behaviour for Rules {
                     s.get("probability").is_some_and(|p| !p.is_null())
                         && s.get("probability") != old_default
                 });
-            if !customized || kind != "open" {
-                if let Some(p) = new_stage.get("probability") {
-                    rec.insert("probability".into(), p.clone());
-                }
+            if (!customized || kind != "open")
+                && let Some(p) = new_stage.get("probability")
+            {
+                rec.insert("probability".into(), p.clone());
             }
             let label = pipelines::stage_kind(new_stage);
             let required = new_stage
