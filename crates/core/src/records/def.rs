@@ -1,6 +1,7 @@
 //! Describing an entity: its table, its fields, and the few rules that differ per entity.
 
 use super::JsonMap;
+use crate::error::FieldError;
 
 #[derive(Debug)]
 pub enum FieldKind {
@@ -125,8 +126,12 @@ pub struct EntityDef {
     pub title: fn(&JsonMap, &str) -> String,
     /// Names to index for Chinese substring and pinyin search.
     pub search_names: fn(&JsonMap) -> Vec<String>,
-    /// Fills derived fields and checks rules across fields. Returns field errors.
-    pub derive: fn(&mut JsonMap) -> Vec<(String, String)>,
+    /// Fills derived fields and checks rules across fields. Returns field errors, whose codes are
+    /// the engine's (`crate::error::codes`) or listed in `error_codes`.
+    pub derive: fn(&mut JsonMap) -> Vec<(String, FieldError)>,
+    /// The codes of this entity's own rules (those `derive` returns beyond the engine's), so
+    /// their wording can be checked in every language.
+    pub error_codes: &'static [&'static str],
 }
 
 impl EntityDef {

@@ -17,7 +17,7 @@ use super::values;
 use crate::authz::{Actor, Scope};
 use crate::custom_fields::{self, CustomFieldDef};
 use crate::db::{self, col, get_i64, get_json, get_opt_ts, get_opt_uuid, get_ts, get_uuid};
-use crate::error::{CoreError, CoreResult, FieldErrors};
+use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::{Core, audit, search};
 
 /// A record in its API shape.
@@ -220,10 +220,10 @@ impl<'a> RecordService<'a> {
         if actor.reaches(actor.grant(self.def.name).write, l.owner, l.owner_team) {
             Ok(())
         } else {
-            Err(CoreError::Forbidden(format!(
-                "you may not change this {}",
-                self.def.name
-            )))
+            Err(CoreError::forbidden_for(
+                codes::RECORD_OUT_OF_REACH,
+                self.def.name,
+            ))
         }
     }
 
@@ -286,7 +286,7 @@ impl<'a> RecordService<'a> {
             }
             match self.def.field(k) {
                 Some(f) if f.computed => {
-                    errors.insert(k.clone(), "is computed and cannot be set".into());
+                    errors.insert(k.clone(), FieldError::new(codes::COMPUTED));
                 }
                 Some(f) => match values::canonical(f, v, &self.core.settings) {
                     Ok(c) => {
@@ -297,10 +297,10 @@ impl<'a> RecordService<'a> {
                     }
                 },
                 None if SYSTEM_FIELDS.contains(&k.as_str()) => {
-                    errors.insert(k.clone(), "is read-only".into());
+                    errors.insert(k.clone(), FieldError::new(codes::READ_ONLY));
                 }
                 None => {
-                    errors.insert(k.clone(), format!("unknown field for {}", self.def.plural));
+                    errors.insert(k.clone(), FieldError::new(codes::UNKNOWN_FIELD));
                 }
             }
         }
@@ -311,7 +311,7 @@ impl<'a> RecordService<'a> {
             if f.required && rec.get(f.name).is_none_or(blank) {
                 errors
                     .entry(f.name.into())
-                    .or_insert_with(|| "is required".into());
+                    .or_insert_with(|| FieldError::new(codes::REQUIRED));
             }
         }
         for (k, m) in (self.def.derive)(rec) {
@@ -333,17 +333,17 @@ impl<'a> RecordService<'a> {
             .and_where(Expr::col(col("id")).eq(owner));
         match db::fetch_one(conn, &q).await? {
             None => {
-                errors.insert("owner_id".into(), "no such user".into());
+                errors.insert("owner_id".into(), FieldError::new(codes::NO_SUCH_USER));
             }
             Some(row) => {
                 let disabled: bool = row.try_get("", "disabled").unwrap_or(true);
                 let team = get_opt_uuid(&row, "team_id")?;
                 if disabled {
-                    errors.insert("owner_id".into(), "the user is disabled".into());
+                    errors.insert("owner_id".into(), FieldError::new(codes::USER_DISABLED));
                 } else if !actor.reaches(actor.grant(self.def.name).write, owner, team) {
                     errors.insert(
                         "owner_id".into(),
-                        "you may not assign records to this user".into(),
+                        FieldError::new(codes::OWNER_OUT_OF_REACH),
                     );
                 }
             }
@@ -377,12 +377,10 @@ impl<'a> RecordService<'a> {
                 continue;
             }
             if target == id {
-                errors.insert(
-                    f.name.into(),
-                    format!("a {} cannot refer to itself", self.def.name),
-                );
+                errors.insert(f.name.into(), FieldError::new(codes::REFERS_TO_ITSELF));
                 continue;
             }
+            let no_such = || FieldError::new(codes::NO_SUCH_RECORD).with("entity", entity);
             let mut q = Query::select();
             q.columns(["owner_id", "deleted_at"].map(col))
                 .expr_as(
@@ -395,22 +393,22 @@ impl<'a> RecordService<'a> {
                 .and_where(Expr::col(col("id")).eq(target));
             match db::fetch_one(conn, &q).await? {
                 None => {
-                    errors.insert(f.name.into(), format!("no such {entity}"));
+                    errors.insert(f.name.into(), no_such());
                 }
                 Some(row) => {
                     let owner = get_uuid(&row, "owner_id")?;
                     let team = get_opt_uuid(&row, "owner_team")?;
                     if get_opt_ts(&row, "deleted_at")?.is_some() {
-                        errors.insert(f.name.into(), format!("the {entity} is in the recycle bin"));
+                        errors.insert(
+                            f.name.into(),
+                            FieldError::new(codes::IN_RECYCLE_BIN).with("entity", entity),
+                        );
                     } else if !actor.reaches(actor.grant(entity).read, owner, team) {
-                        errors.insert(f.name.into(), format!("no such {entity}"));
+                        errors.insert(f.name.into(), no_such());
                     } else if table == self.def.table
                         && self.is_ancestor(conn, id, target, f.column).await?
                     {
-                        errors.insert(
-                            f.name.into(),
-                            format!("this would make the {} its own ancestor", self.def.name),
-                        );
+                        errors.insert(f.name.into(), FieldError::new(codes::OWN_ANCESTOR));
                     }
                 }
             }
@@ -480,12 +478,18 @@ impl<'a> RecordService<'a> {
             Some(Value::String(s)) => match Uuid::parse_str(s.trim()) {
                 Ok(u) => Some(u),
                 Err(_) => {
-                    errors.insert("owner_id".into(), format!("'{s}' is not an id"));
+                    errors.insert(
+                        "owner_id".into(),
+                        FieldError::new(codes::NOT_AN_ID).with("value", crate::error::shown(s)),
+                    );
                     None
                 }
             },
-            Some(_) => {
-                errors.insert("owner_id".into(), "must be an id string".into());
+            Some(other) => {
+                errors.insert(
+                    "owner_id".into(),
+                    FieldError::not_parsed(codes::NOT_AN_ID, other),
+                );
                 None
             }
         }
@@ -499,10 +503,10 @@ impl<'a> RecordService<'a> {
 
     pub async fn create(&self, actor: &Actor, input: &Value) -> CoreResult<Record> {
         if actor.grant(self.def.name).write == Scope::None {
-            return Err(CoreError::Forbidden(format!(
-                "your role may not create {}",
-                self.def.plural
-            )));
+            return Err(CoreError::forbidden_for(
+                codes::ROLE_CANNOT_WRITE,
+                self.def.name,
+            ));
         }
         let obj = Self::object(input)?;
         let defs = self.custom_defs().await?;
@@ -515,7 +519,7 @@ impl<'a> RecordService<'a> {
             );
         }
         if obj.contains_key("version") {
-            errors.insert("version".into(), "is read-only".into());
+            errors.insert("version".into(), FieldError::new(codes::READ_ONLY));
         }
         self.apply_input(obj, &mut rec, &mut errors);
         let custom = custom_fields::validate(
@@ -586,7 +590,10 @@ impl<'a> RecordService<'a> {
             Some(v) => match v.as_i64() {
                 Some(n) => Some(n),
                 None => {
-                    errors.insert("version".into(), "must be a whole number".into());
+                    errors.insert(
+                        "version".into(),
+                        FieldError::not_parsed(codes::NOT_A_WHOLE_NUMBER, v),
+                    );
                     None
                 }
             },
@@ -723,9 +730,7 @@ impl<'a> RecordService<'a> {
     /// a snapshot of what was purged.
     pub async fn purge(&self, actor: &Actor, id: Uuid) -> CoreResult<()> {
         if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "only administrators may purge records".into(),
-            ));
+            return Err(CoreError::forbidden(codes::ADMIN_ONLY));
         }
         let txn = self.core.db.begin().await?;
         let current = self.load(&txn, id, true).await?;
@@ -756,21 +761,21 @@ impl<'a> RecordService<'a> {
         new_owner: Uuid,
     ) -> CoreResult<u64> {
         if ids.is_empty() {
-            return Err(CoreError::field("ids", "select at least one record"));
+            return Err(CoreError::field("ids", FieldError::new(codes::REQUIRED)));
         }
         if ids.len() > MAX_BULK {
             return Err(CoreError::field(
                 "ids",
-                format!("at most {MAX_BULK} records at a time"),
+                FieldError::new(codes::TOO_MANY_ENTRIES).with("max", MAX_BULK),
             ));
         }
         // A role that may write nothing is refused as such (403), as on create, rather than
         // told that the new owner is out of its reach.
         if actor.grant(self.def.name).write == Scope::None {
-            return Err(CoreError::Forbidden(format!(
-                "your role may not change {}",
-                self.def.plural
-            )));
+            return Err(CoreError::forbidden_for(
+                codes::ROLE_CANNOT_WRITE,
+                self.def.name,
+            ));
         }
         let txn = self.core.db.begin().await?;
         let mut errors = FieldErrors::new();
@@ -876,10 +881,10 @@ impl<'a> RecordService<'a> {
         let owner = Expr::col((self.table(), col("owner_id")));
         Ok(match actor.grant(self.def.name).read {
             Scope::None => {
-                return Err(CoreError::Forbidden(format!(
-                    "your role may not see {}",
-                    self.def.plural
-                )));
+                return Err(CoreError::forbidden_for(
+                    codes::ROLE_CANNOT_READ,
+                    self.def.name,
+                ));
             }
             Scope::All => Condition::all(),
             Scope::Own => Condition::all().add(owner.eq(actor.user_id)),

@@ -214,7 +214,11 @@ async fn invalid_record_fields_are_named_and_nothing_is_written() {
             .await;
         r.assert_error(UNPROCESSABLE, "validation_failed", None);
         for f in ["kind", "name", "emails", "colour"] {
-            assert!(r.body["error"]["fields"][f].is_string(), "{f}: {}", r.text);
+            assert!(
+                r.body["error"]["fields"][f]["code"].is_string(),
+                "{f}: {}",
+                r.text
+            );
         }
         // Contacts: their own kinds.
         for (body, field) in [

@@ -314,9 +314,12 @@ impl Resp {
             self.text
         );
         if let Some(f) = field {
+            let e = &err["fields"][f];
             assert!(
-                err["fields"][f].as_str().is_some_and(|m| !m.is_empty()),
-                "error.fields should name '{f}'; body: {}",
+                e["code"].as_str().is_some_and(|c| !c.is_empty())
+                    && e["message"].as_str().is_some_and(|m| !m.is_empty())
+                    && e["params"].is_object(),
+                "error.fields should name '{f}' with a code, a message and params; body: {}",
                 self.text
             );
         }

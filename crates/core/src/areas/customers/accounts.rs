@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::areas::str_field;
+use crate::error::FieldError;
 use crate::normalize;
 use crate::records::JsonMap;
 use crate::records::def::{EntityDef, FieldDef, FieldKind};
@@ -88,7 +89,7 @@ fn search_names(rec: &JsonMap) -> Vec<String> {
 }
 
 /// The domain comes from the website, or else from the first company e-mail address.
-fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
+fn derive(rec: &mut JsonMap) -> Vec<(String, FieldError)> {
     let from_site = normalize::domain_of_website(str_field(rec, "website")).ok();
     let from_mail = || {
         rec.get("emails")?
@@ -125,4 +126,5 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     title,
     search_names,
     derive,
+    error_codes: &[],
 };

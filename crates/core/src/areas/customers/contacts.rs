@@ -1,6 +1,7 @@
 //! Contacts (联系人): the people at accounts, or on their own.
 
 use crate::areas::str_field;
+use crate::error::FieldError;
 use crate::records::JsonMap;
 use crate::records::def::{EntityDef, FieldDef, FieldKind};
 use crate::search::text::is_cjk;
@@ -59,11 +60,14 @@ fn search_names(rec: &JsonMap) -> Vec<String> {
     vec![format!("{family}{given}"), format!("{given} {family}")]
 }
 
-fn derive(rec: &mut JsonMap) -> Vec<(String, String)> {
+/// A contact needs a family name or a given name (either may be all a person goes by).
+pub const FAMILY_OR_GIVEN_NAME_REQUIRED: &str = "family_or_given_name_required";
+
+fn derive(rec: &mut JsonMap) -> Vec<(String, FieldError)> {
     if str_field(rec, "family_name").is_empty() && str_field(rec, "given_name").is_empty() {
         return vec![(
             "family_name".into(),
-            "give a family name or a given name".into(),
+            FieldError::new(FAMILY_OR_GIVEN_NAME_REQUIRED),
         )];
     }
     vec![]
@@ -90,6 +94,7 @@ pub static CONTACTS: EntityDef = EntityDef {
     title,
     search_names,
     derive,
+    error_codes: &[FAMILY_OR_GIVEN_NAME_REQUIRED],
 };
 
 #[cfg(test)]
