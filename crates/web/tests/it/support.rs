@@ -325,6 +325,20 @@ impl Resp {
         }
     }
 
+    /// Asserts a 422 whose `error.fields` names `field` with `code`, and returns that field's
+    /// error (`{code, message, params}`).
+    #[track_caller]
+    pub fn assert_field(&self, field: &str, code: &str) -> &Value {
+        self.assert_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some(field),
+        );
+        let e = &self.body["error"]["fields"][field];
+        assert_eq!(e["code"], code, "error.fields.{field}; body: {}", self.text);
+        e
+    }
+
     /// The ids in a `{"data": [...]}` list.
     pub fn ids(&self) -> Vec<String> {
         self.body["data"]
