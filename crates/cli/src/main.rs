@@ -10,6 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use guanxi_core::identity::{NewPassword, NewUser, UserPatch, auth, teams, users};
 use guanxi_core::{Core, CoreError, Db, IfMissing};
+use guanxi_web::i18n::I18n;
 
 use config::Config;
 
@@ -197,13 +198,19 @@ fn read_password(from_stdin: bool) -> Result<String> {
     Ok(pw)
 }
 
-/// Turns a domain error into a message a person at a terminal can act on.
+/// Turns a domain error into a message a person at a terminal can act on, worded in English by
+/// the same translations the web interface uses.
 fn explain(e: CoreError) -> anyhow::Error {
+    let words = I18n::new("en");
     match e {
         CoreError::Validation(fields) => {
-            let lines: Vec<String> = fields.iter().map(|(k, v)| format!("  {k}: {v}")).collect();
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("  {k}: {}", words.field_error(v)))
+                .collect();
             anyhow!("invalid input:\n{}", lines.join("\n"))
         }
+        CoreError::Forbidden { code, params } => anyhow!("{}", words.error(code, &params)),
         other => anyhow!("{other}"),
     }
 }

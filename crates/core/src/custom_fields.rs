@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::authz::Actor;
 use crate::db::{self, Db, col, get_bool, get_i64, get_json, get_string, get_uuid};
-use crate::error::{CoreError, CoreResult, FieldErrors};
+use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes, shown};
 use crate::records::money;
 use crate::settings::Settings;
 
@@ -80,7 +80,7 @@ impl CustomFieldDef {
     }
 
     /// Validates one value, returning its canonical JSON (`Null` for empty).
-    pub fn canonical(&self, v: &Value, settings: &Settings) -> Result<Value, String> {
+    pub fn canonical(&self, v: &Value, settings: &Settings) -> Result<Value, FieldError> {
         let empty = match v {
             Value::Null => true,
             Value::String(s) => s.trim().is_empty(),
@@ -100,18 +100,14 @@ impl CustomFieldDef {
                 } else {
                     10_000
                 };
-                let s = v.as_str().ok_or("must be a string")?.trim();
+                let s = v
+                    .as_str()
+                    .ok_or(FieldError::new(codes::NOT_A_STRING))?
+                    .trim();
                 if s.chars().count() > max {
-                    return Err(format!("must be at most {max} characters"));
+                    return Err(FieldError::new(codes::TOO_LONG).with("max", max));
                 }
-                if s.chars()
-                    .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-                {
-                    return Err("must not contain control characters".into());
-                }
-                if s.chars().any(crate::normalize::is_deceptive_format_char) {
-                    return Err(crate::normalize::DECEPTIVE_FORMAT_MESSAGE.into());
-                }
+                crate::normalize::check_chars(s, true)?;
                 Ok(Value::String(s.to_string()))
             }
             CustomKind::Number => {
@@ -121,37 +117,41 @@ impl CustomFieldDef {
                     _ => None,
                 }
                 .filter(|f| f.is_finite())
-                .ok_or("must be a number")?;
+                .ok_or_else(|| FieldError::not_parsed(codes::NOT_A_NUMBER, v))?;
                 serde_json::Number::from_f64(n)
                     .map(Value::Number)
-                    .ok_or_else(|| "must be a number".to_string())
+                    .ok_or_else(|| FieldError::not_parsed(codes::NOT_A_NUMBER, v))
             }
             CustomKind::Money => {
                 let (minor, cur) = money::parse(v, &settings.default_currency)?;
                 Ok(money::to_json(minor, &cur))
             }
             CustomKind::Date => {
-                let s = v.as_str().ok_or("must be a date string (YYYY-MM-DD)")?;
-                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                    .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))?;
+                let not_a_date = || FieldError::not_parsed(codes::NOT_A_DATE, v);
+                let s = v.as_str().ok_or_else(not_a_date)?;
+                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| not_a_date())?;
                 Ok(Value::String(s.trim().to_string()))
             }
             CustomKind::SingleSelect => {
-                let s = v.as_str().ok_or("must be a string")?.trim();
+                let s = v
+                    .as_str()
+                    .ok_or(FieldError::new(codes::NOT_A_STRING))?
+                    .trim();
                 if self.options.iter().any(|o| o == s) {
                     Ok(Value::String(s.to_string()))
                 } else {
-                    Err(format!("must be one of: {}", self.options.join(", ")))
+                    Err(FieldError::not_one_of(s, &self.options))
                 }
             }
             CustomKind::MultiSelect => {
                 let items: Vec<String> = match v {
                     Value::Array(a) => a
                         .iter()
-                        .map(|x| {
+                        .enumerate()
+                        .map(|(i, x)| {
                             x.as_str()
                                 .map(|s| s.trim().to_string())
-                                .ok_or("must be a list of strings")
+                                .ok_or_else(|| FieldError::new(codes::NOT_A_STRING).in_entry(i + 1))
                         })
                         .collect::<Result<_, _>>()?,
                     Value::String(s) => s
@@ -159,15 +159,12 @@ impl CustomFieldDef {
                         .map(|p| p.trim().to_string())
                         .filter(|p| !p.is_empty())
                         .collect(),
-                    _ => return Err("must be a list of strings".into()),
+                    _ => return Err(FieldError::new(codes::NOT_A_LIST)),
                 };
                 let mut out: Vec<String> = Vec::new();
                 for item in items {
                     if !self.options.contains(&item) {
-                        return Err(format!(
-                            "'{item}' is not one of: {}",
-                            self.options.join(", ")
-                        ));
+                        return Err(FieldError::not_one_of(&item, &self.options));
                     }
                     if !out.contains(&item) {
                         out.push(item);
@@ -181,7 +178,7 @@ impl CustomFieldDef {
                 Value::String(s) if s == "false" || s == "off" || s == "0" => {
                     Ok(Value::Bool(false))
                 }
-                _ => Err("must be true or false".into()),
+                _ => Err(FieldError::new(codes::NOT_A_BOOLEAN)),
             },
         }
     }
@@ -204,7 +201,7 @@ pub fn validate(
             for (k, v) in o {
                 match defs.iter().find(|d| &d.key == k) {
                     None => {
-                        errors.insert(format!("custom.{k}"), "unknown custom field".into());
+                        errors.insert(format!("custom.{k}"), FieldError::new(codes::UNKNOWN_FIELD));
                     }
                     Some(def) => match def.canonical(v, settings) {
                         Ok(c) => {
@@ -218,10 +215,7 @@ pub fn validate(
             }
         }
         Some(_) => {
-            errors.insert(
-                "custom".into(),
-                "must be an object of custom field values".into(),
-            );
+            errors.insert("custom".into(), FieldError::new(codes::NOT_AN_OBJECT));
         }
     }
     for def in defs {
@@ -233,7 +227,7 @@ pub fn validate(
         if def.required && missing && def.kind != CustomKind::Checkbox {
             errors
                 .entry(format!("custom.{}", def.key))
-                .or_insert_with(|| "is required".into());
+                .or_insert_with(|| FieldError::new(codes::REQUIRED));
         }
     }
     out.retain(|_, v| !v.is_null());
@@ -311,27 +305,41 @@ pub async fn get(db: &Db, id: Uuid) -> CoreResult<CustomFieldDef> {
 fn valid_key(k: &str) -> bool {
     let mut chars = k.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-        && k.len() <= 40
+        && k.len() <= MAX_KEY_CHARS
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
+
+/// The most options a select field has.
+const MAX_OPTIONS: usize = 200;
+/// The longest option, and the longest label.
+const MAX_LABEL_CHARS: usize = 100;
+/// The longest key.
+const MAX_KEY_CHARS: usize = 40;
 
 fn check_options(kind: CustomKind, options: &[String], errors: &mut FieldErrors) {
     let selects = matches!(kind, CustomKind::SingleSelect | CustomKind::MultiSelect);
     if selects && options.is_empty() {
-        errors.insert(
-            "options".into(),
-            "a select field needs at least one option".into(),
-        );
+        errors.insert("options".into(), FieldError::new(codes::REQUIRED));
     }
-    if options.len() > 200
-        || options.iter().any(|o| {
-            o.trim().is_empty() || o.chars().count() > 100 || o.chars().any(char::is_control)
-        })
-    {
+    if options.len() > MAX_OPTIONS {
         errors.insert(
             "options".into(),
-            "at most 200 options of 1 to 100 characters".into(),
+            FieldError::new(codes::TOO_MANY_ENTRIES).with("max", MAX_OPTIONS),
         );
+        return;
+    }
+    for (i, o) in options.iter().enumerate() {
+        let problem = if o.trim().is_empty() {
+            Some(FieldError::new(codes::REQUIRED))
+        } else if o.chars().count() > MAX_LABEL_CHARS {
+            Some(FieldError::new(codes::TOO_LONG).with("max", MAX_LABEL_CHARS))
+        } else {
+            crate::normalize::check_name_chars(o).err()
+        };
+        if let Some(e) = problem {
+            errors.insert("options".into(), e.in_entry(i + 1));
+            return;
+        }
     }
 }
 
@@ -340,8 +348,11 @@ fn check_options(kind: CustomKind, options: &[String], errors: &mut FieldErrors)
 fn check_labels(input: &CustomFieldInput, errors: &mut FieldErrors) {
     for (field, label) in [("label_en", &input.label_en), ("label_zh", &input.label_zh)] {
         if let Some(l) = label {
-            if l.trim().chars().count() > 100 {
-                errors.insert(field.into(), "labels have at most 100 characters".into());
+            if l.trim().chars().count() > MAX_LABEL_CHARS {
+                errors.insert(
+                    field.into(),
+                    FieldError::new(codes::TOO_LONG).with("max", MAX_LABEL_CHARS),
+                );
             } else if let Err(e) = crate::normalize::check_name_chars(l) {
                 errors.insert(field.into(), e);
             }
@@ -353,9 +364,7 @@ fn require_admin(actor: &Actor) -> CoreResult<()> {
     if actor.is_admin() {
         Ok(())
     } else {
-        Err(CoreError::Forbidden(
-            "only administrators manage custom fields".into(),
-        ))
+        Err(CoreError::forbidden(codes::ADMIN_ONLY))
     }
 }
 
@@ -368,10 +377,7 @@ pub async fn create(
 ) -> CoreResult<CustomFieldDef> {
     require_admin(actor)?;
     if registry.by_name(entity).is_none() {
-        return Err(CoreError::field(
-            "entity",
-            format!("unknown entity '{entity}'"),
-        ));
+        return Err(CoreError::field("entity", registry.not_an_entity(entity)));
     }
     let mut errors = FieldErrors::new();
     check_labels(&input, &mut errors);
@@ -379,28 +385,22 @@ pub async fn create(
     if !valid_key(&key) {
         errors.insert(
             "key".into(),
-            "must start with a letter and use only a-z, 0-9 and _ (at most 40)".into(),
+            FieldError::new(codes::INVALID_KEY).with("max", MAX_KEY_CHARS),
         );
     }
     let crate_entity = registry.by_name(entity);
     if crate_entity.is_some_and(|e| e.field(&key).is_some())
         || crate::records::def::SYSTEM_FIELDS.contains(&key.as_str())
     {
-        errors.insert("key".into(), "is already a standard field".into());
+        errors.insert(
+            "key".into(),
+            FieldError::new(codes::ALREADY_IN_USE).with("value", shown(&key)),
+        );
     }
     let label_en = input.label_en.unwrap_or_default().trim().to_string();
     let label_zh = input.label_zh.unwrap_or_default().trim().to_string();
     if label_en.is_empty() && label_zh.is_empty() {
-        errors.insert(
-            "label_en".into(),
-            "give a label in English or Chinese".into(),
-        );
-    }
-    if label_en.chars().count() > 100 || label_zh.chars().count() > 100 {
-        errors.insert(
-            "label_en".into(),
-            "labels have at most 100 characters".into(),
-        );
+        errors.insert("label_en".into(), FieldError::new(codes::LABEL_REQUIRED));
     }
     let kind = match input.kind.as_deref().and_then(CustomKind::parse) {
         Some(k) => k,
@@ -408,7 +408,7 @@ pub async fn create(
             let names: Vec<&str> = CustomKind::ALL.iter().map(|k| k.as_str()).collect();
             errors.insert(
                 "kind".into(),
-                format!("must be one of: {}", names.join(", ")),
+                FieldError::not_one_of(input.kind.as_deref().unwrap_or(""), &names),
             );
             CustomKind::Text
         }
@@ -428,7 +428,7 @@ pub async fn create(
     if existing.iter().any(|d| d.key == key) {
         return Err(CoreError::field(
             "key",
-            format!("a custom field '{key}' already exists"),
+            FieldError::new(codes::ALREADY_IN_USE).with("value", shown(&key)),
         ));
     }
     let id = Uuid::now_v7();
@@ -488,21 +488,16 @@ pub async fn update(
     }
     let mut errors = FieldErrors::new();
     check_labels(&input, &mut errors);
+    // Stored values follow the key and the kind: changing either is a new field.
     if input.key.as_ref().is_some_and(|k| k != &current.key) {
-        errors.insert(
-            "key".into(),
-            "cannot be changed; create a new field instead".into(),
-        );
+        errors.insert("key".into(), FieldError::new(codes::READ_ONLY));
     }
     if input
         .kind
         .as_ref()
         .is_some_and(|k| k != current.kind.as_str())
     {
-        errors.insert(
-            "kind".into(),
-            "cannot be changed; create a new field instead".into(),
-        );
+        errors.insert("kind".into(), FieldError::new(codes::READ_ONLY));
     }
     let options = input.options.clone().unwrap_or(current.options.clone());
     check_options(current.kind, &options, &mut errors);

@@ -1,24 +1,282 @@
 //! One error type for the domain. The web layer maps each variant to one HTTP status; nothing here
-//! knows about HTTP.
+//! knows about HTTP, and nothing here words a message: errors carry stable codes and the values a
+//! message needs (`params`), and the presentation layer words them in the reader's language from
+//! its translation files (DESIGN.md section 6).
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-/// Field name → message. A `BTreeMap` so error bodies list fields in a stable order.
-pub type FieldErrors = BTreeMap<String, String>;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The values a coded message needs, by name (`max`, `value`, `entity`, …).
+pub type Params = BTreeMap<&'static str, Value>;
+
+/// What is wrong with one field: a stable snake_case code from [`codes`] (or an entity's own
+/// `error_codes`) and the values its message needs. Serialized as `{"code", "params"}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldError {
+    pub code: &'static str,
+    pub params: Params,
+}
+
+impl FieldError {
+    pub fn new(code: &'static str) -> FieldError {
+        FieldError {
+            code,
+            params: Params::new(),
+        }
+    }
+
+    /// Adds a param.
+    pub fn with(mut self, name: &'static str, value: impl Into<Value>) -> FieldError {
+        self.params.insert(name, value.into());
+        self
+    }
+
+    /// The error is about the `n`-th (from 1) item of a list value: the wording names the item.
+    pub fn in_entry(self, n: usize) -> FieldError {
+        self.with(codes::ENTRY, n)
+    }
+
+    /// The error is about one part of a compound value (an address's street, an entry's label):
+    /// the wording names the part.
+    pub fn in_part(self, part: &'static str) -> FieldError {
+        self.with(codes::PART, part)
+    }
+
+    /// `value` is not among `options`.
+    pub fn not_one_of<S: AsRef<str>>(value: &str, options: &[S]) -> FieldError {
+        FieldError::new(codes::NOT_ONE_OF)
+            .with("value", shown(value))
+            .with(
+                "options",
+                options
+                    .iter()
+                    .map(|o| Value::String(o.as_ref().to_string()))
+                    .collect::<Vec<_>>(),
+            )
+    }
+
+    /// A value that does not parse as the kind the field holds, with what was given.
+    pub fn not_parsed(code: &'static str, given: &Value) -> FieldError {
+        FieldError::new(code).with("value", shown_json(given))
+    }
+}
+
+/// Longest echo of a given value in params: enough to recognize it, not a copy of a huge input.
+const SHOWN_CHARS: usize = 100;
+
+/// A given text as a param, cut to [`SHOWN_CHARS`].
+pub fn shown(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() > SHOWN_CHARS {
+        let mut cut: String = s.chars().take(SHOWN_CHARS).collect();
+        cut.push('…');
+        cut
+    } else {
+        s.to_string()
+    }
+}
+
+/// A given JSON value as a param: a string as it was typed, anything else as JSON text.
+pub fn shown_json(v: &Value) -> String {
+    match v {
+        Value::String(s) => shown(s),
+        other => shown(&other.to_string()),
+    }
+}
+
+/// For logs and internal errors, where no reader's language applies: `too_long {"max":200}`.
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code)?;
+        if !self.params.is_empty() {
+            write!(
+                f,
+                " {}",
+                serde_json::to_string(&self.params).unwrap_or_default()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Field name → what is wrong with it. A `BTreeMap` so error bodies list fields in a stable order.
+pub type FieldErrors = BTreeMap<String, FieldError>;
+
+/// Declares the engine's codes as constants and lists them in [`codes::ALL`], so the list cannot
+/// miss one that is used.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident = $code:literal;)*) => {
+        $($(#[$doc])* pub const $name: &str = $code;)*
+        /// Every code above, for tests and documents that enumerate them.
+        pub const ALL: &[&str] = &[$($code),*];
+    };
+}
+
+/// The codes of the engine and the services around it: field errors and the reasons of refusals
+/// (`CoreError::Forbidden`). Each is worded by the translation files as `error-<code>`, with the
+/// params named in its comment. Codes are a public contract: add, never rename. Rules of one
+/// entity have their own codes, declared by the entity (`EntityDef::error_codes`).
+///
+/// Any field error may also carry [`ENTRY`] (the list item it is about, from 1) and [`PART`]
+/// (the part of a compound value: an address part, `label`, `currency`); the wording names them
+/// before the message.
+pub mod codes {
+    /// Param: the list item (from 1) an error is about.
+    pub const ENTRY: &str = "entry";
+    /// Param: the part of a compound value an error is about.
+    pub const PART: &str = "part";
+
+    codes! {
+        // Values of any field.
+        /// A value is needed.
+        REQUIRED = "required";
+        /// Text longer than `max` characters.
+        TOO_LONG = "too_long";
+        /// Text shorter than `min` characters.
+        TOO_SHORT = "too_short";
+        /// Control characters (other than line breaks and tabs in long text).
+        CONTROL_CHARACTERS = "control_characters";
+        /// Invisible direction overrides or zero-width characters.
+        DECEPTIVE_CHARACTERS = "deceptive_characters";
+        /// Not a JSON string.
+        NOT_A_STRING = "not_a_string";
+        /// Not a JSON list.
+        NOT_A_LIST = "not_a_list";
+        /// Not a JSON object.
+        NOT_AN_OBJECT = "not_an_object";
+        /// Not true or false.
+        NOT_A_BOOLEAN = "not_a_boolean";
+        /// `value` is not a whole number.
+        NOT_A_WHOLE_NUMBER = "not_a_whole_number";
+        /// `value` is not a number.
+        NOT_A_NUMBER = "not_a_number";
+        /// `value` is not a date (YYYY-MM-DD).
+        NOT_A_DATE = "not_a_date";
+        /// `value` is not an id.
+        NOT_AN_ID = "not_an_id";
+        /// `value` is not one of `options`.
+        NOT_ONE_OF = "not_one_of";
+        /// A number outside `min` to `max`.
+        OUT_OF_RANGE = "out_of_range";
+        /// A number too large to store.
+        TOO_LARGE = "too_large";
+        /// More than `max` items in a list.
+        TOO_MANY_ENTRIES = "too_many_entries";
+        /// An object key `key` the value does not have.
+        UNKNOWN_KEY = "unknown_key";
+        /// `value` is not a three-letter ISO 4217 currency code.
+        NOT_A_CURRENCY = "not_a_currency";
+        /// An amount in `currency` with more than `max` decimal places.
+        TOO_MANY_DECIMALS = "too_many_decimals";
+        /// `value` is not a phone number.
+        INVALID_PHONE = "invalid_phone";
+        /// `value` is not an e-mail address.
+        INVALID_EMAIL = "invalid_email";
+        /// `value` is not a website address.
+        INVALID_WEBSITE = "invalid_website";
+        /// `value` is not a unified social credit code (its check character is wrong) or another
+        /// tax id.
+        INVALID_TAX_ID = "invalid_tax_id";
+        /// `value` is already used by another of its kind (an e-mail, a team name, a key).
+        ALREADY_IN_USE = "already_in_use";
+
+        /// `value` is not a date and time (RFC 3339).
+        NOT_A_DATE_TIME = "not_a_date_time";
+        /// A number with more than `max` decimal places.
+        TOO_MANY_DECIMAL_PLACES = "too_many_decimal_places";
+
+        // Fields of records.
+        /// The entity has no such field.
+        UNKNOWN_FIELD = "unknown_field";
+        /// A field nobody sets (a system field, or one fixed once created).
+        READ_ONLY = "read_only";
+        /// A field the entity computes from others.
+        COMPUTED = "computed";
+        /// No live record of `entity` with this id that the user may see.
+        NO_SUCH_RECORD = "no_such_record";
+        /// The referenced record of `entity` is in the recycle bin.
+        IN_RECYCLE_BIN = "in_recycle_bin";
+        /// A record referring to itself.
+        REFERS_TO_ITSELF = "refers_to_itself";
+        /// A parent that is the record itself further up.
+        OWN_ANCESTOR = "own_ancestor";
+        /// No user with this id.
+        NO_SUCH_USER = "no_such_user";
+        /// The user is disabled.
+        USER_DISABLED = "user_disabled";
+        /// The user may not be given records: outside what the actor may write.
+        OWNER_OUT_OF_REACH = "owner_out_of_reach";
+        /// A line (a stage) that is not one of the lines of the chosen record of `entity` (its
+        /// pipeline).
+        NOT_A_LINE_OF = "not_a_line_of";
+        /// The state (`field`) may go from `from_state` to `to_state` only through one of
+        /// `actions`, not by a plain change.
+        STATE_BY_ACTION_ONLY = "state_by_action_only";
+        /// The state (`field`) may not go from `from_state` to `to_state` at all.
+        STATE_CHANGE_NOT_ALLOWED = "state_change_not_allowed";
+        /// An action's input the action does not take.
+        UNKNOWN_INPUT = "unknown_input";
+
+        // Identity and administration.
+        /// No team with this id.
+        NO_SUCH_TEAM = "no_such_team";
+        /// A password equal to the user's e-mail address.
+        PASSWORD_SAME_AS_EMAIL = "password_same_as_email";
+        /// A password among those tried first (common, a keyboard walk, the user's name).
+        PASSWORD_TOO_COMMON = "password_too_common";
+        /// Not the user's current password.
+        WRONG_PASSWORD = "wrong_password";
+        /// Administrators may not demote or disable themselves.
+        CANNOT_DEMOTE_SELF = "cannot_demote_self";
+        /// The admin role's access is not configurable.
+        ADMIN_HAS_FULL_ACCESS = "admin_has_full_access";
+        /// A write scope wider than the read scope.
+        WRITE_BEYOND_READ = "write_beyond_read";
+        /// A custom field key that is not a-z, 0-9 and _ starting with a letter, at most `max`.
+        INVALID_KEY = "invalid_key";
+        /// A custom field needs a label in English or Chinese.
+        LABEL_REQUIRED = "label_required";
+
+        // Reasons of refusals (`CoreError::Forbidden`).
+        /// Only administrators may do this.
+        ADMIN_ONLY = "admin_only";
+        /// The user's role may not see records of `entity`.
+        ROLE_CANNOT_READ = "role_cannot_read";
+        /// The user's role may not create or change records of `entity`.
+        ROLE_CANNOT_WRITE = "role_cannot_write";
+        /// This record of `entity` is outside what the user may change.
+        RECORD_OUT_OF_REACH = "record_out_of_reach";
+
+        // Bad requests a person can make through the UI, worded there.
+        /// A filter larger than allowed: at most `limit` `unit`s (`conditions`, `levels` of
+        /// nesting, `values`), and this one has `has`.
+        FILTER_TOO_COMPLEX = "filter_too_complex";
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// Input parsed but broke a rule; every offending field is named.
     #[error("validation failed")]
     Validation(FieldErrors),
-    /// A request that cannot be understood: a malformed filter, cursor, sort or body.
+    /// A request that cannot be understood: a malformed filter, cursor, sort or body. `message`
+    /// is an English diagnostic for the developer who wrote the request; `params` carry what a
+    /// user-facing wording of `code` needs.
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest {
+        code: &'static str,
+        message: String,
+        params: Params,
+    },
     #[error("not found")]
     NotFound,
-    /// Authenticated, but the role or record scope does not allow it.
-    #[error("{0}")]
-    Forbidden(String),
+    /// Authenticated, but the role or record scope does not allow it; `code` (from [`codes`])
+    /// says why.
+    #[error("forbidden: {code}")]
+    Forbidden { code: &'static str, params: Params },
     #[error("authentication required")]
     Unauthenticated,
     /// The version the caller had is not the current one: someone else wrote first.
@@ -42,9 +300,10 @@ pub enum CoreError {
 }
 
 impl CoreError {
-    pub fn field(name: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A validation error of one field.
+    pub fn field(name: impl Into<String>, error: FieldError) -> Self {
         let mut fields = FieldErrors::new();
-        fields.insert(name.into(), message.into());
+        fields.insert(name.into(), error);
         CoreError::Validation(fields)
     }
 
@@ -52,7 +311,23 @@ impl CoreError {
         CoreError::BadRequest {
             code,
             message: message.into(),
+            params: Params::new(),
         }
+    }
+
+    /// A refusal for the reason `code`.
+    pub fn forbidden(code: &'static str) -> Self {
+        CoreError::Forbidden {
+            code,
+            params: Params::new(),
+        }
+    }
+
+    /// A refusal about records of `entity`.
+    pub fn forbidden_for(code: &'static str, entity: &'static str) -> Self {
+        let mut params = Params::new();
+        params.insert("entity", Value::from(entity));
+        CoreError::Forbidden { code, params }
     }
 }
 
@@ -63,3 +338,38 @@ impl From<sqlx::Error> for CoreError {
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_serialize_as_code_and_params() {
+        let e = FieldError::new(codes::TOO_LONG).with("max", 200);
+        assert_eq!(
+            serde_json::to_value(&e).ok(),
+            Some(serde_json::json!({"code": "too_long", "params": {"max": 200}}))
+        );
+        assert_eq!(e.to_string(), "too_long {\"max\":200}");
+        assert_eq!(FieldError::new(codes::REQUIRED).to_string(), "required");
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in codes::ALL {
+            assert!(seen.insert(c), "{c} listed twice");
+            assert!(
+                c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_values_are_cut_when_shown() {
+        assert_eq!(shown(" abc "), "abc");
+        assert_eq!(shown(&"x".repeat(500)).chars().count(), SHOWN_CHARS + 1);
+        assert_eq!(shown_json(&serde_json::json!(true)), "true");
+    }
+}

@@ -19,7 +19,7 @@ pub mod settings;
 
 pub use authz::{Actor, Grant, Role, Scope};
 pub use db::{Db, IfMissing};
-pub use error::{CoreError, CoreResult, FieldErrors};
+pub use error::{CoreError, CoreResult, FieldError, FieldErrors, Params, codes};
 pub use records::{EntityDef, Registry};
 pub use settings::Settings;
 

@@ -3,21 +3,29 @@
 
 use std::str::FromStr;
 
+use crate::error::{FieldError, codes, shown};
+
+/// The longest phone number as typed, with spaces and punctuation.
+const MAX_PHONE_CHARS: usize = 40;
+
+/// The longest e-mail address (RFC 5321's path limit).
+const MAX_EMAIL_CHARS: usize = 254;
+
 /// Parses a phone number as a person would type it (`138 1234 5678`, `+1 (415) 555-0100`,
 /// `010-12345678`) into E.164, reading numbers without a country code in `default_region`.
-pub fn phone_e164(input: &str, default_region: &str) -> Result<String, String> {
+pub fn phone_e164(input: &str, default_region: &str) -> Result<String, FieldError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
-        return Err("phone number is empty".into());
+        return Err(FieldError::new(codes::REQUIRED));
     }
-    if trimmed.chars().count() > 40 {
-        return Err("phone number is too long".into());
+    if trimmed.chars().count() > MAX_PHONE_CHARS {
+        return Err(FieldError::new(codes::TOO_LONG).with("max", MAX_PHONE_CHARS));
     }
+    let invalid = || FieldError::new(codes::INVALID_PHONE).with("value", trimmed);
     let region = phonenumber::country::Id::from_str(default_region).ok();
-    let parsed = phonenumber::parse(region, trimmed)
-        .map_err(|_| format!("'{trimmed}' is not a phone number"))?;
+    let parsed = phonenumber::parse(region, trimmed).map_err(|_| invalid())?;
     if !parsed.is_valid() {
-        return Err(format!("'{trimmed}' is not a valid phone number"));
+        return Err(invalid());
     }
     Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
@@ -46,11 +54,11 @@ pub fn phone_pretty(e164: &str, home_region: &str) -> String {
 
 /// Lower-cases and checks an e-mail address. Deliberately simple: one `@`, a plausible local
 /// part, a dotted domain of letters, digits and hyphens.
-pub fn email(input: &str) -> Result<String, String> {
+pub fn email(input: &str) -> Result<String, FieldError> {
     let e = input.trim().to_lowercase();
-    let bad = || format!("'{}' is not a valid e-mail address", input.trim());
-    if e.len() > 254 {
-        return Err("e-mail address is too long".into());
+    let bad = || FieldError::new(codes::INVALID_EMAIL).with("value", shown(input));
+    if e.len() > MAX_EMAIL_CHARS {
+        return Err(FieldError::new(codes::TOO_LONG).with("max", MAX_EMAIL_CHARS));
     }
     let (local, domain) = e.split_once('@').ok_or_else(bad)?;
     if local.is_empty()
@@ -83,7 +91,7 @@ fn is_domain(d: &str) -> bool {
 }
 
 /// The company domain of a website (`https://www.Example.com.cn/about` → `example.com.cn`).
-pub fn domain_of_website(input: &str) -> Result<String, String> {
+pub fn domain_of_website(input: &str) -> Result<String, FieldError> {
     let s = input.trim().to_lowercase();
     let rest = s.split_once("://").map(|(_, r)| r).unwrap_or(&s);
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -93,7 +101,7 @@ pub fn domain_of_website(input: &str) -> Result<String, String> {
     if is_domain(host) {
         Ok(host.to_string())
     } else {
-        Err(format!("'{}' is not a website address", input.trim()))
+        Err(FieldError::new(codes::INVALID_WEBSITE).with("value", shown(input)))
     }
 }
 
@@ -135,19 +143,18 @@ pub fn company_domain_of_email(email: &str) -> Option<String> {
 
 /// Checks a unified social credit code (统一社会信用代码, GB 32100-2015) including its check
 /// character, or accepts another tax id of letters, digits and hyphens.
-pub fn tax_id(input: &str) -> Result<String, String> {
+pub fn tax_id(input: &str) -> Result<String, FieldError> {
     let s: String = input.trim().to_uppercase();
+    let invalid = || FieldError::new(codes::INVALID_TAX_ID).with("value", shown(input));
     if s.len() > 32 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(format!("'{}' is not a valid tax id", input.trim()));
+        return Err(invalid());
     }
     if s.len() == 18
         && s.chars().all(|c| c.is_ascii_alphanumeric())
         && looks_like_uscc(&s)
         && !uscc_checksum_ok(&s)
     {
-        return Err(format!(
-            "'{s}' is not a valid unified social credit code (check character)"
-        ));
+        return Err(invalid());
     }
     Ok(s)
 }
@@ -179,16 +186,19 @@ pub fn is_deceptive_format_char(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}')
 }
 
-/// The message for text that holds a character `is_deceptive_format_char` refuses.
-pub const DECEPTIVE_FORMAT_MESSAGE: &str =
-    "must not contain invisible direction or zero-width characters";
-
 /// Checks a one-line name typed by a person: no control characters and no deceptive formatting.
-pub fn check_name_chars(s: &str) -> Result<(), String> {
-    if s.chars().any(char::is_control) {
-        Err("must not contain control characters".into())
+pub fn check_name_chars(s: &str) -> Result<(), FieldError> {
+    check_chars(s, false)
+}
+
+/// Checks text typed by a person: no control characters (but line breaks and tabs where
+/// `multiline`) and no deceptive formatting.
+pub fn check_chars(s: &str, multiline: bool) -> Result<(), FieldError> {
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if s.chars().any(|c| c.is_control() && !allowed(c)) {
+        Err(FieldError::new(codes::CONTROL_CHARACTERS))
     } else if s.chars().any(is_deceptive_format_char) {
-        Err(DECEPTIVE_FORMAT_MESSAGE.into())
+        Err(FieldError::new(codes::DECEPTIVE_CHARACTERS))
     } else {
         Ok(())
     }
@@ -206,7 +216,10 @@ mod tests {
             phone_e164("+1 (415) 555-2671", "CN").unwrap(),
             "+14155552671"
         );
-        assert!(phone_e164("12", "CN").is_err());
+        assert_eq!(
+            phone_e164("12", "CN"),
+            Err(FieldError::new(codes::INVALID_PHONE).with("value", "12"))
+        );
         assert!(phone_e164("not a phone", "CN").is_err());
         assert_eq!(phone_national("+8613812345678").unwrap(), "13812345678");
         assert_eq!(phone_pretty("+8657188886666", "CN"), "0571 8888 6666");
@@ -238,7 +251,10 @@ mod tests {
     #[test]
     fn unified_social_credit_code_check_character() {
         assert!(tax_id("91350100M000100Y43").is_ok());
-        assert!(tax_id("91350100M000100Y44").is_err());
+        assert_eq!(
+            tax_id("91350100M000100Y44").map_err(|e| e.code),
+            Err(codes::INVALID_TAX_ID)
+        );
         assert_eq!(tax_id("de-123456789").unwrap(), "DE-123456789");
     }
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::authz::Actor;
 use crate::db::{self, Db, col, get_string, get_uuid};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, FieldError, codes};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SavedView {
@@ -38,6 +38,11 @@ pub async fn list(db: &Db, actor: &Actor, entity: &str) -> CoreResult<Vec<SavedV
         .collect()
 }
 
+/// The longest view name.
+const MAX_NAME_CHARS: usize = 100;
+/// The longest query string a view keeps.
+const MAX_QUERY_BYTES: usize = 4000;
+
 /// Saves (or replaces, by name) a view.
 pub async fn save(
     db: &Db,
@@ -48,14 +53,21 @@ pub async fn save(
     query: &str,
 ) -> CoreResult<SavedView> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() {
+        return Err(CoreError::field("name", FieldError::new(codes::REQUIRED)));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
         return Err(CoreError::field(
             "name",
-            "a view name has 1 to 100 characters",
+            FieldError::new(codes::TOO_LONG).with("max", MAX_NAME_CHARS),
         ));
     }
-    if query.len() > 4000 {
-        return Err(CoreError::field("query", "the view is too long"));
+    // Bytes, not characters: the limit is on what is stored and sent back in a link.
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(CoreError::field(
+            "query",
+            FieldError::new(codes::TOO_LONG).with("max", MAX_QUERY_BYTES),
+        ));
     }
     // PostgreSQL refuses NUL in text, so control characters are refused here, not by a 500.
     for (field, v) in [("name", name), ("query", query)] {
@@ -64,10 +76,7 @@ pub async fn save(
         }
     }
     if registry.by_name(entity).is_none() {
-        return Err(CoreError::field(
-            "entity",
-            format!("unknown entity '{entity}'"),
-        ));
+        return Err(CoreError::field("entity", registry.not_an_entity(entity)));
     }
     let txn = db.begin().await?;
     let mut d = Query::delete();

@@ -10,7 +10,7 @@ use guanxi_core::identity::auth;
 use guanxi_core::{Actor, CoreError};
 
 use crate::State;
-use crate::error::ApiError;
+use crate::error::{ApiError, CallerLocale};
 
 pub const SESSION_COOKIE: &str = "guanxi_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -42,13 +42,22 @@ impl FromRequestParts<State> for ApiCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, ApiError> {
         let db = &state.core.db;
+        // Errors from here on are worded in the caller's language.
+        let speaks = |actor: &Actor| {
+            if let Some(l) = parts.extensions.get::<CallerLocale>() {
+                l.set(&actor.locale);
+            }
+        };
         if let Some(token) = bearer(&parts.headers) {
-            return Ok(ApiCaller(auth::token_actor(db, token).await?));
+            let actor = auth::token_actor(db, token).await?;
+            speaks(&actor);
+            return Ok(ApiCaller(actor));
         }
         let Some(cookie) = session_cookie(&parts.headers) else {
             return Err(CoreError::Unauthenticated.into());
         };
         let (actor, csrf) = auth::session_actor(db, &cookie).await?;
+        speaks(&actor);
         if unsafe_method(&parts.method) {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if sent != Some(csrf.as_str()) {

@@ -69,14 +69,12 @@ impl TooManyExports {
 
 impl From<TooManyExports> for ApiError {
     fn from(e: TooManyExports) -> Self {
-        ApiError {
-            retry_after: Some(RETRY_AFTER_SECS),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                TooManyExports::CODE,
-                e.to_string(),
-            )
-        }
+        ApiError::try_again_in(
+            StatusCode::TOO_MANY_REQUESTS,
+            TooManyExports::CODE,
+            RETRY_AFTER_SECS,
+            e.to_string(),
+        )
     }
 }
 
@@ -436,6 +434,6 @@ mod tests {
         let e = ApiError::from(TooManyExports::User(2));
         assert_eq!(e.status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(e.code, "too_many_exports");
-        assert_eq!(e.retry_after, Some(RETRY_AFTER_SECS));
+        assert_eq!(e.retry_after(), Some(RETRY_AFTER_SECS));
     }
 }

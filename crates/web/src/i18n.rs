@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
+use guanxi_core::{FieldError, Params, codes};
+use serde_json::Value;
 
 fluent_templates::static_loader! {
     static LOCALES = {
@@ -92,108 +94,113 @@ impl I18n {
         LOCALES.try_lookup(&self.lang, key)
     }
 
-    /// Translates a validation message from the core. The core speaks English in a small set of
-    /// fixed phrasings; those are rendered in the user's language, anything else stays as is.
-    pub fn message(&self, msg: &str) -> String {
-        if !self.is_zh() {
-            return msg.to_string();
+    /// Words a coded message: a field error's, a refusal's reason or an error code's, from its
+    /// `error-<code>` translation with the params as Fluent arguments. Lists are joined as the
+    /// language joins them; an `entity` param is worded as that entity's name. An error about a
+    /// list item (`entry`) or a part of a value (`part`) names it first.
+    pub fn error(&self, code: &str, params: &Params) -> String {
+        self.try_error(code, params)
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    /// [`Self::error`], or `None` for a code without a wording (or params it lacks).
+    pub fn try_error(&self, code: &str, params: &Params) -> Option<String> {
+        let args: HashMap<Cow<'static, str>, FluentValue> = params
+            .iter()
+            .map(|(name, v)| (Cow::Borrowed(*name), self.argument(name, v)))
+            .collect();
+        let mut message =
+            LOCALES.try_lookup_with_args(&self.lang, &format!("error-{code}"), &args)?;
+        if let Some(part) = params.get(codes::PART).and_then(Value::as_str) {
+            message = self.context("error-in-part", "part", self.part_label(part), message);
         }
-        const PHRASES: &[(&str, &str)] = &[
-            ("is required", "必填"),
-            ("unknown field", "未知字段"),
-            ("unknown custom field", "未知的自定义字段"),
-            ("is read-only", "只读，不能修改"),
-            ("is computed and cannot be set", "由系统计算，不能修改"),
-            ("must be a string", "必须是文本"),
-            ("must be a whole number", "必须是整数"),
-            ("must be a number", "必须是数字"),
-            ("must be true or false", "必须是“是”或“否”"),
-            ("no such user", "用户不存在"),
-            ("no such account", "客户不存在"),
-            ("the user is disabled", "该用户已停用"),
-            ("the account is in the recycle bin", "该客户在回收站中"),
-            (
-                "you may not assign records to this user",
-                "无权把记录分配给该用户",
-            ),
-            ("give a family name or a given name", "请填写姓或名"),
-            (
-                "a password needs at least 8 characters",
-                "密码至少 8 个字符",
-            ),
-            (
-                "a password has at most 256 characters",
-                "密码最多 256 个字符",
-            ),
-            ("must not be your e-mail address", "不能与电子邮箱相同"),
-            (
-                "is too common or too easy to guess",
-                "太常见或太容易被猜到，请换一个更长、更独特的密码",
-            ),
-            ("is not your current password", "不是当前密码"),
-            (
-                "must not contain invisible direction or zero-width characters",
-                "不能包含不可见的文字方向控制符或零宽字符",
-            ),
-            ("must not contain control characters", "不能包含控制字符"),
-            ("a account cannot refer to itself", "客户不能以自己为上级"),
-            (
-                "this would make the account its own ancestor",
-                "这样会让客户成为自己的上级",
-            ),
-        ];
-        if let Some((_, zh)) = PHRASES.iter().find(|(en, _)| *en == msg) {
-            return (*zh).to_string();
+        if let Some(n) = params.get(codes::ENTRY).map(value_text) {
+            message = self.context("error-in-entry", "entry", n, message);
         }
-        if let Some(n) = msg
-            .strip_prefix("must be at most ")
-            .and_then(|r| r.strip_suffix(" characters"))
-        {
-            return format!("最多 {n} 个字符");
+        Some(message)
+    }
+
+    /// Words a field error.
+    pub fn field_error(&self, e: &FieldError) -> String {
+        self.error(e.code, &e.params)
+    }
+
+    /// A field error after the field's label, for places that do not show it beside the field.
+    pub fn named_field_error(&self, label: &str, e: &FieldError) -> String {
+        self.context(
+            "error-field",
+            "field",
+            label.to_string(),
+            self.field_error(e),
+        )
+    }
+
+    fn context(&self, key: &str, name: &'static str, what: String, message: String) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
+        args.insert(Cow::Borrowed(name), FluentValue::from(what));
+        args.insert(Cow::Borrowed("message"), FluentValue::from(message.clone()));
+        LOCALES
+            .try_lookup_with_args(&self.lang, key, &args)
+            .unwrap_or(message)
+    }
+
+    /// A part of a compound value as the form labels it: an address part, or an entry's label.
+    fn part_label(&self, part: &str) -> String {
+        self.maybe(&format!("addr-{part}"))
+            .or_else(|| self.maybe(&format!("part-{part}")))
+            .unwrap_or_else(|| part.to_string())
+    }
+
+    fn argument(&self, name: &str, v: &Value) -> FluentValue<'static> {
+        match v {
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => FluentValue::from(i),
+                (None, Some(f)) => FluentValue::from(f),
+                _ => FluentValue::from(n.to_string()),
+            },
+            Value::String(s) if name == "entity" => {
+                FluentValue::from(self.t(&format!("entity-{s}")))
+            }
+            // A choice or state as `<field>-<code>`, worded as that choice's label.
+            Value::String(s) if matches!(name, "choice" | "from_state" | "to_state") => {
+                FluentValue::from(
+                    self.maybe(&format!("choice-{s}"))
+                        .unwrap_or_else(|| s.clone()),
+                )
+            }
+            // Actions as `<entity>-<action>`, worded as the buttons name them.
+            Value::Array(items) if name == "actions" => {
+                let sep = self.t("list-separator");
+                FluentValue::from(
+                    items
+                        .iter()
+                        .map(|a| {
+                            let a = value_text(a);
+                            self.maybe(&format!("action-{a}")).unwrap_or(a)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(&sep),
+                )
+            }
+            // A name kept per language (a stage's), in the reader's.
+            Value::Object(_) => {
+                FluentValue::from(guanxi_core::records::values::label_in(v, self.code))
+            }
+            Value::Array(items) => {
+                let sep = self.t("list-separator");
+                FluentValue::from(items.iter().map(value_text).collect::<Vec<_>>().join(&sep))
+            }
+            other => FluentValue::from(value_text(other)),
         }
-        if let Some((limit, has)) = msg
-            .strip_prefix("a filter may have at most ")
-            .and_then(|r| r.split_once(" conditions; this one has "))
-        {
-            return format!("筛选条件最多 {limit} 个，当前有 {has} 个");
-        }
-        if let Some(n) = msg
-            .strip_prefix("a filter may nest and/or/not at most ")
-            .and_then(|r| r.strip_suffix(" levels deep"))
-        {
-            return format!("筛选条件最多嵌套 {n} 层");
-        }
-        if let Some((limit, has)) = msg
-            .strip_prefix("a filter may compare at most ")
-            .and_then(|r| r.split_once(" values in all; this one has "))
-        {
-            return format!("筛选条件最多比较 {limit} 个值，当前有 {has} 个");
-        }
-        if let Some(opts) = msg.strip_prefix("must be one of: ") {
-            return format!("必须是以下之一：{opts}");
-        }
-        // "entry 2: '12' is not a valid phone number" → "第 2 项：电话号码无效（12）"
-        let (prefix, rest) = match msg.strip_prefix("entry ").and_then(|r| r.split_once(": ")) {
-            Some((n, rest)) => (format!("第 {n} 项："), rest),
-            None => (String::new(), msg),
-        };
-        let quoted = rest.split('\'').nth(1).unwrap_or("");
-        if rest.contains("is not a valid phone number") || rest.contains("is not a phone number") {
-            return format!("{prefix}电话号码无效（{quoted}）");
-        }
-        if rest.contains("is not a valid e-mail address") {
-            return format!("{prefix}电子邮箱无效（{quoted}）");
-        }
-        if msg.contains("is not a website address") {
-            return format!("网址无效（{msg}）");
-        }
-        if msg.contains("is not a date") {
-            return format!("日期无效，格式为 YYYY-MM-DD（{msg}）");
-        }
-        if msg.contains("tax id") || msg.contains("unified social credit code") {
-            return format!("税号/统一社会信用代码无效（{msg}）");
-        }
-        msg.to_string()
+    }
+}
+
+/// A param value as plain text.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
     }
 }
 
@@ -218,21 +225,59 @@ mod tests {
         assert_eq!(I18n::from_accept_language(None).code, "en");
     }
 
+    fn params(pairs: &[(&'static str, Value)]) -> Params {
+        pairs.iter().cloned().collect()
+    }
+
     #[test]
-    fn filter_limits_read_in_chinese() {
-        let zh = I18n::new("zh-CN");
+    fn errors_are_worded_with_their_params() {
+        let (zh, en) = (I18n::new("zh-CN"), I18n::new("en"));
+        let too_long = FieldError::new(codes::TOO_LONG).with("max", 200);
+        assert_eq!(zh.field_error(&too_long), "最多 200 个字符");
+        assert_eq!(en.field_error(&too_long), "At most 200 characters");
+        let limits = params(&[
+            ("limit", 100.into()),
+            ("has", 1000.into()),
+            ("unit", "conditions".into()),
+        ]);
         assert_eq!(
-            zh.message("a filter may have at most 100 conditions; this one has 1000"),
+            zh.error(codes::FILTER_TOO_COMPLEX, &limits),
             "筛选条件最多 100 个，当前有 1000 个"
         );
+        let options = FieldError::not_one_of("alien", &["company", "person"]);
         assert_eq!(
-            zh.message("a filter may nest and/or/not at most 10 levels deep"),
-            "筛选条件最多嵌套 10 层"
+            zh.field_error(&options),
+            "“alien”不是可选值，可选：company、person"
         );
         assert_eq!(
-            zh.message("is too common or too easy to guess"),
-            "太常见或太容易被猜到，请换一个更长、更独特的密码"
+            en.field_error(&options),
+            "“alien” is not one of: company, person"
         );
+        // An entity is worded as its name; an entry and a part are named first.
+        let entity = guanxi_core::areas::registry()
+            .home()
+            .map(|d| d.name)
+            .unwrap_or_default();
+        let missing = FieldError::new(codes::NO_SUCH_RECORD).with("entity", entity);
+        assert_eq!(
+            zh.field_error(&missing),
+            format!("{}不存在", zh.t(&format!("entity-{entity}")))
+        );
+        let phone = FieldError::new(codes::INVALID_PHONE)
+            .with("value", "12")
+            .in_entry(2);
+        assert_eq!(zh.field_error(&phone), "第 2 项：电话号码“12”无效");
+        assert_eq!(
+            en.field_error(&phone),
+            "Entry 2: “12” is not a phone number"
+        );
+        let street = FieldError::new(codes::TOO_LONG)
+            .with("max", 200)
+            .in_part("street");
+        assert_eq!(zh.field_error(&street), "街道地址：最多 200 个字符");
+        // A code without a wording is shown as itself rather than dropped.
+        assert_eq!(zh.error("no_such_code", &Params::new()), "no_such_code");
+        assert_eq!(zh.try_error("no_such_code", &Params::new()), None);
     }
 
     /// Every translation file of a locale (one per area, plus `main.ftl`), by file name.

@@ -8,7 +8,7 @@ mod client_addr;
 mod error;
 mod export;
 mod forms;
-mod i18n;
+pub mod i18n;
 mod openapi;
 mod redirect;
 mod ui;
@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 pub use client_addr::TrustedProxies;
+pub use error::WORDED_CODES;
 
 #[derive(Clone, Default)]
 pub struct WebOptions {

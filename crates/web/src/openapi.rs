@@ -360,6 +360,12 @@ fn state_required(v: &mut Value) {
 }
 
 pub fn build(registry: &Registry) -> Value {
+    // The engine's codes and each entity's own: what `error.fields.*.code` may be.
+    let error_codes: Vec<&str> = guanxi_core::codes::ALL
+        .iter()
+        .chain(registry.all().iter().flat_map(|d| d.error_codes))
+        .copied()
+        .collect();
     let mut schemas = serde_json::Map::new();
     let mut paths = serde_json::Map::new();
     for def in registry.all() {
@@ -380,8 +386,14 @@ pub fn build(registry: &Registry) -> Value {
             "Error",
             json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
             "code": {"type": "string", "description": "stable snake_case code, e.g. validation_failed, not_found, precondition_failed"},
-            "message": {"type": "string"},
-            "fields": {"type": "object", "additionalProperties": {"type": "string"}, "description": "field name → what is wrong"}}}}}),
+            "message": {"type": "string", "description": "worded in the caller's language"},
+            "reason": {"type": "string", "description": "why, for a code with several reasons: forbidden (admin_only, role_cannot_read, role_cannot_write, record_out_of_reach) and not_found (no_such_route)"},
+            "params": {"type": "object", "description": "what the wording of the reason or code needs, e.g. {limit, has, unit} for filter_too_complex"},
+            "fields": {"type": "object", "description": "field name → what is wrong with it", "additionalProperties": {
+                "type": "object", "required": ["code", "message", "params"], "properties": {
+                    "code": {"type": "string", "enum": &error_codes},
+                    "message": {"type": "string", "description": "worded in the caller's language"},
+                    "params": {"type": "object", "description": "what the wording needs (max, value, options, entity, …); entry (from 1) and part name a list item or a part of the value"}}}}}}}}),
         ),
         (
             "Money",

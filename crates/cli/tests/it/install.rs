@@ -111,6 +111,40 @@ fn readme_installation_runs_on_a_fresh_file() {
 }
 
 #[test]
+fn invalid_input_is_worded_in_english_field_by_field() {
+    let db = FreshDb::new("words.db");
+    ok(&["migrate", "--database", db.path()]);
+    let out = with_stdin(
+        &[
+            "user",
+            "add",
+            "--database",
+            db.path(),
+            "--email",
+            "not-an-address",
+            "--name",
+            "A",
+            "--role",
+            "boss",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The web interface's English translations, not the codes.
+    for want in [
+        "invalid input:",
+        "email: “not-an-address” is not an e-mail address",
+        "password: At least 8 characters",
+        "role: “boss” is not one of: admin, manager, sales, marketing, service, read_only",
+    ] {
+        assert!(err.contains(want), "`{want}` not in {err}");
+    }
+    assert!(!err.contains("invalid_email"), "{err}");
+}
+
+#[test]
 fn commands_that_need_data_refuse_a_missing_file() {
     let db = FreshDb::new("typo.db");
     let p = db.path();

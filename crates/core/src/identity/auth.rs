@@ -11,7 +11,7 @@ use super::users::{self, User};
 use super::{hash_token, random_token};
 use crate::authz::Actor;
 use crate::db::{self, Db, col, get_opt_ts, get_string, get_ts, get_uuid};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, FieldError, codes};
 use crate::settings::Settings;
 
 /// A new session: the cookie value and the CSRF token its forms carry.
@@ -120,7 +120,10 @@ pub async fn verify_current_password(
     };
     throttle::take(db, settings, &key).await?;
     if check_password(db, &user.email, password).await?.is_none() {
-        return Err(CoreError::field(field, "is not your current password"));
+        return Err(CoreError::field(
+            field,
+            FieldError::new(codes::WRONG_PASSWORD),
+        ));
     }
     throttle::clear(db, &key_name).await
 }
@@ -217,7 +220,12 @@ pub async fn set_password(
         .map_err(|e| CoreError::field("password", e))?;
     if own {
         match change.current {
-            None | Some("") => return Err(CoreError::field("current_password", "is required")),
+            None | Some("") => {
+                return Err(CoreError::field(
+                    "current_password",
+                    FieldError::new(codes::REQUIRED),
+                ));
+            }
             Some(current) => {
                 verify_current_password(db, settings, id, current, "current_password").await?
             }
@@ -241,6 +249,9 @@ pub async fn set_password(
     Ok(())
 }
 
+/// The longest token name.
+const MAX_TOKEN_NAME_CHARS: usize = 100;
+
 /// Creates an API token for a user and returns it in clear, the only time it is shown.
 pub async fn create_token(
     db: &Db,
@@ -252,17 +263,21 @@ pub async fn create_token(
         && a.user_id != user_id
         && !a.is_admin()
     {
-        return Err(CoreError::Forbidden(
-            "you may create tokens only for yourself".into(),
-        ));
+        return Err(CoreError::forbidden(codes::ADMIN_ONLY));
     }
     let user = users::get(db.reader(), user_id).await?;
     if user.disabled {
-        return Err(CoreError::field("user", "the user is disabled"));
+        return Err(CoreError::field(
+            "user",
+            FieldError::new(codes::USER_DISABLED),
+        ));
     }
     let name = name.trim();
-    if name.chars().count() > 100 {
-        return Err(CoreError::field("name", "at most 100 characters"));
+    if name.chars().count() > MAX_TOKEN_NAME_CHARS {
+        return Err(CoreError::field(
+            "name",
+            FieldError::new(codes::TOO_LONG).with("max", MAX_TOKEN_NAME_CHARS),
+        ));
     }
     crate::normalize::check_name_chars(name).map_err(|e| CoreError::field("name", e))?;
     let secret = format!("gx_{}", random_token());

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::authz::Actor;
 use crate::db::{self, Db, col, get_string, get_uuid};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, FieldError, codes, shown};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Team {
@@ -16,9 +16,7 @@ pub struct Team {
 
 fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {
     match actor {
-        Some(a) if !a.is_admin() => Err(CoreError::Forbidden(
-            "only administrators manage teams".into(),
-        )),
+        Some(a) if !a.is_admin() => Err(CoreError::forbidden(codes::ADMIN_ONLY)),
         _ => Ok(()),
     }
 }
@@ -52,12 +50,18 @@ pub async fn find_by_name(db: &Db, name: &str) -> CoreResult<Option<Team>> {
     Ok(list(db).await?.into_iter().find(|t| t.name == name.trim()))
 }
 
+/// The longest team name.
+const MAX_NAME_CHARS: usize = 100;
+
 fn check_name(name: &str) -> CoreResult<String> {
     let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 {
+    if n.is_empty() {
+        return Err(CoreError::field("name", FieldError::new(codes::REQUIRED)));
+    }
+    if n.chars().count() > MAX_NAME_CHARS {
         return Err(CoreError::field(
             "name",
-            "a team name has 1 to 100 characters",
+            FieldError::new(codes::TOO_LONG).with("max", MAX_NAME_CHARS),
         ));
     }
     // PostgreSQL refuses NUL in text; other control characters have no place in a name.
@@ -67,16 +71,20 @@ fn check_name(name: &str) -> CoreResult<String> {
     Ok(n.to_string())
 }
 
+fn name_in_use(name: &str) -> CoreError {
+    CoreError::field(
+        "name",
+        FieldError::new(codes::ALREADY_IN_USE).with("value", shown(name)),
+    )
+}
+
 /// Creates a team. `actor` is `None` for the command line, which runs with the machine's
 /// authority.
 pub async fn create(db: &Db, actor: Option<&Actor>, name: &str) -> CoreResult<Team> {
     require_admin(actor)?;
     let name = check_name(name)?;
     if find_by_name(db, &name).await?.is_some() {
-        return Err(CoreError::field(
-            "name",
-            format!("a team named '{name}' already exists"),
-        ));
+        return Err(name_in_use(&name));
     }
     let id = Uuid::now_v7();
     let now = crate::now();
@@ -95,10 +103,7 @@ pub async fn rename(db: &Db, actor: Option<&Actor>, id: Uuid, name: &str) -> Cor
     let name = check_name(name)?;
     get(db, id).await?;
     if find_by_name(db, &name).await?.is_some_and(|t| t.id != id) {
-        return Err(CoreError::field(
-            "name",
-            format!("a team named '{name}' already exists"),
-        ));
+        return Err(name_in_use(&name));
     }
     let mut q = Query::update();
     q.table(col("teams"))

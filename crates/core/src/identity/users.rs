@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::authz::{Actor, Grant, Role, Scope};
 use crate::db::{self, Db, col, get_bool, get_i64, get_opt_uuid, get_string, get_ts, get_uuid};
-use crate::error::{CoreError, CoreResult, FieldErrors};
+use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes, shown};
 use crate::normalize;
 
 pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
@@ -76,35 +76,38 @@ fn from_row(r: &sea_orm::QueryResult) -> CoreResult<User> {
 
 pub(crate) fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {
     match actor {
-        Some(a) if !a.is_admin() => Err(CoreError::Forbidden(
-            "only administrators manage users".into(),
-        )),
+        Some(a) if !a.is_admin() => Err(CoreError::forbidden(codes::ADMIN_ONLY)),
         _ => Ok(()),
     }
 }
+
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// The longest user name.
+const MAX_NAME_CHARS: usize = 100;
 
 /// Whether a password may be set for the user with this e-mail and name. Besides the length, it
 /// must not be the e-mail address, and it must not be among the passwords attackers try first:
 /// common passwords, keyboard walks, repeats and sequences, words with digits tacked on, the
 /// user's own name or address (zxcvbn's estimate of more than a million guesses, its score 2).
-pub fn check_password(pw: &str, email: &str, name: &str) -> Result<(), String> {
+pub fn check_password(pw: &str, email: &str, name: &str) -> Result<(), FieldError> {
     let n = pw.chars().count();
-    if n < 8 {
-        return Err("a password needs at least 8 characters".into());
+    if n < MIN_PASSWORD_CHARS {
+        return Err(FieldError::new(codes::TOO_SHORT).with("min", MIN_PASSWORD_CHARS));
     }
-    if n > 256 {
-        return Err("a password has at most 256 characters".into());
+    if n > MAX_PASSWORD_CHARS {
+        return Err(FieldError::new(codes::TOO_LONG).with("max", MAX_PASSWORD_CHARS));
     }
     let email = email.trim();
     if !email.is_empty() && pw.trim().eq_ignore_ascii_case(email) {
-        return Err("must not be your e-mail address".into());
+        return Err(FieldError::new(codes::PASSWORD_SAME_AS_EMAIL));
     }
     // The estimate's cost grows with length; past 64 characters a password is long enough that
     // its first 64 decide whether it is a common one.
     let head: String = pw.chars().take(64).collect();
     let local = email.split('@').next().unwrap_or("");
     if zxcvbn::zxcvbn(&head, &[email, local, name.trim()]).score() < zxcvbn::Score::Two {
-        return Err("is too common or too easy to guess".into());
+        return Err(FieldError::new(codes::PASSWORD_TOO_COMMON));
     }
     Ok(())
 }
@@ -168,18 +171,43 @@ pub(crate) async fn password_hash_of(db: &Db, id: Uuid) -> CoreResult<String> {
 
 fn check_locale(l: &str, errors: &mut FieldErrors) {
     if !LOCALES.contains(&l) {
-        errors.insert(
-            "locale".into(),
-            format!("must be one of: {}", LOCALES.join(", ")),
-        );
+        errors.insert("locale".into(), FieldError::not_one_of(l, &LOCALES));
     }
+}
+
+/// A person's name: present, at most [`MAX_NAME_CHARS`], no control or deceptive characters.
+fn check_name(name: &str) -> Result<(), FieldError> {
+    let name = name.trim();
+    if name.is_empty() {
+        Err(FieldError::new(codes::REQUIRED))
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        Err(FieldError::new(codes::TOO_LONG).with("max", MAX_NAME_CHARS))
+    } else {
+        normalize::check_name_chars(name)
+    }
+}
+
+/// A role by its code, or the field error naming the roles there are.
+pub fn parse_role(s: &str) -> Result<Role, FieldError> {
+    s.parse::<Role>()
+        .map_err(|_| FieldError::not_one_of(s, &Role::ALL.map(Role::as_str)))
+}
+
+/// A scope by its code, or the field error naming the scopes there are.
+pub fn parse_scope(s: &str) -> Result<Scope, FieldError> {
+    s.parse::<Scope>()
+        .map_err(|_| FieldError::not_one_of(s, &Scope::ALL.map(Scope::as_str)))
+}
+
+fn email_in_use(email: &str) -> FieldError {
+    FieldError::new(codes::ALREADY_IN_USE).with("value", shown(email))
 }
 
 async fn check_team(db: &Db, team: Option<Uuid>, errors: &mut FieldErrors) -> CoreResult<()> {
     if let Some(t) = team
         && super::teams::get(db, t).await.is_err()
     {
-        errors.insert("team_id".into(), "no such team".into());
+        errors.insert("team_id".into(), FieldError::new(codes::NO_SUCH_TEAM));
     }
     Ok(())
 }
@@ -193,12 +221,10 @@ pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<
         String::new()
     });
     let name = new.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.insert("name".into(), "a name has 1 to 100 characters".into());
-    } else if let Err(e) = normalize::check_name_chars(&name) {
+    if let Err(e) = check_name(&name) {
         errors.insert("name".into(), e);
     }
-    if let Err(e) = new.role.parse::<Role>() {
+    if let Err(e) = parse_role(&new.role) {
         errors.insert("role".into(), e);
     }
     if let Err(e) = check_password(&new.password, &new.email, &new.name) {
@@ -208,7 +234,7 @@ pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<
     check_locale(&locale, &mut errors);
     check_team(db, new.team_id, &mut errors).await?;
     if !email.is_empty() && find_by_email(db, &email).await?.is_some() {
-        errors.insert("email".into(), format!("{email} is already a user"));
+        errors.insert("email".into(), email_in_use(&email));
     }
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
@@ -259,7 +285,7 @@ pub async fn create(db: &Db, actor: Option<&Actor>, new: NewUser) -> CoreResult<
             ) =>
         {
             let mut errors = FieldErrors::new();
-            errors.insert("email".into(), format!("{email} is already a user"));
+            errors.insert("email".into(), email_in_use(&email));
             return Err(CoreError::Validation(errors));
         }
         other => other?,
@@ -282,15 +308,13 @@ pub async fn update(
     }
     let current = get(db.reader(), id).await?;
     let mut errors = FieldErrors::new();
-    if let Some(n) = &patch.name {
-        if n.trim().is_empty() || n.trim().chars().count() > 100 {
-            errors.insert("name".into(), "a name has 1 to 100 characters".into());
-        } else if let Err(e) = normalize::check_name_chars(n) {
-            errors.insert("name".into(), e);
-        }
+    if let Some(n) = &patch.name
+        && let Err(e) = check_name(n)
+    {
+        errors.insert("name".into(), e);
     }
     if let Some(r) = &patch.role
-        && let Err(e) = r.parse::<Role>()
+        && let Err(e) = parse_role(r)
     {
         errors.insert("role".into(), e);
     }
@@ -303,10 +327,7 @@ pub async fn update(
     if actor.is_some_and(|a| a.user_id == id)
         && (patch.disabled == Some(true) || patch.role.as_deref().is_some_and(|r| r != "admin"))
     {
-        errors.insert(
-            "role".into(),
-            "you cannot demote or disable yourself".into(),
-        );
+        errors.insert("role".into(), FieldError::new(codes::CANNOT_DEMOTE_SELF));
     }
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
@@ -390,20 +411,20 @@ pub async fn set_grant(
 ) -> CoreResult<()> {
     require_admin(actor)?;
     if registry.by_name(entity).is_none() {
-        return Err(CoreError::field(
-            "entity",
-            format!("unknown entity '{entity}'"),
-        ));
+        return Err(CoreError::field("entity", registry.not_an_entity(entity)));
     }
     if role == Role::Admin {
         return Err(CoreError::field(
             "role",
-            "the admin role always has full access",
+            FieldError::new(codes::ADMIN_HAS_FULL_ACCESS),
         ));
     }
     if grant.write > grant.read {
         // Named as the API and the admin form send it.
-        return Err(CoreError::field("write", "cannot reach further than read"));
+        return Err(CoreError::field(
+            "write",
+            FieldError::new(codes::WRITE_BEYOND_READ),
+        ));
     }
     let txn = db.begin().await?;
     let mut d = Query::delete();

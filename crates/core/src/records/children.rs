@@ -11,7 +11,7 @@ use super::def::{ChildDef, EntityDef};
 use super::values;
 use crate::audit::Change;
 use crate::db::{self, col, get_uuid};
-use crate::error::{CoreResult, FieldErrors};
+use crate::error::{CoreResult, FieldError, FieldErrors, codes};
 use crate::settings::Settings;
 
 /// Adds every child collection's lines, in order, to the record of `parent`.
@@ -66,12 +66,15 @@ pub fn canonical(
         Value::Null => return Value::Array(vec![]),
         Value::Array(items) => items,
         _ => {
-            errors.insert(child.name.into(), "must be a list of objects".into());
+            errors.insert(child.name.into(), FieldError::new(codes::NOT_A_LIST));
             return Value::Array(vec![]);
         }
     };
     if items.len() > child.max {
-        errors.insert(child.name.into(), format!("at most {} entries", child.max));
+        errors.insert(
+            child.name.into(),
+            FieldError::new(codes::TOO_MANY_ENTRIES).with("max", child.max),
+        );
         return Value::Array(vec![]);
     }
     let stored_ids: Vec<&str> = stored
@@ -86,7 +89,10 @@ pub fn canonical(
     let mut seen: Vec<String> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let Some(obj) = item.as_object() else {
-            errors.insert(format!("{}[{i}]", child.name), "must be an object".into());
+            errors.insert(
+                format!("{}[{i}]", child.name),
+                FieldError::new(codes::NOT_AN_OBJECT),
+            );
             continue;
         };
         let mut line = JsonMap::new();
@@ -114,7 +120,7 @@ pub fn canonical(
                     }
                 },
                 None => {
-                    errors.insert(key(child, i, k), "unknown field".into());
+                    errors.insert(key(child, i, k), FieldError::new(codes::UNKNOWN_FIELD));
                 }
             }
         }
@@ -128,7 +134,7 @@ pub fn canonical(
             if f.required && line.get(f.name).is_none_or(super::service::blank) {
                 errors
                     .entry(key(child, i, f.name))
-                    .or_insert_with(|| "is required".into());
+                    .or_insert_with(|| FieldError::new(codes::REQUIRED));
             }
         }
         out.push(Value::Object(line));

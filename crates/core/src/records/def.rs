@@ -247,6 +247,9 @@ pub struct EntityDef {
     /// What differs per entity: computed fields, rules that read other records, actions and
     /// side effects.
     pub behaviour: &'static dyn Behaviour,
+    /// The codes of this entity's own rules (those its behaviour reports beyond the engine's),
+    /// so their wording can be checked in every language.
+    pub error_codes: &'static [&'static str],
 }
 
 impl EntityDef {

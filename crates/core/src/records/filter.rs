@@ -15,7 +15,7 @@ use super::money;
 use crate::authz::Actor;
 use crate::custom_fields::{CustomFieldDef, CustomKind};
 use crate::db::{Backend, col};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, Params, codes};
 use crate::normalize;
 use crate::settings::Settings;
 
@@ -93,8 +93,18 @@ pub const MAX_FILTER_DEPTH: usize = 10;
 /// Values compared in all (an `in` list counts each of its values).
 pub const MAX_FILTER_VALUES: usize = 2_000;
 
-fn too_complex(message: String) -> CoreError {
-    CoreError::bad_request("filter_too_complex", message)
+/// A filter past one of the limits: at most `limit` `unit`s, and it has `has`. The params let the
+/// UI word it; the message is for the developer reading the API's answer.
+fn too_complex(unit: &'static str, limit: usize, has: usize, message: String) -> CoreError {
+    let mut params = Params::new();
+    params.insert("unit", Value::from(unit));
+    params.insert("limit", Value::from(limit));
+    params.insert("has", Value::from(has));
+    CoreError::BadRequest {
+        code: codes::FILTER_TOO_COMPLEX,
+        message,
+        params,
+    }
 }
 
 impl Filter {
@@ -203,9 +213,12 @@ impl Filter {
     pub fn check_limits(&self) -> CoreResult<()> {
         fn walk(f: &Filter, depth: usize, conds: &mut usize, values: &mut usize) -> CoreResult<()> {
             if depth > MAX_FILTER_DEPTH {
-                return Err(too_complex(format!(
-                    "a filter may nest and/or/not at most {MAX_FILTER_DEPTH} levels deep"
-                )));
+                return Err(too_complex(
+                    "levels",
+                    MAX_FILTER_DEPTH,
+                    depth,
+                    format!("a filter may nest and/or/not at most {MAX_FILTER_DEPTH} levels deep"),
+                ));
             }
             match f {
                 Filter::And(v) | Filter::Or(v) => {
@@ -227,14 +240,24 @@ impl Filter {
         let (mut conds, mut values) = (0, 0);
         walk(self, 0, &mut conds, &mut values)?;
         if conds > MAX_FILTER_CONDITIONS {
-            return Err(too_complex(format!(
-                "a filter may have at most {MAX_FILTER_CONDITIONS} conditions; this one has {conds}"
-            )));
+            return Err(too_complex(
+                "conditions",
+                MAX_FILTER_CONDITIONS,
+                conds,
+                format!(
+                    "a filter may have at most {MAX_FILTER_CONDITIONS} conditions; this one has {conds}"
+                ),
+            ));
         }
         if values > MAX_FILTER_VALUES {
-            return Err(too_complex(format!(
-                "a filter may compare at most {MAX_FILTER_VALUES} values in all; this one has {values}"
-            )));
+            return Err(too_complex(
+                "values",
+                MAX_FILTER_VALUES,
+                values,
+                format!(
+                    "a filter may compare at most {MAX_FILTER_VALUES} values in all; this one has {values}"
+                ),
+            ));
         }
         Ok(())
     }
@@ -678,12 +701,17 @@ impl FilterContext<'_> {
                 let s = as_str(value).unwrap_or_default();
                 let (value_cond, points_kind) = match op {
                     Eq => {
-                        let normalized = if kind == "phone" {
-                            normalize::phone_e164(&s, &self.settings.default_region)
+                        let (normalized, what) = if kind == "phone" {
+                            (
+                                normalize::phone_e164(&s, &self.settings.default_region),
+                                "a phone number",
+                            )
                         } else {
-                            normalize::email(&s)
-                        }
-                        .map_err(|e| bad(format!("{e} (field '{field}')")))?;
+                            (normalize::email(&s), "an e-mail address")
+                        };
+                        let normalized = normalized.map_err(|_| {
+                            bad(format!("'{}' is not {what} (field '{field}')", s.trim()))
+                        })?;
                         (Some(Expr::col(col("value")).eq(normalized)), kind)
                     }
                     Contains => {

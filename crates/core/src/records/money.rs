@@ -3,6 +3,8 @@
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use crate::error::{FieldError, codes, shown};
+
 /// Digits after the decimal point in a currency's minor unit.
 pub fn minor_digits(currency: &str) -> u32 {
     match currency {
@@ -16,62 +18,64 @@ pub fn valid_currency(c: &str) -> bool {
     c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase())
 }
 
+/// The largest amount stored, in minor units: well inside an `i64`, so sums of many stay exact.
+const MAX_MINOR: u64 = 100_000_000_000_000_000;
+
 /// Parses `{"amount": "12.30", "currency": "CNY"}`, a bare number or a numeric string (in the
 /// default currency) into (minor units, currency).
-pub fn parse(v: &Value, default_currency: &str) -> Result<(i64, String), String> {
+pub fn parse(v: &Value, default_currency: &str) -> Result<(i64, String), FieldError> {
     let (amount, currency) = match v {
         Value::Object(o) => {
-            for k in o.keys() {
-                if k != "amount" && k != "currency" {
-                    return Err(format!("unknown key '{k}' (expected amount and currency)"));
-                }
+            if let Some(k) = o.keys().find(|k| *k != "amount" && *k != "currency") {
+                return Err(FieldError::new(codes::UNKNOWN_KEY).with("key", shown(k)));
             }
             let currency = match o.get("currency") {
                 None | Some(Value::Null) => default_currency.to_string(),
                 Some(Value::String(c)) => c.trim().to_uppercase(),
-                Some(_) => return Err("currency must be a 3-letter ISO code".into()),
+                Some(other) => {
+                    return Err(FieldError::not_parsed(codes::NOT_A_CURRENCY, other));
+                }
             };
             (o.get("amount").cloned().unwrap_or(Value::Null), currency)
         }
         other => (other.clone(), default_currency.to_string()),
     };
     if !valid_currency(&currency) {
-        return Err(format!("'{currency}' is not a 3-letter ISO currency code"));
+        return Err(FieldError::new(codes::NOT_A_CURRENCY).with("value", shown(&currency)));
     }
+    let not_a_number = || FieldError::not_parsed(codes::NOT_A_NUMBER, &amount);
     let dec = match &amount {
         Value::String(s) => s
             .trim()
             .replace([',', '_'], "")
             .parse::<Decimal>()
-            .map_err(|_| format!("'{s}' is not an amount"))?,
+            .map_err(|_| not_a_number())?,
         Value::Number(n) => n
             .to_string()
             .parse::<Decimal>()
-            .map_err(|_| format!("'{n}' is not an amount"))?,
-        _ => return Err("amount must be a number or a decimal string".into()),
+            .map_err(|_| not_a_number())?,
+        _ => return Err(not_a_number()),
     };
     let digits = minor_digits(&currency);
     if dec.normalize().scale() > digits {
-        return Err(format!(
-            "{currency} amounts have at most {digits} decimal places"
-        ));
+        return Err(FieldError::new(codes::TOO_MANY_DECIMALS)
+            .with("currency", currency)
+            .with("max", digits));
     }
+    let too_large = || FieldError::new(codes::TOO_LARGE);
     // Checked: near Decimal's limit (about 7.9e28) the multiplication would panic.
     let minor = dec
         .checked_mul(Decimal::from(10i64.pow(digits)))
-        .ok_or_else(|| "amount is too large".to_string())?;
-    let minor: i64 = minor
-        .trunc()
-        .try_into()
-        .map_err(|_| "amount is too large".to_string())?;
-    if minor.unsigned_abs() > 100_000_000_000_000_000 {
-        return Err("amount is too large".into());
+        .ok_or_else(too_large)?;
+    let minor: i64 = minor.trunc().try_into().map_err(|_| too_large())?;
+    if minor.unsigned_abs() > MAX_MINOR {
+        return Err(too_large());
     }
     Ok((minor, currency))
 }
 
 /// Parses an amount alone (for filters), in the default minor unit.
-pub fn parse_amount(s: &str, currency: &str) -> Result<i64, String> {
+pub fn parse_amount(s: &str, currency: &str) -> Result<i64, FieldError> {
     parse(&Value::String(s.to_string()), currency).map(|(m, _)| m)
 }
 
@@ -102,7 +106,12 @@ mod tests {
             parse(&json!("1000"), "JPY").unwrap(),
             (1000, "JPY".to_string())
         );
-        assert!(parse(&json!("1.234"), "CNY").is_err());
+        assert_eq!(
+            parse(&json!("1.234"), "CNY"),
+            Err(FieldError::new(codes::TOO_MANY_DECIMALS)
+                .with("currency", "CNY")
+                .with("max", 2))
+        );
         assert!(parse(&json!({"amount": "1", "currency": "yuan"}), "CNY").is_err());
         assert!(parse(&json!(true), "CNY").is_err());
     }

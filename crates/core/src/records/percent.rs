@@ -4,27 +4,35 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use crate::error::{FieldError, codes};
+
 /// Hundredths of a percent in one percent.
 const SCALE: i64 = 100;
 
 /// Parses a number or numeric string between 0 and 100 with at most two decimals.
-pub fn parse(v: &Value) -> Result<i64, String> {
+pub fn parse(v: &Value) -> Result<i64, FieldError> {
+    let not_a_number = || FieldError::not_parsed(codes::NOT_A_NUMBER, v);
     let dec = match v {
         Value::Number(n) => n.to_string().parse::<Decimal>(),
         Value::String(s) => s.trim().trim_end_matches('%').trim().parse::<Decimal>(),
-        _ => return Err("must be a number".into()),
+        _ => return Err(not_a_number()),
     }
-    .map_err(|_| "must be a number".to_string())?;
+    .map_err(|_| not_a_number())?;
     if dec.normalize().scale() > 2 {
-        return Err("has at most 2 decimal places".into());
+        return Err(FieldError::new(codes::TOO_MANY_DECIMAL_PLACES).with("max", 2));
     }
+    let out_of_range = || {
+        FieldError::new(codes::OUT_OF_RANGE)
+            .with("min", 0)
+            .with("max", 100)
+    };
     if dec < Decimal::ZERO || dec > Decimal::from(100) {
-        return Err("must be between 0 and 100".into());
+        return Err(out_of_range());
     }
     (dec * Decimal::from(SCALE))
         .trunc()
         .try_into()
-        .map_err(|_| "must be between 0 and 100".to_string())
+        .map_err(|_| out_of_range())
 }
 
 /// The API's form: a JSON number, whole where it can be (25, 12.5).

@@ -3,6 +3,7 @@
 //! needs to know which entities exist.
 
 use super::def::{EntityDef, FieldDef, FieldKind};
+use crate::error::FieldError;
 
 pub struct Registry {
     entities: Vec<&'static EntityDef>,
@@ -39,6 +40,12 @@ impl Registry {
     pub fn find(&self, name_or_plural: &str) -> Option<&'static EntityDef> {
         self.by_name(name_or_plural)
             .or_else(|| self.by_plural(name_or_plural))
+    }
+
+    /// The error for a name that is none of the entities': which ones there are.
+    pub fn not_an_entity(&self, name: &str) -> FieldError {
+        let names: Vec<&str> = self.entities.iter().map(|e| e.name).collect();
+        FieldError::not_one_of(name, &names)
     }
 
     /// The entity people land on first.

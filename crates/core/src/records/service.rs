@@ -21,7 +21,7 @@ use super::work::Work;
 use crate::authz::{Actor, Scope};
 use crate::custom_fields::{self, CustomFieldDef};
 use crate::db::{self, col, get_i64, get_json, get_opt_ts, get_opt_uuid, get_ts, get_uuid};
-use crate::error::{CoreError, CoreResult, FieldErrors};
+use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::{Core, audit, search};
 
 /// A record in its API shape.
@@ -229,10 +229,10 @@ impl<'a> RecordService<'a> {
         if actor.reaches(actor.grant(self.def.name).write, l.owner, l.owner_team) {
             Ok(())
         } else {
-            Err(CoreError::Forbidden(format!(
-                "you may not change this {}",
-                self.def.name
-            )))
+            Err(CoreError::forbidden_for(
+                codes::RECORD_OUT_OF_REACH,
+                self.def.name,
+            ))
         }
     }
 
@@ -302,7 +302,7 @@ impl<'a> RecordService<'a> {
             }
             if let Some(child) = self.def.child(k) {
                 if child.computed {
-                    errors.insert(k.clone(), "is computed and cannot be set".into());
+                    errors.insert(k.clone(), FieldError::new(codes::COMPUTED));
                     continue;
                 }
                 let lines = children::canonical(
@@ -317,7 +317,7 @@ impl<'a> RecordService<'a> {
             }
             match self.def.field(k) {
                 Some(f) if f.computed => {
-                    errors.insert(k.clone(), "is computed and cannot be set".into());
+                    errors.insert(k.clone(), FieldError::new(codes::COMPUTED));
                 }
                 Some(f) => match values::canonical(f, v, &self.core.settings) {
                     Ok(c) => {
@@ -328,10 +328,10 @@ impl<'a> RecordService<'a> {
                     }
                 },
                 None if SYSTEM_FIELDS.contains(&k.as_str()) => {
-                    errors.insert(k.clone(), "is read-only".into());
+                    errors.insert(k.clone(), FieldError::new(codes::READ_ONLY));
                 }
                 None => {
-                    errors.insert(k.clone(), format!("unknown field for {}", self.def.plural));
+                    errors.insert(k.clone(), FieldError::new(codes::UNKNOWN_FIELD));
                 }
             }
         }
@@ -343,7 +343,7 @@ impl<'a> RecordService<'a> {
             if f.required && rec.get(f.name).is_none_or(blank) {
                 errors
                     .entry(f.name.into())
-                    .or_insert_with(|| "is required".into());
+                    .or_insert_with(|| FieldError::new(codes::REQUIRED));
             }
         }
     }
@@ -362,17 +362,17 @@ impl<'a> RecordService<'a> {
             .and_where(Expr::col(col("id")).eq(owner));
         match db::fetch_one(conn, &q).await? {
             None => {
-                errors.insert("owner_id".into(), "no such user".into());
+                errors.insert("owner_id".into(), FieldError::new(codes::NO_SUCH_USER));
             }
             Some(row) => {
                 let disabled: bool = row.try_get("", "disabled").unwrap_or(true);
                 let team = get_opt_uuid(&row, "team_id")?;
                 if disabled {
-                    errors.insert("owner_id".into(), "the user is disabled".into());
+                    errors.insert("owner_id".into(), FieldError::new(codes::USER_DISABLED));
                 } else if !actor.reaches(actor.grant(self.def.name).write, owner, team) {
                     errors.insert(
                         "owner_id".into(),
-                        "you may not assign records to this user".into(),
+                        FieldError::new(codes::OWNER_OUT_OF_REACH),
                     );
                 }
             }
@@ -450,16 +450,28 @@ impl<'a> RecordService<'a> {
                         .and_then(Value::as_str)
                         .and_then(|s| Uuid::parse_str(s).ok());
                     if parent.is_none() || parent != expected {
-                        errors.insert(key, format!("is not one of the {via} record's lines"));
+                        let entity = self
+                            .def
+                            .field(via)
+                            .and_then(|v| match v.kind {
+                                FieldKind::Ref { entity, .. } => Some(entity),
+                                _ => None,
+                            })
+                            .unwrap_or(via);
+                        errors.insert(
+                            key,
+                            FieldError::new(codes::NOT_A_LINE_OF).with("entity", entity),
+                        );
                     }
                     continue;
                 }
                 _ => continue,
             };
             if target == id {
-                errors.insert(key, format!("a {} cannot refer to itself", self.def.name));
+                errors.insert(key, FieldError::new(codes::REFERS_TO_ITSELF));
                 continue;
             }
+            let no_such = || FieldError::new(codes::NO_SUCH_RECORD).with("entity", entity);
             let mut q = Query::select();
             q.columns(["owner_id", "deleted_at"].map(col))
                 .expr_as(
@@ -472,22 +484,22 @@ impl<'a> RecordService<'a> {
                 .and_where(Expr::col(col("id")).eq(target));
             match db::fetch_one(conn, &q).await? {
                 None => {
-                    errors.insert(key, format!("no such {entity}"));
+                    errors.insert(key, no_such());
                 }
                 Some(row) => {
                     let owner = get_uuid(&row, "owner_id")?;
                     let team = get_opt_uuid(&row, "owner_team")?;
                     if get_opt_ts(&row, "deleted_at")?.is_some() {
-                        errors.insert(key, format!("the {entity} is in the recycle bin"));
+                        errors.insert(
+                            key,
+                            FieldError::new(codes::IN_RECYCLE_BIN).with("entity", entity),
+                        );
                     } else if !actor.reaches(actor.grant(entity).read, owner, team) {
-                        errors.insert(key, format!("no such {entity}"));
+                        errors.insert(key, no_such());
                     } else if table == self.def.table
                         && self.is_ancestor(conn, id, target, f.column).await?
                     {
-                        errors.insert(
-                            key,
-                            format!("this would make the {} its own ancestor", self.def.name),
-                        );
+                        errors.insert(key, FieldError::new(codes::OWN_ANCESTOR));
                     }
                 }
             }
@@ -556,12 +568,18 @@ impl<'a> RecordService<'a> {
             Some(Value::String(s)) => match Uuid::parse_str(s.trim()) {
                 Ok(u) => Some(u),
                 Err(_) => {
-                    errors.insert("owner_id".into(), format!("'{s}' is not an id"));
+                    errors.insert(
+                        "owner_id".into(),
+                        FieldError::new(codes::NOT_AN_ID).with("value", crate::error::shown(s)),
+                    );
                     None
                 }
             },
-            Some(_) => {
-                errors.insert("owner_id".into(), "must be an id string".into());
+            Some(other) => {
+                errors.insert(
+                    "owner_id".into(),
+                    FieldError::not_parsed(codes::NOT_AN_ID, other),
+                );
                 None
             }
         }
@@ -637,15 +655,15 @@ impl<'a> RecordService<'a> {
     pub(crate) async fn create_in(&self, work: &mut Work<'_>, input: &Value) -> CoreResult<Record> {
         let actor = work.actor();
         if actor.grant(self.def.name).write == Scope::None {
-            return Err(CoreError::Forbidden(format!(
-                "your role may not create {}",
-                self.def.plural
-            )));
+            return Err(CoreError::forbidden_for(
+                codes::ROLE_CANNOT_WRITE,
+                self.def.name,
+            ));
         }
         let obj = Self::object(input)?;
         let mut errors = FieldErrors::new();
         if obj.contains_key("version") {
-            errors.insert("version".into(), "is read-only".into());
+            errors.insert("version".into(), FieldError::new(codes::READ_ONLY));
         }
         let owner = Self::parse_owner(obj, &mut errors).unwrap_or(actor.user_id);
         let mut rec = Record::new();
@@ -677,7 +695,10 @@ impl<'a> RecordService<'a> {
             Some(v) => match v.as_i64() {
                 Some(n) => Some(n),
                 None => {
-                    errors.insert("version".into(), "must be a whole number".into());
+                    errors.insert(
+                        "version".into(),
+                        FieldError::not_parsed(codes::NOT_A_WHOLE_NUMBER, v),
+                    );
                     None
                 }
             },
@@ -719,7 +740,7 @@ impl<'a> RecordService<'a> {
         }
         for (k, _) in obj {
             if def.field(k).is_none() && k != "version" {
-                errors.insert(k.clone(), format!("unknown input for {action}"));
+                errors.insert(k.clone(), FieldError::new(codes::UNKNOWN_INPUT));
             }
         }
         let mut args = JsonMap::new();
@@ -728,7 +749,7 @@ impl<'a> RecordService<'a> {
             match values::canonical(f, v, &self.core.settings) {
                 Ok(c) => {
                     if f.required && blank(&c) {
-                        errors.insert(f.name.into(), "is required".into());
+                        errors.insert(f.name.into(), FieldError::new(codes::REQUIRED));
                     }
                     args.insert(f.name.into(), c);
                 }
@@ -829,13 +850,24 @@ impl<'a> RecordService<'a> {
             let via = event.action.map(|a| a.name);
             if !states.allows(from, to, via) {
                 let actions = states.actions_between(from, to);
+                // States and actions are named so the wording can find their labels:
+                // `choice-<field>-<state>` and `action-<entity>-<action>`.
+                let error = if actions.is_empty() {
+                    FieldError::new(codes::STATE_CHANGE_NOT_ALLOWED)
+                } else {
+                    FieldError::new(codes::STATE_BY_ACTION_ONLY).with(
+                        "actions",
+                        actions
+                            .iter()
+                            .map(|a| format!("{}-{a}", self.def.name))
+                            .collect::<Vec<_>>(),
+                    )
+                };
                 errors.insert(
                     states.field.into(),
-                    if actions.is_empty() {
-                        format!("cannot move from {from} to {to}")
-                    } else {
-                        format!("moves from {from} to {to} only by: {}", actions.join(", "))
-                    },
+                    error
+                        .with("from_state", format!("{}-{from}", states.field))
+                        .with("to_state", format!("{}-{to}", states.field)),
                 );
             }
         }
@@ -1033,9 +1065,7 @@ impl<'a> RecordService<'a> {
     /// a snapshot of what was purged.
     pub async fn purge(&self, actor: &Actor, id: Uuid) -> CoreResult<()> {
         if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "only administrators may purge records".into(),
-            ));
+            return Err(CoreError::forbidden(codes::ADMIN_ONLY));
         }
         let txn = self.core.db.begin().await?;
         let current = self.load(&txn, id, true).await?;
@@ -1066,21 +1096,21 @@ impl<'a> RecordService<'a> {
         new_owner: Uuid,
     ) -> CoreResult<u64> {
         if ids.is_empty() {
-            return Err(CoreError::field("ids", "select at least one record"));
+            return Err(CoreError::field("ids", FieldError::new(codes::REQUIRED)));
         }
         if ids.len() > MAX_BULK {
             return Err(CoreError::field(
                 "ids",
-                format!("at most {MAX_BULK} records at a time"),
+                FieldError::new(codes::TOO_MANY_ENTRIES).with("max", MAX_BULK),
             ));
         }
         // A role that may write nothing is refused as such (403), as on create, rather than
         // told that the new owner is out of its reach.
         if actor.grant(self.def.name).write == Scope::None {
-            return Err(CoreError::Forbidden(format!(
-                "your role may not change {}",
-                self.def.plural
-            )));
+            return Err(CoreError::forbidden_for(
+                codes::ROLE_CANNOT_WRITE,
+                self.def.name,
+            ));
         }
         let txn = self.core.db.begin().await?;
         let mut errors = FieldErrors::new();
@@ -1191,10 +1221,10 @@ impl<'a> RecordService<'a> {
         let owner = Expr::col((self.table(), col("owner_id")));
         Ok(match actor.grant(self.def.name).read {
             Scope::None => {
-                return Err(CoreError::Forbidden(format!(
-                    "your role may not see {}",
-                    self.def.plural
-                )));
+                return Err(CoreError::forbidden_for(
+                    codes::ROLE_CANNOT_READ,
+                    self.def.name,
+                ));
             }
             Scope::All => Condition::all(),
             Scope::Own => Condition::all().add(owner.eq(actor.user_id)),

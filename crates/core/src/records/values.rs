@@ -13,7 +13,7 @@ use crate::db::{
     get_bool, get_json, get_opt_bool, get_opt_date, get_opt_i64, get_opt_string, get_opt_ts,
     get_opt_uuid, get_string,
 };
-use crate::error::CoreResult;
+use crate::error::{CoreResult, FieldError, codes, shown};
 use crate::normalize;
 use crate::settings::Settings;
 
@@ -42,56 +42,59 @@ pub fn columns(field: &FieldDef) -> Vec<String> {
     }
 }
 
-fn as_text(v: &Value, max: usize) -> Result<String, String> {
+fn as_text(v: &Value, max: usize) -> Result<String, FieldError> {
     match v {
         Value::Null => Ok(String::new()),
         Value::String(s) => {
             let t = s.trim();
             if t.chars().count() > max {
-                Err(format!("must be at most {max} characters"))
-            } else if t
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-            {
-                Err("must not contain control characters".into())
-            } else if t.chars().any(normalize::is_deceptive_format_char) {
-                Err(normalize::DECEPTIVE_FORMAT_MESSAGE.into())
+                Err(FieldError::new(codes::TOO_LONG).with("max", max))
             } else {
+                normalize::check_chars(t, true)?;
                 Ok(t.to_string())
             }
         }
-        _ => Err("must be a string".into()),
+        _ => Err(FieldError::new(codes::NOT_A_STRING)),
     }
 }
 
-fn labelled_list<'a>(v: &'a Value, key: &str) -> Result<Vec<(&'a Value, String)>, String> {
+/// The most entries a list of phones or e-mail addresses holds.
+const MAX_LIST_ENTRIES: usize = 20;
+/// The longest label of a phone or e-mail entry.
+const MAX_LABEL_CHARS: usize = 32;
+/// The longest part of an address.
+const MAX_ADDRESS_PART_CHARS: usize = 200;
+
+/// The entries of a list of `{key, "label"}` objects (or bare strings), with their position from
+/// 1 for errors about one of them.
+fn labelled_list<'a>(
+    v: &'a Value,
+    key: &'static str,
+) -> Result<Vec<(usize, &'a Value, String)>, FieldError> {
     let items = match v {
         Value::Null => return Ok(vec![]),
         Value::Array(items) => items,
-        _ => {
-            return Err(format!(
-                "must be a list of {{\"{key}\", \"label\"}} objects"
-            ));
-        }
+        _ => return Err(FieldError::new(codes::NOT_A_LIST)),
     };
-    if items.len() > 20 {
-        return Err("at most 20 entries".into());
+    if items.len() > MAX_LIST_ENTRIES {
+        return Err(FieldError::new(codes::TOO_MANY_ENTRIES).with("max", MAX_LIST_ENTRIES));
     }
     let mut out = Vec::new();
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
+        let n = i + 1;
         match item {
             Value::Object(o) => {
-                for k in o.keys() {
-                    if k != key && k != "label" {
-                        return Err(format!("unknown key '{k}' (expected {key} and label)"));
-                    }
+                if let Some(k) = o.keys().find(|k| *k != key && *k != "label") {
+                    return Err(FieldError::new(codes::UNKNOWN_KEY)
+                        .with("key", shown(k))
+                        .in_entry(n));
                 }
-                let label = as_text(o.get("label").unwrap_or(&Value::Null), 32)
-                    .map_err(|e| format!("label {e}"))?;
-                out.push((o.get(key).unwrap_or(&Value::Null), label));
+                let label = as_text(o.get("label").unwrap_or(&Value::Null), MAX_LABEL_CHARS)
+                    .map_err(|e| e.in_part("label").in_entry(n))?;
+                out.push((n, o.get(key).unwrap_or(&Value::Null), label));
             }
-            Value::String(_) => out.push((item, String::new())),
-            _ => return Err(format!("each entry must be an object with \"{key}\"")),
+            Value::String(_) => out.push((n, item, String::new())),
+            _ => return Err(FieldError::new(codes::NOT_AN_OBJECT).in_entry(n)),
         }
     }
     Ok(out)
@@ -100,20 +103,21 @@ fn labelled_list<'a>(v: &'a Value, key: &str) -> Result<Vec<(&'a Value, String)>
 /// The locales an admin-edited label may be given in.
 pub const LABEL_LOCALES: [&str; 2] = ["en", "zh-CN"];
 
-fn id_value(v: &Value) -> Result<Value, String> {
+fn id_value(v: &Value) -> Result<Value, FieldError> {
     match v {
         Value::Null => Ok(Value::Null),
         Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
         Value::String(s) => {
-            let id = uuid::Uuid::parse_str(s.trim()).map_err(|_| format!("'{s}' is not an id"))?;
+            let id = uuid::Uuid::parse_str(s.trim())
+                .map_err(|_| FieldError::not_parsed(codes::NOT_AN_ID, v))?;
             Ok(Value::String(id.to_string()))
         }
-        _ => Err("must be an id string".into()),
+        _ => Err(FieldError::not_parsed(codes::NOT_AN_ID, v)),
     }
 }
 
 /// Validates and normalizes one field's input into its canonical JSON (`Null` when empty).
-pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Value, String> {
+pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Value, FieldError> {
     let text = |s: String| {
         if s.is_empty() {
             Value::Null
@@ -128,24 +132,28 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             if s.is_empty() || options.contains(&s.as_str()) {
                 Ok(text(s))
             } else {
-                Err(format!("must be one of: {}", options.join(", ")))
+                Err(FieldError::not_one_of(&s, options))
             }
         }
-        FieldKind::Int { min, max } => match v {
-            Value::Null => Ok(Value::Null),
-            Value::Number(n) => match n.as_i64() {
+        FieldKind::Int { min, max } => {
+            let out_of_range = || {
+                FieldError::new(codes::OUT_OF_RANGE)
+                    .with("min", *min)
+                    .with("max", *max)
+            };
+            let n = match v {
+                Value::Null => return Ok(Value::Null),
+                Value::String(s) if s.trim().is_empty() => return Ok(Value::Null),
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            match n {
                 Some(i) if i >= *min && i <= *max => Ok(Value::from(i)),
-                Some(_) => Err(format!("must be between {min} and {max}")),
-                None => Err("must be a whole number".into()),
-            },
-            Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
-            Value::String(s) => match s.trim().parse::<i64>() {
-                Ok(i) if i >= *min && i <= *max => Ok(Value::from(i)),
-                Ok(_) => Err(format!("must be between {min} and {max}")),
-                Err(_) => Err(format!("'{s}' is not a whole number")),
-            },
-            _ => Err("must be a whole number".into()),
-        },
+                Some(_) => Err(out_of_range()),
+                None => Err(FieldError::not_parsed(codes::NOT_A_WHOLE_NUMBER, v)),
+            }
+        }
         FieldKind::Money => match v {
             Value::Null => Ok(Value::Null),
             Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
@@ -159,27 +167,27 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
             Value::String(s) => {
                 let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                    .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))?;
+                    .map_err(|_| FieldError::not_parsed(codes::NOT_A_DATE, v))?;
                 Ok(Value::String(d.format("%Y-%m-%d").to_string()))
             }
-            _ => Err("must be a date string (YYYY-MM-DD)".into()),
+            _ => Err(FieldError::not_parsed(codes::NOT_A_DATE, v)),
         },
         FieldKind::DateTime => match v {
             Value::Null => Ok(Value::Null),
             Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
             Value::String(s) => {
                 let t = chrono::DateTime::parse_from_rfc3339(s.trim())
-                    .map_err(|_| format!("'{s}' is not a date and time (RFC 3339)"))?;
+                    .map_err(|_| FieldError::not_parsed(codes::NOT_A_DATE_TIME, v))?;
                 Ok(Value::String(crate::records::service::ts_string(
                     t.with_timezone(&chrono::Utc).trunc_subsecs(6),
                 )))
             }
-            _ => Err("must be a date and time string (RFC 3339)".into()),
+            _ => Err(FieldError::not_parsed(codes::NOT_A_DATE_TIME, v)),
         },
         FieldKind::Bool => match v {
             Value::Bool(b) => Ok(Value::Bool(*b)),
             Value::Null => Ok(Value::Bool(false)),
-            _ => Err("must be true or false".into()),
+            _ => Err(FieldError::new(codes::NOT_A_BOOLEAN)),
         },
         FieldKind::Url => {
             let s = as_text(v, 500)?;
@@ -198,23 +206,23 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
         }
         FieldKind::Phones => {
             let mut out = Vec::new();
-            for (i, (number, label)) in labelled_list(v, "number")?.into_iter().enumerate() {
+            for (n, number, label) in labelled_list(v, "number")? {
                 let raw = number
                     .as_str()
-                    .ok_or_else(|| format!("entry {}: number must be a string", i + 1))?;
+                    .ok_or_else(|| FieldError::new(codes::NOT_A_STRING).in_entry(n))?;
                 let e164 = normalize::phone_e164(raw, &settings.default_region)
-                    .map_err(|e| format!("entry {}: {e}", i + 1))?;
+                    .map_err(|e| e.in_entry(n))?;
                 out.push(json!({"number": e164, "label": label}));
             }
             Ok(Value::Array(out))
         }
         FieldKind::Emails => {
             let mut out = Vec::new();
-            for (i, (address, label)) in labelled_list(v, "address")?.into_iter().enumerate() {
+            for (n, address, label) in labelled_list(v, "address")? {
                 let raw = address
                     .as_str()
-                    .ok_or_else(|| format!("entry {}: address must be a string", i + 1))?;
-                let e = normalize::email(raw).map_err(|e| format!("entry {}: {e}", i + 1))?;
+                    .ok_or_else(|| FieldError::new(codes::NOT_A_STRING).in_entry(n))?;
+                let e = normalize::email(raw).map_err(|e| e.in_entry(n))?;
                 out.push(json!({"address": e, "label": label}));
             }
             Ok(Value::Array(out))
@@ -223,14 +231,14 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             let items = match v {
                 Value::Null => vec![],
                 Value::Array(a) => a.clone(),
-                _ => return Err("must be a list of strings".into()),
+                _ => return Err(FieldError::new(codes::NOT_A_LIST)),
             };
             if items.len() > *max_items {
-                return Err(format!("at most {max_items} entries"));
+                return Err(FieldError::new(codes::TOO_MANY_ENTRIES).with("max", *max_items));
             }
             let mut out = Vec::new();
-            for item in &items {
-                let s = as_text(item, *max_len)?;
+            for (i, item) in items.iter().enumerate() {
+                let s = as_text(item, *max_len).map_err(|e| e.in_entry(i + 1))?;
                 if !s.is_empty() {
                     out.push(Value::String(s));
                 }
@@ -241,25 +249,18 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             let obj = match v {
                 Value::Null => serde_json::Map::new(),
                 Value::Object(o) => o.clone(),
-                _ => {
-                    return Err(format!(
-                        "must be an object with {}",
-                        ADDRESS_PARTS.join(", ")
-                    ));
-                }
+                _ => return Err(FieldError::new(codes::NOT_AN_OBJECT)),
             };
-            for k in obj.keys() {
-                if !ADDRESS_PARTS.contains(&k.as_str()) {
-                    return Err(format!(
-                        "unknown address part '{k}' (expected {})",
-                        ADDRESS_PARTS.join(", ")
-                    ));
-                }
+            if let Some(k) = obj.keys().find(|k| !ADDRESS_PARTS.contains(&k.as_str())) {
+                return Err(FieldError::new(codes::UNKNOWN_KEY).with("key", shown(k)));
             }
             let mut out = serde_json::Map::new();
             for part in ADDRESS_PARTS {
-                let s = as_text(obj.get(part).unwrap_or(&Value::Null), 200)
-                    .map_err(|e| format!("{part} {e}"))?;
+                let s = as_text(
+                    obj.get(part).unwrap_or(&Value::Null),
+                    MAX_ADDRESS_PART_CHARS,
+                )
+                .map_err(|e| e.in_part(part))?;
                 out.insert(part.to_string(), text(s));
             }
             Ok(Value::Object(out))
@@ -269,9 +270,12 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             Value::Null => Ok(Value::Null),
             Value::Number(n) => match n.as_i64() {
                 Some(s) if s >= 0 => Ok(Value::from(s)),
-                _ => Err("must be a whole number of seconds, not negative".into()),
+                Some(_) => Err(FieldError::new(codes::OUT_OF_RANGE)
+                    .with("min", 0)
+                    .with("max", i64::MAX)),
+                None => Err(FieldError::not_parsed(codes::NOT_A_WHOLE_NUMBER, v)),
             },
-            _ => Err("must be a whole number of seconds".into()),
+            _ => Err(FieldError::not_parsed(codes::NOT_A_WHOLE_NUMBER, v)),
         },
         FieldKind::Percent => match v {
             Value::Null => Ok(Value::Null),
@@ -293,19 +297,16 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
                 }
                 Value::Object(o) => {
                     for (k, item) in o {
-                        if !LABEL_LOCALES.contains(&k.as_str()) {
-                            return Err(format!(
-                                "unknown language '{k}' (expected {})",
-                                LABEL_LOCALES.join(", ")
-                            ));
-                        }
-                        let t = as_text(item, *max).map_err(|e| format!("{k} {e}"))?;
+                        let Some(locale) = LABEL_LOCALES.iter().find(|l| **l == k.as_str()) else {
+                            return Err(FieldError::new(codes::UNKNOWN_KEY).with("key", shown(k)));
+                        };
+                        let t = as_text(item, *max).map_err(|e| e.in_part(locale))?;
                         if !t.is_empty() {
                             out.insert(k.clone(), Value::String(t));
                         }
                     }
                 }
-                _ => return Err("must be a text or an object of texts per language".into()),
+                _ => return Err(FieldError::new(codes::NOT_AN_OBJECT)),
             }
             Ok(if out.is_empty() {
                 Value::Null

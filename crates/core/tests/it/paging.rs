@@ -47,6 +47,7 @@ static ACCOUNTS_BY_PARENT: EntityDef = EntityDef {
     access: Access::Records,
     example: None,
     behaviour: &Plain,
+    error_codes: &[],
 };
 
 fn plain_title(rec: &JsonMap, _locale: &str) -> String {

@@ -65,3 +65,5 @@ choice-preferred_channel-wechat = WeChat
 choice-preferred_channel-sms = SMS
 choice-preferred_channel-visit = Visit
 choice-preferred_channel-mail = Post
+# Errors of the customers' own rules.
+error-family_or_given_name_required = Give a family name or a given name

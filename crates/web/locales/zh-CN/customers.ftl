@@ -65,3 +65,5 @@ choice-preferred_channel-wechat = 微信
 choice-preferred_channel-sms = 短信
 choice-preferred_channel-visit = 拜访
 choice-preferred_channel-mail = 邮寄
+# Errors of the customers' own rules.
+error-family_or_given_name_required = 请填写姓或名

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use guanxi_core::custom_fields::{self, CustomFieldInput};
 use guanxi_core::identity::{NewPassword, NewUser, UserPatch, auth, teams, users};
-use guanxi_core::{CoreError, Grant, Role, Scope};
+use guanxi_core::{CoreError, FieldError, Grant, Role, Scope, codes};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -56,7 +56,7 @@ fn only(o: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<(), ApiE
     let mut fields = guanxi_core::FieldErrors::new();
     for k in o.keys() {
         if !allowed.contains(&k.as_str()) {
-            fields.insert(k.clone(), "unknown field".into());
+            fields.insert(k.clone(), FieldError::new(codes::UNKNOWN_FIELD));
         }
     }
     if fields.is_empty() {
@@ -70,7 +70,7 @@ fn opt_str(o: &serde_json::Map<String, Value>, k: &str) -> Result<Option<String>
     match o.get(k) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(CoreError::field(k, "must be a string").into()),
+        Some(_) => Err(CoreError::field(k, FieldError::new(codes::NOT_A_STRING)).into()),
     }
 }
 
@@ -78,7 +78,7 @@ fn opt_bool(o: &serde_json::Map<String, Value>, k: &str) -> Result<Option<bool>,
     match o.get(k) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(CoreError::field(k, "must be true or false").into()),
+        Some(_) => Err(CoreError::field(k, FieldError::new(codes::NOT_A_BOOLEAN)).into()),
     }
 }
 
@@ -86,10 +86,13 @@ fn opt_team(o: &serde_json::Map<String, Value>) -> Result<Option<Option<uuid::Uu
     match o.get("team_id") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => uuid::Uuid::parse_str(s)
+        Some(v) => v
+            .as_str()
+            .and_then(|s| uuid::Uuid::parse_str(s).ok())
             .map(|u| Some(Some(u)))
-            .map_err(|_| CoreError::field("team_id", "must be a team id").into()),
-        Some(_) => Err(CoreError::field("team_id", "must be a team id").into()),
+            .ok_or_else(|| {
+                CoreError::field("team_id", FieldError::not_parsed(codes::NOT_AN_ID, v)).into()
+            }),
     }
 }
 
@@ -283,14 +286,10 @@ async fn set_grant(
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
     only(o, &["read", "write"])?;
-    let role: Role = role
-        .parse()
-        .map_err(|e: String| ApiError::from(CoreError::field("role", e)))?;
+    let role = users::parse_role(&role).map_err(|e| CoreError::field("role", e))?;
     let scope = |k: &str| -> Result<Scope, ApiError> {
-        opt_str(o, k)?
-            .unwrap_or_default()
-            .parse()
-            .map_err(|e: String| CoreError::field(k, e).into())
+        users::parse_scope(&opt_str(o, k)?.unwrap_or_default())
+            .map_err(|e| CoreError::field(k, e).into())
     };
     let grant = Grant {
         read: scope("read")?,
@@ -398,18 +397,24 @@ fn custom_input(o: &serde_json::Map<String, Value>) -> Result<CustomFieldInput, 
         None | Some(Value::Null) => None,
         Some(Value::Array(a)) => Some(
             a.iter()
-                .map(|v| v.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| {
-                    ApiError::from(CoreError::field("options", "must be a list of strings"))
-                })?,
+                .enumerate()
+                .map(|(i, v)| {
+                    v.as_str().map(str::to_string).ok_or_else(|| {
+                        let e = FieldError::new(codes::NOT_A_STRING).in_entry(i + 1);
+                        ApiError::from(CoreError::field("options", e))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
         ),
-        Some(_) => return Err(CoreError::field("options", "must be a list of strings").into()),
+        Some(_) => {
+            return Err(CoreError::field("options", FieldError::new(codes::NOT_A_LIST)).into());
+        }
     };
     let position = match o.get("position") {
         None | Some(Value::Null) => None,
         Some(v) => Some(v.as_i64().ok_or_else(|| {
-            ApiError::from(CoreError::field("position", "must be a whole number"))
+            let e = FieldError::not_parsed(codes::NOT_A_WHOLE_NUMBER, v);
+            ApiError::from(CoreError::field("position", e))
         })?),
     };
     Ok(CustomFieldInput {
@@ -450,7 +455,7 @@ async fn patch_custom(
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
     if o.contains_key("entity") {
-        return Err(CoreError::field("entity", "cannot be changed").into());
+        return Err(CoreError::field("entity", FieldError::new(codes::READ_ONLY)).into());
     }
     let expected = if_match(&headers)?;
     let def = custom_fields::update(

@@ -26,7 +26,8 @@ pub fn router(registry: &'static guanxi_core::Registry) -> Router<State> {
     for def in registry.all() {
         r = r.merge(records::router(def));
     }
-    r.fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+    r.fallback(|| async { ApiError::no_such_route() })
+        .layer(axum::middleware::from_fn(crate::error::word_errors))
 }
 
 /// A list response, `{"data": [...], "next_cursor": ..., "total": ...}`, serialized straight from

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use guanxi_core::records::{Count, Filter, ListQuery};
-use guanxi_core::{CoreError, EntityDef};
+use guanxi_core::{CoreError, EntityDef, FieldError, codes};
 use serde_json::{Value, json};
 
 use super::{ApiPath, JsonBody, PageBody, if_match, parse_id, query_pairs, with_etag};
@@ -269,19 +269,37 @@ async fn change_owner(
             "the body must be a JSON object",
         ));
     }
-    let ids = body
-        .get("ids")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ApiError::from(CoreError::field("ids", "must be a list of ids")))?
+    let ids = match body.get("ids") {
+        Some(Value::Array(ids)) => ids,
+        None | Some(Value::Null) => {
+            return Err(CoreError::field("ids", FieldError::new(codes::REQUIRED)).into());
+        }
+        Some(_) => return Err(CoreError::field("ids", FieldError::new(codes::NOT_A_LIST)).into()),
+    };
+    let ids = ids
         .iter()
-        .map(|v| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| ApiError::from(CoreError::field("ids", "must be a list of ids")))?;
-    let owner = body
-        .get("owner_id")
-        .and_then(Value::as_str)
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_str()
+                .and_then(|s| uuid::Uuid::parse_str(s).ok())
+                .ok_or_else(|| {
+                    let e = FieldError::not_parsed(codes::NOT_AN_ID, v).in_entry(i + 1);
+                    ApiError::from(CoreError::field("ids", e))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let owner_id = body.get("owner_id").unwrap_or(&Value::Null);
+    let owner = owner_id
+        .as_str()
         .and_then(|s| uuid::Uuid::parse_str(s).ok())
-        .ok_or_else(|| ApiError::from(CoreError::field("owner_id", "must be a user id")))?;
+        .ok_or_else(|| {
+            let e = if owner_id.is_null() {
+                FieldError::new(codes::REQUIRED)
+            } else {
+                FieldError::not_parsed(codes::NOT_AN_ID, owner_id)
+            };
+            ApiError::from(CoreError::field("owner_id", e))
+        })?;
     let changed = st
         .core
         .records(def)

@@ -5,7 +5,7 @@ use axum::extract::{RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use guanxi_core::{CoreError, saved_views, search};
+use guanxi_core::{CoreError, FieldError, codes, saved_views, search};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -31,14 +31,18 @@ struct SearchParams {
     limit: Option<String>,
 }
 
+/// The longest search text.
+const MAX_QUERY_CHARS: usize = 200;
+
 async fn search_all(
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<Response> {
     let q = p.q.unwrap_or_default();
-    if q.chars().count() > 200 {
-        return Err(CoreError::field("q", "at most 200 characters").into());
+    if q.chars().count() > MAX_QUERY_CHARS {
+        let e = FieldError::new(codes::TOO_LONG).with("max", MAX_QUERY_CHARS);
+        return Err(CoreError::field("q", e).into());
     }
     let limit = match p.limit.as_deref() {
         None => 20,
@@ -108,7 +112,7 @@ async fn recycle_bin(
         let page = match st.core.records(def).list(&actor, &q).await {
             Ok(p) => p,
             // Across entities, one the role may not read is left out, as search does.
-            Err(CoreError::Forbidden(_)) if across => continue,
+            Err(CoreError::Forbidden { .. }) if across => continue,
             Err(e) => return Err(e.into()),
         };
         next = page.next_cursor.clone();
@@ -187,8 +191,13 @@ async fn save_view(
             .unwrap_or("")
             .to_string()
     };
-    let def = entity(&st, &get("entity"))
-        .map_err(|_| ApiError::from(CoreError::field("entity", "unknown entity")))?;
+    let name = get("entity");
+    let def = st.core.registry.find(&name).ok_or_else(|| {
+        ApiError::from(CoreError::field(
+            "entity",
+            st.core.registry.not_an_entity(&name),
+        ))
+    })?;
     let v = saved_views::save(
         &st.core.db,
         st.core.registry,

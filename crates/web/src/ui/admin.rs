@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use guanxi_core::custom_fields::{self, CustomFieldInput, CustomKind};
 use guanxi_core::identity::{NewPassword, NewUser, UserPatch, teams, users};
-use guanxi_core::{CoreError, FieldErrors, Grant, Role, Scope};
+use guanxi_core::{CoreError, FieldErrors, Grant, Role, Scope, codes};
 
 use super::records::Opt;
 use super::{PageCtx, error_page, form_get, render};
@@ -77,7 +77,7 @@ fn require_admin(user: &UiUser) -> Result<(), ApiError> {
     if user.actor.is_admin() {
         Ok(())
     } else {
-        Err(CoreError::Forbidden("administrators only".into()).into())
+        Err(CoreError::forbidden(codes::ADMIN_ONLY).into())
     }
 }
 
@@ -240,8 +240,32 @@ async fn finish(st: &State, user: &UiUser, section: &str, r: Result<(), CoreErro
 fn messages(fields: &FieldErrors, i18n: &I18n) -> Vec<String> {
     fields
         .iter()
-        .map(|(k, m)| format!("{k}: {}", i18n.message(m)))
+        .map(|(k, e)| {
+            let label = label_key(k).map_or_else(|| k.clone(), |key| i18n.t(key));
+            i18n.named_field_error(&label, e)
+        })
         .collect()
+}
+
+/// The label the administration forms give a field the services name.
+fn label_key(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "email" => "login-email",
+        "password" => "login-password",
+        "name" => "field-name",
+        "role" => "admin-role",
+        "team_id" => "admin-team",
+        "locale" => "settings-language",
+        "read" => "admin-read",
+        "write" => "admin-write",
+        "entity" => "bin-entity",
+        "key" => "cf-key",
+        "label_en" => "cf-label-en",
+        "label_zh" => "cf-label-zh",
+        "kind" => "cf-kind",
+        "options" => "cf-options",
+        _ => return None,
+    })
 }
 
 async fn add_user(
@@ -347,18 +371,10 @@ async fn set_grant(
         return error_page(&user, e);
     }
     let parse = || -> Result<(Role, Grant), CoreError> {
-        let role: Role = form_get(&f, "role")
-            .unwrap_or("")
-            .parse()
-            .map_err(|e: String| CoreError::field("role", e))?;
-        let read: Scope = form_get(&f, "read")
-            .unwrap_or("")
-            .parse()
-            .map_err(|e: String| CoreError::field("read", e))?;
-        let write: Scope = form_get(&f, "write")
-            .unwrap_or("")
-            .parse()
-            .map_err(|e: String| CoreError::field("write", e))?;
+        let field = |k: &str| form_get(&f, k).unwrap_or("");
+        let role = users::parse_role(field("role")).map_err(|e| CoreError::field("role", e))?;
+        let read = users::parse_scope(field("read")).map_err(|e| CoreError::field("read", e))?;
+        let write = users::parse_scope(field("write")).map_err(|e| CoreError::field("write", e))?;
         Ok((role, Grant { read, write }))
     };
     let r = match parse() {

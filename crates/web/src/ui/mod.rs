@@ -157,13 +157,19 @@ pub struct ErrorPage {
 /// An error as a page in the user's language.
 pub fn error_page(user: &UiUser, err: ApiError) -> Response {
     let i18n = I18n::new(&user.actor.locale);
-    let message = match err.code {
-        "not_found" => i18n.t("error-not-found"),
-        "forbidden" => i18n.t("error-forbidden"),
-        "csrf_failed" => i18n.t("error-csrf"),
-        "version_conflict" | "precondition_failed" => i18n.t("error-conflict"),
-        "too_many_exports" => i18n.t("error-too-many-exports"),
-        _ => i18n.message(&err.message),
+    // Field errors on a page without the form: each named, as the services name the field.
+    let message = match &err.fields {
+        Some(fields) if !fields.is_empty() => fields
+            .iter()
+            .map(|(k, e)| {
+                let label = i18n
+                    .maybe(&format!("field-{k}"))
+                    .unwrap_or_else(|| k.clone());
+                i18n.named_field_error(&label, e)
+            })
+            .collect::<Vec<_>>()
+            .join(&i18n.t("error-separator")),
+        _ => err.message_in(&i18n),
     };
     let page = ErrorPage {
         page: PageCtx::new(user, i18n.t("error-title"), ""),
@@ -174,7 +180,7 @@ pub fn error_page(user: &UiUser, err: ApiError) -> Response {
     *res.status_mut() = err.status;
     // A 429 page tells the browser when to try again, as the API's 429 does.
     if let Some(Ok(v)) = err
-        .retry_after
+        .retry_after()
         .map(|s| axum::http::HeaderValue::from_str(&s.to_string()))
     {
         res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);

@@ -15,7 +15,7 @@ use guanxi_core::records::def::{ADDRESS_PARTS, FieldDef, FieldKind};
 use guanxi_core::records::filter::FilterOp;
 use guanxi_core::records::{Count, Filter, JsonMap, ListQuery, Reference, Registry, Total};
 use guanxi_core::refs::{self, RefView, Target};
-use guanxi_core::{Actor, CoreError, EntityDef, saved_views, search};
+use guanxi_core::{Actor, CoreError, EntityDef, FieldError, codes, saved_views, search};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -472,13 +472,18 @@ async fn list(
     };
     let (page, error) = match svc.list(&user.actor, &q).await {
         Ok(p) => (p, None),
-        Err(e @ CoreError::BadRequest { .. }) => {
+        Err(CoreError::BadRequest { code, params, .. }) => {
             let empty = guanxi_core::records::Page {
                 items: vec![],
                 next_cursor: None,
                 total: None,
             };
-            (empty, Some(e.to_string()))
+            // A limit is worded with its figures; the other faults of a filter, sort or page are
+            // diagnostics for developers, so a person is told what to do about them instead.
+            let message = i18n
+                .try_error(code, &params)
+                .unwrap_or_else(|| i18n.t("list-invalid-query"));
+            (empty, Some(message))
         }
         Err(e) => return error_page(&user, e.into()),
     };
@@ -647,7 +652,7 @@ async fn list(
         view_query: base,
         owners,
         sort: sort_now,
-        error: error.map(|e| i18n.message(&e)),
+        error,
     })
 }
 
@@ -688,7 +693,7 @@ async fn bulk_owner(
         .filter_map(|(_, v)| Uuid::parse_str(v).ok())
         .collect();
     let Some(owner) = form_get(&f, "owner_id").and_then(|s| Uuid::parse_str(s).ok()) else {
-        return error_page(&user, CoreError::field("owner_id", "choose a user").into());
+        return error_page(&user, choose_an_owner().into());
     };
     match st
         .core
@@ -699,6 +704,10 @@ async fn bulk_owner(
         Ok(_) => Redirect::to(&safe_back(form_get(&f, "back"), def)).into_response(),
         Err(e) => error_page(&user, e.into()),
     }
+}
+
+fn choose_an_owner() -> CoreError {
+    CoreError::field("owner_id", FieldError::new(codes::REQUIRED))
 }
 
 fn safe_back(back: Option<&str>, def: &EntityDef) -> String {
@@ -921,7 +930,7 @@ async fn related_list(
     };
     let page = match st.core.records(from).list(&user.actor, &q).await {
         Ok(p) => p,
-        Err(CoreError::Forbidden(_)) => return Ok(None),
+        Err(CoreError::Forbidden { .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     let targets = refs::targets(from, &page.items);
@@ -1220,7 +1229,7 @@ async fn action(
                 .change_owner(&user.actor, &[id], o)
                 .await
                 .map(|_| format!("/{}/{id}", def.plural)),
-            None => Err(CoreError::field("owner_id", "choose a user")),
+            None => Err(choose_an_owner()),
         },
         name => match def.action(name) {
             Some(a) => {
@@ -1241,7 +1250,7 @@ async fn action(
                         let problems = fields
                             .iter()
                             .map(|(k, m)| {
-                                format!("{}: {}", field_label(def.name, k, &i18n), i18n.message(m))
+                                i18n.named_field_error(&field_label(def.name, k, &i18n), m)
                             })
                             .collect();
                         return detail_page(def, &st, &user, id, "details".into(), None, problems)
@@ -1549,7 +1558,7 @@ fn form_fields(
         ff.error = errors
             .iter()
             .find(|(k, _)| *k == f.name)
-            .map(|(_, m)| i18n.message(m));
+            .map(|(_, m)| i18n.field_error(m));
         out.push(ff);
     }
     for child in def.children.iter().filter(|c| !c.computed) {
@@ -1587,7 +1596,7 @@ fn form_fields(
                     );
                     cell.error = errors
                         .get(&format!("{}[{i}].{}", child.name, f.name))
-                        .map(|m| i18n.message(m));
+                        .map(|m| i18n.field_error(m));
                     cell
                 })
                 .collect();
@@ -1596,7 +1605,7 @@ fn form_fields(
                 cells,
             });
         }
-        ff.error = errors.get(child.name).map(|m| i18n.message(m));
+        ff.error = errors.get(child.name).map(|m| i18n.field_error(m));
         out.push(ff);
     }
     let owner_now = vstr(rec.get("owner_id"));
@@ -1613,7 +1622,7 @@ fn form_fields(
             selected: *id == owner_now,
         })
         .collect();
-    owner.error = errors.get("owner_id").map(|m| i18n.message(m));
+    owner.error = errors.get("owner_id").map(|e| i18n.field_error(e));
     out.push(owner);
     let cv = rec.get("custom").cloned().unwrap_or(Value::Null);
     for d in custom {
@@ -1626,7 +1635,7 @@ fn form_fields(
         ff.required = d.required;
         ff.error = errors
             .get(&format!("custom.{}", d.key))
-            .map(|m| i18n.message(m));
+            .map(|e| i18n.field_error(e));
         match d.kind {
             CustomKind::Text => ff.value = vstr(v),
             CustomKind::LongText => {
@@ -1696,14 +1705,14 @@ fn form_fields(
         out.push(ff);
     }
     // Errors for fields the form does not show (e.g. list entries) still need to be seen.
-    for (k, m) in errors {
+    for (k, e) in errors {
         let shown = out.iter().any(|f| f.name == format!("f.{k}"));
         if !shown
             && let Some(f) = out
                 .iter_mut()
                 .find(|f| f.name == format!("f.{}", k.split('.').next().unwrap_or(k)))
         {
-            f.error = Some(i18n.message(m));
+            f.error = Some(i18n.field_error(e));
         }
     }
     out
@@ -1827,7 +1836,10 @@ async fn edit_form(
             )
             .await
         }
-        Ok((_, false)) => error_page(&user, CoreError::Forbidden("read only".into()).into()),
+        Ok((_, false)) => error_page(
+            &user,
+            CoreError::forbidden_for(codes::RECORD_OUT_OF_REACH, def.name).into(),
+        ),
         Err(e) => error_page(&user, e.into()),
     }
 }
@@ -2000,7 +2012,7 @@ async fn recycle_bin(AxState(st): AxState<State>, user: UiUser) -> Response {
                     });
                 }
             }
-            Err(CoreError::Forbidden(_)) => {}
+            Err(CoreError::Forbidden { .. }) => {}
             Err(e) => return error_page(&user, e.into()),
         }
     }

@@ -308,9 +308,11 @@ async fn set_password(
                 Some((field, _)) if field == "current_password" => {
                     i18n.t("settings-wrong-password")
                 }
-                Some((_, msg)) => {
-                    i18n.t1("settings-new-password-invalid", "reason", i18n.message(msg))
-                }
+                Some((_, e)) => i18n.t1(
+                    "settings-new-password-invalid",
+                    "reason",
+                    i18n.field_error(e),
+                ),
                 None => String::new(),
             };
             settings_page(&st, &user, None, None, Some(msg)).await

@@ -50,25 +50,42 @@ async fn invalid_record_fields_are_named_and_nothing_is_written() {
             o[k] = v;
             o
         };
-        let cases: Vec<(Value, &str)> = vec![
-            (with("colour", json!("red")), "colour"),
-            (with("name", json!(123)), "name"),
-            (with("name", json!("x".repeat(201))), "name"),
-            (with("name", json!("中".repeat(201))), "name"),
-            (with("name", json!("bad\u{0}name")), "name"),
-            (with("name", json!("")), "name"),
-            (json!({"kind": "company"}), "name"),
-            (json!({"name": "No Kind"}), "kind"),
-            (with("kind", json!("alien")), "kind"),
-            (with("type", json!("vip")), "type"),
-            (with("rating", json!(3)), "rating"),
-            (with("employees", json!("many")), "employees"),
-            (with("employees", json!(-1)), "employees"),
-            (with("employees", json!(1.5)), "employees"),
-            (with("employees", json!(1e30)), "employees"),
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (with("colour", json!("red")), "colour", "unknown_field"),
+            (with("name", json!(123)), "name", "not_a_string"),
+            (with("name", json!("x".repeat(201))), "name", "too_long"),
+            (with("name", json!("中".repeat(201))), "name", "too_long"),
+            (
+                with("name", json!("bad\u{0}name")),
+                "name",
+                "control_characters",
+            ),
+            (with("name", json!("")), "name", "required"),
+            (json!({"kind": "company"}), "name", "required"),
+            (json!({"name": "No Kind"}), "kind", "required"),
+            (with("kind", json!("alien")), "kind", "not_one_of"),
+            (with("type", json!("vip")), "type", "not_one_of"),
+            (with("rating", json!(3)), "rating", "not_a_string"),
+            (
+                with("employees", json!("many")),
+                "employees",
+                "not_a_whole_number",
+            ),
+            (with("employees", json!(-1)), "employees", "out_of_range"),
+            (
+                with("employees", json!(1.5)),
+                "employees",
+                "not_a_whole_number",
+            ),
+            (
+                with("employees", json!(1e30)),
+                "employees",
+                "not_a_whole_number",
+            ),
             (
                 with("annual_revenue", json!({"amount": "abc"})),
                 "annual_revenue",
+                "not_a_number",
             ),
             (
                 with(
@@ -76,10 +93,12 @@ async fn invalid_record_fields_are_named_and_nothing_is_written() {
                     json!({"amount": "1.234", "currency": "CNY"}),
                 ),
                 "annual_revenue",
+                "too_many_decimals",
             ),
             (
                 with("annual_revenue", json!({"amount": "1", "currency": "yuan"})),
                 "annual_revenue",
+                "not_a_currency",
             ),
             (
                 with(
@@ -87,6 +106,7 @@ async fn invalid_record_fields_are_named_and_nothing_is_written() {
                     json!({"amount": "99999999999999999999999"}),
                 ),
                 "annual_revenue",
+                "too_large",
             ),
             (
                 with(
@@ -94,23 +114,43 @@ async fn invalid_record_fields_are_named_and_nothing_is_written() {
                     json!({"amount": "79228162514264337593543950335"}),
                 ),
                 "annual_revenue",
+                "too_large",
             ),
             (
                 with("annual_revenue", json!("-79228162514264337593543950335")),
                 "annual_revenue",
+                "too_large",
             ),
-            (with("annual_revenue", json!(1e300)), "annual_revenue"),
-            (with("annual_revenue", json!(true)), "annual_revenue"),
-            (with("phones", json!("13812345678")), "phones"),
-            (with("phones", json!([{"number": "not a phone"}])), "phones"),
-            (with("phones", json!([{"number": "12"}])), "phones"),
+            (
+                with("annual_revenue", json!(1e300)),
+                "annual_revenue",
+                "not_a_number",
+            ),
+            (
+                with("annual_revenue", json!(true)),
+                "annual_revenue",
+                "not_a_number",
+            ),
+            (with("phones", json!("13812345678")), "phones", "not_a_list"),
+            (
+                with("phones", json!([{"number": "not a phone"}])),
+                "phones",
+                "invalid_phone",
+            ),
+            (
+                with("phones", json!([{"number": "12"}])),
+                "phones",
+                "invalid_phone",
+            ),
             (
                 with("phones", json!([{"number": 13812345678u64}])),
                 "phones",
+                "not_a_string",
             ),
             (
                 with("phones", json!([{"number": "13812345678", "ext": "1"}])),
                 "phones",
+                "unknown_key",
             ),
             (
                 with(
@@ -118,6 +158,7 @@ async fn invalid_record_fields_are_named_and_nothing_is_written() {
                     json!([{"number": "13812345678", "label": "x".repeat(33)}]),
                 ),
                 "phones",
+                "too_long",
             ),
             (
                 with(
@@ -125,62 +166,115 @@ async fn invalid_record_fields_are_named_and_nothing_is_written() {
                     Value::Array(vec![json!({"number": "13812345678"}); 21]),
                 ),
                 "phones",
+                "too_many_entries",
             ),
             (
                 with("emails", json!([{"address": "not-an-email"}])),
                 "emails",
+                "invalid_email",
             ),
-            (with("emails", json!([{"address": "a@b"}])), "emails"),
+            (
+                with("emails", json!([{"address": "a@b"}])),
+                "emails",
+                "invalid_email",
+            ),
             (
                 with("emails", json!([{"address": "a b@example.com"}])),
                 "emails",
+                "invalid_email",
             ),
             (
                 with("emails", json!({"address": "a@example.com"})),
                 "emails",
+                "not_a_list",
             ),
-            (with("website", json!("not a website")), "website"),
-            (with("tax_id", json!("91350100M000100Y44")), "tax_id"),
-            (with("tax_id", json!("税号")), "tax_id"),
-            (with("billing_address", json!("北京市")), "billing_address"),
+            (
+                with("website", json!("not a website")),
+                "website",
+                "invalid_website",
+            ),
+            (
+                with("tax_id", json!("91350100M000100Y44")),
+                "tax_id",
+                "invalid_tax_id",
+            ),
+            (with("tax_id", json!("税号")), "tax_id", "invalid_tax_id"),
+            (
+                with("billing_address", json!("北京市")),
+                "billing_address",
+                "not_an_object",
+            ),
             (
                 with("billing_address", json!({"planet": "Mars"})),
                 "billing_address",
+                "unknown_key",
             ),
             (
                 with("billing_address", json!({"city": "x".repeat(201)})),
                 "billing_address",
+                "too_long",
             ),
-            (with("former_names", json!("old")), "former_names"),
-            (with("former_names", json!([1, 2])), "former_names"),
+            (
+                with("former_names", json!("old")),
+                "former_names",
+                "not_a_list",
+            ),
+            (
+                with("former_names", json!([1, 2])),
+                "former_names",
+                "not_a_string",
+            ),
             (
                 with("former_names", Value::Array(vec![json!("n"); 21])),
                 "former_names",
+                "too_many_entries",
             ),
             (
                 with("description", json!("x".repeat(10_001))),
                 "description",
+                "too_long",
             ),
-            (with("parent_id", json!("not-an-id")), "parent_id"),
-            (with("parent_id", json!(uuid::Uuid::now_v7())), "parent_id"),
-            (with("parent_id", json!(42)), "parent_id"),
-            (with("domain", json!("example.com")), "domain"),
-            (with("id", json!(uuid::Uuid::now_v7())), "id"),
-            (with("version", json!(1)), "version"),
+            (
+                with("parent_id", json!("not-an-id")),
+                "parent_id",
+                "not_an_id",
+            ),
+            (
+                with("parent_id", json!(uuid::Uuid::now_v7())),
+                "parent_id",
+                "no_such_record",
+            ),
+            (with("parent_id", json!(42)), "parent_id", "not_an_id"),
+            (with("domain", json!("example.com")), "domain", "computed"),
+            (with("id", json!(uuid::Uuid::now_v7())), "id", "read_only"),
+            (with("version", json!(1)), "version", "read_only"),
             (
                 with("created_at", json!("2020-01-01T00:00:00Z")),
                 "created_at",
+                "read_only",
             ),
-            (with("deleted_at", json!(null)), "deleted_at"),
-            (with("owner_id", json!("not-an-id")), "owner_id"),
-            (with("owner_id", json!(7)), "owner_id"),
-            (with("owner_id", json!(uuid::Uuid::now_v7())), "owner_id"),
-            (with("custom", json!("x")), "custom"),
-            (with("custom", json!({"nope": 1})), "custom.nope"),
+            (with("deleted_at", json!(null)), "deleted_at", "read_only"),
+            (
+                with("owner_id", json!("not-an-id")),
+                "owner_id",
+                "not_an_id",
+            ),
+            (with("owner_id", json!(7)), "owner_id", "not_an_id"),
+            (
+                with("owner_id", json!(uuid::Uuid::now_v7())),
+                "owner_id",
+                "no_such_user",
+            ),
+            (with("custom", json!("x")), "custom", "not_an_object"),
+            (
+                with("custom", json!({"nope": 1})),
+                "custom.nope",
+                "unknown_field",
+            ),
         ];
-        for (body, field) in &cases {
+        for (body, field, code) in &cases {
             let r = sales.post_r("/api/v1/accounts", body).await;
-            r.assert_error(UNPROCESSABLE, "validation_failed", Some(field));
+            r.assert_field(field, code);
             assert!(
                 r.body["error"]["message"]
                     .as_str()
@@ -214,51 +308,74 @@ async fn invalid_record_fields_are_named_and_nothing_is_written() {
             .await;
         r.assert_error(UNPROCESSABLE, "validation_failed", None);
         for f in ["kind", "name", "emails", "colour"] {
-            assert!(r.body["error"]["fields"][f].is_string(), "{f}: {}", r.text);
+            assert!(
+                r.body["error"]["fields"][f]["code"].is_string(),
+                "{f}: {}",
+                r.text
+            );
         }
         // Contacts: their own kinds.
-        for (body, field) in [
+        for (body, field, code) in [
             (
                 json!({"given_name": "A", "birthday": "31/12/1990"}),
                 "birthday",
+                "not_a_date",
             ),
             (
                 json!({"given_name": "A", "birthday": "1990-02-30"}),
                 "birthday",
+                "not_a_date",
             ),
-            (json!({"given_name": "A", "birthday": 19900101}), "birthday"),
+            (
+                json!({"given_name": "A", "birthday": 19900101}),
+                "birthday",
+                "not_a_date",
+            ),
             (
                 json!({"given_name": "A", "do_not_call": "yes"}),
                 "do_not_call",
+                "not_a_boolean",
             ),
             (
                 json!({"given_name": "A", "do_not_email": 1}),
                 "do_not_email",
+                "not_a_boolean",
             ),
             (
                 json!({"given_name": "A", "salutation": "sir"}),
                 "salutation",
+                "not_one_of",
             ),
             (
                 json!({"given_name": "A", "preferred_channel": "fax"}),
                 "preferred_channel",
+                "not_one_of",
             ),
             (
                 json!({"given_name": "A", "account_id": uuid::Uuid::now_v7()}),
                 "account_id",
+                "no_such_record",
             ),
             (
                 json!({"given_name": "A", "wechat_id": "w".repeat(65)}),
                 "wechat_id",
+                "too_long",
             ),
-            (json!({"title": "CEO"}), "family_name"),
-            (json!({"given_name": "A", "name": "A B"}), "name"),
+            (
+                json!({"title": "CEO"}),
+                "family_name",
+                "family_or_given_name_required",
+            ),
+            (
+                json!({"given_name": "A", "name": "A B"}),
+                "name",
+                "unknown_field",
+            ),
         ] {
-            sales.post_r("/api/v1/contacts", &body).await.assert_error(
-                UNPROCESSABLE,
-                "validation_failed",
-                Some(field),
-            );
+            sales
+                .post_r("/api/v1/contacts", &body)
+                .await
+                .assert_field(field, code);
         }
 
         let after = snapshot(&app).await;
@@ -306,9 +423,12 @@ async fn stale_versions_owners_and_references() {
         s1.patch_r(&path, &json!({"industry": "二", "version": 1}))
             .await
             .assert_error(StatusCode::CONFLICT, "version_conflict", None);
-        s1.patch_r(&path, &json!({"version": "two"}))
+        let e = s1
+            .patch_r(&path, &json!({"version": "two"}))
             .await
-            .assert_error(UNPROCESSABLE, "validation_failed", Some("version"));
+            .assert_field("version", "not_a_whole_number")
+            .clone();
+        assert_eq!(e["params"]["value"], "two");
         for v in ["W/\"1\"", "1", "\"99\""] {
             let r = s1
                 .send(
@@ -346,22 +466,22 @@ async fn stale_versions_owners_and_references() {
         before.audit += 1;
 
         // Owners: missing, foreign (outside the caller's write scope), disabled, malformed.
-        for (owner, who) in [
-            (json!(uuid::Uuid::now_v7()), &s1),
-            (json!(s3.id), &s1),
-            (json!(s2.id), &s1),
-            (json!(disabled.id), &admin),
-            (json!("me"), &s1),
+        for (owner, who, code) in [
+            (json!(uuid::Uuid::now_v7()), &s1, "no_such_user"),
+            (json!(s3.id), &s1, "owner_out_of_reach"),
+            (json!(s2.id), &s1, "owner_out_of_reach"),
+            (json!(disabled.id), &admin, "user_disabled"),
+            (json!("me"), &s1, "not_an_id"),
         ] {
             who.post_r(
                 "/api/v1/accounts",
                 &json!({"kind": "company", "name": "Owned", "owner_id": owner}),
             )
             .await
-            .assert_error(UNPROCESSABLE, "validation_failed", Some("owner_id"));
+            .assert_field("owner_id", code);
             who.patch_r(&path, &json!({"owner_id": owner}))
                 .await
-                .assert_error(UNPROCESSABLE, "validation_failed", Some("owner_id"));
+                .assert_field("owner_id", code);
         }
 
         // References: deleted, unknown, unreadable, self and cycles.
@@ -404,11 +524,11 @@ async fn stale_versions_owners_and_references() {
         before.accounts += 1;
         before.audit += 2;
 
-        for (target, field, plural) in [
-            (&did, "parent_id", "accounts"),
-            (&oid, "parent_id", "accounts"),
-            (&did, "account_id", "contacts"),
-            (&oid, "account_id", "contacts"),
+        for (target, field, plural, code) in [
+            (&did, "parent_id", "accounts", "in_recycle_bin"),
+            (&oid, "parent_id", "accounts", "no_such_record"),
+            (&did, "account_id", "contacts", "in_recycle_bin"),
+            (&oid, "account_id", "contacts", "no_such_record"),
         ] {
             let mut body = if plural == "accounts" {
                 json!({"kind": "company", "name": "Ref"})
@@ -416,21 +536,26 @@ async fn stale_versions_owners_and_references() {
                 json!({"family_name": "引"})
             };
             body[field] = json!(target);
-            s1.post_r(&format!("/api/v1/{plural}"), &body)
-                .await
-                .assert_error(UNPROCESSABLE, "validation_failed", Some(field));
+            let r = s1.post_r(&format!("/api/v1/{plural}"), &body).await;
+            // The entity referred to is a param, worded as its name.
+            assert_eq!(r.assert_field(field, code)["params"]["entity"], "account");
         }
-        for (rec, new_parent) in [(&pid, &gid), (&pid, &cid), (&cid, &cid), (&pid, &pid)] {
+        for (rec, new_parent, code) in [
+            (&pid, &gid, "own_ancestor"),
+            (&pid, &cid, "own_ancestor"),
+            (&cid, &cid, "refers_to_itself"),
+            (&pid, &pid, "refers_to_itself"),
+        ] {
             s1.patch_r(
                 &format!("/api/v1/accounts/{rec}"),
                 &json!({"parent_id": new_parent}),
             )
             .await
-            .assert_error(UNPROCESSABLE, "validation_failed", Some("parent_id"));
+            .assert_field("parent_id", code);
         }
         s1.patch_r(&path, &json!({"parent_id": did}))
             .await
-            .assert_error(UNPROCESSABLE, "validation_failed", Some("parent_id"));
+            .assert_field("parent_id", "in_recycle_bin");
 
         let after = snapshot(&app).await;
         assert_eq!(before, after, "{b:?}: a refused request wrote something");

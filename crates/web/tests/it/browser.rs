@@ -184,7 +184,7 @@ async fn account_story_in_chinese_in_chromium() {
                 .field_error("phones")
                 .await
                 .expect("an error on the phones");
-            assert_eq!(phone_err, "第 1 项：电话号码无效（12）");
+            assert_eq!(phone_err, "第 1 项：电话号码“12”无效");
             assert_eq!(b.field_error("industry").await, None);
             assert_eq!(b.value("[name=\"f.phones.0.number\"]").await, "12");
             assert_eq!(b.value("[name=\"f.industry\"]").await, "软件");
@@ -379,7 +379,7 @@ async fn script_names_render_as_text_in_chromium() {
         assert!(
             errors
                 .iter()
-                .any(|e| e == "give a family name or a given name"),
+                .any(|e| e == "Give a family name or a given name"),
             "{errors:?}"
         );
         b.shot("contact-form-errors-en").await;

@@ -283,7 +283,7 @@ async fn concurrent_creates_of_one_email_make_one_user() {
                 Ok(_) => created += 1,
                 Err(CoreError::Validation(fields)) => {
                     assert!(
-                        fields["email"].contains("already a user"),
+                        fields["email"].code == guanxi_core::codes::ALREADY_IN_USE,
                         "{b:?}: {fields:?}"
                     )
                 }

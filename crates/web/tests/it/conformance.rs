@@ -1573,6 +1573,94 @@ fn every_entity_field_and_choice_has_labels_in_both_locales() {
     );
 }
 
+/// An entity's rules answer with the engine's codes or those it declares (`error_codes`), so the
+/// test below checks every code they can give. An empty record is what breaks rules most.
+#[test]
+fn entity_rules_use_declared_codes() {
+    for def in entities() {
+        let mut errors = guanxi_core::FieldErrors::new();
+        def.behaviour
+            .derive(&mut serde_json::Map::new(), &mut errors);
+        for (field, e) in errors {
+            assert!(
+                guanxi_core::codes::ALL.contains(&e.code) || def.error_codes.contains(&e.code),
+                "{}.{field}: {} is not declared",
+                def.name,
+                e.code
+            );
+        }
+    }
+}
+
+/// Every error code, the engine's and each entity's own, and the API's top-level codes the
+/// translation files word, has a message in both locales, which formats with the params a
+/// message may use (a variable it names but no error gives would fail to format).
+#[test]
+fn every_error_code_has_a_message_in_both_locales() {
+    use guanxi_web::i18n::I18n;
+    let mut all: Vec<(&str, String)> = guanxi_core::codes::ALL
+        .iter()
+        .map(|c| (*c, "the engine".to_string()))
+        .collect();
+    for def in entities() {
+        all.extend(def.error_codes.iter().map(|c| (*c, def.name.to_string())));
+    }
+    all.extend(
+        guanxi_web::WORDED_CODES
+            .iter()
+            .map(|c| (*c, "the API".to_string())),
+    );
+    let entity = entities().first().map(|d| d.name).unwrap_or_default();
+    let params: guanxi_core::Params = [
+        ("max", json!(9)),
+        ("min", json!(1)),
+        ("value", json!("v")),
+        ("options", json!(["a", "b"])),
+        ("entity", json!(entity)),
+        ("key", json!("k")),
+        ("currency", json!("CNY")),
+        ("limit", json!(10)),
+        ("has", json!(11)),
+        ("unit", json!("conditions")),
+        ("fields", json!(["f"])),
+        ("seconds", json!(5)),
+        ("current", json!(2)),
+        ("entry", json!(3)),
+        ("part", json!("label")),
+        ("choice", json!("status-open")),
+        ("from_state", json!("status-open")),
+        ("to_state", json!("status-won")),
+        ("actions", json!(["opportunity-close_won"])),
+        ("stage", json!({"en": "Won", "zh-CN": "赢单"})),
+        ("count", json!(2)),
+    ]
+    .into_iter()
+    .collect();
+    let (en, zh) = (I18n::new("en"), I18n::new("zh-CN"));
+    let files = [
+        ("en", fluent_messages("en")),
+        ("zh-CN", fluent_messages("zh-CN")),
+    ];
+    let mut missing = Vec::new();
+    for (code, whose) in &all {
+        let key = format!("error-{code}");
+        for (locale, msgs) in &files {
+            if msgs.get(&key).is_none_or(String::is_empty) {
+                missing.push(format!("{locale}: {key} ({whose})"));
+            }
+        }
+        match (en.try_error(code, &params), zh.try_error(code, &params)) {
+            (Some(e), Some(z)) if e != z => {}
+            (e, z) => missing.push(format!("{key} ({whose}) does not format: {e:?} / {z:?}")),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "error messages missing:\n{}",
+        missing.join("\n")
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 8. The access matrix
 // ---------------------------------------------------------------------------------------------

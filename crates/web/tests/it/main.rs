@@ -12,6 +12,7 @@ mod browser;
 mod concurrency;
 mod conformance;
 mod custom_fields;
+mod error_codes;
 mod exports;
 mod generic_code;
 mod identity_api;

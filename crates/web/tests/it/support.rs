@@ -314,12 +314,29 @@ impl Resp {
             self.text
         );
         if let Some(f) = field {
+            let e = &err["fields"][f];
             assert!(
-                err["fields"][f].as_str().is_some_and(|m| !m.is_empty()),
-                "error.fields should name '{f}'; body: {}",
+                e["code"].as_str().is_some_and(|c| !c.is_empty())
+                    && e["message"].as_str().is_some_and(|m| !m.is_empty())
+                    && e["params"].is_object(),
+                "error.fields should name '{f}' with a code, a message and params; body: {}",
                 self.text
             );
         }
+    }
+
+    /// Asserts a 422 whose `error.fields` names `field` with `code`, and returns that field's
+    /// error (`{code, message, params}`).
+    #[track_caller]
+    pub fn assert_field(&self, field: &str, code: &str) -> &Value {
+        self.assert_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some(field),
+        );
+        let e = &self.body["error"]["fields"][field];
+        assert_eq!(e["code"], code, "error.fields.{field}; body: {}", self.text);
+        e
     }
 
     /// The ids in a `{"data": [...]}` list.

@@ -141,4 +141,5 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     access: Access::Records,
     example: None,
     behaviour: &Rules,
+    error_codes: &[],
 };

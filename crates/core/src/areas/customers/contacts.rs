@@ -1,6 +1,7 @@
 //! Contacts (联系人): the people at accounts, or on their own.
 
 use crate::areas::str_field;
+use crate::error::FieldError;
 use crate::error::FieldErrors;
 use crate::records::Behaviour;
 use crate::records::JsonMap;
@@ -61,6 +62,9 @@ fn search_names(rec: &JsonMap) -> Vec<String> {
     vec![format!("{family}{given}"), format!("{given} {family}")]
 }
 
+/// A contact needs a family name or a given name (either may be all a person goes by).
+pub const FAMILY_OR_GIVEN_NAME_REQUIRED: &str = "family_or_given_name_required";
+
 struct Rules;
 
 impl Behaviour for Rules {
@@ -68,7 +72,7 @@ impl Behaviour for Rules {
         if str_field(rec, "family_name").is_empty() && str_field(rec, "given_name").is_empty() {
             errors.insert(
                 "family_name".into(),
-                "give a family name or a given name".into(),
+                FieldError::new(FAMILY_OR_GIVEN_NAME_REQUIRED),
             );
         }
     }
@@ -100,6 +104,7 @@ pub static CONTACTS: EntityDef = EntityDef {
     access: Access::Records,
     example: None,
     behaviour: &Rules,
+    error_codes: &[FAMILY_OR_GIVEN_NAME_REQUIRED],
 };
 
 #[cfg(test)]

@@ -44,4 +44,5 @@ pub static LOST_REASONS: EntityDef = EntityDef {
     access: Access::Setup,
     example: None,
     behaviour: &Plain,
+    error_codes: &[],
 };

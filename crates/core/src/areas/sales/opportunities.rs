@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::pipelines::{self, PIPELINES, STAGES};
 use crate::areas::customers::ACCOUNTS;
 use crate::areas::str_field;
-use crate::error::{CoreError, CoreResult, FieldErrors};
+use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::records::def::{
     Access, ActionDef, ChildDef, EntityDef, FieldDef, FieldKind, StateMachine, Transition,
 };
@@ -20,6 +20,11 @@ use crate::records::service::ts_string;
 use crate::records::{Behaviour, Event, JsonMap, Work, money, percent};
 
 pub const STATUSES: &[&str] = &["open", "won", "lost"];
+
+/// The opportunity's pipeline has no stage of the kind (`choice`) a move needs.
+pub const PIPELINE_WITHOUT_STAGE: &str = "pipeline_without_stage";
+/// The stage being entered (`stage`, its name per language) asks for this field.
+pub const REQUIRED_FOR_STAGE: &str = "required_for_stage";
 pub const ROLES: &[&str] = &[
     "decision_maker",
     "economic_buyer",
@@ -247,7 +252,7 @@ async fn move_to_kind(
         None => {
             errors.insert(
                 "stage_id".into(),
-                format!("the pipeline has no {kind} stage"),
+                FieldError::new(PIPELINE_WITHOUT_STAGE).with("choice", format!("kind-{kind}")),
             );
         }
     }
@@ -354,7 +359,10 @@ impl Behaviour for Rules {
                     rec.insert("stage_id".into(), id.clone());
                 }
                 None => {
-                    errors.insert("stage_id".into(), "the pipeline has no open stage".into());
+                    errors.insert(
+                        "stage_id".into(),
+                        FieldError::new(PIPELINE_WITHOUT_STAGE).with("choice", "kind-open"),
+                    );
                     return Ok(());
                 }
             }
@@ -391,7 +399,7 @@ impl Behaviour for Rules {
             {
                 rec.insert("probability".into(), p.clone());
             }
-            let label = pipelines::stage_kind(new_stage);
+            let label = new_stage.get("name").cloned().unwrap_or(Value::Null);
             let required = new_stage
                 .get("required_fields")
                 .and_then(Value::as_array)
@@ -401,7 +409,7 @@ impl Behaviour for Rules {
                 if rec.get(name).is_none_or(crate::records::service::blank) {
                     errors.insert(
                         name.to_string(),
-                        format!("is required to enter this stage ({label})"),
+                        FieldError::new(REQUIRED_FOR_STAGE).with("stage", label.clone()),
                     );
                 }
             }
@@ -409,7 +417,7 @@ impl Behaviour for Rules {
         }
         if kind == "lost" {
             if rec.get("lost_reason_id").is_none_or(Value::is_null) {
-                errors.insert("lost_reason_id".into(), "is required".into());
+                errors.insert("lost_reason_id".into(), FieldError::new(codes::REQUIRED));
             }
         } else {
             rec.insert("lost_reason_id".into(), Value::Null);
@@ -472,7 +480,7 @@ async fn promote_account(work: &mut Work<'_>, rec: &JsonMap) -> CoreResult<()> {
         .modify(&ACCOUNTS, account_id, &json!({"type": "customer"}))
         .await
     {
-        Ok(_) | Err(CoreError::Forbidden(_)) => Ok(()),
+        Ok(_) | Err(CoreError::Forbidden { .. }) => Ok(()),
         Err(e) => Err(e),
     }
 }
@@ -502,4 +510,5 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     access: Access::Records,
     example: None,
     behaviour: &Rules,
+    error_codes: &[PIPELINE_WITHOUT_STAGE, REQUIRED_FOR_STAGE],
 };

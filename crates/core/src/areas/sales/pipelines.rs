@@ -6,12 +6,21 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::opportunities::OPPORTUNITIES;
-use crate::error::{CoreResult, FieldErrors};
+use crate::error::{CoreResult, FieldError, FieldErrors, shown};
 use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind};
 use crate::records::values::{LABEL_LOCALES, label_in};
 use crate::records::{Behaviour, Event, Filter, FilterOp, JsonMap, Work};
 
 pub const STAGE_KINDS: &[&str] = &["open", "won", "lost"];
+
+/// A pipeline without an open stage.
+pub const NEEDS_AN_OPEN_STAGE: &str = "needs_an_open_stage";
+/// A pipeline without exactly one won and one lost stage.
+pub const NEEDS_ONE_WON_AND_ONE_LOST_STAGE: &str = "needs_one_won_and_one_lost_stage";
+/// A stage asks for `value`, which is no field of opportunities a user fills.
+pub const NOT_AN_OPPORTUNITY_FIELD: &str = "not_an_opportunity_field";
+/// A stage (`stage`, its name per language) removed while `count` opportunities are in it.
+pub const STAGE_IN_USE: &str = "stage_in_use";
 
 const STAGE_FIELDS: &[FieldDef] = &[
     FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
@@ -123,11 +132,11 @@ impl Behaviour for Rules {
         }
         let count = |kind: &str| lines.iter().filter(|s| stage_kind(s) == kind).count();
         if count("open") == 0 {
-            errors.insert("stages".into(), "needs at least one open stage".into());
+            errors.insert("stages".into(), FieldError::new(NEEDS_AN_OPEN_STAGE));
         } else if count("won") != 1 || count("lost") != 1 {
             errors.insert(
                 "stages".into(),
-                "needs exactly one won stage and one lost stage".into(),
+                FieldError::new(NEEDS_ONE_WON_AND_ONE_LOST_STAGE),
             );
         }
         for (i, line) in lines.iter().enumerate() {
@@ -138,7 +147,7 @@ impl Behaviour for Rules {
                 if OPPORTUNITIES.field(name).is_none_or(|f| f.computed) {
                     errors.insert(
                         format!("stages[{i}].required_fields"),
-                        format!("'{name}' is not a field of opportunities"),
+                        FieldError::new(NOT_AN_OPPORTUNITY_FIELD).with("value", shown(name)),
                     );
                 }
             }
@@ -171,10 +180,9 @@ impl Behaviour for Rules {
             if n > 0 {
                 errors.insert(
                     "stages".into(),
-                    format!(
-                        "stage '{}' holds {n} opportunities; move them to another stage first",
-                        stage_title(old.as_object().unwrap_or(&JsonMap::new()), "en")
-                    ),
+                    FieldError::new(STAGE_IN_USE)
+                        .with("stage", old.get("name").cloned().unwrap_or(Value::Null))
+                        .with("count", n),
                 );
             }
         }
@@ -200,4 +208,10 @@ pub static PIPELINES: EntityDef = EntityDef {
     access: Access::Setup,
     example: Some(example),
     behaviour: &Rules,
+    error_codes: &[
+        NEEDS_AN_OPEN_STAGE,
+        NEEDS_ONE_WON_AND_ONE_LOST_STAGE,
+        NOT_AN_OPPORTUNITY_FIELD,
+        STAGE_IN_USE,
+    ],
 };
