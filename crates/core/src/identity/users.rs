@@ -425,7 +425,8 @@ pub async fn set_grant(
     Ok(())
 }
 
-/// The actor for a user, with their role's grants loaded.
+/// The actor for a user, with their role's grant for every entity loaded (stored ones, else the
+/// defaults for the entity's kind of access).
 pub async fn actor_for(db: &Db, user: &User) -> CoreResult<Actor> {
     Ok(Actor {
         user_id: user.id,
@@ -434,6 +435,9 @@ pub async fn actor_for(db: &Db, user: &User) -> CoreResult<Actor> {
         role: user.role,
         team_id: user.team_id,
         locale: user.locale.clone(),
-        grants: grants(db, user.role).await?,
+        grants: role_grants(db, crate::areas::registry(), user.role)
+            .await?
+            .into_iter()
+            .collect(),
     })
 }
