@@ -75,7 +75,7 @@ fn field_value<'p>(
     get: &impl Fn(&str) -> Option<&'p str>,
 ) -> Option<Value> {
     Some({
-        let v = match &f.kind {
+        match &f.kind {
             FieldKind::Bool => Value::Bool(get(key).is_some()),
             FieldKind::Address => {
                 let mut o = JsonMap::new();
@@ -115,7 +115,7 @@ fn field_value<'p>(
                 Value::Array(items)
             }
             FieldKind::StringList { .. } => Value::Array(
-                get(&key)
+                get(key)
                     .unwrap_or("")
                     .lines()
                     .map(str::trim)
@@ -133,8 +133,7 @@ fn field_value<'p>(
                 Value::Object(o)
             }
             _ => Value::String(get(key)?.to_string()),
-        };
-        v
+        }
     })
 }
 
