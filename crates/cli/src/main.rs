@@ -239,6 +239,9 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
     match cmd {
         Command::Serve { db, listen } => {
             let core = open(&cfg, &db, IfMissing::Create).await?;
+            guanxi_core::areas::install_defaults(&core)
+                .await
+                .map_err(explain)?;
             let listen = listen.unwrap_or_else(|| cfg.listen.clone());
             serve(core, &listen, &cfg, None).await
         }
@@ -340,6 +343,10 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             .await
             .map_err(explain)?;
             println!("added {} ({}) {}", u.email, u.role, u.id);
+            // The first administrator gets the setup lists a new installation needs.
+            guanxi_core::areas::install_defaults(&core)
+                .await
+                .map_err(explain)?;
             Ok(())
         }
         UserCommand::List { db } => {
@@ -419,9 +426,10 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
 fn demo_banner(summary: &guanxi_core::demo::DemoSummary, database: &str) -> String {
     let mut lines = vec![
         format!(
-            "Database: {database} ({} accounts, {} contacts{})",
+            "Database: {database} ({} accounts, {} contacts, {} opportunities{})",
             summary.accounts,
             summary.contacts,
+            summary.opportunities,
             if summary.created {
                 ", demo data just added"
             } else {

@@ -42,6 +42,9 @@ fn field_schema(kind: &FieldKind) -> Value {
             json!({"type": ["string", "null"], "format": "uuid", "description": format!("id of one of the {} of the record {via} refers to", child.name)})
         }
         FieldKind::DateTime => json!({"type": ["string", "null"], "format": "date-time"}),
+        FieldKind::Duration => {
+            json!({"type": ["integer", "null"], "minimum": 0, "description": "seconds"})
+        }
         FieldKind::Percent => {
             json!({"type": ["number", "null"], "minimum": 0, "maximum": 100, "description": "a percentage, at most 2 decimals"})
         }

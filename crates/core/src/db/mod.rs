@@ -8,8 +8,8 @@ pub mod migrations;
 mod rows;
 
 pub use rows::{
-    col, get_bool, get_i64, get_json, get_opt_date, get_opt_i64, get_opt_ts, get_opt_uuid,
-    get_string, get_ts, get_uuid,
+    col, get_bool, get_i64, get_json, get_opt_bool, get_opt_date, get_opt_i64, get_opt_string,
+    get_opt_ts, get_opt_uuid, get_string, get_ts, get_uuid,
 };
 
 use std::str::FromStr;

@@ -25,6 +25,9 @@ pub fn get_opt_uuid(row: &QueryResult, name: &str) -> CoreResult<Option<Uuid>> {
 pub fn get_string(row: &QueryResult, name: &str) -> CoreResult<String> {
     get(row, name)
 }
+pub fn get_opt_string(row: &QueryResult, name: &str) -> CoreResult<Option<String>> {
+    get(row, name)
+}
 pub fn get_i64(row: &QueryResult, name: &str) -> CoreResult<i64> {
     get(row, name)
 }
@@ -32,6 +35,9 @@ pub fn get_opt_i64(row: &QueryResult, name: &str) -> CoreResult<Option<i64>> {
     get(row, name)
 }
 pub fn get_bool(row: &QueryResult, name: &str) -> CoreResult<bool> {
+    get(row, name)
+}
+pub fn get_opt_bool(row: &QueryResult, name: &str) -> CoreResult<Option<bool>> {
     get(row, name)
 }
 pub fn get_ts(row: &QueryResult, name: &str) -> CoreResult<DateTime<Utc>> {

@@ -6,6 +6,7 @@
 //! (only ids and timestamps differ). Idempotent: when the demo administrator already exists,
 //! nothing is written.
 
+mod sales;
 pub(crate) mod vocab;
 
 use std::collections::{HashMap, HashSet};
@@ -71,9 +72,10 @@ pub struct DemoSummary {
     pub password: String,
     pub users: Vec<DemoUser>,
     pub teams: Vec<String>,
-    /// Live accounts and contacts in the database afterwards.
+    /// Live accounts, contacts and opportunities in the database afterwards.
     pub accounts: u64,
     pub contacts: u64,
+    pub opportunities: u64,
 }
 
 fn email_of(local: &str) -> String {
@@ -123,6 +125,7 @@ async fn summary(core: &Core, created: bool) -> CoreResult<DemoSummary> {
             .collect(),
         accounts: count_live(core, ACCOUNTS.table).await?,
         contacts: count_live(core, CONTACTS.table).await?,
+        opportunities: count_live(core, crate::areas::sales::OPPORTUNITIES.table).await?,
     })
 }
 
@@ -229,6 +232,7 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
         owners: &owners,
         created: &mut created,
         names: &mut names,
+        people_at: HashMap::new(),
     };
 
     // Hand-picked records the documentation and tests talk about.
@@ -403,6 +407,18 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
             contacts += 1;
         }
     }
+    let no_one: Vec<Uuid> = Vec::new();
+    let customers: Vec<sales::Customer> = companies
+        .iter()
+        .map(|&i| sales::Customer {
+            id: b.created[i].id,
+            name: &b.created[i].info.name,
+            chinese: sales::chinese(b.created[i].info.place),
+            owner: b.owner_actor(b.created[i].owner),
+            contacts: b.people_at.get(&i).unwrap_or(&no_one),
+        })
+        .collect();
+    sales::seed(core, &mut g, &admin, &customers).await?;
     summary(core, true).await
 }
 
@@ -504,6 +520,8 @@ struct Builder<'a> {
     owners: &'a Owners,
     created: &'a mut Vec<Created>,
     names: &'a mut HashSet<String>,
+    /// The contacts made at each account (by its index), for the deals' contact roles.
+    people_at: HashMap<usize, Vec<Uuid>>,
 }
 
 impl Builder<'_> {
@@ -632,7 +650,10 @@ impl Builder<'_> {
         }
         let actor = self.owner_actor(owner);
         v["owner_id"] = json!(actor.user_id.to_string());
-        create(self.core, &CONTACTS, actor, &v).await?;
+        let contact = create(self.core, &CONTACTS, actor, &v).await?;
+        if let Some(i) = account {
+            self.people_at.entry(i).or_default().push(contact);
+        }
         people.insert(p.display());
         Ok(())
     }

@@ -12,7 +12,8 @@ use crate::error::{CoreError, CoreResult};
 pub struct Cursor {
     /// The sort this cursor belongs to, e.g. `-created_at`.
     pub s: String,
-    /// The sort column's value in the last row.
+    /// The sort column's value in the last row, in the JSON form of its type
+    /// ([`super::values::SortType`]); `null` for a blank.
     pub v: serde_json::Value,
     /// The last row's id (the tiebreak).
     pub id: Uuid,

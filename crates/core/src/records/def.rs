@@ -46,6 +46,8 @@ pub enum FieldKind {
         table: &'static str,
         entity: &'static str,
     },
+    /// A length of time in whole seconds (time in a stage, a call's length).
+    Duration,
     /// A percentage such as 12.5, stored in hundredths of a percent (1250).
     Percent,
     /// A text per locale (`{"en": "Won", "zh-CN": "赢单"}`): the names in admin-edited lists,

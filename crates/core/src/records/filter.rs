@@ -404,7 +404,9 @@ impl FilterContext<'_> {
             (FieldKind::Phones, None) => Ok(Target::Points("phone")),
             (FieldKind::Emails, None) => Ok(Target::Points("email")),
             (FieldKind::StringList { .. }, None) => Ok(Target::List(field.column)),
-            (FieldKind::Int { .. }, None) => Ok(Target::Column(c(field.column), Scalar::Int)),
+            (FieldKind::Int { .. } | FieldKind::Duration, None) => {
+                Ok(Target::Column(c(field.column), Scalar::Int))
+            }
             (FieldKind::Date, None) => Ok(Target::Column(c(field.column), Scalar::Date)),
             (FieldKind::DateTime, None) => Ok(Target::Column(c(field.column), Scalar::Timestamp)),
             (FieldKind::Bool, None) => Ok(Target::Column(c(field.column), Scalar::Bool)),

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{
-    Alias, Condition, Expr, Order, Query, SelectStatement, SimpleExpr, Value as SqlValue,
+    Alias, Condition, Expr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+    Value as SqlValue,
 };
 use sea_orm::{ConnectionTrait, QueryResult};
 use serde_json::Value;
@@ -15,7 +16,7 @@ use super::children;
 use super::cursor::Cursor;
 use super::def::{ActionDef, EntityDef, FieldDef, FieldKind, SYSTEM_FIELDS};
 use super::filter::{Filter, FilterContext};
-use super::values;
+use super::values::{self, SortColumn};
 use super::work::Work;
 use crate::authz::{Actor, Scope};
 use crate::custom_fields::{self, CustomFieldDef};
@@ -73,11 +74,14 @@ pub struct Page {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SortSpec {
+    /// As asked for: `name` or `-name`.
     pub key: String,
+    /// The field (or system instant) sorted by.
     pub field: String,
-    pub column: String,
+    /// The column it orders by (a money field's amount, not its column prefix) and the type of
+    /// its values.
+    pub by: SortColumn,
     pub desc: bool,
-    timestamp: bool,
 }
 
 pub const MAX_LIMIT: u64 = 500;
@@ -1149,15 +1153,21 @@ impl<'a> RecordService<'a> {
             Some(n) => (true, n),
             None => (false, key),
         };
-        let timestamp =
-            matches!(name, "created_at" | "updated_at") || (deleted && name == "deleted_at");
-        let field = self.def.field(name);
-        if !timestamp && !field.is_some_and(|f| f.sortable) {
+        let by = if matches!(name, "created_at" | "updated_at") || (deleted && name == "deleted_at")
+        {
+            Some(SortColumn::timestamp(name))
+        } else {
+            self.def
+                .field(name)
+                .filter(|f| f.sortable)
+                .and_then(values::sort_column)
+        };
+        let Some(by) = by else {
             let mut allowed: Vec<&str> = self
                 .def
                 .fields
                 .iter()
-                .filter(|f| f.sortable)
+                .filter(|f| f.sortable && values::sort_column(f).is_some())
                 .map(|f| f.name)
                 .collect();
             allowed.extend(["created_at", "updated_at"]);
@@ -1168,13 +1178,12 @@ impl<'a> RecordService<'a> {
                     allowed.join(", ")
                 ),
             ));
-        }
+        };
         Ok(SortSpec {
             key: key.to_string(),
             field: name.to_string(),
-            column: field.map(|f| f.column).unwrap_or(name).to_string(),
+            by,
             desc,
-            timestamp,
         })
     }
 
@@ -1230,71 +1239,103 @@ impl<'a> RecordService<'a> {
         }))
     }
 
+    /// Where a page after a cursor continues: one or two runs of rows, in list order, each a
+    /// condition that an index on (sort column, id) answers with a seek. The common case is one
+    /// row-value comparison, `(sort, id) > (v, last id)`, which both databases answer with an
+    /// index seek; the equivalent OR of two conditions makes SQLite scan. Blanks (NULLs) compare
+    /// as unknown, so they get runs of their own rather than an OR, which would turn the seek
+    /// into a scan from the start of the order:
+    ///
+    /// - ascending, blanks first: after a value, the greater (value, id), blanks excluded; after
+    ///   a blank, the blanks with a greater id, then every value;
+    /// - descending, blanks last: after a value, the smaller (value, id), then every blank;
+    ///   after a blank, the blanks with a smaller id.
+    fn after(&self, sort: &SortSpec, cur: &Cursor) -> CoreResult<Vec<SimpleExpr>> {
+        let v = sort.by.bind(&cur.v).map_err(|why| {
+            CoreError::bad_request(
+                "invalid_cursor",
+                format!("the cursor is malformed ({why}); start again from the first page"),
+            )
+        })?;
+        let key = Expr::col((self.table(), col(&sort.by.column)));
+        let id = Expr::col((self.table(), col("id")));
+        Ok(match v {
+            Some(v) => {
+                let pair = Expr::tuple([key.clone().into(), id.into()]);
+                let last = Expr::tuple([SimpleExpr::Value(v), SimpleExpr::Value(cur.id.into())]);
+                if !sort.desc {
+                    vec![pair.gt(last)]
+                } else if sort.by.nullable {
+                    vec![pair.lt(last), key.is_null()]
+                } else {
+                    vec![pair.lt(last)]
+                }
+            }
+            None if sort.desc => vec![key.is_null().and(id.lt(cur.id))],
+            None => vec![key.clone().is_null().and(id.gt(cur.id)), key.is_not_null()],
+        })
+    }
+
     pub async fn list(&self, actor: &Actor, q: &ListQuery) -> CoreResult<Page> {
         let limit = q.limit.clamp(1, MAX_LIMIT);
         let sort = self.sort_spec(q.sort.as_deref(), q.deleted)?;
         let defs = self.custom_defs().await?;
         let cond = self.list_conditions(actor, q, &defs).await?;
-        let mut sel = self.base_select(false);
-        sel.cond_where(cond.clone());
-        if let Some(c) = &q.cursor {
-            let cur = Cursor::decode(c, &sort.key)?;
-            let v: SqlValue = if sort.timestamp {
-                let t = cur
-                    .v
-                    .as_str()
-                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                    .ok_or_else(|| {
-                        CoreError::bad_request("invalid_cursor", "the cursor is malformed")
-                    })?;
-                t.with_timezone(&Utc).into()
-            } else {
-                cur.v.as_str().unwrap_or("").to_string().into()
-            };
-            // A row-value comparison, (sort, id) > (v, last id), which both databases answer with
-            // an index seek; the equivalent OR of two conditions makes SQLite scan.
-            let key = Expr::tuple([
-                Expr::col((self.table(), col(&sort.column))).into(),
-                Expr::col((self.table(), col("id"))).into(),
-            ]);
-            let after = Expr::tuple([SimpleExpr::Value(v), SimpleExpr::Value(cur.id.into())]);
-            sel.and_where(if sort.desc {
-                key.lt(after)
-            } else {
-                key.gt(after)
-            });
-        }
+        let runs = match &q.cursor {
+            None => vec![None],
+            Some(c) => self
+                .after(&sort, &Cursor::decode(c, &sort.key)?)?
+                .into_iter()
+                .map(Some)
+                .collect(),
+        };
+        let key = (self.table(), col(&sort.by.column));
+        let id = (self.table(), col("id"));
         let order = if sort.desc { Order::Desc } else { Order::Asc };
-        sel.order_by((self.table(), col(&sort.column)), order.clone())
-            .order_by((self.table(), col("id")), order)
-            .limit(limit + 1);
-        let rows = db::fetch_all(self.core.db.reader(), &sel).await?;
+        // One more row than the page shows tells whether there is a next page.
+        let wanted = limit + 1;
+        let mut rows = Vec::new();
+        for run in runs {
+            let mut sel = self.base_select(false);
+            sel.cond_where(cond.clone());
+            if let Some(run) = run {
+                sel.and_where(run);
+            }
+            if sort.by.nullable {
+                // Blanks first ascending and last descending, on both backends: unless told,
+                // SQLite puts NULLs first and PostgreSQL last. It is where '' puts blank text,
+                // and the order an index on (column, id) gives read forwards and backwards
+                // (on PostgreSQL when it is declared NULLS FIRST, as the sort indexes are).
+                let nulls = if sort.desc {
+                    NullOrdering::Last
+                } else {
+                    NullOrdering::First
+                };
+                sel.order_by_with_nulls(key.clone(), order.clone(), nulls);
+            } else {
+                sel.order_by(key.clone(), order.clone());
+            }
+            sel.order_by(id.clone(), order.clone())
+                .limit(wanted - rows.len() as u64);
+            rows.extend(db::fetch_all(self.core.db.reader(), &sel).await?);
+            if rows.len() as u64 >= wanted {
+                break;
+            }
+        }
         let mut items = Vec::with_capacity(rows.len());
         for r in rows.iter().take(limit as usize) {
             items.push(self.decode_row(r)?.rec);
         }
-        let next_cursor = if rows.len() as u64 > limit {
-            items.last().map(|last| {
-                let v = last.get(&sort.field).cloned().unwrap_or(Value::Null);
-                let v = if v.is_null() {
-                    Value::String(String::new())
-                } else {
-                    v
-                };
-                let id = last
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .and_then(|s| Uuid::parse_str(s).ok())
-                    .unwrap_or_default();
+        let next_cursor = match rows.get(limit as usize - 1) {
+            Some(last) if rows.len() as u64 > limit => Some(
                 Cursor {
                     s: sort.key.clone(),
-                    v,
-                    id,
+                    v: sort.by.read(last)?,
+                    id: get_uuid(last, "id")?,
                 }
-                .encode()
-            })
-        } else {
-            None
+                .encode(),
+            ),
+            _ => None,
         };
         let total = match q.count {
             Count::No => None,
@@ -1344,6 +1385,14 @@ impl<'a> RecordService<'a> {
             out.insert(get_uuid(&row, "id")?, (self.def.title)(&rec, &actor.locale));
         }
         Ok(out)
+    }
+
+    /// Whether the table holds any record at all, live or in the recycle bin: setup lists are
+    /// filled with their defaults only where nobody has ever kept one.
+    pub async fn never_used(&self) -> CoreResult<bool> {
+        let mut q = Query::select();
+        q.expr(Expr::val(1)).from(self.table()).limit(1);
+        Ok(db::fetch_one(self.core.db.reader(), &q).await?.is_none())
     }
 
     /// Counts up to one past the cap: the database stops reading there.

@@ -1,15 +1,17 @@
 //! Between a field's API form (JSON) and its columns: validation and normalization on the way in,
 //! the canonical JSON on the way out. Both directions live here so they cannot drift apart.
 
-use chrono::{NaiveDate, SubsecRound};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sea_orm::QueryResult;
 use sea_orm::sea_query::Value as SqlValue;
 use serde_json::{Value, json};
 
 use super::def::{ADDRESS_PARTS, FieldDef, FieldKind};
+use super::service::ts_string;
 use super::{money, percent};
 use crate::db::{
-    get_bool, get_json, get_opt_date, get_opt_i64, get_opt_ts, get_opt_uuid, get_string,
+    get_bool, get_json, get_opt_bool, get_opt_date, get_opt_i64, get_opt_string, get_opt_ts,
+    get_opt_uuid, get_string,
 };
 use crate::error::CoreResult;
 use crate::normalize;
@@ -263,6 +265,14 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             Ok(Value::Object(out))
         }
         FieldKind::Ref { .. } | FieldKind::LineRef { .. } => id_value(v),
+        FieldKind::Duration => match v {
+            Value::Null => Ok(Value::Null),
+            Value::Number(n) => match n.as_i64() {
+                Some(s) if s >= 0 => Ok(Value::from(s)),
+                _ => Err("must be a whole number of seconds, not negative".into()),
+            },
+            _ => Err("must be a whole number of seconds".into()),
+        },
         FieldKind::Percent => match v {
             Value::Null => Ok(Value::Null),
             Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
@@ -331,7 +341,7 @@ pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
         | FieldKind::Choice(_)
         | FieldKind::Url
         | FieldKind::TaxId => vec![(col, text_value(str_of(v)))],
-        FieldKind::Int { .. } => vec![(col, SqlValue::BigInt(v.as_i64()))],
+        FieldKind::Int { .. } | FieldKind::Duration => vec![(col, SqlValue::BigInt(v.as_i64()))],
         FieldKind::Money => {
             let minor = v.get("amount").and_then(|a| a.as_str()).and_then(|a| {
                 let cur = str_of(v.get("currency").unwrap_or(&Value::Null));
@@ -416,7 +426,7 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
         | FieldKind::Choice(_)
         | FieldKind::Url
         | FieldKind::TaxId => opt_text(get_string(row, col)?),
-        FieldKind::Int { .. } => get_opt_i64(row, col)?
+        FieldKind::Int { .. } | FieldKind::Duration => get_opt_i64(row, col)?
             .map(Value::from)
             .unwrap_or(Value::Null),
         FieldKind::Money => match get_opt_i64(row, &format!("{col}_amount"))? {
@@ -452,4 +462,223 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
             _ => Value::Null,
         },
     })
+}
+
+/// The SQL type of the values a list sorts by. A keyset cursor carries the last row's value in
+/// this type's JSON form and the next page binds it back as this type, so the seek compares like
+/// with like: PostgreSQL refuses `date > text`, and SQLite compares values of different types by
+/// type class alone (every number before every text), which drops or repeats rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortType {
+    /// A JSON string.
+    Text,
+    /// A JSON integer: whole numbers, and money amounts in minor units.
+    Int,
+    /// `YYYY-MM-DD`.
+    Date,
+    Bool,
+    /// An id in its hyphenated form.
+    Uuid,
+    /// RFC 3339, as the API shows instants.
+    Timestamp,
+}
+
+/// What a list orders by for one sort: a real column, the type of its values, and whether it
+/// holds NULLs (blanks), which need their own place in the order and their own way past a cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortColumn {
+    pub column: String,
+    pub ty: SortType,
+    pub nullable: bool,
+}
+
+/// The column a field sorts by, or `None` for kinds without one order: lists (phones, e-mails,
+/// string lists) and addresses, which span columns. Text kinds store '' rather than NULL and
+/// booleans false, so only numbers, money, dates and references hold NULLs. Money sorts by its
+/// amount in minor units; across currencies that compares the numbers, not their worth.
+pub fn sort_column(field: &FieldDef) -> Option<SortColumn> {
+    let plain = |ty, nullable| {
+        Some(SortColumn {
+            column: field.column.to_string(),
+            ty,
+            nullable,
+        })
+    };
+    match field.kind {
+        FieldKind::Text { .. }
+        | FieldKind::LongText { .. }
+        | FieldKind::Choice(_)
+        | FieldKind::Url
+        | FieldKind::TaxId => plain(SortType::Text, false),
+        FieldKind::Int { .. } | FieldKind::Duration | FieldKind::Percent => {
+            plain(SortType::Int, true)
+        }
+        FieldKind::DateTime => plain(SortType::Timestamp, true),
+        FieldKind::Money => Some(SortColumn {
+            column: format!("{}_amount", field.column),
+            ty: SortType::Int,
+            nullable: true,
+        }),
+        FieldKind::Date => plain(SortType::Date, true),
+        FieldKind::Bool => plain(SortType::Bool, false),
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => plain(SortType::Uuid, true),
+        // A text per language has no one order; lists and addresses span values or columns.
+        FieldKind::Phones
+        | FieldKind::Emails
+        | FieldKind::StringList { .. }
+        | FieldKind::Address
+        | FieldKind::Labels { .. } => None,
+    }
+}
+
+impl SortColumn {
+    /// A record's own instant (`created_at`, `updated_at`, `deleted_at` in the recycle bin,
+    /// where it is always set).
+    pub fn timestamp(column: &str) -> SortColumn {
+        SortColumn {
+            column: column.to_string(),
+            ty: SortType::Timestamp,
+            nullable: false,
+        }
+    }
+
+    /// The row's sort value in the form a cursor carries it (`null` for NULL).
+    pub fn read(&self, row: &QueryResult) -> CoreResult<Value> {
+        let c = self.column.as_str();
+        Ok(match self.ty {
+            SortType::Text => get_opt_string(row, c)?.map(Value::String),
+            SortType::Int => get_opt_i64(row, c)?.map(Value::from),
+            SortType::Date => {
+                get_opt_date(row, c)?.map(|d| json!(d.format("%Y-%m-%d").to_string()))
+            }
+            SortType::Bool => get_opt_bool(row, c)?.map(Value::Bool),
+            SortType::Uuid => get_opt_uuid(row, c)?.map(|u| json!(u.to_string())),
+            SortType::Timestamp => get_opt_ts(row, c)?.map(|t| json!(ts_string(t))),
+        }
+        .unwrap_or(Value::Null))
+    }
+
+    /// A cursor's sort value as the column's SQL type: `Ok(None)` for a blank, `Err` (why) when
+    /// it does not fit, including a blank for a column that never holds one.
+    pub fn bind(&self, v: &Value) -> Result<Option<SqlValue>, String> {
+        if v.is_null() {
+            return if self.nullable {
+                Ok(None)
+            } else {
+                Err("a blank value, which this sort never has".into())
+            };
+        }
+        let s = v.as_str();
+        let bound = match self.ty {
+            SortType::Text => s.map(text_value),
+            SortType::Int => v.as_i64().map(|i| SqlValue::BigInt(Some(i))),
+            SortType::Date => s
+                .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+                .map(|d| SqlValue::ChronoDate(Some(Box::new(d)))),
+            SortType::Bool => v.as_bool().map(|b| SqlValue::Bool(Some(b))),
+            SortType::Uuid => s
+                .and_then(|s| uuid::Uuid::parse_str(s).ok())
+                .map(|u| SqlValue::Uuid(Some(Box::new(u)))),
+            SortType::Timestamp => s
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| SqlValue::from(t.with_timezone(&Utc))),
+        };
+        bound
+            .map(Some)
+            .ok_or_else(|| format!("{v} is not {}", self.ty.what()))
+    }
+}
+
+impl SortType {
+    fn what(self) -> &'static str {
+        match self {
+            SortType::Text => "text",
+            SortType::Int => "a whole number",
+            SortType::Date => "a date (YYYY-MM-DD)",
+            SortType::Bool => "true or false",
+            SortType::Uuid => "an id",
+            SortType::Timestamp => "an RFC 3339 instant",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_sorts_by_one_real_column_of_its_type() {
+        let by = |kind| sort_column(&FieldDef::new("f", kind).column("c"));
+        let col = |column: &str, ty, nullable| {
+            Some(SortColumn {
+                column: column.into(),
+                ty,
+                nullable,
+            })
+        };
+        assert_eq!(
+            by(FieldKind::Text { max: 9 }),
+            col("c", SortType::Text, false)
+        );
+        assert_eq!(
+            by(FieldKind::Choice(&["a"])),
+            col("c", SortType::Text, false)
+        );
+        assert_eq!(
+            by(FieldKind::Int { min: 0, max: 9 }),
+            col("c", SortType::Int, true)
+        );
+        // Money sorts by its amount column, not by the prefix its columns share.
+        assert_eq!(by(FieldKind::Money), col("c_amount", SortType::Int, true));
+        assert_eq!(by(FieldKind::Date), col("c", SortType::Date, true));
+        assert_eq!(by(FieldKind::Bool), col("c", SortType::Bool, false));
+        assert_eq!(
+            by(FieldKind::Ref {
+                table: "t",
+                entity: "e"
+            }),
+            col("c", SortType::Uuid, true)
+        );
+        assert_eq!(by(FieldKind::Address), None);
+        assert_eq!(by(FieldKind::Phones), None);
+    }
+
+    #[test]
+    fn a_cursor_value_binds_as_its_type_or_not_at_all() {
+        let sc = |ty, nullable| SortColumn {
+            column: "c".into(),
+            ty,
+            nullable,
+        };
+        let int = sc(SortType::Int, true);
+        assert_eq!(int.bind(&json!(42)), Ok(Some(SqlValue::BigInt(Some(42)))));
+        assert_eq!(int.bind(&Value::Null), Ok(None));
+        assert!(int.bind(&json!("42")).is_err());
+        assert!(int.bind(&json!(4.2)).is_err());
+        let date = sc(SortType::Date, true);
+        let d = NaiveDate::from_ymd_opt(1990, 5, 1).map(Box::new);
+        assert_eq!(
+            date.bind(&json!("1990-05-01")),
+            Ok(Some(SqlValue::ChronoDate(d)))
+        );
+        assert!(date.bind(&json!("1990-13-01")).is_err());
+        // Booleans and text are never blank: a blank in their cursor is not one of ours.
+        let flag = sc(SortType::Bool, false);
+        assert_eq!(
+            flag.bind(&json!(true)),
+            Ok(Some(SqlValue::Bool(Some(true))))
+        );
+        assert!(flag.bind(&Value::Null).is_err());
+        assert!(flag.bind(&json!(1)).is_err());
+        assert!(sc(SortType::Text, false).bind(&Value::Null).is_err());
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(
+            sc(SortType::Uuid, true).bind(&json!(id.to_string())),
+            Ok(Some(SqlValue::Uuid(Some(Box::new(id)))))
+        );
+        assert!(sc(SortType::Uuid, true).bind(&json!("nope")).is_err());
+        let ts = sc(SortType::Timestamp, false);
+        assert!(ts.bind(&json!("2024-02-29T12:00:00.000001Z")).is_ok());
+        assert!(ts.bind(&json!("2024-02-29")).is_err());
+    }
 }

@@ -4,3 +4,5 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod demo;
+mod paging;
+mod support;

@@ -62,3 +62,7 @@ action-opportunity-reopen = Reopen
 history-close_won = Closed won
 history-close_lost = Closed lost
 history-reopen = Reopened
+field-stage_history-time_in_stage = Time in stage
+done-close_won = Closed won
+done-close_lost = Closed lost
+done-reopen = Reopened

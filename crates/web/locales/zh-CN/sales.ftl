@@ -62,3 +62,7 @@ action-opportunity-reopen = 重新打开
 history-close_won = 赢单
 history-close_lost = 输单
 history-reopen = 重新打开
+field-stage_history-time_in_stage = 停留时长
+done-close_won = 已赢单
+done-close_lost = 已输单
+done-reopen = 已重新打开

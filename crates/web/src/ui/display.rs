@@ -204,6 +204,7 @@ pub fn human(
         FieldKind::Address => address(v, i18n),
         FieldKind::Labels { .. } => guanxi_core::records::values::label_in(v, i18n.code),
         FieldKind::Percent if !v.is_null() => format!("{}%", plain(kind, v)),
+        FieldKind::Duration => v.as_i64().map(|s| duration(s, i18n)).unwrap_or_default(),
         FieldKind::DateTime => match v
             .as_str()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
@@ -239,6 +240,27 @@ pub fn field_label(entity: &str, field: &str, i18n: &I18n) -> String {
     i18n.maybe(&format!("field-{entity}-{field}"))
         .or_else(|| i18n.maybe(&format!("field-{field}")))
         .unwrap_or_else(|| field.to_string())
+}
+
+/// A length of time as people say it: the two largest units ("2 d 3 h", "2天3小时").
+pub fn duration(seconds: i64, i18n: &I18n) -> String {
+    let parts = [
+        ("duration-days", seconds / 86_400),
+        ("duration-hours", seconds % 86_400 / 3_600),
+        ("duration-minutes", seconds % 3_600 / 60),
+    ];
+    let shown: Vec<String> = parts
+        .iter()
+        .skip_while(|(_, n)| *n == 0)
+        .take(2)
+        .filter(|(_, n)| *n > 0)
+        .map(|(key, n)| i18n.t1(key, "n", n))
+        .collect();
+    if shown.is_empty() {
+        i18n.t1("duration-minutes", "n", 0)
+    } else {
+        shown.join(if i18n.is_zh() { "" } else { " " })
+    }
 }
 
 #[cfg(test)]

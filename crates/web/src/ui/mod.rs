@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use guanxi_core::Registry;
+use guanxi_core::records::Access;
 
 use crate::State;
 use crate::auth::UiUser;
@@ -56,8 +57,11 @@ pub struct PageCtx {
     pub csrf: String,
     pub logged_in: bool,
     pub nav: &'static str,
-    /// The entities' lists, in the registry's order.
+    /// The lists of business records, in the registry's order.
     pub entity_links: Vec<NavLink>,
+    /// The setup lists administrators keep (pipelines, lost reasons), shown under
+    /// administration rather than in the everyday navigation.
+    pub setup_links: Vec<NavLink>,
     pub home: String,
     pub q: String,
     pub here: String,
@@ -77,6 +81,18 @@ impl PageCtx {
                 .registry
                 .all()
                 .iter()
+                .filter(|d| d.access == Access::Records)
+                .map(|d| NavLink {
+                    href: format!("/{}", d.plural),
+                    label: I18n::new(&user.actor.locale).t(&format!("nav-{}", d.plural)),
+                    key: d.plural,
+                })
+                .collect(),
+            setup_links: user
+                .registry
+                .all()
+                .iter()
+                .filter(|d| d.access == Access::Setup)
                 .map(|d| NavLink {
                     href: format!("/{}", d.plural),
                     label: I18n::new(&user.actor.locale).t(&format!("nav-{}", d.plural)),
@@ -99,6 +115,7 @@ impl PageCtx {
             logged_in: false,
             nav: "",
             entity_links: Vec::new(),
+            setup_links: vec![],
             home: "/".into(),
             q: String::new(),
             here: String::new(),

@@ -169,6 +169,10 @@ struct ListPage {
     owners: Vec<Opt>,
     sort: String,
     error: Option<String>,
+    /// The reader may create records of this entity.
+    can_write: bool,
+    /// Records have owners to hand over (not so for setup lists).
+    owned: bool,
 }
 
 /// The UI's list state, kept in the URL so it can be bookmarked and saved as a view.
@@ -610,6 +614,8 @@ async fn list(
     let mut pg = PageCtx::new(&user, entity_label.clone(), def.plural);
     pg.here = format!("/{}?{base}", def.plural);
     render(&ListPage {
+        can_write: user.actor.grant(def.name).write != guanxi_core::Scope::None,
+        owned: def.access == guanxi_core::records::Access::Records,
         count_text: if total.more {
             i18n.t1(
                 "list-count-more",
@@ -785,6 +791,9 @@ struct DetailPage {
     version: i64,
     children: Vec<ChildTable>,
     actions: Vec<ActionForm>,
+    notice: Option<String>,
+    problems: Vec<String>,
+    owned: bool,
 }
 
 /// A child collection's lines on the record page.
@@ -981,22 +990,47 @@ async fn detail(
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(&user, ApiError::not_found());
     };
+    let pairs = query_pairs(raw.as_deref());
+    let tab = form_get(&pairs, "tab").unwrap_or("details").to_string();
+    let i18n = I18n::new(&user.actor.locale);
+    // What the last action did, said in the user's language; an unknown word says nothing.
+    let notice = form_get(&pairs, "done").and_then(|d| {
+        let d = d.to_string();
+        if def.action(&d).is_some() || d == "create" || d == "update" {
+            i18n.maybe(&format!("done-{d}"))
+                .or_else(|| i18n.maybe(&format!("history-{d}")))
+        } else {
+            None
+        }
+    });
+    detail_page(def, &st, &user, id, tab, notice, Vec::new()).await
+}
+
+/// The record page, with a notice of what just happened or the problems that stopped it.
+#[allow(clippy::too_many_arguments)]
+async fn detail_page(
+    def: &'static EntityDef,
+    st: &State,
+    user: &UiUser,
+    id: Uuid,
+    tab: String,
+    notice: Option<String>,
+    problems: Vec<String>,
+) -> Response {
     let svc = st.core.records(def);
     let (rec, can_write, deleted) = match svc.get_with_access(&user.actor, id).await {
         Ok((r, w)) => (r, w, false),
         Err(CoreError::NotFound) => match svc.get_deleted(&user.actor, id).await {
             Ok(r) => (r, false, true),
-            Err(e) => return error_page(&user, e.into()),
+            Err(e) => return error_page(user, e.into()),
         },
-        Err(e) => return error_page(&user, e.into()),
+        Err(e) => return error_page(user, e.into()),
     };
-    let pairs = query_pairs(raw.as_deref());
-    let tab = form_get(&pairs, "tab").unwrap_or("details").to_string();
     let i18n = I18n::new(&user.actor.locale);
     let entries = if tab == "history" {
         match svc.history(&user.actor, id).await {
             Ok(entries) => entries,
-            Err(e) => return error_page(&user, e.into()),
+            Err(e) => return error_page(user, e.into()),
         }
     } else {
         Vec::new()
@@ -1012,9 +1046,9 @@ async fn detail(
             }
         }
     }
-    let lk = match lookups(&st, &user.actor, def, &targets).await {
+    let lk = match lookups(st, &user.actor, def, &targets).await {
         Ok(l) => l,
-        Err(e) => return error_page(&user, e),
+        Err(e) => return error_page(user, e),
     };
     // Every field, empty ones included (shown muted), so people see what is not known yet.
     let mut lines = Vec::new();
@@ -1056,10 +1090,10 @@ async fn detail(
         let mut references = st.core.registry.references_to(def.name);
         references.sort_by_key(|r| r.from.name == def.name);
         for reference in references {
-            match related_list(&st, &user, reference, id, &i18n).await {
+            match related_list(st, user, reference, id, &i18n).await {
                 Ok(Some(list)) => related.push(list),
                 Ok(None) => {}
-                Err(e) => return error_page(&user, e),
+                Err(e) => return error_page(user, e),
             }
         }
     }
@@ -1105,14 +1139,14 @@ async fn detail(
                 label: u.name,
             })
             .collect(),
-        Err(e) => return error_page(&user, e.into()),
+        Err(e) => return error_page(user, e.into()),
     };
     let action_inputs: Vec<&'static FieldDef> =
         def.actions.iter().flat_map(|a| a.input.iter()).collect();
     let choices = if can_write && !def.actions.is_empty() {
         match choices::load(&st.core, &user.actor, def.fields, &action_inputs).await {
             Ok(c) => c,
-            Err(e) => return error_page(&user, e),
+            Err(e) => return error_page(user, e),
         }
     } else {
         Choices::default()
@@ -1124,10 +1158,14 @@ async fn detail(
     };
     let children = child_tables(def, &rec, &lk, &i18n);
     let title = (def.title)(&rec, i18n.code);
-    render(&DetailPage {
+    let has_problems = !problems.is_empty();
+    let mut res = render(&DetailPage {
+        owned: def.access == guanxi_core::records::Access::Records,
+        notice,
+        problems,
         children,
         actions,
-        page: PageCtx::new(&user, title.clone(), def.plural),
+        page: PageCtx::new(user, title.clone(), def.plural),
         plural: def.plural,
         id: id.to_string(),
         title,
@@ -1142,7 +1180,11 @@ async fn detail(
         is_admin: user.actor.is_admin(),
         owners,
         version: rec.get("version").and_then(Value::as_i64).unwrap_or(0),
-    })
+    });
+    if has_problems {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
 }
 
 async fn action(
@@ -1188,9 +1230,25 @@ async fn action(
                         input.insert(field.name.into(), Value::String(v.to_string()));
                     }
                 }
-                svc.act(&user.actor, id, a.name, version, &Value::Object(input))
+                match svc
+                    .act(&user.actor, id, a.name, version, &Value::Object(input))
                     .await
-                    .map(|_| format!("/{}/{id}", def.plural))
+                {
+                    Ok(_) => Ok(format!("/{}/{id}?done={}", def.plural, a.name)),
+                    // The page again, saying what stopped the action, field by field.
+                    Err(CoreError::Validation(fields)) => {
+                        let i18n = I18n::new(&user.actor.locale);
+                        let problems = fields
+                            .iter()
+                            .map(|(k, m)| {
+                                format!("{}: {}", field_label(def.name, k, &i18n), i18n.message(m))
+                            })
+                            .collect();
+                        return detail_page(def, &st, &user, id, "details".into(), None, problems)
+                            .await;
+                    }
+                    Err(e) => Err(e),
+                }
             }
             None => return error_page(&user, ApiError::not_found()),
         },
@@ -1427,6 +1485,10 @@ fn input_for(
         }
         FieldKind::Percent => {
             ff.kind = "decimal";
+            ff.value = vstr(v);
+        }
+        FieldKind::Duration => {
+            ff.kind = "number";
             ff.value = vstr(v);
         }
         FieldKind::DateTime | FieldKind::LineRef { .. } => ff.value = vstr(v),
@@ -1782,9 +1844,12 @@ async fn create(
     let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
     let input = crate::forms::record_from_form(def, &custom, &f);
     match st.core.records(def).create(&user.actor, &input).await {
-        Ok(rec) => {
-            Redirect::to(&format!("/{}/{}", def.plural, vstr(rec.get("id")))).into_response()
-        }
+        Ok(rec) => Redirect::to(&format!(
+            "/{}/{}?done=create",
+            def.plural,
+            vstr(rec.get("id"))
+        ))
+        .into_response(),
         Err(CoreError::Validation(errors)) => {
             show_form(
                 &st,
@@ -1823,7 +1888,7 @@ async fn update(
         .update(&user.actor, id, version, &input)
         .await
     {
-        Ok(_) => Redirect::to(&format!("/{}/{id}", def.plural)).into_response(),
+        Ok(_) => Redirect::to(&format!("/{}/{id}?done=update", def.plural)).into_response(),
         Err(CoreError::Validation(errors)) => {
             show_form(
                 &st,

@@ -537,6 +537,34 @@ async fn list_parameters_are_checked() {
                 "invalid_cursor",
             ),
             (format!("cursor={}", "A".repeat(3000)), "invalid_cursor"),
+            // A value that does not fit the sort's type: 400, never a database error.
+            (
+                format!(
+                    "sort=employees&cursor={}",
+                    base64_url(
+                        r#"{"s":"employees","v":"many","id":"01a202ec-f67a-770d-9e87-e0036332a154"}"#
+                    )
+                ),
+                "invalid_cursor",
+            ),
+            (
+                format!(
+                    "sort=-annual_revenue&cursor={}",
+                    base64_url(
+                        r#"{"s":"-annual_revenue","v":"150.00","id":"01a202ec-f67a-770d-9e87-e0036332a154"}"#
+                    )
+                ),
+                "invalid_cursor",
+            ),
+            (
+                format!(
+                    "sort=name&cursor={}",
+                    base64_url(
+                        r#"{"s":"name","v":null,"id":"01a202ec-f67a-770d-9e87-e0036332a154"}"#
+                    )
+                ),
+                "invalid_cursor",
+            ),
             ("limit=0".into(), "invalid_limit"),
             ("limit=501".into(), "invalid_limit"),
             ("limit=-1".into(), "invalid_limit"),
@@ -562,8 +590,27 @@ async fn list_parameters_are_checked() {
             ("do_not_call=perhaps", "invalid_filter"),
             ("do_not_call[gt]=true", "invalid_filter"),
             ("account_id=acme", "invalid_filter"),
-            ("sort=birthday", "invalid_sort"),
+            ("sort=account_id", "invalid_sort"),
+            ("sort=address", "invalid_sort"),
             ("sort=name", "invalid_sort"),
+            (
+                &format!(
+                    "sort=birthday&cursor={}",
+                    base64_url(
+                        r#"{"s":"birthday","v":"1990-13-01","id":"01a202ec-f67a-770d-9e87-e0036332a154"}"#
+                    )
+                ),
+                "invalid_cursor",
+            ),
+            (
+                &format!(
+                    "sort=-do_not_call&cursor={}",
+                    base64_url(
+                        r#"{"s":"-do_not_call","v":"yes","id":"01a202ec-f67a-770d-9e87-e0036332a154"}"#
+                    )
+                ),
+                "invalid_cursor",
+            ),
         ] {
             sales
                 .get_r(&format!("/api/v1/contacts?{qs}"))

@@ -33,6 +33,7 @@ async fn login(b: &Browser, email: &str) {
 /// The record id at the end of a detail page's path.
 async fn record_id(b: &Browser, plural: &str) -> String {
     let path = b.path().await;
+    let path = path.split('?').next().unwrap_or_default().to_string();
     let id = path
         .strip_prefix(&format!("/{plural}/"))
         .unwrap_or_else(|| panic!("expected a {plural} detail page, at {path}"));
@@ -199,6 +200,11 @@ async fn account_story_in_chinese_in_chromium() {
             b.click_to_page("#save-record").await;
             let id = record_id(&b, "accounts").await;
             assert_eq!(b.text("#record-title").await, NAME);
+            assert_eq!(
+                b.text("#notice").await,
+                "✓ 已创建",
+                "feedback after creating"
+            );
             let fields = b.text("#fields").await;
             for want in ["浙江省", "杭州市", "软件", "8888"] {
                 assert!(
@@ -244,7 +250,8 @@ async fn account_story_in_chinese_in_chromium() {
             b.field("industry", "人工智能").await;
             b.shot("account-edit-zh").await;
             b.click_to_page("#save-record").await;
-            assert_eq!(b.path().await, format!("/accounts/{id}"));
+            assert_eq!(b.path().await, format!("/accounts/{id}?done=update"));
+            assert_eq!(b.text("#notice").await, "✓ 已保存", "feedback after saving");
             assert!(b.text("#fields").await.contains("人工智能"));
 
             // The history tab shows who changed which field from what to what.
@@ -402,5 +409,103 @@ async fn script_names_render_as_text_in_chromium() {
         b.shot_at("#related-contacts-account_id", "script-name-with-contact")
             .await;
     })
+    .await;
+}
+
+#[tokio::test]
+async fn opportunity_closes_and_reopens_in_chinese_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let admin = app.user("admin", None).await;
+    let user = app.user("sales", Some("East")).await;
+    admin
+        .create(
+            "pipelines",
+            serde_json::json!({"name": {"en": "New business", "zh-CN": "新客户销售"},
+                "stages": guanxi_core::areas::sales::pipelines::standard_stages()}),
+        )
+        .await;
+    let pipeline = admin.get_r("/api/v1/pipelines").await.body["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reason = admin
+        .create(
+            "lost_reasons",
+            serde_json::json!({"name": {"en": "Price", "zh-CN": "价格太高"}}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account = user
+        .create(
+            "accounts",
+            serde_json::json!({"kind": "company", "name": NAME}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let opp = user
+        .create(
+            "opportunities",
+            serde_json::json!({"name": "星辰 CRM 实施", "account_id": account,
+                "pipeline_id": pipeline, "amount": "80000"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let email = user.email.clone();
+
+    run(
+        &driver,
+        &app.base,
+        "opportunity-story",
+        "zh-CN",
+        |b| async move {
+            login(&b, &email).await;
+            b.click_to_page("#lang-zh").await;
+            b.goto(&format!("/opportunities/{opp}")).await;
+            let fields = b.text("#fields").await;
+            assert!(fields.contains("初步接洽"), "the stage by name: {fields}");
+            assert!(fields.contains("进行中"), "the status: {fields}");
+
+            // Close lost without a reason (the browser's own check taken away): the page says
+            // what is missing, in Chinese, and nothing changes.
+            b.find("#action-close_lost summary").await.click().await.unwrap();
+            b.js("document.querySelector('#action-close_lost select').removeAttribute('required'); return null;")
+                .await;
+            b.click_to_page("#do-close_lost").await;
+            let problems = b.text("#problems").await;
+            assert!(problems.contains("输单原因"), "names the field: {problems}");
+            assert!(problems.contains("必填"), "in Chinese: {problems}");
+            assert!(b.text("#fields").await.contains("进行中"));
+
+            // With a reason: lost, and the page says so.
+            b.find("#action-close_lost summary").await.click().await.unwrap();
+            b.js(&format!(
+                "document.querySelector('#action-close_lost select').value = '{reason}'; return null;"
+            ))
+            .await;
+            b.shot("opportunity-close-lost-panel-zh").await;
+            b.click_to_page("#do-close_lost").await;
+            assert_eq!(b.text("#notice").await, "✓ 已输单");
+            let fields = b.text("#fields").await;
+            assert!(fields.contains("输单") && fields.contains("价格太高"), "{fields}");
+            assert!(!b.exists("#action-close_won").await, "a lost deal is reopened first");
+
+            // Reopened at the first open stage.
+            b.find("#action-reopen summary").await.click().await.unwrap();
+            b.click_to_page("#do-reopen").await;
+            assert_eq!(b.text("#notice").await, "✓ 已重新打开");
+            let fields = b.text("#fields").await;
+            assert!(fields.contains("初步接洽") && fields.contains("进行中"), "{fields}");
+            let history = b.text("#lines-stage_history").await;
+            assert!(history.contains("输单") && history.contains("停留时长"), "{history}");
+            b.shot("opportunity-reopened-zh").await;
+        },
+    )
     .await;
 }

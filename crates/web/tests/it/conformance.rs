@@ -182,6 +182,7 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
             "street": format!("文三路 {seed} 号"), "postal_code": "310000",
         })),
         FieldKind::Percent => same(json!((seed * 7 + 5) % 100)),
+        FieldKind::Duration => same(json!(u64::from(seed) * 3_600 + 60)),
         FieldKind::DateTime => {
             let t = DateTime::parse_from_rfc3339("2021-03-04T05:06:07.123456Z")
                 .expect("instant")
@@ -1074,7 +1075,7 @@ impl Filtered {
             | FieldKind::Choice(_)
             | FieldKind::Url
             | FieldKind::TaxId => Filtered::Text,
-            FieldKind::Int { .. } => Filtered::Ordered(Ordered::Int),
+            FieldKind::Int { .. } | FieldKind::Duration => Filtered::Ordered(Ordered::Int),
             FieldKind::Money => Filtered::Ordered(Ordered::Money),
             FieldKind::Date => Filtered::Ordered(Ordered::Date),
             FieldKind::Bool => Filtered::Bool,
@@ -1497,16 +1498,11 @@ async fn every_filterable_field_and_operator() {
 // 4. Sorting and cursors
 // ---------------------------------------------------------------------------------------------
 
-/// How the suite orders a sortable value: blanks first when ascending (text columns hold '' for
-/// nothing, which sorts first on both backends; a nullable kind must sort its NULLs the same way
-/// on both), numbers, money amounts (in one currency here) and booleans as numbers, text and ISO
-/// dates and instants by their bytes.
-///
-/// Sortable fields of nullable, non-text kinds (an integer order, money, a date) are declared,
-/// and until the engine pages them correctly this test fails for them, as it should: the cursor
-/// carries the value as text (PostgreSQL refuses `date > text` and `bigint > text`, SQLite
-/// compares a number or a date with text and drops or repeats rows), NULLs sort first on SQLite
-/// and last on PostgreSQL, and money sorts by its column prefix, which is no column.
+/// How the suite orders a sortable value, learnt from its field's kind (`None`: a record's own
+/// instants). Blanks, NULL or '' for text, sort first ascending and last descending on both
+/// backends; whole numbers, money by its amount in minor units (whatever the currency) and
+/// booleans as numbers; text, ISO dates and instants, and ids (lower-case hex, which orders as
+/// their bytes do) by their bytes.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum SortKey {
     Blank,
@@ -1514,18 +1510,44 @@ enum SortKey {
     Text(String),
 }
 
-fn sort_key(v: &Value) -> SortKey {
-    match v {
-        Value::Null => SortKey::Blank,
-        Value::String(s) if s.is_empty() => SortKey::Blank,
-        Value::String(s) => SortKey::Text(s.clone()),
-        Value::Number(n) => SortKey::Num(n.as_i64().expect("whole number")),
-        Value::Bool(b) => SortKey::Num(i64::from(*b)),
-        Value::Object(o) if o.contains_key("amount") => {
-            let amount = o["amount"].as_str().expect("amount").replace('.', "");
-            SortKey::Num(amount.parse().expect("minor units"))
+fn sort_key(kind: Option<&FieldKind>, v: &Value) -> SortKey {
+    if is_blank(v) {
+        return SortKey::Blank;
+    }
+    let text = || SortKey::Text(v.as_str().expect("a string").to_string());
+    match kind {
+        None => text(),
+        Some(
+            FieldKind::Text { .. }
+            | FieldKind::LongText { .. }
+            | FieldKind::Choice(_)
+            | FieldKind::Url
+            | FieldKind::TaxId
+            | FieldKind::Date
+            | FieldKind::DateTime
+            | FieldKind::Ref { .. }
+            | FieldKind::LineRef { .. },
+        ) => text(),
+        Some(FieldKind::Int { .. } | FieldKind::Duration) => {
+            SortKey::Num(v.as_i64().expect("a whole number"))
         }
-        other => panic!("the suite does not know how {other} sorts"),
+        // Hundredths of a percent, as stored.
+        Some(FieldKind::Percent) => {
+            SortKey::Num((v.as_f64().expect("a percentage") * 100.0).round() as i64)
+        }
+        Some(FieldKind::Money) => {
+            // A stored amount always names its currency: the default is never used.
+            let (minor, _) = money::parse(v, "CNY").expect("an amount");
+            SortKey::Num(minor)
+        }
+        Some(FieldKind::Bool) => SortKey::Num(i64::from(v.as_bool().expect("a boolean"))),
+        Some(
+            k @ (FieldKind::Phones
+            | FieldKind::Emails
+            | FieldKind::StringList { .. }
+            | FieldKind::Address
+            | FieldKind::Labels { .. }),
+        ) => panic!("{k:?} has no single order: a field of this kind cannot be sortable"),
     }
 }
 
@@ -1571,9 +1593,10 @@ async fn every_sortable_field_pages_with_cursors() {
                         key.to_string()
                     };
                     let ctx = format!("{b:?} {p} sort={sort}");
+                    let kind = def.field(key).map(|f| &f.kind);
                     let mut want: Vec<(SortKey, String)> = records
                         .iter()
-                        .map(|(id, r)| (sort_key(&r[key]), id.clone()))
+                        .map(|(id, r)| (sort_key(kind, &r[key]), id.clone()))
                         .collect();
                     want.sort();
                     if desc {
@@ -2228,7 +2251,7 @@ fn field_columns(table: &str, f: &FieldDef) -> Vec<(String, ColumnType)> {
         | FieldKind::Url
         | FieldKind::TaxId
         | FieldKind::Address => vec![ColumnType::Text; cols.len()],
-        FieldKind::Int { .. } => vec![ColumnType::Int],
+        FieldKind::Int { .. } | FieldKind::Duration => vec![ColumnType::Int],
         FieldKind::Money => vec![ColumnType::Int, ColumnType::Text],
         FieldKind::Date => vec![ColumnType::Date],
         FieldKind::Bool => vec![ColumnType::Bool],
@@ -2337,17 +2360,18 @@ async fn table_columns(app: &TestApp, table: &str) -> HashMap<String, (String, b
 async fn every_declared_column_exists_in_the_migrated_tables() {
     for b in backends() {
         let app = spawn(b).await;
-        // (table, its expected columns, the columns that must be NOT NULL)
-        let mut tables: Vec<(&str, Columns, Vec<&str>)> = Vec::new();
+        // (table, its expected columns, the columns that must be NOT NULL, the entity whose
+        // records it holds)
+        let mut tables: Vec<(&str, Columns, Vec<&str>, Option<&EntityDef>)> = Vec::new();
         for def in entities() {
-            tables.push((def.table, expected_columns(def), vec!["id"]));
+            tables.push((def.table, expected_columns(def), vec!["id"], Some(def)));
             for child in def.children {
                 // A line always has its parent and its place.
                 let keys = vec!["id", child.parent_column, "position"];
-                tables.push((child.table, expected_child_columns(child), keys));
+                tables.push((child.table, expected_child_columns(child), keys, None));
             }
         }
-        for (table, expected, not_null) in tables {
+        for (table, expected, not_null, entity) in tables {
             let actual = table_columns(&app, table).await;
             assert!(!actual.is_empty(), "{b:?}: table {table} exists");
             for (col, want) in expected {
@@ -2371,6 +2395,21 @@ async fn every_declared_column_exists_in_the_migrated_tables() {
                         want.postgres()
                     );
                 }
+            }
+            // A sort orders by a real column, and pages past blanks if the column has any.
+            let sortable = entity.map(|d| d.fields).unwrap_or_default();
+            for f in sortable.iter().filter(|f| f.sortable) {
+                let ctx = format!("{b:?} {table}.{} (sortable)", f.name);
+                let by = values::sort_column(f)
+                    .unwrap_or_else(|| panic!("{ctx}: a {:?} has no sort column", f.kind));
+                let (_, nullable) = actual
+                    .get(&by.column)
+                    .unwrap_or_else(|| panic!("{ctx}: sorts by {}, no column", by.column));
+                assert!(
+                    by.nullable || !nullable,
+                    "{ctx}: {} takes NULL, but the sort takes it for never blank",
+                    by.column
+                );
             }
         }
     }

@@ -15,6 +15,7 @@ mod custom_fields;
 mod exports;
 mod generic_code;
 mod identity_api;
+mod opportunities;
 mod reference_scope;
 mod security;
 mod smoke;

@@ -65,8 +65,10 @@ const FIELDS: &[FieldDef] = &[
             min: 0,
             max: 10_000_000,
         },
-    ),
-    FieldDef::new("annual_revenue", FieldKind::Money),
+    )
+    .sortable(),
+    FieldDef::new("annual_revenue", FieldKind::Money).sortable(),
+    // Not sortable: an order of ids means nothing to people (the engine could sort by it).
     FieldDef::new(
         "parent_id",
         FieldKind::Ref {

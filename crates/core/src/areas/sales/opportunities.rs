@@ -79,6 +79,7 @@ const HISTORY_FIELDS: &[FieldDef] = &[
     ),
     FieldDef::new("entered_at", FieldKind::DateTime),
     FieldDef::new("left_at", FieldKind::DateTime),
+    FieldDef::new("time_in_stage", FieldKind::Duration),
 ];
 
 fn history_title(line: &JsonMap, _locale: &str) -> String {
@@ -385,10 +386,10 @@ impl Behaviour for Rules {
                     s.get("probability").is_some_and(|p| !p.is_null())
                         && s.get("probability") != old_default
                 });
-            if !customized || kind != "open" {
-                if let Some(p) = new_stage.get("probability") {
-                    rec.insert("probability".into(), p.clone());
-                }
+            if (!customized || kind != "open")
+                && let Some(p) = new_stage.get("probability")
+            {
+                rec.insert("probability".into(), p.clone());
             }
             let label = pipelines::stage_kind(new_stage);
             let required = new_stage
@@ -421,7 +422,8 @@ impl Behaviour for Rules {
 
 /// Closes the open entry of the stage history and opens one for the stage just entered.
 fn record_stage_entry(rec: &mut JsonMap, stage_id: &Value) {
-    let now = json!(ts_string(crate::now()));
+    let at = crate::now();
+    let now = json!(ts_string(at));
     let mut history = rec
         .get("stage_history")
         .and_then(Value::as_array)
@@ -431,12 +433,23 @@ fn record_stage_entry(rec: &mut JsonMap, stage_id: &Value) {
         && last.get("left_at").is_none_or(Value::is_null)
     {
         last["left_at"] = now.clone();
+        let entered = last
+            .get("entered_at")
+            .and_then(Value::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        if let Some(entered) = entered {
+            let seconds = (at - entered.with_timezone(&chrono::Utc))
+                .num_seconds()
+                .max(0);
+            last["time_in_stage"] = json!(seconds);
+        }
     }
     history.push(json!({
         "id": Uuid::now_v7().to_string(),
         "stage_id": stage_id,
         "entered_at": now,
         "left_at": null,
+        "time_in_stage": null,
     }));
     rec.insert("stage_history".into(), Value::Array(history));
 }

@@ -138,7 +138,8 @@ impl MigrationTrait for Migration {
         history
             .col(uuid_null("stage_id"))
             .col(ts_null("entered_at"))
-            .col(ts_null("left_at"));
+            .col(ts_null("left_at"))
+            .col(big_null("time_in_stage"));
         m.create_table(history.to_owned()).await?;
 
         for (table, cols) in [

@@ -2,6 +2,7 @@
 
 mod m0001_foundation;
 mod m0002_sales;
+mod m0003_sort_indexes;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_sales::Migration),
+            Box::new(m0003_sort_indexes::Migration),
         ]
     }
 }
