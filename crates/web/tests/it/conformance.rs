@@ -2,7 +2,9 @@
 //! through the public API. Nothing here names an entity or one of its fields: the tests learn
 //! them from `registry()`, so an entity is tested by being declared. What a field accepts, how a
 //! filter operator applies and who may do what are derived from the declarations, `filter.rs`
-//! and `default_grant`, not written out per entity.
+//! and `default_grant`, not written out per entity; child lines from their fields, states and
+//! actions from the state machine and the action declarations, and what kinds alone cannot make
+//! valid from the entity's `example`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
@@ -10,8 +12,10 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use guanxi_core::authz::{Actor, Role, Scope, default_grant};
-use guanxi_core::records::def::{ADDRESS_PARTS, EntityDef, FieldDef, FieldKind, SYSTEM_FIELDS};
-use guanxi_core::records::{FilterOp, money, values};
+use guanxi_core::records::def::{
+    ADDRESS_PARTS, ActionDef, ChildDef, EntityDef, FieldDef, FieldKind, SYSTEM_FIELDS, StateMachine,
+};
+use guanxi_core::records::{FilterOp, JsonMap, money, values};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -224,36 +228,158 @@ fn is_blank(v: &Value) -> bool {
     }
 }
 
-type Samples = Vec<(&'static FieldDef, Sample)>;
+/// Samples of some fields.
+type FieldSamples = Vec<(&'static FieldDef, Sample)>;
 
-fn body_of(samples: &Samples) -> Value {
-    Value::Object(
-        samples
+/// A valid body for an entity, in three parts: values from the field kinds, lines of the child
+/// collections made from their fields' samples, and what the entity's `example` gives (values
+/// that kinds alone cannot make valid). The example is sent as it is and takes precedence: a
+/// field or collection it names is neither sampled nor generated.
+#[derive(Clone, Debug, Default)]
+struct Samples {
+    fields: FieldSamples,
+    /// Generated lines per child collection, each line its fields' samples.
+    lines: Vec<(&'static ChildDef, Vec<FieldSamples>)>,
+    example: JsonMap,
+}
+
+impl Samples {
+    fn body(&self) -> Value {
+        let mut out = JsonMap::new();
+        for (f, s) in &self.fields {
+            out.insert(f.name.to_string(), s.input.clone());
+        }
+        for (child, lines) in &self.lines {
+            out.insert(child.name.to_string(), lines_input(lines));
+        }
+        for (k, v) in &self.example {
+            out.insert(k.clone(), v.clone());
+        }
+        Value::Object(out)
+    }
+
+    fn field(&self, name: &str) -> Option<&Sample> {
+        self.fields
             .iter()
-            .map(|(f, s)| (f.name.to_string(), s.input.clone()))
+            .find(|(f, _)| f.name == name)
+            .map(|(_, s)| s)
+    }
+
+    fn lines_of(&self, child: &str) -> Option<&Vec<FieldSamples>> {
+        self.lines
+            .iter()
+            .find(|(c, _)| c.name == child)
+            .map(|(_, l)| l)
+    }
+
+    /// What the body sends for a field or a child collection.
+    fn input(&self, name: &str) -> Option<Value> {
+        self.example
+            .get(name)
+            .cloned()
+            .or_else(|| self.field(name).map(|s| s.input.clone()))
+            .or_else(|| self.lines_of(name).map(|l| lines_input(l)))
+    }
+}
+
+fn lines_input(lines: &[FieldSamples]) -> Value {
+    Value::Array(
+        lines
+            .iter()
+            .map(|line| {
+                Value::Object(
+                    line.iter()
+                        .map(|(f, s)| (f.name.to_string(), s.input.clone()))
+                        .collect(),
+                )
+            })
             .collect(),
     )
 }
 
-/// Builds valid records for a user, creating the records that references point to on first use
-/// (one per referenced entity, shared by every record that refers to it).
+/// The ids of a record's lines, in order.
+fn line_ids(lines: &Value) -> Vec<String> {
+    lines
+        .as_array()
+        .unwrap_or_else(|| panic!("a list of lines, got {lines}"))
+        .iter()
+        .map(|l| {
+            let id = l["id"].as_str().unwrap_or_else(|| panic!("a line id: {l}"));
+            assert!(
+                uuid::Uuid::parse_str(id).is_ok(),
+                "a line id is a UUID: {l}"
+            );
+            id.to_string()
+        })
+        .collect()
+}
+
+/// Lines as the API gives them back for generated ones: in the order sent, each with an id of
+/// its own, each sampled field in its canonical form.
+#[track_caller]
+fn assert_lines(ctx: &str, got: &Value, want: &[FieldSamples]) {
+    let ids = line_ids(got);
+    assert_eq!(ids.len(), want.len(), "{ctx}: as many lines as sent: {got}");
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "{ctx}: line ids are distinct");
+    for (i, w) in want.iter().enumerate() {
+        for (f, s) in w {
+            assert_eq!(
+                got[i][f.name], s.canonical,
+                "{ctx}[{i}].{}: sent {}",
+                f.name, s.input
+            );
+        }
+    }
+}
+
+/// What the entity's example gives for this seed (nothing when it has none).
+fn example_of(def: &EntityDef, seed: u32) -> JsonMap {
+    def.example.map(|e| e(seed)).unwrap_or_default()
+}
+
+/// A line reference the entity fills in itself when it is not required.
+fn left_to_entity(f: &FieldDef) -> bool {
+    matches!(f.kind, FieldKind::LineRef { .. }) && !f.required
+}
+
+/// Builds valid records, creating the records that references point to on first use (one per
+/// referenced entity, shared by every record that refers to it). Records of an entity that the
+/// user's role may not write (a setup list) are made by an administrator: `writer` says who,
+/// and every test acts on an entity as its writer. Reference targets an administrator makes are
+/// given to the user, so the user may refer to them.
 struct Gen<'a> {
     user: &'a TestUser,
+    role: Role,
+    admin: &'a TestUser,
     currency: String,
     targets: HashMap<&'static str, String>,
 }
 
 impl<'a> Gen<'a> {
-    fn new(app: &TestApp, user: &'a TestUser) -> Gen<'a> {
+    fn new(app: &TestApp, user: &'a TestUser, role: Role, admin: &'a TestUser) -> Gen<'a> {
         Gen {
             user,
+            role,
+            admin,
             currency: app.core.settings.default_currency.clone(),
             targets: HashMap::new(),
         }
     }
 
-    /// A value for every field that can be set. References in records made only to be referred
-    /// to are left out unless required, so a self-reference (a parent of the same entity) ends.
+    /// Who makes and changes the suite's records of `def`.
+    fn writer(&self, def: &EntityDef) -> &'a TestUser {
+        if default_grant(self.role, def.access).write == Scope::None {
+            self.admin
+        } else {
+            self.user
+        }
+    }
+
+    /// A value for every field that can be set, and two lines for every child collection that
+    /// can be written. Records made only to be referred to leave out references that are not
+    /// required (so a self-reference, a parent of the same entity, ends) and have no generated
+    /// lines; the entity's example is merged into every body.
     fn samples<'s>(
         &'s mut self,
         def: &'static EntityDef,
@@ -261,31 +387,112 @@ impl<'a> Gen<'a> {
         depth: usize,
     ) -> Pin<Box<dyn Future<Output = Samples> + 's>> {
         Box::pin(async move {
-            let mut out = Vec::new();
-            for f in def.fields {
-                match f.kind {
-                    FieldKind::Ref { entity, .. } => {
-                        if depth > 0 && !f.required {
-                            continue;
-                        }
-                        let id = self.target(entity, depth).await;
-                        out.push((
-                            f,
-                            Sample {
-                                input: json!(id),
-                                canonical: json!(id),
-                            },
-                        ));
+            let mut out = Samples {
+                example: example_of(def, seed),
+                ..Samples::default()
+            };
+            // Line references last: they need the record their `via` field refers to.
+            let (plain, line_refs): (Vec<&'static FieldDef>, Vec<&'static FieldDef>) = def
+                .fields
+                .iter()
+                .filter(|f| !out.example.contains_key(f.name))
+                .partition(|f| !matches!(f.kind, FieldKind::LineRef { .. }));
+            for f in plain.into_iter().chain(line_refs) {
+                let context = out.body();
+                if let Some(s) = self.value(def, f, seed, depth, &context).await {
+                    out.fields.push((f, s));
+                }
+            }
+            if depth == 0 {
+                for child in def.children {
+                    if child.computed || out.example.contains_key(child.name) {
+                        continue;
                     }
-                    _ => {
-                        if let Some(s) = sample(f, seed, &self.currency) {
-                            out.push((f, s));
+                    let context = out.body();
+                    let mut lines = Vec::new();
+                    for i in 0..2 {
+                        let mut line = Vec::new();
+                        for f in child.fields {
+                            if let Some(s) = self.value(def, f, seed * 2 + i, depth, &context).await
+                            {
+                                line.push((f, s));
+                            }
                         }
+                        lines.push(line);
                     }
+                    out.lines.push((child, lines));
                 }
             }
             out
         })
+    }
+
+    /// A valid value of a field of `def` (or of one of its lines, or of one of its actions'
+    /// inputs), or `None` where the suite leaves it out: computed fields, references a record
+    /// made only to be referred to does not need, and line references the entity picks itself.
+    /// `context` holds the record's values so far, which a line reference goes through.
+    async fn value(
+        &mut self,
+        def: &'static EntityDef,
+        f: &'static FieldDef,
+        seed: u32,
+        depth: usize,
+        context: &Value,
+    ) -> Option<Sample> {
+        if f.computed {
+            return None;
+        }
+        match f.kind {
+            FieldKind::Ref { entity, .. } => {
+                if depth > 0 && !f.required {
+                    return None;
+                }
+                let id = json!(self.target(entity, depth).await);
+                Some(Sample {
+                    input: id.clone(),
+                    canonical: id,
+                })
+            }
+            FieldKind::LineRef { via, child } => {
+                if !f.required {
+                    return None;
+                }
+                let id = json!(self.line_of(def, via, child, context).await);
+                Some(Sample {
+                    input: id.clone(),
+                    canonical: id,
+                })
+            }
+            _ => sample(f, seed, &self.currency),
+        }
+    }
+
+    /// The first line of `child` in the record that field `via` of `context` refers to.
+    async fn line_of(
+        &self,
+        def: &EntityDef,
+        via: &str,
+        child: &ChildDef,
+        context: &Value,
+    ) -> String {
+        let Some(FieldKind::Ref { entity, .. }) = def.field(via).map(|f| &f.kind) else {
+            panic!(
+                "{}: a line reference goes through reference field {via}",
+                def.plural
+            );
+        };
+        let target = context[via]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no {via} to pick a line of", def.plural));
+        let plural = guanxi_core::areas::registry()
+            .by_name(entity)
+            .unwrap_or_else(|| panic!("entity {entity} is declared"))
+            .plural;
+        let r = get_ok(self.admin, &format!("/api/v1/{plural}/{target}")).await;
+        r.body[child.name][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{plural}/{target} has a line of {}", child.name))
+            .to_string()
     }
 
     async fn target(&mut self, entity: &'static str, depth: usize) -> String {
@@ -302,30 +509,39 @@ impl<'a> Gen<'a> {
                 panic!("a reference names entity '{entity}', which is not declared")
             });
         let samples = self.samples(def, 900 + depth as u32, depth + 1).await;
-        let id = id_of(&self.user.create(def.plural, body_of(&samples)).await);
+        let writer = self.writer(def);
+        let mut body = samples.body();
+        if writer.id != self.user.id {
+            body["owner_id"] = json!(self.user.id);
+        }
+        let id = id_of(&writer.create(def.plural, body).await);
         self.targets.insert(entity, id.clone());
         id
     }
 
-    /// Creates a full record (every settable field) and returns it with its samples.
+    /// Creates a full record (every settable field, generated lines) as the entity's writer and
+    /// returns it with its samples.
     async fn full(&mut self, def: &'static EntityDef, seed: u32) -> (Value, Samples) {
         let samples = self.samples(def, seed, 0).await;
-        let rec = self.user.create(def.plural, body_of(&samples)).await;
+        let rec = self.writer(def).create(def.plural, samples.body()).await;
         (rec, samples)
     }
 
-    /// The smallest valid body: the required fields, plus whichever fields the entity's own
-    /// rules ask for (named in a 422), taken from a full sample. Creates the record.
+    /// The smallest valid body: the required fields and the entity's example, plus whichever
+    /// fields or collections the entity's own rules ask for (named in a 422), taken from a full
+    /// sample. Creates the record as the entity's writer.
     async fn sparse(&mut self, def: &'static EntityDef, seed: u32) -> (Value, Value) {
         let all = self.samples(def, seed, 0).await;
-        let mut body: serde_json::Map<String, Value> = all
+        let mut body: JsonMap = all
+            .fields
             .iter()
             .filter(|(f, _)| f.required)
             .map(|(f, s)| (f.name.to_string(), s.input.clone()))
             .collect();
-        for _ in 0..=def.fields.len() {
-            let r = self
-                .user
+        body.extend(all.example.clone());
+        let writer = self.writer(def);
+        for _ in 0..=def.fields.len() + def.children.len() {
+            let r = writer
                 .post_r(
                     &format!("/api/v1/{}", def.plural),
                     &Value::Object(body.clone()),
@@ -335,16 +551,18 @@ impl<'a> Gen<'a> {
                 return (Value::Object(body), r.body);
             }
             r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", None);
-            let named: Vec<String> = r.body["error"]["fields"]
+            let before = body.len();
+            for named in r.body["error"]["fields"]
                 .as_object()
                 .expect("fields")
                 .keys()
-                .cloned()
-                .collect();
-            let before = body.len();
-            for (f, s) in &all {
-                if named.iter().any(|n| n == f.name) {
-                    body.insert(f.name.to_string(), s.input.clone());
+            {
+                // `lines[1].quantity` is about the collection `lines`.
+                let base = named.split(['[', '.']).next().unwrap_or(named);
+                if !body.contains_key(base)
+                    && let Some(v) = all.input(base)
+                {
+                    body.insert(base.to_string(), v);
                 }
             }
             assert!(
@@ -356,17 +574,38 @@ impl<'a> Gen<'a> {
         }
         panic!("{}: no sparse record could be made", def.plural);
     }
+
+    /// A valid input for an action on `rec`: a value for every input field the suite can make.
+    async fn action_input(
+        &mut self,
+        def: &'static EntityDef,
+        action: &'static ActionDef,
+        rec: &Value,
+        seed: u32,
+    ) -> Value {
+        let mut out = JsonMap::new();
+        for f in action.input {
+            if let Some(s) = self.value(def, f, seed, 0, rec).await {
+                out.insert(f.name.to_string(), s.input);
+            }
+        }
+        Value::Object(out)
+    }
 }
 
-/// A change to one plain field (not a reference, not derived) to a value it does not hold now.
+/// A change to one plain field (not a reference, not derived, not given by the entity's
+/// example) to a value it does not hold now.
 fn changing_patch(
     def: &EntityDef,
     current: &Value,
     seed: u32,
     currency: &str,
 ) -> (&'static str, Sample) {
+    let example = example_of(def, seed);
     for f in def.fields {
-        if matches!(f.kind, FieldKind::Ref { .. }) {
+        if matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. })
+            || example.contains_key(f.name)
+        {
             continue;
         }
         if let Some(s) = sample(f, seed, currency)
@@ -384,6 +623,15 @@ async fn get_ok(u: &TestUser, path: &str) -> Resp {
     r
 }
 
+/// The suite's usual cast: a sales rep, who writes business records, and an administrator, who
+/// writes the setup lists.
+async fn cast(app: &TestApp) -> (TestUser, TestUser) {
+    (
+        app.user("sales", Some("Conformance")).await,
+        app.user("admin", None).await,
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. Valid records per field kind
 // ---------------------------------------------------------------------------------------------
@@ -392,21 +640,23 @@ async fn get_ok(u: &TestUser, path: &str) -> Resp {
 async fn every_field_kind_round_trips() {
     for b in backends() {
         let app = spawn(b).await;
-        let user = app.user("sales", Some("Conformance")).await;
-        let mut g = Gen::new(&app, &user);
+        let (sales, admin) = cast(&app).await;
+        let mut g = Gen::new(&app, &sales, Role::Sales, &admin);
         for def in entities() {
             let p = def.plural;
+            let user = g.writer(def);
             let samples = g.samples(def, 0, 0).await;
-            let settable = def.fields.iter().filter(|f| !f.computed).count();
-            assert_eq!(
-                samples.len(),
-                settable,
-                "{p}: a sample for every settable field"
-            );
+            for f in def.fields.iter().filter(|f| !f.computed) {
+                assert!(
+                    samples.field(f.name).is_some()
+                        || samples.example.contains_key(f.name)
+                        || left_to_entity(f),
+                    "{p}: a sample for settable field {}",
+                    f.name
+                );
+            }
 
-            let r = user
-                .post_r(&format!("/api/v1/{p}"), &body_of(&samples))
-                .await;
+            let r = user.post_r(&format!("/api/v1/{p}"), &samples.body()).await;
             assert_eq!(r.status, StatusCode::CREATED, "{b:?} {p}: {}", r.text);
             let id = id_of(&r.body);
             assert_eq!(r.header("etag").as_deref(), Some("\"1\""), "{b:?} {p}");
@@ -416,17 +666,24 @@ async fn every_field_kind_round_trips() {
                 "{b:?} {p}"
             );
             let created = r.body;
-            let got = get_ok(&user, &format!("/api/v1/{p}/{id}")).await;
+            let got = get_ok(user, &format!("/api/v1/{p}/{id}")).await;
             assert_eq!(
                 got.body, created,
                 "{b:?} {p}: GET equals what create returned"
             );
             let rec = &got.body;
-            for (f, s) in &samples {
+            for (f, s) in &samples.fields {
                 assert_eq!(
                     rec[f.name], s.canonical,
                     "{b:?} {p}.{}: sent {}",
                     f.name, s.input
+                );
+            }
+            for (child, lines) in &samples.lines {
+                assert_lines(
+                    &format!("{b:?} {p}.{}", child.name),
+                    &rec[child.name],
+                    lines,
                 );
             }
             for f in def.fields {
@@ -436,6 +693,14 @@ async fn every_field_kind_round_trips() {
                     f.name
                 );
             }
+            // Every collection is in the record as a list of lines with ids, and one the
+            // example filled has as many lines as it gave.
+            for child in def.children {
+                let ids = line_ids(&rec[child.name]);
+                if let Some(Value::Array(sent)) = samples.example.get(child.name) {
+                    assert_eq!(ids.len(), sent.len(), "{b:?} {p}.{}", child.name);
+                }
+            }
             for s in SYSTEM_FIELDS {
                 assert!(rec.get(*s).is_some(), "{b:?} {p}: system field {s}");
             }
@@ -444,27 +709,41 @@ async fn every_field_kind_round_trips() {
             assert_eq!(rec["version"], 1, "{b:?} {p}");
             assert_eq!(rec["deleted_at"], Value::Null, "{b:?} {p}");
 
-            // Every value changed at once goes through the update path the same way.
+            // Every value changed at once goes through the update path the same way; the
+            // lines sent without ids replace the old ones.
             let next = g.samples(def, 1, 0).await;
             let r = user
-                .patch_if_match(&format!("/api/v1/{p}/{id}"), 1, &body_of(&next))
+                .patch_if_match(&format!("/api/v1/{p}/{id}"), 1, &next.body())
                 .await;
             assert_eq!(r.status, StatusCode::OK, "{b:?} {p}: {}", r.text);
             assert_eq!(r.body["version"], 2, "{b:?} {p}");
-            for (f, s) in &next {
+            for (f, s) in &next.fields {
                 assert_eq!(
                     r.body[f.name], s.canonical,
                     "{b:?} {p}.{} after PATCH",
                     f.name
                 );
             }
+            for (child, lines) in &next.lines {
+                let ctx = format!("{b:?} {p}.{} after PATCH", child.name);
+                assert_lines(&ctx, &r.body[child.name], lines);
+                let old: BTreeSet<String> = line_ids(&rec[child.name]).into_iter().collect();
+                assert!(
+                    line_ids(&r.body[child.name])
+                        .iter()
+                        .all(|id| !old.contains(id)),
+                    "{ctx}: lines sent without ids are new lines"
+                );
+            }
 
             // Clearing every optional field gives each kind's blank (the entity's own rules may
-            // keep some: those named in a 422 are left as they are).
+            // keep some: those named in a 422 are left as they are; a line reference is the
+            // entity's to fill).
             let mut clear: serde_json::Map<String, Value> = def
                 .fields
                 .iter()
-                .filter(|f| !f.required && !f.computed)
+                .filter(|f| !f.required && !f.computed && !left_to_entity(f))
+                .filter(|f| !next.example.contains_key(f.name))
                 .map(|f| (f.name.to_string(), Value::Null))
                 .collect();
             let cleared = loop {
@@ -500,26 +779,44 @@ async fn every_field_kind_round_trips() {
                 }
             }
 
-            // Computed fields: sending one is refused, naming it.
-            for f in def.fields.iter().filter(|f| f.computed) {
-                let mut body = body_of(&samples);
-                body[f.name] = json!("set-by-hand.example.com");
+            // Computed fields and computed collections: sending one is refused, naming it.
+            let computed = def
+                .fields
+                .iter()
+                .filter(|f| f.computed)
+                .map(|f| (f.name, json!("set-by-hand.example.com")))
+                .chain(
+                    def.children
+                        .iter()
+                        .filter(|c| c.computed)
+                        .map(|c| (c.name, json!([]))),
+                );
+            for (name, value) in computed {
+                let mut body = samples.body();
+                body[name] = value.clone();
                 let r = user.post_r(&format!("/api/v1/{p}"), &body).await;
                 r.assert_error(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "validation_failed",
-                    Some(f.name),
+                    Some(name),
                 );
                 let r = user
-                    .patch_r(
-                        &format!("/api/v1/{p}/{id}"),
-                        &json!({f.name: "x.example.com"}),
-                    )
+                    .patch_r(&format!("/api/v1/{p}/{id}"), &json!({name: value}))
                     .await;
                 r.assert_error(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "validation_failed",
-                    Some(f.name),
+                    Some(name),
+                );
+                // Sent back as the API gave it, it is refused all the same.
+                let now = get_ok(user, &format!("/api/v1/{p}/{id}")).await.body;
+                let r = user
+                    .patch_r(&format!("/api/v1/{p}/{id}"), &json!({name: now[name]}))
+                    .await;
+                r.assert_error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    Some(name),
                 );
             }
         }
@@ -529,6 +826,26 @@ async fn every_field_kind_round_trips() {
 // ---------------------------------------------------------------------------------------------
 // 2. Lifecycle: create, get, patch, If-Match, delete, restore, purge, history
 // ---------------------------------------------------------------------------------------------
+
+/// An audit entry's changes: field → (from, to).
+fn changes(entry: &Value) -> BTreeMap<String, (Value, Value)> {
+    entry["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["field"].as_str().expect("field").to_string(),
+                (c["from"].clone(), c["to"].clone()),
+            )
+        })
+        .collect()
+}
+
+/// The newest entry of a record's history.
+async fn newest_entry(u: &TestUser, path: &str) -> Value {
+    get_ok(u, &format!("{path}/history")).await.body["data"][0].clone()
+}
 
 fn bin_ids(r: &Resp) -> Vec<String> {
     r.body["data"]
@@ -543,18 +860,18 @@ fn bin_ids(r: &Resp) -> Vec<String> {
 async fn lifecycle_with_versions_recycle_bin_and_history() {
     for b in backends() {
         let app = spawn(b).await;
-        let user = app.user("sales", Some("Conformance")).await;
-        let admin = app.user("admin", None).await;
+        let (sales, admin) = cast(&app).await;
         let currency = app.core.settings.default_currency.clone();
-        let mut g = Gen::new(&app, &user);
+        let mut g = Gen::new(&app, &sales, Role::Sales, &admin);
         for def in entities() {
             let p = def.plural;
+            let user = g.writer(def);
             let ctx = format!("{b:?} {p}");
             let (created, samples) = g.full(def, 0).await;
             let id = id_of(&created);
             let path = format!("/api/v1/{p}/{id}");
 
-            let r = get_ok(&user, &path).await;
+            let r = get_ok(user, &path).await;
             assert_eq!(r.header("etag").as_deref(), Some("\"1\""), "{ctx}");
 
             let (field, change) = changing_patch(def, &r.body, 5, &currency);
@@ -576,7 +893,7 @@ async fn lifecycle_with_versions_recycle_bin_and_history() {
                 .send(user.req(Method::DELETE, &path).header("If-Match", "\"1\""))
                 .await;
             r.assert_error(StatusCode::PRECONDITION_FAILED, "precondition_failed", None);
-            let r = get_ok(&user, &path).await;
+            let r = get_ok(user, &path).await;
             assert_eq!(r.header("etag").as_deref(), Some("\"2\""), "{ctx}");
             assert_eq!(r.body[field], change.canonical, "{ctx}");
 
@@ -588,7 +905,7 @@ async fn lifecycle_with_versions_recycle_bin_and_history() {
                 .await
                 .assert_error(StatusCode::NOT_FOUND, "not_found", None);
             let bin = format!("/api/v1/recycle-bin?entity={p}");
-            let r = get_ok(&user, &bin).await;
+            let r = get_ok(user, &bin).await;
             let entry = r.body["data"]
                 .as_array()
                 .expect("bin")
@@ -605,14 +922,14 @@ async fn lifecycle_with_versions_recycle_bin_and_history() {
             assert_eq!(r.status, StatusCode::OK, "{ctx}: {}", r.text);
             let restored_version = r.body["version"].as_i64().expect("version");
             assert!(restored_version > 2, "{ctx}: restoring is a new version");
-            let r = get_ok(&user, &path).await;
+            let r = get_ok(user, &path).await;
             assert_eq!(
                 r.header("etag"),
                 Some(format!("\"{restored_version}\"")),
                 "{ctx}"
             );
             assert_eq!(r.body[field], change.canonical, "{ctx}: restored as it was");
-            assert!(!bin_ids(&get_ok(&user, &bin).await).contains(&id), "{ctx}");
+            assert!(!bin_ids(&get_ok(user, &bin).await).contains(&id), "{ctx}");
 
             let r = user.delete_r(&path).await;
             assert_eq!(r.status, StatusCode::NO_CONTENT, "{ctx}: {}", r.text);
@@ -623,12 +940,12 @@ async fn lifecycle_with_versions_recycle_bin_and_history() {
                 )
                 .await;
             assert_eq!(r.status, StatusCode::OK, "{ctx}: {}", r.text);
-            get_ok(&user, &path).await;
+            get_ok(user, &path).await;
             let r = user.delete_r(&path).await;
             assert_eq!(r.status, StatusCode::NO_CONTENT, "{ctx}: {}", r.text);
 
             // History, oldest first, with field-level changes.
-            let h = get_ok(&user, &format!("{path}/history")).await;
+            let h = get_ok(user, &format!("{path}/history")).await;
             let mut entries = h.body["data"].as_array().expect("history").clone();
             entries.reverse();
             let actions: Vec<&str> = entries
@@ -642,27 +959,28 @@ async fn lifecycle_with_versions_recycle_bin_and_history() {
                 ],
                 "{ctx}"
             );
-            let changes = |e: &Value| -> BTreeMap<String, (Value, Value)> {
-                e["changes"]
-                    .as_array()
-                    .expect("changes")
-                    .iter()
-                    .map(|c| {
-                        (
-                            c["field"].as_str().expect("field").to_string(),
-                            (c["from"].clone(), c["to"].clone()),
-                        )
-                    })
-                    .collect()
-            };
             let create = changes(&entries[0]);
-            for (f, s) in &samples {
+            for (f, s) in &samples.fields {
                 if !is_blank(&s.canonical) {
                     assert_eq!(
                         create.get(f.name),
                         Some(&(Value::Null, s.canonical.clone())),
                         "{ctx}: create records {}",
                         f.name
+                    );
+                }
+            }
+            // A new record's lines are recorded whole, each at its index.
+            for child in def.children.iter().filter(|c| !c.computed) {
+                for i in 0..line_ids(&created[child.name]).len() {
+                    let key = format!("{}[{i}]", child.name);
+                    let (from, to) = create
+                        .get(&key)
+                        .unwrap_or_else(|| panic!("{ctx}: create records {key}"));
+                    assert_eq!(from, &Value::Null, "{ctx}: {key}");
+                    assert!(
+                        to.is_object() && to.get("id").is_none(),
+                        "{ctx}: {key} = {to}"
                     );
                 }
             }
@@ -685,7 +1003,8 @@ async fn lifecycle_with_versions_recycle_bin_and_history() {
 
             // Only an administrator purges; then the record is gone everywhere.
             let purge = format!("/api/v1/recycle-bin/{}/{id}", def.name);
-            user.delete_r(&purge)
+            sales
+                .delete_r(&purge)
                 .await
                 .assert_error(StatusCode::FORBIDDEN, "forbidden", None);
             assert!(bin_ids(&get_ok(&admin, &bin).await).contains(&id), "{ctx}");
@@ -1049,22 +1368,44 @@ async fn every_filterable_field_and_operator() {
     let mut failures: Vec<String> = Vec::new();
     for b in backends() {
         let app = spawn(b).await;
-        let user = app.user("sales", Some("Conformance")).await;
-        let mut g = Gen::new(&app, &user);
+        let (sales, admin) = cast(&app).await;
+        let mut g = Gen::new(&app, &sales, Role::Sales, &admin);
         for def in entities() {
             let p = def.plural;
+            let user = g.writer(def);
             let (full, _) = g.full(def, 0).await;
             let (_, sparse) = g.sparse(def, 1).await;
-            let (full_id, sparse_id) = (id_of(&full), id_of(&sparse));
+            // A record after each action, for fields only an action fills (a reason a deal was
+            // lost).
+            let mut acted = Vec::new();
+            for action in def.actions {
+                let (rec, _) = g.full(def, 2).await;
+                let Some(rec) = bring_to(&mut g, def, rec, action.from).await else {
+                    continue;
+                };
+                let input = g.action_input(def, action, &rec, 2).await;
+                let url = format!("/api/v1/{p}/{}/{}", id_of(&rec), action.name);
+                let r = user.post_r(&url, &input).await;
+                assert_eq!(r.status, StatusCode::OK, "{b:?} POST {url}: {}", r.text);
+                acted.push(r.body);
+            }
+            let sparse_id = id_of(&sparse);
             for (name, kind, field, part) in filterable(def) {
                 let value_in = |rec: &Value| match part {
                     Some(pt) => rec[&field][pt].clone(),
                     None => rec[&field].clone(),
                 };
-                let (v_full, v_sparse) = (value_in(&full), value_in(&sparse));
                 let ctx = format!("{b:?} {p}: {name}");
                 // Bools and the system fields always hold a value.
                 let blank = |v: &Value| kind != Filtered::Bool && is_blank(v);
+                // The value conditions are tried on the full record, or on the first record an
+                // action gave a value when the full record has none.
+                let full = std::iter::once(&full)
+                    .chain(&acted)
+                    .find(|r| !blank(&value_in(r)))
+                    .unwrap_or(&full);
+                let full_id = id_of(full);
+                let (v_full, v_sparse) = (value_in(full), value_in(&sparse));
                 let mut cases: Vec<(FilterOp, Value, bool, Option<bool>)> = vec![
                     (
                         FilterOp::Empty,
@@ -1089,7 +1430,7 @@ async fn every_filterable_field_and_operator() {
                 for op in FilterOp::ALL {
                     let cond = json!({"field": name, "op": op.as_str(), "value": "x"});
                     if !kind.applies(op) {
-                        let r = filtered_ids(&user, p, &cond).await.expect_err(&ctx);
+                        let r = filtered_ids(user, p, &cond).await.expect_err(&ctx);
                         r.assert_error(StatusCode::BAD_REQUEST, "invalid_filter", None);
                         continue;
                     }
@@ -1105,7 +1446,7 @@ async fn every_filterable_field_and_operator() {
                     }
                     let cond = json!({"field": name, "op": op.as_str(), "value": value});
                     let what = format!("{ctx} {} {value}", op.as_str());
-                    let ids = match filtered_ids(&user, p, &cond).await {
+                    let ids = match filtered_ids(user, p, &cond).await {
                         Ok(ids) => ids,
                         Err(r) => {
                             failures.push(format!("{what}: {} {}", r.status, r.text));
@@ -1138,7 +1479,7 @@ async fn every_filterable_field_and_operator() {
                     _ => format!("{}.part", f.name),
                 };
                 let cond = json!({"field": bad, "op": "eq", "value": "x"});
-                filtered_ids(&user, p, &cond)
+                filtered_ids(user, p, &cond)
                     .await
                     .expect_err(&bad)
                     .assert_error(StatusCode::BAD_REQUEST, "invalid_filter", None);
@@ -1212,12 +1553,15 @@ fn sort_key(kind: Option<&FieldKind>, v: &Value) -> SortKey {
 
 #[tokio::test]
 async fn every_sortable_field_pages_with_cursors() {
+    // Collected rather than failed one by one, so one run shows every sort that is wrong.
+    let mut failures: Vec<String> = Vec::new();
     for b in backends() {
         let app = spawn(b).await;
-        let user = app.user("sales", Some("Conformance")).await;
-        let mut g = Gen::new(&app, &user);
+        let (sales, admin) = cast(&app).await;
+        let mut g = Gen::new(&app, &sales, Role::Sales, &admin);
         for def in entities() {
             let p = def.plural;
+            let user = g.writer(def);
             // Two records alike (seed 1) check the id tiebreak; a sparse one, blank sorting.
             let mut ids = Vec::new();
             for seed in [3, 1, 4, 1, 5] {
@@ -1225,7 +1569,7 @@ async fn every_sortable_field_pages_with_cursors() {
             }
             ids.push(id_of(&g.sparse(def, 9).await.1));
             let only_these = enc(&json!({"field": "id", "op": "in", "value": ids}).to_string());
-            let all = get_ok(&user, &format!("/api/v1/{p}?limit=500&filter={only_these}")).await;
+            let all = get_ok(user, &format!("/api/v1/{p}?limit=500&filter={only_these}")).await;
             let records: HashMap<String, Value> = all.body["data"]
                 .as_array()
                 .expect("data")
@@ -1262,6 +1606,7 @@ async fn every_sortable_field_pages_with_cursors() {
 
                     let mut got: Vec<String> = Vec::new();
                     let mut cursor: Option<String> = None;
+                    let mut error = None;
                     for _ in 0..=ids.len() {
                         let mut url = format!(
                             "/api/v1/{p}?sort={}&limit=2&filter={only_these}",
@@ -1270,7 +1615,16 @@ async fn every_sortable_field_pages_with_cursors() {
                         if let Some(c) = &cursor {
                             url.push_str(&format!("&cursor={}", enc(c)));
                         }
-                        let r = get_ok(&user, &url).await;
+                        let r = user.get_r(&url).await;
+                        if r.status != StatusCode::OK {
+                            let page = if cursor.is_some() {
+                                "a next page"
+                            } else {
+                                "page 1"
+                            };
+                            error = Some(format!("{page}: {} {}", r.status, r.text));
+                            break;
+                        }
                         let page = r.ids();
                         assert!(page.len() <= 2, "{ctx}: page size");
                         got.extend(page);
@@ -1279,12 +1633,25 @@ async fn every_sortable_field_pages_with_cursors() {
                             break;
                         }
                     }
-                    assert!(cursor.is_none(), "{ctx}: the cursors end");
-                    assert_eq!(got, want, "{ctx}: every record once, in order");
+                    if let Some(e) = error {
+                        failures.push(format!("{ctx}: {e}"));
+                    } else if cursor.is_some() {
+                        failures.push(format!("{ctx}: the cursors do not end"));
+                    } else if got != want {
+                        failures.push(format!(
+                            "{ctx}: every record once, in order: got {got:?}, want {want:?}"
+                        ));
+                    }
                 }
             }
         }
     }
+    assert!(
+        failures.is_empty(),
+        "{} sorts failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1304,14 +1671,15 @@ fn neutralized(s: &str) -> String {
 async fn export_has_a_column_per_field_and_the_record() {
     for b in backends() {
         let app = spawn(b).await;
-        let user = app.user("sales", Some("Conformance")).await;
-        let mut g = Gen::new(&app, &user);
+        let (sales, admin) = cast(&app).await;
+        let mut g = Gen::new(&app, &sales, Role::Sales, &admin);
         for def in entities() {
             let p = def.plural;
+            let user = g.writer(def);
             let ctx = format!("{b:?} {p}");
             let (rec, _) = g.full(def, 0).await;
             let id = id_of(&rec);
-            let r = get_ok(&user, &format!("/api/v1/{p}/export.csv")).await;
+            let r = get_ok(user, &format!("/api/v1/{p}/export.csv")).await;
             assert!(
                 r.header("content-type")
                     .is_some_and(|c| c.starts_with("text/csv")),
@@ -1355,6 +1723,14 @@ async fn export_has_a_column_per_field_and_the_record() {
                         for part in ["amount", "currency"] {
                             let want = v[part].as_str().expect("money part");
                             assert!(c.contains(want), "{ctx}: {} = {c}", f.name);
+                        }
+                    }
+                    // A text per language: each one is in the cell.
+                    FieldKind::Labels { .. } => {
+                        let c = cell(f.name);
+                        for text in v.as_object().expect("labels").values() {
+                            let text = text.as_str().expect("label");
+                            assert!(c.contains(text), "{ctx}: {} = {c} lacks {text}", f.name);
                         }
                     }
                     FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => {
@@ -1465,6 +1841,58 @@ async fn openapi_describes_every_entity() {
                     "{b:?} {p}: the record schema has {s}"
                 );
             }
+            // Collections: in the record with their lines' fields; in the input unless
+            // computed.
+            for child in def.children {
+                let c = child.name;
+                let schema = &record["properties"][c];
+                assert!(schema.is_object(), "{b:?} {p}: the record schema has {c}");
+                assert_eq!(
+                    input["properties"][c].is_object(),
+                    !child.computed,
+                    "{b:?} {p}: the input schema and {c}"
+                );
+                let line = &schema["items"]["properties"];
+                for f in std::iter::once("id").chain(child.fields.iter().map(|f| f.name)) {
+                    assert!(line[f].is_object(), "{b:?} {p}: a line of {c} has {f}");
+                }
+            }
+            // One POST per declared action, with its input fields.
+            for action in def.actions {
+                let path = format!("/api/v1/{p}/{{id}}/{}", action.name);
+                let op = &paths[&path]["post"];
+                assert!(op.is_object(), "{b:?}: POST {path} is documented");
+                let body = resolve(
+                    &doc,
+                    &op["requestBody"]["content"]["application/json"]["schema"],
+                );
+                let documented: BTreeSet<&str> = body["properties"]
+                    .as_object()
+                    .map(|o| o.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                let declared: BTreeSet<&str> = action.input.iter().map(|f| f.name).collect();
+                assert_eq!(documented, declared, "{b:?}: the input of POST {path}");
+                let required: BTreeSet<&str> = body["required"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let declared: BTreeSet<&str> = action
+                    .input
+                    .iter()
+                    .filter(|f| f.required)
+                    .map(|f| f.name)
+                    .collect();
+                assert_eq!(
+                    required, declared,
+                    "{b:?}: the required input of POST {path}"
+                );
+                for code in ["409", "412", "422"] {
+                    assert!(
+                        op["responses"][code].is_object(),
+                        "{b:?}: POST {path} documents {code}"
+                    );
+                }
+            }
         }
     }
 }
@@ -1510,8 +1938,27 @@ fn fluent_messages(locale: &str) -> BTreeMap<String, String> {
     out
 }
 
+/// Asks for the labels of a choice's options and an address's parts, wherever the field is.
+fn choices(need: &mut impl FnMut(String, Vec<String>), f: &FieldDef) {
+    match f.kind {
+        FieldKind::Choice(options) => {
+            for o in options {
+                let key = format!("choice-{}-{o}", f.name);
+                need(key.clone(), vec![key]);
+            }
+        }
+        FieldKind::Address => {
+            for part in ADDRESS_PARTS {
+                let key = format!("addr-{part}");
+                need(key.clone(), vec![key]);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[test]
-fn every_entity_field_and_choice_has_labels_in_both_locales() {
+fn every_entity_field_choice_collection_and_action_has_labels_in_both_locales() {
     let mut missing = Vec::new();
     for locale in ["en", "zh-CN"] {
         let msgs = fluent_messages(locale);
@@ -1538,20 +1985,39 @@ fn every_entity_field_and_choice_has_labels_in_both_locales() {
             };
             for f in def.fields {
                 need(format!("{}.{}", def.name, f.name), field_keys(f.name));
-                match f.kind {
-                    FieldKind::Choice(options) => {
-                        for o in options {
-                            let key = format!("choice-{}-{o}", f.name);
-                            need(key.clone(), vec![key]);
-                        }
-                    }
-                    FieldKind::Address => {
-                        for part in ADDRESS_PARTS {
-                            let key = format!("addr-{part}");
-                            need(key.clone(), vec![key]);
-                        }
-                    }
-                    _ => {}
+                choices(&mut need, f);
+            }
+            // Collections (named like a field of the entity), their lines' fields (named after
+            // the collection) and those fields' choices.
+            for child in def.children {
+                need(
+                    format!("{}.{}", def.name, child.name),
+                    field_keys(child.name),
+                );
+                for f in child.fields {
+                    need(
+                        format!("{}.{}.{}", def.name, child.name, f.name),
+                        vec![
+                            format!("field-{}-{}", child.name, f.name),
+                            format!("field-{}", f.name),
+                        ],
+                    );
+                    choices(&mut need, f);
+                }
+            }
+            // Actions: the button, the history entry, the input fields (labelled like the
+            // entity's fields) and their choices.
+            for action in def.actions {
+                let key = format!("action-{}-{}", def.name, action.name);
+                need(key.clone(), vec![key]);
+                let key = format!("history-{}", action.name);
+                need(key.clone(), vec![key]);
+                for f in action.input {
+                    need(
+                        format!("{} {} input {}", def.name, action.name, f.name),
+                        field_keys(f.name),
+                    );
+                    choices(&mut need, f);
                 }
             }
             // The columns lists show by default, which may name system fields or the title.
@@ -1665,6 +2131,14 @@ fn every_error_code_has_a_message_in_both_locales() {
 // 8. The access matrix
 // ---------------------------------------------------------------------------------------------
 
+/// The first declared action that a record in its current state may take.
+fn available_action(def: &EntityDef, rec: &Value) -> Option<&'static ActionDef> {
+    let state = def.states.and_then(|s| rec[s.field].as_str()).unwrap_or("");
+    def.actions
+        .iter()
+        .find(|a| def.states.is_none() || a.from.is_empty() || a.from.contains(&state))
+}
+
 #[tokio::test]
 async fn access_matrix_follows_the_default_grants() {
     for b in backends() {
@@ -1678,12 +2152,17 @@ async fn access_matrix_follows_the_default_grants() {
         for role in Role::ALL {
             actors.push((role, app.user(role.as_str(), Some("Conf A")).await));
         }
-        let mut g = Gen::new(&app, &admin);
+        let mut g = Gen::new(&app, &admin, Role::Admin, &admin);
+        // Each role makes its own bodies, referring to records it may read.
+        let mut gens: Vec<Gen> = actors
+            .iter()
+            .map(|(role, u)| Gen::new(&app, u, *role, &admin))
+            .collect();
         for def in entities() {
             let p = def.plural;
-            // The smallest valid record, without references: what access is about is the owner.
+            // The smallest valid record: what access is about is the owner.
             let (minimal, _) = g.sparse(def, 2).await;
-            for (role, u) in &actors {
+            for ((role, u), rg) in actors.iter().zip(gens.iter_mut()) {
                 let actor = Actor {
                     user_id: u.id,
                     name: String::new(),
@@ -1708,7 +2187,20 @@ async fn access_matrix_follows_the_default_grants() {
                 let ctx = format!("{b:?} {p} as {role}");
 
                 // Creating needs some write scope.
-                let r = u.post_r(&format!("/api/v1/{p}"), &minimal).await;
+                let body = if grant.write == Scope::None {
+                    minimal.clone()
+                } else {
+                    let own = rg.samples(def, 2, 0).await.body();
+                    Value::Object(
+                        minimal
+                            .as_object()
+                            .expect("body")
+                            .keys()
+                            .filter_map(|k| own.get(k).map(|v| (k.clone(), v.clone())))
+                            .collect(),
+                    )
+                };
+                let r = u.post_r(&format!("/api/v1/{p}"), &body).await;
                 if grant.write == Scope::None {
                     r.assert_error(StatusCode::FORBIDDEN, "forbidden", None);
                 } else {
@@ -1762,6 +2254,29 @@ async fn access_matrix_follows_the_default_grants() {
                             "{what}: unchanged"
                         );
                     }
+                    // An action is a write like any other.
+                    let current = get_ok(&admin, &path).await.body;
+                    if let Some(action) = available_action(def, &current) {
+                        let input = rg.action_input(def, action, &current, 3).await;
+                        let r = u.post_r(&format!("{path}/{}", action.name), &input).await;
+                        if can_write {
+                            assert_eq!(
+                                r.status,
+                                StatusCode::OK,
+                                "{what}: {}: {}",
+                                action.name,
+                                r.text
+                            );
+                        } else {
+                            refused(&r);
+                            assert_eq!(
+                                get_ok(&admin, &path).await.body,
+                                current,
+                                "{what}: unchanged by {}",
+                                action.name
+                            );
+                        }
+                    }
                     let r = u.delete_r(&path).await;
                     if can_write {
                         assert_eq!(
@@ -1811,38 +2326,45 @@ impl ColumnType {
     }
 }
 
+/// Columns by name, with their types.
+type Columns = Vec<(String, ColumnType)>;
+
+/// The columns a field occupies, with their types.
+fn field_columns(table: &str, f: &FieldDef) -> Vec<(String, ColumnType)> {
+    let cols = values::columns(f);
+    let types: Vec<ColumnType> = match f.kind {
+        FieldKind::Text { .. }
+        | FieldKind::LongText { .. }
+        | FieldKind::Choice(_)
+        | FieldKind::Url
+        | FieldKind::TaxId
+        | FieldKind::Address => vec![ColumnType::Text; cols.len()],
+        FieldKind::Int { .. } | FieldKind::Duration => vec![ColumnType::Int],
+        FieldKind::Money => vec![ColumnType::Int, ColumnType::Text],
+        FieldKind::Date => vec![ColumnType::Date],
+        FieldKind::Bool => vec![ColumnType::Bool],
+        FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => {
+            vec![ColumnType::Json]
+        }
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => vec![ColumnType::Uuid],
+        FieldKind::Percent => vec![ColumnType::Int],
+        FieldKind::DateTime => vec![ColumnType::Instant],
+        FieldKind::Labels { .. } => vec![ColumnType::Json],
+    };
+    assert_eq!(
+        types.len(),
+        cols.len(),
+        "{table}.{}: a type per column",
+        f.name
+    );
+    cols.into_iter().zip(types).collect()
+}
+
 /// Every column the engine expects of an entity's table, with its type.
 fn expected_columns(def: &EntityDef) -> Vec<(String, ColumnType)> {
     let mut out = Vec::new();
     for f in def.fields {
-        let cols = values::columns(f);
-        let types: Vec<ColumnType> = match f.kind {
-            FieldKind::Text { .. }
-            | FieldKind::LongText { .. }
-            | FieldKind::Choice(_)
-            | FieldKind::Url
-            | FieldKind::TaxId
-            | FieldKind::Address => vec![ColumnType::Text; cols.len()],
-            FieldKind::Int { .. } | FieldKind::Duration => vec![ColumnType::Int],
-            FieldKind::Money => vec![ColumnType::Int, ColumnType::Text],
-            FieldKind::Date => vec![ColumnType::Date],
-            FieldKind::Bool => vec![ColumnType::Bool],
-            FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => {
-                vec![ColumnType::Json]
-            }
-            FieldKind::Ref { .. } | FieldKind::LineRef { .. } => vec![ColumnType::Uuid],
-            FieldKind::Percent => vec![ColumnType::Int],
-            FieldKind::DateTime => vec![ColumnType::Instant],
-            FieldKind::Labels { .. } => vec![ColumnType::Json],
-        };
-        assert_eq!(
-            types.len(),
-            cols.len(),
-            "{}.{}: a type per column",
-            def.table,
-            f.name
-        );
-        out.extend(cols.into_iter().zip(types));
+        out.extend(field_columns(def.table, f));
     }
     for s in SYSTEM_FIELDS {
         let t = match *s {
@@ -1856,64 +2378,92 @@ fn expected_columns(def: &EntityDef) -> Vec<(String, ColumnType)> {
     out
 }
 
+/// Every column the engine expects of a child collection's table: the line's id, its parent,
+/// its position and its fields.
+fn expected_child_columns(child: &ChildDef) -> Vec<(String, ColumnType)> {
+    let mut out = vec![
+        ("id".to_string(), ColumnType::Uuid),
+        (child.parent_column.to_string(), ColumnType::Uuid),
+        ("position".to_string(), ColumnType::Int),
+    ];
+    for f in child.fields {
+        out.extend(field_columns(child.table, f));
+    }
+    out
+}
+
+/// A migrated table's columns: name → (type, nullable).
+async fn table_columns(app: &TestApp, table: &str) -> HashMap<String, (String, bool)> {
+    use guanxi_core::db::{get_i64, get_string, raw_query};
+    let conn = app.core.db.reader();
+    match app.backend {
+        Backend::Sqlite => {
+            let rows = raw_query(
+                conn,
+                &format!(
+                    "SELECT name, type, \"notnull\" AS not_null FROM pragma_table_info('{table}')"
+                ),
+                vec![],
+            )
+            .await
+            .expect("pragma_table_info");
+            rows.iter()
+                .map(|r| {
+                    (
+                        get_string(r, "name").expect("name"),
+                        (
+                            get_string(r, "type").expect("type").to_lowercase(),
+                            get_i64(r, "not_null").expect("not_null") == 0,
+                        ),
+                    )
+                })
+                .collect()
+        }
+        Backend::Postgres => {
+            let rows = raw_query(
+                conn,
+                "SELECT column_name::text AS name, data_type::text AS type, \
+                 is_nullable::text AS nullable FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1",
+                vec![table.into()],
+            )
+            .await
+            .expect("information_schema.columns");
+            rows.iter()
+                .map(|r| {
+                    (
+                        get_string(r, "name").expect("name"),
+                        (
+                            get_string(r, "type").expect("type"),
+                            get_string(r, "nullable").expect("nullable") == "YES",
+                        ),
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_declared_column_exists_in_the_migrated_tables() {
-    use guanxi_core::db::{get_i64, get_string, raw_query};
     for b in backends() {
         let app = spawn(b).await;
-        let conn = app.core.db.reader();
+        // (table, its expected columns, the columns that must be NOT NULL, the entity whose
+        // records it holds)
+        let mut tables: Vec<(&str, Columns, Vec<&str>, Option<&EntityDef>)> = Vec::new();
         for def in entities() {
-            // name -> (type, nullable)
-            let actual: HashMap<String, (String, bool)> = match b {
-                Backend::Sqlite => {
-                    let rows = raw_query(
-                        conn,
-                        &format!(
-                            "SELECT name, type, \"notnull\" AS not_null FROM pragma_table_info('{}')",
-                            def.table
-                        ),
-                        vec![],
-                    )
-                    .await
-                    .expect("pragma_table_info");
-                    rows.iter()
-                        .map(|r| {
-                            (
-                                get_string(r, "name").expect("name"),
-                                (
-                                    get_string(r, "type").expect("type").to_lowercase(),
-                                    get_i64(r, "not_null").expect("not_null") == 0,
-                                ),
-                            )
-                        })
-                        .collect()
-                }
-                Backend::Postgres => {
-                    let rows = raw_query(
-                        conn,
-                        "SELECT column_name::text AS name, data_type::text AS type, \
-                         is_nullable::text AS nullable FROM information_schema.columns \
-                         WHERE table_schema = current_schema() AND table_name = $1",
-                        vec![def.table.into()],
-                    )
-                    .await
-                    .expect("information_schema.columns");
-                    rows.iter()
-                        .map(|r| {
-                            (
-                                get_string(r, "name").expect("name"),
-                                (
-                                    get_string(r, "type").expect("type"),
-                                    get_string(r, "nullable").expect("nullable") == "YES",
-                                ),
-                            )
-                        })
-                        .collect()
-                }
-            };
-            assert!(!actual.is_empty(), "{b:?}: table {} exists", def.table);
-            for (col, want) in expected_columns(def) {
-                let ctx = format!("{b:?} {}.{col}", def.table);
+            tables.push((def.table, expected_columns(def), vec!["id"], Some(def)));
+            for child in def.children {
+                // A line always has its parent and its place.
+                let keys = vec!["id", child.parent_column, "position"];
+                tables.push((child.table, expected_child_columns(child), keys, None));
+            }
+        }
+        for (table, expected, not_null, entity) in tables {
+            let actual = table_columns(&app, table).await;
+            assert!(!actual.is_empty(), "{b:?}: table {table} exists");
+            for (col, want) in expected {
+                let ctx = format!("{b:?} {table}.{col}");
                 let (ty, nullable) = actual.get(&col).unwrap_or_else(|| {
                     panic!("{ctx}: no such column; the table has {:?}", actual.keys())
                 });
@@ -1922,6 +2472,9 @@ async fn every_declared_column_exists_in_the_migrated_tables() {
                         !nullable,
                         "{ctx}: text columns are NOT NULL ('' when empty)"
                     );
+                }
+                if not_null.contains(&col.as_str()) {
+                    assert!(!nullable, "{ctx}: NOT NULL");
                 }
                 if b == Backend::Postgres {
                     assert!(
@@ -1932,8 +2485,9 @@ async fn every_declared_column_exists_in_the_migrated_tables() {
                 }
             }
             // A sort orders by a real column, and pages past blanks if the column has any.
-            for f in def.fields.iter().filter(|f| f.sortable) {
-                let ctx = format!("{b:?} {}.{} (sortable)", def.table, f.name);
+            let sortable = entity.map(|d| d.fields).unwrap_or_default();
+            for f in sortable.iter().filter(|f| f.sortable) {
+                let ctx = format!("{b:?} {table}.{} (sortable)", f.name);
                 let by = values::sort_column(f)
                     .unwrap_or_else(|| panic!("{ctx}: a {:?} has no sort column", f.kind));
                 let (_, nullable) = actual
@@ -1943,6 +2497,437 @@ async fn every_declared_column_exists_in_the_migrated_tables() {
                     by.nullable || !nullable,
                     "{ctx}: {} takes NULL, but the sort takes it for never blank",
                     by.column
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. Child collections
+// ---------------------------------------------------------------------------------------------
+
+/// Changes the suite can make to one plain field of a line (not a reference, not computed), each
+/// to a value the line does not hold now.
+fn line_changes(
+    child: &ChildDef,
+    line: &Value,
+    currency: &str,
+) -> Vec<(&'static FieldDef, Sample)> {
+    let mut out = Vec::new();
+    for f in child.fields {
+        if f.computed || matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. }) {
+            continue;
+        }
+        if let Some(s) = [7, 8]
+            .into_iter()
+            .filter_map(|seed| sample(f, seed, currency))
+            .find(|s| line[f.name] != s.canonical)
+        {
+            out.push((f, s));
+        }
+    }
+    out
+}
+
+/// The changes of an audit entry to one collection's lines.
+fn line_changes_of(entry: &Value, child: &str) -> BTreeMap<String, (Value, Value)> {
+    let mut c = changes(entry);
+    c.retain(|k, _| k.starts_with(&format!("{child}[")));
+    c
+}
+
+#[tokio::test]
+async fn child_collections_keep_line_ids_replace_the_list_and_audit_each_line() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let (sales, admin) = cast(&app).await;
+        let currency = app.core.settings.default_currency.clone();
+        let mut g = Gen::new(&app, &sales, Role::Sales, &admin);
+        for def in entities() {
+            let p = def.plural;
+            let user = g.writer(def);
+            if def.children.iter().all(|c| c.computed) {
+                continue;
+            }
+            let (rec, samples) = g.full(def, 0).await;
+            // Another record, whose line ids this one's lines must not take.
+            let (other, _) = g.full(def, 1).await;
+            let path = format!("/api/v1/{p}/{}", id_of(&rec));
+            let other_path = format!("/api/v1/{p}/{}", id_of(&other));
+            for child in def.children.iter().filter(|c| !c.computed) {
+                let c = child.name;
+                let ctx = format!("{b:?} {p}.{c}");
+                let current = get_ok(user, &path).await.body;
+                let ids = line_ids(&current[c]);
+                assert!(!ids.is_empty(), "{ctx}: the suite made lines");
+                let version = current["version"].as_i64().expect("version");
+
+                // Sending back what was read changes nothing.
+                let r = user.patch_r(&path, &json!({c: current[c]})).await;
+                assert_eq!(r.status, StatusCode::OK, "{ctx}: {}", r.text);
+                assert_eq!(
+                    r.body["version"], version,
+                    "{ctx}: the same lines, no new version"
+                );
+                assert_eq!(r.body[c], current[c], "{ctx}: the same lines");
+
+                // A line sent back with its id keeps it; a change to one of its fields is
+                // recorded as `name[index].field`, and as nothing else about the lines.
+                let last = ids.len() - 1;
+                let mut changed = None;
+                for (f, s) in line_changes(child, &current[c][last], &currency) {
+                    let mut lines = current[c].clone();
+                    lines[last][f.name] = s.input.clone();
+                    let r = user.patch_r(&path, &json!({c: lines})).await;
+                    if r.status == StatusCode::OK {
+                        changed = Some((f, s, r.body));
+                        break;
+                    }
+                    // The entity's rules may refuse a value the kind allows: try another field.
+                    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", None);
+                }
+                let (f, s, after) =
+                    changed.unwrap_or_else(|| panic!("{ctx}: no field of a line can be changed"));
+                assert_eq!(after["version"], version + 1, "{ctx}");
+                assert_eq!(
+                    line_ids(&after[c]),
+                    ids,
+                    "{ctx}: lines sent back keep their ids"
+                );
+                assert_eq!(
+                    after[c][last][f.name], s.canonical,
+                    "{ctx}[{last}].{}",
+                    f.name
+                );
+                let entry = newest_entry(user, &path).await;
+                assert_eq!(entry["action"], "update", "{ctx}");
+                assert_eq!(
+                    line_changes_of(&entry, c),
+                    BTreeMap::from([(
+                        format!("{c}[{last}].{}", f.name),
+                        (current[c][last][f.name].clone(), s.canonical.clone())
+                    )]),
+                    "{ctx}: the history names the line's field"
+                );
+
+                // The lines are kept in the order sent.
+                let mut reversed = after[c].as_array().expect("lines").clone();
+                reversed.reverse();
+                let r = user.patch_r(&path, &json!({c: reversed})).await;
+                assert_eq!(r.status, StatusCode::OK, "{ctx}: reversed: {}", r.text);
+                let mut want = ids.clone();
+                want.reverse();
+                assert_eq!(line_ids(&r.body[c]), want, "{ctx}: in the order sent");
+
+                // An id that is not one of this record's lines (unknown, or another record's)
+                // makes a new line: the write replaces the list.
+                let theirs = line_ids(&get_ok(user, &other_path).await.body[c]);
+                let foreign: Vec<String> = std::iter::once(uuid::Uuid::now_v7().to_string())
+                    .chain(theirs.iter().cloned())
+                    .collect();
+                let mut lines = r.body[c].as_array().expect("lines").clone();
+                for (i, line) in lines.iter_mut().enumerate() {
+                    line["id"] = json!(foreign[i % foreign.len()]);
+                }
+                let r = user.patch_r(&path, &json!({c: lines})).await;
+                assert_eq!(r.status, StatusCode::OK, "{ctx}: foreign ids: {}", r.text);
+                let now = line_ids(&r.body[c]);
+                assert_eq!(now.len(), ids.len(), "{ctx}");
+                for id in &now {
+                    assert!(
+                        !ids.contains(id) && !foreign.contains(id),
+                        "{ctx}: line {id} is new"
+                    );
+                }
+                assert_eq!(
+                    line_ids(&get_ok(user, &other_path).await.body[c]),
+                    theirs,
+                    "{ctx}: the other record's lines are its own"
+                );
+
+                // Lines the suite generated (the entity's own rules do not constrain them) may
+                // be dropped, one or all; a dropped line is recorded whole at its index.
+                if let Some(generated) = samples.lines_of(c) {
+                    let body = json!({c: lines_input(generated)});
+                    let r = user.patch_r(&path, &body).await;
+                    assert_eq!(r.status, StatusCode::OK, "{ctx}: {}", r.text);
+                    assert_lines(&ctx, &r.body[c], generated);
+                    let first = r.body[c][0].clone();
+                    let dropped = r.body[c][1].clone();
+                    let r = user.patch_r(&path, &json!({c: [first]})).await;
+                    assert_eq!(r.status, StatusCode::OK, "{ctx}: {}", r.text);
+                    assert_eq!(line_ids(&r.body[c]), line_ids(&json!([first])), "{ctx}");
+                    let entry = newest_entry(user, &path).await;
+                    let mut whole = dropped.as_object().expect("line").clone();
+                    whole.remove("id");
+                    assert_eq!(
+                        line_changes_of(&entry, c),
+                        BTreeMap::from([(format!("{c}[1]"), (Value::Object(whole), Value::Null))]),
+                        "{ctx}: the history names the dropped line"
+                    );
+                    for empty in [json!([]), Value::Null] {
+                        let r = user.patch_r(&path, &json!({c: empty})).await;
+                        assert_eq!(r.status, StatusCode::OK, "{ctx}: {empty}: {}", r.text);
+                        assert_eq!(r.body[c], json!([]), "{ctx}: {empty} empties the list");
+                    }
+                    let r = user.patch_r(&path, &body).await;
+                    assert_eq!(r.status, StatusCode::OK, "{ctx}: {}", r.text);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. States and actions
+// ---------------------------------------------------------------------------------------------
+
+/// The actions that lead from state `from` into one of `to` by the state machine's declared
+/// moves, fewest first: (action, the state it leads to) per step; `None` when none do.
+fn moves_to(
+    states: &StateMachine,
+    from: &str,
+    to: &[&str],
+) -> Option<Vec<(&'static str, &'static str)>> {
+    let mut seen: BTreeSet<String> = BTreeSet::from([from.to_string()]);
+    let mut queue: std::collections::VecDeque<(String, Vec<(&'static str, &'static str)>)> =
+        std::collections::VecDeque::from([(from.to_string(), Vec::new())]);
+    while let Some((state, path)) = queue.pop_front() {
+        if to.contains(&state.as_str()) {
+            return Some(path);
+        }
+        for t in states.transitions.iter().filter(|t| t.from == state) {
+            let Some(action) = t.via else { continue };
+            if seen.insert(t.to.to_string()) {
+                let mut next = path.clone();
+                next.push((action, t.to));
+                queue.push_back((t.to.to_string(), next));
+            }
+        }
+    }
+    None
+}
+
+/// Takes a record by declared actions into one of `wanted` (any state when empty), checking
+/// that each lands where the state machine says; `None` when no declared moves lead there.
+async fn bring_to(
+    g: &mut Gen<'_>,
+    def: &'static EntityDef,
+    rec: Value,
+    wanted: &[&str],
+) -> Option<Value> {
+    let Some(states) = def.states else {
+        return Some(rec);
+    };
+    if wanted.is_empty() {
+        return Some(rec);
+    }
+    let state = rec[states.field].as_str().unwrap_or("").to_string();
+    let path = moves_to(states, &state, wanted)?;
+    let user = g.writer(def);
+    let mut rec = rec;
+    for (name, to) in path {
+        let action = def.action(name).unwrap_or_else(|| {
+            panic!("{}: a move is made by undeclared action {name}", def.plural)
+        });
+        let input = g.action_input(def, action, &rec, 5).await;
+        let url = format!("/api/v1/{}/{}/{name}", def.plural, id_of(&rec));
+        let r = user.post_r(&url, &input).await;
+        assert_eq!(r.status, StatusCode::OK, "POST {url} {input}: {}", r.text);
+        assert_eq!(
+            r.body[states.field], to,
+            "POST {url}: the state it leads to"
+        );
+        rec = r.body;
+    }
+    Some(rec)
+}
+
+#[tokio::test]
+async fn every_action_and_state_follows_its_declaration() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let (sales, admin) = cast(&app).await;
+        let currency = app.core.settings.default_currency.clone();
+        let mut g = Gen::new(&app, &sales, Role::Sales, &admin);
+        for def in entities() {
+            let p = def.plural;
+            let user = g.writer(def);
+
+            // The state field holds the state machine's states, and is moved only as the
+            // machine allows: a computed one never by a plain update.
+            let codes: &[&str] = match def.states {
+                None => &[],
+                Some(states) => {
+                    let field = def
+                        .field(states.field)
+                        .unwrap_or_else(|| panic!("{p}: the state field is a field"));
+                    let FieldKind::Choice(codes) = field.kind else {
+                        panic!("{p}: a state machine runs over a choice field");
+                    };
+                    for t in states.transitions {
+                        assert!(
+                            codes.contains(&t.from) && codes.contains(&t.to),
+                            "{p}: a move from {} to {} between states",
+                            t.from,
+                            t.to
+                        );
+                        if let Some(a) = t.via {
+                            assert!(def.action(a).is_some(), "{p}: move by undeclared {a}");
+                        }
+                    }
+                    for a in def.actions {
+                        for s in a.from {
+                            assert!(codes.contains(s), "{p}: {} starts from state {s}", a.name);
+                        }
+                    }
+                    let (rec, _) = g.full(def, 0).await;
+                    let path = format!("/api/v1/{p}/{}", id_of(&rec));
+                    let state = rec[states.field]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{p}: a new record has a state: {rec}"));
+                    assert!(codes.contains(&state), "{p}: {state} is a state");
+                    for code in codes.iter().filter(|c| **c != state) {
+                        let r = user.patch_r(&path, &json!({states.field: code})).await;
+                        if !field.computed && states.allows(state, code, None) {
+                            assert_eq!(r.status, StatusCode::OK, "{b:?} {p}: {}", r.text);
+                        } else {
+                            r.assert_error(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                "validation_failed",
+                                Some(states.field),
+                            );
+                            assert_eq!(get_ok(user, &path).await.body, rec, "{b:?} {p}");
+                        }
+                    }
+                    codes
+                }
+            };
+
+            for action in def.actions {
+                let a = action.name;
+                let ctx = format!("{b:?} {p} {a}");
+                // A record the action may start from, changed once so that its first version
+                // is stale.
+                let (rec, _) = g.full(def, 0).await;
+                let rec = bring_to(&mut g, def, rec, action.from)
+                    .await
+                    .unwrap_or_else(|| panic!("{ctx}: no declared moves reach {:?}", action.from));
+                let path = format!("/api/v1/{p}/{}", id_of(&rec));
+                let (field, change) = changing_patch(def, &rec, 6, &currency);
+                let r = user.patch_r(&path, &json!({field: change.input})).await;
+                assert_eq!(r.status, StatusCode::OK, "{ctx}: {}", r.text);
+                let before = r.body;
+                let version = before["version"].as_i64().expect("version");
+                let url = format!("{path}/{a}");
+                let input = g.action_input(def, action, &before, 4).await;
+
+                // Input the action does not declare (a record field is none either), and a
+                // required input left out: 422, naming it.
+                let mut bad: Vec<(Value, String)> = Vec::new();
+                let mut body = input.clone();
+                body["conf_no_such_input"] = json!("x");
+                bad.push((body, "conf_no_such_input".into()));
+                if let Some(f) = def
+                    .fields
+                    .iter()
+                    .find(|f| action.field(f.name).is_none() && !f.computed)
+                    && let Some(s) = sample(f, 3, &currency)
+                {
+                    let mut body = input.clone();
+                    body[f.name] = s.input;
+                    bad.push((body, f.name.to_string()));
+                }
+                for f in action.input.iter().filter(|f| f.required) {
+                    let mut body = input.clone();
+                    body.as_object_mut().expect("input").remove(f.name);
+                    bad.push((body, f.name.to_string()));
+                }
+                for (body, named) in bad {
+                    let r = user.post_r(&url, &body).await;
+                    r.assert_error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "validation_failed",
+                        Some(&named),
+                    );
+                    assert_eq!(get_ok(user, &path).await.body, before, "{ctx}: {named}");
+                }
+
+                // A stale If-Match: 412, and nothing changes.
+                let r = user
+                    .send(
+                        user.req(Method::POST, &url)
+                            .header("If-Match", format!("\"{}\"", version - 1))
+                            .json(&input),
+                    )
+                    .await;
+                r.assert_error(StatusCode::PRECONDITION_FAILED, "precondition_failed", None);
+                assert_eq!(get_ok(user, &path).await.body, before, "{ctx}: stale");
+
+                // With the current version it is done: a new version, the move the state
+                // machine declares, and one history entry named after the action.
+                let r = user
+                    .send(
+                        user.req(Method::POST, &url)
+                            .header("If-Match", format!("\"{version}\""))
+                            .json(&input),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{ctx}: {input}: {}", r.text);
+                assert_eq!(r.body["version"], version + 1, "{ctx}");
+                assert_eq!(
+                    r.header("etag"),
+                    Some(format!("\"{}\"", version + 1)),
+                    "{ctx}"
+                );
+                assert_eq!(get_ok(user, &path).await.body, r.body, "{ctx}: as stored");
+                let entry = newest_entry(user, &path).await;
+                assert_eq!(entry["action"], a, "{ctx}: the history names the action");
+                assert_eq!(entry["actor_id"], user.id.to_string(), "{ctx}");
+                if let Some(states) = def.states {
+                    let from = before[states.field].as_str().expect("state");
+                    let to = states
+                        .transitions
+                        .iter()
+                        .find(|t| t.from == from && t.via == Some(a))
+                        .map_or(from, |t| t.to);
+                    assert_eq!(r.body[states.field], to, "{ctx}: the declared move");
+                    if from != to {
+                        assert_eq!(
+                            changes(&entry).get(states.field),
+                            Some(&(json!(from), json!(to))),
+                            "{ctx}: the history records the move"
+                        );
+                    }
+                }
+
+                // From a state the action does not start from: 409, and nothing changes.
+                if action.from.is_empty() {
+                    continue;
+                }
+                let outside: Vec<&str> = codes
+                    .iter()
+                    .copied()
+                    .filter(|c| !action.from.contains(c))
+                    .collect();
+                let mut tried = 0;
+                for state in &outside {
+                    let (rec, _) = g.full(def, 1).await;
+                    let Some(rec) = bring_to(&mut g, def, rec, &[*state]).await else {
+                        continue;
+                    };
+                    tried += 1;
+                    let path = format!("/api/v1/{p}/{}", id_of(&rec));
+                    let input = g.action_input(def, action, &rec, 4).await;
+                    let r = user.post_r(&format!("{path}/{a}"), &input).await;
+                    r.assert_error(StatusCode::CONFLICT, "conflict", None);
+                    assert_eq!(get_ok(user, &path).await.body, rec, "{ctx} from {state}");
+                }
+                assert!(
+                    outside.is_empty() || tried > 0,
+                    "{ctx}: no state outside {:?} could be reached to try it from",
+                    action.from
                 );
             }
         }
