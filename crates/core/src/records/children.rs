@@ -110,7 +110,10 @@ pub fn canonical(
                 continue;
             }
             match child.field(k) {
-                Some(f) if f.computed => {}
+                // As for a record's own computed fields: refused, even when sent back as read.
+                Some(f) if f.computed => {
+                    errors.insert(key(child, i, k), FieldError::new(codes::COMPUTED));
+                }
                 Some(f) => match values::canonical(f, v, settings) {
                     Ok(c) => {
                         line.insert(k.clone(), c);
