@@ -1,43 +1,21 @@
 //! Lost reasons (输单原因): the admin-edited list a lost opportunity names its reason from.
 
-use crate::records::def::{Access, EntityDef, FieldDef, FieldKind};
-use crate::records::values::{LABEL_LOCALES, label_in};
-use crate::records::{JsonMap, Plain};
-
-const FIELDS: &[FieldDef] = &[
-    FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
-    FieldDef::new(
-        "position",
-        FieldKind::Int {
-            min: 0,
-            max: 10_000,
-        },
-    )
-    .sortable(),
-    FieldDef::new("description", FieldKind::LongText { max: 2_000 }),
-];
-
-fn title(rec: &JsonMap, locale: &str) -> String {
-    label_in(rec.get("name").unwrap_or(&serde_json::Value::Null), locale)
-}
-
-fn search_names(rec: &JsonMap) -> Vec<String> {
-    let name = rec.get("name").unwrap_or(&serde_json::Value::Null);
-    LABEL_LOCALES.iter().map(|l| label_in(name, l)).collect()
-}
+use super::{LIST_FIELDS, list_names, list_title};
+use crate::records::Plain;
+use crate::records::def::{Access, EntityDef};
 
 pub static LOST_REASONS: EntityDef = EntityDef {
     name: "lost_reason",
     plural: "lost_reasons",
     area: "sales",
     table: "lost_reasons",
-    fields: FIELDS,
+    fields: LIST_FIELDS,
     default_sort: "position",
     default_columns: &["name", "position", "description"],
     related_columns: &["name"],
     title_sort: "position",
-    title,
-    search_names,
+    title: list_title,
+    search_names: list_names,
     children: &[],
     states: None,
     actions: &[],

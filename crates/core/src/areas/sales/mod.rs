@@ -5,14 +5,41 @@ pub mod lost_reasons;
 pub mod opportunities;
 pub mod pipelines;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::records::EntityDef;
+use crate::records::def::{FieldDef, FieldKind};
+use crate::records::values::{LABEL_LOCALES, label_in};
+use crate::records::{EntityDef, JsonMap};
 use crate::{Actor, Core, CoreResult};
 
 pub use lost_reasons::LOST_REASONS;
 pub use opportunities::OPPORTUNITIES;
 pub use pipelines::PIPELINES;
+
+/// The fields of a list administrators keep: a name per language, an order, a description.
+const LIST_FIELDS: &[FieldDef] = &[
+    FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
+    FieldDef::new(
+        "position",
+        FieldKind::Int {
+            min: 0,
+            max: 10_000,
+        },
+    )
+    .sortable(),
+    FieldDef::new("description", FieldKind::LongText { max: 2_000 }),
+];
+
+/// A listed item's name in the reader's language.
+fn list_title(rec: &JsonMap, locale: &str) -> String {
+    label_in(rec.get("name").unwrap_or(&Value::Null), locale)
+}
+
+/// A listed item's names in every language, for search.
+fn list_names(rec: &JsonMap) -> Vec<String> {
+    let name = rec.get("name").unwrap_or(&Value::Null);
+    LABEL_LOCALES.iter().map(|l| label_in(name, l)).collect()
+}
 
 /// This area's entities, in the order navigation shows them.
 pub const ENTITIES: [&EntityDef; 3] = [&OPPORTUNITIES, &PIPELINES, &LOST_REASONS];

@@ -34,17 +34,8 @@ pub const ROLES: &[&str] = &[
     "user",
     "other",
 ];
-pub const SOURCES: &[&str] = &[
-    "web",
-    "referral",
-    "trade_show",
-    "advertising",
-    "cold_call",
-    "partner",
-    "social_media",
-    "existing_customer",
-    "other",
-];
+/// Where deals come from: the same list as where accounts come from.
+pub use crate::areas::customers::accounts::SOURCES;
 
 const ROLE_FIELDS: &[FieldDef] = &[
     FieldDef::new(

@@ -6,9 +6,10 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::opportunities::OPPORTUNITIES;
+use super::{LIST_FIELDS, list_names, list_title};
 use crate::error::{CoreResult, FieldError, FieldErrors, shown};
 use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind};
-use crate::records::values::{LABEL_LOCALES, label_in};
+use crate::records::values::label_in;
 use crate::records::{Behaviour, Event, Filter, FilterOp, JsonMap, Work};
 
 pub const STAGE_KINDS: &[&str] = &["open", "won", "lost"];
@@ -51,28 +52,6 @@ pub static STAGES: ChildDef = ChildDef {
     computed: false,
     title: stage_title,
 };
-
-const FIELDS: &[FieldDef] = &[
-    FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
-    FieldDef::new(
-        "position",
-        FieldKind::Int {
-            min: 0,
-            max: 10_000,
-        },
-    )
-    .sortable(),
-    FieldDef::new("description", FieldKind::LongText { max: 2_000 }),
-];
-
-fn title(rec: &JsonMap, locale: &str) -> String {
-    label_in(rec.get("name").unwrap_or(&Value::Null), locale)
-}
-
-fn search_names(rec: &JsonMap) -> Vec<String> {
-    let name = rec.get("name").unwrap_or(&Value::Null);
-    LABEL_LOCALES.iter().map(|l| label_in(name, l)).collect()
-}
 
 /// A pipeline's stages, as lines.
 pub fn stages(pipeline: &JsonMap) -> &[Value] {
@@ -195,13 +174,13 @@ pub static PIPELINES: EntityDef = EntityDef {
     plural: "pipelines",
     area: "sales",
     table: "pipelines",
-    fields: FIELDS,
+    fields: LIST_FIELDS,
     default_sort: "position",
     default_columns: &["name", "position", "description"],
     related_columns: &["name"],
     title_sort: "position",
-    title,
-    search_names,
+    title: list_title,
+    search_names: list_names,
     children: std::slice::from_ref(&STAGES),
     states: None,
     actions: &[],
