@@ -246,7 +246,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
     match cmd {
         Command::Serve { db, listen } => {
             let core = open(&cfg, &db, IfMissing::Create).await?;
-            guanxi_core::areas::install_defaults(&core)
+            guanxi_core::setup::install_defaults(&core)
                 .await
                 .map_err(explain)?;
             let listen = listen.unwrap_or_else(|| cfg.listen.clone());
@@ -351,7 +351,7 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             .map_err(explain)?;
             println!("added {} ({}) {}", u.email, u.role, u.id);
             // The first administrator gets the setup lists a new installation needs.
-            guanxi_core::areas::install_defaults(&core)
+            guanxi_core::setup::install_defaults(&core)
                 .await
                 .map_err(explain)?;
             Ok(())

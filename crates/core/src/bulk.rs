@@ -985,7 +985,9 @@ mod tests {
             )
             .await
             .unwrap();
-            let actor = users::actor_for(&core.db, &user).await.unwrap();
+            let actor = users::actor_for(&core.db, core.registry, &user)
+                .await
+                .unwrap();
             let settings = core.settings.clone();
             let producer = Producer::new(1, vec![], settings.clone(), core.db.backend(), 0, 0);
             let shapes = [

@@ -217,6 +217,8 @@ pub mod codes {
         STATE_BY_ACTION_ONLY = "state_by_action_only";
         /// The state (`field`) may not go from `from_state` to `to_state` at all.
         STATE_CHANGE_NOT_ALLOWED = "state_change_not_allowed";
+        /// Lines removed while `count` records of `entity` still refer to them.
+        LINE_IN_USE = "line_in_use";
         /// An action's input the action does not take.
         UNKNOWN_INPUT = "unknown_input";
 

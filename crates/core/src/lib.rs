@@ -16,6 +16,7 @@ pub mod refs;
 pub mod saved_views;
 pub mod search;
 pub mod settings;
+pub mod setup;
 
 pub use authz::{Actor, Grant, Role, Scope};
 pub use db::{Db, IfMissing};

@@ -49,14 +49,14 @@ impl FromRequestParts<State> for ApiCaller {
             }
         };
         if let Some(token) = bearer(&parts.headers) {
-            let actor = auth::token_actor(db, token).await?;
+            let actor = auth::token_actor(db, state.core.registry, token).await?;
             speaks(&actor);
             return Ok(ApiCaller(actor));
         }
         let Some(cookie) = session_cookie(&parts.headers) else {
             return Err(CoreError::Unauthenticated.into());
         };
-        let (actor, csrf) = auth::session_actor(db, &cookie).await?;
+        let (actor, csrf) = auth::session_actor(db, state.core.registry, &cookie).await?;
         speaks(&actor);
         if unsafe_method(&parts.method) {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
@@ -107,7 +107,7 @@ impl FromRequestParts<State> for UiUser {
         let Some(cookie) = session_cookie(&parts.headers) else {
             return Err(LoginRedirect(back));
         };
-        match auth::session_actor(&state.core.db, &cookie).await {
+        match auth::session_actor(&state.core.db, state.core.registry, &cookie).await {
             Ok((actor, csrf)) => Ok(UiUser {
                 actor,
                 csrf,

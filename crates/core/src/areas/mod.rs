@@ -19,22 +19,6 @@ pub fn registry() -> &'static Registry {
     })
 }
 
-/// Fills the setup lists a new installation needs to be usable (a sales pipeline, lost
-/// reasons) where nobody has kept one yet, as the first active administrator. Returns whether
-/// there was an administrator to do it; run again once there is one.
-pub async fn install_defaults(core: &crate::Core) -> crate::CoreResult<bool> {
-    let users = crate::identity::users::list(&core.db).await?;
-    let Some(admin) = users
-        .iter()
-        .find(|u| u.role == crate::Role::Admin && !u.disabled)
-    else {
-        return Ok(false);
-    };
-    let actor = crate::identity::users::actor_for(&core.db, admin).await?;
-    sales::install_defaults(core, &actor).await?;
-    Ok(true)
-}
-
 pub(crate) fn str_field<'a>(rec: &'a crate::records::JsonMap, k: &str) -> &'a str {
     rec.get(k).and_then(|v| v.as_str()).unwrap_or("")
 }

@@ -207,7 +207,10 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
                 .await?
             }
         };
-        actors.insert(local, users::actor_for(&core.db, &user).await?);
+        actors.insert(
+            local,
+            users::actor_for(&core.db, core.registry, &user).await?,
+        );
     }
     let actor = |k: &str| {
         actors

@@ -68,7 +68,7 @@ pub(super) async fn seed(
     admin: &Actor,
     customers: &[Customer<'_>],
 ) -> CoreResult<usize> {
-    crate::areas::install_defaults(core).await?;
+    crate::setup::install_defaults(core).await?;
     create(
         core,
         &PIPELINES,

@@ -162,7 +162,11 @@ pub async fn create_session(
 }
 
 /// The actor behind a session cookie and the session's CSRF token, if the session is live.
-pub async fn session_actor(db: &Db, token: &str) -> CoreResult<(Actor, String)> {
+pub async fn session_actor(
+    db: &Db,
+    registry: &crate::Registry,
+    token: &str,
+) -> CoreResult<(Actor, String)> {
     let mut q = Query::select();
     q.columns(["user_id", "csrf_token", "expires_at", "revoked_at"].map(col))
         .from(col("sessions"))
@@ -178,7 +182,7 @@ pub async fn session_actor(db: &Db, token: &str) -> CoreResult<(Actor, String)> 
         return Err(CoreError::Unauthenticated);
     }
     Ok((
-        users::actor_for(db, &user).await?,
+        users::actor_for(db, registry, &user).await?,
         get_string(&row, "csrf_token")?,
     ))
 }
@@ -322,7 +326,7 @@ pub async fn create_token(
 }
 
 /// The actor behind a bearer token.
-pub async fn token_actor(db: &Db, token: &str) -> CoreResult<Actor> {
+pub async fn token_actor(db: &Db, registry: &crate::Registry, token: &str) -> CoreResult<Actor> {
     let mut q = Query::select();
     q.columns(["id", "user_id", "revoked_at", "last_used_at"].map(col))
         .from(col("api_tokens"))
@@ -348,7 +352,7 @@ pub async fn token_actor(db: &Db, token: &str) -> CoreResult<Actor> {
         db::update(&txn, &u).await?;
         txn.commit().await?;
     }
-    users::actor_for(db, &user).await
+    users::actor_for(db, registry, &user).await
 }
 
 pub async fn list_tokens(db: &Db, user_id: Uuid) -> CoreResult<Vec<ApiToken>> {

@@ -448,7 +448,7 @@ pub async fn set_grant(
 
 /// The actor for a user, with their role's grant for every entity loaded (stored ones, else the
 /// defaults for the entity's kind of access).
-pub async fn actor_for(db: &Db, user: &User) -> CoreResult<Actor> {
+pub async fn actor_for(db: &Db, registry: &crate::Registry, user: &User) -> CoreResult<Actor> {
     Ok(Actor {
         user_id: user.id,
         name: user.name.clone(),
@@ -456,7 +456,7 @@ pub async fn actor_for(db: &Db, user: &User) -> CoreResult<Actor> {
         role: user.role,
         team_id: user.team_id,
         locale: user.locale.clone(),
-        grants: role_grants(db, crate::areas::registry(), user.role)
+        grants: role_grants(db, registry, user.role)
             .await?
             .into_iter()
             .collect(),

@@ -2,7 +2,7 @@
 //! from the area modules (`crate::areas`) and handed around through `Core`, so nothing generic
 //! needs to know which entities exist.
 
-use super::def::{EntityDef, FieldDef, FieldKind};
+use super::def::{ChildDef, EntityDef, FieldDef, FieldKind};
 use crate::error::FieldError;
 
 pub struct Registry {
@@ -63,6 +63,24 @@ impl Registry {
                     .iter()
                     .filter_map(move |field| match field.kind {
                         FieldKind::Ref { entity, .. } if entity == target => {
+                            Some(Reference { from, field })
+                        }
+                        _ => None,
+                    })
+            })
+            .collect()
+    }
+
+    /// Every field, of any entity, that holds a line of `child` (an opportunity's stage, a line
+    /// of a pipeline's stages).
+    pub fn line_references_to(&self, child: &ChildDef) -> Vec<Reference> {
+        self.entities
+            .iter()
+            .flat_map(|from| {
+                from.fields
+                    .iter()
+                    .filter_map(move |field| match field.kind {
+                        FieldKind::LineRef { child: c, .. } if std::ptr::eq(c, child) => {
                             Some(Reference { from, field })
                         }
                         _ => None,

@@ -882,6 +882,10 @@ impl<'a> RecordService<'a> {
         }
         self.check_refs(work.conn(), work.actor(), id, &rec, stored, &mut errors)
             .await?;
+        if let Some(stored) = stored {
+            self.check_lines_in_use(work, stored, &rec, &mut errors)
+                .await?;
+        }
         if !errors.is_empty() {
             return Err(CoreError::Validation(errors));
         }
@@ -963,6 +967,50 @@ impl<'a> RecordService<'a> {
         audit::write(work.conn(), self.def.name, id, verb, Some(actor), &changes).await?;
         self.def.behaviour.after(work, &event, &rec).await?;
         Ok(rec)
+    }
+
+    /// Refuses to remove a line that records of any entity still refer to (a stage that
+    /// opportunities are in), as a foreign key would: they must move first.
+    async fn check_lines_in_use(
+        &self,
+        work: &Work<'_>,
+        stored: &Record,
+        rec: &Record,
+        errors: &mut FieldErrors,
+    ) -> CoreResult<()> {
+        for child in self.def.children {
+            let ids = |r: &Record| -> Vec<Value> {
+                r.get(child.name)
+                    .and_then(Value::as_array)
+                    .map(|lines| lines.iter().filter_map(|l| l.get("id").cloned()).collect())
+                    .unwrap_or_default()
+            };
+            let kept = ids(rec);
+            let removed: Vec<Value> = ids(stored)
+                .into_iter()
+                .filter(|id| !kept.contains(id))
+                .collect();
+            if removed.is_empty() {
+                continue;
+            }
+            for reference in work.registry().line_references_to(child) {
+                let filter = Filter::Cond {
+                    field: reference.field.name.into(),
+                    op: super::FilterOp::In,
+                    value: Value::Array(removed.clone()),
+                };
+                let n = work.count_all(reference.from, &filter).await?;
+                if n > 0 {
+                    errors.insert(
+                        child.name.into(),
+                        FieldError::new(codes::LINE_IN_USE)
+                            .with("entity", reference.from.name)
+                            .with("count", n),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The record without its child collections, which the audit trail words line by line.

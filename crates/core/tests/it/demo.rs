@@ -101,6 +101,7 @@ async fn demo_data_is_complete_valid_searchable_and_seeded_once() {
 
         let admin = users::actor_for(
             &core.db,
+            core.registry,
             &users::find_by_email(&core.db, demo::DEMO_ADMIN_EMAIL)
                 .await
                 .unwrap()

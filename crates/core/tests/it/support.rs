@@ -103,5 +103,7 @@ pub async fn admin(core: &Core, email: &str) -> Actor {
         .await
         .unwrap(),
     };
-    users::actor_for(&core.db, &user).await.unwrap()
+    users::actor_for(&core.db, core.registry, &user)
+        .await
+        .unwrap()
 }

@@ -160,6 +160,10 @@ error-not_a_line_of = is not one of the chosen { $entity }'s
 error-state_by_action_only = cannot change from “{ $from_state }” to “{ $to_state }” directly; use { $actions }
 error-state_change_not_allowed = cannot change from “{ $from_state }” to “{ $to_state }”
 error-unknown_input = this action does not take this field
+error-line_in_use = { $count ->
+    [one] one { $entity } still uses a removed line; move it first
+   *[other] { $count } { $entity } records still use the removed lines; move them first
+}
 error-no_such_team = No such team
 error-password_same_as_email = Must not be your e-mail address
 error-password_too_common = Too common or too easy to guess; choose a longer, less predictable password

@@ -71,7 +71,3 @@ error-required_for_stage = required to enter the stage “{ $stage }”
 error-needs_an_open_stage = needs at least one open stage
 error-needs_one_won_and_one_lost_stage = needs exactly one won stage and one lost stage
 error-not_an_opportunity_field = “{ $value }” is not a field of opportunities
-error-stage_in_use = { $count ->
-    [one] the stage “{ $stage }” holds one opportunity; move it to another stage first
-   *[other] the stage “{ $stage }” holds { $count } opportunities; move them to another stage first
-}

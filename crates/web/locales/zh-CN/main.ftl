@@ -157,6 +157,7 @@ error-not_a_line_of = 不属于所选的{ $entity }
 error-state_by_action_only = 不能直接从“{ $from_state }”改为“{ $to_state }”，请使用：{ $actions }
 error-state_change_not_allowed = 不能从“{ $from_state }”改为“{ $to_state }”
 error-unknown_input = 此操作不接受该字段
+error-line_in_use = 要删除的条目仍被 { $count } 个{ $entity }使用，请先把它们改到其他条目
 error-no_such_team = 团队不存在
 error-password_same_as_email = 不能与电子邮箱相同
 error-password_too_common = 太常见或太容易被猜到，请换一个更长、更独特的密码

@@ -71,4 +71,3 @@ error-required_for_stage = 进入“{ $stage }”阶段前必填
 error-needs_an_open_stage = 至少需要一个进行中的阶段
 error-needs_one_won_and_one_lost_stage = 需要恰好一个赢单阶段和一个输单阶段
 error-not_an_opportunity_field = “{ $value }”不是商机的字段
-error-stage_in_use = 阶段“{ $stage }”中还有 { $count } 个商机，请先把它们移到其他阶段

@@ -5,12 +5,11 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::opportunities::OPPORTUNITIES;
 use super::{LIST_FIELDS, list_names, list_title};
 use crate::error::{CoreResult, FieldError, FieldErrors, shown};
 use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind};
 use crate::records::values::label_in;
-use crate::records::{Behaviour, Event, Filter, FilterOp, JsonMap, Work};
+use crate::records::{Behaviour, Event, JsonMap, Work};
 
 pub const STAGE_KINDS: &[&str] = &["open", "won", "lost"];
 
@@ -20,8 +19,6 @@ pub const NEEDS_AN_OPEN_STAGE: &str = "needs_an_open_stage";
 pub const NEEDS_ONE_WON_AND_ONE_LOST_STAGE: &str = "needs_one_won_and_one_lost_stage";
 /// A stage asks for `value`, which is no field of opportunities a user fills.
 pub const NOT_AN_OPPORTUNITY_FIELD: &str = "not_an_opportunity_field";
-/// A stage (`stage`, its name per language) removed while `count` opportunities are in it.
-pub const STAGE_IN_USE: &str = "stage_in_use";
 
 const STAGE_FIELDS: &[FieldDef] = &[
     FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
@@ -118,51 +115,32 @@ impl Behaviour for Rules {
                 FieldError::new(NEEDS_ONE_WON_AND_ONE_LOST_STAGE),
             );
         }
-        for (i, line) in lines.iter().enumerate() {
+    }
+
+    /// A stage may require only fields that the records in it (opportunities) have and people
+    /// fill. (That a stage in use is not removed, the engine sees to.)
+    async fn validate(
+        &self,
+        work: &mut Work<'_>,
+        _event: &Event<'_>,
+        rec: &mut JsonMap,
+        errors: &mut FieldErrors,
+    ) -> CoreResult<()> {
+        let holders = work.registry().line_references_to(&STAGES);
+        for (i, line) in stages(rec).iter().enumerate() {
             let Some(Value::Array(names)) = line.get("required_fields") else {
                 continue;
             };
             for name in names.iter().filter_map(Value::as_str) {
-                if OPPORTUNITIES.field(name).is_none_or(|f| f.computed) {
+                let fillable = holders
+                    .iter()
+                    .all(|h| h.from.field(name).is_some_and(|f| !f.computed));
+                if !fillable {
                     errors.insert(
                         format!("stages[{i}].required_fields"),
                         FieldError::new(NOT_AN_OPPORTUNITY_FIELD).with("value", shown(name)),
                     );
                 }
-            }
-        }
-    }
-
-    /// A stage that opportunities are in cannot be removed: move them first.
-    async fn validate(
-        &self,
-        work: &mut Work<'_>,
-        event: &Event<'_>,
-        rec: &mut JsonMap,
-        errors: &mut FieldErrors,
-    ) -> CoreResult<()> {
-        let Some(stored) = event.stored else {
-            return Ok(());
-        };
-        let kept: Vec<&Value> = stages(rec).iter().filter_map(|s| s.get("id")).collect();
-        for old in stages(stored) {
-            let Some(id) = old.get("id") else { continue };
-            if kept.contains(&id) {
-                continue;
-            }
-            let filter = Filter::Cond {
-                field: "stage_id".into(),
-                op: FilterOp::Eq,
-                value: id.clone(),
-            };
-            let n = work.count_all(&OPPORTUNITIES, &filter).await?;
-            if n > 0 {
-                errors.insert(
-                    "stages".into(),
-                    FieldError::new(STAGE_IN_USE)
-                        .with("stage", old.get("name").cloned().unwrap_or(Value::Null))
-                        .with("count", n),
-                );
             }
         }
         Ok(())
@@ -191,6 +169,5 @@ pub static PIPELINES: EntityDef = EntityDef {
         NEEDS_AN_OPEN_STAGE,
         NEEDS_ONE_WON_AND_ONE_LOST_STAGE,
         NOT_AN_OPPORTUNITY_FIELD,
-        STAGE_IN_USE,
     ],
 };

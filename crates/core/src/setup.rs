@@ -1,0 +1,19 @@
+//! What a new installation needs before people can work: the setup lists each area ships with,
+//! filled as the first administrator once there is one. Above both the areas and identity, so
+//! neither needs the other.
+
+/// Fills the setup lists a new installation needs to be usable (a sales pipeline, lost
+/// reasons) where nobody has kept one yet, as the first active administrator. Returns whether
+/// there was an administrator to do it; run again once there is one.
+pub async fn install_defaults(core: &crate::Core) -> crate::CoreResult<bool> {
+    let users = crate::identity::users::list(&core.db).await?;
+    let Some(admin) = users
+        .iter()
+        .find(|u| u.role == crate::Role::Admin && !u.disabled)
+    else {
+        return Ok(false);
+    };
+    let actor = crate::identity::users::actor_for(&core.db, core.registry, admin).await?;
+    crate::areas::sales::install_defaults(core, &actor).await?;
+    Ok(true)
+}
