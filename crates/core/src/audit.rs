@@ -93,15 +93,7 @@ pub fn diff(before: &JsonMap, after: &JsonMap) -> Vec<Change> {
 
 /// Equal for people: an empty list, an empty address and null are the same "nothing".
 fn same(a: &Value, b: &Value) -> bool {
-    fn blank(v: &Value) -> bool {
-        match v {
-            Value::Null => true,
-            Value::Array(a) => a.is_empty(),
-            Value::Object(o) => o.values().all(blank),
-            Value::String(s) => s.is_empty(),
-            _ => false,
-        }
-    }
+    use crate::records::values::blank;
     a == b || (blank(a) && blank(b))
 }
 

@@ -134,7 +134,7 @@ pub fn canonical(
                     values::canonical(f, &Value::Null, settings).unwrap_or(Value::Null),
                 );
             }
-            if f.required && line.get(f.name).is_none_or(super::service::blank) {
+            if f.required && line.get(f.name).is_none_or(values::blank) {
                 errors
                     .entry(key(child, i, f.name))
                     .or_insert_with(|| FieldError::new(codes::REQUIRED));

@@ -16,7 +16,7 @@ use super::children;
 use super::cursor::Cursor;
 use super::def::{ActionDef, EntityDef, FieldDef, FieldKind, SYSTEM_FIELDS};
 use super::filter::{Filter, FilterContext};
-use super::values::{self, SortColumn};
+use super::values::{self, SortColumn, blank};
 use super::work::Work;
 use crate::authz::{Actor, Scope};
 use crate::custom_fields::{self, CustomFieldDef};
@@ -103,16 +103,6 @@ struct Loaded {
 pub struct RecordService<'a> {
     core: &'a Core,
     def: &'static EntityDef,
-}
-
-pub(crate) fn blank(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.values().all(blank),
-        _ => false,
-    }
 }
 
 impl<'a> RecordService<'a> {

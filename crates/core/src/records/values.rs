@@ -100,6 +100,18 @@ fn labelled_list<'a>(
     Ok(out)
 }
 
+/// Nothing, as people see it: null, an empty text or list, an object of nothings (an empty
+/// address). What `required` refuses and what the audit trail does not count as a change.
+pub fn blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.values().all(blank),
+        _ => false,
+    }
+}
+
 /// The locales an admin-edited label may be given in.
 pub const LABEL_LOCALES: [&str; 2] = ["en", "zh-CN"];
 

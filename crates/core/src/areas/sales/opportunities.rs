@@ -397,7 +397,7 @@ impl Behaviour for Rules {
                 .cloned()
                 .unwrap_or_default();
             for name in required.iter().filter_map(Value::as_str) {
-                if rec.get(name).is_none_or(crate::records::service::blank) {
+                if rec.get(name).is_none_or(crate::records::values::blank) {
                     errors.insert(
                         name.to_string(),
                         FieldError::new(REQUIRED_FOR_STAGE).with("stage", label.clone()),
