@@ -161,11 +161,11 @@ impl I18n {
             Value::String(s) if name == "entity" => {
                 FluentValue::from(self.t(&format!("entity-{s}")))
             }
-            // A choice or state as `<field>-<code>`, worded as that choice's label.
+            // A choice or state as the key of its label (`option-<set>-<code>`), worded as it.
             Value::String(s) if matches!(name, "choice" | "from_state" | "to_state") => {
                 FluentValue::from(
-                    self.maybe(&format!("choice-{s}"))
-                        .unwrap_or_else(|| s.clone()),
+                    self.maybe(s)
+                        .unwrap_or_else(|| s.rsplit('-').next().unwrap_or_default().to_string()),
                 )
             }
             // Actions as `<entity>-<action>`, worded as the buttons name them.
@@ -330,6 +330,6 @@ mod tests {
         assert_eq!(I18n::new("zh-CN").t("nav-settings"), "个人设置");
         assert_eq!(I18n::new("en").t("nav-settings"), "Settings");
         // The areas' files are loaded beside main.ftl.
-        assert_eq!(I18n::new("zh-CN").t("choice-rating-hot"), "热");
+        assert_eq!(I18n::new("zh-CN").t("option-ratings-hot"), "热");
     }
 }

@@ -12,7 +12,7 @@ fn field_schema(kind: &FieldKind) -> Value {
         FieldKind::Text { max } | FieldKind::LongText { max } => {
             json!({"type": ["string", "null"], "maxLength": max})
         }
-        FieldKind::Choice(opts) => json!({"type": ["string", "null"], "enum": opts}),
+        FieldKind::Choice(set) => json!({"type": ["string", "null"], "enum": set.codes}),
         FieldKind::Int { min, max } => {
             json!({"type": ["integer", "null"], "minimum": min, "maximum": max})
         }

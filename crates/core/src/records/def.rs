@@ -14,8 +14,8 @@ pub enum FieldKind {
     LongText {
         max: usize,
     },
-    /// One of a fixed list of codes (labels come from translations).
-    Choice(&'static [&'static str]),
+    /// One of the codes of an option set (labels come from translations, per set).
+    Choice(&'static OptionSet),
     Int {
         min: i64,
         max: i64,
@@ -61,6 +61,26 @@ pub enum FieldKind {
         via: &'static str,
         child: &'static ChildDef,
     },
+}
+
+/// A named list of codes that choice fields pick from. Its labels are `option-<name>-<code>` in
+/// each language, so fields that share a set (where an account or a deal came from) share its
+/// labels, and a field's labels never depend on what the field is called.
+#[derive(Debug)]
+pub struct OptionSet {
+    pub name: &'static str,
+    pub codes: &'static [&'static str],
+}
+
+impl OptionSet {
+    pub fn contains(&self, code: &str) -> bool {
+        self.codes.contains(&code)
+    }
+
+    /// The translation key of one option's label.
+    pub fn label_key(&self, code: &str) -> String {
+        format!("option-{}-{code}", self.name)
+    }
 }
 
 #[derive(Debug)]

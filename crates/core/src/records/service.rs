@@ -841,7 +841,11 @@ impl<'a> RecordService<'a> {
             if !states.allows(from, to, via) {
                 let actions = states.actions_between(from, to);
                 // States and actions are named so the wording can find their labels:
-                // `choice-<field>-<state>` and `action-<entity>-<action>`.
+                // the keys of their labels (`option-<set>-<state>`) and `<entity>-<action>`.
+                let label = |state: &str| match self.def.field(states.field).map(|f| &f.kind) {
+                    Some(FieldKind::Choice(set)) => set.label_key(state),
+                    _ => state.to_string(),
+                };
                 let error = if actions.is_empty() {
                     FieldError::new(codes::STATE_CHANGE_NOT_ALLOWED)
                 } else {
@@ -856,8 +860,8 @@ impl<'a> RecordService<'a> {
                 errors.insert(
                     states.field.into(),
                     error
-                        .with("from_state", format!("{}-{from}", states.field))
-                        .with("to_state", format!("{}-{to}", states.field)),
+                        .with("from_state", label(from))
+                        .with("to_state", label(to)),
                 );
             }
         }

@@ -139,12 +139,12 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
     };
     match &field.kind {
         FieldKind::Text { max } | FieldKind::LongText { max } => Ok(text(as_text(v, *max)?)),
-        FieldKind::Choice(options) => {
+        FieldKind::Choice(set) => {
             let s = as_text(v, 64)?;
-            if s.is_empty() || options.contains(&s.as_str()) {
+            if s.is_empty() || set.contains(&s) {
                 Ok(text(s))
             } else {
-                Err(FieldError::not_one_of(&s, options))
+                Err(FieldError::not_one_of(&s, set.codes))
             }
         }
         FieldKind::Int { min, max } => {
@@ -634,7 +634,10 @@ mod tests {
             col("c", SortType::Text, false)
         );
         assert_eq!(
-            by(FieldKind::Choice(&["a"])),
+            by(FieldKind::Choice(&super::super::def::OptionSet {
+                name: "test",
+                codes: &["a"]
+            })),
             col("c", SortType::Text, false)
         );
         assert_eq!(

@@ -1,7 +1,7 @@
 //! How values read to people: choice labels in their language, money with its currency,
 //! addresses in the order the locale writes them.
 
-use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
+use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind, OptionSet};
 use serde_json::Value;
 
 use crate::i18n::I18n;
@@ -186,18 +186,11 @@ fn pretty_phones(v: &Value, region: &str, i18n: &I18n) -> String {
 }
 
 /// A value for a person reading the UI; `region` is where phone numbers are local.
-pub fn human(
-    field_entity: &str,
-    field: &str,
-    kind: &FieldKind,
-    v: &Value,
-    i18n: &I18n,
-    region: &str,
-) -> String {
+pub fn human(kind: &FieldKind, v: &Value, i18n: &I18n, region: &str) -> String {
     match kind {
         FieldKind::Phones => pretty_phones(v, region, i18n),
-        FieldKind::Choice(_) => match v.as_str() {
-            Some(code) => choice_label(field_entity, field, code, i18n),
+        FieldKind::Choice(set) => match v.as_str() {
+            Some(code) => choice_label(set, code, i18n),
             None => String::new(),
         },
         FieldKind::Money if !v.is_null() => money(v),
@@ -223,8 +216,8 @@ pub fn human(
     }
 }
 
-pub fn choice_label(_entity: &str, field: &str, code: &str, i18n: &I18n) -> String {
-    i18n.maybe(&format!("choice-{field}-{code}"))
+pub fn choice_label(set: &OptionSet, code: &str, i18n: &I18n) -> String {
+    i18n.maybe(&set.label_key(code))
         .unwrap_or_else(|| code.to_string())
 }
 

@@ -433,9 +433,7 @@ fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) ->
         };
         return Cell { text: s, href };
     }
-    text(display::human(
-        def.name, base, &f.kind, &v, i18n, &lk.region,
-    ))
+    text(display::human(&f.kind, &v, i18n, &lk.region))
 }
 
 async fn list(
@@ -847,9 +845,7 @@ fn child_tables(def: &EntityDef, rec: &JsonMap, lk: &Lookups, i18n: &I18n) -> Ve
                                     ref_cell(f, v, lk, i18n)
                                 }
                                 _ => Cell {
-                                    text: display::human(
-                                        child.name, f.name, &f.kind, v, i18n, &lk.region,
-                                    ),
+                                    text: display::human(&f.kind, v, i18n, &lk.region),
                                     href: None,
                                 },
                             }
@@ -984,7 +980,7 @@ fn value_text(def: &EntityDef, field: &str, v: &Value, lk: &Lookups, i18n: &I18n
         Some(f) if matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. }) => {
             ref_cell(f, v, lk, i18n).text
         }
-        Some(f) => display::human(def.name, field, &f.kind, v, i18n, &lk.region),
+        Some(f) => display::human(&f.kind, v, i18n, &lk.region),
         None => display::custom_plain(v),
     }
 }
@@ -1401,7 +1397,7 @@ fn input_for(
                 String::new()
             };
         }
-        FieldKind::Choice(opts) => {
+        FieldKind::Choice(set) => {
             ff.kind = "select";
             let cur = vstr(v);
             ff.options.push(Opt {
@@ -1409,9 +1405,9 @@ fn input_for(
                 label: "—".into(),
                 selected: cur.is_empty(),
             });
-            ff.options.extend(opts.iter().map(|o| Opt {
+            ff.options.extend(set.codes.iter().map(|o| Opt {
                 value: o.to_string(),
-                label: display::choice_label(entity, f.name, o, i18n),
+                label: display::choice_label(set, o, i18n),
                 selected: cur == *o,
             }));
         }

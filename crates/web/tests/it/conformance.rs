@@ -101,7 +101,7 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
             &format!("conf{l} 第一行\n第二行\tend"),
             *max
         ))),
-        FieldKind::Choice(options) => same(json!(options[seed as usize % options.len()])),
+        FieldKind::Choice(set) => same(json!(set.codes[seed as usize % set.codes.len()])),
         FieldKind::Int { min, max } => {
             let span = (*max - *min).min(999);
             same(json!(*min + (i64::from(seed) * 37 + 11) % (span + 1)))
@@ -1941,9 +1941,9 @@ fn fluent_messages(locale: &str) -> BTreeMap<String, String> {
 /// Asks for the labels of a choice's options and an address's parts, wherever the field is.
 fn choices(need: &mut impl FnMut(String, Vec<String>), f: &FieldDef) {
     match f.kind {
-        FieldKind::Choice(options) => {
-            for o in options {
-                let key = format!("choice-{}-{o}", f.name);
+        FieldKind::Choice(set) => {
+            for o in set.codes {
+                let key = set.label_key(o);
                 need(key.clone(), vec![key]);
             }
         }
@@ -2093,9 +2093,9 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("current", json!(2)),
         ("entry", json!(3)),
         ("part", json!("label")),
-        ("choice", json!("status-open")),
-        ("from_state", json!("status-open")),
-        ("to_state", json!("status-won")),
+        ("choice", json!("option-stage_kinds-open")),
+        ("from_state", json!("option-stage_kinds-open")),
+        ("to_state", json!("option-stage_kinds-won")),
         ("actions", json!(["opportunity-close_won"])),
         ("stage", json!({"en": "Won", "zh-CN": "赢单"})),
         ("count", json!(2)),
@@ -2763,9 +2763,10 @@ async fn every_action_and_state_follows_its_declaration() {
                     let field = def
                         .field(states.field)
                         .unwrap_or_else(|| panic!("{p}: the state field is a field"));
-                    let FieldKind::Choice(codes) = field.kind else {
+                    let FieldKind::Choice(set) = field.kind else {
                         panic!("{p}: a state machine runs over a choice field");
                     };
+                    let codes = set.codes;
                     for t in states.transitions {
                         assert!(
                             codes.contains(&t.from) && codes.contains(&t.to),

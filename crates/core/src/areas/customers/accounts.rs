@@ -7,32 +7,44 @@ use crate::error::FieldErrors;
 use crate::normalize;
 use crate::records::Behaviour;
 use crate::records::JsonMap;
-use crate::records::def::{Access, EntityDef, FieldDef, FieldKind};
+use crate::records::def::{Access, EntityDef, FieldDef, FieldKind, OptionSet};
 
-pub const KINDS: &[&str] = &["company", "person"];
-pub const TYPES: &[&str] = &[
-    "prospect",
-    "customer",
-    "partner",
-    "reseller",
-    "competitor",
-    "other",
-];
-pub const RATINGS: &[&str] = &["hot", "warm", "cold"];
-pub const SOURCES: &[&str] = &[
-    "web",
-    "referral",
-    "trade_show",
-    "advertising",
-    "cold_call",
-    "partner",
-    "social_media",
-    "existing_customer",
-    "other",
-];
+pub static KINDS: OptionSet = OptionSet {
+    name: "account_kinds",
+    codes: &["company", "person"],
+};
+pub static TYPES: OptionSet = OptionSet {
+    name: "account_types",
+    codes: &[
+        "prospect",
+        "customer",
+        "partner",
+        "reseller",
+        "competitor",
+        "other",
+    ],
+};
+pub static RATINGS: OptionSet = OptionSet {
+    name: "ratings",
+    codes: &["hot", "warm", "cold"],
+};
+pub static SOURCES: OptionSet = OptionSet {
+    name: "sources",
+    codes: &[
+        "web",
+        "referral",
+        "trade_show",
+        "advertising",
+        "cold_call",
+        "partner",
+        "social_media",
+        "existing_customer",
+        "other",
+    ],
+};
 
 const FIELDS: &[FieldDef] = &[
-    FieldDef::new("kind", FieldKind::Choice(KINDS))
+    FieldDef::new("kind", FieldKind::Choice(&KINDS))
         .required()
         .sortable()
         .initial("company"),
@@ -48,11 +60,11 @@ const FIELDS: &[FieldDef] = &[
     ),
     FieldDef::new("tax_id", FieldKind::TaxId),
     FieldDef::new("industry", FieldKind::Text { max: 100 }).sortable(),
-    FieldDef::new("type", FieldKind::Choice(TYPES))
+    FieldDef::new("type", FieldKind::Choice(&TYPES))
         .column("account_type")
         .sortable(),
-    FieldDef::new("rating", FieldKind::Choice(RATINGS)).sortable(),
-    FieldDef::new("source", FieldKind::Choice(SOURCES)),
+    FieldDef::new("rating", FieldKind::Choice(&RATINGS)).sortable(),
+    FieldDef::new("source", FieldKind::Choice(&SOURCES)),
     FieldDef::new("website", FieldKind::Url),
     FieldDef::new("domain", FieldKind::Text { max: 253 }).computed(),
     FieldDef::new("phones", FieldKind::Phones),

@@ -5,16 +5,22 @@ use crate::error::FieldError;
 use crate::error::FieldErrors;
 use crate::records::Behaviour;
 use crate::records::JsonMap;
-use crate::records::def::{Access, EntityDef, FieldDef, FieldKind};
+use crate::records::def::{Access, EntityDef, FieldDef, FieldKind, OptionSet};
 use crate::search::text::is_cjk;
 
-pub const SALUTATIONS: &[&str] = &["mr", "ms", "mrs", "dr", "prof"];
-pub const CHANNELS: &[&str] = &["phone", "email", "wechat", "sms", "visit", "mail"];
+pub static SALUTATIONS: OptionSet = OptionSet {
+    name: "salutations",
+    codes: &["mr", "ms", "mrs", "dr", "prof"],
+};
+pub static CHANNELS: OptionSet = OptionSet {
+    name: "channels",
+    codes: &["phone", "email", "wechat", "sms", "visit", "mail"],
+};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new("family_name", FieldKind::Text { max: 100 }).sortable(),
     FieldDef::new("given_name", FieldKind::Text { max: 100 }).sortable(),
-    FieldDef::new("salutation", FieldKind::Choice(SALUTATIONS)),
+    FieldDef::new("salutation", FieldKind::Choice(&SALUTATIONS)),
     FieldDef::new("title", FieldKind::Text { max: 100 }).sortable(),
     FieldDef::new("department", FieldKind::Text { max: 100 }).sortable(),
     FieldDef::new(
@@ -28,7 +34,7 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("phones", FieldKind::Phones),
     FieldDef::new("wechat_id", FieldKind::Text { max: 64 }),
     FieldDef::new("birthday", FieldKind::Date).sortable(),
-    FieldDef::new("preferred_channel", FieldKind::Choice(CHANNELS)),
+    FieldDef::new("preferred_channel", FieldKind::Choice(&CHANNELS)),
     FieldDef::new("do_not_call", FieldKind::Bool).sortable(),
     FieldDef::new("do_not_email", FieldKind::Bool),
     FieldDef::new("address", FieldKind::Address),

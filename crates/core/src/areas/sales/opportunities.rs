@@ -9,31 +9,36 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::pipelines::{self, PIPELINES, STAGES};
+use super::pipelines::{self, PIPELINES, STAGE_KINDS, STAGES};
 use crate::areas::customers::ACCOUNTS;
 use crate::areas::str_field;
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::records::def::{
-    Access, ActionDef, ChildDef, EntityDef, FieldDef, FieldKind, StateMachine, Transition,
+    Access, ActionDef, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, StateMachine,
+    Transition,
 };
 use crate::records::service::ts_string;
 use crate::records::{Behaviour, Event, JsonMap, Work, money, percent};
 
-pub const STATUSES: &[&str] = &["open", "won", "lost"];
+/// Open, won or lost: the kinds of the pipeline's stages, which an opportunity's status follows.
+pub use super::pipelines::STAGE_KINDS as STATUSES;
 
 /// The opportunity's pipeline has no stage of the kind (`choice`) a move needs.
 pub const PIPELINE_WITHOUT_STAGE: &str = "pipeline_without_stage";
 /// The stage being entered (`stage`, its name per language) asks for this field.
 pub const REQUIRED_FOR_STAGE: &str = "required_for_stage";
-pub const ROLES: &[&str] = &[
-    "decision_maker",
-    "economic_buyer",
-    "technical_buyer",
-    "influencer",
-    "champion",
-    "user",
-    "other",
-];
+pub static ROLES: OptionSet = OptionSet {
+    name: "contact_roles",
+    codes: &[
+        "decision_maker",
+        "economic_buyer",
+        "technical_buyer",
+        "influencer",
+        "champion",
+        "user",
+        "other",
+    ],
+};
 /// Where deals come from: the same list as where accounts come from.
 pub use crate::areas::customers::accounts::SOURCES;
 
@@ -46,7 +51,7 @@ const ROLE_FIELDS: &[FieldDef] = &[
         },
     )
     .required(),
-    FieldDef::new("role", FieldKind::Choice(ROLES)).required(),
+    FieldDef::new("role", FieldKind::Choice(&ROLES)).required(),
     FieldDef::new("primary", FieldKind::Bool),
 ];
 
@@ -120,7 +125,7 @@ const FIELDS: &[FieldDef] = &[
             child: &STAGES,
         },
     ),
-    FieldDef::new("status", FieldKind::Choice(STATUSES))
+    FieldDef::new("status", FieldKind::Choice(&STATUSES))
         .computed()
         .sortable(),
     FieldDef::new("amount", FieldKind::Money).sortable(),
@@ -128,7 +133,7 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("weighted_amount", FieldKind::Money).computed(),
     FieldDef::new("close_date", FieldKind::Date).sortable(),
     FieldDef::new("next_step", FieldKind::Text { max: 200 }),
-    FieldDef::new("source", FieldKind::Choice(SOURCES)),
+    FieldDef::new("source", FieldKind::Choice(&SOURCES)),
     FieldDef::new(
         "lost_reason_id",
         FieldKind::Ref {
@@ -243,7 +248,7 @@ async fn move_to_kind(
         None => {
             errors.insert(
                 "stage_id".into(),
-                FieldError::new(PIPELINE_WITHOUT_STAGE).with("choice", format!("kind-{kind}")),
+                FieldError::new(PIPELINE_WITHOUT_STAGE).with("choice", STAGE_KINDS.label_key(kind)),
             );
         }
     }
@@ -352,7 +357,8 @@ impl Behaviour for Rules {
                 None => {
                     errors.insert(
                         "stage_id".into(),
-                        FieldError::new(PIPELINE_WITHOUT_STAGE).with("choice", "kind-open"),
+                        FieldError::new(PIPELINE_WITHOUT_STAGE)
+                            .with("choice", STAGE_KINDS.label_key("open")),
                     );
                     return Ok(());
                 }

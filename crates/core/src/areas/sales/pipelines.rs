@@ -7,11 +7,14 @@ use serde_json::{Value, json};
 
 use super::{LIST_FIELDS, list_names, list_title};
 use crate::error::{CoreResult, FieldError, FieldErrors, shown};
-use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind};
+use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet};
 use crate::records::values::label_in;
 use crate::records::{Behaviour, Event, JsonMap, Work};
 
-pub const STAGE_KINDS: &[&str] = &["open", "won", "lost"];
+pub static STAGE_KINDS: OptionSet = OptionSet {
+    name: "stage_kinds",
+    codes: &["open", "won", "lost"],
+};
 
 /// A pipeline without an open stage.
 pub const NEEDS_AN_OPEN_STAGE: &str = "needs_an_open_stage";
@@ -22,7 +25,7 @@ pub const NOT_AN_OPPORTUNITY_FIELD: &str = "not_an_opportunity_field";
 
 const STAGE_FIELDS: &[FieldDef] = &[
     FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
-    FieldDef::new("kind", FieldKind::Choice(STAGE_KINDS))
+    FieldDef::new("kind", FieldKind::Choice(&STAGE_KINDS))
         .required()
         .initial("open"),
     FieldDef::new("probability", FieldKind::Percent).required(),
