@@ -1619,7 +1619,10 @@ fn form_fields(
         })
         .collect();
     owner.error = errors.get("owner_id").map(|e| i18n.field_error(e));
-    out.push(owner);
+    // Setup lists belong to nobody in particular: their owner is not asked for.
+    if def.access == guanxi_core::records::Access::Records {
+        out.push(owner);
+    }
     let cv = rec.get("custom").cloned().unwrap_or(Value::Null);
     for d in custom {
         let v = cv.get(&d.key);

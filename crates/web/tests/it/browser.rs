@@ -509,3 +509,66 @@ async fn opportunity_closes_and_reopens_in_chinese_in_chromium() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_admin_edits_a_pipelines_stages_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let admin = app.user("admin", None).await;
+    let pipeline = admin
+        .create(
+            "pipelines",
+            serde_json::json!({"name": {"en": "New business", "zh-CN": "新客户销售"},
+                "stages": guanxi_core::areas::sales::pipelines::standard_stages()}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let email = admin.email.clone();
+
+    run(
+        &driver,
+        &app.base,
+        "pipeline-edit",
+        "zh-CN",
+        |b| async move {
+            login(&b, &email).await;
+            b.click_to_page("#lang-zh").await;
+            // Saved as it is: nothing is lost, names per language and required fields included.
+            b.goto(&format!("/pipelines/{pipeline}/edit")).await;
+            assert_eq!(
+                b.value("[name=\"f.stages.2.name.zh-CN\"]").await,
+                "方案报价"
+            );
+            b.click_to_page("#save-record").await;
+            assert_eq!(b.text("#notice").await, "✓ 已保存");
+            let stages = b.text("#lines-stages").await;
+            for want in ["初步接洽", "方案报价", "谈判审核", "赢单", "输单", "80%"]
+            {
+                assert!(stages.contains(want), "{want} kept: {stages}");
+            }
+
+            // Renamed in Chinese and a stage added in an empty row.
+            b.goto(&format!("/pipelines/{pipeline}/edit")).await;
+            b.field("stages.1.name.zh-CN", "需求调研").await;
+            b.field("stages.6.name.en", "Contract").await;
+            b.field("stages.6.name.zh-CN", "合同签订").await;
+            b.js(
+                "document.querySelector('[name=\"f.stages.6.kind\"]').value = 'open'; return null;",
+            )
+            .await;
+            b.field("stages.6.probability", "90").await;
+            b.shot("pipeline-edit-zh").await;
+            b.click_to_page("#save-record").await;
+            assert_eq!(b.text("#notice").await, "✓ 已保存");
+            let stages = b.text("#lines-stages").await;
+            assert!(
+                stages.contains("需求调研") && stages.contains("合同签订"),
+                "{stages}"
+            );
+            assert!(!stages.contains("需求确认"), "renamed: {stages}");
+        },
+    )
+    .await;
+}
