@@ -261,7 +261,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                 IfMissing::Create,
             )
             .await?;
-            let summary = guanxi_core::demo::seed_demo(&core).await.map_err(explain)?;
+            let summary = guanxi_seed::demo::seed_demo(&core).await.map_err(explain)?;
             let banner = demo_banner(&summary, &database);
             serve(core, &listen, &cfg, Some(banner)).await
         }
@@ -430,7 +430,7 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
     }
 }
 
-fn demo_banner(summary: &guanxi_core::demo::DemoSummary, database: &str) -> String {
+fn demo_banner(summary: &guanxi_seed::demo::DemoSummary, database: &str) -> String {
     let mut lines = vec![
         format!(
             "Database: {database} ({} accounts, {} contacts, {} opportunities{})",
@@ -463,7 +463,7 @@ async fn bench_data(core: &Core, accounts: usize, contacts: usize) -> Result<()>
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let started = std::time::Instant::now();
-    guanxi_core::bulk::generate_bench_data(core, accounts, contacts, &mut |done, total| {
+    guanxi_seed::bulk::generate_bench_data(core, accounts, contacts, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })

@@ -4,10 +4,8 @@
 pub mod areas;
 pub mod audit;
 pub mod authz;
-pub mod bulk;
 pub mod custom_fields;
 pub mod db;
-pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod normalize;

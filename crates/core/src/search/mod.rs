@@ -62,7 +62,9 @@ pub fn document(def: &EntityDef, rec: &JsonMap) -> Document {
     }
 }
 
-pub(crate) fn tsvector_literal(tokens: &[String]) -> String {
+/// A document's tokens as a PostgreSQL `tsvector` literal, for loaders that write documents
+/// in bulk as SQL text.
+pub fn tsvector_literal(tokens: &[String]) -> String {
     tokens
         .iter()
         .enumerate()

@@ -3,6 +3,5 @@
 // Test code, helpers included, fails the test on anything unexpected.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod demo;
 mod paging;
 mod support;

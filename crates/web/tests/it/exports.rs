@@ -11,8 +11,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use guanxi_core::areas::customers::ACCOUNTS;
+use guanxi_core::db;
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
-use guanxi_core::{bulk, db};
+use guanxi_seed::bulk;
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,7 +1,7 @@
 //! List totals: exact up to 10,000 matching records, "more than 10,000" beyond (a count that
 //! stops reading there), and the exact figure when asked for.
 
-use guanxi_core::bulk;
+use guanxi_seed::bulk;
 use reqwest::StatusCode;
 
 use crate::support::{PASSWORD, backends, browser, login_cookie, spawn};

@@ -31,15 +31,15 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::areas::customers::{ACCOUNTS, CONTACTS};
-use crate::db::{self, Backend, Db, col, get_i64};
 use crate::demo::vocab::{AccountInfo, Gen, Place, Region};
-use crate::error::{CoreError, CoreResult};
-use crate::identity::{NewUser, teams, users};
-use crate::records::def::FieldKind;
-use crate::records::{EntityDef, JsonMap, values};
-use crate::settings::Settings;
-use crate::{Core, search};
+use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
+use guanxi_core::db::{self, Backend, Db, col, get_i64};
+use guanxi_core::error::{CoreError, CoreResult};
+use guanxi_core::identity::{NewUser, teams, users};
+use guanxi_core::records::def::FieldKind;
+use guanxi_core::records::{EntityDef, JsonMap, values};
+use guanxi_core::settings::Settings;
+use guanxi_core::{Core, search};
 
 /// The password of every benchmark user.
 pub const BENCH_PASSWORD: &str = "guanxi-bench";
@@ -446,7 +446,7 @@ impl Shape {
                 rec.insert(k.clone(), c);
             }
         }
-        let mut problems = crate::error::FieldErrors::new();
+        let mut problems = guanxi_core::error::FieldErrors::new();
         self.def.behaviour.derive(&mut rec, &mut problems);
         if let Some((k, m)) = problems.into_iter().next() {
             return Err(CoreError::Internal(format!(
@@ -550,7 +550,7 @@ impl Producer {
         accounts: usize,
         contacts: usize,
     ) -> Producer {
-        let now = crate::now().timestamp_millis();
+        let now = guanxi_core::now().timestamp_millis();
         let span_ms = HISTORY_DAYS * 24 * 3600 * 1000;
         Producer {
             g: Gen::new(seed),
@@ -880,9 +880,9 @@ fn postgres_literal(sql: &mut String, v: &SqlValue) -> CoreResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::Db;
     use crate::demo::vocab::CN_CITIES;
-    use crate::identity::users;
+    use guanxi_core::db::Db;
+    use guanxi_core::identity::users;
     use sqlx::Connection;
 
     async fn databases() -> Vec<(String, Option<(String, String)>)> {

@@ -7,11 +7,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::vocab::{Gen, Place};
-use crate::areas::sales::{LOST_REASONS, OPPORTUNITIES, PIPELINES};
-use crate::authz::Actor;
-use crate::error::{CoreError, CoreResult};
-use crate::records::ListQuery;
-use crate::{Core, EntityDef};
+use guanxi_core::areas::sales::{LOST_REASONS, OPPORTUNITIES, PIPELINES};
+use guanxi_core::authz::Actor;
+use guanxi_core::error::{CoreError, CoreResult};
+use guanxi_core::records::ListQuery;
+use guanxi_core::{Core, EntityDef};
 
 /// A company the demo made, as the pipeline needs it.
 pub(super) struct Customer<'a> {
@@ -68,7 +68,7 @@ pub(super) async fn seed(
     admin: &Actor,
     customers: &[Customer<'_>],
 ) -> CoreResult<usize> {
-    crate::setup::install_defaults(core).await?;
+    guanxi_core::setup::install_defaults(core).await?;
     create(
         core,
         &PIPELINES,

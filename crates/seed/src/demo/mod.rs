@@ -16,13 +16,13 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::areas::customers::{ACCOUNTS, CONTACTS};
-use crate::authz::{Actor, Role};
-use crate::custom_fields::{self, CustomFieldInput};
-use crate::db::{self, col, get_i64};
-use crate::error::{CoreError, CoreResult};
-use crate::identity::{NewUser, teams, users};
-use crate::{Core, EntityDef};
+use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
+use guanxi_core::authz::{Actor, Role};
+use guanxi_core::custom_fields::{self, CustomFieldInput};
+use guanxi_core::db::{self, col, get_i64};
+use guanxi_core::error::{CoreError, CoreResult};
+use guanxi_core::identity::{NewUser, teams, users};
+use guanxi_core::{Core, EntityDef};
 use vocab::{AccountInfo, FOREIGN_CITIES, Gen, Person, Place, Region};
 
 /// The password of every demo user.
@@ -125,7 +125,7 @@ async fn summary(core: &Core, created: bool) -> CoreResult<DemoSummary> {
             .collect(),
         accounts: count_live(core, ACCOUNTS.table).await?,
         contacts: count_live(core, CONTACTS.table).await?,
-        opportunities: count_live(core, crate::areas::sales::OPPORTUNITIES.table).await?,
+        opportunities: count_live(core, guanxi_core::areas::sales::OPPORTUNITIES.table).await?,
     })
 }
 

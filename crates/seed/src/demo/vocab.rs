@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 
-use crate::records::money;
+use guanxi_core::records::money;
 
 /// Sales regions of mainland China, the unit the benchmark's teams are organized by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -2060,17 +2060,17 @@ impl Person {
 
     /// The name as the record shows it in a Chinese context.
     pub fn display(&self) -> String {
-        crate::areas::customers::contacts::display_name(&self.family, &self.given, "zh-CN")
+        guanxi_core::areas::customers::contacts::display_name(&self.family, &self.given, "zh-CN")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::areas::customers::{ACCOUNTS, CONTACTS};
-    use crate::normalize;
-    use crate::records::values;
-    use crate::settings::Settings;
+    use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
+    use guanxi_core::normalize;
+    use guanxi_core::records::values;
+    use guanxi_core::settings::Settings;
 
     fn valid(n: &str) {
         assert_eq!(
@@ -2116,7 +2116,7 @@ mod tests {
     fn generated_records_are_canonical() {
         let settings = Settings::default();
         let mut g = Gen::new(3);
-        let check = |def: &crate::EntityDef, v: &Value| {
+        let check = |def: &guanxi_core::EntityDef, v: &Value| {
             for (k, val) in v.as_object().into_iter().flatten() {
                 let f = def.field(k).unwrap_or_else(|| panic!("unknown field {k}"));
                 let c = values::canonical(f, val, &settings)

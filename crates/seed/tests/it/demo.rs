@@ -10,7 +10,8 @@ use guanxi_core::db::Backend;
 use guanxi_core::identity::{auth, users};
 use guanxi_core::records::{ListQuery, values};
 use guanxi_core::search::{self, text};
-use guanxi_core::{Core, Db, EntityDef, Settings, audit, bulk, demo};
+use guanxi_core::{Core, Db, EntityDef, Settings, audit};
+use guanxi_seed::{bulk, demo};
 use serde_json::Value;
 use uuid::Uuid;
 

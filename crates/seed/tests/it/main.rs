@@ -1,0 +1,7 @@
+//! Integration tests of guanxi-seed: the demo data set and bench data on every backend.
+
+// Test code, helpers included, fails the test on anything unexpected.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod demo;
+mod support;

@@ -1,0 +1,109 @@
+//! What the integration tests share: a fresh database per test on each backend, and an
+//! administrator to act as.
+
+use std::path::PathBuf;
+
+use guanxi_core::authz::Actor;
+use guanxi_core::db::Backend;
+use guanxi_core::identity::{NewUser, users};
+use guanxi_core::{Core, Db, Settings};
+use sqlx::Connection;
+use uuid::Uuid;
+
+/// A fresh database for one test, removed afterwards.
+pub struct Fresh {
+    pub url: String,
+    file: Option<PathBuf>,
+    pg_name: Option<(String, String)>,
+}
+
+impl Fresh {
+    pub async fn new(backend: Backend) -> Fresh {
+        let name = format!("guanxi_core_t_{}", Uuid::now_v7().simple());
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                Fresh {
+                    url: path.display().to_string(),
+                    file: Some(path),
+                    pg_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var("GUANXI_TEST_POSTGRES_URL").unwrap();
+                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+                sqlx::query(&format!(
+                    "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
+                ))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+                Fresh {
+                    url: format!("{base}/{name}"),
+                    file: None,
+                    pg_name: Some((admin, name)),
+                }
+            }
+        }
+    }
+
+    pub async fn core(&self) -> Core {
+        Core::new(Db::open(&self.url).await.unwrap(), Settings::default())
+    }
+
+    pub async fn cleanup(self, core: Core) {
+        core.db.close().await.unwrap();
+        if let Some((admin, name)) = &self.pg_name {
+            let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        if let Some(f) = &self.file {
+            for ext in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{ext}", f.display()));
+            }
+        }
+    }
+}
+
+pub fn backends() -> Vec<Backend> {
+    let mut out = vec![Backend::Sqlite];
+    match std::env::var("GUANXI_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => out.push(Backend::Postgres),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but GUANXI_TEST_POSTGRES_URL is not set")
+        }
+        _ => {}
+    }
+    out
+}
+
+pub async fn admin(core: &Core, email: &str) -> Actor {
+    let user = match users::find_by_email(&core.db, email).await.unwrap() {
+        Some(u) => u,
+        None => users::create(
+            &core.db,
+            None,
+            NewUser {
+                email: email.into(),
+                name: "Test Admin".into(),
+                role: "admin".into(),
+                team_id: None,
+                password: "correct horse battery".into(),
+                locale: None,
+            },
+        )
+        .await
+        .unwrap(),
+    };
+    users::actor_for(&core.db, core.registry, &user)
+        .await
+        .unwrap()
+}
