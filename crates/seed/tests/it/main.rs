@@ -4,4 +4,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod demo;
+// The same test database helpers as guanxi-core's tests, one file for both.
+#[path = "../../../core/tests/it/support.rs"]
 mod support;
