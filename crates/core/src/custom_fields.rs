@@ -1,7 +1,7 @@
 //! Admin-defined custom fields per entity: their definitions and the validation of their values,
 //! which live in each record's `custom` JSON object.
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::sea_query::{Expr, Order, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,64 +10,130 @@ use uuid::Uuid;
 use crate::authz::Actor;
 use crate::db::{self, Db, col, get_bool, get_i64, get_json, get_string, get_uuid};
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes, shown};
-use crate::records::money;
+use crate::records::def::{FieldKind, Options};
+use crate::records::values;
 use crate::settings::Settings;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CustomKind {
-    Text,
-    LongText,
-    Number,
-    Money,
-    Date,
-    SingleSelect,
-    MultiSelect,
-    Checkbox,
+/// The kinds an administrator may give a field of their own: the kinds standard fields have
+/// whose value is one JSON value. Phones, e-mails and addresses are left out: their standard
+/// fields feed the phone and e-mail matching and the address columns, which a value inside the
+/// `custom` object cannot.
+pub const CUSTOM_KINDS: [&str; 16] = [
+    "text",
+    "long_text",
+    "choice",
+    "multi_choice",
+    "int",
+    "decimal",
+    "percent",
+    "money",
+    "date",
+    "date_time",
+    "duration",
+    "bool",
+    "url",
+    "ref",
+    "user",
+    "regarding",
+];
+
+/// Kind codes of earlier versions, still accepted on input.
+fn current_code(code: &str) -> &str {
+    match code {
+        "number" => "decimal",
+        "single_select" => "choice",
+        "multi_select" => "multi_choice",
+        "checkbox" => "bool",
+        other => other,
+    }
 }
 
-impl CustomKind {
-    pub const ALL: [CustomKind; 8] = [
-        CustomKind::Text,
-        CustomKind::LongText,
-        CustomKind::Number,
-        CustomKind::Money,
-        CustomKind::Date,
-        CustomKind::SingleSelect,
-        CustomKind::MultiSelect,
-        CustomKind::Checkbox,
-    ];
+/// The longest custom text, and the longest custom long text.
+const MAX_TEXT_CHARS: usize = 500;
+const MAX_LONG_TEXT_CHARS: usize = 10_000;
+/// Decimals a custom number keeps: enough for rates and measures, and for the floats that
+/// earlier versions stored.
+const DECIMAL_SCALE: u32 = 6;
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CustomKind::Text => "text",
-            CustomKind::LongText => "long_text",
-            CustomKind::Number => "number",
-            CustomKind::Money => "money",
-            CustomKind::Date => "date",
-            CustomKind::SingleSelect => "single_select",
-            CustomKind::MultiSelect => "multi_select",
-            CustomKind::Checkbox => "checkbox",
+/// The field kind of a custom field of kind `code`: `options` for the choices, `refers_to` the
+/// entity a reference points at. `None` for a code that is not a custom kind, or a reference
+/// without its entity.
+pub fn kind_of(
+    code: &str,
+    options: &[String],
+    refers_to: Option<&'static crate::EntityDef>,
+) -> Option<FieldKind> {
+    Some(match current_code(code) {
+        "text" => FieldKind::Text {
+            max: MAX_TEXT_CHARS,
+        },
+        "long_text" => FieldKind::LongText {
+            max: MAX_LONG_TEXT_CHARS,
+        },
+        "choice" => FieldKind::Choice(Options::Listed(options.to_vec())),
+        "multi_choice" => FieldKind::MultiChoice(Options::Listed(options.to_vec())),
+        "int" => FieldKind::Int {
+            min: -MAX_SAFE_INT,
+            max: MAX_SAFE_INT,
+        },
+        "decimal" => FieldKind::Decimal {
+            scale: DECIMAL_SCALE,
+        },
+        "percent" => FieldKind::Percent,
+        "money" => FieldKind::Money,
+        "date" => FieldKind::Date,
+        "date_time" => FieldKind::DateTime,
+        "duration" => FieldKind::Duration,
+        "bool" => FieldKind::Bool,
+        "url" => FieldKind::Url,
+        "ref" => {
+            let target = refers_to?;
+            FieldKind::Ref {
+                table: target.table,
+                entity: target.name,
+            }
         }
-    }
-
-    pub fn parse(s: &str) -> Option<CustomKind> {
-        CustomKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
+        "user" => FieldKind::User,
+        "regarding" => FieldKind::Regarding,
+        _ => return None,
+    })
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The largest whole number a custom integer holds: what a JSON reader keeps exactly.
+const MAX_SAFE_INT: i64 = (1 << 53) - 1;
+
+/// An administrator's field on one entity. Its value lives in the record's `custom` object and
+/// is validated, shown, filtered and exported by its kind, as a standard field's is.
+#[derive(Clone, Debug)]
 pub struct CustomFieldDef {
     pub id: Uuid,
     pub entity: String,
     pub key: String,
     pub label_en: String,
     pub label_zh: String,
-    pub kind: CustomKind,
+    pub kind: FieldKind,
     pub required: bool,
-    pub options: Vec<String>,
     pub position: i64,
     pub version: i64,
+}
+
+impl Serialize for CustomFieldDef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::json!({
+            "id": self.id,
+            "entity": self.entity,
+            "key": self.key,
+            "label_en": self.label_en,
+            "label_zh": self.label_zh,
+            "kind": self.kind.code(),
+            "options": self.options(),
+            "refers_to": self.refers_to(),
+            "required": self.required,
+            "position": self.position,
+            "version": self.version,
+        })
+        .serialize(s)
+    }
 }
 
 impl CustomFieldDef {
@@ -79,108 +145,30 @@ impl CustomFieldDef {
         }
     }
 
+    /// The API name of the field: `custom.<key>`.
+    pub fn path(&self) -> String {
+        format!("custom.{}", self.key)
+    }
+
+    /// A choice field's options, in order; empty for other kinds.
+    pub fn options(&self) -> Vec<&str> {
+        match &self.kind {
+            FieldKind::Choice(o) | FieldKind::MultiChoice(o) => o.codes(),
+            _ => vec![],
+        }
+    }
+
+    /// The entity a reference field points at.
+    pub fn refers_to(&self) -> Option<&'static str> {
+        match self.kind {
+            FieldKind::Ref { entity, .. } => Some(entity),
+            _ => None,
+        }
+    }
+
     /// Validates one value, returning its canonical JSON (`Null` for empty).
     pub fn canonical(&self, v: &Value, settings: &Settings) -> Result<Value, FieldError> {
-        let empty = match v {
-            Value::Null => true,
-            Value::String(s) => s.trim().is_empty(),
-            Value::Array(a) => a.is_empty(),
-            _ => false,
-        };
-        if empty {
-            return Ok(match self.kind {
-                CustomKind::Checkbox => Value::Bool(false),
-                _ => Value::Null,
-            });
-        }
-        match self.kind {
-            CustomKind::Text | CustomKind::LongText => {
-                let max = if self.kind == CustomKind::Text {
-                    500
-                } else {
-                    10_000
-                };
-                let s = v
-                    .as_str()
-                    .ok_or(FieldError::new(codes::NOT_A_STRING))?
-                    .trim();
-                if s.chars().count() > max {
-                    return Err(FieldError::new(codes::TOO_LONG).with("max", max));
-                }
-                crate::normalize::check_chars(s, true)?;
-                Ok(Value::String(s.to_string()))
-            }
-            CustomKind::Number => {
-                let n = match v {
-                    Value::Number(n) => n.as_f64(),
-                    Value::String(s) => s.trim().parse::<f64>().ok(),
-                    _ => None,
-                }
-                .filter(|f| f.is_finite())
-                .ok_or_else(|| FieldError::not_parsed(codes::NOT_A_NUMBER, v))?;
-                serde_json::Number::from_f64(n)
-                    .map(Value::Number)
-                    .ok_or_else(|| FieldError::not_parsed(codes::NOT_A_NUMBER, v))
-            }
-            CustomKind::Money => {
-                let (minor, cur) = money::parse(v, &settings.default_currency)?;
-                Ok(money::to_json(minor, &cur))
-            }
-            CustomKind::Date => {
-                let not_a_date = || FieldError::not_parsed(codes::NOT_A_DATE, v);
-                let s = v.as_str().ok_or_else(not_a_date)?;
-                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| not_a_date())?;
-                Ok(Value::String(s.trim().to_string()))
-            }
-            CustomKind::SingleSelect => {
-                let s = v
-                    .as_str()
-                    .ok_or(FieldError::new(codes::NOT_A_STRING))?
-                    .trim();
-                if self.options.iter().any(|o| o == s) {
-                    Ok(Value::String(s.to_string()))
-                } else {
-                    Err(FieldError::not_one_of(s, &self.options))
-                }
-            }
-            CustomKind::MultiSelect => {
-                let items: Vec<String> = match v {
-                    Value::Array(a) => a
-                        .iter()
-                        .enumerate()
-                        .map(|(i, x)| {
-                            x.as_str()
-                                .map(|s| s.trim().to_string())
-                                .ok_or_else(|| FieldError::new(codes::NOT_A_STRING).in_entry(i + 1))
-                        })
-                        .collect::<Result<_, _>>()?,
-                    Value::String(s) => s
-                        .split(',')
-                        .map(|p| p.trim().to_string())
-                        .filter(|p| !p.is_empty())
-                        .collect(),
-                    _ => return Err(FieldError::new(codes::NOT_A_LIST)),
-                };
-                let mut out: Vec<String> = Vec::new();
-                for item in items {
-                    if !self.options.contains(&item) {
-                        return Err(FieldError::not_one_of(&item, &self.options));
-                    }
-                    if !out.contains(&item) {
-                        out.push(item);
-                    }
-                }
-                Ok(Value::Array(out.into_iter().map(Value::String).collect()))
-            }
-            CustomKind::Checkbox => match v {
-                Value::Bool(b) => Ok(Value::Bool(*b)),
-                Value::String(s) if s == "true" || s == "on" || s == "1" => Ok(Value::Bool(true)),
-                Value::String(s) if s == "false" || s == "off" || s == "0" => {
-                    Ok(Value::Bool(false))
-                }
-                _ => Err(FieldError::new(codes::NOT_A_BOOLEAN)),
-            },
-        }
+        values::canonical(&self.kind, v, settings)
     }
 }
 
@@ -224,13 +212,13 @@ pub fn validate(
             Some(Value::Array(a)) => a.is_empty(),
             _ => false,
         };
-        if def.required && missing && def.kind != CustomKind::Checkbox {
+        if def.required && missing && !matches!(def.kind, FieldKind::Bool) {
             errors
                 .entry(format!("custom.{}", def.key))
                 .or_insert_with(|| FieldError::new(codes::REQUIRED));
         }
     }
-    out.retain(|_, v| !v.is_null());
+    out.retain(|_, v| !values::blank(v));
     out
 }
 
@@ -242,37 +230,65 @@ pub struct CustomFieldInput {
     pub kind: Option<String>,
     pub required: Option<bool>,
     pub options: Option<Vec<String>>,
+    /// The entity a reference field points at (`account`).
+    pub refers_to: Option<String>,
     pub position: Option<i64>,
 }
 
 const TABLE: &str = "custom_fields";
 
-fn from_row(row: &sea_orm::QueryResult) -> CoreResult<CustomFieldDef> {
-    let kind_s = get_string(row, "kind")?;
-    let options = get_json(row, "options")?;
-    Ok(CustomFieldDef {
+/// A stored definition, or `None` (logged) for one this version cannot read: a kind it does not
+/// know, or a reference to an entity it no longer has. Such a field's values stay stored and are
+/// left out of reads, as a deleted field's are.
+fn from_row(
+    row: &sea_orm::QueryResult,
+    registry: &crate::Registry,
+) -> CoreResult<Option<CustomFieldDef>> {
+    let code = get_string(row, "kind")?;
+    let options: Vec<String> =
+        serde_json::from_value(get_json(row, "options")?).unwrap_or_default();
+    let refers_to = get_string(row, "refers_to")?;
+    let key = get_string(row, "key")?;
+    let Some(kind) = kind_of(&code, &options, registry.by_name(&refers_to)) else {
+        tracing::warn!(
+            key,
+            code,
+            refers_to,
+            "custom field of a kind this version cannot read"
+        );
+        return Ok(None);
+    };
+    Ok(Some(CustomFieldDef {
         id: get_uuid(row, "id")?,
         entity: get_string(row, "entity")?,
-        key: get_string(row, "key")?,
+        key,
         label_en: get_string(row, "label_en")?,
         label_zh: get_string(row, "label_zh")?,
-        kind: CustomKind::parse(&kind_s)
-            .ok_or_else(|| CoreError::Internal(format!("bad custom kind {kind_s}")))?,
+        kind,
         required: get_bool(row, "required")?,
-        options: serde_json::from_value(options).unwrap_or_default(),
         position: get_i64(row, "position")?,
         version: get_i64(row, "version")?,
-    })
+    }))
 }
 
-const COLUMNS: [&str; 10] = [
-    "id", "entity", "key", "label_en", "label_zh", "kind", "required", "options", "position",
+const COLUMNS: [&str; 11] = [
+    "id",
+    "entity",
+    "key",
+    "label_en",
+    "label_zh",
+    "kind",
+    "required",
+    "options",
+    "refers_to",
+    "position",
     "version",
 ];
 
 /// The definitions of one entity (or all, with `None`), in display order.
 pub async fn list<C: sea_orm::ConnectionTrait>(
     conn: &C,
+    registry: &crate::Registry,
     entity: Option<&str>,
 ) -> CoreResult<Vec<CustomFieldDef>> {
     let mut q = Query::select();
@@ -284,14 +300,14 @@ pub async fn list<C: sea_orm::ConnectionTrait>(
     if let Some(e) = entity {
         q.and_where(Expr::col(col("entity")).eq(e));
     }
-    db::fetch_all(conn, &q)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    let mut out = Vec::new();
+    for row in db::fetch_all(conn, &q).await? {
+        out.extend(from_row(&row, registry)?);
+    }
+    Ok(out)
 }
 
-pub async fn get(db: &Db, id: Uuid) -> CoreResult<CustomFieldDef> {
+pub async fn get(db: &Db, registry: &crate::Registry, id: Uuid) -> CoreResult<CustomFieldDef> {
     let mut q = Query::select();
     q.from(col(TABLE))
         .columns(COLUMNS.map(col))
@@ -299,7 +315,7 @@ pub async fn get(db: &Db, id: Uuid) -> CoreResult<CustomFieldDef> {
     let row = db::fetch_one(db.reader(), &q)
         .await?
         .ok_or(CoreError::NotFound)?;
-    from_row(&row)
+    from_row(&row, registry)?.ok_or(CoreError::NotFound)
 }
 
 fn valid_key(k: &str) -> bool {
@@ -316,8 +332,8 @@ const MAX_LABEL_CHARS: usize = 100;
 /// The longest key.
 const MAX_KEY_CHARS: usize = 40;
 
-fn check_options(kind: CustomKind, options: &[String], errors: &mut FieldErrors) {
-    let selects = matches!(kind, CustomKind::SingleSelect | CustomKind::MultiSelect);
+fn check_options(code: &str, options: &[String], errors: &mut FieldErrors) {
+    let selects = matches!(code, "choice" | "multi_choice");
     if selects && options.is_empty() {
         errors.insert("options".into(), FieldError::new(codes::REQUIRED));
     }
@@ -402,29 +418,54 @@ pub async fn create(
     if label_en.is_empty() && label_zh.is_empty() {
         errors.insert("label_en".into(), FieldError::new(codes::LABEL_REQUIRED));
     }
-    let kind = match input.kind.as_deref().and_then(CustomKind::parse) {
-        Some(k) => k,
-        None => {
-            let names: Vec<&str> = CustomKind::ALL.iter().map(|k| k.as_str()).collect();
-            errors.insert(
-                "kind".into(),
-                FieldError::not_one_of(input.kind.as_deref().unwrap_or(""), &names),
-            );
-            CustomKind::Text
-        }
+    let code = input.kind.as_deref().map(current_code).unwrap_or("");
+    if !CUSTOM_KINDS.contains(&code) {
+        errors.insert(
+            "kind".into(),
+            FieldError::not_one_of(input.kind.as_deref().unwrap_or(""), &CUSTOM_KINDS),
+        );
+    }
+    let options: Vec<String> = if matches!(code, "choice" | "multi_choice") {
+        input
+            .options
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| o.trim().to_string())
+            .collect()
+    } else {
+        vec![]
     };
-    let options: Vec<String> = input
-        .options
-        .unwrap_or_default()
-        .into_iter()
-        .map(|o| o.trim().to_string())
-        .collect();
-    check_options(kind, &options, &mut errors);
+    check_options(code, &options, &mut errors);
+    let refers_to = if code == "ref" {
+        let name = input.refers_to.as_deref().unwrap_or("").trim();
+        let target = registry
+            .by_name(name)
+            .filter(|e| e.access == crate::records::def::Access::Records);
+        if target.is_none() {
+            let records: Vec<&str> = registry
+                .all()
+                .iter()
+                .filter(|e| e.access == crate::records::def::Access::Records)
+                .map(|e| e.name)
+                .collect();
+            errors.insert(
+                "refers_to".into(),
+                if name.is_empty() {
+                    FieldError::new(codes::REQUIRED)
+                } else {
+                    FieldError::not_one_of(name, &records)
+                },
+            );
+        }
+        target
+    } else {
+        None
+    };
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
     }
     let txn = db.begin().await?;
-    let existing = list(&txn, Some(entity)).await?;
+    let existing = list(&txn, registry, Some(entity)).await?;
     if existing.iter().any(|d| d.key == key) {
         return Err(CoreError::field(
             "key",
@@ -446,6 +487,7 @@ pub async fn create(
                 "kind",
                 "required",
                 "options",
+                "refers_to",
                 "position",
                 "created_at",
                 "updated_at",
@@ -458,27 +500,29 @@ pub async fn create(
             key.clone().into(),
             label_en.into(),
             label_zh.into(),
-            kind.as_str().into(),
+            code.into(),
             input.required.unwrap_or(false).into(),
             serde_json::json!(options).into(),
+            refers_to.map(|e| e.name).unwrap_or("").into(),
             position.into(),
             now.into(),
             now.into(),
         ]);
     db::insert(&txn, &q).await?;
     txn.commit().await?;
-    get(db, id).await
+    get(db, registry, id).await
 }
 
 pub async fn update(
     db: &Db,
+    registry: &crate::Registry,
     actor: &Actor,
     id: Uuid,
     expected_version: Option<i64>,
     input: CustomFieldInput,
 ) -> CoreResult<CustomFieldDef> {
     require_admin(actor)?;
-    let current = get(db, id).await?;
+    let current = get(db, registry, id).await?;
     if let Some(v) = expected_version
         && v != current.version
     {
@@ -492,15 +536,28 @@ pub async fn update(
     if input.key.as_ref().is_some_and(|k| k != &current.key) {
         errors.insert("key".into(), FieldError::new(codes::READ_ONLY));
     }
+    let code = current.kind.code();
     if input
         .kind
-        .as_ref()
-        .is_some_and(|k| k != current.kind.as_str())
+        .as_deref()
+        .is_some_and(|k| current_code(k) != code)
     {
         errors.insert("kind".into(), FieldError::new(codes::READ_ONLY));
     }
-    let options = input.options.clone().unwrap_or(current.options.clone());
-    check_options(current.kind, &options, &mut errors);
+    if input
+        .refers_to
+        .as_deref()
+        .is_some_and(|r| Some(r) != current.refers_to())
+    {
+        errors.insert("refers_to".into(), FieldError::new(codes::READ_ONLY));
+    }
+    let options: Vec<String> = match input.options.clone() {
+        Some(o) if matches!(code, "choice" | "multi_choice") => {
+            o.into_iter().map(|o| o.trim().to_string()).collect()
+        }
+        _ => current.options().into_iter().map(String::from).collect(),
+    };
+    check_options(code, &options, &mut errors);
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
     }
@@ -536,14 +593,19 @@ pub async fn update(
         });
     }
     txn.commit().await?;
-    get(db, id).await
+    get(db, registry, id).await
 }
 
 /// Removes a definition. Stored values stay in the records' JSON, are left out of every read
 /// (`RecordService::present`) and are dropped on each record's next write.
-pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
+pub async fn delete(
+    db: &Db,
+    registry: &crate::Registry,
+    actor: &Actor,
+    id: Uuid,
+) -> CoreResult<()> {
     require_admin(actor)?;
-    get(db, id).await?;
+    get(db, registry, id).await?;
     let mut q = Query::delete();
     q.from_table(col(TABLE))
         .and_where(Expr::col(col("id")).eq(id));

@@ -12,8 +12,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::authz::Actor;
+use crate::custom_fields::CustomFieldDef;
 use crate::error::CoreResult;
-use crate::records::{FieldDef, FieldKind, JsonMap};
+use crate::records::{FieldKind, JsonMap, Registry};
 use crate::{Core, EntityDef};
 
 /// The record a reference field's value points at.
@@ -49,25 +50,47 @@ impl Titles {
     }
 }
 
-/// What a reference field's value points at: `None` for a field that is not a reference, an
-/// empty value or one that is not an id.
-pub fn target_of(field: &FieldDef, value: &Value) -> Option<Target> {
-    let entity = match field.kind {
-        FieldKind::Ref { entity, .. } => entity,
+/// What a value of a field of `kind` points at: `None` for a kind that is not a reference to a
+/// record, an empty value, one that is not an id, or (for "regarding") an entity not registered.
+pub fn target_of(registry: &Registry, kind: &FieldKind, value: &Value) -> Option<Target> {
+    let (entity, id) = match kind {
+        FieldKind::Ref { entity, .. } => (*entity, value),
         // A line is named by its collection's table, which no entity shares.
-        FieldKind::LineRef { child, .. } => child.table,
+        FieldKind::LineRef { child, .. } => (child.table, value),
+        FieldKind::Regarding => (
+            registry.by_name(value.get("entity")?.as_str()?)?.name,
+            value.get("id")?,
+        ),
         _ => return None,
     };
-    let id = Uuid::parse_str(value.as_str()?.trim()).ok()?;
+    let id = Uuid::parse_str(id.as_str()?.trim()).ok()?;
     Some(Target { entity, id })
 }
 
-/// Every reference held in the records' reference fields.
-pub fn targets<'r>(def: &EntityDef, recs: impl IntoIterator<Item = &'r JsonMap>) -> Vec<Target> {
+/// Every reference held in the records' reference fields: their own, their lines' and their
+/// custom fields'.
+pub fn targets<'r>(
+    registry: &Registry,
+    def: &EntityDef,
+    custom: &[CustomFieldDef],
+    recs: impl IntoIterator<Item = &'r JsonMap>,
+) -> Vec<Target> {
     let mut out = Vec::new();
     for rec in recs {
         for f in def.fields {
-            if let Some(t) = rec.get(f.name).and_then(|v| target_of(f, v)) {
+            if let Some(t) = rec
+                .get(f.name)
+                .and_then(|v| target_of(registry, &f.kind, v))
+            {
+                out.push(t);
+            }
+        }
+        let values = rec.get("custom");
+        for d in custom {
+            if let Some(t) = values
+                .and_then(|c| c.get(&d.key))
+                .and_then(|v| target_of(registry, &d.kind, v))
+            {
                 out.push(t);
             }
         }
@@ -75,7 +98,10 @@ pub fn targets<'r>(def: &EntityDef, recs: impl IntoIterator<Item = &'r JsonMap>)
             let lines = rec.get(child.name).and_then(Value::as_array);
             for line in lines.into_iter().flatten() {
                 for f in child.fields {
-                    if let Some(t) = line.get(f.name).and_then(|v| target_of(f, v)) {
+                    if let Some(t) = line
+                        .get(f.name)
+                        .and_then(|v| target_of(registry, &f.kind, v))
+                    {
                         out.push(t);
                     }
                 }

@@ -404,7 +404,7 @@ impl Shape {
         for f in def.fields {
             template.insert(
                 f.name.into(),
-                values::canonical(f, &Value::Null, settings).unwrap_or(Value::Null),
+                values::canonical(&f.kind, &Value::Null, settings).unwrap_or(Value::Null),
             );
             columns.extend(values::columns(f));
         }
@@ -439,7 +439,7 @@ impl Shape {
                     .ok_or_else(|| CoreError::Internal(format!("generated unknown field {k}")))?;
                 let c = match f.kind {
                     FieldKind::Phones => v.clone(),
-                    _ => values::canonical(f, v, settings).map_err(|e| {
+                    _ => values::canonical(&f.kind, v, settings).map_err(|e| {
                         CoreError::Internal(format!("generated {}.{k} {v}: {e}", self.def.name))
                     })?,
                 };

@@ -7,6 +7,14 @@ document.addEventListener("submit", function (e) {
   if (msg && !window.confirm(msg)) { e.preventDefault(); }
 }, true);
 
+// A date-time input has no zone: send the browser's offset from UTC with it, for that date.
+document.addEventListener("submit", function (e) {
+  e.target.querySelectorAll("input.tz-offset").forEach(function (o) {
+    var input = o.previousElementSibling;
+    if (input && input.value) { o.value = String(-new Date(input.value).getTimezoneOffset()); }
+  });
+});
+
 document.addEventListener("change", function (e) {
   if (e.target.classList.contains("select-all")) {
     var table = e.target.closest("table");
@@ -19,15 +27,20 @@ document.querySelectorAll(".ref").forEach(function (group) {
   var search = group.querySelector(".ref-search");
   var id = group.querySelector(".ref-id");
   var results = group.querySelector(".ref-results");
-  // The search API takes an entity's singular or plural code alike.
-  var entity = group.getAttribute("data-ref");
+  // The search API takes an entity's singular or plural code alike. A "regarding" picker
+  // names the entity in a select of its own.
+  var kind = group.querySelector(".ref-entity");
+  var entity = function () { return kind ? kind.value : group.getAttribute("data-ref"); };
   var timer = null;
+  if (kind) {
+    kind.addEventListener("change", function () { id.value = ""; search.value = ""; results.textContent = ""; });
+  }
   search.addEventListener("input", function () {
     clearTimeout(timer);
     var q = search.value.trim();
     if (!q) { results.textContent = ""; id.value = ""; return; }
     timer = setTimeout(function () {
-      fetch("/api/v1/search?entity=" + encodeURIComponent(entity) + "&limit=8&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+      fetch("/api/v1/search?entity=" + encodeURIComponent(entity()) + "&limit=8&q=" + encodeURIComponent(q), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : { data: [] }; })
         .then(function (body) {
           results.textContent = "";

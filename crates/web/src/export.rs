@@ -373,7 +373,8 @@ impl CsvPages {
             }
             let cv = rec.get("custom").unwrap_or(&Value::Null);
             for d in &self.custom {
-                cells.push(display::custom_plain(
+                cells.push(display::plain(
+                    &d.kind,
                     cv.get(&d.key).unwrap_or(&Value::Null),
                 ));
             }

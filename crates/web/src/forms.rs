@@ -3,7 +3,7 @@
 
 use guanxi_core::EntityDef;
 use guanxi_core::records::JsonMap;
-use guanxi_core::records::def::{ADDRESS_PARTS, FieldDef, FieldKind};
+use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
 use serde_json::{Value, json};
 
 /// Builds a record's JSON from submitted form pairs named `f.<field>`, `f.<field>.<part>`,
@@ -25,7 +25,7 @@ pub fn record_from_form(
     let mut out = JsonMap::new();
     for f in def.fields.iter().filter(|f| !f.computed) {
         let key = format!("f.{}", f.name);
-        if let Some(v) = field_value(f, &key, &get) {
+        if let Some(v) = field_value(&f.kind, &key, &get_all) {
             out.insert(f.name.into(), v);
         }
     }
@@ -39,7 +39,7 @@ pub fn record_from_form(
             for f in child.fields {
                 let key = format!("{prefix}.{}", f.name);
                 let present = pairs.iter().any(|(k, _)| k.starts_with(&key));
-                if let Some(v) = field_value(f, &key, &get) {
+                if let Some(v) = field_value(&f.kind, &key, &get_all) {
                     // An unticked box or an empty input alone does not make a line.
                     filled |= present && !matches!(v, Value::Bool(false)) && !blank(&v);
                     line.insert(f.name.into(), v);
@@ -68,15 +68,56 @@ fn blank(v: &Value) -> bool {
     }
 }
 
-/// One field's value from the form inputs named after `key`; `None` when the form has none.
+/// One value of a field of `kind` from the form inputs named after `key`; `None` when the form
+/// has none. Standard and custom fields alike.
 fn field_value<'p>(
-    f: &FieldDef,
+    kind: &FieldKind,
     key: &str,
-    get: &impl Fn(&str) -> Option<&'p str>,
+    get_all: &impl Fn(&str) -> Vec<&'p str>,
 ) -> Option<Value> {
+    let get = |name: &str| -> Option<&'p str> { get_all(name).into_iter().next() };
     Some({
-        match &f.kind {
+        match kind {
             FieldKind::Bool => Value::Bool(get(key).is_some()),
+            FieldKind::MultiChoice(_) => Value::Array(
+                get_all(key)
+                    .into_iter()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| Value::String(s.into()))
+                    .collect(),
+            ),
+            FieldKind::Regarding => {
+                let id = get(&format!("{key}.id")).unwrap_or("").trim();
+                if id.is_empty() {
+                    Value::Null
+                } else {
+                    json!({"entity": get(&format!("{key}.entity")).unwrap_or(""), "id": id})
+                }
+            }
+            // Hours and minutes, as people give a length of time.
+            FieldKind::Duration => {
+                let hours = get(&format!("{key}.hours")).unwrap_or("").trim();
+                let minutes = get(&format!("{key}.minutes")).unwrap_or("").trim();
+                if hours.is_empty() && minutes.is_empty() {
+                    Value::Null
+                } else {
+                    match (whole(hours), whole(minutes)) {
+                        (Some(h), Some(m)) => json!(h.saturating_mul(3600).saturating_add(m * 60)),
+                        // Passed on as typed, so the engine names what is wrong with it.
+                        _ => Value::String(format!("{hours}:{minutes}")),
+                    }
+                }
+            }
+            // A `datetime-local` input has no zone; the page's script adds the browser's offset
+            // from UTC (`<key>.offset`, minutes east), and without it the time is UTC.
+            FieldKind::DateTime => {
+                let local = get(key)?.trim();
+                if local.is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(with_offset(local, get(&format!("{key}.offset"))))
+                }
+            }
             FieldKind::Address => {
                 let mut o = JsonMap::new();
                 for part in ADDRESS_PARTS {
@@ -96,7 +137,7 @@ fn field_value<'p>(
                 }
             }
             FieldKind::Phones | FieldKind::Emails => {
-                let item_key = if matches!(f.kind, FieldKind::Phones) {
+                let item_key = if matches!(kind, FieldKind::Phones) {
                     "number"
                 } else {
                     "address"
@@ -137,6 +178,34 @@ fn field_value<'p>(
     })
 }
 
+/// A whole number, with an empty input as zero.
+fn whole(s: &str) -> Option<i64> {
+    if s.is_empty() {
+        Some(0)
+    } else {
+        s.parse::<i64>().ok().filter(|n| *n >= 0)
+    }
+}
+
+/// A `datetime-local` value (`2026-05-06T10:00`) as RFC 3339 with the offset given in minutes
+/// east of UTC; what is not such a value is passed on for the engine to refuse by name.
+fn with_offset(local: &str, offset_minutes: Option<&str>) -> String {
+    let Ok(t) = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S"))
+    else {
+        return local.to_string();
+    };
+    let minutes = offset_minutes
+        .and_then(|m| m.trim().parse::<i32>().ok())
+        .filter(|m| m.abs() <= 18 * 60)
+        .unwrap_or(0);
+    match chrono::FixedOffset::east_opt(minutes * 60).and_then(|o| t.and_local_timezone(o).single())
+    {
+        Some(t) => t.to_rfc3339(),
+        None => local.to_string(),
+    }
+}
+
 /// Custom field values from inputs named `f.custom.<key>`, and the owner from `f.owner_id`.
 fn custom_from_form<'p>(
     custom: &[guanxi_core::custom_fields::CustomFieldDef],
@@ -149,18 +218,10 @@ fn custom_from_form<'p>(
     }
     let mut c = JsonMap::new();
     for d in custom {
-        let key = format!("f.custom.{}", d.key);
-        let v = match d.kind {
-            guanxi_core::custom_fields::CustomKind::Checkbox => Value::Bool(get(&key).is_some()),
-            guanxi_core::custom_fields::CustomKind::MultiSelect => Value::Array(
-                get_all(&key)
-                    .into_iter()
-                    .map(|s| Value::String(s.into()))
-                    .collect(),
-            ),
-            _ => Value::String(get(&key).unwrap_or("").to_string()),
-        };
-        c.insert(d.key.clone(), v);
+        let key = format!("f.{}", d.path());
+        if let Some(v) = field_value(&d.kind, &key, get_all) {
+            c.insert(d.key.clone(), v);
+        }
     }
     out.insert("custom".into(), Value::Object(c));
 }

@@ -12,7 +12,24 @@ fn field_schema(kind: &FieldKind) -> Value {
         FieldKind::Text { max } | FieldKind::LongText { max } => {
             json!({"type": ["string", "null"], "maxLength": max})
         }
-        FieldKind::Choice(set) => json!({"type": ["string", "null"], "enum": set.codes}),
+        FieldKind::Choice(options) => {
+            json!({"type": ["string", "null"], "enum": options.codes()})
+        }
+        FieldKind::MultiChoice(options) => {
+            json!({"type": "array", "uniqueItems": true, "items": {"type": "string", "enum": options.codes()}})
+        }
+        FieldKind::Decimal { scale } => {
+            json!({"type": ["number", "null"], "description": format!("an exact number, at most {scale} decimals")})
+        }
+        FieldKind::User => {
+            json!({"type": ["string", "null"], "format": "uuid", "description": "id of an active user"})
+        }
+        FieldKind::Regarding => json!({"oneOf": [
+            {"type": "object", "required": ["entity", "id"], "additionalProperties": false, "properties": {
+                "entity": {"type": "string", "description": "the record's entity (account, contact, …)"},
+                "id": {"type": "string", "format": "uuid"}}},
+            {"type": "null"}
+        ]}),
         FieldKind::Int { min, max } => {
             json!({"type": ["integer", "null"], "minimum": min, "maximum": max})
         }
@@ -431,7 +448,7 @@ pub fn build(registry: &Registry) -> Value {
         (
             "CustomField",
             json!({"type": "object", "properties": {"id": {"type": "string"}, "entity": {"type": "string", "enum": registry.all().iter().map(|e| e.name).collect::<Vec<_>>()}, "key": {"type": "string"}, "label_en": {"type": "string"}, "label_zh": {"type": "string"},
-            "kind": {"type": "string", "enum": guanxi_core::custom_fields::CustomKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()}, "required": {"type": "boolean"}, "options": {"type": "array", "items": {"type": "string"}}, "position": {"type": "integer"}, "version": {"type": "integer"}}}),
+            "kind": {"type": "string", "enum": guanxi_core::custom_fields::CUSTOM_KINDS}, "required": {"type": "boolean"}, "options": {"type": "array", "items": {"type": "string"}, "description": "the options of a choice or multi_choice field"}, "refers_to": {"type": ["string", "null"], "description": "the entity a ref field points at"}, "position": {"type": "integer"}, "version": {"type": "integer"}}}),
         ),
         (
             "SearchHit",

@@ -114,7 +114,7 @@ pub fn canonical(
                 Some(f) if f.computed => {
                     errors.insert(key(child, i, k), FieldError::new(codes::COMPUTED));
                 }
-                Some(f) => match values::canonical(f, v, settings) {
+                Some(f) => match values::canonical(&f.kind, v, settings) {
                     Ok(c) => {
                         line.insert(k.clone(), c);
                     }
@@ -131,7 +131,7 @@ pub fn canonical(
             if !line.contains_key(f.name) {
                 line.insert(
                     f.name.into(),
-                    values::canonical(f, &Value::Null, settings).unwrap_or(Value::Null),
+                    values::canonical(&f.kind, &Value::Null, settings).unwrap_or(Value::Null),
                 );
             }
             if f.required && line.get(f.name).is_none_or(values::blank) {

@@ -4,7 +4,7 @@
 use super::JsonMap;
 use super::behaviour::Behaviour;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum FieldKind {
     /// Single-line text up to `max` characters.
     Text {
@@ -14,11 +14,18 @@ pub enum FieldKind {
     LongText {
         max: usize,
     },
-    /// One of the codes of an option set (labels come from translations, per set).
-    Choice(&'static OptionSet),
+    /// One of the options (a declared set's codes, or a custom field's own list).
+    Choice(Options),
+    /// Any number of the options, in the order given, without repeats.
+    MultiChoice(Options),
     Int {
         min: i64,
         max: i64,
+    },
+    /// An exact number with at most `scale` decimals (a quantity, a rate), stored as an integer
+    /// of 10^-scale units and shown as a JSON number.
+    Decimal {
+        scale: u32,
     },
     /// Amount and ISO currency, stored as `<column>_amount` (minor units) and `<column>_currency`.
     Money,
@@ -46,6 +53,13 @@ pub enum FieldKind {
         table: &'static str,
         entity: &'static str,
     },
+    /// The id of a user (an attendee, the person a task is assigned to): any active user, since
+    /// people work with colleagues outside their own scope.
+    User,
+    /// Any record the reader may read, of any entity with business records: `{"entity":
+    /// "account", "id": "…"}`, stored as `<column>_entity` and `<column>_id`. What an activity
+    /// or a note is about.
+    Regarding,
     /// A length of time in whole seconds (time in a stage, a call's length).
     Duration,
     /// A percentage such as 12.5, stored in hundredths of a percent (1250).
@@ -61,6 +75,77 @@ pub enum FieldKind {
         via: &'static str,
         child: &'static ChildDef,
     },
+}
+
+/// Where a choice field's options come from.
+#[derive(Debug, Clone)]
+pub enum Options {
+    /// A declared set: codes in the code, labels in the translations.
+    Set(&'static OptionSet),
+    /// An administrator's own list (a custom field's options): each option is its own label.
+    Listed(Vec<String>),
+}
+
+impl Options {
+    pub fn contains(&self, code: &str) -> bool {
+        match self {
+            Options::Set(set) => set.contains(code),
+            Options::Listed(list) => list.iter().any(|o| o == code),
+        }
+    }
+
+    /// The codes, in the order people pick from.
+    pub fn codes(&self) -> Vec<&str> {
+        match self {
+            Options::Set(set) => set.codes.to_vec(),
+            Options::Listed(list) => list.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// What an error or a label names an option by: a declared option's translation key, a
+    /// listed option itself.
+    pub fn label_key(&self, code: &str) -> String {
+        match self {
+            Options::Set(set) => set.label_key(code),
+            Options::Listed(_) => code.to_string(),
+        }
+    }
+}
+
+impl FieldKind {
+    /// A choice from a declared set, as declarations write it.
+    pub const fn choice(set: &'static OptionSet) -> FieldKind {
+        FieldKind::Choice(Options::Set(set))
+    }
+
+    /// The kind's code, as the API names it (custom field definitions, metadata).
+    pub fn code(&self) -> &'static str {
+        match self {
+            FieldKind::Text { .. } => "text",
+            FieldKind::LongText { .. } => "long_text",
+            FieldKind::Choice(_) => "choice",
+            FieldKind::MultiChoice(_) => "multi_choice",
+            FieldKind::Int { .. } => "int",
+            FieldKind::Decimal { .. } => "decimal",
+            FieldKind::Money => "money",
+            FieldKind::Date => "date",
+            FieldKind::DateTime => "date_time",
+            FieldKind::Bool => "bool",
+            FieldKind::Url => "url",
+            FieldKind::TaxId => "tax_id",
+            FieldKind::Phones => "phones",
+            FieldKind::Emails => "emails",
+            FieldKind::StringList { .. } => "string_list",
+            FieldKind::Address => "address",
+            FieldKind::Ref { .. } => "ref",
+            FieldKind::User => "user",
+            FieldKind::Regarding => "regarding",
+            FieldKind::Duration => "duration",
+            FieldKind::Percent => "percent",
+            FieldKind::Labels { .. } => "labels",
+            FieldKind::LineRef { .. } => "line_ref",
+        }
+    }
 }
 
 /// A named list of codes that choice fields pick from. Its labels are `option-<name>-<code>` in

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::def::{ADDRESS_PARTS, EntityDef, FieldKind};
 use super::money;
 use crate::authz::Actor;
-use crate::custom_fields::{CustomFieldDef, CustomKind};
+use crate::custom_fields::CustomFieldDef;
 use crate::db::{Backend, col};
 use crate::error::{CoreError, CoreResult, Params, codes};
 use crate::normalize;
@@ -286,13 +286,22 @@ pub struct FilterContext<'a> {
 enum Scalar {
     Text,
     Int,
-    Float,
     Date,
     Timestamp,
     Bool,
     Id,
     Money,
     Percent,
+    /// An exact number with this many decimals, stored as an integer of its smallest units.
+    Decimal(u32),
+    /// A number inside the `custom` object.
+    Float,
+    /// A date inside the `custom` object, an ISO text that orders as the dates do.
+    DateText,
+    /// An instant inside the `custom` object, in the one RFC 3339 form the API writes.
+    InstantText,
+    /// An id inside the `custom` object, as text.
+    IdText,
 }
 
 /// How a field name resolves: a SQL expression and the kind of its values.
@@ -301,9 +310,18 @@ enum Target {
     Points(&'static str),
     /// A custom field's value, read as text from the `custom` JSON.
     JsonText(SimpleExpr),
-    MultiSelect(String),
+    /// Options picked from a list (multi choice), as a JSON array.
+    Picked(ArrayAt),
     /// A declared list of strings: a JSON array column, `[]` when empty.
     List(&'static str),
+}
+
+/// Where a JSON array of picked options lives.
+enum ArrayAt {
+    /// A column of the entity's table.
+    Column(&'static str),
+    /// A key of the `custom` object.
+    Custom(String),
 }
 
 fn like_pattern(s: &str, prefix_only: bool) -> String {
@@ -319,6 +337,16 @@ fn like_pattern(s: &str, prefix_only: bool) -> String {
     }
 }
 
+/// An RFC 3339 instant, or a date as its midnight UTC.
+fn instant(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        })
+}
+
 fn as_str(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
@@ -329,15 +357,95 @@ fn as_str(v: &Value) -> Option<String> {
 }
 
 impl FilterContext<'_> {
-    fn custom_expr(&self, key: &str) -> SimpleExpr {
+    /// A JSON value at `path` inside the `custom` object (`$.key` or `$.key.amount`), cast to a
+    /// SQL type (`sql_type`) or, with `None`, as text.
+    fn custom_at(&self, key: &str, sub: Option<&str>, sql_type: Option<&str>) -> SimpleExpr {
         match self.backend {
             // sea-query fills `$n` on PostgreSQL and `?` on SQLite; a `?` reached PostgreSQL as
             // its jsonb key-exists operator, so every custom-field filter failed there.
-            Backend::Postgres => Expr::cust_with_values("(\"custom\" ->> $1)", [key.to_string()]),
+            Backend::Postgres => {
+                let at = match sub {
+                    Some(s) => format!("(\"custom\" -> $1 ->> '{s}')"),
+                    None => "(\"custom\" ->> $1)".to_string(),
+                };
+                let sql = match sql_type {
+                    Some(t) => format!("CAST({at} AS {t})"),
+                    None => at,
+                };
+                Expr::cust_with_values(sql, [key.to_string()])
+            }
+            // json_extract already gives numbers as numbers and booleans as 0 or 1.
             Backend::Sqlite => {
-                Expr::cust_with_values("json_extract(\"custom\", ?)", [format!("$.\"{key}\"")])
+                let path = match sub {
+                    Some(s) => format!("$.\"{key}\".{s}"),
+                    None => format!("$.\"{key}\""),
+                };
+                Expr::cust_with_values("json_extract(\"custom\", ?)", [path])
             }
         }
+    }
+
+    /// How a custom field's name resolves, by its kind: the same comparisons as a standard field
+    /// of that kind, on its value inside the `custom` object.
+    fn custom_target(
+        &self,
+        name: &str,
+        def: &CustomFieldDef,
+        part: Option<&str>,
+    ) -> CoreResult<Target> {
+        let key = def.key.as_str();
+        let unknown = || bad(format!("unknown field '{name}' for {}", self.entity.plural));
+        if let FieldKind::Regarding = def.kind {
+            return match part {
+                None | Some("id") => Ok(Target::Column(
+                    self.custom_at(key, Some("id"), None),
+                    Scalar::IdText,
+                )),
+                Some("entity") => Ok(Target::JsonText(self.custom_at(key, Some("entity"), None))),
+                Some(_) => Err(unknown()),
+            };
+        }
+        if part.is_some() {
+            return Err(unknown());
+        }
+        let at = |sql_type| self.custom_at(key, None, sql_type);
+        Ok(match &def.kind {
+            FieldKind::Int { .. } | FieldKind::Duration => {
+                Target::Column(at(Some("BIGINT")), Scalar::Int)
+            }
+            FieldKind::Decimal { .. } | FieldKind::Percent => {
+                Target::Column(at(Some("DOUBLE PRECISION")), Scalar::Float)
+            }
+            FieldKind::Money => Target::Column(
+                match self.backend {
+                    Backend::Postgres => self.custom_at(key, Some("amount"), Some("NUMERIC")),
+                    Backend::Sqlite => Expr::cust_with_values(
+                        "CAST(json_extract(\"custom\", ?) AS REAL)",
+                        [format!("$.\"{key}\".amount")],
+                    ),
+                },
+                Scalar::Float,
+            ),
+            // An unset box is absent from the object, and reads as false.
+            FieldKind::Bool => Target::Column(
+                match self.backend {
+                    Backend::Postgres => Expr::cust_with_values(
+                        "COALESCE((\"custom\" ->> $1) = 'true', false)",
+                        [key.to_string()],
+                    ),
+                    Backend::Sqlite => Expr::cust_with_values(
+                        "COALESCE(json_extract(\"custom\", ?), 0) = 1",
+                        [format!("$.\"{key}\"")],
+                    ),
+                },
+                Scalar::Bool,
+            ),
+            FieldKind::Date => Target::Column(at(None), Scalar::DateText),
+            FieldKind::DateTime => Target::Column(at(None), Scalar::InstantText),
+            FieldKind::Ref { .. } | FieldKind::User => Target::Column(at(None), Scalar::IdText),
+            FieldKind::MultiChoice(_) => Target::Picked(ArrayAt::Custom(key.to_string())),
+            _ => Target::JsonText(at(None)),
+        })
     }
 
     fn resolve(&self, name: &str) -> CoreResult<Target> {
@@ -351,53 +459,16 @@ impl FilterContext<'_> {
             "version" => return Ok(Target::Column(c(name), Scalar::Int)),
             _ => {}
         }
-        if let Some(key) = name.strip_prefix("custom.") {
+        if let Some(path) = name.strip_prefix("custom.") {
+            let (key, part) = match path.split_once('.') {
+                Some((k, p)) => (k, Some(p)),
+                None => (path, None),
+            };
             let def =
                 self.custom.iter().find(|d| d.key == key).ok_or_else(|| {
                     bad(format!("unknown field '{name}' for {}", self.entity.plural))
                 })?;
-            let e = self.custom_expr(key);
-            return Ok(match def.kind {
-                CustomKind::Number => {
-                    let cast = match self.backend {
-                        Backend::Postgres => Expr::cust_with_values(
-                            "CAST((\"custom\" ->> $1) AS DOUBLE PRECISION)",
-                            [key.to_string()],
-                        ),
-                        Backend::Sqlite => e,
-                    };
-                    Target::Column(cast, Scalar::Float)
-                }
-                CustomKind::Money => {
-                    let amount = match self.backend {
-                        Backend::Postgres => Expr::cust_with_values(
-                            "CAST((\"custom\" -> $1 ->> 'amount') AS NUMERIC)",
-                            [key.to_string()],
-                        ),
-                        Backend::Sqlite => Expr::cust_with_values(
-                            "CAST(json_extract(\"custom\", ?) AS REAL)",
-                            [format!("$.\"{key}\".amount")],
-                        ),
-                    };
-                    Target::Column(amount, Scalar::Float)
-                }
-                CustomKind::Checkbox => {
-                    let b = match self.backend {
-                        Backend::Postgres => Expr::cust_with_values(
-                            "COALESCE((\"custom\" ->> $1) = 'true', false)",
-                            [key.to_string()],
-                        ),
-                        Backend::Sqlite => Expr::cust_with_values(
-                            "COALESCE(json_extract(\"custom\", ?), 0) = 1",
-                            [format!("$.\"{key}\"")],
-                        ),
-                    };
-                    Target::Column(b, Scalar::Bool)
-                }
-                CustomKind::Date => Target::Column(e, Scalar::Text),
-                CustomKind::MultiSelect => Target::MultiSelect(key.to_string()),
-                _ => Target::JsonText(e),
-            });
+            return self.custom_target(name, def, part);
         }
         let (base, part) = match name.split_once('.') {
             Some((b, p)) => (b, Some(p)),
@@ -408,6 +479,14 @@ impl FilterContext<'_> {
             .field(base)
             .ok_or_else(|| bad(format!("unknown field '{name}' for {}", self.entity.plural)))?;
         match (&field.kind, part) {
+            (FieldKind::Regarding, None | Some("id")) => Ok(Target::Column(
+                c(&format!("{}_id", field.column)),
+                Scalar::Id,
+            )),
+            (FieldKind::Regarding, Some("entity")) => Ok(Target::Column(
+                c(&format!("{}_entity", field.column)),
+                Scalar::Text,
+            )),
             (FieldKind::Address, Some(p)) if ADDRESS_PARTS.contains(&p) => Ok(Target::Column(
                 c(&format!("{}_{p}", field.column)),
                 Scalar::Text,
@@ -427,13 +506,17 @@ impl FilterContext<'_> {
             (FieldKind::Phones, None) => Ok(Target::Points("phone")),
             (FieldKind::Emails, None) => Ok(Target::Points("email")),
             (FieldKind::StringList { .. }, None) => Ok(Target::List(field.column)),
+            (FieldKind::MultiChoice(_), None) => Ok(Target::Picked(ArrayAt::Column(field.column))),
             (FieldKind::Int { .. } | FieldKind::Duration, None) => {
                 Ok(Target::Column(c(field.column), Scalar::Int))
+            }
+            (FieldKind::Decimal { scale }, None) => {
+                Ok(Target::Column(c(field.column), Scalar::Decimal(*scale)))
             }
             (FieldKind::Date, None) => Ok(Target::Column(c(field.column), Scalar::Date)),
             (FieldKind::DateTime, None) => Ok(Target::Column(c(field.column), Scalar::Timestamp)),
             (FieldKind::Bool, None) => Ok(Target::Column(c(field.column), Scalar::Bool)),
-            (FieldKind::Ref { .. } | FieldKind::LineRef { .. }, None) => {
+            (FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::User, None) => {
                 Ok(Target::Column(c(field.column), Scalar::Id))
             }
             (FieldKind::Percent, None) => Ok(Target::Column(c(field.column), Scalar::Percent)),
@@ -460,6 +543,22 @@ impl FilterContext<'_> {
                 money::parse_amount(s, &self.settings.default_currency)
                     .map_err(|_| wrong("an amount"))?,
             )),
+            Scalar::Decimal(scale) => SqlValue::BigInt(Some(
+                super::values::parse_decimal(&Value::String(s.to_string()), scale)
+                    .map_err(|_| wrong("a number"))?,
+            )),
+            Scalar::DateText => SqlValue::String(Some(Box::new(
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| wrong("a date (YYYY-MM-DD)"))?
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            ))),
+            Scalar::InstantText => SqlValue::String(Some(Box::new(super::service::ts_string(
+                instant(s).map_err(|_| wrong("a date or RFC 3339 time"))?,
+            )))),
+            Scalar::IdText => SqlValue::String(Some(Box::new(
+                self.id_or_me(s).map_err(|_| wrong("an id"))?.to_string(),
+            ))),
             Scalar::Percent => SqlValue::BigInt(Some(
                 super::percent::parse(&Value::String(s.to_string()))
                     .map_err(|_| wrong("a percentage between 0 and 100"))?,
@@ -468,30 +567,27 @@ impl FilterContext<'_> {
                 NaiveDate::parse_from_str(s, "%Y-%m-%d")
                     .map_err(|_| wrong("a date (YYYY-MM-DD)"))?,
             ))),
-            Scalar::Timestamp => {
-                let t = DateTime::parse_from_rfc3339(s)
-                    .map(|t| t.with_timezone(&Utc))
-                    .or_else(|_| {
-                        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                            .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-                    })
-                    .map_err(|_| wrong("a date or RFC 3339 time"))?;
-                SqlValue::ChronoDateTimeUtc(Some(Box::new(t)))
-            }
+            Scalar::Timestamp => SqlValue::ChronoDateTimeUtc(Some(Box::new(
+                instant(s).map_err(|_| wrong("a date or RFC 3339 time"))?,
+            ))),
             Scalar::Bool => SqlValue::Bool(Some(match s {
                 "true" | "1" | "yes" | "on" => true,
                 "false" | "0" | "no" | "off" => false,
                 _ => return Err(wrong("true or false")),
             })),
-            Scalar::Id => {
-                let id = if s == "me" {
-                    self.actor.user_id
-                } else {
-                    Uuid::parse_str(s).map_err(|_| wrong("an id"))?
-                };
-                SqlValue::Uuid(Some(Box::new(id)))
-            }
+            Scalar::Id => SqlValue::Uuid(Some(Box::new(
+                self.id_or_me(s).map_err(|_| wrong("an id"))?,
+            ))),
         })
+    }
+
+    /// An id, or `me` for the reader.
+    fn id_or_me(&self, s: &str) -> Result<Uuid, uuid::Error> {
+        if s == "me" {
+            Ok(self.actor.user_id)
+        } else {
+            Uuid::parse_str(s)
+        }
     }
 
     fn list(&self, kind: Scalar, field: &str, v: &Value) -> CoreResult<Vec<SqlValue>> {
@@ -555,13 +651,10 @@ impl FilterContext<'_> {
                 };
                 match op {
                     Eq | Ne | Lt | Lte | Gt | Gte => {
-                        if kind == Scalar::Text
-                            && !matches!(op, Eq | Ne)
-                            && field.starts_with("custom.")
-                        {
-                            // Custom dates compare as ISO strings, which order correctly.
-                        } else if matches!(kind, Scalar::Text | Scalar::Bool | Scalar::Id)
-                            && !matches!(op, Eq | Ne)
+                        if matches!(
+                            kind,
+                            Scalar::Text | Scalar::Bool | Scalar::Id | Scalar::IdText
+                        ) && !matches!(op, Eq | Ne)
                         {
                             return Err(unsupported());
                         }
@@ -622,23 +715,66 @@ impl FilterContext<'_> {
                 NotEmpty => Ok(Expr::expr(e).is_not_null()),
                 _ => Err(unsupported()),
             },
-            Target::MultiSelect(key) => {
+            Target::Picked(at) => {
+                let table = self.entity.table;
+                let (array, key): (String, Option<String>) = match &at {
+                    ArrayAt::Column(column) => (format!("\"{table}\".\"{column}\""), None),
+                    ArrayAt::Custom(key) => ("\"custom\"".to_string(), Some(key.clone())),
+                };
+                // One picked option: an item of the array equals it.
                 let has = |v: String| -> SimpleExpr {
-                    match self.backend {
-                        Backend::Postgres => Expr::cust_with_values(
-                            "(\"custom\" -> $1) @> to_jsonb(CAST($2 AS TEXT))",
-                            [key.clone(), v],
+                    match (self.backend, &key) {
+                        (Backend::Postgres, Some(k)) => Expr::cust_with_values(
+                            format!("({array} -> $1) @> to_jsonb(CAST($2 AS TEXT))"),
+                            [k.clone(), v],
                         ),
-                        Backend::Sqlite => Expr::cust_with_values(
-                            "EXISTS (SELECT 1 FROM json_each(\"custom\", ?) WHERE json_each.value = ?)",
-                            [format!("$.\"{key}\""), v],
+                        (Backend::Postgres, None) => Expr::cust_with_values(
+                            format!("{array} @> to_jsonb(CAST($1 AS TEXT))"),
+                            [v],
+                        ),
+                        (Backend::Sqlite, Some(k)) => Expr::cust_with_values(
+                            format!(
+                                "EXISTS (SELECT 1 FROM json_each({array}, ?) \
+                                 WHERE json_each.value = ?)"
+                            ),
+                            [format!("$.\"{k}\""), v],
+                        ),
+                        (Backend::Sqlite, None) => Expr::cust_with_values(
+                            format!(
+                                "EXISTS (SELECT 1 FROM json_each({array}) \
+                                 WHERE json_each.value = ?)"
+                            ),
+                            [v],
                         ),
                     }
                 };
+                // None picked: no array, or an empty one.
+                let none = || -> SimpleExpr {
+                    match (self.backend, &key) {
+                        (Backend::Postgres, Some(k)) => Expr::cust_with_values(
+                            format!("COALESCE(jsonb_array_length({array} -> $1), 0) = 0"),
+                            [k.clone()],
+                        ),
+                        (Backend::Postgres, None) => {
+                            Expr::cust(format!("COALESCE(jsonb_array_length({array}), 0) = 0"))
+                        }
+                        (Backend::Sqlite, Some(k)) => Expr::cust_with_values(
+                            format!("COALESCE(json_array_length({array}, ?), 0) = 0"),
+                            [format!("$.\"{k}\"")],
+                        ),
+                        (Backend::Sqlite, None) => {
+                            Expr::cust(format!("COALESCE(json_array_length({array}), 0) = 0"))
+                        }
+                    }
+                };
+                let one = || {
+                    as_str(value)
+                        .map(|s| s.trim().to_string())
+                        .ok_or_else(|| bad(format!("'{field}' needs a value")))
+                };
                 match op {
-                    Eq | Contains => Ok(has(
-                        as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?
-                    )),
+                    Eq | Contains => Ok(has(one()?)),
+                    Ne => Ok(has(one()?).not()),
                     In => {
                         let items = self.list(Scalar::Text, field, value)?;
                         let mut any = Condition::any();
@@ -649,8 +785,8 @@ impl FilterContext<'_> {
                         }
                         Ok(SimpleExpr::from(any))
                     }
-                    Empty => Ok(Expr::expr(self.custom_expr(&key)).is_null()),
-                    NotEmpty => Ok(Expr::expr(self.custom_expr(&key)).is_not_null()),
+                    Empty => Ok(none()),
+                    NotEmpty => Ok(none().not()),
                     _ => Err(unsupported()),
                 }
             }

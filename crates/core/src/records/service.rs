@@ -14,13 +14,15 @@ use super::JsonMap;
 use super::behaviour::Event;
 use super::children;
 use super::cursor::Cursor;
-use super::def::{ActionDef, EntityDef, FieldDef, FieldKind, SYSTEM_FIELDS};
+use super::def::{Access, ActionDef, EntityDef, FieldKind, SYSTEM_FIELDS};
 use super::filter::{Filter, FilterContext};
 use super::values::{self, SortColumn, blank};
 use super::work::Work;
 use crate::authz::{Actor, Scope};
 use crate::custom_fields::{self, CustomFieldDef};
-use crate::db::{self, col, get_i64, get_json, get_opt_ts, get_opt_uuid, get_ts, get_uuid};
+use crate::db::{
+    self, col, get_bool, get_i64, get_json, get_opt_ts, get_opt_uuid, get_ts, get_uuid,
+};
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::{Core, audit, search};
 
@@ -90,6 +92,16 @@ pub const MAX_BULK: usize = 1000;
 /// Formats instants the one way the API shows them.
 pub fn ts_string(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// A reference a write is about to store, to check before it is.
+struct RefToCheck<'r> {
+    /// Where an error about it is reported: `account_id`, `custom.partner`, `lines[1].product`.
+    key: String,
+    kind: &'r FieldKind,
+    /// The entity's own column, for the cycle check of a reference to its own kind.
+    column: Option<&'static str>,
+    value: &'r Value,
 }
 
 /// A loaded row: the record plus what authorization needs.
@@ -274,7 +286,12 @@ impl<'a> RecordService<'a> {
     }
 
     pub async fn custom_defs(&self) -> CoreResult<Vec<CustomFieldDef>> {
-        custom_fields::list(self.core.db.reader(), Some(self.def.name)).await
+        custom_fields::list(
+            self.core.db.reader(),
+            self.core.registry,
+            Some(self.def.name),
+        )
+        .await
     }
 
     /// Applies input fields onto `rec` (canonical JSON), collecting errors per field. Child
@@ -309,7 +326,7 @@ impl<'a> RecordService<'a> {
                 Some(f) if f.computed => {
                     errors.insert(k.clone(), FieldError::new(codes::COMPUTED));
                 }
-                Some(f) => match values::canonical(f, v, &self.core.settings) {
+                Some(f) => match values::canonical(&f.kind, v, &self.core.settings) {
                     Ok(c) => {
                         rec.insert(k.clone(), c);
                     }
@@ -370,21 +387,51 @@ impl<'a> RecordService<'a> {
         Ok(())
     }
 
-    /// Every reference the record holds that changed since `before`: its own fields' and its
-    /// lines', each with the key an error about it is reported under.
+    /// Every reference the record holds that changed since `before`: its own fields', its
+    /// lines' and its custom fields', each with the key an error about it is reported under.
     fn changed_refs<'r>(
         &self,
         rec: &'r Record,
         before: Option<&'r Record>,
-    ) -> Vec<(String, &'static FieldDef, &'r Value)> {
+        custom: &'r [CustomFieldDef],
+    ) -> Vec<RefToCheck<'r>> {
+        let refers = |k: &FieldKind| {
+            matches!(
+                k,
+                FieldKind::Ref { .. }
+                    | FieldKind::LineRef { .. }
+                    | FieldKind::User
+                    | FieldKind::Regarding
+            )
+        };
         let mut out = Vec::new();
-        for f in self.def.fields {
-            if !matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. }) {
-                continue;
-            }
+        for f in self.def.fields.iter().filter(|f| refers(&f.kind)) {
             let v = rec.get(f.name).unwrap_or(&Value::Null);
             if !v.is_null() && before.is_none_or(|b| b.get(f.name) != Some(v)) {
-                out.push((f.name.to_string(), f, v));
+                out.push(RefToCheck {
+                    key: f.name.to_string(),
+                    kind: &f.kind,
+                    column: Some(f.column),
+                    value: v,
+                });
+            }
+        }
+        let custom_of = |r: Option<&'r Record>, key: &str| -> Option<&'r Value> {
+            r.and_then(|r| r.get("custom"))
+                .and_then(|c| c.get(key))
+                .filter(|v| !v.is_null())
+        };
+        for d in custom.iter().filter(|d| refers(&d.kind)) {
+            let Some(v) = custom_of(Some(rec), &d.key) else {
+                continue;
+            };
+            if custom_of(before, &d.key) != Some(v) {
+                out.push(RefToCheck {
+                    key: d.path(),
+                    kind: &d.kind,
+                    column: None,
+                    value: v,
+                });
             }
         }
         for child in self.def.children {
@@ -397,17 +444,19 @@ impl<'a> RecordService<'a> {
                 continue;
             };
             for (i, line) in lines.iter().enumerate() {
-                for f in child.fields {
-                    if !matches!(f.kind, FieldKind::Ref { .. }) {
-                        continue;
-                    }
+                for f in child.fields.iter().filter(|f| refers(&f.kind)) {
                     let v = line.get(f.name).unwrap_or(&Value::Null);
                     // A reference an unchanged line already held was checked when it was made.
                     let kept = old
                         .iter()
                         .any(|o| o.get("id") == line.get("id") && o.get(f.name) == Some(v));
                     if !v.is_null() && !kept {
-                        out.push((children::key(child, i, f.name), f, v));
+                        out.push(RefToCheck {
+                            key: children::key(child, i, f.name),
+                            kind: &f.kind,
+                            column: None,
+                            value: v,
+                        });
                     }
                 }
             }
@@ -415,30 +464,98 @@ impl<'a> RecordService<'a> {
         out
     }
 
-    /// Checks references to other records: they exist, are not in the recycle bin, are readable,
-    /// and (for a record's own kind) form no cycle. A line reference must name a line of the
-    /// record its `via` field refers to.
+    /// Checks references to other records and users: a record exists, is not in the recycle bin,
+    /// is readable, and (for a record's own kind) forms no cycle; a user exists and is active.
+    /// A line reference must name a line of the record its `via` field refers to.
     async fn check_refs<C: ConnectionTrait>(
         &self,
         conn: &C,
         actor: &Actor,
         id: Uuid,
-        rec: &Record,
-        before: Option<&Record>,
+        (rec, before): (&Record, Option<&Record>),
+        custom: &[CustomFieldDef],
         errors: &mut FieldErrors,
     ) -> CoreResult<()> {
-        for (key, f, value) in self.changed_refs(rec, before) {
-            let Some(target) = value.as_str().and_then(|s| Uuid::parse_str(s).ok()) else {
-                continue;
-            };
-            let (table, entity) = match f.kind {
-                FieldKind::Ref { table, entity } => (table, entity),
+        let as_id = |v: Option<&Value>| {
+            v.and_then(Value::as_str)
+                .and_then(|s| Uuid::parse_str(s).ok())
+        };
+        for r in self.changed_refs(rec, before, custom) {
+            match r.kind {
+                FieldKind::Ref { table, entity } => {
+                    let Some(target) = as_id(Some(r.value)) else {
+                        continue;
+                    };
+                    let own = (*table == self.def.table).then_some(r.column).flatten();
+                    self.check_record(conn, actor, id, (table, entity), target, own, r.key, errors)
+                        .await?;
+                }
+                FieldKind::Regarding => {
+                    let (Some(name), Some(target)) = (
+                        r.value.get("entity").and_then(Value::as_str),
+                        as_id(r.value.get("id")),
+                    ) else {
+                        continue;
+                    };
+                    let readable = self
+                        .core
+                        .registry
+                        .by_name(name)
+                        .filter(|e| e.access == Access::Records);
+                    match readable {
+                        Some(e) => {
+                            self.check_record(
+                                conn,
+                                actor,
+                                id,
+                                (e.table, e.name),
+                                target,
+                                None,
+                                r.key,
+                                errors,
+                            )
+                            .await?;
+                        }
+                        None => {
+                            let names: Vec<&str> = self
+                                .core
+                                .registry
+                                .all()
+                                .iter()
+                                .filter(|e| e.access == Access::Records)
+                                .map(|e| e.name)
+                                .collect();
+                            errors.insert(
+                                format!("{}.entity", r.key),
+                                FieldError::not_one_of(name, &names),
+                            );
+                        }
+                    }
+                }
+                FieldKind::User => {
+                    let Some(user) = as_id(Some(r.value)) else {
+                        continue;
+                    };
+                    let mut q = Query::select();
+                    q.column(col("disabled"))
+                        .from(col("users"))
+                        .and_where(Expr::col(col("id")).eq(user));
+                    match db::fetch_one(conn, &q).await? {
+                        None => {
+                            errors.insert(r.key, FieldError::new(codes::NO_SUCH_USER));
+                        }
+                        Some(row) if get_bool(&row, "disabled")? => {
+                            errors.insert(r.key, FieldError::new(codes::USER_DISABLED));
+                        }
+                        Some(_) => {}
+                    }
+                }
                 FieldKind::LineRef { via, child } => {
+                    let Some(target) = as_id(Some(r.value)) else {
+                        continue;
+                    };
                     let parent = children::parent_of(conn, child, target).await?;
-                    let expected = rec
-                        .get(via)
-                        .and_then(Value::as_str)
-                        .and_then(|s| Uuid::parse_str(s).ok());
+                    let expected = as_id(rec.get(*via));
                     if parent.is_none() || parent != expected {
                         let entity = self
                             .def
@@ -449,53 +566,70 @@ impl<'a> RecordService<'a> {
                             })
                             .unwrap_or(via);
                         errors.insert(
-                            key,
+                            r.key,
                             FieldError::new(codes::NOT_A_LINE_OF).with("entity", entity),
                         );
                     }
-                    continue;
                 }
-                _ => continue,
-            };
-            if target == id {
-                errors.insert(key, FieldError::new(codes::REFERS_TO_ITSELF));
-                continue;
+                _ => {}
             }
-            let no_such = || FieldError::new(codes::NO_SUCH_RECORD).with("entity", entity);
-            let mut q = Query::select();
-            q.columns(["owner_id", "deleted_at"].map(col))
-                .expr_as(
-                    Expr::cust(format!(
-                        "(SELECT team_id FROM users WHERE users.id = {table}.owner_id)"
-                    )),
-                    Alias::new("owner_team"),
-                )
-                .from(col(table))
-                .and_where(Expr::col(col("id")).eq(target));
-            match db::fetch_one(conn, &q).await? {
-                None => {
+        }
+        Ok(())
+    }
+
+    /// One reference to a record of `(table, entity)`: it exists, is live and readable, and,
+    /// along `own_column` of this entity's own table, is not the record itself or a descendant.
+    #[allow(clippy::too_many_arguments)]
+    async fn check_record<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: Uuid,
+        (table, entity): (&str, &str),
+        target: Uuid,
+        own_column: Option<&str>,
+        key: String,
+        errors: &mut FieldErrors,
+    ) -> CoreResult<()> {
+        if target == id {
+            errors.insert(key, FieldError::new(codes::REFERS_TO_ITSELF));
+            return Ok(());
+        }
+        let no_such = || FieldError::new(codes::NO_SUCH_RECORD).with("entity", entity);
+        let mut q = Query::select();
+        q.columns(["owner_id", "deleted_at"].map(col))
+            .expr_as(
+                Expr::cust(format!(
+                    "(SELECT team_id FROM users WHERE users.id = {table}.owner_id)"
+                )),
+                Alias::new("owner_team"),
+            )
+            .from(col(table))
+            .and_where(Expr::col(col("id")).eq(target));
+        match db::fetch_one(conn, &q).await? {
+            None => {
+                errors.insert(key, no_such());
+            }
+            Some(row) => {
+                let owner = get_uuid(&row, "owner_id")?;
+                let team = get_opt_uuid(&row, "owner_team")?;
+                if get_opt_ts(&row, "deleted_at")?.is_some() {
+                    errors.insert(
+                        key,
+                        FieldError::new(codes::IN_RECYCLE_BIN).with("entity", entity),
+                    );
+                } else if !actor.reaches(actor.grant(entity).read, owner, team) {
                     errors.insert(key, no_such());
-                }
-                Some(row) => {
-                    let owner = get_uuid(&row, "owner_id")?;
-                    let team = get_opt_uuid(&row, "owner_team")?;
-                    if get_opt_ts(&row, "deleted_at")?.is_some() {
-                        errors.insert(
-                            key,
-                            FieldError::new(codes::IN_RECYCLE_BIN).with("entity", entity),
-                        );
-                    } else if !actor.reaches(actor.grant(entity).read, owner, team) {
-                        errors.insert(key, no_such());
-                    } else if table == self.def.table
-                        && self.is_ancestor(conn, id, target, f.column).await?
-                    {
-                        errors.insert(key, FieldError::new(codes::OWN_ANCESTOR));
-                    }
+                } else if let Some(column) = own_column
+                    && self.is_ancestor(conn, id, target, column).await?
+                {
+                    errors.insert(key, FieldError::new(codes::OWN_ANCESTOR));
                 }
             }
         }
         Ok(())
     }
+
     /// Whether `id` appears among `start` and its ancestors along `column`.
     async fn is_ancestor<C: ConnectionTrait>(
         &self,
@@ -660,7 +794,8 @@ impl<'a> RecordService<'a> {
         for f in self.def.fields {
             rec.insert(
                 f.name.into(),
-                values::canonical(f, &Value::Null, &self.core.settings).unwrap_or(Value::Null),
+                values::canonical(&f.kind, &Value::Null, &self.core.settings)
+                    .unwrap_or(Value::Null),
             );
         }
         for child in self.def.children {
@@ -736,7 +871,7 @@ impl<'a> RecordService<'a> {
         let mut args = JsonMap::new();
         for f in def.input {
             let v = obj.get(f.name).unwrap_or(&Value::Null);
-            match values::canonical(f, v, &self.core.settings) {
+            match values::canonical(&f.kind, v, &self.core.settings) {
                 Ok(c) => {
                     if f.required && blank(&c) {
                         errors.insert(f.name.into(), FieldError::new(codes::REQUIRED));
@@ -874,8 +1009,15 @@ impl<'a> RecordService<'a> {
             self.check_owner(work.conn(), work.actor(), owner, &mut errors)
                 .await?;
         }
-        self.check_refs(work.conn(), work.actor(), id, &rec, stored, &mut errors)
-            .await?;
+        self.check_refs(
+            work.conn(),
+            work.actor(),
+            id,
+            (&rec, stored),
+            &defs,
+            &mut errors,
+        )
+        .await?;
         if let Some(stored) = stored {
             self.check_lines_in_use(work, stored, &rec, &mut errors)
                 .await?;

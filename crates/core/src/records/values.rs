@@ -2,11 +2,12 @@
 //! the canonical JSON on the way out. Both directions live here so they cannot drift apart.
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use rust_decimal::Decimal;
 use sea_orm::QueryResult;
 use sea_orm::sea_query::Value as SqlValue;
 use serde_json::{Value, json};
 
-use super::def::{ADDRESS_PARTS, FieldDef, FieldKind};
+use super::def::{ADDRESS_PARTS, FieldDef, FieldKind, Options};
 use super::service::ts_string;
 use super::{money, percent};
 use crate::db::{
@@ -38,9 +39,16 @@ pub fn columns(field: &FieldDef) -> Vec<String> {
             .iter()
             .map(|p| format!("{}_{p}", field.column))
             .collect(),
+        FieldKind::Regarding => REGARDING_PARTS
+            .iter()
+            .map(|p| format!("{}_{p}", field.column))
+            .collect(),
         _ => vec![field.column.to_string()],
     }
 }
+
+/// The parts of a "regarding" value, each in a column `<column>_<part>`.
+pub const REGARDING_PARTS: [&str; 2] = ["entity", "id"];
 
 fn as_text(v: &Value, max: usize) -> Result<String, FieldError> {
     match v {
@@ -128,8 +136,50 @@ fn id_value(v: &Value) -> Result<Value, FieldError> {
     }
 }
 
-/// Validates and normalizes one field's input into its canonical JSON (`Null` when empty).
-pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Value, FieldError> {
+/// The longest option a choice accepts (custom options are at most 100 characters).
+const MAX_OPTION_CHARS: usize = 100;
+
+fn one_option(options: &Options, v: &Value) -> Result<String, FieldError> {
+    let s = as_text(v, MAX_OPTION_CHARS)?;
+    if s.is_empty() || options.contains(&s) {
+        Ok(s)
+    } else {
+        Err(FieldError::not_one_of(&s, &options.codes()))
+    }
+}
+
+/// An exact number with at most `scale` decimals, as an integer of 10^-scale units.
+pub fn parse_decimal(v: &Value, scale: u32) -> Result<i64, FieldError> {
+    let not_a_number = || FieldError::not_parsed(codes::NOT_A_NUMBER, v);
+    let dec = match v {
+        Value::Number(n) => n.to_string().parse::<Decimal>(),
+        Value::String(s) => s.trim().replace([',', '_'], "").parse::<Decimal>(),
+        _ => return Err(not_a_number()),
+    }
+    .map_err(|_| not_a_number())?;
+    if dec.normalize().scale() > scale {
+        return Err(FieldError::new(codes::TOO_MANY_DECIMAL_PLACES).with("max", scale));
+    }
+    let out_of_range = || {
+        let bound = Decimal::new(i64::MAX, scale).trunc();
+        FieldError::new(codes::OUT_OF_RANGE)
+            .with("min", (-bound).to_string())
+            .with("max", bound.to_string())
+    };
+    dec.checked_mul(Decimal::from(10_i64.pow(scale)))
+        .and_then(|d| i64::try_from(d.trunc()).ok())
+        .ok_or_else(out_of_range)
+}
+
+/// The API's form of a decimal: a JSON number, whole where it can be (3, 2.5).
+pub fn decimal_json(units: i64, scale: u32) -> Value {
+    let dec = Decimal::new(units, scale).normalize();
+    serde_json::from_str(&dec.to_string()).unwrap_or(Value::Null)
+}
+
+/// Validates and normalizes one value of a field of `kind` into its canonical JSON (`Null` when
+/// empty). Standard and custom fields both come through here.
+pub fn canonical(kind: &FieldKind, v: &Value, settings: &Settings) -> Result<Value, FieldError> {
     let text = |s: String| {
         if s.is_empty() {
             Value::Null
@@ -137,16 +187,40 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             Value::String(s)
         }
     };
-    match &field.kind {
+    match kind {
         FieldKind::Text { max } | FieldKind::LongText { max } => Ok(text(as_text(v, *max)?)),
-        FieldKind::Choice(set) => {
-            let s = as_text(v, 64)?;
-            if s.is_empty() || set.contains(&s) {
-                Ok(text(s))
-            } else {
-                Err(FieldError::not_one_of(&s, set.codes))
+        FieldKind::Choice(options) => Ok(text(one_option(options, v)?)),
+        FieldKind::MultiChoice(options) => {
+            let items: Vec<Value> = match v {
+                Value::Null => vec![],
+                Value::Array(a) => a.clone(),
+                // A form or a CSV cell: options separated by commas.
+                Value::String(s) => s
+                    .split([',', '，'])
+                    .map(|p| Value::String(p.trim().to_string()))
+                    .collect(),
+                _ => return Err(FieldError::new(codes::NOT_A_LIST)),
+            };
+            if items.len() > MAX_LIST_ENTRIES * 10 {
+                return Err(
+                    FieldError::new(codes::TOO_MANY_ENTRIES).with("max", MAX_LIST_ENTRIES * 10)
+                );
             }
+            let mut out: Vec<Value> = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let s = one_option(options, item).map_err(|e| e.in_entry(i + 1))?;
+                let s = Value::String(s);
+                if !blank(&s) && !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            Ok(Value::Array(out))
         }
+        FieldKind::Decimal { scale } => match v {
+            Value::Null => Ok(Value::Null),
+            Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
+            _ => Ok(decimal_json(parse_decimal(v, *scale)?, *scale)),
+        },
         FieldKind::Int { min, max } => {
             let out_of_range = || {
                 FieldError::new(codes::OUT_OF_RANGE)
@@ -199,6 +273,11 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
         FieldKind::Bool => match v {
             Value::Bool(b) => Ok(Value::Bool(*b)),
             Value::Null => Ok(Value::Bool(false)),
+            // What forms and spreadsheets write for a box.
+            Value::String(s) if matches!(s.trim(), "true" | "on" | "1") => Ok(Value::Bool(true)),
+            Value::String(s) if matches!(s.trim(), "false" | "off" | "0" | "") => {
+                Ok(Value::Bool(false))
+            }
             _ => Err(FieldError::new(codes::NOT_A_BOOLEAN)),
         },
         FieldKind::Url => {
@@ -277,7 +356,25 @@ pub fn canonical(field: &FieldDef, v: &Value, settings: &Settings) -> Result<Val
             }
             Ok(Value::Object(out))
         }
-        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => id_value(v),
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::User => id_value(v),
+        FieldKind::Regarding => match v {
+            Value::Null => Ok(Value::Null),
+            Value::Object(o) => {
+                if let Some(k) = o.keys().find(|k| !REGARDING_PARTS.contains(&k.as_str())) {
+                    return Err(FieldError::new(codes::UNKNOWN_KEY).with("key", shown(k)));
+                }
+                let entity = as_text(o.get("entity").unwrap_or(&Value::Null), 64)
+                    .map_err(|e| e.in_part("entity"))?;
+                let id = id_value(o.get("id").unwrap_or(&Value::Null))?;
+                match (entity.is_empty(), id.is_null()) {
+                    (true, true) => Ok(Value::Null),
+                    (false, false) => Ok(json!({"entity": entity, "id": id})),
+                    (true, false) => Err(FieldError::new(codes::REQUIRED).in_part("entity")),
+                    (false, true) => Err(FieldError::new(codes::REQUIRED).in_part("id")),
+                }
+            }
+            _ => Err(FieldError::new(codes::NOT_AN_OBJECT)),
+        },
         FieldKind::Duration => match v {
             Value::Null => Ok(Value::Null),
             Value::Number(n) => match n.as_i64() {
@@ -341,6 +438,14 @@ pub fn label_in(v: &Value, locale: &str) -> String {
         .to_string()
 }
 
+fn uuid_value(v: Option<&Value>) -> SqlValue {
+    SqlValue::Uuid(
+        v.and_then(Value::as_str)
+            .and_then(|s| uuid::Uuid::parse_str(s).ok())
+            .map(Box::new),
+    )
+}
+
 fn str_of(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
@@ -355,6 +460,16 @@ pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
         | FieldKind::Url
         | FieldKind::TaxId => vec![(col, text_value(str_of(v)))],
         FieldKind::Int { .. } | FieldKind::Duration => vec![(col, SqlValue::BigInt(v.as_i64()))],
+        FieldKind::Decimal { scale } => {
+            vec![(col, SqlValue::BigInt(parse_decimal(v, *scale).ok()))]
+        }
+        FieldKind::Regarding => vec![
+            (
+                format!("{col}_entity"),
+                text_value(v.get("entity").map(str_of).unwrap_or("")),
+            ),
+            (format!("{col}_id"), uuid_value(v.get("id"))),
+        ],
         FieldKind::Money => {
             let minor = v.get("amount").and_then(|a| a.as_str()).and_then(|a| {
                 let cur = str_of(v.get("currency").unwrap_or(&Value::Null));
@@ -383,7 +498,10 @@ pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
             ),
         )],
         FieldKind::Bool => vec![(col, SqlValue::Bool(Some(v.as_bool().unwrap_or(false))))],
-        FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => {
+        FieldKind::Phones
+        | FieldKind::Emails
+        | FieldKind::StringList { .. }
+        | FieldKind::MultiChoice(_) => {
             vec![(
                 col,
                 json_value(if v.is_null() {
@@ -402,14 +520,9 @@ pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
                 )
             })
             .collect(),
-        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => vec![(
-            col,
-            SqlValue::Uuid(
-                v.as_str()
-                    .and_then(|s| uuid::Uuid::parse_str(s).ok())
-                    .map(Box::new),
-            ),
-        )],
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::User => {
+            vec![(col, uuid_value(Some(v)))]
+        }
         FieldKind::Percent => vec![(col, SqlValue::BigInt(percent::parse(v).ok()))],
         FieldKind::Labels { .. } => vec![(
             col,
@@ -442,6 +555,16 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
         FieldKind::Int { .. } | FieldKind::Duration => get_opt_i64(row, col)?
             .map(Value::from)
             .unwrap_or(Value::Null),
+        FieldKind::Decimal { scale } => get_opt_i64(row, col)?
+            .map(|u| decimal_json(u, *scale))
+            .unwrap_or(Value::Null),
+        FieldKind::Regarding => match get_opt_uuid(row, &format!("{col}_id"))? {
+            Some(id) => json!({
+                "entity": get_string(row, &format!("{col}_entity"))?,
+                "id": id.to_string(),
+            }),
+            None => Value::Null,
+        },
         FieldKind::Money => match get_opt_i64(row, &format!("{col}_amount"))? {
             Some(minor) => money::to_json(minor, &get_string(row, &format!("{col}_currency"))?),
             None => Value::Null,
@@ -453,7 +576,10 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
             .map(|t| Value::String(crate::records::service::ts_string(t)))
             .unwrap_or(Value::Null),
         FieldKind::Bool => Value::Bool(get_bool(row, col)?),
-        FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => get_json(row, col)?,
+        FieldKind::Phones
+        | FieldKind::Emails
+        | FieldKind::StringList { .. }
+        | FieldKind::MultiChoice(_) => get_json(row, col)?,
         FieldKind::Address => {
             let mut o = serde_json::Map::new();
             for part in ADDRESS_PARTS {
@@ -464,9 +590,11 @@ pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
             }
             Value::Object(o)
         }
-        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => get_opt_uuid(row, col)?
-            .map(|u| Value::String(u.to_string()))
-            .unwrap_or(Value::Null),
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::User => {
+            get_opt_uuid(row, col)?
+                .map(|u| Value::String(u.to_string()))
+                .unwrap_or(Value::Null)
+        }
         FieldKind::Percent => get_opt_i64(row, col)?
             .map(percent::to_json)
             .unwrap_or(Value::Null),
@@ -523,9 +651,10 @@ pub fn sort_column(field: &FieldDef) -> Option<SortColumn> {
         | FieldKind::Choice(_)
         | FieldKind::Url
         | FieldKind::TaxId => plain(SortType::Text, false),
-        FieldKind::Int { .. } | FieldKind::Duration | FieldKind::Percent => {
-            plain(SortType::Int, true)
-        }
+        FieldKind::Int { .. }
+        | FieldKind::Duration
+        | FieldKind::Percent
+        | FieldKind::Decimal { .. } => plain(SortType::Int, true),
         FieldKind::DateTime => plain(SortType::Timestamp, true),
         FieldKind::Money => Some(SortColumn {
             column: format!("{}_amount", field.column),
@@ -534,12 +663,17 @@ pub fn sort_column(field: &FieldDef) -> Option<SortColumn> {
         }),
         FieldKind::Date => plain(SortType::Date, true),
         FieldKind::Bool => plain(SortType::Bool, false),
-        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => plain(SortType::Uuid, true),
-        // A text per language has no one order; lists and addresses span values or columns.
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::User => {
+            plain(SortType::Uuid, true)
+        }
+        // A text per language has no one order; lists, addresses and "regarding" span values
+        // or columns.
         FieldKind::Phones
         | FieldKind::Emails
         | FieldKind::StringList { .. }
+        | FieldKind::MultiChoice(_)
         | FieldKind::Address
+        | FieldKind::Regarding
         | FieldKind::Labels { .. } => None,
     }
 }
@@ -634,7 +768,7 @@ mod tests {
             col("c", SortType::Text, false)
         );
         assert_eq!(
-            by(FieldKind::Choice(&super::super::def::OptionSet {
+            by(FieldKind::choice(&super::super::def::OptionSet {
                 name: "test",
                 codes: &["a"]
             })),

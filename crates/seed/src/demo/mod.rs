@@ -463,13 +463,13 @@ async fn create_custom_fields(core: &Core, admin: &Actor) -> CoreResult<()> {
             "customer_level",
             "Customer level",
             "客户等级",
-            "single_select",
+            "choice",
             vec!["A", "B", "C"],
         ),
         ("contact", "hobby", "Hobby", "兴趣爱好", "text", vec![]),
     ];
     for (entity, key, en, zh, kind, options) in fields {
-        let existing = custom_fields::list(core.db.reader(), Some(entity)).await?;
+        let existing = custom_fields::list(core.db.reader(), core.registry, Some(entity)).await?;
         if existing.iter().any(|d| d.key == key) {
             continue;
         }
@@ -485,6 +485,7 @@ async fn create_custom_fields(core: &Core, admin: &Actor) -> CoreResult<()> {
                 kind: Some(kind.into()),
                 required: Some(false),
                 options: Some(options.into_iter().map(String::from).collect()),
+                refers_to: None,
                 position: None,
             },
         )

@@ -2119,7 +2119,7 @@ mod tests {
         let check = |def: &guanxi_core::EntityDef, v: &Value| {
             for (k, val) in v.as_object().into_iter().flatten() {
                 let f = def.field(k).unwrap_or_else(|| panic!("unknown field {k}"));
-                let c = values::canonical(f, val, &settings)
+                let c = values::canonical(&f.kind, val, &settings)
                     .unwrap_or_else(|e| panic!("{k} = {val}: {e}"));
                 assert_eq!(&c, val, "{k} is not canonical");
             }

@@ -53,7 +53,7 @@ fn assert_canonical(def: &EntityDef, rec: &serde_json::Map<String, Value>, setti
             continue;
         }
         let v = rec.get(f.name).unwrap_or(&Value::Null);
-        let c = values::canonical(f, v, settings)
+        let c = values::canonical(&f.kind, v, settings)
             .unwrap_or_else(|e| panic!("{} {}: {v} is invalid: {e}", def.name, f.name));
         assert_eq!(&c, v, "{} {} is not in canonical form", def.name, f.name);
     }

@@ -374,7 +374,7 @@ async fn list_custom(
                 .name,
         ),
     };
-    let defs = custom_fields::list(st.core.db.reader(), entity).await?;
+    let defs = custom_fields::list(st.core.db.reader(), st.core.registry, entity).await?;
     Ok(axum::Json(json!({"data": defs})).into_response())
 }
 
@@ -383,14 +383,23 @@ async fn get_custom(
     ApiCaller(_actor): ApiCaller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    Ok(axum::Json(custom_fields::get(&st.core.db, parse_id(&id)?).await?).into_response())
+    let def = custom_fields::get(&st.core.db, st.core.registry, parse_id(&id)?).await?;
+    Ok(axum::Json(def).into_response())
 }
 
 fn custom_input(o: &serde_json::Map<String, Value>) -> Result<CustomFieldInput, ApiError> {
     only(
         o,
         &[
-            "entity", "key", "label_en", "label_zh", "kind", "required", "options", "position",
+            "entity",
+            "key",
+            "label_en",
+            "label_zh",
+            "kind",
+            "required",
+            "options",
+            "refers_to",
+            "position",
         ],
     )?;
     let options = match o.get("options") {
@@ -424,6 +433,7 @@ fn custom_input(o: &serde_json::Map<String, Value>) -> Result<CustomFieldInput, 
         kind: opt_str(o, "kind")?,
         required: opt_bool(o, "required")?,
         options,
+        refers_to: opt_str(o, "refers_to")?,
         position,
     })
 }
@@ -460,6 +470,7 @@ async fn patch_custom(
     let expected = if_match(&headers)?;
     let def = custom_fields::update(
         &st.core.db,
+        st.core.registry,
         &actor,
         parse_id(&id)?,
         expected,
@@ -475,6 +486,6 @@ async fn delete_custom(
     ApiCaller(actor): ApiCaller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    custom_fields::delete(&st.core.db, &actor, parse_id(&id)?).await?;
+    custom_fields::delete(&st.core.db, st.core.registry, &actor, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{Form, Path, State as AxState};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use guanxi_core::custom_fields::{self, CustomFieldInput, CustomKind};
+use guanxi_core::custom_fields::{self, CUSTOM_KINDS, CustomFieldInput};
 use guanxi_core::identity::{NewPassword, NewUser, UserPatch, teams, users};
 use guanxi_core::{CoreError, FieldErrors, Grant, Role, Scope, codes};
 
@@ -69,6 +69,8 @@ struct AdminPage {
     grants: Vec<GrantLine>,
     custom: Vec<CustomLine>,
     entity_opts: Vec<Opt>,
+    /// Entities a reference field may point at.
+    record_opts: Vec<Opt>,
     kind_opts: Vec<Opt>,
     errors: Vec<String>,
 }
@@ -152,7 +154,7 @@ async fn page(st: &State, user: &UiUser, section: &str, errors: Vec<String>) -> 
                 });
             }
         }
-        let custom = custom_fields::list(st.core.db.reader(), None)
+        let custom = custom_fields::list(st.core.db.reader(), st.core.registry, None)
             .await?
             .into_iter()
             .map(|d| CustomLine {
@@ -160,9 +162,13 @@ async fn page(st: &State, user: &UiUser, section: &str, errors: Vec<String>) -> 
                 entity: i18n.t(&format!("entity-{}", d.entity)),
                 key: d.key.clone(),
                 label: d.label(i18n.code).to_string(),
-                kind: i18n.t(&format!("kind-{}", d.kind.as_str())),
+                kind: i18n.t(&format!("kind-{}", d.kind.code())),
                 required: d.required,
-                options: d.options.join(", "),
+                // A reference's "options" are the records of the entity it points at.
+                options: match d.refers_to() {
+                    Some(e) => i18n.t(&format!("entity-{e}")),
+                    None => d.options().join(", "),
+                },
             })
             .collect();
         Ok(AdminPage {
@@ -191,11 +197,23 @@ async fn page(st: &State, user: &UiUser, section: &str, errors: Vec<String>) -> 
                     selected: false,
                 })
                 .collect(),
-            kind_opts: CustomKind::ALL
+            record_opts: st
+                .core
+                .registry
+                .all()
+                .iter()
+                .filter(|e| e.access == guanxi_core::records::Access::Records)
+                .map(|e| Opt {
+                    value: e.name.into(),
+                    label: i18n.t(&format!("entity-{}", e.name)),
+                    selected: false,
+                })
+                .collect(),
+            kind_opts: CUSTOM_KINDS
                 .iter()
                 .map(|k| Opt {
-                    value: k.as_str().into(),
-                    label: i18n.t(&format!("kind-{}", k.as_str())),
+                    value: k.to_string(),
+                    label: i18n.t(&format!("kind-{k}")),
                     selected: false,
                 })
                 .collect(),
@@ -414,6 +432,7 @@ async fn add_custom(
                 .filter(|s| !s.is_empty())
                 .collect()
         }),
+        refers_to: form_get(&f, "refers_to").map(str::to_string),
         position: None,
     };
     let r = custom_fields::create(
@@ -439,6 +458,6 @@ async fn delete_custom(
     let Some(id) = form_get(&f, "id").and_then(|s| uuid::Uuid::parse_str(s).ok()) else {
         return error_page(&user, ApiError::not_found());
     };
-    let r = custom_fields::delete(&st.core.db, &user.actor, id).await;
+    let r = custom_fields::delete(&st.core.db, st.core.registry, &user.actor, id).await;
     finish(&st, &user, "custom-fields", r).await
 }

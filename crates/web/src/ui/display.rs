@@ -1,7 +1,7 @@
 //! How values read to people: choice labels in their language, money with its currency,
 //! addresses in the order the locale writes them.
 
-use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind, OptionSet};
+use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind, Options};
 use serde_json::Value;
 
 use crate::i18n::I18n;
@@ -27,8 +27,12 @@ pub fn plain(kind: &FieldKind, v: &Value) -> String {
         },
         FieldKind::Phones => join_items(v, "number"),
         FieldKind::Emails => join_items(v, "address"),
-        FieldKind::StringList { .. } => match v {
+        FieldKind::StringList { .. } | FieldKind::MultiChoice(_) => match v {
             Value::Array(a) => a.iter().map(s).collect::<Vec<_>>().join("; "),
+            _ => String::new(),
+        },
+        FieldKind::Regarding => match (v.get("entity"), v.get("id")) {
+            (Some(e), Some(id)) => format!("{} {}", s(e), s(id)),
             _ => String::new(),
         },
         FieldKind::Address => ADDRESS_PARTS
@@ -49,18 +53,6 @@ pub fn plain(kind: &FieldKind, v: &Value) -> String {
             other => s(other),
         },
         _ => s(v),
-    }
-}
-
-pub fn custom_plain(v: &Value) -> String {
-    match v {
-        Value::Array(a) => a.iter().map(s).collect::<Vec<_>>().join("; "),
-        Value::Object(o) => format!(
-            "{} {}",
-            s(o.get("amount").unwrap_or(&Value::Null)),
-            s(o.get("currency").unwrap_or(&Value::Null))
-        ),
-        other => s(other),
     }
 }
 
@@ -189,9 +181,22 @@ fn pretty_phones(v: &Value, region: &str, i18n: &I18n) -> String {
 pub fn human(kind: &FieldKind, v: &Value, i18n: &I18n, region: &str) -> String {
     match kind {
         FieldKind::Phones => pretty_phones(v, region, i18n),
-        FieldKind::Choice(set) => match v.as_str() {
-            Some(code) => choice_label(set, code, i18n),
+        FieldKind::Choice(options) => match v.as_str() {
+            Some(code) => choice_label(options, code, i18n),
             None => String::new(),
+        },
+        FieldKind::MultiChoice(options) => match v {
+            Value::Array(a) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|code| choice_label(options, code, i18n))
+                .collect::<Vec<_>>()
+                .join(if i18n.is_zh() { "、" } else { ", " }),
+            _ => String::new(),
+        },
+        FieldKind::Decimal { .. } => match v {
+            Value::Number(n) => group(&n.to_string()),
+            _ => String::new(),
         },
         FieldKind::Money if !v.is_null() => money(v),
         FieldKind::Address => address(v, i18n),
@@ -216,9 +221,15 @@ pub fn human(kind: &FieldKind, v: &Value, i18n: &I18n, region: &str) -> String {
     }
 }
 
-pub fn choice_label(set: &OptionSet, code: &str, i18n: &I18n) -> String {
-    i18n.maybe(&set.label_key(code))
-        .unwrap_or_else(|| code.to_string())
+/// A declared option reads in the reader's language; an administrator's own option reads as
+/// they wrote it.
+pub fn choice_label(options: &Options, code: &str, i18n: &I18n) -> String {
+    match options {
+        Options::Set(set) => i18n
+            .maybe(&set.label_key(code))
+            .unwrap_or_else(|| code.to_string()),
+        Options::Listed(_) => code.to_string(),
+    }
 }
 
 pub fn field_label(entity: &str, field: &str, i18n: &I18n) -> String {

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{Form, Path, RawQuery, State as AxState};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use guanxi_core::custom_fields::{CustomFieldDef, CustomKind};
+use guanxi_core::custom_fields::CustomFieldDef;
 use guanxi_core::identity::users;
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldDef, FieldKind};
 use guanxi_core::records::filter::FilterOp;
@@ -304,19 +304,24 @@ struct Lookups {
     custom: Vec<CustomFieldDef>,
 }
 
-async fn lookups(
+/// What a page needs to show records of `def`: users' names, its custom fields, and the titles
+/// of the records they refer to — those `recs` hold, and those `more` finds (in a history).
+async fn lookups<'r>(
     st: &State,
     actor: &Actor,
     def: &'static EntityDef,
-    targets: &[Target],
+    recs: impl IntoIterator<Item = &'r JsonMap>,
+    more: impl FnOnce(&[CustomFieldDef]) -> Vec<Target>,
 ) -> Result<Lookups, ApiError> {
     let users = users::list(&st.core.db)
         .await?
         .into_iter()
         .map(|u| (u.id.to_string(), u.name))
         .collect();
-    let titles = refs::titles(&st.core, actor, targets).await?;
     let custom = st.core.records(def).custom_defs().await?;
+    let mut targets = refs::targets(st.core.registry, def, &custom, recs);
+    targets.extend(more(&custom));
+    let titles = refs::titles(&st.core, actor, &targets).await?;
     Ok(Lookups {
         registry: st.core.registry,
         region: st.core.settings.default_region.clone(),
@@ -326,10 +331,30 @@ async fn lookups(
     })
 }
 
+/// The kind of the field a name stands for: a record's own (`owner_id` as a user), a custom
+/// field's (`custom.tier`) or a field of one of its lines (`contact_roles[1].role`).
+fn kind_at<'a>(
+    def: &EntityDef,
+    custom: &'a [CustomFieldDef],
+    field: &str,
+) -> Option<&'a FieldKind> {
+    if field == "owner_id" {
+        Some(&FieldKind::User)
+    } else if let Some(k) = field.strip_prefix("custom.") {
+        custom.iter().find(|d| d.key == k).map(|d| &d.kind)
+    } else if let Some((child, rest)) = field.split_once('[') {
+        rest.split_once("].")
+            .and_then(|(_, f)| def.child(child)?.field(f))
+            .map(|f| &f.kind)
+    } else {
+        def.field(field).map(|f| &f.kind)
+    }
+}
+
 /// A reference: the record's title linking to it when the reader may read it, otherwise a
 /// neutral label with no link (neither the title nor whether the record exists is theirs to see).
-fn ref_cell(f: &guanxi_core::records::FieldDef, v: &Value, lk: &Lookups, i18n: &I18n) -> Cell {
-    let Some(target) = refs::target_of(f, v) else {
+fn ref_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n) -> Cell {
+    let Some(target) = refs::target_of(lk.registry, kind, v) else {
         return Cell {
             text: String::new(),
             href: None,
@@ -394,19 +419,11 @@ fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) ->
         let v = rec
             .get("custom")
             .and_then(|c| c.get(ck))
-            .cloned()
-            .unwrap_or(Value::Null);
-        return text(match v {
-            Value::Bool(b) => {
-                if b {
-                    i18n.t("yes")
-                } else {
-                    i18n.t("no")
-                }
-            }
-            Value::Object(_) => display::money(&v),
-            other => display::custom_plain(&other),
-        });
+            .unwrap_or(&Value::Null);
+        return match lk.custom.iter().find(|d| d.key == ck) {
+            Some(d) => value_cell(&d.kind, v, lk, i18n),
+            None => text(String::new()),
+        };
     }
     let (base, part) = key
         .split_once('.')
@@ -415,25 +432,44 @@ fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) ->
     let Some(f) = def.field(base) else {
         return text(String::new());
     };
-    let v = rec.get(base).cloned().unwrap_or(Value::Null);
+    let v = rec.get(base).unwrap_or(&Value::Null);
     if let Some(p) = part {
         return text(v.get(p).and_then(Value::as_str).unwrap_or("").to_string());
     }
-    if matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. }) {
-        return ref_cell(f, &v, lk, i18n);
+    value_cell(&f.kind, v, lk, i18n)
+}
+
+/// One value of a field of `kind`, standard or custom, as a cell: references by their title
+/// with a link (or as unreadable), users by name, web addresses as links, the rest as it reads.
+fn value_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n) -> Cell {
+    match kind {
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::Regarding => {
+            ref_cell(kind, v, lk, i18n)
+        }
+        FieldKind::User => Cell {
+            text: lk
+                .users
+                .get(v.as_str().unwrap_or(""))
+                .cloned()
+                .unwrap_or_default(),
+            href: None,
+        },
+        FieldKind::Url => {
+            let s = v.as_str().unwrap_or("").to_string();
+            let href = if s.starts_with("http://") || s.starts_with("https://") {
+                Some(s.clone())
+            } else if s.is_empty() {
+                None
+            } else {
+                Some(format!("https://{s}"))
+            };
+            Cell { text: s, href }
+        }
+        _ => Cell {
+            text: display::human(kind, v, i18n, &lk.region),
+            href: None,
+        },
     }
-    if matches!(f.kind, FieldKind::Url) {
-        let s = v.as_str().unwrap_or("").to_string();
-        let href = if s.starts_with("http://") || s.starts_with("https://") {
-            Some(s.clone())
-        } else if s.is_empty() {
-            None
-        } else {
-            Some(format!("https://{s}"))
-        };
-        return Cell { text: s, href };
-    }
-    text(display::human(&f.kind, &v, i18n, &lk.region))
 }
 
 async fn list(
@@ -485,8 +521,7 @@ async fn list(
         }
         Err(e) => return error_page(&user, e.into()),
     };
-    let targets = refs::targets(def, &page.items);
-    let lk = match lookups(&st, &user.actor, def, &targets).await {
+    let lk = match lookups(&st, &user.actor, def, &page.items, |_| vec![]).await {
         Ok(l) => l,
         Err(e) => return error_page(&user, e),
     };
@@ -839,16 +874,7 @@ fn child_tables(def: &EntityDef, rec: &JsonMap, lk: &Lookups, i18n: &I18n) -> Ve
                         .fields
                         .iter()
                         .map(|f| {
-                            let v = line.get(f.name).unwrap_or(&Value::Null);
-                            match f.kind {
-                                FieldKind::Ref { .. } | FieldKind::LineRef { .. } => {
-                                    ref_cell(f, v, lk, i18n)
-                                }
-                                _ => Cell {
-                                    text: display::human(&f.kind, v, i18n, &lk.region),
-                                    href: None,
-                                },
-                            }
+                            value_cell(&f.kind, line.get(f.name).unwrap_or(&Value::Null), lk, i18n)
                         })
                         .collect()
                 })
@@ -858,13 +884,8 @@ fn child_tables(def: &EntityDef, rec: &JsonMap, lk: &Lookups, i18n: &I18n) -> Ve
 }
 
 /// The actions whose precondition the record's state meets.
-fn action_forms(
-    def: &EntityDef,
-    rec: &JsonMap,
-    titles: &refs::Titles,
-    choices: &Choices,
-    i18n: &I18n,
-) -> Vec<ActionForm> {
+fn action_forms(def: &EntityDef, rec: &JsonMap, cx: &FormContext) -> Vec<ActionForm> {
+    let i18n = cx.i18n;
     let state = def
         .states
         .and_then(|s| rec.get(s.field))
@@ -880,15 +901,16 @@ fn action_forms(
                 .input
                 .iter()
                 .map(|f| {
-                    input_for(
-                        def.name,
-                        f,
-                        None,
+                    let mut ff = input_for(
                         format!("a.{}", f.name),
-                        titles,
-                        choices,
-                        i18n,
-                    )
+                        field_label(def.name, f.name, i18n),
+                        &f.kind,
+                        cx.choices.of(f.name),
+                        None,
+                        cx,
+                    );
+                    ff.required = f.required;
+                    ff
                 })
                 .collect(),
         })
@@ -929,8 +951,7 @@ async fn related_list(
         Err(CoreError::Forbidden { .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let targets = refs::targets(from, &page.items);
-    let lk = lookups(st, &user.actor, from, &targets).await?;
+    let lk = lookups(st, &user.actor, from, &page.items, |_| vec![]).await?;
     let rows = page
         .items
         .iter()
@@ -954,34 +975,15 @@ async fn related_list(
     }))
 }
 
+/// A value in the history, by the kind of the field it was.
 fn value_text(def: &EntityDef, field: &str, v: &Value, lk: &Lookups, i18n: &I18n) -> String {
-    if field == "owner_id" {
-        return lk
-            .users
-            .get(v.as_str().unwrap_or(""))
-            .cloned()
-            .unwrap_or_else(|| display::custom_plain(v));
-    }
-    if let Some(k) = field.strip_prefix("custom.") {
-        let _ = k;
-        return match v {
-            Value::Bool(b) => {
-                if *b {
-                    i18n.t("yes")
-                } else {
-                    i18n.t("no")
-                }
-            }
-            Value::Object(_) => display::money(v),
-            other => display::custom_plain(other),
-        };
-    }
-    match def.field(field) {
-        Some(f) if matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. }) => {
-            ref_cell(f, v, lk, i18n).text
-        }
-        Some(f) => display::human(&f.kind, v, i18n, &lk.region),
-        None => display::custom_plain(v),
+    match kind_at(def, &lk.custom, field) {
+        Some(k) => value_cell(k, v, lk, i18n).text,
+        None => match v {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        },
     }
 }
 
@@ -1042,16 +1044,20 @@ async fn detail_page(
     };
     // References in the record and in its history (an account it was once linked to) are titled
     // in one go, each as the reader may see it today.
-    let mut targets = refs::targets(def, [&rec]);
-    for e in &entries {
-        for c in &e.changes {
-            if let Some(f) = def.field(&c.field) {
-                targets.extend(refs::target_of(f, &c.from));
-                targets.extend(refs::target_of(f, &c.to));
+    let registry = st.core.registry;
+    let in_history = |custom: &[CustomFieldDef]| {
+        let mut targets = Vec::new();
+        for e in &entries {
+            for c in &e.changes {
+                if let Some(k) = kind_at(def, custom, &c.field) {
+                    targets.extend(refs::target_of(registry, k, &c.from));
+                    targets.extend(refs::target_of(registry, k, &c.to));
+                }
             }
         }
-    }
-    let lk = match lookups(st, &user.actor, def, &targets).await {
+        targets
+    };
+    let lk = match lookups(st, &user.actor, def, [&rec], in_history).await {
         Ok(l) => l,
         Err(e) => return error_page(user, e),
     };
@@ -1133,7 +1139,7 @@ async fn detail_page(
             .collect(),
         });
     }
-    let owners = match users::list(&st.core.db).await {
+    let owners: Vec<Opt> = match users::list(&st.core.db).await {
         Ok(us) => us
             .into_iter()
             .filter(|u| !u.disabled)
@@ -1157,7 +1163,18 @@ async fn detail_page(
         Choices::default()
     };
     let actions = if can_write {
-        action_forms(def, &rec, &lk.titles, &choices, &i18n)
+        let users: Vec<(String, String)> = owners
+            .iter()
+            .map(|o| (o.value.clone(), o.label.clone()))
+            .collect();
+        let cx = FormContext {
+            titles: &lk.titles,
+            choices: &choices,
+            users: &users,
+            registry: st.core.registry,
+            i18n: &i18n,
+        };
+        action_forms(def, &rec, &cx)
     } else {
         Vec::new()
     };
@@ -1344,19 +1361,29 @@ fn blank_field(name: String, label: String, kind: &'static str) -> FormField {
     }
 }
 
-/// The input for one field's value: its kind decides the control.
+/// What a form needs to offer values: the options of fields picked from a list, the users,
+/// the titles of referenced records, the entities a "regarding" value may be about.
+struct FormContext<'a> {
+    titles: &'a refs::Titles,
+    choices: &'a Choices,
+    users: &'a [(String, String)],
+    registry: &'a Registry,
+    i18n: &'a I18n,
+}
+
+/// The input for one value of a field of `kind`, standard or custom: the kind decides the
+/// control. `picked` are the options of a field picked from a list of records.
 fn input_for(
-    entity: &str,
-    f: &FieldDef,
-    v: Option<&Value>,
     name: String,
-    titles: &refs::Titles,
-    choices: &Choices,
-    i18n: &I18n,
+    label: String,
+    kind: &FieldKind,
+    picked: Option<&[(String, String)]>,
+    v: Option<&Value>,
+    cx: &FormContext,
 ) -> FormField {
-    let mut ff = blank_field(name, field_label(entity, f.name, i18n), "text");
-    ff.required = f.required;
-    if let Some(options) = choices.of(f.name) {
+    let i18n = cx.i18n;
+    let mut ff = blank_field(name, label, "text");
+    let select = |ff: &mut FormField, options: &mut dyn Iterator<Item = (String, String)>| {
         ff.kind = "select";
         let cur = vstr(v);
         ff.options.push(Opt {
@@ -1364,14 +1391,17 @@ fn input_for(
             label: "—".into(),
             selected: cur.is_empty(),
         });
-        ff.options.extend(options.iter().map(|(value, label)| Opt {
-            selected: *value == cur,
-            value: value.clone(),
-            label: label.clone(),
+        ff.options.extend(options.map(|(value, label)| Opt {
+            selected: value == cur,
+            value,
+            label,
         }));
+    };
+    if let Some(options) = picked {
+        select(&mut ff, &mut options.iter().cloned());
         return ff;
     }
-    match &f.kind {
+    match kind {
         FieldKind::Text { .. } | FieldKind::TaxId => ff.value = vstr(v),
         FieldKind::Url => {
             ff.kind = "url";
@@ -1389,6 +1419,16 @@ fn input_for(
             ff.kind = "date";
             ff.value = vstr(v);
         }
+        FieldKind::DateTime => {
+            ff.kind = "datetime";
+            // The input shows UTC until people have time zones of their own; the page's script
+            // sends the browser's offset with what is typed.
+            ff.value = v
+                .and_then(Value::as_str)
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.naive_utc().format("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default();
+        }
         FieldKind::Bool => {
             ff.kind = "checkbox";
             ff.value = if v.and_then(Value::as_bool).unwrap_or(false) {
@@ -1397,20 +1437,30 @@ fn input_for(
                 String::new()
             };
         }
-        FieldKind::Choice(set) => {
-            ff.kind = "select";
-            let cur = vstr(v);
-            ff.options.push(Opt {
-                value: String::new(),
-                label: "—".into(),
-                selected: cur.is_empty(),
-            });
-            ff.options.extend(set.codes.iter().map(|o| Opt {
-                value: o.to_string(),
-                label: display::choice_label(set, o, i18n),
-                selected: cur == *o,
-            }));
+        FieldKind::Choice(options) => select(
+            &mut ff,
+            &mut options
+                .codes()
+                .into_iter()
+                .map(|o| (o.to_string(), display::choice_label(options, o, i18n))),
+        ),
+        FieldKind::MultiChoice(options) => {
+            ff.kind = "multi";
+            let cur: Vec<String> = v
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(|x| vstr(Some(x))).collect())
+                .unwrap_or_default();
+            ff.options = options
+                .codes()
+                .into_iter()
+                .map(|o| Opt {
+                    value: o.to_string(),
+                    label: display::choice_label(options, o, i18n),
+                    selected: cur.iter().any(|c| c == o),
+                })
+                .collect();
         }
+        FieldKind::User => select(&mut ff, &mut cx.users.iter().cloned()),
         FieldKind::Money => {
             ff.kind = "money";
             let m = v.cloned().unwrap_or(Value::Null);
@@ -1455,7 +1505,7 @@ fn input_for(
         }
         FieldKind::Phones | FieldKind::Emails => {
             ff.kind = "list";
-            ff.item_key = if matches!(f.kind, FieldKind::Phones) {
+            ff.item_key = if matches!(kind, FieldKind::Phones) {
                 "number"
             } else {
                 "address"
@@ -1488,15 +1538,26 @@ fn input_for(
                 })
                 .unwrap_or_default();
         }
-        FieldKind::Percent => {
+        FieldKind::Percent | FieldKind::Decimal { .. } => {
             ff.kind = "decimal";
             ff.value = vstr(v);
         }
         FieldKind::Duration => {
-            ff.kind = "number";
-            ff.value = vstr(v);
+            ff.kind = "duration";
+            let seconds = v.and_then(Value::as_i64);
+            ff.parts = [
+                ("hours", seconds.map(|s| s / 3600)),
+                ("minutes", seconds.map(|s| s % 3600 / 60)),
+            ]
+            .into_iter()
+            .map(|(unit, n)| Part {
+                name: format!("{}.{unit}", ff.name),
+                label: i18n.t(&format!("duration-unit-{unit}")),
+                value: n.map(|n| n.to_string()).unwrap_or_default(),
+            })
+            .collect();
         }
-        FieldKind::DateTime | FieldKind::LineRef { .. } => ff.value = vstr(v),
+        FieldKind::LineRef { .. } => ff.value = vstr(v),
         FieldKind::Labels { .. } => {
             ff.kind = "address";
             let labels = v.cloned().unwrap_or(Value::Null);
@@ -1513,17 +1574,40 @@ fn input_for(
             ff.kind = "ref";
             ff.ref_entity = table;
             ff.value = vstr(v);
-            match v
-                .and_then(|v| refs::target_of(f, v))
-                .map(|t| titles.view(t))
-            {
-                Some(RefView::Readable(title)) => ff.ref_title = title.to_string(),
-                Some(RefView::Unreadable) => ff.ref_unreadable = true,
-                None => {}
-            }
+            ref_title(&mut ff, kind, v, cx);
+        }
+        FieldKind::Regarding => {
+            ff.kind = "regarding";
+            let entity = v.and_then(|v| v.get("entity")).and_then(Value::as_str);
+            ff.options = cx
+                .registry
+                .all()
+                .iter()
+                .filter(|e| e.access == guanxi_core::records::Access::Records)
+                .map(|e| Opt {
+                    value: e.name.to_string(),
+                    label: i18n.t(&format!("entity-{}", e.name)),
+                    selected: Some(e.name) == entity,
+                })
+                .collect();
+            ff.value = vstr(v.and_then(|v| v.get("id")));
+            ref_title(&mut ff, kind, v, cx);
         }
     }
     ff
+}
+
+/// What a reference picker shows for the record it holds: its title, or that the reader may
+/// not read it.
+fn ref_title(ff: &mut FormField, kind: &FieldKind, v: Option<&Value>, cx: &FormContext) {
+    match v
+        .and_then(|v| refs::target_of(cx.registry, kind, v))
+        .map(|t| cx.titles.view(t))
+    {
+        Some(RefView::Readable(title)) => ff.ref_title = title.to_string(),
+        Some(RefView::Unreadable) => ff.ref_unreadable = true,
+        None => {}
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1535,22 +1619,30 @@ fn form_fields(
     titles: &refs::Titles,
     choices: &Choices,
     owners: &[(String, String)],
+    registry: &Registry,
     i18n: &I18n,
 ) -> Vec<FormField> {
+    let cx = FormContext {
+        titles,
+        choices,
+        users: owners,
+        registry,
+        i18n,
+    };
     let mut out = Vec::new();
     for f in def.fields {
         if f.computed {
             continue;
         }
         let mut ff = input_for(
-            def.name,
-            f,
-            rec.get(f.name),
             format!("f.{}", f.name),
-            titles,
-            choices,
-            i18n,
+            field_label(def.name, f.name, i18n),
+            &f.kind,
+            choices.of(f.name),
+            rec.get(f.name),
+            &cx,
         );
+        ff.required = f.required;
         ff.error = errors
             .iter()
             .find(|(k, _)| *k == f.name)
@@ -1582,14 +1674,14 @@ fn form_fields(
                 .iter()
                 .map(|f| {
                     let mut cell = input_for(
-                        child.name,
-                        f,
-                        line.and_then(|l| l.get(f.name)),
                         format!("f.{}.{i}.{}", child.name, f.name),
-                        titles,
-                        choices,
-                        i18n,
+                        field_label(child.name, f.name, i18n),
+                        &f.kind,
+                        choices.of(f.name),
+                        line.and_then(|l| l.get(f.name)),
+                        &cx,
                     );
+                    cell.required = f.required;
                     cell.error = errors
                         .get(&format!("{}[{i}].{}", child.name, f.name))
                         .map(|m| i18n.field_error(m));
@@ -1625,82 +1717,16 @@ fn form_fields(
     }
     let cv = rec.get("custom").cloned().unwrap_or(Value::Null);
     for d in custom {
-        let v = cv.get(&d.key);
-        let mut ff = blank_field(
-            format!("f.custom.{}", d.key),
+        let mut ff = input_for(
+            format!("f.{}", d.path()),
             d.label(i18n.code).to_string(),
-            "text",
+            &d.kind,
+            None,
+            cv.get(&d.key),
+            &cx,
         );
         ff.required = d.required;
-        ff.error = errors
-            .get(&format!("custom.{}", d.key))
-            .map(|e| i18n.field_error(e));
-        match d.kind {
-            CustomKind::Text => ff.value = vstr(v),
-            CustomKind::LongText => {
-                ff.kind = "textarea";
-                ff.value = vstr(v);
-            }
-            CustomKind::Number => {
-                ff.kind = "decimal";
-                ff.value = vstr(v);
-            }
-            CustomKind::Money => {
-                ff.kind = "decimal";
-                ff.value = v
-                    .map(|m| {
-                        if m.is_object() {
-                            vstr(m.get("amount"))
-                        } else {
-                            vstr(Some(m))
-                        }
-                    })
-                    .unwrap_or_default();
-            }
-            CustomKind::Date => {
-                ff.kind = "date";
-                ff.value = vstr(v);
-            }
-            CustomKind::Checkbox => {
-                ff.kind = "checkbox";
-                ff.value =
-                    if v.is_some_and(|x| x.as_bool() == Some(true) || x.as_str() == Some("on")) {
-                        "on".into()
-                    } else {
-                        String::new()
-                    };
-            }
-            CustomKind::SingleSelect => {
-                ff.kind = "select";
-                let cur = vstr(v);
-                ff.options.push(Opt {
-                    value: String::new(),
-                    label: "—".into(),
-                    selected: cur.is_empty(),
-                });
-                ff.options.extend(d.options.iter().map(|o| Opt {
-                    value: o.clone(),
-                    label: o.clone(),
-                    selected: *o == cur,
-                }));
-            }
-            CustomKind::MultiSelect => {
-                ff.kind = "multi";
-                let cur: Vec<String> = v
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().map(|x| vstr(Some(x))).collect())
-                    .unwrap_or_default();
-                ff.options = d
-                    .options
-                    .iter()
-                    .map(|o| Opt {
-                        value: o.clone(),
-                        label: o.clone(),
-                        selected: cur.contains(o),
-                    })
-                    .collect();
-            }
-        }
+        ff.error = errors.get(&d.path()).map(|e| i18n.field_error(e));
         out.push(ff);
     }
     // Errors for fields the form does not show (e.g. list entries) still need to be seen.
@@ -1748,7 +1774,8 @@ async fn show_form(
     // The references come from the stored record, the submitted form or (for a new record) the
     // address, e.g. `/contacts/new?account_id=…`: any id can be typed there, so each is titled
     // only if the user may read it.
-    let titles = match refs::titles(&st.core, &user.actor, &refs::targets(def, [rec])).await {
+    let targets = refs::targets(st.core.registry, def, &custom, [rec]);
+    let titles = match refs::titles(&st.core, &user.actor, &targets).await {
         Ok(t) => t,
         Err(e) => return error_page(user, e.into()),
     };
@@ -1769,7 +1796,17 @@ async fn show_form(
         Ok(c) => c,
         Err(e) => return error_page(user, e),
     };
-    let fields = form_fields(def, &custom, rec, errors, &titles, &choices, &owners, &i18n);
+    let fields = form_fields(
+        def,
+        &custom,
+        rec,
+        errors,
+        &titles,
+        &choices,
+        &owners,
+        st.core.registry,
+        &i18n,
+    );
     let mut res = render(&FormPage {
         page: PageCtx::new(user, heading.clone(), def.plural),
         heading,

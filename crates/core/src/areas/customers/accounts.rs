@@ -44,7 +44,7 @@ pub static SOURCES: OptionSet = OptionSet {
 };
 
 const FIELDS: &[FieldDef] = &[
-    FieldDef::new("kind", FieldKind::Choice(&KINDS))
+    FieldDef::new("kind", FieldKind::choice(&KINDS))
         .required()
         .sortable()
         .initial("company"),
@@ -60,11 +60,11 @@ const FIELDS: &[FieldDef] = &[
     ),
     FieldDef::new("tax_id", FieldKind::TaxId),
     FieldDef::new("industry", FieldKind::Text { max: 100 }).sortable(),
-    FieldDef::new("type", FieldKind::Choice(&TYPES))
+    FieldDef::new("type", FieldKind::choice(&TYPES))
         .column("account_type")
         .sortable(),
-    FieldDef::new("rating", FieldKind::Choice(&RATINGS)).sortable(),
-    FieldDef::new("source", FieldKind::Choice(&SOURCES)),
+    FieldDef::new("rating", FieldKind::choice(&RATINGS)).sortable(),
+    FieldDef::new("source", FieldKind::choice(&SOURCES)),
     FieldDef::new("website", FieldKind::Url),
     FieldDef::new("domain", FieldKind::Text { max: 253 }).computed(),
     FieldDef::new("phones", FieldKind::Phones),

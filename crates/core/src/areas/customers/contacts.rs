@@ -20,7 +20,7 @@ pub static CHANNELS: OptionSet = OptionSet {
 const FIELDS: &[FieldDef] = &[
     FieldDef::new("family_name", FieldKind::Text { max: 100 }).sortable(),
     FieldDef::new("given_name", FieldKind::Text { max: 100 }).sortable(),
-    FieldDef::new("salutation", FieldKind::Choice(&SALUTATIONS)),
+    FieldDef::new("salutation", FieldKind::choice(&SALUTATIONS)),
     FieldDef::new("title", FieldKind::Text { max: 100 }).sortable(),
     FieldDef::new("department", FieldKind::Text { max: 100 }).sortable(),
     FieldDef::new(
@@ -34,7 +34,7 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("phones", FieldKind::Phones),
     FieldDef::new("wechat_id", FieldKind::Text { max: 64 }),
     FieldDef::new("birthday", FieldKind::Date).sortable(),
-    FieldDef::new("preferred_channel", FieldKind::Choice(&CHANNELS)),
+    FieldDef::new("preferred_channel", FieldKind::choice(&CHANNELS)),
     FieldDef::new("do_not_call", FieldKind::Bool).sortable(),
     FieldDef::new("do_not_email", FieldKind::Bool),
     FieldDef::new("address", FieldKind::Address),

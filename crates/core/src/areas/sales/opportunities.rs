@@ -51,7 +51,7 @@ const ROLE_FIELDS: &[FieldDef] = &[
         },
     )
     .required(),
-    FieldDef::new("role", FieldKind::Choice(&ROLES)).required(),
+    FieldDef::new("role", FieldKind::choice(&ROLES)).required(),
     FieldDef::new("primary", FieldKind::Bool),
 ];
 
@@ -125,7 +125,7 @@ const FIELDS: &[FieldDef] = &[
             child: &STAGES,
         },
     ),
-    FieldDef::new("status", FieldKind::Choice(&STATUSES))
+    FieldDef::new("status", FieldKind::choice(&STATUSES))
         .computed()
         .sortable(),
     FieldDef::new("amount", FieldKind::Money).sortable(),
@@ -133,7 +133,7 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("weighted_amount", FieldKind::Money).computed(),
     FieldDef::new("close_date", FieldKind::Date).sortable(),
     FieldDef::new("next_step", FieldKind::Text { max: 200 }),
-    FieldDef::new("source", FieldKind::Choice(&SOURCES)),
+    FieldDef::new("source", FieldKind::choice(&SOURCES)),
     FieldDef::new(
         "lost_reason_id",
         FieldKind::Ref {

@@ -25,7 +25,7 @@ pub const NOT_AN_OPPORTUNITY_FIELD: &str = "not_an_opportunity_field";
 
 const STAGE_FIELDS: &[FieldDef] = &[
     FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
-    FieldDef::new("kind", FieldKind::Choice(&STAGE_KINDS))
+    FieldDef::new("kind", FieldKind::choice(&STAGE_KINDS))
         .required()
         .initial("open"),
     FieldDef::new("probability", FieldKind::Percent).required(),
