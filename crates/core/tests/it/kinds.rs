@@ -34,7 +34,7 @@ static SPECIMENS: EntityDef = EntityDef {
     default_columns: &["name"],
     related_columns: &["name"],
     title_sort: "name",
-    title: title,
+    title,
     search_names: no_names,
     children: &[],
     states: None,
