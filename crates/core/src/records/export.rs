@@ -18,12 +18,12 @@ use uuid::Uuid;
 use super::children;
 use super::def::{ADDRESS_PARTS, ChildDef, EntityDef, FieldDef, FieldKind};
 use super::service::{Count, ListQuery, MAX_LIMIT, Record};
+use crate::Core;
 use crate::authz::Actor;
 use crate::custom_fields::CustomFieldDef;
 use crate::error::{CoreError, CoreResult};
 use crate::identity::users;
 use crate::refs::{self, RefView, Titles};
-use crate::Core;
 
 /// The most rows one export writes. It bounds how long one export keeps a database reader busy;
 /// memory does not grow with it.

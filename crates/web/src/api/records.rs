@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::{ApiPath, JsonBody, PageBody, if_match, parse_id, query_pairs, with_etag};
 use crate::State;
 use crate::auth::ApiCaller;
-use crate::export_format::Format;
 use crate::error::{ApiError, ApiResult};
+use crate::export_format::Format;
 
 /// Parameters a list takes besides filters. (`q` is not one: lists do not search, and a `q` that
 /// was silently ignored returned every record; it is refused as an unknown field instead.)
