@@ -182,8 +182,8 @@ pub struct Export {
 
 impl Export {
     /// Prepares an export of the records of `def` that `actor` may read and `query` matches, in
-    /// its sort. The query's cursor, limit and count are ignored: an export starts at the
-    /// beginning and pages as it likes. Nothing is read but the custom field definitions, so
+    /// its sort, from the query's cursor if it has one (as a list page would). Its limit and
+    /// count are ignored: an export pages as it likes. Nothing is read but the custom field definitions, so
     /// errors in the query (a bad filter, no permission) come from the first [`Self::next_page`].
     pub async fn start(
         core: &Core,
@@ -192,7 +192,7 @@ impl Export {
         mut query: ListQuery,
     ) -> CoreResult<Export> {
         let custom = core.records(def).custom_defs().await?;
-        query.cursor = None;
+        let cursor = query.cursor.take().filter(|c| !c.is_empty());
         query.count = Count::No;
         query.deleted = false;
         query.limit = MAX_LIMIT;
@@ -202,7 +202,7 @@ impl Export {
             def,
             query,
             columns: columns(def, &custom),
-            cursor: None,
+            cursor,
             started: false,
             rows: 0,
             truncated: false,
