@@ -2,6 +2,7 @@
 
 mod analytics_cmd;
 mod config;
+mod export_cmd;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -29,10 +30,10 @@ struct Cli {
 }
 
 #[derive(Args, Clone)]
-struct DbArg {
+pub(crate) struct DbArg {
     /// A file path, sqlite://FILE or postgres://USER@HOST/DB. Default: guanxi.db (or the config).
     #[arg(long)]
-    database: Option<String>,
+    pub(crate) database: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -72,6 +73,8 @@ enum Command {
         #[arg(long, default_value_t = 3_000_000)]
         contacts: usize,
     },
+    /// Export records as CSV, as one user: their read scope decides which records appear.
+    Export(export_cmd::ExportArgs),
     /// Check the configuration and print what is in effect.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -201,7 +204,12 @@ fn read_password(from_stdin: bool) -> Result<String> {
 /// Turns a domain error into a message a person at a terminal can act on, worded in English by
 /// the same translations the web interface uses.
 fn explain(e: CoreError) -> anyhow::Error {
-    let words = I18n::new("en");
+    explain_in(e, "en")
+}
+
+/// [`explain`] in the language of `locale` (`zh-CN` or `en`).
+pub(crate) fn explain_in(e: CoreError, locale: &str) -> anyhow::Error {
+    let words = I18n::new(locale);
     match e {
         CoreError::Validation(fields) => {
             let lines: Vec<String> = fields
@@ -211,11 +219,16 @@ fn explain(e: CoreError) -> anyhow::Error {
             anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         CoreError::Forbidden { code, params } => anyhow!("{}", words.error(code, &params)),
+        CoreError::BadRequest {
+            code,
+            message,
+            params,
+        } => anyhow!("{}", words.try_error(code, &params).unwrap_or(message)),
         other => anyhow!("{other}"),
     }
 }
 
-async fn find_user(core: &Core, email: &str) -> Result<guanxi_core::identity::User> {
+pub(crate) async fn find_user(core: &Core, email: &str) -> Result<guanxi_core::identity::User> {
     users::find_by_email(&core.db, email)
         .await
         .map_err(explain)?
@@ -308,6 +321,10 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             );
             println!("configuration OK");
             Ok(())
+        }
+        Command::Export(args) => {
+            let core = open(&cfg, &args.db, IfMissing::Refuse).await?;
+            export_cmd::run(&core, args).await
         }
         Command::Analytics(_) => Ok(()),
     }

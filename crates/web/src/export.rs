@@ -1,4 +1,7 @@
-//! CSV exports, streamed with bounded memory and a cap on how many run at once.
+//! CSV exports over HTTP: streamed with bounded memory, with a cap on how many run at once. The
+//! rows come from core's [`Export`] (codes, under the reader's scope) and are worded by a
+//! formatter of [`crate::export_format`]; this module only decides when pages are built and
+//! sent.
 //!
 //! An export used to be built whole in memory before its first byte went out: 100,000 rows took
 //! tens of seconds and hundreds of megabytes, and eight at once starved every other request. Now
@@ -29,22 +32,16 @@ use std::task::{Context, Poll};
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use guanxi_core::custom_fields::CustomFieldDef;
-use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
-use guanxi_core::records::service::MAX_LIMIT;
-use guanxi_core::records::{Count, ListQuery, Record};
-use guanxi_core::{Actor, Core, CoreError, CoreResult, EntityDef};
-use serde_json::Value;
+use guanxi_core::records::ListQuery;
+use guanxi_core::records::export::{CsvWriter, Export};
+use guanxi_core::{Actor, CoreResult, EntityDef};
 use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::ui::display;
+use crate::export_format::Format;
 
-/// The most rows one export writes. Memory no longer grows with it; it bounds how long one
-/// export keeps its permit.
-pub const EXPORT_MAX_ROWS: usize = 100_000;
 /// Exports running at once across all users: each keeps a database reader and part of a core
 /// busy while its client downloads.
 pub const MAX_EXPORTS_TOTAL: usize = 4;
@@ -184,40 +181,59 @@ pub struct ExportInterrupted {
     rows: usize,
 }
 
+/// Reads the `format` parameter of an export (`codes` or `labels`; `default` when absent).
+pub fn format_param(pairs: &[(String, String)], default: Format) -> ApiResult<Format> {
+    let mut given = pairs.iter().filter(|(k, _)| k == "format");
+    match (given.next(), given.next()) {
+        (None, _) => Ok(default),
+        (Some((_, v)), None) => Format::parse(v).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("format must be codes or labels, not '{v}'"),
+            )
+        }),
+        (Some(_), Some(_)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "format is given more than once",
+        )),
+    }
+}
+
 /// The response to an export request: every matching record the actor may read as CSV, one
-/// column per field (addresses split into parts), custom fields last, formula cells neutralized.
-/// Errors found before the first byte (too many exports, bad filter, no permission) are returned
-/// as errors; later ones break the download. The slot is taken first, so no database work is done
-/// for a request over the limit (which is therefore refused even if its filter is bad).
+/// column per field (addresses and money split into parts, each child collection in one
+/// column), custom fields last, in `format`, formula cells neutralized. Errors found before the
+/// first byte (too many exports, bad filter, no permission) are returned as errors; later ones
+/// break the download. The slot is taken first, so no database work is done for a request over
+/// the limit (which is therefore refused even if its filter is bad).
 pub async fn csv_response(
     st: &AppState,
     def: &'static EntityDef,
     actor: &Actor,
-    mut q: ListQuery,
+    q: ListQuery,
+    format: Format,
 ) -> ApiResult<Response> {
     let permit = st.exports.try_acquire(actor.user_id)?;
-    let svc = st.core.records(def);
-    q.limit = MAX_LIMIT;
-    q.count = Count::No;
     let turn = permit.page_turn().await;
-    let mut csv = CsvPages::new(def, svc.custom_defs().await?)?;
-    let first = svc.list(actor, &q).await?;
-    let chunk = csv.page(&first.items)?;
+    let export = Export::start(&st.core, actor, def, q).await?;
+    let formatter = format.formatter(def, &actor.locale, &st.core.settings.default_region);
+    let mut csv = CsvWriter::new(export.columns(), formatter)?;
+    let mut export = export.with_names(csv.wants_names());
+    let chunk = match export.next_page().await? {
+        Some(page) => csv.page(&page)?,
+        None => csv.finish(),
+    };
     drop(turn);
     let producer = Producer {
-        core: st.core.clone(),
-        def,
-        actor: actor.clone(),
-        q,
-        next: first.next_cursor,
-        rows: first.items.len(),
+        export,
         csv,
         permit,
     };
     // One page in the channel: the task builds the next while the body writes this one, and
     // then waits, so a slow reader costs a fixed amount of memory.
     let (tx, rx) = mpsc::channel(1);
-    tokio::spawn(producer.run(chunk, tx));
+    tokio::spawn(producer.run(Bytes::from(chunk), tx));
     let body = Body::from_stream(Chunks(rx));
     Ok((
         [
@@ -245,56 +261,52 @@ impl futures_core::Stream for Chunks {
 
 /// The task behind one download; it holds the export's permit until it ends.
 struct Producer {
-    core: Core,
-    def: &'static EntityDef,
-    actor: Actor,
-    q: ListQuery,
-    next: Option<String>,
-    rows: usize,
-    csv: CsvPages,
+    export: Export,
+    csv: CsvWriter,
     permit: Permit,
 }
 
 impl Producer {
     async fn run(mut self, first: Bytes, tx: mpsc::Sender<Result<Bytes, ExportInterrupted>>) {
+        let entity = self.export.def().plural;
         let mut chunk = first;
         loop {
             // Fails only when the body is gone: the client disconnected.
             if tx.send(Ok(chunk)).await.is_err() {
                 tracing::debug!(
-                    entity = self.def.plural,
-                    rows = self.rows,
+                    entity,
+                    rows = self.export.rows(),
                     "export abandoned by the client"
-                );
-                return;
-            }
-            let Some(cursor) = self.next.take() else {
-                tracing::debug!(entity = self.def.plural, rows = self.rows, "export done");
-                return;
-            };
-            if self.rows >= EXPORT_MAX_ROWS {
-                tracing::info!(
-                    entity = self.def.plural,
-                    rows = self.rows,
-                    "export stopped at the row limit"
                 );
                 return;
             }
             // Let requests queued on this thread run before the next page's CPU-bound stretch.
             tokio::task::yield_now().await;
-            chunk = match self.next_page(cursor).await {
-                Ok(c) => c,
+            chunk = match self.next_page().await {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    if self.export.truncated() {
+                        tracing::info!(
+                            entity,
+                            rows = self.export.rows(),
+                            "export stopped at the row limit"
+                        );
+                    } else {
+                        tracing::debug!(entity, rows = self.export.rows(), "export done");
+                    }
+                    return;
+                }
                 Err(e) => {
                     tracing::error!(
-                        entity = self.def.plural,
-                        rows = self.rows,
+                        entity,
+                        rows = self.export.rows(),
                         error = %e,
                         "export failed part-way; the download is broken off"
                     );
                     let _ = tx
                         .send(Err(ExportInterrupted {
-                            entity: self.def.plural,
-                            rows: self.rows,
+                            entity,
+                            rows: self.export.rows(),
                         }))
                         .await;
                     return;
@@ -303,115 +315,19 @@ impl Producer {
         }
     }
 
-    async fn next_page(&mut self, cursor: String) -> CoreResult<Bytes> {
+    /// The next page's CSV, built during a turn; `None` after the last.
+    async fn next_page(&mut self) -> CoreResult<Option<Bytes>> {
         let _turn = self.permit.page_turn().await;
-        self.q.cursor = Some(cursor);
-        let page = self
-            .core
-            .records(self.def)
-            .list(&self.actor, &self.q)
-            .await?;
-        self.rows += page.items.len();
-        self.next = page.next_cursor;
-        self.csv.page(&page.items)
-    }
-}
-
-/// Writes CSV a page at a time. The columns are fixed by the header: a custom field defined
-/// while an export runs does not shift later rows.
-struct CsvPages {
-    def: &'static EntityDef,
-    custom: Vec<CustomFieldDef>,
-    /// Written but not yet handed out (the header, until the first page takes it).
-    pending: Vec<u8>,
-}
-
-fn csv_failed(e: impl std::fmt::Display) -> CoreError {
-    CoreError::Internal(format!("writing CSV: {e}"))
-}
-
-impl CsvPages {
-    /// Starts with the header row.
-    fn new(def: &'static EntityDef, custom: Vec<CustomFieldDef>) -> CoreResult<CsvPages> {
-        let mut header: Vec<String> = vec!["id".into()];
-        for f in def.fields {
-            match f.kind {
-                FieldKind::Address => {
-                    header.extend(ADDRESS_PARTS.iter().map(|p| format!("{}.{p}", f.name)))
-                }
-                _ => header.push(f.name.into()),
-            }
+        match self.export.next_page().await? {
+            Some(page) => Ok(Some(Bytes::from(self.csv.page(&page)?))),
+            None => Ok(None),
         }
-        header.extend(["owner_id", "created_at", "updated_at", "version"].map(String::from));
-        header.extend(custom.iter().map(|d| format!("custom.{}", d.key)));
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(&header).map_err(csv_failed)?;
-        let pending = w.into_inner().map_err(csv_failed)?;
-        Ok(CsvPages {
-            def,
-            custom,
-            pending,
-        })
-    }
-
-    /// The rows of one page, with whatever came before them that was not yet taken.
-    fn page(&mut self, items: &[Record]) -> CoreResult<Bytes> {
-        let mut w = csv::Writer::from_writer(std::mem::take(&mut self.pending));
-        for rec in items {
-            let mut cells: Vec<String> = vec![str_of(rec.get("id"))];
-            for f in self.def.fields {
-                let v = rec.get(f.name).unwrap_or(&Value::Null);
-                match f.kind {
-                    FieldKind::Address => {
-                        cells.extend(ADDRESS_PARTS.iter().map(|p| str_of(v.get(*p))))
-                    }
-                    _ => cells.push(display::plain(&f.kind, v)),
-                }
-            }
-            for k in ["owner_id", "created_at", "updated_at", "version"] {
-                cells.push(str_of(rec.get(k)));
-            }
-            let cv = rec.get("custom").unwrap_or(&Value::Null);
-            for d in &self.custom {
-                cells.push(display::plain(
-                    &d.kind,
-                    cv.get(&d.key).unwrap_or(&Value::Null),
-                ));
-            }
-            w.write_record(cells.into_iter().map(neutralize))
-                .map_err(csv_failed)?;
-        }
-        Ok(Bytes::from(w.into_inner().map_err(csv_failed)?))
-    }
-}
-
-/// Spreadsheets run cells starting with these as formulas; a leading apostrophe keeps them text.
-fn neutralize(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
-}
-
-fn str_of(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formula_cells_are_neutralized() {
-        assert_eq!(neutralize("=1+1".into()), "'=1+1");
-        assert_eq!(neutralize("@SUM(A1)".into()), "'@SUM(A1)");
-        assert_eq!(neutralize("北京".into()), "北京");
-    }
 
     #[test]
     fn limits_hold_per_user_and_in_total_and_permits_come_back() {

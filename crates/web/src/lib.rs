@@ -7,6 +7,7 @@ mod auth;
 mod client_addr;
 mod error;
 mod export;
+pub mod export_format;
 mod forms;
 pub mod i18n;
 mod openapi;

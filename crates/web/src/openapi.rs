@@ -279,6 +279,18 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
         {"name": "field conditions", "in": "query", "schema": {"type": "string"}, "style": "form",
          "description": format!("any other parameter is a condition: FIELD=value or FIELD[op]=value with op one of {}; custom fields as custom.KEY; FIELD is one of {}", ops.join(", "), fields.join(", "))}
     ]);
+    // An export takes the list's filters and sort, pages itself, and has a form to choose.
+    let mut export_params: Vec<Value> = list_params
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|p| !matches!(p["name"].as_str(), Some("limit" | "count")))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    export_params.push(json!({"name": "format", "in": "query", "schema": {"type": "string", "enum": ["codes", "labels"], "default": "codes"},
+        "description": "codes: column codes and values as the API gives them, for programs; labels: worded for people in the caller's language"}));
     paths.insert(format!("/api/v1/{p}"), json!({
         "get": {"operationId": format!("list_{p}"), "tags": [p], "summary": format!("List {p} the caller may read"), "parameters": list_params,
                 "responses": ok("a page", sref(&format!("{name}Page")), &[400, 401, 403])},
@@ -337,7 +349,8 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
     }));
     paths.insert(format!("/api/v1/{p}/export.csv"), json!({
         "get": {"operationId": format!("export_{p}"), "tags": [p], "summary": "CSV of the matching records (same filters as the list), formula cells neutralized",
-                "parameters": list_params,
+                "description": "Up to 100,000 rows, streamed. One column per field (address and money values split into parts such as `billing_address.city` and `amount.currency`), one per collection of lines, the system fields, then `custom.<key>`. `format=codes` (the default here): column codes as headers, each cell the API value (text as is; numbers and true/false as JSON; lists, lines and names per language as JSON). `format=labels`: headers, choices, references, owners and times worded for people in the caller's language.",
+                "parameters": export_params,
                 "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": errors(&[400])["400"], "401": errors(&[401])["401"],
                               "429": {"description": "too_many_exports: the caller or the server already runs as many exports as allowed; Retry-After says when to try again",
                                       "content": {"application/json": {"schema": sref("Error")}}}}}

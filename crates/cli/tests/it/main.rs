@@ -4,5 +4,6 @@
 
 mod analytics;
 mod analytics_side;
+mod export;
 mod install;
 mod support;

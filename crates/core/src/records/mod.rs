@@ -7,6 +7,7 @@ pub mod behaviour;
 pub mod children;
 pub mod cursor;
 pub mod def;
+pub mod export;
 pub mod filter;
 pub mod money;
 pub mod percent;

@@ -9,6 +9,14 @@ pub struct Registry {
     entities: Vec<&'static EntityDef>,
 }
 
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.entities.iter().map(|e| e.name))
+            .finish()
+    }
+}
+
 /// A reference from one entity to another: `field` of `from` holds ids of the target.
 #[derive(Clone, Copy)]
 pub struct Reference {

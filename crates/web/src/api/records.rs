@@ -14,6 +14,7 @@ use super::{ApiPath, JsonBody, PageBody, if_match, parse_id, query_pairs, with_e
 use crate::State;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult};
+use crate::export_format::Format;
 
 /// Parameters a list takes besides filters. (`q` is not one: lists do not search, and a `q` that
 /// was silently ignored returned every record; it is refused as an unknown field instead.)
@@ -309,7 +310,8 @@ async fn change_owner(
 }
 
 /// CSV of every matching record the caller may read (up to 100,000 rows), streamed, with cells
-/// that a spreadsheet would run as formulas neutralized. 429 when the caller or the server
+/// that a spreadsheet would run as formulas neutralized; `format=labels` words it for people in
+/// the caller's language. 429 when the caller or the server
 /// already runs as many exports as allowed.
 async fn export(
     def: &'static EntityDef,
@@ -317,7 +319,10 @@ async fn export(
     ApiCaller(actor): ApiCaller,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let pairs = query_pairs(raw.as_deref());
+    let mut pairs = query_pairs(raw.as_deref());
+    // Programs call the API: codes unless they ask for labels.
+    let format = crate::export::format_param(&pairs, Format::Codes)?;
+    pairs.retain(|(k, _)| k != "format");
     let q = list_query(&pairs, false)?;
-    crate::export::csv_response(&st, def, &actor, q).await
+    crate::export::csv_response(&st, def, &actor, q, format).await
 }

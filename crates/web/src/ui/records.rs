@@ -26,6 +26,7 @@ use crate::State;
 use crate::api::query_pairs;
 use crate::auth::{UiUser, check_csrf};
 use crate::error::ApiError;
+use crate::export_format::Format;
 use crate::i18n::I18n;
 
 pub fn router(def: &'static EntityDef) -> Router<State> {
@@ -696,6 +697,11 @@ async fn export(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let pairs = query_pairs(raw.as_deref());
+    // People press the button: labels in their language unless the link asks for codes.
+    let format = match crate::export::format_param(&pairs, Format::Labels) {
+        Ok(f) => f,
+        Err(e) => return error_page(&user, e),
+    };
     let state = ListState::parse(&pairs, def);
     let q = ListQuery {
         filter: Some(state.filter()),
@@ -705,7 +711,7 @@ async fn export(
         count: Count::No,
         deleted: false,
     };
-    match crate::export::csv_response(&st, def, &user.actor, q).await {
+    match crate::export::csv_response(&st, def, &user.actor, q, format).await {
         Ok(res) => res,
         Err(e) => error_page(&user, e),
     }

@@ -291,6 +291,11 @@ async fn a_large_export_streams_every_row_once_in_order_with_formulas_neutralize
                 for p in ADDRESS_PARTS {
                     expected_header.push(format!("{}.{p}", f.name));
                 }
+            } else if matches!(f.kind, FieldKind::Money) {
+                // Amount and currency apart, so a spreadsheet can sum the amounts.
+                for p in ["amount", "currency"] {
+                    expected_header.push(format!("{}.{p}", f.name));
+                }
             } else {
                 expected_header.push(f.name.to_string());
             }
