@@ -3,5 +3,6 @@
 // Test code, helpers included, fails the test on anything unexpected.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod migrations;
 mod paging;
 mod support;
