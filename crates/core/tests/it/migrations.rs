@@ -11,14 +11,19 @@ use guanxi_core::records::{Filter, FilterOp, ListQuery};
 use guanxi_core::{Actor, Core, EntityDef, saved_views};
 use sea_orm::sea_query::{Query, SimpleExpr};
 use sea_orm::{Database, DatabaseConnection};
-use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::{MigrationName, MigratorTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{Fresh, backends};
 
-/// The migrations before sources and industries became lists.
-const BEFORE_LISTS: u32 = 3;
+/// How many migrations come before sources and industries became lists.
+fn before_lists() -> u32 {
+    Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m0005_lists")
+        .expect("the lists migration") as u32
+}
 
 async fn connect(fresh: &Fresh, backend: Backend) -> DatabaseConnection {
     let url = match backend {
@@ -96,7 +101,7 @@ async fn source_codes_and_industry_texts_become_list_references() {
     for backend in backends() {
         let fresh = Fresh::new(backend).await;
         let conn = connect(&fresh, backend).await;
-        Migrator::up(&conn, Some(BEFORE_LISTS)).await.unwrap();
+        Migrator::up(&conn, Some(before_lists())).await.unwrap();
 
         let now = guanxi_core::now();
         let admin_id = Uuid::now_v7();

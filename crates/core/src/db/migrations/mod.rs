@@ -3,7 +3,7 @@
 mod m0001_foundation;
 mod m0002_sales;
 mod m0003_sort_indexes;
-mod m0004_lists;
+mod m0005_lists;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -17,7 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_sales::Migration),
             Box::new(m0003_sort_indexes::Migration),
-            Box::new(m0004_lists::Migration),
+            Box::new(m0005_lists::Migration),
         ]
     }
 }

@@ -31,7 +31,7 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m0004_lists"
+        "m0005_lists"
     }
 }
 
