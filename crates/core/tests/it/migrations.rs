@@ -11,7 +11,7 @@ use guanxi_core::records::{Filter, FilterOp, ListQuery};
 use guanxi_core::{Actor, Core, EntityDef, saved_views};
 use sea_orm::sea_query::{Query, SimpleExpr};
 use sea_orm::{Database, DatabaseConnection};
-use sea_orm_migration::{MigrationName, MigratorTrait};
+use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
