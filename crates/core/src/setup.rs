@@ -2,9 +2,12 @@
 //! filled as the first administrator once there is one. Above both the areas and identity, so
 //! neither needs the other.
 
+use crate::records::Work;
+
 /// Fills the setup lists a new installation needs to be usable (a sales pipeline, lost
-/// reasons) where nobody has kept one yet, as the first active administrator. Returns whether
-/// there was an administrator to do it; run again once there is one.
+/// reasons, sources, industries) where nobody has kept one yet, as the first active
+/// administrator. Returns whether there was an administrator to do it; run again once there is
+/// one.
 pub async fn install_defaults(core: &crate::Core) -> crate::CoreResult<bool> {
     let users = crate::identity::users::list(&core.db).await?;
     let Some(admin) = users
@@ -14,6 +17,12 @@ pub async fn install_defaults(core: &crate::Core) -> crate::CoreResult<bool> {
         return Ok(false);
     };
     let actor = crate::identity::users::actor_for(&core.db, core.registry, admin).await?;
-    crate::areas::sales::install_defaults(core, &actor).await?;
+    // One transaction for every list, serialized between instances: each list is filled once,
+    // whole or not at all, however many servers start together.
+    let mut work = Work::begin(core, &actor).await?;
+    crate::areas::lists::lock_defaults(&work).await?;
+    crate::areas::customers::install_defaults(&mut work).await?;
+    crate::areas::sales::install_defaults(&mut work).await?;
+    work.commit().await?;
     Ok(true)
 }

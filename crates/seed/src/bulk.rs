@@ -32,6 +32,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::demo::vocab::{AccountInfo, Gen, Place, Region};
+use crate::lists::{self, ListIds};
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
 use guanxi_core::db::{self, Backend, Db, col, get_i64};
 use guanxi_core::error::{CoreError, CoreResult};
@@ -109,6 +110,7 @@ pub async fn generate_bench_data(
     progress: &mut dyn FnMut(u64, u64),
 ) -> CoreResult<()> {
     let owners = ensure_users(core).await?;
+    let lists = ensure_lists(core, &owners).await?;
     let backend = core.db.backend();
     let before = count_rows(core, ACCOUNTS.table).await? + count_rows(core, CONTACTS.table).await?;
     let seed = SEED ^ before.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -154,7 +156,7 @@ pub async fn generate_bench_data(
     let started = Instant::now();
     let (tx, mut rx) = mpsc::channel::<Batch>(QUEUE);
     let producer = tokio::task::spawn_blocking(move || {
-        Producer::new(seed, owners, settings, backend, accounts, contacts).run(&tx)
+        Producer::new(seed, owners, lists, settings, backend, accounts, contacts).run(&tx)
     });
     let written = write_batches(core, txn, &mut rx, total, progress).await;
     tracing::info!(took = ?started.elapsed(), "bench data loaded");
@@ -389,6 +391,48 @@ async fn ensure_users(core: &Core) -> CoreResult<Vec<Owner>> {
     Ok(owners)
 }
 
+/// The sources and industries generated accounts name, written where missing as the service
+/// would write them (without audit rows, like the records), owned by the first benchmark user:
+/// the loader runs without an administrator to create them through the service.
+async fn ensure_lists(core: &Core, owners: &[Owner]) -> CoreResult<ListIds> {
+    let owner = owners
+        .first()
+        .ok_or_else(|| CoreError::Internal("no benchmark user".into()))?
+        .id;
+    let txn = core.db.begin().await?;
+    for (def, names) in lists::wanted() {
+        let have = lists::existing(core, def).await?;
+        let shape = Shape::new(def, &core.settings);
+        let mut rows = Rows::new(core.db.backend(), &shape);
+        let mut position = have.len();
+        for (en, zh) in names {
+            if have.contains_key(zh) {
+                continue;
+            }
+            position += 1;
+            let rec = shape.record(
+                &serde_json::json!({"name": {"en": en, "zh-CN": zh}, "position": position}),
+                &core.settings,
+            )?;
+            let at = guanxi_core::now();
+            push(
+                core.db.backend(),
+                &shape,
+                &mut rows,
+                &rec,
+                Uuid::now_v7(),
+                owner,
+                at,
+            )?;
+        }
+        for sql in Producer::statements(rows) {
+            txn.execute_unprepared(&sql).await?;
+        }
+    }
+    txn.commit().await?;
+    ListIds::read(core).await
+}
+
 /// Column names and canonical empty values of an entity, computed once.
 struct Shape {
     def: &'static EntityDef,
@@ -532,6 +576,7 @@ impl Rows {
 struct Producer {
     g: Gen,
     owners: Vec<Owner>,
+    lists: ListIds,
     settings: Settings,
     backend: Backend,
     accounts: usize,
@@ -545,6 +590,7 @@ impl Producer {
     fn new(
         seed: u64,
         owners: Vec<Owner>,
+        lists: ListIds,
         settings: Settings,
         backend: Backend,
         accounts: usize,
@@ -555,6 +601,7 @@ impl Producer {
         Producer {
             g: Gen::new(seed),
             owners,
+            lists,
             settings,
             backend,
             accounts,
@@ -653,6 +700,7 @@ impl Producer {
         {
             v["former_names"] = serde_json::json!([former]);
         }
+        self.lists.resolve(&mut v)?;
         let rec = shape.record(&v, &self.settings)?;
         self.made.push(Slim {
             id,
@@ -701,7 +749,6 @@ impl Producer {
         self.push(shape, rows, &rec, id, owner.id, at)
     }
 
-    /// The entity row, contact points and search entry of one record, as the service writes them.
     fn push(
         &self,
         shape: &Shape,
@@ -711,44 +758,7 @@ impl Producer {
         owner: Uuid,
         at: DateTime<Utc>,
     ) -> CoreResult<()> {
-        let def = shape.def;
-        let mut row = Vec::with_capacity(shape.columns.len());
-        for f in def.fields {
-            row.extend(
-                values::to_columns(f, rec.get(f.name).unwrap_or(&Value::Null))
-                    .into_iter()
-                    .map(|(_, v)| v),
-            );
-        }
-        row.push(SqlValue::Json(Some(Box::new(
-            Value::Object(JsonMap::new()),
-        ))));
-        row.extend([
-            id.into(),
-            owner.into(),
-            at.into(),
-            owner.into(),
-            at.into(),
-            owner.into(),
-            1i64.into(),
-        ]);
-        rows.entity.add(&row)?;
-        for (kind, value) in search::points::of_record(rec) {
-            rows.points
-                .add(&[def.name.into(), id.into(), kind.into(), value.into()])?;
-        }
-        let doc = search::document(def, rec);
-        let text = match self.backend {
-            Backend::Sqlite => doc.tokens.join(" "),
-            Backend::Postgres => search::tsvector_literal(&doc.tokens),
-        };
-        rows.search.add(&[
-            id.into(),
-            def.name.into(),
-            owner.into(),
-            doc.title.into(),
-            text.into(),
-        ])
+        push(self.backend, shape, rows, rec, id, owner, at)
     }
 
     fn statements(rows: Rows) -> Vec<String> {
@@ -757,6 +767,56 @@ impl Producer {
             .filter_map(Table::into_sql)
             .collect()
     }
+}
+
+/// The entity row, contact points and search entry of one record, as the service writes them.
+fn push(
+    backend: Backend,
+    shape: &Shape,
+    rows: &mut Rows,
+    rec: &JsonMap,
+    id: Uuid,
+    owner: Uuid,
+    at: DateTime<Utc>,
+) -> CoreResult<()> {
+    let def = shape.def;
+    let mut row = Vec::with_capacity(shape.columns.len());
+    for f in def.fields {
+        row.extend(
+            values::to_columns(f, rec.get(f.name).unwrap_or(&Value::Null))
+                .into_iter()
+                .map(|(_, v)| v),
+        );
+    }
+    row.push(SqlValue::Json(Some(Box::new(
+        Value::Object(JsonMap::new()),
+    ))));
+    row.extend([
+        id.into(),
+        owner.into(),
+        at.into(),
+        owner.into(),
+        at.into(),
+        owner.into(),
+        1i64.into(),
+    ]);
+    rows.entity.add(&row)?;
+    for (kind, value) in search::points::of_record(rec) {
+        rows.points
+            .add(&[def.name.into(), id.into(), kind.into(), value.into()])?;
+    }
+    let doc = search::document(def, rec);
+    let text = match backend {
+        Backend::Sqlite => doc.tokens.join(" "),
+        Backend::Postgres => search::tsvector_literal(&doc.tokens),
+    };
+    rows.search.add(&[
+        id.into(),
+        def.name.into(),
+        owner.into(),
+        doc.title.into(),
+        text.into(),
+    ])
 }
 
 fn sqlite_quote(sql: &mut String, s: &str) {
@@ -989,7 +1049,51 @@ mod tests {
                 .await
                 .unwrap();
             let settings = core.settings.clone();
-            let producer = Producer::new(1, vec![], settings.clone(), core.db.backend(), 0, 0);
+            // The lists as the loader writes them, next to the same written by the service.
+            let lists = ensure_lists(
+                &core,
+                &[Owner {
+                    id: user.id,
+                    region: None,
+                }],
+            )
+            .await
+            .unwrap();
+            for (def, names) in lists::wanted() {
+                let shape = Shape::new(def, &settings);
+                let direct = lists::existing(&core, def).await.unwrap()[names[0].1].clone();
+                let direct = Uuid::parse_str(&direct).unwrap();
+                let made = core.records(def).get(&actor, direct).await.unwrap();
+                let input = serde_json::json!({"name": made["name"], "position": made["position"]});
+                let service = core.records(def).create(&actor, &input).await.unwrap();
+                let id1 = Uuid::parse_str(service["id"].as_str().unwrap()).unwrap();
+                let bulk = core.records(def).get(&actor, direct).await.unwrap();
+                let strip = |mut r: JsonMap| {
+                    for k in ["id", "created_at", "updated_at"] {
+                        r.remove(k);
+                    }
+                    r
+                };
+                assert_eq!(strip(bulk), strip(service), "{}", def.name);
+                assert_eq!(entry(&core, direct).await, entry(&core, id1).await);
+                let mut cols = shape.columns.clone();
+                cols.retain(|c| !["id", "created_at", "updated_at"].contains(&c.as_str()));
+                assert_eq!(
+                    raw_row(&core, def.table, &cols, direct).await,
+                    raw_row(&core, def.table, &cols, id1).await,
+                    "{}",
+                    def.name
+                );
+            }
+            let producer = Producer::new(
+                1,
+                vec![],
+                lists.clone(),
+                settings.clone(),
+                core.db.backend(),
+                0,
+                0,
+            );
             let shapes = [
                 Shape::new(&ACCOUNTS, &settings),
                 Shape::new(&CONTACTS, &settings),
@@ -1015,6 +1119,7 @@ mod tests {
                     let p = g.person_for(place);
                     g.contact_with(account.as_ref(), place, &p)
                 };
+                lists.resolve(&mut v).unwrap();
                 if i == 0 {
                     v["former_names"] =
                         serde_json::json!([format!("{}有限公司", CN_CITIES[0].short)]);

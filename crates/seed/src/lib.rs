@@ -3,3 +3,4 @@
 
 pub mod bulk;
 pub mod demo;
+mod lists;

@@ -3,6 +3,7 @@
 //! here and passed through `Core`.
 
 pub mod customers;
+pub mod lists;
 pub mod sales;
 
 use std::sync::OnceLock;

@@ -5,5 +5,6 @@
 
 mod export;
 mod kinds;
+mod migrations;
 mod paging;
 mod support;

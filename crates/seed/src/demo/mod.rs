@@ -226,6 +226,7 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
         intl: actor("sales3")?,
     };
     create_custom_fields(core, &admin).await?;
+    let lists = crate::lists::ensure_through_service(core, &admin).await?;
 
     let mut g = Gen::new(SEED);
     let mut names = HashSet::new();
@@ -236,6 +237,7 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
         created: &mut created,
         names: &mut names,
         people_at: HashMap::new(),
+        lists: &lists,
     };
 
     // Hand-picked records the documentation and tests talk about.
@@ -421,7 +423,7 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
             contacts: b.people_at.get(&i).unwrap_or(&no_one),
         })
         .collect();
-    sales::seed(core, &mut g, &admin, &customers).await?;
+    sales::seed(core, &mut g, &admin, &customers, &lists).await?;
     summary(core, true).await
 }
 
@@ -526,6 +528,8 @@ struct Builder<'a> {
     names: &'a mut HashSet<String>,
     /// The contacts made at each account (by its index), for the deals' contact roles.
     people_at: HashMap<usize, Vec<Uuid>>,
+    /// The sources and industries generated names stand for.
+    lists: &'a crate::lists::ListIds,
 }
 
 impl Builder<'_> {
@@ -596,6 +600,7 @@ impl Builder<'_> {
         }
         let actor = self.owner_actor(owner);
         v["owner_id"] = json!(actor.user_id.to_string());
+        self.lists.resolve(&mut v)?;
         let rec = create(self.core, &ACCOUNTS, actor, &v).await?;
         self.names.insert(info.name.clone());
         self.created.push(Created {

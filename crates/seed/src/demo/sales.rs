@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::vocab::{Gen, Place};
+use crate::lists::ListIds;
 use guanxi_core::areas::sales::{LOST_REASONS, OPPORTUNITIES, PIPELINES};
 use guanxi_core::authz::Actor;
 use guanxi_core::error::{CoreError, CoreResult};
@@ -67,8 +68,8 @@ pub(super) async fn seed(
     g: &mut Gen,
     admin: &Actor,
     customers: &[Customer<'_>],
+    lists: &ListIds,
 ) -> CoreResult<usize> {
-    guanxi_core::setup::install_defaults(core).await?;
     create(
         core,
         &PIPELINES,
@@ -147,11 +148,7 @@ pub(super) async fn seed(
             .get(g.range(0, open_stages.len().saturating_sub(1) as u64) as usize)
             .cloned()
             .unwrap_or(Value::Null);
-        let opp = create(
-            core,
-            &OPPORTUNITIES,
-            c.owner,
-            json!({
+        let mut input = json!({
                 "name": name,
                 "account_id": c.id.to_string(),
                 "pipeline_id": pipeline_id.to_string(),
@@ -159,11 +156,11 @@ pub(super) async fn seed(
                 "amount": {"amount": amount.to_string(), "currency": if c.chinese { "CNY" } else { "USD" }},
                 "close_date": close.format("%Y-%m-%d").to_string(),
                 "next_step": if c.chinese { "安排技术交流" } else { "Schedule a demo" },
-                "source": g.pick(&["web", "referral", "trade_show", "cold_call", "existing_customer"]),
+                "source": g.pick(&["网站", "转介绍", "展会", "电话陌拜", "老客户"]),
                 "contact_roles": roles,
-            }),
-        )
-        .await?;
+        });
+        lists.resolve(&mut input)?;
+        let opp = create(core, &OPPORTUNITIES, c.owner, input).await?;
         made += 1;
         let id = id_of(&opp)?;
         // A third of the deals are already decided.

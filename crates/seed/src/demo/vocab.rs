@@ -674,8 +674,8 @@ static TRADES: &[Trade] = &[
     trade("商贸", "零售", "trade"),
     trade("百货", "零售", "mall"),
     trade("连锁超市", "零售", "mart"),
-    trade("医疗器械", "医疗", "med"),
-    trade("生物医药", "医疗", "bio"),
+    trade("医疗器械", "医疗健康", "med"),
+    trade("生物医药", "医疗健康", "bio"),
     trade("投资管理", "金融", "invest"),
     trade("融资租赁", "金融", "lease"),
     trade("物流", "物流", "logistics"),
@@ -1016,6 +1016,44 @@ const EN_BRANDS: &[&str] = &[
     "Merlion",
     "Straits",
 ];
+/// The industries generated companies are in, as the setup list names them (English, Chinese):
+/// the installed defaults first, then the trades they leave out.
+pub(crate) const INDUSTRIES: &[(&str, &str)] = &[
+    ("Manufacturing", "制造业"),
+    ("Information technology", "信息技术"),
+    ("Finance", "金融"),
+    ("Retail", "零售"),
+    ("Education", "教育"),
+    ("Healthcare", "医疗健康"),
+    ("Real estate", "房地产"),
+    ("Logistics", "物流"),
+    ("Energy", "能源"),
+    ("Automotive", "汽车"),
+    ("Electronics", "电子"),
+    ("Media", "传媒"),
+    ("Food and beverage", "食品饮料"),
+    ("Construction", "建筑"),
+    ("Chemicals", "化工"),
+    ("Agriculture", "农业"),
+    ("Consulting", "咨询"),
+    ("Telecommunications", "电信"),
+    ("Catering", "餐饮"),
+];
+
+/// Where generated records come from, as the setup list names them (English, Chinese), and how
+/// often.
+pub(crate) const SOURCES: [(&str, &str, u32); 9] = [
+    ("Website", "网站", 20),
+    ("Referral", "转介绍", 20),
+    ("Trade show", "展会", 15),
+    ("Advertising", "广告", 8),
+    ("Cold call", "电话陌拜", 10),
+    ("Partner", "合作伙伴", 8),
+    ("Social media", "社交媒体", 7),
+    ("Existing customer", "老客户", 8),
+    ("Other", "其他", 4),
+];
+
 /// (English trade word, industry)
 const EN_TRADES: &[(&str, &str)] = &[
     ("Robotics", "制造业"),
@@ -1025,8 +1063,8 @@ const EN_TRADES: &[(&str, &str)] = &[
     ("Software", "信息技术"),
     ("Systems", "信息技术"),
     ("Foods", "食品饮料"),
-    ("Medical", "医疗"),
-    ("Pharma", "医疗"),
+    ("Medical", "医疗健康"),
+    ("Pharma", "医疗健康"),
     ("Industries", "制造业"),
     ("Instruments", "电子"),
     ("Electronics", "电子"),
@@ -1662,19 +1700,10 @@ impl Gen {
         }
     }
 
+    /// Where a record came from: the Chinese name of one of [`SOURCES`].
     fn source(&mut self) -> Value {
-        let s = self.pick_weighted(&[
-            ("web", 20),
-            ("referral", 20),
-            ("trade_show", 15),
-            ("advertising", 8),
-            ("cold_call", 10),
-            ("partner", 8),
-            ("social_media", 7),
-            ("existing_customer", 8),
-            ("other", 4),
-        ]);
-        json!(s)
+        let weights: Vec<(&str, u32)> = SOURCES.iter().map(|(_, zh, w)| (*zh, *w)).collect();
+        json!(self.pick_weighted(&weights))
     }
 
     fn brand(&mut self) -> String {
@@ -2111,13 +2140,18 @@ mod tests {
         }
     }
 
-    /// Generated records are already in the form the record service stores, phones included.
+    /// Generated records are already in the form the record service stores, phones included,
+    /// but for the names of list rows.
     #[test]
     fn generated_records_are_canonical() {
         let settings = Settings::default();
         let mut g = Gen::new(3);
         let check = |def: &guanxi_core::EntityDef, v: &Value| {
             for (k, val) in v.as_object().into_iter().flatten() {
+                // Names of list rows, which become references before writing (`lists`).
+                if k == "source" || k == "industry" {
+                    continue;
+                }
                 let f = def.field(k).unwrap_or_else(|| panic!("unknown field {k}"));
                 let c = values::canonical(&f.kind, val, &settings)
                     .unwrap_or_else(|e| panic!("{k} = {val}: {e}"));

@@ -283,7 +283,24 @@ async fn bench_data_is_counted_owned_and_searchable() {
 
         assert_eq!(count(&core, "accounts").await, 2_000);
         assert_eq!(count(&core, "contacts").await, 6_000);
-        assert_eq!(count(&core, "search_entries").await, 8_000);
+        // The sources and industries the accounts refer to are made with them, and indexed.
+        let (sources, industries) = (
+            count(&core, "sources").await,
+            count(&core, "industries").await,
+        );
+        assert_eq!((sources, industries), (9, 19));
+        assert_eq!(
+            count(&core, "search_entries").await,
+            8_000 + sources + industries
+        );
+        let unlisted = guanxi_core::db::raw_query(
+            core.db.reader(),
+            "SELECT COUNT(*) AS n FROM accounts WHERE source_id IS NULL OR (kind = 'company' AND industry_id IS NULL)",
+            vec![],
+        )
+        .await
+        .unwrap();
+        assert_eq!(guanxi_core::db::get_i64(&unlisted[0], "n").unwrap(), 0);
         assert!(count(&core, "contact_points").await >= 8_000 * 2);
         assert_eq!(count(&core, "audit_log").await, 0);
         let bench_users: Vec<_> = users::list(&core.db)
@@ -420,7 +437,8 @@ async fn bench_data_is_counted_owned_and_searchable() {
             .unwrap();
         assert_eq!(schema(&core).await, indexes);
         assert_eq!(count(&core, "accounts").await, 2_100);
-        assert_eq!(count(&core, "search_entries").await, 8_200);
+        // The lists are there already: a second load reuses them.
+        assert_eq!(count(&core, "search_entries").await, 8_200 + 9 + 19);
         fresh.cleanup(core).await;
     }
 }

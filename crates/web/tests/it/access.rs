@@ -630,13 +630,13 @@ async fn role_grants_changed_at_run_time_take_effect() {
         let r = s1
             .patch_r(
                 &format!("/api/v1/accounts/{a2}"),
-                &json!({"industry": "team write"}),
+                &json!({"description": "team write"}),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
         s1.patch_r(
             &format!("/api/v1/accounts/{a3}"),
-            &json!({"industry": "other team"}),
+            &json!({"description": "other team"}),
         )
         .await
         .assert_error(StatusCode::FORBIDDEN, "forbidden", None);

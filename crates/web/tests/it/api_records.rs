@@ -33,19 +33,22 @@ async fn accounts_and_contacts_with_every_field_kind() {
         let app = spawn(b).await;
         let sales = app.user("sales", Some("East")).await;
 
+        let admin = app.user("admin", None).await;
         let parent = sales
             .create("accounts", json!({"kind": "company", "name": "母公司集团"}))
             .await;
         let parent_id = id_of(&parent);
+        let industry = list_item(&admin, "industries", "Wholesale", "批发零售").await;
+        let source = list_item(&admin, "sources", "Trade show", "展会").await;
         let body = json!({
             "kind": "company",
             "name": "  上海示例贸易有限公司  ",
             "former_names": ["上海旧名贸易公司", "Old Name Trading Ltd", ""],
             "tax_id": "91350100m000100y43",
-            "industry": "批发零售",
+            "industry_id": industry,
             "type": "customer",
             "rating": "hot",
-            "source": "trade_show",
+            "source_id": source,
             "website": "https://www.Example-Trade.com.cn/about",
             "phones": [{"number": "138 1234 5678", "label": "mobile"}, {"number": "+1 (415) 555-2671", "label": "us office"}],
             "emails": [{"address": " Sales@Example-Trade.COM.cn ", "label": "work"}],
@@ -74,6 +77,8 @@ async fn accounts_and_contacts_with_every_field_kind() {
         );
         assert_eq!(acc["tax_id"], "91350100M000100Y43");
         assert_eq!(acc["type"], "customer");
+        assert_eq!(acc["industry_id"], industry.as_str());
+        assert_eq!(acc["source_id"], source.as_str());
         assert_eq!(acc["domain"], "example-trade.com.cn");
         assert_eq!(
             acc["phones"],
@@ -235,11 +240,14 @@ async fn filter_fixture(
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let mut out = std::collections::HashMap::new();
+    let software = list_item(admin, "industries", "Software", "软件").await;
+    let logistics = list_item(admin, "industries", "Logistics", "物流").await;
+    out.insert("软件", software.clone());
     let rows: Vec<(&'static str, &TestUser, Value)> = vec![
         (
             "北京中太数据科技有限公司",
             sales,
-            json!({"type": "customer", "industry": "软件", "employees": 500,
+            json!({"type": "customer", "industry_id": software, "employees": 500,
                    "annual_revenue": {"amount": "5000000", "currency": "CNY"},
                    "billing_address": {"province": "北京市", "city": "北京市"},
                    "phones": [{"number": "010-6552 9988", "label": "work"}],
@@ -249,7 +257,7 @@ async fn filter_fixture(
         (
             "Shanghai Harbour Logistics",
             sales,
-            json!({"type": "partner", "industry": "物流", "employees": 80,
+            json!({"type": "partner", "industry_id": logistics, "employees": 80,
                    "annual_revenue": {"amount": "800000", "currency": "CNY"},
                    "billing_address": {"province": "上海市"},
                    "phones": [{"number": "13812345678"}], "custom": {"tier": "silver"}}),
@@ -264,7 +272,7 @@ async fn filter_fixture(
         (
             "Acme Reseller Co",
             admin,
-            json!({"type": "reseller", "industry": "软件", "rating": "cold"}),
+            json!({"type": "reseller", "industry_id": software, "rating": "cold"}),
         ),
     ];
     for (name, who, extra) in rows {
@@ -287,6 +295,7 @@ async fn list_filters_by_params_json_custom_fields_addresses_and_points() {
         let sh = &ids["Shanghai Harbour Logistics"];
         let gz = &ids["广州南方制造厂"];
         let acme = &ids["Acme Reseller Co"];
+        let soft = &ids["软件"];
         let q = |qs: &str| format!("/api/v1/accounts?{qs}");
         let cases: Vec<(String, BTreeSet<String>)> = vec![
             (q(&format!("name={}", enc("广州南方制造厂"))), set(&[gz])),
@@ -299,7 +308,10 @@ async fn list_filters_by_params_json_custom_fields_addresses_and_points() {
             (q("employees[lt]=500"), set(&[sh])),
             (q("employees[empty]="), set(&[acme])),
             (q("annual_revenue[gt]=1000000"), set(&[zt])),
-            (q("industry[not_empty]="), set(&[zt, sh, acme])),
+            (q("industry_id[not_empty]="), set(&[zt, sh, acme])),
+            (q(&format!("industry_id={soft}")), set(&[zt, acme])),
+            // Like every comparison, `ne` leaves out records without a value.
+            (q(&format!("industry_id[ne]={soft}")), set(&[sh])),
             (q("rating=cold"), set(&[acme])),
             (
                 q(&format!("billing_address.province={}", enc("北京市"))),
@@ -337,9 +349,9 @@ async fn list_filters_by_params_json_custom_fields_addresses_and_points() {
             (
                 q(&format!(
                     "filter={}",
-                    enc(
-                        r#"{"and": [{"field": "industry", "op": "eq", "value": "软件"}, {"not": {"field": "type", "op": "eq", "value": "reseller"}}]}"#
-                    )
+                    enc(&format!(
+                        r#"{{"and": [{{"field": "industry_id", "op": "eq", "value": "{soft}"}}, {{"not": {{"field": "type", "op": "eq", "value": "reseller"}}}}]}}"#
+                    ))
                 )),
                 set(&[zt]),
             ),
@@ -451,7 +463,7 @@ async fn sorting_and_cursor_pagination_cover_every_row_once() {
         let app = spawn(b).await;
         let sales = app.user("sales", Some("East")).await;
         // 120 accounts, created a few at a time (many share a created_at instant, which the id
-        // tiebreak must handle), with repeated names and some empty industries.
+        // tiebreak must handle), with repeated names and some empty ratings.
         let mut created: HashSet<String> = HashSet::new();
         for chunk in 0..12 {
             let mut set = tokio::task::JoinSet::new();
@@ -460,7 +472,6 @@ async fn sorting_and_cursor_pagination_cover_every_row_once() {
                 let body = json!({
                     "kind": if n % 3 == 0 { "person" } else { "company" },
                     "name": format!("Pager {:03}", n % 40),
-                    "industry": if n % 4 == 0 { Value::Null } else { json!(format!("Industry {}", n % 7)) },
                     "type": TYPES[n % 4],
                     "rating": if n % 3 == 0 { Value::Null } else { json!(RATINGS[n % 3]) },
                 });
@@ -490,8 +501,6 @@ async fn sorting_and_cursor_pagination_cover_every_row_once() {
             "",
             "name",
             "-name",
-            "industry",
-            "-industry",
             "kind",
             "type",
             "-rating",
@@ -598,7 +607,7 @@ async fn recycle_bin_delete_restore_and_purge() {
         assert!(sales.get_r(&search).await.ids().is_empty(), "{b:?}");
         // A deleted record cannot be edited.
         sales
-            .patch_r(&path, &json!({"industry": "x"}))
+            .patch_r(&path, &json!({"description": "x"}))
             .await
             .assert_error(StatusCode::NOT_FOUND, "not_found", None);
 
@@ -853,7 +862,7 @@ async fn history_lists_field_diffs_newest_first() {
         let r = s1
             .patch_r(
                 &p,
-                &json!({"name": "历史公司（新）", "industry": "能源", "custom": {"tier": "B"}}),
+                &json!({"name": "历史公司（新）", "rating": "hot", "custom": {"tier": "B"}}),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -896,8 +905,8 @@ async fn history_lists_field_diffs_newest_first() {
         };
         assert_eq!(find("name")["from"], "历史公司");
         assert_eq!(find("name")["to"], "历史公司（新）");
-        assert_eq!(find("industry")["from"], Value::Null);
-        assert_eq!(find("industry")["to"], "能源");
+        assert_eq!(find("rating")["from"], Value::Null);
+        assert_eq!(find("rating")["to"], "hot");
         assert_eq!(find("custom.tier")["from"], "A");
         assert_eq!(find("custom.tier")["to"], "B");
         assert_eq!(
@@ -1048,8 +1057,8 @@ async fn csv_export_respects_scope_filters_and_neutralizes_formulas() {
         let a1 = id_of(
             &s1.create(
                 "accounts",
-                json!({"kind": "company", "name": evil, "description": "+1+1", "industry": "-2",
-                       "billing_address": {"city": "@SUM(A1)"}, "custom": {"note": "=1+2"},
+                json!({"kind": "company", "name": evil, "description": "+1+1",
+                       "billing_address": {"city": "@SUM(A1)", "street": "-2"}, "custom": {"note": "=1+2"},
                        "phones": [{"number": "13812345678"}]}),
             )
             .await,
@@ -1094,7 +1103,7 @@ async fn csv_export_respects_scope_filters_and_neutralizes_formulas() {
         let row = rows.iter().find(|r| r[col("id")] == *a1).expect("a1 row");
         assert_eq!(&row[col("name")], format!("'{evil}"));
         assert_eq!(&row[col("description")], "'+1+1");
-        assert_eq!(&row[col("industry")], "'-2");
+        assert_eq!(&row[col("billing_address.street")], "'-2");
         assert_eq!(&row[col("billing_address.city")], "'@SUM(A1)");
         assert_eq!(&row[col("custom.note")], "'=1+2");
         for cell in rows.iter().flat_map(|r| r.iter()) {
@@ -1400,4 +1409,13 @@ async fn recycle_bin_pages_and_purge_keeps_dependents() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
+}
+
+/// An item of an admin-edited list (`sources`, `industries`), named in both languages; its id.
+async fn list_item(admin: &TestUser, plural: &str, en: &str, zh: &str) -> String {
+    id_of(
+        &admin
+            .create(plural, json!({"name": {"en": en, "zh-CN": zh}}))
+            .await,
+    )
 }

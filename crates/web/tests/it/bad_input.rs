@@ -410,17 +410,17 @@ async fn stale_versions_owners_and_references() {
         let id = acc["id"].as_str().expect("id").to_string();
         let path = format!("/api/v1/accounts/{id}");
         let r = s1
-            .patch_if_match(&path, 1, &json!({"industry": "一"}))
+            .patch_if_match(&path, 1, &json!({"description": "一"}))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.header("etag").as_deref(), Some("\"2\""));
         let before = snapshot(&app).await;
 
         // Stale If-Match → 412; stale body version → 409; both leave the record alone.
-        s1.patch_if_match(&path, 1, &json!({"industry": "二"}))
+        s1.patch_if_match(&path, 1, &json!({"description": "二"}))
             .await
             .assert_error(StatusCode::PRECONDITION_FAILED, "precondition_failed", None);
-        s1.patch_r(&path, &json!({"industry": "二", "version": 1}))
+        s1.patch_r(&path, &json!({"description": "二", "version": 1}))
             .await
             .assert_error(StatusCode::CONFLICT, "version_conflict", None);
         let e = s1
@@ -434,7 +434,7 @@ async fn stale_versions_owners_and_references() {
                 .send(
                     s1.req(Method::PATCH, &path)
                         .header("If-Match", v)
-                        .json(&json!({"industry": "三"})),
+                        .json(&json!({"description": "三"})),
                 )
                 .await;
             r.assert_error(StatusCode::PRECONDITION_FAILED, "precondition_failed", None);
@@ -444,7 +444,7 @@ async fn stale_versions_owners_and_references() {
                 .send(
                     s1.req(Method::PATCH, &path)
                         .header("If-Match", v)
-                        .json(&json!({"industry": "三"})),
+                        .json(&json!({"description": "三"})),
                 )
                 .await;
             r.assert_error(StatusCode::BAD_REQUEST, "invalid_if_match", None);
@@ -458,7 +458,7 @@ async fn stale_versions_owners_and_references() {
             .send(
                 s1.req(Method::PATCH, &path)
                     .header("If-Match", "W/\"2\"")
-                    .json(&json!({"industry": "四"})),
+                    .json(&json!({"description": "四"})),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -561,7 +561,7 @@ async fn stale_versions_owners_and_references() {
         assert_eq!(before, after, "{b:?}: a refused request wrote something");
         let g = s1.get_r(&path).await;
         assert_eq!(g.body["version"], 3, "{b:?}");
-        assert_eq!(g.body["industry"], "四");
+        assert_eq!(g.body["description"], "四");
         assert_eq!(g.body["owner_id"], s1.id.to_string());
         assert_eq!(g.body["parent_id"], Value::Null);
         assert_eq!(audit_rows(&app, &id, Some("update")).await, 2);
@@ -576,7 +576,7 @@ async fn stale_versions_owners_and_references() {
         let r = s1
             .patch_r(
                 &format!("/api/v1/accounts/{cid}"),
-                &json!({"industry": "仍可编辑"}),
+                &json!({"description": "仍可编辑"}),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
@@ -1137,7 +1137,7 @@ async fn garbage_to_every_route_never_yields_a_server_error() {
             (
                 Method::POST,
                 "/api/v1/accounts".into(),
-                json!({"kind": "company", "name": "G", "industry": "i", "website": "g.cn", "tax_id": "T1", "billing_address": {"city": "c"}, "phones": [{"number": "13812345678", "label": "l"}], "emails": [{"address": "g@g.cn", "label": "l"}], "former_names": ["f"], "annual_revenue": {"amount": "1", "currency": "CNY"}, "custom": {"g_sel": ["a"]}}),
+                json!({"kind": "company", "name": "G", "website": "g.cn", "tax_id": "T1", "billing_address": {"city": "c"}, "phones": [{"number": "13812345678", "label": "l"}], "emails": [{"address": "g@g.cn", "label": "l"}], "former_names": ["f"], "annual_revenue": {"amount": "1", "currency": "CNY"}, "custom": {"g_sel": ["a"]}}),
             ),
             (
                 Method::PATCH,

@@ -155,6 +155,18 @@ async fn account_story_in_chinese_in_chromium() {
     let app = spawn(Backend::Sqlite).await;
     let user = app.user("sales", Some("East")).await;
     let email = user.email.clone();
+    let admin = app.user("admin", None).await;
+    for (en, zh) in [
+        ("Software", "软件"),
+        ("Artificial intelligence", "人工智能"),
+    ] {
+        admin
+            .create(
+                "industries",
+                serde_json::json!({"name": {"en": en, "zh-CN": zh}}),
+            )
+            .await;
+    }
 
     run(
         &driver,
@@ -176,7 +188,7 @@ async fn account_story_in_chinese_in_chromium() {
             b.field("phones.0.number", "12").await;
             b.field("billing_address.province", "浙江省").await;
             b.field("billing_address.city", "杭州市").await;
-            b.field("industry", "软件").await;
+            pick(&b, "industry_id", "软件").await;
             b.click_to_page("#save-record").await;
             assert_eq!(b.text("#form-errors").await, "请更正下面标出的字段。");
             assert_eq!(b.field_error("name").await.as_deref(), Some("必填"));
@@ -185,9 +197,9 @@ async fn account_story_in_chinese_in_chromium() {
                 .await
                 .expect("an error on the phones");
             assert_eq!(phone_err, "第 1 项：电话号码“12”无效");
-            assert_eq!(b.field_error("industry").await, None);
+            assert_eq!(b.field_error("industry_id").await, None);
             assert_eq!(b.value("[name=\"f.phones.0.number\"]").await, "12");
-            assert_eq!(b.value("[name=\"f.industry\"]").await, "软件");
+            assert_eq!(picked(&b, "industry_id").await, "软件");
             assert_eq!(
                 b.value("[name=\"f.billing_address.province\"]").await,
                 "浙江省"
@@ -246,8 +258,8 @@ async fn account_story_in_chinese_in_chromium() {
             b.click_to_page("#edit-record").await;
             assert_eq!(b.text("main h1").await, "编辑客户");
             assert_eq!(b.value("[name=\"f.name\"]").await, NAME);
-            assert_eq!(b.value("[name=\"f.industry\"]").await, "软件");
-            b.field("industry", "人工智能").await;
+            assert_eq!(picked(&b, "industry_id").await, "软件");
+            pick(&b, "industry_id", "人工智能").await;
             b.shot("account-edit-zh").await;
             b.click_to_page("#save-record").await;
             assert_eq!(b.path().await, format!("/accounts/{id}?done=update"));
@@ -568,6 +580,96 @@ async fn an_admin_edits_a_pipelines_stages_in_chromium() {
                 "{stages}"
             );
             assert!(!stages.contains("需求确认"), "renamed: {stages}");
+        },
+    )
+    .await;
+}
+
+/// Chooses the option shown as `label` in the form's select for field `name`.
+async fn pick(b: &Browser, name: &str, label: &str) {
+    let chosen = b
+        .js(&format!(
+            "const s = document.querySelector('[name=\"f.{name}\"]'); \
+             const o = [...s.options].find(o => o.text.trim() === {label:?}); \
+             if (!o) return null; s.value = o.value; return o.value;"
+        ))
+        .await;
+    assert!(chosen.is_string(), "no option {label} for {name}");
+}
+
+/// The label of the option chosen in the form's select for field `name`.
+async fn picked(b: &Browser, name: &str) -> String {
+    b.js(&format!(
+        "const s = document.querySelector('[name=\"f.{name}\"]'); \
+         return s.options[s.selectedIndex].text.trim();"
+    ))
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+/// An administrator adds an industry, named in both languages, under Administration; a sales
+/// rep picks it on an account and reads it in either language.
+#[tokio::test]
+async fn an_admin_adds_an_industry_and_a_rep_picks_it_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let admin = app.user("admin", None).await.email.clone();
+    let rep = app.user("sales", Some("East")).await.email.clone();
+
+    run(
+        &driver,
+        &app.base,
+        "industry-add",
+        "zh-CN",
+        |b| async move {
+            login(&b, &admin).await;
+            b.click_to_page("#lang-zh").await;
+            b.goto("/admin").await;
+            b.click_to_page("#setup-industries").await;
+            assert_eq!(b.path().await, "/industries");
+            b.click_to_page("#new-record").await;
+            b.field("name.zh-CN", "新能源汽车").await;
+            b.field("name.en", "New energy vehicles").await;
+            b.click_to_page("#save-record").await;
+            assert_eq!(b.text("#notice").await, "✓ 已创建");
+            assert_eq!(b.text("#record-title").await, "新能源汽车");
+            b.shot("industry-created-zh").await;
+        },
+    )
+    .await;
+
+    run(
+        &driver,
+        &app.base,
+        "industry-pick",
+        "zh-CN",
+        |b| async move {
+            login(&b, &rep).await;
+            b.click_to_page("#lang-zh").await;
+            // Reps read the list but do not edit it.
+            b.goto("/industries").await;
+            assert!(b.text("#records").await.contains("新能源汽车"));
+            assert!(!b.exists("#new-record").await);
+            b.goto("/accounts/new").await;
+            b.field("name", "比亚迪示例汽车有限公司").await;
+            pick(&b, "industry_id", "新能源汽车").await;
+            b.click_to_page("#save-record").await;
+            assert_eq!(b.text("#notice").await, "✓ 已创建");
+            assert!(b.text("#fields").await.contains("新能源汽车"));
+            let account = b.path().await;
+            // The same account read in English names the industry in English.
+            b.click_to_page("#lang-en").await;
+            b.goto(&account).await;
+            assert!(
+                b.text("#fields").await.contains("New energy vehicles"),
+                "{}",
+                b.text("#fields").await
+            );
+            // Lists show its name too.
+            b.goto("/accounts").await;
+            assert!(b.text("#records").await.contains("New energy vehicles"));
         },
     )
     .await;

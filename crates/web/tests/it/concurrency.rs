@@ -24,9 +24,9 @@ async fn race(a: &TestUser, b: &TestUser, app: &crate::support::TestApp, if_matc
         let path = format!("/api/v1/accounts/{id}");
         let send = |u: &TestUser, who: &str| {
             let body = if if_match {
-                json!({"industry": who, "description": format!("{who} wrote this")})
+                json!({"name": who, "description": format!("{who} wrote this")})
             } else {
-                json!({"industry": who, "description": format!("{who} wrote this"), "version": 1})
+                json!({"name": who, "description": format!("{who} wrote this"), "version": 1})
             };
             let mut rb = u.req(reqwest::Method::PATCH, &path).json(&body);
             if if_match {
@@ -54,7 +54,7 @@ async fn race(a: &TestUser, b: &TestUser, app: &crate::support::TestApp, if_matc
         // The stored record is the winner's write, whole.
         let g = a.get_r(&path).await;
         assert_eq!(g.body["version"], 2, "{:?}", app.backend);
-        assert_eq!(g.body["industry"], who);
+        assert_eq!(g.body["name"], who);
         assert_eq!(g.body["description"], format!("{who} wrote this"));
         // One update in the history, by the winner.
         assert_eq!(audit_rows(app, &id, Some("update")).await, 1);
@@ -105,7 +105,7 @@ async fn unversioned_concurrent_updates_each_count() {
                 let res = reqwest::Client::new()
                     .patch(format!("{base}{path}"))
                     .bearer_auth(token)
-                    .json(&json!({"industry": format!("writer {i}")}))
+                    .json(&json!({"description": format!("writer {i}")}))
                     .send()
                     .await
                     .expect("PATCH");
@@ -215,7 +215,7 @@ async fn delete_racing_update_leaves_a_consistent_record() {
             let upd = manager
                 .req(reqwest::Method::PATCH, &path)
                 .header("If-Match", "\"1\"")
-                .json(&json!({"industry": "late"}));
+                .json(&json!({"description": "late"}));
             let (rd, ru) = tokio::join!(
                 async { Resp::read(del.send().await.expect("DELETE")).await },
                 async { Resp::read(upd.send().await.expect("PATCH")).await }
@@ -240,7 +240,7 @@ async fn delete_racing_update_leaves_a_consistent_record() {
                 (StatusCode::PRECONDITION_FAILED, StatusCode::OK) => {
                     assert!(!in_bin);
                     let g: Value = s1.get_r(&path).await.body;
-                    assert_eq!(g["industry"], "late");
+                    assert_eq!(g["description"], "late");
                     assert_eq!(audit_rows(&app, &id, Some("delete")).await, 0);
                 }
                 other => panic!("{b:?}: {other:?}: {} / {}", rd.text, ru.text),

@@ -270,7 +270,7 @@ async fn a_large_export_streams_every_row_once_in_order_with_formulas_neutralize
         let late = admin
             .create(
                 "accounts",
-                json!({"kind": "company", "name": "=cmd|' /C calc'!A0", "industry": "+1",
+                json!({"kind": "company", "name": "=cmd|' /C calc'!A0", "description": "+1",
                        "billing_address": {"city": "@SUM(A1)"}}),
             )
             .await;
@@ -327,7 +327,7 @@ async fn a_large_export_streams_every_row_once_in_order_with_formulas_neutralize
         }
         let last = &rows[n];
         assert_eq!(&last[col("name")], "'=cmd|' /C calc'!A0");
-        assert_eq!(&last[col("industry")], "'+1");
+        assert_eq!(&last[col("description")], "'+1");
         assert_eq!(&last[col("billing_address.city")], "'@SUM(A1)");
         for cell in rows.iter().flat_map(|r| r.iter()) {
             assert!(

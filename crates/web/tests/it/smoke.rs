@@ -37,7 +37,7 @@ async fn create_read_search_and_history_round_trip() {
             sales
                 .patch(
                     &format!("/api/v1/accounts/{id}"),
-                    &json!({"industry": "信息技术"}),
+                    &json!({"description": "信息技术"}),
                 )
                 .await,
         )
@@ -46,7 +46,7 @@ async fn create_read_search_and_history_round_trip() {
         assert_eq!(upd["version"], 2);
         let (_, hist) = json(sales.get(&format!("/api/v1/accounts/{id}/history")).await).await;
         assert_eq!(hist["data"][0]["action"], "update");
-        assert_eq!(hist["data"][0]["changes"][0]["field"], "industry");
+        assert_eq!(hist["data"][0]["changes"][0]["field"], "description");
         assert_eq!(hist["data"][0]["changes"][0]["to"], "信息技术");
     }
 }

@@ -28,21 +28,6 @@ pub static RATINGS: OptionSet = OptionSet {
     name: "ratings",
     codes: &["hot", "warm", "cold"],
 };
-pub static SOURCES: OptionSet = OptionSet {
-    name: "sources",
-    codes: &[
-        "web",
-        "referral",
-        "trade_show",
-        "advertising",
-        "cold_call",
-        "partner",
-        "social_media",
-        "existing_customer",
-        "other",
-    ],
-};
-
 const FIELDS: &[FieldDef] = &[
     FieldDef::new("kind", FieldKind::choice(&KINDS))
         .required()
@@ -59,12 +44,25 @@ const FIELDS: &[FieldDef] = &[
         },
     ),
     FieldDef::new("tax_id", FieldKind::TaxId),
-    FieldDef::new("industry", FieldKind::Text { max: 100 }).sortable(),
+    // Not sortable, like every reference: an order of ids means nothing to people.
+    FieldDef::new(
+        "industry_id",
+        FieldKind::Ref {
+            table: "industries",
+            entity: "industry",
+        },
+    ),
     FieldDef::new("type", FieldKind::choice(&TYPES))
         .column("account_type")
         .sortable(),
     FieldDef::new("rating", FieldKind::choice(&RATINGS)).sortable(),
-    FieldDef::new("source", FieldKind::choice(&SOURCES)),
+    FieldDef::new(
+        "source_id",
+        FieldKind::Ref {
+            table: "sources",
+            entity: "source",
+        },
+    ),
     FieldDef::new("website", FieldKind::Url),
     FieldDef::new("domain", FieldKind::Text { max: 253 }).computed(),
     FieldDef::new("phones", FieldKind::Phones),
@@ -137,13 +135,13 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     default_columns: &[
         "name",
         "type",
-        "industry",
+        "industry_id",
         "billing_address.province",
         "phones",
         "owner_id",
         "updated_at",
     ],
-    related_columns: &["name", "type", "industry", "phones"],
+    related_columns: &["name", "type", "industry_id", "phones"],
     title_sort: "name",
     title,
     search_names,

@@ -1,6 +1,6 @@
 //! Lost reasons (输单原因): the admin-edited list a lost opportunity names its reason from.
 
-use super::{LIST_FIELDS, list_names, list_title};
+use crate::areas::lists::{LIST_FIELDS, list_names, list_title};
 use crate::records::Plain;
 use crate::records::def::{Access, EntityDef};
 

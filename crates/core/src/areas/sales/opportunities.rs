@@ -39,8 +39,6 @@ pub static ROLES: OptionSet = OptionSet {
         "other",
     ],
 };
-/// Where deals come from: the same list as where accounts come from.
-pub use crate::areas::customers::accounts::SOURCES;
 
 const ROLE_FIELDS: &[FieldDef] = &[
     FieldDef::new(
@@ -133,7 +131,14 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("weighted_amount", FieldKind::Money).computed(),
     FieldDef::new("close_date", FieldKind::Date).sortable(),
     FieldDef::new("next_step", FieldKind::Text { max: 200 }),
-    FieldDef::new("source", FieldKind::choice(&SOURCES)),
+    // Where deals come from: the same list as where accounts come from.
+    FieldDef::new(
+        "source_id",
+        FieldKind::Ref {
+            table: "sources",
+            entity: "source",
+        },
+    ),
     FieldDef::new(
         "lost_reason_id",
         FieldKind::Ref {

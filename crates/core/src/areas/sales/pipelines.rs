@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{LIST_FIELDS, list_names, list_title};
+use crate::areas::lists::{LIST_FIELDS, list_names, list_title};
 use crate::error::{CoreResult, FieldError, FieldErrors, shown};
 use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet};
 use crate::records::values::label_in;

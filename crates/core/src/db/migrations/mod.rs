@@ -4,6 +4,7 @@ mod m0001_foundation;
 mod m0002_sales;
 mod m0003_sort_indexes;
 mod m0004_custom_field_kinds;
+mod m0005_lists;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_sales::Migration),
             Box::new(m0003_sort_indexes::Migration),
             Box::new(m0004_custom_field_kinds::Migration),
+            Box::new(m0005_lists::Migration),
         ]
     }
 }

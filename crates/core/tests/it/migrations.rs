@@ -1,0 +1,358 @@
+//! Upgrades of databases that hold data: a database left at an earlier migration, filled the way
+//! that version stored records, is migrated and read back through the services.
+
+use chrono::{DateTime, Utc};
+use guanxi_core::areas::customers::{ACCOUNTS, INDUSTRIES, SOURCES};
+use guanxi_core::areas::sales::OPPORTUNITIES;
+use guanxi_core::db::migrations::Migrator;
+use guanxi_core::db::{self, Backend, col};
+use guanxi_core::identity::users;
+use guanxi_core::records::{Filter, FilterOp, ListQuery};
+use guanxi_core::{Actor, Core, EntityDef, saved_views};
+use sea_orm::sea_query::{Query, SimpleExpr};
+use sea_orm::{Database, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::support::{Fresh, backends};
+
+/// How many migrations come before sources and industries became lists.
+fn before_lists() -> u32 {
+    Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m0005_lists")
+        .expect("the lists migration") as u32
+}
+
+async fn connect(fresh: &Fresh, backend: Backend) -> DatabaseConnection {
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", fresh.url),
+        Backend::Postgres => fresh.url.clone(),
+    };
+    Database::connect(url).await.unwrap()
+}
+
+async fn insert(conn: &DatabaseConnection, table: &str, values: Vec<(&str, SimpleExpr)>) {
+    let mut q = Query::insert();
+    q.into_table(col(table))
+        .columns(values.iter().map(|(c, _)| col(c)))
+        .values_panic(values.into_iter().map(|(_, v)| v));
+    db::insert(conn, &q).await.unwrap();
+}
+
+/// A row as the earlier schema stored it: the record columns and the given ones.
+async fn record(
+    conn: &DatabaseConnection,
+    table: &str,
+    owner: Uuid,
+    at: DateTime<Utc>,
+    fields: Vec<(&str, SimpleExpr)>,
+) -> Uuid {
+    let id = Uuid::now_v7();
+    let mut values: Vec<(&str, SimpleExpr)> = vec![
+        ("id", id.into()),
+        ("owner_id", owner.into()),
+        ("created_at", at.into()),
+        ("updated_at", at.into()),
+    ];
+    values.extend(fields);
+    insert(conn, table, values).await;
+    id
+}
+
+async fn names_of(core: &Core, actor: &Actor, def: &'static EntityDef) -> Vec<Value> {
+    core.records(def)
+        .list(
+            actor,
+            &ListQuery {
+                sort: Some("position".into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r["name"].clone())
+        .collect()
+}
+
+/// The name of the list row a record's reference points to.
+async fn name_at(core: &Core, actor: &Actor, def: &'static EntityDef, rec: &Value) -> Value {
+    let field = if def.name == "source" {
+        "source_id"
+    } else {
+        "industry_id"
+    };
+    let Some(id) = rec[field].as_str() else {
+        return Value::Null;
+    };
+    core.records(def)
+        .get(actor, Uuid::parse_str(id).unwrap())
+        .await
+        .unwrap()["name"]
+        .clone()
+}
+
+#[tokio::test]
+async fn source_codes_and_industry_texts_become_list_references() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let conn = connect(&fresh, backend).await;
+        Migrator::up(&conn, Some(before_lists())).await.unwrap();
+
+        let now = guanxi_core::now();
+        let admin_id = Uuid::now_v7();
+        insert(
+            &conn,
+            "users",
+            vec![
+                ("id", admin_id.into()),
+                ("email", "boss@example.com".into()),
+                ("name", "Boss".into()),
+                ("role", "admin".into()),
+                ("created_at", now.into()),
+                ("updated_at", now.into()),
+            ],
+        )
+        .await;
+        let account = |name: &'static str, industry: &'static str, source: &'static str| {
+            vec![
+                ("kind", "company".into()),
+                ("name", name.into()),
+                ("industry", industry.into()),
+                ("source", source.into()),
+            ]
+        };
+        let a = record(
+            &conn,
+            "accounts",
+            admin_id,
+            now,
+            account("甲", "软件", "trade_show"),
+        )
+        .await;
+        let b = record(
+            &conn,
+            "accounts",
+            admin_id,
+            now,
+            account("乙", "软件", "web"),
+        )
+        .await;
+        let c = record(&conn, "accounts", admin_id, now, account("丙", "物流", "")).await;
+        let d = record(&conn, "accounts", admin_id, now, account("丁", "", "")).await;
+        // In the recycle bin: restored later, it must still have its industry.
+        let mut gone = account("戊", "Green energy", "referral");
+        gone.push(("deleted_at", now.into()));
+        let e = record(&conn, "accounts", admin_id, now, gone).await;
+        let o = record(
+            &conn,
+            "opportunities",
+            admin_id,
+            now,
+            vec![
+                ("name", "ERP".into()),
+                ("account_id", a.into()),
+                ("status", "open".into()),
+                ("source", "existing_customer".into()),
+            ],
+        )
+        .await;
+        let view = |name: &'static str, entity: &'static str, query: &'static str| {
+            vec![
+                ("id", Uuid::now_v7().into()),
+                ("user_id", admin_id.into()),
+                ("entity", entity.into()),
+                ("name", name.into()),
+                ("query", query.into()),
+                ("created_at", now.into()),
+            ]
+        };
+        insert(
+            &conn,
+            "saved_views",
+            view(
+                "展会软件",
+                "account",
+                "ff=source&fo=eq&fv=trade_show&ff=industry&fo=eq&fv=%E8%BD%AF%E4%BB%B6&cols=name%2Cindustry",
+            ),
+        )
+        .await;
+        insert(
+            &conn,
+            "saved_views",
+            view(
+                "老客户",
+                "opportunity",
+                "ff=source&fo=in&fv=existing_customer%2Creferral",
+            ),
+        )
+        .await;
+        Migrator::up(&conn, None).await.unwrap();
+        conn.close().await.unwrap();
+
+        let core = fresh.core().await;
+        let user = users::find_by_email(&core.db, "boss@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let actor = users::actor_for(&core.db, core.registry, &user)
+            .await
+            .unwrap();
+        // Every former source, named as the translations named it, in its order.
+        let sources = names_of(&core, &actor, &SOURCES).await;
+        assert_eq!(sources.len(), 9, "{backend:?}");
+        assert_eq!(sources[0], json!({"en": "Website", "zh-CN": "网站"}));
+        // One industry per distinct text, the most used first, named by it in both languages.
+        assert_eq!(
+            names_of(&core, &actor, &INDUSTRIES).await,
+            vec![
+                json!({"en": "软件", "zh-CN": "软件"}),
+                json!({"en": "Green energy", "zh-CN": "Green energy"}),
+                json!({"en": "物流", "zh-CN": "物流"}),
+            ]
+        );
+        let accounts = core.records(&ACCOUNTS);
+        let get = |id: Uuid| {
+            let accounts = &accounts;
+            let actor = &actor;
+            async move { Value::Object(accounts.get(actor, id).await.unwrap()) }
+        };
+        for (id, industry, source) in [
+            (a, json!("软件"), json!("展会")),
+            (b, json!("软件"), json!("网站")),
+            (c, json!("物流"), Value::Null),
+            (d, Value::Null, Value::Null),
+        ] {
+            let rec = get(id).await;
+            assert_eq!(
+                name_at(&core, &actor, &INDUSTRIES, &rec).await["zh-CN"],
+                industry,
+                "{backend:?} {}",
+                rec["name"]
+            );
+            assert_eq!(
+                name_at(&core, &actor, &SOURCES, &rec).await["zh-CN"],
+                source,
+                "{backend:?} {}",
+                rec["name"]
+            );
+        }
+        let restored = Value::Object(accounts.restore(&actor, e).await.unwrap());
+        assert_eq!(
+            name_at(&core, &actor, &INDUSTRIES, &restored).await["en"],
+            "Green energy"
+        );
+        assert_eq!(
+            name_at(&core, &actor, &SOURCES, &restored).await["en"],
+            "Referral"
+        );
+        let opp = Value::Object(core.records(&OPPORTUNITIES).get(&actor, o).await.unwrap());
+        assert_eq!(
+            name_at(&core, &actor, &SOURCES, &opp).await,
+            json!({"en": "Existing customer", "zh-CN": "老客户"})
+        );
+
+        // Filters on the references find what the texts found.
+        let software = get(a).await["industry_id"].clone();
+        let found = accounts
+            .list(
+                &actor,
+                &ListQuery {
+                    filter: Some(Filter::Cond {
+                        field: "industry_id".into(),
+                        op: FilterOp::Eq,
+                        value: software.clone(),
+                    }),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut ids: Vec<&str> = found
+            .items
+            .iter()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        ids.sort();
+        let mut want = vec![a.to_string(), b.to_string()];
+        want.sort();
+        assert_eq!(ids, want);
+
+        // Saved views now name the references and their ids.
+        let trade_show = get(a).await["source_id"].as_str().unwrap().to_string();
+        let views = saved_views::list(&core.db, &actor, "account")
+            .await
+            .unwrap();
+        let want = format!(
+            "ff=source_id&fo=eq&fv={trade_show}&ff=industry_id&fo=eq&fv={}&cols=name%2Cindustry_id",
+            software.as_str().unwrap()
+        );
+        assert_eq!(views[0].query, want);
+        let views = saved_views::list(&core.db, &actor, "opportunity")
+            .await
+            .unwrap();
+        let existing = opp["source_id"].as_str().unwrap();
+        let referral = restored["source_id"].as_str().unwrap();
+        let mut ids = [existing, referral];
+        ids.sort();
+        let mut got: Vec<String> = views[0]
+            .query
+            .split("fv=")
+            .nth(1)
+            .unwrap()
+            .split("%2C")
+            .map(str::to_string)
+            .collect();
+        got.sort();
+        assert_eq!(got, ids);
+        assert!(views[0].query.starts_with("ff=source_id&fo=in&"));
+
+        // The lists were kept, so no defaults are added to them.
+        assert!(guanxi_core::setup::install_defaults(&core).await.unwrap());
+        assert_eq!(names_of(&core, &actor, &INDUSTRIES).await.len(), 3);
+        assert_eq!(names_of(&core, &actor, &SOURCES).await.len(), 9);
+        fresh.cleanup(core).await;
+    }
+}
+
+/// A new installation gets the default sources and industries once its first administrator
+/// exists, once only, even when several servers start together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defaults_are_installed_once() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        assert!(!guanxi_core::setup::install_defaults(&core).await.unwrap());
+        let actor = crate::support::admin(&core, "first@example.com").await;
+        // Separate connection pools, as separate servers have.
+        let others = [fresh.core().await, fresh.core().await, fresh.core().await];
+        let (x, y, z) = tokio::join!(
+            guanxi_core::setup::install_defaults(&others[0]),
+            guanxi_core::setup::install_defaults(&others[1]),
+            guanxi_core::setup::install_defaults(&others[2]),
+        );
+        for ok in [x, y, z] {
+            // On SQLite a server that lost the race may be refused; it never duplicates.
+            if backend == Backend::Postgres {
+                assert!(ok.unwrap());
+            }
+        }
+        assert!(guanxi_core::setup::install_defaults(&core).await.unwrap());
+        let industries = names_of(&core, &actor, &INDUSTRIES).await;
+        assert_eq!(industries.len(), 11, "{backend:?}");
+        assert_eq!(
+            industries[0],
+            json!({"en": "Manufacturing", "zh-CN": "制造业"})
+        );
+        assert_eq!(names_of(&core, &actor, &SOURCES).await.len(), 9);
+        for other in others {
+            other.db.close().await.unwrap();
+        }
+        fresh.cleanup(core).await;
+    }
+}
