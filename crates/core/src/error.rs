@@ -217,6 +217,8 @@ pub mod codes {
         STATE_BY_ACTION_ONLY = "state_by_action_only";
         /// The state (`field`) may not go from `from_state` to `to_state` at all.
         STATE_CHANGE_NOT_ALLOWED = "state_change_not_allowed";
+        /// `actions` (one) cannot start from the record's state `from_state` (a conflict, 409).
+        ACTION_NOT_IN_STATE = "action_not_in_state";
         /// Lines removed while `count` records of `entity` still refer to them.
         LINE_IN_USE = "line_in_use";
         /// An action's input the action does not take.
@@ -284,9 +286,14 @@ pub enum CoreError {
     /// The version the caller had is not the current one: someone else wrote first.
     #[error("the record was changed by someone else (current version {current})")]
     StaleVersion { current: i64 },
-    /// A uniqueness or state conflict, e.g. an email already in use.
-    #[error("{0}")]
-    Conflict(String),
+    /// The record's state does not allow what was asked (an action from a state it does not
+    /// start from); `code` (from [`codes`]) and `params` word it.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        params: Params,
+    },
     /// Too many failed logins for this account or address.
     #[error("too many attempts; try again in {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },

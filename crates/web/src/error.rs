@@ -177,7 +177,14 @@ impl From<CoreError> for ApiError {
             e @ CoreError::StaleVersion { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "version_conflict", e.to_string())
             }
-            CoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            CoreError::Conflict {
+                code,
+                message,
+                params,
+            } => ApiError {
+                params,
+                ..ApiError::new(StatusCode::CONFLICT, code, message)
+            },
             CoreError::Throttled { retry_after_secs } => ApiError::try_again_in(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",

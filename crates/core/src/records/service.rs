@@ -858,9 +858,23 @@ impl<'a> RecordService<'a> {
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if !def.from.is_empty() && !def.from.contains(&state) {
-                return Err(CoreError::Conflict(format!(
-                    "'{action}' cannot be done while the record is {state}"
-                )));
+                // Named as the state machine's refusals are: the action as `<entity>-<action>`
+                // and the state as the key of its label.
+                let state_key = match self.def.field(states.field).map(|f| &f.kind) {
+                    Some(FieldKind::Choice(set)) => set.label_key(state),
+                    _ => state.to_string(),
+                };
+                let mut params = crate::error::Params::new();
+                params.insert(
+                    "actions",
+                    Value::from(vec![format!("{}-{action}", self.def.name)]),
+                );
+                params.insert("from_state", Value::from(state_key));
+                return Err(CoreError::Conflict {
+                    code: codes::ACTION_NOT_IN_STATE,
+                    message: format!("'{action}' cannot be done while the record is {state}"),
+                    params,
+                });
             }
         }
         for (k, _) in obj {

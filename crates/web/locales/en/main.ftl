@@ -158,6 +158,7 @@ error-not_a_date_time = “{ $value }” is not a date and time (RFC 3339)
 error-too_many_decimal_places = at most { $max } decimal places
 error-not_a_line_of = is not one of the chosen { $entity }'s
 error-state_by_action_only = cannot change from “{ $from_state }” to “{ $to_state }” directly; use { $actions }
+error-action_not_in_state = “{ $actions }” cannot be done while it is “{ $from_state }”
 error-state_change_not_allowed = cannot change from “{ $from_state }” to “{ $to_state }”
 error-unknown_input = this action does not take this field
 error-line_in_use = { $count ->

@@ -155,6 +155,7 @@ error-not_a_date_time = “{ $value }”不是有效的日期时间（RFC 3339�
 error-too_many_decimal_places = 最多 { $max } 位小数
 error-not_a_line_of = 不属于所选的{ $entity }
 error-state_by_action_only = 不能直接从“{ $from_state }”改为“{ $to_state }”，请使用：{ $actions }
+error-action_not_in_state = 当前为“{ $from_state }”，不能“{ $actions }”
 error-state_change_not_allowed = 不能从“{ $from_state }”改为“{ $to_state }”
 error-unknown_input = 此操作不接受该字段
 error-line_in_use = 要删除的条目仍被 { $count } 个{ $entity }使用，请先把它们改到其他条目

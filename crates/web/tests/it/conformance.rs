@@ -105,12 +105,21 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
             let codes = set.codes();
             same(json!(codes[seed as usize % codes.len()]))
         }
+        // Two options, the first repeated: repeats are dropped, the order kept.
+        FieldKind::MultiChoice(set) => {
+            let codes = set.codes();
+            let a = codes[seed as usize % codes.len()];
+            let b = codes[(seed as usize + 1) % codes.len()];
+            Some(Sample {
+                input: json!([a, b, a]),
+                canonical: if a == b { json!([a]) } else { json!([a, b]) },
+            })
+        }
         // Custom fields of these kinds are checked in `custom_fields.rs`; the first entity to
         // declare one brings its checks here.
-        FieldKind::MultiChoice(_)
-        | FieldKind::Decimal { .. }
-        | FieldKind::User
-        | FieldKind::Regarding => panic!("{}: add conformance samples for its kind", field.name),
+        FieldKind::Decimal { .. } | FieldKind::User | FieldKind::Regarding => {
+            panic!("{}: add conformance samples for its kind", field.name)
+        }
         FieldKind::Int { min, max } => {
             let span = (*max - *min).min(999);
             same(json!(*min + (i64::from(seed) * 37 + 11) % (span + 1)))
@@ -215,7 +224,10 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
 fn blank_of(kind: &FieldKind) -> Value {
     match kind {
         FieldKind::Bool => json!(false),
-        FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => json!([]),
+        FieldKind::Phones
+        | FieldKind::Emails
+        | FieldKind::StringList { .. }
+        | FieldKind::MultiChoice(_) => json!([]),
         FieldKind::Address => Value::Object(
             ADDRESS_PARTS
                 .iter()
@@ -2947,7 +2959,7 @@ async fn every_action_and_state_follows_its_declaration() {
                     let path = format!("/api/v1/{p}/{}", id_of(&rec));
                     let input = g.action_input(def, action, &rec, 4).await;
                     let r = user.post_r(&format!("{path}/{a}"), &input).await;
-                    r.assert_error(StatusCode::CONFLICT, "conflict", None);
+                    r.assert_error(StatusCode::CONFLICT, "action_not_in_state", None);
                     assert_eq!(get_ok(user, &path).await.body, rec, "{ctx} from {state}");
                 }
                 assert!(

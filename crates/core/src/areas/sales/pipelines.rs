@@ -6,10 +6,10 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use crate::areas::lists::{LIST_FIELDS, list_names, list_title};
-use crate::error::{CoreResult, FieldError, FieldErrors, shown};
-use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet};
+use crate::error::{FieldError, FieldErrors};
+use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, Options};
 use crate::records::values::label_in;
-use crate::records::{Behaviour, Event, JsonMap, Work};
+use crate::records::{Behaviour, JsonMap};
 
 pub static STAGE_KINDS: OptionSet = OptionSet {
     name: "stage_kinds",
@@ -20,8 +20,23 @@ pub static STAGE_KINDS: OptionSet = OptionSet {
 pub const NEEDS_AN_OPEN_STAGE: &str = "needs_an_open_stage";
 /// A pipeline without exactly one won and one lost stage.
 pub const NEEDS_ONE_WON_AND_ONE_LOST_STAGE: &str = "needs_one_won_and_one_lost_stage";
-/// A stage asks for `value`, which is no field of opportunities a user fills.
-pub const NOT_AN_OPPORTUNITY_FIELD: &str = "not_an_opportunity_field";
+
+/// The opportunity fields an admin may require to enter a stage: those people fill in (not the
+/// ones the pipeline, the stage or an action sets). A test checks each is a field or a
+/// collection of opportunities.
+pub static REQUIRABLE: OptionSet = OptionSet {
+    name: "stage_required",
+    codes: &[
+        "account_id",
+        "amount",
+        "probability",
+        "close_date",
+        "next_step",
+        "source_id",
+        "description",
+        "contact_roles",
+    ],
+};
 
 const STAGE_FIELDS: &[FieldDef] = &[
     FieldDef::new("name", FieldKind::Labels { max: 100 }).required(),
@@ -29,13 +44,10 @@ const STAGE_FIELDS: &[FieldDef] = &[
         .required()
         .initial("open"),
     FieldDef::new("probability", FieldKind::Percent).required(),
-    // Opportunity fields that must be filled to enter the stage.
+    // Opportunity fields that must be filled to enter the stage, picked by their labels.
     FieldDef::new(
         "required_fields",
-        FieldKind::StringList {
-            max_items: 20,
-            max_len: 64,
-        },
+        FieldKind::MultiChoice(Options::Set(&REQUIRABLE)),
     ),
 ];
 
@@ -119,35 +131,6 @@ impl Behaviour for Rules {
             );
         }
     }
-
-    /// A stage may require only fields that the records in it (opportunities) have and people
-    /// fill. (That a stage in use is not removed, the engine sees to.)
-    async fn validate(
-        &self,
-        work: &mut Work<'_>,
-        _event: &Event<'_>,
-        rec: &mut JsonMap,
-        errors: &mut FieldErrors,
-    ) -> CoreResult<()> {
-        let holders = work.registry().line_references_to(&STAGES);
-        for (i, line) in stages(rec).iter().enumerate() {
-            let Some(Value::Array(names)) = line.get("required_fields") else {
-                continue;
-            };
-            for name in names.iter().filter_map(Value::as_str) {
-                let fillable = holders
-                    .iter()
-                    .all(|h| h.from.field(name).is_some_and(|f| !f.computed));
-                if !fillable {
-                    errors.insert(
-                        format!("stages[{i}].required_fields"),
-                        FieldError::new(NOT_AN_OPPORTUNITY_FIELD).with("value", shown(name)),
-                    );
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 pub static PIPELINES: EntityDef = EntityDef {
@@ -168,9 +151,20 @@ pub static PIPELINES: EntityDef = EntityDef {
     access: Access::Setup,
     example: Some(example),
     behaviour: &Rules,
-    error_codes: &[
-        NEEDS_AN_OPEN_STAGE,
-        NEEDS_ONE_WON_AND_ONE_LOST_STAGE,
-        NOT_AN_OPPORTUNITY_FIELD,
-    ],
+    error_codes: &[NEEDS_AN_OPEN_STAGE, NEEDS_ONE_WON_AND_ONE_LOST_STAGE],
 };
+
+#[cfg(test)]
+mod tests {
+    use super::REQUIRABLE;
+    use crate::areas::sales::OPPORTUNITIES;
+
+    #[test]
+    fn a_stage_requires_only_what_people_fill_on_an_opportunity() {
+        for code in REQUIRABLE.codes {
+            let field = OPPORTUNITIES.field(code).map(|f| !f.computed);
+            let lines = OPPORTUNITIES.child(code).map(|c| !c.computed);
+            assert_eq!(field.or(lines), Some(true), "{code}");
+        }
+    }
+}
