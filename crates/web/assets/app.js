@@ -7,7 +7,18 @@ document.addEventListener("submit", function (e) {
   if (msg && !window.confirm(msg)) { e.preventDefault(); }
 }, true);
 
-// A date-time input has no zone: send the browser's offset from UTC with it, for that date.
+// A date-time input has no zone. The page gives it in UTC; shown in the browser's time instead,
+// and sent back with the browser's offset from UTC for that date. (Without this script both
+// stay UTC.)
+document.querySelectorAll("input[type=datetime-local][data-utc]").forEach(function (input) {
+  var utc = input.getAttribute("data-utc");
+  if (!utc) { return; }
+  var t = new Date(utc + ":00Z");
+  if (isNaN(t.getTime())) { return; }
+  var two = function (n) { return String(n).padStart(2, "0"); };
+  input.value = t.getFullYear() + "-" + two(t.getMonth() + 1) + "-" + two(t.getDate()) +
+    "T" + two(t.getHours()) + ":" + two(t.getMinutes());
+});
 document.addEventListener("submit", function (e) {
   e.target.querySelectorAll("input.tz-offset").forEach(function (o) {
     var input = o.previousElementSibling;
