@@ -285,6 +285,20 @@ async fn main() {
     let app = guanxi_web::app(core.clone(), guanxi_web::WebOptions::default());
     tokio::spawn(async move { guanxi_web::serve(listener, app).await });
 
+    // `GUANXI_BENCH_ONLY=create,first page` runs the scenarios whose names contain one of the
+    // comma-separated parts, for a before-and-after of one change without the slow ones.
+    let only: Vec<String> = std::env::var("GUANXI_BENCH_ONLY")
+        .map(|s| {
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let scenarios: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|s| only.is_empty() || only.iter().any(|o| s.name.contains(o.as_str())))
+        .collect();
     println!("\n{CLIENTS} concurrent clients, {per_client} requests each per scenario\n");
     println!("| scenario | requests | errors | p50 ms | p99 ms | max ms | req/s |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
