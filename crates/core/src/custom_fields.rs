@@ -1,6 +1,10 @@
 //! Admin-defined custom fields per entity: their definitions and the validation of their values,
 //! which live in each record's `custom` JSON object.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Order, Query};
 use serde::{Deserialize, Serialize};
@@ -237,6 +241,46 @@ pub struct CustomFieldInput {
 
 const TABLE: &str = "custom_fields";
 
+/// How long definitions read from the database serve the reads and writes of records before
+/// they are read again. Every list, read and write needs its entity's definitions; asking the
+/// database each time was a query per request. A change made through this process clears them
+/// at once; one made through another instance (several servers on PostgreSQL) is seen within
+/// this time.
+const CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// Definitions per entity as last read, shared by everything that serves one database.
+#[derive(Default)]
+pub struct Cache {
+    by_entity: Mutex<HashMap<String, (Instant, Vec<CustomFieldDef>)>>,
+}
+
+impl Cache {
+    fn entries(&self) -> MutexGuard<'_, HashMap<String, (Instant, Vec<CustomFieldDef>)>> {
+        // A panic while the map was held leaves nothing half-done worth refusing to read.
+        self.by_entity
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The definitions of `entity`, from the cache while fresh, else from the database.
+    pub async fn of(&self, core: &crate::Core, entity: &str) -> CoreResult<Vec<CustomFieldDef>> {
+        if let Some((at, defs)) = self.entries().get(entity)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(defs.clone());
+        }
+        let defs = list(core.db.reader(), core.registry, Some(entity)).await?;
+        self.entries()
+            .insert(entity.to_string(), (Instant::now(), defs.clone()));
+        Ok(defs)
+    }
+
+    /// Forgets every entity's definitions: one changed.
+    pub fn clear(&self) {
+        self.entries().clear();
+    }
+}
+
 /// A stored definition, or `None` (logged) for one this version cannot read: a kind it does not
 /// know, or a reference to an entity it no longer has. Such a field's values stay stored and are
 /// left out of reads, as a deleted field's are.
@@ -385,13 +429,13 @@ fn require_admin(actor: &Actor) -> CoreResult<()> {
 }
 
 pub async fn create(
-    db: &Db,
-    registry: &crate::Registry,
+    core: &crate::Core,
     actor: &Actor,
     entity: &str,
     input: CustomFieldInput,
 ) -> CoreResult<CustomFieldDef> {
     require_admin(actor)?;
+    let (db, registry) = (&core.db, core.registry);
     if registry.by_name(entity).is_none() {
         return Err(CoreError::field("entity", registry.not_an_entity(entity)));
     }
@@ -510,18 +554,19 @@ pub async fn create(
         ]);
     db::insert(&txn, &q).await?;
     txn.commit().await?;
+    core.custom_fields.clear();
     get(db, registry, id).await
 }
 
 pub async fn update(
-    db: &Db,
-    registry: &crate::Registry,
+    core: &crate::Core,
     actor: &Actor,
     id: Uuid,
     expected_version: Option<i64>,
     input: CustomFieldInput,
 ) -> CoreResult<CustomFieldDef> {
     require_admin(actor)?;
+    let (db, registry) = (&core.db, core.registry);
     let current = get(db, registry, id).await?;
     if let Some(v) = expected_version
         && v != current.version
@@ -593,18 +638,15 @@ pub async fn update(
         });
     }
     txn.commit().await?;
+    core.custom_fields.clear();
     get(db, registry, id).await
 }
 
 /// Removes a definition. Stored values stay in the records' JSON, are left out of every read
 /// (`RecordService::present`) and are dropped on each record's next write.
-pub async fn delete(
-    db: &Db,
-    registry: &crate::Registry,
-    actor: &Actor,
-    id: Uuid,
-) -> CoreResult<()> {
+pub async fn delete(core: &crate::Core, actor: &Actor, id: Uuid) -> CoreResult<()> {
     require_admin(actor)?;
+    let (db, registry) = (&core.db, core.registry);
     get(db, registry, id).await?;
     let mut q = Query::delete();
     q.from_table(col(TABLE))
@@ -612,5 +654,6 @@ pub async fn delete(
     let txn = db.begin().await?;
     db::delete(&txn, &q).await?;
     txn.commit().await?;
+    core.custom_fields.clear();
     Ok(())
 }

@@ -37,6 +37,8 @@ pub struct Core {
     pub db: Db,
     pub settings: Settings,
     pub registry: &'static Registry,
+    /// Custom field definitions as recently read.
+    pub custom_fields: std::sync::Arc<custom_fields::Cache>,
 }
 
 impl Core {
@@ -46,6 +48,7 @@ impl Core {
             db,
             settings,
             registry: areas::registry(),
+            custom_fields: Default::default(),
         }
     }
 

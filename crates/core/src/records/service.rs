@@ -286,12 +286,7 @@ impl<'a> RecordService<'a> {
     }
 
     pub async fn custom_defs(&self) -> CoreResult<Vec<CustomFieldDef>> {
-        custom_fields::list(
-            self.core.db.reader(),
-            self.core.registry,
-            Some(self.def.name),
-        )
-        .await
+        self.core.custom_fields.of(self.core, self.def.name).await
     }
 
     /// Applies input fields onto `rec` (canonical JSON), collecting errors per field. Child

@@ -476,8 +476,7 @@ async fn create_custom_fields(core: &Core, admin: &Actor) -> CoreResult<()> {
             continue;
         }
         custom_fields::create(
-            &core.db,
-            core.registry,
+            core,
             admin,
             entity,
             CustomFieldInput {

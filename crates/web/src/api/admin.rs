@@ -445,14 +445,7 @@ async fn create_custom(
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
     let entity = opt_str(o, "entity")?.unwrap_or_default();
-    let def = custom_fields::create(
-        &st.core.db,
-        st.core.registry,
-        &actor,
-        &entity,
-        custom_input(o)?,
-    )
-    .await?;
+    let def = custom_fields::create(&st.core, &actor, &entity, custom_input(o)?).await?;
     Ok((StatusCode::CREATED, axum::Json(def)).into_response())
 }
 
@@ -468,16 +461,9 @@ async fn patch_custom(
         return Err(CoreError::field("entity", FieldError::new(codes::READ_ONLY)).into());
     }
     let expected = if_match(&headers)?;
-    let def = custom_fields::update(
-        &st.core.db,
-        st.core.registry,
-        &actor,
-        parse_id(&id)?,
-        expected,
-        custom_input(o)?,
-    )
-    .await
-    .map_err(|e| ApiError::from(e).with_precondition(expected.is_some()))?;
+    let def = custom_fields::update(&st.core, &actor, parse_id(&id)?, expected, custom_input(o)?)
+        .await
+        .map_err(|e| ApiError::from(e).with_precondition(expected.is_some()))?;
     Ok(axum::Json(def).into_response())
 }
 
@@ -486,6 +472,6 @@ async fn delete_custom(
     ApiCaller(actor): ApiCaller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    custom_fields::delete(&st.core.db, st.core.registry, &actor, parse_id(&id)?).await?;
+    custom_fields::delete(&st.core, &actor, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -436,8 +436,7 @@ async fn add_custom(
         position: None,
     };
     let r = custom_fields::create(
-        &st.core.db,
-        st.core.registry,
+        &st.core,
         &user.actor,
         form_get(&f, "entity").unwrap_or(""),
         input,
@@ -458,6 +457,6 @@ async fn delete_custom(
     let Some(id) = form_get(&f, "id").and_then(|s| uuid::Uuid::parse_str(s).ok()) else {
         return error_page(&user, ApiError::not_found());
     };
-    let r = custom_fields::delete(&st.core.db, st.core.registry, &user.actor, id).await;
+    let r = custom_fields::delete(&st.core, &user.actor, id).await;
     finish(&st, &user, "custom-fields", r).await
 }
