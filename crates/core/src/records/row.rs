@@ -113,15 +113,21 @@ impl RowImage {
         backend: Backend,
     ) -> CoreResult<RowImage> {
         let mut record = field_columns(def, rec);
-        record.extend([
-            ("id".to_string(), stamp.id.into()),
-            ("owner_id".to_string(), stamp.owner.into()),
-            ("created_at".to_string(), stamp.at.into()),
-            ("created_by".to_string(), stamp.actor.into()),
-            ("updated_at".to_string(), stamp.at.into()),
-            ("updated_by".to_string(), stamp.actor.into()),
-            ("version".to_string(), 1i64.into()),
-        ]);
+        let system: [SqlValue; CREATE_SYSTEM_COLUMNS.len()] = [
+            stamp.id.into(),
+            stamp.owner.into(),
+            stamp.at.into(),
+            stamp.actor.into(),
+            stamp.at.into(),
+            stamp.actor.into(),
+            1i64.into(),
+        ];
+        record.extend(
+            CREATE_SYSTEM_COLUMNS
+                .iter()
+                .map(|c| c.to_string())
+                .zip(system),
+        );
         let mut lines = Vec::new();
         for child in def.children {
             lines.extend(children::rows(
@@ -206,4 +212,113 @@ pub fn create_changes(def: &EntityDef, rec: &JsonMap, owner: Uuid) -> Vec<Change
         ));
     }
     changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    /// A canonical record of `def` as the service holds one before a create: every field, the
+    /// entity's example values (lines included) where it has them, and a custom field.
+    fn record(def: &EntityDef, owner: Uuid) -> JsonMap {
+        let settings = Settings::default();
+        let mut rec = JsonMap::new();
+        for f in def.fields {
+            rec.insert(
+                f.name.into(),
+                values::canonical(&f.kind, &Value::Null, &settings).unwrap_or(Value::Null),
+            );
+        }
+        let example = def.example.map(|e| e(1)).unwrap_or_default();
+        for child in def.children {
+            let mut errors = crate::error::FieldErrors::new();
+            let lines = children::canonical(
+                child,
+                example.get(child.name).unwrap_or(&Value::Null),
+                None,
+                &settings,
+                &mut errors,
+            );
+            assert!(errors.is_empty(), "{}: {errors:?}", def.name);
+            rec.insert(child.name.into(), lines);
+        }
+        for (k, v) in &example {
+            if let Some(f) = def.field(k) {
+                rec.insert(k.clone(), values::canonical(&f.kind, v, &settings).unwrap());
+            }
+        }
+        rec.insert(
+            "custom".into(),
+            serde_json::json!({"note": "x", "empty": null}),
+        );
+        rec.insert("owner_id".into(), Value::String(owner.to_string()));
+        rec
+    }
+
+    /// A create's changes are the diff from nothing that the service words an update with:
+    /// leaving blank values out before diffing changes nothing.
+    #[test]
+    fn create_changes_are_the_diff_from_nothing() {
+        let owner = Uuid::now_v7();
+        for def in crate::areas::registry().all() {
+            let rec = record(def, owner);
+            let mut plain = rec.clone();
+            for child in def.children {
+                plain.remove(child.name);
+            }
+            let mut expected = audit::diff(&JsonMap::new(), &plain);
+            for child in def.children.iter().filter(|c| !c.computed) {
+                expected.extend(children::diff(
+                    child,
+                    &Value::Null,
+                    rec.get(child.name).unwrap_or(&Value::Null),
+                ));
+            }
+            let changes = create_changes(def, &rec, owner);
+            assert_eq!(changes, expected, "{}", def.name);
+            assert!(changes.iter().any(|c| c.field == "owner_id"));
+            assert!(changes.iter().any(|c| c.field == "custom.note"));
+        }
+    }
+
+    /// The image holds a row per line, the system columns after the fields, and the create's
+    /// audit entry at the create's instant.
+    #[test]
+    fn the_image_holds_every_row_of_a_create() {
+        let stamp = Stamp {
+            id: Uuid::now_v7(),
+            owner: Uuid::now_v7(),
+            at: crate::now(),
+            actor: Uuid::now_v7(),
+            audit_id: Uuid::now_v7(),
+        };
+        for def in crate::areas::registry().all() {
+            let rec = record(def, stamp.owner);
+            let image = RowImage::of_create(def, &rec, &stamp, Backend::Sqlite).unwrap();
+            assert_eq!(image.record.table, def.table);
+            let names: Vec<&str> = image.record.names().collect();
+            assert_eq!(
+                names[names.len() - CREATE_SYSTEM_COLUMNS.len()..],
+                CREATE_SYSTEM_COLUMNS,
+                "{}",
+                def.name
+            );
+            let lines: usize = def
+                .children
+                .iter()
+                .map(|c| rec[c.name].as_array().map_or(0, Vec::len))
+                .sum();
+            assert_eq!(image.lines.len(), lines, "{}", def.name);
+            let audit: Vec<(&str, &SqlValue)> = image
+                .audit
+                .columns
+                .iter()
+                .map(|(c, v)| (c.as_str(), v))
+                .collect();
+            assert_eq!(audit[3], ("action", &SqlValue::from("create")));
+            assert_eq!(audit[5], ("at", &SqlValue::from(stamp.at)));
+            assert_eq!(image.search.table, "search_entries");
+        }
+    }
 }
