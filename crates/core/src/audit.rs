@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, Order, Query};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::db::{self, Db, col, get_json, get_opt_uuid, get_string, get_ts, get_uuid};
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::records::JsonMap;
+use crate::records::row::TableRow;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Change {
@@ -97,6 +98,32 @@ fn same(a: &Value, b: &Value) -> bool {
     a == b || (blank(a) && blank(b))
 }
 
+/// The audit table's row of one entry.
+pub fn row(
+    id: Uuid,
+    entity: &str,
+    record_id: Uuid,
+    action: &str,
+    actor: Option<Uuid>,
+    at: DateTime<Utc>,
+    changes: &[Change],
+) -> CoreResult<TableRow> {
+    let changes = serde_json::to_value(changes)
+        .map_err(|e| CoreError::Internal(format!("encoding audit changes: {e}")))?;
+    Ok(TableRow::new(
+        "audit_log",
+        vec![
+            ("id".into(), id.into()),
+            ("entity".into(), entity.into()),
+            ("record_id".into(), record_id.into()),
+            ("action".into(), action.into()),
+            ("actor_id".into(), actor.into()),
+            ("at".into(), at.into()),
+            ("changes".into(), changes.into()),
+        ],
+    ))
+}
+
 pub async fn write<C: ConnectionTrait>(
     conn: &C,
     entity: &str,
@@ -105,30 +132,18 @@ pub async fn write<C: ConnectionTrait>(
     actor: Option<Uuid>,
     changes: &[Change],
 ) -> CoreResult<()> {
-    let mut q = Query::insert();
-    q.into_table(col("audit_log"))
-        .columns(
-            [
-                "id",
-                "entity",
-                "record_id",
-                "action",
-                "actor_id",
-                "at",
-                "changes",
-            ]
-            .map(col),
-        )
-        .values_panic([
-            Uuid::now_v7().into(),
-            entity.into(),
-            record_id.into(),
-            action.into(),
-            actor.into(),
-            crate::now().into(),
-            json!(changes).into(),
-        ]);
-    db::insert(conn, &q).await?;
+    let row = row(
+        Uuid::now_v7(),
+        entity,
+        record_id,
+        action,
+        actor,
+        crate::now(),
+        changes,
+    )?;
+    if let Some(q) = TableRow::insert_all(&[row])? {
+        db::insert(conn, &q).await?;
+    }
     Ok(())
 }
 
@@ -180,6 +195,7 @@ pub async fn history(db: &Db, record_id: Uuid, limit: u64) -> CoreResult<Vec<Ent
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn diffs_fields_and_custom_fields() {

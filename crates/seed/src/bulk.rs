@@ -1,17 +1,20 @@
 //! Bulk loading of benchmark data (`guanxi bench-data`): millions of accounts and contacts in
 //! minutes, on SQLite or PostgreSQL.
 //!
-//! The loader writes exactly the rows the record service would write for the same records — the
-//! entity row with every system column, its `contact_points` and its `search_entries` (tokens from
-//! [`search::document`]; on SQLite the FTS triggers index them) — and **no audit rows**: nobody's
-//! history starts with a synthetic "create", and the audit table stays out of the benchmark's way.
-//! A test compares the stored bytes with what the service stores for the same input.
+//! The loader writes the rows the record service writes for the same records, taken from the
+//! engine's one row image of a new record ([`RowImage`]): the entity row with every system
+//! column, its child lines, its `contact_points`, its `search_entries` row (on SQLite the FTS
+//! triggers index it) and its "create" audit entry with the field-level changes, made by the
+//! record's owner at its creation instant. The audit rows are written because benchmarks are
+//! to run on data with a history, as real data has (DESIGN §10), and a record without its
+//! "create" entry would be one the service could never have written. A test compares the stored
+//! bytes with what the service stores for the same input.
 //!
 //! How it is fast:
 //! - records are generated on a blocking thread while earlier batches are written;
-//! - each batch is one multi-row `INSERT` per table with the values written as SQL literals,
-//!   encoded as the driver would bind them (binding tens of millions of values cost three times
-//!   as much, in copies between sea-query, sea-orm, sqlx and the database);
+//! - each batch is one multi-row `INSERT` per table with the row image's values rendered as SQL
+//!   literals, encoded as the driver would bind them (binding tens of millions of values cost
+//!   three times as much, in copies between sea-query, sea-orm, sqlx and the database);
 //! - a load that at least doubles the tables drops their secondary indexes and rebuilds them at
 //!   the end. PostgreSQL loads in one transaction, so a failure rolls back everything, the dropped
 //!   indexes included. SQLite commits every 100,000 records (one transaction of
@@ -25,6 +28,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use sea_orm::sea_query::{Alias, Expr, Query, Value as SqlValue};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::Value;
@@ -33,14 +38,14 @@ use uuid::Uuid;
 
 use crate::demo::vocab::{AccountInfo, Gen, Place, Region};
 use crate::lists::{self, ListIds};
+use guanxi_core::Core;
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
 use guanxi_core::db::{self, Backend, Db, col, get_i64};
 use guanxi_core::error::{CoreError, CoreResult};
 use guanxi_core::identity::{NewUser, teams, users};
 use guanxi_core::records::def::FieldKind;
-use guanxi_core::records::{EntityDef, JsonMap, values};
+use guanxi_core::records::{EntityDef, JsonMap, RowImage, Stamp, TableRow, values};
 use guanxi_core::settings::Settings;
-use guanxi_core::{Core, search};
 
 /// The password of every benchmark user.
 pub const BENCH_PASSWORD: &str = "guanxi-bench";
@@ -48,6 +53,8 @@ pub const BENCH_PASSWORD: &str = "guanxi-bench";
 pub const BENCH_EMAIL_DOMAIN: &str = "bench.guanxi.local";
 
 const SEED: u64 = 0x6265_6e63_6800_0001;
+/// Mixed into the seed for the random part of audit entries' ids.
+const AUDIT_SEED: u64 = 0x6175_6469_7400_0001;
 /// Teams and the sales region each works; `None` is the overseas team.
 const TEAMS: [(&str, Option<Region>); 10] = [
     ("华东一区", Some(Region::East)),
@@ -325,7 +332,7 @@ async fn finish(core: &Core) -> CoreResult<()> {
         Backend::Postgres => {
             db::raw_execute(
                 &txn,
-                "ANALYZE accounts, contacts, contact_points, search_entries",
+                "ANALYZE accounts, contacts, contact_points, search_entries, audit_log",
                 vec![],
             )
             .await?;
@@ -392,8 +399,8 @@ async fn ensure_users(core: &Core) -> CoreResult<Vec<Owner>> {
 }
 
 /// The sources and industries generated accounts name, written where missing as the service
-/// would write them (without audit rows, like the records), owned by the first benchmark user:
-/// the loader runs without an administrator to create them through the service.
+/// would write them (audit rows included, like the records), owned by and created as the first
+/// benchmark user: the loader runs without an administrator to create them through the service.
 async fn ensure_lists(core: &Core, owners: &[Owner]) -> CoreResult<ListIds> {
     let owner = owners
         .first()
@@ -403,7 +410,7 @@ async fn ensure_lists(core: &Core, owners: &[Owner]) -> CoreResult<ListIds> {
     for (def, names) in lists::wanted() {
         let have = lists::existing(core, def).await?;
         let shape = Shape::new(def, &core.settings);
-        let mut rows = Rows::new(core.db.backend(), &shape);
+        let mut rows = Rows::new(core.db.backend());
         let mut position = have.len();
         for (en, zh) in names {
             if have.contains_key(zh) {
@@ -414,18 +421,16 @@ async fn ensure_lists(core: &Core, owners: &[Owner]) -> CoreResult<ListIds> {
                 &serde_json::json!({"name": {"en": en, "zh-CN": zh}, "position": position}),
                 &core.settings,
             )?;
-            let at = guanxi_core::now();
-            push(
-                core.db.backend(),
-                &shape,
-                &mut rows,
-                &rec,
-                Uuid::now_v7(),
+            let stamp = Stamp {
+                id: Uuid::now_v7(),
                 owner,
-                at,
-            )?;
+                at: guanxi_core::now(),
+                actor: owner,
+                audit_id: Uuid::now_v7(),
+            };
+            push(core.db.backend(), def, &mut rows, &rec, &stamp)?;
         }
-        for sql in Producer::statements(rows) {
+        for sql in rows.into_statements() {
             txn.execute_unprepared(&sql).await?;
         }
     }
@@ -433,42 +438,26 @@ async fn ensure_lists(core: &Core, owners: &[Owner]) -> CoreResult<ListIds> {
     ListIds::read(core).await
 }
 
-/// Column names and canonical empty values of an entity, computed once.
+/// The canonical empty record of an entity, computed once.
 struct Shape {
     def: &'static EntityDef,
     /// The empty record the service starts a create from.
     template: JsonMap,
-    columns: Vec<String>,
 }
 
 impl Shape {
     fn new(def: &'static EntityDef, settings: &Settings) -> Shape {
         let mut template = JsonMap::new();
-        let mut columns = Vec::new();
         for f in def.fields {
             template.insert(
                 f.name.into(),
                 values::canonical(&f.kind, &Value::Null, settings).unwrap_or(Value::Null),
             );
-            columns.extend(values::columns(f));
         }
-        for c in [
-            "custom",
-            "id",
-            "owner_id",
-            "created_at",
-            "created_by",
-            "updated_at",
-            "updated_by",
-            "version",
-        ] {
-            columns.push(c.to_string());
+        for child in def.children {
+            template.insert(child.name.into(), Value::Array(vec![]));
         }
-        Shape {
-            def,
-            template,
-            columns,
-        }
+        Shape { def, template }
     }
 
     /// Validates generated fields the way the service does (phones excepted: they are made in
@@ -503,37 +492,51 @@ impl Shape {
     }
 }
 
-/// The rows of one table in a batch, written as one multi-row `INSERT` with literal values as
-/// they are generated. (Binding tens of millions of values costs more in copies between
-/// sea-query, sea-orm, sqlx and the database than the database spends parsing literals: a third
-/// of the time on SQLite, measured.)
+/// The rows of one table in a batch, rendered as one multi-row `INSERT` with literal values as
+/// they are generated. The rows come from the engine's row image; this only writes them as SQL
+/// text. (Binding tens of millions of values costs more in copies between sea-query, sea-orm, sqlx
+/// and the database than the database spends parsing literals: a third of the time on SQLite,
+/// measured.)
 struct Table {
     backend: Backend,
-    head: String,
+    table: &'static str,
+    /// The columns of the first row, which every other row must have too.
+    columns: Vec<String>,
     sql: String,
     rows: usize,
 }
 
 impl Table {
-    fn new(backend: Backend, table: &str, columns: &[&str]) -> Table {
-        let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    fn new(backend: Backend, first: &TableRow) -> Table {
+        let columns: Vec<String> = first.names().map(str::to_string).collect();
+        let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+        let mut sql = String::with_capacity(CHUNK * 512);
+        sql.push_str(&format!(
+            "INSERT INTO \"{}\" ({}) VALUES ",
+            first.table,
+            quoted.join(", ")
+        ));
         Table {
             backend,
-            head: format!("INSERT INTO \"{table}\" ({}) VALUES ", cols.join(", ")),
-            sql: String::new(),
+            table: first.table,
+            columns,
+            sql,
             rows: 0,
         }
     }
 
-    fn add(&mut self, values: &[SqlValue]) -> CoreResult<()> {
-        if self.rows == 0 {
-            self.sql.reserve(CHUNK * 512);
-            self.sql.push_str(&self.head);
-        } else {
+    fn add(&mut self, row: &TableRow) -> CoreResult<()> {
+        if !row.names().eq(self.columns.iter().map(String::as_str)) {
+            return Err(CoreError::Internal(format!(
+                "a row of {} with other columns than the batch's",
+                self.table
+            )));
+        }
+        if self.rows > 0 {
             self.sql.push_str(", ");
         }
         self.sql.push('(');
-        for (i, v) in values.iter().enumerate() {
+        for (i, v) in row.values().enumerate() {
             if i > 0 {
                 self.sql.push_str(", ");
             }
@@ -546,35 +549,59 @@ impl Table {
         self.rows += 1;
         Ok(())
     }
-
-    fn into_sql(self) -> Option<String> {
-        (self.rows > 0).then_some(self.sql)
-    }
 }
 
-/// Rows of one batch.
+/// The rows of one batch, a table each, in the order their first rows came (a record's own
+/// table before its lines, which refer to it).
 struct Rows {
-    entity: Table,
-    points: Table,
-    search: Table,
+    backend: Backend,
+    tables: Vec<Table>,
 }
-
-const POINT_COLUMNS: [&str; 4] = ["entity", "record_id", "kind", "value"];
-const SEARCH_COLUMNS: [&str; 5] = ["record_id", "entity", "owner_id", "title", "doc"];
 
 impl Rows {
-    fn new(backend: Backend, shape: &Shape) -> Rows {
-        let columns: Vec<&str> = shape.columns.iter().map(String::as_str).collect();
+    fn new(backend: Backend) -> Rows {
         Rows {
-            entity: Table::new(backend, shape.def.table, &columns),
-            points: Table::new(backend, "contact_points", &POINT_COLUMNS),
-            search: Table::new(backend, "search_entries", &SEARCH_COLUMNS),
+            backend,
+            tables: Vec::new(),
         }
+    }
+
+    fn add(&mut self, row: &TableRow) -> CoreResult<()> {
+        match self.tables.iter_mut().find(|t| t.table == row.table) {
+            Some(t) => t.add(row),
+            None => {
+                let mut t = Table::new(self.backend, row);
+                t.add(row)?;
+                self.tables.push(t);
+                Ok(())
+            }
+        }
+    }
+
+    /// Every row of a record's image.
+    fn add_image(&mut self, image: &RowImage) -> CoreResult<()> {
+        self.add(&image.record)?;
+        for row in image.lines.iter().chain(&image.points) {
+            self.add(row)?;
+        }
+        self.add(&image.search)?;
+        self.add(&image.audit)
+    }
+
+    fn into_statements(self) -> Vec<String> {
+        self.tables
+            .into_iter()
+            .filter(|t| t.rows > 0)
+            .map(|t| t.sql)
+            .collect()
     }
 }
 
 struct Producer {
     g: Gen,
+    /// The random part of audit entries' ids, apart from `g` so that the records generated from
+    /// a seed stay the same as before the loader wrote audit rows.
+    audit_ids: StdRng,
     owners: Vec<Owner>,
     lists: ListIds,
     settings: Settings,
@@ -600,6 +627,7 @@ impl Producer {
         let span_ms = HISTORY_DAYS * 24 * 3600 * 1000;
         Producer {
             g: Gen::new(seed),
+            audit_ids: StdRng::seed_from_u64(seed ^ AUDIT_SEED),
             owners,
             lists,
             settings,
@@ -620,7 +648,7 @@ impl Producer {
         let mut i = 0;
         while i < self.accounts {
             let n = CHUNK.min(self.accounts - i);
-            let mut rows = Rows::new(self.backend, &shapes.0);
+            let mut rows = Rows::new(self.backend);
             for k in i..i + n {
                 self.account(&shapes.0, k, &mut rows)?;
             }
@@ -632,7 +660,7 @@ impl Producer {
         let mut i = 0;
         while i < self.contacts {
             let n = CHUNK.min(self.contacts - i);
-            let mut rows = Rows::new(self.backend, &shapes.1);
+            let mut rows = Rows::new(self.backend);
             for k in i..i + n {
                 self.contact(&shapes.1, k, &mut rows)?;
             }
@@ -646,25 +674,27 @@ impl Producer {
 
     /// Hands a batch to the writer; false when the writer has stopped.
     fn send(tx: &mpsc::Sender<Batch>, rows: Rows, records: usize) -> bool {
-        let statements = Producer::statements(rows);
         tx.blocking_send(Batch {
-            statements,
+            statements: rows.into_statements(),
             records,
         })
         .is_ok()
     }
 
-    /// The creation instant of the `k`-th of `n` records: spread evenly over the history, in
-    /// order, so ids (UUIDv7 of the same instant) ascend with it.
-    fn instant(&mut self, k: usize, n: usize) -> (DateTime<Utc>, Uuid) {
+    /// The creation instant of the `k`-th of `n` records, its id and the id of its audit entry:
+    /// spread evenly over the history, in order, so ids (UUIDv7 of the same instant) ascend with
+    /// it.
+    fn instant(&mut self, k: usize, n: usize) -> (DateTime<Utc>, Uuid, Uuid) {
         let step = (self.span_ms / n.max(1) as i64).max(1);
         let ms = self.start_ms + k as i64 * step + self.g.range(0, step as u64 - 1) as i64;
         let at = DateTime::from_timestamp_micros(ms * 1000 + self.g.range(0, 999) as i64)
             .unwrap_or_default();
         let random: [u8; 10] = rand::Rng::random(&mut self.g.rng);
+        let audit: [u8; 10] = rand::Rng::random(&mut self.audit_ids);
         (
             at,
             uuid::Builder::from_unix_timestamp_millis(ms as u64, &random).into_uuid(),
+            uuid::Builder::from_unix_timestamp_millis(ms as u64, &audit).into_uuid(),
         )
     }
 
@@ -681,7 +711,7 @@ impl Producer {
     }
 
     fn account(&mut self, shape: &Shape, k: usize, rows: &mut Rows) -> CoreResult<()> {
-        let (at, id) = self.instant(k, self.accounts);
+        let (at, id, audit_id) = self.instant(k, self.accounts);
         let owner_ix = self.g.range(0, self.owners.len() as u64 - 1) as usize;
         let owner = self.owners[owner_ix];
         let place = self.owner_place(owner);
@@ -709,11 +739,11 @@ impl Producer {
             domain: info.domain.map(String::into_boxed_str),
             company: info.company,
         });
-        self.push(shape, rows, &rec, id, owner.id, at)
+        self.push(shape, rows, &rec, id, owner.id, at, audit_id)
     }
 
     fn contact(&mut self, shape: &Shape, k: usize, rows: &mut Rows) -> CoreResult<()> {
-        let (at, id) = self.instant(k, self.contacts);
+        let (at, id, audit_id) = self.instant(k, self.contacts);
         // Contacts join accounts that already existed then, so older accounts collect more.
         let account = if !self.made.is_empty() && self.g.chance(0.9) {
             let reach = ((k as u128 + 1) * self.made.len() as u128 / self.contacts.max(1) as u128)
@@ -746,9 +776,11 @@ impl Producer {
             v["account_id"] = Value::String(self.made[a].id.to_string());
         }
         let rec = shape.record(&v, &self.settings)?;
-        self.push(shape, rows, &rec, id, owner.id, at)
+        self.push(shape, rows, &rec, id, owner.id, at, audit_id)
     }
 
+    /// Adds a record's rows, created by its owner at `at`.
+    #[allow(clippy::too_many_arguments)]
     fn push(
         &self,
         shape: &Shape,
@@ -757,75 +789,41 @@ impl Producer {
         id: Uuid,
         owner: Uuid,
         at: DateTime<Utc>,
+        audit_id: Uuid,
     ) -> CoreResult<()> {
-        push(self.backend, shape, rows, rec, id, owner, at)
-    }
-
-    fn statements(rows: Rows) -> Vec<String> {
-        [rows.entity, rows.points, rows.search]
-            .into_iter()
-            .filter_map(Table::into_sql)
-            .collect()
+        let stamp = Stamp {
+            id,
+            owner,
+            at,
+            actor: owner,
+            audit_id,
+        };
+        push(self.backend, shape.def, rows, rec, &stamp)
     }
 }
 
-/// The entity row, contact points and search entry of one record, as the service writes them.
+/// Adds every row the record service writes for a new record: the engine's row image.
 fn push(
     backend: Backend,
-    shape: &Shape,
+    def: &EntityDef,
     rows: &mut Rows,
     rec: &JsonMap,
-    id: Uuid,
-    owner: Uuid,
-    at: DateTime<Utc>,
+    stamp: &Stamp,
 ) -> CoreResult<()> {
-    let def = shape.def;
-    let mut row = Vec::with_capacity(shape.columns.len());
-    for f in def.fields {
-        row.extend(
-            values::to_columns(f, rec.get(f.name).unwrap_or(&Value::Null))
-                .into_iter()
-                .map(|(_, v)| v),
-        );
-    }
-    row.push(SqlValue::Json(Some(Box::new(
-        Value::Object(JsonMap::new()),
-    ))));
-    row.extend([
-        id.into(),
-        owner.into(),
-        at.into(),
-        owner.into(),
-        at.into(),
-        owner.into(),
-        1i64.into(),
-    ]);
-    rows.entity.add(&row)?;
-    for (kind, value) in search::points::of_record(rec) {
-        rows.points
-            .add(&[def.name.into(), id.into(), kind.into(), value.into()])?;
-    }
-    let doc = search::document(def, rec);
-    let text = match backend {
-        Backend::Sqlite => doc.tokens.join(" "),
-        Backend::Postgres => search::tsvector_literal(&doc.tokens),
-    };
-    rows.search.add(&[
-        id.into(),
-        def.name.into(),
-        owner.into(),
-        doc.title.into(),
-        text.into(),
-    ])
+    rows.add_image(&RowImage::of_create(def, rec, stamp, backend)?)
 }
 
+/// Copies the text between quotes whole: copying it character by character topped the
+/// generator's profile once audit entries (about 900 bytes of JSON each) were written too.
 fn sqlite_quote(sql: &mut String, s: &str) {
     sql.push('\'');
-    for c in s.chars() {
-        if c == '\'' {
-            sql.push('\'');
-        }
-        sql.push(c);
+    let mut parts = s.split('\'');
+    if let Some(first) = parts.next() {
+        sql.push_str(first);
+    }
+    for part in parts {
+        sql.push_str("''");
+        sql.push_str(part);
     }
     sql.push('\'');
 }
@@ -943,6 +941,7 @@ mod tests {
     use crate::demo::vocab::CN_CITIES;
     use guanxi_core::db::Db;
     use guanxi_core::identity::users;
+    use guanxi_core::search;
     use sqlx::Connection;
 
     async fn databases() -> Vec<(String, Option<(String, String)>)> {
@@ -1026,6 +1025,83 @@ mod tests {
             .collect()
     }
 
+    /// The columns of an entity's row, from the row image of an empty record.
+    fn columns_of(shape: &Shape) -> Vec<String> {
+        let stamp = Stamp {
+            id: Uuid::now_v7(),
+            owner: Uuid::now_v7(),
+            at: guanxi_core::now(),
+            actor: Uuid::now_v7(),
+            audit_id: Uuid::now_v7(),
+        };
+        RowImage::of_create(shape.def, &shape.template, &stamp, Backend::Sqlite)
+            .unwrap()
+            .record
+            .names()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A record's audit entries as stored, oldest first, without their ids (which differ) and
+    /// with whether each was made at the record's creation instant instead of the instant.
+    async fn audit_rows(core: &Core, table: &str, id: Uuid) -> Vec<Vec<Option<String>>> {
+        let cols = ["entity", "record_id", "action", "actor_id", "changes"];
+        let (exprs, param): (Vec<String>, &str) = match core.db.backend() {
+            Backend::Sqlite => (
+                cols.iter().map(|c| format!("quote(a.\"{c}\")")).collect(),
+                "?",
+            ),
+            Backend::Postgres => (
+                cols.iter().map(|c| format!("a.\"{c}\"::text")).collect(),
+                "$1",
+            ),
+        };
+        let sql = format!(
+            "SELECT {}, CASE WHEN a.at = r.created_at THEN 'at creation' ELSE 'later' END
+             FROM audit_log a JOIN {table} r ON r.id = a.record_id
+             WHERE a.record_id = {param} ORDER BY a.at, a.id",
+            exprs.join(", ")
+        );
+        let rows = db::raw_query(core.db.reader(), &sql, vec![id.into()])
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| {
+                (0..=cols.len())
+                    .map(|i| r.try_get_by_index::<Option<String>>(i).unwrap())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Audit rows of `a` equal those of `b` but for the record id they name.
+    fn same_audit(a: Vec<Vec<Option<String>>>, b: Vec<Vec<Option<String>>>, what: &str) {
+        let strip = |rows: Vec<Vec<Option<String>>>| -> Vec<Vec<Option<String>>> {
+            rows.into_iter()
+                .map(|mut r| {
+                    r.remove(1);
+                    r
+                })
+                .collect()
+        };
+        assert_eq!(a.len(), 1, "{what}: one create entry: {a:?}");
+        assert_eq!(strip(a), strip(b), "{what}");
+    }
+
+    #[test]
+    fn sqlite_quotes_double_apostrophes() {
+        for (text, quoted) in [
+            ("", "''"),
+            ("'", "''''"),
+            ("O'Brien's", "'O''Brien''s'"),
+            ("王'", "'王'''"),
+        ] {
+            let mut sql = String::new();
+            sqlite_quote(&mut sql, text);
+            assert_eq!(sql, quoted);
+        }
+    }
+
     /// The loader writes byte for byte what the record service writes for the same input.
     #[tokio::test]
     async fn bulk_rows_equal_what_the_service_writes() {
@@ -1076,7 +1152,12 @@ mod tests {
                 };
                 assert_eq!(strip(bulk), strip(service), "{}", def.name);
                 assert_eq!(entry(&core, direct).await, entry(&core, id1).await);
-                let mut cols = shape.columns.clone();
+                same_audit(
+                    audit_rows(&core, def.table, direct).await,
+                    audit_rows(&core, def.table, id1).await,
+                    def.name,
+                );
+                let mut cols = columns_of(&shape);
                 cols.retain(|c| !["id", "created_at", "updated_at"].contains(&c.as_str()));
                 assert_eq!(
                     raw_row(&core, def.table, &cols, direct).await,
@@ -1128,16 +1209,24 @@ mod tests {
                 let id1 = Uuid::parse_str(service["id"].as_str().unwrap()).unwrap();
 
                 let id2 = Uuid::now_v7();
-                let mut rows = Rows::new(core.db.backend(), shape);
+                let mut rows = Rows::new(core.db.backend());
                 let rec = shape.record(&v, &settings).unwrap();
                 let at = DateTime::parse_from_rfc3339(service["created_at"].as_str().unwrap())
                     .unwrap()
                     .with_timezone(&Utc);
                 producer
-                    .push(shape, &mut rows, &rec, id2, actor.user_id, at)
+                    .push(
+                        shape,
+                        &mut rows,
+                        &rec,
+                        id2,
+                        actor.user_id,
+                        at,
+                        Uuid::now_v7(),
+                    )
                     .unwrap();
                 let txn = core.db.begin().await.unwrap();
-                for sql in Producer::statements(rows) {
+                for sql in rows.into_statements() {
                     txn.execute_unprepared(&sql).await.unwrap();
                 }
                 txn.commit().await.unwrap();
@@ -1156,7 +1245,12 @@ mod tests {
                     "{} {i}",
                     shape.def.name
                 );
-                let mut cols = shape.columns.clone();
+                same_audit(
+                    audit_rows(&core, shape.def.table, id2).await,
+                    audit_rows(&core, shape.def.table, id1).await,
+                    &format!("{} {i}", shape.def.name),
+                );
+                let mut cols = columns_of(shape);
                 cols.retain(|c| c != "id");
                 assert_eq!(
                     raw_row(&core, shape.def.table, &cols, id2).await,

@@ -2,12 +2,13 @@
 //! and saved with it in its transaction, and audited as `name[index].field`.
 
 use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Expr, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Order, Query};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::JsonMap;
 use super::def::{ChildDef, EntityDef};
+use super::row::TableRow;
 use super::values;
 use crate::audit::Change;
 use crate::db::{self, col, get_uuid};
@@ -217,43 +218,41 @@ pub async fn save<C: ConnectionTrait>(
     d.from_table(col(child.table))
         .and_where(Expr::col(col(child.parent_column)).eq(parent));
     db::delete(conn, &d).await?;
-    let lines = lines.as_array().map(Vec::as_slice).unwrap_or(&[]);
-    if lines.is_empty() {
-        return Ok(());
+    if let Some(q) = TableRow::insert_all(&rows(child, parent, lines))? {
+        db::insert(conn, &q).await?;
     }
-    let mut q = Query::insert();
-    let mut columns = vec![
-        "id".to_string(),
-        child.parent_column.to_string(),
-        "position".to_string(),
-    ];
-    for f in child.fields {
-        columns.extend(values::columns(f));
-    }
-    q.into_table(col(child.table))
-        .columns(columns.iter().map(|c| col(c)));
-    for (position, line) in lines.iter().enumerate() {
-        let id = line
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .unwrap_or_else(Uuid::now_v7);
-        let mut row: Vec<SimpleExpr> = vec![
-            id.into(),
-            parent.into(),
-            (i64::try_from(position).unwrap_or(i64::MAX)).into(),
-        ];
-        for f in child.fields {
-            row.extend(
-                values::to_columns(f, line.get(f.name).unwrap_or(&Value::Null))
-                    .into_iter()
-                    .map(|(_, v)| SimpleExpr::Value(v)),
-            );
-        }
-        q.values_panic(row);
-    }
-    db::insert(conn, &q).await?;
     Ok(())
+}
+
+/// The rows of a collection's lines of `parent`, in their order.
+pub fn rows(child: &ChildDef, parent: Uuid, lines: &Value) -> Vec<TableRow> {
+    let lines = lines.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    lines
+        .iter()
+        .enumerate()
+        .map(|(position, line)| {
+            let id = line
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|s| Uuid::parse_str(s).ok())
+                .unwrap_or_else(Uuid::now_v7);
+            let mut columns = vec![
+                ("id".to_string(), id.into()),
+                (child.parent_column.to_string(), parent.into()),
+                (
+                    "position".to_string(),
+                    i64::try_from(position).unwrap_or(i64::MAX).into(),
+                ),
+            ];
+            for f in child.fields {
+                columns.extend(values::to_columns(
+                    f,
+                    line.get(f.name).unwrap_or(&Value::Null),
+                ));
+            }
+            TableRow::new(child.table, columns)
+        })
+        .collect()
 }
 
 /// Line-level differences for the audit trail: `contact_roles[1].role` from "user" to

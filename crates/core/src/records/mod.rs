@@ -12,6 +12,7 @@ pub mod filter;
 pub mod money;
 pub mod percent;
 pub mod registry;
+pub mod row;
 pub mod service;
 pub mod values;
 pub mod work;
@@ -23,6 +24,7 @@ pub use def::{
 };
 pub use filter::{Filter, FilterOp};
 pub use registry::{Reference, Registry};
+pub use row::{RowImage, Stamp, TableRow};
 pub use service::{COUNT_CAP, Count, ListQuery, Page, Record, SortSpec, Total};
 pub use work::Work;
 

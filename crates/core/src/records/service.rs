@@ -4,7 +4,6 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{
     Alias, Condition, Expr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
-    Value as SqlValue,
 };
 use sea_orm::{ConnectionTrait, QueryResult};
 use serde_json::Value;
@@ -16,6 +15,7 @@ use super::children;
 use super::cursor::Cursor;
 use super::def::{Access, ActionDef, EntityDef, FieldKind, SYSTEM_FIELDS};
 use super::filter::{Filter, FilterContext};
+use super::row::{self, RowImage, Stamp};
 use super::values::{self, SortColumn, blank};
 use super::work::Work;
 use crate::authz::{Actor, Scope};
@@ -651,25 +651,6 @@ impl<'a> RecordService<'a> {
         Ok(true)
     }
 
-    fn field_columns(&self, rec: &Record) -> Vec<(String, SqlValue)> {
-        let mut out = Vec::new();
-        for f in self.def.fields {
-            out.extend(values::to_columns(
-                f,
-                rec.get(f.name).unwrap_or(&Value::Null),
-            ));
-        }
-        out.push((
-            "custom".into(),
-            SqlValue::Json(Some(Box::new(
-                rec.get("custom")
-                    .cloned()
-                    .unwrap_or(Value::Object(JsonMap::new())),
-            ))),
-        ));
-        out
-    }
-
     async fn reindex<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -1034,56 +1015,46 @@ impl<'a> RecordService<'a> {
         if !errors.is_empty() {
             return Err(CoreError::Validation(errors));
         }
-        let verb = match (action, current) {
-            (Some((a, _)), _) => a.name,
-            (None, None) => "create",
-            (None, Some(_)) => "update",
-        };
-        let mut changes = audit::diff(&self.plain(stored), &self.plain(Some(&rec)));
-        for child in self.def.children {
-            let before = stored
-                .and_then(|s| s.get(child.name))
-                .unwrap_or(&Value::Null);
-            let after = rec.get(child.name).unwrap_or(&Value::Null);
-            if !child.computed {
-                changes.extend(children::diff(child, before, after));
-            }
-        }
-        let lines_changed = self.def.children.iter().any(|c| {
-            stored.and_then(|s| s.get(c.name)).unwrap_or(&Value::Null)
-                != rec.get(c.name).unwrap_or(&Value::Null)
-        });
-        if let Some(current) = current
-            && changes.is_empty()
-            && !lines_changed
-            && action.is_none()
-        {
-            return Ok(current.rec.clone());
-        }
         let now = crate::now();
         let actor = work.actor().user_id;
         match current {
             None => {
-                let mut cols = self.field_columns(&rec);
-                cols.extend([
-                    ("id".to_string(), id.into()),
-                    ("owner_id".to_string(), owner.into()),
-                    ("created_at".to_string(), now.into()),
-                    ("created_by".to_string(), actor.into()),
-                    ("updated_at".to_string(), now.into()),
-                    ("updated_by".to_string(), actor.into()),
-                    ("version".to_string(), 1i64.into()),
-                ]);
-                let mut q = Query::insert();
-                q.into_table(self.table())
-                    .columns(cols.iter().map(|(c, _)| col(c)))
-                    .values_panic(cols.into_iter().map(|(_, v)| SimpleExpr::Value(v)));
-                db::insert(work.conn(), &q).await?;
+                // A create writes its row image: the one layout of a new record's rows, which
+                // bulk loaders render too.
+                rec.insert("id".into(), Value::String(id.to_string()));
+                let stamp = Stamp {
+                    id,
+                    owner,
+                    at: now,
+                    actor,
+                    audit_id: Uuid::now_v7(),
+                };
+                RowImage::of_create(self.def, &rec, &stamp, self.core.db.backend())?
+                    .write(work.conn())
+                    .await?;
             }
             Some(current) => {
+                let verb = action.map_or("update", |(a, _)| a.name);
+                let mut changes = audit::diff(&self.plain(stored), &self.plain(Some(&rec)));
+                for child in self.def.children {
+                    let before = stored
+                        .and_then(|s| s.get(child.name))
+                        .unwrap_or(&Value::Null);
+                    let after = rec.get(child.name).unwrap_or(&Value::Null);
+                    if !child.computed {
+                        changes.extend(children::diff(child, before, after));
+                    }
+                }
+                let lines_changed = self.def.children.iter().any(|c| {
+                    stored.and_then(|s| s.get(c.name)).unwrap_or(&Value::Null)
+                        != rec.get(c.name).unwrap_or(&Value::Null)
+                });
+                if changes.is_empty() && !lines_changed && action.is_none() {
+                    return Ok(current.rec.clone());
+                }
                 let mut q = Query::update();
                 q.table(self.table());
-                for (c, v) in self.field_columns(&rec) {
+                for (c, v) in row::field_columns(self.def, &rec) {
                     q.value(col(&c), v);
                 }
                 q.value(col("owner_id"), owner)
@@ -1098,18 +1069,18 @@ impl<'a> RecordService<'a> {
                         current: current.version + 1,
                     });
                 }
+                for child in self.def.children {
+                    let before = stored.and_then(|s| s.get(child.name));
+                    let after = rec.get(child.name).unwrap_or(&Value::Null);
+                    if before != Some(after) {
+                        children::save(work.conn(), child, id, after).await?;
+                    }
+                }
+                rec.insert("id".into(), Value::String(id.to_string()));
+                self.reindex(work.conn(), id, owner, &rec).await?;
+                audit::write(work.conn(), self.def.name, id, verb, Some(actor), &changes).await?;
             }
         }
-        for child in self.def.children {
-            let before = stored.and_then(|s| s.get(child.name));
-            let after = rec.get(child.name).unwrap_or(&Value::Null);
-            if before != Some(after) {
-                children::save(work.conn(), child, id, after).await?;
-            }
-        }
-        rec.insert("id".into(), Value::String(id.to_string()));
-        self.reindex(work.conn(), id, owner, &rec).await?;
-        audit::write(work.conn(), self.def.name, id, verb, Some(actor), &changes).await?;
         self.def.behaviour.after(work, &event, &rec).await?;
         Ok(rec)
     }

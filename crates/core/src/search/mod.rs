@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::authz::{Actor, Scope};
 use crate::db::{self, Backend, Db, get_string, get_uuid};
 use crate::error::CoreResult;
+use crate::records::row::TableRow;
 use crate::records::{EntityDef, JsonMap};
 use text::Term;
 
@@ -79,6 +80,25 @@ pub fn tsvector_literal(tokens: &[String]) -> String {
         .join(" ")
 }
 
+/// The `search_entries` row of a record, its document's text in the form `backend` stores.
+pub fn entry(def: &EntityDef, id: Uuid, owner: Uuid, rec: &JsonMap, backend: Backend) -> TableRow {
+    let doc = document(def, rec);
+    let text = match backend {
+        Backend::Sqlite => doc.tokens.join(" "),
+        Backend::Postgres => tsvector_literal(&doc.tokens),
+    };
+    TableRow::new(
+        "search_entries",
+        vec![
+            ("record_id".into(), id.into()),
+            ("entity".into(), def.name.into()),
+            ("owner_id".into(), owner.into()),
+            ("title".into(), doc.title.into()),
+            ("doc".into(), text.into()),
+        ],
+    )
+}
+
 /// Writes or replaces a record's entry.
 pub async fn index<C: ConnectionTrait>(
     conn: &C,
@@ -87,27 +107,30 @@ pub async fn index<C: ConnectionTrait>(
     owner: Uuid,
     rec: &JsonMap,
 ) -> CoreResult<()> {
-    let doc = document(def, rec);
-    match db::backend_of(conn) {
-        Backend::Sqlite => {
-            db::raw_execute(
-                conn,
-                "INSERT INTO search_entries (record_id, entity, owner_id, title, doc) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (record_id) DO UPDATE SET owner_id = excluded.owner_id, title = excluded.title, doc = excluded.doc",
-                vec![id.into(), def.name.into(), owner.into(), doc.title.into(), doc.tokens.join(" ").into()],
-            )
-            .await?;
-        }
-        Backend::Postgres => {
-            db::raw_execute(
-                conn,
-                "INSERT INTO search_entries (record_id, entity, owner_id, title, doc) VALUES ($1, $2, $3, $4, CAST($5 AS tsvector))
-                 ON CONFLICT (record_id) DO UPDATE SET owner_id = excluded.owner_id, title = excluded.title, doc = excluded.doc",
-                vec![id.into(), def.name.into(), owner.into(), doc.title.into(), tsvector_literal(&doc.tokens).into()],
-            )
-            .await?;
-        }
-    }
+    write_entry(conn, &entry(def, id, owner, rec, db::backend_of(conn))).await
+}
+
+/// Writes or replaces an entry built by [`entry`] for this connection's backend.
+pub async fn write_entry<C: ConnectionTrait>(conn: &C, row: &TableRow) -> CoreResult<()> {
+    let backend = db::backend_of(conn);
+    let names: Vec<String> = row.names().map(|c| format!("\"{c}\"")).collect();
+    let params: Vec<String> = row
+        .names()
+        .enumerate()
+        .map(|(i, c)| match backend {
+            Backend::Sqlite => "?".to_string(),
+            // The document is tsvector text, which a text parameter does not become unasked.
+            Backend::Postgres if c == "doc" => format!("CAST(${} AS tsvector)", i + 1),
+            Backend::Postgres => format!("${}", i + 1),
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO search_entries ({}) VALUES ({})
+         ON CONFLICT (record_id) DO UPDATE SET owner_id = excluded.owner_id, title = excluded.title, doc = excluded.doc",
+        names.join(", "),
+        params.join(", ")
+    );
+    db::raw_execute(conn, &sql, row.values().cloned().collect()).await?;
     Ok(())
 }
 

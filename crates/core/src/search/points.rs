@@ -12,6 +12,7 @@ use crate::db::{self, col};
 use crate::error::CoreResult;
 use crate::normalize;
 use crate::records::JsonMap;
+use crate::records::row::TableRow;
 
 /// The (kind, value) pairs a record contributes.
 pub fn of_record(rec: &JsonMap) -> BTreeSet<(&'static str, String)> {
@@ -39,6 +40,24 @@ pub fn of_record(rec: &JsonMap) -> BTreeSet<(&'static str, String)> {
     out
 }
 
+/// The `contact_points` rows of a record.
+pub fn rows(entity: &str, id: Uuid, rec: &JsonMap) -> Vec<TableRow> {
+    of_record(rec)
+        .into_iter()
+        .map(|(kind, value)| {
+            TableRow::new(
+                "contact_points",
+                vec![
+                    ("entity".into(), entity.into()),
+                    ("record_id".into(), id.into()),
+                    ("kind".into(), kind.into()),
+                    ("value".into(), value.into()),
+                ],
+            )
+        })
+        .collect()
+}
+
 pub async fn replace<C: ConnectionTrait>(
     conn: &C,
     entity: &str,
@@ -46,17 +65,9 @@ pub async fn replace<C: ConnectionTrait>(
     rec: &JsonMap,
 ) -> CoreResult<()> {
     remove(conn, id).await?;
-    let points = of_record(rec);
-    if points.is_empty() {
-        return Ok(());
+    if let Some(q) = TableRow::insert_all(&rows(entity, id, rec))? {
+        db::insert(conn, &q).await?;
     }
-    let mut q = Query::insert();
-    q.into_table(col("contact_points"))
-        .columns(["entity", "record_id", "kind", "value"].map(col));
-    for (kind, value) in points {
-        q.values_panic([entity.into(), id.into(), kind.into(), value.into()]);
-    }
-    db::insert(conn, &q).await?;
     Ok(())
 }
 

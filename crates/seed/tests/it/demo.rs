@@ -302,7 +302,29 @@ async fn bench_data_is_counted_owned_and_searchable() {
         .unwrap();
         assert_eq!(guanxi_core::db::get_i64(&unlisted[0], "n").unwrap(), 0);
         assert!(count(&core, "contact_points").await >= 8_000 * 2);
-        assert_eq!(count(&core, "audit_log").await, 0);
+        // Every record has its "create" entry, by its creator at its creation instant.
+        assert_eq!(
+            count(&core, "audit_log").await,
+            8_000 + sources + industries
+        );
+        for table in ["accounts", "contacts", "sources", "industries"] {
+            let created = guanxi_core::db::raw_query(
+                core.db.reader(),
+                &format!(
+                    "SELECT COUNT(*) AS n FROM {table} r JOIN audit_log a ON a.record_id = r.id
+                     AND a.action = 'create' AND a.at = r.created_at AND a.actor_id = r.created_by
+                     AND a.changes <> '[]'"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                guanxi_core::db::get_i64(&created[0], "n").unwrap(),
+                count(&core, table).await,
+                "{table}"
+            );
+        }
         let bench_users: Vec<_> = users::list(&core.db)
             .await
             .unwrap()
