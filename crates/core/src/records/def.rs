@@ -182,6 +182,11 @@ pub struct FieldDef {
     pub computed: bool,
     /// The value a new record's form starts with.
     pub initial: Option<&'static str>,
+    /// Text whose two- and three-character pieces the search document holds, so `contains`
+    /// on it reads only the records that hold the pieces (`search::grams`). For names people
+    /// filter large tables by. Flagging a field of a table that already has rows needs a
+    /// migration that adds the pieces to their documents.
+    pub grams: bool,
 }
 
 impl FieldDef {
@@ -194,6 +199,7 @@ impl FieldDef {
             sortable: false,
             computed: false,
             initial: None,
+            grams: false,
         }
     }
     pub const fn column(mut self, column: &'static str) -> FieldDef {
@@ -206,6 +212,10 @@ impl FieldDef {
     }
     pub const fn computed(mut self) -> FieldDef {
         self.computed = true;
+        self
+    }
+    pub const fn grams(mut self) -> FieldDef {
+        self.grams = true;
         self
     }
     pub const fn sortable(mut self) -> FieldDef {

@@ -279,6 +279,59 @@ pub struct FilterContext<'a> {
     pub backend: Backend,
     pub actor: &'a Actor,
     pub settings: &'a Settings,
+    /// Text conditions to narrow by the pieces of what was typed ([`Narrowing`]).
+    pub narrow: &'a Narrowing,
+}
+
+/// `contains` and `starts_with` conditions on fields with pieces in the search documents
+/// (`FieldDef::grams`), each with the pieces' tokens: the condition reads only the records
+/// whose documents hold them, then applies its `LIKE` as it would to every row, so the answer
+/// is the same. Conditions absent here read every row (in list order, which finds a page of
+/// a common text soonest).
+#[derive(Debug, Default)]
+pub struct Narrowing {
+    /// (field, text as typed, tokens); a filter holds a few text conditions at most.
+    by_text: Vec<(String, String, Vec<String>)>,
+}
+
+impl Narrowing {
+    pub const NONE: &Narrowing = &Narrowing {
+        by_text: Vec::new(),
+    };
+
+    /// The text conditions of `filter` that pieces could narrow, with their tokens.
+    pub fn candidates(
+        entity: &EntityDef,
+        filter: &Filter,
+    ) -> Vec<((String, String), Vec<String>)> {
+        let mut out = Vec::new();
+        for (field, op, value) in filter.conditions() {
+            if !matches!(op, FilterOp::Contains | FilterOp::StartsWith) {
+                continue;
+            }
+            let (Some(def), Some(typed)) = (entity.field(field), as_str(value)) else {
+                continue;
+            };
+            if !def.grams {
+                continue;
+            }
+            if let Some(tokens) = crate::search::grams::of_typed(entity.name, field, &typed) {
+                out.push(((field.to_string(), typed), tokens));
+            }
+        }
+        out
+    }
+
+    pub fn add(&mut self, field: String, typed: String, tokens: Vec<String>) {
+        self.by_text.push((field, typed, tokens));
+    }
+
+    fn tokens(&self, field: &str, typed: &str) -> Option<&[String]> {
+        self.by_text
+            .iter()
+            .find(|(f, t, _)| f == field && t == typed)
+            .map(|(_, _, tokens)| tokens.as_slice())
+    }
 }
 
 /// The value kinds a filter compares.
@@ -675,9 +728,21 @@ impl FilterContext<'_> {
                         }
                         let s =
                             as_str(value).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
-                        Ok(Expr::expr(Func::lower(e)).like(
+                        let like = Expr::expr(Func::lower(e)).like(
                             LikeExpr::new(like_pattern(s.trim(), op == StartsWith)).escape('\\'),
-                        ))
+                        );
+                        Ok(match self.narrow.tokens(field, &s) {
+                            Some(tokens) => {
+                                let (sql, param) = crate::search::holding(self.backend, tokens);
+                                let table = self.entity.table;
+                                Expr::cust_with_values(
+                                    format!("\"{table}\".\"id\" IN ({sql})"),
+                                    [param],
+                                )
+                                .and(like)
+                            }
+                            None => like,
+                        })
                     }
                     In => Ok(Expr::expr(e).is_in(self.list(kind, field, value)?)),
                     Empty => Ok(match empty_value {

@@ -14,7 +14,7 @@ use super::behaviour::Event;
 use super::children;
 use super::cursor::Cursor;
 use super::def::{Access, ActionDef, EntityDef, FieldKind, SYSTEM_FIELDS};
-use super::filter::{Filter, FilterContext};
+use super::filter::{Filter, FilterContext, Narrowing};
 use super::row::{self, RowImage, Stamp};
 use super::values::{self, SortColumn, blank};
 use super::work::Work;
@@ -1150,6 +1150,7 @@ impl<'a> RecordService<'a> {
             backend: self.core.db.backend(),
             actor: work.actor(),
             settings: &self.core.settings,
+            narrow: Narrowing::NONE,
         };
         let cond = Condition::all()
             .add(ctx.compile(filter)?)
@@ -1407,12 +1408,33 @@ impl<'a> RecordService<'a> {
         })
     }
 
+    /// The text conditions of `filter` that pieces could narrow, with how many documents hold
+    /// their pieces (up to [`COUNT_NARROW_BELOW`]; `None` where the database decides).
+    async fn probe_pieces(&self, filter: Option<&Filter>) -> CoreResult<Vec<Probed>> {
+        let Some(filter) = filter else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for ((field, typed), tokens) in Narrowing::candidates(self.def, filter) {
+            let holding =
+                crate::search::count_holding(&self.core.db, &tokens, COUNT_NARROW_BELOW).await?;
+            out.push(Probed {
+                field,
+                typed,
+                tokens,
+                holding,
+            });
+        }
+        Ok(out)
+    }
+
     /// The conditions shared by a list and its count.
     async fn list_conditions(
         &self,
         actor: &Actor,
         q: &ListQuery,
         defs: &[CustomFieldDef],
+        narrow: &Narrowing,
     ) -> CoreResult<Condition> {
         let ctx = FilterContext {
             entity: self.def,
@@ -1420,6 +1442,7 @@ impl<'a> RecordService<'a> {
             backend: self.core.db.backend(),
             actor,
             settings: &self.core.settings,
+            narrow,
         };
         let mut cond = Condition::all().add(self.scope_condition(actor)?);
         if let Some(f) = &q.filter {
@@ -1474,7 +1497,10 @@ impl<'a> RecordService<'a> {
         let limit = q.limit.clamp(1, MAX_LIMIT);
         let sort = self.sort_spec(q.sort.as_deref(), q.deleted)?;
         let defs = self.custom_defs().await?;
-        let cond = self.list_conditions(actor, q, &defs).await?;
+        let probed = self.probe_pieces(q.filter.as_ref()).await?;
+        let cond = self
+            .list_conditions(actor, q, &defs, &narrowing(&probed, PAGE_NARROW_BELOW))
+            .await?;
         let runs = match &q.cursor {
             None => vec![None],
             Some(c) => self
@@ -1531,11 +1557,21 @@ impl<'a> RecordService<'a> {
             ),
             _ => None,
         };
+        // A count reads every match (up to the cap), not a page of them, so it narrows by
+        // pieces that many more records hold.
+        let count_cond = || async {
+            if probed.is_empty() {
+                Ok(cond.clone())
+            } else {
+                self.list_conditions(actor, q, &defs, &narrowing(&probed, COUNT_NARROW_BELOW))
+                    .await
+            }
+        };
         let total = match q.count {
             Count::No => None,
-            Count::Capped => Some(self.count_capped(cond).await?),
+            Count::Capped => Some(self.count_capped(count_cond().await?).await?),
             Count::Exact => Some(Total {
-                count: self.count_where(cond).await?,
+                count: self.count_where(count_cond().await?).await?,
                 more: false,
             }),
         };
@@ -1548,7 +1584,10 @@ impl<'a> RecordService<'a> {
 
     pub async fn count(&self, actor: &Actor, q: &ListQuery) -> CoreResult<u64> {
         let defs = self.custom_defs().await?;
-        let cond = self.list_conditions(actor, q, &defs).await?;
+        let probed = self.probe_pieces(q.filter.as_ref()).await?;
+        let cond = self
+            .list_conditions(actor, q, &defs, &narrowing(&probed, COUNT_NARROW_BELOW))
+            .await?;
         self.count_where(cond).await
     }
 
@@ -1624,4 +1663,31 @@ impl<'a> RecordService<'a> {
             .unwrap_or(0)
             .max(0) as u64)
     }
+}
+
+/// A page reads the records holding a text's pieces first when fewer than this many do; when
+/// more do, the text is common, and reading in list order finds a page of it sooner.
+const PAGE_NARROW_BELOW: u64 = 10_000;
+/// A count reads every match, so it narrows by pieces that up to this many records hold: each
+/// costs a lookup, where reading in list order costs every row up to the cap's last match.
+const COUNT_NARROW_BELOW: u64 = 200_000;
+
+/// A text condition that pieces could narrow, and how many documents hold its pieces.
+struct Probed {
+    field: String,
+    typed: String,
+    tokens: Vec<String>,
+    /// Counted up to [`COUNT_NARROW_BELOW`]; `None` where the database chooses by itself.
+    holding: Option<u64>,
+}
+
+/// The conditions of `probed` whose pieces fewer than `below` documents hold.
+fn narrowing(probed: &[Probed], below: u64) -> Narrowing {
+    let mut n = Narrowing::default();
+    for p in probed {
+        if p.holding.is_none_or(|h| h < below) {
+            n.add(p.field.clone(), p.typed.clone(), p.tokens.clone());
+        }
+    }
+    n
 }

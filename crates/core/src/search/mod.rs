@@ -5,6 +5,7 @@
 //! PostgreSQL a `tsvector` column with a GIN index. Documents are tokenized in Rust by
 //! [`text::tokens`] for both, so the two backends find the same records.
 
+pub mod grams;
 pub mod points;
 pub mod text;
 
@@ -57,6 +58,13 @@ pub fn document(def: &EntityDef, rec: &JsonMap) -> Document {
         }
     }
     toks.truncate(2000);
+    // After the cut: a `contains` filter relies on every piece being there, and a field's
+    // length bounds its pieces.
+    for f in def.fields.iter().filter(|f| f.grams) {
+        if let Some(v) = rec.get(f.name).and_then(|v| v.as_str()) {
+            toks.extend(grams::of_value(def.name, f.name, v));
+        }
+    }
     Document {
         title: (def.title)(rec, "zh-CN"),
         tokens: toks,
@@ -141,6 +149,54 @@ pub async fn remove<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<()> {
     };
     db::raw_execute(conn, sql, vec![id.into()]).await?;
     Ok(())
+}
+
+/// The ids of the records whose documents hold every one of `tokens` (pieces of
+/// [`grams`]), as SQL for `IN (…)` and its one parameter.
+pub fn holding(backend: Backend, tokens: &[String]) -> (String, String) {
+    match backend {
+        Backend::Sqlite => (
+            "SELECT s.record_id FROM search_fts JOIN search_entries s ON s.rowid = search_fts.rowid \
+             WHERE search_fts MATCH ?"
+                .into(),
+            fts5_all(tokens),
+        ),
+        Backend::Postgres => (
+            "SELECT record_id FROM search_entries WHERE doc @@ CAST($1 AS tsquery)".into(),
+            tokens
+                .iter()
+                .map(|t| format!("'{t}'"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        ),
+    }
+}
+
+fn fts5_all(tokens: &[String]) -> String {
+    tokens
+        .iter()
+        .map(|t| format!("\"{t}\""))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// How many documents hold every one of `tokens`, counted up to `cap`: what reading them
+/// first would cost. `None` on PostgreSQL, whose planner knows how common each token is
+/// (`tsvector` statistics) and chooses between the pieces and a scan itself; SQLite's does
+/// not, and FTS5 stops reading a posting list at the cap.
+pub async fn count_holding(db: &Db, tokens: &[String], cap: u64) -> CoreResult<Option<u64>> {
+    if db.backend() == Backend::Postgres {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT {cap})"
+    );
+    let rows = db::raw_query(db.reader(), &sql, vec![fts5_all(tokens).into()]).await?;
+    let n = match rows.first() {
+        Some(r) => db::get_i64(r, "n")?,
+        None => 0,
+    };
+    Ok(Some(n.max(0) as u64))
 }
 
 fn fts5_match(terms: &[Term]) -> String {

@@ -17,7 +17,8 @@ pub fn is_cjk(c: char) -> bool {
 }
 
 /// Splits text into lower-case tokens: runs of ASCII letters and digits (and other non-CJK
-/// letters), and single CJK characters. Everything else separates.
+/// letters), and single CJK characters. Everything else separates, the marks of
+/// [`super::grams`] tokens included, so no typed word can match those.
 pub fn tokens(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -27,7 +28,7 @@ pub fn tokens(text: &str) -> Vec<String> {
                 out.push(std::mem::take(&mut cur));
             }
             out.push(c.to_string());
-        } else if c.is_alphanumeric() {
+        } else if c.is_alphanumeric() && c != super::grams::MARK && c != super::grams::UNDERSCORE {
             cur.extend(c.to_lowercase());
         } else if !cur.is_empty() {
             out.push(std::mem::take(&mut cur));

@@ -2,7 +2,7 @@
 //! that version stored records, is migrated and read back through the services.
 
 use chrono::{DateTime, Utc};
-use guanxi_core::areas::customers::{ACCOUNTS, INDUSTRIES, SOURCES};
+use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS, INDUSTRIES, SOURCES};
 use guanxi_core::areas::sales::OPPORTUNITIES;
 use guanxi_core::db::migrations::Migrator;
 use guanxi_core::db::{self, Backend, col};
@@ -353,6 +353,124 @@ async fn defaults_are_installed_once() {
         for other in others {
             other.db.close().await.unwrap();
         }
+        fresh.cleanup(core).await;
+    }
+}
+
+/// How many migrations come before contacts had a whole name and names had pieces.
+fn before_name_grams() -> u32 {
+    Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m0006_name_grams")
+        .expect("the name pieces migration") as u32
+}
+
+/// A search entry as earlier versions wrote it, without the pieces of names.
+async fn entry_without_pieces(
+    conn: &DatabaseConnection,
+    backend: Backend,
+    entity: &str,
+    id: Uuid,
+    owner: Uuid,
+    title: &str,
+) {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "INSERT INTO search_entries (record_id, entity, owner_id, title, doc) VALUES (?, ?, ?, ?, ?)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO search_entries (record_id, entity, owner_id, title, doc) VALUES ($1, $2, $3, $4, CAST($5 AS tsvector))"
+        }
+    };
+    db::raw_execute(
+        conn,
+        sql,
+        vec![
+            id.into(),
+            entity.into(),
+            owner.into(),
+            title.into(),
+            "".into(),
+        ],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn contacts_get_whole_names_and_names_get_pieces() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let conn = connect(&fresh, backend).await;
+        Migrator::up(&conn, Some(before_name_grams())).await.unwrap();
+        let now = guanxi_core::now();
+        let admin_id = Uuid::now_v7();
+        insert(
+            &conn,
+            "users",
+            vec![
+                ("id", admin_id.into()),
+                ("email", "boss@example.com".into()),
+                ("name", "Boss".into()),
+                ("role", "admin".into()),
+                ("created_at", now.into()),
+                ("updated_at", now.into()),
+            ],
+        )
+        .await;
+        let mut contacts = Vec::new();
+        for (family, given) in [("王", "芳"), ("Smith", "John"), ("", "Madonna")] {
+            let id = record(
+                &conn,
+                "contacts",
+                admin_id,
+                now,
+                vec![("family_name", family.into()), ("given_name", given.into())],
+            )
+            .await;
+            entry_without_pieces(&conn, backend, "contact", id, admin_id, "").await;
+            contacts.push(id);
+        }
+        let account = record(
+            &conn,
+            "accounts",
+            admin_id,
+            now,
+            vec![("kind", "company".into()), ("name", "北京中太数据".into())],
+        )
+        .await;
+        entry_without_pieces(&conn, backend, "account", account, admin_id, "北京中太数据").await;
+        Migrator::up(&conn, None).await.unwrap();
+        conn.close().await.unwrap();
+
+        let core = fresh.core().await;
+        let actor = crate::support::admin(&core, "boss@example.com").await;
+        let names = |def: &'static EntityDef, text: &'static str| {
+            let core = &core;
+            let actor = &actor;
+            async move {
+                let filter = json!({"field": "name", "op": "contains", "value": text});
+                core.records(def)
+                    .list(
+                        actor,
+                        &ListQuery {
+                            filter: Some(Filter::from_json(&filter).unwrap()),
+                            limit: 10,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|r| r["name"].clone())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(names(&CONTACTS, "王芳").await, vec![json!("王芳")], "{backend:?}");
+        assert_eq!(names(&CONTACTS, "n sm").await, vec![json!("John Smith")]);
+        assert_eq!(names(&CONTACTS, "adon").await, vec![json!("Madonna")]);
+        assert_eq!(names(&ACCOUNTS, "中太").await, vec![json!("北京中太数据")]);
         fresh.cleanup(core).await;
     }
 }

@@ -369,7 +369,7 @@ async fn invalid_record_fields_are_named_and_nothing_is_written() {
             (
                 json!({"given_name": "A", "name": "A B"}),
                 "name",
-                "unknown_field",
+                "computed",
             ),
         ] {
             sales
@@ -717,7 +717,7 @@ async fn list_parameters_are_checked() {
             ("account_id=acme", "invalid_filter"),
             ("sort=account_id", "invalid_sort"),
             ("sort=address", "invalid_sort"),
-            ("sort=name", "invalid_sort"),
+            ("sort=description", "invalid_sort"),
             (
                 &format!(
                     "sort=birthday&cursor={}",

@@ -34,6 +34,7 @@ const FIELDS: &[FieldDef] = &[
         .sortable()
         .initial("company"),
     FieldDef::new("name", FieldKind::Text { max: 200 })
+        .grams()
         .required()
         .sortable(),
     FieldDef::new(

@@ -18,6 +18,12 @@ pub static CHANNELS: OptionSet = OptionSet {
 };
 
 const FIELDS: &[FieldDef] = &[
+    // The whole name as one text (张三, John Smith), kept from the two parts, so people can
+    // filter and sort by the name they know rather than by its halves.
+    FieldDef::new("name", FieldKind::Text { max: 201 })
+        .computed()
+        .sortable()
+        .grams(),
     FieldDef::new("family_name", FieldKind::Text { max: 100 }).sortable(),
     FieldDef::new("given_name", FieldKind::Text { max: 100 }).sortable(),
     FieldDef::new("salutation", FieldKind::choice(&SALUTATIONS)),
@@ -40,6 +46,12 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("address", FieldKind::Address),
     FieldDef::new("description", FieldKind::LongText { max: 10_000 }),
 ];
+
+/// The stored whole name: the reading of a Chinese name, given name first for others (the
+/// English convention, which is also how such names are typed).
+pub fn whole_name(family: &str, given: &str) -> String {
+    display_name(family.trim(), given.trim(), "en")
+}
 
 /// Chinese names read family name first with no space (张三); others follow the locale's
 /// convention: given name first in English, family name first in Chinese (with a middle dot).
@@ -81,6 +93,8 @@ impl Behaviour for Rules {
                 FieldError::new(FAMILY_OR_GIVEN_NAME_REQUIRED),
             );
         }
+        let name = whole_name(str_field(rec, "family_name"), str_field(rec, "given_name"));
+        rec.insert("name".into(), serde_json::Value::String(name));
     }
 }
 

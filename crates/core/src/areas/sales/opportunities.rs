@@ -98,6 +98,7 @@ pub const STAGE_HISTORY: ChildDef = ChildDef {
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new("name", FieldKind::Text { max: 200 })
+        .grams()
         .required()
         .sortable(),
     FieldDef::new(

@@ -5,6 +5,7 @@ mod m0002_sales;
 mod m0003_sort_indexes;
 mod m0004_custom_field_kinds;
 mod m0005_lists;
+mod m0006_name_grams;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_sort_indexes::Migration),
             Box::new(m0004_custom_field_kinds::Migration),
             Box::new(m0005_lists::Migration),
+            Box::new(m0006_name_grams::Migration),
         ]
     }
 }
