@@ -36,7 +36,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::demo::vocab::{AccountInfo, Gen, Place, Region};
+use crate::demo::vocab::{AccountInfo, Gen, Person, Place, Region};
 use crate::lists::{self, ListIds};
 use guanxi_core::Core;
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
@@ -84,6 +84,141 @@ const REBUILD_MIN: u64 = 5_000;
 const LOAD_CACHE_KIB: i64 = -1_048_576;
 /// Records spread over this many days before now.
 const HISTORY_DAYS: i64 = 3 * 365;
+
+/// The share of contacts given a rare Latin name (below), about 15,000 of 3,000,000: the demo
+/// vocabulary's Latin names are few (a few hundred full names), so each recurs hundreds of times,
+/// and a `contains` filter for a name that matches only a handful of records could not be measured.
+const RARE_LATIN_SHARE: f64 = 1.0 / 200.0;
+/// Given and family names for the rare Latin names: 30 × 60 full names per gender, so at the share
+/// above each full name occurs about four times in 3,000,000 contacts. No given name ends another
+/// and no family name starts another or one of the demo vocabulary's, so a full name
+/// ("given family") is never part of a different one (tested).
+pub const RARE_LATIN_GIVEN_FEMALE: [&str; 30] = [
+    "Adelheid",
+    "Berenike",
+    "Clementine",
+    "Dagny",
+    "Elowen",
+    "Fenella",
+    "Gwendolyn",
+    "Henrike",
+    "Isolde",
+    "Jolanthe",
+    "Kerensa",
+    "Linnea",
+    "Marisol",
+    "Nerys",
+    "Oriane",
+    "Perpetua",
+    "Quilla",
+    "Rosalind",
+    "Solveig",
+    "Tamsin",
+    "Ulrike",
+    "Veronika",
+    "Wilhelmina",
+    "Xanthe",
+    "Yolande",
+    "Zinnia",
+    "Aurelie",
+    "Briony",
+    "Cordelia",
+    "Delphine",
+];
+pub const RARE_LATIN_GIVEN_MALE: [&str; 30] = [
+    "Alaric",
+    "Bartholomew",
+    "Casimir",
+    "Desmond",
+    "Evander",
+    "Fitzroy",
+    "Gideon",
+    "Hadrian",
+    "Ignatius",
+    "Jasper",
+    "Leopold",
+    "Lysander",
+    "Mortimer",
+    "Nikodemus",
+    "Octavian",
+    "Percival",
+    "Quentin",
+    "Rupert",
+    "Severin",
+    "Thaddeus",
+    "Ulysses",
+    "Valentin",
+    "Wendelin",
+    "Xavier",
+    "Yannick",
+    "Zebulon",
+    "Ambrose",
+    "Barnaby",
+    "Cornelius",
+    "Dorian",
+];
+pub const RARE_LATIN_FAMILY: [&str; 60] = [
+    "Abernethy",
+    "Ashcombe",
+    "Blackwood",
+    "Brightmore",
+    "Castellane",
+    "Carrow",
+    "Dunmore",
+    "Delacourt",
+    "Eastwick",
+    "Ellingham",
+    "Fairweather",
+    "Farquhar",
+    "Gallowglass",
+    "Greystoke",
+    "Hawthorne",
+    "Holloway",
+    "Ingleby",
+    "Ironside",
+    "Jessop",
+    "Kilbride",
+    "Kingsley",
+    "Lockhart",
+    "Langridge",
+    "Mallory",
+    "Marchbanks",
+    "Northcote",
+    "Nightingale",
+    "Oakenfold",
+    "Ormsby",
+    "Pemberton",
+    "Penhaligon",
+    "Quarrie",
+    "Ravenscroft",
+    "Rookwood",
+    "Stourton",
+    "Thistlewood",
+    "Trevelyan",
+    "Underhill",
+    "Vandermeer",
+    "Vexley",
+    "Wetherby",
+    "Winterbourne",
+    "Yardley",
+    "Zabriskie",
+    "Ashdown",
+    "Bellweather",
+    "Coldridge",
+    "Daventry",
+    "Eversleigh",
+    "Fenwick",
+    "Gisborne",
+    "Harrowgate",
+    "Kettleborough",
+    "Larkspur",
+    "Mountjoy",
+    "Netherby",
+    "Oldcastle",
+    "Pickering",
+    "Radcliffe",
+    "Saltonstall",
+];
 
 /// A benchmark user who owns records.
 #[derive(Clone, Copy)]
@@ -770,13 +905,26 @@ impl Producer {
             Some(i) => i.place,
             None => self.owner_place(owner),
         };
-        let person = self.g.person_for(place);
+        let mut person = self.g.person_for(place);
+        if self.g.chance(RARE_LATIN_SHARE) {
+            person = self.rare_latin(person.female);
+        }
         let mut v = self.g.contact_with(info.as_ref(), place, &person);
         if let Some(a) = account {
             v["account_id"] = Value::String(self.made[a].id.to_string());
         }
         let rec = shape.record(&v, &self.settings)?;
         self.push(shape, rows, &rec, id, owner.id, at, audit_id)
+    }
+
+    /// A person with one of the rare Latin names, of the given gender.
+    fn rare_latin(&mut self, female: bool) -> Person {
+        let given = if female {
+            self.g.pick(&RARE_LATIN_GIVEN_FEMALE)
+        } else {
+            self.g.pick(&RARE_LATIN_GIVEN_MALE)
+        };
+        Person::latin(self.g.pick(&RARE_LATIN_FAMILY), given, female)
     }
 
     /// Adds a record's rows, created by its owner at `at`.
@@ -1086,6 +1234,51 @@ mod tests {
         };
         assert_eq!(a.len(), 1, "{what}: one create entry: {a:?}");
         assert_eq!(strip(a), strip(b), "{what}");
+    }
+
+    /// A rare full name ("given family") is part of no other full name, rare or from the demo
+    /// vocabulary: that holds when no given name ends another and no rare family name starts
+    /// another family name, compared without case as the `contains` filter compares.
+    #[test]
+    fn rare_latin_names_are_not_part_of_other_names() {
+        let lower = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_lowercase()).collect() };
+        let mut given = lower(&RARE_LATIN_GIVEN_FEMALE);
+        given.extend(lower(&RARE_LATIN_GIVEN_MALE));
+        let rare_family = lower(&RARE_LATIN_FAMILY);
+        let mut g = Gen::new(7);
+        let mut family = rare_family.clone();
+        for country in ["US", "GB", "DE", "SG", "JP"] {
+            for _ in 0..2_000 {
+                let p = g.foreign_person(country);
+                given.push(p.given.to_lowercase());
+                family.push(p.family.to_lowercase());
+            }
+        }
+        for _ in 0..2_000 {
+            family.push(g.chinese_person().family);
+        }
+        given.sort();
+        given.dedup();
+        family.sort();
+        family.dedup();
+        for r in lower(&RARE_LATIN_GIVEN_FEMALE)
+            .iter()
+            .chain(&lower(&RARE_LATIN_GIVEN_MALE))
+        {
+            for o in &given {
+                assert!(o == r || !o.ends_with(r.as_str()), "{o} ends with {r}");
+            }
+        }
+        for r in &rare_family {
+            for o in &family {
+                assert!(o == r || !o.starts_with(r.as_str()), "{o} starts with {r}");
+            }
+            assert_eq!(
+                rare_family.iter().filter(|f| *f == r).count(),
+                1,
+                "{r} twice"
+            );
+        }
     }
 
     #[test]

@@ -2067,7 +2067,7 @@ impl Person {
         }
     }
 
-    fn latin(family: &str, given: &str, female: bool) -> Person {
+    pub(crate) fn latin(family: &str, given: &str, female: bool) -> Person {
         Person {
             family: family.into(),
             given: given.into(),
