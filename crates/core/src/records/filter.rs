@@ -300,10 +300,7 @@ impl Narrowing {
     };
 
     /// The text conditions of `filter` that pieces could narrow, with their tokens.
-    pub fn candidates(
-        entity: &EntityDef,
-        filter: &Filter,
-    ) -> Vec<((String, String), Vec<String>)> {
+    pub fn candidates(entity: &EntityDef, filter: &Filter) -> Vec<((String, String), Vec<String>)> {
         let mut out = Vec::new();
         for (field, op, value) in filter.conditions() {
             if !matches!(op, FilterOp::Contains | FilterOp::StartsWith) {

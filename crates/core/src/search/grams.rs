@@ -133,6 +133,9 @@ mod tests {
     #[test]
     fn fields_and_entities_do_not_share_tokens() {
         assert_ne!(of_value("a_b", "c", "xy"), of_value("a", "b_c", "xy"));
-        assert_ne!(of_value("lead", "title", "xy"), of_value("case", "title", "xy"));
+        assert_ne!(
+            of_value("lead", "title", "xy"),
+            of_value("case", "title", "xy")
+        );
     }
 }

@@ -33,8 +33,27 @@ const ACCOUNT_NAMES: [&str; 5] = [
 ];
 
 const TYPED: [&str; 22] = [
-    "张伟", "王芳", "王", "欧阳娜", "阳娜娜", "smith", "SMITH", "neil-s", "100%", "0%", "_sc",
-    "e_s", "中太", "有限公司", "中太物流有", "不存在", " 王芳 ", "j", "John Smith", "n S", "a_b",
+    "张伟",
+    "王芳",
+    "王",
+    "欧阳娜",
+    "阳娜娜",
+    "smith",
+    "SMITH",
+    "neil-s",
+    "100%",
+    "0%",
+    "_sc",
+    "e_s",
+    "中太",
+    "有限公司",
+    "中太物流有",
+    "不存在",
+    " 王芳 ",
+    "j",
+    "John Smith",
+    "n S",
+    "a_b",
     "%",
 ];
 
@@ -72,7 +91,11 @@ fn expected(names: &[String], typed: &str, prefix: bool) -> Vec<String> {
         .iter()
         .filter(|n| {
             let n = n.to_lowercase();
-            if prefix { n.starts_with(&t) } else { n.contains(&t) }
+            if prefix {
+                n.starts_with(&t)
+            } else {
+                n.contains(&t)
+            }
         })
         .cloned()
         .collect();
@@ -172,10 +195,7 @@ async fn names_found_by_their_pieces_are_exactly_the_names_that_contain_the_text
             .unwrap();
         txn.commit().await.unwrap();
         assert!(list(&core, &actor, &CONTACTS, f("张伟")).await.is_empty());
-        assert_eq!(
-            list(&core, &actor, &CONTACTS, f("张")).await,
-            vec!["张伟"]
-        );
+        assert_eq!(list(&core, &actor, &CONTACTS, f("张")).await, vec!["张伟"]);
 
         fresh.cleanup(core).await;
     }

@@ -8,4 +8,5 @@ mod export;
 mod kinds;
 mod migrations;
 mod paging;
+mod scope_lists;
 mod support;

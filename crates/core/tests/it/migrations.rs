@@ -402,7 +402,9 @@ async fn contacts_get_whole_names_and_names_get_pieces() {
     for backend in backends() {
         let fresh = Fresh::new(backend).await;
         let conn = connect(&fresh, backend).await;
-        Migrator::up(&conn, Some(before_name_grams())).await.unwrap();
+        Migrator::up(&conn, Some(before_name_grams()))
+            .await
+            .unwrap();
         let now = guanxi_core::now();
         let admin_id = Uuid::now_v7();
         insert(
@@ -467,7 +469,11 @@ async fn contacts_get_whole_names_and_names_get_pieces() {
                     .collect::<Vec<_>>()
             }
         };
-        assert_eq!(names(&CONTACTS, "王芳").await, vec![json!("王芳")], "{backend:?}");
+        assert_eq!(
+            names(&CONTACTS, "王芳").await,
+            vec![json!("王芳")],
+            "{backend:?}"
+        );
         assert_eq!(names(&CONTACTS, "n sm").await, vec![json!("John Smith")]);
         assert_eq!(names(&CONTACTS, "adon").await, vec![json!("Madonna")]);
         assert_eq!(names(&ACCOUNTS, "中太").await, vec![json!("北京中太数据")]);

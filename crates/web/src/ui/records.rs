@@ -616,11 +616,18 @@ async fn list(
         label: field_label(def.name, "name", &i18n),
         selected: state.cols.iter().any(|c| c == "name"),
     }];
-    all_columns.extend(choices.iter().map(|(k, l)| Opt {
-        value: k.clone(),
-        label: l.clone(),
-        selected: state.cols.contains(k),
-    }));
+    // The name column is offered first, above; an entity whose name is a field of its own
+    // would otherwise offer it twice.
+    all_columns.extend(
+        choices
+            .iter()
+            .filter(|(k, _)| k != "name")
+            .map(|(k, l)| Opt {
+                value: k.clone(),
+                label: l.clone(),
+                selected: state.cols.contains(k),
+            }),
+    );
     let views = match saved_views::list(&st.core.db, &user.actor, def.name).await {
         Ok(v) => v
             .into_iter()
