@@ -1407,13 +1407,16 @@ impl<'a> RecordService<'a> {
             Scope::Team => match actor.team_id {
                 None => Condition::all().add(owner.eq(actor.user_id)),
                 Some(team) => {
+                    // One `IN` rather than `owner = me OR owner IN team`: SQLite answers an OR
+                    // by collecting row ids and reading every row, where one `IN` over the
+                    // owner indexes reads the index alone for a count.
                     let mut sub = Query::select();
-                    sub.column(col("id"))
-                        .from(col("users"))
-                        .and_where(Expr::col(col("team_id")).eq(team));
-                    Condition::any()
-                        .add(owner.clone().eq(actor.user_id))
-                        .add(owner.in_subquery(sub))
+                    sub.column(col("id")).from(col("users")).cond_where(
+                        Condition::any()
+                            .add(Expr::col(col("team_id")).eq(team))
+                            .add(Expr::col(col("id")).eq(actor.user_id)),
+                    );
+                    Condition::all().add(owner.in_subquery(sub))
                 }
             },
         })

@@ -9,7 +9,6 @@ use guanxi_core::db::{self, col};
 use guanxi_core::identity::{NewUser, teams, users};
 use guanxi_core::records::{Count, ListQuery};
 use guanxi_core::{Actor, Core};
-use sea_orm::TransactionTrait;
 use sea_orm::sea_query::Query;
 use uuid::Uuid;
 

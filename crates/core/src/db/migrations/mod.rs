@@ -6,6 +6,7 @@ mod m0003_sort_indexes;
 mod m0004_custom_field_kinds;
 mod m0005_lists;
 mod m0006_name_grams;
+mod m0007_live_owner_indexes;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_custom_field_kinds::Migration),
             Box::new(m0005_lists::Migration),
             Box::new(m0006_name_grams::Migration),
+            Box::new(m0007_live_owner_indexes::Migration),
         ]
     }
 }
