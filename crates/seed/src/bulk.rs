@@ -457,23 +457,28 @@ async fn write_batches(
     Ok(txn)
 }
 
-/// Refreshes planner statistics, which a few million new rows make stale.
+/// Refreshes planner statistics, which a few million new rows make stale. On PostgreSQL also
+/// marks the new rows visible to all in the visibility map, as autovacuum does for a table in
+/// use: until then a count cannot answer from an index alone (a rep's capped count read
+/// 100,000 table rows, 45 ms, instead of 10,001 index entries, 2.4 ms).
 async fn finish(core: &Core) -> CoreResult<()> {
-    let txn = core.db.begin().await?;
     match core.db.backend() {
         Backend::Sqlite => {
+            let txn = core.db.begin().await?;
             db::raw_execute(&txn, "PRAGMA optimize", vec![]).await?;
+            txn.commit().await?;
         }
         Backend::Postgres => {
+            // VACUUM cannot run inside a transaction; on PostgreSQL the reader is the one pool,
+            // so this runs on its own, committed as it ends.
             db::raw_execute(
-                &txn,
-                "ANALYZE accounts, contacts, contact_points, search_entries, audit_log",
+                core.db.reader(),
+                "VACUUM (ANALYZE) accounts, contacts, contact_points, search_entries, audit_log",
                 vec![],
             )
             .await?;
         }
     }
-    txn.commit().await?;
     Ok(())
 }
 
