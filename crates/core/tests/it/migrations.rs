@@ -41,6 +41,26 @@ async fn insert(conn: &DatabaseConnection, table: &str, values: Vec<(&str, Simpl
     db::insert(conn, &q).await.unwrap();
 }
 
+/// An administrator, boss@example.com, as every earlier schema stored users.
+async fn insert_boss(conn: &DatabaseConnection) -> Uuid {
+    let id = Uuid::now_v7();
+    let now = guanxi_core::now();
+    insert(
+        conn,
+        "users",
+        vec![
+            ("id", id.into()),
+            ("email", "boss@example.com".into()),
+            ("name", "Boss".into()),
+            ("role", "admin".into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
+    )
+    .await;
+    id
+}
+
 /// A row as the earlier schema stored it: the record columns and the given ones.
 async fn record(
     conn: &DatabaseConnection,
@@ -104,20 +124,7 @@ async fn source_codes_and_industry_texts_become_list_references() {
         Migrator::up(&conn, Some(before_lists())).await.unwrap();
 
         let now = guanxi_core::now();
-        let admin_id = Uuid::now_v7();
-        insert(
-            &conn,
-            "users",
-            vec![
-                ("id", admin_id.into()),
-                ("email", "boss@example.com".into()),
-                ("name", "Boss".into()),
-                ("role", "admin".into()),
-                ("created_at", now.into()),
-                ("updated_at", now.into()),
-            ],
-        )
-        .await;
+        let admin_id = insert_boss(&conn).await;
         let account = |name: &'static str, industry: &'static str, source: &'static str| {
             vec![
                 ("kind", "company".into()),
@@ -406,20 +413,7 @@ async fn contacts_get_whole_names_and_names_get_pieces() {
             .await
             .unwrap();
         let now = guanxi_core::now();
-        let admin_id = Uuid::now_v7();
-        insert(
-            &conn,
-            "users",
-            vec![
-                ("id", admin_id.into()),
-                ("email", "boss@example.com".into()),
-                ("name", "Boss".into()),
-                ("role", "admin".into()),
-                ("created_at", now.into()),
-                ("updated_at", now.into()),
-            ],
-        )
-        .await;
+        let admin_id = insert_boss(&conn).await;
         let mut contacts = Vec::new();
         for (family, given) in [("王", "芳"), ("Smith", "John"), ("", "Madonna")] {
             let id = record(
