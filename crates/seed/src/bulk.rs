@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, Query, Value as SqlValue};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -40,7 +40,7 @@ use crate::demo::vocab::{AccountInfo, Gen, Person, Place, Region};
 use crate::lists::{self, ListIds};
 use guanxi_core::Core;
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
-use guanxi_core::db::{self, Backend, Db, col, get_i64};
+use guanxi_core::db::{self, Backend, Db, WriteTxn, col, get_i64};
 use guanxi_core::error::{CoreError, CoreResult};
 use guanxi_core::identity::{NewUser, teams, users};
 use guanxi_core::records::def::FieldKind;
@@ -428,11 +428,11 @@ async fn set_pragmas(core: &Core, pragmas: &[(String, i64)]) -> CoreResult<Vec<(
 /// continues in a new transaction. Returns the open transaction.
 async fn write_batches(
     core: &Core,
-    mut txn: DatabaseTransaction,
+    mut txn: WriteTxn,
     rx: &mut mpsc::Receiver<Batch>,
     total: u64,
     progress: &mut dyn FnMut(u64, u64),
-) -> CoreResult<DatabaseTransaction> {
+) -> CoreResult<WriteTxn> {
     let mut done = 0u64;
     let mut in_txn = 0usize;
     // Time spent waiting for the generator, to tell which side limits the load.

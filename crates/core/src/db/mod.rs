@@ -4,6 +4,7 @@
 //! anyway; funnelling writes through one connection turns "database is locked" races between
 //! deferred transactions into an orderly queue. PostgreSQL uses one pool for both.
 
+mod group_commit;
 pub mod migrations;
 mod rows;
 
@@ -19,14 +20,16 @@ use sea_orm::sea_query::{
     DeleteStatement, InsertStatement, QueryStatementWriter, SelectStatement, UpdateStatement,
 };
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, QueryResult,
-    SqlxPostgresConnector, SqlxSqliteConnector, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, SqlxPostgresConnector, SqlxSqliteConnector, Statement, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::{CoreError, CoreResult};
+use group_commit::{Ending, GroupCommit};
+use tokio::sync::oneshot;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -39,7 +42,70 @@ pub enum Backend {
 pub struct Db {
     read: DatabaseConnection,
     write: DatabaseConnection,
+    /// SQLite's writes queue here, to share commits under load; PostgreSQL has none.
+    group: Option<GroupCommit>,
     backend: Backend,
+}
+
+/// The one transaction a service call writes in, a connection like any other; on
+/// SQLite it is a savepoint in a commit shared with other writes (see `group_commit`), and
+/// `commit` returns once that shared commit is done.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    ended: Option<oneshot::Sender<Ending>>,
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one(stmt).await
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+}
+
+impl WriteTxn {
+    /// Saves the write. On SQLite this waits for the commit it shares.
+    pub async fn commit(self) -> CoreResult<()> {
+        let WriteTxn { txn, ended } = self;
+        txn.commit().await?;
+        let Some(ended) = ended else {
+            return Ok(());
+        };
+        let (reply, committed) = oneshot::channel();
+        if ended.send(Ending::Kept(reply)).is_err() {
+            return Err(group_commit::stopped());
+        }
+        group_commit::outcome(committed.await)
+    }
+
+    /// Undoes the write (dropping it does the same).
+    pub async fn rollback(self) -> CoreResult<()> {
+        let WriteTxn { txn, ended } = self;
+        let undone = txn.rollback().await;
+        if let Some(ended) = ended {
+            let _ = ended.send(Ending::Undone);
+        }
+        Ok(undone?)
+    }
 }
 
 /// Turns what a user typed (`guanxi.db`, `sqlite://x.db`, `postgres://…`) into a driver URL.
@@ -82,6 +148,7 @@ impl Db {
             Ok(Db {
                 read: conn.clone(),
                 write: conn,
+                group: None,
                 backend: Backend::Postgres,
             })
         } else {
@@ -124,9 +191,11 @@ impl Db {
                 .connect_with(opts.read_only(true))
                 .await
                 .map_err(|e| CoreError::Internal(format!("cannot open {url}: {e}")))?;
+            let write = SqlxSqliteConnector::from_sqlx_sqlite_pool(write);
             Ok(Db {
                 read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read),
-                write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write),
+                group: Some(GroupCommit::start(write.clone())),
+                write,
                 backend: Backend::Sqlite,
             })
         }
@@ -165,8 +234,20 @@ impl Db {
     }
 
     /// Begins the one transaction a service call writes in.
-    pub async fn begin(&self) -> CoreResult<DatabaseTransaction> {
-        Ok(self.write.begin().await?)
+    pub async fn begin(&self) -> CoreResult<WriteTxn> {
+        match &self.group {
+            None => Ok(WriteTxn {
+                txn: self.write.begin().await?,
+                ended: None,
+            }),
+            Some(group) => {
+                let slot = group.join().await?;
+                Ok(WriteTxn {
+                    txn: slot.txn,
+                    ended: Some(slot.ended),
+                })
+            }
+        }
     }
 
     pub async fn close(self) -> CoreResult<()> {

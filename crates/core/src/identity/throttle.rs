@@ -7,8 +7,8 @@
 //! lock-out. A slot that turns out not to be a failure (the password was right, or another key
 //! refused the attempt before any check) is given back.
 
+use crate::db::WriteTxn;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::DatabaseTransaction;
 use sea_orm::sea_query::{Expr, LockType, OnConflict, Query};
 
 use crate::db::{self, Db, col, get_i64, get_opt_ts, get_ts};
@@ -28,7 +28,7 @@ struct State {
 }
 
 /// Makes sure the key has a row and locks it for the rest of the transaction.
-async fn lock_row(txn: &DatabaseTransaction, key: &str) -> CoreResult<State> {
+async fn lock_row(txn: &WriteTxn, key: &str) -> CoreResult<State> {
     let now = crate::now();
     let mut ins = Query::insert();
     ins.into_table(col("login_failures"))
@@ -56,7 +56,7 @@ async fn lock_row(txn: &DatabaseTransaction, key: &str) -> CoreResult<State> {
     })
 }
 
-async fn store(txn: &DatabaseTransaction, key: &str, s: &State) -> CoreResult<()> {
+async fn store(txn: &WriteTxn, key: &str, s: &State) -> CoreResult<()> {
     let mut u = Query::update();
     u.table(col("login_failures"))
         .value(col("failures"), s.failures)

@@ -4,7 +4,7 @@
 //! indexed exactly like the writes people make, and commit or vanish with the write that caused
 //! them.
 
-use sea_orm::DatabaseTransaction;
+use crate::db::WriteTxn;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ const MAX_DEPTH: u8 = 8;
 pub struct Work<'a> {
     core: &'a Core,
     actor: &'a Actor,
-    txn: DatabaseTransaction,
+    txn: WriteTxn,
     depth: u8,
 }
 
@@ -43,7 +43,7 @@ impl<'a> Work<'a> {
     }
 
     /// The transaction, for the engine's own statements; hooks have no way to it.
-    pub(crate) fn conn(&self) -> &DatabaseTransaction {
+    pub(crate) fn conn(&self) -> &WriteTxn {
         &self.txn
     }
 

@@ -156,8 +156,12 @@ pub async fn remove<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<()> {
 pub fn holding(backend: Backend, tokens: &[String]) -> (String, String) {
     match backend {
         Backend::Sqlite => (
+            // Rows changed in the current transaction are not in the index until it commits
+            // (`db::migrations::m0008`); they are few, and the caller's own check of the text
+            // decides about them.
             "SELECT s.record_id FROM search_fts JOIN search_entries s ON s.rowid = search_fts.rowid \
-             WHERE search_fts MATCH ?"
+             WHERE search_fts MATCH ? \
+             UNION ALL SELECT s.record_id FROM search_fts_pending p JOIN search_entries s ON s.rowid = p.rowid"
                 .into(),
             fts5_all(tokens),
         ),

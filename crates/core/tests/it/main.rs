@@ -9,4 +9,5 @@ mod kinds;
 mod migrations;
 mod paging;
 mod scope_lists;
+mod shared_commits;
 mod support;

@@ -7,9 +7,12 @@ mod m0004_custom_field_kinds;
 mod m0005_lists;
 mod m0006_name_grams;
 mod m0007_live_owner_indexes;
+mod m0008_search_settles_at_commit;
 mod schema;
 
 use sea_orm_migration::prelude::*;
+
+pub(crate) use m0008_search_settles_at_commit::SETTLE as SETTLE_SEARCH_INDEX;
 
 pub struct Migrator;
 
@@ -24,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_lists::Migration),
             Box::new(m0006_name_grams::Migration),
             Box::new(m0007_live_owner_indexes::Migration),
+            Box::new(m0008_search_settles_at_commit::Migration),
         ]
     }
 }

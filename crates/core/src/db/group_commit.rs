@@ -1,0 +1,155 @@
+//! Group commit for SQLite's one writer.
+//!
+//! Every write is a transaction on the one writer connection, and under load each of them pays
+//! for its own commit: the WAL frames of every page it touched (the table's last leaf, each
+//! index, the search document, the audit row), a new full-text segment and the merges it sets
+//! off, a checkpoint now and then. Those costs are the same for one write or for twenty.
+//!
+//! So writes take turns in one transaction while others are waiting: the writer task opens a
+//! transaction, gives the first waiting write a savepoint inside it, and when that write has
+//! released its savepoint gives the next waiting one another, up to a bound, then commits them
+//! all at once. Each write still commits or vanishes whole (its savepoint is released or rolled
+//! back, and the audit row and search document are in it as before), and each caller hears back
+//! only after the shared commit, so nothing is reported saved before it is. A write that
+//! arrives with no one waiting commits alone at once, as it did before.
+//!
+//! After a write that ended in an error the writer commits what it has before serving the next
+//! one: some SQLite errors (a full disk, an I/O error) undo the whole transaction, and the writes
+//! that came after must not run outside it.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use super::migrations::SETTLE_SEARCH_INDEX;
+use crate::error::{CoreError, CoreResult};
+
+/// Most writes one commit carries: enough to amortize a commit, few enough that the first of
+/// them does not wait long for the last.
+const MOST_PER_COMMIT: usize = 32;
+
+/// Longest a batch keeps taking more writes, so that one busy moment never holds the writer (and
+/// the first caller's answer) for long.
+const LONGEST_BATCH: Duration = Duration::from_millis(20);
+
+/// The handle writes queue through; cheap to clone.
+#[derive(Clone)]
+pub(super) struct GroupCommit {
+    turns: mpsc::UnboundedSender<Turn>,
+}
+
+/// A write waiting for its turn.
+struct Turn {
+    grant: oneshot::Sender<CoreResult<Slot>>,
+}
+
+/// A write's place in the shared transaction.
+pub(super) struct Slot {
+    pub(super) txn: DatabaseTransaction,
+    pub(super) ended: oneshot::Sender<Ending>,
+}
+
+/// How a write left its savepoint.
+pub(super) enum Ending {
+    /// Released: it is part of the commit, and hears the commit's outcome here.
+    Kept(oneshot::Sender<Result<(), String>>),
+    /// Rolled back.
+    Undone,
+}
+
+/// What became of one turn, as the writer task sees it.
+enum Served {
+    Kept(oneshot::Sender<Result<(), String>>),
+    Undone,
+}
+
+impl GroupCommit {
+    /// Starts the writer task on the current runtime. It ends when the last handle is dropped.
+    pub(super) fn start(conn: DatabaseConnection) -> GroupCommit {
+        let (turns, queue) = mpsc::unbounded_channel();
+        tokio::spawn(run(conn, queue));
+        GroupCommit { turns }
+    }
+
+    /// Waits for this write's turn and returns its savepoint.
+    pub(super) async fn join(&self) -> CoreResult<Slot> {
+        let (grant, granted) = oneshot::channel();
+        self.turns.send(Turn { grant }).map_err(|_| stopped())?;
+        granted.await.map_err(|_| stopped())?
+    }
+}
+
+/// The answer a write gets when the writer task is gone (the runtime is shutting down).
+pub(super) fn stopped() -> CoreError {
+    CoreError::Database(DbErr::Custom(
+        "the database writer has stopped; the change was not saved".into(),
+    ))
+}
+
+/// The outcome of a shared commit as each of its writes reports it.
+pub(super) fn outcome(
+    commit: Result<Result<(), String>, oneshot::error::RecvError>,
+) -> CoreResult<()> {
+    match commit {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(CoreError::Database(DbErr::Custom(e))),
+        Err(_) => Err(stopped()),
+    }
+}
+
+async fn run(conn: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Turn>) {
+    while let Some(first) = queue.recv().await {
+        let outer = match conn.begin().await {
+            Ok(txn) => txn,
+            Err(e) => {
+                let _ = first.grant.send(Err(e.into()));
+                continue;
+            }
+        };
+        let started = Instant::now();
+        let mut kept = Vec::new();
+        let mut served = 0;
+        let mut next = Some(first);
+        while let Some(turn) = next.take() {
+            served += 1;
+            match serve(&outer, turn).await {
+                Served::Kept(reply) => kept.push(reply),
+                Served::Undone => break,
+            }
+            if served < MOST_PER_COMMIT && started.elapsed() < LONGEST_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        let committed = settle_and_commit(outer).await.map_err(|e| e.to_string());
+        for reply in kept {
+            let _ = reply.send(committed.clone());
+        }
+    }
+}
+
+/// Writes the batch's full-text index changes (see `migrations::m0008`) and commits.
+async fn settle_and_commit(outer: DatabaseTransaction) -> Result<(), DbErr> {
+    outer.execute_unprepared(SETTLE_SEARCH_INDEX).await?;
+    outer.commit().await
+}
+
+/// Gives one write its savepoint and waits until it has released or dropped it.
+async fn serve(outer: &DatabaseTransaction, turn: Turn) -> Served {
+    let txn = match outer.begin().await {
+        Ok(txn) => txn,
+        Err(e) => {
+            let _ = turn.grant.send(Err(e.into()));
+            return Served::Undone;
+        }
+    };
+    let (ended, how) = oneshot::channel();
+    // A caller that gave up waiting drops the slot it was sent, which rolls its savepoint back.
+    if turn.grant.send(Ok(Slot { txn, ended })).is_err() {
+        return Served::Undone;
+    }
+    match how.await {
+        Ok(Ending::Kept(reply)) => Served::Kept(reply),
+        Ok(Ending::Undone) | Err(_) => Served::Undone,
+    }
+}

@@ -1,0 +1,266 @@
+//! Writes that arrive together share a commit on SQLite (`db::group_commit`), each in its own
+//! savepoint, and the full-text index is written once per commit. Each write must still stand
+//! or fall alone, a caller that gives up must not leave anything behind or hold up the others,
+//! and the index must end up exactly what the search entries say.
+
+use std::time::Duration;
+
+use guanxi_core::areas::customers::ACCOUNTS;
+use guanxi_core::authz::Actor;
+use guanxi_core::db::{self, Backend};
+use guanxi_core::records::{Count, Filter, ListQuery};
+use guanxi_core::{Core, search};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::support::{Fresh, admin, backends};
+
+const NAME: &str = "并发客户";
+
+async fn named(core: &Core, actor: &Actor, text: &str) -> Vec<String> {
+    let page = core
+        .records(&ACCOUNTS)
+        .list(
+            actor,
+            &ListQuery {
+                filter: Some(
+                    Filter::from_json(&json!({"field": "name", "op": "contains", "value": text}))
+                        .unwrap(),
+                ),
+                limit: 500,
+                count: Count::Exact,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut names: Vec<String> = page
+        .items
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn count(core: &Core, sql: &str) -> i64 {
+    db::get_i64(
+        &db::raw_query(core.db.reader(), sql, vec![]).await.unwrap()[0],
+        "n",
+    )
+    .unwrap()
+}
+
+/// A search entry for a record that does not exist, written straight through a transaction:
+/// what a write that fails halfway has already done.
+async fn stray_entry(txn: &db::WriteTxn, label: &str) {
+    let rec = json!({"kind": "company", "name": format!("{NAME}{label}")});
+    search::index(
+        txn,
+        &ACCOUNTS,
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        rec.as_object().unwrap(),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_that_share_a_commit_each_stand_or_fall_alone() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let actor = admin(&core, "boss@example.com").await;
+
+        // Some accounts to change and delete while new ones are created.
+        let mut existing = Vec::new();
+        for i in 0..12 {
+            let rec = core
+                .records(&ACCOUNTS)
+                .create(
+                    &actor,
+                    &json!({"kind": "company", "name": format!("{NAME}旧{i:02}")}),
+                )
+                .await
+                .unwrap();
+            existing.push(Uuid::parse_str(rec["id"].as_str().unwrap()).unwrap());
+        }
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..48usize {
+            let (core, actor) = (core.clone(), actor.clone());
+            let target = existing[i % existing.len()];
+            tasks.spawn(async move {
+                let accounts = core.records(&ACCOUNTS);
+                match i % 6 {
+                    // Kept: a new account.
+                    0 => {
+                        let name = format!("{NAME}新{i:02}");
+                        accounts
+                            .create(&actor, &json!({"kind": "company", "name": name}))
+                            .await
+                            .unwrap();
+                        Some(name)
+                    }
+                    // Refused: a kind that does not exist.
+                    1 => {
+                        accounts
+                            .create(
+                                &actor,
+                                &json!({"kind": "nonsense", "name": format!("{NAME}错{i:02}")}),
+                            )
+                            .await
+                            .unwrap_err();
+                        None
+                    }
+                    // Written halfway, then rolled back.
+                    2 => {
+                        let txn = core.db.begin().await.unwrap();
+                        stray_entry(&txn, &format!("滚{i:02}")).await;
+                        txn.rollback().await.unwrap();
+                        None
+                    }
+                    // Written halfway, then dropped, as a request whose client went away.
+                    3 => {
+                        let txn = core.db.begin().await.unwrap();
+                        stray_entry(&txn, &format!("弃{i:02}")).await;
+                        drop(txn);
+                        None
+                    }
+                    // A rename, racing the others: its own version, so it may lose.
+                    4 => {
+                        let name = format!("{NAME}改{i:02}");
+                        match accounts
+                            .update(&actor, target, None, &json!({"name": name}))
+                            .await
+                        {
+                            Ok(_) => Some(name),
+                            Err(_) => None,
+                        }
+                    }
+                    // Deleted (to the recycle bin, out of the index).
+                    _ => {
+                        let _ = accounts.delete(&actor, target, None).await;
+                        None
+                    }
+                }
+            });
+        }
+        // A write that holds its turn and is then cancelled by its task ending.
+        let stuck = {
+            let core = core.clone();
+            tokio::spawn(async move {
+                let txn = core.db.begin().await.unwrap();
+                stray_entry(&txn, "卡住").await;
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                drop(txn);
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stuck.abort();
+        let _ = stuck.await;
+        while let Some(t) = tasks.join_next().await {
+            t.unwrap();
+        }
+
+        // What the list finds through the pieces is exactly what the table holds.
+        let mut live: Vec<String> = Vec::new();
+        for row in db::raw_query(
+            core.db.reader(),
+            "SELECT name FROM accounts WHERE deleted_at IS NULL",
+            vec![],
+        )
+        .await
+        .unwrap()
+        {
+            live.push(db::get_string(&row, "name").unwrap());
+        }
+        live.sort();
+        assert_eq!(named(&core, &actor, NAME).await, live, "{backend:?}");
+        for piece in ["新00", "改", "旧0", "错", "滚", "弃", "卡住"] {
+            let want: Vec<String> = live.iter().filter(|n| n.contains(piece)).cloned().collect();
+            assert_eq!(
+                named(&core, &actor, piece).await,
+                want,
+                "{backend:?} {piece}"
+            );
+        }
+        assert_eq!(
+            live.iter().filter(|n| n.contains('新')).count(),
+            8,
+            "{backend:?}: every kept create is there"
+        );
+        // Nothing of the refused, rolled-back, dropped or cancelled writes remains.
+        assert_eq!(
+            count(
+                &core,
+                "SELECT COUNT(*) AS n FROM search_entries WHERE title LIKE '%错%' OR title LIKE '%滚%' OR title LIKE '%弃%' OR title LIKE '%卡住%'"
+            )
+            .await,
+            0,
+            "{backend:?}"
+        );
+        // One search entry per live account, and one audit row per create.
+        assert_eq!(
+            count(&core, "SELECT COUNT(*) AS n FROM search_entries").await,
+            live.len() as i64,
+            "{backend:?}"
+        );
+        assert_eq!(
+            count(
+                &core,
+                "SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'account' AND action = 'create'"
+            )
+            .await,
+            12 + 8,
+            "{backend:?}"
+        );
+        if backend == Backend::Sqlite {
+            // Every change reached the full-text index, and nothing is left waiting.
+            assert_eq!(
+                count(&core, "SELECT COUNT(*) AS n FROM search_fts_pending").await,
+                0
+            );
+            let txn = core.db.begin().await.unwrap();
+            db::raw_execute(
+                &txn,
+                "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)",
+                vec![],
+            )
+            .await
+            .expect("the full-text index matches the search entries");
+            txn.commit().await.unwrap();
+        }
+        fresh.cleanup(core).await;
+    }
+}
+
+/// Before its commit, a write's own changes are not yet in SQLite's full-text index; a
+/// `contains` filter read inside the same transaction must still find them.
+#[tokio::test]
+async fn a_transaction_finds_by_their_pieces_the_names_it_wrote() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let txn = core.db.begin().await.unwrap();
+        let id = Uuid::now_v7();
+        let rec = json!({"kind": "company", "name": "未提交的客户"});
+        search::index(
+            &txn,
+            &ACCOUNTS,
+            id,
+            Uuid::now_v7(),
+            rec.as_object().unwrap(),
+        )
+        .await
+        .unwrap();
+        let tokens = search::grams::of_typed(ACCOUNTS.name, "name", "提交的").unwrap();
+        let (sql, param) = search::holding(backend, &tokens);
+        let found = db::raw_query(&txn, &sql, vec![param.into()]).await.unwrap();
+        assert_eq!(found.len(), 1, "{backend:?}");
+        assert_eq!(db::get_uuid(&found[0], "record_id").unwrap(), id);
+        txn.rollback().await.unwrap();
+        fresh.cleanup(core).await;
+    }
+}
