@@ -39,6 +39,10 @@ use rand::seq::IndexedRandom;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
+/// The allocator the `guanxi` binary runs with, so the server here costs what it costs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CLIENTS: usize = 16;
 /// The server runtime's threads (workers and blocking pool) carry this name.
 const SERVER_THREAD: &str = "guanxi-srv";
