@@ -160,9 +160,12 @@ impl Db {
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true)
                 // 16 MiB of page cache per connection, and reads through a memory map, which
-                // serves a large database from the OS cache without copying.
+                // serves a large database from the OS cache without copying. The map covers
+                // files up to 256 GiB (address space, not memory; SQLite's own ceiling is raised
+                // to match in .cargo/config.toml): beyond the map every page read is a `pread`
+                // and a copy, which at 15 GB was most of a common name's `contains`.
                 .pragma("cache_size", "-16384")
-                .pragma("mmap_size", "1073741824")
+                .pragma("mmap_size", "274877906944")
                 .pragma("temp_store", "memory")
                 // A list page is 51 rows; with the default buffer of 50 the connection's worker
                 // thread stalls on the last row until the request task drains the rest.
