@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use crate::db::{self, Backend};
 use crate::error::CoreResult;
-use crate::records::def::{EntityDef, FieldDef, FieldKind};
+use crate::records::def::{Access, EntityDef, FieldDef, FieldKind};
 use crate::records::values::{LABEL_LOCALES, label_in};
-use crate::records::{JsonMap, Work};
+use crate::records::{JsonMap, Plain, Work};
 
 /// The fields of a list administrators keep: a name per language, an order, a description.
 pub const LIST_FIELDS: &[FieldDef] = &[
@@ -25,6 +25,31 @@ pub const LIST_FIELDS: &[FieldDef] = &[
     .sortable(),
     FieldDef::new("description", FieldKind::LongText { max: 2_000 }),
 ];
+
+/// The declaration of a list administrators keep, stored in the table named `plural`: only
+/// its names and its area differ from one such list to the next.
+pub const fn admin_list(name: &'static str, plural: &'static str, area: &'static str) -> EntityDef {
+    EntityDef {
+        name,
+        plural,
+        area,
+        table: plural,
+        fields: LIST_FIELDS,
+        default_sort: "position",
+        default_columns: &["name", "position", "description"],
+        related_columns: &["name"],
+        title_sort: "position",
+        title: list_title,
+        search_names: list_names,
+        children: &[],
+        states: None,
+        actions: &[],
+        access: Access::Setup,
+        example: None,
+        behaviour: &Plain,
+        error_codes: &[],
+    }
+}
 
 /// A listed item's name in the reader's language.
 pub fn list_title(rec: &JsonMap, locale: &str) -> String {

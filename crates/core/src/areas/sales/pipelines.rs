@@ -5,9 +5,9 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use crate::areas::lists::{LIST_FIELDS, list_names, list_title};
+use crate::areas::lists::admin_list;
 use crate::error::{FieldError, FieldErrors};
-use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, Options};
+use crate::records::def::{ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, Options};
 use crate::records::values::label_in;
 use crate::records::{Behaviour, JsonMap};
 
@@ -133,25 +133,13 @@ impl Behaviour for Rules {
     }
 }
 
+/// A pipeline is a list administrators keep, with its stages as lines and rules on them.
 pub static PIPELINES: EntityDef = EntityDef {
-    name: "pipeline",
-    plural: "pipelines",
-    area: "sales",
-    table: "pipelines",
-    fields: LIST_FIELDS,
-    default_sort: "position",
-    default_columns: &["name", "position", "description"],
-    related_columns: &["name"],
-    title_sort: "position",
-    title: list_title,
-    search_names: list_names,
     children: std::slice::from_ref(&STAGES),
-    states: None,
-    actions: &[],
-    access: Access::Setup,
     example: Some(example),
     behaviour: &Rules,
     error_codes: &[NEEDS_AN_OPEN_STAGE, NEEDS_ONE_WON_AND_ONE_LOST_STAGE],
+    ..admin_list("pipeline", "pipelines", "sales")
 };
 
 #[cfg(test)]
