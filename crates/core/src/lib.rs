@@ -39,6 +39,8 @@ pub struct Core {
     pub registry: &'static Registry,
     /// Custom field definitions as recently read.
     pub custom_fields: std::sync::Arc<custom_fields::Cache>,
+    /// How each sales rep's lists were lately read (SQLite).
+    pub scope_plans: std::sync::Arc<records::scope_plan::ScopePlans>,
 }
 
 impl Core {
@@ -49,6 +51,7 @@ impl Core {
             settings,
             registry: areas::registry(),
             custom_fields: Default::default(),
+            scope_plans: Default::default(),
         }
     }
 

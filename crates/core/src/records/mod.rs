@@ -13,6 +13,7 @@ pub mod money;
 pub mod percent;
 pub mod registry;
 pub mod row;
+pub mod scope_plan;
 pub mod service;
 pub mod values;
 pub mod work;

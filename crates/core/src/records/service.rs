@@ -16,6 +16,7 @@ use super::cursor::Cursor;
 use super::def::{Access, ActionDef, EntityDef, FieldKind, SYSTEM_FIELDS};
 use super::filter::{Filter, FilterContext, Narrowing};
 use super::row::{self, RowImage, Stamp};
+use super::scope_plan::{IN_ORDER_FROM, Reader, ScopeRead};
 use super::values::{self, SortColumn, blank};
 use super::work::Work;
 use crate::authz::{Actor, Scope};
@@ -1422,26 +1423,29 @@ impl<'a> RecordService<'a> {
         })
     }
 
-    /// How a page should read the records of `actor`'s scope. SQLite's planner, left alone,
-    /// reads every record of a team through the owner index and sorts them all for one page
-    /// (half a second per page for a team of 100,000 among 1,000,000 records), because its
-    /// sampled statistics count far fewer records per owner than there are. When the scope
-    /// holds at least [`SCOPE_IN_ORDER_FROM`] records, reading in list order and skipping other
-    /// people's records finds a page after reading a few times its length; below that, the
-    /// owner index and a sort are cheaper. A count of the first records through the owner
-    /// index (no table rows) tells which. PostgreSQL's planner keeps real statistics.
+    /// How a page should read the records of `actor`'s scope (see [`super::scope_plan`]): a
+    /// count of the scope's first records through the owner index (no table rows) tells which,
+    /// unless this reader's plan was chosen lately. PostgreSQL's planner keeps real statistics.
     async fn scope_read_for_page(&self, actor: &Actor) -> CoreResult<ScopeRead> {
-        if self.core.db.backend() != Backend::Sqlite
-            || matches!(actor.grant(self.def.name).read, Scope::All | Scope::None)
-        {
+        let scope = actor.grant(self.def.name).read;
+        if self.core.db.backend() != Backend::Sqlite || matches!(scope, Scope::All | Scope::None) {
             return Ok(ScopeRead::ByOwner);
+        }
+        let reader = Reader {
+            entity: self.def.name,
+            user: actor.user_id,
+            scope,
+            team: actor.team_id,
+        };
+        if let Some(plan) = self.core.scope_plans.recent(&reader) {
+            return Ok(plan);
         }
         let mut inner = Query::select();
         inner
             .expr(Expr::val(1))
             .from(self.table())
             .cond_where(self.scope_condition(actor)?)
-            .limit(SCOPE_IN_ORDER_FROM);
+            .limit(IN_ORDER_FROM);
         let mut sel = Query::select();
         sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
             .from_subquery(inner, Alias::new("scope"));
@@ -1449,11 +1453,7 @@ impl<'a> RecordService<'a> {
             Some(r) => get_i64(&r, "n")?,
             None => 0,
         };
-        Ok(if n as u64 >= SCOPE_IN_ORDER_FROM {
-            ScopeRead::InListOrder
-        } else {
-            ScopeRead::ByOwner
-        })
+        Ok(self.core.scope_plans.choose(reader, n.max(0) as u64))
     }
 
     /// The text conditions of `filter` that pieces could narrow, with how many documents hold
@@ -1755,15 +1755,3 @@ fn narrowing(probed: &[Probed], below: u64) -> Narrowing {
     }
     n
 }
-
-/// Whether a list reads a scope's records through the owner index or in list order.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum ScopeRead {
-    ByOwner,
-    InListOrder,
-}
-
-/// A scope of at least this many records is read in list order for a page (see
-/// `scope_read_for_page`): a page then costs at most about 50 / (this / all records) rows read,
-/// where the owner index costs every record of the scope and a sort.
-const SCOPE_IN_ORDER_FROM: u64 = 5_000;
