@@ -457,7 +457,10 @@ async fn write_batches(
     Ok(txn)
 }
 
-/// Refreshes planner statistics, which a few million new rows make stale. On PostgreSQL also
+/// Refreshes planner statistics, which a few million new rows make stale. On SQLite also empties
+/// the write-ahead log into the file: a load leaves gigabytes there, which readers consult page
+/// by page until a checkpoint runs (a list page measured 1.9 ms of CPU before, 1.5 after). On
+/// PostgreSQL also
 /// marks the new rows visible to all in the visibility map, as autovacuum does for a table in
 /// use: until then a count cannot answer from an index alone (a rep's capped count read
 /// 100,000 table rows, 45 ms, instead of 10,001 index entries, 2.4 ms).
@@ -467,6 +470,7 @@ async fn finish(core: &Core) -> CoreResult<()> {
             let txn = core.db.begin().await?;
             db::raw_execute(&txn, "PRAGMA optimize", vec![]).await?;
             txn.commit().await?;
+            core.db.checkpoint().await?;
         }
         Backend::Postgres => {
             // VACUUM cannot run inside a transaction; on PostgreSQL the reader is the one pool,

@@ -253,6 +253,18 @@ impl Db {
         }
     }
 
+    /// Copies SQLite's write-ahead log into the database file and empties it; nothing on
+    /// PostgreSQL. After a bulk load the log holds gigabytes that every reader would otherwise
+    /// look pages up in until a checkpoint got round to it.
+    pub async fn checkpoint(&self) -> CoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            self.write
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(self) -> CoreResult<()> {
         self.read.close().await?;
         if self.backend == Backend::Sqlite {
