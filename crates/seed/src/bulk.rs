@@ -45,6 +45,7 @@ use guanxi_core::error::{CoreError, CoreResult};
 use guanxi_core::identity::{NewUser, teams, users};
 use guanxi_core::records::def::FieldKind;
 use guanxi_core::records::{EntityDef, JsonMap, RowImage, Stamp, TableRow, values};
+use guanxi_core::search;
 use guanxi_core::settings::Settings;
 
 /// The password of every benchmark user.
@@ -551,6 +552,7 @@ async fn ensure_lists(core: &Core, owners: &[Owner]) -> CoreResult<ListIds> {
         .ok_or_else(|| CoreError::Internal("no benchmark user".into()))?
         .id;
     let txn = core.db.begin().await?;
+    let mut keys = Keys::new(Keys::LISTS);
     for (def, names) in lists::wanted() {
         let have = lists::existing(core, def).await?;
         let shape = Shape::new(def, &core.settings);
@@ -572,7 +574,7 @@ async fn ensure_lists(core: &Core, owners: &[Owner]) -> CoreResult<ListIds> {
                 actor: owner,
                 audit_id: Uuid::now_v7(),
             };
-            push(core.db.backend(), def, &mut rows, &rec, &stamp)?;
+            push(core.db.backend(), def, &mut rows, &rec, &stamp, &mut keys)?;
         }
         for sql in rows.into_statements() {
             txn.execute_unprepared(&sql).await?;
@@ -755,6 +757,7 @@ struct Producer {
     start_ms: i64,
     span_ms: i64,
     made: Vec<Slim>,
+    keys: Keys,
 }
 
 impl Producer {
@@ -781,6 +784,7 @@ impl Producer {
             start_ms: now - span_ms,
             span_ms,
             made: Vec::with_capacity(accounts),
+            keys: Keys::new(Keys::RECORDS),
         }
     }
 
@@ -939,7 +943,7 @@ impl Producer {
     /// Adds a record's rows, created by its owner at `at`.
     #[allow(clippy::too_many_arguments)]
     fn push(
-        &self,
+        &mut self,
         shape: &Shape,
         rows: &mut Rows,
         rec: &JsonMap,
@@ -955,19 +959,53 @@ impl Producer {
             actor: owner,
             audit_id,
         };
-        push(self.backend, shape.def, rows, rec, &stamp)
+        push(self.backend, shape.def, rows, rec, &stamp, &mut self.keys)
     }
 }
 
-/// Adds every row the record service writes for a new record: the engine's row image.
+/// Adds every row the record service writes for a new record: the engine's row image, with
+/// its search entry's key made free by `keys`.
 fn push(
     backend: Backend,
     def: &EntityDef,
     rows: &mut Rows,
     rec: &JsonMap,
     stamp: &Stamp,
+    keys: &mut Keys,
 ) -> CoreResult<()> {
-    rows.add_image(&RowImage::of_create(def, rec, stamp, backend)?)
+    let mut image = RowImage::of_create(def, rec, stamp, backend)?;
+    keys.assign(&mut image.search);
+    rows.add_image(&image)
+}
+
+/// Free keys for the search entries of one load (SQLite). The service takes the next free key
+/// of a record's creation millisecond with a query per entry (`search::order::ALLOCATE`), which
+/// a multi-row insert cannot do row by row; the loader counts in memory instead, from the
+/// middle of each millisecond's keys, where the service, counting from the start, never gets.
+/// The loads of lists and of records count from different quarters, so they never meet either.
+struct Keys {
+    from: i64,
+    next: std::collections::HashMap<i64, i64>,
+}
+
+impl Keys {
+    const LISTS: i64 = 1 << (search::order::SLOT_BITS - 1);
+    const RECORDS: i64 = Keys::LISTS + (1 << (search::order::SLOT_BITS - 2));
+
+    fn new(from: i64) -> Keys {
+        Keys {
+            from,
+            next: Default::default(),
+        }
+    }
+
+    fn assign(&mut self, entry: &mut TableRow) {
+        if let Some(SqlValue::BigInt(Some(slot))) = entry.get("rowid").cloned() {
+            let n = self.next.entry(slot).or_insert(self.from);
+            entry.set("rowid", (slot + *n).into());
+            *n += 1;
+        }
+    }
 }
 
 /// Copies the text between quotes whole: copying it character by character topped the
@@ -1368,7 +1406,7 @@ mod tests {
                     def.name
                 );
             }
-            let producer = Producer::new(
+            let mut producer = Producer::new(
                 1,
                 vec![],
                 lists.clone(),

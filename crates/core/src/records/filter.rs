@@ -263,6 +263,15 @@ impl Filter {
     }
 
     /// The fields a filter names, for callers that show or check them.
+    /// The conditions every match meets: those joined by `and` alone, not under `or` or `not`.
+    pub fn required_conditions(&self) -> Vec<(&str, FilterOp, &Value)> {
+        match self {
+            Filter::And(v) => v.iter().flat_map(Filter::required_conditions).collect(),
+            Filter::Or(_) | Filter::Not(_) => Vec::new(),
+            Filter::Cond { field, op, value } => vec![(field.as_str(), *op, value)],
+        }
+    }
+
     pub fn conditions(&self) -> Vec<(&str, FilterOp, &Value)> {
         match self {
             Filter::And(v) | Filter::Or(v) => v.iter().flat_map(Filter::conditions).collect(),
@@ -284,15 +293,27 @@ pub struct FilterContext<'a> {
 }
 
 /// `contains` and `starts_with` conditions on fields with pieces in the search documents
-/// (`FieldDef::grams`), each with the pieces' tokens: the condition reads only the records
-/// whose documents hold them, then applies its `LIKE` as it would to every row, so the answer
-/// is the same. Conditions absent here read every row (in list order, which finds a page of
-/// a common text soonest).
+/// (`FieldDef::grams`), each with the records it may hold: the condition reads only those, then
+/// applies its `LIKE` as it would to every row, so the answer is the same. Conditions absent
+/// here read every row (in list order, which finds a page of a common text soonest).
 #[derive(Debug, Default)]
 pub struct Narrowing {
-    /// (field, text as typed, tokens); a filter holds a few text conditions at most.
-    by_text: Vec<(String, String, Vec<String>)>,
+    /// (field, text as typed, records); a filter holds a few text conditions at most.
+    by_text: Vec<(String, String, Pieces)>,
 }
+
+/// Which records a narrowed text condition reads.
+#[derive(Debug)]
+enum Pieces {
+    /// Those whose search documents hold every one of these tokens.
+    Holding(Vec<String>),
+    /// These: the first holders of the tokens in creation order, and every unordered holder
+    /// (`search::order`).
+    Records(Vec<Uuid>),
+}
+
+/// A text condition that pieces could narrow: (field, text as typed) and its tokens.
+pub type Narrowable = ((String, String), Vec<String>);
 
 impl Narrowing {
     pub const NONE: &Narrowing = &Narrowing {
@@ -300,35 +321,50 @@ impl Narrowing {
     };
 
     /// The text conditions of `filter` that pieces could narrow, with their tokens.
-    pub fn candidates(entity: &EntityDef, filter: &Filter) -> Vec<((String, String), Vec<String>)> {
-        let mut out = Vec::new();
-        for (field, op, value) in filter.conditions() {
-            if !matches!(op, FilterOp::Contains | FilterOp::StartsWith) {
-                continue;
-            }
-            let (Some(def), Some(typed)) = (entity.field(field), as_str(value)) else {
-                continue;
-            };
-            if !def.grams {
-                continue;
-            }
-            if let Some(tokens) = crate::search::grams::of_typed(entity.name, field, &typed) {
-                out.push(((field.to_string(), typed), tokens));
-            }
-        }
-        out
+    pub fn candidates(entity: &EntityDef, filter: &Filter) -> Vec<Narrowable> {
+        narrowable(entity, filter.conditions())
+    }
+
+    /// The text conditions that pieces could narrow and that every match of `filter` meets
+    /// (outside any `or` and `not`).
+    pub fn required(entity: &EntityDef, filter: &Filter) -> Vec<Narrowable> {
+        narrowable(entity, filter.required_conditions())
     }
 
     pub fn add(&mut self, field: String, typed: String, tokens: Vec<String>) {
-        self.by_text.push((field, typed, tokens));
+        self.by_text.push((field, typed, Pieces::Holding(tokens)));
     }
 
-    fn tokens(&self, field: &str, typed: &str) -> Option<&[String]> {
+    /// Narrows the text condition to `records`.
+    pub fn add_records(&mut self, field: String, typed: String, records: Vec<Uuid>) {
+        self.by_text.push((field, typed, Pieces::Records(records)));
+    }
+
+    fn pieces(&self, field: &str, typed: &str) -> Option<&Pieces> {
         self.by_text
             .iter()
             .find(|(f, t, _)| f == field && t == typed)
-            .map(|(_, _, tokens)| tokens.as_slice())
+            .map(|(_, _, p)| p)
     }
+}
+
+fn narrowable(entity: &EntityDef, conditions: Vec<(&str, FilterOp, &Value)>) -> Vec<Narrowable> {
+    let mut out = Vec::new();
+    for (field, op, value) in conditions {
+        if !matches!(op, FilterOp::Contains | FilterOp::StartsWith) {
+            continue;
+        }
+        let (Some(def), Some(typed)) = (entity.field(field), as_str(value)) else {
+            continue;
+        };
+        if !def.grams {
+            continue;
+        }
+        if let Some(tokens) = crate::search::grams::of_typed(entity.name, field, &typed) {
+            out.push(((field.to_string(), typed), tokens));
+        }
+    }
+    out
 }
 
 /// The value kinds a filter compares.
@@ -728,18 +764,22 @@ impl FilterContext<'_> {
                         let like = Expr::expr(Func::lower(e)).like(
                             LikeExpr::new(like_pattern(s.trim(), op == StartsWith)).escape('\\'),
                         );
-                        Ok(match self.narrow.tokens(field, &s) {
-                            Some(tokens) => {
-                                let (sql, param) = crate::search::holding(self.backend, tokens);
-                                let table = self.entity.table;
-                                Expr::cust_with_values(
-                                    format!("\"{table}\".\"id\" IN ({sql})"),
-                                    [param],
-                                )
-                                .and(like)
+                        let table = self.entity.table;
+                        let (sql, param) = match self.narrow.pieces(field, &s) {
+                            Some(Pieces::Holding(tokens)) => {
+                                crate::search::holding(self.backend, tokens)
                             }
-                            None => like,
-                        })
+                            Some(Pieces::Records(ids)) => {
+                                let id = Expr::col((Alias::new(table), Alias::new("id")));
+                                return Ok(id.is_in(ids.iter().copied()).and(like));
+                            }
+                            None => return Ok(like),
+                        };
+                        Ok(Expr::cust_with_values(
+                            format!("\"{table}\".\"id\" IN ({sql})"),
+                            [param],
+                        )
+                        .and(like))
                     }
                     In => Ok(Expr::expr(e).is_in(self.list(kind, field, value)?)),
                     Empty => Ok(match empty_value {

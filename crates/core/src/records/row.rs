@@ -39,6 +39,18 @@ impl TableRow {
         self.columns.iter().map(|(_, v)| v)
     }
 
+    /// The value of column `name`, if the row has it.
+    pub fn get(&self, name: &str) -> Option<&SqlValue> {
+        self.columns.iter().find(|(c, _)| c == name).map(|(_, v)| v)
+    }
+
+    /// Replaces the value of column `name`, if the row has it.
+    pub fn set(&mut self, name: &str, value: SqlValue) {
+        if let Some((_, v)) = self.columns.iter_mut().find(|(c, _)| c == name) {
+            *v = value;
+        }
+    }
+
     /// One `INSERT` of `rows`, which must all be rows of the same table with the same columns;
     /// `None` when there are none.
     pub fn insert_all(rows: &[TableRow]) -> CoreResult<Option<InsertStatement>> {
@@ -149,7 +161,14 @@ impl RowImage {
             record: TableRow::new(def.table, record),
             lines,
             points: search::points::rows(def.name, stamp.id, rec),
-            search: search::entry(def, stamp.id, stamp.owner, rec, backend),
+            search: search::entry(
+                def,
+                stamp.id,
+                stamp.owner,
+                search::order::slot(stamp.at),
+                rec,
+                backend,
+            ),
             audit,
         })
     }

@@ -1396,6 +1396,11 @@ impl<'a> RecordService<'a> {
             }
             _ => Expr::col((self.table(), col("owner_id"))),
         };
+        self.scope_on(actor, owner)
+    }
+
+    /// The records `actor` may read, as a condition on `owner`, an owner column.
+    fn scope_on(&self, actor: &Actor, owner: Expr) -> CoreResult<Condition> {
         Ok(match actor.grant(self.def.name).read {
             Scope::None => {
                 return Err(CoreError::forbidden_for(
@@ -1458,8 +1463,9 @@ impl<'a> RecordService<'a> {
 
     /// The text conditions of `filter` that pieces could narrow, with how many documents hold
     /// their pieces (up to [`COUNT_NARROW_BELOW`]; `None` where the database decides).
-    async fn probe_pieces(&self, filter: Option<&Filter>) -> CoreResult<Vec<Probed>> {
-        let Some(filter) = filter else {
+    /// The recycle bin is read without them: deleting a record removes its search entry.
+    async fn probe_pieces(&self, q: &ListQuery) -> CoreResult<Vec<Probed>> {
+        let Some(filter) = q.filter.as_ref().filter(|_| !q.deleted) else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -1546,58 +1552,44 @@ impl<'a> RecordService<'a> {
         let limit = q.limit.clamp(1, MAX_LIMIT);
         let sort = self.sort_spec(q.sort.as_deref(), q.deleted)?;
         let defs = self.custom_defs().await?;
-        let probed = self.probe_pieces(q.filter.as_ref()).await?;
         let page_scope = self.scope_read_for_page(actor).await?;
-        let page_cond = self
-            .list_conditions(
-                actor,
-                q,
-                &defs,
-                &narrowing(&probed, PAGE_NARROW_BELOW),
-                page_scope,
-            )
-            .await?;
-        let runs = match &q.cursor {
-            None => vec![None],
-            Some(c) => self
-                .after(&sort, &Cursor::decode(c, &sort.key)?)?
-                .into_iter()
-                .map(Some)
-                .collect(),
+        let cursor = match &q.cursor {
+            None => None,
+            Some(c) => Some(Cursor::decode(c, &sort.key)?),
         };
-        let key = (self.table(), col(&sort.by.column));
-        let id = (self.table(), col("id"));
-        let order = if sort.desc { Order::Desc } else { Order::Asc };
+        let runs = match &cursor {
+            None => vec![None],
+            Some(c) => self.after(&sort, c)?.into_iter().map(Some).collect(),
+        };
         // One more row than the page shows tells whether there is a next page.
         let wanted = limit + 1;
-        let mut rows = Vec::new();
-        for run in runs {
-            let mut sel = self.base_select(false);
-            sel.cond_where(page_cond.clone());
-            if let Some(run) = run {
-                sel.and_where(run);
+        let page = PageRead {
+            actor,
+            q,
+            defs: &defs,
+            sort: &sort,
+            runs: &runs,
+            wanted,
+            scope: page_scope,
+        };
+        let mut probed = None;
+        let rows = match self.in_creation_order(&page, cursor.as_ref()).await? {
+            Some(rows) => rows,
+            None => {
+                let p = self.probe_pieces(q).await?;
+                let cond = self
+                    .list_conditions(
+                        actor,
+                        q,
+                        &defs,
+                        &narrowing(&p, PAGE_NARROW_BELOW),
+                        page_scope,
+                    )
+                    .await?;
+                probed = Some(p);
+                self.fetch_page(&page, cond).await?
             }
-            if sort.by.nullable {
-                // Blanks first ascending and last descending, on both backends: unless told,
-                // SQLite puts NULLs first and PostgreSQL last. It is where '' puts blank text,
-                // and the order an index on (column, id) gives read forwards and backwards
-                // (on PostgreSQL when it is declared NULLS FIRST, as the sort indexes are).
-                let nulls = if sort.desc {
-                    NullOrdering::Last
-                } else {
-                    NullOrdering::First
-                };
-                sel.order_by_with_nulls(key.clone(), order.clone(), nulls);
-            } else {
-                sel.order_by(key.clone(), order.clone());
-            }
-            sel.order_by(id.clone(), order.clone())
-                .limit(wanted - rows.len() as u64);
-            rows.extend(db::fetch_all(self.core.db.reader(), &sel).await?);
-            if rows.len() as u64 >= wanted {
-                break;
-            }
-        }
+        };
         let mut items = Vec::with_capacity(rows.len());
         for r in rows.iter().take(limit as usize) {
             items.push(self.decode_row(r)?.rec);
@@ -1615,6 +1607,11 @@ impl<'a> RecordService<'a> {
         };
         // A count reads every match (up to the cap), not a page of them, so it narrows by
         // pieces that many more records hold, and reads a scope through the owner index.
+        let probed = match (probed, q.count) {
+            (Some(p), _) => p,
+            (None, Count::No) => Vec::new(),
+            (None, _) => self.probe_pieces(q).await?,
+        };
         let count_cond = || async {
             self.list_conditions(
                 actor,
@@ -1640,9 +1637,151 @@ impl<'a> RecordService<'a> {
         })
     }
 
+    /// The rows of a page (and the one after it) that meet `cond`, in list order, run by run.
+    async fn fetch_page(
+        &self,
+        page: &PageRead<'_>,
+        cond: Condition,
+    ) -> CoreResult<Vec<QueryResult>> {
+        let sort = page.sort;
+        let key = (self.table(), col(&sort.by.column));
+        let id = (self.table(), col("id"));
+        let order = if sort.desc { Order::Desc } else { Order::Asc };
+        let mut rows = Vec::new();
+        for run in page.runs {
+            let mut sel = self.base_select(false);
+            sel.cond_where(cond.clone());
+            if let Some(run) = run {
+                sel.and_where(run.clone());
+            }
+            if sort.by.nullable {
+                // Blanks first ascending and last descending, on both backends: unless told,
+                // SQLite puts NULLs first and PostgreSQL last. It is where '' puts blank text,
+                // and the order an index on (column, id) gives read forwards and backwards
+                // (on PostgreSQL when it is declared NULLS FIRST, as the sort indexes are).
+                let nulls = if sort.desc {
+                    NullOrdering::Last
+                } else {
+                    NullOrdering::First
+                };
+                sel.order_by_with_nulls(key.clone(), order.clone(), nulls);
+            } else {
+                sel.order_by(key.clone(), order.clone());
+            }
+            sel.order_by(id.clone(), order.clone())
+                .limit(page.wanted - rows.len() as u64);
+            rows.extend(db::fetch_all(self.core.db.reader(), &sel).await?);
+            if rows.len() as u64 >= page.wanted {
+                break;
+            }
+        }
+        Ok(rows)
+    }
+
+    /// A page in creation order narrowed by a text's pieces, read from the first records
+    /// holding them in that order (SQLite, `search::order`) rather than from all of them: the
+    /// first `2 × page` keys, then eight times as many while the page is not settled, up to
+    /// [`ORDERED_KEYS_AT_MOST`]. `None` where this does not apply or did not settle; the caller
+    /// then reads as before.
+    ///
+    /// A page is settled when the keys ran out, or when it is full and its last row (the one
+    /// that tells whether a next page exists) was created at least two milliseconds after the
+    /// last key read: every record not read was created in that key's millisecond or before
+    /// (one millisecond spare for rounding), so it sorts after the whole page.
+    async fn in_creation_order(
+        &self,
+        page: &PageRead<'_>,
+        cursor: Option<&Cursor>,
+    ) -> CoreResult<Option<Vec<QueryResult>>> {
+        let (q, sort) = (page.q, page.sort);
+        if self.core.db.backend() != Backend::Sqlite || q.deleted || sort.field != "created_at" {
+            return Ok(None);
+        }
+        let Some(filter) = &q.filter else {
+            return Ok(None);
+        };
+        let Some(((field, typed), tokens)) =
+            Narrowing::required(self.def, filter).into_iter().next()
+        else {
+            return Ok(None);
+        };
+        let slot = 1i64 << search::order::SLOT_BITS;
+        let at_cursor = cursor
+            .and_then(|c| c.v.as_str())
+            .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
+            .map(|t| t.timestamp_millis());
+        let range = match (at_cursor, sort.desc) {
+            (None, _) => (None, None),
+            (Some(ms), true) => (None, Some(ms.saturating_add(2).saturating_mul(slot))),
+            (Some(ms), false) => (Some(ms.saturating_sub(1).saturating_mul(slot)), None),
+        };
+        let owner = self.scope_on(
+            page.actor,
+            Expr::col((Alias::new("search_entries"), col("owner_id"))),
+        )?;
+        let mut take = page.wanted * 2;
+        while take <= ORDERED_KEYS_AT_MOST {
+            let sel = search::order::keys_query(
+                self.def.name,
+                &tokens,
+                owner.clone(),
+                range,
+                sort.desc,
+                take,
+                UNORDERED_KEYS_AT_MOST + 1,
+            );
+            let (mut ordered, mut unordered) = (0u64, 0u64);
+            let mut last_ms = None;
+            let mut ids = Vec::new();
+            for r in db::fetch_all(self.core.db.reader(), &sel).await? {
+                let k = get_i64(&r, "k")?;
+                match search::order::millisecond(k) {
+                    Some(ms) => {
+                        ordered += 1;
+                        // The last key read: the oldest newest-first, the newest oldest-first.
+                        last_ms = Some(match last_ms {
+                            None => ms,
+                            Some(l) if sort.desc => ms.min(l),
+                            Some(l) => ms.max(l),
+                        });
+                    }
+                    None => unordered += 1,
+                }
+                ids.push(get_uuid(&r, "record_id")?);
+            }
+            if unordered > UNORDERED_KEYS_AT_MOST {
+                return Ok(None);
+            }
+            let ran_out = ordered < take;
+            let mut narrow = Narrowing::default();
+            narrow.add_records(field.clone(), typed.clone(), ids);
+            let cond = self
+                .list_conditions(page.actor, q, page.defs, &narrow, page.scope)
+                .await?;
+            let rows = self.fetch_page(page, cond).await?;
+            let settled = ran_out
+                || match (rows.get(page.wanted as usize - 1), last_ms) {
+                    (Some(last), Some(key_ms)) => {
+                        let ms = get_ts(last, "created_at")?.timestamp_millis();
+                        if sort.desc {
+                            ms > key_ms.saturating_add(1)
+                        } else {
+                            ms < key_ms.saturating_sub(1)
+                        }
+                    }
+                    _ => false,
+                };
+            if settled {
+                return Ok(Some(rows));
+            }
+            take *= 8;
+        }
+        Ok(None)
+    }
+
     pub async fn count(&self, actor: &Actor, q: &ListQuery) -> CoreResult<u64> {
         let defs = self.custom_defs().await?;
-        let probed = self.probe_pieces(q.filter.as_ref()).await?;
+        let probed = self.probe_pieces(q).await?;
         let cond = self
             .list_conditions(
                 actor,
@@ -1727,6 +1866,24 @@ impl<'a> RecordService<'a> {
             .unwrap_or(0)
             .max(0) as u64)
     }
+}
+
+/// A page in creation order reads at most this many keys of a text's holders in that order
+/// before it reads as other orders do (see `in_creation_order`).
+const ORDERED_KEYS_AT_MOST: u64 = 20_000;
+/// …and at most this many holders in no order (normally none): the ids of both go to one
+/// statement, which SQLite allows 32,766 parameters.
+const UNORDERED_KEYS_AT_MOST: u64 = 10_000;
+
+/// What one list page reads: the request, its sort, where it continues, and how many rows.
+struct PageRead<'a> {
+    actor: &'a Actor,
+    q: &'a ListQuery,
+    defs: &'a [CustomFieldDef],
+    sort: &'a SortSpec,
+    runs: &'a [Option<SimpleExpr>],
+    wanted: u64,
+    scope: ScopeRead,
 }
 
 /// A page reads the records holding a text's pieces first when fewer than this many do; when

@@ -6,6 +6,7 @@
 //! [`text::tokens`] for both, so the two backends find the same records.
 
 pub mod grams;
+pub mod order;
 pub mod points;
 pub mod text;
 
@@ -88,26 +89,37 @@ pub fn tsvector_literal(tokens: &[String]) -> String {
         .join(" ")
 }
 
-/// The `search_entries` row of a record, its document's text in the form `backend` stores.
-pub fn entry(def: &EntityDef, id: Uuid, owner: Uuid, rec: &JsonMap, backend: Backend) -> TableRow {
+/// The `search_entries` row of a record created at `created` (when known), its document's
+/// text in the form `backend` stores. On SQLite its first column, `rowid`, holds the first key of
+/// the creation millisecond ([`order::slot`]); [`write_entry`] turns it into a free key.
+pub fn entry(
+    def: &EntityDef,
+    id: Uuid,
+    owner: Uuid,
+    created: Option<i64>,
+    rec: &JsonMap,
+    backend: Backend,
+) -> TableRow {
     let doc = document(def, rec);
+    let mut cols: Vec<(String, Value)> = Vec::with_capacity(6);
     let text = match backend {
-        Backend::Sqlite => doc.tokens.join(" "),
+        Backend::Sqlite => {
+            cols.push(("rowid".into(), created.into()));
+            doc.tokens.join(" ")
+        }
         Backend::Postgres => tsvector_literal(&doc.tokens),
     };
-    TableRow::new(
-        "search_entries",
-        vec![
-            ("record_id".into(), id.into()),
-            ("entity".into(), def.name.into()),
-            ("owner_id".into(), owner.into()),
-            ("title".into(), doc.title.into()),
-            ("doc".into(), text.into()),
-        ],
-    )
+    cols.extend([
+        ("record_id".into(), id.into()),
+        ("entity".into(), def.name.into()),
+        ("owner_id".into(), owner.into()),
+        ("title".into(), doc.title.into()),
+        ("doc".into(), text.into()),
+    ]);
+    TableRow::new("search_entries", cols)
 }
 
-/// Writes or replaces a record's entry.
+/// Writes or replaces the entry of a stored record (its `created_at` orders a new entry).
 pub async fn index<C: ConnectionTrait>(
     conn: &C,
     def: &EntityDef,
@@ -115,7 +127,12 @@ pub async fn index<C: ConnectionTrait>(
     owner: Uuid,
     rec: &JsonMap,
 ) -> CoreResult<()> {
-    write_entry(conn, &entry(def, id, owner, rec, db::backend_of(conn))).await
+    let created = order::slot_of(rec);
+    write_entry(
+        conn,
+        &entry(def, id, owner, created, rec, db::backend_of(conn)),
+    )
+    .await
 }
 
 /// Writes or replaces an entry built by [`entry`] for this connection's backend.
@@ -126,6 +143,8 @@ pub async fn write_entry<C: ConnectionTrait>(conn: &C, row: &TableRow) -> CoreRe
         .names()
         .enumerate()
         .map(|(i, c)| match backend {
+            // A replaced entry keeps its key; only a new one takes the allocated key.
+            Backend::Sqlite if c == "rowid" => order::ALLOCATE.to_string(),
             Backend::Sqlite => "?".to_string(),
             // The document is tsvector text, which a text parameter does not become unasked.
             Backend::Postgres if c == "doc" => format!("CAST(${} AS tsvector)", i + 1),
@@ -176,7 +195,7 @@ pub fn holding(backend: Backend, tokens: &[String]) -> (String, String) {
     }
 }
 
-fn fts5_all(tokens: &[String]) -> String {
+pub(crate) fn fts5_all(tokens: &[String]) -> String {
     tokens
         .iter()
         .map(|t| format!("\"{t}\""))

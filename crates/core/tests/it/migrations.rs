@@ -436,7 +436,51 @@ async fn contacts_get_whole_names_and_names_get_pieces() {
         )
         .await;
         entry_without_pieces(&conn, backend, "account", account, admin_id, "北京中太数据").await;
+        // An older record, created so late in its second that SQLite's date functions round
+        // it into the next one, and an entry whose record is gone.
+        let older_at = chrono::DateTime::from_timestamp_micros(
+            (now.timestamp() - 86_400) * 1_000_000 + 999_700,
+        )
+        .unwrap();
+        let older = record(
+            &conn,
+            "accounts",
+            admin_id,
+            older_at,
+            vec![("kind", "company".into()), ("name", "上海中太".into())],
+        )
+        .await;
+        entry_without_pieces(&conn, backend, "account", older, admin_id, "上海中太").await;
+        entry_without_pieces(&conn, backend, "account", Uuid::now_v7(), admin_id, "x").await;
         Migrator::up(&conn, None).await.unwrap();
+        if backend == Backend::Sqlite {
+            // Entries are keyed by their records' creation milliseconds (m0009).
+            let rows = db::raw_query(
+                &conn,
+                "SELECT rowid AS k, record_id FROM search_entries ORDER BY rowid",
+                vec![],
+            )
+            .await
+            .unwrap();
+            let keys: Vec<(i64, Uuid)> = rows
+                .iter()
+                .map(|r| {
+                    (
+                        db::get_i64(r, "k").unwrap(),
+                        db::get_uuid(r, "record_id").unwrap(),
+                    )
+                })
+                .collect();
+            let slot = guanxi_core::search::order::slot(now).unwrap();
+            assert_eq!(keys.len(), 6);
+            assert!(keys[0].0 < 0, "the entry of no record has no order");
+            assert_eq!(keys[1].1, older);
+            let older_slot = guanxi_core::search::order::slot(older_at);
+            assert_eq!(Some(keys[1].0), older_slot);
+            let mut rest: Vec<i64> = keys[2..].iter().map(|k| k.0).collect();
+            rest.sort();
+            assert_eq!(rest, (slot..slot + 4).collect::<Vec<_>>());
+        }
         conn.close().await.unwrap();
 
         let core = fresh.core().await;
@@ -470,7 +514,10 @@ async fn contacts_get_whole_names_and_names_get_pieces() {
         );
         assert_eq!(names(&CONTACTS, "n sm").await, vec![json!("John Smith")]);
         assert_eq!(names(&CONTACTS, "adon").await, vec![json!("Madonna")]);
-        assert_eq!(names(&ACCOUNTS, "中太").await, vec![json!("北京中太数据")]);
+        assert_eq!(
+            names(&ACCOUNTS, "中太").await,
+            vec![json!("北京中太数据"), json!("上海中太")]
+        );
         fresh.cleanup(core).await;
     }
 }
