@@ -17,6 +17,7 @@ use config::Config;
 
 /// A list page builds and drops thousands of small values (a JSON map per record, a string per
 /// field); glibc's allocator spent about a sixth of the server's CPU on them, mimalloc much less.
+/// With the workspace's `override` feature it also serves SQLite's own allocations.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
