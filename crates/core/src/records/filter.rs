@@ -112,6 +112,12 @@ impl Filter {
         Filter::And(vec![])
     }
 
+    /// Whether the filter lets every record through: an `And` of nothing, however nested, as
+    /// the API sends when a list has no conditions.
+    pub fn is_everything(&self) -> bool {
+        matches!(self, Filter::And(parts) if parts.iter().all(Filter::is_everything))
+    }
+
     /// Parses the JSON form: `{"and": [...]}`, `{"or": [...]}`, `{"not": {...}}` or
     /// `{"field": "name", "op": "contains", "value": "中太"}`.
     pub fn from_json(v: &Value) -> CoreResult<Filter> {

@@ -22,6 +22,11 @@ use crate::authz::Scope;
 pub(crate) enum ScopeRead {
     ByOwner,
     InListOrder,
+    /// Every record of the scope through the live records' owner index, even when the scope is
+    /// everyone's: what a count of a whole list reads. An entry there is a 16-byte owner and a
+    /// row id where a row is hundreds of bytes, so a capped count of a million accounts reads a
+    /// tenth of the pages (1.9 → 0.6 ms).
+    OwnerIndex,
 }
 
 /// A scope of at least this many records is read in list order for a page: a page then costs at

@@ -7,7 +7,7 @@ use chrono::Duration;
 use guanxi_core::areas::customers::ACCOUNTS;
 use guanxi_core::db::{self, col};
 use guanxi_core::identity::{NewUser, teams, users};
-use guanxi_core::records::{Count, ListQuery};
+use guanxi_core::records::{Count, Filter, ListQuery};
 use guanxi_core::{Actor, Core};
 use sea_orm::sea_query::Query;
 use uuid::Uuid;
@@ -117,6 +117,92 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
             cursor = got.next_cursor;
         }
         assert_eq!(seen, visible[..150].to_vec(), "{backend:?}");
+        fresh.cleanup(core).await;
+    }
+}
+
+/// A whole list's total is read through the live records' owner index on SQLite (a term that
+/// holds for every owner): it still counts every owner's live records, and only those, with or
+/// without an empty filter, and the recycle bin counts its own.
+#[tokio::test]
+async fn a_whole_list_counts_every_owners_live_records() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let team = teams::create(&core.db, Some(&boss), "North")
+            .await
+            .unwrap()
+            .id;
+        let rep = person(&core, &boss, "rep@example.com", team).await;
+        let svc = core.records(&ACCOUNTS);
+        // Two through the engine, owned by the admin; 40 stored directly, owned in turn by the
+        // admin and the rep, every fifth of them in the recycle bin.
+        for name in ["甲公司", "乙公司"] {
+            svc.create(&boss, &serde_json::json!({"kind": "company", "name": name}))
+                .await
+                .unwrap();
+        }
+        let now = guanxi_core::now();
+        let txn = core.db.begin().await.unwrap();
+        for i in 0..40i64 {
+            let owner = if i % 2 == 0 { boss.user_id } else { rep };
+            let deleted = (i % 5 == 0).then_some(now);
+            let mut q = Query::insert();
+            q.into_table(col("accounts"))
+                .columns(
+                    [
+                        "id",
+                        "owner_id",
+                        "created_at",
+                        "updated_at",
+                        "deleted_at",
+                        "kind",
+                        "name",
+                    ]
+                    .map(col),
+                )
+                .values_panic([
+                    Uuid::now_v7().into(),
+                    owner.into(),
+                    now.into(),
+                    now.into(),
+                    deleted.into(),
+                    "company".into(),
+                    format!("Account {i:02}").into(),
+                ]);
+            db::insert(&txn, &q).await.unwrap();
+        }
+        txn.commit().await.unwrap();
+
+        for (filter, deleted, expected) in [
+            (None, false, 34),
+            (Some(Filter::all()), false, 34),
+            (Some(Filter::And(vec![Filter::all()])), false, 34),
+            (None, true, 8),
+        ] {
+            for count in [Count::Capped, Count::Exact] {
+                let got = svc
+                    .list(
+                        &boss,
+                        &ListQuery {
+                            filter: filter.clone(),
+                            limit: 5,
+                            count,
+                            deleted,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let total = got.total.expect("a total");
+                assert_eq!(
+                    (total.count, total.more),
+                    (expected, false),
+                    "{backend:?} {filter:?} deleted={deleted} {count:?}"
+                );
+            }
+        }
         fresh.cleanup(core).await;
     }
 }
