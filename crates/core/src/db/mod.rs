@@ -4,10 +4,12 @@
 //! anyway; funnelling writes through one connection turns "database is locked" races between
 //! deferred transactions into an orderly queue. PostgreSQL uses one pool for both.
 
+mod batch;
 mod group_commit;
 pub mod migrations;
 mod rows;
 
+pub use batch::Batch;
 pub use rows::{
     col, get_bool, get_i64, get_json, get_opt_bool, get_opt_date, get_opt_i64, get_opt_string,
     get_opt_ts, get_opt_uuid, get_string, get_ts, get_uuid,

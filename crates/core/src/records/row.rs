@@ -174,21 +174,23 @@ impl RowImage {
     }
 
     /// Writes the rows with bound parameters, as the record service does.
+    /// One batch (see [`db::Batch`]): on SQLite the rows of a record cost one round trip.
     pub async fn write<C: ConnectionTrait>(&self, conn: &C) -> CoreResult<()> {
+        let mut batch = db::Batch::new();
         let record = std::slice::from_ref(&self.record);
         for rows in [record, &self.lines, &self.points] {
             // Lines of different collections go to different tables.
             for group in rows.chunk_by(|a, b| a.table == b.table) {
                 if let Some(q) = TableRow::insert_all(group)? {
-                    db::insert(conn, &q).await?;
+                    batch.push(db::stmt(conn, &q));
                 }
             }
         }
-        search::write_entry(conn, &self.search).await?;
+        batch.push(search::entry_statement(conn, &self.search));
         if let Some(q) = TableRow::insert_all(std::slice::from_ref(&self.audit))? {
-            db::insert(conn, &q).await?;
+            batch.push(db::stmt(conn, &q));
         }
-        Ok(())
+        batch.run(conn).await
     }
 }
 

@@ -10,7 +10,7 @@ pub mod order;
 pub mod points;
 pub mod text;
 
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, Statement, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -137,6 +137,12 @@ pub async fn index<C: ConnectionTrait>(
 
 /// Writes or replaces an entry built by [`entry`] for this connection's backend.
 pub async fn write_entry<C: ConnectionTrait>(conn: &C, row: &TableRow) -> CoreResult<()> {
+    conn.execute(entry_statement(conn, row)).await?;
+    Ok(())
+}
+
+/// The statement that writes or replaces an entry built by [`entry`], for a [`db::Batch`].
+pub fn entry_statement<C: ConnectionTrait>(conn: &C, row: &TableRow) -> Statement {
     let backend = db::backend_of(conn);
     let names: Vec<String> = row.names().map(|c| format!("\"{c}\"")).collect();
     let params: Vec<String> = row
@@ -157,8 +163,11 @@ pub async fn write_entry<C: ConnectionTrait>(conn: &C, row: &TableRow) -> CoreRe
         names.join(", "),
         params.join(", ")
     );
-    db::raw_execute(conn, &sql, row.values().cloned().collect()).await?;
-    Ok(())
+    Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        row.values().cloned().collect::<Vec<_>>(),
+    )
 }
 
 pub async fn remove<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<()> {

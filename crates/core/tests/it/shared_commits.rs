@@ -264,3 +264,77 @@ async fn a_transaction_finds_by_their_pieces_the_names_it_wrote() {
         fresh.cleanup(core).await;
     }
 }
+
+/// A record's rows go to the database as one batch (`db::Batch`; on SQLite one SQL text whose
+/// statements take their parameters in turn). Each statement must get its own values, and a
+/// failing statement in the middle must leave nothing of the batch once the write rolls back.
+#[tokio::test]
+async fn a_batch_binds_each_statement_its_values_and_fails_whole() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let insert = |n: i64, label: &str| {
+            let sql = match backend {
+                Backend::Sqlite => "INSERT INTO batch_probe (n, label) VALUES (?, ?)",
+                Backend::Postgres => "INSERT INTO batch_probe (n, label) VALUES ($1, $2)",
+            };
+            let db_backend = match backend {
+                Backend::Sqlite => sea_orm::DbBackend::Sqlite,
+                Backend::Postgres => sea_orm::DbBackend::Postgres,
+            };
+            sea_orm::Statement::from_sql_and_values(
+                db_backend,
+                sql,
+                vec![n.into(), label.to_string().into()],
+            )
+        };
+        let txn = core.db.begin().await.unwrap();
+        db::raw_execute(
+            &txn,
+            "CREATE TABLE batch_probe (n BIGINT PRIMARY KEY, label TEXT NOT NULL)",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let mut batch = db::Batch::new();
+        for (n, label) in [(1, "一"), (2, "two"), (3, "三")] {
+            batch.push(insert(n, label));
+        }
+        batch.run(&txn).await.unwrap();
+        txn.commit().await.unwrap();
+
+        let txn = core.db.begin().await.unwrap();
+        let mut batch = db::Batch::new();
+        for (n, label) in [(4, "four"), (2, "again"), (5, "five")] {
+            batch.push(insert(n, label));
+        }
+        assert!(
+            batch.run(&txn).await.is_err(),
+            "{backend:?}: a repeated key"
+        );
+        txn.rollback().await.unwrap();
+
+        let rows = db::raw_query(
+            core.db.reader(),
+            "SELECT n, label FROM batch_probe ORDER BY n",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let got: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    db::get_i64(r, "n").unwrap(),
+                    db::get_string(r, "label").unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![(1, "一".into()), (2, "two".into()), (3, "三".into())],
+            "{backend:?}"
+        );
+        fresh.cleanup(core).await;
+    }
+}
