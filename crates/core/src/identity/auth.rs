@@ -2,7 +2,7 @@
 //! (so several server instances share them), and hashed API tokens.
 
 use chrono::{Duration, Utc};
-use sea_orm::sea_query::{Expr, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, Order, Query};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -168,16 +168,17 @@ pub async fn session_actor(
     token: &str,
 ) -> CoreResult<(Actor, String)> {
     let mut q = Query::select();
-    q.columns(["user_id", "csrf_token", "expires_at", "revoked_at"].map(col))
+    q.columns(["csrf_token", "expires_at", "revoked_at"].map(|c| (col("sessions"), col(c))))
         .from(col("sessions"))
-        .and_where(Expr::col(col("token_hash")).eq(hash_token(token)));
+        .and_where(Expr::col((col("sessions"), col("token_hash"))).eq(hash_token(token)));
+    users::join_holder(&mut q, "sessions");
     let row = db::fetch_one(db.reader(), &q)
         .await?
         .ok_or(CoreError::Unauthenticated)?;
     if get_opt_ts(&row, "revoked_at")?.is_some() || get_ts(&row, "expires_at")? <= Utc::now() {
         return Err(CoreError::Unauthenticated);
     }
-    let user = users::get(db.reader(), get_uuid(&row, "user_id")?).await?;
+    let user = users::holder(&row)?;
     if user.disabled {
         return Err(CoreError::Unauthenticated);
     }
@@ -328,16 +329,21 @@ pub async fn create_token(
 /// The actor behind a bearer token.
 pub async fn token_actor(db: &Db, registry: &crate::Registry, token: &str) -> CoreResult<Actor> {
     let mut q = Query::select();
-    q.columns(["id", "user_id", "revoked_at", "last_used_at"].map(col))
-        .from(col("api_tokens"))
-        .and_where(Expr::col(col("token_hash")).eq(hash_token(token)));
+    q.expr_as(
+        Expr::col((col("api_tokens"), col("id"))),
+        Alias::new("token_id"),
+    )
+    .columns(["revoked_at", "last_used_at"].map(|c| (col("api_tokens"), col(c))))
+    .from(col("api_tokens"))
+    .and_where(Expr::col((col("api_tokens"), col("token_hash"))).eq(hash_token(token)));
+    users::join_holder(&mut q, "api_tokens");
     let row = db::fetch_one(db.reader(), &q)
         .await?
         .ok_or(CoreError::Unauthenticated)?;
     if get_opt_ts(&row, "revoked_at")?.is_some() {
         return Err(CoreError::Unauthenticated);
     }
-    let user = users::get(db.reader(), get_uuid(&row, "user_id")?).await?;
+    let user = users::holder(&row)?;
     if user.disabled {
         return Err(CoreError::Unauthenticated);
     }
@@ -347,7 +353,7 @@ pub async fn token_actor(db: &Db, registry: &crate::Registry, token: &str) -> Co
         let mut u = Query::update();
         u.table(col("api_tokens"))
             .value(col("last_used_at"), crate::now())
-            .and_where(Expr::col(col("id")).eq(get_uuid(&row, "id")?));
+            .and_where(Expr::col(col("id")).eq(get_uuid(&row, "token_id")?));
         let txn = db.begin().await?;
         db::update(&txn, &u).await?;
         txn.commit().await?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Expr, Order, Query};
+use sea_orm::sea_query::{Expr, Order, Query, SelectStatement};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -72,6 +72,22 @@ fn from_row(r: &sea_orm::QueryResult) -> CoreResult<User> {
         created_at: crate::records::service::ts_string(get_ts(r, "created_at")?),
         version: get_i64(r, "version")?,
     })
+}
+
+/// Adds to `q` the user that a row of `table` (a session or an API token, by its `user_id`)
+/// belongs to, in the columns [`holder`] reads: a credential and its user in one query, which
+/// every authenticated request makes.
+pub(crate) fn join_holder(q: &mut SelectStatement, table: &str) {
+    q.columns(COLUMNS.map(|c| (col("users"), col(c))))
+        .inner_join(
+            col("users"),
+            Expr::col((col("users"), col("id"))).equals((col(table), col("user_id"))),
+        );
+}
+
+/// The user [`join_holder`] added to a row.
+pub(crate) fn holder(r: &sea_orm::QueryResult) -> CoreResult<User> {
+    from_row(r)
 }
 
 pub(crate) fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {

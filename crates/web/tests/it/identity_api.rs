@@ -295,6 +295,22 @@ async fn tokens_disabled_users_and_own_settings() {
         let r = call(secret.clone(), "/api/v1/me").await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.body["user"]["id"], sales.id.to_string());
+        // Its use is recorded on the token: never used before the call, used after it.
+        let last_used = |list: &Resp| {
+            list.body["data"]
+                .as_array()
+                .expect("tokens")
+                .iter()
+                .find(|t| t["id"] == token_id.as_str())
+                .map(|t| t["last_used_at"].clone())
+        };
+        assert_eq!(last_used(&list), Some(serde_json::Value::Null), "{b:?}");
+        let after = sales.get_r("/api/v1/tokens").await;
+        assert!(
+            last_used(&after).is_some_and(|t| t.is_string()),
+            "{b:?}: {}",
+            after.text
+        );
         // Others cannot revoke it; its owner can.
         other
             .delete_r(&format!("/api/v1/tokens/{token_id}"))
