@@ -1693,7 +1693,7 @@ impl<'a> RecordService<'a> {
 
     /// A page in creation order narrowed by a text's pieces, read from the first records
     /// holding them in that order (SQLite, `search::order`) rather than from all of them: the
-    /// first `2 × page` keys, then eight times as many while the page is not settled, up to
+    /// first `1.25 × page + 2` keys, then eight times as many while the page is not settled, up to
     /// [`ORDERED_KEYS_AT_MOST`]. `None` where this does not apply or did not settle; the caller
     /// then reads as before.
     ///
@@ -1732,7 +1732,11 @@ impl<'a> RecordService<'a> {
             page.actor,
             Expr::col((Alias::new("search_entries"), col("owner_id"))),
         )?;
-        let mut take = page.wanted * 2;
+        // A quarter more keys than rows wanted, and two: what the page's `LIKE` turns down
+        // among the holders of the pieces (a two-character name: almost none) plus the spare
+        // that lets the last row settle. Each key is a record read, so a wider first reading
+        // costs every page what only a few need.
+        let mut take = page.wanted + page.wanted / 4 + 2;
         while take <= ORDERED_KEYS_AT_MOST {
             let sel = search::order::keys_query(
                 self.def.name,
