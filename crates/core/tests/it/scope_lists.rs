@@ -3,7 +3,7 @@
 //! exactly the records of the rep and the rep's team, in order, with the right total. Worked
 //! out here from the rows the test stored.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use guanxi_core::areas::customers::ACCOUNTS;
 use guanxi_core::db::{self, col};
 use guanxi_core::identity::{NewUser, teams, users};
@@ -32,6 +32,42 @@ async fn person(core: &Core, boss: &Actor, email: &str, team: Uuid) -> Uuid {
     .id
 }
 
+/// Stores an account row directly, as of `at`, in the recycle bin when `deleted` says so.
+async fn store_account(
+    txn: &db::WriteTxn,
+    owner: Uuid,
+    at: DateTime<Utc>,
+    deleted: Option<DateTime<Utc>>,
+    name: String,
+) -> Uuid {
+    let id = Uuid::now_v7();
+    let mut q = Query::insert();
+    q.into_table(col("accounts"))
+        .columns(
+            [
+                "id",
+                "owner_id",
+                "created_at",
+                "updated_at",
+                "deleted_at",
+                "kind",
+                "name",
+            ]
+            .map(col),
+        )
+        .values_panic([
+            id.into(),
+            owner.into(),
+            at.into(),
+            at.into(),
+            deleted.into(),
+            "company".into(),
+            name.into(),
+        ]);
+    db::insert(txn, &q).await.unwrap();
+    id
+}
+
 #[tokio::test]
 async fn a_large_scope_lists_exactly_its_records_in_order() {
     for backend in backends() {
@@ -58,21 +94,9 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
         let mut visible = Vec::new();
         let txn = core.db.begin().await.unwrap();
         for i in 0..12_000i64 {
-            let id = Uuid::now_v7();
             let owner = owners[i as usize % owners.len()];
             let at = start + Duration::milliseconds(i);
-            let mut q = Query::insert();
-            q.into_table(col("accounts"))
-                .columns(["id", "owner_id", "created_at", "updated_at", "kind", "name"].map(col))
-                .values_panic([
-                    id.into(),
-                    owner.into(),
-                    at.into(),
-                    at.into(),
-                    "company".into(),
-                    format!("Account {i:05}").into(),
-                ]);
-            db::insert(&txn, &q).await.unwrap();
+            let id = store_account(&txn, owner, at, None, format!("Account {i:05}")).await;
             if owner != other {
                 visible.push(id);
             }
@@ -148,30 +172,7 @@ async fn a_whole_list_counts_every_owners_live_records() {
         for i in 0..40i64 {
             let owner = if i % 2 == 0 { boss.user_id } else { rep };
             let deleted = (i % 5 == 0).then_some(now);
-            let mut q = Query::insert();
-            q.into_table(col("accounts"))
-                .columns(
-                    [
-                        "id",
-                        "owner_id",
-                        "created_at",
-                        "updated_at",
-                        "deleted_at",
-                        "kind",
-                        "name",
-                    ]
-                    .map(col),
-                )
-                .values_panic([
-                    Uuid::now_v7().into(),
-                    owner.into(),
-                    now.into(),
-                    now.into(),
-                    deleted.into(),
-                    "company".into(),
-                    format!("Account {i:02}").into(),
-                ]);
-            db::insert(&txn, &q).await.unwrap();
+            store_account(&txn, owner, now, deleted, format!("Account {i:02}")).await;
         }
         txn.commit().await.unwrap();
 
