@@ -16,6 +16,13 @@ fn get<T: sea_orm::TryGetable>(row: &QueryResult, name: &str) -> CoreResult<T> {
         .map_err(|e| CoreError::Internal(format!("reading column {name}: {e}")))
 }
 
+/// The value at position `at` of a row whose columns are known in order; `name` only words the
+/// error. A page decodes thousands of values, and finding each by name hashed it first.
+pub fn get_at<T: sea_orm::TryGetable>(row: &QueryResult, at: usize, name: &str) -> CoreResult<T> {
+    row.try_get_by_index::<T>(at)
+        .map_err(|e| CoreError::Internal(format!("reading column {name} (#{at}): {e}")))
+}
+
 pub fn get_uuid(row: &QueryResult, name: &str) -> CoreResult<Uuid> {
     get(row, name)
 }

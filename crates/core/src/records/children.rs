@@ -1,8 +1,8 @@
 //! Child collections ([`ChildDef`]): lines that belong to one record, loaded with it, validated
 //! and saved with it in its transaction, and audited as `name[index].field`.
 
-use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, Order, Query};
+use sea_orm::{ConnectionTrait, QueryResult};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -14,6 +14,17 @@ use crate::audit::Change;
 use crate::db::{self, col, get_uuid};
 use crate::error::{CoreResult, FieldError, FieldErrors, codes};
 use crate::settings::Settings;
+
+/// A line's fields from a row that selected them in order after `first` other columns.
+fn line_fields(child: &ChildDef, row: &QueryResult, first: usize) -> CoreResult<JsonMap> {
+    let mut line = JsonMap::new();
+    let mut at = first;
+    for f in child.fields {
+        line.insert(f.name.into(), values::from_row(f, row, at)?);
+        at += values::column_count(f);
+    }
+    Ok(line)
+}
 
 /// Adds every child collection's lines, in order, to the record of `parent`.
 pub async fn load<C: ConnectionTrait>(
@@ -34,14 +45,11 @@ pub async fn load<C: ConnectionTrait>(
             .order_by(col("position"), Order::Asc);
         let mut lines = Vec::new();
         for row in db::fetch_all(conn, &q).await? {
-            let mut line = JsonMap::new();
+            let mut line = line_fields(child, &row, 1)?;
             line.insert(
                 "id".into(),
                 Value::String(get_uuid(&row, "id")?.to_string()),
             );
-            for f in child.fields {
-                line.insert(f.name.into(), values::from_row(f, &row)?);
-            }
             lines.push(Value::Object(line));
         }
         rec.insert(child.name.into(), Value::Array(lines));
@@ -83,14 +91,11 @@ pub async fn load_many<C: ConnectionTrait>(
                 .order_by(col(child.parent_column), Order::Asc)
                 .order_by(col("position"), Order::Asc);
             for row in db::fetch_all(conn, &q).await? {
-                let mut line = JsonMap::new();
+                let mut line = line_fields(child, &row, 2)?;
                 line.insert(
                     "id".into(),
                     Value::String(get_uuid(&row, "id")?.to_string()),
                 );
-                for f in child.fields {
-                    line.insert(f.name.into(), values::from_row(f, &row)?);
-                }
                 by_parent
                     .entry(get_uuid(&row, child.parent_column)?)
                     .or_default()
@@ -318,10 +323,7 @@ pub async fn line_titles<C: ConnectionTrait>(
     }
     q.and_where(Expr::col(col("id")).is_in(ids.iter().copied()));
     for row in db::fetch_all(conn, &q).await? {
-        let mut line = JsonMap::new();
-        for f in child.fields {
-            line.insert(f.name.into(), values::from_row(f, &row)?);
-        }
+        let line = line_fields(child, &row, 1)?;
         out.insert(get_uuid(&row, "id")?, (child.title)(&line, locale));
     }
     Ok(out)

@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod def;
 pub mod export;
 pub mod filter;
+pub mod layout;
 pub mod money;
 pub mod percent;
 pub mod registry;
@@ -26,7 +27,7 @@ pub use def::{
 pub use filter::{Filter, FilterOp};
 pub use registry::{Reference, Registry};
 pub use row::{RowImage, Stamp, TableRow};
-pub use service::{COUNT_CAP, Count, ListQuery, Page, Record, SortSpec, Total};
+pub use service::{COUNT_CAP, Count, ListQuery, Page, Record, RowPage, SortSpec, Total};
 pub use work::Work;
 
 /// A JSON object: records travel through the engine in their API shape.

@@ -15,6 +15,7 @@ use super::children;
 use super::cursor::Cursor;
 use super::def::{Access, ActionDef, EntityDef, FieldKind, SYSTEM_FIELDS};
 use super::filter::{Filter, FilterContext, Narrowing};
+use super::layout::{self, RowLayout, RowsJson};
 use super::row::{self, RowImage, Stamp};
 use super::scope_plan::{IN_ORDER_FROM, Reader, ScopeRead};
 use super::values::{self, SortColumn, blank};
@@ -22,7 +23,7 @@ use super::work::Work;
 use crate::authz::{Actor, Scope};
 use crate::custom_fields::{self, CustomFieldDef};
 use crate::db::{
-    self, Backend, col, get_bool, get_i64, get_json, get_opt_ts, get_opt_uuid, get_ts, get_uuid,
+    self, Backend, col, get_at, get_bool, get_i64, get_opt_ts, get_opt_uuid, get_ts, get_uuid,
 };
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::{Core, audit, search};
@@ -73,6 +74,31 @@ pub struct Page {
     pub items: Vec<Record>,
     pub next_cursor: Option<String>,
     pub total: Option<Total>,
+}
+
+/// A page whose records are still the rows they were read from.
+pub struct RowPage {
+    rows: Vec<QueryResult>,
+    layout: RowLayout,
+    defs: Vec<CustomFieldDef>,
+    pub next_cursor: Option<String>,
+    pub total: Option<Total>,
+}
+
+impl RowPage {
+    /// The records as the JSON array the API shows, each exactly as its [`Record`] from
+    /// [`RecordService::list`] serializes.
+    pub fn items(&self) -> RowsJson<'_> {
+        self.layout.json(&self.rows, &self.defs)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -137,13 +163,8 @@ impl<'a> RecordService<'a> {
         let t = self.def.table;
         let mut q = Query::select();
         q.from(self.table());
-        let mut cols: Vec<String> = SYSTEM_FIELDS.iter().map(|s| s.to_string()).collect();
-        cols.push("custom".into());
-        for f in self.def.fields {
-            cols.extend(values::columns(f));
-        }
-        for c in cols {
-            q.column((self.table(), col(&c)));
+        for c in RowLayout::of(self.def).columns() {
+            q.column((self.table(), col(c)));
         }
         if !with_owner_team {
             return q;
@@ -157,40 +178,13 @@ impl<'a> RecordService<'a> {
         q
     }
 
+    /// A record from a row of [`Self::base_select`].
     fn decode_row(&self, row: &QueryResult) -> CoreResult<Loaded> {
-        let mut rec = Record::new();
-        let id = get_uuid(row, "id")?;
-        rec.insert("id".into(), Value::String(id.to_string()));
-        for f in self.def.fields {
-            rec.insert(f.name.into(), values::from_row(f, row)?);
-        }
-        let owner = get_uuid(row, "owner_id")?;
-        let version = get_i64(row, "version")?;
-        rec.insert("owner_id".into(), Value::String(owner.to_string()));
-        rec.insert("custom".into(), get_json(row, "custom")?);
-        rec.insert("version".into(), Value::from(version));
-        for c in ["created_at", "updated_at"] {
-            rec.insert(c.into(), Value::String(ts_string(get_ts(row, c)?)));
-        }
-        rec.insert(
-            "deleted_at".into(),
-            get_opt_ts(row, "deleted_at")?
-                .map(|t| Value::String(ts_string(t)))
-                .unwrap_or(Value::Null),
-        );
-        for c in ["created_by", "updated_by", "deleted_by"] {
-            rec.insert(
-                c.into(),
-                get_opt_uuid(row, c)?
-                    .map(|u| Value::String(u.to_string()))
-                    .unwrap_or(Value::Null),
-            );
-        }
         Ok(Loaded {
-            rec,
-            owner,
+            rec: RowLayout::of(self.def).record(row)?,
+            owner: get_at(row, layout::OWNER_AT, "owner_id")?,
             owner_team: row.try_get::<Option<Uuid>>("", "owner_team").ok().flatten(),
-            version,
+            version: get_at(row, layout::VERSION_AT, "version")?,
         })
     }
 
@@ -254,8 +248,8 @@ impl<'a> RecordService<'a> {
     /// JSON until the record's next write, but are no longer part of the record.
     fn present(&self, mut recs: Vec<Record>, defs: &[CustomFieldDef]) -> Vec<Record> {
         for rec in &mut recs {
-            if let Some(Value::Object(c)) = rec.get_mut("custom") {
-                c.retain(|k, _| defs.iter().any(|d| &d.key == k));
+            if let Some(c) = rec.get_mut("custom") {
+                layout::declared_only(c, defs);
             }
         }
         recs
@@ -1561,7 +1555,24 @@ impl<'a> RecordService<'a> {
         })
     }
 
+    /// A page of records the actor may read, as records.
     pub async fn list(&self, actor: &Actor, q: &ListQuery) -> CoreResult<Page> {
+        let page = self.list_rows(actor, q).await?;
+        let items = page
+            .rows
+            .iter()
+            .map(|r| page.layout.record(r))
+            .collect::<CoreResult<Vec<_>>>()?;
+        Ok(Page {
+            items: self.present(items, &page.defs),
+            next_cursor: page.next_cursor,
+            total: page.total,
+        })
+    }
+
+    /// A page of records the actor may read, still in their rows: what [`Self::list`] decodes,
+    /// and what the API writes straight into JSON.
+    pub async fn list_rows(&self, actor: &Actor, q: &ListQuery) -> CoreResult<RowPage> {
         let limit = q.limit.clamp(1, MAX_LIMIT);
         let sort = self.sort_spec(q.sort.as_deref(), q.deleted)?;
         let defs = self.custom_defs().await?;
@@ -1603,10 +1614,7 @@ impl<'a> RecordService<'a> {
                 self.fetch_page(&page, cond).await?
             }
         };
-        let mut items = Vec::with_capacity(rows.len());
-        for r in rows.iter().take(limit as usize) {
-            items.push(self.decode_row(r)?.rec);
-        }
+        let mut rows = rows;
         let next_cursor = match rows.get(limit as usize - 1) {
             Some(last) if rows.len() as u64 > limit => Some(
                 Cursor {
@@ -1643,8 +1651,11 @@ impl<'a> RecordService<'a> {
                 more: false,
             }),
         };
-        Ok(Page {
-            items: self.present(items, &defs),
+        rows.truncate(limit as usize);
+        Ok(RowPage {
+            rows,
+            layout: RowLayout::of(self.def),
+            defs,
             next_cursor,
             total,
         })

@@ -11,8 +11,7 @@ use super::def::{ADDRESS_PARTS, FieldDef, FieldKind, Options};
 use super::service::ts_string;
 use super::{money, percent};
 use crate::db::{
-    get_bool, get_json, get_opt_bool, get_opt_date, get_opt_i64, get_opt_string, get_opt_ts,
-    get_opt_uuid, get_string,
+    get_at, get_opt_bool, get_opt_date, get_opt_i64, get_opt_string, get_opt_ts, get_opt_uuid,
 };
 use crate::error::{CoreResult, FieldError, codes, shown};
 use crate::normalize;
@@ -543,62 +542,72 @@ fn opt_text(s: String) -> Value {
     }
 }
 
-/// Reads a field's canonical JSON from a row that selected its columns.
-pub fn from_row(field: &FieldDef, row: &QueryResult) -> CoreResult<Value> {
+/// How many columns a field takes, in the order [`columns`] names them.
+pub fn column_count(field: &FieldDef) -> usize {
+    match field.kind {
+        FieldKind::Money => 2,
+        FieldKind::Address => ADDRESS_PARTS.len(),
+        FieldKind::Regarding => REGARDING_PARTS.len(),
+        _ => 1,
+    }
+}
+
+/// Reads a field's canonical JSON from a row that selected its [`columns`] in order, the first
+/// at position `at`.
+pub fn from_row(field: &FieldDef, row: &QueryResult, at: usize) -> CoreResult<Value> {
     let col = field.column;
     Ok(match &field.kind {
         FieldKind::Text { .. }
         | FieldKind::LongText { .. }
         | FieldKind::Choice(_)
         | FieldKind::Url
-        | FieldKind::TaxId => opt_text(get_string(row, col)?),
-        FieldKind::Int { .. } | FieldKind::Duration => get_opt_i64(row, col)?
+        | FieldKind::TaxId => opt_text(get_at(row, at, col)?),
+        FieldKind::Int { .. } | FieldKind::Duration => get_at::<Option<i64>>(row, at, col)?
             .map(Value::from)
             .unwrap_or(Value::Null),
-        FieldKind::Decimal { scale } => get_opt_i64(row, col)?
+        FieldKind::Decimal { scale } => get_at::<Option<i64>>(row, at, col)?
             .map(|u| decimal_json(u, *scale))
             .unwrap_or(Value::Null),
-        FieldKind::Regarding => match get_opt_uuid(row, &format!("{col}_id"))? {
+        // REGARDING_PARTS: the entity, then the id.
+        FieldKind::Regarding => match get_at::<Option<uuid::Uuid>>(row, at + 1, col)? {
             Some(id) => json!({
-                "entity": get_string(row, &format!("{col}_entity"))?,
+                "entity": get_at::<String>(row, at, col)?,
                 "id": id.to_string(),
             }),
             None => Value::Null,
         },
-        FieldKind::Money => match get_opt_i64(row, &format!("{col}_amount"))? {
-            Some(minor) => money::to_json(minor, &get_string(row, &format!("{col}_currency"))?),
+        // The amount, then the currency.
+        FieldKind::Money => match get_at::<Option<i64>>(row, at, col)? {
+            Some(minor) => money::to_json(minor, &get_at::<String>(row, at + 1, col)?),
             None => Value::Null,
         },
-        FieldKind::Date => get_opt_date(row, col)?
+        FieldKind::Date => get_at::<Option<NaiveDate>>(row, at, col)?
             .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
             .unwrap_or(Value::Null),
-        FieldKind::DateTime => get_opt_ts(row, col)?
-            .map(|t| Value::String(crate::records::service::ts_string(t)))
+        FieldKind::DateTime => get_at::<Option<DateTime<Utc>>>(row, at, col)?
+            .map(|t| Value::String(ts_string(t)))
             .unwrap_or(Value::Null),
-        FieldKind::Bool => Value::Bool(get_bool(row, col)?),
+        FieldKind::Bool => Value::Bool(get_at(row, at, col)?),
         FieldKind::Phones
         | FieldKind::Emails
         | FieldKind::StringList { .. }
-        | FieldKind::MultiChoice(_) => get_json(row, col)?,
+        | FieldKind::MultiChoice(_) => get_at(row, at, col)?,
         FieldKind::Address => {
             let mut o = serde_json::Map::new();
-            for part in ADDRESS_PARTS {
-                o.insert(
-                    part.to_string(),
-                    opt_text(get_string(row, &format!("{col}_{part}"))?),
-                );
+            for (i, part) in ADDRESS_PARTS.iter().enumerate() {
+                o.insert(part.to_string(), opt_text(get_at(row, at + i, col)?));
             }
             Value::Object(o)
         }
         FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::User => {
-            get_opt_uuid(row, col)?
+            get_at::<Option<uuid::Uuid>>(row, at, col)?
                 .map(|u| Value::String(u.to_string()))
                 .unwrap_or(Value::Null)
         }
-        FieldKind::Percent => get_opt_i64(row, col)?
+        FieldKind::Percent => get_at::<Option<i64>>(row, at, col)?
             .map(percent::to_json)
             .unwrap_or(Value::Null),
-        FieldKind::Labels { .. } => match get_json(row, col)? {
+        FieldKind::Labels { .. } => match get_at(row, at, col)? {
             Value::Object(o) if !o.is_empty() => Value::Object(o),
             _ => Value::Null,
         },

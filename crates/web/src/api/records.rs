@@ -147,9 +147,10 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let q = list_query(&query_pairs(raw.as_deref()), false)?;
-    let page = st.core.records(def).list(&actor, &q).await?;
+    let page = st.core.records(def).list_rows(&actor, &q).await?;
     Ok(PageBody {
-        data: &page.items,
+        data: page.items(),
+        len: page.len(),
         next_cursor: page.next_cursor.as_deref(),
         total: page.total.map(|t| t.count),
         total_more: page.total.map(|t| t.more),

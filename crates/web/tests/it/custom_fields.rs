@@ -425,6 +425,19 @@ async fn every_kind_validates_filters_and_shows_in_history_and_export() {
             .get_r("/api/v1/accounts?custom.score[gt]=1")
             .await
             .assert_error(StatusCode::BAD_REQUEST, "invalid_filter", None);
+        // Its values stay stored until the next write, but neither a record nor a list shows them.
+        let got = sales.get_r(&format!("/api/v1/accounts/{a_id}")).await;
+        assert!(
+            got.body["custom"].get("score").is_none(),
+            "{b:?}: {}",
+            got.text
+        );
+        let listed = sales.get_r(&format!("/api/v1/accounts?id={a_id}")).await;
+        assert_eq!(
+            listed.body["data"][0]["custom"], got.body["custom"],
+            "{b:?}: {}",
+            listed.text
+        );
         sales
             .post_r(
                 "/api/v1/accounts",
