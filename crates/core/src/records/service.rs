@@ -1748,13 +1748,22 @@ impl<'a> RecordService<'a> {
         // that lets the last row settle. Each key is a record read, so a wider first reading
         // costs every page what only a few need.
         let mut take = page.wanted + page.wanted / 4 + 2;
+        // FTS5 intersects several pieces backwards only after loading each one's whole posting
+        // list from every segment of the index, and cannot skip ahead in the long ones as it
+        // does forwards: for a rare name's page that cost more than the page itself (2.3 ms
+        // against 0.5 ms forwards for a name three contacts hold among three million). The
+        // holders of several pieces are usually few, so a newest-first page first reads them
+        // forwards: fewer keys than it asked for are all the holders in range, in whatever
+        // order they were read; as many, and it reads again newest first. One piece reads as
+        // fast either way.
+        let mut forwards = sort.desc && tokens.len() > 1;
         while take <= ORDERED_KEYS_AT_MOST {
             let sel = search::order::keys_query(
                 self.def.name,
                 &tokens,
                 owner.clone(),
                 range,
-                sort.desc,
+                sort.desc && !forwards,
                 take,
                 UNORDERED_KEYS_AT_MOST + 1,
             );
@@ -1781,6 +1790,12 @@ impl<'a> RecordService<'a> {
                 return Ok(None);
             }
             let ran_out = ordered < take;
+            if forwards {
+                forwards = false;
+                if !ran_out {
+                    continue;
+                }
+            }
             let mut narrow = Narrowing::default();
             narrow.add_records(field.clone(), typed.clone(), ids);
             let cond = self

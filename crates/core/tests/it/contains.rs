@@ -249,6 +249,7 @@ async fn pages_in_creation_order_are_exact_however_they_are_read() {
         let core = fresh.core().await;
         let actor = admin(&core, "boss@example.com").await;
         let mut ids = Vec::new();
+        let mut names = std::collections::HashMap::new();
         for i in 0..170 {
             // Most hold 王芳; every fifth does not.
             let given = if i % 5 == 4 {
@@ -262,6 +263,7 @@ async fn pages_in_creation_order_are_exact_however_they_are_read() {
                 .await
                 .unwrap();
             ids.push(rec["id"].as_str().unwrap().to_string());
+            names.insert(ids[i].clone(), rec["name"].as_str().unwrap().to_string());
         }
         if backend == db::Backend::Sqlite {
             // Three entries without an order (as before 1970, or a full millisecond).
@@ -309,6 +311,21 @@ async fn pages_in_creation_order_are_exact_however_they_are_read() {
                 assert_eq!(
                     all_pages(&core, &actor, Some(name("王芳")), sort, limit).await,
                     want,
+                    "{backend:?} {sort} by {limit}"
+                );
+            }
+            // A text of several pieces, whose holders a page first reads forwards: fewer than
+            // it asked for (a page of 7 or 50), or as many, and read again in order (a page of 1).
+            let tens: Vec<String> = every
+                .iter()
+                .filter(|id| names[*id].contains("王芳10"))
+                .cloned()
+                .collect();
+            assert_eq!(tens.len(), 8, "{backend:?} {sort}");
+            for limit in [1, 7, 50] {
+                assert_eq!(
+                    all_pages(&core, &actor, Some(name("王芳10")), sort, limit).await,
+                    tens,
                     "{backend:?} {sort} by {limit}"
                 );
             }
