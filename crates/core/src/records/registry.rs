@@ -2,11 +2,17 @@
 //! from the area modules (`crate::areas`) and handed around through `Core`, so nothing generic
 //! needs to know which entities exist.
 
+use std::sync::Arc;
+
 use super::def::{ChildDef, EntityDef, FieldDef, FieldKind};
+use super::layout::RowLayout;
 use crate::error::FieldError;
 
 pub struct Registry {
     entities: Vec<&'static EntityDef>,
+    /// Each entity's row layout, in the order of `entities`: laid out once rather than on
+    /// every request that reads a row.
+    layouts: Vec<Arc<RowLayout>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -27,7 +33,22 @@ pub struct Reference {
 impl Registry {
     /// The registry of these entities, in the order navigation shows them.
     pub fn new(entities: Vec<&'static EntityDef>) -> Registry {
-        Registry { entities }
+        let layouts = entities
+            .iter()
+            .map(|e| Arc::new(RowLayout::of(e)))
+            .collect();
+        Registry { entities, layouts }
+    }
+
+    /// Where `def`'s values sit in a row of its table. An entity outside the registry (one a
+    /// test declares for itself) is laid out on each call.
+    pub fn layout(&self, def: &'static EntityDef) -> Arc<RowLayout> {
+        self.entities
+            .iter()
+            .position(|e| std::ptr::eq(*e, def))
+            .and_then(|i| self.layouts.get(i))
+            .cloned()
+            .unwrap_or_else(|| Arc::new(RowLayout::of(def)))
     }
 
     pub fn all(&self) -> &[&'static EntityDef] {

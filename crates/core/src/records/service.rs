@@ -1,6 +1,8 @@
 //! Create, read, update, delete, restore, purge, owner changes and lists for any entity, with
 //! authorization, validation, optimistic locking, audit and search indexing in one transaction.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{
     Alias, Condition, Expr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
@@ -79,7 +81,7 @@ pub struct Page {
 /// A page whose records are still the rows they were read from.
 pub struct RowPage {
     rows: Vec<QueryResult>,
-    layout: RowLayout,
+    layout: Arc<RowLayout>,
     defs: Vec<CustomFieldDef>,
     pub next_cursor: Option<String>,
     pub total: Option<Total>,
@@ -142,11 +144,16 @@ struct Loaded {
 pub struct RecordService<'a> {
     core: &'a Core,
     def: &'static EntityDef,
+    layout: Arc<RowLayout>,
 }
 
 impl<'a> RecordService<'a> {
     pub fn new(core: &'a Core, def: &'static EntityDef) -> Self {
-        RecordService { core, def }
+        RecordService {
+            core,
+            def,
+            layout: core.registry.layout(def),
+        }
     }
 
     pub fn def(&self) -> &'static EntityDef {
@@ -163,7 +170,7 @@ impl<'a> RecordService<'a> {
         let t = self.def.table;
         let mut q = Query::select();
         q.from(self.table());
-        for c in RowLayout::of(self.def).columns() {
+        for c in self.layout.columns() {
             q.column((self.table(), col(c)));
         }
         if !with_owner_team {
@@ -181,7 +188,7 @@ impl<'a> RecordService<'a> {
     /// A record from a row of [`Self::base_select`].
     fn decode_row(&self, row: &QueryResult) -> CoreResult<Loaded> {
         Ok(Loaded {
-            rec: RowLayout::of(self.def).record(row)?,
+            rec: self.layout.record(row)?,
             owner: get_at(row, layout::OWNER_AT, "owner_id")?,
             owner_team: row.try_get::<Option<Uuid>>("", "owner_team").ok().flatten(),
             version: get_at(row, layout::VERSION_AT, "version")?,
@@ -1654,7 +1661,7 @@ impl<'a> RecordService<'a> {
         rows.truncate(limit as usize);
         Ok(RowPage {
             rows,
-            layout: RowLayout::of(self.def),
+            layout: Arc::clone(&self.layout),
             defs,
             next_cursor,
             total,
