@@ -552,7 +552,7 @@ fn scenarios(s: &Samples) -> Vec<Scenario> {
             vec!["/api/v1/accounts?limit=50&count=exact".into()],
         ),
         get(
-            "list, page after 500,000 (cursor)",
+            "list, deep page (cursor)",
             if s.deep.0.is_empty() {
                 vec![]
             } else {
