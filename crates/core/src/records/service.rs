@@ -1746,10 +1746,7 @@ impl<'a> RecordService<'a> {
             (Some(ms), true) => (None, Some(ms.saturating_add(2).saturating_mul(slot))),
             (Some(ms), false) => (Some(ms.saturating_sub(1).saturating_mul(slot)), None),
         };
-        let owner = self.scope_on(
-            page.actor,
-            Expr::col((Alias::new("search_entries"), col("owner_id"))),
-        )?;
+        let owner = self.scope_on(page.actor, Expr::col(col("owner_id")))?;
         // A quarter more keys than rows wanted, and two: what the page's `LIKE` turns down
         // among the holders of the pieces (a two-character name: almost none) plus the spare
         // that lets the last row settle. Each key is a record read, so a wider first reading

@@ -186,10 +186,11 @@ pub fn holding(backend: Backend, tokens: &[String]) -> (String, String) {
         Backend::Sqlite => (
             // Rows changed in the current transaction are not in the index until it commits
             // (`db::migrations::m0008`); they are few, and the caller's own check of the text
-            // decides about them.
-            "SELECT s.record_id FROM search_fts JOIN search_entries s ON s.rowid = search_fts.rowid \
+            // decides about them. Record ids come from the narrow copy of the entries
+            // (`db::migrations::m0010`).
+            "SELECT s.record_id FROM search_fts JOIN search_keys s ON s.rowid = search_fts.rowid \
              WHERE search_fts MATCH ? \
-             UNION ALL SELECT s.record_id FROM search_fts_pending p JOIN search_entries s ON s.rowid = p.rowid"
+             UNION ALL SELECT s.record_id FROM search_fts_pending p JOIN search_keys s ON s.rowid = p.rowid"
                 .into(),
             fts5_all(tokens),
         ),

@@ -62,10 +62,12 @@ pub const ALLOCATE: &str = "(SELECT CASE \
         FROM (SELECT CAST(? AS INTEGER) AS b)))";
 
 /// The keys and record ids (`k`, `record_id`) of the entries whose documents hold every one of
-/// `tokens` and whose owner `owner` accepts (a condition on `search_entries.owner_id`): the
-/// first `limit` ordered ones within `from..before`, newest first when `desc`; then up to
+/// `tokens` and whose owner `owner` accepts (a condition on the unqualified column `owner_id`):
+/// the first `limit` ordered ones within `from..before`, newest first when `desc`; then up to
 /// `unordered` of `entity`'s entries in no order (negative keys), holding the tokens or not; in
-/// one statement.
+/// one statement. Owners and records are read from `search_keys`, the narrow copy of the
+/// entries (`db::migrations::m0010`): a holder's owner is checked before it counts, and a
+/// common name has thousands of holders.
 pub fn keys_query(
     entity: &str,
     tokens: &[String],
@@ -79,15 +81,12 @@ pub fn keys_query(
     let mut ordered = Query::select();
     ordered
         .expr_as(key(), Alias::new("k"))
-        .expr_as(
-            Expr::cust("search_entries.record_id"),
-            Alias::new("record_id"),
-        )
+        .expr_as(Expr::cust("search_keys.record_id"), Alias::new("record_id"))
         .from(Alias::new("search_fts"))
         .join(
             JoinType::InnerJoin,
-            Alias::new("search_entries"),
-            Expr::cust("search_entries.rowid = search_fts.rowid"),
+            Alias::new("search_keys"),
+            Expr::cust("search_keys.rowid = search_fts.rowid"),
         )
         .and_where(Expr::cust_with_values(
             "search_fts MATCH ?",

@@ -5,6 +5,7 @@
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
 use guanxi_core::authz::Actor;
 use guanxi_core::db;
+use guanxi_core::identity::{NewUser, teams, users};
 use guanxi_core::records::{Count, Filter, ListQuery};
 use guanxi_core::{Core, EntityDef};
 use serde_json::{Value, json};
@@ -358,6 +359,127 @@ async fn pages_in_creation_order_are_exact_however_they_are_read() {
             .unwrap();
         assert_eq!(bin.items.len(), 1, "{backend:?}");
         assert_eq!(bin.items[0]["id"], json!(gone.to_string()));
+        fresh.cleanup(core).await;
+    }
+}
+
+async fn rep(core: &Core, boss: &Actor, email: &str, team: Uuid) -> Actor {
+    let user = users::create(
+        &core.db,
+        Some(boss),
+        NewUser {
+            email: email.into(),
+            name: email.into(),
+            role: "sales".into(),
+            team_id: Some(team),
+            password: "correct horse battery".into(),
+            locale: None,
+        },
+    )
+    .await
+    .unwrap();
+    users::actor_for(&core.db, core.registry, &user)
+        .await
+        .unwrap()
+}
+
+/// A sales rep's pages narrowed by a name read the holders' owners from a narrow copy of the
+/// search entries on SQLite (`search_keys`, kept by triggers); they must list exactly the
+/// records of the rep's team that the plain order lists, after records change owners, leave
+/// for the recycle bin, come back and are purged, and the copy must match the entries.
+#[tokio::test]
+async fn a_reps_pages_by_a_name_are_exactly_the_teams_records() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let north = teams::create(&core.db, Some(&boss), "North")
+            .await
+            .unwrap()
+            .id;
+        let south = teams::create(&core.db, Some(&boss), "South")
+            .await
+            .unwrap()
+            .id;
+        let me = rep(&core, &boss, "rep@example.com", north).await;
+        let mate = rep(&core, &boss, "mate@example.com", north).await;
+        let other = rep(&core, &boss, "other@example.com", south).await;
+        let svc = core.records(&CONTACTS);
+        let owners = [me.user_id, mate.user_id, other.user_id, boss.user_id];
+        let mut ids = Vec::new();
+        for i in 0..120 {
+            let given = if i % 5 == 4 {
+                format!("丽{i}")
+            } else {
+                format!("芳{i}")
+            };
+            let rec = svc
+                .create(&boss, &json!({"family_name": "王", "given_name": given}))
+                .await
+                .unwrap();
+            let id = Uuid::parse_str(rec["id"].as_str().unwrap()).unwrap();
+            svc.change_owner(&boss, &[id], owners[i % owners.len()])
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        // Some of the rep's leave the team, some of another team's join it; one of the team's
+        // goes to the recycle bin, one comes back from it, one is purged.
+        svc.change_owner(&boss, &[ids[0], ids[8]], other.user_id)
+            .await
+            .unwrap();
+        svc.change_owner(&boss, &[ids[2], ids[6]], mate.user_id)
+            .await
+            .unwrap();
+        for id in [ids[1], ids[5], ids[9]] {
+            svc.delete(&boss, id, None).await.unwrap();
+        }
+        svc.restore(&boss, ids[5]).await.unwrap();
+        svc.purge(&boss, ids[9]).await.unwrap();
+
+        let name = |v: &str| json!({"field": "name", "op": "contains", "value": v});
+        for sort in ["-created_at", "created_at"] {
+            let every = all_pages(&core, &me, None, sort, 500).await;
+            // A quarter each to the rep and the mate; two leave, two join, one is in the
+            // recycle bin and one purged.
+            assert_eq!(every.len(), 60 - 2 + 2 - 1 - 1, "{backend:?} {sort}");
+            let mut names = std::collections::HashMap::new();
+            for id in &every {
+                let rec = svc.get(&me, Uuid::parse_str(id).unwrap()).await.unwrap();
+                names.insert(id.clone(), rec["name"].as_str().unwrap().to_string());
+            }
+            for text in ["王芳", "王芳1"] {
+                let want: Vec<String> = every
+                    .iter()
+                    .filter(|id| names[*id].contains(text))
+                    .cloned()
+                    .collect();
+                assert!(want.len() > 7, "{backend:?} {text}: {}", want.len());
+                for limit in [1, 7, 50] {
+                    assert_eq!(
+                        all_pages(&core, &me, Some(name(text)), sort, limit).await,
+                        want,
+                        "{backend:?} {sort} {text} by {limit}"
+                    );
+                }
+            }
+        }
+        if backend == db::Backend::Sqlite {
+            let rows = db::raw_query(
+                core.db.reader(),
+                "SELECT (SELECT COUNT(*) FROM search_entries) AS entries, \
+                 (SELECT COUNT(*) FROM search_keys) AS copies, \
+                 (SELECT COUNT(*) FROM search_entries e JOIN search_keys k ON k.rowid = e.rowid \
+                  AND k.owner_id = e.owner_id AND k.record_id = e.record_id) AS same",
+                vec![],
+            )
+            .await
+            .unwrap();
+            let n = |c: &str| db::get_i64(&rows[0], c).unwrap();
+            assert!(n("entries") >= 118, "{}", n("entries"));
+            assert_eq!(n("copies"), n("entries"));
+            assert_eq!(n("same"), n("entries"));
+        }
         fresh.cleanup(core).await;
     }
 }

@@ -9,6 +9,7 @@ mod m0006_name_grams;
 mod m0007_live_owner_indexes;
 mod m0008_search_settles_at_commit;
 mod m0009_search_in_creation_order;
+mod m0010_search_keys;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_live_owner_indexes::Migration),
             Box::new(m0008_search_settles_at_commit::Migration),
             Box::new(m0009_search_in_creation_order::Migration),
+            Box::new(m0010_search_keys::Migration),
         ]
     }
 }
