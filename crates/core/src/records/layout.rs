@@ -11,14 +11,17 @@ use sea_orm::QueryResult;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-use super::def::{EntityDef, FieldDef};
+use super::def::{EntityDef, FieldDef, FieldKind};
 use super::service::{Record, ts_string};
 use super::values;
 use crate::custom_fields::CustomFieldDef;
 use crate::db::get_at;
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 
 /// How a column's value becomes JSON.
 #[derive(Debug, Clone, Copy)]
@@ -174,14 +177,76 @@ impl Serialize for RowJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let slots = &self.of.layout.slots;
         let mut map = s.serialize_map(Some(slots.len()))?;
+        let sqlite = self.row.try_as_sqlite_row();
         for slot in slots {
-            let mut v = slot.value(self.row).map_err(S::Error::custom)?;
-            if let Source::Custom = slot.source {
-                declared_only(&mut v, self.of.defs);
+            if let Some(text) = sqlite.and_then(|r| slot.stored_text(r)) {
+                match text.map_err(S::Error::custom)? {
+                    StoredText::Text(t) => map.serialize_entry(slot.key, &t)?,
+                    StoredText::Json(t) => {
+                        let raw: &RawValue = serde_json::from_str(t).map_err(S::Error::custom)?;
+                        map.serialize_entry(slot.key, raw)?
+                    }
+                }
+                continue;
             }
-            map.serialize_entry(slot.key, &v)?;
+            match slot.source {
+                Source::Id => {
+                    let id: Uuid = get_at(self.row, slot.at, slot.key).map_err(S::Error::custom)?;
+                    map.serialize_entry(slot.key, id.hyphenated().encode_lower(&mut [0; 36]))?;
+                }
+                _ => {
+                    let mut v = slot.value(self.row).map_err(S::Error::custom)?;
+                    if let Source::Custom = slot.source {
+                        declared_only(&mut v, self.of.defs);
+                    }
+                    map.serialize_entry(slot.key, &v)?;
+                }
+            }
         }
         map.end()
+    }
+}
+
+/// A value SQLite stores as text that a page can write without a copy: text shown as it is
+/// stored (`None` for empty), or JSON written as stored.
+enum StoredText<'r> {
+    Text(Option<&'r str>),
+    Json(&'r str),
+}
+
+impl Slot {
+    /// The stored text of this slot's value in an SQLite row, where the value is that text
+    /// (see [`values::from_row`]): text kinds, and the lists kept as JSON. A page of fifty
+    /// records holds about a thousand of them; written from the row, none is copied into a
+    /// `String` or parsed into a `Value` first. `None` for every other kind, and for
+    /// PostgreSQL, which returns JSON as `jsonb`.
+    fn stored_text<'r>(&self, row: &'r SqliteRow) -> Option<CoreResult<StoredText<'r>>> {
+        let Source::Field(f) = self.source else {
+            return None;
+        };
+        let read = |at: usize| {
+            row.try_get::<Option<&str>, _>(at).map_err(|e| {
+                CoreError::Internal(format!("reading column {} (#{at}): {e}", f.column))
+            })
+        };
+        Some(match f.kind {
+            FieldKind::Text { .. }
+            | FieldKind::LongText { .. }
+            | FieldKind::Choice(_)
+            | FieldKind::Url
+            | FieldKind::TaxId => {
+                read(self.at).map(|t| StoredText::Text(t.filter(|t| !t.is_empty())))
+            }
+            FieldKind::Phones
+            | FieldKind::Emails
+            | FieldKind::StringList { .. }
+            | FieldKind::MultiChoice(_) => match read(self.at) {
+                Ok(Some(t)) => Ok(StoredText::Json(t)),
+                Ok(None) => Ok(StoredText::Json("null")),
+                Err(e) => Err(e),
+            },
+            _ => return None,
+        })
     }
 }
 

@@ -8,6 +8,7 @@ mod export;
 mod kinds;
 mod migrations;
 mod paging;
+mod rows;
 mod scope_lists;
 mod shared_commits;
 mod support;
