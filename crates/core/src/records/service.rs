@@ -1747,11 +1747,17 @@ impl<'a> RecordService<'a> {
             (Some(ms), false) => (Some(ms.saturating_sub(1).saturating_mul(slot)), None),
         };
         let owner = self.scope_on(page.actor, Expr::col(col("owner_id")))?;
-        // A quarter more keys than rows wanted, and two: what the page's `LIKE` turns down
-        // among the holders of the pieces (a two-character name: almost none) plus the spare
-        // that lets the last row settle. Each key is a record read, so a wider first reading
-        // costs every page what only a few need.
-        let mut take = page.wanted + page.wanted / 4 + 2;
+        // A quarter more keys than rows wanted, for what the page's `LIKE` turns down among the
+        // holders of several pieces, and two, the spare that lets the last row settle. A text
+        // that is its own one piece (a two-character name) needs no quarter: its holders hold
+        // it. Each key is a record read, and for a sales rep an owner checked among many more
+        // holders, so a wider first reading costs every page what only a few need.
+        let spare = if search::grams::is_one_piece(&typed) {
+            0
+        } else {
+            page.wanted / 4
+        };
+        let mut take = page.wanted + spare + 2;
         // FTS5 intersects several pieces backwards only after loading each one's whole posting
         // list from every segment of the index, and cannot skip ahead in the long ones as it
         // does forwards: for a rare name's page that cost more than the page itself (2.3 ms

@@ -82,6 +82,13 @@ pub fn of_typed(entity: &str, field: &str, typed: &str) -> Option<Vec<String>> {
     Some(set.into_iter().collect())
 }
 
+/// Whether `typed` is one piece, itself ([`of_typed`]): at most three characters. Then a
+/// record holding its piece holds the text, so the filter's `LIKE` turns down none of them,
+/// but for a letter whose case SQLite's `lower` leaves as it is (Ä against ä).
+pub fn is_one_piece(typed: &str) -> bool {
+    lower(&typed.trim().to_lowercase()).len() <= 3
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +142,19 @@ mod tests {
         assert_eq!(of_typed("e", "f", "smith").map(|v| v.len()), Some(2));
         assert_eq!(of_typed("e", "f", "abcdefghi").map(|v| v.len()), Some(3));
         assert_eq!(of_typed("e", "f", "abcdefghij").map(|v| v.len()), Some(4));
+        for (typed, one) in [
+            ("王芳", true),
+            (" 欧阳娜 ", true),
+            ("smith", false),
+            ("欧阳娜娜", false),
+        ] {
+            assert_eq!(is_one_piece(typed), one, "{typed}");
+            assert_eq!(
+                of_typed("e", "f", typed).map(|v| v.len() == 1),
+                Some(one),
+                "{typed}"
+            );
+        }
     }
 
     #[test]
