@@ -3,8 +3,8 @@
 //!
 //! Both read every value the same way ([`Slot::value`]) and in the order a record's keys sort,
 //! so a page written from its rows is, byte for byte, the page its records serialize to. The
-//! exception is what SQLite stores as the very text a value shows (text, and lists kept as
-//! JSON): a page writes that straight from the row ([`Slot::stored_text`]), and tests hold the
+//! exception is what SQLite stores as the very text a value shows (text, an address's parts,
+//! lists kept as JSON): a page writes that straight from the row ([`Slot::stored_text`]), and tests hold the
 //! bytes equal. Writing
 //! it from the rows skips building a map per record (thirty-odd keys, each allocated and sorted
 //! in) only to serialize it and drop it, which was most of a list page's CPU.
@@ -19,7 +19,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-use super::def::{EntityDef, FieldDef, FieldKind};
+use super::def::{ADDRESS_PARTS, EntityDef, FieldDef, FieldKind};
 use super::service::{Record, ts_string};
 use super::values;
 use crate::custom_fields::CustomFieldDef;
@@ -189,6 +189,7 @@ impl Serialize for RowJson<'_> {
                         let raw: &RawValue = serde_json::from_str(t).map_err(S::Error::custom)?;
                         map.serialize_entry(slot.key, raw)?
                     }
+                    StoredText::Address(parts) => map.serialize_entry(slot.key, &parts)?,
                 }
                 continue;
             }
@@ -216,11 +217,28 @@ impl Serialize for RowJson<'_> {
 enum StoredText<'r> {
     Text(Option<&'r str>),
     Json(&'r str),
+    Address(AddressParts<'r>),
+}
+
+/// An address's parts as stored, written as the object a record holds: keys in byte order,
+/// empty parts `null`.
+struct AddressParts<'r>([(&'static str, Option<&'r str>); ADDRESS_PARTS.len()]);
+
+impl Serialize for AddressParts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut parts = self.0;
+        parts.sort_unstable_by_key(|(k, _)| *k);
+        let mut map = s.serialize_map(Some(parts.len()))?;
+        for (k, v) in parts {
+            map.serialize_entry(k, &v)?;
+        }
+        map.end()
+    }
 }
 
 impl Slot {
     /// The stored text of this slot's value in an SQLite row, where the value is that text
-    /// (see [`values::from_row`]): text kinds, and the lists kept as JSON. A page of fifty
+    /// (see [`values::from_row`]): text kinds, addresses, and the lists kept as JSON. A page of fifty
     /// records holds about a thousand of them; written from the row, none is copied into a
     /// `String` or parsed into a `Value` first. `None` for every other kind, and for
     /// PostgreSQL, which returns JSON as `jsonb`.
@@ -249,6 +267,16 @@ impl Slot {
                 Ok(None) => Ok(StoredText::Json("null")),
                 Err(e) => Err(e),
             },
+            FieldKind::Address => {
+                let mut parts = [("", None); ADDRESS_PARTS.len()];
+                for (i, part) in ADDRESS_PARTS.iter().enumerate() {
+                    match read(self.at + i) {
+                        Ok(t) => parts[i] = (*part, t.filter(|t| !t.is_empty())),
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                Ok(StoredText::Address(AddressParts(parts)))
+            }
             _ => return None,
         })
     }

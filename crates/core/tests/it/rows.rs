@@ -30,6 +30,7 @@ async fn a_page_from_its_rows_is_the_page_of_its_records() {
                     "department": "销售部",
                     "phones": [{"number": "+86 138 0000 0001", "label": "mobile"}],
                     "emails": [{"address": "Mary@Example.com"}],
+                    "address": {"province": "北京市", "city": "北京市", "street": "中关村大街 1 号"},
                 }),
             )
             .await
@@ -39,12 +40,19 @@ async fn a_page_from_its_rows_is_the_page_of_its_records() {
                 &actor,
                 uuid::Uuid::parse_str(full["id"].as_str().unwrap()).unwrap(),
                 None,
-                &json!({"department": "", "emails": []}),
+                &json!({"department": "", "emails": [], "address": {"city": "上海市"}}),
             )
             .await
             .unwrap();
         core.records(&ACCOUNTS)
-            .create(&actor, &json!({"name": "北京中太数据", "kind": "company"}))
+            .create(
+                &actor,
+                &json!({
+                    "name": "北京中太数据",
+                    "kind": "company",
+                    "billing_address": {"country": "CN", "postal_code": "100080"},
+                }),
+            )
             .await
             .unwrap();
         for svc in [contacts, core.records(&ACCOUNTS)] {
