@@ -88,21 +88,29 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
 
         // 12,000 accounts, newest last, owned in turn by the rep, the rep's team-mate, someone
         // of another team and the rep again: 9,000 in the rep's scope, more than a page reads
-        // through the owner index.
+        // through the owner index. Every 97th of the team's is in the recycle bin. Then 3,000
+        // newer ones of the other team's, as after an import: the rep's page is read owner by
+        // owner, and must still be exactly the team's newest records.
         let start = guanxi_core::now() - Duration::days(1);
         let owners = [rep, mate, other, rep];
         let mut visible = Vec::new();
         let txn = core.db.begin().await.unwrap();
-        for i in 0..12_000i64 {
-            let owner = owners[i as usize % owners.len()];
+        for i in 0..15_000i64 {
+            let owner = match owners[i as usize % owners.len()] {
+                _ if i >= 12_000 => other,
+                o => o,
+            };
             let at = start + Duration::milliseconds(i);
-            let id = store_account(&txn, owner, at, None, format!("Account {i:05}")).await;
-            if owner != other {
+            let deleted = (owner != other && i % 97 == 0).then_some(at);
+            let id = store_account(&txn, owner, at, deleted, format!("Account {i:05}")).await;
+            if owner != other && deleted.is_none() {
                 visible.push(id);
             }
         }
         txn.commit().await.unwrap();
+        let oldest_first = visible.clone();
         visible.reverse();
+        let in_scope = visible.len() as u64;
 
         let user = users::find_by_email(&core.db, "rep@example.com")
             .await
@@ -130,7 +138,7 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
             let total = got.total.expect("a total");
             assert_eq!(
                 (total.count, total.more),
-                (9_000, false),
+                (in_scope, false),
                 "{backend:?} {page}"
             );
             seen.extend(
@@ -141,6 +149,36 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
             cursor = got.next_cursor;
         }
         assert_eq!(seen, visible[..150].to_vec(), "{backend:?}");
+        // Oldest first, and by pages of 1 and 7.
+        for (sort, want) in [("-created_at", &visible), ("created_at", &oldest_first)] {
+            for limit in [1, 7] {
+                let mut cursor = None;
+                let mut seen = Vec::new();
+                for _ in 0..4 {
+                    let got = svc
+                        .list(
+                            &actor,
+                            &ListQuery {
+                                sort: Some(sort.into()),
+                                cursor: cursor.clone(),
+                                limit,
+                                ..Default::default()
+                            },
+                        )
+                        .await
+                        .unwrap();
+                    seen.extend(
+                        got.items
+                            .iter()
+                            .map(|r| Uuid::parse_str(r["id"].as_str().unwrap()).unwrap()),
+                    );
+                    cursor = got.next_cursor;
+                }
+                let n = seen.len();
+                assert_eq!(n as u64, 4 * limit, "{backend:?} {sort} by {limit}");
+                assert_eq!(seen, want[..n].to_vec(), "{backend:?} {sort} by {limit}");
+            }
+        }
         fresh.cleanup(core).await;
     }
 }
@@ -206,4 +244,34 @@ async fn a_whole_list_counts_every_owners_live_records() {
         }
         fresh.cleanup(core).await;
     }
+}
+
+/// A large scope's page is read owner by owner through an index on (owner, creation, id): every
+/// entity of business records has one, or its pages would read every record of an owner.
+#[tokio::test]
+async fn every_business_entity_has_an_index_by_owner_in_creation_order() {
+    let fresh = Fresh::new(guanxi_core::db::Backend::Sqlite).await;
+    let core = fresh.core().await;
+    let mut checked = 0;
+    for def in core.registry.all() {
+        if def.access != guanxi_core::records::def::Access::Records {
+            continue;
+        }
+        let found = db::raw_query(
+            core.db.reader(),
+            "SELECT il.name AS n FROM pragma_index_list(?1) il WHERE (SELECT group_concat(name, ',') \
+             FROM (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno)) = 'owner_id,created_at,id'",
+            vec![def.table.into()],
+        )
+        .await
+        .unwrap();
+        assert!(
+            !found.is_empty(),
+            "{}: no index on (owner_id, created_at, id)",
+            def.table
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked}");
+    fresh.cleanup(core).await;
 }
