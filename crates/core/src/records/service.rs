@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
-    UnionType,
+    Alias, Condition, Expr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
 };
 use sea_orm::{ConnectionTrait, QueryResult};
 use serde_json::Value;
@@ -1595,9 +1594,6 @@ impl<'a> RecordService<'a> {
         };
         // One more row than the page shows tells whether there is a next page.
         let wanted = limit + 1;
-        let owners = self
-            .scope_owners_to_merge(actor, q, &sort, page_scope)
-            .await?;
         let page = PageRead {
             actor,
             q,
@@ -1606,7 +1602,6 @@ impl<'a> RecordService<'a> {
             runs: &runs,
             wanted,
             scope: page_scope,
-            owners: owners.as_deref(),
         };
         let mut probed = None;
         let rows = match self.in_creation_order(&page, cursor.as_ref()).await? {
@@ -1690,15 +1685,6 @@ impl<'a> RecordService<'a> {
             if let Some(run) = run {
                 sel.and_where(run.clone());
             }
-            if let Some(owners) = page.owners {
-                let sel =
-                    self.merged_by_owner(sel, owners, sort.desc, page.wanted - rows.len() as u64);
-                rows.extend(db::fetch_all(self.core.db.reader(), &sel).await?);
-                if rows.len() as u64 >= page.wanted {
-                    break;
-                }
-                continue;
-            }
             if sort.by.nullable {
                 // Blanks first ascending and last descending, on both backends: unless told,
                 // SQLite puts NULLs first and PostgreSQL last. It is where '' puts blank text,
@@ -1721,101 +1707,6 @@ impl<'a> RecordService<'a> {
             }
         }
         Ok(rows)
-    }
-
-    /// The owners whose records a page reads one by one and merges, on SQLite, when the page
-    /// would otherwise read a large scope in list order: the newest records first, by
-    /// creation, with no filter. Reading in list order skips other people's records one table
-    /// row at a time, which costs a page a few times its length while the scope's records are
-    /// spread among everyone's, but every record of others in between when they are not: after
-    /// an administrator created 24,000 accounts, a sales rep's first page read all of them
-    /// (9.5 ms of CPU, from 1.1). Each owner's records come in creation order from the index on
-    /// (owner, creation, id), so the merge reads at most a page per owner whatever the others
-    /// did (every entity of business records has that index; a test holds them to it). `None`
-    /// for a team of more than [`MERGE_OWNERS_AT_MOST`], other orders, filters, the recycle bin
-    /// and setup lists.
-    async fn scope_owners_to_merge(
-        &self,
-        actor: &Actor,
-        q: &ListQuery,
-        sort: &SortSpec,
-        read: ScopeRead,
-    ) -> CoreResult<Option<Vec<Uuid>>> {
-        if read != ScopeRead::InListOrder
-            || self.def.access != Access::Records
-            || sort.field != "created_at"
-            || q.deleted
-            || !q.filter.as_ref().is_none_or(Filter::is_everything)
-        {
-            return Ok(None);
-        }
-        let team = match (actor.grant(self.def.name).read, actor.team_id) {
-            (Scope::Own, _) | (Scope::Team, None) => return Ok(Some(vec![actor.user_id])),
-            (Scope::Team, Some(team)) => team,
-            _ => return Ok(None),
-        };
-        // The same people `scope_on` lets the actor read, asked now: a list kept for a while
-        // would miss a newcomer's records.
-        let mut sel = Query::select();
-        sel.column(col("id"))
-            .from(col("users"))
-            .cond_where(
-                Condition::any()
-                    .add(Expr::col(col("team_id")).eq(team))
-                    .add(Expr::col(col("id")).eq(actor.user_id)),
-            )
-            .limit(MERGE_OWNERS_AT_MOST + 1);
-        let owners = db::fetch_all(self.core.db.reader(), &sel)
-            .await?
-            .iter()
-            .map(|r| get_uuid(r, "id"))
-            .collect::<CoreResult<Vec<Uuid>>>()?;
-        Ok((owners.len() as u64 <= MERGE_OWNERS_AT_MOST).then_some(owners))
-    }
-
-    /// `sel` (a page's select in creation order, without its order and limit) read owner by
-    /// owner: for each owner, that owner's first `limit` rows in order, and of all of them the
-    /// first `limit`. One statement; SQLite takes an order and a limit inside a compound
-    /// select only in a subquery of its own.
-    fn merged_by_owner(
-        &self,
-        sel: SelectStatement,
-        owners: &[Uuid],
-        desc: bool,
-        limit: u64,
-    ) -> SelectStatement {
-        let order = if desc { Order::Desc } else { Order::Asc };
-        let mut parts: Option<SelectStatement> = None;
-        for (i, owner) in owners.iter().enumerate() {
-            let mut part = sel.clone();
-            part.and_where(Expr::col((self.table(), col("owner_id"))).eq(*owner))
-                .order_by((self.table(), col("created_at")), order.clone())
-                .order_by((self.table(), col("id")), order.clone())
-                .limit(limit);
-            let mut one = Query::select();
-            one.column(Asterisk)
-                .from_subquery(part, Alias::new(format!("owner_{i}")));
-            match &mut parts {
-                None => parts = Some(one),
-                Some(all) => {
-                    all.union(UnionType::All, one);
-                }
-            }
-        }
-        let mut merged = Query::select();
-        merged.column(Asterisk);
-        match parts {
-            Some(all) => merged.from_subquery(all, Alias::new("merged")),
-            // No owner: no rows, from a select that reads none.
-            None => merged
-                .from_subquery(sel, Alias::new("merged"))
-                .and_where(Expr::cust("FALSE")),
-        };
-        merged
-            .order_by(col("created_at"), order.clone())
-            .order_by(col("id"), order)
-            .limit(limit);
-        merged
     }
 
     /// A page in creation order narrowed by a text's pieces, read from the first records
@@ -1920,12 +1811,7 @@ impl<'a> RecordService<'a> {
             let cond = self
                 .list_conditions(page.actor, q, page.defs, &narrow, page.scope)
                 .await?;
-            // The candidates are a few ids: read as one, not owner by owner.
-            let whole = PageRead {
-                owners: None,
-                ..*page
-            };
-            let rows = self.fetch_page(&whole, cond).await?;
+            let rows = self.fetch_page(page, cond).await?;
             let settled = ran_out
                 || match (rows.get(page.wanted as usize - 1), last_ms) {
                     (Some(last), Some(key_ms)) => {
@@ -2043,7 +1929,6 @@ const ORDERED_KEYS_AT_MOST: u64 = 20_000;
 const UNORDERED_KEYS_AT_MOST: u64 = 10_000;
 
 /// What one list page reads: the request, its sort, where it continues, and how many rows.
-#[derive(Clone, Copy)]
 struct PageRead<'a> {
     actor: &'a Actor,
     q: &'a ListQuery,
@@ -2052,15 +1937,7 @@ struct PageRead<'a> {
     runs: &'a [Option<SimpleExpr>],
     wanted: u64,
     scope: ScopeRead,
-    /// The owners whose records a page reads one by one, each in list order, and merges
-    /// ([`RecordService::scope_owners_to_merge`]); `None` to read the scope as one.
-    owners: Option<&'a [Uuid]>,
 }
-
-/// A scope of at most this many owners is read owner by owner and merged; a larger team is
-/// read in list order. Each owner's part reads up to a page of rows, so eight owners read at
-/// most eight pages.
-const MERGE_OWNERS_AT_MOST: u64 = 8;
 
 /// A page reads the records holding a text's pieces first when fewer than this many do; when
 /// more do, the text is common, and reading in list order finds a page of it sooner.

@@ -10,6 +10,7 @@ mod m0007_live_owner_indexes;
 mod m0008_search_settles_at_commit;
 mod m0009_search_in_creation_order;
 mod m0010_search_keys;
+mod m0011_list_order_knows_owners;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_search_settles_at_commit::Migration),
             Box::new(m0009_search_in_creation_order::Migration),
             Box::new(m0010_search_keys::Migration),
+            Box::new(m0011_list_order_knows_owners::Migration),
         ]
     }
 }
