@@ -5,7 +5,9 @@
 //! because its sampled statistics count far fewer records per owner than there are. A scope of at
 //! least [`IN_ORDER_FROM`] records is therefore read in list order, skipping other people's
 //! records, which finds a page after reading a few times its length; below that, the owner index
-//! and a sort are cheaper. Counting the first records of a scope to tell which costs about a third
+//! and a sort are cheaper. Newest first, the records skipped are entries of an index that holds
+//! each one's owner and deletion (migration m0011), not rows; still, when the newest records are
+//! nearly all others' (an administrator's import of 24,000), a page reads past every one of them. Counting the first records of a scope to tell which costs about a third
 //! of a page's work, and the answer only chooses a plan: the records listed are the same either
 //! way. So the answer is kept for [`TTL`] per entity and reader.
 
