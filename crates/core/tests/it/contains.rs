@@ -5,13 +5,13 @@
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
 use guanxi_core::authz::Actor;
 use guanxi_core::db;
-use guanxi_core::identity::{NewUser, teams, users};
+use guanxi_core::identity::{teams, users};
 use guanxi_core::records::{Count, Filter, ListQuery};
 use guanxi_core::{Core, EntityDef};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{Fresh, admin, backends};
+use crate::support::{Fresh, admin, backends, sales_rep};
 
 const CONTACT_NAMES: [(&str, &str); 9] = [
     ("张", "伟"),
@@ -364,20 +364,11 @@ async fn pages_in_creation_order_are_exact_however_they_are_read() {
 }
 
 async fn rep(core: &Core, boss: &Actor, email: &str, team: Uuid) -> Actor {
-    let user = users::create(
-        &core.db,
-        Some(boss),
-        NewUser {
-            email: email.into(),
-            name: email.into(),
-            role: "sales".into(),
-            team_id: Some(team),
-            password: "correct horse battery".into(),
-            locale: None,
-        },
-    )
-    .await
-    .unwrap();
+    sales_rep(core, boss, email, team).await;
+    let user = users::find_by_email(&core.db, email)
+        .await
+        .unwrap()
+        .unwrap();
     users::actor_for(&core.db, core.registry, &user)
         .await
         .unwrap()

@@ -6,31 +6,12 @@
 use chrono::{DateTime, Duration, Utc};
 use guanxi_core::areas::customers::ACCOUNTS;
 use guanxi_core::db::{self, col};
-use guanxi_core::identity::{NewUser, teams, users};
+use guanxi_core::identity::{teams, users};
 use guanxi_core::records::{Count, Filter, ListQuery};
-use guanxi_core::{Actor, Core};
 use sea_orm::sea_query::Query;
 use uuid::Uuid;
 
-use crate::support::{Fresh, admin, backends};
-
-async fn person(core: &Core, boss: &Actor, email: &str, team: Uuid) -> Uuid {
-    users::create(
-        &core.db,
-        Some(boss),
-        NewUser {
-            email: email.into(),
-            name: email.into(),
-            role: "sales".into(),
-            team_id: Some(team),
-            password: "correct horse battery".into(),
-            locale: None,
-        },
-    )
-    .await
-    .unwrap()
-    .id
-}
+use crate::support::{Fresh, admin, backends, sales_rep};
 
 /// Stores an account row directly, as of `at`, in the recycle bin when `deleted` says so.
 async fn store_account(
@@ -82,9 +63,9 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
             .await
             .unwrap()
             .id;
-        let rep = person(&core, &boss, "rep@example.com", north).await;
-        let mate = person(&core, &boss, "mate@example.com", north).await;
-        let other = person(&core, &boss, "other@example.com", south).await;
+        let rep = sales_rep(&core, &boss, "rep@example.com", north).await;
+        let mate = sales_rep(&core, &boss, "mate@example.com", north).await;
+        let other = sales_rep(&core, &boss, "other@example.com", south).await;
 
         // 12,000 accounts, newest last, owned in turn by the rep, the rep's team-mate, someone
         // of another team and the rep again: 9,000 in the rep's scope, more than a page reads
@@ -195,7 +176,7 @@ async fn a_whole_list_counts_every_owners_live_records() {
             .await
             .unwrap()
             .id;
-        let rep = person(&core, &boss, "rep@example.com", team).await;
+        let rep = sales_rep(&core, &boss, "rep@example.com", team).await;
         let svc = core.records(&ACCOUNTS);
         // Two through the engine, owned by the admin; 40 stored directly, owned in turn by the
         // admin and the rep, every fifth of them in the recycle bin.

@@ -107,3 +107,24 @@ pub async fn admin(core: &Core, email: &str) -> Actor {
         .await
         .unwrap()
 }
+
+/// A sales rep of `team`, created by `boss`: their id.
+// This file is also the seed crate's test support, whose tests make no reps.
+#[allow(dead_code)]
+pub async fn sales_rep(core: &Core, boss: &Actor, email: &str, team: Uuid) -> Uuid {
+    users::create(
+        &core.db,
+        Some(boss),
+        NewUser {
+            email: email.into(),
+            name: email.into(),
+            role: "sales".into(),
+            team_id: Some(team),
+            password: "correct horse battery".into(),
+            locale: None,
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
