@@ -5,13 +5,12 @@
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
 use guanxi_core::authz::Actor;
 use guanxi_core::db;
-use guanxi_core::identity::{teams, users};
 use guanxi_core::records::{Count, Filter, ListQuery};
 use guanxi_core::{Core, EntityDef};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{Fresh, admin, backends, sales_rep};
+use crate::support::{Fresh, actor, admin, backends, two_teams};
 
 const CONTACT_NAMES: [(&str, &str); 9] = [
     ("张", "伟"),
@@ -363,17 +362,6 @@ async fn pages_in_creation_order_are_exact_however_they_are_read() {
     }
 }
 
-async fn rep(core: &Core, boss: &Actor, email: &str, team: Uuid) -> Actor {
-    sales_rep(core, boss, email, team).await;
-    let user = users::find_by_email(&core.db, email)
-        .await
-        .unwrap()
-        .unwrap();
-    users::actor_for(&core.db, core.registry, &user)
-        .await
-        .unwrap()
-}
-
 /// A sales rep's pages narrowed by a name read the holders' owners from a narrow copy of the
 /// search entries on SQLite (`search_keys`, kept by triggers); they must list exactly the
 /// records of the rep's team that the plain order lists, after records change owners, leave
@@ -384,19 +372,10 @@ async fn a_reps_pages_by_a_name_are_exactly_the_teams_records() {
         let fresh = Fresh::new(backend).await;
         let core = fresh.core().await;
         let boss = admin(&core, "boss@example.com").await;
-        let north = teams::create(&core.db, Some(&boss), "North")
-            .await
-            .unwrap()
-            .id;
-        let south = teams::create(&core.db, Some(&boss), "South")
-            .await
-            .unwrap()
-            .id;
-        let me = rep(&core, &boss, "rep@example.com", north).await;
-        let mate = rep(&core, &boss, "mate@example.com", north).await;
-        let other = rep(&core, &boss, "other@example.com", south).await;
+        let [_, mate, other] = two_teams(&core, &boss).await;
+        let me = actor(&core, "rep@example.com").await;
         let svc = core.records(&CONTACTS);
-        let owners = [me.user_id, mate.user_id, other.user_id, boss.user_id];
+        let owners = [me.user_id, mate, other, boss.user_id];
         let mut ids = Vec::new();
         for i in 0..120 {
             let given = if i % 5 == 4 {
@@ -416,10 +395,10 @@ async fn a_reps_pages_by_a_name_are_exactly_the_teams_records() {
         }
         // Some of the rep's leave the team, some of another team's join it; one of the team's
         // goes to the recycle bin, one comes back from it, one is purged.
-        svc.change_owner(&boss, &[ids[0], ids[8]], other.user_id)
+        svc.change_owner(&boss, &[ids[0], ids[8]], other)
             .await
             .unwrap();
-        svc.change_owner(&boss, &[ids[2], ids[6]], mate.user_id)
+        svc.change_owner(&boss, &[ids[2], ids[6]], mate)
             .await
             .unwrap();
         for id in [ids[1], ids[5], ids[9]] {

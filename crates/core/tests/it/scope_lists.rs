@@ -11,7 +11,7 @@ use guanxi_core::records::{Count, Filter, ListQuery};
 use sea_orm::sea_query::Query;
 use uuid::Uuid;
 
-use crate::support::{Fresh, admin, backends, sales_rep};
+use crate::support::{Fresh, admin, backends, sales_rep, two_teams};
 
 /// Stores an account row directly, as of `at`, in the recycle bin when `deleted` says so.
 async fn store_account(
@@ -55,17 +55,7 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
         let fresh = Fresh::new(backend).await;
         let core = fresh.core().await;
         let boss = admin(&core, "boss@example.com").await;
-        let north = teams::create(&core.db, Some(&boss), "North")
-            .await
-            .unwrap()
-            .id;
-        let south = teams::create(&core.db, Some(&boss), "South")
-            .await
-            .unwrap()
-            .id;
-        let rep = sales_rep(&core, &boss, "rep@example.com", north).await;
-        let mate = sales_rep(&core, &boss, "mate@example.com", north).await;
-        let other = sales_rep(&core, &boss, "other@example.com", south).await;
+        let [rep, mate, other] = two_teams(&core, &boss).await;
 
         // 12,000 accounts, newest last, owned in turn by the rep, the rep's team-mate, someone
         // of another team and the rep again: 9,000 in the rep's scope, more than a page reads

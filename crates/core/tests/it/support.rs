@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use guanxi_core::authz::Actor;
 use guanxi_core::db::Backend;
-use guanxi_core::identity::{NewUser, users};
+use guanxi_core::identity::{NewUser, teams, users};
 use guanxi_core::{Core, Db, Settings};
 use sqlx::Connection;
 use uuid::Uuid;
@@ -127,4 +127,35 @@ pub async fn sales_rep(core: &Core, boss: &Actor, email: &str, team: Uuid) -> Uu
     .await
     .unwrap()
     .id
+}
+
+/// Two teams: North with rep@ and mate@, South with other@, all sales reps: their ids in that
+/// order.
+#[allow(dead_code)] // As `sales_rep`.
+pub async fn two_teams(core: &Core, boss: &Actor) -> [Uuid; 3] {
+    let north = teams::create(&core.db, Some(boss), "North")
+        .await
+        .unwrap()
+        .id;
+    let south = teams::create(&core.db, Some(boss), "South")
+        .await
+        .unwrap()
+        .id;
+    [
+        sales_rep(core, boss, "rep@example.com", north).await,
+        sales_rep(core, boss, "mate@example.com", north).await,
+        sales_rep(core, boss, "other@example.com", south).await,
+    ]
+}
+
+/// The actor of the user with `email`.
+#[allow(dead_code)] // As `sales_rep`.
+pub async fn actor(core: &Core, email: &str) -> Actor {
+    let user = users::find_by_email(&core.db, email)
+        .await
+        .unwrap()
+        .unwrap();
+    users::actor_for(&core.db, core.registry, &user)
+        .await
+        .unwrap()
 }
