@@ -19,7 +19,7 @@ use super::def::{Access, ActionDef, EntityDef, FieldKind, SYSTEM_FIELDS};
 use super::filter::{Filter, FilterContext, Narrowing};
 use super::layout::{self, RowLayout, RowsJson};
 use super::row::{self, RowImage, Stamp};
-use super::scope_plan::{IN_ORDER_FROM, Reader, ScopeRead};
+use super::scope_plan::{self, IN_ORDER_FROM, MERGE_OWNERS_AT_MOST, Reader, ScopeRead};
 use super::values::{self, SortColumn, blank};
 use super::work::Work;
 use crate::authz::{Actor, Scope};
@@ -1164,12 +1164,7 @@ impl<'a> RecordService<'a> {
         sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
             .from(self.table())
             .cond_where(cond);
-        let row = db::fetch_one(work.conn(), &sel).await?;
-        Ok(row
-            .map(|r| get_i64(&r, "n"))
-            .transpose()?
-            .unwrap_or(0)
-            .max(0) as u64)
+        count_of(db::fetch_one(work.conn(), &sel).await?)
     }
 
     /// Moves a record to the recycle bin.
@@ -1395,7 +1390,7 @@ impl<'a> RecordService<'a> {
     fn scope_read(&self, actor: &Actor, read: ScopeRead) -> CoreResult<Condition> {
         let owner = match (read, self.core.db.backend()) {
             // `+column` is SQLite's way to keep a term from choosing an index.
-            (ScopeRead::InListOrder, Backend::Sqlite) => {
+            (ScopeRead::InListOrder | ScopeRead::OwnerByOwner, Backend::Sqlite) => {
                 Expr::expr(Expr::cust(format!("+\"{}\".\"owner_id\"", self.def.table)))
             }
             (ScopeRead::OwnerIndex, Backend::Sqlite)
@@ -1443,8 +1438,10 @@ impl<'a> RecordService<'a> {
     }
 
     /// How a page should read the records of `actor`'s scope (see [`super::scope_plan`]): a
-    /// count of the scope's first records through the owner index (no table rows) tells which,
-    /// unless this reader's plan was chosen lately. PostgreSQL's planner keeps real statistics.
+    /// count of the scope's first records through the owner index (no table rows) and, for a
+    /// large scope of a few owners, how many of it are at the ends of the list order tell
+    /// which, unless this reader's plan was chosen lately. PostgreSQL's planner keeps real
+    /// statistics.
     async fn scope_read_for_page(&self, actor: &Actor) -> CoreResult<ScopeRead> {
         let scope = actor.grant(self.def.name).read;
         if self.core.db.backend() != Backend::Sqlite || matches!(scope, Scope::All | Scope::None) {
@@ -1468,11 +1465,69 @@ impl<'a> RecordService<'a> {
         let mut sel = Query::select();
         sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
             .from_subquery(inner, Alias::new("scope"));
-        let n = match db::fetch_one(self.core.db.reader(), &sel).await? {
-            Some(r) => get_i64(&r, "n")?,
-            None => 0,
+        let counted = count_of(db::fetch_one(self.core.db.reader(), &sel).await?)?;
+        let thinnest_end = match self.scope_owners(actor).await? {
+            Some(owners) if counted >= IN_ORDER_FROM && owners.len() <= MERGE_OWNERS_AT_MOST => {
+                let mut fewest = u64::MAX;
+                for newest in [true, false] {
+                    let scope = self.scope_on(actor, Expr::col(col("owner_id")))?;
+                    let sel = scope_plan::in_scope_at_end(self.table(), scope, newest);
+                    let n = count_of(db::fetch_one(self.core.db.reader(), &sel).await?)?;
+                    fewest = fewest.min(n);
+                }
+                Some(fewest)
+            }
+            _ => None,
         };
-        Ok(self.core.scope_plans.choose(reader, n.max(0) as u64))
+        let plan = scope_plan::plan_for(counted, thinnest_end);
+        tracing::debug!(
+            entity = self.def.name,
+            user = %actor.user_id,
+            counted,
+            ?thinnest_end,
+            ?plan,
+            "list plan chosen"
+        );
+        Ok(self.core.scope_plans.keep(reader, plan))
+    }
+
+    /// The owners whose records `actor`'s scope holds, up to one more than
+    /// [`MERGE_OWNERS_AT_MOST`]: the actor, or the actor and the team. `None` for a scope of
+    /// every owner's records (or none). Asked when needed: a list kept for a while would miss a
+    /// newcomer's records.
+    async fn scope_owners(&self, actor: &Actor) -> CoreResult<Option<Vec<Uuid>>> {
+        let team = match (actor.grant(self.def.name).read, actor.team_id) {
+            (Scope::Own, _) | (Scope::Team, None) => return Ok(Some(vec![actor.user_id])),
+            (Scope::Team, Some(team)) => team,
+            (Scope::All | Scope::None, _) => return Ok(None),
+        };
+        let mut sel = Query::select();
+        sel.column(col("id"))
+            .from(col("users"))
+            .cond_where(
+                Condition::any()
+                    .add(Expr::col(col("team_id")).eq(team))
+                    .add(Expr::col(col("id")).eq(actor.user_id)),
+            )
+            .limit(MERGE_OWNERS_AT_MOST as u64 + 1);
+        db::fetch_all(self.core.db.reader(), &sel)
+            .await?
+            .iter()
+            .map(|r| get_uuid(r, "id"))
+            .collect::<CoreResult<Vec<Uuid>>>()
+            .map(Some)
+    }
+
+    /// Whether a page reads owner by owner and merges (see [`super::scope_plan`]): under the
+    /// [`ScopeRead::OwnerByOwner`] plan, for a page of business records by creation with no
+    /// filter, out of the recycle bin (every such entity has the index on (owner, creation, id)
+    /// the merge reads; a test holds them to it).
+    fn merges(&self, q: &ListQuery, sort: &SortSpec, read: ScopeRead) -> bool {
+        read == ScopeRead::OwnerByOwner
+            && self.def.access == Access::Records
+            && sort.field == "created_at"
+            && !q.deleted
+            && q.filter.as_ref().is_none_or(Filter::is_everything)
     }
 
     /// The text conditions of `filter` that pieces could narrow, with how many documents hold
@@ -1602,6 +1657,7 @@ impl<'a> RecordService<'a> {
             runs: &runs,
             wanted,
             scope: page_scope,
+            merged: self.merges(q, &sort, page_scope),
         };
         let mut probed = None;
         let rows = match self.in_creation_order(&page, cursor.as_ref()).await? {
@@ -1685,6 +1741,17 @@ impl<'a> RecordService<'a> {
             if let Some(run) = run {
                 sel.and_where(run.clone());
             }
+            if page.merged {
+                let want = page.wanted - rows.len() as u64;
+                rows.extend(
+                    self.merged_page(page.actor, sel, run, sort.desc, want)
+                        .await?,
+                );
+                if rows.len() as u64 >= page.wanted {
+                    break;
+                }
+                continue;
+            }
             if sort.by.nullable {
                 // Blanks first ascending and last descending, on both backends: unless told,
                 // SQLite puts NULLs first and PostgreSQL last. It is where '' puts blank text,
@@ -1707,6 +1774,34 @@ impl<'a> RecordService<'a> {
             }
         }
         Ok(rows)
+    }
+
+    /// Up to `want` rows of `sel` (a page's select after `run`, without order and limit), in
+    /// creation order, read owner by owner and merged; for a scope that has grown past
+    /// [`MERGE_OWNERS_AT_MOST`] owners since its plan was chosen, in list order as other pages
+    /// are. The owners are asked now: a list kept with the plan would miss a newcomer's records.
+    async fn merged_page(
+        &self,
+        actor: &Actor,
+        sel: SelectStatement,
+        run: &Option<SimpleExpr>,
+        desc: bool,
+        want: u64,
+    ) -> CoreResult<Vec<QueryResult>> {
+        let order = if desc { Order::Desc } else { Order::Asc };
+        let mut sel = sel;
+        if let Some(owners) = self.scope_owners(actor).await?
+            && owners.len() <= MERGE_OWNERS_AT_MOST
+        {
+            let keys = scope_plan::merged_keys(self.table(), run.clone(), &owners, desc, want);
+            // The page's own conditions (scope and deletion) still hold: the keys only say
+            // where to look.
+            sel.and_where(Expr::col((self.table(), col("rowid"))).in_subquery(keys));
+        }
+        sel.order_by((self.table(), col("created_at")), order.clone())
+            .order_by((self.table(), col("id")), order)
+            .limit(want);
+        db::fetch_all(self.core.db.reader(), &sel).await
     }
 
     /// A page in creation order narrowed by a text's pieces, read from the first records
@@ -1811,7 +1906,12 @@ impl<'a> RecordService<'a> {
             let cond = self
                 .list_conditions(page.actor, q, page.defs, &narrow, page.scope)
                 .await?;
-            let rows = self.fetch_page(page, cond).await?;
+            // The candidates are a few ids: read as one, not owner by owner.
+            let whole = PageRead {
+                merged: false,
+                ..*page
+            };
+            let rows = self.fetch_page(&whole, cond).await?;
             let settled = ran_out
                 || match (rows.get(page.wanted as usize - 1), last_ms) {
                     (Some(last), Some(key_ms)) => {
@@ -1895,12 +1995,7 @@ impl<'a> RecordService<'a> {
         let mut sel = Query::select();
         sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
             .from_subquery(inner, Alias::new("capped"));
-        let row = db::fetch_one(self.core.db.reader(), &sel).await?;
-        let n = row
-            .map(|r| get_i64(&r, "n"))
-            .transpose()?
-            .unwrap_or(0)
-            .max(0) as u64;
+        let n = count_of(db::fetch_one(self.core.db.reader(), &sel).await?)?;
         Ok(Total {
             count: n.min(COUNT_CAP),
             more: n > COUNT_CAP,
@@ -1912,13 +2007,17 @@ impl<'a> RecordService<'a> {
         sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
             .from(self.table())
             .cond_where(cond);
-        let row = db::fetch_one(self.core.db.reader(), &sel).await?;
-        Ok(row
-            .map(|r| get_i64(&r, "n"))
-            .transpose()?
-            .unwrap_or(0)
-            .max(0) as u64)
+        count_of(db::fetch_one(self.core.db.reader(), &sel).await?)
     }
+}
+
+/// The count `n` of a `COUNT(*)` row; none is zero.
+fn count_of(row: Option<QueryResult>) -> CoreResult<u64> {
+    Ok(row
+        .map(|r| get_i64(&r, "n"))
+        .transpose()?
+        .unwrap_or(0)
+        .max(0) as u64)
 }
 
 /// A page in creation order reads at most this many keys of a text's holders in that order
@@ -1929,6 +2028,7 @@ const ORDERED_KEYS_AT_MOST: u64 = 20_000;
 const UNORDERED_KEYS_AT_MOST: u64 = 10_000;
 
 /// What one list page reads: the request, its sort, where it continues, and how many rows.
+#[derive(Clone, Copy)]
 struct PageRead<'a> {
     actor: &'a Actor,
     q: &'a ListQuery,
@@ -1937,6 +2037,8 @@ struct PageRead<'a> {
     runs: &'a [Option<SimpleExpr>],
     wanted: u64,
     scope: ScopeRead,
+    /// Whether the page reads owner by owner and merges ([`RecordService::merges`]).
+    merged: bool,
 }
 
 /// A page reads the records holding a text's pieces first when fewer than this many do; when

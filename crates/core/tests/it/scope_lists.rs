@@ -4,9 +4,12 @@
 //! out here from the rows the test stored.
 
 use chrono::{DateTime, Duration, Utc};
+use guanxi_core::Core;
 use guanxi_core::areas::customers::ACCOUNTS;
+use guanxi_core::authz::Actor;
 use guanxi_core::db::{self, col};
 use guanxi_core::identity::{teams, users};
+use guanxi_core::records::scope_plan::ScopeRead;
 use guanxi_core::records::{Count, Filter, ListQuery};
 use sea_orm::sea_query::Query;
 use uuid::Uuid;
@@ -59,17 +62,13 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
 
         // 12,000 accounts, newest last, owned in turn by the rep, the rep's team-mate, someone
         // of another team and the rep again: 9,000 in the rep's scope, more than a page reads
-        // through the owner index. Every 97th of the team's is in the recycle bin. Then 3,000
-        // newer ones of the other team's, as after an import, which the rep's pages skip.
+        // through the owner index. Every 97th of the team's is in the recycle bin.
         let start = guanxi_core::now() - Duration::days(1);
         let owners = [rep, mate, other, rep];
         let mut visible = Vec::new();
         let txn = core.db.begin().await.unwrap();
-        for i in 0..15_000i64 {
-            let owner = match owners[i as usize % owners.len()] {
-                _ if i >= 12_000 => other,
-                o => o,
-            };
+        for i in 0..12_000i64 {
+            let owner = owners[i as usize % owners.len()];
             let at = start + Duration::milliseconds(i);
             let deleted = (owner != other && i % 97 == 0).then_some(at);
             let id = store_account(&txn, owner, at, deleted, format!("Account {i:05}")).await;
@@ -78,9 +77,6 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
             }
         }
         txn.commit().await.unwrap();
-        let oldest_first = visible.clone();
-        visible.reverse();
-        let in_scope = visible.len() as u64;
 
         let user = users::find_by_email(&core.db, "rep@example.com")
             .await
@@ -89,68 +85,120 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
         let actor = users::actor_for(&core.db, core.registry, &user)
             .await
             .unwrap();
-        let svc = core.records(&ACCOUNTS);
-        let mut cursor = None;
-        let mut seen = Vec::new();
-        for page in 0..3 {
-            let got = svc
-                .list(
-                    &actor,
-                    &ListQuery {
-                        cursor: cursor.clone(),
-                        limit: 50,
-                        count: Count::Capped,
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
-            let total = got.total.expect("a total");
-            assert_eq!(
-                (total.count, total.more),
-                (in_scope, false),
-                "{backend:?} {page}"
-            );
-            seen.extend(
-                got.items
-                    .iter()
-                    .map(|r| Uuid::parse_str(r["id"].as_str().unwrap()).unwrap()),
-            );
-            cursor = got.next_cursor;
-        }
-        assert_eq!(seen, visible[..150].to_vec(), "{backend:?}");
-        // Oldest first, and by pages of 1 and 7.
-        for (sort, want) in [("-created_at", &visible), ("created_at", &oldest_first)] {
-            for limit in [1, 7] {
-                let mut cursor = None;
-                let mut seen = Vec::new();
-                for _ in 0..4 {
-                    let got = svc
-                        .list(
-                            &actor,
-                            &ListQuery {
-                                sort: Some(sort.into()),
-                                cursor: cursor.clone(),
-                                limit,
-                                ..Default::default()
-                            },
-                        )
-                        .await
-                        .unwrap();
-                    seen.extend(
-                        got.items
-                            .iter()
-                            .map(|r| Uuid::parse_str(r["id"].as_str().unwrap()).unwrap()),
-                    );
-                    cursor = got.next_cursor;
-                }
-                let n = seen.len();
-                assert_eq!(n as u64, 4 * limit, "{backend:?} {sort} by {limit}");
-                assert_eq!(seen, want[..n].to_vec(), "{backend:?} {sort} by {limit}");
+        // On SQLite, the plan each phase's first page chose.
+        let plan_is = |want: ScopeRead, phase: &str| {
+            if backend == db::Backend::Sqlite {
+                let got = core.scope_plans.chosen(ACCOUNTS.name, rep);
+                assert_eq!(got, Some(want), "{phase}");
             }
+        };
+
+        // Spread among everyone's: read in list order.
+        assert_pages(&core, &actor, &visible, backend).await;
+        plan_is(ScopeRead::InListOrder, "spread");
+
+        // 3,000 older accounts of the other team's, as a first import before the team's work,
+        // then 3,000 newer ones, as a later import: the team's records are not among the 2,000
+        // at the oldest end, then at either end, and a page by creation reads owner by owner.
+        // The records are the same.
+        for (from, label) in [
+            (start - Duration::hours(1), "older"),
+            (start + Duration::hours(1), "newer"),
+        ] {
+            let txn = core.db.begin().await.unwrap();
+            for i in 0..3_000i64 {
+                let at = from + Duration::milliseconds(i);
+                store_account(&txn, other, at, None, format!("Imported {label} {i:04}")).await;
+            }
+            txn.commit().await.unwrap();
+            core.scope_plans.forget();
+            assert_pages(&core, &actor, &visible, backend).await;
+            plan_is(ScopeRead::OwnerByOwner, label);
         }
+
+        // Eight newcomers to the team, with no records yet: too many owners to merge. Pages under
+        // the plan chosen before read in list order, and so does the next plan.
+        let north = user.team_id.expect("the rep's team");
+        for i in 0..8 {
+            sales_rep(&core, &boss, &format!("new{i}@example.com"), north).await;
+        }
+        let actor = users::actor_for(&core.db, core.registry, &user)
+            .await
+            .unwrap();
+        assert_pages(&core, &actor, &visible, backend).await;
+        core.scope_plans.forget();
+        assert_pages(&core, &actor, &visible, backend).await;
+        plan_is(ScopeRead::InListOrder, "too many owners");
         fresh.cleanup(core).await;
     }
+}
+
+/// The rep's pages of accounts are exactly `oldest_first`, newest first (by 50 with a total,
+/// by 1 and by 7) and oldest first (by 1 and by 7).
+async fn assert_pages(core: &Core, actor: &Actor, oldest_first: &[Uuid], backend: db::Backend) {
+    let svc = core.records(&ACCOUNTS);
+    let mut newest_first = oldest_first.to_vec();
+    newest_first.reverse();
+    let mut cursor = None;
+    let mut seen = Vec::new();
+    for page in 0..3 {
+        let got = svc
+            .list(
+                actor,
+                &ListQuery {
+                    cursor: cursor.clone(),
+                    limit: 50,
+                    count: Count::Capped,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let total = got.total.expect("a total");
+        assert_eq!(
+            (total.count, total.more),
+            (oldest_first.len() as u64, false),
+            "{backend:?} {page}"
+        );
+        seen.extend(ids(&got.items));
+        cursor = got.next_cursor;
+    }
+    assert_eq!(seen, newest_first[..150].to_vec(), "{backend:?}");
+    for (sort, want) in [
+        ("-created_at", &newest_first[..]),
+        ("created_at", oldest_first),
+    ] {
+        for limit in [1, 7] {
+            let mut cursor = None;
+            let mut seen = Vec::new();
+            for _ in 0..4 {
+                let got = svc
+                    .list(
+                        actor,
+                        &ListQuery {
+                            sort: Some(sort.into()),
+                            cursor: cursor.clone(),
+                            limit,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                seen.extend(ids(&got.items));
+                cursor = got.next_cursor;
+            }
+            let n = seen.len();
+            assert_eq!(n as u64, 4 * limit, "{backend:?} {sort} by {limit}");
+            assert_eq!(seen, want[..n].to_vec(), "{backend:?} {sort} by {limit}");
+        }
+    }
+}
+
+fn ids(items: &[serde_json::Map<String, serde_json::Value>]) -> Vec<Uuid> {
+    items
+        .iter()
+        .map(|r| Uuid::parse_str(r["id"].as_str().unwrap()).unwrap())
+        .collect()
 }
 
 /// A whole list's total is read through the live records' owner index on SQLite (a term that
@@ -229,20 +277,21 @@ async fn every_business_entity_lists_newest_first_with_owners_at_hand() {
         if def.access != guanxi_core::records::def::Access::Records {
             continue;
         }
-        let found = db::raw_query(
-            core.db.reader(),
-            "SELECT il.name AS n FROM pragma_index_list(?1) il WHERE (SELECT group_concat(name, ',') \
-             FROM (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno)) \
-             = 'created_at,id,owner_id,deleted_at'",
-            vec![def.table.into()],
-        )
-        .await
-        .unwrap();
-        assert!(
-            !found.is_empty(),
-            "{}: no index on (created_at, id, owner_id, deleted_at)",
-            def.table
-        );
+        // In list order, and owner by owner when the list is thin at an end.
+        for columns in [
+            "created_at,id,owner_id,deleted_at",
+            "owner_id,created_at,id",
+        ] {
+            let found = db::raw_query(
+                core.db.reader(),
+                "SELECT il.name AS n FROM pragma_index_list(?1) il WHERE (SELECT group_concat(name, ',') \
+                 FROM (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno)) = ?2",
+                vec![def.table.into(), columns.into()],
+            )
+            .await
+            .unwrap();
+            assert!(!found.is_empty(), "{}: no index on ({columns})", def.table);
+        }
         checked += 1;
     }
     assert!(checked >= 3, "{checked}");
