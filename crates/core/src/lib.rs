@@ -8,6 +8,7 @@ pub mod custom_fields;
 pub mod db;
 pub mod error;
 pub mod identity;
+pub mod jobs;
 pub mod normalize;
 pub mod records;
 pub mod refs;

@@ -5,6 +5,7 @@
 
 mod contains;
 mod export;
+mod jobs;
 mod kinds;
 mod migrations;
 mod paging;

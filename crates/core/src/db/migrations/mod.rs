@@ -11,6 +11,7 @@ mod m0008_search_settles_at_commit;
 mod m0009_search_in_creation_order;
 mod m0010_search_keys;
 mod m0011_list_order_knows_owners;
+mod m0012_jobs;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_search_in_creation_order::Migration),
             Box::new(m0010_search_keys::Migration),
             Box::new(m0011_list_order_knows_owners::Migration),
+            Box::new(m0012_jobs::Migration),
         ]
     }
 }

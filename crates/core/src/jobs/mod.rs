@@ -1,0 +1,194 @@
+//! Jobs: work that runs later or elsewhere (reminders, e-mail, imports, index upkeep), kept in
+//! the `jobs` table so that it survives restarts and runs once however many processes share the
+//! database (DESIGN.md §5).
+//!
+//! A job is queued with [`enqueue`] inside the transaction of the event that causes it, so it
+//! exists exactly when the event does. A [`runner::Runner`] claims due jobs atomically (an
+//! `UPDATE … RETURNING`, with `FOR UPDATE SKIP LOCKED` on PostgreSQL), runs each through the
+//! [`JobHandler`] registered for its kind, and records the outcome: done with a result, or
+//! failed with its error. A failure that may pass (a mail server that timed out) is tried again
+//! after an exponentially growing wait, up to the job's `max_attempts`; one that cannot (a
+//! payload that no longer parses) fails at once, so nothing retries in a storm. Failed jobs stay,
+//! with their last error, for an administrator to queue again ([`retry`]) or drop ([`drop_failed`]).
+//!
+//! A claim holds the job until `claimed_until`; a process that stops while running a job leaves
+//! it claimed, and once the claim runs out another process queues it again. A job may therefore
+//! run twice only when a process stopped (or overran its claim) mid-job: handlers make their
+//! effects safe to repeat where that matters.
+
+pub mod runner;
+mod store;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::Core;
+
+pub use store::{JobRow, drop_failed, enqueue, list, retry};
+
+/// Where a job is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    /// Waiting for its due time.
+    Queued,
+    /// Claimed by a runner until its claim runs out.
+    Running,
+    Done,
+    /// Its last attempt failed; kept with the error.
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobState> {
+        [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Done,
+            JobState::Failed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
+}
+
+/// A job to queue.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    /// The kind names the handler that runs it (`reminder`, `email`, …).
+    pub kind: &'static str,
+    pub payload: Value,
+    pub due_at: DateTime<Utc>,
+    /// How many times it is tried before it fails for good.
+    pub max_attempts: i64,
+    /// A job queued with a key exists once: queueing the same key again does nothing.
+    pub key: Option<String>,
+}
+
+impl NewJob {
+    /// A job of `kind` due now, tried up to [`DEFAULT_ATTEMPTS`] times.
+    pub fn new(kind: &'static str, payload: Value) -> NewJob {
+        NewJob {
+            kind,
+            payload,
+            due_at: crate::now(),
+            max_attempts: DEFAULT_ATTEMPTS,
+            key: None,
+        }
+    }
+
+    pub fn due(mut self, at: DateTime<Utc>) -> NewJob {
+        self.due_at = at;
+        self
+    }
+
+    pub fn attempts(mut self, n: i64) -> NewJob {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    pub fn key(mut self, key: impl Into<String>) -> NewJob {
+        self.key = Some(key.into());
+        self
+    }
+}
+
+/// How many times a job is tried unless its kind says otherwise.
+pub const DEFAULT_ATTEMPTS: i64 = 5;
+
+/// Why a job's attempt failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// It may pass: try again later, while attempts remain.
+    #[error("{0}")]
+    Retry(String),
+    /// It will not pass (the payload no longer parses, the record it was about is gone): fail
+    /// now, without retrying.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// Runs the jobs of one kind. Registered with [`Handlers::register`].
+#[async_trait::async_trait]
+pub trait JobHandler: Send + Sync {
+    /// Does the job described by `payload`; its result is stored with the job. Effects that
+    /// write go through the record engine's unit of work, in transactions short enough not to
+    /// hold SQLite's writer for long (a job that writes much writes in batches).
+    async fn run(&self, core: &Core, payload: &Value) -> Result<Value, JobError>;
+}
+
+/// The handlers a runner knows, by kind. A runner claims only the kinds it has a handler for,
+/// so a process of an older version leaves a newer kind to the processes that know it.
+#[derive(Clone, Default)]
+pub struct Handlers {
+    by_kind: HashMap<&'static str, Arc<dyn JobHandler>>,
+}
+
+impl Handlers {
+    pub fn register(mut self, kind: &'static str, handler: impl JobHandler + 'static) -> Self {
+        self.by_kind.insert(kind, Arc::new(handler));
+        self
+    }
+
+    pub fn get(&self, kind: &str) -> Option<&Arc<dyn JobHandler>> {
+        self.by_kind.get(kind)
+    }
+
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<_> = self.by_kind.keys().copied().collect();
+        kinds.sort_unstable();
+        kinds
+    }
+}
+
+/// How long after its `attempt`-th failed attempt (from 1) a job is tried again: 30 s, doubling
+/// each time, at most six hours.
+pub fn backoff(attempt: i64) -> Duration {
+    let doublings = attempt.clamp(1, 20) - 1;
+    let secs = 30u64.saturating_mul(1u64 << doublings);
+    Duration::from_secs(secs.min(6 * 3600))
+}
+
+/// The id of a job: what [`retry`] and [`drop_failed`] take.
+pub type JobId = Uuid;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_thirty_seconds_up_to_six_hours() {
+        assert_eq!(backoff(1), Duration::from_secs(30));
+        assert_eq!(backoff(2), Duration::from_secs(60));
+        assert_eq!(backoff(5), Duration::from_secs(480));
+        assert_eq!(backoff(12), Duration::from_secs(6 * 3600));
+        assert_eq!(backoff(i64::MAX), Duration::from_secs(6 * 3600));
+        assert_eq!(backoff(0), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn states_read_back_from_their_names() {
+        for state in [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Done,
+            JobState::Failed,
+        ] {
+            assert_eq!(JobState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(JobState::parse("lost"), None);
+    }
+}

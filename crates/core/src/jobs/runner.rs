@@ -1,0 +1,134 @@
+//! Runs due jobs: claims them, runs each through its handler, records the outcome.
+
+use std::future::Future;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::store::{self, Claimed};
+use super::{Handlers, JobError, JobState};
+use crate::Core;
+use crate::error::CoreResult;
+
+/// How long a claim holds a job unless told otherwise: a job still running after this is taken
+/// for lost, and another runner may run it again.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
+
+/// How often an idle runner looks for due jobs: a job due now starts within this.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(1);
+
+/// How many jobs one claim takes.
+const BATCH: u64 = 32;
+
+/// A runner of the jobs its handlers know. Any number may run, in any number of processes.
+pub struct Runner {
+    core: Core,
+    handlers: Handlers,
+    worker: String,
+    lease: Duration,
+    idle: Duration,
+}
+
+/// What one pass of [`Runner::run_due`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub done: usize,
+    /// Failed attempts queued to be tried again later.
+    pub retrying: usize,
+    pub failed: usize,
+    /// Jobs whose claim ran out, queued again (or failed, out of attempts).
+    pub reclaimed: u64,
+}
+
+impl Runner {
+    pub fn new(core: Core, handlers: Handlers) -> Runner {
+        Runner {
+            core,
+            handlers,
+            // Unique per runner, so a claim names who holds it.
+            worker: format!("{}-{}", std::process::id(), Uuid::now_v7().simple()),
+            lease: DEFAULT_LEASE,
+            idle: DEFAULT_IDLE,
+        }
+    }
+
+    /// How long a claim holds a job (and how long a job may run).
+    pub fn lease(mut self, lease: Duration) -> Runner {
+        self.lease = lease;
+        self
+    }
+
+    /// How often the runner looks for due jobs when it has none.
+    pub fn idle(mut self, idle: Duration) -> Runner {
+        self.idle = idle;
+        self
+    }
+
+    /// Runs every job due now, claim by claim, until none is left; returns what happened.
+    pub async fn run_due(&self) -> CoreResult<Pass> {
+        let mut pass = Pass {
+            reclaimed: store::reclaim(&self.core).await?,
+            ..Pass::default()
+        };
+        let kinds = self.handlers.kinds();
+        loop {
+            let claimed = store::claim(&self.core, &self.worker, &kinds, BATCH, self.lease).await?;
+            if claimed.is_empty() {
+                return Ok(pass);
+            }
+            for job in &claimed {
+                let outcome = self.attempt(job).await;
+                match store::finish(&self.core, job, &self.worker, outcome).await? {
+                    JobState::Done => pass.done += 1,
+                    JobState::Queued => pass.retrying += 1,
+                    _ => pass.failed += 1,
+                }
+            }
+        }
+    }
+
+    /// Runs jobs as they fall due until `shutdown` completes. A pass that fails (the database
+    /// is unreachable) is logged and tried again after the idle wait: the jobs wait in the
+    /// table meanwhile.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.run_due().await {
+                tracing::warn!(error = %e, "job runner pass failed; trying again");
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(self.idle) => {}
+            }
+        }
+    }
+
+    /// One attempt at `job`, in a task of its own so that a handler that panics fails its job
+    /// rather than the runner, and bounded by the lease, past which the job counts as lost.
+    async fn attempt(&self, job: &Claimed) -> Result<serde_json::Value, JobError> {
+        let Some(handler) = self.handlers.get(&job.kind).cloned() else {
+            // Claims name only known kinds; kept for a kind taken out between claim and run.
+            return Err(JobError::Fatal(format!(
+                "no handler for jobs of kind {}",
+                job.kind
+            )));
+        };
+        let core = self.core.clone();
+        let payload = job.payload.clone();
+        let mut task = tokio::spawn(async move { handler.run(&core, &payload).await });
+        match tokio::time::timeout(self.lease, &mut task).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => {
+                tracing::error!(job = %job.id, kind = job.kind, error = %e, "job handler failed");
+                Err(JobError::Retry("the job stopped unexpectedly".into()))
+            }
+            Err(_) => {
+                task.abort();
+                Err(JobError::Retry(format!(
+                    "the job ran longer than its {} s limit",
+                    self.lease.as_secs_f64()
+                )))
+            }
+        }
+    }
+}
