@@ -135,12 +135,32 @@ pub trait JobHandler: Send + Sync {
 #[derive(Clone, Default)]
 pub struct Handlers {
     by_kind: HashMap<&'static str, Arc<dyn JobHandler>>,
+    recurring: Vec<(&'static str, Duration)>,
 }
 
 impl Handlers {
     pub fn register(mut self, kind: &'static str, handler: impl JobHandler + 'static) -> Self {
         self.by_kind.insert(kind, Arc::new(handler));
         self
+    }
+
+    /// Registers a kind that runs once in every period of `every` (counted from the Unix epoch,
+    /// so a day is a UTC day): each runner's pass queues the current period's job under a key
+    /// naming the period, and the key lets only the first of several processes queue it.
+    pub fn register_every(
+        mut self,
+        kind: &'static str,
+        every: Duration,
+        handler: impl JobHandler + 'static,
+    ) -> Self {
+        self.recurring
+            .push((kind, every.max(Duration::from_secs(1))));
+        self.register(kind, handler)
+    }
+
+    /// The recurring kinds and their periods.
+    pub fn recurring(&self) -> &[(&'static str, Duration)] {
+        &self.recurring
     }
 
     pub fn get(&self, kind: &str) -> Option<&Arc<dyn JobHandler>> {
@@ -162,6 +182,17 @@ pub fn backoff(attempt: i64) -> Duration {
     Duration::from_secs(secs.min(6 * 3600))
 }
 
+/// The job of a recurring `kind` for the period of `every` that holds `at`: due at the period's
+/// start, keyed by kind and period.
+pub fn occurrence(kind: &'static str, every: Duration, at: DateTime<Utc>) -> NewJob {
+    let period = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).max(1);
+    let start = at.timestamp_millis().div_euclid(period) * period;
+    let due = DateTime::from_timestamp_millis(start).unwrap_or(at);
+    NewJob::new(kind, Value::Null)
+        .due(due)
+        .key(format!("{kind}@{}", due.to_rfc3339()))
+}
+
 /// The id of a job: what [`retry`] and [`drop_failed`] take.
 pub type JobId = Uuid;
 
@@ -177,6 +208,28 @@ mod tests {
         assert_eq!(backoff(12), Duration::from_secs(6 * 3600));
         assert_eq!(backoff(i64::MAX), Duration::from_secs(6 * 3600));
         assert_eq!(backoff(0), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_recurring_job_is_due_at_its_periods_start_and_keyed_by_it() {
+        let at = DateTime::parse_from_rfc3339("2026-12-04T21:47:13.5Z")
+            .unwrap()
+            .to_utc();
+        let hourly = occurrence("tidy", Duration::from_secs(3600), at);
+        assert_eq!(hourly.due_at.to_rfc3339(), "2026-12-04T21:00:00+00:00");
+        assert_eq!(
+            hourly.key.as_deref(),
+            Some("tidy@2026-12-04T21:00:00+00:00")
+        );
+        let daily = occurrence("tidy", Duration::from_secs(86_400), at);
+        assert_eq!(daily.due_at.to_rfc3339(), "2026-12-04T00:00:00+00:00");
+        // The same period, a moment later: the same key.
+        let later = occurrence(
+            "tidy",
+            Duration::from_secs(3600),
+            at + chrono::Duration::minutes(12),
+        );
+        assert_eq!(later.key, hourly.key);
     }
 
     #[test]

@@ -70,6 +70,15 @@ impl Runner {
             reclaimed: store::reclaim(&self.core).await?,
             ..Pass::default()
         };
+        let recurring = self.handlers.recurring();
+        if !recurring.is_empty() {
+            let at = crate::now();
+            let txn = self.core.db.begin().await?;
+            for &(kind, every) in recurring {
+                store::enqueue(&txn, super::occurrence(kind, every, at)).await?;
+            }
+            txn.commit().await?;
+        }
         let kinds = self.handlers.kinds();
         loop {
             let claimed = store::claim(&self.core, &self.worker, &kinds, BATCH, self.lease).await?;

@@ -371,3 +371,53 @@ async fn a_claim_that_runs_out_passes_to_another_runner() {
         fresh.cleanup(core).await;
     }
 }
+
+/// Counts the runs of a recurring job.
+#[derive(Clone, Default)]
+struct Tidy {
+    runs: Arc<Mutex<u32>>,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for Tidy {
+    async fn run(&self, _core: &Core, _payload: &Value) -> Result<Value, JobError> {
+        *self.runs.lock().unwrap() += 1;
+        Ok(Value::Null)
+    }
+}
+
+/// A recurring job runs once in each period, however many processes run jobs.
+#[tokio::test]
+async fn a_recurring_job_runs_once_a_period_across_processes() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let other = fresh.core().await;
+        let tidy = Tidy::default();
+        let every = Duration::from_secs(2);
+        let runners = [&core, &other].map(|c| {
+            Runner::new(
+                c.clone(),
+                Handlers::default().register_every("tidy", every, tidy.clone()),
+            )
+        });
+        // Start just after a period begins, so that the passes below fall in one period.
+        let into = guanxi_core::now().timestamp_millis().rem_euclid(2_000) as u64;
+        tokio::time::sleep(Duration::from_millis(2_000 - into + 50)).await;
+        for _ in 0..3 {
+            let (a, b) = tokio::join!(runners[0].run_due(), runners[1].run_due());
+            a.unwrap();
+            b.unwrap();
+        }
+        assert_eq!(*tidy.runs.lock().unwrap(), 1, "{backend:?}");
+
+        // The next period's job.
+        tokio::time::sleep(every).await;
+        let (a, b) = tokio::join!(runners[0].run_due(), runners[1].run_due());
+        assert_eq!(a.unwrap().done + b.unwrap().done, 1, "{backend:?}");
+        assert_eq!(*tidy.runs.lock().unwrap(), 2, "{backend:?}");
+        assert_eq!(states(&core).await, BTreeMap::from([("done".into(), 2)]));
+        other.db.close().await.unwrap();
+        fresh.cleanup(core).await;
+    }
+}
