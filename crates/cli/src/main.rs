@@ -3,6 +3,7 @@
 mod analytics_cmd;
 mod config;
 mod export_cmd;
+mod jobs_cmd;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use guanxi_core::identity::{NewPassword, NewUser, UserPatch, auth, teams, users};
+use guanxi_core::jobs::runner::Runner;
 use guanxi_core::{Core, CoreError, Db, IfMissing};
 use guanxi_web::i18n::I18n;
 
@@ -87,6 +89,9 @@ enum Command {
     /// Customer analytics on a transactions CSV file (RFM, CLV, lifecycle, churn, rules, …).
     #[command(subcommand)]
     Analytics(analytics_cmd::AnalyticsCommand),
+    /// Background jobs: run them in a process of their own, list them, retry or drop failed ones.
+    #[command(subcommand)]
+    Jobs(jobs_cmd::JobsCommand),
 }
 
 #[derive(Subcommand)]
@@ -247,18 +252,27 @@ async fn serve(core: Core, listen: &str, cfg: &Config, banner: Option<String>) -
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = guanxi_web::app(
-        core,
+        core.clone(),
         guanxi_web::WebOptions {
             secure_cookies: cfg.secure_cookies,
             trusted_proxies: cfg.trusted_proxies.clone(),
         },
     );
+    // The background jobs run beside the server, and stop with it.
+    let handlers = guanxi_core::jobs::standard(core.db.backend());
+    let jobs = tokio::spawn(Runner::new(core, handlers).run_until(async {
+        let _ = tokio::signal::ctrl_c().await;
+    }));
     println!("Guanxi is running at http://{addr}");
     if let Some(b) = banner {
         println!("{b}");
     }
     std::io::stdout().flush().ok();
-    guanxi_web::serve(listener, app).await.context("serving")
+    let served = guanxi_web::serve(listener, app).await.context("serving");
+    // The runner heard the same Ctrl-C; a job it is running gets a moment to finish, and one
+    // cut off is taken again by the next process once its claim runs out.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), jobs).await;
+    served
 }
 
 async fn run(cmd: Command, cfg: Config) -> Result<()> {
@@ -331,6 +345,10 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         Command::Export(args) => {
             let core = open(&cfg, &args.db, IfMissing::Refuse).await?;
             export_cmd::run(&core, args).await
+        }
+        Command::Jobs(cmd) => {
+            let core = open(&cfg, cmd.db(), IfMissing::Refuse).await?;
+            jobs_cmd::run(core, cmd).await
         }
         Command::Analytics(_) => Ok(()),
     }

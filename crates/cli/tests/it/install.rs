@@ -2,36 +2,9 @@
 //! that must not create a database by accident.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::support::{fails, guanxi, ok};
-
-/// A database path in a fresh temp directory, removed (with its WAL files) on drop.
-struct FreshDb(PathBuf);
-
-impl FreshDb {
-    fn new(name: &str) -> FreshDb {
-        let dir = std::env::temp_dir().join(format!(
-            "guanxi-install-{}-{}",
-            std::process::id(),
-            uuid::Uuid::now_v7().simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        FreshDb(dir.join(name))
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for FreshDb {
-    fn drop(&mut self) {
-        if let Some(dir) = self.0.parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
+use crate::support::{FreshDb, fails, guanxi, ok};
 
 /// Runs the binary with one line on stdin.
 fn with_stdin(args: &[&str], input: &str) -> std::process::Output {

@@ -6,4 +6,5 @@ mod analytics;
 mod analytics_side;
 mod export;
 mod install;
+mod jobs;
 mod support;

@@ -42,6 +42,32 @@ impl Drop for TempFile {
     }
 }
 
+/// A database path in a fresh temp directory, removed (with its WAL files) on drop.
+pub struct FreshDb(pub PathBuf);
+
+impl FreshDb {
+    pub fn new(name: &str) -> FreshDb {
+        let dir = std::env::temp_dir().join(format!(
+            "guanxi-install-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        FreshDb(dir.join(name))
+    }
+    pub fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for FreshDb {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// Runs a command that must succeed and returns its stdout.
 pub fn ok(args: &[&str]) -> String {
     let out = guanxi(args);

@@ -227,11 +227,11 @@ pub struct JobRow {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-fn admin(actor: &Actor) -> CoreResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(CoreError::forbidden(codes::ADMIN_ONLY))
+/// Administrators, or the operator at the console (`None`), may see and handle jobs.
+fn admin(actor: Option<&Actor>) -> CoreResult<()> {
+    match actor {
+        Some(a) if !a.is_admin() => Err(CoreError::forbidden(codes::ADMIN_ONLY)),
+        _ => Ok(()),
     }
 }
 
@@ -239,7 +239,7 @@ fn admin(actor: &Actor) -> CoreResult<()> {
 /// Administrators only.
 pub async fn list(
     core: &Core,
-    actor: &Actor,
+    actor: Option<&Actor>,
     state: Option<JobState>,
     limit: u64,
 ) -> CoreResult<Vec<JobRow>> {
@@ -287,7 +287,7 @@ pub async fn list(
 
 /// Queues a failed job again, due now, with all its attempts. Administrators only; a job that
 /// is not failed (or does not exist) is not found.
-pub async fn retry(core: &Core, actor: &Actor, id: JobId) -> CoreResult<()> {
+pub async fn retry(core: &Core, actor: Option<&Actor>, id: JobId) -> CoreResult<()> {
     admin(actor)?;
     let at = now();
     let mut q = Query::update();
@@ -306,7 +306,7 @@ pub async fn retry(core: &Core, actor: &Actor, id: JobId) -> CoreResult<()> {
 }
 
 /// Deletes a failed job. Administrators only; a job that is not failed is not found.
-pub async fn drop_failed(core: &Core, actor: &Actor, id: JobId) -> CoreResult<()> {
+pub async fn drop_failed(core: &Core, actor: Option<&Actor>, id: JobId) -> CoreResult<()> {
     admin(actor)?;
     let mut q = Query::delete();
     q.from_table(jobs())

@@ -9,6 +9,7 @@ pub mod grams;
 pub mod order;
 pub mod points;
 pub mod text;
+pub mod upkeep;
 
 use sea_orm::{ConnectionTrait, Statement, Value};
 use serde::Serialize;
