@@ -10,6 +10,7 @@ pub mod error;
 pub mod identity;
 pub mod jobs;
 pub mod normalize;
+pub mod notifications;
 pub mod records;
 pub mod refs;
 pub mod saved_views;

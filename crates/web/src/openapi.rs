@@ -588,6 +588,29 @@ pub fn build(registry: &Registry) -> Value {
             "delete": simple("delete_saved_view", "saved-views", "Delete a saved view", None, with(errors(&[401, 404]), "204", "deleted", None))}),
         ),
         (
+            "/api/v1/notifications",
+            json!({
+            "get": {"operationId": "list_notifications", "tags": ["notifications"], "summary": "The caller's notifications that show now, newest first, with the unread count",
+                    "parameters": [{"name": "unread", "in": "query", "schema": {"type": "boolean"}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}, {"name": "before", "in": "query", "description": "the last id of the previous page (next_before)", "schema": {"type": "string", "format": "uuid"}}],
+                    "responses": ok("notifications", json!({"type": "object"}), &[400, 401, 404])}}),
+        ),
+        (
+            "/api/v1/notifications/unread-count",
+            json!({
+            "get": {"operationId": "unread_notifications", "tags": ["notifications"], "summary": "How many of the caller's notifications are unread (what pages poll for the bell)",
+                    "responses": ok("count", json!({"type": "object", "properties": {"unread": {"type": "integer"}}}), &[401])}}),
+        ),
+        (
+            "/api/v1/notifications/read-all",
+            json!({
+            "post": simple("read_all_notifications", "notifications", "Mark every notification read", None, ok("marked", json!({"type": "object", "properties": {"marked": {"type": "integer"}}}), &[401]))}),
+        ),
+        (
+            "/api/v1/notifications/{id}/read",
+            json!({"parameters": idp,
+            "post": simple("read_notification", "notifications", "Mark one notification read", None, with(errors(&[401, 404]), "204", "read", None))}),
+        ),
+        (
             "/api/v1/openapi.json",
             json!({
             "get": {"operationId": "openapi", "tags": ["meta"], "security": [], "responses": {"200": {"description": "this document"}}}}),

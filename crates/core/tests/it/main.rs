@@ -8,6 +8,7 @@ mod export;
 mod jobs;
 mod kinds;
 mod migrations;
+mod notifications;
 mod paging;
 mod rows;
 mod scope_lists;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (DESIGN.md section 5).
 
 mod admin;
+mod notifications;
 mod records;
 mod search;
 
@@ -22,6 +23,7 @@ pub fn router(registry: &'static guanxi_core::Registry) -> Router<State> {
             get(move || async move { axum::Json(crate::openapi::document(registry)) }),
         )
         .merge(admin::router())
+        .merge(notifications::router())
         .merge(search::router());
     for def in registry.all() {
         r = r.merge(records::router(def));

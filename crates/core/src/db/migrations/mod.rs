@@ -12,6 +12,7 @@ mod m0009_search_in_creation_order;
 mod m0010_search_keys;
 mod m0011_list_order_knows_owners;
 mod m0012_jobs;
+mod m0013_notifications;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_search_keys::Migration),
             Box::new(m0011_list_order_knows_owners::Migration),
             Box::new(m0012_jobs::Migration),
+            Box::new(m0013_notifications::Migration),
         ]
     }
 }
