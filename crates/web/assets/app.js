@@ -67,3 +67,23 @@ document.querySelectorAll(".ref").forEach(function (group) {
     }, 200);
   });
 });
+
+// The bell's unread count, now and every 20 seconds, so a notice that falls due shows without a
+// reload. (Without this script the bell is a plain link to the notifications page.)
+(function () {
+  var count = document.getElementById("bell-count");
+  if (!count) { return; }
+  var refresh = function () {
+    fetch("/api/v1/notifications/unread-count", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body) { return; }
+        var n = body.unread || 0;
+        count.textContent = n > 99 ? "99+" : String(n);
+        count.hidden = n === 0;
+      })
+      .catch(function () {});
+  };
+  refresh();
+  setInterval(refresh, 20000);
+})();

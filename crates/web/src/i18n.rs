@@ -89,6 +89,27 @@ impl I18n {
             .unwrap_or_else(|| key.to_string())
     }
 
+    /// Words a notice: its `notification-<kind>` message with its text and number params as
+    /// Fluent arguments, or a plain "notification" for a kind without a wording.
+    pub fn notice(&self, kind: &str, params: &Value) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = params
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| {
+                let value = match v {
+                    Value::String(s) => FluentValue::from(s.clone()),
+                    Value::Number(n) => FluentValue::from(n.as_f64()?),
+                    _ => return None,
+                };
+                Some((Cow::Owned(k.clone()), value))
+            })
+            .collect();
+        LOCALES
+            .try_lookup_with_args(&self.lang, &format!("notification-{kind}"), &args)
+            .unwrap_or_else(|| self.t("notification-other"))
+    }
+
     /// A translation if there is one, else `None` (for labels with fallbacks).
     pub fn maybe(&self, key: &str) -> Option<String> {
         LOCALES.try_lookup(&self.lang, key)

@@ -3,6 +3,7 @@
 mod admin;
 mod choices;
 pub mod display;
+mod notifications;
 mod records;
 mod session;
 
@@ -26,6 +27,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         .route("/", get(move || async move { Redirect::to(&home) }))
         .merge(session::router())
         .merge(admin::router())
+        .merge(notifications::router())
         .merge(records::cross_entity_router());
     for def in registry.all() {
         r = r.merge(records::router(def));

@@ -674,3 +674,122 @@ async fn an_admin_adds_an_industry_and_a_rep_picks_it_in_chromium() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_bell_counts_new_notices_without_a_reload_and_the_page_reads_them_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let user = app.user_in("sales", Some("East"), "zh-CN").await;
+    let account = user
+        .create(
+            "accounts",
+            serde_json::json!({"kind": "company", "name": NAME}),
+        )
+        .await;
+    let account_id = uuid::Uuid::parse_str(account["id"].as_str().unwrap()).unwrap();
+    let core = app.core.clone();
+    let user_id = user.id;
+    let remind = move |title: &'static str, about: bool| {
+        let core = core.clone();
+        async move {
+            let txn = core.db.begin().await.unwrap();
+            guanxi_core::notifications::notify(
+                &txn,
+                guanxi_core::notifications::Notice {
+                    user_id,
+                    kind: "reminder",
+                    params: serde_json::json!({"title": title}),
+                    about: about.then_some(("account", account_id)),
+                    visible_at: guanxi_core::now(),
+                },
+            )
+            .await
+            .unwrap();
+            txn.commit().await.unwrap();
+        }
+    };
+    remind("回访星辰科技", true).await;
+    remind("准备报价单", false).await;
+    let email = user.email.clone();
+
+    run(
+        &driver,
+        &app.base,
+        "notifications",
+        "zh-CN",
+        |b| async move {
+            login(&b, &email).await;
+            b.wait_text("#bell-count", "2").await;
+            assert_eq!(
+                b.find("#bell")
+                    .await
+                    .attr("aria-label")
+                    .await
+                    .unwrap()
+                    .as_deref(),
+                Some("通知")
+            );
+
+            // A notice written while the page is open shows on the bell without a reload.
+            remind("跟进合同条款", false).await;
+            b.wait_text("#bell-count", "3").await;
+            b.shot("bell-3-zh").await;
+
+            // The bell opens the list, newest first, worded in Chinese.
+            b.click_to_page("#bell").await;
+            assert_eq!(b.path().await, "/notifications");
+            assert_eq!(b.text("main h1").await, "通知");
+            let texts = b.texts("#notifications .notice-text").await;
+            assert_eq!(texts.len(), 3, "{texts:?}");
+            assert!(texts[0].starts_with("提醒：跟进合同条款"), "{texts:?}");
+            assert!(texts[2].starts_with("提醒：回访星辰科技"), "{texts:?}");
+            b.shot("notifications-zh-1400").await;
+            b.window(390, 844).await;
+            let overflow = b
+                .js("return document.documentElement.scrollWidth > window.innerWidth;")
+                .await;
+            assert_eq!(
+                overflow,
+                serde_json::json!(false),
+                "sideways scroll at 390 px"
+            );
+            b.shot("notifications-zh-390").await;
+            b.window(1400, 900).await;
+
+            // Mark one read: feedback, and the bell counts two.
+            b.click_to_page("#notifications li:first-child button.small")
+                .await;
+            assert_eq!(b.text("#notice").await, "✓ 已标为已读。");
+            b.wait_text("#bell-count", "2").await;
+
+            // Opening the one about the account marks it read and shows the account.
+            b.click_to_page("#notifications li:last-child button.link")
+                .await;
+            assert_eq!(b.path().await, format!("/accounts/{account_id}"));
+            b.wait_text("#bell-count", "1").await;
+
+            // All read: feedback, the button goes, the bell shows no number.
+            b.goto("/notifications").await;
+            b.click_to_page("#read-all").await;
+            assert_eq!(b.text("#notice").await, "✓ 所有通知已标为已读。");
+            assert!(!b.exists("#read-all").await);
+            b.until("the bell to show no number", || async {
+                (b.js("return document.getElementById('bell-count').hidden;")
+                    .await
+                    == serde_json::json!(true))
+                .then_some(())
+            })
+            .await;
+
+            // In English.
+            b.click_to_page("#lang-en").await;
+            assert_eq!(b.text("main h1").await, "Notifications");
+            let texts = b.texts("#notifications .notice-text").await;
+            assert!(texts[0].starts_with("Reminder: 跟进合同条款"), "{texts:?}");
+            b.shot("notifications-en-1400").await;
+            b.window(390, 844).await;
+            b.shot("notifications-en-390").await;
+        },
+    )
+    .await;
+}

@@ -181,6 +181,14 @@ impl Browser {
         self.wait_ready().await;
     }
 
+    /// Resizes the window, e.g. to a phone's 390 px.
+    pub async fn window(&self, width: u32, height: u32) {
+        self.c
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|e| panic!("resize to {width}×{height}: {e}"));
+    }
+
     /// The current URL's path (and query).
     pub async fn path(&self) -> String {
         let u = self.c.current_url().await.expect("current url");
