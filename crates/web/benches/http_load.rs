@@ -14,6 +14,8 @@
 //! - `GUANXI_BENCH_ONLY="create,first page"`: only the scenarios whose names (caller included,
 //!   e.g. "get by id — sales rep") contain one of the comma-separated parts.
 //! - `GUANXI_BENCH_CALLERS` (default `admin,rep`): `admin`, `rep`, or both.
+//! - `GUANXI_BENCH_JOBS=1000`: that many jobs fall due at once as each create run starts, and a
+//!   job runner works through them beside the server (`http_load_jobs.rs`).
 //!
 //! The server runs in this process on 127.0.0.1 (port 0), so client and server share the
 //! machine, as they would on a laptop install. It runs on a runtime of its own whose threads are
@@ -22,6 +24,9 @@
 //! not fail.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "http_load_jobs.rs"]
+mod jobs;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -784,6 +789,10 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
         guanxi_web::serve(listener, app).await
     });
     let base = format!("http://{}", addr_rx.await.unwrap());
+    let job_load = jobs::wanted();
+    if job_load > 0 {
+        jobs::start_runner(&server, &core).await;
+    }
 
     // `GUANXI_BENCH_ONLY=create,first page` runs the scenarios whose names contain one of the
     // comma-separated parts, for a before-and-after of one change without the slow ones.
@@ -828,6 +837,11 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
             let reported = Arc::new(AtomicBool::new(false));
             // Warm up caches the way a running server has them.
             let _ = run(&base, &c.token, s, 5, &full, &reported).await;
+            let batch = if s.post && job_load > 0 {
+                Some(jobs::queue(&core, job_load).await)
+            } else {
+                None
+            };
             let load_before = load_average();
             let before = threads();
             let (lat, errors, wall) = run(&base, &c.token, s, per_client, &full, &reported).await;
@@ -870,6 +884,9 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
                 }
             );
             results.push(o);
+            if let Some(batch) = batch {
+                jobs::report(&core, batch).await;
+            }
         }
     }
     println!("\nthreads: {}", inventory());

@@ -1177,6 +1177,10 @@ const FIXED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/saved-views"),
     ("post", "/api/v1/saved-views"),
     ("delete", "/api/v1/saved-views/{id}"),
+    ("get", "/api/v1/notifications"),
+    ("get", "/api/v1/notifications/unread-count"),
+    ("post", "/api/v1/notifications/read-all"),
+    ("post", "/api/v1/notifications/{id}/read"),
 ];
 
 /// Every route the router serves, as (method, OpenAPI path): the fixed ones, and for every
