@@ -15,7 +15,7 @@
 //!   e.g. "get by id — sales rep") contain one of the comma-separated parts.
 //! - `GUANXI_BENCH_CALLERS` (default `admin,rep`): `admin`, `rep`, or both.
 //! - `GUANXI_BENCH_JOBS=1000`: that many jobs fall due at once as each create run starts, and a
-//!   job runner works through them beside the server (`http_load_jobs.rs`).
+//!   job runner works through them beside the server (`http_load/jobs.rs`).
 //!
 //! The server runs in this process on 127.0.0.1 (port 0), so client and server share the
 //! machine, as they would on a laptop install. It runs on a runtime of its own whose threads are
@@ -25,7 +25,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "http_load_jobs.rs"]
+#[path = "http_load/jobs.rs"]
 mod jobs;
 
 use std::collections::HashMap;
