@@ -73,8 +73,15 @@ impl I18n {
 
     /// A message with one argument.
     pub fn t1(&self, key: &str, name: &'static str, value: impl ToString) -> String {
-        let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
-        args.insert(Cow::Borrowed(name), FluentValue::from(value.to_string()));
+        self.t_with(key, &[(name, value.to_string())])
+    }
+
+    /// A message with named arguments.
+    pub fn t_with(&self, key: &str, named: &[(&'static str, String)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = named
+            .iter()
+            .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.clone())))
+            .collect();
         LOCALES
             .try_lookup_with_args(&self.lang, key, &args)
             .unwrap_or_else(|| key.to_string())

@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::Core;
 
-pub use store::{JobRow, drop_failed, enqueue, list, retry};
+pub use store::{Counts, JobRow, counts, drop_failed, enqueue, list, retry};
 
 /// Where a job is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -285,6 +285,40 @@ pub async fn list(
         .collect()
 }
 
+/// How many jobs are queued, running and failed. Administrators only.
+pub async fn counts(core: &Core, actor: Option<&Actor>) -> CoreResult<Counts> {
+    admin(actor)?;
+    let mut q = Query::select();
+    q.column(col("state"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from(jobs())
+        .and_where(Expr::col(col("state")).is_in([
+            JobState::Queued.as_str(),
+            JobState::Running.as_str(),
+            JobState::Failed.as_str(),
+        ]))
+        .group_by_col(col("state"));
+    let mut counts = Counts::default();
+    for r in db::fetch_all(core.db.reader(), &q).await? {
+        let n = get_i64(&r, "n")?.max(0) as u64;
+        match JobState::parse(&get_string(&r, "state")?) {
+            Some(JobState::Queued) => counts.queued = n,
+            Some(JobState::Running) => counts.running = n,
+            Some(JobState::Failed) => counts.failed = n,
+            _ => {}
+        }
+    }
+    Ok(counts)
+}
+
+/// Jobs by state, for administrators.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub queued: u64,
+    pub running: u64,
+    pub failed: u64,
+}
+
 /// Queues a failed job again, due now, with all its attempts. Administrators only; a job that
 /// is not failed (or does not exist) is not found.
 pub async fn retry(core: &Core, actor: Option<&Actor>, id: JobId) -> CoreResult<()> {

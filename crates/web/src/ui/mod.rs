@@ -1,6 +1,7 @@
 //! The HTML UI: server-rendered pages that work with JavaScript off (DESIGN.md section 6).
 
 mod admin;
+mod admin_jobs;
 mod choices;
 pub mod display;
 mod notifications;
@@ -27,6 +28,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         .route("/", get(move || async move { Redirect::to(&home) }))
         .merge(session::router())
         .merge(admin::router())
+        .merge(admin_jobs::router())
         .merge(notifications::router())
         .merge(records::cross_entity_router());
     for def in registry.all() {

@@ -793,3 +793,86 @@ async fn the_bell_counts_new_notices_without_a_reload_and_the_page_reads_them_in
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_administrator_retries_and_drops_failed_jobs_in_chromium() {
+    use guanxi_core::jobs::{self, NewJob};
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let admin = app.user_in("admin", None, "zh-CN").await;
+    // Two jobs that failed for good, one of a kind this version has no name for, and one
+    // waiting for its time.
+    let txn = app.core.db.begin().await.unwrap();
+    for kind in ["search_upkeep", "mystery"] {
+        jobs::enqueue(&txn, NewJob::new(kind, serde_json::json!({})))
+            .await
+            .unwrap();
+    }
+    let later = guanxi_core::now() + chrono::Duration::hours(1);
+    jobs::enqueue(
+        &txn,
+        NewJob::new("search_upkeep", serde_json::json!({})).due(later),
+    )
+    .await
+    .unwrap();
+    guanxi_core::db::raw_execute(
+        &txn,
+        "UPDATE jobs SET state = 'failed', attempts = 5, last_error = 'connection refused' \
+         WHERE due_at < ?",
+        vec![later.into()],
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    let email = admin.email.clone();
+
+    run(&driver, &app.base, "admin-jobs", "zh-CN", |b| async move {
+        login(&b, &email).await;
+        b.goto("/admin/users").await;
+        b.click_to_page("nav.tabs a[href=\"/admin/jobs\"]").await;
+        assert_eq!(b.path().await, "/admin/jobs");
+        assert_eq!(b.text("#jobs-waiting").await, "等待执行：1 · 正在执行：0");
+        let kinds = b.texts("#failed-jobs tbody td:first-child").await;
+        let mut sorted = kinds.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["后台任务（mystery）", "搜索索引整理"], "{kinds:?}");
+        b.shot("admin-jobs-zh-1400").await;
+        b.window(390, 844).await;
+        let overflow = b
+            .js("return document.documentElement.scrollWidth > window.innerWidth;")
+            .await;
+        b.shot("admin-jobs-zh-390").await;
+        assert_eq!(
+            overflow,
+            serde_json::json!(false),
+            "sideways scroll at 390 px"
+        );
+        b.window(1400, 900).await;
+
+        // Try one again: feedback, and it waits with the other queued job.
+        b.click_to_page("#failed-jobs tbody tr:first-child button.retry")
+            .await;
+        assert_eq!(b.text("#notice").await, "✓ 任务已重新排队，稍后执行。");
+        assert_eq!(b.text("#jobs-waiting").await, "等待执行：2 · 正在执行：0");
+        assert_eq!(b.all("#failed-jobs tbody tr").await.len(), 1);
+
+        // Dropping asks first; dismissed, nothing changes; accepted, it is gone.
+        let asked = b
+            .click_confirm("#failed-jobs tbody tr:first-child button.drop", false)
+            .await;
+        assert_eq!(asked, "确定放弃这个任务吗？它将不再执行。");
+        assert_eq!(b.all("#failed-jobs tbody tr").await.len(), 1);
+        b.click_confirm("#failed-jobs tbody tr:first-child button.drop", true)
+            .await;
+        assert_eq!(b.text("#notice").await, "✓ 任务已放弃。");
+        assert!(b.exists("#jobs-none-failed").await);
+
+        b.click_to_page("#lang-en").await;
+        assert_eq!(
+            b.text("#jobs-waiting").await,
+            "Waiting for their time: 2 · running now: 0"
+        );
+        b.shot("admin-jobs-en-1400").await;
+    })
+    .await;
+}
