@@ -1,7 +1,11 @@
 //! Runs due jobs: claims them, runs each through its handler, records the outcome.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
 
 use uuid::Uuid;
 
@@ -20,6 +24,10 @@ pub const DEFAULT_IDLE: Duration = Duration::from_secs(1);
 /// How many jobs one claim takes.
 const BATCH: u64 = 32;
 
+/// How often a runner looks for claims that ran out. Each look is a write; an idle server
+/// should not take SQLite's writer every second for it.
+const RECLAIM_EVERY: Duration = Duration::from_secs(30);
+
 /// A runner of the jobs its handlers know. Any number may run, in any number of processes.
 pub struct Runner {
     core: Core,
@@ -27,6 +35,11 @@ pub struct Runner {
     worker: String,
     lease: Duration,
     idle: Duration,
+    /// When this runner last looked for claims that ran out.
+    reclaimed_at: Mutex<Option<Instant>>,
+    /// The period each recurring kind was last queued for by this runner: it queues the next
+    /// one when the period changes, not on every pass.
+    queued_periods: Mutex<HashMap<&'static str, DateTime<Utc>>>,
 }
 
 /// What one pass of [`Runner::run_due`] did.
@@ -49,6 +62,8 @@ impl Runner {
             worker: format!("{}-{}", std::process::id(), Uuid::now_v7().simple()),
             lease: DEFAULT_LEASE,
             idle: DEFAULT_IDLE,
+            reclaimed_at: Mutex::new(None),
+            queued_periods: Mutex::new(HashMap::new()),
         }
     }
 
@@ -66,19 +81,20 @@ impl Runner {
 
     /// Runs every job due now, claim by claim, until none is left; returns what happened.
     pub async fn run_due(&self) -> CoreResult<Pass> {
-        let mut pass = Pass {
-            reclaimed: store::reclaim(&self.core).await?,
-            ..Pass::default()
-        };
-        let recurring = self.handlers.recurring();
-        if !recurring.is_empty() {
-            let at = crate::now();
-            let txn = self.core.db.begin().await?;
-            for &(kind, every) in recurring {
-                store::enqueue(&txn, super::occurrence(kind, every, at)).await?;
-            }
-            txn.commit().await?;
+        let mut pass = Pass::default();
+        let reclaim_due = self
+            .reclaimed_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none_or(|at| at.elapsed() >= RECLAIM_EVERY);
+        if reclaim_due {
+            pass.reclaimed = store::reclaim(&self.core).await?;
+            *self
+                .reclaimed_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
         }
+        self.queue_recurring().await?;
         let kinds = self.handlers.kinds();
         loop {
             let claimed = store::claim(&self.core, &self.worker, &kinds, BATCH, self.lease).await?;
@@ -94,6 +110,40 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// Queues the current period's job of each recurring kind whose period changed since this
+    /// runner last queued it (the key makes it exist once across runners).
+    async fn queue_recurring(&self) -> CoreResult<()> {
+        let at = crate::now();
+        let fresh: Vec<_> = {
+            let queued = self
+                .queued_periods
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            self.handlers
+                .recurring()
+                .iter()
+                .map(|&(kind, every)| (kind, super::occurrence(kind, every, at)))
+                .filter(|(kind, job)| queued.get(kind) != Some(&job.due_at))
+                .collect()
+        };
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let txn = self.core.db.begin().await?;
+        for (_, job) in &fresh {
+            store::enqueue(&txn, job.clone()).await?;
+        }
+        txn.commit().await?;
+        let mut queued = self
+            .queued_periods
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (kind, job) in fresh {
+            queued.insert(kind, job.due_at);
+        }
+        Ok(())
     }
 
     /// Runs jobs as they fall due until `shutdown` completes. A pass that fails (the database
