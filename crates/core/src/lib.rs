@@ -45,6 +45,21 @@ pub struct Core {
     pub scope_plans: std::sync::Arc<records::scope_plan::ScopePlans>,
 }
 
+/// The jobs every process runs, for a database of `backend`: what `guanxi serve` and `guanxi jobs
+/// run` register. Composed here, above the services whose jobs they are, so that the job runner
+/// knows none of them.
+pub fn standard_jobs(backend: db::Backend) -> jobs::Handlers {
+    let handlers = jobs::Handlers::default();
+    match backend {
+        db::Backend::Sqlite => handlers.register_every(
+            search::upkeep::KIND,
+            search::upkeep::EVERY,
+            search::upkeep::SearchUpkeep,
+        ),
+        db::Backend::Postgres => handlers,
+    }
+}
+
 impl Core {
     /// A core serving every area's entities.
     pub fn new(db: Db, settings: Settings) -> Core {

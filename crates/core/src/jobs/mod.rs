@@ -174,20 +174,6 @@ impl Handlers {
     }
 }
 
-/// The jobs every process runs, for a database of `backend`: what `guanxi serve` and
-/// `guanxi jobs run` register.
-pub fn standard(backend: crate::db::Backend) -> Handlers {
-    let handlers = Handlers::default();
-    match backend {
-        crate::db::Backend::Sqlite => handlers.register_every(
-            crate::search::upkeep::KIND,
-            crate::search::upkeep::EVERY,
-            crate::search::upkeep::SearchUpkeep,
-        ),
-        crate::db::Backend::Postgres => handlers,
-    }
-}
-
 /// How long after its `attempt`-th failed attempt (from 1) a job is tried again: 30 s, doubling
 /// each time, at most six hours.
 pub fn backoff(attempt: i64) -> Duration {

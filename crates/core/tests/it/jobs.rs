@@ -453,7 +453,7 @@ async fn the_search_index_upkeep_merges_segments_and_finds_the_same_records() {
     let before = found().await;
     assert_eq!(before.len(), 40);
 
-    let runner = Runner::new(core.clone(), jobs::standard(Backend::Sqlite));
+    let runner = Runner::new(core.clone(), guanxi_core::standard_jobs(Backend::Sqlite));
     assert_eq!(runner.run_due().await.unwrap().done, 1);
     let result = db::raw_query(core.db.reader(), "SELECT result FROM jobs", vec![])
         .await
