@@ -92,10 +92,22 @@ async fn page(AxState(st): AxState<State>, user: UiUser, RawQuery(raw): RawQuery
     })
 }
 
-fn job_id(f: &[(String, String)]) -> Result<Uuid, ApiError> {
-    form_get(f, "id")
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(ApiError::not_found)
+/// Checks the form, applies `op` to the job it names and shows the page with `done`'s feedback.
+async fn on_failed_job<F, Fut>(user: &UiUser, f: &[(String, String)], op: F, done: &str) -> Response
+where
+    F: FnOnce(Uuid) -> Fut,
+    Fut: std::future::Future<Output = Result<(), guanxi_core::CoreError>>,
+{
+    if let Err(e) = check_csrf(user, form_get(f, "_csrf")) {
+        return error_page(user, e);
+    }
+    let Some(id) = form_get(f, "id").and_then(|s| Uuid::parse_str(s).ok()) else {
+        return error_page(user, ApiError::not_found());
+    };
+    match op(id).await {
+        Ok(()) => Redirect::to(&format!("/admin/jobs?done={done}")).into_response(),
+        Err(e) => error_page(user, e.into()),
+    }
 }
 
 async fn retry(
@@ -103,17 +115,9 @@ async fn retry(
     user: UiUser,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
-    let r = match job_id(&f) {
-        Ok(id) => jobs::retry(&st.core, Some(&user.actor), id).await,
-        Err(e) => return error_page(&user, e),
-    };
-    match r {
-        Ok(()) => Redirect::to("/admin/jobs?done=retried").into_response(),
-        Err(e) => error_page(&user, e.into()),
-    }
+    let actor = user.actor.clone();
+    let op = |id| async move { jobs::retry(&st.core, Some(&actor), id).await };
+    on_failed_job(&user, &f, op, "retried").await
 }
 
 async fn drop_job(
@@ -121,15 +125,7 @@ async fn drop_job(
     user: UiUser,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
-    let r = match job_id(&f) {
-        Ok(id) => jobs::drop_failed(&st.core, Some(&user.actor), id).await,
-        Err(e) => return error_page(&user, e),
-    };
-    match r {
-        Ok(()) => Redirect::to("/admin/jobs?done=dropped").into_response(),
-        Err(e) => error_page(&user, e.into()),
-    }
+    let actor = user.actor.clone();
+    let op = |id| async move { jobs::drop_failed(&st.core, Some(&actor), id).await };
+    on_failed_job(&user, &f, op, "dropped").await
 }

@@ -22,7 +22,6 @@ pub fn router() -> Router<State> {
         .route("/notifications", get(page))
         .route("/notifications/read-all", post(read_all))
         .route("/notifications/{id}/read", post(read_one))
-        .route("/notifications/{id}/open", post(open))
 }
 
 /// Notices a page shows.
@@ -96,27 +95,9 @@ fn notice_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::not_found())
 }
 
+/// Marks the notice read, then shows the list again, or opens what it is about when the form
+/// names it (`to`, a path of this site).
 async fn read_one(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
-    let id = match notice_id(&id) {
-        Ok(id) => id,
-        Err(e) => return error_page(&user, e),
-    };
-    match notifications::mark_read(&st.core, &user.actor, id).await {
-        Ok(()) => Redirect::to("/notifications?done=read").into_response(),
-        Err(e) => error_page(&user, e.into()),
-    }
-}
-
-/// Marks the notice read and opens what it is about.
-async fn open(
     AxState(st): AxState<State>,
     user: UiUser,
     Path(id): Path<String>,
@@ -132,7 +113,6 @@ async fn open(
     if let Err(e) = notifications::mark_read(&st.core, &user.actor, id).await {
         return error_page(&user, e.into());
     }
-    // The page the form came from named the record; only a path of this site is followed.
     match form_get(&f, "to").filter(|to| to.starts_with('/') && !to.starts_with("//")) {
         Some(to) => Redirect::to(to).into_response(),
         None => Redirect::to("/notifications?done=read").into_response(),
