@@ -1,0 +1,1 @@
+//! An SMTP server on loopback for tests.
