@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use guanxi_core::Settings;
+use guanxi_core::mail::{MailSettings, Secret, TlsMode};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -19,6 +20,14 @@ pub struct FileConfig {
     pub max_login_failures: Option<i64>,
     pub throttle_window_minutes: Option<i64>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub public_url: Option<String>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_tls: Option<String>,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+    pub mail_from: Option<String>,
+    pub smtp_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +73,7 @@ impl Config {
             None => FileConfig::default(),
         };
         let d = Settings::default();
+        let mail = mail_settings(&file)?;
         let settings = Settings {
             default_region: env("GUANXI_DEFAULT_REGION")
                 .or(file.default_region)
@@ -82,14 +92,25 @@ impl Config {
             throttle_window_minutes: env_parse("GUANXI_THROTTLE_WINDOW_MINUTES")?
                 .or(file.throttle_window_minutes)
                 .unwrap_or(d.throttle_window_minutes),
+            public_url: String::new(),
+            mail,
+        };
+        let listen = env("GUANXI_LISTEN")
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let settings = Settings {
+            public_url: env("GUANXI_PUBLIC_URL")
+                .or(file.public_url)
+                .unwrap_or_else(|| format!("http://{listen}"))
+                .trim_end_matches('/')
+                .to_owned(),
+            ..settings
         };
         let cfg = Config {
             database: env("GUANXI_DATABASE")
                 .or(file.database)
                 .unwrap_or_else(|| DEFAULT_DATABASE.into()),
-            listen: env("GUANXI_LISTEN")
-                .or(file.listen)
-                .unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            listen,
             secure_cookies: env_parse("GUANXI_SECURE_COOKIES")?
                 .or(file.secure_cookies)
                 .unwrap_or(false),
@@ -133,9 +154,56 @@ impl Config {
         if s.max_login_failures < 1 || s.throttle_window_minutes < 1 {
             bail!("max_login_failures and throttle_window_minutes must be at least 1");
         }
+        let url = url::Url::parse(&s.public_url).ok();
+        if !url.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some()) {
+            bail!(
+                "public_url must be the http(s) address people open Guanxi at, not '{}'",
+                s.public_url
+            );
+        }
+        if let Some(mail) = &s.mail {
+            guanxi_core::mail::Mailer::new(mail).map_err(anyhow::Error::msg)?;
+        }
         self.listen
             .parse::<std::net::SocketAddr>()
             .with_context(|| format!("listen address '{}' is not ADDR:PORT", self.listen))?;
         Ok(())
     }
+}
+
+/// The SMTP settings, when a host is set: none sends no e-mail.
+fn mail_settings(file: &FileConfig) -> Result<Option<MailSettings>> {
+    let Some(host) = env("GUANXI_SMTP_HOST").or_else(|| file.smtp_host.clone()) else {
+        return Ok(None);
+    };
+    let tls = match env("GUANXI_SMTP_TLS").or_else(|| file.smtp_tls.clone()) {
+        None => TlsMode::StartTls,
+        Some(t) => TlsMode::parse(&t)
+            .with_context(|| format!("smtp_tls must be none, starttls or tls, not '{t}'"))?,
+    };
+    let user = env("GUANXI_SMTP_USER")
+        .or_else(|| file.smtp_user.clone())
+        .unwrap_or_default();
+    Ok(Some(MailSettings {
+        port: env_parse("GUANXI_SMTP_PORT")?
+            .or(file.smtp_port)
+            .unwrap_or(tls.default_port()),
+        tls,
+        password: Secret::new(
+            env("GUANXI_SMTP_PASSWORD")
+                .or_else(|| file.smtp_password.clone())
+                .unwrap_or_default(),
+        ),
+        from: env("GUANXI_MAIL_FROM")
+            .or_else(|| file.mail_from.clone())
+            .unwrap_or_else(|| user.clone()),
+        user,
+        timeout: std::time::Duration::from_secs(
+            env_parse("GUANXI_SMTP_TIMEOUT_SECS")?
+                .or(file.smtp_timeout_secs)
+                .unwrap_or(20)
+                .clamp(1, 300),
+        ),
+        host,
+    }))
 }

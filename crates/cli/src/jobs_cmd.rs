@@ -68,7 +68,7 @@ pub async fn run(core: Core, cmd: JobsCommand) -> Result<()> {
     let explain = |e| explain_in(e, "en");
     match cmd {
         JobsCommand::Run { once: true, .. } => {
-            let handlers = guanxi_core::standard_jobs(core.db.backend());
+            let handlers = guanxi_web::jobs(core.db.backend());
             let pass = Runner::new(core, handlers)
                 .run_due()
                 .await
@@ -80,7 +80,7 @@ pub async fn run(core: Core, cmd: JobsCommand) -> Result<()> {
             Ok(())
         }
         JobsCommand::Run { once: false, .. } => {
-            let handlers = guanxi_core::standard_jobs(core.db.backend());
+            let handlers = guanxi_web::jobs(core.db.backend());
             println!(
                 "running jobs ({}); Ctrl-C stops",
                 handlers.kinds().join(", ")

@@ -259,7 +259,7 @@ async fn serve(core: Core, listen: &str, cfg: &Config, banner: Option<String>) -
         },
     );
     // The background jobs run beside the server, and stop with it.
-    let handlers = guanxi_core::standard_jobs(core.db.backend());
+    let handlers = guanxi_web::jobs(core.db.backend());
     let jobs = tokio::spawn(Runner::new(core, handlers).run_until(async {
         let _ = tokio::signal::ctrl_c().await;
     }));

@@ -243,6 +243,10 @@ pub mod codes {
         INVALID_KEY = "invalid_key";
         /// A custom field needs a label in English or Chinese.
         LABEL_REQUIRED = "label_required";
+        /// A password reset link that was used, ran out, or never was.
+        RESET_LINK_INVALID = "reset_link_invalid";
+        /// A reminder for a time that has passed.
+        REMINDER_IN_PAST = "reminder_in_past";
 
         // Reasons of refusals (`CoreError::Forbidden`).
         /// Only administrators may do this.

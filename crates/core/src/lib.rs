@@ -9,10 +9,12 @@ pub mod db;
 pub mod error;
 pub mod identity;
 pub mod jobs;
+pub mod mail;
 pub mod normalize;
 pub mod notifications;
 pub mod records;
 pub mod refs;
+pub mod reminders;
 pub mod saved_views;
 pub mod search;
 pub mod settings;
@@ -43,13 +45,15 @@ pub struct Core {
     pub custom_fields: std::sync::Arc<custom_fields::Cache>,
     /// How each sales rep's lists were lately read (SQLite).
     pub scope_plans: std::sync::Arc<records::scope_plan::ScopePlans>,
+    /// Sends e-mail through the configured SMTP server; none when none is configured.
+    pub mailer: Option<std::sync::Arc<mail::Mailer>>,
 }
 
 /// The jobs every process runs, for a database of `backend`: what `guanxi serve` and `guanxi jobs
 /// run` register. Composed here, above the services whose jobs they are, so that the job runner
 /// knows none of them.
 pub fn standard_jobs(backend: db::Backend) -> jobs::Handlers {
-    let handlers = jobs::Handlers::default();
+    let handlers = jobs::Handlers::default().register(mail::KIND, mail::SendEmail);
     match backend {
         db::Backend::Sqlite => handlers.register_every(
             search::upkeep::KIND,
@@ -63,7 +67,20 @@ pub fn standard_jobs(backend: db::Backend) -> jobs::Handlers {
 impl Core {
     /// A core serving every area's entities.
     pub fn new(db: Db, settings: Settings) -> Core {
+        // Settings are checked as they load (`Mailer::new` names what is wrong); a core made
+        // from unchecked ones sends nothing rather than failing to start.
+        let mailer = settings
+            .mail
+            .as_ref()
+            .and_then(|m| match mail::Mailer::new(m) {
+                Ok(mailer) => Some(std::sync::Arc::new(mailer)),
+                Err(e) => {
+                    tracing::error!(error = %e, "outbound e-mail is off");
+                    None
+                }
+            });
         Core {
+            mailer,
             db,
             settings,
             registry: areas::registry(),

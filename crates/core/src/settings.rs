@@ -13,6 +13,12 @@ pub struct Settings {
     /// locked for that long.
     pub max_login_failures: i64,
     pub throttle_window_minutes: i64,
+    /// The address people open Guanxi at, for the links in e-mails. Configured rather than
+    /// taken from a request's `Host`, which a stranger asking for a password reset could forge
+    /// to have the link point at their own site.
+    pub public_url: String,
+    /// The SMTP server outbound e-mail goes through; none sends no e-mail.
+    pub mail: Option<crate::mail::MailSettings>,
 }
 
 impl Default for Settings {
@@ -23,6 +29,8 @@ impl Default for Settings {
             session_hours: 12,
             max_login_failures: 5,
             throttle_window_minutes: 15,
+            public_url: "http://127.0.0.1:8080".into(),
+            mail: None,
         }
     }
 }

@@ -189,7 +189,7 @@ fn whole(s: &str) -> Option<i64> {
 
 /// A `datetime-local` value (`2026-05-06T10:00`) as RFC 3339 with the offset given in minutes
 /// east of UTC; what is not such a value is passed on for the engine to refuse by name.
-fn with_offset(local: &str, offset_minutes: Option<&str>) -> String {
+pub(crate) fn with_offset(local: &str, offset_minutes: Option<&str>) -> String {
     let Ok(t) = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M")
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S"))
     else {

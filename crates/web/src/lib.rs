@@ -10,6 +10,7 @@ mod export;
 pub mod export_format;
 mod forms;
 pub mod i18n;
+pub mod letters;
 mod openapi;
 mod redirect;
 mod ui;
@@ -44,6 +45,12 @@ pub(crate) struct AppState {
 }
 
 pub(crate) type State = Arc<AppState>;
+
+/// Every job a Guanxi process runs: the core's, and those whose letters are worded here. What
+/// `guanxi serve` and `guanxi jobs run` register.
+pub fn jobs(backend: guanxi_core::db::Backend) -> guanxi_core::jobs::Handlers {
+    letters::register_jobs(guanxi_core::standard_jobs(backend))
+}
 
 /// The whole application as one router.
 pub fn app(core: Core, opts: WebOptions) -> Router {

@@ -237,20 +237,30 @@ pub async fn set_password(
         }
     }
     let hash = users::hash_password(change.password)?;
+    let txn = db.begin().await?;
+    store_password(&txn, id, hash, change.keep_tokens).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Writes a user's new password `hash` in `txn`. A new password ends every session (the caller
+/// starts a new one for a browser that changed its own), and the API tokens unless kept.
+pub(super) async fn store_password<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    id: Uuid,
+    hash: String,
+    keep_tokens: bool,
+) -> CoreResult<()> {
     let mut q = Query::update();
     q.table(col("users"))
         .value(col("password_hash"), hash)
         .value(col("updated_at"), crate::now())
         .and_where(Expr::col(col("id")).eq(id));
-    let txn = db.begin().await?;
-    db::update(&txn, &q).await?;
-    // A new password ends every session (the caller starts a new one for a browser that changed
-    // its own), and the API tokens unless asked to keep them.
-    super::revoke::sessions(&txn, id).await?;
-    if !change.keep_tokens {
-        super::revoke::tokens(&txn, id).await?;
+    db::update(txn, &q).await?;
+    super::revoke::sessions(txn, id).await?;
+    if !keep_tokens {
+        super::revoke::tokens(txn, id).await?;
     }
-    txn.commit().await?;
     Ok(())
 }
 

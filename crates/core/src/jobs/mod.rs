@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::Core;
 
-pub use store::{Counts, JobRow, counts, drop_failed, enqueue, list, retry};
+pub use store::{Counts, JobRow, counts, drop_failed, enqueue, forget_queued, list, retry};
 
 /// Where a job is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +128,13 @@ pub trait JobHandler: Send + Sync {
     /// write go through the record engine's unit of work, in transactions short enough not to
     /// hold SQLite's writer for long (a job that writes much writes in batches).
     async fn run(&self, core: &Core, payload: &Value) -> Result<Value, JobError>;
+
+    /// Whether a job done keeps its payload for administrators to read; a kind whose payload
+    /// holds what only its recipient should see (a letter) says no, and the payload is cleared
+    /// as the job is marked done.
+    fn keeps_payload(&self) -> bool {
+        true
+    }
 }
 
 /// The handlers a runner knows, by kind. A runner claims only the kinds it has a handler for,

@@ -103,7 +103,11 @@ impl Runner {
             }
             for job in &claimed {
                 let outcome = self.attempt(job).await;
-                match store::finish(&self.core, job, &self.worker, outcome).await? {
+                let keeps_payload = self
+                    .handlers
+                    .get(&job.kind)
+                    .is_none_or(|h| h.keeps_payload());
+                match store::finish(&self.core, job, &self.worker, outcome, keeps_payload).await? {
                     JobState::Done => pass.done += 1,
                     JobState::Queued => pass.retrying += 1,
                     _ => pass.failed += 1,

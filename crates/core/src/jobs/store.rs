@@ -67,6 +67,16 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> CoreResult<Op
     Ok((added > 0).then_some(id))
 }
 
+/// Removes the job queued under `key` that has not started, in `conn`, the transaction of what
+/// makes it moot (a reminder cancelled takes its e-mail with it). Returns whether there was one.
+pub async fn forget_queued<C: ConnectionTrait>(conn: &C, key: &str) -> CoreResult<bool> {
+    let mut q = Query::delete();
+    q.from_table(jobs())
+        .and_where(Expr::col(col("key")).eq(key))
+        .and_where(Expr::col(col("state")).eq(JobState::Queued.as_str()));
+    Ok(db::delete(conn, &q).await? > 0)
+}
+
 /// A job a runner has claimed.
 #[derive(Clone, Debug)]
 pub struct Claimed {
@@ -165,12 +175,14 @@ pub(super) async fn claim(
 }
 
 /// Records how `job`'s attempt ended, if `worker` still holds it (a claim that ran out may have
-/// passed to another runner, whose outcome counts instead).
+/// passed to another runner, whose outcome counts instead). A job done forgets its payload
+/// unless `keeps_payload`.
 pub(super) async fn finish(
     core: &Core,
     job: &Claimed,
     worker: &str,
     outcome: Result<Value, JobError>,
+    keeps_payload: bool,
 ) -> CoreResult<JobState> {
     let at = now();
     let mut q = Query::update();
@@ -187,6 +199,9 @@ pub(super) async fn finish(
                 .value(col("result"), result)
                 .value(col("last_error"), "")
                 .value(col("finished_at"), at);
+            if !keeps_payload {
+                q.value(col("payload"), Value::Null);
+            }
             JobState::Done
         }
         Err(JobError::Retry(why)) if job.attempt < job.max_attempts => {

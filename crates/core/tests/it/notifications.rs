@@ -32,7 +32,9 @@ async fn a_users_notices_show_from_their_time_and_are_read_by_them_alone() {
 
         // Rolled back with its event, it never was.
         let txn = core.db.begin().await.unwrap();
-        notifications::notify(&txn, notice(rep, 0)).await.unwrap();
+        notifications::notify(&core, &txn, notice(rep, 0))
+            .await
+            .unwrap();
         txn.rollback().await.unwrap();
         assert_eq!(
             notifications::unread_count(&core, &rep_actor)
@@ -45,14 +47,20 @@ async fn a_users_notices_show_from_their_time_and_are_read_by_them_alone() {
         let txn = core.db.begin().await.unwrap();
         let mut ids = Vec::new();
         for n in 1..=5 {
-            ids.push(notifications::notify(&txn, notice(rep, n)).await.unwrap());
+            ids.push(
+                notifications::notify(&core, &txn, notice(rep, n))
+                    .await
+                    .unwrap(),
+            );
         }
-        let mates = notifications::notify(&txn, notice(mate, 9)).await.unwrap();
+        let mates = notifications::notify(&core, &txn, notice(mate, 9))
+            .await
+            .unwrap();
         let later = Notice {
             visible_at: guanxi_core::now() + chrono::Duration::hours(1),
             ..notice(rep, 6)
         };
-        let later = notifications::notify(&txn, later).await.unwrap();
+        let later = notifications::notify(&core, &txn, later).await.unwrap();
         txn.commit().await.unwrap();
         assert_eq!(
             notifications::unread_count(&core, &rep_actor)

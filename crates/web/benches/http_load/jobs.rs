@@ -34,6 +34,7 @@ impl JobHandler for BenchNotice {
         let write = async {
             let txn = core.db.begin().await?;
             notifications::notify(
+                core,
                 &txn,
                 Notice {
                     user_id: self.user,

@@ -297,3 +297,91 @@ duration-minutes = { $n } min
 done-create = Created
 done-update = Saved
 action-refused = That could not be done:
+
+# Password reset by e-mail
+login-forgot = Forgot your password?
+reset-title = Reset your password
+reset-intro = Enter the e-mail address you sign in with. We'll send you a link to choose a new password.
+reset-send = Send me a link
+reset-sent = If { $email } belongs to an account here, a link to choose a new password is on its way.
+reset-sent-hint = The link works once and for 30 minutes. Nothing arrived? Check your spam folder, or ask again in a few minutes.
+reset-no-mail = This server does not send e-mail, so passwords cannot be reset by e-mail. Ask your administrator to set a new password for you.
+reset-back-to-login = Back to sign in
+reset-choose-title = Choose a new password
+reset-choose-for = For { $email }.
+reset-confirm = New password again
+reset-save = Set password
+reset-mismatch = The two passwords differ. Type the same password twice.
+reset-link-gone = This link no longer works: it was used already, or more than 30 minutes have passed.
+reset-ask-again = Ask for a new link
+reset-done = Your password is set. Sign in with it.
+reset-unavailable = The password could not be reset just now. Try again in a moment.
+error-reset_link_invalid = This password reset link was used already or has run out
+
+# E-mails
+mail-greeting = Hello { $name },
+mail-link-hint = If the button does not work, open this address:
+mail-reset-subject = Choose a new Guanxi password
+mail-reset-body = Someone, probably you, asked to reset the password of your Guanxi account. Choose a new one with the button below.
+mail-reset-expires = The link works once, for { $minutes } minutes.
+mail-reset-action = Choose a new password
+mail-reset-footer = If you did not ask for this, ignore this message: your password stays as it is.
+mail-test-subject = Guanxi test message
+mail-test-body = This is a test message from Guanxi. If you read it, outbound e-mail works.
+mail-test-footer = Sent from Administration → E-mail.
+mail-open-guanxi = Open Guanxi
+mail-notice-action = Open in Guanxi
+mail-notice-footer = You receive this because you chose to get these notifications by e-mail. Change that in Settings.
+
+# E-mail choices
+settings-email-notices = E-mail notifications
+settings-email-notices-intro = Every notification shows under the bell. Tick the ones you also want by e-mail.
+settings-email-notices-off = This server does not send e-mail; notifications show under the bell only.
+settings-email-notices-saved = Your e-mail notification choices are saved.
+notification-kind-reminder = Reminders I set on records
+
+# Administration → E-mail
+admin-mail = E-mail
+admin-mail-settings = Outbound e-mail
+admin-mail-off = No SMTP server is configured, so Guanxi sends no e-mail: no password resets, no notifications by e-mail. Add these lines to guanxi.toml and restart:
+admin-mail-off-env = Or set the environment variables GUANXI_SMTP_HOST, GUANXI_SMTP_PORT, GUANXI_SMTP_TLS, GUANXI_SMTP_USER, GUANXI_SMTP_PASSWORD, GUANXI_MAIL_FROM and GUANXI_PUBLIC_URL.
+admin-mail-server = Server
+admin-mail-tls = Encryption
+admin-mail-tls-none = None (only for a relay on this host or a private network)
+admin-mail-tls-starttls = STARTTLS
+admin-mail-tls-tls = TLS (SMTPS)
+admin-mail-user = Login
+admin-mail-no-login = None
+admin-mail-password = Password
+admin-mail-password-set = Set (not shown)
+admin-mail-password-unset = Not set
+admin-mail-from = Sender
+admin-mail-public-url = Links in e-mails open
+admin-mail-edit-hint = These settings come from guanxi.toml or GUANXI_* environment variables; change them there and restart.
+admin-mail-test = Send a test message
+admin-mail-test-to = To
+admin-mail-test-send = Send test message
+admin-mail-test-sent = The test message was handed to the mail server for { $email }.
+admin-mail-test-settings = The e-mail settings cannot work: { $detail }
+admin-mail-test-recipient = { $email } is not an address a message can be sent to.
+admin-mail-test-refused = The mail server refused the message to { $email }: { $detail }
+admin-mail-test-unavailable = The mail server could not be reached or did not answer: { $detail }
+job-kind-email = E-mail
+job-kind-notice-email = Notification by e-mail
+
+# Reminders on records
+reminders-title = Reminders
+reminders-none = No reminders set.
+reminders-for = for { $name }
+reminders-cancel = Cancel
+reminders-cancel-confirm = Cancel this reminder?
+reminders-set = Set reminder
+reminders-note-placeholder = e.g. Follow up on the quote
+reminders-hint = At that time it shows in the bell of { $name }, the owner, and goes by e-mail if they chose so.
+reminder-at = Remind at
+reminder-note = Note
+done-remind = Reminder set.
+done-remind_cancel = Reminder cancelled.
+history-remind = Reminder
+field-reminder = Reminder
+error-reminder_in_past = “{ $value }” has passed; choose a time in the future

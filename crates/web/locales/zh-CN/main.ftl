@@ -291,3 +291,91 @@ duration-minutes = { $n }分钟
 done-create = 已创建
 done-update = 已保存
 action-refused = 无法完成此操作：
+
+# 通过邮件重置密码
+login-forgot = 忘记密码？
+reset-title = 重置密码
+reset-intro = 请输入您登录用的电子邮箱，我们会发送一个设置新密码的链接。
+reset-send = 发送链接
+reset-sent = 如果 { $email } 是本系统的账号，设置新密码的链接已发往该邮箱。
+reset-sent-hint = 链接只能使用一次，30 分钟内有效。没有收到？请查看垃圾邮件，或几分钟后再试。
+reset-no-mail = 本服务器未配置发送邮件，无法通过邮件重置密码。请联系管理员为您设置新密码。
+reset-back-to-login = 返回登录
+reset-choose-title = 设置新密码
+reset-choose-for = 账号：{ $email }
+reset-confirm = 再次输入新密码
+reset-save = 设置密码
+reset-mismatch = 两次输入的密码不一致，请输入相同的密码。
+reset-link-gone = 此链接已失效：已被使用过，或已超过 30 分钟。
+reset-ask-again = 重新获取链接
+reset-done = 新密码已设置，请用它登录。
+reset-unavailable = 暂时无法重置密码，请稍后再试。
+error-reset_link_invalid = 此密码重置链接已被使用或已过期
+
+# 邮件
+mail-greeting = { $name }，您好：
+mail-link-hint = 如果按钮无法点击，请打开以下地址：
+mail-reset-subject = 设置新的关系 CRM 密码
+mail-reset-body = 有人（很可能是您本人）申请重置您的关系 CRM 账号密码。请点击下方按钮设置新密码。
+mail-reset-expires = 链接只能使用一次，{ $minutes } 分钟内有效。
+mail-reset-action = 设置新密码
+mail-reset-footer = 如果不是您本人操作，请忽略本邮件，您的密码不会改变。
+mail-test-subject = 关系 CRM 测试邮件
+mail-test-body = 这是一封来自关系 CRM 的测试邮件。您能看到它，说明外发邮件工作正常。
+mail-test-footer = 由“系统管理 → 邮件”发送。
+mail-open-guanxi = 打开关系 CRM
+mail-notice-action = 在关系 CRM 中查看
+mail-notice-footer = 您收到本邮件，是因为您选择了通过邮件接收此类通知。可在“个人设置”中修改。
+
+# 邮件通知选项
+settings-email-notices = 邮件通知
+settings-email-notices-intro = 所有通知都会显示在铃铛中。勾选您还希望通过邮件接收的通知。
+settings-email-notices-off = 本服务器未配置发送邮件，通知只显示在铃铛中。
+settings-email-notices-saved = 邮件通知设置已保存。
+notification-kind-reminder = 我在记录上设置的提醒
+
+# 系统管理 → 邮件
+admin-mail = 邮件
+admin-mail-settings = 外发邮件
+admin-mail-off = 尚未配置 SMTP 服务器，系统不会发送任何邮件：无法通过邮件重置密码，也无法通过邮件接收通知。请在 guanxi.toml 中加入以下配置并重启：
+admin-mail-off-env = 也可以设置环境变量 GUANXI_SMTP_HOST、GUANXI_SMTP_PORT、GUANXI_SMTP_TLS、GUANXI_SMTP_USER、GUANXI_SMTP_PASSWORD、GUANXI_MAIL_FROM 和 GUANXI_PUBLIC_URL。
+admin-mail-server = 服务器
+admin-mail-tls = 加密方式
+admin-mail-tls-none = 不加密（仅限本机或内网中继）
+admin-mail-tls-starttls = STARTTLS
+admin-mail-tls-tls = TLS（SMTPS）
+admin-mail-user = 登录账号
+admin-mail-no-login = 无
+admin-mail-password = 密码
+admin-mail-password-set = 已设置（不显示）
+admin-mail-password-unset = 未设置
+admin-mail-from = 发件人
+admin-mail-public-url = 邮件中的链接指向
+admin-mail-edit-hint = 以上设置来自 guanxi.toml 或 GUANXI_* 环境变量，请在那里修改并重启。
+admin-mail-test = 发送测试邮件
+admin-mail-test-to = 收件人
+admin-mail-test-send = 发送测试邮件
+admin-mail-test-sent = 发往 { $email } 的测试邮件已交给邮件服务器。
+admin-mail-test-settings = 邮件设置无法使用：{ $detail }
+admin-mail-test-recipient = { $email } 不是可以发送邮件的地址。
+admin-mail-test-refused = 邮件服务器拒收发往 { $email } 的邮件：{ $detail }
+admin-mail-test-unavailable = 无法连接邮件服务器，或服务器没有应答：{ $detail }
+job-kind-email = 邮件
+job-kind-notice-email = 邮件通知
+
+# 记录上的提醒
+reminders-title = 提醒
+reminders-none = 尚未设置提醒。
+reminders-for = 提醒 { $name }
+reminders-cancel = 取消
+reminders-cancel-confirm = 确定取消这个提醒吗？
+reminders-set = 设置提醒
+reminders-note-placeholder = 例如：跟进报价
+reminders-hint = 到时会出现在负责人 { $name } 的铃铛中，并按其设置发送邮件。
+reminder-at = 提醒时间
+reminder-note = 备注
+done-remind = 提醒已设置。
+done-remind_cancel = 提醒已取消。
+history-remind = 提醒
+field-reminder = 提醒
+error-reminder_in_past = “{ $value }”已经过去，请选择将来的时间

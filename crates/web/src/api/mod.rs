@@ -3,6 +3,7 @@
 mod admin;
 mod notifications;
 mod records;
+mod reminders;
 mod search;
 
 use axum::Router;
@@ -26,7 +27,7 @@ pub fn router(registry: &'static guanxi_core::Registry) -> Router<State> {
         .merge(notifications::router())
         .merge(search::router());
     for def in registry.all() {
-        r = r.merge(records::router(def));
+        r = r.merge(records::router(def)).merge(reminders::router(def));
     }
     r.fallback(|| async { ApiError::no_such_route() })
         .layer(axum::middleware::from_fn(crate::error::word_errors))

@@ -2,10 +2,13 @@
 
 mod admin;
 mod admin_jobs;
+mod admin_mail;
 mod choices;
 pub mod display;
 mod notifications;
+mod password_reset;
 mod records;
+mod reminders;
 mod session;
 
 use askama::Template;
@@ -29,10 +32,12 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         .merge(session::router())
         .merge(admin::router())
         .merge(admin_jobs::router())
+        .merge(admin_mail::router())
         .merge(notifications::router())
+        .merge(password_reset::router())
         .merge(records::cross_entity_router());
     for def in registry.all() {
-        r = r.merge(records::router(def));
+        r = r.merge(records::router(def)).merge(reminders::router(def));
     }
     r
 }

@@ -849,6 +849,11 @@ struct DetailPage {
     notice: Option<String>,
     problems: Vec<String>,
     owned: bool,
+    /// Reminders not yet shown, and whether the reader may set one (the owner, or whoever may
+    /// change the record).
+    reminders: Vec<super::reminders::ReminderLine>,
+    can_remind: bool,
+    owner_name: String,
 }
 
 /// A child collection's lines on the record page.
@@ -1016,7 +1021,9 @@ async fn detail(
     // What the last action did, said in the user's language; an unknown word says nothing.
     let notice = form_get(&pairs, "done").and_then(|d| {
         let d = d.to_string();
-        if def.action(&d).is_some() || d == "create" || d == "update" {
+        if def.action(&d).is_some()
+            || ["create", "update", "remind", "remind_cancel"].contains(&d.as_str())
+        {
             i18n.maybe(&format!("done-{d}"))
                 .or_else(|| i18n.maybe(&format!("history-{d}")))
         } else {
@@ -1028,7 +1035,7 @@ async fn detail(
 
 /// The record page, with a notice of what just happened or the problems that stopped it.
 #[allow(clippy::too_many_arguments)]
-async fn detail_page(
+pub(super) async fn detail_page(
     def: &'static EntityDef,
     st: &State,
     user: &UiUser,
@@ -1192,10 +1199,25 @@ async fn detail_page(
         Vec::new()
     };
     let children = child_tables(def, &rec, &lk, &i18n);
+    let owned = def.access == guanxi_core::records::Access::Records;
+    let owner = rec.get("owner_id").and_then(Value::as_str).unwrap_or("");
+    let owner_name = lk.users.get(owner).cloned().unwrap_or_default();
+    let can_remind = owned && !deleted && (can_write || owner == user.actor.user_id.to_string());
+    let reminders = if owned && !deleted {
+        match super::reminders::lines(st, user, def, id, &lk.users).await {
+            Ok(lines) => lines,
+            Err(e) => return error_page(user, e.into()),
+        }
+    } else {
+        Vec::new()
+    };
     let title = (def.title)(&rec, i18n.code);
     let has_problems = !problems.is_empty();
     let mut res = render(&DetailPage {
-        owned: def.access == guanxi_core::records::Access::Records,
+        owned,
+        reminders,
+        can_remind,
+        owner_name,
         notice,
         problems,
         children,

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use guanxi_core::CoreError;
 use guanxi_core::identity::{NewPassword, UserPatch, auth, users};
+use guanxi_core::notifications::{self, prefs};
 use serde::Deserialize;
 
 use super::{PageCtx, error_page, render};
@@ -27,6 +28,7 @@ pub fn router() -> Router<State> {
         .route("/settings/password", post(set_password))
         .route("/settings/tokens", post(create_token))
         .route("/settings/tokens/revoke", post(revoke_token))
+        .route("/settings/notifications", post(set_email_choices))
 }
 
 #[derive(Template)]
@@ -36,11 +38,14 @@ struct LoginPage {
     email: String,
     next: String,
     error: Option<String>,
+    /// What just happened (a password set through a reset link).
+    notice: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct NextParam {
     next: Option<String>,
+    reset: Option<String>,
 }
 
 async fn login_form(headers: HeaderMap, Query(p): Query<NextParam>) -> Response {
@@ -50,11 +55,13 @@ async fn login_form(headers: HeaderMap, Query(p): Query<NextParam>) -> Response 
             .and_then(|v| v.to_str().ok()),
     );
     let title = i18n.t("login-title");
+    let notice = (p.reset.as_deref() == Some("done")).then(|| i18n.t("reset-done"));
     render(&LoginPage {
         page: PageCtx::anonymous(i18n, title),
         email: String::new(),
         next: local_target(p.next.as_deref()),
         error: None,
+        notice,
     })
 }
 
@@ -126,6 +133,7 @@ async fn login(
                 email: f.email,
                 next: local_target(f.next.as_deref()),
                 error: Some(msg),
+                notice: None,
             });
             *res.status_mut() = status;
             // Tell clients when to try again, as the API's 429 does.
@@ -176,6 +184,10 @@ struct SettingsPage {
     new_token: Option<String>,
     message: Option<String>,
     error: Option<String>,
+    /// Each kind of notice: its name, its label, and whether it also comes by e-mail.
+    email_choices: Vec<(&'static str, String, bool)>,
+    /// Whether this server sends e-mail at all.
+    mail_on: bool,
 }
 
 async fn settings_page(
@@ -185,8 +197,14 @@ async fn settings_page(
     message: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let tokens = match auth::list_tokens(&st.core.db, user.actor.user_id).await {
-        Ok(t) => t,
+    let loaded = async {
+        let tokens = auth::list_tokens(&st.core.db, user.actor.user_id).await?;
+        let choices = prefs::email_choices(&st.core, &user.actor).await?;
+        Ok::<_, CoreError>((tokens, choices))
+    }
+    .await;
+    let (tokens, choices) = match loaded {
+        Ok(loaded) => loaded,
         Err(e) => return error_page(user, e.into()),
     };
     let i18n = I18n::new(&user.actor.locale);
@@ -197,11 +215,46 @@ async fn settings_page(
         new_token,
         message,
         error,
+        email_choices: choices
+            .into_iter()
+            .map(|(kind, by_email)| (kind, i18n.t(&format!("notification-kind-{kind}")), by_email))
+            .collect(),
+        mail_on: st.core.mailer.is_some(),
     })
 }
 
-async fn settings(AxState(st): AxState<State>, user: UiUser) -> Response {
-    settings_page(&st, &user, None, None, None).await
+async fn settings(
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Query(q): Query<DoneParam>,
+) -> Response {
+    let i18n = I18n::new(&user.actor.locale);
+    let message = (q.done.as_deref() == Some("notifications"))
+        .then(|| i18n.t("settings-email-notices-saved"));
+    settings_page(&st, &user, None, message, None).await
+}
+
+#[derive(Deserialize)]
+struct DoneParam {
+    done: Option<String>,
+}
+
+/// Saves which kinds of notice come by e-mail: a ticked box (`email_<kind>`) for each that does.
+async fn set_email_choices(
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(e) = check_csrf(&user, super::form_get(&f, "_csrf")) {
+        return error_page(&user, e);
+    }
+    for kind in notifications::KINDS {
+        let ticked = super::form_get(&f, &format!("email_{}", kind.name)).is_some();
+        if let Err(e) = prefs::set_email_choice(&st.core, &user.actor, kind.name, ticked).await {
+            return error_page(&user, e.into());
+        }
+    }
+    Redirect::to("/settings?done=notifications#email-notices").into_response()
 }
 
 #[derive(Deserialize)]

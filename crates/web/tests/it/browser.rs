@@ -694,6 +694,7 @@ async fn the_bell_counts_new_notices_without_a_reload_and_the_page_reads_them_in
         async move {
             let txn = core.db.begin().await.unwrap();
             guanxi_core::notifications::notify(
+                &core,
                 &txn,
                 guanxi_core::notifications::Notice {
                     user_id,

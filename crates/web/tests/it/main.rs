@@ -16,6 +16,7 @@ mod error_codes;
 mod exports;
 mod generic_code;
 mod identity_api;
+mod mail;
 mod notifications;
 mod opportunities;
 mod reference_scope;

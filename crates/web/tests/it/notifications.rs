@@ -16,6 +16,7 @@ async fn a_user_reads_their_own_notifications_through_the_api() {
         let txn = app.core.db.begin().await.unwrap();
         for n in 1..=3 {
             notifications::notify(
+                &app.core,
                 &txn,
                 Notice {
                     user_id: rep.id,
@@ -29,6 +30,7 @@ async fn a_user_reads_their_own_notifications_through_the_api() {
             .unwrap();
         }
         let others = notifications::notify(
+            &app.core,
             &txn,
             Notice {
                 user_id: other.id,

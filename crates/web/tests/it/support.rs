@@ -482,3 +482,75 @@ pub async fn csrf_of(app: &TestApp, cookie: &str) -> String {
         .expect("csrf value")
         .to_string()
 }
+
+/// Settings that send e-mail to `sink`, with links to `https://crm.example.com`.
+pub fn mailing(sink: &guanxi_smtp_sink::SmtpSink) -> Settings {
+    use guanxi_core::mail::{MailSettings, Secret, TlsMode};
+    Settings {
+        public_url: "https://crm.example.com".into(),
+        mail: Some(MailSettings {
+            host: sink.host(),
+            port: sink.port(),
+            tls: TlsMode::None,
+            user: "crm".into(),
+            password: Secret::new("s3cret-smtp-pass"),
+            from: "关系 CRM <crm@example.com>".into(),
+            timeout: std::time::Duration::from_secs(3),
+        }),
+        ..Settings::default()
+    }
+}
+
+/// Runs every job due now, as `guanxi serve`'s runner would.
+pub async fn run_jobs(app: &TestApp) -> guanxi_core::jobs::runner::Pass {
+    guanxi_core::jobs::runner::Runner::new(
+        app.core.clone(),
+        guanxi_web::jobs(app.core.db.backend()),
+    )
+    .run_due()
+    .await
+    .expect("a pass of the job runner")
+}
+
+/// A page fetched as a browser whose session is `cookie` (none: anonymous), in `lang`.
+pub async fn page_as(
+    app: &TestApp,
+    cookie: Option<&str>,
+    lang: &str,
+    path: &str,
+) -> (StatusCode, String) {
+    let mut rb = browser()
+        .get(format!("{}{path}", app.base))
+        .header("Accept-Language", lang);
+    if let Some(c) = cookie {
+        rb = rb.header("Cookie", format!("guanxi_session={c}"));
+    }
+    let res = rb.send().await.expect("GET page");
+    let status = res.status();
+    (status, res.text().await.expect("page text"))
+}
+
+/// A form posted as a browser whose session is `cookie` (none: anonymous), in `lang`.
+pub async fn form_as(
+    app: &TestApp,
+    cookie: Option<&str>,
+    lang: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, Option<String>, String) {
+    let mut rb = browser()
+        .post(format!("{}{path}", app.base))
+        .header("Accept-Language", lang)
+        .form(form);
+    if let Some(c) = cookie {
+        rb = rb.header("Cookie", format!("guanxi_session={c}"));
+    }
+    let res = rb.send().await.expect("POST form");
+    let status = res.status();
+    let location = res
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    (status, location, res.text().await.expect("page text"))
+}

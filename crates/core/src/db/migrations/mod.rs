@@ -13,6 +13,7 @@ mod m0010_search_keys;
 mod m0011_list_order_knows_owners;
 mod m0012_jobs;
 mod m0013_notifications;
+mod m0014_mail;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_list_order_knows_owners::Migration),
             Box::new(m0012_jobs::Migration),
             Box::new(m0013_notifications::Migration),
+            Box::new(m0014_mail::Migration),
         ]
     }
 }

@@ -14,13 +14,35 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+pub mod prefs;
+
 use crate::authz::Actor;
 use crate::db::{self, col, get_json, get_opt_ts, get_opt_uuid, get_string, get_ts, get_uuid};
 use crate::error::{CoreError, CoreResult};
+use crate::jobs::{self, NewJob};
 use crate::{Core, now};
 
 fn table() -> Alias {
     col("notifications")
+}
+
+/// A kind of notice, and whether its recipients get it by e-mail unless they choose otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoticeKind {
+    pub name: &'static str,
+    pub email_by_default: bool,
+}
+
+/// Every kind of notice, in the order a user's choices list them. An area that notifies adds
+/// its kinds here and their wording (`notification-{name}`, `notification-kind-{name}`).
+pub const KINDS: &[NoticeKind] = &[NoticeKind {
+    name: "reminder",
+    email_by_default: true,
+}];
+
+/// The kind named `name`.
+pub fn kind(name: &str) -> Option<&'static NoticeKind> {
+    KINDS.iter().find(|k| k.name == name)
 }
 
 /// A notice to write.
@@ -50,8 +72,9 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-/// Writes `notice` in `conn`, the transaction of the event that causes it.
-pub async fn notify<C: ConnectionTrait>(conn: &C, notice: Notice) -> CoreResult<Uuid> {
+/// Writes `notice` in `conn`, the transaction of the event that causes it, and, when e-mail is
+/// configured and its recipient wants this kind by e-mail, queues the e-mail for when it shows.
+pub async fn notify<C: ConnectionTrait>(core: &Core, conn: &C, notice: Notice) -> CoreResult<Uuid> {
     let id = Uuid::now_v7();
     let (entity, record) = match notice.about {
         Some((entity, id)) => (entity, Some(id)),
@@ -83,7 +106,59 @@ pub async fn notify<C: ConnectionTrait>(conn: &C, notice: Notice) -> CoreResult<
             notice.visible_at.into(),
         ]);
     db::insert(conn, &q).await?;
+    if core.mailer.is_some() && prefs::wants_email(conn, notice.user_id, notice.kind).await? {
+        let job = NewJob::new(EMAIL_JOB, serde_json::json!({ "notification": id }))
+            .due(notice.visible_at)
+            .attempts(crate::mail::ATTEMPTS)
+            .key(email_job_key(id));
+        jobs::enqueue(conn, job).await?;
+    }
     Ok(id)
+}
+
+/// The key of the job that e-mails notice `id`: what removes it with the notice.
+pub fn email_job_key(id: Uuid) -> String {
+    format!("{EMAIL_JOB}:{id}")
+}
+
+/// The kind of job that e-mails a notice as it shows. Its handler belongs to the presentation
+/// layer, which words the notice in the recipient's language.
+pub const EMAIL_JOB: &str = "notice-email";
+
+/// A notice with its recipient, for the job that e-mails it: none once it is gone.
+pub async fn for_email(core: &Core, id: Uuid) -> CoreResult<Option<(Uuid, Notification)>> {
+    let mut q = Query::select();
+    q.columns(
+        [
+            "id",
+            "user_id",
+            "kind",
+            "params",
+            "entity",
+            "record_id",
+            "visible_at",
+            "read_at",
+        ]
+        .map(col),
+    )
+    .from(table())
+    .and_where(Expr::col(col("id")).eq(id));
+    let Some(r) = db::fetch_one(core.db.reader(), &q).await? else {
+        return Ok(None);
+    };
+    Ok(Some((get_uuid(&r, "user_id")?, read_notification(&r)?)))
+}
+
+fn read_notification(r: &sea_orm::QueryResult) -> CoreResult<Notification> {
+    Ok(Notification {
+        id: get_uuid(r, "id")?,
+        kind: get_string(r, "kind")?,
+        params: get_json(r, "params")?,
+        entity: get_string(r, "entity")?,
+        record_id: get_opt_uuid(r, "record_id")?,
+        visible_at: get_ts(r, "visible_at")?,
+        read_at: get_opt_ts(r, "read_at")?,
+    })
 }
 
 /// How many of `actor`'s notices show now and are unread.
@@ -149,17 +224,7 @@ pub async fn list(
     db::fetch_all(core.db.reader(), &q)
         .await?
         .iter()
-        .map(|r| {
-            Ok(Notification {
-                id: get_uuid(r, "id")?,
-                kind: get_string(r, "kind")?,
-                params: get_json(r, "params")?,
-                entity: get_string(r, "entity")?,
-                record_id: get_opt_uuid(r, "record_id")?,
-                visible_at: get_ts(r, "visible_at")?,
-                read_at: get_opt_ts(r, "read_at")?,
-            })
-        })
+        .map(read_notification)
         .collect()
 }
 
