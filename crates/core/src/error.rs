@@ -262,6 +262,11 @@ pub mod codes {
         /// A filter larger than allowed: at most `limit` `unit`s (`conditions`, `levels` of
         /// nesting, `values`), and this one has `has`.
         FILTER_TOO_COMPLEX = "filter_too_complex";
+        /// An aggregation grouping by `field`, which cannot name groups (free text, an address),
+        /// or by a date without a bucket.
+        NOT_GROUPABLE = "not_groupable";
+        /// An aggregation summing or averaging `field`, which is not a number.
+        NOT_MEASURABLE = "not_measurable";
     }
 }
 
@@ -318,6 +323,18 @@ impl CoreError {
         let mut fields = FieldErrors::new();
         fields.insert(name.into(), error);
         CoreError::Validation(fields)
+    }
+
+    /// The same error with one more param for its wording (a bad request's, a refusal's or a
+    /// conflict's); other errors are returned as they are.
+    pub fn with_param(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        if let CoreError::BadRequest { params, .. }
+        | CoreError::Forbidden { params, .. }
+        | CoreError::Conflict { params, .. } = &mut self
+        {
+            params.insert(name, value);
+        }
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {

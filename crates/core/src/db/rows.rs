@@ -59,3 +59,6 @@ pub fn get_opt_date(row: &QueryResult, name: &str) -> CoreResult<Option<NaiveDat
 pub fn get_json(row: &QueryResult, name: &str) -> CoreResult<serde_json::Value> {
     get(row, name)
 }
+pub fn get_opt_f64(row: &QueryResult, name: &str) -> CoreResult<Option<f64>> {
+    get(row, name)
+}

@@ -3,6 +3,7 @@
 //! driven by an [`EntityDef`] per business entity. Accounts and contacts are the first two; later
 //! areas add a definition (and a migration) rather than another copy of this code.
 
+pub mod aggregate;
 pub mod behaviour;
 pub mod children;
 pub mod cursor;

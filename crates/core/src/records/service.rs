@@ -160,6 +160,10 @@ impl<'a> RecordService<'a> {
         self.def
     }
 
+    pub(crate) fn core(&self) -> &'a Core {
+        self.core
+    }
+
     fn table(&self) -> Alias {
         col(self.def.table)
     }
@@ -1933,18 +1937,23 @@ impl<'a> RecordService<'a> {
     }
 
     pub async fn count(&self, actor: &Actor, q: &ListQuery) -> CoreResult<u64> {
+        let cond = self.matching(actor, q).await?;
+        self.count_where(cond).await
+    }
+
+    /// The records `actor` may read that `q` matches, as a condition read the way a count reads
+    /// them (every match, not a page): what counts and aggregations compute over.
+    pub(crate) async fn matching(&self, actor: &Actor, q: &ListQuery) -> CoreResult<Condition> {
         let defs = self.custom_defs().await?;
         let probed = self.probe_pieces(q).await?;
-        let cond = self
-            .list_conditions(
-                actor,
-                q,
-                &defs,
-                &narrowing(&probed, COUNT_NARROW_BELOW),
-                count_read(q),
-            )
-            .await?;
-        self.count_where(cond).await
+        self.list_conditions(
+            actor,
+            q,
+            &defs,
+            &narrowing(&probed, COUNT_NARROW_BELOW),
+            count_read(q),
+        )
+        .await
     }
 
     /// Titles, in the actor's language, of those of `ids` that are live records the actor may

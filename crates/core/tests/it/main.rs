@@ -3,6 +3,7 @@
 // Test code, helpers included, fails the test on anything unexpected.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod aggregate;
 mod contains;
 mod export;
 mod jobs;
