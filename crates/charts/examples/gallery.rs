@@ -383,6 +383,7 @@ fn main() {
          .card h2{{font-size:15px;font-weight:600;margin:0 0 12px}}\
          .chart{{max-width:560px}}"
     );
+    println!("{}", guanxi_charts::STYLESHEET);
     println!("</style></head><body><h1>Guanxi 图表 · Charts</h1><div class=\"grid\">");
     for (heading, svg) in &cards {
         println!(

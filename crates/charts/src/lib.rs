@@ -7,9 +7,9 @@
 //! currency.
 //!
 //! The markup carries classes (`gx-chart`, `gx-s0`…`gx-s7`, `gx-axis`, `gx-grid`, `gx-label`,
-//! `gx-legend`, …) and a small `<style>` whose colours are CSS custom properties with
-//! defaults, so the application themes charts (dark mode, brand colours) from its own
-//! stylesheet without touching this crate. The default rules have zero specificity and lose
+//! `gx-legend`, …); [`STYLESHEET`], which the page serves, colours them through CSS custom
+//! properties with defaults, so the application themes charts (dark mode, brand colours) from
+//! its own stylesheet without touching this crate. The default rules have zero specificity and lose
 //! to any rule the application writes.
 //!
 //! Every kind is laid out in a viewBox 360 units wide: shown at a phone's ~358 CSS px, the
@@ -42,6 +42,9 @@ mod theme;
 mod tests;
 
 pub use fold::top;
+
+/// The charts' default look: the page serves it with its own stylesheet.
+pub const STYLESHEET: &str = theme::CSS;
 
 /// How the figures are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -94,12 +94,11 @@ impl Anchor {
 pub(crate) fn open(out: &mut String, kind_class: &str, height: f64, title: &str) {
     put!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"gx-chart {kind_class}\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-label=\"{}\"><title>{}</title><style>{}</style>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"gx-chart {kind_class}\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-label=\"{}\"><title>{}</title>",
         N(WIDTH),
         N(height),
         Esc(title),
         Esc(title),
-        crate::theme::CSS
     );
 }
 

@@ -1,5 +1,7 @@
-//! Default look, written as CSS inside each chart so a chart is presentable on a page with no
-//! chart styles at all, while the application themes it by setting custom properties
+//! Default look, as a stylesheet the page serves with its own ([`crate::STYLESHEET`]): not
+//! inside each chart, where a page's Content-Security-Policy (`style-src 'self'`) would block
+//! it and every chart would repeat it. The application themes charts by setting custom
+//! properties
 //! (`--gx-s0`…`--gx-s7`, `--gx-text`, `--gx-muted`, `--gx-grid`, `--gx-baseline`, `--gx-bg`,
 //! `--gx-on-mark`) on `.gx-chart` or any ancestor.
 //!
@@ -13,7 +15,7 @@
 //! colours, the ones most charts use, differ most under every common colour-vision
 //! deficiency; the yellow is darkened so a bar still stands out against a white page.
 
-pub(crate) const CSS: &str = concat!(
+pub const CSS: &str = concat!(
     ":where(.gx-chart){display:block;width:100%;height:auto;overflow:visible;font-family:inherit;font-size:12px}",
     ":where(.gx-chart text){fill:var(--gx-text,#1f2937);font-size:12px}",
     ":where(.gx-chart .gx-axis){fill:var(--gx-muted,#6b7280)}",

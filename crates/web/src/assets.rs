@@ -8,7 +8,14 @@ use axum::routing::get;
 
 use crate::State;
 
-const CSS: &str = include_str!("../assets/app.css");
+/// The application's styles, then the charts' defaults (which the application's rules win over).
+static CSS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{}\n/* Charts */\n{}\n",
+        include_str!("../assets/app.css"),
+        guanxi_charts::STYLESHEET
+    )
+});
 const JS: &str = include_str!("../assets/app.js");
 
 pub fn router() -> Router<State> {
@@ -21,7 +28,7 @@ pub fn router() -> Router<State> {
                         (header::CONTENT_TYPE, "text/css; charset=utf-8"),
                         (header::CACHE_CONTROL, "public, max-age=3600"),
                     ],
-                    CSS,
+                    CSS.as_str(),
                 )
                     .into_response()
             }),

@@ -33,6 +33,8 @@ pub const WORDED_CODES: &[&str] = &[
     "too_many_exports",
     "internal",
     codes::FILTER_TOO_COMPLEX,
+    codes::NOT_GROUPABLE,
+    codes::NOT_MEASURABLE,
 ];
 
 /// The param of a 429 that says when to try again, in seconds.

@@ -48,6 +48,7 @@ pub const fn admin_list(name: &'static str, plural: &'static str, area: &'static
         example: None,
         behaviour: &Plain,
         error_codes: &[],
+        charts: &[],
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use sea_orm::sea_query::{Alias, Expr, NullOrdering, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, NullOrdering, Order, Query};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -236,16 +236,19 @@ impl RecordService<'_> {
         let def = self.def();
         let backend = self.core().db.backend();
         if q.group.is_empty() || q.group.len() > 2 {
-            return Err(CoreError::bad_request(
-                codes::NOT_GROUPABLE,
-                "group by one or two fields",
-            ));
+            let names: Vec<&str> = q.group.iter().map(|g| g.field.as_str()).collect();
+            return Err(
+                CoreError::bad_request(codes::NOT_GROUPABLE, "group by one or two fields")
+                    .with_param("field", json!(names.join(", "))),
+            );
         }
         if q.measures.is_empty() || q.measures.len() > 6 {
+            let names: Vec<String> = q.measures.iter().map(ToString::to_string).collect();
             return Err(CoreError::bad_request(
                 codes::NOT_MEASURABLE,
                 "ask for one to six measures (count, sum:<field>, avg:<field>, min:<field>, max:<field>)",
-            ));
+            )
+            .with_param("field", json!(names.join(", "))));
         }
         let table = def.table;
         let mut sel = Query::select();
@@ -348,10 +351,10 @@ impl RecordService<'_> {
         };
         sel.cond_where(self.matching(actor, &list).await?);
         for e in &grouped {
-            sel.add_group_by([SimpleExpr::from(Expr::cust(e.clone()))]);
+            sel.add_group_by([Expr::cust(e.clone())]);
         }
         for c in &currencies {
-            sel.add_group_by([SimpleExpr::from(Expr::cust(c.clone()))]);
+            sel.add_group_by([Expr::cust(c.clone())]);
         }
         // Records without a value last, on both databases.
         for i in 0..q.group.len() {

@@ -365,6 +365,32 @@ pub struct EntityDef {
     /// The codes of this entity's own rules (those its behaviour reports beyond the engine's),
     /// so their wording can be checked in every language.
     pub error_codes: &'static [&'static str],
+    /// The charts above the entity's list, each over the records the list shows.
+    pub charts: &'static [ChartDef],
+}
+
+/// A chart an entity's list shows above its records: one measure grouped by one field, drawn
+/// as `kind`. Named `chart-<entity>-<name>` in the translations.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartDef {
+    pub name: &'static str,
+    /// A grouping as the aggregation takes it: `stage_id`, `close_date:month`.
+    pub group: &'static str,
+    /// A measure as the aggregation takes it: `count`, `sum:amount`.
+    pub measure: &'static str,
+    pub kind: ChartKind,
+}
+
+/// How a chart is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    /// Horizontal bars, largest first: for names (owners, stages).
+    Bar,
+    /// Vertical columns in key order: for dates.
+    Column,
+    Line,
+    Donut,
+    Funnel,
 }
 
 impl EntityDef {

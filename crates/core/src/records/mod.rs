@@ -22,8 +22,8 @@ pub mod work;
 
 pub use behaviour::{Behaviour, Event, Plain};
 pub use def::{
-    Access, ActionDef, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, StateMachine,
-    Transition,
+    Access, ActionDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
+    StateMachine, Transition,
 };
 pub use filter::{Filter, FilterOp};
 pub use registry::{Reference, Registry};

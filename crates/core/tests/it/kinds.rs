@@ -43,6 +43,7 @@ static SPECIMENS: EntityDef = EntityDef {
     example: None,
     behaviour: &Plain,
     error_codes: &[],
+    charts: &[],
 };
 
 fn title(rec: &JsonMap, _locale: &str) -> String {

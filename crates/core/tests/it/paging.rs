@@ -48,6 +48,7 @@ static ACCOUNTS_BY_PARENT: EntityDef = EntityDef {
     example: None,
     behaviour: &Plain,
     error_codes: &[],
+    charts: &[],
 };
 
 fn plain_title(rec: &JsonMap, _locale: &str) -> String {

@@ -385,3 +385,13 @@ done-remind_cancel = Reminder cancelled.
 history-remind = Reminder
 field-reminder = Reminder
 error-reminder_in_past = “{ $value }” has passed; choose a time in the future
+
+# Aggregation
+error-not_groupable = Records cannot be grouped by “{ $field }”: group by a choice, a reference, a user, a stage, yes/no, or a date by day, week, month, quarter or year (at most two)
+error-not_measurable = “{ $field }” cannot be added up: sum, average, minimum and maximum take a number, an amount or a percentage
+list-charts = Charts
+chart-opportunity-amount_by_stage = Amount by stage
+chart-opportunity-count_by_owner = Opportunities by owner
+chart-none = (none)
+chart-other = Others
+chart-empty = Nothing to chart yet

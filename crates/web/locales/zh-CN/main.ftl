@@ -379,3 +379,13 @@ done-remind_cancel = 提醒已取消。
 history-remind = 提醒
 field-reminder = 提醒
 error-reminder_in_past = “{ $value }”已经过去，请选择将来的时间
+
+# 汇总
+error-not_groupable = 不能按“{ $field }”分组：可按选项、关联记录、用户、阶段、是否，或按日、周、月、季度、年对日期分组（最多两项）
+error-not_measurable = “{ $field }”不能汇总：求和、平均、最小和最大只适用于数字、金额或百分比
+list-charts = 图表
+chart-opportunity-amount_by_stage = 各阶段金额
+chart-opportunity-count_by_owner = 各负责人商机数
+chart-none = （未填写）
+chart-other = 其他
+chart-empty = 暂无可统计的数据

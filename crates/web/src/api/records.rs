@@ -1,11 +1,12 @@
-//! The same routes for every entity: list, create, get, update, delete, restore, history, owner
-//! changes and CSV export.
+//! The same routes for every entity: list, aggregate, create, get, update, delete, restore,
+//! history, owner changes and CSV export.
 
 use axum::Router;
 use axum::extract::{RawQuery, State as AxState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use guanxi_core::records::aggregate::{AggregateQuery, Grouping, Measure};
 use guanxi_core::records::{Count, Filter, ListQuery};
 use guanxi_core::{CoreError, EntityDef, FieldError, codes};
 use serde_json::{Value, json};
@@ -107,6 +108,10 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
                 .post(move |s: AxState<State>, c: ApiCaller, b: JsonBody| create(def, s, c, b)),
         )
         .route(
+            &format!("{base}/aggregate"),
+            get(move |s: AxState<State>, c: ApiCaller, q: RawQuery| aggregate(def, s, c, q)),
+        )
+        .route(
             &format!("{base}/export.csv"),
             get(move |s: AxState<State>, c: ApiCaller, q: RawQuery| export(def, s, c, q)),
         )
@@ -156,6 +161,83 @@ async fn list(
         total_more: page.total.map(|t| t.more),
     }
     .into_response())
+}
+
+/// `GET /api/v1/{plural}/aggregate?group=owner_id,close_date:month&measure=count,sum:amount`
+/// and the list's filter parameters.
+async fn aggregate(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    ApiCaller(actor): ApiCaller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let pairs = query_pairs(raw.as_deref());
+    let q = aggregate_query(&pairs)?;
+    let result = st.core.records(def).aggregate(&actor, &q).await?;
+    Ok(axum::Json(result).into_response())
+}
+
+/// An aggregation from query-string pairs: `group` and `measure` (each comma-separated, once),
+/// and the rest as a list's filter.
+pub fn aggregate_query(pairs: &[(String, String)]) -> Result<AggregateQuery, ApiError> {
+    let once = |name: &str| -> Result<Option<&str>, ApiError> {
+        let mut given = pairs.iter().filter(|(n, _)| n == name);
+        match (given.next(), given.next()) {
+            (_, Some(_)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("{name} is given more than once"),
+            )),
+            (first, None) => Ok(first.map(|(_, v)| v.as_str())),
+        }
+    };
+    let split = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let group = once("group")?.map(split).unwrap_or_default();
+    let measures = once("measure")?.map_or_else(|| vec!["count".to_string()], split);
+    let group = group
+        .iter()
+        .map(|g| Grouping::parse(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    let measures = measures
+        .iter()
+        .map(|m| {
+            Measure::parse(m).ok_or_else(|| {
+                ApiError::from(
+                    CoreError::bad_request(
+                        codes::NOT_MEASURABLE,
+                        format!("'{m}' is not a measure: count, sum:<field>, avg:<field>, min:<field> or max:<field>"),
+                    )
+                    .with_param("field", serde_json::json!(m)),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let rest: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(n, _)| n != "group" && n != "measure")
+        .cloned()
+        .collect();
+    for name in ["sort", "cursor", "limit", "count"] {
+        if rest.iter().any(|(n, _)| n == name) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("an aggregation takes no {name}"),
+            ));
+        }
+    }
+    let list = list_query(&rest, false)?;
+    Ok(AggregateQuery {
+        group,
+        measures,
+        filter: list.filter,
+    })
 }
 
 async fn create(

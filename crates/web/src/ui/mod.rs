@@ -5,9 +5,10 @@ mod admin_jobs;
 mod admin_mail;
 mod choices;
 pub mod display;
+mod list_charts;
 mod notifications;
 mod password_reset;
-mod records;
+pub(crate) mod records;
 mod reminders;
 mod session;
 

@@ -174,6 +174,8 @@ struct ListPage {
     can_write: bool,
     /// Records have owners to hand over (not so for setup lists).
     owned: bool,
+    /// The entity's charts over what the list shows; on its first page only.
+    charts: Vec<super::list_charts::ListChart>,
 }
 
 /// The UI's list state, kept in the URL so it can be bookmarked and saved as a view.
@@ -297,17 +299,17 @@ fn date_time(s: &str) -> String {
 
 /// Everything needed to show record values: users, referenced records (titled as the reader may
 /// see them), custom definitions.
-struct Lookups {
+pub(super) struct Lookups {
     registry: &'static Registry,
     region: String,
-    users: HashMap<String, String>,
+    pub(super) users: HashMap<String, String>,
     titles: refs::Titles,
-    custom: Vec<CustomFieldDef>,
+    pub(super) custom: Vec<CustomFieldDef>,
 }
 
 /// What a page needs to show records of `def`: users' names, its custom fields, and the titles
 /// of the records they refer to — those `recs` hold, and those `more` finds (in a history).
-async fn lookups<'r>(
+pub(super) async fn lookups<'r>(
     st: &State,
     actor: &Actor,
     def: &'static EntityDef,
@@ -334,7 +336,7 @@ async fn lookups<'r>(
 
 /// The kind of the field a name stands for: a record's own (`owner_id` as a user), a custom
 /// field's (`custom.tier`) or a field of one of its lines (`contact_roles[1].role`).
-fn kind_at<'a>(
+pub(super) fn kind_at<'a>(
     def: &EntityDef,
     custom: &'a [CustomFieldDef],
     field: &str,
@@ -442,7 +444,7 @@ fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) ->
 
 /// One value of a field of `kind`, standard or custom, as a cell: references by their title
 /// with a link (or as unreadable), users by name, web addresses as links, the rest as it reads.
-fn value_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n) -> Cell {
+pub(super) fn value_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n) -> Cell {
     match kind {
         FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::Regarding => {
             ref_cell(kind, v, lk, i18n)
@@ -525,6 +527,12 @@ async fn list(
     let lk = match lookups(&st, &user.actor, def, &page.items, |_| vec![]).await {
         Ok(l) => l,
         Err(e) => return error_page(&user, e),
+    };
+    let charts = match (&q.filter, &error) {
+        (Some(filter), None) if state.cursor.is_none() => {
+            super::list_charts::charts(&st, &user, def, filter, &i18n).await
+        }
+        _ => Vec::new(),
     };
     let choices = field_choices(def, &lk.custom, &i18n);
     let sort_now = svc
@@ -660,6 +668,7 @@ async fn list(
     let mut pg = PageCtx::new(&user, entity_label.clone(), def.plural);
     pg.here = format!("/{}?{base}", def.plural);
     render(&ListPage {
+        charts,
         can_write: user.actor.grant(def.name).write != guanxi_core::Scope::None,
         owned: def.access == guanxi_core::records::Access::Records,
         count_text: if total.more {

@@ -153,4 +153,5 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     example: None,
     behaviour: &Rules,
     error_codes: &[],
+    charts: &[],
 };

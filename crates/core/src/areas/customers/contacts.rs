@@ -125,6 +125,7 @@ pub static CONTACTS: EntityDef = EntityDef {
     example: None,
     behaviour: &Rules,
     error_codes: &[FAMILY_OR_GIVEN_NAME_REQUIRED],
+    charts: &[],
 };
 
 #[cfg(test)]

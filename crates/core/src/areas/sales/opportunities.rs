@@ -14,8 +14,8 @@ use crate::areas::customers::ACCOUNTS;
 use crate::areas::str_field;
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::records::def::{
-    Access, ActionDef, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, StateMachine,
-    Transition,
+    Access, ActionDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
+    StateMachine, Transition,
 };
 use crate::records::service::ts_string;
 use crate::records::{Behaviour, Event, JsonMap, Work, money, percent};
@@ -514,4 +514,18 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     example: None,
     behaviour: &Rules,
     error_codes: &[PIPELINE_WITHOUT_STAGE, REQUIRED_FOR_STAGE],
+    charts: &[
+        ChartDef {
+            name: "amount_by_stage",
+            group: "stage_id",
+            measure: "sum:amount",
+            kind: ChartKind::Bar,
+        },
+        ChartDef {
+            name: "count_by_owner",
+            group: "owner_id",
+            measure: "count",
+            kind: ChartKind::Bar,
+        },
+    ],
 };

@@ -139,6 +139,7 @@ pub static PIPELINES: EntityDef = EntityDef {
     example: Some(example),
     behaviour: &Rules,
     error_codes: &[NEEDS_AN_OPEN_STAGE, NEEDS_ONE_WON_AND_ONE_LOST_STAGE],
+    charts: &[],
     ..admin_list("pipeline", "pipelines", "sales")
 };
 
