@@ -395,3 +395,4 @@ chart-opportunity-count_by_owner = Opportunities by owner
 chart-none = (none)
 chart-other = Others
 chart-empty = Nothing to chart yet
+list-charts-too-many = Charts are drawn for lists of up to 10,000 records: filter the list to see them.

@@ -176,6 +176,8 @@ struct ListPage {
     owned: bool,
     /// The entity's charts over what the list shows; on its first page only.
     charts: Vec<super::list_charts::ListChart>,
+    /// Why the charts are not drawn (too many records to read for them).
+    charts_note: Option<String>,
 }
 
 /// The UI's list state, kept in the URL so it can be bookmarked and saved as a view.
@@ -528,12 +530,17 @@ async fn list(
         Ok(l) => l,
         Err(e) => return error_page(&user, e),
     };
+    // Charts read every record the list matches: drawn on the first page, for up to the count's
+    // cap; a larger list is narrowed first (read in one pass, a million records take seconds).
+    let too_many = page.total.is_some_and(|t| t.more);
     let charts = match (&q.filter, &error) {
-        (Some(filter), None) if state.cursor.is_none() => {
+        (Some(filter), None) if state.cursor.is_none() && !too_many => {
             super::list_charts::charts(&st, &user, def, filter, &i18n).await
         }
         _ => Vec::new(),
     };
+    let charts_note = (too_many && !def.charts.is_empty() && state.cursor.is_none())
+        .then(|| i18n.t("list-charts-too-many"));
     let choices = field_choices(def, &lk.custom, &i18n);
     let sort_now = svc
         .sort_spec(state.sort.as_deref(), false)
@@ -669,6 +676,7 @@ async fn list(
     pg.here = format!("/{}?{base}", def.plural);
     render(&ListPage {
         charts,
+        charts_note,
         can_write: user.actor.grant(def.name).write != guanxi_core::Scope::None,
         owned: def.access == guanxi_core::records::Access::Records,
         count_text: if total.more {

@@ -6,6 +6,7 @@
 mod support;
 
 mod access;
+mod aggregate;
 mod api_records;
 mod bad_input;
 mod browser;
@@ -20,6 +21,7 @@ mod mail;
 mod notifications;
 mod opportunities;
 mod reference_scope;
+mod reminders;
 mod security;
 mod smoke;
 mod totals;
