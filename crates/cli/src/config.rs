@@ -162,7 +162,7 @@ impl Config {
             );
         }
         if let Some(mail) = &s.mail {
-            guanxi_core::mail::Mailer::new(mail).map_err(anyhow::Error::msg)?;
+            mail.check().map_err(anyhow::Error::msg)?;
         }
         self.listen
             .parse::<std::net::SocketAddr>()

@@ -6,5 +6,6 @@ mod analytics;
 mod analytics_side;
 mod export;
 mod install;
+mod job_burst;
 mod jobs;
 mod support;

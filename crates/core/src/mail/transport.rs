@@ -123,20 +123,30 @@ impl fmt::Debug for Mailer {
     }
 }
 
-impl Mailer {
-    /// A mailer for `settings`; checks them without connecting.
-    pub fn new(settings: &MailSettings) -> Result<Mailer, MailError> {
-        let from: Mailbox = settings.from.trim().parse().map_err(|_| {
+impl MailSettings {
+    /// Checks the settings without connecting (and without a runtime, so a command can refuse
+    /// them before it starts one); returns the sender.
+    pub fn check(&self) -> Result<Mailbox, MailError> {
+        let from: Mailbox = self.from.trim().parse().map_err(|_| {
             MailError::Settings(format!(
                 "the sender '{}' is not an e-mail address (write it as name@example.com or \
                  Name <name@example.com>)",
-                settings.from
+                self.from
             ))
         })?;
-        let host = settings.host.trim();
-        if host.is_empty() {
+        if self.host.trim().is_empty() {
             return Err(MailError::Settings("the SMTP host is empty".into()));
         }
+        Ok(from)
+    }
+}
+
+impl Mailer {
+    /// A mailer for `settings`, checked without connecting. Its connection pool lives on the
+    /// Tokio runtime, so it is made on one.
+    pub fn new(settings: &MailSettings) -> Result<Mailer, MailError> {
+        let from = settings.check()?;
+        let host = settings.host.trim();
         let tls_error = |e: lettre::transport::smtp::Error| {
             MailError::Settings(format!("TLS cannot be set up for host '{host}': {e}"))
         };
@@ -221,8 +231,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_password_never_shows_in_debug_output() {
+    #[tokio::test]
+    async fn the_password_never_shows_in_debug_output() {
         let s = settings();
         let shown = format!("{s:?} {:?}", Mailer::new(&s).unwrap());
         assert!(!shown.contains("hunter2"), "{shown}");
@@ -232,18 +242,19 @@ mod tests {
 
     #[test]
     fn a_sender_that_is_no_address_is_refused_with_a_reason() {
+        // Checked without a runtime, as the command line checks its settings.
         let s = MailSettings {
             from: "not an address".into(),
             ..settings()
         };
-        let e = Mailer::new(&s).unwrap_err();
+        let e = s.check().unwrap_err();
         assert!(matches!(e, MailError::Settings(_)));
         assert!(e.to_string().contains("not an address"), "{e}");
         let s = MailSettings {
             host: " ".into(),
             ..settings()
         };
-        assert!(matches!(Mailer::new(&s), Err(MailError::Settings(_))));
+        assert!(matches!(s.check(), Err(MailError::Settings(_))));
     }
 
     #[test]
