@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-
+use futures::StreamExt;
 use uuid::Uuid;
 
 use super::store::{self, Claimed};
@@ -23,6 +23,10 @@ pub const DEFAULT_IDLE: Duration = Duration::from_secs(1);
 
 /// How many jobs one claim takes.
 const BATCH: u64 = 32;
+
+/// How many of a claim's jobs run at once. Jobs due together may therefore finish out of the
+/// order they were queued in.
+const AT_ONCE: usize = 8;
 
 /// How often a runner looks for claims that ran out. Each look is a write; an idle server
 /// should not take SQLite's writer every second for it.
@@ -101,13 +105,15 @@ impl Runner {
             if claimed.is_empty() {
                 return Ok(pass);
             }
-            for job in &claimed {
-                let outcome = self.attempt(job).await;
-                let keeps_payload = self
-                    .handlers
-                    .get(&job.kind)
-                    .is_none_or(|h| h.keeps_payload());
-                match store::finish(&self.core, job, &self.worker, outcome, keeps_payload).await? {
+            // A few at a time: most jobs wait on something else (a mail server's answer, a
+            // web hook), and one slow answer should not hold up the rest of the claim.
+            let finished: Vec<CoreResult<JobState>> = futures::stream::iter(claimed)
+                .map(|job| self.run_one(job))
+                .buffer_unordered(AT_ONCE)
+                .collect()
+                .await;
+            for state in finished {
+                match state? {
                     JobState::Done => pass.done += 1,
                     JobState::Queued => pass.retrying += 1,
                     _ => pass.failed += 1,
@@ -164,6 +170,16 @@ impl Runner {
                 _ = tokio::time::sleep(self.idle) => {}
             }
         }
+    }
+
+    /// Runs `job` once and records how it ended.
+    async fn run_one(&self, job: Claimed) -> CoreResult<JobState> {
+        let outcome = self.attempt(&job).await;
+        let keeps_payload = self
+            .handlers
+            .get(&job.kind)
+            .is_none_or(|h| h.keeps_payload());
+        store::finish(&self.core, &job, &self.worker, outcome, keeps_payload).await
     }
 
     /// One attempt at `job`, in a task of its own so that a handler that panics fails its job

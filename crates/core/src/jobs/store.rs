@@ -168,8 +168,8 @@ pub(super) async fn claim(
             })
         })
         .collect::<CoreResult<Vec<_>>>()?;
-    // RETURNING gives no order; run them soonest first as claimed (ids are time-ordered, and
-    // jobs due together run in the order they were queued).
+    // RETURNING gives no order; start them soonest first as claimed (ids are time-ordered, and
+    // jobs due together start in the order they were queued).
     claimed.sort_by_key(|c| c.id);
     Ok(claimed)
 }
