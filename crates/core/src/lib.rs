@@ -19,6 +19,7 @@ pub mod saved_views;
 pub mod search;
 pub mod settings;
 pub mod setup;
+pub mod tidy;
 
 pub use authz::{Actor, Grant, Role, Scope};
 pub use db::{Db, IfMissing};
@@ -53,7 +54,9 @@ pub struct Core {
 /// run` register. Composed here, above the services whose jobs they are, so that the job runner
 /// knows none of them.
 pub fn standard_jobs(backend: db::Backend) -> jobs::Handlers {
-    let handlers = jobs::Handlers::default().register(mail::KIND, mail::SendEmail);
+    let handlers = jobs::Handlers::default()
+        .register(mail::KIND, mail::SendEmail)
+        .register_every(tidy::KIND, tidy::EVERY, tidy::Tidy);
     match backend {
         db::Backend::Sqlite => handlers.register_every(
             search::upkeep::KIND,

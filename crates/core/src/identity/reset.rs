@@ -6,7 +6,6 @@
 //! user had pending and every session, as a new password does.
 
 use chrono::Duration;
-use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, Query};
 use uuid::Uuid;
 
@@ -139,12 +138,4 @@ fn invalid() -> CoreError {
         codes::RESET_LINK_INVALID,
         "this password reset link was used, ran out or does not exist",
     )
-}
-
-/// Ends every reset link that ran out more than a day ago: what the tidy-up job removes.
-pub async fn forget_old<C: ConnectionTrait>(conn: &C) -> CoreResult<u64> {
-    let mut q = Query::delete();
-    q.from_table(table())
-        .and_where(Expr::col(col("expires_at")).lt(now() - Duration::days(1)));
-    db::delete(conn, &q).await
 }

@@ -17,3 +17,4 @@ mod rows;
 mod scope_lists;
 mod shared_commits;
 mod support;
+mod tidy;

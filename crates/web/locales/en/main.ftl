@@ -396,3 +396,4 @@ chart-none = (none)
 chart-other = Others
 chart-empty = Nothing to chart yet
 list-charts-too-many = Charts are drawn for lists of up to 10,000 records: filter the list to see them.
+job-kind-tidy = Daily tidy-up

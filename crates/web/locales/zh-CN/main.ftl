@@ -390,3 +390,4 @@ chart-none = （未填写）
 chart-other = 其他
 chart-empty = 暂无可统计的数据
 list-charts-too-many = 记录不超过 10,000 条时才绘制图表，请先筛选列表。
+job-kind-tidy = 每日清理
