@@ -9,13 +9,14 @@
 
 use std::fmt;
 
-use sea_orm::sea_query::{Alias, Expr, NullOrdering, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, NullOrdering, Order, Query, SelectStatement};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::def::{EntityDef, FieldKind};
 use super::filter::Filter;
 use super::money;
+use super::rollup::{self, DimKind};
 use super::service::{ListQuery, RecordService};
 use crate::authz::Actor;
 use crate::db::{self, Backend, col};
@@ -297,6 +298,8 @@ impl RecordService<'_> {
         }
         let mut values = Vec::new();
         let mut currencies: Vec<String> = Vec::new();
+        // The money field of each currency column, in the same order.
+        let mut money_fields: Vec<String> = Vec::new();
         for (i, m) in q.measures.iter().enumerate() {
             let (sql, kind) = match m.field() {
                 None => ("COUNT(*)".to_string(), ValueKind::Count),
@@ -311,6 +314,7 @@ impl RecordService<'_> {
                                 Some(at) => at,
                                 None => {
                                     currencies.push(currency);
+                                    money_fields.push(name.to_string());
                                     currencies.len() - 1
                                 }
                             };
@@ -345,17 +349,23 @@ impl RecordService<'_> {
         for (i, c) in currencies.iter().enumerate() {
             sel.expr_as(Expr::cust(c.clone()), Alias::new(format!("c{i}")));
         }
-        let list = ListQuery {
-            filter: q.filter.clone(),
-            ..Default::default()
+        let mut sel = match self.rollup_select(actor, q, &money_fields)? {
+            Some(from_rollup) => from_rollup,
+            None => {
+                let list = ListQuery {
+                    filter: q.filter.clone(),
+                    ..Default::default()
+                };
+                sel.cond_where(self.matching(actor, &list).await?);
+                for e in &grouped {
+                    sel.add_group_by([Expr::cust(e.clone())]);
+                }
+                for c in &currencies {
+                    sel.add_group_by([Expr::cust(c.clone())]);
+                }
+                sel
+            }
         };
-        sel.cond_where(self.matching(actor, &list).await?);
-        for e in &grouped {
-            sel.add_group_by([Expr::cust(e.clone())]);
-        }
-        for c in &currencies {
-            sel.add_group_by([Expr::cust(c.clone())]);
-        }
         // Records without a value last, on both databases.
         for i in 0..q.group.len() {
             sel.order_by_with_nulls(Alias::new(format!("g{i}")), Order::Asc, NullOrdering::Last);
@@ -403,6 +413,115 @@ impl RecordService<'_> {
             });
         }
         Ok(Aggregation { groups, truncated })
+    }
+}
+
+impl RecordService<'_> {
+    /// The aggregation `q` read from the entity's running totals, when they hold all it asks:
+    /// no filter, groupings by the rollup's keys (a date by month, quarter or year), counts and
+    /// sums or averages of its sums. The select has the scan's columns: `g<i>`, `m<i>`, `c<i>`
+    /// for the currencies of `money_fields`.
+    fn rollup_select(
+        &self,
+        actor: &Actor,
+        q: &AggregateQuery,
+        money_fields: &[String],
+    ) -> CoreResult<Option<SelectStatement>> {
+        let def = self.def();
+        let backend = self.core().db.backend();
+        if q.filter.as_ref().is_some_and(|f| !f.is_everything()) {
+            return Ok(None);
+        }
+        for l in rollup::layouts(def) {
+            if let Some(sel) = from_layout(&l, backend, q, money_fields) {
+                let mut sel = sel;
+                sel.cond_where(self.scope_on(actor, Expr::col(col("owner_id")))?);
+                return Ok(Some(sel));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The select that answers `q` from rollup `l`, when `l` holds what it asks; scope is the
+/// caller's to add.
+fn from_layout(
+    l: &rollup::Layout,
+    backend: Backend,
+    q: &AggregateQuery,
+    money_fields: &[String],
+) -> Option<SelectStatement> {
+    {
+        let mut sel = Query::select();
+        sel.from(Alias::new(l.table.as_str()));
+        let mut grouped = Vec::new();
+        for (i, g) in q.group.iter().enumerate() {
+            let dim = l.dims.iter().find(|d| d.field == g.field)?;
+            let c = format!("\"{}\"", dim.column);
+            // A key read as it is stored groups by its column, which the rollup's key reads in
+            // order; only a quarter or a year groups by an expression.
+            let (expr, group_by) = match (dim.kind, g.bucket) {
+                (DimKind::Id | DimKind::Text, None) | (DimKind::Month, Some(Bucket::Month)) => {
+                    (dim.read(backend), c.clone())
+                }
+                (DimKind::Month, Some(Bucket::Quarter)) => {
+                    let e = format!(
+                        "CASE WHEN {c} = '' THEN NULL ELSE substr({c}, 1, 4) || '-Q' || \
+                         CAST((CAST(substr({c}, 6, 2) AS INTEGER) + 2) / 3 AS TEXT) END"
+                    );
+                    (e.clone(), e)
+                }
+                (DimKind::Month, Some(Bucket::Year)) => {
+                    let e = format!("NULLIF(substr({c}, 1, 4), '')");
+                    (e.clone(), e)
+                }
+                _ => return None,
+            };
+            sel.expr_as(Expr::cust(expr), Alias::new(format!("g{i}")));
+            grouped.push(group_by);
+        }
+        for (i, m) in q.measures.iter().enumerate() {
+            let sum_of = |field: &str| l.sums.iter().find(|s| s.field == field);
+            let sql = match m {
+                Measure::Count => "CAST(SUM(\"n\") AS BIGINT)".to_string(),
+                Measure::Sum(f) => match sum_of(f) {
+                    Some(s) => format!(
+                        "CASE WHEN SUM(\"{n}\") = 0 THEN NULL ELSE CAST(SUM(\"{v}\") AS BIGINT) END",
+                        n = s.n_column,
+                        v = s.sum_column
+                    ),
+                    None => return None,
+                },
+                Measure::Avg(f) => match sum_of(f) {
+                    Some(s) => format!(
+                        "CASE WHEN SUM(\"{n}\") = 0 THEN NULL ELSE \
+                         CAST(SUM(\"{v}\") AS DOUBLE PRECISION) / SUM(\"{n}\") END",
+                        n = s.n_column,
+                        v = s.sum_column
+                    ),
+                    None => return None,
+                },
+                // Minimum and maximum cannot be kept as records leave.
+                Measure::Min(_) | Measure::Max(_) => return None,
+            };
+            sel.expr_as(Expr::cust(sql), Alias::new(format!("m{i}")));
+        }
+        for (i, field) in money_fields.iter().enumerate() {
+            let currency = l
+                .sums
+                .iter()
+                .find(|s| &s.field == field)
+                .and_then(|s| s.currency.clone())?;
+            let c = format!("\"{currency}\"");
+            sel.expr_as(Expr::cust(c.clone()), Alias::new(format!("c{i}")));
+            grouped.push(c);
+        }
+        for e in &grouped {
+            sel.add_group_by([Expr::cust(e.clone())]);
+        }
+        // Keys emptied by deletes stay with zero counts.
+        sel.and_having(Expr::cust("SUM(\"n\") > 0"));
+        Some(sel)
     }
 }
 

@@ -367,6 +367,26 @@ pub struct EntityDef {
     pub error_codes: &'static [&'static str],
     /// The charts above the entity's list, each over the records the list shows.
     pub charts: &'static [ChartDef],
+    /// Running totals the database keeps as records are written, from which aggregations
+    /// that ask only for them are answered without reading every record (`records::rollup`);
+    /// the coarsest first, since the first that holds what is asked answers it.
+    pub rollups: &'static [RollupDef],
+}
+
+/// Running totals of an entity's live records, grouped by the owner, `dims` and the month of
+/// each of `months`: their count, and the sum and count of each of `sums` (money grouped by its
+/// currency too). Kept by database triggers, so every writer keeps them. Changing a rollup
+/// needs a migration that rebuilds it (`records::rollup::ddl`).
+#[derive(Debug)]
+pub struct RollupDef {
+    /// Names its table: `<entity table>_rollup_<name>`.
+    pub name: &'static str,
+    /// Fields that name groups: choices, references, users, stages.
+    pub dims: &'static [&'static str],
+    /// Dates (fields, or `created_at`) kept by month.
+    pub months: &'static [&'static str],
+    /// Numbers and amounts summed.
+    pub sums: &'static [&'static str],
 }
 
 /// A chart an entity's list shows above its records: one measure grouped by one field, drawn

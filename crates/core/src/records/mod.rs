@@ -14,6 +14,7 @@ pub mod layout;
 pub mod money;
 pub mod percent;
 pub mod registry;
+pub mod rollup;
 pub mod row;
 pub mod scope_plan;
 pub mod service;
@@ -23,7 +24,7 @@ pub mod work;
 pub use behaviour::{Behaviour, Event, Plain};
 pub use def::{
     Access, ActionDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
-    StateMachine, Transition,
+    RollupDef, StateMachine, Transition,
 };
 pub use filter::{Filter, FilterOp};
 pub use registry::{Reference, Registry};

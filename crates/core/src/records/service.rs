@@ -1413,7 +1413,7 @@ impl<'a> RecordService<'a> {
     }
 
     /// The records `actor` may read, as a condition on `owner`, an owner column.
-    fn scope_on(&self, actor: &Actor, owner: Expr) -> CoreResult<Condition> {
+    pub(crate) fn scope_on(&self, actor: &Actor, owner: Expr) -> CoreResult<Condition> {
         Ok(match actor.grant(self.def.name).read {
             Scope::None => {
                 return Err(CoreError::forbidden_for(

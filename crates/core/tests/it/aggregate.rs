@@ -126,6 +126,14 @@ fn measures() -> Vec<Measure> {
     .collect()
 }
 
+/// Measures the running totals keep.
+fn kept_measures() -> Vec<Measure> {
+    ["count", "sum:amount"]
+        .iter()
+        .map(|m| Measure::parse(m).unwrap())
+        .collect()
+}
+
 async fn stored(core: &guanxi_core::Core) -> Vec<(Opp, Option<Uuid>)> {
     let rows = db::raw_query(
         core.db.reader(),
@@ -221,10 +229,30 @@ async fn aggregations_equal_a_reference_under_every_scope() {
                 made.push(Uuid::parse_str(rec["id"].as_str().unwrap()).unwrap());
             }
         }
-        // One in the recycle bin is in no aggregation.
+        // Records change after they are made: each change moves them between groups (and in
+        // the running totals, between keys).
+        for (n, id) in made.iter().enumerate().filter(|(n, _)| n % 6 == 1) {
+            let mut change =
+                json!({"stage_id": open[2], "amount": {"amount": "555.55", "currency": "CNY"}});
+            if n % 12 == 1 {
+                change["close_date"] = json!("2027-02-14");
+            }
+            opps.update(&boss, *id, None, &change).await.unwrap();
+        }
+        opps.update(&boss, made[8], None, &json!({"amount": null}))
+            .await
+            .unwrap();
+        opps.change_owner(&boss, &[made[5], made[6]], people[3].user_id)
+            .await
+            .unwrap();
+        // One in the recycle bin is in no aggregation; one back from it is; one purged is gone.
         opps.delete(&boss, made[3], None).await.unwrap();
+        opps.delete(&boss, made[4], None).await.unwrap();
+        opps.restore(&boss, made[4]).await.unwrap();
+        opps.delete(&boss, made[7], None).await.unwrap();
+        opps.purge(&boss, made[7]).await.unwrap();
         let all = stored(&core).await;
-        assert_eq!(all.len(), 4 * 14 - 1);
+        assert_eq!(all.len(), 4 * 14 - 2);
 
         let groupings: Vec<Vec<Grouping>> = [
             vec!["owner_id"],
@@ -257,29 +285,98 @@ async fn aggregations_equal_a_reference_under_every_scope() {
             assert!(!theirs.is_empty());
             for group in &groupings {
                 for filter in [None, Some(first_stage.clone())] {
-                    let q = AggregateQuery {
-                        group: group.clone(),
-                        measures: measures(),
-                        filter: filter.clone(),
-                    };
-                    let got = opps.aggregate(who, &q).await.unwrap();
                     let matched: Vec<&Opp> = theirs
                         .iter()
                         .copied()
                         .filter(|o| filter.is_none() || o.stage.to_string() == open[0])
                         .collect();
                     let want = reference(&matched, group);
-                    let got: Vec<_> = got.groups.into_iter().map(|g| (g.keys, g.values)).collect();
-                    assert_eq!(
-                        got,
-                        want,
-                        "{backend:?} as {} by {group:?} filtered {}",
-                        who.email,
-                        filter.is_some()
-                    );
+                    // Every measure (read from the records), then those the running totals keep
+                    // (read from them when nothing is filtered).
+                    for (measures, picked) in [
+                        (measures(), vec![0, 1, 2, 3, 4]),
+                        (kept_measures(), vec![0, 1]),
+                    ] {
+                        let q = AggregateQuery {
+                            group: group.clone(),
+                            measures,
+                            filter: filter.clone(),
+                        };
+                        let got = opps.aggregate(who, &q).await.unwrap();
+                        let got: Vec<_> =
+                            got.groups.into_iter().map(|g| (g.keys, g.values)).collect();
+                        let want: Vec<_> = want
+                            .iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.clone(),
+                                    picked.iter().map(|&i| v[i].clone()).collect::<Vec<_>>(),
+                                )
+                            })
+                            .collect();
+                        assert_eq!(
+                            got,
+                            want,
+                            "{backend:?} as {} by {group:?} filtered {} measures {picked:?}",
+                            who.email,
+                            filter.is_some()
+                        );
+                    }
                 }
             }
         }
+        // The unfiltered totals came from the running totals: without them there is nothing,
+        // while a filtered aggregation still reads the records.
+        let txn = core.db.begin().await.unwrap();
+        db::raw_execute(&txn, "DELETE FROM opportunities_rollup_by_month", vec![])
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        let by_stage = AggregateQuery {
+            group: vec![Grouping::parse("stage_id").unwrap()],
+            measures: kept_measures(),
+            filter: None,
+        };
+        assert!(
+            !opps
+                .aggregate(&boss, &by_stage)
+                .await
+                .unwrap()
+                .groups
+                .is_empty()
+        );
+        let txn = core.db.begin().await.unwrap();
+        db::raw_execute(&txn, "DELETE FROM opportunities_rollup_by_stage", vec![])
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        assert!(
+            opps.aggregate(&boss, &by_stage)
+                .await
+                .unwrap()
+                .groups
+                .is_empty()
+        );
+        let q = |filter: Option<Filter>| AggregateQuery {
+            group: vec![Grouping::parse("owner_id").unwrap()],
+            measures: kept_measures(),
+            filter,
+        };
+        assert!(
+            opps.aggregate(&boss, &q(None))
+                .await
+                .unwrap()
+                .groups
+                .is_empty()
+        );
+        assert!(
+            !opps
+                .aggregate(&boss, &q(Some(first_stage.clone())))
+                .await
+                .unwrap()
+                .groups
+                .is_empty()
+        );
         fresh.cleanup(core).await;
     }
 }
@@ -319,7 +416,7 @@ async fn fields_that_cannot_group_or_add_up_are_refused_by_name() {
             &["status", "owner_id", "stage_id"][..],
             "count",
             codes::NOT_GROUPABLE,
-            None,
+            Some("status, owner_id, stage_id"),
         ),
         (
             &["status"][..],
@@ -353,4 +450,26 @@ async fn fields_that_cannot_group_or_add_up_are_refused_by_name() {
     assert!(Grouping::parse("close_date:fortnight").is_err());
     assert!(Measure::parse("median:amount").is_none());
     fresh.cleanup(core).await;
+}
+
+#[test]
+fn every_declared_rollup_and_chart_can_be_kept_and_computed() {
+    for def in guanxi_core::areas::registry().all() {
+        assert_eq!(
+            guanxi_core::records::rollup::layouts(def).len(),
+            def.rollups.len(),
+            "a rollup of {} names a field it cannot keep",
+            def.name
+        );
+        for chart in def.charts {
+            let g = Grouping::parse(chart.group).unwrap();
+            assert!(
+                def.field(&g.field).is_some() || g.field == "owner_id",
+                "{}: {}",
+                def.name,
+                chart.name
+            );
+            assert!(Measure::parse(chart.measure).is_some(), "{}", chart.name);
+        }
+    }
 }

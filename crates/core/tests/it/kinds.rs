@@ -44,6 +44,7 @@ static SPECIMENS: EntityDef = EntityDef {
     behaviour: &Plain,
     error_codes: &[],
     charts: &[],
+    rollups: &[],
 };
 
 fn title(rec: &JsonMap, _locale: &str) -> String {

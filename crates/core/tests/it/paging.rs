@@ -49,6 +49,7 @@ static ACCOUNTS_BY_PARENT: EntityDef = EntityDef {
     behaviour: &Plain,
     error_codes: &[],
     charts: &[],
+    rollups: &[],
 };
 
 fn plain_title(rec: &JsonMap, _locale: &str) -> String {

@@ -154,4 +154,5 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     behaviour: &Rules,
     error_codes: &[],
     charts: &[],
+    rollups: &[],
 };

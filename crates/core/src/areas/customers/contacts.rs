@@ -126,6 +126,7 @@ pub static CONTACTS: EntityDef = EntityDef {
     behaviour: &Rules,
     error_codes: &[FAMILY_OR_GIVEN_NAME_REQUIRED],
     charts: &[],
+    rollups: &[],
 };
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::areas::str_field;
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::records::def::{
     Access, ActionDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
-    StateMachine, Transition,
+    RollupDef, StateMachine, Transition,
 };
 use crate::records::service::ts_string;
 use crate::records::{Behaviour, Event, JsonMap, Work, money, percent};
@@ -528,4 +528,23 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
             kind: ChartKind::Bar,
         },
     ],
+    rollups: &ROLLUPS,
 };
+
+/// Pipeline figures kept as deals are written: by owner and month of closing (what the
+/// forecast by month and the owners' totals read), and the same by stage (what the charts by
+/// stage and the board read).
+pub static ROLLUPS: [RollupDef; 2] = [
+    RollupDef {
+        name: "by_month",
+        dims: &[],
+        months: &["close_date"],
+        sums: &["amount", "weighted_amount"],
+    },
+    RollupDef {
+        name: "by_stage",
+        dims: &["stage_id", "status"],
+        months: &["close_date"],
+        sums: &["amount", "weighted_amount"],
+    },
+];

@@ -14,6 +14,7 @@ mod m0011_list_order_knows_owners;
 mod m0012_jobs;
 mod m0013_notifications;
 mod m0014_mail;
+mod m0015_rollups;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_jobs::Migration),
             Box::new(m0013_notifications::Migration),
             Box::new(m0014_mail::Migration),
+            Box::new(m0015_rollups::Migration),
         ]
     }
 }

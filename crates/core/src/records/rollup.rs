@@ -1,0 +1,380 @@
+//! Running totals of an entity's live records (`EntityDef::rollup`), kept by database triggers
+//! in a table of their own, `<table>_rollup`: one row per owner, dimension values, month and
+//! currency, with the count and sums of the records there. An aggregation that groups only by
+//! those and asks only for counts, sums and averages of those, with no filter, reads these rows
+//! (thousands) instead of every record (millions).
+//!
+//! Triggers rather than the record engine keep them, so that every writer does: the engine's
+//! writes, a bulk load, a migration's own statements. Each row the table holds is in exactly one
+//! key: a record's insert adds to its key, its delete takes away, and an update that changes a
+//! key (a new stage, an amount, its deletion to the recycle bin) moves it from one to the other,
+//! in the same transaction. A key emptied stays with zero counts and is not read.
+//!
+//! Keys are never null (both databases treat nulls as distinct in a unique index): no value is
+//! stored as the nil id or the empty text, and read back as none.
+
+use super::def::{EntityDef, FieldKind, RollupDef};
+use crate::db::Backend;
+
+/// What a column of the rollup holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DimKind {
+    Id,
+    Text,
+    /// `YYYY-MM` of a date.
+    Month,
+}
+
+/// A key column of the rollup and where it comes from.
+#[derive(Clone, Debug)]
+pub struct Dim {
+    /// The field it groups (`owner_id`, `stage_id`, `close_date`), or for a currency the money
+    /// field's name with `_currency`.
+    pub field: String,
+    /// Its column in the rollup table.
+    pub column: String,
+    /// Its column in the entity's table.
+    source: String,
+    pub kind: DimKind,
+    /// The date is an instant (stored with a time zone), not a calendar date.
+    instant: bool,
+}
+
+/// A summed field and its columns.
+#[derive(Clone, Debug)]
+pub struct Sum {
+    pub field: String,
+    /// The stored value in the entity's table (`amount_amount`, `probability`).
+    source: String,
+    /// Its currency dim's column, for money.
+    pub currency: Option<String>,
+    pub sum_column: String,
+    pub n_column: String,
+}
+
+/// The rollup of `def`, laid out.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub table: String,
+    pub dims: Vec<Dim>,
+    pub sums: Vec<Sum>,
+}
+
+/// The layouts of `def`'s rollups, coarsest first. A declaration that cannot be kept (a field
+/// that is not there or cannot name a group) is left out; the registry test holds every
+/// declaration to this.
+pub fn layouts(def: &EntityDef) -> Vec<Layout> {
+    def.rollups.iter().filter_map(|r| layout(def, r)).collect()
+}
+
+/// The layout of one rollup. Its key starts with the owner, the months and the currencies, the
+/// order most aggregations group in, so that reading the key in order groups as it goes.
+pub fn layout(def: &EntityDef, r: &RollupDef) -> Option<Layout> {
+    let mut dims = vec![Dim {
+        field: "owner_id".into(),
+        column: "owner_id".into(),
+        source: "owner_id".into(),
+        kind: DimKind::Id,
+        instant: false,
+    }];
+    for name in r.months {
+        let (source, instant) = match *name {
+            "created_at" | "updated_at" => (name.to_string(), true),
+            _ => {
+                let f = def.field(name)?;
+                match f.kind {
+                    FieldKind::Date => (f.column.to_string(), false),
+                    FieldKind::DateTime => (f.column.to_string(), true),
+                    _ => return None,
+                }
+            }
+        };
+        dims.push(Dim {
+            field: name.to_string(),
+            column: format!("{name}_month"),
+            source,
+            kind: DimKind::Month,
+            instant,
+        });
+    }
+    let mut sums = Vec::new();
+    for name in r.sums {
+        let f = def.field(name)?;
+        let (source, currency) = match f.kind {
+            FieldKind::Money => {
+                let currency = format!("{}_currency", f.column);
+                dims.push(Dim {
+                    field: currency.clone(),
+                    column: currency.clone(),
+                    source: currency.clone(),
+                    kind: DimKind::Text,
+                    instant: false,
+                });
+                (format!("{}_amount", f.column), Some(currency))
+            }
+            FieldKind::Int { .. }
+            | FieldKind::Duration
+            | FieldKind::Decimal { .. }
+            | FieldKind::Percent => (f.column.to_string(), None),
+            _ => return None,
+        };
+        sums.push(Sum {
+            field: name.to_string(),
+            source,
+            currency,
+            sum_column: format!("{name}_sum"),
+            n_column: format!("{name}_n"),
+        });
+    }
+    for name in r.dims {
+        let f = def.field(name)?;
+        let kind = match f.kind {
+            FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::User => DimKind::Id,
+            FieldKind::Choice(_) => DimKind::Text,
+            _ => return None,
+        };
+        dims.push(Dim {
+            field: name.to_string(),
+            column: f.column.to_string(),
+            source: f.column.to_string(),
+            kind,
+            instant: false,
+        });
+    }
+    Some(Layout {
+        table: format!("{}_rollup_{}", def.table, r.name),
+        dims,
+        sums,
+    })
+}
+
+/// The nil id, which stands for "none" in an id key.
+pub fn nil_id(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "x'00000000000000000000000000000000'",
+        Backend::Postgres => "'00000000-0000-0000-0000-000000000000'::uuid",
+    }
+}
+
+impl Dim {
+    /// The key of row `r` (`NEW` or `OLD` in a trigger, a table alias in a rebuild).
+    fn key_of(&self, r: &str, backend: Backend) -> String {
+        let c = format!("{r}.\"{}\"", self.source);
+        match (self.kind, backend) {
+            (DimKind::Id, b) => format!("COALESCE({c}, {})", nil_id(b)),
+            (DimKind::Text, _) => format!("COALESCE({c}, '')"),
+            (DimKind::Month, Backend::Sqlite) => format!("COALESCE(substr({c}, 1, 7), '')"),
+            (DimKind::Month, Backend::Postgres) if self.instant => {
+                format!("COALESCE(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM'), '')")
+            }
+            (DimKind::Month, Backend::Postgres) => format!("COALESCE(to_char({c}, 'YYYY-MM'), '')"),
+        }
+    }
+
+    /// The key as a group reads it: none for the stand-in.
+    pub fn read(&self, backend: Backend) -> String {
+        let c = format!("\"{}\"", self.column);
+        match self.kind {
+            DimKind::Id => format!("NULLIF({c}, {})", nil_id(backend)),
+            DimKind::Text | DimKind::Month => format!("NULLIF({c}, '')"),
+        }
+    }
+}
+
+impl Layout {
+    fn columns(&self) -> Vec<String> {
+        let mut cols: Vec<String> = self.dims.iter().map(|d| d.column.clone()).collect();
+        cols.push("n".into());
+        for s in &self.sums {
+            cols.push(s.sum_column.clone());
+            cols.push(s.n_column.clone());
+        }
+        cols
+    }
+
+    /// The values row `r` adds (`sign` 1) or takes away (-1).
+    fn values(&self, r: &str, sign: i8, backend: Backend) -> Vec<String> {
+        let mut vals: Vec<String> = self.dims.iter().map(|d| d.key_of(r, backend)).collect();
+        vals.push(format!("{sign}"));
+        for s in &self.sums {
+            let c = format!("{r}.\"{}\"", s.source);
+            vals.push(format!("{sign} * COALESCE({c}, 0)"));
+            vals.push(format!("CASE WHEN {c} IS NULL THEN 0 ELSE {sign} END"));
+        }
+        vals
+    }
+
+    /// The statement that adds (or takes away) row `r` to its key.
+    fn upsert(&self, r: &str, sign: i8, backend: Backend) -> String {
+        let cols = self.columns();
+        let keys: Vec<String> = self
+            .dims
+            .iter()
+            .map(|d| format!("\"{}\"", d.column))
+            .collect();
+        let sets: Vec<String> = cols
+            .iter()
+            .skip(self.dims.len())
+            .map(|c| {
+                format!(
+                    "\"{c}\" = \"{t}\".\"{c}\" + excluded.\"{c}\"",
+                    t = self.table
+                )
+            })
+            .collect();
+        // SQLite needs a WHERE in an upsert's SELECT to tell its ON CONFLICT from a join's ON.
+        format!(
+            "INSERT INTO \"{t}\" ({cols}) SELECT {vals} WHERE true ON CONFLICT ({keys}) DO UPDATE SET {sets}",
+            t = self.table,
+            cols = cols
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
+            vals = self.values(r, sign, backend).join(", "),
+            keys = keys.join(", "),
+            sets = sets.join(", "),
+        )
+    }
+
+    /// A row moved keys: some key column or summed value differs between `OLD` and `NEW`.
+    fn moved(&self) -> String {
+        let mut cols: Vec<&str> = self.dims.iter().map(|d| d.source.as_str()).collect();
+        cols.extend(self.sums.iter().map(|s| s.source.as_str()));
+        cols.push("deleted_at");
+        cols.iter()
+            .map(|c| format!("OLD.\"{c}\" IS DISTINCT FROM NEW.\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    }
+}
+
+/// The statements that create `def`'s rollups on `backend`: for each, the table, its unique
+/// key, the triggers, and the totals of the records already there.
+pub fn ddl(def: &EntityDef, backend: Backend) -> Vec<String> {
+    layouts(def)
+        .iter()
+        .flat_map(|l| layout_ddl(def, l, backend))
+        .collect()
+}
+
+/// The statements that drop `def`'s rollups on `backend`, triggers first.
+pub fn drop_ddl(def: &EntityDef, backend: Backend) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in layouts(def) {
+        let t = &l.table;
+        match backend {
+            Backend::Sqlite => {
+                for trigger in ["insert", "delete", "update"] {
+                    out.push(format!("DROP TRIGGER IF EXISTS \"{t}_{trigger}\""));
+                }
+            }
+            Backend::Postgres => {
+                out.push(format!("DROP FUNCTION IF EXISTS \"{t}_keep\"() CASCADE"));
+            }
+        }
+        out.push(format!("DROP TABLE IF EXISTS \"{t}\""));
+    }
+    out
+}
+
+fn layout_ddl(def: &EntityDef, l: &Layout, backend: Backend) -> Vec<String> {
+    let source = def.table;
+    let t = &l.table;
+    let id_type = match backend {
+        Backend::Sqlite => "uuid_text",
+        Backend::Postgres => "uuid",
+    };
+    let mut cols: Vec<String> = l
+        .dims
+        .iter()
+        .map(|d| match d.kind {
+            DimKind::Id => format!("\"{}\" {id_type} NOT NULL", d.column),
+            _ => format!("\"{}\" TEXT NOT NULL", d.column),
+        })
+        .collect();
+    cols.push("\"n\" BIGINT NOT NULL".into());
+    for s in &l.sums {
+        cols.push(format!("\"{}\" BIGINT NOT NULL", s.sum_column));
+        cols.push(format!("\"{}\" BIGINT NOT NULL", s.n_column));
+    }
+    let keys: Vec<String> = l.dims.iter().map(|d| format!("\"{}\"", d.column)).collect();
+    let mut out = vec![
+        format!("CREATE TABLE \"{t}\" ({})", cols.join(", ")),
+        format!(
+            "CREATE UNIQUE INDEX \"ux_{t}\" ON \"{t}\" ({})",
+            keys.join(", ")
+        ),
+    ];
+    let moved = l.moved();
+    match backend {
+        Backend::Sqlite => {
+            // SQLite spells IS DISTINCT FROM as IS NOT.
+            let moved = moved.replace("IS DISTINCT FROM", "IS NOT");
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_insert\" AFTER INSERT ON \"{source}\" WHEN NEW.deleted_at IS NULL BEGIN {}; END",
+                l.upsert("NEW", 1, backend)
+            ));
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_delete\" AFTER DELETE ON \"{source}\" WHEN OLD.deleted_at IS NULL BEGIN {}; END",
+                l.upsert("OLD", -1, backend)
+            ));
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_update\" AFTER UPDATE ON \"{source}\" WHEN {moved} BEGIN \
+                 {old} AND OLD.deleted_at IS NULL {rest_old}; {new} AND NEW.deleted_at IS NULL {rest_new}; END",
+                old = split_where(&l.upsert("OLD", -1, backend)).0,
+                rest_old = split_where(&l.upsert("OLD", -1, backend)).1,
+                new = split_where(&l.upsert("NEW", 1, backend)).0,
+                rest_new = split_where(&l.upsert("NEW", 1, backend)).1,
+            ));
+        }
+        Backend::Postgres => {
+            out.push(format!(
+                "CREATE FUNCTION \"{t}_keep\"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL THEN {old}; END IF; \
+                 IF TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL THEN {new}; END IF; \
+                 RETURN NULL; END $$",
+                old = l.upsert("OLD", -1, backend),
+                new = l.upsert("NEW", 1, backend),
+            ));
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_insert_delete\" AFTER INSERT OR DELETE ON \"{source}\" \
+                 FOR EACH ROW EXECUTE FUNCTION \"{t}_keep\"()"
+            ));
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_update\" AFTER UPDATE ON \"{source}\" FOR EACH ROW \
+                 WHEN ({moved}) EXECUTE FUNCTION \"{t}_keep\"()"
+            ));
+        }
+    }
+    // The records already there.
+    let cols = l.columns();
+    let vals = l.values("r", 1, backend);
+    let dims_n = l.dims.len();
+    let select: Vec<String> = vals
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if i < dims_n {
+                v.clone()
+            } else {
+                format!("SUM({v})")
+            }
+        })
+        .collect();
+    out.push(format!(
+        "INSERT INTO \"{t}\" ({}) SELECT {} FROM \"{source}\" AS r WHERE r.deleted_at IS NULL GROUP BY {}",
+        cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "),
+        select.join(", "),
+        (1..=dims_n).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+    ));
+    out
+}
+
+/// An upsert split at its `WHERE true`, so a trigger can add its own condition there.
+fn split_where(upsert: &str) -> (String, String) {
+    match upsert.split_once(" WHERE true ") {
+        Some((head, tail)) => (format!("{head} WHERE true"), tail.to_string()),
+        None => (upsert.to_string(), String::new()),
+    }
+}
