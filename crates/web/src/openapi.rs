@@ -3,6 +3,7 @@
 
 use guanxi_core::EntityDef;
 use guanxi_core::Registry;
+use guanxi_core::records::Access;
 use guanxi_core::records::def::{ADDRESS_PARTS, ChildDef, FieldKind};
 use guanxi_core::records::filter::FilterOp;
 use serde_json::{Value, json};
@@ -317,6 +318,9 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
         "post": {"operationId": format!("restore_{}", def.name), "tags": [p], "summary": "Restore from the recycle bin",
                  "responses": ok("the restored record", sref(&name), &[401, 403, 404, 409])}
     }));
+    if def.access == Access::Records {
+        reminder_paths(def, paths);
+    }
     for action in def.actions {
         let mut props = serde_json::Map::new();
         let mut required = vec![];
@@ -354,6 +358,38 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
                 "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": errors(&[400])["400"], "401": errors(&[401])["401"],
                               "429": {"description": "too_many_exports: the caller or the server already runs as many exports as allowed; Retry-After says when to try again",
                                       "content": {"application/json": {"schema": sref("Error")}}}}}
+    }));
+}
+
+/// The reminders on a record of an entity whose records have owners: list, set, cancel.
+fn reminder_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
+    let p = def.plural;
+    let mut set_errors = errors(&[400, 401, 403, 404, 413, 415, 422]);
+    set_errors["403"]["description"] = json!(
+        "the caller may read the record but neither owns it nor may change it (reason record_out_of_reach), or the role may not read it"
+    );
+    set_errors["422"]["description"] = json!(
+        "error.fields names at (required, not_a_string, not_a_date_time, reminder_in_past, out_of_range: more than 5 years ahead) or note (not_a_string, too_long, control_characters), and unknown_field for any other key"
+    );
+    paths.insert(format!("/api/v1/{p}/{{id}}/reminders"), json!({
+        "parameters": [id_param()],
+        "get": {"operationId": format!("list_reminders_{}", def.name), "tags": [p],
+                "summary": "The record's reminders not yet shown, soonest first (at most 100)",
+                "responses": ok("pending reminders", list_of("Reminder"), &[401, 403, 404])},
+        "post": {"operationId": format!("set_reminder_{}", def.name), "tags": [p],
+                 "summary": "Set a reminder for the record's owner: at that time it shows in their notifications, and goes by e-mail when they chose so",
+                 "description": "The caller must own the record or be allowed to change it. The reminder is for whoever owns the record now.",
+                 "requestBody": body(sref("ReminderInput")),
+                 "responses": with(set_errors, "201", "set", Some(sref("Reminder")))}
+    }));
+    let mut cancel_errors = errors(&[401, 403, 404]);
+    cancel_errors["404"]["description"] =
+        json!("no such record, or no such reminder pending on it (one that has shown is gone)");
+    paths.insert(format!("/api/v1/{p}/{{id}}/reminders/{{reminder}}"), json!({
+        "parameters": [id_param(), {"name": "reminder", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "delete": {"operationId": format!("cancel_reminder_{}", def.name), "tags": [p],
+                   "summary": "Cancel a pending reminder (and its e-mail)",
+                   "responses": with(cancel_errors, "204", "cancelled", None)}
     }));
 }
 
@@ -462,6 +498,20 @@ pub fn build(registry: &Registry) -> Value {
             "CustomField",
             json!({"type": "object", "properties": {"id": {"type": "string"}, "entity": {"type": "string", "enum": registry.all().iter().map(|e| e.name).collect::<Vec<_>>()}, "key": {"type": "string"}, "label_en": {"type": "string"}, "label_zh": {"type": "string"},
             "kind": {"type": "string", "enum": guanxi_core::custom_fields::CUSTOM_KINDS}, "required": {"type": "boolean"}, "options": {"type": "array", "items": {"type": "string"}, "description": "the options of a choice or multi_choice field"}, "refers_to": {"type": ["string", "null"], "description": "the entity a ref field points at"}, "position": {"type": "integer"}, "version": {"type": "integer"}}}),
+        ),
+        (
+            "Reminder",
+            json!({"type": "object", "required": ["id", "user_id", "at", "note"], "properties": {
+                "id": {"type": "string", "format": "uuid", "description": "pass to DELETE …/reminders/{reminder} to cancel it"},
+                "user_id": {"type": "string", "format": "uuid", "description": "whose notifications it shows in: the record's owner when it was set"},
+                "at": {"type": "string", "format": "date-time", "description": "when it shows, in UTC, to the microsecond"},
+                "note": {"type": "string", "description": "empty when none; the reminder then reads as the record's name"}}}),
+        ),
+        (
+            "ReminderInput",
+            json!({"type": "object", "required": ["at"], "additionalProperties": false, "properties": {
+                "at": {"type": "string", "format": "date-time", "description": "RFC 3339 with an offset, e.g. 2030-05-06T10:00:00+08:00; in the future and at most 5 years ahead"},
+                "note": {"type": ["string", "null"], "maxLength": 200, "description": "what to do, e.g. 跟进报价; trimmed; no control characters"}}}),
         ),
         (
             "SearchHit",
@@ -662,6 +712,12 @@ mod tests {
             assert!(typed.paths.paths.contains_key(&list), "{list} missing");
             let one = format!("{list}/{{id}}");
             assert!(typed.paths.paths.contains_key(&one), "{one} missing");
+            let reminders = format!("{one}/reminders");
+            assert_eq!(
+                typed.paths.paths.contains_key(&reminders),
+                def.access == super::Access::Records,
+                "{reminders}: documented exactly for entities whose records have owners"
+            );
         }
         for p in [
             "/api/v1/search",

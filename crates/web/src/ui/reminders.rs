@@ -108,7 +108,11 @@ async fn set(
         Ok(()) => {
             Redirect::to(&format!("/{}/{id}?done=remind#reminders", def.plural)).into_response()
         }
-        Err(CoreError::Validation(fields)) => {
+        Err(CoreError::Validation(mut fields)) => {
+            // A time is quoted as the reader typed it, not as the instant it is in UTC.
+            if let Some(e) = fields.get_mut("at") {
+                *e = e.clone().with("value", local.replace('T', " "));
+            }
             let problems = fields
                 .iter()
                 .map(|(k, e)| i18n.named_field_error(&i18n.t(&format!("reminder-{k}")), e))

@@ -1184,7 +1184,8 @@ const FIXED_ROUTES: &[(&str, &str)] = &[
 ];
 
 /// Every route the router serves, as (method, OpenAPI path): the fixed ones, and for every
-/// entity in the registry the same record routes plus one POST per declared action.
+/// entity in the registry the same record routes plus one POST per declared action, and the
+/// reminder routes for entities whose records have owners.
 pub fn routes() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = FIXED_ROUTES
         .iter()
@@ -1202,6 +1203,11 @@ pub fn routes() -> Vec<(String, String)> {
         add("delete", format!("{base}/{{id}}"));
         add("get", format!("{base}/{{id}}/history"));
         add("post", format!("{base}/{{id}}/restore"));
+        if def.access == guanxi_core::records::Access::Records {
+            add("get", format!("{base}/{{id}}/reminders"));
+            add("post", format!("{base}/{{id}}/reminders"));
+            add("delete", format!("{base}/{{id}}/reminders/{{reminder}}"));
+        }
         for action in def.actions {
             add("post", format!("{base}/{{id}}/{}", action.name));
         }
@@ -1212,6 +1218,7 @@ pub fn routes() -> Vec<(String, String)> {
 /// Fills an OpenAPI path template with values the router will match.
 pub fn concrete(path: &str, id: &str) -> String {
     path.replace("{id}", id)
+        .replace("{reminder}", id)
         .replace("{entity}", "account")
         .replace("{role}", "sales")
 }

@@ -877,3 +877,250 @@ async fn an_administrator_retries_and_drops_failed_jobs_in_chromium() {
     })
     .await;
 }
+
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`), e.g. to give the page a
+/// time zone of its own.
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({"cmd": self.0, "params": self.1});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// What inside `css` sticks out past the right edge of the viewport (what would make the page
+/// scroll sideways), as `tag#id.class` of the outermost such elements; empty when nothing does.
+async fn sticking_out(b: &Browser, css: &str) -> Vec<String> {
+    let script = r#"
+        var w = document.documentElement.clientWidth, out = [];
+        var scope = document.querySelector(SCOPE);
+        [scope].concat(Array.from(scope.querySelectorAll('*'))).forEach(function (e) {
+          if (e.getBoundingClientRect().right <= w + 0.5) { return; }
+          for (var p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+            var s = getComputedStyle(p).overflowX;
+            if (s === 'auto' || s === 'scroll' || s === 'hidden') { return; }
+            if (p.getBoundingClientRect().right > w + 0.5) { return; }
+          }
+          var cls = typeof e.className === 'string' && e.className.trim()
+            ? '.' + e.className.trim().split(/\s+/).join('.') : '';
+          out.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + cls +
+            ' ends at ' + Math.round(e.getBoundingClientRect().right) + ' of ' + w + ' px');
+        });
+        return out;"#;
+    let found = b
+        .js(&script.replace("SCOPE", &serde_json::json!(css).to_string()))
+        .await;
+    serde_json::from_value(found).expect("a list of elements")
+}
+
+/// A job runner for the test, as `guanxi serve` runs one beside the server, looking for due jobs
+/// every half second until `stop` is sent.
+fn job_runner(
+    core: guanxi_core::Core,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> tokio::task::JoinHandle<()> {
+    let handlers = guanxi_web::jobs(core.db.backend());
+    tokio::spawn(
+        guanxi_core::jobs::runner::Runner::new(core, handlers)
+            .idle(std::time::Duration::from_millis(500))
+            .run_until(async {
+                let _ = stop.await;
+            }),
+    )
+}
+
+#[tokio::test]
+async fn a_reminder_set_on_the_page_rings_the_bell_and_sends_one_letter_in_chromium() {
+    use std::time::{Duration, Instant};
+    let Some(driver) = driver_url() else { return };
+    let sink = guanxi_smtp_sink::SmtpSink::start().await.unwrap();
+    let app = crate::support::spawn_with(Backend::Sqlite, crate::support::mailing(&sink)).await;
+    let admin = app.user("admin", None).await;
+    let rep = app.user_in("sales", Some("East"), "en").await;
+    let pipeline = admin
+        .create(
+            "pipelines",
+            serde_json::json!({"name": {"en": "New business", "zh-CN": "新客户销售"},
+                "stages": guanxi_core::areas::sales::pipelines::standard_stages()}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account = rep
+        .create(
+            "accounts",
+            serde_json::json!({"kind": "company", "name": NAME}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let opp = rep
+        .create(
+            "opportunities",
+            serde_json::json!({"name": "星辰 CRM 实施", "account_id": account,
+                "pipeline_id": pipeline, "amount": "80000"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Tomorrow at 10:00 in Shanghai, where the browser will be: 02:00 UTC.
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let tomorrow =
+        (chrono::Utc::now().with_timezone(&shanghai) + chrono::Duration::days(1)).date_naive();
+    let expected_utc = tomorrow.and_hms_opt(2, 0, 0).unwrap().and_utc();
+    let core = app.core.clone();
+    let email = rep.email.clone();
+    let token = rep.token.clone();
+    let base = app.base.clone();
+    let letters = sink.clone();
+
+    run(&driver, &app.base, "reminders", "en", |b| async move {
+        login(&b, &email).await;
+        b.goto(&format!("/opportunities/{opp}")).await;
+        b.c.issue_cmd(Cdp(
+            "Emulation.setTimezoneOverride",
+            serde_json::json!({"timezoneId": "Asia/Shanghai"}),
+        ))
+        .await
+        .expect("a time zone for the page");
+        b.reload().await;
+        assert_eq!(
+            b.js("return new Date(2030, 0, 1).getTimezoneOffset();")
+                .await,
+            serde_json::json!(-480),
+            "the page runs in Shanghai's time"
+        );
+        assert_eq!(b.text("#reminders h2").await, "Reminders");
+        assert_eq!(b.text("#no-reminders").await, "No reminders set.");
+
+        // Type tomorrow 10:00 into the date-time box as a person would, and a note. The box
+        // takes the browser's own order, mm/dd/yyyy, hh:mm AM for Chromium in English.
+        let at = b.find("#reminder-at").await;
+        at.send_keys(&tomorrow.format("%m%d%Y").to_string())
+            .await
+            .expect("type the date");
+        at.send_keys(&fantoccini::key::Key::Tab.to_string())
+            .await
+            .expect("to the time");
+        at.send_keys("1000AM").await.expect("type the time");
+        assert_eq!(
+            b.value("#reminder-at").await,
+            format!("{}T10:00", tomorrow.format("%Y-%m-%d")),
+            "what the box holds"
+        );
+        b.fill("#reminder-note", "跟进合同条款").await;
+        b.shot("reminder-form-en").await;
+        b.click_to_page("#set-reminder").await;
+        assert_eq!(b.path().await, format!("/opportunities/{opp}?done=remind"));
+        assert_eq!(b.text("#notice").await, "✓ Reminder set.");
+        let line = b.text("#reminders .reminder-list li").await;
+        assert!(line.contains("跟进合同条款"), "{line}");
+        assert!(
+            line.contains(&expected_utc.format("%Y-%m-%d %H:%M").to_string()),
+            "the browser's offset went with the time: {line}"
+        );
+
+        // The panel with a pending reminder, wide and on a phone, in English and Chinese.
+        for (lang, switch) in [("en", None), ("zh", Some("#lang-zh"))] {
+            if let Some(s) = switch {
+                b.click_to_page(s).await;
+            }
+            b.window(1400, 900).await;
+            b.shot_at("#reminders", &format!("reminders-{lang}-1400")).await;
+            b.window(390, 844).await;
+            let sideways = sticking_out(&b, "#reminders").await;
+            b.shot_at("#reminders", &format!("reminders-{lang}-390")).await;
+            assert!(
+                sideways.is_empty(),
+                "sideways scroll at 390 px ({lang}): {sideways:?}"
+            );
+        }
+        b.window(1400, 900).await;
+        assert_eq!(b.text("#reminders h2").await, "提醒");
+        assert!(
+            b.js("return document.getElementById('bell-count').hidden;")
+                .await
+                == serde_json::json!(true),
+            "nothing in the bell yet"
+        );
+
+        // Its time comes a few seconds from now, with a job runner at work; the page stays
+        // open (no reload) and its bell, polling every 20 seconds, shows it.
+        b.js("window.__gxStayed = true; return null;").await;
+        let soon = guanxi_core::now() + chrono::Duration::seconds(3);
+        let txn = core.db.begin().await.unwrap();
+        for sql in [
+            "UPDATE notifications SET visible_at = ?",
+            "UPDATE jobs SET due_at = ? WHERE kind = 'notice-email'",
+        ] {
+            guanxi_core::db::raw_execute(&txn, sql, vec![soon.into()])
+                .await
+                .unwrap();
+        }
+        txn.commit().await.unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runner = job_runner(core.clone(), stopped);
+        let start = Instant::now();
+        loop {
+            let shown = b
+                .js("var c = document.getElementById('bell-count'); return c.hidden ? '' : c.textContent;")
+                .await;
+            if shown == serde_json::json!("1") {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the bell did not show the reminder within 60 s (shows {shown})"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert_eq!(
+            b.js("return window.__gxStayed === true;").await,
+            serde_json::json!(true),
+            "the page was not reloaded"
+        );
+        b.shot_at("#bell", "bell-rings-zh").await;
+
+        // One letter, in the owner's language now (Chinese).
+        let got = letters.wait_for(1, Duration::from_secs(30)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let _ = stop.send(());
+        runner.await.unwrap();
+        assert_eq!(letters.messages().len(), 1, "exactly one letter");
+        assert_eq!(got[0].to, vec![email.clone()]);
+        assert_eq!(
+            got[0].header("Subject").as_deref(),
+            Some("提醒：跟进合同条款")
+        );
+        // Shown, it is no longer pending on the record.
+        let pending = reqwest::Client::new()
+            .get(format!("{base}/api/v1/opportunities/{opp}/reminders"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        assert_eq!(pending["data"], serde_json::json!([]));
+        b.reload().await;
+        assert!(b.exists("#no-reminders").await);
+    })
+    .await;
+}
