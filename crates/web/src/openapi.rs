@@ -351,6 +351,25 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
                      "owner_id": {"type": "string", "format": "uuid"}}})),
                  "responses": ok("how many changed", json!({"type": "object", "properties": {"changed": {"type": "integer"}}}), &[400, 401, 403, 404, 409, 422])}
     }));
+    let mut aggregate_errors = errors(&[400, 401, 403]);
+    aggregate_errors["400"]["description"] = json!(
+        "not_groupable (params.field: a field that cannot name groups, a date without a bucket, more than two), not_measurable (params.field: not a number, an amount or a percentage), invalid_query (group or measure given twice, sort, cursor, limit or count given), or a filter the list would refuse"
+    );
+    paths.insert(format!("/api/v1/{p}/aggregate"), json!({
+        "get": {"operationId": format!("aggregate_{p}"), "tags": [p],
+                "summary": "Counts, sums, averages, minimums and maximums of the matching records the caller may read, grouped by one or two fields",
+                "description": "Takes the list's filters. `group`: one or two comma-separated fields that name groups (choices, references, users, stages, yes/no), a date as `field:day|week|month|quarter|year` (UTC; a week is named by its Monday). `measure`: comma-separated `count` (the default), `sum:<field>`, `avg:<field>`, `min:<field>`, `max:<field>` of numbers, amounts and percentages. An amount is never added across currencies: each group with a money measure is split by currency, and money values are `{amount, currency}`. At most 1,000 groups, records without a value last; `truncated` says when there were more.",
+                "parameters": [
+                    {"name": "group", "in": "query", "required": true, "schema": {"type": "string"}, "example": "owner_id,close_date:month"},
+                    {"name": "measure", "in": "query", "schema": {"type": "string"}, "example": "count,sum:amount"},
+                    {"name": "filter", "in": "query", "schema": {"type": "string"}, "description": "a JSON filter tree, as the list takes it; any other parameter is a field condition"}
+                ],
+                "responses": with(aggregate_errors, "200", "groups", Some(json!({"type": "object", "required": ["groups", "truncated"], "properties": {
+                    "groups": {"type": "array", "items": {"type": "object", "properties": {
+                        "keys": {"type": "array", "description": "one per grouping: an id, a code, a bucket name such as 2026-05 or 2026-Q2, or null"},
+                        "values": {"type": "array", "description": "one per measure: a number, or {amount, currency}, or null"}}}},
+                    "truncated": {"type": "boolean"}}})))}
+    }));
     paths.insert(format!("/api/v1/{p}/export.csv"), json!({
         "get": {"operationId": format!("export_{p}"), "tags": [p], "summary": "CSV of the matching records (same filters as the list), formula cells neutralized",
                 "description": "Up to 100,000 rows, streamed. One column per field (address and money values split into parts such as `billing_address.city` and `amount.currency`), one per collection of lines, the system fields, then `custom.<key>`. `format=codes` (the default here): column codes as headers, each cell the API value (text as is; numbers and true/false as JSON; lists, lines and names per language as JSON). `format=labels`: headers, choices, references, owners and times worded for people in the caller's language.",

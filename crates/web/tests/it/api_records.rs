@@ -1197,6 +1197,7 @@ pub fn routes() -> Vec<(String, String)> {
         add("get", base.clone());
         add("post", base.clone());
         add("get", format!("{base}/export.csv"));
+        add("get", format!("{base}/aggregate"));
         add("post", format!("{base}/change-owner"));
         add("get", format!("{base}/{{id}}"));
         add("patch", format!("{base}/{{id}}"));
