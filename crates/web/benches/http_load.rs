@@ -1,6 +1,6 @@
 //! HTTP latency under load: p50 / p99 of account and contact lists (first page, with its total,
 //! deep cursor, filtered, `contains` on names), get-by-id, search (Chinese substring, pinyin,
-//! phone) and create, at 16 concurrent clients, each as an admin and as a sales rep, with the
+//! phone), aggregations of opportunities and create, at 16 concurrent clients, each as an admin and as a sales rep, with the
 //! server's CPU time per request and the load average beside every figure (DESIGN §10).
 //!
 //! Fill a database first, then point the benchmark at it:
@@ -582,6 +582,15 @@ fn scenarios(s: &Samples) -> Vec<Scenario> {
                 .into_iter()
                 .map(|i| format!("/api/v1/accounts/{i}"))
                 .collect(),
+        ),
+        // Read from the running totals: with no filter, every deal counts.
+        get(
+            "opportunities, aggregate by owner and month",
+            vec!["/api/v1/opportunities/aggregate?group=owner_id,close_date:month&measure=count,sum:amount".into()],
+        ),
+        get(
+            "opportunities, aggregate by stage",
+            vec!["/api/v1/opportunities/aggregate?group=stage_id&measure=count,sum:amount".into()],
         ),
         get(
             "contacts, first page (50)",

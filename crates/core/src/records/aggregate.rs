@@ -363,16 +363,20 @@ impl RecordService<'_> {
                 for c in &currencies {
                     sel.add_group_by([Expr::cust(c.clone())]);
                 }
+                // Records without a value last, on both databases.
+                for i in 0..q.group.len() {
+                    sel.order_by_with_nulls(
+                        Alias::new(format!("g{i}")),
+                        Order::Asc,
+                        NullOrdering::Last,
+                    );
+                }
+                for i in 0..currencies.len() {
+                    sel.order_by(Alias::new(format!("c{i}")), Order::Asc);
+                }
                 sel
             }
         };
-        // Records without a value last, on both databases.
-        for i in 0..q.group.len() {
-            sel.order_by_with_nulls(Alias::new(format!("g{i}")), Order::Asc, NullOrdering::Last);
-        }
-        for i in 0..currencies.len() {
-            sel.order_by(Alias::new(format!("c{i}")), Order::Asc);
-        }
         sel.limit(MAX_GROUPS as u64 + 1);
         let rows = db::fetch_all(self.core().db.reader(), &sel).await?;
         let truncated = rows.len() > MAX_GROUPS;
@@ -443,6 +447,29 @@ impl RecordService<'_> {
     }
 }
 
+/// Whether `q` is answered from `def`'s running totals (cheaply, however many records): what a
+/// page asks before an aggregation it would not run over too many records.
+pub fn reads_totals(def: &EntityDef, q: &AggregateQuery) -> bool {
+    if q.filter.as_ref().is_some_and(|f| !f.is_everything()) {
+        return false;
+    }
+    let mut money_fields: Vec<String> = Vec::new();
+    for m in &q.measures {
+        if let Some(f) = m.field()
+            && def
+                .field(f)
+                .is_some_and(|d| matches!(d.kind, FieldKind::Money))
+            && !money_fields.iter().any(|x| x == f)
+        {
+            money_fields.push(f.to_string());
+        }
+    }
+    // The backend only words the statement; whether there is one does not depend on it.
+    rollup::layouts(def)
+        .iter()
+        .any(|l| from_layout(l, Backend::Sqlite, q, &money_fields).is_some())
+}
+
 /// The select that answers `q` from rollup `l`, when `l` holds what it asks; scope is the
 /// caller's to add.
 fn from_layout(
@@ -461,18 +488,18 @@ fn from_layout(
             // A key read as it is stored groups by its column, which the rollup's key reads in
             // order; only a quarter or a year groups by an expression.
             let (expr, group_by) = match (dim.kind, g.bucket) {
-                (DimKind::Id | DimKind::Text, None) | (DimKind::Month, Some(Bucket::Month)) => {
-                    (dim.read(backend), c.clone())
-                }
+                (DimKind::Id | DimKind::Text | DimKind::Currency, None)
+                | (DimKind::Month, Some(Bucket::Month)) => (dim.read(backend), c.clone()),
                 (DimKind::Month, Some(Bucket::Quarter)) => {
                     let e = format!(
-                        "CASE WHEN {c} = '' THEN NULL ELSE substr({c}, 1, 4) || '-Q' || \
-                         CAST((CAST(substr({c}, 6, 2) AS INTEGER) + 2) / 3 AS TEXT) END"
+                        "CASE WHEN {c} = '{none}' THEN NULL ELSE substr({c}, 1, 4) || '-Q' || \
+                         CAST((CAST(substr({c}, 6, 2) AS INTEGER) + 2) / 3 AS TEXT) END",
+                        none = rollup::NONE_TEXT
                     );
                     (e.clone(), e)
                 }
                 (DimKind::Month, Some(Bucket::Year)) => {
-                    let e = format!("NULLIF(substr({c}, 1, 4), '')");
+                    let e = format!("NULLIF(substr({c}, 1, 4), '{}')", rollup::NONE_TEXT);
                     (e.clone(), e)
                 }
                 _ => return None,
@@ -521,6 +548,12 @@ fn from_layout(
         }
         // Keys emptied by deletes stay with zero counts.
         sel.and_having(Expr::cust("SUM(\"n\") > 0"));
+        // Stored keys sort their "none" last; ordered by them as grouped, a grouping that
+        // follows the rollup's key is read in order and stops at the page's end, unsorted. A
+        // quarter or a year reads as null for a record without a date: last too.
+        for e in &grouped {
+            sel.order_by_expr_with_nulls(Expr::cust(e.clone()), Order::Asc, NullOrdering::Last);
+        }
         Some(sel)
     }
 }

@@ -10,8 +10,9 @@
 //! key (a new stage, an amount, its deletion to the recycle bin) moves it from one to the other,
 //! in the same transaction. A key emptied stays with zero counts and is not read.
 //!
-//! Keys are never null (both databases treat nulls as distinct in a unique index): no value is
-//! stored as the nil id or the empty text, and read back as none.
+//! Keys are never null (both databases treat nulls as distinct in a unique key): no value is
+//! stored as the greatest id or `~`, which sort after every real value, so that reading the key
+//! in order lists records without a value last, as the aggregation promises, without a sort.
 
 use super::def::{EntityDef, FieldKind, RollupDef};
 use crate::db::Backend;
@@ -23,6 +24,9 @@ pub enum DimKind {
     Text,
     /// `YYYY-MM` of a date.
     Month,
+    /// A money field's currency: empty where there is no amount, which sorts first, as the
+    /// records' own currencies do in an aggregation.
+    Currency,
 }
 
 /// A key column of the rollup and where it comes from.
@@ -107,7 +111,7 @@ pub fn layout(def: &EntityDef, r: &RollupDef) -> Option<Layout> {
                     field: currency.clone(),
                     column: currency.clone(),
                     source: currency.clone(),
-                    kind: DimKind::Text,
+                    kind: DimKind::Currency,
                     instant: false,
                 });
                 (format!("{}_amount", f.column), Some(currency))
@@ -148,26 +152,35 @@ pub fn layout(def: &EntityDef, r: &RollupDef) -> Option<Layout> {
     })
 }
 
-/// The nil id, which stands for "none" in an id key.
-pub fn nil_id(backend: Backend) -> &'static str {
+/// The id that stands for "none" in an id key: the greatest, so it sorts last.
+pub fn none_id(backend: Backend) -> &'static str {
     match backend {
-        Backend::Sqlite => "x'00000000000000000000000000000000'",
-        Backend::Postgres => "'00000000-0000-0000-0000-000000000000'::uuid",
+        Backend::Sqlite => "x'ffffffffffffffffffffffffffffffff'",
+        Backend::Postgres => "'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid",
     }
 }
+
+/// The text that stands for "none" in a text or month key: after digits and letters.
+pub const NONE_TEXT: &str = "~";
 
 impl Dim {
     /// The key of row `r` (`NEW` or `OLD` in a trigger, a table alias in a rebuild).
     fn key_of(&self, r: &str, backend: Backend) -> String {
         let c = format!("{r}.\"{}\"", self.source);
         match (self.kind, backend) {
-            (DimKind::Id, b) => format!("COALESCE({c}, {})", nil_id(b)),
-            (DimKind::Text, _) => format!("COALESCE({c}, '')"),
-            (DimKind::Month, Backend::Sqlite) => format!("COALESCE(substr({c}, 1, 7), '')"),
-            (DimKind::Month, Backend::Postgres) if self.instant => {
-                format!("COALESCE(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM'), '')")
+            (DimKind::Id, b) => format!("COALESCE({c}, {})", none_id(b)),
+            // An empty text is no value too, as the records' own lists read it.
+            (DimKind::Text, _) => format!("COALESCE(NULLIF({c}, ''), '{NONE_TEXT}')"),
+            (DimKind::Currency, _) => format!("COALESCE({c}, '')"),
+            (DimKind::Month, Backend::Sqlite) => {
+                format!("COALESCE(substr({c}, 1, 7), '{NONE_TEXT}')")
             }
-            (DimKind::Month, Backend::Postgres) => format!("COALESCE(to_char({c}, 'YYYY-MM'), '')"),
+            (DimKind::Month, Backend::Postgres) if self.instant => {
+                format!("COALESCE(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM'), '{NONE_TEXT}')")
+            }
+            (DimKind::Month, Backend::Postgres) => {
+                format!("COALESCE(to_char({c}, 'YYYY-MM'), '{NONE_TEXT}')")
+            }
         }
     }
 
@@ -175,8 +188,9 @@ impl Dim {
     pub fn read(&self, backend: Backend) -> String {
         let c = format!("\"{}\"", self.column);
         match self.kind {
-            DimKind::Id => format!("NULLIF({c}, {})", nil_id(backend)),
-            DimKind::Text | DimKind::Month => format!("NULLIF({c}, '')"),
+            DimKind::Id => format!("NULLIF({c}, {})", none_id(backend)),
+            DimKind::Text | DimKind::Month => format!("NULLIF({c}, '{NONE_TEXT}')"),
+            DimKind::Currency => c,
         }
     }
 }
@@ -299,13 +313,16 @@ fn layout_ddl(def: &EntityDef, l: &Layout, backend: Backend) -> Vec<String> {
         cols.push(format!("\"{}\" BIGINT NOT NULL", s.n_column));
     }
     let keys: Vec<String> = l.dims.iter().map(|d| format!("\"{}\"", d.column)).collect();
-    let mut out = vec![
-        format!("CREATE TABLE \"{t}\" ({})", cols.join(", ")),
-        format!(
-            "CREATE UNIQUE INDEX \"ux_{t}\" ON \"{t}\" ({})",
-            keys.join(", ")
-        ),
-    ];
+    cols.push(format!("PRIMARY KEY ({})", keys.join(", ")));
+    // On SQLite the rows are stored in key order, so that reading them in order reads no index.
+    let clustered = match backend {
+        Backend::Sqlite => " WITHOUT ROWID",
+        Backend::Postgres => "",
+    };
+    let mut out = vec![format!(
+        "CREATE TABLE \"{t}\" ({}){clustered}",
+        cols.join(", ")
+    )];
     let moved = l.moved();
     match backend {
         Backend::Sqlite => {

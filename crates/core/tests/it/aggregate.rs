@@ -473,3 +473,52 @@ fn every_declared_rollup_and_chart_can_be_kept_and_computed() {
         }
     }
 }
+
+#[test]
+fn only_unfiltered_counts_sums_and_averages_by_kept_keys_read_the_running_totals() {
+    let q = |group: &[&str], measures: &[&str], filter: Option<Filter>| AggregateQuery {
+        group: group.iter().map(|g| Grouping::parse(g).unwrap()).collect(),
+        measures: measures
+            .iter()
+            .map(|m| Measure::parse(m).unwrap())
+            .collect(),
+        filter,
+    };
+    let reads =
+        |q: &AggregateQuery| guanxi_core::records::aggregate::reads_totals(&OPPORTUNITIES, q);
+    assert!(reads(&q(
+        &["owner_id", "close_date:month"],
+        &["count", "sum:amount"],
+        None
+    )));
+    assert!(reads(&q(
+        &["stage_id"],
+        &["sum:amount", "avg:weighted_amount"],
+        None
+    )));
+    assert!(reads(&q(
+        &["close_date:quarter"],
+        &["count"],
+        Some(Filter::And(vec![]))
+    )));
+    assert!(reads(&q(&["status", "owner_id"], &["count"], None)));
+    assert!(!reads(&q(
+        &["stage_id", "close_date:month"],
+        &["count"],
+        None
+    )));
+    assert!(!reads(&q(&["close_date:week"], &["count"], None)));
+    assert!(!reads(&q(&["created_at:month"], &["count"], None)));
+    assert!(!reads(&q(&["owner_id"], &["max:amount"], None)));
+    assert!(!reads(&q(&["owner_id"], &["avg:probability"], None)));
+    let open = Filter::Cond {
+        field: "status".into(),
+        op: FilterOp::Eq,
+        value: json!("open"),
+    };
+    assert!(!reads(&q(&["owner_id"], &["count"], Some(open))));
+    assert!(!guanxi_core::records::aggregate::reads_totals(
+        &ACCOUNTS,
+        &q(&["owner_id"], &["count"], None)
+    ));
+}

@@ -3,7 +3,7 @@
 //! filter), drawn as SVG in the reader's language.
 
 use guanxi_charts::{Chart, Kind, Series};
-use guanxi_core::records::aggregate::{AggregateQuery, Group, Grouping, Measure};
+use guanxi_core::records::aggregate::{self, AggregateQuery, Group, Grouping, Measure};
 use guanxi_core::records::{ChartDef, ChartKind, EntityDef, Filter};
 use serde_json::{Map, Value};
 
@@ -26,15 +26,21 @@ pub struct ListChart {
 /// The charts `def` declares, over what `filter` matches of what `user` may read. A chart whose
 /// figures cannot be had (a filter the list reports anyway) is left out rather than failing the
 /// page.
+/// With `only_from_totals`, only the charts the running totals answer are drawn: the list
+/// matches too many records to read for the others.
 pub(super) async fn charts(
     st: &State,
     user: &UiUser,
     def: &'static EntityDef,
     filter: &Filter,
+    only_from_totals: bool,
     i18n: &I18n,
 ) -> Vec<ListChart> {
     let mut out = Vec::new();
     for chart in def.charts {
+        if only_from_totals && !from_totals(def, chart, filter) {
+            continue;
+        }
         match one(st, user, def, chart, filter, i18n).await {
             Ok(c) => out.push(c),
             Err(e) => {
@@ -45,6 +51,25 @@ pub(super) async fn charts(
     out
 }
 
+/// The aggregation a chart draws, over what `filter` matches.
+fn query(chart: &ChartDef, filter: &Filter) -> Result<AggregateQuery, guanxi_core::CoreError> {
+    let measure = Measure::parse(chart.measure).ok_or_else(|| {
+        guanxi_core::CoreError::Internal(format!(
+            "chart {} measures '{}'",
+            chart.name, chart.measure
+        ))
+    })?;
+    Ok(AggregateQuery {
+        group: vec![Grouping::parse(chart.group)?],
+        measures: vec![measure],
+        filter: Some(filter.clone()),
+    })
+}
+
+fn from_totals(def: &EntityDef, chart: &ChartDef, filter: &Filter) -> bool {
+    query(chart, filter).is_ok_and(|q| aggregate::reads_totals(def, &q))
+}
+
 async fn one(
     st: &State,
     user: &UiUser,
@@ -53,18 +78,8 @@ async fn one(
     filter: &Filter,
     i18n: &I18n,
 ) -> Result<ListChart, crate::error::ApiError> {
-    let grouping = Grouping::parse(chart.group)?;
-    let measure = Measure::parse(chart.measure).ok_or_else(|| {
-        guanxi_core::CoreError::Internal(format!(
-            "chart {} measures '{}'",
-            chart.name, chart.measure
-        ))
-    })?;
-    let q = AggregateQuery {
-        group: vec![grouping.clone()],
-        measures: vec![measure],
-        filter: Some(filter.clone()),
-    };
+    let q = query(chart, filter)?;
+    let grouping = q.group[0].clone();
     let result = st.core.records(def).aggregate(&user.actor, &q).await?;
     let mut title = i18n.t(&format!("chart-{}-{}", def.name, chart.name));
     // Amounts are never added across currencies: the chart shows the currency with the most,

@@ -531,15 +531,16 @@ async fn list(
         Err(e) => return error_page(&user, e),
     };
     // Charts read every record the list matches: drawn on the first page, for up to the count's
-    // cap; a larger list is narrowed first (read in one pass, a million records take seconds).
+    // cap, beyond it only those the running totals answer (read in one pass, a million records
+    // take seconds).
     let too_many = page.total.is_some_and(|t| t.more);
     let charts = match (&q.filter, &error) {
-        (Some(filter), None) if state.cursor.is_none() && !too_many => {
-            super::list_charts::charts(&st, &user, def, filter, &i18n).await
+        (Some(filter), None) if state.cursor.is_none() => {
+            super::list_charts::charts(&st, &user, def, filter, too_many, &i18n).await
         }
         _ => Vec::new(),
     };
-    let charts_note = (too_many && !def.charts.is_empty() && state.cursor.is_none())
+    let charts_note = (too_many && charts.len() < def.charts.len() && state.cursor.is_none())
         .then(|| i18n.t("list-charts-too-many"));
     let choices = field_choices(def, &lk.custom, &i18n);
     let sort_now = svc
