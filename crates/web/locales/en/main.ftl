@@ -338,7 +338,7 @@ settings-email-notices = E-mail notifications
 settings-email-notices-intro = Every notification shows under the bell. Tick the ones you also want by e-mail.
 settings-email-notices-off = This server does not send e-mail; notifications show under the bell only.
 settings-email-notices-saved = Your e-mail notification choices are saved.
-notification-kind-reminder = Reminders I set on records
+notification-kind-reminder = Reminders on records I own
 
 # Administration → E-mail
 admin-mail = E-mail

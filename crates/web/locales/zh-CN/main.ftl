@@ -332,7 +332,7 @@ settings-email-notices = 邮件通知
 settings-email-notices-intro = 所有通知都会显示在铃铛中。勾选您还希望通过邮件接收的通知。
 settings-email-notices-off = 本服务器未配置发送邮件，通知只显示在铃铛中。
 settings-email-notices-saved = 邮件通知设置已保存。
-notification-kind-reminder = 我在记录上设置的提醒
+notification-kind-reminder = 我负责的记录上的提醒
 
 # 系统管理 → 邮件
 admin-mail = 邮件
