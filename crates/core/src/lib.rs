@@ -56,7 +56,7 @@ pub struct Core {
 pub fn standard_jobs(backend: db::Backend) -> jobs::Handlers {
     let handlers = jobs::Handlers::default()
         .register(mail::KIND, mail::SendEmail)
-        .register_every(tidy::KIND, tidy::EVERY, tidy::Tidy);
+        .register_on(tidy::KIND, tidy::schedule(), tidy::Tidy);
     match backend {
         db::Backend::Sqlite => handlers.register_every(
             search::upkeep::KIND,

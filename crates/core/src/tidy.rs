@@ -3,21 +3,21 @@
 //! administrators), notices read three months ago, and password reset links a day past their
 //! end.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Query};
 use serde_json::{Value, json};
 
 use crate::db::{self, col};
-use crate::jobs::{JobError, JobHandler};
+use crate::jobs::{JobError, JobHandler, Schedule};
 use crate::{Core, CoreResult, now};
 
 /// The kind of the tidy-up job.
 pub const KIND: &str = "tidy";
 
-/// It runs once a day.
-pub const EVERY: Duration = Duration::from_secs(86_400);
+/// It runs once a day at 03:00 Beijing time (19:00 UTC), when few people work.
+pub fn schedule() -> Schedule {
+    Schedule::daily_at(19, 0)
+}
 
 /// Rows one statement removes at most.
 const BATCH: u64 = 2_000;

@@ -142,7 +142,7 @@ pub trait JobHandler: Send + Sync {
 #[derive(Clone, Default)]
 pub struct Handlers {
     by_kind: HashMap<&'static str, Arc<dyn JobHandler>>,
-    recurring: Vec<(&'static str, Duration)>,
+    recurring: Vec<(&'static str, Schedule)>,
 }
 
 impl Handlers {
@@ -155,18 +155,27 @@ impl Handlers {
     /// so a day is a UTC day): each runner's pass queues the current period's job under a key
     /// naming the period, and the key lets only the first of several processes queue it.
     pub fn register_every(
-        mut self,
+        self,
         kind: &'static str,
         every: Duration,
         handler: impl JobHandler + 'static,
     ) -> Self {
-        self.recurring
-            .push((kind, every.max(Duration::from_secs(1))));
+        self.register_on(kind, Schedule::every(every), handler)
+    }
+
+    /// Registers a kind that runs on `schedule` (daily at a time of day, hourly at a minute).
+    pub fn register_on(
+        mut self,
+        kind: &'static str,
+        schedule: Schedule,
+        handler: impl JobHandler + 'static,
+    ) -> Self {
+        self.recurring.push((kind, schedule));
         self.register(kind, handler)
     }
 
-    /// The recurring kinds and their periods.
-    pub fn recurring(&self) -> &[(&'static str, Duration)] {
+    /// The recurring kinds and their schedules.
+    pub fn recurring(&self) -> &[(&'static str, Schedule)] {
         &self.recurring
     }
 
@@ -189,11 +198,48 @@ pub fn backoff(attempt: i64) -> Duration {
     Duration::from_secs(secs.min(6 * 3600))
 }
 
-/// The job of a recurring `kind` for the period of `every` that holds `at`: due at the period's
-/// start, keyed by kind and period.
-pub fn occurrence(kind: &'static str, every: Duration, at: DateTime<Utc>) -> NewJob {
-    let period = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).max(1);
-    let start = at.timestamp_millis().div_euclid(period) * period;
+/// When a recurring kind runs: once in every period of `every`, at `offset` into it, periods
+/// counted from the Unix epoch. Daily at 03:00 Beijing time is every 24 hours at 19:00 UTC:
+/// `Schedule::daily_at(19, 0)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub every: Duration,
+    pub offset: Duration,
+}
+
+impl Schedule {
+    /// At the start of every period of `every` (at least a second).
+    pub fn every(every: Duration) -> Schedule {
+        Schedule {
+            every: every.max(Duration::from_secs(1)),
+            offset: Duration::ZERO,
+        }
+    }
+
+    /// Once a day at `hour:minute` UTC.
+    pub fn daily_at(hour: u64, minute: u64) -> Schedule {
+        Schedule {
+            every: Duration::from_secs(86_400),
+            offset: Duration::from_secs((hour % 24) * 3600 + (minute % 60) * 60),
+        }
+    }
+
+    /// Once an hour at `minute`.
+    pub fn hourly_at(minute: u64) -> Schedule {
+        Schedule {
+            every: Duration::from_secs(3600),
+            offset: Duration::from_secs((minute % 60) * 60),
+        }
+    }
+}
+
+/// The job of a recurring `kind` on `schedule` for the period that holds `at`: due at the
+/// period's start (plus the schedule's offset), keyed by kind and that time.
+pub fn occurrence(kind: &'static str, schedule: Schedule, at: DateTime<Utc>) -> NewJob {
+    let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    let period = millis(schedule.every).max(1);
+    let offset = millis(schedule.offset).rem_euclid(period);
+    let start = (at.timestamp_millis() - offset).div_euclid(period) * period + offset;
     let due = DateTime::from_timestamp_millis(start).unwrap_or(at);
     NewJob::new(kind, Value::Null)
         .due(due)
@@ -222,21 +268,42 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-12-04T21:47:13.5Z")
             .unwrap()
             .to_utc();
-        let hourly = occurrence("tidy", Duration::from_secs(3600), at);
+        let hourly = occurrence("tidy", Schedule::every(Duration::from_secs(3600)), at);
         assert_eq!(hourly.due_at.to_rfc3339(), "2026-12-04T21:00:00+00:00");
         assert_eq!(
             hourly.key.as_deref(),
             Some("tidy@2026-12-04T21:00:00+00:00")
         );
-        let daily = occurrence("tidy", Duration::from_secs(86_400), at);
+        let daily = occurrence("tidy", Schedule::every(Duration::from_secs(86_400)), at);
         assert_eq!(daily.due_at.to_rfc3339(), "2026-12-04T00:00:00+00:00");
         // The same period, a moment later: the same key.
         let later = occurrence(
             "tidy",
-            Duration::from_secs(3600),
+            Schedule::every(Duration::from_secs(3600)),
             at + chrono::Duration::minutes(12),
         );
         assert_eq!(later.key, hourly.key);
+    }
+
+    #[test]
+    fn a_job_due_at_a_time_of_day_runs_from_that_time_each_day() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        // 03:00 in Beijing is 19:00 UTC.
+        let nightly = Schedule::daily_at(19, 0);
+        let before = occurrence("tidy", nightly, at("2026-12-04T18:59:59Z"));
+        assert_eq!(before.due_at, at("2026-12-03T19:00:00Z"));
+        let after = occurrence("tidy", nightly, at("2026-12-04T19:00:00Z"));
+        assert_eq!(after.due_at, at("2026-12-04T19:00:00Z"));
+        assert_ne!(before.key, after.key);
+        let quarter_past = Schedule::hourly_at(15);
+        assert_eq!(
+            occurrence("x", quarter_past, at("2026-12-04T10:14:00Z")).due_at,
+            at("2026-12-04T09:15:00Z")
+        );
+        assert_eq!(
+            occurrence("x", quarter_past, at("2026-12-04T10:15:00Z")).due_at,
+            at("2026-12-04T10:15:00Z")
+        );
     }
 
     #[test]

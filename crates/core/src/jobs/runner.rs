@@ -134,7 +134,7 @@ impl Runner {
             self.handlers
                 .recurring()
                 .iter()
-                .map(|&(kind, every)| (kind, super::occurrence(kind, every, at)))
+                .map(|&(kind, schedule)| (kind, super::occurrence(kind, schedule, at)))
                 .filter(|(kind, job)| queued.get(kind) != Some(&job.due_at))
                 .collect()
         };
