@@ -7,8 +7,8 @@ use guanxi_core::records::aggregate::{self, AggregateQuery, Group, Grouping, Mea
 use guanxi_core::records::{ChartDef, ChartKind, EntityDef, Filter};
 use serde_json::{Map, Value};
 
+use super::cells::{kind_at, lookups, value_cell};
 use super::display;
-use super::records::{kind_at, lookups, value_cell};
 use crate::State;
 use crate::auth::UiUser;
 use crate::i18n::I18n;

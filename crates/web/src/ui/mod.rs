@@ -3,6 +3,7 @@
 mod admin;
 mod admin_jobs;
 mod admin_mail;
+mod cells;
 mod choices;
 pub mod display;
 mod list_charts;

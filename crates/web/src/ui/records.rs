@@ -14,8 +14,8 @@ use guanxi_core::identity::users;
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldDef, FieldKind};
 use guanxi_core::records::filter::FilterOp;
 use guanxi_core::records::{Count, Filter, JsonMap, ListQuery, Reference, Registry, Total};
-use guanxi_core::refs::{self, RefView, Target};
-use guanxi_core::{Actor, CoreError, EntityDef, FieldError, codes, saved_views, search};
+use guanxi_core::refs::{self, RefView};
+use guanxi_core::{CoreError, EntityDef, FieldError, codes, saved_views, search};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -114,10 +114,8 @@ fn enc(s: &str) -> String {
 
 // ---------- list ----------
 
-pub struct Cell {
-    pub text: String,
-    pub href: Option<String>,
-}
+pub use super::cells::Cell;
+use super::cells::{Lookups, kind_at, lookups, value_cell};
 
 pub struct Row {
     pub id: String,
@@ -299,87 +297,6 @@ fn date_time(s: &str) -> String {
     s.get(..16).map(|x| x.replace('T', " ")).unwrap_or_default()
 }
 
-/// Everything needed to show record values: users, referenced records (titled as the reader may
-/// see them), custom definitions.
-pub(super) struct Lookups {
-    registry: &'static Registry,
-    region: String,
-    pub(super) users: HashMap<String, String>,
-    titles: refs::Titles,
-    pub(super) custom: Vec<CustomFieldDef>,
-}
-
-/// What a page needs to show records of `def`: users' names, its custom fields, and the titles
-/// of the records they refer to — those `recs` hold, and those `more` finds (in a history).
-pub(super) async fn lookups<'r>(
-    st: &State,
-    actor: &Actor,
-    def: &'static EntityDef,
-    recs: impl IntoIterator<Item = &'r JsonMap>,
-    more: impl FnOnce(&[CustomFieldDef]) -> Vec<Target>,
-) -> Result<Lookups, ApiError> {
-    let users = users::list(&st.core.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id.to_string(), u.name))
-        .collect();
-    let custom = st.core.records(def).custom_defs().await?;
-    let mut targets = refs::targets(st.core.registry, def, &custom, recs);
-    targets.extend(more(&custom));
-    let titles = refs::titles(&st.core, actor, &targets).await?;
-    Ok(Lookups {
-        registry: st.core.registry,
-        region: st.core.settings.default_region.clone(),
-        users,
-        titles,
-        custom,
-    })
-}
-
-/// The kind of the field a name stands for: a record's own (`owner_id` as a user), a custom
-/// field's (`custom.tier`) or a field of one of its lines (`contact_roles[1].role`).
-pub(super) fn kind_at<'a>(
-    def: &EntityDef,
-    custom: &'a [CustomFieldDef],
-    field: &str,
-) -> Option<&'a FieldKind> {
-    if field == "owner_id" {
-        Some(&FieldKind::User)
-    } else if let Some(k) = field.strip_prefix("custom.") {
-        custom.iter().find(|d| d.key == k).map(|d| &d.kind)
-    } else if let Some((child, rest)) = field.split_once('[') {
-        rest.split_once("].")
-            .and_then(|(_, f)| def.child(child)?.field(f))
-            .map(|f| &f.kind)
-    } else {
-        def.field(field).map(|f| &f.kind)
-    }
-}
-
-/// A reference: the record's title linking to it when the reader may read it, otherwise a
-/// neutral label with no link (neither the title nor whether the record exists is theirs to see).
-fn ref_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n) -> Cell {
-    let Some(target) = refs::target_of(lk.registry, kind, v) else {
-        return Cell {
-            text: String::new(),
-            href: None,
-        };
-    };
-    match lk.titles.view(target) {
-        RefView::Readable(title) => Cell {
-            text: title.to_string(),
-            href: lk
-                .registry
-                .by_name(target.entity)
-                .map(|d| format!("/{}/{}", d.plural, target.id)),
-        },
-        RefView::Unreadable => Cell {
-            text: i18n.t("record-unreadable"),
-            href: None,
-        },
-    }
-}
-
 impl Row {
     /// A record as a table row: one cell per column key.
     fn of<K: AsRef<str>>(
@@ -442,39 +359,6 @@ fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) ->
         return text(v.get(p).and_then(Value::as_str).unwrap_or("").to_string());
     }
     value_cell(&f.kind, v, lk, i18n)
-}
-
-/// One value of a field of `kind`, standard or custom, as a cell: references by their title
-/// with a link (or as unreadable), users by name, web addresses as links, the rest as it reads.
-pub(super) fn value_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n) -> Cell {
-    match kind {
-        FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::Regarding => {
-            ref_cell(kind, v, lk, i18n)
-        }
-        FieldKind::User => Cell {
-            text: lk
-                .users
-                .get(v.as_str().unwrap_or(""))
-                .cloned()
-                .unwrap_or_default(),
-            href: None,
-        },
-        FieldKind::Url => {
-            let s = v.as_str().unwrap_or("").to_string();
-            let href = if s.starts_with("http://") || s.starts_with("https://") {
-                Some(s.clone())
-            } else if s.is_empty() {
-                None
-            } else {
-                Some(format!("https://{s}"))
-            };
-            Cell { text: s, href }
-        }
-        _ => Cell {
-            text: display::human(kind, v, i18n, &lk.region),
-            href: None,
-        },
-    }
 }
 
 async fn list(
@@ -869,7 +753,7 @@ struct DetailPage {
     owned: bool,
     /// Reminders not yet shown, and whether the reader may set one (the owner, or whoever may
     /// change the record).
-    reminders: Vec<super::reminders::ReminderLine>,
+    reminders: Vec<ReminderLine>,
     can_remind: bool,
     owner_name: String,
 }
@@ -1222,7 +1106,7 @@ pub(super) async fn detail_page(
     let owner_name = lk.users.get(owner).cloned().unwrap_or_default();
     let can_remind = owned && !deleted && (can_write || owner == user.actor.user_id.to_string());
     let reminders = if owned && !deleted {
-        match super::reminders::lines(st, user, def, id, &lk.users).await {
+        match reminder_lines(st, user, def, id, &lk.users).await {
             Ok(lines) => lines,
             Err(e) => return error_page(user, e.into()),
         }
@@ -1332,6 +1216,39 @@ async fn action(
         Ok(to) => Redirect::to(&to).into_response(),
         Err(e) => error_page(&user, e.into()),
     }
+}
+
+/// A pending reminder as the record page lists it.
+pub struct ReminderLine {
+    pub id: String,
+    pub at: String,
+    pub note: String,
+    pub for_name: String,
+}
+
+/// The record's pending reminders, worded for its page.
+async fn reminder_lines(
+    st: &State,
+    user: &UiUser,
+    def: &'static EntityDef,
+    id: Uuid,
+    names: &std::collections::HashMap<String, String>,
+) -> Result<Vec<ReminderLine>, CoreError> {
+    Ok(
+        guanxi_core::reminders::pending(&st.core, &user.actor, def, id)
+            .await?
+            .into_iter()
+            .map(|r| ReminderLine {
+                id: r.id.to_string(),
+                at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                note: r.note,
+                for_name: names
+                    .get(&r.user_id.to_string())
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    )
 }
 
 // ---------- forms ----------

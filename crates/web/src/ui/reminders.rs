@@ -41,37 +41,6 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
         )
 }
 
-/// A pending reminder as the record page lists it.
-pub struct ReminderLine {
-    pub id: String,
-    pub at: String,
-    pub note: String,
-    pub for_name: String,
-}
-
-/// The record's pending reminders, worded for its page.
-pub(super) async fn lines(
-    st: &State,
-    user: &UiUser,
-    def: &'static EntityDef,
-    id: Uuid,
-    names: &std::collections::HashMap<String, String>,
-) -> Result<Vec<ReminderLine>, CoreError> {
-    Ok(reminders::pending(&st.core, &user.actor, def, id)
-        .await?
-        .into_iter()
-        .map(|r| ReminderLine {
-            id: r.id.to_string(),
-            at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            note: r.note,
-            for_name: names
-                .get(&r.user_id.to_string())
-                .cloned()
-                .unwrap_or_default(),
-        })
-        .collect())
-}
-
 async fn set(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
