@@ -19,6 +19,15 @@ document.querySelectorAll("input[type=datetime-local][data-utc]").forEach(functi
   input.value = t.getFullYear() + "-" + two(t.getMonth() + 1) + "-" + two(t.getDate()) +
     "T" + two(t.getHours()) + ":" + two(t.getMinutes());
 });
+// Times the page gives in UTC, shown in the browser's own time (without the script, UTC).
+document.querySelectorAll("time[data-local][datetime]").forEach(function (el) {
+  var t = new Date(el.getAttribute("datetime"));
+  if (isNaN(t.getTime())) { return; }
+  var two = function (n) { return String(n).padStart(2, "0"); };
+  el.textContent = t.getFullYear() + "-" + two(t.getMonth() + 1) + "-" + two(t.getDate()) +
+    " " + two(t.getHours()) + ":" + two(t.getMinutes());
+  el.title = el.getAttribute("datetime");
+});
 document.addEventListener("submit", function (e) {
   e.target.querySelectorAll("input.tz-offset").forEach(function (o) {
     var input = o.previousElementSibling;

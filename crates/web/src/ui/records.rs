@@ -1222,6 +1222,8 @@ async fn action(
 pub struct ReminderLine {
     pub id: String,
     pub at: String,
+    /// The same instant in RFC 3339, which the page's script shows in the reader's own time.
+    pub at_utc: String,
     pub note: String,
     pub for_name: String,
 }
@@ -1241,6 +1243,7 @@ async fn reminder_lines(
             .map(|r| ReminderLine {
                 id: r.id.to_string(),
                 at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                at_utc: r.at.to_rfc3339(),
                 note: r.note,
                 for_name: names
                     .get(&r.user_id.to_string())

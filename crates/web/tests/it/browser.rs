@@ -1031,9 +1031,19 @@ async fn a_reminder_set_on_the_page_rings_the_bell_and_sends_one_letter_in_chrom
         assert_eq!(b.text("#notice").await, "✓ Reminder set.");
         let line = b.text("#reminders .reminder-list li").await;
         assert!(line.contains("跟进合同条款"), "{line}");
+        // Shown in the reader's own time, as typed; kept as the UTC instant.
         assert!(
-            line.contains(&expected_utc.format("%Y-%m-%d %H:%M").to_string()),
-            "the browser's offset went with the time: {line}"
+            line.contains(&format!("{} 10:00", tomorrow.format("%Y-%m-%d"))),
+            "shown in the browser's time: {line}"
+        );
+        let kept = b
+            .js("return document.querySelector('#reminders time').getAttribute('datetime');")
+            .await;
+        assert!(
+            kept.as_str().is_some_and(|t| t.starts_with(
+                &expected_utc.format("%Y-%m-%dT%H:%M").to_string()
+            )),
+            "the browser's offset went with the time: {kept}"
         );
 
         // The panel with a pending reminder, wide and on a phone, in English and Chinese.
