@@ -2177,6 +2177,7 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("actions", json!(["opportunity-close_won"])),
         ("stage", json!({"en": "Won", "zh-CN": "赢单"})),
         ("count", json!(2)),
+        ("field", json!("name")),
     ]
     .into_iter()
     .collect();
