@@ -755,6 +755,8 @@ struct DetailPage {
     /// change the record).
     reminders: Vec<ReminderLine>,
     can_remind: bool,
+    /// What was typed into the reminder form, shown again when it was refused.
+    draft: ReminderDraft,
     owner_name: String,
 }
 
@@ -932,7 +934,17 @@ async fn detail(
             None
         }
     });
-    detail_page(def, &st, &user, id, tab, notice, Vec::new()).await
+    detail_page(
+        def,
+        &st,
+        &user,
+        id,
+        tab,
+        notice,
+        Vec::new(),
+        ReminderDraft::default(),
+    )
+    .await
 }
 
 /// The record page, with a notice of what just happened or the problems that stopped it.
@@ -945,6 +957,7 @@ pub(super) async fn detail_page(
     tab: String,
     notice: Option<String>,
     problems: Vec<String>,
+    draft: ReminderDraft,
 ) -> Response {
     let svc = st.core.records(def);
     let (rec, can_write, deleted) = match svc.get_with_access(&user.actor, id).await {
@@ -1119,6 +1132,7 @@ pub(super) async fn detail_page(
         owned,
         reminders,
         can_remind,
+        draft,
         owner_name,
         notice,
         problems,
@@ -1203,8 +1217,17 @@ async fn action(
                                 i18n.named_field_error(&field_label(def.name, k, &i18n), m)
                             })
                             .collect();
-                        return detail_page(def, &st, &user, id, "details".into(), None, problems)
-                            .await;
+                        return detail_page(
+                            def,
+                            &st,
+                            &user,
+                            id,
+                            "details".into(),
+                            None,
+                            problems,
+                            ReminderDraft::default(),
+                        )
+                        .await;
                     }
                     Err(e) => Err(e),
                 }
@@ -1219,6 +1242,13 @@ async fn action(
 }
 
 /// A pending reminder as the record page lists it.
+/// The reminder form as it was filled in: the local time typed and the note.
+#[derive(Default)]
+pub struct ReminderDraft {
+    pub at: String,
+    pub note: String,
+}
+
 pub struct ReminderLine {
     pub id: String,
     pub at: String,

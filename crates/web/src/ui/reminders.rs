@@ -86,7 +86,21 @@ async fn set(
                 .iter()
                 .map(|(k, e)| i18n.named_field_error(&i18n.t(&format!("reminder-{k}")), e))
                 .collect();
-            super::records::detail_page(def, &st, &user, id, "details".into(), None, problems).await
+            let draft = super::records::ReminderDraft {
+                at: local.to_string(),
+                note: note.to_string(),
+            };
+            super::records::detail_page(
+                def,
+                &st,
+                &user,
+                id,
+                "details".into(),
+                None,
+                problems,
+                draft,
+            )
+            .await
         }
         Err(e) => error_page(&user, e.into()),
     }

@@ -625,6 +625,12 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
         let box_ = problems(&html);
         assert!(box_.contains("提醒时间："), "{box_}");
         assert!(box_.contains("已经过去，请选择将来的时间"), "{box_}");
+        // What was typed is in the form again, to correct rather than retype.
+        assert!(
+            html.contains(&format!("value=\"{past}\"")),
+            "the time typed"
+        );
+        assert!(html.contains("value=\"太晚了\""), "the note typed");
         // No time at all.
         let (status, _, html) = form_as(
             app,
