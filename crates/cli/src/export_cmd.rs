@@ -1,5 +1,6 @@
-//! `guanxi export`: the records a user may read as CSV, through the same core export and the same
-//! formatting layer as the server's downloads.
+//! `guanxi export`: the records a user may read as CSV or XLSX (by `--output`'s extension),
+//! through the same core export, the same formatting layer and the same writers as the server's
+//! downloads.
 //!
 //! There is no default user. An export reads as someone, and that person's read scope decides
 //! which records appear; defaulting to an administrator would hand every record to whoever can
@@ -12,10 +13,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use guanxi_core::identity::users;
-use guanxi_core::records::export::{CsvWriter, Export};
+use guanxi_core::records::export::{CsvWriter, Export, XlsxWriter};
 use guanxi_core::records::{Filter, ListQuery};
 use guanxi_core::{Core, EntityDef};
-use guanxi_web::export_format::Format;
+use guanxi_web::export_format::{FileType, Format};
 
 use crate::{DbArg, explain_in, find_user};
 
@@ -41,7 +42,19 @@ pub struct ExportArgs {
     /// Column codes and values as codes (ids, choice codes, ISO dates), for programs.
     #[arg(long)]
     pub codes: bool,
-    /// Write to FILE (replaced only once the export is complete) instead of stdout.
+    /// Only these columns, in this order, comma-separated, as a list's `cols` names them:
+    /// name,type,owner_id,billing_address.city,custom.level. Not with --codes, which always
+    /// exports every column.
+    #[arg(
+        long,
+        value_name = "CODES",
+        value_delimiter = ',',
+        conflicts_with = "codes"
+    )]
+    pub cols: Vec<String>,
+    /// Write to FILE (replaced only once the export is complete) instead of stdout: an Excel
+    /// workbook when FILE ends in .xlsx, else CSV (starting with a UTF-8 byte order mark in the
+    /// labels form, so that Excel reads Chinese text right).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -89,23 +102,71 @@ pub async fn run(core: &Core, args: ExportArgs) -> Result<()> {
     } else {
         Format::Labels
     };
-    let export = Export::start(core, &actor, def, query)
+    let mut export = Export::start(core, &actor, def, query)
         .await
         .map_err(explain)?;
+    if !args.cols.is_empty() {
+        let known: Vec<String> = export.columns().iter().map(|c| c.code.clone()).collect();
+        let unknown = export.choose(&args.cols);
+        if !unknown.is_empty() {
+            bail!(
+                "--cols: {} {} no column of {}; the columns are {}",
+                unknown.join(", "),
+                if unknown.len() == 1 { "is" } else { "are" },
+                def.plural,
+                known.join(", ")
+            );
+        }
+    }
     let formatter = format.formatter(def, &locale, &core.settings.default_region);
-    let mut csv = CsvWriter::new(export.columns(), formatter).map_err(explain)?;
-    let mut export = export.with_names(csv.wants_names());
-    // The first page before any output: a bad filter or sort, or no permission, leaves no file.
-    let first = export.next_page().await.map_err(explain)?;
-    let mut out = Output::open(args.output.as_deref())?;
-    match first {
-        Some(page) => out.write(&csv.page(&page).map_err(explain)?)?,
-        None => out.write(&csv.finish())?,
-    }
-    while let Some(page) = export.next_page().await.map_err(explain)? {
-        out.write(&csv.page(&page).map_err(explain)?)?;
-    }
-    out.commit()?;
+    let file_type = args
+        .output
+        .as_deref()
+        .and_then(FileType::of_file_name)
+        .unwrap_or(FileType::Csv);
+    let export = match file_type {
+        FileType::Csv => {
+            let mut csv = CsvWriter::new(export.columns(), formatter).map_err(explain)?;
+            // The byte order mark is for a file someone opens in Excel; on stdout, which goes to
+            // a terminal or another program, it would only be a stray character before the first
+            // header.
+            if format.bom() && args.output.is_some() {
+                csv = csv.with_bom();
+            }
+            let mut export = export.with_names(csv.wants_names());
+            // The first page before any output: a bad filter or sort, or no permission, leaves
+            // no file.
+            let first = export.next_page().await.map_err(explain)?;
+            let mut out = Output::open(args.output.as_deref())?;
+            match first {
+                Some(page) => out.write(&csv.page(&page).map_err(explain)?)?,
+                None => out.write(&csv.finish())?,
+            }
+            while let Some(page) = export.next_page().await.map_err(explain)? {
+                out.write(&csv.page(&page).map_err(explain)?)?;
+            }
+            out.commit()?;
+            export
+        }
+        FileType::Xlsx => {
+            let sheet = formatter.sheet_name(def);
+            let mut xlsx = XlsxWriter::new(export.columns(), formatter, &sheet).map_err(explain)?;
+            let mut export = export.with_names(xlsx.wants_names());
+            let first = export.next_page().await.map_err(explain)?;
+            let mut out = Output::open(args.output.as_deref())?;
+            if let Some(page) = first {
+                xlsx.page(&page).map_err(explain)?;
+            }
+            // Rows go to the sheet's temporary file as they come; the workbook is packed into
+            // the output at the end.
+            while let Some(page) = export.next_page().await.map_err(explain)? {
+                xlsx.page(&page).map_err(explain)?;
+            }
+            out.write_xlsx(xlsx).map_err(explain)?;
+            out.commit()?;
+            export
+        }
+    };
     eprintln!("exported {} {}", export.rows(), def.plural);
     if export.truncated() {
         eprintln!(
@@ -156,6 +217,22 @@ impl Output {
             Output::File { tmp, file, .. } => file
                 .write_all(bytes)
                 .with_context(|| format!("writing {}", tmp.display())),
+        }
+    }
+
+    /// Packs `xlsx` into the output.
+    fn write_xlsx(&mut self, xlsx: XlsxWriter) -> guanxi_core::CoreResult<usize> {
+        match self {
+            Output::File { file, .. } => xlsx.finish(file),
+            Output::Stdout(s) => {
+                // The lock on stdout cannot move to the packing thread; the workbook can.
+                let mut bytes = Vec::new();
+                let rows = xlsx.finish(&mut bytes)?;
+                s.write_all(&bytes).map_err(|e| {
+                    guanxi_core::CoreError::Internal(format!("writing to stdout: {e}"))
+                })?;
+                Ok(rows)
+            }
         }
     }
 

@@ -223,6 +223,11 @@ pub mod codes {
         LINE_IN_USE = "line_in_use";
         /// An action's input the action does not take.
         UNKNOWN_INPUT = "unknown_input";
+        /// A live record of `entity`, owned by `owner`, has the same key of the duplicate-check
+        /// rule `rule` (`tax_id`, `phone`, `name`, …) as the record being saved (a conflict,
+        /// 409); `action` says whether the rule blocks or only warns (then `allow_duplicate:
+        /// true` saves anyway). `record_id` when the user may read that record, and `matches`.
+        DUPLICATE = "duplicate";
 
         // Identity and administration.
         /// No team with this id.

@@ -1,11 +1,13 @@
 //! Guanxi's domain: entities, storage, services, authorization, audit and search. Knows nothing
 //! of HTTP; the web layer and the command line call the same services.
 
+pub mod address;
 pub mod areas;
 pub mod audit;
 pub mod authz;
 pub mod custom_fields;
 pub mod db;
+pub mod dedupe;
 pub mod error;
 pub mod identity;
 pub mod jobs;

@@ -96,3 +96,531 @@ document.querySelectorAll(".ref").forEach(function (group) {
   refresh();
   setInterval(refresh, 20000);
 })();
+
+// The navigation column: on a phone a drawer the menu button opens and closes; on a wide screen
+// the button hides and shows it, and the choice is remembered.
+(function () {
+  var toggle = document.getElementById("nav-toggle");
+  if (!toggle) { return; }
+  var body = document.body;
+  var phone = function () { return window.matchMedia("(max-width: 760px)").matches; };
+  var sync = function () {
+    var open = phone() ? body.classList.contains("nav-open") : !body.classList.contains("nav-collapsed");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  };
+  try { if (localStorage.getItem("guanxi.nav") === "collapsed") { body.classList.add("nav-collapsed"); } } catch (e) {}
+  sync();
+  toggle.addEventListener("click", function () {
+    if (phone()) {
+      body.classList.toggle("nav-open");
+    } else {
+      body.classList.toggle("nav-collapsed");
+      try { localStorage.setItem("guanxi.nav", body.classList.contains("nav-collapsed") ? "collapsed" : "open"); } catch (e) {}
+    }
+    sync();
+  });
+  // A tap outside the open drawer closes it.
+  document.addEventListener("click", function (e) {
+    if (body.classList.contains("nav-open") && !e.target.closest("#sidebar") && !e.target.closest("#nav-toggle")) {
+      body.classList.remove("nav-open");
+      sync();
+    }
+  });
+})();
+
+// "Back" on the error page goes back where there is somewhere to go back to.
+document.querySelectorAll("a[data-back]").forEach(function (a) {
+  if (window.history.length > 1) {
+    a.addEventListener("click", function (e) { e.preventDefault(); window.history.back(); });
+  }
+});
+
+// Menus (<details>) close when the user clicks elsewhere or presses Escape.
+document.addEventListener("click", function (e) {
+  document.querySelectorAll("details.menu[open], details.save-view[open]").forEach(function (d) {
+    if (!d.contains(e.target)) { d.removeAttribute("open"); }
+  });
+});
+
+// What the navigation knows of each entity: its list's address and its name, for labelling
+// search results and palette entries.
+var gxEntities = (function () {
+  var map = {};
+  document.querySelectorAll("#sidebar a[data-entity]").forEach(function (a) {
+    map[a.getAttribute("data-entity")] = { href: a.getAttribute("href"), label: a.textContent.trim(), newHref: a.getAttribute("data-new"), newLabel: a.getAttribute("data-new-label") };
+  });
+  return map;
+})();
+
+function gxSearch(q, limit) {
+  return fetch("/api/v1/search?limit=" + limit + "&q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    .then(function (r) { return r.ok ? r.json() : { data: [] }; })
+    .then(function (body) { return body.data || []; })
+    .catch(function () { return []; });
+}
+
+function gxHitLink(hit) {
+  var e = gxEntities[hit.entity] || { href: "/" + hit.entity, label: hit.entity };
+  var a = document.createElement("a");
+  a.href = e.href + "/" + hit.id;
+  var title = document.createElement("span");
+  title.textContent = hit.title;
+  a.appendChild(title);
+  if (hit.hint) {
+    var sub = document.createElement("span");
+    sub.className = "sub";
+    sub.textContent = hit.hint;
+    a.appendChild(sub);
+  }
+  return a;
+}
+
+// Search as you type: results grouped by entity under the box, with what tells two 张三 apart;
+// arrows move, Enter opens, Enter with nothing chosen shows every result.
+(function () {
+  var input = document.getElementById("global-search");
+  var box = document.getElementById("search-suggest");
+  if (!input || !box) { return; }
+  var timer = null, seq = 0;
+  var close = function () { box.hidden = true; input.setAttribute("aria-expanded", "false"); };
+  var links = function () { return Array.prototype.slice.call(box.querySelectorAll("a")); };
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    var q = input.value.trim();
+    if (!q) { close(); return; }
+    timer = setTimeout(function () {
+      var mine = ++seq;
+      gxSearch(q, 12).then(function (hits) {
+        if (mine !== seq) { return; }
+        box.textContent = "";
+        if (!hits.length) {
+          var p = document.createElement("p");
+          p.textContent = input.getAttribute("data-none");
+          box.appendChild(p);
+        }
+        var groups = {};
+        var order = [];
+        hits.forEach(function (h) {
+          if (!groups[h.entity]) { groups[h.entity] = []; order.push(h.entity); }
+          groups[h.entity].push(h);
+        });
+        order.forEach(function (ent) {
+          var h3 = document.createElement("h3");
+          h3.textContent = (gxEntities[ent] || { label: ent }).label;
+          box.appendChild(h3);
+          groups[ent].forEach(function (h) {
+            var a = gxHitLink(h);
+            a.setAttribute("role", "option");
+            box.appendChild(a);
+          });
+        });
+        var all = document.createElement("a");
+        all.href = "/search?q=" + encodeURIComponent(q);
+        all.textContent = input.getAttribute("data-all");
+        all.className = "all";
+        box.appendChild(all);
+        box.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+      });
+    }, 150);
+  });
+  input.addEventListener("keydown", function (e) {
+    var ls = links();
+    var i = ls.findIndex(function (a) { return a.classList.contains("active"); });
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      if (box.hidden || !ls.length) { return; }
+      e.preventDefault();
+      if (i >= 0) { ls[i].classList.remove("active"); }
+      i = e.key === "ArrowDown" ? (i + 1) % ls.length : (i <= 0 ? ls.length - 1 : i - 1);
+      ls[i].classList.add("active");
+      ls[i].scrollIntoView({ block: "nearest" });
+    } else if (e.key === "Enter" && i >= 0 && !box.hidden) {
+      e.preventDefault();
+      window.location.href = ls[i].href;
+    } else if (e.key === "Escape") {
+      close();
+    }
+  });
+  document.addEventListener("click", function (e) { if (!e.target.closest("#search-form")) { close(); } });
+})();
+
+// The command palette (Ctrl-K or ⌘-K): jump to any page or record, or start a new record.
+(function () {
+  var dialog = document.getElementById("palette");
+  var input = document.getElementById("palette-input");
+  var list = document.getElementById("palette-list");
+  if (!dialog || !input || !list || !dialog.showModal) { return; }
+  var pages = [];
+  document.querySelectorAll("#sidebar a").forEach(function (a) {
+    pages.push({ label: a.textContent.trim(), href: a.getAttribute("href"), kind: dialog.getAttribute("data-go") });
+    if (a.getAttribute("data-new")) {
+      pages.push({ label: a.getAttribute("data-new-label"), href: a.getAttribute("data-new"), kind: dialog.getAttribute("data-new") });
+    }
+  });
+  document.querySelectorAll("#user-menu a").forEach(function (a) {
+    pages.push({ label: a.textContent.trim(), href: a.getAttribute("href"), kind: dialog.getAttribute("data-go") });
+  });
+  var seq = 0;
+  var item = function (label, href, kind, sub) {
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.href = href;
+    a.setAttribute("role", "option");
+    var t = document.createElement("span");
+    t.textContent = label;
+    if (sub) {
+      var s = document.createElement("span");
+      s.className = "sub";
+      s.textContent = " · " + sub;
+      t.appendChild(s);
+    }
+    var k = document.createElement("span");
+    k.className = "kind";
+    k.textContent = kind;
+    a.appendChild(t);
+    a.appendChild(k);
+    li.appendChild(a);
+    return li;
+  };
+  var draw = function () {
+    var q = input.value.trim().toLowerCase();
+    list.textContent = "";
+    pages.filter(function (p) { return !q || p.label.toLowerCase().indexOf(q) >= 0; }).slice(0, 8).forEach(function (p) {
+      list.appendChild(item(p.label, p.href, p.kind));
+    });
+    var first = list.querySelector("a");
+    if (first) { first.classList.add("active"); }
+    if (!q) { return; }
+    var mine = ++seq;
+    gxSearch(q, 8).then(function (hits) {
+      if (mine !== seq) { return; }
+      hits.forEach(function (h) {
+        var e = gxEntities[h.entity] || { href: "/" + h.entity, label: h.entity };
+        list.appendChild(item(h.title, e.href + "/" + h.id, e.label, h.hint));
+      });
+      if (!list.querySelector("a.active")) {
+        var f = list.querySelector("a");
+        if (f) { f.classList.add("active"); }
+      }
+    });
+  };
+  var open = function () {
+    input.value = "";
+    draw();
+    dialog.showModal();
+    input.focus();
+  };
+  document.addEventListener("keydown", function (e) {
+    if ((e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "K")) {
+      e.preventDefault();
+      if (dialog.open) { dialog.close(); } else { open(); }
+    }
+  });
+  input.addEventListener("input", draw);
+  input.addEventListener("keydown", function (e) {
+    var ls = Array.prototype.slice.call(list.querySelectorAll("a"));
+    var i = ls.findIndex(function (a) { return a.classList.contains("active"); });
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      if (!ls.length) { return; }
+      if (i >= 0) { ls[i].classList.remove("active"); }
+      i = e.key === "ArrowDown" ? (i + 1) % ls.length : (i <= 0 ? ls.length - 1 : i - 1);
+      ls[i].classList.add("active");
+      ls[i].scrollIntoView({ block: "nearest" });
+    } else if (e.key === "Enter" && i >= 0) {
+      e.preventDefault();
+      window.location.href = ls[i].href;
+    }
+  });
+  dialog.addEventListener("click", function (e) { if (e.target === dialog) { dialog.close(); } });
+})();
+
+// A select that completes its form's step submits on change (without the script, its button).
+document.addEventListener("change", function (e) {
+  if (e.target.matches && e.target.matches("select[data-autosubmit]") && e.target.value) {
+    e.target.form.submit();
+  }
+});
+// Pop-over panels close on a click elsewhere.
+document.addEventListener("click", function (e) {
+  document.querySelectorAll("details.pop[open]").forEach(function (d) {
+    if (!d.contains(e.target)) { d.removeAttribute("open"); }
+  });
+});
+
+// Chinese addresses: province → city → district as cascading choices from the national
+// division list while the country is China (or blank), free text otherwise; an address pasted
+// on one line is split into its parts. (Without the script the parts are text boxes, and the
+// server splits a one-line address when the parts are left empty.)
+document.querySelectorAll("[data-address]").forEach(function (group) {
+  var part = function (p) { return group.querySelector("input[data-part=" + p + "]"); };
+  var country = part("country"), prov = part("province"), city = part("city"), dist = part("district"), street = part("street");
+  var line = group.querySelector(".address-line");
+  var note = group.querySelector(".address-note");
+  if (!country || !prov || !city || !dist) { return; }
+  var inChina = function () {
+    var c = country.value.trim().toLowerCase();
+    return c === "" || c === "中国" || c === "cn" || c === "china" || c === "中华人民共和国" || c === "中国大陆";
+  };
+  var load = function (parent) {
+    return fetch("/api/v1/divisions" + (parent ? "?parent=" + encodeURIComponent(parent) : ""), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { data: [] }; })
+      .then(function (b) { return b.data || []; })
+      .catch(function () { return []; });
+  };
+  var select = function (input) {
+    var s = document.createElement("select");
+    s.className = "division";
+    s.setAttribute("aria-label", input.getAttribute("aria-label"));
+    input.parentNode.insertBefore(s, input);
+    return s;
+  };
+  var sp = select(prov), sc = select(city), sd = select(dist);
+  var fill = function (s, input, items) {
+    s.textContent = "";
+    var first = document.createElement("option");
+    first.value = "";
+    first.textContent = input.getAttribute("placeholder");
+    s.appendChild(first);
+    var found = null;
+    items.forEach(function (it) {
+      var o = document.createElement("option");
+      o.value = it.name;
+      o.setAttribute("data-code", it.code);
+      o.textContent = it.name;
+      if (it.name === input.value) { o.selected = true; found = it; }
+      s.appendChild(o);
+    });
+    // A value from before (or from elsewhere) that the list does not hold is kept, not lost.
+    if (input.value && !found) {
+      var keep = document.createElement("option");
+      keep.value = input.value;
+      keep.textContent = input.value;
+      keep.selected = true;
+      s.appendChild(keep);
+    }
+    // A municipality has one city, itself: chosen for the user.
+    if (!input.value && items.length === 1) {
+      input.value = items[0].name;
+      s.value = items[0].name;
+      found = items[0];
+    }
+    s.disabled = items.length === 0 && !input.value;
+    return found;
+  };
+  var codeOf = function (s) {
+    var o = s.options[s.selectedIndex];
+    return o ? o.getAttribute("data-code") : null;
+  };
+  var cascade = function () {
+    return load(null).then(function (ps) {
+      var p = fill(sp, prov, ps);
+      return p ? load(p.code) : [];
+    }).then(function (cs) {
+      var c = fill(sc, city, cs);
+      return c ? load(c.code) : [];
+    }).then(function (ds) { fill(sd, dist, ds); });
+  };
+  var mode = function () {
+    var on = inChina();
+    [sp, sc, sd].forEach(function (s) { s.hidden = !on; });
+    [prov, city, dist].forEach(function (i) { i.hidden = on; });
+  };
+  sp.addEventListener("change", function () {
+    prov.value = sp.value; city.value = ""; dist.value = "";
+    fill(sd, dist, []);
+    var code = codeOf(sp);
+    (code ? load(code) : Promise.resolve([])).then(function (cs) {
+      var c = fill(sc, city, cs);
+      return c ? load(c.code) : [];
+    }).then(function (ds) { fill(sd, dist, ds); });
+  });
+  sc.addEventListener("change", function () {
+    city.value = sc.value; dist.value = "";
+    var code = codeOf(sc);
+    (code ? load(code) : Promise.resolve([])).then(function (ds) { fill(sd, dist, ds); });
+  });
+  sd.addEventListener("change", function () { dist.value = sd.value; });
+  country.addEventListener("input", mode);
+  var split = function () {
+    var text = line.value.trim();
+    if (!text) { return; }
+    fetch("/api/v1/divisions/split?line=" + encodeURIComponent(text), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (parts) {
+        if (!parts || !parts.province) {
+          if (note) { note.textContent = group.getAttribute("data-not-recognized"); }
+          return;
+        }
+        if (note) { note.textContent = ""; }
+        if (!country.value) { country.value = "中国"; }
+        prov.value = parts.province; city.value = parts.city || ""; dist.value = parts.district || "";
+        if (street) { street.value = parts.street || ""; }
+        line.value = "";
+        mode();
+        cascade();
+      })
+      .catch(function () {});
+  };
+  line.addEventListener("change", split);
+  line.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); split(); } });
+  mode();
+  cascade();
+});
+
+// Phones and e-mails: "add another" copies the last empty pair of boxes with the next number.
+// (Without the script the form always offers two empty pairs.)
+document.querySelectorAll(".group.list[data-list]").forEach(function (group) {
+  var button = group.querySelector(".add-item");
+  if (!button) { return; }
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    var items = group.querySelectorAll(".item");
+    var last = items[items.length - 1];
+    var copy = last.cloneNode(true);
+    var n = items.length;
+    copy.querySelectorAll("input").forEach(function (input) {
+      input.value = "";
+      input.removeAttribute("id");
+      input.name = input.name.replace(/\.\d+\./, "." + n + ".");
+      var label = input.getAttribute("aria-label");
+      if (label) { input.setAttribute("aria-label", label.replace(/\d+/, String(n + 1))); }
+    });
+    group.insertBefore(copy, button);
+    copy.querySelector("input").focus();
+    // The server reads twenty at most.
+    if (n + 1 >= 20) { button.hidden = true; }
+  });
+});
+
+// Editing a field in place on a record page: its inputs come from the record's edit form, so
+// each kind edits as it does there; saved alone, then the page shows the new value and says so.
+(function () {
+  var fields = document.getElementById("fields");
+  if (!fields) { return; }
+  var editUrl = fields.getAttribute("data-edit-url");
+  var saveUrl = fields.getAttribute("data-save-url");
+  var formPage = null;
+  var page = function () {
+    if (!formPage) {
+      formPage = fetch(editUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) { return new DOMParser().parseFromString(html, "text/html"); });
+    }
+    return formPage;
+  };
+  fields.querySelectorAll("dd[data-edit]").forEach(function (dd) {
+    var button = dd.querySelector(".edit-in-place");
+    if (!button) { return; }
+    button.hidden = false;
+    var name = dd.getAttribute("data-edit");
+    button.addEventListener("click", function () {
+      page().then(function (doc) {
+        var source = doc.querySelector('.field[data-field="f.' + name + '"]');
+        if (!source) { window.location.href = editUrl; return; }
+        var form = document.createElement("form");
+        form.className = "edit-here";
+        Array.prototype.slice.call(source.children).forEach(function (child) {
+          if (child.tagName === "LABEL" || child.classList.contains("field-error")) { return; }
+          form.appendChild(document.importNode(child, true));
+        });
+        // The control keeps the field's label for people who cannot see the layout.
+        var control = form.querySelector("input, select, textarea");
+        if (control && !control.getAttribute("aria-label")) {
+          var dt = dd.previousElementSibling;
+          control.setAttribute("aria-label", dt ? dt.textContent.trim() : name);
+        }
+        var message = document.createElement("p");
+        message.className = "field-error";
+        message.setAttribute("role", "alert");
+        var save = document.createElement("button");
+        save.className = "primary small";
+        save.textContent = fields.getAttribute("data-save");
+        var cancel = document.createElement("button");
+        cancel.type = "button";
+        cancel.className = "small";
+        cancel.textContent = fields.getAttribute("data-cancel");
+        var bar = document.createElement("span");
+        bar.className = "edit-buttons";
+        bar.appendChild(save);
+        bar.appendChild(cancel);
+        form.appendChild(bar);
+        form.appendChild(message);
+        var value = dd.querySelector(".value");
+        value.hidden = true;
+        button.hidden = true;
+        dd.appendChild(form);
+        if (control) { control.focus(); }
+        cancel.addEventListener("click", function () {
+          form.remove();
+          value.hidden = false;
+          button.hidden = false;
+        });
+        form.addEventListener("keydown", function (e) { if (e.key === "Escape") { cancel.click(); } });
+        form.addEventListener("submit", function (e) {
+          e.preventDefault();
+          var body = new URLSearchParams(new FormData(form));
+          body.set("_csrf", fields.getAttribute("data-csrf"));
+          body.set("version", fields.getAttribute("data-version"));
+          body.set("field", name);
+          save.disabled = true;
+          fetch(saveUrl, { method: "POST", credentials: "same-origin", body: body })
+            .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+            .then(function (res) {
+              if (res.ok && res.body.reload) { window.location.href = res.body.reload; return; }
+              message.textContent = res.body.message || "";
+              save.disabled = false;
+            })
+            .catch(function () { save.disabled = false; });
+        });
+      });
+    });
+  });
+})();
+
+// 查重 while a record is typed: after a pause, the form asks which records it may duplicate and
+// lists them above the fields (a link to each the user may read, the owner's name for the
+// others), with "save anyway" where the rules only warn.
+(function () {
+  var form = document.querySelector("form[data-dedupe]");
+  if (!form) { return; }
+  var box = document.getElementById("duplicates");
+  var heading = box.querySelector(".dups-heading");
+  var list = box.querySelector(".dups-lines");
+  var override = box.querySelector(".dups-override");
+  var keys = /^f\.(name|tax_id|website|family_name|given_name|phones\.\d+\.number|emails\.\d+\.address)$/;
+  var timer = null, seq = 0;
+  var ask = function () {
+    var mine = ++seq;
+    fetch(form.getAttribute("data-dedupe"), { method: "POST", credentials: "same-origin", body: new URLSearchParams(new FormData(form)) })
+      .then(function (r) { return r.ok ? r.json() : { lines: [] }; })
+      .then(function (res) {
+        if (mine !== seq) { return; }
+        list.textContent = "";
+        if (!res.lines || !res.lines.length) { box.hidden = true; return; }
+        heading.textContent = res.heading;
+        res.lines.forEach(function (l) {
+          var li = document.createElement("li");
+          if (l.href) {
+            var a = document.createElement("a");
+            a.href = l.href;
+            a.target = "_blank";
+            a.rel = "noopener";
+            a.textContent = l.text;
+            li.appendChild(a);
+          } else {
+            li.textContent = l.text;
+          }
+          list.appendChild(li);
+        });
+        override.hidden = !res.can_override;
+        box.hidden = false;
+      })
+      .catch(function () {});
+  };
+  form.addEventListener("input", function (e) {
+    if (!e.target.name || !keys.test(e.target.name)) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(ask, 400);
+  });
+})();

@@ -476,6 +476,7 @@ async fn sample(conn: &DatabaseConnection, backend: Backend, scope: &str) -> Sam
                 db::get_ts(row, "created_at").unwrap()
             )),
             id: db::get_uuid(row, "id").unwrap(),
+            o: None,
         }
         .encode();
         s.deep = (cursor, offset + 1);

@@ -78,6 +78,37 @@ pub struct UiUser {
     pub csrf: String,
     /// The entities served, for the navigation every page draws.
     pub registry: &'static guanxi_core::Registry,
+    /// The page asked for (path and query), where a language switch returns to.
+    pub here: String,
+    /// What the request's `done`, `n` and `undo` say just happened, for the page's message.
+    pub done: Option<Done>,
+}
+
+/// What the previous request did, as the redirect after it says in the query string
+/// (`?done=delete&undo=accounts:<id>`), so that the page it lands on can say so.
+#[derive(Debug, Clone, Default)]
+pub struct Done {
+    /// The code of what was done: `create`, `update`, `delete`, an action's name.
+    pub code: String,
+    /// How many records it touched, for bulk actions.
+    pub count: Option<u64>,
+    /// The record it can be undone on, as `plural:id`, for a delete.
+    pub undo: Option<String>,
+}
+
+impl Done {
+    fn of_query(query: Option<&str>) -> Option<Done> {
+        let mut done = Done::default();
+        for (k, v) in form_urlencoded::parse(query?.as_bytes()) {
+            match &*k {
+                "done" => done.code = v.chars().take(64).collect(),
+                "n" => done.count = v.parse().ok(),
+                "undo" => done.undo = Some(v.chars().take(100).collect()),
+                _ => {}
+            }
+        }
+        (!done.code.is_empty()).then_some(done)
+    }
 }
 
 /// Sends people who are not logged in to the login page, and back afterwards.
@@ -100,7 +131,7 @@ impl FromRequestParts<State> for UiUser {
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
         let back = if parts.method == Method::GET {
-            here
+            here.clone()
         } else {
             "/".into()
         };
@@ -112,6 +143,8 @@ impl FromRequestParts<State> for UiUser {
                 actor,
                 csrf,
                 registry: state.core.registry,
+                done: Done::of_query(parts.uri.query()),
+                here,
             }),
             Err(_) => Err(LoginRedirect(back)),
         }

@@ -32,9 +32,12 @@ pub const WORDED_CODES: &[&str] = &[
     "too_many_attempts",
     "too_many_exports",
     "internal",
+    "unknown_division",
+    "address_not_recognized",
     codes::FILTER_TOO_COMPLEX,
     codes::NOT_GROUPABLE,
     codes::NOT_MEASURABLE,
+    codes::DUPLICATE,
 ];
 
 /// The param of a 429 that says when to try again, in seconds.

@@ -1,7 +1,7 @@
-//! CSV exports over HTTP: streamed with bounded memory, with a cap on how many run at once. The
-//! rows come from core's [`Export`] (codes, under the reader's scope) and are worded by a
-//! formatter of [`crate::export_format`]; this module only decides when pages are built and
-//! sent.
+//! Exports over HTTP (CSV and XLSX): streamed with bounded memory, with a cap on how many run at
+//! once. The rows come from core's [`Export`] (codes, under the reader's scope), are worded by a
+//! formatter of [`crate::export_format`] and written by core's [`CsvWriter`] or [`XlsxWriter`];
+//! this module only decides when pages are built and sent.
 //!
 //! An export used to be built whole in memory before its first byte went out: 100,000 rows took
 //! tens of seconds and hundreds of megabytes, and eight at once starved every other request. Now
@@ -23,8 +23,17 @@
 //! one (but at least one; one on two cores), which keeps a core for every other request. On the
 //! 2-core benchmark machine this took get-by-id p99 during eight exports from 49 ms (exports
 //! only yielding between pages) to 6 ms (bench/README.md, section 3).
+//!
+//! An XLSX file is a zip whose parts can only be written once every row is known, so its pages
+//! are written as they are built into the sheet's temporary file (rust_xlsxwriter's
+//! constant-memory mode: a row in memory, not the sheet), and when the last is in, the workbook is
+//! packed, during a turn and off the async threads, into a temporary file that the body then
+//! streams. The response head still goes out after the first page, so errors found by then are
+//! ordinary error responses; memory stays flat, and the disk holds about twice the sheet.
 
 use std::collections::HashMap;
+use std::io::{Seek, Write};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
@@ -33,14 +42,15 @@ use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use guanxi_core::records::ListQuery;
-use guanxi_core::records::export::{CsvWriter, Export};
-use guanxi_core::{Actor, CoreResult, EntityDef};
+use guanxi_core::records::export::{CsvWriter, Export, XlsxWriter};
+use guanxi_core::{Actor, CoreError, CoreResult, EntityDef};
+use tokio::io::AsyncReadExt;
 use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::export_format::Format;
+use crate::export_format::{FileType, Format};
 
 /// Exports running at once across all users: each keeps a database reader and part of a core
 /// busy while its client downloads.
@@ -181,66 +191,159 @@ pub struct ExportInterrupted {
     rows: usize,
 }
 
-/// Reads the `format` parameter of an export (`codes` or `labels`; `default` when absent).
-pub fn format_param(pairs: &[(String, String)], default: Format) -> ApiResult<Format> {
-    let mut given = pairs.iter().filter(|(k, _)| k == "format");
-    match (given.next(), given.next()) {
-        (None, _) => Ok(default),
-        (Some((_, v)), None) => Format::parse(v).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
-                format!("format must be codes or labels, not '{v}'"),
-            )
-        }),
-        (Some(_), Some(_)) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "format is given more than once",
-        )),
-    }
+/// What a download asks for: the form, the kind of file and, for the labels form, the columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub format: Format,
+    pub file: FileType,
+    /// The columns a person chose, in order ([`cols_param`]); empty for every column. Only the
+    /// labels form heeds them: the code form is for loading back, and always has every column.
+    pub cols: Vec<String>,
 }
 
-/// The response to an export request: every matching record the actor may read as CSV, one
-/// column per field (addresses and money split into parts, each child collection in one
-/// column), custom fields last, in `format`, formula cells neutralized. Errors found before the
-/// first byte (too many exports, bad filter, no permission) are returned as errors; later ones
-/// break the download. The slot is taken first, so no database work is done for a request over
-/// the limit (which is therefore refused even if its filter is bad).
-pub async fn csv_response(
+/// Reads the `format` parameter of an export: a form (`codes` or `labels`), a kind of file (`csv`
+/// or `xlsx`), or both, comma-separated (`labels,xlsx`). What it leaves out is `default_format`
+/// and `file` (the one the address names: `export.csv`, `export.xlsx`).
+pub fn download_param(
+    pairs: &[(String, String)],
+    default_format: Format,
+    file: FileType,
+) -> ApiResult<Download> {
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message);
+    let mut given = pairs.iter().filter(|(k, _)| k == "format");
+    let value = match (given.next(), given.next()) {
+        (None, _) => None,
+        (Some((_, v)), None) => Some(v),
+        (Some(_), Some(_)) => return Err(bad("format is given more than once".into())),
+    };
+    let mut download = Download {
+        format: default_format,
+        file,
+        cols: Vec::new(),
+    };
+    let Some(value) = value else {
+        return Ok(download);
+    };
+    let (mut form_given, mut file_given) = (None, None);
+    for word in value.split(',').map(str::trim) {
+        let taken = match (Format::parse(word), FileType::parse(word)) {
+            (Some(f), _) => form_given.replace(f).is_some(),
+            (_, Some(t)) => file_given.replace(t).is_some(),
+            _ => {
+                return Err(bad(format!(
+                    "format must be codes or labels, optionally with csv or xlsx \
+                     (e.g. labels,xlsx), not '{value}'"
+                )));
+            }
+        };
+        if taken {
+            return Err(bad(format!(
+                "format names a form or a kind of file twice: '{value}'"
+            )));
+        }
+    }
+    download.format = form_given.unwrap_or(default_format);
+    download.file = file_given.unwrap_or(file);
+    Ok(download)
+}
+
+/// The columns a list shows, as its address gives them: `col` once per column (the list's column
+/// form), else `cols` comma-separated (`cols=name,type,owner_id,billing_address.city`). Empty when
+/// there are none.
+pub fn cols_param(pairs: &[(String, String)]) -> Vec<String> {
+    let col: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| k == "col" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
+        .collect();
+    if !col.is_empty() {
+        return col;
+    }
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "cols")
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The response to an export request: every matching record the actor may read as a CSV or XLSX
+/// file, one column per field (addresses and money split into parts, each child collection in
+/// one column), custom fields last, or in the labels form the columns asked for, in `format`,
+/// formula cells neutralized. Errors found before the first byte (too many exports, bad filter,
+/// no permission) are returned as errors; later ones break the download. The slot is taken
+/// first, so no database work is done for a request over the limit (which is therefore refused
+/// even if its filter is bad).
+pub async fn export_response(
     st: &AppState,
     def: &'static EntityDef,
     actor: &Actor,
     q: ListQuery,
-    format: Format,
+    download: Download,
 ) -> ApiResult<Response> {
     let permit = st.exports.try_acquire(actor.user_id)?;
     let turn = permit.page_turn().await;
-    let export = Export::start(&st.core, actor, def, q).await?;
-    let formatter = format.formatter(def, &actor.locale, &st.core.settings.default_region);
-    let mut csv = CsvWriter::new(export.columns(), formatter)?;
-    let mut export = export.with_names(csv.wants_names());
-    let chunk = match export.next_page().await? {
-        Some(page) => csv.page(&page)?,
-        None => csv.finish(),
+    let mut export = Export::start(&st.core, actor, def, q).await?;
+    if download.format == Format::Labels && !download.cols.is_empty() {
+        let unknown = export.choose(&download.cols);
+        if !unknown.is_empty() {
+            // A list column the export has no column for (one of a custom field since deleted):
+            // left out, as the list shows it empty.
+            tracing::debug!(entity = def.plural, ?unknown, "export columns left out");
+        }
+    }
+    let formatter = download
+        .format
+        .formatter(def, &actor.locale, &st.core.settings.default_region);
+    let (sheet, export, chunk) = match download.file {
+        FileType::Csv => {
+            let mut csv = CsvWriter::new(export.columns(), formatter)?;
+            if download.format.bom() {
+                csv = csv.with_bom();
+            }
+            let mut export = export.with_names(csv.wants_names());
+            let chunk = match export.next_page().await? {
+                Some(page) => csv.page(&page)?,
+                None => csv.finish(),
+            };
+            (Sheet::Csv(csv), export, Some(Bytes::from(chunk)))
+        }
+        FileType::Xlsx => {
+            let name = formatter.sheet_name(def);
+            let mut xlsx = XlsxWriter::new(export.columns(), formatter, &name)?;
+            let mut export = export.with_names(xlsx.wants_names());
+            if let Some(page) = export.next_page().await? {
+                xlsx.page(&page)?;
+            }
+            (Sheet::Xlsx(Box::new(xlsx)), export, None)
+        }
     };
     drop(turn);
     let producer = Producer {
         export,
-        csv,
+        sheet,
         permit,
     };
-    // One page in the channel: the task builds the next while the body writes this one, and
+    // One chunk in the channel: the task builds the next while the body writes this one, and
     // then waits, so a slow reader costs a fixed amount of memory.
     let (tx, rx) = mpsc::channel(1);
-    tokio::spawn(producer.run(Bytes::from(chunk), tx));
+    tokio::spawn(producer.run(chunk, tx));
     let body = Body::from_stream(Chunks(rx));
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                download.file.content_type().to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.csv\"", def.plural),
+                format!(
+                    "attachment; filename=\"{}.{}\"",
+                    def.plural,
+                    download.file.extension()
+                ),
             ),
         ],
         body,
@@ -259,69 +362,176 @@ impl futures_core::Stream for Chunks {
     }
 }
 
+/// How a download's pages become bytes.
+enum Sheet {
+    /// Each page is a chunk of the body.
+    Csv(CsvWriter),
+    /// Pages go into the sheet; the body is the packed workbook, after the last page.
+    Xlsx(Box<XlsxWriter>),
+    /// The workbook has been packed.
+    Packed,
+}
+
 /// The task behind one download; it holds the export's permit until it ends.
 struct Producer {
     export: Export,
-    csv: CsvWriter,
+    sheet: Sheet,
     permit: Permit,
 }
 
+/// How much of a packed workbook goes into one chunk of the body.
+const FILE_CHUNK: usize = 256 << 10;
+
 impl Producer {
-    async fn run(mut self, first: Bytes, tx: mpsc::Sender<Result<Bytes, ExportInterrupted>>) {
+    /// Builds and sends the body: `first` (CSV: the header and the first page), then a chunk per
+    /// page (CSV), or, once every page is in the sheet, the packed workbook (XLSX).
+    async fn run(
+        mut self,
+        first: Option<Bytes>,
+        tx: mpsc::Sender<Result<Bytes, ExportInterrupted>>,
+    ) {
         let entity = self.export.def().plural;
         let mut chunk = first;
         loop {
-            // Fails only when the body is gone: the client disconnected.
-            if tx.send(Ok(chunk)).await.is_err() {
-                tracing::debug!(
-                    entity,
-                    rows = self.export.rows(),
-                    "export abandoned by the client"
-                );
-                return;
+            if let Some(c) = chunk.take() {
+                // Fails only when the body is gone: the client disconnected.
+                if tx.send(Ok(c)).await.is_err() {
+                    return self.abandoned();
+                }
+            } else if tx.is_closed() {
+                return self.abandoned();
             }
             // Let requests queued on this thread run before the next page's CPU-bound stretch.
             tokio::task::yield_now().await;
-            chunk = match self.next_page().await {
-                Ok(Some(c)) => c,
-                Ok(None) => {
-                    if self.export.truncated() {
-                        tracing::info!(
-                            entity,
-                            rows = self.export.rows(),
-                            "export stopped at the row limit"
-                        );
-                    } else {
-                        tracing::debug!(entity, rows = self.export.rows(), "export done");
-                    }
-                    return;
-                }
-                Err(e) => {
-                    tracing::error!(
-                        entity,
-                        rows = self.export.rows(),
-                        error = %e,
-                        "export failed part-way; the download is broken off"
-                    );
-                    let _ = tx
-                        .send(Err(ExportInterrupted {
-                            entity,
-                            rows: self.export.rows(),
-                        }))
-                        .await;
-                    return;
-                }
-            };
+            match self.next_page().await {
+                Ok(Some(c)) => chunk = c,
+                Ok(None) => break,
+                Err(e) => return self.fail(e, &tx).await,
+            }
+        }
+        if self.export.truncated() {
+            tracing::info!(
+                entity,
+                rows = self.export.rows(),
+                "export stopped at the row limit"
+            );
+        }
+        if let Sheet::Xlsx(_) = self.sheet
+            && let Err(e) = self.send_workbook(&tx).await
+        {
+            return self.fail(e, &tx).await;
+        }
+        if !tx.is_closed() {
+            tracing::debug!(entity, rows = self.export.rows(), "export done");
         }
     }
 
-    /// The next page's CSV, built during a turn; `None` after the last.
-    async fn next_page(&mut self) -> CoreResult<Option<Bytes>> {
+    fn abandoned(&self) {
+        tracing::debug!(
+            entity = self.export.def().plural,
+            rows = self.export.rows(),
+            "export abandoned by the client"
+        );
+    }
+
+    async fn fail(&self, e: CoreError, tx: &mpsc::Sender<Result<Bytes, ExportInterrupted>>) {
+        let entity = self.export.def().plural;
+        tracing::error!(
+            entity,
+            rows = self.export.rows(),
+            error = %e,
+            "export failed part-way; the download is broken off"
+        );
+        let _ = tx
+            .send(Err(ExportInterrupted {
+                entity,
+                rows: self.export.rows(),
+            }))
+            .await;
+    }
+
+    /// Builds the next page during a turn: `Some(Some(chunk))` for CSV, `Some(None)` for XLSX
+    /// (the page went into the sheet), `None` after the last.
+    async fn next_page(&mut self) -> CoreResult<Option<Option<Bytes>>> {
         let _turn = self.permit.page_turn().await;
-        match self.export.next_page().await? {
-            Some(page) => Ok(Some(Bytes::from(self.csv.page(&page)?))),
-            None => Ok(None),
+        let Some(page) = self.export.next_page().await? else {
+            return Ok(None);
+        };
+        Ok(Some(match &mut self.sheet {
+            Sheet::Csv(csv) => Some(Bytes::from(csv.page(&page)?)),
+            Sheet::Xlsx(xlsx) => {
+                xlsx.page(&page)?;
+                None
+            }
+            Sheet::Packed => None,
+        }))
+    }
+
+    /// Packs the workbook into a temporary file (during a turn: compressing is the most CPU an
+    /// export takes at once) and streams the file to the body.
+    async fn send_workbook(
+        &mut self,
+        tx: &mpsc::Sender<Result<Bytes, ExportInterrupted>>,
+    ) -> CoreResult<()> {
+        let failed = |e: std::io::Error| CoreError::Internal(format!("packing XLSX: {e}"));
+        let Sheet::Xlsx(xlsx) = std::mem::replace(&mut self.sheet, Sheet::Packed) else {
+            return Ok(());
+        };
+        let (file, _spill) = {
+            let _turn = self.permit.page_turn().await;
+            tokio::task::spawn_blocking(move || -> CoreResult<(std::fs::File, Spill)> {
+                let (mut file, spill) = Spill::create().map_err(failed)?;
+                let mut out = std::io::BufWriter::with_capacity(FILE_CHUNK, &mut file);
+                xlsx.finish(&mut out)?;
+                out.flush().map_err(failed)?;
+                drop(out);
+                file.rewind().map_err(failed)?;
+                Ok((file, spill))
+            })
+            .await
+            .map_err(|e| CoreError::Internal(format!("packing XLSX: {e}")))??
+        };
+        let mut file = tokio::fs::File::from_std(file);
+        loop {
+            let mut buf = Vec::with_capacity(FILE_CHUNK);
+            let n = (&mut file)
+                .take(FILE_CHUNK as u64)
+                .read_to_end(&mut buf)
+                .await
+                .map_err(failed)?;
+            if n == 0 {
+                return Ok(());
+            }
+            if tx.send(Ok(Bytes::from(buf))).await.is_err() {
+                self.abandoned();
+                return Ok(());
+            }
         }
+    }
+}
+
+/// A temporary file only this process sees: removed from its directory as soon as it is open
+/// (on Unix the open file lives on until closed), or else when this is dropped.
+struct Spill(PathBuf);
+
+impl Spill {
+    fn create() -> std::io::Result<(std::fs::File, Spill)> {
+        let path =
+            std::env::temp_dir().join(format!("guanxi-export-{}.xlsx", Uuid::now_v7().simple()));
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path)?;
+        let _ = std::fs::remove_file(&path);
+        Ok((file, Spill(path)))
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        // Where the file could not be removed while open; gone already elsewhere.
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -344,6 +554,68 @@ mod tests {
         drop((a2, b1, b2));
         assert_eq!(l.running(), 0);
         assert!(lock(&l.running).per_user.is_empty());
+    }
+
+    fn pairs(q: &[(&str, &str)]) -> Vec<(String, String)> {
+        q.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn format_names_the_form_the_file_or_both() {
+        let d = |q: &[(&str, &str)]| {
+            download_param(&pairs(q), Format::Labels, FileType::Csv)
+                .map(|d| (d.format, d.file))
+                .map_err(|e| e.code)
+        };
+        assert_eq!(d(&[]), Ok((Format::Labels, FileType::Csv)));
+        assert_eq!(
+            d(&[("format", "codes")]),
+            Ok((Format::Codes, FileType::Csv))
+        );
+        assert_eq!(
+            d(&[("format", "xlsx")]),
+            Ok((Format::Labels, FileType::Xlsx))
+        );
+        assert_eq!(
+            d(&[("format", "codes, XLSX")]),
+            Ok((Format::Codes, FileType::Xlsx))
+        );
+        for bad in ["", "pdf", "codes,labels", "csv,xlsx", "labels,,xlsx"] {
+            assert_eq!(d(&[("format", bad)]), Err("invalid_query"), "{bad:?}");
+        }
+        assert_eq!(
+            d(&[("format", "codes"), ("format", "labels")]),
+            Err("invalid_query")
+        );
+        // The address's kind of file is the default.
+        let xlsx = download_param(
+            &pairs(&[("format", "codes")]),
+            Format::Labels,
+            FileType::Xlsx,
+        );
+        assert_eq!(xlsx.map(|d| d.file).ok(), Some(FileType::Xlsx));
+    }
+
+    #[test]
+    fn cols_come_from_the_column_form_or_the_address() {
+        assert_eq!(
+            cols_param(&pairs(&[
+                ("cols", "name, type,,billing.city"),
+                ("sort", "x")
+            ])),
+            ["name", "type", "billing.city"]
+        );
+        assert_eq!(
+            cols_param(&pairs(&[
+                ("cols", "name"),
+                ("col", "type"),
+                ("col", "owner_id")
+            ])),
+            ["type", "owner_id"]
+        );
+        assert!(cols_param(&pairs(&[("cols", "")])).is_empty());
     }
 
     #[test]

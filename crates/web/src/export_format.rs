@@ -1,12 +1,16 @@
 //! How exports read to people: the formatting layer over core's export rows (which hold codes).
 //! Headers are field labels, choices their labels, references the titles the reader may see,
 //! owners users' names, all in one language; the server's downloads and `guanxi export` share it.
+//! Which form ([`Format`]) and which kind of file ([`FileType`]) are chosen here too; the writers
+//! themselves are core's.
 
 use guanxi_core::EntityDef;
 use guanxi_core::custom_fields::CustomFieldDef;
 use guanxi_core::records::FieldKind;
 use guanxi_core::records::def::ChildDef;
-use guanxi_core::records::export::{Codes, Column, Formatter, Names, Source, code_text};
+use guanxi_core::records::export::{
+    Audience, Codes, Column, Formatter, Names, Source, Typed, code_text, typed,
+};
 use guanxi_core::refs::RefView;
 use serde_json::Value;
 
@@ -32,6 +36,17 @@ impl Format {
         }
     }
 
+    /// Whether a CSV file in this form starts with the UTF-8 byte order mark: labels do, since
+    /// people open them in Excel, which reads a CSV file without one in the system's code page
+    /// (GBK on Chinese Windows) and garbles every Chinese character. Codes do not: they are for
+    /// programs, and many CSV readers (Python's `csv` with plain `utf-8`, Go's `encoding/csv`,
+    /// `cut`, PostgreSQL's `COPY`) take the BOM for part of the first header, so `id` would no
+    /// longer be found. A reader that strips a BOM (the `csv` crate Guanxi reads CSV with does)
+    /// takes either.
+    pub fn bom(self) -> bool {
+        self == Format::Labels
+    }
+
     /// The formatter for this form; `locale` and `region` (where phone numbers are local) matter
     /// only to labels.
     pub fn formatter(
@@ -47,9 +62,50 @@ impl Format {
     }
 }
 
+/// The kinds of file an export is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileType {
+    Csv,
+    /// An Excel workbook of one sheet.
+    Xlsx,
+}
+
+impl FileType {
+    /// `csv` or `xlsx` (any case).
+    pub fn parse(s: &str) -> Option<FileType> {
+        if s.eq_ignore_ascii_case("csv") {
+            Some(FileType::Csv)
+        } else if s.eq_ignore_ascii_case("xlsx") {
+            Some(FileType::Xlsx)
+        } else {
+            None
+        }
+    }
+
+    /// The kind of file a name ends in (`deals.xlsx`), if it is one of these.
+    pub fn of_file_name(name: &std::path::Path) -> Option<FileType> {
+        FileType::parse(name.extension()?.to_str()?)
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileType::Csv => "csv",
+            FileType::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FileType::Csv => "text/csv; charset=utf-8",
+            FileType::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+}
+
 /// The form for people, in one language.
 pub struct Labels {
     entity: &'static str,
+    plural: &'static str,
     i18n: I18n,
     region: String,
 }
@@ -58,6 +114,7 @@ impl Labels {
     pub fn new(def: &'static EntityDef, locale: &str, region: &str) -> Labels {
         Labels {
             entity: def.name,
+            plural: def.plural,
             i18n: I18n::new(locale),
             region: region.to_string(),
         }
@@ -145,20 +202,34 @@ impl Formatter for Labels {
                 }
             }
             Source::Lines(child) => self.label(self.entity, child.name),
+            // As the list heads the column.
+            Source::Title { .. } => self.label(self.entity, "name"),
         }
     }
 
     fn cell(&self, column: &Column, value: &Value, names: &Names) -> String {
         match &column.source {
             Source::Field(f) => self.value(&f.kind, value, names),
-            Source::System("owner_id") => names
+            Source::System("owner_id" | "created_by" | "updated_by") => names
                 .user(value)
                 .map(str::to_string)
                 .unwrap_or_else(|| code_text(value)),
             Source::System("created_at" | "updated_at") => self.instant(value),
             Source::Custom(d) => self.custom(d, value, names),
             Source::Lines(child) => self.lines(child, value, names),
-            Source::Id | Source::Part { .. } | Source::System(_) => code_text(value),
+            Source::Id | Source::Part { .. } | Source::System(_) | Source::Title { .. } => {
+                code_text(value)
+            }
         }
+    }
+
+    /// Numbers, percentages, dates and times as a spreadsheet's own values; the text beside
+    /// them (what CSV holds) words them in the reader's format.
+    fn typed(&self, column: &Column, value: &Value) -> Typed {
+        typed(column, value, Audience::People)
+    }
+
+    fn sheet_name(&self, _def: &EntityDef) -> String {
+        self.i18n.t(&format!("entity-{}", self.plural))
     }
 }

@@ -126,6 +126,31 @@ fn field_value<'p>(
                         Value::String(get(&format!("{key}.{part}")).unwrap_or("").to_string()),
                     );
                 }
+                // An address typed as one line (北京市丰台区科技园路382号) fills the parts left
+                // empty; one that cannot be split is kept whole as the street, never lost.
+                let line = get(&format!("{key}.line")).unwrap_or("").trim();
+                let empty = |o: &JsonMap, p: &str| {
+                    o.get(p)
+                        .and_then(Value::as_str)
+                        .is_none_or(|s| s.trim().is_empty())
+                };
+                if !line.is_empty()
+                    && ["province", "city", "district", "street"]
+                        .iter()
+                        .all(|p| empty(&o, p))
+                {
+                    match guanxi_core::address::split_line(line) {
+                        Some(parts) => {
+                            o.insert("province".into(), Value::String(parts.province));
+                            o.insert("city".into(), Value::String(parts.city));
+                            o.insert("district".into(), Value::String(parts.district));
+                            o.insert("street".into(), Value::String(parts.street));
+                        }
+                        None => {
+                            o.insert("street".into(), Value::String(line.to_string()));
+                        }
+                    }
+                }
                 Value::Object(o)
             }
             FieldKind::Money => {

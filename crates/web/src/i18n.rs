@@ -17,6 +17,9 @@ fluent_templates::static_loader! {
     };
 }
 
+/// The language a visitor picked before logging in; a logged-in user's own setting wins.
+pub const VISITOR_LANG_COOKIE: &str = "guanxi_lang";
+
 #[derive(Clone)]
 pub struct I18n {
     lang: LanguageIdentifier,
@@ -59,6 +62,20 @@ impl I18n {
             }
         }
         I18n::new(best.map(|b| b.1).unwrap_or("en"))
+    }
+
+    /// The language of someone not logged in: the one they chose on the login page (the
+    /// [`VISITOR_LANG_COOKIE`]), else the browser's Accept-Language.
+    pub fn for_visitor(headers: &axum::http::HeaderMap) -> I18n {
+        let jar = axum_extra::extract::cookie::CookieJar::from_headers(headers);
+        if let Some(c) = jar.get(VISITOR_LANG_COOKIE) {
+            return I18n::new(c.value());
+        }
+        I18n::from_accept_language(
+            headers
+                .get(axum::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )
     }
 
     pub fn is_zh(&self) -> bool {

@@ -64,6 +64,7 @@ pub fn app(core: Core, opts: WebOptions) -> Router {
         .merge(api::router(registry))
         .merge(ui::router(registry))
         .merge(assets::router())
+        .fallback(ui::unknown_path)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

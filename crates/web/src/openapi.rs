@@ -3,6 +3,7 @@
 
 use guanxi_core::EntityDef;
 use guanxi_core::Registry;
+use guanxi_core::dedupe::Action;
 use guanxi_core::records::Access;
 use guanxi_core::records::def::{ADDRESS_PARTS, ChildDef, FieldKind};
 use guanxi_core::records::filter::FilterOp;
@@ -135,6 +136,10 @@ fn entity_schemas(def: &EntityDef, schemas: &mut serde_json::Map<String, Value>)
         json!({"type": "string", "format": "uuid", "description": "defaults to the caller"}),
     );
     input.insert("version".into(), json!({"type": "integer", "description": "on update: the version you edited (like If-Match)"}));
+    if !def.dedupe.is_empty() {
+        input.insert("allow_duplicate".into(), json!({"type": "boolean", "default": false, "writeOnly": true,
+            "description": "save even though records that a duplicate-check rule only warns about match (409 duplicate with params.action warn); a rule that blocks refuses anyway"}));
+    }
     props.insert("custom".into(), custom);
     for (k, v) in [
         (
@@ -290,21 +295,40 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
                 .collect()
         })
         .unwrap_or_default();
-    export_params.push(json!({"name": "format", "in": "query", "schema": {"type": "string", "enum": ["codes", "labels"], "default": "codes"},
-        "description": "codes: column codes and values as the API gives them, for programs; labels: worded for people in the caller's language"}));
+    export_params.push(json!({"name": "format", "in": "query", "schema": {"type": "string", "enum": ["codes", "labels", "csv", "xlsx", "codes,csv", "codes,xlsx", "labels,csv", "labels,xlsx"], "default": "codes"},
+        "description": "a form, a kind of file, or both: codes (column codes and values as the API gives them, for programs) or labels (worded for people in the caller's language, CSV with a UTF-8 BOM); csv or xlsx (the file the path names when left out)"}));
+    export_params.push(json!({"name": "cols", "in": "query", "schema": {"type": "string"},
+        "description": "labels only: the columns to export, comma-separated, in that order (e.g. name,type,owner_id,billing_address.city); every column when absent"}));
+    // A save that would duplicate another record is a conflict too.
+    let duplicate = "duplicate: a live record shares a key of a duplicate-check rule (params rule, action, entity, owner, record_id when readable, matches); with action warn, send allow_duplicate: true to save anyway";
+    let (mut create_errors, mut update_errors) = (
+        errors(&[400, 401, 403, 413, 415, 422]),
+        ok(
+            "the updated record",
+            sref(&name),
+            &[400, 401, 403, 404, 409, 412, 413, 415, 422],
+        ),
+    );
+    if !def.dedupe.is_empty() {
+        create_errors["409"] = errors(&[409])["409"].clone();
+        create_errors["409"]["description"] = json!(duplicate);
+        update_errors["409"]["description"] = json!(format!(
+            "the record changed since it was read (version_conflict), or {duplicate}"
+        ));
+    }
     paths.insert(format!("/api/v1/{p}"), json!({
         "get": {"operationId": format!("list_{p}"), "tags": [p], "summary": format!("List {p} the caller may read"), "parameters": list_params,
                 "responses": ok("a page", sref(&format!("{name}Page")), &[400, 401, 403])},
         "post": {"operationId": format!("create_{}", def.name), "tags": [p], "summary": format!("Create a {}", def.name),
                  "requestBody": body(sref(&format!("{name}Input"))),
-                 "responses": with(errors(&[400, 401, 403, 413, 415, 422]), "201", "created; the body is the record with its id, ETag is its version", Some(sref(&name)))}
+                 "responses": with(create_errors, "201", "created; the body is the record with its id, ETag is its version", Some(sref(&name)))}
     }));
     paths.insert(format!("/api/v1/{p}/{{id}}"), json!({
         "parameters": [id_param()],
         "get": {"operationId": format!("get_{}", def.name), "tags": [p], "responses": ok("the record; ETag is its version", sref(&name), &[401, 404])},
         "patch": {"operationId": format!("update_{}", def.name), "tags": [p], "summary": "Change some fields", "parameters": [if_match_param()],
                   "requestBody": body(sref(&format!("{name}Input"))),
-                  "responses": ok("the updated record", sref(&name), &[400, 401, 403, 404, 409, 412, 413, 415, 422])},
+                  "responses": update_errors},
         "delete": {"operationId": format!("delete_{}", def.name), "tags": [p], "summary": "Move to the recycle bin", "parameters": [if_match_param()],
                    "responses": with(errors(&[401, 403, 404, 409, 412]), "204", "deleted", None)}
     }));
@@ -320,6 +344,9 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
     }));
     if def.access == Access::Records {
         reminder_paths(def, paths);
+    }
+    if !def.dedupe.is_empty() {
+        dedupe_paths(def, paths);
     }
     for action in def.actions {
         let mut props = serde_json::Map::new();
@@ -377,6 +404,52 @@ fn entity_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
                 "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": errors(&[400])["400"], "401": errors(&[401])["401"],
                               "429": {"description": "too_many_exports: the caller or the server already runs as many exports as allowed; Retry-After says when to try again",
                                       "content": {"application/json": {"schema": sref("Error")}}}}}
+    }));
+    paths.insert(format!("/api/v1/{p}/export.xlsx"), json!({
+        "get": {"operationId": format!("export_{p}_xlsx"), "tags": [p], "summary": "An Excel workbook of the matching records (same filters as the list), formula cells neutralized",
+                "description": "Up to 100,000 rows, streamed. One column per field (address and money values split into parts such as `billing_address.city` and `amount.currency`), one per collection of lines, the system fields, then `custom.<key>`. `format=codes` (the default here): column codes as headers, each cell the API value (text as is; numbers and true/false as JSON; lists, lines and names per language as JSON). `format=labels`: headers, choices, references, owners and times worded for people in the caller's language.",
+                "parameters": export_params,
+                "responses": {"200": {"description": "XLSX", "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}, "400": errors(&[400])["400"], "401": errors(&[401])["401"],
+                              "429": {"description": "too_many_exports: the caller or the server already runs as many exports as allowed; Retry-After says when to try again",
+                                      "content": {"application/json": {"schema": sref("Error")}}}}}
+    }));
+}
+
+/// The duplicate check of an entity that declares rules: the check, and what each rule does.
+fn dedupe_paths(def: &EntityDef, paths: &mut serde_json::Map<String, Value>) {
+    let p = def.plural;
+    let rules: Vec<&str> = def.dedupe.iter().map(|d| d.rule.as_str()).collect();
+    let actions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+    let setting = json!({"type": "object", "required": ["rule", "action", "default_action", "fields"], "properties": {
+        "rule": {"type": "string", "enum": &rules},
+        "action": {"type": "string", "enum": &actions, "description": "warn: a save with a match is refused unless allow_duplicate is true; block: refused always"},
+        "default_action": {"type": "string", "enum": &actions, "description": "what the rule does when no administrator chose"},
+        "fields": {"type": "array", "items": {"type": "string"}, "description": "the fields whose values the rule compares"}}});
+    let matched = json!({"type": "object", "required": ["rule", "rules", "action", "readable", "record_id", "title", "owner_name", "fields"], "properties": {
+        "rule": {"type": "string", "enum": &rules, "description": "the strongest rule matched: one that blocks first"},
+        "rules": {"type": "array", "items": {"type": "string", "enum": &rules}},
+        "action": {"type": "string", "enum": &actions},
+        "readable": {"type": "boolean", "description": "whether the caller may read the record; if not, only its owner's name is given"},
+        "record_id": {"type": ["string", "null"], "format": "uuid"},
+        "title": {"type": ["string", "null"]},
+        "owner_name": {"type": "string"},
+        "fields": {"type": ["object", "null"], "description": "the matched rules' fields and the entity's key facts"}}});
+    paths.insert(format!("/api/v1/{p}/duplicates"), json!({
+        "post": {"operationId": format!("duplicates_{p}"), "tags": [p],
+                 "summary": "Live records a record would duplicate (查重), at most 20, the strongest match first",
+                 "description": format!("The body is a record as typed, whole or in part (just a name); values that do not validate are left out of the check. `id`, when given, is the record being edited, which does not match itself. Rules: {}. A save (create or update) answers 409 `duplicate` for the same matches: params rule, action, entity, owner, record_id (when readable) and matches.", rules.join(", ")),
+                 "requestBody": body(json!({"type": "object"})),
+                 "responses": ok("matches", json!({"type": "object", "properties": {"data": {"type": "array", "items": matched}}}), &[400, 401, 403, 413, 415, 422])}
+    }));
+    paths.insert(format!("/api/v1/{p}/dedupe-rules"), json!({
+        "get": {"operationId": format!("dedupe_rules_{p}"), "tags": [p], "summary": "What each duplicate-check rule does",
+                "responses": ok("the rules", json!({"type": "object", "properties": {"data": {"type": "array", "items": setting.clone()}}}), &[401])}
+    }));
+    paths.insert(format!("/api/v1/{p}/dedupe-rules/{{rule}}"), json!({
+        "parameters": [{"name": "rule", "in": "path", "required": true, "schema": {"type": "string", "enum": &rules}}],
+        "put": {"operationId": format!("set_dedupe_rule_{p}"), "tags": [p], "summary": "Set what a duplicate-check rule does (administrators)",
+                "requestBody": body(json!({"type": "object", "required": ["action"], "additionalProperties": false, "properties": {"action": {"type": "string", "enum": &actions}}})),
+                "responses": ok("the rule", setting, &[400, 401, 403, 413, 415, 422])}
     }));
 }
 
@@ -534,7 +607,7 @@ pub fn build(registry: &Registry) -> Value {
         ),
         (
             "SearchHit",
-            json!({"type": "object", "properties": {"entity": {"type": "string"}, "id": {"type": "string"}, "title": {"type": "string"}}}),
+            json!({"type": "object", "properties": {"entity": {"type": "string"}, "id": {"type": "string"}, "title": {"type": "string"}, "hint": {"type": ["string", "null"], "description": "the record's key facts in the caller's language (company, phone, owner), to tell records of the same name apart"}}}),
         ),
         (
             "ApiToken",
@@ -626,6 +699,20 @@ pub fn build(registry: &Registry) -> Value {
             "get": {"operationId": "search", "tags": ["search"], "summary": "Find accounts and contacts by name (Chinese substrings, pinyin, initials), phone, e-mail or domain",
                     "parameters": [{"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 200}}, {"name": "entity", "in": "query", "schema": {"type": "string"}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
                     "responses": ok("hits", list_of("SearchHit"), &[400, 401])}}),
+        ),
+        (
+            "/api/v1/divisions",
+            json!({
+            "get": {"operationId": "divisions", "tags": ["addresses"], "summary": "China's administrative divisions (GB/T 2260): the provinces, or the cities or districts under `parent`",
+                    "parameters": [{"name": "parent", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{6}$"}, "description": "a division's six-digit code; absent for the provinces"}],
+                    "responses": ok("divisions", json!({"type": "object", "properties": {"data": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}}}}), &[401, 404])}}),
+        ),
+        (
+            "/api/v1/divisions/split",
+            json!({
+            "get": {"operationId": "split_address", "tags": ["addresses"], "summary": "Split a one-line Chinese address (北京市丰台区科技园路382号) into province, city, district and street",
+                    "parameters": [{"name": "line", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 500}}],
+                    "responses": ok("the parts", json!({"type": "object", "properties": {"province": {"type": "string"}, "city": {"type": "string"}, "district": {"type": "string"}, "street": {"type": "string"}}}), &[401, 422])}}),
         ),
         (
             "/api/v1/recycle-bin",

@@ -49,6 +49,8 @@ pub const fn admin_list(name: &'static str, plural: &'static str, area: &'static
         behaviour: &Plain,
         error_codes: &[],
         charts: &[],
+        key_facts: &[],
+        dedupe: &[],
         rollups: &[],
     }
 }

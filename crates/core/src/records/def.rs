@@ -3,6 +3,7 @@
 
 use super::JsonMap;
 use super::behaviour::Behaviour;
+use crate::dedupe::Rule;
 
 #[derive(Debug, Clone)]
 pub enum FieldKind {
@@ -371,6 +372,25 @@ pub struct EntityDef {
     /// that ask only for them are answered without reading every record (`records::rollup`);
     /// the coarsest first, since the first that holds what is asked answers it.
     pub rollups: &'static [RollupDef],
+    /// What tells one record from another of the same name at a glance (its company, phone,
+    /// owner): shown under its name in the record page's header and in search suggestions.
+    /// Field names as lists take them (`billing_address.city`, `owner_id`).
+    pub key_facts: &'static [&'static str],
+    /// The duplicate-check rules (查重) of its records and the fields that feed each: a new or
+    /// changed record whose key of a rule equals a live record's is refused or warned about
+    /// (`dedupe::check`). Empty for an entity without duplicates to find.
+    pub dedupe: &'static [DedupeDef],
+}
+
+/// One duplicate-check rule of an entity: which of its fields give the rule's keys
+/// (`dedupe::keys`). A company name rule reads a name field; a person name rule reads the family
+/// name and then the given name; the phone, e-mail and domain rules read the fields that the
+/// contact points hold (`search::points`): the phones, the e-mails, and the domain or the
+/// website it comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct DedupeDef {
+    pub rule: Rule,
+    pub fields: &'static [&'static str],
 }
 
 /// Running totals of an entity's live records, grouped by the owner, `dims` and the month of

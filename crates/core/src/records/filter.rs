@@ -635,9 +635,17 @@ impl FilterContext<'_> {
     }
 
     fn scalar(&self, kind: Scalar, field: &str, v: &Value) -> CoreResult<SqlValue> {
-        let s = as_str(v).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
-        let s = s.trim();
-        let wrong = |what: &str| bad(format!("'{s}' is not {what} (field '{field}')"));
+        let typed = as_str(v).ok_or_else(|| bad(format!("'{field}' needs a value")))?;
+        let typed = typed.trim();
+        // Amounts and counts as people type them: `100万`, `1.5亿`, `1,000,000`.
+        let expanded = match kind {
+            Scalar::Int | Scalar::Float | Scalar::Money | Scalar::Decimal(_) => {
+                super::magnitude::expand(typed)
+            }
+            _ => None,
+        };
+        let s = expanded.as_deref().unwrap_or(typed);
+        let wrong = |what: &str| bad(format!("'{typed}' is not {what} (field '{field}')"));
         Ok(match kind {
             Scalar::Text => SqlValue::String(Some(Box::new(s.to_string()))),
             Scalar::Int => {

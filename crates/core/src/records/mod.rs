@@ -11,6 +11,7 @@ pub mod def;
 pub mod export;
 pub mod filter;
 pub mod layout;
+pub mod magnitude;
 pub mod money;
 pub mod percent;
 pub mod registry;
@@ -18,6 +19,7 @@ pub mod rollup;
 pub mod row;
 pub mod scope_plan;
 pub mod service;
+pub mod sort_key;
 pub mod values;
 pub mod work;
 

@@ -3,7 +3,7 @@
 //! The record service writes these rows with bound parameters; a bulk loader may render the same
 //! rows as SQL text. Either way the columns and values come from here (and from the per-table
 //! builders this calls: [`audit::row`], [`search::entry`], [`search::points::rows`],
-//! [`children::rows`]), so a loader cannot drift into a layout of its own.
+//! [`dedupe::keys::rows`], [`children::rows`]), so a loader cannot drift into a layout of its own.
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -17,7 +17,7 @@ use super::{JsonMap, children};
 use crate::audit::{self, Change};
 use crate::db::{self, Backend, col};
 use crate::error::{CoreError, CoreResult};
-use crate::search;
+use crate::{dedupe, search};
 
 /// One row of one table: its columns and the values stored in them, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +94,8 @@ pub struct RowImage {
     pub record: TableRow,
     /// The lines of its child collections, collection by collection, in order.
     pub lines: Vec<TableRow>,
-    /// Its normalized phones, e-mails and domains.
+    /// Its matching keys: its normalized phones, e-mails and domains (`contact_points`), then
+    /// its other duplicate-check keys (`dedupe_keys`, see `dedupe::keys`).
     pub points: Vec<TableRow>,
     /// Its global-search document.
     pub search: TableRow,
@@ -160,7 +161,10 @@ impl RowImage {
         Ok(RowImage {
             record: TableRow::new(def.table, record),
             lines,
-            points: search::points::rows(def.name, stamp.id, rec),
+            points: search::points::rows(def.name, stamp.id, rec)
+                .into_iter()
+                .chain(dedupe::keys::rows(def, stamp.id, rec))
+                .collect(),
             search: search::entry(
                 def,
                 stamp.id,

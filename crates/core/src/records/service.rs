@@ -28,7 +28,7 @@ use crate::db::{
     self, Backend, col, get_at, get_bool, get_i64, get_opt_ts, get_opt_uuid, get_ts, get_uuid,
 };
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
-use crate::{Core, audit, search};
+use crate::{Core, audit, dedupe, search};
 
 /// A record in its API shape.
 pub type Record = JsonMap;
@@ -121,6 +121,21 @@ pub const MAX_BULK: usize = 1000;
 /// Formats instants the one way the API shows them.
 pub fn ts_string(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The input key that lets a save go ahead despite matches of duplicate-check rules that only
+/// warn.
+pub const ALLOW_DUPLICATE: &str = "allow_duplicate";
+
+/// What a write does about duplicates (`dedupe::check`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DupCheck {
+    /// Refuses a match of any rule: a create or an update without `allow_duplicate`.
+    Refuse,
+    /// Refuses a match of a rule that blocks only: `allow_duplicate: true`.
+    AllowWarnings,
+    /// No check: an action, which takes no record fields.
+    Skip,
 }
 
 /// A reference a write is about to store, to check before it is.
@@ -665,6 +680,7 @@ impl<'a> RecordService<'a> {
         rec: &Record,
     ) -> CoreResult<()> {
         search::points::replace(conn, self.def.name, id, rec).await?;
+        dedupe::keys::replace(conn, self.def, id, rec).await?;
         search::index(conn, self.def, id, owner, rec).await
     }
 
@@ -695,6 +711,31 @@ impl<'a> RecordService<'a> {
         input
             .as_object()
             .ok_or_else(|| CoreError::bad_request("invalid_body", "the body must be a JSON object"))
+    }
+
+    /// The input of a create or an update without `allow_duplicate` (which is no field: it says
+    /// that a match of a duplicate-check rule that only warns may be saved), and what it said.
+    fn without_allow_duplicate<'i>(
+        obj: &'i JsonMap,
+        errors: &mut FieldErrors,
+    ) -> (std::borrow::Cow<'i, JsonMap>, DupCheck) {
+        let Some(v) = obj.get(ALLOW_DUPLICATE) else {
+            return (std::borrow::Cow::Borrowed(obj), DupCheck::Refuse);
+        };
+        let check = match v {
+            Value::Bool(true) => DupCheck::AllowWarnings,
+            Value::Bool(false) | Value::Null => DupCheck::Refuse,
+            other => {
+                errors.insert(
+                    ALLOW_DUPLICATE.into(),
+                    FieldError::not_parsed(codes::NOT_A_BOOLEAN, other),
+                );
+                DupCheck::Refuse
+            }
+        };
+        let mut rest = obj.clone();
+        rest.remove(ALLOW_DUPLICATE);
+        (std::borrow::Cow::Owned(rest), check)
     }
 
     pub async fn create(&self, actor: &Actor, input: &Value) -> CoreResult<Record> {
@@ -766,8 +807,9 @@ impl<'a> RecordService<'a> {
                 self.def.name,
             ));
         }
-        let obj = Self::object(input)?;
         let mut errors = FieldErrors::new();
+        let (obj, dup) = Self::without_allow_duplicate(Self::object(input)?, &mut errors);
+        let obj = obj.as_ref();
         if obj.contains_key("version") {
             errors.insert("version".into(), FieldError::new(codes::READ_ONLY));
         }
@@ -785,7 +827,8 @@ impl<'a> RecordService<'a> {
         }
         rec.insert("owner_id".into(), Value::String(owner.to_string()));
         let id = Uuid::now_v7();
-        self.write(work, id, None, obj, None, rec, errors).await
+        self.write(work, id, None, obj, None, dup, rec, errors)
+            .await
     }
 
     pub(crate) async fn update_in(
@@ -795,8 +838,9 @@ impl<'a> RecordService<'a> {
         expected_version: Option<i64>,
         input: &Value,
     ) -> CoreResult<Record> {
-        let obj = Self::object(input)?;
         let mut errors = FieldErrors::new();
+        let (obj, dup) = Self::without_allow_duplicate(Self::object(input)?, &mut errors);
+        let obj = obj.as_ref();
         let body_version = match obj.get("version") {
             None | Some(Value::Null) => None,
             Some(v) => match v.as_i64() {
@@ -817,7 +861,7 @@ impl<'a> RecordService<'a> {
         if let Some(owner) = Self::parse_owner(obj, &mut errors) {
             rec.insert("owner_id".into(), Value::String(owner.to_string()));
         }
-        self.write(work, id, Some(&current), obj, None, rec, errors)
+        self.write(work, id, Some(&current), obj, None, dup, rec, errors)
             .await
     }
 
@@ -889,6 +933,7 @@ impl<'a> RecordService<'a> {
             Some(&current),
             &JsonMap::new(),
             Some((def, &args)),
+            DupCheck::Skip,
             rec,
             errors,
         )
@@ -917,8 +962,9 @@ impl<'a> RecordService<'a> {
     }
 
     /// The one write path of create, update and actions: input, the action, derived fields, the
-    /// entity's rules, references, the state machine; then the row, its lines, the search index
-    /// and the audit row; then the entity's side effects.
+    /// entity's rules, references, the state machine, the duplicate check; then the row, its
+    /// lines, the search index, the matching keys and the audit row; then the entity's side
+    /// effects.
     #[allow(clippy::too_many_arguments)]
     async fn write(
         &self,
@@ -927,6 +973,7 @@ impl<'a> RecordService<'a> {
         current: Option<&Loaded>,
         obj: &JsonMap,
         action: Option<(&'static ActionDef, &JsonMap)>,
+        dup: DupCheck,
         mut rec: Record,
         mut errors: FieldErrors,
     ) -> CoreResult<Record> {
@@ -1023,6 +1070,22 @@ impl<'a> RecordService<'a> {
         }
         if !errors.is_empty() {
             return Err(CoreError::Validation(errors));
+        }
+        if dup != DupCheck::Skip && !self.def.dedupe.is_empty() {
+            let matches = dedupe::check::on_write(
+                work.conn(),
+                self.core,
+                work.actor(),
+                self.def,
+                (&rec, stored),
+                id,
+            )
+            .await?;
+            if let Some(e) =
+                dedupe::check::refusal(self.def, &matches, dup == DupCheck::AllowWarnings)
+            {
+                return Err(e);
+            }
         }
         let now = crate::now();
         let actor = work.actor().user_id;
@@ -1202,6 +1265,7 @@ impl<'a> RecordService<'a> {
             });
         }
         search::remove(&txn, id).await?;
+        dedupe::keys::remove(&txn, self.def, id).await?;
         audit::write(&txn, self.def.name, id, "delete", Some(actor.user_id), &[]).await?;
         txn.commit().await?;
         Ok(())
@@ -1240,6 +1304,7 @@ impl<'a> RecordService<'a> {
         let current = self.load(&txn, id, true).await?;
         search::points::remove(&txn, id).await?;
         search::remove(&txn, id).await?;
+        dedupe::keys::remove(&txn, self.def, id).await?;
         let mut q = Query::delete();
         q.from_table(self.table())
             .and_where(Expr::col(col("id")).eq(id));
@@ -1647,12 +1712,22 @@ impl<'a> RecordService<'a> {
             None => None,
             Some(c) => Some(Cursor::decode(c, &sort.key)?),
         };
+        // A numbered page reads the rows before it and drops them: bounded by the count's cap,
+        // past which a list has no page numbers.
+        let skip = cursor.as_ref().and_then(|c| c.o).unwrap_or(0);
+        if skip > COUNT_CAP {
+            return Err(CoreError::bad_request(
+                "invalid_cursor",
+                format!("a page can start at most {COUNT_CAP} rows in; follow next_cursor"),
+            ));
+        }
+        let cursor = cursor.filter(|c| c.o.is_none());
         let runs = match &cursor {
             None => vec![None],
             Some(c) => self.after(&sort, c)?.into_iter().map(Some).collect(),
         };
         // One more row than the page shows tells whether there is a next page.
-        let wanted = limit + 1;
+        let wanted = skip + limit + 1;
         let page = PageRead {
             actor,
             q,
@@ -1682,12 +1757,14 @@ impl<'a> RecordService<'a> {
             }
         };
         let mut rows = rows;
+        rows.drain(..(skip as usize).min(rows.len()));
         let next_cursor = match rows.get(limit as usize - 1) {
             Some(last) if rows.len() as u64 > limit => Some(
                 Cursor {
                     s: sort.key.clone(),
                     v: sort.by.read(last)?,
                     id: get_uuid(last, "id")?,
+                    o: None,
                 }
                 .encode(),
             ),
@@ -1983,6 +2060,26 @@ impl<'a> RecordService<'a> {
             out.insert(get_uuid(&row, "id")?, (self.def.title)(&rec, &actor.locale));
         }
         Ok(out)
+    }
+
+    /// Those of `ids` that are live records, as `conn` sees them, without their lines or the
+    /// reader's scope: for the duplicate check, which decides what the reader sees of each.
+    pub(crate) async fn live_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        ids: &[Uuid],
+    ) -> CoreResult<Vec<Record>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut sel = self.base_select(false);
+        sel.and_where(Expr::col((self.table(), col("id"))).is_in(ids.iter().copied()))
+            .and_where(Expr::col((self.table(), col("deleted_at"))).is_null());
+        db::fetch_all(conn, &sel)
+            .await?
+            .iter()
+            .map(|row| self.layout.record(row))
+            .collect()
     }
 
     /// Whether the table holds any record at all, live or in the recycle bin: setup lists are

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::def::{ADDRESS_PARTS, FieldDef, FieldKind, Options};
 use super::service::ts_string;
-use super::{money, percent};
+use super::{money, percent, sort_key};
 use crate::db::{
     get_at, get_opt_bool, get_opt_date, get_opt_i64, get_opt_string, get_opt_ts, get_opt_uuid,
 };
@@ -27,8 +27,33 @@ fn json_value(v: Value) -> SqlValue {
     SqlValue::Json(Some(Box::new(v)))
 }
 
-/// The column names a field occupies.
+/// Whether a field keeps a collation key beside its value, in `<column>_sort`: sortable text
+/// and long text, which lists order by pinyin ([`super::sort_key`]). Choices, web addresses and
+/// tax ids are codes or ASCII and sort by their own column.
+///
+/// The key is one of the field's [`columns`], so every write stores it with the value; no
+/// record's key is read out ([`from_row`] reads the value alone). A table whose entity declares
+/// such a field needs the column: `schema::sort_key` in the migration that adds the field (on
+/// PostgreSQL it is declared `COLLATE "C"`, so that the locale cannot reorder the keys), with an
+/// index on (`<column>_sort`, id) if large lists sort by it.
+pub fn has_sort_key(field: &FieldDef) -> bool {
+    field.sortable
+        && matches!(
+            field.kind,
+            FieldKind::Text { .. } | FieldKind::LongText { .. }
+        )
+}
+
+/// The column of a field's collation key (see [`has_sort_key`]).
+pub fn sort_key_column(column: &str) -> String {
+    format!("{column}_sort")
+}
+
+/// The column names a field occupies, its value's first.
 pub fn columns(field: &FieldDef) -> Vec<String> {
+    if has_sort_key(field) {
+        return vec![field.column.to_string(), sort_key_column(field.column)];
+    }
     match field.kind {
         FieldKind::Money => vec![
             format!("{}_amount", field.column),
@@ -453,6 +478,14 @@ fn str_of(v: &Value) -> &str {
 pub fn to_columns(field: &FieldDef, v: &Value) -> Columns {
     let col = field.column.to_string();
     match &field.kind {
+        FieldKind::Text { .. } | FieldKind::LongText { .. } if has_sort_key(field) => {
+            let text = str_of(v);
+            let key = sort_key_column(&col);
+            vec![
+                (col, text_value(text)),
+                (key, text_value(&sort_key::key(text))),
+            ]
+        }
         FieldKind::Text { .. }
         | FieldKind::LongText { .. }
         | FieldKind::Choice(_)
@@ -544,6 +577,9 @@ fn opt_text(s: String) -> Value {
 
 /// How many columns a field takes, in the order [`columns`] names them.
 pub fn column_count(field: &FieldDef) -> usize {
+    if has_sort_key(field) {
+        return 2;
+    }
     match field.kind {
         FieldKind::Money => 2,
         FieldKind::Address => ADDRESS_PARTS.len(),
@@ -646,6 +682,8 @@ pub struct SortColumn {
 /// string lists) and addresses, which span columns. Text kinds store '' rather than NULL and
 /// booleans false, so only numbers, money, dates and references hold NULLs. Money sorts by its
 /// amount in minor units; across currencies that compares the numbers, not their worth.
+/// Sortable text sorts by its collation key ([`has_sort_key`]): Chinese by pinyin, and the same
+/// order on both backends. The key of blank text is '', so blanks still sort first.
 pub fn sort_column(field: &FieldDef) -> Option<SortColumn> {
     let plain = |ty, nullable| {
         Some(SortColumn {
@@ -654,6 +692,13 @@ pub fn sort_column(field: &FieldDef) -> Option<SortColumn> {
             nullable,
         })
     };
+    if has_sort_key(field) {
+        return Some(SortColumn {
+            column: sort_key_column(field.column),
+            ty: SortType::Text,
+            nullable: false,
+        });
+    }
     match field.kind {
         FieldKind::Text { .. }
         | FieldKind::LongText { .. }
@@ -800,6 +845,65 @@ mod tests {
         );
         assert_eq!(by(FieldKind::Address), None);
         assert_eq!(by(FieldKind::Phones), None);
+        // Sortable text sorts by its collation key; other text kinds by themselves.
+        let sortable = |kind| sort_column(&FieldDef::new("f", kind).column("c").sortable());
+        assert_eq!(
+            sortable(FieldKind::Text { max: 9 }),
+            col("c_sort", SortType::Text, false)
+        );
+        assert_eq!(
+            sortable(FieldKind::LongText { max: 9 }),
+            col("c_sort", SortType::Text, false)
+        );
+        assert_eq!(sortable(FieldKind::Url), col("c", SortType::Text, false));
+        assert_eq!(sortable(FieldKind::TaxId), col("c", SortType::Text, false));
+    }
+
+    /// Every writer stores what [`columns`] names and readers select, in that order: for every
+    /// field of every entity and child collection, the sort keys included.
+    #[test]
+    fn writes_store_the_columns_reads_select() {
+        let settings = Settings::default();
+        let registry = crate::areas::registry();
+        let fields = registry.all().iter().flat_map(|def| {
+            def.fields
+                .iter()
+                .chain(def.children.iter().flat_map(|c| c.fields.iter()))
+        });
+        let mut keys = 0;
+        for f in fields {
+            let v = canonical(&f.kind, &Value::Null, &settings).unwrap_or(Value::Null);
+            let names: Vec<String> = to_columns(f, &v).into_iter().map(|(c, _)| c).collect();
+            assert_eq!(names, columns(f), "{}", f.name);
+            assert_eq!(column_count(f), names.len(), "{}", f.name);
+            if has_sort_key(f) {
+                keys += 1;
+                assert_eq!(
+                    sort_column(f).map(|s| s.column),
+                    Some(format!("{}_sort", f.column))
+                );
+            }
+        }
+        assert!(keys > 0, "names sort by their keys");
+    }
+
+    #[test]
+    fn a_sortable_text_stores_its_key_beside_it() {
+        let f = FieldDef::new("name", FieldKind::Text { max: 200 }).sortable();
+        let cols = to_columns(&f, &json!("北京"));
+        assert_eq!(
+            cols,
+            vec![
+                ("name".to_string(), text_value("北京")),
+                ("name_sort".to_string(), text_value(&sort_key::key("北京"))),
+            ]
+        );
+        // Blank text has a blank key, which sorts first as '' did.
+        let blank = to_columns(&f, &Value::Null);
+        assert_eq!(blank[1], ("name_sort".to_string(), text_value("")));
+        // A field nobody sorts by has no key.
+        let plain = FieldDef::new("note", FieldKind::Text { max: 200 });
+        assert_eq!(columns(&plain), vec!["note".to_string()]);
     }
 
     #[test]

@@ -7,21 +7,27 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
+use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
 use guanxi_core::authz::Actor;
-use guanxi_core::records::export::{Codes, Export, columns, value_of, write_csv};
+use guanxi_core::records::export::{
+    Codes, Column, Export, Source, choose, columns, value_of, write_csv,
+};
 use guanxi_core::records::{FieldKind, JsonMap, ListQuery};
 use guanxi_core::{Core, EntityDef};
 use serde_json::{Value, json};
 
 use crate::support::{Fresh, admin, backends};
 
-/// A unified social credit code with a correct check character (GB 32100-2015).
+/// A unified social credit code with a correct check character (GB 32100-2015), another each
+/// time: a second account with a tax id already used is refused as a duplicate.
 fn uscc() -> String {
     const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
     const WEIGHTS: [usize; 17] = [
         1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
     ];
-    let body = "91330100MA0000042";
+    static MADE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(42);
+    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let body = format!("91330100MA{n:07}");
     let sum: usize = body
         .chars()
         .map(|c| ALPHABET.find(c).unwrap())
@@ -73,6 +79,10 @@ impl Maker<'_> {
                     }
                     body.insert(child.name.into(), json!([line.clone(), line]));
                 }
+            }
+            // A referenced record and the one exported are alike on purpose.
+            if !def.dedupe.is_empty() {
+                body.insert("allow_duplicate".into(), json!(true));
             }
             let rec = self
                 .core
@@ -217,4 +227,51 @@ async fn every_entity_exports_codes_that_read_back_to_the_record() {
         }
         fresh.cleanup(core).await;
     }
+}
+
+/// The columns a person chose, in their order, by any of their names; `name` is the title
+/// where an entity has no name field.
+#[test]
+fn chosen_columns_come_in_their_order_by_any_of_their_names() {
+    let all = columns(&ACCOUNTS, &[]);
+    let codes = |c: &[Column]| c.iter().map(|c| c.code.clone()).collect::<Vec<_>>();
+    let (chosen, unknown) = choose(
+        &ACCOUNTS,
+        &all,
+        &[
+            "type",
+            "name",
+            "billing.city",
+            "annual_revenue",
+            "owner_id",
+            "nonsense",
+            "name",
+            "created_by",
+        ],
+        "zh-CN",
+    );
+    assert_eq!(
+        codes(&chosen),
+        [
+            "type",
+            "name",
+            "billing_address.city",
+            "annual_revenue.amount",
+            "annual_revenue.currency",
+            "owner_id",
+            "created_by"
+        ]
+    );
+    assert_eq!(unknown, ["nonsense"]);
+    // An entity without a name field: `name` is its title, as its list shows it.
+    static NAMELESS: EntityDef = EntityDef {
+        fields: &[],
+        title: |rec, locale| format!("{locale}: {}", rec["subject"]),
+        ..CONTACTS
+    };
+    let (chosen, _) = choose(&NAMELESS, &columns(&NAMELESS, &[]), &["name"], "zh-CN");
+    assert!(matches!(chosen[0].source, Source::Title { .. }));
+    let mut rec = JsonMap::new();
+    rec.insert("subject".into(), json!("回访"));
+    assert_eq!(value_of(&chosen[0], &rec), json!("zh-CN: \"回访\""));
 }

@@ -44,6 +44,8 @@ static SPECIMENS: EntityDef = EntityDef {
     behaviour: &Plain,
     error_codes: &[],
     charts: &[],
+    key_facts: &[],
+    dedupe: &[],
     rollups: &[],
 };
 

@@ -5,6 +5,7 @@
 
 mod aggregate;
 mod contains;
+mod dedupe;
 mod export;
 mod jobs;
 mod kinds;
@@ -12,6 +13,7 @@ mod mail;
 mod migrations;
 mod notifications;
 mod paging;
+mod pinyin_sort;
 mod reminders;
 mod rows;
 mod scope_lists;

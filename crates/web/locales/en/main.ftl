@@ -40,7 +40,7 @@ login-submit = Log in
 login-failed = Wrong e-mail or password.
 login-throttled = Too many failed attempts. Try again in { $seconds } seconds.
 list-new = New
-list-export = Export CSV
+list-export = Export
 list-count-more = more than { $count }
 list-count-exact = Count all
 list-count = { $count ->
@@ -51,8 +51,8 @@ list-filter = Filter and columns
 list-apply = Apply
 list-clear = Clear
 list-columns = Columns
-list-next = Next page →
-list-first = ← First page
+list-next = Next ›
+list-first = « First
 list-saved-views = Views
 list-all = All
 list-save-view = Save view
@@ -397,3 +397,103 @@ chart-other = Others
 chart-empty = Nothing to chart yet
 list-charts-too-many = Charts are drawn for lists of up to 10,000 records: filter the list to see them.
 job-kind-tidy = Daily tidy-up
+
+## App shell
+nav-skip = Skip to content
+nav-main = Main navigation
+nav-workspace = Workspace
+nav-toggle = Show or hide navigation
+nav-user-menu = User menu
+nav-language = Language
+area-customers = Customers
+area-sales = Sales
+search-see-all = See all results
+palette-title = Go to
+palette-placeholder = Type a page, a record's name, or "new"…
+palette-go = Open
+palette-new = New
+palette-new-record = New { $entity }
+palette-keys = ↑↓ to choose · Enter to open · Esc to close
+flash-undo = Undo
+
+## What was just done
+done-delete = Moved to the recycle bin.
+done-restore = Restored.
+done-purge = Deleted for good.
+done-owner = Owner changed.
+done-bulk_owner = { $count ->
+    [one] Owner changed on 1 record.
+   *[other] Owner changed on { $count } records.
+}
+done-view_saved = View saved.
+done-view_deleted = View deleted.
+
+## Lists: pages and views
+list-range = { $from }–{ $to } of { $total }
+list-pages = Pages
+list-prev = ‹ Previous
+list-page-n = Page { $n }
+list-page-size = Per page
+list-page-size-n = { $count } per page
+list-select-one = Select “{ $name }”
+list-delete-view-confirm = Delete the view “{ $name }”?
+list-delete-view-named = Delete the view “{ $name }”
+error-no_such_page = There is no such page. Check the address, or start from the navigation.
+error-unknown_division = There is no division with that code.
+error-address_not_recognized = The province, city and district of this address could not be recognised; please choose them.
+
+## Filter bar
+filter-add = Filter
+filter-field = Field
+filter-op = Condition
+filter-value = Value
+filter-next = Next
+filter-change-field = choose another field
+filter-number-hint = e.g. 1000000 or 100万
+filter-remove = Remove the filter: { $what }
+filter-remove-short = Remove this filter
+filter-me = Me
+list-column-up = Move “{ $column }” up
+list-column-up-short = Move up
+
+## The duplicate check (查重)
+error-duplicate = A record of type { $entity } with the same { $rule ->
+        [tax_id] tax ID
+        [domain] web domain
+        [phone] phone number
+        [email] e-mail address
+        [name_pinyin] name when read aloud
+        [person_name] name
+       *[name] name
+    } already exists (owner: { $owner }).{ $action ->
+        [block] {" "}It cannot be entered twice.
+       *[warn] {" "}If this is a different one, you may still save it.
+    }
+addr-line = Address on one line
+addr-line-hint = Paste a whole address to split it, e.g. 北京市丰台区科技园路382号
+addr-line-not-recognized = The province, city and district could not be recognised; please choose them.
+addr-choose = Choose
+list-export-xlsx = Excel workbook (.xlsx)
+list-export-csv = CSV (opens in Excel)
+list-export-codes = For re-import (every field, codes)
+list-export-hint = Exports the records the list shows, with its columns in its order.
+form-label-of = Label of { $what }
+form-add-another = Add another { $what }
+detail-new-owner = New owner
+detail-edit-field = Edit “{ $field }”
+detail-edit-field-short = Edit
+detail-edit-field-unknown = This field cannot be changed here; use Edit.
+
+## Duplicate check on the form
+dup-heading-warn = This may already be here; have a look first:
+dup-heading-block = This is already here and cannot be entered twice:
+dup-readable = { $title } ({ $rule }, owner: { $owner })
+dup-unreadable = Already here: owner { $owner } ({ $rule })
+dup-save-anyway = I have checked: this is a different one, save it anyway
+dup-rule-tax_id = same unified social credit code
+dup-rule-domain = same web domain
+dup-rule-phone = same phone
+dup-rule-email = same e-mail
+dup-rule-name = same name
+dup-rule-name_pinyin = name sounds the same
+dup-rule-person_name = same name

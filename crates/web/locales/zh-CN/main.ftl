@@ -40,16 +40,16 @@ login-submit = 登录
 login-failed = 邮箱或密码错误。
 login-throttled = 失败次数过多，请 { $seconds } 秒后再试。
 list-new = 新建
-list-export = 导出 CSV
+list-export = 导出
 list-count-more = 共 { $count }+ 条
 list-count-exact = 精确计数
 list-count = 共 { $count } 条
 list-filter = 筛选与列
 list-apply = 应用
 list-clear = 清除
-list-columns = 显示列
-list-next = 下一页 →
-list-first = ← 第一页
+list-columns = 列
+list-next = 下一页 ›
+list-first = « 第一页
 list-saved-views = 视图
 list-all = 全部
 list-save-view = 保存视图
@@ -268,7 +268,7 @@ money-amount = 金额
 money-currency = 币种
 field-id = ID
 addr-country = 国家/地区
-addr-province = 省/州
+addr-province = 省份
 addr-city = 城市
 addr-district = 区县
 addr-street = 街道地址
@@ -391,3 +391,100 @@ chart-other = 其他
 chart-empty = 暂无可统计的数据
 list-charts-too-many = 记录不超过 10,000 条时才绘制图表，请先筛选列表。
 job-kind-tidy = 每日清理
+
+## App shell
+nav-skip = 跳到正文
+nav-main = 主导航
+nav-workspace = 工作台
+nav-toggle = 展开或收起导航
+nav-user-menu = 用户菜单
+nav-language = 语言
+area-customers = 客户管理
+area-sales = 销售管理
+search-see-all = 查看全部结果
+palette-title = 快速跳转
+palette-placeholder = 输入页面、记录名称，或“新建”…
+palette-go = 打开
+palette-new = 新建
+palette-new-record = 新建{ $entity }
+palette-keys = ↑↓ 选择 · Enter 打开 · Esc 关闭
+flash-undo = 撤销
+
+## What was just done
+done-delete = 已移到回收站。
+done-restore = 已恢复。
+done-purge = 已彻底删除。
+done-owner = 负责人已更换。
+done-bulk_owner = 已为 { $count } 条记录更换负责人。
+done-view_saved = 视图已保存。
+done-view_deleted = 视图已删除。
+
+## Lists: pages and views
+list-range = 第 { $from }–{ $to } 条，共 { $total } 条
+list-pages = 分页
+list-prev = ‹ 上一页
+list-page-n = 第 { $n } 页
+list-page-size = 每页
+list-page-size-n = 每页 { $count } 条
+list-select-one = 选择“{ $name }”
+list-delete-view-confirm = 删除视图“{ $name }”？
+list-delete-view-named = 删除视图“{ $name }”
+error-no_such_page = 没有这个页面。请检查地址，或从导航进入。
+error-unknown_division = 没有这个行政区划代码。
+error-address_not_recognized = 无法识别这个地址中的省、市、区，请分别选择。
+
+## Filter bar
+filter-add = 筛选
+filter-field = 按字段
+filter-op = 条件
+filter-value = 值
+filter-next = 下一步
+filter-change-field = 换一个字段
+filter-number-hint = 如 100万、1.5亿
+filter-remove = 去掉筛选条件：{ $what }
+filter-remove-short = 去掉此条件
+filter-me = 我自己
+list-column-up = 将“{ $column }”上移
+list-column-up-short = 上移
+
+## 查重
+error-duplicate = 已有{ $rule ->
+        [tax_id] 统一社会信用代码
+        [domain] 网站域名
+        [phone] 电话
+        [email] 邮箱
+        [name_pinyin] 名称读音
+        [person_name] 姓名
+       *[name] 名称
+    }相同的{ $entity }（负责人：{ $owner }）{ $action ->
+        [block] ，不能重复录入。
+       *[warn] 。如确认不是同一{ $entity }，仍可保存。
+    }
+addr-line = 整行地址
+addr-line-hint = 粘贴整行地址自动拆分，如 北京市丰台区科技园路382号
+addr-line-not-recognized = 没能识别省市区，请分别选择。
+addr-choose = 请选择
+list-export-xlsx = Excel 表格（.xlsx）
+list-export-csv = CSV（Excel 可直接打开）
+list-export-codes = 用于重新导入（全部字段、编码）
+list-export-hint = 导出当前筛选的记录，列与顺序同列表。
+form-label-of = { $what } 的标签
+form-add-another = 再添加一个{ $what }
+detail-new-owner = 新负责人
+detail-edit-field = 修改“{ $field }”
+detail-edit-field-short = 修改
+detail-edit-field-unknown = 这个字段不能在此修改，请使用“编辑”。
+
+## 查重 on the form
+dup-heading-warn = 可能与已有记录重复，请先查看：
+dup-heading-block = 已存在相同的记录，不能重复录入：
+dup-readable = { $title }（{ $rule }，负责人：{ $owner }）
+dup-unreadable = 已存在：负责人 { $owner }（{ $rule }）
+dup-save-anyway = 我已确认不是同一条记录，仍然保存
+dup-rule-tax_id = 统一社会信用代码相同
+dup-rule-domain = 网站域名相同
+dup-rule-phone = 电话相同
+dup-rule-email = 邮箱相同
+dup-rule-name = 名称相同
+dup-rule-name_pinyin = 名称读音相同
+dup-rule-person_name = 姓名相同

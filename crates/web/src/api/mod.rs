@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1` (DESIGN.md section 5).
 
 mod admin;
+mod dedupe;
+mod divisions;
 mod notifications;
 mod records;
 mod reminders;
@@ -24,13 +26,16 @@ pub fn router(registry: &'static guanxi_core::Registry) -> Router<State> {
             get(move || async move { axum::Json(crate::openapi::document(registry)) }),
         )
         .merge(admin::router())
+        .merge(divisions::router())
         .merge(notifications::router())
         .merge(search::router());
     for def in registry.all() {
         r = r.merge(records::router(def)).merge(reminders::router(def));
+        r = r.merge(dedupe::router(def));
     }
-    r.fallback(|| async { ApiError::no_such_route() })
-        .layer(axum::middleware::from_fn(crate::error::word_errors))
+    // Paths no route serves are answered by the application's fallback (`ui::unknown_path`):
+    // JSON under `/api/`, a page elsewhere.
+    r.layer(axum::middleware::from_fn(crate::error::word_errors))
 }
 
 /// A list response, `{"data": [...], "next_cursor": ..., "total": ...}`, serialized straight from

@@ -15,7 +15,7 @@ use super::{ApiPath, JsonBody, PageBody, if_match, parse_id, query_pairs, with_e
 use crate::State;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult};
-use crate::export_format::Format;
+use crate::export_format::{FileType, Format};
 
 /// Parameters a list takes besides filters. (`q` is not one: lists do not search, and a `q` that
 /// was silently ignored returned every record; it is refused as an unknown field instead.)
@@ -113,7 +113,15 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
         )
         .route(
             &format!("{base}/export.csv"),
-            get(move |s: AxState<State>, c: ApiCaller, q: RawQuery| export(def, s, c, q)),
+            get(move |s: AxState<State>, c: ApiCaller, q: RawQuery| {
+                export(def, FileType::Csv, s, c, q)
+            }),
+        )
+        .route(
+            &format!("{base}/export.xlsx"),
+            get(move |s: AxState<State>, c: ApiCaller, q: RawQuery| {
+                export(def, FileType::Xlsx, s, c, q)
+            }),
         )
         .route(
             &format!("{base}/change-owner"),
@@ -392,20 +400,22 @@ async fn change_owner(
     Ok(axum::Json(json!({"changed": changed})).into_response())
 }
 
-/// CSV of every matching record the caller may read (up to 100,000 rows), streamed, with cells
-/// that a spreadsheet would run as formulas neutralized; `format=labels` words it for people in
-/// the caller's language. 429 when the caller or the server
-/// already runs as many exports as allowed.
+/// CSV or an Excel workbook of every matching record the caller may read (up to 100,000 rows),
+/// streamed, with cells that a spreadsheet would run as formulas neutralized; `format=labels`
+/// words it for people in the caller's language, in the columns `cols` names, in that order.
+/// 429 when the caller or the server already runs as many exports as allowed.
 async fn export(
     def: &'static EntityDef,
+    file: FileType,
     AxState(st): AxState<State>,
     ApiCaller(actor): ApiCaller,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let mut pairs = query_pairs(raw.as_deref());
     // Programs call the API: codes unless they ask for labels.
-    let format = crate::export::format_param(&pairs, Format::Codes)?;
-    pairs.retain(|(k, _)| k != "format");
+    let mut format = crate::export::download_param(&pairs, Format::Codes, file)?;
+    format.cols = crate::export::cols_param(&pairs);
+    pairs.retain(|(k, _)| !matches!(k.as_str(), "format" | "cols" | "col"));
     let q = list_query(&pairs, false)?;
-    crate::export::csv_response(&st, def, &actor, q, format).await
+    crate::export::export_response(&st, def, &actor, q, format).await
 }

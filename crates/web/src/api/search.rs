@@ -60,7 +60,20 @@ async fn search_all(
     };
     let defs = entities_param(&st, p.entity.as_deref())?;
     let hits = search::search(&st.core.db, &actor, &q, &defs, limit).await?;
-    Ok(axum::Json(json!({"data": hits})).into_response())
+    // Each hit with its key facts, so that two 张三 can be told apart before opening either.
+    let hints = crate::ui::facts::hints(&st, &actor, &hits).await;
+    let data: Vec<Value> = hits
+        .iter()
+        .map(|h| {
+            json!({
+                "entity": h.entity,
+                "id": h.id,
+                "title": h.title,
+                "hint": hints.get(&h.id),
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "data": data })).into_response())
 }
 
 /// The entities an `entity=` query parameter names: one (by either code), or every entity when

@@ -21,6 +21,42 @@ type JsonMap = Map<String, Value>;
 pub struct Cell {
     pub text: String,
     pub href: Option<String>,
+    /// For values of several parts that each open something (phones call, e-mails write):
+    /// each part's text and link, shown instead of `text`.
+    pub links: Vec<(String, String)>,
+}
+
+/// How a cell reads on a page: its links, its one link, or its text.
+#[derive(askama::Template)]
+#[template(
+    source = "{% if !cell.links.is_empty() %}{% for (t, h) in cell.links %}<a href=\"{{ h }}\">{{ t }}</a>{% if !loop.last %}, {% endif %}{% endfor %}{% else if let Some(h) = cell.href %}<a href=\"{{ h }}\">{{ cell.text }}</a>{% else %}{{ cell.text }}{% endif %}",
+    ext = "html"
+)]
+struct CellHtml<'a> {
+    cell: &'a Cell,
+}
+
+impl Cell {
+    pub fn text(text: String) -> Cell {
+        Cell {
+            text,
+            href: None,
+            links: Vec::new(),
+        }
+    }
+
+    pub fn link(text: String, href: Option<String>) -> Cell {
+        Cell {
+            text,
+            href,
+            links: Vec::new(),
+        }
+    }
+
+    /// The cell as HTML, escaped; for templates (`{{ c.html()|safe }}`).
+    pub fn html(&self) -> String {
+        askama::Template::render(&CellHtml { cell: self }).unwrap_or_default()
+    }
 }
 
 /// Everything needed to show record values: users, referenced records (titled as the reader may
@@ -84,23 +120,16 @@ pub(super) fn kind_at<'a>(
 /// neutral label with no link (neither the title nor whether the record exists is theirs to see).
 fn ref_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n) -> Cell {
     let Some(target) = refs::target_of(lk.registry, kind, v) else {
-        return Cell {
-            text: String::new(),
-            href: None,
-        };
+        return Cell::text(String::new());
     };
     match lk.titles.view(target) {
-        RefView::Readable(title) => Cell {
-            text: title.to_string(),
-            href: lk
-                .registry
+        RefView::Readable(title) => Cell::link(
+            title.to_string(),
+            lk.registry
                 .by_name(target.entity)
                 .map(|d| format!("/{}/{}", d.plural, target.id)),
-        },
-        RefView::Unreadable => Cell {
-            text: i18n.t("record-unreadable"),
-            href: None,
-        },
+        ),
+        RefView::Unreadable => Cell::text(i18n.t("record-unreadable")),
     }
 }
 
@@ -111,14 +140,12 @@ pub(super) fn value_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n)
         FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::Regarding => {
             ref_cell(kind, v, lk, i18n)
         }
-        FieldKind::User => Cell {
-            text: lk
-                .users
+        FieldKind::User => Cell::text(
+            lk.users
                 .get(v.as_str().unwrap_or(""))
                 .cloned()
                 .unwrap_or_default(),
-            href: None,
-        },
+        ),
         FieldKind::Url => {
             let s = v.as_str().unwrap_or("").to_string();
             let href = if s.starts_with("http://") || s.starts_with("https://") {
@@ -128,11 +155,69 @@ pub(super) fn value_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n)
             } else {
                 Some(format!("https://{s}"))
             };
-            Cell { text: s, href }
+            Cell::link(s, href)
         }
-        _ => Cell {
-            text: display::human(kind, v, i18n, &lk.region),
-            href: None,
-        },
+        FieldKind::Phones | FieldKind::Emails => {
+            let links = display::contact_points(kind, v, &lk.region, i18n);
+            Cell {
+                text: links
+                    .iter()
+                    .map(|(t, _)| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                href: None,
+                links,
+            }
+        }
+        _ => Cell::text(display::human(kind, v, i18n, &lk.region)),
     }
+}
+
+/// A stored instant as a list shows it: `2026-12-05 08:30` (UTC).
+pub(super) fn date_time(s: &str) -> String {
+    s.get(..16).map(|x| x.replace('T', " ")).unwrap_or_default()
+}
+
+/// The cell of column `key` (a field, an address part, a custom field, a system field) of a
+/// record, as lists and headers show it; the name links to the record.
+pub(super) fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) -> Cell {
+    let id = rec.get("id").and_then(Value::as_str).unwrap_or("");
+    let text = Cell::text;
+    if key == "name" {
+        return Cell::link(
+            (def.title)(rec, i18n.code),
+            Some(format!("/{}/{id}", def.plural)),
+        );
+    }
+    if key == "owner_id" || key == "created_by" || key == "updated_by" {
+        let u = rec.get(key).and_then(Value::as_str).unwrap_or("");
+        return text(lk.users.get(u).cloned().unwrap_or_default());
+    }
+    if key == "created_at" || key == "updated_at" {
+        return text(date_time(
+            rec.get(key).and_then(Value::as_str).unwrap_or(""),
+        ));
+    }
+    if let Some(ck) = key.strip_prefix("custom.") {
+        let v = rec
+            .get("custom")
+            .and_then(|c| c.get(ck))
+            .unwrap_or(&Value::Null);
+        return match lk.custom.iter().find(|d| d.key == ck) {
+            Some(d) => value_cell(&d.kind, v, lk, i18n),
+            None => text(String::new()),
+        };
+    }
+    let (base, part) = key
+        .split_once('.')
+        .map(|(b, p)| (b, Some(p)))
+        .unwrap_or((key, None));
+    let Some(f) = def.field(base) else {
+        return text(String::new());
+    };
+    let v = rec.get(base).unwrap_or(&Value::Null);
+    if let Some(p) = part {
+        return text(v.get(p).and_then(Value::as_str).unwrap_or("").to_string());
+    }
+    value_cell(&f.kind, v, lk, i18n)
 }

@@ -156,31 +156,64 @@ fn label_text(label: &str, i18n: &I18n) -> String {
 }
 
 fn pretty_phones(v: &Value, region: &str, i18n: &I18n) -> String {
-    match v {
-        Value::Array(items) => items
-            .iter()
-            .map(|i| {
-                let n = guanxi_core::normalize::phone_pretty(
-                    &s(i.get("number").unwrap_or(&Value::Null)),
-                    region,
-                );
-                let label = label_text(&s(i.get("label").unwrap_or(&Value::Null)), i18n);
-                if label.is_empty() {
-                    n
-                } else {
-                    format!("{n} ({label})")
+    contact_points(&FieldKind::Phones, v, region, i18n)
+        .into_iter()
+        .map(|(text, _)| text)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The phones or e-mail addresses of a value as people read them ("0571 8888 6666 (工作)"),
+/// each with the link that calls or writes to it (`tel:+86…`, `mailto:…`).
+pub fn contact_points(
+    kind: &FieldKind,
+    v: &Value,
+    region: &str,
+    i18n: &I18n,
+) -> Vec<(String, String)> {
+    let Value::Array(items) = v else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|i| {
+            let label = label_text(&s(i.get("label").unwrap_or(&Value::Null)), i18n);
+            let (shown, href) = match kind {
+                FieldKind::Phones => {
+                    let number = s(i.get("number").unwrap_or(&Value::Null));
+                    (
+                        guanxi_core::normalize::phone_pretty(&number, region),
+                        format!("tel:{number}"),
+                    )
                 }
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => String::new(),
-    }
+                FieldKind::Emails => {
+                    let address = s(i.get("address").unwrap_or(&Value::Null));
+                    (address.clone(), format!("mailto:{address}"))
+                }
+                _ => return None,
+            };
+            if shown.is_empty() {
+                return None;
+            }
+            let text = if label.is_empty() {
+                shown
+            } else {
+                format!("{shown} ({label})")
+            };
+            Some((text, href))
+        })
+        .collect()
 }
 
 /// A value for a person reading the UI; `region` is where phone numbers are local.
 pub fn human(kind: &FieldKind, v: &Value, i18n: &I18n, region: &str) -> String {
     match kind {
         FieldKind::Phones => pretty_phones(v, region, i18n),
+        FieldKind::Emails => contact_points(kind, v, region, i18n)
+            .into_iter()
+            .map(|(text, _)| text)
+            .collect::<Vec<_>>()
+            .join(", "),
         FieldKind::Choice(options) => match v.as_str() {
             Some(code) => choice_label(options, code, i18n),
             None => String::new(),

@@ -6,6 +6,10 @@ mod admin_mail;
 mod cells;
 mod choices;
 pub mod display;
+mod duplicates;
+pub mod facts;
+mod filter_bar;
+mod inline_edit;
 mod list_charts;
 mod notifications;
 mod password_reset;
@@ -23,7 +27,7 @@ use guanxi_core::Registry;
 use guanxi_core::records::Access;
 
 use crate::State;
-use crate::auth::UiUser;
+use crate::auth::{Done, UiUser};
 use crate::error::ApiError;
 use crate::i18n::I18n;
 
@@ -39,7 +43,11 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         .merge(password_reset::router())
         .merge(records::cross_entity_router());
     for def in registry.all() {
-        r = r.merge(records::router(def)).merge(reminders::router(def));
+        r = r
+            .merge(records::router(def))
+            .merge(reminders::router(def))
+            .merge(inline_edit::router(def))
+            .merge(duplicates::router(def));
     }
     r
 }
@@ -51,12 +59,33 @@ fn home_path(registry: &Registry) -> String {
         .map_or_else(|| "/settings".into(), |d| format!("/{}", d.plural))
 }
 
-/// One link of the navigation bar.
+/// One link of the navigation.
 pub struct NavLink {
     pub href: String,
     pub label: String,
     /// What `PageCtx::nav` is on that page, to mark the link as current.
     pub key: &'static str,
+    /// The entity's singular code, which search results name.
+    pub entity: &'static str,
+    /// Where a new record of the list's entity is created, when the user may create one (the
+    /// command palette offers it).
+    pub new_href: Option<String>,
+    /// "New account", as the palette says it.
+    pub new_label: String,
+}
+
+/// The links of one business area, under its heading.
+pub struct NavArea {
+    pub label: String,
+    pub links: Vec<NavLink>,
+}
+
+/// The message at the top of a page about what the last request did, with an undo where it can
+/// be undone.
+pub struct Flash {
+    pub text: String,
+    /// Where the undo form posts (a deleted record's restore).
+    pub undo: Option<String>,
 }
 
 /// What every page's frame needs.
@@ -64,55 +93,85 @@ pub struct PageCtx {
     pub i18n: I18n,
     pub title: String,
     pub user_name: String,
+    /// The first letter of the user's name, for the avatar in the user menu.
+    pub user_initial: String,
     pub is_admin: bool,
     pub csrf: String,
     pub logged_in: bool,
     pub nav: &'static str,
-    /// The lists of business records, in the registry's order.
-    pub entity_links: Vec<NavLink>,
+    /// The business areas with their lists, in the registry's order: an area appears once an
+    /// entity of it is declared.
+    pub areas: Vec<NavArea>,
     /// The setup lists administrators keep (pipelines, lost reasons), shown under
     /// administration rather than in the everyday navigation.
     pub setup_links: Vec<NavLink>,
     pub home: String,
     pub q: String,
     pub here: String,
+    pub flash: Option<Flash>,
 }
 
 impl PageCtx {
     pub fn new(user: &UiUser, title: String, nav: &'static str) -> PageCtx {
+        let i18n = I18n::new(&user.actor.locale);
+        let link = |d: &'static guanxi_core::EntityDef| NavLink {
+            href: format!("/{}", d.plural),
+            label: i18n.t(&format!("nav-{}", d.plural)),
+            key: d.plural,
+            entity: d.name,
+            new_href: (user.actor.grant(d.name).write != guanxi_core::Scope::None)
+                .then(|| format!("/{}/new", d.plural)),
+            new_label: i18n.t1(
+                "palette-new-record",
+                "entity",
+                i18n.t(&format!("entity-{}", d.name)),
+            ),
+        };
+        let mut areas: Vec<NavArea> = Vec::new();
+        for d in user.registry.all() {
+            if d.access != Access::Records {
+                continue;
+            }
+            let label = i18n.t(&format!("area-{}", d.area));
+            match areas.iter_mut().find(|a| a.label == label) {
+                Some(a) => a.links.push(link(d)),
+                None => areas.push(NavArea {
+                    label,
+                    links: vec![link(d)],
+                }),
+            }
+        }
+        let setup_links = user
+            .registry
+            .all()
+            .iter()
+            .filter(|d| d.access == Access::Setup)
+            .map(|d| link(d))
+            .collect();
         PageCtx {
-            i18n: I18n::new(&user.actor.locale),
+            flash: user
+                .done
+                .as_ref()
+                .and_then(|d| flash(&i18n, user.registry, d)),
             title,
             user_name: user.actor.name.clone(),
+            user_initial: user
+                .actor
+                .name
+                .chars()
+                .next()
+                .map(String::from)
+                .unwrap_or_default(),
             is_admin: user.actor.is_admin(),
             csrf: user.csrf.clone(),
             logged_in: true,
             nav,
-            entity_links: user
-                .registry
-                .all()
-                .iter()
-                .filter(|d| d.access == Access::Records)
-                .map(|d| NavLink {
-                    href: format!("/{}", d.plural),
-                    label: I18n::new(&user.actor.locale).t(&format!("nav-{}", d.plural)),
-                    key: d.plural,
-                })
-                .collect(),
-            setup_links: user
-                .registry
-                .all()
-                .iter()
-                .filter(|d| d.access == Access::Setup)
-                .map(|d| NavLink {
-                    href: format!("/{}", d.plural),
-                    label: I18n::new(&user.actor.locale).t(&format!("nav-{}", d.plural)),
-                    key: d.plural,
-                })
-                .collect(),
+            areas,
+            setup_links,
             home: home_path(user.registry),
             q: String::new(),
-            here: String::new(),
+            here: user.here.clone(),
+            i18n,
         }
     }
 
@@ -121,15 +180,17 @@ impl PageCtx {
             i18n,
             title,
             user_name: String::new(),
+            user_initial: String::new(),
             is_admin: false,
             csrf: String::new(),
             logged_in: false,
             nav: "",
-            entity_links: Vec::new(),
+            areas: Vec::new(),
             setup_links: vec![],
             home: "/".into(),
             q: String::new(),
-            here: String::new(),
+            here: "/login".into(),
+            flash: None,
         }
     }
 
@@ -140,6 +201,27 @@ impl PageCtx {
     pub fn lang(&self) -> &'static str {
         self.i18n.code
     }
+}
+
+/// The message for what the last request did: its `done-<code>` wording (or the history's word
+/// for an action), counted for bulk actions, with the restore form of a deleted record. A code
+/// without a wording says nothing, so a made-up link cannot put words on the page.
+fn flash(i18n: &I18n, registry: &guanxi_core::Registry, done: &Done) -> Option<Flash> {
+    let key = format!("done-{}", done.code);
+    let text = match done.count {
+        Some(n) if i18n.maybe(&key).is_some() => i18n.count(&key, n),
+        _ => i18n
+            .maybe(&key)
+            .or_else(|| i18n.maybe(&format!("history-{}", done.code)))?,
+    };
+    // Only a record of a known entity, named by a well-formed id, gets an undo.
+    let undo = done.undo.as_deref().and_then(|u| {
+        let (plural, id) = u.split_once(':')?;
+        let def = registry.find(plural)?;
+        let id = uuid::Uuid::parse_str(id).ok()?;
+        Some(format!("/{}/{id}/restore", def.plural))
+    });
+    Some(Flash { text, undo })
 }
 
 /// The first value submitted under a name, from form or query pairs.
@@ -163,6 +245,45 @@ pub struct ErrorPage {
     pub page: PageCtx,
     pub status: u16,
     pub message: String,
+}
+
+/// A path no route serves: the API's JSON 404 under `/api/` (and for clients that ask for JSON),
+/// else the error page, framed for the user when they are logged in.
+pub async fn unknown_path(
+    axum::extract::State(st): axum::extract::State<State>,
+    req: axum::extract::Request,
+) -> Response {
+    let (mut parts, _) = req.into_parts();
+    let wants_json = parts
+        .headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
+    if parts.uri.path().starts_with("/api/") || wants_json {
+        return ApiError::no_such_route().into_response();
+    }
+    use axum::extract::FromRequestParts;
+    // Framed for the user when logged in; for a visitor in the language they chose.
+    let (page, i18n) = match UiUser::from_request_parts(&mut parts, &st).await {
+        Ok(user) => {
+            let i18n = I18n::new(&user.actor.locale);
+            (PageCtx::new(&user, i18n.t("error-title"), ""), i18n)
+        }
+        Err(_) => {
+            let i18n = I18n::for_visitor(&parts.headers);
+            (
+                PageCtx::anonymous(i18n.clone(), i18n.t("error-title")),
+                i18n,
+            )
+        }
+    };
+    let mut res = render(&ErrorPage {
+        page,
+        status: 404,
+        message: i18n.t("error-no_such_page"),
+    });
+    *res.status_mut() = StatusCode::NOT_FOUND;
+    res
 }
 
 /// An error as a page in the user's language.

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State as AxState};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use guanxi_core::CoreError;
@@ -25,11 +25,7 @@ pub fn router() -> Router<State> {
 }
 
 fn i18n_of(headers: &HeaderMap) -> I18n {
-    I18n::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
+    I18n::for_visitor(headers)
 }
 
 #[derive(Template)]

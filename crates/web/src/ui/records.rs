@@ -21,12 +21,13 @@ use uuid::Uuid;
 
 use super::choices::{self, Choices};
 use super::display::{self, field_label};
+use super::filter_bar;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;
 use crate::auth::{UiUser, check_csrf};
 use crate::error::ApiError;
-use crate::export_format::Format;
+use crate::export_format::{FileType, Format};
 use crate::i18n::I18n;
 
 pub fn router(def: &'static EntityDef) -> Router<State> {
@@ -46,7 +47,15 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
         )
         .route(
             &format!("{p}/export.csv"),
-            get(move |s: AxState<State>, u: UiUser, q: RawQuery| export(def, s, u, q)),
+            get(move |s: AxState<State>, u: UiUser, q: RawQuery| {
+                export(def, FileType::Csv, s, u, q)
+            }),
+        )
+        .route(
+            &format!("{p}/export.xlsx"),
+            get(move |s: AxState<State>, u: UiUser, q: RawQuery| {
+                export(def, FileType::Xlsx, s, u, q)
+            }),
         )
         .route(
             &format!("{p}/bulk-owner"),
@@ -115,10 +124,12 @@ fn enc(s: &str) -> String {
 // ---------- list ----------
 
 pub use super::cells::Cell;
-use super::cells::{Lookups, kind_at, lookups, value_cell};
+use super::cells::{Lookups, cell, date_time, kind_at, lookups, value_cell};
 
 pub struct Row {
     pub id: String,
+    /// The record's name, for the labels of its controls.
+    pub title: String,
     pub cells: Vec<Cell>,
 }
 
@@ -135,12 +146,6 @@ pub struct Opt {
     pub selected: bool,
 }
 
-pub struct FilterRow {
-    pub fields: Vec<Opt>,
-    pub ops: Vec<Opt>,
-    pub value: String,
-}
-
 pub struct ViewLink {
     pub id: String,
     pub name: String,
@@ -155,18 +160,30 @@ struct ListPage {
     entity_label: String,
     columns: Vec<Column>,
     rows: Vec<Row>,
-    filters: Vec<FilterRow>,
+    chips: Vec<filter_bar::Chip>,
+    /// The second step of adding a filter, once its field is chosen.
+    picker: Option<filter_bar::Picker>,
+    /// The fields a filter can be added on.
+    filter_fields: Vec<Opt>,
+    /// The list's state as hidden inputs of the add-filter form.
+    carry: Vec<(String, String)>,
+    /// The same without the columns, for the column chooser.
+    column_carry: Vec<(String, String)>,
     all_columns: Vec<Opt>,
     count_text: String,
     /// When the count stopped at the cap: the link that counts every record.
     count_exact_href: Option<String>,
-    next_href: Option<String>,
-    first_href: Option<String>,
+    pager: Pager,
+    sizes: Vec<Opt>,
+    /// The list's query without the page size, for the page-size form.
+    size_query: String,
+    /// The id of the saved view the list was opened from.
+    active_view: Option<String>,
     views: Vec<ViewLink>,
     view_query: String,
     export_href: String,
+    export_xlsx_href: String,
     owners: Vec<Opt>,
-    sort: String,
     error: Option<String>,
     /// The reader may create records of this entity.
     can_write: bool,
@@ -184,7 +201,17 @@ struct ListState {
     sort: Option<String>,
     cursor: Option<String>,
     cols: Vec<String>,
+    /// Rows per page: one of [`PAGE_SIZES`].
+    size: u64,
+    /// How many rows come before this page (0 on the first), to say "51–100 of 230".
+    at: u64,
+    /// The saved view this list was opened from.
+    view: Option<String>,
 }
+
+/// The page sizes a list offers.
+const PAGE_SIZES: [u64; 4] = [20, 50, 100, 200];
+const DEFAULT_PAGE_SIZE: u64 = 50;
 
 impl ListState {
     fn parse(pairs: &[(String, String)], def: &EntityDef) -> ListState {
@@ -228,7 +255,47 @@ impl ListState {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
             cols,
+            size: form_get(pairs, "size")
+                .and_then(|s| s.parse().ok())
+                .filter(|n| PAGE_SIZES.contains(n))
+                .unwrap_or(DEFAULT_PAGE_SIZE),
+            at: form_get(pairs, "at")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0),
+            view: form_get(pairs, "v")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
         }
+    }
+
+    /// The same list on its first page.
+    fn clone_without_cursor(&self) -> ListState {
+        ListState {
+            filters: self.filters.clone(),
+            sort: self.sort.clone(),
+            cursor: None,
+            cols: self.cols.clone(),
+            size: self.size,
+            at: 0,
+            view: self.view.clone(),
+        }
+    }
+
+    /// Moves column `key` one place towards the front.
+    fn move_up(&mut self, key: &str) {
+        if let Some(i) = self.cols.iter().position(|c| c == key)
+            && i > 0
+        {
+            self.cols.swap(i - 1, i);
+        }
+    }
+
+    /// Choice labels typed (or picked from an export) as values, turned into their codes.
+    fn with_codes(mut self, cx: &filter_bar::Context) -> ListState {
+        for (f, _, v) in &mut self.filters {
+            *v = filter_bar::to_codes(cx, f, v);
+        }
+        self
     }
 
     /// The query string without the cursor (what a saved view stores).
@@ -242,6 +309,19 @@ impl ListState {
         }
         parts.push(format!("cols={}", enc(&self.cols.join(","))));
         parts.join("&")
+    }
+
+    /// The query of a page of this list: the view's query plus the page size when it is not
+    /// the default and the saved view it came from, for the pager's and the columns' links.
+    fn page_query(&self, sort: Option<&str>) -> String {
+        let mut q = self.query(sort);
+        if self.size != DEFAULT_PAGE_SIZE {
+            q.push_str(&format!("&size={}", self.size));
+        }
+        if let Some(v) = &self.view {
+            q.push_str(&format!("&v={}", enc(v)));
+        }
+        q
     }
 
     fn filter(&self) -> Filter {
@@ -293,10 +373,6 @@ fn field_choices(def: &EntityDef, custom: &[CustomFieldDef], i18n: &I18n) -> Vec
     out
 }
 
-fn date_time(s: &str) -> String {
-    s.get(..16).map(|x| x.replace('T', " ")).unwrap_or_default()
-}
-
 impl Row {
     /// A record as a table row: one cell per column key.
     fn of<K: AsRef<str>>(
@@ -308,57 +384,13 @@ impl Row {
     ) -> Row {
         Row {
             id: vstr(rec.get("id")),
+            title: (def.title)(rec, i18n.code),
             cells: columns
                 .iter()
                 .map(|k| cell(def, rec, k.as_ref(), lk, i18n))
                 .collect(),
         }
     }
-}
-
-fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n: &I18n) -> Cell {
-    let id = rec.get("id").and_then(Value::as_str).unwrap_or("");
-    let text = |t: String| Cell {
-        text: t,
-        href: None,
-    };
-    if key == "name" {
-        return Cell {
-            text: (def.title)(rec, i18n.code),
-            href: Some(format!("/{}/{id}", def.plural)),
-        };
-    }
-    if key == "owner_id" || key == "created_by" || key == "updated_by" {
-        let u = rec.get(key).and_then(Value::as_str).unwrap_or("");
-        return text(lk.users.get(u).cloned().unwrap_or_default());
-    }
-    if key == "created_at" || key == "updated_at" {
-        return text(date_time(
-            rec.get(key).and_then(Value::as_str).unwrap_or(""),
-        ));
-    }
-    if let Some(ck) = key.strip_prefix("custom.") {
-        let v = rec
-            .get("custom")
-            .and_then(|c| c.get(ck))
-            .unwrap_or(&Value::Null);
-        return match lk.custom.iter().find(|d| d.key == ck) {
-            Some(d) => value_cell(&d.kind, v, lk, i18n),
-            None => text(String::new()),
-        };
-    }
-    let (base, part) = key
-        .split_once('.')
-        .map(|(b, p)| (b, Some(p)))
-        .unwrap_or((key, None));
-    let Some(f) = def.field(base) else {
-        return text(String::new());
-    };
-    let v = rec.get(base).unwrap_or(&Value::Null);
-    if let Some(p) = part {
-        return text(v.get(p).and_then(Value::as_str).unwrap_or("").to_string());
-    }
-    value_cell(&f.kind, v, lk, i18n)
 }
 
 async fn list(
@@ -374,17 +406,41 @@ async fn list(
             Err(e) => return error_page(&user, e.into()),
         };
         if let Some(v) = views.into_iter().find(|v| v.id.to_string() == view) {
-            return Redirect::to(&format!("/{}?{}", def.plural, v.query)).into_response();
+            // The view's query, marked as the view (`v`) so its name shows as chosen, and
+            // carrying what was just done (its saving) to the page.
+            let done = form_get(&pairs, "done")
+                .map(|d| format!("&done={}", enc(d)))
+                .unwrap_or_default();
+            return Redirect::to(&format!("/{}?{}&v={}{done}", def.plural, v.query, v.id))
+                .into_response();
         }
     }
-    let state = ListState::parse(&pairs, def);
+    let mut state = ListState::parse(&pairs, def);
+    // "Move this column up" in the column chooser: the same list, its columns reordered, at an
+    // address without the request.
+    if let Some(up) = form_get(&pairs, "up") {
+        state.move_up(up);
+        return Redirect::to(&format!("/{}?{}", def.plural, state.page_query(None)))
+            .into_response();
+    }
     let i18n = I18n::new(&user.actor.locale);
     let svc = st.core.records(def);
+    let custom = match svc.custom_defs().await {
+        Ok(c) => c,
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let state = state.with_codes(&filter_bar::Context {
+        def,
+        custom: &custom,
+        users: &[],
+        choices: &Choices::default(),
+        i18n: &i18n,
+    });
     let q = ListQuery {
         filter: Some(state.filter()),
         sort: state.sort.clone(),
         cursor: state.cursor.clone(),
-        limit: 50,
+        limit: state.size,
         // The exact figure beyond the cap only when asked for (the "count all" link).
         count: if form_get(&pairs, "count") == Some("exact") {
             Count::Exact
@@ -449,7 +505,7 @@ async fn list(
                         (sk.clone(), "")
                     };
                     (
-                        Some(format!("/{}?{}", def.plural, state.query(Some(&next)))),
+                        Some(format!("/{}?{}", def.plural, state.page_query(Some(&next)))),
                         arrow,
                     )
                 }
@@ -477,57 +533,86 @@ async fn list(
         .iter()
         .map(|rec| Row::of(def, rec, &state.cols, &lk, &i18n))
         .collect();
-    let ops: Vec<(String, String)> = FilterOp::ALL
+    let setup = match super::choices::load(&st.core, &user.actor, def.fields, &[]).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&user, e),
+    };
+    let mut people: Vec<(String, String)> = lk
+        .users
         .iter()
-        .map(|o| {
-            (
-                o.as_str().to_string(),
-                i18n.t(&format!("op-{}", o.as_str())),
-            )
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
+    let cx = filter_bar::Context {
+        def,
+        custom: &lk.custom,
+        users: &people,
+        choices: &setup,
+        i18n: &i18n,
+    };
+    let chips = filter_bar::chips(&cx, &state.filters, &choices, |i| {
+        let mut without = state.clone_without_cursor();
+        without.filters.remove(i);
+        format!("/{}?{}", def.plural, without.page_query(None))
+    });
+    let picker = form_get(&pairs, "add")
+        .filter(|f| !f.is_empty())
+        .and_then(|f| filter_bar::picker(&cx, f, &choices));
+    // The add-filter form carries the list as it is; the new condition comes last.
+    let mut carry: Vec<(String, String)> = Vec::new();
+    for (f, o, v) in &state.filters {
+        carry.push(("ff".into(), f.clone()));
+        carry.push(("fo".into(), o.clone()));
+        carry.push(("fv".into(), v.clone()));
+    }
+    let mut keep = |k: &str, v: String| carry.push((k.to_string(), v));
+    if let Some(s) = &state.sort {
+        keep("sort", s.clone());
+    }
+    keep("cols", state.cols.join(","));
+    if state.size != DEFAULT_PAGE_SIZE {
+        keep("size", state.size.to_string());
+    }
+    // The column chooser carries the filters and sort but not the columns it chooses.
+    let column_carry: Vec<(String, String)> =
+        carry.iter().filter(|(k, _)| k != "cols").cloned().collect();
+    let filter_fields: Vec<Opt> = choices
+        .iter()
+        .map(|(k, l)| Opt {
+            value: k.clone(),
+            label: l.clone(),
+            selected: false,
         })
         .collect();
-    let mk_row = |f: &str, o: &str, v: &str| FilterRow {
-        fields: choices
-            .iter()
-            .map(|(k, l)| Opt {
-                value: k.clone(),
-                label: l.clone(),
-                selected: k == f,
-            })
-            .collect(),
-        ops: ops
-            .iter()
-            .map(|(k, l)| Opt {
-                value: k.clone(),
-                label: l.clone(),
-                selected: k == o,
-            })
-            .collect(),
-        value: v.to_string(),
-    };
-    let mut filters: Vec<FilterRow> = state
-        .filters
+    // The chosen columns first, in their order, then the others; each offered once.
+    let mut all_columns: Vec<Opt> = state
+        .cols
         .iter()
-        .map(|(f, o, v)| mk_row(f, o, v))
+        .map(|k| Opt {
+            value: k.clone(),
+            label: if k == "name" {
+                field_label(def.name, "name", &i18n)
+            } else {
+                choices
+                    .iter()
+                    .find(|(c, _)| c == k)
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_else(|| field_label(def.name, k, &i18n))
+            },
+            selected: true,
+        })
         .collect();
-    filters.push(mk_row("", "contains", ""));
-    let mut all_columns = vec![Opt {
-        value: "name".into(),
-        label: field_label(def.name, "name", &i18n),
-        selected: state.cols.iter().any(|c| c == "name"),
-    }];
-    // The name column is offered first, above; an entity whose name is a field of its own
-    // would otherwise offer it twice.
-    all_columns.extend(
-        choices
-            .iter()
-            .filter(|(k, _)| k != "name")
-            .map(|(k, l)| Opt {
-                value: k.clone(),
-                label: l.clone(),
-                selected: state.cols.contains(k),
-            }),
-    );
+    let mut offer = vec![("name".to_string(), field_label(def.name, "name", &i18n))];
+    offer.extend(choices.iter().filter(|(k, _)| k != "name").cloned());
+    for (k, l) in offer {
+        if !state.cols.contains(&k) {
+            all_columns.push(Opt {
+                value: k,
+                label: l,
+                selected: false,
+            });
+        }
+    }
     let views = match saved_views::list(&st.core.db, &user.actor, def.name).await {
         Ok(v) => v
             .into_iter()
@@ -539,19 +624,18 @@ async fn list(
             .collect(),
         Err(e) => return error_page(&user, e.into()),
     };
-    let owners = match users::list(&st.core.db).await {
+    let owners = match owner_options(&st, &user.actor, def).await {
         Ok(us) => us
             .into_iter()
-            .filter(|u| !u.disabled)
-            .map(|u| Opt {
-                value: u.id.to_string(),
-                label: u.name,
+            .map(|(value, label)| Opt {
+                value,
+                label,
                 selected: false,
             })
             .collect(),
-        Err(e) => return error_page(&user, e.into()),
+        Err(e) => return error_page(&user, e),
     };
-    let base = state.query(None);
+    let base = state.page_query(None);
     let total = page.total.unwrap_or(Total {
         count: 0,
         more: false,
@@ -559,6 +643,21 @@ async fn list(
     let entity_label = i18n.t(&format!("entity-{}", def.plural));
     let mut pg = PageCtx::new(&user, entity_label.clone(), def.plural);
     pg.here = format!("/{}?{base}", def.plural);
+    let pager = Pager::new(
+        &i18n,
+        &format!("/{}?{base}", def.plural),
+        &sort_now,
+        &state,
+        page.items.len() as u64,
+        total,
+        page.next_cursor.as_deref(),
+    );
+    let size_query = state.query(None)
+        + &state
+            .view
+            .as_ref()
+            .map(|v| format!("&v={}", enc(v)))
+            .unwrap_or_default();
     render(&ListPage {
         charts,
         charts_note,
@@ -581,37 +680,154 @@ async fn list(
         entity_label,
         columns,
         rows,
-        filters,
+        chips,
+        picker,
+        filter_fields,
+        carry,
+        column_carry,
         all_columns,
-        next_href: page
-            .next_cursor
-            .map(|c| format!("/{}?{base}&cursor={}", def.plural, enc(&c))),
-        first_href: state
-            .cursor
-            .as_ref()
-            .map(|_| format!("/{}?{base}", def.plural)),
+        pager,
+        sizes: PAGE_SIZES
+            .iter()
+            .map(|n| Opt {
+                value: n.to_string(),
+                label: i18n.t1("list-page-size-n", "count", n),
+                selected: *n == state.size,
+            })
+            .collect(),
+        size_query,
+        active_view: state.view.clone(),
         views,
-        export_href: format!("/{}/export.csv?{base}", def.plural),
-        view_query: base,
+        export_href: format!("/{}/export.csv?{}", def.plural, state.query(None)),
+        export_xlsx_href: format!("/{}/export.xlsx?{}", def.plural, state.query(None)),
+        view_query: state.query(None),
         owners,
-        sort: sort_now,
         error,
     })
 }
 
+/// One link of the pager: a page number, or an arrow.
+pub struct PageLink {
+    pub label: String,
+    /// `None` for the current page and for a gap ("…").
+    pub href: Option<String>,
+    pub current: bool,
+}
+
+/// Where a list is and the ways to move through it: "51–100 of 230", the first, previous and
+/// next pages, and page numbers while the total is exact (beyond the count's cap only "next",
+/// which follows the keyset cursor and costs the same on any page).
+pub struct Pager {
+    pub range: String,
+    pub first: Option<String>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub numbers: Vec<PageLink>,
+}
+
+impl Pager {
+    fn new(
+        i18n: &I18n,
+        base: &str,
+        sort: &str,
+        state: &ListState,
+        shown: u64,
+        total: Total,
+        next_cursor: Option<&str>,
+    ) -> Pager {
+        let size = state.size;
+        // A page reached by a stale link can claim an `at` past the end; the rows say better.
+        let at = if state.cursor.is_none() { 0 } else { state.at };
+        let at_page = |rows: u64| {
+            if rows == 0 {
+                base.to_string()
+            } else {
+                let c = guanxi_core::records::cursor::Cursor::at_offset(sort, rows).encode();
+                format!("{base}&cursor={}&at={rows}", enc(&c))
+            }
+        };
+        let range = if shown == 0 {
+            String::new()
+        } else {
+            let count = if total.more {
+                format!("{}+", display::group(&total.count.to_string()))
+            } else {
+                display::group(&total.count.to_string())
+            };
+            i18n.t_with(
+                "list-range",
+                &[
+                    ("from", display::group(&(at + 1).to_string())),
+                    ("to", display::group(&(at + shown).to_string())),
+                    ("total", count),
+                ],
+            )
+        };
+        let exact = !total.more;
+        let pages = total.count.div_ceil(size).max(1);
+        let current = at / size;
+        let mut numbers = Vec::new();
+        if exact && pages > 1 {
+            // The first, the last, and two either side of the current one, gaps as "…".
+            let mut last_shown: Option<u64> = None;
+            for p in 0..pages {
+                let near = p + 2 >= current && p <= current + 2;
+                if !(p == 0 || p + 1 == pages || near) {
+                    continue;
+                }
+                if last_shown.is_some_and(|l| p > l + 1) {
+                    numbers.push(PageLink {
+                        label: "…".into(),
+                        href: None,
+                        current: false,
+                    });
+                }
+                numbers.push(PageLink {
+                    label: display::group(&(p + 1).to_string()),
+                    href: (p != current).then(|| at_page(p * size)),
+                    current: p == current,
+                });
+                last_shown = Some(p);
+            }
+        }
+        Pager {
+            range,
+            first: (at > 0).then(|| base.to_string()),
+            prev: (at > 0 && exact).then(|| at_page(at.saturating_sub(size))),
+            next: next_cursor.map(|c| format!("{base}&cursor={}&at={}", enc(c), at + shown)),
+            numbers,
+        }
+    }
+}
+
 async fn export(
     def: &'static EntityDef,
+    file: FileType,
     AxState(st): AxState<State>,
     user: UiUser,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let pairs = query_pairs(raw.as_deref());
     // People press the button: labels in their language unless the link asks for codes.
-    let format = match crate::export::format_param(&pairs, Format::Labels) {
+    let mut format = match crate::export::download_param(&pairs, Format::Labels, file) {
         Ok(f) => f,
         Err(e) => return error_page(&user, e),
     };
-    let state = ListState::parse(&pairs, def);
+    // The list's columns in its order: what the labels form exports (codes: every column).
+    format.cols = crate::export::cols_param(&pairs);
+    let custom = match st.core.records(def).custom_defs().await {
+        Ok(c) => c,
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let i18n = I18n::new(&user.actor.locale);
+    // The same records the list shows, labels typed into its filters included.
+    let state = ListState::parse(&pairs, def).with_codes(&filter_bar::Context {
+        def,
+        custom: &custom,
+        users: &[],
+        choices: &Choices::default(),
+        i18n: &i18n,
+    });
     let q = ListQuery {
         filter: Some(state.filter()),
         sort: state.sort.clone(),
@@ -620,7 +836,7 @@ async fn export(
         count: Count::No,
         deleted: false,
     };
-    match crate::export::csv_response(&st, def, &user.actor, q, format).await {
+    match crate::export::export_response(&st, def, &user.actor, q, format).await {
         Ok(res) => res,
         Err(e) => error_page(&user, e),
     }
@@ -649,8 +865,28 @@ async fn bulk_owner(
         .change_owner(&user.actor, &ids, owner)
         .await
     {
-        Ok(_) => Redirect::to(&safe_back(form_get(&f, "back"), def)).into_response(),
+        Ok(n) => Redirect::to(&with_done(
+            &safe_back(form_get(&f, "back"), def),
+            &format!("done=bulk_owner&n={n}"),
+        ))
+        .into_response(),
         Err(e) => error_page(&user, e.into()),
+    }
+}
+
+/// `back` with what was done added to its query string (replacing an earlier `done`).
+fn with_done(back: &str, done: &str) -> String {
+    let (path, query) = back.split_once('?').unwrap_or((back, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| {
+            !p.is_empty() && !["done", "n", "undo"].contains(&p.split('=').next().unwrap_or(""))
+        })
+        .collect();
+    if kept.is_empty() {
+        format!("{path}?{done}")
+    } else {
+        format!("{path}?{}&{done}", kept.join("&"))
     }
 }
 
@@ -685,7 +921,9 @@ async fn save_view(
     )
     .await
     {
-        Ok(v) => Redirect::to(&format!("/{}?view={}", def.plural, v.id)).into_response(),
+        Ok(v) => {
+            Redirect::to(&format!("/{}?view={}&done=view_saved", def.plural, v.id)).into_response()
+        }
         Err(e) => error_page(&user, e.into()),
     }
 }
@@ -703,7 +941,7 @@ async fn delete_view(
         return error_page(&user, ApiError::not_found());
     };
     match saved_views::delete(&st.core.db, &user.actor, id).await {
-        Ok(()) => Redirect::to(&format!("/{}", def.plural)).into_response(),
+        Ok(()) => Redirect::to(&format!("/{}?done=view_deleted", def.plural)).into_response(),
         Err(e) => error_page(&user, e.into()),
     }
 }
@@ -713,6 +951,9 @@ async fn delete_view(
 pub struct FieldLine {
     pub label: String,
     pub cell: Cell,
+    /// The field's name when it can be edited in place on the record page (the page's script
+    /// offers it; a computed field cannot be).
+    pub edit: Option<String>,
 }
 
 pub struct Change {
@@ -748,7 +989,8 @@ struct DetailPage {
     version: i64,
     children: Vec<ChildTable>,
     actions: Vec<ActionForm>,
-    notice: Option<String>,
+    /// The record's key facts, under its name.
+    facts: Vec<super::facts::Fact>,
     problems: Vec<String>,
     owned: bool,
     /// Reminders not yet shown, and whether the reader may set one (the owner, or whoever may
@@ -921,41 +1163,26 @@ async fn detail(
     };
     let pairs = query_pairs(raw.as_deref());
     let tab = form_get(&pairs, "tab").unwrap_or("details").to_string();
-    let i18n = I18n::new(&user.actor.locale);
-    // What the last action did, said in the user's language; an unknown word says nothing.
-    let notice = form_get(&pairs, "done").and_then(|d| {
-        let d = d.to_string();
-        if def.action(&d).is_some()
-            || ["create", "update", "remind", "remind_cancel"].contains(&d.as_str())
-        {
-            i18n.maybe(&format!("done-{d}"))
-                .or_else(|| i18n.maybe(&format!("history-{d}")))
-        } else {
-            None
-        }
-    });
     detail_page(
         def,
         &st,
         &user,
         id,
         tab,
-        notice,
         Vec::new(),
         ReminderDraft::default(),
     )
     .await
 }
 
-/// The record page, with a notice of what just happened or the problems that stopped it.
-#[allow(clippy::too_many_arguments)]
+/// The record page, with the problems that stopped what was just tried (what succeeded is the
+/// frame's message, from the query string).
 pub(super) async fn detail_page(
     def: &'static EntityDef,
     st: &State,
     user: &UiUser,
     id: Uuid,
     tab: String,
-    notice: Option<String>,
     problems: Vec<String>,
     draft: ReminderDraft,
 ) -> Response {
@@ -1006,6 +1233,8 @@ pub(super) async fn detail_page(
         lines.push(FieldLine {
             label: field_label(def.name, f.name, &i18n),
             cell: c,
+            edit: (!f.computed && super::inline_edit::in_place(&f.kind))
+                .then(|| f.name.to_string()),
         });
     }
     for d in &lk.custom {
@@ -1013,6 +1242,7 @@ pub(super) async fn detail_page(
         lines.push(FieldLine {
             label: d.label(i18n.code).to_string(),
             cell: c,
+            edit: super::inline_edit::in_place(&d.kind).then(|| format!("custom.{}", d.key)),
         });
     }
     let meta = [
@@ -1026,6 +1256,7 @@ pub(super) async fn detail_page(
     .map(|k| FieldLine {
         label: field_label(def.name, k, &i18n),
         cell: cell(def, &rec, k, &lk, &i18n),
+        edit: None,
     })
     .collect();
     // Related lists: the records of any entity whose reference fields point at this one.
@@ -1074,19 +1305,40 @@ pub(super) async fn detail_page(
             .collect(),
         });
     }
-    let owners: Vec<Opt> = match users::list(&st.core.db).await {
+    // Whom an action may name (any active colleague), and to whom the record may be handed
+    // (those within the reader's write scope, and whoever owns it now).
+    let people: Vec<(String, String)> = match users::list(&st.core.db).await {
         Ok(us) => us
             .into_iter()
             .filter(|u| !u.disabled)
-            .map(|u| Opt {
-                selected: Some(u.id.to_string().as_str())
-                    == rec.get("owner_id").and_then(Value::as_str),
-                value: u.id.to_string(),
-                label: u.name,
-            })
+            .map(|u| (u.id.to_string(), u.name))
             .collect(),
         Err(e) => return error_page(user, e.into()),
     };
+    let current_owner = rec.get("owner_id").and_then(Value::as_str).unwrap_or("");
+    let mut owners: Vec<Opt> = match owner_options(st, &user.actor, def).await {
+        Ok(us) => us
+            .into_iter()
+            .map(|(value, label)| Opt {
+                selected: value == current_owner,
+                value,
+                label,
+            })
+            .collect(),
+        Err(e) => return error_page(user, e),
+    };
+    if !owners.iter().any(|o| o.selected)
+        && let Some((value, label)) = people.iter().find(|(v, _)| v == current_owner)
+    {
+        owners.insert(
+            0,
+            Opt {
+                value: value.clone(),
+                label: label.clone(),
+                selected: true,
+            },
+        );
+    }
     let action_inputs: Vec<&'static FieldDef> =
         def.actions.iter().flat_map(|a| a.input.iter()).collect();
     let choices = if can_write && !def.actions.is_empty() {
@@ -1098,10 +1350,7 @@ pub(super) async fn detail_page(
         Choices::default()
     };
     let actions = if can_write {
-        let users: Vec<(String, String)> = owners
-            .iter()
-            .map(|o| (o.value.clone(), o.label.clone()))
-            .collect();
+        let users = people;
         let cx = FormContext {
             titles: &lk.titles,
             choices: &choices,
@@ -1128,13 +1377,14 @@ pub(super) async fn detail_page(
     };
     let title = (def.title)(&rec, i18n.code);
     let has_problems = !problems.is_empty();
+    let facts = super::facts::key_facts(def, &rec, &lk, &i18n);
     let mut res = render(&DetailPage {
+        facts,
         owned,
         reminders,
         can_remind,
         draft,
         owner_name,
-        notice,
         problems,
         children,
         actions,
@@ -1179,20 +1429,20 @@ async fn action(
         "delete" => svc
             .delete(&user.actor, id, version)
             .await
-            .map(|_| format!("/{}", def.plural)),
+            .map(|_| format!("/{0}?done=delete&undo={0}:{id}", def.plural)),
         "restore" => svc
             .restore(&user.actor, id)
             .await
-            .map(|_| format!("/{}/{id}", def.plural)),
+            .map(|_| format!("/{}/{id}?done=restore", def.plural)),
         "purge" => svc
             .purge(&user.actor, id)
             .await
-            .map(|_| "/recycle-bin".to_string()),
+            .map(|_| "/recycle-bin?done=purge".to_string()),
         "owner" => match form_get(&f, "owner_id").and_then(|s| Uuid::parse_str(s).ok()) {
             Some(o) => svc
                 .change_owner(&user.actor, &[id], o)
                 .await
-                .map(|_| format!("/{}/{id}", def.plural)),
+                .map(|_| format!("/{}/{id}?done=owner", def.plural)),
             None => Err(choose_an_owner()),
         },
         name => match def.action(name) {
@@ -1223,7 +1473,6 @@ async fn action(
                             &user,
                             id,
                             "details".into(),
-                            None,
                             problems,
                             ReminderDraft::default(),
                         )
@@ -1290,6 +1539,8 @@ pub struct Part {
     pub name: String,
     pub label: String,
     pub value: String,
+    /// Which part of a compound value it is (`province`), for the page's script.
+    pub part: &'static str,
 }
 
 pub struct Item {
@@ -1334,6 +1585,12 @@ struct FormPage {
     fields: Vec<FormField>,
     version: Option<i64>,
     has_errors: bool,
+    /// Where the form asks, while it is typed, which records it may duplicate (查重).
+    dedupe_url: Option<String>,
+    /// The record being edited, which is not its own duplicate.
+    record_id: Option<String>,
+    /// The possible duplicates that stopped the save.
+    dups: Option<super::duplicates::Notice>,
 }
 
 fn vstr(v: Option<&Value>) -> String {
@@ -1471,6 +1728,7 @@ fn input_for(
                 name: format!("{}.amount", ff.name),
                 label: i18n.t("money-amount"),
                 value: vstr(m.get("amount")),
+                part: "",
             });
             let cur = vstr(m.get("currency"));
             let cur = if cur.is_empty() {
@@ -1503,6 +1761,7 @@ fn input_for(
                     name: format!("{}.{p}", ff.name),
                     label: i18n.t(&format!("addr-{p}")),
                     value: vstr(a.get(*p)),
+                    part: p,
                 })
                 .collect();
         }
@@ -1557,6 +1816,7 @@ fn input_for(
                 name: format!("{}.{unit}", ff.name),
                 label: i18n.t(&format!("duration-unit-{unit}")),
                 value: n.map(|n| n.to_string()).unwrap_or_default(),
+                part: "",
             })
             .collect();
         }
@@ -1570,6 +1830,7 @@ fn input_for(
                     name: format!("{}.{l}", ff.name),
                     label: i18n.t(&format!("label-in-{l}")),
                     value: vstr(labels.get(*l)),
+                    part: "",
                 })
                 .collect();
         }
@@ -1746,11 +2007,19 @@ fn form_fields(
     out
 }
 
-async fn owner_options(st: &State) -> Result<Vec<(String, String)>, ApiError> {
+/// The users the actor may hand a record of `def` to: enabled, and within their write scope
+/// (a sales rep who writes only their own records is offered only themself), so a form or a
+/// bulk action offers nothing the service would refuse.
+async fn owner_options(
+    st: &State,
+    actor: &guanxi_core::Actor,
+    def: &EntityDef,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let write = actor.grant(def.name).write;
     Ok(users::list(&st.core.db)
         .await?
         .into_iter()
-        .filter(|u| !u.disabled)
+        .filter(|u| !u.disabled && actor.reaches(write, u.id, u.team_id))
         .map(|u| (u.id.to_string(), u.name))
         .collect())
 }
@@ -1764,13 +2033,14 @@ async fn show_form(
     errors: &guanxi_core::FieldErrors,
     id: Option<Uuid>,
     version: Option<i64>,
+    dups: Option<super::duplicates::Notice>,
 ) -> Response {
     let i18n = I18n::new(&user.actor.locale);
     let custom = match st.core.records(def).custom_defs().await {
         Ok(c) => c,
         Err(e) => return error_page(user, e.into()),
     };
-    let owners = match owner_options(st).await {
+    let owners = match owner_options(st, &user.actor, def).await {
         Ok(o) => o,
         Err(e) => return error_page(user, e),
     };
@@ -1810,6 +2080,7 @@ async fn show_form(
         st.core.registry,
         &i18n,
     );
+    let refused = !errors.is_empty() || dups.is_some();
     let mut res = render(&FormPage {
         page: PageCtx::new(user, heading.clone(), def.plural),
         heading,
@@ -1818,8 +2089,11 @@ async fn show_form(
         fields,
         version,
         has_errors: !errors.is_empty(),
+        dedupe_url: (!def.dedupe.is_empty()).then(|| format!("/{}/duplicates", def.plural)),
+        record_id: id.map(|i| i.to_string()),
+        dups,
     });
-    if !errors.is_empty() {
+    if refused {
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
     res
@@ -1849,7 +2123,7 @@ async fn new_form(
             rec.insert(k, Value::String(v));
         }
     }
-    show_form(&st, &user, def, &rec, &Default::default(), None, None).await
+    show_form(&st, &user, def, &rec, &Default::default(), None, None, None).await
 }
 
 async fn edit_form(
@@ -1872,6 +2146,7 @@ async fn edit_form(
                 &Default::default(),
                 Some(id),
                 version,
+                None,
             )
             .await
         }
@@ -1892,8 +2167,7 @@ async fn create(
     if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
         return error_page(&user, e);
     }
-    let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
-    let input = crate::forms::record_from_form(def, &custom, &f);
+    let input = form_input(&st, def, &f).await;
     match st.core.records(def).create(&user.actor, &input).await {
         Ok(rec) => Redirect::to(&format!(
             "/{}/{}?done=create",
@@ -1901,19 +2175,7 @@ async fn create(
             vstr(rec.get("id"))
         ))
         .into_response(),
-        Err(CoreError::Validation(errors)) => {
-            show_form(
-                &st,
-                &user,
-                def,
-                input.as_object().unwrap_or(&JsonMap::new()),
-                &errors,
-                None,
-                None,
-            )
-            .await
-        }
-        Err(e) => error_page(&user, e.into()),
+        Err(e) => refused_form(&st, &user, def, &input, None, None, e).await,
     }
 }
 
@@ -1930,8 +2192,7 @@ async fn update(
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(&user, ApiError::not_found());
     };
-    let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
-    let input = crate::forms::record_from_form(def, &custom, &f);
+    let input = form_input(&st, def, &f).await;
     let version = form_get(&f, "version").and_then(|v| v.parse::<i64>().ok());
     match st
         .core
@@ -1940,19 +2201,62 @@ async fn update(
         .await
     {
         Ok(_) => Redirect::to(&format!("/{}/{id}?done=update", def.plural)).into_response(),
-        Err(CoreError::Validation(errors)) => {
+        Err(e) => refused_form(&st, &user, def, &input, Some(id), version, e).await,
+    }
+}
+
+/// A record form's input, with the user's "save anyway" for possible duplicates.
+async fn form_input(st: &State, def: &'static EntityDef, f: &[(String, String)]) -> Value {
+    let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
+    let mut input = crate::forms::record_from_form(def, &custom, f);
+    if form_get(f, "allow_duplicate").is_some()
+        && let Some(o) = input.as_object_mut()
+    {
+        o.insert(
+            guanxi_core::records::service::ALLOW_DUPLICATE.into(),
+            Value::Bool(true),
+        );
+    }
+    input
+}
+
+/// The form again after a refused save, as it was filled in: with each field's error, or with
+/// the records it may duplicate (and, where only warned of, the choice to save anyway).
+async fn refused_form(
+    st: &State,
+    user: &UiUser,
+    def: &'static EntityDef,
+    input: &Value,
+    id: Option<Uuid>,
+    version: Option<i64>,
+    e: CoreError,
+) -> Response {
+    let rec = input.as_object().cloned().unwrap_or_default();
+    match e {
+        CoreError::Validation(errors) => {
+            show_form(st, user, def, &rec, &errors, id, version, None).await
+        }
+        CoreError::Conflict { code, params, .. } if code == codes::DUPLICATE => {
+            let i18n = I18n::new(&user.actor.locale);
+            let matches = params
+                .get("matches")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let notice = super::duplicates::notice(def, &matches, &i18n);
             show_form(
-                &st,
-                &user,
+                st,
+                user,
                 def,
-                input.as_object().unwrap_or(&JsonMap::new()),
-                &errors,
-                Some(id),
+                &rec,
+                &Default::default(),
+                id,
                 version,
+                notice,
             )
             .await
         }
-        Err(e) => error_page(&user, e.into()),
+        e => error_page(user, e.into()),
     }
 }
 

@@ -90,17 +90,8 @@ async fn set(
                 at: local.to_string(),
                 note: note.to_string(),
             };
-            super::records::detail_page(
-                def,
-                &st,
-                &user,
-                id,
-                "details".into(),
-                None,
-                problems,
-                draft,
-            )
-            .await
+            super::records::detail_page(def, &st, &user, id, "details".into(), problems, draft)
+                .await
         }
         Err(e) => error_page(&user, e.into()),
     }

@@ -22,6 +22,7 @@ use crate::redirect::local_target;
 pub fn router() -> Router<State> {
     Router::new()
         .route("/login", get(login_form).post(login))
+        .route("/language", get(visitor_language))
         .route("/logout", post(logout))
         .route("/settings", get(settings))
         .route("/settings/locale", post(set_locale))
@@ -49,20 +50,46 @@ struct NextParam {
 }
 
 async fn login_form(headers: HeaderMap, Query(p): Query<NextParam>) -> Response {
-    let i18n = I18n::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let i18n = I18n::for_visitor(&headers);
     let title = i18n.t("login-title");
     let notice = (p.reset.as_deref() == Some("done")).then(|| i18n.t("reset-done"));
+    let mut page = PageCtx::anonymous(i18n, title);
+    page.here = match p.next.as_deref() {
+        Some(n) => format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(local_target(Some(n)).as_bytes()).collect::<String>()
+        ),
+        None => "/login".into(),
+    };
     render(&LoginPage {
-        page: PageCtx::anonymous(i18n, title),
+        page,
         email: String::new(),
         next: local_target(p.next.as_deref()),
         error: None,
         notice,
     })
+}
+
+#[derive(Deserialize)]
+struct LanguageParams {
+    to: Option<String>,
+    back: Option<String>,
+}
+
+/// The language switch of the pages before logging in: remembered in a lasting cookie (a
+/// logged-in user's own setting replaces it), then back to the page it was pressed on.
+async fn visitor_language(jar: CookieJar, Query(p): Query<LanguageParams>) -> Response {
+    let code = I18n::new(p.to.as_deref().unwrap_or("en")).code;
+    let cookie = Cookie::build((crate::i18n::VISITOR_LANG_COOKIE, code))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .permanent()
+        .build();
+    (
+        jar.add(cookie),
+        Redirect::to(&local_target(p.back.as_deref())),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -79,11 +106,7 @@ async fn login(
     ClientAddr(client): ClientAddr,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let i18n = I18n::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let i18n = I18n::for_visitor(&headers);
     match auth::login(
         &st.core.db,
         &st.core.settings,
@@ -349,6 +372,8 @@ async fn set_password(
                         actor: user.actor.clone(),
                         csrf: s.csrf,
                         registry: user.registry,
+                        here: "/settings".into(),
+                        done: None,
                     };
                     let page = settings_page(&st, &user, None, Some(message), None).await;
                     (jar.add(cookie), page).into_response()

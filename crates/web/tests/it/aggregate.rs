@@ -26,8 +26,12 @@ async fn pipeline(admin: &TestUser) -> (String, Vec<String>) {
 }
 
 async fn deal(who: &TestUser, pipeline: &str, stage: &str, amount: &str, currency: &str) {
+    // One account per deal, all of the same name: duplicates on purpose.
     let account = who
-        .create("accounts", json!({"kind": "company", "name": "华为技术"}))
+        .create(
+            "accounts",
+            json!({"kind": "company", "name": "华为技术", "allow_duplicate": true}),
+        )
         .await;
     who.create(
         "opportunities",

@@ -474,6 +474,8 @@ async fn sorting_and_cursor_pagination_cover_every_row_once() {
                     "name": format!("Pager {:03}", n % 40),
                     "type": TYPES[n % 4],
                     "rating": if n % 3 == 0 { Value::Null } else { json!(RATINGS[n % 3]) },
+                    // Repeated names are duplicates on purpose.
+                    "allow_duplicate": true,
                 });
                 let (base, token) = (sales.base.clone(), sales.token.clone());
                 set.spawn(async move {
@@ -1181,11 +1183,14 @@ const FIXED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/notifications/unread-count"),
     ("post", "/api/v1/notifications/read-all"),
     ("post", "/api/v1/notifications/{id}/read"),
+    ("get", "/api/v1/divisions"),
+    ("get", "/api/v1/divisions/split"),
 ];
 
 /// Every route the router serves, as (method, OpenAPI path): the fixed ones, and for every
-/// entity in the registry the same record routes plus one POST per declared action, and the
-/// reminder routes for entities whose records have owners.
+/// entity in the registry the same record routes plus one POST per declared action, the
+/// reminder routes for entities whose records have owners, and the duplicate check's routes for
+/// entities with duplicate-check rules.
 pub fn routes() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = FIXED_ROUTES
         .iter()
@@ -1197,6 +1202,7 @@ pub fn routes() -> Vec<(String, String)> {
         add("get", base.clone());
         add("post", base.clone());
         add("get", format!("{base}/export.csv"));
+        add("get", format!("{base}/export.xlsx"));
         add("get", format!("{base}/aggregate"));
         add("post", format!("{base}/change-owner"));
         add("get", format!("{base}/{{id}}"));
@@ -1212,6 +1218,11 @@ pub fn routes() -> Vec<(String, String)> {
         for action in def.actions {
             add("post", format!("{base}/{{id}}/{}", action.name));
         }
+        if !def.dedupe.is_empty() {
+            add("post", format!("{base}/duplicates"));
+            add("get", format!("{base}/dedupe-rules"));
+            add("put", format!("{base}/dedupe-rules/{{rule}}"));
+        }
     }
     out
 }
@@ -1222,6 +1233,7 @@ pub fn concrete(path: &str, id: &str) -> String {
         .replace("{reminder}", id)
         .replace("{entity}", "account")
         .replace("{role}", "sales")
+        .replace("{rule}", "name")
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod driver;
+mod shell;
 
 use driver::{Browser, driver_url, run};
 
@@ -16,9 +17,9 @@ use crate::support::{Backend, PASSWORD, spawn};
 const NAME: &str = "杭州星辰智能科技有限公司";
 const SCRIPT: &str = "<script>alert(1)</script>";
 
-/// The label of a nav link in the top bar.
+/// The label of a link in the navigation column.
 async fn nav(b: &Browser, href: &str) -> String {
-    b.text(&format!("header.top nav a[href=\"{href}\"]")).await
+    b.text(&format!("#sidebar a[href=\"{href}\"]")).await
 }
 
 /// Logs in through the form and expects to land on the accounts list.
@@ -28,6 +29,22 @@ async fn login(b: &Browser, email: &str) {
     b.fill("#password", PASSWORD).await;
     b.click_to_page("#login-submit").await;
     assert_eq!(b.path().await, "/accounts", "after logging in");
+}
+
+/// Picks `name` in the `nth` choice (0 province, 1 city, 2 district) of the billing address,
+/// once the list it waits on has loaded, as a person picks from the dropdown.
+async fn choose_division(b: &Browser, nth: usize, name: &str) {
+    let script = format!(
+        "var s = document.querySelectorAll('[data-field=\"f.billing_address\"] select.division')[{nth}];\
+         if (!s) {{ return false; }}\
+         var o = Array.from(s.options).find(o => o.textContent === {name:?});\
+         if (!o) {{ return false; }}\
+         s.value = o.value; s.dispatchEvent(new Event('change', {{bubbles: true}})); return true;"
+    );
+    b.until(&format!("{name} to be offered"), || async {
+        (b.js(&script).await == serde_json::Value::Bool(true)).then_some(())
+    })
+    .await;
 }
 
 /// The record id at the end of a detail page's path.
@@ -111,8 +128,7 @@ async fn login_and_language_switch_in_chromium() {
             // It is stored: it survives a reload, other pages, and logging out and in again.
             b.reload().await;
             assert_eq!(nav(&b, "/accounts").await, "客户");
-            b.click_to_page("header.top nav a[href=\"/accounts\"]")
-                .await;
+            b.click_to_page("#sidebar a[href=\"/accounts\"]").await;
             assert_eq!(nav(&b, "/recycle-bin").await, "回收站");
             b.click_to_page("#logout").await;
             assert!(b.path().await.starts_with("/login"), "{}", b.path().await);
@@ -128,7 +144,11 @@ async fn login_and_language_switch_in_chromium() {
                 b.path().await
             );
             assert_eq!(nav(&b, "/accounts").await, "Accounts");
-            assert_eq!(nav(&b, "/settings").await, "Settings");
+            assert_eq!(
+                b.js("return document.getElementById('menu-settings').textContent;")
+                    .await,
+                "Settings"
+            );
             b.click_to_page("#logout").await;
         },
     )
@@ -186,8 +206,9 @@ async fn account_story_in_chinese_in_chromium() {
 
             // Name left empty and a phone that is not one: inline errors in Chinese, input kept.
             b.field("phones.0.number", "12").await;
-            b.field("billing_address.province", "浙江省").await;
-            b.field("billing_address.city", "杭州市").await;
+            // China's address: province, then city, each picked from the national list.
+            choose_division(&b, 0, "浙江省").await;
+            choose_division(&b, 1, "杭州市").await;
             pick(&b, "industry_id", "软件").await;
             b.click_to_page("#save-record").await;
             assert_eq!(b.text("#form-errors").await, "请更正下面标出的字段。");
@@ -227,8 +248,7 @@ async fn account_story_in_chinese_in_chromium() {
             b.shot("account-detail-zh").await;
 
             // It is in the list.
-            b.click_to_page("header.top nav a[href=\"/accounts\"]")
-                .await;
+            b.click_to_page("#sidebar a[href=\"/accounts\"]").await;
             assert!(b.text("#records").await.contains(NAME));
             b.shot("accounts-list-zh").await;
 
@@ -288,7 +308,13 @@ async fn account_story_in_chinese_in_chromium() {
                 "still there after cancelling"
             );
             b.click_confirm("#delete-record", true).await;
-            assert_eq!(b.path().await, "/accounts");
+            assert!(b.path().await.starts_with("/accounts?done=delete"));
+            // Said, with an undo that brings it back; undone and deleted again here.
+            assert_eq!(b.text("#notice span").await, "✓ 已移到回收站。");
+            b.click_to_page("#undo").await;
+            assert_eq!(b.path().await, format!("/accounts/{id}?done=restore"));
+            assert_eq!(b.text("#notice span").await, "✓ 已恢复。");
+            b.click_confirm("#delete-record", true).await;
             assert!(!b.text("main").await.contains(NAME), "gone from the list");
             assert!(b.exists("p.empty").await);
             b.search("xingchen").await;
@@ -297,8 +323,7 @@ async fn account_story_in_chinese_in_chromium() {
                 "deleted records are not found"
             );
 
-            b.click_to_page("header.top nav a[href=\"/recycle-bin\"]")
-                .await;
+            b.click_to_page("#sidebar a[href=\"/recycle-bin\"]").await;
             assert_eq!(b.text("main h1").await, "回收站");
             let row = b.text("#bin tbody tr").await;
             assert!(row.contains(NAME) && row.contains("客户"), "{row}");
@@ -308,11 +333,10 @@ async fn account_story_in_chinese_in_chromium() {
             // Restore: back on its page, in the list and out of the bin.
             b.click_to_page(&format!("form[action=\"/accounts/{id}/restore\"] button"))
                 .await;
-            assert_eq!(b.path().await, format!("/accounts/{id}"));
+            assert_eq!(b.path().await, format!("/accounts/{id}?done=restore"));
             assert_eq!(b.text("#record-title").await, NAME);
             assert!(!b.exists("#deleted-notice").await);
-            b.click_to_page("header.top nav a[href=\"/accounts\"]")
-                .await;
+            b.click_to_page("#sidebar a[href=\"/accounts\"]").await;
             assert!(b.text("#records").await.contains(NAME), "back in the list");
             b.goto("/recycle-bin").await;
             assert_eq!(b.text("main p").await, "回收站是空的。");

@@ -23,10 +23,13 @@ async fn race(a: &TestUser, b: &TestUser, app: &crate::support::TestApp, if_matc
         let id = rec["id"].as_str().expect("id").to_string();
         let path = format!("/api/v1/accounts/{id}");
         let send = |u: &TestUser, who: &str| {
+            // Every round's records are renamed alike: duplicates on purpose.
             let body = if if_match {
-                json!({"name": who, "description": format!("{who} wrote this")})
+                json!({"name": who, "description": format!("{who} wrote this"),
+                       "allow_duplicate": true})
             } else {
-                json!({"name": who, "description": format!("{who} wrote this"), "version": 1})
+                json!({"name": who, "description": format!("{who} wrote this"), "version": 1,
+                       "allow_duplicate": true})
             };
             let mut rb = u.req(reqwest::Method::PATCH, &path).json(&body);
             if if_match {

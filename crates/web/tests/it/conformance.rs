@@ -277,6 +277,9 @@ impl Samples {
         for (k, v) in &self.example {
             out.insert(k.clone(), v.clone());
         }
+        // The suite makes records alike on purpose (a seed twice, one sample per field): a match
+        // that a duplicate-check rule warns about is saved anyway.
+        out.insert("allow_duplicate".into(), json!(true));
         Value::Object(out)
     }
 
@@ -363,6 +366,18 @@ fn example_of(def: &EntityDef, seed: u32) -> JsonMap {
 /// A line reference the entity fills in itself when it is not required.
 fn left_to_entity(f: &FieldDef) -> bool {
     matches!(f.kind, FieldKind::LineRef { .. }) && !f.required
+}
+
+/// Lets the suite's records be alike (a seed twice, a referenced record per role, one sample per
+/// field): every duplicate-check rule only warns, and every body says `allow_duplicate`.
+async fn duplicates_only_warn(admin: &TestUser) {
+    for def in entities() {
+        for d in def.dedupe {
+            let path = format!("/api/v1/{}/dedupe-rules/{}", def.plural, d.rule);
+            let r = admin.put_r(&path, &json!({"action": "warn"})).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+        }
+    }
 }
 
 /// Builds valid records, creating the records that references point to on first use (one per
@@ -561,6 +576,7 @@ impl<'a> Gen<'a> {
             .map(|(f, s)| (f.name.to_string(), s.input.clone()))
             .collect();
         body.extend(all.example.clone());
+        body.insert("allow_duplicate".into(), json!(true));
         let writer = self.writer(def);
         for _ in 0..=def.fields.len() + def.children.len() {
             let r = writer
@@ -1635,6 +1651,7 @@ async fn every_sortable_field_pages_with_cursors() {
     for b in backends() {
         let app = spawn(b).await;
         let (sales, admin) = cast(&app).await;
+        duplicates_only_warn(&admin).await;
         let mut g = Gen::new(&app, &sales, Role::Sales, &admin);
         for def in entities() {
             let p = def.plural;
@@ -2052,6 +2069,7 @@ fn every_entity_field_choice_collection_and_action_has_labels_in_both_locales() 
                 format!("entity-{}", def.name),
                 format!("entity-{}", def.plural),
                 format!("nav-{}", def.plural),
+                format!("area-{}", def.area),
             ] {
                 need(key.clone(), vec![key]);
             }
@@ -2099,7 +2117,12 @@ fn every_entity_field_choice_collection_and_action_has_labels_in_both_locales() 
                 }
             }
             // The columns lists show by default, which may name system fields or the title.
-            for c in def.default_columns.iter().chain(def.related_columns) {
+            for c in def
+                .default_columns
+                .iter()
+                .chain(def.related_columns)
+                .chain(def.key_facts)
+            {
                 let base = c.split('.').next().unwrap_or(c);
                 need(format!("{} column {c}", def.name), field_keys(base));
                 if let Some((_, part)) = c.split_once('.') {
@@ -2178,6 +2201,9 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("stage", json!({"en": "Won", "zh-CN": "赢单"})),
         ("count", json!(2)),
         ("field", json!("name")),
+        ("rule", json!("name")),
+        ("action", json!("warn")),
+        ("owner", json!("王芳")),
     ]
     .into_iter()
     .collect();
@@ -2224,6 +2250,7 @@ async fn access_matrix_follows_the_default_grants() {
         let app = spawn(b).await;
         let (team_a, team_b) = (app.team("Conf A").await, app.team("Conf B").await);
         let admin = app.user("admin", None).await;
+        duplicates_only_warn(&admin).await;
         let mate = app.user("sales", Some("Conf A")).await;
         let other = app.user("sales", Some("Conf B")).await;
         let currency = app.core.settings.default_currency.clone();

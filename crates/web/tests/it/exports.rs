@@ -1,5 +1,7 @@
 //! CSV exports stream page by page and are capped per user and in total (the security probe:
-//! 100,000-row exports built in memory, eight at once slowing every other request).
+//! 100,000-row exports built in memory, eight at once slowing every other request). Exports for
+//! people open in Excel: CSV with a byte order mark, XLSX with numbers and dates as such, the
+//! list's columns in its order, formulas neutralized (the tests at the end).
 //!
 //! To hold an export open, a test starts it over a raw TCP connection with a small, fixed
 //! receive buffer, reads the response head and stops reading. The server's task can then write
@@ -8,13 +10,17 @@
 //! task stays blocked, holding its permit, until the test reads on or hangs up.
 
 use std::collections::HashSet;
+use std::io::Cursor;
 use std::time::Duration;
 
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use guanxi_core::areas::customers::ACCOUNTS;
 use guanxi_core::db;
+use guanxi_core::identity::{NewUser, auth, users};
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
 use guanxi_seed::bulk;
 use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -458,5 +464,345 @@ async fn a_database_failure_mid_export_breaks_the_download_and_frees_the_slot() 
         assert_eq!(row_count(&r.text), n);
         let dl = Download::bearer(&app, &admin, EXPORT).await;
         assert_eq!(dl.status, 200, "{b:?}: second slot");
+    }
+}
+
+// ---- Exports people open in Excel ----
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A user called `name` whose interface speaks `locale`, with an API token.
+async fn person(app: &TestApp, role: &str, name: &str, locale: &str) -> TestUser {
+    let email = format!("{role}.{}@example.com", uuid::Uuid::now_v7().simple());
+    let u = users::create(
+        &app.core.db,
+        None,
+        NewUser {
+            email: email.clone(),
+            name: name.into(),
+            role: role.into(),
+            team_id: None,
+            password: PASSWORD.into(),
+            locale: Some(locale.into()),
+        },
+    )
+    .await
+    .expect("create user");
+    let (token, _) = auth::create_token(&app.core.db, None, u.id, "test")
+        .await
+        .expect("token");
+    TestUser {
+        id: u.id,
+        email,
+        token,
+        base: app.base.clone(),
+        client: reqwest::Client::new(),
+    }
+}
+
+/// A response's status, headers and body bytes (a file is not text).
+async fn fetch(rb: reqwest::RequestBuilder) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let res = rb.send().await.expect("request");
+    let (status, headers) = (res.status(), res.headers().clone());
+    let body = res.bytes().await.expect("body").to_vec();
+    (status, headers, body)
+}
+
+/// A UI download as the browser session `cookie`.
+async fn ui_file(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+    fetch(
+        browser()
+            .get(format!("{}{path}", app.base))
+            .header("Cookie", format!("guanxi_session={cookie}")),
+    )
+    .await
+}
+
+fn header_of<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// A CSV file's rows (header first) after its byte order mark, if any.
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(bytes.strip_prefix(BOM).unwrap_or(bytes)).expect("UTF-8");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// An XLSX file's only sheet: its name and its cells, row by row (header first).
+fn sheet(bytes: &[u8]) -> (String, Vec<Vec<Data>>) {
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("an XLSX file");
+    let names = book.sheet_names();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let range = book
+        .worksheet_range_at(0)
+        .expect("a sheet")
+        .expect("a readable sheet");
+    let rows = range.rows().map(<[Data]>::to_vec).collect();
+    (names[0].clone(), rows)
+}
+
+/// A text cell's text ("" for an empty cell); anything else fails the test.
+#[track_caller]
+fn text(cell: &Data) -> &str {
+    match cell {
+        Data::String(s) => s,
+        Data::Empty => "",
+        other => panic!("a text cell, not {other:?}"),
+    }
+}
+
+/// The row whose first cell is `first`.
+#[track_caller]
+fn row_of<'a, T: std::fmt::Debug>(
+    rows: &'a [Vec<T>],
+    first: &str,
+    is: impl Fn(&T, &str) -> bool,
+) -> &'a [T] {
+    rows.iter()
+        .find(|r| r.first().is_some_and(|c| is(c, first)))
+        .unwrap_or_else(|| panic!("no row starting {first:?}: {rows:?}"))
+}
+
+fn csv_row<'a>(rows: &'a [Vec<String>], first: &str) -> &'a [String] {
+    row_of(rows, first, |c, f| c == f)
+}
+
+fn xlsx_row<'a>(rows: &'a [Vec<Data>], first: &str) -> &'a [Data] {
+    row_of(rows, first, |c, f| matches!(c, Data::String(s) if s == f))
+}
+
+#[tokio::test]
+async fn people_get_the_lists_columns_in_excel_and_programs_get_every_code() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let wang = person(&app, "admin", "王芳", "zh-CN").await;
+        let r = wang
+            .post_r(
+                "/api/v1/custom-fields",
+                &json!({"entity": "account", "key": "level", "label_en": "Level",
+                        "label_zh": "等级", "kind": "text"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.text);
+        let firm = "北京中太数据科技有限公司";
+        let account = wang
+            .create(
+                "accounts",
+                json!({"kind": "company", "name": firm, "type": "customer",
+                       "billing_address": {"province": "北京市", "city": "北京市"},
+                       "annual_revenue": {"amount": "1234567.89", "currency": "CNY"},
+                       "custom": {"level": "=1+1"}}),
+            )
+            .await;
+        let account_id = account["id"].as_str().expect("id").to_string();
+        wang.create(
+            "accounts",
+            json!({"kind": "company", "name": "=1+1", "type": "prospect"}),
+        )
+        .await;
+        wang.create(
+            "contacts",
+            json!({"family_name": "张", "given_name": "三", "account_id": account_id}),
+        )
+        .await;
+        let (cookie, _) = login_cookie(&app, &wang.email, PASSWORD).await;
+        // As the list passes them; `billing.city` names the address part by its storage column.
+        let cols = "cols=name,type,owner_id,billing.city,custom.level,annual_revenue,updated_at";
+        let header = [
+            "客户名称",
+            "客户类型",
+            "负责人",
+            "开票地址 · 城市",
+            "等级",
+            "年营业额 · 金额",
+            "年营业额 · 币种",
+            "修改时间",
+        ];
+
+        // CSV for people: a byte order mark first, then the chosen columns in their order.
+        let (status, headers, body) = ui_file(
+            &app,
+            &cookie,
+            &format!("/accounts/export.csv?sort=name&{cols}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{b:?}");
+        assert!(header_of(&headers, "content-type").starts_with("text/csv"));
+        assert_eq!(&body[..3], BOM, "{b:?}: the CSV starts with EF BB BF");
+        let rows = csv_rows(&body);
+        assert_eq!(rows[0], header, "{b:?}: the list's columns in its order");
+        assert_eq!(rows.len(), 3, "{b:?}: {rows:?}");
+        let row = csv_row(&rows[1..], firm);
+        assert_eq!(row[1], "成交客户", "{b:?}: the choice's label");
+        assert_eq!(row[2], "王芳", "{b:?}: the owner's name");
+        assert_eq!(row[3], "北京市");
+        assert_eq!(row[4], "'=1+1", "{b:?}: a formula neutralized");
+        assert_eq!(row[5], "1234567.89");
+        assert_eq!(row[6], "CNY");
+        assert!(row[7].ends_with(" UTC"), "{b:?}: {}", row[7]);
+        csv_row(&rows[1..], "'=1+1");
+
+        // XLSX for people: the same columns, labels and names; numbers and dates as such.
+        let (status, headers, body) = ui_file(
+            &app,
+            &cookie,
+            &format!("/accounts/export.csv?format=xlsx&sort=name&{cols}"),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{b:?}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(header_of(&headers, "content-type"), XLSX_TYPE);
+        assert!(
+            header_of(&headers, "content-disposition").contains("accounts.xlsx"),
+            "{headers:?}"
+        );
+        let (name, rows) = sheet(&body);
+        assert_eq!(
+            name, "客户",
+            "{b:?}: the sheet is named in the reader's language"
+        );
+        let got: Vec<&str> = rows[0].iter().map(text).collect();
+        assert_eq!(
+            got, header,
+            "{b:?}: header labels in zh-CN, the chosen order"
+        );
+        assert_eq!(rows.len(), 3, "{b:?}: {rows:?}");
+        let row = xlsx_row(&rows[1..], firm);
+        assert_eq!(text(&row[1]), "成交客户", "{b:?}");
+        assert_eq!(text(&row[2]), "王芳", "{b:?}");
+        assert_eq!(text(&row[3]), "北京市", "{b:?}");
+        assert_eq!(
+            row[4],
+            Data::String("'=1+1".into()),
+            "{b:?}: written as text, with the CSV's apostrophe"
+        );
+        assert_eq!(
+            row[5],
+            Data::Float(1234567.89),
+            "{b:?}: the amount is a number"
+        );
+        assert_eq!(text(&row[6]), "CNY");
+        match &row[7] {
+            Data::DateTime(t) => {
+                assert!(t.is_datetime(), "{b:?}: {t:?}");
+                let when = t.as_datetime().expect("a date");
+                let age = chrono::Utc::now().naive_utc() - when;
+                assert!(age.num_minutes().abs() < 10, "{b:?}: {when}");
+            }
+            other => panic!("{b:?}: the time is an Excel date, not {other:?}"),
+        }
+        let other = xlsx_row(&rows[1..], "'=1+1");
+        assert_eq!(text(&other[1]), "潜在客户", "{b:?}");
+        for cell in rows.iter().flatten() {
+            if let Data::String(s) = cell {
+                assert!(
+                    !s.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{b:?}: live formula cell {s:?}"
+                );
+            }
+        }
+
+        // A list whose name column is the title: a contact's names, its account's title.
+        let (status, _, body) = ui_file(
+            &app,
+            &cookie,
+            "/contacts/export.csv?format=xlsx&cols=name,account_id,owner_id",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{b:?}");
+        let (name, rows) = sheet(&body);
+        assert_eq!(name, "联系人", "{b:?}");
+        assert_eq!(rows.len(), 2, "{b:?}: {rows:?}");
+        let row: Vec<&str> = rows[1].iter().map(text).collect();
+        assert_eq!(row, ["张三", firm, "王芳"], "{b:?}");
+
+        // The code form, asked for from the list: every column, ids, codes and ISO times,
+        // whatever the list shows.
+        let (status, _, body) = ui_file(
+            &app,
+            &cookie,
+            &format!("/accounts/export.csv?format=codes,xlsx&{cols}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{b:?}");
+        let (name, rows) = sheet(&body);
+        assert_eq!(name, "accounts");
+        let codes: Vec<&str> = rows[0].iter().map(text).collect();
+        assert_eq!(codes[0], "id", "{b:?}");
+        for code in [
+            "kind",
+            "name",
+            "type",
+            "billing_address.city",
+            "annual_revenue.amount",
+            "annual_revenue.currency",
+            "owner_id",
+            "created_at",
+            "version",
+            "custom.level",
+        ] {
+            assert!(codes.contains(&code), "{b:?}: {code} in {codes:?}");
+        }
+        let col = |c: &str| codes.iter().position(|x| *x == c).expect(c);
+        let row = xlsx_row(&rows[1..], &account_id);
+        assert_eq!(text(&row[col("type")]), "customer", "{b:?}: the code");
+        assert_eq!(text(&row[col("owner_id")]), wang.id.to_string());
+        assert_eq!(text(&row[col("custom.level")]), "'=1+1");
+        assert_eq!(row[col("annual_revenue.amount")], Data::Float(1234567.89));
+        let created = text(&row[col("created_at")]);
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(created).is_ok(),
+            "{b:?}: an ISO time as text, not {:?}",
+            row[col("created_at")]
+        );
+        assert_eq!(row[col("version")], Data::Float(1.0));
+
+        // The API: codes unless asked, CSV unless asked; only the labels CSV has a BOM.
+        let (status, _, body) = fetch(wang.req(reqwest::Method::GET, EXPORT)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.starts_with(b"id,"), "{b:?}: no BOM in the code form");
+        let (status, _, body) =
+            fetch(wang.req(reqwest::Method::GET, &format!("{EXPORT}?format=labels"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(&body[..3], BOM, "{b:?}");
+        assert_eq!(
+            csv_rows(&body)[0][0],
+            "ID",
+            "{b:?}: every column, the id first"
+        );
+        let (status, headers, body) =
+            fetch(wang.req(reqwest::Method::GET, &format!("{EXPORT}?format=xlsx"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(header_of(&headers, "content-type"), XLSX_TYPE);
+        let (_, rows) = sheet(&body);
+        assert_eq!(rows[0].iter().map(text).collect::<Vec<_>>(), codes, "{b:?}");
+        let (status, _, body) = fetch(wang.req(
+            reqwest::Method::GET,
+            &format!("{EXPORT}?format=labels,xlsx&type=customer"),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, rows) = sheet(&body);
+        assert_eq!(rows.len(), 2, "{b:?}: filtered as lists are");
+        assert_eq!(text(&rows[0][0]), "ID");
+        for bad in ["pdf", "labels,codes", "xlsx,csv", ""] {
+            wang.get_r(&format!("{EXPORT}?format={bad}"))
+                .await
+                .assert_error(StatusCode::BAD_REQUEST, "invalid_query", None);
+        }
     }
 }

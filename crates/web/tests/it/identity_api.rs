@@ -49,7 +49,8 @@ async fn session_cookie_csrf_and_logout() {
 
         // State-changing API calls with the cookie need the session's X-CSRF-Token.
         let csrf = csrf_of(&app, &cookie).await;
-        let create = json!({"kind": "company", "name": "Cookie Co"});
+        // Created twice below (by cookie and by token): a duplicate on purpose.
+        let create = json!({"kind": "company", "name": "Cookie Co", "allow_duplicate": true});
         for token in [None, Some("wrong"), Some("")] {
             let mut rb = with_cookie(&app, Method::POST, "/api/v1/accounts", &cookie).json(&create);
             if let Some(t) = token {

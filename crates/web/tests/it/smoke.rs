@@ -57,11 +57,13 @@ async fn pinyin_prefers_whole_names_and_still_finds_syllables_inside_names() {
         let app = spawn(b).await;
         let sales = app.user("sales", Some("East")).await;
         // More whole-name matches than a page: the syllable phrase is not needed for them.
+        // Namesakes on purpose, which the duplicate check lets through when told.
         for i in 0..25 {
             sales
                 .create(
                     "contacts",
-                    json!({"family_name": "张", "given_name": "伟", "title": format!("{i}")}),
+                    json!({"family_name": "张", "given_name": "伟", "title": format!("{i}"),
+                           "allow_duplicate": true}),
                 )
                 .await;
         }
@@ -97,11 +99,13 @@ async fn an_exact_name_is_found_first_among_many_longer_matches() {
         let app = spawn(b).await;
         let sales = app.user("sales", Some("East")).await;
         // More text matches than the search takes as candidates, all created before the exact one.
+        // Namesakes on purpose, which the duplicate check lets through when told.
         for i in 0..210 {
             sales
                 .create(
                     "contacts",
-                    json!({"family_name": "王", "given_name": "芳芳", "title": format!("{i}")}),
+                    json!({"family_name": "王", "given_name": "芳芳", "title": format!("{i}"),
+                           "allow_duplicate": true}),
                 )
                 .await;
         }
@@ -113,4 +117,60 @@ async fn an_exact_name_is_found_first_among_many_longer_matches() {
         assert_eq!(hits["data"][0]["id"], exact["id"], "{b:?}: {hits}");
         assert_eq!(hits["data"][0]["title"], "王芳");
     }
+}
+
+/// An unknown address answers a browser with the error page in its language, and an API client
+/// with the JSON error; search hits carry the key facts that tell records of one name apart.
+#[tokio::test]
+async fn unknown_paths_answer_pages_or_json_and_hits_carry_key_facts() {
+    let app = spawn(crate::support::Backend::Sqlite).await;
+    let anon = app.anonymous();
+    let res = anon
+        .get(format!("{}/no/such/page", app.base))
+        .header("accept", "text/html")
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let body = res.text().await.expect("body");
+    assert!(body.contains("没有这个页面"), "{body}");
+    let res = anon
+        .get(format!("{}/api/v1/no-such", app.base))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let (_, err) = json(res).await;
+    assert_eq!(err["error"]["reason"], "no_such_route", "{err}");
+
+    let sales = app.user("sales", Some("East")).await;
+    let acc = sales
+        .create(
+            "accounts",
+            json!({"kind": "company", "name": "北京中太数据科技有限公司"}),
+        )
+        .await;
+    sales
+        .create(
+            "contacts",
+            json!({"family_name": "张", "given_name": "三", "account_id": acc["id"],
+                   "phones": [{"number": "138 0013 8000", "label": "mobile"}]}),
+        )
+        .await;
+    let (_, hits) = json(sales.get("/api/v1/search?q=张三").await).await;
+    let hint = hits["data"][0]["hint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        hint.contains("北京中太数据科技有限公司") && hint.contains("138 0013 8000"),
+        "{hits}"
+    );
 }

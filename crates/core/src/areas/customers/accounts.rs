@@ -3,11 +3,12 @@
 use serde_json::Value;
 
 use crate::areas::str_field;
+use crate::dedupe::Rule;
 use crate::error::FieldErrors;
 use crate::normalize;
 use crate::records::Behaviour;
 use crate::records::JsonMap;
-use crate::records::def::{Access, EntityDef, FieldDef, FieldKind, OptionSet};
+use crate::records::def::{Access, DedupeDef, EntityDef, FieldDef, FieldKind, OptionSet};
 
 pub static KINDS: OptionSet = OptionSet {
     name: "account_kinds",
@@ -154,5 +155,33 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     behaviour: &Rules,
     error_codes: &[],
     charts: &[],
+    key_facts: &["type", "phones", "billing_address.city", "owner_id"],
+    // The domain is the website's (or the first company e-mail's, see `derive_domain`).
+    dedupe: &[
+        DedupeDef {
+            rule: Rule::TaxId,
+            fields: &["tax_id"],
+        },
+        DedupeDef {
+            rule: Rule::Domain,
+            fields: &["domain", "website"],
+        },
+        DedupeDef {
+            rule: Rule::Phone,
+            fields: &["phones"],
+        },
+        DedupeDef {
+            rule: Rule::Email,
+            fields: &["emails"],
+        },
+        DedupeDef {
+            rule: Rule::Name,
+            fields: &["name"],
+        },
+        DedupeDef {
+            rule: Rule::NamePinyin,
+            fields: &["name"],
+        },
+    ],
     rollups: &[],
 };

@@ -1,11 +1,12 @@
 //! Contacts (联系人): the people at accounts, or on their own.
 
 use crate::areas::str_field;
+use crate::dedupe::Rule;
 use crate::error::FieldError;
 use crate::error::FieldErrors;
 use crate::records::Behaviour;
 use crate::records::JsonMap;
-use crate::records::def::{Access, EntityDef, FieldDef, FieldKind, OptionSet};
+use crate::records::def::{Access, DedupeDef, EntityDef, FieldDef, FieldKind, OptionSet};
 use crate::search::text::is_cjk;
 
 pub static SALUTATIONS: OptionSet = OptionSet {
@@ -126,6 +127,21 @@ pub static CONTACTS: EntityDef = EntityDef {
     behaviour: &Rules,
     error_codes: &[FAMILY_OR_GIVEN_NAME_REQUIRED],
     charts: &[],
+    key_facts: &["account_id", "title", "phones", "owner_id"],
+    dedupe: &[
+        DedupeDef {
+            rule: Rule::Email,
+            fields: &["emails"],
+        },
+        DedupeDef {
+            rule: Rule::Phone,
+            fields: &["phones"],
+        },
+        DedupeDef {
+            rule: Rule::PersonName,
+            fields: &["family_name", "given_name"],
+        },
+    ],
     rollups: &[],
 };
 

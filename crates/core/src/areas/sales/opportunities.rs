@@ -528,6 +528,8 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
             kind: ChartKind::Bar,
         },
     ],
+    key_facts: &["account_id", "stage_id", "amount", "close_date", "owner_id"],
+    dedupe: &[],
     rollups: &ROLLUPS,
 };
 

@@ -140,6 +140,8 @@ pub static PIPELINES: EntityDef = EntityDef {
     behaviour: &Rules,
     error_codes: &[NEEDS_AN_OPEN_STAGE, NEEDS_ONE_WON_AND_ONE_LOST_STAGE],
     charts: &[],
+    key_facts: &[],
+    dedupe: &[],
     rollups: &[],
     ..admin_list("pipeline", "pipelines", "sales")
 };

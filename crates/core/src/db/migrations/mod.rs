@@ -15,6 +15,8 @@ mod m0012_jobs;
 mod m0013_notifications;
 mod m0014_mail;
 mod m0015_rollups;
+mod m0016_dedupe;
+mod m0017_pinyin_sort;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -42,6 +44,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_notifications::Migration),
             Box::new(m0014_mail::Migration),
             Box::new(m0015_rollups::Migration),
+            Box::new(m0016_dedupe::Migration),
+            Box::new(m0017_pinyin_sort::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Column shorthands shared by migrations, so every table spells system columns the same way.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 pub fn name(s: &str) -> Alias {
     Alias::new(s)
@@ -133,4 +134,16 @@ pub fn index(table: &str, cols: &[&str]) -> IndexCreateStatement {
         i.col(name(c));
     }
     i.to_owned()
+}
+
+/// The collation key of sortable text (`records::values::has_sort_key`): `<col>_sort`, shaped as
+/// [`text`] makes optional text, and on PostgreSQL declared `COLLATE "C"`, so that it orders by
+/// its bytes as SQLite's default collation does, whatever the database's locale. Every table
+/// with a sortable text field needs one per such field (`records::sort_key`).
+pub fn sort_key(backend: DbBackend, col: &str) -> ColumnDef {
+    let mut c = text(&format!("{col}_sort"));
+    if backend == DbBackend::Postgres {
+        c.extra("COLLATE \"C\"");
+    }
+    c
 }

@@ -205,7 +205,7 @@ impl Browser {
     }
 
     /// Marks the current document so that `wait_new_page` can tell when another replaced it.
-    async fn mark_page(&self) {
+    pub async fn mark_page(&self) {
         self.c
             .execute("window.__gxOld = true; return null;", vec![])
             .await
@@ -226,7 +226,7 @@ impl Browser {
     }
 
     /// Waits until a new document (not the marked one) has loaded.
-    async fn wait_new_page(&self) {
+    pub async fn wait_new_page(&self) {
         self.until("the next page to load", || async {
             matches!(
                 self.c
@@ -244,6 +244,7 @@ impl Browser {
 
     /// Clicks something that loads another page (a link, a submit button) and waits for it.
     pub async fn click_to_page(&self, css: &str) {
+        self.reveal(css).await;
         self.mark_page().await;
         self.find(css)
             .await
@@ -251,6 +252,71 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
         self.wait_new_page().await;
+    }
+
+    /// Opens what hides a control as a person would before pressing it: the menu (`<details>`)
+    /// it is in, or on a phone the navigation drawer.
+    pub async fn reveal(&self, css: &str) {
+        let script = format!(
+            "var el = document.querySelector({css:?}); if (!el) {{ return false; }}\
+             for (var d = el.closest('details'); d; d = d.parentElement && d.parentElement.closest('details')) {{ if (!d.open) {{ d.querySelector('summary').click(); }} }}\
+             if (el.closest('#sidebar') && el.getBoundingClientRect().right <= 0) {{ document.getElementById('nav-toggle').click(); return true; }}\
+             return false;"
+        );
+        if let Ok(Value::Bool(true)) = self.c.execute(&script, vec![]).await {
+            // The drawer slides in over a fifth of a second.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// What stands in the way of people who use a screen reader or see poorly, on the page as
+    /// it is: controls without a label (a `<label>`, `aria-label`, `aria-labelledby`, `title`,
+    /// or a button's or link's own text) and text whose contrast with what is behind it is
+    /// below WCAG AA (4.5:1, or 3:1 for large text). Hidden elements are not checked.
+    pub async fn accessibility_problems(&self) -> Vec<String> {
+        let script = r#"
+const out = [];
+const shown = el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el); return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; };
+const describe = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.name ? '[name=' + el.name + ']' : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+const named = el => {
+  if ((el.getAttribute('aria-label') || '').trim()) return true;
+  const by = el.getAttribute('aria-labelledby');
+  if (by && by.split(/\s+/).some(id => (document.getElementById(id)?.textContent || '').trim())) return true;
+  if ((el.getAttribute('title') || '').trim()) return true;
+  if (el.labels && Array.from(el.labels).some(l => l.textContent.trim())) return true;
+  if (['BUTTON', 'A', 'SUMMARY'].includes(el.tagName) && el.textContent.trim()) return true;
+  return false;
+};
+document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a[href], summary').forEach(el => {
+  if (!shown(el)) return;
+  if (!named(el)) out.push('unlabelled ' + describe(el));
+});
+const rgb = c => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null; const p = m[1].split(',').map(x => parseFloat(x)); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+const behind = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+const seen = new Set();
+document.querySelectorAll('body *').forEach(el => {
+  if (!shown(el) || el.closest('svg') || el.disabled) return;
+  const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own) return;
+  const s = getComputedStyle(el);
+  const fg = rgb(s.color); if (!fg) return;
+  const bg = behind(el);
+  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  const ratio = (hi + 0.05) / (lo + 0.05);
+  const size = parseFloat(s.fontSize); const bold = parseInt(s.fontWeight, 10) >= 700;
+  const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+  if (ratio < need) { const key = describe(el) + ' ' + ratio.toFixed(2); if (!seen.has(key)) { seen.add(key); out.push('contrast ' + ratio.toFixed(2) + ' < ' + need + ': ' + describe(el) + ' "' + el.textContent.trim().slice(0, 30) + '"'); } }
+});
+return out;
+"#;
+        match self.c.execute(script, vec![]).await {
+            Ok(Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            other => panic!("accessibility check: {other:?}"),
+        }
     }
 
     /// Types into the global search box, presses Enter and waits for the results page.

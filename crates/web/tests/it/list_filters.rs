@@ -1,0 +1,75 @@
+//! The list page's filters as people type them: choice labels for codes, amounts with 万 and 亿,
+//! and the chips that say what the list is filtered by — on both backends.
+
+use serde_json::json;
+
+use crate::support::{PASSWORD, backends, login_cookie, page_as, spawn};
+
+/// The record links of a list page, in order.
+fn row_links(html: &str) -> Vec<String> {
+    html.split("<td data-label=")
+        .filter_map(|cell| {
+            let start = cell.find("class=\"lead\"><a href=\"")? + "class=\"lead\"><a href=\"".len();
+            let end = cell[start..].find('"')?;
+            Some(cell[start..start + end].to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn labels_and_chinese_magnitudes_filter_like_codes_and_numbers() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user_in("sales", Some("East"), "zh-CN").await;
+        for (i, (kind, revenue)) in [
+            ("customer", "2000000"),
+            ("customer", "500000"),
+            ("prospect", "3000000"),
+            ("partner", "1000000"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            rep.create(
+                "accounts",
+                json!({"kind": "company", "name": format!("过滤测试{i}号有限公司"), "type": kind,
+                       "annual_revenue": {"amount": revenue, "currency": "CNY"}}),
+            )
+            .await;
+        }
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let list = |q: String| {
+            let app = &app;
+            let cookie = cookie.clone();
+            async move {
+                let (status, html) =
+                    page_as(app, Some(&cookie), "zh-CN", &format!("/accounts?{q}")).await;
+                assert_eq!(status, 200, "{q}");
+                (row_links(&html), html)
+            }
+        };
+        let (by_code, _) = list("ff=type&fo=eq&fv=customer".into()).await;
+        assert_eq!(by_code.len(), 2, "{b:?}");
+        for label in [
+            "ff=type&fo=eq&fv=%E6%88%90%E4%BA%A4%E5%AE%A2%E6%88%B7",
+            "ff=type&fo=eq&fv=Customer",
+        ] {
+            let (by_label, html) = list(label.to_string()).await;
+            assert_eq!(by_label, by_code, "{b:?} {label}");
+            assert!(
+                html.contains("客户类型 等于 成交客户"),
+                "{b:?}: the chip words it"
+            );
+        }
+        let (plain, _) = list("ff=annual_revenue&fo=gte&fv=1000000".into()).await;
+        assert_eq!(plain.len(), 3, "{b:?}");
+        for typed in ["100%E4%B8%87", "0.01%E4%BA%BF", "1%2C000%2C000"] {
+            let (got, _) = list(format!("ff=annual_revenue&fo=gte&fv={typed}")).await;
+            assert_eq!(got, plain, "{b:?} {typed}");
+        }
+        // A word that is neither a code nor a label is refused with the list's message, not a 500.
+        let (got, html) = list("ff=annual_revenue&fo=gte&fv=lots".into()).await;
+        assert!(got.is_empty());
+        assert!(html.contains("id=\"list-error\""), "{b:?}");
+    }
+}
