@@ -24,12 +24,15 @@ pub struct Cell {
     /// For values of several parts that each open something (phones call, e-mails write):
     /// each part's text and link, shown instead of `text`.
     pub links: Vec<(String, String)>,
+    /// For an instant: its RFC 3339 form, from which the page's script shows it in the reader's
+    /// own time (`text` is UTC until then).
+    pub instant: Option<String>,
 }
 
 /// How a cell reads on a page: its links, its one link, or its text.
 #[derive(askama::Template)]
 #[template(
-    source = "{% if !cell.links.is_empty() %}{% for (t, h) in cell.links %}<a href=\"{{ h }}\">{{ t }}</a>{% if !loop.last %}, {% endif %}{% endfor %}{% else if let Some(h) = cell.href %}<a href=\"{{ h }}\">{{ cell.text }}</a>{% else %}{{ cell.text }}{% endif %}",
+    source = "{% if !cell.links.is_empty() %}{% for (t, h) in cell.links %}<a href=\"{{ h }}\">{{ t }}</a>{% if !loop.last %}, {% endif %}{% endfor %}{% else if let Some(h) = cell.href %}<a href=\"{{ h }}\">{{ cell.text }}</a>{% else if let Some(t) = cell.instant %}<time datetime=\"{{ t }}\" data-local>{{ cell.text }}</time>{% else %}{{ cell.text }}{% endif %}",
     ext = "html"
 )]
 struct CellHtml<'a> {
@@ -42,14 +45,26 @@ impl Cell {
             text,
             href: None,
             links: Vec::new(),
+            instant: None,
         }
     }
 
     pub fn link(text: String, href: Option<String>) -> Cell {
         Cell {
-            text,
             href,
-            links: Vec::new(),
+            ..Cell::text(text)
+        }
+    }
+
+    /// An instant given in RFC 3339, shown in UTC until the page's script shows it in the
+    /// reader's time.
+    pub fn instant(rfc3339: &str) -> Cell {
+        if rfc3339.is_empty() {
+            return Cell::text(String::new());
+        }
+        Cell {
+            instant: Some(rfc3339.to_string()),
+            ..Cell::text(format!("{} UTC", date_time(rfc3339)))
         }
     }
 
@@ -159,16 +174,17 @@ pub(super) fn value_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n)
         }
         FieldKind::Phones | FieldKind::Emails => {
             let links = display::contact_points(kind, v, &lk.region, i18n);
+            let text = links
+                .iter()
+                .map(|(t, _)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             Cell {
-                text: links
-                    .iter()
-                    .map(|(t, _)| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                href: None,
                 links,
+                ..Cell::text(text)
             }
         }
+        FieldKind::DateTime => Cell::instant(v.as_str().unwrap_or("")),
         _ => Cell::text(display::human(kind, v, i18n, &lk.region)),
     }
 }
@@ -194,9 +210,7 @@ pub(super) fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n
         return text(lk.users.get(u).cloned().unwrap_or_default());
     }
     if key == "created_at" || key == "updated_at" {
-        return text(date_time(
-            rec.get(key).and_then(Value::as_str).unwrap_or(""),
-        ));
+        return Cell::instant(rec.get(key).and_then(Value::as_str).unwrap_or(""));
     }
     if let Some(ck) = key.strip_prefix("custom.") {
         let v = rec

@@ -1,6 +1,7 @@
 //! The HTML UI: server-rendered pages that work with JavaScript off (DESIGN.md section 6).
 
 mod admin;
+mod admin_dedupe;
 mod admin_jobs;
 mod admin_mail;
 mod cells;
@@ -39,6 +40,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         .merge(admin::router())
         .merge(admin_jobs::router())
         .merge(admin_mail::router())
+        .merge(admin_dedupe::router())
         .merge(notifications::router())
         .merge(password_reset::router())
         .merge(records::cross_entity_router());

@@ -963,7 +963,9 @@ pub struct Change {
 }
 
 pub struct HistoryLine {
+    /// When, in UTC until the page's script shows it in the reader's time (`at_iso`).
     pub at: String,
+    pub at_iso: String,
     pub actor: String,
     pub action: String,
     pub changes: Vec<Change>,
@@ -1276,8 +1278,10 @@ pub(super) async fn detail_page(
     }
     let mut history = Vec::new();
     for e in entries {
+        let at_iso = guanxi_core::records::service::ts_string(e.at);
         history.push(HistoryLine {
-            at: date_time(&guanxi_core::records::service::ts_string(e.at)),
+            at: format!("{} UTC", date_time(&at_iso)),
+            at_iso,
             actor: e.actor_name.unwrap_or_default(),
             action: i18n.t(&format!("history-{}", e.action)),
             changes: {
