@@ -252,6 +252,8 @@ pub mod codes {
         RESET_LINK_INVALID = "reset_link_invalid";
         /// A reminder for a time that has passed.
         REMINDER_IN_PAST = "reminder_in_past";
+        /// A view shared by a user who belongs to no team.
+        NO_TEAM_TO_SHARE_WITH = "no_team_to_share_with";
 
         // Reasons of refusals (`CoreError::Forbidden`).
         /// Only administrators may do this.

@@ -615,7 +615,12 @@ pub fn build(registry: &Registry) -> Value {
         ),
         (
             "SavedView",
-            json!({"type": "object", "properties": {"id": {"type": "string"}, "entity": {"type": "string"}, "name": {"type": "string"}, "query": {"type": "string"}}}),
+            json!({"type": "object", "required": ["entity", "name"], "properties": {"id": {"type": "string", "readOnly": true}, "entity": {"type": "string"}, "name": {"type": "string", "maxLength": 100},
+                "filter": {"type": "object", "description": "the list's filter in its JSON form ({\"and\": [{\"field\", \"op\", \"value\"}, …]}, with or/not as lists take them); none for every record"},
+                "sort": {"type": ["string", "null"], "description": "field or -field"},
+                "columns": {"type": "array", "items": {"type": "string"}, "description": "the columns in order; empty for the entity's own"},
+                "shared": {"type": "boolean", "description": "shown to everyone in the owner's team"},
+                "owner_name": {"type": "string", "readOnly": true}, "mine": {"type": "boolean", "readOnly": true}}}),
         ),
     ] {
         schemas.insert(k.into(), v);
@@ -736,12 +741,12 @@ pub fn build(registry: &Registry) -> Value {
             "/api/v1/saved-views",
             json!({
             "get": {"operationId": "list_saved_views", "tags": ["saved-views"], "parameters": [{"name": "entity", "in": "query", "required": true, "schema": {"type": "string"}}], "responses": ok("views", list_of("SavedView"), &[401, 404])},
-            "post": simple("save_view", "saved-views", "Save a list view (replaces one of the same name)", Some(sref("SavedView")), with(errors(&[400, 401, 422]), "201", "saved", Some(sref("SavedView"))))}),
+            "post": simple("save_view", "saved-views", "Save a list view: its filter, sort and columns, shared with the team or not (replaces the caller's view of the same name)", Some(sref("SavedView")), with(errors(&[400, 401, 422]), "201", "saved", Some(sref("SavedView"))))}),
         ),
         (
             "/api/v1/saved-views/{id}",
             json!({"parameters": idp,
-            "delete": simple("delete_saved_view", "saved-views", "Delete a saved view", None, with(errors(&[401, 404]), "204", "deleted", None))}),
+            "delete": simple("delete_saved_view", "saved-views", "Delete one of the caller's views (or, as an administrator, a shared one)", None, with(errors(&[401, 404]), "204", "deleted", None))}),
         ),
         (
             "/api/v1/notifications",

@@ -56,7 +56,7 @@ pub const MAX_ORIGINAL_BYTES: usize = 256;
 ///   associations) and in the title 行长; 会 as kuài in 会计 (accounting firms).
 ///
 /// Longer words win where two start at the same character.
-pub const WORDS: [(&str, &[&str]); 23] = [
+pub const WORDS: [(&str, &[&str]); 22] = [
     ("长沙", &["chang", "sha"]),
     ("长春", &["chang", "chun"]),
     ("长治", &["chang", "zhi"]),
@@ -79,7 +79,6 @@ pub const WORDS: [(&str, &[&str]); 23] = [
     ("行业", &["hang", "ye"]),
     ("行长", &["hang", "zhang"]),
     ("会计", &["kuai", "ji"]),
-    ("会计师", &["kuai", "ji", "shi"]),
 ];
 
 /// Readings of a text's first character, where [`WORDS`] has none: 长 opens company names as

@@ -295,11 +295,15 @@ async fn source_codes_and_industry_texts_become_list_references() {
         let views = saved_views::list(&core.db, &actor, "account")
             .await
             .unwrap();
-        let want = format!(
-            "ff=source_id&fo=eq&fv={trade_show}&ff=industry_id&fo=eq&fv={}&cols=name%2Cindustry_id",
-            software.as_str().unwrap()
+        // (and, since m0018, keep the filter, sort and columns as such).
+        assert_eq!(
+            views[0].filter,
+            json!({"and": [
+                {"field": "source_id", "op": "eq", "value": trade_show},
+                {"field": "industry_id", "op": "eq", "value": software.as_str().unwrap()}
+            ]})
         );
-        assert_eq!(views[0].query, want);
+        assert_eq!(views[0].columns, ["name", "industry_id"]);
         let views = saved_views::list(&core.db, &actor, "opportunity")
             .await
             .unwrap();
@@ -307,17 +311,17 @@ async fn source_codes_and_industry_texts_become_list_references() {
         let referral = restored["source_id"].as_str().unwrap();
         let mut ids = [existing, referral];
         ids.sort();
-        let mut got: Vec<String> = views[0]
-            .query
-            .split("fv=")
-            .nth(1)
+        let cond = &views[0].filter["and"][0];
+        assert_eq!(cond["field"], "source_id");
+        assert_eq!(cond["op"], "in");
+        let mut got: Vec<&str> = cond["value"]
+            .as_array()
             .unwrap()
-            .split("%2C")
-            .map(str::to_string)
+            .iter()
+            .filter_map(|v| v.as_str())
             .collect();
         got.sort();
         assert_eq!(got, ids);
-        assert!(views[0].query.starts_with("ff=source_id&fo=in&"));
 
         // The lists were kept, so no defaults are added to them.
         assert!(guanxi_core::setup::install_defaults(&core).await.unwrap());

@@ -211,15 +211,33 @@ async fn save_view(
             st.core.registry.not_an_entity(&name),
         ))
     })?;
-    let v = saved_views::save(
-        &st.core.db,
-        st.core.registry,
-        &actor,
-        def.name,
-        &get("name"),
-        &get("query"),
-    )
-    .await?;
+    // `{name, filter, sort, columns, shared}`: a filter in its JSON form, columns in order.
+    let columns = match body.get("columns") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|c| {
+                c.as_str().map(str::to_string).ok_or_else(|| {
+                    CoreError::field("columns", FieldError::not_parsed(codes::NOT_A_LIST, c))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(CoreError::field(
+                "columns",
+                FieldError::not_parsed(codes::NOT_A_LIST, other),
+            )
+            .into());
+        }
+    };
+    let input = saved_views::ViewInput {
+        name: get("name"),
+        filter: body.get("filter").cloned(),
+        sort: body.get("sort").and_then(Value::as_str).map(str::to_string),
+        columns,
+        shared: body.get("shared").and_then(Value::as_bool).unwrap_or(false),
+    };
+    let v = saved_views::save(&st.core.db, st.core.registry, &actor, def.name, &input).await?;
     Ok((StatusCode::CREATED, axum::Json(v)).into_response())
 }
 

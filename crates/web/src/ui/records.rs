@@ -150,6 +150,12 @@ pub struct ViewLink {
     pub id: String,
     pub name: String,
     pub href: String,
+    /// A teammate's shared view: whose.
+    pub shared_by: Option<String>,
+    /// Shared with the team (the user's own, or a teammate's).
+    pub shared: bool,
+    /// The user may delete it (their own; a shared one as an administrator).
+    pub deletable: bool,
 }
 
 #[derive(Template)]
@@ -179,6 +185,8 @@ struct ListPage {
     size_query: String,
     /// The id of the saved view the list was opened from.
     active_view: Option<String>,
+    /// The user has a team to share views with.
+    can_share: bool,
     views: Vec<ViewLink>,
     view_query: String,
     export_href: String,
@@ -198,6 +206,9 @@ struct ListPage {
 /// The UI's list state, kept in the URL so it can be bookmarked and saved as a view.
 struct ListState {
     filters: Vec<(String, String, String)>,
+    /// A filter the chips cannot show (`or`, `not`, nesting), from a view saved through the API,
+    /// in its JSON form (`fj`).
+    advanced: Option<Filter>,
     sort: Option<String>,
     cursor: Option<String>,
     cols: Vec<String>,
@@ -248,6 +259,10 @@ impl ListState {
         }
         ListState {
             filters,
+            advanced: form_get(pairs, "fj")
+                .and_then(|j| serde_json::from_str::<Value>(j).ok())
+                .and_then(|v| Filter::from_json(&v).ok())
+                .filter(|f| !f.is_everything()),
             sort: form_get(pairs, "sort")
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
@@ -272,6 +287,7 @@ impl ListState {
     fn clone_without_cursor(&self) -> ListState {
         ListState {
             filters: self.filters.clone(),
+            advanced: self.advanced.clone(),
             sort: self.sort.clone(),
             cursor: None,
             cols: self.cols.clone(),
@@ -303,6 +319,9 @@ impl ListState {
         let mut parts = Vec::new();
         for (f, o, v) in &self.filters {
             parts.push(format!("ff={}&fo={}&fv={}", enc(f), enc(o), enc(v)));
+        }
+        if let Some(a) = &self.advanced {
+            parts.push(format!("fj={}", enc(&a.to_json().to_string())));
         }
         if let Some(s) = sort.or(self.sort.as_deref()) {
             parts.push(format!("sort={}", enc(s)));
@@ -345,8 +364,58 @@ impl ListState {
                         value,
                     }
                 })
+                .chain(self.advanced.clone())
                 .collect(),
         )
+    }
+
+    /// The list a saved view shows: its conditions as chips where they are plain conditions,
+    /// the rest as one advanced filter, its sort and its columns (the entity's own when it has
+    /// none).
+    fn of_view(v: &saved_views::SavedView, def: &EntityDef) -> ListState {
+        let mut filters = Vec::new();
+        let mut rest = Vec::new();
+        let parts = match Filter::from_json(&v.filter) {
+            Ok(Filter::And(parts)) => parts,
+            Ok(other) => vec![other],
+            Err(_) => Vec::new(),
+        };
+        for p in parts {
+            match p {
+                Filter::Cond { field, op, value } => {
+                    let v = match &value {
+                        Value::String(s) => s.clone(),
+                        Value::Array(a) => a
+                            .iter()
+                            .map(|x| {
+                                x.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| x.to_string())
+                            })
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    filters.push((field, op.as_str().to_string(), v));
+                }
+                other => rest.push(other),
+            }
+        }
+        ListState {
+            filters,
+            advanced: (!rest.is_empty()).then_some(Filter::And(rest)),
+            sort: v.sort.clone(),
+            cursor: None,
+            cols: if v.columns.is_empty() {
+                def.default_columns.iter().map(|s| s.to_string()).collect()
+            } else {
+                v.columns.clone()
+            },
+            size: DEFAULT_PAGE_SIZE,
+            at: 0,
+            view: Some(v.id.to_string()),
+        }
     }
 }
 
@@ -406,12 +475,13 @@ async fn list(
             Err(e) => return error_page(&user, e.into()),
         };
         if let Some(v) = views.into_iter().find(|v| v.id.to_string() == view) {
-            // The view's query, marked as the view (`v`) so its name shows as chosen, and
+            // The view's list, marked as the view (`v`) so its name shows as chosen, and
             // carrying what was just done (its saving) to the page.
             let done = form_get(&pairs, "done")
                 .map(|d| format!("&done={}", enc(d)))
                 .unwrap_or_default();
-            return Redirect::to(&format!("/{}?{}&v={}{done}", def.plural, v.query, v.id))
+            let state = ListState::of_view(&v, def);
+            return Redirect::to(&format!("/{}?{}{done}", def.plural, state.page_query(None)))
                 .into_response();
         }
     }
@@ -620,6 +690,9 @@ async fn list(
                 href: format!("/{}?view={}", def.plural, v.id),
                 id: v.id.to_string(),
                 name: v.name,
+                shared_by: (!v.mine).then_some(v.owner_name),
+                shared: v.shared,
+                deletable: v.mine || (v.shared && user.actor.is_admin()),
             })
             .collect(),
         Err(e) => return error_page(&user, e.into()),
@@ -659,6 +732,7 @@ async fn list(
             .map(|v| format!("&v={}", enc(v)))
             .unwrap_or_default();
     render(&ListPage {
+        can_share: user.actor.team_id.is_some(),
         charts,
         charts_note,
         can_write: user.actor.grant(def.name).write != guanxi_core::Scope::None,
@@ -910,17 +984,16 @@ async fn save_view(
     if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
         return error_page(&user, e);
     }
-    let query = form_get(&f, "query").unwrap_or("");
-    match saved_views::save(
-        &st.core.db,
-        st.core.registry,
-        &user.actor,
-        def.name,
-        form_get(&f, "name").unwrap_or(""),
-        query,
-    )
-    .await
-    {
+    // The list as it is now, from the address the form carries.
+    let state = ListState::parse(&query_pairs(form_get(&f, "query")), def);
+    let input = saved_views::ViewInput {
+        name: form_get(&f, "name").unwrap_or("").to_string(),
+        filter: Some(state.filter().to_json()),
+        sort: state.sort.clone(),
+        columns: state.cols.clone(),
+        shared: form_get(&f, "shared").is_some(),
+    };
+    match saved_views::save(&st.core.db, st.core.registry, &user.actor, def.name, &input).await {
         Ok(v) => {
             Redirect::to(&format!("/{}?view={}&done=view_saved", def.plural, v.id)).into_response()
         }

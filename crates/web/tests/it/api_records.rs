@@ -944,10 +944,14 @@ async fn saved_views_are_per_user() {
         let app = spawn(b).await;
         let s1 = app.user("sales", Some("A")).await;
         let s2 = app.user("sales", Some("A")).await;
+        let s3 = app.user("sales", Some("B")).await;
+        let filter =
+            json!({"and": [{"field": "billing_address.province", "op": "eq", "value": "北京市"}]});
         let r = s1
             .post_r(
                 "/api/v1/saved-views",
-                &json!({"entity": "accounts", "name": "北京客户", "query": "billing_address.province=北京市&sort=name"}),
+                &json!({"entity": "accounts", "name": "北京客户", "filter": filter, "sort": "name",
+                        "columns": ["name", "type", "name", "owner_id"]}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.text);
@@ -956,27 +960,54 @@ async fn saved_views_are_per_user() {
         let l = s1.get_r("/api/v1/saved-views?entity=accounts").await;
         assert_eq!(l.status, StatusCode::OK, "{}", l.text);
         assert_eq!(l.ids(), vec![vid.clone()]);
-        assert_eq!(
-            l.body["data"][0]["query"],
-            "billing_address.province=北京市&sort=name"
-        );
+        let v = &l.body["data"][0];
+        assert_eq!(v["filter"], filter);
+        assert_eq!(v["sort"], "name");
+        // Each column once, in the order chosen.
+        assert_eq!(v["columns"], json!(["name", "type", "owner_id"]));
+        assert_eq!(v["shared"], false);
+        assert_eq!(v["mine"], true);
         // Saving the same name replaces the view.
         let r = s1
             .post_r(
                 "/api/v1/saved-views",
-                &json!({"entity": "account", "name": "北京客户", "query": "sort=-name"}),
+                &json!({"entity": "account", "name": "北京客户", "sort": "-name"}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
         let l = s1.get_r("/api/v1/saved-views?entity=account").await;
         assert_eq!(l.ids().len(), 1, "{}", l.text);
-        assert_eq!(l.body["data"][0]["query"], "sort=-name");
+        assert_eq!(l.body["data"][0]["sort"], "-name");
+        assert_eq!(l.body["data"][0]["filter"], json!({"and": []}));
         let vid = l.ids()[0].clone();
-        // Views are private.
+        // Views are private unless shared, and then only within the team.
         assert_eq!(
             s2.get_r("/api/v1/saved-views?entity=accounts").await.body["data"],
             json!([])
         );
+        let r = s1
+            .post_r(
+                "/api/v1/saved-views",
+                &json!({"entity": "accounts", "name": "团队视图", "shared": true,
+                        "filter": {"or": [{"field": "type", "value": "customer"}, {"field": "type", "value": "partner"}]}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let shared = id_of(&r.body);
+        let l = s2.get_r("/api/v1/saved-views?entity=accounts").await;
+        assert_eq!(l.ids(), vec![shared.clone()], "{}", l.text);
+        assert_eq!(l.body["data"][0]["mine"], false);
+        assert_eq!(l.body["data"][0]["owner_name"], "sales user");
+        assert!(
+            s3.get_r("/api/v1/saved-views?entity=accounts")
+                .await
+                .ids()
+                .is_empty()
+        );
+        // A teammate cannot delete it; its owner can.
+        s2.delete_r(&format!("/api/v1/saved-views/{shared}"))
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found", None);
         assert!(
             s1.get_r("/api/v1/saved-views?entity=contacts")
                 .await
@@ -987,36 +1018,45 @@ async fn saved_views_are_per_user() {
             .await
             .assert_error(StatusCode::NOT_FOUND, "not_found", None);
         // Bad input names the field.
-        s1.post_r(
-            "/api/v1/saved-views",
-            &json!({"entity": "accounts", "name": "", "query": ""}),
-        )
-        .await
-        .assert_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            Some("name"),
-        );
-        s1.post_r(
-            "/api/v1/saved-views",
-            &json!({"entity": "widgets", "name": "x", "query": ""}),
-        )
-        .await
-        .assert_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            Some("entity"),
-        );
-        s1.post_r(
-            "/api/v1/saved-views",
-            &json!({"entity": "accounts", "name": "x", "query": "a".repeat(5000)}),
-        )
-        .await
-        .assert_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            Some("query"),
-        );
+        for (body, field) in [
+            (json!({"entity": "accounts", "name": ""}), "name"),
+            (json!({"entity": "widgets", "name": "x"}), "entity"),
+            (
+                json!({"entity": "accounts", "name": "x", "columns": "name"}),
+                "columns",
+            ),
+            (
+                json!({"entity": "accounts", "name": "x", "sort": "a".repeat(200)}),
+                "sort",
+            ),
+        ] {
+            s1.post_r("/api/v1/saved-views", &body).await.assert_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                Some(field),
+            );
+        }
+        // A user without a team has nobody to share with.
+        let loner = app.user("sales", None).await;
+        loner
+            .post_r(
+                "/api/v1/saved-views",
+                &json!({"entity": "accounts", "name": "x", "shared": true}),
+            )
+            .await
+            .assert_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                Some("shared"),
+            );
+        // A malformed filter is a 400 naming what is wrong.
+        let r = s1
+            .post_r(
+                "/api/v1/saved-views",
+                &json!({"entity": "accounts", "name": "x", "filter": {"field": 3}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
         s1.get_r("/api/v1/saved-views").await.assert_error(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -1024,11 +1064,9 @@ async fn saved_views_are_per_user() {
         );
         let d = s1.delete_r(&format!("/api/v1/saved-views/{vid}")).await;
         assert_eq!(d.status, StatusCode::NO_CONTENT, "{}", d.text);
-        assert!(
-            s1.get_r("/api/v1/saved-views?entity=accounts")
-                .await
-                .ids()
-                .is_empty()
+        assert_eq!(
+            s1.get_r("/api/v1/saved-views?entity=accounts").await.ids(),
+            vec![shared]
         );
     }
 }

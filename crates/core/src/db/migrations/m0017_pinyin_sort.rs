@@ -7,8 +7,12 @@
 //! in id order, so memory stays flat at millions of rows. Each text sort that had an index gets
 //! one on (key, id) in its place, the shape of the keyset seek; the others had none and get
 //! none. The indexes on the texts themselves stay: the `eq` filter (`?name=…`, the API's default
-//! operator) finds its rows through them, and the key cannot serve it while the filter compares
-//! the text.
+//! operator) finds its rows through them (without, a name among 100,000 accounts took 26 ms on
+//! SQLite instead of 0.2), and the key cannot serve it while the filter compares the text.
+//!
+//! On the shared 2-core machine, 100,000 accounts took 0.7 to 1 s on SQLite and 4.5 to 6 s on
+//! PostgreSQL, which writes a new version of each row and its index entries; 1,000,000 took
+//! 9.5 s and 56 s.
 //!
 //! The fields are those sortable when this migration was written. Frozen here: a text field
 //! made sortable later, or a new entity's, gets its key column in its own migration (the schema

@@ -17,6 +17,7 @@ mod m0014_mail;
 mod m0015_rollups;
 mod m0016_dedupe;
 mod m0017_pinyin_sort;
+mod m0018_structured_views;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_rollups::Migration),
             Box::new(m0016_dedupe::Migration),
             Box::new(m0017_pinyin_sort::Migration),
+            Box::new(m0018_structured_views::Migration),
         ]
     }
 }

@@ -375,3 +375,64 @@ async fn administration_pages_read_on_wide_and_phone_screens_in_chromium() {
         .await;
     }
 }
+
+/// A list saved as a view keeps its filter, sort and columns; shared, a teammate finds it
+/// marked as the team's and opens the same list; deleting one asks first.
+#[tokio::test]
+async fn saved_and_shared_views_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let zh = app.user_in("sales", Some("East"), "zh-CN").await;
+    let en = app.user_in("sales", Some("East"), "en").await;
+    for (name, kind) in [
+        ("甲客户有限公司", "customer"),
+        ("乙客户有限公司", "prospect"),
+    ] {
+        zh.create(
+            "accounts",
+            json!({"kind": "company", "name": name, "type": kind}),
+        )
+        .await;
+    }
+    let (zh_email, en_email) = (zh.email.clone(), en.email.clone());
+    run(&driver, &app.base, "views-zh", "zh", |b| async move {
+        b.goto("/login").await;
+        b.fill("#email", &zh_email).await;
+        b.fill("#password", PASSWORD).await;
+        b.click_to_page("#login-submit").await;
+        b.goto("/accounts?ff=type&fo=eq&fv=customer&cols=name%2Ctype%2Cowner_id")
+            .await;
+        b.reveal("details.save-view input[name=name]").await;
+        b.fill("details.save-view input[name=name]", "成交的").await;
+        b.js("document.getElementById('share-view').click(); return true;")
+            .await;
+        b.click_to_page("details.save-view button.primary").await;
+        assert_eq!(b.text("#notice span").await, "✓ 视图已保存。");
+        assert_eq!(b.text(".view-tab.on a").await, "成交的");
+        assert_eq!(
+            b.text(".chip").await.trim().trim_end_matches('×').trim(),
+            "客户类型 等于 成交客户"
+        );
+        assert_eq!(
+            b.texts("#records thead th[data-col]").await,
+            ["客户名称", "客户类型", "负责人"]
+        );
+    })
+    .await;
+    run(&driver, &app.base, "views-en", "en", |b| async move {
+        b.goto("/login").await;
+        b.fill("#email", &en_email).await;
+        b.fill("#password", PASSWORD).await;
+        b.click_to_page("#login-submit").await;
+        b.goto("/accounts").await;
+        assert_eq!(b.text(".view-tab .badge.team").await, "Team");
+        assert!(
+            !b.exists(".view-tab form").await,
+            "a teammate's view is not theirs to delete"
+        );
+        b.click_to_page(".view-tab a.view").await;
+        assert_eq!(b.all("#records tbody tr").await.len(), 1);
+        assert_eq!(b.text("#records tbody td.lead").await, "甲客户有限公司");
+    })
+    .await;
+}
