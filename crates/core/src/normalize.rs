@@ -204,6 +204,30 @@ pub fn check_chars(s: &str, multiline: bool) -> Result<(), FieldError> {
     }
 }
 
+/// Full-width ASCII (Ｕ+FF01–FF5E, as Chinese input methods type digits and punctuation) to
+/// ASCII, every kind of space to a plain one, runs of spaces to one, trimmed.
+pub fn fold_width_and_spaces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        let c = match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c if c.is_whitespace() => ' ',
+            c => c,
+        };
+        if c == ' ' {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +280,11 @@ mod tests {
             Err(codes::INVALID_TAX_ID)
         );
         assert_eq!(tax_id("de-123456789").unwrap(), "DE-123456789");
+    }
+
+    #[test]
+    fn width_and_spaces_fold() {
+        assert_eq!(fold_width_and_spaces("　Ａ１，\t b  "), "A1, b");
+        assert_eq!(fold_width_and_spaces(""), "");
     }
 }

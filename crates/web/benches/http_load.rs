@@ -16,6 +16,12 @@
 //! - `GUANXI_BENCH_CALLERS` (default `admin,rep`): `admin`, `rep`, or both.
 //! - `GUANXI_BENCH_JOBS=1000`: that many jobs fall due at once as each create run starts, and a
 //!   job runner works through them beside the server (`http_load/jobs.rs`).
+//! - `GUANXI_BENCH_CLIENTS` (default 16): concurrent clients (1 gives a page's own server time).
+//!
+//! Besides the API scenarios: search as you type (`limit=12`, with each hit's key facts, over a
+//! fixed mix of one- and two-character, pinyin-prefix and phone-prefix queries), the same
+//! queries through a route only this bench adds (`/bench/search-without-hints`: the same search,
+//! no key facts), and UI pages (HTML) requested with a session cookie, as a browser does.
 //!
 //! The server runs in this process on 127.0.0.1 (port 0), so client and server share the
 //! machine, as they would on a laptop install. It runs on a runtime of its own whose threads are
@@ -48,7 +54,18 @@ use serde_json::json;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const CLIENTS: usize = 16;
+const CLIENTS_DEFAULT: usize = 16;
+/// The UI's session cookie (`guanxi_web::auth::SESSION_COOKIE`, private to the crate).
+const SESSION_COOKIE: &str = "guanxi_session";
+
+/// Concurrent clients: `GUANXI_BENCH_CLIENTS`, 16 by default.
+fn clients() -> usize {
+    std::env::var("GUANXI_BENCH_CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(CLIENTS_DEFAULT)
+}
 /// The server runtime's threads (workers and blocking pool) carry this name.
 const SERVER_THREAD: &str = "guanxi-srv";
 /// The clients' runtime, named so the inventory shows what is not the server.
@@ -71,6 +88,8 @@ const RARE_MAX: i64 = 10;
 struct Caller {
     label: &'static str,
     token: String,
+    /// A browser session's cookie value, for the UI pages.
+    session: String,
     scope: String,
 }
 
@@ -79,6 +98,8 @@ struct Scenario {
     /// Request paths (GET) or bodies (POST) to cycle through.
     requests: Vec<String>,
     post: bool,
+    /// Sent with the session cookie (a UI page) rather than the bearer token.
+    ui: bool,
 }
 
 struct Outcome {
@@ -87,6 +108,7 @@ struct Outcome {
     requests: usize,
     errors: usize,
     p50: Duration,
+    p95: Duration,
     p99: Duration,
     per_second: f64,
     server_cpu_ms: Option<f64>,
@@ -107,24 +129,27 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn run(
     base: &str,
     token: &str,
+    session: &str,
     s: &Scenario,
     per_client: usize,
     label: &str,
     reported: &Arc<AtomicBool>,
 ) -> (Vec<Duration>, usize, Duration) {
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CLIENTS)
+        .pool_max_idle_per_host(clients())
         .build()
         .unwrap();
     let reqs = Arc::new(s.requests.clone());
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
+    for c in 0..clients() {
         let client = client.clone();
         let reqs = reqs.clone();
         let base = base.to_string();
         let token = token.to_string();
+        let session = session.to_string();
         let post = s.post;
+        let ui = s.ui;
         let reported = reported.clone();
         let label = label.to_string();
         tasks.push(tokio::spawn(async move {
@@ -139,6 +164,15 @@ async fn run(
                         .bearer_auth(&token)
                         .header("content-type", "application/json")
                         .body(r.clone())
+                        .send()
+                        .await
+                } else if ui {
+                    client
+                        .get(format!("{base}{r}"))
+                        .header(
+                            "cookie",
+                            format!("{SESSION_COOKIE}={session}"),
+                        )
                         .send()
                         .await
                 } else {
@@ -494,7 +528,22 @@ fn scenarios(s: &Samples) -> Vec<Scenario> {
         name,
         requests,
         post: false,
+        ui: false,
     };
+    let page = |name: &'static str, requests: Vec<String>| Scenario {
+        name,
+        requests,
+        post: false,
+        ui: true,
+    };
+    // Search as you type (issue 10): what people type first, 12 suggestions, each with its key
+    // facts. The same queries through the bench's own route give the search without the facts.
+    let typed = |path: &str, qs: &[&str]| -> Vec<String> {
+        qs.iter()
+            .map(|q| format!("{path}?q={}&limit=12", enc(q)))
+            .collect()
+    };
+    const TYPED: [&str; 6] = ["张", "中太", "zhon", "bjzt", "138", "0571"];
     let search = |qs: Vec<String>| -> Vec<String> {
         qs.iter()
             .map(|q| format!("/api/v1/search?q={}", enc(q)))
@@ -623,6 +672,43 @@ fn scenarios(s: &Samples) -> Vec<Scenario> {
             "search, phone (last 8 digits)",
             search(pick(&phone_suffix, 500)),
         ),
+        get(
+            "search as you type (limit=12, with key facts), mix",
+            typed("/api/v1/search", &TYPED),
+        ),
+        get(
+            "search as you type, without key facts (bench route), mix",
+            typed("/bench/search-without-hints", &TYPED),
+        ),
+        get("search as you type: 张", typed("/api/v1/search", &["张"])),
+        get(
+            "search as you type, without key facts: 张",
+            typed("/bench/search-without-hints", &["张"]),
+        ),
+        get("search as you type: 中太", typed("/api/v1/search", &["中太"])),
+        get("search as you type: zhon", typed("/api/v1/search", &["zhon"])),
+        get("search as you type: bjzt", typed("/api/v1/search", &["bjzt"])),
+        get("search as you type: 138", typed("/api/v1/search", &["138"])),
+        get("search as you type: 0571", typed("/api/v1/search", &["0571"])),
+        get(
+            "search as you type, accounts only (entity=accounts), mix",
+            typed("/api/v1/search", &TYPED)
+                .into_iter()
+                .map(|r| format!("{r}&entity=accounts"))
+                .collect(),
+        ),
+        page("UI page /accounts (HTML, with its total)", vec!["/accounts".into()]),
+        page("UI page /contacts", vec!["/contacts".into()]),
+        page("UI page /opportunities", vec!["/opportunities".into()]),
+        page(
+            "UI page, an account",
+            pick(&s.ids, 200)
+                .into_iter()
+                .map(|i| format!("/accounts/{i}"))
+                .collect(),
+        ),
+        page("UI page /accounts/new", vec!["/accounts/new".into()]),
+        page("UI page /search?q=张", vec![format!("/search?q={}", enc("张"))]),
         Scenario {
             name: "create account",
             requests: (0..1000)
@@ -637,6 +723,7 @@ fn scenarios(s: &Samples) -> Vec<Scenario> {
                 })
                 .collect(),
             post: true,
+            ui: false,
         },
     ]
 }
@@ -721,9 +808,14 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
         let (token, _) = auth::create_token(&core.db, None, admin.id, "bench")
             .await
             .unwrap();
+        let session = auth::create_session(&core.db, &core.settings, admin.id)
+            .await
+            .unwrap()
+            .token;
         callers.push(Caller {
             label: "admin",
             token,
+            session,
             scope: "1 = 1".into(),
         });
     }
@@ -734,7 +826,7 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
             conn,
             &format!(
                 "SELECT email FROM users WHERE role = 'sales' AND team_id IS NOT NULL
-                 AND email LIKE {} ORDER BY email LIMIT 1",
+                 ORDER BY CASE WHEN email LIKE {} THEN 0 ELSE 1 END, email LIMIT 1",
                 lit(&format!("%@{BENCH_EMAIL_DOMAIN}"))
             ),
             vec![],
@@ -754,10 +846,15 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
         let (token, _) = auth::create_token(&core.db, None, rep.id, "bench")
             .await
             .unwrap();
+        let session = auth::create_session(&core.db, &core.settings, rep.id)
+            .await
+            .unwrap()
+            .token;
         println!("sales rep: {email}");
         callers.push(Caller {
             label: "sales rep",
             token,
+            session,
             scope: format!(
                 "owner_id IN (SELECT id FROM users WHERE team_id =
                    (SELECT team_id FROM users WHERE email = {}))",
@@ -795,7 +892,8 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
     server.spawn(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         addr_tx.send(listener.local_addr().unwrap()).unwrap();
-        let app = guanxi_web::app(app_core, guanxi_web::WebOptions::default());
+        let app = guanxi_web::app(app_core.clone(), guanxi_web::WebOptions::default())
+            .merge(without_hints(app_core));
         guanxi_web::serve(listener, app).await
     });
     let base = format!("http://{}", addr_rx.await.unwrap());
@@ -816,7 +914,8 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
         .unwrap_or_default();
     let ticks = clock_ticks_per_second() as f64;
     println!(
-        "\n{CLIENTS} concurrent clients, {per_client} requests each per scenario; CPU clock {ticks} ticks/s"
+        "\n{} concurrent clients, {per_client} requests each per scenario; CPU clock {ticks} ticks/s",
+        clients()
     );
     println!("threads: {}\n", inventory());
 
@@ -837,6 +936,7 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
                     requests: 0,
                     errors: 0,
                     p50: Duration::ZERO,
+                    p95: Duration::ZERO,
                     p99: Duration::ZERO,
                     per_second: 0.0,
                     server_cpu_ms: None,
@@ -846,7 +946,7 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
             }
             let reported = Arc::new(AtomicBool::new(false));
             // Warm up caches the way a running server has them.
-            let _ = run(&base, &c.token, s, 5, &full, &reported).await;
+            let _ = run(&base, &c.token, &c.session, s, 5, &full, &reported).await;
             let batch = if s.post && job_load > 0 {
                 Some(jobs::queue(&core, job_load).await)
             } else {
@@ -854,7 +954,8 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
             };
             let load_before = load_average();
             let before = threads();
-            let (lat, errors, wall) = run(&base, &c.token, s, per_client, &full, &reported).await;
+            let (lat, errors, wall) =
+                run(&base, &c.token, &c.session, s, per_client, &full, &reported).await;
             let after = threads();
             let load_after = load_average();
             let requests = lat.len() + errors;
@@ -868,17 +969,19 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
                 requests,
                 errors,
                 p50: percentile(&lat, 0.50),
+                p95: percentile(&lat, 0.95),
                 p99: percentile(&lat, 0.99),
                 per_second: lat.len() as f64 / wall.as_secs_f64(),
                 server_cpu_ms: Some(per_request(server_ticks)),
                 load: (load_before, load_after),
             };
             println!(
-                "{full}: {} requests, {} errors, p50 {:.1} ms, p99 {:.1} ms, {:.0} req/s, \
+                "{full}: {} requests, {} errors, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {:.0} req/s, \
                  server CPU {:.2} ms/req (rest of the process {:.2}), load {:.2} → {:.2}{}",
                 o.requests,
                 o.errors,
                 ms(o.p50),
+                ms(o.p95),
                 ms(o.p99),
                 o.per_second,
                 per_request(server_ticks),
@@ -902,24 +1005,25 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
     println!("\nthreads: {}", inventory());
 
     println!(
-        "\n| scenario | caller | requests | errors | p50 ms | p99 ms | req/s | server CPU ms/req | load before→after |"
+        "\n| scenario | caller | requests | errors | p50 ms | p95 ms | p99 ms | req/s | server CPU ms/req | load before→after |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for o in &results {
         if o.requests == 0 {
             println!(
-                "| {} | {} | 0 | – | – | – | – | – | – |",
+                "| {} | {} | 0 | – | – | – | – | – | – | – |",
                 o.scenario, o.caller
             );
             continue;
         }
         println!(
-            "| {} | {} | {} | {} | {:.1} | {:.1} | {:.0} | {} | {:.2} → {:.2} |",
+            "| {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {} | {:.2} → {:.2} |",
             o.scenario,
             o.caller,
             o.requests,
             o.errors,
             ms(o.p50),
+            ms(o.p95),
             ms(o.p99),
             o.per_second,
             o.server_cpu_ms.map_or("–".into(), |c| format!("{c:.2}")),
@@ -931,4 +1035,39 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// `/bench/search-without-hints?q=…&limit=…`: the global search as `/api/v1/search` runs it, for
+/// the bearer token's user, without each hit's key facts, to tell the search's time from the
+/// facts'. Only this bench serves it.
+fn without_hints(core: Core) -> axum::Router {
+    use axum::extract::{Query, State};
+    use axum::http::{HeaderMap, StatusCode};
+    async fn handler(
+        State(core): State<Core>,
+        headers: HeaderMap,
+        Query(p): Query<HashMap<String, String>>,
+    ) -> Result<axum::Json<serde_json::Value>, StatusCode> {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(StatusCode::UNAUTHORIZED)?;
+        let actor = auth::token_actor(&core.db, core.registry, token)
+            .await
+            .map_err(|_| StatusCode::UNAUTHORIZED)?;
+        let q = p.get("q").cloned().unwrap_or_default();
+        let limit = p.get("limit").and_then(|l| l.parse().ok()).unwrap_or(20);
+        let hits = guanxi_core::search::search(&core.db, &actor, &q, core.registry.all(), limit)
+            .await
+            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        let data: Vec<serde_json::Value> = hits
+            .iter()
+            .map(|h| json!({"entity": h.entity, "id": h.id, "title": h.title}))
+            .collect();
+        Ok(axum::Json(json!({ "data": data })))
+    }
+    axum::Router::new()
+        .route("/bench/search-without-hints", axum::routing::get(handler))
+        .with_state(core)
 }

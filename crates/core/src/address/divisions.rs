@@ -104,7 +104,7 @@ pub fn children(code: &str) -> Vec<&'static Division> {
 /// are found under the municipality as well as under its city, since people write 北京 / 朝阳
 /// and mean 北京市 / 北京市 / 朝阳区.
 pub fn find_child_by_name(parent: Option<&str>, name: &str) -> Option<&'static Division> {
-    let name: String = super::split::normalize(name)
+    let name: String = crate::normalize::fold_width_and_spaces(name)
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();

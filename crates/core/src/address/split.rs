@@ -50,30 +50,6 @@ const COUNTRY_PREFIXES: &[&str] = &["中华人民共和国", "中国"];
 /// limit rather than answer "not recognised".
 pub const MAX_LINE_CHARS: usize = 500;
 
-/// Full-width ASCII (Ｕ+FF01–FF5E, as Chinese input methods type digits and punctuation) to
-/// ASCII, every kind of space to a plain one, runs of spaces to one, trimmed.
-pub(super) fn normalize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.chars() {
-        let c = match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            c if c.is_whitespace() => ' ',
-            c => c,
-        };
-        if c == ' ' {
-            space = true;
-            continue;
-        }
-        if space && !out.is_empty() {
-            out.push(' ');
-        }
-        space = false;
-        out.push(c);
-    }
-    out
-}
-
 /// A division name found at the start of the remaining text.
 #[derive(Debug, Clone, Copy)]
 struct Hit {
@@ -95,7 +71,7 @@ pub fn split_line(line: &str) -> Option<SplitAddress> {
     if line.chars().count() > MAX_LINE_CHARS {
         return None;
     }
-    let line = normalize(line);
+    let line = crate::normalize::fold_width_and_spaces(line);
     let idx = index();
     let mut start = skip_separators(&line, 0);
     for prefix in COUNTRY_PREFIXES {
@@ -416,11 +392,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn normalize_folds_width_and_spaces() {
-        assert_eq!(normalize("　Ａ１，\t b  "), "A1, b");
-        assert_eq!(normalize(""), "");
     }
 }

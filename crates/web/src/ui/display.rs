@@ -101,15 +101,21 @@ pub fn group(amount: &str) -> String {
 pub fn money(v: &Value) -> String {
     let amount = s(v.get("amount").unwrap_or(&Value::Null));
     let currency = s(v.get("currency").unwrap_or(&Value::Null));
+    // The currency once: by a symbol no other currency uses here, else by its code.
     let symbol = match currency.as_str() {
         "CNY" => "¥",
-        "USD" => "$",
+        "USD" => "US$",
         "EUR" => "€",
         "GBP" => "£",
         "JPY" => "JP¥",
+        "HKD" => "HK$",
         _ => "",
     };
-    format!("{symbol}{} {currency}", group(&amount))
+    if symbol.is_empty() {
+        format!("{} {currency}", group(&amount))
+    } else {
+        format!("{symbol}{}", group(&amount))
+    }
 }
 
 /// An address as the locale writes it: from country down in Chinese, from street up in English.
@@ -309,8 +315,14 @@ mod tests {
     fn money_and_addresses_read_naturally() {
         assert_eq!(
             money(&json!({"amount": "12000000.50", "currency": "CNY"})),
-            "¥12,000,000.50 CNY"
+            "¥12,000,000.50"
         );
+        // The currency once: a symbol, or the code where no symbol is its own.
+        assert_eq!(
+            money(&json!({"amount": "1200", "currency": "USD"})),
+            "US$1,200"
+        );
+        assert_eq!(money(&json!({"amount": "80", "currency": "CHF"})), "80 CHF");
         assert_eq!(group("-1234"), "-1,234");
         let a = json!({"country": "CN", "province": "北京市", "city": "北京市", "district": "海淀区", "street": "中关村大街1号", "postal_code": "100080"});
         assert_eq!(
