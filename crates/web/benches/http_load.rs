@@ -169,10 +169,7 @@ async fn run(
                 } else if ui {
                     client
                         .get(format!("{base}{r}"))
-                        .header(
-                            "cookie",
-                            format!("{SESSION_COOKIE}={session}"),
-                        )
+                        .header("cookie", format!("{SESSION_COOKIE}={session}"))
                         .send()
                         .await
                 } else {

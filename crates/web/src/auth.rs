@@ -94,6 +94,9 @@ pub struct Done {
     pub count: Option<u64>,
     /// The record it can be undone on, as `plural:id`, for a delete.
     pub undo: Option<String>,
+    /// What stopped it instead: the code of the refusal (`owner_out_of_reach`), worded on the
+    /// page it lands on.
+    pub failed: Option<String>,
 }
 
 impl Done {
@@ -104,10 +107,11 @@ impl Done {
                 "done" => done.code = v.chars().take(64).collect(),
                 "n" => done.count = v.parse().ok(),
                 "undo" => done.undo = Some(v.chars().take(100).collect()),
+                "failed" => done.failed = Some(v.chars().take(64).collect()),
                 _ => {}
             }
         }
-        (!done.code.is_empty()).then_some(done)
+        (!done.code.is_empty() || done.failed.is_some()).then_some(done)
     }
 }
 

@@ -511,3 +511,5 @@ list-view-share = Share with my team
 list-view-team = Team
 list-view-shared = Shared with the team
 list-view-shared-by = Shared by { $name }
+error-no_records_chosen = Tick the records to change first.
+error-no_owner_chosen = Choose the new owner.

@@ -502,3 +502,5 @@ list-view-share = 与我的团队共享
 list-view-team = 团队
 list-view-shared = 与团队共享的视图
 list-view-shared-by = { $name } 共享的视图
+error-no_records_chosen = 请先勾选要处理的记录。
+error-no_owner_chosen = 请选择新的负责人。

@@ -86,6 +86,8 @@ pub struct NavArea {
 /// be undone.
 pub struct Flash {
     pub text: String,
+    /// It says what stopped an action rather than what was done.
+    pub failed: bool,
     /// Where the undo form posts (a deleted record's restore).
     pub undo: Option<String>,
 }
@@ -209,10 +211,23 @@ impl PageCtx {
 /// for an action), counted for bulk actions, with the restore form of a deleted record. A code
 /// without a wording says nothing, so a made-up link cannot put words on the page.
 fn flash(i18n: &I18n, registry: &guanxi_core::Registry, done: &Done) -> Option<Flash> {
+    if let Some(code) = &done.failed {
+        let text = i18n.try_error(code, &guanxi_core::Params::new())?;
+        return Some(Flash {
+            text,
+            failed: true,
+            undo: None,
+        });
+    }
     let key = format!("done-{}", done.code);
-    let text = match done.count {
-        Some(n) if i18n.maybe(&key).is_some() => i18n.count(&key, n),
-        _ => i18n
+    // A counted message needs its count to be looked up at all (it names `$count`).
+    let counted = done
+        .count
+        .map(|n| i18n.count(&key, n))
+        .filter(|t| *t != key);
+    let text = match counted {
+        Some(t) => t,
+        None => i18n
             .maybe(&key)
             .or_else(|| i18n.maybe(&format!("history-{}", done.code)))?,
     };
@@ -223,7 +238,11 @@ fn flash(i18n: &I18n, registry: &guanxi_core::Registry, done: &Done) -> Option<F
         let id = uuid::Uuid::parse_str(id).ok()?;
         Some(format!("/{}/{id}/restore", def.plural))
     });
-    Some(Flash { text, undo })
+    Some(Flash {
+        text,
+        failed: false,
+        undo,
+    })
 }
 
 /// The first value submitted under a name, from form or query pairs.

@@ -930,8 +930,12 @@ async fn bulk_owner(
         .filter(|(k, _)| k == "ids")
         .filter_map(|(_, v)| Uuid::parse_str(v).ok())
         .collect();
+    let back = safe_back(form_get(&f, "back"), def);
+    if ids.is_empty() {
+        return Redirect::to(&with_done(&back, "failed=no_records_chosen")).into_response();
+    }
     let Some(owner) = form_get(&f, "owner_id").and_then(|s| Uuid::parse_str(s).ok()) else {
-        return error_page(&user, choose_an_owner().into());
+        return Redirect::to(&with_done(&back, "failed=no_owner_chosen")).into_response();
     };
     match st
         .core
@@ -939,12 +943,19 @@ async fn bulk_owner(
         .change_owner(&user.actor, &ids, owner)
         .await
     {
-        Ok(n) => Redirect::to(&with_done(
-            &safe_back(form_get(&f, "back"), def),
-            &format!("done=bulk_owner&n={n}"),
-        ))
-        .into_response(),
-        Err(e) => error_page(&user, e.into()),
+        Ok(n) => Redirect::to(&with_done(&back, &format!("done=bulk_owner&n={n}"))).into_response(),
+        // Back to the list, saying why (a choice outside the user's reach, a record another
+        // user changed): the list stays as it was, nothing half-changed.
+        Err(e) => {
+            let e: ApiError = e.into();
+            let code = e
+                .fields
+                .as_ref()
+                .and_then(|f| f.iter().next().map(|(_, fe)| fe.code))
+                .or(e.reason)
+                .unwrap_or(e.code);
+            Redirect::to(&with_done(&back, &format!("failed={code}"))).into_response()
+        }
     }
 }
 
@@ -954,7 +965,8 @@ fn with_done(back: &str, done: &str) -> String {
     let kept: Vec<&str> = query
         .split('&')
         .filter(|p| {
-            !p.is_empty() && !["done", "n", "undo"].contains(&p.split('=').next().unwrap_or(""))
+            !p.is_empty()
+                && !["done", "n", "undo", "failed"].contains(&p.split('=').next().unwrap_or(""))
         })
         .collect();
     if kept.is_empty() {

@@ -73,3 +73,54 @@ async fn labels_and_chinese_magnitudes_filter_like_codes_and_numbers() {
         assert!(html.contains("id=\"list-error\""), "{b:?}");
     }
 }
+
+/// A bulk change the user may not make comes back to the list with the reason in their
+/// language, and changes nothing; one they may make says how many records changed.
+#[tokio::test]
+async fn bulk_owner_changes_say_what_happened_or_why_not() {
+    let app = spawn(crate::support::Backend::Sqlite).await;
+    let rep = app.user_in("sales", Some("East"), "zh-CN").await;
+    let other_team = app.user_in("sales", Some("West"), "zh-CN").await;
+    let acc = rep
+        .create(
+            "accounts",
+            json!({"kind": "company", "name": "批量测试有限公司"}),
+        )
+        .await;
+    let id = acc["id"].as_str().expect("id").to_string();
+    let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+    let csrf = crate::support::csrf_of(&app, &cookie).await;
+    let post = |owner: String, ids: Vec<String>| {
+        let (app, cookie, csrf) = (&app, cookie.clone(), csrf.clone());
+        async move {
+            let mut form: Vec<(&str, String)> = vec![
+                ("_csrf", csrf),
+                ("back", "/accounts".into()),
+                ("owner_id", owner),
+            ];
+            form.extend(ids.into_iter().map(|i| ("ids", i)));
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            crate::support::form_as(app, Some(&cookie), "zh-CN", "/accounts/bulk-owner", &form)
+                .await
+        }
+    };
+    // Nothing ticked; another team's rep as owner: back to the list, worded, nothing changed.
+    let (status, to, body) = post(rep.id.to_string(), vec![]).await;
+    let to = to.unwrap_or_else(|| panic!("a redirect, not {status}: {body}"));
+    assert!(to.ends_with("failed=no_records_chosen"), "{to}");
+    let (_, html) = page_as(&app, Some(&cookie), "zh-CN", &to).await;
+    assert!(html.contains("请先勾选要处理的记录。"), "{html}");
+    let (_, to, _) = post(other_team.id.to_string(), vec![id.clone()]).await;
+    let to = to.expect("a redirect");
+    assert!(to.contains("failed="), "{to}");
+    let (status, html) = page_as(&app, Some(&cookie), "zh-CN", &to).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("class=\"flash failed\""), "{html}");
+    let (_, got) = crate::support::json(rep.get(&format!("/api/v1/accounts/{id}")).await).await;
+    assert_eq!(got["owner_id"], rep.id.to_string(), "unchanged");
+    // Allowed (to themself: a sales rep hands records only to themself): said, with the count
+    // of records that changed hands.
+    let (_, to, _) = post(rep.id.to_string(), vec![id.clone()]).await;
+    let (_, html) = page_as(&app, Some(&cookie), "zh-CN", &to.expect("a redirect")).await;
+    assert!(html.contains("已为 0 条记录更换负责人。"), "{html}");
+}
