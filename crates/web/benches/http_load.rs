@@ -180,6 +180,14 @@ async fn run(
                         .await
                 };
                 match res {
+                    // A UI page that ends elsewhere (the login page, after a redirect) is an
+                    // error, not a fast page.
+                    Ok(res) if ui && res.url().path() != r.split('?').next().unwrap_or(r) => {
+                        errors += 1;
+                        if !reported.swap(true, Ordering::Relaxed) {
+                            eprintln!("  {label}: first error: {r} ended at {}", res.url());
+                        }
+                    }
                     Ok(res) if res.status().is_success() => {
                         let _ = res.bytes().await;
                         lat.push(t.elapsed());

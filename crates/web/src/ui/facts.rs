@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use guanxi_core::Actor;
-use guanxi_core::records::EntityDef;
+use guanxi_core::records::{Count, EntityDef, Filter, FilterOp, ListQuery};
 use guanxi_core::search::Hit;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -58,13 +58,32 @@ pub async fn hints(st: &State, actor: &Actor, hits: &[Hit]) -> HashMap<Uuid, Str
         }
     }
     for (def, ids) in by_entity {
-        let svc = st.core.records(def);
-        let mut recs = Vec::new();
-        for id in ids {
-            if let Ok(rec) = svc.get(actor, id).await {
-                recs.push((id, rec));
-            }
-        }
+        // One read for all of an entity's hits, under the reader's scope (a read per hit cost
+        // more than the search itself: bench/README §16).
+        let q = ListQuery {
+            filter: Some(Filter::Cond {
+                field: "id".into(),
+                op: FilterOp::In,
+                value: Value::Array(ids.iter().map(|i| Value::String(i.to_string())).collect()),
+            }),
+            limit: ids.len() as u64,
+            count: Count::No,
+            ..Default::default()
+        };
+        let Ok(page) = st.core.records(def).list(actor, &q).await else {
+            continue;
+        };
+        let recs: Vec<(Uuid, Map<String, Value>)> = page
+            .items
+            .into_iter()
+            .filter_map(|r| {
+                let id = r
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| Uuid::parse_str(s).ok())?;
+                Some((id, r))
+            })
+            .collect();
         let Ok(lk) = lookups(st, actor, def, recs.iter().map(|(_, r)| r), |_| vec![]).await else {
             continue;
         };
