@@ -204,14 +204,24 @@ pub fn check_chars(s: &str, multiline: bool) -> Result<(), FieldError> {
     }
 }
 
+/// Full-width ASCII (U+FF01–U+FF5E, as Chinese input methods type digits and punctuation) to
+/// ASCII, and the ideographic space to a space: one character at a time, for the folds that
+/// matching (`dedupe`) and address splitting share.
+pub fn fold_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
 /// Full-width ASCII (Ｕ+FF01–FF5E, as Chinese input methods type digits and punctuation) to
 /// ASCII, every kind of space to a plain one, runs of spaces to one, trimmed.
 pub fn fold_width_and_spaces(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
-        let c = match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        let c = match fold_width(c) {
             c if c.is_whitespace() => ' ',
             c => c,
         };

@@ -27,15 +27,6 @@ pub(super) fn is_invisible(c: char) -> bool {
         )
 }
 
-/// Full-width ASCII (U+FF01–U+FF5E) to ASCII and the ideographic space to a space.
-pub(super) fn fold_width(c: char) -> char {
-    match c {
-        '\u{3000}' => ' ',
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
-    }
-}
-
 /// The characters of `s` with invisible ones removed, width folded and lower-cased, in that
 /// order: invisible characters first, so that none can sit inside a word the later steps look
 /// for (`有限\u{200B}公司`); width before case, because full-width letters lower-case to
@@ -43,7 +34,7 @@ pub(super) fn fold_width(c: char) -> char {
 pub(super) fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars()
         .filter(|&c| !is_invisible(c))
-        .map(fold_width)
+        .map(crate::normalize::fold_width)
         .flat_map(char::to_lowercase)
 }
 
