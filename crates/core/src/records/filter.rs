@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::def::{ADDRESS_PARTS, EntityDef, FieldKind};
 use super::money;
+use super::pinyin_match;
 use crate::authz::Actor;
 use crate::custom_fields::CustomFieldDef;
 use crate::db::{Backend, col};
@@ -330,9 +331,17 @@ impl Narrowing {
     }
 
     /// The text conditions that pieces could narrow and that every match of `filter` meets
-    /// (outside any `or` and `not`).
+    /// (outside any `or` and `not`), and that only their pieces match: not those that also
+    /// match as pinyin ([`pinyin_match`]), whose matches the pieces do not all hold.
     pub fn required(entity: &EntityDef, filter: &Filter) -> Vec<Narrowable> {
         narrowable(entity, filter.required_conditions())
+            .into_iter()
+            .filter(|((field, typed), _)| {
+                entity
+                    .field(field)
+                    .is_none_or(|def| pinyin_match::of_typed(def, typed).is_none())
+            })
+            .collect()
     }
 
     pub fn add(&mut self, field: String, typed: String, tokens: Vec<String>) {
@@ -797,21 +806,29 @@ impl FilterContext<'_> {
                             op == StartsWith,
                         );
                         let table = self.entity.table;
-                        let (sql, param) = match self.narrow.pieces(field, &s) {
+                        let as_typed = match self.narrow.pieces(field, &s) {
                             Some(Pieces::Holding(tokens)) => {
-                                crate::search::holding(self.backend, tokens)
+                                let (sql, param) = crate::search::holding(self.backend, tokens);
+                                Expr::cust_with_values(
+                                    format!("\"{table}\".\"id\" IN ({sql})"),
+                                    [param],
+                                )
+                                .and(like)
                             }
                             Some(Pieces::Records(ids)) => {
                                 let id = Expr::col((Alias::new(table), Alias::new("id")));
-                                return Ok(id.is_in(ids.iter().copied()).and(like));
+                                id.is_in(ids.iter().copied()).and(like)
                             }
-                            None => return Ok(like),
+                            None => like,
                         };
-                        Ok(Expr::cust_with_values(
-                            format!("\"{table}\".\"id\" IN ({sql})"),
-                            [param],
-                        )
-                        .and(like))
+                        let as_pinyin = self.entity.field(field).and_then(|def| {
+                            pinyin_match::of_typed(def, &s)
+                                .map(|m| m.condition(self.backend, table, def, op == StartsWith))
+                        });
+                        Ok(match as_pinyin {
+                            Some(p) => as_typed.or(p),
+                            None => as_typed,
+                        })
                     }
                     In => Ok(Expr::expr(e).is_in(self.list(kind, field, value)?)),
                     Empty => Ok(match empty_value {

@@ -14,6 +14,7 @@ pub mod layout;
 pub mod magnitude;
 pub mod money;
 pub mod percent;
+pub mod pinyin_match;
 pub mod registry;
 pub mod rollup;
 pub mod row;

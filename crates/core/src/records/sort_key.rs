@@ -86,6 +86,19 @@ pub const WORDS: [(&str, &[&str]); 22] = [
 /// names as the surname Zēng (曾 as céng, "once", opens none).
 pub const FIRST: [(char, &str); 2] = [('长', "chang"), ('曾', "zeng")];
 
+/// Whether [`WORDS`] or [`FIRST`] read some character as `syllable` where the pinyin table's
+/// first reading, which search documents hold (`search::text::pinyin_tokens`), differs.
+pub fn is_overridden_reading(syllable: &str) -> bool {
+    let differs = |c: char, reading: &str| {
+        *reading == *syllable && c.to_pinyin().is_none_or(|p| p.plain() != reading)
+    };
+    WORDS.iter().any(|(word, readings)| {
+        word.chars()
+            .zip(readings.iter())
+            .any(|(c, reading)| differs(c, reading))
+    }) || FIRST.iter().any(|(c, reading)| differs(*c, reading))
+}
+
 /// The collation key of `text` (see the module documentation).
 pub fn key(text: &str) -> String {
     if text.is_empty() {

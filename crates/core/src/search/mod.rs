@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::authz::{Actor, Scope};
 use crate::db::{self, Backend, Db, get_string, get_uuid};
 use crate::error::CoreResult;
+use crate::records::pinyin_match;
 use crate::records::row::TableRow;
 use crate::records::{EntityDef, JsonMap};
 use text::Term;
@@ -31,9 +32,20 @@ pub struct Document {
 /// Builds a record's document from its names, contact details and identifiers.
 pub fn document(def: &EntityDef, rec: &JsonMap) -> Document {
     let mut toks = Vec::new();
-    for name in (def.search_names)(rec) {
-        toks.extend(text::tokens(&name));
-        toks.extend(text::pinyin_tokens(&name));
+    let names = (def.search_names)(rec);
+    for name in &names {
+        toks.extend(text::tokens(name));
+        toks.extend(text::pinyin_tokens(name));
+    }
+    // Name filters narrow their pinyin matches to the holders of the syllables
+    // (`records::pinyin_match`), so each such field's syllables are here even if an entity left
+    // the field out of its search names.
+    for f in def.fields.iter().filter(|f| pinyin_match::applies(f)) {
+        if let Some(v) = rec.get(f.name).and_then(|v| v.as_str())
+            && !names.iter().any(|n| n == v)
+        {
+            toks.extend(text::pinyin_tokens(v));
+        }
     }
     if let Some(serde_json::Value::Array(emails)) = rec.get("emails") {
         for e in emails {

@@ -108,6 +108,79 @@ pub fn split_pinyin(word: &str) -> Option<Vec<String>> {
     if parts.len() < 2 { None } else { Some(parts) }
 }
 
+/// The most readings [`typed_pinyin`] gives of one text.
+pub const MOST_READINGS: usize = 4;
+
+/// Latin text typed into a name filter read as pinyin (`zhongtai`, `Zhong Tai`, `zhongt`): the
+/// ways it splits into syllables, the last of which may be unfinished (`t`, the start of `tai`),
+/// fewest syllables first, and at most one syllable more than the fewest: `xian` is 先 `xian`
+/// or 西安 `xi-an`, `changan` is 长安 `chang-an` or `chan-gan`. At most [`MOST_READINGS`].
+/// Empty when the text is not pinyin, or is shorter than two letters, which would match too
+/// much to mean anything.
+pub fn typed_pinyin(typed: &str) -> Vec<Vec<String>> {
+    let words: Vec<String> = typed.split_whitespace().map(str::to_lowercase).collect();
+    if words.iter().map(String::len).sum::<usize>() < 2
+        || words
+            .iter()
+            .any(|w| w.len() > 60 || !w.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        return Vec::new();
+    }
+    let mut readings: Vec<Vec<String>> = vec![Vec::new()];
+    for (i, w) in words.iter().enumerate() {
+        let last = i + 1 == words.len();
+        let splits = splits(w, last);
+        readings = readings
+            .iter()
+            .flat_map(|r| {
+                splits.iter().map(move |s| {
+                    let mut r = r.clone();
+                    r.extend(s.iter().cloned());
+                    r
+                })
+            })
+            .collect();
+        if readings.is_empty() {
+            return readings;
+        }
+    }
+    let fewest = readings.iter().map(Vec::len).min().unwrap_or(0);
+    readings.retain(|r| r.len() <= fewest + 1);
+    readings.sort_by_key(Vec::len);
+    readings.truncate(MOST_READINGS);
+    readings
+}
+
+/// Every way `word` splits into whole syllables, the last of them unfinished where `open`.
+/// Bounded: a word splits at most 64 ways before the rest are left out.
+fn splits(word: &str, open: bool) -> Vec<Vec<String>> {
+    let set = syllables();
+    let mut out = Vec::new();
+    let mut stack: Vec<(usize, Vec<String>)> = vec![(0, Vec::new())];
+    while let Some((at, parts)) = stack.pop() {
+        if out.len() >= 64 {
+            break;
+        }
+        for j in (at + 1..=word.len().min(at + 6)).rev() {
+            let piece = &word[at..j];
+            let end = j == word.len();
+            let fits =
+                set.contains(piece) || (end && open && set.iter().any(|s| s.starts_with(piece)));
+            if !fits {
+                continue;
+            }
+            let mut next = parts.clone();
+            next.push(piece.to_string());
+            if end {
+                out.push(next);
+            } else {
+                stack.push((j, next));
+            }
+        }
+    }
+    out
+}
+
 /// The token that lets a phone number be found by its last digits: the digits reversed, so a
 /// prefix search on it is a suffix search on the number.
 pub fn reversed_phone_token(digits: &str) -> String {
@@ -254,6 +327,31 @@ mod tests {
             ]
         );
         assert_eq!(super::narrow(&parse_query("中太")), None);
+    }
+
+    #[test]
+    fn reads_typed_names_as_pinyin() {
+        let read = |t: &str| {
+            typed_pinyin(t)
+                .iter()
+                .map(|r| r.join("-"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(read("zhongtai")[0], "zhong-tai");
+        assert_eq!(read("Zhong Tai")[0], "zhong-tai");
+        assert_eq!(read("zhongt")[0], "zhong-t");
+        assert_eq!(read("zhang")[0], "zhang");
+        assert_eq!(read("bei jingzh")[0], "bei-jing-zh");
+        // Both readings of an ambiguous spelling.
+        assert!(read("xian").contains(&"xi-an".to_string()));
+        assert!(read("xian").contains(&"xian".to_string()));
+        assert!(read("chongqingchangan").contains(&"chong-qing-chang-an".to_string()));
+        assert!(read("xianxianxianxian").len() <= MOST_READINGS);
+        // An unfinished syllable only at the end; not pinyin at all; too short.
+        assert!(read("zhongt ai").is_empty());
+        assert!(read("smith").is_empty());
+        assert!(read("中太").is_empty());
+        assert!(read("z").is_empty());
     }
 
     #[test]
