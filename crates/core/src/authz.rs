@@ -149,6 +149,8 @@ pub struct Actor {
     pub role: Role,
     pub team_id: Option<Uuid>,
     pub locale: String,
+    /// How amounts read to them (`identity::users::MONEY_FORMATS`).
+    pub money_format: String,
     pub grants: HashMap<String, Grant>,
 }
 

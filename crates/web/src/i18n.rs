@@ -20,10 +20,13 @@ fluent_templates::static_loader! {
 /// The language a visitor picked before logging in; a logged-in user's own setting wins.
 pub const VISITOR_LANG_COOKIE: &str = "guanxi_lang";
 
+/// How a reader reads: their language, and how they chose amounts to be written.
 #[derive(Clone)]
 pub struct I18n {
     lang: LanguageIdentifier,
     pub code: &'static str,
+    /// Amounts in 万 (`874万元`) rather than grouped digits (`¥8,740,000`).
+    pub money_in_wan: bool,
 }
 
 impl I18n {
@@ -34,7 +37,19 @@ impl I18n {
             "en"
         };
         let lang = code.parse().unwrap_or_default();
-        I18n { lang, code }
+        I18n {
+            lang,
+            code,
+            money_in_wan: false,
+        }
+    }
+
+    /// A logged-in user's: their language and their money format.
+    pub fn for_actor(actor: &guanxi_core::authz::Actor) -> I18n {
+        I18n {
+            money_in_wan: actor.money_format == "wan",
+            ..I18n::new(&actor.locale)
+        }
     }
 
     /// Picks the best supported language from an Accept-Language header.

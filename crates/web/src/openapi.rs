@@ -576,7 +576,7 @@ pub fn build(registry: &Registry) -> Value {
         ),
         (
             "User",
-            json!({"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "manager", "sales", "marketing", "service", "read_only"]}, "team_id": {"type": ["string", "null"]}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}, "disabled": {"type": "boolean"}, "created_at": {"type": "string"}, "version": {"type": "integer"}}}),
+            json!({"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "manager", "sales", "marketing", "service", "read_only"]}, "team_id": {"type": ["string", "null"]}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}, "money_format": {"type": "string", "enum": ["grouped", "wan"]}, "disabled": {"type": "boolean"}, "created_at": {"type": "string"}, "version": {"type": "integer"}}}),
         ),
         (
             "UserInput",
@@ -631,7 +631,7 @@ pub fn build(registry: &Registry) -> Value {
             "/api/v1/me",
             json!({
             "get": simple("get_me", "identity", "The caller and their grants", None, ok("me", json!({"type": "object", "properties": {"user": sref("User"), "grants": {"type": "object"}}}), &[401])),
-            "patch": simple("update_me", "identity", "Change your name or language", Some(json!({"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}}})), ok("me", json!({"type": "object"}), &[400, 401, 422]))}),
+            "patch": simple("update_me", "identity", "Change your name, language or money format", Some(json!({"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}, "money_format": {"type": "string", "enum": ["grouped", "wan"]}}})), ok("me", json!({"type": "object"}), &[400, 401, 422]))}),
         ),
         (
             "/api/v1/users",

@@ -16,6 +16,9 @@ use crate::normalize;
 
 pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
 
+/// How amounts read to a user: `grouped` (`¥8,740,000`, the default) or `wan` (`874万元`).
+pub const MONEY_FORMATS: [&str; 2] = ["grouped", "wan"];
+
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
     pub id: Uuid,
@@ -24,6 +27,8 @@ pub struct User {
     pub role: Role,
     pub team_id: Option<Uuid>,
     pub locale: String,
+    /// One of [`MONEY_FORMATS`].
+    pub money_format: String,
     pub disabled: bool,
     pub created_at: String,
     pub version: i64,
@@ -44,16 +49,18 @@ pub struct UserPatch {
     pub role: Option<String>,
     pub team_id: Option<Option<Uuid>>,
     pub locale: Option<String>,
+    pub money_format: Option<String>,
     pub disabled: Option<bool>,
 }
 
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 10] = [
     "id",
     "email",
     "name",
     "role",
     "team_id",
     "locale",
+    "money_format",
     "disabled",
     "created_at",
     "version",
@@ -68,6 +75,10 @@ fn from_row(r: &sea_orm::QueryResult) -> CoreResult<User> {
         role: role_s.parse().map_err(CoreError::Internal)?,
         team_id: get_opt_uuid(r, "team_id")?,
         locale: get_string(r, "locale")?,
+        // Stored as '' until the user chooses.
+        money_format: Some(get_string(r, "money_format")?)
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| MONEY_FORMATS[0].to_string()),
         disabled: get_bool(r, "disabled")?,
         created_at: crate::records::service::ts_string(get_ts(r, "created_at")?),
         version: get_i64(r, "version")?,
@@ -188,6 +199,15 @@ pub(crate) async fn password_hash_of(db: &Db, id: Uuid) -> CoreResult<String> {
 fn check_locale(l: &str, errors: &mut FieldErrors) {
     if !LOCALES.contains(&l) {
         errors.insert("locale".into(), FieldError::not_one_of(l, &LOCALES));
+    }
+}
+
+fn check_money_format(f: &str, errors: &mut FieldErrors) {
+    if !MONEY_FORMATS.contains(&f) {
+        errors.insert(
+            "money_format".into(),
+            FieldError::not_one_of(f, &MONEY_FORMATS),
+        );
     }
 }
 
@@ -316,7 +336,8 @@ pub async fn update(
     id: Uuid,
     patch: UserPatch,
 ) -> CoreResult<User> {
-    // People may change their own name and language; everything else is for administrators.
+    // People may change their own name, language and money format; everything else is for
+    // administrators.
     let own = actor.is_some_and(|a| a.user_id == id);
     let admin_only = patch.role.is_some() || patch.team_id.is_some() || patch.disabled.is_some();
     if admin_only || !own {
@@ -336,6 +357,9 @@ pub async fn update(
     }
     if let Some(l) = &patch.locale {
         check_locale(l, &mut errors);
+    }
+    if let Some(f) = &patch.money_format {
+        check_money_format(f, &mut errors);
     }
     if let Some(t) = patch.team_id {
         check_team(db, t, &mut errors).await?;
@@ -360,6 +384,10 @@ pub async fn update(
         .value(col("role"), patch.role.unwrap_or(current.role.to_string()))
         .value(col("team_id"), patch.team_id.unwrap_or(current.team_id))
         .value(col("locale"), patch.locale.unwrap_or(current.locale))
+        .value(
+            col("money_format"),
+            patch.money_format.unwrap_or(current.money_format),
+        )
         .value(col("disabled"), patch.disabled.unwrap_or(current.disabled))
         .value(col("updated_at"), crate::now())
         .value(col("version"), current.version + 1)
@@ -472,6 +500,7 @@ pub async fn actor_for(db: &Db, registry: &crate::Registry, user: &User) -> Core
         role: user.role,
         team_id: user.team_id,
         locale: user.locale.clone(),
+        money_format: user.money_format.clone(),
         grants: role_grants(db, registry, user.role)
             .await?
             .into_iter()

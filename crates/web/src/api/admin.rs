@@ -115,10 +115,11 @@ async fn patch_me(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
-    only(o, &["name", "locale"])?;
+    only(o, &["name", "locale", "money_format"])?;
     let patch = UserPatch {
         name: opt_str(o, "name")?,
         locale: opt_str(o, "locale")?,
+        money_format: opt_str(o, "money_format")?,
         ..Default::default()
     };
     let user = users::update(&st.core.db, Some(&actor), actor.user_id, patch).await?;
@@ -169,12 +170,23 @@ async fn patch_user(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
-    only(o, &["name", "role", "team_id", "locale", "disabled"])?;
+    only(
+        o,
+        &[
+            "name",
+            "role",
+            "team_id",
+            "locale",
+            "money_format",
+            "disabled",
+        ],
+    )?;
     let patch = UserPatch {
         name: opt_str(o, "name")?,
         role: opt_str(o, "role")?,
         team_id: opt_team(o)?,
         locale: opt_str(o, "locale")?,
+        money_format: opt_str(o, "money_format")?,
         disabled: opt_bool(o, "disabled")?,
     };
     Ok(

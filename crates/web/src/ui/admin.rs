@@ -87,7 +87,7 @@ async fn page(st: &State, user: &UiUser, section: &str, errors: Vec<String>) -> 
     if let Err(e) = require_admin(user) {
         return error_page(user, e);
     }
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let result: Result<AdminPage, ApiError> = async {
         let all_teams = teams::list(&st.core.db).await?;
         let role_opts = |cur: Option<Role>| -> Vec<Opt> {
@@ -245,7 +245,7 @@ async fn show(AxState(st): AxState<State>, user: UiUser, Path(section): Path<Str
 
 /// After a change: back to the section, or the section with the errors in the user's language.
 async fn finish(st: &State, user: &UiUser, section: &str, r: Result<(), CoreError>) -> Response {
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     match r {
         Ok(()) => Redirect::to(&format!("/admin/{section}")).into_response(),
         Err(CoreError::Validation(fields)) => {

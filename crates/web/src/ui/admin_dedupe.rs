@@ -53,7 +53,7 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
             CoreError::forbidden_for(codes::ADMIN_ONLY, "dedupe").into(),
         );
     }
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let mut entities = Vec::new();
     for def in st
         .core

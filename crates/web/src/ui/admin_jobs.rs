@@ -48,7 +48,7 @@ fn kind_label(kind: &str, i18n: &I18n) -> String {
 }
 
 async fn page(AxState(st): AxState<State>, user: UiUser, RawQuery(raw): RawQuery) -> Response {
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let pairs = query_pairs(raw.as_deref());
     let actor = Some(&user.actor);
     let loaded = async {

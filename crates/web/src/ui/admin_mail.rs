@@ -82,7 +82,7 @@ fn show(
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let facts = facts(st, &i18n);
     render(&MailPage {
         page: PageCtx::new(user, i18n.t("admin-mail"), "admin"),
@@ -125,7 +125,7 @@ async fn send_test(
     if let Err(e) = admin_only(&user) {
         return error_page(&user, e);
     }
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let to = form_get(&f, "to").unwrap_or("").trim().to_owned();
     let to = if to.is_empty() {
         user.actor.email.clone()

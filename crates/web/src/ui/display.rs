@@ -98,9 +98,14 @@ pub fn group(amount: &str) -> String {
     }
 }
 
-pub fn money(v: &Value) -> String {
+/// A money value as its reader chose: `¥8,740,000.00` or `874万元` ([`I18n::money_in_wan`]),
+/// the currency written once either way.
+pub fn money(v: &Value, i18n: &I18n) -> String {
     let amount = s(v.get("amount").unwrap_or(&Value::Null));
     let currency = s(v.get("currency").unwrap_or(&Value::Null));
+    if i18n.money_in_wan {
+        return in_wan(&amount, &currency);
+    }
     // The currency once: by a symbol no other currency uses here, else by its code.
     let symbol = match currency.as_str() {
         "CNY" => "¥",
@@ -115,6 +120,51 @@ pub fn money(v: &Value) -> String {
         format!("{} {currency}", group(&amount))
     } else {
         format!("{symbol}{}", group(&amount))
+    }
+}
+
+/// An amount in 万 with the currency's Chinese name: `874万元`, `1,200.00005万元`, `120万美元`;
+/// under 10,000 in units (`9,800元`). Exact: the digits move, nothing is rounded.
+fn in_wan(amount: &str, currency: &str) -> String {
+    let unit = match currency {
+        "CNY" => "元",
+        "USD" => "美元",
+        "EUR" => "欧元",
+        "GBP" => "英镑",
+        "JPY" => "日元",
+        "HKD" => "港元",
+        _ => "",
+    };
+    let (sign, rest) = amount
+        .strip_prefix('-')
+        .map(|r| ("-", r))
+        .unwrap_or(("", amount));
+    let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
+    let int = int.trim_start_matches('0');
+    let (whole, frac, wan) = if int.len() > 4 {
+        let (w, f) = int.split_at(int.len() - 4);
+        (w.to_string(), format!("{f}{frac}"), "万")
+    } else {
+        (
+            if int.is_empty() {
+                "0".into()
+            } else {
+                int.to_string()
+            },
+            frac.to_string(),
+            "",
+        )
+    };
+    let frac = frac.trim_end_matches('0');
+    let number = if frac.is_empty() {
+        group(&whole)
+    } else {
+        format!("{}.{frac}", group(&whole))
+    };
+    if unit.is_empty() {
+        format!("{sign}{number}{wan} {currency}")
+    } else {
+        format!("{sign}{number}{wan}{unit}")
     }
 }
 
@@ -237,7 +287,7 @@ pub fn human(kind: &FieldKind, v: &Value, i18n: &I18n, region: &str) -> String {
             Value::Number(n) => group(&n.to_string()),
             _ => String::new(),
         },
-        FieldKind::Money if !v.is_null() => money(v),
+        FieldKind::Money if !v.is_null() => money(v, i18n),
         FieldKind::Address => address(v, i18n),
         FieldKind::Labels { .. } => guanxi_core::records::values::label_in(v, i18n.code),
         FieldKind::Percent if !v.is_null() => format!("{}%", plain(kind, v)),
@@ -313,16 +363,24 @@ mod tests {
 
     #[test]
     fn money_and_addresses_read_naturally() {
-        assert_eq!(
-            money(&json!({"amount": "12000000.50", "currency": "CNY"})),
-            "¥12,000,000.50"
-        );
+        let zh = I18n::new("zh-CN");
+        let m = |amount: &str, currency: &str, i18n: &I18n| {
+            money(&json!({"amount": amount, "currency": currency}), i18n)
+        };
+        assert_eq!(m("12000000.50", "CNY", &zh), "¥12,000,000.50");
         // The currency once: a symbol, or the code where no symbol is its own.
-        assert_eq!(
-            money(&json!({"amount": "1200", "currency": "USD"})),
-            "US$1,200"
-        );
-        assert_eq!(money(&json!({"amount": "80", "currency": "CHF"})), "80 CHF");
+        assert_eq!(m("1200", "USD", &zh), "US$1,200");
+        assert_eq!(m("80", "CHF", &zh), "80 CHF");
+        // In 万 for those who chose it: exact, the currency once.
+        let mut wan = I18n::new("zh-CN");
+        wan.money_in_wan = true;
+        assert_eq!(m("8740000.00", "CNY", &wan), "874万元");
+        assert_eq!(m("12000000.50", "CNY", &wan), "1,200.00005万元");
+        assert_eq!(m("1200000", "USD", &wan), "120万美元");
+        assert_eq!(m("9800.50", "CNY", &wan), "9,800.5元");
+        assert_eq!(m("-35000", "CNY", &wan), "-3.5万元");
+        assert_eq!(m("0.00", "CNY", &wan), "0元");
+        assert_eq!(m("50000", "CHF", &wan), "5万 CHF");
         assert_eq!(group("-1234"), "-1,234");
         let a = json!({"country": "CN", "province": "北京市", "city": "北京市", "district": "海淀区", "street": "中关村大街1号", "postal_code": "100080"});
         assert_eq!(

@@ -126,7 +126,7 @@ async fn check(
     if check_csrf(&user, form_get(&f, "_csrf")).is_err() {
         return axum::Json(json!({ "lines": [] })).into_response();
     }
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
     let input = crate::forms::record_from_form(def, &custom, &f);
     let exclude = form_get(&f, "id").and_then(|s| Uuid::parse_str(s).ok());

@@ -42,7 +42,7 @@ pub(super) fn key_facts(
 /// the hit's id. The records are read as the reader may read them; one that cannot be read now
 /// (deleted since it was indexed) gets no line.
 pub async fn hints(st: &State, actor: &Actor, hits: &[Hit]) -> HashMap<Uuid, String> {
-    let i18n = I18n::new(&actor.locale);
+    let i18n = I18n::for_actor(actor);
     let mut out = HashMap::new();
     let mut by_entity: Vec<(&'static EntityDef, Vec<Uuid>)> = Vec::new();
     for h in hits {

@@ -55,7 +55,7 @@ async fn save(
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
         return refused(e.status, e.message_in(&i18n));
     }

@@ -117,7 +117,7 @@ pub struct PageCtx {
 
 impl PageCtx {
     pub fn new(user: &UiUser, title: String, nav: &'static str) -> PageCtx {
-        let i18n = I18n::new(&user.actor.locale);
+        let i18n = I18n::for_actor(&user.actor);
         let link = |d: &'static guanxi_core::EntityDef| NavLink {
             href: format!("/{}", d.plural),
             label: i18n.t(&format!("nav-{}", d.plural)),
@@ -287,7 +287,7 @@ pub async fn unknown_path(
     // Framed for the user when logged in; for a visitor in the language they chose.
     let (page, i18n) = match UiUser::from_request_parts(&mut parts, &st).await {
         Ok(user) => {
-            let i18n = I18n::new(&user.actor.locale);
+            let i18n = I18n::for_actor(&user.actor);
             (PageCtx::new(&user, i18n.t("error-title"), ""), i18n)
         }
         Err(_) => {
@@ -309,7 +309,7 @@ pub async fn unknown_path(
 
 /// An error as a page in the user's language.
 pub fn error_page(user: &UiUser, err: ApiError) -> Response {
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     // Field errors on a page without the form: each named, as the services name the field.
     let message = match &err.fields {
         Some(fields) if !fields.is_empty() => fields

@@ -65,7 +65,7 @@ fn line(n: &Notification, i18n: &I18n, registry: &guanxi_core::Registry) -> Line
 
 async fn page(AxState(st): AxState<State>, user: UiUser, RawQuery(raw): RawQuery) -> Response {
     let pairs = query_pairs(raw.as_deref());
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let before = form_get(&pairs, "before").and_then(|s| Uuid::parse_str(s).ok());
     let listed = notifications::list(&st.core, &user.actor, false, PER_PAGE, before).await;
     let unread = notifications::unread_count(&st.core, &user.actor).await;

@@ -493,7 +493,7 @@ async fn list(
         return Redirect::to(&format!("/{}?{}", def.plural, state.page_query(None)))
             .into_response();
     }
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let svc = st.core.records(def);
     let custom = match svc.custom_defs().await {
         Ok(c) => c,
@@ -893,7 +893,7 @@ async fn export(
         Ok(c) => c,
         Err(e) => return error_page(&user, e.into()),
     };
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     // The same records the list shows, labels typed into its filters included.
     let state = ListState::parse(&pairs, def).with_codes(&filter_bar::Context {
         def,
@@ -1282,7 +1282,7 @@ pub(super) async fn detail_page(
         },
         Err(e) => return error_page(user, e.into()),
     };
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let entries = if tab == "history" {
         match svc.history(&user.actor, id).await {
             Ok(entries) => entries,
@@ -1549,7 +1549,7 @@ async fn action(
                     Ok(_) => Ok(format!("/{}/{id}?done={}", def.plural, a.name)),
                     // The page again, saying what stopped the action, field by field.
                     Err(CoreError::Validation(fields)) => {
-                        let i18n = I18n::new(&user.actor.locale);
+                        let i18n = I18n::for_actor(&user.actor);
                         let problems = fields
                             .iter()
                             .map(|(k, m)| {
@@ -2124,7 +2124,7 @@ async fn show_form(
     version: Option<i64>,
     dups: Option<super::duplicates::Notice>,
 ) -> Response {
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let custom = match st.core.records(def).custom_defs().await {
         Ok(c) => c,
         Err(e) => return error_page(user, e.into()),
@@ -2326,7 +2326,7 @@ async fn refused_form(
             show_form(st, user, def, &rec, &errors, id, version, None).await
         }
         CoreError::Conflict { code, params, .. } if code == codes::DUPLICATE => {
-            let i18n = I18n::new(&user.actor.locale);
+            let i18n = I18n::for_actor(&user.actor);
             let matches = params
                 .get("matches")
                 .and_then(Value::as_array)
@@ -2376,7 +2376,7 @@ async fn search_page(
         .chars()
         .take(200)
         .collect();
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let registry = st.core.registry;
     let hits = match search::search(&st.core.db, &user.actor, &q, registry.all(), 50).await {
         Ok(h) => h,
@@ -2416,7 +2416,7 @@ struct BinPage {
 }
 
 async fn recycle_bin(AxState(st): AxState<State>, user: UiUser) -> Response {
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let names: HashMap<String, String> = match users::list(&st.core.db).await {
         Ok(us) => us.into_iter().map(|u| (u.id.to_string(), u.name)).collect(),
         Err(e) => return error_page(&user, e.into()),

@@ -54,7 +54,7 @@ async fn set(
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(&user, ApiError::not_found());
     };
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let local = form_get(&f, "at").unwrap_or("").trim();
     let at = crate::forms::with_offset(local, form_get(&f, "at.offset"));
     let parsed = chrono::DateTime::parse_from_rfc3339(&at).map(|t| t.to_utc());

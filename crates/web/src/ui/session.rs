@@ -203,6 +203,9 @@ async fn logout(
 struct SettingsPage {
     page: PageCtx,
     locale: String,
+    /// The money formats, each with an example in the reader's choice of words, and whether
+    /// it is theirs.
+    money_formats: Vec<(&'static str, String, bool)>,
     tokens: Vec<auth::ApiToken>,
     new_token: Option<String>,
     message: Option<String>,
@@ -230,10 +233,22 @@ async fn settings_page(
         Ok(loaded) => loaded,
         Err(e) => return error_page(user, e.into()),
     };
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     render(&SettingsPage {
         page: PageCtx::new(user, i18n.t("settings-title"), "settings"),
         locale: user.actor.locale.clone(),
+        money_formats: users::MONEY_FORMATS
+            .iter()
+            .map(|f| {
+                let mut reader = I18n::new(&user.actor.locale);
+                reader.money_in_wan = *f == "wan";
+                let example = super::display::money(
+                    &serde_json::json!({"amount": "8740000", "currency": "CNY"}),
+                    &reader,
+                );
+                (*f, example, user.actor.money_format == *f)
+            })
+            .collect(),
         tokens,
         new_token,
         message,
@@ -251,9 +266,12 @@ async fn settings(
     user: UiUser,
     Query(q): Query<DoneParam>,
 ) -> Response {
-    let i18n = I18n::new(&user.actor.locale);
-    let message = (q.done.as_deref() == Some("notifications"))
-        .then(|| i18n.t("settings-email-notices-saved"));
+    let i18n = I18n::for_actor(&user.actor);
+    let message = match q.done.as_deref() {
+        Some("notifications") => Some(i18n.t("settings-email-notices-saved")),
+        Some("display") => Some(i18n.t("settings-display-saved")),
+        _ => None,
+    };
     settings_page(&st, &user, None, message, None).await
 }
 
@@ -285,6 +303,8 @@ struct LocaleForm {
     #[serde(rename = "_csrf")]
     csrf: Option<String>,
     locale: String,
+    /// Sent by the settings page, not by the language switch in the user menu.
+    money_format: Option<String>,
     back: Option<String>,
 }
 
@@ -299,6 +319,7 @@ async fn set_locale(
     }
     let patch = UserPatch {
         locale: Some(f.locale),
+        money_format: f.money_format,
         ..Default::default()
     };
     match users::update(&st.core.db, Some(&user.actor), user.actor.user_id, patch).await {
@@ -339,7 +360,7 @@ async fn set_password(
     if let Err(e) = check_csrf(&user, f.csrf.as_deref()) {
         return error_page(&user, e);
     }
-    let i18n = I18n::new(&user.actor.locale);
+    let i18n = I18n::for_actor(&user.actor);
     let changed = auth::set_password(
         &st.core.db,
         &st.core.settings,

@@ -2276,6 +2276,7 @@ async fn access_matrix_follows_the_default_grants() {
                     role: *role,
                     team_id: Some(team_a),
                     locale: "en".into(),
+                    money_format: "grouped".into(),
                     grants: HashMap::new(),
                 };
                 let grant = default_grant(*role, def.access);

@@ -21,6 +21,7 @@ mod generic_code;
 mod identity_api;
 mod list_filters;
 mod mail;
+mod money_format;
 mod notifications;
 mod opportunities;
 mod reference_scope;

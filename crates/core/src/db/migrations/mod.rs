@@ -18,6 +18,7 @@ mod m0015_rollups;
 mod m0016_dedupe;
 mod m0017_pinyin_sort;
 mod m0018_structured_views;
+mod m0019_money_format;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_dedupe::Migration),
             Box::new(m0017_pinyin_sort::Migration),
             Box::new(m0018_structured_views::Migration),
+            Box::new(m0019_money_format::Migration),
         ]
     }
 }
