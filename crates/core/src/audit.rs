@@ -131,6 +131,7 @@ pub async fn write<C: ConnectionTrait>(
     action: &str,
     actor: Option<Uuid>,
     changes: &[Change],
+    at: DateTime<Utc>,
 ) -> CoreResult<()> {
     let row = row(
         Uuid::now_v7(),
@@ -138,7 +139,7 @@ pub async fn write<C: ConnectionTrait>(
         record_id,
         action,
         actor,
-        crate::now(),
+        at,
         changes,
     )?;
     if let Some(q) = TableRow::insert_all(&[row])? {

@@ -129,6 +129,7 @@ pub async fn set(
             from: Value::Null,
             to: history_text(at, note),
         }],
+        crate::now(),
     )
     .await?;
     txn.commit().await?;
@@ -217,6 +218,7 @@ pub async fn cancel(
             from: history_text(found.at, &found.note),
             to: Value::Null,
         }],
+        crate::now(),
     )
     .await?;
     txn.commit().await?;

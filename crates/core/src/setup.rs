@@ -19,7 +19,7 @@ pub async fn install_defaults(core: &crate::Core) -> crate::CoreResult<bool> {
     let actor = crate::identity::users::actor_for(&core.db, core.registry, admin).await?;
     // One transaction for every list, serialized between instances: each list is filled once,
     // whole or not at all, however many servers start together.
-    let mut work = Work::begin(core, &actor).await?;
+    let mut work = Work::begin(core, &actor, None).await?;
     crate::areas::lists::lock_defaults(&work).await?;
     crate::areas::customers::install_defaults(&mut work).await?;
     crate::areas::sales::install_defaults(&mut work).await?;

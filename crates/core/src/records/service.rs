@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use sea_orm::sea_query::{
     Alias, Condition, Expr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
 };
@@ -160,6 +160,8 @@ pub struct RecordService<'a> {
     core: &'a Core,
     def: &'static EntityDef,
     layout: Arc<RowLayout>,
+    /// The instant writes are recorded at, where it is not now ([`RecordService::as_of`]).
+    at: Option<DateTime<Utc>>,
 }
 
 impl<'a> RecordService<'a> {
@@ -168,6 +170,20 @@ impl<'a> RecordService<'a> {
             core,
             def,
             layout: core.registry.layout(def),
+            at: None,
+        }
+    }
+
+    /// The same service, its creates, updates and actions recorded as made at `at`: the
+    /// records' times, their history and the times their rules stamp. For loading history
+    /// that happened elsewhere or before (the demo's year of work); never offered to a request,
+    /// whose writes happen now.
+    pub fn as_of(&self, at: DateTime<Utc>) -> RecordService<'a> {
+        RecordService {
+            core: self.core,
+            def: self.def,
+            layout: self.layout.clone(),
+            at: Some(at.trunc_subsecs(6)),
         }
     }
 
@@ -739,7 +755,7 @@ impl<'a> RecordService<'a> {
     }
 
     pub async fn create(&self, actor: &Actor, input: &Value) -> CoreResult<Record> {
-        let mut work = Work::begin(self.core, actor).await?;
+        let mut work = Work::begin(self.core, actor, self.at).await?;
         let rec = self.create_in(&mut work, input).await?;
         work.commit().await?;
         self.get_by_id(actor, &rec).await
@@ -754,7 +770,7 @@ impl<'a> RecordService<'a> {
         expected_version: Option<i64>,
         input: &Value,
     ) -> CoreResult<Record> {
-        let mut work = Work::begin(self.core, actor).await?;
+        let mut work = Work::begin(self.core, actor, self.at).await?;
         self.update_in(&mut work, id, expected_version, input)
             .await?;
         work.commit().await?;
@@ -770,7 +786,7 @@ impl<'a> RecordService<'a> {
         expected_version: Option<i64>,
         input: &Value,
     ) -> CoreResult<Record> {
-        let mut work = Work::begin(self.core, actor).await?;
+        let mut work = Work::begin(self.core, actor, self.at).await?;
         self.act_in(&mut work, id, action, expected_version, input)
             .await?;
         work.commit().await?;
@@ -1087,7 +1103,7 @@ impl<'a> RecordService<'a> {
                 return Err(e);
             }
         }
-        let now = crate::now();
+        let now = work.now();
         let actor = work.actor().user_id;
         match current {
             None => {
@@ -1150,7 +1166,16 @@ impl<'a> RecordService<'a> {
                 }
                 rec.insert("id".into(), Value::String(id.to_string()));
                 self.reindex(work.conn(), id, owner, &rec).await?;
-                audit::write(work.conn(), self.def.name, id, verb, Some(actor), &changes).await?;
+                audit::write(
+                    work.conn(),
+                    self.def.name,
+                    id,
+                    verb,
+                    Some(actor),
+                    &changes,
+                    now,
+                )
+                .await?;
             }
         }
         self.def.behaviour.after(work, &event, &rec).await?;
@@ -1266,7 +1291,16 @@ impl<'a> RecordService<'a> {
         }
         search::remove(&txn, id).await?;
         dedupe::keys::remove(&txn, self.def, id).await?;
-        audit::write(&txn, self.def.name, id, "delete", Some(actor.user_id), &[]).await?;
+        audit::write(
+            &txn,
+            self.def.name,
+            id,
+            "delete",
+            Some(actor.user_id),
+            &[],
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -1289,7 +1323,16 @@ impl<'a> RecordService<'a> {
             });
         }
         self.reindex(&txn, id, current.owner, &current.rec).await?;
-        audit::write(&txn, self.def.name, id, "restore", Some(actor.user_id), &[]).await?;
+        audit::write(
+            &txn,
+            self.def.name,
+            id,
+            "restore",
+            Some(actor.user_id),
+            &[],
+            crate::now(),
+        )
+        .await?;
         txn.commit().await?;
         self.get(actor, id).await
     }
@@ -1316,6 +1359,7 @@ impl<'a> RecordService<'a> {
             "purge",
             Some(actor.user_id),
             &audit::diff(&current.rec, &Record::new()),
+            crate::now(),
         )
         .await?;
         txn.commit().await?;
@@ -1383,6 +1427,7 @@ impl<'a> RecordService<'a> {
                 "update",
                 Some(actor.user_id),
                 &audit::diff(&current.rec, &rec),
+                crate::now(),
             )
             .await?;
             changed += 1;

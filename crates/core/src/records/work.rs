@@ -5,6 +5,7 @@
 //! them.
 
 use crate::db::WriteTxn;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -25,16 +26,30 @@ pub struct Work<'a> {
     actor: &'a Actor,
     txn: WriteTxn,
     depth: u8,
+    /// The instant the work is recorded at, where it is not now (see [`Work::now`]).
+    at: Option<DateTime<Utc>>,
 }
 
 impl<'a> Work<'a> {
-    pub(crate) async fn begin(core: &'a Core, actor: &'a Actor) -> CoreResult<Work<'a>> {
+    /// Work recorded at `at` (`None`: as it happens).
+    pub(crate) async fn begin(
+        core: &'a Core,
+        actor: &'a Actor,
+        at: Option<DateTime<Utc>>,
+    ) -> CoreResult<Work<'a>> {
         Ok(Work {
             core,
             actor,
             txn: core.db.begin().await?,
             depth: 0,
+            at,
         })
+    }
+
+    /// When the work happens, as its records and history say: now, or the instant history
+    /// being loaded happened at (`RecordService::as_of`).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.at.unwrap_or_else(crate::now)
     }
 
     pub(crate) async fn commit(self) -> CoreResult<()> {

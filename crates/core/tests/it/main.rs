@@ -5,6 +5,7 @@
 
 mod aggregate;
 mod contains;
+mod dated_writes;
 mod dedupe;
 mod export;
 mod jobs;

@@ -6,11 +6,13 @@
 //! (only ids and timestamps differ). Idempotent: when the demo administrator already exists,
 //! nothing is written.
 
+mod calendar;
 mod sales;
 pub(crate) mod vocab;
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -31,6 +33,9 @@ pub const DEMO_PASSWORD: &str = "guanxi-demo";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.guanxi.local";
 /// Seed of the demo data's random source.
 const SEED: u64 = 0x6775_616e_7869_0001;
+/// Seed of the random source for when things happened: a source of its own, so that the
+/// companies, people and numbers stay what they were before the demo had a past.
+const SEED_OF_TIMES: u64 = 0x6775_616e_7869_0002;
 
 const TEAM_EAST: &str = "华东销售部";
 const TEAM_NORTH: &str = "华北销售部";
@@ -167,6 +172,8 @@ struct Created {
     id: Uuid,
     info: AccountInfo,
     owner: usize,
+    /// When it was created.
+    at: DateTime<Utc>,
 }
 
 /// Creates the demo data set unless it is already there. Takes a few seconds on SQLite.
@@ -231,6 +238,7 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
     let mut g = Gen::new(SEED);
     let mut names = HashSet::new();
     let mut created: Vec<Created> = Vec::new();
+    let year = calendar::Year::ending(guanxi_core::now());
     let mut b = Builder {
         core,
         owners: &owners,
@@ -238,6 +246,8 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
         names: &mut names,
         people_at: HashMap::new(),
         lists: &lists,
+        year: &year,
+        times: Gen::new(SEED_OF_TIMES),
     };
 
     // Hand-picked records the documentation and tests talk about.
@@ -323,7 +333,9 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
         if let (Some(i), true) = (idx, with_former)
             && let Some(former) = g.former_name(&b.created[i].info)
         {
+            let renamed_at = b.year.after(&mut b.times, b.created[i].at, 120);
             core.records(&ACCOUNTS)
+                .as_of(renamed_at)
                 .update(
                     b.owner_actor(b.created[i].owner),
                     b.created[i].id,
@@ -332,6 +344,24 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
                 )
                 .await?;
         }
+    }
+
+    // A year of changes: ratings that rose or cooled since the account came in.
+    for i in 0..b.created.len() {
+        if !b.times.chance(0.3) {
+            continue;
+        }
+        let rating = b.times.pick(&["hot", "warm", "cold"]);
+        let at = b.year.after(&mut b.times, b.created[i].at, 200);
+        core.records(&ACCOUNTS)
+            .as_of(at)
+            .update(
+                b.owner_actor(b.created[i].owner),
+                b.created[i].id,
+                None,
+                &json!({ "rating": rating }),
+            )
+            .await?;
     }
 
     // Contacts: the people the guides and tests mention, one for every company, then the rest.
@@ -412,6 +442,7 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
             contacts += 1;
         }
     }
+    let mut times = std::mem::replace(&mut b.times, Gen::new(SEED_OF_TIMES));
     let no_one: Vec<Uuid> = Vec::new();
     let customers: Vec<sales::Customer> = companies
         .iter()
@@ -421,9 +452,18 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
             chinese: sales::chinese(b.created[i].info.place),
             owner: b.owner_actor(b.created[i].owner),
             contacts: b.people_at.get(&i).unwrap_or(&no_one),
+            since: b.created[i].at,
         })
         .collect();
-    sales::seed(core, &mut g, &admin, &customers, &lists).await?;
+    sales::seed(
+        core,
+        &mut g,
+        (&year, &mut times),
+        &admin,
+        &customers,
+        &lists,
+    )
+    .await?;
     summary(core, true).await
 }
 
@@ -529,6 +569,9 @@ struct Builder<'a> {
     people_at: HashMap<usize, Vec<Uuid>>,
     /// The sources and industries generated names stand for.
     lists: &'a crate::lists::ListIds,
+    /// The demo's past year, and the random source for when in it things happened.
+    year: &'a calendar::Year,
+    times: Gen,
 }
 
 impl Builder<'_> {
@@ -597,15 +640,24 @@ impl Builder<'_> {
         if let Some(l) = level {
             v["custom"] = json!({ "customer_level": l });
         }
+        // Groups first, their subsidiaries after; the year fills up in the order they come.
+        let at = match parent {
+            Some(p) => self.year.after(&mut self.times, self.created[p].at, 60),
+            None => {
+                let share = self.created.len() as f64 / TARGET_ACCOUNTS as f64;
+                self.year.at(&mut self.times, share * 0.9)
+            }
+        };
         let actor = self.owner_actor(owner);
         v["owner_id"] = json!(actor.user_id.to_string());
         self.lists.resolve(&mut v)?;
-        let rec = create(self.core, &ACCOUNTS, actor, &v).await?;
+        let rec = create(self.core, &ACCOUNTS, actor, &v, at).await?;
         self.names.insert(info.name.clone());
         self.created.push(Created {
             id: rec,
             info,
             owner,
+            at,
         });
         Ok(self.created.len() - 1)
     }
@@ -656,9 +708,17 @@ impl Builder<'_> {
             };
             v["custom"] = json!({ "hobby": hobby });
         }
+        // People are met once their company is a customer; others any time in the year.
+        let at = match account {
+            Some(i) => self.year.after(&mut self.times, self.created[i].at, 90),
+            None => {
+                let share = self.times.range(0, 1000) as f64 / 1000.0;
+                self.year.at(&mut self.times, share)
+            }
+        };
         let actor = self.owner_actor(owner);
         v["owner_id"] = json!(actor.user_id.to_string());
-        let contact = create(self.core, &CONTACTS, actor, &v).await?;
+        let contact = create(self.core, &CONTACTS, actor, &v, at).await?;
         if let Some(i) = account {
             self.people_at.entry(i).or_default().push(contact);
         }
@@ -676,6 +736,7 @@ async fn create(
     def: &'static EntityDef,
     actor: &Actor,
     v: &Value,
+    at: DateTime<Utc>,
 ) -> CoreResult<Uuid> {
     let mut v = v.clone();
     if !def.dedupe.is_empty()
@@ -687,7 +748,7 @@ async fn create(
         );
     }
     let v = &v;
-    match core.records(def).create(actor, v).await {
+    match core.records(def).as_of(at).create(actor, v).await {
         Ok(rec) => rec
             .get("id")
             .and_then(Value::as_str)

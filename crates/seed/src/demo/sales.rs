@@ -2,10 +2,11 @@
 //! stage for the companies, some won and some lost through the same actions people use, so the
 //! pipeline, the stage history and the account pages look lived in.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::calendar::Year;
 use super::vocab::{Gen, Place};
 use crate::lists::ListIds;
 use guanxi_core::areas::sales::{LOST_REASONS, OPPORTUNITIES, PIPELINES};
@@ -21,6 +22,8 @@ pub(super) struct Customer<'a> {
     pub chinese: bool,
     pub owner: &'a Actor,
     pub contacts: &'a [Uuid],
+    /// When the account was created.
+    pub since: DateTime<Utc>,
 }
 
 const PROJECTS: [(&str, &str); 8] = [
@@ -48,9 +51,14 @@ async fn create(
     def: &'static EntityDef,
     actor: &Actor,
     v: Value,
+    at: Option<DateTime<Utc>>,
 ) -> CoreResult<Value> {
-    core.records(def)
-        .create(actor, &v)
+    let svc = core.records(def);
+    let svc = match at {
+        Some(at) => svc.as_of(at),
+        None => svc,
+    };
+    svc.create(actor, &v)
         .await
         .map(Value::Object)
         .map_err(|e| match e {
@@ -66,6 +74,7 @@ async fn create(
 pub(super) async fn seed(
     core: &Core,
     g: &mut Gen,
+    (year, times): (&Year, &mut Gen),
     admin: &Actor,
     customers: &[Customer<'_>],
     lists: &ListIds,
@@ -80,6 +89,7 @@ pub(super) async fn seed(
             {"name": {"en": "Renewed", "zh-CN": "已续约"}, "kind": "won", "probability": 100},
             {"name": {"en": "Churned", "zh-CN": "已流失"}, "kind": "lost", "probability": 0},
         ]}),
+        None,
     )
     .await?;
     let list = |sort: &str| ListQuery {
@@ -160,30 +170,34 @@ pub(super) async fn seed(
                 "contact_roles": roles,
         });
         lists.resolve(&mut input)?;
-        let opp = create(core, &OPPORTUNITIES, c.owner, input).await?;
+        let opened = year.after(times, c.since, 120);
+        let opp = create(core, &OPPORTUNITIES, c.owner, input, Some(opened)).await?;
         made += 1;
         let id = id_of(&opp)?;
-        // A third of the deals are already decided.
+        let decided = year.after(times, opened, 150);
+        // A third of the deals are already decided, on the day they were.
         if g.chance(0.2) {
-            let date = (today - Duration::days(g.range(1, 120) as i64)).format("%Y-%m-%d");
-            svc.act(
-                c.owner,
-                id,
-                "close_won",
-                None,
-                &json!({"close_date": date.to_string()}),
-            )
-            .await?;
+            let date = decided.date_naive().format("%Y-%m-%d");
+            svc.as_of(decided)
+                .act(
+                    c.owner,
+                    id,
+                    "close_won",
+                    None,
+                    &json!({"close_date": date.to_string()}),
+                )
+                .await?;
         } else if g.chance(0.15) {
             let reason = reasons[g.range(0, reasons.len() as u64 - 1) as usize];
-            svc.act(
-                c.owner,
-                id,
-                "close_lost",
-                None,
-                &json!({"lost_reason_id": reason.to_string()}),
-            )
-            .await?;
+            svc.as_of(decided)
+                .act(
+                    c.owner,
+                    id,
+                    "close_lost",
+                    None,
+                    &json!({"lost_reason_id": reason.to_string()}),
+                )
+                .await?;
         }
     }
     Ok(made)

@@ -169,6 +169,42 @@ async fn demo_data_is_complete_valid_searchable_and_seeded_once() {
                 >= 20
         );
 
+        // A year of work, not one afternoon: records came in over the past year, in office
+        // hours, contacts after their company, and some changed months after they came in.
+        let now = chrono::Utc::now();
+        let at = |r: &serde_json::Map<String, serde_json::Value>, k: &str| {
+            chrono::DateTime::parse_from_rfc3339(r[k].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        let ages: Vec<i64> = accounts
+            .iter()
+            .map(|a| (now - at(a, "created_at")).num_days())
+            .collect();
+        assert!(ages.iter().all(|d| (0..=366).contains(d)), "{ages:?}");
+        assert!(
+            ages.iter().any(|d| *d > 300) && ages.iter().any(|d| *d < 90),
+            "{ages:?}"
+        );
+        let by_id: std::collections::HashMap<&str, &serde_json::Map<String, serde_json::Value>> =
+            accounts
+                .iter()
+                .map(|a| (a["id"].as_str().unwrap(), a))
+                .collect();
+        for c in &contacts {
+            if let Some(acc) = c["account_id"].as_str().and_then(|id| by_id.get(id)) {
+                assert!(at(c, "created_at") > at(acc, "created_at"), "{c:?}");
+            }
+        }
+        let changed_later = accounts
+            .iter()
+            .filter(|a| (at(a, "updated_at") - at(a, "created_at")).num_days() >= 7)
+            .count();
+        assert!(
+            changed_later >= 20,
+            "{changed_later} accounts changed a week or more later"
+        );
+
         // The records the documentation mentions are found the ways it says.
         let find = |q: &'static str| {
             let core = core.clone();

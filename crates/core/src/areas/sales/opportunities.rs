@@ -297,14 +297,8 @@ impl Behaviour for Rules {
         let Some(action) = event.action else {
             return Ok(());
         };
-        let today = || {
-            json!(
-                chrono::Utc::now()
-                    .date_naive()
-                    .format("%Y-%m-%d")
-                    .to_string()
-            )
-        };
+        let now = work.now();
+        let today = || json!(now.date_naive().format("%Y-%m-%d").to_string());
         match action.name {
             "close_won" => {
                 move_to_kind(work, rec, "won", errors).await?;
@@ -416,7 +410,7 @@ impl Behaviour for Rules {
                     );
                 }
             }
-            record_stage_entry(rec, &stage_id);
+            record_stage_entry(rec, &stage_id, work.now());
         }
         if kind == "lost" {
             if rec.get("lost_reason_id").is_none_or(Value::is_null) {
@@ -432,8 +426,7 @@ impl Behaviour for Rules {
 }
 
 /// Closes the open entry of the stage history and opens one for the stage just entered.
-fn record_stage_entry(rec: &mut JsonMap, stage_id: &Value) {
-    let at = crate::now();
+fn record_stage_entry(rec: &mut JsonMap, stage_id: &Value, at: chrono::DateTime<chrono::Utc>) {
     let now = json!(ts_string(at));
     let mut history = rec
         .get("stage_history")
