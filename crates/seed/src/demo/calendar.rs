@@ -38,7 +38,9 @@ impl Year {
     /// An instant after `after`, within about `days` days of it, in office hours where the year
     /// leaves room; never before `after` nor after the year's end (unless `after` is).
     pub fn after(&self, g: &mut Gen, after: DateTime<Utc>, days: u64) -> DateTime<Utc> {
-        let t = after + Duration::minutes(g.range(0, days.max(1) * 24 * 60) as i64);
+        // Within what is left of the year, so that late records do not pile up at its end.
+        let left = (self.end - after).num_minutes().max(1) as u64;
+        let t = after + Duration::minutes(g.range(0, (days.max(1) * 24 * 60).min(left)) as i64);
         let t = self.in_office_hours(g, t, after);
         if t > after {
             t

@@ -645,7 +645,7 @@ impl Builder<'_> {
             Some(p) => self.year.after(&mut self.times, self.created[p].at, 60),
             None => {
                 let share = self.created.len() as f64 / TARGET_ACCOUNTS as f64;
-                self.year.at(&mut self.times, share * 0.9)
+                self.year.at(&mut self.times, share * 0.97)
             }
         };
         let actor = self.owner_actor(owner);
