@@ -624,3 +624,45 @@ document.querySelectorAll(".group.list[data-list]").forEach(function (group) {
     timer = setTimeout(ask, 400);
   });
 })();
+
+// Pickers of people, and lists too long to scan: a search box over the select narrows its
+// options as you type, by name or by pinyin (`zhouting`, `zt` for 周婷, from each option's
+// data-keys), and picks the first that fits. The box sits after the select in the page, so a
+// label wrapped around the select still names the select, and is drawn above it. Enter in the
+// box does not submit the form: the choice is confirmed by the form's own button.
+document.querySelectorAll("select[data-search]").forEach(function (select) {
+  var wrap = document.createElement("span");
+  wrap.className = "picker-search";
+  select.parentNode.insertBefore(wrap, select);
+  wrap.appendChild(select);
+  var box = document.createElement("input");
+  box.type = "search";
+  box.className = "select-search";
+  box.placeholder = select.getAttribute("data-search");
+  var named = select.labels && select.labels.length ? select.labels[0].textContent.trim() : (select.getAttribute("aria-label") || "");
+  box.setAttribute("aria-label", (named ? named + " · " : "") + box.placeholder);
+  if (select.id) { box.id = select.id + "-search"; box.setAttribute("aria-controls", select.id); }
+  wrap.appendChild(box);
+  var none = document.createElement("span");
+  none.className = "select-none";
+  none.setAttribute("role", "status");
+  none.hidden = true;
+  none.textContent = select.getAttribute("data-search-none");
+  wrap.appendChild(none);
+  var options = Array.prototype.slice.call(select.options);
+  var squash = function (s) { return s.toLowerCase().replace(/\s+/g, ""); };
+  box.addEventListener("input", function () {
+    var q = squash(box.value);
+    var first = null;
+    options.forEach(function (o) {
+      var fits = !q || (o.value !== "" && squash(o.text + (o.getAttribute("data-keys") || "")).indexOf(q) >= 0);
+      o.hidden = !fits;
+      if (fits && q && !first) { first = o; }
+    });
+    if (first) { select.value = first.value; select.dispatchEvent(new Event("change", { bubbles: true })); }
+    none.hidden = !q || !!first;
+  });
+  box.addEventListener("keydown", function (e) {
+    if (e.key === "Enter") { e.preventDefault(); select.focus(); }
+  });
+});

@@ -516,3 +516,5 @@ list-view-shared = Shared with the team
 list-view-shared-by = Shared by { $name }
 error-no_records_chosen = Tick the records to change first.
 error-no_owner_chosen = Choose the new owner.
+select-search = Type to narrow (pinyin works)…
+select-search-none = No match

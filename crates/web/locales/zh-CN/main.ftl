@@ -507,3 +507,5 @@ list-view-shared = 与团队共享的视图
 list-view-shared-by = { $name } 共享的视图
 error-no_records_chosen = 请先勾选要处理的记录。
 error-no_owner_chosen = 请选择新的负责人。
+select-search = 输入文字或拼音筛选…
+select-search-none = 没有匹配项

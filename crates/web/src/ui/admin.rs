@@ -9,7 +9,7 @@ use guanxi_core::custom_fields::{self, CUSTOM_KINDS, CustomFieldInput};
 use guanxi_core::identity::{NewPassword, NewUser, UserPatch, teams, users};
 use guanxi_core::{CoreError, FieldErrors, Grant, Role, Scope, codes};
 
-use super::records::Opt;
+use super::options::Opt;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::auth::{UiUser, check_csrf};

@@ -22,12 +22,7 @@ pub struct Chip {
     pub remove_href: String,
 }
 
-/// An option of a select.
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
+use super::options::Opt;
 
 /// The second step of adding a filter: the chosen field's operators and value picker.
 pub struct Picker {
@@ -37,6 +32,8 @@ pub struct Picker {
     /// `select`, `date`, `datetime`, `number`, `text` or `bool`.
     pub input: &'static str,
     pub options: Vec<Opt>,
+    /// The options are people, or too many to scan: the picker searches them as you type.
+    pub searchable: bool,
 }
 
 /// How a field is filtered: which operators apply and which picker chooses its value.
@@ -206,7 +203,17 @@ pub fn chips(
 pub fn picker(cx: &Context, field: &str, labels: &[(String, String)]) -> Option<Picker> {
     let field_label = labels.iter().find(|(k, _)| k == field)?.1.clone();
     let class = cx.class(field);
+    let options: Vec<Opt> = cx
+        .options(field)
+        .into_iter()
+        .map(|(value, label)| Opt {
+            value,
+            label,
+            selected: false,
+        })
+        .collect();
     Some(Picker {
+        searchable: matches!(class, Class::Person) || options.len() > super::options::MANY,
         field: field.to_string(),
         field_label,
         ops: class
@@ -220,15 +227,7 @@ pub fn picker(cx: &Context, field: &str, labels: &[(String, String)]) -> Option<
             })
             .collect(),
         input: class.input(),
-        options: cx
-            .options(field)
-            .into_iter()
-            .map(|(value, label)| Opt {
-                value,
-                label,
-                selected: false,
-            })
-            .collect(),
+        options,
     })
 }
 

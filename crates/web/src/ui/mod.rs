@@ -13,6 +13,7 @@ mod filter_bar;
 mod inline_edit;
 mod list_charts;
 mod notifications;
+pub mod options;
 mod password_reset;
 pub(crate) mod records;
 mod reminders;

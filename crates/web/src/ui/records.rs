@@ -140,11 +140,7 @@ pub struct Column {
     pub arrow: &'static str,
 }
 
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
+pub use super::options::Opt;
 
 pub struct ViewLink {
     pub id: String,
@@ -1656,6 +1652,16 @@ pub struct FormField {
     /// naming it, and the id stays so that saving the form keeps the link.
     pub ref_unreadable: bool,
     pub ref_entity: &'static str,
+    /// Its options are people: its select searches them as you type however few they are.
+    pub people: bool,
+}
+
+impl FormField {
+    /// Whether its select searches its options as you type: people, or a list too long to
+    /// scan.
+    pub fn searchable(&self) -> bool {
+        self.people || self.options.len() > super::options::MANY
+    }
 }
 
 pub struct FormRow {
@@ -1707,6 +1713,7 @@ fn blank_field(name: String, label: String, kind: &'static str) -> FormField {
         ref_entity: "",
         rows: vec![],
         columns: vec![],
+        people: false,
     }
 }
 
@@ -1809,7 +1816,10 @@ fn input_for(
                 })
                 .collect();
         }
-        FieldKind::User => select(&mut ff, &mut cx.users.iter().cloned()),
+        FieldKind::User => {
+            ff.people = true;
+            select(&mut ff, &mut cx.users.iter().cloned())
+        }
         FieldKind::Money => {
             ff.kind = "money";
             let m = v.cloned().unwrap_or(Value::Null);
@@ -2063,6 +2073,7 @@ fn form_fields(
             selected: *id == owner_now,
         })
         .collect();
+    owner.people = true;
     owner.error = errors.get("owner_id").map(|e| i18n.field_error(e));
     // Setup lists belong to nobody in particular: their owner is not asked for.
     if def.access == guanxi_core::records::Access::Records {

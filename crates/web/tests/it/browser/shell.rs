@@ -436,3 +436,83 @@ async fn saved_and_shared_views_in_chromium() {
     })
     .await;
 }
+
+/// Pickers of people search as you type, by name and by pinyin: the owner on the record form,
+/// the owner filter's value, on a wide screen and a phone; a text that fits no one says so.
+#[tokio::test]
+async fn people_pickers_search_by_name_and_pinyin_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let boss = app.user_in("admin", None, "zh-CN").await;
+    let mut ids = std::collections::HashMap::new();
+    for name in ["周婷", "王芳", "Emily Carter"] {
+        let u = guanxi_core::identity::users::create(
+            &app.core.db,
+            None,
+            guanxi_core::identity::NewUser {
+                email: format!("{}@example.com", uuid::Uuid::now_v7().simple()),
+                name: name.into(),
+                role: "sales".into(),
+                team_id: None,
+                password: PASSWORD.into(),
+                locale: Some("zh-CN".into()),
+            },
+        )
+        .await
+        .expect("user");
+        ids.insert(name, u.id.to_string());
+    }
+    boss.create(
+        "accounts",
+        json!({"kind": "company", "name": "拼音选人测试有限公司"}),
+    )
+    .await;
+    for width in [1400u32, 390] {
+        let email = boss.email.clone();
+        let ids = ids.clone();
+        run(&driver, &app.base, &format!("people-pickers-{width}"), "zh", |b| async move {
+            b.window(width, 900).await;
+            b.goto("/login").await;
+            b.fill("#email", &email).await;
+            b.fill("#password", PASSWORD).await;
+            b.click_to_page("#login-submit").await;
+
+            // The record form's owner: the search box picks the first who fits.
+            b.goto("/accounts/new").await;
+            let owner = "[id='f.owner_id']";
+            let search = "[id='f.owner_id-search']";
+            assert_eq!(
+                b.js("return document.querySelector(\"[id='f.owner_id-search']\").placeholder;")
+                    .await,
+                "输入文字或拼音筛选…"
+            );
+            for (typed, who) in [("zt", "周婷"), ("wangf", "王芳"), ("emily", "Emily Carter"), ("芳", "王芳")] {
+                b.fill(search, typed).await;
+                assert_eq!(b.value(owner).await, ids[who], "{typed}");
+            }
+            b.fill(search, "qqqq").await;
+            assert!(
+                b.js("return !document.querySelector(\"[data-field='f.owner_id'] .select-none\").hidden;")
+                    .await
+                    .as_bool()
+                    .unwrap_or(false),
+                "no word that nothing fits"
+            );
+            assert_no_sideways_scroll(&b, "form").await;
+            assert_accessible(&b, "form").await;
+
+            // The owner filter: typed in pinyin, applied, read back as a name.
+            b.goto("/accounts?add=owner_id").await;
+            b.fill("#filter-value-search", "zhouting").await;
+            assert_eq!(b.value("#filter-value").await, ids["周婷"]);
+            assert_no_sideways_scroll(&b, "filter").await;
+            assert_accessible(&b, "filter").await;
+            b.click_to_page("#apply-filters").await;
+            assert_eq!(
+                b.text(".chip").await.trim().trim_end_matches('×').trim(),
+                "负责人 等于 周婷"
+            );
+        })
+        .await;
+    }
+}
