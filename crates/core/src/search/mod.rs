@@ -329,6 +329,12 @@ pub async fn search(
             ph(tsquery(&terms).into(), &mut values)
         ),
     };
+    // Text matches are checked against the reader's scope in `search_keys` on SQLite, the narrow
+    // copy of the entries (m0020): a sales rep's search reads many matches that are not theirs.
+    let k = match backend {
+        Backend::Sqlite => "k",
+        Backend::Postgres => "s",
+    };
     let mut scopes = Vec::new();
     for def in entities {
         let scope = actor.grant(def.name).read;
@@ -336,17 +342,17 @@ pub async fn search(
         let cond = match scope {
             Scope::None => continue,
             Scope::All => "TRUE".to_string(),
-            Scope::Own => format!("s.owner_id = {}", ph(actor.user_id.into(), &mut values)),
+            Scope::Own => format!("{k}.owner_id = {}", ph(actor.user_id.into(), &mut values)),
             Scope::Team => match actor.team_id {
                 Some(team) => format!(
-                    "(s.owner_id = {} OR s.owner_id IN (SELECT id FROM users WHERE team_id = {}))",
+                    "({k}.owner_id = {} OR {k}.owner_id IN (SELECT id FROM users WHERE team_id = {}))",
                     ph(actor.user_id.into(), &mut values),
                     ph(team.into(), &mut values)
                 ),
-                None => format!("s.owner_id = {}", ph(actor.user_id.into(), &mut values)),
+                None => format!("{k}.owner_id = {}", ph(actor.user_id.into(), &mut values)),
             },
         };
-        scopes.push(format!("(s.entity = {ent} AND {cond})"));
+        scopes.push(format!("({k}.entity = {ent} AND {cond})"));
     }
     if scopes.is_empty() {
         return Ok(vec![]);
@@ -360,8 +366,9 @@ pub async fn search(
     // Records named exactly what was typed come first, from the title index: among millions of
     // contacts a common name (王芳) has more text matches than the candidates taken below, and
     // the exact one must not be cut before ranking.
+    // The entries themselves hold the entity and owner the scope reads (as `k`, like the copy).
     let exact_sql = format!(
-        "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE s.title = {first_param} AND ({scope_sql}) LIMIT {limit}"
+        "SELECT {k}.record_id, {k}.entity, {k}.title FROM search_entries {k} WHERE {k}.title = {first_param} AND ({scope_sql}) LIMIT {limit}"
     );
     let mut exact_values = values.clone();
     // Titles never hold control characters (validation refuses them), and PostgreSQL rejects
@@ -374,8 +381,9 @@ pub async fn search(
         .into();
     let sql = match backend {
         Backend::Sqlite => format!(
-            "SELECT s.record_id, s.entity, s.title FROM search_fts JOIN search_entries s ON s.rowid = search_fts.rowid
-             WHERE {match_sql} AND ({scope_sql}) LIMIT {candidates}"
+            "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE s.rowid IN (
+                 SELECT k.rowid FROM search_fts JOIN search_keys k ON k.rowid = search_fts.rowid
+                 WHERE {match_sql} AND ({scope_sql}) LIMIT {candidates})"
         ),
         Backend::Postgres => format!(
             "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE {match_sql} AND ({scope_sql}) LIMIT {candidates}"

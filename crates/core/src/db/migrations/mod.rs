@@ -19,6 +19,7 @@ mod m0016_dedupe;
 mod m0017_pinyin_sort;
 mod m0018_structured_views;
 mod m0019_money_format;
+mod m0020_search_keys_entity;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_pinyin_sort::Migration),
             Box::new(m0018_structured_views::Migration),
             Box::new(m0019_money_format::Migration),
+            Box::new(m0020_search_keys_entity::Migration),
         ]
     }
 }
