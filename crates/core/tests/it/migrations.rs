@@ -376,7 +376,8 @@ fn before_name_grams() -> u32 {
         .expect("the name pieces migration") as u32
 }
 
-/// A search entry as earlier versions wrote it, without the pieces of names.
+/// A search entry as earlier versions wrote it, without the pieces of names: its document the
+/// title's characters, words and pinyin, as the search box looks them up.
 async fn entry_without_pieces(
     conn: &DatabaseConnection,
     backend: Backend,
@@ -385,6 +386,19 @@ async fn entry_without_pieces(
     owner: Uuid,
     title: &str,
 ) {
+    let doc = guanxi_core::search::text::tokens(title)
+        .into_iter()
+        .chain(guanxi_core::search::text::pinyin_tokens(title))
+        .collect::<Vec<_>>();
+    let doc = match backend {
+        Backend::Sqlite => doc.join(" "),
+        Backend::Postgres => doc
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("'{t}':{}", i + 1))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
     let sql = match backend {
         Backend::Sqlite => {
             "INSERT INTO search_entries (record_id, entity, owner_id, title, doc) VALUES (?, ?, ?, ?, ?)"
@@ -401,7 +415,7 @@ async fn entry_without_pieces(
             entity.into(),
             owner.into(),
             title.into(),
-            "".into(),
+            doc.into(),
         ],
     )
     .await
@@ -522,6 +536,27 @@ async fn contacts_get_whole_names_and_names_get_pieces() {
             names(&ACCOUNTS, "中太").await,
             vec![json!("北京中太数据"), json!("上海中太")]
         );
+        // The search box finds them as typed a few letters at a time, from an index built
+        // again with prefix indexes on SQLite (m0021) and its narrow copy with entities (m0020).
+        if backend == Backend::Sqlite {
+            let rows = db::raw_query(
+                &core.db.reader().clone(),
+                "SELECT sql FROM sqlite_master WHERE name = 'search_fts'",
+                vec![],
+            )
+            .await
+            .unwrap();
+            let sql = db::get_string(&rows[0], "sql").unwrap();
+            assert!(sql.contains("prefix='2 3 4 5'"), "{sql}");
+        }
+        for typed in ["zhon", "zhongtai", "中太"] {
+            let hits = guanxi_core::search::search(&core.db, &actor, typed, &[&ACCOUNTS], 10)
+                .await
+                .unwrap();
+            let mut titles: Vec<&str> = hits.iter().map(|h| h.title.as_str()).collect();
+            titles.sort();
+            assert_eq!(titles, ["上海中太", "北京中太数据"], "{backend:?} {typed}");
+        }
         fresh.cleanup(core).await;
     }
 }

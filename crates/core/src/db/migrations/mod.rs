@@ -20,6 +20,7 @@ mod m0017_pinyin_sort;
 mod m0018_structured_views;
 mod m0019_money_format;
 mod m0020_search_keys_entity;
+mod m0021_search_prefixes;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_structured_views::Migration),
             Box::new(m0019_money_format::Migration),
             Box::new(m0020_search_keys_entity::Migration),
+            Box::new(m0021_search_prefixes::Migration),
         ]
     }
 }
