@@ -357,7 +357,10 @@ pub async fn search(
     if scopes.is_empty() {
         return Ok(vec![]);
     }
-    let candidates = 200;
+    // Text matches read to rank from: four times the answers wanted (at least 40, at most
+    // 200). Each costs a look-up, and a sales rep reads many that are not theirs before one
+    // that is: with 200 for twelve answers, a rep's search of accounts alone read thousands.
+    let candidates = (limit * 4).clamp(40, 200);
     let scope_sql = scopes.join(" OR ");
     let first_param = match backend {
         Backend::Sqlite => "?",
