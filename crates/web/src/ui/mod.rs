@@ -15,8 +15,12 @@ mod list_charts;
 mod notifications;
 pub mod options;
 mod password_reset;
+mod record_detail;
+mod record_form;
+mod record_list;
 pub(crate) mod records;
 mod reminders;
+mod search_pages;
 mod session;
 
 use askama::Template;

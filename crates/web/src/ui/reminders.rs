@@ -86,12 +86,20 @@ async fn set(
                 .iter()
                 .map(|(k, e)| i18n.named_field_error(&i18n.t(&format!("reminder-{k}")), e))
                 .collect();
-            let draft = super::records::ReminderDraft {
+            let draft = super::record_detail::ReminderDraft {
                 at: local.to_string(),
                 note: note.to_string(),
             };
-            super::records::detail_page(def, &st, &user, id, "details".into(), problems, draft)
-                .await
+            super::record_detail::detail_page(
+                def,
+                &st,
+                &user,
+                id,
+                "details".into(),
+                problems,
+                draft,
+            )
+            .await
         }
         Err(e) => error_page(&user, e.into()),
     }
