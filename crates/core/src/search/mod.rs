@@ -86,20 +86,47 @@ pub fn document(def: &EntityDef, rec: &JsonMap) -> Document {
 }
 
 /// A document's tokens as a PostgreSQL `tsvector` literal, for loaders that write documents
-/// in bulk as SQL text.
+/// in bulk as SQL text. Each token also gets its prefix lexemes ([`prefix_lexeme`]) at its
+/// position.
 pub fn tsvector_literal(tokens: &[String]) -> String {
-    tokens
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            format!(
-                "'{}':{}",
-                t.replace('\'', "''").replace('\\', ""),
-                (i + 1).min(16383)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    let lexeme = |t: &str, at: usize| format!("'{}':{at}", t.replace('\'', "''").replace('\\', ""));
+    let mut out = Vec::with_capacity(tokens.len() * 3);
+    for (i, t) in tokens.iter().enumerate() {
+        let at = (i + 1).min(16383);
+        out.push(lexeme(t, at));
+        for p in prefix_lexemes(t) {
+            out.push(lexeme(&p, at));
+        }
+    }
+    out.join(" ")
+}
+
+/// The shortest and longest prefixes PostgreSQL documents keep as lexemes of their own.
+const PREFIX_CHARS: std::ops::RangeInclusive<usize> = 2..=5;
+
+/// Marks a prefix lexeme. No token starts so: a piece token starts with one mark and then its
+/// entity's name ([`grams`]).
+const PREFIX_MARK: &str = "ǂǂ";
+
+/// The lexeme standing for the tokens that start with `prefix`.
+fn prefix_lexeme(prefix: &str) -> String {
+    format!("{PREFIX_MARK}{prefix}")
+}
+
+/// What PostgreSQL documents keep besides each token: its first 2, 3, 4 and 5 characters as
+/// lexemes of their own (`ǂǂzh`, `ǂǂzho`, …), so that a prefix typed into the search box is one
+/// exact look-up in the text index, not a scan of every token it starts (`zhon:*` read the
+/// posting list of every name whose pinyin starts so). SQLite's index keeps the same prefixes
+/// itself (`db::migrations::m0021`). Piece tokens ([`grams`]) are looked up whole and get none.
+fn prefix_lexemes(token: &str) -> Vec<String> {
+    if token.starts_with(grams::MARK) {
+        return Vec::new();
+    }
+    let chars: Vec<char> = token.chars().collect();
+    PREFIX_CHARS
+        .filter(|n| *n <= chars.len())
+        .map(|n| prefix_lexeme(&chars[..n].iter().collect::<String>()))
+        .collect()
 }
 
 /// The `search_entries` row of a record created at `created` (when known), its document's
@@ -273,7 +300,14 @@ fn tsquery(terms: &[Term]) -> String {
                     .iter()
                     .enumerate()
                     .map(|(i, tok)| {
-                        format!("'{}'{}", tok, if *prefix && i + 1 == n { ":*" } else { "" })
+                        if !(*prefix && i + 1 == n) {
+                            format!("'{tok}'")
+                        } else if PREFIX_CHARS.contains(&tok.chars().count()) {
+                            // A prefix the documents keep as a lexeme: looked up exactly.
+                            format!("'{}'", prefix_lexeme(tok))
+                        } else {
+                            format!("'{tok}':*")
+                        }
                     })
                     .collect();
                 format!("({})", parts.join(" <-> "))
@@ -464,8 +498,15 @@ mod tests {
             "('中' <-> '太') & (('zhangsan':*) | ('zhang' <-> 'san'))"
         );
         assert_eq!(
-            tsvector_literal(&["张".into(), "zs".into()]),
-            "'张':1 'zs':2"
+            tsvector_literal(&["张".into(), "zs".into(), "13800".into()]),
+            "'张':1 'zs':2 'ǂǂzs':2 '13800':3 'ǂǂ13':3 'ǂǂ138':3 'ǂǂ1380':3 'ǂǂ13800':3"
         );
+        // A typed prefix of 2 to 5 characters is its prefix lexeme; shorter or longer, a prefix.
+        assert_eq!(tsquery(&text::parse_query("zhon")), "('ǂǂzhon')");
+        assert_eq!(tsquery(&text::parse_query("z")), "('z':*)");
+        assert!(tsquery(&text::parse_query("zhangwei")).contains("'zhangwei':*"));
+        // Piece tokens are looked up whole and get no prefixes.
+        let piece = grams::of_value("account", "name", "中太")[0].clone();
+        assert_eq!(tsvector_literal(&[piece.clone()]), format!("'{piece}':1"));
     }
 }

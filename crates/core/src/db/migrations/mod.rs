@@ -21,6 +21,7 @@ mod m0018_structured_views;
 mod m0019_money_format;
 mod m0020_search_keys_entity;
 mod m0021_search_prefixes;
+mod m0022_search_prefix_lexemes;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_money_format::Migration),
             Box::new(m0020_search_keys_entity::Migration),
             Box::new(m0021_search_prefixes::Migration),
+            Box::new(m0022_search_prefix_lexemes::Migration),
         ]
     }
 }
