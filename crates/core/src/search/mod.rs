@@ -507,6 +507,9 @@ mod tests {
         assert!(tsquery(&text::parse_query("zhangwei")).contains("'zhangwei':*"));
         // Piece tokens are looked up whole and get no prefixes.
         let piece = grams::of_value("account", "name", "中太")[0].clone();
-        assert_eq!(tsvector_literal(&[piece.clone()]), format!("'{piece}':1"));
+        assert_eq!(
+            tsvector_literal(std::slice::from_ref(&piece)),
+            format!("'{piece}':1")
+        );
     }
 }
