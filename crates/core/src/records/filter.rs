@@ -808,12 +808,7 @@ impl FilterContext<'_> {
                         let table = self.entity.table;
                         let as_typed = match self.narrow.pieces(field, &s) {
                             Some(Pieces::Holding(tokens)) => {
-                                let (sql, param) = crate::search::holding(self.backend, tokens);
-                                Expr::cust_with_values(
-                                    format!("\"{table}\".\"id\" IN ({sql})"),
-                                    [param],
-                                )
-                                .and(like)
+                                crate::search::holding(self.backend, table, tokens).and(like)
                             }
                             Some(Pieces::Records(ids)) => {
                                 let id = Expr::col((Alias::new(table), Alias::new("id")));

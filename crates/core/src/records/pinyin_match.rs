@@ -84,9 +84,7 @@ impl PinyinMatch {
                 cond = cond.or(key().like(format!("%-{}%", r.joined)));
             }
             if !r.tokens.is_empty() {
-                let (sql, param) = crate::search::holding(backend, &r.tokens);
-                cond = Expr::cust_with_values(format!("\"{table}\".\"id\" IN ({sql})"), [param])
-                    .and(cond);
+                cond = crate::search::holding(backend, table, &r.tokens).and(cond);
             }
             any = Some(match any {
                 Some(a) => a.or(cond),

@@ -10,6 +10,7 @@ use guanxi_core::authz::Actor;
 use guanxi_core::db::{self, Backend};
 use guanxi_core::records::{Count, Filter, ListQuery};
 use guanxi_core::{Core, search};
+use sea_orm::sea_query::{Alias, Expr, Query};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -256,10 +257,18 @@ async fn a_transaction_finds_by_their_pieces_the_names_it_wrote() {
         .await
         .unwrap();
         let tokens = search::grams::of_typed(ACCOUNTS.name, "name", "提交的").unwrap();
-        let (sql, param) = search::holding(backend, &tokens);
-        let found = db::raw_query(&txn, &sql, vec![param.into()]).await.unwrap();
+        // The entries named as a table of ids, which is what a list's filter reads.
+        let mut entries = Query::select();
+        entries
+            .expr_as(Expr::col(Alias::new("record_id")), Alias::new("id"))
+            .from(Alias::new("search_entries"));
+        let mut q = Query::select();
+        q.column((Alias::new("t"), Alias::new("id")))
+            .from_subquery(entries, Alias::new("t"))
+            .and_where(search::holding(backend, "t", &tokens));
+        let found = db::fetch_all(&txn, &q).await.unwrap();
         assert_eq!(found.len(), 1, "{backend:?}");
-        assert_eq!(db::get_uuid(&found[0], "record_id").unwrap(), id);
+        assert_eq!(db::get_uuid(&found[0], "id").unwrap(), id);
         txn.rollback().await.unwrap();
         fresh.cleanup(core).await;
     }
