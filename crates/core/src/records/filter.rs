@@ -808,7 +808,7 @@ impl FilterContext<'_> {
                         let table = self.entity.table;
                         let as_typed = match self.narrow.pieces(field, &s) {
                             Some(Pieces::Holding(tokens)) => {
-                                crate::search::holding(self.backend, table, tokens).and(like)
+                                crate::search::holding(self.backend, self.entity, tokens).and(like)
                             }
                             Some(Pieces::Records(ids)) => {
                                 let id = Expr::col((Alias::new(table), Alias::new("id")));
@@ -817,8 +817,9 @@ impl FilterContext<'_> {
                             None => like,
                         };
                         let as_pinyin = self.entity.field(field).and_then(|def| {
-                            pinyin_match::of_typed(def, &s)
-                                .map(|m| m.condition(self.backend, table, def, op == StartsWith))
+                            pinyin_match::of_typed(def, &s).map(|m| {
+                                m.condition(self.backend, self.entity, def, op == StartsWith)
+                            })
                         });
                         Ok(match as_pinyin {
                             Some(p) => as_typed.or(p),

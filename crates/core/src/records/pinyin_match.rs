@@ -16,7 +16,7 @@
 
 use sea_orm::sea_query::{Alias, Expr, SimpleExpr};
 
-use super::def::FieldDef;
+use super::def::{EntityDef, FieldDef};
 use super::values::{has_sort_key, sort_key_column};
 use crate::db::Backend;
 
@@ -65,16 +65,17 @@ pub fn of_typed(field: &FieldDef, typed: &str) -> Option<PinyinMatch> {
 }
 
 impl PinyinMatch {
-    /// The condition on `table`'s row: for some reading, its key has the syllables where they
+    /// The condition on a row of `entity`'s table: for some reading, its key has the syllables where they
     /// start a word, and, where there are whole syllables to look up, its search document holds
     /// them.
     pub fn condition(
         &self,
         backend: Backend,
-        table: &str,
+        entity: &EntityDef,
         field: &FieldDef,
         prefix_only: bool,
     ) -> SimpleExpr {
+        let table = entity.table;
         let key = || Expr::col((Alias::new(table), Alias::new(sort_key_column(field.column))));
         let mut any: Option<SimpleExpr> = None;
         for r in &self.readings {
@@ -84,7 +85,7 @@ impl PinyinMatch {
                 cond = cond.or(key().like(format!("%-{}%", r.joined)));
             }
             if !r.tokens.is_empty() {
-                cond = crate::search::holding(backend, table, &r.tokens).and(cond);
+                cond = crate::search::holding(backend, entity, &r.tokens).and(cond);
             }
             any = Some(match any {
                 Some(a) => a.or(cond),

@@ -12,7 +12,7 @@ pub mod text;
 pub mod upkeep;
 
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -220,9 +220,10 @@ pub async fn remove<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<()> {
     Ok(())
 }
 
-/// The records of `table` whose documents hold every one of `tokens` (pieces of [`grams`]):
-/// `"table"."id" IN (…)`, for a list's filter.
-pub fn holding(backend: Backend, table: &str, tokens: &[String]) -> SimpleExpr {
+/// The records of `def` whose documents hold every one of `tokens` (pieces of [`grams`]):
+/// `"<table>"."id" IN (…)`, for a list's filter.
+pub fn holding(backend: Backend, def: &EntityDef, tokens: &[String]) -> SimpleExpr {
+    let table = def.table;
     match backend {
         // Rows changed in the current transaction are not in the index until it commits
         // (`db::migrations::m0008`); they are few, and the caller's own check of the text
@@ -237,6 +238,7 @@ pub fn holding(backend: Backend, table: &str, tokens: &[String]) -> SimpleExpr {
             ),
             [fts5_all(tokens)],
         ),
+        // The entity is named so that its own text index is read (`db::migrations::m0023`).
         Backend::Postgres => {
             let all = tokens
                 .iter()
@@ -244,11 +246,51 @@ pub fn holding(backend: Backend, table: &str, tokens: &[String]) -> SimpleExpr {
                 .collect::<Vec<_>>()
                 .join(" & ");
             Expr::cust(format!(
-                "\"{table}\".\"id\" IN (SELECT record_id FROM search_entries WHERE doc @@ {})",
-                tsquery_literal(&all)
+                "\"{table}\".\"id\" IN (SELECT s.record_id FROM search_entries s WHERE {})",
+                pg_entity_match(def.name, &all)
             ))
         }
     }
+}
+
+/// PostgreSQL: entries of `entity` whose documents match `query` (`tsquery` text), as the
+/// condition on `s` that its own text index answers: each entity's entries have an index of
+/// their own (`db::migrations::m0023`), which the planner takes only for a condition naming the
+/// entity as a constant.
+fn pg_entity_match(entity: &str, query: &str) -> String {
+    format!(
+        "s.entity = {} AND s.doc @@ {}",
+        entity_literal(entity),
+        tsquery_literal(query)
+    )
+}
+
+/// PostgreSQL: the name of the text index of `entity`'s entries.
+pub fn pg_entity_index(entity: &str) -> String {
+    format!("ix_search_entries_doc_{entity}")
+}
+
+/// PostgreSQL: the statement that gives `entity`'s entries their own text index if they have
+/// none. A migration that declares an entity runs it; a condition naming the entity
+/// ([`pg_entity_match`]) reads only that index, whose statistics and posting lists are the
+/// entity's own, so a term common among contacts but rare among accounts costs an accounts-only
+/// search what it finds among accounts.
+pub fn pg_entity_index_statement(entity: &str) -> String {
+    format!(
+        "CREATE INDEX IF NOT EXISTS {} ON search_entries USING gin (doc) WHERE entity = {}",
+        pg_entity_index(entity),
+        entity_literal(entity)
+    )
+}
+
+/// An entity's name as an SQL literal. Names are declared in code (lower-case letters and
+/// `_`); anything else is dropped all the same.
+fn entity_literal(entity: &str) -> String {
+    let name: String = entity
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || *c == '_')
+        .collect();
+    format!("'{name}'")
 }
 
 /// A `tsquery` written into the statement rather than bound to it. A statement the driver keeps
@@ -345,6 +387,27 @@ fn tsquery(terms: &[Term]) -> String {
     terms.iter().map(render).collect::<Vec<_>>().join(" & ")
 }
 
+/// The ways of reading `terms` as `tsquery` texts of which a document must match one: a query
+/// of one term that reads two ways (`Term::Any`, `Term::Either`) is two texts.
+fn tsquery_alternatives(terms: &[Term]) -> Vec<String> {
+    match terms {
+        [Term::Any(alts)] => alts
+            .iter()
+            .map(|t| tsquery(std::slice::from_ref(t)))
+            .collect(),
+        [
+            Term::Either {
+                preferred,
+                fallback,
+            },
+        ] => vec![
+            tsquery(std::slice::from_ref(preferred)),
+            tsquery(std::slice::from_ref(fallback)),
+        ],
+        _ => vec![tsquery(terms)],
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
     pub entity: String,
@@ -376,17 +439,19 @@ impl Bound {
     }
 }
 
-/// Which of the entries (as `k`) the actor may read among `entities`: `None` if none.
-fn readable(actor: &Actor, entities: &[&EntityDef], k: &str, b: &mut Bound) -> Option<String> {
-    let mut scopes = Vec::new();
+/// Which of the entries (as `k`) the actor may read: for each of `entities` the actor may read
+/// at all, its name and the condition on the entry's owner.
+fn readable(
+    actor: &Actor,
+    entities: &[&EntityDef],
+    k: &str,
+    b: &mut Bound,
+) -> Vec<(&'static str, String)> {
+    let mut arms = Vec::new();
     for def in entities {
-        let scope = actor.grant(def.name).read;
-        if scope == Scope::None {
-            continue;
-        }
-        let ent = b.push(def.name);
-        let cond = match scope {
-            Scope::None | Scope::All => "TRUE".to_string(),
+        let cond = match actor.grant(def.name).read {
+            Scope::None => continue,
+            Scope::All => "TRUE".to_string(),
             Scope::Own => format!("{k}.owner_id = {}", b.push(actor.user_id)),
             Scope::Team => match actor.team_id {
                 Some(team) => format!(
@@ -397,9 +462,17 @@ fn readable(actor: &Actor, entities: &[&EntityDef], k: &str, b: &mut Bound) -> O
                 None => format!("{k}.owner_id = {}", b.push(actor.user_id)),
             },
         };
-        scopes.push(format!("({k}.entity = {ent} AND {cond})"));
+        arms.push((def.name, cond));
     }
-    (!scopes.is_empty()).then(|| scopes.join(" OR "))
+    arms
+}
+
+/// [`readable`]'s entries as one condition.
+fn any_readable(arms: &[(&str, String)], k: &str) -> String {
+    arms.iter()
+        .map(|(entity, cond)| format!("({k}.entity = {} AND {cond})", entity_literal(entity)))
+        .collect::<Vec<_>>()
+        .join(" OR ")
 }
 
 /// Finds records matching `q` that the actor may read, best matches first.
@@ -434,9 +507,11 @@ pub async fn search(
             .filter(|c| !c.is_control())
             .collect::<String>(),
     );
-    let Some(scope) = readable(actor, entities, k, &mut exact) else {
+    let arms = readable(actor, entities, k, &mut exact);
+    if arms.is_empty() {
         return Ok(vec![]);
-    };
+    }
+    let scope = any_readable(&arms, k);
     let exact_sql = format!(
         "SELECT {k}.record_id, {k}.entity, {k}.title FROM search_entries {k} WHERE {k}.title = {title} AND ({scope}) LIMIT {limit}"
     );
@@ -444,45 +519,67 @@ pub async fn search(
     // 200). Each costs a look-up, and a sales rep reads many that are not theirs before one
     // that is: with 200 for twelve answers, a rep's search of accounts alone read thousands.
     let candidates = (limit * 4).clamp(40, 200);
-    let matching = |terms: &[Term]| -> (String, Vec<Value>) {
+    let matching = |terms: &[Term]| -> TextQuery {
         let mut b = Bound::new(backend);
         let sql = match backend {
             Backend::Sqlite => {
                 let m = b.push(fts5_match(terms));
-                let scope = readable(actor, entities, k, &mut b).unwrap_or_default();
+                let scope = any_readable(&readable(actor, entities, k, &mut b), k);
                 format!(
                     "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE s.rowid IN (
                          SELECT k.rowid FROM search_fts JOIN search_keys k ON k.rowid = search_fts.rowid
                          WHERE search_fts MATCH {m} AND ({scope}) LIMIT {candidates})"
                 )
             }
+            // One arm per entity and way of reading the query, each its own look-up in its
+            // entity's text index, so that each reads a sample of its own ([`TextQuery`]):
+            // PostgreSQL samples a look-up only when every term in it is common, and `138`
+            // (numbers starting so, or ending in 831 read backwards) is one common and one
+            // rarer term.
             Backend::Postgres => {
-                let scope = readable(actor, entities, k, &mut b).unwrap_or_default();
+                let alternatives = tsquery_alternatives(terms);
+                let arms: Vec<String> = readable(actor, entities, k, &mut b)
+                    .iter()
+                    .flat_map(|(entity, cond)| {
+                        alternatives
+                            .iter()
+                            .map(move |q| format!("({} AND {cond})", pg_entity_match(entity, q)))
+                    })
+                    .collect();
                 format!(
-                    "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE s.doc @@ {} AND ({scope}) LIMIT {candidates}",
-                    tsquery_literal(&tsquery(terms))
+                    "SELECT s.record_id, s.entity, s.title FROM search_entries s WHERE {} LIMIT {candidates}",
+                    arms.join(" OR ")
                 )
             }
         };
-        (sql, b.values)
+        TextQuery {
+            sql,
+            values: b.values,
+            sampled: backend == Backend::Postgres && one_term_each(terms),
+        }
     };
-    let mut rows = db::raw_query(db.reader(), &exact_sql, exact.values).await?;
-    // A pinyin query is matched both as the run-together pinyin of a name (`zhangwei*`, one
-    // posting list) and as a phrase of syllables (`zhang wei`, which finds it inside longer
-    // names but intersects two of the largest posting lists). Try the cheap form first and
-    // fall back to both only when it finds too few.
-    // Exact titles rank first, so when there are `limit` of them the text search cannot change
-    // the answer (a common name such as 王芳 among millions of contacts).
-    let enough = distinct_ids(&rows)? >= limit;
-    let narrow = text::narrow(&terms).filter(|_| !enough);
-    if let Some(narrow) = &narrow {
-        let (sql, values) = matching(narrow);
-        rows.extend(db::raw_query(db.reader(), &sql, values).await?);
-    }
-    if !enough && (narrow.is_none() || distinct_ids(&rows)? < limit) {
-        let (sql, values) = matching(&terms);
-        rows.extend(db::raw_query(db.reader(), &sql, values).await?);
-    }
+    let exact = (exact_sql, exact.values);
+    let rows = match backend {
+        Backend::Sqlite => {
+            found(
+                db.reader(),
+                backend,
+                &terms,
+                limit,
+                candidates,
+                exact,
+                &matching,
+            )
+            .await?
+        }
+        Backend::Postgres => {
+            // The text queries' settings hold for this transaction only.
+            let txn = db.reader().begin().await?;
+            let rows = found(&txn, backend, &terms, limit, candidates, exact, &matching).await?;
+            txn.commit().await?;
+            rows
+        }
+    };
     let mut seen = std::collections::HashSet::new();
     let mut hits = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -508,6 +605,94 @@ pub async fn search(
     });
     hits.truncate(limit);
     Ok(hits)
+}
+
+/// A text match's statement. On PostgreSQL it reads the text index only, never the table from
+/// its start until enough rows match: the planner takes that plan for terms common overall, and
+/// it read millions of rows when they were rare among what the reader may see (a phone prefix
+/// among accounts: 8 s). A `sampled` one reads, of a term held by more than [`PG_SAMPLE`] of
+/// an entity's entries, a sample of about that many (`gin_fuzzy_search_limit`): `zh` is held by
+/// a million of 4,000,000 entries and took 139 ms to read whole, 15 ms sampled (bench §18).
+/// Queries of several terms in a row (a phrase such as 中太) are not sampled: PostgreSQL would
+/// sample each term on its own, and few of the samples' documents would hold both.
+struct TextQuery {
+    sql: String,
+    values: Vec<Value>,
+    sampled: bool,
+}
+
+/// See [`TextQuery`].
+const PG_SAMPLE: u32 = 5000;
+
+/// Whether each way of reading `terms` is one term, which PostgreSQL may sample.
+fn one_term_each(terms: &[Term]) -> bool {
+    fn single(t: &Term) -> bool {
+        matches!(t, Term::Phrase { tokens, .. } if tokens.len() == 1)
+    }
+    match terms {
+        [Term::Any(alts)] => alts.iter().all(single),
+        [
+            Term::Either {
+                preferred,
+                fallback,
+            },
+        ] => single(preferred) && single(fallback),
+        [t] => single(t),
+        _ => false,
+    }
+}
+
+/// The records named exactly `q` (the `exact` statement), then the text matches of `terms`
+/// (`matching` builds their statement), as rows of `record_id`, `entity` and `title`.
+async fn found<C: ConnectionTrait>(
+    conn: &C,
+    backend: Backend,
+    terms: &[Term],
+    limit: usize,
+    candidates: usize,
+    (exact_sql, exact_values): (String, Vec<Value>),
+    matching: &(dyn Fn(&[Term]) -> TextQuery + Sync),
+) -> CoreResult<Vec<sea_orm::QueryResult>> {
+    let mut rows = db::raw_query(conn, &exact_sql, exact_values).await?;
+    // A pinyin query is matched both as the run-together pinyin of a name (`zhangwei*`, one
+    // posting list) and as a phrase of syllables (`zhang wei`, which finds it inside longer
+    // names but intersects two of the largest posting lists). Try the cheap form first and
+    // fall back to both only when it finds too few.
+    // Exact titles rank first, so when there are `limit` of them the text search cannot change
+    // the answer (a common name such as 王芳 among millions of contacts).
+    let enough = distinct_ids(&rows)? >= limit;
+    let narrow = text::narrow(terms).filter(|_| !enough);
+    if let Some(narrow) = &narrow {
+        rows.extend(text_matches(conn, backend, matching(narrow), candidates).await?);
+    }
+    if !enough && (narrow.is_none() || distinct_ids(&rows)? < limit) {
+        rows.extend(text_matches(conn, backend, matching(terms), candidates).await?);
+    }
+    Ok(rows)
+}
+
+/// Runs a text match. A sample that held fewer than `candidates` the reader may see is read
+/// again whole: the matches may be rare among what the reader may see (a sales rep's own
+/// records) though common overall, and then every one counts.
+async fn text_matches<C: ConnectionTrait>(
+    conn: &C,
+    backend: Backend,
+    query: TextQuery,
+    candidates: usize,
+) -> CoreResult<Vec<sea_orm::QueryResult>> {
+    let settings = |sample: u32| {
+        format!("SET LOCAL enable_seqscan = off; SET LOCAL gin_fuzzy_search_limit = {sample}")
+    };
+    if backend == Backend::Postgres {
+        let sample = if query.sampled { PG_SAMPLE } else { 0 };
+        conn.execute_unprepared(&settings(sample)).await?;
+    }
+    let rows = db::raw_query(conn, &query.sql, query.values.clone()).await?;
+    if !query.sampled || rows.len() >= candidates {
+        return Ok(rows);
+    }
+    conn.execute_unprepared(&settings(0)).await?;
+    db::raw_query(conn, &query.sql, query.values).await
 }
 
 fn distinct_ids(rows: &[sea_orm::QueryResult]) -> CoreResult<usize> {
@@ -541,6 +726,14 @@ mod tests {
         assert_eq!(tsquery(&text::parse_query("zhon")), "('ǂǂzhon')");
         assert_eq!(tsquery(&text::parse_query("z")), "('z':*)");
         assert!(tsquery(&text::parse_query("zhangwei")).contains("'zhangwei':*"));
+        // A phone prefix is two look-ups, each of one term, which PostgreSQL may sample; a
+        // phrase is one look-up of several terms, which it may not.
+        let phone = text::parse_query("138");
+        assert_eq!(tsquery_alternatives(&phone), ["('ǂǂ138')", "('ǂǂr831')"]);
+        assert!(one_term_each(&phone));
+        assert!(one_term_each(&text::parse_query("张")));
+        assert!(!one_term_each(&text::parse_query("中太")));
+        assert!(!one_term_each(&text::parse_query("张 zhon")));
         // Written into the statement as one literal, whatever it holds.
         assert_eq!(
             tsquery_literal(r"'it''s' & '\x'"),

@@ -18,6 +18,7 @@ mod pinyin_sort;
 mod reminders;
 mod rows;
 mod scope_lists;
+mod search_bounds;
 mod shared_commits;
 mod support;
 mod tidy;

@@ -263,9 +263,9 @@ async fn a_transaction_finds_by_their_pieces_the_names_it_wrote() {
             .expr_as(Expr::col(Alias::new("record_id")), Alias::new("id"))
             .from(Alias::new("search_entries"));
         let mut q = Query::select();
-        q.column((Alias::new("t"), Alias::new("id")))
-            .from_subquery(entries, Alias::new("t"))
-            .and_where(search::holding(backend, "t", &tokens));
+        q.column((Alias::new(ACCOUNTS.table), Alias::new("id")))
+            .from_subquery(entries, Alias::new(ACCOUNTS.table))
+            .and_where(search::holding(backend, &ACCOUNTS, &tokens));
         let found = db::fetch_all(&txn, &q).await.unwrap();
         assert_eq!(found.len(), 1, "{backend:?}");
         assert_eq!(db::get_uuid(&found[0], "id").unwrap(), id);

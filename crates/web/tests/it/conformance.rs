@@ -2571,6 +2571,20 @@ async fn every_declared_column_exists_in_the_migrated_tables() {
                 tables.push((child.table, expected_child_columns(child), keys, None));
             }
         }
+        // PostgreSQL's search reads each entity's own text index (`search::pg_entity_match`).
+        if b == Backend::Postgres {
+            for def in entities() {
+                let name = guanxi_core::search::pg_entity_index(def.name);
+                let found = guanxi_core::db::raw_query(
+                    app.core.db.reader(),
+                    "SELECT 1 AS found FROM pg_indexes WHERE tablename = 'search_entries' AND indexname = $1",
+                    vec![name.clone().into()],
+                )
+                .await
+                .expect("pg_indexes");
+                assert_eq!(found.len(), 1, "{}: the text index {name}", def.name);
+            }
+        }
         for (table, expected, not_null, entity) in tables {
             let actual = table_columns(&app, table).await;
             assert!(!actual.is_empty(), "{b:?}: table {table} exists");

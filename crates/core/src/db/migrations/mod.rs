@@ -22,6 +22,7 @@ mod m0019_money_format;
 mod m0020_search_keys_entity;
 mod m0021_search_prefixes;
 mod m0022_search_prefix_lexemes;
+mod m0023_search_index_per_entity;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_search_keys_entity::Migration),
             Box::new(m0021_search_prefixes::Migration),
             Box::new(m0022_search_prefix_lexemes::Migration),
+            Box::new(m0023_search_index_per_entity::Migration),
         ]
     }
 }
