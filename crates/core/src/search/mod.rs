@@ -12,12 +12,12 @@ pub mod text;
 pub mod upkeep;
 
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, Statement, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::authz::{Actor, Scope};
-use crate::db::{self, Backend, Db, get_string, get_uuid};
+use crate::db::{self, Backend, Db, TextRead, get_string, get_uuid};
 use crate::error::CoreResult;
 use crate::records::pinyin_match;
 use crate::records::row::TableRow;
@@ -532,7 +532,7 @@ pub async fn search(
                 )
             }
             // One arm per entity and way of reading the query, each its own look-up in its
-            // entity's text index, so that each reads a sample of its own ([`TextQuery`]):
+            // entity's text index, so that each reads a sample of its own ([`TextRead`]):
             // PostgreSQL samples a look-up only when every term in it is common, and `138`
             // (numbers starting so, or ending in 831 read backwards) is one common and one
             // rarer term.
@@ -558,28 +558,15 @@ pub async fn search(
             sampled: backend == Backend::Postgres && one_term_each(terms),
         }
     };
-    let exact = (exact_sql, exact.values);
-    let rows = match backend {
-        Backend::Sqlite => {
-            found(
-                db.reader(),
-                backend,
-                &terms,
-                limit,
-                candidates,
-                exact,
-                &matching,
-            )
-            .await?
-        }
-        Backend::Postgres => {
-            // The text queries' settings hold for this transaction only.
-            let txn = db.reader().begin().await?;
-            let rows = found(&txn, backend, &terms, limit, candidates, exact, &matching).await?;
-            txn.commit().await?;
-            rows
-        }
-    };
+    let rows = found(
+        db,
+        &terms,
+        limit,
+        candidates,
+        (exact_sql, exact.values),
+        &matching,
+    )
+    .await?;
     let mut seen = std::collections::HashSet::new();
     let mut hits = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -607,22 +594,15 @@ pub async fn search(
     Ok(hits)
 }
 
-/// A text match's statement. On PostgreSQL it reads the text index only, never the table from
-/// its start until enough rows match: the planner takes that plan for terms common overall, and
-/// it read millions of rows when they were rare among what the reader may see (a phone prefix
-/// among accounts: 8 s). A `sampled` one reads, of a term held by more than [`PG_SAMPLE`] of
-/// an entity's entries, a sample of about that many (`gin_fuzzy_search_limit`): `zh` is held by
-/// a million of 4,000,000 entries and took 139 ms to read whole, 15 ms sampled (bench §18).
-/// Queries of several terms in a row (a phrase such as 中太) are not sampled: PostgreSQL would
-/// sample each term on its own, and few of the samples' documents would hold both.
+/// A text match's statement. A `sampled` one may read a sample of a common term's postings
+/// ([`TextRead::Sampled`]); queries of several terms in a row (a phrase such as 中太) are not
+/// sampled: PostgreSQL would sample each term on its own, and few of the samples' documents
+/// would hold both.
 struct TextQuery {
     sql: String,
     values: Vec<Value>,
     sampled: bool,
 }
-
-/// See [`TextQuery`].
-const PG_SAMPLE: u32 = 5000;
 
 /// Whether each way of reading `terms` is one term, which PostgreSQL may sample.
 fn one_term_each(terms: &[Term]) -> bool {
@@ -644,16 +624,15 @@ fn one_term_each(terms: &[Term]) -> bool {
 
 /// The records named exactly `q` (the `exact` statement), then the text matches of `terms`
 /// (`matching` builds their statement), as rows of `record_id`, `entity` and `title`.
-async fn found<C: ConnectionTrait>(
-    conn: &C,
-    backend: Backend,
+async fn found(
+    db: &Db,
     terms: &[Term],
     limit: usize,
     candidates: usize,
     (exact_sql, exact_values): (String, Vec<Value>),
     matching: &(dyn Fn(&[Term]) -> TextQuery + Sync),
 ) -> CoreResult<Vec<sea_orm::QueryResult>> {
-    let mut rows = db::raw_query(conn, &exact_sql, exact_values).await?;
+    let mut rows = db::raw_query(db.reader(), &exact_sql, exact_values).await?;
     // A pinyin query is matched both as the run-together pinyin of a name (`zhangwei*`, one
     // posting list) and as a phrase of syllables (`zhang wei`, which finds it inside longer
     // names but intersects two of the largest posting lists). Try the cheap form first and
@@ -663,10 +642,10 @@ async fn found<C: ConnectionTrait>(
     let enough = distinct_ids(&rows)? >= limit;
     let narrow = text::narrow(terms).filter(|_| !enough);
     if let Some(narrow) = &narrow {
-        rows.extend(text_matches(conn, backend, matching(narrow), candidates).await?);
+        rows.extend(text_matches(db, matching(narrow), candidates).await?);
     }
     if !enough && (narrow.is_none() || distinct_ids(&rows)? < limit) {
-        rows.extend(text_matches(conn, backend, matching(terms), candidates).await?);
+        rows.extend(text_matches(db, matching(terms), candidates).await?);
     }
     Ok(rows)
 }
@@ -674,25 +653,21 @@ async fn found<C: ConnectionTrait>(
 /// Runs a text match. A sample that held fewer than `candidates` the reader may see is read
 /// again whole: the matches may be rare among what the reader may see (a sales rep's own
 /// records) though common overall, and then every one counts.
-async fn text_matches<C: ConnectionTrait>(
-    conn: &C,
-    backend: Backend,
+async fn text_matches(
+    db: &Db,
     query: TextQuery,
     candidates: usize,
 ) -> CoreResult<Vec<sea_orm::QueryResult>> {
-    let settings = |sample: u32| {
-        format!("SET LOCAL enable_seqscan = off; SET LOCAL gin_fuzzy_search_limit = {sample}")
+    let read = if query.sampled {
+        TextRead::Sampled
+    } else {
+        TextRead::Whole
     };
-    if backend == Backend::Postgres {
-        let sample = if query.sampled { PG_SAMPLE } else { 0 };
-        conn.execute_unprepared(&settings(sample)).await?;
-    }
-    let rows = db::raw_query(conn, &query.sql, query.values.clone()).await?;
-    if !query.sampled || rows.len() >= candidates {
+    let rows = db::raw_query(db.text_reader(read), &query.sql, query.values.clone()).await?;
+    if read == TextRead::Whole || rows.len() >= candidates {
         return Ok(rows);
     }
-    conn.execute_unprepared(&settings(0)).await?;
-    db::raw_query(conn, &query.sql, query.values).await
+    db::raw_query(db.text_reader(TextRead::Whole), &query.sql, query.values).await
 }
 
 fn distinct_ids(rows: &[sea_orm::QueryResult]) -> CoreResult<usize> {
