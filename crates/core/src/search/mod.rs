@@ -2,8 +2,10 @@
 //! every write, and the query that respects each entity's read scope.
 //!
 //! Backend-specific SQL lives only here: SQLite uses an FTS5 table over `search_entries`,
-//! PostgreSQL a `tsvector` column with a GIN index. Documents are tokenized in Rust by
-//! [`text::tokens`] for both, so the two backends find the same records.
+//! PostgreSQL a `tsvector` column with a GIN index per entity (`db::migrations::m0023`), read
+//! through connections that never scan the table and may sample a common term
+//! (`db::TextRead`). Documents are tokenized in Rust by [`text::tokens`] for both, so the two
+//! backends find the same records.
 
 pub mod grams;
 pub mod order;
