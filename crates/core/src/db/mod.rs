@@ -138,7 +138,7 @@ fn sqlite_readers() -> u32 {
 /// How text search reads a term's postings ([`Db::text_reader`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextRead {
-    /// Of a term held by more than [`TEXT_SAMPLE`] of an index's entries, a sample of about so
+    /// Of a term held by more than `TEXT_SAMPLE` of an index's entries, a sample of about so
     /// many (`gin_fuzzy_search_limit`): `zh`, held by a million of 4,000,000 entries, took 139
     /// ms to read whole and 15 ms sampled (bench §18).
     Sampled,
@@ -287,7 +287,7 @@ impl Db {
     /// scan a table from its start for rows that match (the planner takes that plan for terms
     /// common overall, and it read millions of rows when they were rare among what a search
     /// may return: a phone prefix among accounts, 8 s), and that read a sample of about
-    /// [`TEXT_SAMPLE`] postings of a common term if asked to ([`TextRead::Sampled`]). Settings
+    /// `TEXT_SAMPLE` postings of a common term if asked to ([`TextRead::Sampled`]). Settings
     /// of the session, not of a transaction, so a search costs no round trips to set them.
     pub fn text_reader(&self, read: TextRead) -> &DatabaseConnection {
         match (&self.text, read) {
