@@ -163,6 +163,23 @@ pub async fn list(db: &Db) -> CoreResult<Vec<User>> {
         .collect()
 }
 
+/// The names of the users `ids` names, by id: what a page that shows a few records' owners
+/// needs, rather than every user ([`list`]).
+pub async fn names(db: &Db, ids: &[Uuid]) -> CoreResult<HashMap<Uuid, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut q = Query::select();
+    q.columns([col("id"), col("name")])
+        .from(col("users"))
+        .and_where(Expr::col(col("id")).is_in(ids.iter().copied()));
+    db::fetch_all(db.reader(), &q)
+        .await?
+        .iter()
+        .map(|r| Ok((get_uuid(r, "id")?, get_string(r, "name")?)))
+        .collect()
+}
+
 pub async fn get<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<User> {
     let mut q = Query::select();
     q.columns(COLUMNS.map(col))

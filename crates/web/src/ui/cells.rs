@@ -10,6 +10,7 @@ use guanxi_core::identity::users;
 use guanxi_core::records::{EntityDef, FieldKind, Registry};
 use guanxi_core::refs::{self, RefView, Target};
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 use super::display;
 use crate::State;
@@ -84,6 +85,17 @@ pub struct Lookups {
     pub(super) custom: Vec<CustomFieldDef>,
 }
 
+/// Whose names a page needs ([`lookups`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum People {
+    /// Every user: a page that offers them (a list's owner filter) or may show any of them (a
+    /// record's history).
+    All,
+    /// Those the records' owner, creator, updater and user fields name: the key facts of
+    /// search answers, read on every keystroke.
+    Named,
+}
+
 /// What a page needs to show records of `def`: users' names, its custom fields, and the titles
 /// of the records they refer to — those `recs` hold, and those `more` finds (in a history).
 pub(super) async fn lookups<'r>(
@@ -91,13 +103,22 @@ pub(super) async fn lookups<'r>(
     actor: &Actor,
     def: &'static EntityDef,
     recs: impl IntoIterator<Item = &'r JsonMap>,
+    people: People,
     more: impl FnOnce(&[CustomFieldDef]) -> Vec<Target>,
 ) -> Result<Lookups, ApiError> {
-    let users = users::list(&st.core.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id.to_string(), u.name))
-        .collect();
+    let recs: Vec<&JsonMap> = recs.into_iter().collect();
+    let users = match people {
+        People::All => users::list(&st.core.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.to_string(), u.name))
+            .collect(),
+        People::Named => users::names(&st.core.db, &named_users(def, &recs))
+            .await?
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+    };
     let custom = st.core.records(def).custom_defs().await?;
     let mut targets = refs::targets(st.core.registry, def, &custom, recs);
     targets.extend(more(&custom));
@@ -109,6 +130,25 @@ pub(super) async fn lookups<'r>(
         titles,
         custom,
     })
+}
+
+/// The users `recs` name as owner, creator, updater or in a user field of `def`.
+fn named_users(def: &EntityDef, recs: &[&JsonMap]) -> Vec<Uuid> {
+    let fields = ["owner_id", "created_by", "updated_by"].into_iter().chain(
+        def.fields
+            .iter()
+            .filter(|f| matches!(f.kind, FieldKind::User))
+            .map(|f| f.name),
+    );
+    let fields: Vec<&str> = fields.collect();
+    let mut ids: Vec<Uuid> = recs
+        .iter()
+        .flat_map(|rec| fields.iter().filter_map(|f| rec.get(*f)))
+        .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The kind of the field a name stands for: a record's own (`owner_id` as a user), a custom

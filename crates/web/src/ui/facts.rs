@@ -9,7 +9,7 @@ use guanxi_core::search::Hit;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::cells::{Lookups, cell, lookups};
+use super::cells::{Lookups, People, cell, lookups};
 use crate::State;
 use crate::i18n::I18n;
 
@@ -84,7 +84,16 @@ pub async fn hints(st: &State, actor: &Actor, hits: &[Hit]) -> HashMap<Uuid, Str
                 Some((id, r))
             })
             .collect();
-        let Ok(lk) = lookups(st, actor, def, recs.iter().map(|(_, r)| r), |_| vec![]).await else {
+        let Ok(lk) = lookups(
+            st,
+            actor,
+            def,
+            recs.iter().map(|(_, r)| r),
+            People::Named,
+            |_| vec![],
+        )
+        .await
+        else {
             continue;
         };
         for (id, rec) in &recs {

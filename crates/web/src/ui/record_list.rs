@@ -26,7 +26,7 @@ use crate::error::ApiError;
 use crate::export_format::{FileType, Format};
 use crate::i18n::I18n;
 
-use super::cells::{Lookups, cell, lookups};
+use super::cells::{Lookups, People, cell, lookups};
 
 pub struct Row {
     pub id: String,
@@ -440,7 +440,7 @@ pub(super) async fn list(
         }
         Err(e) => return error_page(&user, e.into()),
     };
-    let lk = match lookups(&st, &user.actor, def, &page.items, |_| vec![]).await {
+    let lk = match lookups(&st, &user.actor, def, &page.items, People::All, |_| vec![]).await {
         Ok(l) => l,
         Err(e) => return error_page(&user, e),
     };

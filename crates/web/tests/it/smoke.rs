@@ -173,4 +173,8 @@ async fn unknown_paths_answer_pages_or_json_and_hits_carry_key_facts() {
         hint.contains("北京中太数据科技有限公司") && hint.contains("138 0013 8000"),
         "{hits}"
     );
+    // The owner by name: the key facts read the names of the users they show.
+    let (_, me) = json(sales.get("/api/v1/me").await).await;
+    let name = me["user"]["name"].as_str().unwrap_or_default();
+    assert!(!name.is_empty() && hint.ends_with(name), "{me} {hits}");
 }
