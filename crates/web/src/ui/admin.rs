@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, State as AxState};
+use axum::extract::{Path, State as AxState};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use guanxi_core::custom_fields::{self, CUSTOM_KINDS, CustomFieldInput};
@@ -10,9 +10,10 @@ use guanxi_core::identity::{NewPassword, NewUser, UserPatch, teams, users};
 use guanxi_core::{CoreError, FieldErrors, Grant, Role, Scope, codes};
 
 use super::options::Opt;
+use super::posted::Posted;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
-use crate::auth::{UiUser, check_csrf};
+use crate::auth::UiUser;
 use crate::error::ApiError;
 use crate::i18n::I18n;
 
@@ -286,14 +287,7 @@ fn label_key(field: &str) -> Option<&'static str> {
     })
 }
 
-async fn add_user(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn add_user(AxState(st): AxState<State>, Posted { user, form: f }: Posted) -> Response {
     let new = NewUser {
         email: form_get(&f, "email").unwrap_or("").into(),
         name: form_get(&f, "name").unwrap_or("").into(),
@@ -308,14 +302,7 @@ async fn add_user(
     finish(&st, &user, "users", r).await
 }
 
-async fn update_user(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn update_user(AxState(st): AxState<State>, Posted { user, form: f }: Posted) -> Response {
     let Some(id) = form_get(&f, "id").and_then(|s| uuid::Uuid::parse_str(s).ok()) else {
         return error_page(&user, ApiError::not_found());
     };
@@ -347,14 +334,7 @@ async fn update_user(
     finish(&st, &user, "users", r).await
 }
 
-async fn add_team(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn add_team(AxState(st): AxState<State>, Posted { user, form: f }: Posted) -> Response {
     let r = teams::create(
         &st.core.db,
         Some(&user.actor),
@@ -365,14 +345,7 @@ async fn add_team(
     finish(&st, &user, "teams", r).await
 }
 
-async fn delete_team(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn delete_team(AxState(st): AxState<State>, Posted { user, form: f }: Posted) -> Response {
     let Some(id) = form_get(&f, "id").and_then(|s| uuid::Uuid::parse_str(s).ok()) else {
         return error_page(&user, ApiError::not_found());
     };
@@ -380,14 +353,7 @@ async fn delete_team(
     finish(&st, &user, "teams", r).await
 }
 
-async fn set_grant(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn set_grant(AxState(st): AxState<State>, Posted { user, form: f }: Posted) -> Response {
     let parse = || -> Result<(Role, Grant), CoreError> {
         let field = |k: &str| form_get(&f, k).unwrap_or("");
         let role = users::parse_role(field("role")).map_err(|e| CoreError::field("role", e))?;
@@ -412,14 +378,7 @@ async fn set_grant(
     finish(&st, &user, "roles", r).await
 }
 
-async fn add_custom(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn add_custom(AxState(st): AxState<State>, Posted { user, form: f }: Posted) -> Response {
     let input = CustomFieldInput {
         key: form_get(&f, "key").map(str::to_string),
         label_en: form_get(&f, "label_en").map(str::to_string),
@@ -446,14 +405,7 @@ async fn add_custom(
     finish(&st, &user, "custom-fields", r).await
 }
 
-async fn delete_custom(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn delete_custom(AxState(st): AxState<State>, Posted { user, form: f }: Posted) -> Response {
     let Some(id) = form_get(&f, "id").and_then(|s| uuid::Uuid::parse_str(s).ok()) else {
         return error_page(&user, ApiError::not_found());
     };

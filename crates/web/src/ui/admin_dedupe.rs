@@ -3,16 +3,17 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State as AxState};
+use axum::extract::State as AxState;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use guanxi_core::dedupe::{self, Action, Rule};
 use guanxi_core::{CoreError, codes};
 
 use super::display::field_label;
+use super::posted::Posted;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
-use crate::auth::{UiUser, check_csrf};
+use crate::auth::UiUser;
 use crate::i18n::I18n;
 
 pub fn router() -> Router<State> {
@@ -94,14 +95,7 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
 }
 
 /// Sets one rule of one entity to warn or to block.
-async fn save(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn save(AxState(st): AxState<State>, Posted { user, form: f }: Posted) -> Response {
     let def = form_get(&f, "entity").and_then(|e| st.core.registry.by_name(e));
     let rule = form_get(&f, "rule").and_then(Rule::parse);
     let action = form_get(&f, "action").and_then(Action::parse);

@@ -3,15 +3,16 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State as AxState};
+use axum::extract::State as AxState;
 use axum::response::Response;
 use axum::routing::{get, post};
 use guanxi_core::mail::{self, MailError};
 use guanxi_core::{CoreError, codes};
 
+use super::posted::Posted;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
-use crate::auth::{UiUser, check_csrf};
+use crate::auth::UiUser;
 use crate::error::ApiError;
 use crate::i18n::I18n;
 use crate::letters::{self, Recipient};
@@ -114,14 +115,7 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
 
 /// Sends the test message now, not through a job: the administrator waits for its outcome,
 /// which names what the server said.
-async fn send_test(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn send_test(AxState(st): AxState<State>, Posted { user, form: f }: Posted) -> Response {
     if let Err(e) = admin_only(&user) {
         return error_page(&user, e);
     }

@@ -15,6 +15,7 @@ mod list_charts;
 mod notifications;
 pub mod options;
 mod password_reset;
+mod posted;
 mod record_detail;
 mod record_form;
 mod record_list;

@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use guanxi_core::notifications::{self, Notification};
 use uuid::Uuid;
 
+use super::posted::Posted;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;
@@ -122,14 +123,7 @@ async fn read_one(
     }
 }
 
-async fn read_all(
-    AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
+async fn read_all(AxState(st): AxState<State>, Posted { user, form: _f }: Posted) -> Response {
     match notifications::mark_all_read(&st.core, &user.actor).await {
         Ok(_) => Redirect::to("/notifications?done=read_all").into_response(),
         Err(e) => error_page(&user, e.into()),

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::choices::{self, Choices};
 use super::display::{self, field_label};
 use super::options::Opt;
+use super::posted::Posted;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;
@@ -663,12 +664,8 @@ pub(super) async fn edit_form(
 pub(super) async fn create(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
+    Posted { user, form: f }: Posted,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
     let input = form_input(&st, def, &f).await;
     match st.core.records(def).create(&user.actor, &input).await {
         Ok(rec) => Redirect::to(&format!(

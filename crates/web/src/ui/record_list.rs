@@ -2,7 +2,7 @@
 //! change and export.
 
 use askama::Template;
-use axum::extract::{Form, RawQuery, State as AxState};
+use axum::extract::{RawQuery, State as AxState};
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_core::custom_fields::CustomFieldDef;
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
@@ -16,12 +16,13 @@ use super::cells::Cell;
 use super::choices::Choices;
 use super::display::{self, field_label};
 use super::filter_bar;
+use super::posted::Posted;
 use super::record_form::{owner_options, vstr};
 use super::records::enc;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;
-use crate::auth::{UiUser, check_csrf};
+use crate::auth::UiUser;
 use crate::error::ApiError;
 use crate::export_format::{FileType, Format};
 use crate::i18n::I18n;
@@ -817,12 +818,8 @@ pub(super) async fn export(
 pub(super) async fn bulk_owner(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
+    Posted { user, form: f }: Posted,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
     let ids: Vec<Uuid> = f
         .iter()
         .filter(|(k, _)| k == "ids")
@@ -888,12 +885,8 @@ fn safe_back(back: Option<&str>, def: &EntityDef) -> String {
 pub(super) async fn save_view(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
+    Posted { user, form: f }: Posted,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
     // The list as it is now, from the address the form carries.
     let state = ListState::parse(&query_pairs(form_get(&f, "query")), def);
     let input = saved_views::ViewInput {
@@ -914,12 +907,8 @@ pub(super) async fn save_view(
 pub(super) async fn delete_view(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
-    user: UiUser,
-    Form(f): Form<Vec<(String, String)>>,
+    Posted { user, form: f }: Posted,
 ) -> Response {
-    if let Err(e) = check_csrf(&user, form_get(&f, "_csrf")) {
-        return error_page(&user, e);
-    }
     let Some(id) = form_get(&f, "id").and_then(|s| Uuid::parse_str(s).ok()) else {
         return error_page(&user, ApiError::not_found());
     };

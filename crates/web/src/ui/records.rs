@@ -7,6 +7,7 @@ use axum::extract::{Form, Path, RawQuery, State as AxState};
 use axum::routing::{get, post};
 use guanxi_core::EntityDef;
 
+use super::posted::Posted;
 use crate::State;
 use crate::auth::UiUser;
 use crate::export_format::FileType;
@@ -16,11 +17,8 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
     Router::new()
         .route(
             &p,
-            get(move |s: AxState<State>, u: UiUser, q: RawQuery| list(def, s, u, q)).post(
-                move |s: AxState<State>, u: UiUser, f: Form<Vec<(String, String)>>| {
-                    create(def, s, u, f)
-                },
-            ),
+            get(move |s: AxState<State>, u: UiUser, q: RawQuery| list(def, s, u, q))
+                .post(move |s: AxState<State>, p: Posted| create(def, s, p)),
         )
         .route(
             &format!("{p}/new"),
@@ -40,27 +38,15 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
         )
         .route(
             &format!("{p}/bulk-owner"),
-            post(
-                move |s: AxState<State>, u: UiUser, f: Form<Vec<(String, String)>>| {
-                    bulk_owner(def, s, u, f)
-                },
-            ),
+            post(move |s: AxState<State>, p: Posted| bulk_owner(def, s, p)),
         )
         .route(
             &format!("{p}/views"),
-            post(
-                move |s: AxState<State>, u: UiUser, f: Form<Vec<(String, String)>>| {
-                    save_view(def, s, u, f)
-                },
-            ),
+            post(move |s: AxState<State>, p: Posted| save_view(def, s, p)),
         )
         .route(
             &format!("{p}/views/delete"),
-            post(
-                move |s: AxState<State>, u: UiUser, f: Form<Vec<(String, String)>>| {
-                    delete_view(def, s, u, f)
-                },
-            ),
+            post(move |s: AxState<State>, p: Posted| delete_view(def, s, p)),
         )
         .route(
             &format!("{p}/{{id}}"),

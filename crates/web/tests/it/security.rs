@@ -700,3 +700,40 @@ async fn names_refuse_bidi_overrides_and_zero_width_characters() {
         assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.text);
     }
 }
+
+/// A form posted without the session's CSRF token is refused with the page that says so, in
+/// the user's language, and changes nothing; without a session it is sent to sign in.
+#[tokio::test]
+async fn forms_without_the_sessions_token_change_nothing() {
+    let app = spawn(Backend::Sqlite).await;
+    let user = app.user("admin", None).await;
+    let (cookie, _) = login_cookie(&app, &user.email, PASSWORD).await;
+    let post = |token: &'static str, cookie: Option<String>| {
+        let mut req = browser()
+            .post(format!("{}/accounts", app.base))
+            .header("accept-language", "zh-CN");
+        if let Some(c) = cookie {
+            req = req.header("Cookie", format!("guanxi_session={c}"));
+        }
+        req.form(&[
+            ("_csrf", token),
+            ("kind", "company"),
+            ("name", "跨站提交公司"),
+        ])
+        .send()
+    };
+    let res = post("not-the-token", Some(cookie.clone()))
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let html = res.text().await.expect("html");
+    assert!(
+        !html.contains("csrf_failed"),
+        "no internal code shown: {html}"
+    );
+    let res = post("not-the-token", None).await.expect("post");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(&res).starts_with("/login"), "{}", location(&res));
+    let (_, found) = crate::support::json(user.get("/api/v1/search?q=跨站提交公司").await).await;
+    assert_eq!(found["data"].as_array().map(Vec::len), Some(0), "{found}");
+}
