@@ -67,17 +67,24 @@ pub fn target_of(registry: &Registry, kind: &FieldKind, value: &Value) -> Option
     Some(Target { entity, id })
 }
 
-/// Every reference held in the records' reference fields: their own, their lines' and their
-/// custom fields'.
+/// Every reference held in the records' reference fields that `wanted` names: their own (by
+/// name), their custom fields' (`custom.<key>`) and their lines' (by the collection's name).
 pub fn targets<'r>(
     registry: &Registry,
     def: &EntityDef,
     custom: &[CustomFieldDef],
     recs: impl IntoIterator<Item = &'r JsonMap>,
+    wanted: impl Fn(&str) -> bool,
 ) -> Vec<Target> {
     let mut out = Vec::new();
+    let fields: Vec<_> = def.fields.iter().filter(|f| wanted(f.name)).collect();
+    let custom: Vec<_> = custom
+        .iter()
+        .filter(|d| wanted(&format!("custom.{}", d.key)))
+        .collect();
+    let children: Vec<_> = def.children.iter().filter(|c| wanted(c.name)).collect();
     for rec in recs {
-        for f in def.fields {
+        for f in &fields {
             if let Some(t) = rec
                 .get(f.name)
                 .and_then(|v| target_of(registry, &f.kind, v))
@@ -86,7 +93,7 @@ pub fn targets<'r>(
             }
         }
         let values = rec.get("custom");
-        for d in custom {
+        for d in &custom {
             if let Some(t) = values
                 .and_then(|c| c.get(&d.key))
                 .and_then(|v| target_of(registry, &d.kind, v))
@@ -94,7 +101,7 @@ pub fn targets<'r>(
                 out.push(t);
             }
         }
-        for child in def.children {
+        for child in &children {
             let lines = rec.get(child.name).and_then(Value::as_array);
             for line in lines.into_iter().flatten() {
                 for f in child.fields {

@@ -529,7 +529,11 @@ impl Export {
                 _ => None,
             })
             .collect();
-        let targets = refs::targets(self.core.registry, self.def, &custom, recs);
+        // Only the columns exported: a reference the export leaves out is never named.
+        let columns = &self.columns;
+        let targets = refs::targets(self.core.registry, self.def, &custom, recs, |f| {
+            columns.iter().any(|c| c.code == f)
+        });
         let titles = refs::titles(&self.core, &self.actor, &targets).await?;
         // Users are few next to records, and every list page names them: read once.
         let users = match &self.users {

@@ -85,15 +85,27 @@ pub struct Lookups {
     pub(super) custom: Vec<CustomFieldDef>,
 }
 
-/// Whose names a page needs ([`lookups`]).
+/// What of the records a page shows, and so which names and titles [`lookups`] reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum People {
-    /// Every user: a page that offers them (a list's owner filter) or may show any of them (a
-    /// record's history).
-    All,
-    /// Those the records' owner, creator, updater and user fields name: the key facts of
-    /// search answers, read on every keystroke.
-    Named,
+pub(super) enum Reading {
+    /// Any field: every user (a page that offers them, as a list's owner filter does, or may
+    /// show any of them, as a record's history does) and every reference the records hold.
+    Everything,
+    /// Only these fields (`owner_id`, `account_id`, `billing_address.city`): the users and
+    /// references they hold. The key facts of search answers, read on every keystroke.
+    Only(&'static [&'static str]),
+}
+
+impl Reading {
+    /// Whether a field (an address by its own name, not a part's) is shown.
+    fn shows(self, field: &str) -> bool {
+        match self {
+            Reading::Everything => true,
+            Reading::Only(fields) => fields
+                .iter()
+                .any(|f| f.split('.').next() == Some(field) || *f == field),
+        }
+    }
 }
 
 /// What a page needs to show records of `def`: users' names, its custom fields, and the titles
@@ -103,24 +115,24 @@ pub(super) async fn lookups<'r>(
     actor: &Actor,
     def: &'static EntityDef,
     recs: impl IntoIterator<Item = &'r JsonMap>,
-    people: People,
+    reading: Reading,
     more: impl FnOnce(&[CustomFieldDef]) -> Vec<Target>,
 ) -> Result<Lookups, ApiError> {
     let recs: Vec<&JsonMap> = recs.into_iter().collect();
-    let users = match people {
-        People::All => users::list(&st.core.db)
+    let users = match reading {
+        Reading::Everything => users::list(&st.core.db)
             .await?
             .into_iter()
             .map(|u| (u.id.to_string(), u.name))
             .collect(),
-        People::Named => users::names(&st.core.db, &named_users(def, &recs))
+        Reading::Only(_) => users::names(&st.core.db, &named_users(def, &recs, reading))
             .await?
             .into_iter()
             .map(|(id, name)| (id.to_string(), name))
             .collect(),
     };
     let custom = st.core.records(def).custom_defs().await?;
-    let mut targets = refs::targets(st.core.registry, def, &custom, recs);
+    let mut targets = refs::targets(st.core.registry, def, &custom, recs, |f| reading.shows(f));
     targets.extend(more(&custom));
     let titles = refs::titles(&st.core, actor, &targets).await?;
     Ok(Lookups {
@@ -132,15 +144,16 @@ pub(super) async fn lookups<'r>(
     })
 }
 
-/// The users `recs` name as owner, creator, updater or in a user field of `def`.
-fn named_users(def: &EntityDef, recs: &[&JsonMap]) -> Vec<Uuid> {
+/// The users `recs` name as owner, creator, updater or in a user field of `def`, in the fields
+/// `reading` shows.
+fn named_users(def: &EntityDef, recs: &[&JsonMap], reading: Reading) -> Vec<Uuid> {
     let fields = ["owner_id", "created_by", "updated_by"].into_iter().chain(
         def.fields
             .iter()
             .filter(|f| matches!(f.kind, FieldKind::User))
             .map(|f| f.name),
     );
-    let fields: Vec<&str> = fields.collect();
+    let fields: Vec<&str> = fields.filter(|f| reading.shows(f)).collect();
     let mut ids: Vec<Uuid> = recs
         .iter()
         .flat_map(|rec| fields.iter().filter_map(|f| rec.get(*f)))

@@ -9,7 +9,7 @@ use guanxi_core::search::Hit;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::cells::{Lookups, People, cell, lookups};
+use super::cells::{Lookups, Reading, cell, lookups};
 use crate::State;
 use crate::i18n::I18n;
 
@@ -89,7 +89,7 @@ pub async fn hints(st: &State, actor: &Actor, hits: &[Hit]) -> HashMap<Uuid, Str
             actor,
             def,
             recs.iter().map(|(_, r)| r),
-            People::Named,
+            Reading::Only(def.key_facts),
             |_| vec![],
         )
         .await

@@ -7,7 +7,7 @@ use guanxi_core::records::aggregate::{self, AggregateQuery, Group, Grouping, Mea
 use guanxi_core::records::{ChartDef, ChartKind, EntityDef, Filter};
 use serde_json::{Map, Value};
 
-use super::cells::{People, kind_at, lookups, value_cell};
+use super::cells::{Reading, kind_at, lookups, value_cell};
 use super::display;
 use crate::State;
 use crate::auth::UiUser;
@@ -108,7 +108,15 @@ async fn one(
             m
         })
         .collect();
-    let lk = lookups(st, &user.actor, def, &fakes, People::All, |_| vec![]).await?;
+    let lk = lookups(
+        st,
+        &user.actor,
+        def,
+        &fakes,
+        Reading::Everything,
+        |_| vec![],
+    )
+    .await?;
     let kind = kind_at(def, &lk.custom, &grouping.field);
     let mut categories = Vec::with_capacity(groups.len());
     let mut values = Vec::with_capacity(groups.len());

@@ -13,7 +13,7 @@ use guanxi_core::{CoreError, EntityDef};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::cells::{Cell, Lookups, People, cell, date_time, kind_at, lookups, value_cell};
+use super::cells::{Cell, Lookups, Reading, cell, date_time, kind_at, lookups, value_cell};
 use super::choices::{self, Choices};
 use super::display::field_label;
 use super::options::Opt;
@@ -195,7 +195,15 @@ async fn related_list(
         Err(CoreError::Forbidden { .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let lk = lookups(st, &user.actor, from, &page.items, People::All, |_| vec![]).await?;
+    let lk = lookups(
+        st,
+        &user.actor,
+        from,
+        &page.items,
+        Reading::Everything,
+        |_| vec![],
+    )
+    .await?;
     let rows = page
         .items
         .iter()
@@ -305,7 +313,16 @@ pub(super) async fn detail_page(
         }
         targets
     };
-    let lk = match lookups(st, &user.actor, def, [&rec], People::All, in_history).await {
+    let lk = match lookups(
+        st,
+        &user.actor,
+        def,
+        [&rec],
+        Reading::Everything,
+        in_history,
+    )
+    .await
+    {
         Ok(l) => l,
         Err(e) => return error_page(user, e),
     };

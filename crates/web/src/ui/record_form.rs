@@ -550,7 +550,7 @@ async fn show_form(
     // The references come from the stored record, the submitted form or (for a new record) the
     // address, e.g. `/contacts/new?account_id=…`: any id can be typed there, so each is titled
     // only if the user may read it.
-    let targets = refs::targets(st.core.registry, def, &custom, [rec]);
+    let targets = refs::targets(st.core.registry, def, &custom, [rec], |_| true);
     let titles = match refs::titles(&st.core, &user.actor, &targets).await {
         Ok(t) => t,
         Err(e) => return error_page(user, e.into()),

@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::export_format::{FileType, Format};
 use crate::i18n::I18n;
 
-use super::cells::{Lookups, People, cell, lookups};
+use super::cells::{Lookups, Reading, cell, lookups};
 
 pub struct Row {
     pub id: String,
@@ -441,7 +441,16 @@ pub(super) async fn list(
         }
         Err(e) => return error_page(&user, e.into()),
     };
-    let lk = match lookups(&st, &user.actor, def, &page.items, People::All, |_| vec![]).await {
+    let lk = match lookups(
+        &st,
+        &user.actor,
+        def,
+        &page.items,
+        Reading::Everything,
+        |_| vec![],
+    )
+    .await
+    {
         Ok(l) => l,
         Err(e) => return error_page(&user, e),
     };
@@ -787,7 +796,7 @@ pub(super) async fn export(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let pairs = query_pairs(raw.as_deref());
-    // People press the button: labels in their language unless the link asks for codes.
+    // Reading press the button: labels in their language unless the link asks for codes.
     let mut format = match crate::export::download_param(&pairs, Format::Labels, file) {
         Ok(f) => f,
         Err(e) => return error_page(&user, e),
