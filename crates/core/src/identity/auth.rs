@@ -172,20 +172,17 @@ pub async fn session_actor(
         .from(col("sessions"))
         .and_where(Expr::col((col("sessions"), col("token_hash"))).eq(hash_token(token)));
     users::join_holder(&mut q, "sessions");
-    let row = db::fetch_one(db.reader(), &q)
-        .await?
-        .ok_or(CoreError::Unauthenticated)?;
-    if get_opt_ts(&row, "revoked_at")?.is_some() || get_ts(&row, "expires_at")? <= Utc::now() {
+    let rows = db::fetch_all(db.reader(), &q).await?;
+    let (Some(row), Some((user, actor))) = (rows.first(), users::holder(registry, &rows)?) else {
+        return Err(CoreError::Unauthenticated);
+    };
+    if get_opt_ts(row, "revoked_at")?.is_some() || get_ts(row, "expires_at")? <= Utc::now() {
         return Err(CoreError::Unauthenticated);
     }
-    let user = users::holder(&row)?;
     if user.disabled {
         return Err(CoreError::Unauthenticated);
     }
-    Ok((
-        users::actor_for(db, registry, &user).await?,
-        get_string(&row, "csrf_token")?,
-    ))
+    Ok((actor, get_string(row, "csrf_token")?))
 }
 
 pub async fn logout(db: &Db, token: &str) -> CoreResult<()> {
@@ -347,28 +344,28 @@ pub async fn token_actor(db: &Db, registry: &crate::Registry, token: &str) -> Co
     .from(col("api_tokens"))
     .and_where(Expr::col((col("api_tokens"), col("token_hash"))).eq(hash_token(token)));
     users::join_holder(&mut q, "api_tokens");
-    let row = db::fetch_one(db.reader(), &q)
-        .await?
-        .ok_or(CoreError::Unauthenticated)?;
-    if get_opt_ts(&row, "revoked_at")?.is_some() {
+    let rows = db::fetch_all(db.reader(), &q).await?;
+    let (Some(row), Some((user, actor))) = (rows.first(), users::holder(registry, &rows)?) else {
+        return Err(CoreError::Unauthenticated);
+    };
+    if get_opt_ts(row, "revoked_at")?.is_some() {
         return Err(CoreError::Unauthenticated);
     }
-    let user = users::holder(&row)?;
     if user.disabled {
         return Err(CoreError::Unauthenticated);
     }
     // Record use at most once a minute: a busy script should not turn every read into a write.
-    let last = get_opt_ts(&row, "last_used_at")?;
+    let last = get_opt_ts(row, "last_used_at")?;
     if last.is_none_or(|t| Utc::now() - t > Duration::minutes(1)) {
         let mut u = Query::update();
         u.table(col("api_tokens"))
             .value(col("last_used_at"), crate::now())
-            .and_where(Expr::col(col("id")).eq(get_uuid(&row, "token_id")?));
+            .and_where(Expr::col(col("id")).eq(get_uuid(row, "token_id")?));
         let txn = db.begin().await?;
         db::update(&txn, &u).await?;
         txn.commit().await?;
     }
-    users::actor_for(db, registry, &user).await
+    Ok(actor)
 }
 
 pub async fn list_tokens(db: &Db, user_id: Uuid) -> CoreResult<Vec<ApiToken>> {

@@ -86,19 +86,51 @@ fn from_row(r: &sea_orm::QueryResult) -> CoreResult<User> {
 }
 
 /// Adds to `q` the user that a row of `table` (a session or an API token, by its `user_id`)
-/// belongs to, in the columns [`holder`] reads: a credential and its user in one query, which
-/// every authenticated request makes.
+/// belongs to, and the grants stored for the user's role, in the columns [`holder`] reads: a
+/// credential, its user and what they may do in one query, which every authenticated request
+/// makes. The query gives a row per stored grant (one row when there is none).
 pub(crate) fn join_holder(q: &mut SelectStatement, table: &str) {
     q.columns(COLUMNS.map(|c| (col("users"), col(c))))
+        .expr_as(
+            Expr::col((col("role_permissions"), col("entity"))),
+            sea_orm::sea_query::Alias::new("grant_entity"),
+        )
+        .expr_as(
+            Expr::col((col("role_permissions"), col("read_scope"))),
+            sea_orm::sea_query::Alias::new("grant_read"),
+        )
+        .expr_as(
+            Expr::col((col("role_permissions"), col("write_scope"))),
+            sea_orm::sea_query::Alias::new("grant_write"),
+        )
         .inner_join(
             col("users"),
             Expr::col((col("users"), col("id"))).equals((col(table), col("user_id"))),
+        )
+        .left_join(
+            col("role_permissions"),
+            Expr::col((col("role_permissions"), col("role"))).equals((col("users"), col("role"))),
         );
 }
 
-/// The user [`join_holder`] added to a row.
-pub(crate) fn holder(r: &sea_orm::QueryResult) -> CoreResult<User> {
-    from_row(r)
+/// The user [`join_holder`] added to the rows, as an actor with their role's grants; `None`
+/// without rows.
+pub(crate) fn holder(
+    registry: &crate::Registry,
+    rows: &[sea_orm::QueryResult],
+) -> CoreResult<Option<(User, Actor)>> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let user = from_row(first)?;
+    let mut stored = HashMap::new();
+    for r in rows {
+        if let Some(entity) = db::get_opt_string(r, "grant_entity")? {
+            stored.insert(entity, grant_of(r, "grant_read", "grant_write")?);
+        }
+    }
+    let actor = actor_with(registry, &user, &stored);
+    Ok(Some((user, actor)))
 }
 
 pub(crate) fn require_admin(actor: Option<&Actor>) -> CoreResult<()> {
@@ -430,15 +462,20 @@ pub async fn grants(db: &Db, role: Role) -> CoreResult<HashMap<String, Grant>> {
         .from(col("role_permissions"))
         .and_where(Expr::col(col("role")).eq(role.as_str()));
     for r in db::fetch_all(db.reader(), &q).await? {
-        let read: Scope = get_string(&r, "read_scope")?
-            .parse()
-            .map_err(CoreError::Internal)?;
-        let write: Scope = get_string(&r, "write_scope")?
-            .parse()
-            .map_err(CoreError::Internal)?;
-        out.insert(get_string(&r, "entity")?, Grant { read, write });
+        out.insert(
+            get_string(&r, "entity")?,
+            grant_of(&r, "read_scope", "write_scope")?,
+        );
     }
     Ok(out)
+}
+
+/// A stored grant from a row's `read` and `write` columns.
+fn grant_of(r: &sea_orm::QueryResult, read: &str, write: &str) -> CoreResult<Grant> {
+    Ok(Grant {
+        read: get_string(r, read)?.parse().map_err(CoreError::Internal)?,
+        write: get_string(r, write)?.parse().map_err(CoreError::Internal)?,
+    })
 }
 
 /// What a role may read and write of every entity: the stored grant, else the role's default.
@@ -447,8 +484,16 @@ pub async fn role_grants(
     registry: &crate::Registry,
     role: Role,
 ) -> CoreResult<std::collections::BTreeMap<String, Grant>> {
-    let stored = grants(db, role).await?;
-    Ok(registry
+    Ok(with_defaults(registry, role, &grants(db, role).await?))
+}
+
+/// The `stored` grants of a role, and its default for each entity without one.
+fn with_defaults(
+    registry: &crate::Registry,
+    role: Role,
+    stored: &HashMap<String, Grant>,
+) -> std::collections::BTreeMap<String, Grant> {
+    registry
         .all()
         .iter()
         .map(|e| {
@@ -458,7 +503,7 @@ pub async fn role_grants(
                 .unwrap_or_else(|| crate::authz::default_grant(role, e.access));
             (e.name.to_string(), g)
         })
-        .collect())
+        .collect()
 }
 
 /// Sets what a role may read and write of an entity. Administrators always keep everything.
@@ -510,7 +555,12 @@ pub async fn set_grant(
 /// The actor for a user, with their role's grant for every entity loaded (stored ones, else the
 /// defaults for the entity's kind of access).
 pub async fn actor_for(db: &Db, registry: &crate::Registry, user: &User) -> CoreResult<Actor> {
-    Ok(Actor {
+    Ok(actor_with(registry, user, &grants(db, user.role).await?))
+}
+
+/// The actor for a user whose role has the `stored` grants.
+fn actor_with(registry: &crate::Registry, user: &User, stored: &HashMap<String, Grant>) -> Actor {
+    Actor {
         user_id: user.id,
         name: user.name.clone(),
         email: user.email.clone(),
@@ -518,9 +568,8 @@ pub async fn actor_for(db: &Db, registry: &crate::Registry, user: &User) -> Core
         team_id: user.team_id,
         locale: user.locale.clone(),
         money_format: user.money_format.clone(),
-        grants: role_grants(db, registry, user.role)
-            .await?
+        grants: with_defaults(registry, user.role, stored)
             .into_iter()
             .collect(),
-    })
+    }
 }
