@@ -59,19 +59,28 @@ impl Year {
     ) -> DateTime<Utc> {
         let tz = beijing();
         let mut day = t.with_timezone(&tz).date_naive();
-        day += Duration::days(match day.weekday() {
-            Weekday::Sat => 2,
-            Weekday::Sun => 1,
-            _ => 0,
-        });
         let minute = g.range(0, 9 * 60 - 1) as i64;
         let opening = NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
-        let local = day.and_time(opening) + Duration::minutes(minute);
-        let at = tz
-            .from_local_datetime(&local)
-            .single()
-            .map(|l| l.with_timezone(&Utc))
-            .unwrap_or(t);
+        let mut at = t;
+        // The working day of `t`, or the next one when that day's office hours would fall
+        // before `floor` (the year's first day, begun late in the afternoon).
+        for _ in 0..4 {
+            day += Duration::days(match day.weekday() {
+                Weekday::Sat => 2,
+                Weekday::Sun => 1,
+                _ => 0,
+            });
+            let local = day.and_time(opening) + Duration::minutes(minute);
+            at = tz
+                .from_local_datetime(&local)
+                .single()
+                .map(|l| l.with_timezone(&Utc))
+                .unwrap_or(t);
+            if at >= floor {
+                break;
+            }
+            day += Duration::days(1);
+        }
         at.min(self.end).max(floor)
     }
 }
