@@ -52,6 +52,7 @@ pub const fn admin_list(name: &'static str, plural: &'static str, area: &'static
         key_facts: &[],
         dedupe: &[],
         rollups: &[],
+        read_through: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! place that lists them; the engine, the API and the UI learn them from the [`Registry`] built
 //! here and passed through `Core`.
 
+pub mod activities;
 pub mod customers;
 pub mod lists;
 pub mod sales;
@@ -16,6 +17,7 @@ pub fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {
         let mut all = customers::ENTITIES.to_vec();
         all.extend(sales::ENTITIES);
+        all.extend(activities::ENTITIES);
         Registry::new(all)
     })
 }

@@ -380,6 +380,10 @@ pub struct EntityDef {
     /// changed record whose key of a rule equals a live record's is refused or warned about
     /// (`dedupe::check`). Empty for an entity without duplicates to find.
     pub dedupe: &'static [DedupeDef],
+    /// A "regarding" field whose record lends its readers this one: whoever may read the record
+    /// an activity is about may read the activity, whoever owns it. `None`: the owner's scope
+    /// alone decides. Global search finds such records by their owner's scope only.
+    pub read_through: Option<&'static str>,
 }
 
 /// One duplicate-check rule of an entity: which of its fields give the rule's keys

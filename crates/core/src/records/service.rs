@@ -258,10 +258,50 @@ impl<'a> RecordService<'a> {
         deleted: bool,
     ) -> CoreResult<Loaded> {
         let l = self.load(conn, id, deleted).await?;
-        if !actor.reaches(actor.grant(self.def.name).read, l.owner, l.owner_team) {
+        if !actor.reaches(actor.grant(self.def.name).read, l.owner, l.owner_team)
+            && !self.read_through(conn, actor, &l.rec).await?
+        {
             return Err(CoreError::NotFound);
         }
         Ok(l)
+    }
+
+    /// Whether `actor` may read `rec` through the record it regards ([`EntityDef::read_through`]):
+    /// a live record of another entity that they may read by its owner. A role that may read
+    /// none of this entity reads none of it, whatever it regards.
+    async fn read_through<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        rec: &Record,
+    ) -> CoreResult<bool> {
+        let Some(field) = self.def.read_through else {
+            return Ok(false);
+        };
+        if actor.grant(self.def.name).read == Scope::None {
+            return Ok(false);
+        }
+        let regarded = rec.get(field);
+        let Some(def) = regarded
+            .and_then(|v| v.get("entity"))
+            .and_then(Value::as_str)
+            .and_then(|name| self.core.registry.by_name(name))
+            .filter(|d| d.access == Access::Records && d.name != self.def.name)
+        else {
+            return Ok(false);
+        };
+        let Some(id) = regarded
+            .and_then(|v| v.get("id"))
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+        else {
+            return Ok(false);
+        };
+        match self.core.records(def).load(conn, id, false).await {
+            Ok(l) => Ok(actor.reaches(actor.grant(def.name).read, l.owner, l.owner_team)),
+            Err(CoreError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn check_write(&self, actor: &Actor, l: &Loaded) -> CoreResult<()> {
@@ -1519,7 +1559,44 @@ impl<'a> RecordService<'a> {
             }
             _ => Expr::col((self.table(), col("owner_id"))),
         };
-        self.scope_on(actor, owner)
+        let by_owner = self.scope_on(actor, owner)?;
+        Ok(match self.def.read_through {
+            None => by_owner,
+            Some(field) => Condition::any()
+                .add(by_owner)
+                .add(self.regarded_readable(actor, field)?),
+        })
+    }
+
+    /// The records whose `field` regards a live record that `actor` may read by its owner, of
+    /// any other entity of business records ([`EntityDef::read_through`]).
+    fn regarded_readable(&self, actor: &Actor, field: &str) -> CoreResult<Condition> {
+        let column = self.def.field(field).map_or(field, |f| f.column);
+        let entity = Expr::col((self.table(), col(&format!("{column}_entity"))));
+        let id = Expr::col((self.table(), col(&format!("{column}_id"))));
+        let mut any = Condition::any();
+        for def in self.core.registry.all() {
+            if def.access != Access::Records || def.name == self.def.name {
+                continue;
+            }
+            let arm = match actor.grant(def.name).read {
+                Scope::None => continue,
+                Scope::All => Condition::all().add(entity.clone().eq(def.name)),
+                _ => {
+                    let regarded = self.core.records(def);
+                    let mut sub = Query::select();
+                    sub.column(col("id"))
+                        .from(col(def.table))
+                        .cond_where(regarded.scope_on(actor, Expr::col(col("owner_id")))?)
+                        .and_where(Expr::col(col("deleted_at")).is_null());
+                    Condition::all()
+                        .add(entity.clone().eq(def.name))
+                        .add(id.clone().in_subquery(sub))
+                }
+            };
+            any = any.add(arm);
+        }
+        Ok(any)
     }
 
     /// The records `actor` may read, as a condition on `owner`, an owner column.
@@ -1558,7 +1635,12 @@ impl<'a> RecordService<'a> {
     /// statistics.
     async fn scope_read_for_page(&self, actor: &Actor) -> CoreResult<ScopeRead> {
         let scope = actor.grant(self.def.name).read;
-        if self.core.db.backend() != Backend::Sqlite || matches!(scope, Scope::All | Scope::None) {
+        // A scope that also reaches through regarded records is not a set of owners: the plans
+        // below read by owner.
+        if self.core.db.backend() != Backend::Sqlite
+            || matches!(scope, Scope::All | Scope::None)
+            || self.def.read_through.is_some()
+        {
             return Ok(ScopeRead::ByOwner);
         }
         let reader = Reader {

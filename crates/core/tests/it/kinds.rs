@@ -47,6 +47,7 @@ static SPECIMENS: EntityDef = EntityDef {
     key_facts: &[],
     dedupe: &[],
     rollups: &[],
+    read_through: None,
 };
 
 fn title(rec: &JsonMap, _locale: &str) -> String {

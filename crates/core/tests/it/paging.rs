@@ -52,6 +52,7 @@ static ACCOUNTS_BY_PARENT: EntityDef = EntityDef {
     key_facts: &[],
     dedupe: &[],
     rollups: &[],
+    read_through: None,
 };
 
 fn plain_title(rec: &JsonMap, _locale: &str) -> String {

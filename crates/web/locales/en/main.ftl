@@ -410,6 +410,7 @@ nav-user-menu = User menu
 nav-language = Language
 area-customers = Customers
 area-sales = Sales
+area-activities = Activities
 search-see-all = See all results
 palette-title = Go to
 palette-placeholder = Type a page, a record's name, or "new"…

@@ -404,6 +404,7 @@ nav-user-menu = 用户菜单
 nav-language = 语言
 area-customers = 客户管理
 area-sales = 销售管理
+area-activities = 跟进
 search-see-all = 查看全部结果
 palette-title = 快速跳转
 palette-placeholder = 输入页面、记录名称，或“新建”…

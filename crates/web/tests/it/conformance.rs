@@ -14,7 +14,8 @@ use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use guanxi_core::authz::{Actor, Role, Scope, default_grant};
 use guanxi_core::identity::users;
 use guanxi_core::records::def::{
-    ADDRESS_PARTS, ActionDef, ChildDef, EntityDef, FieldDef, FieldKind, SYSTEM_FIELDS, StateMachine,
+    ADDRESS_PARTS, Access, ActionDef, ChildDef, EntityDef, FieldDef, FieldKind, SYSTEM_FIELDS,
+    StateMachine,
 };
 use guanxi_core::records::{FilterOp, JsonMap, ListQuery, money, values};
 use reqwest::{Method, StatusCode};
@@ -118,7 +119,7 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
         }
         // Custom fields of these kinds are checked in `custom_fields.rs`; the first entity to
         // declare one brings its checks here.
-        FieldKind::Decimal { .. } | FieldKind::User | FieldKind::Regarding => {
+        FieldKind::Decimal { .. } | FieldKind::User => {
             panic!("{}: add conformance samples for its kind", field.name)
         }
         FieldKind::Int { min, max } => {
@@ -216,8 +217,9 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
             "en": truncate(&format!("conf{l} label"), *max),
             "zh-CN": truncate(&format!("conf{l} 标签"), *max),
         })),
-        // A line of the record another field refers to: the entity picks it.
-        FieldKind::Ref { .. } | FieldKind::LineRef { .. } => None,
+        // A line of the record another field refers to: the entity picks it. A record
+        // referred to is made by the suite (`Suite::value`).
+        FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::Regarding => None,
     }
 }
 
@@ -490,6 +492,30 @@ impl<'a> Gen<'a> {
                     canonical: id,
                 })
             }
+            // The suite's user, who is active.
+            FieldKind::User => {
+                let id = json!(self.user.id);
+                Some(Sample {
+                    input: id.clone(),
+                    canonical: id,
+                })
+            }
+            // A record of the first other entity of business records.
+            FieldKind::Regarding => {
+                if depth > 0 && !f.required {
+                    return None;
+                }
+                let other = guanxi_core::areas::registry()
+                    .all()
+                    .iter()
+                    .find(|e| e.access == Access::Records && e.name != def.name)
+                    .expect("another entity of business records");
+                let v = json!({"entity": other.name, "id": self.target(other.name, depth).await});
+                Some(Sample {
+                    input: v.clone(),
+                    canonical: v,
+                })
+            }
             FieldKind::LineRef { via, child } => {
                 if !f.required {
                     return None;
@@ -641,8 +667,10 @@ fn changing_patch(
 ) -> (&'static str, Sample) {
     let example = example_of(def, seed);
     for f in def.fields {
-        if matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. })
-            || example.contains_key(f.name)
+        if matches!(
+            f.kind,
+            FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::Regarding
+        ) || example.contains_key(f.name)
         {
             continue;
         }
@@ -1162,7 +1190,10 @@ impl Filtered {
             FieldKind::Money => Filtered::Ordered(Ordered::Money),
             FieldKind::Date => Filtered::Ordered(Ordered::Date),
             FieldKind::Bool => Filtered::Bool,
-            FieldKind::Ref { .. } | FieldKind::LineRef { .. } => Filtered::Id,
+            // `regarding` filters by the id it regards (`regarding.entity` by the entity).
+            FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::Regarding => {
+                Filtered::Id
+            }
             FieldKind::Percent => Filtered::Ordered(Ordered::Percent),
             FieldKind::DateTime => Filtered::Ordered(Ordered::Instant),
             FieldKind::Labels { .. } => Filtered::Unfilterable,
@@ -1170,10 +1201,9 @@ impl Filtered {
             FieldKind::Emails => Filtered::Points { phone: false },
             FieldKind::StringList { .. } => Filtered::List,
             FieldKind::Address => Filtered::WholeAddress,
-            FieldKind::MultiChoice(_)
-            | FieldKind::Decimal { .. }
-            | FieldKind::User
-            | FieldKind::Regarding => panic!("add conformance filters for {kind:?}"),
+            FieldKind::MultiChoice(_) | FieldKind::Decimal { .. } | FieldKind::User => {
+                panic!("add conformance filters for {kind:?}")
+            }
         }
     }
 
@@ -1315,7 +1345,7 @@ fn value_cases(kind: Filtered, name: &str, v: &Value) -> Vec<(FilterOp, Value, b
             ]
         }
         Filtered::Id => {
-            let x = v.as_str().expect("id");
+            let x = v.as_str().or_else(|| v["id"].as_str()).expect("id");
             let mut out = vec![
                 (Eq, json!(x), true),
                 (Eq, json!(other_id), false),
@@ -2642,7 +2672,12 @@ fn line_changes(
 ) -> Vec<(&'static FieldDef, Sample)> {
     let mut out = Vec::new();
     for f in child.fields {
-        if f.computed || matches!(f.kind, FieldKind::Ref { .. } | FieldKind::LineRef { .. }) {
+        if f.computed
+            || matches!(
+                f.kind,
+                FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::User
+            )
+        {
             continue;
         }
         if let Some(s) = [7, 8]

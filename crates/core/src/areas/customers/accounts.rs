@@ -184,4 +184,5 @@ pub static ACCOUNTS: EntityDef = EntityDef {
         },
     ],
     rollups: &[],
+    read_through: None,
 };

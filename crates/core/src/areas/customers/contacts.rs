@@ -143,6 +143,7 @@ pub static CONTACTS: EntityDef = EntityDef {
         },
     ],
     rollups: &[],
+    read_through: None,
 };
 
 #[cfg(test)]

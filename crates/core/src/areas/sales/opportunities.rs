@@ -524,6 +524,7 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     key_facts: &["account_id", "stage_id", "amount", "close_date", "owner_id"],
     dedupe: &[],
     rollups: &ROLLUPS,
+    read_through: None,
 };
 
 /// Pipeline figures kept as deals are written: by owner and month of closing (what the

@@ -1,0 +1,394 @@
+//! Activities (跟进): what a rep did or will do about a customer — a task, a call, a meeting, a
+//! visit (拜访) or a note — each regarding any business record.
+//!
+//! Whoever may read the record an activity regards may read the activity, whoever owns it
+//! (`read_through`): a manager reading an account reads every call logged on it. A recurring
+//! task, once done, is followed by its next occurrence; the rule must end (a date or a count).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Days, Months, NaiveDate, Utc};
+use serde_json::{Value, json};
+
+use crate::areas::str_field;
+use crate::error::{CoreResult, FieldError, FieldErrors, codes};
+use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet};
+use crate::records::service::ts_string;
+use crate::records::{Behaviour, Event, JsonMap, Work};
+
+pub static KINDS: OptionSet = OptionSet {
+    name: "activity_kinds",
+    codes: &["task", "call", "meeting", "visit", "note"],
+};
+pub static PRIORITIES: OptionSet = OptionSet {
+    name: "priorities",
+    codes: &["high", "normal", "low"],
+};
+pub static DIRECTIONS: OptionSet = OptionSet {
+    name: "call_directions",
+    codes: &["outbound", "inbound"],
+};
+pub static OUTCOMES: OptionSet = OptionSet {
+    name: "call_outcomes",
+    codes: &[
+        "connected",
+        "no_answer",
+        "busy",
+        "voicemail",
+        "wrong_number",
+    ],
+};
+pub static REPEATS: OptionSet = OptionSet {
+    name: "repeats",
+    codes: &["daily", "weekly", "monthly", "yearly"],
+};
+
+/// An end before the start (`ends_at`).
+pub const ENDS_BEFORE_START: &str = "ends_before_start";
+/// A repeating activity without an end date or a number of occurrences (`repeat`).
+pub const REPEAT_NEVER_ENDS: &str = "repeat_never_ends";
+/// A repeating activity without a due date to count from (`due_at`).
+pub const REPEAT_NEEDS_DUE: &str = "repeat_needs_due";
+/// Only tasks repeat (`repeat`).
+pub const REPEAT_ONLY_TASKS: &str = "repeat_only_tasks";
+
+/// Whether an attendee said they come.
+pub static RESPONSES: OptionSet = OptionSet {
+    name: "attendee_responses",
+    codes: &["invited", "accepted", "tentative", "declined"],
+};
+
+const USER_FIELDS: &[FieldDef] = &[
+    FieldDef::new("user_id", FieldKind::User).required(),
+    FieldDef::new("response", FieldKind::choice(&RESPONSES)).initial("invited"),
+];
+
+const CONTACT_FIELDS: &[FieldDef] = &[
+    FieldDef::new(
+        "contact_id",
+        FieldKind::Ref {
+            table: "contacts",
+            entity: "contact",
+        },
+    )
+    .required(),
+    FieldDef::new("response", FieldKind::choice(&RESPONSES)).initial("invited"),
+];
+
+fn user_title(line: &JsonMap, _locale: &str) -> String {
+    str_field(line, "user_id").to_string()
+}
+
+fn contact_title(line: &JsonMap, _locale: &str) -> String {
+    str_field(line, "contact_id").to_string()
+}
+
+/// The colleagues who take part in a meeting or a visit.
+pub const ATTENDEE_USERS: ChildDef = ChildDef {
+    name: "attendee_users",
+    table: "activity_attendee_users",
+    parent_column: "activity_id",
+    fields: USER_FIELDS,
+    max: 200,
+    computed: false,
+    title: user_title,
+};
+
+/// The people at the customer who take part: contacts the writer may read.
+pub const ATTENDEE_CONTACTS: ChildDef = ChildDef {
+    name: "attendee_contacts",
+    table: "activity_attendee_contacts",
+    parent_column: "activity_id",
+    fields: CONTACT_FIELDS,
+    max: 200,
+    computed: false,
+    title: contact_title,
+};
+
+const FIELDS: &[FieldDef] = &[
+    FieldDef::new("subject", FieldKind::Text { max: 200 })
+        .required()
+        .sortable(),
+    FieldDef::new("kind", FieldKind::choice(&KINDS))
+        .required()
+        .sortable()
+        .initial("task"),
+    FieldDef::new("regarding", FieldKind::Regarding),
+    // A task's deadline; a call's, meeting's or visit's start and end.
+    FieldDef::new("due_at", FieldKind::DateTime).sortable(),
+    FieldDef::new("starts_at", FieldKind::DateTime).sortable(),
+    FieldDef::new("ends_at", FieldKind::DateTime),
+    FieldDef::new("priority", FieldKind::choice(&PRIORITIES)).initial("normal"),
+    FieldDef::new("done", FieldKind::Bool).sortable(),
+    FieldDef::new("done_at", FieldKind::DateTime).computed(),
+    // Calls.
+    FieldDef::new("direction", FieldKind::choice(&DIRECTIONS)),
+    FieldDef::new("phone", FieldKind::Text { max: 40 }),
+    FieldDef::new("call_duration", FieldKind::Duration),
+    FieldDef::new("call_outcome", FieldKind::choice(&OUTCOMES)),
+    // How long an inbound call rang before it was answered.
+    FieldDef::new("answer_wait", FieldKind::Duration),
+    // Visits.
+    FieldDef::new("location", FieldKind::Text { max: 200 }),
+    FieldDef::new("checked_in_at", FieldKind::DateTime),
+    // Repeating tasks.
+    FieldDef::new("repeat", FieldKind::choice(&REPEATS)),
+    FieldDef::new("repeat_interval", FieldKind::Int { min: 1, max: 365 }),
+    FieldDef::new("repeat_until", FieldKind::Date),
+    FieldDef::new("repeat_count", FieldKind::Int { min: 1, max: 1000 }),
+    FieldDef::new("description", FieldKind::LongText { max: 10_000 }),
+];
+
+fn title(rec: &JsonMap, _locale: &str) -> String {
+    str_field(rec, "subject").to_string()
+}
+
+fn search_names(rec: &JsonMap) -> Vec<String> {
+    vec![str_field(rec, "subject").to_string()]
+}
+
+fn instant(rec: &JsonMap, field: &str) -> Option<DateTime<Utc>> {
+    rec.get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn blank(rec: &JsonMap, field: &str) -> bool {
+    rec.get(field).is_none_or(crate::records::values::blank)
+}
+
+/// The due date of the occurrence after one due at `due`, or `None` when the rule has ended.
+pub fn next_due(rec: &JsonMap, due: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let every = rec
+        .get("repeat_interval")
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(1)
+        .max(1);
+    let next = match str_field(rec, "repeat") {
+        "daily" => due.checked_add_days(Days::new(u64::from(every))),
+        "weekly" => due.checked_add_days(Days::new(7 * u64::from(every))),
+        "monthly" => due.checked_add_months(Months::new(every)),
+        "yearly" => due.checked_add_months(Months::new(12 * every)),
+        _ => None,
+    }?;
+    if rec.get("repeat_count").and_then(Value::as_u64) == Some(1) {
+        return None;
+    }
+    let until = rec
+        .get("repeat_until")
+        .and_then(Value::as_str)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    match until {
+        Some(until) if next.date_naive() > until => None,
+        _ => Some(next),
+    }
+}
+
+struct Rules;
+
+#[async_trait]
+impl Behaviour for Rules {
+    fn derive(&self, rec: &mut JsonMap, errors: &mut FieldErrors) {
+        if let (Some(start), Some(end)) = (instant(rec, "starts_at"), instant(rec, "ends_at"))
+            && end < start
+        {
+            errors.insert(
+                "ends_at".into(),
+                FieldError::new(ENDS_BEFORE_START).with("start", json!(ts_string(start))),
+            );
+        }
+        if !blank(rec, "repeat") {
+            if str_field(rec, "kind") != "task" {
+                errors.insert("repeat".into(), FieldError::new(REPEAT_ONLY_TASKS));
+            } else if blank(rec, "repeat_until") && blank(rec, "repeat_count") {
+                errors.insert("repeat".into(), FieldError::new(REPEAT_NEVER_ENDS));
+            } else if blank(rec, "due_at") {
+                errors.insert("due_at".into(), FieldError::new(REPEAT_NEEDS_DUE));
+            }
+        }
+        if matches!(str_field(rec, "kind"), "meeting" | "visit") && blank(rec, "starts_at") {
+            errors.insert("starts_at".into(), FieldError::new(codes::REQUIRED));
+        }
+    }
+
+    async fn validate(
+        &self,
+        work: &mut Work<'_>,
+        event: &Event<'_>,
+        rec: &mut JsonMap,
+        _errors: &mut FieldErrors,
+    ) -> CoreResult<()> {
+        let done = rec.get("done").and_then(Value::as_bool) == Some(true);
+        let was_done = event
+            .stored
+            .and_then(|s| s.get("done"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        let done_at = match (done, was_done) {
+            (false, _) => Value::Null,
+            (true, false) => json!(ts_string(work.now())),
+            (true, true) => rec.get("done_at").cloned().unwrap_or(Value::Null),
+        };
+        rec.insert("done_at".into(), done_at);
+        // A call is logged as it happens unless its time is given.
+        if str_field(rec, "kind") == "call" && blank(rec, "starts_at") {
+            rec.insert("starts_at".into(), json!(ts_string(work.now())));
+        }
+        Ok(())
+    }
+
+    /// A repeating task just done is followed by its next occurrence, owned by the same person
+    /// and about the same record; the rule moves to the new task, so this one repeats no more.
+    async fn after(&self, work: &mut Work<'_>, event: &Event<'_>, rec: &JsonMap) -> CoreResult<()> {
+        let done = rec.get("done").and_then(Value::as_bool) == Some(true);
+        let was_done = event
+            .stored
+            .and_then(|s| s.get("done"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        if !done || was_done || blank(rec, "repeat") {
+            return Ok(());
+        }
+        let Some(next) = instant(rec, "due_at").and_then(|due| next_due(rec, due)) else {
+            return Ok(());
+        };
+        let count = rec
+            .get("repeat_count")
+            .and_then(Value::as_u64)
+            .map(|n| json!(n.saturating_sub(1)))
+            .unwrap_or(Value::Null);
+        let mut input = JsonMap::new();
+        for f in [
+            "subject",
+            "kind",
+            "regarding",
+            "priority",
+            "repeat",
+            "repeat_interval",
+            "repeat_until",
+            "description",
+            "owner_id",
+        ] {
+            if let Some(v) = rec.get(f).filter(|v| !v.is_null()) {
+                input.insert(f.into(), v.clone());
+            }
+        }
+        input.insert("due_at".into(), json!(ts_string(next)));
+        input.insert("repeat_count".into(), count);
+        work.create(&ACTIVITIES, &Value::Object(input)).await?;
+        Ok(())
+    }
+}
+
+/// Values the field kinds alone cannot make valid: a start before the end, and a task whose
+/// repeating rule ends.
+fn example(seed: u32) -> JsonMap {
+    let day = 1 + seed % 28;
+    let mut out = JsonMap::new();
+    out.insert("kind".into(), json!("task"));
+    out.insert(
+        "due_at".into(),
+        json!(format!("2026-03-{day:02}T09:00:00Z")),
+    );
+    out.insert(
+        "starts_at".into(),
+        json!(format!("2026-03-{day:02}T10:00:00Z")),
+    );
+    out.insert(
+        "ends_at".into(),
+        json!(format!("2026-03-{day:02}T11:30:00Z")),
+    );
+    out.insert("repeat".into(), json!(REPEATS.codes[seed as usize % 4]));
+    out.insert("repeat_interval".into(), json!(1 + seed % 3));
+    out.insert("repeat_count".into(), json!(2 + seed % 5));
+    out
+}
+
+pub static ACTIVITIES: EntityDef = EntityDef {
+    name: "activity",
+    plural: "activities",
+    area: "activities",
+    table: "activities",
+    fields: FIELDS,
+    default_sort: "-created_at",
+    default_columns: &[
+        "subject",
+        "kind",
+        "regarding",
+        "due_at",
+        "starts_at",
+        "done",
+        "owner_id",
+    ],
+    related_columns: &["subject", "kind", "starts_at", "done"],
+    title_sort: "subject",
+    title,
+    search_names,
+    children: &[ATTENDEE_USERS, ATTENDEE_CONTACTS],
+    states: None,
+    actions: &[],
+    access: Access::Records,
+    example: Some(example),
+    behaviour: &Rules,
+    error_codes: &[
+        ENDS_BEFORE_START,
+        REPEAT_NEVER_ENDS,
+        REPEAT_NEEDS_DUE,
+        REPEAT_ONLY_TASKS,
+    ],
+    charts: &[],
+    key_facts: &["kind", "regarding", "starts_at", "owner_id"],
+    dedupe: &[],
+    rollups: &[],
+    read_through: Some("regarding"),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(v: Value) -> JsonMap {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_next_occurrence_follows_the_rule_until_it_ends() {
+        let due = at("2026-01-31T09:00:00Z");
+        let monthly = rec(json!({"repeat": "monthly", "repeat_count": 3}));
+        // The end of a shorter month, not the third of the next.
+        assert_eq!(next_due(&monthly, due), Some(at("2026-02-28T09:00:00Z")));
+        let weekly =
+            rec(json!({"repeat": "weekly", "repeat_interval": 2, "repeat_until": "2026-02-14"}));
+        assert_eq!(next_due(&weekly, due), Some(at("2026-02-14T09:00:00Z")));
+        let ended =
+            rec(json!({"repeat": "weekly", "repeat_interval": 2, "repeat_until": "2026-02-13"}));
+        assert_eq!(next_due(&ended, due), None);
+        let last = rec(json!({"repeat": "daily", "repeat_count": 1}));
+        assert_eq!(next_due(&last, due), None);
+    }
+
+    #[test]
+    fn rules_refuse_an_end_before_the_start_and_a_rule_that_never_ends() {
+        let mut errors = FieldErrors::new();
+        let mut r = rec(
+            json!({"kind": "meeting", "starts_at": "2026-01-02T10:00:00Z",
+            "ends_at": "2026-01-02T09:00:00Z"}),
+        );
+        Rules.derive(&mut r, &mut errors);
+        assert_eq!(errors["ends_at"].code, ENDS_BEFORE_START);
+        let mut errors = FieldErrors::new();
+        let mut r =
+            rec(json!({"kind": "task", "repeat": "daily", "due_at": "2026-01-02T10:00:00Z"}));
+        Rules.derive(&mut r, &mut errors);
+        assert_eq!(errors["repeat"].code, REPEAT_NEVER_ENDS);
+        let mut errors = FieldErrors::new();
+        let mut r = rec(json!({"kind": "visit"}));
+        Rules.derive(&mut r, &mut errors);
+        assert_eq!(errors["starts_at"].code, codes::REQUIRED);
+    }
+}
