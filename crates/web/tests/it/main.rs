@@ -6,6 +6,7 @@
 mod support;
 
 mod access;
+mod activities;
 mod aggregate;
 mod api_records;
 mod bad_input;

@@ -210,6 +210,19 @@ impl Behaviour for Rules {
         if matches!(str_field(rec, "kind"), "meeting" | "visit") && blank(rec, "starts_at") {
             errors.insert("starts_at".into(), FieldError::new(codes::REQUIRED));
         }
+        // An attendee added without an answer is invited.
+        for child in ["attendee_users", "attendee_contacts"] {
+            if let Some(Value::Array(lines)) = rec.get_mut(child) {
+                for line in lines.iter_mut().filter_map(Value::as_object_mut) {
+                    if line
+                        .get("response")
+                        .is_none_or(crate::records::values::blank)
+                    {
+                        line.insert("response".into(), json!("invited"));
+                    }
+                }
+            }
+        }
     }
 
     async fn validate(

@@ -1,0 +1,232 @@
+//! Activities through the API: who may read them (their owner's scope, or the record they
+//! regard), the rules that refuse bad input in the writer's language, and repeating tasks.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{backends, spawn};
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+#[tokio::test]
+async fn an_activity_is_read_by_whoever_may_read_the_record_it_regards() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let admin = app.user("admin", None).await;
+        let north = app.user("sales", Some("North")).await;
+        let north_mate = app.user("sales", Some("North")).await;
+        let south = app.user("sales", Some("South")).await;
+        let west = app.user("sales", Some("West")).await;
+
+        let account = id(&north
+            .create(
+                "accounts",
+                json!({"name": "北京中太数据科技有限公司", "kind": "company"}),
+            )
+            .await);
+        // Logged by a colleague of another team about the north team's customer.
+        let call = id(&admin
+            .create(
+                "activities",
+                json!({"subject": "回访张经理", "kind": "call", "owner_id": south.id,
+                       "regarding": {"entity": "account", "id": account}}),
+            )
+            .await);
+        let own = id(&west
+            .create("activities", json!({"subject": "整理报价", "kind": "task"}))
+            .await);
+
+        // The account's readers read the call; its owner's team reads it too.
+        for reader in [&north, &north_mate, &south, &admin] {
+            let r = reader.get_r(&format!("/api/v1/activities/{call}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+            let listed = reader
+                .get_r(&format!("/api/v1/activities?regarding={account}&limit=50"))
+                .await;
+            assert_eq!(listed.ids(), vec![call.clone()], "{b:?}: {}", listed.text);
+        }
+        // Reading is not writing: the account's owner may not change a colleague's call.
+        let r = north
+            .patch_r(
+                &format!("/api/v1/activities/{call}"),
+                &json!({"subject": "改"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{b:?}: {}", r.text);
+
+        // Someone who may read neither the account nor the call's owner's records sees nothing.
+        let r = west.get_r(&format!("/api/v1/activities/{call}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{b:?}: {}", r.text);
+        let listed = west.get_r("/api/v1/activities?limit=50").await;
+        assert_eq!(listed.ids(), vec![own.clone()], "{b:?}: {}", listed.text);
+
+        // Once the account moves to the west team, its new readers read the call, and the
+        // north team no longer does (the call's owner's team still does).
+        let r = admin
+            .patch_r(
+                &format!("/api/v1/accounts/{account}"),
+                &json!({"owner_id": west.id}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        let r = west.get_r(&format!("/api/v1/activities/{call}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        let r = north.get_r(&format!("/api/v1/activities/{call}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{b:?}: {}", r.text);
+        let r = south.get_r(&format!("/api/v1/activities/{call}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+
+        // An account in the recycle bin lends nothing.
+        let r = west.delete_r(&format!("/api/v1/accounts/{account}")).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{b:?}: {}", r.text);
+        let listed = west.get_r("/api/v1/activities?limit=50").await;
+        assert_eq!(listed.ids(), vec![own.clone()], "{b:?}: {}", listed.text);
+    }
+}
+
+#[tokio::test]
+async fn bad_activities_are_refused_by_name_in_the_writers_language() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user_in("sales", Some("North"), "zh-CN").await;
+        let other = app.user("sales", Some("South")).await;
+        let hidden = id(&other
+            .create("contacts", json!({"family_name": "赵", "given_name": "六"}))
+            .await);
+
+        let r = rep
+            .post_r(
+                "/api/v1/activities",
+                &json!({"subject": "客户拜访", "kind": "meeting",
+                        "starts_at": "2026-05-06T10:00:00+08:00",
+                        "ends_at": "2026-05-06T09:00:00+08:00"}),
+            )
+            .await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", None);
+        let e = r.assert_field("ends_at", "ends_before_start");
+        assert_eq!(e["message"], "不能早于开始时间", "{b:?}: {}", r.text);
+
+        let r = rep
+            .post_r(
+                "/api/v1/activities",
+                &json!({"subject": "每周回访", "kind": "task", "repeat": "weekly",
+                        "due_at": "2026-05-06T10:00:00+08:00"}),
+            )
+            .await;
+        r.assert_field("repeat", "repeat_never_ends");
+
+        let r = rep
+            .post_r(
+                "/api/v1/activities",
+                &json!({"subject": "拜访", "kind": "visit"}),
+            )
+            .await;
+        r.assert_field("starts_at", "required");
+
+        // A contact the writer may not read cannot be invited.
+        let r = rep
+            .post_r(
+                "/api/v1/activities",
+                &json!({"subject": "方案讨论", "kind": "meeting",
+                        "starts_at": "2026-05-06T10:00:00+08:00",
+                        "attendee_contacts": [{"contact_id": hidden}]}),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b:?}: {}",
+            r.text
+        );
+        assert!(
+            r.text.contains("attendee_contacts[0].contact_id"),
+            "{b:?}: {}",
+            r.text
+        );
+        assert_eq!(
+            crate::support::count_rows(&app, "activities").await,
+            0,
+            "{b:?}: nothing written"
+        );
+
+        // A call logged without a time is logged now; a meeting with a colleague is kept.
+        let call = rep
+            .create(
+                "activities",
+                json!({"subject": "来电咨询", "kind": "call",
+                                          "direction": "inbound", "answer_wait": 12}),
+            )
+            .await;
+        assert!(call["starts_at"].is_string(), "{b:?}: {call}");
+        let meeting = rep
+            .create(
+                "activities",
+                json!({"subject": "周会", "kind": "meeting",
+                       "starts_at": "2026-05-06T10:00:00+08:00",
+                       "ends_at": "2026-05-06T11:00:00+08:00",
+                       "attendee_users": [{"user_id": other.id}]}),
+            )
+            .await;
+        assert_eq!(
+            meeting["attendee_users"][0]["user_id"],
+            json!(other.id.to_string()),
+            "{b:?}: {meeting}"
+        );
+        assert_eq!(meeting["attendee_users"][0]["response"], "invited");
+    }
+}
+
+#[tokio::test]
+async fn a_repeating_task_done_is_followed_by_the_next_until_its_rule_ends() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user("sales", Some("North")).await;
+        let task = rep
+            .create(
+                "activities",
+                json!({"subject": "周报", "kind": "task", "repeat": "weekly",
+                       "repeat_count": 2, "due_at": "2026-05-04T09:00:00Z",
+                       "priority": "high"}),
+            )
+            .await;
+        let first = id(&task);
+        let r = rep
+            .patch_r(
+                &format!("/api/v1/activities/{first}"),
+                &json!({"done": true}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        assert!(r.body["done_at"].is_string(), "{b:?}: {}", r.text);
+
+        let open = rep.get_r("/api/v1/activities?done=false&limit=50").await;
+        let next = open.body["data"]
+            .as_array()
+            .and_then(|items| items.first())
+            .cloned()
+            .expect("the next occurrence");
+        assert_eq!(
+            next["due_at"], "2026-05-11T09:00:00.000000Z",
+            "{b:?}: {next}"
+        );
+        assert_eq!(next["repeat_count"], 1);
+        assert_eq!(next["priority"], "high");
+        assert_eq!(next["owner_id"], json!(rep.id.to_string()));
+
+        // The last occurrence done, nothing follows; undoing and redoing adds nothing either.
+        let second = id(&next);
+        for done in [true, false, true] {
+            let r = rep
+                .patch_r(
+                    &format!("/api/v1/activities/{second}"),
+                    &json!({"done": done}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        }
+        let all = rep.get_r("/api/v1/activities?limit=50").await;
+        assert_eq!(all.ids().len(), 2, "{b:?}: {}", all.text);
+    }
+}
