@@ -384,6 +384,33 @@ pub struct EntityDef {
     /// an activity is about may read the activity, whoever owns it. `None`: the owner's scope
     /// alone decides. Global search finds such records by their owner's scope only.
     pub read_through: Option<&'static str>,
+    /// Whether this entity's records make the timelines of the records they regard (an
+    /// account's calls, meetings and notes), and how.
+    pub timeline: Option<&'static TimelineDef>,
+}
+
+/// How an entity's records appear on the timeline of the records they regard: which field says
+/// what they regard, which sorts them into kinds (the timeline's filter), when each happened or
+/// is due, and what the quick entry box on a record's page asks for.
+#[derive(Debug)]
+pub struct TimelineDef {
+    /// A "regarding" field.
+    pub regarding: &'static str,
+    /// A choice field: an entry's kind, and the timeline's filter.
+    pub kind: &'static str,
+    /// When an entry happened or is due: the first of these date-time fields that holds a value,
+    /// else its creation.
+    pub when: &'static [&'static str],
+    /// A bool field: an entry that is done (a task) is not upcoming.
+    pub done: &'static str,
+    /// The text an entry is named by, which the quick box fills.
+    pub subject: &'static str,
+    /// A long text shown under the entry's title.
+    pub detail: &'static str,
+    /// The kinds the quick entry box offers, the first chosen.
+    pub quick_kinds: &'static [&'static str],
+    /// The date-time field the quick box asks for when the kind is a task (its due date).
+    pub quick_due: &'static str,
 }
 
 /// One duplicate-check rule of an entity: which of its fields give the rule's keys

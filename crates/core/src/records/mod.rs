@@ -27,7 +27,7 @@ pub mod work;
 pub use behaviour::{Behaviour, Event, Plain};
 pub use def::{
     Access, ActionDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
-    RollupDef, StateMachine, Transition,
+    RollupDef, StateMachine, TimelineDef, Transition,
 };
 pub use filter::{Filter, FilterOp};
 pub use registry::{Reference, Registry};

@@ -48,6 +48,7 @@ static SPECIMENS: EntityDef = EntityDef {
     dedupe: &[],
     rollups: &[],
     read_through: None,
+    timeline: None,
 };
 
 fn title(rec: &JsonMap, _locale: &str) -> String {

@@ -53,6 +53,7 @@ static ACCOUNTS_BY_PARENT: EntityDef = EntityDef {
     dedupe: &[],
     rollups: &[],
     read_through: None,
+    timeline: None,
 };
 
 fn plain_title(rec: &JsonMap, _locale: &str) -> String {

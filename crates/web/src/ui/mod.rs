@@ -23,6 +23,7 @@ pub(crate) mod records;
 mod reminders;
 mod search_pages;
 mod session;
+mod timeline;
 
 use askama::Template;
 use axum::Router;
@@ -54,6 +55,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         r = r
             .merge(records::router(def))
             .merge(reminders::router(def))
+            .merge(timeline::router(def))
             .merge(inline_edit::router(def))
             .merge(duplicates::router(def));
     }

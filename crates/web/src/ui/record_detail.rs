@@ -80,6 +80,9 @@ struct DetailPage {
     /// What was typed into the reminder form, shown again when it was refused.
     pub(super) draft: ReminderDraft,
     pub(super) owner_name: String,
+    /// Whether the record has a timeline tab, and the timeline when it is open.
+    pub(super) has_timeline: bool,
+    pub(super) timeline: Option<super::timeline::Timeline>,
 }
 
 /// A child collection's lines on the record page.
@@ -257,16 +260,33 @@ pub(super) async fn detail(
     };
     let pairs = query_pairs(raw.as_deref());
     let tab = form_get(&pairs, "tab").unwrap_or("details").to_string();
+    let kind = form_get(&pairs, "kind").map(str::to_string);
     detail_page(
         def,
         &st,
         &user,
         id,
-        tab,
+        Tab { name: tab, kind },
         Vec::new(),
         ReminderDraft::default(),
     )
     .await
+}
+
+/// Which tab of a record page is open: `details`, `history` or `timeline`, and for the
+/// timeline the kind it is filtered to.
+pub struct Tab {
+    pub name: String,
+    pub kind: Option<String>,
+}
+
+impl Tab {
+    pub fn named(name: &str) -> Tab {
+        Tab {
+            name: name.to_string(),
+            kind: None,
+        }
+    }
 }
 
 /// The record page, with the problems that stopped what was just tried (what succeeded is the
@@ -276,10 +296,11 @@ pub(super) async fn detail_page(
     st: &State,
     user: &UiUser,
     id: Uuid,
-    tab: String,
+    tab: Tab,
     problems: Vec<String>,
     draft: ReminderDraft,
 ) -> Response {
+    let Tab { name: tab, kind } = tab;
     let svc = st.core.records(def);
     let (rec, can_write, deleted) = match svc.get_with_access(&user.actor, id).await {
         Ok((r, w)) => (r, w, false),
@@ -290,7 +311,7 @@ pub(super) async fn detail_page(
         Err(e) => return error_page(user, e.into()),
     };
     let i18n = I18n::for_actor(&user.actor);
-    let entries = if tab == "history" {
+    let entries = if tab == "history" || tab == "timeline" {
         match svc.history(&user.actor, id).await {
             Ok(entries) => entries,
             Err(e) => return error_page(user, e.into()),
@@ -410,6 +431,16 @@ pub(super) async fn detail_page(
             .collect(),
         });
     }
+    let has_timeline = super::timeline::has_timeline(st, def) && !deleted;
+    let timeline = if tab == "timeline" && has_timeline {
+        let changes = std::mem::take(&mut history);
+        match super::timeline::timeline(st, user, def, id, kind.as_deref(), changes).await {
+            Ok(t) => t,
+            Err(e) => return error_page(user, e),
+        }
+    } else {
+        None
+    };
     // Whom an action may name (any active colleague), and to whom the record may be handed
     // (those within the reader's write scope, and whoever owns it now).
     let people: Vec<(String, String)> = match users::list(&st.core.db).await {
@@ -485,6 +516,8 @@ pub(super) async fn detail_page(
     let facts = super::facts::key_facts(def, &rec, &lk, &i18n);
     let mut res = render(&DetailPage {
         facts,
+        has_timeline,
+        timeline,
         owned,
         reminders,
         can_remind,
@@ -577,7 +610,7 @@ pub(super) async fn action(
                             &st,
                             &user,
                             id,
-                            "details".into(),
+                            super::record_detail::Tab::named("details"),
                             problems,
                             ReminderDraft::default(),
                         )

@@ -95,7 +95,7 @@ async fn set(
                 &st,
                 &user,
                 id,
-                "details".into(),
+                super::record_detail::Tab::named("details"),
                 problems,
                 draft,
             )

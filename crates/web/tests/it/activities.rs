@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{backends, spawn};
+use crate::support::{PASSWORD, backends, csrf_of, form_as, login_cookie, page_as, spawn};
 
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
@@ -228,5 +228,118 @@ async fn a_repeating_task_done_is_followed_by_the_next_until_its_rule_ends() {
         }
         let all = rep.get_r("/api/v1/activities?limit=50").await;
         assert_eq!(all.ids().len(), 2, "{b:?}: {}", all.text);
+    }
+}
+
+#[tokio::test]
+async fn an_accounts_timeline_holds_its_contacts_activities_what_is_due_and_its_changes() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user("sales", Some("North")).await;
+        let stranger = app.user("sales", Some("South")).await;
+        let account = id(&rep
+            .create(
+                "accounts",
+                json!({"name": "Harbour Lights", "kind": "company"}),
+            )
+            .await);
+        let contact = id(&rep
+            .create(
+                "contacts",
+                json!({"family_name": "张", "given_name": "三", "account_id": account}),
+            )
+            .await);
+        rep.create(
+            "activities",
+            json!({"subject": "Lunch with Zhang", "kind": "meeting",
+                   "starts_at": "2026-01-10T04:00:00Z",
+                   "regarding": {"entity": "contact", "id": contact}}),
+        )
+        .await;
+        rep.create(
+            "activities",
+            json!({"subject": "Send the contract draft", "kind": "task",
+                   "due_at": "2099-01-10T04:00:00Z",
+                   "regarding": {"entity": "account", "id": account}}),
+        )
+        .await;
+        let r = rep
+            .patch_r(
+                &format!("/api/v1/accounts/{account}"),
+                &json!({"name": "Harbour Lights Trading"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let csrf = csrf_of(&app, &cookie).await;
+        let page = format!("/accounts/{account}?tab=timeline");
+        let (status, html) = page_as(&app, Some(&cookie), "en", &page).await;
+        assert_eq!(status, StatusCode::OK, "{b:?}: {html}");
+        let upcoming = html
+            .split("id=\"timeline-upcoming\"")
+            .nth(1)
+            .and_then(|rest| rest.split("id=\"timeline-past\"").next())
+            .unwrap_or("");
+        assert!(
+            upcoming.contains("Send the contract draft"),
+            "{b:?}: {html}"
+        );
+        assert!(html.contains("Lunch with Zhang"), "{b:?}: {html}");
+        assert!(
+            html.contains("Contact: 张三"),
+            "{b:?}: the contact it regards"
+        );
+        assert!(html.contains("Harbour Lights Trading"), "{b:?}: the change");
+
+        // Filtered to changes: no activities.
+        let (_, html) = page_as(&app, Some(&cookie), "en", &format!("{page}&kind=change")).await;
+        assert!(!html.contains("Lunch with Zhang"), "{b:?}: {html}");
+        assert!(html.contains("kind-change"), "{b:?}: {html}");
+
+        // Logged from the quick box: a note regarding the account, owned by the rep.
+        let (status, location, body) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &format!("/accounts/{account}/timeline"),
+            &[
+                ("_csrf", &csrf),
+                ("kind", "note"),
+                ("detail", "Prefers WeChat\nafter 6 pm"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}: {body}");
+        assert!(location.is_some_and(|l| l.contains("done=logged")));
+        let notes = rep
+            .get_r(&format!("/api/v1/activities?regarding={account}&kind=note"))
+            .await;
+        assert_eq!(
+            notes.body["data"][0]["subject"], "Prefers WeChat",
+            "{b:?}: {}",
+            notes.text
+        );
+        assert_eq!(notes.body["data"][0]["owner_id"], json!(rep.id.to_string()));
+
+        // Someone who may not read the account cannot log on it, and learns nothing of it.
+        let (cookie, _) = login_cookie(&app, &stranger.email, PASSWORD).await;
+        let csrf = csrf_of(&app, &cookie).await;
+        let (status, _, body) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &format!("/accounts/{account}/timeline"),
+            &[
+                ("_csrf", &csrf),
+                ("kind", "call"),
+                ("subject", "Sneaky call"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{b:?}: {body}");
+        assert!(!body.contains("Harbour"), "{b:?}: {body}");
+        let calls = rep.get_r("/api/v1/activities?kind=call").await;
+        assert!(calls.ids().is_empty(), "{b:?}: {}", calls.text);
     }
 }

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 use crate::areas::str_field;
 use crate::error::{CoreResult, FieldError, FieldErrors, codes};
-use crate::records::def::{Access, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet};
+use crate::records::def::{
+    Access, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, TimelineDef,
+};
 use crate::records::service::ts_string;
 use crate::records::{Behaviour, Event, JsonMap, Work};
 
@@ -355,6 +357,18 @@ pub static ACTIVITIES: EntityDef = EntityDef {
     dedupe: &[],
     rollups: &[],
     read_through: Some("regarding"),
+    timeline: Some(&TIMELINE),
+};
+
+static TIMELINE: TimelineDef = TimelineDef {
+    regarding: "regarding",
+    kind: "kind",
+    when: &["starts_at", "due_at"],
+    done: "done",
+    subject: "subject",
+    detail: "description",
+    quick_kinds: &["call", "note", "task", "visit"],
+    quick_due: "due_at",
 };
 
 #[cfg(test)]

@@ -185,4 +185,5 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     ],
     rollups: &[],
     read_through: None,
+    timeline: None,
 };

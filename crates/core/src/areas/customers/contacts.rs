@@ -144,6 +144,7 @@ pub static CONTACTS: EntityDef = EntityDef {
     ],
     rollups: &[],
     read_through: None,
+    timeline: None,
 };
 
 #[cfg(test)]

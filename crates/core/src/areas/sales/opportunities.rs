@@ -525,6 +525,7 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     dedupe: &[],
     rollups: &ROLLUPS,
     read_through: None,
+    timeline: None,
 };
 
 /// Pipeline figures kept as deals are written: by owner and month of closing (what the

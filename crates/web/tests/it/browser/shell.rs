@@ -112,6 +112,8 @@ async fn shell_lists_and_messages_on_wide_and_phone_screens_in_chromium() {
                         "/recycle-bin",
                         "/search?q=%E5%BC%A0%E4%B8%89",
                         "/settings",
+                        "/activities",
+                        "/activities/new",
                     ] {
                         b.goto(path).await;
                         assert_no_sideways_scroll(&b, path).await;
@@ -119,6 +121,35 @@ async fn shell_lists_and_messages_on_wide_and_phone_screens_in_chromium() {
                     }
                     b.goto(&account_page).await;
                     b.shot("account").await;
+
+                    // A call logged from the account's timeline: said, and on the timeline.
+                    b.goto(&format!("{account_page}?tab=timeline")).await;
+                    assert_no_sideways_scroll(&b, "timeline").await;
+                    assert_accessible(&b, "timeline").await;
+                    let subject = format!("{lang}-{width} 回访：确认报价");
+                    b.fill("#quick-subject", &subject).await;
+                    b.fill("#quick-detail", "客户希望下周三前收到合同草稿").await;
+                    b.click_to_page("#quick-log-save").await;
+                    assert!(b.path().await.contains("done=logged"), "{}", b.path().await);
+                    assert!(b.exists("#notice").await);
+                    let entries = b.texts("#timeline-past li.entry").await;
+                    assert!(
+                        entries.iter().any(|e| e.contains(&subject)),
+                        "{entries:?}"
+                    );
+                    assert_no_sideways_scroll(&b, "timeline with an entry").await;
+                    b.shot("account-timeline").await;
+                    // Filtered to notes, the call is not there; to calls, it is.
+                    b.click_to_page("#timeline-kind-note").await;
+                    assert!(!b.text("#timeline").await.contains(&subject));
+                    b.click_to_page("#timeline-kind-call").await;
+                    assert!(b.text("#timeline").await.contains(&subject));
+                    // Nothing typed is refused on the page, in the user's language.
+                    b.click_to_page("#quick-log-save").await;
+                    let refusal = b.text("#problems").await;
+                    let want = if lang == "zh" { "主题" } else { "Subject" };
+                    assert!(refusal.contains(want), "{refusal}");
+                    b.goto(&account_page).await;
 
                     // One field edited in place: saved alone, said, and shown.
                     let note = format!("{lang}-{width} 的备注");

@@ -1,0 +1,427 @@
+//! A record's timeline: the activities that regard it or the records that refer to it (an
+//! account's own calls, and those with its contacts and about its deals), and the changes made to
+//! it, newest first, with what is still to do on top; filterable by kind; with a quick box to log
+//! a call, a note or a task. Built from the registry: an entity that declares a timeline
+//! ([`TimelineDef`]) feeds the timelines of every entity of business records.
+
+use axum::Router;
+use axum::extract::{Path, State as AxState};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use guanxi_core::CoreError;
+use guanxi_core::records::{Access, EntityDef, Filter, FilterOp, ListQuery, Record, TimelineDef};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::cells::{Lookups, Reading, cell, date_time, lookups};
+use super::display::field_label;
+use super::posted::Posted;
+use super::record_detail::{HistoryLine, ReminderDraft, detail_page};
+use super::{error_page, form_get};
+use crate::State;
+use crate::auth::UiUser;
+use crate::error::ApiError;
+use crate::i18n::I18n;
+
+/// Entries read for one timeline: the newest by creation, then ordered by when they happen.
+const MAX_ENTRIES: u64 = 200;
+/// Records referring to the page's record whose entries join its timeline, per reference.
+const MAX_RELATED: u64 = 500;
+
+/// One line of a timeline: an activity, or a change to the record.
+pub struct Entry {
+    /// RFC 3339, for machines and for ordering.
+    pub at_iso: String,
+    pub at: String,
+    /// The kind's code (`call`), or `change`.
+    pub kind: String,
+    pub kind_label: String,
+    pub title: String,
+    pub href: Option<String>,
+    /// The record it regards when that is not the page's (a contact of the account): its
+    /// entity's name and its title.
+    pub about: Option<String>,
+    pub who: String,
+    pub detail: String,
+    pub done: bool,
+    /// The history line of a change.
+    pub change: Option<HistoryLine>,
+}
+
+/// A kind people can filter the timeline by.
+pub struct KindChip {
+    pub code: String,
+    pub label: String,
+    pub on: bool,
+}
+
+/// The quick box: where it posts and which kinds it offers.
+pub struct QuickBox {
+    pub action: String,
+    pub kinds: Vec<(String, String)>,
+}
+
+pub struct Timeline {
+    pub chips: Vec<KindChip>,
+    /// No kind chosen: every entry shown.
+    pub all: bool,
+    /// Not done and due or starting from now on, soonest first.
+    pub upcoming: Vec<Entry>,
+    /// Everything else, newest first.
+    pub past: Vec<Entry>,
+    pub quick: Option<QuickBox>,
+}
+
+/// The entity whose records make timelines, and how, if any is declared.
+fn source(st: &State) -> Option<(&'static EntityDef, &'static TimelineDef)> {
+    st.core
+        .registry
+        .all()
+        .iter()
+        .find_map(|d| d.timeline.map(|t| (*d, t)))
+}
+
+/// Whether records of `def` have a timeline: business records that are not themselves entries.
+pub(super) fn has_timeline(st: &State, def: &EntityDef) -> bool {
+    def.access == Access::Records && def.timeline.is_none() && source(st).is_some()
+}
+
+fn instant(rec: &Record, field: &str) -> Option<DateTime<Utc>> {
+    rec.get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The records referring to `id` through a reference field of another entity of business
+/// records (an account's contacts and deals) that the reader may read, by id.
+async fn referring(
+    st: &State,
+    user: &UiUser,
+    def: &EntityDef,
+    id: Uuid,
+    entries: &EntityDef,
+) -> Result<Vec<(Uuid, &'static EntityDef, String)>, ApiError> {
+    let i18n = I18n::for_actor(&user.actor);
+    let mut out = Vec::new();
+    for reference in st.core.registry.references_to(def.name) {
+        let from = reference.from;
+        if from.access != Access::Records || from.name == entries.name || from.name == def.name {
+            continue;
+        }
+        let q = ListQuery {
+            filter: Some(Filter::Cond {
+                field: reference.field.name.into(),
+                op: FilterOp::Eq,
+                value: Value::String(id.to_string()),
+            }),
+            limit: MAX_RELATED,
+            ..Default::default()
+        };
+        let page = match st.core.records(from).list(&user.actor, &q).await {
+            Ok(p) => p,
+            Err(CoreError::Forbidden { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        for rec in &page.items {
+            if let Some(rid) = rec
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|s| Uuid::parse_str(s).ok())
+            {
+                out.push((rid, from, (from.title)(rec, i18n.code)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The timeline of record `id` of `def` for the reader, filtered to `kind` (a kind's code or
+/// `change`) when given; `changes` are the record's history lines, newest first.
+pub(super) async fn timeline(
+    st: &State,
+    user: &UiUser,
+    def: &'static EntityDef,
+    id: Uuid,
+    kind: Option<&str>,
+    changes: Vec<HistoryLine>,
+) -> Result<Option<Timeline>, ApiError> {
+    let Some((entries_def, view)) = source(st).filter(|_| has_timeline(st, def)) else {
+        return Ok(None);
+    };
+    let i18n = I18n::for_actor(&user.actor);
+    let kind_field = entries_def.field(view.kind);
+    let codes: Vec<String> = match kind_field.map(|f| &f.kind) {
+        Some(guanxi_core::records::FieldKind::Choice(options)) => {
+            options.codes().into_iter().map(str::to_string).collect()
+        }
+        _ => Vec::new(),
+    };
+    let option_label = |code: &str| match kind_field.map(|f| &f.kind) {
+        Some(guanxi_core::records::FieldKind::Choice(options)) => i18n.t(&options.label_key(code)),
+        _ => code.to_string(),
+    };
+    let wanted = kind.filter(|k| *k == "change" || codes.iter().any(|c| c == k));
+    let mut chips: Vec<KindChip> = codes
+        .iter()
+        .map(|c| KindChip {
+            code: c.clone(),
+            label: option_label(c),
+            on: wanted == Some(c.as_str()),
+        })
+        .collect();
+    chips.push(KindChip {
+        code: "change".into(),
+        label: i18n.t("timeline-changes"),
+        on: wanted == Some("change"),
+    });
+
+    let mut upcoming = Vec::new();
+    let mut past = Vec::new();
+    if wanted != Some("change") {
+        let related = referring(st, user, def, id, entries_def).await?;
+        let mut ids: Vec<Value> = vec![Value::String(id.to_string())];
+        ids.extend(related.iter().map(|(r, _, _)| Value::String(r.to_string())));
+        let mut conds = vec![Filter::Cond {
+            field: view.regarding.into(),
+            op: FilterOp::In,
+            value: Value::Array(ids),
+        }];
+        if let Some(k) = wanted {
+            conds.push(Filter::Cond {
+                field: view.kind.into(),
+                op: FilterOp::Eq,
+                value: json!(k),
+            });
+        }
+        let q = ListQuery {
+            filter: Some(Filter::And(conds)),
+            sort: Some("-created_at".into()),
+            limit: MAX_ENTRIES,
+            ..Default::default()
+        };
+        let page = match st.core.records(entries_def).list(&user.actor, &q).await {
+            Ok(p) => p,
+            Err(CoreError::Forbidden { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let lk = lookups(
+            st,
+            &user.actor,
+            entries_def,
+            &page.items,
+            Reading::Only(&["owner_id"]),
+            |_| vec![],
+        )
+        .await?;
+        let now = Utc::now();
+        for rec in &page.items {
+            let entry = entry(entries_def, view, rec, id, &related, &lk, &i18n);
+            let done = entry.done;
+            let when = view
+                .when
+                .iter()
+                .find_map(|f| instant(rec, f))
+                .or_else(|| instant(rec, "created_at"));
+            if !done && when.is_some_and(|w| w >= now) {
+                upcoming.push((when, entry));
+            } else {
+                past.push(entry);
+            }
+        }
+        upcoming.sort_by_key(|(w, _)| *w);
+    }
+    if wanted.is_none() || wanted == Some("change") {
+        for c in changes {
+            past.push(Entry {
+                at_iso: c.at_iso.clone(),
+                at: c.at.clone(),
+                kind: "change".into(),
+                kind_label: i18n.t("timeline-change"),
+                title: c.action.clone(),
+                href: None,
+                about: None,
+                who: c.actor.clone(),
+                detail: String::new(),
+                done: true,
+                change: Some(c),
+            });
+        }
+    }
+    past.sort_by(|a, b| b.at_iso.cmp(&a.at_iso));
+    let writable = user.actor.grant(entries_def.name).write != guanxi_core::authz::Scope::None;
+    let quick = writable.then(|| QuickBox {
+        action: format!("/{}/{id}/timeline", def.plural),
+        kinds: view
+            .quick_kinds
+            .iter()
+            .map(|k| (k.to_string(), option_label(k)))
+            .collect(),
+    });
+    Ok(Some(Timeline {
+        chips,
+        all: wanted.is_none(),
+        upcoming: upcoming.into_iter().map(|(_, e)| e).collect(),
+        past,
+        quick,
+    }))
+}
+
+/// One activity as its line on the timeline of record `page_id`.
+fn entry(
+    def: &'static EntityDef,
+    view: &TimelineDef,
+    rec: &Record,
+    page_id: Uuid,
+    related: &[(Uuid, &'static EntityDef, String)],
+    lk: &Lookups,
+    i18n: &I18n,
+) -> Entry {
+    let when = view
+        .when
+        .iter()
+        .map(|f| rec.get(*f).and_then(Value::as_str).unwrap_or(""))
+        .find(|s| !s.is_empty())
+        .or_else(|| rec.get("created_at").and_then(Value::as_str))
+        .unwrap_or("")
+        .to_string();
+    let regarded = rec
+        .get(view.regarding)
+        .and_then(|v| v.get("id"))
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok());
+    let about = regarded
+        .filter(|r| *r != page_id)
+        .and_then(|r| related.iter().find(|(id, _, _)| *id == r))
+        .map(|(_, d, title)| {
+            let entity = i18n.t(&format!("entity-{}", d.name));
+            let colon = if i18n.code.starts_with("zh") {
+                "："
+            } else {
+                ": "
+            };
+            format!("{entity}{colon}{title}")
+        });
+    let id = rec.get("id").and_then(Value::as_str).unwrap_or("");
+    let kind = rec
+        .get(view.kind)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let detail: String = rec
+        .get(view.detail)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect();
+    Entry {
+        at: format!("{} UTC", date_time(&when)),
+        at_iso: when,
+        kind_label: cell(def, rec, view.kind, lk, i18n).text,
+        kind,
+        title: (def.title)(rec, i18n.code),
+        href: Some(format!("/{}/{id}", def.plural)),
+        about,
+        who: cell(def, rec, "owner_id", lk, i18n).text,
+        detail,
+        done: rec.get(view.done).and_then(Value::as_bool) == Some(true),
+        change: None,
+    }
+}
+
+pub fn router(def: &'static EntityDef) -> Router<State> {
+    if def.access != Access::Records || def.timeline.is_some() {
+        return Router::new();
+    }
+    Router::new().route(
+        &format!("/{}/{{id}}/timeline", def.plural),
+        post(move |s: AxState<State>, i: Path<String>, p: Posted| log(def, s, i, p)),
+    )
+}
+
+/// The quick box's entry: an activity of the chosen kind regarding the page's record, owned by
+/// whoever logs it. A note needs no subject: its first line is one.
+async fn log(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    Path(id): Path<String>,
+    Posted { user, form }: Posted,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(&user, CoreError::NotFound.into());
+    };
+    let Some((entries_def, view)) = source(&st) else {
+        return error_page(&user, CoreError::NotFound.into());
+    };
+    // The record must be one the user may read: an entry may not name a stranger's record.
+    if let Err(e) = st.core.records(def).get(&user.actor, id).await {
+        return error_page(&user, e.into());
+    }
+    let get = |k: &str| form_get(&form, k).unwrap_or("").trim().to_string();
+    let kind = get("kind");
+    let detail = get("detail");
+    let mut subject = get("subject");
+    if subject.is_empty() {
+        subject = detail
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(100)
+            .collect();
+    }
+    let mut body = serde_json::Map::new();
+    body.insert(view.kind.into(), json!(kind));
+    body.insert(view.subject.into(), json!(subject));
+    body.insert(view.detail.into(), json!(detail));
+    body.insert(
+        view.regarding.into(),
+        json!({"entity": def.name, "id": id.to_string()}),
+    );
+    let due = get("due");
+    if !due.is_empty() {
+        body.insert(
+            view.quick_due.into(),
+            json!(crate::forms::with_offset(
+                &due,
+                form_get(&form, "due.offset")
+            )),
+        );
+    }
+    match st
+        .core
+        .records(entries_def)
+        .create(&user.actor, &Value::Object(body))
+        .await
+    {
+        Ok(_) => {
+            Redirect::to(&format!("/{}/{id}?tab=timeline&done=logged", def.plural)).into_response()
+        }
+        Err(CoreError::Validation(fields)) => {
+            let i18n = I18n::for_actor(&user.actor);
+            let problems = fields
+                .iter()
+                .map(|(f, e)| {
+                    format!(
+                        "{}: {}",
+                        field_label(entries_def.name, f, &i18n),
+                        i18n.error(e.code, &e.params)
+                    )
+                })
+                .collect();
+            detail_page(
+                def,
+                &st,
+                &user,
+                id,
+                super::record_detail::Tab::named("timeline"),
+                problems,
+                ReminderDraft::default(),
+            )
+            .await
+        }
+        Err(e) => error_page(&user, e.into()),
+    }
+}
