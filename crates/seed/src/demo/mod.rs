@@ -6,6 +6,7 @@
 //! (only ids and timestamps differ). Idempotent: when the demo administrator already exists,
 //! nothing is written.
 
+mod activities;
 mod calendar;
 mod sales;
 pub(crate) mod vocab;
@@ -464,6 +465,7 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
         &lists,
     )
     .await?;
+    activities::seed(core, &mut g, (&year, &mut times), &customers).await?;
     summary(core, true).await
 }
 

@@ -252,6 +252,21 @@ async fn demo_data_is_complete_valid_searchable_and_seeded_once() {
                 .any(|h| h.title == "Northwind Traders Ltd.")
         );
 
+        // Follow-ups of every kind, and tasks both late and still to come.
+        for kind in ["call", "visit", "meeting", "note", "task"] {
+            let n = count(&core, &format!("activities WHERE kind = '{kind}'")).await;
+            assert!(n >= 20, "{n} demo activities of kind {kind}");
+        }
+        let now = guanxi_core::records::service::ts_string(chrono::Utc::now());
+        for (side, op) in [("late", "<"), ("coming", ">=")] {
+            let n = count(
+                &core,
+                &format!("activities WHERE kind = 'task' AND NOT done AND due_at {op} '{now}'"),
+            )
+            .await;
+            assert!(n >= 5, "{n} {side} tasks");
+        }
+
         // Idempotent.
         let again = demo::seed_demo(&core).await.unwrap();
         assert!(!again.created);
