@@ -2202,6 +2202,7 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("rule", json!("name")),
         ("action", json!("warn")),
         ("owner", json!("王芳")),
+        ("zone", json!("America/New_York")),
     ]
     .into_iter()
     .collect();
