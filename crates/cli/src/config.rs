@@ -15,6 +15,7 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub default_region: Option<String>,
     pub default_currency: Option<String>,
+    pub default_time_zone: Option<String>,
     pub session_hours: Option<i64>,
     pub secure_cookies: Option<bool>,
     pub max_login_failures: Option<i64>,
@@ -74,6 +75,13 @@ impl Config {
         };
         let d = Settings::default();
         let mail = mail_settings(&file)?;
+        let time_zone = env("GUANXI_DEFAULT_TIME_ZONE").or(file.default_time_zone);
+        let default_time_zone = match time_zone.as_deref().map(str::trim) {
+            None => d.default_time_zone,
+            Some(name) => guanxi_core::time_zone::parse(name).with_context(|| {
+                format!("default_time_zone must be an IANA time zone such as Asia/Shanghai, not '{name}'")
+            })?,
+        };
         let settings = Settings {
             default_region: env("GUANXI_DEFAULT_REGION")
                 .or(file.default_region)
@@ -83,6 +91,7 @@ impl Config {
                 .or(file.default_currency)
                 .unwrap_or(d.default_currency)
                 .to_uppercase(),
+            default_time_zone,
             session_hours: env_parse("GUANXI_SESSION_HOURS")?
                 .or(file.session_hours)
                 .unwrap_or(d.session_hours),

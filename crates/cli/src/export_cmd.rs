@@ -75,7 +75,7 @@ pub async fn run(core: &Core, args: ExportArgs) -> Result<()> {
     if user.disabled {
         bail!("{} is disabled and cannot export", user.email);
     }
-    let mut actor = users::actor_for(&core.db, core.registry, &user)
+    let mut actor = users::actor_for(core, &user)
         .await
         .map_err(|e| explain_in(e, &user.locale))?;
     if let Some(l) = &args.locale {

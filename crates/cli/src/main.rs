@@ -329,6 +329,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             println!("secure_cookies  = {}", cfg.secure_cookies);
             println!("default_region  = {}", cfg.settings.default_region);
             println!("default_currency= {}", cfg.settings.default_currency);
+            println!("default_time_zone = {}", cfg.settings.default_time_zone);
             println!("session_hours   = {}", cfg.settings.session_hours);
             println!("max_login_failures = {}", cfg.settings.max_login_failures);
             println!(

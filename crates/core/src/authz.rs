@@ -151,6 +151,8 @@ pub struct Actor {
     pub locale: String,
     /// How amounts read to them (`identity::users::MONEY_FORMATS`).
     pub money_format: String,
+    /// The zone they read and type times in: their choice, else the instance default.
+    pub time_zone: crate::time_zone::Tz,
     pub grants: HashMap<String, Grant>,
 }
 

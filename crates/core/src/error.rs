@@ -185,6 +185,11 @@ pub mod codes {
 
         /// `value` is not a date and time (RFC 3339).
         NOT_A_DATE_TIME = "not_a_date_time";
+        /// `value` (a wall-clock time, `2026-03-08 02:30`) does not exist in `zone`: its clocks
+        /// skip it when daylight saving starts.
+        NONEXISTENT_LOCAL_TIME = "nonexistent_local_time";
+        /// `value` is not an IANA time zone name (`Asia/Shanghai`).
+        UNKNOWN_TIME_ZONE = "unknown_time_zone";
         /// A number with more than `max` decimal places.
         TOO_MANY_DECIMAL_PLACES = "too_many_decimal_places";
 

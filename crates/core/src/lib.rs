@@ -22,6 +22,7 @@ pub mod search;
 pub mod settings;
 pub mod setup;
 pub mod tidy;
+pub mod time_zone;
 
 pub use authz::{Actor, Grant, Role, Scope};
 pub use db::{Db, IfMissing};

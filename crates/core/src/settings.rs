@@ -7,6 +7,9 @@ pub struct Settings {
     pub default_region: String,
     /// Currency for amounts given without one (ISO 4217).
     pub default_currency: String,
+    /// The time zone of users who have not chosen one: the zone pages show times in and forms
+    /// read them in.
+    pub default_time_zone: crate::time_zone::Tz,
     /// How long a login session lasts.
     pub session_hours: i64,
     /// Failed logins allowed within `throttle_window_minutes` before the account or address is
@@ -26,6 +29,7 @@ impl Default for Settings {
         Settings {
             default_region: "CN".into(),
             default_currency: "CNY".into(),
+            default_time_zone: crate::time_zone::Tz::Asia__Shanghai,
             session_hours: 12,
             max_login_failures: 5,
             throttle_window_minutes: 15,

@@ -16,7 +16,7 @@ pub async fn install_defaults(core: &crate::Core) -> crate::CoreResult<bool> {
     else {
         return Ok(false);
     };
-    let actor = crate::identity::users::actor_for(&core.db, core.registry, admin).await?;
+    let actor = crate::identity::users::actor_for(core, admin).await?;
     // One transaction for every list, serialized between instances: each list is filled once,
     // whole or not at all, however many servers start together.
     let mut work = Work::begin(core, &actor, None).await?;

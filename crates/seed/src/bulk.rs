@@ -1361,9 +1361,7 @@ mod tests {
             )
             .await
             .unwrap();
-            let actor = users::actor_for(&core.db, core.registry, &user)
-                .await
-                .unwrap();
+            let actor = users::actor_for(&core, &user).await.unwrap();
             let settings = core.settings.clone();
             // The lists as the loader writes them, next to the same written by the service.
             let lists = ensure_lists(

@@ -7,32 +7,17 @@ document.addEventListener("submit", function (e) {
   if (msg && !window.confirm(msg)) { e.preventDefault(); }
 }, true);
 
-// A date-time input has no zone. The page gives it in UTC; shown in the browser's time instead,
-// and sent back with the browser's offset from UTC for that date. (Without this script both
-// stay UTC.)
-document.querySelectorAll("input[type=datetime-local][data-utc]").forEach(function (input) {
-  var utc = input.getAttribute("data-utc");
-  if (!utc) { return; }
-  var t = new Date(utc + ":00Z");
-  if (isNaN(t.getTime())) { return; }
-  var two = function (n) { return String(n).padStart(2, "0"); };
-  input.value = t.getFullYear() + "-" + two(t.getMonth() + 1) + "-" + two(t.getDate()) +
-    "T" + two(t.getHours()) + ":" + two(t.getMinutes());
-});
-// Times the page gives in UTC, shown in the browser's own time (without the script, UTC).
-document.querySelectorAll("time[data-local][datetime]").forEach(function (el) {
-  var t = new Date(el.getAttribute("datetime"));
-  if (isNaN(t.getTime())) { return; }
-  var two = function (n) { return String(n).padStart(2, "0"); };
-  el.textContent = t.getFullYear() + "-" + two(t.getMonth() + 1) + "-" + two(t.getDate()) +
-    " " + two(t.getHours()) + ":" + two(t.getMinutes());
-  el.title = el.getAttribute("datetime");
-});
-document.addEventListener("submit", function (e) {
-  e.target.querySelectorAll("input.tz-offset").forEach(function (o) {
-    var input = o.previousElementSibling;
-    if (input && input.value) { o.value = String(-new Date(input.value).getTimezoneOffset()); }
-  });
+// Times are shown and read by the server in the user's own time zone. Someone who has not chosen
+// one is offered the browser's on the settings page, preselected but not saved until they save.
+document.querySelectorAll("select[data-suggest-browser-zone]").forEach(function (select) {
+  var zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (err) { return; }
+  var option = Array.prototype.find.call(select.options, function (o) { return o.value === zone; });
+  // The instance's own zone is what "default" already gives: nothing to suggest.
+  if (!option || select.getAttribute("data-default") === zone) { return; }
+  select.value = zone;
+  var hint = document.getElementById("time-zone-suggested");
+  if (hint) { hint.hidden = false; }
 });
 
 document.addEventListener("change", function (e) {

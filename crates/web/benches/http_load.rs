@@ -1058,7 +1058,7 @@ fn without_hints(core: Core) -> axum::Router {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(StatusCode::UNAUTHORIZED)?;
-        let actor = auth::token_actor(&core.db, core.registry, token)
+        let actor = auth::token_actor(&core, token)
             .await
             .map_err(|_| StatusCode::UNAUTHORIZED)?;
         let q = p.get("q").cloned().unwrap_or_default();

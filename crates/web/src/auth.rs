@@ -41,7 +41,6 @@ impl FromRequestParts<State> for ApiCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, ApiError> {
-        let db = &state.core.db;
         // Errors from here on are worded in the caller's language.
         let speaks = |actor: &Actor| {
             if let Some(l) = parts.extensions.get::<CallerLocale>() {
@@ -49,14 +48,14 @@ impl FromRequestParts<State> for ApiCaller {
             }
         };
         if let Some(token) = bearer(&parts.headers) {
-            let actor = auth::token_actor(db, state.core.registry, token).await?;
+            let actor = auth::token_actor(&state.core, token).await?;
             speaks(&actor);
             return Ok(ApiCaller(actor));
         }
         let Some(cookie) = session_cookie(&parts.headers) else {
             return Err(CoreError::Unauthenticated.into());
         };
-        let (actor, csrf) = auth::session_actor(db, state.core.registry, &cookie).await?;
+        let (actor, csrf) = auth::session_actor(&state.core, &cookie).await?;
         speaks(&actor);
         if unsafe_method(&parts.method) {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
@@ -142,7 +141,7 @@ impl FromRequestParts<State> for UiUser {
         let Some(cookie) = session_cookie(&parts.headers) else {
             return Err(LoginRedirect(back));
         };
-        match auth::session_actor(&state.core.db, state.core.registry, &cookie).await {
+        match auth::session_actor(&state.core, &cookie).await {
             Ok((actor, csrf)) => Ok(UiUser {
                 actor,
                 csrf,

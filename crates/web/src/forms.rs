@@ -1,19 +1,43 @@
 //! Between HTML forms and records: form fields to the JSON the record engine takes. (Records
 //! to CSV cells: `export`.)
 
-use guanxi_core::EntityDef;
+use chrono::NaiveDateTime;
 use guanxi_core::records::JsonMap;
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind};
+use guanxi_core::time_zone::{self, Tz};
+use guanxi_core::{EntityDef, FieldError, FieldErrors};
 use serde_json::{Value, json};
+
+/// A record as a form gave it: the JSON for the record engine, and what only the form can tell
+/// is wrong (a wall-clock time the user's zone skips), by the field names the engine uses. A
+/// field with such an error holds what was typed, so the form shows it again as it was.
+pub struct FormInput {
+    pub value: Value,
+    pub errors: FieldErrors,
+}
+
+/// One value as read from the form, with the error only the form can tell.
+struct Read {
+    value: Value,
+    error: Option<FieldError>,
+}
+
+impl Read {
+    fn ok(value: Value) -> Read {
+        Read { value, error: None }
+    }
+}
 
 /// Builds a record's JSON from submitted form pairs named `f.<field>`, `f.<field>.<part>`,
 /// `f.phones.<i>.number`, `f.custom.<key>`. Every standard field on the form is present, so an
-/// unchecked checkbox (absent from the pairs) means false.
+/// unchecked checkbox (absent from the pairs) means false. Date-times are read in `zone`, the
+/// user's.
 pub fn record_from_form(
     def: &EntityDef,
     custom: &[guanxi_core::custom_fields::CustomFieldDef],
     pairs: &[(String, String)],
-) -> Value {
+    zone: Tz,
+) -> FormInput {
     let get_all = |name: &str| -> Vec<&str> {
         pairs
             .iter()
@@ -23,10 +47,14 @@ pub fn record_from_form(
     };
     let get = |name: &str| -> Option<&str> { get_all(name).into_iter().next() };
     let mut out = JsonMap::new();
+    let mut errors = FieldErrors::new();
     for f in def.fields.iter().filter(|f| !f.computed) {
         let key = format!("f.{}", f.name);
-        if let Some(v) = field_value(&f.kind, &key, &get_all) {
-            out.insert(f.name.into(), v);
+        if let Some(read) = field_value(&f.kind, &key, &get_all, zone) {
+            if let Some(e) = read.error {
+                errors.insert(f.name.into(), e);
+            }
+            out.insert(f.name.into(), read.value);
         }
     }
     for child in def.children.iter().filter(|c| !c.computed) {
@@ -39,9 +67,14 @@ pub fn record_from_form(
             for f in child.fields {
                 let key = format!("{prefix}.{}", f.name);
                 let present = pairs.iter().any(|(k, _)| k.starts_with(&key));
-                if let Some(v) = field_value(&f.kind, &key, &get_all) {
+                if let Some(read) = field_value(&f.kind, &key, &get_all, zone) {
+                    let v = read.value;
                     // An unticked box or an empty input alone does not make a line.
                     filled |= present && !matches!(v, Value::Bool(false)) && !blank(&v);
+                    if let Some(e) = read.error {
+                        // Named as the engine names a line's field: by its place in the list.
+                        errors.insert(format!("{}[{}].{}", child.name, lines.len(), f.name), e);
+                    }
                     line.insert(f.name.into(), v);
                 }
             }
@@ -54,8 +87,11 @@ pub fn record_from_form(
         }
         out.insert(child.name.into(), Value::Array(lines));
     }
-    custom_from_form(custom, &get_all, &mut out);
-    Value::Object(out)
+    custom_from_form(custom, &get_all, zone, &mut out, &mut errors);
+    FormInput {
+        value: Value::Object(out),
+        errors,
+    }
 }
 
 fn blank(v: &Value) -> bool {
@@ -74,9 +110,13 @@ fn field_value<'p>(
     kind: &FieldKind,
     key: &str,
     get_all: &impl Fn(&str) -> Vec<&'p str>,
-) -> Option<Value> {
+    zone: Tz,
+) -> Option<Read> {
     let get = |name: &str| -> Option<&'p str> { get_all(name).into_iter().next() };
-    Some({
+    if let FieldKind::DateTime = kind {
+        return get(key).map(|local| date_time(local.trim(), zone));
+    }
+    Some(Read::ok({
         match kind {
             FieldKind::Bool => Value::Bool(get(key).is_some()),
             FieldKind::MultiChoice(_) => Value::Array(
@@ -106,16 +146,6 @@ fn field_value<'p>(
                         // Passed on as typed, so the engine names what is wrong with it.
                         _ => Value::String(format!("{hours}:{minutes}")),
                     }
-                }
-            }
-            // A `datetime-local` input has no zone; the page's script adds the browser's offset
-            // from UTC (`<key>.offset`, minutes east), and without it the time is UTC.
-            FieldKind::DateTime => {
-                let local = get(key)?.trim();
-                if local.is_empty() {
-                    Value::Null
-                } else {
-                    Value::String(with_offset(local, get(&format!("{key}.offset"))))
                 }
             }
             FieldKind::Address => {
@@ -200,7 +230,7 @@ fn field_value<'p>(
             }
             _ => Value::String(get(key)?.to_string()),
         }
-    })
+    }))
 }
 
 /// A whole number, with an empty input as zero.
@@ -212,22 +242,51 @@ fn whole(s: &str) -> Option<i64> {
     }
 }
 
-/// A `datetime-local` value (`2026-05-06T10:00`) as RFC 3339 with the offset given in minutes
-/// east of UTC; what is not such a value is passed on for the engine to refuse by name.
-pub(crate) fn with_offset(local: &str, offset_minutes: Option<&str>) -> String {
-    let Ok(t) = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S"))
-    else {
-        return local.to_string();
+/// A `datetime-local` value (`2026-05-06T10:00`, which has no zone) read in the user's `zone`:
+/// the instant in RFC 3339, or what was typed and why it is no time there. Empty is no value;
+/// what is not such a value is passed on as typed for the engine to refuse by name.
+fn date_time(local: &str, zone: Tz) -> Read {
+    if local.is_empty() {
+        return Read::ok(Value::Null);
+    }
+    let Some(t) = local_time(local) else {
+        return Read::ok(Value::String(local.to_string()));
     };
-    let minutes = offset_minutes
-        .and_then(|m| m.trim().parse::<i32>().ok())
-        .filter(|m| m.abs() <= 18 * 60)
-        .unwrap_or(0);
-    match chrono::FixedOffset::east_opt(minutes * 60).and_then(|o| t.and_local_timezone(o).single())
-    {
-        Some(t) => t.to_rfc3339(),
-        None => local.to_string(),
+    match time_zone::to_utc(t, zone) {
+        Ok(t) => Read::ok(Value::String(t.to_rfc3339())),
+        Err(e) => Read {
+            value: Value::String(local.to_string()),
+            error: Some(e),
+        },
+    }
+}
+
+/// A `datetime-local` value read in `zone` as the engine takes it (see [`date_time`]): the value,
+/// or why it is no time there.
+pub(crate) fn local_instant(local: &str, zone: Tz) -> Result<Value, FieldError> {
+    let read = date_time(local, zone);
+    match read.error {
+        Some(e) => Err(e),
+        None => Ok(read.value),
+    }
+}
+
+/// The wall-clock time a `datetime-local` input gives, with or without seconds.
+pub(crate) fn local_time(s: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+}
+
+/// The value a `datetime-local` input shows for a stored instant: its wall-clock time in the
+/// user's `zone` (`2026-05-06T10:00`). What is not an instant (a value typed and refused) shows
+/// as it was typed.
+pub(crate) fn local_input(v: &str, zone: Tz) -> String {
+    match chrono::DateTime::parse_from_rfc3339(v) {
+        Ok(t) => time_zone::to_local(t.to_utc(), zone)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+        Err(_) => v.to_string(),
     }
 }
 
@@ -235,7 +294,9 @@ pub(crate) fn with_offset(local: &str, offset_minutes: Option<&str>) -> String {
 fn custom_from_form<'p>(
     custom: &[guanxi_core::custom_fields::CustomFieldDef],
     get_all: &impl Fn(&str) -> Vec<&'p str>,
+    zone: Tz,
     out: &mut JsonMap,
+    errors: &mut FieldErrors,
 ) {
     let get = |name: &str| -> Option<&'p str> { get_all(name).into_iter().next() };
     if let Some(owner) = get("f.owner_id").filter(|s| !s.is_empty()) {
@@ -244,8 +305,11 @@ fn custom_from_form<'p>(
     let mut c = JsonMap::new();
     for d in custom {
         let key = format!("f.{}", d.path());
-        if let Some(v) = field_value(&d.kind, &key, get_all) {
-            c.insert(d.key.clone(), v);
+        if let Some(read) = field_value(&d.kind, &key, get_all, zone) {
+            if let Some(e) = read.error {
+                errors.insert(d.path(), e);
+            }
+            c.insert(d.key.clone(), read.value);
         }
     }
     out.insert("custom".into(), Value::Object(c));

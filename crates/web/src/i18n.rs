@@ -4,8 +4,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
+use guanxi_core::time_zone::{self, Tz};
 use guanxi_core::{FieldError, Params, codes};
 use serde_json::Value;
 
@@ -20,13 +22,17 @@ fluent_templates::static_loader! {
 /// The language a visitor picked before logging in; a logged-in user's own setting wins.
 pub const VISITOR_LANG_COOKIE: &str = "guanxi_lang";
 
-/// How a reader reads: their language, and how they chose amounts to be written.
+/// How a reader reads: their language, how they chose amounts to be written, and the time zone
+/// they read times in.
 #[derive(Clone)]
 pub struct I18n {
     lang: LanguageIdentifier,
     pub code: &'static str,
     /// Amounts in 万 (`874万元`) rather than grouped digits (`¥8,740,000`).
     pub money_in_wan: bool,
+    /// A signed-in user's zone; none for what is read outside anyone's session (an export file
+    /// that travels, a visitor), where times are UTC and say so.
+    pub zone: Option<Tz>,
 }
 
 impl I18n {
@@ -41,14 +47,27 @@ impl I18n {
             lang,
             code,
             money_in_wan: false,
+            zone: None,
         }
     }
 
-    /// A logged-in user's: their language and their money format.
+    /// A logged-in user's: their language, their money format and their time zone.
     pub fn for_actor(actor: &guanxi_core::authz::Actor) -> I18n {
         I18n {
             money_in_wan: actor.money_format == "wan",
+            zone: Some(actor.time_zone),
             ..I18n::new(&actor.locale)
+        }
+    }
+
+    /// An instant as this reader reads it: the wall-clock time in their zone
+    /// (`2026-12-05 16:30`), or in UTC saying so (`2026-12-05 08:30 UTC`) for a reader without one.
+    pub fn instant(&self, t: DateTime<Utc>) -> String {
+        match self.zone {
+            Some(zone) => time_zone::to_local(t, zone)
+                .format(time_zone::SHOWN)
+                .to_string(),
+            None => format!("{} UTC", t.format(time_zone::SHOWN)),
         }
     }
 

@@ -576,11 +576,15 @@ pub fn build(registry: &Registry) -> Value {
         ),
         (
             "User",
-            json!({"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "manager", "sales", "marketing", "service", "read_only"]}, "team_id": {"type": ["string", "null"]}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}, "money_format": {"type": "string", "enum": ["grouped", "wan"]}, "disabled": {"type": "boolean"}, "created_at": {"type": "string"}, "version": {"type": "integer"}}}),
+            json!({"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "manager", "sales", "marketing", "service", "read_only"]}, "team_id": {"type": ["string", "null"]}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}, "money_format": {"type": "string", "enum": ["grouped", "wan"]}, "time_zone": {"type": "string", "description": "the IANA time zone pages show times in and forms read them in, e.g. Asia/Shanghai; empty for the instance default"}, "disabled": {"type": "boolean"}, "created_at": {"type": "string"}, "version": {"type": "integer"}}}),
         ),
         (
             "UserInput",
             json!({"type": "object", "additionalProperties": false, "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "team_id": {"type": ["string", "null"]}, "password": {"type": "string", "minLength": 8}, "locale": {"type": "string"}, "disabled": {"type": "boolean"}}}),
+        ),
+        (
+            "UserPatch",
+            json!({"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "role": {"type": "string"}, "team_id": {"type": ["string", "null"]}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}, "money_format": {"type": "string", "enum": ["grouped", "wan"]}, "time_zone": {"type": "string", "description": "the IANA time zone pages show times in and forms read them in, e.g. Asia/Shanghai; empty for the instance default"}, "disabled": {"type": "boolean"}}}),
         ),
         (
             "Team",
@@ -626,12 +630,13 @@ pub fn build(registry: &Registry) -> Value {
         schemas.insert(k.into(), v);
     }
     let idp = json!([id_param()]);
+    let me_answer = json!({"type": "object", "properties": {"user": sref("User"), "grants": {"type": "object"}, "time_zone_in_effect": {"type": "string", "description": "the zone the caller reads in: their own, else the instance default"}}});
     let extra = [
         (
             "/api/v1/me",
             json!({
-            "get": simple("get_me", "identity", "The caller and their grants", None, ok("me", json!({"type": "object", "properties": {"user": sref("User"), "grants": {"type": "object"}}}), &[401])),
-            "patch": simple("update_me", "identity", "Change your name, language or money format", Some(json!({"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}, "money_format": {"type": "string", "enum": ["grouped", "wan"]}}})), ok("me", json!({"type": "object"}), &[400, 401, 422]))}),
+            "get": simple("get_me", "identity", "The caller and their grants", None, ok("me", me_answer.clone(), &[401])),
+            "patch": simple("update_me", "identity", "Change your name, language, money format or time zone (an unknown zone is refused with unknown_time_zone)", Some(json!({"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "locale": {"type": "string", "enum": ["zh-CN", "en"]}, "money_format": {"type": "string", "enum": ["grouped", "wan"]}, "time_zone": {"type": "string", "description": "the IANA time zone pages show times in and forms read them in, e.g. Asia/Shanghai; empty for the instance default"}}})), ok("me", me_answer.clone(), &[400, 401, 422]))}),
         ),
         (
             "/api/v1/users",
@@ -643,7 +648,7 @@ pub fn build(registry: &Registry) -> Value {
             "/api/v1/users/{id}",
             json!({"parameters": idp,
             "get": simple("get_user", "identity", "One user", None, ok("user", sref("User"), &[401, 404])),
-            "patch": simple("update_user", "identity", "Change role, team, language or disable (admin)", Some(sref("UserInput")), ok("user", sref("User"), &[400, 401, 403, 404, 422]))}),
+            "patch": simple("update_user", "identity", "Change role, team, language, money format, time zone or disable (admin)", Some(sref("UserPatch")), ok("user", sref("User"), &[400, 401, 403, 404, 422]))}),
         ),
         (
             "/api/v1/users/{id}/password",

@@ -68,9 +68,7 @@ async fn fill(db: &str) -> Made {
     .await
     .unwrap();
     guanxi_core::setup::install_defaults(&core).await.unwrap();
-    let actor = users::actor_for(&core.db, core.registry, &admin)
-        .await
-        .unwrap();
+    let actor = users::actor_for(&core, &admin).await.unwrap();
     let create = |plural: &str, body: Value| {
         let def = core.registry.by_plural(plural).unwrap();
         let core = core.clone();

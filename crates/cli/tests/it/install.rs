@@ -190,3 +190,29 @@ fn trusted_proxies_are_checked_and_shown() {
         &["trusted_proxies", "proxy.lan"],
     );
 }
+
+/// The instance's default time zone comes from the file; a name that is no zone stops
+/// `config check` with the name in the message.
+#[test]
+fn config_check_names_the_default_time_zone_and_refuses_an_unknown_one() {
+    let good =
+        crate::support::TempFile::new("guanxi.toml", "default_time_zone = \"America/New_York\"\n");
+    let shown = ok(&["--config", good.path(), "config", "check"]);
+    assert!(
+        shown.contains("default_time_zone = America/New_York"),
+        "{shown}"
+    );
+    let plain = crate::support::TempFile::new("guanxi.toml", "");
+    let shown = ok(&["--config", plain.path(), "config", "check"]);
+    assert!(
+        shown.contains("default_time_zone = Asia/Shanghai"),
+        "{shown}"
+    );
+
+    let bad =
+        crate::support::TempFile::new("guanxi.toml", "default_time_zone = \"Mars/Olympus\"\n");
+    fails(
+        &["--config", bad.path(), "config", "check"],
+        &["default_time_zone", "Mars/Olympus"],
+    );
+}

@@ -162,18 +162,15 @@ pub async fn create_session(
 }
 
 /// The actor behind a session cookie and the session's CSRF token, if the session is live.
-pub async fn session_actor(
-    db: &Db,
-    registry: &crate::Registry,
-    token: &str,
-) -> CoreResult<(Actor, String)> {
+pub async fn session_actor(core: &crate::Core, token: &str) -> CoreResult<(Actor, String)> {
+    let db = &core.db;
     let mut q = Query::select();
     q.columns(["csrf_token", "expires_at", "revoked_at"].map(|c| (col("sessions"), col(c))))
         .from(col("sessions"))
         .and_where(Expr::col((col("sessions"), col("token_hash"))).eq(hash_token(token)));
     users::join_holder(&mut q, "sessions");
     let rows = db::fetch_all(db.reader(), &q).await?;
-    let (Some(row), Some((user, actor))) = (rows.first(), users::holder(registry, &rows)?) else {
+    let (Some(row), Some((user, actor))) = (rows.first(), users::holder(core, &rows)?) else {
         return Err(CoreError::Unauthenticated);
     };
     if get_opt_ts(row, "revoked_at")?.is_some() || get_ts(row, "expires_at")? <= Utc::now() {
@@ -334,7 +331,8 @@ pub async fn create_token(
 }
 
 /// The actor behind a bearer token.
-pub async fn token_actor(db: &Db, registry: &crate::Registry, token: &str) -> CoreResult<Actor> {
+pub async fn token_actor(core: &crate::Core, token: &str) -> CoreResult<Actor> {
+    let db = &core.db;
     let mut q = Query::select();
     q.expr_as(
         Expr::col((col("api_tokens"), col("id"))),
@@ -345,7 +343,7 @@ pub async fn token_actor(db: &Db, registry: &crate::Registry, token: &str) -> Co
     .and_where(Expr::col((col("api_tokens"), col("token_hash"))).eq(hash_token(token)));
     users::join_holder(&mut q, "api_tokens");
     let rows = db::fetch_all(db.reader(), &q).await?;
-    let (Some(row), Some((user, actor))) = (rows.first(), users::holder(registry, &rows)?) else {
+    let (Some(row), Some((user, actor))) = (rows.first(), users::holder(core, &rows)?) else {
         return Err(CoreError::Unauthenticated);
     };
     if get_opt_ts(row, "revoked_at")?.is_some() {

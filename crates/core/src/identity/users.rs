@@ -29,6 +29,9 @@ pub struct User {
     pub locale: String,
     /// One of [`MONEY_FORMATS`].
     pub money_format: String,
+    /// The IANA zone they chose, or `''` for the instance default
+    /// ([`crate::Settings::default_time_zone`]); the zone in effect is the actor's.
+    pub time_zone: String,
     pub disabled: bool,
     pub created_at: String,
     pub version: i64,
@@ -50,10 +53,12 @@ pub struct UserPatch {
     pub team_id: Option<Option<Uuid>>,
     pub locale: Option<String>,
     pub money_format: Option<String>,
+    /// An IANA zone, or `''` to go back to the instance default.
+    pub time_zone: Option<String>,
     pub disabled: Option<bool>,
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     "id",
     "email",
     "name",
@@ -61,6 +66,7 @@ const COLUMNS: [&str; 10] = [
     "team_id",
     "locale",
     "money_format",
+    "time_zone",
     "disabled",
     "created_at",
     "version",
@@ -79,6 +85,7 @@ fn from_row(r: &sea_orm::QueryResult) -> CoreResult<User> {
         money_format: Some(get_string(r, "money_format")?)
             .filter(|f| !f.is_empty())
             .unwrap_or_else(|| MONEY_FORMATS[0].to_string()),
+        time_zone: get_string(r, "time_zone")?,
         disabled: get_bool(r, "disabled")?,
         created_at: crate::records::service::ts_string(get_ts(r, "created_at")?),
         version: get_i64(r, "version")?,
@@ -116,7 +123,7 @@ pub(crate) fn join_holder(q: &mut SelectStatement, table: &str) {
 /// The user [`join_holder`] added to the rows, as an actor with their role's grants; `None`
 /// without rows.
 pub(crate) fn holder(
-    registry: &crate::Registry,
+    core: &crate::Core,
     rows: &[sea_orm::QueryResult],
 ) -> CoreResult<Option<(User, Actor)>> {
     let Some(first) = rows.first() else {
@@ -129,7 +136,7 @@ pub(crate) fn holder(
             stored.insert(entity, grant_of(r, "grant_read", "grant_write")?);
         }
     }
-    let actor = actor_with(registry, &user, &stored);
+    let actor = actor_with(core, &user, &stored);
     Ok(Some((user, actor)))
 }
 
@@ -385,8 +392,8 @@ pub async fn update(
     id: Uuid,
     patch: UserPatch,
 ) -> CoreResult<User> {
-    // People may change their own name, language and money format; everything else is for
-    // administrators.
+    // People may change their own name, language, money format and time zone; everything else
+    // is for administrators.
     let own = actor.is_some_and(|a| a.user_id == id);
     let admin_only = patch.role.is_some() || patch.team_id.is_some() || patch.disabled.is_some();
     if admin_only || !own {
@@ -409,6 +416,11 @@ pub async fn update(
     }
     if let Some(f) = &patch.money_format {
         check_money_format(f, &mut errors);
+    }
+    if let Some(z) = &patch.time_zone
+        && let Err(e) = crate::time_zone::check_choice(z)
+    {
+        errors.insert("time_zone".into(), e);
     }
     if let Some(t) = patch.team_id {
         check_team(db, t, &mut errors).await?;
@@ -436,6 +448,10 @@ pub async fn update(
         .value(
             col("money_format"),
             patch.money_format.unwrap_or(current.money_format),
+        )
+        .value(
+            col("time_zone"),
+            patch.time_zone.unwrap_or(current.time_zone),
         )
         .value(col("disabled"), patch.disabled.unwrap_or(current.disabled))
         .value(col("updated_at"), crate::now())
@@ -553,13 +569,14 @@ pub async fn set_grant(
 }
 
 /// The actor for a user, with their role's grant for every entity loaded (stored ones, else the
-/// defaults for the entity's kind of access).
-pub async fn actor_for(db: &Db, registry: &crate::Registry, user: &User) -> CoreResult<Actor> {
-    Ok(actor_with(registry, user, &grants(db, user.role).await?))
+/// defaults for the entity's kind of access) and the time zone they read in.
+pub async fn actor_for(core: &crate::Core, user: &User) -> CoreResult<Actor> {
+    Ok(actor_with(core, user, &grants(&core.db, user.role).await?))
 }
 
 /// The actor for a user whose role has the `stored` grants.
-fn actor_with(registry: &crate::Registry, user: &User, stored: &HashMap<String, Grant>) -> Actor {
+fn actor_with(core: &crate::Core, user: &User, stored: &HashMap<String, Grant>) -> Actor {
+    let registry = core.registry;
     Actor {
         user_id: user.id,
         name: user.name.clone(),
@@ -568,6 +585,7 @@ fn actor_with(registry: &crate::Registry, user: &User, stored: &HashMap<String, 
         team_id: user.team_id,
         locale: user.locale.clone(),
         money_format: user.money_format.clone(),
+        time_zone: crate::time_zone::resolve(&user.time_zone, core.settings.default_time_zone),
         grants: with_defaults(registry, user.role, stored)
             .into_iter()
             .collect(),

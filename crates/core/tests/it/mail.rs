@@ -222,9 +222,7 @@ async fn a_reset_link_works_once_runs_out_and_tells_nobody_who_has_an_account() 
         .await
         .unwrap();
         assert!(
-            auth::session_actor(&core.db, core.registry, &session.token)
-                .await
-                .is_err(),
+            auth::session_actor(&core, &session.token).await.is_err(),
             "the sessions from before the reset ended"
         );
 

@@ -206,9 +206,7 @@ async fn source_codes_and_industry_texts_become_list_references() {
             .await
             .unwrap()
             .unwrap();
-        let actor = users::actor_for(&core.db, core.registry, &user)
-            .await
-            .unwrap();
+        let actor = users::actor_for(&core, &user).await.unwrap();
         // Every former source, named as the translations named it, in its order.
         let sources = names_of(&core, &actor, &SOURCES).await;
         assert_eq!(sources.len(), 9, "{backend:?}");

@@ -512,9 +512,7 @@ async fn rows_written_before_the_keys_get_them_on_upgrade() {
             .await
             .unwrap()
             .unwrap();
-        let actor = users::actor_for(&core.db, core.registry, &user)
-            .await
-            .unwrap();
+        let actor = users::actor_for(&core, &user).await.unwrap();
         let mut want: Vec<(usize, Uuid)> = named.clone();
         want.sort();
         let mut want: Vec<Uuid> = want.into_iter().map(|(_, id)| id).collect();

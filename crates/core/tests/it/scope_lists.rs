@@ -82,9 +82,7 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
             .await
             .unwrap()
             .unwrap();
-        let actor = users::actor_for(&core.db, core.registry, &user)
-            .await
-            .unwrap();
+        let actor = users::actor_for(&core, &user).await.unwrap();
         // On SQLite, the plan each phase's first page chose.
         let plan_is = |want: ScopeRead, phase: &str| {
             if backend == db::Backend::Sqlite {
@@ -122,9 +120,7 @@ async fn a_large_scope_lists_exactly_its_records_in_order() {
         for i in 0..8 {
             sales_rep(&core, &boss, &format!("new{i}@example.com"), north).await;
         }
-        let actor = users::actor_for(&core.db, core.registry, &user)
-            .await
-            .unwrap();
+        let actor = users::actor_for(&core, &user).await.unwrap();
         assert_pages(&core, &actor, &visible, backend).await;
         core.scope_plans.forget();
         assert_pages(&core, &actor, &visible, backend).await;

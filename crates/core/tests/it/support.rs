@@ -107,9 +107,7 @@ pub async fn admin(core: &Core, email: &str) -> Actor {
         .await
         .unwrap(),
     };
-    users::actor_for(&core.db, core.registry, &user)
-        .await
-        .unwrap()
+    users::actor_for(core, &user).await.unwrap()
 }
 
 /// A sales rep of `team`, created by `boss`: their id.
@@ -159,9 +157,7 @@ pub async fn actor(core: &Core, email: &str) -> Actor {
         .await
         .unwrap()
         .unwrap();
-    users::actor_for(&core.db, core.registry, &user)
-        .await
-        .unwrap()
+    users::actor_for(core, &user).await.unwrap()
 }
 
 /// Settings that send e-mail through the SMTP server at `host:port`, with links to

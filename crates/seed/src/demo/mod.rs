@@ -215,10 +215,7 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
                 .await?
             }
         };
-        actors.insert(
-            local,
-            users::actor_for(&core.db, core.registry, &user).await?,
-        );
+        actors.insert(local, users::actor_for(core, &user).await?);
     }
     let actor = |k: &str| {
         actors

@@ -101,8 +101,7 @@ async fn demo_data_is_complete_valid_searchable_and_seeded_once() {
         .unwrap();
 
         let admin = users::actor_for(
-            &core.db,
-            core.registry,
+            &core,
             &users::find_by_email(&core.db, demo::DEMO_ADMIN_EMAIL)
                 .await
                 .unwrap()

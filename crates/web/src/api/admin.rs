@@ -106,7 +106,12 @@ async fn me(AxState(st): AxState<State>, ApiCaller(actor): ApiCaller) -> ApiResu
         .iter()
         .map(|e| (e.name.to_string(), json!(actor.grant(e.name))))
         .collect();
-    Ok(axum::Json(json!({"user": user, "grants": grants})).into_response())
+    Ok(axum::Json(json!({
+        "user": user,
+        "grants": grants,
+        "time_zone_in_effect": actor.time_zone.name(),
+    }))
+    .into_response())
 }
 
 async fn patch_me(
@@ -115,15 +120,17 @@ async fn patch_me(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let o = obj(&body)?;
-    only(o, &["name", "locale", "money_format"])?;
+    only(o, &["name", "locale", "money_format", "time_zone"])?;
     let patch = UserPatch {
         name: opt_str(o, "name")?,
         locale: opt_str(o, "locale")?,
         money_format: opt_str(o, "money_format")?,
+        time_zone: opt_str(o, "time_zone")?,
         ..Default::default()
     };
     let user = users::update(&st.core.db, Some(&actor), actor.user_id, patch).await?;
-    Ok(axum::Json(json!({"user": user})).into_response())
+    let zone = guanxi_core::time_zone::resolve(&user.time_zone, st.core.settings.default_time_zone);
+    Ok(axum::Json(json!({"user": user, "time_zone_in_effect": zone.name()})).into_response())
 }
 
 async fn list_users(
@@ -178,6 +185,7 @@ async fn patch_user(
             "team_id",
             "locale",
             "money_format",
+            "time_zone",
             "disabled",
         ],
     )?;
@@ -187,6 +195,7 @@ async fn patch_user(
         team_id: opt_team(o)?,
         locale: opt_str(o, "locale")?,
         money_format: opt_str(o, "money_format")?,
+        time_zone: opt_str(o, "time_zone")?,
         disabled: opt_bool(o, "disabled")?,
     };
     Ok(

@@ -26,7 +26,9 @@ pub fn router() -> Router<State> {
 pub struct FailedLine {
     pub id: String,
     pub kind: String,
+    /// When it is due, as the reader reads it; `due_iso` for machines.
     pub due: String,
+    pub due_iso: String,
     pub attempts: String,
     pub error: String,
 }
@@ -73,7 +75,8 @@ async fn page(AxState(st): AxState<State>, user: UiUser, RawQuery(raw): RawQuery
         .map(|j| FailedLine {
             id: j.id.to_string(),
             kind: kind_label(&j.kind, &i18n),
-            due: j.due_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            due: i18n.instant(j.due_at),
+            due_iso: j.due_at.to_rfc3339(),
             attempts: format!("{} / {}", j.attempts, j.max_attempts),
             error: j.last_error,
         })

@@ -25,15 +25,15 @@ pub struct Cell {
     /// For values of several parts that each open something (phones call, e-mails write):
     /// each part's text and link, shown instead of `text`.
     pub links: Vec<(String, String)>,
-    /// For an instant: its RFC 3339 form, from which the page's script shows it in the reader's
-    /// own time (`text` is UTC until then).
+    /// For an instant: its RFC 3339 form, for machines (`<time datetime>`); `text` is the
+    /// reader's wall-clock time.
     pub instant: Option<String>,
 }
 
 /// How a cell reads on a page: its links, its one link, or its text.
 #[derive(askama::Template)]
 #[template(
-    source = "{% if !cell.links.is_empty() %}{% for (t, h) in cell.links %}<a href=\"{{ h }}\">{{ t }}</a>{% if !loop.last %}, {% endif %}{% endfor %}{% else if let Some(h) = cell.href %}<a href=\"{{ h }}\">{{ cell.text }}</a>{% else if let Some(t) = cell.instant %}<time datetime=\"{{ t }}\" data-local>{{ cell.text }}</time>{% else %}{{ cell.text }}{% endif %}",
+    source = "{% if !cell.links.is_empty() %}{% for (t, h) in cell.links %}<a href=\"{{ h }}\">{{ t }}</a>{% if !loop.last %}, {% endif %}{% endfor %}{% else if let Some(h) = cell.href %}<a href=\"{{ h }}\">{{ cell.text }}</a>{% else if let Some(t) = cell.instant %}<time datetime=\"{{ t }}\">{{ cell.text }}</time>{% else %}{{ cell.text }}{% endif %}",
     ext = "html"
 )]
 struct CellHtml<'a> {
@@ -57,15 +57,14 @@ impl Cell {
         }
     }
 
-    /// An instant given in RFC 3339, shown in UTC until the page's script shows it in the
-    /// reader's time.
-    pub fn instant(rfc3339: &str) -> Cell {
-        if rfc3339.is_empty() {
-            return Cell::text(String::new());
-        }
-        Cell {
-            instant: Some(rfc3339.to_string()),
-            ..Cell::text(format!("{} UTC", date_time(rfc3339)))
+    /// An instant given in RFC 3339, in the reader's time zone; nothing for what is not one.
+    pub fn instant(rfc3339: &str, i18n: &I18n) -> Cell {
+        match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+            Ok(t) => Cell {
+                instant: Some(rfc3339.to_string()),
+                ..Cell::text(i18n.instant(t.to_utc()))
+            },
+            Err(_) => Cell::text(String::new()),
         }
     }
 
@@ -237,14 +236,9 @@ pub(super) fn value_cell(kind: &FieldKind, v: &Value, lk: &Lookups, i18n: &I18n)
                 ..Cell::text(text)
             }
         }
-        FieldKind::DateTime => Cell::instant(v.as_str().unwrap_or("")),
+        FieldKind::DateTime => Cell::instant(v.as_str().unwrap_or(""), i18n),
         _ => Cell::text(display::human(kind, v, i18n, &lk.region)),
     }
-}
-
-/// A stored instant as a list shows it: `2026-12-05 08:30` (UTC).
-pub(super) fn date_time(s: &str) -> String {
-    s.get(..16).map(|x| x.replace('T', " ")).unwrap_or_default()
 }
 
 /// The cell of column `key` (a field, an address part, a custom field, a system field) of a
@@ -263,7 +257,7 @@ pub(super) fn cell(def: &EntityDef, rec: &JsonMap, key: &str, lk: &Lookups, i18n
         return text(lk.users.get(u).cloned().unwrap_or_default());
     }
     if key == "created_at" || key == "updated_at" {
-        return Cell::instant(rec.get(key).and_then(Value::as_str).unwrap_or(""));
+        return Cell::instant(rec.get(key).and_then(Value::as_str).unwrap_or(""), i18n);
     }
     if let Some(ck) = key.strip_prefix("custom.") {
         let v = rec

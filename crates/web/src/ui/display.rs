@@ -296,7 +296,7 @@ pub fn human(kind: &FieldKind, v: &Value, i18n: &I18n, region: &str) -> String {
             .as_str()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         {
-            Some(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+            Some(t) => i18n.instant(t.to_utc()),
             None => String::new(),
         },
         FieldKind::Bool => {

@@ -128,7 +128,8 @@ async fn check(
     }
     let i18n = I18n::for_actor(&user.actor);
     let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
-    let input = crate::forms::record_from_form(def, &custom, &f);
+    // A time the form could not read does not bear on duplicates.
+    let input = crate::forms::record_from_form(def, &custom, &f, user.actor.time_zone).value;
     let exclude = form_get(&f, "id").and_then(|s| Uuid::parse_str(s).ok());
     let empty = serde_json::Map::new();
     let matches = dedupe::check::find(

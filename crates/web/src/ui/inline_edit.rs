@@ -76,7 +76,10 @@ async fn save(
     };
     // Only the named field, out of what the form reads: a declared field that is not computed,
     // or a custom field.
-    let form = crate::forms::record_from_form(def, &custom, &f);
+    let crate::forms::FormInput {
+        value: form,
+        errors: form_errors,
+    } = crate::forms::record_from_form(def, &custom, &f, user.actor.time_zone);
     let mut input = Map::new();
     match field.strip_prefix("custom.") {
         Some(key) if custom.iter().any(|d| d.key == key) => {
@@ -101,10 +104,18 @@ async fn save(
         }
     }
     let version = form_get(&f, "version").and_then(|v| v.parse::<i64>().ok());
-    match svc
-        .update(&user.actor, id, version, &Value::Object(input))
-        .await
-    {
+    // What the form itself could not read of this field is refused as the engine's errors are.
+    let form_errors: guanxi_core::FieldErrors = form_errors
+        .into_iter()
+        .filter(|(k, _)| k == field)
+        .collect();
+    let saved = if form_errors.is_empty() {
+        svc.update(&user.actor, id, version, &Value::Object(input))
+            .await
+    } else {
+        Err(CoreError::Validation(form_errors))
+    };
+    match saved {
         Ok(_) => (
             StatusCode::OK,
             axum::Json(json!({ "reload": format!("/{}/{id}?done=update", def.plural) })),

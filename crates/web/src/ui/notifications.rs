@@ -32,7 +32,7 @@ pub struct Line {
     pub id: String,
     pub text: String,
     pub at: String,
-    /// The same instant in RFC 3339, which the page's script shows in the reader's own time.
+    /// The same instant in RFC 3339, for machines.
     pub at_utc: String,
     pub unread: bool,
     /// What it is about, when that is a record.
@@ -57,7 +57,7 @@ fn line(n: &Notification, i18n: &I18n, registry: &guanxi_core::Registry) -> Line
     Line {
         id: n.id.to_string(),
         text: i18n.notice(&n.kind, &n.params),
-        at: n.visible_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        at: i18n.instant(n.visible_at),
         at_utc: n.visible_at.to_rfc3339(),
         unread: n.read_at.is_none(),
         about,

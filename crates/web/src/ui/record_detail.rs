@@ -13,7 +13,7 @@ use guanxi_core::{CoreError, EntityDef};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::cells::{Cell, Lookups, Reading, cell, date_time, kind_at, lookups, value_cell};
+use super::cells::{Cell, Lookups, Reading, cell, kind_at, lookups, value_cell};
 use super::choices::{self, Choices};
 use super::display::field_label;
 use super::options::Opt;
@@ -41,7 +41,7 @@ pub struct Change {
 }
 
 pub struct HistoryLine {
-    /// When, in UTC until the page's script shows it in the reader's time (`at_iso`).
+    /// When, as the reader reads it; `at_iso` for machines.
     pub at: String,
     pub at_iso: String,
     pub actor: String,
@@ -400,10 +400,9 @@ pub(super) async fn detail_page(
     }
     let mut history = Vec::new();
     for e in entries {
-        let at_iso = guanxi_core::records::service::ts_string(e.at);
         history.push(HistoryLine {
-            at: format!("{} UTC", date_time(&at_iso)),
-            at_iso,
+            at: i18n.instant(e.at),
+            at_iso: guanxi_core::records::service::ts_string(e.at),
             actor: e.actor_name.unwrap_or_default(),
             action: i18n.t(&format!("history-{}", e.action)),
             changes: {
@@ -639,7 +638,7 @@ pub struct ReminderDraft {
 pub struct ReminderLine {
     pub id: String,
     pub at: String,
-    /// The same instant in RFC 3339, which the page's script shows in the reader's own time.
+    /// The same instant in RFC 3339, for machines.
     pub at_utc: String,
     pub note: String,
     pub for_name: String,
@@ -653,13 +652,14 @@ async fn reminder_lines(
     id: Uuid,
     names: &std::collections::HashMap<String, String>,
 ) -> Result<Vec<ReminderLine>, CoreError> {
+    let i18n = I18n::for_actor(&user.actor);
     Ok(
         guanxi_core::reminders::pending(&st.core, &user.actor, def, id)
             .await?
             .into_iter()
             .map(|r| ReminderLine {
                 id: r.id.to_string(),
-                at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                at: i18n.instant(r.at),
                 at_utc: r.at.to_rfc3339(),
                 note: r.note,
                 for_name: names

@@ -180,12 +180,11 @@ pub(super) fn input_for(
         }
         FieldKind::DateTime => {
             ff.kind = "datetime";
-            // The input shows UTC until people have time zones of their own; the page's script
-            // sends the browser's offset with what is typed.
+            // The input has no zone: it shows, and the form reads, the user's wall-clock time.
+            let zone = i18n.zone.unwrap_or(guanxi_core::time_zone::Tz::UTC);
             ff.value = v
                 .and_then(Value::as_str)
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.naive_utc().format("%Y-%m-%dT%H:%M").to_string())
+                .map(|t| crate::forms::local_input(t, zone))
                 .unwrap_or_default();
         }
         FieldKind::Bool => {
@@ -666,7 +665,11 @@ pub(super) async fn create(
     AxState(st): AxState<State>,
     Posted { user, form: f }: Posted,
 ) -> Response {
-    let input = form_input(&st, def, &f).await;
+    let (input, errors) = form_input(&st, &user, def, &f).await;
+    if !errors.is_empty() {
+        let refused = CoreError::Validation(errors);
+        return refused_form(&st, &user, def, &input, None, None, refused).await;
+    }
     match st.core.records(def).create(&user.actor, &input).await {
         Ok(rec) => Redirect::to(&format!(
             "/{}/{}?done=create",
@@ -691,8 +694,12 @@ pub(super) async fn update(
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(&user, ApiError::not_found());
     };
-    let input = form_input(&st, def, &f).await;
+    let (input, errors) = form_input(&st, &user, def, &f).await;
     let version = form_get(&f, "version").and_then(|v| v.parse::<i64>().ok());
+    if !errors.is_empty() {
+        let refused = CoreError::Validation(errors);
+        return refused_form(&st, &user, def, &input, Some(id), version, refused).await;
+    }
     match st
         .core
         .records(def)
@@ -704,10 +711,19 @@ pub(super) async fn update(
     }
 }
 
-/// A record form's input, with the user's "save anyway" for possible duplicates.
-async fn form_input(st: &State, def: &'static EntityDef, f: &[(String, String)]) -> Value {
+/// A record form's input, with the user's "save anyway" for possible duplicates, and what the
+/// form itself tells is wrong with it (`forms::FormInput`).
+async fn form_input(
+    st: &State,
+    user: &UiUser,
+    def: &'static EntityDef,
+    f: &[(String, String)],
+) -> (Value, guanxi_core::FieldErrors) {
     let custom = st.core.records(def).custom_defs().await.unwrap_or_default();
-    let mut input = crate::forms::record_from_form(def, &custom, f);
+    let crate::forms::FormInput {
+        value: mut input,
+        errors,
+    } = crate::forms::record_from_form(def, &custom, f, user.actor.time_zone);
     if form_get(f, "allow_duplicate").is_some()
         && let Some(o) = input.as_object_mut()
     {
@@ -716,7 +732,7 @@ async fn form_input(st: &State, def: &'static EntityDef, f: &[(String, String)])
             Value::Bool(true),
         );
     }
-    input
+    (input, errors)
 }
 
 /// The form again after a refused save, as it was filled in: with each field's error, or with

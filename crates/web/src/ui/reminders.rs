@@ -56,22 +56,22 @@ async fn set(
     };
     let i18n = I18n::for_actor(&user.actor);
     let local = form_get(&f, "at").unwrap_or("").trim();
-    let at = crate::forms::with_offset(local, form_get(&f, "at.offset"));
-    let parsed = chrono::DateTime::parse_from_rfc3339(&at).map(|t| t.to_utc());
+    // Typed in the user's own zone, which the input does not know.
+    let parsed = match crate::forms::local_time(local) {
+        Some(t) => guanxi_core::time_zone::to_utc(t, user.actor.time_zone),
+        None => Err(guanxi_core::FieldError::new(if local.is_empty() {
+            guanxi_core::codes::REQUIRED
+        } else {
+            guanxi_core::codes::NOT_A_DATE_TIME
+        })
+        .with("value", serde_json::json!(local))),
+    };
     let note = form_get(&f, "note").unwrap_or("");
     let outcome = match parsed {
         Ok(at) => reminders::set(&st.core, &user.actor, def, id, at, note)
             .await
             .map(|_| ()),
-        Err(_) => Err(CoreError::field(
-            "at",
-            guanxi_core::FieldError::new(if local.is_empty() {
-                guanxi_core::codes::REQUIRED
-            } else {
-                guanxi_core::codes::NOT_A_DATE_TIME
-            })
-            .with("value", serde_json::json!(local)),
-        )),
+        Err(e) => Err(CoreError::field("at", e)),
     };
     match outcome {
         Ok(()) => {

@@ -9,7 +9,7 @@ use guanxi_core::identity::users;
 use guanxi_core::records::ListQuery;
 use guanxi_core::{CoreError, search};
 
-use super::cells::date_time;
+use super::cells::Cell;
 use super::record_form::vstr;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
@@ -69,7 +69,9 @@ pub struct BinLine {
     pub plural: &'static str,
     pub id: String,
     pub title: String,
+    /// When, as the reader reads it; `deleted_iso` for machines and the order.
     pub deleted_at: String,
+    pub deleted_iso: String,
     pub deleted_by: String,
 }
 
@@ -102,7 +104,8 @@ pub(super) async fn recycle_bin(AxState(st): AxState<State>, user: UiUser) -> Re
                         plural: def.plural,
                         id: vstr(rec.get("id")),
                         title: (def.title)(&rec, i18n.code),
-                        deleted_at: date_time(&vstr(rec.get("deleted_at"))),
+                        deleted_at: Cell::instant(&vstr(rec.get("deleted_at")), &i18n).text,
+                        deleted_iso: vstr(rec.get("deleted_at")),
                         deleted_by: names
                             .get(&vstr(rec.get("deleted_by")))
                             .cloned()
@@ -114,7 +117,7 @@ pub(super) async fn recycle_bin(AxState(st): AxState<State>, user: UiUser) -> Re
             Err(e) => return error_page(&user, e.into()),
         }
     }
-    lines.sort_by(|a, b| b.deleted_at.cmp(&a.deleted_at));
+    lines.sort_by(|a, b| b.deleted_iso.cmp(&a.deleted_iso));
     render(&BinPage {
         page: PageCtx::new(&user, i18n.t("bin-title"), "bin"),
         lines,

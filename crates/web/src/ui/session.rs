@@ -10,6 +10,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use guanxi_core::CoreError;
 use guanxi_core::identity::{NewPassword, UserPatch, auth, users};
 use guanxi_core::notifications::{self, prefs};
+use guanxi_core::time_zone;
 use serde::Deserialize;
 
 use super::{PageCtx, error_page, render};
@@ -206,7 +207,15 @@ struct SettingsPage {
     /// The money formats, each with an example in the reader's choice of words, and whether
     /// it is theirs.
     money_formats: Vec<(&'static str, String, bool)>,
-    tokens: Vec<auth::ApiToken>,
+    /// The option for no zone of one's own, naming the instance's.
+    time_zone_default: String,
+    /// The instance's zone (`Asia/Shanghai`).
+    time_zone_default_name: &'static str,
+    /// Whether the user has not chosen a zone (the page's script may then suggest the browser's).
+    time_zone_unchosen: bool,
+    time_zones_common: Vec<super::options::Opt>,
+    time_zones_other: Vec<super::options::Opt>,
+    tokens: Vec<TokenLine>,
     new_token: Option<String>,
     message: Option<String>,
     error: Option<String>,
@@ -214,6 +223,28 @@ struct SettingsPage {
     email_choices: Vec<(&'static str, String, bool)>,
     /// Whether this server sends e-mail at all.
     mail_on: bool,
+}
+
+/// An API token as the settings page lists it.
+struct TokenLine {
+    id: String,
+    name: String,
+    prefix: String,
+    created_at: super::cells::Cell,
+    last_used_at: super::cells::Cell,
+}
+
+/// A zone as the settings page offers it: `Asia/Shanghai (UTC+08:00)`, with today's offset.
+fn zone_option(zone: time_zone::Tz, chosen: &str) -> super::options::Opt {
+    super::options::Opt {
+        value: zone.name().to_string(),
+        label: format!(
+            "{} ({})",
+            zone.name(),
+            time_zone::offset_at(zone, chrono::Utc::now())
+        ),
+        selected: zone.name() == chosen,
+    }
 }
 
 async fn settings_page(
@@ -234,6 +265,24 @@ async fn settings_page(
         Err(e) => return error_page(user, e.into()),
     };
     let i18n = I18n::for_actor(&user.actor);
+    // The stored choice, not the zone in effect: '' selects the instance default.
+    let chosen = match users::get(st.core.db.reader(), user.actor.user_id).await {
+        Ok(u) => u.time_zone,
+        Err(e) => return error_page(user, e.into()),
+    };
+    let tokens = tokens
+        .into_iter()
+        .map(|t| TokenLine {
+            id: t.id.to_string(),
+            name: t.name,
+            prefix: t.prefix,
+            created_at: super::cells::Cell::instant(&t.created_at, &i18n),
+            last_used_at: super::cells::Cell::instant(
+                t.last_used_at.as_deref().unwrap_or(""),
+                &i18n,
+            ),
+        })
+        .collect();
     render(&SettingsPage {
         page: PageCtx::new(user, i18n.t("settings-title"), "settings"),
         locale: user.actor.locale.clone(),
@@ -248,6 +297,21 @@ async fn settings_page(
                 );
                 (*f, example, user.actor.money_format == *f)
             })
+            .collect(),
+        time_zone_default: i18n.t1(
+            "settings-time-zone-default",
+            "zone",
+            st.core.settings.default_time_zone.name(),
+        ),
+        time_zone_default_name: st.core.settings.default_time_zone.name(),
+        time_zone_unchosen: chosen.is_empty(),
+        time_zones_common: time_zone::COMMON
+            .iter()
+            .map(|z| zone_option(*z, &chosen))
+            .collect(),
+        time_zones_other: time_zone::all()
+            .filter(|z| !time_zone::COMMON.contains(z))
+            .map(|z| zone_option(z, &chosen))
             .collect(),
         tokens,
         new_token,
@@ -305,6 +369,8 @@ struct LocaleForm {
     locale: String,
     /// Sent by the settings page, not by the language switch in the user menu.
     money_format: Option<String>,
+    /// Sent by the settings page: an IANA name, or '' for the instance default.
+    time_zone: Option<String>,
     back: Option<String>,
 }
 
@@ -320,6 +386,7 @@ async fn set_locale(
     let patch = UserPatch {
         locale: Some(f.locale),
         money_format: f.money_format,
+        time_zone: f.time_zone,
         ..Default::default()
     };
     match users::update(&st.core.db, Some(&user.actor), user.actor.user_id, patch).await {
@@ -336,6 +403,22 @@ async fn set_locale(
                 });
             let back = f.back.filter(|b| !b.is_empty()).or(referer);
             Redirect::to(&local_target(back.as_deref())).into_response()
+        }
+        // Only a tampered form can send what the selects do not offer; it is named on the page.
+        Err(CoreError::Validation(fields)) => {
+            let i18n = I18n::for_actor(&user.actor);
+            let msg = fields
+                .iter()
+                .map(|(field, e)| {
+                    let label = match field.as_str() {
+                        "locale" => "settings-language".to_string(),
+                        f => format!("settings-{}", f.replace('_', "-")),
+                    };
+                    i18n.named_field_error(&i18n.t(&label), e)
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            settings_page(&st, &user, None, None, Some(msg)).await
         }
         Err(e) => error_page(&user, e.into()),
     }

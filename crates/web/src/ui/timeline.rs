@@ -14,7 +14,7 @@ use guanxi_core::records::{Access, EntityDef, Filter, FilterOp, ListQuery, Recor
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::cells::{Lookups, Reading, cell, date_time, lookups};
+use super::cells::{Lookups, Reading, cell, lookups};
 use super::display::field_label;
 use super::posted::Posted;
 use super::record_detail::{HistoryLine, ReminderDraft, detail_page};
@@ -317,7 +317,9 @@ fn entry(
         .take(300)
         .collect();
     Entry {
-        at: format!("{} UTC", date_time(&when)),
+        at: DateTime::parse_from_rfc3339(&when)
+            .map(|t| i18n.instant(t.to_utc()))
+            .unwrap_or_default(),
         at_iso: when,
         kind_label: cell(def, rec, view.kind, lk, i18n).text,
         kind,
@@ -380,15 +382,23 @@ async fn log(
         view.regarding.into(),
         json!({"entity": def.name, "id": id.to_string()}),
     );
+    let i18n = I18n::for_actor(&user.actor);
+    let mut problems = Vec::new();
     let due = get("due");
     if !due.is_empty() {
-        body.insert(
-            view.quick_due.into(),
-            json!(crate::forms::with_offset(
-                &due,
-                form_get(&form, "due.offset")
+        match crate::forms::local_instant(&due, user.actor.time_zone) {
+            Ok(v) => {
+                body.insert(view.quick_due.into(), v);
+            }
+            Err(e) => problems.push(format!(
+                "{}: {}",
+                field_label(entries_def.name, view.quick_due, &i18n),
+                i18n.error(e.code, &e.params)
             )),
-        );
+        }
+    }
+    if !problems.is_empty() {
+        return refused(def, &st, &user, id, problems).await;
     }
     match st
         .core
@@ -400,7 +410,6 @@ async fn log(
             Redirect::to(&format!("/{}/{id}?tab=timeline&done=logged", def.plural)).into_response()
         }
         Err(CoreError::Validation(fields)) => {
-            let i18n = I18n::for_actor(&user.actor);
             let problems = fields
                 .iter()
                 .map(|(f, e)| {
@@ -411,17 +420,28 @@ async fn log(
                     )
                 })
                 .collect();
-            detail_page(
-                def,
-                &st,
-                &user,
-                id,
-                super::record_detail::Tab::named("timeline"),
-                problems,
-                ReminderDraft::default(),
-            )
-            .await
+            refused(def, &st, &user, id, problems).await
         }
         Err(e) => error_page(&user, e.into()),
     }
+}
+
+/// The record's timeline again, with what stopped the entry.
+async fn refused(
+    def: &'static EntityDef,
+    st: &State,
+    user: &UiUser,
+    id: Uuid,
+    problems: Vec<String>,
+) -> Response {
+    detail_page(
+        def,
+        st,
+        user,
+        id,
+        super::record_detail::Tab::named("timeline"),
+        problems,
+        ReminderDraft::default(),
+    )
+    .await
 }

@@ -1003,7 +1003,8 @@ async fn a_reminder_set_on_the_page_rings_the_bell_and_sends_one_letter_in_chrom
         .as_str()
         .unwrap()
         .to_string();
-    // Tomorrow at 10:00 in Shanghai, where the browser will be: 02:00 UTC.
+    // Tomorrow at 10:00 in Shanghai, the rep's zone (the instance's default): 02:00 UTC. The
+    // browser is in London, which the server neither knows nor needs.
     let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
     let tomorrow =
         (chrono::Utc::now().with_timezone(&shanghai) + chrono::Duration::days(1)).date_naive();
@@ -1019,7 +1020,7 @@ async fn a_reminder_set_on_the_page_rings_the_bell_and_sends_one_letter_in_chrom
         b.goto(&format!("/opportunities/{opp}")).await;
         b.c.issue_cmd(Cdp(
             "Emulation.setTimezoneOverride",
-            serde_json::json!({"timezoneId": "Asia/Shanghai"}),
+            serde_json::json!({"timezoneId": "Europe/London"}),
         ))
         .await
         .expect("a time zone for the page");
@@ -1027,8 +1028,8 @@ async fn a_reminder_set_on_the_page_rings_the_bell_and_sends_one_letter_in_chrom
         assert_eq!(
             b.js("return new Date(2030, 0, 1).getTimezoneOffset();")
                 .await,
-            serde_json::json!(-480),
-            "the page runs in Shanghai's time"
+            serde_json::json!(0),
+            "the page runs in London's time"
         );
         assert_eq!(b.text("#reminders h2").await, "Reminders");
         assert_eq!(b.text("#no-reminders").await, "No reminders set.");
@@ -1055,10 +1056,10 @@ async fn a_reminder_set_on_the_page_rings_the_bell_and_sends_one_letter_in_chrom
         assert_eq!(b.text("#notice").await, "✓ Reminder set.");
         let line = b.text("#reminders .reminder-list li").await;
         assert!(line.contains("跟进合同条款"), "{line}");
-        // Shown in the reader's own time, as typed; kept as the UTC instant.
+        // Shown in the reader's own zone, as typed; kept as the UTC instant.
         assert!(
             line.contains(&format!("{} 10:00", tomorrow.format("%Y-%m-%d"))),
-            "shown in the browser's time: {line}"
+            "shown in the rep's zone: {line}"
         );
         let kept = b
             .js("return document.querySelector('#reminders time').getAttribute('datetime');")
@@ -1067,8 +1068,30 @@ async fn a_reminder_set_on_the_page_rings_the_bell_and_sends_one_letter_in_chrom
             kept.as_str().is_some_and(|t| t.starts_with(
                 &expected_utc.format("%Y-%m-%dT%H:%M").to_string()
             )),
-            "the browser's offset went with the time: {kept}"
+            "read in the rep's zone, not the browser's: {kept}"
         );
+
+        // Not having chosen a zone, the rep is offered the browser's on the settings page,
+        // which is not saved until they save.
+        b.goto("/settings").await;
+        assert_eq!(b.value("#time-zone-select").await, "Europe/London");
+        assert_eq!(
+            b.js("return document.getElementById('time-zone-suggested').hidden;")
+                .await,
+            serde_json::json!(false),
+            "the suggestion says where it comes from"
+        );
+        let me = reqwest::Client::new()
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        assert_eq!(me["user"]["time_zone"], "", "nothing saved by the page");
+        b.goto(&format!("/opportunities/{opp}")).await;
 
         // The panel with a pending reminder, wide and on a phone, in English and Chinese.
         for (lang, switch) in [("en", None), ("zh", Some("#lang-zh"))] {

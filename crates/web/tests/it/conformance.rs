@@ -916,9 +916,7 @@ async fn assert_listed_as_read(
         .await
         .expect("user")
         .expect("user exists");
-    let actor = users::actor_for(&app.core.db, app.core.registry, &u)
-        .await
-        .expect("actor");
+    let actor = users::actor_for(&app.core, &u).await.expect("actor");
     let q = ListQuery {
         limit: 50,
         ..Default::default()
@@ -2234,6 +2232,7 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("rule", json!("name")),
         ("action", json!("warn")),
         ("owner", json!("王芳")),
+        ("zone", json!("America/New_York")),
     ]
     .into_iter()
     .collect();
@@ -2307,6 +2306,7 @@ async fn access_matrix_follows_the_default_grants() {
                     team_id: Some(team_a),
                     locale: "en".into(),
                     money_format: "grouped".into(),
+                    time_zone: guanxi_core::time_zone::Tz::Asia__Shanghai,
                     grants: HashMap::new(),
                 };
                 let grant = default_grant(*role, def.access);

@@ -29,4 +29,5 @@ mod reference_scope;
 mod reminders;
 mod security;
 mod smoke;
+mod time_zones;
 mod totals;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat, Utc};
+use guanxi_core::time_zone::Tz;
 use guanxi_smtp_sink::SmtpSink;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -524,19 +525,16 @@ async fn session(app: &TestApp, user: &TestUser) -> Session {
     Session { cookie, csrf }
 }
 
-/// What a `datetime-local` input sends for the time `d` from now in a zone `offset` minutes
-/// east of UTC, and that time in UTC.
-fn local_input(d: chrono::Duration, offset: i32) -> (String, DateTime<Utc>) {
-    let zone = FixedOffset::east_opt(offset * 60).unwrap();
+/// What a `datetime-local` input sends for the time `d` from now in `zone`, and that time in
+/// UTC (on the minute, as the input gives it).
+fn local_input(d: chrono::Duration, zone: Tz) -> (String, DateTime<Utc>) {
     let local = (Utc::now() + d)
         .with_timezone(&zone)
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let naive = NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M").unwrap();
-    (
-        local,
-        naive.and_utc() - chrono::Duration::minutes(offset.into()),
-    )
+    let at = naive.and_local_timezone(zone).earliest().unwrap().to_utc();
+    (local, at)
 }
 
 #[tokio::test]
@@ -555,8 +553,9 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
         assert!(p.contains("尚未设置提醒。"), "{p}");
         assert!(p.contains("id=\"reminder-form\""), "{p}");
 
-        // A local time two days ahead in China (UTC+8): kept as 8 hours earlier in UTC.
-        let (local, expected) = local_input(chrono::Duration::days(2), 480);
+        // A local time two days ahead in China (UTC+8, the rep's zone as the instance's
+        // default): kept as 8 hours earlier in UTC.
+        let (local, expected) = local_input(chrono::Duration::days(2), Tz::Asia__Shanghai);
         let (status, to, _) = form_as(
             app,
             Some(&rep.cookie),
@@ -565,7 +564,6 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
             &[
                 ("_csrf", &rep.csrf),
                 ("at", &local),
-                ("at.offset", "480"),
                 ("note", "确认合同条款"),
             ],
         )
@@ -582,14 +580,19 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
         assert!(html.contains("提醒已设置。"), "{html}");
         let p = panel(&html);
         assert!(p.contains("确认合同条款"), "{p}");
+        // Shown in the rep's time, as typed, with the instant for machines.
         assert!(
-            p.contains(&expected.format("%Y-%m-%d %H:%M UTC").to_string()),
+            p.contains(&format!(
+                "<time datetime=\"{}\">{}</time>",
+                expected.to_rfc3339(),
+                local.replace('T', " ")
+            )),
             "{p}"
         );
         assert!(!p.contains("尚未设置提醒。"), "{p}");
 
-        // Without the offset (no script ran) the time is taken as UTC.
-        let (plain, plain_utc) = local_input(chrono::Duration::days(3), 0);
+        // Another, three days ahead: read in the rep's zone too.
+        let (plain, plain_utc) = local_input(chrono::Duration::days(3), Tz::Asia__Shanghai);
         let (status, _, _) = form_as(
             app,
             Some(&rep.cookie),
@@ -606,18 +609,13 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
         );
 
         // A time that has passed: the page again, 422, with the reason in Chinese.
-        let (past, _) = local_input(-chrono::Duration::days(1), 480);
+        let (past, _) = local_input(-chrono::Duration::days(1), Tz::Asia__Shanghai);
         let (status, to, html) = form_as(
             app,
             Some(&rep.cookie),
             "zh-CN",
             &form,
-            &[
-                ("_csrf", &rep.csrf),
-                ("at", &past),
-                ("at.offset", "480"),
-                ("note", "太晚了"),
-            ],
+            &[("_csrf", &rep.csrf), ("at", &past), ("note", "太晚了")],
         )
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
@@ -644,9 +642,14 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
         assert!(problems(&html).contains("提醒时间：必填"), "{html}");
         assert_eq!(d.rep.get_r(&d.path()).await.ids().len(), 2, "nothing set");
 
-        // The manager, in English: the same in English.
+        // The manager, in English and in New York's time: the same in English, read there.
+        let r = d
+            .manager
+            .patch_r("/api/v1/me", &json!({"time_zone": "America/New_York"}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let boss = session(app, &d.manager).await;
-        let (later, _) = local_input(chrono::Duration::days(4), -300);
+        let (later, later_utc) = local_input(chrono::Duration::days(4), Tz::America__New_York);
         let (status, to, _) = form_as(
             app,
             Some(&boss.cookie),
@@ -655,12 +658,23 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
             &[
                 ("_csrf", &boss.csrf),
                 ("at", &later),
-                ("at.offset", "-300"),
                 ("note", "Call Mr Wang"),
             ],
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
+        let listed = d.rep.get_r(&d.path()).await;
+        let set = listed.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["note"] == "Call Mr Wang")
+            .expect("the manager's reminder");
+        assert_eq!(
+            utc(set["at"].as_str().unwrap()),
+            later_utc,
+            "{later} in New York"
+        );
         let (_, html) = page_as(app, Some(&boss.cookie), "en", to.as_deref().unwrap()).await;
         assert!(html.contains("Reminder set."), "{html}");
         let p = panel(&html);
@@ -671,7 +685,7 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
             Some(&boss.cookie),
             "en",
             &form,
-            &[("_csrf", &boss.csrf), ("at", &past), ("at.offset", "480")],
+            &[("_csrf", &boss.csrf), ("at", &past)],
         )
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -695,19 +709,13 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
             Some(&mate.cookie),
             "en",
             &form,
-            &[("_csrf", &mate.csrf), ("at", &later), ("at.offset", "480")],
+            &[("_csrf", &mate.csrf), ("at", &later)],
         )
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         // Without the CSRF token nothing is set either.
-        let (status, _, _) = form_as(
-            app,
-            Some(&rep.cookie),
-            "zh-CN",
-            &form,
-            &[("at", &later), ("at.offset", "480")],
-        )
-        .await;
+        let (status, _, _) =
+            form_as(app, Some(&rep.cookie), "zh-CN", &form, &[("at", &later)]).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(d.rep.get_r(&d.path()).await.ids().len(), 3);
 
@@ -755,13 +763,13 @@ async fn the_record_page_sets_and_cancels_reminders_in_the_readers_language() {
 async fn a_time_that_has_passed_is_quoted_as_it_was_typed() {
     let d = desk(Backend::Sqlite).await;
     let rep = session(&d.app, &d.rep).await;
-    let (past, _) = local_input(-chrono::Duration::hours(1), 480);
+    let (past, _) = local_input(-chrono::Duration::hours(1), Tz::Asia__Shanghai);
     let (status, _, html) = form_as(
         &d.app,
         Some(&rep.cookie),
         "zh-CN",
         &format!("/opportunities/{}/reminders", d.opp),
-        &[("_csrf", &rep.csrf), ("at", &past), ("at.offset", "480")],
+        &[("_csrf", &rep.csrf), ("at", &past)],
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

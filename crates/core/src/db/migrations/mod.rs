@@ -23,6 +23,7 @@ mod m0020_search_keys_entity;
 mod m0021_search_prefixes;
 mod m0022_search_prefix_lexemes;
 mod m0023_search_index_per_entity;
+mod m0024_user_time_zone;
 mod m0025_activities;
 mod schema;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_search_prefixes::Migration),
             Box::new(m0022_search_prefix_lexemes::Migration),
             Box::new(m0023_search_index_per_entity::Migration),
+            Box::new(m0024_user_time_zone::Migration),
             Box::new(m0025_activities::Migration),
         ]
     }
