@@ -187,6 +187,12 @@ pub fn next_due(rec: &JsonMap, due: DateTime<Utc>) -> Option<DateTime<Utc>> {
     }
 }
 
+/// Whether the record is done now, and whether it was before this write.
+fn done_now_and_before(event: &Event<'_>, rec: &JsonMap) -> (bool, bool) {
+    let done = |r: &JsonMap| r.get("done").and_then(Value::as_bool) == Some(true);
+    (done(rec), event.stored.is_some_and(done))
+}
+
 struct Rules;
 
 #[async_trait]
@@ -234,12 +240,7 @@ impl Behaviour for Rules {
         rec: &mut JsonMap,
         _errors: &mut FieldErrors,
     ) -> CoreResult<()> {
-        let done = rec.get("done").and_then(Value::as_bool) == Some(true);
-        let was_done = event
-            .stored
-            .and_then(|s| s.get("done"))
-            .and_then(Value::as_bool)
-            == Some(true);
+        let (done, was_done) = done_now_and_before(event, rec);
         let done_at = match (done, was_done) {
             (false, _) => Value::Null,
             (true, false) => json!(ts_string(work.now())),
@@ -254,14 +255,9 @@ impl Behaviour for Rules {
     }
 
     /// A repeating task just done is followed by its next occurrence, owned by the same person
-    /// and about the same record; the rule moves to the new task, so this one repeats no more.
+    /// and about the same record, with one occurrence fewer to come.
     async fn after(&self, work: &mut Work<'_>, event: &Event<'_>, rec: &JsonMap) -> CoreResult<()> {
-        let done = rec.get("done").and_then(Value::as_bool) == Some(true);
-        let was_done = event
-            .stored
-            .and_then(|s| s.get("done"))
-            .and_then(Value::as_bool)
-            == Some(true);
+        let (done, was_done) = done_now_and_before(event, rec);
         if !done || was_done || blank(rec, "repeat") {
             return Ok(());
         }
