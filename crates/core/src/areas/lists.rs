@@ -54,6 +54,8 @@ pub const fn admin_list(name: &'static str, plural: &'static str, area: &'static
         rollups: &[],
         read_through: None,
         timeline: None,
+        board: None,
+        calendar: None,
     }
 }
 

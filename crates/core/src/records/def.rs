@@ -387,6 +387,10 @@ pub struct EntityDef {
     /// Whether this entity's records make the timelines of the records they regard (an
     /// account's calls, meetings and notes), and how.
     pub timeline: Option<&'static TimelineDef>,
+    /// Whether the entity's records are shown on a board (opportunities by stage), and how.
+    pub board: Option<&'static BoardDef>,
+    /// Whether the entity's records are shown on a calendar (meetings and tasks), and how.
+    pub calendar: Option<&'static CalendarDef>,
 }
 
 /// How an entity's records appear on the timeline of the records they regard: which field says
@@ -411,6 +415,40 @@ pub struct TimelineDef {
     pub quick_kinds: &'static [&'static str],
     /// The date-time field the quick box asks for when the kind is a task (its due date).
     pub quick_due: &'static str,
+}
+
+/// A board of an entity's records: a column per line of a line-reference field (an
+/// opportunity's stage), the lines coming from the record a reference field picks (its
+/// pipeline); cards show a few fields; each column shows its count and the sum of a field.
+#[derive(Debug)]
+pub struct BoardDef {
+    /// The reference field whose record holds the columns (`pipeline_id`).
+    pub within: &'static str,
+    /// The line-reference field a card's column is (`stage_id`).
+    pub column: &'static str,
+    /// The money or number field each column sums (`amount`).
+    pub sum: &'static str,
+    /// The fields a card shows under its title.
+    pub card: &'static [&'static str],
+    /// The date field that places closed records (won or lost) in a period (`close_date`).
+    pub closed_on: &'static str,
+}
+
+/// A calendar of an entity's records: what places an entry in time, and whose it is.
+#[derive(Debug)]
+pub struct CalendarDef {
+    /// The date-time field an entry starts at (`starts_at`).
+    pub start: &'static str,
+    /// The date-time field it ends at (`ends_at`).
+    pub end: &'static str,
+    /// The date-time field an entry without a start is placed at (a task's `due_at`).
+    pub due: &'static str,
+    /// A choice field: the entry's kind (meeting, call, task).
+    pub kind: &'static str,
+    /// A bool field: the entry is done.
+    pub done: &'static str,
+    /// The child collection of colleagues who attend: an entry shows on their calendars too.
+    pub attendees: &'static str,
 }
 
 /// One duplicate-check rule of an entity: which of its fields give the rule's keys

@@ -26,8 +26,8 @@ pub mod work;
 
 pub use behaviour::{Behaviour, Event, Plain};
 pub use def::{
-    Access, ActionDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
-    RollupDef, StateMachine, TimelineDef, Transition,
+    Access, ActionDef, BoardDef, CalendarDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef,
+    FieldKind, OptionSet, RollupDef, StateMachine, TimelineDef, Transition,
 };
 pub use filter::{Filter, FilterOp};
 pub use registry::{Reference, Registry};

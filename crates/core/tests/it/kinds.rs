@@ -49,6 +49,8 @@ static SPECIMENS: EntityDef = EntityDef {
     rollups: &[],
     read_through: None,
     timeline: None,
+    board: None,
+    calendar: None,
 };
 
 fn title(rec: &JsonMap, _locale: &str) -> String {

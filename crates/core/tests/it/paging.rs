@@ -54,6 +54,8 @@ static ACCOUNTS_BY_PARENT: EntityDef = EntityDef {
     rollups: &[],
     read_through: None,
     timeline: None,
+    board: None,
+    calendar: None,
 };
 
 fn plain_title(rec: &JsonMap, _locale: &str) -> String {

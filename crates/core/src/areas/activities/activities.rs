@@ -354,6 +354,8 @@ pub static ACTIVITIES: EntityDef = EntityDef {
     rollups: &[],
     read_through: Some("regarding"),
     timeline: Some(&TIMELINE),
+    board: None,
+    calendar: None,
 };
 
 static TIMELINE: TimelineDef = TimelineDef {

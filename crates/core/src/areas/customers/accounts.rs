@@ -186,4 +186,6 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     rollups: &[],
     read_through: None,
     timeline: None,
+    board: None,
+    calendar: None,
 };

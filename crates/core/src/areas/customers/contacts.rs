@@ -145,6 +145,8 @@ pub static CONTACTS: EntityDef = EntityDef {
     rollups: &[],
     read_through: None,
     timeline: None,
+    board: None,
+    calendar: None,
 };
 
 #[cfg(test)]

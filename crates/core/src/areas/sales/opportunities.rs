@@ -526,6 +526,8 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     rollups: &ROLLUPS,
     read_through: None,
     timeline: None,
+    board: None,
+    calendar: None,
 };
 
 /// Pipeline figures kept as deals are written: by owner and month of closing (what the
