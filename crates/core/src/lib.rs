@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod mail;
 pub mod normalize;
 pub mod notifications;
+pub mod recent;
 pub mod records;
 pub mod refs;
 pub mod reminders;

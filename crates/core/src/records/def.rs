@@ -430,8 +430,11 @@ pub struct BoardDef {
     pub sum: &'static str,
     /// The fields a card shows under its title.
     pub card: &'static [&'static str],
-    /// The date field that places closed records (won or lost) in a period (`close_date`).
+    /// The date field that places closed records (won or lost) in a period (`close_date`), and
+    /// open ones in the period they are expected to close in.
     pub closed_on: &'static str,
+    /// The choice field and its code that mark records still in play (`status`, `open`).
+    pub open: (&'static str, &'static str),
 }
 
 /// A calendar of an entity's records: what places an entry in time, and whose it is.

@@ -526,3 +526,38 @@ error-no_records_chosen = Tick the records to change first.
 error-no_owner_chosen = Choose the new owner.
 select-search = Type to narrow (pinyin works)…
 select-search-none = No match
+
+# The home page
+home-title = Home
+home-morning = Good morning, { $name }
+home-afternoon = Good afternoon, { $name }
+home-evening = Good evening, { $name }
+home-whose = Showing
+home-whose-mine = My day
+home-whose-team = My team
+home-whose-show = Show
+home-see-all = See all
+home-tasks = Tasks
+home-overdue = Overdue
+home-due-today = Due today
+home-tasks-none = Nothing due today. Nothing overdue.
+home-new-activity = New activity
+home-meetings = Today's schedule
+home-meetings-none = Nothing scheduled today.
+home-pipeline = Open pipeline by stage
+home-pipeline-none = No open deals.
+home-open-deals = { $count ->
+    [one] one open deal
+   *[other] { $count } open deals
+}
+home-closing = Closing this month
+home-closing-none = No open deal is expected to close this month.
+home-recent = Recently viewed
+home-recent-none = Records you open will be listed here.
+weekday-0 = Monday
+weekday-1 = Tuesday
+weekday-2 = Wednesday
+weekday-3 = Thursday
+weekday-4 = Friday
+weekday-5 = Saturday
+weekday-6 = Sunday

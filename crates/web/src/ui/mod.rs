@@ -10,6 +10,7 @@ pub mod display;
 mod duplicates;
 pub mod facts;
 mod filter_bar;
+mod home;
 mod inline_edit;
 mod list_charts;
 mod notifications;
@@ -28,8 +29,7 @@ mod timeline;
 use askama::Template;
 use axum::Router;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::response::{Html, IntoResponse, Response};
 
 use guanxi_core::Registry;
 use guanxi_core::records::Access;
@@ -40,9 +40,8 @@ use crate::error::ApiError;
 use crate::i18n::I18n;
 
 pub fn router(registry: &'static Registry) -> Router<State> {
-    let home = home_path(registry);
     let mut r = Router::new()
-        .route("/", get(move || async move { Redirect::to(&home) }))
+        .merge(home::router())
         .merge(session::router())
         .merge(admin::router())
         .merge(admin_jobs::router())
@@ -60,13 +59,6 @@ pub fn router(registry: &'static Registry) -> Router<State> {
             .merge(duplicates::router(def));
     }
     r
-}
-
-/// Where people land: the first entity's list.
-fn home_path(registry: &Registry) -> String {
-    registry
-        .home()
-        .map_or_else(|| "/settings".into(), |d| format!("/{}", d.plural))
 }
 
 /// One link of the navigation.
@@ -180,7 +172,7 @@ impl PageCtx {
             nav,
             areas,
             setup_links,
-            home: home_path(user.registry),
+            home: "/".into(),
             q: String::new(),
             here: user.here.clone(),
             i18n,

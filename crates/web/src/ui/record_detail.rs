@@ -261,7 +261,7 @@ pub(super) async fn detail(
     let pairs = query_pairs(raw.as_deref());
     let tab = form_get(&pairs, "tab").unwrap_or("details").to_string();
     let kind = form_get(&pairs, "kind").map(str::to_string);
-    detail_page(
+    let page = detail_page(
         def,
         &st,
         &user,
@@ -270,7 +270,15 @@ pub(super) async fn detail(
         Vec::new(),
         ReminderDraft::default(),
     )
-    .await
+    .await;
+    // A page shown is a visit the home page lists; a visit that cannot be noted costs the
+    // reader nothing but that line.
+    if page.status().is_success()
+        && let Err(e) = guanxi_core::recent::note(&st.core, &user.actor, def, id).await
+    {
+        tracing::warn!(error = %e, "visit not noted");
+    }
+    page
 }
 
 /// Which tab of a record page is open: `details`, `history` or `timeline`, and for the

@@ -19,6 +19,7 @@ mod divisions;
 mod error_codes;
 mod exports;
 mod generic_code;
+mod home;
 mod identity_api;
 mod list_filters;
 mod mail;

@@ -14,8 +14,8 @@ use crate::areas::customers::ACCOUNTS;
 use crate::areas::str_field;
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::records::def::{
-    Access, ActionDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
-    RollupDef, StateMachine, Transition,
+    Access, ActionDef, BoardDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind,
+    OptionSet, RollupDef, StateMachine, Transition,
 };
 use crate::records::service::ts_string;
 use crate::records::{Behaviour, Event, JsonMap, Work, money, percent};
@@ -526,8 +526,18 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     rollups: &ROLLUPS,
     read_through: None,
     timeline: None,
-    board: None,
+    board: Some(&BOARD),
     calendar: None,
+};
+
+/// The pipeline board: a column per stage of the deal's pipeline, each with its deals' amount.
+static BOARD: BoardDef = BoardDef {
+    within: "pipeline_id",
+    column: "stage_id",
+    sum: "amount",
+    card: &["account_id", "amount", "close_date", "owner_id"],
+    closed_on: "close_date",
+    open: ("status", "open"),
 };
 
 /// Pipeline figures kept as deals are written: by owner and month of closing (what the
