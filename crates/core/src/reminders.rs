@@ -141,6 +141,78 @@ pub async fn set(
     })
 }
 
+/// The mark on the reminders a field of the record keeps (an activity's "remind me 15 minutes
+/// before"), in their params: what tells them from those people set by hand.
+const KEPT_BY: &str = "field";
+
+/// The reminders a field of a record keeps: for whom, when (none for `None` or a time passed),
+/// and the record's name they show.
+pub struct Kept<'a> {
+    pub field: &'static str,
+    pub at: Option<DateTime<Utc>>,
+    pub users: &'a [Uuid],
+    pub title: &'a str,
+}
+
+/// Makes the pending reminders that `field` of record `id` keeps be one per user in `users` at
+/// `at`, or none: those it kept before are removed (with their e-mails), in `conn`, the
+/// transaction of the write that changed the record. Reminders people set by hand stay. Called
+/// through [`crate::records::Work::keep_reminders`].
+pub(crate) async fn keep<C: sea_orm::ConnectionTrait>(
+    core: &Core,
+    conn: &C,
+    def: &'static EntityDef,
+    id: Uuid,
+    kept: Kept<'_>,
+) -> CoreResult<()> {
+    let Kept {
+        field,
+        at,
+        users,
+        title,
+    } = kept;
+    let mut q = Query::select();
+    q.columns(["id", "params"].map(col))
+        .from(col("notifications"))
+        .and_where(Expr::col(col("entity")).eq(def.name))
+        .and_where(Expr::col(col("record_id")).eq(id))
+        .and_where(Expr::col(col("kind")).eq(KIND))
+        .and_where(Expr::col(col("visible_at")).gt(now()));
+    for row in db::fetch_all(conn, &q).await? {
+        let params = get_json(&row, "params")?;
+        if params.get(KEPT_BY).and_then(Value::as_str) != Some(field) {
+            continue;
+        }
+        let notice = get_uuid(&row, "id")?;
+        let mut delete = Query::delete();
+        delete
+            .from_table(col("notifications"))
+            .and_where(Expr::col(col("id")).eq(notice));
+        db::delete(conn, &delete).await?;
+        jobs::forget_queued(conn, &notifications::email_job_key(notice)).await?;
+    }
+    let Some(at) = at.filter(|at| *at > now()) else {
+        return Ok(());
+    };
+    let mut params = params("", title);
+    params[KEPT_BY] = json!(field);
+    for user in users {
+        notifications::notify(
+            core,
+            conn,
+            Notice {
+                user_id: *user,
+                kind: KIND,
+                params: params.clone(),
+                about: Some((def.name, id)),
+                visible_at: at.trunc_subsecs(6),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// The reminders on the record `id` not yet shown, soonest first, for a reader of the record.
 pub async fn pending(
     core: &Core,

@@ -133,6 +133,18 @@ impl<'a> Work<'a> {
         out
     }
 
+    /// Makes the reminders that a field of record `id` keeps be those `kept` says, replacing
+    /// those it kept before: an activity's "remind me 15 minutes before", kept as its time,
+    /// people or reminder change.
+    pub async fn keep_reminders(
+        &self,
+        def: &'static EntityDef,
+        id: Uuid,
+        kept: crate::reminders::Kept<'_>,
+    ) -> CoreResult<()> {
+        crate::reminders::keep(self.core, &self.txn, def, id, kept).await
+    }
+
     /// How many live records match, whoever owns them: for rules that keep data whole (a stage
     /// still in use), which must see what the actor cannot.
     pub async fn count_all(&self, def: &'static EntityDef, filter: &Filter) -> CoreResult<u64> {

@@ -343,3 +343,140 @@ async fn an_accounts_timeline_holds_its_contacts_activities_what_is_due_and_its_
         assert!(calls.ids().is_empty(), "{b:?}: {}", calls.text);
     }
 }
+
+/// Makes every reminder due now, as if its time had come.
+async fn time_passes(app: &crate::support::TestApp) {
+    let txn = app.core.db.begin().await.unwrap();
+    guanxi_core::db::raw_execute(
+        &txn,
+        "UPDATE notifications SET visible_at = created_at",
+        vec![],
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+}
+
+/// How many reminders of activity `id` are still to show.
+async fn pending(who: &crate::support::TestUser, id: &str) -> usize {
+    let r = who
+        .get_r(&format!("/api/v1/activities/{id}/reminders"))
+        .await;
+    r.body["data"].as_array().expect("reminders").len()
+}
+
+/// The unread count of `user`'s bell as the server at `base` reads it.
+async fn bell_at(base: &str, user: &crate::support::TestUser) -> i64 {
+    let r: Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/notifications/unread-count"))
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["unread"].as_i64().expect("unread")
+}
+
+#[tokio::test]
+async fn an_activitys_reminder_rings_its_people_once_whichever_server_reads_the_bell() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user_in("sales", Some("North"), "zh-CN").await;
+        let mate = app.user("sales", Some("North")).await;
+        let busy = app.user("sales", Some("North")).await;
+        let now = chrono::Utc::now();
+        let at = |h: i64| (now + chrono::Duration::hours(h)).to_rfc3339();
+
+        let meeting = rep
+            .create(
+                "activities",
+                json!({"subject": "拜访云帆张总", "kind": "meeting", "remind": "hour_1",
+                       "starts_at": at(2), "ends_at": at(3),
+                       "attendee_users": [{"user_id": mate.id},
+                                          {"user_id": busy.id, "response": "declined"}]}),
+            )
+            .await;
+        let mid = id(&meeting);
+        let expected = (now + chrono::Duration::hours(1)).timestamp();
+        let remind_at =
+            chrono::DateTime::parse_from_rfc3339(meeting["remind_at"].as_str().unwrap())
+                .unwrap()
+                .timestamp();
+        assert!((remind_at - expected).abs() <= 1, "{b:?}: {meeting}");
+        // The owner and the attending colleague; not the one who declined.
+        assert_eq!(pending(&rep, &mid).await, 2, "{b:?}");
+
+        // Moved: the reminders move with it, none left behind.
+        let r = rep
+            .patch_r(
+                &format!("/api/v1/activities/{mid}"),
+                &json!({"starts_at": at(4), "ends_at": at(5)}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        assert_eq!(pending(&rep, &mid).await, 2, "{b:?}");
+
+        // A reminder whose time has passed, or with nothing to count from, is refused by name.
+        let r = rep
+            .post_r(
+                "/api/v1/activities",
+                &json!({"subject": "马上开始的会", "kind": "meeting", "remind": "hour_1",
+                        "starts_at": (now + chrono::Duration::minutes(10)).to_rfc3339()}),
+            )
+            .await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", None);
+        let e = r.assert_field("remind", "reminder_in_past");
+        assert!(
+            e["message"].as_str().unwrap().contains("已经过去"),
+            "{b:?}: {}",
+            r.text
+        );
+        let r = rep
+            .post_r(
+                "/api/v1/activities",
+                &json!({"subject": "整理资料", "kind": "task", "remind": "min_15"}),
+            )
+            .await;
+        let e = r.assert_field("remind", "reminder_needs_time");
+        assert_eq!(e["message"], "请先填写开始时间或截止时间", "{b:?}");
+
+        // A task with a reminder, done before its time: it reminds no one.
+        let task = id(&rep
+            .create(
+                "activities",
+                json!({"subject": "发送报价", "kind": "task", "remind": "at_time",
+                       "due_at": at(6)}),
+            )
+            .await);
+        let r = rep
+            .patch_r(
+                &format!("/api/v1/activities/{task}"),
+                &json!({"done": true}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        let r = rep
+            .get_r(&format!("/api/v1/activities/{task}/reminders"))
+            .await;
+        assert_eq!(r.body["data"], json!([]), "{b:?}: {}", r.text);
+
+        // The time comes. The bell rings once for each, on this server and on another one
+        // started on the same database (a restart, or a second instance behind a balancer).
+        for who in [&rep, &mate, &busy] {
+            assert_eq!(bell_at(&app.base, who).await, 0, "{b:?}: too early");
+        }
+        time_passes(&app).await;
+        let other = app
+            .another_instance(guanxi_web::WebOptions::default())
+            .await;
+        for base in [&app.base, &other] {
+            assert_eq!(bell_at(base, &rep).await, 1, "{b:?} {base}");
+            assert_eq!(bell_at(base, &mate).await, 1, "{b:?} {base}");
+            assert_eq!(bell_at(base, &busy).await, 0, "{b:?} {base}");
+        }
+        let r = rep.get_r("/api/v1/notifications").await;
+        assert!(r.text.contains("拜访云帆张总"), "{b:?}: {}", r.text);
+    }
+}

@@ -228,7 +228,10 @@ async fn the_home_page_shows_each_reader_their_day_and_a_manager_their_team() {
             !html.contains("South&#x27;s own task") && !html.contains("South's own task"),
             "{b:?}"
         );
-        assert!(!html.contains(&format!("value=\"{}\"", south.id)), "{b:?}: not offered");
+        assert!(
+            !html.contains(&format!("value=\"{}\"", south.id)),
+            "{b:?}: not offered"
+        );
         assert!(html.contains("暂无进行中的商机"), "{b:?}");
 
         // The admin's team is everyone.

@@ -6,8 +6,11 @@
 //! task, once done, is followed by its next occurrence; the rule must end (a date or a count).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Days, Months, NaiveDate, Utc};
+use chrono::{DateTime, Days, Duration, Months, NaiveDate, Utc};
 use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::reminders::Kept;
 
 use crate::areas::str_field;
 use crate::error::{CoreResult, FieldError, FieldErrors, codes};
@@ -43,6 +46,28 @@ pub static REPEATS: OptionSet = OptionSet {
     name: "repeats",
     codes: &["daily", "weekly", "monthly", "yearly"],
 };
+
+/// How long before an activity starts (or falls due) its people are reminded.
+pub static REMINDS: OptionSet = OptionSet {
+    name: "activity_reminds",
+    codes: &["at_time", "min_5", "min_15", "min_30", "hour_1", "day_1"],
+};
+
+/// How long before the activity's time a reminder code reminds.
+fn remind_ahead(code: &str) -> Option<Duration> {
+    Some(match code {
+        "at_time" => Duration::zero(),
+        "min_5" => Duration::minutes(5),
+        "min_15" => Duration::minutes(15),
+        "min_30" => Duration::minutes(30),
+        "hour_1" => Duration::hours(1),
+        "day_1" => Duration::days(1),
+        _ => return None,
+    })
+}
+
+/// A reminder on an activity with neither a start nor a due time to count from (`remind`).
+pub const REMINDER_NEEDS_TIME: &str = "reminder_needs_time";
 
 /// An end before the start (`ends_at`).
 pub const ENDS_BEFORE_START: &str = "ends_before_start";
@@ -138,6 +163,9 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("repeat_until", FieldKind::Date),
     FieldDef::new("repeat_count", FieldKind::Int { min: 1, max: 1000 }),
     FieldDef::new("description", FieldKind::LongText { max: 10_000 }),
+    // Reminding: how long ahead, and the instant that gives.
+    FieldDef::new("remind", FieldKind::choice(&REMINDS)),
+    FieldDef::new("remind_at", FieldKind::DateTime).computed(),
 ];
 
 fn title(rec: &JsonMap, _locale: &str) -> String {
@@ -215,6 +243,16 @@ impl Behaviour for Rules {
                 errors.insert("due_at".into(), FieldError::new(REPEAT_NEEDS_DUE));
             }
         }
+        let anchor = instant(rec, "starts_at").or_else(|| instant(rec, "due_at"));
+        let remind_at = match (remind_ahead(str_field(rec, "remind")), anchor) {
+            (None, _) => Value::Null,
+            (Some(ahead), Some(at)) => json!(ts_string(at - ahead)),
+            (Some(_), None) => {
+                errors.insert("remind".into(), FieldError::new(REMINDER_NEEDS_TIME));
+                Value::Null
+            }
+        };
+        rec.insert("remind_at".into(), remind_at);
         if matches!(str_field(rec, "kind"), "meeting" | "visit") && blank(rec, "starts_at") {
             errors.insert("starts_at".into(), FieldError::new(codes::REQUIRED));
         }
@@ -238,9 +276,28 @@ impl Behaviour for Rules {
         work: &mut Work<'_>,
         event: &Event<'_>,
         rec: &mut JsonMap,
-        _errors: &mut FieldErrors,
+        errors: &mut FieldErrors,
     ) -> CoreResult<()> {
         let (done, was_done) = done_now_and_before(event, rec);
+        // A reminder being set must be still to come; one that has shown stays as it was.
+        let reminder_set = event.stored.is_none()
+            || ["remind", "starts_at", "due_at"]
+                .iter()
+                .any(|f| event.sent(f) && event.stored.and_then(|s| s.get(*f)) != rec.get(*f));
+        if let Some(at) = instant(rec, "remind_at")
+            && reminder_set
+            && !done
+            && at <= work.now()
+        {
+            let local = crate::time_zone::to_local(at, work.actor().time_zone);
+            errors.insert(
+                "remind".into(),
+                FieldError::new(codes::REMINDER_IN_PAST).with(
+                    "value",
+                    json!(local.format(crate::time_zone::SHOWN).to_string()),
+                ),
+            );
+        }
         let done_at = match (done, was_done) {
             (false, _) => Value::Null,
             (true, false) => json!(ts_string(work.now())),
@@ -257,6 +314,7 @@ impl Behaviour for Rules {
     /// A repeating task just done is followed by its next occurrence, owned by the same person
     /// and about the same record, with one occurrence fewer to come.
     async fn after(&self, work: &mut Work<'_>, event: &Event<'_>, rec: &JsonMap) -> CoreResult<()> {
+        keep_reminders(work, event, rec).await?;
         let (done, was_done) = done_now_and_before(event, rec);
         if !done || was_done || blank(rec, "repeat") {
             return Ok(());
@@ -292,6 +350,50 @@ impl Behaviour for Rules {
     }
 }
 
+/// The bell's reminders of the activity follow its reminder, its time, its subject and its
+/// people: its owner and the colleagues who attend and have not declined. A done activity
+/// reminds no one.
+async fn keep_reminders(work: &mut Work<'_>, event: &Event<'_>, rec: &JsonMap) -> CoreResult<()> {
+    const KEPT: [&str; 5] = ["remind_at", "owner_id", "attendee_users", "subject", "done"];
+    let changed = match event.stored {
+        None => !blank(rec, "remind_at"),
+        Some(stored) => KEPT.iter().any(|f| stored.get(*f) != rec.get(*f)),
+    };
+    if !changed {
+        return Ok(());
+    }
+    let at = instant(rec, "remind_at").filter(|_| rec.get("done") != Some(&json!(true)));
+    let mut users: Vec<Uuid> = Vec::new();
+    let owner = rec
+        .get("owner_id")
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok());
+    users.extend(owner);
+    if let Some(Value::Array(lines)) = rec.get("attendee_users") {
+        for line in lines {
+            if line.get("response").and_then(Value::as_str) == Some("declined") {
+                continue;
+            }
+            if let Some(u) = line
+                .get("user_id")
+                .and_then(Value::as_str)
+                .and_then(|s| Uuid::parse_str(s).ok())
+                && !users.contains(&u)
+            {
+                users.push(u);
+            }
+        }
+    }
+    let title = title(rec, "");
+    let kept = Kept {
+        field: "remind",
+        at,
+        users: &users,
+        title: &title,
+    };
+    work.keep_reminders(&ACTIVITIES, event.id, kept).await
+}
+
 /// Values the field kinds alone cannot make valid: a start before the end, and a task whose
 /// repeating rule ends.
 fn example(seed: u32) -> JsonMap {
@@ -300,15 +402,15 @@ fn example(seed: u32) -> JsonMap {
     out.insert("kind".into(), json!("task"));
     out.insert(
         "due_at".into(),
-        json!(format!("2026-03-{day:02}T09:00:00Z")),
+        json!(format!("2099-03-{day:02}T09:00:00Z")),
     );
     out.insert(
         "starts_at".into(),
-        json!(format!("2026-03-{day:02}T10:00:00Z")),
+        json!(format!("2099-03-{day:02}T10:00:00Z")),
     );
     out.insert(
         "ends_at".into(),
-        json!(format!("2026-03-{day:02}T11:30:00Z")),
+        json!(format!("2099-03-{day:02}T11:30:00Z")),
     );
     out.insert("repeat".into(), json!(REPEATS.codes[seed as usize % 4]));
     out.insert("repeat_interval".into(), json!(1 + seed % 3));
@@ -347,6 +449,7 @@ pub static ACTIVITIES: EntityDef = EntityDef {
         REPEAT_NEVER_ENDS,
         REPEAT_NEEDS_DUE,
         REPEAT_ONLY_TASKS,
+        REMINDER_NEEDS_TIME,
     ],
     charts: &[],
     key_facts: &["kind", "regarding", "starts_at", "owner_id"],

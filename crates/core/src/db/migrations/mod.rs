@@ -26,6 +26,7 @@ mod m0023_search_index_per_entity;
 mod m0024_user_time_zone;
 mod m0025_activities;
 mod m0027_recent_views;
+mod m0028_activity_reminders;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0024_user_time_zone::Migration),
             Box::new(m0025_activities::Migration),
             Box::new(m0027_recent_views::Migration),
+            Box::new(m0028_activity_reminders::Migration),
         ]
     }
 }
