@@ -526,3 +526,20 @@ error-no_records_chosen = Tick the records to change first.
 error-no_owner_chosen = Choose the new owner.
 select-search = Type to narrow (pinyin works)…
 select-search-none = No match
+
+## Boards
+board-title = Board
+board-views = List or board
+board-list = List
+board-board = Board
+board-show = Show
+board-count = { $count } records
+board-period = Won and lost: this quarter only (Q{ $quarter } { $year })
+board-more = All { $count } in the list
+board-empty = Nothing here
+board-no-columns = There is nothing to show a board of yet.
+board-move = Move
+board-move-to = Move “{ $name }” to
+board-drag = Drag to another column to move it
+board-move-refused = “{ $name }” cannot move to “{ $stage }”: { $reasons }
+done-board_move = Moved.

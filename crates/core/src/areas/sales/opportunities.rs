@@ -14,7 +14,7 @@ use crate::areas::customers::ACCOUNTS;
 use crate::areas::str_field;
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::records::def::{
-    Access, ActionDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
+    Access, ActionDef, BoardDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
     RollupDef, StateMachine, Transition,
 };
 use crate::records::service::ts_string;
@@ -526,8 +526,20 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     rollups: &ROLLUPS,
     read_through: None,
     timeline: None,
-    board: None,
+    board: Some(&BOARD),
     calendar: None,
+};
+
+/// The pipeline board: a column per stage of the chosen pipeline, the amount summed in each;
+/// won and lost deals of the current quarter only.
+static BOARD: BoardDef = BoardDef {
+    within: "pipeline_id",
+    column: "stage_id",
+    sum: "amount",
+    card: &["account_id", "amount", "close_date", "owner_id"],
+    closed_on: "close_date",
+    line_state: "kind",
+    open_state: "open",
 };
 
 /// Pipeline figures kept as deals are written: by owner and month of closing (what the
