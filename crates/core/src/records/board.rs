@@ -182,7 +182,13 @@ impl RecordService<'_> {
                 measures: measures.clone(),
                 filter: open_filter,
             };
-            groups.extend(self.aggregate(actor, &q).await?.groups);
+            groups.extend(
+                self.aggregate(actor, &q)
+                    .await?
+                    .groups
+                    .into_iter()
+                    .filter(|g| g.keys.first().is_some_and(|k| open_ids.contains(k))),
+            );
         }
         if !closed_ids.is_empty() {
             let mut parts: Vec<Filter> = filter.iter().cloned().collect();
@@ -197,7 +203,13 @@ impl RecordService<'_> {
                 measures,
                 filter: Some(Filter::And(parts)),
             };
-            groups.extend(self.aggregate(actor, &q).await?.groups);
+            groups.extend(
+                self.aggregate(actor, &q)
+                    .await?
+                    .groups
+                    .into_iter()
+                    .filter(|g| g.keys.first().is_some_and(|k| closed_ids.contains(k))),
+            );
         }
         let mut columns = Vec::new();
         for line in &lines {

@@ -78,6 +78,8 @@ pub struct BoardColumn {
     pub count_n: u64,
     /// The sum, one amount per currency.
     pub sum: String,
+    /// The same for machines: `1200.00 CNY`, several joined by ` + `.
+    pub sum_raw: String,
     pub cards: Vec<Card>,
     /// The list of every card of the column, when it has more than it shows.
     pub more: Option<(String, String)>,
@@ -273,7 +275,10 @@ async fn build(
         })
         .unwrap_or_default();
     Ok(BoardPage {
-        list_href: format!("/{}?{}", def.plural, list_query(&state)),
+        list_href: match list_query(&state) {
+            q if q.is_empty() => format!("/{}", def.plural),
+            q => format!("/{}?{q}", def.plural),
+        },
         within_label: field_label(def.name, within_field, &i18n),
         within: withins
             .iter()
@@ -382,6 +387,19 @@ fn columns(
                     .map(|s| match s {
                         Value::Object(_) => display::money(s, i18n),
                         other => display::group(&vstr(Some(other))),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+                sum_raw: c
+                    .sums
+                    .iter()
+                    .map(|s| match s {
+                        Value::Object(m) => format!(
+                            "{} {}",
+                            vstr(m.get("amount")),
+                            vstr(m.get("currency"))
+                        ),
+                        other => vstr(Some(other)),
                     })
                     .collect::<Vec<_>>()
                     .join(" + "),
