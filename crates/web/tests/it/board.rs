@@ -94,20 +94,33 @@ pub async fn deals(admin: &TestUser) -> Deals {
 
 impl Deals {
     pub async fn open(&self, by: &TestUser, name: &str, at: &str, amount: &str) -> Value {
+        self.open_with(by, name, at, amount, json!({})).await
+    }
+
+    /// The same with more fields (`extra`).
+    pub async fn open_with(
+        &self,
+        by: &TestUser,
+        name: &str,
+        at: &str,
+        amount: &str,
+        extra: Value,
+    ) -> Value {
         // The deal's account is the rep's own, so they may name it.
         let account = id(&by
             .create(
                 "accounts",
-                json!({"kind": "company", "name": format!("{name} 客户"), "type": "prospect"}),
+                json!({"kind": "company", "name": format!("{name} 客户"), "type": "prospect",
+                       "allow_duplicate": true}),
             )
             .await);
-        by.create(
-            "opportunities",
-            json!({"name": name, "account_id": account, "pipeline_id": id(&self.pipeline),
-                   "stage_id": stage(&self.pipeline, at),
-                   "amount": {"amount": amount, "currency": "CNY"}}),
-        )
-        .await
+        let mut body = json!({"name": name, "account_id": account,
+               "pipeline_id": id(&self.pipeline), "stage_id": stage(&self.pipeline, at),
+               "amount": {"amount": amount, "currency": "CNY"}});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        by.create("opportunities", body).await
     }
 }
 
@@ -192,7 +205,7 @@ async fn the_board_counts_and_sums_what_each_reader_may_read() {
         assert_eq!(count(&html, &won), 1, "{b:?}: only this quarter's");
         assert_eq!(sum(&html, &won), 20_000.0, "{b:?}");
         assert_eq!(count(&html, &lost), 1, "{b:?}");
-        assert!(html.contains("this quarter only"), "{b:?}");
+        assert!(html.contains("This quarter only"), "{b:?}");
         assert!(html.contains("¥130,000.00"), "{b:?}: the sum as people read it");
         assert!(
             html.contains("href=\"/opportunities\" id=\"to-list\""),

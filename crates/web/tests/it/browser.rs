@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod driver;
+mod board;
 mod shell;
 
 use driver::{Browser, driver_url, run};
