@@ -377,7 +377,10 @@ mod tests {
     #[test]
     fn quarters_run_from_their_first_to_their_last_day() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
-        assert_eq!(quarter_of(d(2026, 12, 5)), (d(2026, 10, 1), d(2026, 12, 31)));
+        assert_eq!(
+            quarter_of(d(2026, 12, 5)),
+            (d(2026, 10, 1), d(2026, 12, 31))
+        );
         assert_eq!(quarter_of(d(2026, 1, 1)), (d(2026, 1, 1), d(2026, 3, 31)));
         assert_eq!(quarter_of(d(2026, 5, 31)), (d(2026, 4, 1), d(2026, 6, 30)));
         assert_eq!(quarter_of(d(2024, 9, 30)), (d(2024, 7, 1), d(2024, 9, 30)));

@@ -200,7 +200,15 @@ pub(super) async fn seed(
                 .await?;
         }
     }
-    made += every_stage(core, g, (year, times), &[pipeline, renewals], customers, &reasons).await?;
+    made += every_stage(
+        core,
+        g,
+        (year, times),
+        &[pipeline, renewals],
+        customers,
+        &reasons,
+    )
+    .await?;
     Ok(made)
 }
 

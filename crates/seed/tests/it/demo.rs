@@ -118,7 +118,13 @@ async fn demo_data_is_complete_valid_searchable_and_seeded_once() {
         // ones this quarter: their boards look lived in.
         let pipelines = core
             .records(&guanxi_core::areas::sales::PIPELINES)
-            .list(&admin, &ListQuery { limit: 10, ..Default::default() })
+            .list(
+                &admin,
+                &ListQuery {
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap()
             .items;

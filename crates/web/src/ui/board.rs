@@ -394,11 +394,9 @@ fn columns(
                     .sums
                     .iter()
                     .map(|s| match s {
-                        Value::Object(m) => format!(
-                            "{} {}",
-                            vstr(m.get("amount")),
-                            vstr(m.get("currency"))
-                        ),
+                        Value::Object(m) => {
+                            format!("{} {}", vstr(m.get("amount")), vstr(m.get("currency")))
+                        }
                         other => vstr(Some(other)),
                     })
                     .collect::<Vec<_>>()

@@ -328,7 +328,11 @@ impl ListState {
 }
 
 /// Field names a list can filter on and show, with their labels.
-pub(super) fn field_choices(def: &EntityDef, custom: &[CustomFieldDef], i18n: &I18n) -> Vec<(String, String)> {
+pub(super) fn field_choices(
+    def: &EntityDef,
+    custom: &[CustomFieldDef],
+    i18n: &I18n,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for f in def.fields {
         match f.kind {

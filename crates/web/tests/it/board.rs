@@ -125,7 +125,13 @@ impl Deals {
 }
 
 async fn board(app: &TestApp, cookie: &str, lang: &str, query: &str) -> String {
-    let (status, html) = page_as(app, Some(cookie), lang, &format!("/opportunities/board?{query}")).await;
+    let (status, html) = page_as(
+        app,
+        Some(cookie),
+        lang,
+        &format!("/opportunities/board?{query}"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     html
 }
@@ -183,7 +189,11 @@ async fn the_board_counts_and_sums_what_each_reader_may_read() {
         let this_quarter = today.with_day(1).expect("first of the month");
         for (name, date, action) in [
             ("本季赢单", this_quarter.to_string(), "close_won"),
-            ("去年赢单", format!("{}-02-10", today.year() - 1), "close_won"),
+            (
+                "去年赢单",
+                format!("{}-02-10", today.year() - 1),
+                "close_won",
+            ),
             ("本季输单", this_quarter.to_string(), "close_lost"),
         ] {
             let o = d.open(&east, name, "Qualification", "20000").await;
@@ -206,7 +216,10 @@ async fn the_board_counts_and_sums_what_each_reader_may_read() {
         assert_eq!(sum(&html, &won), 20_000.0, "{b:?}");
         assert_eq!(count(&html, &lost), 1, "{b:?}");
         assert!(html.contains("This quarter only"), "{b:?}");
-        assert!(html.contains("¥130,000.00"), "{b:?}: the sum as people read it");
+        assert!(
+            html.contains("¥130,000.00"),
+            "{b:?}: the sum as people read it"
+        );
         assert!(
             html.contains("href=\"/opportunities\" id=\"to-list\""),
             "{b:?}: the list link"
@@ -220,7 +233,11 @@ async fn the_board_counts_and_sums_what_each_reader_may_read() {
         assert_eq!(cards(&html, &qual).len(), 1, "{b:?}");
         let (west_cookie, _) = login_cookie(&app, &west.email, PASSWORD).await;
         let html = board(&app, &west_cookie, "zh-CN", "").await;
-        assert_eq!(count(&html, &qual), 1, "{b:?}: the first pipeline by default");
+        assert_eq!(
+            count(&html, &qual),
+            1,
+            "{b:?}: the first pipeline by default"
+        );
         assert_eq!(sum(&html, &qual), 30_000.0, "{b:?}");
         assert_eq!(count(&html, &won), 0, "{b:?}");
         assert!(html.contains("看板"), "{b:?}");
@@ -257,14 +274,19 @@ async fn cards_move_by_their_form_and_refused_moves_are_explained() {
         let qual = stage(&d.pipeline, "Qualification");
         let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
         let back = format!("/opportunities/board?p={p}");
-        let opp = d.open(&rep, "云帆 ERP 项目", "Qualification", "200000").await;
+        let opp = d
+            .open(&rep, "云帆 ERP 项目", "Qualification", "200000")
+            .await;
         let o = id(&opp);
 
         // An open stage: an update.
         let (status, to, _) = move_card(&app, &cookie, &o, 1, &needs, &back).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}");
         let to = to.expect("back to the board");
-        assert!(to.starts_with(&back) && to.ends_with("done=board_move"), "{b:?}: {to}");
+        assert!(
+            to.starts_with(&back) && to.ends_with("done=board_move"),
+            "{b:?}: {to}"
+        );
         let now = get(&rep, &o).await;
         assert_eq!(now["stage_id"], json!(needs), "{b:?}");
         let version = now["version"].as_i64().expect("version");
@@ -281,7 +303,11 @@ async fn cards_move_by_their_form_and_refused_moves_are_explained() {
             "{b:?}: {html}"
         );
         assert!(html.contains("谈判审核”阶段前必填"), "{b:?}: {html}");
-        assert_eq!(cards(&html, &needs), vec![o.clone()], "{b:?}: the card stays");
+        assert_eq!(
+            cards(&html, &needs),
+            vec![o.clone()],
+            "{b:?}: the card stays"
+        );
         let same = get(&rep, &o).await;
         assert_eq!(same["version"], json!(version), "{b:?}: nothing written");
         assert_eq!(same["stage_id"], json!(needs), "{b:?}");

@@ -7,8 +7,8 @@
 // Test helpers fail the test on anything unexpected, like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod driver;
 mod board;
+mod driver;
 mod shell;
 
 use driver::{Browser, driver_url, run};

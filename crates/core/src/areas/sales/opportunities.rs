@@ -14,8 +14,8 @@ use crate::areas::customers::ACCOUNTS;
 use crate::areas::str_field;
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::records::def::{
-    Access, ActionDef, BoardDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet,
-    RollupDef, StateMachine, Transition,
+    Access, ActionDef, BoardDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef, FieldKind,
+    OptionSet, RollupDef, StateMachine, Transition,
 };
 use crate::records::service::ts_string;
 use crate::records::{Behaviour, Event, JsonMap, Work, money, percent};

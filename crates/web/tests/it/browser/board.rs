@@ -31,9 +31,7 @@ fn stage(d: &Deals, en: &str) -> String {
 /// Drags the card of record `card` onto the column of stage `to` with the mouse, as a person
 /// would: press on the card, move a little, move over the column, release.
 async fn drag(b: &Browser, card: &str, to: &str) {
-    let from = b
-        .find(&format!(".board-card[data-id=\"{card}\"] dl"))
-        .await;
+    let from = b.find(&format!(".board-card[data-id=\"{card}\"] dl")).await;
     let target = b.find(&format!("#col-{to} header")).await;
     let actions = MouseActions::new("mouse".into())
         .then(PointerAction::MoveToElement {
@@ -98,7 +96,9 @@ async fn cards_are_dragged_between_stages_in_chromium() {
             let o = d.open_with(&rep, name, at, amount, extra).await;
             ids.push(id(&o));
         }
-        let won = d.open(&rep, "深圳迈科 安防平台", "Qualification", "720000").await;
+        let won = d
+            .open(&rep, "深圳迈科 安防平台", "Qualification", "720000")
+            .await;
         rep.post_r(
             &format!("/api/v1/opportunities/{}/close_won", id(&won)),
             &json!({}),
