@@ -651,3 +651,111 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
     if (e.key === "Enter") { e.preventDefault(); select.focus(); }
   });
 });
+
+// Boards: drag a card to another column to move it. Pointer events, so a mouse, a pen, a finger
+// (by the card's grip) and WebDriver's actions all drag. The drop posts the card's own move form
+// (what its select and button post without the script) and shows the board the server answers:
+// its counts and sums, or why the move was refused, with the card back where it was.
+(function () {
+  var area = document.getElementById("board-area");
+  if (!area) { return; }
+  var drag = null;
+
+  function columnAt(x, y) {
+    var el = document.elementFromPoint(x, y);
+    return el && el.closest ? el.closest(".board-col") : null;
+  }
+  function mark(col) {
+    document.querySelectorAll(".board-col.drop").forEach(function (c) { if (c !== col) { c.classList.remove("drop"); } });
+    if (col) { col.classList.add("drop"); }
+  }
+  function show(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.getElementById("board-area");
+    if (fresh) { area.innerHTML = fresh.innerHTML; }
+    var notice = document.getElementById("notice");
+    var freshNotice = doc.getElementById("notice");
+    if (notice) { notice.remove(); }
+    if (freshNotice) { area.parentNode.insertBefore(freshNotice, area.parentNode.firstChild); }
+    var problem = document.getElementById("board-problem");
+    if (problem) { problem.setAttribute("tabindex", "-1"); problem.focus(); }
+  }
+  function send(form) {
+    var board = document.getElementById("board");
+    if (board) { board.classList.add("busy"); }
+    return fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(new FormData(form)).toString()
+    }).then(function (r) { return r.text(); })
+      .then(show)
+      .catch(function () { form.submit(); });
+  }
+
+  // The select and button, sent without leaving the page.
+  area.addEventListener("submit", function (e) {
+    var form = e.target.closest && e.target.closest(".board-move");
+    if (!form) { return; }
+    e.preventDefault();
+    send(form);
+  });
+
+  area.addEventListener("pointerdown", function (e) {
+    var card = e.target.closest && e.target.closest(".board-card");
+    if (!card || !card.querySelector(".board-move") || e.button !== 0) { return; }
+    // Links, the select and the button keep their own clicks; a finger drags by the grip, so
+    // the page still scrolls under it.
+    if (e.target.closest("a, select, button, input")) { return; }
+    if (e.pointerType === "touch" && !e.target.closest(".grip")) { return; }
+    drag = { card: card, from: card.closest(".board-col"), x: e.clientX, y: e.clientY, ghost: null, id: e.pointerId };
+  });
+
+  document.addEventListener("pointermove", function (e) {
+    if (!drag || e.pointerId !== drag.id) { return; }
+    if (!drag.ghost) {
+      if (Math.abs(e.clientX - drag.x) + Math.abs(e.clientY - drag.y) < 6) { return; }
+      var rect = drag.card.getBoundingClientRect();
+      drag.dx = drag.x - rect.left;
+      drag.dy = drag.y - rect.top;
+      drag.ghost = drag.card.cloneNode(true);
+      drag.ghost.classList.add("board-ghost");
+      drag.ghost.removeAttribute("data-id");
+      drag.ghost.style.width = rect.width + "px";
+      document.body.appendChild(drag.ghost);
+      document.body.classList.add("board-dragging");
+      drag.card.classList.add("dragging");
+    }
+    e.preventDefault();
+    drag.ghost.style.left = (e.clientX - drag.dx) + "px";
+    drag.ghost.style.top = (e.clientY - drag.dy) + "px";
+    mark(columnAt(e.clientX, e.clientY));
+  });
+
+  function end(e, cancelled) {
+    if (!drag || e.pointerId !== drag.id) { return; }
+    var d = drag;
+    drag = null;
+    mark(null);
+    if (!d.ghost) { return; }
+    d.ghost.remove();
+    document.body.classList.remove("board-dragging");
+    d.card.classList.remove("dragging");
+    var to = cancelled ? null : columnAt(e.clientX, e.clientY);
+    if (!to || to === d.from) { return; }
+    // The card shows in its new column at once; the server's board replaces it either way.
+    var list = to.querySelector(".board-cards");
+    if (list) { list.insertBefore(d.card, list.firstChild); }
+    var form = d.card.querySelector(".board-move");
+    form.querySelector("select[name=to]").value = to.getAttribute("data-column");
+    send(form);
+  }
+  document.addEventListener("pointerup", function (e) { end(e, false); });
+  document.addEventListener("pointercancel", function (e) { end(e, true); });
+  // A drag that moved must not also open the card's link.
+  area.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest(".board-card.dragging")) { e.preventDefault(); }
+  }, true);
+  // Text is not selected while a card is dragged.
+  area.addEventListener("dragstart", function (e) { if (drag) { e.preventDefault(); } });
+})();

@@ -433,8 +433,13 @@ pub struct BoardDef {
     /// The date field that places closed records (won or lost) in a period (`close_date`), and
     /// open ones in the period they are expected to close in.
     pub closed_on: &'static str,
-    /// The choice field and its code that mark records still in play (`status`, `open`).
-    pub open: (&'static str, &'static str),
+    /// The field of a column's line that says which state (of the entity's state machine) a
+    /// record in that column is in (a stage's `kind`): moving a card to a column of another
+    /// state is the action the state machine names for that move.
+    pub line_state: &'static str,
+    /// The state whose columns show every record; the columns of the other states (won, lost)
+    /// show only the records closed (`closed_on`) in the reader's current quarter.
+    pub open_state: &'static str,
 }
 
 /// A calendar of an entity's records: what places an entry in time, and whose it is.

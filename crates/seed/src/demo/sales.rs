@@ -79,7 +79,7 @@ pub(super) async fn seed(
     customers: &[Customer<'_>],
     lists: &ListIds,
 ) -> CoreResult<usize> {
-    create(
+    let renewals = create(
         core,
         &PIPELINES,
         admin,
@@ -198,6 +198,126 @@ pub(super) async fn seed(
                     &json!({"lost_reason_id": reason.to_string()}),
                 )
                 .await?;
+        }
+    }
+    made += every_stage(
+        core,
+        g,
+        (year, times),
+        &[pipeline, renewals],
+        customers,
+        &reasons,
+    )
+    .await?;
+    Ok(made)
+}
+
+/// A deal in every stage of every pipeline for every owner of deals, so each one's board is
+/// full: open stages as they are, won and lost ones closed this quarter (the board shows no
+/// older ones; the other deals are closed over the whole year).
+async fn every_stage(
+    core: &Core,
+    g: &mut Gen,
+    (year, times): (&Year, &mut Gen),
+    pipelines: &[Value],
+    customers: &[Customer<'_>],
+    reasons: &[Uuid],
+) -> CoreResult<usize> {
+    let now = guanxi_core::now();
+    let today = now.date_naive();
+    let (quarter_start, _) = guanxi_core::records::board::quarter_of(today);
+    let quarter_start = quarter_start
+        .and_hms_opt(2, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    let svc = core.records(&OPPORTUNITIES);
+    let mut owners: Vec<&Actor> = Vec::new();
+    for c in customers {
+        if !owners.iter().any(|o| o.user_id == c.owner.user_id) {
+            owners.push(c.owner);
+        }
+    }
+    let mut made = 0;
+    for owner in owners {
+        let theirs: Vec<&Customer> = customers
+            .iter()
+            .filter(|c| c.owner.user_id == owner.user_id)
+            .collect();
+        let mut n = 0usize;
+        for pipeline in pipelines {
+            let pipeline_id = id_of(pipeline)?;
+            let renewal = pipeline["name"]["en"] == "Renewals";
+            for stage in pipeline["stages"].as_array().into_iter().flatten() {
+                let Some(c) = theirs.get(n % theirs.len().max(1)) else {
+                    continue;
+                };
+                n += 1;
+                let kind = stage["kind"].as_str().unwrap_or("open");
+                let (en, zh) = if renewal {
+                    ("Annual renewal", "年度续约")
+                } else {
+                    g.pick(&PROJECTS)
+                };
+                let name = if c.chinese {
+                    format!("{} {zh}", c.name)
+                } else {
+                    format!("{} {en}", c.name)
+                };
+                let amount = g.range(3, 250) * 10_000;
+                let close = today + Duration::days(g.range(7, 120) as i64);
+                let first_open = pipeline["stages"]
+                    .as_array()
+                    .and_then(|s| s.iter().find(|s| s["kind"] == "open"))
+                    .and_then(|s| s.get("id").cloned())
+                    .unwrap_or(Value::Null);
+                let input = json!({
+                    "name": name,
+                    "account_id": c.id.to_string(),
+                    "pipeline_id": pipeline_id.to_string(),
+                    "stage_id": if kind == "open" { stage["id"].clone() } else { first_open },
+                    "amount": {"amount": amount.to_string(),
+                               "currency": if c.chinese { "CNY" } else { "USD" }},
+                    "close_date": close.format("%Y-%m-%d").to_string(),
+                    "next_step": if c.chinese { "确认采购流程" } else { "Confirm the buying process" },
+                });
+                // Open deals were opened in the past months; closed ones this quarter.
+                let opened = if kind == "open" {
+                    year.after(times, c.since, 200)
+                } else {
+                    let from = if c.since > quarter_start {
+                        c.since
+                    } else {
+                        quarter_start
+                    };
+                    let days = ((now - from).num_days().max(1) / 2) as u64;
+                    year.after(times, from, days)
+                };
+                let opp = create(core, &OPPORTUNITIES, c.owner, input, Some(opened)).await?;
+                made += 1;
+                let id = id_of(&opp)?;
+                let decided = year.after(times, opened, ((now - opened).num_days().max(1)) as u64);
+                let date = decided.date_naive().format("%Y-%m-%d").to_string();
+                match kind {
+                    "won" => {
+                        svc.as_of(decided)
+                            .act(c.owner, id, "close_won", None, &json!({"close_date": date}))
+                            .await?;
+                    }
+                    "lost" => {
+                        let reason = reasons[g.range(0, reasons.len() as u64 - 1) as usize];
+                        svc.as_of(decided)
+                            .act(
+                                c.owner,
+                                id,
+                                "close_lost",
+                                None,
+                                &json!({"lost_reason_id": reason.to_string(), "close_date": date}),
+                            )
+                            .await?;
+                    }
+                    _ => {}
+                }
+            }
         }
     }
     Ok(made)

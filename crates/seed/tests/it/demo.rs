@@ -12,7 +12,7 @@ use guanxi_core::records::{ListQuery, values};
 use guanxi_core::search::{self, text};
 use guanxi_core::{Core, Db, EntityDef, Settings, audit};
 use guanxi_seed::{bulk, demo};
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{Fresh, admin, backends};
@@ -113,6 +113,52 @@ async fn demo_data_is_complete_valid_searchable_and_seeded_once() {
         let contacts = all_records(&core, &admin, &CONTACTS).await;
         assert_eq!(accounts.len() as u64, summary.accounts);
         assert_eq!(contacts.len() as u64, summary.contacts);
+
+        // Every demo user who sells has deals in every stage of both pipelines, won and lost
+        // ones this quarter: their boards look lived in.
+        let pipelines = core
+            .records(&guanxi_core::areas::sales::PIPELINES)
+            .list(
+                &admin,
+                &ListQuery {
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(pipelines.len(), 2);
+        let sellers: Vec<_> = all_users
+            .iter()
+            .filter(|u| matches!(u.role, Role::Sales | Role::Manager))
+            .collect();
+        assert_eq!(sellers.len(), 4);
+        for u in sellers {
+            let actor = users::actor_for(&core, u).await.unwrap();
+            let own = guanxi_core::records::Filter::Cond {
+                field: "owner_id".into(),
+                op: guanxi_core::records::FilterOp::Eq,
+                value: json!(u.id.to_string()),
+            };
+            for p in &pipelines {
+                let pid = Uuid::parse_str(p["id"].as_str().unwrap()).unwrap();
+                let board = core
+                    .records(&guanxi_core::areas::sales::OPPORTUNITIES)
+                    .board(&actor, pid, Some(own.clone()))
+                    .await
+                    .unwrap();
+                for c in &board.columns {
+                    assert!(
+                        c.count > 0 && !c.sums.is_empty(),
+                        "{backend:?}: {} has no deal in stage {} of {}",
+                        u.email,
+                        c.line,
+                        p["name"]
+                    );
+                }
+            }
+        }
 
         // Every record went through the service: valid, audited, owned by a sales user or the
         // manager, and the data has the variety the demo promises.

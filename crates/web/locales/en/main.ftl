@@ -561,3 +561,20 @@ weekday-3 = Thursday
 weekday-4 = Friday
 weekday-5 = Saturday
 weekday-6 = Sunday
+
+## Boards
+board-title = Board
+board-views = List or board
+board-list = List
+board-board = Board
+board-show = Show
+board-count = { $count } records
+board-period = This quarter only (Q{ $quarter } { $year })
+board-more = All { $count } in the list
+board-empty = Nothing here
+board-no-columns = There is nothing to show a board of yet.
+board-move = Move
+board-move-to = Move “{ $name }” to
+board-drag = Drag to another column to move it
+board-move-refused = “{ $name }” cannot move to “{ $stage }”: { $reasons }
+done-board_move = Moved.

@@ -549,3 +549,20 @@ weekday-3 = 星期四
 weekday-4 = 星期五
 weekday-5 = 星期六
 weekday-6 = 星期日
+
+## Boards
+board-title = 看板
+board-views = 列表或看板
+board-list = 列表
+board-board = 看板
+board-show = 查看
+board-count = 共 { $count } 条
+board-period = 仅显示本季度（{ $year }年第{ $quarter }季度）
+board-more = 在列表中查看全部 { $count } 条
+board-empty = 暂无
+board-no-columns = 还没有可以显示为看板的内容。
+board-move = 移动
+board-move-to = 将“{ $name }”移到
+board-drag = 拖到其他列即可移动
+board-move-refused = “{ $name }”无法移到“{ $stage }”：{ $reasons }
+done-board_move = 已移动。

@@ -423,9 +423,13 @@ async fn deals(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Deals>,
     if user.actor.grant(def.name).read == Scope::None {
         return Ok(None);
     }
+    // Records still in play: in the state whose columns show them all.
+    let Some(states) = def.states else {
+        return Ok(None);
+    };
     let i18n = I18n::for_actor(&user.actor);
     let owner = owner_filter(whose, user.actor.user_id);
-    let open = || cond(b.open.0, FilterOp::Eq, json!(b.open.1));
+    let open = || cond(states.field, FilterOp::Eq, json!(b.open_state));
     let q = AggregateQuery {
         group: vec![Grouping {
             field: b.column.into(),
@@ -438,7 +442,7 @@ async fn deals(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Deals>,
     // The whole, grouped by what every open record shares, so amounts add up in the database.
     let whole = AggregateQuery {
         group: vec![Grouping {
-            field: b.open.0.into(),
+            field: states.field.into(),
             bucket: None,
         }],
         ..q.clone()
@@ -459,7 +463,7 @@ async fn deals(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Deals>,
         let sep = if owners.is_empty() { "" } else { "&" };
         format!(
             "/{}?{}={}{sep}{owners}{more}",
-            def.plural, b.open.0, b.open.1
+            def.plural, states.field, b.open_state
         )
     };
     let mut pipelines = Vec::new();
@@ -523,7 +527,7 @@ async fn deals(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Deals>,
             "&{f}[gte]={first}&{f}[lt]={next}&sort={f}",
             f = b.closed_on
         )),
-        board_href: format!("/{}", def.plural),
+        board_href: format!("/{}/board", def.plural),
     }))
 }
 

@@ -4,6 +4,7 @@ mod admin;
 mod admin_dedupe;
 mod admin_jobs;
 mod admin_mail;
+mod board;
 mod cells;
 mod choices;
 pub mod display;
@@ -55,6 +56,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
             .merge(records::router(def))
             .merge(reminders::router(def))
             .merge(timeline::router(def))
+            .merge(board::router(def))
             .merge(inline_edit::router(def))
             .merge(duplicates::router(def));
     }

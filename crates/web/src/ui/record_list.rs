@@ -65,13 +65,10 @@ pub(super) struct ListPage {
     pub(super) entity_label: String,
     pub(super) columns: Vec<Column>,
     pub(super) rows: Vec<Row>,
-    pub(super) chips: Vec<filter_bar::Chip>,
-    /// The second step of adding a filter, once its field is chosen.
-    pub(super) picker: Option<filter_bar::Picker>,
-    /// The fields a filter can be added on.
-    pub(super) filter_fields: Vec<Opt>,
-    /// The list's state as hidden inputs of the add-filter form.
-    pub(super) carry: Vec<(String, String)>,
+    /// The filter chips and the add-filter form.
+    pub(super) bar: FilterBar,
+    /// The board of the same records, for an entity that has one (the list/board switch).
+    pub(super) board_href: Option<String>,
     /// The same without the columns, for the column chooser.
     pub(super) column_carry: Vec<(String, String)>,
     pub(super) all_columns: Vec<Opt>,
@@ -103,7 +100,7 @@ pub(super) struct ListPage {
 }
 
 /// The UI's list state, kept in the URL so it can be bookmarked and saved as a view.
-struct ListState {
+pub(super) struct ListState {
     pub(super) filters: Vec<(String, String, String)>,
     /// A filter the chips cannot show (`or`, `not`, nesting), from a view saved through the API,
     /// in its JSON form (`fj`).
@@ -124,7 +121,7 @@ const PAGE_SIZES: [u64; 4] = [20, 50, 100, 200];
 const DEFAULT_PAGE_SIZE: u64 = 50;
 
 impl ListState {
-    fn parse(pairs: &[(String, String)], def: &EntityDef) -> ListState {
+    pub(super) fn parse(pairs: &[(String, String)], def: &EntityDef) -> ListState {
         let all = |k: &str| {
             pairs
                 .iter()
@@ -183,7 +180,7 @@ impl ListState {
     }
 
     /// The same list on its first page.
-    fn clone_without_cursor(&self) -> ListState {
+    pub(super) fn clone_without_cursor(&self) -> ListState {
         ListState {
             filters: self.filters.clone(),
             advanced: self.advanced.clone(),
@@ -206,7 +203,7 @@ impl ListState {
     }
 
     /// Choice labels typed (or picked from an export) as values, turned into their codes.
-    fn with_codes(
+    pub(super) fn with_codes(
         mut self,
         def: &'static EntityDef,
         custom: &[CustomFieldDef],
@@ -254,7 +251,7 @@ impl ListState {
         q
     }
 
-    fn filter(&self) -> Filter {
+    pub(super) fn filter(&self) -> Filter {
         Filter::And(
             self.filters
                 .iter()
@@ -331,7 +328,11 @@ impl ListState {
 }
 
 /// Field names a list can filter on and show, with their labels.
-fn field_choices(def: &EntityDef, custom: &[CustomFieldDef], i18n: &I18n) -> Vec<(String, String)> {
+pub(super) fn field_choices(
+    def: &EntityDef,
+    custom: &[CustomFieldDef],
+    i18n: &I18n,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for f in def.fields {
         match f.kind {
@@ -534,39 +535,30 @@ pub(super) async fn list(
         choices: &setup,
         i18n: &i18n,
     };
-    let chips = filter_bar::chips(&cx, &state.filters, &choices, |i| {
-        let mut without = state.clone_without_cursor();
-        without.filters.remove(i);
-        format!("/{}?{}", def.plural, without.page_query(None))
-    });
-    let picker = form_get(&pairs, "add")
-        .filter(|f| !f.is_empty())
-        .and_then(|f| filter_bar::picker(&cx, f, &choices));
     // The add-filter form carries the list as it is; the new condition comes last.
-    let mut carry: Vec<(String, String)> = Vec::new();
-    for (f, o, v) in &state.filters {
-        carry.push(("ff".into(), f.clone()));
-        carry.push(("fo".into(), o.clone()));
-        carry.push(("fv".into(), v.clone()));
-    }
-    let mut keep = |k: &str, v: String| carry.push((k.to_string(), v));
+    let mut keep: Vec<(String, String)> = Vec::new();
     if let Some(s) = &state.sort {
-        keep("sort", s.clone());
+        keep.push(("sort".into(), s.clone()));
     }
-    keep("cols", state.cols.join(","));
+    keep.push(("cols".into(), state.cols.join(",")));
     if state.size != DEFAULT_PAGE_SIZE {
-        keep("size", state.size.to_string());
+        keep.push(("size".into(), state.size.to_string()));
     }
+    let bar = FilterBar::new(
+        &cx,
+        &state,
+        &choices,
+        &pairs,
+        format!("/{}", def.plural),
+        keep,
+        |s| format!("/{}?{}", def.plural, s.page_query(None)),
+    );
     // The column chooser carries the filters and sort but not the columns it chooses.
-    let column_carry: Vec<(String, String)> =
-        carry.iter().filter(|(k, _)| k != "cols").cloned().collect();
-    let filter_fields: Vec<Opt> = choices
+    let column_carry: Vec<(String, String)> = bar
+        .carry
         .iter()
-        .map(|(k, l)| Opt {
-            value: k.clone(),
-            label: l.clone(),
-            selected: false,
-        })
+        .filter(|(k, _)| k != "cols")
+        .cloned()
         .collect();
     // The chosen columns first, in their order, then the others; each offered once.
     let mut all_columns: Vec<Opt> = state
@@ -668,10 +660,8 @@ pub(super) async fn list(
         entity_label,
         columns,
         rows,
-        chips,
-        picker,
-        filter_fields,
-        carry,
+        board_href: super::board::board_href(def, &state),
+        bar,
         column_carry,
         all_columns,
         pager,
@@ -928,3 +918,73 @@ pub(super) async fn delete_view(
 }
 
 // ---------- detail ----------
+
+/// The filter bar of a page over an entity's records (its list, its board): the conditions as
+/// chips that one click removes, and the add-filter form in its two steps.
+pub struct FilterBar {
+    pub chips: Vec<filter_bar::Chip>,
+    /// The second step of adding a filter, once its field is chosen.
+    pub picker: Option<filter_bar::Picker>,
+    /// The fields a filter can be added on.
+    pub filter_fields: Vec<Opt>,
+    /// The page's state as hidden inputs of the add-filter form.
+    pub carry: Vec<(String, String)>,
+    /// Where the add-filter form goes (the page itself).
+    pub action: String,
+    /// The page with the add-filter form back at its first step.
+    pub change_field_href: String,
+    /// The page without any condition, when it has some.
+    pub clear_href: Option<String>,
+}
+
+impl FilterBar {
+    /// The bar of the page at `action` in `state`; `keep` is the rest of the page's state the
+    /// add-filter form carries, `href(state)` the page's address in another state.
+    pub(super) fn new(
+        cx: &filter_bar::Context,
+        state: &ListState,
+        choices: &[(String, String)],
+        pairs: &[(String, String)],
+        action: String,
+        keep: Vec<(String, String)>,
+        href: impl Fn(&ListState) -> String,
+    ) -> FilterBar {
+        let chips = filter_bar::chips(cx, &state.filters, choices, |i| {
+            let mut without = state.clone_without_cursor();
+            without.filters.remove(i);
+            href(&without)
+        });
+        let picker = form_get(pairs, "add")
+            .filter(|f| !f.is_empty())
+            .and_then(|f| filter_bar::picker(cx, f, choices));
+        let mut carry: Vec<(String, String)> = Vec::new();
+        for (f, o, v) in &state.filters {
+            carry.push(("ff".into(), f.clone()));
+            carry.push(("fo".into(), o.clone()));
+            carry.push(("fv".into(), v.clone()));
+        }
+        carry.extend(keep);
+        let filter_fields = choices
+            .iter()
+            .map(|(k, l)| Opt {
+                value: k.clone(),
+                label: l.clone(),
+                selected: false,
+            })
+            .collect();
+        let here = href(state);
+        let sep = if here.contains('?') { '&' } else { '?' };
+        let mut cleared = state.clone_without_cursor();
+        cleared.filters.clear();
+        cleared.advanced = None;
+        FilterBar {
+            clear_href: (!chips.is_empty()).then(|| href(&cleared)),
+            chips,
+            picker,
+            filter_fields,
+            carry,
+            action,
+            change_field_href: format!("{here}{sep}add="),
+        }
+    }
+}

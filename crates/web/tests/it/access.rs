@@ -742,3 +742,69 @@ async fn role_grants_changed_at_run_time_take_effect() {
         let _ = a3;
     }
 }
+
+/// The board's counts and sums, for every role: only the deals each may read.
+#[tokio::test]
+async fn board_sums_hold_only_what_each_role_may_read() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let team = members(&app).await;
+        let admin = &team[0].user;
+        let d = crate::board::deals(admin).await;
+        let first = d.pipeline["stages"][0]["id"]
+            .as_str()
+            .expect("stage")
+            .to_string();
+        // One deal per member who may write, of 1,000 times their place in the matrix.
+        let mut owned = Vec::new();
+        for (i, owner) in team.iter().enumerate() {
+            if grants(owner.role).1 == Scope::None {
+                continue;
+            }
+            let amount = ((i + 1) * 1000).to_string();
+            d.open(&owner.user, owner.label, "Qualification", &amount)
+                .await;
+            owned.push((i, (i + 1) as f64 * 1000.0));
+        }
+        for actor in &team {
+            let (cookie, _) =
+                crate::support::login_cookie(&app, &actor.user.email, crate::support::PASSWORD)
+                    .await;
+            let (status, html) = crate::support::page_as(
+                &app,
+                Some(&cookie),
+                "en",
+                &format!(
+                    "/opportunities/board?p={}",
+                    d.pipeline["id"].as_str().expect("id")
+                ),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{b:?} {}", actor.label);
+            let readable: Vec<f64> = owned
+                .iter()
+                .filter(|(o, _)| reaches(grants(actor.role).0, actor, &team[*o]))
+                .map(|(_, a)| *a)
+                .collect();
+            let at = html.find(&format!("id=\"col-{first}\"")).expect("column");
+            let col = &html[at..];
+            let attr = |name: &str| {
+                let m = format!("{name}=\"");
+                let s = col.find(&m).expect("attribute") + m.len();
+                col[s..].split('"').next().expect("value").to_string()
+            };
+            assert_eq!(
+                attr("data-count"),
+                readable.len().to_string(),
+                "{b:?} {}",
+                actor.label
+            );
+            let sum: f64 = attr("data-sum")
+                .split(' ')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0.0);
+            assert_eq!(sum, readable.iter().sum::<f64>(), "{b:?} {}", actor.label);
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod activities;
 mod aggregate;
 mod api_records;
 mod bad_input;
+mod board;
 mod browser;
 mod concurrency;
 mod conformance;

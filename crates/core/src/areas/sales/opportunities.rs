@@ -530,14 +530,16 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     calendar: None,
 };
 
-/// The pipeline board: a column per stage of the deal's pipeline, each with its deals' amount.
+/// The pipeline board: a column per stage of the chosen pipeline, the amount summed in each;
+/// won and lost deals of the current quarter only.
 static BOARD: BoardDef = BoardDef {
     within: "pipeline_id",
     column: "stage_id",
     sum: "amount",
     card: &["account_id", "amount", "close_date", "owner_id"],
     closed_on: "close_date",
-    open: ("status", "open"),
+    line_state: "kind",
+    open_state: "open",
 };
 
 /// Pipeline figures kept as deals are written: by owner and month of closing (what the

@@ -8,13 +8,13 @@ use super::driver::{Browser, driver_url, run};
 use crate::support::{Backend, PASSWORD, spawn};
 
 /// Fails on any control without a label and any text below AA contrast.
-async fn assert_accessible(b: &Browser, what: &str) {
+pub async fn assert_accessible(b: &Browser, what: &str) {
     let problems = b.accessibility_problems().await;
     assert!(problems.is_empty(), "{what}:\n{}", problems.join("\n"));
 }
 
 /// Fails when the page scrolls sideways (what a phone must never do).
-async fn assert_no_sideways_scroll(b: &Browser, what: &str) {
+pub async fn assert_no_sideways_scroll(b: &Browser, what: &str) {
     let (scroll, client) = (
         b.js("return document.documentElement.scrollWidth;").await,
         b.js("return document.documentElement.clientWidth;").await,

@@ -1,0 +1,355 @@
+//! The pipeline board on both backends: a column per stage with the count and sum of what the
+//! reader may read, won and lost deals of the current quarter only, moves by the card's form
+//! (an update between open stages, the close and reopen actions to and from won and lost), and
+//! refused moves explained in the reader's language with nothing changed.
+
+use chrono::{Datelike, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{PASSWORD, TestApp, TestUser, backends, login_cookie, page_as, spawn};
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+/// The id of the stage named `en` in a pipeline.
+fn stage(pipeline: &Value, en: &str) -> String {
+    pipeline["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["name"]["en"] == en)
+        .unwrap_or_else(|| panic!("no stage {en} in {pipeline}"))["id"]
+        .as_str()
+        .expect("stage id")
+        .to_string()
+}
+
+/// The value of attribute `attr` of the column of stage `stage_id` on a board page.
+fn column_attr(html: &str, stage_id: &str, attr: &str) -> String {
+    let at = html
+        .find(&format!("id=\"col-{stage_id}\""))
+        .unwrap_or_else(|| panic!("no column {stage_id} on the board: {html}"));
+    let rest = &html[at..];
+    let marker = format!("{attr}=\"");
+    let start = rest.find(&marker).expect("attribute") + marker.len();
+    rest[start..].split('"').next().expect("value").to_string()
+}
+
+fn count(html: &str, stage_id: &str) -> u64 {
+    column_attr(html, stage_id, "data-count")
+        .parse()
+        .expect("a count")
+}
+
+/// The column's sum as a number (one currency).
+fn sum(html: &str, stage_id: &str) -> f64 {
+    let raw = column_attr(html, stage_id, "data-sum");
+    if raw.is_empty() {
+        return 0.0;
+    }
+    raw.split(' ')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("a sum: {raw}"))
+}
+
+/// The cards' ids in the column of `stage_id`.
+fn cards(html: &str, stage_id: &str) -> Vec<String> {
+    let at = html
+        .find(&format!("id=\"col-{stage_id}\""))
+        .expect("column");
+    let rest = &html[at..];
+    let end = rest.find("</section>").unwrap_or(rest.len());
+    rest[..end]
+        .split("class=\"board-card\" data-id=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().expect("id").to_string())
+        .collect()
+}
+
+pub struct Deals {
+    pub pipeline: Value,
+    pub reason: String,
+}
+
+/// A pipeline with the standard stages and a lost reason.
+pub async fn deals(admin: &TestUser) -> Deals {
+    let pipeline = admin
+        .create(
+            "pipelines",
+            json!({"name": {"en": "New business", "zh-CN": "新客户"}, "position": 1,
+                   "stages": guanxi_core::areas::sales::pipelines::standard_stages()}),
+        )
+        .await;
+    let reason = id(&admin
+        .create(
+            "lost_reasons",
+            json!({"name": {"en": "Price", "zh-CN": "价格太高"}, "position": 1}),
+        )
+        .await);
+    Deals { pipeline, reason }
+}
+
+impl Deals {
+    pub async fn open(&self, by: &TestUser, name: &str, at: &str, amount: &str) -> Value {
+        self.open_with(by, name, at, amount, json!({})).await
+    }
+
+    /// The same with more fields (`extra`).
+    pub async fn open_with(
+        &self,
+        by: &TestUser,
+        name: &str,
+        at: &str,
+        amount: &str,
+        extra: Value,
+    ) -> Value {
+        // The deal's account is the rep's own, so they may name it.
+        let account = id(&by
+            .create(
+                "accounts",
+                json!({"kind": "company", "name": format!("{name} 客户"), "type": "prospect",
+                       "allow_duplicate": true}),
+            )
+            .await);
+        let mut body = json!({"name": name, "account_id": account,
+               "pipeline_id": id(&self.pipeline), "stage_id": stage(&self.pipeline, at),
+               "amount": {"amount": amount, "currency": "CNY"}});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        by.create("opportunities", body).await
+    }
+}
+
+async fn board(app: &TestApp, cookie: &str, lang: &str, query: &str) -> String {
+    let (status, html) = page_as(
+        app,
+        Some(cookie),
+        lang,
+        &format!("/opportunities/board?{query}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    html
+}
+
+/// Posts a card's move form; the status, where it sends the browser, and the page.
+async fn move_card(
+    app: &TestApp,
+    cookie: &str,
+    opp: &str,
+    version: i64,
+    to: &str,
+    back: &str,
+) -> (StatusCode, Option<String>, String) {
+    let csrf = crate::support::csrf_of(app, cookie).await;
+    let version = version.to_string();
+    crate::support::form_as(
+        app,
+        Some(cookie),
+        "en",
+        &format!("/opportunities/{opp}/board-move"),
+        &[
+            ("_csrf", csrf.as_str()),
+            ("version", version.as_str()),
+            ("to", to),
+            ("back", back),
+        ],
+    )
+    .await
+}
+
+async fn get(u: &TestUser, opp: &str) -> Value {
+    let r = u.get_r(&format!("/api/v1/opportunities/{opp}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+#[tokio::test]
+async fn the_board_counts_and_sums_what_each_reader_may_read() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let admin = app.user("admin", None).await;
+        let east = app.user("sales", Some("East")).await;
+        let west = app.user_in("sales", Some("West"), "zh-CN").await;
+        let d = deals(&admin).await;
+        let p = id(&d.pipeline);
+        let qual = stage(&d.pipeline, "Qualification");
+        let needs = stage(&d.pipeline, "Needs analysis");
+        let won = stage(&d.pipeline, "Won");
+        let lost = stage(&d.pipeline, "Lost");
+        d.open(&east, "东区 ERP", "Qualification", "100000").await;
+        d.open(&east, "东区 CRM", "Needs analysis", "50000").await;
+        d.open(&west, "西区 OA", "Qualification", "30000").await;
+        // Won this quarter, won a year ago, lost this quarter.
+        let today = Utc::now().date_naive();
+        let this_quarter = today.with_day(1).expect("first of the month");
+        for (name, date, action) in [
+            ("本季赢单", this_quarter.to_string(), "close_won"),
+            (
+                "去年赢单",
+                format!("{}-02-10", today.year() - 1),
+                "close_won",
+            ),
+            ("本季输单", this_quarter.to_string(), "close_lost"),
+        ] {
+            let o = d.open(&east, name, "Qualification", "20000").await;
+            let mut body = json!({ "close_date": date });
+            if action == "close_lost" {
+                body["lost_reason_id"] = json!(d.reason);
+            }
+            let r = east
+                .post_r(&format!("/api/v1/opportunities/{}/{action}", id(&o)), &body)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        }
+
+        let (admin_cookie, _) = login_cookie(&app, &admin.email, PASSWORD).await;
+        let html = board(&app, &admin_cookie, "en", &format!("p={p}")).await;
+        assert_eq!(count(&html, &qual), 2, "{b:?}");
+        assert_eq!(sum(&html, &qual), 130_000.0, "{b:?}");
+        assert_eq!(count(&html, &needs), 1, "{b:?}");
+        assert_eq!(count(&html, &won), 1, "{b:?}: only this quarter's");
+        assert_eq!(sum(&html, &won), 20_000.0, "{b:?}");
+        assert_eq!(count(&html, &lost), 1, "{b:?}");
+        assert!(html.contains("This quarter only"), "{b:?}");
+        assert!(
+            html.contains("¥130,000.00"),
+            "{b:?}: the sum as people read it"
+        );
+        assert!(
+            html.contains("href=\"/opportunities\" id=\"to-list\""),
+            "{b:?}: the list link"
+        );
+
+        // A rep reads their own team's deals only, and their sums.
+        let (east_cookie, _) = login_cookie(&app, &east.email, PASSWORD).await;
+        let html = board(&app, &east_cookie, "en", &format!("p={p}")).await;
+        assert_eq!(count(&html, &qual), 1, "{b:?}");
+        assert_eq!(sum(&html, &qual), 100_000.0, "{b:?}");
+        assert_eq!(cards(&html, &qual).len(), 1, "{b:?}");
+        let (west_cookie, _) = login_cookie(&app, &west.email, PASSWORD).await;
+        let html = board(&app, &west_cookie, "zh-CN", "").await;
+        assert_eq!(
+            count(&html, &qual),
+            1,
+            "{b:?}: the first pipeline by default"
+        );
+        assert_eq!(sum(&html, &qual), 30_000.0, "{b:?}");
+        assert_eq!(count(&html, &won), 0, "{b:?}");
+        assert!(html.contains("看板"), "{b:?}");
+
+        // The list's filters apply: amounts over 60,000 only.
+        let html = board(
+            &app,
+            &admin_cookie,
+            "en",
+            &format!("ff=amount&fo=gt&fv=60000&p={p}"),
+        )
+        .await;
+        assert_eq!(count(&html, &qual), 1, "{b:?}");
+        assert_eq!(sum(&html, &qual), 100_000.0, "{b:?}");
+        assert_eq!(count(&html, &needs), 0, "{b:?}");
+        // The list links to the board of the same records.
+        let (_, list) = page_as(&app, Some(&admin_cookie), "en", "/opportunities").await;
+        assert!(list.contains("id=\"to-board\""), "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn cards_move_by_their_form_and_refused_moves_are_explained() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let admin = app.user("admin", None).await;
+        let rep = app.user_in("sales", Some("East"), "zh-CN").await;
+        let d = deals(&admin).await;
+        let p = id(&d.pipeline);
+        let needs = stage(&d.pipeline, "Needs analysis");
+        let negotiation = stage(&d.pipeline, "Negotiation");
+        let won = stage(&d.pipeline, "Won");
+        let lost = stage(&d.pipeline, "Lost");
+        let qual = stage(&d.pipeline, "Qualification");
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let back = format!("/opportunities/board?p={p}");
+        let opp = d
+            .open(&rep, "云帆 ERP 项目", "Qualification", "200000")
+            .await;
+        let o = id(&opp);
+
+        // An open stage: an update.
+        let (status, to, _) = move_card(&app, &cookie, &o, 1, &needs, &back).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}");
+        let to = to.expect("back to the board");
+        assert!(
+            to.starts_with(&back) && to.ends_with("done=board_move"),
+            "{b:?}: {to}"
+        );
+        let now = get(&rep, &o).await;
+        assert_eq!(now["stage_id"], json!(needs), "{b:?}");
+        let version = now["version"].as_i64().expect("version");
+        let (_, html) = page_as(&app, Some(&cookie), "zh-CN", &to).await;
+        assert!(html.contains("已移动"), "{b:?}: the flash");
+        assert_eq!(cards(&html, &needs), vec![o.clone()], "{b:?}");
+
+        // Negotiation asks for a close date: refused by name, in the rep's language.
+        let (status, _, html) = move_card(&app, &cookie, &o, version, &negotiation, &back).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}");
+        assert!(html.contains("id=\"board-problem\""), "{b:?}: {html}");
+        assert!(
+            html.contains("“云帆 ERP 项目”无法移到“谈判审核”"),
+            "{b:?}: {html}"
+        );
+        assert!(html.contains("谈判审核”阶段前必填"), "{b:?}: {html}");
+        assert_eq!(
+            cards(&html, &needs),
+            vec![o.clone()],
+            "{b:?}: the card stays"
+        );
+        let same = get(&rep, &o).await;
+        assert_eq!(same["version"], json!(version), "{b:?}: nothing written");
+        assert_eq!(same["stage_id"], json!(needs), "{b:?}");
+
+        // Lost asks for a reason: the close-lost action refuses without one.
+        let (status, _, html) = move_card(&app, &cookie, &o, version, &lost, &back).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {html}");
+        assert!(html.contains("无法移到“输单”"), "{b:?}: {html}");
+        assert_eq!(get(&rep, &o).await["version"], json!(version), "{b:?}");
+
+        // A stale version is refused: someone else moved it meanwhile.
+        let (status, _, html) = move_card(&app, &cookie, &o, version - 1, &won, &back).await;
+        assert!(status.is_client_error(), "{b:?}: {status}");
+        assert!(html.contains("已被他人修改"), "{b:?}: {html}");
+        assert_eq!(get(&rep, &o).await["status"], json!("open"), "{b:?}");
+
+        // Won: the close-won action (dated today, the account a customer now).
+        let (status, _, _) = move_card(&app, &cookie, &o, version, &won, &back).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}");
+        let now = get(&rep, &o).await;
+        assert_eq!(now["status"], json!("won"), "{b:?}");
+        assert_eq!(now["stage_id"], json!(won), "{b:?}");
+        assert!(now["close_date"].is_string(), "{b:?}");
+        assert_eq!(
+            crate::support::audit_rows(&app, &o, Some("close_won")).await,
+            1,
+            "{b:?}"
+        );
+        // And back to an open stage: reopen, to the stage it was dropped on.
+        let version = now["version"].as_i64().expect("version");
+        let (status, _, _) = move_card(&app, &cookie, &o, version, &qual, &back).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}");
+        let now = get(&rep, &o).await;
+        assert_eq!(now["status"], json!("open"), "{b:?}");
+        assert_eq!(now["stage_id"], json!(qual), "{b:?}");
+
+        // Someone else's deal cannot be moved by a rep who may only read it.
+        let mate = app.user("sales", Some("East")).await;
+        let theirs = id(&d.open(&mate, "同事的商机", "Qualification", "1000").await);
+        let (status, _, html) = move_card(&app, &cookie, &theirs, 1, &needs, &back).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{b:?}: {html}");
+        assert!(html.contains("id=\"board-problem\""), "{b:?}");
+        assert_eq!(get(&mate, &theirs).await["version"], json!(1), "{b:?}");
+    }
+}

@@ -1,0 +1,195 @@
+//! The pipeline board in Chromium, in both languages, on a wide screen and a phone: a card
+//! dragged to another column moves (and stays moved), a card dragged where the stage's rules
+//! refuse it stays with the reason said; no sideways scroll on a phone.
+
+use std::time::Duration;
+
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use serde_json::{Value, json};
+
+use super::driver::{Browser, driver_url, run};
+use super::shell::{assert_accessible, assert_no_sideways_scroll};
+use crate::board::{Deals, deals};
+use crate::support::{Backend, PASSWORD, TestUser, spawn};
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+fn stage(d: &Deals, en: &str) -> String {
+    d.pipeline["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["name"]["en"] == en)
+        .expect("stage")["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
+}
+
+/// Drags the card of record `card` onto the column of stage `to` with the mouse, as a person
+/// would: press on the card, move a little, move over the column, release.
+async fn drag(b: &Browser, card: &str, to: &str) {
+    let from = b.find(&format!(".board-card[data-id=\"{card}\"] dl")).await;
+    let target = b.find(&format!("#col-{to} header")).await;
+    let actions = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: from,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(100)),
+            x: 12.0,
+            y: 8.0,
+        })
+        .then(PointerAction::MoveToElement {
+            element: target,
+            duration: Some(Duration::from_millis(300)),
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    b.c.perform_actions(actions).await.expect("drag");
+    b.c.release_actions().await.expect("release");
+}
+
+async fn stage_of(u: &TestUser, opp: &str) -> Value {
+    let r = u.get_r(&format!("/api/v1/opportunities/{opp}")).await;
+    r.body["stage_id"].clone()
+}
+
+#[tokio::test]
+async fn cards_are_dragged_between_stages_in_chromium() {
+    let Some(driver) = driver_url() else { return };
+    let app = spawn(Backend::Sqlite).await;
+    let admin = app.user("admin", None).await;
+    let d = deals(&admin).await;
+    let needs = stage(&d, "Needs analysis");
+    let negotiation = stage(&d, "Negotiation");
+    for lang in ["en", "zh-CN"] {
+        // A team of their own each, so each reads only their own deals.
+        let rep = app.user_in("sales", Some(lang), lang).await;
+        // A board that looks lived in: deals in every open stage, some won this quarter.
+        let names = [
+            ("杭州云帆 ERP 升级", "Qualification", "380000"),
+            ("宁波港务数据中台", "Qualification", "1250000"),
+            ("苏州工业园 CRM 项目", "Needs analysis", "560000"),
+            ("上海星河贸易 SaaS 续约", "Proposal", "98000"),
+            ("南京钢研 MES 改造", "Negotiation", "2400000"),
+        ];
+        let mut ids = Vec::new();
+        for (name, at, amount) in names {
+            // Negotiation needs a close date.
+            let extra = if at == "Negotiation" {
+                json!({"close_date": "2026-12-20"})
+            } else {
+                json!({})
+            };
+            let o = d.open_with(&rep, name, at, amount, extra).await;
+            ids.push(id(&o));
+        }
+        let won = d
+            .open(&rep, "深圳迈科 安防平台", "Qualification", "720000")
+            .await;
+        rep.post_r(
+            &format!("/api/v1/opportunities/{}/close_won", id(&won)),
+            &json!({}),
+        )
+        .await;
+        let short = if lang == "en" { "en" } else { "zh" };
+        for width in [1400u32, 390] {
+            let test = format!("board-{short}-{width}");
+            let email = rep.email.clone();
+            let rep_token = rep.token.clone();
+            let ids = ids.clone();
+            let (needs, negotiation) = (needs.clone(), negotiation.clone());
+            let base = app.base.clone();
+            run(&driver, &app.base, &test, short, |b| async move {
+                b.window(width, 900).await;
+                b.goto("/login").await;
+                b.fill("#email", &email).await;
+                b.fill("#password", PASSWORD).await;
+                b.click_to_page("#login-submit").await;
+                b.goto("/opportunities").await;
+                b.click_to_page("#to-board").await;
+                assert!(b.path().await.starts_with("/opportunities/board"));
+                assert_no_sideways_scroll(&b, "board").await;
+                assert_accessible(&b, "board").await;
+                b.shot("board").await;
+                if width != 1400 {
+                    // On a phone the columns stack; the select moves a card.
+                    b.shot_at("#board .board-col.won", "board-won").await;
+                    return;
+                }
+                let rep = TestUser {
+                    id: uuid::Uuid::nil(),
+                    email: email.clone(),
+                    token: rep_token,
+                    base,
+                    client: reqwest::Client::new(),
+                };
+                // Dragged from qualification to needs analysis: moved, said, and kept.
+                let card = ids[0].clone();
+                drag(&b, &card, &needs).await;
+                b.until("the move to be said", || async {
+                    b.exists("#notice").await.then_some(())
+                })
+                .await;
+                assert!(
+                    b.exists(&format!("#col-{needs} .board-card[data-id=\"{card}\"]"))
+                        .await
+                );
+                assert_eq!(stage_of(&rep, &card).await, json!(needs));
+                let count = b
+                    .js(&format!(
+                        "return document.querySelector('#col-{needs} .count').dataset.count;"
+                    ))
+                    .await;
+                assert_eq!(count, json!("2"), "the column's count follows");
+                b.shot("board-moved").await;
+
+                // Dragged to negotiation without a close date: refused, explained, left where
+                // it was.
+                drag(&b, &card, &negotiation).await;
+                let want = if short == "en" {
+                    "cannot move to"
+                } else {
+                    "无法移到"
+                };
+                let problem = b.wait_text("#board-problem", want).await;
+                assert!(
+                    problem.contains(if short == "en" {
+                        "close date"
+                    } else {
+                        "预计成交日期"
+                    }),
+                    "{problem}"
+                );
+                assert!(
+                    b.exists(&format!("#col-{needs} .board-card[data-id=\"{card}\"]"))
+                        .await,
+                    "the card stays"
+                );
+                assert_eq!(stage_of(&rep, &card).await, json!(needs));
+                assert_no_sideways_scroll(&b, "board with a refusal").await;
+                b.shot("board-refused").await;
+
+                // The reload shows the same board: the move persisted.
+                b.reload().await;
+                assert!(
+                    b.exists(&format!("#col-{needs} .board-card[data-id=\"{card}\"]"))
+                        .await
+                );
+            })
+            .await;
+        }
+    }
+}
