@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod behaviour;
+pub mod calendar;
 pub mod children;
 pub mod cursor;
 pub mod def;

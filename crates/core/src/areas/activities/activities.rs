@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::areas::str_field;
 use crate::error::{CoreResult, FieldError, FieldErrors, codes};
 use crate::records::def::{
-    Access, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, TimelineDef,
+    Access, CalendarDef, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, TimelineDef,
 };
 use crate::records::service::ts_string;
 use crate::records::{Behaviour, Event, JsonMap, Work};
@@ -355,7 +355,20 @@ pub static ACTIVITIES: EntityDef = EntityDef {
     read_through: Some("regarding"),
     timeline: Some(&TIMELINE),
     board: None,
-    calendar: None,
+    calendar: Some(&CALENDAR),
+};
+
+static CALENDAR: CalendarDef = CalendarDef {
+    start: "starts_at",
+    end: "ends_at",
+    due: "due_at",
+    kind: "kind",
+    done: "done",
+    attendees: "attendee_users",
+    attendee_user: "user_id",
+    new_kind: "meeting",
+    location: "location",
+    detail: "description",
 };
 
 static TIMELINE: TimelineDef = TimelineDef {
