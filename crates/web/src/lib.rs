@@ -9,6 +9,7 @@ mod error;
 mod export;
 pub mod export_format;
 mod forms;
+mod ical;
 pub mod i18n;
 pub mod letters;
 mod openapi;
