@@ -148,7 +148,10 @@ impl RecordService<'_> {
                 input.insert(cal.due.into(), json!(ts_string(start)));
             }
             None => {
-                return Err(CoreError::field(cal.start, FieldError::new(codes::REQUIRED)));
+                return Err(CoreError::field(
+                    cal.start,
+                    FieldError::new(codes::REQUIRED),
+                ));
             }
         }
         self.update(actor, id, version, &Value::Object(input)).await

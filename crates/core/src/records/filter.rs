@@ -865,10 +865,7 @@ impl FilterContext<'_> {
                     .column(Alias::new(parent))
                     .from(Alias::new(table))
                     .and_where(Expr::col(Alias::new(column)).is_in(values));
-                Ok(
-                    Expr::col((Alias::new(self.entity.table), Alias::new("id")))
-                        .in_subquery(lines),
-                )
+                Ok(Expr::col((Alias::new(self.entity.table), Alias::new("id"))).in_subquery(lines))
             }
             Target::JsonText(e) => match op {
                 Eq | Ne => {

@@ -302,11 +302,7 @@ fn heading(i18n: &I18n, view: View, date: NaiveDate, days: &[Day]) -> String {
 }
 
 /// The people whose entries a calendar shows, with their names, in order.
-async fn people(
-    st: &State,
-    user: &UiUser,
-    whose: &Whose,
-) -> Result<Vec<(Uuid, String)>, ApiError> {
+async fn people(st: &State, user: &UiUser, whose: &Whose) -> Result<Vec<(Uuid, String)>, ApiError> {
     let all = users::list(&st.core.db).await?;
     let me = user.actor.user_id;
     Ok(match whose {
@@ -418,7 +414,19 @@ async fn calendar_page(
             time_zone::to_local(start, zone),
             time_zone::to_local(end, zone),
         );
-        let entry = entry(def, cal, rec, ls, le, start, end, &lk, &i18n, &colour_of, (grant.write, user.actor.user_id));
+        let entry = entry(
+            def,
+            cal,
+            rec,
+            ls,
+            le,
+            start,
+            end,
+            &lk,
+            &i18n,
+            &colour_of,
+            (grant.write, user.actor.user_id),
+        );
         placed.push((ls.date(), ls, le, entry));
     }
 
@@ -502,9 +510,8 @@ async fn calendar_page(
             more,
             day_href: href(def.plural, View::Day, *d, &ask.whose),
             slots,
-            new_href: can_create.then(|| {
-                new_at(midnight(*d) + Duration::hours(i64::from(FIRST_HOUR.max(9))))
-            }),
+            new_href: can_create
+                .then(|| new_at(midnight(*d) + Duration::hours(i64::from(FIRST_HOUR.max(9))))),
         });
     }
     let weeks = (0..days.len())
@@ -571,8 +578,18 @@ async fn calendar_page(
         heading: heading(&i18n, ask.view, ask.date, &days),
         view: ask.view.code(),
         views,
-        prev_href: href(def.plural, ask.view, step(ask.view, ask.date, false), &ask.whose),
-        next_href: href(def.plural, ask.view, step(ask.view, ask.date, true), &ask.whose),
+        prev_href: href(
+            def.plural,
+            ask.view,
+            step(ask.view, ask.date, false),
+            &ask.whose,
+        ),
+        next_href: href(
+            def.plural,
+            ask.view,
+            step(ask.view, ask.date, true),
+            &ask.whose,
+        ),
         today_href: href(def.plural, ask.view, today, &ask.whose),
         plural: def.plural,
         who_options,
@@ -614,7 +631,11 @@ fn entry(
     colour_of: &dyn Fn(&str) -> &'static str,
     (write, me): (Scope, Uuid),
 ) -> CalEntry {
-    let id = rec.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+    let id = rec
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let owner_id = rec.get("owner_id").and_then(Value::as_str).unwrap_or("");
     let timed = rec.get(cal.start).is_some_and(|v| !v.is_null());
     let time = if timed && le > ls {
@@ -747,9 +768,7 @@ async fn reschedule(
                     .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                     .map(|t| t.to_utc())
             })
-            .map_err(|e| {
-                i18n.named_field_error(&field_label(def.name, field, &i18n), &e)
-            })
+            .map_err(|e| i18n.named_field_error(&field_label(def.name, field, &i18n), &e))
     };
     let moved = match (read(cal.start, "start"), read(cal.end, "end")) {
         (Ok(Some(start)), Ok(end)) => {

@@ -63,7 +63,12 @@ async fn feed(AxState(st): AxState<State>, Path(file): Path<String>) -> Response
         now - Duration::days(BACK_DAYS),
         now + Duration::days(AHEAD_DAYS),
     );
-    let base = st.core.settings.public_url.trim_end_matches('/').to_string();
+    let base = st
+        .core
+        .settings
+        .public_url
+        .trim_end_matches('/')
+        .to_string();
     let mut events = Vec::new();
     for def in sources(&st) {
         let Some(cal) = def.calendar else { continue };
@@ -80,8 +85,7 @@ async fn feed(AxState(st): AxState<State>, Path(file): Path<String>) -> Response
                 return StatusCode::INTERNAL_SERVER_ERROR.into_response();
             }
         };
-        let lk = match lookups(&st, &actor, def, &records, Reading::Only(&[]), |_| vec![]).await
-        {
+        let lk = match lookups(&st, &actor, def, &records, Reading::Only(&[]), |_| vec![]).await {
             Ok(l) => l,
             Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         };
@@ -95,12 +99,7 @@ async fn feed(AxState(st): AxState<State>, Path(file): Path<String>) -> Response
             let Some((start, end)) = span(cal, rec) else {
                 continue;
             };
-            let text = |f: &str| {
-                rec.get(f)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string()
-            };
+            let text = |f: &str| rec.get(f).and_then(Value::as_str).unwrap_or("").to_string();
             let id = text("id");
             events.push(ical::Event {
                 uid: format!("{id}@guanxi"),

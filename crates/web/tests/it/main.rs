@@ -11,6 +11,7 @@ mod aggregate;
 mod api_records;
 mod bad_input;
 mod browser;
+mod calendar;
 mod concurrency;
 mod conformance;
 mod custom_fields;
