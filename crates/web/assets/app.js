@@ -684,6 +684,8 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
   document.addEventListener("pointerdown", function (e) {
     var entry = e.target.closest && e.target.closest(".cal-entry[data-movable]");
     if (!entry || e.button !== 0) { return; }
+    // No text selection or link drag of the browser's own while the entry is held.
+    e.preventDefault();
     var rect = entry.getBoundingClientRect();
     drag = { entry: entry, x: e.clientX, y: e.clientY, grabY: e.clientY - rect.top, moving: false, id: e.pointerId };
   });

@@ -31,17 +31,17 @@ use crate::error::ApiError;
 use crate::i18n::I18n;
 use crate::redirect::local_target;
 
-/// Height of half an hour in the week and day views, in pixels.
-const SLOT_PX: i64 = 24;
 /// Hours the week and day views show at least; earlier and later ones when entries fall there.
 const FIRST_HOUR: u32 = 7;
 const LAST_HOUR: u32 = 21;
 /// Entries a month's day shows before "n more".
 const MONTH_SHOWN: usize = 3;
-/// One colour per person on a team's calendar, in turn.
-const COLOURS: [&str; 8] = [
-    "#2563eb", "#b3261e", "#15803d", "#7c3aed", "#c2410c", "#0e7490", "#be185d", "#4d7c0f",
-];
+/// Colours for the people of a team's calendar, in turn (`.c0` … `.c7` in the style sheet).
+const COLOURS: usize = 8;
+/// Entries side by side at most (`.lane-<i>-<n>` in the style sheet); more share the last.
+const MAX_LANES: usize = 4;
+/// Minutes of a grid row (`.r<n>` and `.s<n>` in the style sheet place entries by row).
+const ROW_MINUTES: i64 = 15;
 
 pub fn router(def: &'static EntityDef) -> Router<State> {
     if def.calendar.is_none() || def.access != Access::Records {
@@ -179,22 +179,23 @@ pub struct CalEntry {
     pub kind_label: String,
     pub done: bool,
     pub owner: String,
-    pub colour: &'static str,
+    /// Its owner's colour (`c<n>`).
+    pub colour: usize,
     pub version: i64,
     /// The reader may move it.
     pub movable: bool,
-    /// Week and day views: where it sits in its day's column.
-    pub top: i64,
-    pub height: i64,
-    pub left: u32,
-    pub width: u32,
+    /// Week and day views: its first grid row of its day's column (from 1), how many rows it
+    /// spans, and its lane where entries overlap (`lane-<i>-<n>`).
+    pub row: i64,
+    pub span: i64,
+    pub lane: String,
     /// Minutes long, for the script to keep while dragging.
     pub minutes: i64,
 }
 
 /// An empty half hour one clicks to schedule a meeting.
 pub struct Slot {
-    pub top: i64,
+    pub row: i64,
     pub href: String,
     pub label: String,
 }
@@ -219,13 +220,13 @@ pub struct Day {
 
 /// An hour line of the week and day views.
 pub struct HourLine {
-    pub top: i64,
+    pub row: i64,
     pub label: String,
 }
 
 pub struct Legend {
     pub name: String,
-    pub colour: &'static str,
+    pub colour: usize,
 }
 
 #[derive(Template)]
@@ -247,7 +248,6 @@ pub struct CalendarPage {
     pub weeks: Vec<Vec<usize>>,
     pub hours: Vec<HourLine>,
     pub first_hour: u32,
-    pub grid_height: i64,
     pub legend: Vec<Legend>,
     /// Where the page itself is, for the reschedule form to come back to.
     pub back: String,
@@ -391,15 +391,15 @@ async fn calendar_page(
     )
     .await?;
     let team_view = ask.whose == Whose::Team;
-    let colour_of = |owner: &str| -> &'static str {
+    let colour_of = |owner: &str| -> usize {
         if !team_view {
-            return COLOURS[0];
+            return 0;
         }
         let i = people
             .iter()
             .position(|(id, _)| id.to_string() == owner)
             .unwrap_or(0);
-        COLOURS[i % COLOURS.len()]
+        i % COLOURS
     };
     let today = time_zone::to_local(Utc::now(), zone).date();
 
@@ -444,7 +444,6 @@ async fn calendar_page(
             last_hour = last_hour.max(end_hour.min(24));
         }
     }
-    let grid_height = i64::from(last_hour - first_hour) * 2 * SLOT_PX;
 
     let mut days: Vec<Day> = Vec::new();
     for d in &dates {
@@ -479,7 +478,7 @@ async fn calendar_page(
                     let t = midnight(*d)
                         + Duration::minutes(i64::from(first_hour) * 60 + i64::from(n) * 30);
                     Slot {
-                        top: i64::from(n) * SLOT_PX,
+                        row: 1 + i64::from(n) * 30 / ROW_MINUTES,
                         href: new_at(t),
                         label: i18n.t1(
                             "calendar-new-at",
@@ -602,12 +601,11 @@ async fn calendar_page(
         weeks,
         hours: (first_hour..last_hour)
             .map(|h| HourLine {
-                top: i64::from(h - first_hour) * 2 * SLOT_PX,
+                row: 1 + i64::from(h - first_hour) * 60 / ROW_MINUTES,
                 label: format!("{h:02}:00"),
             })
             .collect(),
         first_hour,
-        grid_height,
         legend,
         back: here,
         can_create,
@@ -628,7 +626,7 @@ fn entry(
     end: DateTime<Utc>,
     lk: &super::cells::Lookups,
     i18n: &I18n,
-    colour_of: &dyn Fn(&str) -> &'static str,
+    colour_of: &dyn Fn(&str) -> usize,
     (write, me): (Scope, Uuid),
 ) -> CalEntry {
     let id = rec
@@ -666,26 +664,24 @@ fn entry(
         colour: colour_of(owner_id),
         version: rec.get("version").and_then(Value::as_i64).unwrap_or(0),
         movable,
-        top: 0,
-        height: 0,
-        left: 0,
-        width: 100,
+        row: 1,
+        span: 2,
+        lane: "lane-0-1".into(),
         minutes: (end - start).num_minutes().max(0),
         id,
     }
 }
 
-/// Places a day's entries in its column: top and height from their times, and side by side
-/// (left and width in percent) where they overlap.
+/// Places a day's entries in its column: their rows from their times, and side by side (in
+/// lanes) where they overlap.
 fn lay_out(
     entries: &mut [(NaiveDateTime, NaiveDateTime, CalEntry)],
     day: NaiveDate,
     first_hour: u32,
     last_hour: u32,
 ) {
-    let px_per_min = SLOT_PX as f64 / 30.0;
     let grid_start = midnight(day) + Duration::hours(i64::from(first_hour));
-    let grid_end = midnight(day) + Duration::hours(i64::from(last_hour));
+    let rows = i64::from(last_hour - first_hour) * 60 / ROW_MINUTES;
     // Groups of entries that overlap one another, each entry in a lane of its group.
     let mut group: Vec<usize> = Vec::new();
     let mut lanes: Vec<NaiveDateTime> = Vec::new();
@@ -695,11 +691,9 @@ fn lay_out(
                   lanes: &mut Vec<NaiveDateTime>,
                   lane_of: &[usize],
                   entries: &mut [(NaiveDateTime, NaiveDateTime, CalEntry)]| {
-        let n = u32::try_from(lanes.len().max(1)).unwrap_or(1);
+        let n = lanes.len().clamp(1, MAX_LANES);
         for &i in group.iter() {
-            let lane = u32::try_from(lane_of[i]).unwrap_or(0);
-            entries[i].2.left = lane * 100 / n;
-            entries[i].2.width = 100 / n;
+            entries[i].2.lane = format!("lane-{}-{n}", lane_of[i].min(n - 1));
         }
         group.clear();
         lanes.clear();
@@ -727,11 +721,11 @@ fn lay_out(
         } else {
             group_end.max(shown_end)
         };
-        let top_t = ls.max(grid_start);
-        let bottom_t = shown_end.min(grid_end).max(top_t + Duration::minutes(15));
+        let first = ((ls - grid_start).num_minutes() / ROW_MINUTES).clamp(0, rows - 1);
+        let last = ((shown_end - grid_start).num_minutes() + ROW_MINUTES - 1) / ROW_MINUTES;
         let e = &mut entries[i].2;
-        e.top = ((top_t - grid_start).num_minutes() as f64 * px_per_min) as i64;
-        e.height = (((bottom_t - top_t).num_minutes() as f64 * px_per_min) as i64).max(SLOT_PX) - 2;
+        e.row = first + 1;
+        e.span = (last.min(rows) - first).max(1);
     }
     if !group.is_empty() {
         finish(&mut group, &mut lanes, &lane_of, entries);

@@ -7,6 +7,7 @@
 // Test helpers fail the test on anything unexpected, like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod calendar;
 mod driver;
 mod shell;
 
