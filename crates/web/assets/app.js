@@ -758,4 +758,93 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
   }, true);
   // Text is not selected while a card is dragged.
   area.addEventListener("dragstart", function (e) { if (drag) { e.preventDefault(); } });
+// The calendar: drag an entry to another time or day (pointer events, so mouse, touch and
+// pen alike). The drop posts the calendar's move form; the server moves it through the same
+// rules as an edit and the page comes back saying what happened. Without the script, an
+// entry's edit form moves it.
+(function () {
+  var form = document.getElementById("cal-move");
+  if (!form) { return; }
+  var drag = null;
+  var justDragged = false;
+  var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+  var dropAt = function (x, y) {
+    var el = document.elementFromPoint(x, y);
+    return el && el.closest ? el.closest(".cal-col, .cal-cell") : null;
+  };
+  var startFor = function (target, y) {
+    var day = target.getAttribute("data-day");
+    if (target.classList.contains("cal-cell")) {
+      return day + "T" + drag.entry.getAttribute("data-time");
+    }
+    var first = parseInt(target.getAttribute("data-first-hour") || "0", 10);
+    var rect = target.getBoundingClientRect();
+    var top = y - rect.top - drag.grabY;
+    var minutes = first * 60 + Math.round(top / 24 * 30 / 15) * 15;
+    minutes = Math.max(0, Math.min(minutes, 24 * 60 - 15));
+    return day + "T" + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
+  };
+  var clearDrop = function () {
+    document.querySelectorAll(".cal-col.drop, .cal-cell.drop").forEach(function (d) { d.classList.remove("drop"); });
+  };
+  document.addEventListener("pointerdown", function (e) {
+    var entry = e.target.closest && e.target.closest(".cal-entry[data-movable]");
+    if (!entry || e.button !== 0) { return; }
+    // No text selection or link drag of the browser's own while the entry is held.
+    e.preventDefault();
+    var rect = entry.getBoundingClientRect();
+    drag = { entry: entry, x: e.clientX, y: e.clientY, grabY: e.clientY - rect.top, moving: false, id: e.pointerId };
+  });
+  document.addEventListener("pointermove", function (e) {
+    if (!drag || e.pointerId !== drag.id) { return; }
+    var dx = e.clientX - drag.x;
+    var dy = e.clientY - drag.y;
+    if (!drag.moving && Math.abs(dx) + Math.abs(dy) < 6) { return; }
+    if (!drag.moving) {
+      drag.moving = true;
+      drag.entry.classList.add("dragging");
+    }
+    e.preventDefault();
+    drag.entry.style.transform = "translate(" + dx + "px," + dy + "px)";
+    drag.entry.style.pointerEvents = "none";
+    clearDrop();
+    var target = dropAt(e.clientX, e.clientY);
+    if (target) { target.classList.add("drop"); }
+  });
+  var end = function (e) {
+    if (!drag || e.pointerId !== drag.id) { return; }
+    var d = drag;
+    drag = null;
+    clearDrop();
+    if (!d.moving) { return; }
+    justDragged = true;
+    setTimeout(function () { justDragged = false; }, 400);
+    var target = e.type === "pointerup" ? dropAt(e.clientX, e.clientY) : null;
+    d.entry.style.pointerEvents = "";
+    if (!target) {
+      d.entry.style.transform = "";
+      d.entry.classList.remove("dragging");
+      return;
+    }
+    drag = d;
+    var start = startFor(target, e.clientY);
+    drag = null;
+    form.action = form.getAttribute("data-action-base") + d.entry.getAttribute("data-id") + "/reschedule";
+    form.elements.version.value = d.entry.getAttribute("data-version");
+    form.elements.start.value = start;
+    form.submit();
+  };
+  document.addEventListener("pointerup", end);
+  document.addEventListener("pointercancel", end);
+  // A link's own drag (its address) would take the pointer away.
+  document.addEventListener("dragstart", function (e) {
+    if (e.target.closest && e.target.closest(".cal-entry")) { e.preventDefault(); }
+  });
+  // The click that ends a drag does not open the entry.
+  document.addEventListener("click", function (e) {
+    if (justDragged && e.target.closest && e.target.closest(".cal-entry")) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  }, true);
 })();

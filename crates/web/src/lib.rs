@@ -10,6 +10,7 @@ mod export;
 pub mod export_format;
 mod forms;
 pub mod i18n;
+mod ical;
 pub mod letters;
 mod openapi;
 mod redirect;

@@ -1,6 +1,7 @@
 //! Users, teams, role grants, passwords, sessions, API tokens and login throttling.
 
 pub mod auth;
+pub mod calendar_feed;
 pub mod reset;
 mod revoke;
 pub mod teams;

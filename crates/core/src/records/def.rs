@@ -457,6 +457,14 @@ pub struct CalendarDef {
     pub done: &'static str,
     /// The child collection of colleagues who attend: an entry shows on their calendars too.
     pub attendees: &'static str,
+    /// The user field of an attendee line (`user_id`).
+    pub attendee_user: &'static str,
+    /// The kind a new entry made by clicking an empty slot gets (`meeting`).
+    pub new_kind: &'static str,
+    /// A text field saying where it happens, for the calendar feed (`location`).
+    pub location: &'static str,
+    /// A long text field describing it, for the calendar feed (`description`).
+    pub detail: &'static str,
 }
 
 /// One duplicate-check rule of an entity: which of its fields give the rule's keys

@@ -413,6 +413,9 @@ enum Target {
     Picked(ArrayAt),
     /// A declared list of strings: a JSON array column, `[]` when empty.
     List(&'static str),
+    /// An id field of a child line (`attendee_users.user_id`): the record has a line whose
+    /// field is the value. Child table, its parent column, the field's column.
+    Line(&'static str, &'static str, &'static str),
 }
 
 /// Where a JSON array of picked options lives.
@@ -590,6 +593,18 @@ impl FilterContext<'_> {
             Some((b, p)) => (b, Some(p)),
             None => (name, None),
         };
+        if let (Some(child), Some(p)) = (self.entity.children.iter().find(|c| c.name == base), part)
+        {
+            return match child.fields.iter().find(|f| f.name == p) {
+                Some(f) if matches!(f.kind, FieldKind::Ref { .. } | FieldKind::User) => {
+                    Ok(Target::Line(child.table, child.parent_column, f.column))
+                }
+                _ => Err(bad(format!(
+                    "unknown field '{name}' for {}",
+                    self.entity.plural
+                ))),
+            };
+        }
         let field = self
             .entity
             .field(base)
@@ -838,6 +853,19 @@ impl FilterContext<'_> {
                         None => Expr::expr(e).is_not_null(),
                     }),
                 }
+            }
+            Target::Line(table, parent, column) => {
+                let values = match op {
+                    Eq => vec![self.scalar(Scalar::Id, field, value)?],
+                    In => self.list(Scalar::Id, field, value)?,
+                    _ => return Err(unsupported()),
+                };
+                let mut lines = Query::select();
+                lines
+                    .column(Alias::new(parent))
+                    .from(Alias::new(table))
+                    .and_where(Expr::col(Alias::new(column)).is_in(values));
+                Ok(Expr::col((Alias::new(self.entity.table), Alias::new("id"))).in_subquery(lines))
             }
             Target::JsonText(e) => match op {
                 Eq | Ne => {

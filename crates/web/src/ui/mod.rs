@@ -5,6 +5,8 @@ mod admin_dedupe;
 mod admin_jobs;
 mod admin_mail;
 mod board;
+mod calendar;
+mod calendar_feed;
 mod cells;
 mod choices;
 pub mod display;
@@ -44,6 +46,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
     let mut r = Router::new()
         .merge(home::router())
         .merge(session::router())
+        .merge(calendar_feed::router())
         .merge(admin::router())
         .merge(admin_jobs::router())
         .merge(admin_mail::router())
@@ -57,6 +60,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
             .merge(reminders::router(def))
             .merge(timeline::router(def))
             .merge(board::router(def))
+            .merge(calendar::router(def))
             .merge(inline_edit::router(def))
             .merge(duplicates::router(def));
     }
@@ -139,12 +143,21 @@ impl PageCtx {
                 continue;
             }
             let label = i18n.t(&format!("area-{}", d.area));
+            let mut links = vec![link(d)];
+            // An entity with a calendar has it beside its list.
+            if d.calendar.is_some() {
+                links.push(NavLink {
+                    href: format!("/{}/calendar", d.plural),
+                    label: i18n.t("nav-calendar"),
+                    key: "calendar",
+                    entity: d.name,
+                    new_href: None,
+                    new_label: String::new(),
+                });
+            }
             match areas.iter_mut().find(|a| a.label == label) {
-                Some(a) => a.links.push(link(d)),
-                None => areas.push(NavArea {
-                    label,
-                    links: vec![link(d)],
-                }),
+                Some(a) => a.links.extend(links),
+                None => areas.push(NavArea { label, links }),
             }
         }
         let setup_links = user

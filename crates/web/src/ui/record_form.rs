@@ -618,11 +618,21 @@ pub(super) async fn new_form(
         }
     }
     for (k, v) in query_pairs(raw.as_deref()) {
-        if def
-            .field(&k)
-            .is_some_and(|f| matches!(f.kind, FieldKind::Ref { .. }))
-        {
-            rec.insert(k, Value::String(v));
+        match def.field(&k).map(|f| &f.kind) {
+            Some(FieldKind::Ref { .. }) => {
+                rec.insert(k, Value::String(v));
+            }
+            // A choice by its code (a calendar's new meeting), if it is one.
+            Some(FieldKind::Choice(options)) if options.codes().contains(&v.as_str()) => {
+                rec.insert(k, Value::String(v));
+            }
+            // A wall-clock time in the user's zone (the slot clicked on a calendar).
+            Some(FieldKind::DateTime) => {
+                if let Ok(t) = crate::forms::local_instant(&v, user.actor.time_zone) {
+                    rec.insert(k, t);
+                }
+            }
+            _ => {}
         }
     }
     show_form(&st, &user, def, &rec, &Default::default(), None, None, None).await

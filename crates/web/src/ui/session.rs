@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use guanxi_core::CoreError;
-use guanxi_core::identity::{NewPassword, UserPatch, auth, users};
+use guanxi_core::identity::{NewPassword, UserPatch, auth, calendar_feed, users};
 use guanxi_core::notifications::{self, prefs};
 use guanxi_core::time_zone;
 use serde::Deserialize;
@@ -223,6 +223,12 @@ struct SettingsPage {
     email_choices: Vec<(&'static str, String, bool)>,
     /// Whether this server sends e-mail at all.
     mail_on: bool,
+    /// Whether any entity makes a calendar (and so a feed).
+    has_calendar: bool,
+    /// When the user's calendar feed was made, if they have one.
+    feed_made: Option<String>,
+    /// A feed address just made, shown this once.
+    new_feed: Option<String>,
 }
 
 /// An API token as the settings page lists it.
@@ -254,13 +260,30 @@ async fn settings_page(
     message: Option<String>,
     error: Option<String>,
 ) -> Response {
+    settings_page_with(st, user, new_token, message, error, None).await
+}
+
+/// The settings page showing a calendar feed address just made, its only showing.
+pub(super) async fn settings_with_feed(st: &State, user: &UiUser, url: String) -> Response {
+    settings_page_with(st, user, None, None, None, Some(url)).await
+}
+
+async fn settings_page_with(
+    st: &State,
+    user: &UiUser,
+    new_token: Option<String>,
+    message: Option<String>,
+    error: Option<String>,
+    new_feed: Option<String>,
+) -> Response {
     let loaded = async {
         let tokens = auth::list_tokens(&st.core.db, user.actor.user_id).await?;
         let choices = prefs::email_choices(&st.core, &user.actor).await?;
-        Ok::<_, CoreError>((tokens, choices))
+        let feed = calendar_feed::made_at(&st.core, user.actor.user_id).await?;
+        Ok::<_, CoreError>((tokens, choices, feed))
     }
     .await;
-    let (tokens, choices) = match loaded {
+    let (tokens, choices, feed) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return error_page(user, e.into()),
     };
@@ -322,6 +345,9 @@ async fn settings_page(
             .map(|(kind, by_email)| (kind, i18n.t(&format!("notification-kind-{kind}")), by_email))
             .collect(),
         mail_on: st.core.mailer.is_some(),
+        has_calendar: st.core.registry.all().iter().any(|d| d.calendar.is_some()),
+        feed_made: feed.map(|t| i18n.instant(t)),
+        new_feed,
     })
 }
 
@@ -334,6 +360,7 @@ async fn settings(
     let message = match q.done.as_deref() {
         Some("notifications") => Some(i18n.t("settings-email-notices-saved")),
         Some("display") => Some(i18n.t("settings-display-saved")),
+        Some("calendar_feed_off") => Some(i18n.t("settings-calendar-feed-revoked")),
         _ => None,
     };
     settings_page(&st, &user, None, message, None).await

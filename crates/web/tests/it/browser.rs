@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod board;
+mod calendar;
 mod driver;
 mod shell;
 

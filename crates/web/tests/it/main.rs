@@ -12,6 +12,7 @@ mod api_records;
 mod bad_input;
 mod board;
 mod browser;
+mod calendar;
 mod concurrency;
 mod conformance;
 mod custom_fields;

@@ -468,6 +468,10 @@ static CALENDAR: CalendarDef = CalendarDef {
     kind: "kind",
     done: "done",
     attendees: "attendee_users",
+    attendee_user: "user_id",
+    new_kind: "meeting",
+    location: "location",
+    detail: "description",
 };
 
 static TIMELINE: TimelineDef = TimelineDef {

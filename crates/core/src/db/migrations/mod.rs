@@ -25,6 +25,7 @@ mod m0022_search_prefix_lexemes;
 mod m0023_search_index_per_entity;
 mod m0024_user_time_zone;
 mod m0025_activities;
+mod m0026_calendar_feeds;
 mod m0027_recent_views;
 mod m0028_activity_reminders;
 mod schema;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_search_index_per_entity::Migration),
             Box::new(m0024_user_time_zone::Migration),
             Box::new(m0025_activities::Migration),
+            Box::new(m0026_calendar_feeds::Migration),
             Box::new(m0027_recent_views::Migration),
             Box::new(m0028_activity_reminders::Migration),
         ]

@@ -1,0 +1,164 @@
+//! Reading an entity's records as calendar entries ([`CalendarDef`]) and moving one in time.
+//!
+//! Both go through the record service: a range is an ordinary list with a filter the engine
+//! compiles (so the reader's scope applies), a move an ordinary update (so every rule, the
+//! version check and the audit run).
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::def::CalendarDef;
+use super::filter::{Filter, FilterOp};
+use super::service::{ListQuery, MAX_LIMIT, Record, RecordService, ts_string};
+use crate::authz::Actor;
+use crate::error::{CoreError, CoreResult, FieldError, codes};
+
+/// The most entries one range reads: a team's busy month fits, a runaway range stops.
+pub const MAX_ENTRIES: usize = 5_000;
+
+/// An instant field of a record.
+pub fn instant(rec: &Record, field: &str) -> Option<DateTime<Utc>> {
+    rec.get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Where an entry sits in time: its start (or, without one, its due time) and its end.
+/// Entries with neither are not on a calendar.
+pub fn span(cal: &CalendarDef, rec: &Record) -> Option<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+    match instant(rec, cal.start) {
+        Some(start) => Some((start, instant(rec, cal.end).filter(|e| *e >= start))),
+        None => instant(rec, cal.due).map(|due| (due, None)),
+    }
+}
+
+fn cond(field: impl Into<String>, op: FilterOp, value: Value) -> Filter {
+    Filter::Cond {
+        field: field.into(),
+        op,
+        value,
+    }
+}
+
+/// The filter of entries in `[from, to)` that belong to any of `people`: owned by them or
+/// attended by them. An entry starting before `from` is in when it ends after it.
+pub fn range_filter(
+    cal: &CalendarDef,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    people: &[Uuid],
+) -> Filter {
+    let ids = Value::Array(people.iter().map(|p| json!(p.to_string())).collect());
+    let (from, to) = (json!(ts_string(from)), json!(ts_string(to)));
+    Filter::And(vec![
+        Filter::Or(vec![
+            cond("owner_id", FilterOp::In, ids.clone()),
+            cond(
+                format!("{}.{}", cal.attendees, cal.attendee_user),
+                FilterOp::In,
+                ids,
+            ),
+        ]),
+        Filter::Or(vec![
+            Filter::And(vec![
+                cond(cal.start, FilterOp::Lt, to.clone()),
+                Filter::Or(vec![
+                    cond(cal.start, FilterOp::Gte, from.clone()),
+                    cond(cal.end, FilterOp::Gt, from.clone()),
+                ]),
+            ]),
+            Filter::And(vec![
+                cond(cal.start, FilterOp::Empty, Value::Null),
+                cond(cal.due, FilterOp::Gte, from),
+                cond(cal.due, FilterOp::Lt, to),
+            ]),
+        ]),
+    ])
+}
+
+impl RecordService<'_> {
+    /// The entries between two instants that belong to `people` (owned or attended), as the
+    /// actor may read them, soonest first. Not found when the entity has no calendar.
+    pub async fn calendar_entries(
+        &self,
+        actor: &Actor,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        people: &[Uuid],
+    ) -> CoreResult<Vec<Record>> {
+        let cal = self.def().calendar.ok_or(CoreError::NotFound)?;
+        if people.is_empty() || to <= from {
+            return Ok(Vec::new());
+        }
+        let mut out: Vec<Record> = Vec::new();
+        // An `in` takes at most 500 values: a larger team is read in parts.
+        for part in people.chunks(400) {
+            let mut q = ListQuery {
+                filter: Some(range_filter(cal, from, to, part)),
+                sort: Some("created_at".into()),
+                limit: MAX_LIMIT,
+                ..Default::default()
+            };
+            loop {
+                let page = self.list(actor, &q).await?;
+                for rec in page.items {
+                    let id = rec.get("id").cloned();
+                    if !out.iter().any(|r| r.get("id") == id.as_ref()) {
+                        out.push(rec);
+                    }
+                }
+                match page.next_cursor {
+                    Some(c) if out.len() < MAX_ENTRIES => q.cursor = Some(c),
+                    _ => break,
+                }
+            }
+        }
+        out.sort_by_key(|r| span(cal, r).map(|(s, _)| s));
+        Ok(out)
+    }
+
+    /// Moves entry `id` to start at `start`: with `end`, to end then; without, keeping its
+    /// length. An entry placed by its due time moves its due time. An ordinary update, so a
+    /// stale `version`, an end before the start or a record out of the actor's reach is
+    /// refused as any edit is.
+    pub async fn reschedule(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        version: Option<i64>,
+        start: DateTime<Utc>,
+        end: Option<DateTime<Utc>>,
+    ) -> CoreResult<Record> {
+        let cal = self.def().calendar.ok_or(CoreError::NotFound)?;
+        let rec = self.get(actor, id).await?;
+        let mut input = serde_json::Map::new();
+        match instant(&rec, cal.start) {
+            Some(old_start) => {
+                let end = end.or_else(|| {
+                    instant(&rec, cal.end).map(|old_end| start + (old_end - old_start))
+                });
+                input.insert(cal.start.into(), json!(ts_string(start)));
+                if let Some(e) = end {
+                    input.insert(cal.end.into(), json!(ts_string(e)));
+                }
+            }
+            None if instant(&rec, cal.due).is_some() => {
+                input.insert(cal.due.into(), json!(ts_string(start)));
+            }
+            None => {
+                return Err(CoreError::field(
+                    cal.start,
+                    FieldError::new(codes::REQUIRED),
+                ));
+            }
+        }
+        self.update(actor, id, version, &Value::Object(input)).await
+    }
+}
+
+/// How long an entry without an end is drawn (and written to a feed).
+pub fn default_length() -> Duration {
+    Duration::minutes(30)
+}

@@ -1,0 +1,509 @@
+//! The calendar: a meeting scheduled with a contact shows on the week view and in the owner's
+//! iCalendar feed; colleagues' and teams' calendars show only what the reader may read; moving
+//! an entry goes through the record service, and a refused move is explained.
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc, Weekday};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{
+    PASSWORD, TestApp, TestUser, backends, csrf_of, form_as, login_cookie, page_as, spawn,
+};
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+/// Shanghai, the instance's default zone, which the test users read in.
+fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("offset")
+}
+
+/// The Monday of next week in Shanghai, and an instant on it at `hour`:00 there.
+fn next_monday() -> NaiveDate {
+    let today = Utc::now().with_timezone(&shanghai()).date_naive();
+    let mut d = today + Duration::days(7);
+    while d.weekday() != Weekday::Mon {
+        d -= Duration::days(1);
+    }
+    d
+}
+
+fn at(day: NaiveDate, hour: u32) -> String {
+    let local = day.and_hms_opt(hour, 0, 0).expect("time");
+    let t: DateTime<Utc> = local
+        .and_local_timezone(shanghai())
+        .single()
+        .expect("instant")
+        .to_utc();
+    t.to_rfc3339()
+}
+
+async fn meeting(user: &TestUser, subject: &str, day: NaiveDate, extra: Value) -> Value {
+    let mut body = json!({"subject": subject, "kind": "meeting",
+        "starts_at": at(day, 10), "ends_at": at(day, 11)});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    user.create("activities", body).await
+}
+
+/// Unfolds an iCalendar text into its content lines.
+fn ics_lines(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in text.split("\r\n") {
+        if let Some(rest) = l.strip_prefix(' ') {
+            if let Some(last) = out.last_mut() {
+                last.push_str(rest);
+            }
+        } else if !l.is_empty() {
+            out.push(l.to_string());
+        }
+    }
+    out
+}
+
+/// The events of an iCalendar text, each as its properties (name without parameters → value).
+fn ics_events(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut events = Vec::new();
+    let mut current: Option<std::collections::HashMap<String, String>> = None;
+    for l in ics_lines(text) {
+        match l.as_str() {
+            "BEGIN:VEVENT" => current = Some(Default::default()),
+            "END:VEVENT" => events.extend(current.take()),
+            _ => {
+                if let (Some(ev), Some((name, value))) = (current.as_mut(), l.split_once(':')) {
+                    let name = name.split(';').next().unwrap_or(name);
+                    ev.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+    }
+    events
+}
+
+fn feed_secret(html: &str) -> String {
+    let start = html.find("/calendar/").expect("a feed address") + "/calendar/".len();
+    let rest = &html[start..];
+    let end = rest.find(".ics").expect(".ics");
+    rest[..end].to_string()
+}
+
+async fn fetch_feed(app: &TestApp, secret: &str) -> (StatusCode, String, String) {
+    let res = app
+        .anonymous()
+        .get(format!("{}/calendar/{secret}.ics", app.base))
+        .send()
+        .await
+        .expect("feed");
+    let status = res.status();
+    let ct = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (status, ct, res.text().await.expect("feed text"))
+}
+
+#[tokio::test]
+async fn a_meeting_with_a_contact_is_on_the_week_view_and_in_the_feed() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user("sales", Some("North")).await;
+        let contact = id(&rep
+            .create("contacts", json!({"family_name": "张", "given_name": "伟"}))
+            .await);
+        let day = next_monday();
+        let m = meeting(
+            &rep,
+            "季度回顾, Q4; review",
+            day,
+            json!({"location": "上海市浦东新区世纪大道100号",
+                   "description": "议程：\n1. 续约\n2. 新产品",
+                   "attendee_contacts": [{"contact_id": contact}]}),
+        )
+        .await;
+        let mid = id(&m);
+        // A task due that week and a done task: the first is in the feed at its due time.
+        let task = id(&rep
+            .create(
+                "activities",
+                json!({"subject": "发送报价单", "kind": "task", "due_at": at(day + Duration::days(2), 15)}),
+            )
+            .await);
+        rep.create(
+            "activities",
+            json!({"subject": "已完成的任务", "kind": "task", "done": true, "due_at": at(day, 9)}),
+        )
+        .await;
+
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let week = format!("/activities/calendar?view=week&date={day}");
+        let (status, html) = page_as(&app, Some(&cookie), "en", &week).await;
+        assert_eq!(status, StatusCode::OK, "{b:?}: {html}");
+        assert!(html.contains("季度回顾, Q4; review"), "{b:?}");
+        assert!(
+            html.contains("10:00–11:00"),
+            "{b:?}: the meeting in the reader's zone"
+        );
+        assert!(html.contains(&format!("/activities/{mid}")), "{b:?}");
+        assert!(
+            html.contains("发送报价单"),
+            "{b:?}: the task at its due time"
+        );
+        // The navigation names the calendar; an empty slot opens a prefilled form.
+        assert!(html.contains("href=\"/activities/calendar\""), "{b:?}");
+        let slot = format!("starts_at={day}T14%3A00");
+        assert!(html.contains(&slot), "{b:?}: a slot at 14:00");
+        let (status, form) = page_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &format!("/activities/new?kind=meeting&starts_at={day}T14%3A00&ends_at={day}T15%3A00"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{b:?}");
+        assert!(
+            form.contains(&format!("value=\"{day}T14:00\"")),
+            "{b:?}: start prefilled"
+        );
+        assert!(
+            form.contains(&format!("value=\"{day}T15:00\"")),
+            "{b:?}: end prefilled"
+        );
+        assert!(
+            form.contains("value=\"meeting\" data-keys=\"\" selected"),
+            "{b:?}: kind prefilled"
+        );
+        // The month view and the zh-CN week view show it too.
+        let (_, month) = page_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &format!("/activities/calendar?view=month&date={day}"),
+        )
+        .await;
+        assert!(month.contains("季度回顾"), "{b:?}");
+
+        // The feed: made in settings, shown once, read without a session.
+        let csrf = csrf_of(&app, &cookie).await;
+        let (status, _, page) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            "/settings/calendar-feed",
+            &[("_csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{b:?}: {page}");
+        let secret = feed_secret(&page);
+        let (status, ct, ics) = fetch_feed(&app, &secret).await;
+        assert_eq!(status, StatusCode::OK, "{b:?}: {ics}");
+        assert!(ct.starts_with("text/calendar"), "{b:?}: {ct}");
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{b:?}");
+        for l in ics.split("\r\n") {
+            assert!(l.len() <= 75, "{b:?}: a line longer than 75 octets: {l}");
+        }
+        let events = ics_events(&ics);
+        let ev = events
+            .iter()
+            .find(|e| e.get("UID") == Some(&format!("{mid}@guanxi")))
+            .unwrap_or_else(|| panic!("{b:?}: the meeting in the feed: {ics}"));
+        assert_eq!(ev["SUMMARY"], "季度回顾\\, Q4\\; review");
+        let start_utc = DateTime::parse_from_rfc3339(&at(day, 10)).unwrap().to_utc();
+        assert_eq!(
+            ev["DTSTART"],
+            start_utc.format("%Y%m%dT%H%M%SZ").to_string()
+        );
+        assert_eq!(
+            ev["DTEND"],
+            (start_utc + Duration::hours(1))
+                .format("%Y%m%dT%H%M%SZ")
+                .to_string()
+        );
+        assert_eq!(ev["LOCATION"], "上海市浦东新区世纪大道100号");
+        assert_eq!(ev["DESCRIPTION"], "议程：\\n1. 续约\\n2. 新产品");
+        assert!(
+            events
+                .iter()
+                .any(|e| e.get("UID") == Some(&format!("{task}@guanxi"))),
+            "{b:?}"
+        );
+        assert!(
+            !ics.contains("已完成的任务"),
+            "{b:?}: a done task is not in the feed"
+        );
+
+        // The settings page no longer shows the address, only when it was made.
+        let (_, settings) = page_as(&app, Some(&cookie), "en", "/settings").await;
+        assert!(!settings.contains(&secret), "{b:?}");
+        assert!(settings.contains("id=\"feed-made\""), "{b:?}");
+
+        // A new address ends the old one; revoking ends the new one; a made-up one is unknown.
+        let (_, _, page) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            "/settings/calendar-feed",
+            &[("_csrf", &csrf)],
+        )
+        .await;
+        let renewed = feed_secret(&page);
+        assert_ne!(renewed, secret);
+        assert_eq!(
+            fetch_feed(&app, &secret).await.0,
+            StatusCode::NOT_FOUND,
+            "{b:?}"
+        );
+        assert_eq!(fetch_feed(&app, &renewed).await.0, StatusCode::OK, "{b:?}");
+        let (status, location, _) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            "/settings/calendar-feed/revoke",
+            &[("_csrf", &csrf)],
+        )
+        .await;
+        assert!(status.is_redirection(), "{b:?}: {status}");
+        assert!(
+            location.unwrap_or_default().starts_with("/settings"),
+            "{b:?}"
+        );
+        assert_eq!(
+            fetch_feed(&app, &renewed).await.0,
+            StatusCode::NOT_FOUND,
+            "{b:?}"
+        );
+        assert_eq!(
+            fetch_feed(&app, "nothing-here").await.0,
+            StatusCode::NOT_FOUND,
+            "{b:?}"
+        );
+        // Without the right token, no feed can be made.
+        let (status, _, _) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            "/settings/calendar-feed",
+            &[("_csrf", "wrong")],
+        )
+        .await;
+        assert_ne!(status, StatusCode::OK, "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn colleague_and_team_calendars_show_only_what_the_reader_may_read() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let admin = app.user("admin", None).await;
+        let manager = app.user("manager", Some("North")).await;
+        let rep = app.user("sales", Some("North")).await;
+        let mate = app.user("sales", Some("North")).await;
+        let south = app.user("sales", Some("South")).await;
+        let day = next_monday();
+        meeting(&rep, "北区拜访甲", day, json!({})).await;
+        // A teammate's meeting the rep attends shows on the rep's own calendar.
+        meeting(
+            &mate,
+            "北区例会乙",
+            day + Duration::days(1),
+            json!({"attendee_users": [{"user_id": rep.id}]}),
+        )
+        .await;
+        meeting(&south, "南区签约丙", day + Duration::days(2), json!({})).await;
+
+        let page = |u: &TestUser, who: String| {
+            let app = &app;
+            let email = u.email.clone();
+            async move {
+                let (cookie, _) = login_cookie(app, &email, PASSWORD).await;
+                let path = format!("/activities/calendar?view=week&date={day}&who={who}");
+                let (status, html) = page_as(app, Some(&cookie), "en", &path).await;
+                assert_eq!(status, StatusCode::OK, "{html}");
+                html
+            }
+        };
+        let sees = |html: &str| -> Vec<&'static str> {
+            ["北区拜访甲", "北区例会乙", "南区签约丙"]
+                .into_iter()
+                .filter(|s| html.contains(s))
+                .collect()
+        };
+        // Rep: their own (and attended); a teammate's; not another team's; their team's.
+        assert_eq!(
+            sees(&page(&rep, "me".into()).await),
+            ["北区拜访甲", "北区例会乙"],
+            "{b:?}"
+        );
+        assert_eq!(
+            sees(&page(&rep, mate.id.to_string()).await),
+            ["北区例会乙"],
+            "{b:?}"
+        );
+        assert!(
+            sees(&page(&rep, south.id.to_string()).await).is_empty(),
+            "{b:?}"
+        );
+        let team = page(&rep, "team".into()).await;
+        assert_eq!(sees(&team), ["北区拜访甲", "北区例会乙"], "{b:?}");
+        assert!(
+            team.contains("id=\"cal-legend\""),
+            "{b:?}: owners named on a team's calendar"
+        );
+        // Manager: the team's, not another team's.
+        assert_eq!(
+            sees(&page(&manager, "team".into()).await),
+            ["北区拜访甲", "北区例会乙"],
+            "{b:?}"
+        );
+        assert!(
+            sees(&page(&manager, south.id.to_string()).await).is_empty(),
+            "{b:?}"
+        );
+        // Admin: anyone's.
+        assert_eq!(
+            sees(&page(&admin, south.id.to_string()).await),
+            ["南区签约丙"],
+            "{b:?}"
+        );
+        assert_eq!(
+            sees(&page(&admin, rep.id.to_string()).await),
+            ["北区拜访甲", "北区例会乙"],
+            "{b:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_entry_moves_by_post_and_a_refused_move_is_explained() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user("sales", Some("North")).await;
+        let mate = app.user("sales", Some("North")).await;
+        let day = next_monday();
+        let m = meeting(&rep, "客户回访", day, json!({})).await;
+        let mid = id(&m);
+        let version = m["version"].as_i64().expect("version").to_string();
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let csrf = csrf_of(&app, &cookie).await;
+        let back = format!("/activities/calendar?view=week&date={day}");
+        let path = format!("/activities/{mid}/reschedule");
+        let start = format!("{}T14:00", day + Duration::days(1));
+
+        let (status, location, _) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &path,
+            &[
+                ("_csrf", &csrf),
+                ("version", &version),
+                ("start", &start),
+                ("back", &back),
+            ],
+        )
+        .await;
+        assert!(status.is_redirection(), "{b:?}: {status}");
+        assert_eq!(
+            location.as_deref(),
+            Some(format!("{back}&done=rescheduled").as_str())
+        );
+        let moved = rep.get_r(&format!("/api/v1/activities/{mid}")).await;
+        let moved_start =
+            DateTime::parse_from_rfc3339(moved.body["starts_at"].as_str().unwrap()).unwrap();
+        let moved_end =
+            DateTime::parse_from_rfc3339(moved.body["ends_at"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            moved_start.to_utc(),
+            DateTime::parse_from_rfc3339(&at(day + Duration::days(1), 14))
+                .unwrap()
+                .to_utc()
+        );
+        assert_eq!(
+            moved_end - moved_start,
+            Duration::hours(1),
+            "{b:?}: the length is kept"
+        );
+        let (_, html) = page_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &format!("{back}&done=rescheduled"),
+        )
+        .await;
+        assert!(html.contains("Moved."), "{b:?}");
+        let now_version = moved.body["version"].as_i64().unwrap();
+
+        // The old version: refused, explained, nothing changed.
+        let later = format!("{}T16:00", day + Duration::days(2));
+        let (status, _, html) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &path,
+            &[
+                ("_csrf", &csrf),
+                ("version", &version),
+                ("start", &later),
+                ("back", &back),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{b:?}");
+        assert!(
+            html.contains("Not moved: someone changed this entry"),
+            "{b:?}: {html}"
+        );
+        // An end before the start.
+        let v = now_version.to_string();
+        let (status, _, html) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &path,
+            &[
+                ("_csrf", &csrf),
+                ("version", &v),
+                ("start", &later),
+                ("end", &format!("{}T15:00", day + Duration::days(2))),
+                ("back", &back),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{b:?}");
+        assert!(
+            html.contains("Not moved:") && html.contains("before the start"),
+            "{b:?}: {html}"
+        );
+        // A teammate may read it but not move it.
+        let (mcookie, _) = login_cookie(&app, &mate.email, PASSWORD).await;
+        let mcsrf = csrf_of(&app, &mcookie).await;
+        let (status, _, html) = form_as(
+            &app,
+            Some(&mcookie),
+            "en",
+            &path,
+            &[
+                ("_csrf", &mcsrf),
+                ("version", &v),
+                ("start", &later),
+                ("back", &back),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{b:?}");
+        assert!(
+            html.contains("Not moved: You may not change this record."),
+            "{b:?}: {html}"
+        );
+        let after = rep.get_r(&format!("/api/v1/activities/{mid}")).await;
+        assert_eq!(
+            after.body["version"].as_i64(),
+            Some(now_version),
+            "{b:?}: nothing changed"
+        );
+        assert_eq!(after.body["starts_at"], moved.body["starts_at"], "{b:?}");
+    }
+}
