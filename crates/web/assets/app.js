@@ -758,6 +758,8 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
   }, true);
   // Text is not selected while a card is dragged.
   area.addEventListener("dragstart", function (e) { if (drag) { e.preventDefault(); } });
+})();
+
 // The calendar: drag an entry to another time or day (pointer events, so mouse, touch and
 // pen alike). The drop posts the calendar's move form; the server moves it through the same
 // rules as an edit and the page comes back saying what happened. Without the script, an

@@ -24,13 +24,16 @@ async fn nav(b: &Browser, href: &str) -> String {
     b.text(&format!("#sidebar a[href=\"{href}\"]")).await
 }
 
-/// Logs in through the form and expects to land on the accounts list.
+/// Logs in through the form, expects to land on the home page, and opens the accounts list,
+/// where the stories start.
 async fn login(b: &Browser, email: &str) {
     b.goto("/login").await;
     b.fill("#email", email).await;
     b.fill("#password", PASSWORD).await;
     b.click_to_page("#login-submit").await;
-    assert_eq!(b.path().await, "/accounts", "after logging in");
+    assert_eq!(b.path().await, "/", "after logging in");
+    assert!(b.exists("#home-greeting").await, "the home page");
+    b.click_to_page("#sidebar a[href=\"/accounts\"]").await;
 }
 
 /// Picks `name` in the `nth` choice (0 province, 1 city, 2 district) of the billing address,
@@ -101,7 +104,7 @@ async fn login_and_language_switch_in_chromium() {
             );
             b.shot("login-failed-zh").await;
 
-            // The right one lands on the accounts list, in the user's stored language.
+            // The right one goes on to the page asked for, in the user's stored language.
             b.fill("#password", PASSWORD).await;
             b.click_to_page("#login-submit").await;
             assert_eq!(b.path().await, "/accounts");
