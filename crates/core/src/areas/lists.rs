@@ -53,6 +53,7 @@ pub const fn admin_list(name: &'static str, plural: &'static str, area: &'static
         dedupe: &[],
         rollups: &[],
         read_through: None,
+        shared_with: None,
         timeline: None,
         board: None,
         calendar: None,

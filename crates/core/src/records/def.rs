@@ -384,6 +384,10 @@ pub struct EntityDef {
     /// an activity is about may read the activity, whoever owns it. `None`: the owner's scope
     /// alone decides. Global search finds such records by their owner's scope only.
     pub read_through: Option<&'static str>,
+    /// A child collection of colleagues and its user field (`attendee_users`, `user_id`): the
+    /// people named on its lines may read the record whoever owns it, as an invited colleague
+    /// reads the meeting. Writing stays with the owner's scope.
+    pub shared_with: Option<(&'static str, &'static str)>,
     /// Whether this entity's records make the timelines of the records they regard (an
     /// account's calls, meetings and notes), and how.
     pub timeline: Option<&'static TimelineDef>,

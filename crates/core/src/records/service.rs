@@ -259,11 +259,30 @@ impl<'a> RecordService<'a> {
     ) -> CoreResult<Loaded> {
         let l = self.load(conn, id, deleted).await?;
         if !actor.reaches(actor.grant(self.def.name).read, l.owner, l.owner_team)
+            && !self.shared_with_reader(actor, &l.rec)
             && !self.read_through(conn, actor, &l.rec).await?
         {
             return Err(CoreError::NotFound);
         }
         Ok(l)
+    }
+
+    /// Whether `rec` names `actor` on a line of the collection it is shared through
+    /// ([`EntityDef::shared_with`]), and their role may read the entity at all.
+    fn shared_with_reader(&self, actor: &Actor, rec: &Record) -> bool {
+        let Some((child, field)) = self.def.shared_with else {
+            return false;
+        };
+        let me = actor.user_id.to_string();
+        actor.grant(self.def.name).read != Scope::None
+            && rec
+                .get(child)
+                .and_then(Value::as_array)
+                .is_some_and(|lines| {
+                    lines
+                        .iter()
+                        .any(|l| l.get(field).and_then(Value::as_str) == Some(me.as_str()))
+                })
     }
 
     /// Whether `actor` may read `rec` through the record it regards ([`EntityDef::read_through`]):
@@ -1560,12 +1579,35 @@ impl<'a> RecordService<'a> {
             _ => Expr::col((self.table(), col("owner_id"))),
         };
         let by_owner = self.scope_on(actor, owner)?;
-        Ok(match self.def.read_through {
+        let mut readable = match self.def.read_through {
             None => by_owner,
             Some(field) => Condition::any()
                 .add(by_owner)
                 .add(self.regarded_readable(actor, field)?),
-        })
+        };
+        if let Some((child, field)) = self.def.shared_with {
+            readable = Condition::any()
+                .add(readable)
+                .add(self.shared_readable(actor, child, field)?);
+        }
+        Ok(readable)
+    }
+
+    /// The records that name `actor` on a line of `child` in its user `field`
+    /// ([`EntityDef::shared_with`]).
+    fn shared_readable(&self, actor: &Actor, child: &str, field: &str) -> CoreResult<Condition> {
+        let Some(lines) = self.def.children.iter().find(|c| c.name == child) else {
+            return Err(CoreError::Internal(format!(
+                "{} is shared through {child}, which it does not have",
+                self.def.name
+            )));
+        };
+        let column = lines.field(field).map_or(field, |f| f.column);
+        let mut sub = Query::select();
+        sub.column(col(lines.parent_column))
+            .from(col(lines.table))
+            .and_where(Expr::col(col(column)).eq(actor.user_id));
+        Ok(Condition::all().add(Expr::col((self.table(), col("id"))).in_subquery(sub)))
     }
 
     /// The records whose `field` regards a live record that `actor` may read by its owner, of
@@ -1640,6 +1682,7 @@ impl<'a> RecordService<'a> {
         if self.core.db.backend() != Backend::Sqlite
             || matches!(scope, Scope::All | Scope::None)
             || self.def.read_through.is_some()
+            || self.def.shared_with.is_some()
         {
             return Ok(ScopeRead::ByOwner);
         }

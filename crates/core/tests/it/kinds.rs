@@ -48,6 +48,7 @@ static SPECIMENS: EntityDef = EntityDef {
     dedupe: &[],
     rollups: &[],
     read_through: None,
+    shared_with: None,
     timeline: None,
     board: None,
     calendar: None,

@@ -53,6 +53,7 @@ static ACCOUNTS_BY_PARENT: EntityDef = EntityDef {
     dedupe: &[],
     rollups: &[],
     read_through: None,
+    shared_with: None,
     timeline: None,
     board: None,
     calendar: None,

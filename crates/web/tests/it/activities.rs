@@ -78,6 +78,37 @@ async fn an_activity_is_read_by_whoever_may_read_the_record_it_regards() {
         let r = south.get_r(&format!("/api/v1/activities/{call}")).await;
         assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
 
+        // A colleague of another team invited to a meeting reads it, and only while invited;
+        // reading it is not writing it.
+        let meeting = id(&north
+            .create(
+                "activities",
+                json!({"subject": "季度复盘会", "kind": "meeting",
+                       "starts_at": "2099-05-06T10:00:00+08:00",
+                       "attendee_users": [{"user_id": west.id}]}),
+            )
+            .await);
+        let r = west.get_r(&format!("/api/v1/activities/{meeting}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        let listed = west.get_r("/api/v1/activities?limit=50").await;
+        assert!(listed.ids().contains(&meeting), "{b:?}: {}", listed.text);
+        let r = west
+            .patch_r(
+                &format!("/api/v1/activities/{meeting}"),
+                &json!({"subject": "改"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{b:?}: {}", r.text);
+        let r = north
+            .patch_r(
+                &format!("/api/v1/activities/{meeting}"),
+                &json!({"attendee_users": []}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        let r = west.get_r(&format!("/api/v1/activities/{meeting}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{b:?}: {}", r.text);
+
         // An account in the recycle bin lends nothing.
         let r = west.delete_r(&format!("/api/v1/accounts/{account}")).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{b:?}: {}", r.text);

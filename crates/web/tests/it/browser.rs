@@ -10,6 +10,7 @@
 mod board;
 mod calendar;
 mod driver;
+mod home;
 mod shell;
 
 use driver::{Browser, driver_url, run};

@@ -2,8 +2,10 @@
 //! visit (拜访) or a note — each regarding any business record.
 //!
 //! Whoever may read the record an activity regards may read the activity, whoever owns it
-//! (`read_through`): a manager reading an account reads every call logged on it. A recurring
-//! task, once done, is followed by its next occurrence; the rule must end (a date or a count).
+//! (`read_through`): a manager reading an account reads every call logged on it. The colleagues
+//! invited to it read it too (`shared_with`). A recurring task, once done, is followed by its next
+//! occurrence; the rule must end (a date or a count). A reminder rings its owner and attending
+//! colleagues ahead of its time, kept by the engine's reminders seam as the activity changes.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Days, Duration, Months, NaiveDate, Utc};
@@ -456,6 +458,7 @@ pub static ACTIVITIES: EntityDef = EntityDef {
     dedupe: &[],
     rollups: &[],
     read_through: Some("regarding"),
+    shared_with: Some(("attendee_users", "user_id")),
     timeline: Some(&TIMELINE),
     board: None,
     calendar: Some(&CALENDAR),

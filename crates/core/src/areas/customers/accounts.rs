@@ -185,6 +185,7 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     ],
     rollups: &[],
     read_through: None,
+    shared_with: None,
     timeline: None,
     board: None,
     calendar: None,

@@ -144,6 +144,7 @@ pub static CONTACTS: EntityDef = EntityDef {
     ],
     rollups: &[],
     read_through: None,
+    shared_with: None,
     timeline: None,
     board: None,
     calendar: None,

@@ -525,6 +525,7 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     dedupe: &[],
     rollups: &ROLLUPS,
     read_through: None,
+    shared_with: None,
     timeline: None,
     board: Some(&BOARD),
     calendar: None,
