@@ -579,8 +579,7 @@ async fn close_form(
     let inputs = svc.board_move_inputs(ask.action);
     let choices = super::choices::load(&st.core, &user.actor, def.fields, &inputs).await?;
     let people: Vec<(String, String)> = users::list(&st.core.db)
-        .await
-        .map_err(CoreError::from)?
+        .await?
         .into_iter()
         .filter(|u| !u.disabled)
         .map(|u| (u.id.to_string(), u.name))

@@ -164,6 +164,7 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                     assert!(heading.contains(lost_word), "{heading}");
                     assert_eq!(focused(&b).await, json!("a.lost_reason_id"));
                     assert_no_sideways_scroll(&b, "board asking why").await;
+                    assert_accessible(&b, "board asking why").await;
                     b.shot("board-close-form").await;
                     b.find("#board-close-cancel").await.click().await.expect("cancel");
                     b.until("the dialog to close", || async {
