@@ -669,9 +669,62 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
     document.querySelectorAll(".board-col.drop").forEach(function (c) { if (c !== col) { c.classList.remove("drop"); } });
     if (col) { col.classList.add("drop"); }
   }
+  // A card dropped on a column, shown there until the server answers: where it came from, so
+  // that a cancelled close puts it back.
+  var placed = null;
+  var dialog = null;
+  function putBack() {
+    if (placed && placed.list) { placed.list.insertBefore(placed.card, placed.next); }
+    placed = null;
+  }
+  function closeDialog() {
+    // Called once the card is where the server says (placed is null): nothing to put back.
+    if (dialog && dialog.open) { dialog.close(); }
+  }
+  // A move that asks for more (closing as lost asks why): the server's form, in a dialog over
+  // the board, focus on its first field; Esc or Cancel puts the card back.
+  function ask(section) {
+    if (!dialog) {
+      dialog = document.createElement("dialog");
+      dialog.className = "board-dialog";
+      dialog.id = "board-dialog";
+      document.body.appendChild(dialog);
+      dialog.addEventListener("close", function () {
+        putBack();
+        dialog.innerHTML = "";
+      });
+      dialog.addEventListener("click", function (e) {
+        if (e.target.closest && e.target.closest("#board-close-cancel")) { e.preventDefault(); dialog.close(); }
+      });
+      dialog.addEventListener("submit", function (e) {
+        var form = e.target.closest && e.target.closest(".board-close-form");
+        if (!form) { return; }
+        e.preventDefault();
+        send(form);
+      });
+    }
+    dialog.innerHTML = "";
+    dialog.setAttribute("aria-labelledby", "board-close-title");
+    dialog.appendChild(document.adoptNode(section));
+    if (!dialog.open) {
+      if (dialog.showModal) { dialog.showModal(); } else { dialog.setAttribute("open", ""); }
+    }
+    var first = dialog.querySelector(".action-field.invalid select, .action-field.invalid input, .action-field.invalid textarea") ||
+      dialog.querySelector("select, textarea, input:not([type=hidden])");
+    if (first) { first.focus(); }
+  }
   function show(html) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.getElementById("board-area");
+    var board = document.getElementById("board");
+    var asked = fresh && fresh.querySelector("#board-close");
+    if (asked) {
+      if (board) { board.classList.remove("busy"); }
+      ask(asked);
+      return;
+    }
+    placed = null;
+    closeDialog();
     if (fresh) { area.innerHTML = fresh.innerHTML; }
     var notice = document.getElementById("notice");
     var freshNotice = doc.getElementById("notice");
@@ -745,7 +798,10 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
     if (!to || to === d.from) { return; }
     // The card shows in its new column at once; the server's board replaces it either way.
     var list = to.querySelector(".board-cards");
-    if (list) { list.insertBefore(d.card, list.firstChild); }
+    if (list) {
+      placed = { card: d.card, list: d.card.parentNode, next: d.card.nextSibling };
+      list.insertBefore(d.card, list.firstChild);
+    }
     var form = d.card.querySelector(".board-move");
     form.querySelector("select[name=to]").value = to.getAttribute("data-column");
     send(form);

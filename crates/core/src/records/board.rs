@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::aggregate::{AggregateQuery, Grouping, Measure};
-use super::def::{BoardDef, EntityDef, FieldKind};
+use super::def::{ActionDef, BoardDef, EntityDef, FieldDef, FieldKind};
 use super::filter::{Filter, FilterOp};
 use super::service::{ListQuery, Record, RecordService};
 use crate::authz::Actor;
@@ -287,31 +287,29 @@ impl RecordService<'_> {
         })
     }
 
-    /// Moves record `id` to the board's column `line` (a stage): within the same state a plain
-    /// update of the column field, to another state the action the state machine names for
-    /// that move (close-won, close-lost, reopen), given the line when it asks for it. Every
-    /// rule of the update or the action applies; a refusal changes nothing.
-    pub async fn move_on_board(
+    /// The action moving record `id` to the board's column `line` is (close-won, close-lost,
+    /// reopen, as the state machine names it), or `None` when the move is a plain update of the
+    /// column field (within the same state, or a line the engine will refuse by its own rules).
+    pub async fn board_move_action(
         &self,
         actor: &Actor,
         id: Uuid,
-        expected_version: Option<i64>,
         line: &str,
-    ) -> CoreResult<Record> {
+    ) -> CoreResult<Option<&'static ActionDef>> {
         let def = self.def();
         let board = board_of(def)?;
         let (within_def, child) = lines_of(def, board, self.core().registry)?;
         let rec = self.get(actor, id).await?;
         let line_value = Value::String(line.to_string());
+        let via = def
+            .field(board.column)
+            .and_then(|f| match &f.kind {
+                FieldKind::LineRef { via, .. } => Some(*via),
+                _ => None,
+            })
+            .unwrap_or(board.within);
         let target_state = match rec
-            .get(
-                def.field(board.column)
-                    .and_then(|f| match &f.kind {
-                        FieldKind::LineRef { via, .. } => Some(*via),
-                        _ => None,
-                    })
-                    .unwrap_or(board.within),
-            )
+            .get(via)
             .and_then(Value::as_str)
             .and_then(|s| Uuid::parse_str(s).ok())
         {
@@ -346,15 +344,50 @@ impl RecordService<'_> {
             }
             _ => None,
         };
+        Ok(action.and_then(|a| def.action(a)))
+    }
+
+    /// The inputs of `action` a person fills in when a board move is that action: all but the
+    /// board's column, which the move itself gives.
+    pub fn board_move_inputs(&self, action: &'static ActionDef) -> Vec<&'static FieldDef> {
+        let column = self.def().board.map(|b| b.column);
+        action
+            .input
+            .iter()
+            .filter(|f| Some(f.name) != column)
+            .collect()
+    }
+
+    /// Moves record `id` to the board's column `line` (a stage): within the same state a plain
+    /// update of the column field, to another state the action the state machine names for
+    /// that move (close-won, close-lost, reopen), given the line when it asks for it and
+    /// `input` (a lost reason, a date) for the rest of what it asks. Every rule of the update
+    /// or the action applies; a refusal changes nothing.
+    pub async fn move_on_board(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        expected_version: Option<i64>,
+        line: &str,
+        input: &serde_json::Map<String, Value>,
+    ) -> CoreResult<Record> {
+        let def = self.def();
+        let board = board_of(def)?;
+        let line_value = Value::String(line.to_string());
         // A line of another record, or a move no action makes, goes as an update: the engine
         // refuses it by its own rules and says why.
-        match action.and_then(|a| def.action(a)) {
+        match self.board_move_action(actor, id, line).await? {
             Some(a) => {
-                let mut input = serde_json::Map::new();
-                if a.field(board.column).is_some() {
-                    input.insert(board.column.into(), line_value);
+                let mut body = serde_json::Map::new();
+                for f in self.board_move_inputs(a) {
+                    if let Some(v) = input.get(f.name) {
+                        body.insert(f.name.into(), v.clone());
+                    }
                 }
-                self.act(actor, id, a.name, expected_version, &Value::Object(input))
+                if a.field(board.column).is_some() {
+                    body.insert(board.column.into(), line_value);
+                }
+                self.act(actor, id, a.name, expected_version, &Value::Object(body))
                     .await
             }
             None => {

@@ -578,6 +578,10 @@ board-move-to = Move “{ $name }” to
 board-drag = Drag to another column to move it
 board-move-refused = “{ $name }” cannot move to “{ $stage }”: { $reasons }
 done-board_move = Moved.
+board-moved = “{ $name }” moved to { $stage }
+board-close-heading = Move “{ $name }” to { $stage }
+board-close-hint = Moving it here means “{ $action }”: fill in the details, then confirm.
+board-close-confirm = Confirm
 ## Calendar
 nav-calendar = Calendar
 calendar-title = Calendar

@@ -566,6 +566,10 @@ board-move-to = 将“{ $name }”移到
 board-drag = 拖到其他列即可移动
 board-move-refused = “{ $name }”无法移到“{ $stage }”：{ $reasons }
 done-board_move = 已移动。
+board-moved = “{ $name }”已移至{ $stage }
+board-close-heading = 将“{ $name }”移至{ $stage }
+board-close-hint = 移到这一列即为“{ $action }”，请填写以下信息后确认。
+board-close-confirm = 确认
 ## 日历
 nav-calendar = 日历
 calendar-title = 日历

@@ -10,10 +10,11 @@ use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use guanxi_core::CoreError;
+use guanxi_core::identity::users;
 use guanxi_core::records::board::Board;
-use guanxi_core::records::def::FieldKind;
-use guanxi_core::records::{EntityDef, ListQuery, Record};
+use guanxi_core::records::def::{ActionDef, FieldDef, FieldKind};
+use guanxi_core::records::{EntityDef, JsonMap, ListQuery, Record};
+use guanxi_core::{CoreError, FieldErrors};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -22,10 +23,11 @@ use super::display::{self, field_label};
 use super::filter_bar;
 use super::options::Opt;
 use super::posted::Posted;
-use super::record_form::vstr;
+use super::record_detail::{action_fields, action_input};
+use super::record_form::{FormContext, FormField, vstr};
 use super::record_list::{FilterBar, ListState, field_choices};
 use super::records::enc;
-use super::{PageCtx, error_page, form_get, render};
+use super::{Flash, PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;
 use crate::auth::UiUser;
@@ -85,6 +87,33 @@ pub struct BoardColumn {
     pub more: Option<(String, String)>,
 }
 
+/// A move that is an action asking for more than the column (a lost reason): what was asked
+/// and answered so far, and what stopped it.
+pub struct Ask {
+    pub id: Uuid,
+    pub to: String,
+    pub version: String,
+    pub action: &'static ActionDef,
+    /// What the form sent.
+    pub values: JsonMap,
+    /// Why the confirmed move was refused, field by field.
+    pub errors: FieldErrors,
+}
+
+/// The form a board shows, where it says what stopped a move, for a move that asks for more
+/// (closing a deal as lost asks why): the record and the column named, the action's inputs,
+/// Confirm (the same move with them) and Cancel.
+pub struct CloseForm {
+    pub id: String,
+    pub heading: String,
+    pub hint: String,
+    pub to: String,
+    pub version: String,
+    pub fields: Vec<FormField>,
+    /// Reasons that are about no field of the form.
+    pub problems: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "records/board.html")]
 struct BoardPage {
@@ -99,6 +128,8 @@ struct BoardPage {
     list_href: String,
     /// What stopped the last move, or a filter the board could not read.
     problem: Option<String>,
+    /// What the last move asks for before it can be made.
+    close: Option<CloseForm>,
     /// "Won and lost: this quarter (1 Oct – 31 Dec)".
     period_note: String,
     /// The board's address, where a move comes back to.
@@ -137,7 +168,7 @@ async fn page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let pairs = query_pairs(raw.as_deref());
-    board_page(def, &st, &user, &pairs, None).await
+    board_page(def, &st, &user, &pairs, None, None).await
 }
 
 /// The board as `pairs` ask for it, saying `problem` (what stopped a move) on top.
@@ -147,8 +178,9 @@ async fn board_page(
     user: &UiUser,
     pairs: &[(String, String)],
     problem: Option<String>,
+    ask: Option<Ask>,
 ) -> Response {
-    match build(def, st, user, pairs, problem).await {
+    match build(def, st, user, pairs, problem, ask).await {
         Ok(p) => render(&p),
         Err(e) => error_page(user, e),
     }
@@ -160,6 +192,7 @@ async fn build(
     user: &UiUser,
     pairs: &[(String, String)],
     mut problem: Option<String>,
+    ask: Option<Ask>,
 ) -> Result<BoardPage, ApiError> {
     let i18n = I18n::for_actor(&user.actor);
     let svc = st.core.records(def);
@@ -261,6 +294,24 @@ async fn build(
         def.plural,
     );
     pg.here = here.clone();
+    // A move just made is said by the record's name and the column it went to.
+    if let Some(flash) = pg.flash.as_mut().filter(|f| !f.failed)
+        && form_get(pairs, "done") == Some("board_move")
+        && let Some(moved) = form_get(pairs, "moved").and_then(|m| Uuid::parse_str(m).ok())
+        && let Ok(rec) = svc.get(&user.actor, moved).await
+    {
+        let line = vstr(rec.get(board_def.column));
+        let (name, stage) = names(def, st, user, &rec, &line, &i18n).await;
+        *flash = Flash {
+            text: i18n.t_with("board-moved", &[("name", name), ("stage", stage)]),
+            failed: false,
+            undo: None,
+        };
+    }
+    let close = match ask {
+        Some(ask) => Some(close_form(def, st, user, ask, &i18n).await?),
+        None => None,
+    };
     let period_note = board
         .as_ref()
         .map(|b| {
@@ -294,6 +345,7 @@ async fn build(
         columns,
         bar,
         problem,
+        close,
         period_note,
         here,
         move_label: i18n.t("board-move"),
@@ -409,7 +461,9 @@ fn columns(
 }
 
 /// A card moved to another column: back to the board saying so, or the board again saying
-/// what stopped it (a rule of the stage, a reason the action needs, someone else's change).
+/// what stopped it (a rule of the stage, someone else's change), or asking for what the move
+/// needs when it is an action that asks for more (a lost reason) — the same move, confirmed
+/// with those inputs (`a.<field>`, `confirm`), makes it.
 async fn move_card(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
@@ -424,40 +478,141 @@ async fn move_card(
         .filter(|b| b.starts_with(&prefix) && !b.contains("//"))
         .unwrap_or(&prefix)
         .to_string();
-    let version = form_get(&form, "version").and_then(|v| v.parse::<i64>().ok());
+    let version = form_get(&form, "version").unwrap_or("").to_string();
+    let expected = version.parse::<i64>().ok();
     let to = form_get(&form, "to").unwrap_or("").to_string();
+    let confirmed = form_get(&form, "confirm").is_some();
     let svc = st.core.records(def);
-    let result = if to.is_empty() {
-        Err(CoreError::field(
-            def.board.map_or("", |b| b.column),
-            guanxi_core::FieldError::new(guanxi_core::codes::REQUIRED),
-        ))
-    } else {
-        svc.move_on_board(&user.actor, id, version, &to).await
-    };
     let back_query = back.split_once('?').map(|(_, q)| q).unwrap_or("");
     let pairs: Vec<(String, String)> = query_pairs(Some(back_query))
         .into_iter()
-        .filter(|(k, _)| !["done", "failed", "n", "undo", "add"].contains(&k.as_str()))
+        .filter(|(k, _)| !["done", "failed", "n", "undo", "add", "moved"].contains(&k.as_str()))
         .collect();
-    match result {
-        Ok(_) => {
-            let q = board_query_of(&pairs);
-            let sep = if q.is_empty() { "" } else { "&" };
-            Redirect::to(&format!("{prefix}?{q}{sep}done=board_move")).into_response()
-        }
-        Err(e) => {
+    let refused = |e: CoreError| {
+        let (st, user, pairs, to) = (&st, &user, &pairs, &to);
+        async move {
             let i18n = I18n::for_actor(&user.actor);
             let e = ApiError::from(e);
             let status = e.status;
-            let message = refusal(def, &st, &user, id, &to, e, &i18n).await;
-            let mut res = board_page(def, &st, &user, &pairs, Some(message)).await;
+            let message = refusal(def, st, user, id, to, e, &i18n).await;
+            let mut res = board_page(def, st, user, pairs, Some(message), None).await;
             if res.status() == StatusCode::OK {
                 *res.status_mut() = status;
             }
             res
         }
+    };
+    if to.is_empty() {
+        return refused(CoreError::field(
+            def.board.map_or("", |b| b.column),
+            guanxi_core::FieldError::new(guanxi_core::codes::REQUIRED),
+        ))
+        .await;
     }
+    // What the move is, and what it asks for beyond the column.
+    let action = match svc.board_move_action(&user.actor, id, &to).await {
+        Ok(a) => a,
+        Err(e) => return refused(e).await,
+    };
+    let asks: Vec<&'static FieldDef> = action.map(|a| svc.board_move_inputs(a)).unwrap_or_default();
+    let input = action_input(asks.iter().copied(), &form);
+    let ask = |errors: FieldErrors| {
+        action.map(|action| Ask {
+            id,
+            to: to.clone(),
+            version: version.clone(),
+            action,
+            values: input.clone(),
+            errors,
+        })
+    };
+    // A first drop on a column whose action needs something not given: asked, nothing tried.
+    let missing = asks.iter().any(|f| {
+        f.required
+            && input
+                .get(f.name)
+                .is_none_or(guanxi_core::records::values::blank)
+    });
+    if !confirmed && missing {
+        return board_page(def, &st, &user, &pairs, None, ask(FieldErrors::new())).await;
+    }
+    match svc
+        .move_on_board(&user.actor, id, expected, &to, &input)
+        .await
+    {
+        Ok(_) => {
+            let q = board_query_of(&pairs);
+            let sep = if q.is_empty() { "" } else { "&" };
+            Redirect::to(&format!("{prefix}?{q}{sep}done=board_move&moved={id}")).into_response()
+        }
+        // What the action's own inputs are refused for (the rules want a reason): asked again,
+        // each beside its field.
+        Err(CoreError::Validation(fields))
+            if fields.keys().any(|k| asks.iter().any(|f| f.name == k)) =>
+        {
+            let errors = if confirmed {
+                fields
+            } else {
+                FieldErrors::new()
+            };
+            let mut res = board_page(def, &st, &user, &pairs, None, ask(errors)).await;
+            if confirmed && res.status() == StatusCode::OK {
+                *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            res
+        }
+        Err(e) => refused(e).await,
+    }
+}
+
+/// The form asking what `ask`'s move needs, in the reader's words.
+async fn close_form(
+    def: &'static EntityDef,
+    st: &State,
+    user: &UiUser,
+    ask: Ask,
+    i18n: &I18n,
+) -> Result<CloseForm, ApiError> {
+    let svc = st.core.records(def);
+    let rec = svc.get(&user.actor, ask.id).await?;
+    let (name, stage) = names(def, st, user, &rec, &ask.to, i18n).await;
+    let inputs = svc.board_move_inputs(ask.action);
+    let choices = super::choices::load(&st.core, &user.actor, def.fields, &inputs).await?;
+    let people: Vec<(String, String)> = users::list(&st.core.db)
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| (u.id.to_string(), u.name))
+        .collect();
+    let titles = guanxi_core::refs::Titles::default();
+    let cx = FormContext {
+        titles: &titles,
+        choices: &choices,
+        users: &people,
+        registry: st.core.registry,
+        i18n,
+    };
+    let mut fields = action_fields(def, inputs.iter().copied(), &ask.values, &cx);
+    let mut problems = Vec::new();
+    for (k, e) in &ask.errors {
+        match fields.iter_mut().find(|f| f.name == format!("a.{k}")) {
+            Some(f) => f.error = Some(i18n.field_error(e)),
+            None => problems.push(i18n.named_field_error(&field_label(def.name, k, i18n), e)),
+        }
+    }
+    Ok(CloseForm {
+        id: ask.id.to_string(),
+        heading: i18n.t_with("board-close-heading", &[("name", name), ("stage", stage)]),
+        hint: i18n.t1(
+            "board-close-hint",
+            "action",
+            i18n.t(&format!("action-{}-{}", def.name, ask.action.name)),
+        ),
+        to: ask.to,
+        version: ask.version,
+        fields,
+        problems,
+    })
 }
 
 /// A board's query from its pairs, as they came.
@@ -469,29 +624,17 @@ fn board_query_of(pairs: &[(String, String)]) -> String {
         .join("&")
 }
 
-/// What stopped moving record `id` to line `to`, in the reader's words: which record, where
-/// to, and each reason.
-async fn refusal(
+/// Record `rec`'s name and the name of the board's column `line` (a stage of its pipeline),
+/// as the reader reads them.
+async fn names(
     def: &'static EntityDef,
     st: &State,
     user: &UiUser,
-    id: Uuid,
-    to: &str,
-    e: ApiError,
+    rec: &Record,
+    line: &str,
     i18n: &I18n,
-) -> String {
-    let reasons = match &e.fields {
-        Some(fields) if !fields.is_empty() => fields
-            .iter()
-            .map(|(k, m)| i18n.named_field_error(&field_label(def.name, k, i18n), m))
-            .collect::<Vec<_>>()
-            .join(&i18n.t("error-separator")),
-        _ => e.message_in(i18n),
-    };
-    let Ok(rec) = st.core.records(def).get(&user.actor, id).await else {
-        return reasons;
-    };
-    let title = (def.title)(&rec, i18n.code);
+) -> (String, String) {
+    let title = (def.title)(rec, i18n.code);
     let column = def.board.and_then(|b| def.field(b.column));
     let stage = match column.map(|f| &f.kind) {
         Some(FieldKind::LineRef { via, child }) => {
@@ -518,7 +661,7 @@ async fn refusal(
                             .and_then(Value::as_array)
                             .and_then(|ls| {
                                 ls.iter()
-                                    .find(|l| l.get("id").and_then(Value::as_str) == Some(to))
+                                    .find(|l| l.get("id").and_then(Value::as_str) == Some(line))
                             })
                             .and_then(Value::as_object)
                             .map(|l| (child.title)(l, i18n.code))
@@ -529,9 +672,35 @@ async fn refusal(
         }
         _ => String::new(),
     };
+    (title, stage)
+}
+
+/// What stopped moving record `id` to line `to`, in the reader's words: which record, where
+/// to, and each reason.
+async fn refusal(
+    def: &'static EntityDef,
+    st: &State,
+    user: &UiUser,
+    id: Uuid,
+    to: &str,
+    e: ApiError,
+    i18n: &I18n,
+) -> String {
+    let reasons = match &e.fields {
+        Some(fields) if !fields.is_empty() => fields
+            .iter()
+            .map(|(k, m)| i18n.named_field_error(&field_label(def.name, k, i18n), m))
+            .collect::<Vec<_>>()
+            .join(&i18n.t("error-separator")),
+        _ => e.message_in(i18n),
+    };
+    let Ok(rec) = st.core.records(def).get(&user.actor, id).await else {
+        return reasons;
+    };
+    let (name, stage) = names(def, st, user, &rec, to, i18n).await;
     i18n.t_with(
         "board-move-refused",
-        &[("name", title), ("stage", stage), ("reasons", reasons)],
+        &[("name", name), ("stage", stage), ("reasons", reasons)],
     )
 }
 

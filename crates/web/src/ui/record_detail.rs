@@ -144,24 +144,49 @@ fn action_forms(def: &EntityDef, rec: &JsonMap, cx: &FormContext) -> Vec<ActionF
         .map(|a| ActionForm {
             name: a.name,
             label: i18n.t(&format!("action-{}-{}", def.name, a.name)),
-            fields: a
-                .input
-                .iter()
-                .map(|f| {
-                    let mut ff = input_for(
-                        format!("a.{}", f.name),
-                        field_label(def.name, f.name, i18n),
-                        &f.kind,
-                        cx.choices.of(f.name),
-                        None,
-                        cx,
-                    );
-                    ff.required = f.required;
-                    ff
-                })
-                .collect(),
+            fields: action_fields(def, a.input.iter(), &JsonMap::new(), cx),
         })
         .collect()
+}
+
+/// An action's input fields as a form shows them (`records/action_field.html`): named
+/// `a.<field>`, holding `values` (what was posted), required as declared. The record page's
+/// action panels and the board's closing form both ask this way.
+pub(super) fn action_fields<'f>(
+    def: &EntityDef,
+    fields: impl IntoIterator<Item = &'f FieldDef>,
+    values: &JsonMap,
+    cx: &FormContext,
+) -> Vec<FormField> {
+    fields
+        .into_iter()
+        .map(|f| {
+            let mut ff = input_for(
+                format!("a.{}", f.name),
+                field_label(def.name, f.name, cx.i18n),
+                &f.kind,
+                cx.choices.of(f.name),
+                values.get(f.name),
+                cx,
+            );
+            ff.required = f.required;
+            ff
+        })
+        .collect()
+}
+
+/// What a posted action form gives for `fields`: each `a.<field>` sent, as text.
+pub(super) fn action_input<'f>(
+    fields: impl IntoIterator<Item = &'f FieldDef>,
+    form: &[(String, String)],
+) -> JsonMap {
+    let mut input = JsonMap::new();
+    for field in fields {
+        if let Some(v) = form_get(form, &format!("a.{}", field.name)) {
+            input.insert(field.name.into(), Value::String(v.to_string()));
+        }
+    }
+    input
 }
 
 /// Records of another entity that refer to the one on the page, with a button to add one.
@@ -592,12 +617,7 @@ pub(super) async fn action(
         },
         name => match def.action(name) {
             Some(a) => {
-                let mut input = JsonMap::new();
-                for field in a.input {
-                    if let Some(v) = form_get(&f, &format!("a.{}", field.name)) {
-                        input.insert(field.name.into(), Value::String(v.to_string()));
-                    }
-                }
+                let input = action_input(a.input, &f);
                 match svc
                     .act(&user.actor, id, a.name, version, &Value::Object(input))
                     .await

@@ -162,6 +162,36 @@ async fn move_card(
     .await
 }
 
+/// Posts the closing form a move asked for: the same move with `inputs`, confirmed.
+async fn confirm_move(
+    app: &TestApp,
+    cookie: &str,
+    opp: &str,
+    version: i64,
+    to: &str,
+    back: &str,
+    inputs: &[(&str, &str)],
+) -> (StatusCode, Option<String>, String) {
+    let csrf = crate::support::csrf_of(app, cookie).await;
+    let version = version.to_string();
+    let mut form = vec![
+        ("_csrf", csrf.as_str()),
+        ("version", version.as_str()),
+        ("to", to),
+        ("back", back),
+        ("confirm", "1"),
+    ];
+    form.extend_from_slice(inputs);
+    crate::support::form_as(
+        app,
+        Some(cookie),
+        "en",
+        &format!("/opportunities/{opp}/board-move"),
+        &form,
+    )
+    .await
+}
+
 async fn get(u: &TestUser, opp: &str) -> Value {
     let r = u.get_r(&format!("/api/v1/opportunities/{opp}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -284,14 +314,17 @@ async fn cards_move_by_their_form_and_refused_moves_are_explained() {
         assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}");
         let to = to.expect("back to the board");
         assert!(
-            to.starts_with(&back) && to.ends_with("done=board_move"),
+            to.starts_with(&back) && to.contains("done=board_move&moved="),
             "{b:?}: {to}"
         );
         let now = get(&rep, &o).await;
         assert_eq!(now["stage_id"], json!(needs), "{b:?}");
         let version = now["version"].as_i64().expect("version");
         let (_, html) = page_as(&app, Some(&cookie), "zh-CN", &to).await;
-        assert!(html.contains("已移动"), "{b:?}: the flash");
+        assert!(
+            html.contains("“云帆 ERP 项目”已移至需求确认"),
+            "{b:?}: the flash names the deal and the stage: {html}"
+        );
         assert_eq!(cards(&html, &needs), vec![o.clone()], "{b:?}");
 
         // Negotiation asks for a close date: refused by name, in the rep's language.
@@ -312,10 +345,10 @@ async fn cards_move_by_their_form_and_refused_moves_are_explained() {
         assert_eq!(same["version"], json!(version), "{b:?}: nothing written");
         assert_eq!(same["stage_id"], json!(needs), "{b:?}");
 
-        // Lost asks for a reason: the close-lost action refuses without one.
+        // Lost asks for a reason: the board asks for it, nothing written yet.
         let (status, _, html) = move_card(&app, &cookie, &o, version, &lost, &back).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {html}");
-        assert!(html.contains("无法移到“输单”"), "{b:?}: {html}");
+        assert_eq!(status, StatusCode::OK, "{b:?}: {html}");
+        assert!(html.contains("id=\"board-close\""), "{b:?}: {html}");
         assert_eq!(get(&rep, &o).await["version"], json!(version), "{b:?}");
 
         // A stale version is refused: someone else moved it meanwhile.
@@ -351,5 +384,138 @@ async fn cards_move_by_their_form_and_refused_moves_are_explained() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{b:?}: {html}");
         assert!(html.contains("id=\"board-problem\""), "{b:?}");
         assert_eq!(get(&mate, &theirs).await["version"], json!(1), "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_move_to_lost_asks_why_and_closes_with_the_reason() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let admin = app.user("admin", None).await;
+        let rep = app.user("sales", Some("East")).await;
+        let zh = app.user_in("sales", Some("East"), "zh-CN").await;
+        let d = deals(&admin).await;
+        let p = id(&d.pipeline);
+        let lost = stage(&d.pipeline, "Lost");
+        let proposal = stage(&d.pipeline, "Proposal");
+        let qual = stage(&d.pipeline, "Qualification");
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let back = format!("/opportunities/board?p={p}");
+        let o = id(&d
+            .open(&rep, "云帆 ERP 项目", "Qualification", "200000")
+            .await);
+
+        // Dropped on Lost without a reason: the form, naming the deal and the stage, with the
+        // lost reasons by name; nothing written.
+        let (status, to, html) = move_card(&app, &cookie, &o, 1, &lost, &back).await;
+        assert_eq!(status, StatusCode::OK, "{b:?}: {html}");
+        assert!(to.is_none(), "{b:?}");
+        assert!(html.contains("id=\"board-close\""), "{b:?}: {html}");
+        assert!(
+            html.contains("Move “云帆 ERP 项目” to Lost"),
+            "{b:?}: {html}"
+        );
+        assert!(html.contains("name=\"a.lost_reason_id\""), "{b:?}: {html}");
+        assert!(
+            html.contains(&format!("<option value=\"{}\" >Price</option>", d.reason)),
+            "{b:?}: the reason by name: {html}"
+        );
+        assert!(html.contains("name=\"confirm\""), "{b:?}");
+        assert!(
+            !html.contains("id=\"board-problem\""),
+            "{b:?}: asked, not refused"
+        );
+        assert_eq!(
+            cards(&html, &qual),
+            vec![o.clone()],
+            "{b:?}: the card stays"
+        );
+        let same = get(&rep, &o).await;
+        assert_eq!(same["version"], json!(1), "{b:?}: nothing written");
+        assert_eq!(same["status"], json!("open"), "{b:?}");
+
+        // Confirmed without a reason: asked again, the field saying why; nothing written.
+        let (status, _, html) = confirm_move(
+            &app,
+            &cookie,
+            &o,
+            1,
+            &lost,
+            &back,
+            &[("a.lost_reason_id", "")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {html}");
+        assert!(html.contains("id=\"board-close\""), "{b:?}: {html}");
+        assert!(html.contains("class=\"field-error\""), "{b:?}: {html}");
+        assert_eq!(get(&rep, &o).await["version"], json!(1), "{b:?}");
+
+        // A stale version is refused like any other move: explained, nothing written.
+        let (status, _, html) = confirm_move(
+            &app,
+            &cookie,
+            &o,
+            7,
+            &lost,
+            &back,
+            &[("a.lost_reason_id", d.reason.as_str())],
+        )
+        .await;
+        assert!(status.is_client_error(), "{b:?}: {status}");
+        assert!(html.contains("id=\"board-problem\""), "{b:?}: {html}");
+        assert!(html.contains("cannot move to “Lost”"), "{b:?}: {html}");
+        assert_eq!(get(&rep, &o).await["status"], json!("open"), "{b:?}");
+
+        // Confirmed with a reason: closed as lost with it, and said by name.
+        let (status, to, html) = confirm_move(
+            &app,
+            &cookie,
+            &o,
+            1,
+            &lost,
+            &back,
+            &[
+                ("a.lost_reason_id", d.reason.as_str()),
+                ("a.close_date", ""),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}: {html}");
+        let to = to.expect("back to the board");
+        let now = get(&rep, &o).await;
+        assert_eq!(now["status"], json!("lost"), "{b:?}");
+        assert_eq!(now["stage_id"], json!(lost), "{b:?}");
+        assert_eq!(now["lost_reason_id"], json!(d.reason), "{b:?}");
+        assert_eq!(
+            crate::support::audit_rows(&app, &o, Some("close_lost")).await,
+            1,
+            "{b:?}"
+        );
+        let (_, html) = page_as(&app, Some(&cookie), "en", &to).await;
+        assert!(
+            html.contains("“云帆 ERP 项目” moved to Lost"),
+            "{b:?}: {html}"
+        );
+        assert_eq!(cards(&html, &lost), vec![o.clone()], "{b:?}");
+
+        // In Chinese: the form and the message in the reader's words.
+        let (zh_cookie, _) = login_cookie(&app, &zh.email, PASSWORD).await;
+        let theirs = id(&d
+            .open(&zh, "宁波港务数据中台", "Qualification", "1000")
+            .await);
+        let (_, _, html) = move_card(&app, &zh_cookie, &theirs, 1, &lost, &back).await;
+        assert!(
+            html.contains("将“宁波港务数据中台”移至输单"),
+            "{b:?}: {html}"
+        );
+        assert!(html.contains(">价格太高</option>"), "{b:?}: {html}");
+        assert!(html.contains("输单原因"), "{b:?}: {html}");
+        let (status, to, _) = move_card(&app, &zh_cookie, &theirs, 1, &proposal, &back).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}");
+        let (_, html) = page_as(&app, Some(&zh_cookie), "zh-CN", &to.expect("to")).await;
+        assert!(
+            html.contains("“宁波港务数据中台”已移至方案报价"),
+            "{b:?}: {html}"
+        );
     }
 }

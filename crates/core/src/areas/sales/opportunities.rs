@@ -311,9 +311,10 @@ impl Behaviour for Rules {
                 if let Some(reason) = input.get("lost_reason_id") {
                     rec.insert("lost_reason_id".into(), reason.clone());
                 }
-                if let Some(date) = input.get("close_date").filter(|d| !d.is_null()) {
-                    rec.insert("close_date".into(), date.clone());
-                }
+                // Lost on the day it is closed, as a won deal is, unless told otherwise: the
+                // board's lost column shows the deals lost this quarter.
+                let date = input.get("close_date").filter(|d| !d.is_null());
+                rec.insert("close_date".into(), date.cloned().unwrap_or_else(today));
             }
             "reopen" => match input.get("stage_id").filter(|s| !s.is_null()) {
                 Some(stage) => {

@@ -1,6 +1,7 @@
 //! The pipeline board in Chromium, in both languages, on a wide screen and a phone: a card
 //! dragged to another column moves (and stays moved), a card dragged where the stage's rules
-//! refuse it stays with the reason said; no sideways scroll on a phone.
+//! refuse it stays with the reason said; a card dragged to Lost asks why in a dialog (Esc puts it
+//! back, a reason closes the deal); no sideways scroll on a phone.
 
 use std::time::Duration;
 
@@ -66,6 +67,24 @@ async fn stage_of(u: &TestUser, opp: &str) -> Value {
     r.body["stage_id"].clone()
 }
 
+/// Waits for the dialog asking what a move needs, and returns its heading.
+async fn asked(b: &Browser) -> String {
+    b.until("the closing form", || async {
+        let open = b
+            .js("var d = document.getElementById('board-dialog'); return !!(d && d.open && d.querySelector('#board-close'));")
+            .await;
+        (open == json!(true)).then_some(())
+    })
+    .await;
+    b.text("#board-close-title").await
+}
+
+/// The name attribute of the element that has the focus.
+async fn focused(b: &Browser) -> Value {
+    b.js("return document.activeElement && document.activeElement.getAttribute('name');")
+        .await
+}
+
 #[tokio::test]
 async fn cards_are_dragged_between_stages_in_chromium() {
     let Some(driver) = driver_url() else { return };
@@ -74,6 +93,7 @@ async fn cards_are_dragged_between_stages_in_chromium() {
     let d = deals(&admin).await;
     let needs = stage(&d, "Needs analysis");
     let negotiation = stage(&d, "Negotiation");
+    let lost = stage(&d, "Lost");
     for lang in ["en", "zh-CN"] {
         // A team of their own each, so each reads only their own deals.
         let rep = app.user_in("sales", Some(lang), lang).await;
@@ -111,6 +131,7 @@ async fn cards_are_dragged_between_stages_in_chromium() {
             let rep_token = rep.token.clone();
             let ids = ids.clone();
             let (needs, negotiation) = (needs.clone(), negotiation.clone());
+            let (lost, reason) = (lost.clone(), d.reason.clone());
             let base = app.base.clone();
             run(&driver, &app.base, &test, short, |b| async move {
                 b.window(width, 900).await;
@@ -124,9 +145,34 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                 assert_no_sideways_scroll(&b, "board").await;
                 assert_accessible(&b, "board").await;
                 b.shot("board").await;
+                let lost_word = if short == "en" { "Lost" } else { "输单" };
                 if width != 1400 {
                     // On a phone the columns stack; the select moves a card.
                     b.shot_at("#board .board-col.won", "board-won").await;
+                    // Lost by the card's select: the same form asks why, and fits.
+                    let card = ids[1].clone();
+                    let select = b
+                        .find(&format!(".board-card[data-id=\"{card}\"] select[name=to]"))
+                        .await;
+                    select.select_by_value(&lost).await.expect("choose Lost");
+                    b.find(&format!(".board-card[data-id=\"{card}\"] .board-move button"))
+                        .await
+                        .click()
+                        .await
+                        .expect("move");
+                    let heading = asked(&b).await;
+                    assert!(heading.contains(lost_word), "{heading}");
+                    assert_eq!(focused(&b).await, json!("a.lost_reason_id"));
+                    assert_no_sideways_scroll(&b, "board asking why").await;
+                    assert_accessible(&b, "board asking why").await;
+                    b.shot("board-close-form").await;
+                    b.find("#board-close-cancel").await.click().await.expect("cancel");
+                    b.until("the dialog to close", || async {
+                        (b.js("return document.getElementById('board-dialog').open;").await
+                            == json!(false))
+                        .then_some(())
+                    })
+                    .await;
                     return;
                 }
                 let rep = TestUser {
@@ -182,12 +228,86 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                 assert_no_sideways_scroll(&b, "board with a refusal").await;
                 b.shot("board-refused").await;
 
+                // Dragged to Lost: the board asks why, over the board, focus on the reason.
+                let closing = ids[2].clone();
+                let from = stage_of(&rep, &closing).await;
+                let from = from.as_str().expect("stage").to_string();
+                drag(&b, &closing, &lost).await;
+                let heading = asked(&b).await;
+                assert!(heading.contains("苏州工业园 CRM 项目"), "{heading}");
+                assert!(heading.contains(lost_word), "{heading}");
+                assert_eq!(focused(&b).await, json!("a.lost_reason_id"));
+                assert!(
+                    b.exists(&format!("#col-{lost} .board-card[data-id=\"{closing}\"]"))
+                        .await,
+                    "the card waits in Lost"
+                );
+                b.shot("board-close-form").await;
+                // Esc: the dialog closes, the card goes back, nothing written.
+                b.c.active_element()
+                    .await
+                    .expect("focus")
+                    .send_keys(&fantoccini::key::Key::Escape.to_string())
+                    .await
+                    .expect("Esc");
+                b.until("the card to go back", || async {
+                    b.exists(&format!("#col-{from} .board-card[data-id=\"{closing}\"]"))
+                        .await
+                        .then_some(())
+                })
+                .await;
+                assert_eq!(stage_of(&rep, &closing).await, json!(from));
+                // Again, with a reason: lost with it.
+                drag(&b, &closing, &lost).await;
+                asked(&b).await;
+                b.find("#board-dialog select[name=\"a.lost_reason_id\"]")
+                    .await
+                    .select_by_value(&reason)
+                    .await
+                    .expect("pick a reason");
+                b.find("#board-close-confirm").await.click().await.expect("confirm");
+                let said = b
+                    .wait_text("#notice", "苏州工业园 CRM 项目")
+                    .await;
+                assert!(said.contains(lost_word), "{said}");
+                assert!(
+                    b.exists(&format!("#col-{lost} .board-card[data-id=\"{closing}\"]"))
+                        .await,
+                    "the card is in Lost"
+                );
+                let deal = rep
+                    .get_r(&format!("/api/v1/opportunities/{closing}"))
+                    .await
+                    .body;
+                assert_eq!(deal["status"], json!("lost"));
+                assert_eq!(deal["lost_reason_id"], json!(reason));
+                assert_no_sideways_scroll(&b, "board after closing").await;
+                b.shot("board-closed-lost").await;
+
                 // The reload shows the same board: the move persisted.
                 b.reload().await;
                 assert!(
                     b.exists(&format!("#col-{needs} .board-card[data-id=\"{card}\"]"))
                         .await
                 );
+
+                // Without the script (the form posted as a plain page): the same form, in the
+                // page where a refusal shows.
+                let other = ids[3].clone();
+                let before = stage_of(&rep, &other).await;
+                b.mark_page().await;
+                b.js(&format!(
+                    "var f = document.querySelector('.board-card[data-id=\"{other}\"] .board-move'); \
+                     f.querySelector('select[name=to]').value = '{lost}'; \
+                     HTMLFormElement.prototype.submit.call(f); return null;"
+                ))
+                .await;
+                b.wait_new_page().await;
+                assert!(b.exists("#board-area #board-close").await, "the form in the page");
+                assert!(b.exists("#board-close-cancel").await);
+                assert_no_sideways_scroll(&b, "board asking without the script").await;
+                b.shot("board-close-form-page").await;
+                assert_eq!(stage_of(&rep, &other).await, before, "nothing written");
             })
             .await;
         }
