@@ -258,6 +258,8 @@ async fn lines(
     now: DateTime<Utc>,
 ) -> Result<Vec<Line>, ApiError> {
     let i18n = I18n::for_actor(&user.actor);
+    let zone = user.actor.time_zone;
+    let (today, _, _) = self::today(user);
     let lk = lookups(st, &user.actor, def, recs, Reading::Only(facts), |_| vec![]).await?;
     Ok(recs
         .iter()
@@ -269,6 +271,10 @@ async fn lines(
                 title: (def.title)(rec, i18n.code),
                 href: format!("/{}/{}", def.plural, str_of(rec, "id")),
                 when: match (instant, date) {
+                    // Today's times read as times; other days with their date.
+                    (Some(t), _) if time_zone::to_local(t, zone).date() == today => {
+                        time_zone::to_local(t, zone).format("%H:%M").to_string()
+                    }
                     (Some(t), _) => i18n.instant(t),
                     (None, Some(d)) => d.to_string(),
                     _ => String::new(),
@@ -346,7 +352,12 @@ async fn agenda(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Agenda
     Ok(Some(Agenda {
         late: lines(st, user, def, &late, cal.due, facts, now).await?,
         today: lines(st, user, def, &today, cal.due, facts, now).await?,
-        meetings: lines(st, user, def, &meetings, cal.start, facts, now).await?,
+        // A meeting that has begun is not late.
+        meetings: lines(st, user, def, &meetings, cal.start, facts, now)
+            .await?
+            .into_iter()
+            .map(|l| Line { late: false, ..l })
+            .collect(),
         tasks_href: format!(
             "/{}?{owners}{sep}{}=false&sort={}",
             def.plural, cal.done, cal.due
