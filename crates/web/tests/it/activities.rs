@@ -246,6 +246,19 @@ async fn a_repeating_task_done_is_followed_by_the_next_until_its_rule_ends() {
         assert_eq!(next["priority"], "high");
         assert_eq!(next["owner_id"], json!(rep.id.to_string()));
 
+        // The first one undone and done again: its next occurrence is there already.
+        for done in [false, true] {
+            let r = rep
+                .patch_r(
+                    &format!("/api/v1/activities/{first}"),
+                    &json!({"done": done}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        }
+        let open = rep.get_r("/api/v1/activities?done=false&limit=50").await;
+        assert_eq!(open.ids(), vec![id(&next)], "{b:?}: {}", open.text);
+
         // The last occurrence done, nothing follows; undoing and redoing adds nothing either.
         let second = id(&next);
         for done in [true, false, true] {
