@@ -394,7 +394,11 @@ pub(super) async fn detail_page(
     // Every field, empty ones included (shown muted), so people see what is not known yet;
     // but not the empty fields of another kind of record (a note's call outcome).
     let mut lines = Vec::new();
-    for f in def.fields.iter().filter(|f| !other_kinds_blank(def, &rec, f.name)) {
+    for f in def
+        .fields
+        .iter()
+        .filter(|f| !other_kinds_blank(def, &rec, f.name))
+    {
         let mut c = cell(def, &rec, f.name, &lk, &i18n);
         if f.name == "name" {
             c.href = None;
