@@ -414,7 +414,8 @@ pub struct FieldGroup {
     pub field: &'static str,
     /// The choice's codes the group belongs to.
     pub values: &'static [&'static str],
-    /// Its fields and child collections, in the order the form shows them.
+    /// Its fields and child collections (computed ones too, which only the record's page
+    /// shows).
     pub fields: &'static [&'static str],
 }
 
@@ -440,6 +441,9 @@ pub struct TimelineDef {
     pub quick_kinds: &'static [&'static str],
     /// The date-time field the quick box asks for when the kind is a task (its due date).
     pub quick_due: &'static str,
+    /// Fields an entry shows beside its time when they hold a value and belong to its kind
+    /// ([`FieldGroup`]): a call's outcome and length, a visit's place.
+    pub facts: &'static [&'static str],
 }
 
 /// A board of an entity's records: a column per line of a line-reference field (an

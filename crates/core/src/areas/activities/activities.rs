@@ -221,7 +221,7 @@ static FIELD_GROUPS: &[FieldGroup] = &[
         name: "follow_up",
         field: "kind",
         values: &["task", "call", "meeting", "visit"],
-        fields: &["remind", "done"],
+        fields: &["remind", "remind_at", "done", "done_at"],
     },
 ];
 
@@ -542,6 +542,13 @@ static TIMELINE: TimelineDef = TimelineDef {
     detail: "description",
     quick_kinds: &["call", "note", "task", "visit"],
     quick_due: "due_at",
+    facts: &[
+        "call_outcome",
+        "call_duration",
+        "direction",
+        "location",
+        "priority",
+    ],
 };
 
 #[cfg(test)]

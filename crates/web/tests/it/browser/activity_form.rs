@@ -40,6 +40,25 @@ async fn the_activity_form_shows_what_each_kind_needs_in_chromium() {
     for lang in ["en", "zh-CN"] {
         let rep = app.user_in("sales", Some("East"), lang).await;
         let email = rep.email.clone();
+        let account = rep
+            .create(
+                "accounts",
+                serde_json::json!({"name": "杭州星辰智能科技有限公司", "kind": "company",
+                    "allow_duplicate": true}),
+            )
+            .await;
+        let account = account["id"].as_str().expect("id").to_string();
+        let regarding = serde_json::json!({"entity": "account", "id": account});
+        for body in [
+            serde_json::json!({"subject": "询价电话", "kind": "call", "call_outcome": "connected",
+                "call_duration": 900, "direction": "inbound", "regarding": regarding}),
+            serde_json::json!({"subject": "上门拜访", "kind": "visit", "location": "杭州市西湖区文三路 90 号",
+                "starts_at": "2099-05-01T02:00:00Z", "priority": "high", "regarding": regarding}),
+            serde_json::json!({"subject": "展会纪要", "kind": "note", "description": "客户关心交付周期。",
+                "regarding": regarding}),
+        ] {
+            rep.create("activities", body).await;
+        }
         let zh = lang == "zh-CN";
         let test = format!("activity-form-{lang}");
         run(&driver, &app.base, &test, lang, |b| async move {
@@ -154,6 +173,20 @@ async fn the_activity_form_shows_what_each_kind_needs_in_chromium() {
             b.goto(&format!("/activities/{id}/edit")).await;
             assert!(shown(&b, "call").await);
             assert!(!shown(&b, "task").await);
+
+            // The customer's timeline: each entry with its own kind's facts.
+            b.goto(&format!("/accounts/{account}?tab=timeline")).await;
+            let facts = b.texts(".entry-facts").await.join(" | ");
+            let want = if zh {
+                "通话结果：已接通"
+            } else {
+                "Call outcome: Connected"
+            };
+            assert!(facts.contains(want), "{lang}: {facts}");
+            b.shot_at(".timeline", "timeline-1400").await;
+            b.window(390, 844).await;
+            assert_no_sideways_scroll(&b, &format!("the timeline at 390 ({lang})")).await;
+            b.shot_at(".timeline", "timeline-390").await;
         })
         .await;
     }
