@@ -16,6 +16,17 @@ async fn shown(b: &Browser, name: &str) -> bool {
         .expect("displayed")
 }
 
+/// A phone's window, once the navigation column has slid away.
+async fn to_phone(b: &Browser) {
+    b.window(390, 844).await;
+    let gone = "var s = document.querySelector('.sidebar'); \
+                return !s || s.getBoundingClientRect().right <= 0;";
+    b.until("the navigation to slide away", || async {
+        (b.js(gone).await == serde_json::Value::Bool(true)).then_some(())
+    })
+    .await;
+}
+
 async fn choose_kind(b: &Browser, kind: &str) {
     b.find("select[name=\"f.kind\"]")
         .await
@@ -96,7 +107,7 @@ async fn the_activity_form_shows_what_each_kind_needs_in_chromium() {
             assert_eq!(tied, serde_json::Value::Bool(true));
             assert_accessible(&b, &format!("the call form ({lang})")).await;
             b.shot("new-call-1400").await;
-            b.window(390, 844).await;
+            to_phone(&b).await;
             assert_no_sideways_scroll(&b, &format!("the call form at 390 ({lang})")).await;
             b.shot_at("#group-call", "new-call-390").await;
 
@@ -163,7 +174,7 @@ async fn the_activity_form_shows_what_each_kind_needs_in_chromium() {
                 "{fields}"
             );
             b.shot("saved-call-1400").await;
-            b.window(390, 844).await;
+            to_phone(&b).await;
             assert_no_sideways_scroll(&b, &format!("the call's page at 390 ({lang})")).await;
             b.shot("saved-call-390").await;
 
@@ -184,7 +195,7 @@ async fn the_activity_form_shows_what_each_kind_needs_in_chromium() {
             };
             assert!(facts.contains(want), "{lang}: {facts}");
             b.shot_at(".timeline", "timeline-1400").await;
-            b.window(390, 844).await;
+            to_phone(&b).await;
             assert_no_sideways_scroll(&b, &format!("the timeline at 390 ({lang})")).await;
             b.shot_at(".timeline", "timeline-390").await;
         })
