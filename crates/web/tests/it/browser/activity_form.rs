@@ -60,6 +60,14 @@ async fn the_activity_form_shows_what_each_kind_needs_in_chromium() {
             .await;
         let account = account["id"].as_str().expect("id").to_string();
         let regarding = serde_json::json!({"entity": "account", "id": account});
+        let repeating = rep
+            .create(
+                "activities",
+                serde_json::json!({"subject": "周报", "kind": "task", "repeat": "weekly",
+                    "repeat_count": 4, "due_at": "2099-05-01T02:00:00Z"}),
+            )
+            .await;
+        let repeating = repeating["id"].as_str().expect("id").to_string();
         for body in [
             serde_json::json!({"subject": "询价电话", "kind": "call", "call_outcome": "connected",
                 "call_duration": 900, "direction": "inbound", "regarding": regarding}),
@@ -184,6 +192,24 @@ async fn the_activity_form_shows_what_each_kind_needs_in_chromium() {
             b.goto(&format!("/activities/{id}/edit")).await;
             assert!(shown(&b, "call").await);
             assert!(!shown(&b, "task").await);
+
+            // A repeating task turned into a call is refused (only tasks repeat): the form
+            // comes back with the refused field shown, though it is a task's.
+            b.goto(&format!("/activities/{repeating}/edit")).await;
+            choose_kind(&b, "call").await;
+            assert!(!shown(&b, "task").await);
+            b.click_to_page("#save-record").await;
+            assert!(b.exists("#form-errors").await, "{lang}: refused");
+            assert!(
+                b.field_error("repeat").await.is_some(),
+                "{lang}: on the repeat"
+            );
+            assert!(
+                shown(&b, "task").await,
+                "{lang}: the refused field is in sight"
+            );
+            assert!(shown(&b, "call").await);
+            b.shot_at("#group-task", "refused-repeat-1400").await;
 
             // The customer's timeline: each entry with its own kind's facts.
             b.goto(&format!("/accounts/{account}?tab=timeline")).await;
