@@ -25,8 +25,8 @@ use super::options::Opt;
 use super::posted::Posted;
 use super::record_detail::{action_fields, action_input};
 use super::record_form::{FormContext, FormField, vstr};
-use super::record_list::{FilterBar, ListState, field_choices};
-use super::records::enc;
+use super::record_list::{FilterBar, ListState, field_choices, list_query};
+use super::url::enc;
 use super::{Flash, PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;
@@ -142,23 +142,12 @@ struct BoardPage {
 
 /// The query of a board: its conditions, then the record it is within.
 fn board_query(state: &ListState, within: &str) -> String {
-    let mut parts: Vec<String> = state
-        .filters
-        .iter()
-        .map(|(f, o, v)| format!("ff={}&fo={}&fv={}", enc(f), enc(o), enc(v)))
-        .collect();
-    if let Some(a) = &state.advanced {
-        parts.push(format!("fj={}", enc(&a.to_json().to_string())));
+    let conditions = list_query(state);
+    match (conditions.is_empty(), within.is_empty()) {
+        (_, true) => conditions,
+        (true, false) => format!("p={}", enc(within)),
+        (false, false) => format!("{conditions}&p={}", enc(within)),
     }
-    if !within.is_empty() {
-        parts.push(format!("p={}", enc(within)));
-    }
-    parts.join("&")
-}
-
-/// The list page's query of the same conditions.
-pub(super) fn list_query(state: &ListState) -> String {
-    board_query(state, "")
 }
 
 async fn page(
@@ -702,16 +691,4 @@ async fn refusal(
         "board-move-refused",
         &[("name", name), ("stage", stage), ("reasons", reasons)],
     )
-}
-
-/// The list page's link to the board of the same records, for entities that have one.
-pub(super) fn board_href(def: &EntityDef, state: &ListState) -> Option<String> {
-    def.board.map(|_| {
-        let q = list_query(state);
-        if q.is_empty() {
-            format!("/{}/board", def.plural)
-        } else {
-            format!("/{}/board?{q}", def.plural)
-        }
-    })
 }

@@ -22,7 +22,7 @@ use super::cells::{Reading, cell, lookups};
 use super::display::field_label;
 use super::options::Opt;
 use super::posted::Posted;
-use super::records::enc;
+use super::url::enc;
 use super::{Flash, PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;

@@ -293,7 +293,12 @@ async fn lines(
         .collect())
 }
 
-async fn agenda(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Agenda>, ApiError> {
+async fn agenda(
+    st: &State,
+    user: &UiUser,
+    whose: Whose,
+    team: &[Uuid],
+) -> Result<Option<Agenda>, ApiError> {
     let Some((def, cal)) = entries(st) else {
         return Ok(None);
     };
@@ -332,21 +337,23 @@ async fn agenda(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Agenda
         cal.due,
     )
     .await?;
-    let meetings = list(
-        st,
-        user,
-        def,
-        and(
-            vec![
-                not_done(),
-                cond(cal.start, FilterOp::Gte, rfc(start)),
-                cond(cal.start, FilterOp::Lt, rfc(end)),
-            ],
-            &owner,
-        ),
-        cal.start,
-    )
-    .await?;
+    // Today's schedule is the calendar's day: what they own and what they attend, still to be
+    // done and with a time.
+    let people = match whose {
+        Whose::Mine => vec![user.actor.user_id],
+        Whose::One(id) => vec![id],
+        Whose::Team => team.to_vec(),
+    };
+    let mut meetings = st
+        .core
+        .records(def)
+        .calendar_entries(&user.actor, start, end, &people)
+        .await?;
+    meetings.retain(|r| {
+        r.get(cal.start).is_some_and(|v| !v.is_null()) && r.get(cal.done) != Some(&json!(true))
+    });
+    meetings.sort_by(|a, b| str_of(a, cal.start).cmp(str_of(b, cal.start)));
+    meetings.truncate(LINES as usize);
     let owners = owner_query(whose);
     let sep = if owners.is_empty() { "" } else { "&" };
     Ok(Some(Agenda {
@@ -586,7 +593,8 @@ async fn build(st: &State, user: &UiUser, raw: Option<&str>) -> Result<HomePage,
             });
         }
     }
-    let agenda = agenda(st, user, whose).await?;
+    let team: Vec<Uuid> = people.iter().map(|(id, _)| *id).collect();
+    let agenda = agenda(st, user, whose, &team).await?;
     let deals = deals(st, user, whose).await?;
     let recent = recent::list(&st.core, &user.actor, RECENT)
         .await?

@@ -13,6 +13,7 @@ pub mod display;
 mod duplicates;
 pub mod facts;
 mod filter_bar;
+mod history;
 mod home;
 mod inline_edit;
 mod list_charts;
@@ -28,6 +29,8 @@ mod reminders;
 mod search_pages;
 mod session;
 mod timeline;
+mod timeline_log;
+mod url;
 
 use askama::Template;
 use axum::Router;
@@ -58,7 +61,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         r = r
             .merge(records::router(def))
             .merge(reminders::router(def))
-            .merge(timeline::router(def))
+            .merge(timeline_log::router(def))
             .merge(board::router(def))
             .merge(calendar::router(def))
             .merge(inline_edit::router(def))

@@ -26,27 +26,14 @@ use crate::auth::{UiUser, check_csrf};
 use crate::error::ApiError;
 use crate::i18n::I18n;
 
+pub use super::history::{Change, HistoryLine};
+
 pub struct FieldLine {
     pub label: String,
     pub cell: Cell,
     /// The field's name when it can be edited in place on the record page (the page's script
     /// offers it; a computed field cannot be).
     pub edit: Option<String>,
-}
-
-pub struct Change {
-    pub field: String,
-    pub from: String,
-    pub to: String,
-}
-
-pub struct HistoryLine {
-    /// When, as the reader reads it; `at_iso` for machines.
-    pub at: String,
-    pub at_iso: String,
-    pub actor: String,
-    pub action: String,
-    pub changes: Vec<Change>,
 }
 
 #[derive(Template)]

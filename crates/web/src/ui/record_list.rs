@@ -18,7 +18,7 @@ use super::display::{self, field_label};
 use super::filter_bar;
 use super::posted::Posted;
 use super::record_form::{owner_options, vstr};
-use super::records::enc;
+use super::url::enc;
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;
@@ -225,11 +225,9 @@ impl ListState {
     /// The query string without the cursor (what a saved view stores).
     fn query(&self, sort: Option<&str>) -> String {
         let mut parts = Vec::new();
-        for (f, o, v) in &self.filters {
-            parts.push(format!("ff={}&fo={}&fv={}", enc(f), enc(o), enc(v)));
-        }
-        if let Some(a) = &self.advanced {
-            parts.push(format!("fj={}", enc(&a.to_json().to_string())));
+        let conditions = list_query(self);
+        if !conditions.is_empty() {
+            parts.push(conditions);
         }
         if let Some(s) = sort.or(self.sort.as_deref()) {
             parts.push(format!("sort={}", enc(s)));
@@ -660,7 +658,7 @@ pub(super) async fn list(
         entity_label,
         columns,
         rows,
-        board_href: super::board::board_href(def, &state),
+        board_href: board_href(def, &state),
         bar,
         column_carry,
         all_columns,
@@ -987,4 +985,30 @@ impl FilterBar {
             change_field_href: format!("{here}{sep}add="),
         }
     }
+}
+
+/// The list page's query of a list's conditions (its filters, simple and advanced): what the
+/// board of the same records and links between the two carry.
+pub(super) fn list_query(state: &ListState) -> String {
+    let mut parts: Vec<String> = state
+        .filters
+        .iter()
+        .map(|(f, o, v)| format!("ff={}&fo={}&fv={}", enc(f), enc(o), enc(v)))
+        .collect();
+    if let Some(a) = &state.advanced {
+        parts.push(format!("fj={}", enc(&a.to_json().to_string())));
+    }
+    parts.join("&")
+}
+
+/// The list page's link to the board of the same records, for entities that have one.
+pub(super) fn board_href(def: &EntityDef, state: &ListState) -> Option<String> {
+    def.board.map(|_| {
+        let q = list_query(state);
+        if q.is_empty() {
+            format!("/{}/board", def.plural)
+        } else {
+            format!("/{}/board?{q}", def.plural)
+        }
+    })
 }

@@ -84,10 +84,6 @@ pub fn cross_entity_router() -> Router<State> {
         .route("/recycle-bin", get(recycle_bin))
 }
 
-pub(super) fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 // ---------- list ----------
 
 use super::record_detail::{action, detail};

@@ -246,6 +246,19 @@ async fn a_repeating_task_done_is_followed_by_the_next_until_its_rule_ends() {
         assert_eq!(next["priority"], "high");
         assert_eq!(next["owner_id"], json!(rep.id.to_string()));
 
+        // The first one undone and done again: its next occurrence is there already.
+        for done in [false, true] {
+            let r = rep
+                .patch_r(
+                    &format!("/api/v1/activities/{first}"),
+                    &json!({"done": done}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        }
+        let open = rep.get_r("/api/v1/activities?done=false&limit=50").await;
+        assert_eq!(open.ids(), vec![id(&next)], "{b:?}: {}", open.text);
+
         // The last occurrence done, nothing follows; undoing and redoing adds nothing either.
         let second = id(&next);
         for done in [true, false, true] {
@@ -372,6 +385,30 @@ async fn an_accounts_timeline_holds_its_contacts_activities_what_is_due_and_its_
         assert!(!body.contains("Harbour"), "{b:?}: {body}");
         let calls = rep.get_r("/api/v1/activities?kind=call").await;
         assert!(calls.ids().is_empty(), "{b:?}: {}", calls.text);
+
+        // A contact of the account that the rep may not read, and the calls about it, stay off
+        // the rep's timeline of the account.
+        let admin = app.user("admin", None).await;
+        let hidden = id(&admin
+            .create(
+                "contacts",
+                json!({"family_name": "钱", "given_name": "七", "account_id": account,
+                       "owner_id": stranger.id}),
+            )
+            .await);
+        stranger
+            .create(
+                "activities",
+                json!({"subject": "Private call with Qian", "kind": "call",
+                       "regarding": {"entity": "contact", "id": hidden}}),
+            )
+            .await;
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let (status, html) = page_as(&app, Some(&cookie), "en", &page).await;
+        assert_eq!(status, StatusCode::OK, "{b:?}");
+        assert!(html.contains("Lunch with Zhang"), "{b:?}: {html}");
+        assert!(!html.contains("Private call with Qian"), "{b:?}: {html}");
+        assert!(!html.contains("钱七"), "{b:?}: {html}");
     }
 }
 

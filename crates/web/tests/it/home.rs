@@ -127,6 +127,14 @@ async fn the_home_page_shows_each_reader_their_day_and_a_manager_their_team() {
                        "regarding": {"entity": "account", "id": account}}),
             )
             .await;
+            // And one a colleague holds, to which the rep is invited.
+            mate.create(
+                "activities",
+                json!({"subject": "Pipeline review", "kind": "meeting",
+                       "starts_at": meeting_at.to_rfc3339(),
+                       "attendee_users": [{"user_id": rep.id}]}),
+            )
+            .await;
         }
 
         // The rep's day.
@@ -140,10 +148,9 @@ async fn the_home_page_shows_each_reader_their_day_and_a_manager_their_team() {
             assert!(!html.contains(absent), "{b:?}: {absent} shown to the rep");
         }
         if meeting_today {
-            assert!(
-                card(&html, "home-meetings").contains("Demo at Yunfan"),
-                "{b:?}: {html}"
-            );
+            let meetings = card(&html, "home-meetings");
+            assert!(meetings.contains("Demo at Yunfan"), "{b:?}: {html}");
+            assert!(meetings.contains("Pipeline review"), "{b:?}: invited");
         }
         let pipe = card(&html, "home-pipeline");
         assert!(pipe.contains("¥150,000.00"), "{b:?}: {pipe}");

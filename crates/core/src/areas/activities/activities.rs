@@ -21,7 +21,7 @@ use crate::records::def::{
     TimelineDef,
 };
 use crate::records::service::ts_string;
-use crate::records::{Behaviour, Event, JsonMap, Work};
+use crate::records::{Behaviour, Event, Filter, FilterOp, JsonMap, Work};
 
 pub static KINDS: OptionSet = OptionSet {
     name: "activity_kinds",
@@ -400,10 +400,34 @@ impl Behaviour for Rules {
                 input.insert(f.into(), v.clone());
             }
         }
+        // Done, undone and done again, it was carried on the first time: its next occurrence
+        // (same person, subject and time) is there already.
+        let mut same = vec![
+            cond("due_at", json!(ts_string(next))),
+            cond(
+                "subject",
+                rec.get("subject").cloned().unwrap_or(Value::Null),
+            ),
+            cond("kind", json!("task")),
+        ];
+        if let Some(owner) = rec.get("owner_id").filter(|v| !v.is_null()) {
+            same.push(cond("owner_id", owner.clone()));
+        }
+        if work.count_all(&ACTIVITIES, &Filter::And(same)).await? > 0 {
+            return Ok(());
+        }
         input.insert("due_at".into(), json!(ts_string(next)));
         input.insert("repeat_count".into(), count);
         work.create(&ACTIVITIES, &Value::Object(input)).await?;
         Ok(())
+    }
+}
+
+fn cond(field: &str, value: Value) -> Filter {
+    Filter::Cond {
+        field: field.into(),
+        op: FilterOp::Eq,
+        value,
     }
 }
 
