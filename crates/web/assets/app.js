@@ -906,3 +906,30 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
     }
   }, true);
 })();
+
+// Groups of fields that belong to some values of a choice only (a call's outcome, to calls):
+// each shows while the choice holds one of them, or while it holds a field the server refused.
+// A hidden group is out of sight and out of the tab order; what it holds is still sent, so
+// nothing typed is lost. (Without the script every group shows, headed by the values it is for.)
+(function () {
+  var apply = function (form) {
+    form.querySelectorAll("fieldset[data-shown-by]").forEach(function (group) {
+      var by = form.elements.namedItem(group.getAttribute("data-shown-by"));
+      var value = by && by.value !== undefined ? by.value : "";
+      var values = (group.getAttribute("data-shown-when") || "").split(" ");
+      group.hidden = !(value === "" || values.indexOf(value) >= 0 || group.querySelector(".invalid"));
+    });
+  };
+  var forms = [];
+  document.querySelectorAll("fieldset[data-shown-by]").forEach(function (group) {
+    var form = group.closest("form");
+    if (form && forms.indexOf(form) < 0) { forms.push(form); }
+  });
+  forms.forEach(function (form) {
+    apply(form);
+    form.addEventListener("change", function (e) {
+      var name = e.target && e.target.name;
+      if (name && form.querySelector('fieldset[data-shown-by="' + name + '"]')) { apply(form); }
+    });
+  });
+})();

@@ -57,6 +57,7 @@ pub const fn admin_list(name: &'static str, plural: &'static str, area: &'static
         timeline: None,
         board: None,
         calendar: None,
+        field_groups: &[],
     }
 }
 

@@ -395,6 +395,28 @@ pub struct EntityDef {
     pub board: Option<&'static BoardDef>,
     /// Whether the entity's records are shown on a calendar (meetings and tasks), and how.
     pub calendar: Option<&'static CalendarDef>,
+    /// Fields (and child collections) that belong to some values of a choice field only: a
+    /// call's outcome to calls, a task's due date to tasks. Fields in no group belong to every
+    /// record.
+    pub field_groups: &'static [FieldGroup],
+}
+
+/// Fields and child collections that belong to some values of a choice field (an activity's
+/// call details, to calls). The record's form shows them as one labelled group, which the
+/// page's script hides while the choice holds another value (without the script every group
+/// shows); the record's page leaves them out, when empty, for the other values. Writing is
+/// unaffected: each field is stored whatever the choice holds.
+#[derive(Debug)]
+pub struct FieldGroup {
+    /// Names the group's heading: `group-<entity>-<name>` in the translations.
+    pub name: &'static str,
+    /// The choice field that decides (`kind`).
+    pub field: &'static str,
+    /// The choice's codes the group belongs to.
+    pub values: &'static [&'static str],
+    /// Its fields and child collections (computed ones too, which only the record's page
+    /// shows).
+    pub fields: &'static [&'static str],
 }
 
 /// How an entity's records appear on the timeline of the records they regard: which field says
@@ -419,6 +441,9 @@ pub struct TimelineDef {
     pub quick_kinds: &'static [&'static str],
     /// The date-time field the quick box asks for when the kind is a task (its due date).
     pub quick_due: &'static str,
+    /// Fields an entry shows beside its time when they hold a value and belong to its kind
+    /// ([`FieldGroup`]): a call's outcome and length, a visit's place.
+    pub facts: &'static [&'static str],
 }
 
 /// A board of an entity's records: a column per line of a line-reference field (an
@@ -533,6 +558,20 @@ impl EntityDef {
 
     pub fn action(&self, name: &str) -> Option<&'static ActionDef> {
         self.actions.iter().find(|a| a.name == name)
+    }
+
+    /// The group a field or child collection belongs to, if it belongs to some records only.
+    pub fn group_of(&self, name: &str) -> Option<&'static FieldGroup> {
+        self.field_groups.iter().find(|g| g.fields.contains(&name))
+    }
+
+    /// Whether a field or child collection belongs to a record, as its choice field decides.
+    pub fn belongs(&self, name: &str, rec: &JsonMap) -> bool {
+        self.group_of(name).is_none_or(|g| {
+            rec.get(g.field)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|v| g.values.contains(&v))
+        })
     }
 }
 

@@ -29,7 +29,7 @@ pub mod work;
 pub use behaviour::{Behaviour, Event, Plain};
 pub use def::{
     Access, ActionDef, BoardDef, CalendarDef, ChartDef, ChartKind, ChildDef, EntityDef, FieldDef,
-    FieldKind, OptionSet, RollupDef, StateMachine, TimelineDef, Transition,
+    FieldGroup, FieldKind, OptionSet, RollupDef, StateMachine, TimelineDef, Transition,
 };
 pub use filter::{Filter, FilterOp};
 pub use registry::{Reference, Registry};

@@ -52,6 +52,7 @@ static SPECIMENS: EntityDef = EntityDef {
     timeline: None,
     board: None,
     calendar: None,
+    field_groups: &[],
 };
 
 fn title(rec: &JsonMap, _locale: &str) -> String {

@@ -57,6 +57,7 @@ static ACCOUNTS_BY_PARENT: EntityDef = EntityDef {
     timeline: None,
     board: None,
     calendar: None,
+    field_groups: &[],
 };
 
 fn plain_title(rec: &JsonMap, _locale: &str) -> String {

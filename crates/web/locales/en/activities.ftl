@@ -25,6 +25,13 @@ field-activity-repeat_count = Occurrences left
 field-activity-description = Notes
 field-activity-attendee_users = Colleagues
 field-activity-attendee_contacts = Contacts
+# The form's groups of fields that belong to some kinds only.
+group-activity-when = When
+group-activity-task = Due date and repeating
+group-activity-call = Call details
+group-activity-place = Where and who
+group-activity-check_in = Check-in
+group-activity-follow_up = Reminder and status
 field-attendee_users-user_id = Colleague
 field-attendee_contacts-contact_id = Contact
 option-activity_kinds-task = Task

@@ -90,6 +90,7 @@ history-from = From
 history-to = To
 form-save = Save
 form-cancel = Cancel
+form-group-for = For { $values }
 form-errors = Please correct the fields marked below.
 form-new-title = New { $entity }
 form-edit-title = Edit { $entity }

@@ -25,6 +25,13 @@ field-activity-repeat_count = 剩余次数
 field-activity-description = 备注
 field-activity-attendee_users = 参与同事
 field-activity-attendee_contacts = 参与联系人
+# 表单中只属于某些类型的字段分组。
+group-activity-when = 时间
+group-activity-task = 截止与重复
+group-activity-call = 通话信息
+group-activity-place = 地点与参与人
+group-activity-check_in = 签到
+group-activity-follow_up = 提醒与状态
 field-attendee_users-user_id = 同事
 field-attendee_contacts-contact_id = 联系人
 option-activity_kinds-task = 任务

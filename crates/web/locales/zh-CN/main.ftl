@@ -87,6 +87,7 @@ history-from = 原值
 history-to = 新值
 form-save = 保存
 form-cancel = 取消
+form-group-for = 适用于：{ $values }
 form-errors = 请更正下面标出的字段。
 form-new-title = 新建{ $entity }
 form-edit-title = 编辑{ $entity }

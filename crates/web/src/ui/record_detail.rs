@@ -87,9 +87,20 @@ pub struct ActionForm {
     pub fields: Vec<FormField>,
 }
 
+/// Whether a field (or child collection) belongs to records of another kind only
+/// ([`FieldGroup`](guanxi_core::records::FieldGroup)) and this record holds nothing in it:
+/// its page leaves it out. A value it does hold is shown, as nothing stored is hidden.
+pub(super) fn other_kinds_blank(def: &EntityDef, rec: &JsonMap, name: &str) -> bool {
+    !def.belongs(name, rec)
+        && rec
+            .get(name)
+            .is_none_or(|v| *v == Value::Bool(false) || guanxi_core::records::values::blank(v))
+}
+
 fn child_tables(def: &EntityDef, rec: &JsonMap, lk: &Lookups, i18n: &I18n) -> Vec<ChildTable> {
     def.children
         .iter()
+        .filter(|child| !other_kinds_blank(def, rec, child.name))
         .map(|child| ChildTable {
             key: child.name,
             label: field_label(def.name, child.name, i18n),
@@ -367,9 +378,14 @@ pub(super) async fn detail_page(
         Ok(l) => l,
         Err(e) => return error_page(user, e),
     };
-    // Every field, empty ones included (shown muted), so people see what is not known yet.
+    // Every field, empty ones included (shown muted), so people see what is not known yet;
+    // but not the empty fields of another kind of record (a note's call outcome).
     let mut lines = Vec::new();
-    for f in def.fields {
+    for f in def
+        .fields
+        .iter()
+        .filter(|f| !other_kinds_blank(def, &rec, f.name))
+    {
         let mut c = cell(def, &rec, f.name, &lk, &i18n);
         if f.name == "name" {
             c.href = None;

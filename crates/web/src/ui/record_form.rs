@@ -57,6 +57,24 @@ pub struct FormField {
     pub ref_entity: &'static str,
     /// Its options are people: its select searches them as you type however few they are.
     pub people: bool,
+    /// The group of fields this one opens, for those that belong to some records only.
+    pub group: Option<GroupHead>,
+    /// It is the last of its group.
+    pub group_end: bool,
+}
+
+/// The heading of a group of fields that belong to some values of a choice field only
+/// ([`FieldGroup`](guanxi_core::records::FieldGroup)), and what the page's script needs to show
+/// it only while the choice holds one of them.
+pub struct GroupHead {
+    pub name: &'static str,
+    pub legend: String,
+    /// The values it belongs to, as people read them (shown without the script).
+    pub shown_for: String,
+    /// The form name of the choice field.
+    pub by: String,
+    /// The codes it belongs to, separated by spaces.
+    pub values: String,
 }
 
 impl FormField {
@@ -117,6 +135,8 @@ fn blank_field(name: String, label: String, kind: &'static str) -> FormField {
         rows: vec![],
         columns: vec![],
         people: false,
+        group: None,
+        group_end: false,
     }
 }
 
@@ -505,6 +525,59 @@ fn form_fields(
         {
             f.error = Some(i18n.field_error(e));
         }
+    }
+    grouped(def, out, i18n)
+}
+
+/// The form's fields with those of each [`FieldGroup`](guanxi_core::records::FieldGroup)
+/// together, where the first of them would be, the first opening the group and the last
+/// closing it.
+fn grouped(def: &EntityDef, fields: Vec<FormField>, i18n: &I18n) -> Vec<FormField> {
+    let group_of = |ff: &FormField| {
+        ff.name
+            .strip_prefix("f.")
+            .and_then(|name| def.group_of(name))
+    };
+    let mut rest: Vec<Option<FormField>> = fields.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(rest.len());
+    for i in 0..rest.len() {
+        let Some(ff) = rest[i].take() else { continue };
+        let Some(group) = group_of(&ff) else {
+            out.push(ff);
+            continue;
+        };
+        let mut members = vec![ff];
+        for later in rest.iter_mut().skip(i + 1) {
+            if later
+                .as_ref()
+                .and_then(group_of)
+                .is_some_and(|g| g.name == group.name)
+            {
+                members.extend(later.take());
+            }
+        }
+        let shown_for = match def.field(group.field).map(|f| &f.kind) {
+            Some(FieldKind::Choice(options)) => group
+                .values
+                .iter()
+                .map(|v| display::choice_label(options, v, i18n))
+                .collect::<Vec<_>>()
+                .join(if i18n.is_zh() { "、" } else { ", " }),
+            _ => String::new(),
+        };
+        if let Some(first) = members.first_mut() {
+            first.group = Some(GroupHead {
+                name: group.name,
+                legend: i18n.t(&format!("group-{}-{}", def.name, group.name)),
+                shown_for: i18n.t1("form-group-for", "values", &shown_for),
+                by: format!("f.{}", group.field),
+                values: group.values.join(" "),
+            });
+        }
+        if let Some(last) = members.last_mut() {
+            last.group_end = true;
+        }
+        out.extend(members);
     }
     out
 }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::cells::{Lookups, Reading, cell, lookups};
+use super::display::field_label;
 use super::history::HistoryLine;
 use crate::State;
 use crate::auth::UiUser;
@@ -37,6 +38,8 @@ pub struct Entry {
     pub about: Option<String>,
     pub who: String,
     pub detail: String,
+    /// What it holds of its kind's own fields (a call's outcome), as "label: value".
+    pub facts: Vec<String>,
     pub done: bool,
     /// The history line of a change.
     pub change: Option<HistoryLine>,
@@ -237,6 +240,7 @@ pub(super) async fn timeline(
                 about: None,
                 who: c.actor.clone(),
                 detail: String::new(),
+                facts: Vec::new(),
                 done: true,
                 change: Some(c),
             });
@@ -321,7 +325,34 @@ fn entry(
         about,
         who: cell(def, rec, "owner_id", lk, i18n).text,
         detail,
+        facts: facts(def, view, rec, lk, i18n),
         done: rec.get(view.done).and_then(Value::as_bool) == Some(true),
         change: None,
     }
+}
+
+/// The entry's facts ([`TimelineDef::facts`]) that hold a value other than a new record's and
+/// belong to its kind, as "label: value".
+fn facts(
+    def: &'static EntityDef,
+    view: &TimelineDef,
+    rec: &Record,
+    lk: &Lookups,
+    i18n: &I18n,
+) -> Vec<String> {
+    let colon = if i18n.is_zh() { "：" } else { ": " };
+    view.facts
+        .iter()
+        .filter_map(|name| def.field(name))
+        .filter(|f| def.belongs(f.name, rec))
+        .filter(|f| {
+            let v = rec.get(f.name).and_then(Value::as_str);
+            f.initial.is_none_or(|initial| v != Some(initial))
+        })
+        .filter_map(|f| {
+            let text = cell(def, rec, f.name, lk, i18n).text;
+            (!text.is_empty())
+                .then(|| format!("{}{colon}{text}", field_label(def.name, f.name, i18n)))
+        })
+        .collect()
 }

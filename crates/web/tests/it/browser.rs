@@ -7,6 +7,7 @@
 // Test helpers fail the test on anything unexpected, like the tests themselves.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod activity_form;
 mod board;
 mod calendar;
 mod driver;

@@ -2080,6 +2080,37 @@ fn choices(need: &mut impl FnMut(String, Vec<String>), f: &FieldDef) {
     }
 }
 
+/// A group of fields that belong to some values of a choice names real fields or collections,
+/// each in one group only, and real codes of a choice field.
+#[test]
+fn every_field_group_names_fields_and_codes_of_its_entity() {
+    for def in entities() {
+        let mut seen = Vec::new();
+        for g in def.field_groups {
+            let Some(FieldKind::Choice(options)) = def.field(g.field).map(|f| &f.kind) else {
+                panic!(
+                    "{}: group {} is decided by {}, not a choice",
+                    def.name, g.name, g.field
+                );
+            };
+            for v in g.values {
+                assert!(options.contains(v), "{}: {} is no {}", def.name, v, g.field);
+            }
+            for f in g.fields {
+                assert!(
+                    def.field(f).is_some() || def.child(f).is_some(),
+                    "{}: group {} names {f}, no field of it",
+                    def.name,
+                    g.name
+                );
+                assert!(!seen.contains(f), "{}: {f} in two groups", def.name);
+                assert_ne!(*f, g.field, "{}: {f} decides its own group", def.name);
+                seen.push(*f);
+            }
+        }
+    }
+}
+
 #[test]
 fn every_entity_field_choice_collection_and_action_has_labels_in_both_locales() {
     let mut missing = Vec::new();
@@ -2128,6 +2159,11 @@ fn every_entity_field_choice_collection_and_action_has_labels_in_both_locales() 
                     );
                     choices(&mut need, f);
                 }
+            }
+            // The headings of the form's groups of fields that belong to some records only.
+            for g in def.field_groups {
+                let key = format!("group-{}-{}", def.name, g.name);
+                need(key.clone(), vec![key]);
             }
             // Actions: the button, the history entry, the input fields (labelled like the
             // entity's fields) and their choices.

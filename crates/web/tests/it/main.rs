@@ -7,6 +7,7 @@ mod support;
 
 mod access;
 mod activities;
+mod activity_form;
 mod aggregate;
 mod api_records;
 mod bad_input;

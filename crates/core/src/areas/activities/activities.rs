@@ -17,7 +17,8 @@ use crate::reminders::Kept;
 use crate::areas::str_field;
 use crate::error::{CoreResult, FieldError, FieldErrors, codes};
 use crate::records::def::{
-    Access, CalendarDef, ChildDef, EntityDef, FieldDef, FieldKind, OptionSet, TimelineDef,
+    Access, CalendarDef, ChildDef, EntityDef, FieldDef, FieldGroup, FieldKind, OptionSet,
+    TimelineDef,
 };
 use crate::records::service::ts_string;
 use crate::records::{Behaviour, Event, Filter, FilterOp, JsonMap, Work};
@@ -142,13 +143,17 @@ const FIELDS: &[FieldDef] = &[
         .sortable()
         .initial("task"),
     FieldDef::new("regarding", FieldKind::Regarding),
-    // A task's deadline; a call's, meeting's or visit's start and end.
-    FieldDef::new("due_at", FieldKind::DateTime).sortable(),
+    FieldDef::new("priority", FieldKind::choice(&PRIORITIES)).initial("normal"),
+    // A call's, meeting's or visit's start and end.
     FieldDef::new("starts_at", FieldKind::DateTime).sortable(),
     FieldDef::new("ends_at", FieldKind::DateTime),
-    FieldDef::new("priority", FieldKind::choice(&PRIORITIES)).initial("normal"),
-    FieldDef::new("done", FieldKind::Bool).sortable(),
-    FieldDef::new("done_at", FieldKind::DateTime).computed(),
+    // A task's deadline.
+    FieldDef::new("due_at", FieldKind::DateTime).sortable(),
+    // Repeating tasks.
+    FieldDef::new("repeat", FieldKind::choice(&REPEATS)),
+    FieldDef::new("repeat_interval", FieldKind::Int { min: 1, max: 365 }),
+    FieldDef::new("repeat_until", FieldKind::Date),
+    FieldDef::new("repeat_count", FieldKind::Int { min: 1, max: 1000 }),
     // Calls.
     FieldDef::new("direction", FieldKind::choice(&DIRECTIONS)),
     FieldDef::new("phone", FieldKind::Text { max: 40 }),
@@ -156,18 +161,68 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("call_outcome", FieldKind::choice(&OUTCOMES)),
     // How long an inbound call rang before it was answered.
     FieldDef::new("answer_wait", FieldKind::Duration),
-    // Visits.
+    // Meetings and visits.
     FieldDef::new("location", FieldKind::Text { max: 200 }),
     FieldDef::new("checked_in_at", FieldKind::DateTime),
-    // Repeating tasks.
-    FieldDef::new("repeat", FieldKind::choice(&REPEATS)),
-    FieldDef::new("repeat_interval", FieldKind::Int { min: 1, max: 365 }),
-    FieldDef::new("repeat_until", FieldKind::Date),
-    FieldDef::new("repeat_count", FieldKind::Int { min: 1, max: 1000 }),
-    FieldDef::new("description", FieldKind::LongText { max: 10_000 }),
     // Reminding: how long ahead, and the instant that gives.
     FieldDef::new("remind", FieldKind::choice(&REMINDS)),
     FieldDef::new("remind_at", FieldKind::DateTime).computed(),
+    FieldDef::new("done", FieldKind::Bool).sortable(),
+    FieldDef::new("done_at", FieldKind::DateTime).computed(),
+    FieldDef::new("description", FieldKind::LongText { max: 10_000 }),
+];
+
+/// Which fields belong to which kinds: a note is a subject, what it regards and its text; the
+/// others add their own. Subject, kind, regarding, priority and description belong to all.
+static FIELD_GROUPS: &[FieldGroup] = &[
+    FieldGroup {
+        name: "when",
+        field: "kind",
+        values: &["call", "meeting", "visit"],
+        fields: &["starts_at", "ends_at"],
+    },
+    FieldGroup {
+        name: "task",
+        field: "kind",
+        values: &["task"],
+        fields: &[
+            "due_at",
+            "repeat",
+            "repeat_interval",
+            "repeat_until",
+            "repeat_count",
+        ],
+    },
+    FieldGroup {
+        name: "call",
+        field: "kind",
+        values: &["call"],
+        fields: &[
+            "direction",
+            "phone",
+            "call_duration",
+            "call_outcome",
+            "answer_wait",
+        ],
+    },
+    FieldGroup {
+        name: "place",
+        field: "kind",
+        values: &["meeting", "visit"],
+        fields: &["location", "attendee_users", "attendee_contacts"],
+    },
+    FieldGroup {
+        name: "check_in",
+        field: "kind",
+        values: &["visit"],
+        fields: &["checked_in_at"],
+    },
+    FieldGroup {
+        name: "follow_up",
+        field: "kind",
+        values: &["task", "call", "meeting", "visit"],
+        fields: &["remind", "remind_at", "done", "done_at"],
+    },
 ];
 
 fn title(rec: &JsonMap, _locale: &str) -> String {
@@ -486,6 +541,7 @@ pub static ACTIVITIES: EntityDef = EntityDef {
     timeline: Some(&TIMELINE),
     board: None,
     calendar: Some(&CALENDAR),
+    field_groups: FIELD_GROUPS,
 };
 
 static CALENDAR: CalendarDef = CalendarDef {
@@ -510,6 +566,13 @@ static TIMELINE: TimelineDef = TimelineDef {
     detail: "description",
     quick_kinds: &["call", "note", "task", "visit"],
     quick_due: "due_at",
+    facts: &[
+        "call_outcome",
+        "call_duration",
+        "direction",
+        "location",
+        "priority",
+    ],
 };
 
 #[cfg(test)]

@@ -189,4 +189,5 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     timeline: None,
     board: None,
     calendar: None,
+    field_groups: &[],
 };

@@ -148,6 +148,7 @@ pub static CONTACTS: EntityDef = EntityDef {
     timeline: None,
     board: None,
     calendar: None,
+    field_groups: &[],
 };
 
 #[cfg(test)]

@@ -530,6 +530,7 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     timeline: None,
     board: Some(&BOARD),
     calendar: None,
+    field_groups: &[],
 };
 
 /// The pipeline board: a column per stage of the chosen pipeline, the amount summed in each;
