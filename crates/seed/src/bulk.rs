@@ -39,14 +39,18 @@ use uuid::Uuid;
 use crate::demo::vocab::{AccountInfo, Gen, Person, Place, Region};
 use crate::lists::{self, ListIds};
 use guanxi_core::Core;
+use guanxi_core::areas::activities::ACTIVITIES;
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
+use guanxi_core::areas::sales::OPPORTUNITIES;
 use guanxi_core::db::{self, Backend, Db, WriteTxn, col, get_i64};
 use guanxi_core::error::{CoreError, CoreResult};
 use guanxi_core::identity::{NewUser, teams, users};
 use guanxi_core::records::def::FieldKind;
-use guanxi_core::records::{EntityDef, JsonMap, RowImage, Stamp, TableRow, values};
+use guanxi_core::records::{EntityDef, JsonMap, RowImage, Stamp, TableRow, children, values};
 use guanxi_core::search;
 use guanxi_core::settings::Settings;
+
+mod day;
 
 /// The password of every benchmark user.
 pub const BENCH_PASSWORD: &str = "guanxi-bench";
@@ -83,6 +87,18 @@ const COMMIT_EVERY: usize = 100_000;
 const REBUILD_MIN: u64 = 5_000;
 /// The SQLite writer's page cache during a load, in KiB (negative, as `PRAGMA cache_size` takes it).
 const LOAD_CACHE_KIB: i64 = -1_048_576;
+/// The tables a load fills in bulk, whose secondary indexes a large load drops and rebuilds.
+const LOADED_TABLES: [&str; 9] = [
+    "accounts",
+    "contacts",
+    "contact_points",
+    "search_entries",
+    "audit_log",
+    "opportunities",
+    "opportunity_stage_history",
+    "activities",
+    "activity_attendee_users",
+];
 /// Records spread over this many days before now.
 const HISTORY_DAYS: i64 = 3 * 365;
 
@@ -252,13 +268,57 @@ pub async fn generate_bench_data(
     contacts: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> CoreResult<()> {
+    let sizes = Sizes {
+        accounts,
+        contacts,
+        ..Sizes::default()
+    };
+    generate(core, sizes, progress).await
+}
+
+/// How many records of each kind a load generates.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sizes {
+    pub accounts: usize,
+    pub contacts: usize,
+    /// Opportunities, each on one of the accounts of the same load (none without accounts).
+    pub opportunities: usize,
+    /// Activities regarding the accounts, contacts and opportunities of the same load.
+    pub activities: usize,
+}
+
+/// As [`generate_bench_data`], with opportunities in two pipelines of seven stages and
+/// activities of every kind (see `day.rs`).
+pub async fn generate(
+    core: &Core,
+    sizes: Sizes,
+    progress: &mut dyn FnMut(u64, u64),
+) -> CoreResult<()> {
+    let Sizes {
+        accounts,
+        contacts,
+        opportunities,
+        activities,
+    } = sizes;
+    if accounts == 0 && opportunities + activities > 0 {
+        return Err(CoreError::Internal(
+            "opportunities and activities are generated on the accounts of the same load: \
+             ask for accounts too"
+                .into(),
+        ));
+    }
     let owners = ensure_users(core).await?;
     let lists = ensure_lists(core, &owners).await?;
+    let sales = if opportunities + activities > 0 {
+        day::ensure_sales(core, &owners).await?
+    } else {
+        day::Sales::default()
+    };
     let backend = core.db.backend();
     let before = count_rows(core, ACCOUNTS.table).await? + count_rows(core, CONTACTS.table).await?;
     let seed = SEED ^ before.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let settings = core.settings.clone();
-    let total = (accounts + contacts) as u64;
+    let total = (accounts + contacts + opportunities + activities) as u64;
     progress(0, total);
 
     // A load that at least doubles the tables is faster without their secondary indexes, which
@@ -299,7 +359,9 @@ pub async fn generate_bench_data(
     let started = Instant::now();
     let (tx, mut rx) = mpsc::channel::<Batch>(QUEUE);
     let producer = tokio::task::spawn_blocking(move || {
-        Producer::new(seed, owners, lists, settings, backend, accounts, contacts).run(&tx)
+        Producer::new(seed, owners, lists, settings, backend, accounts, contacts)
+            .with_day(sales, opportunities, activities)
+            .run(&tx)
     });
     let written = write_batches(core, txn, &mut rx, total, progress).await;
     tracing::info!(took = ?started.elapsed(), "bench data loaded");
@@ -346,21 +408,26 @@ pub async fn generate_bench_data(
 /// Secondary indexes (not those behind primary keys and unique constraints) of the tables the
 /// loader fills, as (name, the statement that creates it).
 async fn secondary_indexes<C: ConnectionTrait>(conn: &C) -> CoreResult<Vec<(String, String)>> {
+    let tables = LOADED_TABLES
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = match db::backend_of(conn) {
-        Backend::Sqlite => {
+        Backend::Sqlite => format!(
             "SELECT name, sql AS def FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-             AND tbl_name IN ('accounts', 'contacts', 'contact_points', 'search_entries') ORDER BY name"
-        }
-        Backend::Postgres => {
+             AND tbl_name IN ({tables}) ORDER BY name"
+        ),
+        Backend::Postgres => format!(
             "SELECT i.indexname AS name, i.indexdef AS def FROM pg_indexes i
              WHERE i.schemaname = current_schema()
-             AND i.tablename IN ('accounts', 'contacts', 'contact_points', 'search_entries')
+             AND i.tablename IN ({tables})
              AND NOT EXISTS (SELECT 1 FROM pg_constraint c
                              WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)
              ORDER BY i.indexname"
-        }
+        ),
     };
-    db::raw_query(conn, sql, vec![])
+    db::raw_query(conn, &sql, vec![])
         .await?
         .iter()
         .map(|r| Ok((db::get_string(r, "name")?, db::get_string(r, "def")?)))
@@ -478,7 +545,10 @@ async fn finish(core: &Core) -> CoreResult<()> {
             // so this runs on its own, committed as it ends.
             db::raw_execute(
                 core.db.reader(),
-                "VACUUM (ANALYZE) accounts, contacts, contact_points, search_entries, audit_log",
+                "VACUUM (ANALYZE) accounts, contacts, contact_points, search_entries, audit_log, \
+                 opportunities, opportunity_stage_history, opportunities_rollup_by_month, \
+                 opportunities_rollup_by_stage, activities, \
+                 activity_attendee_users",
                 vec![],
             )
             .await?;
@@ -610,8 +680,14 @@ impl Shape {
     /// E.164) and fills derived ones.
     fn record(&self, input: &Value, settings: &Settings) -> CoreResult<JsonMap> {
         let mut rec = self.template.clone();
+        let mut problems = guanxi_core::error::FieldErrors::new();
         if let Value::Object(obj) = input {
             for (k, v) in obj {
+                if let Some(child) = self.def.child(k) {
+                    let lines = children::canonical(child, v, None, settings, &mut problems);
+                    rec.insert(k.clone(), lines);
+                    continue;
+                }
                 let f = self
                     .def
                     .field(k)
@@ -625,7 +701,6 @@ impl Shape {
                 rec.insert(k.clone(), c);
             }
         }
-        let mut problems = guanxi_core::error::FieldErrors::new();
         self.def.behaviour.derive(&mut rec, &mut problems);
         if let Some((k, m)) = problems.into_iter().next() {
             return Err(CoreError::Internal(format!(
@@ -758,6 +833,13 @@ struct Producer {
     span_ms: i64,
     made: Vec<Slim>,
     keys: Keys,
+    /// Pipelines and lost reasons for opportunities.
+    sales: day::Sales,
+    opportunities: usize,
+    activities: usize,
+    /// Contacts and opportunities made, as activities regard them (kept only for activities).
+    contacts_made: Vec<(Uuid, u16)>,
+    opps_made: Vec<(Uuid, u16)>,
 }
 
 impl Producer {
@@ -785,7 +867,20 @@ impl Producer {
             span_ms,
             made: Vec::with_capacity(accounts),
             keys: Keys::new(Keys::RECORDS),
+            sales: day::Sales::default(),
+            opportunities: 0,
+            activities: 0,
+            contacts_made: Vec::new(),
+            opps_made: Vec::new(),
         }
+    }
+
+    /// Opportunities and activities to generate after the accounts and contacts.
+    fn with_day(mut self, sales: day::Sales, opportunities: usize, activities: usize) -> Producer {
+        self.sales = sales;
+        self.opportunities = opportunities;
+        self.activities = activities;
+        self
     }
 
     fn run(mut self, tx: &mpsc::Sender<Batch>) -> CoreResult<()> {
@@ -817,6 +912,37 @@ impl Producer {
             }
             i += n;
         }
+        if self.made.is_empty() {
+            return Ok(());
+        }
+        let shapes = (
+            Shape::new(&OPPORTUNITIES, &self.settings),
+            Shape::new(&ACTIVITIES, &self.settings),
+        );
+        let mut i = 0;
+        while i < self.opportunities {
+            let n = CHUNK.min(self.opportunities - i);
+            let mut rows = Rows::new(self.backend);
+            for k in i..i + n {
+                self.opportunity(&shapes.0, k, &mut rows)?;
+            }
+            if !Producer::send(tx, rows, n) {
+                return Ok(());
+            }
+            i += n;
+        }
+        let mut i = 0;
+        while i < self.activities {
+            let n = CHUNK.min(self.activities - i);
+            let mut rows = Rows::new(self.backend);
+            for k in i..i + n {
+                self.activity(&shapes.1, k, &mut rows)?;
+            }
+            if !Producer::send(tx, rows, n) {
+                return Ok(());
+            }
+            i += n;
+        }
         Ok(())
     }
 
@@ -833,8 +959,14 @@ impl Producer {
     /// spread evenly over the history, in order, so ids (UUIDv7 of the same instant) ascend with
     /// it.
     fn instant(&mut self, k: usize, n: usize) -> (DateTime<Utc>, Uuid, Uuid) {
-        let step = (self.span_ms / n.max(1) as i64).max(1);
-        let ms = self.start_ms + k as i64 * step + self.g.range(0, step as u64 - 1) as i64;
+        self.instant_within(k, n, self.span_ms)
+    }
+
+    /// As [`Producer::instant`], over the last `span_ms` before now.
+    fn instant_within(&mut self, k: usize, n: usize, span_ms: i64) -> (DateTime<Utc>, Uuid, Uuid) {
+        let start_ms = self.start_ms + self.span_ms - span_ms;
+        let step = (span_ms / n.max(1) as i64).max(1);
+        let ms = start_ms + k as i64 * step + self.g.range(0, step as u64 - 1) as i64;
         let at = DateTime::from_timestamp_micros(ms * 1000 + self.g.range(0, 999) as i64)
             .unwrap_or_default();
         let random: [u8; 10] = rand::Rng::random(&mut self.g.rng);
@@ -927,6 +1059,9 @@ impl Producer {
             v["account_id"] = Value::String(self.made[a].id.to_string());
         }
         let rec = shape.record(&v, &self.settings)?;
+        if self.activities > 0 {
+            self.contacts_made.push((id, owner_ix as u16));
+        }
         self.push(shape, rows, &rec, id, owner.id, at, audit_id)
     }
 
