@@ -72,7 +72,8 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Fill a database with generated benchmark data (accounts and contacts).
+    /// Fill a database with generated benchmark data (accounts, contacts, opportunities,
+    /// activities).
     BenchData {
         #[command(flatten)]
         db: DbArg,
@@ -80,6 +81,13 @@ enum Command {
         accounts: usize,
         #[arg(long, default_value_t = 3_000_000)]
         contacts: usize,
+        /// Opportunities in two pipelines of seven stages, on the accounts of this load.
+        #[arg(long, default_value_t = 0)]
+        opportunities: usize,
+        /// Activities (tasks, calls, meetings, visits, notes) regarding the accounts,
+        /// contacts and opportunities of this load.
+        #[arg(long, default_value_t = 0)]
+        activities: usize,
     },
     /// Export records as CSV, as one user: their read scope decides which records appear.
     Export(export_cmd::ExportArgs),
@@ -319,9 +327,17 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             db,
             accounts,
             contacts,
+            opportunities,
+            activities,
         } => {
             let core = open(&cfg, &db, IfMissing::Create).await?;
-            bench_data(&core, accounts, contacts).await
+            let sizes = guanxi_seed::bulk::Sizes {
+                accounts,
+                contacts,
+                opportunities,
+                activities,
+            };
+            bench_data(&core, sizes).await
         }
         Command::Config(ConfigCommand::Check) => {
             println!("database        = {}", cfg.database);
@@ -499,21 +515,37 @@ fn demo_banner(summary: &guanxi_seed::demo::DemoSummary, database: &str) -> Stri
     lines.join("\n")
 }
 
-async fn bench_data(core: &Core, accounts: usize, contacts: usize) -> Result<()> {
-    let bar = indicatif::ProgressBar::new((accounts + contacts) as u64);
-    if !std::io::stderr().is_terminal() {
+async fn bench_data(core: &Core, sizes: guanxi_seed::bulk::Sizes) -> Result<()> {
+    let total = sizes.accounts + sizes.contacts + sizes.opportunities + sizes.activities;
+    let bar = indicatif::ProgressBar::new(total as u64);
+    let terminal = std::io::stderr().is_terminal();
+    if !terminal {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let started = std::time::Instant::now();
-    guanxi_seed::bulk::generate_bench_data(core, accounts, contacts, &mut |done, total| {
+    // Without a terminal (a log file), a line every tenth of the way.
+    let mut tenth = 0;
+    guanxi_seed::bulk::generate(core, sizes, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
+        let now = (done * 10).checked_div(total).unwrap_or(10);
+        if !terminal && now > tenth {
+            tenth = now;
+            eprintln!(
+                "{done} of {total} records in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
     })
     .await
     .map_err(explain)?;
     bar.finish_and_clear();
     println!(
-        "generated {accounts} accounts and {contacts} contacts in {:.1} s",
+        "generated {} accounts, {} contacts, {} opportunities and {} activities in {:.1} s",
+        sizes.accounts,
+        sizes.contacts,
+        sizes.opportunities,
+        sizes.activities,
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -39,14 +39,18 @@ use uuid::Uuid;
 use crate::demo::vocab::{AccountInfo, Gen, Person, Place, Region};
 use crate::lists::{self, ListIds};
 use guanxi_core::Core;
+use guanxi_core::areas::activities::ACTIVITIES;
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
+use guanxi_core::areas::sales::OPPORTUNITIES;
 use guanxi_core::db::{self, Backend, Db, WriteTxn, col, get_i64};
 use guanxi_core::error::{CoreError, CoreResult};
 use guanxi_core::identity::{NewUser, teams, users};
 use guanxi_core::records::def::FieldKind;
-use guanxi_core::records::{EntityDef, JsonMap, RowImage, Stamp, TableRow, values};
+use guanxi_core::records::{EntityDef, JsonMap, RowImage, Stamp, TableRow, children, values};
 use guanxi_core::search;
 use guanxi_core::settings::Settings;
+
+mod day;
 
 /// The password of every benchmark user.
 pub const BENCH_PASSWORD: &str = "guanxi-bench";
@@ -83,6 +87,18 @@ const COMMIT_EVERY: usize = 100_000;
 const REBUILD_MIN: u64 = 5_000;
 /// The SQLite writer's page cache during a load, in KiB (negative, as `PRAGMA cache_size` takes it).
 const LOAD_CACHE_KIB: i64 = -1_048_576;
+/// The tables a load fills in bulk, whose secondary indexes a large load drops and rebuilds.
+const LOADED_TABLES: [&str; 9] = [
+    "accounts",
+    "contacts",
+    "contact_points",
+    "search_entries",
+    "audit_log",
+    "opportunities",
+    "opportunity_stage_history",
+    "activities",
+    "activity_attendee_users",
+];
 /// Records spread over this many days before now.
 const HISTORY_DAYS: i64 = 3 * 365;
 
@@ -252,13 +268,57 @@ pub async fn generate_bench_data(
     contacts: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> CoreResult<()> {
+    let sizes = Sizes {
+        accounts,
+        contacts,
+        ..Sizes::default()
+    };
+    generate(core, sizes, progress).await
+}
+
+/// How many records of each kind a load generates.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sizes {
+    pub accounts: usize,
+    pub contacts: usize,
+    /// Opportunities, each on one of the accounts of the same load (none without accounts).
+    pub opportunities: usize,
+    /// Activities regarding the accounts, contacts and opportunities of the same load.
+    pub activities: usize,
+}
+
+/// As [`generate_bench_data`], with opportunities in two pipelines of seven stages and
+/// activities of every kind (see `day.rs`).
+pub async fn generate(
+    core: &Core,
+    sizes: Sizes,
+    progress: &mut dyn FnMut(u64, u64),
+) -> CoreResult<()> {
+    let Sizes {
+        accounts,
+        contacts,
+        opportunities,
+        activities,
+    } = sizes;
+    if accounts == 0 && opportunities + activities > 0 {
+        return Err(CoreError::Internal(
+            "opportunities and activities are generated on the accounts of the same load: \
+             ask for accounts too"
+                .into(),
+        ));
+    }
     let owners = ensure_users(core).await?;
     let lists = ensure_lists(core, &owners).await?;
+    let sales = if opportunities + activities > 0 {
+        day::ensure_sales(core, &owners).await?
+    } else {
+        day::Sales::default()
+    };
     let backend = core.db.backend();
     let before = count_rows(core, ACCOUNTS.table).await? + count_rows(core, CONTACTS.table).await?;
     let seed = SEED ^ before.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let settings = core.settings.clone();
-    let total = (accounts + contacts) as u64;
+    let total = (accounts + contacts + opportunities + activities) as u64;
     progress(0, total);
 
     // A load that at least doubles the tables is faster without their secondary indexes, which
@@ -299,7 +359,9 @@ pub async fn generate_bench_data(
     let started = Instant::now();
     let (tx, mut rx) = mpsc::channel::<Batch>(QUEUE);
     let producer = tokio::task::spawn_blocking(move || {
-        Producer::new(seed, owners, lists, settings, backend, accounts, contacts).run(&tx)
+        Producer::new(seed, owners, lists, settings, backend, accounts, contacts)
+            .with_day(sales, opportunities, activities)
+            .run(&tx)
     });
     let written = write_batches(core, txn, &mut rx, total, progress).await;
     tracing::info!(took = ?started.elapsed(), "bench data loaded");
@@ -346,21 +408,26 @@ pub async fn generate_bench_data(
 /// Secondary indexes (not those behind primary keys and unique constraints) of the tables the
 /// loader fills, as (name, the statement that creates it).
 async fn secondary_indexes<C: ConnectionTrait>(conn: &C) -> CoreResult<Vec<(String, String)>> {
+    let tables = LOADED_TABLES
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = match db::backend_of(conn) {
-        Backend::Sqlite => {
+        Backend::Sqlite => format!(
             "SELECT name, sql AS def FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-             AND tbl_name IN ('accounts', 'contacts', 'contact_points', 'search_entries') ORDER BY name"
-        }
-        Backend::Postgres => {
+             AND tbl_name IN ({tables}) ORDER BY name"
+        ),
+        Backend::Postgres => format!(
             "SELECT i.indexname AS name, i.indexdef AS def FROM pg_indexes i
              WHERE i.schemaname = current_schema()
-             AND i.tablename IN ('accounts', 'contacts', 'contact_points', 'search_entries')
+             AND i.tablename IN ({tables})
              AND NOT EXISTS (SELECT 1 FROM pg_constraint c
                              WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)
              ORDER BY i.indexname"
-        }
+        ),
     };
-    db::raw_query(conn, sql, vec![])
+    db::raw_query(conn, &sql, vec![])
         .await?
         .iter()
         .map(|r| Ok((db::get_string(r, "name")?, db::get_string(r, "def")?)))
@@ -478,7 +545,10 @@ async fn finish(core: &Core) -> CoreResult<()> {
             // so this runs on its own, committed as it ends.
             db::raw_execute(
                 core.db.reader(),
-                "VACUUM (ANALYZE) accounts, contacts, contact_points, search_entries, audit_log",
+                "VACUUM (ANALYZE) accounts, contacts, contact_points, search_entries, audit_log, \
+                 opportunities, opportunity_stage_history, opportunities_rollup_by_month, \
+                 opportunities_rollup_by_stage, activities, \
+                 activity_attendee_users",
                 vec![],
             )
             .await?;
@@ -610,8 +680,14 @@ impl Shape {
     /// E.164) and fills derived ones.
     fn record(&self, input: &Value, settings: &Settings) -> CoreResult<JsonMap> {
         let mut rec = self.template.clone();
+        let mut problems = guanxi_core::error::FieldErrors::new();
         if let Value::Object(obj) = input {
             for (k, v) in obj {
+                if let Some(child) = self.def.child(k) {
+                    let lines = children::canonical(child, v, None, settings, &mut problems);
+                    rec.insert(k.clone(), lines);
+                    continue;
+                }
                 let f = self
                     .def
                     .field(k)
@@ -625,7 +701,6 @@ impl Shape {
                 rec.insert(k.clone(), c);
             }
         }
-        let mut problems = guanxi_core::error::FieldErrors::new();
         self.def.behaviour.derive(&mut rec, &mut problems);
         if let Some((k, m)) = problems.into_iter().next() {
             return Err(CoreError::Internal(format!(
@@ -758,6 +833,13 @@ struct Producer {
     span_ms: i64,
     made: Vec<Slim>,
     keys: Keys,
+    /// Pipelines and lost reasons for opportunities.
+    sales: day::Sales,
+    opportunities: usize,
+    activities: usize,
+    /// Contacts and opportunities made, as activities regard them (kept only for activities).
+    contacts_made: Vec<(Uuid, u16)>,
+    opps_made: Vec<(Uuid, u16)>,
 }
 
 impl Producer {
@@ -785,7 +867,20 @@ impl Producer {
             span_ms,
             made: Vec::with_capacity(accounts),
             keys: Keys::new(Keys::RECORDS),
+            sales: day::Sales::default(),
+            opportunities: 0,
+            activities: 0,
+            contacts_made: Vec::new(),
+            opps_made: Vec::new(),
         }
+    }
+
+    /// Opportunities and activities to generate after the accounts and contacts.
+    fn with_day(mut self, sales: day::Sales, opportunities: usize, activities: usize) -> Producer {
+        self.sales = sales;
+        self.opportunities = opportunities;
+        self.activities = activities;
+        self
     }
 
     fn run(mut self, tx: &mpsc::Sender<Batch>) -> CoreResult<()> {
@@ -817,6 +912,37 @@ impl Producer {
             }
             i += n;
         }
+        if self.made.is_empty() {
+            return Ok(());
+        }
+        let shapes = (
+            Shape::new(&OPPORTUNITIES, &self.settings),
+            Shape::new(&ACTIVITIES, &self.settings),
+        );
+        let mut i = 0;
+        while i < self.opportunities {
+            let n = CHUNK.min(self.opportunities - i);
+            let mut rows = Rows::new(self.backend);
+            for k in i..i + n {
+                self.opportunity(&shapes.0, k, &mut rows)?;
+            }
+            if !Producer::send(tx, rows, n) {
+                return Ok(());
+            }
+            i += n;
+        }
+        let mut i = 0;
+        while i < self.activities {
+            let n = CHUNK.min(self.activities - i);
+            let mut rows = Rows::new(self.backend);
+            for k in i..i + n {
+                self.activity(&shapes.1, k, &mut rows)?;
+            }
+            if !Producer::send(tx, rows, n) {
+                return Ok(());
+            }
+            i += n;
+        }
         Ok(())
     }
 
@@ -833,8 +959,14 @@ impl Producer {
     /// spread evenly over the history, in order, so ids (UUIDv7 of the same instant) ascend with
     /// it.
     fn instant(&mut self, k: usize, n: usize) -> (DateTime<Utc>, Uuid, Uuid) {
-        let step = (self.span_ms / n.max(1) as i64).max(1);
-        let ms = self.start_ms + k as i64 * step + self.g.range(0, step as u64 - 1) as i64;
+        self.instant_within(k, n, self.span_ms)
+    }
+
+    /// As [`Producer::instant`], over the last `span_ms` before now.
+    fn instant_within(&mut self, k: usize, n: usize, span_ms: i64) -> (DateTime<Utc>, Uuid, Uuid) {
+        let start_ms = self.start_ms + self.span_ms - span_ms;
+        let step = (span_ms / n.max(1) as i64).max(1);
+        let ms = start_ms + k as i64 * step + self.g.range(0, step as u64 - 1) as i64;
         let at = DateTime::from_timestamp_micros(ms * 1000 + self.g.range(0, 999) as i64)
             .unwrap_or_default();
         let random: [u8; 10] = rand::Rng::random(&mut self.g.rng);
@@ -927,6 +1059,9 @@ impl Producer {
             v["account_id"] = Value::String(self.made[a].id.to_string());
         }
         let rec = shape.record(&v, &self.settings)?;
+        if self.activities > 0 {
+            self.contacts_made.push((id, owner_ix as u16));
+        }
         self.push(shape, rows, &rec, id, owner.id, at, audit_id)
     }
 
@@ -1134,6 +1269,8 @@ fn postgres_literal(sql: &mut String, v: &SqlValue) -> CoreResult<()> {
 mod tests {
     use super::*;
     use crate::demo::vocab::CN_CITIES;
+    use guanxi_core::Actor;
+    use guanxi_core::areas::sales::{LOST_REASONS, PIPELINES};
     use guanxi_core::db::Db;
     use guanxi_core::identity::users;
     use guanxi_core::search;
@@ -1342,6 +1479,304 @@ mod tests {
         }
     }
 
+    /// A record as read, without what differs between two records written alike: ids
+    /// (lines' too), creation instants and, where `times` is false, every line's instants.
+    fn comparable(mut r: JsonMap) -> JsonMap {
+        for k in ["id", "created_at", "updated_at"] {
+            r.remove(k);
+        }
+        for (_, v) in r.iter_mut() {
+            if let Value::Array(lines) = v {
+                for line in lines.iter_mut().filter_map(Value::as_object_mut) {
+                    line.remove("id");
+                }
+            }
+        }
+        r
+    }
+
+    /// Writes a bulk batch.
+    async fn write_rows(core: &Core, rows: Rows) {
+        let txn = core.db.begin().await.unwrap();
+        for sql in rows.into_statements() {
+            txn.execute_unprepared(&sql).await.unwrap();
+        }
+        txn.commit().await.unwrap();
+    }
+
+    /// Both records' stored rows, lines and audit entries are alike.
+    async fn same_stored(
+        core: &Core,
+        actor: &Actor,
+        def: &'static EntityDef,
+        bulk: Uuid,
+        service: Uuid,
+        what: &str,
+    ) {
+        let a = core.records(def).get(actor, bulk).await.unwrap();
+        let b = core.records(def).get(actor, service).await.unwrap();
+        assert_eq!(comparable(a), comparable(b), "{what}");
+        assert_eq!(
+            entry(core, bulk).await,
+            entry(core, service).await,
+            "{what}"
+        );
+        let strip = |rows: Vec<Vec<Option<String>>>| -> Vec<Vec<Option<String>>> {
+            rows.into_iter()
+                .map(|mut r| {
+                    r.remove(1);
+                    r
+                })
+                .collect()
+        };
+        assert_eq!(
+            strip(audit_rows(core, def.table, bulk).await),
+            strip(audit_rows(core, def.table, service).await),
+            "{what}"
+        );
+        let mut cols = columns_of(&Shape::new(def, &core.settings));
+        // Lists are written at different instants; records at the service's.
+        let lists = [PIPELINES.name, LOST_REASONS.name].contains(&def.name);
+        cols.retain(|c| {
+            c != "id" && !(lists && ["created_at", "updated_at"].contains(&c.as_str()))
+        });
+        assert_eq!(
+            raw_row(core, def.table, &cols, bulk).await,
+            raw_row(core, def.table, &cols, service).await,
+            "{what}"
+        );
+    }
+
+    /// Pipelines, lost reasons, opportunities (open, won, lost) and activities of every kind:
+    /// the loader's rows equal the service's for the same input.
+    async fn day_rows_equal(
+        core: &Core,
+        actor: &Actor,
+        lists: &ListIds,
+        made: &std::collections::HashMap<&str, Uuid>,
+    ) {
+        let settings = core.settings.clone();
+        let colleague = users::create(
+            &core.db,
+            None,
+            NewUser {
+                email: "colleague@example.com".into(),
+                name: "Colleague".into(),
+                role: "sales".into(),
+                team_id: None,
+                password: "correct horse battery".into(),
+                locale: None,
+            },
+        )
+        .await
+        .unwrap();
+        let owners = vec![
+            Owner {
+                id: actor.user_id,
+                region: None,
+            },
+            Owner {
+                id: colleague.id,
+                region: None,
+            },
+        ];
+        let sales = day::ensure_sales(core, &owners).await.unwrap();
+        assert_eq!(sales.pipelines.len(), 2);
+        assert!(sales.pipelines.iter().all(|p| p.stages.len() == 7));
+        // The pipeline and a lost reason as the service writes them.
+        let (en, zh, open) = &day::PIPELINES_SPEC[0];
+        let input = day::pipeline_input(0, en, zh, open);
+        let service = core
+            .records(&PIPELINES)
+            .create(actor, &input)
+            .await
+            .unwrap();
+        let id1 = Uuid::parse_str(service["id"].as_str().unwrap()).unwrap();
+        same_stored(
+            core,
+            actor,
+            &PIPELINES,
+            sales.pipelines[0].id,
+            id1,
+            "pipeline",
+        )
+        .await;
+        let bulk_reason = sales.lost_reasons[0];
+        let reason = core
+            .records(&LOST_REASONS)
+            .get(actor, bulk_reason)
+            .await
+            .unwrap();
+        let input = serde_json::json!({"name": reason["name"], "position": reason["position"]});
+        let service = core
+            .records(&LOST_REASONS)
+            .create(actor, &input)
+            .await
+            .unwrap();
+        let id1 = Uuid::parse_str(service["id"].as_str().unwrap()).unwrap();
+        same_stored(core, actor, &LOST_REASONS, bulk_reason, id1, "lost reason").await;
+
+        let mut producer = Producer::new(
+            1,
+            owners,
+            lists.clone(),
+            settings.clone(),
+            core.db.backend(),
+            0,
+            0,
+        )
+        .with_day(sales.clone(), 0, 0);
+        let opp_shape = Shape::new(&OPPORTUNITIES, &settings);
+        let account = made["account"];
+        let pipeline = &sales.pipelines[1];
+        let mut opportunity = None;
+        for (i, stage_ix) in [0usize, 3, 5, 2].into_iter().enumerate() {
+            let stage = &pipeline.stages[stage_ix];
+            let lost = i == 3;
+            let mut v = serde_json::json!({
+                "name": format!("数据中台 {i}"),
+                "account_id": account.to_string(),
+                "pipeline_id": pipeline.id.to_string(),
+                "stage_id": stage.id.to_string(),
+                "amount": {"amount": "120000", "currency": "CNY"},
+                "close_date": "2026-11-30",
+                "next_step": "发送报价单",
+                "source": "展会",
+            });
+            lists.resolve(&mut v).unwrap();
+            let service = core
+                .records(&OPPORTUNITIES)
+                // At one instant, as the loader writes a record: without it the service's
+                // clock moves between the stage's entry and the row's creation.
+                .as_of(guanxi_core::now())
+                .create(actor, &v)
+                .await
+                .unwrap();
+            let id1 = Uuid::parse_str(service["id"].as_str().unwrap()).unwrap();
+            let at = DateTime::parse_from_rfc3339(service["created_at"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&Utc);
+            let closed_at = at + chrono::Duration::hours(30);
+            let reason = sales.lost_reasons[1];
+            if lost {
+                core.records(&OPPORTUNITIES)
+                    .as_of(closed_at)
+                    .act(
+                        actor,
+                        id1,
+                        "close_lost",
+                        None,
+                        &serde_json::json!({"lost_reason_id": reason.to_string()}),
+                    )
+                    .await
+                    .unwrap();
+            }
+            let id2 = Uuid::now_v7();
+            let stamp = Stamp {
+                id: id2,
+                owner: actor.user_id,
+                at,
+                actor: actor.user_id,
+                audit_id: Uuid::now_v7(),
+            };
+            day::created_opportunity(&mut v, stage, at);
+            let rec = opp_shape.record(&v, &settings).unwrap();
+            let mut rows = Rows::new(core.db.backend());
+            if lost {
+                let closed =
+                    day::closed_lost(&rec, &pipeline.stages[6], reason, closed_at, &settings)
+                        .unwrap();
+                producer
+                    .add_acted(
+                        &opp_shape,
+                        &mut rows,
+                        (&rec, &closed),
+                        &stamp,
+                        ("close_lost", closed_at, Uuid::now_v7()),
+                    )
+                    .unwrap();
+            } else {
+                push(
+                    core.db.backend(),
+                    &OPPORTUNITIES,
+                    &mut rows,
+                    &rec,
+                    &stamp,
+                    &mut producer.keys,
+                )
+                .unwrap();
+            }
+            write_rows(core, rows).await;
+            same_stored(
+                core,
+                actor,
+                &OPPORTUNITIES,
+                id2,
+                id1,
+                &format!("opportunity {i}"),
+            )
+            .await;
+            opportunity = Some(id1);
+        }
+
+        let act_shape = Shape::new(&ACTIVITIES, &settings);
+        let regarded = [
+            ("account", made["account"]),
+            ("contact", made["contact"]),
+            ("opportunity", opportunity.unwrap()),
+        ];
+        let mut kinds = std::collections::HashSet::new();
+        for i in 0..60 {
+            let (entity, id) = regarded[i % 3];
+            let now = guanxi_core::now();
+            let mut v = producer.activity_input(now, entity, id, i % 2);
+            if i % 4 == 1 && v["kind"] == "task" {
+                v["done"] = serde_json::json!(true);
+            }
+            kinds.insert(v["kind"].as_str().unwrap().to_string());
+            let service = core
+                .records(&ACTIVITIES)
+                .as_of(now)
+                .create(actor, &v)
+                .await
+                .unwrap();
+            let id1 = Uuid::parse_str(service["id"].as_str().unwrap()).unwrap();
+            let at = DateTime::parse_from_rfc3339(service["created_at"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&Utc);
+            day::completed_activity(&mut v, at);
+            let rec = act_shape.record(&v, &settings).unwrap();
+            let stamp = Stamp {
+                id: Uuid::now_v7(),
+                owner: actor.user_id,
+                at,
+                actor: actor.user_id,
+                audit_id: Uuid::now_v7(),
+            };
+            let mut rows = Rows::new(core.db.backend());
+            push(
+                core.db.backend(),
+                &ACTIVITIES,
+                &mut rows,
+                &rec,
+                &stamp,
+                &mut producer.keys,
+            )
+            .unwrap();
+            write_rows(core, rows).await;
+            same_stored(
+                core,
+                actor,
+                &ACTIVITIES,
+                stamp.id,
+                id1,
+                &format!("activity {i} {v}"),
+            )
+            .await;
+        }
+        assert_eq!(kinds.len(), 5, "{kinds:?}");
+    }
+
     /// The loader writes byte for byte what the record service writes for the same input.
     #[tokio::test]
     async fn bulk_rows_equal_what_the_service_writes() {
@@ -1419,6 +1854,7 @@ mod tests {
             ];
             let mut g = Gen::new(42);
             let mut account = None;
+            let mut made_by_service = std::collections::HashMap::new();
             for i in 0..60 {
                 let shape = &shapes[usize::from(i % 2 == 1)];
                 let place = if i % 6 < 2 {
@@ -1504,7 +1940,9 @@ mod tests {
                     hits.iter().any(|h| h.id == id2) && hits.iter().any(|h| h.id == id1),
                     "{title}: {hits:?}"
                 );
+                made_by_service.insert(shape.def.name, id1);
             }
+            day_rows_equal(&core, &actor, &lists, &made_by_service).await;
             core.db.close().await.unwrap();
             match pg {
                 Some((admin, name)) => {

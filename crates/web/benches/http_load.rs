@@ -21,7 +21,10 @@
 //! Besides the API scenarios: search as you type (`limit=12`, with each hit's key facts, over a
 //! fixed mix of one- and two-character, pinyin-prefix and phone-prefix queries), the same
 //! queries through a route only this bench adds (`/bench/search-without-hints`: the same search,
-//! no key facts), and UI pages (HTML) requested with a session cookie, as a browser does.
+//! no key facts), and UI pages (HTML) requested with a session cookie, as a browser does:
+//! among them a rep's day ("UI day: …", issue 11): the pipeline board, the team's calendar
+//! week, an account's timeline and the home page. The admin joins the rep's team, so that
+//! "the team" names the same people for both.
 //!
 //! The server runs in this process on 127.0.0.1 (port 0), so client and server share the
 //! machine, as they would on a laptop install. It runs on a runtime of its own whose threads are
@@ -370,6 +373,8 @@ struct Samples {
     /// The cursor that starts the page after the first 500,000 (or the middle on less data),
     /// and how deep that is.
     deep: (String, i64),
+    /// Accounts with at least one activity about them, for their timelines.
+    with_activities: Vec<String>,
 }
 
 async fn sample(conn: &DatabaseConnection, backend: Backend, scope: &str) -> Samples {
@@ -520,6 +525,18 @@ async fn sample(conn: &DatabaseConnection, backend: Backend, scope: &str) -> Sam
         .encode();
         s.deep = (cursor, offset + 1);
     }
+    // Accounts the caller may read with activities about them (none before bench-data's
+    // `--activities`).
+    s.with_activities = q(format!(
+        "SELECT a.id FROM accounts a WHERE a.deleted_at IS NULL AND {scope}
+         AND EXISTS (SELECT 1 FROM activities t WHERE t.regarding_entity = 'account'
+                     AND t.regarding_id = a.id AND t.deleted_at IS NULL)
+         ORDER BY random() LIMIT 200"
+    ))
+    .await
+    .iter()
+    .map(|r| db::get_uuid(r, "id").unwrap().to_string())
+    .collect();
     s
 }
 
@@ -713,6 +730,26 @@ fn scenarios(s: &Samples) -> Vec<Scenario> {
                 .collect(),
         ),
         page("UI page /accounts/new", vec!["/accounts/new".into()]),
+        // A rep's day (issue 11): the pipeline board's first page (the first pipeline, 50
+        // cards per stage), the team's calendar this week, an account's timeline, the home
+        // page for oneself and for the whole team.
+        page(
+            "UI day: board, first page (first pipeline)",
+            vec!["/opportunities/board".into()],
+        ),
+        page(
+            "UI day: calendar, team, this week",
+            vec!["/activities/calendar?view=week&who=team".into()],
+        ),
+        page(
+            "UI day: an account's timeline",
+            s.with_activities
+                .iter()
+                .map(|i| format!("/accounts/{i}?tab=timeline"))
+                .collect(),
+        ),
+        page("UI day: home", vec!["/".into()]),
+        page("UI day: home, whole team (who=team)", vec!["/?who=team".into()]),
         page("UI page /search?q=张", vec![format!("/search?q={}", enc("张"))]),
         Scenario {
             name: "create account",
@@ -790,7 +827,26 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
         async move { db::get_i64(&db::raw_query(conn, &q, vec![]).await.unwrap()[0], "n").unwrap() }
     };
     let (n_accounts, n_contacts) = (count("accounts").await, count("contacts").await);
-    println!("data: {n_accounts} accounts, {n_contacts} contacts ({backend:?})");
+    let (n_opportunities, n_activities) = (count("opportunities").await, count("activities").await);
+    println!(
+        "data: {n_accounts} accounts, {n_contacts} contacts, {n_opportunities} opportunities, \
+         {n_activities} activities ({backend:?})"
+    );
+    // The rep's team (bench-data's first team), which the admin joins too, so that "the
+    // caller's team" means the same people on the admin's calendar.
+    let bench_team = db::raw_query(
+        conn,
+        &format!(
+            "SELECT team_id FROM users WHERE role = 'sales' AND team_id IS NOT NULL
+             ORDER BY CASE WHEN email LIKE {} THEN 0 ELSE 1 END, email LIMIT 1",
+            lit(&format!("%@{BENCH_EMAIL_DOMAIN}"))
+        ),
+        vec![],
+    )
+    .await
+    .unwrap()
+    .first()
+    .and_then(|r| db::get_opt_uuid(r, "team_id").ok().flatten());
 
     let mut callers = Vec::new();
     if callers_wanted.iter().any(|c| c == "admin") {
@@ -803,7 +859,7 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
                 email,
                 name: "bench".into(),
                 role: "admin".into(),
-                team_id: None,
+                team_id: bench_team,
                 password: "bench-password".into(),
                 locale: None,
             },

@@ -18,7 +18,7 @@ pub use pipelines::PIPELINES;
 /// This area's entities, in the order navigation shows them.
 pub const ENTITIES: [&EntityDef; 3] = [&OPPORTUNITIES, &PIPELINES, &LOST_REASONS];
 
-const LOST_REASON_NAMES: [(&str, &str); 5] = [
+pub const LOST_REASON_NAMES: [(&str, &str); 5] = [
     ("Price too high", "价格太高"),
     ("Chose a competitor", "选择了竞争对手"),
     ("Budget cancelled", "预算取消"),
