@@ -28,6 +28,7 @@ mod m0025_activities;
 mod m0026_calendar_feeds;
 mod m0027_recent_views;
 mod m0028_activity_reminders;
+mod m0029_board_columns;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_calendar_feeds::Migration),
             Box::new(m0027_recent_views::Migration),
             Box::new(m0028_activity_reminders::Migration),
+            Box::new(m0029_board_columns::Migration),
         ]
     }
 }
