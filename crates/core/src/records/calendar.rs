@@ -4,6 +4,8 @@
 //! compiles (so the reader's scope applies), a move an ordinary update (so every rule, the
 //! version check and the audit run).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -42,40 +44,66 @@ fn cond(field: impl Into<String>, op: FilterOp, value: Value) -> Filter {
     }
 }
 
-/// The filter of entries in `[from, to)` that belong to any of `people`: owned by them or
-/// attended by them. An entry starting before `from` is in when it ends after it.
-pub fn range_filter(
+/// How far before a range an entry may start and still be in it, by ending inside it: a
+/// meeting or a trip of up to a month. Bounding it lets the start be read as a range of an
+/// index rather than from the beginning of time.
+pub const LONGEST_ENTRY: Duration = Duration::days(31);
+
+/// Whose entries a read takes: those they own, or those they attend.
+#[derive(Clone, Copy)]
+enum Belonging {
+    Owned,
+    Attended,
+}
+
+/// When an entry is placed: by its start, or (without one) by its due time.
+#[derive(Clone, Copy)]
+enum Placing {
+    Start,
+    Due,
+}
+
+/// The filter of entries in `[from, to)` that belong to any of `people` one way and are placed
+/// one way. An entry starting before `from` is in when it ends after it. Each of the four reads
+/// is a range of one index (owner and start, owner and due time, or the attendees' table), where
+/// one filter with both ORs left SQLite none and it walked the whole table.
+fn range_filter(
     cal: &CalendarDef,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     people: &[Uuid],
+    belonging: Belonging,
+    placing: Placing,
 ) -> Filter {
     let ids = Value::Array(people.iter().map(|p| json!(p.to_string())).collect());
-    let (from, to) = (json!(ts_string(from)), json!(ts_string(to)));
-    Filter::And(vec![
-        Filter::Or(vec![
-            cond("owner_id", FilterOp::In, ids.clone()),
+    let whose = match belonging {
+        Belonging::Owned => cond("owner_id", FilterOp::In, ids),
+        Belonging::Attended => cond(
+            format!("{}.{}", cal.attendees, cal.attendee_user),
+            FilterOp::In,
+            ids,
+        ),
+    };
+    let when = match placing {
+        Placing::Start => Filter::And(vec![
             cond(
-                format!("{}.{}", cal.attendees, cal.attendee_user),
-                FilterOp::In,
-                ids,
+                cal.start,
+                FilterOp::Gte,
+                json!(ts_string(from - LONGEST_ENTRY)),
             ),
-        ]),
-        Filter::Or(vec![
-            Filter::And(vec![
-                cond(cal.start, FilterOp::Lt, to.clone()),
-                Filter::Or(vec![
-                    cond(cal.start, FilterOp::Gte, from.clone()),
-                    cond(cal.end, FilterOp::Gt, from.clone()),
-                ]),
-            ]),
-            Filter::And(vec![
-                cond(cal.start, FilterOp::Empty, Value::Null),
-                cond(cal.due, FilterOp::Gte, from),
-                cond(cal.due, FilterOp::Lt, to),
+            cond(cal.start, FilterOp::Lt, json!(ts_string(to))),
+            Filter::Or(vec![
+                cond(cal.start, FilterOp::Gte, json!(ts_string(from))),
+                cond(cal.end, FilterOp::Gt, json!(ts_string(from))),
             ]),
         ]),
-    ])
+        Placing::Due => Filter::And(vec![
+            cond(cal.start, FilterOp::Empty, Value::Null),
+            cond(cal.due, FilterOp::Gte, json!(ts_string(from))),
+            cond(cal.due, FilterOp::Lt, json!(ts_string(to))),
+        ]),
+    };
+    Filter::And(vec![whose, when])
 }
 
 impl RecordService<'_> {
@@ -93,25 +121,42 @@ impl RecordService<'_> {
             return Ok(Vec::new());
         }
         let mut out: Vec<Record> = Vec::new();
-        // An `in` takes at most 500 values: a larger team is read in parts.
-        for part in people.chunks(400) {
-            let mut q = ListQuery {
-                filter: Some(range_filter(cal, from, to, part)),
-                sort: Some("created_at".into()),
-                limit: MAX_LIMIT,
-                ..Default::default()
-            };
-            loop {
-                let page = self.list(actor, &q).await?;
-                for rec in page.items {
-                    let id = rec.get("id").cloned();
-                    if !out.iter().any(|r| r.get("id") == id.as_ref()) {
-                        out.push(rec);
+        let mut seen: HashSet<String> = HashSet::new();
+        // An `in` takes at most 500 values: a larger team is read in parts. Each part is read
+        // four ways (owned or attended, placed by start or by due time), each in its time order.
+        let ways = [
+            (Belonging::Owned, Placing::Start),
+            (Belonging::Owned, Placing::Due),
+            (Belonging::Attended, Placing::Start),
+            (Belonging::Attended, Placing::Due),
+        ];
+        'parts: for part in people.chunks(400) {
+            for (belonging, placing) in ways {
+                let sort = match placing {
+                    Placing::Start => cal.start,
+                    Placing::Due => cal.due,
+                };
+                let mut q = ListQuery {
+                    filter: Some(range_filter(cal, from, to, part, belonging, placing)),
+                    sort: Some(sort.into()),
+                    limit: MAX_LIMIT,
+                    ..Default::default()
+                };
+                loop {
+                    let page = self.list(actor, &q).await?;
+                    for rec in page.items {
+                        let id = rec.get("id").and_then(Value::as_str).unwrap_or("");
+                        if seen.insert(id.to_string()) {
+                            out.push(rec);
+                        }
                     }
-                }
-                match page.next_cursor {
-                    Some(c) if out.len() < MAX_ENTRIES => q.cursor = Some(c),
-                    _ => break,
+                    if out.len() >= MAX_ENTRIES {
+                        break 'parts;
+                    }
+                    match page.next_cursor {
+                        Some(c) => q.cursor = Some(c),
+                        None => break,
+                    }
                 }
             }
         }
