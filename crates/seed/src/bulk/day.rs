@@ -251,7 +251,8 @@ pub(super) fn created_opportunity(v: &mut Value, stage: &Stage, at: DateTime<Utc
 }
 
 /// What "close lost" at `at` makes of an opportunity created open (`rec`, canonical): the lost
-/// stage, its probability, the reason, the history's open line closed and the lost one opened.
+/// stage, its probability, the reason, the day it closed, the history's open line closed and the
+/// lost one opened.
 pub(super) fn closed_lost(
     rec: &JsonMap,
     lost: &Stage,
@@ -266,6 +267,11 @@ pub(super) fn closed_lost(
         .map_err(|e| CoreError::Internal(format!("a lost stage's probability: {e}")))?;
     out.insert("probability".into(), probability);
     out.insert("lost_reason_id".into(), json!(reason.to_string()));
+    // Closing lost dates the deal the day it is closed, as the action does.
+    out.insert(
+        "close_date".into(),
+        json!(at.date_naive().format("%Y-%m-%d").to_string()),
+    );
     let now = json!(ts_string(at));
     let mut history = out
         .get("stage_history")
