@@ -9,12 +9,14 @@
 
 use std::fmt;
 
+use chrono::Datelike;
+
 use sea_orm::sea_query::{Alias, Expr, NullOrdering, Order, Query, SelectStatement};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::def::{EntityDef, FieldKind};
-use super::filter::Filter;
+use super::filter::{Filter, FilterContext, FilterOp, Narrowing};
 use super::money;
 use super::rollup::{self, DimKind};
 use super::service::{ListQuery, RecordService};
@@ -422,9 +424,9 @@ impl RecordService<'_> {
 
 impl RecordService<'_> {
     /// The aggregation `q` read from the entity's running totals, when they hold all it asks:
-    /// no filter, groupings by the rollup's keys (a date by month, quarter or year), counts and
-    /// sums or averages of its sums. The select has the scan's columns: `g<i>`, `m<i>`, `c<i>`
-    /// for the currencies of `money_fields`.
+    /// a filter of their keys ([`rollup_conditions`]), groupings by their keys (a date by month,
+    /// quarter or year), counts and sums or averages of their sums. The select has the scan's
+    /// columns: `g<i>`, `m<i>`, `c<i>` for the currencies of `money_fields`.
     fn rollup_select(
         &self,
         actor: &Actor,
@@ -433,26 +435,120 @@ impl RecordService<'_> {
     ) -> CoreResult<Option<SelectStatement>> {
         let def = self.def();
         let backend = self.core().db.backend();
-        if q.filter.as_ref().is_some_and(|f| !f.is_everything()) {
-            return Ok(None);
-        }
         for l in rollup::layouts(def) {
-            if let Some(sel) = from_layout(&l, backend, q, money_fields) {
-                let mut sel = sel;
-                sel.cond_where(self.scope_on(actor, Expr::col(col("owner_id")))?);
-                return Ok(Some(sel));
+            let Some(conds) = rollup_conditions(&l, q.filter.as_ref()) else {
+                continue;
+            };
+            let Some(mut sel) = from_layout(&l, backend, q, money_fields) else {
+                continue;
+            };
+            // A key's condition compiles as the records' own: the rollup names its key columns
+            // as the table does and stores them the same way.
+            let ctx = FilterContext {
+                entity: def,
+                custom: &[],
+                backend,
+                actor,
+                settings: &self.core().settings,
+                narrow: Narrowing::NONE,
+            };
+            for c in conds {
+                match c {
+                    RollupCondition::Key(f) => sel.cond_where(ctx.compile(f)?),
+                    RollupCondition::Month(sql) => sel.and_where(Expr::cust(sql)),
+                };
             }
+            sel.cond_where(self.scope_on(actor, Expr::col(col("owner_id")))?);
+            return Ok(Some(sel));
         }
         Ok(None)
     }
 }
 
+/// A condition a rollup applies for a filter.
+enum RollupCondition<'f> {
+    /// `eq` or `in` on a key the rollup keeps as the records do.
+    Key(&'f Filter),
+    /// A bound on a month key, in SQL.
+    Month(String),
+}
+
+/// What rollup `l` applies to hold only what `filter` matches, when it can: a filter that is
+/// a conjunction of `eq` and `in` on its keys (owner, stage, status…) and of bounds on a
+/// calendar date it keeps by month that fall between months (`close_date >= 2026-10-01 and
+/// close_date <= 2026-12-31`: a quarter). `None` when any part of the filter cannot be
+/// applied to totals, and the records are read instead.
+fn rollup_conditions<'f>(
+    l: &rollup::Layout,
+    filter: Option<&'f Filter>,
+) -> Option<Vec<RollupCondition<'f>>> {
+    fn walk<'f>(l: &rollup::Layout, f: &'f Filter, out: &mut Vec<RollupCondition<'f>>) -> bool {
+        match f {
+            Filter::And(parts) => parts.iter().all(|p| walk(l, p, out)),
+            Filter::Or(parts) if parts.is_empty() => true,
+            Filter::Or(_) | Filter::Not(_) => false,
+            Filter::Cond { field, op, value } => {
+                let Some(dim) = l.dims.iter().find(|d| &d.field == field) else {
+                    return false;
+                };
+                match dim.kind {
+                    // A record without a value is kept under a stand-in, which `eq` and `in`
+                    // never name; `ne` or `empty` would need it told apart.
+                    DimKind::Id | DimKind::Text => {
+                        if matches!(op, FilterOp::Eq | FilterOp::In) {
+                            out.push(RollupCondition::Key(f));
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                    DimKind::Month if dim.is_calendar_date() => {
+                        match month_bound(&dim.column, *op, value) {
+                            Some(sql) => {
+                                out.push(RollupCondition::Month(sql));
+                                true
+                            }
+                            None => false,
+                        }
+                    }
+                    DimKind::Month | DimKind::Currency => false,
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    match filter {
+        Some(f) if !walk(l, f, &mut out) => None,
+        _ => Some(out),
+    }
+}
+
+/// A bound on a date, said of its month when it falls between months: on or after the 1st,
+/// before the 1st, on or before the last day, after the last day. Records without a date are
+/// kept under a month after every other ([`rollup::NONE_TEXT`]) and left out, as the bound
+/// leaves them out of the records.
+fn month_bound(column: &str, op: FilterOp, value: &Value) -> Option<String> {
+    let d = chrono::NaiveDate::parse_from_str(value.as_str()?, "%Y-%m-%d").ok()?;
+    let first = d.day() == 1;
+    let last = d.succ_opt().is_some_and(|n| n.day() == 1);
+    let sql_op = match op {
+        FilterOp::Gte if first => ">=",
+        FilterOp::Lt if first => "<",
+        FilterOp::Lte if last => "<=",
+        FilterOp::Gt if last => ">",
+        _ => return None,
+    };
+    // The month is formatted from a parsed date: only digits and a dash reach the SQL.
+    Some(format!(
+        "\"{column}\" {sql_op} '{month}' AND \"{column}\" <> '{none}'",
+        month = d.format("%Y-%m"),
+        none = rollup::NONE_TEXT
+    ))
+}
+
 /// Whether `q` is answered from `def`'s running totals (cheaply, however many records): what a
 /// page asks before an aggregation it would not run over too many records.
 pub fn reads_totals(def: &EntityDef, q: &AggregateQuery) -> bool {
-    if q.filter.as_ref().is_some_and(|f| !f.is_everything()) {
-        return false;
-    }
     let mut money_fields: Vec<String> = Vec::new();
     for m in &q.measures {
         if let Some(f) = m.field()
@@ -465,9 +561,10 @@ pub fn reads_totals(def: &EntityDef, q: &AggregateQuery) -> bool {
         }
     }
     // The backend only words the statement; whether there is one does not depend on it.
-    rollup::layouts(def)
-        .iter()
-        .any(|l| from_layout(l, Backend::Sqlite, q, &money_fields).is_some())
+    rollup::layouts(def).iter().any(|l| {
+        rollup_conditions(l, q.filter.as_ref()).is_some()
+            && from_layout(l, Backend::Sqlite, q, &money_fields).is_some()
+    })
 }
 
 /// The select that answers `q` from rollup `l`, when `l` holds what it asks; scope is the

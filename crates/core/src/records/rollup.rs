@@ -44,6 +44,14 @@ pub struct Dim {
     instant: bool,
 }
 
+impl Dim {
+    /// A month of a calendar date (not of an instant, whose month depends on a time zone):
+    /// bounds on the date that fall between months are bounds on it.
+    pub fn is_calendar_date(&self) -> bool {
+        self.kind == DimKind::Month && !self.instant
+    }
+}
+
 /// A summed field and its columns.
 #[derive(Clone, Debug)]
 pub struct Sum {

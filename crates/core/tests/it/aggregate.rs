@@ -276,6 +276,63 @@ async fn aggregations_equal_a_reference_under_every_scope() {
             op: FilterOp::Eq,
             value: json!(open[0]),
         };
+        let cond = |field: &str, op: FilterOp, value: serde_json::Value| Filter::Cond {
+            field: field.into(),
+            op,
+            value,
+        };
+        let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Filters the running totals can apply (keys; a date's bounds between months) and
+        // some they cannot (a bound inside a month), each with what it matches.
+        type Matches = Box<dyn Fn(&Opp) -> bool>;
+        let (s0, s1) = (open[0].clone(), open[1].clone());
+        let filters: Vec<(Option<Filter>, Matches)> = vec![
+            (None, Box::new(|_| true)),
+            (Some(first_stage.clone()), {
+                let s0 = s0.clone();
+                Box::new(move |o| o.stage.to_string() == s0)
+            }),
+            (
+                Some(Filter::And(vec![
+                    cond("stage_id", FilterOp::In, json!([open[0], open[1]])),
+                    cond("close_date", FilterOp::Gte, json!("2026-01-01")),
+                    cond("close_date", FilterOp::Lte, json!("2026-06-30")),
+                ])),
+                Box::new(move |o| {
+                    [&s0, &s1].contains(&&o.stage.to_string())
+                        && o.close
+                            .is_some_and(|d| d >= date("2026-01-01") && d <= date("2026-06-30"))
+                }),
+            ),
+            (
+                Some(Filter::And(vec![
+                    cond("status", FilterOp::Eq, json!("open")),
+                    cond("close_date", FilterOp::Gt, json!("2025-12-31")),
+                    cond("close_date", FilterOp::Lt, json!("2026-04-01")),
+                ])),
+                Box::new(move |o| {
+                    o.status == "open"
+                        && o.close
+                            .is_some_and(|d| d > date("2025-12-31") && d < date("2026-04-01"))
+                }),
+            ),
+            (
+                Some(Filter::And(vec![
+                    cond("close_date", FilterOp::Gte, json!("2026-01-15")),
+                    cond(
+                        "owner_id",
+                        FilterOp::Eq,
+                        json!(people[1].user_id.to_string()),
+                    ),
+                ])),
+                {
+                    let owner = people[1].user_id;
+                    Box::new(move |o| {
+                        o.owner == owner && o.close.is_some_and(|d| d >= date("2026-01-15"))
+                    })
+                },
+            ),
+        ];
         for who in &people {
             let theirs: Vec<&Opp> = all
                 .iter()
@@ -284,12 +341,9 @@ async fn aggregations_equal_a_reference_under_every_scope() {
                 .collect();
             assert!(!theirs.is_empty());
             for group in &groupings {
-                for filter in [None, Some(first_stage.clone())] {
-                    let matched: Vec<&Opp> = theirs
-                        .iter()
-                        .copied()
-                        .filter(|o| filter.is_none() || o.stage.to_string() == open[0])
-                        .collect();
+                for (filter, matches) in &filters {
+                    let matched: Vec<&Opp> =
+                        theirs.iter().copied().filter(|o| matches(o)).collect();
                     let want = reference(&matched, group);
                     // Every measure (read from the records), then those the running totals keep
                     // (read from them when nothing is filtered).
@@ -315,18 +369,16 @@ async fn aggregations_equal_a_reference_under_every_scope() {
                             })
                             .collect();
                         assert_eq!(
-                            got,
-                            want,
-                            "{backend:?} as {} by {group:?} filtered {} measures {picked:?}",
+                            got, want,
+                            "{backend:?} as {} by {group:?} filtered {filter:?} measures {picked:?}",
                             who.email,
-                            filter.is_some()
                         );
                     }
                 }
             }
         }
         // The unfiltered totals came from the running totals: without them there is nothing,
-        // while a filtered aggregation still reads the records.
+        // while an aggregation filtered by what they do not keep still reads the records.
         let txn = core.db.begin().await.unwrap();
         db::raw_execute(&txn, "DELETE FROM opportunities_rollup_by_month", vec![])
             .await
@@ -370,8 +422,17 @@ async fn aggregations_equal_a_reference_under_every_scope() {
                 .is_empty()
         );
         assert!(
+            opps.aggregate(&boss, &q(Some(first_stage.clone())))
+                .await
+                .unwrap()
+                .groups
+                .is_empty(),
+            "a filter of a kept key reads the totals"
+        );
+        let mid_month = cond("close_date", FilterOp::Gte, json!("2026-01-15"));
+        assert!(
             !opps
-                .aggregate(&boss, &q(Some(first_stage.clone())))
+                .aggregate(&boss, &q(Some(mid_month)))
                 .await
                 .unwrap()
                 .groups
@@ -475,7 +536,7 @@ fn every_declared_rollup_and_chart_can_be_kept_and_computed() {
 }
 
 #[test]
-fn only_unfiltered_counts_sums_and_averages_by_kept_keys_read_the_running_totals() {
+fn only_counts_sums_and_averages_by_kept_keys_filtered_by_kept_keys_read_the_running_totals() {
     let q = |group: &[&str], measures: &[&str], filter: Option<Filter>| AggregateQuery {
         group: group.iter().map(|g| Grouping::parse(g).unwrap()).collect(),
         measures: measures
@@ -502,8 +563,13 @@ fn only_unfiltered_counts_sums_and_averages_by_kept_keys_read_the_running_totals
         Some(Filter::And(vec![]))
     )));
     assert!(reads(&q(&["status", "owner_id"], &["count"], None)));
-    assert!(!reads(&q(
+    assert!(reads(&q(
         &["stage_id", "close_date:month"],
+        &["count"],
+        None
+    )));
+    assert!(!reads(&q(
+        &["stage_id", "created_at:month"],
         &["count"],
         None
     )));
@@ -516,7 +582,43 @@ fn only_unfiltered_counts_sums_and_averages_by_kept_keys_read_the_running_totals
         op: FilterOp::Eq,
         value: json!("open"),
     };
-    assert!(!reads(&q(&["owner_id"], &["count"], Some(open))));
+    assert!(reads(&q(&["owner_id"], &["count"], Some(open.clone()))));
+    let quarter = Filter::And(vec![
+        open.clone(),
+        Filter::Cond {
+            field: "close_date".into(),
+            op: FilterOp::Gte,
+            value: json!("2026-10-01"),
+        },
+        Filter::Cond {
+            field: "close_date".into(),
+            op: FilterOp::Lte,
+            value: json!("2026-12-31"),
+        },
+    ]);
+    assert!(reads(&q(
+        &["stage_id"],
+        &["count", "sum:amount"],
+        Some(quarter)
+    )));
+    let mid_month = Filter::Cond {
+        field: "close_date".into(),
+        op: FilterOp::Lt,
+        value: json!("2026-12-15"),
+    };
+    assert!(!reads(&q(&["stage_id"], &["count"], Some(mid_month))));
+    let not_open = Filter::Cond {
+        field: "status".into(),
+        op: FilterOp::Ne,
+        value: json!("open"),
+    };
+    assert!(!reads(&q(&["owner_id"], &["count"], Some(not_open))));
+    let named = Filter::Cond {
+        field: "name".into(),
+        op: FilterOp::Contains,
+        value: json!("ERP"),
+    };
+    assert!(!reads(&q(&["owner_id"], &["count"], Some(named))));
     assert!(!guanxi_core::records::aggregate::reads_totals(
         &ACCOUNTS,
         &q(&["owner_id"], &["count"], None)

@@ -549,7 +549,7 @@ static BOARD: BoardDef = BoardDef {
 /// forecast by month and the owners' totals read), and by owner and stage (what the charts by
 /// stage and the board read). Each is a few thousand rows where the deals are millions; a
 /// grouping by stage and month reads the deals.
-pub static ROLLUPS: [RollupDef; 2] = [
+pub static ROLLUPS: [RollupDef; 3] = [
     RollupDef {
         name: "by_month",
         dims: &[],
@@ -560,6 +560,13 @@ pub static ROLLUPS: [RollupDef; 2] = [
         name: "by_stage",
         dims: &["stage_id", "status"],
         months: &[],
+        sums: &["amount", "weighted_amount"],
+    },
+    // The board's won and lost columns: a quarter's deals by stage.
+    RollupDef {
+        name: "by_stage_month",
+        dims: &["stage_id", "status"],
+        months: &["close_date"],
         sums: &["amount", "weighted_amount"],
     },
 ];

@@ -29,6 +29,8 @@ mod m0026_calendar_feeds;
 mod m0027_recent_views;
 mod m0028_activity_reminders;
 mod m0029_board_columns;
+mod m0032_calendar_ranges;
+mod m0033_rollup_stage_month;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -70,6 +72,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0027_recent_views::Migration),
             Box::new(m0028_activity_reminders::Migration),
             Box::new(m0029_board_columns::Migration),
+            Box::new(m0032_calendar_ranges::Migration),
+            Box::new(m0033_rollup_stage_month::Migration),
         ]
     }
 }
