@@ -88,6 +88,10 @@ enum Command {
         /// contacts and opportunities of this load.
         #[arg(long, default_value_t = 0)]
         activities: usize,
+        /// Users who own the records, in teams of five (a manager and four reps). More users
+        /// spread the same records thinner: a rep's week holds fewer activities.
+        #[arg(long, default_value_t = guanxi_seed::bulk::DEFAULT_USERS)]
+        users: usize,
     },
     /// Export records as CSV, as one user: their read scope decides which records appear.
     Export(export_cmd::ExportArgs),
@@ -329,6 +333,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             contacts,
             opportunities,
             activities,
+            users,
         } => {
             let core = open(&cfg, &db, IfMissing::Create).await?;
             let sizes = guanxi_seed::bulk::Sizes {
@@ -336,6 +341,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                 contacts,
                 opportunities,
                 activities,
+                users,
             };
             bench_data(&core, sizes).await
         }

@@ -54,7 +54,8 @@ mod day;
 
 /// The password of every benchmark user.
 pub const BENCH_PASSWORD: &str = "guanxi-bench";
-/// Benchmark users are `bench01@bench.guanxi.local` … `bench50@bench.guanxi.local`.
+/// Benchmark users are `bench01@bench.guanxi.local` … `bench50@bench.guanxi.local` (and on,
+/// `bench51`…, when a load asks for more users).
 pub const BENCH_EMAIL_DOMAIN: &str = "bench.guanxi.local";
 
 const SEED: u64 = 0x6265_6e63_6800_0001;
@@ -285,7 +286,14 @@ pub struct Sizes {
     pub opportunities: usize,
     /// Activities regarding the accounts, contacts and opportunities of the same load.
     pub activities: usize,
+    /// Benchmark users who own all of it, in teams of five (a manager and four reps); at
+    /// least (and by default) [`DEFAULT_USERS`]. How much each person owns decides how full a
+    /// person's or a team's calendar week is.
+    pub users: usize,
 }
+
+/// The benchmark users a load makes when it asks for no number.
+pub const DEFAULT_USERS: usize = TEAMS.len() * USERS_PER_TEAM;
 
 /// As [`generate_bench_data`], with opportunities in two pipelines of seven stages and
 /// activities of every kind (see `day.rs`).
@@ -299,6 +307,7 @@ pub async fn generate(
         contacts,
         opportunities,
         activities,
+        users,
     } = sizes;
     if accounts == 0 && opportunities + activities > 0 {
         return Err(CoreError::Internal(
@@ -307,7 +316,7 @@ pub async fn generate(
                 .into(),
         ));
     }
-    let owners = ensure_users(core).await?;
+    let owners = ensure_users(core, users.max(DEFAULT_USERS)).await?;
     let lists = ensure_lists(core, &owners).await?;
     let sales = if opportunities + activities > 0 {
         day::ensure_sales(core, &owners).await?
@@ -569,15 +578,21 @@ async fn count_rows(core: &Core, table: &str) -> CoreResult<u64> {
         .max(0) as u64)
 }
 
-/// The benchmark's teams and users, created when missing.
-async fn ensure_users(core: &Core) -> CoreResult<Vec<Owner>> {
+/// The benchmark's first `users` users and their teams, created when missing. Teams past the
+/// ten named regions repeat them, numbered ("华东一区 2").
+async fn ensure_users(core: &Core, users: usize) -> CoreResult<Vec<Owner>> {
     let mut g = Gen::new(SEED);
     let mut owners = Vec::new();
     let mut n = 0;
-    for (team_name, region) in TEAMS {
-        let team = match teams::find_by_name(&core.db, team_name).await? {
+    for t in 0..users.div_ceil(USERS_PER_TEAM) {
+        let (base, region) = TEAMS[t % TEAMS.len()];
+        let team_name = match t / TEAMS.len() {
+            0 => base.to_string(),
+            round => format!("{base} {}", round + 1),
+        };
+        let team = match teams::find_by_name(&core.db, &team_name).await? {
             Some(t) => t,
-            None => teams::create(&core.db, None, team_name).await?,
+            None => teams::create(&core.db, None, &team_name).await?,
         };
         for k in 0..USERS_PER_TEAM {
             n += 1;
