@@ -9,7 +9,6 @@ use axum::Router;
 use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use guanxi_core::identity::users;
 use guanxi_core::records::board::Board;
 use guanxi_core::records::def::{ActionDef, FieldDef, FieldKind};
@@ -41,15 +40,7 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
     if def.board.is_none() {
         return Router::new();
     }
-    Router::new()
-        .route(
-            &format!("/{}/board", def.plural),
-            get(move |s: AxState<State>, u: UiUser, q: RawQuery| page(def, s, u, q)),
-        )
-        .route(
-            &format!("/{}/{{id}}/board-move", def.plural),
-            post(move |s: AxState<State>, i: Path<String>, p: Posted| move_card(def, s, i, p)),
-        )
+    super::view_routes(def, "board", page, "board-move", move_card)
 }
 
 /// One fact under a card's title.
