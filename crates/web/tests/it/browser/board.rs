@@ -117,6 +117,16 @@ async fn cards_are_dragged_between_stages_in_chromium() {
             let o = d.open_with(&rep, name, at, amount, extra).await;
             ids.push(id(&o));
         }
+        // A deal with neither amount nor close date: Negotiation asks for both.
+        let bare = id(&d
+            .open_with(
+                &rep,
+                "无锡智造 MES 二期",
+                "Qualification",
+                "0",
+                json!({"amount": null}),
+            )
+            .await);
         let won = d
             .open(&rep, "深圳迈科 安防平台", "Qualification", "720000")
             .await;
@@ -131,6 +141,7 @@ async fn cards_are_dragged_between_stages_in_chromium() {
             let email = rep.email.clone();
             let rep_token = rep.token.clone();
             let ids = ids.clone();
+            let bare = bare.clone();
             let (needs, negotiation) = (needs.clone(), negotiation.clone());
             let (lost, reason) = (lost.clone(), d.reason.clone());
             let base = app.base.clone();
@@ -174,8 +185,10 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                         .then_some(())
                     })
                     .await;
-                    // Negotiation by the select for a deal without a close date: the board
-                    // asks for the date, and the dialog fits.
+                    // Negotiation by the select for a deal without amount or close date: the
+                    // board asks for both, the amount as the record form's money input, and
+                    // the dialog fits.
+                    let card = bare.clone();
                     let select = b
                         .find(&format!(".board-card[data-id=\"{card}\"] select[name=to]"))
                         .await;
@@ -189,10 +202,18 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                         .await
                         .expect("move");
                     asked(&b).await;
-                    assert_eq!(focused(&b).await, json!("f.close_date"));
-                    assert_no_sideways_scroll(&b, "board asking for a close date").await;
+                    assert_eq!(focused(&b).await, json!("f.amount.amount"));
+                    assert!(b.exists("#board-dialog select[name=\"f.amount.currency\"]").await);
+                    assert!(b.exists("#board-dialog input[name=\"f.close_date\"]").await);
+                    assert_no_sideways_scroll(&b, "board asking for amount and date").await;
+                    assert_accessible(&b, "board asking for amount and date").await;
                     b.shot("board-fields-form").await;
                     b.find("#board-close-cancel").await.click().await.expect("cancel");
+                    // The record page's action panels ask the same way.
+                    b.goto(&format!("/opportunities/{card}")).await;
+                    b.find("#action-close_lost summary").await.click().await.expect("open");
+                    assert_accessible(&b, "the close-lost panel").await;
+                    b.shot("record-close-lost").await;
                     return;
                 }
                 let rep = TestUser {
