@@ -583,6 +583,64 @@ async fn a_move_to_a_stage_that_requires_fields_asks_for_them() {
         assert_eq!(now["stage_id"], json!(negotiation), "{b:?}");
         assert_eq!(now["amount"]["amount"], json!("560000.00"), "{b:?}: {now}");
         assert_eq!(now["close_date"], json!("2027-06-30"), "{b:?}");
+
+        // A move that is an action asks the same: a lost deal without an amount, reopened
+        // onto Negotiation, is asked for the amount, and reopened with it in one write.
+        let lost_one = id(&d
+            .open_with(
+                &rep,
+                "常州天合 WMS 项目",
+                "Qualification",
+                "0",
+                json!({"amount": null}),
+            )
+            .await);
+        let r = rep
+            .post_r(
+                &format!("/api/v1/opportunities/{lost_one}/close_lost"),
+                &json!({"lost_reason_id": d.reason}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.text);
+        let version = get(&rep, &lost_one).await["version"]
+            .as_i64()
+            .expect("version");
+        let (status, _, html) =
+            move_card(&app, &cookie, &lost_one, version, &negotiation, &back).await;
+        assert_eq!(status, StatusCode::OK, "{b:?}: {html}");
+        assert!(html.contains("id=\"board-close\""), "{b:?}: {html}");
+        assert!(html.contains("Reopen"), "{b:?}: the action named: {html}");
+        assert!(html.contains("name=\"f.amount.amount\""), "{b:?}: {html}");
+        assert_eq!(
+            get(&rep, &lost_one).await["version"],
+            json!(version),
+            "{b:?}: nothing written"
+        );
+        let (status, _, html) = confirm_move(
+            &app,
+            &cookie,
+            &lost_one,
+            version,
+            &negotiation,
+            &back,
+            &[
+                ("ask", "amount"),
+                ("f.amount.amount", "88000"),
+                ("f.amount.currency", "CNY"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}: {html}");
+        let now = get(&rep, &lost_one).await;
+        assert_eq!(now["status"], json!("open"), "{b:?}");
+        assert_eq!(now["stage_id"], json!(negotiation), "{b:?}");
+        assert_eq!(now["amount"]["amount"], json!("88000.00"), "{b:?}: {now}");
+        assert_eq!(now["version"], json!(version + 1), "{b:?}: one write");
+        assert_eq!(
+            crate::support::audit_rows(&app, &lost_one, Some("reopen")).await,
+            1,
+            "{b:?}"
+        );
     }
 }
 
