@@ -645,6 +645,64 @@ async fn a_move_to_a_stage_that_requires_fields_asks_for_them() {
 }
 
 #[tokio::test]
+async fn what_no_form_field_can_give_is_refused_as_before() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let admin = app.user("admin", None).await;
+        let rep = app.user("sales", Some("East")).await;
+        // Stages that require contact roles: lines of the deal, not a field of its form.
+        let pipeline = admin
+            .create(
+                "pipelines",
+                json!({"name": {"en": "Key accounts", "zh-CN": "大客户"}, "position": 1,
+                       "stages": [
+                    {"name": {"en": "Intro", "zh-CN": "初访"}, "kind": "open", "probability": 10},
+                    {"name": {"en": "Sponsor", "zh-CN": "高层支持"}, "kind": "open",
+                     "probability": 40, "required_fields": ["contact_roles"]},
+                    {"name": {"en": "Commit", "zh-CN": "承诺"}, "kind": "open",
+                     "probability": 80, "required_fields": ["contact_roles", "close_date"]},
+                    {"name": {"en": "Won", "zh-CN": "赢单"}, "kind": "won", "probability": 100},
+                    {"name": {"en": "Lost", "zh-CN": "输单"}, "kind": "lost", "probability": 0},
+                ]}),
+            )
+            .await;
+        let d = Deals {
+            pipeline,
+            reason: String::new(),
+        };
+        let p = id(&d.pipeline);
+        let sponsor = stage(&d.pipeline, "Sponsor");
+        let commit = stage(&d.pipeline, "Commit");
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let back = format!("/opportunities/board?p={p}");
+        let o = id(&d.open(&rep, "无锡智造 MES 二期", "Intro", "500000").await);
+
+        // Only contact roles missing: nothing the form could ask, so refused as before.
+        let (status, _, html) = move_card(&app, &cookie, &o, 1, &sponsor, &back).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {html}");
+        assert!(html.contains("id=\"board-problem\""), "{b:?}: {html}");
+        assert!(!html.contains("id=\"board-close\""), "{b:?}: {html}");
+        assert!(html.contains("cannot move to “Sponsor”"), "{b:?}: {html}");
+        assert_eq!(get(&rep, &o).await["version"], json!(1), "{b:?}");
+
+        // Contact roles and a close date: the date is asked for, the roles said above it.
+        let (status, _, html) = move_card(&app, &cookie, &o, 1, &commit, &back).await;
+        assert_eq!(status, StatusCode::OK, "{b:?}: {html}");
+        assert!(html.contains("id=\"board-close\""), "{b:?}: {html}");
+        assert!(html.contains("name=\"f.close_date\""), "{b:?}: {html}");
+        assert!(
+            html.contains("id=\"board-close-problems\""),
+            "{b:?}: {html}"
+        );
+        assert!(
+            !html.contains("name=\"f.contact_roles"),
+            "{b:?}: no inputs for lines: {html}"
+        );
+        assert_eq!(get(&rep, &o).await["version"], json!(1), "{b:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_move_to_lost_asks_why_and_closes_with_the_reason() {
     for b in backends() {
         let app = spawn(b).await;
