@@ -2,7 +2,9 @@
 //! sit within (opportunities by the stages of their pipeline), each column with its count and
 //! sum of what the reader may read; the list's filter bar applies. A card moves by its stage
 //! select and button (no script needed) or by dragging it (the script posts the same form); the
-//! move is the record service's, with every rule of the update or action it is.
+//! move is the record service's, with every rule of the update or action it is. A move refused
+//! for fields the reader fills in on the record's form (what the stage requires) or for the
+//! action's inputs asks for them in place, and the confirmed move sets them in the same write.
 
 use askama::Template;
 use axum::Router;
@@ -449,9 +451,10 @@ fn columns(
 }
 
 /// A card moved to another column: back to the board saying so, or the board again saying
-/// what stopped it (a rule of the stage, someone else's change), or asking for what the move
-/// needs when it is an action that asks for more (a lost reason) — the same move, confirmed
-/// with those inputs (`a.<field>`, `confirm`), makes it.
+/// what stopped it (someone else's change, a rule no field of the form satisfies), or asking
+/// for what the move needs — the action's inputs (a lost reason) and the record's fields the
+/// stage requires (a close date) — the same move, confirmed with them (`a.<input>`,
+/// `ask=<field>` with `f.<field>` as the record form names it, `confirm`), makes it.
 async fn move_card(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
