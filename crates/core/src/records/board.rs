@@ -358,11 +358,23 @@ impl RecordService<'_> {
             .collect()
     }
 
+    /// The field of the record named `name` that a board move may set along with the column,
+    /// as a form would (what the stage or the action's rules require, such as a close date):
+    /// one of the entity's declared fields, not computed, not the column itself.
+    pub fn board_move_field(&self, name: &str) -> Option<&'static FieldDef> {
+        let def = self.def();
+        let column = def.board.map(|b| b.column);
+        def.field(name)
+            .filter(|f| !f.computed && Some(f.name) != column)
+    }
+
     /// Moves record `id` to the board's column `line` (a stage): within the same state a plain
     /// update of the column field, to another state the action the state machine names for
     /// that move (close-won, close-lost, reopen), given the line when it asks for it and
-    /// `input` (a lost reason, a date) for the rest of what it asks. Every rule of the update
-    /// or the action applies; a refusal changes nothing.
+    /// `input` (a lost reason, a date) for the rest of what it asks. `fields` are values of the
+    /// record's own fields ([`board_move_field`](Self::board_move_field)) set in the same
+    /// write: what the stage requires, given when the move asked for it. Every rule of the
+    /// update or the action applies; a refusal changes nothing.
     pub async fn move_on_board(
         &self,
         actor: &Actor,
@@ -370,10 +382,23 @@ impl RecordService<'_> {
         expected_version: Option<i64>,
         line: &str,
         input: &serde_json::Map<String, Value>,
+        fields: &serde_json::Map<String, Value>,
     ) -> CoreResult<Record> {
         let def = self.def();
         let board = board_of(def)?;
         let line_value = Value::String(line.to_string());
+        let mut errors = crate::FieldErrors::new();
+        for k in fields.keys() {
+            if self.board_move_field(k).is_none() {
+                errors.insert(
+                    k.clone(),
+                    crate::FieldError::new(crate::codes::UNKNOWN_FIELD),
+                );
+            }
+        }
+        if !errors.is_empty() {
+            return Err(CoreError::Validation(errors));
+        }
         // A line of another record, or a move no action makes, goes as an update: the engine
         // refuses it by its own rules and says why.
         match self.board_move_action(actor, id, line).await? {
@@ -387,17 +412,21 @@ impl RecordService<'_> {
                 if a.field(board.column).is_some() {
                     body.insert(board.column.into(), line_value);
                 }
-                self.act(actor, id, a.name, expected_version, &Value::Object(body))
-                    .await
-            }
-            None => {
-                self.update(
+                self.act_setting(
                     actor,
                     id,
+                    a.name,
                     expected_version,
-                    &json!({ board.column: line_value }),
+                    &Value::Object(body),
+                    fields,
                 )
                 .await
+            }
+            None => {
+                let mut body = fields.clone();
+                body.insert(board.column.into(), line_value);
+                self.update(actor, id, expected_version, &Value::Object(body))
+                    .await
             }
         }
     }

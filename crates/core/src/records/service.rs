@@ -845,8 +845,24 @@ impl<'a> RecordService<'a> {
         expected_version: Option<i64>,
         input: &Value,
     ) -> CoreResult<Record> {
+        self.act_setting(actor, id, action, expected_version, input, &JsonMap::new())
+            .await
+    }
+
+    /// Runs `action` on record `id` and sets `fields` (values of the record's own fields, as an
+    /// update takes them) in the same write: every rule of the action and of the record
+    /// applies to the record as both leave it, and a refusal changes nothing.
+    pub async fn act_setting(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        action: &str,
+        expected_version: Option<i64>,
+        input: &Value,
+        fields: &JsonMap,
+    ) -> CoreResult<Record> {
         let mut work = Work::begin(self.core, actor, self.at).await?;
-        self.act_in(&mut work, id, action, expected_version, input)
+        self.act_in(&mut work, id, action, expected_version, input, fields)
             .await?;
         work.commit().await?;
         self.get(actor, id).await
@@ -947,6 +963,7 @@ impl<'a> RecordService<'a> {
         action: &str,
         expected_version: Option<i64>,
         input: &Value,
+        fields: &JsonMap,
     ) -> CoreResult<Record> {
         let def = self.def.action(action).ok_or(CoreError::NotFound)?;
         let obj = Self::object(input)?;
@@ -983,6 +1000,18 @@ impl<'a> RecordService<'a> {
                 errors.insert(k.clone(), FieldError::new(codes::UNKNOWN_INPUT));
             }
         }
+        // Only the record's own fields go with an action, none it computes.
+        for (k, _) in fields {
+            match self.def.field(k) {
+                Some(f) if f.computed => {
+                    errors.insert(k.clone(), FieldError::new(codes::COMPUTED));
+                }
+                Some(_) => {}
+                None => {
+                    errors.insert(k.clone(), FieldError::new(codes::UNKNOWN_FIELD));
+                }
+            }
+        }
         let mut args = JsonMap::new();
         for f in def.input {
             let v = obj.get(f.name).unwrap_or(&Value::Null);
@@ -1006,7 +1035,7 @@ impl<'a> RecordService<'a> {
             work,
             id,
             Some(&current),
-            &JsonMap::new(),
+            fields,
             Some((def, &args)),
             DupCheck::Skip,
             rec,

@@ -127,7 +127,7 @@ impl<'a> Work<'a> {
         let out = self
             .core
             .records(def)
-            .act_in(self, id, action, None, input)
+            .act_in(self, id, action, None, input, &serde_json::Map::new())
             .await;
         self.depth -= 1;
         out

@@ -582,6 +582,7 @@ done-board_move = Moved.
 board-moved = “{ $name }” moved to { $stage }
 board-close-heading = Move “{ $name }” to { $stage }
 board-close-hint = Moving it here means “{ $action }”: fill in the details, then confirm.
+board-fields-hint = Before it can move to “{ $stage }”, fill these in, then confirm.
 board-close-confirm = Confirm
 ## Calendar
 nav-calendar = Calendar

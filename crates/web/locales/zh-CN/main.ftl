@@ -570,6 +570,7 @@ done-board_move = 已移动。
 board-moved = “{ $name }”已移至{ $stage }
 board-close-heading = 将“{ $name }”移至{ $stage }
 board-close-hint = 移到这一列即为“{ $action }”，请填写以下信息后确认。
+board-fields-hint = 移到“{ $stage }”前需先填写以下信息，填好后确认即可。
 board-close-confirm = 确认
 ## 日历
 nav-calendar = 日历

@@ -2,14 +2,15 @@
 //! sit within (opportunities by the stages of their pipeline), each column with its count and
 //! sum of what the reader may read; the list's filter bar applies. A card moves by its stage
 //! select and button (no script needed) or by dragging it (the script posts the same form); the
-//! move is the record service's, with every rule of the update or action it is.
+//! move is the record service's, with every rule of the update or action it is. A move refused
+//! for fields the reader fills in on the record's form (what the stage requires) or for the
+//! action's inputs asks for them in place, and the confirmed move sets them in the same write.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use guanxi_core::identity::users;
 use guanxi_core::records::board::Board;
 use guanxi_core::records::def::{ActionDef, FieldDef, FieldKind};
@@ -24,7 +25,7 @@ use super::filter_bar;
 use super::options::Opt;
 use super::posted::Posted;
 use super::record_detail::{action_fields, action_input};
-use super::record_form::{FormContext, FormField, vstr};
+use super::record_form::{FormContext, FormField, input_for, vstr};
 use super::record_list::{FilterBar, ListState, field_choices, list_query};
 use super::url::enc;
 use super::{Flash, PageCtx, error_page, form_get, render};
@@ -41,15 +42,7 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
     if def.board.is_none() {
         return Router::new();
     }
-    Router::new()
-        .route(
-            &format!("/{}/board", def.plural),
-            get(move |s: AxState<State>, u: UiUser, q: RawQuery| page(def, s, u, q)),
-        )
-        .route(
-            &format!("/{}/{{id}}/board-move", def.plural),
-            post(move |s: AxState<State>, i: Path<String>, p: Posted| move_card(def, s, i, p)),
-        )
+    super::view_routes(def, "board", page, "board-move", move_card)
 }
 
 /// One fact under a card's title.
@@ -87,22 +80,28 @@ pub struct BoardColumn {
     pub more: Option<(String, String)>,
 }
 
-/// A move that is an action asking for more than the column (a lost reason): what was asked
-/// and answered so far, and what stopped it.
+/// A move that asks for more than the column: the inputs of the action it is (a lost reason),
+/// or fields of the record the stage requires (an amount, a close date) — what was asked and
+/// answered so far, and what stopped it.
 pub struct Ask {
     pub id: Uuid,
     pub to: String,
     pub version: String,
-    pub action: &'static ActionDef,
-    /// What the form sent.
+    /// The action the move is, when it is one.
+    pub action: Option<&'static ActionDef>,
+    /// What the form sent for the action's inputs.
     pub values: JsonMap,
+    /// The record's own fields asked for, in the order of its form.
+    pub fields: Vec<&'static FieldDef>,
+    /// What the form sent for them, as the record holds values.
+    pub field_values: JsonMap,
     /// Why the confirmed move was refused, field by field.
     pub errors: FieldErrors,
 }
 
 /// The form a board shows, where it says what stopped a move, for a move that asks for more
-/// (closing a deal as lost asks why): the record and the column named, the action's inputs,
-/// Confirm (the same move with them) and Cancel.
+/// (closing a deal as lost asks why, a stage requires a close date): the record and the column
+/// named, the fields asked for, Confirm (the same move with them) and Cancel.
 pub struct CloseForm {
     pub id: String,
     pub heading: String,
@@ -110,6 +109,8 @@ pub struct CloseForm {
     pub to: String,
     pub version: String,
     pub fields: Vec<FormField>,
+    /// The record's fields asked for (`ask=<field>`), so the confirmed move reads them again.
+    pub asked: Vec<&'static str>,
     /// Reasons that are about no field of the form.
     pub problems: Vec<String>,
 }
@@ -450,9 +451,10 @@ fn columns(
 }
 
 /// A card moved to another column: back to the board saying so, or the board again saying
-/// what stopped it (a rule of the stage, someone else's change), or asking for what the move
-/// needs when it is an action that asks for more (a lost reason) — the same move, confirmed
-/// with those inputs (`a.<field>`, `confirm`), makes it.
+/// what stopped it (someone else's change, a rule no field of the form satisfies), or asking
+/// for what the move needs — the action's inputs (a lost reason) and the record's fields the
+/// stage requires (a close date) — the same move, confirmed with them (`a.<input>`,
+/// `ask=<field>` with `f.<field>` as the record form names it, `confirm`), makes it.
 async fn move_card(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
@@ -505,16 +507,50 @@ async fn move_card(
     };
     let asks: Vec<&'static FieldDef> = action.map(|a| svc.board_move_inputs(a)).unwrap_or_default();
     let input = action_input(asks.iter().copied(), &form);
-    let ask = |errors: FieldErrors| {
-        action.map(|action| Ask {
-            id,
-            to: to.clone(),
-            version: version.clone(),
-            action,
-            values: input.clone(),
-            errors,
-        })
+    let is_input = |k: &str| asks.iter().any(|f| f.name == k);
+    // The record's own fields a form of this move asked for (what the stage requires), as
+    // typed: they go with the move, in the same write.
+    let mut fields: Vec<&'static FieldDef> = Vec::new();
+    for name in form.iter().filter(|(k, _)| k == "ask").map(|(_, v)| v) {
+        if let Some(f) = svc.board_move_field(name)
+            && !is_input(f.name)
+            && !fields.iter().any(|g| g.name == f.name)
+        {
+            fields.push(f);
+        }
+    }
+    let read = crate::forms::record_from_form(def, &[], &form, user.actor.time_zone);
+    let field_values: JsonMap = fields
+        .iter()
+        .filter_map(|f| Some((f.name.to_string(), read.value.get(f.name)?.clone())))
+        .collect();
+    let ask = |fields: Vec<&'static FieldDef>, errors: FieldErrors| Ask {
+        id,
+        to: to.clone(),
+        version: version.clone(),
+        action,
+        values: input.clone(),
+        fields,
+        field_values: field_values.clone(),
+        errors,
     };
+    let asked_again = |res: Response| {
+        let mut res = res;
+        if res.status() == StatusCode::OK {
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        res
+    };
+    // What only the form can tell is wrong with a field (a time that is none): asked again.
+    let unread: FieldErrors = read
+        .errors
+        .into_iter()
+        .filter(|(k, _)| fields.iter().any(|f| f.name == k))
+        .collect();
+    if !unread.is_empty() {
+        let res = board_page(def, &st, &user, &pairs, None, Some(ask(fields, unread))).await;
+        return asked_again(res);
+    }
     // A first drop on a column whose action needs something not given: asked, nothing tried.
     let missing = asks.iter().any(|f| {
         f.required
@@ -523,10 +559,18 @@ async fn move_card(
                 .is_none_or(guanxi_core::records::values::blank)
     });
     if !confirmed && missing {
-        return board_page(def, &st, &user, &pairs, None, ask(FieldErrors::new())).await;
+        return board_page(
+            def,
+            &st,
+            &user,
+            &pairs,
+            None,
+            Some(ask(fields, FieldErrors::new())),
+        )
+        .await;
     }
     match svc
-        .move_on_board(&user.actor, id, expected, &to, &input)
+        .move_on_board(&user.actor, id, expected, &to, &input, &field_values)
         .await
     {
         Ok(_) => {
@@ -534,21 +578,31 @@ async fn move_card(
             let sep = if q.is_empty() { "" } else { "&" };
             Redirect::to(&format!("{prefix}?{q}{sep}done=board_move&moved={id}")).into_response()
         }
-        // What the action's own inputs are refused for (the rules want a reason): asked again,
-        // each beside its field.
-        Err(CoreError::Validation(fields))
-            if fields.keys().any(|k| asks.iter().any(|f| f.name == k)) =>
+        // What the move's fields are refused for (the rules want a reason, the stage a close
+        // date): asked for, each beside its field — the action's inputs, and the fields of the
+        // record the reader fills in on its form.
+        Err(CoreError::Validation(errors))
+            if errors
+                .keys()
+                .any(|k| is_input(k) || svc.board_move_field(k).is_some()) =>
         {
-            let errors = if confirmed {
-                fields
-            } else {
-                FieldErrors::new()
-            };
-            let mut res = board_page(def, &st, &user, &pairs, None, ask(errors)).await;
-            if confirmed && res.status() == StatusCode::OK {
-                *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            for k in errors.keys() {
+                if !is_input(k)
+                    && let Some(f) = svc.board_move_field(k)
+                    && !fields.iter().any(|g| g.name == f.name)
+                {
+                    fields.push(f);
+                }
             }
-            res
+            // In the order of the record's form.
+            fields.sort_by_key(|f| def.fields.iter().position(|g| g.name == f.name));
+            // A first drop asks for the action's inputs without faulting them yet.
+            let errors: FieldErrors = errors
+                .into_iter()
+                .filter(|(k, _)| confirmed || !is_input(k))
+                .collect();
+            let res = board_page(def, &st, &user, &pairs, None, Some(ask(fields, errors))).await;
+            if confirmed { asked_again(res) } else { res }
         }
         Err(e) => refused(e).await,
     }
@@ -565,7 +619,10 @@ async fn close_form(
     let svc = st.core.records(def);
     let rec = svc.get(&user.actor, ask.id).await?;
     let (name, stage) = names(def, st, user, &rec, &ask.to, i18n).await;
-    let inputs = svc.board_move_inputs(ask.action);
+    let inputs = ask
+        .action
+        .map(|a| svc.board_move_inputs(a))
+        .unwrap_or_default();
     let choices = super::choices::load(&st.core, &user.actor, def.fields, &inputs).await?;
     let people: Vec<(String, String)> = users::list(&st.core.db)
         .await?
@@ -582,24 +639,47 @@ async fn close_form(
         i18n,
     };
     let mut fields = action_fields(def, inputs.iter().copied(), &ask.values, &cx);
+    // The record's fields, with the control its form has for them, holding what was typed or
+    // else what the record holds.
+    for f in &ask.fields {
+        let mut ff = input_for(
+            format!("f.{}", f.name),
+            field_label(def.name, f.name, i18n),
+            &f.kind,
+            choices.of(f.name),
+            ask.field_values.get(f.name).or_else(|| rec.get(f.name)),
+            &cx,
+        );
+        // Asked for because the move needs it.
+        ff.required = true;
+        fields.push(ff);
+    }
     let mut problems = Vec::new();
     for (k, e) in &ask.errors {
-        match fields.iter_mut().find(|f| f.name == format!("a.{k}")) {
+        match fields
+            .iter_mut()
+            .find(|f| f.name == format!("a.{k}") || f.name == format!("f.{k}"))
+        {
             Some(f) => f.error = Some(i18n.field_error(e)),
             None => problems.push(i18n.named_field_error(&field_label(def.name, k, i18n), e)),
         }
     }
+    let hint = match ask.action {
+        Some(action) => i18n.t1(
+            "board-close-hint",
+            "action",
+            i18n.t(&format!("action-{}-{}", def.name, action.name)),
+        ),
+        None => i18n.t1("board-fields-hint", "stage", stage.clone()),
+    };
     Ok(CloseForm {
         id: ask.id.to_string(),
         heading: i18n.t_with("board-close-heading", &[("name", name), ("stage", stage)]),
-        hint: i18n.t1(
-            "board-close-hint",
-            "action",
-            i18n.t(&format!("action-{}-{}", def.name, ask.action.name)),
-        ),
+        hint,
         to: ask.to,
         version: ask.version,
         fields,
+        asked: ask.fields.iter().map(|f| f.name).collect(),
         problems,
     })
 }

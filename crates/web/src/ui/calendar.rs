@@ -8,7 +8,6 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State as AxState};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveDateTime, Timelike, Utc};
 use guanxi_core::identity::users;
 use guanxi_core::records::calendar::{default_length, span};
@@ -47,15 +46,7 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
     if def.calendar.is_none() || def.access != Access::Records {
         return Router::new();
     }
-    Router::new()
-        .route(
-            &format!("/{}/calendar", def.plural),
-            get(move |s: AxState<State>, u: UiUser, q: RawQuery| page(def, s, u, q)),
-        )
-        .route(
-            &format!("/{}/{{id}}/reschedule", def.plural),
-            post(move |s: AxState<State>, i: Path<String>, p: Posted| reschedule(def, s, i, p)),
-        )
+    super::view_routes(def, "calendar", page, "reschedule", reschedule)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

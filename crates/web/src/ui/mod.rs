@@ -33,12 +33,16 @@ mod timeline_log;
 mod url;
 
 use askama::Template;
+use std::future::Future;
+
 use axum::Router;
+use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
 
 use guanxi_core::Registry;
-use guanxi_core::records::Access;
+use guanxi_core::records::{Access, EntityDef};
 
 use crate::State;
 use crate::auth::{Done, UiUser};
@@ -68,6 +72,45 @@ pub fn router(registry: &'static Registry) -> Router<State> {
             .merge(duplicates::router(def));
     }
     r
+}
+
+/// The routes of a view of an entity's records (its board, its calendar): the page at
+/// `/{plural}/{view}` and the change a record's card or entry posts from it at
+/// `/{plural}/{id}/{change}` (a move, a reschedule), each handler given the entity.
+pub(super) fn view_routes<P, PF, C, CF>(
+    def: &'static EntityDef,
+    view: &str,
+    page: P,
+    change: &str,
+    post_change: C,
+) -> Router<State>
+where
+    P: Fn(&'static EntityDef, AxState<State>, UiUser, RawQuery) -> PF
+        + Copy
+        + Send
+        + Sync
+        + 'static,
+    PF: Future<Output = Response> + Send + 'static,
+    C: Fn(&'static EntityDef, AxState<State>, Path<String>, posted::Posted) -> CF
+        + Copy
+        + Send
+        + Sync
+        + 'static,
+    CF: Future<Output = Response> + Send + 'static,
+{
+    Router::new()
+        .route(
+            &format!("/{}/{view}", def.plural),
+            get(move |s: AxState<State>, u: UiUser, q: RawQuery| page(def, s, u, q)),
+        )
+        .route(
+            &format!("/{}/{{id}}/{change}", def.plural),
+            post(
+                move |s: AxState<State>, i: Path<String>, p: posted::Posted| {
+                    post_change(def, s, i, p)
+                },
+            ),
+        )
 }
 
 /// One link of the navigation.

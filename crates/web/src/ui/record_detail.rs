@@ -142,7 +142,14 @@ fn action_forms(def: &EntityDef, rec: &JsonMap, cx: &FormContext) -> Vec<ActionF
         .map(|a| ActionForm {
             name: a.name,
             label: i18n.t(&format!("action-{}-{}", def.name, a.name)),
-            fields: action_fields(def, a.input.iter(), &JsonMap::new(), cx),
+            fields: action_fields(def, a.input.iter(), &JsonMap::new(), cx)
+                .into_iter()
+                // Two actions may ask for the same field: each control its own id.
+                .map(|mut f| {
+                    f.id = format!("{}-{}", a.name, f.name);
+                    f
+                })
+                .collect(),
         })
         .collect()
 }

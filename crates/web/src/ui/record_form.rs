@@ -41,6 +41,9 @@ pub struct FormField {
     pub rows: Vec<FormRow>,
     pub columns: Vec<String>,
     pub name: String,
+    /// The control's id, which its label names: the name, unless several forms of the page
+    /// ask for the same field.
+    pub id: String,
     pub label: String,
     pub kind: &'static str,
     pub value: String,
@@ -119,6 +122,7 @@ pub(super) fn vstr(v: Option<&Value>) -> String {
 
 fn blank_field(name: String, label: String, kind: &'static str) -> FormField {
     FormField {
+        id: name.clone(),
         name,
         label,
         kind,

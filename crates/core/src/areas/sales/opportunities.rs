@@ -404,11 +404,11 @@ impl Behaviour for Rules {
                 .cloned()
                 .unwrap_or_default();
             for name in required.iter().filter_map(Value::as_str) {
+                // A value given but refused (a date that is none) keeps its own reason.
                 if rec.get(name).is_none_or(crate::records::values::blank) {
-                    errors.insert(
-                        name.to_string(),
-                        FieldError::new(REQUIRED_FOR_STAGE).with("stage", label.clone()),
-                    );
+                    errors.entry(name.to_string()).or_insert_with(|| {
+                        FieldError::new(REQUIRED_FOR_STAGE).with("stage", label.clone())
+                    });
                 }
             }
             record_stage_entry(rec, &stage_id, work.now());

@@ -1,7 +1,8 @@
 //! The pipeline board in Chromium, in both languages, on a wide screen and a phone: a card
-//! dragged to another column moves (and stays moved), a card dragged where the stage's rules
-//! refuse it stays with the reason said; a card dragged to Lost asks why in a dialog (Esc puts it
-//! back, a reason closes the deal); no sideways scroll on a phone.
+//! dragged to another column moves (and stays moved), a card dragged to a stage that
+//! requires fields it lacks (a close date) asks for them in a dialog, and moves with them; a card
+//! dragged to Lost asks why in a dialog (Esc puts it back, a reason closes the deal); no sideways
+//! scroll on a phone.
 
 use std::time::Duration;
 
@@ -116,6 +117,16 @@ async fn cards_are_dragged_between_stages_in_chromium() {
             let o = d.open_with(&rep, name, at, amount, extra).await;
             ids.push(id(&o));
         }
+        // A deal with neither amount nor close date: Negotiation asks for both.
+        let bare = id(&d
+            .open_with(
+                &rep,
+                "无锡智造 MES 二期",
+                "Qualification",
+                "0",
+                json!({"amount": null}),
+            )
+            .await);
         let won = d
             .open(&rep, "深圳迈科 安防平台", "Qualification", "720000")
             .await;
@@ -130,6 +141,7 @@ async fn cards_are_dragged_between_stages_in_chromium() {
             let email = rep.email.clone();
             let rep_token = rep.token.clone();
             let ids = ids.clone();
+            let bare = bare.clone();
             let (needs, negotiation) = (needs.clone(), negotiation.clone());
             let (lost, reason) = (lost.clone(), d.reason.clone());
             let base = app.base.clone();
@@ -173,6 +185,35 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                         .then_some(())
                     })
                     .await;
+                    // Negotiation by the select for a deal without amount or close date: the
+                    // board asks for both, the amount as the record form's money input, and
+                    // the dialog fits.
+                    let card = bare.clone();
+                    let select = b
+                        .find(&format!(".board-card[data-id=\"{card}\"] select[name=to]"))
+                        .await;
+                    select
+                        .select_by_value(&negotiation)
+                        .await
+                        .expect("choose Negotiation");
+                    b.find(&format!(".board-card[data-id=\"{card}\"] .board-move button"))
+                        .await
+                        .click()
+                        .await
+                        .expect("move");
+                    asked(&b).await;
+                    assert_eq!(focused(&b).await, json!("f.amount.amount"));
+                    assert!(b.exists("#board-dialog select[name=\"f.amount.currency\"]").await);
+                    assert!(b.exists("#board-dialog input[name=\"f.close_date\"]").await);
+                    assert_no_sideways_scroll(&b, "board asking for amount and date").await;
+                    assert_accessible(&b, "board asking for amount and date").await;
+                    b.shot("board-fields-form").await;
+                    b.find("#board-close-cancel").await.click().await.expect("cancel");
+                    // The record page's action panels ask the same way.
+                    b.goto(&format!("/opportunities/{card}")).await;
+                    b.find("#action-close_lost summary").await.click().await.expect("open");
+                    assert_accessible(&b, "the close-lost panel").await;
+                    b.shot("record-close-lost").await;
                     return;
                 }
                 let rep = TestUser {
@@ -202,31 +243,64 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                 assert_eq!(count, json!("2"), "the column's count follows");
                 b.shot("board-moved").await;
 
-                // Dragged to negotiation without a close date: refused, explained, left where
-                // it was.
+                // Dragged to negotiation without a close date: the board asks for it, in a
+                // dialog over the board, focus on the date; Esc puts the card back.
                 drag(&b, &card, &negotiation).await;
-                let want = if short == "en" {
-                    "cannot move to"
-                } else {
-                    "无法移到"
-                };
-                let problem = b.wait_text("#board-problem", want).await;
+                let heading = asked(&b).await;
+                assert!(heading.contains("杭州云帆 ERP 升级"), "{heading}");
                 assert!(
-                    problem.contains(if short == "en" {
-                        "close date"
-                    } else {
-                        "预计成交日期"
-                    }),
-                    "{problem}"
+                    heading.contains(if short == "en" { "Negotiation" } else { "谈判审核" }),
+                    "{heading}"
+                );
+                assert_eq!(focused(&b).await, json!("f.close_date"));
+                let why = b.text("#board-dialog .action-field.invalid .field-error").await;
+                assert!(
+                    why.contains(if short == "en" { "Negotiation" } else { "谈判审核" }),
+                    "{why}"
                 );
                 assert!(
+                    !b.exists("#board-dialog input[name=\"f.amount.amount\"]").await,
+                    "the amount it has is not asked for"
+                );
+                assert_no_sideways_scroll(&b, "board asking for a close date").await;
+                assert_accessible(&b, "board asking for a close date").await;
+                b.shot("board-fields-form").await;
+                b.c.active_element()
+                    .await
+                    .expect("focus")
+                    .send_keys(&fantoccini::key::Key::Escape.to_string())
+                    .await
+                    .expect("Esc");
+                b.until("the card to go back", || async {
                     b.exists(&format!("#col-{needs} .board-card[data-id=\"{card}\"]"))
-                        .await,
-                    "the card stays"
-                );
+                        .await
+                        .then_some(())
+                })
+                .await;
                 assert_eq!(stage_of(&rep, &card).await, json!(needs));
-                assert_no_sideways_scroll(&b, "board with a refusal").await;
-                b.shot("board-refused").await;
+                // Again, with the date: moved, dated, said.
+                drag(&b, &card, &negotiation).await;
+                asked(&b).await;
+                b.js("var i = document.querySelector('#board-dialog input[name=\"f.close_date\"]'); \
+                      i.value = '2027-03-31'; return null;")
+                    .await;
+                b.find("#board-close-confirm").await.click().await.expect("confirm");
+                let negotiation_word = if short == "en" { "Negotiation" } else { "谈判审核" };
+                let said = b.wait_text("#notice", negotiation_word).await;
+                assert!(said.contains("杭州云帆 ERP 升级"), "{said}");
+                assert!(
+                    b.exists(&format!("#col-{negotiation} .board-card[data-id=\"{card}\"]"))
+                        .await,
+                    "the card is in Negotiation"
+                );
+                let deal = rep
+                    .get_r(&format!("/api/v1/opportunities/{card}"))
+                    .await
+                    .body;
+                assert_eq!(deal["stage_id"], json!(negotiation));
+                assert_eq!(deal["close_date"], json!("2027-03-31"));
+                assert_no_sideways_scroll(&b, "board after a dated move").await;
+                b.shot("board-fields-moved").await;
 
                 // Dragged to Lost: the board asks why, over the board, focus on the reason.
                 let closing = ids[2].clone();
@@ -284,10 +358,10 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                 assert_no_sideways_scroll(&b, "board after closing").await;
                 b.shot("board-closed-lost").await;
 
-                // The reload shows the same board: the move persisted.
+                // The reload shows the same board: the moves persisted.
                 b.reload().await;
                 assert!(
-                    b.exists(&format!("#col-{needs} .board-card[data-id=\"{card}\"]"))
+                    b.exists(&format!("#col-{negotiation} .board-card[data-id=\"{card}\"]"))
                         .await
                 );
 
