@@ -56,6 +56,16 @@ async fn the_quick_box_is_short_on_a_phone_and_opens_its_details_in_chromium() {
             !html.contains("collapsed"),
             "nothing hidden without the script"
         );
+        // What each kind needs, from the declaration: the subject (required) for all, the due
+        // time (a task's own field) for a task, the notes (anyone's, no one's need) for none.
+        for (class, kinds) in [
+            ("subject", "call note task visit"),
+            ("detail", ""),
+            ("due", "task"),
+        ] {
+            let want = format!(r#"class="{class} quick-field" data-essential-for="{kinds}""#);
+            assert!(html.contains(&want), "{want}");
+        }
 
         for width in [390u32, 1400] {
             let test = format!("timeline-quick-{lang}-{width}");
