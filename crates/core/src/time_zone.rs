@@ -63,6 +63,12 @@ pub fn to_local(t: DateTime<Utc>, zone: Tz) -> NaiveDateTime {
     t.with_timezone(&zone).naive_local()
 }
 
+/// The day an instant falls on for someone in `zone`: what "today" is to them. Dates people
+/// mean (a deal closed today, a task repeated until Friday) are their days, not UTC's.
+pub fn day_of(t: DateTime<Utc>, zone: Tz) -> chrono::NaiveDate {
+    to_local(t, zone).date()
+}
+
 /// The instant a wall-clock time in `zone` stands for. A time skipped by a change of offset
 /// (02:30 on the night New York springs forward) is refused, naming the time and the zone; a
 /// time that comes twice (01:30 on the night it falls back) is the first of the two, the one

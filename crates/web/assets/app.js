@@ -933,3 +933,57 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
     });
   });
 })();
+
+// The timeline's quick box on a phone: only what the chosen kind needs (its subject, a task's
+// due time: `data-essential-for` lists the kinds each field is essential to) shows until
+// "More details" is pressed; the rest then opens below the button, so what it opens never moves
+// the button itself from under the finger. Hidden fields keep what was typed and are sent
+// with the rest. On a wide screen every field shows as it always did, and without the script
+// the button stays hidden and every field shows.
+(function () {
+  var form = document.getElementById("quick-log");
+  var more = document.getElementById("quick-more");
+  var save = document.getElementById("quick-log-save");
+  if (!form || !more || !save) { return; }
+  var fields = Array.prototype.slice.call(form.querySelectorAll(".quick-field[data-essential-for]"));
+  var phone = window.matchMedia("(max-width: 640px)");
+  var kind = function () {
+    var checked = form.querySelector("input[name=kind]:checked");
+    return checked ? checked.value : "";
+  };
+  var essential = function (field) {
+    return (" " + field.getAttribute("data-essential-for") + " ").indexOf(" " + kind() + " ") >= 0;
+  };
+  var holds = function (field) {
+    var input = field.querySelector("input, textarea, select");
+    return !!(input && input.value);
+  };
+  // Opened already when a detail holds something (a form the browser restored).
+  var open = fields.some(function (f) { return !essential(f) && holds(f); });
+  var arrange = function () {
+    var focused = document.activeElement;
+    var details = 0;
+    fields.forEach(function (f) {
+      var needed = essential(f);
+      f.classList.toggle("essential", needed);
+      if (!needed) { details += 1; }
+      // On a phone the essentials come before the button and the details after it; on a wide
+      // screen every field keeps its place.
+      form.insertBefore(f, phone.matches && !needed ? save : more);
+    });
+    if (focused && focused !== document.activeElement && form.contains(focused)) { focused.focus(); }
+    form.classList.toggle("collapsed", !open);
+    more.hidden = details === 0;
+    more.setAttribute("aria-expanded", open ? "true" : "false");
+    more.textContent = form.getAttribute(open ? "data-less" : "data-more");
+  };
+  more.addEventListener("click", function () {
+    open = !open;
+    arrange();
+  });
+  form.addEventListener("change", function (e) {
+    if (e.target && e.target.name === "kind") { arrange(); }
+  });
+  if (phone.addEventListener) { phone.addEventListener("change", arrange); }
+  arrange();
+})();

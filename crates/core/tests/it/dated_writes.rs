@@ -154,7 +154,11 @@ async fn history_loaded_as_of_earlier_instants_reads_as_it_happened() {
             .unwrap();
         assert_eq!(
             won["close_date"],
-            json!(later.date_naive().format("%Y-%m-%d").to_string()),
+            json!(
+                guanxi_core::time_zone::day_of(later, boss.time_zone)
+                    .format("%Y-%m-%d")
+                    .to_string()
+            ),
             "{backend:?}"
         );
         let stages = won["stage_history"].as_array().unwrap();

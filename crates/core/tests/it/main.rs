@@ -22,3 +22,4 @@ mod search_bounds;
 mod shared_commits;
 mod support;
 mod tidy;
+mod user_days;

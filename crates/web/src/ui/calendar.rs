@@ -327,7 +327,8 @@ async fn page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let ask = ask(raw.as_deref(), user.actor.time_zone);
-    match calendar_page(def, &st, &user, &ask, None).await {
+    let refusal = Refusal::of_query(&user, raw.as_deref());
+    match calendar_page(def, &st, &user, &ask, refusal).await {
         Ok(r) => r,
         Err(e) => error_page(&user, e),
     }
@@ -350,7 +351,7 @@ async fn calendar_page(
     st: &State,
     user: &UiUser,
     ask: &Ask,
-    refused: Option<String>,
+    refused: Option<Refusal>,
 ) -> Result<Response, ApiError> {
     let Some(cal) = def.calendar else {
         return Err(CoreError::NotFound.into());
@@ -545,9 +546,9 @@ async fn calendar_page(
     };
     let title = i18n.t("calendar-title");
     let mut pagectx = PageCtx::new(user, title, "calendar");
-    if let Some(text) = refused {
+    if let Some(refusal) = refused {
         pagectx.flash = Some(Flash {
-            text,
+            text: refusal.text(def, st, user, &i18n).await,
             failed: true,
             undo: None,
         });
@@ -723,15 +724,93 @@ fn lay_out(
     }
 }
 
+/// Why a move was refused, as the redirect after it carries it to the calendar
+/// (`&failed=<code>&entry=<id>&field=<field>`), and as the calendar words it: the entry by its
+/// name, and the reason in the reader's language. Only codes with a wording say anything, so a
+/// made-up link cannot put words on the page.
+struct Refusal {
+    code: String,
+    entry: Uuid,
+    field: Option<String>,
+}
+
+impl Refusal {
+    fn of_query(user: &UiUser, raw: Option<&str>) -> Option<Refusal> {
+        let code = user.done.as_ref()?.failed.clone()?;
+        let pairs = query_pairs(raw);
+        let entry = form_get(&pairs, "entry").and_then(|e| Uuid::parse_str(e).ok())?;
+        let field = form_get(&pairs, "field")
+            .filter(|f| !f.is_empty())
+            .map(|f| f.chars().take(64).collect());
+        Some(Refusal { code, entry, field })
+    }
+
+    /// The calendar the move came from, saying why the entry did not move.
+    fn redirect(&self, def: &EntityDef, ask: &Ask) -> Response {
+        let mut to = format!(
+            "{}&failed={}&entry={}",
+            href(def.plural, ask.view, ask.date, &ask.whose),
+            enc(&self.code),
+            self.entry
+        );
+        if let Some(f) = &self.field {
+            to.push_str(&format!("&field={}", enc(f)));
+        }
+        Redirect::to(&to).into_response()
+    }
+
+    /// "“Client visit” was not moved: Start: not a date and time", in the reader's words.
+    async fn text(
+        &self,
+        def: &'static EntityDef,
+        st: &State,
+        user: &UiUser,
+        i18n: &I18n,
+    ) -> String {
+        let no_params = guanxi_core::Params::new();
+        let worded = if self.code == "version_conflict" {
+            Some(i18n.t("calendar-stale"))
+        } else {
+            i18n.try_error(&self.code, &no_params)
+        };
+        let reason = match (&self.field, worded) {
+            (Some(f), Some(message)) if def.field(f).is_some() => Some(i18n.t_with(
+                "error-field",
+                &[
+                    ("field", field_label(def.name, f, i18n)),
+                    ("message", message),
+                ],
+            )),
+            (_, worded) => worded,
+        };
+        let name = st
+            .core
+            .records(def)
+            .get(&user.actor, self.entry)
+            .await
+            .ok()
+            .map(|rec| (def.title)(&rec, i18n.code));
+        match (name, reason) {
+            (Some(name), Some(reason)) => i18n.t_with(
+                "calendar-entry-not-moved",
+                &[("name", name), ("reason", reason)],
+            ),
+            (Some(name), None) => i18n.t1("calendar-entry-not-moved-plain", "name", name),
+            (None, Some(reason)) => i18n.t1("calendar-not-moved", "reason", reason),
+            (None, None) => i18n.t("calendar-not-moved-plain"),
+        }
+    }
+}
+
 /// A drag's drop, or the edit of a start without the script: moves the entry through the
-/// record service, then back to the calendar with what happened.
+/// record service, then back to the calendar with what happened: moved, or why not (the
+/// calendar it came from, read again, so a reload asks for nothing twice).
 async fn reschedule(
     def: &'static EntityDef,
     AxState(st): AxState<State>,
     Path(id): Path<String>,
     Posted { user, form }: Posted,
 ) -> Response {
-    let i18n = I18n::for_actor(&user.actor);
     let back = local_target(form_get(&form, "back"));
     let back_query = back.split_once('?').map(|(_, q)| q.to_string());
     let ask = ask(back_query.as_deref(), user.actor.time_zone);
@@ -741,8 +820,18 @@ async fn reschedule(
     let Ok(id) = Uuid::parse_str(&id) else {
         return error_page(&user, CoreError::NotFound.into());
     };
+    let refused = |code: &str, field: Option<&str>| {
+        Refusal {
+            code: code.to_string(),
+            entry: id,
+            field: field.map(str::to_string),
+        }
+        .redirect(def, &ask)
+    };
     let version = form_get(&form, "version").and_then(|v| v.trim().parse::<i64>().ok());
-    let read = |field: &str, key: &str| -> Result<Option<DateTime<Utc>>, String> {
+    let read = |field: &'static str,
+                key: &str|
+     -> Result<Option<DateTime<Utc>>, (&'static str, guanxi_core::FieldError)> {
         let typed = form_get(&form, key).unwrap_or("").trim();
         if typed.is_empty() {
             return Ok(None);
@@ -753,7 +842,7 @@ async fn reschedule(
                     .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                     .map(|t| t.to_utc())
             })
-            .map_err(|e| i18n.named_field_error(&field_label(def.name, field, &i18n), &e))
+            .map_err(|e| (field, e))
     };
     let moved = match (read(cal.start, "start"), read(cal.end, "end")) {
         (Ok(Some(start)), Ok(end)) => {
@@ -766,48 +855,22 @@ async fn reschedule(
             cal.start,
             guanxi_core::FieldError::new(guanxi_core::codes::REQUIRED),
         )),
-        (Err(reason), _) | (_, Err(reason)) => {
-            return refused(def, &st, &user, &ask, &i18n, reason).await;
-        }
+        (Err((field, e)), _) | (_, Err((field, e))) => return refused(e.code, Some(field)),
     };
     match moved {
         Ok(_) => {
             let sep = if back.contains('?') { '&' } else { '?' };
             Redirect::to(&format!("{back}{sep}done=rescheduled")).into_response()
         }
+        Err(CoreError::StaleVersion { .. }) => refused("version_conflict", None),
+        Err(CoreError::Validation(fields)) => match fields.iter().next() {
+            Some((f, fe)) => refused(fe.code, Some(f)),
+            None => refused("validation_failed", None),
+        },
+        Err(e @ (CoreError::Database(_) | CoreError::Internal(_))) => error_page(&user, e.into()),
         Err(e) => {
-            let reason = match &e {
-                CoreError::StaleVersion { .. } => i18n.t("calendar-stale"),
-                CoreError::Validation(fields) => fields
-                    .iter()
-                    .map(|(f, fe)| i18n.named_field_error(&field_label(def.name, f, &i18n), fe))
-                    .collect::<Vec<_>>()
-                    .join(&i18n.t("error-separator")),
-                CoreError::Database(_) | CoreError::Internal(_) => {
-                    return error_page(&user, e.into());
-                }
-                _ => ApiError::from(e).message_in(&i18n),
-            };
-            refused(def, &st, &user, &ask, &i18n, reason).await
+            let e = ApiError::from(e);
+            refused(e.reason.unwrap_or(e.code), None)
         }
-    }
-}
-
-/// The calendar again, unchanged, saying why the entry did not move.
-async fn refused(
-    def: &'static EntityDef,
-    st: &State,
-    user: &UiUser,
-    ask: &Ask,
-    i18n: &I18n,
-    reason: String,
-) -> Response {
-    let text = i18n.t1("calendar-not-moved", "reason", reason);
-    match calendar_page(def, st, user, ask, Some(text)).await {
-        Ok(mut r) => {
-            *r.status_mut() = axum::http::StatusCode::CONFLICT;
-            r
-        }
-        Err(e) => error_page(user, e),
     }
 }

@@ -56,6 +56,33 @@ pub struct KindChip {
 pub struct QuickBox {
     pub action: String,
     pub kinds: Vec<(String, String)>,
+    /// For each of the box's inputs (`subject`, `detail`, `due`), the kinds it is essential to,
+    /// space-separated: on a phone only those show until "More details" is pressed.
+    pub essential: Vec<(&'static str, String)>,
+}
+
+impl QuickBox {
+    /// The kinds the box's input `input` is essential to, space-separated.
+    pub fn essential_for(&self, input: &str) -> &str {
+        self.essential
+            .iter()
+            .find(|(name, _)| *name == input)
+            .map_or("", |(_, kinds)| kinds.as_str())
+    }
+}
+
+/// Whether the entries' field `field` is essential to an entry of kind `kind` in the quick box,
+/// as the declaration says: a field every entry needs (required: its subject), or one that
+/// belongs to some kinds only, this among them (a task's due time). What every kind may have
+/// but none needs (the notes) is a detail.
+fn essential(def: &EntityDef, view: &TimelineDef, field: &str, kind: &str, kinds: usize) -> bool {
+    let Some(f) = def.field(field) else {
+        return false;
+    };
+    f.required
+        || def.group_of(field).is_some_and(|g| {
+            g.field == view.kind && g.values.contains(&kind) && g.values.len() < kinds
+        })
 }
 
 pub struct Timeline {
@@ -255,6 +282,23 @@ pub(super) async fn timeline(
             .iter()
             .map(|k| (k.to_string(), option_label(k)))
             .collect(),
+        essential: [
+            ("subject", view.subject),
+            ("detail", view.detail),
+            ("due", view.quick_due),
+        ]
+        .into_iter()
+        .map(|(input, field)| {
+            let kinds = view
+                .quick_kinds
+                .iter()
+                .filter(|k| essential(entries_def, view, field, k, codes.len()))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            (input, kinds)
+        })
+        .collect(),
     });
     Ok(Some(Timeline {
         chips,

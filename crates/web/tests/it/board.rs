@@ -215,7 +215,10 @@ async fn the_board_counts_and_sums_what_each_reader_may_read() {
         d.open(&east, "东区 CRM", "Needs analysis", "50000").await;
         d.open(&west, "西区 OA", "Qualification", "30000").await;
         // Won this quarter, won a year ago, lost this quarter.
-        let today = Utc::now().date_naive();
+        // The quarter the board shows is the reader's (Shanghai, the test users' zone).
+        let today = Utc::now()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
+            .date_naive();
         let this_quarter = today.with_day(1).expect("first of the month");
         for (name, date, action) in [
             ("本季赢单", this_quarter.to_string(), "close_won"),

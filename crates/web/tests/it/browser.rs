@@ -13,6 +13,7 @@ mod calendar;
 mod driver;
 mod home;
 mod shell;
+mod timeline;
 
 use driver::{Browser, driver_url, run};
 

@@ -49,6 +49,15 @@ async fn meeting(user: &TestUser, subject: &str, day: NaiveDate, extra: Value) -
 }
 
 /// Unfolds an iCalendar text into its content lines.
+/// The message at the top of a page.
+fn notice_of(html: &str) -> String {
+    html.split("id=\"notice\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn ics_lines(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for l in text.split("\r\n") {
@@ -436,67 +445,126 @@ async fn an_entry_moves_by_post_and_a_refused_move_is_explained() {
         assert!(html.contains("Moved."), "{b:?}");
         let now_version = moved.body["version"].as_i64().unwrap();
 
-        // The old version: refused, explained, nothing changed.
+        // A refused move answers with the calendar it came from (post/redirect/get: a reload
+        // asks for nothing again), which names the entry and says why, in the reader's words.
+        let refused = |cookie: String,
+                       lang: &'static str,
+                       form: Vec<(&'static str, String)>,
+                       from: String| {
+            let (app, path, mid) = (&app, &path, &mid);
+            async move {
+                let mut form: Vec<(&str, String)> = form;
+                form.push(("back", from.clone()));
+                let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let (status, location, _) = form_as(app, Some(&cookie), lang, path, &pairs).await;
+                assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}");
+                let location = location.expect("a redirect");
+                assert!(
+                    location.starts_with(&format!("{from}&failed=")),
+                    "{b:?}: back to {from}, not {location}"
+                );
+                assert!(
+                    location.contains(&format!("&entry={mid}")),
+                    "{b:?}: {location}"
+                );
+                let (status, html) = page_as(app, Some(&cookie), lang, &location).await;
+                assert_eq!(status, StatusCode::OK, "{b:?}");
+                let notice = notice_of(&html);
+                assert!(!notice.contains(mid.as_str()), "{b:?}: no id said");
+                (location, notice)
+            }
+        };
+
+        // The old version, from the month view: refused, explained, nothing changed.
         let later = format!("{}T16:00", day + Duration::days(2));
-        let (status, _, html) = form_as(
-            &app,
-            Some(&cookie),
+        let month = format!("/activities/calendar?view=month&date={day}");
+        let (_, notice) = refused(
+            cookie.clone(),
             "en",
-            &path,
-            &[
-                ("_csrf", &csrf),
-                ("version", &version),
-                ("start", &later),
-                ("back", &back),
+            vec![
+                ("_csrf", csrf.clone()),
+                ("version", version.clone()),
+                ("start", later.clone()),
             ],
+            month.clone(),
         )
         .await;
-        assert_eq!(status, StatusCode::CONFLICT, "{b:?}");
         assert!(
-            html.contains("Not moved: someone changed this entry"),
-            "{b:?}: {html}"
+            notice.contains("“客户回访” was not moved: someone changed this entry"),
+            "{b:?}: {notice}"
         );
-        // An end before the start.
+        // An end before the start, from the day view: the field and why.
         let v = now_version.to_string();
-        let (status, _, html) = form_as(
-            &app,
-            Some(&cookie),
+        let day_view = format!(
+            "/activities/calendar?view=day&date={}",
+            day + Duration::days(2)
+        );
+        let (location, notice) = refused(
+            cookie.clone(),
             "en",
-            &path,
-            &[
-                ("_csrf", &csrf),
-                ("version", &v),
-                ("start", &later),
-                ("end", &format!("{}T15:00", day + Duration::days(2))),
-                ("back", &back),
+            vec![
+                ("_csrf", csrf.clone()),
+                ("version", v.clone()),
+                ("start", later.clone()),
+                ("end", format!("{}T15:00", day + Duration::days(2))),
             ],
+            day_view.clone(),
         )
         .await;
-        assert_eq!(status, StatusCode::CONFLICT, "{b:?}");
+        assert!(location.ends_with("&field=ends_at"), "{b:?}: {location}");
         assert!(
-            html.contains("Not moved:") && html.contains("before the start"),
-            "{b:?}: {html}"
+            notice.contains("“客户回访” was not moved: Ends: must not be before the start"),
+            "{b:?}: {notice}"
+        );
+        // No start, for a manager who reads Chinese: said in Chinese.
+        let boss = app.user_in("admin", None, "zh-CN").await;
+        let (bcookie, _) = login_cookie(&app, &boss.email, PASSWORD).await;
+        let bcsrf = csrf_of(&app, &bcookie).await;
+        let (_, notice) = refused(
+            bcookie.clone(),
+            "zh-CN",
+            vec![
+                ("_csrf", bcsrf.clone()),
+                ("version", v.clone()),
+                ("start", String::new()),
+            ],
+            back.clone(),
+        )
+        .await;
+        assert!(
+            notice.contains("“客户回访”未能改期：开始时间："),
+            "{b:?}: {notice}"
         );
         // A teammate may read it but not move it.
         let (mcookie, _) = login_cookie(&app, &mate.email, PASSWORD).await;
         let mcsrf = csrf_of(&app, &mcookie).await;
-        let (status, _, html) = form_as(
-            &app,
-            Some(&mcookie),
+        let (_, notice) = refused(
+            mcookie.clone(),
             "en",
-            &path,
-            &[
-                ("_csrf", &mcsrf),
-                ("version", &v),
-                ("start", &later),
-                ("back", &back),
+            vec![
+                ("_csrf", mcsrf.clone()),
+                ("version", v.clone()),
+                ("start", later.clone()),
             ],
+            back.clone(),
         )
         .await;
-        assert_eq!(status, StatusCode::CONFLICT, "{b:?}");
         assert!(
-            html.contains("Not moved: You may not change this record."),
-            "{b:?}: {html}"
+            notice.contains("“客户回访” was not moved: You may not change this record."),
+            "{b:?}: {notice}"
+        );
+        // A made-up refusal puts no words of its own on the page.
+        let (_, html) = page_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &format!("{back}&failed=made_up_words&entry={mid}"),
+        )
+        .await;
+        let notice = notice_of(&html);
+        assert!(
+            notice.contains("“客户回访” was not moved.") && !notice.contains("made_up_words"),
+            "{b:?}: {notice}"
         );
         let after = rep.get_r(&format!("/api/v1/activities/{mid}")).await;
         assert_eq!(

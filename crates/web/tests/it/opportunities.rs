@@ -271,7 +271,9 @@ async fn stages_move_by_the_pipelines_rules_and_close_only_through_actions() {
         let won = ok(&s.act(&o, "close_won", None, json!({})).await);
         assert_eq!(won["status"], "won", "{b:?}");
         assert_eq!(won["probability"], 100);
+        // The rep's day: Shanghai, the instance's default zone the test users read in.
         let today = chrono::Utc::now()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"))
             .date_naive()
             .format("%Y-%m-%d")
             .to_string();

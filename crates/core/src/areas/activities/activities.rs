@@ -8,7 +8,9 @@
 //! colleagues ahead of its time, kept by the engine's reminders seam as the activity changes.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Days, Duration, Months, NaiveDate, Utc};
+use chrono::{DateTime, Days, Duration, Months, NaiveDate, NaiveDateTime, Utc};
+
+use crate::time_zone::{self, Tz};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -244,20 +246,30 @@ fn blank(rec: &JsonMap, field: &str) -> bool {
     rec.get(field).is_none_or(crate::records::values::blank)
 }
 
-/// The due date of the occurrence after one due at `due`, or `None` when the rule has ended.
-pub fn next_due(rec: &JsonMap, due: DateTime<Utc>) -> Option<DateTime<Utc>> {
+/// The due time of the occurrence after one due at `due`, or `None` when the rule has ended.
+/// The rule is read in `zone`, the time zone of the person it repeats for: a daily task at 09:00
+/// stays at 09:00 on their clock across a change of offset, and "until Friday" means up to the
+/// end of their Friday, not of UTC's.
+pub fn next_due(rec: &JsonMap, due: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
     let every = rec
         .get("repeat_interval")
         .and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(1)
         .max(1);
-    let next = match str_field(rec, "repeat") {
-        "daily" => due.checked_add_days(Days::new(u64::from(every))),
-        "weekly" => due.checked_add_days(Days::new(7 * u64::from(every))),
-        "monthly" => due.checked_add_months(Months::new(every)),
-        "yearly" => due.checked_add_months(Months::new(12 * every)),
+    let step = |t: NaiveDateTime| match str_field(rec, "repeat") {
+        "daily" => t.checked_add_days(Days::new(u64::from(every))),
+        "weekly" => t.checked_add_days(Days::new(7 * u64::from(every))),
+        "monthly" => t.checked_add_months(Months::new(every)),
+        "yearly" => t.checked_add_months(Months::new(12 * every)),
         _ => None,
+    };
+    // A wall-clock time the zone skips that day (a spring-forward) is stepped in UTC instead.
+    let next = match step(time_zone::to_local(due, zone)) {
+        Some(local) => time_zone::to_utc(local, zone)
+            .ok()
+            .or_else(|| step(due.naive_utc()).map(|t| t.and_utc())),
+        None => None,
     }?;
     if rec.get("repeat_count").and_then(Value::as_u64) == Some(1) {
         return None;
@@ -267,7 +279,7 @@ pub fn next_due(rec: &JsonMap, due: DateTime<Utc>) -> Option<DateTime<Utc>> {
         .and_then(Value::as_str)
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     match until {
-        Some(until) if next.date_naive() > until => None,
+        Some(until) if time_zone::day_of(next, zone) > until => None,
         _ => Some(next),
     }
 }
@@ -376,7 +388,9 @@ impl Behaviour for Rules {
         if !done || was_done || blank(rec, "repeat") {
             return Ok(());
         }
-        let Some(next) = instant(rec, "due_at").and_then(|due| next_due(rec, due)) else {
+        let Some(next) =
+            instant(rec, "due_at").and_then(|due| next_due(rec, due, work.actor().time_zone))
+        else {
             return Ok(());
         };
         let count = rec
@@ -592,15 +606,41 @@ mod tests {
         let due = at("2026-01-31T09:00:00Z");
         let monthly = rec(json!({"repeat": "monthly", "repeat_count": 3}));
         // The end of a shorter month, not the third of the next.
-        assert_eq!(next_due(&monthly, due), Some(at("2026-02-28T09:00:00Z")));
+        assert_eq!(
+            next_due(&monthly, due, Tz::UTC),
+            Some(at("2026-02-28T09:00:00Z"))
+        );
         let weekly =
             rec(json!({"repeat": "weekly", "repeat_interval": 2, "repeat_until": "2026-02-14"}));
-        assert_eq!(next_due(&weekly, due), Some(at("2026-02-14T09:00:00Z")));
+        assert_eq!(
+            next_due(&weekly, due, Tz::UTC),
+            Some(at("2026-02-14T09:00:00Z"))
+        );
         let ended =
             rec(json!({"repeat": "weekly", "repeat_interval": 2, "repeat_until": "2026-02-13"}));
-        assert_eq!(next_due(&ended, due), None);
+        assert_eq!(next_due(&ended, due, Tz::UTC), None);
         let last = rec(json!({"repeat": "daily", "repeat_count": 1}));
-        assert_eq!(next_due(&last, due), None);
+        assert_eq!(next_due(&last, due, Tz::UTC), None);
+    }
+
+    #[test]
+    fn a_repeating_task_is_read_on_its_owners_clock_and_calendar() {
+        // Due Friday 2026-02-06 07:30 in Beijing, which is Thursday 23:30 UTC: weekly until
+        // Friday 02-13 means the next Friday is still in (it is 02-12 by UTC's day).
+        let due = at("2026-02-05T23:30:00Z");
+        let weekly = rec(json!({"repeat": "weekly", "repeat_until": "2026-02-13"}));
+        assert_eq!(
+            next_due(&weekly, due, Tz::Asia__Shanghai),
+            Some(at("2026-02-12T23:30:00Z"))
+        );
+        let until_thursday = rec(json!({"repeat": "weekly", "repeat_until": "2026-02-12"}));
+        assert_eq!(next_due(&until_thursday, due, Tz::Asia__Shanghai), None);
+        // 09:00 in New York stays 09:00 after the clocks go forward (2026-03-08).
+        let daily = rec(json!({"repeat": "daily", "repeat_count": 5}));
+        assert_eq!(
+            next_due(&daily, at("2026-03-07T14:00:00Z"), Tz::America__New_York),
+            Some(at("2026-03-08T13:00:00Z"))
+        );
     }
 
     #[test]

@@ -297,8 +297,10 @@ impl Behaviour for Rules {
         let Some(action) = event.action else {
             return Ok(());
         };
-        let now = work.now();
-        let today = || json!(now.date_naive().format("%Y-%m-%d").to_string());
+        // A deal closed without a date is closed on the day it is for whoever closes it: a
+        // rep in Beijing closing one at 07:30 closes it today, not on UTC's yesterday.
+        let day = crate::time_zone::day_of(work.now(), work.actor().time_zone);
+        let today = || json!(day.format("%Y-%m-%d").to_string());
         match action.name {
             "close_won" => {
                 move_to_kind(work, rec, "won", errors).await?;

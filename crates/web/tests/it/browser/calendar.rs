@@ -25,6 +25,38 @@ fn at(day: NaiveDate, hour: u32) -> String {
     format!("{day}T{hour:02}:00:00+08:00")
 }
 
+/// Drags entry `id` by (`dx`, `dy`) pixels with the mouse, and waits for the page the drop
+/// leads to.
+async fn drag_entry(b: &Browser, id: &str, dx: f64, dy: f64) {
+    let entry = b.find(&format!(".cal-entry[data-id=\"{id}\"]")).await;
+    b.mark_page().await;
+    let drag = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: entry,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(StdDuration::from_millis(100)),
+            x: 10.0,
+            y: 10.0,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(StdDuration::from_millis(300)),
+            x: dx - 10.0,
+            y: dy - 10.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    b.c.perform_actions(drag).await.expect("drag");
+    b.wait_new_page().await;
+}
+
 async fn no_sideways_scroll(b: &Browser, what: &str) {
     let (scroll, client) = (
         b.js("return document.documentElement.scrollWidth;").await,
@@ -146,38 +178,12 @@ async fn calendar_slots_drag_and_phone_agenda_in_chromium() {
 
                 // Dragged one day right and two hours down: Tuesday 12:00, an hour long still.
                 b.goto(&week).await;
-                let entry = b.find(&format!(".cal-entry[data-id=\"{moved}\"]")).await;
                 let col_width = b
                     .js("return document.querySelector('.cal-col').getBoundingClientRect().width;")
                     .await
                     .as_f64()
                     .expect("width");
-                b.mark_page().await;
-                let drag = MouseActions::new("mouse".into())
-                    .then(PointerAction::MoveToElement {
-                        element: entry,
-                        duration: None,
-                        x: 0.0,
-                        y: 0.0,
-                    })
-                    .then(PointerAction::Down {
-                        button: MOUSE_BUTTON_LEFT,
-                    })
-                    .then(PointerAction::MoveBy {
-                        duration: Some(StdDuration::from_millis(100)),
-                        x: 10.0,
-                        y: 10.0,
-                    })
-                    .then(PointerAction::MoveBy {
-                        duration: Some(StdDuration::from_millis(300)),
-                        x: col_width - 10.0,
-                        y: 86.0,
-                    })
-                    .then(PointerAction::Up {
-                        button: MOUSE_BUTTON_LEFT,
-                    });
-                b.c.perform_actions(drag).await.expect("drag");
-                b.wait_new_page().await;
+                drag_entry(&b, &moved, col_width, 96.0).await;
                 b.wait_text("#notice", if lang == "en" { "Moved." } else { "已改期" })
                     .await;
                 b.shot("after-drag").await;
@@ -204,6 +210,41 @@ async fn calendar_slots_drag_and_phone_agenda_in_chromium() {
                     "{rec}"
                 );
                 assert_eq!(end - start, Duration::hours(1));
+
+                // Changed elsewhere meanwhile, the entry's next drag is refused: the calendar it
+                // came from (its own address, so a reload asks for nothing again) says which
+                // entry did not move and why, and it stays where it was.
+                let changed = reqwest::Client::new()
+                    .patch(format!("{base}/api/v1/activities/{moved}"))
+                    .bearer_auth(&token)
+                    .json(&json!({"priority": "high"}))
+                    .send()
+                    .await
+                    .expect("patch");
+                assert!(changed.status().is_success());
+                drag_entry(&b, &moved, col_width, 0.0).await;
+                let said = b
+                    .wait_text("#notice", if lang == "en" { "was not moved" } else { "未能改期" })
+                    .await;
+                let name = if lang == "en" { "Contract review with Wang Fang" } else { "与王芳洽谈续约" };
+                assert!(said.contains(name), "{said}");
+                let path = b.path().await;
+                assert!(
+                    path.starts_with("/activities/calendar?view=week")
+                        && path.contains("failed=version_conflict"),
+                    "{path}"
+                );
+                b.shot("refused-drag").await;
+                let after: serde_json::Value = reqwest::Client::new()
+                    .get(format!("{base}/api/v1/activities/{moved}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("get")
+                    .json()
+                    .await
+                    .expect("json");
+                assert_eq!(after["starts_at"], rec["starts_at"], "not moved");
             })
             .await;
         }

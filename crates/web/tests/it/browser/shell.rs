@@ -128,6 +128,10 @@ async fn shell_lists_and_messages_on_wide_and_phone_screens_in_chromium() {
                     assert_accessible(&b, "timeline").await;
                     let subject = format!("{lang}-{width} 回访：确认报价");
                     b.fill("#quick-subject", &subject).await;
+                    if width == 390 {
+                        // On a phone the notes are behind "More details".
+                        b.find("#quick-more").await.click().await.expect("more details");
+                    }
                     b.fill("#quick-detail", "客户希望下周三前收到合同草稿").await;
                     b.click_to_page("#quick-log-save").await;
                     assert!(b.path().await.contains("done=logged"), "{}", b.path().await);
