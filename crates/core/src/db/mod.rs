@@ -6,6 +6,7 @@
 
 mod batch;
 mod group_commit;
+pub mod memo;
 pub mod migrations;
 mod rows;
 
@@ -49,6 +50,8 @@ pub struct Db {
     /// SQLite's writes queue here, to share commits under load; PostgreSQL has none.
     group: Option<GroupCommit>,
     backend: Backend,
+    /// The people of the company as last read ([`crate::identity::users::list`]).
+    pub(crate) directory: memo::Memo,
 }
 
 /// The one transaction a service call writes in, a connection like any other; on
@@ -196,6 +199,7 @@ impl Db {
                 text: Some([text(TEXT_SAMPLE), text("0")]),
                 group: None,
                 backend: Backend::Postgres,
+                directory: memo::Memo::default(),
             })
         } else {
             let opts = SqliteConnectOptions::from_str(&url)
@@ -247,6 +251,7 @@ impl Db {
                 group: Some(GroupCommit::start(write.clone())),
                 write,
                 backend: Backend::Sqlite,
+                directory: memo::Memo::default(),
             })
         }
     }

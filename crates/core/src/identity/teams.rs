@@ -122,8 +122,10 @@ pub async fn delete(db: &Db, actor: Option<&Actor>, id: Uuid) -> CoreResult<()> 
     get(db, id).await?;
     let txn = db.begin().await?;
     let mut u = Query::update();
+    // A change to a user raises its version, which the kept list of users watches.
     u.table(col("users"))
         .value(col("team_id"), Option::<Uuid>::None)
+        .value(col("version"), Expr::col(col("version")).add(1))
         .and_where(Expr::col(col("team_id")).eq(id));
     db::update(&txn, &u).await?;
     let mut q = Query::delete();

@@ -190,16 +190,47 @@ pub fn verify_password(pw: &str, hash: &str) -> bool {
         .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
 }
 
+/// Every user, by e-mail. Pages read this many times over, so it is kept in memory while the
+/// users' stamp reads the same: how many there are, the sum of their versions (every change to
+/// a user raises its version, [`update`] and a team's deletion alike) and the newest's creation.
+/// Reading the stamp is one small aggregate; another instance's change shows at once.
 pub async fn list(db: &Db) -> CoreResult<Vec<User>> {
+    let stamp = directory_stamp(db).await?;
+    if let Some(kept) = db.directory.get::<Vec<User>>(&stamp) {
+        return Ok(kept.as_ref().clone());
+    }
     let mut q = Query::select();
     q.columns(COLUMNS.map(col))
         .from(col("users"))
         .order_by(col("email"), Order::Asc);
-    db::fetch_all(db.reader(), &q)
+    let users = db::fetch_all(db.reader(), &q)
         .await?
         .iter()
         .map(from_row)
-        .collect()
+        .collect::<CoreResult<Vec<User>>>()?;
+    db.directory.put(stamp, std::sync::Arc::new(users.clone()));
+    Ok(users)
+}
+
+/// What changes whenever the users [`list`] reads change.
+async fn directory_stamp(db: &Db) -> CoreResult<String> {
+    let mut q = Query::select();
+    q.expr_as(Expr::cust("COUNT(*)"), col("n"))
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(version), 0) AS BIGINT)"),
+            col("v"),
+        )
+        .expr_as(Expr::cust("CAST(MAX(created_at) AS TEXT)"), col("c"))
+        .from(col("users"));
+    let row = db::fetch_one(db.reader(), &q)
+        .await?
+        .ok_or_else(|| CoreError::Internal("an aggregate returned no row".into()))?;
+    Ok(format!(
+        "{} {} {}",
+        get_i64(&row, "n")?,
+        get_i64(&row, "v")?,
+        db::get_opt_string(&row, "c")?.unwrap_or_default()
+    ))
 }
 
 /// The names of the users `ids` names, by id: what a page that shows a few records' owners

@@ -7,6 +7,7 @@ mod aggregate;
 mod contains;
 mod dated_writes;
 mod dedupe;
+mod directory;
 mod export;
 mod jobs;
 mod kinds;

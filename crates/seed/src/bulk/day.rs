@@ -267,10 +267,12 @@ pub(super) fn closed_lost(
         .map_err(|e| CoreError::Internal(format!("a lost stage's probability: {e}")))?;
     out.insert("probability".into(), probability);
     out.insert("lost_reason_id".into(), json!(reason.to_string()));
-    // Closing lost dates the deal the day it is closed, as the action does.
+    // Closing lost dates the deal the day it is closed, as the action does: the closer's day,
+    // in the zone benchmark users have (none of their own, so the default).
+    let day = guanxi_core::time_zone::day_of(at, settings.default_time_zone);
     out.insert(
         "close_date".into(),
-        json!(at.date_naive().format("%Y-%m-%d").to_string()),
+        json!(day.format("%Y-%m-%d").to_string()),
     );
     let now = json!(ts_string(at));
     let mut history = out
