@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::aggregate::{AggregateQuery, Grouping, Measure};
 use super::def::{ActionDef, BoardDef, EntityDef, FieldDef, FieldKind};
 use super::filter::{Filter, FilterOp};
+use super::scope_plan::MERGE_OWNERS_AT_MOST;
 use super::service::{ListQuery, Record, RecordService};
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
@@ -211,6 +212,18 @@ impl RecordService<'_> {
                     .filter(|g| g.keys.first().is_some_and(|k| closed_ids.contains(k))),
             );
         }
+        // A reader who reads only some people's records (a rep, a team's manager) reads each
+        // column through those people's deals of the stage (an index by owner, stage and
+        // date), where the stage's own index would walk everyone's to find theirs. Only where
+        // the scope is exactly a set of owners (records read through others are not owned),
+        // and a small one: the list of owners is read only up to a few.
+        let owners = match (def.read_through, def.shared_with) {
+            (None, None) => self
+                .scope_owners(actor)
+                .await?
+                .filter(|o| o.len() <= MERGE_OWNERS_AT_MOST),
+            _ => None,
+        };
         let mut columns = Vec::new();
         for line in &lines {
             let Some(id) = line.get("id").and_then(Value::as_str) else {
@@ -250,6 +263,13 @@ impl RecordService<'_> {
                 Vec::new()
             } else {
                 let mut parts: Vec<Filter> = filter.iter().cloned().collect();
+                if let Some(owners) = &owners {
+                    parts.push(cond(
+                        "owner_id",
+                        FilterOp::In,
+                        Value::Array(owners.iter().map(|o| json!(o.to_string())).collect()),
+                    ));
+                }
                 parts.extend(
                     conditions
                         .iter()

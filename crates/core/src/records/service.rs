@@ -1763,7 +1763,7 @@ impl<'a> RecordService<'a> {
     /// [`MERGE_OWNERS_AT_MOST`]: the actor, or the actor and the team. `None` for a scope of
     /// every owner's records (or none). Asked when needed: a list kept for a while would miss a
     /// newcomer's records.
-    async fn scope_owners(&self, actor: &Actor) -> CoreResult<Option<Vec<Uuid>>> {
+    pub(super) async fn scope_owners(&self, actor: &Actor) -> CoreResult<Option<Vec<Uuid>>> {
         let team = match (actor.grant(self.def.name).read, actor.team_id) {
             (Scope::Own, _) | (Scope::Team, None) => return Ok(Some(vec![actor.user_id])),
             (Scope::Team, Some(team)) => team,

@@ -31,6 +31,7 @@ mod m0028_activity_reminders;
 mod m0029_board_columns;
 mod m0032_calendar_ranges;
 mod m0033_rollup_stage_month;
+mod m0034_board_owner_columns;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0029_board_columns::Migration),
             Box::new(m0032_calendar_ranges::Migration),
             Box::new(m0033_rollup_stage_month::Migration),
+            Box::new(m0034_board_owner_columns::Migration),
         ]
     }
 }
