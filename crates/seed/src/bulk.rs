@@ -556,7 +556,7 @@ async fn finish(core: &Core) -> CoreResult<()> {
                 core.db.reader(),
                 "VACUUM (ANALYZE) accounts, contacts, contact_points, search_entries, audit_log, \
                  opportunities, opportunity_stage_history, opportunities_rollup_by_month, \
-                 opportunities_rollup_by_stage, activities, \
+                 opportunities_rollup_by_stage, opportunities_rollup_by_stage_month, activities, \
                  activity_attendee_users",
                 vec![],
             )

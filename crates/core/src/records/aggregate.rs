@@ -20,7 +20,7 @@ use super::filter::{Filter, FilterContext, FilterOp, Narrowing};
 use super::money;
 use super::rollup::{self, DimKind};
 use super::service::{ListQuery, RecordService};
-use crate::authz::Actor;
+use crate::authz::{Actor, Scope};
 use crate::db::{self, Backend, col};
 use crate::error::{CoreError, CoreResult, codes};
 
@@ -458,7 +458,20 @@ impl RecordService<'_> {
                     RollupCondition::Month(sql) => sel.and_where(Expr::cust(sql)),
                 };
             }
-            sel.cond_where(self.scope_on(actor, Expr::col(col("owner_id")))?);
+            // Whoever may read every record and asks nothing by owner reads the company's own
+            // totals; any other read is by owner, and leaves them out.
+            let by_owner = q.group.iter().any(|g| g.field == rollup::OWNER)
+                || q.filter
+                    .as_ref()
+                    .is_some_and(|f| f.conditions().iter().any(|(c, _, _)| *c == rollup::OWNER));
+            let owner = Expr::col(col(rollup::OWNER));
+            let everyone = Expr::cust(rollup::everyone_id(backend));
+            if actor.grant(def.name).read == Scope::All && !by_owner {
+                sel.and_where(owner.eq(everyone));
+            } else {
+                sel.and_where(owner.clone().ne(everyone));
+                sel.cond_where(self.scope_on(actor, owner)?);
+            }
             return Ok(Some(sel));
         }
         Ok(None)

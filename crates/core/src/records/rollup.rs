@@ -10,6 +10,11 @@
 //! key (a new stage, an amount, its deletion to the recycle bin) moves it from one to the other,
 //! in the same transaction. A key emptied stays with zero counts and is not read.
 //!
+//! Besides each owner's rows, every key is also kept for the whole company, under the owner
+//! [`everyone_id`]: a reader who may read every record reads those few rows, where summing each
+//! owner's would read as many rows as there are people (84,000 for a stage board of 4,000).
+//! Whoever reads by owner (a scope, a grouping or a filter by owner) never reads them.
+//!
 //! Keys are never null (both databases treat nulls as distinct in a unique key): no value is
 //! stored as the greatest id or `~`, which sort after every real value, so that reading the key
 //! in order lists records without a value last, as the aggregation promises, without a sort.
@@ -72,6 +77,9 @@ pub struct Layout {
     pub sums: Vec<Sum>,
 }
 
+/// The owner key, first in every rollup.
+pub const OWNER: &str = "owner_id";
+
 /// The layouts of `def`'s rollups, coarsest first. A declaration that cannot be kept (a field
 /// that is not there or cannot name a group) is left out; the registry test holds every
 /// declaration to this.
@@ -83,9 +91,9 @@ pub fn layouts(def: &EntityDef) -> Vec<Layout> {
 /// order most aggregations group in, so that reading the key in order groups as it goes.
 pub fn layout(def: &EntityDef, r: &RollupDef) -> Option<Layout> {
     let mut dims = vec![Dim {
-        field: "owner_id".into(),
-        column: "owner_id".into(),
-        source: "owner_id".into(),
+        field: OWNER.into(),
+        column: OWNER.into(),
+        source: OWNER.into(),
         kind: DimKind::Id,
         instant: false,
     }];
@@ -168,6 +176,14 @@ pub fn none_id(backend: Backend) -> &'static str {
     }
 }
 
+/// The owner the company's own totals are kept under: the nil id, which no user has.
+pub fn everyone_id(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "x'00000000000000000000000000000000'",
+        Backend::Postgres => "'00000000-0000-0000-0000-000000000000'::uuid",
+    }
+}
+
 /// The text that stands for "none" in a text or month key: after digits and letters.
 pub const NONE_TEXT: &str = "~";
 
@@ -214,9 +230,20 @@ impl Layout {
         cols
     }
 
-    /// The values row `r` adds (`sign` 1) or takes away (-1).
-    fn values(&self, r: &str, sign: i8, backend: Backend) -> Vec<String> {
-        let mut vals: Vec<String> = self.dims.iter().map(|d| d.key_of(r, backend)).collect();
+    /// The values row `r` adds (`sign` 1) or takes away (-1): to its owner's key, or with
+    /// `company` to the whole company's.
+    fn values(&self, r: &str, sign: i8, backend: Backend, company: bool) -> Vec<String> {
+        let mut vals: Vec<String> = self
+            .dims
+            .iter()
+            .map(|d| {
+                if company && d.field == OWNER {
+                    everyone_id(backend).to_string()
+                } else {
+                    d.key_of(r, backend)
+                }
+            })
+            .collect();
         vals.push(format!("{sign}"));
         for s in &self.sums {
             let c = format!("{r}.\"{}\"", s.source);
@@ -226,8 +253,8 @@ impl Layout {
         vals
     }
 
-    /// The statement that adds (or takes away) row `r` to its key.
-    fn upsert(&self, r: &str, sign: i8, backend: Backend) -> String {
+    /// The statement that adds (or takes away) row `r` to its key (`company`: the company's).
+    fn upsert(&self, r: &str, sign: i8, backend: Backend, company: bool) -> String {
         let cols = self.columns();
         let keys: Vec<String> = self
             .dims
@@ -253,7 +280,7 @@ impl Layout {
                 .map(|c| format!("\"{c}\""))
                 .collect::<Vec<_>>()
                 .join(", "),
-            vals = self.values(r, sign, backend).join(", "),
+            vals = self.values(r, sign, backend, company).join(", "),
             keys = keys.join(", "),
             sets = sets.join(", "),
         )
@@ -336,31 +363,47 @@ fn layout_ddl(def: &EntityDef, l: &Layout, backend: Backend) -> Vec<String> {
         Backend::Sqlite => {
             // SQLite spells IS DISTINCT FROM as IS NOT.
             let moved = moved.replace("IS DISTINCT FROM", "IS NOT");
+            let both = |r: &str, sign: i8, live: Option<&str>| -> String {
+                [false, true]
+                    .iter()
+                    .map(|&company| {
+                        let u = l.upsert(r, sign, backend, company);
+                        match live {
+                            None => u,
+                            Some(cond) => {
+                                let (head, tail) = split_where(&u);
+                                format!("{head} AND {cond} {tail}")
+                            }
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
             out.push(format!(
                 "CREATE TRIGGER \"{t}_insert\" AFTER INSERT ON \"{source}\" WHEN NEW.deleted_at IS NULL BEGIN {}; END",
-                l.upsert("NEW", 1, backend)
+                both("NEW", 1, None)
             ));
             out.push(format!(
                 "CREATE TRIGGER \"{t}_delete\" AFTER DELETE ON \"{source}\" WHEN OLD.deleted_at IS NULL BEGIN {}; END",
-                l.upsert("OLD", -1, backend)
+                both("OLD", -1, None)
             ));
             out.push(format!(
                 "CREATE TRIGGER \"{t}_update\" AFTER UPDATE ON \"{source}\" WHEN {moved} BEGIN \
-                 {old} AND OLD.deleted_at IS NULL {rest_old}; {new} AND NEW.deleted_at IS NULL {rest_new}; END",
-                old = split_where(&l.upsert("OLD", -1, backend)).0,
-                rest_old = split_where(&l.upsert("OLD", -1, backend)).1,
-                new = split_where(&l.upsert("NEW", 1, backend)).0,
-                rest_new = split_where(&l.upsert("NEW", 1, backend)).1,
+                 {old}; {new}; END",
+                old = both("OLD", -1, Some("OLD.deleted_at IS NULL")),
+                new = both("NEW", 1, Some("NEW.deleted_at IS NULL")),
             ));
         }
         Backend::Postgres => {
             out.push(format!(
                 "CREATE FUNCTION \"{t}_keep\"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-                 IF TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL THEN {old}; END IF; \
-                 IF TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL THEN {new}; END IF; \
+                 IF TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL THEN {old}; {old_all}; END IF; \
+                 IF TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL THEN {new}; {new_all}; END IF; \
                  RETURN NULL; END $$",
-                old = l.upsert("OLD", -1, backend),
-                new = l.upsert("NEW", 1, backend),
+                old = l.upsert("OLD", -1, backend, false),
+                old_all = l.upsert("OLD", -1, backend, true),
+                new = l.upsert("NEW", 1, backend, false),
+                new_all = l.upsert("NEW", 1, backend, true),
             ));
             out.push(format!(
                 "CREATE TRIGGER \"{t}_insert_delete\" AFTER INSERT OR DELETE ON \"{source}\" \
@@ -372,27 +415,29 @@ fn layout_ddl(def: &EntityDef, l: &Layout, backend: Backend) -> Vec<String> {
             ));
         }
     }
-    // The records already there.
+    // The records already there: each owner's totals, then the company's.
     let cols = l.columns();
-    let vals = l.values("r", 1, backend);
     let dims_n = l.dims.len();
-    let select: Vec<String> = vals
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            if i < dims_n {
-                v.clone()
-            } else {
-                format!("SUM({v})")
-            }
-        })
-        .collect();
-    out.push(format!(
-        "INSERT INTO \"{t}\" ({}) SELECT {} FROM \"{source}\" AS r WHERE r.deleted_at IS NULL GROUP BY {}",
-        cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "),
-        select.join(", "),
-        (1..=dims_n).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
-    ));
+    for company in [false, true] {
+        let vals = l.values("r", 1, backend, company);
+        let select: Vec<String> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if i < dims_n {
+                    v.clone()
+                } else {
+                    format!("SUM({v})")
+                }
+            })
+            .collect();
+        out.push(format!(
+            "INSERT INTO \"{t}\" ({}) SELECT {} FROM \"{source}\" AS r WHERE r.deleted_at IS NULL GROUP BY {}",
+            cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "),
+            select.join(", "),
+            (1..=dims_n).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+        ));
+    }
     out
 }
 
