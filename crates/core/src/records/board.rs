@@ -10,7 +10,6 @@ use uuid::Uuid;
 use super::aggregate::{AggregateQuery, Grouping, Measure};
 use super::def::{ActionDef, BoardDef, EntityDef, FieldDef, FieldKind};
 use super::filter::{Filter, FilterOp};
-use super::scope_plan::MERGE_OWNERS_AT_MOST;
 use super::service::{ListQuery, Record, RecordService};
 use crate::authz::Actor;
 use crate::error::{CoreError, CoreResult};
@@ -107,6 +106,10 @@ fn cond(field: &str, op: FilterOp, value: Value) -> Filter {
         value,
     }
 }
+
+/// The most owners a column is read through one by one (see [`RecordService::board`]); a
+/// larger team's columns are read through the stage.
+const BOARD_OWNERS_AT_MOST: usize = 200;
 
 impl RecordService<'_> {
     /// The entity that holds the board's columns (pipelines), if the entity has a board.
@@ -216,12 +219,12 @@ impl RecordService<'_> {
         // column through those people's deals of the stage (an index by owner, stage and
         // date), where the stage's own index would walk everyone's to find theirs. Only where
         // the scope is exactly a set of owners (records read through others are not owned),
-        // and a small one: the list of owners is read only up to a few.
+        // and one that a list of values holds.
         let owners = match (def.read_through, def.shared_with) {
             (None, None) => self
-                .scope_owners(actor)
+                .scope_owners(actor, BOARD_OWNERS_AT_MOST)
                 .await?
-                .filter(|o| o.len() <= MERGE_OWNERS_AT_MOST),
+                .filter(|o| o.len() <= BOARD_OWNERS_AT_MOST),
             _ => None,
         };
         let mut columns = Vec::new();

@@ -1734,7 +1734,7 @@ impl<'a> RecordService<'a> {
         sel.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
             .from_subquery(inner, Alias::new("scope"));
         let counted = count_of(db::fetch_one(self.core.db.reader(), &sel).await?)?;
-        let thinnest_end = match self.scope_owners(actor).await? {
+        let thinnest_end = match self.scope_owners(actor, MERGE_OWNERS_AT_MOST).await? {
             Some(owners) if counted >= IN_ORDER_FROM && owners.len() <= MERGE_OWNERS_AT_MOST => {
                 let mut fewest = u64::MAX;
                 for newest in [true, false] {
@@ -1759,11 +1759,15 @@ impl<'a> RecordService<'a> {
         Ok(self.core.scope_plans.keep(reader, plan))
     }
 
-    /// The owners whose records `actor`'s scope holds, up to one more than
-    /// [`MERGE_OWNERS_AT_MOST`]: the actor, or the actor and the team. `None` for a scope of
-    /// every owner's records (or none). Asked when needed: a list kept for a while would miss a
-    /// newcomer's records.
-    pub(super) async fn scope_owners(&self, actor: &Actor) -> CoreResult<Option<Vec<Uuid>>> {
+    /// The owners whose records `actor`'s scope holds, up to one more than `at_most` (so that
+    /// more than that is told from that many): the actor, or the actor and the team. `None`
+    /// for a scope of every owner's records (or none). Asked when needed: a list kept for a
+    /// while would miss a newcomer's records.
+    pub(super) async fn scope_owners(
+        &self,
+        actor: &Actor,
+        at_most: usize,
+    ) -> CoreResult<Option<Vec<Uuid>>> {
         let team = match (actor.grant(self.def.name).read, actor.team_id) {
             (Scope::Own, _) | (Scope::Team, None) => return Ok(Some(vec![actor.user_id])),
             (Scope::Team, Some(team)) => team,
@@ -1777,7 +1781,7 @@ impl<'a> RecordService<'a> {
                     .add(Expr::col(col("team_id")).eq(team))
                     .add(Expr::col(col("id")).eq(actor.user_id)),
             )
-            .limit(MERGE_OWNERS_AT_MOST as u64 + 1);
+            .limit(at_most as u64 + 1);
         db::fetch_all(self.core.db.reader(), &sel)
             .await?
             .iter()
@@ -2070,7 +2074,7 @@ impl<'a> RecordService<'a> {
     ) -> CoreResult<Vec<QueryResult>> {
         let order = if desc { Order::Desc } else { Order::Asc };
         let mut sel = sel;
-        if let Some(owners) = self.scope_owners(actor).await?
+        if let Some(owners) = self.scope_owners(actor, MERGE_OWNERS_AT_MOST).await?
             && owners.len() <= MERGE_OWNERS_AT_MOST
         {
             let keys = scope_plan::merged_keys(self.table(), run.clone(), &owners, desc, want);
