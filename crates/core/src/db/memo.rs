@@ -7,10 +7,13 @@
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
+/// A kept value and the stamp it was read at.
+type Kept = (String, Arc<dyn Any + Send + Sync>);
+
 /// One kept value and the stamp it was read at. Cheap to clone: clones share the value.
 #[derive(Clone, Default)]
 pub struct Memo {
-    slot: Arc<Mutex<Option<(String, Arc<dyn Any + Send + Sync>)>>>,
+    slot: Arc<Mutex<Option<Kept>>>,
 }
 
 impl Memo {
