@@ -298,7 +298,7 @@ pub(super) async fn detail(
         id,
         Tab { name: tab, kind },
         Vec::new(),
-        ReminderDraft::default(),
+        Drafts::default(),
     )
     .await;
     // A page shown is a visit the home page lists; a visit that cannot be noted costs the
@@ -336,8 +336,12 @@ pub(super) async fn detail_page(
     id: Uuid,
     tab: Tab,
     problems: Vec<String>,
-    draft: ReminderDraft,
+    drafts: Drafts,
 ) -> Response {
+    let Drafts {
+        reminder: draft,
+        quick: typed,
+    } = drafts;
     let Tab { name: tab, kind } = tab;
     let svc = st.core.records(def);
     let (rec, can_write, deleted) = match svc.get_with_access(&user.actor, id).await {
@@ -476,7 +480,7 @@ pub(super) async fn detail_page(
     let has_timeline = super::timeline::has_timeline(st, def) && !deleted;
     let timeline = if tab == "timeline" && has_timeline {
         let changes = std::mem::take(&mut history);
-        match super::timeline::timeline(st, user, def, id, kind.as_deref(), changes).await {
+        match super::timeline::timeline(st, user, def, id, kind.as_deref(), changes, typed).await {
             Ok(t) => t,
             Err(e) => return error_page(user, e),
         }
@@ -649,7 +653,7 @@ pub(super) async fn action(
                             id,
                             super::record_detail::Tab::named("details"),
                             problems,
-                            ReminderDraft::default(),
+                            Drafts::default(),
                         )
                         .await;
                     }
@@ -665,7 +669,13 @@ pub(super) async fn action(
     }
 }
 
-/// A pending reminder as the record page lists it.
+/// What a refused form on the record page had in it, to show it again.
+#[derive(Default)]
+pub struct Drafts {
+    pub reminder: ReminderDraft,
+    pub quick: super::timeline::QuickDraft,
+}
+
 /// The reminder form as it was filled in: the local time typed and the note.
 #[derive(Default)]
 pub struct ReminderDraft {

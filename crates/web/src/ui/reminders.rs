@@ -86,9 +86,12 @@ async fn set(
                 .iter()
                 .map(|(k, e)| i18n.named_field_error(&i18n.t(&format!("reminder-{k}")), e))
                 .collect();
-            let draft = super::record_detail::ReminderDraft {
-                at: local.to_string(),
-                note: note.to_string(),
+            let draft = super::record_detail::Drafts {
+                reminder: super::record_detail::ReminderDraft {
+                    at: local.to_string(),
+                    note: note.to_string(),
+                },
+                ..Default::default()
             };
             super::record_detail::detail_page(
                 def,

@@ -52,8 +52,19 @@ pub struct KindChip {
     pub on: bool,
 }
 
+/// The quick box as it was filled in, so that a refused entry loses nothing typed.
+#[derive(Clone, Debug, Default)]
+pub struct QuickDraft {
+    pub kind: String,
+    pub subject: String,
+    pub detail: String,
+    pub due: String,
+}
+
 /// The quick box: where it posts and which kinds it offers.
 pub struct QuickBox {
+    /// What was typed into it, when a refusal shows it again.
+    pub typed: QuickDraft,
     pub action: String,
     pub kinds: Vec<(String, String)>,
     /// For each of the box's inputs (`subject`, `detail`, `due`), the kinds it is essential to,
@@ -68,6 +79,16 @@ impl QuickBox {
             .iter()
             .find(|(name, _)| *name == input)
             .map_or("", |(_, kinds)| kinds.as_str())
+    }
+
+    /// Whether kind `code` (the `first` offered or not) is the one chosen: the one typed, or
+    /// without one the first.
+    pub fn checked(&self, code: &str, first: bool) -> bool {
+        if self.kinds.iter().any(|(k, _)| *k == self.typed.kind) {
+            code == self.typed.kind
+        } else {
+            first
+        }
     }
 }
 
@@ -169,6 +190,7 @@ pub(super) async fn timeline(
     id: Uuid,
     kind: Option<&str>,
     changes: Vec<HistoryLine>,
+    typed: QuickDraft,
 ) -> Result<Option<Timeline>, ApiError> {
     let Some((entries_def, view)) = source(st).filter(|_| has_timeline(st, def)) else {
         return Ok(None);
@@ -276,6 +298,7 @@ pub(super) async fn timeline(
     past.sort_by(|a, b| b.at_iso.cmp(&a.at_iso));
     let writable = user.actor.grant(entries_def.name).write != guanxi_core::authz::Scope::None;
     let quick = writable.then(|| QuickBox {
+        typed,
         action: format!("/{}/{id}/timeline", def.plural),
         kinds: view
             .quick_kinds

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::display::field_label;
 use super::posted::Posted;
-use super::record_detail::{ReminderDraft, Tab, detail_page};
-use super::timeline::source;
+use super::record_detail::{Drafts, Tab, detail_page};
+use super::timeline::{QuickDraft, source};
 use super::{error_page, form_get};
 use crate::State;
 use crate::auth::UiUser;
@@ -71,6 +71,13 @@ async fn log(
     let i18n = I18n::for_actor(&user.actor);
     let mut problems = Vec::new();
     let due = get("due");
+    // Shown again as typed (the subject as typed, not as filled in from the note) if refused.
+    let typed = QuickDraft {
+        kind: kind.clone(),
+        subject: get("subject"),
+        detail: detail.clone(),
+        due: due.clone(),
+    };
     if !due.is_empty() {
         match crate::forms::local_instant(&due, user.actor.time_zone) {
             Ok(v) => {
@@ -84,7 +91,7 @@ async fn log(
         }
     }
     if !problems.is_empty() {
-        return refused(def, &st, &user, id, problems).await;
+        return refused(def, &st, &user, id, problems, typed).await;
     }
     match st
         .core
@@ -106,19 +113,20 @@ async fn log(
                     )
                 })
                 .collect();
-            refused(def, &st, &user, id, problems).await
+            refused(def, &st, &user, id, problems, typed).await
         }
         Err(e) => error_page(&user, e.into()),
     }
 }
 
-/// The record's timeline again, with what stopped the entry.
+/// The record's timeline again, with what stopped the entry and what was typed into it.
 async fn refused(
     def: &'static EntityDef,
     st: &State,
     user: &UiUser,
     id: Uuid,
     problems: Vec<String>,
+    typed: QuickDraft,
 ) -> Response {
     detail_page(
         def,
@@ -127,7 +135,10 @@ async fn refused(
         id,
         Tab::named("timeline"),
         problems,
-        ReminderDraft::default(),
+        Drafts {
+            quick: typed,
+            ..Default::default()
+        },
     )
     .await
 }

@@ -364,6 +364,40 @@ async fn an_accounts_timeline_holds_its_contacts_activities_what_is_due_and_its_
             "{b:?}: {}",
             notes.text
         );
+
+        // Refused (a due time that does not exist): the box comes back with what was typed,
+        // the kind chosen included, and nothing is logged.
+        let (status, _, body) = form_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &format!("/accounts/{account}/timeline"),
+            &[
+                ("_csrf", &csrf),
+                ("kind", "task"),
+                ("subject", "寄送合同 <草稿>"),
+                ("detail", "盖章后寄出"),
+                ("due", "2026-02-30T10:00"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {body}");
+        assert!(
+            body.contains("2026-02-30T10:00"),
+            "{b:?}: the reason quotes it"
+        );
+        assert!(body.contains("value=\"寄送合同 "), "{b:?}: {body}");
+        assert!(!body.contains("<草稿>"), "{b:?}: what was typed is escaped");
+        assert!(body.contains(">盖章后寄出</textarea>"), "{b:?}: {body}");
+        assert!(body.contains("value=\"2026-02-30T10:00\""), "{b:?}: {body}");
+        assert!(
+            body.contains("name=\"kind\" value=\"task\" checked"),
+            "{b:?}: the kind chosen stays chosen"
+        );
+        let tasks = rep
+            .get_r(&format!("/api/v1/activities?regarding={account}&kind=task"))
+            .await;
+        assert_eq!(tasks.ids().len(), 1, "{b:?}: {}", tasks.text);
         assert_eq!(notes.body["data"][0]["owner_id"], json!(rep.id.to_string()));
 
         // Someone who may not read the account cannot log on it, and learns nothing of it.
