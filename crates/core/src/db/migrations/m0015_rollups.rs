@@ -4,10 +4,10 @@
 //! 2,000,000 deals, 4.4 s of reading became a few milliseconds (bench/README §15).
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::ConnectionTrait;
 
 use crate::areas::sales::OPPORTUNITIES;
-use crate::db::Backend;
+use crate::db::backend_of;
 use crate::records::rollup;
 
 pub struct Migration;
@@ -18,18 +18,11 @@ impl MigrationName for Migration {
     }
 }
 
-fn backend(m: &SchemaManager) -> Backend {
-    match m.get_connection().get_database_backend() {
-        DbBackend::Postgres => Backend::Postgres,
-        _ => Backend::Sqlite,
-    }
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let conn = m.get_connection();
-        for statement in rollup::ddl(&OPPORTUNITIES, backend(m)) {
+        for statement in rollup::ddl(&OPPORTUNITIES, backend_of(m.get_connection())) {
             conn.execute_unprepared(&statement).await?;
         }
         Ok(())
@@ -37,7 +30,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let conn = m.get_connection();
-        for statement in rollup::drop_ddl(&OPPORTUNITIES, backend(m)) {
+        for statement in rollup::drop_ddl(&OPPORTUNITIES, backend_of(m.get_connection())) {
             conn.execute_unprepared(&statement).await?;
         }
         Ok(())

@@ -10,10 +10,10 @@
 //! total from the deals.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::ConnectionTrait;
 
 use crate::areas::sales::OPPORTUNITIES;
-use crate::db::Backend;
+use crate::db::backend_of;
 use crate::records::rollup;
 
 pub struct Migration;
@@ -24,18 +24,11 @@ impl MigrationName for Migration {
     }
 }
 
-fn backend(m: &SchemaManager) -> Backend {
-    match m.get_connection().get_database_backend() {
-        DbBackend::Postgres => Backend::Postgres,
-        _ => Backend::Sqlite,
-    }
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let conn = m.get_connection();
-        let b = backend(m);
+        let b = backend_of(m.get_connection());
         for statement in rollup::drop_ddl(&OPPORTUNITIES, b)
             .into_iter()
             .chain(rollup::ddl(&OPPORTUNITIES, b))
