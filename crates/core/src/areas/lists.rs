@@ -40,6 +40,7 @@ pub const fn admin_list(name: &'static str, plural: &'static str, area: &'static
         related_columns: &["name"],
         title_sort: "position",
         title: list_title,
+        title_fields: &["name"],
         search_names: list_names,
         children: &[],
         states: None,

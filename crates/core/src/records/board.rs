@@ -33,7 +33,8 @@ pub struct Column {
     pub count: u64,
     /// The sum of the board's field over them: one per currency for money.
     pub sums: Vec<Value>,
-    /// The first [`CARDS_PER_COLUMN`] of them.
+    /// The first [`CARDS_PER_COLUMN`] of them, each with the system fields, its title's
+    /// fields, the board's card fields and its column only.
     pub cards: Vec<Record>,
     /// The conditions (beyond the board's filter) that put a record in this column: what the
     /// list of all of them filters by.
@@ -287,6 +288,11 @@ impl RecordService<'_> {
                     filter: Some(Filter::And(parts)),
                     sort: Some(sort),
                     limit: CARDS_PER_COLUMN,
+                    // What a card shows: the cards are hundreds of records, and reading them
+                    // whole (and naming everything they refer to) was most of the board's time.
+                    fields: Some(
+                        def.showing(&[board.card, &[board.column, board.closed_on]].concat()),
+                    ),
                     ..Default::default()
                 };
                 self.list(actor, &q).await?.items

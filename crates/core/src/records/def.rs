@@ -348,6 +348,9 @@ pub struct EntityDef {
     pub title_sort: &'static str,
     /// The record's name as people say it, in the given locale.
     pub title: fn(&JsonMap, &str) -> String,
+    /// The fields `title` reads: all a reference to the record reads of it to name it (a test
+    /// holds every entity's title to them).
+    pub title_fields: &'static [&'static str],
     /// Names to index for Chinese substring and pinyin search.
     pub search_names: fn(&JsonMap) -> Vec<String>,
     /// Collections of lines saved with the record.
@@ -554,6 +557,26 @@ impl EntityDef {
 
     pub fn child(&self, name: &str) -> Option<&'static ChildDef> {
         self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The fields a list reads to show each record by its title with `shown` beside it
+    /// ([`ListQuery::fields`](super::ListQuery)): `shown` as lists name them
+    /// (`billing_address.city` is read as `billing_address`), system fields left out, as every
+    /// row holds them.
+    pub fn showing(&self, shown: &[&str]) -> Vec<String> {
+        let mut fields: Vec<String> = Vec::new();
+        for name in self.title_fields.iter().chain(shown) {
+            let base = name.split('.').next().unwrap_or(name);
+            let base = if base == "custom" || self.field(base).is_some() {
+                base
+            } else {
+                continue;
+            };
+            if !fields.iter().any(|have| have == base) {
+                fields.push(base.to_string());
+            }
+        }
+        fields
     }
 
     pub fn action(&self, name: &str) -> Option<&'static ActionDef> {

@@ -95,20 +95,41 @@ pub struct RowLayout {
 }
 
 impl RowLayout {
+    /// The whole row: every field and the custom values.
     pub fn of(def: &'static EntityDef) -> RowLayout {
+        RowLayout::with(def, true, |_| true)
+    }
+
+    /// A row of the system columns and only the fields `wanted` names (`custom` for the custom
+    /// values): what a page that shows a few fields of each record reads, where decoding the
+    /// rest cost most of its time. A record read through it holds those keys and the system
+    /// fields only.
+    pub fn of_fields(def: &'static EntityDef, wanted: &[&str]) -> RowLayout {
+        RowLayout::with(def, wanted.contains(&"custom"), |f| {
+            wanted.contains(&f.name)
+        })
+    }
+
+    fn with(
+        def: &'static EntityDef,
+        custom: bool,
+        wanted: impl Fn(&FieldDef) -> bool,
+    ) -> RowLayout {
         let mut columns: Vec<String> = SYSTEM.iter().map(|(c, _)| c.to_string()).collect();
         let mut slots: Vec<Slot> = SYSTEM
             .iter()
             .enumerate()
             .map(|(at, &(key, source))| Slot { key, at, source })
             .collect();
-        slots.push(Slot {
-            key: "custom",
-            at: columns.len(),
-            source: Source::Custom,
-        });
-        columns.push("custom".into());
-        for f in def.fields {
+        if custom {
+            slots.push(Slot {
+                key: "custom",
+                at: columns.len(),
+                source: Source::Custom,
+            });
+            columns.push("custom".into());
+        }
+        for f in def.fields.iter().filter(|f| wanted(f)) {
             slots.push(Slot {
                 key: f.name,
                 at: columns.len(),

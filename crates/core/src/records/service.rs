@@ -44,6 +44,10 @@ pub struct ListQuery {
     pub count: Count,
     /// List the recycle bin instead of live records.
     pub deleted: bool,
+    /// Only these fields of each record (`custom` for the custom values), beside the system
+    /// fields: a board's cards or a calendar's entries show a few fields of hundreds of records,
+    /// and decoding the rest was most of such a page's time. `None`: every field.
+    pub fields: Option<Vec<String>>,
 }
 
 /// Whether a list also counts what matches.
@@ -202,10 +206,15 @@ impl<'a> RecordService<'a> {
     /// The record's columns; `with_owner_team` adds the owner's team, which authorizing one
     /// record needs and a list (already narrowed by scope in SQL) does not.
     fn base_select(&self, with_owner_team: bool) -> SelectStatement {
+        self.select_of(&self.layout, with_owner_team)
+    }
+
+    /// The select of `layout`'s columns (the whole row, or a page's fields).
+    fn select_of(&self, layout: &RowLayout, with_owner_team: bool) -> SelectStatement {
         let t = self.def.table;
         let mut q = Query::select();
         q.from(self.table());
-        for c in self.layout.columns() {
+        for c in layout.columns() {
             q.column((self.table(), col(c)));
         }
         if !with_owner_team {
@@ -1889,6 +1898,28 @@ impl<'a> RecordService<'a> {
         })
     }
 
+    /// The row a list reads: the whole row, or only `fields` (and what its sort reads, which
+    /// its cursor is made of) beside the system fields, which every row holds. A name that is
+    /// no field of the entity is refused.
+    fn layout_of(&self, fields: Option<&[String]>, sort: &SortSpec) -> CoreResult<Arc<RowLayout>> {
+        let Some(fields) = fields else {
+            return Ok(Arc::clone(&self.layout));
+        };
+        let mut wanted: Vec<&str> = Vec::with_capacity(fields.len() + 1);
+        for f in fields {
+            let system = super::def::SYSTEM_FIELDS.contains(&f.as_str());
+            if f != "custom" && !system && self.def.field(f).is_none() {
+                return Err(CoreError::bad_request(
+                    codes::UNKNOWN_FIELD,
+                    format!("'{f}' is no field of {}", self.def.plural),
+                ));
+            }
+            wanted.push(f);
+        }
+        wanted.push(&sort.field);
+        Ok(Arc::new(RowLayout::of_fields(self.def, &wanted)))
+    }
+
     /// A page of records the actor may read, as records.
     pub async fn list(&self, actor: &Actor, q: &ListQuery) -> CoreResult<Page> {
         let page = self.list_rows(actor, q).await?;
@@ -1909,6 +1940,7 @@ impl<'a> RecordService<'a> {
     pub async fn list_rows(&self, actor: &Actor, q: &ListQuery) -> CoreResult<RowPage> {
         let limit = q.limit.clamp(1, MAX_LIMIT);
         let sort = self.sort_spec(q.sort.as_deref(), q.deleted)?;
+        let layout = self.layout_of(q.fields.as_deref(), &sort)?;
         let defs = self.custom_defs().await?;
         let page_scope = self.scope_read_for_page(actor).await?;
         let cursor = match &q.cursor {
@@ -1940,6 +1972,7 @@ impl<'a> RecordService<'a> {
             wanted,
             scope: page_scope,
             merged: self.merges(q, &sort, page_scope),
+            layout: &layout,
         };
         let mut probed = None;
         let rows = match self.in_creation_order(&page, cursor.as_ref()).await? {
@@ -2001,7 +2034,7 @@ impl<'a> RecordService<'a> {
         rows.truncate(limit as usize);
         Ok(RowPage {
             rows,
-            layout: Arc::clone(&self.layout),
+            layout,
             defs,
             next_cursor,
             total,
@@ -2020,7 +2053,7 @@ impl<'a> RecordService<'a> {
         let order = if sort.desc { Order::Desc } else { Order::Asc };
         let mut rows = Vec::new();
         for run in page.runs {
-            let mut sel = self.base_select(false);
+            let mut sel = self.select_of(page.layout, false);
             sel.cond_where(cond.clone());
             if let Some(run) = run {
                 sel.and_where(run.clone());
@@ -2251,7 +2284,10 @@ impl<'a> RecordService<'a> {
         if ids.is_empty() || actor.grant(self.def.name).read == Scope::None {
             return Ok(out);
         }
-        let mut sel = self.base_select(false);
+        // Only what the title reads: a page names hundreds of references, and a whole record
+        // each (forty-odd fields of an account) was most of what naming them cost.
+        let layout = RowLayout::of_fields(self.def, self.def.title_fields);
+        let mut sel = self.select_of(&layout, false);
         sel.cond_where(
             Condition::all()
                 .add(self.scope_condition(actor)?)
@@ -2259,7 +2295,7 @@ impl<'a> RecordService<'a> {
                 .add(Expr::col((self.table(), col("deleted_at"))).is_null()),
         );
         for row in db::fetch_all(self.core.db.reader(), &sel).await? {
-            let rec = self.decode_row(&row)?.rec;
+            let rec = layout.record(&row)?;
             out.insert(get_uuid(&row, "id")?, (self.def.title)(&rec, &actor.locale));
         }
         Ok(out)
@@ -2348,6 +2384,8 @@ struct PageRead<'a> {
     scope: ScopeRead,
     /// Whether the page reads owner by owner and merges ([`RecordService::merges`]).
     merged: bool,
+    /// The columns it reads: the whole row, or the fields the query asks for.
+    layout: &'a RowLayout,
 }
 
 /// A page reads the records holding a text's pieces first when fewer than this many do; when

@@ -35,6 +35,7 @@ static SPECIMENS: EntityDef = EntityDef {
     related_columns: &["name"],
     title_sort: "name",
     title,
+    title_fields: &["name"],
     search_names: no_names,
     children: &[],
     states: None,

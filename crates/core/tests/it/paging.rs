@@ -40,6 +40,7 @@ static ACCOUNTS_BY_PARENT: EntityDef = EntityDef {
     related_columns: &["name"],
     title_sort: "name",
     title: plain_title,
+    title_fields: &["name"],
     search_names: no_names,
     children: &[],
     states: None,

@@ -83,6 +83,7 @@ pub fn list_query(pairs: &[(String, String)], deleted: bool) -> Result<ListQuery
             }
         },
         deleted,
+        fields: None,
     })
 }
 

@@ -371,7 +371,7 @@ async fn calendar_page(
     let records = st
         .core
         .records(def)
-        .calendar_entries(&user.actor, from, to, &ids)
+        .calendar_entries(&user.actor, from, to, &ids, &[])
         .await?;
     let lk = lookups(
         st,

@@ -75,7 +75,13 @@ async fn feed(AxState(st): AxState<State>, Path(file): Path<String>) -> Response
         let records = match st
             .core
             .records(def)
-            .calendar_entries(&actor, from, to, &[actor.user_id])
+            .calendar_entries(
+                &actor,
+                from,
+                to,
+                &[actor.user_id],
+                &[cal.location, cal.detail],
+            )
             .await
         {
             Ok(r) => r,

@@ -68,6 +68,7 @@ pub async fn hints(st: &State, actor: &Actor, hits: &[Hit]) -> HashMap<Uuid, Str
             }),
             limit: ids.len() as u64,
             count: Count::No,
+            fields: Some(def.showing(def.key_facts)),
             ..Default::default()
         };
         let Ok(page) = st.core.records(def).list(actor, &q).await else {

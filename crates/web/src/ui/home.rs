@@ -222,18 +222,21 @@ fn and(mut conds: Vec<Filter>, owner: &Option<Filter>) -> Filter {
     Filter::And(conds)
 }
 
-/// Reads a list, or nothing when the reader may not read the entity at all.
+/// Reads a list of records, each by its title with its `sort` field and `shown` (what its
+/// line shows), or nothing when the reader may not read the entity at all.
 async fn list(
     st: &State,
     user: &UiUser,
     def: &'static EntityDef,
     filter: Filter,
     sort: &str,
+    shown: &[&str],
 ) -> Result<Vec<Record>, ApiError> {
     let q = ListQuery {
         filter: Some(filter),
         sort: Some(sort.into()),
         limit: LINES,
+        fields: Some(def.showing(&[&[sort], shown].concat())),
         ..Default::default()
     };
     match st.core.records(def).list(&user.actor, &q).await {
@@ -320,6 +323,7 @@ async fn agenda(
             &owner,
         ),
         cal.due,
+        facts,
     )
     .await?;
     let today = list(
@@ -335,6 +339,7 @@ async fn agenda(
             &owner,
         ),
         cal.due,
+        facts,
     )
     .await?;
     // Today's schedule is the calendar's day: what they own and what they attend, still to be
@@ -347,7 +352,7 @@ async fn agenda(
     let mut meetings = st
         .core
         .records(def)
-        .calendar_entries(&user.actor, start, end, &people)
+        .calendar_entries(&user.actor, start, end, &people, facts)
         .await?;
     meetings.retain(|r| {
         r.get(cal.start).is_some_and(|v| !v.is_null()) && r.get(cal.done) != Some(&json!(true))
@@ -530,8 +535,8 @@ async fn deals(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Deals>,
         ],
         &owner,
     );
-    let closing = list(st, user, def, closing_filter, b.closed_on).await?;
     let facts: &'static [&'static str] = b.card;
+    let closing = list(st, user, def, closing_filter, b.closed_on, facts).await?;
     Ok(Some(Deals {
         pipelines,
         open_total: super::display::money(&total, &i18n),

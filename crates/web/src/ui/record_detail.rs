@@ -221,6 +221,7 @@ async fn related_list(
             value: Value::String(id.to_string()),
         }),
         limit: 200,
+        fields: Some(from.showing(from.related_columns)),
         ..Default::default()
     };
     let page = match st.core.records(from).list(&user.actor, &q).await {

@@ -422,6 +422,7 @@ pub(super) async fn list(
             Count::Capped
         },
         deleted: false,
+        fields: None,
     };
     let (page, error) = match svc.list(&user.actor, &q).await {
         Ok(p) => (p, None),
@@ -805,6 +806,7 @@ pub(super) async fn export(
         limit: 500,
         count: Count::No,
         deleted: false,
+        fields: None,
     };
     match crate::export::export_response(&st, def, &user.actor, q, format).await {
         Ok(res) => res,

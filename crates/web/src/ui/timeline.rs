@@ -161,6 +161,9 @@ async fn referring(
                 value: Value::String(id.to_string()),
             }),
             limit: MAX_RELATED,
+            // Named only: an account's contacts and deals, read whole, were most of what its
+            // timeline cost.
+            fields: Some(from.showing(&[])),
             ..Default::default()
         };
         let page = match st.core.records(from).list(&user.actor, &q).await {
@@ -244,6 +247,22 @@ pub(super) async fn timeline(
             filter: Some(Filter::And(conds)),
             sort: Some("-created_at".into()),
             limit: MAX_ENTRIES,
+            fields: Some(
+                entries_def.showing(
+                    &[
+                        &[
+                            view.regarding,
+                            view.kind,
+                            view.done,
+                            view.subject,
+                            view.detail,
+                        ],
+                        view.when,
+                        view.facts,
+                    ]
+                    .concat(),
+                ),
+            ),
             ..Default::default()
         };
         let page = match st.core.records(entries_def).list(&user.actor, &q).await {

@@ -746,6 +746,25 @@ async fn every_field_kind_round_trips() {
                 );
             }
             assert_listed_as_read(&app, user, def, &got.body).await;
+            // A reference reads only the title's declared fields to name the record.
+            let whole = rec.as_object().cloned().unwrap_or_default();
+            let named: JsonMap = whole
+                .iter()
+                .filter(|(k, _)| def.title_fields.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for locale in ["en", "zh-CN"] {
+                assert_eq!(
+                    (def.title)(&named, locale),
+                    (def.title)(&whole, locale),
+                    "{b:?} {p}: the title reads only {:?}",
+                    def.title_fields
+                );
+                assert!(
+                    !(def.title)(&whole, locale).is_empty(),
+                    "{b:?} {p}: a title"
+                );
+            }
             for (child, lines) in &samples.lines {
                 assert_lines(
                     &format!("{b:?} {p}.{}", child.name),

@@ -532,6 +532,7 @@ pub static ACTIVITIES: EntityDef = EntityDef {
     related_columns: &["subject", "kind", "starts_at", "done"],
     title_sort: "subject",
     title,
+    title_fields: &["subject"],
     search_names,
     children: &[ATTENDEE_USERS, ATTENDEE_CONTACTS],
     states: None,

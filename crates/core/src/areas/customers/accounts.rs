@@ -146,6 +146,7 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     related_columns: &["name", "type", "industry_id", "phones"],
     title_sort: "name",
     title,
+    title_fields: &["name"],
     search_names,
     children: &[],
     states: None,

@@ -118,6 +118,7 @@ pub static CONTACTS: EntityDef = EntityDef {
     related_columns: &["name", "title", "phones", "emails"],
     title_sort: "family_name",
     title,
+    title_fields: &["family_name", "given_name"],
     search_names,
     children: &[],
     states: None,

@@ -502,6 +502,7 @@ pub static OPPORTUNITIES: EntityDef = EntityDef {
     related_columns: &["name", "stage_id", "amount", "close_date"],
     title_sort: "name",
     title,
+    title_fields: &["name"],
     search_names,
     children: &[CONTACT_ROLES, STAGE_HISTORY],
     states: Some(&STATES),
