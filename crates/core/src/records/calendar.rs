@@ -109,6 +109,16 @@ fn range_filter(
     Filter::And(vec![whose, when])
 }
 
+/// What a calendar read takes beyond its range and its people.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Entries<'a> {
+    /// Fields read beyond an entry's title and what places it (a feed's location).
+    pub shown: &'a [&'a str],
+    /// Only timed entries not yet done, the first this many by start: an agenda's next
+    /// meetings, which for a whole company's day read a few rows rather than thousands.
+    pub next_timed: Option<u64>,
+}
+
 impl RecordService<'_> {
     /// The entries between two instants that belong to `people` (owned or attended), as the
     /// actor may read them, soonest first. Not found when the entity has no calendar. Each
@@ -121,12 +131,16 @@ impl RecordService<'_> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         people: &[Uuid],
-        shown: &[&str],
+        read: Entries<'_>,
     ) -> CoreResult<Vec<Record>> {
         let cal = self.def().calendar.ok_or(CoreError::NotFound)?;
-        let fields = self
-            .def()
-            .showing(&[&[cal.start, cal.end, cal.due, cal.kind, cal.done], shown].concat());
+        let fields = self.def().showing(
+            &[
+                &[cal.start, cal.end, cal.due, cal.kind, cal.done],
+                read.shown,
+            ]
+            .concat(),
+        );
         if people.is_empty() || to <= from {
             return Ok(Vec::new());
         }
@@ -150,17 +164,23 @@ impl RecordService<'_> {
         ];
         'parts: for part in people.chunks(400) {
             for (belonging, placing) in ways {
-                if everyone && matches!(belonging, Belonging::Attended) {
+                if everyone && matches!(belonging, Belonging::Attended)
+                    || read.next_timed.is_some() && matches!(placing, Placing::Due)
+                {
                     continue;
                 }
                 let sort = match placing {
                     Placing::Start => cal.start,
                     Placing::Due => cal.due,
                 };
+                let mut filter = range_filter(cal, from, to, part, belonging, placing);
+                if read.next_timed.is_some() {
+                    filter = Filter::And(vec![filter, cond(cal.done, FilterOp::Eq, json!(false))]);
+                }
                 let mut q = ListQuery {
-                    filter: Some(range_filter(cal, from, to, part, belonging, placing)),
+                    filter: Some(filter),
                     sort: Some(sort.into()),
-                    limit: MAX_LIMIT,
+                    limit: read.next_timed.unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
                     fields: Some(fields.clone()),
                     ..Default::default()
                 };
@@ -179,6 +199,10 @@ impl RecordService<'_> {
                     if out.len() >= MAX_ENTRIES {
                         break 'parts;
                     }
+                    // Each read's first entries by start hold the first of them all.
+                    if read.next_timed.is_some() {
+                        break;
+                    }
                     match page.next_cursor {
                         Some(c) => q.cursor = Some(c),
                         None => break,
@@ -187,6 +211,9 @@ impl RecordService<'_> {
             }
         }
         out.sort_by_key(|r| span(cal, r).map(|(s, _)| s));
+        if let Some(n) = read.next_timed {
+            out.truncate(usize::try_from(n).unwrap_or(usize::MAX));
+        }
         Ok(out)
     }
 

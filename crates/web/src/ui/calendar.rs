@@ -10,7 +10,7 @@ use axum::extract::{Path, RawQuery, State as AxState};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveDateTime, Timelike, Utc};
 use guanxi_core::identity::users;
-use guanxi_core::records::calendar::{default_length, span};
+use guanxi_core::records::calendar::{Entries, default_length, span};
 use guanxi_core::records::{Access, CalendarDef, EntityDef, Record};
 use guanxi_core::time_zone::{self, Tz};
 use guanxi_core::{CoreError, Scope};
@@ -371,7 +371,7 @@ async fn calendar_page(
     let records = st
         .core
         .records(def)
-        .calendar_entries(&user.actor, from, to, &ids, &[])
+        .calendar_entries(&user.actor, from, to, &ids, Entries::default())
         .await?;
     let lk = lookups(
         st,

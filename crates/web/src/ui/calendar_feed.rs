@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use guanxi_core::CoreError;
 use guanxi_core::identity::calendar_feed;
-use guanxi_core::records::calendar::{default_length, instant, span};
+use guanxi_core::records::calendar::{Entries, default_length, instant, span};
 use guanxi_core::records::{Access, EntityDef};
 use serde_json::Value;
 
@@ -80,7 +80,10 @@ async fn feed(AxState(st): AxState<State>, Path(file): Path<String>) -> Response
                 from,
                 to,
                 &[actor.user_id],
-                &[cal.location, cal.detail],
+                Entries {
+                    shown: &[cal.location, cal.detail],
+                    ..Entries::default()
+                },
             )
             .await
         {

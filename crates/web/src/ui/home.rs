@@ -15,6 +15,7 @@ use axum::routing::get;
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use guanxi_core::identity::users;
 use guanxi_core::records::aggregate::{AggregateQuery, Grouping, Measure};
+use guanxi_core::records::calendar::Entries;
 use guanxi_core::records::{
     BoardDef, CalendarDef, EntityDef, FieldKind, Filter, FilterOp, ListQuery, Record,
 };
@@ -349,16 +350,20 @@ async fn agenda(
         Whose::One(id) => vec![id],
         Whose::Team => team.to_vec(),
     };
-    let mut meetings = st
+    let meetings = st
         .core
         .records(def)
-        .calendar_entries(&user.actor, start, end, &people, facts)
+        .calendar_entries(
+            &user.actor,
+            start,
+            end,
+            &people,
+            Entries {
+                shown: facts,
+                next_timed: Some(LINES),
+            },
+        )
         .await?;
-    meetings.retain(|r| {
-        r.get(cal.start).is_some_and(|v| !v.is_null()) && r.get(cal.done) != Some(&json!(true))
-    });
-    meetings.sort_by(|a, b| str_of(a, cal.start).cmp(str_of(b, cal.start)));
-    meetings.truncate(LINES as usize);
     let owners = owner_query(whose);
     let sep = if owners.is_empty() { "" } else { "&" };
     Ok(Some(Agenda {
