@@ -47,19 +47,47 @@ pub fn detect(prefix: &[u8], complete: bool) -> Result<Detected, ReadError> {
             bom: 0,
         });
     }
-    // Not UTF-8: ask which legacy encoding the bytes read best as, for a reader in China, and
-    // accept only the Chinese ones (GBK is a subset of GB18030).
+    // Not UTF-8: ask which legacy encoding the bytes read best as. GBK (a subset of GB18030)
+    // is taken when the detector says so; also when it says so for a reader in China and
+    // nearly every two-byte character is one of GB2312's (the common Chinese characters and
+    // marks), which a file in Japanese, Korean, Big5 or a Western code page does not have: a
+    // file with a few Chinese names among Latin text reads as Japanese to the detector alone.
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(prefix, complete);
-    let guess = detector.guess(Some(b"cn"), false);
-    if (guess == encoding_rs::GBK || guess == GB18030) && decodes_cleanly(GB18030, prefix, complete)
-    {
+    let chinese = |e: &'static Encoding| e == encoding_rs::GBK || e == GB18030;
+    let sure = chinese(detector.guess(None, false));
+    let likely = || chinese(detector.guess(Some(b"cn"), false)) && gb2312_share(prefix) >= 0.9;
+    if (sure || likely()) && decodes_cleanly(GB18030, prefix, complete) {
         return Ok(Detected {
             encoding: GB18030,
             bom: 0,
         });
     }
     Err(ReadError::UnknownEncoding)
+}
+
+/// The share of GB2312's characters among the two-byte characters of GBK text.
+fn gb2312_share(bytes: &[u8]) -> f64 {
+    let (mut all, mut common) = (0u32, 0u32);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            i += 1;
+            continue;
+        }
+        let Some(&t) = bytes.get(i + 1) else { break };
+        all += 1;
+        if (0xA1..=0xF7).contains(&b) && (0xA1..=0xFE).contains(&t) {
+            common += 1;
+        }
+        i += 2;
+    }
+    if all == 0 {
+        0.0
+    } else {
+        f64::from(common) / f64::from(all)
+    }
 }
 
 /// Whether `bytes` are UTF-8, allowing a character cut by the end of a prefix.
@@ -217,6 +245,11 @@ mod tests {
         // A short header alone.
         let d = detect(&gbk("姓名,手机\r\n"), true).expect("short gbk");
         assert_eq!(d.encoding, GB18030);
+        // Mostly ASCII with one Chinese name.
+        let d = detect(&gbk("name,phone,email\r\nAnn Lee,13800138000,ann@example.com\r\n李雷,139,\r\n"), true);
+        assert_eq!(d.map(|d| d.encoding), Ok(GB18030));
+        let d = detect(&gbk("id,addr\r\n1,北京市朝阳区\r\n"), true);
+        assert_eq!(d.map(|d| d.encoding), Ok(GB18030));
     }
 
     #[test]
@@ -254,6 +287,16 @@ mod tests {
             .0
             .into_owned();
         assert_eq!(detect(&shift_jis, true), Err(ReadError::UnknownEncoding));
+        let western = encoding_rs::WINDOWS_1252
+            .encode("Name;Stadt;Straße\r\nJürgen Müller;Köln;Hauptstraße 5\r\nAnaïs;Besançon;Rue de l'Église\r\n")
+            .0
+            .into_owned();
+        assert_eq!(detect(&western, true), Err(ReadError::UnknownEncoding));
+        let big5 = encoding_rs::BIG5
+            .encode("公司名稱,聯絡人\r\n臺灣積體電路製造,張忠謀\r\n")
+            .0
+            .into_owned();
+        assert_eq!(detect(&big5, true), Err(ReadError::UnknownEncoding));
     }
 
     #[test]

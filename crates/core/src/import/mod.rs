@@ -10,26 +10,36 @@
 //! # Using it
 //!
 //! ```no_run
-//! use guanxi_core::import::{ReadOptions, mapping, source::Source};
-//! # fn labels() -> std::collections::HashMap<String, Vec<String>> { Default::default() }
-//! # fn main() -> Result<(), guanxi_core::import::ReadError> {
-//! let def = guanxi_core::areas::registry().get("contact").ok_or(guanxi_core::import::ReadError::EmptyFile)?;
-//! // 1. Open: encoding, delimiter (or XLSX) found from the first bytes; the header row read.
-//! let mut src = Source::open_path("contacts.csv".as_ref(), &ReadOptions::default())?;
-//! // 2. Map: suggest from the headers (or `Mapping::from_toml` for the CLI's `--mapping`)…
-//! let targets = mapping::Targets::of(def, &[]);
-//! let suggestion = mapping::suggest(&targets, src.headers(), &labels());
-//! let plan = suggestion.mapping().resolve(&targets, src.headers())
-//!     .map_err(|mut errors| errors.remove(0))?;
-//! // 3. Read: one `Row` per record, with the line people find it on.
-//! for row in src.by_ref() {
-//!     match row {
-//!         Ok(row) => { let _values = plan.values(&row); }
-//!         Err(e) if e.is_fatal() => return Err(e),
-//!         Err(_row_error) => { /* into the report: line, code, params */ }
+//! use guanxi_core::import::{FileKind, ReadError, ReadOptions, Source, mapping};
+//!
+//! fn read(entity: &str, path: &str, labels: &dyn mapping::Labels) -> Result<(), ReadError> {
+//!     let Some(def) = guanxi_core::areas::registry().by_name(entity) else { return Ok(()) };
+//!     // 1. Open: the encoding and delimiter (or the workbook's sheet) are found from the
+//!     //    first bytes, and the header row is read.
+//!     let file = std::fs::File::open(path).map_err(|_| ReadError::Unreadable { line: 1 })?;
+//!     let options = ReadOptions { kind: FileKind::from_name(path), ..ReadOptions::default() };
+//!     let mut src = Source::open(file, &options)?;
+//!     // 2. Map: suggest from the headers (or `Mapping::from_toml` for `--mapping M.toml`),
+//!     //    then check the mapping against the entity and the file.
+//!     let targets = mapping::Targets::of(def, &[]);
+//!     let mapping = mapping::suggest(&targets, src.headers(), labels).mapping();
+//!     let plan = mapping
+//!         .resolve(&targets, src.headers())
+//!         .map_err(|mut all| all.remove(0))?;
+//!     // 3. Read: one `Row` per record, with the line people find it on.
+//!     for row in src.by_ref() {
+//!         match row {
+//!             Ok(row) => {
+//!                 for (_column, target, _value) in plan.values(&row) {
+//!                     let _ = &target.field; // into the record's JSON, by `target.kind`
+//!                 }
+//!             }
+//!             Err(e) if e.is_fatal() => return Err(e),
+//!             Err(_row_error) => { /* into the report: e.line(), e.code(), e.params() */ }
+//!         }
 //!     }
+//!     Ok(())
 //! }
-//! # Ok(()) }
 //! ```
 //!
 //! # Errors

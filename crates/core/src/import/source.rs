@@ -186,6 +186,9 @@ impl Source {
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            // Records end at `\n` alone, so each is counted on the line it starts on (a `\r`
+            // before it is trimmed away with the field it ends).
+            .terminator(csv::Terminator::Any(b'\n'))
             .delimiter(delimiter)
             .from_reader(text);
         let mut rows = Rows::Csv {
