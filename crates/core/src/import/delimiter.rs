@@ -91,8 +91,14 @@ mod tests {
     #[test]
     fn comma_semicolon_tab() {
         assert_eq!(detect("姓名,手机,城市\r\n张三,138,北京\r\n", true), b',');
-        assert_eq!(detect("Name;Phone;City\nAnna;+49 30 1234;Berlin, Mitte\n", true), b';');
-        assert_eq!(detect("姓名\t手机\t备注\n王五\t139\t\"A, B; C\"\n", true), b'\t');
+        assert_eq!(
+            detect("Name;Phone;City\nAnna;+49 30 1234;Berlin, Mitte\n", true),
+            b';'
+        );
+        assert_eq!(
+            detect("姓名\t手机\t备注\n王五\t139\t\"A, B; C\"\n", true),
+            b'\t'
+        );
     }
 
     #[test]

@@ -238,7 +238,9 @@ mod tests {
 
     #[test]
     fn gbk_as_chinese_excel_writes_it() {
-        let bytes = gbk("姓名,手机,电子邮箱,公司名称\r\n张三,13800138000,zs@example.cn,北京星辰科技有限公司\r\n欧阳娜娜,13900139000,,上海\r\n");
+        let bytes = gbk(
+            "姓名,手机,电子邮箱,公司名称\r\n张三,13800138000,zs@example.cn,北京星辰科技有限公司\r\n欧阳娜娜,13900139000,,上海\r\n",
+        );
         let d = detect(&bytes, true).expect("gbk");
         assert_eq!(d.encoding, GB18030);
         assert!(decode_all(&bytes, d).contains("欧阳娜娜,13900139000"));
@@ -246,7 +248,10 @@ mod tests {
         let d = detect(&gbk("姓名,手机\r\n"), true).expect("short gbk");
         assert_eq!(d.encoding, GB18030);
         // Mostly ASCII with one Chinese name.
-        let d = detect(&gbk("name,phone,email\r\nAnn Lee,13800138000,ann@example.com\r\n李雷,139,\r\n"), true);
+        let d = detect(
+            &gbk("name,phone,email\r\nAnn Lee,13800138000,ann@example.com\r\n李雷,139,\r\n"),
+            true,
+        );
         assert_eq!(d.map(|d| d.encoding), Ok(GB18030));
         let d = detect(&gbk("id,addr\r\n1,北京市朝阳区\r\n"), true);
         assert_eq!(d.map(|d| d.encoding), Ok(GB18030));
@@ -256,7 +261,12 @@ mod tests {
     fn a_prefix_cut_inside_a_character_is_not_held_against_it() {
         let text = "姓名,城市\n李四,深圳\n".as_bytes();
         let cut = &text[..text.len() - 3];
-        assert_eq!(detect(&cut[..cut.len() - 1], false).ok().map(|d| d.encoding), Some(UTF_8));
+        assert_eq!(
+            detect(&cut[..cut.len() - 1], false)
+                .ok()
+                .map(|d| d.encoding),
+            Some(UTF_8)
+        );
         let g = gbk("姓名,城市\n李四,深圳\n");
         let cut = &g[..g.len() - 2];
         assert_eq!(detect(cut, false).ok().map(|d| d.encoding), Some(GB18030));

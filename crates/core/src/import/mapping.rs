@@ -93,7 +93,10 @@ pub const ADDRESS_PART_SYNONYMS: &[(&str, &[&str])] = &[
         ],
     ),
     ("city", &["市", "城市", "所在城市", "City", "Town"]),
-    ("district", &["区", "区县", "县区", "区/县", "District", "County"]),
+    (
+        "district",
+        &["区", "区县", "县区", "区/县", "District", "County"],
+    ),
     (
         "street",
         &[
@@ -185,7 +188,10 @@ pub struct Targets {
 fn takes_many(kind: &FieldKind) -> bool {
     matches!(
         kind,
-        FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } | FieldKind::MultiChoice(_)
+        FieldKind::Phones
+            | FieldKind::Emails
+            | FieldKind::StringList { .. }
+            | FieldKind::MultiChoice(_)
     )
 }
 
@@ -320,11 +326,36 @@ impl Targets {
                         }
                     }
                 }
-                // "Shipping address city", "收货地址城市": the field's name with the part's.
-                let mut wholes = field_labels(field);
-                wholes.extend(t.field.map_or(&[][..], |f| f.synonyms).iter().map(|s| s.to_string()));
+                // "Shipping address city", "Shipping city", "收货地址城市", "收货城市": the
+                // field's name (with or without its "address") and the part's.
+                let mut wholes: Vec<String> = field_labels(field)
+                    .iter()
+                    .map(|w| normalize_header(w))
+                    .collect();
+                wholes.extend(
+                    t.field
+                        .map_or(&[][..], |f| f.synonyms)
+                        .iter()
+                        .map(|s| normalize_header(s)),
+                );
+                let stems: Vec<String> = wholes
+                    .iter()
+                    .filter_map(|w| {
+                        w.strip_suffix("address")
+                            .or_else(|| w.strip_suffix("地址"))
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                    })
+                    .collect();
+                wholes.extend(stems);
+                let mut parts: Vec<String> = part_labels.clone();
+                for (p, synonyms) in ADDRESS_PART_SYNONYMS {
+                    if p == part {
+                        parts.extend(synonyms.iter().map(|s| s.to_string()));
+                    }
+                }
                 for w in &wholes {
-                    for p in &part_labels {
+                    for p in &parts {
                         add(&format!("{w}{p}"), 40);
                     }
                 }
@@ -437,7 +468,10 @@ fn score(header: &str, name: &str, weight: u32) -> Option<(u32, Sureness)> {
     } else if !bare.is_empty() && bare == name {
         Some((9_000 + weight, Sureness::Sure))
     } else if long_enough(name) && header.contains(name) {
-        Some((1_000 + 10 * name.chars().count() as u32 + weight, Sureness::Likely))
+        Some((
+            1_000 + 10 * name.chars().count() as u32 + weight,
+            Sureness::Likely,
+        ))
     } else {
         None
     }
@@ -458,11 +492,7 @@ pub fn suggest(targets: &Targets, headers: &[String], labels: &dyn Labels) -> Su
             continue;
         }
         for (ti, tnames) in names.iter().enumerate() {
-            if let Some((s, sure)) = tnames
-                .iter()
-                .filter_map(|(n, w)| score(&h, n, *w))
-                .max()
-            {
+            if let Some((s, sure)) = tnames.iter().filter_map(|(n, w)| score(&h, n, *w)).max() {
                 pairs.push((s, sure, col, ti));
             }
         }
@@ -531,7 +561,11 @@ impl Mapping {
     pub fn from_toml(text: &str) -> Result<Mapping, ReadError> {
         toml::from_str(text).map_err(|e| {
             let at = e.span().map_or(0, |s| s.start).min(text.len());
-            let line = text.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            let line = text.as_bytes()[..at]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64
+                + 1;
             ReadError::MappingUnreadable { line }
         })
     }

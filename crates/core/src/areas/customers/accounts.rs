@@ -135,7 +135,6 @@ const FIELDS: &[FieldDef] = &[
             "公司地址",
             "办公地址",
             "注册地址",
-            "详细地址",
             "开票地址",
             "Address",
             "Company address",
@@ -151,7 +150,13 @@ const FIELDS: &[FieldDef] = &[
         },
     )
     .sortable()
-    .synonyms(&["员工数", "员工人数", "人员规模", "Headcount", "Number of employees"]),
+    .synonyms(&[
+        "员工数",
+        "员工人数",
+        "人员规模",
+        "Headcount",
+        "Number of employees",
+    ]),
     FieldDef::new("annual_revenue", FieldKind::Money)
         .sortable()
         .synonyms(&["年营业额", "年收入", "营业收入", "年销售额", "Revenue"]),

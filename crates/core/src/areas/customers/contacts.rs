@@ -47,7 +47,15 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("salutation", FieldKind::choice(&SALUTATIONS)).synonyms(&["称谓", "尊称"]),
     FieldDef::new("title", FieldKind::Text { max: 100 })
         .sortable()
-        .synonyms(&["职位", "职务", "岗位", "头衔", "Job title", "Position", "Role"]),
+        .synonyms(&[
+            "职位",
+            "职务",
+            "岗位",
+            "头衔",
+            "Job title",
+            "Position",
+            "Role",
+        ]),
     FieldDef::new("department", FieldKind::Text { max: 100 })
         .sortable()
         .synonyms(&["部门", "所在部门", "科室", "Dept"]),
@@ -108,8 +116,12 @@ const FIELDS: &[FieldDef] = &[
         "Tel",
         "Work phone",
     ]),
-    FieldDef::new("wechat_id", FieldKind::Text { max: 64 })
-        .synonyms(&["微信", "微信号", "WeChat", "WeChat ID"]),
+    FieldDef::new("wechat_id", FieldKind::Text { max: 64 }).synonyms(&[
+        "微信",
+        "微信号",
+        "WeChat",
+        "WeChat ID",
+    ]),
     FieldDef::new("birthday", FieldKind::Date)
         .sortable()
         .synonyms(&["生日", "出生日期", "Date of birth", "Birth date", "DOB"]),
@@ -127,13 +139,7 @@ const FIELDS: &[FieldDef] = &[
         "Mailing address",
     ]),
     FieldDef::new("description", FieldKind::LongText { max: 10_000 }).synonyms(&[
-        "备注",
-        "描述",
-        "说明",
-        "Notes",
-        "Note",
-        "Remarks",
-        "Comments",
+        "备注", "描述", "说明", "Notes", "Note", "Remarks", "Comments",
     ]),
 ];
 

@@ -36,7 +36,15 @@ fn chinese_excel_csv_is_gbk_with_crlf() {
     assert_eq!(src.format().kind, FileKind::Csv);
     assert_eq!(
         src.headers(),
-        ["姓名", "手机", "电子邮箱", "公司名称", "职位", "省份", "城市"]
+        [
+            "姓名",
+            "手机",
+            "电子邮箱",
+            "公司名称",
+            "职位",
+            "省份",
+            "城市"
+        ]
     );
     assert_eq!(src.header_line(), 1);
     assert_eq!(
@@ -133,7 +141,10 @@ fn quoted_fields_hold_line_breaks_and_delimiters() {
     assert_eq!(
         all(src),
         vec![
-            row(2, &["诸葛亮", "第一行\r\n第二行，含逗号, 和 \"引号\"", "成都"]),
+            row(
+                2,
+                &["诸葛亮", "第一行\r\n第二行，含逗号, 和 \"引号\"", "成都"]
+            ),
             // The line an editor shows it on, after the two lines of the record before.
             row(4, &["上官婉儿", "", "长安"]),
         ]
@@ -200,7 +211,10 @@ fn files_refused_whole() {
         Some(Some(serde_json::json!(0)))
     );
     assert_eq!(open(Vec::new()).err(), Some(ReadError::EmptyFile));
-    assert_eq!(open(b"\r\n\r\n,,\r\n".to_vec()).err(), Some(ReadError::EmptyFile));
+    assert_eq!(
+        open(b"\r\n\r\n,,\r\n".to_vec()).err(),
+        Some(ReadError::EmptyFile)
+    );
     let mut utf16 = Vec::new();
     for u in "name,phone\r\n".encode_utf16() {
         utf16.extend_from_slice(&u.to_le_bytes());
