@@ -396,12 +396,11 @@ fn read_sheet<R: Read + Seek>(
                 match cells.next_cell() {
                     Ok(Some(cell)) => {
                         let (r, c) = cell.get_position();
-                        if current.as_ref().is_some_and(|(row, _)| *row != r) {
-                            if let Some((row, fields)) = current.take()
-                                && rows.send(Ok((u64::from(row) + 1, fields))).is_err()
-                            {
-                                return;
-                            }
+                        if current.as_ref().is_some_and(|(row, _)| *row != r)
+                            && let Some((row, fields)) = current.take()
+                            && rows.send(Ok((u64::from(row) + 1, fields))).is_err()
+                        {
+                            return;
                         }
                         let (_, fields) = current.get_or_insert_with(|| (r, Vec::new()));
                         let c = c as usize;
