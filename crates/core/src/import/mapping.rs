@@ -50,9 +50,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ReadError;
 use crate::custom_fields::CustomFieldDef;
-use crate::records::def::{ADDRESS_PARTS, EntityDef, FieldDef, FieldKind};
+use crate::records::def::{ADDRESS_PARTS, Access, EntityDef, FieldDef, FieldKind};
 
-/// The owner's field, which every business record has.
+/// The owner's field, which every business record has (not the setup lists').
 pub const OWNER: &str = "owner_id";
 
 /// Other names of the owner's column.
@@ -262,14 +262,16 @@ impl Targets {
                     .collect(),
             });
         }
-        list.push(Target {
-            path: OWNER.to_string(),
-            kind: TargetKind::Owner,
-            many: false,
-            dates: false,
-            field: None,
-            custom_labels: Vec::new(),
-        });
+        if def.access == Access::Records {
+            list.push(Target {
+                path: OWNER.to_string(),
+                kind: TargetKind::Owner,
+                many: false,
+                dates: false,
+                field: None,
+                custom_labels: Vec::new(),
+            });
+        }
         Targets { def, list }
     }
 

@@ -563,3 +563,23 @@ fn labels_are_read_from_both_languages() {
             .contains(&"Job title".to_string())
     );
 }
+
+#[test]
+fn setup_lists_have_no_owner_to_map() {
+    assert!(
+        Targets::of(entity("industry"), &[])
+            .get("owner_id")
+            .is_none()
+    );
+    assert!(
+        Targets::of(entity("account"), &[])
+            .get("owner_id")
+            .is_some()
+    );
+    // Computed fields are no targets; address parts are.
+    let targets = Targets::of(entity("account"), &[]);
+    assert!(targets.get("domain").is_none());
+    assert!(targets.get("shipping_address.postal_code").is_some());
+    assert!(targets.get("phones").is_some_and(|t| t.many));
+    assert!(targets.get("name").is_some_and(|t| !t.many));
+}
