@@ -76,6 +76,8 @@ pub struct Format {
     pub sheet: Option<String>,
 }
 
+/// How many rows at the top are looked at for the header.
+const HEADER_SEARCH_ROWS: usize = 10;
 /// How many worksheet rows the reading thread may be ahead.
 const SHEET_ROWS_AHEAD: usize = 256;
 /// How much decoded text the delimiter is judged from.
@@ -99,6 +101,8 @@ pub struct Source {
     header_line: u64,
     format: Format,
     rows: Rows,
+    /// Rows read while looking for the header, to yield first.
+    pending: std::collections::VecDeque<Result<RawRow, ReadError>>,
     done: bool,
 }
 
@@ -112,8 +116,8 @@ impl std::fmt::Debug for Source {
 }
 
 impl Source {
-    /// Opens a file (or an upload held in memory) and reads its header row: the first that is
-    /// not blank. Refuses a file larger than `options.max_bytes`, in an unknown encoding, with
+    /// Opens a file (or an upload held in memory) and reads its header row (see
+    /// [`Source::header_line`]). Refuses a file larger than `options.max_bytes`, in an unknown encoding, with
     /// no header, or named a workbook but not one.
     pub fn open<R>(mut reader: R, options: &ReadOptions) -> Result<Source, ReadError>
     where
@@ -150,7 +154,9 @@ impl Source {
         &self.headers
     }
 
-    /// The line (or worksheet row) of the header.
+    /// The line (or worksheet row) of the header: among the first rows that are not blank,
+    /// the first that names at least half as many columns as the widest of them, so a
+    /// template's title or note above it is passed over.
     pub fn header_line(&self) -> u64 {
         self.header_line
     }
@@ -235,33 +241,57 @@ impl Source {
         Source::with_header(Rows::Sheet(rx), format)
     }
 
-    /// Reads the header row (the first that is not blank) and sets the rows up after it.
+    /// Finds the header row among the first rows and sets the rows up after it: the first
+    /// that names at least half as many columns as the widest of them (and two, when any names
+    /// two), so that a template's title row (联系人导入模板) or note (带 * 为必填项) above the
+    /// header is passed over.
     fn with_header(mut rows: Rows, format: Format) -> Result<Source, ReadError> {
-        loop {
-            let Some((line, fields)) = rows.next_raw()? else {
-                return Err(ReadError::EmptyFile);
-            };
-            let mut headers: Vec<String> = fields
-                .iter()
-                .map(|f| f.trim().trim_start_matches('\u{FEFF}').trim().to_string())
-                .collect();
-            while headers.last().is_some_and(String::is_empty) {
-                headers.pop();
+        let mut top: Vec<RawRow> = Vec::new();
+        let mut pending = std::collections::VecDeque::new();
+        while top.len() < HEADER_SEARCH_ROWS {
+            match rows.next_raw() {
+                Ok(Some(row)) if row.1.iter().any(|f| !f.trim().is_empty()) => top.push(row),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) if top.is_empty() => return Err(e),
+                Err(e) => {
+                    pending.push_back(Err(e));
+                    break;
+                }
             }
-            if headers.is_empty() {
-                continue;
-            }
-            if headers.iter().any(|h| h.contains('\u{FFFD}')) {
-                return Err(ReadError::UnreadableCharacters { line });
-            }
-            return Ok(Source {
-                headers,
-                header_line: line,
-                format,
-                rows,
-                done: false,
-            });
         }
+        let filled = |row: &RawRow| row.1.iter().filter(|f| !f.trim().is_empty()).count();
+        let widest = top.iter().map(filled).max().ok_or(ReadError::EmptyFile)?;
+        let at = top
+            .iter()
+            .position(|r| filled(r) * 2 >= widest && (filled(r) >= 2 || widest < 2))
+            .unwrap_or(0);
+        let mut top = top.into_iter().skip(at);
+        let Some((line, fields)) = top.next() else {
+            return Err(ReadError::EmptyFile);
+        };
+        let rest: Vec<_> = top.map(Ok).collect();
+        for row in rest.into_iter().rev() {
+            pending.push_front(row);
+        }
+        let mut headers: Vec<String> = fields
+            .iter()
+            .map(|f| f.trim().trim_start_matches('\u{FEFF}').trim().to_string())
+            .collect();
+        while headers.last().is_some_and(String::is_empty) {
+            headers.pop();
+        }
+        if headers.iter().any(|h| h.contains('\u{FFFD}')) {
+            return Err(ReadError::UnreadableCharacters { line });
+        }
+        Ok(Source {
+            headers,
+            header_line: line,
+            format,
+            rows,
+            pending,
+            done: false,
+        })
     }
 }
 
@@ -298,7 +328,11 @@ impl Iterator for Source {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            match self.rows.next_raw() {
+            let next = match self.pending.pop_front() {
+                Some(row) => row.map(Some),
+                None => self.rows.next_raw(),
+            };
+            match next {
                 Ok(Some((line, fields))) => {
                     if let Some(row) = shape(line, fields, self.headers.len()) {
                         return Some(row);

@@ -371,3 +371,23 @@ fn numbers_without_float_noise() {
     assert_eq!(number_text(0.000123), "0.000123");
     assert_eq!(number_text(0.0), "0");
 }
+
+#[test]
+fn a_template_title_and_note_above_the_header_are_passed_over() {
+    // CRM import templates put a merged title row and a note above the header.
+    let text = "联系人导入模板,,,\r\n说明：带*为必填项,,,\r\n姓名*,手机,职务,备注\r\n张三,138,经理,\r\n李四,,,\r\n";
+    let src = open(gbk(text)).expect("opens");
+    assert_eq!(src.header_line(), 3);
+    assert_eq!(src.headers(), ["姓名*", "手机", "职务", "备注"]);
+    assert_eq!(
+        all(src),
+        vec![
+            row(4, &["张三", "138", "经理", ""]),
+            // A row naming one column after the header is data, not a title.
+            row(5, &["李四", "", "", ""]),
+        ]
+    );
+    // A one-column file keeps its first row as the header.
+    let src = open(b"name\nAnn\n".to_vec()).expect("opens");
+    assert_eq!(src.headers(), ["name"]);
+}
