@@ -41,7 +41,7 @@ pub fn detect(prefix: &[u8], complete: bool) -> Result<Detected, ReadError> {
     if prefix.contains(&0) {
         return Err(ReadError::UnknownEncoding);
     }
-    if valid_utf8(prefix, complete) {
+    if valid_utf8(prefix, complete) || mostly_utf8(prefix) {
         return Ok(Detected {
             encoding: UTF_8,
             bom: 0,
@@ -64,6 +64,32 @@ pub fn detect(prefix: &[u8], complete: bool) -> Result<Detected, ReadError> {
         });
     }
     Err(ReadError::UnknownEncoding)
+}
+
+/// Whether text is UTF-8 but for a few bad sequences (a row pasted in from a GBK file): at
+/// least two good non-ASCII characters for each bad sequence (a GBK character makes one or two). GBK text seldom makes even one
+/// good one. The rows with the bad bytes are reported by line ([`ReadError::UnreadableCharacters`]).
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut good, mut bad) = (0usize, 0usize);
+    let mut rest = bytes;
+    loop {
+        let (valid, error) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, None),
+            Err(e) => (
+                std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or_default(),
+                Some((e.valid_up_to(), e.error_len())),
+            ),
+        };
+        good += valid.chars().filter(|c| !c.is_ascii()).count();
+        match error {
+            Some((at, Some(len))) => {
+                bad += 1;
+                rest = &rest[at + len..];
+            }
+            _ => break,
+        }
+    }
+    good > 0 && good >= 2 * bad
 }
 
 /// The share of GB2312's characters among the two-byte characters of GBK text.
@@ -129,9 +155,14 @@ pub struct DecodingReader<R> {
     out_end: usize,
     eof: bool,
     done: bool,
+    /// Read as UTF-8 while the text is ASCII; judged again at its first other byte.
+    undecided: bool,
 }
 
 const BLOCK: usize = 64 * 1024;
+/// How many bytes from the first that is not ASCII are judged, when the first bytes were all
+/// ASCII.
+const LATER_BYTES: usize = 64 * 1024;
 
 impl<R: Read> DecodingReader<R> {
     /// A reader of `inner`, positioned after the byte order mark, if any.
@@ -152,7 +183,44 @@ impl<R: Read> DecodingReader<R> {
             out_end: 0,
             eof: false,
             done: false,
+            undecided: false,
         }
+    }
+
+    /// A reader of a file whose first bytes were all ASCII, which says nothing of its encoding:
+    /// it is judged (as [`detect`] judges) from the bytes that follow its first non-ASCII one,
+    /// and a read fails there with [`ReadError::UnknownEncoding`] (inside an
+    /// [`io::ErrorKind::InvalidData`] error) if it is none of those read.
+    pub fn deciding_later(inner: R) -> DecodingReader<R> {
+        let mut reader = DecodingReader::new(inner, UTF_8);
+        reader.undecided = true;
+        reader
+    }
+
+    /// Judges the encoding from the bytes from `at` (the first non-ASCII one) on.
+    fn decide(&mut self, at: usize) -> io::Result<()> {
+        let mut window = self.raw[at..self.raw_end].to_vec();
+        while window.len() < LATER_BYTES && !self.eof {
+            let mut chunk = vec![0; LATER_BYTES - window.len()];
+            let n = read_full(&mut self.inner, &mut chunk)?;
+            self.eof = n == 0;
+            window.extend_from_slice(&chunk[..n]);
+        }
+        let found = detect(&window, self.eof)
+            .ok()
+            .filter(|d| d.bom == 0)
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, ReadError::UnknownEncoding)
+            })?;
+        let mut raw = self.raw[self.raw_start..at].to_vec();
+        raw.extend_from_slice(&window);
+        self.raw_start = 0;
+        self.raw_end = raw.len();
+        self.raw = raw;
+        // The ASCII before reads the same in either.
+        self.decoder = found.encoding.new_decoder_without_bom_handling();
+        self.undecided = false;
+        Ok(())
     }
 
     /// Decodes the next block into `out`; false at the end.
@@ -166,6 +234,13 @@ impl<R: Read> DecodingReader<R> {
                 self.raw_start = 0;
                 self.raw_end = n;
                 self.eof = n == 0;
+            }
+            if self.undecided
+                && let Some(k) = self.raw[self.raw_start..self.raw_end]
+                    .iter()
+                    .position(|b| !b.is_ascii())
+            {
+                self.decide(self.raw_start + k)?;
             }
             // At the end, the decoder is told so and flushes a cut last character as U+FFFD.
             let last = self.eof;
@@ -307,6 +382,41 @@ mod tests {
             .0
             .into_owned();
         assert_eq!(detect(&big5, true), Err(ReadError::UnknownEncoding));
+    }
+
+    #[test]
+    fn an_ascii_beginning_is_judged_again_at_the_first_other_byte() {
+        // A megabyte of ASCII, then Chinese in GBK: read as GBK, not as broken UTF-8.
+        let mut text = "name,city\r\n".to_string();
+        while text.len() < 1 << 20 {
+            text.push_str("Zhang San,Beijing\r\n");
+        }
+        text.push_str("张三,北京\r\n欧阳修,庐陵\r\n");
+        let bytes = gbk(&text);
+        let mut r = DecodingReader::deciding_later(&bytes[..]);
+        let mut s = String::new();
+        r.read_to_string(&mut s).expect("decodes");
+        assert_eq!(s, text);
+        // The same in UTF-8 stays UTF-8.
+        let mut r = DecodingReader::deciding_later(text.as_bytes());
+        let mut s = String::new();
+        r.read_to_string(&mut s).expect("decodes");
+        assert_eq!(s, text);
+        // Shift_JIS after ASCII: refused where it starts.
+        let mut bytes = b"name,city\r\nA,B\r\n".to_vec();
+        bytes.extend(
+            encoding_rs::SHIFT_JIS
+                .encode("山田太郎,東京都新宿区西新宿\r\nカタカナ,メールアドレス\r\n")
+                .0
+                .iter(),
+        );
+        let mut r = DecodingReader::deciding_later(&bytes[..]);
+        let e = r.read_to_string(&mut String::new()).err();
+        let inner = e
+            .as_ref()
+            .and_then(|e| e.get_ref())
+            .and_then(|e| e.downcast_ref::<ReadError>());
+        assert_eq!(inner, Some(&ReadError::UnknownEncoding));
     }
 
     #[test]

@@ -177,8 +177,15 @@ impl Source {
         let complete = prefix.len() as u64 >= len;
         let found = encoding::detect(&prefix, complete)?;
         let body = prefix.split_off(found.bom);
+        let prefix_ascii = body.is_ascii();
         let raw: Box<dyn Read + Send> = Box::new(Cursor::new(body).chain(reader));
-        let mut decoded = DecodingReader::new(raw, found.encoding);
+        // A beginning all in ASCII says nothing of the rest: judged again where it ends.
+        let ascii = found.encoding == encoding_rs::UTF_8 && !complete && prefix_ascii;
+        let mut decoded = if ascii {
+            DecodingReader::deciding_later(raw)
+        } else {
+            DecodingReader::new(raw, found.encoding)
+        };
         let mut sample = Vec::new();
         (&mut decoded)
             .take(DELIMITER_SAMPLE as u64)
@@ -310,9 +317,9 @@ impl Rows {
                     Ok(Some((line, record.iter().map(str::to_string).collect())))
                 }
                 Ok(false) => Ok(None),
-                Err(_) => Err(ReadError::Unreadable {
+                Err(e) => Err(read_error_in(&e).unwrap_or(ReadError::Unreadable {
                     line: *last_line + 1,
-                }),
+                })),
             },
             Rows::Sheet(rx) => match rx.recv() {
                 Ok(Ok(row)) => Ok(Some(row)),
@@ -320,6 +327,14 @@ impl Rows {
                 Err(_) => Ok(None),
             },
         }
+    }
+}
+
+/// The import's own error that a read failed with (an encoding judged late), if it was one.
+fn read_error_in(e: &csv::Error) -> Option<ReadError> {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io.get_ref()?.downcast_ref::<ReadError>().cloned(),
+        _ => None,
     }
 }
 

@@ -179,21 +179,22 @@ fn ragged_rows_short_padded_long_refused_by_line() {
 
 #[test]
 fn bytes_the_encoding_cannot_read_name_their_line() {
-    // ASCII first, so the first bytes say UTF-8; a GBK row pasted in later cannot be read.
-    let mut bytes = b"name,city\nAnn,Paris\n".to_vec();
+    // A UTF-8 file with a GBK row pasted in: the row cannot be read, the others can.
+    let mut bytes = "姓名,城市\n司马光,西安\n诸葛亮,成都\n上官婉儿,洛阳\n"
+        .as_bytes()
+        .to_vec();
     bytes.extend_from_slice(&gbk("张三,北京\n"));
-    bytes.extend_from_slice(b"Bob,Rome\n");
-    let options = ReadOptions {
-        sniff_bytes: 16,
-        ..ReadOptions::default()
-    };
-    let src = Source::open(Cursor::new(bytes), &options).expect("opens");
+    bytes.extend_from_slice("Bob,罗马\n".as_bytes());
+    let src = open(bytes).expect("opens");
+    assert_eq!(src.format().encoding, Some("UTF-8"));
     assert_eq!(
         all(src),
         vec![
-            row(2, &["Ann", "Paris"]),
-            Err(ReadError::UnreadableCharacters { line: 3 }),
-            row(4, &["Bob", "Rome"]),
+            row(2, &["司马光", "西安"]),
+            row(3, &["诸葛亮", "成都"]),
+            row(4, &["上官婉儿", "洛阳"]),
+            Err(ReadError::UnreadableCharacters { line: 5 }),
+            row(6, &["Bob", "罗马"]),
         ]
     );
 }
@@ -390,4 +391,32 @@ fn a_template_title_and_note_above_the_header_are_passed_over() {
     // A one-column file keeps its first row as the header.
     let src = open(b"name\nAnn\n".to_vec()).expect("opens");
     assert_eq!(src.headers(), ["name"]);
+}
+
+#[test]
+fn a_file_ascii_at_first_and_gbk_later_reads_as_gbk() {
+    let mut text = "name,phone,city\r\n".to_string();
+    let mut n = 0;
+    while text.len() < 300 * 1024 {
+        text.push_str("Zhang Wei,13800138000,Beijing\r\n");
+        n += 1;
+    }
+    text.push_str("欧阳娜娜,13900139000,深圳\r\n");
+    let src = open(gbk(&text)).expect("opens");
+    let rows = all(src);
+    assert_eq!(rows.len(), n + 1);
+    assert_eq!(
+        rows.last().cloned(),
+        Some(row(n as u64 + 2, &["欧阳娜娜", "13900139000", "深圳"]))
+    );
+    // Shift_JIS after the ASCII: the file is refused there.
+    let mut bytes = text.as_bytes()[..300 * 1024].to_vec();
+    bytes.extend(
+        encoding_rs::SHIFT_JIS
+            .encode("\r\n山田太郎,090,東京都新宿区西新宿\r\nカタカナ,メール,アドレス\r\n")
+            .0
+            .iter(),
+    );
+    let rows = all(open(bytes).expect("opens"));
+    assert_eq!(rows.last().cloned(), Some(Err(ReadError::UnknownEncoding)));
 }
