@@ -7,6 +7,25 @@
 //! [`mapping::suggest`] or read from a saved TOML file), and hands each row's values to the
 //! record engine.
 //!
+//! # What is here
+//!
+//! - [`source::Source::open`]: any `Read + Seek` (a file, an upload in memory) and
+//!   [`ReadOptions`] (size limit, kind from the file name, sheet) → the headers
+//!   ([`Source::headers`], [`Source::header_line`]), how the file was written
+//!   ([`Source::format`]: encoding, delimiter, sheet, for the wizard's preview), then
+//!   `Iterator<Item = Result<Row, ReadError>>`.
+//! - [`encoding::detect`] and [`encoding::DecodingReader`], [`delimiter::detect`]: the pieces
+//!   `Source` is made of, usable alone.
+//! - [`mapping::Targets::of`] (what an entity's columns can feed, custom fields included),
+//!   [`mapping::suggest`] (headers → a [`mapping::Suggestion`], each column sure, likely or
+//!   unmapped), [`mapping::Mapping`] (the saved form: `from_toml`, `to_toml`, `resolve`) and
+//!   [`mapping::Plan`] (per column what it feeds; `values(&row)`, `unmapped()`).
+//! - [`names::split`]: 姓名 → family and given name.
+//!
+//! The caller supplies the labels of fields in both languages through [`mapping::Labels`]
+//! (the web layer's translations: `field-<entity>-<field>`, `field-<field>`, `addr-<part>`);
+//! core has no translations of its own.
+//!
 //! # Using it
 //!
 //! ```no_run

@@ -7,7 +7,7 @@
 //!   too.
 //! - Transliterated names written with a middle dot (约翰·史密斯, 阿卜杜拉·艾力) read given name
 //!   first, family name last.
-//! - Western names: "Last, First" when there is a comma, else "First [Middle] Last", with a
+//! - Western names: "Last, First" when there is a comma, else "First (Middle) Last", with a
 //!   particle such as "van" or "de" kept with the family name.
 //! - One word that is not Chinese is a given name (Madonna); a single Chinese character, a
 //!   family name.

@@ -68,7 +68,9 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Format {
     pub kind: FileKind,
-    /// A text file's encoding (its WHATWG name: `UTF-8`, `gb18030`, `UTF-16LE`).
+    /// A text file's encoding (its WHATWG name: `UTF-8`, `gb18030`, `UTF-16LE`), as its first
+    /// bytes show it. A file whose first bytes are all ASCII says `UTF-8` here and is judged
+    /// again at its first other byte (`encoding::DecodingReader::deciding_later`).
     pub encoding: Option<&'static str>,
     /// A text file's delimiter.
     pub delimiter: Option<u8>,

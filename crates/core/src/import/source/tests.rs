@@ -232,6 +232,21 @@ fn not_a_spreadsheet() {
     let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     ole.extend_from_slice(&[0; 100]);
     assert_eq!(open(ole).err(), Some(ReadError::NotASpreadsheet));
+    // A zip that is a Word document, named .xlsx.
+    let mut docx = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default();
+    let _ = docx.start_file("[Content_Types].xml", stored);
+    let _ = std::io::Write::write_all(&mut docx, b"<Types/>");
+    let _ = docx.start_file("word/document.xml", stored);
+    let _ = std::io::Write::write_all(&mut docx, "<w:document>合同</w:document>".as_bytes());
+    let docx = docx.finish().map(Cursor::into_inner).unwrap_or_default();
+    assert!(docx.starts_with(b"PK\x03\x04"));
+    let options = ReadOptions {
+        kind: FileKind::from_name("客户.xlsx"),
+        ..ReadOptions::default()
+    };
+    let e = Source::open(Cursor::new(docx), &options).err();
+    assert_eq!(e, Some(ReadError::NotASpreadsheet));
     // Text named .xlsx.
     let options = ReadOptions {
         kind: FileKind::from_name("客户名单.XLSX"),
