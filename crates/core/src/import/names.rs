@@ -9,6 +9,8 @@
 //!   first, family name last.
 //! - Western names: "Last, First" when there is a comma, else "First (Middle) Last", with a
 //!   particle such as "van" or "de" kept with the family name.
+//! - A family name with a form of address in place of the given name (王先生, 李总, 欧阳女士)
+//!   keeps the form apart ([`PersonName::honorific`]).
 //! - One word that is not Chinese is a given name (Madonna); a single Chinese character, a
 //!   family name.
 
@@ -30,11 +32,20 @@ const PARTICLES: &[&str] = &[
     "bin", "al",
 ];
 
+/// What follows a family name in place of the given name, in lists that know a person only as
+/// 王先生 or 李总: taken off and kept as [`PersonName::honorific`].
+pub const HONORIFICS: &[&str] = &[
+    "先生", "女士", "小姐", "太太", "总", "经理", "老师", "博士", "教授", "律师", "医生", "主任",
+    "工",
+];
+
 /// A whole name in its two parts; either may be empty.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PersonName {
     pub family: String,
     pub given: String,
+    /// A form of address written in place of the given name (王先生 → 先生), if any.
+    pub honorific: Option<String>,
 }
 
 impl PersonName {
@@ -42,8 +53,24 @@ impl PersonName {
         PersonName {
             family: family.trim().to_string(),
             given: given.trim().to_string(),
+            honorific: None,
         }
     }
+}
+
+/// 王先生, 欧阳总: a family name alone (one character, or a compound surname) and a form of
+/// address.
+fn with_honorific(whole: &str) -> Option<PersonName> {
+    HONORIFICS.iter().find_map(|h| {
+        let family = whole.strip_suffix(h)?;
+        let n = family.chars().count();
+        let surname = (n == 1 && family.chars().all(is_cjk)) || COMPOUND_SURNAMES.contains(&family);
+        surname.then(|| PersonName {
+            family: family.to_string(),
+            given: String::new(),
+            honorific: Some((*h).to_string()),
+        })
+    })
 }
 
 /// Splits a whole name into family and given name (see the module's rules).
@@ -61,6 +88,9 @@ pub fn split(whole: &str) -> PersonName {
     }
     let chinese = whole.chars().any(is_cjk);
     if chinese {
+        if let Some(name) = with_honorific(whole) {
+            return name;
+        }
         if let Some((family, given)) = whole.split_once(' ') {
             return PersonName::new(family, given);
         }
@@ -151,6 +181,20 @@ mod tests {
         assert_eq!(parts("司马"), p("司马", ""));
         assert_eq!(parts("欧文"), p("欧", "文"));
         assert_eq!(parts("东风"), p("东", "风"));
+    }
+
+    #[test]
+    fn forms_of_address_are_kept_apart() {
+        let n = split("王先生");
+        assert_eq!(
+            (n.family.as_str(), n.given.as_str(), n.honorific.as_deref()),
+            ("王", "", Some("先生"))
+        );
+        assert_eq!(split("欧阳女士").family, "欧阳");
+        assert_eq!(split("李总").honorific.as_deref(), Some("总"));
+        // A given name that only ends like one.
+        assert_eq!(parts("张国总"), p("张", "国总"));
+        assert_eq!(split("张国总").honorific, None);
     }
 
     #[test]
