@@ -19,7 +19,7 @@ fn headers_in_either_language_match_the_translated_labels() {
                 continue;
             }
             for label in labels.texts(&format!("field-{}-{}", def.name, f.name)) {
-                let s = suggest(&targets, &[label.clone()], &labels);
+                let s = suggest(&targets, std::slice::from_ref(&label), &labels);
                 let got = s.columns[0].field.clone();
                 // Two fields may share a label (an account's two addresses say "Address" in
                 // neither language, but a name may be shared); a label names its field or one
