@@ -583,3 +583,21 @@ fn setup_lists_have_no_owner_to_map() {
     assert!(targets.get("phones").is_some_and(|t| t.many));
     assert!(targets.get("name").is_some_and(|t| !t.many));
 }
+
+/// A synonym names one field of its entity: declared on two, a header would be a toss-up.
+#[test]
+fn no_synonym_is_declared_twice_in_an_entity() {
+    use guanxi_core::import::mapping::normalize_header;
+    for def in guanxi_core::areas::registry().all() {
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for f in def.fields {
+            for s in f.synonyms {
+                let n = normalize_header(s);
+                assert!(!n.is_empty(), "{}.{}: “{s}” is all marks", def.name, f.name);
+                if let Some(other) = seen.insert(n, f.name) {
+                    assert_eq!(other, f.name, "{}: “{s}” names two fields", def.name);
+                }
+            }
+        }
+    }
+}
