@@ -192,7 +192,12 @@ impl Source {
         (&mut decoded)
             .take(DELIMITER_SAMPLE as u64)
             .read_to_end(&mut sample)
-            .map_err(|_| ReadError::Unreadable { line: 1 })?;
+            .map_err(|e| {
+                e.get_ref()
+                    .and_then(|e| e.downcast_ref::<ReadError>())
+                    .cloned()
+                    .unwrap_or(ReadError::Unreadable { line: 1 })
+            })?;
         let sample_complete = sample.len() < DELIMITER_SAMPLE;
         let text = String::from_utf8_lossy(&sample);
         let sep_line = delimiter::sep_line(&text).is_some();

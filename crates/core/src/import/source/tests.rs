@@ -434,4 +434,19 @@ fn a_file_ascii_at_first_and_gbk_later_reads_as_gbk() {
     );
     let rows = all(open(bytes).expect("opens"));
     assert_eq!(rows.last().cloned(), Some(Err(ReadError::UnknownEncoding)));
+    // Within the first rows the delimiter is judged from (past the bytes the encoding was
+    // judged from), refused on opening.
+    let mut bytes = b"name,city\r\n".repeat(200);
+    bytes.extend(
+        encoding_rs::SHIFT_JIS
+            .encode("山田太郎,東京都新宿区西新宿\r\n")
+            .0
+            .iter(),
+    );
+    let options = ReadOptions {
+        sniff_bytes: 1024,
+        ..ReadOptions::default()
+    };
+    let e = Source::open(Cursor::new(bytes), &options).err();
+    assert_eq!(e, Some(ReadError::UnknownEncoding));
 }
