@@ -450,3 +450,28 @@ fn a_file_ascii_at_first_and_gbk_later_reads_as_gbk() {
     let e = Source::open(Cursor::new(bytes), &options).err();
     assert_eq!(e, Some(ReadError::UnknownEncoding));
 }
+
+/// How fast rows are read: `cargo test --release -p guanxi-core --lib reading_speed --
+/// --ignored --nocapture` (a figure to report, never a timed assertion).
+#[test]
+#[ignore]
+fn reading_speed() {
+    let mut text = String::from("姓名,手机,电子邮箱,公司名称,职位,省份,城市,备注\r\n");
+    for i in 0..1_000_000 {
+        text.push_str(&format!(
+            "欧阳{i},1380{i:07},user{i}@example.cn,星辰科技有限公司{},销售经理,广东省,深圳市,\"备注, 第{i}行\"\r\n",
+            i % 1000
+        ));
+    }
+    let bytes = gbk(&text);
+    let mb = bytes.len() as f64 / 1e6;
+    let started = std::time::Instant::now();
+    let src = open(bytes).expect("opens");
+    let n = src.filter(Result::is_ok).count();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{n} GBK rows ({mb:.0} MB) in {secs:.2} s: {:.0} rows/s",
+        n as f64 / secs
+    );
+    assert_eq!(n, 1_000_000);
+}
