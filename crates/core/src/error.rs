@@ -279,6 +279,40 @@ pub mod codes {
         NOT_GROUPABLE = "not_groupable";
         /// An aggregation summing or averaging `field`, which is not a number.
         NOT_MEASURABLE = "not_measurable";
+
+        // Reading import files and their mappings (`import::ReadError`).
+        /// A file larger than `limit` MiB.
+        FILE_TOO_LARGE = "file_too_large";
+        /// A text file in no encoding the import reads (UTF-8, GBK/GB18030, UTF-16 with a mark).
+        UNKNOWN_ENCODING = "unknown_encoding";
+        /// A file without a header row.
+        EMPTY_FILE = "empty_file";
+        /// A file named or made as a workbook that no worksheet can be read from.
+        NOT_A_SPREADSHEET = "not_a_spreadsheet";
+        /// A workbook without the worksheet `sheet`.
+        NO_SUCH_SHEET = "no_such_sheet";
+        /// Line `line` has values in `columns` columns; the header has `expected`.
+        TOO_MANY_COLUMNS = "too_many_columns";
+        /// Line `line` holds bytes that are not text in the file's encoding.
+        UNREADABLE_CHARACTERS = "unreadable_characters";
+        /// The file cannot be read from line `line` on (cut short, damaged).
+        FILE_UNREADABLE = "file_unreadable";
+        /// A mapping file that is not valid, at line `line`.
+        MAPPING_UNREADABLE = "mapping_unreadable";
+        /// A mapping made for records of `entity`.
+        MAPPING_FOR_OTHER_ENTITY = "mapping_for_other_entity";
+        /// Column `column` is mapped to `field`, which the entity does not have.
+        UNKNOWN_MAPPED_FIELD = "unknown_mapped_field";
+        /// Column `column` is mapped to `field`, which is computed or read-only.
+        FIELD_NOT_IMPORTABLE = "field_not_importable";
+        /// `field` takes one column and is mapped from several.
+        FIELD_MAPPED_TWICE = "field_mapped_twice";
+        /// The mapping names a column `column` the file does not have.
+        COLUMN_NOT_IN_FILE = "column_not_in_file";
+        /// Column `column`'s date format `value` is not one.
+        INVALID_DATE_FORMAT = "invalid_date_format";
+        /// Column `column` has a date format, but `field` holds no dates.
+        DATE_FORMAT_FOR_NON_DATE = "date_format_for_non_date";
     }
 }
 

@@ -10,6 +10,7 @@ pub mod db;
 pub mod dedupe;
 pub mod error;
 pub mod identity;
+pub mod import;
 pub mod jobs;
 pub mod mail;
 pub mod normalize;

@@ -283,6 +283,23 @@ fn value_text(v: &Value) -> String {
     }
 }
 
+/// The labels of fields and address parts in every language the UI speaks, which an import's
+/// column suggestions compare headers with (`guanxi_core::import::mapping::suggest`): a file's
+/// header may be in either language whatever the importing user reads.
+pub struct EveryLanguage(Vec<I18n>);
+
+impl Default for EveryLanguage {
+    fn default() -> Self {
+        EveryLanguage(vec![I18n::new("en"), I18n::new("zh-CN")])
+    }
+}
+
+impl guanxi_core::import::mapping::Labels for EveryLanguage {
+    fn texts(&self, key: &str) -> Vec<String> {
+        self.0.iter().filter_map(|i| i.maybe(key)).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,6 +188,15 @@ pub struct FieldDef {
     /// filter large tables by. Flagging a field of a table that already has rows needs a
     /// migration that adds the pieces to their documents.
     pub grams: bool,
+    /// Other names a column holding this field goes by in files people import (手机, 手机号码,
+    /// 移动电话 and Mobile for phones), beyond the field's name and its labels in every language.
+    /// Compared after [`crate::import::mapping::normalize_header`], so case, width, spaces and
+    /// marks such as "（选填）" or "*" need not be listed.
+    pub synonyms: &'static [&'static str],
+    /// A whole person's name (姓名, "John Smith") that an imported column may give in one piece,
+    /// split into these family and given name fields (`import::names`). Set on the computed
+    /// field that holds the whole name.
+    pub splits_into: Option<(&'static str, &'static str)>,
 }
 
 impl FieldDef {
@@ -201,7 +210,17 @@ impl FieldDef {
             computed: false,
             initial: None,
             grams: false,
+            synonyms: &[],
+            splits_into: None,
         }
+    }
+    pub const fn synonyms(mut self, synonyms: &'static [&'static str]) -> FieldDef {
+        self.synonyms = synonyms;
+        self
+    }
+    pub const fn splits_into(mut self, family: &'static str, given: &'static str) -> FieldDef {
+        self.splits_into = Some((family, given));
+        self
     }
     pub const fn column(mut self, column: &'static str) -> FieldDef {
         self.column = column;

@@ -9,6 +9,7 @@ mod dated_writes;
 mod dedupe;
 mod directory;
 mod export;
+mod import;
 mod jobs;
 mod kinds;
 mod mail;

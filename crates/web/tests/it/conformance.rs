@@ -2288,6 +2288,11 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("action", json!("warn")),
         ("owner", json!("王芳")),
         ("zone", json!("America/New_York")),
+        ("line", json!(12)),
+        ("columns", json!(5)),
+        ("expected", json!(4)),
+        ("column", json!("手机")),
+        ("sheet", json!("Sheet1")),
     ]
     .into_iter()
     .collect();

@@ -24,6 +24,7 @@ mod exports;
 mod generic_code;
 mod home;
 mod identity_api;
+mod import_labels;
 mod list_filters;
 mod mail;
 mod money_format;

@@ -37,15 +37,41 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("name", FieldKind::Text { max: 200 })
         .grams()
         .required()
-        .sortable(),
+        .sortable()
+        .synonyms(&[
+            "公司",
+            "公司名称",
+            "客户",
+            "客户名称",
+            "企业名称",
+            "单位名称",
+            "机构名称",
+            "Company",
+            "Company name",
+            "Account",
+            "Account name",
+            "Organization",
+            "Organisation",
+        ]),
     FieldDef::new(
         "former_names",
         FieldKind::StringList {
             max_items: 20,
             max_len: 200,
         },
-    ),
-    FieldDef::new("tax_id", FieldKind::TaxId),
+    )
+    .synonyms(&["曾用名", "原名称", "Former name"]),
+    FieldDef::new("tax_id", FieldKind::TaxId).synonyms(&[
+        "统一社会信用代码",
+        "信用代码",
+        "社会信用代码",
+        "税号",
+        "纳税人识别号",
+        "Tax ID",
+        "Tax number",
+        "VAT number",
+        "USCC",
+    ]),
     // Not sortable, like every reference: an order of ids means nothing to people.
     FieldDef::new(
         "industry_id",
@@ -53,24 +79,69 @@ const FIELDS: &[FieldDef] = &[
             table: "industries",
             entity: "industry",
         },
-    ),
+    )
+    .synonyms(&["行业", "所属行业", "行业类别", "Industry", "Sector"]),
     FieldDef::new("type", FieldKind::choice(&TYPES))
         .column("account_type")
-        .sortable(),
-    FieldDef::new("rating", FieldKind::choice(&RATINGS)).sortable(),
+        .sortable()
+        .synonyms(&["客户类型", "客户类别", "Account type", "Customer type"]),
+    FieldDef::new("rating", FieldKind::choice(&RATINGS))
+        .sortable()
+        .synonyms(&["客户级别", "客户等级", "等级", "评级", "Rating"]),
     FieldDef::new(
         "source_id",
         FieldKind::Ref {
             table: "sources",
             entity: "source",
         },
-    ),
-    FieldDef::new("website", FieldKind::Url),
+    )
+    .synonyms(&["客户来源", "来源", "Source", "Lead source"]),
+    FieldDef::new("website", FieldKind::Url).synonyms(&[
+        "网站",
+        "网址",
+        "官网",
+        "公司网站",
+        "公司网址",
+        "Website",
+        "Web site",
+        "URL",
+    ]),
     FieldDef::new("domain", FieldKind::Text { max: 253 }).computed(),
-    FieldDef::new("phones", FieldKind::Phones),
-    FieldDef::new("emails", FieldKind::Emails),
-    FieldDef::new("billing_address", FieldKind::Address).column("billing"),
-    FieldDef::new("shipping_address", FieldKind::Address).column("shipping"),
+    FieldDef::new("phones", FieldKind::Phones).synonyms(&[
+        "电话",
+        "公司电话",
+        "联系电话",
+        "办公电话",
+        "总机",
+        "座机",
+        "手机",
+        "Phone",
+        "Telephone",
+        "Tel",
+        "Main phone",
+    ]),
+    FieldDef::new("emails", FieldKind::Emails).synonyms(&[
+        "邮箱",
+        "电子邮箱",
+        "公司邮箱",
+        "电子邮件",
+        "Email",
+        "E-mail",
+    ]),
+    FieldDef::new("billing_address", FieldKind::Address)
+        .column("billing")
+        .synonyms(&[
+            "地址",
+            "公司地址",
+            "办公地址",
+            "注册地址",
+            "开票地址",
+            "Address",
+            "Company address",
+        ]),
+    FieldDef::new("shipping_address", FieldKind::Address)
+        .column("shipping")
+        .synonyms(&["收货地址", "送货地址", "Delivery address"]),
     FieldDef::new(
         "employees",
         FieldKind::Int {
@@ -78,8 +149,17 @@ const FIELDS: &[FieldDef] = &[
             max: 10_000_000,
         },
     )
-    .sortable(),
-    FieldDef::new("annual_revenue", FieldKind::Money).sortable(),
+    .sortable()
+    .synonyms(&[
+        "员工数",
+        "员工人数",
+        "人员规模",
+        "Headcount",
+        "Number of employees",
+    ]),
+    FieldDef::new("annual_revenue", FieldKind::Money)
+        .sortable()
+        .synonyms(&["年营业额", "年收入", "营业收入", "年销售额", "Revenue"]),
     // Not sortable: an order of ids means nothing to people (the engine could sort by it).
     FieldDef::new(
         "parent_id",
@@ -87,8 +167,17 @@ const FIELDS: &[FieldDef] = &[
             table: "accounts",
             entity: "account",
         },
-    ),
-    FieldDef::new("description", FieldKind::LongText { max: 10_000 }),
+    )
+    .synonyms(&["上级客户", "上级公司", "母公司", "总公司", "Parent company"]),
+    FieldDef::new("description", FieldKind::LongText { max: 10_000 }).synonyms(&[
+        "备注",
+        "描述",
+        "简介",
+        "公司简介",
+        "说明",
+        "Notes",
+        "Remarks",
+    ]),
 ];
 
 fn title(rec: &JsonMap, _locale: &str) -> String {

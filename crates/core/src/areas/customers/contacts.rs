@@ -21,31 +21,126 @@ pub static CHANNELS: OptionSet = OptionSet {
 const FIELDS: &[FieldDef] = &[
     // The whole name as one text (张三, John Smith), kept from the two parts, so people can
     // filter and sort by the name they know rather than by its halves.
+    // An imported 姓名 column is split into the two parts.
     FieldDef::new("name", FieldKind::Text { max: 201 })
         .computed()
         .sortable()
-        .grams(),
-    FieldDef::new("family_name", FieldKind::Text { max: 100 }).sortable(),
-    FieldDef::new("given_name", FieldKind::Text { max: 100 }).sortable(),
-    FieldDef::new("salutation", FieldKind::choice(&SALUTATIONS)),
-    FieldDef::new("title", FieldKind::Text { max: 100 }).sortable(),
-    FieldDef::new("department", FieldKind::Text { max: 100 }).sortable(),
+        .grams()
+        .splits_into("family_name", "given_name")
+        .synonyms(&[
+            "姓名",
+            "名字",
+            "联系人",
+            "联系人姓名",
+            "客户姓名",
+            "全名",
+            "Full name",
+            "Contact name",
+            "Contact",
+        ]),
+    FieldDef::new("family_name", FieldKind::Text { max: 100 })
+        .sortable()
+        .synonyms(&["姓", "姓氏", "Last name", "Surname", "Family name"]),
+    FieldDef::new("given_name", FieldKind::Text { max: 100 })
+        .sortable()
+        .synonyms(&["名", "First name", "Given name", "Forename"]),
+    FieldDef::new("salutation", FieldKind::choice(&SALUTATIONS)).synonyms(&["称谓", "尊称"]),
+    FieldDef::new("title", FieldKind::Text { max: 100 })
+        .sortable()
+        .synonyms(&[
+            "职位",
+            "职务",
+            "岗位",
+            "头衔",
+            "Job title",
+            "Position",
+            "Role",
+        ]),
+    FieldDef::new("department", FieldKind::Text { max: 100 })
+        .sortable()
+        .synonyms(&["部门", "所在部门", "科室", "Dept"]),
     FieldDef::new(
         "account_id",
         FieldKind::Ref {
             table: "accounts",
             entity: "account",
         },
-    ),
-    FieldDef::new("emails", FieldKind::Emails),
-    FieldDef::new("phones", FieldKind::Phones),
-    FieldDef::new("wechat_id", FieldKind::Text { max: 64 }),
-    FieldDef::new("birthday", FieldKind::Date).sortable(),
-    FieldDef::new("preferred_channel", FieldKind::choice(&CHANNELS)),
+    )
+    .synonyms(&[
+        "公司",
+        "公司名称",
+        "客户",
+        "客户名称",
+        "所属公司",
+        "单位",
+        "单位名称",
+        "工作单位",
+        "企业名称",
+        "Company",
+        "Company name",
+        "Account",
+        "Account name",
+        "Organization",
+        "Organisation",
+    ]),
+    FieldDef::new("emails", FieldKind::Emails).synonyms(&[
+        "邮箱",
+        "电子邮箱",
+        "电子邮件",
+        "邮箱地址",
+        "邮件",
+        "Email",
+        "E-mail",
+        "Email address",
+        "Mail",
+    ]),
+    FieldDef::new("phones", FieldKind::Phones).synonyms(&[
+        "手机",
+        "手机号",
+        "手机号码",
+        "移动电话",
+        "电话",
+        "联系电话",
+        "联系方式",
+        "办公电话",
+        "工作电话",
+        "座机",
+        "固定电话",
+        "Mobile",
+        "Mobile phone",
+        "Cell",
+        "Cell phone",
+        "Phone",
+        "Phone number",
+        "Telephone",
+        "Tel",
+        "Work phone",
+    ]),
+    FieldDef::new("wechat_id", FieldKind::Text { max: 64 }).synonyms(&[
+        "微信",
+        "微信号",
+        "WeChat",
+        "WeChat ID",
+    ]),
+    FieldDef::new("birthday", FieldKind::Date)
+        .sortable()
+        .synonyms(&["生日", "出生日期", "Date of birth", "Birth date", "DOB"]),
+    FieldDef::new("preferred_channel", FieldKind::choice(&CHANNELS))
+        .synonyms(&["首选联系方式", "偏好渠道"]),
     FieldDef::new("do_not_call", FieldKind::Bool).sortable(),
     FieldDef::new("do_not_email", FieldKind::Bool),
-    FieldDef::new("address", FieldKind::Address),
-    FieldDef::new("description", FieldKind::LongText { max: 10_000 }),
+    FieldDef::new("address", FieldKind::Address).synonyms(&[
+        "地址",
+        "联系地址",
+        "通讯地址",
+        "家庭地址",
+        "办公地址",
+        "Address",
+        "Mailing address",
+    ]),
+    FieldDef::new("description", FieldKind::LongText { max: 10_000 }).synonyms(&[
+        "备注", "描述", "说明", "Notes", "Note", "Remarks", "Comments",
+    ]),
 ];
 
 /// The stored whole name: the reading of a Chinese name, given name first for others (the

@@ -1,0 +1,19 @@
+# Reading import files and their mappings (core's `import` module). Shown in the import's
+# report and its wizard.
+
+error-file_too_large = The file is larger than { $limit } MB. Split it into smaller files and import them one after another.
+error-unknown_encoding = The file's text encoding could not be recognised. Save it from Excel or WPS as "CSV UTF-8" (or as an .xlsx workbook) and import it again.
+error-empty_file = The file has no header row: its first line should name the columns.
+error-not_a_spreadsheet = The file is not a spreadsheet that can be read. Open it in Excel or WPS and save it again as .xlsx or CSV.
+error-no_such_sheet = The workbook has no worksheet named “{ $sheet }”.
+error-too_many_columns = Line { $line } has values in { $columns } columns, but the header names only { $expected }. Check for an unquoted comma or an extra cell in that line.
+error-unreadable_characters = Line { $line } contains characters that cannot be read in the file's encoding. Save the file as "CSV UTF-8" and import it again.
+error-file_unreadable = The file cannot be read from line { $line } on: it may be cut short or damaged.
+error-mapping_unreadable = The mapping file is not valid TOML (line { $line }).
+error-mapping_for_other_entity = This mapping is for { $entity } records.
+error-unknown_mapped_field = Column “{ $column }” is mapped to “{ $field }”, which is not a field here.
+error-field_not_importable = Column “{ $column }” is mapped to “{ $field }”, which is filled in automatically and cannot be imported.
+error-field_mapped_twice = “{ $field }” can take only one column, but several are mapped to it.
+error-column_not_in_file = The mapping names a column “{ $column }”, but the file has none by that name.
+error-invalid_date_format = Column “{ $column }”: “{ $value }” is not a date format (for example %Y/%m/%d).
+error-date_format_for_non_date = Column “{ $column }” has a date format, but “{ $field }” does not hold dates.

@@ -1,0 +1,18 @@
+# 读取导入文件及字段映射（core 的 `import` 模块），显示在导入报告和导入向导中。
+
+error-file_too_large = 文件超过 { $limit } MB，请拆分成多个较小的文件分批导入。
+error-unknown_encoding = 无法识别文件的编码。请在 Excel 或 WPS 中另存为“CSV UTF-8”格式（或 .xlsx 工作簿）后重新导入。
+error-empty_file = 文件没有表头：第一行应为各列的名称。
+error-not_a_spreadsheet = 无法读取该文件，它不是有效的表格文件。请用 Excel 或 WPS 打开后另存为 .xlsx 或 CSV 格式。
+error-no_such_sheet = 工作簿中没有名为“{ $sheet }”的工作表。
+error-too_many_columns = 第 { $line } 行有 { $columns } 列数据，而表头只有 { $expected } 列。请检查该行是否有未加引号的逗号或多余的单元格。
+error-unreadable_characters = 第 { $line } 行含有无法按文件编码读取的字符。请将文件另存为“CSV UTF-8”格式后重新导入。
+error-file_unreadable = 文件从第 { $line } 行起无法读取，可能不完整或已损坏。
+error-mapping_unreadable = 字段映射文件格式有误（第 { $line } 行）。
+error-mapping_for_other_entity = 该字段映射用于导入{ $entity }。
+error-unknown_mapped_field = “{ $column }”列对应的字段“{ $field }”不存在。
+error-field_not_importable = “{ $column }”列对应的字段“{ $field }”由系统自动填写，不能导入。
+error-field_mapped_twice = “{ $field }”只能对应一列，但有多列映射到了它。
+error-column_not_in_file = 字段映射中的“{ $column }”列在文件中不存在。
+error-invalid_date_format = “{ $column }”列：“{ $value }”不是有效的日期格式（例如 %Y/%m/%d）。
+error-date_format_for_non_date = “{ $column }”列设置了日期格式，但字段“{ $field }”不是日期。
