@@ -103,11 +103,7 @@ impl Db {
     /// writing. SQLite only: on PostgreSQL the answer names `pg_dump`.
     pub async fn backup_to(&self, dest: &Path, existing: Existing) -> CoreResult<BackupReport> {
         if self.backend == Backend::Postgres {
-            return Err(refused(
-                codes::BACKUP_ON_POSTGRES,
-                "back up PostgreSQL with pg_dump --format=custom".into(),
-                &[],
-            ));
+            return Err(on_postgres());
         }
         let Some(source) = self.file.as_deref() else {
             return Err(refused(
@@ -116,52 +112,91 @@ impl Db {
                 &[],
             ));
         };
-        let exists = || {
-            refused(
-                codes::BACKUP_EXISTS,
-                format!("{} exists", dest.display()),
-                &[("file", shown(dest))],
-            )
-        };
-        if existing == Existing::Refuse && dest.exists() {
-            return Err(exists());
-        }
-        let started = Instant::now();
-        let partial = beside(dest, "partial");
-        let written = vacuum_into(source, &partial)
-            .await
-            .and_then(|()| sync(&partial));
-        if let Err(e) = written {
-            remove_with_logs(&partial);
-            return Err(e);
-        }
-        let placed = match existing {
-            // A link fails if the name was taken meanwhile, where a rename would replace it.
-            Existing::Refuse => std::fs::hard_link(&partial, dest).or_else(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    Err(e)
-                } else {
-                    std::fs::rename(&partial, dest)
-                }
-            }),
-            Existing::Replace => std::fs::rename(&partial, dest),
-        };
-        let _ = std::fs::remove_file(&partial);
-        match placed {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
-            Err(e) => return Err(io("writing the backup to", dest, e)),
-        }
-        sync(dest)?;
-        let bytes = std::fs::metadata(dest)
-            .map_err(|e| io("reading", dest, e))?
-            .len();
-        Ok(BackupReport {
-            file: dest.to_path_buf(),
-            bytes,
-            took: started.elapsed(),
-        })
+        backup_file(source, dest, existing).await
     }
+}
+
+fn on_postgres() -> CoreError {
+    refused(
+        codes::BACKUP_ON_POSTGRES,
+        "back up PostgreSQL with pg_dump --format=custom".into(),
+        &[],
+    )
+}
+
+/// Backs up the database at `url` (a file path or URL) to `dest`: on PostgreSQL the answer names
+/// `pg_dump` without connecting. The SQLite file must exist; nothing but the one connection
+/// that copies it is opened (no migrations, no checkpoint), so the processes serving it notice
+/// nothing but a reader.
+pub async fn backup_url(url: &str, dest: &Path, existing: Existing) -> CoreResult<BackupReport> {
+    let url = normalize_url(url);
+    if url.starts_with("postgres") {
+        return Err(on_postgres());
+    }
+    let source = SqliteConnectOptions::from_str(&url)
+        .map_err(|e| CoreError::Internal(format!("bad SQLite URL {url}: {e}")))?
+        .get_filename()
+        .to_path_buf();
+    if source.as_path() == Path::new(":memory:") {
+        return Err(refused(
+            codes::BACKUP_IN_MEMORY,
+            "an in-memory database has no file to back up".into(),
+            &[],
+        ));
+    }
+    if !source.is_file() {
+        return Err(CoreError::DatabaseMissing(source.display().to_string()));
+    }
+    backup_file(&source, dest, existing).await
+}
+
+/// Copies the SQLite file `source` to `dest` (see the module's notes).
+async fn backup_file(source: &Path, dest: &Path, existing: Existing) -> CoreResult<BackupReport> {
+    let exists = || {
+        refused(
+            codes::BACKUP_EXISTS,
+            format!("{} exists", dest.display()),
+            &[("file", shown(dest))],
+        )
+    };
+    if existing == Existing::Refuse && dest.exists() {
+        return Err(exists());
+    }
+    let started = Instant::now();
+    let partial = beside(dest, "partial");
+    let written = vacuum_into(source, &partial)
+        .await
+        .and_then(|()| sync(&partial));
+    if let Err(e) = written {
+        remove_with_logs(&partial);
+        return Err(e);
+    }
+    let placed = match existing {
+        // A link fails if the name was taken meanwhile, where a rename would replace it.
+        Existing::Refuse => std::fs::hard_link(&partial, dest).or_else(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Err(e)
+            } else {
+                std::fs::rename(&partial, dest)
+            }
+        }),
+        Existing::Replace => std::fs::rename(&partial, dest),
+    };
+    let _ = std::fs::remove_file(&partial);
+    match placed {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
+        Err(e) => return Err(io("writing the backup to", dest, e)),
+    }
+    sync(dest)?;
+    let bytes = std::fs::metadata(dest)
+        .map_err(|e| io("reading", dest, e))?
+        .len();
+    Ok(BackupReport {
+        file: dest.to_path_buf(),
+        bytes,
+        took: started.elapsed(),
+    })
 }
 
 /// `VACUUM INTO` from a connection of its own, which holds one read transaction for the copy.
@@ -386,20 +421,4 @@ async fn check_empty(target: &Path) -> CoreResult<()> {
         Ok(0) => Ok(()),
         _ => Err(not_empty()),
     }
-}
-
-/// Backs up the database at `url` (a file path or URL) to `dest`: on PostgreSQL the answer names
-/// `pg_dump` without connecting; an SQLite file must exist and is not migrated or changed.
-pub async fn backup_url(url: &str, dest: &Path, existing: Existing) -> CoreResult<BackupReport> {
-    if normalize_url(url).starts_with("postgres") {
-        return Err(refused(
-            codes::BACKUP_ON_POSTGRES,
-            "back up PostgreSQL with pg_dump --format=custom".into(),
-            &[],
-        ));
-    }
-    let db = Db::connect_with(url, IfMissing::Refuse).await?;
-    let report = db.backup_to(dest, existing).await;
-    db.close().await?;
-    report
 }

@@ -340,10 +340,10 @@ impl Db {
         Ok(())
     }
 
-    /// Closes every connection. On SQLite the readers close first, then the writer copies the
-    /// write-ahead log into the file and closes last: SQLite removes the log only when the last
-    /// connection to close may write, and a process that ends without closing (or whose last
-    /// connection is a reader) leaves the log, however large, beside the file.
+    /// Closes every connection. On SQLite the readers close first and the writer last: SQLite
+    /// copies the write-ahead log into the file and removes it when the last connection to the
+    /// file closes, but only if that connection may write; a process that ends without closing,
+    /// or whose last connection is a reader, leaves the log, however large, beside the file.
     pub async fn close(self) -> CoreResult<()> {
         if let Some(text) = self.text {
             for conn in text {
@@ -352,13 +352,9 @@ impl Db {
         }
         self.read.close().await?;
         if self.backend == Backend::Sqlite {
-            if let Err(e) = self
-                .write
-                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-                .await
-            {
-                tracing::warn!(error = %e, "the write-ahead log was not copied into the database file");
-            }
+            // No checkpoint is forced here: one that waits for other processes' readers would
+            // hold back their writers meanwhile. The writer closing last checkpoints and
+            // removes the log itself, when no other process has the file open.
             self.write.close().await?;
         }
         Ok(())
