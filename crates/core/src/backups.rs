@@ -98,22 +98,89 @@ pub fn prune(dir: &Path, keep: usize) -> std::io::Result<Vec<String>> {
     Ok(removed)
 }
 
+/// Why a scheduled backup failed, in terms an administrator can act on: `reason` is `directory`
+/// (the directory cannot be made or written), `space` (the disk is full), `prune` (written, but
+/// older backups could not be removed) or `other`, which the notice words in the reader's
+/// language; `detail` is the system's own short message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: &'static str,
+    pub detail: String,
+    /// Everything known, for the log and the failed job.
+    pub full: String,
+}
+
+impl Failure {
+    fn io(what: &str, e: &std::io::Error) -> Failure {
+        use std::io::ErrorKind as K;
+        let reason = match e.kind() {
+            K::StorageFull | K::QuotaExceeded => "space",
+            K::NotFound
+            | K::PermissionDenied
+            | K::NotADirectory
+            | K::ReadOnlyFilesystem
+            | K::AlreadyExists => "directory",
+            _ => "other",
+        };
+        Failure {
+            reason,
+            detail: e.to_string(),
+            full: format!("{what}: {e}"),
+        }
+    }
+
+    fn backup(e: &crate::CoreError) -> Failure {
+        let full = e.to_string();
+        let lower = full.to_lowercase();
+        let reason = if lower.contains("disk is full") || lower.contains("no space") {
+            "space"
+        } else if [
+            "unable to open database file",
+            "permission denied",
+            "read-only file system",
+            "not a directory",
+        ]
+        .iter()
+        .any(|m| lower.contains(m))
+        {
+            "directory"
+        } else {
+            "other"
+        };
+        // The last clause is the system's own words; the rest names files already named.
+        let detail = full
+            .rsplit(": ")
+            .next()
+            .unwrap_or(&full)
+            // SQLite's "(code: 13) database or disk is full" leaves "13) …" after the split.
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start_matches(')')
+            .trim()
+            .to_string();
+        Failure {
+            reason,
+            detail,
+            full,
+        }
+    }
+}
+
 /// Writes one dated backup into the schedule's directory and prunes the old ones.
-pub async fn back_up(core: &Core, schedule: &BackupSchedule) -> CoreResult<Value> {
-    std::fs::create_dir_all(&schedule.dir).map_err(|e| {
-        crate::CoreError::Internal(format!(
-            "cannot create the backup directory {}: {e}",
-            schedule.dir.display()
-        ))
-    })?;
-    let file = schedule.dir.join(file_name(chrono::Utc::now()));
+pub async fn back_up(core: &Core, schedule: &BackupSchedule) -> Result<Value, Failure> {
+    let dir = &schedule.dir;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::io(&format!("creating {}", dir.display()), &e))?;
+    let file = dir.join(file_name(chrono::Utc::now()));
     // A run repeated after a stop mid-way writes the same period's name again.
-    let report = core.db.backup_to(&file, Existing::Replace).await?;
-    let removed = prune(&schedule.dir, schedule.keep).map_err(|e| {
-        crate::CoreError::Internal(format!(
-            "cannot remove old backups in {}: {e}",
-            schedule.dir.display()
-        ))
+    let report = core
+        .db
+        .backup_to(&file, Existing::Replace)
+        .await
+        .map_err(|e| Failure::backup(&e))?;
+    let removed = prune(dir, schedule.keep).map_err(|e| Failure {
+        reason: "prune",
+        detail: e.to_string(),
+        full: format!("removing old backups in {}: {e}", dir.display()),
     })?;
     Ok(json!({
         "file": report.file.display().to_string(),
@@ -124,7 +191,7 @@ pub async fn back_up(core: &Core, schedule: &BackupSchedule) -> CoreResult<Value
 }
 
 /// Tells every active administrator that a scheduled backup failed.
-async fn tell_admins(core: &Core, schedule: &BackupSchedule, error: &str) -> CoreResult<()> {
+async fn tell_admins(core: &Core, schedule: &BackupSchedule, failure: &Failure) -> CoreResult<()> {
     let admins: Vec<_> = users::list(&core.db)
         .await?
         .into_iter()
@@ -140,7 +207,8 @@ async fn tell_admins(core: &Core, schedule: &BackupSchedule, error: &str) -> Cor
                 kind: FAILED_NOTICE,
                 params: json!({
                     "dir": schedule.dir.display().to_string(),
-                    "error": crate::error::shown(error),
+                    "reason": failure.reason,
+                    "detail": crate::error::shown(&failure.detail),
                 }),
                 about: None,
                 visible_at: crate::now(),
@@ -159,15 +227,14 @@ impl JobHandler for ScheduledBackup {
                 tracing::info!(backup = %done, "scheduled backup written");
                 Ok(done)
             }
-            Err(e) => {
-                let error = e.to_string();
-                tracing::error!(dir = %self.0.dir.display(), %error, "scheduled backup failed");
-                if let Err(told) = tell_admins(core, &self.0, &error).await {
+            Err(failure) => {
+                tracing::error!(dir = %self.0.dir.display(), error = %failure.full, "scheduled backup failed");
+                if let Err(told) = tell_admins(core, &self.0, &failure).await {
                     tracing::error!(error = %told, "administrators were not told of the failed backup");
                 }
                 // Trying again within minutes seldom helps a full disk or a missing directory;
                 // the next period's backup tries afresh, and `guanxi jobs retry` runs this one.
-                Err(JobError::Fatal(error))
+                Err(JobError::Fatal(failure.full))
             }
         }
     }
@@ -194,6 +261,27 @@ mod tests {
         ] {
             assert!(!is_scheduled_name(other), "{other}");
         }
+    }
+
+    #[test]
+    fn failures_are_sorted_into_reasons_an_administrator_can_act_on() {
+        use std::io::{Error, ErrorKind};
+        let io = |k| Failure::io("creating /b", &Error::from(k)).reason;
+        assert_eq!(io(ErrorKind::NotADirectory), "directory");
+        assert_eq!(io(ErrorKind::PermissionDenied), "directory");
+        assert_eq!(io(ErrorKind::StorageFull), "space");
+        assert_eq!(io(ErrorKind::Interrupted), "other");
+        let full = Failure::backup(&crate::CoreError::Internal(
+            "writing the backup to /b/.guanxi.db.partial-1: error returned from database: \
+             (code: 13) database or disk is full"
+                .into(),
+        ));
+        assert_eq!(full.reason, "space");
+        assert_eq!(full.detail, "database or disk is full");
+        let locked = Failure::backup(&crate::CoreError::Internal(
+            "writing the backup to /b/x: unable to open database file".into(),
+        ));
+        assert_eq!(locked.reason, "directory");
     }
 
     #[test]

@@ -145,7 +145,8 @@ async fn a_failed_scheduled_backup_tells_every_administrator_and_removes_nothing
             note.params["dir"].as_str().unwrap().ends_with("nightly"),
             "{note:?}"
         );
-        assert!(!note.params["error"].as_str().unwrap().is_empty());
+        assert_eq!(note.params["reason"], "directory", "{note:?}");
+        assert!(!note.params["detail"].as_str().unwrap().is_empty());
     }
     let rep = users::actor_for(&core, &users::get(core.db.reader(), rep).await.unwrap())
         .await

@@ -658,4 +658,9 @@ error-restore_damaged = { $file } is damaged and cannot be restored: { $problem 
 error-restore_newer_schema = { $file } was written by a newer version of Guanxi (it has { $migration }). Restore it with that version or a later one.
 error-restore_target_not_empty = { $target } already holds data. A backup is restored only into a new, empty database: name a new file with --database.
 error-restore_into_postgres = A PostgreSQL database is restored with pg_restore, for example pg_restore --no-owner --dbname="postgres://USER@HOST/NEWDB" guanxi.dump (see "Backups" in the README).
-notification-backup_failed = Scheduled backup to { $dir } failed: { $error }
+notification-backup_failed = { $reason ->
+    [prune] The scheduled backup to { $dir } was written, but older backups could not be removed ({ $detail }).
+    [space] Scheduled backup to { $dir } failed: the disk is full ({ $detail }). The earlier backups are kept.
+    [directory] Scheduled backup to { $dir } failed: the directory cannot be created or written to ({ $detail }). The earlier backups are kept.
+   *[other] Scheduled backup to { $dir } failed: the copy could not be completed ({ $detail }). The earlier backups are kept.
+}

@@ -646,4 +646,9 @@ error-restore_damaged = { $file } 已损坏，无法恢复：{ $problem }
 error-restore_newer_schema = { $file } 由更新版本的关系写入（含有 { $migration }），请用该版本或更新的版本恢复。
 error-restore_target_not_empty = { $target } 中已有数据。备份只能恢复到新的空数据库：请用 --database 指定一个新文件。
 error-restore_into_postgres = PostgreSQL 数据库请用 pg_restore 恢复，例如 pg_restore --no-owner --dbname="postgres://USER@HOST/NEWDB" guanxi.dump（见 README 的“Backups”一节）。
-notification-backup_failed = 定时备份到 { $dir } 失败：{ $error }
+notification-backup_failed = { $reason ->
+    [prune] 定时备份已写入 { $dir }，但未能删除较早的备份（{ $detail }）。
+    [space] 定时备份到 { $dir } 失败：磁盘空间已满（{ $detail }）。之前的备份均已保留。
+    [directory] 定时备份到 { $dir } 失败：无法创建该目录或在其中写入文件（{ $detail }）。之前的备份均已保留。
+   *[other] 定时备份到 { $dir } 失败：备份未能完成（{ $detail }）。之前的备份均已保留。
+}
