@@ -295,6 +295,9 @@ pub mod codes {
         RESTORE_NOT_GUANXI = "restore_not_guanxi";
         /// `file` failed SQLite's integrity check: `problem`.
         RESTORE_DAMAGED = "restore_damaged";
+        /// `file` has a write-ahead log beside it: a database in use (or copied while in use),
+        /// not a backup.
+        RESTORE_LIVE_DATABASE = "restore_live_database";
         /// `file` was written by a newer Guanxi: it has migration `migration`, unknown here.
         RESTORE_NEWER_SCHEMA = "restore_newer_schema";
         /// The database `target` already holds tables or records.

@@ -269,6 +269,25 @@ async fn restore_and_backup_refuse_what_they_cannot_do_and_write_nothing() {
         &["newer version of Guanxi", "m9999_from_the_future"],
     );
     nothing_written(&target);
+    // A database in use, its newest pages still in the log beside it.
+    let live = FreshDb::new("live.db");
+    ok(&["migrate", "--database", live.path()]);
+    {
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", live.path()))
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE scratch (x TEXT)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        // Left open while the restore looks: the log stays beside the file.
+        fails(
+            &["restore", live.path(), "--database", target.path()],
+            &["is a database in use", "guanxi backup"],
+        );
+        c.close().await.unwrap();
+    }
+    nothing_written(&target);
     // A backup cut short.
     let cut = FreshDb::new("cut.db");
     let bytes = std::fs::read(&backup.0).unwrap();
@@ -281,6 +300,30 @@ async fn restore_and_backup_refuse_what_they_cannot_do_and_write_nothing() {
         "{err}"
     );
     nothing_written(&target);
+
+    // A backup from an older Guanxi is brought up to date as it is restored.
+    let older = FreshDb::new("older.db");
+    {
+        use guanxi_core::db::migrations::Migrator;
+        use sea_orm_migration::MigratorTrait;
+        let conn = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", older.path()))
+            .await
+            .unwrap();
+        let all = Migrator::migrations().len() as u32;
+        Migrator::up(&conn, Some(all - 3)).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let brought = FreshDb::new("brought.db");
+    let said = ok(&["restore", older.path(), "--database", brought.path()]);
+    let applied: Vec<&str> = said.lines().filter(|l| l.starts_with("applied ")).collect();
+    assert_eq!(applied.len(), 3, "{said}");
+    let now = Core::new(Db::open(brought.path()).await.unwrap(), Settings::default());
+    assert_eq!(
+        now.db.applied_migrations().await.unwrap().len(),
+        <guanxi_core::db::migrations::Migrator as sea_orm_migration::MigratorTrait>::migrations()
+            .len()
+    );
+    now.db.close().await.unwrap();
 
     // The good backup restores, and the restored file is then a target that holds data.
     ok(&["restore", backup.path(), "--database", target.path()]);

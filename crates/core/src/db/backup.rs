@@ -308,6 +308,16 @@ pub async fn check_backup(file: &Path) -> CoreResult<Vec<String>> {
         Ok(m) if !m.is_file() || m.len() == 0 => return Err(not_a_database()),
         Ok(_) => {}
     }
+    // Its newest pages would be in the log, which a copy of the file alone misses.
+    let mut wal = file.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0) {
+        return Err(refused(
+            codes::RESTORE_LIVE_DATABASE,
+            format!("{} has a write-ahead log beside it", file.display()),
+            &[("file", shown(file))],
+        ));
+    }
     let opts = SqliteConnectOptions::new()
         .filename(file)
         .read_only(true)

@@ -655,6 +655,7 @@ error-restore_no_file = There is no file { $file } to restore from.
 error-restore_not_a_database = { $file } is not a Guanxi backup: it is not an SQLite database file.
 error-restore_not_guanxi = { $file } is an SQLite database, but not a Guanxi one.
 error-restore_damaged = { $file } is damaged and cannot be restored: { $problem }
+error-restore_live_database = { $file } is a database in use (its write-ahead log { $file }-wal is beside it), not a backup. Take a backup of it with guanxi backup and restore that.
 error-restore_newer_schema = { $file } was written by a newer version of Guanxi (it has { $migration }). Restore it with that version or a later one.
 error-restore_target_not_empty = { $target } already holds data. A backup is restored only into a new, empty database: name a new file with --database.
 error-restore_into_postgres = A PostgreSQL database is restored with pg_restore, for example pg_restore --no-owner --dbname="postgres://USER@HOST/NEWDB" guanxi.dump (see "Backups" in the README).

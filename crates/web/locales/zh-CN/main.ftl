@@ -643,6 +643,7 @@ error-restore_no_file = 找不到要恢复的文件 { $file }。
 error-restore_not_a_database = { $file } 不是关系的备份：它不是 SQLite 数据库文件。
 error-restore_not_guanxi = { $file } 是 SQLite 数据库，但不是关系的数据库。
 error-restore_damaged = { $file } 已损坏，无法恢复：{ $problem }
+error-restore_live_database = { $file } 是正在使用的数据库（旁边有预写日志 { $file }-wal），不是备份。请先用 guanxi backup 为它做备份，再恢复那个备份。
 error-restore_newer_schema = { $file } 由更新版本的关系写入（含有 { $migration }），请用该版本或更新的版本恢复。
 error-restore_target_not_empty = { $target } 中已有数据。备份只能恢复到新的空数据库：请用 --database 指定一个新文件。
 error-restore_into_postgres = PostgreSQL 数据库请用 pg_restore 恢复，例如 pg_restore --no-owner --dbname="postgres://USER@HOST/NEWDB" guanxi.dump（见 README 的“Backups”一节）。
