@@ -64,10 +64,11 @@ fn job_id(id: &str) -> Result<Uuid> {
     Uuid::from_str(id).map_err(|_| anyhow!("{id:?} is not a job id (see `guanxi jobs list`)"))
 }
 
-pub async fn run(core: Core, handlers: jobs::Handlers, cmd: JobsCommand) -> Result<()> {
+pub async fn run(core: Core, cfg: &crate::config::Config, cmd: JobsCommand) -> Result<()> {
     let explain = |e| explain_in(e, "en");
     match cmd {
         JobsCommand::Run { once: true, .. } => {
+            let handlers = crate::job_handlers(&core, cfg);
             let pass = Runner::new(core, handlers)
                 .run_due()
                 .await
@@ -79,6 +80,7 @@ pub async fn run(core: Core, handlers: jobs::Handlers, cmd: JobsCommand) -> Resu
             Ok(())
         }
         JobsCommand::Run { once: false, .. } => {
+            let handlers = crate::job_handlers(&core, cfg);
             println!(
                 "running jobs ({}); Ctrl-C stops",
                 handlers.kinds().join(", ")

@@ -418,8 +418,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         }
         Command::Jobs(cmd) => {
             let core = open(&cfg, cmd.db(), IfMissing::Refuse).await?;
-            let handlers = job_handlers(&core, &cfg);
-            jobs_cmd::run(core, handlers, cmd).await
+            jobs_cmd::run(core, &cfg, cmd).await
         }
         Command::Backup { db, file, force } => {
             let url = db.database.unwrap_or_else(|| cfg.database.clone());

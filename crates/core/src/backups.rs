@@ -80,17 +80,38 @@ fn is_scheduled_name(name: &str) -> bool {
             .all(|(i, b)| i == 8 || b.is_ascii_digit())
 }
 
-/// Removes all but the newest `keep` scheduled backups in `dir`; returns the names removed.
-/// Other files in the directory are never touched.
+/// Whether `name` is the temporary file of a scheduled backup (`.guanxi-….db.partial-…`).
+fn is_scheduled_partial(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|n| n.split_once(".partial-"))
+        .is_some_and(|(finished, _)| is_scheduled_name(finished))
+}
+
+/// Removes all but the newest `keep` scheduled backups in `dir`, and the temporary files of
+/// scheduled backups cut off more than a day ago (a process stopped mid-copy); returns the
+/// names removed. Other files in the directory are never touched.
 pub fn prune(dir: &Path, keep: usize) -> std::io::Result<Vec<String>> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| is_scheduled_name(n))
-        .collect();
-    names.sort_unstable_by(|a, b| b.cmp(a));
+    let day_ago = std::time::SystemTime::now()
+        .checked_sub(Duration::from_secs(86_400))
+        .unwrap_or(std::time::UNIX_EPOCH);
+    let mut names = Vec::new();
     let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir)?.filter_map(|e| e.ok()) {
+        let Ok(meta) = entry.metadata() else { continue };
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        if is_scheduled_name(&name) {
+            names.push(name);
+        } else if is_scheduled_partial(&name) && meta.modified().is_ok_and(|m| m < day_ago) {
+            std::fs::remove_file(dir.join(&name))?;
+            removed.push(name);
+        }
+    }
+    names.sort_unstable_by(|a, b| b.cmp(a));
     for old in names.into_iter().skip(keep.max(1)) {
         std::fs::remove_file(dir.join(&old))?;
         removed.push(old);
@@ -251,6 +272,10 @@ mod tests {
             .to_utc();
         assert_eq!(file_name(at), "guanxi-20261205-180007.db");
         assert!(is_scheduled_name(&file_name(at)));
+        assert!(is_scheduled_partial(
+            ".guanxi-20261205-180007.db.partial-0193f1"
+        ));
+        assert!(!is_scheduled_partial(".mine.db.partial-0193f1"));
         for other in [
             "guanxi.db",
             "guanxi-20261205.db",

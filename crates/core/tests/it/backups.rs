@@ -63,6 +63,17 @@ async fn a_scheduled_backup_writes_a_dated_copy_and_keeps_the_newest_fourteen() 
     for other in ["README.txt", "guanxi-before-upgrade.db"] {
         std::fs::write(into.join(other), "mine").unwrap();
     }
+    // Copies cut off by a stopped process: one two days old, one that may still be running.
+    for (name, age_hours) in [
+        (".guanxi-20260101-180000.db.partial-0193", 48),
+        (".guanxi-20260116-180000.db.partial-0194", 1),
+    ] {
+        let f = std::fs::File::create(into.join(name)).unwrap();
+        f.set_modified(
+            std::time::SystemTime::now() - std::time::Duration::from_secs(age_hours * 3600),
+        )
+        .unwrap();
+    }
 
     let runner = Runner::new(
         core.clone(),
@@ -86,8 +97,13 @@ async fn a_scheduled_backup_writes_a_dated_copy_and_keeps_the_newest_fourteen() 
     assert!(names.contains(&"guanxi-20260104-180000.db".to_string()));
     let newest = into.join(scheduled.last().unwrap());
     assert!(!newest.ends_with("guanxi-20260116-180000.db"));
-    // No temporary file stays.
-    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    // The job's own copy left no temporary file; of the earlier ones, only the stale one went.
+    let hidden: Vec<&String> = names.iter().filter(|n| n.starts_with('.')).collect();
+    assert_eq!(
+        hidden,
+        [".guanxi-20260116-180000.db.partial-0194"],
+        "{names:?}"
+    );
 
     // The copy is a Guanxi database with the data in it.
     check_backup(&newest).await.unwrap();
