@@ -319,9 +319,14 @@ async fn serve(core: Core, listen: &str, cfg: &Config, banner: Option<String>) -
     // The runner heard the same signal; a job it is running gets a moment to finish, and one
     // cut off is taken again by the next process once its claim runs out.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), jobs).await;
-    // Closing copies SQLite's write-ahead log into the file and removes it.
-    if let Err(e) = db.close().await {
-        tracing::warn!(error = %e, "the database did not close cleanly");
+    // Closing copies SQLite's write-ahead log into the file and removes it. It waits for
+    // connections still in use, so a job cut off above cannot hold the stop up for long.
+    match tokio::time::timeout(std::time::Duration::from_secs(10), db.close()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "the database did not close cleanly"),
+        Err(_) => {
+            tracing::warn!("the database was still in use after 10 s; stopping without closing it")
+        }
     }
     served
 }
