@@ -506,3 +506,47 @@ async fn the_readme_pg_dump_and_pg_restore_commands_round_trip_a_database() {
     source.drop_it().await;
     target.drop_it().await;
 }
+
+/// Scheduled backups as an operator turns them on: `GUANXI_BACKUP_DIR` (or `backup_dir` in the
+/// file) makes the job processes write a dated backup there, which restores.
+#[test]
+fn a_configured_backup_directory_gets_a_dated_backup_from_the_job_runner() {
+    let db = FreshDb::new("guanxi.db");
+    ok(&["migrate", "--database", db.path()]);
+    let dir = db.0.parent().unwrap().join("nightly");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_guanxi"))
+            .args(args)
+            .env("GUANXI_BACKUP_DIR", &dir)
+            .env("GUANXI_BACKUP_KEEP", "3")
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["jobs", "run", "--once", "--database", db.path()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        names[0].starts_with("guanxi-") && names[0].ends_with(".db"),
+        "{names:?}"
+    );
+    // Once a period: a second pass in the same period writes nothing more.
+    let out = run(&["jobs", "run", "--once", "--database", db.path()]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    let restored = FreshDb::new("restored.db");
+    ok(&[
+        "restore",
+        dir.join(&names[0]).to_str().unwrap(),
+        "--database",
+        restored.path(),
+    ]);
+}
