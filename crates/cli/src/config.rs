@@ -29,6 +29,9 @@ pub struct FileConfig {
     pub smtp_password: Option<String>,
     pub mail_from: Option<String>,
     pub smtp_timeout_secs: Option<u64>,
+    pub backup_dir: Option<String>,
+    pub backup_every_hours: Option<u64>,
+    pub backup_keep: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +42,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR networks).
     pub trusted_proxies: guanxi_web::TrustedProxies,
     pub settings: Settings,
+    /// Scheduled backups: none when no directory is configured.
+    pub backups: Option<guanxi_core::backups::BackupSchedule>,
 }
 
 pub const DEFAULT_DATABASE: &str = "guanxi.db";
@@ -75,6 +80,7 @@ impl Config {
         };
         let d = Settings::default();
         let mail = mail_settings(&file)?;
+        let backups = backup_schedule(&file)?;
         let time_zone = env("GUANXI_DEFAULT_TIME_ZONE").or(file.default_time_zone);
         let default_time_zone = match time_zone.as_deref().map(str::trim) {
             None => d.default_time_zone,
@@ -137,6 +143,7 @@ impl Config {
             )
             .map_err(anyhow::Error::msg)?,
             settings,
+            backups,
         };
         cfg.check()?;
         Ok(cfg)
@@ -178,6 +185,31 @@ impl Config {
             .with_context(|| format!("listen address '{}' is not ADDR:PORT", self.listen))?;
         Ok(())
     }
+}
+
+/// The scheduled backups, when a directory is set: none writes none.
+fn backup_schedule(file: &FileConfig) -> Result<Option<guanxi_core::backups::BackupSchedule>> {
+    use guanxi_core::backups::{BackupSchedule, DEFAULT_EVERY_HOURS, DEFAULT_KEEP};
+    let Some(dir) = env("GUANXI_BACKUP_DIR").or_else(|| file.backup_dir.clone()) else {
+        return Ok(None);
+    };
+    let every_hours = env_parse("GUANXI_BACKUP_EVERY_HOURS")?
+        .or(file.backup_every_hours)
+        .unwrap_or(DEFAULT_EVERY_HOURS);
+    if !(1..=24 * 31).contains(&every_hours) {
+        bail!("backup_every_hours must be between 1 and 744, not {every_hours}");
+    }
+    let keep = env_parse("GUANXI_BACKUP_KEEP")?
+        .or(file.backup_keep)
+        .unwrap_or(DEFAULT_KEEP);
+    if !(1..=10_000).contains(&keep) {
+        bail!("backup_keep must be between 1 and 10000, not {keep}");
+    }
+    Ok(Some(BackupSchedule {
+        dir: dir.into(),
+        every_hours,
+        keep,
+    }))
 }
 
 /// The SMTP settings, when a host is set: none sends no e-mail.

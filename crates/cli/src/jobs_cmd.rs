@@ -64,11 +64,11 @@ fn job_id(id: &str) -> Result<Uuid> {
     Uuid::from_str(id).map_err(|_| anyhow!("{id:?} is not a job id (see `guanxi jobs list`)"))
 }
 
-pub async fn run(core: Core, cmd: JobsCommand) -> Result<()> {
+pub async fn run(core: Core, cfg: &crate::config::Config, cmd: JobsCommand) -> Result<()> {
     let explain = |e| explain_in(e, "en");
     match cmd {
         JobsCommand::Run { once: true, .. } => {
-            let handlers = guanxi_web::jobs(core.db.backend());
+            let handlers = crate::job_handlers(&core, cfg);
             let pass = Runner::new(core, handlers)
                 .run_due()
                 .await
@@ -80,16 +80,16 @@ pub async fn run(core: Core, cmd: JobsCommand) -> Result<()> {
             Ok(())
         }
         JobsCommand::Run { once: false, .. } => {
-            let handlers = guanxi_web::jobs(core.db.backend());
+            let handlers = crate::job_handlers(&core, cfg);
             println!(
                 "running jobs ({}); Ctrl-C stops",
                 handlers.kinds().join(", ")
             );
+            let db = core.db.clone();
             Runner::new(core, handlers)
-                .run_until(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
+                .run_until(guanxi_web::stop_requested())
                 .await;
+            db.close().await.map_err(explain)?;
             Ok(())
         }
         JobsCommand::List { state, limit, .. } => {

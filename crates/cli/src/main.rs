@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
+use guanxi_core::db::backup::{self, Existing};
 use guanxi_core::identity::{NewPassword, NewUser, UserPatch, auth, teams, users};
 use guanxi_core::jobs::runner::Runner;
 use guanxi_core::{Core, CoreError, Db, IfMissing};
@@ -104,6 +105,24 @@ enum Command {
     /// Background jobs: run them in a process of their own, list them, retry or drop failed ones.
     #[command(subcommand)]
     Jobs(jobs_cmd::JobsCommand),
+    /// Write a consistent backup of an SQLite database to FILE, also while the server runs and
+    /// writes (PostgreSQL: use pg_dump, see the README).
+    Backup {
+        #[command(flatten)]
+        db: DbArg,
+        /// The backup file to write.
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Restore a backup into a new, empty SQLite database (--database, or the configured one).
+    Restore {
+        #[command(flatten)]
+        db: DbArg,
+        /// The backup file to restore from.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -258,6 +277,23 @@ pub(crate) async fn find_user(core: &Core, email: &str) -> Result<guanxi_core::i
         .ok_or_else(|| anyhow!("no user with e-mail {email}"))
 }
 
+/// The jobs this process runs: every standard one, and the scheduled backup when a directory is
+/// configured (SQLite only: PostgreSQL is backed up with `pg_dump`).
+pub(crate) fn job_handlers(core: &Core, cfg: &Config) -> guanxi_core::jobs::Handlers {
+    let handlers = guanxi_web::jobs(core.db.backend());
+    match (&cfg.backups, core.db.backend()) {
+        (Some(schedule), guanxi_core::db::Backend::Sqlite) => schedule.clone().register(handlers),
+        (Some(schedule), guanxi_core::db::Backend::Postgres) => {
+            tracing::warn!(
+                dir = %schedule.dir.display(),
+                "backup_dir is ignored on PostgreSQL: back it up with pg_dump (see the README)"
+            );
+            handlers
+        }
+        (None, _) => handlers,
+    }
+}
+
 async fn serve(core: Core, listen: &str, cfg: &Config, banner: Option<String>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -271,19 +307,27 @@ async fn serve(core: Core, listen: &str, cfg: &Config, banner: Option<String>) -
         },
     );
     // The background jobs run beside the server, and stop with it.
-    let handlers = guanxi_web::jobs(core.db.backend());
-    let jobs = tokio::spawn(Runner::new(core, handlers).run_until(async {
-        let _ = tokio::signal::ctrl_c().await;
-    }));
+    let handlers = job_handlers(&core, cfg);
+    let db = core.db.clone();
+    let jobs = tokio::spawn(Runner::new(core, handlers).run_until(guanxi_web::stop_requested()));
     println!("Guanxi is running at http://{addr}");
     if let Some(b) = banner {
         println!("{b}");
     }
     std::io::stdout().flush().ok();
     let served = guanxi_web::serve(listener, app).await.context("serving");
-    // The runner heard the same Ctrl-C; a job it is running gets a moment to finish, and one
+    // The runner heard the same signal; a job it is running gets a moment to finish, and one
     // cut off is taken again by the next process once its claim runs out.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), jobs).await;
+    // Closing copies SQLite's write-ahead log into the file and removes it. It waits for
+    // connections still in use, so a job cut off above cannot hold the stop up for long.
+    match tokio::time::timeout(std::time::Duration::from_secs(10), db.close()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "the database did not close cleanly"),
+        Err(_) => {
+            tracing::warn!("the database was still in use after 10 s; stopping without closing it")
+        }
+    }
     served
 }
 
@@ -362,6 +406,14 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                 "trusted_proxies = [{}]",
                 cfg.trusted_proxies.entries().join(", ")
             );
+            match &cfg.backups {
+                None => println!("backup_dir      = (none: no scheduled backups)"),
+                Some(b) => {
+                    println!("backup_dir      = {}", b.dir.display());
+                    println!("backup_every_hours = {}", b.every_hours);
+                    println!("backup_keep     = {}", b.keep);
+                }
+            }
             println!("configuration OK");
             Ok(())
         }
@@ -371,7 +423,41 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         }
         Command::Jobs(cmd) => {
             let core = open(&cfg, cmd.db(), IfMissing::Refuse).await?;
-            jobs_cmd::run(core, cmd).await
+            jobs_cmd::run(core, &cfg, cmd).await
+        }
+        Command::Backup { db, file, force } => {
+            let url = db.database.unwrap_or_else(|| cfg.database.clone());
+            let existing = if force {
+                Existing::Replace
+            } else {
+                Existing::Refuse
+            };
+            let report = backup::backup_url(&url, &file, existing)
+                .await
+                .map_err(explain)?;
+            println!(
+                "backup written to {}: {} in {:.1} s",
+                report.file.display(),
+                size(report.bytes),
+                report.took.as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { db, file } => {
+            let url = db.database.unwrap_or_else(|| cfg.database.clone());
+            let started = std::time::Instant::now();
+            let report = backup::restore(&file, &url).await.map_err(explain)?;
+            println!(
+                "restored {} into {}: {} in {:.1} s",
+                file.display(),
+                report.file.display(),
+                size(report.bytes),
+                started.elapsed().as_secs_f64()
+            );
+            for m in report.migrated {
+                println!("applied {m}");
+            }
+            Ok(())
         }
         Command::Analytics(_) => Ok(()),
     }
@@ -491,6 +577,18 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             println!("disabled {}", u.email);
             Ok(())
         }
+    }
+}
+
+/// A file size for people: `812 KB`, `12.3 MB`, `1.20 GB`.
+fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{} KB", bytes.div_ceil(1000))
     }
 }
 

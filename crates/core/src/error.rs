@@ -313,6 +313,30 @@ pub mod codes {
         INVALID_DATE_FORMAT = "invalid_date_format";
         /// Column `column` has a date format, but `field` holds no dates.
         DATE_FORMAT_FOR_NON_DATE = "date_format_for_non_date";
+        // Backups and restores, worded for the operator at the console.
+        /// A backup would replace the existing `file` (`--force` replaces it).
+        BACKUP_EXISTS = "backup_exists";
+        /// `guanxi backup` on PostgreSQL, whose backups are `pg_dump`'s.
+        BACKUP_ON_POSTGRES = "backup_on_postgres";
+        /// An in-memory database has no file to back up.
+        BACKUP_IN_MEMORY = "backup_in_memory";
+        /// No file `file` to restore from.
+        RESTORE_NO_FILE = "restore_no_file";
+        /// `file` is not an SQLite database.
+        RESTORE_NOT_A_DATABASE = "restore_not_a_database";
+        /// `file` is an SQLite database but not one of Guanxi's.
+        RESTORE_NOT_GUANXI = "restore_not_guanxi";
+        /// `file` failed SQLite's integrity check: `problem`.
+        RESTORE_DAMAGED = "restore_damaged";
+        /// `file` has a write-ahead log beside it: a database in use (or copied while in use),
+        /// not a backup.
+        RESTORE_LIVE_DATABASE = "restore_live_database";
+        /// `file` was written by a newer Guanxi: it has migration `migration`, unknown here.
+        RESTORE_NEWER_SCHEMA = "restore_newer_schema";
+        /// The database `target` already holds tables or records.
+        RESTORE_TARGET_NOT_EMPTY = "restore_target_not_empty";
+        /// A restore into PostgreSQL, which takes `pg_restore`'s.
+        RESTORE_INTO_POSTGRES = "restore_into_postgres";
     }
 }
 

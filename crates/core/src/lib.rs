@@ -5,6 +5,7 @@ pub mod address;
 pub mod areas;
 pub mod audit;
 pub mod authz;
+pub mod backups;
 pub mod custom_fields;
 pub mod db;
 pub mod dedupe;

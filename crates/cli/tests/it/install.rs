@@ -216,3 +216,32 @@ fn config_check_names_the_default_time_zone_and_refuses_an_unknown_one() {
         &["default_time_zone", "Mars/Olympus"],
     );
 }
+
+/// Scheduled backups are off until a directory is named; `config check` shows what is in effect
+/// and refuses a count of backups to keep that keeps none.
+#[test]
+fn config_check_shows_the_backup_schedule_and_refuses_a_bad_one() {
+    let plain = crate::support::TempFile::new("guanxi.toml", "");
+    let shown = ok(&["--config", plain.path(), "config", "check"]);
+    assert!(shown.contains("backup_dir      = (none"), "{shown}");
+    let on = crate::support::TempFile::new(
+        "guanxi.toml",
+        "backup_dir = \"/var/backups/guanxi\"\nbackup_keep = 30\n",
+    );
+    let shown = ok(&["--config", on.path(), "config", "check"]);
+    for want in [
+        "backup_dir      = /var/backups/guanxi",
+        "backup_every_hours = 24",
+        "backup_keep     = 30",
+    ] {
+        assert!(shown.contains(want), "{want} in {shown}");
+    }
+    let bad = crate::support::TempFile::new(
+        "guanxi.toml",
+        "backup_dir = \"/var/backups/guanxi\"\nbackup_keep = 0\n",
+    );
+    fails(
+        &["--config", bad.path(), "config", "check"],
+        &["backup_keep must be between 1 and 10000"],
+    );
+}

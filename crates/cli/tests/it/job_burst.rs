@@ -167,14 +167,14 @@ async fn a_burst_of_a_thousand_jobs_runs_once_each_across_a_server_and_a_jobs_pr
 
 /// A fresh PostgreSQL database for one test, dropped at the end; none when PostgreSQL is not
 /// configured (`GUANXI_TEST_POSTGRES_URL`), which CI always sets.
-struct FreshPg {
+pub(crate) struct FreshPg {
     admin: String,
-    name: String,
-    url: String,
+    pub(crate) name: String,
+    pub(crate) url: String,
 }
 
 impl FreshPg {
-    async fn new() -> Option<FreshPg> {
+    pub(crate) async fn new() -> Option<FreshPg> {
         let admin = std::env::var("GUANXI_TEST_POSTGRES_URL")
             .ok()
             .filter(|u| !u.is_empty())?;
@@ -194,7 +194,7 @@ impl FreshPg {
         })
     }
 
-    async fn drop_it(self) {
+    pub(crate) async fn drop_it(self) {
         let mut conn = sqlx::PgConnection::connect(&self.admin).await.unwrap();
         let _ = sqlx::query(&format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",

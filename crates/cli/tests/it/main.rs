@@ -4,6 +4,7 @@
 
 mod analytics;
 mod analytics_side;
+mod backup;
 mod export;
 mod install;
 mod job_burst;

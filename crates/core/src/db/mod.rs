@@ -4,6 +4,7 @@
 //! anyway; funnelling writes through one connection turns "database is locked" races between
 //! deferred transactions into an orderly queue. PostgreSQL uses one pool for both.
 
+pub mod backup;
 mod batch;
 mod group_commit;
 pub mod memo;
@@ -50,6 +51,8 @@ pub struct Db {
     /// SQLite's writes queue here, to share commits under load; PostgreSQL has none.
     group: Option<GroupCommit>,
     backend: Backend,
+    /// The SQLite file (none on PostgreSQL, or for an in-memory database): what a backup copies.
+    file: Option<std::path::PathBuf>,
     /// The people of the company as last read ([`crate::identity::users::list`]).
     pub(crate) directory: memo::Memo,
 }
@@ -199,6 +202,7 @@ impl Db {
                 text: Some([text(TEXT_SAMPLE), text("0")]),
                 group: None,
                 backend: Backend::Postgres,
+                file: None,
                 directory: memo::Memo::default(),
             })
         } else {
@@ -217,10 +221,14 @@ impl Db {
                 .pragma("cache_size", "-16384")
                 .pragma("mmap_size", "274877906944")
                 .pragma("temp_store", "memory")
+                // After a checkpoint has copied the log into the file, the next write starts the
+                // log again from its beginning and cuts the file down to this size; without a
+                // limit a log once grown by a bulk load keeps its size on disk for good.
+                .pragma("journal_size_limit", "67108864")
                 // A list page is 51 rows; with the default buffer of 50 the connection's worker
                 // thread stalls on the last row until the request task drains the rest.
                 .row_buffer_size(256);
-            let file = opts.get_filename();
+            let file = opts.get_filename().to_path_buf();
             if if_missing == IfMissing::Refuse
                 && file != std::path::Path::new(":memory:")
                 && !file.exists()
@@ -251,6 +259,7 @@ impl Db {
                 group: Some(GroupCommit::start(write.clone())),
                 write,
                 backend: Backend::Sqlite,
+                file: (file.as_path() != std::path::Path::new(":memory:")).then_some(file),
                 directory: memo::Memo::default(),
             })
         }
@@ -331,12 +340,29 @@ impl Db {
         Ok(())
     }
 
+    /// Closes every connection. On SQLite the readers close first and the writer last: SQLite
+    /// copies the write-ahead log into the file and removes it when the last connection to the
+    /// file closes, but only if that connection may write; a process that ends without closing,
+    /// or whose last connection is a reader, leaves the log, however large, beside the file.
     pub async fn close(self) -> CoreResult<()> {
+        if let Some(text) = self.text {
+            for conn in text {
+                conn.close().await?;
+            }
+        }
         self.read.close().await?;
         if self.backend == Backend::Sqlite {
+            // No checkpoint is forced here: one that waits for other processes' readers would
+            // hold back their writers meanwhile. The writer closing last checkpoints and
+            // removes the log itself, when no other process has the file open.
             self.write.close().await?;
         }
         Ok(())
+    }
+
+    /// The SQLite file this handle opened (none on PostgreSQL or in memory).
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.file.as_deref()
     }
 }
 

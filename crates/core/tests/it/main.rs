@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod aggregate;
+mod backups;
 mod contains;
 mod dated_writes;
 mod dedupe;

@@ -646,3 +646,22 @@ settings-calendar-feed-regenerate = Make a new address
 settings-calendar-feed-regenerate-confirm = The old address will stop working. Make a new one?
 settings-calendar-feed-revoke = Turn off the feed
 settings-calendar-feed-revoked = Your calendar feed is turned off; its address no longer works.
+
+# Backups and restores (guanxi backup / guanxi restore, and the scheduled backup).
+error-backup_exists = { $file } already exists. Choose another name, or add --force to replace it.
+error-backup_on_postgres = Guanxi does not copy a PostgreSQL database itself: back it up with PostgreSQL's own tool, for example pg_dump --format=custom --file=guanxi.dump "postgres://USER@HOST/DB" (see "Backups" in the README).
+error-backup_in_memory = An in-memory database has no file to back up.
+error-restore_no_file = There is no file { $file } to restore from.
+error-restore_not_a_database = { $file } is not a Guanxi backup: it is not an SQLite database file.
+error-restore_not_guanxi = { $file } is an SQLite database, but not a Guanxi one.
+error-restore_damaged = { $file } is damaged and cannot be restored: { $problem }
+error-restore_live_database = { $file } is a database in use (its write-ahead log { $file }-wal is beside it), not a backup. Take a backup of it with guanxi backup and restore that.
+error-restore_newer_schema = { $file } was written by a newer version of Guanxi (it has { $migration }). Restore it with that version or a later one.
+error-restore_target_not_empty = { $target } already holds data. A backup is restored only into a new, empty database: name a new file with --database.
+error-restore_into_postgres = A PostgreSQL database is restored with pg_restore, for example pg_restore --no-owner --dbname="postgres://USER@HOST/NEWDB" guanxi.dump (see "Backups" in the README).
+notification-backup_failed = { $reason ->
+    [prune] The scheduled backup to { $dir } was written, but older backups could not be removed ({ $detail }).
+    [space] Scheduled backup to { $dir } failed: the disk is full ({ $detail }). The earlier backups are kept.
+    [directory] Scheduled backup to { $dir } failed: the directory cannot be created or written to ({ $detail }). The earlier backups are kept.
+   *[other] Scheduled backup to { $dir } failed: the copy could not be completed ({ $detail }). The earlier backups are kept.
+}

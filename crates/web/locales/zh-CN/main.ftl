@@ -634,3 +634,22 @@ settings-calendar-feed-regenerate = 重新生成地址
 settings-calendar-feed-regenerate-confirm = 旧地址将立即失效，确定重新生成吗？
 settings-calendar-feed-revoke = 停用订阅
 settings-calendar-feed-revoked = 日历订阅已停用，原地址不再可用。
+
+# 备份与恢复（guanxi backup / guanxi restore 以及定时备份）。
+error-backup_exists = { $file } 已存在。请换一个文件名，或加 --force 覆盖。
+error-backup_on_postgres = PostgreSQL 数据库请用 PostgreSQL 自带的工具备份，例如 pg_dump --format=custom --file=guanxi.dump "postgres://USER@HOST/DB"（见 README 的“Backups”一节）。
+error-backup_in_memory = 内存数据库没有可备份的文件。
+error-restore_no_file = 找不到要恢复的文件 { $file }。
+error-restore_not_a_database = { $file } 不是关系的备份：它不是 SQLite 数据库文件。
+error-restore_not_guanxi = { $file } 是 SQLite 数据库，但不是关系的数据库。
+error-restore_damaged = { $file } 已损坏，无法恢复：{ $problem }
+error-restore_live_database = { $file } 是正在使用的数据库（旁边有预写日志 { $file }-wal），不是备份。请先用 guanxi backup 为它做备份，再恢复那个备份。
+error-restore_newer_schema = { $file } 由更新版本的关系写入（含有 { $migration }），请用该版本或更新的版本恢复。
+error-restore_target_not_empty = { $target } 中已有数据。备份只能恢复到新的空数据库：请用 --database 指定一个新文件。
+error-restore_into_postgres = PostgreSQL 数据库请用 pg_restore 恢复，例如 pg_restore --no-owner --dbname="postgres://USER@HOST/NEWDB" guanxi.dump（见 README 的“Backups”一节）。
+notification-backup_failed = { $reason ->
+    [prune] 定时备份已写入 { $dir }，但未能删除较早的备份（{ $detail }）。
+    [space] 定时备份到 { $dir } 失败：磁盘空间已满（{ $detail }）。之前的备份均已保留。
+    [directory] 定时备份到 { $dir } 失败：无法创建该目录或在其中写入文件（{ $detail }）。之前的备份均已保留。
+   *[other] 定时备份到 { $dir } 失败：备份未能完成（{ $detail }）。之前的备份均已保留。
+}

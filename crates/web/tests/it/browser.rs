@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod activity_form;
+mod backup_notice;
 mod board;
 mod calendar;
 mod driver;

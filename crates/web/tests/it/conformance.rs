@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Backend, Resp, TestApp, TestUser, backends, spawn};
 
-fn entities() -> &'static [&'static EntityDef] {
+pub(crate) fn entities() -> &'static [&'static EntityDef] {
     guanxi_core::areas::registry().all()
 }
 
@@ -31,7 +31,7 @@ fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn id_of(v: &Value) -> String {
+pub(crate) fn id_of(v: &Value) -> String {
     v["id"].as_str().expect("record id").to_string()
 }
 
@@ -72,9 +72,9 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// A value as sent and the canonical form the API must give back for it.
 #[derive(Clone, Debug)]
-struct Sample {
-    input: Value,
-    canonical: Value,
+pub(crate) struct Sample {
+    pub(crate) input: Value,
+    pub(crate) canonical: Value,
 }
 
 /// A valid value of a field that is not a reference, different per seed; `None` for computed
@@ -260,7 +260,7 @@ type FieldSamples = Vec<(&'static FieldDef, Sample)>;
 /// that kinds alone cannot make valid). The example is sent as it is and takes precedence: a
 /// field or collection it names is neither sampled nor generated.
 #[derive(Clone, Debug, Default)]
-struct Samples {
+pub(crate) struct Samples {
     fields: FieldSamples,
     /// Generated lines per child collection, each line its fields' samples.
     lines: Vec<(&'static ChildDef, Vec<FieldSamples>)>,
@@ -387,7 +387,7 @@ async fn duplicates_only_warn(admin: &TestUser) {
 /// user's role may not write (a setup list) are made by an administrator: `writer` says who,
 /// and every test acts on an entity as its writer. Reference targets an administrator makes are
 /// given to the user, so the user may refer to them.
-struct Gen<'a> {
+pub(crate) struct Gen<'a> {
     user: &'a TestUser,
     role: Role,
     admin: &'a TestUser,
@@ -396,7 +396,12 @@ struct Gen<'a> {
 }
 
 impl<'a> Gen<'a> {
-    fn new(app: &TestApp, user: &'a TestUser, role: Role, admin: &'a TestUser) -> Gen<'a> {
+    pub(crate) fn new(
+        app: &TestApp,
+        user: &'a TestUser,
+        role: Role,
+        admin: &'a TestUser,
+    ) -> Gen<'a> {
         Gen {
             user,
             role,
@@ -407,7 +412,7 @@ impl<'a> Gen<'a> {
     }
 
     /// Who makes and changes the suite's records of `def`.
-    fn writer(&self, def: &EntityDef) -> &'a TestUser {
+    pub(crate) fn writer(&self, def: &EntityDef) -> &'a TestUser {
         if default_grant(self.role, def.access).write == Scope::None {
             self.admin
         } else {
@@ -584,7 +589,7 @@ impl<'a> Gen<'a> {
 
     /// Creates a full record (every settable field, generated lines) as the entity's writer and
     /// returns it with its samples.
-    async fn full(&mut self, def: &'static EntityDef, seed: u32) -> (Value, Samples) {
+    pub(crate) async fn full(&mut self, def: &'static EntityDef, seed: u32) -> (Value, Samples) {
         let samples = self.samples(def, seed, 0).await;
         let rec = self.writer(def).create(def.plural, samples.body()).await;
         (rec, samples)
@@ -659,7 +664,7 @@ impl<'a> Gen<'a> {
 
 /// A change to one plain field (not a reference, not derived, not given by the entity's
 /// example) to a value it does not hold now.
-fn changing_patch(
+pub(crate) fn changing_patch(
     def: &EntityDef,
     current: &Value,
     seed: u32,
@@ -683,7 +688,7 @@ fn changing_patch(
     panic!("{}: no field can be changed by the suite", def.plural);
 }
 
-async fn get_ok(u: &TestUser, path: &str) -> Resp {
+pub(crate) async fn get_ok(u: &TestUser, path: &str) -> Resp {
     let r = u.get_r(path).await;
     assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.text);
     r
@@ -691,7 +696,7 @@ async fn get_ok(u: &TestUser, path: &str) -> Resp {
 
 /// The suite's usual cast: a sales rep, who writes business records, and an administrator, who
 /// writes the setup lists.
-async fn cast(app: &TestApp) -> (TestUser, TestUser) {
+pub(crate) async fn cast(app: &TestApp) -> (TestUser, TestUser) {
     (
         app.user("sales", Some("Conformance")).await,
         app.user("admin", None).await,
@@ -2293,6 +2298,10 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("expected", json!(4)),
         ("column", json!("手机")),
         ("sheet", json!("Sheet1")),
+        ("file", json!("backup.db")),
+        ("target", json!("guanxi.db")),
+        ("problem", json!("page 3 is never used")),
+        ("migration", json!("m9999_future")),
     ]
     .into_iter()
     .collect();

@@ -10,6 +10,7 @@ mod activities;
 mod activity_form;
 mod aggregate;
 mod api_records;
+mod backup_restore;
 mod bad_input;
 mod board;
 mod browser;

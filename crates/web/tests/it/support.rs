@@ -81,6 +81,9 @@ async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>, Option<St
     match backend {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("{name}.db"));
+            if std::env::var("GUANXI_TEST_RESTORED").as_deref() == Ok("1") {
+                restore_fresh(&path).await;
+            }
             (path.display().to_string(), Some(path), None)
         }
         Backend::Postgres => {
@@ -100,6 +103,29 @@ async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>, Option<St
                 .map(|(b, _)| b.to_string())
                 .expect("URL with a database name");
             (format!("{base}/{name}"), None, Some(name))
+        }
+    }
+}
+
+/// With `GUANXI_TEST_RESTORED=1`, each SQLite test runs on a database restored from a backup
+/// (`VACUUM INTO`, then `guanxi restore`'s checks and copy) of a freshly migrated one, so that the
+/// whole suite shows a restored database serves like the original.
+async fn restore_fresh(path: &std::path::Path) {
+    let source = path.with_extension("source.db");
+    let backup = path.with_extension("backup.db");
+    let db = Db::open(source.to_str().expect("path"))
+        .await
+        .expect("source");
+    db.backup_to(&backup, guanxi_core::db::backup::Existing::Refuse)
+        .await
+        .expect("backup");
+    db.close().await.expect("close");
+    guanxi_core::db::backup::restore(&backup, path.to_str().expect("path"))
+        .await
+        .expect("restore");
+    for f in [source, backup] {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", f.display()));
         }
     }
 }
@@ -145,6 +171,15 @@ pub async fn spawn_full(
 }
 
 impl TestApp {
+    /// A server on another database (a restored backup, say), with this app's settings: its
+    /// base URL and core.
+    pub async fn serve_database(&self, url: &str) -> (String, Core) {
+        let db = Db::open(url).await.expect("open the other database");
+        let core = Core::new(db, self.core.settings.clone());
+        let base = serve(core.clone(), guanxi_web::WebOptions::default()).await;
+        (base, core)
+    }
+
     /// Another server instance on the same database, as a second `guanxi serve` behind a load
     /// balancer would be (its own connection pool); returns its base URL.
     pub async fn another_instance(&self, opts: guanxi_web::WebOptions) -> String {
@@ -224,6 +259,17 @@ impl TestApp {
 }
 
 impl TestUser {
+    /// The same user, with the same token, calling the server at `base`.
+    pub fn at(&self, base: &str) -> TestUser {
+        TestUser {
+            id: self.id,
+            email: self.email.clone(),
+            token: self.token.clone(),
+            base: base.to_string(),
+            client: Client::new(),
+        }
+    }
+
     pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
             .request(method, format!("{}{path}", self.base))
