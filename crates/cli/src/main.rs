@@ -518,7 +518,7 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
                 "{:<36}  {:<32}  {:<10}  {:<16}  {:<6}  name",
                 "id", "email", "role", "team", "locale"
             );
-            for u in users::list(&core.db).await.map_err(explain)? {
+            for u in users::list(&core.db).await.map_err(explain)?.iter() {
                 let team = u
                     .team_id
                     .and_then(|t| teams.get(&t).cloned())
@@ -526,7 +526,7 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
                 let name = if u.disabled {
                     format!("{} (disabled)", u.name)
                 } else {
-                    u.name
+                    u.name.clone()
                 };
                 println!(
                     "{:<36}  {:<32}  {:<10}  {:<16}  {:<6}  {}",

@@ -215,8 +215,9 @@ pub async fn back_up(core: &Core, schedule: &BackupSchedule) -> Result<Value, Fa
 async fn tell_admins(core: &Core, schedule: &BackupSchedule, failure: &Failure) -> CoreResult<()> {
     let admins: Vec<_> = users::list(&core.db)
         .await?
-        .into_iter()
+        .iter()
         .filter(|u| u.role == Role::Admin && !u.disabled)
+        .cloned()
         .collect();
     let txn = core.db.begin().await?;
     for admin in admins {

@@ -541,8 +541,8 @@ impl Export {
             None => {
                 let u: HashMap<Uuid, String> = users::list(&self.core.db)
                     .await?
-                    .into_iter()
-                    .map(|u| (u.id, u.name))
+                    .iter()
+                    .map(|u| (u.id, u.name.clone()))
                     .collect();
                 self.users = Some(u.clone());
                 u

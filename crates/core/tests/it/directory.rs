@@ -31,10 +31,10 @@ async fn every_change_to_a_user_shows_in_the_next_list() {
         )
         .await
         .unwrap();
-        let named = |list: Vec<users::User>| {
-            list.into_iter()
+        let named = |list: std::sync::Arc<Vec<users::User>>| {
+            list.iter()
                 .find(|u| u.id == rep.id)
-                .map(|u| (u.name, u.team_id, u.disabled))
+                .map(|u| (u.name.clone(), u.team_id, u.disabled))
         };
         // Read (and kept) by both.
         assert_eq!(

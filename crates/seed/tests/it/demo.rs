@@ -424,8 +424,9 @@ async fn bench_data_is_counted_owned_and_searchable() {
         let bench_users: Vec<_> = users::list(&core.db)
             .await
             .unwrap()
-            .into_iter()
+            .iter()
             .filter(|u| u.email.ends_with(bulk::BENCH_EMAIL_DOMAIN))
+            .cloned()
             .collect();
         assert_eq!(bench_users.len(), 50);
         let owners = guanxi_core::db::raw_query(

@@ -116,13 +116,13 @@ async fn page(st: &State, user: &UiUser, section: &str, errors: Vec<String>) -> 
         };
         let users = users::list(&st.core.db)
             .await?
-            .into_iter()
+            .iter()
             .map(|u| UserLine {
                 id: u.id.to_string(),
                 roles: role_opts(Some(u.role)),
                 teams: team_opts(u.team_id),
-                name: u.name,
-                email: u.email,
+                name: u.name.clone(),
+                email: u.email.clone(),
                 disabled: u.disabled,
             })
             .collect();

@@ -626,9 +626,9 @@ async fn close_form(
     let choices = super::choices::load(&st.core, &user.actor, def.fields, &inputs).await?;
     let people: Vec<(String, String)> = users::list(&st.core.db)
         .await?
-        .into_iter()
+        .iter()
         .filter(|u| !u.disabled)
-        .map(|u| (u.id.to_string(), u.name))
+        .map(|u| (u.id.to_string(), u.name.clone()))
         .collect();
     let titles = guanxi_core::refs::Titles::default();
     let cx = FormContext {

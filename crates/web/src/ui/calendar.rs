@@ -299,19 +299,19 @@ async fn people(st: &State, user: &UiUser, whose: &Whose) -> Result<Vec<(Uuid, S
     Ok(match whose {
         Whose::Me => vec![(me, user.actor.name.clone())],
         Whose::User(id) => all
-            .into_iter()
+            .iter()
             .filter(|u| u.id == *id)
-            .map(|u| (u.id, u.name))
+            .map(|u| (u.id, u.name.clone()))
             .collect(),
         Whose::Team => {
             let mut team: Vec<(Uuid, String)> = all
-                .into_iter()
+                .iter()
                 .filter(|u| {
                     !u.disabled
                         && (u.id == me
                             || (user.actor.team_id.is_some() && u.team_id == user.actor.team_id))
                 })
-                .map(|u| (u.id, u.name))
+                .map(|u| (u.id, u.name.clone()))
                 .collect();
             // The reader first, then the others as listed.
             team.sort_by_key(|(id, _)| *id != me);
@@ -523,14 +523,14 @@ async fn calendar_page(
             selected: ask.whose == Whose::Team,
         });
     }
-    for u in users::list(&st.core.db).await? {
+    for u in users::list(&st.core.db).await?.iter() {
         if u.disabled || u.id == user.actor.user_id {
             continue;
         }
         who_options.push(Opt {
             value: u.id.to_string(),
             selected: ask.whose == Whose::User(u.id),
-            label: u.name,
+            label: u.name.clone(),
         });
     }
     let legend = if team_view {

@@ -121,8 +121,8 @@ pub(super) async fn lookups<'r>(
     let users = match reading {
         Reading::Everything => users::list(&st.core.db)
             .await?
-            .into_iter()
-            .map(|u| (u.id.to_string(), u.name))
+            .iter()
+            .map(|u| (u.id.to_string(), u.name.clone()))
             .collect(),
         Reading::Only(_) => users::names(&st.core.db, &named_users(def, &recs, reading))
             .await?

@@ -181,14 +181,14 @@ async fn people(
     }
     let mut out: Vec<(Uuid, String)> = users::list(&st.core.db)
         .await?
-        .into_iter()
+        .iter()
         .filter(|u| !u.disabled)
         .filter(|u| {
             reach == Scope::All
                 || u.id == user.actor.user_id
                 || (u.team_id.is_some() && u.team_id == user.actor.team_id)
         })
-        .map(|u| (u.id, u.name))
+        .map(|u| (u.id, u.name.clone()))
         .collect();
     if out.len() < 2 {
         return Ok(Vec::new());

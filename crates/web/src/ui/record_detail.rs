@@ -492,9 +492,9 @@ pub(super) async fn detail_page(
     // (those within the reader's write scope, and whoever owns it now).
     let people: Vec<(String, String)> = match users::list(&st.core.db).await {
         Ok(us) => us
-            .into_iter()
+            .iter()
             .filter(|u| !u.disabled)
-            .map(|u| (u.id.to_string(), u.name))
+            .map(|u| (u.id.to_string(), u.name.clone()))
             .collect(),
         Err(e) => return error_page(user, e.into()),
     };

@@ -597,9 +597,9 @@ pub(super) async fn owner_options(
     let write = actor.grant(def.name).write;
     Ok(users::list(&st.core.db)
         .await?
-        .into_iter()
+        .iter()
         .filter(|u| !u.disabled && actor.reaches(write, u.id, u.team_id))
-        .map(|u| (u.id.to_string(), u.name))
+        .map(|u| (u.id.to_string(), u.name.clone()))
         .collect())
 }
 

@@ -86,7 +86,10 @@ struct BinPage {
 pub(super) async fn recycle_bin(AxState(st): AxState<State>, user: UiUser) -> Response {
     let i18n = I18n::for_actor(&user.actor);
     let names: HashMap<String, String> = match users::list(&st.core.db).await {
-        Ok(us) => us.into_iter().map(|u| (u.id.to_string(), u.name)).collect(),
+        Ok(us) => us
+            .iter()
+            .map(|u| (u.id.to_string(), u.name.clone()))
+            .collect(),
         Err(e) => return error_page(&user, e.into()),
     };
     let mut lines = Vec::new();
