@@ -136,6 +136,8 @@ struct BoardPage {
     /// The board's address, where a move comes back to.
     here: String,
     move_label: String,
+    /// The drag handle's hint, the same on every card.
+    drag_label: String,
     sum_label: String,
     /// The reader may write records of the entity.
     can_write: bool,
@@ -339,6 +341,7 @@ async fn build(
         period_note,
         here,
         move_label: i18n.t("board-move"),
+        drag_label: i18n.t("board-drag"),
         sum_label: field_label(def.name, board_def.sum, &i18n),
         can_write: user.actor.grant(def.name).write != guanxi_core::Scope::None,
         page: pg,
@@ -367,6 +370,13 @@ fn columns(
         .iter()
         .map(|c| (c.id.clone(), line_title(&c.line)))
         .collect();
+    // Each card shows the same facts: their labels are looked up once, not per card.
+    let labels: Vec<String> = board
+        .def
+        .card
+        .iter()
+        .map(|k| field_label(def.name, k, i18n))
+        .collect();
     board
         .columns
         .iter()
@@ -386,9 +396,10 @@ fn columns(
                             .def
                             .card
                             .iter()
-                            .map(|k| Fact {
+                            .zip(&labels)
+                            .map(|(k, label)| Fact {
                                 lead: *k == board.def.sum,
-                                label: field_label(def.name, k, i18n),
+                                label: label.clone(),
                                 cell: cell(def, rec, k, lk, i18n),
                             })
                             .filter(|f| !f.cell.text.is_empty())
