@@ -2293,6 +2293,8 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("expected", json!(4)),
         ("column", json!("手机")),
         ("sheet", json!("Sheet1")),
+        ("titles", json!(["华为技术有限公司", "华为终端有限公司"])),
+        ("message", json!("disk I/O error")),
     ]
     .into_iter()
     .collect();
