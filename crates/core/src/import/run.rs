@@ -186,6 +186,10 @@ pub struct Report {
     pub counts: Counts,
     /// Cut short by [`RunOptions::stop_after`]: a later run of the file does the rest.
     pub stopped: bool,
+    /// The longest a batch's transaction was open (on SQLite: held the one writer).
+    pub longest_batch: Duration,
+    /// How many batches the rows took.
+    pub batches: u64,
 }
 
 /// The file's fingerprint: the SHA-256 of its bytes, in hex.
@@ -747,6 +751,8 @@ struct Runner<'a> {
     options: &'a RunOptions,
     columns: Columns,
     counts: Counts,
+    longest_batch: Duration,
+    batches: u64,
     /// References found or made by name in batches already committed: (entity, name) → id.
     named: HashMap<(&'static str, String), Uuid>,
     /// Those found or made by rows of the batch being written, kept so far.
@@ -1039,6 +1045,8 @@ impl Runner<'_> {
                 self.named.insert((e, n), id);
             }
         }
+        self.longest_batch = self.longest_batch.max(started.elapsed());
+        self.batches += 1;
         for e in errors {
             sink.error(e);
         }
@@ -1152,6 +1160,8 @@ pub async fn run(
         options,
         columns: Columns::of(plan),
         counts: Counts::default(),
+        longest_batch: Duration::ZERO,
+        batches: 0,
         named: HashMap::new(),
         batch_named: Vec::new(),
     };
@@ -1218,6 +1228,8 @@ pub async fn run(
         run_id,
         counts: runner.counts,
         stopped,
+        longest_batch: runner.longest_batch,
+        batches: runner.batches,
     })
 }
 

@@ -539,3 +539,104 @@ async fn a_gbk_file_from_chinese_excel_links_contacts_to_accounts_by_company_nam
         fresh.cleanup(core).await;
     }
 }
+
+/// The import's speed (issue 12's protocol, scaled by `GUANXI_IMPORT_BENCH_ROWS`, default
+/// 100,000): a database holding N contacts, then a file of N contacts written as Chinese Excel
+/// writes it (GBK, 姓名/手机/电子邮箱/公司名称/职位), a tenth of them repeats of stored contacts,
+/// imported with the fill policy. On PostgreSQL with `GUANXI_IMPORT_BENCH_PG=1`. A figure to
+/// report, never a timed assertion:
+///
+/// `cargo test --release -p guanxi-core --test it import_speed -- --ignored --nocapture`
+#[tokio::test]
+#[ignore]
+async fn import_speed() {
+    let n: usize = std::env::var("GUANXI_IMPORT_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let backend = if std::env::var("GUANXI_IMPORT_BENCH_PG").is_ok() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    let fresh = Fresh::new(backend).await;
+    let core = fresh.core().await;
+    let boss = admin(&core, "boss@example.com").await;
+    let head = "姓名,手机,电子邮箱,公司名称,职位\r\n";
+    let surnames = [
+        "王", "李", "张", "刘", "陈", "杨", "欧阳", "司马", "赵", "黄",
+    ];
+    let row = |i: usize, tag: &str| {
+        format!(
+            "{}{tag}{i},1{:010},{tag}{i}@example.cn,星辰{}科技有限公司,销售经理\r\n",
+            surnames[i % surnames.len()],
+            3_000_000_000u64 + i as u64 + if tag == "n" { 5_000_000_000 } else { 0 },
+            i % 1000
+        )
+    };
+    // What the database holds: N contacts (imported too, which is a first figure).
+    let mut existing = String::from(head);
+    // Stored without a title, which the repeats fill.
+    for i in 0..n {
+        existing.push_str(&row(i, "e").replace("销售经理", ""));
+    }
+    let (bytes, _, _) = encoding_rs::GBK.encode(&existing);
+    let started = std::time::Instant::now();
+    let (r, errors) = import_as(
+        &core,
+        &boss,
+        &CONTACTS,
+        &bytes,
+        "existing.csv",
+        Policy::Create,
+        false,
+        None,
+    )
+    .await;
+    let secs = started.elapsed().as_secs_f64();
+    assert!(errors.is_empty(), "{:?}", errors.first());
+    println!(
+        "{backend:?}: {n} new contacts into an empty database: {secs:.1} s, {:.0} rows/s, {} batches, longest {} ms, {} accounts made",
+        n as f64 / secs,
+        r.batches,
+        r.longest_batch.as_millis(),
+        r.counts.linked_created
+    );
+    // The file: a tenth repeats of stored contacts (the same e-mail and phone, with a title),
+    // the rest new.
+    let mut file = String::from(head);
+    for i in 0..n {
+        if i % 10 == 0 {
+            file.push_str(&row(i, "e"));
+        } else {
+            file.push_str(&row(i, "n"));
+        }
+    }
+    let (bytes, _, _) = encoding_rs::GBK.encode(&file);
+    let started = std::time::Instant::now();
+    let (r, errors) = import_as(
+        &core,
+        &boss,
+        &CONTACTS,
+        &bytes,
+        "import.csv",
+        Policy::Fill,
+        false,
+        None,
+    )
+    .await;
+    let secs = started.elapsed().as_secs_f64();
+    assert!(errors.is_empty(), "{:?}", errors.first());
+    println!(
+        "{backend:?}: {n} rows (GBK, 10% repeats, fill) into {n} contacts: {secs:.1} s, {:.0} rows/s; {} created, {} updated, {} skipped; {} batches, longest {} ms",
+        n as f64 / secs,
+        r.counts.created,
+        r.counts.updated,
+        r.counts.skipped,
+        r.batches,
+        r.longest_batch.as_millis(),
+    );
+    assert_eq!(r.counts.created as usize, n - n.div_ceil(10));
+    assert_eq!(r.counts.updated as usize, n.div_ceil(10));
+    fresh.cleanup(core).await;
+}
