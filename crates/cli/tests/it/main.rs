@@ -5,6 +5,7 @@
 mod analytics;
 mod analytics_side;
 mod export;
+mod import;
 mod install;
 mod job_burst;
 mod jobs;
