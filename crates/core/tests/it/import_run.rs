@@ -16,7 +16,8 @@ use uuid::Uuid;
 
 use crate::support::{Fresh, admin, backends};
 
-/// Imports `bytes` as `def`, with the suggested mapping (or `mapping`), as file `name`.
+/// Imports `bytes` as `def`, with the suggested mapping, as file `name`.
+#[allow(clippy::too_many_arguments)]
 async fn import_as(
     core: &Core,
     actor: &Actor,
