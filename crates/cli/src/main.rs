@@ -3,6 +3,7 @@
 mod analytics_cmd;
 mod config;
 mod export_cmd;
+mod import_cmd;
 mod jobs_cmd;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -96,6 +97,8 @@ enum Command {
     },
     /// Export records as CSV, as one user: their read scope decides which records appear.
     Export(export_cmd::ExportArgs),
+    /// Import a CSV or XLSX file's rows as records, matching what is already stored.
+    Import(import_cmd::ImportArgs),
     /// Check the configuration and print what is in effect.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -420,6 +423,10 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         Command::Export(args) => {
             let core = open(&cfg, &args.db, IfMissing::Refuse).await?;
             export_cmd::run(&core, args).await
+        }
+        Command::Import(args) => {
+            let core = open(&cfg, &args.db, IfMissing::Refuse).await?;
+            import_cmd::run(&core, args).await
         }
         Command::Jobs(cmd) => {
             let core = open(&cfg, cmd.db(), IfMissing::Refuse).await?;

@@ -337,6 +337,22 @@ pub mod codes {
         RESTORE_TARGET_NOT_EMPTY = "restore_target_not_empty";
         /// A restore into PostgreSQL, which takes `pg_restore`'s.
         RESTORE_INTO_POSTGRES = "restore_into_postgres";
+
+        // Importing rows (`import::run`).
+        /// The row matches several records by its natural keys (`titles`, `count` of them).
+        IMPORT_SEVERAL_MATCHES = "import_several_matches";
+        /// The row matches a record of `owner` that the importing user may not read.
+        IMPORT_MATCH_OUT_OF_REACH = "import_match_out_of_reach";
+        /// Several records of `entity` go by the name `value` (`titles`).
+        IMPORT_AMBIGUOUS_REFERENCE = "import_ambiguous_reference";
+        /// No record of `entity` goes by the name `value`, and none can be made of it.
+        IMPORT_NO_SUCH_REFERENCE = "import_no_such_reference";
+        /// No active user goes by the name or e-mail `value`.
+        IMPORT_NO_SUCH_USER = "import_no_such_user";
+        /// Several users go by the name `value`.
+        IMPORT_AMBIGUOUS_USER = "import_ambiguous_user";
+        /// The row could not be saved for a reason of the system's (`message`).
+        IMPORT_ROW_FAILED = "import_row_failed";
     }
 }
 

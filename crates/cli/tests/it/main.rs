@@ -6,6 +6,7 @@ mod analytics;
 mod analytics_side;
 mod backup;
 mod export;
+mod import;
 mod install;
 mod job_burst;
 mod jobs;

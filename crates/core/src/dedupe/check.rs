@@ -91,8 +91,29 @@ pub async fn find(
         compare: Compare::All,
         exclude,
         lock: false,
+        only: None,
     };
     matches(core.db.reader(), core, actor, def, &rec, ask).await
+}
+
+/// The live records of `def` that share a key of one of `rules` with `rec` (a validated
+/// record), as the transaction `conn` sees them, its own writes included: an import's matching
+/// on natural keys (e-mail, phone, domain, tax id, company name). At most [`MAX_MATCHES`].
+pub async fn holders<C: ConnectionTrait>(
+    conn: &C,
+    core: &Core,
+    actor: &Actor,
+    def: &'static EntityDef,
+    rec: &JsonMap,
+    rules: &[Rule],
+) -> CoreResult<Vec<Match>> {
+    let ask = Ask {
+        compare: Compare::All,
+        exclude: None,
+        lock: false,
+        only: Some(rules),
+    };
+    matches(conn, core, actor, def, rec, ask).await
 }
 
 /// The matches of a record about to be saved, as the save's transaction sees the others: only
@@ -109,6 +130,7 @@ pub(crate) async fn on_write<C: ConnectionTrait>(
         compare: stored.map_or(Compare::All, Compare::Added),
         exclude: Some(id),
         lock: true,
+        only: None,
     };
     matches(conn, core, actor, def, rec, ask).await
 }
@@ -186,6 +208,8 @@ struct Ask<'a> {
     /// Whether the keys are locked until the transaction ends: a save's check (see
     /// [`lock_keys`]).
     lock: bool,
+    /// Only the keys of these rules.
+    only: Option<&'a [Rule]>,
 }
 
 async fn matches<C: ConnectionTrait>(
@@ -196,7 +220,10 @@ async fn matches<C: ConnectionTrait>(
     rec: &JsonMap,
     ask: Ask<'_>,
 ) -> CoreResult<Vec<Match>> {
-    let wanted = wanted(def, rec, ask.compare);
+    let mut wanted = wanted(def, rec, ask.compare);
+    if let Some(only) = ask.only {
+        wanted.retain(|(r, _)| only.contains(r));
+    }
     if wanted.is_empty() {
         return Ok(vec![]);
     }

@@ -73,6 +73,7 @@ pub mod delimiter;
 pub mod encoding;
 pub mod mapping;
 pub mod names;
+pub mod run;
 pub mod source;
 
 use serde_json::Value;

@@ -6,6 +6,7 @@
 pub mod aggregate;
 pub mod behaviour;
 pub mod board;
+pub mod bulk;
 pub mod calendar;
 pub mod children;
 pub mod cursor;

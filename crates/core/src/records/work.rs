@@ -57,6 +57,11 @@ impl<'a> Work<'a> {
         Ok(())
     }
 
+    /// Undoes everything the work wrote (a dry run's batch).
+    pub(crate) async fn rollback(self) -> CoreResult<()> {
+        self.txn.rollback().await
+    }
+
     /// The transaction, for the engine's own statements; hooks have no way to it.
     pub(crate) fn conn(&self) -> &WriteTxn {
         &self.txn

@@ -11,6 +11,7 @@ mod dedupe;
 mod directory;
 mod export;
 mod import;
+mod import_run;
 mod jobs;
 mod kinds;
 mod mail;

@@ -17,3 +17,16 @@ error-field_mapped_twice = “{ $field }” can take only one column, but severa
 error-column_not_in_file = The mapping names a column “{ $column }”, but the file has none by that name.
 error-invalid_date_format = Column “{ $column }”: “{ $value }” is not a date format (for example %Y/%m/%d).
 error-date_format_for_non_date = Column “{ $column }” has a date format, but “{ $field }” does not hold dates.
+
+# Importing rows (core's `import::run`): the error file's reasons and its columns.
+error-import_several_matches = This row matches { $count } existing records ({ $titles }), so it was not imported. Merge them first, or import with the “create” policy.
+error-import_match_out_of_reach = This row matches a record owned by { $owner } that you may not change.
+error-import_ambiguous_reference = Several { $entity } records are named “{ $value }” ({ $titles }); it is not clear which one is meant.
+error-import_no_such_reference = No { $entity } is named “{ $value }”.
+error-import_no_such_user = No active user is named “{ $value }” or has that e-mail address.
+error-import_ambiguous_user = Several users are named “{ $value }”; enter their e-mail address instead.
+error-import_row_failed = This row could not be saved: { $message }
+import-errors-line = Line
+import-errors-column = Column
+import-errors-code = Code
+import-errors-reason = Reason

@@ -16,3 +16,16 @@ error-field_mapped_twice = “{ $field }”只能对应一列，但有多列映�
 error-column_not_in_file = 字段映射中的“{ $column }”列在文件中不存在。
 error-invalid_date_format = “{ $column }”列：“{ $value }”不是有效的日期格式（例如 %Y/%m/%d）。
 error-date_format_for_non_date = “{ $column }”列设置了日期格式，但字段“{ $field }”不是日期。
+
+# 导入数据行（core 的 `import::run`）：错误文件中的原因和列名。
+error-import_several_matches = 该行与 { $count } 条已有记录重复（{ $titles }），未导入。请先合并这些记录，或改用“直接新建”方式导入。
+error-import_match_out_of_reach = 该行与{ $owner }负责的一条记录重复，您无权修改该记录。
+error-import_ambiguous_reference = 有多个名为“{ $value }”的{ $entity }（{ $titles }），无法确定是哪一个。
+error-import_no_such_reference = 找不到名为“{ $value }”的{ $entity }。
+error-import_no_such_user = 找不到姓名或邮箱为“{ $value }”的在职用户。
+error-import_ambiguous_user = 有多个名为“{ $value }”的用户，请改填其邮箱。
+error-import_row_failed = 该行未能保存：{ $message }
+import-errors-line = 行号
+import-errors-column = 列
+import-errors-code = 错误代码
+import-errors-reason = 错误原因

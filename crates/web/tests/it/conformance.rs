@@ -2302,6 +2302,8 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("target", json!("guanxi.db")),
         ("problem", json!("page 3 is never used")),
         ("migration", json!("m9999_future")),
+        ("titles", json!(["华为技术有限公司", "华为终端有限公司"])),
+        ("message", json!("disk I/O error")),
     ]
     .into_iter()
     .collect();

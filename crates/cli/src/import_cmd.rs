@@ -1,0 +1,327 @@
+//! `guanxi import`: a CSV or XLSX file's rows as records of any entity, through the core's
+//! import run (the record engine's batch path, matching on natural keys, re-runs keyed on the
+//! file's fingerprint).
+//!
+//! Without `--mapping` the suggested mapping is printed as TOML, to save and edit, and used.
+//! Rows that cannot be imported go to an error file (`--errors`, by default beside the input:
+//! `FILE.errors.csv`) in the importing user's language, UTF-8 with a byte order mark so that
+//! Excel opens it right, with the row's own values after the reason, to correct and import
+//! again.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
+use guanxi_core::Core;
+use guanxi_core::identity::users;
+use guanxi_core::import::mapping::{Mapping, Targets, suggest};
+use guanxi_core::import::run::{self, Counts, Policy, RowError, RunOptions, Sink};
+use guanxi_core::import::{FileKind, ReadError, ReadOptions, Source};
+use guanxi_web::i18n::{EveryLanguage, I18n};
+
+use crate::{DbArg, explain_in, find_user};
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// What to import, by its code: accounts, contacts, opportunities, … (singular works too).
+    pub entity: String,
+    /// The file: CSV (UTF-8, GBK/GB18030; comma, semicolon or tab) or XLSX.
+    pub file: PathBuf,
+    /// A mapping file (TOML) saying which field each column feeds. Default: the suggestion
+    /// from the headers, printed so it can be saved and edited.
+    #[arg(long, value_name = "M.toml")]
+    pub mapping: Option<PathBuf>,
+    /// What a row that matches a stored record (same e-mail, phone, domain, tax id or company
+    /// name) does: skip it, fill its empty fields, overwrite the mapped fields, or create a new
+    /// record anyway.
+    #[arg(long = "match", value_name = "POLICY", default_value = "skip",
+          value_parser = ["skip", "fill", "overwrite", "create"])]
+    pub policy: String,
+    /// Check every row and report, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The e-mail of the user importing: they own the new records and their rights apply.
+    /// Default: the only administrator, when there is one.
+    #[arg(long = "as", value_name = "EMAIL")]
+    pub as_user: Option<String>,
+    /// Where rows that cannot be imported are written. Default: FILE.errors.csv beside FILE.
+    #[arg(long, value_name = "OUT.csv")]
+    pub errors: Option<PathBuf>,
+    /// Language of the error file and messages. Default: the user's.
+    #[arg(long, value_parser = ["zh-CN", "en"])]
+    pub locale: Option<String>,
+    /// The worksheet of a workbook to read. Default: the first visible one.
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Stop after this many rows (the rest is imported by running the same file again).
+    #[arg(long, value_name = "N")]
+    pub stop_after: Option<u64>,
+}
+
+/// The error file, written as rows fail.
+struct ErrorFile {
+    words: I18n,
+    headers: Vec<String>,
+    writer: Option<csv::Writer<std::fs::File>>,
+    path: PathBuf,
+    rows: u64,
+    failure: Option<std::io::Error>,
+    bar: indicatif::ProgressBar,
+    terminal: bool,
+    started: std::time::Instant,
+    last_line: u64,
+}
+
+impl ErrorFile {
+    fn open(&mut self) -> std::io::Result<&mut csv::Writer<std::fs::File>> {
+        if self.writer.is_none() {
+            let mut file = std::fs::File::create(&self.path)?;
+            // Excel reads a CSV without a byte order mark in the system's code page.
+            file.write_all(b"\xEF\xBB\xBF")?;
+            let mut w = csv::Writer::from_writer(file);
+            let mut head: Vec<String> = ["line", "column", "reason", "code"]
+                .iter()
+                .map(|k| self.words.t(&format!("import-errors-{k}")))
+                .collect();
+            head.extend(self.headers.iter().cloned());
+            w.write_record(&head)?;
+            self.writer = Some(w);
+        }
+        self.writer
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the error file is not open"))
+    }
+}
+
+impl Sink for ErrorFile {
+    fn error(&mut self, e: RowError) {
+        if self.failure.is_some() {
+            return;
+        }
+        self.rows += 1;
+        let mut record = vec![
+            e.line.to_string(),
+            e.column.clone(),
+            self.words.error(e.code, &e.params),
+            e.code.to_string(),
+        ];
+        record.extend(e.values);
+        if let Err(err) = self
+            .open()
+            .and_then(|w| w.write_record(&record).map_err(std::io::Error::other))
+        {
+            self.failure = Some(err);
+        }
+    }
+
+    fn progress(&mut self, c: &Counts) {
+        self.bar.set_position(c.read);
+        self.bar.set_message(format!(
+            "{} created, {} updated, {} skipped, {} failed",
+            c.created, c.updated, c.skipped, c.failed
+        ));
+        // Without a terminal (a log file), a line every 100,000 rows.
+        if !self.terminal && c.read / 100_000 > self.last_line {
+            self.last_line = c.read / 100_000;
+            eprintln!(
+                "{} rows in {:.1} s",
+                c.read,
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+fn default_errors_path(file: &Path) -> PathBuf {
+    let mut name = file
+        .file_stem()
+        .map(|s| s.to_os_string())
+        .unwrap_or_default();
+    name.push(".errors.csv");
+    file.with_file_name(name)
+}
+
+pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
+    let def = core.registry.find(&args.entity).ok_or_else(|| {
+        let known: Vec<&str> = core.registry.all().iter().map(|d| d.plural).collect();
+        anyhow!(
+            "no entity called '{}'; known ones are {}",
+            args.entity,
+            known.join(", ")
+        )
+    })?;
+    let user = match &args.as_user {
+        Some(email) => find_user(core, email).await?,
+        None => {
+            let admins: Vec<_> = users::list(&core.db)
+                .await
+                .map_err(|e| explain_in(e, "en"))?
+                .into_iter()
+                .filter(|u| !u.disabled && u.role.as_str() == "admin")
+                .collect();
+            match <[_; 1]>::try_from(admins) {
+                Ok([one]) => one,
+                Err(_) => bail!("say who imports with --as EMAIL (their rights apply)"),
+            }
+        }
+    };
+    if user.disabled {
+        bail!("{} is disabled and cannot import", user.email);
+    }
+    let mut actor = users::actor_for(core, &user)
+        .await
+        .map_err(|e| explain_in(e, &user.locale))?;
+    if let Some(l) = &args.locale {
+        actor.locale = l.clone();
+    }
+    let locale = actor.locale.clone();
+    let words = I18n::new(&locale);
+    let read_error = |e: ReadError| anyhow!("{}", words.error(e.code(), &e.params()));
+    let name = args.file.display().to_string();
+    let fingerprint = run::fingerprint(
+        std::fs::File::open(&args.file).with_context(|| format!("opening {name}"))?,
+    )
+    .with_context(|| format!("reading {name}"))?;
+    let options = ReadOptions {
+        kind: FileKind::from_name(&name),
+        sheet: args.sheet.clone(),
+        ..ReadOptions::default()
+    };
+    let file = std::fs::File::open(&args.file).with_context(|| format!("opening {name}"))?;
+    let mut source = Source::open(std::io::BufReader::new(file), &options).map_err(read_error)?;
+    let custom = core
+        .records(def)
+        .custom_defs()
+        .await
+        .map_err(|e| explain_in(e, &locale))?;
+    let targets = Targets::of(def, &custom);
+    let mapping = match &args.mapping {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Mapping::from_toml(&text).map_err(read_error)?
+        }
+        None => {
+            let suggested = suggest(&targets, source.headers(), &EveryLanguage::default());
+            let m = suggested.mapping();
+            println!("# The mapping used (save it, edit it, pass it with --mapping):");
+            println!("{}", m.to_toml());
+            m
+        }
+    };
+    let plan = mapping
+        .resolve(&targets, source.headers())
+        .map_err(|errors| {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  {}", words.error(e.code(), &e.params())))
+                .collect();
+            anyhow!("the mapping does not fit the file:\n{}", lines.join("\n"))
+        })?;
+    let policy = Policy::parse(&args.policy).unwrap_or(Policy::Skip);
+    let run_options = RunOptions {
+        policy,
+        dry_run: args.dry_run,
+        file_name: args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.clone()),
+        fingerprint,
+        mapping: mapping.to_toml(),
+        stop_after: args.stop_after,
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let bar = indicatif::ProgressBar::no_length();
+    if terminal {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos} rows, {per_sec} — {msg} [{elapsed_precise}]",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let errors_path = args
+        .errors
+        .clone()
+        .unwrap_or_else(|| default_errors_path(&args.file));
+    let mut sink = ErrorFile {
+        words: I18n::new(&locale),
+        headers: plan.headers.clone(),
+        writer: None,
+        path: errors_path.clone(),
+        rows: 0,
+        failure: None,
+        bar: bar.clone(),
+        terminal,
+        started: std::time::Instant::now(),
+        last_line: 0,
+    };
+    let started = std::time::Instant::now();
+    let outcome = run::run(
+        core,
+        &actor,
+        def,
+        &mut source,
+        &plan,
+        &run_options,
+        &mut sink,
+    )
+    .await;
+    bar.finish_and_clear();
+    if let Some(w) = sink.writer.as_mut() {
+        w.flush()
+            .with_context(|| format!("writing {}", errors_path.display()))?;
+    }
+    if let Some(e) = sink.failure.take() {
+        bail!("writing {}: {e}", errors_path.display());
+    }
+    let report = outcome.map_err(|e| explain_in(e, &locale))?;
+    let c = &report.counts;
+    let secs = started.elapsed().as_secs_f64();
+    let rate = if secs > 0.0 {
+        c.read as f64 / secs
+    } else {
+        0.0
+    };
+    println!(
+        "{}{} rows read in {secs:.1} s ({rate:.0} rows/s): {} created, {} updated, {} skipped, {} failed",
+        if args.dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        },
+        c.read,
+        c.created,
+        c.updated,
+        c.skipped,
+        c.failed,
+    );
+    if c.already > 0 {
+        println!(
+            "{} rows were imported by an earlier run of this file and were passed over",
+            c.already
+        );
+    }
+    if c.linked_created > 0 {
+        println!(
+            "{} records the rows refer to by name were created",
+            c.linked_created
+        );
+    }
+    if sink.rows > 0 {
+        println!("{} errors written to {}", sink.rows, errors_path.display());
+    } else if !args.dry_run && errors_path.exists() && args.errors.is_none() {
+        // An error file of an earlier run of this file would now mislead.
+        let _ = std::fs::remove_file(&errors_path);
+    }
+    if report.stopped {
+        println!("stopped early as asked; run the same command again to import the rest");
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! `guanxi import` on SQLite: the suggested mapping printed and used, the error file in the
+//! user's language, a dry run, and a run killed half-way (SIGKILL) and run again, which ends
+//! with every row imported once.
+
+use std::time::{Duration, Instant};
+
+use guanxi_core::identity::{NewUser, users};
+use guanxi_core::{Core, Db, Settings};
+
+use crate::support::{FreshDb, guanxi, ok};
+
+async fn with_admin(db: &str) {
+    let core = Core::new(Db::open(db).await.unwrap(), Settings::default());
+    users::create(
+        &core.db,
+        None,
+        NewUser {
+            email: "boss@example.com".into(),
+            name: "王芳".into(),
+            role: "admin".into(),
+            team_id: None,
+            password: "correct horse battery".into(),
+            locale: Some("zh-CN".into()),
+        },
+    )
+    .await
+    .unwrap();
+    core.db.close().await.unwrap();
+}
+
+/// How many of `table`'s rows there are now (the file is read while another process writes).
+async fn count(db: &str, table: &str) -> i64 {
+    let d = Db::connect(db).await.unwrap();
+    let rows = guanxi_core::db::raw_query(
+        d.reader(),
+        &format!("SELECT COUNT(*) AS n FROM {table}"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let n = rows[0].try_get::<i64>("", "n").unwrap();
+    d.close().await.unwrap();
+    n
+}
+
+fn gbk_file(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, encoding_rs::GBK.encode(text).0).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn imports_with_the_printed_mapping_and_writes_errors_in_the_users_language() {
+    let db = FreshDb::new("crm.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(with_admin(db.path()));
+    let dir = db.0.parent().unwrap().to_path_buf();
+    let file = gbk_file(
+        &dir,
+        "联系人.csv",
+        "姓名,手机,电子邮箱,公司名称\r\n\
+         欧阳修,13800000001,ouyang@example.com,北京中太数据科技有限公司\r\n\
+         李四,not a phone,li@example.com,\r\n",
+    );
+    let dry = ok(&[
+        "import",
+        "contacts",
+        &file,
+        "--database",
+        db.path(),
+        "--dry-run",
+    ]);
+    assert!(dry.contains("dry run, nothing written"), "{dry}");
+    assert!(dry.contains("1 created"), "{dry}");
+    assert_eq!(rt.block_on(count(db.path(), "contacts")), 0);
+
+    let out = ok(&[
+        "import",
+        "contacts",
+        &file,
+        "--database",
+        db.path(),
+        "--match",
+        "fill",
+    ]);
+    // The suggestion, as TOML that reads back as a mapping.
+    let toml_part: String = out
+        .lines()
+        .take_while(|l| !l.contains("rows read"))
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mapping = guanxi_core::import::mapping::Mapping::from_toml(&toml_part).unwrap();
+    assert_eq!(mapping.columns[0].field.as_deref(), Some("name"));
+    assert_eq!(mapping.columns[3].field.as_deref(), Some("account_id"));
+    assert!(out.contains("1 created"), "{out}");
+    assert!(out.contains("1 failed"), "{out}");
+    assert_eq!(rt.block_on(count(db.path(), "contacts")), 1);
+    assert_eq!(rt.block_on(count(db.path(), "accounts")), 1);
+    let errors = std::fs::read(dir.join("联系人.errors.csv")).unwrap();
+    assert!(errors.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(errors[3..].to_vec()).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("行号,列,错误原因,错误代码,姓名,手机,电子邮箱,公司名称")
+    );
+    let row = lines.next().unwrap();
+    assert!(row.starts_with("3,手机,"), "{row}");
+    assert!(row.contains("电话号码“not a phone”无效"), "{row}");
+    assert!(
+        row.ends_with(",invalid_phone,李四,not a phone,li@example.com,"),
+        "{row}"
+    );
+
+    // The same file again: nothing new.
+    let again = ok(&[
+        "import",
+        "contacts",
+        &file,
+        "--database",
+        db.path(),
+        "--match",
+        "create",
+    ]);
+    assert!(again.contains("0 created"), "{again}");
+    assert!(
+        again.contains("1 rows were imported by an earlier run"),
+        "{again}"
+    );
+    assert_eq!(rt.block_on(count(db.path(), "contacts")), 1);
+}
+
+#[test]
+fn a_run_killed_half_way_and_run_again_imports_every_row_once() {
+    let db = FreshDb::new("crm.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(with_admin(db.path()));
+    let dir = db.0.parent().unwrap().to_path_buf();
+    let rows = 2000;
+    let mut text = String::from("姓名,手机,电子邮箱\r\n");
+    for i in 0..rows {
+        text.push_str(&format!("张{i},1380{i:07},z{i}@example.com\r\n"));
+    }
+    let file = gbk_file(&dir, "big.csv", &text);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_guanxi"))
+        .args([
+            "import",
+            "contacts",
+            &file,
+            "--database",
+            db.path(),
+            "--match",
+            "fill",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once some batches are in, well before the end.
+    let started = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let n = rt.block_on(count(db.path(), "import_rows"));
+        if n >= 50 || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = rt.block_on(count(db.path(), "contacts"));
+    assert!(before > 0 && before < rows, "{before}");
+    // Whatever was committed, rows and their outcomes went together.
+    assert_eq!(rt.block_on(count(db.path(), "import_rows")), before);
+
+    let out = guanxi(&[
+        "import",
+        "contacts",
+        &file,
+        "--database",
+        db.path(),
+        "--match",
+        "fill",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{before} rows were imported by an earlier run")),
+        "{stdout}"
+    );
+    assert_eq!(rt.block_on(count(db.path(), "contacts")), rows);
+    assert_eq!(rt.block_on(count(db.path(), "import_rows")), rows);
+    let d = rt.block_on(Db::connect(db.path())).unwrap();
+    let dup = rt
+        .block_on(guanxi_core::db::raw_query(
+            d.reader(),
+            "SELECT value FROM contact_points WHERE kind = 'email' GROUP BY value HAVING COUNT(*) > 1",
+            vec![],
+        ))
+        .unwrap();
+    assert!(dup.is_empty());
+    rt.block_on(d.close()).unwrap();
+}

@@ -1,0 +1,1353 @@
+//! Importing a file's rows as records of any declared entity: each row turned into the record
+//! the API would take, matched on natural keys against what is stored, and written through the
+//! record engine's batch path ([`crate::records::bulk`]), so an imported record is the same as
+//! one created through the API (row, contact points, search document, matching keys, audit row).
+//!
+//! # A run
+//!
+//! [`run`] reads a [`Source`] through a resolved [`Plan`]:
+//!
+//! 1. Each row becomes the API's JSON ([`prepare`]): list fields (phones, e-mails) take every
+//!    column mapped to them and every value of a cell that holds several, never dropping one;
+//!    a whole name is split ([`super::names::split`]); dates are read with the column's format;
+//!    the owner and user fields are found by a user's name or e-mail; a reference to another
+//!    record given by name (公司名称 → the contact's account) is found by that entity's name
+//!    rule of the duplicate check (查重), or, when nothing goes by that name, created.
+//! 2. Unless the policy is [`Policy::Create`], the row is matched on its natural keys
+//!    ([`NATURAL_KEYS`]: e-mail, phone, web domain, tax id, company name) through the duplicate
+//!    check's stored keys, as the batch's transaction sees them (rows earlier in the same file
+//!    included). A row matching several records is a row error naming them, never a guess.
+//! 3. Rows go in batches of at most [`BATCH_ROWS`], each batch one transaction that takes new
+//!    rows only until [`BATCH_BUDGET`] has passed, each row in a savepoint of its own: a row
+//!    refused leaves the rest of its batch standing.
+//!
+//! # Re-runs
+//!
+//! Each row's outcome is written in the transaction that writes the row (`import_rows`, keyed on
+//! the entity, the file's [`fingerprint`] and the row's line). A later run of the same file
+//! passes over every row already imported, whatever its policy, so the same file twice creates
+//! nothing new and a run stopped half-way (killed, or cut short by
+//! [`RunOptions::stop_after`]) and started again imports each row exactly once. Rows that failed
+//! are tried again.
+//!
+//! # Dry runs
+//!
+//! A dry run does everything a run does, batch by batch, and rolls each batch back: every row is
+//! validated by the engine itself, references and duplicates included, and nothing is written
+//! (no run record either). Rows of one batch see each other; a repeat of a row in an earlier
+//! batch is counted as new, since that batch is gone.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::mapping::{Plan, TargetKind};
+use super::{ReadError, Source, names};
+use crate::Core;
+use crate::authz::{Actor, Scope};
+use crate::db::{self, col, get_i64, get_string};
+use crate::dedupe::{self, Rule};
+use crate::error::{CoreError, CoreResult, FieldError, Params, codes};
+use crate::identity::users;
+use crate::records::bulk::BulkWrite;
+use crate::records::def::{EntityDef, FieldKind};
+use crate::records::values::{self, blank};
+use crate::records::{JsonMap, Record};
+
+/// Most rows one transaction takes.
+///
+/// A contact row costs the engine about 1 ms of CPU on SQLite (validation, the duplicate
+/// check's look-ups, the row image, the search document; measured on two shared cores), so the
+/// time budget below ends a batch first, at about 100 rows; the row limit bounds what a batch
+/// reads ahead on a machine several times quicker. More rows would only lengthen the wait of
+/// everyone else's writes; fewer would pay more commits.
+pub const BATCH_ROWS: usize = 500;
+
+/// How long a batch keeps taking rows. The issue allows no import transaction to hold SQLite's
+/// one writer for more than 200 ms. A batch stops taking rows at 75 ms, which leaves the last
+/// row, the row outcomes, the search index's settling and the commit within it: at 100 ms the
+/// longest of 1,700 batches (100,000 rows twice, two busy shared cores) was 250 ms.
+pub const BATCH_BUDGET: Duration = Duration::from_millis(75);
+
+/// The duplicate-check rules a row is matched on: keys that name one customer. A person's name
+/// (two 张伟) and a name's pinyin (homophones) are not.
+pub const NATURAL_KEYS: &[Rule] = &[
+    Rule::TaxId,
+    Rule::Domain,
+    Rule::Email,
+    Rule::Phone,
+    Rule::Name,
+];
+
+/// What a row that matches a stored record does to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// The record is left as it is.
+    Skip,
+    /// Only the record's empty fields are set; phones and e-mails the record lacks are added.
+    Fill,
+    /// The row's mapped fields replace the record's.
+    Overwrite,
+    /// No matching: every row is a new record (a block rule of the duplicate check still
+    /// refuses one, as it refuses anyone).
+    Create,
+}
+
+impl Policy {
+    pub const ALL: [Policy; 4] = [
+        Policy::Skip,
+        Policy::Fill,
+        Policy::Overwrite,
+        Policy::Create,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Skip => "skip",
+            Policy::Fill => "fill",
+            Policy::Overwrite => "overwrite",
+            Policy::Create => "create",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Policy> {
+        Policy::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// How a run goes.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub policy: Policy,
+    pub dry_run: bool,
+    /// The file's name as people know it, for the run's record.
+    pub file_name: String,
+    /// [`fingerprint`] of the file's bytes.
+    pub fingerprint: String,
+    /// The mapping as saved (TOML), for the run's record.
+    pub mapping: String,
+    /// Stop once this many rows were written or refused (rows imported before are not
+    /// counted): a run cut short, as a test makes one.
+    pub stop_after: Option<u64>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Rows read from the file.
+    pub read: u64,
+    pub created: u64,
+    pub updated: u64,
+    /// Matched rows left as they were: by the skip policy, or because they changed nothing.
+    pub skipped: u64,
+    pub failed: u64,
+    /// Rows a run of the same file imported before, passed over.
+    pub already: u64,
+    /// Records a row referred to by name and that were created for it (the contact's account).
+    pub linked_created: u64,
+}
+
+/// What is wrong with one row: its line, the header of the column it is about (empty when it
+/// is about the row), the error's code and the params its wording needs, and the row's values,
+/// so that an error file can be corrected and imported again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowError {
+    pub line: u64,
+    pub column: String,
+    pub code: &'static str,
+    pub params: Params,
+    pub values: Vec<String>,
+}
+
+/// Where a run reports as it goes.
+pub trait Sink {
+    /// A row's error (a row may have several).
+    fn error(&mut self, error: RowError);
+    /// The counts so far, after each batch.
+    fn progress(&mut self, _counts: &Counts) {}
+}
+
+impl Sink for Vec<RowError> {
+    fn error(&mut self, error: RowError) {
+        self.push(error);
+    }
+}
+
+/// What a run ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The run's record; none for a dry run.
+    pub run_id: Option<Uuid>,
+    pub counts: Counts,
+    /// Cut short by [`RunOptions::stop_after`]: a later run of the file does the rest.
+    pub stopped: bool,
+    /// The longest a batch's transaction was open (on SQLite: held the one writer).
+    pub longest_batch: Duration,
+    /// How many batches the rows took.
+    pub batches: u64,
+}
+
+/// The file's fingerprint: the SHA-256 of its bytes, in hex.
+pub fn fingerprint<R: Read>(mut reader: R) -> std::io::Result<String> {
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// What became of a row, as `import_rows` keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Created,
+    Updated,
+    Skipped,
+    Unchanged,
+    Failed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Skipped => "skipped",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// One row's outcome, to be written with the batch.
+struct Done {
+    line: u64,
+    outcome: Outcome,
+    record_id: Option<Uuid>,
+    before: Option<JsonMap>,
+    code: &'static str,
+}
+
+/// A reference given by name, found (or made) when the row is written.
+struct NamedRef {
+    /// Where its id goes: a field, or `custom.<key>`.
+    key: String,
+    entity: &'static EntityDef,
+    name: String,
+    column: String,
+}
+
+/// A row made ready for the engine.
+struct Prepared {
+    line: u64,
+    input: JsonMap,
+    refs: Vec<NamedRef>,
+    values: Vec<String>,
+    errors: Vec<RowError>,
+}
+
+/// The users the owner and user columns name, by e-mail and by name.
+struct People {
+    by_email: HashMap<String, Uuid>,
+    by_name: HashMap<String, Vec<Uuid>>,
+}
+
+impl People {
+    async fn load(core: &Core) -> CoreResult<People> {
+        let mut by_email = HashMap::new();
+        let mut by_name: HashMap<String, Vec<Uuid>> = HashMap::new();
+        for u in users::list(&core.db).await? {
+            if u.disabled {
+                continue;
+            }
+            by_email.insert(u.email.trim().to_lowercase(), u.id);
+            by_name
+                .entry(u.name.trim().to_string())
+                .or_default()
+                .push(u.id);
+        }
+        Ok(People { by_email, by_name })
+    }
+
+    fn find(&self, text: &str) -> Result<Uuid, FieldError> {
+        let t = text.trim();
+        if let Ok(id) = Uuid::parse_str(t) {
+            return Ok(id);
+        }
+        if let Some(id) = self.by_email.get(&t.to_lowercase()) {
+            return Ok(*id);
+        }
+        match self.by_name.get(t).map(Vec::as_slice) {
+            Some([one]) => Ok(*one),
+            Some([_, _, ..]) => {
+                Err(FieldError::new(codes::IMPORT_AMBIGUOUS_USER).with("value", t.to_string()))
+            }
+            _ => Err(FieldError::new(codes::IMPORT_NO_SUCH_USER).with("value", t.to_string())),
+        }
+    }
+}
+
+/// Splits a cell that holds several values of a list (phones, e-mails): `138…; 139…`,
+/// `a@x.cn，b@y.cn`, one per line.
+fn several(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split([',', '，', ';', '；', '、', '\n', '\r'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Date formats tried when a column names none: ISO, and what spreadsheets in China write.
+const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d"];
+
+fn date_text(v: &str, format: Option<&str>) -> String {
+    let v = v.trim();
+    let day = |f: &str| chrono::NaiveDate::parse_from_str(v, f).ok();
+    let found = match format {
+        Some(f) => day(f),
+        None => DATE_FORMATS.iter().find_map(|f| day(f)),
+    };
+    found.map_or_else(|| v.to_string(), |d| d.format("%Y-%m-%d").to_string())
+}
+
+fn date_time_text(v: &str, format: Option<&str>, zone: crate::time_zone::Tz) -> String {
+    let v = v.trim();
+    if chrono::DateTime::parse_from_rfc3339(v).is_ok() {
+        return v.to_string();
+    }
+    let formats: Vec<&str> = match format {
+        Some(f) => vec![f],
+        None => vec![
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y/%m/%d %H:%M:%S",
+            "%Y/%m/%d %H:%M",
+        ],
+    };
+    formats
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
+        .and_then(|local| crate::time_zone::to_utc(local, zone).ok())
+        .map_or_else(|| v.to_string(), crate::records::service::ts_string)
+}
+
+fn bool_value(v: &str) -> Value {
+    match v.trim().to_lowercase().as_str() {
+        "是" | "y" | "yes" | "true" | "1" | "√" | "✓" | "on" | "x" => Value::Bool(true),
+        "否" | "n" | "no" | "false" | "0" | "×" | "off" | "" => Value::Bool(false),
+        _ => Value::String(v.to_string()),
+    }
+}
+
+/// Makes a row the API's JSON (see the module's documentation).
+fn prepare(
+    def: &'static EntityDef,
+    core: &Core,
+    actor: &Actor,
+    plan: &Plan,
+    people: &People,
+    row: super::Row,
+) -> Prepared {
+    let mut input = JsonMap::new();
+    let mut refs = Vec::new();
+    let mut errors = Vec::new();
+    let mut custom = JsonMap::new();
+    let line = row.line;
+    let mut error = |column: &str, e: FieldError| {
+        errors.push(RowError {
+            line,
+            column: column.to_string(),
+            code: e.code,
+            params: e.params,
+            values: Vec::new(),
+        });
+    };
+    for (i, planned, v) in plan.values(&row) {
+        let header = plan.headers.get(i).map_or("", String::as_str);
+        match &planned.kind {
+            TargetKind::Field => {
+                let Some(f) = def.field(&planned.field) else {
+                    continue;
+                };
+                let name = f.name.to_string();
+                let label = planned.label.clone().map_or(Value::Null, Value::String);
+                let mut push = |item: Value| {
+                    let list = input.entry(name.clone()).or_insert_with(|| json!([]));
+                    if let Value::Array(a) = list {
+                        a.push(item);
+                    }
+                };
+                match &f.kind {
+                    FieldKind::Phones => {
+                        several(v).for_each(|p| push(json!({"number": p, "label": label.clone()})))
+                    }
+                    FieldKind::Emails => {
+                        several(v).for_each(|p| push(json!({"address": p, "label": label.clone()})))
+                    }
+                    FieldKind::StringList { .. } => several(v).for_each(|p| push(json!(p))),
+                    FieldKind::MultiChoice(_) => {
+                        let joined = match input.get(&name).and_then(Value::as_str) {
+                            Some(before) => format!("{before},{v}"),
+                            None => v.to_string(),
+                        };
+                        input.insert(name, Value::String(joined));
+                    }
+                    FieldKind::Date => {
+                        input.insert(
+                            name,
+                            Value::String(date_text(v, planned.date_format.as_deref())),
+                        );
+                    }
+                    FieldKind::DateTime => {
+                        input.insert(
+                            name,
+                            Value::String(date_time_text(
+                                v,
+                                planned.date_format.as_deref(),
+                                actor.time_zone,
+                            )),
+                        );
+                    }
+                    FieldKind::Bool => {
+                        input.insert(name, bool_value(v));
+                    }
+                    FieldKind::Ref { entity, .. } => match Uuid::parse_str(v.trim()) {
+                        Ok(id) => {
+                            input.insert(name, Value::String(id.to_string()));
+                        }
+                        Err(_) => match core.registry.by_name(entity) {
+                            Some(target) => refs.push(NamedRef {
+                                key: name,
+                                entity: target,
+                                name: v.trim().to_string(),
+                                column: header.to_string(),
+                            }),
+                            None => error(header, FieldError::new(codes::NOT_AN_ID)),
+                        },
+                    },
+                    FieldKind::User => match people.find(v) {
+                        Ok(id) => {
+                            input.insert(name, Value::String(id.to_string()));
+                        }
+                        Err(e) => error(header, e),
+                    },
+                    FieldKind::Address => {
+                        let parts = crate::address::split_line(v).map_or_else(
+                            || json!({"street": v}),
+                            |s| {
+                                json!({
+                                    "province": s.province, "city": s.city,
+                                    "district": s.district, "street": s.street,
+                                })
+                            },
+                        );
+                        input.insert(name, parts);
+                    }
+                    _ => {
+                        input.insert(name, Value::String(v.to_string()));
+                    }
+                }
+            }
+            TargetKind::AddressPart { field, part } => {
+                let whole = input
+                    .entry((*field).to_string())
+                    .or_insert_with(|| json!({}));
+                if let Value::Object(o) = whole {
+                    o.insert((*part).to_string(), Value::String(v.to_string()));
+                }
+            }
+            TargetKind::Custom => {
+                let key = planned.field.trim_start_matches("custom.").to_string();
+                custom.insert(key, Value::String(v.to_string()));
+            }
+            TargetKind::WholeName { family, given } => {
+                let parts = names::split(v);
+                // A family or given name column of its own says more than the split.
+                input
+                    .entry((*family).to_string())
+                    .or_insert(Value::String(parts.family));
+                input
+                    .entry((*given).to_string())
+                    .or_insert(Value::String(parts.given));
+            }
+            TargetKind::Owner => match people.find(v) {
+                Ok(id) => {
+                    input.insert("owner_id".into(), Value::String(id.to_string()));
+                }
+                Err(e) => error(header, e),
+            },
+        }
+    }
+    if !custom.is_empty() {
+        input.insert("custom".into(), Value::Object(custom));
+    }
+    let values = row.fields;
+    for e in &mut errors {
+        e.values = values.clone();
+    }
+    Prepared {
+        line,
+        input,
+        refs,
+        values,
+        errors,
+    }
+}
+
+/// Which column an error about `key` (`phones`, `billing_address.city`, `phones[2]`,
+/// `custom.budget`, `family_name`) is about: the header of the first column feeding it.
+struct Columns(HashMap<String, String>);
+
+impl Columns {
+    fn of(plan: &Plan) -> Columns {
+        let mut out: HashMap<String, String> = HashMap::new();
+        for (header, c) in plan.headers.iter().zip(&plan.columns) {
+            let Some(c) = c else { continue };
+            let mut put = |k: &str| {
+                out.entry(k.to_string()).or_insert_with(|| header.clone());
+            };
+            put(&c.field);
+            match &c.kind {
+                TargetKind::WholeName { family, given } => {
+                    put(family);
+                    put(given);
+                }
+                TargetKind::AddressPart { field, .. } => put(field),
+                _ => {}
+            }
+        }
+        Columns(out)
+    }
+
+    fn header(&self, key: &str) -> String {
+        let mut k = key;
+        loop {
+            if let Some(h) = self.0.get(k) {
+                return h.clone();
+            }
+            match k.rfind(['.', '[']) {
+                Some(at) => k = &k[..at],
+                None => return String::new(),
+            }
+        }
+    }
+}
+
+/// A row refused: its errors, one per field the engine named.
+fn row_errors(
+    def: &EntityDef,
+    e: CoreError,
+    columns: &Columns,
+    line: u64,
+    values: &[String],
+) -> Vec<RowError> {
+    let one = |column: String, code: &'static str, params: Params| RowError {
+        line,
+        column,
+        code,
+        params,
+        values: values.to_vec(),
+    };
+    match e {
+        CoreError::Validation(fields) => fields
+            .into_iter()
+            .map(|(k, f)| one(columns.header(&k), f.code, f.params))
+            .collect(),
+        CoreError::Conflict { code, params, .. } => {
+            // A duplicate names the rule; the column is that rule's field's.
+            let column = params
+                .get("rule")
+                .and_then(Value::as_str)
+                .and_then(|r| def.dedupe.iter().find(|d| d.rule.as_str() == r))
+                .and_then(|d| d.fields.first())
+                .map(|f| columns.header(f))
+                .unwrap_or_default();
+            let mut params = params;
+            // What the row matched is worded by its owner and title, not by ids or lists.
+            params.remove("matches");
+            params.remove("record_id");
+            vec![one(column, code, params)]
+        }
+        CoreError::Forbidden { code, params } | CoreError::BadRequest { code, params, .. } => {
+            vec![one(String::new(), code, params)]
+        }
+        other => {
+            let mut p = Params::new();
+            p.insert("message", Value::String(other.to_string()));
+            vec![one(String::new(), codes::IMPORT_ROW_FAILED, p)]
+        }
+    }
+}
+
+/// A statement sea-query refused to build (a count of values that is not the columns').
+fn statement(e: sea_orm::sea_query::error::Error) -> CoreError {
+    CoreError::Internal(format!("building a statement: {e}"))
+}
+
+/// The id of a written record.
+fn id_of(rec: &Record) -> CoreResult<Uuid> {
+    rec.get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| CoreError::Internal("a written record has no id".into()))
+}
+
+/// The fields an update of `stored` by the row's `input` changes under `policy`, and their
+/// values before.
+fn patch(
+    def: &EntityDef,
+    core: &Core,
+    policy: Policy,
+    stored: &Record,
+    input: &JsonMap,
+) -> (JsonMap, JsonMap) {
+    let mut out = JsonMap::new();
+    let mut before = JsonMap::new();
+    let fill = policy == Policy::Fill;
+    for (k, v) in input {
+        let sv = stored.get(k).unwrap_or(&Value::Null);
+        if k == "owner_id" {
+            if !fill && sv != v {
+                out.insert(k.clone(), v.clone());
+                before.insert(k.clone(), sv.clone());
+            }
+            continue;
+        }
+        if k == "custom" {
+            let stored_custom = sv.as_object().cloned().unwrap_or_default();
+            let mut changed = JsonMap::new();
+            for (ck, cv) in v.as_object().into_iter().flatten() {
+                let old = stored_custom.get(ck).unwrap_or(&Value::Null);
+                let same_text = old.as_str().map(str::trim) == cv.as_str().map(str::trim)
+                    || cv
+                        .as_str()
+                        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+                        .is_some_and(|c| &c == old);
+                if (fill && !blank(old)) || same_text {
+                    continue;
+                }
+                changed.insert(ck.clone(), cv.clone());
+            }
+            if !changed.is_empty() {
+                before.insert(k.clone(), Value::Object(stored_custom));
+                out.insert(k.clone(), Value::Object(changed));
+            }
+            continue;
+        }
+        let Some(f) = def.field(k) else {
+            out.insert(k.clone(), v.clone());
+            continue;
+        };
+        // A value the engine refuses goes in as it is, for the engine to say why.
+        let Ok(nv) = values::canonical(&f.kind, v, &core.settings) else {
+            out.insert(k.clone(), v.clone());
+            before.insert(k.clone(), sv.clone());
+            continue;
+        };
+        let new = match &f.kind {
+            FieldKind::Phones | FieldKind::Emails | FieldKind::StringList { .. } => {
+                let key = |x: &Value| {
+                    x.get("number")
+                        .or_else(|| x.get("address"))
+                        .unwrap_or(x)
+                        .clone()
+                };
+                let old: Vec<Value> = sv.as_array().cloned().unwrap_or_default();
+                if fill {
+                    // Phones and e-mails the record lacks are added, never dropped.
+                    let mut merged = old.clone();
+                    for item in nv.as_array().into_iter().flatten() {
+                        if !merged.iter().any(|m| key(m) == key(item)) {
+                            merged.push(item.clone());
+                        }
+                    }
+                    (merged.len() != old.len()).then_some(Value::Array(merged))
+                } else {
+                    let keys = |a: &Value| -> Vec<Value> {
+                        a.as_array().into_iter().flatten().map(key).collect()
+                    };
+                    (keys(&nv) != keys(sv)).then_some(nv)
+                }
+            }
+            FieldKind::MultiChoice(_) => {
+                let old: Vec<Value> = sv.as_array().cloned().unwrap_or_default();
+                if fill {
+                    let mut merged = old.clone();
+                    for item in nv.as_array().into_iter().flatten() {
+                        if !merged.contains(item) {
+                            merged.push(item.clone());
+                        }
+                    }
+                    (merged.len() != old.len()).then_some(Value::Array(merged))
+                } else {
+                    (&nv != sv).then_some(nv)
+                }
+            }
+            FieldKind::Address => {
+                let mut merged = sv.as_object().cloned().unwrap_or_default();
+                let mut changed = false;
+                for (part, pv) in nv.as_object().into_iter().flatten() {
+                    if blank(pv) {
+                        continue;
+                    }
+                    let old = merged.get(part).unwrap_or(&Value::Null);
+                    if (fill && !blank(old)) || old == pv {
+                        continue;
+                    }
+                    merged.insert(part.clone(), pv.clone());
+                    changed = true;
+                }
+                changed.then_some(Value::Object(merged))
+            }
+            _ => {
+                if blank(&nv) || (fill && !blank(sv)) || &nv == sv {
+                    None
+                } else {
+                    Some(nv)
+                }
+            }
+        };
+        if let Some(new) = new {
+            out.insert(k.clone(), new);
+            before.insert(k.clone(), sv.clone());
+        }
+    }
+    (out, before)
+}
+
+/// The input with `allow_duplicate`: a row says what it matches through the policy, and a
+/// warning of the duplicate check (two 张伟) is no reason to refuse it; a rule that blocks still
+/// refuses.
+fn allowing_duplicates(mut input: JsonMap) -> Value {
+    input.insert("allow_duplicate".into(), Value::Bool(true));
+    Value::Object(input)
+}
+
+/// A new record's input with the values its fields start with in a form ([`FieldDef::initial`]:
+/// an account is a company unless a column says otherwise) where the row gives none.
+///
+/// [`FieldDef::initial`]: crate::records::def::FieldDef::initial
+fn new_record(def: &EntityDef, mut input: JsonMap) -> Value {
+    for f in def.fields {
+        if let Some(v) = f.initial
+            && input.get(f.name).is_none_or(blank)
+        {
+            input.insert(f.name.to_string(), Value::String(v.to_string()));
+        }
+    }
+    input.insert("allow_duplicate".into(), Value::Bool(true));
+    Value::Object(input)
+}
+
+/// The state a run keeps between batches.
+struct Runner<'a> {
+    core: &'a Core,
+    actor: &'a Actor,
+    def: &'static EntityDef,
+    options: &'a RunOptions,
+    columns: Columns,
+    counts: Counts,
+    longest_batch: Duration,
+    batches: u64,
+    /// References found or made by name in batches already committed: (entity, name) → id.
+    named: HashMap<(&'static str, String), Uuid>,
+    /// Those found or made by rows of the batch being written, kept so far.
+    batch_named: Vec<(&'static str, String, Uuid)>,
+}
+
+impl Runner<'_> {
+    /// Finds the record `r` names, or creates it; the id, or the row's error.
+    async fn reference(
+        &mut self,
+        bulk: &mut BulkWrite<'_>,
+        r: &NamedRef,
+        made: &mut Vec<(&'static str, String, Uuid)>,
+    ) -> Result<Uuid, FieldError> {
+        let cache_key = (r.entity.name, r.name.clone());
+        if let Some(id) = self.named.get(&cache_key) {
+            return Ok(*id);
+        }
+        if let Some((_, _, id)) = made
+            .iter()
+            .chain(&self.batch_named)
+            .find(|(e, n, _)| *e == r.entity.name && *n == r.name)
+        {
+            return Ok(*id);
+        }
+        let target = r.entity;
+        let not_found = || {
+            FieldError::new(codes::IMPORT_NO_SUCH_REFERENCE)
+                .with("entity", target.name)
+                .with("value", r.name.clone())
+        };
+        let [title_field] = target.title_fields else {
+            return Err(not_found());
+        };
+        let mut rec = JsonMap::new();
+        rec.insert((*title_field).to_string(), Value::String(r.name.clone()));
+        let matches = dedupe::check::holders(
+            bulk.conn(),
+            self.core,
+            self.actor,
+            target,
+            &rec,
+            &[Rule::Name],
+        )
+        .await
+        .map_err(|_| not_found())?;
+        let readable: Vec<&dedupe::Match> = matches.iter().filter(|m| m.readable).collect();
+        match readable.as_slice() {
+            [one] => {
+                let id = one.record_id.ok_or_else(not_found)?;
+                made.push((target.name, r.name.clone(), id));
+                Ok(id)
+            }
+            [_, _, ..] => Err(FieldError::new(codes::IMPORT_AMBIGUOUS_REFERENCE)
+                .with("entity", target.name)
+                .with("value", r.name.clone())
+                .with(
+                    "titles",
+                    readable
+                        .iter()
+                        .filter_map(|m| m.title.clone())
+                        .collect::<Vec<_>>(),
+                )),
+            [] => {
+                if self.actor.grant(target.name).write == Scope::None {
+                    return Err(not_found());
+                }
+                match bulk.create(target, &new_record(target, rec)).await {
+                    Ok(created) => {
+                        let id = id_of(&created).map_err(|_| not_found())?;
+                        made.push((target.name, r.name.clone(), id));
+                        self.counts.linked_created += 1;
+                        Ok(id)
+                    }
+                    Err(CoreError::Validation(mut fields)) => Err(fields
+                        .remove(*title_field)
+                        .or_else(|| fields.into_values().next())
+                        .unwrap_or_else(not_found)),
+                    Err(_) => Err(not_found()),
+                }
+            }
+        }
+    }
+
+    /// Writes one row (inside its savepoint): what became of it, or why not.
+    async fn write_row(
+        &mut self,
+        bulk: &mut BulkWrite<'_>,
+        p: &mut Prepared,
+        made: &mut Vec<(&'static str, String, Uuid)>,
+    ) -> Result<Done, Vec<RowError>> {
+        let line = p.line;
+        let mut errors = Vec::new();
+        for r in &p.refs {
+            match self.reference(bulk, r, made).await {
+                Ok(id) => {
+                    let value = Value::String(id.to_string());
+                    match r.key.strip_prefix("custom.") {
+                        Some(key) => {
+                            let custom = p
+                                .input
+                                .entry("custom".to_string())
+                                .or_insert_with(|| json!({}));
+                            if let Value::Object(o) = custom {
+                                o.insert(key.to_string(), value);
+                            }
+                        }
+                        None => {
+                            p.input.insert(r.key.clone(), value);
+                        }
+                    }
+                }
+                Err(e) => errors.push(RowError {
+                    line,
+                    column: r.column.clone(),
+                    code: e.code,
+                    params: e.params,
+                    values: p.values.clone(),
+                }),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let fail = |e: CoreError| row_errors(self.def, e, &self.columns, line, &p.values);
+        let matched = if self.options.policy == Policy::Create || self.def.dedupe.is_empty() {
+            None
+        } else {
+            let mut keyed = JsonMap::new();
+            for name in self.def.dedupe.iter().flat_map(|d| d.fields) {
+                if let (Some(f), Some(v)) = (self.def.field(name), p.input.get(*name))
+                    && let Ok(c) = values::canonical(&f.kind, v, &self.core.settings)
+                {
+                    keyed.insert((*name).to_string(), c);
+                }
+            }
+            let matches = dedupe::check::holders(
+                bulk.conn(),
+                self.core,
+                self.actor,
+                self.def,
+                &keyed,
+                NATURAL_KEYS,
+            )
+            .await
+            .map_err(&fail)?;
+            match matches.as_slice() {
+                [] => None,
+                [one] => match one.record_id.filter(|_| one.readable) {
+                    Some(id) => Some(id),
+                    None => {
+                        return Err(vec![RowError {
+                            line,
+                            column: String::new(),
+                            code: codes::IMPORT_MATCH_OUT_OF_REACH,
+                            params: [("owner", Value::String(one.owner_name.clone()))]
+                                .into_iter()
+                                .collect(),
+                            values: p.values.clone(),
+                        }]);
+                    }
+                },
+                several => {
+                    let titles: Vec<String> = several
+                        .iter()
+                        .map(|m| m.title.clone().unwrap_or_else(|| m.owner_name.clone()))
+                        .collect();
+                    return Err(vec![RowError {
+                        line,
+                        column: String::new(),
+                        code: codes::IMPORT_SEVERAL_MATCHES,
+                        params: [
+                            ("count", Value::from(titles.len())),
+                            ("titles", Value::from(titles)),
+                        ]
+                        .into_iter()
+                        .collect(),
+                        values: p.values.clone(),
+                    }]);
+                }
+            }
+        };
+        let done = |outcome, record_id, before| Done {
+            line,
+            outcome,
+            record_id: Some(record_id),
+            before,
+            code: "",
+        };
+        match matched {
+            None => {
+                let input = new_record(self.def, std::mem::take(&mut p.input));
+                let rec = bulk.create(self.def, &input).await.map_err(&fail)?;
+                Ok(done(Outcome::Created, id_of(&rec).map_err(&fail)?, None))
+            }
+            Some(id) if self.options.policy == Policy::Skip => Ok(done(Outcome::Skipped, id, None)),
+            Some(id) => {
+                let stored = bulk.get(self.def, id).await.map_err(&fail)?;
+                let (changes, before) =
+                    patch(self.def, self.core, self.options.policy, &stored, &p.input);
+                if changes.is_empty() {
+                    return Ok(done(Outcome::Unchanged, id, None));
+                }
+                bulk.update(self.def, id, &allowing_duplicates(changes))
+                    .await
+                    .map_err(&fail)?;
+                Ok(done(Outcome::Updated, id, Some(before)))
+            }
+        }
+    }
+
+    fn count(&mut self, outcome: Outcome) {
+        let c = &mut self.counts;
+        match outcome {
+            Outcome::Created => c.created += 1,
+            Outcome::Updated => c.updated += 1,
+            Outcome::Skipped | Outcome::Unchanged => c.skipped += 1,
+            Outcome::Failed => c.failed += 1,
+        }
+    }
+
+    /// Writes a batch's rows in one transaction; the rows it had no time for are left in
+    /// `pending`.
+    async fn batch(
+        &mut self,
+        pending: &mut VecDeque<Prepared>,
+        run_id: Option<Uuid>,
+        sink: &mut dyn Sink,
+        budget: &mut Option<u64>,
+    ) -> CoreResult<()> {
+        let mut bulk = BulkWrite::begin(self.core, self.actor).await?;
+        let started = Instant::now();
+        let mut done: Vec<Done> = Vec::new();
+        let mut errors: Vec<RowError> = Vec::new();
+        self.batch_named.clear();
+        while started.elapsed() < BATCH_BUDGET && budget.is_none_or(|n| n > 0) {
+            let Some(mut p) = pending.pop_front() else {
+                break;
+            };
+            if let Some(n) = budget.as_mut() {
+                *n -= 1;
+            }
+            if !p.errors.is_empty() {
+                let code = p.errors.first().map_or("", |e| e.code);
+                done.push(Done {
+                    line: p.line,
+                    outcome: Outcome::Failed,
+                    record_id: None,
+                    before: None,
+                    code,
+                });
+                errors.append(&mut p.errors);
+                continue;
+            }
+            bulk.begin_step().await?;
+            let mut made = Vec::new();
+            let linked_before = self.counts.linked_created;
+            match self.write_row(&mut bulk, &mut p, &mut made).await {
+                Ok(d) => {
+                    bulk.keep_step().await?;
+                    self.batch_named.extend(made);
+                    done.push(d);
+                }
+                Err(mut e) => {
+                    bulk.undo_step().await?;
+                    // What the row created went with its savepoint.
+                    self.counts.linked_created = linked_before;
+                    done.push(Done {
+                        line: p.line,
+                        outcome: Outcome::Failed,
+                        record_id: None,
+                        before: None,
+                        code: e.first().map_or("", |x| x.code),
+                    });
+                    errors.append(&mut e);
+                }
+            }
+        }
+        for d in &done {
+            self.count(d.outcome);
+        }
+        if let Some(run_id) = run_id {
+            self.record(&bulk, run_id, &done).await?;
+        }
+        if self.options.dry_run {
+            bulk.rollback().await?;
+        } else {
+            bulk.commit().await?;
+            for (e, n, id) in std::mem::take(&mut self.batch_named) {
+                self.named.insert((e, n), id);
+            }
+        }
+        self.longest_batch = self.longest_batch.max(started.elapsed());
+        self.batches += 1;
+        for e in errors {
+            sink.error(e);
+        }
+        sink.progress(&self.counts);
+        Ok(())
+    }
+
+    /// The batch's row outcomes and the run's counts, in the batch's transaction.
+    async fn record(&self, bulk: &BulkWrite<'_>, run_id: Uuid, done: &[Done]) -> CoreResult<()> {
+        let conn = bulk.conn();
+        for chunk in done.chunks(200) {
+            let mut q = Query::insert();
+            q.into_table(col("import_rows")).columns(
+                [
+                    "entity",
+                    "fingerprint",
+                    "line",
+                    "run_id",
+                    "outcome",
+                    "record_id",
+                    "before",
+                    "code",
+                ]
+                .map(col),
+            );
+            for d in chunk {
+                let before = d
+                    .before
+                    .as_ref()
+                    .map(|b| Value::Object(b.clone()).to_string())
+                    .unwrap_or_default();
+                q.values([
+                    self.def.name.into(),
+                    self.options.fingerprint.clone().into(),
+                    i64::try_from(d.line).unwrap_or(i64::MAX).into(),
+                    run_id.into(),
+                    d.outcome.as_str().into(),
+                    d.record_id.into(),
+                    before.into(),
+                    d.code.into(),
+                ])
+                .map_err(statement)?;
+            }
+            q.on_conflict(
+                OnConflict::columns(["entity", "fingerprint", "line"].map(col))
+                    .update_columns(["run_id", "outcome", "record_id", "before", "code"].map(col))
+                    .to_owned(),
+            );
+            db::insert(conn, &q).await?;
+        }
+        let c = &self.counts;
+        let mut q = Query::update();
+        q.table(col("import_runs"))
+            .value(col("rows_read"), c.read as i64)
+            .value(col("created"), c.created as i64)
+            .value(col("updated"), c.updated as i64)
+            .value(col("skipped"), c.skipped as i64)
+            .value(col("failed"), c.failed as i64)
+            .value(col("already"), c.already as i64)
+            .and_where(Expr::col(col("id")).eq(run_id));
+        db::update(conn, &q).await?;
+        Ok(())
+    }
+}
+
+/// The lines of the file already imported for `def` (any outcome but a failure).
+async fn imported_lines(
+    core: &Core,
+    def: &EntityDef,
+    fingerprint: &str,
+) -> CoreResult<HashSet<u64>> {
+    let mut q = Query::select();
+    q.column(col("line"))
+        .from(col("import_rows"))
+        .and_where(Expr::col(col("entity")).eq(def.name))
+        .and_where(Expr::col(col("fingerprint")).eq(fingerprint))
+        .and_where(Expr::col(col("outcome")).ne(Outcome::Failed.as_str()));
+    let mut out = HashSet::new();
+    for row in db::fetch_all(core.db.reader(), &q).await? {
+        out.insert(u64::try_from(get_i64(&row, "line")?).unwrap_or(0));
+    }
+    Ok(out)
+}
+
+/// Imports `source`'s rows as records of `def` for `actor` (see the module's documentation).
+/// A file the reader gives up on part-way ends the run with its error, after the batches before
+/// it were written; the run's record then says `stopped`.
+pub async fn run(
+    core: &Core,
+    actor: &Actor,
+    def: &'static EntityDef,
+    source: &mut Source,
+    plan: &Plan,
+    options: &RunOptions,
+    sink: &mut dyn Sink,
+) -> CoreResult<Report> {
+    if actor.grant(def.name).write == Scope::None {
+        return Err(CoreError::forbidden_for(codes::ROLE_CANNOT_WRITE, def.name));
+    }
+    let people = People::load(core).await?;
+    let imported = imported_lines(core, def, &options.fingerprint).await?;
+    let run_id = if options.dry_run {
+        None
+    } else {
+        Some(start_run(core, actor, def, options).await?)
+    };
+    let mut runner = Runner {
+        core,
+        actor,
+        def,
+        options,
+        columns: Columns::of(plan),
+        counts: Counts::default(),
+        longest_batch: Duration::ZERO,
+        batches: 0,
+        named: HashMap::new(),
+        batch_named: Vec::new(),
+    };
+    let mut pending: VecDeque<Prepared> = VecDeque::new();
+    let mut budget = options.stop_after;
+    let mut fatal: Option<ReadError> = None;
+    let mut ended = false;
+    loop {
+        while !ended && fatal.is_none() && pending.len() < BATCH_ROWS {
+            match source.next() {
+                None => ended = true,
+                Some(Ok(row)) => {
+                    runner.counts.read += 1;
+                    if imported.contains(&row.line) {
+                        runner.counts.already += 1;
+                        continue;
+                    }
+                    pending.push_back(prepare(def, core, actor, plan, &people, row));
+                }
+                Some(Err(e)) if e.is_fatal() => fatal = Some(e),
+                Some(Err(e)) => {
+                    runner.counts.read += 1;
+                    let line = e.line().unwrap_or(0);
+                    if imported.contains(&line) {
+                        runner.counts.already += 1;
+                        continue;
+                    }
+                    pending.push_back(Prepared {
+                        line,
+                        input: JsonMap::new(),
+                        refs: Vec::new(),
+                        values: Vec::new(),
+                        errors: vec![RowError {
+                            line,
+                            column: String::new(),
+                            code: e.code(),
+                            params: e.params(),
+                            values: Vec::new(),
+                        }],
+                    });
+                }
+            }
+        }
+        if pending.is_empty() || budget == Some(0) {
+            break;
+        }
+        runner
+            .batch(&mut pending, run_id, sink, &mut budget)
+            .await?;
+    }
+    let stopped = budget == Some(0) && (!pending.is_empty() || !ended);
+    if let Some(id) = run_id {
+        let status = if stopped || fatal.is_some() {
+            "stopped"
+        } else {
+            "finished"
+        };
+        finish_run(core, actor, id, status).await?;
+    }
+    if let Some(e) = fatal {
+        return Err(e.into());
+    }
+    Ok(Report {
+        run_id,
+        counts: runner.counts,
+        stopped,
+        longest_batch: runner.longest_batch,
+        batches: runner.batches,
+    })
+}
+
+async fn start_run(
+    core: &Core,
+    actor: &Actor,
+    def: &EntityDef,
+    options: &RunOptions,
+) -> CoreResult<Uuid> {
+    let id = Uuid::now_v7();
+    let mut q = Query::insert();
+    q.into_table(col("import_runs"))
+        .columns(
+            [
+                "id",
+                "entity",
+                "file_name",
+                "fingerprint",
+                "mapping",
+                "policy",
+                "created_by",
+                "started_at",
+                "status",
+            ]
+            .map(col),
+        )
+        .values([
+            id.into(),
+            def.name.into(),
+            options.file_name.clone().into(),
+            options.fingerprint.clone().into(),
+            options.mapping.clone().into(),
+            options.policy.as_str().into(),
+            actor.user_id.into(),
+            crate::now().into(),
+            "running".into(),
+        ])
+        .map_err(statement)?;
+    let txn = core.db.begin().await?;
+    db::insert(&txn, &q).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+async fn finish_run(core: &Core, _actor: &Actor, id: Uuid, status: &str) -> CoreResult<()> {
+    let mut q = Query::update();
+    q.table(col("import_runs"))
+        .value(col("status"), status)
+        .value(col("finished_at"), crate::now())
+        .and_where(Expr::col(col("id")).eq(id));
+    let txn = core.db.begin().await?;
+    db::update(&txn, &q).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A run as its record keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRecord {
+    pub id: Uuid,
+    pub entity: String,
+    pub file_name: String,
+    pub fingerprint: String,
+    pub policy: String,
+    pub status: String,
+    pub created_by: Uuid,
+    pub counts: Counts,
+}
+
+/// The runs of an import, newest first (for a later undo and for people to see).
+pub async fn runs(core: &Core) -> CoreResult<Vec<RunRecord>> {
+    let mut q = Query::select();
+    q.columns(
+        [
+            "id",
+            "entity",
+            "file_name",
+            "fingerprint",
+            "policy",
+            "status",
+            "created_by",
+            "rows_read",
+            "created",
+            "updated",
+            "skipped",
+            "failed",
+            "already",
+        ]
+        .map(col),
+    )
+    .from(col("import_runs"))
+    .order_by(col("id"), sea_orm::sea_query::Order::Desc);
+    let mut out = Vec::new();
+    for row in db::fetch_all(core.db.reader(), &q).await? {
+        let n = |c: &str| get_i64(&row, c).map(|v| u64::try_from(v).unwrap_or(0));
+        out.push(RunRecord {
+            id: db::get_uuid(&row, "id")?,
+            entity: get_string(&row, "entity")?,
+            file_name: get_string(&row, "file_name")?,
+            fingerprint: get_string(&row, "fingerprint")?,
+            policy: get_string(&row, "policy")?,
+            status: get_string(&row, "status")?,
+            created_by: db::get_uuid(&row, "created_by")?,
+            counts: Counts {
+                read: n("rows_read")?,
+                created: n("created")?,
+                updated: n("updated")?,
+                skipped: n("skipped")?,
+                failed: n("failed")?,
+                already: n("already")?,
+                linked_created: 0,
+            },
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,113 @@
+//! The engine's batch path: many creates and updates validated and written in one transaction,
+//! each exactly as the API's `create` and `update` write it (the same rules, references,
+//! duplicate check, row image, contact points, search document, matching keys and audit row;
+//! there is no second writer), each in a savepoint of its own so that one refused or failed
+//! write leaves the others of the batch standing.
+//!
+//! A bulk load (an import) pays one commit for hundreds of records instead of one each. The
+//! caller keeps each batch short: on SQLite the batch holds the one writer until it commits,
+//! and every other write waits for it (see `db::group_commit`).
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::def::EntityDef;
+use super::service::Record;
+use super::work::Work;
+use crate::Core;
+use crate::authz::Actor;
+use crate::db::WriteTxn;
+use crate::error::CoreResult;
+use sea_orm::ConnectionTrait;
+
+/// The savepoint each write of a batch runs in.
+const ONE: &str = "bulk_one";
+
+/// One transaction of writes, as `actor`.
+pub struct BulkWrite<'a> {
+    core: &'a Core,
+    work: Work<'a>,
+}
+
+impl<'a> BulkWrite<'a> {
+    /// Opens the transaction (on SQLite: waits for the writer).
+    pub async fn begin(core: &'a Core, actor: &'a Actor) -> CoreResult<BulkWrite<'a>> {
+        Ok(BulkWrite {
+            core,
+            work: Work::begin(core, actor, None).await?,
+        })
+    }
+
+    pub fn actor(&self) -> &'a Actor {
+        self.work.actor()
+    }
+
+    /// The transaction, for reads that must see the batch's own writes (matching keys) and for
+    /// the caller's own bookkeeping rows, which commit or vanish with the records.
+    pub fn conn(&self) -> &WriteTxn {
+        self.work.conn()
+    }
+
+    /// Starts a step whose writes [`Self::undo_step`] can take back alone.
+    pub async fn begin_step(&self) -> CoreResult<()> {
+        self.conn()
+            .execute_unprepared(&format!("SAVEPOINT {ONE}"))
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps the step's writes in the batch.
+    pub async fn keep_step(&self) -> CoreResult<()> {
+        self.conn()
+            .execute_unprepared(&format!("RELEASE SAVEPOINT {ONE}"))
+            .await?;
+        Ok(())
+    }
+
+    /// Takes the step's writes back, leaving the batch's others (and the transaction usable,
+    /// also after a failed statement on PostgreSQL).
+    pub async fn undo_step(&self) -> CoreResult<()> {
+        self.conn()
+            .execute_unprepared(&format!(
+                "ROLLBACK TO SAVEPOINT {ONE}; RELEASE SAVEPOINT {ONE}"
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Creates a record as `POST /{plural}` would; its id is the returned record's `id`.
+    pub async fn create(&mut self, def: &'static EntityDef, input: &Value) -> CoreResult<Record> {
+        self.core
+            .records(def)
+            .create_in(&mut self.work, input)
+            .await
+    }
+
+    /// Changes a record as `PATCH /{plural}/{id}` would.
+    pub async fn update(
+        &mut self,
+        def: &'static EntityDef,
+        id: Uuid,
+        input: &Value,
+    ) -> CoreResult<Record> {
+        self.core
+            .records(def)
+            .update_in(&mut self.work, id, None, input)
+            .await
+    }
+
+    /// A record the actor may read, as the batch sees it.
+    pub async fn get(&self, def: &'static EntityDef, id: Uuid) -> CoreResult<Record> {
+        self.core.records(def).get_in(&self.work, id).await
+    }
+
+    /// Commits every kept write at once.
+    pub async fn commit(self) -> CoreResult<()> {
+        self.work.commit().await
+    }
+
+    /// Takes every write back.
+    pub async fn rollback(self) -> CoreResult<()> {
+        self.work.rollback().await
+    }
+}

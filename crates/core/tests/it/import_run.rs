@@ -1,0 +1,643 @@
+//! Importing rows on both backends: an imported record is the one the API creates, each match
+//! policy, the same file twice, a run cut short and run again, a dry run, and a GBK file from
+//! Chinese Excel whose contacts are linked to their accounts by company name.
+
+use std::io::Cursor;
+
+use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
+use guanxi_core::db::{self, Backend};
+use guanxi_core::import::mapping::{Mapping, Targets, suggest};
+use guanxi_core::import::run::{self, Policy, Report, RowError, RunOptions};
+use guanxi_core::import::{ReadOptions, Source};
+use guanxi_core::records::Record;
+use guanxi_core::{Actor, Core, EntityDef, codes};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::support::{Fresh, admin, backends};
+
+/// Imports `bytes` as `def`, with the suggested mapping, as file `name`.
+#[allow(clippy::too_many_arguments)]
+async fn import_as(
+    core: &Core,
+    actor: &Actor,
+    def: &'static EntityDef,
+    bytes: &[u8],
+    name: &str,
+    policy: Policy,
+    dry_run: bool,
+    stop_after: Option<u64>,
+) -> (Report, Vec<RowError>) {
+    let mut source = Source::open(Cursor::new(bytes.to_vec()), &ReadOptions::default()).unwrap();
+    let targets = Targets::of(def, &[]);
+    let mapping: Mapping = suggest(&targets, source.headers(), &()).mapping();
+    let plan = mapping.resolve(&targets, source.headers()).unwrap();
+    let options = RunOptions {
+        policy,
+        dry_run,
+        file_name: name.to_string(),
+        fingerprint: run::fingerprint(bytes).unwrap(),
+        mapping: mapping.to_toml(),
+        stop_after,
+    };
+    let mut errors = Vec::new();
+    let report = run::run(core, actor, def, &mut source, &plan, &options, &mut errors)
+        .await
+        .unwrap();
+    (report, errors)
+}
+
+async fn import(
+    core: &Core,
+    actor: &Actor,
+    def: &'static EntityDef,
+    text: &str,
+    policy: Policy,
+) -> (Report, Vec<RowError>) {
+    import_as(
+        core,
+        actor,
+        def,
+        text.as_bytes(),
+        "t.csv",
+        policy,
+        false,
+        None,
+    )
+    .await
+}
+
+/// `?` placeholders made the backend's.
+fn sql(backend: Backend, text: &str) -> String {
+    match backend {
+        Backend::Sqlite => text.to_string(),
+        Backend::Postgres => {
+            let mut out = String::new();
+            let mut n = 0;
+            for c in text.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
+/// The rows of a query, each as its columns' text.
+async fn rows(core: &Core, text: &str, values: Vec<sea_orm::Value>) -> Vec<Vec<String>> {
+    let backend = core.db.backend();
+    let result = db::raw_query(core.db.reader(), &sql(backend, text), values)
+        .await
+        .unwrap();
+    result
+        .iter()
+        .map(|r| {
+            (0..)
+                .map_while(|i| {
+                    r.try_get_by_index::<Option<String>>(i)
+                        .ok()
+                        .map(Option::unwrap_or_default)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+async fn count(core: &Core, table: &str) -> i64 {
+    let backend = core.db.backend();
+    let q = sql(
+        backend,
+        &format!("SELECT COUNT(*) AS n FROM {table} WHERE deleted_at IS NULL"),
+    );
+    let r = db::raw_query(core.db.reader(), &q, vec![]).await.unwrap();
+    r[0].try_get::<i64>("", "n").unwrap()
+}
+
+async fn count_all(core: &Core, table: &str) -> i64 {
+    let q = format!("SELECT COUNT(*) AS n FROM {table}");
+    let r = db::raw_query(core.db.reader(), &q, vec![]).await.unwrap();
+    r[0].try_get::<i64>("", "n").unwrap()
+}
+
+/// The live contact with e-mail `address`.
+async fn contact_by_email(core: &Core, actor: &Actor, address: &str) -> Record {
+    let q = sql(
+        core.db.backend(),
+        "SELECT record_id FROM contact_points WHERE entity = 'contact' AND kind = 'email' AND value = ?",
+    );
+    let found = db::raw_query(core.db.reader(), &q, vec![address.into()])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{address}");
+    let id: Uuid = found[0].try_get("", "record_id").unwrap();
+    core.records(&CONTACTS).get(actor, id).await.unwrap()
+}
+
+fn id_of(rec: &Record) -> Uuid {
+    Uuid::parse_str(rec["id"].as_str().unwrap()).unwrap()
+}
+
+/// What the engine stores of a record beside its row, without ids and times: its contact
+/// points, its search entry, its matching keys and its audit rows.
+async fn stored_beside(core: &Core, id: Uuid) -> Vec<Vec<Vec<String>>> {
+    let doc = match core.db.backend() {
+        Backend::Sqlite => "doc",
+        Backend::Postgres => "CAST(doc AS TEXT)",
+    };
+    vec![
+        rows(
+            core,
+            "SELECT kind, value FROM contact_points WHERE record_id = ? ORDER BY kind, value",
+            vec![id.into()],
+        )
+        .await,
+        rows(
+            core,
+            &format!("SELECT entity, title, {doc} FROM search_entries WHERE record_id = ?"),
+            vec![id.into()],
+        )
+        .await,
+        rows(
+            core,
+            "SELECT rule, key FROM dedupe_keys WHERE record_id = ? ORDER BY rule, key",
+            vec![id.into()],
+        )
+        .await,
+        rows(
+            core,
+            "SELECT entity, action, CAST(changes AS TEXT) FROM audit_log WHERE record_id = ?",
+            vec![id.into()],
+        )
+        .await,
+    ]
+}
+
+fn without_ids_and_times(mut rec: Record) -> Record {
+    for k in ["id", "created_at", "updated_at"] {
+        rec.remove(k);
+    }
+    rec
+}
+
+#[tokio::test]
+async fn an_imported_row_is_what_the_api_creates() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let file = "姓,名,职位,部门,手机,办公电话,电子邮箱,生日,备注\n\
+                    欧阳,修,总经理,销售部,138 1234 5678,010-6234 5678,OuYang@Example.com,1990/05/04,老客户\n";
+        let (report, errors) = import(&core, &boss, &CONTACTS, file, Policy::Create).await;
+        assert!(errors.is_empty(), "{backend:?}: {errors:?}");
+        assert_eq!(report.counts.created, 1);
+        let imported = contact_by_email(&core, &boss, "ouyang@example.com").await;
+        let by_api = core
+            .records(&CONTACTS)
+            .create(
+                &boss,
+                &json!({
+                    "family_name": "欧阳", "given_name": "修", "title": "总经理",
+                    "department": "销售部",
+                    "phones": [{"number": "138 1234 5678"}, {"number": "010-6234 5678"}],
+                    "emails": [{"address": "OuYang@Example.com"}],
+                    "birthday": "1990-05-04", "description": "老客户",
+                    "allow_duplicate": true,
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            without_ids_and_times(imported.clone()),
+            without_ids_and_times(by_api.clone()),
+            "{backend:?}"
+        );
+        let (a, b) = (
+            stored_beside(&core, id_of(&imported)).await,
+            stored_beside(&core, id_of(&by_api)).await,
+        );
+        assert_eq!(a, b, "{backend:?}");
+        // Every part is there: two phones, one e-mail and its domain, a search entry, an
+        // audit row.
+        assert_eq!(a[0].len(), 4, "{backend:?}: {a:?}");
+        assert_eq!(a[1].len(), 1);
+        assert_eq!(a[3].len(), 1);
+        assert_eq!(a[3][0][1], "create");
+        fresh.cleanup(core).await;
+    }
+}
+
+#[tokio::test]
+async fn each_match_policy_does_what_it_says() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let contacts = core.records(&CONTACTS);
+        contacts
+            .create(
+                &boss,
+                &json!({"family_name": "张", "given_name": "三", "emails": [{"address": "zhang@example.com"}]}),
+            )
+            .await
+            .unwrap();
+        contacts
+            .create(
+                &boss,
+                &json!({"family_name": "李", "given_name": "四", "title": "经理",
+                        "emails": [{"address": "li@example.com"}],
+                        "phones": [{"number": "13912345678"}]}),
+            )
+            .await
+            .unwrap();
+        // 张三 by e-mail (another case), 李四 by phone (written another way).
+        let file = |n: u32| {
+            format!(
+                "姓名,职位,手机,电子邮箱,备注\n\
+                 张三,总监,13800000001,ZHANG@example.com,{n}\n\
+                 李四,主任,+86 139 1234 5678,,{n}\n"
+            )
+        };
+        let title = |r: &Record| r["title"].as_str().unwrap_or("").to_string();
+        let phones = |r: &Record| {
+            r["phones"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["number"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+
+        let (r, errors) = import(&core, &boss, &CONTACTS, &file(1), Policy::Skip).await;
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!((r.counts.created, r.counts.skipped), (0, 2), "{backend:?}");
+        let zhang = contact_by_email(&core, &boss, "zhang@example.com").await;
+        assert_eq!(title(&zhang), "");
+        assert_eq!(zhang["version"], 1);
+
+        let (r, errors) = import(&core, &boss, &CONTACTS, &file(2), Policy::Fill).await;
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            (r.counts.created, r.counts.updated),
+            (0, 2),
+            "{backend:?}: {r:?}"
+        );
+        let zhang = contact_by_email(&core, &boss, "zhang@example.com").await;
+        let li = contact_by_email(&core, &boss, "li@example.com").await;
+        // Empty fields filled, set ones kept, phones added and never dropped.
+        assert_eq!(title(&zhang), "总监");
+        assert_eq!(phones(&zhang), ["+8613800000001"]);
+        assert_eq!(title(&li), "经理");
+        assert_eq!(li["description"], "2");
+        assert_eq!(phones(&li), ["+8613912345678"]);
+
+        let (r, errors) = import(&core, &boss, &CONTACTS, &file(3), Policy::Overwrite).await;
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!((r.counts.created, r.counts.updated), (0, 2));
+        let li = contact_by_email(&core, &boss, "li@example.com").await;
+        assert_eq!(title(&li), "主任");
+        assert_eq!(li["description"], "3");
+        // What the row does not give is kept.
+        assert_eq!(li["emails"][0]["address"], "li@example.com");
+
+        // The updates are the engine's: audited as any edit (the skip changed nothing).
+        let history = core
+            .records(&CONTACTS)
+            .history(&boss, id_of(&li))
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 3, "{history:?}");
+        assert_eq!(history[0].action, "update");
+
+        let (r, errors) = import(&core, &boss, &CONTACTS, &file(4), Policy::Create).await;
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(r.counts.created, 2);
+        assert_eq!(count(&core, "contacts").await, 4);
+
+        // A row that matches two records names them and changes neither.
+        let both = "姓名,手机,电子邮箱\n某人,13800000001,li@example.com\n";
+        let (r, errors) = import(&core, &boss, &CONTACTS, both, Policy::Fill).await;
+        assert_eq!((r.counts.failed, r.counts.created), (1, 0));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, codes::IMPORT_SEVERAL_MATCHES);
+        assert_eq!(errors[0].line, 2);
+        assert!(errors[0].params["titles"].as_array().unwrap().len() >= 2);
+        fresh.cleanup(core).await;
+    }
+}
+
+#[tokio::test]
+async fn the_same_file_twice_creates_nothing_new_whatever_the_policy() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let file = "姓名,电子邮箱,手机\n张三,a@example.com,\n李四,,13900000002\n王五,,\n坏,bad,\n";
+        let (r, _) = import(&core, &boss, &CONTACTS, file, Policy::Create).await;
+        assert_eq!((r.counts.created, r.counts.failed), (3, 1), "{backend:?}");
+        for policy in Policy::ALL {
+            let (r, errors) = import(&core, &boss, &CONTACTS, file, policy).await;
+            assert_eq!(r.counts.created, 0, "{backend:?} {policy:?}");
+            assert_eq!(r.counts.already, 3);
+            // The row that failed is tried again, and fails again.
+            assert_eq!(r.counts.failed, 1);
+            assert_eq!(errors.len(), 1);
+        }
+        assert_eq!(count(&core, "contacts").await, 3);
+        let runs = run::runs(&core).await.unwrap();
+        assert_eq!(runs.len(), 5);
+        assert_eq!(runs[0].status, "finished");
+        assert_eq!(runs[4].counts.created, 3);
+        assert_eq!(runs[4].file_name, "t.csv");
+        fresh.cleanup(core).await;
+    }
+}
+
+#[tokio::test]
+async fn a_run_cut_short_and_run_again_imports_every_row_once() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let mut file = String::from("姓名,电子邮箱\n");
+        for i in 0..1200 {
+            file.push_str(&format!("联系人{i},p{i}@example.com\n"));
+        }
+        let (r, _) = import_as(
+            &core,
+            &boss,
+            &CONTACTS,
+            file.as_bytes(),
+            "big.csv",
+            Policy::Fill,
+            false,
+            Some(700),
+        )
+        .await;
+        assert!(r.stopped, "{backend:?}");
+        assert_eq!(r.counts.created, 700);
+        assert_eq!(count(&core, "contacts").await, 700);
+        assert_eq!(run::runs(&core).await.unwrap()[0].status, "stopped");
+        let (r, errors) = import(&core, &boss, &CONTACTS, &file, Policy::Create).await;
+        assert!(errors.is_empty());
+        assert!(!r.stopped);
+        assert_eq!((r.counts.created, r.counts.already), (500, 700));
+        assert_eq!(count(&core, "contacts").await, 1200);
+        // Each address once; each row's outcome kept with the record it made.
+        let dup = rows(
+            &core,
+            "SELECT value FROM contact_points WHERE kind = 'email' GROUP BY value HAVING COUNT(*) > 1",
+            vec![],
+        )
+        .await;
+        assert!(dup.is_empty(), "{dup:?}");
+        let kept = rows(
+            &core,
+            "SELECT outcome, COUNT(*) FROM import_rows GROUP BY outcome",
+            vec![],
+        )
+        .await;
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(count_all(&core, "import_rows").await, 1200);
+        fresh.cleanup(core).await;
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_everything_and_writes_nothing() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let audit_before = count_all(&core, "audit_log").await;
+        let file = "姓名,手机,公司名称\n张三,13800000001,新公司有限公司\n李四,not a phone,\n,13800000003,\n";
+        let (r, errors) = import_as(
+            &core,
+            &boss,
+            &CONTACTS,
+            file.as_bytes(),
+            "d.csv",
+            Policy::Fill,
+            true,
+            None,
+        )
+        .await;
+        assert_eq!(r.run_id, None);
+        assert_eq!((r.counts.created, r.counts.failed), (1, 2), "{errors:?}");
+        assert_eq!(r.counts.linked_created, 1);
+        let invalid = errors.iter().find(|e| e.line == 3).unwrap();
+        assert_eq!(
+            (invalid.column.as_str(), invalid.code),
+            ("手机", "invalid_phone")
+        );
+        assert_eq!(invalid.values[1], "not a phone");
+        let nameless = errors.iter().find(|e| e.line == 4).unwrap();
+        assert_eq!(nameless.column, "姓名");
+        for table in ["contacts", "accounts"] {
+            assert_eq!(count(&core, table).await, 0, "{backend:?} {table}");
+        }
+        for table in [
+            "import_runs",
+            "import_rows",
+            "contact_points",
+            "search_entries",
+        ] {
+            assert_eq!(count_all(&core, table).await, 0, "{backend:?} {table}");
+        }
+        assert_eq!(count_all(&core, "audit_log").await, audit_before);
+        // A dry run leaves the file to import for real.
+        let (r, _) = import(&core, &boss, &CONTACTS, file, Policy::Fill).await;
+        assert_eq!(r.counts.created, 1);
+        fresh.cleanup(core).await;
+    }
+}
+
+#[tokio::test]
+async fn a_gbk_file_from_chinese_excel_links_contacts_to_accounts_by_company_name() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let accounts = core.records(&ACCOUNTS);
+        let zhongtai = accounts
+            .create(
+                &boss,
+                &json!({"kind": "company", "name": "北京中太数据科技有限公司"}),
+            )
+            .await
+            .unwrap();
+        for name in ["华星光电有限公司", "深圳华星光电有限公司"] {
+            accounts
+                .create(
+                    &boss,
+                    &json!({"kind": "company", "name": name, "allow_duplicate": true}),
+                )
+                .await
+                .unwrap();
+        }
+        let text = "姓名,手机,电子邮箱,公司名称\r\n\
+                    欧阳修,13800000001,ouyang@example.com,中太数据科技（北京）有限公司\r\n\
+                    司马光,13800000002,sima@example.com,杭州新来客户有限公司\r\n\
+                    张三,13800000003,zhang@example.com,杭州新来客户有限公司\r\n\
+                    李四,13800000004,li@example.com,华星光电\r\n";
+        let (bytes, _, _) = encoding_rs::GBK.encode(text);
+        let (r, errors) = import_as(
+            &core,
+            &boss,
+            &CONTACTS,
+            &bytes,
+            "联系人.csv",
+            Policy::Fill,
+            false,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (r.counts.created, r.counts.failed),
+            (3, 1),
+            "{backend:?}: {errors:?}"
+        );
+        assert_eq!(r.counts.linked_created, 1);
+        let ouyang = contact_by_email(&core, &boss, "ouyang@example.com").await;
+        assert_eq!(
+            (
+                ouyang["family_name"].as_str(),
+                ouyang["given_name"].as_str()
+            ),
+            (Some("欧阳"), Some("修"))
+        );
+        assert_eq!(ouyang["account_id"].as_str(), zhongtai["id"].as_str());
+        let sima = contact_by_email(&core, &boss, "sima@example.com").await;
+        let zhang = contact_by_email(&core, &boss, "zhang@example.com").await;
+        assert_eq!(sima["family_name"], "司马");
+        assert!(sima["account_id"].is_string());
+        assert_eq!(sima["account_id"], zhang["account_id"]);
+        let created = accounts
+            .get(
+                &boss,
+                Uuid::parse_str(sima["account_id"].as_str().unwrap()).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(created["name"], "杭州新来客户有限公司");
+        assert_eq!(created["kind"], "company");
+        assert_eq!(count(&core, "accounts").await, 4);
+        // Two accounts go by 华星光电: the row names them rather than guessing.
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, codes::IMPORT_AMBIGUOUS_REFERENCE);
+        assert_eq!(errors[0].column, "公司名称");
+        assert_eq!(errors[0].line, 5);
+        assert_eq!(
+            errors[0].params["titles"].as_array().map(Vec::len),
+            Some(2),
+            "{:?}",
+            errors[0].params
+        );
+        let _: Value = errors[0].params["value"].clone();
+        fresh.cleanup(core).await;
+    }
+}
+
+/// The import's speed (issue 12's protocol, scaled by `GUANXI_IMPORT_BENCH_ROWS`, default
+/// 100,000): a database holding N contacts, then a file of N contacts written as Chinese Excel
+/// writes it (GBK, 姓名/手机/电子邮箱/公司名称/职位), a tenth of them repeats of stored contacts,
+/// imported with the fill policy. On PostgreSQL with `GUANXI_IMPORT_BENCH_PG=1`. A figure to
+/// report, never a timed assertion:
+///
+/// `cargo test --release -p guanxi-core --test it import_speed -- --ignored --nocapture`
+#[tokio::test]
+#[ignore]
+async fn import_speed() {
+    let n: usize = std::env::var("GUANXI_IMPORT_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let backend = if std::env::var("GUANXI_IMPORT_BENCH_PG").is_ok() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    let fresh = Fresh::new(backend).await;
+    let core = fresh.core().await;
+    let boss = admin(&core, "boss@example.com").await;
+    let head = "姓名,手机,电子邮箱,公司名称,职位\r\n";
+    let surnames = [
+        "王", "李", "张", "刘", "陈", "杨", "欧阳", "司马", "赵", "黄",
+    ];
+    let row = |i: usize, tag: &str| {
+        format!(
+            "{}{tag}{i},1{:010},{tag}{i}@example.cn,星辰{}科技有限公司,销售经理\r\n",
+            surnames[i % surnames.len()],
+            3_000_000_000u64 + i as u64 + if tag == "n" { 5_000_000_000 } else { 0 },
+            i % 1000
+        )
+    };
+    // What the database holds: N contacts (imported too, which is a first figure).
+    let mut existing = String::from(head);
+    // Stored without a title, which the repeats fill.
+    for i in 0..n {
+        existing.push_str(&row(i, "e").replace("销售经理", ""));
+    }
+    let (bytes, _, _) = encoding_rs::GBK.encode(&existing);
+    let started = std::time::Instant::now();
+    let (r, errors) = import_as(
+        &core,
+        &boss,
+        &CONTACTS,
+        &bytes,
+        "existing.csv",
+        Policy::Create,
+        false,
+        None,
+    )
+    .await;
+    let secs = started.elapsed().as_secs_f64();
+    assert!(errors.is_empty(), "{:?}", errors.first());
+    println!(
+        "{backend:?}: {n} new contacts into an empty database: {secs:.1} s, {:.0} rows/s, {} batches, longest {} ms, {} accounts made",
+        n as f64 / secs,
+        r.batches,
+        r.longest_batch.as_millis(),
+        r.counts.linked_created
+    );
+    // The file: a tenth repeats of stored contacts (the same e-mail and phone, with a title),
+    // the rest new.
+    let mut file = String::from(head);
+    for i in 0..n {
+        if i % 10 == 0 {
+            file.push_str(&row(i, "e"));
+        } else {
+            file.push_str(&row(i, "n"));
+        }
+    }
+    let (bytes, _, _) = encoding_rs::GBK.encode(&file);
+    let started = std::time::Instant::now();
+    let (r, errors) = import_as(
+        &core,
+        &boss,
+        &CONTACTS,
+        &bytes,
+        "import.csv",
+        Policy::Fill,
+        false,
+        None,
+    )
+    .await;
+    let secs = started.elapsed().as_secs_f64();
+    assert!(errors.is_empty(), "{:?}", errors.first());
+    println!(
+        "{backend:?}: {n} rows (GBK, 10% repeats, fill) into {n} contacts: {secs:.1} s, {:.0} rows/s; {} created, {} updated, {} skipped; {} batches, longest {} ms",
+        n as f64 / secs,
+        r.counts.created,
+        r.counts.updated,
+        r.counts.skipped,
+        r.batches,
+        r.longest_batch.as_millis(),
+    );
+    assert_eq!(r.counts.created as usize, n - n.div_ceil(10));
+    assert_eq!(r.counts.updated as usize, n.div_ceil(10));
+    fresh.cleanup(core).await;
+}
