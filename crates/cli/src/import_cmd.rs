@@ -159,8 +159,9 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
             let admins: Vec<_> = users::list(&core.db)
                 .await
                 .map_err(|e| explain_in(e, "en"))?
-                .into_iter()
+                .iter()
                 .filter(|u| !u.disabled && u.role.as_str() == "admin")
+                .cloned()
                 .collect();
             match <[_; 1]>::try_from(admins) {
                 Ok([one]) => one,

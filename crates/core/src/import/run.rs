@@ -267,7 +267,7 @@ impl People {
     async fn load(core: &Core) -> CoreResult<People> {
         let mut by_email = HashMap::new();
         let mut by_name: HashMap<String, Vec<Uuid>> = HashMap::new();
-        for u in users::list(&core.db).await? {
+        for u in users::list(&core.db).await?.iter() {
             if u.disabled {
                 continue;
             }
