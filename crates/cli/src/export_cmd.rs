@@ -12,13 +12,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use guanxi_core::identity::users;
 use guanxi_core::records::export::{CsvWriter, Export, XlsxWriter};
 use guanxi_core::records::{Filter, ListQuery};
 use guanxi_core::{Core, EntityDef};
 use guanxi_web::export_format::{FileType, Format};
 
-use crate::{DbArg, explain_in, find_user};
+use crate::{DbArg, acting_as, explain_in, find_user};
 
 #[derive(Args)]
 pub struct ExportArgs {
@@ -72,16 +71,7 @@ fn entity(core: &Core, name: &str) -> Result<&'static EntityDef> {
 pub async fn run(core: &Core, args: ExportArgs) -> Result<()> {
     let def = entity(core, &args.entity)?;
     let user = find_user(core, &args.as_user).await?;
-    if user.disabled {
-        bail!("{} is disabled and cannot export", user.email);
-    }
-    let mut actor = users::actor_for(core, &user)
-        .await
-        .map_err(|e| explain_in(e, &user.locale))?;
-    if let Some(l) = &args.locale {
-        // Titles of referenced records are resolved in the actor's language.
-        actor.locale = l.clone();
-    }
+    let actor = acting_as(core, &user, args.locale.as_deref(), "export").await?;
     let locale = actor.locale.clone();
     let explain = |e| explain_in(e, &locale);
     let filter = match &args.filter {

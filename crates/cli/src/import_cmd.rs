@@ -20,7 +20,7 @@ use guanxi_core::import::run::{self, Counts, Policy, RowError, RunOptions, Sink}
 use guanxi_core::import::{FileKind, ReadError, ReadOptions, Source};
 use guanxi_web::i18n::{EveryLanguage, I18n};
 
-use crate::{DbArg, explain_in, find_user};
+use crate::{DbArg, acting_as, explain_in, find_user};
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -169,15 +169,7 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
             }
         }
     };
-    if user.disabled {
-        bail!("{} is disabled and cannot import", user.email);
-    }
-    let mut actor = users::actor_for(core, &user)
-        .await
-        .map_err(|e| explain_in(e, &user.locale))?;
-    if let Some(l) = &args.locale {
-        actor.locale = l.clone();
-    }
+    let actor = acting_as(core, &user, args.locale.as_deref(), "import").await?;
     let locale = actor.locale.clone();
     let words = I18n::new(&locale);
     let read_error = |e: ReadError| anyhow!("{}", words.error(e.code(), &e.params()));

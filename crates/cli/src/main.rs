@@ -280,6 +280,27 @@ pub(crate) async fn find_user(core: &Core, email: &str) -> Result<guanxi_core::i
         .ok_or_else(|| anyhow!("no user with e-mail {email}"))
 }
 
+/// `user` as the actor a command acts as (their rights apply), in `locale` when given, else
+/// their own language; a disabled user is refused, naming what they cannot `do`.
+pub(crate) async fn acting_as(
+    core: &Core,
+    user: &guanxi_core::identity::User,
+    locale: Option<&str>,
+    what: &str,
+) -> Result<guanxi_core::authz::Actor> {
+    if user.disabled {
+        bail!("{} is disabled and cannot {what}", user.email);
+    }
+    let mut actor = users::actor_for(core, user)
+        .await
+        .map_err(|e| explain_in(e, &user.locale))?;
+    if let Some(l) = locale {
+        // Titles of referenced records and messages are in the actor's language.
+        actor.locale = l.to_string();
+    }
+    Ok(actor)
+}
+
 /// The jobs this process runs: every standard one, and the scheduled backup when a directory is
 /// configured (SQLite only: PostgreSQL is backed up with `pg_dump`).
 pub(crate) fn job_handlers(core: &Core, cfg: &Config) -> guanxi_core::jobs::Handlers {
