@@ -80,33 +80,41 @@ fn range_filter(
     placing: Placing,
 ) -> Filter {
     let ids = Value::Array(people.iter().map(|p| json!(p.to_string())).collect());
-    let whose = match belonging {
-        Belonging::Owned => cond("owner_id", FilterOp::In, ids),
-        Belonging::Attended => cond(
-            format!("{}.{}", cal.attendees, cal.attendee_user),
-            FilterOp::In,
-            ids,
+    // An attended entry's range is said on the attendee lines, which carry its start and due
+    // time (`ChildDef::carries`): one read of their index by person and time, where the
+    // attendees alone gave every meeting the people ever attended.
+    let (whose, on) = match belonging {
+        Belonging::Owned => (cond("owner_id", FilterOp::In, ids), String::new()),
+        Belonging::Attended => (
+            cond(
+                format!("{}.{}", cal.attendees, cal.attendee_user),
+                FilterOp::In,
+                ids,
+            ),
+            format!("{}.", cal.attendees),
         ),
     };
-    let when = match placing {
-        Placing::Start => Filter::And(vec![
+    let at = |field: &str| format!("{on}{field}");
+    let mut conds = vec![whose];
+    match placing {
+        Placing::Start => conds.extend([
             cond(
-                cal.start,
+                at(cal.start),
                 FilterOp::Gte,
                 json!(ts_string(from - LONGEST_ENTRY)),
             ),
-            cond(cal.start, FilterOp::Lt, json!(ts_string(to))),
+            cond(at(cal.start), FilterOp::Lt, json!(ts_string(to))),
             Filter::Or(vec![
                 cond(cal.start, FilterOp::Gte, json!(ts_string(from))),
                 cond(cal.end, FilterOp::Gt, json!(ts_string(from))),
             ]),
         ]),
-        Placing::Due => Filter::And(vec![
-            cond(cal.due, FilterOp::Gte, json!(ts_string(from))),
-            cond(cal.due, FilterOp::Lt, json!(ts_string(to))),
+        Placing::Due => conds.extend([
+            cond(at(cal.due), FilterOp::Gte, json!(ts_string(from))),
+            cond(at(cal.due), FilterOp::Lt, json!(ts_string(to))),
         ]),
-    };
-    Filter::And(vec![whose, when])
+    }
+    Filter::And(conds)
 }
 
 /// What a calendar read takes beyond its range and its people.

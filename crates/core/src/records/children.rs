@@ -212,25 +212,50 @@ pub fn canonical(
     Value::Array(out)
 }
 
-/// Replaces the stored lines of `parent` with `lines`, in their order.
+/// The columns each line of `child` carries from its parent record `rec`
+/// ([`ChildDef::carries`]).
+pub fn carried(def: &EntityDef, child: &ChildDef, rec: &JsonMap) -> values::Columns {
+    child
+        .carries
+        .iter()
+        .filter_map(|name| def.field(name))
+        .flat_map(|f| values::to_columns(f, rec.get(f.name).unwrap_or(&Value::Null)))
+        .collect()
+}
+
+/// Whether a write from `before` to `after` changes what the lines of `child` carry.
+pub fn carried_changed(child: &ChildDef, before: Option<&JsonMap>, after: &JsonMap) -> bool {
+    child.carries.iter().any(|name| {
+        before.and_then(|b| b.get(*name)).unwrap_or(&Value::Null)
+            != after.get(*name).unwrap_or(&Value::Null)
+    })
+}
+
+/// Replaces the stored lines of `parent` with `lines`, in their order, each carrying `carried`.
 pub async fn save<C: ConnectionTrait>(
     conn: &C,
     child: &ChildDef,
     parent: Uuid,
     lines: &Value,
+    carried: &values::Columns,
 ) -> CoreResult<()> {
     let mut d = Query::delete();
     d.from_table(col(child.table))
         .and_where(Expr::col(col(child.parent_column)).eq(parent));
     db::delete(conn, &d).await?;
-    if let Some(q) = TableRow::insert_all(&rows(child, parent, lines))? {
+    if let Some(q) = TableRow::insert_all(&rows(child, parent, lines, carried))? {
         db::insert(conn, &q).await?;
     }
     Ok(())
 }
 
-/// The rows of a collection's lines of `parent`, in their order.
-pub fn rows(child: &ChildDef, parent: Uuid, lines: &Value) -> Vec<TableRow> {
+/// The rows of a collection's lines of `parent`, in their order, each carrying `carried`.
+pub fn rows(
+    child: &ChildDef,
+    parent: Uuid,
+    lines: &Value,
+    carried: &values::Columns,
+) -> Vec<TableRow> {
     let lines = lines.as_array().map(Vec::as_slice).unwrap_or(&[]);
     lines
         .iter()
@@ -255,6 +280,7 @@ pub fn rows(child: &ChildDef, parent: Uuid, lines: &Value) -> Vec<TableRow> {
                     line.get(f.name).unwrap_or(&Value::Null),
                 ));
             }
+            columns.extend(carried.iter().cloned());
             TableRow::new(child.table, columns)
         })
         .collect()

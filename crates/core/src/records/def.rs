@@ -274,6 +274,12 @@ pub struct ChildDef {
     pub computed: bool,
     /// The line's name as people say it, in the given locale.
     pub title: fn(&JsonMap, &str) -> String,
+    /// Fields of the parent copied onto each line, in columns of the same layout, and kept
+    /// equal to it by the engine: a filter on the lines can then say when as well as who
+    /// (`attendee_users.user_id` and `attendee_users.starts_at` in one read of an index by
+    /// person and start), where through the parent it read every line the person ever had.
+    /// Never part of a line as the API shows it.
+    pub carries: &'static [&'static str],
 }
 
 impl ChildDef {

@@ -413,9 +413,57 @@ enum Target {
     Picked(ArrayAt),
     /// A declared list of strings: a JSON array column, `[]` when empty.
     List(&'static str),
-    /// An id field of a child line (`attendee_users.user_id`): the record has a line whose
-    /// field is the value. Child table, its parent column, the field's column.
-    Line(&'static str, &'static str, &'static str),
+    /// A field of a child line (`attendee_users.user_id`), or one the lines carry of their
+    /// record (`attendee_users.starts_at`, [`ChildDef::carries`]): the record has a line
+    /// meeting the condition.
+    Line(Line),
+}
+
+/// A condition's place on child lines: the table, its parent column, the line's own column or
+/// the carried one (unqualified, so that inside the lines' subquery it names theirs).
+struct Line {
+    table: &'static str,
+    parent: &'static str,
+    target: Box<Target>,
+    /// A field the lines carry of their record: the same on every line of it.
+    carried: bool,
+}
+
+/// The conditions of an `and` on one collection's lines. Each condition on a line's own field
+/// is met by some line, not necessarily the same one (two attendees named means both attend).
+/// A carried field holds its record's value on every line, so a condition on it may join each
+/// of those reads: the lines' index by person and start then answers "whom and when" at once,
+/// where "whom" alone read every line the people ever had.
+struct LineConds {
+    table: &'static str,
+    parent: &'static str,
+    own: Vec<SimpleExpr>,
+    carried: Vec<SimpleExpr>,
+}
+
+impl LineConds {
+    fn into_expr(self, entity_table: &'static str) -> Condition {
+        let having = |conds: Vec<SimpleExpr>| -> SimpleExpr {
+            let mut lines = Query::select();
+            lines
+                .column(Alias::new(self.parent))
+                .from(Alias::new(self.table));
+            for c in conds {
+                lines.and_where(c);
+            }
+            Expr::col((Alias::new(entity_table), Alias::new("id"))).in_subquery(lines)
+        };
+        let mut all = Condition::all();
+        if self.own.is_empty() {
+            return all.add(having(self.carried));
+        }
+        for own in self.own {
+            let mut conds = vec![own];
+            conds.extend(self.carried.iter().cloned());
+            all = all.add(having(conds));
+        }
+        all
+    }
 }
 
 /// Where a JSON array of picked options lives.
@@ -595,10 +643,22 @@ impl FilterContext<'_> {
         };
         if let (Some(child), Some(p)) = (self.entity.children.iter().find(|c| c.name == base), part)
         {
+            let line = |target: Target, carried: bool| {
+                Target::Line(Line {
+                    table: child.table,
+                    parent: child.parent_column,
+                    target: Box::new(target),
+                    carried,
+                })
+            };
             return match child.fields.iter().find(|f| f.name == p) {
                 Some(f) if matches!(f.kind, FieldKind::Ref { .. } | FieldKind::User) => {
-                    Ok(Target::Line(child.table, child.parent_column, f.column))
+                    Ok(line(Target::Column(c(f.column), Scalar::Id), false))
                 }
+                None if child.carries.contains(&p) => match self.resolve(p)? {
+                    column @ Target::Column(..) => Ok(line(column, true)),
+                    _ => Err(bad(format!("'{name}' cannot be filtered"))),
+                },
                 _ => Err(bad(format!(
                     "unknown field '{name}' for {}",
                     self.entity.plural
@@ -751,8 +811,36 @@ impl FilterContext<'_> {
         Ok(match f {
             Filter::And(items) => {
                 let mut c = Condition::all();
+                let mut lines: Vec<LineConds> = Vec::new();
                 for i in items {
+                    if let Filter::Cond { field, op, value } = i
+                        && let Target::Line(line) = self.resolve(field)?
+                    {
+                        let (table, parent, carried) = (line.table, line.parent, line.carried);
+                        let e = self.line_condition(line, field, *op, value)?;
+                        let at = match lines.iter().position(|l| l.table == table) {
+                            Some(at) => at,
+                            None => {
+                                lines.push(LineConds {
+                                    table,
+                                    parent,
+                                    own: Vec::new(),
+                                    carried: Vec::new(),
+                                });
+                                lines.len() - 1
+                            }
+                        };
+                        if carried {
+                            lines[at].carried.push(e);
+                        } else {
+                            lines[at].own.push(e);
+                        }
+                        continue;
+                    }
                     c = c.add(self.compile_node(i)?);
+                }
+                for l in lines {
+                    c = c.add(l.into_expr(self.entity.table));
                 }
                 c
             }
@@ -774,7 +862,37 @@ impl FilterContext<'_> {
         })
     }
 
+    /// The condition a line must meet for a condition on `line`'s field.
+    fn line_condition(
+        &self,
+        line: Line,
+        field: &str,
+        op: FilterOp,
+        value: &Value,
+    ) -> CoreResult<SimpleExpr> {
+        use FilterOp::*;
+        // "Has a line that is not…" or "…with a blank" reads as something else than people
+        // mean by it; the comparisons of a carried instant are what a calendar needs.
+        if !matches!(op, Eq | In | Lt | Lte | Gt | Gte) {
+            return Err(bad(format!(
+                "operator '{}' does not apply to field '{field}'",
+                op.as_str()
+            )));
+        }
+        self.condition_on(*line.target, field, op, value)
+    }
+
     fn condition(&self, field: &str, op: FilterOp, value: &Value) -> CoreResult<SimpleExpr> {
+        self.condition_on(self.resolve(field)?, field, op, value)
+    }
+
+    fn condition_on(
+        &self,
+        target: Target,
+        field: &str,
+        op: FilterOp,
+        value: &Value,
+    ) -> CoreResult<SimpleExpr> {
         use FilterOp::*;
         let unsupported = || {
             bad(format!(
@@ -782,7 +900,7 @@ impl FilterContext<'_> {
                 op.as_str()
             ))
         };
-        match self.resolve(field)? {
+        match target {
             Target::Column(e, kind) => {
                 let empty_value: Option<SqlValue> = match kind {
                     Scalar::Text => Some(SqlValue::String(Some(Box::new(String::new())))),
@@ -854,18 +972,16 @@ impl FilterContext<'_> {
                     }),
                 }
             }
-            Target::Line(table, parent, column) => {
-                let values = match op {
-                    Eq => vec![self.scalar(Scalar::Id, field, value)?],
-                    In => self.list(Scalar::Id, field, value)?,
-                    _ => return Err(unsupported()),
+            Target::Line(line) => {
+                let (table, parent, carried) = (line.table, line.parent, line.carried);
+                let e = self.line_condition(line, field, op, value)?;
+                let conds = LineConds {
+                    table,
+                    parent,
+                    own: if carried { Vec::new() } else { vec![e.clone()] },
+                    carried: if carried { vec![e] } else { Vec::new() },
                 };
-                let mut lines = Query::select();
-                lines
-                    .column(Alias::new(parent))
-                    .from(Alias::new(table))
-                    .and_where(Expr::col(Alias::new(column)).is_in(values));
-                Ok(Expr::col((Alias::new(self.entity.table), Alias::new("id"))).in_subquery(lines))
+                Ok(conds.into_expr(self.entity.table).into())
             }
             Target::JsonText(e) => match op {
                 Eq | Ne => {

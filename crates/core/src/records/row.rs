@@ -147,6 +147,7 @@ impl RowImage {
                 child,
                 stamp.id,
                 rec.get(child.name).unwrap_or(&Value::Null),
+                &children::carried(def, child, rec),
             ));
         }
         let audit = audit::row(

@@ -1257,8 +1257,9 @@ impl<'a> RecordService<'a> {
                 for child in self.def.children {
                     let before = stored.and_then(|s| s.get(child.name));
                     let after = rec.get(child.name).unwrap_or(&Value::Null);
-                    if before != Some(after) {
-                        children::save(work.conn(), child, id, after).await?;
+                    if before != Some(after) || children::carried_changed(child, stored, &rec) {
+                        let carried = children::carried(self.def, child, &rec);
+                        children::save(work.conn(), child, id, after, &carried).await?;
                     }
                 }
                 rec.insert("id".into(), Value::String(id.to_string()));

@@ -575,3 +575,92 @@ async fn an_entry_moves_by_post_and_a_refused_move_is_explained() {
         assert_eq!(after.body["starts_at"], moved.body["starts_at"], "{b:?}");
     }
 }
+
+/// The attendee lines carry their meeting's start (the calendar reads a week by them): moved,
+/// the meeting leaves one week of an attendee's calendar and reaches the other; an API filter
+/// on a carried time joins each attendee named, and two attendees named means both attend.
+#[tokio::test]
+async fn an_attended_meeting_moved_in_time_follows_its_attendees() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user("sales", Some("North")).await;
+        let mate = app.user("sales", Some("North")).await;
+        let other = app.user("sales", Some("North")).await;
+        let day = next_monday();
+        let later = day + Duration::days(14);
+        let m = meeting(
+            &mate,
+            "北区复盘丁",
+            day,
+            json!({"attendee_users": [{"user_id": rep.id}, {"user_id": other.id}]}),
+        )
+        .await;
+        let mid = id(&m);
+        let week = |on: NaiveDate| {
+            let app = &app;
+            let email = rep.email.clone();
+            async move {
+                let (cookie, _) = login_cookie(app, &email, PASSWORD).await;
+                let path = format!("/activities/calendar?view=week&date={on}&who=me");
+                let (status, html) = page_as(app, Some(&cookie), "en", &path).await;
+                assert_eq!(status, StatusCode::OK, "{html}");
+                html.contains("北区复盘丁")
+            }
+        };
+        assert!(week(day).await, "{b:?}: on the attendee's week");
+        assert!(!week(later).await, "{b:?}: not yet two weeks on");
+        let moved = mate
+            .patch_r(
+                &format!("/api/v1/activities/{mid}"),
+                &json!({"starts_at": at(later, 10), "ends_at": at(later, 11)}),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{b:?}: {}", moved.text);
+        assert!(!week(day).await, "{b:?}: gone from the first week");
+        assert!(week(later).await, "{b:?}: on the week it moved to");
+
+        let list = |qs: String| {
+            let mate = &mate;
+            async move {
+                let r = mate.get_r(&format!("/api/v1/activities?{qs}")).await;
+                assert_eq!(r.status, StatusCode::OK, "{qs}: {}", r.text);
+                r.ids()
+            }
+        };
+        let enc = |s: &str| -> String { form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+        let from = enc(&at(later, 0));
+        let to = enc(&at(later + Duration::days(1), 0));
+        assert_eq!(
+            list(format!(
+                "attendee_users.user_id={}&attendee_users.starts_at[gte]={from}&attendee_users.starts_at[lt]={to}",
+                rep.id
+            ))
+            .await,
+            [mid.clone()],
+            "{b:?}: attended by the rep, starting that day"
+        );
+        let before = enc(&at(day + Duration::days(1), 0));
+        assert!(
+            list(format!(
+                "attendee_users.user_id={}&attendee_users.starts_at[lt]={before}",
+                rep.id
+            ))
+            .await
+            .is_empty(),
+            "{b:?}: the lines moved with it"
+        );
+        assert_eq!(
+            list(format!(
+                "attendee_users.user_id={}&attendee_users.user_id={}",
+                rep.id, other.id
+            ))
+            .await,
+            [mid.clone()],
+            "{b:?}: both attend"
+        );
+        let r = mate
+            .get_r("/api/v1/activities?attendee_users.starts_at[empty]=1")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{b:?}: {}", r.text);
+    }
+}

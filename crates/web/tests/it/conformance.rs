@@ -2593,13 +2593,20 @@ fn expected_columns(def: &EntityDef) -> Vec<(String, ColumnType)> {
 
 /// Every column the engine expects of a child collection's table: the line's id, its parent,
 /// its position and its fields.
-fn expected_child_columns(child: &ChildDef) -> Vec<(String, ColumnType)> {
+fn expected_child_columns(def: &EntityDef, child: &ChildDef) -> Vec<(String, ColumnType)> {
     let mut out = vec![
         ("id".to_string(), ColumnType::Uuid),
         (child.parent_column.to_string(), ColumnType::Uuid),
         ("position".to_string(), ColumnType::Int),
     ];
     for f in child.fields {
+        out.extend(field_columns(child.table, f));
+    }
+    // What a line carries of its parent is laid out as the parent's field is.
+    for name in child.carries {
+        let f = def
+            .field(name)
+            .unwrap_or_else(|| panic!("{}: carries '{name}', no field of {}", child.name, def.name));
         out.extend(field_columns(child.table, f));
     }
     out
@@ -2669,7 +2676,7 @@ async fn every_declared_column_exists_in_the_migrated_tables() {
             for child in def.children {
                 // A line always has its parent and its place.
                 let keys = vec!["id", child.parent_column, "position"];
-                tables.push((child.table, expected_child_columns(child), keys, None));
+                tables.push((child.table, expected_child_columns(def, child), keys, None));
             }
         }
         // PostgreSQL's search reads each entity's own text index (`search::pg_entity_match`).

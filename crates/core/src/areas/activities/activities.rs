@@ -123,6 +123,8 @@ pub const ATTENDEE_USERS: ChildDef = ChildDef {
     max: 200,
     computed: false,
     title: user_title,
+    // A team's calendar reads the meetings its people attend in a week by these (m0039).
+    carries: &["starts_at", "due_at"],
 };
 
 /// The people at the customer who take part: contacts the writer may read.
@@ -134,6 +136,7 @@ pub const ATTENDEE_CONTACTS: ChildDef = ChildDef {
     max: 200,
     computed: false,
     title: contact_title,
+    carries: &[],
 };
 
 const FIELDS: &[FieldDef] = &[

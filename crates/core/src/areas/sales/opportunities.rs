@@ -66,6 +66,7 @@ pub const CONTACT_ROLES: ChildDef = ChildDef {
     max: 50,
     computed: false,
     title: role_title,
+    carries: &[],
 };
 
 const HISTORY_FIELDS: &[FieldDef] = &[
@@ -94,6 +95,7 @@ pub const STAGE_HISTORY: ChildDef = ChildDef {
     max: 10_000,
     computed: true,
     title: history_title,
+    carries: &[],
 };
 
 const FIELDS: &[FieldDef] = &[

@@ -63,6 +63,7 @@ pub static STAGES: ChildDef = ChildDef {
     max: 30,
     computed: false,
     title: stage_title,
+    carries: &[],
 };
 
 /// A pipeline's stages, as lines.
