@@ -9,6 +9,7 @@ mod error;
 mod export;
 pub mod export_format;
 mod forms;
+pub mod import_errors;
 pub mod i18n;
 mod ical;
 pub mod letters;

@@ -73,8 +73,10 @@ pub mod delimiter;
 pub mod encoding;
 pub mod mapping;
 pub mod names;
+pub mod job;
 pub mod run;
 pub mod source;
+pub mod uploads;
 
 use serde_json::Value;
 
