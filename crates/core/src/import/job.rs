@@ -166,9 +166,7 @@ async fn import(core: &Core, id: Uuid, sheet: Option<String>) -> Result<Value, J
         return Err(fail("no such entity".into()).await);
     };
     let user_id = crate::db::get_uuid(&row, "created_by").map_err(retry)?;
-    let user = users::get(core.db.reader(), user_id)
-        .await
-        .map_err(retry)?;
+    let user = users::get(core.db.reader(), user_id).await.map_err(retry)?;
     if user.disabled {
         return Err(fail("the user is disabled".into()).await);
     }
@@ -234,7 +232,16 @@ async fn import(core: &Core, id: Uuid, sheet: Option<String>) -> Result<Value, J
     };
     let mut run_options = options(&upload, &choice, false);
     run_options.run_id = Some(id);
-    let outcome = run::run(core, &actor, def, &mut source, &plan, &run_options, &mut sink).await;
+    let outcome = run::run(
+        core,
+        &actor,
+        def,
+        &mut source,
+        &plan,
+        &run_options,
+        &mut sink,
+    )
+    .await;
     drop(sink);
     let kept = writer
         .await

@@ -71,9 +71,9 @@
 
 pub mod delimiter;
 pub mod encoding;
+pub mod job;
 pub mod mapping;
 pub mod names;
-pub mod job;
 pub mod run;
 pub mod source;
 pub mod uploads;

@@ -1259,7 +1259,10 @@ async fn start_run(
         let mut q = Query::update();
         q.table(col("import_runs"))
             .value(col("status"), "running")
-            .value(col("finished_at"), Option::<chrono::DateTime<chrono::Utc>>::None)
+            .value(
+                col("finished_at"),
+                Option::<chrono::DateTime<chrono::Utc>>::None,
+            )
             .and_where(Expr::col(col("id")).eq(id))
             .and_where(Expr::col(col("entity")).eq(def.name));
         let txn = core.db.begin().await?;

@@ -503,11 +503,7 @@ pub async fn clear_errors(core: &Core, run_id: Uuid) -> CoreResult<()> {
 }
 
 /// Keeps row errors of a run; `seq` numbers a row's errors.
-pub async fn store_errors(
-    core: &Core,
-    run_id: Uuid,
-    errors: &[(u64, RowError)],
-) -> CoreResult<()> {
+pub async fn store_errors(core: &Core, run_id: Uuid, errors: &[(u64, RowError)]) -> CoreResult<()> {
     if errors.is_empty() {
         return Ok(());
     }
@@ -562,22 +558,12 @@ pub async fn errors_page(
     limit: u64,
 ) -> CoreResult<(Vec<StoredError>, Option<(u64, u64)>)> {
     let mut q = Query::select();
-    q.columns(
-        [
-            "line",
-            "seq",
-            "column_name",
-            "code",
-            "params",
-            "row_values",
-        ]
-        .map(col),
-    )
-    .from(col("import_errors"))
-    .and_where(Expr::col(col("run_id")).eq(run_id))
-    .order_by(col("line"), Order::Asc)
-    .order_by(col("seq"), Order::Asc)
-    .limit(limit);
+    q.columns(["line", "seq", "column_name", "code", "params", "row_values"].map(col))
+        .from(col("import_errors"))
+        .and_where(Expr::col(col("run_id")).eq(run_id))
+        .order_by(col("line"), Order::Asc)
+        .order_by(col("seq"), Order::Asc)
+        .limit(limit);
     if let Some((line, seq)) = after {
         let (line, seq) = (
             i64::try_from(line).unwrap_or(i64::MAX),
@@ -599,13 +585,12 @@ pub async fn errors_page(
         let line = u64::try_from(get_i64(&row, "line")?).unwrap_or(0);
         let seq = u64::try_from(get_i64(&row, "seq")?).unwrap_or(0);
         last = Some((line, seq));
-        let params = serde_json::from_str::<serde_json::Map<String, Value>>(&get_string(
-            &row, "params",
-        )?)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (param_key(&k), v))
-        .collect();
+        let params =
+            serde_json::from_str::<serde_json::Map<String, Value>>(&get_string(&row, "params")?)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (param_key(&k), v))
+                .collect();
         let values = serde_json::from_str::<Vec<String>>(&get_string(&row, "row_values")?)
             .unwrap_or_default();
         out.push(StoredError {

@@ -43,13 +43,17 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
     Router::new()
         .route(
             &format!("/{}/import", def.plural),
-            get(move |s: AxState<State>, u: UiUser| upload_page(def, s, u)).post(
-                move |s: AxState<State>, u: UiUser, h: HeaderMap, m: Result<Multipart, MultipartRejection>| {
-                    upload(def, s, u, h, m)
-                },
-            )
-            // The upload is streamed and capped by the settings' limit, not the form limit.
-            .layer(DefaultBodyLimit::disable()),
+            get(move |s: AxState<State>, u: UiUser| upload_page(def, s, u))
+                .post(
+                    move |s: AxState<State>,
+                          u: UiUser,
+                          h: HeaderMap,
+                          m: Result<Multipart, MultipartRejection>| {
+                        upload(def, s, u, h, m)
+                    },
+                )
+                // The upload is streamed and capped by the settings' limit, not the form limit.
+                .layer(DefaultBodyLimit::disable()),
         )
         .route(
             &format!("/{}/import/{{id}}", def.plural),
@@ -72,7 +76,11 @@ pub fn cross_entity_router() -> Router<State> {
 
 fn may_import(user: &UiUser, def: &'static EntityDef) -> Result<(), ApiError> {
     if user.actor.grant(def.name).write == Scope::None {
-        return Err(CoreError::forbidden_for(guanxi_core::error::codes::ROLE_CANNOT_WRITE, def.name).into());
+        return Err(CoreError::forbidden_for(
+            guanxi_core::error::codes::ROLE_CANNOT_WRITE,
+            def.name,
+        )
+        .into());
     }
     Ok(())
 }
@@ -102,12 +110,22 @@ struct UploadPage {
     error: Option<String>,
 }
 
-fn upload_form(st: &State, user: &UiUser, def: &'static EntityDef, error: Option<String>, status: StatusCode) -> Response {
+fn upload_form(
+    st: &State,
+    user: &UiUser,
+    def: &'static EntityDef,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let i18n = I18n::for_actor(&user.actor);
     let entity_label = i18n.t(&format!("nav-{}", def.plural));
     let mb = st.core.settings.import_max_bytes >> 20;
     let mut res = render(&UploadPage {
-        page: PageCtx::new(user, i18n.t1("import-title", "entity", entity_label.as_str()), def.plural),
+        page: PageCtx::new(
+            user,
+            i18n.t1("import-title", "entity", entity_label.as_str()),
+            def.plural,
+        ),
         plural: def.plural,
         limit: i18n.t1("import-limits", "limit", mb),
         error,
@@ -116,7 +134,11 @@ fn upload_form(st: &State, user: &UiUser, def: &'static EntityDef, error: Option
     res
 }
 
-async fn upload_page(def: &'static EntityDef, AxState(st): AxState<State>, user: UiUser) -> Response {
+async fn upload_page(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    user: UiUser,
+) -> Response {
     if let Err(e) = may_import(&user, def) {
         return error_page(&user, e);
     }
@@ -137,7 +159,13 @@ async fn upload(
     let limit = st.core.settings.import_max_bytes;
     let too_large = |st: &State, user: &UiUser| {
         let e: CoreError = ReadError::FileTooLarge { limit }.into();
-        upload_form(st, user, def, Some(words_of(&i18n, e)), StatusCode::PAYLOAD_TOO_LARGE)
+        upload_form(
+            st,
+            user,
+            def,
+            Some(words_of(&i18n, e)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        )
     };
     // A body far past the limit is refused before it is read.
     let declared = headers
@@ -153,7 +181,13 @@ async fn upload(
             message: "no file".into(),
             params: Params::new(),
         };
-        return upload_form(&st, &user, def, Some(words_of(&i18n, e)), StatusCode::BAD_REQUEST);
+        return upload_form(
+            &st,
+            &user,
+            def,
+            Some(words_of(&i18n, e)),
+            StatusCode::BAD_REQUEST,
+        );
     };
     let mut csrf_ok = false;
     let mut stored: Option<Upload> = None;
@@ -161,7 +195,15 @@ async fn upload(
         let mut field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(_) => return upload_form(&st, &user, def, Some(i18n.t("import-upload-broken")), StatusCode::BAD_REQUEST),
+            Err(_) => {
+                return upload_form(
+                    &st,
+                    &user,
+                    def,
+                    Some(i18n.t("import-upload-broken")),
+                    StatusCode::BAD_REQUEST,
+                );
+            }
         };
         match field.name() {
             Some("_csrf") => {
@@ -170,37 +212,65 @@ async fn upload(
             }
             Some("file") => {
                 if !csrf_ok {
-                    return error_page(&user, check_csrf(&user, None).err().unwrap_or_else(ApiError::not_found));
+                    return error_page(
+                        &user,
+                        check_csrf(&user, None)
+                            .err()
+                            .unwrap_or_else(ApiError::not_found),
+                    );
                 }
                 let name = field.file_name().unwrap_or_default().trim().to_string();
                 if name.is_empty() {
                     continue;
                 }
-                let mut writer = match uploads::UploadWriter::begin(&st.core, &user.actor, def, &name).await {
-                    Ok(w) => w,
-                    Err(e) => return error_page(&user, e.into()),
-                };
+                let mut writer =
+                    match uploads::UploadWriter::begin(&st.core, &user.actor, def, &name).await {
+                        Ok(w) => w,
+                        Err(e) => return error_page(&user, e.into()),
+                    };
                 loop {
                     match field.chunk().await {
                         Ok(Some(bytes)) => match writer.push(&bytes).await {
                             Ok(()) => {}
-                            Err(CoreError::BadRequest { code, .. }) if code == guanxi_core::error::codes::FILE_TOO_LARGE => {
+                            Err(CoreError::BadRequest { code, .. })
+                                if code == guanxi_core::error::codes::FILE_TOO_LARGE =>
+                            {
                                 return too_large(&st, &user);
                             }
                             Err(e) => {
-                                return upload_form(&st, &user, def, Some(words_of(&i18n, e)), StatusCode::BAD_REQUEST);
+                                return upload_form(
+                                    &st,
+                                    &user,
+                                    def,
+                                    Some(words_of(&i18n, e)),
+                                    StatusCode::BAD_REQUEST,
+                                );
                             }
                         },
                         Ok(None) => break,
                         Err(_) => {
                             let _ = writer.abort().await;
-                            return upload_form(&st, &user, def, Some(i18n.t("import-upload-broken")), StatusCode::BAD_REQUEST);
+                            return upload_form(
+                                &st,
+                                &user,
+                                def,
+                                Some(i18n.t("import-upload-broken")),
+                                StatusCode::BAD_REQUEST,
+                            );
                         }
                     }
                 }
                 match writer.finish().await {
                     Ok(u) => stored = Some(u),
-                    Err(e) => return upload_form(&st, &user, def, Some(words_of(&i18n, e)), StatusCode::UNPROCESSABLE_ENTITY),
+                    Err(e) => {
+                        return upload_form(
+                            &st,
+                            &user,
+                            def,
+                            Some(words_of(&i18n, e)),
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                        );
+                    }
                 }
             }
             _ => {}
@@ -208,19 +278,36 @@ async fn upload(
     }
     let Some(upload) = stored else {
         if !csrf_ok {
-            return error_page(&user, check_csrf(&user, None).err().unwrap_or_else(ApiError::not_found));
+            return error_page(
+                &user,
+                check_csrf(&user, None)
+                    .err()
+                    .unwrap_or_else(ApiError::not_found),
+            );
         }
         let e = CoreError::BadRequest {
             code: guanxi_core::error::codes::IMPORT_NO_FILE,
             message: "no file".into(),
             params: Params::new(),
         };
-        return upload_form(&st, &user, def, Some(words_of(&i18n, e)), StatusCode::UNPROCESSABLE_ENTITY);
+        return upload_form(
+            &st,
+            &user,
+            def,
+            Some(words_of(&i18n, e)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     };
     // A file that cannot be read is said so here, and not kept.
     if let Err(e) = job::open(&st.core, &upload, None).await {
         let _ = uploads::delete(&st.core, &user.actor, def, upload.id).await;
-        return upload_form(&st, &user, def, Some(words_of(&i18n, e)), StatusCode::UNPROCESSABLE_ENTITY);
+        return upload_form(
+            &st,
+            &user,
+            def,
+            Some(words_of(&i18n, e)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     Redirect::to(&format!("/{}/import/{}", def.plural, upload.id)).into_response()
 }
@@ -355,8 +442,12 @@ async fn mapping_get(
 ) -> Response {
     let pairs = query_pairs(raw.as_deref());
     let wanted = Wanted {
-        sheet: form_get(&pairs, "sheet").filter(|s| !s.is_empty()).map(str::to_string),
-        policy: form_get(&pairs, "policy").and_then(Policy::parse).unwrap_or(Policy::Skip),
+        sheet: form_get(&pairs, "sheet")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        policy: form_get(&pairs, "policy")
+            .and_then(Policy::parse)
+            .unwrap_or(Policy::Skip),
         columns: None,
         saved: form_get(&pairs, "mapping").and_then(|s| Uuid::parse_str(s).ok()),
         message: None,
@@ -410,8 +501,12 @@ async fn mapping_post(
     };
     let op = form_get(&form, "op").unwrap_or("preview");
     let mut wanted = Wanted {
-        sheet: form_get(&form, "sheet").filter(|s| !s.is_empty()).map(str::to_string),
-        policy: form_get(&form, "policy").and_then(Policy::parse).unwrap_or(Policy::Skip),
+        sheet: form_get(&form, "sheet")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        policy: form_get(&form, "policy")
+            .and_then(Policy::parse)
+            .unwrap_or(Policy::Skip),
         columns: Some(posted_columns(&form)),
         saved: None,
         message: None,
@@ -420,7 +515,9 @@ async fn mapping_post(
     match op {
         "cancel" => {
             return match uploads::delete(&st.core, &user.actor, def, upload.id).await {
-                Ok(()) => Redirect::to(&format!("/{}?done=import_cancelled", def.plural)).into_response(),
+                Ok(()) => {
+                    Redirect::to(&format!("/{}?done=import_cancelled", def.plural)).into_response()
+                }
                 Err(e) => error_page(&user, e.into()),
             };
         }
@@ -440,20 +537,31 @@ async fn mapping_post(
             let mapping = mapping_of(source.headers(), &columns, def.name);
             if op == "save" {
                 let name = wanted.save_name.clone();
-                wanted.message = Some(match uploads::save_mapping(&st.core, &user.actor, def, &name, &mapping).await {
-                    Ok(_) => {
-                        wanted.save_name.clear();
-                        (i18n.t1("import-mapping-saved", "name", name.trim()), false)
-                    }
-                    Err(e) => (words_of(&i18n, e), true),
-                });
+                wanted.message = Some(
+                    match uploads::save_mapping(&st.core, &user.actor, def, &name, &mapping).await {
+                        Ok(_) => {
+                            wanted.save_name.clear();
+                            (i18n.t1("import-mapping-saved", "name", name.trim()), false)
+                        }
+                        Err(e) => (words_of(&i18n, e), true),
+                    },
+                );
                 return mapping_page(def, &st, &user, &id, wanted).await;
             }
-            if uploads::run_of(&st.core, &user.actor, upload.id).await.is_ok() {
+            if uploads::run_of(&st.core, &user.actor, upload.id)
+                .await
+                .is_ok()
+            {
                 return Redirect::to(&format!("/imports/{}", upload.id)).into_response();
             }
             if mapping.columns.iter().all(|c| c.ignore) {
-                wanted.message = Some((i18n.error(guanxi_core::error::codes::IMPORT_NOTHING_MAPPED, &Params::new()), true));
+                wanted.message = Some((
+                    i18n.error(
+                        guanxi_core::error::codes::IMPORT_NOTHING_MAPPED,
+                        &Params::new(),
+                    ),
+                    true,
+                ));
                 return mapping_page(def, &st, &user, &id, wanted).await;
             }
             let choice = job::Choice {
@@ -462,7 +570,9 @@ async fn mapping_post(
                 sheet: wanted.sheet.clone(),
             };
             return match job::queue(&st.core, &user.actor, def, &upload, &choice).await {
-                Ok(run) => Redirect::to(&format!("/imports/{run}?done=import_queued")).into_response(),
+                Ok(run) => {
+                    Redirect::to(&format!("/imports/{run}?done=import_queued")).into_response()
+                }
                 Err(e) => {
                     wanted.message = Some((words_of(&i18n, e), true));
                     mapping_page(def, &st, &user, &id, wanted).await
@@ -522,25 +632,41 @@ async fn mapping_page(
         .unwrap_or_default();
     let mut problems = Vec::new();
     // The mapping shown: posted, a saved one applied, or the suggestion.
-    let mapping = match (&wanted.columns, wanted.saved.and_then(|s| saved.iter().find(|m| m.id == s))) {
+    let mapping = match (
+        &wanted.columns,
+        wanted.saved.and_then(|s| saved.iter().find(|m| m.id == s)),
+    ) {
         (Some(cols), _) => mapping_of(&headers, cols, def.name),
         (None, Some(s)) => {
             let missing = uploads::missing_headers(&s.mapping, &headers);
             if missing.is_empty() {
-                wanted.message = Some((i18n.t1("import-mapping-applied", "name", s.name.as_str()), false));
+                wanted.message = Some((
+                    i18n.t1("import-mapping-applied", "name", s.name.as_str()),
+                    false,
+                ));
             } else {
                 let mut p = Params::new();
                 p.insert("columns", json!(missing.join(&i18n.t("list-separator"))));
                 p.insert("count", json!(missing.len()));
                 p.insert("name", json!(s.name));
-                wanted.message = Some((i18n.error(guanxi_core::error::codes::MAPPING_HEADERS_MISSING, &p), true));
+                wanted.message = Some((
+                    i18n.error(guanxi_core::error::codes::MAPPING_HEADERS_MISSING, &p),
+                    true,
+                ));
             }
             // The file's columns the saved mapping names; the others are not imported.
             let mut m = s.mapping.clone();
             m.columns.retain(|c| !missing.contains(&c.header));
             for h in &headers {
-                if !m.columns.iter().any(|c| guanxi_core::import::mapping::normalize_header(&c.header) == guanxi_core::import::mapping::normalize_header(h)) {
-                    m.columns.push(ColumnMapping { header: h.clone(), ignore: true, ..ColumnMapping::default() });
+                if !m.columns.iter().any(|c| {
+                    guanxi_core::import::mapping::normalize_header(&c.header)
+                        == guanxi_core::import::mapping::normalize_header(h)
+                }) {
+                    m.columns.push(ColumnMapping {
+                        header: h.clone(),
+                        ignore: true,
+                        ..ColumnMapping::default()
+                    });
                 }
             }
             m
@@ -557,7 +683,10 @@ async fn mapping_page(
                 .find(|c| c.header.trim() == h.trim())
                 .or_else(|| {
                     let n = guanxi_core::import::mapping::normalize_header(h);
-                    mapping.columns.iter().find(|c| guanxi_core::import::mapping::normalize_header(&c.header) == n)
+                    mapping
+                        .columns
+                        .iter()
+                        .find(|c| guanxi_core::import::mapping::normalize_header(&c.header) == n)
                 })
                 .filter(|c| !c.ignore)
                 .and_then(|c| c.field.clone())
@@ -607,7 +736,10 @@ async fn mapping_page(
             problems.extend(errors.iter().map(|e| i18n.error(e.code(), &e.params())));
         }
         Ok(plan) if plan.columns.iter().all(Option::is_none) => {
-            problems.push(i18n.error(guanxi_core::error::codes::IMPORT_NOTHING_MAPPED, &Params::new()));
+            problems.push(i18n.error(
+                guanxi_core::error::codes::IMPORT_NOTHING_MAPPED,
+                &Params::new(),
+            ));
         }
         Ok(plan) => {
             can_start = true;
@@ -626,7 +758,8 @@ async fn mapping_page(
             match run::run(core, &user.actor, def, &mut dry, &plan, &options, &mut sink).await {
                 Ok(report) => {
                     if report.counts.already > 0 {
-                        preview_note = Some(i18n.t1("import-preview-already", "count", report.counts.already));
+                        preview_note =
+                            Some(i18n.t1("import-preview-already", "count", report.counts.already));
                     }
                 }
                 Err(e) => problems.push(words_of(&i18n, e)),
@@ -659,9 +792,16 @@ async fn mapping_page(
                         };
                         match o {
                             Outcome::Created => ("created", i18n.t("import-outcome-created")),
-                            Outcome::Updated => ("updated", i18n.t1("import-outcome-updated", "title", title)),
-                            Outcome::Skipped => ("skipped", i18n.t1("import-outcome-skipped", "title", title)),
-                            Outcome::Unchanged => ("skipped", i18n.t1("import-outcome-unchanged", "title", title)),
+                            Outcome::Updated => {
+                                ("updated", i18n.t1("import-outcome-updated", "title", title))
+                            }
+                            Outcome::Skipped => {
+                                ("skipped", i18n.t1("import-outcome-skipped", "title", title))
+                            }
+                            Outcome::Unchanged => (
+                                "skipped",
+                                i18n.t1("import-outcome-unchanged", "title", title),
+                            ),
                             Outcome::Failed => {
                                 let reasons: Vec<String> = sink
                                     .errors
@@ -669,10 +809,17 @@ async fn mapping_page(
                                     .filter(|e| e.line == row.line)
                                     .map(|e| {
                                         let m = i18n.error(e.code, &e.params);
-                                        if e.column.is_empty() { m } else { format!("{}：{m}", e.column) }
+                                        if e.column.is_empty() {
+                                            m
+                                        } else {
+                                            format!("{}：{m}", e.column)
+                                        }
                                     })
                                     .collect();
-                                ("failed", i18n.t1("import-outcome-failed", "reason", reasons.join(" ")))
+                                (
+                                    "failed",
+                                    i18n.t1("import-outcome-failed", "reason", reasons.join(" ")),
+                                )
                             }
                         }
                     }
@@ -691,7 +838,11 @@ async fn mapping_page(
         facts.push(i18n.t1("import-file-encoding", "encoding", encoding_words(&i18n, e)));
     }
     if let Some(d) = format.delimiter {
-        facts.push(i18n.t1("import-file-delimiter", "delimiter", delimiter_words(&i18n, d)));
+        facts.push(i18n.t1(
+            "import-file-delimiter",
+            "delimiter",
+            delimiter_words(&i18n, d),
+        ));
     }
     facts.push(i18n.t1("import-file-columns", "count", headers.len()));
     let current_sheet = format.sheet.clone();
@@ -701,7 +852,11 @@ async fn mapping_page(
         None => (None, false),
     };
     render(&MappingPage {
-        page: PageCtx::new(user, i18n.t1("import-title", "entity", entity_label.as_str()), def.plural),
+        page: PageCtx::new(
+            user,
+            i18n.t1("import-title", "entity", entity_label.as_str()),
+            def.plural,
+        ),
         plural: def.plural,
         id: upload.id.to_string(),
         file_name: upload.file_name.clone(),
@@ -825,7 +980,12 @@ async fn load_run(st: &State, user: &UiUser, id: &str) -> Result<uploads::RunVie
     Ok(uploads::run_of(&st.core, &user.actor, id).await?)
 }
 
-async fn run_page(AxState(st): AxState<State>, user: UiUser, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+async fn run_page(
+    AxState(st): AxState<State>,
+    user: UiUser,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let i18n = I18n::for_actor(&user.actor);
     let run = match load_run(&st, &user, &id).await {
         Ok(r) => r,
@@ -837,12 +997,17 @@ async fn run_page(AxState(st): AxState<State>, user: UiUser, Path(id): Path<Stri
         .map(|d| i18n.t(&format!("nav-{}", d.plural)))
         .unwrap_or_else(|| run.entity.clone());
     let c = &run.counts;
-    let total = run.total.map(|t| t.to_string()).unwrap_or_else(|| "…".into());
+    let total = run
+        .total
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "…".into());
     render(&RunPage {
         page: PageCtx::new(&user, i18n.t("imports-run-title"), "imports"),
         id: run.id.to_string(),
         file_name: run.file_name.clone(),
-        records_href: def.map(|d| format!("/{}", d.plural)).unwrap_or_else(|| "/".into()),
+        records_href: def
+            .map(|d| format!("/{}", d.plural))
+            .unwrap_or_else(|| "/".into()),
         entity_label,
         status: status_words(&i18n, &run.status),
         status_code: run.status.clone(),
@@ -863,7 +1028,8 @@ async fn run_page(AxState(st): AxState<State>, user: UiUser, Path(id): Path<Stri
         started_iso: run.started_at.to_rfc3339(),
         policy: i18n.t(&format!("import-policy-{}", run.policy)),
         errors_href: (c.failed > 0).then(|| format!("/imports/{}/errors.csv", run.id)),
-        notice: (form_get(&pairs, "done") == Some("import_queued")).then(|| i18n.t("import-queued")),
+        notice: (form_get(&pairs, "done") == Some("import_queued"))
+            .then(|| i18n.t("import-queued")),
     })
 }
 
@@ -874,7 +1040,10 @@ async fn progress(AxState(st): AxState<State>, user: UiUser, Path(id): Path<Stri
         Err(e) => return (e.status, Json(e.body(&i18n))).into_response(),
     };
     let c = &run.counts;
-    let total = run.total.map(|t| t.to_string()).unwrap_or_else(|| "…".into());
+    let total = run
+        .total
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "…".into());
     Json(json!({
         "status": run.status,
         "status_text": status_words(&i18n, &run.status),
@@ -912,7 +1081,10 @@ async fn errors_csv(AxState(st): AxState<State>, user: UiUser, Path(id): Path<St
             Err(e) => return error_page(&user, e.into()),
         };
         for e in &page {
-            if csv.error(e.line, &e.column, &e.code, &e.params, &e.values).is_err() {
+            if csv
+                .error(e.line, &e.column, &e.code, &e.params, &e.values)
+                .is_err()
+            {
                 return error_page(&user, ApiError::not_found());
             }
         }

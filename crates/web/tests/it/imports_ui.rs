@@ -97,7 +97,10 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
         assert!(list.contains("href=\"/contacts/import\""), "{b:?}");
         let (s, page) = get(&app, &cookie, "/contacts/import").await;
         assert_eq!(s, StatusCode::OK, "{b:?}");
-        assert!(page.contains("不超过 0 MB") || page.contains("MB"), "{page}");
+        assert!(
+            page.contains("不超过 0 MB") || page.contains("MB"),
+            "{page}"
+        );
 
         // Upload: the mapping page.
         let (s, to, body) = upload(&app, &cookie, "contacts", "联系人.csv", &gbk(FILE)).await;
@@ -111,7 +114,10 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
         assert!(page.contains("逗号"), "{page}");
         // 职位 is suggested as the title, 手机 as phones.
         assert!(page.contains("<option value=\"title\" selected>"), "{page}");
-        assert!(page.contains("<option value=\"phones\" selected>"), "{page}");
+        assert!(
+            page.contains("<option value=\"phones\" selected>"),
+            "{page}"
+        );
         assert!(page.contains("将新建"), "{page}");
 
         // Save the mapping as suggested, then change one column: 职位 not imported.
@@ -168,7 +174,11 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
         assert_eq!(s, StatusCode::OK);
         assert_eq!(p["status"], "finished", "{p}");
         assert_eq!(
-            (p["created"].as_u64(), p["updated"].as_u64(), p["failed"].as_u64()),
+            (
+                p["created"].as_u64(),
+                p["updated"].as_u64(),
+                p["failed"].as_u64()
+            ),
             (Some(2), Some(1), Some(1)),
             "{b:?}: {p}"
         );
@@ -178,7 +188,13 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| format!("{}{}", c["family_name"].as_str().unwrap(), c["given_name"].as_str().unwrap()))
+            .map(|c| {
+                format!(
+                    "{}{}",
+                    c["family_name"].as_str().unwrap(),
+                    c["given_name"].as_str().unwrap()
+                )
+            })
             .collect();
         assert_eq!(names.len(), 3, "{names:?}");
         assert!(names.contains(&"欧阳娜娜".to_string()), "{names:?}");
@@ -188,13 +204,19 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
             .iter()
             .find(|c| c["given_name"] == "伟")
             .unwrap();
-        assert!(zhang["title"].as_str().unwrap_or("").is_empty(), "the title column was not imported");
+        assert!(
+            zhang["title"].as_str().unwrap_or("").is_empty(),
+            "the title column was not imported"
+        );
 
         // The finished page links the records and the error file.
         let (_, page) = get(&app, &cookie, &format!("/imports/{id}")).await;
         assert!(page.contains("已完成"), "{page}");
         assert!(page.contains("href=\"/contacts\""), "{page}");
-        assert!(page.contains(&format!("/imports/{id}/errors.csv")), "{page}");
+        assert!(
+            page.contains(&format!("/imports/{id}/errors.csv")),
+            "{page}"
+        );
         assert!(!page.contains("http-equiv=\"refresh\""));
         let res = browser()
             .get(format!("{}/imports/{id}/errors.csv", app.base))
@@ -208,16 +230,24 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2, "{text}");
-        assert!(lines[0].starts_with("行号,列,错误原因,错误代码,姓名,手机"), "{text}");
+        assert!(
+            lines[0].starts_with("行号,列,错误原因,错误代码,姓名,手机"),
+            "{text}"
+        );
         assert!(lines[1].starts_with("4,手机,"), "{text}");
         assert!(lines[1].contains("李娜"), "{text}");
         assert!(
-            lines[1].chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            lines[1]
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
             "{text}"
         );
         // The notice.
         let (_, page) = get(&app, &cookie, "/notifications").await;
-        assert!(page.contains("导入完成（联系人.csv）：新建 2，更新 1，失败 1"), "{page}");
+        assert!(
+            page.contains("导入完成（联系人.csv）：新建 2，更新 1，失败 1"),
+            "{page}"
+        );
 
         // History: the rep's own runs, the administrator's all; another rep sees none.
         let (_, page) = get(&app, &cookie, "/imports").await;
@@ -239,19 +269,36 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
         let (_, page) = get(&app, &cookie, &to2).await;
         let marker = "id=\"import-saved\">";
         let at = page.find(marker).expect("the saved mappings") + marker.len();
-        let saved_id = page[at..].split("value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let saved_id = page[at..]
+            .split("value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
         let csrf = csrf_of(&app, &cookie).await;
         let (s, _, page) = form_as(
             &app,
             Some(&cookie),
             "zh-CN",
             &to2,
-            &[("_csrf", csrf.as_str()), ("saved", saved_id.as_str()), ("op", "apply")],
+            &[
+                ("_csrf", csrf.as_str()),
+                ("saved", saved_id.as_str()),
+                ("op", "apply"),
+            ],
         )
         .await;
         assert_eq!(s, StatusCode::OK);
-        assert!(page.contains("文件中没有字段映射“客户联系人模板”中的列：职位"), "{page}");
-        assert!(page.contains("<option value=\"emails\" selected>"), "{page}");
+        assert!(
+            page.contains("文件中没有字段映射“客户联系人模板”中的列：职位"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<option value=\"emails\" selected>"),
+            "{page}"
+        );
         // Cancel: the file goes.
         let (s, back, _) = form_as(
             &app,
@@ -286,10 +333,19 @@ async fn bad_uploads_get_a_clear_message() {
         }
         let (s, _, page) = upload(&app, &cookie, "contacts", "big.csv", big.as_bytes()).await;
         assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{b:?}");
-        assert!(page.contains("文件超过 0 MB") || page.contains("文件超过"), "{page}");
+        assert!(
+            page.contains("文件超过 0 MB") || page.contains("文件超过"),
+            "{page}"
+        );
         // Not a spreadsheet.
-        let (s, _, page) =
-            upload(&app, &cookie, "contacts", "客户.xlsx", b"name,phone\r\na,b\r\n").await;
+        let (s, _, page) = upload(
+            &app,
+            &cookie,
+            "contacts",
+            "客户.xlsx",
+            b"name,phone\r\na,b\r\n",
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}");
         assert!(page.contains("不是有效的表格文件"), "{page}");
         // No file.

@@ -106,8 +106,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("import_mappings", &["entity", "name"]).unique().to_owned())
-            .await
+        m.create_index(
+            index("import_mappings", &["entity", "name"])
+                .unique()
+                .to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
