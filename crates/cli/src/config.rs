@@ -32,6 +32,8 @@ pub struct FileConfig {
     pub backup_dir: Option<String>,
     pub backup_every_hours: Option<u64>,
     pub backup_keep: Option<usize>,
+    /// The largest file people may upload to import, in MiB.
+    pub import_max_mb: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +111,9 @@ impl Config {
                 .unwrap_or(d.throttle_window_minutes),
             public_url: String::new(),
             mail,
+            import_max_bytes: env_parse::<u64>("GUANXI_IMPORT_MAX_MB")?
+                .or(file.import_max_mb)
+                .map_or(d.import_max_bytes, |mb| mb.saturating_mul(1 << 20)),
         };
         let listen = env("GUANXI_LISTEN")
             .or(file.listen)

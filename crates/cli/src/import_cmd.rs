@@ -8,7 +8,7 @@
 //! Excel opens it right, with the row's own values after the reason, to correct and import
 //! again.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -19,6 +19,7 @@ use guanxi_core::import::mapping::{Mapping, Targets, suggest};
 use guanxi_core::import::run::{self, Counts, Policy, RowError, RunOptions, Sink};
 use guanxi_core::import::{FileKind, ReadError, ReadOptions, Source};
 use guanxi_web::i18n::{EveryLanguage, I18n};
+use guanxi_web::import_errors::ErrorCsv;
 
 use crate::{DbArg, acting_as, explain_in, find_user};
 
@@ -61,11 +62,11 @@ pub struct ImportArgs {
     pub stop_after: Option<u64>,
 }
 
-/// The error file, written as rows fail.
+/// The error file, written as rows fail (created at the first).
 struct ErrorFile {
     words: I18n,
     headers: Vec<String>,
-    writer: Option<csv::Writer<std::fs::File>>,
+    csv: Option<ErrorCsv<std::fs::File>>,
     path: PathBuf,
     rows: u64,
     failure: Option<std::io::Error>,
@@ -76,21 +77,16 @@ struct ErrorFile {
 }
 
 impl ErrorFile {
-    fn open(&mut self) -> std::io::Result<&mut csv::Writer<std::fs::File>> {
-        if self.writer.is_none() {
-            let mut file = std::fs::File::create(&self.path)?;
-            // Excel reads a CSV without a byte order mark in the system's code page.
-            file.write_all(b"\xEF\xBB\xBF")?;
-            let mut w = csv::Writer::from_writer(file);
-            let mut head: Vec<String> = ["line", "column", "reason", "code"]
-                .iter()
-                .map(|k| self.words.t(&format!("import-errors-{k}")))
-                .collect();
-            head.extend(self.headers.iter().cloned());
-            w.write_record(&head)?;
-            self.writer = Some(w);
+    fn open(&mut self) -> std::io::Result<&mut ErrorCsv<std::fs::File>> {
+        if self.csv.is_none() {
+            let file = std::fs::File::create(&self.path)?;
+            self.csv = Some(ErrorCsv::new(
+                file,
+                self.words.clone(),
+                self.headers.clone(),
+            ));
         }
-        self.writer
+        self.csv
             .as_mut()
             .ok_or_else(|| std::io::Error::other("the error file is not open"))
     }
@@ -102,16 +98,9 @@ impl Sink for ErrorFile {
             return;
         }
         self.rows += 1;
-        let mut record = vec![
-            e.line.to_string(),
-            e.column.clone(),
-            self.words.error(e.code, &e.params),
-            e.code.to_string(),
-        ];
-        record.extend(e.values);
         if let Err(err) = self
             .open()
-            .and_then(|w| w.write_record(&record).map_err(std::io::Error::other))
+            .and_then(|w| w.error(e.line, &e.column, e.code, &e.params, &e.values))
         {
             self.failure = Some(err);
         }
@@ -226,6 +215,7 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
         fingerprint,
         mapping: mapping.to_toml(),
         stop_after: args.stop_after,
+        run_id: None,
     };
     let terminal = std::io::stderr().is_terminal();
     let bar = indicatif::ProgressBar::no_length();
@@ -246,7 +236,7 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
     let mut sink = ErrorFile {
         words: I18n::new(&locale),
         headers: plan.headers.clone(),
-        writer: None,
+        csv: None,
         path: errors_path.clone(),
         rows: 0,
         failure: None,
@@ -267,7 +257,7 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
     )
     .await;
     bar.finish_and_clear();
-    if let Some(w) = sink.writer.as_mut() {
+    if let Some(w) = sink.csv.as_mut() {
         w.flush()
             .with_context(|| format!("writing {}", errors_path.display()))?;
     }

@@ -353,6 +353,16 @@ pub mod codes {
         IMPORT_AMBIGUOUS_USER = "import_ambiguous_user";
         /// The row could not be saved for a reason of the system's (`message`).
         IMPORT_ROW_FAILED = "import_row_failed";
+
+        // Importing in the browser (`import::uploads`).
+        /// Another saved mapping of the entity has this name.
+        MAPPING_NAME_TAKEN = "mapping_name_taken";
+        /// A saved mapping names columns (`columns`, `count`) the file lacks.
+        MAPPING_HEADERS_MISSING = "mapping_headers_missing";
+        /// The upload form was sent without a file.
+        IMPORT_NO_FILE = "import_no_file";
+        /// No column of the file is mapped to a field.
+        IMPORT_NOTHING_MAPPED = "import_nothing_mapped";
     }
 }
 

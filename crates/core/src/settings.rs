@@ -22,6 +22,8 @@ pub struct Settings {
     pub public_url: String,
     /// The SMTP server outbound e-mail goes through; none sends no e-mail.
     pub mail: Option<crate::mail::MailSettings>,
+    /// The largest file people may upload to import, in bytes.
+    pub import_max_bytes: u64,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             throttle_window_minutes: 15,
             public_url: "http://127.0.0.1:8080".into(),
             mail: None,
+            import_max_bytes: crate::import::uploads::DEFAULT_MAX_BYTES,
         }
     }
 }

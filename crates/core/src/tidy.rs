@@ -68,7 +68,13 @@ pub async fn tidy(core: &Core) -> CoreResult<Value> {
         sea_orm::sea_query::Condition::all().add(Expr::col(col("expires_at")).lt(resets_before))
     })
     .await?;
-    Ok(json!({ "jobs": jobs, "notifications": notices, "password_resets": resets }))
+    let import_files = crate::import::uploads::tidy(core).await?;
+    Ok(json!({
+        "jobs": jobs,
+        "notifications": notices,
+        "password_resets": resets,
+        "import_files": import_files,
+    }))
 }
 
 /// Runs the jobs of [`KIND`].

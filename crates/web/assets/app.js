@@ -987,3 +987,42 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
   if (phone.addEventListener) { phone.addEventListener("change", arrange); }
   arrange();
 })();
+
+// Import wizard: a changed column, policy or sheet previews again; the run's page follows its
+// progress without reloading, and reloads once the import is done to show its links.
+document.addEventListener("change", function (e) {
+  var el = e.target;
+  if (!el.matches || !el.matches("#import-mapping [data-repreview]")) return;
+  var form = el.form;
+  var again = document.getElementById("import-repreview");
+  if (form && again) {
+    form.classList.add("busy");
+    if (form.requestSubmit) form.requestSubmit(again); else again.click();
+  }
+});
+(function () {
+  var box = document.getElementById("import-run");
+  if (!box || box.getAttribute("data-live") !== "1") return;
+  var url = box.getAttribute("data-progress");
+  function tick() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (p) {
+        if (!p) return;
+        var bar = document.getElementById("import-progress");
+        if (bar) { bar.value = p.percent; bar.textContent = p.percent + "%"; }
+        var text = document.getElementById("import-progress-text");
+        if (text) text.textContent = p.progress_text;
+        var status = document.getElementById("import-status");
+        if (status) status.textContent = p.status_text;
+        ["created", "updated", "skipped", "failed", "already"].forEach(function (k) {
+          var dd = box.querySelector('[data-count="' + k + '"]');
+          if (dd) dd.textContent = p[k];
+        });
+        if (p.live) setTimeout(tick, 1500);
+        else window.location.reload();
+      })
+      .catch(function () { setTimeout(tick, 5000); });
+  }
+  setTimeout(tick, 1000);
+})();

@@ -11,6 +11,7 @@ pub mod export_format;
 mod forms;
 pub mod i18n;
 mod ical;
+pub mod import_errors;
 pub mod letters;
 mod openapi;
 mod redirect;

@@ -71,10 +71,12 @@
 
 pub mod delimiter;
 pub mod encoding;
+pub mod job;
 pub mod mapping;
 pub mod names;
 pub mod run;
 pub mod source;
+pub mod uploads;
 
 use serde_json::Value;
 

@@ -136,6 +136,10 @@ pub struct RunOptions {
     /// Stop once this many rows were written or refused (rows imported before are not
     /// counted): a run cut short, as a test makes one.
     pub stop_after: Option<u64>,
+    /// The run's record when it was made beforehand ([`queue_run`]: the wizard makes it as the
+    /// job is queued, so people can follow it), or by an earlier attempt of the same job; `None`:
+    /// a new one.
+    pub run_id: Option<Uuid>,
 }
 
 /// What a run did.
@@ -172,6 +176,9 @@ pub trait Sink {
     fn error(&mut self, error: RowError);
     /// The counts so far, after each batch.
     fn progress(&mut self, _counts: &Counts) {}
+    /// What became of a row (once its batch is written, or rolled back in a dry run), with the
+    /// stored record it created, updated or matched: what a preview shows.
+    fn row(&mut self, _line: u64, _outcome: Outcome, _record: Option<Uuid>) {}
 }
 
 impl Sink for Vec<RowError> {
@@ -210,7 +217,7 @@ pub fn fingerprint<R: Read>(mut reader: R) -> std::io::Result<String> {
 
 /// What became of a row, as `import_rows` keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub enum Outcome {
     Created,
     Updated,
     Skipped,
@@ -219,7 +226,7 @@ enum Outcome {
 }
 
 impl Outcome {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Created => "created",
             Outcome::Updated => "updated",
@@ -985,7 +992,7 @@ impl Runner<'_> {
         &mut self,
         pending: &mut VecDeque<Prepared>,
         run_id: Option<Uuid>,
-        sink: &mut dyn Sink,
+        sink: &mut (dyn Sink + Send),
         budget: &mut Option<u64>,
     ) -> CoreResult<()> {
         let mut bulk = BulkWrite::begin(self.core, self.actor).await?;
@@ -1052,6 +1059,9 @@ impl Runner<'_> {
         }
         self.longest_batch = self.longest_batch.max(started.elapsed());
         self.batches += 1;
+        for d in &done {
+            sink.row(d.line, d.outcome, d.record_id);
+        }
         for e in errors {
             sink.error(e);
         }
@@ -1146,7 +1156,7 @@ pub async fn run(
     source: &mut Source,
     plan: &Plan,
     options: &RunOptions,
-    sink: &mut dyn Sink,
+    sink: &mut (dyn Sink + Send),
 ) -> CoreResult<Report> {
     if actor.grant(def.name).write == Scope::None {
         return Err(CoreError::forbidden_for(codes::ROLE_CANNOT_WRITE, def.name));
@@ -1244,7 +1254,51 @@ async fn start_run(
     def: &EntityDef,
     options: &RunOptions,
 ) -> CoreResult<Uuid> {
-    let id = Uuid::now_v7();
+    if let Some(id) = options.run_id {
+        // Made beforehand (queued), or by an attempt that stopped: running again.
+        let mut q = Query::update();
+        q.table(col("import_runs"))
+            .value(col("status"), "running")
+            .value(
+                col("finished_at"),
+                Option::<chrono::DateTime<chrono::Utc>>::None,
+            )
+            .and_where(Expr::col(col("id")).eq(id))
+            .and_where(Expr::col(col("entity")).eq(def.name));
+        let txn = core.db.begin().await?;
+        let n = db::update(&txn, &q).await?;
+        txn.commit().await?;
+        if n > 0 {
+            return Ok(id);
+        }
+    }
+    let id = options.run_id.unwrap_or_else(Uuid::now_v7);
+    let txn = core.db.begin().await?;
+    insert_run(&txn, actor, def, options, id, "running").await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Makes the record of a run that a job will do, in `conn` (the transaction that queues the
+/// job), with the status `queued`; [`run`] given its id in [`RunOptions::run_id`] takes it up.
+pub async fn queue_run<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    def: &EntityDef,
+    options: &RunOptions,
+    id: Uuid,
+) -> CoreResult<()> {
+    insert_run(conn, actor, def, options, id, "queued").await
+}
+
+async fn insert_run<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    def: &EntityDef,
+    options: &RunOptions,
+    id: Uuid,
+    status: &str,
+) -> CoreResult<()> {
     let mut q = Query::insert();
     q.into_table(col("import_runs"))
         .columns(
@@ -1270,13 +1324,11 @@ async fn start_run(
             options.policy.as_str().into(),
             actor.user_id.into(),
             crate::now().into(),
-            "running".into(),
+            status.into(),
         ])
         .map_err(statement)?;
-    let txn = core.db.begin().await?;
-    db::insert(&txn, &q).await?;
-    txn.commit().await?;
-    Ok(id)
+    db::insert(conn, &q).await?;
+    Ok(())
 }
 
 async fn finish_run(core: &Core, _actor: &Actor, id: Uuid, status: &str) -> CoreResult<()> {

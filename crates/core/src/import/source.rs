@@ -483,6 +483,26 @@ fn read_sheet<R: Read + Seek>(
 }
 
 /// The sheet asked for, or the first visible worksheet.
+/// The visible worksheets of a workbook, in its order, for people to choose one.
+pub fn sheet_names<R: Read + Seek>(reader: R, kind: FileKind) -> Result<Vec<String>, ReadError> {
+    let visible = |sheets: &[calamine::Sheet]| -> Vec<String> {
+        sheets
+            .iter()
+            .filter(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+            .map(|s| s.name.clone())
+            .collect()
+    };
+    match kind {
+        FileKind::Csv => Ok(Vec::new()),
+        FileKind::Xls => Xls::new(BufReader::new(reader))
+            .map(|b| visible(b.sheets_metadata()))
+            .map_err(|_| ReadError::NotASpreadsheet),
+        FileKind::Xlsx => Xlsx::new(BufReader::new(reader))
+            .map(|b| visible(b.sheets_metadata()))
+            .map_err(|_| ReadError::NotASpreadsheet),
+    }
+}
+
 fn pick_sheet(sheets: &[calamine::Sheet], wanted: Option<String>) -> Result<String, ReadError> {
     match wanted {
         Some(w) => sheets

@@ -39,6 +39,7 @@ async fn import_as(
         fingerprint: run::fingerprint(bytes).unwrap(),
         mapping: mapping.to_toml(),
         stop_after,
+        run_id: None,
     };
     let mut errors = Vec::new();
     let report = run::run(core, actor, def, &mut source, &plan, &options, &mut errors)

@@ -30,3 +30,106 @@ import-errors-line = Line
 import-errors-column = Column
 import-errors-code = Code
 import-errors-reason = Reason
+
+# Importing in the browser: the wizard, the run's page and the history.
+list-import = Import
+import-title = Import { $entity }
+import-steps = Import steps
+import-step-upload = 1. Upload
+import-step-mapping = 2. Match columns
+import-step-run = 3. Import
+import-file = File to import (CSV or Excel)
+import-limits = CSV (UTF-8 or GBK as Chinese Excel and WPS save it; comma, semicolon or tab) or Excel .xlsx, up to { $limit } MB. The first row holds the column names.
+import-upload-hint = Nothing is imported yet: next you check which field each column goes to and see a preview.
+import-upload = Upload and continue
+import-upload-broken = The upload was interrupted. Please choose the file and upload it again.
+import-file-size = { $size }
+import-file-encoding = Encoding: { $encoding }
+import-file-delimiter = Separated by { $delimiter }
+import-file-columns = { $count ->
+    [one] 1 column
+   *[other] { $count } columns
+}
+import-encoding-gbk = GBK (Chinese Excel)
+import-encoding-utf8 = UTF-8
+import-encoding-utf16 = Unicode text (UTF-16)
+import-encoding-big5 = Big5 (Traditional Chinese)
+import-delimiter-comma = commas
+import-delimiter-semicolon = semicolons
+import-delimiter-tab = tabs
+import-delimiter-bar = vertical bars
+import-sheet = Worksheet
+import-saved-mapping = Saved mapping
+import-apply-mapping = Apply
+import-columns = Columns
+import-column = Column in the file
+import-field = Imported into
+import-samples = Sample values
+import-dont-import = — Don't import —
+import-policy = When a row matches an existing record
+import-policy-skip = Skip it
+import-policy-skip-hint = The existing record stays as it is.
+import-policy-fill = Fill empty fields
+import-policy-fill-hint = Only fields that are empty are filled; new phones and e-mails are added.
+import-policy-overwrite = Overwrite
+import-policy-overwrite-hint = The file's values replace those of the record.
+import-policy-create = Create anyway
+import-policy-create-hint = No matching: every row becomes a new record.
+import-preview = Preview
+import-preview-hint = The first 10 rows as they would be imported. Nothing is saved yet.
+import-preview-again = Preview again
+import-preview-already = { $count } of these rows were imported by an earlier run of this file and are passed over.
+import-outcome = Result
+import-values = Values
+import-outcome-created = Would create
+import-outcome-updated = Would update { $title }
+import-outcome-skipped = Would skip: matches { $title }
+import-outcome-unchanged = No change: { $title } already has these values
+import-outcome-failed = Error: { $reason }
+import-outcome-already = Already imported
+import-start = Import
+import-cancel = Cancel import
+import-save-mapping = Save this mapping
+import-mapping-name = Mapping name
+import-save-mapping-button = Save mapping
+import-mapping-saved = Mapping “{ $name }” saved. Choose it next time under “Saved mapping”.
+import-mapping-applied = Mapping “{ $name }” applied.
+import-queued = Import started. You can leave this page: you will be notified when it is done.
+import-progress = { $read } of { $total } rows read
+import-progress-label = Import progress
+import-count-created = Created
+import-count-updated = Updated
+import-count-skipped = Skipped
+import-count-failed = Failed
+import-count-already = Imported before
+import-counts-short = { $created } created, { $updated } updated, { $skipped } skipped, { $failed } failed
+import-see-records = Open { $entity }
+import-download-errors = Download error file
+import-status-queued = Waiting to start
+import-status-running = Importing…
+import-status-finished = Done
+import-status-stopped = Stopped
+import-status-failed = Failed
+imports-title = Imports
+imports-history = Import history
+imports-run-title = Import
+imports-none = No imports yet.
+imports-file = File
+imports-entity = Imported into
+imports-who = By
+imports-when = Started
+imports-status = Status
+imports-counts = Result
+done-import_cancelled = Import cancelled; the uploaded file was deleted.
+notification-import_done = Import of { $file } finished: { $created } created, { $updated } updated, { $failed } failed
+error-mapping_name_taken = Another saved mapping already has this name.
+error-mapping_headers_missing = The file lacks { $count ->
+    [one] the column
+   *[other] the columns
+} { $columns } named in mapping “{ $name }”; { $count ->
+    [one] it is
+   *[other] they are
+} left out. Check the columns below.
+error-import_no_file = Choose a file to import.
+error-import_nothing_mapped = No column is matched to a field: choose a field for at least one column.
+job-kind-import = Import

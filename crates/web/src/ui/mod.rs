@@ -15,6 +15,7 @@ pub mod facts;
 mod filter_bar;
 mod history;
 mod home;
+mod imports;
 mod inline_edit;
 mod list_charts;
 mod notifications;
@@ -60,7 +61,8 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         .merge(admin_dedupe::router())
         .merge(notifications::router())
         .merge(password_reset::router())
-        .merge(records::cross_entity_router());
+        .merge(records::cross_entity_router())
+        .merge(imports::cross_entity_router());
     for def in registry.all() {
         r = r
             .merge(records::router(def))
@@ -69,7 +71,8 @@ pub fn router(registry: &'static Registry) -> Router<State> {
             .merge(board::router(def))
             .merge(calendar::router(def))
             .merge(inline_edit::router(def))
-            .merge(duplicates::router(def));
+            .merge(duplicates::router(def))
+            .merge(imports::router(def));
     }
     r
 }

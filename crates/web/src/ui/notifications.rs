@@ -50,10 +50,20 @@ struct ListPage {
 }
 
 fn line(n: &Notification, i18n: &I18n, registry: &guanxi_core::Registry) -> Line {
-    let about = n.record_id.and_then(|id| {
-        let plural = registry.by_name(&n.entity)?.plural;
-        Some(format!("/{plural}/{id}"))
-    });
+    let about = n
+        .record_id
+        .and_then(|id| {
+            let plural = registry.by_name(&n.entity)?.plural;
+            Some(format!("/{plural}/{id}"))
+        })
+        // A notice about something other than a record (an import's run) names its page.
+        .or_else(|| {
+            n.params
+                .get("href")
+                .and_then(serde_json::Value::as_str)
+                .filter(|h| h.starts_with('/') && !h.starts_with("//"))
+                .map(str::to_string)
+        });
     Line {
         id: n.id.to_string(),
         text: i18n.notice(&n.kind, &n.params),

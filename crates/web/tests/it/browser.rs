@@ -13,6 +13,7 @@ mod board;
 mod calendar;
 mod driver;
 mod home;
+mod import_wizard;
 mod shell;
 mod timeline;
 

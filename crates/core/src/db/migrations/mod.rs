@@ -33,6 +33,7 @@ mod m0032_calendar_ranges;
 mod m0033_rollup_stage_month;
 mod m0034_board_owner_columns;
 mod m0036_import_runs;
+mod m0037_import_uploads;
 mod m0039_attendee_times;
 mod schema;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0033_rollup_stage_month::Migration),
             Box::new(m0034_board_owner_columns::Migration),
             Box::new(m0036_import_runs::Migration),
+            Box::new(m0037_import_uploads::Migration),
             Box::new(m0039_attendee_times::Migration),
         ]
     }

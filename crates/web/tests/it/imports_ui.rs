@@ -1,0 +1,368 @@
+//! Importing in the browser, over HTTP, on each backend: a GBK file with Chinese headers
+//! uploaded by a sales rep, its suggested mapping changed, previewed, imported by the job
+//! runner, its counts, records, error file (in Chinese for a zh-CN user) and notice; a saved
+//! mapping applied to a second file; an upload over the limit; a user who may not create; and
+//! the history each user sees.
+
+use guanxi_core::Settings;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::*;
+
+fn gbk(text: &str) -> Vec<u8> {
+    encoding_rs::GBK.encode(text).0.into_owned()
+}
+
+const BOUNDARY: &str = "----guanxi-test-boundary-7d3a";
+
+/// A multipart body as a browser sends the upload form.
+fn multipart(csrf: &str, file_name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(
+    app: &TestApp,
+    cookie: &str,
+    plural: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> (StatusCode, Option<String>, String) {
+    let csrf = csrf_of(app, cookie).await;
+    let res = browser()
+        .post(format!("{}/{plural}/import", app.base))
+        .header("Cookie", format!("guanxi_session={cookie}"))
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(multipart(&csrf, file_name, bytes))
+        .send()
+        .await
+        .expect("upload");
+    let status = res.status();
+    let location = res
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    (status, location, res.text().await.unwrap_or_default())
+}
+
+async fn get(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+    page_as(app, Some(cookie), "zh-CN", path).await
+}
+
+const FILE: &str = "姓名,手机,电子邮箱,职位,备注\r\n\
+张伟,13800138000,zhang.wei@example.com,销售经理,老客户\r\n\
+王芳,13900139000,wang.fang@example.com,采购总监,\r\n\
+李娜,12,li.na@example.com,工程师,电话有误\r\n\
+欧阳娜娜,13700137000,ouyang.nana@example.com,,新客户\r\n";
+
+#[tokio::test]
+async fn a_rep_imports_a_gbk_file_through_the_wizard() {
+    for b in backends() {
+        let settings = Settings {
+            import_max_bytes: 64 * 1024,
+            ..Settings::default()
+        };
+        let app = spawn_with(b, settings).await;
+        let rep = app.user_in("sales", Some("A"), "zh-CN").await;
+        let other = app.user_in("sales", Some("A"), "zh-CN").await;
+        let admin = app.user_in("admin", None, "en").await;
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let (other_cookie, _) = login_cookie(&app, &other.email, PASSWORD).await;
+        let (admin_cookie, _) = login_cookie(&app, &admin.email, PASSWORD).await;
+        rep.create(
+            "contacts",
+            json!({"family_name": "王", "given_name": "芳",
+                   "emails": [{"address": "wang.fang@example.com"}]}),
+        )
+        .await;
+
+        // The list offers the import; the upload page states its limits.
+        let (s, list) = get(&app, &cookie, "/contacts").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(list.contains("href=\"/contacts/import\""), "{b:?}");
+        let (s, page) = get(&app, &cookie, "/contacts/import").await;
+        assert_eq!(s, StatusCode::OK, "{b:?}");
+        assert!(
+            page.contains("不超过 0 MB") || page.contains("MB"),
+            "{page}"
+        );
+
+        // Upload: the mapping page.
+        let (s, to, body) = upload(&app, &cookie, "contacts", "联系人.csv", &gbk(FILE)).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{b:?}: {body}");
+        let to = to.expect("redirect to the mapping page");
+        assert!(to.starts_with("/contacts/import/"), "{to}");
+        let id = to.trim_start_matches("/contacts/import/").to_string();
+        let (s, page) = get(&app, &cookie, &to).await;
+        assert_eq!(s, StatusCode::OK, "{b:?}: {page}");
+        assert!(page.contains("GBK（中文版 Excel）"), "{page}");
+        assert!(page.contains("逗号"), "{page}");
+        // 职位 is suggested as the title, 手机 as phones.
+        assert!(page.contains("<option value=\"title\" selected>"), "{page}");
+        assert!(
+            page.contains("<option value=\"phones\" selected>"),
+            "{page}"
+        );
+        assert!(page.contains("将新建"), "{page}");
+
+        // Save the mapping as suggested, then change one column: 职位 not imported.
+        let csrf = csrf_of(&app, &cookie).await;
+        let mut form: Vec<(&str, &str)> = vec![
+            ("_csrf", csrf.as_str()),
+            ("map.0", "name"),
+            ("map.1", "phones"),
+            ("map.2", "emails"),
+            ("map.3", "title"),
+            ("map.4", ""),
+            ("policy", "fill"),
+            ("save_name", "客户联系人模板"),
+            ("op", "save"),
+        ];
+        let (s, _, page) = form_as(&app, Some(&cookie), "zh-CN", &to, &form).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(page.contains("字段映射“客户联系人模板”已保存"), "{page}");
+        // The same name again is refused.
+        let (_, _, page) = form_as(&app, Some(&cookie), "zh-CN", &to, &form).await;
+        assert!(page.contains("已有同名的字段映射"), "{page}");
+        form[4] = ("map.3", "");
+        form[8] = ("op", "preview");
+        let (s, _, page) = form_as(&app, Some(&cookie), "zh-CN", &to, &form).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(page.contains("将更新：王芳"), "{b:?}: {page}");
+        assert!(page.contains("错误："), "{page}");
+        assert_eq!(page.matches("将新建").count(), 2, "{page}");
+        // A preview writes nothing.
+        let (_, all) = json(rep.get("/api/v1/contacts").await).await;
+        assert_eq!(all["data"].as_array().unwrap().len(), 1, "{b:?}");
+
+        // Start: the run's page, then the job.
+        form[8] = ("op", "start");
+        let (s, run_to, page) = form_as(&app, Some(&cookie), "zh-CN", &to, &form).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+        let run_to = run_to.unwrap();
+        assert!(run_to.starts_with(&format!("/imports/{id}")), "{run_to}");
+        let (s, page) = get(&app, &cookie, &format!("/imports/{id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("等待开始"), "{page}");
+        assert!(page.contains("http-equiv=\"refresh\""), "{page}");
+        let pass = run_jobs(&app).await;
+        assert!(pass.done >= 1 && pass.failed == 0, "{b:?}: {pass:?}");
+        let (s, p) = json(
+            browser()
+                .get(format!("{}/imports/{id}/progress.json", app.base))
+                .header("Cookie", format!("guanxi_session={cookie}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(p["status"], "finished", "{p}");
+        assert_eq!(
+            (
+                p["created"].as_u64(),
+                p["updated"].as_u64(),
+                p["failed"].as_u64()
+            ),
+            (Some(2), Some(1), Some(1)),
+            "{b:?}: {p}"
+        );
+        assert_eq!(p["percent"], 100);
+        let (_, all) = json(rep.get("/api/v1/contacts").await).await;
+        let names: Vec<String> = all["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}{}",
+                    c["family_name"].as_str().unwrap(),
+                    c["given_name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.contains(&"欧阳娜娜".to_string()), "{names:?}");
+        let zhang = all["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["given_name"] == "伟")
+            .unwrap();
+        assert!(
+            zhang["title"].as_str().unwrap_or("").is_empty(),
+            "the title column was not imported"
+        );
+
+        // The finished page links the records and the error file.
+        let (_, page) = get(&app, &cookie, &format!("/imports/{id}")).await;
+        assert!(page.contains("已完成"), "{page}");
+        assert!(page.contains("href=\"/contacts\""), "{page}");
+        assert!(
+            page.contains(&format!("/imports/{id}/errors.csv")),
+            "{page}"
+        );
+        assert!(!page.contains("http-equiv=\"refresh\""));
+        let res = browser()
+            .get(format!("{}/imports/{id}/errors.csv", app.base))
+            .header("Cookie", format!("guanxi_session={cookie}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let bytes = res.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a byte order mark");
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].starts_with("行号,列,错误原因,错误代码,姓名,手机"),
+            "{text}"
+        );
+        assert!(lines[1].starts_with("4,手机,"), "{text}");
+        assert!(lines[1].contains("李娜"), "{text}");
+        assert!(
+            lines[1]
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{text}"
+        );
+        // The notice.
+        let (_, page) = get(&app, &cookie, "/notifications").await;
+        assert!(
+            page.contains("导入完成（联系人.csv）：新建 2，更新 1，失败 1"),
+            "{page}"
+        );
+
+        // History: the rep's own runs, the administrator's all; another rep sees none.
+        let (_, page) = get(&app, &cookie, "/imports").await;
+        assert!(page.contains("联系人.csv"), "{page}");
+        let (_, page) = get(&app, &other_cookie, "/imports").await;
+        assert!(!page.contains("联系人.csv"), "{page}");
+        let (s, _) = get(&app, &other_cookie, &format!("/imports/{id}")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = get(&app, &other_cookie, &format!("/imports/{id}/errors.csv")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, page) = page_as(&app, Some(&admin_cookie), "en", "/imports").await;
+        assert!(page.contains("联系人.csv"), "{page}");
+
+        // A second file without the 职位 column: the saved mapping applied says so.
+        let second = "姓名,手机,电子邮箱,备注\r\n赵敏,13600136000,zhao.min@example.com,\r\n";
+        let (s, to2, body) = upload(&app, &cookie, "contacts", "第二批.csv", &gbk(second)).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+        let to2 = to2.unwrap();
+        let (_, page) = get(&app, &cookie, &to2).await;
+        let marker = "id=\"import-saved\">";
+        let at = page.find(marker).expect("the saved mappings") + marker.len();
+        let saved_id = page[at..]
+            .split("value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let csrf = csrf_of(&app, &cookie).await;
+        let (s, _, page) = form_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &to2,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("saved", saved_id.as_str()),
+                ("op", "apply"),
+            ],
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("文件中没有字段映射“客户联系人模板”中的列：职位"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<option value=\"emails\" selected>"),
+            "{page}"
+        );
+        // Cancel: the file goes.
+        let (s, back, _) = form_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &to2,
+            &[("_csrf", csrf.as_str()), ("op", "cancel")],
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(back.as_deref(), Some("/contacts?done=import_cancelled"));
+        let (s, _) = get(&app, &cookie, &to2).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_eq!(count_rows(&app, "import_files").await, 1, "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn bad_uploads_get_a_clear_message() {
+    for b in backends() {
+        let settings = Settings {
+            import_max_bytes: 64 * 1024,
+            ..Settings::default()
+        };
+        let app = spawn_with(b, settings).await;
+        let rep = app.user_in("sales", Some("A"), "zh-CN").await;
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        // Over the limit.
+        let mut big = String::from("姓名,手机\r\n");
+        while big.len() < 100 * 1024 {
+            big.push_str("张三,13800138000\r\n");
+        }
+        let (s, _, page) = upload(&app, &cookie, "contacts", "big.csv", big.as_bytes()).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{b:?}");
+        assert!(
+            page.contains("文件超过 0 MB") || page.contains("文件超过"),
+            "{page}"
+        );
+        // Not a spreadsheet.
+        let (s, _, page) = upload(
+            &app,
+            &cookie,
+            "contacts",
+            "客户.xlsx",
+            b"name,phone\r\na,b\r\n",
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}");
+        assert!(page.contains("不是有效的表格文件"), "{page}");
+        // No file.
+        let (s, _, page) = upload(&app, &cookie, "contacts", "", b"").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}");
+        assert!(page.contains("请选择要导入的文件"), "{page}");
+        assert_eq!(count_rows(&app, "import_files").await, 0, "{b:?}");
+        assert_eq!(count_rows(&app, "import_file_chunks").await, 0, "{b:?}");
+
+        // A user who may not create contacts: no button, 403 page.
+        let viewer = app.user_in("read_only", None, "zh-CN").await;
+        let (vcookie, _) = login_cookie(&app, &viewer.email, PASSWORD).await;
+        let (_, list) = page_as(&app, Some(&vcookie), "zh-CN", "/contacts").await;
+        assert!(!list.contains("href=\"/contacts/import\""), "{b:?}");
+        let (s, _) = page_as(&app, Some(&vcookie), "zh-CN", "/contacts/import").await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{b:?}");
+        let (s, _, _) = upload(&app, &vcookie, "contacts", "x.csv", b"a,b\r\n1,2\r\n").await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{b:?}");
+    }
+}
