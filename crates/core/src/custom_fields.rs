@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, Order, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

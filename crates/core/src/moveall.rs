@@ -235,7 +235,10 @@ pub fn derived() -> Vec<Derived> {
         for l in crate::records::rollup::layouts(def) {
             out.push(Derived {
                 name: l.table.clone(),
-                reason: format!("running totals kept by triggers as the {} rows load", def.table),
+                reason: format!(
+                    "running totals kept by triggers as the {} rows load",
+                    def.table
+                ),
             });
         }
     }
@@ -319,7 +322,12 @@ impl Raw {
                 .iter()
                 .map(|r| {
                     (0..r.len())
-                        .map(|i| r.try_get::<Option<String>, _>(i).ok().flatten().unwrap_or_default())
+                        .map(|i| {
+                            r.try_get::<Option<String>, _>(i)
+                                .ok()
+                                .flatten()
+                                .unwrap_or_default()
+                        })
                         .collect()
                 })
                 .collect(),
@@ -330,7 +338,12 @@ impl Raw {
                 .iter()
                 .map(|r| {
                     (0..r.len())
-                        .map(|i| r.try_get::<Option<String>, _>(i).ok().flatten().unwrap_or_default())
+                        .map(|i| {
+                            r.try_get::<Option<String>, _>(i)
+                                .ok()
+                                .flatten()
+                                .unwrap_or_default()
+                        })
                         .collect()
                 })
                 .collect(),
@@ -375,11 +388,16 @@ impl Raw {
         match self.backend() {
             Backend::Sqlite => {
                 let rows = self
-                    .strings("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                    .strings(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name",
+                    )
                     .await?;
                 let virtuals: Vec<String> = rows
                     .iter()
-                    .filter(|r| r[1].to_ascii_uppercase().starts_with("CREATE VIRTUAL TABLE"))
+                    .filter(|r| {
+                        r[1].to_ascii_uppercase()
+                            .starts_with("CREATE VIRTUAL TABLE")
+                    })
                     .map(|r| r[0].clone())
                     .collect();
                 Ok(rows
@@ -424,7 +442,12 @@ impl Raw {
                     .await?;
                 let mut keyed: Vec<(i64, String)> = cols
                     .iter()
-                    .filter_map(|c| c[2].parse::<i64>().ok().filter(|k| *k > 0).map(|k| (k, c[0].clone())))
+                    .filter_map(|c| {
+                        c[2].parse::<i64>()
+                            .ok()
+                            .filter(|k| *k > 0)
+                            .map(|k| (k, c[0].clone()))
+                    })
                     .collect();
                 keyed.sort();
                 let refs = self
@@ -433,7 +456,9 @@ impl Raw {
                     ))
                     .await?;
                 (
-                    cols.into_iter().map(|c| (c[0].clone(), c[1].clone())).collect::<Vec<_>>(),
+                    cols.into_iter()
+                        .map(|c| (c[0].clone(), c[1].clone()))
+                        .collect::<Vec<_>>(),
                     keyed.into_iter().map(|(_, c)| c).collect::<Vec<_>>(),
                     refs,
                 )
@@ -464,7 +489,9 @@ impl Raw {
                     ))
                     .await?;
                 (
-                    cols.into_iter().map(|c| (c[0].clone(), c[1].clone())).collect(),
+                    cols.into_iter()
+                        .map(|c| (c[0].clone(), c[1].clone()))
+                        .collect(),
                     keys.into_iter().map(|k| k[0].clone()).collect(),
                     refs,
                 )
@@ -476,7 +503,11 @@ impl Raw {
                 refused(
                     codes::MOVE_UNSUPPORTED_TYPE,
                     format!("column {name} of {table} has type {ty}"),
-                    &[("table", text(table)), ("column", text(&name)), ("type", text(&ty))],
+                    &[
+                        ("table", text(table)),
+                        ("column", text(&name)),
+                        ("type", text(&ty)),
+                    ],
                 )
             })?;
             columns.push(Column { name, kind });
@@ -601,13 +632,18 @@ fn pg_value(row: &sqlx::postgres::PgRow, i: usize, kind: Kind) -> Result<Value, 
     Ok(match kind {
         Kind::Uuid => text(row.try_get::<Uuid, _>(i).map_err(e)?),
         Kind::Instant => text(instant_text(row.try_get::<DateTime<Utc>, _>(i).map_err(e)?)),
-        Kind::Date => text(row.try_get::<NaiveDate, _>(i).map_err(e)?.format("%Y-%m-%d")),
+        Kind::Date => text(
+            row.try_get::<NaiveDate, _>(i)
+                .map_err(e)?
+                .format("%Y-%m-%d"),
+        ),
         Kind::Int => Value::from(row.try_get::<i64, _>(i).map_err(e)?),
         Kind::Bool => Value::Bool(row.try_get::<bool, _>(i).map_err(e)?),
         Kind::Json => json_text(row.try_get::<Value, _>(i).map_err(e)?),
         Kind::Text => text(row.try_get::<String, _>(i).map_err(e)?),
         Kind::Bytes => text(
-            base64::engine::general_purpose::STANDARD.encode(row.try_get::<Vec<u8>, _>(i).map_err(e)?),
+            base64::engine::general_purpose::STANDARD
+                .encode(row.try_get::<Vec<u8>, _>(i).map_err(e)?),
         ),
     })
 }
@@ -935,7 +971,9 @@ fn load_order(tables: &[TableSchema]) -> (Vec<String>, HashMap<String, Vec<Strin
         let waits = |t: &TableSchema, done: &BTreeSet<String>| {
             t.refs
                 .iter()
-                .filter(|(_, to)| to != &t.name && names.contains(to.as_str()) && !done.contains(to))
+                .filter(|(_, to)| {
+                    to != &t.name && names.contains(to.as_str()) && !done.contains(to)
+                })
                 .count()
         };
         let pick = left
@@ -943,14 +981,15 @@ fn load_order(tables: &[TableSchema]) -> (Vec<String>, HashMap<String, Vec<Strin
             .position(|t| waits(t, &done) == 0)
             // A cycle: the table waiting for the fewest goes first, its waiting references
             // deferred.
-            .or_else(|| {
-                (0..left.len()).min_by_key(|i| waits(left[*i], &done))
-            })
+            .or_else(|| (0..left.len()).min_by_key(|i| waits(left[*i], &done)))
             .unwrap_or(0);
         let t = left.remove(pick);
         for (col, to) in &t.refs {
             if to == &t.name || (names.contains(to.as_str()) && !done.contains(to)) {
-                deferred.entry(t.name.clone()).or_default().push(col.clone());
+                deferred
+                    .entry(t.name.clone())
+                    .or_default()
+                    .push(col.clone());
             }
         }
         done.insert(t.name.clone());
@@ -984,8 +1023,14 @@ fn bind(kind: Kind, v: &Value) -> Result<sea_orm::Value, String> {
         Kind::Date => NaiveDate::parse_from_str(s()?, "%Y-%m-%d")
             .map_err(|e| e.to_string())?
             .into(),
-        Kind::Int => v.as_i64().ok_or_else(|| format!("{v} is not an integer"))?.into(),
-        Kind::Bool => v.as_bool().ok_or_else(|| format!("{v} is not true or false"))?.into(),
+        Kind::Int => v
+            .as_i64()
+            .ok_or_else(|| format!("{v} is not an integer"))?
+            .into(),
+        Kind::Bool => v
+            .as_bool()
+            .ok_or_else(|| format!("{v} is not true or false"))?
+            .into(),
         Kind::Json => V::Json(Some(Box::new(
             serde_json::from_str(s()?).map_err(|e| e.to_string())?,
         ))),
@@ -1147,7 +1192,11 @@ async fn check_empty(url: &str) -> CoreResult<()> {
                 .unwrap_or(0);
             // Without migrations, any table at all is someone else's.
             if n > 0 || !migrated {
-                let rows = if n >= 1000 { "1000+".to_string() } else { n.to_string() };
+                let rows = if n >= 1000 {
+                    "1000+".to_string()
+                } else {
+                    n.to_string()
+                };
                 return Err(refused(
                     codes::MOVE_TARGET_NOT_EMPTY,
                     format!("the target database is not empty: {table} has {rows} rows"),
@@ -1190,7 +1239,11 @@ async fn load_table(
         .collect();
     let per = (PARAMS_PER_INSERT / kinds.len().max(1)).clamp(1, ROWS_PER_INSERT);
     let cols: Vec<String> = entry.columns.iter().map(|c| quote(&c.name)).collect();
-    let head = format!("INSERT INTO {} ({}) VALUES ", quote(&entry.name), cols.join(", "));
+    let head = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        quote(&entry.name),
+        cols.join(", ")
+    );
     let f = std::fs::File::open(&path).map_err(|e| io("reading", &path, e))?;
     let reader = BufReader::with_capacity(1 << 20, f);
     let mut values: Vec<sea_orm::Value> = Vec::with_capacity(per * kinds.len());
@@ -1238,18 +1291,21 @@ async fn load_table(
         }
         for (c, v) in row.iter().enumerate() {
             let v = if held_back[c] { &Value::Null } else { v };
-            values.push(bind(kinds[c], v).map_err(|p| bad(format!("{}: {p}", entry.columns[c].name)))?);
+            values.push(
+                bind(kinds[c], v).map_err(|p| bad(format!("{}: {p}", entry.columns[c].name)))?,
+            );
         }
         in_batch += 1;
         if in_batch == per {
             let stmt = flush(std::mem::take(&mut values), in_batch);
-            txn.execute(stmt)
-                .await
-                .map_err(|e| bad(e.to_string()))?;
+            txn.execute(stmt).await.map_err(|e| bad(e.to_string()))?;
             loaded += in_batch as u64;
             in_batch = 0;
             if loaded % 100_000 < per as u64 {
-                progress(&format!("  {}: {loaded} of {} rows …", entry.name, entry.rows));
+                progress(&format!(
+                    "  {}: {loaded} of {} rows …",
+                    entry.name, entry.rows
+                ));
             }
         }
     }
@@ -1304,8 +1360,14 @@ async fn fill_deferred(
         p += 1;
         placeholder(backend, p)
     };
-    let sets: Vec<String> = set.iter().map(|(_, c)| format!("{} = {}", quote(c), next())).collect();
-    let wheres: Vec<String> = key.iter().map(|(_, c)| format!("{} = {}", quote(c), next())).collect();
+    let sets: Vec<String> = set
+        .iter()
+        .map(|(_, c)| format!("{} = {}", quote(c), next()))
+        .collect();
+    let wheres: Vec<String> = key
+        .iter()
+        .map(|(_, c)| format!("{} = {}", quote(c), next()))
+        .collect();
     let sql = format!(
         "UPDATE {} SET {} WHERE {}",
         quote(&entry.name),
@@ -1327,7 +1389,10 @@ async fn fill_deferred(
             )
         };
         let row: Vec<Value> = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
-        if set.iter().all(|(i, _)| row.get(*i).is_none_or(Value::is_null)) {
+        if set
+            .iter()
+            .all(|(i, _)| row.get(*i).is_none_or(Value::is_null))
+        {
             continue;
         }
         let mut values = Vec::with_capacity(set.len() + key.len());
@@ -1406,7 +1471,8 @@ async fn rebuild_search(
         total += n;
     }
     if db.backend() == Backend::Sqlite {
-        txn.execute_unprepared(migrations::SETTLE_SEARCH_INDEX).await?;
+        txn.execute_unprepared(migrations::SETTLE_SEARCH_INDEX)
+            .await?;
     }
     Ok(total)
 }

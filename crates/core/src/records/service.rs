@@ -782,13 +782,17 @@ impl<'a> RecordService<'a> {
         if let Some(after) = after {
             q.and_where(Expr::col((self.table(), col("id"))).gt(after));
         }
-        q.order_by((self.table(), col("id")), Order::Asc).limit(limit);
+        q.order_by((self.table(), col("id")), Order::Asc)
+            .limit(limit);
         let rows = db::fetch_all(conn, &q).await?;
         let mut loaded = Vec::with_capacity(rows.len());
         for row in &rows {
             loaded.push(self.decode_row(row)?);
         }
-        let mut recs: Vec<Record> = loaded.iter_mut().map(|l| std::mem::take(&mut l.rec)).collect();
+        let mut recs: Vec<Record> = loaded
+            .iter_mut()
+            .map(|l| std::mem::take(&mut l.rec))
+            .collect();
         children::load_many(conn, self.def, &mut recs).await?;
         let mut last = None;
         for (rec, l) in recs.iter().zip(&loaded) {

@@ -29,6 +29,7 @@ mod import_labels;
 mod list_filters;
 mod mail;
 mod money_format;
+mod moveall;
 mod notifications;
 mod opportunities;
 mod reference_scope;
