@@ -93,7 +93,7 @@ async fn fill(app: &TestApp) {
     let actor = users::actor_for(&app.core, &admin).await.unwrap();
     saved_views::save(
         &app.core.db,
-        &app.core.registry,
+        app.core.registry,
         &actor,
         "contact",
         &ViewInput {
