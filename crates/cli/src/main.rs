@@ -126,6 +126,22 @@ enum Command {
         /// The backup file to restore from.
         file: PathBuf,
     },
+    /// Write every table of the database (SQLite or PostgreSQL) into DIR, to move it to the
+    /// other backend with import-all: one consistent snapshot, also while the server runs.
+    ExportAll {
+        #[command(flatten)]
+        db: DbArg,
+        /// A new or empty directory to write into.
+        dir: PathBuf,
+    },
+    /// Load a directory written by export-all into a new, empty database (SQLite or
+    /// PostgreSQL, --database or the configured one); the search index is built again.
+    ImportAll {
+        #[command(flatten)]
+        db: DbArg,
+        /// The directory export-all wrote.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -485,6 +501,40 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             for m in report.migrated {
                 println!("applied {m}");
             }
+            Ok(())
+        }
+        Command::ExportAll { db, dir } => {
+            let url = db.database.unwrap_or_else(|| cfg.database.clone());
+            let report = guanxi_core::moveall::export_all(&url, &dir, &|line| println!("{line}"))
+                .await
+                .map_err(explain)?;
+            println!(
+                "exported {} rows of {} tables into {} in {:.1} s ({:.0} rows/s)",
+                report.rows,
+                report.tables,
+                dir.display(),
+                report.took.as_secs_f64(),
+                report.rows_per_second()
+            );
+            Ok(())
+        }
+        Command::ImportAll { db, dir } => {
+            let url = db.database.unwrap_or_else(|| cfg.database.clone());
+            let report = guanxi_core::moveall::import_all(&dir, &url, &|line| println!("{line}"))
+                .await
+                .map_err(explain)?;
+            for m in &report.migrated {
+                println!("applied {m}");
+            }
+            println!(
+                "imported {} rows of {} tables from {} in {:.1} s ({:.0} rows/s); {} records indexed for search",
+                report.rows,
+                report.tables,
+                dir.display(),
+                report.took.as_secs_f64(),
+                report.rows_per_second(),
+                report.indexed
+            );
             Ok(())
         }
         Command::Analytics(_) => Ok(()),

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, Order, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -517,7 +516,7 @@ pub async fn create(
         ));
     }
     let id = Uuid::now_v7();
-    let now = Utc::now();
+    let now = crate::now();
     let position = input.position.unwrap_or(existing.len() as i64 + 1);
     let mut q = Query::insert();
     q.into_table(col(TABLE))
@@ -627,7 +626,7 @@ pub async fn update(
         .value(col("required"), input.required.unwrap_or(current.required))
         .value(col("options"), serde_json::json!(options))
         .value(col("position"), input.position.unwrap_or(current.position))
-        .value(col("updated_at"), Utc::now())
+        .value(col("updated_at"), crate::now())
         .value(col("version"), current.version + 1)
         .and_where(Expr::col(col("id")).eq(id))
         .and_where(Expr::col(col("version")).eq(current.version));

@@ -337,6 +337,29 @@ pub mod codes {
         RESTORE_TARGET_NOT_EMPTY = "restore_target_not_empty";
         /// A restore into PostgreSQL, which takes `pg_restore`'s.
         RESTORE_INTO_POSTGRES = "restore_into_postgres";
+        // Moving a whole database (`moveall`), worded for the operator at the console.
+        /// `export-all` into `dir`, which already holds files.
+        MOVE_DIR_NOT_EMPTY = "move_dir_not_empty";
+        /// `dir` has no `manifest.json`: not an export, or one cut off before it finished.
+        MOVE_NO_MANIFEST = "move_no_manifest";
+        /// `file` is not a manifest this program reads: `problem`.
+        MOVE_BAD_MANIFEST = "move_bad_manifest";
+        /// The export was written by a newer Guanxi: it has migration `migration`.
+        MOVE_NEWER_SCHEMA = "move_newer_schema";
+        /// The export's schema is not one this program's migrations pass through (`migration`).
+        MOVE_OTHER_SCHEMA = "move_other_schema";
+        /// The target database holds data: table `table` has `rows` rows.
+        MOVE_TARGET_NOT_EMPTY = "move_target_not_empty";
+        /// `file`'s checksum differs from the manifest's: changed or damaged since the export.
+        MOVE_CHECKSUM_MISMATCH = "move_checksum_mismatch";
+        /// `file` holds `found` rows where the manifest says `expected`.
+        MOVE_ROW_COUNT_MISMATCH = "move_row_count_mismatch";
+        /// Line `line` of `file` cannot be loaded: `problem`.
+        MOVE_BAD_ROW = "move_bad_row";
+        /// The export has table `table` (or its column `column`), which the target lacks.
+        MOVE_UNKNOWN_TABLE = "move_unknown_table";
+        /// Column `column` of `table` has type `type`, which an export cannot carry.
+        MOVE_UNSUPPORTED_TYPE = "move_unsupported_type";
 
         // Importing rows (`import::run`).
         /// The row matches several records by its natural keys (`titles`, `count` of them).

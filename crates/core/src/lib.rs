@@ -14,6 +14,7 @@ pub mod identity;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod moveall;
 pub mod normalize;
 pub mod notifications;
 pub mod recent;

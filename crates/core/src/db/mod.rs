@@ -360,6 +360,12 @@ impl Db {
         Ok(())
     }
 
+    /// The connection writes go through, outside the shared commits: for loads that hold a
+    /// transaction of their own on a database nobody else uses yet (`moveall`).
+    pub(crate) fn writer(&self) -> &DatabaseConnection {
+        &self.write
+    }
+
     /// The SQLite file this handle opened (none on PostgreSQL or in memory).
     pub fn sqlite_file(&self) -> Option<&std::path::Path> {
         self.file.as_deref()

@@ -768,6 +768,47 @@ impl<'a> RecordService<'a> {
         search::index(conn, self.def, id, owner, rec).await
     }
 
+    /// Writes the search entries of up to `limit` live records whose ids follow `after`, in id
+    /// order, in `conn`; returns how many and the last id. For building the index again from the
+    /// records after a bulk load (`moveall::import_all`), where the records came in as rows.
+    pub async fn index_page<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> CoreResult<(usize, Option<Uuid>)> {
+        let mut q = self.base_select(false);
+        q.and_where(Expr::col((self.table(), col("deleted_at"))).is_null());
+        if let Some(after) = after {
+            q.and_where(Expr::col((self.table(), col("id"))).gt(after));
+        }
+        q.order_by((self.table(), col("id")), Order::Asc)
+            .limit(limit);
+        let rows = db::fetch_all(conn, &q).await?;
+        let mut loaded = Vec::with_capacity(rows.len());
+        for row in &rows {
+            loaded.push(self.decode_row(row)?);
+        }
+        let mut recs: Vec<Record> = loaded
+            .iter_mut()
+            .map(|l| std::mem::take(&mut l.rec))
+            .collect();
+        children::load_many(conn, self.def, &mut recs).await?;
+        let mut last = None;
+        for (rec, l) in recs.iter().zip(&loaded) {
+            let Some(id) = rec
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|s| Uuid::parse_str(s).ok())
+            else {
+                continue;
+            };
+            search::index(conn, self.def, id, l.owner, rec).await?;
+            last = Some(id);
+        }
+        Ok((recs.len(), last))
+    }
+
     fn parse_owner(obj: &JsonMap, errors: &mut FieldErrors) -> Option<Uuid> {
         match obj.get("owner_id") {
             None | Some(Value::Null) => None,

@@ -26,6 +26,12 @@ use crate::records::row::TableRow;
 use crate::records::{EntityDef, JsonMap};
 use text::Term;
 
+/// The tables that hold the index, all made again from the records (`search::index`): the
+/// entries, and on SQLite the narrow copy of their keys kept by triggers and the notes of rows
+/// the full-text index has yet to take (`db::migrations::m0008`). A whole-database export leaves
+/// them out and the import builds them again (`moveall`).
+pub const DERIVED_TABLES: &[&str] = &["search_entries", "search_keys", "search_fts_pending"];
+
 /// What the index holds for one record.
 pub struct Document {
     pub title: String,

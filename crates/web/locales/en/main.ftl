@@ -659,6 +659,18 @@ error-restore_live_database = { $file } is a database in use (its write-ahead lo
 error-restore_newer_schema = { $file } was written by a newer version of Guanxi (it has { $migration }). Restore it with that version or a later one.
 error-restore_target_not_empty = { $target } already holds data. A backup is restored only into a new, empty database: name a new file with --database.
 error-restore_into_postgres = A PostgreSQL database is restored with pg_restore, for example pg_restore --no-owner --dbname="postgres://USER@HOST/NEWDB" guanxi.dump (see "Backups" in the README).
+# Moving a whole database (guanxi export-all / guanxi import-all).
+error-move_dir_not_empty = { $dir } already holds files. An export is written into a new or empty directory: name another one.
+error-move_no_manifest = { $dir } holds no complete export: manifest.json is missing (an export that was cut off writes none). Export again with guanxi export-all.
+error-move_bad_manifest = { $file } is not an export manifest this version of Guanxi reads: { $problem }
+error-move_newer_schema = The export was written by a newer version of Guanxi (it has { $migration }). Import it with that version or a later one.
+error-move_other_schema = The export's schema is not one this version of Guanxi knows (it has { $migration }). Import it with the version that wrote it.
+error-move_target_not_empty = The target database already holds data (table { $table } has { $rows } rows). An export is imported only into a new, empty database: name another one with --database.
+error-move_checksum_mismatch = { $file } has changed or is damaged since the export (its checksum differs from the manifest's). Nothing was imported; export again.
+error-move_row_count_mismatch = { $file } holds { $found } rows, but the export wrote { $expected }. Nothing was imported; export again.
+error-move_bad_row = Line { $line } of { $file } cannot be imported: { $problem }. Nothing was imported.
+error-move_unknown_table = The export has { $table } { $column }, which this database does not have. Import it with the version of Guanxi that wrote it.
+error-move_unsupported_type = Column { $column } of { $table } has the type { $type }, which an export cannot carry.
 notification-backup_failed = { $reason ->
     [prune] The scheduled backup to { $dir } was written, but older backups could not be removed ({ $detail }).
     [space] Scheduled backup to { $dir } failed: the disk is full ({ $detail }). The earlier backups are kept.

@@ -647,6 +647,18 @@ error-restore_live_database = { $file } 是正在使用的数据库（旁边有�
 error-restore_newer_schema = { $file } 由更新版本的关系写入（含有 { $migration }），请用该版本或更新的版本恢复。
 error-restore_target_not_empty = { $target } 中已有数据。备份只能恢复到新的空数据库：请用 --database 指定一个新文件。
 error-restore_into_postgres = PostgreSQL 数据库请用 pg_restore 恢复，例如 pg_restore --no-owner --dbname="postgres://USER@HOST/NEWDB" guanxi.dump（见 README 的“Backups”一节）。
+# 整库迁移（guanxi export-all / guanxi import-all）。
+error-move_dir_not_empty = { $dir } 中已有文件。整库导出只能写入新的或空的目录：请换一个目录。
+error-move_no_manifest = { $dir } 中没有完整的导出：缺少 manifest.json（中途停止的导出不会写它）。请用 guanxi export-all 重新导出。
+error-move_bad_manifest = { $file } 不是本版本关系能读取的导出清单：{ $problem }
+error-move_newer_schema = 该导出由更新版本的关系写入（含有 { $migration }），请用该版本或更新的版本导入。
+error-move_other_schema = 该导出的数据库结构不是本版本关系所知的（含有 { $migration }），请用写入它的版本导入。
+error-move_target_not_empty = 目标数据库中已有数据（表 { $table } 有 { $rows } 行）。整库导入只能导入到新的空数据库：请用 --database 指定另一个数据库。
+error-move_checksum_mismatch = { $file } 在导出后被修改或已损坏（校验和与清单不符）。未导入任何数据，请重新导出。
+error-move_row_count_mismatch = { $file } 有 { $found } 行，但导出时写入的是 { $expected } 行。未导入任何数据，请重新导出。
+error-move_bad_row = { $file } 第 { $line } 行无法导入：{ $problem }。未导入任何数据。
+error-move_unknown_table = 导出中含有 { $table } { $column }，本数据库中没有。请用写入它的关系版本导入。
+error-move_unsupported_type = { $table } 的列 { $column } 类型为 { $type }，整库导出无法携带该类型。
 notification-backup_failed = { $reason ->
     [prune] 定时备份已写入 { $dir }，但未能删除较早的备份（{ $detail }）。
     [space] 定时备份到 { $dir } 失败：磁盘空间已满（{ $detail }）。之前的备份均已保留。

@@ -30,6 +30,7 @@ mod imports_ui;
 mod list_filters;
 mod mail;
 mod money_format;
+mod moveall;
 mod notifications;
 mod opportunities;
 mod reference_scope;
