@@ -131,7 +131,7 @@ async fn the_tidy_up_removes_old_done_jobs_read_notices_and_spent_reset_links_on
         let gone = tidy::tidy(&core).await.unwrap();
         assert_eq!(
             gone,
-            json!({"jobs": 2, "notifications": 2, "password_resets": 1})
+            json!({"jobs": 2, "notifications": 2, "password_resets": 1, "import_files": 0})
         );
         assert_eq!(count(&core, "SELECT COUNT(*) AS n FROM jobs").await, 3);
         assert_eq!(
