@@ -151,7 +151,7 @@ async fn the_tidy_up_removes_old_done_jobs_read_notices_and_spent_reset_links_on
         let again = tidy::tidy(&core).await.unwrap();
         assert_eq!(
             again,
-            json!({"jobs": 0, "notifications": 0, "password_resets": 0})
+            json!({"jobs": 0, "notifications": 0, "password_resets": 0, "import_files": 0})
         );
         fresh.cleanup(core).await;
     }
