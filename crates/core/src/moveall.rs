@@ -1066,7 +1066,13 @@ pub async fn import_all(
     verify_files(dir, &manifest)?;
 
     let db = Db::connect_with(url, IfMissing::Create).await?;
-    let outcome = import_into(&db, &normalize_url(url), dir, &manifest, progress).await;
+    let mut outcome = import_into(&db, &normalize_url(url), dir, &manifest, progress).await;
+    if outcome.is_ok() {
+        // A whole database arrived at once: the planner needs its figures before the first page.
+        if let Err(e) = db.optimize().await {
+            outcome = Err(e);
+        }
+    }
     let closed = db.close().await;
     let (rows, indexed, migrated) = outcome?;
     closed?;

@@ -1,7 +1,7 @@
 //! The daily tidy-up: what has served its purpose goes, in small batches so that no statement
 //! holds SQLite's writer for long. Jobs done two weeks ago (failed ones stay for
 //! administrators), notices read three months ago, and password reset links a day past their
-//! end.
+//! end. It also refreshes the query planner's statistics on SQLite (`Db::optimize`).
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Query};
@@ -69,6 +69,8 @@ pub async fn tidy(core: &Core) -> CoreResult<Value> {
     })
     .await?;
     let import_files = crate::import::uploads::tidy(core).await?;
+    // The planner's statistics follow a database as it grows (see `Db::optimize`).
+    core.db.optimize().await?;
     Ok(json!({
         "jobs": jobs,
         "notifications": notices,

@@ -544,9 +544,7 @@ async fn write_batches(
 async fn finish(core: &Core) -> CoreResult<()> {
     match core.db.backend() {
         Backend::Sqlite => {
-            let txn = core.db.begin().await?;
-            db::raw_execute(&txn, "PRAGMA optimize", vec![]).await?;
-            txn.commit().await?;
+            core.db.optimize().await?;
             core.db.checkpoint().await?;
         }
         Backend::Postgres => {

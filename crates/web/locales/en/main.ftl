@@ -2,6 +2,7 @@ app-name = Guanxi CRM
 form-id = id
 nav-home = Home
 nav-search = Search
+nav-imports = Imports
 nav-recycle-bin = Recycle bin
 nav-admin = Administration
 nav-settings = Settings

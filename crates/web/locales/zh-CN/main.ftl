@@ -2,6 +2,7 @@ app-name = 关系 CRM
 form-id = 编号
 nav-home = 首页
 nav-search = 搜索
+nav-imports = 导入记录
 nav-recycle-bin = 回收站
 nav-admin = 系统管理
 nav-settings = 个人设置
