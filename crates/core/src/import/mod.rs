@@ -71,10 +71,12 @@
 
 pub mod delimiter;
 pub mod encoding;
+pub mod ledger;
 pub mod mapping;
 pub mod names;
 pub mod run;
 pub mod source;
+pub mod undo;
 
 use serde_json::Value;
 

@@ -762,6 +762,11 @@ struct Runner<'a> {
     named: HashMap<(&'static str, String), Uuid>,
     /// Those found or made by rows of the batch being written, kept so far.
     batch_named: Vec<(&'static str, String, Uuid)>,
+    /// Records made for references by rows of the batch being written, kept so far, with the
+    /// row's line: what an undo removes with the rows.
+    batch_linked: Vec<(&'static EntityDef, Uuid, u64)>,
+    /// The line of the row being written.
+    line: u64,
 }
 
 impl Runner<'_> {
@@ -830,6 +835,7 @@ impl Runner<'_> {
                         let id = id_of(&created).map_err(|_| not_found())?;
                         made.push((target.name, r.name.clone(), id));
                         self.counts.linked_created += 1;
+                        self.batch_linked.push((target, id, self.line));
                         Ok(id)
                     }
                     Err(CoreError::Validation(mut fields)) => Err(fields
@@ -993,6 +999,7 @@ impl Runner<'_> {
         let mut done: Vec<Done> = Vec::new();
         let mut errors: Vec<RowError> = Vec::new();
         self.batch_named.clear();
+        self.batch_linked.clear();
         while started.elapsed() < BATCH_BUDGET && budget.is_none_or(|n| n > 0) {
             let Some(mut p) = pending.pop_front() else {
                 break;
@@ -1015,6 +1022,8 @@ impl Runner<'_> {
             bulk.begin_step().await?;
             let mut made = Vec::new();
             let linked_before = self.counts.linked_created;
+            let linked_kept = self.batch_linked.len();
+            self.line = p.line;
             match self.write_row(&mut bulk, &mut p, &mut made).await {
                 Ok(d) => {
                     bulk.keep_step().await?;
@@ -1025,6 +1034,7 @@ impl Runner<'_> {
                     bulk.undo_step().await?;
                     // What the row created went with its savepoint.
                     self.counts.linked_created = linked_before;
+                    self.batch_linked.truncate(linked_kept);
                     done.push(Done {
                         line: p.line,
                         outcome: Outcome::Failed,
@@ -1062,6 +1072,13 @@ impl Runner<'_> {
     /// The batch's row outcomes and the run's counts, in the batch's transaction.
     async fn record(&self, bulk: &BulkWrite<'_>, run_id: Uuid, done: &[Done]) -> CoreResult<()> {
         let conn = bulk.conn();
+        let written: Vec<Uuid> = done
+            .iter()
+            .filter(|d| matches!(d.outcome, Outcome::Created | Outcome::Updated))
+            .filter_map(|d| d.record_id)
+            .collect();
+        let versions = super::ledger::versions(conn, self.def, &written).await?;
+        super::ledger::remember_linked(conn, run_id, &self.batch_linked).await?;
         for chunk in done.chunks(200) {
             let mut q = Query::insert();
             q.into_table(col("import_rows")).columns(
@@ -1074,6 +1091,7 @@ impl Runner<'_> {
                     "record_id",
                     "before",
                     "code",
+                    "version",
                 ]
                 .map(col),
             );
@@ -1092,12 +1110,18 @@ impl Runner<'_> {
                     d.record_id.into(),
                     before.into(),
                     d.code.into(),
+                    d.record_id
+                        .filter(|_| matches!(d.outcome, Outcome::Created | Outcome::Updated))
+                        .and_then(|id| versions.get(&id).copied())
+                        .into(),
                 ])
                 .map_err(statement)?;
             }
             q.on_conflict(
                 OnConflict::columns(["entity", "fingerprint", "line"].map(col))
-                    .update_columns(["run_id", "outcome", "record_id", "before", "code"].map(col))
+                    .update_columns(
+                        ["run_id", "outcome", "record_id", "before", "code", "version"].map(col),
+                    )
                     .to_owned(),
             );
             db::insert(conn, &q).await?;
@@ -1111,6 +1135,7 @@ impl Runner<'_> {
             .value(col("skipped"), c.skipped as i64)
             .value(col("failed"), c.failed as i64)
             .value(col("already"), c.already as i64)
+            .value(col("heartbeat_at"), crate::now())
             .and_where(Expr::col(col("id")).eq(run_id));
         db::update(conn, &q).await?;
         Ok(())
@@ -1128,7 +1153,8 @@ async fn imported_lines(
         .from(col("import_rows"))
         .and_where(Expr::col(col("entity")).eq(def.name))
         .and_where(Expr::col(col("fingerprint")).eq(fingerprint))
-        .and_where(Expr::col(col("outcome")).ne(Outcome::Failed.as_str()));
+        // A row that failed, or whose record an undo took back, is imported again.
+        .and_where(Expr::col(col("outcome")).is_not_in([Outcome::Failed.as_str(), "undone"]));
     let mut out = HashSet::new();
     for row in db::fetch_all(core.db.reader(), &q).await? {
         out.insert(u64::try_from(get_i64(&row, "line")?).unwrap_or(0));
@@ -1152,6 +1178,9 @@ pub async fn run(
         return Err(CoreError::forbidden_for(codes::ROLE_CANNOT_WRITE, def.name));
     }
     let people = People::load(core).await?;
+    if !options.dry_run {
+        super::ledger::mark_interrupted(core, def, &options.fingerprint).await?;
+    }
     let imported = imported_lines(core, def, &options.fingerprint).await?;
     let run_id = if options.dry_run {
         None
@@ -1169,6 +1198,8 @@ pub async fn run(
         batches: 0,
         named: HashMap::new(),
         batch_named: Vec::new(),
+        batch_linked: Vec::new(),
+        line: 0,
     };
     let mut pending: VecDeque<Prepared> = VecDeque::new();
     let mut budget = options.stop_after;
@@ -1257,6 +1288,7 @@ async fn start_run(
                 "policy",
                 "created_by",
                 "started_at",
+                "heartbeat_at",
                 "status",
             ]
             .map(col),
@@ -1269,6 +1301,7 @@ async fn start_run(
             options.mapping.clone().into(),
             options.policy.as_str().into(),
             actor.user_id.into(),
+            crate::now().into(),
             crate::now().into(),
             "running".into(),
         ])

@@ -30,3 +30,19 @@ import-errors-line = Line
 import-errors-column = Column
 import-errors-code = Code
 import-errors-reason = Reason
+
+# Undoing an import (core's `import::undo`) and the list of imports.
+error-import_undo_not_allowed = Only the person who ran this import, or an administrator, can undo it.
+error-import_already_undone = This import was already undone by { $by }; there is nothing left to undo.
+error-import_run_in_progress = This import (or its undo) is still running. Wait until it has finished, then try again.
+error-import_undo_changed_since = “{ $title }” was changed by someone after the import, so it was kept as it is.
+error-import_undo_still_referred = “{ $title }” was created by the import but other records now refer to it, so it was kept.
+error-import_undo_out_of_reach = “{ $title }” is not yours to change, so it was kept as it is.
+error-import_undo_gone = “{ $title }” had already been deleted.
+error-import_undo_refused = “{ $title }” could not be given back its earlier values, so it was kept as it is.
+import-status-running = Running
+import-status-finished = Finished
+import-status-stopped = Stopped
+import-status-interrupted = Interrupted
+import-status-undoing = Undoing
+import-status-undone = Undone

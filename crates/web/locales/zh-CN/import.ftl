@@ -29,3 +29,19 @@ import-errors-line = 行号
 import-errors-column = 列
 import-errors-code = 错误代码
 import-errors-reason = 错误原因
+
+# 撤销导入（core 的 `import::undo`）与导入记录列表。
+error-import_undo_not_allowed = 只有执行这次导入的人或管理员才能撤销。
+error-import_already_undone = 这次导入已由{ $by }撤销，没有可再撤销的内容。
+error-import_run_in_progress = 这次导入（或其撤销）仍在进行中，请等它完成后再试。
+error-import_undo_changed_since = “{ $title }”在导入后已被他人修改，已保留原样。
+error-import_undo_still_referred = “{ $title }”由本次导入新建，但已有其他记录关联它，已保留。
+error-import_undo_out_of_reach = 你无权修改“{ $title }”，已保留原样。
+error-import_undo_gone = “{ $title }”此前已被删除。
+error-import_undo_refused = “{ $title }”无法恢复为导入前的值，已保留原样。
+import-status-running = 进行中
+import-status-finished = 已完成
+import-status-stopped = 已中止
+import-status-interrupted = 已中断
+import-status-undoing = 撤销中
+import-status-undone = 已撤销

@@ -33,6 +33,7 @@ mod m0032_calendar_ranges;
 mod m0033_rollup_stage_month;
 mod m0034_board_owner_columns;
 mod m0036_import_runs;
+mod m0038_import_undo;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0033_rollup_stage_month::Migration),
             Box::new(m0034_board_owner_columns::Migration),
             Box::new(m0036_import_runs::Migration),
+            Box::new(m0038_import_undo::Migration),
         ]
     }
 }
