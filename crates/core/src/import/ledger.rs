@@ -205,16 +205,17 @@ fn summary(row: &sea_orm::QueryResult, names: &HashMap<Uuid, String>) -> CoreRes
     let undone_by = db::get_opt_uuid(row, "undone_by")?;
     let undone_at = db::get_opt_ts(row, "undone_at")?;
     let (removed, restored, undo_skipped) = (n("removed")?, n("restored")?, n("undo_skipped")?);
-    let undo = (undone_at.is_some() || removed + restored + undo_skipped > 0).then(|| UndoSummary {
-        at: undone_at,
-        by: undone_by,
-        by_name: undone_by
-            .and_then(|u| names.get(&u).cloned())
-            .unwrap_or_default(),
-        removed,
-        restored,
-        skipped: undo_skipped,
-    });
+    let undo =
+        (undone_at.is_some() || removed + restored + undo_skipped > 0).then(|| UndoSummary {
+            at: undone_at,
+            by: undone_by,
+            by_name: undone_by
+                .and_then(|u| names.get(&u).cloned())
+                .unwrap_or_default(),
+            removed,
+            restored,
+            skipped: undo_skipped,
+        });
     Ok(RunSummary {
         id: db::get_uuid(row, "id")?,
         entity: get_string(row, "entity")?,

@@ -1120,7 +1120,15 @@ impl Runner<'_> {
             q.on_conflict(
                 OnConflict::columns(["entity", "fingerprint", "line"].map(col))
                     .update_columns(
-                        ["run_id", "outcome", "record_id", "before", "code", "version"].map(col),
+                        [
+                            "run_id",
+                            "outcome",
+                            "record_id",
+                            "before",
+                            "code",
+                            "version",
+                        ]
+                        .map(col),
                     )
                     .to_owned(),
             );

@@ -331,7 +331,9 @@ impl Undo<'_> {
             return Ok(Outcome::Skipped(codes::IMPORT_UNDO_STILL_REFERRED));
         }
         let done = if item.created {
-            bulk.delete(def, id, version).await.map(|_| Outcome::Removed)
+            bulk.delete(def, id, version)
+                .await
+                .map(|_| Outcome::Removed)
         } else {
             match bulk.get(def, id).await {
                 Ok(current) => bulk

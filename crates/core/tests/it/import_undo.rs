@@ -133,7 +133,12 @@ async fn undo_leaves_records_changed_since_and_lists_them() {
             .unwrap();
         let wang = contact_by_email(&core, &boss, "wang@example.com").await;
         contacts
-            .update(&boss, id_of(&wang), None, &json!({"department": "大客户部"}))
+            .update(
+                &boss,
+                id_of(&wang),
+                None,
+                &json!({"department": "大客户部"}),
+            )
             .await
             .unwrap();
         let qian = contact_by_email(&core, &boss, "qian@example.com").await;
@@ -167,8 +172,14 @@ async fn undo_leaves_records_changed_since_and_lists_them() {
                 (CONTACTS.title)(&wang, &boss.locale),
                 codes::IMPORT_UNDO_CHANGED_SINCE,
             ),
-            ("新星科技有限公司".to_string(), codes::IMPORT_UNDO_STILL_REFERRED),
-            ("远航贸易有限公司".to_string(), codes::IMPORT_UNDO_STILL_REFERRED),
+            (
+                "新星科技有限公司".to_string(),
+                codes::IMPORT_UNDO_STILL_REFERRED,
+            ),
+            (
+                "远航贸易有限公司".to_string(),
+                codes::IMPORT_UNDO_STILL_REFERRED,
+            ),
         ];
         want.sort();
         assert_eq!(listed, want, "{backend:?}");
@@ -272,7 +283,10 @@ async fn a_run_whose_process_died_is_marked_interrupted_by_the_next_run() {
         txn.commit().await.unwrap();
         let listed = ledger::get(&core, &boss, first_id).await.unwrap();
         assert_eq!(listed.status, "interrupted", "{backend:?}");
-        assert_eq!(listed.counts.created, 10, "{backend:?}: counts kept per batch");
+        assert_eq!(
+            listed.counts.created, 10,
+            "{backend:?}: counts kept per batch"
+        );
         // The same file again: the run that died is marked, the rest imported.
         let (second, _) = import_as(
             &core,

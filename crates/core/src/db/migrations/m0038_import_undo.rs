@@ -61,11 +61,7 @@ impl MigrationTrait for Migration {
                 // The line of the row it was made for.
                 .col(big("line"))
                 .col(big("version"))
-                .primary_key(
-                    Index::create()
-                        .col(name("run_id"))
-                        .col(name("record_id")),
-                )
+                .primary_key(Index::create().col(name("run_id")).col(name("record_id")))
                 .foreign_key(&mut fk(
                     "import_linked",
                     "run_id",
