@@ -377,7 +377,9 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
                 .map(|e| format!("  {}", words.error(e.code(), &e.params())))
                 .collect();
             anyhow!("the mapping does not fit the file:\n{}", lines.join("\n"))
-        })?;
+        })?
+        // An export for people reads back as well as one of codes, in either language.
+        .reading_labels(def, &custom, &EveryLanguage::default());
     let policy = Policy::parse(&args.policy).unwrap_or(Policy::Skip);
     let run_options = RunOptions {
         policy,

@@ -71,6 +71,7 @@
 
 pub mod delimiter;
 pub mod encoding;
+pub mod labels_back;
 pub mod ledger;
 pub mod mapping;
 pub mod names;

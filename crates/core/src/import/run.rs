@@ -48,7 +48,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::mapping::{Plan, TargetKind};
-use super::{ReadError, Source, names};
+use super::{ReadError, Source, labels_back, names};
 use crate::Core;
 use crate::authz::{Actor, Scope};
 use crate::db::{self, col, get_i64, get_string};
@@ -324,6 +324,11 @@ fn date_time_text(v: &str, format: Option<&str>, zone: crate::time_zone::Tz) -> 
     if chrono::DateTime::parse_from_rfc3339(v).is_ok() {
         return v.to_string();
     }
+    // As an export for people writes an instant read outside anyone's session.
+    let (v, zone) = match labels_back::utc_text(v) {
+        Some(t) => (t, crate::time_zone::Tz::UTC),
+        None => (v, zone),
+    };
     let formats: Vec<&str> = match format {
         Some(f) => vec![f],
         None => vec![
@@ -371,12 +376,25 @@ fn prepare(
             values: Vec::new(),
         });
     };
+    let readback = plan.readback.as_deref();
     for (i, planned, v) in plan.values(&row) {
         let header = plan.headers.get(i).map_or("", String::as_str);
+        let v = labels_back::unneutralized(v);
+        let read;
         match &planned.kind {
             TargetKind::Field => {
                 let Some(f) = def.field(&planned.field) else {
                     continue;
+                };
+                let v = match readback {
+                    Some(rb) => {
+                        read = labels_back::read_back(rb, f, v);
+                        if read.is_empty() {
+                            continue;
+                        }
+                        read.as_str()
+                    }
+                    None => v,
                 };
                 let name = f.name.to_string();
                 let label = planned.label.clone().map_or(Value::Null, Value::String);
@@ -387,11 +405,22 @@ fn prepare(
                     }
                 };
                 match &f.kind {
-                    FieldKind::Phones => {
-                        several(v).for_each(|p| push(json!({"number": p, "label": label.clone()})))
-                    }
-                    FieldKind::Emails => {
-                        several(v).for_each(|p| push(json!({"address": p, "label": label.clone()})))
+                    FieldKind::Phones | FieldKind::Emails => {
+                        let key = if matches!(f.kind, FieldKind::Phones) {
+                            "number"
+                        } else {
+                            "address"
+                        };
+                        for p in several(v) {
+                            // For people, a label follows in brackets: `0571 8888 6666 (工作)`.
+                            let (p, own) = match readback {
+                                Some(rb) => rb.point(p),
+                                None => (p, None),
+                            };
+                            push(
+                                json!({key: p, "label": own.map_or(label.clone(), Value::String)}),
+                            );
+                        }
                     }
                     FieldKind::StringList { .. } => several(v).for_each(|p| push(json!(p))),
                     FieldKind::MultiChoice(_) => {
@@ -467,7 +496,8 @@ fn prepare(
             }
             TargetKind::Custom => {
                 let key = planned.field.trim_start_matches("custom.").to_string();
-                custom.insert(key, Value::String(v.to_string()));
+                let v = readback.map_or_else(|| v.to_string(), |rb| rb.choice(&planned.field, v));
+                custom.insert(key, Value::String(v));
             }
             TargetKind::WholeName { family, given } => {
                 let parts = names::split(v);
