@@ -411,6 +411,11 @@ fn prepare(
                         } else {
                             "address"
                         };
+                        // For re-import, the value as the API gives it: a JSON list.
+                        if let Ok(items) = serde_json::from_str::<Vec<Value>>(v) {
+                            items.into_iter().for_each(&mut push);
+                            continue;
+                        }
                         for p in several(v) {
                             // For people, a label follows in brackets: `0571 8888 6666 (工作)`.
                             let (p, own) = match readback {
