@@ -76,8 +76,10 @@ pub const BATCH_ROWS: usize = 500;
 pub const BATCH_BUDGET: Duration = Duration::from_millis(75);
 
 /// The duplicate-check rules a row is matched on: keys that name one customer. A person's name
-/// (two 张伟) and a name's pinyin (homophones) are not.
+/// (two 张伟) and a name's pinyin (homophones) are not. Another system's id comes first: a row
+/// that matches one record by it is that record, whatever its other keys match.
 pub const NATURAL_KEYS: &[Rule] = &[
+    Rule::ExternalId,
     Rule::TaxId,
     Rule::Domain,
     Rule::Email,
@@ -935,16 +937,30 @@ impl Runner<'_> {
                     keyed.insert((*name).to_string(), c);
                 }
             }
-            let matches = dedupe::check::holders(
+            let by_external_id = dedupe::check::holders(
                 bulk.conn(),
                 self.core,
                 self.actor,
                 self.def,
                 &keyed,
-                NATURAL_KEYS,
+                &[Rule::ExternalId],
             )
             .await
             .map_err(&fail)?;
+            let matches = if by_external_id.len() == 1 {
+                by_external_id
+            } else {
+                dedupe::check::holders(
+                    bulk.conn(),
+                    self.core,
+                    self.actor,
+                    self.def,
+                    &keyed,
+                    NATURAL_KEYS,
+                )
+                .await
+                .map_err(&fail)?
+            };
             match matches.as_slice() {
                 [] => None,
                 [one] => match one.record_id.filter(|_| one.readable) {

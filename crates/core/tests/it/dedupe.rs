@@ -413,6 +413,7 @@ async fn administrators_choose_what_a_rule_does() {
         assert_eq!(
             listed,
             [
+                (Rule::ExternalId, Action::Block),
                 (Rule::TaxId, Action::Block),
                 (Rule::Domain, Action::Warn),
                 (Rule::Phone, Action::Warn),
@@ -477,7 +478,11 @@ async fn administrators_choose_what_a_rule_does() {
         .await;
         // Other entities keep their own settings.
         let contacts = rules::list(&core.db, &CONTACTS).await.unwrap();
-        assert!(contacts.iter().all(|s| s.action == Action::Warn));
+        assert!(
+            contacts
+                .iter()
+                .all(|s| s.action == Action::Warn || s.rule == Rule::ExternalId)
+        );
         fresh.cleanup(core).await;
     }
 }

@@ -318,3 +318,49 @@ async fn a_run_whose_process_died_is_marked_interrupted_by_the_next_run() {
         fresh.cleanup(core).await;
     }
 }
+
+#[tokio::test]
+async fn an_external_id_finds_its_record_before_any_other_key() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let contacts = core.records(&CONTACTS);
+        let first = contacts
+            .create(
+                &boss,
+                &json!({"family_name": "张", "given_name": "三", "external_id": "ERP-001",
+                        "emails": [{"address": "zhang@example.com"}]}),
+            )
+            .await
+            .unwrap();
+        contacts
+            .create(
+                &boss,
+                &json!({"family_name": "李", "given_name": "四",
+                        "emails": [{"address": "li@example.com"}]}),
+            )
+            .await
+            .unwrap();
+        // One id, one record: a second contact with it is refused.
+        match contacts
+            .create(
+                &boss,
+                &json!({"family_name": "王", "given_name": "五", "external_id": " ERP-001 "}),
+            )
+            .await
+        {
+            Err(CoreError::Conflict { code, .. }) => assert_eq!(code, codes::DUPLICATE),
+            other => panic!("{backend:?}: {other:?}"),
+        }
+        // The row's e-mail is 李四's, its external id 张三's: the id decides.
+        let file = "外部编号,姓名,电子邮箱,职位\nERP-001,张三,li@example.com,总监\n";
+        let (report, errors) = import(&core, &boss, &CONTACTS, file, Policy::Fill).await;
+        assert!(errors.is_empty(), "{backend:?}: {errors:?}");
+        assert_eq!(report.counts.updated, 1, "{backend:?}");
+        let zhang = contacts.get(&boss, id_of(&first)).await.unwrap();
+        assert_eq!(zhang["title"], "总监", "{backend:?}");
+        assert_eq!(zhang["emails"].as_array().map(Vec::len), Some(2));
+        fresh.cleanup(core).await;
+    }
+}

@@ -178,6 +178,16 @@ const FIELDS: &[FieldDef] = &[
         "Notes",
         "Remarks",
     ]),
+    // The record's id in another system (an ERP, the CRM a team moves from): an import with a
+    // match policy finds the record by it before any other key.
+    FieldDef::new("external_id", FieldKind::Text { max: 100 }).synonyms(&[
+        "外部编号",
+        "外部ID",
+        "外部系统编号",
+        "External ID",
+        "External id",
+        "ERP ID",
+    ]),
 ];
 
 fn title(rec: &JsonMap, _locale: &str) -> String {
@@ -248,6 +258,10 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     key_facts: &["type", "phones", "billing_address.city", "owner_id"],
     // The domain is the website's (or the first company e-mail's, see `derive_domain`).
     dedupe: &[
+        DedupeDef {
+            rule: Rule::ExternalId,
+            fields: &["external_id"],
+        },
         DedupeDef {
             rule: Rule::TaxId,
             fields: &["tax_id"],

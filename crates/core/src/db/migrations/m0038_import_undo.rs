@@ -3,6 +3,11 @@
 //! an undo leaves it alone), the records made for a row's reference by name (the account a
 //! contact's company name created), a heartbeat a run touches with every batch (a run whose
 //! heartbeat stopped was interrupted), and the undo itself (who, when, and its counts).
+//!
+//! Accounts and contacts get `external_id`: their id in another system (an ERP, the CRM a team
+//! moves from), which an import matches on first. One record per id is the duplicate check's
+//! rule (`external_id`, blocking), kept in its keys table like a tax id, so a record in the
+//! recycle bin does not hold its id; the column's index serves filters and lists.
 
 use sea_orm_migration::prelude::*;
 
@@ -52,6 +57,16 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        for table in ["accounts", "contacts"] {
+            m.alter_table(
+                Table::alter()
+                    .table(name(table))
+                    .add_column(&mut text("external_id"))
+                    .to_owned(),
+            )
+            .await?;
+            m.create_index(index(table, &["external_id"])).await?;
+        }
         m.create_table(
             Table::create()
                 .table(name("import_linked"))
@@ -76,6 +91,22 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(name("import_linked")).to_owned())
             .await?;
+        for table in ["accounts", "contacts"] {
+            m.drop_index(
+                Index::drop()
+                    .name(format!("ix_{table}_external_id"))
+                    .table(name(table))
+                    .to_owned(),
+            )
+            .await?;
+            m.alter_table(
+                Table::alter()
+                    .table(name(table))
+                    .drop_column(name("external_id"))
+                    .to_owned(),
+            )
+            .await?;
+        }
         m.alter_table(
             Table::alter()
                 .table(name("import_rows"))
