@@ -172,7 +172,8 @@ mod tests {
         assert_eq!(Readback::number("12.5%"), "12.5");
         let mut labels: HashMap<String, Vec<String>> = HashMap::new();
         labels.insert("label-work".into(), vec!["work".into(), "工作".into()]);
-        let r = Readback::of(&crate::areas::customers::ACCOUNTS, &[], &labels);
+        let def = crate::areas::registry().all()[0];
+        let r = Readback::of(def, &[], &labels);
         assert_eq!(
             r.point("0571 8888 6666 (工作)"),
             ("0571 8888 6666", Some("work".to_string()))

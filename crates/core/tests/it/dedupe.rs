@@ -413,13 +413,13 @@ async fn administrators_choose_what_a_rule_does() {
         assert_eq!(
             listed,
             [
-                (Rule::ExternalId, Action::Block),
                 (Rule::TaxId, Action::Block),
                 (Rule::Domain, Action::Warn),
                 (Rule::Phone, Action::Warn),
                 (Rule::Email, Action::Warn),
                 (Rule::Name, Action::Warn),
                 (Rule::NamePinyin, Action::Warn),
+                (Rule::ExternalId, Action::Block),
             ],
             "{backend:?}"
         );

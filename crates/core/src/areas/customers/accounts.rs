@@ -259,10 +259,6 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     // The domain is the website's (or the first company e-mail's, see `derive_domain`).
     dedupe: &[
         DedupeDef {
-            rule: Rule::ExternalId,
-            fields: &["external_id"],
-        },
-        DedupeDef {
             rule: Rule::TaxId,
             fields: &["tax_id"],
         },
@@ -285,6 +281,10 @@ pub static ACCOUNTS: EntityDef = EntityDef {
         DedupeDef {
             rule: Rule::NamePinyin,
             fields: &["name"],
+        },
+        DedupeDef {
+            rule: Rule::ExternalId,
+            fields: &["external_id"],
         },
     ],
     rollups: &[],

@@ -236,10 +236,6 @@ pub static CONTACTS: EntityDef = EntityDef {
     key_facts: &["account_id", "title", "phones", "owner_id"],
     dedupe: &[
         DedupeDef {
-            rule: Rule::ExternalId,
-            fields: &["external_id"],
-        },
-        DedupeDef {
             rule: Rule::Email,
             fields: &["emails"],
         },
@@ -250,6 +246,10 @@ pub static CONTACTS: EntityDef = EntityDef {
         DedupeDef {
             rule: Rule::PersonName,
             fields: &["family_name", "given_name"],
+        },
+        DedupeDef {
+            rule: Rule::ExternalId,
+            fields: &["external_id"],
         },
     ],
     rollups: &[],
