@@ -53,7 +53,7 @@ impl MigrationTrait for Migration {
         m.alter_table(
             Table::alter()
                 .table(name("import_rows"))
-                .add_column(&mut big_null("version"))
+                .add_column(big_null("version"))
                 .to_owned(),
         )
         .await?;
@@ -61,7 +61,7 @@ impl MigrationTrait for Migration {
             m.alter_table(
                 Table::alter()
                     .table(name(table))
-                    .add_column(&mut text("external_id"))
+                    .add_column(text("external_id"))
                     .to_owned(),
             )
             .await?;
