@@ -68,9 +68,10 @@ impl Rule {
         Rule::ALL.into_iter().find(|r| r.as_str() == code)
     }
 
-    /// What a match does unless an admin says otherwise. A tax id is unique by law, so a second
-    /// account with one is an error; every other key is shared by distinct customers often
-    /// enough (a group's switchboard, a reseller's domain, two 张伟) that it only warns.
+    /// What a match does unless an admin says otherwise. A tax id is unique by law, and another
+    /// system's id names one record, so a second record with one is an error; every other key
+    /// is shared by distinct customers often enough (a group's switchboard, a reseller's domain,
+    /// two 张伟) that it only warns.
     pub fn default_action(self) -> Action {
         match self {
             // Another system's id names one record of its own.
@@ -146,7 +147,8 @@ mod tests {
                 "email",
                 "name",
                 "name_pinyin",
-                "person_name"
+                "person_name",
+                "external_id"
             ]
         );
         for rule in Rule::ALL {
@@ -166,9 +168,9 @@ mod tests {
     }
 
     #[test]
-    fn only_tax_id_blocks() {
+    fn only_tax_id_and_external_id_block() {
         for rule in Rule::ALL {
-            let want = if rule == Rule::TaxId {
+            let want = if matches!(rule, Rule::TaxId | Rule::ExternalId) {
                 Action::Block
             } else {
                 Action::Warn
