@@ -364,3 +364,28 @@ async fn an_external_id_finds_its_record_before_any_other_key() {
         fresh.cleanup(core).await;
     }
 }
+
+#[tokio::test]
+async fn a_large_import_is_undone_page_by_page_in_short_transactions() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        // More rows than a page of the run's record, over several companies made by name.
+        let file: String = std::iter::once("姓名,电子邮箱,公司名称\n".to_string())
+            .chain(
+                (0..1_200).map(|i| format!("客户{i},c{i}@example.com,星辰{}科技有限公司\n", i % 7)),
+            )
+            .collect();
+        let (report, errors) = import(&core, &boss, &CONTACTS, &file, Policy::Skip).await;
+        assert!(errors.is_empty(), "{backend:?}: {errors:?}");
+        assert_eq!(report.counts.created, 1_200, "{backend:?}");
+        assert_eq!(report.counts.linked_created, 7, "{backend:?}");
+        let done = undo(&core, &boss, report.run_id.unwrap()).await.unwrap();
+        assert_eq!(done.removed, 1_207, "{backend:?}: {done:?}");
+        assert_eq!(done.skipped_count, 0, "{backend:?}");
+        assert_eq!(count(&core, "contacts").await, 0, "{backend:?}");
+        assert_eq!(count(&core, "accounts").await, 0, "{backend:?}");
+        fresh.cleanup(core).await;
+    }
+}
