@@ -12,25 +12,36 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::Args;
+use clap::{Args, Subcommand};
 use guanxi_core::Core;
 use guanxi_core::identity::users;
 use guanxi_core::import::mapping::{Mapping, Targets, suggest};
 use guanxi_core::import::run::{self, Counts, Policy, RowError, RunOptions, Sink};
 use guanxi_core::import::{FileKind, ReadError, ReadOptions, Source};
+use guanxi_core::import::{ledger, undo};
 use guanxi_web::i18n::{EveryLanguage, I18n};
 use guanxi_web::import_errors::ErrorCsv;
 
 use crate::{DbArg, acting_as, explain_in, find_user};
 
 #[derive(Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    subcommand_value_name = "ENTITY",
+    override_usage = "guanxi import <ENTITY> <FILE> [OPTIONS]\n       guanxi import runs [OPTIONS]\n       guanxi import undo <RUN> [OPTIONS]"
+)]
 pub struct ImportArgs {
+    #[command(subcommand)]
+    pub command: Option<ImportCommand>,
     #[command(flatten)]
     pub db: DbArg,
     /// What to import, by its code: accounts, contacts, opportunities, … (singular works too).
-    pub entity: String,
+    #[arg(required = true)]
+    pub entity: Option<String>,
     /// The file: CSV (UTF-8, GBK/GB18030; comma, semicolon or tab) or XLSX.
-    pub file: PathBuf,
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
     /// A mapping file (TOML) saying which field each column feeds. Default: the suggestion
     /// from the headers, printed so it can be saved and edited.
     #[arg(long, value_name = "M.toml")]
@@ -60,6 +71,160 @@ pub struct ImportArgs {
     /// Stop after this many rows (the rest is imported by running the same file again).
     #[arg(long, value_name = "N")]
     pub stop_after: Option<u64>,
+}
+
+/// What else `guanxi import` does besides importing a file.
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// List the imports: when, who, which file, what was imported, the counts and the status.
+    Runs {
+        #[command(flatten)]
+        db: DbArg,
+        /// List as this user (administrators see every import, others their own). Default: the
+        /// only administrator.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: Option<String>,
+        /// How many, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Undo an import: records it created go to the recycle bin, fields it changed get their
+    /// earlier values back; records someone changed since are kept and listed.
+    Undo {
+        #[command(flatten)]
+        db: DbArg,
+        /// The import's id, as `guanxi import runs` lists it.
+        run: String,
+        /// Who undoes it: the user who imported, or an administrator. Default: the only
+        /// administrator.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: Option<String>,
+        /// Language of the messages. Default: the user's.
+        #[arg(long, value_parser = ["zh-CN", "en"])]
+        locale: Option<String>,
+    },
+}
+
+impl ImportArgs {
+    /// The database the command works on.
+    pub fn db(&self) -> &DbArg {
+        match &self.command {
+            Some(ImportCommand::Runs { db, .. } | ImportCommand::Undo { db, .. }) => db,
+            None => &self.db,
+        }
+    }
+}
+
+/// The user a command acts as: the one named, else the only administrator.
+async fn user_or_admin(core: &Core, as_user: Option<&str>) -> Result<guanxi_core::identity::User> {
+    match as_user {
+        Some(email) => find_user(core, email).await,
+        None => {
+            let admins: Vec<_> = users::list(&core.db)
+                .await
+                .map_err(|e| explain_in(e, "en"))?
+                .iter()
+                .filter(|u| !u.disabled && u.role.as_str() == "admin")
+                .cloned()
+                .collect();
+            match <[_; 1]>::try_from(admins) {
+                Ok([one]) => Ok(one),
+                Err(_) => bail!("say who imports with --as EMAIL (their rights apply)"),
+            }
+        }
+    }
+}
+
+/// `guanxi import runs`.
+async fn list_runs(core: &Core, as_user: Option<&str>, limit: u64) -> Result<()> {
+    let user = user_or_admin(core, as_user).await?;
+    let actor = acting_as(core, &user, None, "list imports").await?;
+    let words = I18n::for_actor(&actor);
+    let runs = ledger::list(core, &actor, limit)
+        .await
+        .map_err(|e| explain_in(e, &actor.locale))?;
+    if runs.is_empty() {
+        println!("no imports yet");
+        return Ok(());
+    }
+    println!(
+        "{:<36}  {:<16}  {:<12}  {:<10}  {:<24}  {:<9}  status — counts",
+        "id", "started", "who", "entity", "file", "policy"
+    );
+    for r in runs {
+        let c = &r.counts;
+        let when = words.instant(r.started_at);
+        let mut counts = format!(
+            "{} read, {} created, {} updated, {} skipped, {} failed",
+            c.read, c.created, c.updated, c.skipped, c.failed
+        );
+        if c.already > 0 {
+            counts.push_str(&format!(", {} imported before", c.already));
+        }
+        if let Some(u) = &r.undo {
+            counts.push_str(&format!(
+                "; undo: {} removed, {} restored, {} kept",
+                u.removed, u.restored, u.skipped
+            ));
+        }
+        println!(
+            "{:<36}  {:<16}  {:<12}  {:<10}  {:<24}  {:<9}  {} — {}",
+            r.id,
+            when,
+            r.created_by_name,
+            r.entity,
+            r.file_name,
+            r.policy,
+            words.t(&format!("import-status-{}", r.status)),
+            counts
+        );
+    }
+    Ok(())
+}
+
+/// `guanxi import undo RUN`.
+async fn undo_run(
+    core: &Core,
+    run: &str,
+    as_user: Option<&str>,
+    locale: Option<&str>,
+) -> Result<()> {
+    let run_id = uuid::Uuid::parse_str(run.trim())
+        .map_err(|_| anyhow!("'{run}' is no import's id; `guanxi import runs` lists them"))?;
+    let user = user_or_admin(core, as_user).await?;
+    let actor = acting_as(core, &user, locale, "undo imports").await?;
+    let words = I18n::new(&actor.locale);
+    let report = match undo::undo(core, &actor, run_id).await {
+        Ok(r) => r,
+        Err(guanxi_core::CoreError::NotFound) => {
+            bail!("no import {run_id}; `guanxi import runs` lists them")
+        }
+        Err(guanxi_core::CoreError::Conflict { code, params, .. }) => {
+            bail!("{}", words.error(code, &params))
+        }
+        Err(e) => return Err(explain_in(e, &actor.locale)),
+    };
+    println!(
+        "import {run_id} undone: {} records removed (to the recycle bin), {} restored, {} kept",
+        report.removed, report.restored, report.skipped_count
+    );
+    for s in &report.skipped {
+        let mut params = guanxi_core::error::Params::new();
+        let title = if s.title.is_empty() {
+            words.t("record-unreadable")
+        } else {
+            s.title.clone()
+        };
+        params.insert("title", title.into());
+        println!("  {}", words.error(s.reason, &params));
+    }
+    if report.skipped_count > report.skipped.len() as u64 {
+        println!(
+            "  … and {} more",
+            report.skipped_count - report.skipped.len() as u64
+        );
+    }
+    Ok(())
 }
 
 /// The error file, written as rows fail (created at the first).
@@ -134,45 +299,44 @@ fn default_errors_path(file: &Path) -> PathBuf {
 }
 
 pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
-    let def = core.registry.find(&args.entity).ok_or_else(|| {
+    match &args.command {
+        Some(ImportCommand::Runs { as_user, limit, .. }) => {
+            return list_runs(core, as_user.as_deref(), *limit).await;
+        }
+        Some(ImportCommand::Undo {
+            run,
+            as_user,
+            locale,
+            ..
+        }) => return undo_run(core, run, as_user.as_deref(), locale.as_deref()).await,
+        None => {}
+    }
+    let (Some(entity), Some(input)) = (args.entity.clone(), args.file.clone()) else {
+        bail!("say what to import and from which file: guanxi import ENTITY FILE");
+    };
+    let def = core.registry.find(&entity).ok_or_else(|| {
         let known: Vec<&str> = core.registry.all().iter().map(|d| d.plural).collect();
         anyhow!(
             "no entity called '{}'; known ones are {}",
-            args.entity,
+            entity,
             known.join(", ")
         )
     })?;
-    let user = match &args.as_user {
-        Some(email) => find_user(core, email).await?,
-        None => {
-            let admins: Vec<_> = users::list(&core.db)
-                .await
-                .map_err(|e| explain_in(e, "en"))?
-                .iter()
-                .filter(|u| !u.disabled && u.role.as_str() == "admin")
-                .cloned()
-                .collect();
-            match <[_; 1]>::try_from(admins) {
-                Ok([one]) => one,
-                Err(_) => bail!("say who imports with --as EMAIL (their rights apply)"),
-            }
-        }
-    };
+    let user = user_or_admin(core, args.as_user.as_deref()).await?;
     let actor = acting_as(core, &user, args.locale.as_deref(), "import").await?;
     let locale = actor.locale.clone();
     let words = I18n::new(&locale);
     let read_error = |e: ReadError| anyhow!("{}", words.error(e.code(), &e.params()));
-    let name = args.file.display().to_string();
-    let fingerprint = run::fingerprint(
-        std::fs::File::open(&args.file).with_context(|| format!("opening {name}"))?,
-    )
-    .with_context(|| format!("reading {name}"))?;
+    let name = input.display().to_string();
+    let fingerprint =
+        run::fingerprint(std::fs::File::open(&input).with_context(|| format!("opening {name}"))?)
+            .with_context(|| format!("reading {name}"))?;
     let options = ReadOptions {
         kind: FileKind::from_name(&name),
         sheet: args.sheet.clone(),
         ..ReadOptions::default()
     };
-    let file = std::fs::File::open(&args.file).with_context(|| format!("opening {name}"))?;
+    let file = std::fs::File::open(&input).with_context(|| format!("opening {name}"))?;
     let mut source = Source::open(std::io::BufReader::new(file), &options).map_err(read_error)?;
     let custom = core
         .records(def)
@@ -202,13 +366,14 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
                 .map(|e| format!("  {}", words.error(e.code(), &e.params())))
                 .collect();
             anyhow!("the mapping does not fit the file:\n{}", lines.join("\n"))
-        })?;
+        })?
+        // An export for people reads back as well as one of codes, in either language.
+        .reading_labels(def, &custom, &EveryLanguage::default());
     let policy = Policy::parse(&args.policy).unwrap_or(Policy::Skip);
     let run_options = RunOptions {
         policy,
         dry_run: args.dry_run,
-        file_name: args
-            .file
+        file_name: input
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| name.clone()),
@@ -232,7 +397,7 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
     let errors_path = args
         .errors
         .clone()
-        .unwrap_or_else(|| default_errors_path(&args.file));
+        .unwrap_or_else(|| default_errors_path(&input));
     let mut sink = ErrorFile {
         words: I18n::new(&locale),
         headers: plan.headers.clone(),

@@ -462,7 +462,7 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
             export_cmd::run(&core, args).await
         }
         Command::Import(args) => {
-            let core = open(&cfg, &args.db, IfMissing::Refuse).await?;
+            let core = open(&cfg, args.db(), IfMissing::Refuse).await?;
             import_cmd::run(&core, args).await
         }
         Command::Jobs(cmd) => {

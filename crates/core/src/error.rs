@@ -386,6 +386,24 @@ pub mod codes {
         IMPORT_NO_FILE = "import_no_file";
         /// No column of the file is mapped to a field.
         IMPORT_NOTHING_MAPPED = "import_nothing_mapped";
+
+        // Undoing an import (`import::undo`).
+        /// Only the user who imported and administrators may undo an import.
+        IMPORT_UNDO_NOT_ALLOWED = "import_undo_not_allowed";
+        /// The import was undone before (`at`, by `by`); nothing more to do.
+        IMPORT_ALREADY_UNDONE = "import_already_undone";
+        /// The import (or its undo) is still running.
+        IMPORT_RUN_IN_PROGRESS = "import_run_in_progress";
+        /// Left as it is: `title` was changed by someone after the import.
+        IMPORT_UNDO_CHANGED_SINCE = "import_undo_changed_since";
+        /// Left as it is: other records still refer to `title`, made by the import.
+        IMPORT_UNDO_STILL_REFERRED = "import_undo_still_referred";
+        /// Left as it is: the user undoing may not change `title`.
+        IMPORT_UNDO_OUT_OF_REACH = "import_undo_out_of_reach";
+        /// Left as it is: `title` was deleted since the import.
+        IMPORT_UNDO_GONE = "import_undo_gone";
+        /// Left as it is: `title` cannot take its values of before again (`message`).
+        IMPORT_UNDO_REFUSED = "import_undo_refused";
     }
 }
 

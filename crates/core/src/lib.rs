@@ -63,7 +63,6 @@ pub struct Core {
 pub fn standard_jobs(backend: db::Backend) -> jobs::Handlers {
     let handlers = jobs::Handlers::default()
         .register(mail::KIND, mail::SendEmail)
-        .register(import::job::KIND, import::job::ImportJob)
         .register_on(tidy::KIND, tidy::schedule(), tidy::Tidy);
     match backend {
         db::Backend::Sqlite => handlers.register_every(

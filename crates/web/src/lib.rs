@@ -51,7 +51,12 @@ pub(crate) type State = Arc<AppState>;
 /// Every job a Guanxi process runs: the core's, and those whose letters are worded here. What
 /// `guanxi serve` and `guanxi jobs run` register.
 pub fn jobs(backend: guanxi_core::db::Backend) -> guanxi_core::jobs::Handlers {
-    letters::register_jobs(guanxi_core::standard_jobs(backend))
+    use guanxi_core::import::job::{ImportJob, KIND};
+    // An uploaded export for people reads back in either language.
+    let import = ImportJob {
+        labels: Arc::new(i18n::EveryLanguage::default()),
+    };
+    letters::register_jobs(guanxi_core::standard_jobs(backend)).register(KIND, import)
 }
 
 /// The whole application as one router.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use guanxi_core::identity::{NewUser, users};
 use guanxi_core::{Core, Db, Settings};
 
-use crate::support::{FreshDb, guanxi, ok};
+use crate::support::{FreshDb, fails, guanxi, ok};
 
 async fn with_admin(db: &str) {
     let core = Core::new(Db::open(db).await.unwrap(), Settings::default());
@@ -204,4 +204,46 @@ fn a_run_killed_half_way_and_run_again_imports_every_row_once() {
         .unwrap();
     assert!(dup.is_empty());
     rt.block_on(d.close()).unwrap();
+}
+
+#[test]
+fn imports_are_listed_and_undone() {
+    let db = FreshDb::new("crm.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(with_admin(db.path()));
+    let dir = db.0.parent().unwrap().to_path_buf();
+    let file = gbk_file(
+        &dir,
+        "客户.csv",
+        "姓名,手机,电子邮箱,公司名称\r\n\
+         欧阳修,13800000001,ouyang@example.com,北京中太数据科技有限公司\r\n\
+         司马光,13800000002,sima@example.com,\r\n",
+    );
+    let out = ok(&["import", "contacts", &file, "--database", db.path()]);
+    assert!(out.contains("2 created"), "{out}");
+    let runs = ok(&["import", "runs", "--database", db.path()]);
+    let line = runs.lines().nth(1).unwrap();
+    assert!(line.contains("王芳"), "{runs}");
+    assert!(line.contains("客户.csv"), "{runs}");
+    assert!(line.contains("已完成"), "{runs}");
+    assert!(line.contains("2 created"), "{runs}");
+    let id = line.split_whitespace().next().unwrap().to_string();
+
+    let undone = ok(&["import", "undo", &id, "--database", db.path()]);
+    assert!(undone.contains("3 records removed"), "{undone}");
+    assert_eq!(rt.block_on(count(db.path(), "contacts")), 2); // in the recycle bin
+    let runs = ok(&["import", "runs", "--database", db.path()]);
+    assert!(runs.contains("已撤销"), "{runs}");
+    assert!(runs.contains("undo: 3 removed"), "{runs}");
+    fails(
+        &["import", "undo", &id, "--database", db.path()],
+        &["已由王芳撤销"],
+    );
+    fails(
+        &["import", "undo", "not-an-id", "--database", db.path()],
+        &["no import's id"],
+    );
+    // The same file again imports its rows again.
+    let again = ok(&["import", "contacts", &file, "--database", db.path()]);
+    assert!(again.contains("2 created"), "{again}");
 }

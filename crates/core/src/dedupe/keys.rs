@@ -52,7 +52,9 @@ impl Store {
             Rule::Phone => Store::Points("phone"),
             Rule::Email => Store::Points("email"),
             Rule::Domain => Store::Points("domain"),
-            Rule::TaxId | Rule::Name | Rule::NamePinyin | Rule::PersonName => Store::Keys,
+            Rule::TaxId | Rule::Name | Rule::NamePinyin | Rule::PersonName | Rule::ExternalId => {
+                Store::Keys
+            }
         }
     }
 }
@@ -98,6 +100,7 @@ pub fn of(def: &EntityDef, d: &DedupeDef, rec: &JsonMap) -> BTreeSet<String> {
         // Phones are stored in E.164, as validation leaves them.
         Rule::Phone => all().map(|v| v.trim().to_string()).collect(),
         Rule::Email => all().filter_map(|v| normalize::email(&v).ok()).collect(),
+        Rule::ExternalId => all().map(|v| v.trim().to_string()).collect(),
         Rule::Name => all().map(|v| company_name_key(&v, &REGIONS)).collect(),
         Rule::NamePinyin => all()
             .filter_map(|v| pinyin_key(&company_name_key(&v, &REGIONS)))
@@ -190,10 +193,12 @@ const FILL_BATCH: u64 = 2000;
 /// Reads only the columns of the fields the kept rules read, which must exist by then.
 pub async fn fill<C: ConnectionTrait>(conn: &C, def: &'static EntityDef) -> CoreResult<u64> {
     let mut fields = Vec::new();
+    // The rules there were when the migration that calls this ran (m0016): the external id's
+    // column came later (m0038), empty in every row, with no keys to fill.
     for d in def
         .dedupe
         .iter()
-        .filter(|d| Store::of(d.rule) == Store::Keys)
+        .filter(|d| Store::of(d.rule) == Store::Keys && d.rule != Rule::ExternalId)
     {
         for name in d.fields {
             if let Some(f) = def.field(name)

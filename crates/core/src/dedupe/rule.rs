@@ -26,6 +26,8 @@ pub enum Rule {
     NamePinyin,
     /// A contact's name key ([`super::person_name_key`]).
     PersonName,
+    /// The record's id in another system (an ERP's customer number), trimmed: one record each.
+    ExternalId,
 }
 
 /// What a match does: warn the user and let them save anyway, or refuse the save.
@@ -37,7 +39,7 @@ pub enum Action {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::TaxId,
         Rule::Domain,
         Rule::Phone,
@@ -45,6 +47,7 @@ impl Rule {
         Rule::Name,
         Rule::NamePinyin,
         Rule::PersonName,
+        Rule::ExternalId,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl Rule {
             Rule::Name => "name",
             Rule::NamePinyin => "name_pinyin",
             Rule::PersonName => "person_name",
+            Rule::ExternalId => "external_id",
         }
     }
 
@@ -64,12 +68,14 @@ impl Rule {
         Rule::ALL.into_iter().find(|r| r.as_str() == code)
     }
 
-    /// What a match does unless an admin says otherwise. A tax id is unique by law, so a second
-    /// account with one is an error; every other key is shared by distinct customers often
-    /// enough (a group's switchboard, a reseller's domain, two 张伟) that it only warns.
+    /// What a match does unless an admin says otherwise. A tax id is unique by law, and another
+    /// system's id names one record, so a second record with one is an error; every other key
+    /// is shared by distinct customers often enough (a group's switchboard, a reseller's domain,
+    /// two 张伟) that it only warns.
     pub fn default_action(self) -> Action {
         match self {
-            Rule::TaxId => Action::Block,
+            // Another system's id names one record of its own.
+            Rule::TaxId | Rule::ExternalId => Action::Block,
             Rule::Domain
             | Rule::Phone
             | Rule::Email
@@ -141,7 +147,8 @@ mod tests {
                 "email",
                 "name",
                 "name_pinyin",
-                "person_name"
+                "person_name",
+                "external_id"
             ]
         );
         for rule in Rule::ALL {
@@ -161,9 +168,9 @@ mod tests {
     }
 
     #[test]
-    fn only_tax_id_blocks() {
+    fn only_tax_id_and_external_id_block() {
         for rule in Rule::ALL {
-            let want = if rule == Rule::TaxId {
+            let want = if matches!(rule, Rule::TaxId | Rule::ExternalId) {
                 Action::Block
             } else {
                 Action::Warn

@@ -123,8 +123,11 @@ fn retry(e: CoreError) -> JobError {
     JobError::Retry(e.to_string())
 }
 
-/// Runs the jobs of [`KIND`].
-pub struct ImportJob;
+/// Runs the jobs of [`KIND`]. An uploaded file may be an export for people, in either
+/// language: `labels` are what its words are read back with, given by whoever words them.
+pub struct ImportJob {
+    pub labels: std::sync::Arc<dyn super::mapping::Labels + Send + Sync>,
+}
 
 #[async_trait::async_trait]
 impl JobHandler for ImportJob {
@@ -138,11 +141,16 @@ impl JobHandler for ImportJob {
             .get("sheet")
             .and_then(Value::as_str)
             .map(str::to_string);
-        import(core, id, sheet).await
+        import(core, id, sheet, self.labels.as_ref()).await
     }
 }
 
-async fn import(core: &Core, id: Uuid, sheet: Option<String>) -> Result<Value, JobError> {
+async fn import(
+    core: &Core,
+    id: Uuid,
+    sheet: Option<String>,
+    labels: &(dyn super::mapping::Labels + Send + Sync),
+) -> Result<Value, JobError> {
     let mut q = sea_orm::sea_query::Query::select();
     q.columns(["entity", "status", "created_by", "mapping", "policy"].map(crate::db::col))
         .from(crate::db::col("import_runs"))
@@ -193,7 +201,7 @@ async fn import(core: &Core, id: Uuid, sheet: Option<String>) -> Result<Value, J
     let custom = core.records(def).custom_defs().await.map_err(retry)?;
     let targets = Targets::of(def, &custom);
     let plan = match mapping.resolve(&targets, source.headers()) {
-        Ok(p) => p,
+        Ok(p) => p.reading_labels(def, &custom, labels),
         Err(e) => {
             let why = e.first().map(|e| e.to_string()).unwrap_or_default();
             return Err(fail(why).await);

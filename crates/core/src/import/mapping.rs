@@ -658,6 +658,7 @@ impl Mapping {
             Ok(Plan {
                 headers: headers.to_vec(),
                 columns,
+                readback: None,
             })
         } else {
             Err(errors)
@@ -704,9 +705,25 @@ pub struct PlannedColumn {
 pub struct Plan {
     pub headers: Vec<String>,
     pub columns: Vec<Option<PlannedColumn>>,
+    /// How values worded for people read back ([`Plan::reading_labels`]); none: as written.
+    pub readback: Option<std::sync::Arc<super::labels_back::Readback>>,
 }
 
 impl Plan {
+    /// The plan reading the values of an export for people (choices by label, users by name,
+    /// numbers grouped, …) in any language `labels` knows, as well as codes.
+    pub fn reading_labels(
+        mut self,
+        def: &crate::records::def::EntityDef,
+        custom: &[crate::custom_fields::CustomFieldDef],
+        labels: &dyn Labels,
+    ) -> Plan {
+        self.readback = Some(std::sync::Arc::new(super::labels_back::Readback::of(
+            def, custom, labels,
+        )));
+        self
+    }
+
     /// A row's non-empty values, each with its column's index and what it feeds.
     pub fn values<'a>(
         &'a self,

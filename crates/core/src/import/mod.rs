@@ -72,10 +72,13 @@
 pub mod delimiter;
 pub mod encoding;
 pub mod job;
+pub mod labels_back;
+pub mod ledger;
 pub mod mapping;
 pub mod names;
 pub mod run;
 pub mod source;
+pub mod undo;
 pub mod uploads;
 
 use serde_json::Value;

@@ -48,7 +48,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::mapping::{Plan, TargetKind};
-use super::{ReadError, Source, names};
+use super::{ReadError, Source, labels_back, names};
 use crate::Core;
 use crate::authz::{Actor, Scope};
 use crate::db::{self, col, get_i64, get_string};
@@ -76,8 +76,10 @@ pub const BATCH_ROWS: usize = 500;
 pub const BATCH_BUDGET: Duration = Duration::from_millis(75);
 
 /// The duplicate-check rules a row is matched on: keys that name one customer. A person's name
-/// (two 张伟) and a name's pinyin (homophones) are not.
+/// (two 张伟) and a name's pinyin (homophones) are not. Another system's id comes first: a row
+/// that matches one record by it is that record, whatever its other keys match.
 pub const NATURAL_KEYS: &[Rule] = &[
+    Rule::ExternalId,
     Rule::TaxId,
     Rule::Domain,
     Rule::Email,
@@ -331,6 +333,11 @@ fn date_time_text(v: &str, format: Option<&str>, zone: crate::time_zone::Tz) -> 
     if chrono::DateTime::parse_from_rfc3339(v).is_ok() {
         return v.to_string();
     }
+    // As an export for people writes an instant read outside anyone's session.
+    let (v, zone) = match labels_back::utc_text(v) {
+        Some(t) => (t, crate::time_zone::Tz::UTC),
+        None => (v, zone),
+    };
     let formats: Vec<&str> = match format {
         Some(f) => vec![f],
         None => vec![
@@ -378,12 +385,25 @@ fn prepare(
             values: Vec::new(),
         });
     };
+    let readback = plan.readback.as_deref();
     for (i, planned, v) in plan.values(&row) {
         let header = plan.headers.get(i).map_or("", String::as_str);
+        let v = labels_back::unneutralized(v);
+        let read;
         match &planned.kind {
             TargetKind::Field => {
                 let Some(f) = def.field(&planned.field) else {
                     continue;
+                };
+                let v = match readback {
+                    Some(rb) => {
+                        read = labels_back::read_back(rb, f, v);
+                        if read.is_empty() {
+                            continue;
+                        }
+                        read.as_str()
+                    }
+                    None => v,
                 };
                 let name = f.name.to_string();
                 let label = planned.label.clone().map_or(Value::Null, Value::String);
@@ -394,11 +414,27 @@ fn prepare(
                     }
                 };
                 match &f.kind {
-                    FieldKind::Phones => {
-                        several(v).for_each(|p| push(json!({"number": p, "label": label.clone()})))
-                    }
-                    FieldKind::Emails => {
-                        several(v).for_each(|p| push(json!({"address": p, "label": label.clone()})))
+                    FieldKind::Phones | FieldKind::Emails => {
+                        let key = if matches!(f.kind, FieldKind::Phones) {
+                            "number"
+                        } else {
+                            "address"
+                        };
+                        // For re-import, the value as the API gives it: a JSON list.
+                        if let Ok(items) = serde_json::from_str::<Vec<Value>>(v) {
+                            items.into_iter().for_each(&mut push);
+                            continue;
+                        }
+                        for p in several(v) {
+                            // For people, a label follows in brackets: `0571 8888 6666 (工作)`.
+                            let (p, own) = match readback {
+                                Some(rb) => rb.point(p),
+                                None => (p, None),
+                            };
+                            push(
+                                json!({key: p, "label": own.map_or(label.clone(), Value::String)}),
+                            );
+                        }
                     }
                     FieldKind::StringList { .. } => several(v).for_each(|p| push(json!(p))),
                     FieldKind::MultiChoice(_) => {
@@ -474,7 +510,8 @@ fn prepare(
             }
             TargetKind::Custom => {
                 let key = planned.field.trim_start_matches("custom.").to_string();
-                custom.insert(key, Value::String(v.to_string()));
+                let v = readback.map_or_else(|| v.to_string(), |rb| rb.choice(&planned.field, v));
+                custom.insert(key, Value::String(v));
             }
             TargetKind::WholeName { family, given } => {
                 let parts = names::split(v);
@@ -769,6 +806,11 @@ struct Runner<'a> {
     named: HashMap<(&'static str, String), Uuid>,
     /// Those found or made by rows of the batch being written, kept so far.
     batch_named: Vec<(&'static str, String, Uuid)>,
+    /// Records made for references by rows of the batch being written, kept so far, with the
+    /// row's line: what an undo removes with the rows.
+    batch_linked: Vec<(&'static EntityDef, Uuid, u64)>,
+    /// The line of the row being written.
+    line: u64,
 }
 
 impl Runner<'_> {
@@ -837,6 +879,7 @@ impl Runner<'_> {
                         let id = id_of(&created).map_err(|_| not_found())?;
                         made.push((target.name, r.name.clone(), id));
                         self.counts.linked_created += 1;
+                        self.batch_linked.push((target, id, self.line));
                         Ok(id)
                     }
                     Err(CoreError::Validation(mut fields)) => Err(fields
@@ -901,16 +944,30 @@ impl Runner<'_> {
                     keyed.insert((*name).to_string(), c);
                 }
             }
-            let matches = dedupe::check::holders(
+            let by_external_id = dedupe::check::holders(
                 bulk.conn(),
                 self.core,
                 self.actor,
                 self.def,
                 &keyed,
-                NATURAL_KEYS,
+                &[Rule::ExternalId],
             )
             .await
             .map_err(&fail)?;
+            let matches = if by_external_id.len() == 1 {
+                by_external_id
+            } else {
+                dedupe::check::holders(
+                    bulk.conn(),
+                    self.core,
+                    self.actor,
+                    self.def,
+                    &keyed,
+                    NATURAL_KEYS,
+                )
+                .await
+                .map_err(&fail)?
+            };
             match matches.as_slice() {
                 [] => None,
                 [one] => match one.record_id.filter(|_| one.readable) {
@@ -1000,6 +1057,7 @@ impl Runner<'_> {
         let mut done: Vec<Done> = Vec::new();
         let mut errors: Vec<RowError> = Vec::new();
         self.batch_named.clear();
+        self.batch_linked.clear();
         while started.elapsed() < BATCH_BUDGET && budget.is_none_or(|n| n > 0) {
             let Some(mut p) = pending.pop_front() else {
                 break;
@@ -1022,6 +1080,8 @@ impl Runner<'_> {
             bulk.begin_step().await?;
             let mut made = Vec::new();
             let linked_before = self.counts.linked_created;
+            let linked_kept = self.batch_linked.len();
+            self.line = p.line;
             match self.write_row(&mut bulk, &mut p, &mut made).await {
                 Ok(d) => {
                     bulk.keep_step().await?;
@@ -1032,6 +1092,7 @@ impl Runner<'_> {
                     bulk.undo_step().await?;
                     // What the row created went with its savepoint.
                     self.counts.linked_created = linked_before;
+                    self.batch_linked.truncate(linked_kept);
                     done.push(Done {
                         line: p.line,
                         outcome: Outcome::Failed,
@@ -1072,6 +1133,13 @@ impl Runner<'_> {
     /// The batch's row outcomes and the run's counts, in the batch's transaction.
     async fn record(&self, bulk: &BulkWrite<'_>, run_id: Uuid, done: &[Done]) -> CoreResult<()> {
         let conn = bulk.conn();
+        let written: Vec<Uuid> = done
+            .iter()
+            .filter(|d| matches!(d.outcome, Outcome::Created | Outcome::Updated))
+            .filter_map(|d| d.record_id)
+            .collect();
+        let versions = super::ledger::versions(conn, self.def, &written).await?;
+        super::ledger::remember_linked(conn, run_id, &self.batch_linked).await?;
         for chunk in done.chunks(200) {
             let mut q = Query::insert();
             q.into_table(col("import_rows")).columns(
@@ -1084,6 +1152,7 @@ impl Runner<'_> {
                     "record_id",
                     "before",
                     "code",
+                    "version",
                 ]
                 .map(col),
             );
@@ -1102,12 +1171,26 @@ impl Runner<'_> {
                     d.record_id.into(),
                     before.into(),
                     d.code.into(),
+                    d.record_id
+                        .filter(|_| matches!(d.outcome, Outcome::Created | Outcome::Updated))
+                        .and_then(|id| versions.get(&id).copied())
+                        .into(),
                 ])
                 .map_err(statement)?;
             }
             q.on_conflict(
                 OnConflict::columns(["entity", "fingerprint", "line"].map(col))
-                    .update_columns(["run_id", "outcome", "record_id", "before", "code"].map(col))
+                    .update_columns(
+                        [
+                            "run_id",
+                            "outcome",
+                            "record_id",
+                            "before",
+                            "code",
+                            "version",
+                        ]
+                        .map(col),
+                    )
                     .to_owned(),
             );
             db::insert(conn, &q).await?;
@@ -1121,6 +1204,7 @@ impl Runner<'_> {
             .value(col("skipped"), c.skipped as i64)
             .value(col("failed"), c.failed as i64)
             .value(col("already"), c.already as i64)
+            .value(col("heartbeat_at"), crate::now())
             .and_where(Expr::col(col("id")).eq(run_id));
         db::update(conn, &q).await?;
         Ok(())
@@ -1138,7 +1222,8 @@ async fn imported_lines(
         .from(col("import_rows"))
         .and_where(Expr::col(col("entity")).eq(def.name))
         .and_where(Expr::col(col("fingerprint")).eq(fingerprint))
-        .and_where(Expr::col(col("outcome")).ne(Outcome::Failed.as_str()));
+        // A row that failed, or whose record an undo took back, is imported again.
+        .and_where(Expr::col(col("outcome")).is_not_in([Outcome::Failed.as_str(), "undone"]));
     let mut out = HashSet::new();
     for row in db::fetch_all(core.db.reader(), &q).await? {
         out.insert(u64::try_from(get_i64(&row, "line")?).unwrap_or(0));
@@ -1162,6 +1247,9 @@ pub async fn run(
         return Err(CoreError::forbidden_for(codes::ROLE_CANNOT_WRITE, def.name));
     }
     let people = People::load(core).await?;
+    if !options.dry_run {
+        super::ledger::mark_interrupted(core, def, &options.fingerprint).await?;
+    }
     let imported = imported_lines(core, def, &options.fingerprint).await?;
     let run_id = if options.dry_run {
         None
@@ -1179,6 +1267,8 @@ pub async fn run(
         batches: 0,
         named: HashMap::new(),
         batch_named: Vec::new(),
+        batch_linked: Vec::new(),
+        line: 0,
     };
     let mut pending: VecDeque<Prepared> = VecDeque::new();
     let mut budget = options.stop_after;
@@ -1311,6 +1401,7 @@ async fn insert_run<C: sea_orm::ConnectionTrait>(
                 "policy",
                 "created_by",
                 "started_at",
+                "heartbeat_at",
                 "status",
             ]
             .map(col),
@@ -1323,6 +1414,7 @@ async fn insert_run<C: sea_orm::ConnectionTrait>(
             options.mapping.clone().into(),
             options.policy.as_str().into(),
             actor.user_id.into(),
+            crate::now().into(),
             crate::now().into(),
             status.into(),
         ])

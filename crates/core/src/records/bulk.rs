@@ -12,6 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::def::EntityDef;
+use super::filter::Filter;
 use super::service::Record;
 use super::work::Work;
 use crate::Core;
@@ -94,6 +95,40 @@ impl<'a> BulkWrite<'a> {
             .records(def)
             .update_in(&mut self.work, id, None, input)
             .await
+    }
+
+    /// Changes a record as `PATCH /{plural}/{id}` with `If-Match: expected_version` would: a
+    /// record written since is refused as stale.
+    pub async fn update_at(
+        &mut self,
+        def: &'static EntityDef,
+        id: Uuid,
+        expected_version: i64,
+        input: &Value,
+    ) -> CoreResult<Record> {
+        self.core
+            .records(def)
+            .update_in(&mut self.work, id, Some(expected_version), input)
+            .await
+    }
+
+    /// Moves a record to the recycle bin as `DELETE /{plural}/{id}` with `If-Match` would.
+    pub async fn delete(
+        &mut self,
+        def: &'static EntityDef,
+        id: Uuid,
+        expected_version: i64,
+    ) -> CoreResult<()> {
+        self.core
+            .records(def)
+            .delete_in(&mut self.work, id, Some(expected_version))
+            .await
+    }
+
+    /// How many live records of `def` match `filter`, whoever owns them (as the batch sees
+    /// them): whether anything still refers to a record.
+    pub async fn count_all(&self, def: &'static EntityDef, filter: &Filter) -> CoreResult<u64> {
+        self.work.count_all(def, filter).await
     }
 
     /// A record the actor may read, as the batch sees it.

@@ -1405,8 +1405,21 @@ impl<'a> RecordService<'a> {
         id: Uuid,
         expected_version: Option<i64>,
     ) -> CoreResult<()> {
-        let txn = self.core.db.begin().await?;
-        let current = self.load_readable(&txn, actor, id, false).await?;
+        let mut work = Work::begin(self.core, actor, None).await?;
+        self.delete_in(&mut work, id, expected_version).await?;
+        work.commit().await
+    }
+
+    /// [`Self::delete`] inside a unit of work (a batch of an import's undo).
+    pub(crate) async fn delete_in(
+        &self,
+        work: &mut Work<'_>,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> CoreResult<()> {
+        let actor = work.actor();
+        let txn = work.conn();
+        let current = self.load_readable(txn, actor, id, false).await?;
         self.check_write(actor, &current)?;
         if let Some(v) = expected_version
             && v != current.version
@@ -1415,7 +1428,7 @@ impl<'a> RecordService<'a> {
                 current: current.version,
             });
         }
-        let now = crate::now();
+        let now = work.now();
         let mut q = Query::update();
         q.table(self.table())
             .value(col("deleted_at"), now)
@@ -1423,15 +1436,15 @@ impl<'a> RecordService<'a> {
             .value(col("version"), current.version + 1)
             .and_where(Expr::col(col("id")).eq(id))
             .and_where(Expr::col(col("version")).eq(current.version));
-        if db::update(&txn, &q).await? == 0 {
+        if db::update(txn, &q).await? == 0 {
             return Err(CoreError::StaleVersion {
                 current: current.version + 1,
             });
         }
-        search::remove(&txn, id).await?;
-        dedupe::keys::remove(&txn, self.def, id).await?;
+        search::remove(txn, id).await?;
+        dedupe::keys::remove(txn, self.def, id).await?;
         audit::write(
-            &txn,
+            txn,
             self.def.name,
             id,
             "delete",
@@ -1440,7 +1453,6 @@ impl<'a> RecordService<'a> {
             now,
         )
         .await?;
-        txn.commit().await?;
         Ok(())
     }
 

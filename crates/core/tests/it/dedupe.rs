@@ -419,6 +419,7 @@ async fn administrators_choose_what_a_rule_does() {
                 (Rule::Email, Action::Warn),
                 (Rule::Name, Action::Warn),
                 (Rule::NamePinyin, Action::Warn),
+                (Rule::ExternalId, Action::Block),
             ],
             "{backend:?}"
         );
@@ -477,7 +478,11 @@ async fn administrators_choose_what_a_rule_does() {
         .await;
         // Other entities keep their own settings.
         let contacts = rules::list(&core.db, &CONTACTS).await.unwrap();
-        assert!(contacts.iter().all(|s| s.action == Action::Warn));
+        assert!(
+            contacts
+                .iter()
+                .all(|s| s.action == Action::Warn || s.rule == Rule::ExternalId)
+        );
         fresh.cleanup(core).await;
     }
 }

@@ -9,6 +9,7 @@ use std::pin::Pin;
 
 use guanxi_core::areas::customers::{ACCOUNTS, CONTACTS};
 use guanxi_core::authz::Actor;
+use guanxi_core::dedupe::Rule;
 use guanxi_core::records::export::{
     Codes, Column, Export, Source, choose, columns, value_of, write_csv,
 };
@@ -78,6 +79,14 @@ impl Maker<'_> {
                         }
                     }
                     body.insert(child.name.into(), json!([line.clone(), line]));
+                }
+            }
+            // Another system's id names one record: each record gets its own.
+            for d in def.dedupe.iter().filter(|d| d.rule == Rule::ExternalId) {
+                for name in d.fields {
+                    if let Some(Value::String(s)) = body.get_mut(*name) {
+                        s.push_str(&format!(" {}", uuid::Uuid::now_v7().simple()));
+                    }
                 }
             }
             // A referenced record and the one exported are alike on purpose.

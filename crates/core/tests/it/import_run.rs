@@ -18,7 +18,7 @@ use crate::support::{Fresh, admin, backends};
 
 /// Imports `bytes` as `def`, with the suggested mapping, as file `name`.
 #[allow(clippy::too_many_arguments)]
-async fn import_as(
+pub(crate) async fn import_as(
     core: &Core,
     actor: &Actor,
     def: &'static EntityDef,
@@ -48,7 +48,7 @@ async fn import_as(
     (report, errors)
 }
 
-async fn import(
+pub(crate) async fn import(
     core: &Core,
     actor: &Actor,
     def: &'static EntityDef,
@@ -69,7 +69,7 @@ async fn import(
 }
 
 /// `?` placeholders made the backend's.
-fn sql(backend: Backend, text: &str) -> String {
+pub(crate) fn sql(backend: Backend, text: &str) -> String {
     match backend {
         Backend::Sqlite => text.to_string(),
         Backend::Postgres => {
@@ -89,7 +89,7 @@ fn sql(backend: Backend, text: &str) -> String {
 }
 
 /// The rows of a query, each as its columns' text.
-async fn rows(core: &Core, text: &str, values: Vec<sea_orm::Value>) -> Vec<Vec<String>> {
+pub(crate) async fn rows(core: &Core, text: &str, values: Vec<sea_orm::Value>) -> Vec<Vec<String>> {
     let backend = core.db.backend();
     let result = db::raw_query(core.db.reader(), &sql(backend, text), values)
         .await
@@ -108,7 +108,7 @@ async fn rows(core: &Core, text: &str, values: Vec<sea_orm::Value>) -> Vec<Vec<S
         .collect()
 }
 
-async fn count(core: &Core, table: &str) -> i64 {
+pub(crate) async fn count(core: &Core, table: &str) -> i64 {
     let backend = core.db.backend();
     let q = sql(
         backend,
@@ -125,7 +125,7 @@ async fn count_all(core: &Core, table: &str) -> i64 {
 }
 
 /// The live contact with e-mail `address`.
-async fn contact_by_email(core: &Core, actor: &Actor, address: &str) -> Record {
+pub(crate) async fn contact_by_email(core: &Core, actor: &Actor, address: &str) -> Record {
     let q = sql(
         core.db.backend(),
         "SELECT record_id FROM contact_points WHERE entity = 'contact' AND kind = 'email' AND value = ?",
@@ -138,7 +138,7 @@ async fn contact_by_email(core: &Core, actor: &Actor, address: &str) -> Record {
     core.records(&CONTACTS).get(actor, id).await.unwrap()
 }
 
-fn id_of(rec: &Record) -> Uuid {
+pub(crate) fn id_of(rec: &Record) -> Uuid {
     Uuid::parse_str(rec["id"].as_str().unwrap()).unwrap()
 }
 

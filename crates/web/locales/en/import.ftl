@@ -133,3 +133,25 @@ error-mapping_headers_missing = The file lacks { $count ->
 error-import_no_file = Choose a file to import.
 error-import_nothing_mapped = No column is matched to a field: choose a field for at least one column.
 job-kind-import = Import
+
+# Undoing an import (core's `import::undo`) and the list of imports.
+error-import_undo_not_allowed = Only the person who ran this import, or an administrator, can undo it.
+error-import_already_undone = This import was already undone by { $by }; there is nothing left to undo.
+error-import_run_in_progress = This import (or its undo) is still running. Wait until it has finished, then try again.
+error-import_undo_changed_since = “{ $title }” was changed by someone after the import, so it was kept as it is.
+error-import_undo_still_referred = “{ $title }” was created by the import but other records now refer to it, so it was kept.
+error-import_undo_out_of_reach = “{ $title }” is not yours to change, so it was kept as it is.
+error-import_undo_gone = “{ $title }” had already been deleted.
+error-import_undo_refused = “{ $title }” could not be given back its earlier values, so it was kept as it is.
+import-status-interrupted = Interrupted
+import-status-undoing = Undoing
+import-status-undone = Undone
+
+# Undoing an import from its page.
+import-undo = Undo this import
+import-undo-hint = Records this import created go to the recycle bin and fields it changed get their earlier values back. Records someone changed since are left as they are and listed.
+import-undo-confirm = Undo this import? Records it created go to the recycle bin and the fields it changed get their earlier values back.
+import-undone = Import undone: { $removed } moved to the recycle bin, { $restored } restored, { $kept } left as they were.
+import-undo-kept-title = Left as they were
+import-undo-kept-more = … and { $count } more.
+import-undo-untitled = A record you cannot see

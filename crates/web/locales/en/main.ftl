@@ -472,6 +472,7 @@ list-column-up-short = Move up
 ## The duplicate check (查重)
 error-duplicate = A record of type { $entity } with the same { $rule ->
         [tax_id] tax ID
+        [external_id] external ID
         [domain] web domain
         [phone] phone number
         [email] e-mail address
@@ -504,6 +505,7 @@ dup-readable = { $title } ({ $rule }, owner: { $owner })
 dup-unreadable = Already here: owner { $owner } ({ $rule })
 dup-save-anyway = I have checked: this is a different one, save it anyway
 dup-rule-tax_id = same unified social credit code
+dup-rule-external_id = same external ID
 dup-rule-domain = same web domain
 dup-rule-phone = same phone
 dup-rule-email = same e-mail

@@ -123,3 +123,25 @@ error-mapping_headers_missing = 文件中没有字段映射“{ $name }”中的
 error-import_no_file = 请选择要导入的文件。
 error-import_nothing_mapped = 没有任何列匹配到字段，请至少为一列选择要导入的字段。
 job-kind-import = 导入
+
+# 撤销导入（core 的 `import::undo`）与导入记录列表。
+error-import_undo_not_allowed = 只有执行这次导入的人或管理员才能撤销。
+error-import_already_undone = 这次导入已由{ $by }撤销，没有可再撤销的内容。
+error-import_run_in_progress = 这次导入（或其撤销）仍在进行中，请等它完成后再试。
+error-import_undo_changed_since = “{ $title }”在导入后已被他人修改，已保留原样。
+error-import_undo_still_referred = “{ $title }”由本次导入新建，但已有其他记录关联它，已保留。
+error-import_undo_out_of_reach = 你无权修改“{ $title }”，已保留原样。
+error-import_undo_gone = “{ $title }”此前已被删除。
+error-import_undo_refused = “{ $title }”无法恢复为导入前的值，已保留原样。
+import-status-interrupted = 已中断
+import-status-undoing = 撤销中
+import-status-undone = 已撤销
+
+# 在导入记录页撤销导入。
+import-undo = 撤销本次导入
+import-undo-hint = 本次导入新建的记录将移入回收站，被修改的字段恢复为导入前的值；导入后又被他人修改过的记录保持不变，并在下方列出。
+import-undo-confirm = 确定撤销本次导入吗？新建的记录将移入回收站，被修改的字段恢复为导入前的值。
+import-undone = 已撤销导入：{ $removed } 条移入回收站，{ $restored } 条已恢复，{ $kept } 条保持不变。
+import-undo-kept-title = 保持不变的记录
+import-undo-kept-more = ……另有 { $count } 条。
+import-undo-untitled = 一条您无权查看的记录

@@ -463,6 +463,7 @@ list-column-up-short = 上移
 ## 查重
 error-duplicate = 已有{ $rule ->
         [tax_id] 统一社会信用代码
+        [external_id] 外部编号
         [domain] 网站域名
         [phone] 电话
         [email] 邮箱
@@ -495,6 +496,7 @@ dup-readable = { $title }（{ $rule }，负责人：{ $owner }）
 dup-unreadable = 已存在：负责人 { $owner }（{ $rule }）
 dup-save-anyway = 我已确认不是同一条记录，仍然保存
 dup-rule-tax_id = 统一社会信用代码相同
+dup-rule-external_id = 外部编号相同
 dup-rule-domain = 网站域名相同
 dup-rule-phone = 电话相同
 dup-rule-email = 邮箱相同

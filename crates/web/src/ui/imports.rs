@@ -72,6 +72,7 @@ pub fn cross_entity_router() -> Router<State> {
         .route("/imports/{id}", get(run_page))
         .route("/imports/{id}/progress.json", get(progress))
         .route("/imports/{id}/errors.csv", get(errors_csv))
+        .route("/imports/{id}/undo", axum::routing::post(undo_post))
 }
 
 fn may_import(user: &UiUser, def: &'static EntityDef) -> Result<(), ApiError> {
@@ -731,7 +732,11 @@ async fn mapping_page(
     let mut preview = Vec::new();
     let mut preview_note = None;
     let mut can_start = false;
-    match mapping.resolve(&targets, &headers) {
+    // As the job will read them: an export for people reads back in either language.
+    let resolved = mapping
+        .resolve(&targets, &headers)
+        .map(|p| p.reading_labels(def, &custom, &EveryLanguage::default()));
+    match resolved {
         Err(errors) => {
             problems.extend(errors.iter().map(|e| i18n.error(e.code(), &e.params())));
         }
@@ -942,6 +947,10 @@ struct RunPage {
     policy: String,
     errors_href: Option<String>,
     notice: Option<String>,
+    /// The importing user or an administrator, on a run that ended having written something.
+    can_undo: bool,
+    /// What an undo just left as it was, each with why.
+    kept: Vec<String>,
 }
 
 #[derive(Template)]
@@ -987,11 +996,69 @@ async fn run_page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let i18n = I18n::for_actor(&user.actor);
-    let run = match load_run(&st, &user, &id).await {
-        Ok(r) => r,
+    let pairs = query_pairs(raw.as_deref());
+    let notice =
+        (form_get(&pairs, "done") == Some("import_queued")).then(|| i18n.t("import-queued"));
+    render_run(&st, &user, &id, notice, Vec::new()).await
+}
+
+/// Undoes the run and shows it again, with what the undo did and what it left as it was.
+async fn undo_post(
+    AxState(st): AxState<State>,
+    Path(id): Path<String>,
+    Posted { user, .. }: Posted,
+) -> Response {
+    let i18n = I18n::for_actor(&user.actor);
+    let run_id = match parse_id(&id) {
+        Ok(u) => u,
         Err(e) => return error_page(&user, e),
     };
-    let pairs = query_pairs(raw.as_deref());
+    match guanxi_core::import::undo::undo(&st.core, &user.actor, run_id).await {
+        Ok(report) => {
+            let notice = i18n.t_with(
+                "import-undone",
+                &[
+                    ("removed", report.removed.to_string()),
+                    ("restored", report.restored.to_string()),
+                    ("kept", report.skipped_count.to_string()),
+                ],
+            );
+            let mut kept: Vec<String> = report
+                .skipped
+                .iter()
+                .map(|s| {
+                    let title = if s.title.is_empty() {
+                        i18n.t("import-undo-untitled")
+                    } else {
+                        s.title.clone()
+                    };
+                    let mut params = guanxi_core::error::Params::new();
+                    params.insert("title".into(), serde_json::Value::String(title));
+                    i18n.error(s.reason, &params)
+                })
+                .collect();
+            let more = report.skipped_count.saturating_sub(kept.len() as u64);
+            if more > 0 {
+                kept.push(i18n.t_with("import-undo-kept-more", &[("count", more.to_string())]));
+            }
+            render_run(&st, &user, &id, Some(notice), kept).await
+        }
+        Err(e) => error_page(&user, e.into()),
+    }
+}
+
+async fn render_run(
+    st: &State,
+    user: &UiUser,
+    id: &str,
+    notice: Option<String>,
+    kept: Vec<String>,
+) -> Response {
+    let i18n = I18n::for_actor(&user.actor);
+    let run = match load_run(st, user, id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(user, e),
+    };
     let def = st.core.registry.by_name(&run.entity);
     let entity_label = def
         .map(|d| i18n.t(&format!("nav-{}", d.plural)))
@@ -1001,8 +1068,11 @@ async fn run_page(
         .total
         .map(|t| t.to_string())
         .unwrap_or_else(|| "…".into());
+    let can_undo = (run.created_by == user.actor.user_id || user.actor.is_admin())
+        && matches!(run.status.as_str(), "finished" | "stopped" | "interrupted")
+        && c.created + c.updated > 0;
     render(&RunPage {
-        page: PageCtx::new(&user, i18n.t("imports-run-title"), "imports"),
+        page: PageCtx::new(user, i18n.t("imports-run-title"), "imports"),
         id: run.id.to_string(),
         file_name: run.file_name.clone(),
         records_href: def
@@ -1028,8 +1098,9 @@ async fn run_page(
         started_iso: run.started_at.to_rfc3339(),
         policy: i18n.t(&format!("import-policy-{}", run.policy)),
         errors_href: (c.failed > 0).then(|| format!("/imports/{}/errors.csv", run.id)),
-        notice: (form_get(&pairs, "done") == Some("import_queued"))
-            .then(|| i18n.t("import-queued")),
+        notice,
+        can_undo,
+        kept,
     })
 }
 

@@ -2304,6 +2304,8 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("migration", json!("m9999_future")),
         ("titles", json!(["华为技术有限公司", "华为终端有限公司"])),
         ("message", json!("disk I/O error")),
+        ("title", json!("北京中太数据科技有限公司")),
+        ("by", json!("王芳")),
     ]
     .into_iter()
     .collect();
@@ -2604,9 +2606,9 @@ fn expected_child_columns(def: &EntityDef, child: &ChildDef) -> Vec<(String, Col
     }
     // What a line carries of its parent is laid out as the parent's field is.
     for name in child.carries {
-        let f = def
-            .field(name)
-            .unwrap_or_else(|| panic!("{}: carries '{name}', no field of {}", child.name, def.name));
+        let f = def.field(name).unwrap_or_else(|| {
+            panic!("{}: carries '{name}', no field of {}", child.name, def.name)
+        });
         out.extend(field_columns(child.table, f));
     }
     out

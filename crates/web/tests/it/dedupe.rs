@@ -246,6 +246,7 @@ async fn administrators_set_what_each_rule_does() {
                 ("email", "warn"),
                 ("name", "warn"),
                 ("name_pinyin", "warn"),
+                ("external_id", "block"),
             ]
             .map(|(r, a)| (json!(r), json!(a)))
         );
@@ -257,7 +258,12 @@ async fn administrators_set_what_each_rule_does() {
             .unwrap_or_default();
         assert_eq!(
             rules,
-            [json!("email"), json!("phone"), json!("person_name")]
+            [
+                json!("email"),
+                json!("phone"),
+                json!("person_name"),
+                json!("external_id")
+            ]
         );
 
         // Only administrators change them.

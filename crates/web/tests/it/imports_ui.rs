@@ -261,6 +261,54 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
         let (_, page) = page_as(&app, Some(&admin_cookie), "en", "/imports").await;
         assert!(page.contains("联系人.csv"), "{page}");
 
+        // Undo: not by another rep; by the importer, once, from the run's page.
+        let page_before = get(&app, &cookie, &format!("/imports/{id}")).await.1;
+        assert!(
+            page_before.contains("id=\"import-undo-button\""),
+            "{page_before}"
+        );
+        let other_csrf = csrf_of(&app, &other_cookie).await;
+        let undo_to = format!("/imports/{id}/undo");
+        let (s, _, _) = form_as(
+            &app,
+            Some(&other_cookie),
+            "zh-CN",
+            &undo_to,
+            &[("_csrf", other_csrf.as_str())],
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{b:?}");
+        let undo_csrf = csrf_of(&app, &cookie).await;
+        let (s, _, page) = form_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &undo_to,
+            &[("_csrf", undo_csrf.as_str())],
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{b:?}: {page}");
+        assert!(
+            page.contains("已撤销导入：2 条移入回收站，1 条已恢复，0 条保持不变。"),
+            "{b:?}: {page}"
+        );
+        assert!(!page.contains("id=\"import-undo-button\""), "{page}");
+        let (_, left) = json(rep.get("/api/v1/contacts").await).await;
+        assert_eq!(
+            left["data"].as_array().map(Vec::len),
+            Some(1),
+            "{b:?}: only the contact there before: {left}"
+        );
+        let (s, _, page) = form_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &undo_to,
+            &[("_csrf", undo_csrf.as_str())],
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b:?}: {page}");
+
         // A second file without the 职位 column: the saved mapping applied says so.
         let second = "姓名,手机,电子邮箱,备注\r\n赵敏,13600136000,zhao.min@example.com,\r\n";
         let (s, to2, body) = upload(&app, &cookie, "contacts", "第二批.csv", &gbk(second)).await;

@@ -26,6 +26,7 @@ mod generic_code;
 mod home;
 mod identity_api;
 mod import_labels;
+mod import_round_trip;
 mod imports_ui;
 mod list_filters;
 mod mail;

@@ -178,6 +178,16 @@ const FIELDS: &[FieldDef] = &[
         "Notes",
         "Remarks",
     ]),
+    // The record's id in another system (an ERP, the CRM a team moves from): an import with a
+    // match policy finds the record by it before any other key.
+    FieldDef::new("external_id", FieldKind::Text { max: 100 }).synonyms(&[
+        "外部编号",
+        "外部ID",
+        "外部系统编号",
+        "External ID",
+        "External id",
+        "ERP ID",
+    ]),
 ];
 
 fn title(rec: &JsonMap, _locale: &str) -> String {
@@ -271,6 +281,10 @@ pub static ACCOUNTS: EntityDef = EntityDef {
         DedupeDef {
             rule: Rule::NamePinyin,
             fields: &["name"],
+        },
+        DedupeDef {
+            rule: Rule::ExternalId,
+            fields: &["external_id"],
         },
     ],
     rollups: &[],

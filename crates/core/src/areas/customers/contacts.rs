@@ -141,6 +141,16 @@ const FIELDS: &[FieldDef] = &[
     FieldDef::new("description", FieldKind::LongText { max: 10_000 }).synonyms(&[
         "备注", "描述", "说明", "Notes", "Note", "Remarks", "Comments",
     ]),
+    // The record's id in another system (an ERP, the CRM a team moves from): an import with a
+    // match policy finds the record by it before any other key.
+    FieldDef::new("external_id", FieldKind::Text { max: 100 }).synonyms(&[
+        "外部编号",
+        "外部ID",
+        "外部系统编号",
+        "External ID",
+        "External id",
+        "ERP ID",
+    ]),
 ];
 
 /// The stored whole name: the reading of a Chinese name, given name first for others (the
@@ -236,6 +246,10 @@ pub static CONTACTS: EntityDef = EntityDef {
         DedupeDef {
             rule: Rule::PersonName,
             fields: &["family_name", "given_name"],
+        },
+        DedupeDef {
+            rule: Rule::ExternalId,
+            fields: &["external_id"],
         },
     ],
     rollups: &[],

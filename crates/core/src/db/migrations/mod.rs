@@ -34,6 +34,7 @@ mod m0033_rollup_stage_month;
 mod m0034_board_owner_columns;
 mod m0036_import_runs;
 mod m0037_import_uploads;
+mod m0038_import_undo;
 mod m0039_attendee_times;
 mod schema;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0034_board_owner_columns::Migration),
             Box::new(m0036_import_runs::Migration),
             Box::new(m0037_import_uploads::Migration),
+            Box::new(m0038_import_undo::Migration),
             Box::new(m0039_attendee_times::Migration),
         ]
     }
