@@ -1033,7 +1033,7 @@ async fn undo_post(
                         s.title.clone()
                     };
                     let mut params = guanxi_core::error::Params::new();
-                    params.insert("title".into(), serde_json::Value::String(title));
+                    params.insert("title", serde_json::Value::String(title));
                     i18n.error(s.reason, &params)
                 })
                 .collect();

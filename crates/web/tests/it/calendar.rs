@@ -636,7 +636,7 @@ async fn an_attended_meeting_moved_in_time_follows_its_attendees() {
                 rep.id
             ))
             .await,
-            [mid.clone()],
+            vec![mid.clone()],
             "{b:?}: attended by the rep, starting that day"
         );
         let before = enc(&at(day + Duration::days(1), 0));
@@ -655,7 +655,7 @@ async fn an_attended_meeting_moved_in_time_follows_its_attendees() {
                 rep.id, other.id
             ))
             .await,
-            [mid.clone()],
+            vec![mid.clone()],
             "{b:?}: both attend"
         );
         let r = mate
