@@ -42,7 +42,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use guanxi_core::records::ListQuery;
-use guanxi_core::records::export::{CsvWriter, Export, XlsxWriter};
+use guanxi_core::records::export::{CsvWriter, EXPORT_MAX_ROWS, Export, XlsxWriter};
 use guanxi_core::{Actor, CoreError, CoreResult, EntityDef};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
@@ -285,7 +285,9 @@ pub async fn export_response(
 ) -> ApiResult<Response> {
     let permit = st.exports.try_acquire(actor.user_id)?;
     let turn = permit.page_turn().await;
-    let mut export = Export::start(&st.core, actor, def, q).await?;
+    let mut export = Export::start(&st.core, actor, def, q)
+        .await?
+        .at_most(EXPORT_MAX_ROWS);
     if download.format == Format::Labels && !download.cols.is_empty() {
         let unknown = export.choose(&download.cols);
         if !unknown.is_empty() {

@@ -33,8 +33,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::identity::users;
 use crate::refs::{self, RefView, Titles};
 
-/// The most rows one export writes. It bounds how long one export keeps a database reader busy;
-/// memory does not grow with it.
+/// The most rows one download writes ([`Export::at_most`]). It bounds how long one person's
+/// export keeps a server's reader busy; memory does not grow with it. The command line, run by
+/// whoever runs the database, exports everything.
 pub const EXPORT_MAX_ROWS: usize = 100_000;
 
 /// The two parts a money value is exported as, each in a column of its own: a spreadsheet can
@@ -411,6 +412,8 @@ pub struct Export {
     cursor: Option<String>,
     started: bool,
     rows: usize,
+    /// Stop after this many rows; none: every matching record.
+    max_rows: Option<usize>,
     truncated: bool,
     names: bool,
     users: Option<HashMap<Uuid, String>>,
@@ -441,10 +444,17 @@ impl Export {
             cursor,
             started: false,
             rows: 0,
+            max_rows: None,
             truncated: false,
             names: false,
             users: None,
         })
+    }
+
+    /// Stops after `rows` rows, saying so ([`Self::truncated`]).
+    pub fn at_most(mut self, rows: usize) -> Export {
+        self.max_rows = Some(rows);
+        self
     }
 
     /// Also resolve, per page, the titles of referenced records and the names of users, for a
@@ -482,18 +492,19 @@ impl Export {
         self.rows
     }
 
-    /// Whether the export stopped at [`EXPORT_MAX_ROWS`] with more records matching.
+    /// Whether the export stopped at its limit ([`Self::at_most`]) with more records matching.
     pub fn truncated(&self) -> bool {
         self.truncated
     }
 
-    /// The next page, or `None` when every matching record (up to [`EXPORT_MAX_ROWS`]) has been
+    /// The next page, or `None` when every matching record (up to its limit) has been
     /// read. Records made while an export runs appear if they sort after where it has got to.
     pub async fn next_page(&mut self) -> CoreResult<Option<ExportPage>> {
         if self.started && self.cursor.is_none() {
             return Ok(None);
         }
-        if self.rows >= EXPORT_MAX_ROWS {
+        let left = self.max_rows.map(|m| m.saturating_sub(self.rows));
+        if left == Some(0) {
             self.truncated = true;
             self.cursor = None;
             return Ok(None);
@@ -501,7 +512,7 @@ impl Export {
         let svc = self.core.records(self.def);
         let mut q = self.query.clone();
         q.cursor = self.cursor.take();
-        q.limit = MAX_LIMIT.min((EXPORT_MAX_ROWS - self.rows) as u64);
+        q.limit = left.map_or(MAX_LIMIT, |l| MAX_LIMIT.min(l as u64));
         let page = svc.list(&self.actor, &q).await?;
         self.started = true;
         self.cursor = page.next_cursor;
