@@ -66,6 +66,18 @@ impl<'a> Work<'a> {
         Ok(rules)
     }
 
+    /// Work in a transaction of its own on SQLite ([`crate::db::Db::begin_alone`]): a batch.
+    pub(crate) async fn begin_alone(core: &'a Core, actor: &'a Actor) -> CoreResult<Work<'a>> {
+        Ok(Work {
+            core,
+            actor,
+            txn: core.db.begin_alone().await?,
+            depth: 0,
+            at: None,
+            blocking: Vec::new(),
+        })
+    }
+
     /// When the work happens, as its records and history say: now, or the instant history
     /// being loaded happened at (`RecordService::as_of`).
     pub fn now(&self) -> DateTime<Utc> {
