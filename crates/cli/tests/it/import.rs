@@ -143,7 +143,15 @@ fn killed_half_way_and_run_again(rt: &tokio::runtime::Runtime, db: &str, dir: &s
     }
     let file = gbk_file(dir, "big.csv", &text);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_guanxi"))
-        .args(["import", "contacts", &file, "--database", db, "--match", "fill"])
+        .args([
+            "import",
+            "contacts",
+            &file,
+            "--database",
+            db,
+            "--match",
+            "fill",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -165,7 +173,15 @@ fn killed_half_way_and_run_again(rt: &tokio::runtime::Runtime, db: &str, dir: &s
     // Whatever was committed, rows and their outcomes went together.
     assert_eq!(rt.block_on(count(db, "import_rows")), before);
 
-    let out = guanxi(&["import", "contacts", &file, "--database", db, "--match", "fill"]);
+    let out = guanxi(&[
+        "import",
+        "contacts",
+        &file,
+        "--database",
+        db,
+        "--match",
+        "fill",
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -202,7 +202,9 @@ async fn serve_alone(conn: &DatabaseConnection, turn: Turn) {
 
 /// Settles the search index of a write alone before it commits.
 pub(super) async fn settle(txn: &DatabaseTransaction) -> Result<(), DbErr> {
-    txn.execute_unprepared(SETTLE_SEARCH_INDEX).await.map(|_| ())
+    txn.execute_unprepared(SETTLE_SEARCH_INDEX)
+        .await
+        .map(|_| ())
 }
 
 /// Gives one write its savepoint and waits until it has released or dropped it.

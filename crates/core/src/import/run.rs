@@ -806,8 +806,18 @@ impl KeyIndex {
         for (rule, ks) in keys {
             for k in ks {
                 let key = (*rule, k.clone());
-                let stored = self.stored.get(&key).into_iter().flatten().map(|h| (h.id, Some(*h)));
-                let added = self.added.get(&key).into_iter().flatten().map(|id| (*id, None));
+                let stored = self
+                    .stored
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .map(|h| (h.id, Some(*h)));
+                let added = self
+                    .added
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .map(|id| (*id, None));
                 for (id, holder) in stored.chain(added) {
                     if self.removed.contains(&(*rule, k.clone(), id)) {
                         continue;
@@ -821,9 +831,7 @@ impl KeyIndex {
         }
         match found.as_slice() {
             [] => Some(None),
-            [(id, Some(h))]
-                if actor.reaches(actor.grant(def.name).read, h.owner, h.owner_team) =>
-            {
+            [(id, Some(h))] if actor.reaches(actor.grant(def.name).read, h.owner, h.owner_team) => {
                 Some(Some(*id))
             }
             _ => None,
@@ -832,13 +840,7 @@ impl KeyIndex {
 
     /// A row of the batch wrote record `id`: its keys are now `after`'s, no longer `before`'s
     /// (an update).
-    fn wrote(
-        &mut self,
-        def: &EntityDef,
-        id: Uuid,
-        before: Option<&JsonMap>,
-        after: &JsonMap,
-    ) {
+    fn wrote(&mut self, def: &EntityDef, id: Uuid, before: Option<&JsonMap>, after: &JsonMap) {
         let now: Vec<(Rule, String)> = dedupe::check::keys_of(def, after, NATURAL_KEYS)
             .into_iter()
             .flat_map(|(r, ks)| ks.into_iter().map(move |k| (r, k)))
@@ -950,9 +952,7 @@ impl<'a> Runner<'a> {
             ks.sort();
             ks.dedup();
         }
-        match dedupe::check::holders_by_key(bulk.conn(), self.def, &wanted, count * 4 + 64)
-            .await?
-        {
+        match dedupe::check::holders_by_key(bulk.conn(), self.def, &wanted, count * 4 + 64).await? {
             Some(found) => {
                 self.index.stored.extend(found);
                 self.index.looked.extend(lines);
@@ -1277,7 +1277,9 @@ impl<'a> Runner<'a> {
                     let Some(front) = pending.front() else {
                         break;
                     };
-                    if self.matching() && !self.index.off && !self.index.looked.contains(&front.line)
+                    if self.matching()
+                        && !self.index.off
+                        && !self.index.looked.contains(&front.line)
                     {
                         self.look_ahead(&bulk, pending.iter()).await?;
                     }

@@ -380,7 +380,11 @@ async fn a_job_longer_than_its_lease_runs_once() {
     for backend in backends() {
         let fresh = Fresh::new(backend).await;
         let core = fresh.core().await;
-        queue(&core, [NewJob::new("count", json!({"n": 7, "answer": "sleep"}))]).await;
+        queue(
+            &core,
+            [NewJob::new("count", json!({"n": 7, "answer": "sleep"}))],
+        )
+        .await;
         let counting = Counting::default();
         let lease = Duration::from_millis(600);
         let first = Runner::new(core.clone(), handlers(&counting)).lease(lease);

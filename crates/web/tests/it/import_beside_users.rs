@@ -27,7 +27,13 @@ use crate::support::{TestApp, TestUser, spawn};
 const CLIENTS: usize = 16;
 
 /// Imports `text` (written as Chinese Excel writes it, GBK) as `boss`, with `policy`.
-async fn import(app: &TestApp, boss: &TestUser, text: &str, name: &str, policy: Policy) -> run::Report {
+async fn import(
+    app: &TestApp,
+    boss: &TestUser,
+    text: &str,
+    name: &str,
+    policy: Policy,
+) -> run::Report {
     let bytes = encoding_rs::GBK.encode(text).0.to_vec();
     let user = users::find_by_email(&app.core.db, &boss.email)
         .await
@@ -64,7 +70,11 @@ async fn import(app: &TestApp, boss: &TestUser, text: &str, name: &str, policy: 
 }
 
 /// 16 clients creating contacts until `stop` is set: each create's latency.
-fn clients(users: &[Arc<TestUser>], tag: &'static str, stop: Arc<AtomicBool>) -> Vec<tokio::task::JoinHandle<Vec<Duration>>> {
+fn clients(
+    users: &[Arc<TestUser>],
+    tag: &'static str,
+    stop: Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<Vec<Duration>>> {
     users
         .iter()
         .enumerate()
@@ -173,7 +183,10 @@ async fn import_beside_users() {
     let secs = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let beside = gather(beside).await;
-    println!("{backend:?}: {CLIENTS} clients alone: {}", percentiles(alone));
+    println!(
+        "{backend:?}: {CLIENTS} clients alone: {}",
+        percentiles(alone)
+    );
     println!(
         "{backend:?}: {CLIENTS} clients beside the import: {}",
         percentiles(beside)
