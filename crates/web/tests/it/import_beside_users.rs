@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use guanxi_core::areas::customers::CONTACTS;
-use guanxi_core::db::Backend;
 use guanxi_core::identity::users;
 use guanxi_core::import::mapping::{Targets, suggest};
 use guanxi_core::import::run::{self, Policy, RunOptions};
@@ -22,7 +21,7 @@ use guanxi_core::import::{ReadOptions, Source};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{TestApp, TestUser, spawn};
+use crate::support::{Backend, TestApp, TestUser, spawn};
 
 const CLIENTS: usize = 16;
 
