@@ -131,25 +131,24 @@ fn imports_with_the_printed_mapping_and_writes_errors_in_the_users_language() {
     assert_eq!(rt.block_on(count(db.path(), "contacts")), 1);
 }
 
-#[test]
-fn a_run_killed_half_way_and_run_again_imports_every_row_once() {
-    let db = FreshDb::new("crm.db");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(with_admin(db.path()));
-    let dir = db.0.parent().unwrap().to_path_buf();
-    let rows = 2000;
+/// `guanxi import` of a few thousand rows into `db` (a SQLite path or a PostgreSQL URL) killed
+/// with SIGKILL once some batches are in, then run again: every row ends imported once, and
+/// each committed batch had its rows and their outcomes together.
+fn killed_half_way_and_run_again(rt: &tokio::runtime::Runtime, db: &str, dir: &std::path::Path) {
+    rt.block_on(with_admin(db));
+    let rows = 5000;
     let mut text = String::from("姓名,手机,电子邮箱\r\n");
     for i in 0..rows {
         text.push_str(&format!("张{i},1380{i:07},z{i}@example.com\r\n"));
     }
-    let file = gbk_file(&dir, "big.csv", &text);
+    let file = gbk_file(dir, "big.csv", &text);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_guanxi"))
         .args([
             "import",
             "contacts",
             &file,
             "--database",
-            db.path(),
+            db,
             "--match",
             "fill",
         ])
@@ -161,24 +160,25 @@ fn a_run_killed_half_way_and_run_again_imports_every_row_once() {
     let started = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(20));
-        let n = rt.block_on(count(db.path(), "import_rows"));
+        let n = rt.block_on(count(db, "import_rows"));
         if n >= 50 || started.elapsed() > Duration::from_secs(60) {
             break;
         }
     }
+    // `Child::kill` sends SIGKILL: no clean-up of any kind runs in the child.
     child.kill().unwrap();
     child.wait().unwrap();
-    let before = rt.block_on(count(db.path(), "contacts"));
+    let before = rt.block_on(count(db, "contacts"));
     assert!(before > 0 && before < rows, "{before}");
     // Whatever was committed, rows and their outcomes went together.
-    assert_eq!(rt.block_on(count(db.path(), "import_rows")), before);
+    assert_eq!(rt.block_on(count(db, "import_rows")), before);
 
     let out = guanxi(&[
         "import",
         "contacts",
         &file,
         "--database",
-        db.path(),
+        db,
         "--match",
         "fill",
     ]);
@@ -192,17 +192,19 @@ fn a_run_killed_half_way_and_run_again_imports_every_row_once() {
         stdout.contains(&format!("{before} rows were imported by an earlier run")),
         "{stdout}"
     );
-    assert_eq!(rt.block_on(count(db.path(), "contacts")), rows);
-    assert_eq!(rt.block_on(count(db.path(), "import_rows")), rows);
-    let d = rt.block_on(Db::connect(db.path())).unwrap();
-    let dup = rt
-        .block_on(guanxi_core::db::raw_query(
-            d.reader(),
-            "SELECT value FROM contact_points WHERE kind = 'email' GROUP BY value HAVING COUNT(*) > 1",
-            vec![],
-        ))
-        .unwrap();
-    assert!(dup.is_empty());
+    assert_eq!(rt.block_on(count(db, "contacts")), rows);
+    assert_eq!(rt.block_on(count(db, "import_rows")), rows);
+    let d = rt.block_on(Db::connect(db)).unwrap();
+    for sql in [
+        "SELECT value FROM contact_points WHERE kind = 'email' GROUP BY value HAVING COUNT(*) > 1",
+        "SELECT line FROM import_rows GROUP BY line HAVING COUNT(*) > 1",
+        "SELECT line FROM import_rows WHERE outcome <> 'created'",
+    ] {
+        let found = rt
+            .block_on(guanxi_core::db::raw_query(d.reader(), sql, vec![]))
+            .unwrap();
+        assert!(found.is_empty(), "{sql}: {} rows", found.len());
+    }
     rt.block_on(d.close()).unwrap();
 }
 
@@ -246,4 +248,29 @@ fn imports_are_listed_and_undone() {
     // The same file again imports its rows again.
     let again = ok(&["import", "contacts", &file, "--database", db.path()]);
     assert!(again.contains("2 created"), "{again}");
+}
+
+#[test]
+fn a_run_killed_half_way_and_run_again_imports_every_row_once() {
+    let db = FreshDb::new("crm.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = db.0.parent().unwrap().to_path_buf();
+    killed_half_way_and_run_again(&rt, db.path(), &dir);
+}
+
+#[test]
+fn a_run_killed_half_way_and_run_again_imports_every_row_once_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(pg) = rt.block_on(crate::job_burst::FreshPg::new()) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs this test on PostgreSQL"
+        );
+        return;
+    };
+    // The file's place: a fresh temp directory.
+    let files = FreshDb::new("unused.db");
+    let dir = files.0.parent().unwrap().to_path_buf();
+    killed_half_way_and_run_again(&rt, &pg.url, &dir);
+    rt.block_on(pg.drop_it());
 }

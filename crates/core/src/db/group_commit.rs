@@ -13,6 +13,11 @@
 //! only after the shared commit, so nothing is reported saved before it is. A write that
 //! arrives with no one waiting commits alone at once, as it did before.
 //!
+//! A bulk write (an import's batch) takes its turn alone ([`GroupCommit::join_alone`]): it gets
+//! a transaction of its own rather than a savepoint, and commits it itself. Inside a savepoint,
+//! SQLite keeps a copy of every page the savepoint changes (its sub-journal) and each statement
+//! that ends walks it, which costs a batch of a hundred records more the longer it gets.
+//!
 //! After a write that ended in an error the writer commits what it has before serving the next
 //! one: some SQLite errors (a full disk, an I/O error) undo the whole transaction, and the writes
 //! that came after must not run outside it.
@@ -42,12 +47,16 @@ pub(super) struct GroupCommit {
 /// A write waiting for its turn.
 struct Turn {
     grant: oneshot::Sender<CoreResult<Slot>>,
+    /// A transaction of its own, committed by the write itself.
+    alone: bool,
 }
 
 /// A write's place in the shared transaction.
 pub(super) struct Slot {
     pub(super) txn: DatabaseTransaction,
     pub(super) ended: oneshot::Sender<Ending>,
+    /// The transaction is the write's own: it settles the search index and commits it.
+    pub(super) alone: bool,
 }
 
 /// How a write left its savepoint.
@@ -75,7 +84,21 @@ impl GroupCommit {
     /// Waits for this write's turn and returns its savepoint.
     pub(super) async fn join(&self) -> CoreResult<Slot> {
         let (grant, granted) = oneshot::channel();
-        self.turns.send(Turn { grant }).map_err(|_| stopped())?;
+        self.turns
+            .send(Turn {
+                grant,
+                alone: false,
+            })
+            .map_err(|_| stopped())?;
+        granted.await.map_err(|_| stopped())?
+    }
+
+    /// Waits for a turn alone: a transaction of its own (see the module's documentation).
+    pub(super) async fn join_alone(&self) -> CoreResult<Slot> {
+        let (grant, granted) = oneshot::channel();
+        self.turns
+            .send(Turn { grant, alone: true })
+            .map_err(|_| stopped())?;
         granted.await.map_err(|_| stopped())?
     }
 }
@@ -99,7 +122,20 @@ pub(super) fn outcome(
 }
 
 async fn run(conn: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Turn>) {
-    while let Some(first) = queue.recv().await {
+    // A write alone that came while others shared a commit: served once that one is done.
+    let mut held: Option<Turn> = None;
+    loop {
+        let first = match held.take() {
+            Some(turn) => turn,
+            None => match queue.recv().await {
+                Some(turn) => turn,
+                None => return,
+            },
+        };
+        if first.alone {
+            serve_alone(&conn, first).await;
+            continue;
+        }
         let outer = match conn.begin().await {
             Ok(txn) => txn,
             Err(e) => {
@@ -119,6 +155,9 @@ async fn run(conn: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Turn>)
             }
             if served < MOST_PER_COMMIT && started.elapsed() < LONGEST_BATCH {
                 next = queue.try_recv().ok();
+                if next.as_ref().is_some_and(|t| t.alone) {
+                    held = next.take();
+                }
             }
         }
         let committed = settle_and_commit(outer).await.map_err(|e| e.to_string());
@@ -134,6 +173,40 @@ async fn settle_and_commit(outer: DatabaseTransaction) -> Result<(), DbErr> {
     outer.commit().await
 }
 
+/// Gives a write alone its own transaction and waits until it has committed or dropped it.
+async fn serve_alone(conn: &DatabaseConnection, turn: Turn) {
+    let txn = match conn.begin().await {
+        Ok(txn) => txn,
+        Err(e) => {
+            let _ = turn.grant.send(Err(e.into()));
+            return;
+        }
+    };
+    let (ended, how) = oneshot::channel();
+    if turn
+        .grant
+        .send(Ok(Slot {
+            txn,
+            ended,
+            alone: true,
+        }))
+        .is_err()
+    {
+        return;
+    }
+    // The write committed (or not) itself; it hears back at once.
+    if let Ok(Ending::Kept(reply)) = how.await {
+        let _ = reply.send(Ok(()));
+    }
+}
+
+/// Settles the search index of a write alone before it commits.
+pub(super) async fn settle(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    txn.execute_unprepared(SETTLE_SEARCH_INDEX)
+        .await
+        .map(|_| ())
+}
+
 /// Gives one write its savepoint and waits until it has released or dropped it.
 async fn serve(outer: &DatabaseTransaction, turn: Turn) -> Served {
     let txn = match outer.begin().await {
@@ -145,7 +218,15 @@ async fn serve(outer: &DatabaseTransaction, turn: Turn) -> Served {
     };
     let (ended, how) = oneshot::channel();
     // A caller that gave up waiting drops the slot it was sent, which rolls its savepoint back.
-    if turn.grant.send(Ok(Slot { txn, ended })).is_err() {
+    if turn
+        .grant
+        .send(Ok(Slot {
+            txn,
+            ended,
+            alone: false,
+        }))
+        .is_err()
+    {
         return Served::Undone;
     }
     match how.await {

@@ -63,6 +63,9 @@ pub struct Db {
 pub struct WriteTxn {
     txn: DatabaseTransaction,
     ended: Option<oneshot::Sender<Ending>>,
+    /// SQLite's write alone ([`Db::begin_alone`]): the search index is settled before it
+    /// commits, as a shared commit does.
+    settle: bool,
 }
 
 #[async_trait::async_trait]
@@ -95,7 +98,10 @@ impl ConnectionTrait for WriteTxn {
 impl WriteTxn {
     /// Saves the write. On SQLite this waits for the commit it shares.
     pub async fn commit(self) -> CoreResult<()> {
-        let WriteTxn { txn, ended } = self;
+        let WriteTxn { txn, ended, settle } = self;
+        if settle {
+            group_commit::settle(&txn).await?;
+        }
         txn.commit().await?;
         let Some(ended) = ended else {
             return Ok(());
@@ -109,7 +115,7 @@ impl WriteTxn {
 
     /// Undoes the write (dropping it does the same).
     pub async fn rollback(self) -> CoreResult<()> {
-        let WriteTxn { txn, ended } = self;
+        let WriteTxn { txn, ended, .. } = self;
         let undone = txn.rollback().await;
         if let Some(ended) = ended {
             let _ = ended.send(Ending::Undone);
@@ -317,12 +323,31 @@ impl Db {
             None => Ok(WriteTxn {
                 txn: self.write.begin().await?,
                 ended: None,
+                settle: false,
             }),
             Some(group) => {
                 let slot = group.join().await?;
                 Ok(WriteTxn {
                     txn: slot.txn,
                     ended: Some(slot.ended),
+                    settle: slot.alone,
+                })
+            }
+        }
+    }
+
+    /// Begins a transaction for a bulk write (an import's batch): on SQLite one of its own,
+    /// not shared with other writes (see `group_commit`), which it holds the writer for; the
+    /// caller keeps it short.
+    pub async fn begin_alone(&self) -> CoreResult<WriteTxn> {
+        match &self.group {
+            None => self.begin().await,
+            Some(group) => {
+                let slot = group.join_alone().await?;
+                Ok(WriteTxn {
+                    txn: slot.txn,
+                    ended: Some(slot.ended),
+                    settle: slot.alone,
                 })
             }
         }

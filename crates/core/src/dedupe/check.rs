@@ -117,7 +117,9 @@ pub async fn holders<C: ConnectionTrait>(
 }
 
 /// The matches of a record about to be saved, as the save's transaction sees the others: only
-/// for the keys it adds to `stored` (none on a create). `rec` is the validated record.
+/// for the keys it adds to `stored` (none on a create), and only of the rules `only` when given
+/// (a save that allows duplicates needs the rules that block, nothing else can refuse it).
+/// `rec` is the validated record.
 pub(crate) async fn on_write<C: ConnectionTrait>(
     conn: &C,
     core: &Core,
@@ -125,14 +127,76 @@ pub(crate) async fn on_write<C: ConnectionTrait>(
     def: &'static EntityDef,
     (rec, stored): (&JsonMap, Option<&JsonMap>),
     id: Uuid,
+    only: Option<&[Rule]>,
 ) -> CoreResult<Vec<Match>> {
     let ask = Ask {
         compare: stored.map_or(Compare::All, Compare::Added),
         exclude: Some(id),
         lock: true,
-        only: None,
+        only,
     };
     matches(conn, core, actor, def, rec, ask).await
+}
+
+/// The keys of `rules` that `rec` (a validated record) holds, rule by rule: what
+/// [`holders_by_key`] looks up for it.
+pub fn keys_of(def: &EntityDef, rec: &JsonMap, rules: &[Rule]) -> Vec<(Rule, Vec<String>)> {
+    let mut out = wanted(def, rec, Compare::All);
+    out.retain(|(r, _)| rules.contains(r));
+    out
+}
+
+/// A live record holding a key, with what deciding whether the actor may read it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holder {
+    pub id: Uuid,
+    pub owner: Uuid,
+    pub owner_team: Option<Uuid>,
+}
+
+/// The live records of `def` holding each of `wanted`'s keys, as `conn` sees them: the keys of
+/// many records looked up in one statement (an import's batch of rows). `None` when more than
+/// `most` holders would be read (a key shared by very many records): the caller then asks
+/// record by record ([`holders`]), as it would have without this.
+pub async fn holders_by_key<C: ConnectionTrait>(
+    conn: &C,
+    def: &EntityDef,
+    wanted: &[(Rule, Vec<String>)],
+    most: u64,
+) -> CoreResult<Option<HashMap<(Rule, String), Vec<Holder>>>> {
+    let mut parts = wanted
+        .iter()
+        .filter(|(_, ks)| !ks.is_empty())
+        .map(|(rule, ks)| part(def, *rule, ks, None, true));
+    let Some(mut q) = parts.next() else {
+        return Ok(Some(HashMap::new()));
+    };
+    for p in parts {
+        q.union(UnionType::All, p);
+    }
+    q.limit(most + 1);
+    let rows = db::fetch_all(conn, &q).await?;
+    if rows.len() as u64 > most {
+        return Ok(None);
+    }
+    let mut out: HashMap<(Rule, String), Vec<Holder>> = HashMap::new();
+    for row in rows {
+        let Some(rule) = Rule::parse(&get_string(&row, "rule")?) else {
+            continue;
+        };
+        let holder = Holder {
+            id: get_uuid(&row, "record_id")?,
+            owner: get_uuid(&row, "owner_id")?,
+            owner_team: get_opt_uuid(&row, "owner_team")?,
+        };
+        let list = out
+            .entry((rule, get_string(&row, "matched_key")?))
+            .or_default();
+        if !list.contains(&holder) {
+            list.push(holder);
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Why a save with these matches is refused, if it is: by the first match of a rule that blocks,
@@ -350,7 +414,7 @@ async fn candidates<C: ConnectionTrait>(
     exclude: Option<Uuid>,
 ) -> CoreResult<Vec<Found>> {
     let mut parts = wanted.iter().enumerate().map(|(i, (rule, ks))| {
-        let mut inner = part(def, *rule, ks, exclude);
+        let mut inner = part(def, *rule, ks, exclude, false);
         inner.limit(MAX_MATCHES as u64 + 1);
         let mut outer = Query::select();
         outer
@@ -384,10 +448,27 @@ async fn candidates<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The records holding one of `keys` of `rule`, live and not `exclude`.
-fn part(def: &EntityDef, rule: Rule, keys: &[String], exclude: Option<Uuid>) -> SelectStatement {
+/// The records holding one of `keys` of `rule`, live and not `exclude`; with the key each holds
+/// (`matched_key`) when `with_key`.
+fn part(
+    def: &EntityDef,
+    rule: Rule,
+    keys: &[String],
+    exclude: Option<Uuid>,
+    with_key: bool,
+) -> SelectStatement {
     let (t, k, u) = (col(def.table), Alias::new("k"), Alias::new("u"));
     let mut q = Query::select();
+    let key_column = match Store::of(rule) {
+        Store::Keys => "key",
+        Store::Points(_) => "value",
+    };
+    if with_key {
+        q.expr_as(
+            Expr::col((k.clone(), col(key_column))),
+            Alias::new("matched_key"),
+        );
+    }
     match Store::of(rule) {
         Store::Keys => {
             q.from_as(col(keys::TABLE), k.clone())

@@ -17,9 +17,17 @@
 //!    ([`NATURAL_KEYS`]: e-mail, phone, web domain, tax id, company name) through the duplicate
 //!    check's stored keys, as the batch's transaction sees them (rows earlier in the same file
 //!    included). A row matching several records is a row error naming them, never a guess.
+//!    The keys of the next rows of a batch are looked up together, one statement for many
+//!    rows ([`LOOK_AHEAD`]); what the batch's own rows add or take away is followed in memory
+//!    (two rows of the file with the same e-mail: the second matches the first), and a row
+//!    whose keys lead anywhere but to none or one readable record is asked about alone, as the
+//!    batch's transaction sees it. The engine's save then checks only the rules that block
+//!    (the row allows what merely warns), so a row costs one look-up, not two.
 //! 3. Rows go in batches of at most [`BATCH_ROWS`], each batch one transaction that takes new
-//!    rows only until [`BATCH_BUDGET`] has passed, each row in a savepoint of its own: a row
-//!    refused leaves the rest of its batch standing.
+//!    rows only until [`BATCH_BUDGET`] has passed. A batch is written without a savepoint per
+//!    row; when a row is refused, the batch is rolled back and its rows written again each in a
+//!    savepoint of its own, so a row refused leaves the rest of its batch standing (and the
+//!    batches after one with refusals go row by row until one has none).
 //!
 //! # Re-runs
 //!
@@ -52,6 +60,7 @@ use super::{ReadError, Source, labels_back, names};
 use crate::Core;
 use crate::authz::{Actor, Scope};
 use crate::db::{self, col, get_i64, get_string};
+use crate::dedupe::check::Holder;
 use crate::dedupe::{self, Rule};
 use crate::error::{CoreError, CoreResult, FieldError, Params, codes};
 use crate::identity::users;
@@ -86,6 +95,9 @@ pub const NATURAL_KEYS: &[Rule] = &[
     Rule::Phone,
     Rule::Name,
 ];
+
+/// How many rows' natural keys are looked up in one statement.
+pub const LOOK_AHEAD: usize = 128;
 
 /// What a row that matches a stored record does to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,6 +213,8 @@ pub struct Report {
     pub longest_batch: Duration,
     /// How many batches the rows took.
     pub batches: u64,
+    /// How many of them were written again row by row after a row was refused.
+    pub retried: u64,
 }
 
 /// The file's fingerprint: the SHA-256 of its bytes, in hex.
@@ -249,6 +263,7 @@ struct Done {
 }
 
 /// A reference given by name, found (or made) when the row is written.
+#[derive(Clone)]
 struct NamedRef {
     /// Where its id goes: a field, or `custom.<key>`.
     key: String,
@@ -258,6 +273,7 @@ struct NamedRef {
 }
 
 /// A row made ready for the engine.
+#[derive(Clone)]
 struct Prepared {
     line: u64,
     input: JsonMap,
@@ -792,6 +808,122 @@ fn new_record(def: &EntityDef, mut input: JsonMap) -> Value {
     Value::Object(input)
 }
 
+/// The natural keys of a batch's rows and the live records holding them, looked up many rows
+/// at a time, with what the batch's own rows added and took away since (the batch's
+/// transaction sees its writes; these maps follow them without asking it again).
+#[derive(Default)]
+struct KeyIndex {
+    /// The lines whose keys were looked up.
+    looked: HashSet<u64>,
+    stored: HashMap<(Rule, String), Vec<Holder>>,
+    /// Keys the batch's rows wrote: to which records.
+    added: HashMap<(Rule, String), Vec<Uuid>>,
+    /// Keys the batch's rows took from records (an overwrite of a record's e-mails).
+    removed: HashSet<(Rule, String, Uuid)>,
+    /// Not to be trusted for the rest of the batch (a key held by very many records, or a row
+    /// that made a record of the imported entity by name): rows ask the database one by one.
+    off: bool,
+}
+
+impl KeyIndex {
+    /// What the row with `keys` (on `line`) matches, when the index can say: `Some(None)`,
+    /// nothing; `Some(Some(id))`, one stored record the actor may read. `None`: ask the
+    /// database (several records, one out of reach, or one the batch itself wrote).
+    fn quick(
+        &self,
+        actor: &Actor,
+        def: &EntityDef,
+        line: u64,
+        keys: &[(Rule, Vec<String>)],
+    ) -> Option<Option<Uuid>> {
+        if self.off || !self.looked.contains(&line) {
+            return None;
+        }
+        let mut found: Vec<(Uuid, Option<Holder>)> = Vec::new();
+        for (rule, ks) in keys {
+            for k in ks {
+                let key = (*rule, k.clone());
+                let stored = self
+                    .stored
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .map(|h| (h.id, Some(*h)));
+                let added = self
+                    .added
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .map(|id| (*id, None));
+                for (id, holder) in stored.chain(added) {
+                    if self.removed.contains(&(*rule, k.clone(), id)) {
+                        continue;
+                    }
+                    match found.iter_mut().find(|(f, _)| *f == id) {
+                        Some(f) => f.1 = f.1.or(holder),
+                        None => found.push((id, holder)),
+                    }
+                }
+            }
+        }
+        match found.as_slice() {
+            [] => Some(None),
+            [(id, Some(h))] if actor.reaches(actor.grant(def.name).read, h.owner, h.owner_team) => {
+                Some(Some(*id))
+            }
+            _ => None,
+        }
+    }
+
+    /// A row of the batch wrote record `id`: its keys are now `after`'s, no longer `before`'s
+    /// (an update).
+    fn wrote(&mut self, def: &EntityDef, id: Uuid, before: Option<&JsonMap>, after: &JsonMap) {
+        let now: Vec<(Rule, String)> = dedupe::check::keys_of(def, after, NATURAL_KEYS)
+            .into_iter()
+            .flat_map(|(r, ks)| ks.into_iter().map(move |k| (r, k)))
+            .collect();
+        if let Some(before) = before {
+            for (r, ks) in dedupe::check::keys_of(def, before, NATURAL_KEYS) {
+                for k in ks {
+                    if !now.iter().any(|(nr, nk)| *nr == r && *nk == k) {
+                        if let Some(ids) = self.added.get_mut(&(r, k.clone())) {
+                            ids.retain(|x| *x != id);
+                        }
+                        self.removed.insert((r, k, id));
+                    }
+                }
+            }
+        }
+        for (r, k) in now {
+            self.removed.remove(&(r, k.clone(), id));
+            let ids = self.added.entry((r, k)).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+}
+
+/// Where a batch takes its rows from.
+enum Rows<'p> {
+    /// The rows read ahead, as long as the batch's time allows.
+    Pending(&'p mut VecDeque<Prepared>),
+    /// The rows of an attempt that was rolled back, all of them, again.
+    Again(std::vec::IntoIter<Prepared>),
+}
+
+/// One attempt at a batch, written but not yet committed.
+struct Attempt<'a> {
+    bulk: BulkWrite<'a>,
+    done: Vec<Done>,
+    errors: Vec<RowError>,
+    /// A row failed in an attempt without savepoints: it must be rolled back and written again
+    /// row by row.
+    broke: bool,
+    /// Rows refused in an attempt with savepoints.
+    refused: usize,
+}
+
 /// The state a run keeps between batches.
 struct Runner<'a> {
     core: &'a Core,
@@ -802,6 +934,7 @@ struct Runner<'a> {
     counts: Counts,
     longest_batch: Duration,
     batches: u64,
+    retried: u64,
     /// References found or made by name in batches already committed: (entity, name) → id.
     named: HashMap<(&'static str, String), Uuid>,
     /// Those found or made by rows of the batch being written, kept so far.
@@ -811,9 +944,66 @@ struct Runner<'a> {
     batch_linked: Vec<(&'static EntityDef, Uuid, u64)>,
     /// The line of the row being written.
     line: u64,
+    /// The batch's natural keys.
+    index: KeyIndex,
+    /// Whether the next batch writes each row in a savepoint of its own from the start: the
+    /// last one had rows refused.
+    careful: bool,
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
+    /// Whether rows are matched on natural keys at all.
+    fn matching(&self) -> bool {
+        self.options.policy != Policy::Create && !self.def.dedupe.is_empty()
+    }
+
+    /// The row's values of the fields the duplicate check reads, as the engine stores them.
+    fn keyed(&self, input: &JsonMap) -> JsonMap {
+        let mut keyed = JsonMap::new();
+        for name in self.def.dedupe.iter().flat_map(|d| d.fields) {
+            if let (Some(f), Some(v)) = (self.def.field(name), input.get(*name))
+                && let Ok(c) = values::canonical(&f.kind, v, &self.core.settings)
+            {
+                keyed.insert((*name).to_string(), c);
+            }
+        }
+        keyed
+    }
+
+    /// Looks up the natural keys of the next rows (up to [`LOOK_AHEAD`]) in one statement.
+    async fn look_ahead<'p>(
+        &mut self,
+        bulk: &BulkWrite<'_>,
+        rows: impl Iterator<Item = &'p Prepared>,
+    ) -> CoreResult<()> {
+        let mut wanted: Vec<(Rule, Vec<String>)> = Vec::new();
+        let mut lines = Vec::new();
+        let mut count = 0u64;
+        for p in rows.filter(|p| p.errors.is_empty()).take(LOOK_AHEAD) {
+            lines.push(p.line);
+            for (rule, ks) in dedupe::check::keys_of(self.def, &self.keyed(&p.input), NATURAL_KEYS)
+            {
+                count += ks.len() as u64;
+                match wanted.iter_mut().find(|(r, _)| *r == rule) {
+                    Some((_, all)) => all.extend(ks),
+                    None => wanted.push((rule, ks)),
+                }
+            }
+        }
+        for (_, ks) in &mut wanted {
+            ks.sort();
+            ks.dedup();
+        }
+        match dedupe::check::holders_by_key(bulk.conn(), self.def, &wanted, count * 4 + 64).await? {
+            Some(found) => {
+                self.index.stored.extend(found);
+                self.index.looked.extend(lines);
+            }
+            None => self.index.off = true,
+        }
+        Ok(())
+    }
+
     /// Finds the record `r` names, or creates it; the id, or the row's error.
     async fn reference(
         &mut self,
@@ -877,6 +1067,9 @@ impl Runner<'_> {
                 match bulk.create(target, &new_record(target, rec)).await {
                     Ok(created) => {
                         let id = id_of(&created).map_err(|_| not_found())?;
+                        if target.name == self.def.name {
+                            self.index.off = true;
+                        }
                         made.push((target.name, r.name.clone(), id));
                         self.counts.linked_created += 1;
                         self.batch_linked.push((target, id, self.line));
@@ -933,17 +1126,20 @@ impl Runner<'_> {
             return Err(errors);
         }
         let fail = |e: CoreError| row_errors(self.def, e, &self.columns, line, &p.values);
-        let matched = if self.options.policy == Policy::Create || self.def.dedupe.is_empty() {
-            None
+        let keyed = if self.matching() {
+            Some(self.keyed(&p.input))
         } else {
-            let mut keyed = JsonMap::new();
-            for name in self.def.dedupe.iter().flat_map(|d| d.fields) {
-                if let (Some(f), Some(v)) = (self.def.field(name), p.input.get(*name))
-                    && let Ok(c) = values::canonical(&f.kind, v, &self.core.settings)
-                {
-                    keyed.insert((*name).to_string(), c);
-                }
-            }
+            None
+        };
+        let quick = keyed.as_ref().and_then(|keyed| {
+            let keys = dedupe::check::keys_of(self.def, keyed, NATURAL_KEYS);
+            self.index.quick(self.actor, self.def, line, &keys)
+        });
+        let matched = if let Some(quick) = quick {
+            quick
+        } else if let Some(keyed) = keyed {
+            // Another system's id first: a row that matches one record by it is that record,
+            // whatever its other keys match.
             let by_external_id = dedupe::check::holders(
                 bulk.conn(),
                 self.core,
@@ -1003,6 +1199,8 @@ impl Runner<'_> {
                     }]);
                 }
             }
+        } else {
+            None
         };
         let done = |outcome, record_id, before| Done {
             line,
@@ -1015,7 +1213,11 @@ impl Runner<'_> {
             None => {
                 let input = new_record(self.def, std::mem::take(&mut p.input));
                 let rec = bulk.create(self.def, &input).await.map_err(&fail)?;
-                Ok(done(Outcome::Created, id_of(&rec).map_err(&fail)?, None))
+                let id = id_of(&rec).map_err(&fail)?;
+                if self.matching() {
+                    self.index.wrote(self.def, id, None, &rec);
+                }
+                Ok(done(Outcome::Created, id, None))
             }
             Some(id) if self.options.policy == Policy::Skip => Ok(done(Outcome::Skipped, id, None)),
             Some(id) => {
@@ -1025,9 +1227,11 @@ impl Runner<'_> {
                 if changes.is_empty() {
                     return Ok(done(Outcome::Unchanged, id, None));
                 }
-                bulk.update(self.def, id, &allowing_duplicates(changes))
+                let rec = bulk
+                    .update(self.def, id, &allowing_duplicates(changes))
                     .await
                     .map_err(&fail)?;
+                self.index.wrote(self.def, id, Some(&stored), &rec);
                 Ok(done(Outcome::Updated, id, Some(before)))
             }
         }
@@ -1044,7 +1248,8 @@ impl Runner<'_> {
     }
 
     /// Writes a batch's rows in one transaction; the rows it had no time for are left in
-    /// `pending`.
+    /// `pending`. Written without savepoints first; when a row is refused, rolled back and
+    /// written again with a savepoint per row (see the module's documentation).
     async fn batch(
         &mut self,
         pending: &mut VecDeque<Prepared>,
@@ -1052,58 +1257,33 @@ impl Runner<'_> {
         sink: &mut (dyn Sink + Send),
         budget: &mut Option<u64>,
     ) -> CoreResult<()> {
-        let mut bulk = BulkWrite::begin(self.core, self.actor).await?;
         let started = Instant::now();
-        let mut done: Vec<Done> = Vec::new();
-        let mut errors: Vec<RowError> = Vec::new();
-        self.batch_named.clear();
-        self.batch_linked.clear();
-        while started.elapsed() < BATCH_BUDGET && budget.is_none_or(|n| n > 0) {
-            let Some(mut p) = pending.pop_front() else {
-                break;
-            };
-            if let Some(n) = budget.as_mut() {
-                *n -= 1;
-            }
-            if !p.errors.is_empty() {
-                let code = p.errors.first().map_or("", |e| e.code);
-                done.push(Done {
-                    line: p.line,
-                    outcome: Outcome::Failed,
-                    record_id: None,
-                    before: None,
-                    code,
-                });
-                errors.append(&mut p.errors);
-                continue;
-            }
-            bulk.begin_step().await?;
-            let mut made = Vec::new();
-            let linked_before = self.counts.linked_created;
-            let linked_kept = self.batch_linked.len();
-            self.line = p.line;
-            match self.write_row(&mut bulk, &mut p, &mut made).await {
-                Ok(d) => {
-                    bulk.keep_step().await?;
-                    self.batch_named.extend(made);
-                    done.push(d);
-                }
-                Err(mut e) => {
-                    bulk.undo_step().await?;
-                    // What the row created went with its savepoint.
-                    self.counts.linked_created = linked_before;
-                    self.batch_linked.truncate(linked_kept);
-                    done.push(Done {
-                        line: p.line,
-                        outcome: Outcome::Failed,
-                        record_id: None,
-                        before: None,
-                        code: e.first().map_or("", |x| x.code),
-                    });
-                    errors.append(&mut e);
-                }
-            }
+        let linked = self.counts.linked_created;
+        let mut taken = Vec::new();
+        let careful = self.careful;
+        let mut attempt = self
+            .attempt(Rows::Pending(pending), careful, budget, &mut taken, started)
+            .await?;
+        let mut retried = false;
+        if attempt.broke {
+            attempt.bulk.rollback().await?;
+            self.counts.linked_created = linked;
+            retried = true;
+            self.retried += 1;
+            attempt = self
+                .attempt(
+                    Rows::Again(taken.into_iter()),
+                    true,
+                    budget,
+                    &mut Vec::new(),
+                    started,
+                )
+                .await?;
         }
+        self.careful = retried || attempt.refused > 0;
+        let Attempt {
+            bulk, done, errors, ..
+        } = attempt;
         for d in &done {
             self.count(d.outcome);
         }
@@ -1128,6 +1308,130 @@ impl Runner<'_> {
         }
         sink.progress(&self.counts);
         Ok(())
+    }
+
+    /// One attempt at a batch: its rows written in a new transaction, each in a savepoint of its
+    /// own when `careful`. Without, the first row refused ends the attempt (`broke`); the rows
+    /// taken are copied into `taken` for the attempt that follows.
+    async fn attempt(
+        &mut self,
+        mut rows: Rows<'_>,
+        careful: bool,
+        budget: &mut Option<u64>,
+        taken: &mut Vec<Prepared>,
+        started: Instant,
+    ) -> CoreResult<Attempt<'a>> {
+        let mut bulk = BulkWrite::begin(self.core, self.actor).await?;
+        let mut done: Vec<Done> = Vec::new();
+        let mut errors: Vec<RowError> = Vec::new();
+        let mut refused = 0;
+        self.batch_named.clear();
+        // An attempt rolled back took what its rows made with it.
+        self.batch_linked.clear();
+        self.index = KeyIndex::default();
+        loop {
+            let mut p = match &mut rows {
+                Rows::Pending(pending) => {
+                    if started.elapsed() >= BATCH_BUDGET || budget.is_some_and(|n| n == 0) {
+                        break;
+                    }
+                    let Some(front) = pending.front() else {
+                        break;
+                    };
+                    if self.matching()
+                        && !self.index.off
+                        && !self.index.looked.contains(&front.line)
+                    {
+                        self.look_ahead(&bulk, pending.iter()).await?;
+                    }
+                    let Some(p) = pending.pop_front() else {
+                        break;
+                    };
+                    if let Some(n) = budget.as_mut() {
+                        *n -= 1;
+                    }
+                    if !careful {
+                        taken.push(p.clone());
+                    }
+                    p
+                }
+                Rows::Again(again) => {
+                    if self.matching()
+                        && !self.index.off
+                        && again
+                            .as_slice()
+                            .first()
+                            .is_some_and(|f| !self.index.looked.contains(&f.line))
+                    {
+                        self.look_ahead(&bulk, again.as_slice().iter()).await?;
+                    }
+                    let Some(p) = again.next() else {
+                        break;
+                    };
+                    p
+                }
+            };
+            if !p.errors.is_empty() {
+                let code = p.errors.first().map_or("", |e| e.code);
+                done.push(Done {
+                    line: p.line,
+                    outcome: Outcome::Failed,
+                    record_id: None,
+                    before: None,
+                    code,
+                });
+                errors.append(&mut p.errors);
+                continue;
+            }
+            if careful {
+                bulk.begin_step().await?;
+            }
+            let mut made = Vec::new();
+            let linked_before = self.counts.linked_created;
+            let linked_kept = self.batch_linked.len();
+            self.line = p.line;
+            match self.write_row(&mut bulk, &mut p, &mut made).await {
+                Ok(d) => {
+                    if careful {
+                        bulk.keep_step().await?;
+                    }
+                    self.batch_named.extend(made);
+                    done.push(d);
+                }
+                Err(_) if !careful => {
+                    return Ok(Attempt {
+                        bulk,
+                        done,
+                        errors,
+                        broke: true,
+                        refused: 1,
+                    });
+                }
+                Err(mut e) => {
+                    bulk.undo_step().await?;
+                    // What the row created went with its savepoint (its keys were never
+                    // followed: that happens once a row is written).
+                    self.counts.linked_created = linked_before;
+                    self.batch_linked.truncate(linked_kept);
+                    refused += 1;
+                    done.push(Done {
+                        line: p.line,
+                        outcome: Outcome::Failed,
+                        record_id: None,
+                        before: None,
+                        code: e.first().map_or("", |x| x.code),
+                    });
+                    errors.append(&mut e);
+                }
+            }
+        }
+        Ok(Attempt {
+            bulk,
+            done,
+            errors,
+            broke: false,
+            refused,
+        })
     }
 
     /// The batch's row outcomes and the run's counts, in the batch's transaction.
@@ -1211,24 +1515,69 @@ impl Runner<'_> {
     }
 }
 
-/// The lines of the file already imported for `def` (any outcome but a failure).
-async fn imported_lines(
-    core: &Core,
-    def: &EntityDef,
-    fingerprint: &str,
-) -> CoreResult<HashSet<u64>> {
-    let mut q = Query::select();
-    q.column(col("line"))
-        .from(col("import_rows"))
-        .and_where(Expr::col(col("entity")).eq(def.name))
-        .and_where(Expr::col(col("fingerprint")).eq(fingerprint))
-        // A row that failed, or whose record an undo took back, is imported again.
-        .and_where(Expr::col(col("outcome")).is_not_in([Outcome::Failed.as_str(), "undone"]));
-    let mut out = HashSet::new();
-    for row in db::fetch_all(core.db.reader(), &q).await? {
-        out.insert(u64::try_from(get_i64(&row, "line")?).unwrap_or(0));
+/// How many lines' outcomes of an earlier run are read at a time.
+const IMPORTED_WINDOW: u64 = 20_000;
+
+/// The lines of the file already imported for `def` (any outcome but a failure or an undo), read a window
+/// of lines at a time as the file is read (its lines only grow), so that a re-run of a file of
+/// millions of rows never holds all of them.
+struct Imported {
+    /// Whether an earlier run imported any line of the file at all.
+    any: bool,
+    /// The window read: lines from `from` up to `to`, and those of them imported.
+    from: u64,
+    to: u64,
+    lines: HashSet<u64>,
+}
+
+impl Imported {
+    async fn open(core: &Core, def: &EntityDef, fingerprint: &str) -> CoreResult<Imported> {
+        let mut q = Self::query(def, fingerprint);
+        q.limit(1);
+        let any = !db::fetch_all(core.db.reader(), &q).await?.is_empty();
+        Ok(Imported {
+            any,
+            from: 0,
+            to: 0,
+            lines: HashSet::new(),
+        })
     }
-    Ok(out)
+
+    fn query(def: &EntityDef, fingerprint: &str) -> sea_orm::sea_query::SelectStatement {
+        let mut q = Query::select();
+        q.column(col("line"))
+            .from(col("import_rows"))
+            .and_where(Expr::col(col("entity")).eq(def.name))
+            .and_where(Expr::col(col("fingerprint")).eq(fingerprint))
+            // A row that failed, or whose record an undo took back, is imported again.
+            .and_where(Expr::col(col("outcome")).is_not_in([Outcome::Failed.as_str(), "undone"]));
+        q
+    }
+
+    async fn contains(
+        &mut self,
+        core: &Core,
+        def: &EntityDef,
+        fingerprint: &str,
+        line: u64,
+    ) -> CoreResult<bool> {
+        if !self.any || line == 0 {
+            return Ok(false);
+        }
+        if line < self.from || line >= self.to {
+            self.from = line;
+            self.to = line.saturating_add(IMPORTED_WINDOW);
+            let mut q = Self::query(def, fingerprint);
+            q.and_where(Expr::col(col("line")).gte(i64::try_from(self.from).unwrap_or(i64::MAX)))
+                .and_where(Expr::col(col("line")).lt(i64::try_from(self.to).unwrap_or(i64::MAX)));
+            self.lines.clear();
+            for row in db::fetch_all(core.db.reader(), &q).await? {
+                self.lines
+                    .insert(u64::try_from(get_i64(&row, "line")?).unwrap_or(0));
+            }
+        }
+        Ok(self.lines.contains(&line))
+    }
 }
 
 /// Imports `source`'s rows as records of `def` for `actor` (see the module's documentation).
@@ -1250,7 +1599,7 @@ pub async fn run(
     if !options.dry_run {
         super::ledger::mark_interrupted(core, def, &options.fingerprint).await?;
     }
-    let imported = imported_lines(core, def, &options.fingerprint).await?;
+    let mut imported = Imported::open(core, def, &options.fingerprint).await?;
     let run_id = if options.dry_run {
         None
     } else {
@@ -1265,10 +1614,13 @@ pub async fn run(
         counts: Counts::default(),
         longest_batch: Duration::ZERO,
         batches: 0,
+        retried: 0,
         named: HashMap::new(),
         batch_named: Vec::new(),
         batch_linked: Vec::new(),
         line: 0,
+        index: KeyIndex::default(),
+        careful: false,
     };
     let mut pending: VecDeque<Prepared> = VecDeque::new();
     let mut budget = options.stop_after;
@@ -1280,7 +1632,10 @@ pub async fn run(
                 None => ended = true,
                 Some(Ok(row)) => {
                     runner.counts.read += 1;
-                    if imported.contains(&row.line) {
+                    if imported
+                        .contains(core, def, &options.fingerprint, row.line)
+                        .await?
+                    {
                         runner.counts.already += 1;
                         continue;
                     }
@@ -1290,7 +1645,10 @@ pub async fn run(
                 Some(Err(e)) => {
                     runner.counts.read += 1;
                     let line = e.line().unwrap_or(0);
-                    if imported.contains(&line) {
+                    if imported
+                        .contains(core, def, &options.fingerprint, line)
+                        .await?
+                    {
                         runner.counts.already += 1;
                         continue;
                     }
@@ -1335,6 +1693,7 @@ pub async fn run(
         stopped,
         longest_batch: runner.longest_batch,
         batches: runner.batches,
+        retried: runner.retried,
     })
 }
 

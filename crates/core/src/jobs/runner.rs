@@ -14,9 +14,15 @@ use super::{Handlers, JobError, JobState};
 use crate::Core;
 use crate::error::CoreResult;
 
-/// How long a claim holds a job unless told otherwise: a job still running after this is taken
-/// for lost, and another runner may run it again.
+/// How long a claim holds a job unless told otherwise. While its handler runs, the runner renews
+/// the claim every third of this (a heartbeat), so a long job (an import of a million rows)
+/// keeps it; a claim not renewed for this long (its process stopped) is taken for lost, and
+/// another runner may run the job again.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
+
+/// How long one attempt at a job may run, however often its claim is renewed: a handler stuck
+/// for this long is stopped and its job tried again later.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(6 * 3600);
 
 /// How often an idle runner looks for due jobs: a job due now starts within this.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(1);
@@ -38,6 +44,7 @@ pub struct Runner {
     handlers: Handlers,
     worker: String,
     lease: Duration,
+    time_limit: Duration,
     idle: Duration,
     /// When this runner last looked for claims that ran out.
     reclaimed_at: Mutex<Option<Instant>>,
@@ -65,15 +72,22 @@ impl Runner {
             // Unique per runner, so a claim names who holds it.
             worker: format!("{}-{}", std::process::id(), Uuid::now_v7().simple()),
             lease: DEFAULT_LEASE,
+            time_limit: DEFAULT_TIME_LIMIT,
             idle: DEFAULT_IDLE,
             reclaimed_at: Mutex::new(None),
             queued_periods: Mutex::new(HashMap::new()),
         }
     }
 
-    /// How long a claim holds a job (and how long a job may run).
+    /// How long a claim holds a job without being renewed (see [`DEFAULT_LEASE`]).
     pub fn lease(mut self, lease: Duration) -> Runner {
         self.lease = lease;
+        self
+    }
+
+    /// How long one attempt at a job may run (see [`DEFAULT_TIME_LIMIT`]).
+    pub fn time_limit(mut self, limit: Duration) -> Runner {
+        self.time_limit = limit;
         self
     }
 
@@ -183,7 +197,10 @@ impl Runner {
     }
 
     /// One attempt at `job`, in a task of its own so that a handler that panics fails its job
-    /// rather than the runner, and bounded by the lease, past which the job counts as lost.
+    /// rather than the runner, bounded by the time limit. While it runs, the claim is renewed
+    /// every third of the lease; if the claim was lost meanwhile (the runner could not renew it
+    /// in time and another took the job), the attempt is stopped, since its outcome would not
+    /// count.
     async fn attempt(&self, job: &Claimed) -> Result<serde_json::Value, JobError> {
         let Some(handler) = self.handlers.get(&job.kind).cloned() else {
             // Claims name only known kinds; kept for a kind taken out between claim and run.
@@ -195,18 +212,40 @@ impl Runner {
         let core = self.core.clone();
         let payload = job.payload.clone();
         let mut task = tokio::spawn(async move { handler.run(&core, &payload).await });
-        match tokio::time::timeout(self.lease, &mut task).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(e)) => {
-                tracing::error!(job = %job.id, kind = job.kind, error = %e, "job handler failed");
-                Err(JobError::Retry("the job stopped unexpectedly".into()))
-            }
-            Err(_) => {
-                task.abort();
-                Err(JobError::Retry(format!(
-                    "the job ran longer than its {} s limit",
-                    self.lease.as_secs_f64()
-                )))
+        let deadline = tokio::time::sleep(self.time_limit);
+        tokio::pin!(deadline);
+        let beat = (self.lease / 3).max(Duration::from_millis(10));
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                ended = &mut task => return match ended {
+                    Ok(outcome) => outcome,
+                    Err(e) => {
+                        tracing::error!(job = %job.id, kind = job.kind, error = %e, "job handler failed");
+                        Err(JobError::Retry("the job stopped unexpectedly".into()))
+                    }
+                },
+                _ = &mut deadline => {
+                    task.abort();
+                    return Err(JobError::Retry(format!(
+                        "the job ran longer than its {} s limit",
+                        self.time_limit.as_secs_f64()
+                    )));
+                }
+                _ = heartbeat.tick() => {
+                    match store::renew(&self.core, job, &self.worker, self.lease).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            task.abort();
+                            tracing::warn!(job = %job.id, kind = job.kind, "job claim lost; attempt stopped");
+                            return Err(JobError::Retry("the job's claim ran out".into()));
+                        }
+                        // A write that failed (a busy moment) is tried again at the next beat;
+                        // the claim still holds for two more.
+                        Err(e) => tracing::warn!(job = %job.id, error = %e, "renewing a job's claim failed"),
+                    }
+                }
             }
         }
     }

@@ -174,6 +174,25 @@ pub(super) async fn claim(
     Ok(claimed)
 }
 
+/// Extends `worker`'s claim on `job` to `lease` from now while its handler still runs (the
+/// runner's heartbeat). False when the claim is no longer `worker`'s: it ran out and passed on.
+pub(super) async fn renew(
+    core: &Core,
+    job: &Claimed,
+    worker: &str,
+    lease: Duration,
+) -> CoreResult<bool> {
+    let at = now();
+    let mut q = Query::update();
+    q.table(jobs())
+        .value(col("claimed_until"), at + chrono_of(lease))
+        .value(col("updated_at"), at)
+        .and_where(Expr::col(col("id")).eq(job.id))
+        .and_where(Expr::col(col("state")).eq(JobState::Running.as_str()))
+        .and_where(Expr::col(col("claimed_by")).eq(worker));
+    Ok(write(core, &q).await? > 0)
+}
+
 /// Records how `job`'s attempt ended, if `worker` still holds it (a claim that ran out may have
 /// passed to another runner, whose outcome counts instead). A job done forgets its payload
 /// unless `keeps_payload`.

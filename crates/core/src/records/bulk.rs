@@ -35,7 +35,7 @@ impl<'a> BulkWrite<'a> {
     pub async fn begin(core: &'a Core, actor: &'a Actor) -> CoreResult<BulkWrite<'a>> {
         Ok(BulkWrite {
             core,
-            work: Work::begin(core, actor, None).await?,
+            work: Work::begin_alone(core, actor).await?,
         })
     }
 

@@ -1226,19 +1226,29 @@ impl<'a> RecordService<'a> {
             return Err(CoreError::Validation(errors));
         }
         if dup != DupCheck::Skip && !self.def.dedupe.is_empty() {
-            let matches = dedupe::check::on_write(
-                work.conn(),
-                self.core,
-                work.actor(),
-                self.def,
-                (&rec, stored),
-                id,
-            )
-            .await?;
-            if let Some(e) =
-                dedupe::check::refusal(self.def, &matches, dup == DupCheck::AllowWarnings)
-            {
-                return Err(e);
+            // A save that allows duplicates can be refused by a rule that blocks only: the
+            // others' matches are not looked for (an import's rows, each checked on its natural
+            // keys already, pay for one look-up instead of two).
+            let blocking = match dup {
+                DupCheck::AllowWarnings => Some(work.blocking_rules(self.def).await?),
+                _ => None,
+            };
+            if blocking.as_ref().is_none_or(|b| !b.is_empty()) {
+                let matches = dedupe::check::on_write(
+                    work.conn(),
+                    self.core,
+                    work.actor(),
+                    self.def,
+                    (&rec, stored),
+                    id,
+                    blocking.as_deref(),
+                )
+                .await?;
+                if let Some(e) =
+                    dedupe::check::refusal(self.def, &matches, dup == DupCheck::AllowWarnings)
+                {
+                    return Err(e);
+                }
             }
         }
         let now = work.now();

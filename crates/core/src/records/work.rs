@@ -13,6 +13,7 @@ use super::def::EntityDef;
 use super::filter::Filter;
 use super::service::Record;
 use crate::authz::Actor;
+use crate::dedupe::{Action, Rule};
 use crate::error::{CoreError, CoreResult};
 use crate::settings::Settings;
 use crate::{Core, Registry};
@@ -28,6 +29,8 @@ pub struct Work<'a> {
     depth: u8,
     /// The instant the work is recorded at, where it is not now (see [`Work::now`]).
     at: Option<DateTime<Utc>>,
+    /// The duplicate-check rules that block, by entity, as read once in this transaction.
+    blocking: Vec<(&'static str, Vec<Rule>)>,
 }
 
 impl<'a> Work<'a> {
@@ -43,6 +46,35 @@ impl<'a> Work<'a> {
             txn: core.db.begin().await?,
             depth: 0,
             at,
+            blocking: Vec::new(),
+        })
+    }
+
+    /// The duplicate-check rules of `def` that block a save (an administrator's choice, or the
+    /// rule's default), read once per transaction: a batch of saves asks for every record.
+    pub(crate) async fn blocking_rules(&mut self, def: &EntityDef) -> CoreResult<Vec<Rule>> {
+        if let Some((_, rules)) = self.blocking.iter().find(|(e, _)| *e == def.name) {
+            return Ok(rules.clone());
+        }
+        let rules: Vec<Rule> = crate::dedupe::rules::actions_in(&self.txn, def)
+            .await?
+            .into_iter()
+            .filter(|(_, a)| *a == Action::Block)
+            .map(|(r, _)| r)
+            .collect();
+        self.blocking.push((def.name, rules.clone()));
+        Ok(rules)
+    }
+
+    /// Work in a transaction of its own on SQLite ([`crate::db::Db::begin_alone`]): a batch.
+    pub(crate) async fn begin_alone(core: &'a Core, actor: &'a Actor) -> CoreResult<Work<'a>> {
+        Ok(Work {
+            core,
+            actor,
+            txn: core.db.begin_alone().await?,
+            depth: 0,
+            at: None,
+            blocking: Vec::new(),
         })
     }
 

@@ -312,7 +312,7 @@ async fn failures_wait_longer_each_time_then_fail_for_administrators_to_retry_or
 }
 
 /// A job claimed by a process that stopped is queued again once the claim runs out, and a job
-/// that runs longer than its claim is stopped and tried again.
+/// that runs longer than its time limit is stopped and tried again.
 #[tokio::test]
 async fn a_claim_that_runs_out_passes_to_another_runner() {
     for backend in backends() {
@@ -351,7 +351,7 @@ async fn a_claim_that_runs_out_passes_to_another_runner() {
 
         let counting = Counting::default();
         let runner =
-            Runner::new(core.clone(), handlers(&counting)).lease(Duration::from_millis(300));
+            Runner::new(core.clone(), handlers(&counting)).time_limit(Duration::from_millis(300));
         let pass = runner.run_due().await.unwrap();
         assert_eq!(pass.reclaimed, 1, "{backend:?} {pass:?}");
         assert_eq!((pass.done, pass.retrying), (1, 1), "{backend:?} {pass:?}");
@@ -368,6 +368,46 @@ async fn a_claim_that_runs_out_passes_to_another_runner() {
             counting.runs.lock().unwrap().clone(),
             BTreeMap::from([(1, 1), (2, 1)])
         );
+        fresh.cleanup(core).await;
+    }
+}
+
+/// A job that runs much longer than its lease keeps its claim (the runner renews it while the
+/// handler runs): another runner, looking for lost claims and due jobs meanwhile, never runs it
+/// a second time.
+#[tokio::test]
+async fn a_job_longer_than_its_lease_runs_once() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        queue(
+            &core,
+            [NewJob::new("count", json!({"n": 7, "answer": "sleep"}))],
+        )
+        .await;
+        let counting = Counting::default();
+        let lease = Duration::from_millis(600);
+        let first = Runner::new(core.clone(), handlers(&counting)).lease(lease);
+        let running = tokio::spawn(async move { first.run_due().await.unwrap() });
+        // The other runner looks every 300 ms while the first one's 5 s job runs: each of its
+        // passes would take a lost claim back (its first pass looks for them) and claim it.
+        let mut other_passes = Vec::new();
+        for _ in 0..12 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let other = Runner::new(core.clone(), handlers(&counting)).lease(lease);
+            other_passes.push(other.run_due().await.unwrap());
+        }
+        let pass = running.await.unwrap();
+        assert_eq!(pass.done, 1, "{backend:?} {pass:?}");
+        assert!(
+            other_passes.iter().all(|p| *p == Pass::default()),
+            "{backend:?} {other_passes:?}"
+        );
+        assert_eq!(
+            counting.runs.lock().unwrap().clone(),
+            BTreeMap::from([(7, 1)])
+        );
+        assert_eq!(states(&core).await.get("done"), Some(&1));
         fresh.cleanup(core).await;
     }
 }

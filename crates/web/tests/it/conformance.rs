@@ -2306,6 +2306,12 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("message", json!("disk I/O error")),
         ("title", json!("北京中太数据科技有限公司")),
         ("by", json!("王芳")),
+        ("name", json!("客户联系人模板")),
+        ("dir", json!("/srv/guanxi-export")),
+        ("found", json!(41)),
+        ("rows", json!(1200)),
+        ("table", json!("contacts")),
+        ("type", json!("geometry")),
     ]
     .into_iter()
     .collect();
