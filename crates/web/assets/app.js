@@ -653,9 +653,11 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
 });
 
 // Boards: drag a card to another column to move it. Pointer events, so a mouse, a pen, a finger
-// (by the card's grip) and WebDriver's actions all drag. The drop posts the card's own move form
-// (what its select and button post without the script) and shows the board the server answers:
-// its counts and sums, or why the move was refused, with the card back where it was.
+// (by the card's grip) and WebDriver's actions all drag. A card's move link (a page asking where
+// to, without the script) opens a menu of the columns instead, for keyboards and phones. Either
+// posts the board's one move form with the card's id and version, and shows the board the
+// server answers: its counts and sums, or why the move was refused, with the card back where
+// it was.
 (function () {
   var area = document.getElementById("board-area");
   if (!area) { return; }
@@ -746,17 +748,75 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
       .catch(function () { form.submit(); });
   }
 
-  // The select and button, sent without leaving the page.
-  area.addEventListener("submit", function (e) {
-    var form = e.target.closest && e.target.closest(".board-move");
-    if (!form) { return; }
-    e.preventDefault();
+  // Moves `card` to column `to` through the board's move form.
+  function move(card, to) {
+    var form = document.getElementById("board-move");
+    var link = card.querySelector(".card-move");
+    if (!form || !link) { return; }
+    form.action = link.pathname;
+    form.elements.version.value = card.getAttribute("data-version") || "";
+    form.elements.to.value = to;
     send(form);
+  }
+
+  // The move link: a menu of the other columns, named as their headings name them.
+  var menu = null;
+  function openMenu(card, link) {
+    if (!menu) {
+      menu = document.createElement("dialog");
+      menu.className = "board-menu";
+      menu.id = "board-menu";
+      document.body.appendChild(menu);
+      menu.addEventListener("click", function (e) {
+        var b = e.target.closest && e.target.closest("button");
+        if (!b) { return; }
+        var chosen = menu.card;
+        menu.close();
+        if (b.hasAttribute("data-to") && chosen) { move(chosen, b.getAttribute("data-to")); }
+      });
+    }
+    menu.card = card;
+    menu.innerHTML = "";
+    var title = document.createElement("h2");
+    title.id = "board-menu-title";
+    title.textContent = link.getAttribute("aria-label");
+    menu.setAttribute("aria-labelledby", title.id);
+    menu.appendChild(title);
+    var list = document.createElement("div");
+    list.className = "board-menu-list";
+    var from = card.closest(".board-col");
+    document.querySelectorAll("#board .board-col").forEach(function (col) {
+      if (col === from) { return; }
+      var b = document.createElement("button");
+      b.type = "button";
+      b.setAttribute("data-to", col.getAttribute("data-column"));
+      b.className = "board-menu-to " + (col.getAttribute("data-state") || "");
+      var h = col.querySelector("h2");
+      b.textContent = h ? h.textContent : "";
+      list.appendChild(b);
+    });
+    menu.appendChild(list);
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "board-menu-cancel";
+    cancel.textContent = area.getAttribute("data-cancel") || "×";
+    menu.appendChild(cancel);
+    if (menu.showModal) { menu.showModal(); } else { menu.setAttribute("open", ""); }
+    var first = list.querySelector("button");
+    if (first) { first.focus(); }
+  }
+  area.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest(".card-move");
+    if (!link || e.ctrlKey || e.metaKey || e.shiftKey) { return; }
+    var card = link.closest(".board-card");
+    if (!card) { return; }
+    e.preventDefault();
+    openMenu(card, link);
   });
 
   area.addEventListener("pointerdown", function (e) {
     var card = e.target.closest && e.target.closest(".board-card");
-    if (!card || !card.querySelector(".board-move") || e.button !== 0) { return; }
+    if (!card || !card.querySelector(".card-move") || e.button !== 0) { return; }
     // Links, the select and the button keep their own clicks; a finger drags by the grip, so
     // the page still scrolls under it.
     if (e.target.closest("a, select, button, input")) { return; }
@@ -802,9 +862,7 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
       placed = { card: d.card, list: d.card.parentNode, next: d.card.nextSibling };
       list.insertBefore(d.card, list.firstChild);
     }
-    var form = d.card.querySelector(".board-move");
-    form.querySelector("select[name=to]").value = to.getAttribute("data-column");
-    send(form);
+    move(d.card, to.getAttribute("data-column"));
   }
   document.addEventListener("pointerup", function (e) { end(e, false); });
   document.addEventListener("pointercancel", function (e) { end(e, true); });

@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::{Path, RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use guanxi_core::identity::users;
 use guanxi_core::records::board::Board;
 use guanxi_core::records::def::{ActionDef, FieldDef, FieldKind};
@@ -42,7 +43,14 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
     if def.board.is_none() {
         return Router::new();
     }
-    super::view_routes(def, "board", page, "board-move", move_card)
+    super::view_routes(def, "board", page, "board-move", move_card).route(
+        &format!("/{}/{{id}}/board-move", def.plural),
+        get(
+            move |s: AxState<State>, i: Path<String>, u: UiUser, q: RawQuery| {
+                move_page(def, s, i, u, q)
+            },
+        ),
+    )
 }
 
 /// One fact under a card's title.
@@ -59,8 +67,8 @@ pub struct Card {
     pub href: String,
     pub version: String,
     pub facts: Vec<Fact>,
-    /// Every column, the card's own chosen: where it can move.
-    pub moves: Vec<Opt>,
+    /// The label of the card's move link: "Move “Deal” to…".
+    pub move_to: String,
 }
 
 pub struct BoardColumn {
@@ -115,6 +123,16 @@ pub struct CloseForm {
     pub problems: Vec<String>,
 }
 
+/// Where a card can move, asked without the script (the card's move link): its record, and
+/// every column with the card's own chosen. With the script the link opens a menu of the
+/// columns on the page instead, and a drag does the same; each posts the same move.
+pub struct MoveForm {
+    pub id: String,
+    pub heading: String,
+    pub version: String,
+    pub options: Vec<Opt>,
+}
+
 #[derive(Template)]
 #[template(path = "records/board.html")]
 struct BoardPage {
@@ -131,6 +149,10 @@ struct BoardPage {
     problem: Option<String>,
     /// What the last move asks for before it can be made.
     close: Option<CloseForm>,
+    /// The columns a card can move to, asked by its move link without the script.
+    moving: Option<MoveForm>,
+    /// The board's query (`?p=…`), which a card's move link carries back.
+    query: String,
     /// "Won and lost: this quarter (1 Oct – 31 Dec)".
     period_note: String,
     /// The board's address, where a move comes back to.
@@ -141,6 +163,15 @@ struct BoardPage {
     sum_label: String,
     /// The reader may write records of the entity.
     can_write: bool,
+}
+
+/// What a board asks for above its columns.
+enum Asking {
+    Nothing,
+    /// What a move needs before it can be made (a lost reason, a close date).
+    Close(Ask),
+    /// Where to move this record (its move link, without the script).
+    Move(Uuid),
 }
 
 /// The query of a board: its conditions, then the record it is within.
@@ -160,7 +191,22 @@ async fn page(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let pairs = query_pairs(raw.as_deref());
-    board_page(def, &st, &user, &pairs, None, None).await
+    board_page(def, &st, &user, &pairs, None, Asking::Nothing).await
+}
+
+/// A card's move link without the script: the board, asking where the card goes.
+async fn move_page(
+    def: &'static EntityDef,
+    AxState(st): AxState<State>,
+    Path(id): Path<String>,
+    user: UiUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(&user, ApiError::not_found());
+    };
+    let pairs = query_pairs(raw.as_deref());
+    board_page(def, &st, &user, &pairs, None, Asking::Move(id)).await
 }
 
 /// The board as `pairs` ask for it, saying `problem` (what stopped a move) on top.
@@ -170,9 +216,9 @@ async fn board_page(
     user: &UiUser,
     pairs: &[(String, String)],
     problem: Option<String>,
-    ask: Option<Ask>,
+    asking: Asking,
 ) -> Response {
-    match build(def, st, user, pairs, problem, ask).await {
+    match build(def, st, user, pairs, problem, asking).await {
         Ok(p) => render(&p),
         Err(e) => error_page(user, e),
     }
@@ -184,7 +230,7 @@ async fn build(
     user: &UiUser,
     pairs: &[(String, String)],
     mut problem: Option<String>,
-    ask: Option<Ask>,
+    asking: Asking,
 ) -> Result<BoardPage, ApiError> {
     let i18n = I18n::for_actor(&user.actor);
     let svc = st.core.records(def);
@@ -300,9 +346,13 @@ async fn build(
             undo: None,
         };
     }
-    let close = match ask {
-        Some(ask) => Some(close_form(def, st, user, ask, &i18n).await?),
-        None => None,
+    let (close, moving) = match asking {
+        Asking::Close(ask) => (Some(close_form(def, st, user, ask, &i18n).await?), None),
+        Asking::Move(id) => (
+            None,
+            Some(move_form(def, st, user, id, &columns, &i18n).await?),
+        ),
+        Asking::Nothing => (None, None),
     };
     let period_note = board
         .as_ref()
@@ -338,6 +388,11 @@ async fn build(
         bar,
         problem,
         close,
+        moving,
+        query: match board_query(&state, &chosen) {
+            q if q.is_empty() => q,
+            q => format!("?{q}"),
+        },
         period_note,
         here,
         move_label: i18n.t("board-move"),
@@ -365,11 +420,6 @@ fn columns(
             .unwrap_or_default(),
         _ => String::new(),
     };
-    let names: Vec<(String, String)> = board
-        .columns
-        .iter()
-        .map(|c| (c.id.clone(), line_title(&c.line)))
-        .collect();
     // Each card shows the same facts: their labels are looked up once, not per card.
     let labels: Vec<String> = board
         .def
@@ -387,9 +437,10 @@ fn columns(
                 .iter()
                 .map(|rec| {
                     let id = vstr(rec.get("id"));
-                    let at = vstr(rec.get(board.def.column));
+                    let title = (def.title)(rec, i18n.code);
                     Card {
-                        title: (def.title)(rec, i18n.code),
+                        move_to: i18n.t1("board-move-to", "name", title.as_str()),
+                        title,
                         href: format!("/{}/{id}", def.plural),
                         version: vstr(rec.get("version")),
                         facts: board
@@ -403,14 +454,6 @@ fn columns(
                                 cell: cell(def, rec, k, lk, i18n),
                             })
                             .filter(|f| !f.cell.text.is_empty())
-                            .collect(),
-                        moves: names
-                            .iter()
-                            .map(|(v, l)| Opt {
-                                selected: *v == at,
-                                value: v.clone(),
-                                label: l.clone(),
-                            })
                             .collect(),
                         id,
                     }
@@ -497,7 +540,7 @@ async fn move_card(
             let e = ApiError::from(e);
             let status = e.status;
             let message = refusal(def, st, user, id, to, e, &i18n).await;
-            let mut res = board_page(def, st, user, pairs, Some(message), None).await;
+            let mut res = board_page(def, st, user, pairs, Some(message), Asking::Nothing).await;
             if res.status() == StatusCode::OK {
                 *res.status_mut() = status;
             }
@@ -559,7 +602,15 @@ async fn move_card(
         .filter(|(k, _)| fields.iter().any(|f| f.name == k))
         .collect();
     if !unread.is_empty() {
-        let res = board_page(def, &st, &user, &pairs, None, Some(ask(fields, unread))).await;
+        let res = board_page(
+            def,
+            &st,
+            &user,
+            &pairs,
+            None,
+            Asking::Close(ask(fields, unread)),
+        )
+        .await;
         return asked_again(res);
     }
     // A first drop on a column whose action needs something not given: asked, nothing tried.
@@ -576,7 +627,7 @@ async fn move_card(
             &user,
             &pairs,
             None,
-            Some(ask(fields, FieldErrors::new())),
+            Asking::Close(ask(fields, FieldErrors::new())),
         )
         .await;
     }
@@ -612,11 +663,49 @@ async fn move_card(
                 .into_iter()
                 .filter(|(k, _)| confirmed || !is_input(k))
                 .collect();
-            let res = board_page(def, &st, &user, &pairs, None, Some(ask(fields, errors))).await;
+            let res = board_page(
+                def,
+                &st,
+                &user,
+                &pairs,
+                None,
+                Asking::Close(ask(fields, errors)),
+            )
+            .await;
             if confirmed { asked_again(res) } else { res }
         }
         Err(e) => refused(e).await,
     }
+}
+
+/// Where record `id` can move: every column of the board, its own chosen.
+async fn move_form(
+    def: &'static EntityDef,
+    st: &State,
+    user: &UiUser,
+    id: Uuid,
+    columns: &[BoardColumn],
+    i18n: &I18n,
+) -> Result<MoveForm, ApiError> {
+    let rec = st.core.records(def).get(&user.actor, id).await?;
+    let at = def
+        .board
+        .map(|b| vstr(rec.get(b.column)))
+        .unwrap_or_default();
+    let title = (def.title)(&rec, i18n.code);
+    Ok(MoveForm {
+        id: id.to_string(),
+        heading: i18n.t1("board-move-to", "name", title.as_str()),
+        version: vstr(rec.get("version")),
+        options: columns
+            .iter()
+            .map(|c| Opt {
+                selected: c.id == at,
+                value: c.id.clone(),
+                label: c.name.clone(),
+            })
+            .collect(),
+    })
 }
 
 /// The form asking what `ask`'s move needs, in the reader's words.

@@ -390,6 +390,95 @@ async fn cards_move_by_their_form_and_refused_moves_are_explained() {
     }
 }
 
+/// A card carries one link to move it (a menu of the columns with the script); without the
+/// script the link is the board asking where the card goes, every column named and its own
+/// chosen, posting the same move. The board no longer repeats the columns in every card.
+#[tokio::test]
+async fn a_cards_move_link_asks_where_to_without_the_script() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let admin = app.user("admin", None).await;
+        let rep = app.user_in("sales", Some("East"), "zh-CN").await;
+        let d = deals(&admin).await;
+        let p = id(&d.pipeline);
+        let qual = stage(&d.pipeline, "Qualification");
+        let needs = stage(&d.pipeline, "Needs analysis");
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let o = id(&d
+            .open(&rep, "云帆 ERP 项目", "Qualification", "200000")
+            .await);
+
+        let html = board(&app, &cookie, "zh-CN", &format!("p={p}")).await;
+        let link = format!("href=\"/opportunities/{o}/board-move?p={p}\"");
+        assert!(html.contains(&link), "{b:?}: {html}");
+        assert!(
+            html.contains("aria-label=\"将“云帆 ERP 项目”移到\""),
+            "{b:?}"
+        );
+        assert!(
+            !html.contains("<select name=\"to\""),
+            "{b:?}: no select per card"
+        );
+        assert!(
+            html.contains("id=\"board-move\""),
+            "{b:?}: the board's one move form"
+        );
+
+        let (status, html) = page_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &format!("/opportunities/{o}/board-move?p={p}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{b:?}: {html}");
+        assert!(html.contains("id=\"board-moving\""), "{b:?}: {html}");
+        assert!(html.contains("将“云帆 ERP 项目”移到"), "{b:?}");
+        assert!(
+            html.contains(&format!("value=\"{qual}\" checked")),
+            "{b:?}: its own column chosen"
+        );
+        for s in ["需求确认", "赢单", "输单"] {
+            assert!(html.contains(&format!("> {s}</label>")), "{b:?}: {s}");
+        }
+        assert!(
+            html.contains(&format!("action=\"/opportunities/{o}/board-move\"")),
+            "{b:?}"
+        );
+        assert!(
+            html.contains(&format!(
+                "name=\"back\" value=\"/opportunities/board?p={p}\""
+            )),
+            "{b:?}"
+        );
+        // What it posts is the move.
+        let (status, _, _) = move_card(
+            &app,
+            &cookie,
+            &o,
+            1,
+            &needs,
+            &format!("/opportunities/board?p={p}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{b:?}");
+        assert_eq!(get(&rep, &o).await["stage_id"], json!(needs), "{b:?}");
+
+        // A deal the reader may not read is not found, in their language.
+        let other = app.user("sales", Some("West")).await;
+        let theirs = id(&d.open(&other, "西区商机", "Qualification", "1000").await);
+        let (status, html) = page_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &format!("/opportunities/{theirs}/board-move?p={p}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{b:?}: {html}");
+        assert!(!html.contains("西区商机"), "{b:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_move_to_a_stage_that_requires_fields_asks_for_them() {
     for b in backends() {

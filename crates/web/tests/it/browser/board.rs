@@ -68,6 +68,35 @@ async fn stage_of(u: &TestUser, opp: &str) -> Value {
     r.body["stage_id"].clone()
 }
 
+/// Moves the card of record `card` to the column of stage `to` by its move link's menu, as a
+/// person on a phone or at a keyboard would.
+async fn choose(b: &Browser, card: &str, to: &str) {
+    // In sight, not under the sticky top bar.
+    b.js(&format!(
+        "document.querySelector('.board-card[data-id=\"{card}\"] .card-move').scrollIntoView({{block: 'center'}}); return null;"
+    ))
+    .await;
+    b.find(&format!(".board-card[data-id=\"{card}\"] .card-move"))
+        .await
+        .click()
+        .await
+        .expect("open the menu");
+    b.until("the menu", || async {
+        (b.js("var d = document.getElementById('board-menu'); return !!(d && d.open);")
+            .await
+            == json!(true))
+        .then_some(())
+    })
+    .await;
+    assert_accessible(b, "the move menu").await;
+    b.shot("board-menu").await;
+    b.find(&format!("#board-menu button[data-to=\"{to}\"]"))
+        .await
+        .click()
+        .await
+        .expect("choose the column");
+}
+
 /// Waits for the dialog asking what a move needs, and returns its heading.
 async fn asked(b: &Browser) -> String {
     b.until("the closing form", || async {
@@ -159,19 +188,12 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                 b.shot("board").await;
                 let lost_word = if short == "en" { "Lost" } else { "输单" };
                 if width != 1400 {
-                    // On a phone the columns stack; the select moves a card.
+                    // On a phone the columns stack; a card's move link opens a menu of the
+                    // columns.
                     b.shot_at("#board .board-col.won", "board-won").await;
-                    // Lost by the card's select: the same form asks why, and fits.
+                    // Lost from the menu: the same form asks why, and fits.
                     let card = ids[1].clone();
-                    let select = b
-                        .find(&format!(".board-card[data-id=\"{card}\"] select[name=to]"))
-                        .await;
-                    select.select_by_value(&lost).await.expect("choose Lost");
-                    b.find(&format!(".board-card[data-id=\"{card}\"] .board-move button"))
-                        .await
-                        .click()
-                        .await
-                        .expect("move");
+                    choose(&b, &card, &lost).await;
                     let heading = asked(&b).await;
                     assert!(heading.contains(lost_word), "{heading}");
                     assert_eq!(focused(&b).await, json!("a.lost_reason_id"));
@@ -189,18 +211,7 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                     // board asks for both, the amount as the record form's money input, and
                     // the dialog fits.
                     let card = bare.clone();
-                    let select = b
-                        .find(&format!(".board-card[data-id=\"{card}\"] select[name=to]"))
-                        .await;
-                    select
-                        .select_by_value(&negotiation)
-                        .await
-                        .expect("choose Negotiation");
-                    b.find(&format!(".board-card[data-id=\"{card}\"] .board-move button"))
-                        .await
-                        .click()
-                        .await
-                        .expect("move");
+                    choose(&b, &card, &negotiation).await;
                     asked(&b).await;
                     assert_eq!(focused(&b).await, json!("f.amount.amount"));
                     assert!(b.exists("#board-dialog select[name=\"f.amount.currency\"]").await);
@@ -365,14 +376,24 @@ async fn cards_are_dragged_between_stages_in_chromium() {
                         .await
                 );
 
-                // Without the script (the form posted as a plain page): the same form, in the
-                // page where a refusal shows.
+                // Without the script: the move link is a page asking where to, and the
+                // form it posts asks why in the page where a refusal shows.
                 let other = ids[3].clone();
                 let before = stage_of(&rep, &other).await;
+                let href = b
+                    .js(&format!(
+                        "return document.querySelector('.board-card[data-id=\"{other}\"] .card-move').getAttribute('href');"
+                    ))
+                    .await;
+                b.goto(href.as_str().expect("the move link")).await;
+                assert!(b.exists("#board-area #board-moving").await, "asked where to");
+                assert_no_sideways_scroll(&b, "board asking where to").await;
+                assert_accessible(&b, "board asking where to").await;
+                b.shot("board-move-page").await;
                 b.mark_page().await;
                 b.js(&format!(
-                    "var f = document.querySelector('.board-card[data-id=\"{other}\"] .board-move'); \
-                     f.querySelector('select[name=to]').value = '{lost}'; \
+                    "var f = document.getElementById('board-moving-form'); \
+                     f.querySelector('input[name=to][value=\"{lost}\"]').checked = true; \
                      HTMLFormElement.prototype.submit.call(f); return null;"
                 ))
                 .await;
