@@ -77,7 +77,23 @@ pub fn app(core: Core, opts: WebOptions) -> Router {
             state.clone(),
             security_headers,
         ))
+        .layer(axum::middleware::from_fn(reads_once))
         .with_state(state)
+}
+
+/// A request that only reads (GET, HEAD) is one read: what a page asks of the database's
+/// stamps several times (the people's, for every part that names someone) is read once.
+/// Requests that write keep reading afresh, so a write is seen by what follows it.
+async fn reads_once(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        guanxi_core::db::memo::one_read(next.run(req)).await
+    } else {
+        next.run(req).await
+    }
 }
 
 async fn security_headers(

@@ -5,7 +5,40 @@
 //! one another.
 
 use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+
+use crate::error::CoreResult;
+
+tokio::task_local! {
+    /// The stamps read so far within one read ([`one_read`]), by the name of what they stamp.
+    static READ: RefCell<HashMap<&'static str, String>>;
+}
+
+/// Runs `work` as one read: within it a stamp is read from the database once, however many
+/// times the work asks (a record page names people in its header, its related lists and its
+/// timeline, and each asked for the people's stamp: six reads of it a page). For requests that
+/// only read; a write within it could change what a stamp stamps and not be seen.
+pub async fn one_read<F: Future>(work: F) -> F::Output {
+    READ.scope(RefCell::new(HashMap::new()), work).await
+}
+
+/// Stamp `name`: as read before within this [`one_read`], or read now by `read` (and kept
+/// for the rest of it). Outside a `one_read`, always read.
+pub(crate) async fn stamp<Fut>(name: &'static str, read: impl FnOnce() -> Fut) -> CoreResult<String>
+where
+    Fut: Future<Output = CoreResult<String>>,
+{
+    if let Ok(Some(kept)) = READ.try_with(|r| r.borrow().get(name).cloned()) {
+        return Ok(kept);
+    }
+    let fresh = read().await?;
+    // Outside a read there is nowhere to keep it, which is as it should be.
+    let _ = READ.try_with(|r| r.borrow_mut().insert(name, fresh.clone()));
+    Ok(fresh)
+}
 
 /// A kept value and the stamp it was read at.
 type Kept = (String, Arc<dyn Any + Send + Sync>);
@@ -39,6 +72,31 @@ impl Memo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_stamp_is_read_once_within_a_read_and_every_time_outside() {
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        let read = || async {
+            let n = reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(format!("s{n}"))
+        };
+        assert_eq!(stamp("users", read).await.unwrap(), "s0");
+        assert_eq!(
+            stamp("users", read).await.unwrap(),
+            "s1",
+            "outside: read again"
+        );
+        let inside = one_read(async {
+            let a = stamp("users", read).await.unwrap();
+            let b = stamp("users", read).await.unwrap();
+            let other = stamp("teams", read).await.unwrap();
+            (a, b, other)
+        })
+        .await;
+        assert_eq!(inside, ("s2".into(), "s2".into(), "s3".into()));
+        let again = one_read(async { stamp("users", read).await.unwrap() }).await;
+        assert_eq!(again, "s4", "each read reads its own");
+    }
 
     #[test]
     fn a_value_is_kept_only_at_its_stamp() {

@@ -216,8 +216,13 @@ pub async fn list(db: &Db) -> CoreResult<Arc<Vec<User>>> {
     Ok(users)
 }
 
-/// What changes whenever the users [`list`] reads change.
+/// What changes whenever the users [`list`] reads change; read once within a
+/// [`db::memo::one_read`].
 async fn directory_stamp(db: &Db) -> CoreResult<String> {
+    db::memo::stamp("users", || read_directory_stamp(db)).await
+}
+
+async fn read_directory_stamp(db: &Db) -> CoreResult<String> {
     let mut q = Query::select();
     q.expr_as(Expr::cust("COUNT(*)"), col("n"))
         .expr_as(
