@@ -404,6 +404,12 @@ pub mod codes {
         IMPORT_UNDO_GONE = "import_undo_gone";
         /// Left as it is: `title` cannot take its values of before again (`message`).
         IMPORT_UNDO_REFUSED = "import_undo_refused";
+
+        // Stopping an import that runs (`import::ledger::request_stop`).
+        /// Only the user who imported and administrators may stop an import.
+        IMPORT_STOP_NOT_ALLOWED = "import_stop_not_allowed";
+        /// The import is no longer running (`status`): nothing to stop.
+        IMPORT_NOT_RUNNING = "import_not_running";
     }
 }
 

@@ -207,7 +207,8 @@ pub struct Report {
     /// The run's record; none for a dry run.
     pub run_id: Option<Uuid>,
     pub counts: Counts,
-    /// Cut short by [`RunOptions::stop_after`]: a later run of the file does the rest.
+    /// Cut short by [`RunOptions::stop_after`], or stopped by a person
+    /// ([`super::ledger::request_stop`]): a later run of the file does the rest.
     pub stopped: bool,
     /// The longest a batch's transaction was open (on SQLite: held the one writer).
     pub longest_batch: Duration,
@@ -1626,6 +1627,7 @@ pub async fn run(
     let mut budget = options.stop_after;
     let mut fatal: Option<ReadError> = None;
     let mut ended = false;
+    let mut halted = false;
     loop {
         while !ended && fatal.is_none() && pending.len() < BATCH_ROWS {
             match source.next() {
@@ -1671,11 +1673,18 @@ pub async fn run(
         if pending.is_empty() || budget == Some(0) {
             break;
         }
+        // Someone asked the run to stop (on its page, on any instance): the batches written stay.
+        if let Some(id) = run_id
+            && super::ledger::stop_requested(core, id).await?
+        {
+            halted = true;
+            break;
+        }
         runner
             .batch(&mut pending, run_id, sink, &mut budget)
             .await?;
     }
-    let stopped = budget == Some(0) && (!pending.is_empty() || !ended);
+    let stopped = halted || (budget == Some(0) && (!pending.is_empty() || !ended));
     if let Some(id) = run_id {
         let status = if stopped || fatal.is_some() {
             "stopped"

@@ -73,6 +73,7 @@ pub fn cross_entity_router() -> Router<State> {
         .route("/imports/{id}/progress.json", get(progress))
         .route("/imports/{id}/errors.csv", get(errors_csv))
         .route("/imports/{id}/undo", axum::routing::post(undo_post))
+        .route("/imports/{id}/stop", axum::routing::post(stop_post))
 }
 
 fn may_import(user: &UiUser, def: &'static EntityDef) -> Result<(), ApiError> {
@@ -949,6 +950,9 @@ struct RunPage {
     notice: Option<String>,
     /// The importing user or an administrator, on a run that ended having written something.
     can_undo: bool,
+    /// The importing user or an administrator, on a run that is queued or running and not yet
+    /// asked to stop.
+    can_stop: bool,
     /// What an undo just left as it was, each with why.
     kept: Vec<String>,
 }
@@ -995,11 +999,59 @@ async fn run_page(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let i18n = I18n::for_actor(&user.actor);
     let pairs = query_pairs(raw.as_deref());
-    let notice =
-        (form_get(&pairs, "done") == Some("import_queued")).then(|| i18n.t("import-queued"));
-    render_run(&st, &user, &id, notice, Vec::new()).await
+    let done = form_get(&pairs, "done").map(str::to_string);
+    render_run(&st, &user, &id, Notice::Came(done), Vec::new()).await
+}
+
+/// What the run's page says above the run.
+enum Notice {
+    /// The page as reached (after starting the import, `done=import_queued`, or asking it to
+    /// stop): the run's state now, never a "started" that is no longer true.
+    Came(Option<String>),
+    /// What an action on the page just did.
+    Said(String),
+}
+
+/// The sentence that says where run `run` stands: started (only while it runs and the
+/// person just started it), stopping, or how it ended with its counts.
+fn state_notice(i18n: &I18n, run: &uploads::RunView, came_from: Option<&str>) -> Option<String> {
+    let c = &run.counts;
+    let n = |v: u64| super::display::group(&v.to_string());
+    let counts = [
+        ("created", n(c.created)),
+        ("updated", n(c.updated)),
+        ("skipped", n(c.skipped)),
+        ("failed", n(c.failed)),
+    ];
+    if live(&run.status) {
+        return if run.stop_requested {
+            Some(i18n.t("import-stopping"))
+        } else if came_from == Some("import_queued") {
+            Some(i18n.t("import-queued"))
+        } else {
+            None
+        };
+    }
+    i18n.maybe(&format!("import-result-{}", run.status))
+        .map(|_| i18n.t_with(&format!("import-result-{}", run.status), &counts))
+}
+
+/// Asks the run to stop; the page then says it is stopping (or, once the job noticed, that it
+/// stopped, with its counts).
+async fn stop_post(
+    AxState(st): AxState<State>,
+    Path(id): Path<String>,
+    Posted { user, .. }: Posted,
+) -> Response {
+    let run_id = match parse_id(&id) {
+        Ok(u) => u,
+        Err(e) => return error_page(&user, e),
+    };
+    match guanxi_core::import::ledger::request_stop(&st.core, &user.actor, run_id).await {
+        Ok(_) => Redirect::to(&format!("/imports/{run_id}?done=import_stop_requested")).into_response(),
+        Err(e) => error_page(&user, e.into()),
+    }
 }
 
 /// Undoes the run and shows it again, with what the undo did and what it left as it was.
@@ -1041,7 +1093,7 @@ async fn undo_post(
             if more > 0 {
                 kept.push(i18n.t_with("import-undo-kept-more", &[("count", more.to_string())]));
             }
-            render_run(&st, &user, &id, Some(notice), kept).await
+            render_run(&st, &user, &id, Notice::Said(notice), kept).await
         }
         Err(e) => error_page(&user, e.into()),
     }
@@ -1051,7 +1103,7 @@ async fn render_run(
     st: &State,
     user: &UiUser,
     id: &str,
-    notice: Option<String>,
+    notice: Notice,
     kept: Vec<String>,
 ) -> Response {
     let i18n = I18n::for_actor(&user.actor);
@@ -1068,9 +1120,15 @@ async fn render_run(
         .total
         .map(|t| t.to_string())
         .unwrap_or_else(|| "…".into());
-    let can_undo = (run.created_by == user.actor.user_id || user.actor.is_admin())
+    let own = run.created_by == user.actor.user_id || user.actor.is_admin();
+    let can_undo = own
         && matches!(run.status.as_str(), "finished" | "stopped" | "interrupted")
         && c.created + c.updated > 0;
+    let can_stop = own && live(&run.status) && !run.stop_requested;
+    let notice = match notice {
+        Notice::Said(s) => Some(s),
+        Notice::Came(done) => state_notice(&i18n, &run, done.as_deref()),
+    };
     render(&RunPage {
         page: PageCtx::new(user, i18n.t("imports-run-title"), "imports"),
         id: run.id.to_string(),
@@ -1100,6 +1158,7 @@ async fn render_run(
         errors_href: (c.failed > 0).then(|| format!("/imports/{}/errors.csv", run.id)),
         notice,
         can_undo,
+        can_stop,
         kept,
     })
 }
@@ -1128,6 +1187,7 @@ async fn progress(AxState(st): AxState<State>, user: UiUser, Path(id): Path<Stri
         "skipped": c.skipped,
         "failed": c.failed,
         "already": c.already,
+        "notice": state_notice(&i18n, &run, None),
     }))
     .into_response()
 }
