@@ -1033,8 +1033,8 @@ fn state_notice(i18n: &I18n, run: &uploads::RunView, came_from: Option<&str>) ->
             None
         };
     }
-    i18n.maybe(&format!("import-result-{}", run.status))
-        .map(|_| i18n.t_with(&format!("import-result-{}", run.status), &counts))
+    let key = format!("import-result-{}", run.status);
+    Some(i18n.t_with(&key, &counts)).filter(|words| *words != key)
 }
 
 /// Asks the run to stop; the page then says it is stopping (or, once the job noticed, that it

@@ -156,9 +156,11 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
         assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
         let run_to = run_to.unwrap();
         assert!(run_to.starts_with(&format!("/imports/{id}")), "{run_to}");
-        let (s, page) = get(&app, &cookie, &format!("/imports/{id}")).await;
+        let (s, page) = get(&app, &cookie, &run_to).await;
         assert_eq!(s, StatusCode::OK);
         assert!(page.contains("等待开始"), "{page}");
+        assert!(page.contains("导入已开始"), "{page}");
+        assert!(page.contains("id=\"import-stop-button\""), "{page}");
         assert!(page.contains("http-equiv=\"refresh\""), "{page}");
         let pass = run_jobs(&app).await;
         assert!(pass.done >= 1 && pass.failed == 0, "{b:?}: {pass:?}");
@@ -183,6 +185,10 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
             "{b:?}: {p}"
         );
         assert_eq!(p["percent"], 100);
+        assert_eq!(
+            p["notice"], "导入完成：新建 2，更新 1，跳过 0，失败 1。",
+            "{b:?}: {p}"
+        );
         let (_, all) = json(rep.get("/api/v1/contacts").await).await;
         let names: Vec<String> = all["data"]
             .as_array()
@@ -209,7 +215,15 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
             "the title column was not imported"
         );
 
-        // The finished page links the records and the error file.
+        // The finished page links the records and the error file, and says how the import
+        // ended, not that it started (even reached by the link that started it).
+        let (_, page) = get(&app, &cookie, &run_to).await;
+        assert!(!page.contains("导入已开始"), "{page}");
+        assert!(
+            page.contains("导入完成：新建 2，更新 1，跳过 0，失败 1。"),
+            "{page}"
+        );
+        assert!(!page.contains("id=\"import-stop-button\""), "{page}");
         let (_, page) = get(&app, &cookie, &format!("/imports/{id}")).await;
         assert!(page.contains("已完成"), "{page}");
         assert!(page.contains("href=\"/contacts\""), "{page}");
@@ -412,5 +426,110 @@ async fn bad_uploads_get_a_clear_message() {
         assert_eq!(s, StatusCode::FORBIDDEN, "{b:?}");
         let (s, _, _) = upload(&app, &vcookie, "contacts", "x.csv", b"a,b\r\n1,2\r\n").await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_import_is_stopped_from_its_page() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user_in("sales", Some("A"), "zh-CN").await;
+        let other = app.user_in("sales", Some("A"), "zh-CN").await;
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let (other_cookie, _) = login_cookie(&app, &other.email, PASSWORD).await;
+        let (s, to, body) = upload(&app, &cookie, "contacts", "联系人.csv", &gbk(FILE)).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{b:?}: {body}");
+        let to = to.unwrap();
+        let id = to.trim_start_matches("/contacts/import/").to_string();
+        let csrf = csrf_of(&app, &cookie).await;
+        let (s, run_to, page) = form_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &to,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("map.0", "name"),
+                ("map.1", "phones"),
+                ("map.2", "emails"),
+                ("policy", "skip"),
+                ("op", "start"),
+            ],
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+        let (_, page) = get(&app, &cookie, &run_to.unwrap()).await;
+        assert!(page.contains("停止导入"), "{page}");
+        assert!(page.contains("data-confirm=\"确定停止本次导入吗？"), "{page}");
+        let stop_to = format!("/imports/{id}/stop");
+
+        // Another rep may not stop it; the page says so in their language.
+        let other_csrf = csrf_of(&app, &other_cookie).await;
+        let (s, _, page) = form_as(
+            &app,
+            Some(&other_cookie),
+            "zh-CN",
+            &stop_to,
+            &[("_csrf", other_csrf.as_str())],
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{b:?}");
+        assert!(page.contains("只有发起本次导入的人或管理员可以停止导入"), "{page}");
+        // Without the form's token: refused.
+        let (s, _, _) = form_as(&app, Some(&cookie), "zh-CN", &stop_to, &[]).await;
+        assert_ne!(s, StatusCode::SEE_OTHER, "{b:?}");
+
+        // The importer stops it: the page says it is stopping, then, once the job noticed,
+        // that it stopped, with the counts.
+        let (s, back, _) = form_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &stop_to,
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{b:?}");
+        let back = back.unwrap();
+        assert_eq!(back, format!("/imports/{id}?done=import_stop_requested"));
+        let (_, page) = get(&app, &cookie, &back).await;
+        assert!(page.contains("正在停止导入"), "{page}");
+        assert!(!page.contains("id=\"import-stop-button\""), "{page}");
+        let pass = run_jobs(&app).await;
+        assert!(pass.failed == 0, "{b:?}: {pass:?}");
+        let (_, page) = get(&app, &cookie, &back).await;
+        assert!(page.contains("已停止：新建 0，更新 0，失败 0。"), "{b:?}: {page}");
+        assert!(page.contains("class=\"badge status-stopped\""), "{page}");
+        assert!(!page.contains("http-equiv=\"refresh\""), "{page}");
+        let (_, all) = json(rep.get("/api/v1/contacts").await).await;
+        assert_eq!(all["data"].as_array().map(Vec::len), Some(0), "{b:?}");
+        let (_, page) = get(&app, &cookie, "/notifications").await;
+        assert!(
+            page.contains("导入已停止（联系人.csv）：新建 0，更新 0，失败 0"),
+            "{page}"
+        );
+        // The file is kept a week, as after any run.
+        assert_eq!(count_rows(&app, "import_files").await, 1, "{b:?}");
+
+        // Stopping it again: a clear conflict.
+        let (s, _, page) = form_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &stop_to,
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b:?}");
+        assert!(page.contains("本次导入已结束，无需停止。"), "{page}");
+        let (s, _, page) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            "/imports/not-a-run/stop",
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{b:?}: {page}");
     }
 }
