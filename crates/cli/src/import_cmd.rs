@@ -8,9 +8,9 @@
 //! Excel opens it right, with the row's own values after the reason, to correct and import
 //! again.
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -168,9 +168,11 @@ async fn list_runs(core: &Core, as_user: Option<&str>, limit: u64) -> Result<()>
         return Ok(());
     }
     let mut rows = vec![
-        ["id", "started", "who", "entity", "file", "policy", "status", "counts"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "id", "started", "who", "entity", "file", "policy", "status", "counts",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
     for r in runs {
         let c = &r.counts;
@@ -589,7 +591,11 @@ mod tests {
     fn columns_line_up_by_display_width_with_chinese_text() {
         let rows = vec![
             vec!["who".to_string(), "file".into(), "status".into()],
-            vec!["王芳".to_string(), "客户名单（华东区）.csv".into(), "已完成".into()],
+            vec![
+                "王芳".to_string(),
+                "客户名单（华东区）.csv".into(),
+                "已完成".into(),
+            ],
             vec!["Bob".to_string(), "a.csv".into(), "Done".into()],
         ];
         let lines = table(&rows);

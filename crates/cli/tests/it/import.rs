@@ -248,12 +248,31 @@ fn imports_are_listed_and_undone() {
     let lines: Vec<&str> = runs.lines().collect();
     let column = |line: &str, cell: &str| {
         use unicode_width::UnicodeWidthStr;
-        line[..line.find(cell).unwrap_or_else(|| panic!("{cell} in {runs}"))].width()
+        line[..line
+            .find(cell)
+            .unwrap_or_else(|| panic!("{cell} in {runs}"))]
+            .width()
     };
-    assert_eq!(column(lines[0], "file"), column(lines[1], "华东区"), "{runs}");
-    assert_eq!(column(lines[1], "华东区"), column(lines[2], "客户.csv"), "{runs}");
-    assert_eq!(column(lines[0], "status"), column(lines[1], "已完成"), "{runs}");
-    assert_eq!(column(lines[1], "已完成"), column(lines[2], "已完成"), "{runs}");
+    assert_eq!(
+        column(lines[0], "file"),
+        column(lines[1], "华东区"),
+        "{runs}"
+    );
+    assert_eq!(
+        column(lines[1], "华东区"),
+        column(lines[2], "客户.csv"),
+        "{runs}"
+    );
+    assert_eq!(
+        column(lines[0], "status"),
+        column(lines[1], "已完成"),
+        "{runs}"
+    );
+    assert_eq!(
+        column(lines[1], "已完成"),
+        column(lines[2], "已完成"),
+        "{runs}"
+    );
 
     let undone = ok(&["import", "undo", &id, "--database", db.path()]);
     assert!(undone.contains("3 records removed"), "{undone}");

@@ -194,7 +194,10 @@ async fn import(
     let policy = Policy::parse(&get("policy")?).unwrap_or(Policy::Skip);
     // Stopped before this attempt began (queued, or between attempts): what was written stays,
     // and so do the errors kept.
-    if super::ledger::stop_requested(core, id).await.map_err(retry)? {
+    if super::ledger::stop_requested(core, id)
+        .await
+        .map_err(retry)?
+    {
         if status != super::ledger::status::STOPPED {
             uploads::set_status(core, id, super::ledger::status::STOPPED)
                 .await

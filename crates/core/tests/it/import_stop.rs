@@ -55,8 +55,11 @@ async fn a_stopped_run_keeps_its_written_batches_and_can_be_undone() {
         for i in 0..600 {
             file.push_str(&format!("联系人{i},c{i}@example.com\n"));
         }
-        let mut source =
-            Source::open(Cursor::new(file.clone().into_bytes()), &ReadOptions::default()).unwrap();
+        let mut source = Source::open(
+            Cursor::new(file.clone().into_bytes()),
+            &ReadOptions::default(),
+        )
+        .unwrap();
         let targets = Targets::of(&CONTACTS, &[]);
         let mapping: Mapping = suggest(&targets, source.headers(), &()).mapping();
         let plan = mapping.resolve(&targets, source.headers()).unwrap();
@@ -77,15 +80,27 @@ async fn a_stopped_run_keeps_its_written_batches_and_can_be_undone() {
             asked: false,
             seen: Vec::new(),
         };
-        let report = run::run(&core, &boss, &CONTACTS, &mut source, &plan, &options, &mut sink)
-            .await
-            .unwrap();
+        let report = run::run(
+            &core,
+            &boss,
+            &CONTACTS,
+            &mut source,
+            &plan,
+            &options,
+            &mut sink,
+        )
+        .await
+        .unwrap();
         // One batch was written, then the run noticed the flag and stopped before the next.
         assert!(report.stopped, "{backend:?}: {report:?}");
         assert_eq!(sink.seen.len(), 1, "{backend:?}: {:?}", sink.seen);
         let written = report.counts.created;
         assert!(written > 0 && written < 600, "{backend:?}: {report:?}");
-        assert_eq!(count(&core, "contacts").await, written as i64, "{backend:?}");
+        assert_eq!(
+            count(&core, "contacts").await,
+            written as i64,
+            "{backend:?}"
+        );
         let run = ledger::get(&core, &boss, run_id).await.unwrap();
         assert_eq!(run.status, "stopped", "{backend:?}");
         assert_eq!(run.counts.created, written, "{backend:?}");

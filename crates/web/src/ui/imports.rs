@@ -1049,7 +1049,9 @@ async fn stop_post(
         Err(e) => return error_page(&user, e),
     };
     match guanxi_core::import::ledger::request_stop(&st.core, &user.actor, run_id).await {
-        Ok(_) => Redirect::to(&format!("/imports/{run_id}?done=import_stop_requested")).into_response(),
+        Ok(_) => {
+            Redirect::to(&format!("/imports/{run_id}?done=import_stop_requested")).into_response()
+        }
         Err(e) => error_page(&user, e.into()),
     }
 }

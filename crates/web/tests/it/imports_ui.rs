@@ -460,7 +460,10 @@ async fn an_import_is_stopped_from_its_page() {
         assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
         let (_, page) = get(&app, &cookie, &run_to.unwrap()).await;
         assert!(page.contains("停止导入"), "{page}");
-        assert!(page.contains("data-confirm=\"确定停止本次导入吗？"), "{page}");
+        assert!(
+            page.contains("data-confirm=\"确定停止本次导入吗？"),
+            "{page}"
+        );
         let stop_to = format!("/imports/{id}/stop");
 
         // Another rep may not stop it; the page says so in their language.
@@ -474,7 +477,10 @@ async fn an_import_is_stopped_from_its_page() {
         )
         .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{b:?}");
-        assert!(page.contains("只有发起本次导入的人或管理员可以停止导入"), "{page}");
+        assert!(
+            page.contains("只有发起本次导入的人或管理员可以停止导入"),
+            "{page}"
+        );
         // Without the form's token: refused.
         let (s, _, _) = form_as(&app, Some(&cookie), "zh-CN", &stop_to, &[]).await;
         assert_ne!(s, StatusCode::SEE_OTHER, "{b:?}");
@@ -498,7 +504,10 @@ async fn an_import_is_stopped_from_its_page() {
         let pass = run_jobs(&app).await;
         assert!(pass.failed == 0, "{b:?}: {pass:?}");
         let (_, page) = get(&app, &cookie, &back).await;
-        assert!(page.contains("已停止：新建 0，更新 0，失败 0。"), "{b:?}: {page}");
+        assert!(
+            page.contains("已停止：新建 0，更新 0，失败 0。"),
+            "{b:?}: {page}"
+        );
         assert!(page.contains("class=\"badge status-stopped\""), "{page}");
         assert!(!page.contains("http-equiv=\"refresh\""), "{page}");
         let (_, all) = json(rep.get("/api/v1/contacts").await).await;
