@@ -1194,6 +1194,11 @@ async fn progress(AxState(st): AxState<State>, user: UiUser, Path(id): Path<Stri
     .into_response()
 }
 
+/// How many kept errors the error file reads at a time.
+const ERROR_PAGE: u64 = 1000;
+
+/// The run's error file, written as it is read: the kept errors a page at a time, each page a
+/// chunk of the body, so a run with half a million errors never has them all in memory.
 async fn errors_csv(AxState(st): AxState<State>, user: UiUser, Path(id): Path<String>) -> Response {
     let i18n = I18n::for_actor(&user.actor);
     let run = match load_run(&st, &user, &id).await {
@@ -1203,33 +1208,20 @@ async fn errors_csv(AxState(st): AxState<State>, user: UiUser, Path(id): Path<St
     let headers: Vec<String> = Mapping::from_toml(&run.mapping)
         .map(|m| m.columns.into_iter().map(|c| c.header).collect())
         .unwrap_or_default();
-    let mut csv = ErrorCsv::new(Vec::new(), i18n.clone(), headers);
-    if csv.start().is_err() {
-        return error_page(&user, ApiError::not_found());
-    }
-    let mut after = None;
-    loop {
-        let (page, next) = match uploads::errors_page(&st.core, run.id, after, 1000).await {
-            Ok(p) => p,
-            Err(e) => return error_page(&user, e.into()),
-        };
-        for e in &page {
-            if csv
-                .error(e.line, &e.column, &e.code, &e.params, &e.values)
-                .is_err()
-            {
-                return error_page(&user, ApiError::not_found());
-            }
-        }
-        match next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
-    let body = match csv.finish() {
-        Ok(Some(b)) => b,
-        _ => return error_page(&user, ApiError::not_found()),
+    // The first page before answering: a failure then is a page that says so, not a cut file.
+    let (first, next) = match uploads::errors_page(&st.core, run.id, None, ERROR_PAGE).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&user, e.into()),
     };
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let buffer = Shared::default();
+    tokio::spawn(write_errors(
+        st.core.clone(),
+        run.id,
+        (ErrorCsv::new(buffer.clone(), i18n, headers), buffer),
+        (first, next),
+        tx,
+    ));
     let stem = run
         .file_name
         .rsplit_once('.')
@@ -1245,9 +1237,90 @@ async fn errors_csv(AxState(st): AxState<State>, user: UiUser, Path(id): Path<St
                 format!("attachment; filename=\"import.errors.csv\"; filename*=UTF-8''{encoded}"),
             ),
         ],
-        body,
+        axum::body::Body::from_stream(Chunks(rx)),
     )
         .into_response()
+}
+
+type Chunk = Result<axum::body::Bytes, std::io::Error>;
+
+/// Writes the error file's pages into `tx`, one chunk a page, reading the next page while the
+/// body sends this one; ends when the reader went away.
+async fn write_errors(
+    core: guanxi_core::Core,
+    run_id: Uuid,
+    (mut csv, buffer): (ErrorCsv<Shared>, Shared),
+    (mut page, mut next): (Vec<uploads::StoredError>, Option<(u64, u64)>),
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+) {
+    if let Err(e) = csv.start() {
+        let _ = tx.send(Err(e)).await;
+        return;
+    }
+    loop {
+        let written = page
+            .iter()
+            .try_for_each(|e| csv.error(e.line, &e.column, &e.code, &e.params, &e.values));
+        if let Err(e) = written.and_then(|()| csv.flush()) {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+        let chunk = buffer.take();
+        if !chunk.is_empty() && tx.send(Ok(chunk.into())).await.is_err() {
+            return;
+        }
+        let Some(after) = next else { return };
+        match uploads::errors_page(&core, run_id, Some(after), ERROR_PAGE).await {
+            Ok((p, n)) => (page, next) = (p, n),
+            Err(e) => {
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                return;
+            }
+        }
+    }
+}
+
+/// A buffer the CSV writer writes into and the task empties after each page.
+#[derive(Clone, Default)]
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Shared {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The receiving end of the error file's channel, as the stream the response body reads.
+struct Chunks(tokio::sync::mpsc::Receiver<Chunk>);
+
+impl futures_core::Stream for Chunks {
+    type Item = Chunk;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Chunk>> {
+        self.0.poll_recv(cx)
+    }
 }
 
 async fn history(AxState(st): AxState<State>, user: UiUser) -> Response {

@@ -542,3 +542,103 @@ async fn an_import_is_stopped_from_its_page() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{b:?}: {page}");
     }
 }
+
+#[tokio::test]
+async fn a_large_error_file_is_sent_page_by_page() {
+    use guanxi_core::import::run::RowError;
+    use guanxi_core::import::uploads;
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user_in("sales", None, "en").await;
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let (s, to, body) = upload(&app, &cookie, "contacts", "联系人.csv", &gbk(FILE)).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{b:?}: {body}");
+        let to = to.unwrap();
+        let id = to.trim_start_matches("/contacts/import/").to_string();
+        let csrf = csrf_of(&app, &cookie).await;
+        let (s, _, page) = form_as(
+            &app,
+            Some(&cookie),
+            "en",
+            &to,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("map.0", "name"),
+                ("map.1", "phones"),
+                ("map.2", "emails"),
+                ("policy", "skip"),
+                ("op", "start"),
+            ],
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(run_jobs(&app).await.failed, 0);
+        // Beside the run's one error (line 4), 2,500 more kept: three pages of the file.
+        let run_id = uuid::Uuid::parse_str(&id).unwrap();
+        let more: Vec<(u64, RowError)> = (10..2510)
+            .map(|line| {
+                let mut params = guanxi_core::Params::new();
+                params.insert("value", serde_json::Value::String(format!("1{line}")));
+                (
+                    0,
+                    RowError {
+                        line,
+                        column: "手机".into(),
+                        code: "invalid_phone",
+                        params,
+                        values: vec![
+                            format!("联系人{line}"),
+                            format!("1{line}"),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                        ],
+                    },
+                )
+            })
+            .collect();
+        uploads::store_errors(&app.core, run_id, &more)
+            .await
+            .unwrap();
+        let res = browser()
+            .get(format!("{}/imports/{id}/errors.csv", app.base))
+            .header("Cookie", format!("guanxi_session={cookie}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            res.headers().get(reqwest::header::CONTENT_LENGTH).is_none(),
+            "{b:?}: sent as it is read, its length not known beforehand"
+        );
+        let bytes = res.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a byte order mark");
+        assert_eq!(
+            bytes.windows(3).filter(|w| *w == b"\xEF\xBB\xBF").count(),
+            1
+        );
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + 1 + 2500, "{b:?}");
+        assert!(
+            lines[0].starts_with("Line,Column,Reason,Code,姓名,手机"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].starts_with("4,手机,"), "{}", lines[1]);
+        let numbers: Vec<u64> = lines[1..]
+            .iter()
+            .map(|l| l.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(
+            numbers.windows(2).all(|w| w[0] < w[1]),
+            "{b:?}: in the file's order"
+        );
+        assert!(lines[2501].starts_with("2509,手机,"), "{}", lines[2501]);
+        assert!(
+            lines[2501].ends_with("联系人2509,12509,,,"),
+            "{}",
+            lines[2501]
+        );
+    }
+}
