@@ -376,6 +376,9 @@ pub mod codes {
         IMPORT_AMBIGUOUS_USER = "import_ambiguous_user";
         /// The row could not be saved for a reason of the system's (`message`).
         IMPORT_ROW_FAILED = "import_row_failed";
+        /// A date `value` that does not fit its column's format, which writes dates as
+        /// `example` does.
+        IMPORT_DATE_NOT_IN_FORMAT = "import_date_not_in_format";
 
         // Importing in the browser (`import::uploads`).
         /// Another saved mapping of the entity has this name.

@@ -166,3 +166,16 @@ import-result-stopped = Stopped: { $created } created, { $updated } updated, { $
 notification-import_stopped = Import of { $file } stopped: { $created } created, { $updated } updated, { $failed } failed
 error-import_stop_not_allowed = Only the person who ran this import, or an administrator, can stop it.
 error-import_not_running = This import is no longer running, so there is nothing to stop.
+
+# The date format of each date column in the wizard.
+import-date-format = Date format
+import-date-auto = Recognise automatically
+import-date-ymd-dash = Year-month-day (e.g. { $example })
+import-date-ymd-slash = Year/month/day (e.g. { $example })
+import-date-ymd-chinese = Chinese year, month, day (e.g. { $example })
+import-date-ymd-digits = Year, month, day as digits (e.g. { $example })
+import-date-mdy = Month/day/year, US (e.g. { $example })
+import-date-dmy = Day/month/year, UK (e.g. { $example })
+import-date-dmy-dot = Day.month.year (e.g. { $example })
+import-date-other = As the saved mapping says (e.g. { $example })
+error-import_date_not_in_format = “{ $value }” does not fit this column's date format: write dates like { $example }.

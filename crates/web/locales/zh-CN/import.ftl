@@ -156,3 +156,16 @@ import-result-stopped = 已停止：新建 { $created }，更新 { $updated }，
 notification-import_stopped = 导入已停止（{ $file }）：新建 { $created }，更新 { $updated }，失败 { $failed }
 error-import_stop_not_allowed = 只有发起本次导入的人或管理员可以停止导入。
 error-import_not_running = 本次导入已结束，无需停止。
+
+# 向导中每个日期列的日期格式。
+import-date-format = 日期格式
+import-date-auto = 自动识别
+import-date-ymd-dash = 年-月-日（如 { $example }）
+import-date-ymd-slash = 年/月/日（如 { $example }）
+import-date-ymd-chinese = 中文年月日（如 { $example }）
+import-date-ymd-digits = 年月日连写（如 { $example }）
+import-date-mdy = 月/日/年，美式（如 { $example }）
+import-date-dmy = 日/月/年，英式（如 { $example }）
+import-date-dmy-dot = 日.月.年（如 { $example }）
+import-date-other = 映射中指定的格式（如 { $example }）
+error-import_date_not_in_format = 日期“{ $value }”与该列设定的日期格式不符，应写作 { $example } 这样的形式。

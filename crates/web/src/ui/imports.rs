@@ -328,6 +328,8 @@ pub struct Opt {
 pub struct ColumnLine {
     pub index: usize,
     pub header: String,
+    /// How the column writes dates, for a column that feeds a date field (else empty).
+    pub dates: Vec<Opt>,
     pub samples: Vec<String>,
     pub options: Vec<Opt>,
     pub mapped: bool,
@@ -369,6 +371,8 @@ struct Wanted {
     policy: Policy,
     /// The posted choice per column (index → target path, "" for none); none: suggest.
     columns: Option<HashMap<usize, String>>,
+    /// The posted date format per column (index → strftime, "" for 自动识别).
+    dates: HashMap<usize, String>,
     /// A saved mapping to apply.
     saved: Option<Uuid>,
     message: Option<(String, bool)>,
@@ -451,6 +455,7 @@ async fn mapping_get(
             .and_then(Policy::parse)
             .unwrap_or(Policy::Skip),
         columns: None,
+        dates: HashMap::new(),
         saved: form_get(&pairs, "mapping").and_then(|s| Uuid::parse_str(s).ok()),
         message: None,
         save_name: String::new(),
@@ -464,7 +469,21 @@ fn posted_columns(form: &[(String, String)]) -> HashMap<usize, String> {
         .collect()
 }
 
-fn mapping_of(headers: &[String], columns: &HashMap<usize, String>, entity: &str) -> Mapping {
+fn posted_dates(form: &[(String, String)]) -> HashMap<usize, String> {
+    form.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("date.")?.parse().ok()?, v.clone())))
+        .collect()
+}
+
+/// The mapping the form says: each column's field, and for a column that feeds dates the
+/// format it writes them in (none: recognised from the usual ones).
+fn mapping_of(
+    headers: &[String],
+    columns: &HashMap<usize, String>,
+    dates: &HashMap<usize, String>,
+    targets: &Targets,
+    entity: &str,
+) -> Mapping {
     Mapping {
         entity: Some(entity.to_string()),
         columns: headers
@@ -472,15 +491,95 @@ fn mapping_of(headers: &[String], columns: &HashMap<usize, String>, entity: &str
             .enumerate()
             .map(|(i, h)| {
                 let field = columns.get(&i).filter(|f| !f.is_empty()).cloned();
+                // A format left from a date field the column no longer feeds is dropped.
+                let date_format = dates
+                    .get(&i)
+                    .filter(|f| !f.is_empty())
+                    .filter(|_| {
+                        field
+                            .as_deref()
+                            .and_then(|f| targets.get(f))
+                            .is_some_and(|t| t.dates)
+                    })
+                    .cloned();
                 ColumnMapping {
                     header: h.clone(),
                     ignore: field.is_none(),
                     field,
+                    date_format,
                     ..ColumnMapping::default()
                 }
             })
             .collect(),
     }
+}
+
+/// The date formats the wizard offers for a date field, each with its wording's key.
+const DATE_FORMATS: &[(&str, &str)] = &[
+    ("%Y-%m-%d", "ymd-dash"),
+    ("%Y/%m/%d", "ymd-slash"),
+    ("%Y年%m月%d日", "ymd-chinese"),
+    ("%Y%m%d", "ymd-digits"),
+    ("%m/%d/%Y", "mdy"),
+    ("%d/%m/%Y", "dmy"),
+    ("%d.%m.%Y", "dmy-dot"),
+];
+
+/// … and for a date-time field.
+const DATE_TIME_FORMATS: &[(&str, &str)] = &[
+    ("%Y-%m-%d %H:%M", "ymd-dash"),
+    ("%Y/%m/%d %H:%M", "ymd-slash"),
+    ("%m/%d/%Y %H:%M", "mdy"),
+    ("%d/%m/%Y %H:%M", "dmy"),
+    ("%d.%m.%Y %H:%M", "dmy-dot"),
+];
+
+/// The choices of a date column's format: 自动识别, the usual ones worded with an example, and
+/// the one a saved mapping or a mapping file names when it is none of those.
+fn date_options(i18n: &I18n, with_time: bool, chosen: Option<&str>) -> Vec<Opt> {
+    let presets = if with_time {
+        DATE_TIME_FORMATS
+    } else {
+        DATE_FORMATS
+    };
+    let mut out = vec![Opt {
+        value: String::new(),
+        label: i18n.t("import-date-auto"),
+        selected: chosen.is_none(),
+    }];
+    out.extend(presets.iter().map(|(f, key)| Opt {
+        value: (*f).to_string(),
+        label: i18n.t_with(
+            &format!("import-date-{key}"),
+            &[("example", run::date_example(f))],
+        ),
+        selected: chosen == Some(*f),
+    }));
+    if let Some(c) = chosen.filter(|c| !presets.iter().any(|(f, _)| f == c)) {
+        out.push(Opt {
+            value: c.to_string(),
+            label: i18n.t1("import-date-other", "example", run::date_example(c)),
+            selected: true,
+        });
+    }
+    out
+}
+
+/// Whether target `path` holds dates, and whether with a time of day.
+fn date_target(
+    targets: &Targets,
+    custom: &[guanxi_core::custom_fields::CustomFieldDef],
+    path: &str,
+) -> Option<bool> {
+    let t = targets.get(path).filter(|t| t.dates)?;
+    let kind = match t.field {
+        Some(f) => Some(&f.kind),
+        None => custom.iter().find(|c| c.path() == path).map(|c| &c.kind),
+    };
+    Some(matches!(
+        kind,
+        Some(guanxi_core::records::FieldKind::DateTime)
+    ))
 }
 
 async fn mapping_post(
@@ -510,6 +609,7 @@ async fn mapping_post(
             .and_then(Policy::parse)
             .unwrap_or(Policy::Skip),
         columns: Some(posted_columns(&form)),
+        dates: posted_dates(&form),
         saved: None,
         message: None,
         save_name: form_get(&form, "save_name").unwrap_or_default().to_string(),
@@ -536,7 +636,18 @@ async fn mapping_post(
                 }
             };
             let columns = wanted.columns.clone().unwrap_or_default();
-            let mapping = mapping_of(source.headers(), &columns, def.name);
+            let custom = match st.core.records(def).custom_defs().await {
+                Ok(c) => c,
+                Err(e) => return error_page(&user, e.into()),
+            };
+            let targets = Targets::of(def, &custom);
+            let mapping = mapping_of(
+                source.headers(),
+                &columns,
+                &wanted.dates,
+                &targets,
+                def.name,
+            );
             if op == "save" {
                 let name = wanted.save_name.clone();
                 wanted.message = Some(
@@ -638,7 +749,7 @@ async fn mapping_page(
         &wanted.columns,
         wanted.saved.and_then(|s| saved.iter().find(|m| m.id == s)),
     ) {
-        (Some(cols), _) => mapping_of(&headers, cols, def.name),
+        (Some(cols), _) => mapping_of(&headers, cols, &wanted.dates, &targets, def.name),
         (None, Some(s)) => {
             let missing = uploads::missing_headers(&s.mapping, &headers);
             if missing.is_empty() {
@@ -675,8 +786,8 @@ async fn mapping_page(
         }
         (None, None) => suggest(&targets, &headers, &EveryLanguage::default()).mapping(),
     };
-    // Per column, what it feeds.
-    let chosen: Vec<Option<String>> = headers
+    // Per column, what it feeds (and how it writes dates).
+    let chosen_columns: Vec<Option<&ColumnMapping>> = headers
         .iter()
         .map(|h| {
             mapping
@@ -691,8 +802,11 @@ async fn mapping_page(
                         .find(|c| guanxi_core::import::mapping::normalize_header(&c.header) == n)
                 })
                 .filter(|c| !c.ignore)
-                .and_then(|c| c.field.clone())
         })
+        .collect();
+    let chosen: Vec<Option<String>> = chosen_columns
+        .iter()
+        .map(|c| c.and_then(|c| c.field.clone()))
         .collect();
     let labels: Vec<(String, String)> = targets
         .list
@@ -714,9 +828,22 @@ async fn mapping_page(
                 label: l.clone(),
                 selected: pick.as_deref() == Some(p.as_str()),
             }));
+            let dates = pick
+                .as_deref()
+                .and_then(|p| date_target(&targets, &custom, p))
+                .map(|with_time| {
+                    let format = chosen_columns
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .and_then(|c| c.date_format.as_deref());
+                    date_options(&i18n, with_time, format)
+                })
+                .unwrap_or_default();
             ColumnLine {
                 index: i,
                 header: h.clone(),
+                dates,
                 samples: first
                     .iter()
                     .filter_map(|r| r.fields.get(i))

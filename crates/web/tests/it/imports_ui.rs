@@ -642,3 +642,141 @@ async fn a_large_error_file_is_sent_page_by_page() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_date_column_says_how_it_writes_dates() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user_in("sales", None, "zh-CN").await;
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let file = "姓名,电子邮箱,生日\r\n\
+                    张伟,zhang.wei@example.com,03/15/1990\r\n\
+                    王芳,wang.fang@example.com,15/03/1991\r\n";
+        let (s, to, body) =
+            upload(&app, &cookie, "contacts", "美国同事.csv", file.as_bytes()).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{b:?}: {body}");
+        let to = to.unwrap();
+        let id = to.trim_start_matches("/contacts/import/").to_string();
+        // 生日 feeds the birthday, a date: the column offers its format, recognised by default.
+        let (_, page) = get(&app, &cookie, &to).await;
+        assert!(
+            page.contains("<option value=\"birthday\" selected>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<label class=\"date-format\" for=\"date-2\">日期格式</label>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<option value=\"\" selected>自动识别</option>"),
+            "{page}"
+        );
+        assert!(page.contains("月/日/年，美式（如 03/15/2026）"), "{page}");
+        assert!(
+            !page.contains("id=\"date-1\""),
+            "{page}: not for an e-mail column"
+        );
+
+        // Month/day/year: the first row reads, the second is refused, naming the column and
+        // the format it expects.
+        let csrf = csrf_of(&app, &cookie).await;
+        let mut form = vec![
+            ("_csrf", csrf.as_str()),
+            ("map.0", "name"),
+            ("map.1", "emails"),
+            ("map.2", "birthday"),
+            ("date.2", "%m/%d/%Y"),
+            ("policy", "skip"),
+            ("save_name", "美式日期"),
+            ("op", "preview"),
+        ];
+        let (s, _, page) = form_as(&app, Some(&cookie), "zh-CN", &to, &form).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("<option value=\"%m/%d/%Y\" selected>"),
+            "{page}"
+        );
+        assert_eq!(page.matches("将新建").count(), 1, "{b:?}: {page}");
+        assert!(
+            page.contains(
+                "生日：日期“15/03/1991”与该列设定的日期格式不符，应写作 03/15/2026 这样的形式。"
+            ),
+            "{b:?}: {page}"
+        );
+        // Saved with the mapping.
+        form[7] = ("op", "save");
+        let (_, _, page) = form_as(&app, Some(&cookie), "zh-CN", &to, &form).await;
+        assert!(page.contains("字段映射“美式日期”已保存"), "{page}");
+        let saved = count_sql(
+            &app,
+            "SELECT COUNT(*) AS n FROM import_mappings WHERE mapping LIKE '%date_format = \"%m/%d/%Y\"%'",
+        )
+        .await;
+        assert_eq!(saved, 1, "{b:?}");
+
+        // The run reads the dates the same way.
+        form[7] = ("op", "start");
+        let (s, _, page) = form_as(&app, Some(&cookie), "zh-CN", &to, &form).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(run_jobs(&app).await.failed, 0);
+        let (_, all) = json(rep.get("/api/v1/contacts").await).await;
+        let list = all["data"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "{b:?}: {all}");
+        assert_eq!(list[0]["birthday"], "1990-03-15", "{b:?}");
+        let res = browser()
+            .get(format!("{}/imports/{id}/errors.csv", app.base))
+            .header("Cookie", format!("guanxi_session={cookie}"))
+            .send()
+            .await
+            .unwrap();
+        let text = String::from_utf8(res.bytes().await.unwrap()[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[1].starts_with("3,生日,日期“15/03/1991”与该列设定的日期格式不符"),
+            "{text}"
+        );
+        assert!(lines[1].contains("import_date_not_in_format"), "{text}");
+
+        // The saved mapping applied to another file chooses the format again.
+        let (s, to2, _) = upload(
+            &app,
+            &cookie,
+            "contacts",
+            "第二批.csv",
+            "姓名,电子邮箱,生日\r\n李娜,li.na@example.com,12/01/1988\r\n".as_bytes(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let to2 = to2.unwrap();
+        let (_, page) = get(&app, &cookie, &to2).await;
+        let marker = "id=\"import-saved\">";
+        let at = page.find(marker).expect("the saved mappings") + marker.len();
+        let saved_id = page[at..]
+            .split("value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let csrf = csrf_of(&app, &cookie).await;
+        let (_, _, page) = form_as(
+            &app,
+            Some(&cookie),
+            "zh-CN",
+            &to2,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("saved", saved_id.as_str()),
+                ("op", "apply"),
+            ],
+        )
+        .await;
+        assert!(
+            page.contains("<option value=\"%m/%d/%Y\" selected>"),
+            "{b:?}: {page}"
+        );
+        assert!(page.contains("将新建"), "{b:?}: {page}");
+    }
+}
