@@ -163,6 +163,7 @@ import-stop-confirm = Stop this import? The records imported so far stay; the re
 import-stopping = Stopping the import: it stops once the current batch is written.
 import-result-finished = Import finished: { $created } created, { $updated } updated, { $skipped } skipped, { $failed } failed.
 import-result-stopped = Stopped: { $created } created, { $updated } updated, { $failed } failed. The records imported so far stay; undo the import if you do not want them.
+import-result-stopped-nothing = Stopped: { $created } created, { $updated } updated, { $failed } failed. Nothing was written.
 notification-import_stopped = Import of { $file } stopped: { $created } created, { $updated } updated, { $failed } failed
 error-import_stop_not_allowed = Only the person who ran this import, or an administrator, can stop it.
 error-import_not_running = This import is no longer running, so there is nothing to stop.

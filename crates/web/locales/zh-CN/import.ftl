@@ -153,6 +153,7 @@ import-stop-confirm = 确定停止本次导入吗？已导入的记录会保留�
 import-stopping = 正在停止导入：当前这一批写完后即停止。
 import-result-finished = 导入完成：新建 { $created }，更新 { $updated }，跳过 { $skipped }，失败 { $failed }。
 import-result-stopped = 已停止：新建 { $created }，更新 { $updated }，失败 { $failed }。已导入的记录会保留，如不需要可撤销本次导入。
+import-result-stopped-nothing = 已停止：新建 { $created }，更新 { $updated }，失败 { $failed }。未写入任何记录。
 notification-import_stopped = 导入已停止（{ $file }）：新建 { $created }，更新 { $updated }，失败 { $failed }
 error-import_stop_not_allowed = 只有发起本次导入的人或管理员可以停止导入。
 error-import_not_running = 本次导入已结束，无需停止。

@@ -1160,7 +1160,13 @@ fn state_notice(i18n: &I18n, run: &uploads::RunView, came_from: Option<&str>) ->
             None
         };
     }
-    let key = format!("import-result-{}", run.status);
+    // A run stopped before it wrote anything has nothing to keep or undo.
+    let nothing = run.status == "stopped" && c.created + c.updated == 0;
+    let key = format!(
+        "import-result-{}{}",
+        run.status,
+        if nothing { "-nothing" } else { "" }
+    );
     Some(i18n.t_with(&key, &counts)).filter(|words| *words != key)
 }
 
