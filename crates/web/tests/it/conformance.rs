@@ -2322,6 +2322,7 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("rows", json!(1200)),
         ("table", json!("contacts")),
         ("type", json!("geometry")),
+        ("example", json!("03/15/2026")),
     ]
     .into_iter()
     .collect();
