@@ -10,6 +10,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -103,13 +104,32 @@ pub enum ImportCommand {
         #[arg(long, value_parser = ["zh-CN", "en"])]
         locale: Option<String>,
     },
+    /// Stop an import that runs (started in the browser, on any instance): it stops after the
+    /// batch it is writing; what it imported stays, and can be undone.
+    Stop {
+        #[command(flatten)]
+        db: DbArg,
+        /// The import's id, as `guanxi import runs` lists it.
+        run: String,
+        /// Who stops it: the user who imported, or an administrator. Default: the only
+        /// administrator.
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: Option<String>,
+        /// Language of the messages. Default: the user's.
+        #[arg(long, value_parser = ["zh-CN", "en"])]
+        locale: Option<String>,
+    },
 }
 
 impl ImportArgs {
     /// The database the command works on.
     pub fn db(&self) -> &DbArg {
         match &self.command {
-            Some(ImportCommand::Runs { db, .. } | ImportCommand::Undo { db, .. }) => db,
+            Some(
+                ImportCommand::Runs { db, .. }
+                | ImportCommand::Undo { db, .. }
+                | ImportCommand::Stop { db, .. },
+            ) => db,
             None => &self.db,
         }
     }
@@ -147,13 +167,15 @@ async fn list_runs(core: &Core, as_user: Option<&str>, limit: u64) -> Result<()>
         println!("no imports yet");
         return Ok(());
     }
-    println!(
-        "{:<36}  {:<16}  {:<12}  {:<10}  {:<24}  {:<9}  status — counts",
-        "id", "started", "who", "entity", "file", "policy"
-    );
+    let mut rows = vec![
+        [
+            "id", "started", "who", "entity", "file", "policy", "status", "counts",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     for r in runs {
         let c = &r.counts;
-        let when = words.instant(r.started_at);
         let mut counts = format!(
             "{} read, {} created, {} updated, {} skipped, {} failed",
             c.read, c.created, c.updated, c.skipped, c.failed
@@ -167,19 +189,99 @@ async fn list_runs(core: &Core, as_user: Option<&str>, limit: u64) -> Result<()>
                 u.removed, u.restored, u.skipped
             ));
         }
-        println!(
-            "{:<36}  {:<16}  {:<12}  {:<10}  {:<24}  {:<9}  {} — {}",
-            r.id,
-            when,
-            r.created_by_name,
-            r.entity,
-            r.file_name,
-            r.policy,
+        rows.push(vec![
+            r.id.to_string(),
+            words.instant(r.started_at),
+            clip(&r.created_by_name, 16),
+            r.entity.clone(),
+            clip(&r.file_name, 32),
+            r.policy.clone(),
             words.t(&format!("import-status-{}", r.status)),
-            counts
-        );
+            counts,
+        ]);
+    }
+    for line in table(&rows) {
+        println!("{line}");
     }
     Ok(())
+}
+
+/// `guanxi import stop RUN`.
+async fn stop_run(
+    core: &Core,
+    run: &str,
+    as_user: Option<&str>,
+    locale: Option<&str>,
+) -> Result<()> {
+    let run_id = uuid::Uuid::parse_str(run.trim())
+        .map_err(|_| anyhow!("'{run}' is no import's id; `guanxi import runs` lists them"))?;
+    let user = user_or_admin(core, as_user).await?;
+    let actor = acting_as(core, &user, locale, "stop imports").await?;
+    let words = I18n::new(&actor.locale);
+    match ledger::request_stop(core, &actor, run_id).await {
+        Ok(now) if now == ledger::status::STOPPED => println!("import {run_id} stopped"),
+        Ok(_) => println!(
+            "import {run_id} asked to stop: it stops after the batch it is writing; \
+             `guanxi import runs` shows its counts"
+        ),
+        Err(guanxi_core::CoreError::NotFound) => {
+            bail!("no import {run_id}; `guanxi import runs` lists them")
+        }
+        Err(
+            guanxi_core::CoreError::Conflict { code, params, .. }
+            | guanxi_core::CoreError::Forbidden { code, params },
+        ) => bail!("{}", words.error(code, &params)),
+        Err(e) => return Err(explain_in(e, &actor.locale)),
+    }
+    Ok(())
+}
+
+/// The lines of a table whose columns line up in a terminal: each cell padded to its column's
+/// widest by display width (a Chinese character takes two columns), two spaces between
+/// columns, the last column as it is.
+fn table(rows: &[Vec<String>]) -> Vec<String> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.width())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                line.push_str(cell);
+                if i + 1 < row.len() {
+                    let pad = widths[i].saturating_sub(cell.width()) + 2;
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+/// `text` cut to at most `max` display columns, with "…" where it was cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.width() <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 /// `guanxi import undo RUN`.
@@ -309,6 +411,12 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
             locale,
             ..
         }) => return undo_run(core, run, as_user.as_deref(), locale.as_deref()).await,
+        Some(ImportCommand::Stop {
+            run,
+            as_user,
+            locale,
+            ..
+        }) => return stop_run(core, run, as_user.as_deref(), locale.as_deref()).await,
         None => {}
     }
     let (Some(entity), Some(input)) = (args.entity.clone(), args.file.clone()) else {
@@ -472,4 +580,38 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
         println!("stopped early as asked; run the same command again to import the rest");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{clip, table};
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn columns_line_up_by_display_width_with_chinese_text() {
+        let rows = vec![
+            vec!["who".to_string(), "file".into(), "status".into()],
+            vec![
+                "王芳".to_string(),
+                "客户名单（华东区）.csv".into(),
+                "已完成".into(),
+            ],
+            vec!["Bob".to_string(), "a.csv".into(), "Done".into()],
+        ];
+        let lines = table(&rows);
+        let at = |line: &str, cell: &str| line[..line.find(cell).unwrap()].width();
+        assert_eq!(at(&lines[0], "file"), at(&lines[1], "客户"));
+        assert_eq!(at(&lines[1], "客户"), at(&lines[2], "a.csv"));
+        assert_eq!(at(&lines[0], "status"), at(&lines[1], "已完成"));
+        assert_eq!(at(&lines[1], "已完成"), at(&lines[2], "Done"));
+        assert!(!lines[1].ends_with(' '));
+    }
+
+    #[test]
+    fn long_names_are_clipped_by_display_width() {
+        assert_eq!(clip("短.csv", 10), "短.csv");
+        let long = clip("华东区重点客户联系人名单二〇二六年十二月.csv", 16);
+        assert!(long.width() <= 16, "{long}");
+        assert!(long.ends_with('…'), "{long}");
+    }
 }

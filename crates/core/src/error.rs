@@ -376,6 +376,9 @@ pub mod codes {
         IMPORT_AMBIGUOUS_USER = "import_ambiguous_user";
         /// The row could not be saved for a reason of the system's (`message`).
         IMPORT_ROW_FAILED = "import_row_failed";
+        /// A date `value` that does not fit its column's format, which writes dates as
+        /// `example` does.
+        IMPORT_DATE_NOT_IN_FORMAT = "import_date_not_in_format";
 
         // Importing in the browser (`import::uploads`).
         /// Another saved mapping of the entity has this name.
@@ -404,6 +407,12 @@ pub mod codes {
         IMPORT_UNDO_GONE = "import_undo_gone";
         /// Left as it is: `title` cannot take its values of before again (`message`).
         IMPORT_UNDO_REFUSED = "import_undo_refused";
+
+        // Stopping an import that runs (`import::ledger::request_stop`).
+        /// Only the user who imported and administrators may stop an import.
+        IMPORT_STOP_NOT_ALLOWED = "import_stop_not_allowed";
+        /// The import is no longer running (`status`): nothing to stop.
+        IMPORT_NOT_RUNNING = "import_not_running";
     }
 }
 

@@ -1047,7 +1047,8 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
 })();
 
 // Import wizard: a changed column, policy or sheet previews again; the run's page follows its
-// progress without reloading, and reloads once the import is done to show its links.
+// progress without reloading, says where it stands (stopping, then its result), and reloads
+// once the import is done to show its links.
 document.addEventListener("change", function (e) {
   var el = e.target;
   if (!el.matches || !el.matches("#import-mapping [data-repreview]")) return;
@@ -1077,8 +1078,12 @@ document.addEventListener("change", function (e) {
           var dd = box.querySelector('[data-count="' + k + '"]');
           if (dd) dd.textContent = p[k];
         });
+        var notice = document.getElementById("notice");
+        if (notice && p.notice) { notice.textContent = "✓ " + p.notice; notice.hidden = false; }
+        else if (notice && !p.live) notice.hidden = true;
         if (p.live) setTimeout(tick, 1500);
-        else window.location.reload();
+        // Once it ended, the page shows its result and links (not the "started" it came with).
+        else window.location.replace(window.location.pathname);
       })
       .catch(function () { setTimeout(tick, 5000); });
   }

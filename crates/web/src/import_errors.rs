@@ -40,7 +40,9 @@ impl<W: Write> ErrorCsv<W> {
     fn writer(&mut self) -> std::io::Result<&mut csv::Writer<W>> {
         if let Some(mut out) = self.out.take() {
             out.write_all(BOM)?;
-            let mut w = csv::Writer::from_writer(out);
+            // A row the reader could not split keeps no values, and a longer one more than
+            // the headers: neither may cut the file short.
+            let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
             let mut head: Vec<String> = ["line", "column", "reason", "code"]
                 .iter()
                 .map(|k| self.words.t(&format!("import-errors-{k}")))
@@ -75,6 +77,11 @@ impl<W: Write> ErrorCsv<W> {
             code.to_string(),
         ];
         record.extend(values.iter().cloned());
+        // Cells under every header, so a spreadsheet shows the row whole.
+        let width = 4 + self.headers.len();
+        if record.len() < width {
+            record.resize(width, String::new());
+        }
         self.writer()?
             .write_record(&record)
             .map_err(std::io::Error::other)?;

@@ -230,10 +230,53 @@ fn imports_are_listed_and_undone() {
     assert!(line.contains("已完成"), "{runs}");
     assert!(line.contains("2 created"), "{runs}");
     let id = line.split_whitespace().next().unwrap().to_string();
+    // A finished import cannot be stopped.
+    fails(
+        &["import", "stop", &id, "--database", db.path()],
+        &["本次导入已结束，无需停止"],
+    );
+
+    // A second file with a longer Chinese name: the columns still line up, as a terminal
+    // shows them (a Chinese character two columns wide).
+    let second = gbk_file(
+        &dir,
+        "华东区客户名单.csv",
+        "姓名,电子邮箱\r\n王安石,wang@example.com\r\n",
+    );
+    ok(&["import", "contacts", &second, "--database", db.path()]);
+    let runs = ok(&["import", "runs", "--database", db.path()]);
+    let lines: Vec<&str> = runs.lines().collect();
+    let column = |line: &str, cell: &str| {
+        use unicode_width::UnicodeWidthStr;
+        line[..line
+            .find(cell)
+            .unwrap_or_else(|| panic!("{cell} in {runs}"))]
+            .width()
+    };
+    assert_eq!(
+        column(lines[0], "file"),
+        column(lines[1], "华东区"),
+        "{runs}"
+    );
+    assert_eq!(
+        column(lines[1], "华东区"),
+        column(lines[2], "客户.csv"),
+        "{runs}"
+    );
+    assert_eq!(
+        column(lines[0], "status"),
+        column(lines[1], "已完成"),
+        "{runs}"
+    );
+    assert_eq!(
+        column(lines[1], "已完成"),
+        column(lines[2], "已完成"),
+        "{runs}"
+    );
 
     let undone = ok(&["import", "undo", &id, "--database", db.path()]);
     assert!(undone.contains("3 records removed"), "{undone}");
-    assert_eq!(rt.block_on(count(db.path(), "contacts")), 2); // in the recycle bin
+    assert_eq!(rt.block_on(count(db.path(), "contacts")), 3); // 2 in the recycle bin, 王安石
     let runs = ok(&["import", "runs", "--database", db.path()]);
     assert!(runs.contains("已撤销"), "{runs}");
     assert!(runs.contains("undo: 3 removed"), "{runs}");

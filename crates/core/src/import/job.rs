@@ -30,6 +30,9 @@ pub const KIND: &str = "import";
 /// The notice its user gets when a run ends.
 pub const DONE_NOTICE: &str = "import_done";
 
+/// The notice its user gets when a run was stopped by a person.
+pub const STOPPED_NOTICE: &str = "import_stopped";
+
 /// An import is tried this many times (a server killed mid-way, a database that went away).
 const ATTEMPTS: i64 = 5;
 
@@ -189,6 +192,26 @@ async fn import(
         Err(e) => return Err(fail(e.to_string()).await),
     };
     let policy = Policy::parse(&get("policy")?).unwrap_or(Policy::Skip);
+    // Stopped before this attempt began (queued, or between attempts): what was written stays,
+    // and so do the errors kept.
+    if super::ledger::stop_requested(core, id)
+        .await
+        .map_err(retry)?
+    {
+        if status != super::ledger::status::STOPPED {
+            uploads::set_status(core, id, super::ledger::status::STOPPED)
+                .await
+                .map_err(retry)?;
+        }
+        let run = uploads::run_of(core, &actor, id).await.map_err(retry)?;
+        uploads::keep_after_run(core, id).await.map_err(retry)?;
+        if status != super::ledger::status::STOPPED {
+            notify_done(core, &actor, def, id, &run.counts, &upload.file_name, true)
+                .await
+                .map_err(retry)?;
+        }
+        return Ok(json!({ "run": id, "counts": run.counts, "stopped": true }));
+    }
     // Count the rows first, for the progress bar.
     let mut counting = match open(core, &upload, sheet.clone()).await {
         Ok(s) => s,
@@ -259,7 +282,7 @@ async fn import(
         // A file the reader gave up on part-way: the run says `stopped`.
         Err(e @ CoreError::BadRequest { .. }) => {
             let run = uploads::run_of(core, &actor, id).await.map_err(retry)?;
-            notify_done(core, &actor, def, id, &run.counts, &upload.file_name)
+            notify_done(core, &actor, def, id, &run.counts, &upload.file_name, false)
                 .await
                 .map_err(retry)?;
             uploads::keep_after_run(core, id).await.map_err(retry)?;
@@ -269,10 +292,18 @@ async fn import(
     };
     kept.map_err(retry)?;
     uploads::keep_after_run(core, id).await.map_err(retry)?;
-    notify_done(core, &actor, def, id, &report.counts, &upload.file_name)
-        .await
-        .map_err(retry)?;
-    Ok(json!({ "run": id, "counts": report.counts }))
+    notify_done(
+        core,
+        &actor,
+        def,
+        id,
+        &report.counts,
+        &upload.file_name,
+        report.stopped,
+    )
+    .await
+    .map_err(retry)?;
+    Ok(json!({ "run": id, "counts": report.counts, "stopped": report.stopped }))
 }
 
 async fn notify_done(
@@ -282,6 +313,7 @@ async fn notify_done(
     id: Uuid,
     c: &Counts,
     file: &str,
+    stopped: bool,
 ) -> CoreResult<()> {
     let txn = core.db.begin().await?;
     notifications::notify(
@@ -289,7 +321,7 @@ async fn notify_done(
         &txn,
         Notice {
             user_id: actor.user_id,
-            kind: DONE_NOTICE,
+            kind: if stopped { STOPPED_NOTICE } else { DONE_NOTICE },
             params: json!({
                 "file": file,
                 "entity": def.name,

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::Core;
 use crate::authz::Actor;
 use crate::db::{self, col, get_i64, get_string};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, codes};
 use crate::identity::users;
 use crate::records::def::EntityDef;
 
@@ -38,6 +38,7 @@ pub const STALE_AFTER: Duration = Duration::from_secs(120);
 
 /// Run statuses.
 pub mod status {
+    pub const QUEUED: &str = "queued";
     pub const RUNNING: &str = "running";
     pub const FINISHED: &str = "finished";
     pub const STOPPED: &str = "stopped";
@@ -282,4 +283,88 @@ pub async fn get(core: &Core, actor: &Actor, id: Uuid) -> CoreResult<RunSummary>
         return Err(CoreError::NotFound);
     }
     Ok(s)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stopping a run.
+
+/// Asks run `id` to stop, as `actor`: the person who imported or an administrator
+/// ([`codes::IMPORT_STOP_NOT_ALLOWED`]); a run no longer queued or running cannot be
+/// ([`codes::IMPORT_NOT_RUNNING`], with its `status`). The flag is kept on the run's record, so
+/// the run notices it before its next batch on whichever instance it runs; the batches it
+/// wrote stay, and the run ends `stopped` (it can be undone as any other). A run whose process
+/// is gone (its heartbeat stopped) is marked stopped at once, and its file kept as a finished
+/// run's is. Returns the status the run has now (`stopped`, or still `running` until the job
+/// notices).
+pub async fn request_stop(core: &Core, actor: &Actor, id: Uuid) -> CoreResult<String> {
+    let mut q = Query::select();
+    q.columns(["status", "created_by", "heartbeat_at", "started_at"].map(col))
+        .from(col("import_runs"))
+        .and_where(Expr::col(col("id")).eq(id));
+    let row = db::fetch_one(core.db.reader(), &q)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let created_by = db::get_uuid(&row, "created_by")?;
+    if created_by != actor.user_id && !actor.is_admin() {
+        return Err(CoreError::forbidden(codes::IMPORT_STOP_NOT_ALLOWED));
+    }
+    let stored = get_string(&row, "status")?;
+    let beat = db::get_opt_ts(&row, "heartbeat_at")?.unwrap_or(db::get_ts(&row, "started_at")?);
+    let stale = stored == status::RUNNING && beat < stale_before();
+    if !matches!(stored.as_str(), status::QUEUED | status::RUNNING) {
+        return Err(not_running(&stored));
+    }
+    let mut q = Query::update();
+    q.table(col("import_runs"))
+        .value(col("stop_requested_at"), crate::now())
+        .value(col("stop_requested_by"), actor.user_id)
+        .and_where(Expr::col(col("id")).eq(id))
+        .and_where(Expr::col(col("status")).is_in([status::QUEUED, status::RUNNING]));
+    if stale {
+        q.value(col("status"), status::STOPPED)
+            .value(col("finished_at"), crate::now())
+            .cond_where(stale_condition(stale_before()));
+    }
+    let txn = core.db.begin().await?;
+    let n = db::update(&txn, &q).await?;
+    txn.commit().await?;
+    if n == 0 {
+        // It ended (or its process came back) between the look and the write.
+        let mut q = Query::select();
+        q.column(col("status"))
+            .from(col("import_runs"))
+            .and_where(Expr::col(col("id")).eq(id));
+        let now = match db::fetch_one(core.db.reader(), &q).await? {
+            Some(r) => get_string(&r, "status")?,
+            None => return Err(CoreError::NotFound),
+        };
+        return Err(not_running(&now));
+    }
+    if stale {
+        super::uploads::keep_after_run(core, id).await?;
+        return Ok(status::STOPPED.to_string());
+    }
+    Ok(stored)
+}
+
+fn not_running(status: &str) -> CoreError {
+    let mut params = crate::error::Params::new();
+    params.insert("status", serde_json::Value::String(status.to_string()));
+    CoreError::Conflict {
+        code: codes::IMPORT_NOT_RUNNING,
+        message: format!("the import is {status}, not running"),
+        params,
+    }
+}
+
+/// Whether someone asked run `id` to stop (read before each batch of the run).
+pub async fn stop_requested(core: &Core, id: Uuid) -> CoreResult<bool> {
+    let mut q = Query::select();
+    q.column(col("stop_requested_at"))
+        .from(col("import_runs"))
+        .and_where(Expr::col(col("id")).eq(id));
+    Ok(match db::fetch_one(core.db.reader(), &q).await? {
+        Some(row) => db::get_opt_ts(&row, "stop_requested_at")?.is_some(),
+        None => false,
+    })
 }

@@ -207,7 +207,8 @@ pub struct Report {
     /// The run's record; none for a dry run.
     pub run_id: Option<Uuid>,
     pub counts: Counts,
-    /// Cut short by [`RunOptions::stop_after`]: a later run of the file does the rest.
+    /// Cut short by [`RunOptions::stop_after`], or stopped by a person
+    /// ([`super::ledger::request_stop`]): a later run of the file does the rest.
     pub stopped: bool,
     /// The longest a batch's transaction was open (on SQLite: held the one writer).
     pub longest_batch: Duration,
@@ -334,20 +335,25 @@ fn several(cell: &str) -> impl Iterator<Item = &str> {
 /// Date formats tried when a column names none: ISO, and what spreadsheets in China write.
 const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d"];
 
-fn date_text(v: &str, format: Option<&str>) -> String {
+/// A date cell as the API takes it (`2026-03-15`), read with the column's format or, without
+/// one, any of [`DATE_FORMATS`]; `None` when it does not read.
+fn date_text(v: &str, format: Option<&str>) -> Option<String> {
     let v = v.trim();
     let day = |f: &str| chrono::NaiveDate::parse_from_str(v, f).ok();
     let found = match format {
-        Some(f) => day(f),
+        // A workbook's date cells read as ISO dates whatever the column's format.
+        Some(f) => day(f).or_else(|| day("%Y-%m-%d")),
         None => DATE_FORMATS.iter().find_map(|f| day(f)),
     };
-    found.map_or_else(|| v.to_string(), |d| d.format("%Y-%m-%d").to_string())
+    found.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
-fn date_time_text(v: &str, format: Option<&str>, zone: crate::time_zone::Tz) -> String {
+/// A date-time cell as the API takes it (an instant), read in `zone` with the column's format
+/// or, without one, the usual ones; `None` when it does not read.
+fn date_time_text(v: &str, format: Option<&str>, zone: crate::time_zone::Tz) -> Option<String> {
     let v = v.trim();
     if chrono::DateTime::parse_from_rfc3339(v).is_ok() {
-        return v.to_string();
+        return Some(v.to_string());
     }
     // As an export for people writes an instant read outside anyone's session.
     let (v, zone) = match labels_back::utc_text(v) {
@@ -355,7 +361,8 @@ fn date_time_text(v: &str, format: Option<&str>, zone: crate::time_zone::Tz) -> 
         None => (v, zone),
     };
     let formats: Vec<&str> = match format {
-        Some(f) => vec![f],
+        // A workbook's date cells read as ISO whatever the column's format.
+        Some(f) => vec![f, "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
         None => vec![
             "%Y-%m-%d %H:%M:%S",
             "%Y-%m-%d %H:%M",
@@ -367,7 +374,21 @@ fn date_time_text(v: &str, format: Option<&str>, zone: crate::time_zone::Tz) -> 
         .iter()
         .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
         .and_then(|local| crate::time_zone::to_utc(local, zone).ok())
-        .map_or_else(|| v.to_string(), crate::records::service::ts_string)
+        .map(crate::records::service::ts_string)
+}
+
+/// How a date written in `format` looks (15 March 2026, 14:30), for an error that says what a
+/// column expects without showing a format's codes.
+pub fn date_example(format: &str) -> String {
+    use std::fmt::Write;
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 15)
+        .and_then(|d| d.and_hms_opt(14, 30, 0))
+        .unwrap_or_default();
+    let mut out = String::new();
+    match write!(out, "{}", at.format(format)) {
+        Ok(()) => out,
+        Err(_) => format.to_string(),
+    }
 }
 
 fn bool_value(v: &str) -> Value {
@@ -460,21 +481,29 @@ fn prepare(
                         };
                         input.insert(name, Value::String(joined));
                     }
-                    FieldKind::Date => {
-                        input.insert(
-                            name,
-                            Value::String(date_text(v, planned.date_format.as_deref())),
-                        );
-                    }
-                    FieldKind::DateTime => {
-                        input.insert(
-                            name,
-                            Value::String(date_time_text(
-                                v,
-                                planned.date_format.as_deref(),
-                                actor.time_zone,
-                            )),
-                        );
+                    FieldKind::Date | FieldKind::DateTime => {
+                        let format = planned.date_format.as_deref();
+                        let text = if matches!(f.kind, FieldKind::Date) {
+                            date_text(v, format)
+                        } else {
+                            date_time_text(v, format, actor.time_zone)
+                        };
+                        match (format, text) {
+                            (_, Some(t)) => {
+                                input.insert(name, Value::String(t));
+                            }
+                            // The column says how it writes dates, and this one does not.
+                            (Some(f), None) => error(
+                                header,
+                                FieldError::new(codes::IMPORT_DATE_NOT_IN_FORMAT)
+                                    .with("value", v.trim())
+                                    .with("example", date_example(f)),
+                            ),
+                            // No format said: the engine words what it cannot read.
+                            (None, None) => {
+                                input.insert(name, Value::String(v.trim().to_string()));
+                            }
+                        }
                     }
                     FieldKind::Bool => {
                         input.insert(name, bool_value(v));
@@ -1626,6 +1655,7 @@ pub async fn run(
     let mut budget = options.stop_after;
     let mut fatal: Option<ReadError> = None;
     let mut ended = false;
+    let mut halted = false;
     loop {
         while !ended && fatal.is_none() && pending.len() < BATCH_ROWS {
             match source.next() {
@@ -1671,11 +1701,18 @@ pub async fn run(
         if pending.is_empty() || budget == Some(0) {
             break;
         }
+        // Someone asked the run to stop (on its page, on any instance): the batches written stay.
+        if let Some(id) = run_id
+            && super::ledger::stop_requested(core, id).await?
+        {
+            halted = true;
+            break;
+        }
         runner
             .batch(&mut pending, run_id, sink, &mut budget)
             .await?;
     }
-    let stopped = budget == Some(0) && (!pending.is_empty() || !ended);
+    let stopped = halted || (budget == Some(0) && (!pending.is_empty() || !ended));
     if let Some(id) = run_id {
         let status = if stopped || fatal.is_some() {
             "stopped"

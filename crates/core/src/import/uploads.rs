@@ -625,9 +625,12 @@ pub struct RunView {
     pub mapping: String,
     /// The rows of its file, once counted.
     pub total: Option<u64>,
+    /// Someone asked it to stop ([`super::ledger::request_stop`]); a running run stops before
+    /// its next batch.
+    pub stop_requested: bool,
 }
 
-const RUN_COLUMNS: [&str; 15] = [
+const RUN_COLUMNS: [&str; 16] = [
     "id",
     "entity",
     "file_name",
@@ -643,6 +646,7 @@ const RUN_COLUMNS: [&str; 15] = [
     "failed",
     "already",
     "mapping",
+    "stop_requested_at",
 ];
 
 fn run_view(row: &sea_orm::QueryResult) -> CoreResult<RunView> {
@@ -667,6 +671,7 @@ fn run_view(row: &sea_orm::QueryResult) -> CoreResult<RunView> {
         },
         mapping: get_string(row, "mapping")?,
         total: None,
+        stop_requested: get_opt_ts(row, "stop_requested_at")?.is_some(),
     })
 }
 

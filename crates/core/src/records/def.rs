@@ -430,7 +430,8 @@ pub struct EntityDef {
 }
 
 /// Fields and child collections that belong to some values of a choice field (an activity's
-/// call details, to calls). The record's form shows them as one labelled group, which the
+/// call details, to calls), or, made with [`FieldGroup::section`], a labelled part of every
+/// record (其他信息: an id in another system) that its form and page show apart, after the rest. The record's form shows them as one labelled group, which the
 /// page's script hides while the choice holds another value (without the script every group
 /// shows); the record's page leaves them out, when empty, for the other values. Writing is
 /// unaffected: each field is stored whatever the choice holds.
@@ -445,6 +446,24 @@ pub struct FieldGroup {
     /// Its fields and child collections (computed ones too, which only the record's page
     /// shows).
     pub fields: &'static [&'static str],
+}
+
+impl FieldGroup {
+    /// A group every record has, decided by no choice: its fields shown apart under the group's
+    /// heading, after the others, on the form and on the record's page.
+    pub const fn section(name: &'static str, fields: &'static [&'static str]) -> FieldGroup {
+        FieldGroup {
+            name,
+            field: "",
+            values: &[],
+            fields,
+        }
+    }
+
+    /// Whether it belongs to every record ([`FieldGroup::section`]).
+    pub fn always(&self) -> bool {
+        self.field.is_empty()
+    }
 }
 
 /// How an entity's records appear on the timeline of the records they regard: which field says
@@ -608,7 +627,8 @@ impl EntityDef {
         self.actions.iter().find(|a| a.name == name)
     }
 
-    /// The group a field or child collection belongs to, if it belongs to some records only.
+    /// The group a field or child collection belongs to: a choice's (it belongs to some records
+    /// only) or a section ([`FieldGroup::always`]).
     pub fn group_of(&self, name: &str) -> Option<&'static FieldGroup> {
         self.field_groups.iter().find(|g| g.fields.contains(&name))
     }
@@ -616,9 +636,11 @@ impl EntityDef {
     /// Whether a field or child collection belongs to a record, as its choice field decides.
     pub fn belongs(&self, name: &str, rec: &JsonMap) -> bool {
         self.group_of(name).is_none_or(|g| {
-            rec.get(g.field)
-                .and_then(serde_json::Value::as_str)
-                .is_some_and(|v| g.values.contains(&v))
+            g.always()
+                || rec
+                    .get(g.field)
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|v| g.values.contains(&v))
         })
     }
 }

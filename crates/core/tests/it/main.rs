@@ -12,6 +12,7 @@ mod directory;
 mod export;
 mod import;
 mod import_run;
+mod import_stop;
 mod import_undo;
 mod jobs;
 mod kinds;

@@ -155,3 +155,28 @@ import-undone = Import undone: { $removed } moved to the recycle bin, { $restore
 import-undo-kept-title = Left as they were
 import-undo-kept-more = … and { $count } more.
 import-undo-untitled = A record you cannot see
+
+# Stopping an import that runs, and the run's page saying where it stands.
+import-stop = Stop import
+import-stop-hint = Stops after the batch being written: the records imported so far stay (you can still undo them), the remaining rows are not imported.
+import-stop-confirm = Stop this import? The records imported so far stay; the remaining rows are not imported.
+import-stopping = Stopping the import: it stops once the current batch is written.
+import-result-finished = Import finished: { $created } created, { $updated } updated, { $skipped } skipped, { $failed } failed.
+import-result-stopped = Stopped: { $created } created, { $updated } updated, { $failed } failed. The records imported so far stay; undo the import if you do not want them.
+import-result-stopped-nothing = Stopped: { $created } created, { $updated } updated, { $failed } failed. Nothing was written.
+notification-import_stopped = Import of { $file } stopped: { $created } created, { $updated } updated, { $failed } failed
+error-import_stop_not_allowed = Only the person who ran this import, or an administrator, can stop it.
+error-import_not_running = This import is no longer running, so there is nothing to stop.
+
+# The date format of each date column in the wizard.
+import-date-format = Date format
+import-date-auto = Recognise automatically
+import-date-ymd-dash = Year-month-day (e.g. { $example })
+import-date-ymd-slash = Year/month/day (e.g. { $example })
+import-date-ymd-chinese = Chinese year, month, day (e.g. { $example })
+import-date-ymd-digits = Year, month, day as digits (e.g. { $example })
+import-date-mdy = Month/day/year, US (e.g. { $example })
+import-date-dmy = Day/month/year, UK (e.g. { $example })
+import-date-dmy-dot = Day.month.year (e.g. { $example })
+import-date-other = As the saved mapping says (e.g. { $example })
+error-import_date_not_in_format = “{ $value }” does not fit this column's date format: write dates like { $example }.

@@ -104,7 +104,7 @@ import-download-errors = 下载错误文件
 import-status-queued = 等待开始
 import-status-running = 导入中…
 import-status-finished = 已完成
-import-status-stopped = 已中止
+import-status-stopped = 已停止
 import-status-failed = 失败
 imports-title = 导入记录
 imports-history = 导入记录
@@ -145,3 +145,28 @@ import-undone = 已撤销导入：{ $removed } 条移入回收站，{ $restored 
 import-undo-kept-title = 保持不变的记录
 import-undo-kept-more = ……另有 { $count } 条。
 import-undo-untitled = 一条您无权查看的记录
+
+# 停止正在进行的导入；导入页面显示当前状态。
+import-stop = 停止导入
+import-stop-hint = 当前这一批写完后即停止：已导入的记录会保留（仍可撤销），其余行不再导入。
+import-stop-confirm = 确定停止本次导入吗？已导入的记录会保留，其余行不再导入。
+import-stopping = 正在停止导入：当前这一批写完后即停止。
+import-result-finished = 导入完成：新建 { $created }，更新 { $updated }，跳过 { $skipped }，失败 { $failed }。
+import-result-stopped = 已停止：新建 { $created }，更新 { $updated }，失败 { $failed }。已导入的记录会保留，如不需要可撤销本次导入。
+import-result-stopped-nothing = 已停止：新建 { $created }，更新 { $updated }，失败 { $failed }。未写入任何记录。
+notification-import_stopped = 导入已停止（{ $file }）：新建 { $created }，更新 { $updated }，失败 { $failed }
+error-import_stop_not_allowed = 只有发起本次导入的人或管理员可以停止导入。
+error-import_not_running = 本次导入已结束，无需停止。
+
+# 向导中每个日期列的日期格式。
+import-date-format = 日期格式
+import-date-auto = 自动识别
+import-date-ymd-dash = 年-月-日（如 { $example }）
+import-date-ymd-slash = 年/月/日（如 { $example }）
+import-date-ymd-chinese = 中文年月日（如 { $example }）
+import-date-ymd-digits = 年月日连写（如 { $example }）
+import-date-mdy = 月/日/年，美式（如 { $example }）
+import-date-dmy = 日/月/年，英式（如 { $example }）
+import-date-dmy-dot = 日.月.年（如 { $example }）
+import-date-other = 映射中指定的格式（如 { $example }）
+error-import_date_not_in_format = 日期“{ $value }”与该列设定的日期格式不符，应写作 { $example } 这样的形式。

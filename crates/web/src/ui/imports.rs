@@ -73,6 +73,7 @@ pub fn cross_entity_router() -> Router<State> {
         .route("/imports/{id}/progress.json", get(progress))
         .route("/imports/{id}/errors.csv", get(errors_csv))
         .route("/imports/{id}/undo", axum::routing::post(undo_post))
+        .route("/imports/{id}/stop", axum::routing::post(stop_post))
 }
 
 fn may_import(user: &UiUser, def: &'static EntityDef) -> Result<(), ApiError> {
@@ -327,6 +328,8 @@ pub struct Opt {
 pub struct ColumnLine {
     pub index: usize,
     pub header: String,
+    /// How the column writes dates, for a column that feeds a date field (else empty).
+    pub dates: Vec<Opt>,
     pub samples: Vec<String>,
     pub options: Vec<Opt>,
     pub mapped: bool,
@@ -368,6 +371,8 @@ struct Wanted {
     policy: Policy,
     /// The posted choice per column (index → target path, "" for none); none: suggest.
     columns: Option<HashMap<usize, String>>,
+    /// The posted date format per column (index → strftime, "" for 自动识别).
+    dates: HashMap<usize, String>,
     /// A saved mapping to apply.
     saved: Option<Uuid>,
     message: Option<(String, bool)>,
@@ -450,6 +455,7 @@ async fn mapping_get(
             .and_then(Policy::parse)
             .unwrap_or(Policy::Skip),
         columns: None,
+        dates: HashMap::new(),
         saved: form_get(&pairs, "mapping").and_then(|s| Uuid::parse_str(s).ok()),
         message: None,
         save_name: String::new(),
@@ -463,7 +469,21 @@ fn posted_columns(form: &[(String, String)]) -> HashMap<usize, String> {
         .collect()
 }
 
-fn mapping_of(headers: &[String], columns: &HashMap<usize, String>, entity: &str) -> Mapping {
+fn posted_dates(form: &[(String, String)]) -> HashMap<usize, String> {
+    form.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("date.")?.parse().ok()?, v.clone())))
+        .collect()
+}
+
+/// The mapping the form says: each column's field, and for a column that feeds dates the
+/// format it writes them in (none: recognised from the usual ones).
+fn mapping_of(
+    headers: &[String],
+    columns: &HashMap<usize, String>,
+    dates: &HashMap<usize, String>,
+    targets: &Targets,
+    entity: &str,
+) -> Mapping {
     Mapping {
         entity: Some(entity.to_string()),
         columns: headers
@@ -471,15 +491,95 @@ fn mapping_of(headers: &[String], columns: &HashMap<usize, String>, entity: &str
             .enumerate()
             .map(|(i, h)| {
                 let field = columns.get(&i).filter(|f| !f.is_empty()).cloned();
+                // A format left from a date field the column no longer feeds is dropped.
+                let date_format = dates
+                    .get(&i)
+                    .filter(|f| !f.is_empty())
+                    .filter(|_| {
+                        field
+                            .as_deref()
+                            .and_then(|f| targets.get(f))
+                            .is_some_and(|t| t.dates)
+                    })
+                    .cloned();
                 ColumnMapping {
                     header: h.clone(),
                     ignore: field.is_none(),
                     field,
+                    date_format,
                     ..ColumnMapping::default()
                 }
             })
             .collect(),
     }
+}
+
+/// The date formats the wizard offers for a date field, each with its wording's key.
+const DATE_FORMATS: &[(&str, &str)] = &[
+    ("%Y-%m-%d", "ymd-dash"),
+    ("%Y/%m/%d", "ymd-slash"),
+    ("%Y年%m月%d日", "ymd-chinese"),
+    ("%Y%m%d", "ymd-digits"),
+    ("%m/%d/%Y", "mdy"),
+    ("%d/%m/%Y", "dmy"),
+    ("%d.%m.%Y", "dmy-dot"),
+];
+
+/// … and for a date-time field.
+const DATE_TIME_FORMATS: &[(&str, &str)] = &[
+    ("%Y-%m-%d %H:%M", "ymd-dash"),
+    ("%Y/%m/%d %H:%M", "ymd-slash"),
+    ("%m/%d/%Y %H:%M", "mdy"),
+    ("%d/%m/%Y %H:%M", "dmy"),
+    ("%d.%m.%Y %H:%M", "dmy-dot"),
+];
+
+/// The choices of a date column's format: 自动识别, the usual ones worded with an example, and
+/// the one a saved mapping or a mapping file names when it is none of those.
+fn date_options(i18n: &I18n, with_time: bool, chosen: Option<&str>) -> Vec<Opt> {
+    let presets = if with_time {
+        DATE_TIME_FORMATS
+    } else {
+        DATE_FORMATS
+    };
+    let mut out = vec![Opt {
+        value: String::new(),
+        label: i18n.t("import-date-auto"),
+        selected: chosen.is_none(),
+    }];
+    out.extend(presets.iter().map(|(f, key)| Opt {
+        value: (*f).to_string(),
+        label: i18n.t_with(
+            &format!("import-date-{key}"),
+            &[("example", run::date_example(f))],
+        ),
+        selected: chosen == Some(*f),
+    }));
+    if let Some(c) = chosen.filter(|c| !presets.iter().any(|(f, _)| f == c)) {
+        out.push(Opt {
+            value: c.to_string(),
+            label: i18n.t1("import-date-other", "example", run::date_example(c)),
+            selected: true,
+        });
+    }
+    out
+}
+
+/// Whether target `path` holds dates, and whether with a time of day.
+fn date_target(
+    targets: &Targets,
+    custom: &[guanxi_core::custom_fields::CustomFieldDef],
+    path: &str,
+) -> Option<bool> {
+    let t = targets.get(path).filter(|t| t.dates)?;
+    let kind = match t.field {
+        Some(f) => Some(&f.kind),
+        None => custom.iter().find(|c| c.path() == path).map(|c| &c.kind),
+    };
+    Some(matches!(
+        kind,
+        Some(guanxi_core::records::FieldKind::DateTime)
+    ))
 }
 
 async fn mapping_post(
@@ -509,6 +609,7 @@ async fn mapping_post(
             .and_then(Policy::parse)
             .unwrap_or(Policy::Skip),
         columns: Some(posted_columns(&form)),
+        dates: posted_dates(&form),
         saved: None,
         message: None,
         save_name: form_get(&form, "save_name").unwrap_or_default().to_string(),
@@ -535,7 +636,18 @@ async fn mapping_post(
                 }
             };
             let columns = wanted.columns.clone().unwrap_or_default();
-            let mapping = mapping_of(source.headers(), &columns, def.name);
+            let custom = match st.core.records(def).custom_defs().await {
+                Ok(c) => c,
+                Err(e) => return error_page(&user, e.into()),
+            };
+            let targets = Targets::of(def, &custom);
+            let mapping = mapping_of(
+                source.headers(),
+                &columns,
+                &wanted.dates,
+                &targets,
+                def.name,
+            );
             if op == "save" {
                 let name = wanted.save_name.clone();
                 wanted.message = Some(
@@ -637,7 +749,7 @@ async fn mapping_page(
         &wanted.columns,
         wanted.saved.and_then(|s| saved.iter().find(|m| m.id == s)),
     ) {
-        (Some(cols), _) => mapping_of(&headers, cols, def.name),
+        (Some(cols), _) => mapping_of(&headers, cols, &wanted.dates, &targets, def.name),
         (None, Some(s)) => {
             let missing = uploads::missing_headers(&s.mapping, &headers);
             if missing.is_empty() {
@@ -674,8 +786,8 @@ async fn mapping_page(
         }
         (None, None) => suggest(&targets, &headers, &EveryLanguage::default()).mapping(),
     };
-    // Per column, what it feeds.
-    let chosen: Vec<Option<String>> = headers
+    // Per column, what it feeds (and how it writes dates).
+    let chosen_columns: Vec<Option<&ColumnMapping>> = headers
         .iter()
         .map(|h| {
             mapping
@@ -690,8 +802,11 @@ async fn mapping_page(
                         .find(|c| guanxi_core::import::mapping::normalize_header(&c.header) == n)
                 })
                 .filter(|c| !c.ignore)
-                .and_then(|c| c.field.clone())
         })
+        .collect();
+    let chosen: Vec<Option<String>> = chosen_columns
+        .iter()
+        .map(|c| c.and_then(|c| c.field.clone()))
         .collect();
     let labels: Vec<(String, String)> = targets
         .list
@@ -713,9 +828,22 @@ async fn mapping_page(
                 label: l.clone(),
                 selected: pick.as_deref() == Some(p.as_str()),
             }));
+            let dates = pick
+                .as_deref()
+                .and_then(|p| date_target(&targets, &custom, p))
+                .map(|with_time| {
+                    let format = chosen_columns
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .and_then(|c| c.date_format.as_deref());
+                    date_options(&i18n, with_time, format)
+                })
+                .unwrap_or_default();
             ColumnLine {
                 index: i,
                 header: h.clone(),
+                dates,
                 samples: first
                     .iter()
                     .filter_map(|r| r.fields.get(i))
@@ -949,6 +1077,9 @@ struct RunPage {
     notice: Option<String>,
     /// The importing user or an administrator, on a run that ended having written something.
     can_undo: bool,
+    /// The importing user or an administrator, on a run that is queued or running and not yet
+    /// asked to stop.
+    can_stop: bool,
     /// What an undo just left as it was, each with why.
     kept: Vec<String>,
 }
@@ -995,11 +1126,67 @@ async fn run_page(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let i18n = I18n::for_actor(&user.actor);
     let pairs = query_pairs(raw.as_deref());
-    let notice =
-        (form_get(&pairs, "done") == Some("import_queued")).then(|| i18n.t("import-queued"));
-    render_run(&st, &user, &id, notice, Vec::new()).await
+    let done = form_get(&pairs, "done").map(str::to_string);
+    render_run(&st, &user, &id, Notice::Came(done), Vec::new()).await
+}
+
+/// What the run's page says above the run.
+enum Notice {
+    /// The page as reached (after starting the import, `done=import_queued`, or asking it to
+    /// stop): the run's state now, never a "started" that is no longer true.
+    Came(Option<String>),
+    /// What an action on the page just did.
+    Said(String),
+}
+
+/// The sentence that says where run `run` stands: started (only while it runs and the
+/// person just started it), stopping, or how it ended with its counts.
+fn state_notice(i18n: &I18n, run: &uploads::RunView, came_from: Option<&str>) -> Option<String> {
+    let c = &run.counts;
+    let n = |v: u64| super::display::group(&v.to_string());
+    let counts = [
+        ("created", n(c.created)),
+        ("updated", n(c.updated)),
+        ("skipped", n(c.skipped)),
+        ("failed", n(c.failed)),
+    ];
+    if live(&run.status) {
+        return if run.stop_requested {
+            Some(i18n.t("import-stopping"))
+        } else if came_from == Some("import_queued") {
+            Some(i18n.t("import-queued"))
+        } else {
+            None
+        };
+    }
+    // A run stopped before it wrote anything has nothing to keep or undo.
+    let nothing = run.status == "stopped" && c.created + c.updated == 0;
+    let key = format!(
+        "import-result-{}{}",
+        run.status,
+        if nothing { "-nothing" } else { "" }
+    );
+    Some(i18n.t_with(&key, &counts)).filter(|words| *words != key)
+}
+
+/// Asks the run to stop; the page then says it is stopping (or, once the job noticed, that it
+/// stopped, with its counts).
+async fn stop_post(
+    AxState(st): AxState<State>,
+    Path(id): Path<String>,
+    Posted { user, .. }: Posted,
+) -> Response {
+    let run_id = match parse_id(&id) {
+        Ok(u) => u,
+        Err(e) => return error_page(&user, e),
+    };
+    match guanxi_core::import::ledger::request_stop(&st.core, &user.actor, run_id).await {
+        Ok(_) => {
+            Redirect::to(&format!("/imports/{run_id}?done=import_stop_requested")).into_response()
+        }
+        Err(e) => error_page(&user, e.into()),
+    }
 }
 
 /// Undoes the run and shows it again, with what the undo did and what it left as it was.
@@ -1041,7 +1228,7 @@ async fn undo_post(
             if more > 0 {
                 kept.push(i18n.t_with("import-undo-kept-more", &[("count", more.to_string())]));
             }
-            render_run(&st, &user, &id, Some(notice), kept).await
+            render_run(&st, &user, &id, Notice::Said(notice), kept).await
         }
         Err(e) => error_page(&user, e.into()),
     }
@@ -1051,7 +1238,7 @@ async fn render_run(
     st: &State,
     user: &UiUser,
     id: &str,
-    notice: Option<String>,
+    notice: Notice,
     kept: Vec<String>,
 ) -> Response {
     let i18n = I18n::for_actor(&user.actor);
@@ -1068,9 +1255,15 @@ async fn render_run(
         .total
         .map(|t| t.to_string())
         .unwrap_or_else(|| "…".into());
-    let can_undo = (run.created_by == user.actor.user_id || user.actor.is_admin())
+    let own = run.created_by == user.actor.user_id || user.actor.is_admin();
+    let can_undo = own
         && matches!(run.status.as_str(), "finished" | "stopped" | "interrupted")
         && c.created + c.updated > 0;
+    let can_stop = own && live(&run.status) && !run.stop_requested;
+    let notice = match notice {
+        Notice::Said(s) => Some(s),
+        Notice::Came(done) => state_notice(&i18n, &run, done.as_deref()),
+    };
     render(&RunPage {
         page: PageCtx::new(user, i18n.t("imports-run-title"), "imports"),
         id: run.id.to_string(),
@@ -1100,6 +1293,7 @@ async fn render_run(
         errors_href: (c.failed > 0).then(|| format!("/imports/{}/errors.csv", run.id)),
         notice,
         can_undo,
+        can_stop,
         kept,
     })
 }
@@ -1128,10 +1322,16 @@ async fn progress(AxState(st): AxState<State>, user: UiUser, Path(id): Path<Stri
         "skipped": c.skipped,
         "failed": c.failed,
         "already": c.already,
+        "notice": state_notice(&i18n, &run, None),
     }))
     .into_response()
 }
 
+/// How many kept errors the error file reads at a time.
+const ERROR_PAGE: u64 = 1000;
+
+/// The run's error file, written as it is read: the kept errors a page at a time, each page a
+/// chunk of the body, so a run with half a million errors never has them all in memory.
 async fn errors_csv(AxState(st): AxState<State>, user: UiUser, Path(id): Path<String>) -> Response {
     let i18n = I18n::for_actor(&user.actor);
     let run = match load_run(&st, &user, &id).await {
@@ -1141,33 +1341,20 @@ async fn errors_csv(AxState(st): AxState<State>, user: UiUser, Path(id): Path<St
     let headers: Vec<String> = Mapping::from_toml(&run.mapping)
         .map(|m| m.columns.into_iter().map(|c| c.header).collect())
         .unwrap_or_default();
-    let mut csv = ErrorCsv::new(Vec::new(), i18n.clone(), headers);
-    if csv.start().is_err() {
-        return error_page(&user, ApiError::not_found());
-    }
-    let mut after = None;
-    loop {
-        let (page, next) = match uploads::errors_page(&st.core, run.id, after, 1000).await {
-            Ok(p) => p,
-            Err(e) => return error_page(&user, e.into()),
-        };
-        for e in &page {
-            if csv
-                .error(e.line, &e.column, &e.code, &e.params, &e.values)
-                .is_err()
-            {
-                return error_page(&user, ApiError::not_found());
-            }
-        }
-        match next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
-    }
-    let body = match csv.finish() {
-        Ok(Some(b)) => b,
-        _ => return error_page(&user, ApiError::not_found()),
+    // The first page before answering: a failure then is a page that says so, not a cut file.
+    let (first, next) = match uploads::errors_page(&st.core, run.id, None, ERROR_PAGE).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&user, e.into()),
     };
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let buffer = Shared::default();
+    tokio::spawn(write_errors(
+        st.core.clone(),
+        run.id,
+        (ErrorCsv::new(buffer.clone(), i18n, headers), buffer),
+        (first, next),
+        tx,
+    ));
     let stem = run
         .file_name
         .rsplit_once('.')
@@ -1183,9 +1370,90 @@ async fn errors_csv(AxState(st): AxState<State>, user: UiUser, Path(id): Path<St
                 format!("attachment; filename=\"import.errors.csv\"; filename*=UTF-8''{encoded}"),
             ),
         ],
-        body,
+        axum::body::Body::from_stream(Chunks(rx)),
     )
         .into_response()
+}
+
+type Chunk = Result<axum::body::Bytes, std::io::Error>;
+
+/// Writes the error file's pages into `tx`, one chunk a page, reading the next page while the
+/// body sends this one; ends when the reader went away.
+async fn write_errors(
+    core: guanxi_core::Core,
+    run_id: Uuid,
+    (mut csv, buffer): (ErrorCsv<Shared>, Shared),
+    (mut page, mut next): (Vec<uploads::StoredError>, Option<(u64, u64)>),
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+) {
+    if let Err(e) = csv.start() {
+        let _ = tx.send(Err(e)).await;
+        return;
+    }
+    loop {
+        let written = page
+            .iter()
+            .try_for_each(|e| csv.error(e.line, &e.column, &e.code, &e.params, &e.values));
+        if let Err(e) = written.and_then(|()| csv.flush()) {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+        let chunk = buffer.take();
+        if !chunk.is_empty() && tx.send(Ok(chunk.into())).await.is_err() {
+            return;
+        }
+        let Some(after) = next else { return };
+        match uploads::errors_page(&core, run_id, Some(after), ERROR_PAGE).await {
+            Ok((p, n)) => (page, next) = (p, n),
+            Err(e) => {
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                return;
+            }
+        }
+    }
+}
+
+/// A buffer the CSV writer writes into and the task empties after each page.
+#[derive(Clone, Default)]
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Shared {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The receiving end of the error file's channel, as the stream the response body reads.
+struct Chunks(tokio::sync::mpsc::Receiver<Chunk>);
+
+impl futures_core::Stream for Chunks {
+    type Item = Chunk;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Chunk>> {
+        self.0.poll_recv(cx)
+    }
 }
 
 async fn history(AxState(st): AxState<State>, user: UiUser) -> Response {

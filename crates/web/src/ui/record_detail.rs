@@ -34,6 +34,9 @@ pub struct FieldLine {
     /// The field's name when it can be edited in place on the record page (the page's script
     /// offers it; a computed field cannot be).
     pub edit: Option<String>,
+    /// The heading of the section ([`FieldGroup::section`](guanxi_core::records::FieldGroup))
+    /// this line opens.
+    pub section: Option<String>,
 }
 
 #[derive(Template)]
@@ -393,10 +396,11 @@ pub(super) async fn detail_page(
     // Every field, empty ones included (shown muted), so people see what is not known yet;
     // but not the empty fields of another kind of record (a note's call outcome).
     let mut lines = Vec::new();
+    let in_section = |name: &str| def.group_of(name).is_some_and(|g| g.always());
     for f in def
         .fields
         .iter()
-        .filter(|f| !other_kinds_blank(def, &rec, f.name))
+        .filter(|f| !other_kinds_blank(def, &rec, f.name) && !in_section(f.name))
     {
         let mut c = cell(def, &rec, f.name, &lk, &i18n);
         if f.name == "name" {
@@ -407,6 +411,7 @@ pub(super) async fn detail_page(
             cell: c,
             edit: (!f.computed && super::inline_edit::in_place(&f.kind))
                 .then(|| f.name.to_string()),
+            section: None,
         });
     }
     for d in &lk.custom {
@@ -415,7 +420,21 @@ pub(super) async fn detail_page(
             label: d.label(i18n.code).to_string(),
             cell: c,
             edit: super::inline_edit::in_place(&d.kind).then(|| format!("custom.{}", d.key)),
+            section: None,
         });
+    }
+    // Sections (其他信息) after everything else, each under its heading.
+    for g in def.field_groups.iter().filter(|g| g.always()) {
+        for (i, name) in g.fields.iter().enumerate() {
+            let Some(f) = def.field(name) else { continue };
+            lines.push(FieldLine {
+                label: field_label(def.name, f.name, &i18n),
+                cell: cell(def, &rec, f.name, &lk, &i18n),
+                edit: (!f.computed && super::inline_edit::in_place(&f.kind))
+                    .then(|| f.name.to_string()),
+                section: (i == 0).then(|| i18n.t(&format!("group-{}-{}", def.name, g.name))),
+            });
+        }
     }
     let meta = [
         "owner_id",
@@ -429,6 +448,7 @@ pub(super) async fn detail_page(
         label: field_label(def.name, k, &i18n),
         cell: cell(def, &rec, k, &lk, &i18n),
         edit: None,
+        section: None,
     })
     .collect();
     // Related lists: the records of any entity whose reference fields point at this one.

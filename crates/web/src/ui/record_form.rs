@@ -72,9 +72,10 @@ pub struct FormField {
 pub struct GroupHead {
     pub name: &'static str,
     pub legend: String,
-    /// The values it belongs to, as people read them (shown without the script).
+    /// The values it belongs to, as people read them (shown without the script); empty for a
+    /// section, which every record has.
     pub shown_for: String,
-    /// The form name of the choice field.
+    /// The form name of the choice field; empty for a section.
     pub by: String,
     /// The codes it belongs to, separated by spaces.
     pub values: String,
@@ -544,6 +545,8 @@ fn grouped(def: &EntityDef, fields: Vec<FormField>, i18n: &I18n) -> Vec<FormFiel
     };
     let mut rest: Vec<Option<FormField>> = fields.into_iter().map(Some).collect();
     let mut out = Vec::with_capacity(rest.len());
+    // Sections (其他信息) come after everything else.
+    let mut sections = Vec::new();
     for i in 0..rest.len() {
         let Some(ff) = rest[i].take() else { continue };
         let Some(group) = group_of(&ff) else {
@@ -561,6 +564,7 @@ fn grouped(def: &EntityDef, fields: Vec<FormField>, i18n: &I18n) -> Vec<FormFiel
             }
         }
         let shown_for = match def.field(group.field).map(|f| &f.kind) {
+            _ if group.always() => String::new(),
             Some(FieldKind::Choice(options)) => group
                 .values
                 .iter()
@@ -573,16 +577,29 @@ fn grouped(def: &EntityDef, fields: Vec<FormField>, i18n: &I18n) -> Vec<FormFiel
             first.group = Some(GroupHead {
                 name: group.name,
                 legend: i18n.t(&format!("group-{}-{}", def.name, group.name)),
-                shown_for: i18n.t1("form-group-for", "values", &shown_for),
-                by: format!("f.{}", group.field),
+                shown_for: if group.always() {
+                    String::new()
+                } else {
+                    i18n.t1("form-group-for", "values", &shown_for)
+                },
+                by: if group.always() {
+                    String::new()
+                } else {
+                    format!("f.{}", group.field)
+                },
                 values: group.values.join(" "),
             });
         }
         if let Some(last) = members.last_mut() {
             last.group_end = true;
         }
-        out.extend(members);
+        if group.always() {
+            sections.extend(members);
+        } else {
+            out.extend(members);
+        }
     }
+    out.extend(sections);
     out
 }
 

@@ -2105,20 +2105,30 @@ fn choices(need: &mut impl FnMut(String, Vec<String>), f: &FieldDef) {
 }
 
 /// A group of fields that belong to some values of a choice names real fields or collections,
-/// each in one group only, and real codes of a choice field.
+/// each in one group only, and real codes of a choice field; a section names no choice.
 #[test]
 fn every_field_group_names_fields_and_codes_of_its_entity() {
     for def in entities() {
         let mut seen = Vec::new();
         for g in def.field_groups {
-            let Some(FieldKind::Choice(options)) = def.field(g.field).map(|f| &f.kind) else {
-                panic!(
-                    "{}: group {} is decided by {}, not a choice",
-                    def.name, g.name, g.field
+            // A section (其他信息) is decided by no choice.
+            if g.always() {
+                assert!(
+                    g.values.is_empty(),
+                    "{}: section {} has values",
+                    def.name,
+                    g.name
                 );
-            };
-            for v in g.values {
-                assert!(options.contains(v), "{}: {} is no {}", def.name, v, g.field);
+            } else {
+                let Some(FieldKind::Choice(options)) = def.field(g.field).map(|f| &f.kind) else {
+                    panic!(
+                        "{}: group {} is decided by {}, not a choice",
+                        def.name, g.name, g.field
+                    );
+                };
+                for v in g.values {
+                    assert!(options.contains(v), "{}: {} is no {}", def.name, v, g.field);
+                }
             }
             for f in g.fields {
                 assert!(
@@ -2312,6 +2322,7 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("rows", json!(1200)),
         ("table", json!("contacts")),
         ("type", json!("geometry")),
+        ("example", json!("03/15/2026")),
     ]
     .into_iter()
     .collect();

@@ -35,6 +35,7 @@ mod money_format;
 mod moveall;
 mod notifications;
 mod opportunities;
+mod record_sections;
 mod reference_scope;
 mod reminders;
 mod security;

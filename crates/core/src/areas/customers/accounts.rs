@@ -8,7 +8,9 @@ use crate::error::FieldErrors;
 use crate::normalize;
 use crate::records::Behaviour;
 use crate::records::JsonMap;
-use crate::records::def::{Access, DedupeDef, EntityDef, FieldDef, FieldKind, OptionSet};
+use crate::records::def::{
+    Access, DedupeDef, EntityDef, FieldDef, FieldGroup, FieldKind, OptionSet,
+};
 
 pub static KINDS: OptionSet = OptionSet {
     name: "account_kinds",
@@ -293,5 +295,7 @@ pub static ACCOUNTS: EntityDef = EntityDef {
     timeline: None,
     board: None,
     calendar: None,
-    field_groups: &[],
+    // Other information (其他信息): the number the record has in another system, apart from
+    // what people work with every day.
+    field_groups: &[FieldGroup::section("other", &["external_id"])],
 };

@@ -6,7 +6,9 @@ use crate::error::FieldError;
 use crate::error::FieldErrors;
 use crate::records::Behaviour;
 use crate::records::JsonMap;
-use crate::records::def::{Access, DedupeDef, EntityDef, FieldDef, FieldKind, OptionSet};
+use crate::records::def::{
+    Access, DedupeDef, EntityDef, FieldDef, FieldGroup, FieldKind, OptionSet,
+};
 use crate::search::text::is_cjk;
 
 pub static SALUTATIONS: OptionSet = OptionSet {
@@ -258,7 +260,9 @@ pub static CONTACTS: EntityDef = EntityDef {
     timeline: None,
     board: None,
     calendar: None,
-    field_groups: &[],
+    // Other information (其他信息): the number the record has in another system, apart from
+    // what people work with every day.
+    field_groups: &[FieldGroup::section("other", &["external_id"])],
 };
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ mod m0036_import_runs;
 mod m0037_import_uploads;
 mod m0038_import_undo;
 mod m0039_attendee_times;
+mod m0040_import_stop;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0037_import_uploads::Migration),
             Box::new(m0038_import_undo::Migration),
             Box::new(m0039_attendee_times::Migration),
+            Box::new(m0040_import_stop::Migration),
         ]
     }
 }
