@@ -110,6 +110,32 @@ impl RowLayout {
         })
     }
 
+    /// A row of the id and the fields the title reads, and nothing else: what naming the
+    /// hundreds of records a page refers to reads (a board names the accounts of its 300
+    /// cards), where decoding each row's system columns besides cost more than the title.
+    pub fn naming(def: &'static EntityDef) -> RowLayout {
+        let mut columns = vec!["id".to_string()];
+        let mut slots = vec![Slot {
+            key: "id",
+            at: 0,
+            source: Source::Id,
+        }];
+        for f in def
+            .fields
+            .iter()
+            .filter(|f| def.title_fields.contains(&f.name))
+        {
+            slots.push(Slot {
+                key: f.name,
+                at: columns.len(),
+                source: Source::Field(f),
+            });
+            columns.extend(values::columns(f));
+        }
+        slots.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+        RowLayout { columns, slots }
+    }
+
     fn with(
         def: &'static EntityDef,
         custom: bool,

@@ -2350,7 +2350,7 @@ impl<'a> RecordService<'a> {
         }
         // Only what the title reads: a page names hundreds of references, and a whole record
         // each (forty-odd fields of an account) was most of what naming them cost.
-        let layout = RowLayout::of_fields(self.def, self.def.title_fields);
+        let layout = RowLayout::naming(self.def);
         let mut sel = self.select_of(&layout, false);
         sel.cond_where(
             Condition::all()
