@@ -36,7 +36,7 @@ pub struct Cell {
     source = "{% if !cell.links.is_empty() %}{% for (t, h) in cell.links %}<a href=\"{{ h }}\">{{ t }}</a>{% if !loop.last %}, {% endif %}{% endfor %}{% else if let Some(h) = cell.href %}<a href=\"{{ h }}\">{{ cell.text }}</a>{% else if let Some(t) = cell.instant %}<time datetime=\"{{ t }}\">{{ cell.text }}</time>{% else %}{{ cell.text }}{% endif %}",
     ext = "html"
 )]
-struct CellHtml<'a> {
+pub struct CellHtml<'a> {
     cell: &'a Cell,
 }
 
@@ -68,9 +68,11 @@ impl Cell {
         }
     }
 
-    /// The cell as HTML, escaped; for templates (`{{ c.html()|safe }}`).
-    pub fn html(&self) -> String {
-        askama::Template::render(&CellHtml { cell: self }).unwrap_or_default()
+    /// The cell as HTML, escaped; for templates (`{{ c.html()|safe }}`), written straight into
+    /// the page (the template's `Display`) rather than into a string of its own first: a board
+    /// has a thousand cells.
+    pub fn html(&self) -> CellHtml<'_> {
+        CellHtml { cell: self }
     }
 }
 
