@@ -356,6 +356,13 @@ impl Db {
     /// Copies SQLite's write-ahead log into the database file and empties it; nothing on
     /// PostgreSQL. After a bulk load the log holds gigabytes that every reader would otherwise
     /// look pages up in until a checkpoint got round to it.
+    /// How many ordinary writes are waiting for SQLite's one writer at this moment (always 0 on
+    /// PostgreSQL, whose writes do not queue here): a bulk write holding the writer alone keeps
+    /// its transactions short while others wait.
+    pub fn writes_waiting(&self) -> usize {
+        self.group.as_ref().map_or(0, GroupCommit::waiting)
+    }
+
     pub async fn checkpoint(&self) -> CoreResult<()> {
         if self.backend == Backend::Sqlite {
             self.write
