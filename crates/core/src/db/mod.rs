@@ -142,6 +142,21 @@ pub fn normalize_url(input: &str) -> String {
 /// 26–31 ms, with 3 it was 18–25 ms at the same CPU per page. The one extra keeps a core busy
 /// while a reader waits for a page from disk. Requests beyond it wait for a free connection
 /// (queued, not refused; exports take one per page, so they do not hold one).
+/// How much of an SQLite file each connection reads through a memory map: 256 GiB (all of it)
+/// unless `GUANXI_SQLITE_MMAP_MB` says otherwise. A mapped page a connection has read counts in
+/// the process's resident memory (as a clean page of the file the kernel may drop, shared with
+/// its page cache), so a command that reads a whole large database through the map shows as
+/// large as the part it read; with a smaller map, pages beyond it are read with `pread` into
+/// SQLite's own page cache (16 MiB a connection) instead.
+fn sqlite_map_size() -> String {
+    const ALL: u64 = 256 << 30;
+    std::env::var("GUANXI_SQLITE_MMAP_MB")
+        .ok()
+        .and_then(|mb| mb.trim().parse::<u64>().ok())
+        .map_or(ALL, |mb| mb.saturating_mul(1 << 20).min(ALL))
+        .to_string()
+}
+
 fn sqlite_readers() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     u32::try_from(cores + 1).unwrap_or(u32::MAX)
@@ -225,7 +240,7 @@ impl Db {
                 // to match in .cargo/config.toml): beyond the map every page read is a `pread`
                 // and a copy, which at 15 GB was most of a common name's `contains`.
                 .pragma("cache_size", "-16384")
-                .pragma("mmap_size", "274877906944")
+                .pragma("mmap_size", sqlite_map_size())
                 .pragma("temp_store", "memory")
                 // After a checkpoint has copied the log into the file, the next write starts the
                 // log again from its beginning and cuts the file down to this size; without a

@@ -88,7 +88,7 @@ pub const BATCH_BUDGET: Duration = Duration::from_millis(75);
 /// How long a batch keeps taking rows while other writes (people saving in the app) wait for
 /// SQLite's writer: they wait for the whole batch, so it ends sooner and they take their turn
 /// before the next one.
-pub const BUSY_BATCH_BUDGET: Duration = Duration::from_millis(20);
+pub const BUSY_BATCH_BUDGET: Duration = Duration::from_millis(30);
 
 /// The duplicate-check rules a row is matched on: keys that name one customer. A person's name
 /// (two 张伟) and a name's pinyin (homophones) are not. Another system's id comes first: a row

@@ -410,7 +410,7 @@ mod tests {
             ),
         ];
         let q = TableRow::insert_all(&rows).unwrap().unwrap();
-        use sea_orm::sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
+        use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
         let sqlite = TableRow::statement_for(sea_orm::DbBackend::Sqlite, &rows)
             .unwrap()
             .unwrap();
