@@ -147,12 +147,14 @@ pub fn normalize_url(input: &str) -> String {
 /// the process's resident memory (as a clean page of the file the kernel may drop, shared with
 /// its page cache), so a command that reads a whole large database through the map shows as
 /// large as the part it read; with a smaller map, pages beyond it are read with `pread` into
-/// SQLite's own page cache (16 MiB a connection) instead.
-fn sqlite_map_size() -> String {
+/// SQLite's own page cache (16 MiB a connection) instead. `asked` is the caller's own limit, in
+/// MiB (a bulk command's).
+fn sqlite_map_size(asked: Option<u64>) -> String {
     const ALL: u64 = 256 << 30;
     std::env::var("GUANXI_SQLITE_MMAP_MB")
         .ok()
         .and_then(|mb| mb.trim().parse::<u64>().ok())
+        .or(asked)
         .map_or(ALL, |mb| mb.saturating_mul(1 << 20).min(ALL))
         .to_string()
 }
@@ -196,6 +198,17 @@ impl Db {
     }
 
     pub async fn connect_with(url: &str, if_missing: IfMissing) -> CoreResult<Db> {
+        Db::connect_mapped(url, if_missing, None).await
+    }
+
+    /// Connects as [`Db::connect_with`], mapping at most `map_mb` MiB of an SQLite file into
+    /// memory (`None`: all of it; `GUANXI_SQLITE_MMAP_MB` decides over both). See
+    /// `sqlite_map_size`.
+    pub async fn connect_mapped(
+        url: &str,
+        if_missing: IfMissing,
+        map_mb: Option<u64>,
+    ) -> CoreResult<Db> {
         let url = normalize_url(url);
         if url.starts_with("postgres") {
             let pool = PgPoolOptions::new()
@@ -240,7 +253,7 @@ impl Db {
                 // to match in .cargo/config.toml): beyond the map every page read is a `pread`
                 // and a copy, which at 15 GB was most of a common name's `contains`.
                 .pragma("cache_size", "-16384")
-                .pragma("mmap_size", sqlite_map_size())
+                .pragma("mmap_size", sqlite_map_size(map_mb))
                 .pragma("temp_store", "memory")
                 // After a checkpoint has copied the log into the file, the next write starts the
                 // log again from its beginning and cuts the file down to this size; without a
@@ -293,7 +306,17 @@ impl Db {
 
     /// Connects and migrates, refusing or creating a missing SQLite file as asked.
     pub async fn open_with(url: &str, if_missing: IfMissing) -> CoreResult<Db> {
-        let db = Db::connect_with(url, if_missing).await?;
+        Db::open_mapped(url, if_missing, None).await
+    }
+
+    /// [`Db::open_with`], mapping at most `map_mb` MiB of an SQLite file (see
+    /// [`Db::connect_mapped`]).
+    pub async fn open_mapped(
+        url: &str,
+        if_missing: IfMissing,
+        map_mb: Option<u64>,
+    ) -> CoreResult<Db> {
+        let db = Db::connect_mapped(url, if_missing, map_mb).await?;
         db.migrate().await?;
         Ok(db)
     }
