@@ -142,9 +142,7 @@ pub async fn write<C: ConnectionTrait>(
         at,
         changes,
     )?;
-    if let Some(q) = TableRow::insert_all(&[row])? {
-        db::insert(conn, &q).await?;
-    }
+    TableRow::write_all(conn, &[row]).await?;
     Ok(())
 }
 

@@ -12,9 +12,26 @@ const MAX_PHONE_CHARS: usize = 40;
 /// The longest e-mail address (RFC 5321's path limit).
 const MAX_EMAIL_CHARS: usize = 254;
 
+/// Phone numbers [`phone_e164`] and [`phone_national`] keep the answer for: a write parses
+/// each of its numbers more than once (a bulk load matches a row's keys before it saves it, and
+/// the save indexes the stored form too), and a parse costs several µs of regexes.
+const PARSED_KEPT: usize = 16_384;
+
 /// Parses a phone number as a person would type it (`138 1234 5678`, `+1 (415) 555-0100`,
 /// `010-12345678`) into E.164, reading numbers without a country code in `default_region`.
 pub fn phone_e164(input: &str, default_region: &str) -> Result<String, FieldError> {
+    static KEPT: LazyLock<quick_cache::sync::Cache<(String, String), Result<String, FieldError>>> =
+        LazyLock::new(|| quick_cache::sync::Cache::new(PARSED_KEPT));
+    let key = (default_region.to_string(), input.to_string());
+    if let Some(kept) = KEPT.get(&key) {
+        return kept;
+    }
+    let parsed = parse_e164(input, default_region);
+    KEPT.insert(key, parsed.clone());
+    parsed
+}
+
+fn parse_e164(input: &str, default_region: &str) -> Result<String, FieldError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(FieldError::new(codes::REQUIRED));
@@ -34,26 +51,102 @@ pub fn phone_e164(input: &str, default_region: &str) -> Result<String, FieldErro
 /// The national significant number of an E.164 string (`+8613812345678` → `13812345678`), so a
 /// search for the number as dialled at home finds it.
 pub fn phone_national(e164: &str) -> Option<String> {
-    let parsed = phonenumber::parse(None, e164).ok()?;
-    Some(parsed.national().value().to_string())
+    static KEPT: LazyLock<quick_cache::sync::Cache<String, Option<String>>> =
+        LazyLock::new(|| quick_cache::sync::Cache::new(PARSED_KEPT));
+    if let Some(kept) = KEPT.get(e164) {
+        return kept;
+    }
+    let national = phonenumber::parse(None, e164)
+        .ok()
+        .map(|parsed| parsed.national().value().to_string());
+    KEPT.insert(e164.to_string(), national.clone());
+    national
 }
 
-/// Numbers [`phone_pretty`] keeps formatted: about 10 MB at most.
+/// Number shapes (and numbers) [`phone_pretty`] keeps: a few MB at most.
 const PRETTY_KEPT: usize = 100_000;
+
+/// How many of a number's last digits a kept shape leaves open.
+const OPEN_DIGITS: usize = 4;
+
+/// How a number is written, found by formatting one: its text, with the byte positions where its
+/// last [`OPEN_DIGITS`] digits stand (in order).
+#[derive(Clone)]
+struct Shape {
+    text: String,
+    open: [usize; OPEN_DIGITS],
+}
+
+impl Shape {
+    /// The shape of `pretty`, the formatting of `e164`, when its last digits are `e164`'s last
+    /// digits (in some formats they are not: then there is none).
+    fn of(e164: &str, pretty: &str) -> Option<Shape> {
+        let wanted: Vec<u8> = e164
+            .bytes()
+            .rev()
+            .filter(u8::is_ascii_digit)
+            .take(OPEN_DIGITS)
+            .collect();
+        let mut open = [0usize; OPEN_DIGITS];
+        let mut found = 0;
+        for (at, b) in pretty.bytes().enumerate().rev() {
+            if found == OPEN_DIGITS {
+                break;
+            }
+            if b.is_ascii_digit() {
+                if wanted.get(found) != Some(&b) {
+                    return None;
+                }
+                open[OPEN_DIGITS - 1 - found] = at;
+                found += 1;
+            }
+        }
+        (found == OPEN_DIGITS).then(|| Shape {
+            text: pretty.to_string(),
+            open,
+        })
+    }
+
+    /// Another number of the same shape (the same digits before its last ones) written so.
+    fn write(&self, last: &[u8]) -> String {
+        let mut text = self.text.clone().into_bytes();
+        for (at, digit) in self.open.iter().zip(last) {
+            if let Some(b) = text.get_mut(*at) {
+                *b = *digit;
+            }
+        }
+        // Only ASCII digits replaced ASCII digits.
+        String::from_utf8(text).unwrap_or_default()
+    }
+}
 
 /// An E.164 number as people read it: nationally formatted (`0571 8888 6666`) when it belongs
 /// to `home_region`, internationally (`+1 415-555-2671`) otherwise.
 ///
 /// Formatting through the phone metadata costs about 9 µs a number (its patterns are regexes
 /// found by their whole text, hashed, in one cache of 100 behind one lock, too small for
-/// China's), and a list page or a search's key facts format a hundred: so the answers are kept,
-/// the most used first.
+/// China's), and a list page formats a hundred and an export a million. A number's format
+/// depends on its country, its length and its leading digits, never on its last ones, so the
+/// shape of one number (`138 1234 ____`) is kept for every number that differs from it only in
+/// its last four digits: an export of a million numbers formats each shape once. A format
+/// whose last digits are not the number's own (none is known) keeps each number's text instead.
 pub fn phone_pretty(e164: &str, home_region: &str) -> String {
-    static KEPT: LazyLock<quick_cache::sync::Cache<(String, String), String>> =
+    static KEPT: LazyLock<quick_cache::sync::Cache<String, Option<Shape>>> =
         LazyLock::new(|| quick_cache::sync::Cache::new(PRETTY_KEPT));
-    let key = (home_region.to_string(), e164.to_string());
-    if let Some(kept) = KEPT.get(&key) {
-        return kept;
+    let digits = e164.len().saturating_sub(OPEN_DIGITS);
+    let shaped = e164.starts_with('+')
+        && e164.len() > OPEN_DIGITS + 1
+        && e164.bytes().skip(1).all(|b| b.is_ascii_digit());
+    let last = e164.as_bytes().get(digits..).unwrap_or_default();
+    let shape_key = shaped.then(|| format!("{home_region} {}", &e164[..digits]));
+    if let Some(key) = &shape_key
+        && let Some(Some(shape)) = KEPT.get(key)
+    {
+        return shape.write(last);
+    }
+    let exact_key = format!("{home_region} {e164} =");
+    if let Some(Some(kept)) = KEPT.get(&exact_key) {
+        return kept.text;
     }
     let Ok(parsed) = phonenumber::parse(None, e164) else {
         return e164.to_string();
@@ -65,7 +158,16 @@ pub fn phone_pretty(e164: &str, home_region: &str) -> String {
         phonenumber::Mode::International
     };
     let pretty = parsed.format().mode(mode).to_string();
-    KEPT.insert(key, pretty.clone());
+    match shape_key.and_then(|key| Some((key, Shape::of(e164, &pretty)?))) {
+        Some((key, shape)) => KEPT.insert(key, Some(shape)),
+        None => KEPT.insert(
+            exact_key,
+            Some(Shape {
+                text: pretty.clone(),
+                open: [0; OPEN_DIGITS],
+            }),
+        ),
+    }
     pretty
 }
 
@@ -275,6 +377,52 @@ mod tests {
         assert_eq!(phone_national("+8613812345678").unwrap(), "13812345678");
         assert_eq!(phone_pretty("+8657188886666", "CN"), "0571 8888 6666");
         assert!(phone_pretty("+14155552671", "CN").starts_with("+1 "));
+    }
+
+    /// A kept shape writes every number as the phone metadata formats it, at home and abroad.
+    #[test]
+    fn kept_shapes_format_as_the_metadata_does() {
+        let numbers = [
+            "+8613812345678",
+            "+8613812349999",
+            "+8613812340000",
+            "+8657188886666",
+            "+8657188881234",
+            "+861065529988",
+            "+861065521111",
+            "+8675512345678",
+            "+8675512340001",
+            "+14155552671",
+            "+14155550000",
+            "+442079460018",
+            "+442079461234",
+            "+33123456789",
+            "+33123451111",
+            "+85221234567",
+            "+85221239876",
+            "+4930123456",
+            "+4930129999",
+            "+5491123456789",
+            "+5491123450000",
+            "+81312345678",
+            "+81312349876",
+        ];
+        for region in ["CN", "US", "GB", "FR", "HK", "DE", "AR", "JP"] {
+            for n in numbers {
+                let parsed = phonenumber::parse(None, n).unwrap();
+                let home = phonenumber::country::Id::from_str(region).ok();
+                let mode = if parsed.country().id() == home {
+                    phonenumber::Mode::National
+                } else {
+                    phonenumber::Mode::International
+                };
+                let expected = parsed.format().mode(mode).to_string();
+                // Twice: formatted, then from the kept shape (or a number of the same shape's).
+                assert_eq!(phone_pretty(n, region), expected, "{n} in {region}");
+                assert_eq!(phone_pretty(n, region), expected, "{n} in {region}, kept");
+            }
+        }
+        assert_eq!(phone_pretty("not a number", "CN"), "not a number");
     }
 
     #[test]

@@ -22,6 +22,8 @@
 //! one: some SQLite errors (a full disk, an I/O error) undo the whole transaction, and the writes
 //! that came after must not run outside it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
@@ -42,6 +44,8 @@ const LONGEST_BATCH: Duration = Duration::from_millis(20);
 #[derive(Clone)]
 pub(super) struct GroupCommit {
     turns: mpsc::UnboundedSender<Turn>,
+    /// Shared writes asked for and not yet given their turn (see [`GroupCommit::waiting`]).
+    waiting: Arc<AtomicUsize>,
 }
 
 /// A write waiting for its turn.
@@ -78,19 +82,32 @@ impl GroupCommit {
     pub(super) fn start(conn: DatabaseConnection) -> GroupCommit {
         let (turns, queue) = mpsc::unbounded_channel();
         tokio::spawn(run(conn, queue));
-        GroupCommit { turns }
+        GroupCommit {
+            turns,
+            waiting: Arc::default(),
+        }
     }
 
     /// Waits for this write's turn and returns its savepoint.
     pub(super) async fn join(&self) -> CoreResult<Slot> {
         let (grant, granted) = oneshot::channel();
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let waiting = Waiting(&self.waiting);
         self.turns
             .send(Turn {
                 grant,
                 alone: false,
             })
             .map_err(|_| stopped())?;
-        granted.await.map_err(|_| stopped())?
+        let slot = granted.await.map_err(|_| stopped())?;
+        drop(waiting);
+        slot
+    }
+
+    /// How many shared writes (an API request's save) are waiting for the writer now: a bulk
+    /// write holding it alone ends its transaction sooner when someone is waiting.
+    pub(super) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Waits for a turn alone: a transaction of its own (see the module's documentation).
@@ -100,6 +117,15 @@ impl GroupCommit {
             .send(Turn { grant, alone: true })
             .map_err(|_| stopped())?;
         granted.await.map_err(|_| stopped())?
+    }
+}
+
+/// Counts a shared write as waiting until it has its turn (or gave up waiting).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

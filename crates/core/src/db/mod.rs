@@ -142,6 +142,23 @@ pub fn normalize_url(input: &str) -> String {
 /// 26–31 ms, with 3 it was 18–25 ms at the same CPU per page. The one extra keeps a core busy
 /// while a reader waits for a page from disk. Requests beyond it wait for a free connection
 /// (queued, not refused; exports take one per page, so they do not hold one).
+/// How much of an SQLite file each connection reads through a memory map: 256 GiB (all of it)
+/// unless `GUANXI_SQLITE_MMAP_MB` says otherwise. A mapped page a connection has read counts in
+/// the process's resident memory (as a clean page of the file the kernel may drop, shared with
+/// its page cache), so a command that reads a whole large database through the map shows as
+/// large as the part it read; with a smaller map, pages beyond it are read with `pread` into
+/// SQLite's own page cache (16 MiB a connection) instead. `asked` is the caller's own limit, in
+/// MiB (a bulk command's).
+fn sqlite_map_size(asked: Option<u64>) -> String {
+    const ALL: u64 = 256 << 30;
+    std::env::var("GUANXI_SQLITE_MMAP_MB")
+        .ok()
+        .and_then(|mb| mb.trim().parse::<u64>().ok())
+        .or(asked)
+        .map_or(ALL, |mb| mb.saturating_mul(1 << 20).min(ALL))
+        .to_string()
+}
+
 fn sqlite_readers() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     u32::try_from(cores + 1).unwrap_or(u32::MAX)
@@ -181,6 +198,17 @@ impl Db {
     }
 
     pub async fn connect_with(url: &str, if_missing: IfMissing) -> CoreResult<Db> {
+        Db::connect_mapped(url, if_missing, None).await
+    }
+
+    /// Connects as [`Db::connect_with`], mapping at most `map_mb` MiB of an SQLite file into
+    /// memory (`None`: all of it; `GUANXI_SQLITE_MMAP_MB` decides over both). See
+    /// `sqlite_map_size`.
+    pub async fn connect_mapped(
+        url: &str,
+        if_missing: IfMissing,
+        map_mb: Option<u64>,
+    ) -> CoreResult<Db> {
         let url = normalize_url(url);
         if url.starts_with("postgres") {
             let pool = PgPoolOptions::new()
@@ -225,7 +253,7 @@ impl Db {
                 // to match in .cargo/config.toml): beyond the map every page read is a `pread`
                 // and a copy, which at 15 GB was most of a common name's `contains`.
                 .pragma("cache_size", "-16384")
-                .pragma("mmap_size", "274877906944")
+                .pragma("mmap_size", sqlite_map_size(map_mb))
                 .pragma("temp_store", "memory")
                 // After a checkpoint has copied the log into the file, the next write starts the
                 // log again from its beginning and cuts the file down to this size; without a
@@ -278,7 +306,17 @@ impl Db {
 
     /// Connects and migrates, refusing or creating a missing SQLite file as asked.
     pub async fn open_with(url: &str, if_missing: IfMissing) -> CoreResult<Db> {
-        let db = Db::connect_with(url, if_missing).await?;
+        Db::open_mapped(url, if_missing, None).await
+    }
+
+    /// [`Db::open_with`], mapping at most `map_mb` MiB of an SQLite file (see
+    /// [`Db::connect_mapped`]).
+    pub async fn open_mapped(
+        url: &str,
+        if_missing: IfMissing,
+        map_mb: Option<u64>,
+    ) -> CoreResult<Db> {
+        let db = Db::connect_mapped(url, if_missing, map_mb).await?;
         db.migrate().await?;
         Ok(db)
     }
@@ -356,6 +394,13 @@ impl Db {
     /// Copies SQLite's write-ahead log into the database file and empties it; nothing on
     /// PostgreSQL. After a bulk load the log holds gigabytes that every reader would otherwise
     /// look pages up in until a checkpoint got round to it.
+    /// How many ordinary writes are waiting for SQLite's one writer at this moment (always 0 on
+    /// PostgreSQL, whose writes do not queue here): a bulk write holding the writer alone keeps
+    /// its transactions short while others wait.
+    pub fn writes_waiting(&self) -> usize {
+        self.group.as_ref().map_or(0, GroupCommit::waiting)
+    }
+
     pub async fn checkpoint(&self) -> CoreResult<()> {
         if self.backend == Backend::Sqlite {
             self.write

@@ -153,9 +153,7 @@ pub async fn replace<C: ConnectionTrait>(
         return Ok(());
     }
     remove(conn, def, id).await?;
-    if let Some(q) = TableRow::insert_all(&rows(def, id, rec))? {
-        db::insert(conn, &q).await?;
-    }
+    TableRow::write_all(conn, &rows(def, id, rec)).await?;
     Ok(())
 }
 

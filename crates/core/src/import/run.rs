@@ -24,7 +24,8 @@
 //!    batch's transaction sees it. The engine's save then checks only the rules that block
 //!    (the row allows what merely warns), so a row costs one look-up, not two.
 //! 3. Rows go in batches of at most [`BATCH_ROWS`], each batch one transaction that takes new
-//!    rows only until [`BATCH_BUDGET`] has passed. A batch is written without a savepoint per
+//!    rows only until [`BATCH_BUDGET`] has passed ([`BUSY_BATCH_BUDGET`] while other writes
+//!    wait for SQLite's writer). A batch is written without a savepoint per
 //!    row; when a row is refused, the batch is rolled back and its rows written again each in a
 //!    savepoint of its own, so a row refused leaves the rest of its batch standing (and the
 //!    batches after one with refusals go row by row until one has none).
@@ -83,6 +84,11 @@ pub const BATCH_ROWS: usize = 500;
 /// row, the row outcomes, the search index's settling and the commit within it: at 100 ms the
 /// longest of 1,700 batches (100,000 rows twice, two busy shared cores) was 250 ms.
 pub const BATCH_BUDGET: Duration = Duration::from_millis(75);
+
+/// How long a batch keeps taking rows while other writes (people saving in the app) wait for
+/// SQLite's writer: they wait for the whole batch, so it ends sooner and they take their turn
+/// before the next one.
+pub const BUSY_BATCH_BUDGET: Duration = Duration::from_millis(30);
 
 /// The duplicate-check rules a row is matched on: keys that name one customer. A person's name
 /// (two 张伟) and a name's pinyin (homophones) are not. Another system's id comes first: a row
@@ -1361,7 +1367,11 @@ impl<'a> Runner<'a> {
         loop {
             let mut p = match &mut rows {
                 Rows::Pending(pending) => {
-                    if started.elapsed() >= BATCH_BUDGET || budget.is_some_and(|n| n == 0) {
+                    let spent = started.elapsed();
+                    if spent >= BATCH_BUDGET
+                        || (spent >= BUSY_BATCH_BUDGET && self.core.db.writes_waiting() > 0)
+                        || budget.is_some_and(|n| n == 0)
+                    {
                         break;
                     }
                     let Some(front) = pending.front() else {

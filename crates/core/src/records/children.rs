@@ -243,9 +243,7 @@ pub async fn save<C: ConnectionTrait>(
     d.from_table(col(child.table))
         .and_where(Expr::col(col(child.parent_column)).eq(parent));
     db::delete(conn, &d).await?;
-    if let Some(q) = TableRow::insert_all(&rows(child, parent, lines, carried))? {
-        db::insert(conn, &q).await?;
-    }
+    TableRow::write_all(conn, &rows(child, parent, lines, carried)).await?;
     Ok(())
 }
 

@@ -6,8 +6,8 @@
 //! [`dedupe::keys::rows`], [`children::rows`]), so a loader cannot drift into a layout of its own.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{InsertStatement, Query, SimpleExpr, Value as SqlValue};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -72,6 +72,88 @@ impl TableRow {
         }
         Ok(Some(q))
     }
+}
+
+impl TableRow {
+    /// [`Self::insert_all`] as the statement it builds for `conn`'s backend, its SQL text
+    /// written directly: the same text and parameters, without building a statement tree for
+    /// every row a write adds (a tenth of a bulk load's time went there).
+    pub fn statement_all<C: ConnectionTrait>(
+        conn: &C,
+        rows: &[TableRow],
+    ) -> CoreResult<Option<Statement>> {
+        Self::statement_for(conn.get_database_backend(), rows)
+    }
+
+    fn statement_for(
+        backend: sea_orm::DbBackend,
+        rows: &[TableRow],
+    ) -> CoreResult<Option<Statement>> {
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let width = first.columns.len();
+        let mut sql = String::with_capacity(32 + width * (16 + 6 * rows.len()));
+        sql.push_str("INSERT INTO ");
+        quote(&mut sql, first.table);
+        sql.push_str(" (");
+        for (i, name) in first.names().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            quote(&mut sql, name);
+        }
+        sql.push_str(") VALUES ");
+        let mut values = Vec::with_capacity(width * rows.len());
+        for (r, row) in rows.iter().enumerate() {
+            if row.table != first.table || !row.names().eq(first.names()) {
+                return Err(CoreError::Internal(format!(
+                    "rows of {} and {} in one insert",
+                    first.table, row.table
+                )));
+            }
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for (i, v) in row.values().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                match backend {
+                    sea_orm::DbBackend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&(values.len() + 1).to_string());
+                    }
+                    _ => sql.push('?'),
+                }
+                values.push(v.clone());
+            }
+            sql.push(')');
+        }
+        Ok(Some(Statement::from_sql_and_values(backend, sql, values)))
+    }
+
+    /// Inserts `rows` (see [`Self::statement_all`]); how many were written.
+    pub async fn write_all<C: ConnectionTrait>(conn: &C, rows: &[TableRow]) -> CoreResult<u64> {
+        match Self::statement_all(conn, rows)? {
+            Some(s) => Ok(conn.execute(s).await?.rows_affected()),
+            None => Ok(0),
+        }
+    }
+}
+
+/// An identifier as sea-query quotes one for both backends: in double quotes, a double quote
+/// doubled.
+fn quote(sql: &mut String, name: &str) {
+    sql.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            sql.push('"');
+        }
+        sql.push(c);
+    }
+    sql.push('"');
 }
 
 /// Who creates a record and when: the values a create adds to the record's own fields.
@@ -186,14 +268,14 @@ impl RowImage {
         for rows in [record, &self.lines, &self.points] {
             // Lines of different collections go to different tables.
             for group in rows.chunk_by(|a, b| a.table == b.table) {
-                if let Some(q) = TableRow::insert_all(group)? {
-                    batch.push(db::stmt(conn, &q));
+                if let Some(s) = TableRow::statement_all(conn, group)? {
+                    batch.push(s);
                 }
             }
         }
         batch.push(search::entry_statement(conn, &self.search));
-        if let Some(q) = TableRow::insert_all(std::slice::from_ref(&self.audit))? {
-            batch.push(db::stmt(conn, &q));
+        if let Some(s) = TableRow::statement_all(conn, std::slice::from_ref(&self.audit))? {
+            batch.push(s);
         }
         batch.run(conn).await
     }
@@ -306,6 +388,41 @@ mod tests {
             assert!(changes.iter().any(|c| c.field == "owner_id"));
             assert!(changes.iter().any(|c| c.field == "custom.note"));
         }
+    }
+
+    /// The directly written insert is sea-query's, text and parameters.
+    #[test]
+    fn direct_inserts_are_sea_querys() {
+        let rows = vec![
+            TableRow::new(
+                "t",
+                vec![
+                    ("a".into(), SqlValue::from(1i64)),
+                    ("b\"c".into(), SqlValue::from("x")),
+                ],
+            ),
+            TableRow::new(
+                "t",
+                vec![
+                    ("a".into(), SqlValue::from(2i64)),
+                    ("b\"c".into(), SqlValue::from("y")),
+                ],
+            ),
+        ];
+        let q = TableRow::insert_all(&rows).unwrap().unwrap();
+        use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+        let sqlite = TableRow::statement_for(sea_orm::DbBackend::Sqlite, &rows)
+            .unwrap()
+            .unwrap();
+        let (sql, values) = q.build(SqliteQueryBuilder);
+        assert_eq!(sqlite.sql, sql);
+        assert_eq!(sqlite.values, Some(values));
+        let pg = TableRow::statement_for(sea_orm::DbBackend::Postgres, &rows)
+            .unwrap()
+            .unwrap();
+        let (sql, values) = q.build(PostgresQueryBuilder);
+        assert_eq!(pg.sql, sql);
+        assert_eq!(pg.values, Some(values));
     }
 
     /// The image holds a row per line, the system columns after the fields, and the create's

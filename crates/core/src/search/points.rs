@@ -65,9 +65,7 @@ pub async fn replace<C: ConnectionTrait>(
     rec: &JsonMap,
 ) -> CoreResult<()> {
     remove(conn, id).await?;
-    if let Some(q) = TableRow::insert_all(&rows(entity, id, rec))? {
-        db::insert(conn, &q).await?;
-    }
+    TableRow::write_all(conn, &rows(entity, id, rec)).await?;
     Ok(())
 }
 
