@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::authz::Actor;
 use crate::custom_fields::CustomFieldDef;
+use crate::db::memo;
 use crate::error::CoreResult;
 use crate::records::{FieldKind, JsonMap, Registry};
 use crate::{Core, EntityDef};
@@ -124,23 +125,41 @@ const CHUNK: usize = 500;
 
 /// The titles of those `targets` that `actor` may read, in the actor's language.
 pub async fn titles(core: &Core, actor: &Actor, targets: &[Target]) -> CoreResult<Titles> {
+    let reader = actor.user_id;
+    let mut readable = HashMap::new();
     let mut by_entity: HashMap<&'static str, HashSet<Uuid>> = HashMap::new();
     for t in targets {
-        by_entity.entry(t.entity).or_default().insert(t.id);
-    }
-    let mut readable = HashMap::new();
-    for (entity, ids) in by_entity {
-        let Some(def) = core.registry.by_name(entity) else {
-            line_titles(core, actor, entity, &ids, &mut readable).await?;
-            continue;
-        };
-        let svc = core.records(def);
-        let ids: Vec<Uuid> = ids.into_iter().collect();
-        for chunk in ids.chunks(CHUNK) {
-            for (id, title) in svc.titles(actor, chunk).await? {
-                readable.insert(Target { entity, id }, title);
+        // Learnt earlier in this read (the page's own record, named again by its related
+        // lists), whether readable or not.
+        match memo::title(reader, t.entity, t.id) {
+            Some(Some(title)) => {
+                readable.insert(*t, title);
+            }
+            Some(None) => {}
+            None => {
+                by_entity.entry(t.entity).or_default().insert(t.id);
             }
         }
+    }
+    for (entity, ids) in by_entity {
+        let mut found = HashMap::new();
+        match core.registry.by_name(entity) {
+            None => line_titles(core, actor, entity, &ids, &mut found).await?,
+            Some(def) => {
+                let svc = core.records(def);
+                let ids: Vec<Uuid> = ids.iter().copied().collect();
+                for chunk in ids.chunks(CHUNK) {
+                    for (id, title) in svc.titles(actor, chunk).await? {
+                        found.insert(Target { entity, id }, title);
+                    }
+                }
+            }
+        }
+        for id in ids {
+            let target = Target { entity, id };
+            memo::keep_title(reader, entity, id, found.get(&target).cloned());
+        }
+        readable.extend(found);
     }
     Ok(Titles { readable })
 }

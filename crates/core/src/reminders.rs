@@ -220,7 +220,7 @@ pub async fn pending(
     def: &'static EntityDef,
     id: Uuid,
 ) -> CoreResult<Vec<Reminder>> {
-    core.records(def).get(actor, id).await?;
+    core.records(def).check_readable(actor, id).await?;
     let mut q = Query::select();
     q.columns(["id", "user_id", "visible_at", "params"].map(col))
         .from(col("notifications"))

@@ -35,6 +35,19 @@ pub struct I18n {
     pub zone: Option<Tz>,
 }
 
+/// A message worded with a mark where its one argument goes ([`I18n::t1_each`]).
+pub struct Worded(String);
+
+impl Worded {
+    /// A character of Unicode's private use area, which no message and no value holds.
+    const MARK: &'static str = "\u{E000}";
+
+    /// The message with `value` as its argument.
+    pub fn with(&self, value: &str) -> String {
+        self.0.replace(Self::MARK, value)
+    }
+}
+
 impl I18n {
     pub fn new(locale: &str) -> I18n {
         let code = if locale.starts_with("zh") {
@@ -125,6 +138,13 @@ impl I18n {
     /// A message with one argument.
     pub fn t1(&self, key: &str, name: &'static str, value: impl ToString) -> String {
         self.t_with(key, &[(name, value.to_string())])
+    }
+
+    /// A message with one argument, worded once for the many values a page gives it (a label
+    /// on each of a board's cards): looking a message up and resolving it cost more than the
+    /// rest of what a page does for each card.
+    pub fn t1_each(&self, key: &str, name: &'static str) -> Worded {
+        Worded(self.t1(key, name, Worded::MARK))
     }
 
     /// A message with named arguments.

@@ -10,11 +10,23 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use uuid::Uuid;
+
 use crate::error::CoreResult;
 
+/// What one read has learnt so far.
+#[derive(Default)]
+struct Learnt {
+    /// Stamps, by the name of what they stamp.
+    stamps: HashMap<&'static str, String>,
+    /// Records' titles as a reader sees them, by reader, entity and id: `None` for a record the
+    /// reader may not read.
+    titles: HashMap<(Uuid, &'static str, Uuid), Option<String>>,
+}
+
 tokio::task_local! {
-    /// The stamps read so far within one read ([`one_read`]), by the name of what they stamp.
-    static READ: RefCell<HashMap<&'static str, String>>;
+    /// What has been read so far within one read ([`one_read`]).
+    static READ: RefCell<Learnt>;
 }
 
 /// Runs `work` as one read: within it a stamp is read from the database once, however many
@@ -22,7 +34,7 @@ tokio::task_local! {
 /// timeline, and each asked for the people's stamp: six reads of it a page). For requests that
 /// only read; a write within it could change what a stamp stamps and not be seen.
 pub async fn one_read<F: Future>(work: F) -> F::Output {
-    READ.scope(RefCell::new(HashMap::new()), work).await
+    READ.scope(RefCell::new(Learnt::default()), work).await
 }
 
 /// Stamp `name`: as read before within this [`one_read`], or read now by `read` (and kept
@@ -31,13 +43,28 @@ pub(crate) async fn stamp<Fut>(name: &'static str, read: impl FnOnce() -> Fut) -
 where
     Fut: Future<Output = CoreResult<String>>,
 {
-    if let Ok(Some(kept)) = READ.try_with(|r| r.borrow().get(name).cloned()) {
+    if let Ok(Some(kept)) = READ.try_with(|r| r.borrow().stamps.get(name).cloned()) {
         return Ok(kept);
     }
     let fresh = read().await?;
     // Outside a read there is nowhere to keep it, which is as it should be.
-    let _ = READ.try_with(|r| r.borrow_mut().insert(name, fresh.clone()));
+    let _ = READ.try_with(|r| r.borrow_mut().stamps.insert(name, fresh.clone()));
     Ok(fresh)
+}
+
+/// The title of record `id` of `entity` as `reader` sees it, if this [`one_read`] has learnt
+/// it: `Some(None)` for a record they may not read. A record page names its own record from
+/// its related lists (an account's contacts each name the account), and each asked again.
+pub(crate) fn title(reader: Uuid, entity: &'static str, id: Uuid) -> Option<Option<String>> {
+    READ.try_with(|r| r.borrow().titles.get(&(reader, entity, id)).cloned())
+        .ok()
+        .flatten()
+}
+
+/// Keeps what `reader` sees as the title of record `id` of `entity` for the rest of this
+/// [`one_read`]; outside one, nothing.
+pub(crate) fn keep_title(reader: Uuid, entity: &'static str, id: Uuid, title: Option<String>) {
+    let _ = READ.try_with(|r| r.borrow_mut().titles.insert((reader, entity, id), title));
 }
 
 /// A kept value and the stamp it was read at.
@@ -96,6 +123,35 @@ mod tests {
         assert_eq!(inside, ("s2".into(), "s2".into(), "s3".into()));
         let again = one_read(async { stamp("users", read).await.unwrap() }).await;
         assert_eq!(again, "s4", "each read reads its own");
+    }
+
+    #[tokio::test]
+    async fn a_title_is_kept_for_its_reader_within_one_read_only() {
+        let (rep, other, id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        keep_title(rep, "account", id, Some("华为".into()));
+        assert_eq!(
+            title(rep, "account", id),
+            None,
+            "outside a read: kept nowhere"
+        );
+        let seen = one_read(async {
+            keep_title(rep, "account", id, Some("华为".into()));
+            keep_title(rep, "contact", id, None);
+            (
+                title(rep, "account", id),
+                title(other, "account", id),
+                title(rep, "contact", id),
+                title(rep, "opportunity", id),
+            )
+        })
+        .await;
+        assert_eq!(
+            seen,
+            (Some(Some("华为".into())), None, Some(None), None),
+            "per reader and entity; an unreadable record is known as such"
+        );
+        let again = one_read(async { title(rep, "account", id) }).await;
+        assert_eq!(again, None, "each read learns its own");
     }
 
     #[test]

@@ -218,7 +218,8 @@ impl RecordService<'_> {
                 }
             }
         }
-        out.sort_by_key(|r| span(cal, r).map(|(s, _)| s));
+        // Each key is an instant parsed from text: once a record, not once a comparison.
+        out.sort_by_cached_key(|r| span(cal, r).map(|(s, _)| s));
         if let Some(n) = read.next_timed {
             out.truncate(usize::try_from(n).unwrap_or(usize::MAX));
         }

@@ -605,13 +605,15 @@ impl EntityDef {
 
     /// The fields a list reads to show each record by its title with `shown` beside it
     /// ([`ListQuery::fields`](super::ListQuery)): `shown` as lists name them
-    /// (`billing_address.city` is read as `billing_address`), system fields left out, as every
-    /// row holds them.
+    /// (`billing_address.city` is read as `billing_address`), system fields among them.
     pub fn showing(&self, shown: &[&str]) -> Vec<String> {
         let mut fields: Vec<String> = Vec::new();
         for name in self.title_fields.iter().chain(shown) {
             let base = name.split('.').next().unwrap_or(name);
-            let base = if base == "custom" || self.field(base).is_some() {
+            let base = if base == "custom"
+                || SYSTEM_FIELDS.contains(&base)
+                || self.field(base).is_some()
+            {
                 base
             } else {
                 continue;

@@ -58,6 +58,11 @@ pub const ID_AT: usize = 0;
 pub const OWNER_AT: usize = 1;
 pub const VERSION_AT: usize = 2;
 
+/// How many of the system columns, from the first, every row holds however few fields a page
+/// reads: what tells records apart, whose they are (the reader's scope), and the version a
+/// change must name.
+const ALWAYS: usize = 3;
+
 /// One key of a record and where its value starts in the row.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -97,17 +102,15 @@ pub struct RowLayout {
 impl RowLayout {
     /// The whole row: every field and the custom values.
     pub fn of(def: &'static EntityDef) -> RowLayout {
-        RowLayout::with(def, true, |_| true)
+        RowLayout::with(def, |_| true)
     }
 
-    /// A row of the system columns and only the fields `wanted` names (`custom` for the custom
-    /// values): what a page that shows a few fields of each record reads, where decoding the
-    /// rest cost most of its time. A record read through it holds those keys and the system
-    /// fields only.
+    /// A row of the id, owner and version and only the fields `wanted` names (`custom` for the
+    /// custom values, `created_at` and the like for the other system fields): what a page that
+    /// shows a few fields of each record reads, where decoding the rest cost most of its time.
+    /// A record read through it holds those keys only.
     pub fn of_fields(def: &'static EntityDef, wanted: &[&str]) -> RowLayout {
-        RowLayout::with(def, wanted.contains(&"custom"), |f| {
-            wanted.contains(&f.name)
-        })
+        RowLayout::with(def, |name| wanted.contains(&name))
     }
 
     /// A row of the id and the fields the title reads, and nothing else: what naming the
@@ -136,18 +139,22 @@ impl RowLayout {
         RowLayout { columns, slots }
     }
 
-    fn with(
-        def: &'static EntityDef,
-        custom: bool,
-        wanted: impl Fn(&FieldDef) -> bool,
-    ) -> RowLayout {
-        let mut columns: Vec<String> = SYSTEM.iter().map(|(c, _)| c.to_string()).collect();
-        let mut slots: Vec<Slot> = SYSTEM
-            .iter()
-            .enumerate()
-            .map(|(at, &(key, source))| Slot { key, at, source })
-            .collect();
-        if custom {
+    /// The row of the system columns every row holds, and of the other system columns, the
+    /// custom values and the fields `wanted` names.
+    fn with(def: &'static EntityDef, wanted: impl Fn(&str) -> bool) -> RowLayout {
+        let mut columns: Vec<String> = Vec::new();
+        let mut slots: Vec<Slot> = Vec::new();
+        for (i, &(key, source)) in SYSTEM.iter().enumerate() {
+            if i < ALWAYS || wanted(key) {
+                slots.push(Slot {
+                    key,
+                    at: columns.len(),
+                    source,
+                });
+                columns.push(key.to_string());
+            }
+        }
+        if wanted("custom") {
             slots.push(Slot {
                 key: "custom",
                 at: columns.len(),
@@ -155,7 +162,7 @@ impl RowLayout {
             });
             columns.push("custom".into());
         }
-        for f in def.fields.iter().filter(|f| wanted(f)) {
+        for f in def.fields.iter().filter(|f| wanted(f.name)) {
             slots.push(Slot {
                 key: f.name,
                 at: columns.len(),

@@ -44,9 +44,10 @@ pub struct ListQuery {
     pub count: Count,
     /// List the recycle bin instead of live records.
     pub deleted: bool,
-    /// Only these fields of each record (`custom` for the custom values), beside the system
-    /// fields: a board's cards or a calendar's entries show a few fields of hundreds of records,
-    /// and decoding the rest was most of such a page's time. `None`: every field.
+    /// Only these fields of each record (`custom` for the custom values, `created_at` and the
+    /// like for system fields), beside its id, owner and version: a board's cards or a
+    /// calendar's entries show a few fields of hundreds of records, and decoding the rest was
+    /// most of such a page's time. `None`: every field.
     pub fields: Option<Vec<String>>,
 }
 
@@ -348,10 +349,29 @@ impl<'a> RecordService<'a> {
             .load_readable(self.core.db.reader(), actor, id, false)
             .await?
             .rec;
-        Ok(self
+        let rec = self
             .present(vec![rec], &self.custom_defs().await?)
             .pop()
-            .unwrap_or_default())
+            .unwrap_or_default();
+        self.learnt(actor, id, &rec);
+        Ok(rec)
+    }
+
+    /// Whether `actor` may read live record `id`: not found when not. Known without reading
+    /// it again when this read has read it already (a record page asks for its history and its
+    /// reminders after showing the record).
+    pub async fn check_readable(&self, actor: &Actor, id: Uuid) -> CoreResult<()> {
+        match db::memo::title(actor.user_id, self.def.name, id) {
+            Some(Some(_)) => Ok(()),
+            _ => self.get(actor, id).await.map(|_| ()),
+        }
+    }
+
+    /// Keeps the title of a live record `actor` has just read for the rest of a read: what
+    /// refers to it on the same page is named without reading it again.
+    fn learnt(&self, actor: &Actor, id: Uuid, rec: &Record) {
+        let title = (self.def.title)(rec, &actor.locale);
+        db::memo::keep_title(actor.user_id, self.def.name, id, Some(title));
     }
 
     /// Leaves out values of custom fields whose definition was deleted: they stay in the stored
@@ -387,6 +407,7 @@ impl<'a> RecordService<'a> {
             .present(vec![l.rec], &self.custom_defs().await?)
             .pop()
             .unwrap_or_default();
+        self.learnt(actor, id, &rec);
         Ok((rec, writable))
     }
 
@@ -1598,17 +1619,13 @@ impl<'a> RecordService<'a> {
     }
 
     pub async fn history(&self, actor: &Actor, id: Uuid) -> CoreResult<Vec<audit::Entry>> {
-        let readable = match self
-            .load_readable(self.core.db.reader(), actor, id, false)
-            .await
-        {
+        match self.check_readable(actor, id).await {
             Err(CoreError::NotFound) => {
                 self.load_readable(self.core.db.reader(), actor, id, true)
-                    .await
+                    .await?;
             }
-            other => other,
-        };
-        readable?;
+            other => other?,
+        }
         audit::history(&self.core.db, id, 500).await
     }
 
@@ -1963,8 +1980,8 @@ impl<'a> RecordService<'a> {
     }
 
     /// The row a list reads: the whole row, or only `fields` (and what its sort reads, which
-    /// its cursor is made of) beside the system fields, which every row holds. A name that is
-    /// no field of the entity is refused.
+    /// its cursor is made of) beside the id, owner and version, which every row holds. A name
+    /// that is no field of the entity is refused.
     fn layout_of(&self, fields: Option<&[String]>, sort: &SortSpec) -> CoreResult<Arc<RowLayout>> {
         let Some(fields) = fields else {
             return Ok(Arc::clone(&self.layout));

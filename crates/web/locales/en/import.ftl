@@ -96,6 +96,7 @@ import-mapping-saved = Mapping “{ $name }” saved. Choose it next time under 
 import-mapping-applied = Mapping “{ $name }” applied.
 import-queued = Import started. You can leave this page: you will be notified when it is done.
 import-progress = { $read } of { $total } rows read
+import-progress-read = { $read } rows read
 import-progress-label = Import progress
 import-count-created = Created
 import-count-updated = Updated

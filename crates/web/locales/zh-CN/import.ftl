@@ -92,6 +92,7 @@ import-mapping-saved = 字段映射“{ $name }”已保存，下次导入时可
 import-mapping-applied = 已应用字段映射“{ $name }”。
 import-queued = 导入已开始。您可以离开此页面，导入完成后会通知您。
 import-progress = 已读取 { $read } / { $total } 行
+import-progress-read = 已读取 { $read } 行
 import-progress-label = 导入进度
 import-count-created = 新建
 import-count-updated = 更新

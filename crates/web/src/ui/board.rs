@@ -427,6 +427,7 @@ fn columns(
         .iter()
         .map(|k| field_label(def.name, k, i18n))
         .collect();
+    let move_to = i18n.t1_each("board-move-to", "name");
     board
         .columns
         .iter()
@@ -439,7 +440,7 @@ fn columns(
                     let id = vstr(rec.get("id"));
                     let title = (def.title)(rec, i18n.code);
                     Card {
-                        move_to: i18n.t1("board-move-to", "name", title.as_str()),
+                        move_to: move_to.with(&title),
                         title,
                         href: format!("/{}/{id}", def.plural),
                         version: vstr(rec.get("version")),

@@ -437,6 +437,7 @@ async fn calendar_page(
         }
     }
 
+    let new_at_label = i18n.t1_each("calendar-new-at", "time");
     let mut days: Vec<Day> = Vec::new();
     for d in &dates {
         let mut entries: Vec<(NaiveDateTime, NaiveDateTime, CalEntry)> = Vec::new();
@@ -464,6 +465,7 @@ async fn calendar_page(
                 enc(&end.format("%Y-%m-%dT%H:%M").to_string())
             )
         };
+        let weekday = weekday_label(&i18n, *d);
         let slots = if can_create && ask.view != View::Month {
             (0..(last_hour - first_hour) * 2)
                 .map(|n| {
@@ -472,11 +474,7 @@ async fn calendar_page(
                     Slot {
                         row: 1 + i64::from(n) * 30 / ROW_MINUTES,
                         href: new_at(t),
-                        label: i18n.t1(
-                            "calendar-new-at",
-                            "time",
-                            format!("{} {}", weekday_label(&i18n, *d), t.format("%H:%M")),
-                        ),
+                        label: new_at_label.with(&format!("{weekday} {}", t.format("%H:%M"))),
                     }
                 })
                 .collect()
@@ -493,7 +491,7 @@ async fn calendar_page(
         };
         days.push(Day {
             iso: d.format("%Y-%m-%d").to_string(),
-            label: format!("{} {}", weekday_label(&i18n, *d), d.day()),
+            label: format!("{weekday} {}", d.day()),
             number: d.day(),
             today: *d == today,
             outside: ask.view == View::Month && d.month() != ask.date.month(),

@@ -1234,6 +1234,22 @@ async fn undo_post(
     }
 }
 
+/// How far a run has read: of how many rows, while that is being counted "…", and once it
+/// has ended without knowing (stopped before the count finished) only what it read.
+fn progress_text(i18n: &I18n, run: &uploads::RunView) -> String {
+    let read = run.counts.read.to_string();
+    match run.total {
+        Some(t) => i18n.t_with(
+            "import-progress",
+            &[("read", read), ("total", t.to_string())],
+        ),
+        None if live(&run.status) => {
+            i18n.t_with("import-progress", &[("read", read), ("total", "…".into())])
+        }
+        None => i18n.t_with("import-progress-read", &[("read", read)]),
+    }
+}
+
 async fn render_run(
     st: &State,
     user: &UiUser,
@@ -1251,10 +1267,6 @@ async fn render_run(
         .map(|d| i18n.t(&format!("nav-{}", d.plural)))
         .unwrap_or_else(|| run.entity.clone());
     let c = &run.counts;
-    let total = run
-        .total
-        .map(|t| t.to_string())
-        .unwrap_or_else(|| "…".into());
     let own = run.created_by == user.actor.user_id || user.actor.is_admin();
     let can_undo = own
         && matches!(run.status.as_str(), "finished" | "stopped" | "interrupted")
@@ -1276,10 +1288,7 @@ async fn render_run(
         status_code: run.status.clone(),
         live: live(&run.status),
         percent: percent(&run),
-        progress_text: i18n.t_with(
-            "import-progress",
-            &[("read", c.read.to_string()), ("total", total)],
-        ),
+        progress_text: progress_text(&i18n, &run),
         counts: vec![
             (i18n.t("import-count-created"), "created", c.created),
             (i18n.t("import-count-updated"), "updated", c.updated),
@@ -1305,16 +1314,12 @@ async fn progress(AxState(st): AxState<State>, user: UiUser, Path(id): Path<Stri
         Err(e) => return (e.status, Json(e.body(&i18n))).into_response(),
     };
     let c = &run.counts;
-    let total = run
-        .total
-        .map(|t| t.to_string())
-        .unwrap_or_else(|| "…".into());
     Json(json!({
         "status": run.status,
         "status_text": status_words(&i18n, &run.status),
         "live": live(&run.status),
         "percent": percent(&run),
-        "progress_text": i18n.t_with("import-progress", &[("read", c.read.to_string()), ("total", total)]),
+        "progress_text": progress_text(&i18n, &run),
         "read": c.read,
         "total": run.total,
         "created": c.created,

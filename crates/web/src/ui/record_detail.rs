@@ -19,6 +19,7 @@ use super::display::field_label;
 use super::options::Opt;
 use super::record_form::{FormContext, FormField, input_for, owner_options};
 use super::record_list::{Row, choose_an_owner};
+use super::timeline::{Read, Referring};
 use super::{PageCtx, error_page, form_get, render};
 use crate::State;
 use crate::api::query_pairs;
@@ -215,7 +216,7 @@ async fn related_list(
     reference: Reference,
     id: Uuid,
     i18n: &I18n,
-) -> Result<Option<RelatedList>, ApiError> {
+) -> Result<Option<(RelatedList, Option<Referring>)>, ApiError> {
     let from = reference.from;
     let q = ListQuery {
         filter: Some(Filter::Cond {
@@ -246,12 +247,24 @@ async fn related_list(
         .iter()
         .map(|r| Row::of(from, r, from.related_columns, &lk, i18n))
         .collect();
+    // All of them, by title: what the timeline gathers activities from, not read again.
+    let whole = page.next_cursor.is_none().then(|| Referring {
+        reference,
+        records: page
+            .items
+            .iter()
+            .filter_map(|r| {
+                let id = r.get("id").and_then(Value::as_str)?;
+                Some((Uuid::parse_str(id).ok()?, (from.title)(r, i18n.code)))
+            })
+            .collect(),
+    });
     // A heading of its own when the reference has one ("subsidiaries" for an account's
     // children), else the entity's name.
     let label = i18n
         .maybe(&format!("related-{}-{}", from.name, reference.field.name))
         .unwrap_or_else(|| i18n.t(&format!("nav-{}", from.plural)));
-    Ok(Some(RelatedList {
+    let list = RelatedList {
         key: format!("{}-{}", from.plural, reference.field.name),
         label,
         columns: from
@@ -261,7 +274,8 @@ async fn related_list(
             .collect(),
         rows,
         new_href: format!("/{}/new?{}={id}", from.plural, reference.field.name),
-    }))
+    };
+    Ok(Some((list, whole)))
 }
 
 /// A value in the history, by the kind of the field it was.
@@ -453,6 +467,7 @@ pub(super) async fn detail_page(
     .collect();
     // Related lists: the records of any entity whose reference fields point at this one.
     let mut related = Vec::new();
+    let mut referring = Vec::new();
     if !deleted {
         // Other entities' records first (an account's contacts), then its own kind's (its
         // subsidiaries).
@@ -460,7 +475,10 @@ pub(super) async fn detail_page(
         references.sort_by_key(|r| r.from.name == def.name);
         for reference in references {
             match related_list(st, user, reference, id, &i18n).await {
-                Ok(Some(list)) => related.push(list),
+                Ok(Some((list, whole))) => {
+                    related.push(list);
+                    referring.extend(whole);
+                }
                 Ok(None) => {}
                 Err(e) => return error_page(user, e),
             }
@@ -501,7 +519,11 @@ pub(super) async fn detail_page(
     let has_timeline = super::timeline::has_timeline(st, def) && !deleted;
     let timeline = if tab == "timeline" && has_timeline {
         let changes = std::mem::take(&mut history);
-        match super::timeline::timeline(st, user, def, id, kind.as_deref(), changes, typed).await {
+        let read = Read {
+            changes,
+            referring: &referring,
+        };
+        match super::timeline::timeline(st, user, def, id, kind.as_deref(), read, typed).await {
             Ok(t) => t,
             Err(e) => return error_page(user, e),
         }

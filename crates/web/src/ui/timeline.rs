@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, Utc};
 use guanxi_core::CoreError;
-use guanxi_core::records::{Access, EntityDef, Filter, FilterOp, ListQuery, Record, TimelineDef};
+use guanxi_core::records::{
+    Access, EntityDef, Filter, FilterOp, ListQuery, Record, Reference, TimelineDef,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -138,20 +140,35 @@ fn instant(rec: &Record, field: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// Every record referring to a page's record through one reference, by id and title, as its
+/// reader may read them: read for the page's related list, and used again here.
+pub struct Referring {
+    pub reference: Reference,
+    pub records: Vec<(Uuid, String)>,
+}
+
 /// The records referring to `id` through a reference field of another entity of business
-/// records (an account's contacts and deals) that the reader may read, by id.
+/// records (an account's contacts and deals) that the reader may read, by id; those `known`
+/// holds whole are not read again.
 async fn referring(
     st: &State,
     user: &UiUser,
     def: &EntityDef,
     id: Uuid,
     entries: &EntityDef,
+    known: &[Referring],
 ) -> Result<Vec<(Uuid, &'static EntityDef, String)>, ApiError> {
     let i18n = I18n::for_actor(&user.actor);
     let mut out = Vec::new();
     for reference in st.core.registry.references_to(def.name) {
         let from = reference.from;
         if from.access != Access::Records || from.name == entries.name || from.name == def.name {
+            continue;
+        }
+        if let Some(k) = known.iter().find(|k| {
+            k.reference.from.name == from.name && k.reference.field.name == reference.field.name
+        }) {
+            out.extend(k.records.iter().map(|(rid, t)| (*rid, from, t.clone())));
             continue;
         }
         let q = ListQuery {
@@ -184,17 +201,29 @@ async fn referring(
     Ok(out)
 }
 
+/// What the record's page has read already, which its timeline is made of too.
+pub(super) struct Read<'a> {
+    /// The record's history lines, newest first.
+    pub changes: Vec<HistoryLine>,
+    /// The records referring to it that its related lists hold whole.
+    pub referring: &'a [Referring],
+}
+
 /// The timeline of record `id` of `def` for the reader, filtered to `kind` (a kind's code or
-/// `change`) when given; `changes` are the record's history lines, newest first.
+/// `change`) when given.
 pub(super) async fn timeline(
     st: &State,
     user: &UiUser,
     def: &'static EntityDef,
     id: Uuid,
     kind: Option<&str>,
-    changes: Vec<HistoryLine>,
+    read: Read<'_>,
     typed: QuickDraft,
 ) -> Result<Option<Timeline>, ApiError> {
+    let Read {
+        changes,
+        referring: known,
+    } = read;
     let Some((entries_def, view)) = source(st).filter(|_| has_timeline(st, def)) else {
         return Ok(None);
     };
@@ -228,7 +257,7 @@ pub(super) async fn timeline(
     let mut upcoming = Vec::new();
     let mut past = Vec::new();
     if wanted != Some("change") {
-        let related = referring(st, user, def, id, entries_def).await?;
+        let related = referring(st, user, def, id, entries_def, known).await?;
         let mut ids: Vec<Value> = vec![Value::String(id.to_string())];
         ids.extend(related.iter().map(|(r, _, _)| Value::String(r.to_string())));
         let mut conds = vec![Filter::Cond {
@@ -256,6 +285,8 @@ pub(super) async fn timeline(
                             view.done,
                             view.subject,
                             view.detail,
+                            // When an entry without a time of its own happened.
+                            "created_at",
                         ],
                         view.when,
                         view.facts,

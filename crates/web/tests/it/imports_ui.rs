@@ -509,6 +509,9 @@ async fn an_import_is_stopped_from_its_page() {
             "{b:?}: {page}"
         );
         assert!(page.contains("class=\"badge status-stopped\""), "{page}");
+        // Stopped before it counted the file's rows: what it read, not "of …".
+        assert!(page.contains("已读取 0 行"), "{b:?}: {page}");
+        assert!(!page.contains("/ … 行"), "{b:?}: {page}");
         assert!(!page.contains("http-equiv=\"refresh\""), "{page}");
         let (_, all) = json(rep.get("/api/v1/contacts").await).await;
         assert_eq!(all["data"].as_array().map(Vec::len), Some(0), "{b:?}");

@@ -264,8 +264,20 @@ impl Browser {
              return false;"
         );
         if let Ok(Value::Bool(true)) = self.c.execute(&script, vec![]).await {
-            // The drawer slides in over a fifth of a second.
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            // The drawer slides in over a fifth of a second, longer on a busy machine: wait
+            // until it is all in, or a click lands on it half-way (a point left of the page).
+            let settled = format!(
+                "var el = document.querySelector({css:?}); var d = document.getElementById('sidebar');\
+                 return !!el && el.getBoundingClientRect().left >= 0 && d.getAnimations().length === 0;"
+            );
+            self.until(&format!("the drawer holding {css} to open"), || async {
+                matches!(
+                    self.c.execute(&settled, vec![]).await,
+                    Ok(Value::Bool(true))
+                )
+                .then_some(())
+            })
+            .await;
         }
     }
 
