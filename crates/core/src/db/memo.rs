@@ -127,7 +127,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_title_is_kept_for_its_reader_within_one_read_only() {
-        let (rep, other, id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (rep, other, id) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         keep_title(rep, "account", id, Some("华为".into()));
         assert_eq!(
             title(rep, "account", id),
