@@ -128,29 +128,29 @@ mod tests {
     #[tokio::test]
     async fn a_title_is_kept_for_its_reader_within_one_read_only() {
         let (rep, other, id) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        keep_title(rep, "account", id, Some("华为".into()));
+        keep_title(rep, "widget", id, Some("华为技术".into()));
         assert_eq!(
-            title(rep, "account", id),
+            title(rep, "widget", id),
             None,
             "outside a read: kept nowhere"
         );
         let seen = one_read(async {
-            keep_title(rep, "account", id, Some("华为".into()));
-            keep_title(rep, "contact", id, None);
+            keep_title(rep, "widget", id, Some("华为技术".into()));
+            keep_title(rep, "gadget", id, None);
             (
-                title(rep, "account", id),
-                title(other, "account", id),
-                title(rep, "contact", id),
-                title(rep, "opportunity", id),
+                title(rep, "widget", id),
+                title(other, "widget", id),
+                title(rep, "gadget", id),
+                title(rep, "gizmo", id),
             )
         })
         .await;
         assert_eq!(
             seen,
-            (Some(Some("华为".into())), None, Some(None), None),
+            (Some(Some("华为技术".into())), None, Some(None), None),
             "per reader and entity; an unreadable record is known as such"
         );
-        let again = one_read(async { title(rep, "account", id) }).await;
+        let again = one_read(async { title(rep, "widget", id) }).await;
         assert_eq!(again, None, "each read learns its own");
     }
 
