@@ -117,26 +117,17 @@ impl RowLayout {
     /// hundreds of records a page refers to reads (a board names the accounts of its 300
     /// cards), where decoding each row's system columns besides cost more than the title.
     pub fn naming(def: &'static EntityDef) -> RowLayout {
-        let mut columns = vec!["id".to_string()];
-        let mut slots = vec![Slot {
+        let columns = vec!["id".to_string()];
+        let slots = vec![Slot {
             key: "id",
             at: 0,
             source: Source::Id,
         }];
-        for f in def
+        let title = def
             .fields
             .iter()
-            .filter(|f| def.title_fields.contains(&f.name))
-        {
-            slots.push(Slot {
-                key: f.name,
-                at: columns.len(),
-                source: Source::Field(f),
-            });
-            columns.extend(values::columns(f));
-        }
-        slots.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
-        RowLayout { columns, slots }
+            .filter(|f| def.title_fields.contains(&f.name));
+        RowLayout::then_fields(columns, slots, title)
     }
 
     /// The row of the system columns every row holds, and of the other system columns, the
@@ -162,7 +153,17 @@ impl RowLayout {
             });
             columns.push("custom".into());
         }
-        for f in def.fields.iter().filter(|f| wanted(f.name)) {
+        let fields = def.fields.iter().filter(|f| wanted(f.name));
+        RowLayout::then_fields(columns, slots, fields)
+    }
+
+    /// The row of `columns` and `slots` so far, then `fields`' columns.
+    fn then_fields(
+        mut columns: Vec<String>,
+        mut slots: Vec<Slot>,
+        fields: impl Iterator<Item = &'static FieldDef>,
+    ) -> RowLayout {
+        for f in fields {
             slots.push(Slot {
                 key: f.name,
                 at: columns.len(),
