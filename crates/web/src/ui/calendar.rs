@@ -334,6 +334,19 @@ async fn page(
     }
 }
 
+/// A local time to the minute as a query parameter's value: `2026-12-07T16%3A30` (the form a
+/// `datetime-local` input sends, with its colon encoded).
+fn minute_param(t: NaiveDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}%3A{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 fn href(plural: &str, view: View, date: NaiveDate, whose: &Whose) -> String {
     let mut h = format!(
         "/{plural}/calendar?view={}&date={}",
@@ -437,21 +450,22 @@ async fn calendar_page(
         }
     }
 
+    // Each entry moves once into its day's list (a day's entries taken out of one list one by
+    // one moved the rest of the list each time: a sixth of a busy team's week).
+    let mut by_day: Vec<Vec<(NaiveDateTime, NaiveDateTime, CalEntry)>> =
+        dates.iter().map(|_| Vec::new()).collect();
+    for (d, ls, le, e) in placed {
+        if let Some(day) = dates.iter().position(|x| *x == d) {
+            by_day[day].push((ls, le, e));
+        }
+    }
     let new_at_label = i18n.t1_each("calendar-new-at", "time");
     let mut days: Vec<Day> = Vec::new();
-    for d in &dates {
-        let mut entries: Vec<(NaiveDateTime, NaiveDateTime, CalEntry)> = Vec::new();
-        let mut i = 0;
-        while i < placed.len() {
-            if placed[i].0 == *d {
-                let (_, ls, le, e) = placed.remove(i);
-                entries.push((ls, le, e));
-            } else {
-                i += 1;
-            }
-        }
+    for (d, mut entries) in dates.iter().zip(by_day) {
         entries.sort_by_key(|(ls, _, _)| *ls);
         lay_out(&mut entries, *d, first_hour, last_hour);
+        // Written directly rather than through chrono's format strings, which parse their
+        // pattern on every call: a week view has a link for every half hour of every day.
         let new_at = |t: NaiveDateTime| {
             let end = t + Duration::hours(1);
             format!(
@@ -460,9 +474,9 @@ async fn calendar_page(
                 cal.kind,
                 cal.new_kind,
                 cal.start,
-                enc(&t.format("%Y-%m-%dT%H:%M").to_string()),
+                minute_param(t),
                 cal.end,
-                enc(&end.format("%Y-%m-%dT%H:%M").to_string())
+                minute_param(end)
             )
         };
         let weekday = weekday_label(&i18n, *d);
@@ -474,7 +488,11 @@ async fn calendar_page(
                     Slot {
                         row: 1 + i64::from(n) * 30 / ROW_MINUTES,
                         href: new_at(t),
-                        label: new_at_label.with(&format!("{weekday} {}", t.format("%H:%M"))),
+                        label: new_at_label.with(&format!(
+                            "{weekday} {:02}:{:02}",
+                            t.hour(),
+                            t.minute()
+                        )),
                     }
                 })
                 .collect()
@@ -870,5 +888,22 @@ async fn reschedule(
             let e = ApiError::from(e);
             refused(e.reason.unwrap_or(e.code), None)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slots_time_is_written_as_a_datetime_input_sends_it() {
+        let t = NaiveDate::from_ymd_opt(2026, 3, 7)
+            .and_then(|d| d.and_hms_opt(9, 5, 0))
+            .expect("a time");
+        assert_eq!(minute_param(t), "2026-03-07T09%3A05");
+        assert_eq!(
+            minute_param(t),
+            enc(&t.format("%Y-%m-%dT%H:%M").to_string())
+        );
     }
 }

@@ -117,6 +117,101 @@ async fn an_activity_is_read_by_whoever_may_read_the_record_it_regards() {
     }
 }
 
+/// A list confined to owners whose records the reader reads by owner skips the scope's
+/// condition; one that names anyone else keeps it, so naming an owner never shows more.
+#[tokio::test]
+async fn an_owner_filter_never_widens_what_a_reader_reads() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let admin = app.user("admin", None).await;
+        let north = app.user("sales", Some("North")).await;
+        let north_mate = app.user("sales", Some("North")).await;
+        let south = app.user("sales", Some("South")).await;
+
+        let account = id(&north
+            .create(
+                "accounts",
+                json!({"name": "杭州顺成商贸有限公司", "kind": "company"}),
+            )
+            .await);
+        // South's call about north's customer, and south's own task.
+        let call = id(&admin
+            .create(
+                "activities",
+                json!({"subject": "回访", "kind": "call", "owner_id": south.id,
+                       "regarding": {"entity": "account", "id": account}}),
+            )
+            .await);
+        let task = id(&south
+            .create("activities", json!({"subject": "写周报", "kind": "task"}))
+            .await);
+        let mine = id(&north
+            .create("activities", json!({"subject": "准备报价", "kind": "task"}))
+            .await);
+        let mates = id(&north_mate
+            .create("activities", json!({"subject": "回电客户", "kind": "task"}))
+            .await);
+
+        let listed = |who: &'static str, q: String| (who, q);
+        let cases = [
+            // North reads south's call through the account, never south's task.
+            (
+                &north,
+                listed("north", format!("owner_id={}", south.id)),
+                vec![call.clone()],
+            ),
+            (
+                &north,
+                listed("north", format!("owner_id[in]=me,{}", south.id)),
+                vec![call.clone(), mine.clone()],
+            ),
+            // Within north's team: every record of its people, by owner.
+            (
+                &north,
+                listed("north", "owner_id=me".into()),
+                vec![mine.clone()],
+            ),
+            (
+                &north,
+                listed("north", format!("owner_id[in]={},me", north_mate.id)),
+                vec![mates.clone(), mine.clone()],
+            ),
+            (
+                &north_mate,
+                listed("mate", format!("owner_id={}", north.id)),
+                vec![mine.clone()],
+            ),
+            // South reads its own, and nothing of north's team it is not shown.
+            (
+                &south,
+                listed("south", format!("owner_id={}", north.id)),
+                Vec::<String>::new(),
+            ),
+            (
+                &south,
+                listed("south", "owner_id=me".into()),
+                vec![call.clone(), task.clone()],
+            ),
+            (
+                &admin,
+                listed("admin", format!("owner_id={}", south.id)),
+                vec![call.clone(), task.clone()],
+            ),
+        ];
+        for (reader, (who, q), want) in cases {
+            let r = reader
+                .get_r(&format!("/api/v1/activities?{q}&limit=50"))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{b:?} {who} {q}: {}", r.text);
+            let mut got = r.ids();
+            got.sort();
+            let mut want = want;
+            want.sort();
+            assert_eq!(got, want, "{b:?} {who} {q}: {}", r.text);
+        }
+    }
+}
+
 #[tokio::test]
 async fn bad_activities_are_refused_by_name_in_the_writers_language() {
     for b in backends() {
