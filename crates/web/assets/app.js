@@ -906,6 +906,9 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
   document.addEventListener("pointerdown", function (e) {
     var entry = e.target.closest && e.target.closest(".cal-entry[data-movable]");
     if (!entry || e.button !== 0) { return; }
+    // On a phone the week is a list by day, which scrolls rather than drags.
+    var col = entry.closest(".cal-col");
+    if (col && getComputedStyle(col).display !== "grid") { return; }
     // No text selection or link drag of the browser's own while the entry is held.
     e.preventDefault();
     var rect = entry.getBoundingClientRect();
@@ -963,6 +966,44 @@ document.querySelectorAll("select[data-search]").forEach(function (select) {
       e.stopPropagation();
     }
   }, true);
+})();
+
+// The week and day views: each empty half hour of a day's column is a link to a new meeting at
+// that time. They are drawn here rather than sent with the page (a week holds three hundred);
+// without the script, each day's "+" opens a meeting at the day's first hour.
+(function () {
+  var grid = document.getElementById("cal-grid");
+  if (!grid || !grid.hasAttribute("data-new")) { return; }
+  var base = grid.getAttribute("data-new");
+  var startName = grid.getAttribute("data-start");
+  var endName = grid.getAttribute("data-end");
+  var label = grid.getAttribute("data-label");
+  var rows = parseInt(grid.getAttribute("data-rows") || "0", 10);
+  var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+  // A local time as the form's parameter, `2026-12-07T16%3A30`; days counted in UTC so that no
+  // zone of the browser moves them.
+  var at = function (day, minutes) {
+    var t = new Date(Date.parse(day + "T00:00:00Z") + minutes * 60000);
+    return t.getUTCFullYear() + "-" + pad(t.getUTCMonth() + 1) + "-" + pad(t.getUTCDate()) +
+      "T" + pad(t.getUTCHours()) + "%3A" + pad(t.getUTCMinutes());
+  };
+  grid.querySelectorAll(".cal-col").forEach(function (col) {
+    var day = col.getAttribute("data-day");
+    var weekday = col.getAttribute("data-weekday") || "";
+    var first = parseInt(col.getAttribute("data-first-hour") || "0", 10);
+    var slots = document.createDocumentFragment();
+    for (var n = 0; n < rows; n++) {
+      var minutes = first * 60 + n * 30;
+      var a = document.createElement("a");
+      a.className = "cal-slot r" + (1 + n * 2) + " s2";
+      a.href = base + "&" + startName + "=" + at(day, minutes) + "&" + endName + "=" + at(day, minutes + 60);
+      var words = label.replace("\uE000", weekday + " " + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60));
+      a.setAttribute("aria-label", words);
+      a.title = words;
+      slots.appendChild(a);
+    }
+    col.insertBefore(slots, col.firstChild);
+  });
 })();
 
 // Groups of fields that belong to some values of a choice only (a call's outcome, to calls):

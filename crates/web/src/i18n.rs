@@ -46,6 +46,12 @@ impl Worded {
     pub fn with(&self, value: &str) -> String {
         self.0.replace(Self::MARK, value)
     }
+
+    /// The message with the mark where its argument goes (U+E000), for a script that words it
+    /// in the browser.
+    pub fn pattern(&self) -> &str {
+        &self.0
+    }
 }
 
 impl I18n {

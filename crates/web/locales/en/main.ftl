@@ -603,7 +603,6 @@ calendar-show = Show
 calendar-mine = My calendar
 calendar-team = My team
 calendar-legend = People on this calendar
-calendar-agenda = Schedule by day
 calendar-more = { $count } more
 calendar-new = New
 calendar-new-at = New meeting at { $time }

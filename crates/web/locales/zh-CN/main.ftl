@@ -591,7 +591,6 @@ calendar-show = 查看
 calendar-mine = 我的日程
 calendar-team = 我的团队
 calendar-legend = 日历中的成员
-calendar-agenda = 按天查看日程
 calendar-more = 还有 { $count } 项
 calendar-new = 新建
 calendar-new-at = 在 { $time } 新建会议

@@ -184,13 +184,6 @@ pub struct CalEntry {
     pub minutes: i64,
 }
 
-/// An empty half hour one clicks to schedule a meeting.
-pub struct Slot {
-    pub row: i64,
-    pub href: String,
-    pub label: String,
-}
-
 /// A day of a view.
 pub struct Day {
     pub iso: String,
@@ -204,9 +197,28 @@ pub struct Day {
     /// Month view: entries beyond those shown.
     pub more: usize,
     pub day_href: String,
-    pub slots: Vec<Slot>,
-    /// Where "new" for the day goes (its first hour), when the reader may create.
+    /// `Mon` / `周一`, which the script's label of each empty half hour starts with.
+    pub weekday: String,
+    /// Where "new" for the day goes (its first hour), when the reader may create, and how its
+    /// link is labelled.
     pub new_href: Option<String>,
+    pub new_label: String,
+}
+
+/// What the script needs to draw the week and day views' empty half hours as links to a new
+/// meeting at that time (`app.js`): a week has three hundred of them, which as links written
+/// by the server were a fifth of the page's work. Without the script, each day's "+" link
+/// opens a meeting at its first hour.
+pub struct Slots {
+    /// `/activities/new?kind=meeting`
+    pub new: String,
+    /// The parameters the form takes the start and the end from.
+    pub start: &'static str,
+    pub end: &'static str,
+    /// "New meeting at …", with U+E000 where the day and time go.
+    pub label: String,
+    /// Half hours in a day's column, from its first hour.
+    pub rows: u32,
 }
 
 /// An hour line of the week and day views.
@@ -244,6 +256,8 @@ pub struct CalendarPage {
     pub back: String,
     pub can_create: bool,
     pub empty_label: String,
+    /// The week and day views' empty half hours, when the reader may create.
+    pub slots: Option<Slots>,
 }
 
 fn weekday_label(i18n: &I18n, d: NaiveDate) -> String {
@@ -459,7 +473,7 @@ async fn calendar_page(
             by_day[day].push((ls, le, e));
         }
     }
-    let new_at_label = i18n.t1_each("calendar-new-at", "time");
+    let new_on_label = i18n.t1_each("calendar-new-on", "day");
     let mut days: Vec<Day> = Vec::new();
     for (d, mut entries) in dates.iter().zip(by_day) {
         entries.sort_by_key(|(ls, _, _)| *ls);
@@ -480,25 +494,6 @@ async fn calendar_page(
             )
         };
         let weekday = weekday_label(&i18n, *d);
-        let slots = if can_create && ask.view != View::Month {
-            (0..(last_hour - first_hour) * 2)
-                .map(|n| {
-                    let t = midnight(*d)
-                        + Duration::minutes(i64::from(first_hour) * 60 + i64::from(n) * 30);
-                    Slot {
-                        row: 1 + i64::from(n) * 30 / ROW_MINUTES,
-                        href: new_at(t),
-                        label: new_at_label.with(&format!(
-                            "{weekday} {:02}:{:02}",
-                            t.hour(),
-                            t.minute()
-                        )),
-                    }
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
         let total = entries.len();
         let mut entries: Vec<CalEntry> = entries.into_iter().map(|(_, _, e)| e).collect();
         let more = if ask.view == View::Month && total > MONTH_SHOWN {
@@ -516,7 +511,8 @@ async fn calendar_page(
             entries,
             more,
             day_href: href(def.plural, View::Day, *d, &ask.whose),
-            slots,
+            new_label: new_on_label.with(&format!("{weekday} {}", d.day())),
+            weekday,
             new_href: can_create
                 .then(|| new_at(midnight(*d) + Duration::hours(i64::from(FIRST_HOUR.max(9))))),
         });
@@ -618,6 +614,16 @@ async fn calendar_page(
         back: here,
         can_create,
         empty_label: i18n.t("calendar-empty-day"),
+        slots: (can_create && ask.view != View::Month).then(|| Slots {
+            new: format!("/{}/new?{}={}", def.plural, cal.kind, cal.new_kind),
+            start: cal.start,
+            end: cal.end,
+            label: i18n
+                .t1_each("calendar-new-at", "time")
+                .pattern()
+                .to_string(),
+            rows: (last_hour - first_hour) * 2,
+        }),
         page: pagectx,
     });
     Ok(res)

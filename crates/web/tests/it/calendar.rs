@@ -161,10 +161,20 @@ async fn a_meeting_with_a_contact_is_on_the_week_view_and_in_the_feed() {
             html.contains("发送报价单"),
             "{b:?}: the task at its due time"
         );
-        // The navigation names the calendar; an empty slot opens a prefilled form.
+        // The navigation names the calendar. The script draws the empty half hours as links
+        // from what the grid tells it; without it, each day's "+" opens a meeting at 09:00.
         assert!(html.contains("href=\"/activities/calendar\""), "{b:?}");
-        let slot = format!("starts_at={day}T14%3A00");
-        assert!(html.contains(&slot), "{b:?}: a slot at 14:00");
+        assert!(
+            html.contains("data-new=\"/activities/new?kind=meeting\" data-start=\"starts_at\" data-end=\"ends_at\""),
+            "{b:?}: what the script needs for the slots"
+        );
+        assert!(
+            html.contains(&format!(
+                "/activities/new?kind=meeting&#38;starts_at={day}T09%3A00&#38;ends_at={day}T10%3A00"
+            )),
+            "{b:?}: the day's new meeting"
+        );
+        assert!(!html.contains("cal-slot"), "{b:?}: no slot links sent");
         let (status, form) = page_as(
             &app,
             Some(&cookie),

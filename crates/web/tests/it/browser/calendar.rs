@@ -137,6 +137,24 @@ async fn calendar_slots_drag_and_phone_agenda_in_chromium() {
                 b.goto(&format!("{week}&who=team")).await;
                 no_sideways_scroll(&b, "team week").await;
                 b.shot("team-week").await;
+                if width == 1400 {
+                    // Monday's overlapping meetings stand side by side, each in its lane.
+                    let lefts = b
+                        .js(&format!(
+                            "return Array.from(document.querySelectorAll('.cal-col[data-day=\"{day}\"] .cal-entry')).map(e => Math.round(e.getBoundingClientRect().left));"
+                        ))
+                        .await;
+                    let mut lefts: Vec<i64> = lefts
+                        .as_array()
+                        .expect("lefts")
+                        .iter()
+                        .filter_map(serde_json::Value::as_i64)
+                        .collect();
+                    let all = lefts.len();
+                    lefts.sort_unstable();
+                    lefts.dedup();
+                    assert!(all >= 2 && lefts.len() == all, "{lefts:?} of {all}");
+                }
                 b.goto(&format!("/activities/calendar?view=month&date={day}"))
                     .await;
                 no_sideways_scroll(&b, "month").await;
@@ -147,15 +165,26 @@ async fn calendar_slots_drag_and_phone_agenda_in_chromium() {
                 b.goto("/settings").await;
                 no_sideways_scroll(&b, "settings").await;
                 if width == 390 {
-                    // The phone's week is a list by day; its new button opens a meeting form.
+                    // The phone's week is a list by day, each with its heading and its new
+                    // button, without the grid's hour gutter or its empty half hours.
                     b.goto(&week).await;
-                    assert!(b.exists("#cal-agenda").await);
+                    let tuesday = day + Duration::days(1);
+                    let head = format!(".cal-col[data-day=\"{tuesday}\"] .cal-col-head");
+                    assert!(b.find(&head).await.is_displayed().await.expect("shown"));
                     assert!(
-                        b.find("#cal-agenda")
+                        !b.find(".cal-days-head")
                             .await
                             .is_displayed()
                             .await
-                            .expect("shown")
+                            .expect("hidden")
+                    );
+                    assert!(
+                        !b.find(".cal-slot").await.is_displayed().await.expect("hidden")
+                    );
+                    b.click_to_page(&format!("{head} a.button")).await;
+                    assert_eq!(
+                        b.value("[name=\"f.starts_at\"]").await,
+                        format!("{tuesday}T09:00")
                     );
                     return;
                 }
