@@ -78,12 +78,28 @@ pub fn targets<'r>(
     wanted: impl Fn(&str) -> bool,
 ) -> Vec<Target> {
     let mut out = Vec::new();
-    let fields: Vec<_> = def.fields.iter().filter(|f| wanted(f.name)).collect();
+    // Only the fields that can refer to a record are looked up in each record: a board's 350
+    // cards looked up every field of theirs by name, most of them to find nothing.
+    let refers = |kind: &FieldKind| {
+        matches!(
+            kind,
+            FieldKind::Ref { .. } | FieldKind::LineRef { .. } | FieldKind::Regarding
+        )
+    };
+    let fields: Vec<_> = def
+        .fields
+        .iter()
+        .filter(|f| refers(&f.kind) && wanted(f.name))
+        .collect();
     let custom: Vec<_> = custom
         .iter()
-        .filter(|d| wanted(&format!("custom.{}", d.key)))
+        .filter(|d| refers(&d.kind) && wanted(&format!("custom.{}", d.key)))
         .collect();
-    let children: Vec<_> = def.children.iter().filter(|c| wanted(c.name)).collect();
+    let children: Vec<_> = def
+        .children
+        .iter()
+        .filter(|c| c.fields.iter().any(|f| refers(&f.kind)) && wanted(c.name))
+        .collect();
     for rec in recs {
         for f in &fields {
             if let Some(t) = rec
@@ -105,7 +121,7 @@ pub fn targets<'r>(
         for child in &children {
             let lines = rec.get(child.name).and_then(Value::as_array);
             for line in lines.into_iter().flatten() {
-                for f in child.fields {
+                for f in child.fields.iter().filter(|f| refers(&f.kind)) {
                     if let Some(t) = line
                         .get(f.name)
                         .and_then(|v| target_of(registry, &f.kind, v))

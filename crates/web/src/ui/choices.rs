@@ -53,21 +53,31 @@ pub async fn load(
 ) -> Result<Choices, ApiError> {
     let mut out = Choices::default();
     let all = fields.iter().chain(extra.iter().copied());
+    // A list read once however many fields pick from it (a deal's pipeline and its stage).
+    let mut read: Vec<(&'static str, guanxi_core::records::Page)> = Vec::new();
     for f in all {
         let Some(target) = setup_target(core, fields, f) else {
             continue;
         };
         let svc = core.records(target);
-        let page = svc
-            .list(
-                actor,
-                &ListQuery {
-                    limit: MAX_OPTIONS,
-                    count: Count::No,
-                    ..Default::default()
-                },
-            )
-            .await?;
+        let at = match read.iter().position(|(name, _)| *name == target.name) {
+            Some(at) => at,
+            None => {
+                let page = svc
+                    .list(
+                        actor,
+                        &ListQuery {
+                            limit: MAX_OPTIONS,
+                            count: Count::No,
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                read.push((target.name, page));
+                read.len() - 1
+            }
+        };
+        let page = &read[at].1;
         let mut options = Vec::new();
         for rec in &page.items {
             let title = (target.title)(rec, &actor.locale);
