@@ -533,13 +533,41 @@ pub async fn raw_execute<C: ConnectionTrait>(
 /// `value` as a bound parameter that SQLite's planner does not look at. Where the planner looks
 /// at a bound value (through its samples of an index, `sqlite_stat4`), it plans the statement
 /// again every time a value is bound there, which for a statement carrying the reader's scope
-/// was a sixth to a quarter of a page's work. For an id of a person or a record the value
-/// cannot change the best plan: one record, or one person's. `+?` is the same value without
-/// the look (SQLite skips only a bare `?`); PostgreSQL plans with values of its own accord.
+/// was a sixth to a quarter of a page's work. For values that cannot change the best plan
+/// (the id of a person or a record, an instant: `FilterContext::bound`), `+?` is the same value
+/// without the look (SQLite skips only a bare `?`). PostgreSQL plans with values of its own
+/// accord, and gets the bare value.
 pub fn unprobed(backend: Backend, value: impl Into<sea_orm::Value>) -> SimpleExpr {
     match backend {
         Backend::Sqlite => Expr::cust_with_values("+?", [value.into()]),
         Backend::Postgres => SimpleExpr::Value(value.into()),
+    }
+}
+
+/// `column IN ids`, for a list of ids of any length. On SQLite the ids travel as one JSON
+/// array: one statement for every length, kept prepared, and no id the planner looks at one by
+/// one ([`unprobed`]): naming a board's 269 accounts planned its statement again, id by id, on
+/// every read. On PostgreSQL, the plain list.
+pub fn id_in(backend: Backend, column: SimpleExpr, ids: &[uuid::Uuid]) -> SimpleExpr {
+    match backend {
+        Backend::Sqlite => {
+            let mut list = String::with_capacity(ids.len() * 35 + 2);
+            list.push('[');
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    list.push(',');
+                }
+                list.push('"');
+                list.push_str(id.simple().encode_lower(&mut uuid::Uuid::encode_buffer()));
+                list.push('"');
+            }
+            list.push(']');
+            Expr::cust_with_exprs(
+                "? IN (SELECT unhex(value) FROM json_each(?))",
+                [column, SimpleExpr::Value(list.into())],
+            )
+        }
+        Backend::Postgres => Expr::expr(column).is_in(ids.iter().copied()),
     }
 }
 

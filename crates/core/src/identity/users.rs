@@ -251,7 +251,7 @@ pub async fn names(db: &Db, ids: &[Uuid]) -> CoreResult<HashMap<Uuid, String>> {
     let mut q = Query::select();
     q.columns([col("id"), col("name")])
         .from(col("users"))
-        .and_where(Expr::col(col("id")).is_in(ids.iter().copied()));
+        .and_where(db::id_in(db.backend(), Expr::col(col("id")).into(), ids));
     db::fetch_all(db.reader(), &q)
         .await?
         .iter()

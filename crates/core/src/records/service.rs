@@ -2405,7 +2405,11 @@ impl<'a> RecordService<'a> {
         sel.cond_where(
             Condition::all()
                 .add(self.scope_condition(actor)?)
-                .add(Expr::col((self.table(), col("id"))).is_in(ids.iter().copied()))
+                .add(db::id_in(
+                    self.core.db.backend(),
+                    Expr::col((self.table(), col("id"))).into(),
+                    ids,
+                ))
                 .add(Expr::col((self.table(), col("deleted_at"))).is_null()),
         );
         for row in db::fetch_all(self.core.db.reader(), &sel).await? {
