@@ -6,7 +6,7 @@
 //! There is no other way to turn a reference into a title, so no page, export or API response
 //! can name a record its reader could not open.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use serde_json::Value;
 use uuid::Uuid;

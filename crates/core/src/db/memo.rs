@@ -4,9 +4,9 @@
 //! first keeps every instance on the same database seeing a change at once, without telling
 //! one another.
 
+use foldhash::HashMap;
 use std::any::Any;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 

@@ -2,7 +2,7 @@
 //! (users' names, the titles of referenced records as the reader may see them, custom fields).
 //! What the record pages, the lists and the charts above them share.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use guanxi_core::Actor;
 use guanxi_core::custom_fields::CustomFieldDef;

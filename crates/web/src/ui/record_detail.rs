@@ -741,7 +741,7 @@ async fn reminder_lines(
     user: &UiUser,
     def: &'static EntityDef,
     id: Uuid,
-    names: &std::collections::HashMap<String, String>,
+    names: &foldhash::HashMap<String, String>,
 ) -> Result<Vec<ReminderLine>, CoreError> {
     let i18n = I18n::for_actor(&user.actor);
     Ok(

@@ -265,10 +265,12 @@ impl Browser {
         );
         if let Ok(Value::Bool(true)) = self.c.execute(&script, vec![]).await {
             // The drawer slides in over a fifth of a second, longer on a busy machine: wait
-            // until it is all in, or a click lands on it half-way (a point left of the page).
+            // until it is all in and the link drawn, or a click lands on it half-way (a point
+            // left of the page) or before it shows ("not interactable", once under load 8).
             let settled = format!(
                 "var el = document.querySelector({css:?}); var d = document.getElementById('sidebar');\
-                 return !!el && el.getBoundingClientRect().left >= 0 && d.getAnimations().length === 0;"
+                 if (!el) {{ return false; }} var r = el.getBoundingClientRect();\
+                 return r.width > 0 && r.height > 0 && r.left >= 0 && d.getAnimations().length === 0;"
             );
             self.until(&format!("the drawer holding {css} to open"), || async {
                 matches!(
