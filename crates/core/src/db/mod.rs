@@ -571,9 +571,70 @@ pub fn id_in(backend: Backend, column: SimpleExpr, ids: &[uuid::Uuid]) -> Simple
     }
 }
 
+/// `column` is among the ids `sub` selects, for a `sub` expected to select few (a record's
+/// lines that meet a condition: the meetings a team attends this week). PostgreSQL reads such
+/// an `IN` as a semi-join, and when the outer table's filter carries hashed subplans (a
+/// reader's scope) it priced probing the table by primary key, id by id, far above a parallel
+/// scan of the whole table: a rep's week read a million activities for the 26 it named, 114 ms
+/// against 1 ms. As an array the ids are read once, first, and the table probed by its key.
+/// SQLite plans the plain `IN` well.
+pub fn id_among(backend: Backend, column: SimpleExpr, sub: SelectStatement) -> SimpleExpr {
+    match backend {
+        Backend::Sqlite => Expr::expr(column).in_subquery(sub),
+        Backend::Postgres => Expr::cust_with_exprs(
+            "$1 = ANY(ARRAY($2))",
+            [
+                column,
+                SimpleExpr::SubQuery(None, Box::new(sub.into_sub_query_statement())),
+            ],
+        ),
+    }
+}
+
 pub fn backend_of<C: ConnectionTrait>(conn: &C) -> Backend {
     match conn.get_database_backend() {
         DbBackend::Postgres => Backend::Postgres,
         _ => Backend::Sqlite,
+    }
+}
+#[cfg(test)]
+mod id_among_tests {
+    use super::*;
+    use sea_orm::sea_query::{PostgresQueryBuilder, Query, SqliteQueryBuilder};
+
+    fn lines() -> SelectStatement {
+        let mut sub = Query::select();
+        sub.column(col("parent_id"))
+            .from(col("lines"))
+            .and_where(Expr::col(col("user_id")).eq(3));
+        sub
+    }
+
+    /// PostgreSQL reads the ids first, as an array; SQLite keeps the plain `IN`. Both with the
+    /// subquery's own parameters bound.
+    #[test]
+    fn ids_among_lines_as_each_backend_reads_them_best() {
+        let built =
+            |backend, sql: &dyn Fn(&SelectStatement) -> (String, sea_orm::sea_query::Values)| {
+                let mut q = Query::select();
+                q.column(col("id")).from(col("records")).and_where(id_among(
+                    backend,
+                    Expr::col(col("id")).into(),
+                    lines(),
+                ));
+                sql(&q)
+            };
+        let (pg, pg_values) = built(Backend::Postgres, &|q| q.build(PostgresQueryBuilder));
+        assert_eq!(
+            pg,
+            r#"SELECT "id" FROM "records" WHERE "id" = ANY(ARRAY((SELECT "parent_id" FROM "lines" WHERE "user_id" = $1)))"#
+        );
+        assert_eq!(pg_values.0.len(), 1);
+        let (lite, lite_values) = built(Backend::Sqlite, &|q| q.build(SqliteQueryBuilder));
+        assert_eq!(
+            lite,
+            r#"SELECT "id" FROM "records" WHERE "id" IN (SELECT "parent_id" FROM "lines" WHERE "user_id" = ?)"#
+        );
+        assert_eq!(lite_values.0.len(), 1);
     }
 }

@@ -13,7 +13,7 @@ use super::money;
 use super::pinyin_match;
 use crate::authz::Actor;
 use crate::custom_fields::CustomFieldDef;
-use crate::db::{Backend, col};
+use crate::db::{self, Backend, col};
 use crate::error::{CoreError, CoreResult, Params, codes};
 use crate::normalize;
 use crate::settings::Settings;
@@ -442,7 +442,7 @@ struct LineConds {
 }
 
 impl LineConds {
-    fn into_expr(self, entity_table: &'static str) -> Condition {
+    fn into_expr(self, backend: Backend, entity_table: &'static str) -> Condition {
         let having = |conds: Vec<SimpleExpr>| -> SimpleExpr {
             let mut lines = Query::select();
             lines
@@ -451,7 +451,11 @@ impl LineConds {
             for c in conds {
                 lines.and_where(c);
             }
-            Expr::col((Alias::new(entity_table), Alias::new("id"))).in_subquery(lines)
+            db::id_among(
+                backend,
+                Expr::col((Alias::new(entity_table), Alias::new("id"))).into(),
+                lines,
+            )
         };
         let mut all = Condition::all();
         if self.own.is_empty() {
@@ -887,7 +891,7 @@ impl FilterContext<'_> {
                     c = c.add(self.compile_node(i)?);
                 }
                 for l in lines {
-                    c = c.add(l.into_expr(self.entity.table));
+                    c = c.add(l.into_expr(self.backend, self.entity.table));
                 }
                 c
             }
@@ -1032,7 +1036,7 @@ impl FilterContext<'_> {
                     own: if carried { Vec::new() } else { vec![e.clone()] },
                     carried: if carried { vec![e] } else { Vec::new() },
                 };
-                Ok(conds.into_expr(self.entity.table).into())
+                Ok(conds.into_expr(self.backend, self.entity.table).into())
             }
             Target::JsonText(e) => match op {
                 Eq | Ne => {

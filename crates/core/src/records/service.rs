@@ -344,6 +344,12 @@ impl<'a> RecordService<'a> {
         }
     }
 
+    /// Adds their lines to records a list read (lists leave lines out): one read of each
+    /// collection for all of them, where a `get` each read every record again.
+    pub async fn with_lines(&self, recs: &mut [Record]) -> CoreResult<()> {
+        children::load_many(self.core.db.reader(), self.def, recs).await
+    }
+
     pub async fn get(&self, actor: &Actor, id: Uuid) -> CoreResult<Record> {
         let rec = self
             .load_readable(self.core.db.reader(), actor, id, false)

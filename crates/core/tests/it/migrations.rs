@@ -558,3 +558,52 @@ async fn contacts_get_whole_names_and_names_get_pieces() {
         fresh.cleanup(core).await;
     }
 }
+
+/// On PostgreSQL every sort index keeps NULLs where lists want them (first ascending), so that
+/// it serves a list's order read either way: the board's columns among them, which the indexes
+/// of m0029 and m0034 had left sorting every deal of a stage.
+#[tokio::test]
+async fn sort_indexes_keep_blanks_where_lists_put_them() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let conn = core.db.reader().clone();
+        let left = guanxi_core::db::migrations::sort_indexes_with_nulls_last(&conn)
+            .await
+            .unwrap();
+        assert!(left.is_empty(), "{backend:?}: {left:?}");
+        if backend == Backend::Postgres {
+            let rows = db::raw_query(
+                &conn,
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_opportunities_stage_id_close_date_id'",
+                vec![],
+            )
+            .await
+            .unwrap();
+            let def = db::get_string(&rows[0], "indexdef").unwrap();
+            assert!(def.contains("close_date NULLS FIRST, id"), "{def}");
+            // Read in its order both ways: no sort of the stage's deals.
+            for order in ["ASC NULLS FIRST, id ASC", "DESC NULLS LAST, id DESC"] {
+                let plan = db::raw_query(
+                    &conn,
+                    &format!(
+                        "EXPLAIN SELECT id FROM opportunities WHERE stage_id = \
+                         '00000000-0000-0000-0000-000000000001' ORDER BY close_date {order} LIMIT 51"
+                    ),
+                    vec![],
+                )
+                .await
+                .unwrap();
+                let text: Vec<String> = plan
+                    .iter()
+                    .map(|r| db::get_string(r, "QUERY PLAN").unwrap())
+                    .collect();
+                assert!(
+                    !text.iter().any(|l| l.contains("Sort")),
+                    "{order}: {text:#?}"
+                );
+            }
+        }
+        fresh.cleanup(core).await;
+    }
+}

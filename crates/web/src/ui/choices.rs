@@ -8,7 +8,6 @@ use guanxi_core::records::def::{Access, FieldDef, FieldKind};
 use guanxi_core::records::{Count, ListQuery};
 use guanxi_core::{Actor, Core, EntityDef};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::error::ApiError;
 
@@ -54,13 +53,14 @@ pub async fn load(
     let mut out = Choices::default();
     let all = fields.iter().chain(extra.iter().copied());
     // A list read once however many fields pick from it (a deal's pipeline and its stage).
-    let mut read: Vec<(&'static str, guanxi_core::records::Page)> = Vec::new();
+    // Each with whether its lines were read yet.
+    let mut read: Vec<(&'static str, guanxi_core::records::Page, bool)> = Vec::new();
     for f in all {
         let Some(target) = setup_target(core, fields, f) else {
             continue;
         };
         let svc = core.records(target);
-        let at = match read.iter().position(|(name, _)| *name == target.name) {
+        let at = match read.iter().position(|(name, ..)| *name == target.name) {
             Some(at) => at,
             None => {
                 let page = svc
@@ -73,10 +73,15 @@ pub async fn load(
                         },
                     )
                     .await?;
-                read.push((target.name, page));
+                read.push((target.name, page, false));
                 read.len() - 1
             }
         };
+        // Lists leave lines out; a field picking a line needs them, read once for all.
+        if matches!(f.kind, FieldKind::LineRef { .. }) && !read[at].2 {
+            svc.with_lines(&mut read[at].1.items).await?;
+            read[at].2 = true;
+        }
         let page = &read[at].1;
         let mut options = Vec::new();
         for rec in &page.items {
@@ -84,12 +89,7 @@ pub async fn load(
             let id = rec.get("id").and_then(Value::as_str).unwrap_or("");
             match f.kind {
                 FieldKind::LineRef { child, .. } => {
-                    let Ok(uid) = Uuid::parse_str(id) else {
-                        continue;
-                    };
-                    // Lists leave lines out; each record of a short list is read whole.
-                    let full = svc.get(actor, uid).await?;
-                    for line in full
+                    for line in rec
                         .get(child.name)
                         .and_then(Value::as_array)
                         .into_iter()

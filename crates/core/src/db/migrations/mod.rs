@@ -37,11 +37,13 @@ mod m0037_import_uploads;
 mod m0038_import_undo;
 mod m0039_attendee_times;
 mod m0040_import_stop;
+mod m0041_sort_nulls_first;
 mod schema;
 
 use sea_orm_migration::prelude::*;
 
 pub(crate) use m0008_search_settles_at_commit::SETTLE as SETTLE_SEARCH_INDEX;
+pub use m0041_sort_nulls_first::{SortIndex, sort_indexes_with_nulls_last};
 
 pub struct Migrator;
 
@@ -86,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0038_import_undo::Migration),
             Box::new(m0039_attendee_times::Migration),
             Box::new(m0040_import_stop::Migration),
+            Box::new(m0041_sort_nulls_first::Migration),
         ]
     }
 }
