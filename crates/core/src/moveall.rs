@@ -1477,8 +1477,7 @@ async fn rebuild_search(
         total += n;
     }
     if db.backend() == Backend::Sqlite {
-        txn.execute_unprepared(migrations::SETTLE_SEARCH_INDEX)
-            .await?;
+        txn.execute_unprepared(crate::search::SETTLE).await?;
     }
     Ok(total)
 }

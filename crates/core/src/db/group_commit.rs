@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use super::migrations::SETTLE_SEARCH_INDEX;
 use crate::error::{CoreError, CoreResult};
 
 /// Most writes one commit carries: enough to amortize a commit, few enough that the first of
@@ -195,7 +194,7 @@ async fn run(conn: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Turn>)
 
 /// Writes the batch's full-text index changes (see `migrations::m0008`) and commits.
 async fn settle_and_commit(outer: DatabaseTransaction) -> Result<(), DbErr> {
-    outer.execute_unprepared(SETTLE_SEARCH_INDEX).await?;
+    outer.execute_unprepared(crate::search::SETTLE).await?;
     outer.commit().await
 }
 
@@ -228,7 +227,7 @@ async fn serve_alone(conn: &DatabaseConnection, turn: Turn) {
 
 /// Settles the search index of a write alone before it commits.
 pub(super) async fn settle(txn: &DatabaseTransaction) -> Result<(), DbErr> {
-    txn.execute_unprepared(SETTLE_SEARCH_INDEX)
+    txn.execute_unprepared(crate::search::SETTLE)
         .await
         .map(|_| ())
 }

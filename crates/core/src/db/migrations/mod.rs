@@ -42,7 +42,8 @@ mod schema;
 
 use sea_orm_migration::prelude::*;
 
-pub(crate) use m0008_search_settles_at_commit::SETTLE as SETTLE_SEARCH_INDEX;
+// The settle as m0008 wrote it, for the migration after it; writes use `search::SETTLE`.
+use m0008_search_settles_at_commit::SETTLE as SETTLE_SEARCH_INDEX;
 pub use m0041_sort_nulls_first::{SortIndex, sort_indexes_with_nulls_last};
 
 pub struct Migrator;
