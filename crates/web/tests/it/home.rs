@@ -248,5 +248,12 @@ async fn the_home_page_shows_each_reader_their_day_and_a_manager_their_team() {
             card(&html, "home-pipeline").contains("¥250,000.00"),
             "{b:?}"
         );
+        // Everyone's meetings, read without naming everyone: each once.
+        if meeting_today {
+            let meetings = card(&html, "home-meetings");
+            for subject in ["Demo at Yunfan", "Pipeline review"] {
+                assert_eq!(meetings.matches(subject).count(), 1, "{b:?}: {meetings}");
+            }
+        }
     }
 }
