@@ -151,11 +151,25 @@ async fn serve(core: Core, opts: guanxi_web::WebOptions) -> String {
     format!("http://{addr}")
 }
 
+/// Sends the server's error lines to the test's output, which the harness shows when the test
+/// fails: a 500 says only "an internal error occurred", and the cause is in that line.
+fn log_errors() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_ansi(false)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
+            .try_init();
+    });
+}
+
 pub async fn spawn_full(
     backend: Backend,
     settings: Settings,
     opts: guanxi_web::WebOptions,
 ) -> TestApp {
+    log_errors();
     let (url, file, pg_database) = fresh_database(backend).await;
     let db = Db::open(&url).await.expect("open and migrate");
     let core = Core::new(db, settings);
