@@ -597,6 +597,7 @@ pub fn backend_of<C: ConnectionTrait>(conn: &C) -> Backend {
         _ => Backend::Sqlite,
     }
 }
+
 #[cfg(test)]
 mod id_among_tests {
     use super::*;
