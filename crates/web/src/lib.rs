@@ -6,6 +6,7 @@ mod assets;
 mod auth;
 mod client_addr;
 mod error;
+mod escape;
 mod export;
 pub mod export_format;
 mod forms;

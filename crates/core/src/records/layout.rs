@@ -74,12 +74,11 @@ struct Slot {
 impl Slot {
     fn value(&self, row: &QueryResult) -> CoreResult<Value> {
         let (at, key) = (self.at, self.key);
-        let id = |u: Uuid| Value::String(u.to_string());
         let instant = |t: DateTime<Utc>| Value::String(ts_string(t));
         Ok(match self.source {
-            Source::Id => id(get_at(row, at, key)?),
+            Source::Id => values::id_json(get_at(row, at, key)?),
             Source::OptId => get_at::<Option<Uuid>>(row, at, key)?
-                .map(id)
+                .map(values::id_json)
                 .unwrap_or(Value::Null),
             Source::Version => Value::from(get_at::<i64>(row, at, key)?),
             Source::Instant => instant(get_at(row, at, key)?),
@@ -293,7 +292,7 @@ impl Serialize for AddressParts<'_> {
 
 impl Slot {
     /// The stored text of this slot's value in an SQLite row, where the value is that text
-    /// (see [`values::from_row`]): text kinds, addresses, and the lists kept as JSON. A page of fifty
+    /// (see [`values::from_row`]): text kinds, dates, addresses, and the lists kept as JSON. A page of fifty
     /// records holds about a thousand of them; written from the row, none is copied into a
     /// `String` or parsed into a `Value` first. `None` for every other kind, and for
     /// PostgreSQL, which returns JSON as `jsonb`.
@@ -322,6 +321,9 @@ impl Slot {
                 Ok(None) => Ok(StoredText::Json("null")),
                 Err(e) => Err(e),
             },
+            FieldKind::Date => {
+                return values::stored_date(row, self.at).map(|t| Ok(StoredText::Text(t)));
+            }
             FieldKind::Address => {
                 let mut parts = [("", None); ADDRESS_PARTS.len()];
                 for (i, part) in ADDRESS_PARTS.iter().enumerate() {

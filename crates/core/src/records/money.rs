@@ -1,7 +1,7 @@
 //! Money as amount + ISO 4217 currency, stored as an integer of minor units (DESIGN.md section 3).
 
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::{FieldError, codes, shown};
 
@@ -80,14 +80,72 @@ pub fn parse_amount(s: &str, currency: &str) -> Result<i64, FieldError> {
 }
 
 pub fn to_json(minor: i64, currency: &str) -> Value {
-    let digits = minor_digits(currency);
-    let amount = Decimal::new(minor, digits);
-    json!({"amount": amount.to_string(), "currency": currency})
+    let mut o = serde_json::Map::new();
+    o.insert(
+        "amount".into(),
+        Value::String(amount_text(minor, minor_digits(currency))),
+    );
+    o.insert("currency".into(), Value::String(currency.to_string()));
+    Value::Object(o)
+}
+
+/// `minor` units as the decimal text of the amount, with all `digits` decimals: `-0.05`,
+/// `4570000.00`. The digits are moved, not computed: a board writes hundreds of amounts, and
+/// going through a `Decimal` and its formatter cost more than the rest of a card's values.
+pub fn amount_text(minor: i64, digits: u32) -> String {
+    let scale = 10u64.pow(digits);
+    let abs = minor.unsigned_abs();
+    let mut out = String::with_capacity(24);
+    if minor < 0 {
+        out.push('-');
+    }
+    out.push_str(itoa::Buffer::new().format(abs / scale));
+    if digits > 0 {
+        let frac = abs % scale;
+        let mut buf = itoa::Buffer::new();
+        let frac = buf.format(frac);
+        out.push('.');
+        for _ in frac.len()..digits as usize {
+            out.push('0');
+        }
+        out.push_str(frac);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn amounts_read_as_their_decimal_does() {
+        for digits in [0, 2, 3] {
+            for minor in [
+                0,
+                1,
+                -1,
+                5,
+                -5,
+                99,
+                100,
+                -100,
+                123_456,
+                -1_000_001,
+                457_000_000,
+                MAX_MINOR as i64,
+                -(MAX_MINOR as i64),
+                i64::MAX,
+                i64::MIN + 1,
+            ] {
+                assert_eq!(
+                    amount_text(minor, digits),
+                    Decimal::new(minor, digits).to_string(),
+                    "{minor} with {digits} digits"
+                );
+            }
+        }
+    }
 
     #[test]
     fn parses_and_formats_without_losing_digits() {

@@ -2420,7 +2420,10 @@ impl<'a> RecordService<'a> {
         );
         for row in db::fetch_all(self.core.db.reader(), &sel).await? {
             let rec = layout.record(&row)?;
-            out.insert(get_uuid(&row, "id")?, (self.def.title)(&rec, &actor.locale));
+            out.insert(
+                get_at(&row, layout::ID_AT, "id")?,
+                (self.def.title)(&rec, &actor.locale),
+            );
         }
         Ok(out)
     }

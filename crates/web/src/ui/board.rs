@@ -6,6 +6,8 @@
 //! for fields the reader fills in on the record's form (what the stage requires) or for the
 //! action's inputs asks for them in place, and the confirmed move sets them in the same write.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State as AxState};
@@ -55,7 +57,8 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
 
 /// One fact under a card's title.
 pub struct Fact {
-    pub label: String,
+    /// Shared by every card: a board has a thousand facts and four labels.
+    pub label: Arc<str>,
     /// The field the column sums (the amount): shown stronger.
     pub lead: bool,
     pub cell: Cell,
@@ -286,7 +289,7 @@ async fn build(
         &user.actor,
         def,
         cards.iter().copied(),
-        Reading::Everything,
+        Reading::AllUsersAnd(board_def.card),
         |_| vec![],
     )
     .await?;
@@ -421,11 +424,11 @@ fn columns(
         _ => String::new(),
     };
     // Each card shows the same facts: their labels are looked up once, not per card.
-    let labels: Vec<String> = board
+    let labels: Vec<Arc<str>> = board
         .def
         .card
         .iter()
-        .map(|k| field_label(def.name, k, i18n))
+        .map(|k| field_label(def.name, k, i18n).into())
         .collect();
     let move_to = i18n.t1_each("board-move-to", "name");
     board

@@ -1,6 +1,8 @@
 //! How values read to people: choice labels in their language, money with its currency,
 //! addresses in the order the locale writes them.
 
+use std::borrow::Cow;
+
 use guanxi_core::records::def::{ADDRESS_PARTS, FieldKind, Options};
 use serde_json::Value;
 
@@ -77,6 +79,14 @@ fn join_items(v: &Value, key: &str) -> String {
 
 /// Groups digits in threes: 12000000.00 → 12,000,000.00.
 pub fn group(amount: &str) -> String {
+    let mut out = String::with_capacity(amount.len() + amount.len() / 3);
+    group_into(&mut out, amount);
+    out
+}
+
+/// [`group`], written onto the end of `out`: a board writes hundreds of amounts, and each
+/// took three strings.
+fn group_into(out: &mut String, amount: &str) {
     let (sign, rest) = amount
         .strip_prefix('-')
         .map(|r| ("-", r))
@@ -85,29 +95,33 @@ pub fn group(amount: &str) -> String {
         .split_once('.')
         .map(|(i, f)| (i, Some(f)))
         .unwrap_or((rest, None));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
+    out.push_str(sign);
+    for (i, c) in int.char_indices() {
         if i > 0 && (int.len() - i) % 3 == 0 {
             out.push(',');
         }
         out.push(c);
     }
-    match frac {
-        Some(f) => format!("{sign}{out}.{f}"),
-        None => format!("{sign}{out}"),
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
     }
 }
 
 /// A money value as its reader chose: `¥8,740,000.00` or `874万元` ([`I18n::money_in_wan`]),
 /// the currency written once either way.
 pub fn money(v: &Value, i18n: &I18n) -> String {
-    let amount = s(v.get("amount").unwrap_or(&Value::Null));
-    let currency = s(v.get("currency").unwrap_or(&Value::Null));
+    let text = |k: &str| match v.get(k) {
+        Some(Value::String(t)) => Cow::Borrowed(t.as_str()),
+        Some(other) => Cow::Owned(s(other)),
+        None => Cow::Borrowed(""),
+    };
+    let (amount, currency) = (text("amount"), text("currency"));
     if i18n.money_in_wan {
         return in_wan(&amount, &currency);
     }
     // The currency once: by a symbol no other currency uses here, else by its code.
-    let symbol = match currency.as_str() {
+    let symbol = match &*currency {
         "CNY" => "¥",
         "USD" => "US$",
         "EUR" => "€",
@@ -116,11 +130,14 @@ pub fn money(v: &Value, i18n: &I18n) -> String {
         "HKD" => "HK$",
         _ => "",
     };
+    let mut out = String::with_capacity(amount.len() * 2 + 8);
+    out.push_str(symbol);
+    group_into(&mut out, &amount);
     if symbol.is_empty() {
-        format!("{} {currency}", group(&amount))
-    } else {
-        format!("{symbol}{}", group(&amount))
+        out.push(' ');
+        out.push_str(&currency);
     }
+    out
 }
 
 /// An amount in 万 with the currency's Chinese name: `874万元`, `1,200.00005万元`, `120万美元`;
