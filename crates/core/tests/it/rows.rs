@@ -28,6 +28,7 @@ async fn a_page_from_its_rows_is_the_page_of_its_records() {
                     "given_name": "Mary\n\t\\ é 😀",
                     "title": "",
                     "department": "销售部",
+                    "birthday": "1988-02-29",
                     "phones": [{"number": "+86 138 0000 0001", "label": "mobile"}],
                     "emails": [{"address": "Mary@Example.com"}],
                     "address": {"province": "北京市", "city": "北京市", "street": "中关村大街 1 号"},
@@ -55,6 +56,12 @@ async fn a_page_from_its_rows_is_the_page_of_its_records() {
             )
             .await
             .unwrap();
+        // A date reads as it was written, whether taken as stored (SQLite) or decoded.
+        let got = contacts
+            .get(&actor, uuid::Uuid::parse_str(full["id"].as_str().unwrap()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(got["birthday"], json!("1988-02-29"), "{backend:?}");
         for svc in [contacts, core.records(&ACCOUNTS)] {
             let q = ListQuery {
                 limit: 50,
