@@ -1,14 +1,44 @@
 //! Reading typed values out of result rows, with errors that name the column.
 
+use std::fmt;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::QueryResult;
-use sea_orm::sea_query::Alias;
+use sea_orm::sea_query::{Iden, Quote};
 use uuid::Uuid;
 
 use crate::error::{CoreError, CoreResult};
 
-pub fn col(name: &str) -> Alias {
-    Alias::new(name)
+/// A table's or column's name in a statement.
+pub fn col(name: &str) -> Name {
+    Name(name.to_string())
+}
+
+/// A name in a statement, quoted as sea-query's `Alias` is, without its detour: `Alias` writes
+/// a name through two new strings and a `format!`, and a board's statements name six hundred
+/// columns (3 % of its instructions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Iden for Name {
+    fn unquoted(&self, s: &mut dyn fmt::Write) {
+        // The writer is the statement's `String`, which cannot fail; `Iden` has no way to say so.
+        let _ = s.write_str(&self.0);
+    }
+
+    fn prepare(&self, s: &mut dyn fmt::Write, q: Quote) {
+        let close = q.right();
+        let _ = s.write_char(q.left());
+        // The closing quote doubled inside the name, as `Alias` writes it.
+        for (i, part) in self.0.split(close).enumerate() {
+            if i > 0 {
+                let _ = s.write_char(close);
+                let _ = s.write_char(close);
+            }
+            let _ = s.write_str(part);
+        }
+        let _ = s.write_char(close);
+    }
 }
 
 fn get<T: sea_orm::TryGetable>(row: &QueryResult, name: &str) -> CoreResult<T> {
@@ -61,4 +91,41 @@ pub fn get_json(row: &QueryResult, name: &str) -> CoreResult<serde_json::Value> 
 }
 pub fn get_opt_f64(row: &QueryResult, name: &str) -> CoreResult<Option<f64>> {
     get(row, name)
+}
+
+#[cfg(test)]
+mod name_tests {
+    use sea_orm::sea_query::{
+        Alias, Expr, MysqlQueryBuilder, PostgresQueryBuilder, Query, SqliteQueryBuilder,
+    };
+
+    use super::col;
+
+    #[test]
+    fn names_are_quoted_as_sea_query_quotes_them() {
+        for name in ["id", "owner_id", "a\"b", "\"", "a`b", "名字", ""] {
+            let ours = Query::select()
+                .column((col("t"), col(name)))
+                .from(col(name))
+                .and_where(Expr::col(col(name)).eq(1))
+                .to_owned();
+            let theirs = Query::select()
+                .column((Alias::new("t"), Alias::new(name)))
+                .from(Alias::new(name))
+                .and_where(Expr::col(Alias::new(name)).eq(1))
+                .to_owned();
+            assert_eq!(
+                ours.to_string(SqliteQueryBuilder),
+                theirs.to_string(SqliteQueryBuilder)
+            );
+            assert_eq!(
+                ours.to_string(PostgresQueryBuilder),
+                theirs.to_string(PostgresQueryBuilder)
+            );
+            assert_eq!(
+                ours.to_string(MysqlQueryBuilder),
+                theirs.to_string(MysqlQueryBuilder)
+            );
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::db::{self, col, get_ts, get_uuid};
 use crate::error::{CoreError, CoreResult};
 use crate::{Core, now};
 
-fn table() -> sea_orm::sea_query::Alias {
+fn table() -> crate::db::Name {
     col("calendar_feeds")
 }
 

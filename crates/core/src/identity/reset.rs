@@ -23,7 +23,7 @@ pub const LIFETIME: Duration = Duration::minutes(30);
 /// ask again and again, but not fill the mailbox.
 pub const MAX_PENDING: i64 = 3;
 
-fn table() -> sea_orm::sea_query::Alias {
+fn table() -> crate::db::Name {
     col("password_resets")
 }
 

@@ -16,7 +16,7 @@ use crate::db::{self, Backend, col, get_i64, get_json, get_opt_ts, get_string, g
 use crate::error::{CoreError, CoreResult, codes};
 use crate::{Core, now};
 
-fn jobs() -> Alias {
+fn jobs() -> crate::db::Name {
     col("jobs")
 }
 

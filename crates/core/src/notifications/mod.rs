@@ -22,7 +22,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::jobs::{self, NewJob};
 use crate::{Core, now};
 
-fn table() -> Alias {
+fn table() -> crate::db::Name {
     col("notifications")
 }
 

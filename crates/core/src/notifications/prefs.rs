@@ -2,7 +2,7 @@
 //! that were made are stored; a kind without one follows its default.
 
 use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use uuid::Uuid;
 
 use super::{KINDS, kind};
@@ -11,7 +11,7 @@ use crate::authz::Actor;
 use crate::db::{self, col, get_bool, get_string};
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors};
 
-fn table() -> Alias {
+fn table() -> crate::db::Name {
     col("notification_prefs")
 }
 

@@ -200,7 +200,7 @@ impl<'a> RecordService<'a> {
         self.core
     }
 
-    fn table(&self) -> Alias {
+    fn table(&self) -> db::Name {
         col(self.def.table)
     }
 
