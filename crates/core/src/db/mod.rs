@@ -13,8 +13,8 @@ mod rows;
 
 pub use batch::Batch;
 pub use rows::{
-    Name, col, get_at, get_bool, get_i64, get_json, get_opt_bool, get_opt_date, get_opt_f64, get_opt_i64,
-    get_opt_string, get_opt_ts, get_opt_uuid, get_string, get_ts, get_uuid,
+    Name, col, get_at, get_bool, get_i64, get_json, get_opt_bool, get_opt_date, get_opt_f64,
+    get_opt_i64, get_opt_string, get_opt_ts, get_opt_uuid, get_string, get_ts, get_uuid,
 };
 
 use std::str::FromStr;

@@ -149,7 +149,11 @@ pub(crate) fn plan_for(counted: u64, thinnest_end: Option<u64>) -> ScopeRead {
 /// How many records of the scope (`scope`, a condition on an unqualified `owner_id`) are among
 /// the [`END_SAMPLE`] newest (`newest`) or oldest live records of `table`. SQLite reads them
 /// from the index on (creation, id, owner, deletion) alone.
-pub(crate) fn in_scope_at_end(table: crate::db::Name, scope: Condition, newest: bool) -> SelectStatement {
+pub(crate) fn in_scope_at_end(
+    table: crate::db::Name,
+    scope: Condition,
+    newest: bool,
+) -> SelectStatement {
     let order = if newest { Order::Desc } else { Order::Asc };
     let mut end = Query::select();
     end.column(col("owner_id"))

@@ -58,7 +58,10 @@ async fn a_page_from_its_rows_is_the_page_of_its_records() {
             .unwrap();
         // A date reads as it was written, whether taken as stored (SQLite) or decoded.
         let got = contacts
-            .get(&actor, uuid::Uuid::parse_str(full["id"].as_str().unwrap()).unwrap())
+            .get(
+                &actor,
+                uuid::Uuid::parse_str(full["id"].as_str().unwrap()).unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(got["birthday"], json!("1988-02-29"), "{backend:?}");
