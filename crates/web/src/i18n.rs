@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
 
 use chrono::{DateTime, Utc};
 use fluent_templates::fluent_bundle::FluentValue;
@@ -136,9 +137,7 @@ impl I18n {
     }
 
     pub fn t(&self, key: &str) -> String {
-        LOCALES
-            .try_lookup(&self.lang, key)
-            .unwrap_or_else(|| key.to_string())
+        self.maybe(key).unwrap_or_else(|| key.to_string())
     }
 
     /// A message with one argument.
@@ -196,7 +195,26 @@ impl I18n {
 
     /// A translation if there is one, else `None` (for labels with fallbacks).
     pub fn maybe(&self, key: &str) -> Option<String> {
-        LOCALES.try_lookup(&self.lang, key)
+        // Messages without arguments are kept as first worded: an export words the same few (a
+        // choice's label, yes and no, a phone's label) in each of its rows, and Fluent resolved
+        // each afresh (5 % of an export). Keys come from code and declared choices, and from
+        // free labels (a phone's "老家"), so the kept ones are capped.
+        static KEPT: LazyLock<RwLock<HashMap<&'static str, HashMap<String, Option<String>>>>> =
+            LazyLock::new(Default::default);
+        const KEPT_AT_MOST: usize = 10_000;
+        if let Ok(kept) = KEPT.read()
+            && let Some(found) = kept.get(self.code).and_then(|m| m.get(key))
+        {
+            return found.clone();
+        }
+        let found = LOCALES.try_lookup(&self.lang, key);
+        if let Ok(mut kept) = KEPT.write() {
+            let words = kept.entry(self.code).or_default();
+            if words.len() < KEPT_AT_MOST {
+                words.insert(key.to_string(), found.clone());
+            }
+        }
+        found
     }
 
     /// Words a coded message: a field error's, a refusal's reason or an error code's, from its
