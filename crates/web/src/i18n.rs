@@ -36,6 +36,9 @@ pub struct I18n {
     pub zone: Option<Tz>,
 }
 
+/// One language's messages as looked up by key (`None`: no such message).
+type Words = HashMap<String, Option<String>>;
+
 /// A message worded with a mark where its one argument goes ([`I18n::t1_each`]).
 pub struct Worded(String);
 
@@ -199,7 +202,7 @@ impl I18n {
         // choice's label, yes and no, a phone's label) in each of its rows, and Fluent resolved
         // each afresh (5 % of an export). Keys come from code and declared choices, and from
         // free labels (a phone's "老家"), so the kept ones are capped.
-        static KEPT: LazyLock<RwLock<HashMap<&'static str, HashMap<String, Option<String>>>>> =
+        static KEPT: LazyLock<RwLock<HashMap<&'static str, Words>>> =
             LazyLock::new(Default::default);
         const KEPT_AT_MOST: usize = 10_000;
         if let Ok(kept) = KEPT.read()
