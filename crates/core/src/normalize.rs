@@ -524,6 +524,18 @@ pub fn fold_width_and_spaces(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A number as the phone metadata writes it for readers at home in `region`, with nothing
+    /// kept.
+    fn written_afresh(parsed: &phonenumber::PhoneNumber, region: &str) -> String {
+        let home = phonenumber::country::Id::from_str(region).ok();
+        let mode = if parsed.country().id() == home {
+            phonenumber::Mode::National
+        } else {
+            phonenumber::Mode::International
+        };
+        parsed.format().mode(mode).to_string()
+    }
+
     #[test]
     fn phones_normalize_to_e164() {
         assert_eq!(phone_e164("138 1234 5678", "CN").unwrap(), "+8613812345678");
@@ -572,14 +584,7 @@ mod tests {
         ];
         for region in ["CN", "US", "GB", "FR", "HK", "DE", "AR", "JP"] {
             for n in numbers {
-                let parsed = phonenumber::parse(None, n).unwrap();
-                let home = phonenumber::country::Id::from_str(region).ok();
-                let mode = if parsed.country().id() == home {
-                    phonenumber::Mode::National
-                } else {
-                    phonenumber::Mode::International
-                };
-                let expected = parsed.format().mode(mode).to_string();
+                let expected = written_afresh(&phonenumber::parse(None, n).unwrap(), region);
                 // Twice: formatted, then from the kept shape (or a number of the same shape's).
                 assert_eq!(phone_pretty(n, region), expected, "{n} in {region}");
                 assert_eq!(phone_pretty(n, region), expected, "{n} in {region}, kept");
@@ -620,13 +625,7 @@ mod tests {
                     };
                     valid += 1;
                     for region in ["CN", "FR", "HK", "DE", "JP", "US"] {
-                        let home = phonenumber::country::Id::from_str(region).ok();
-                        let mode = if parsed.country().id() == home {
-                            phonenumber::Mode::National
-                        } else {
-                            phonenumber::Mode::International
-                        };
-                        let expected = parsed.format().mode(mode).to_string();
+                        let expected = written_afresh(&parsed, region);
                         assert_eq!(phone_pretty(&n, region), expected, "{n} in {region}");
                     }
                 }
