@@ -10,10 +10,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::def::CalendarDef;
+use super::def::{CalendarDef, EntityDef};
 use super::filter::{Filter, FilterOp};
 use super::service::{ListQuery, MAX_LIMIT, Record, RecordService, ts_string};
 use crate::authz::Actor;
+use crate::db::{Backend, Db};
 use crate::error::{CoreError, CoreResult, FieldError, codes};
 
 /// The most entries one range reads: a team's busy month fits, a runaway range stops.
@@ -46,8 +47,97 @@ fn cond(field: impl Into<String>, op: FilterOp, value: Value) -> Filter {
 
 /// How far before a range an entry may start and still be in it, by ending inside it: a
 /// meeting or a trip of up to a month. Bounding it lets the start be read as a range of an
-/// index rather than from the beginning of time.
+/// index rather than from the beginning of time. Reads look back less when the entity's
+/// entries are known to be shorter ([`longest_span`]).
 pub const LONGEST_ENTRY: Duration = Duration::days(31);
+
+/// The table that holds, per entity with a calendar, the longest span (end less start, in
+/// whole seconds, rounded up) any of its entries has had.
+const SPANS: &str = "calendar_spans";
+
+/// The statements that create `def`'s kept longest span on `backend`: its row, counted from
+/// the entries already there, and the triggers that raise it when an entry is written longer.
+/// Kept by triggers so that every writer (a form, the API, an import) keeps it.
+///
+/// Why: an entry that started before a range and still runs is in the range, so a read must
+/// look back as far as an entry can last. A month's look back made a whole company's day read
+/// every entry of the month before it (35,000 rows at 400 people); entries of an hour or two
+/// make it a few hours. The span only grows: a longer entry deleted or shortened leaves it,
+/// which costs reads time, never an entry.
+pub fn span_ddl(def: &EntityDef, backend: Backend) -> Vec<String> {
+    let Some(cal) = def.calendar else {
+        return Vec::new();
+    };
+    let (t, entity, start, end) = (def.table, def.name, cal.start, cal.end);
+    let seconds = |row: &str| match backend {
+        Backend::Sqlite => {
+            format!("unixepoch({row}.\"{end}\") - unixepoch({row}.\"{start}\") + 1")
+        }
+        Backend::Postgres => format!(
+            "CAST(ceil(extract(epoch FROM {row}.\"{end}\" - {row}.\"{start}\")) AS BIGINT) + 1"
+        ),
+    };
+    let raise = format!(
+        "UPDATE \"{SPANS}\" SET \"longest\" = {s} WHERE \"entity\" = '{entity}' \
+         AND \"longest\" < {s}",
+        s = seconds("NEW")
+    );
+    // An end before the start gives a span below any kept one: the update's own test skips it.
+    let timed = format!("NEW.\"{start}\" IS NOT NULL AND NEW.\"{end}\" IS NOT NULL");
+    let mut out = vec![
+        format!(
+            "CREATE TABLE IF NOT EXISTS \"{SPANS}\" (\"entity\" TEXT NOT NULL PRIMARY KEY, \
+             \"longest\" BIGINT NOT NULL)"
+        ),
+        format!(
+            "INSERT INTO \"{SPANS}\" (\"entity\", \"longest\") SELECT '{entity}', \
+             COALESCE(MAX({s}), 0) FROM \"{t}\" AS e WHERE e.\"{start}\" IS NOT NULL \
+             AND e.\"{end}\" > e.\"{start}\"",
+            s = seconds("e")
+        ),
+    ];
+    match backend {
+        Backend::Sqlite => {
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_span_insert\" AFTER INSERT ON \"{t}\" WHEN {timed} \
+                 BEGIN {raise}; END"
+            ));
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_span_update\" AFTER UPDATE OF \"{start}\", \"{end}\" \
+                 ON \"{t}\" WHEN {timed} BEGIN {raise}; END"
+            ));
+        }
+        Backend::Postgres => {
+            out.push(format!(
+                "CREATE FUNCTION \"{t}_span_keep\"() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN {raise}; RETURN NULL; END $$"
+            ));
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_span\" AFTER INSERT OR UPDATE OF \"{start}\", \"{end}\" \
+                 ON \"{t}\" FOR EACH ROW WHEN ({timed}) EXECUTE FUNCTION \"{t}_span_keep\"()"
+            ));
+        }
+    }
+    out
+}
+
+/// How far before a range a read of `def`'s entries looks: the longest span its entries have
+/// had, at most [`LONGEST_ENTRY`]; that when none is kept.
+async fn longest_span(db: &Db, def: &EntityDef) -> CoreResult<Duration> {
+    let param = match db.backend() {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    };
+    let sql = format!("SELECT \"longest\" FROM \"{SPANS}\" WHERE \"entity\" = {param}");
+    let rows = crate::db::raw_query(db.reader(), &sql, vec![def.name.into()]).await?;
+    let kept = match rows.first() {
+        Some(row) => Some(row.try_get_by_index::<i64>(0)?),
+        None => None,
+    };
+    Ok(kept
+        .map(Duration::seconds)
+        .map_or(LONGEST_ENTRY, |d| d.min(LONGEST_ENTRY)))
+}
 
 /// Whose entries a read takes: those they own, or those they attend.
 #[derive(Clone, Copy)]
@@ -64,7 +154,8 @@ enum Placing {
 }
 
 /// The filter of entries in `[from, to)` that belong to any of `people` one way and are placed
-/// one way. An entry starting before `from` is in when it ends after it. Each of the four reads
+/// one way. An entry starting before `from` (by at most `lookback`) is in when it ends after
+/// it. Each of the four reads
 /// is a range of one index (owner, start and end; owner and due time; or the attendees' table),
 /// where one filter with both ORs left SQLite none and it walked the whole table.
 ///
@@ -78,6 +169,7 @@ fn range_filter(
     people: &[Uuid],
     belonging: Belonging,
     placing: Placing,
+    lookback: Duration,
 ) -> Filter {
     let ids = Value::Array(people.iter().map(|p| json!(p.to_string())).collect());
     // An attended entry's range is said on the attendee lines, which carry its start and due
@@ -101,7 +193,7 @@ fn range_filter(
             cond(
                 at(cal.start),
                 FilterOp::Gte,
-                json!(ts_string(from - LONGEST_ENTRY)),
+                json!(ts_string(from - lookback)),
             ),
             cond(at(cal.start), FilterOp::Lt, json!(ts_string(to))),
             Filter::Or(vec![
@@ -160,6 +252,7 @@ impl RecordService<'_> {
             .await?
             .iter()
             .all(|u| wanted.contains(&u.id));
+        let lookback = longest_span(&self.core().db, self.def()).await?;
         let mut out: Vec<Record> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         // An `in` takes at most 500 values: a larger team is read in parts. Each part is read
@@ -181,7 +274,7 @@ impl RecordService<'_> {
                     Placing::Start => cal.start,
                     Placing::Due => cal.due,
                 };
-                let mut filter = range_filter(cal, from, to, part, belonging, placing);
+                let mut filter = range_filter(cal, from, to, part, belonging, placing, lookback);
                 if read.next_timed.is_some() {
                     filter = Filter::And(vec![filter, cond(cal.done, FilterOp::Eq, json!(false))]);
                 }

@@ -158,6 +158,7 @@ fn step(view: View, date: NaiveDate, forward: bool) -> NaiveDate {
 }
 
 /// An entry as a view draws it.
+#[derive(Clone)]
 pub struct CalEntry {
     pub id: String,
     pub href: String,
@@ -182,6 +183,8 @@ pub struct CalEntry {
     pub lane: String,
     /// Minutes long, for the script to keep while dragging.
     pub minutes: i64,
+    /// Drawn on a day it runs into from an earlier one, not the day it starts on.
+    pub continued: bool,
 }
 
 /// A day of a view.
@@ -446,15 +449,32 @@ async fn calendar_page(
             &colour_of,
             (grant.write, user.actor.user_id),
         );
+        // An entry that runs past midnight is also drawn on each later day it covers, from that
+        // day's start: a trip that began before the view is on the days it still runs.
+        let last_day = (le - Duration::nanoseconds(1)).date();
+        for d in dates.iter().filter(|d| **d > ls.date() && **d <= last_day) {
+            let mut more = entry.clone();
+            more.movable = false;
+            more.continued = true;
+            placed.push((
+                *d,
+                midnight(*d),
+                le.min(midnight(*d + Duration::days(1))),
+                more,
+            ));
+        }
         placed.push((ls.date(), ls, le, entry));
     }
 
     // The hours the grid shows.
     let mut first_hour = FIRST_HOUR;
     let mut last_hour = LAST_HOUR;
-    for (d, ls, le, _) in &placed {
+    for (d, ls, le, e) in &placed {
         if dates.contains(d) {
-            first_hour = first_hour.min(ls.hour());
+            // A day an entry runs into from the one before starts the grid no earlier.
+            if !e.continued {
+                first_hour = first_hour.min(ls.hour());
+            }
             let end_hour = if le.date() > *d {
                 24
             } else {
@@ -650,7 +670,9 @@ fn entry(
         .to_string();
     let owner_id = rec.get("owner_id").and_then(Value::as_str).unwrap_or("");
     let timed = rec.get(cal.start).is_some_and(|v| !v.is_null());
-    let time = if timed && le > ls {
+    let time = if timed && le > ls && le.date() != ls.date() {
+        format!("{}–{}", ls.format("%m-%d %H:%M"), le.format("%m-%d %H:%M"))
+    } else if timed && le > ls {
         format!("{}–{}", ls.format("%H:%M"), le.format("%H:%M"))
     } else {
         ls.format("%H:%M").to_string()
@@ -682,6 +704,7 @@ fn entry(
         span: 2,
         lane: "lane-0-1".into(),
         minutes: (end - start).num_minutes().max(0),
+        continued: false,
         id,
     }
 }

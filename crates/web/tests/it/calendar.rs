@@ -674,3 +674,66 @@ async fn an_attended_meeting_moved_in_time_follows_its_attendees() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{b:?}: {}", r.text);
     }
 }
+
+#[tokio::test]
+async fn an_entry_that_began_before_the_week_and_still_runs_is_on_it() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let rep = app.user("sales", Some("North")).await;
+        let day = next_monday();
+        // An hour's meeting: reads now look back an hour, not a month.
+        meeting(&rep, "例会戊", day, json!({})).await;
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let week = |on: NaiveDate| {
+            let (app, cookie) = (&app, &cookie);
+            async move {
+                let path = format!("/activities/calendar?view=week&date={on}&who=me");
+                let (status, html) = page_as(app, Some(cookie), "en", &path).await;
+                assert_eq!(status, StatusCode::OK, "{html}");
+                html
+            }
+        };
+        // A trip that began three days before the week and ends on its Tuesday.
+        rep.create(
+            "activities",
+            json!({"subject": "华南出差戊", "kind": "visit",
+                   "starts_at": at(day - Duration::days(3), 10),
+                   "ends_at": at(day + Duration::days(1), 12)}),
+        )
+        .await;
+        let html = week(day).await;
+        assert!(html.contains("例会戊"), "{b:?}");
+        assert!(html.contains("华南出差戊"), "{b:?}: the trip still runs");
+        // A meeting ten days before, lengthened to run into the week: the edit, not only a
+        // new entry, widens how far reads look back.
+        let long = rep
+            .create(
+                "activities",
+                json!({"subject": "驻场实施戊", "kind": "meeting",
+                       "starts_at": at(day - Duration::days(10), 9),
+                       "ends_at": at(day - Duration::days(10), 10)}),
+            )
+            .await;
+        assert!(!week(day).await.contains("驻场实施戊"), "{b:?}: not yet");
+        let lengthened = rep
+            .patch_r(
+                &format!("/api/v1/activities/{}", id(&long)),
+                &json!({"ends_at": at(day + Duration::days(2), 18)}),
+            )
+            .await;
+        assert_eq!(
+            lengthened.status,
+            StatusCode::OK,
+            "{b:?}: {}",
+            lengthened.text
+        );
+        assert!(
+            week(day).await.contains("驻场实施戊"),
+            "{b:?}: lengthened into the week"
+        );
+        assert!(
+            !week(day + Duration::days(7)).await.contains("驻场实施戊"),
+            "{b:?}: over before the next week"
+        );
+    }
+}

@@ -38,6 +38,7 @@ mod m0038_import_undo;
 mod m0039_attendee_times;
 mod m0040_import_stop;
 mod m0041_sort_nulls_first;
+mod m0042_calendar_spans;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0039_attendee_times::Migration),
             Box::new(m0040_import_stop::Migration),
             Box::new(m0041_sort_nulls_first::Migration),
+            Box::new(m0042_calendar_spans::Migration),
         ]
     }
 }
