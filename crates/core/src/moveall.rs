@@ -8,7 +8,7 @@
 //! ([`derived`]): the migration bookkeeping (the manifest lists the migrations instead), the
 //! search index (its document is FTS5 text on SQLite and a `tsvector` on PostgreSQL, with keys
 //! SQLite allocates: it is built again from the records, see [`rebuild_search`]), the totals that
-//! triggers keep as records load (`records::rollup`), and SQLite's own tables (`sqlite_*`, the
+//! triggers keep as records load (`records::rollup`, `records::calendar::span_ddl`), and SQLite's own tables (`sqlite_*`, the
 //! full-text index's virtual and shadow tables).
 //!
 //! **Format.** One JSON Lines file per table (`tables/<table>.jsonl`), one row per line as a JSON
@@ -231,6 +231,10 @@ pub fn derived() -> Vec<Derived> {
                 .into(),
         });
     }
+    out.push(Derived {
+        name: crate::records::calendar::SPANS.into(),
+        reason: "how long calendar entries last, kept by triggers as the entries load".into(),
+    });
     for def in crate::areas::registry().all() {
         for l in crate::records::rollup::layouts(def) {
             out.push(Derived {

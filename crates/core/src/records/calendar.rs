@@ -53,7 +53,7 @@ pub const LONGEST_ENTRY: Duration = Duration::days(31);
 
 /// The table that holds, per entity with a calendar, the longest span (end less start, in
 /// whole seconds, rounded up) any of its entries has had.
-const SPANS: &str = "calendar_spans";
+pub const SPANS: &str = "calendar_spans";
 
 /// The statements that create `def`'s kept longest span on `backend`: its row, counted from
 /// the entries already there, and the triggers that raise it when an entry is written longer.
