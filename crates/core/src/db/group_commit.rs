@@ -21,6 +21,9 @@
 //! After a write that ended in an error the writer commits what it has before serving the next
 //! one: some SQLite errors (a full disk, an I/O error) undo the whole transaction, and the writes
 //! that came after must not run outside it.
+//!
+//! After each commit the checkpoint task hears of it (`checkpoints`): the writer itself never
+//! copies the log into the file.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +32,7 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoints::Checkpoints;
 use crate::error::{CoreError, CoreResult};
 
 /// Most writes one commit carries: enough to amortize a commit, few enough that the first of
@@ -78,9 +82,14 @@ enum Served {
 
 impl GroupCommit {
     /// Starts the writer task on the current runtime. It ends when the last handle is dropped.
-    pub(super) fn start(conn: DatabaseConnection) -> GroupCommit {
+    /// Starts the writer task on `conn`, and the checkpoint task on `checkpointer` if given.
+    pub(super) fn start(
+        conn: DatabaseConnection,
+        checkpointer: Option<DatabaseConnection>,
+    ) -> GroupCommit {
         let (turns, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(conn, queue));
+        let checkpoints = checkpointer.map(|c| Checkpoints::start(c, Quiet(turns.downgrade())));
+        tokio::spawn(run(conn, queue, checkpoints));
         GroupCommit {
             turns,
             waiting: Arc::default(),
@@ -119,6 +128,20 @@ impl GroupCommit {
     }
 }
 
+/// A way to hold the writer still for a moment without keeping it alive: the checkpoint task's
+/// (`checkpoints`), which must not keep the writer task running once the database is dropped.
+pub(super) struct Quiet(mpsc::WeakUnboundedSender<Turn>);
+
+impl Quiet {
+    /// Waits for a turn alone and returns it; none once the writer has stopped. While the turn
+    /// is held nothing of this process writes; dropping it ends the turn, writing nothing.
+    pub(super) async fn hold(&self) -> Option<Slot> {
+        let (grant, granted) = oneshot::channel();
+        self.0.upgrade()?.send(Turn { grant, alone: true }).ok()?;
+        granted.await.ok()?.ok()
+    }
+}
+
 /// Counts a shared write as waiting until it has its turn (or gave up waiting).
 struct Waiting<'a>(&'a AtomicUsize);
 
@@ -146,7 +169,16 @@ pub(super) fn outcome(
     }
 }
 
-async fn run(conn: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Turn>) {
+async fn run(
+    conn: DatabaseConnection,
+    mut queue: mpsc::UnboundedReceiver<Turn>,
+    checkpoints: Option<Checkpoints>,
+) {
+    let committed = || {
+        if let Some(c) = &checkpoints {
+            c.committed();
+        }
+    };
     // A write alone that came while others shared a commit: served once that one is done.
     let mut held: Option<Turn> = None;
     loop {
@@ -159,6 +191,7 @@ async fn run(conn: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Turn>)
         };
         if first.alone {
             serve_alone(&conn, first).await;
+            committed();
             continue;
         }
         let outer = match conn.begin().await {
@@ -185,9 +218,10 @@ async fn run(conn: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Turn>)
                 }
             }
         }
-        let committed = settle_and_commit(outer).await.map_err(|e| e.to_string());
+        let outcome = settle_and_commit(outer).await.map_err(|e| e.to_string());
+        committed();
         for reply in kept {
-            let _ = reply.send(committed.clone());
+            let _ = reply.send(outcome.clone());
         }
     }
 }

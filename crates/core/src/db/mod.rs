@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod batch;
+mod checkpoints;
 mod group_commit;
 pub mod memo;
 pub mod migrations;
@@ -51,6 +52,9 @@ pub struct Db {
     text: Option<[DatabaseConnection; 2]>,
     /// SQLite's writes queue here, to share commits under load; PostgreSQL has none.
     group: Option<GroupCommit>,
+    /// The connection SQLite's checkpoints run on (`checkpoints`); none in memory or on
+    /// PostgreSQL.
+    checkpointer: Option<DatabaseConnection>,
     backend: Backend,
     /// The SQLite file (none on PostgreSQL, or for an in-memory database): what a backup copies.
     file: Option<std::path::PathBuf>,
@@ -236,6 +240,7 @@ impl Db {
                 write: conn,
                 text: Some([text(TEXT_SAMPLE), text("0")]),
                 group: None,
+                checkpointer: None,
                 backend: Backend::Postgres,
                 file: None,
                 directory: memo::Memo::default(),
@@ -273,12 +278,31 @@ impl Db {
             // An embedded file cannot drop a connection, so the health check sqlx runs on every
             // acquire is a wasted round trip to the connection's worker thread (about 5% of a
             // list request's CPU).
+            let in_memory = file.as_path() == std::path::Path::new(":memory:");
+            // A file's log is copied into it by a task of its own (`checkpoints`), not by the
+            // writer's commits; an in-memory database has one connection and keeps the default.
+            let write_opts = if in_memory {
+                opts.clone()
+            } else {
+                opts.clone().pragma("wal_autocheckpoint", "0")
+            };
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .test_before_acquire(false)
-                .connect_with(opts.clone())
+                .connect_with(write_opts)
                 .await
                 .map_err(|e| CoreError::Internal(format!("cannot open {url}: {e}")))?;
+            let checkpointer = if in_memory {
+                None
+            } else {
+                let conn = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .connect_with(opts.clone())
+                    .await
+                    .map_err(|e| CoreError::Internal(format!("cannot open {url}: {e}")))?;
+                Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(conn))
+            };
             // Readers open the file read-only, so a write sent to the reader pool by mistake
             // fails loudly instead of racing the single writer for the lock.
             let read = SqlitePoolOptions::new()
@@ -291,10 +315,11 @@ impl Db {
             Ok(Db {
                 read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read),
                 text: None,
-                group: Some(GroupCommit::start(write.clone())),
+                group: Some(GroupCommit::start(write.clone(), checkpointer.clone())),
+                checkpointer,
                 write,
                 backend: Backend::Sqlite,
-                file: (file.as_path() != std::path::Path::new(":memory:")).then_some(file),
+                file: (!in_memory).then_some(file),
                 directory: memo::Memo::default(),
             })
         }
@@ -443,6 +468,9 @@ impl Db {
             }
         }
         self.read.close().await?;
+        if let Some(conn) = self.checkpointer {
+            conn.close().await?;
+        }
         if self.backend == Backend::Sqlite {
             // No checkpoint is forced here: one that waits for other processes' readers would
             // hold back their writers meanwhile. The writer closing last checkpoints and
