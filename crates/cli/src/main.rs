@@ -198,6 +198,18 @@ enum UserCommand {
     },
 }
 
+impl UserCommand {
+    /// The database the command works on.
+    fn db(&self) -> &DbArg {
+        match self {
+            UserCommand::Add { db, .. }
+            | UserCommand::List { db }
+            | UserCommand::Passwd { db, .. }
+            | UserCommand::Disable { db, .. } => db,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum TokenCommand {
     /// Create an API token for a user and print it (alone on stdout).
@@ -235,6 +247,16 @@ fn main() -> Result<()> {
 /// may create a missing SQLite file; the rest refuse and name the file.
 async fn open(cfg: &Config, db: &DbArg, if_missing: IfMissing) -> Result<Core> {
     open_mapped(cfg, db, if_missing, None).await
+}
+
+/// Closes the database a command opened, then gives its outcome. Closing copies SQLite's log into
+/// the file and removes it: without, every command left its log beside the file, and a copy of
+/// the file alone missed what the command wrote (a user added, a file imported).
+async fn closing<T>(core: Core, out: Result<T>) -> Result<T> {
+    if let Err(e) = core.db.clone().close().await {
+        tracing::warn!(error = %e, "the database did not close cleanly");
+    }
+    out
 }
 
 /// How much of an SQLite file `guanxi import` maps into memory, in MiB. An import reads the
@@ -415,20 +437,28 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         }
         Command::Migrate { db } => {
             let core = open(&cfg, &db, IfMissing::Create).await?;
-            for m in core.db.applied_migrations().await.map_err(explain)? {
-                println!("applied {m}");
+            let out = async {
+                for m in core.db.applied_migrations().await.map_err(explain)? {
+                    println!("applied {m}");
+                }
+                Ok(())
             }
-            Ok(())
+            .await;
+            closing(core, out).await
         }
         Command::User(u) => user_command(&cfg, u).await,
         Command::Token(TokenCommand::Create { db, user, name }) => {
             let core = open(&cfg, &db, IfMissing::Refuse).await?;
-            let u = find_user(&core, &user).await?;
-            let (secret, _) = auth::create_token(&core.db, None, u.id, &name)
-                .await
-                .map_err(explain)?;
-            println!("{secret}");
-            Ok(())
+            let out = async {
+                let u = find_user(&core, &user).await?;
+                let (secret, _) = auth::create_token(&core.db, None, u.id, &name)
+                    .await
+                    .map_err(explain)?;
+                println!("{secret}");
+                Ok(())
+            }
+            .await;
+            closing(core, out).await
         }
         Command::BenchData {
             db,
@@ -446,7 +476,8 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
                 activities,
                 users,
             };
-            bench_data(&core, sizes).await
+            let out = bench_data(&core, sizes).await;
+            closing(core, out).await
         }
         Command::Config(ConfigCommand::Check) => {
             println!("database        = {}", cfg.database);
@@ -478,11 +509,13 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         }
         Command::Export(args) => {
             let core = open(&cfg, &args.db, IfMissing::Refuse).await?;
-            export_cmd::run(&core, args).await
+            let out = export_cmd::run(&core, args).await;
+            closing(core, out).await
         }
         Command::Import(args) => {
             let core = open_mapped(&cfg, args.db(), IfMissing::Refuse, Some(IMPORT_MAP_MB)).await?;
-            import_cmd::run(&core, args).await
+            let out = import_cmd::run(&core, args).await;
+            closing(core, out).await
         }
         Command::Jobs(cmd) => {
             let core = open(&cfg, cmd.db(), IfMissing::Refuse).await?;
@@ -561,9 +594,15 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
 }
 
 async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
+    let core = open(cfg, cmd.db(), IfMissing::Refuse).await?;
+    let out = user_command_on(&core, cmd).await;
+    closing(core, out).await
+}
+
+async fn user_command_on(core: &Core, cmd: UserCommand) -> Result<()> {
     match cmd {
         UserCommand::Add {
-            db,
+            db: _,
             email,
             name,
             role,
@@ -571,7 +610,6 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             locale,
             password_stdin,
         } => {
-            let core = open(cfg, &db, IfMissing::Refuse).await?;
             let team_id = match team {
                 None => None,
                 Some(t) => Some(
@@ -598,13 +636,12 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             .map_err(explain)?;
             println!("added {} ({}) {}", u.email, u.role, u.id);
             // The first administrator gets the setup lists a new installation needs.
-            guanxi_core::setup::install_defaults(&core)
+            guanxi_core::setup::install_defaults(core)
                 .await
                 .map_err(explain)?;
             Ok(())
         }
-        UserCommand::List { db } => {
-            let core = open(cfg, &db, IfMissing::Refuse).await?;
+        UserCommand::List { db: _ } => {
             let teams: std::collections::HashMap<_, _> = teams::list(&core.db)
                 .await
                 .map_err(explain)?
@@ -633,13 +670,12 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             Ok(())
         }
         UserCommand::Passwd {
-            db,
+            db: _,
             email,
             password_stdin,
             keep_tokens,
         } => {
-            let core = open(cfg, &db, IfMissing::Refuse).await?;
-            let u = find_user(&core, &email).await?;
+            let u = find_user(core, &email).await?;
             let pw = read_password(password_stdin)?;
             auth::set_password(
                 &core.db,
@@ -657,9 +693,8 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> Result<()> {
             println!("password changed for {}", u.email);
             Ok(())
         }
-        UserCommand::Disable { db, email } => {
-            let core = open(cfg, &db, IfMissing::Refuse).await?;
-            let u = find_user(&core, &email).await?;
+        UserCommand::Disable { db: _, email } => {
+            let u = find_user(core, &email).await?;
             users::update(
                 &core.db,
                 None,

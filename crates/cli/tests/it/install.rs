@@ -245,3 +245,63 @@ fn config_check_shows_the_backup_schedule_and_refuses_a_bad_one() {
         &["backup_keep must be between 1 and 10000"],
     );
 }
+
+/// Every command closes the database it opened, which copies SQLite's log into the file and
+/// removes it: nothing is left beside the file, and a copy of the file alone holds what the
+/// commands wrote.
+#[test]
+fn each_command_leaves_no_log_beside_the_file() {
+    let db = FreshDb::new("closed.db");
+    let wal = format!("{}-wal", db.path());
+    let left = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    ok(&["migrate", "--database", db.path()]);
+    assert_eq!(left(), 0, "after migrate");
+    let out = with_stdin(
+        &[
+            "user",
+            "add",
+            "--database",
+            db.path(),
+            "--email",
+            "closer@example.com",
+            "--name",
+            "赵敏",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "a long enough passphrase\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(left(), 0, "after user add");
+    let csv = format!("{}.csv", db.path());
+    std::fs::write(&csv, "姓名,手机\n钱多多,13800138000\n孙小美,13900139000\n").unwrap();
+    ok(&[
+        "import",
+        "contacts",
+        &csv,
+        "--database",
+        db.path(),
+        "--as",
+        "closer@example.com",
+    ]);
+    assert_eq!(left(), 0, "after import");
+
+    let copy = format!("{}.copy.db", db.path());
+    std::fs::copy(db.path(), &copy).unwrap();
+    let users = ok(&["user", "list", "--database", &copy]);
+    assert!(users.contains("closer@example.com"), "{users}");
+    let exported = ok(&[
+        "export",
+        "contacts",
+        "--database",
+        &copy,
+        "--as",
+        "closer@example.com",
+    ]);
+    assert!(exported.contains("孙小美"), "{exported}");
+}
