@@ -25,14 +25,8 @@ fn with_stdin(args: &[&str], input: &str) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
-#[test]
-fn readme_installation_runs_on_a_fresh_file() {
-    let db = FreshDb::new("guanxi.db");
-    let migrated = ok(&["migrate", "--database", db.path()]);
-    assert!(migrated.contains("applied m0001"), "{migrated}");
-    // A second run finds everything applied and says so again.
-    assert!(ok(&["migrate", "--database", db.path()]).contains("applied m0001"));
-
+/// Adds an administrator through `guanxi user add`, the password on stdin.
+fn add_admin(db: &FreshDb, email: &str, name: &str) {
     let out = with_stdin(
         &[
             "user",
@@ -40,9 +34,9 @@ fn readme_installation_runs_on_a_fresh_file() {
             "--database",
             db.path(),
             "--email",
-            "boss@example.com",
+            email,
             "--name",
-            "王芳",
+            name,
             "--role",
             "admin",
             "--password-stdin",
@@ -54,6 +48,17 @@ fn readme_installation_runs_on_a_fresh_file() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn readme_installation_runs_on_a_fresh_file() {
+    let db = FreshDb::new("guanxi.db");
+    let migrated = ok(&["migrate", "--database", db.path()]);
+    assert!(migrated.contains("applied m0001"), "{migrated}");
+    // A second run finds everything applied and says so again.
+    assert!(ok(&["migrate", "--database", db.path()]).contains("applied m0001"));
+
+    add_admin(&db, "boss@example.com", "王芳");
     let token = ok(&[
         "token",
         "create",
@@ -256,27 +261,7 @@ fn each_command_leaves_no_log_beside_the_file() {
     let left = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     ok(&["migrate", "--database", db.path()]);
     assert_eq!(left(), 0, "after migrate");
-    let out = with_stdin(
-        &[
-            "user",
-            "add",
-            "--database",
-            db.path(),
-            "--email",
-            "closer@example.com",
-            "--name",
-            "赵敏",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        "a long enough passphrase\n",
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    add_admin(&db, "closer@example.com", "赵敏");
     assert_eq!(left(), 0, "after user add");
     let csv = format!("{}.csv", db.path());
     std::fs::write(&csv, "姓名,手机\n钱多多,13800138000\n孙小美,13900139000\n").unwrap();
