@@ -32,26 +32,11 @@ const PAUSE: Duration = Duration::from_millis(250);
 /// the writer still for a moment to finish.
 const LONG_LOG: i64 = 8_192;
 
-/// What the writer's commits tell the checkpoint task; cheap to clone.
-#[derive(Clone)]
-pub(super) struct Checkpoints {
-    commits: mpsc::Sender<()>,
-}
-
-impl Checkpoints {
-    /// Starts the task on `conn` (a connection that may write, used for nothing else). It ends
-    /// when every handle is dropped or the connection is closed.
-    pub(super) fn start(conn: DatabaseConnection, quiet: Quiet) -> Checkpoints {
-        // One commit waiting is enough: the next checkpoint copies all of them.
-        let (commits, waiting) = mpsc::channel(1);
-        tokio::spawn(run(conn, waiting, quiet));
-        Checkpoints { commits }
-    }
-
-    /// Tells the task a commit has added to the log.
-    pub(super) fn committed(&self) {
-        let _ = self.commits.try_send(());
-    }
+/// Starts the task on `conn` (a connection that may write, used for nothing else): a checkpoint
+/// after what `commits` says was committed. It ends when the writer's side of `commits` is
+/// dropped (with the database) or the connection is closed.
+pub(super) fn start(conn: DatabaseConnection, commits: mpsc::Receiver<()>, quiet: Quiet) {
+    tokio::spawn(run(conn, commits, quiet));
 }
 
 async fn run(conn: DatabaseConnection, mut commits: mpsc::Receiver<()>, quiet: Quiet) {

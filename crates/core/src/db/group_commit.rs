@@ -32,7 +32,6 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use super::checkpoints::Checkpoints;
 use crate::error::{CoreError, CoreResult};
 
 /// Most writes one commit carries: enough to amortize a commit, few enough that the first of
@@ -81,19 +80,24 @@ enum Served {
 }
 
 impl GroupCommit {
-    /// Starts the writer task on the current runtime. It ends when the last handle is dropped.
-    /// Starts the writer task on `conn`, and the checkpoint task on `checkpointer` if given.
+    /// Starts the writer task on `conn`, on the current runtime; it ends when the last handle is
+    /// dropped. After each commit it sends on `commits`, if given, unless a send is already
+    /// waiting (the checkpoint task's, `checkpoints`).
     pub(super) fn start(
         conn: DatabaseConnection,
-        checkpointer: Option<DatabaseConnection>,
+        commits: Option<mpsc::Sender<()>>,
     ) -> GroupCommit {
         let (turns, queue) = mpsc::unbounded_channel();
-        let checkpoints = checkpointer.map(|c| Checkpoints::start(c, Quiet(turns.downgrade())));
-        tokio::spawn(run(conn, queue, checkpoints));
+        tokio::spawn(run(conn, queue, commits));
         GroupCommit {
             turns,
             waiting: Arc::default(),
         }
+    }
+
+    /// A way to hold this writer still for a moment that does not keep it running.
+    pub(super) fn quiet(&self) -> Quiet {
+        Quiet(self.turns.downgrade())
     }
 
     /// Waits for this write's turn and returns its savepoint.
@@ -172,11 +176,11 @@ pub(super) fn outcome(
 async fn run(
     conn: DatabaseConnection,
     mut queue: mpsc::UnboundedReceiver<Turn>,
-    checkpoints: Option<Checkpoints>,
+    commits: Option<mpsc::Sender<()>>,
 ) {
     let committed = || {
-        if let Some(c) = &checkpoints {
-            c.committed();
+        if let Some(c) = &commits {
+            let _ = c.try_send(());
         }
     };
     // A write alone that came while others shared a commit: served once that one is done.

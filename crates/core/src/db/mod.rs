@@ -312,10 +312,17 @@ impl Db {
                 .await
                 .map_err(|e| CoreError::Internal(format!("cannot open {url}: {e}")))?;
             let write = SqlxSqliteConnector::from_sqlx_sqlite_pool(write);
+            // One commit waiting is enough: the next checkpoint copies all of them.
+            let (commits, committed) = tokio::sync::mpsc::channel(1);
+            let group =
+                GroupCommit::start(write.clone(), checkpointer.is_some().then_some(commits));
+            if let Some(conn) = &checkpointer {
+                checkpoints::start(conn.clone(), committed, group.quiet());
+            }
             Ok(Db {
                 read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read),
                 text: None,
-                group: Some(GroupCommit::start(write.clone(), checkpointer.clone())),
+                group: Some(group),
                 checkpointer,
                 write,
                 backend: Backend::Sqlite,
