@@ -263,12 +263,26 @@ impl Cache {
 
     /// The definitions of `entity`, from the cache while fresh, else from the database.
     pub async fn of(&self, core: &crate::Core, entity: &str) -> CoreResult<Vec<CustomFieldDef>> {
+        self.of_on(core.db.reader(), core.registry, entity).await
+    }
+
+    /// [`Self::of`], read on `conn` when not kept: a write reads them in its own transaction.
+    /// On PostgreSQL reads and writes share one pool, and a write that asked the pool for a
+    /// second connection while holding one waited for itself: fifty creates at once on a fresh
+    /// start, each holding its transaction and asking for a reader, took every connection and
+    /// failed after the pool's timeout.
+    pub async fn of_on<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        registry: &crate::Registry,
+        entity: &str,
+    ) -> CoreResult<Vec<CustomFieldDef>> {
         if let Some((at, defs)) = self.entries().get(entity)
             && at.elapsed() < CACHE_TTL
         {
             return Ok(defs.clone());
         }
-        let defs = list(core.db.reader(), core.registry, Some(entity)).await?;
+        let defs = list(conn, registry, Some(entity)).await?;
         self.entries()
             .insert(entity.to_string(), (Instant::now(), defs.clone()));
         Ok(defs)

@@ -421,6 +421,14 @@ impl<'a> RecordService<'a> {
         self.core.custom_fields.of(self.core, self.def.name).await
     }
 
+    /// [`Self::custom_defs`] for a write: read in its transaction when not kept.
+    async fn custom_defs_in(&self, work: &Work<'_>) -> CoreResult<Vec<CustomFieldDef>> {
+        self.core
+            .custom_fields
+            .of_on(work.conn(), self.core.registry, self.def.name)
+            .await
+    }
+
     /// Applies input fields onto `rec` (canonical JSON), collecting errors per field. Child
     /// collections are validated line by line against the stored lines.
     fn apply_input(
@@ -1159,7 +1167,7 @@ impl<'a> RecordService<'a> {
         mut errors: FieldErrors,
     ) -> CoreResult<Record> {
         let stored = current.map(|c| &c.rec);
-        let defs = self.custom_defs().await?;
+        let defs = self.custom_defs_in(work).await?;
         self.apply_input(obj, stored, &mut rec, &mut errors);
         if action.is_none() {
             let custom = custom_fields::validate(
@@ -1416,7 +1424,7 @@ impl<'a> RecordService<'a> {
 
     /// How many live records match `filter`, whoever owns them.
     pub(crate) async fn count_all_in(&self, work: &Work<'_>, filter: &Filter) -> CoreResult<u64> {
-        let defs = self.custom_defs().await?;
+        let defs = self.custom_defs_in(work).await?;
         let ctx = FilterContext {
             entity: self.def,
             custom: &defs,
