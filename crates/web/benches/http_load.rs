@@ -17,6 +17,8 @@
 //! - `GUANXI_BENCH_JOBS=1000`: that many jobs fall due at once as each create run starts, and a
 //!   job runner works through them beside the server (`http_load/jobs.rs`).
 //! - `GUANXI_BENCH_CLIENTS` (default 16): concurrent clients (1 gives a page's own server time).
+//! - `GUANXI_BENCH_IMPORT=FILE`: a contacts import of FILE runs beside the first measured create
+//!   run, which repeats until the import ends (`http_load/import.rs`).
 //!
 //! Besides the API scenarios: search as you type (`limit=12`, with each hit's key facts, over a
 //! fixed mix of one- and two-character, pinyin-prefix and phone-prefix queries), the same
@@ -34,6 +36,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "http_load/import.rs"]
+mod import;
 #[path = "http_load/jobs.rs"]
 mod jobs;
 
@@ -118,6 +122,19 @@ struct Outcome {
     load: (f64, f64),
 }
 
+/// Where a create's body takes a number of its own (eight digits).
+const SEQ: &str = "#SEQ#";
+
+/// The next number for a create's body: from a random start, so that runs on the same database
+/// do not meet each other's companies either.
+fn next_seq() -> String {
+    static NEXT: std::sync::OnceLock<std::sync::atomic::AtomicU64> = std::sync::OnceLock::new();
+    let n = NEXT
+        .get_or_init(|| std::sync::atomic::AtomicU64::new(rand::random_range(0..50_000_000)))
+        .fetch_add(1, Ordering::Relaxed);
+    format!("{:08}", n % 100_000_000)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -166,7 +183,7 @@ async fn run(
                         .post(format!("{base}/api/v1/accounts"))
                         .bearer_auth(&token)
                         .header("content-type", "application/json")
-                        .body(r.clone())
+                        .body(r.replace(SEQ, &next_seq()))
                         .send()
                         .await
                 } else if ui {
@@ -753,17 +770,17 @@ fn scenarios(s: &Samples) -> Vec<Scenario> {
         page("UI page /search?q=张", vec![format!("/search?q={}", enc("张"))]),
         Scenario {
             name: "create account",
-            requests: (0..1000)
-                .map(|i| {
-                    json!({
-                        "name": format!("基准测试客户{i}有限公司"),
-                        "kind": "company",
-                        "phones": [{"number": format!("1380000{:04}", i % 10000), "label": "work"}],
-                        "billing_address": {"province": "浙江省"},
-                    })
-                    .to_string()
+            // Each request a new company: its name and phone carry a number no other request of
+            // the process sends (`SEQ`), or the duplicate check would refuse the second round.
+            requests: vec![
+                json!({
+                    "name": format!("基准测试客户{SEQ}有限公司"),
+                    "kind": "company",
+                    "phones": [{"number": format!("199{SEQ}"), "label": "work"}],
+                    "billing_address": {"province": "浙江省"},
                 })
-                .collect(),
+                .to_string(),
+            ],
             post: true,
             ui: false,
         },
@@ -970,6 +987,7 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
     });
     let base = format!("http://{}", addr_rx.await.unwrap());
     let job_load = jobs::wanted();
+    let mut import_file = import::wanted();
     if job_load > 0 {
         jobs::start_runner(&server, &core).await;
     }
@@ -1026,8 +1044,24 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
             };
             let load_before = load_average();
             let before = threads();
-            let (lat, errors, wall) =
+            let importing = match import_file.take() {
+                Some(file) if s.post => Some(import::start(&server, &core, file).await),
+                other => {
+                    import_file = other;
+                    None
+                }
+            };
+            let (mut lat, mut errors, mut wall) =
                 run(&base, &c.token, &c.session, s, per_client, &full, &reported).await;
+            // Beside an import, rounds follow each other until it ends.
+            while importing.as_ref().is_some_and(|i| !i.finished()) {
+                let (more, more_errors, more_wall) =
+                    run(&base, &c.token, &c.session, s, per_client, &full, &reported).await;
+                lat.extend(more);
+                errors += more_errors;
+                wall += more_wall;
+            }
+            lat.sort();
             let after = threads();
             let load_after = load_average();
             let requests = lat.len() + errors;
@@ -1044,7 +1078,8 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
                 p95: percentile(&lat, 0.95),
                 p99: percentile(&lat, 0.99),
                 per_second: lat.len() as f64 / wall.as_secs_f64(),
-                server_cpu_ms: Some(per_request(server_ticks)),
+                // Beside an import the server's time is mostly the import's.
+                server_cpu_ms: importing.is_none().then(|| per_request(server_ticks)),
                 load: (load_before, load_after),
             };
             println!(
@@ -1069,6 +1104,9 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
                 }
             );
             results.push(o);
+            if let Some(importing) = importing {
+                importing.report().await;
+            }
             if let Some(batch) = batch {
                 jobs::report(&core, batch).await;
             }
