@@ -287,6 +287,17 @@ struct Prepared {
     refs: Vec<NamedRef>,
     values: Vec<String>,
     errors: Vec<RowError>,
+    /// The row's natural keys once worked out ([`Runner::keys`]): the look-ahead and the
+    /// row's write both need them, and parsing its phones is the dearest part of a row.
+    keys: Option<Keyed>,
+}
+
+/// A row's values of the fields the duplicate check reads, as the engine stores them, and the
+/// natural keys they give.
+#[derive(Clone)]
+struct Keyed {
+    values: JsonMap,
+    keys: Vec<(Rule, Vec<String>)>,
 }
 
 /// The users the owner and user columns name, by e-mail and by name.
@@ -595,6 +606,7 @@ fn prepare(
         refs,
         values,
         errors,
+        keys: None,
     }
 }
 
@@ -1005,23 +1017,31 @@ impl<'a> Runner<'a> {
         keyed
     }
 
+    /// The row's natural keys, worked out the first time they are asked for.
+    fn keys<'p>(&self, p: &'p mut Prepared) -> &'p Keyed {
+        p.keys.get_or_insert_with(|| {
+            let values = self.keyed(&p.input);
+            let keys = dedupe::check::keys_of(self.def, &values, NATURAL_KEYS);
+            Keyed { values, keys }
+        })
+    }
+
     /// Looks up the natural keys of the next rows (up to [`LOOK_AHEAD`]) in one statement.
     async fn look_ahead<'p>(
         &mut self,
         bulk: &BulkWrite<'_>,
-        rows: impl Iterator<Item = &'p Prepared>,
+        rows: impl Iterator<Item = &'p mut Prepared>,
     ) -> CoreResult<()> {
         let mut wanted: Vec<(Rule, Vec<String>)> = Vec::new();
         let mut lines = Vec::new();
         let mut count = 0u64;
         for p in rows.filter(|p| p.errors.is_empty()).take(LOOK_AHEAD) {
             lines.push(p.line);
-            for (rule, ks) in dedupe::check::keys_of(self.def, &self.keyed(&p.input), NATURAL_KEYS)
-            {
+            for (rule, ks) in &self.keys(p).keys {
                 count += ks.len() as u64;
-                match wanted.iter_mut().find(|(r, _)| *r == rule) {
-                    Some((_, all)) => all.extend(ks),
-                    None => wanted.push((rule, ks)),
+                match wanted.iter_mut().find(|(r, _)| r == rule) {
+                    Some((_, all)) => all.extend(ks.iter().cloned()),
+                    None => wanted.push((*rule, ks.clone())),
                 }
             }
         }
@@ -1160,16 +1180,21 @@ impl<'a> Runner<'a> {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let fail = |e: CoreError| row_errors(self.def, e, &self.columns, line, &p.values);
+        // A reference just written into a field the keys are read from changes them.
+        let keyed_fields = || self.def.dedupe.iter().flat_map(|d| d.fields);
+        if p.refs.iter().any(|r| keyed_fields().any(|f| *f == r.key)) {
+            p.keys = None;
+        }
         let keyed = if self.matching() {
-            Some(self.keyed(&p.input))
+            self.keys(p);
+            p.keys.take()
         } else {
             None
         };
-        let quick = keyed.as_ref().and_then(|keyed| {
-            let keys = dedupe::check::keys_of(self.def, keyed, NATURAL_KEYS);
-            self.index.quick(self.actor, self.def, line, &keys)
-        });
+        let fail = |e: CoreError| row_errors(self.def, e, &self.columns, line, &p.values);
+        let quick = keyed
+            .as_ref()
+            .and_then(|k| self.index.quick(self.actor, self.def, line, &k.keys));
         let matched = if let Some(quick) = quick {
             quick
         } else if let Some(keyed) = keyed {
@@ -1180,7 +1205,7 @@ impl<'a> Runner<'a> {
                 self.core,
                 self.actor,
                 self.def,
-                &keyed,
+                &keyed.values,
                 &[Rule::ExternalId],
             )
             .await
@@ -1193,7 +1218,7 @@ impl<'a> Runner<'a> {
                     self.core,
                     self.actor,
                     self.def,
-                    &keyed,
+                    &keyed.values,
                     NATURAL_KEYS,
                 )
                 .await
@@ -1381,7 +1406,7 @@ impl<'a> Runner<'a> {
                         && !self.index.off
                         && !self.index.looked.contains(&front.line)
                     {
-                        self.look_ahead(&bulk, pending.iter()).await?;
+                        self.look_ahead(&bulk, pending.iter_mut()).await?;
                     }
                     let Some(p) = pending.pop_front() else {
                         break;
@@ -1402,7 +1427,8 @@ impl<'a> Runner<'a> {
                             .first()
                             .is_some_and(|f| !self.index.looked.contains(&f.line))
                     {
-                        self.look_ahead(&bulk, again.as_slice().iter()).await?;
+                        self.look_ahead(&bulk, again.as_mut_slice().iter_mut())
+                            .await?;
                     }
                     let Some(p) = again.next() else {
                         break;
@@ -1697,6 +1723,7 @@ pub async fn run(
                         input: JsonMap::new(),
                         refs: Vec::new(),
                         values: Vec::new(),
+                        keys: None,
                         errors: vec![RowError {
                             line,
                             column: String::new(),
