@@ -315,8 +315,12 @@ pub async fn delete(
     delete_file(core, u.id).await
 }
 
-/// Keeps the file for [`KEPT_DAYS`] from now: its run ended.
+/// Keeps the file for [`KEPT_DAYS`] from now: its run ended. This instance's copy of it goes
+/// (a later run writes it again from the database): kept until the file expired, the copies of
+/// every import stayed in the temporary directory, and on instances that never run the tidy-up,
+/// for ever.
 pub async fn keep_after_run(core: &Core, id: Uuid) -> CoreResult<()> {
+    let _ = std::fs::remove_file(copy_path(id));
     let mut q = Query::update();
     q.table(col("import_files"))
         .value(col("expires_at"), now() + chrono::Duration::days(KEPT_DAYS))

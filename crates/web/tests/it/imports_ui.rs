@@ -162,8 +162,13 @@ async fn a_rep_imports_a_gbk_file_through_the_wizard() {
         assert!(page.contains("导入已开始"), "{page}");
         assert!(page.contains("id=\"import-stop-button\""), "{page}");
         assert!(page.contains("http-equiv=\"refresh\""), "{page}");
+        // The preview read the file from this instance's copy; the run's end takes the copy
+        // away (the file stays in the database for a later run).
+        let copy = std::env::temp_dir().join(format!("guanxi-import-{}", id.replace('-', "")));
+        assert!(copy.exists(), "{b:?}: {}", copy.display());
         let pass = run_jobs(&app).await;
         assert!(pass.done >= 1 && pass.failed == 0, "{b:?}: {pass:?}");
+        assert!(!copy.exists(), "{b:?}: {}", copy.display());
         let (s, p) = json(
             browser()
                 .get(format!("{}/imports/{id}/progress.json", app.base))
