@@ -25,7 +25,6 @@ mod exports;
 mod generic_code;
 mod home;
 mod identity_api;
-mod import_beside_users;
 mod import_labels;
 mod import_round_trip;
 mod imports_ui;
