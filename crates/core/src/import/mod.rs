@@ -69,13 +69,16 @@
 //! columns than the header, characters the file's encoding cannot hold) leave the rows after
 //! it readable; the others ([`ReadError::is_fatal`]) end the read.
 
+mod already;
 pub mod delimiter;
 pub mod encoding;
 pub mod job;
+mod keys;
 pub mod labels_back;
 pub mod ledger;
 pub mod mapping;
 pub mod names;
+pub mod prepare;
 pub mod run;
 pub mod source;
 pub mod undo;

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::get;
 use guanxi_core::import::mapping::{ColumnMapping, Mapping, TargetKind, Targets, suggest};
+use guanxi_core::import::prepare::date_example;
 use guanxi_core::import::run::{self, Outcome, Policy, RowError, Sink};
 use guanxi_core::import::uploads::{self, Upload};
 use guanxi_core::import::{ReadError, job};
@@ -551,14 +552,14 @@ fn date_options(i18n: &I18n, with_time: bool, chosen: Option<&str>) -> Vec<Opt> 
         value: (*f).to_string(),
         label: i18n.t_with(
             &format!("import-date-{key}"),
-            &[("example", run::date_example(f))],
+            &[("example", date_example(f))],
         ),
         selected: chosen == Some(*f),
     }));
     if let Some(c) = chosen.filter(|c| !presets.iter().any(|(f, _)| f == c)) {
         out.push(Opt {
             value: c.to_string(),
-            label: i18n.t1("import-date-other", "example", run::date_example(c)),
+            label: i18n.t1("import-date-other", "example", date_example(c)),
             selected: true,
         });
     }
