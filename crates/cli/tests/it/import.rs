@@ -128,6 +128,11 @@ fn imports_with_the_printed_mapping_and_writes_errors_in_the_users_language() {
         again.contains("1 rows were imported by an earlier run"),
         "{again}"
     );
+    // Its rows a second are of the rows it worked on, not of those it passed over.
+    assert!(
+        again.contains("rows/s, those passed over left out)"),
+        "{again}"
+    );
     assert_eq!(rt.block_on(count(db.path(), "contacts")), 1);
 }
 
