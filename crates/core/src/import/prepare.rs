@@ -37,8 +37,8 @@ pub(super) struct Prepared {
     pub(super) refs: Vec<NamedRef>,
     pub(super) values: Vec<String>,
     pub(super) errors: Vec<RowError>,
-    /// The row's natural keys once worked out (worked out by the run): the look-ahead and the
-    /// row's write both need them, and parsing its phones is the dearest part of a row.
+    /// The row's natural keys, once the run has worked them out: the look-ahead and the row's
+    /// write both need them, and working them out parses the row's phones.
     pub(super) keys: Option<Keyed>,
 }
 
