@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use guanxi_core::identity::{NewUser, auth, users};
+#[path = "common/admin.rs"]
+mod admin;
+
 use guanxi_core::{Core, Db, Settings, db};
 use rand::seq::IndexedRandom;
 
@@ -51,27 +53,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-async fn token_for(core: &Core, name: &str) -> String {
-    let u = users::create(
-        &core.db,
-        None,
-        NewUser {
-            email: format!("{name}.{}@example.com", uuid::Uuid::now_v7().simple()),
-            name: name.into(),
-            role: "admin".into(),
-            team_id: None,
-            password: "bench-password".into(),
-            locale: None,
-        },
-    )
-    .await
-    .unwrap();
-    auth::create_token(&core.db, None, u.id, "bench")
-        .await
-        .unwrap()
-        .0
 }
 
 /// `clients` clients each sending get-by-id requests one after another: `per_client` of them,
@@ -207,10 +188,10 @@ async fn main() {
     .unwrap();
     println!("data: {n_accounts} accounts ({:?})", core.db.backend());
 
-    let reader = token_for(&core, "reader").await;
+    let reader = admin::admin(&core, "reader", None).await.1;
     let mut exporters = Vec::new();
     for i in 0..EXPORTERS {
-        exporters.push(token_for(&core, &format!("exporter{i}")).await);
+        exporters.push(admin::admin(&core, &format!("exporter{i}"), None).await.1);
     }
     let ids: Vec<String> = db::raw_query(
         conn,

@@ -36,6 +36,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/admin.rs"]
+mod admin;
 #[path = "http_load/import.rs"]
 mod import;
 #[path = "http_load/jobs.rs"]
@@ -48,7 +50,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use guanxi_core::db::Backend;
-use guanxi_core::identity::{NewUser, auth, users};
+use guanxi_core::identity::{auth, users};
 use guanxi_core::records::cursor::Cursor;
 use guanxi_core::search::text::{is_cjk, pinyin_tokens};
 use guanxi_core::{Core, Db, Settings, db};
@@ -879,25 +881,8 @@ async fn bench(url: String, server: tokio::runtime::Handle) {
         .await
         .unwrap();
         txn.commit().await.unwrap();
-        let email = format!("bench.{}@example.com", uuid::Uuid::now_v7().simple());
-        let admin = users::create(
-            &core.db,
-            None,
-            NewUser {
-                email,
-                name: "bench".into(),
-                role: "admin".into(),
-                team_id: bench_team,
-                password: "bench-password".into(),
-                locale: None,
-            },
-        )
-        .await
-        .unwrap();
-        let (token, _) = auth::create_token(&core.db, None, admin.id, "bench")
-            .await
-            .unwrap();
-        let session = auth::create_session(&core.db, &core.settings, admin.id)
+        let (admin, token) = admin::admin(&core, "bench", bench_team).await;
+        let session = auth::create_session(&core.db, &core.settings, admin)
             .await
             .unwrap()
             .token;

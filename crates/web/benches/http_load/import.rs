@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use guanxi_core::Core;
-use guanxi_core::identity::{NewUser, auth, users};
+use guanxi_core::identity::auth;
 use guanxi_core::import::mapping::{Targets, suggest};
 use guanxi_core::import::run::{self, Policy, Report, RowError, RunOptions};
 use guanxi_core::import::{FileKind, ReadOptions, Source, ledger};
@@ -86,23 +86,7 @@ impl Running {
 
 /// Starts the import of `file` on `server` as a new administrator.
 pub async fn start(server: &tokio::runtime::Handle, core: &Core, file: PathBuf) -> Running {
-    let admin = users::create(
-        &core.db,
-        None,
-        NewUser {
-            email: format!("bench.import.{}@example.com", uuid::Uuid::now_v7().simple()),
-            name: "bench import".into(),
-            role: "admin".into(),
-            team_id: None,
-            password: "bench-password".into(),
-            locale: None,
-        },
-    )
-    .await
-    .unwrap();
-    let (token, _) = auth::create_token(&core.db, None, admin.id, "bench import")
-        .await
-        .unwrap();
+    let (_, token) = crate::admin::admin(core, "bench.import", None).await;
     let actor = auth::token_actor(core, &token).await.unwrap();
     let def = core.registry.find("contacts").unwrap();
     let name = file.display().to_string();
