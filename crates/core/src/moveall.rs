@@ -235,6 +235,11 @@ pub fn derived() -> Vec<Derived> {
         name: crate::records::calendar::SPANS.into(),
         reason: "how long calendar entries last, kept by triggers as the entries load".into(),
     });
+    out.push(Derived {
+        name: crate::records::calendar::LONG.into(),
+        reason: "calendar entries longer than a month, listed by triggers as the entries load"
+            .into(),
+    });
     for def in crate::areas::registry().all() {
         for l in crate::records::rollup::layouts(def) {
             out.push(Derived {

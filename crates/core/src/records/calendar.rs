@@ -45,10 +45,11 @@ fn cond(field: impl Into<String>, op: FilterOp, value: Value) -> Filter {
     }
 }
 
-/// How far before a range an entry may start and still be in it, by ending inside it: a
+/// How far before a range a read looks for entries that started earlier and still run: a
 /// meeting or a trip of up to a month. Bounding it lets the start be read as a range of an
 /// index rather than from the beginning of time. Reads look back less when the entity's
-/// entries are known to be shorter ([`longest_span`]).
+/// entries are known to be shorter ([`longest_span`]); longer entries are listed apart
+/// ([`long_ddl`]).
 pub const LONGEST_ENTRY: Duration = Duration::days(31);
 
 /// The table that holds, per entity with a calendar, the longest span (end less start, in
@@ -121,9 +122,136 @@ pub fn span_ddl(def: &EntityDef, backend: Backend) -> Vec<String> {
     out
 }
 
-/// How far before a range a read of `def`'s entries looks: the longest span its entries have
-/// had, at most [`LONGEST_ENTRY`]; that when none is kept.
-async fn longest_span(db: &Db, def: &EntityDef) -> CoreResult<Duration> {
+/// The table that lists, per entity with a calendar, its entries longer than
+/// [`LONGEST_ENTRY`]: their ids and where they start and end.
+pub const LONG: &str = "calendar_long";
+
+/// The statements that create `def`'s list of long entries on `backend`: the table, filled from
+/// the entries already there, and the triggers that keep it as entries are written, moved and
+/// removed, by every writer.
+///
+/// Why: a read looks back at most [`LONGEST_ENTRY`] for entries that began before its range,
+/// so that a range stays a range of an index. An entry that lasts longer (a quarter's on-site
+/// project) would drop off the calendar a month after it began. Such entries are few, so they
+/// are listed apart and each read takes those of its range from the list as well.
+pub fn long_ddl(def: &EntityDef, backend: Backend) -> Vec<String> {
+    let Some(cal) = def.calendar else {
+        return Vec::new();
+    };
+    let (t, entity, start, end) = (def.table, def.name, cal.start, cal.end);
+    let limit = LONGEST_ENTRY.num_seconds();
+    let long = |row: &str| match backend {
+        Backend::Sqlite => {
+            format!("unixepoch({row}.\"{end}\") - unixepoch({row}.\"{start}\") > {limit}")
+        }
+        Backend::Postgres => {
+            format!("{row}.\"{end}\" - {row}.\"{start}\" > interval '{limit} seconds'")
+        }
+    };
+    let (id_type, at_type) = match backend {
+        Backend::Sqlite => ("uuid_text", "timestamp_with_timezone_text"),
+        Backend::Postgres => ("UUID", "TIMESTAMPTZ"),
+    };
+    let forget = format!(
+        "DELETE FROM \"{LONG}\" WHERE \"entity\" = '{entity}' AND \"entry_id\" = OLD.\"id\""
+    );
+    let list = |row: &str| {
+        format!(
+            "INSERT INTO \"{LONG}\" (\"entity\", \"entry_id\", \"starts\", \"ends\") \
+             SELECT '{entity}', {row}.\"id\", {row}.\"{start}\", {row}.\"{end}\""
+        )
+    };
+    let mut out = vec![
+        format!(
+            "CREATE TABLE IF NOT EXISTS \"{LONG}\" (\"entity\" TEXT NOT NULL, \
+             \"entry_id\" {id_type} NOT NULL, \"starts\" {at_type} NOT NULL, \
+             \"ends\" {at_type} NOT NULL, PRIMARY KEY (\"entity\", \"entry_id\"))"
+        ),
+        format!("{} FROM \"{t}\" AS e WHERE {}", list("e"), long("e")),
+    ];
+    match backend {
+        Backend::Sqlite => {
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_long_insert\" AFTER INSERT ON \"{t}\" WHEN {} \
+                 BEGIN {} WHERE 1; END",
+                long("NEW"),
+                list("NEW").replacen("INSERT INTO", "INSERT OR REPLACE INTO", 1)
+            ));
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_long_update\" AFTER UPDATE OF \"{start}\", \"{end}\" \
+                 ON \"{t}\" WHEN {} OR {} BEGIN {forget}; {} WHERE {}; END",
+                long("OLD"),
+                long("NEW"),
+                list("NEW"),
+                long("NEW")
+            ));
+            out.push(format!(
+                "CREATE TRIGGER \"{t}_long_delete\" AFTER DELETE ON \"{t}\" WHEN {} \
+                 BEGIN {forget}; END",
+                long("OLD")
+            ));
+        }
+        Backend::Postgres => {
+            out.push(format!(
+                "CREATE FUNCTION \"{t}_long_keep\"() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF TG_OP <> 'INSERT' THEN {forget}; END IF; \
+                 IF TG_OP <> 'DELETE' AND {} THEN {} ON CONFLICT (\"entity\", \"entry_id\") \
+                 DO UPDATE SET \"starts\" = EXCLUDED.\"starts\", \"ends\" = EXCLUDED.\"ends\"; \
+                 END IF; RETURN NULL; END $$",
+                long("NEW"),
+                list("NEW")
+            ));
+            // Three triggers, so that each tests in its WHEN what its rows can be: most entries
+            // are short and never reach the function.
+            for (name, on, when) in [
+                ("insert", "INSERT".to_string(), long("NEW")),
+                (
+                    "update",
+                    format!("UPDATE OF \"{start}\", \"{end}\""),
+                    format!("{} OR {}", long("OLD"), long("NEW")),
+                ),
+                ("delete", "DELETE".to_string(), long("OLD")),
+            ] {
+                out.push(format!(
+                    "CREATE TRIGGER \"{t}_long_{name}\" AFTER {on} ON \"{t}\" FOR EACH ROW \
+                     WHEN ({when}) EXECUTE FUNCTION \"{t}_long_keep\"()"
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The ids of `def`'s long entries (see [`long_ddl`]) that run within `[from, to)`.
+async fn long_entries(
+    db: &Db,
+    def: &EntityDef,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> CoreResult<Vec<Uuid>> {
+    let sql = match db.backend() {
+        Backend::Sqlite => format!(
+            "SELECT \"entry_id\" FROM \"{LONG}\" WHERE \"entity\" = ? AND \"starts\" < ? \
+             AND \"ends\" > ?"
+        ),
+        Backend::Postgres => format!(
+            "SELECT \"entry_id\" FROM \"{LONG}\" WHERE \"entity\" = $1 AND \"starts\" < $2 \
+             AND \"ends\" > $3"
+        ),
+    };
+    let rows = crate::db::raw_query(
+        db.reader(),
+        &sql,
+        vec![def.name.into(), to.into(), from.into()],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get_by_index::<Uuid>(0)?))
+        .collect()
+}
+
+/// The longest span `def`'s entries have had, when it is kept.
+async fn longest_span(db: &Db, def: &EntityDef) -> CoreResult<Option<Duration>> {
     let param = match db.backend() {
         Backend::Sqlite => "?",
         Backend::Postgres => "$1",
@@ -134,9 +262,7 @@ async fn longest_span(db: &Db, def: &EntityDef) -> CoreResult<Duration> {
         Some(row) => Some(row.try_get_by_index::<i64>(0)?),
         None => None,
     };
-    Ok(kept
-        .map(Duration::seconds)
-        .map_or(LONGEST_ENTRY, |d| d.min(LONGEST_ENTRY)))
+    Ok(kept.map(Duration::seconds))
 }
 
 /// Whose entries a read takes: those they own, or those they attend.
@@ -151,6 +277,19 @@ enum Belonging {
 enum Placing {
     Start,
     Due,
+}
+
+/// The filter of entries that belong to any of `people` one way.
+fn whose(cal: &CalendarDef, people: &[Uuid], belonging: Belonging) -> Filter {
+    let ids = Value::Array(people.iter().map(|p| json!(p.to_string())).collect());
+    match belonging {
+        Belonging::Owned => cond("owner_id", FilterOp::In, ids),
+        Belonging::Attended => cond(
+            format!("{}.{}", cal.attendees, cal.attendee_user),
+            FilterOp::In,
+            ids,
+        ),
+    }
 }
 
 /// The filter of entries in `[from, to)` that belong to any of `people` one way and are placed
@@ -171,21 +310,14 @@ fn range_filter(
     placing: Placing,
     lookback: Duration,
 ) -> Filter {
-    let ids = Value::Array(people.iter().map(|p| json!(p.to_string())).collect());
     // An attended entry's range is said on the attendee lines, which carry its start and due
     // time (`ChildDef::carries`): one read of their index by person and time, where the
     // attendees alone gave every meeting the people ever attended.
-    let (whose, on) = match belonging {
-        Belonging::Owned => (cond("owner_id", FilterOp::In, ids), String::new()),
-        Belonging::Attended => (
-            cond(
-                format!("{}.{}", cal.attendees, cal.attendee_user),
-                FilterOp::In,
-                ids,
-            ),
-            format!("{}.", cal.attendees),
-        ),
+    let on = match belonging {
+        Belonging::Owned => String::new(),
+        Belonging::Attended => format!("{}.", cal.attendees),
     };
+    let whose = whose(cal, people, belonging);
     let at = |field: &str| format!("{on}{field}");
     let mut conds = vec![whose];
     match placing {
@@ -252,7 +384,14 @@ impl RecordService<'_> {
             .await?
             .iter()
             .all(|u| wanted.contains(&u.id));
-        let lookback = longest_span(&self.core().db, self.def()).await?;
+        let db = &self.core().db;
+        let kept = longest_span(db, self.def()).await?;
+        let lookback = kept.map_or(LONGEST_ENTRY, |d| d.min(LONGEST_ENTRY));
+        // Entries longer than the look back are listed apart: read those of the range by id.
+        let long = match kept {
+            Some(d) if d > LONGEST_ENTRY => long_entries(db, self.def(), from, to).await?,
+            _ => Vec::new(),
+        };
         let mut out: Vec<Record> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         // An `in` takes at most 500 values: a larger team is read in parts. Each part is read
@@ -307,6 +446,35 @@ impl RecordService<'_> {
                     match page.next_cursor {
                         Some(c) => q.cursor = Some(c),
                         None => break,
+                    }
+                }
+            }
+            for belonging in [Belonging::Owned, Belonging::Attended] {
+                if everyone && matches!(belonging, Belonging::Attended) {
+                    continue;
+                }
+                // At most 400 ids a read, as people: each read is one page.
+                for ids in long.chunks(400) {
+                    let ids = Value::Array(ids.iter().map(|i| json!(i.to_string())).collect());
+                    let mut conds =
+                        vec![whose(cal, part, belonging), cond("id", FilterOp::In, ids)];
+                    if read.next_timed.is_some() {
+                        conds.push(cond(cal.done, FilterOp::Eq, json!(false)));
+                    }
+                    let q = ListQuery {
+                        filter: Some(Filter::And(conds)),
+                        limit: MAX_LIMIT,
+                        fields: Some(fields.clone()),
+                        ..Default::default()
+                    };
+                    for rec in self.list(actor, &q).await?.items {
+                        let id = rec.get("id").and_then(Value::as_str).unwrap_or("");
+                        if seen.insert(id.to_string()) {
+                            out.push(rec);
+                        }
+                    }
+                    if out.len() >= MAX_ENTRIES {
+                        break 'parts;
                     }
                 }
             }

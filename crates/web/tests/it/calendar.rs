@@ -737,3 +737,111 @@ async fn an_entry_that_began_before_the_week_and_still_runs_is_on_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_entry_longer_than_a_month_is_on_every_week_it_runs_into() {
+    for b in backends() {
+        let app = spawn(b).await;
+        let admin = app.user("admin", None).await;
+        let rep = app.user("sales", Some("North")).await;
+        let mate = app.user("sales", Some("North")).await;
+        let day = next_monday();
+        let sees = |u: &TestUser, on: NaiveDate| {
+            let (app, email) = (&app, u.email.clone());
+            async move {
+                let (cookie, _) = login_cookie(app, &email, PASSWORD).await;
+                let path = format!("/activities/calendar?view=week&date={on}&who=me");
+                let (status, html) = page_as(app, Some(&cookie), "en", &path).await;
+                assert_eq!(status, StatusCode::OK, "{html}");
+                html.contains("驻场项目己")
+            }
+        };
+        // A quarter's on-site project: it began 45 days before the week, far beyond the month
+        // reads look back, and ends 20 days after it. The rep owns it, a teammate attends it.
+        let project = rep
+            .create(
+                "activities",
+                json!({"subject": "驻场项目己", "kind": "visit",
+                       "starts_at": at(day - Duration::days(45), 9),
+                       "ends_at": at(day + Duration::days(20), 18),
+                       "attendee_users": [{"user_id": mate.id}]}),
+            )
+            .await;
+        let path = format!("/api/v1/activities/{}", id(&project));
+        assert!(sees(&rep, day).await, "{b:?}: the owner's week");
+        assert!(sees(&mate, day).await, "{b:?}: the attendee's week");
+        assert!(
+            sees(&rep, day + Duration::days(14)).await,
+            "{b:?}: two weeks on"
+        );
+        assert!(
+            !sees(&rep, day + Duration::days(28)).await,
+            "{b:?}: over by then"
+        );
+        // Shortened to end before the week, it leaves the week and stays on the one before.
+        let shortened = rep
+            .patch_r(&path, &json!({"ends_at": at(day - Duration::days(5), 18)}))
+            .await;
+        assert_eq!(
+            shortened.status,
+            StatusCode::OK,
+            "{b:?}: {}",
+            shortened.text
+        );
+        assert!(!sees(&rep, day).await, "{b:?}: shortened out of the week");
+        assert!(
+            sees(&rep, day - Duration::days(7)).await,
+            "{b:?}: still on the week before"
+        );
+        // Moved to a day's length, it is no longer listed apart, and still shown where it is.
+        let moved = rep
+            .patch_r(
+                &path,
+                &json!({"starts_at": at(day - Duration::days(6), 9),
+                        "ends_at": at(day - Duration::days(6), 18)}),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{b:?}: {}", moved.text);
+        assert!(
+            sees(&rep, day - Duration::days(7)).await,
+            "{b:?}: a day's visit"
+        );
+        let listed = || {
+            let core = &app.core;
+            async move {
+                let rows = guanxi_core::db::raw_query(
+                    core.db.reader(),
+                    "SELECT COUNT(*) FROM calendar_long",
+                    vec![],
+                )
+                .await
+                .expect("count");
+                rows[0].try_get_by_index::<i64>(0).expect("count")
+            }
+        };
+        assert_eq!(listed().await, 0, "{b:?}: short again, not listed");
+        // Long again, then deleted and purged: the list forgets it.
+        let long_again = rep
+            .patch_r(&path, &json!({"ends_at": at(day + Duration::days(60), 18)}))
+            .await;
+        assert_eq!(
+            long_again.status,
+            StatusCode::OK,
+            "{b:?}: {}",
+            long_again.text
+        );
+        assert_eq!(listed().await, 1, "{b:?}: long again");
+        assert!(
+            sees(&rep, day + Duration::days(49)).await,
+            "{b:?}: seven weeks on"
+        );
+        let deleted = rep.delete_r(&path).await;
+        assert!(deleted.status.is_success(), "{b:?}: {}", deleted.text);
+        assert!(!sees(&rep, day).await, "{b:?}: deleted");
+        let purged = admin
+            .delete_r(&format!("/api/v1/recycle-bin/activities/{}", id(&project)))
+            .await;
+        assert!(purged.status.is_success(), "{b:?}: {}", purged.text);
+        assert_eq!(listed().await, 0, "{b:?}: purged, not listed");
+    }
+}

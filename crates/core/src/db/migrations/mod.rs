@@ -39,6 +39,7 @@ mod m0039_attendee_times;
 mod m0040_import_stop;
 mod m0041_sort_nulls_first;
 mod m0042_calendar_spans;
+mod m0043_calendar_long;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0040_import_stop::Migration),
             Box::new(m0041_sort_nulls_first::Migration),
             Box::new(m0042_calendar_spans::Migration),
+            Box::new(m0043_calendar_long::Migration),
         ]
     }
 }
