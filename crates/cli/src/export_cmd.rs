@@ -68,6 +68,10 @@ fn entity(core: &Core, name: &str) -> Result<&'static EntityDef> {
     })
 }
 
+/// How many pages the export reads ahead of the file being written: one is being worded while
+/// the next is read; a second evens out pages that take longer.
+const PAGES_AHEAD: usize = 2;
+
 pub async fn run(core: &Core, args: ExportArgs) -> Result<()> {
     let def = entity(core, &args.entity)?;
     let user = find_user(core, &args.as_user).await?;
@@ -123,7 +127,7 @@ pub async fn run(core: &Core, args: ExportArgs) -> Result<()> {
             if format.bom() && args.output.is_some() {
                 csv = csv.with_bom();
             }
-            let mut export = export.with_names(csv.wants_names());
+            let mut export = export.with_names(csv.wants_names()).read_ahead(PAGES_AHEAD);
             // The first page before any output: a bad filter or sort, or no permission, leaves
             // no file.
             let first = export.next_page().await.map_err(explain)?;
@@ -136,12 +140,14 @@ pub async fn run(core: &Core, args: ExportArgs) -> Result<()> {
                 out.write(&csv.page(&page).map_err(explain)?)?;
             }
             out.commit()?;
-            export
+            export.finish().await.map_err(explain)?
         }
         FileType::Xlsx => {
             let sheet = formatter.sheet_name(def);
             let mut xlsx = XlsxWriter::new(export.columns(), formatter, &sheet).map_err(explain)?;
-            let mut export = export.with_names(xlsx.wants_names());
+            let mut export = export
+                .with_names(xlsx.wants_names())
+                .read_ahead(PAGES_AHEAD);
             let first = export.next_page().await.map_err(explain)?;
             let mut out = Output::open(args.output.as_deref())?;
             if let Some(page) = first {
@@ -154,7 +160,7 @@ pub async fn run(core: &Core, args: ExportArgs) -> Result<()> {
             }
             out.write_xlsx(xlsx).map_err(explain)?;
             out.commit()?;
-            export
+            export.finish().await.map_err(explain)?
         }
     };
     // Every matching record: the row limit is the server's downloads'.

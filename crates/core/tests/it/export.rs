@@ -220,7 +220,7 @@ async fn every_entity_exports_codes_that_read_back_to_the_record() {
                 .find(|r| r.get(0) == Some(id.as_str()))
                 .unwrap_or_else(|| panic!("{ctx}: the record is exported"));
             for (i, c) in cols.iter().enumerate() {
-                let want = value_of(c, &rec);
+                let want = value_of(c, &rec).into_owned();
                 let cell = &row[i];
                 // Text a spreadsheet would run carries an apostrophe; numbers never do.
                 let cell = match (&want, cell.strip_prefix('\'')) {
@@ -282,5 +282,5 @@ fn chosen_columns_come_in_their_order_by_any_of_their_names() {
     assert!(matches!(chosen[0].source, Source::Title { .. }));
     let mut rec = JsonMap::new();
     rec.insert("subject".into(), json!("回访"));
-    assert_eq!(value_of(&chosen[0], &rec), json!("zh-CN: \"回访\""));
+    assert_eq!(*value_of(&chosen[0], &rec), json!("zh-CN: \"回访\""));
 }
