@@ -304,3 +304,52 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
     );
     assert!(!std::path::Path::new(&missing).exists());
 }
+
+#[test]
+fn an_export_of_many_pages_writes_every_record_once_in_order() {
+    let dir = Dir::new();
+    let db = dir.path("crm.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(fill(&db));
+    // Five pages and a part: the export reads pages ahead of the one it writes, on tasks of
+    // their own, and must still write each record once, in the sort asked for.
+    let n = 2_345;
+    let mut csv = String::from("姓名,手机\n");
+    for i in 0..n {
+        csv.push_str(&format!("测试{i:04},1390000{i:04}\n"));
+    }
+    let file = dir.path("contacts.csv");
+    std::fs::write(&file, csv).unwrap();
+    let imported = ok(&["import", "contacts", &file, "--database", &db]);
+    assert!(imported.contains(&format!("{n} created")), "{imported}");
+    let expected = n + 1; // and the contact `fill` made
+    for form in [&["--codes"][..], &[][..]] {
+        let mut args = vec![
+            "export",
+            "contacts",
+            "--database",
+            &db,
+            "--as",
+            "boss@example.com",
+            "--sort",
+            "created_at",
+        ];
+        args.extend(form);
+        let out = ok(&args);
+        let (header, rows) = parse(out.trim_start_matches('\u{feff}'));
+        assert_eq!(rows.len(), expected, "{form:?}");
+        let ids: std::collections::HashSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(ids.len(), expected, "{form:?}: every record once");
+        if form.is_empty() {
+            continue;
+        }
+        let (at, id) = (col(&header, "created_at"), col(&header, "id"));
+        let keys: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r[at].as_str(), r[id].as_str()))
+            .collect();
+        assert!(
+            keys.windows(2).all(|w| w[0] < w[1]),
+            "{form:?}: in the order asked for"
+        );
+    }
+}

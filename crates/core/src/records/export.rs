@@ -404,7 +404,6 @@ pub struct Export {
     actor: Actor,
     def: &'static EntityDef,
     query: ListQuery,
-    columns: Vec<Column>,
     /// Where the next page starts; `None` before the first page and after the last.
     cursor: Option<String>,
     started: bool,
@@ -412,6 +411,18 @@ pub struct Export {
     /// Stop after this many rows; none: every matching record.
     max_rows: Option<usize>,
     truncated: bool,
+    fill: Filling,
+}
+
+/// What fills a page of records before it is written: their child lines, and the titles and
+/// users' names its cells show. Apart from the reading of records, so that the two can run
+/// side by side ([`Export::read_ahead`]).
+#[derive(Clone)]
+struct Filling {
+    core: Core,
+    actor: Actor,
+    def: &'static EntityDef,
+    columns: Vec<Column>,
     names: bool,
     users: Option<HashMap<Uuid, String>>,
 }
@@ -437,14 +448,19 @@ impl Export {
             actor: actor.clone(),
             def,
             query,
-            columns: columns(def, &custom),
             cursor,
             started: false,
             rows: 0,
             max_rows: None,
             truncated: false,
-            names: false,
-            users: None,
+            fill: Filling {
+                core: core.clone(),
+                actor: actor.clone(),
+                def,
+                columns: columns(def, &custom),
+                names: false,
+                users: None,
+            },
         })
     }
 
@@ -457,7 +473,7 @@ impl Export {
     /// Also resolve, per page, the titles of referenced records and the names of users, for a
     /// formatter that shows them ([`Formatter::wants_names`]).
     pub fn with_names(mut self, names: bool) -> Export {
-        self.names = names;
+        self.fill.names = names;
         self
     }
 
@@ -470,16 +486,16 @@ impl Export {
     }
 
     pub fn columns(&self) -> &[Column] {
-        &self.columns
+        &self.fill.columns
     }
 
     /// Exports only the columns `codes` name, in that order ([`choose`]): the columns a person
     /// chose for a list. The codes that name nothing are returned and left out; when none names
     /// anything, or there are none, every column stays. Call before the first page.
     pub fn choose<S: AsRef<str>>(&mut self, codes: &[S]) -> Vec<String> {
-        let (chosen, unknown) = choose(self.def, &self.columns, codes, &self.actor.locale);
+        let (chosen, unknown) = choose(self.def, &self.fill.columns, codes, &self.actor.locale);
         if !chosen.is_empty() {
-            self.columns = chosen;
+            self.fill.columns = chosen;
         }
         unknown
     }
@@ -497,6 +513,14 @@ impl Export {
     /// The next page, or `None` when every matching record (up to its limit) has been
     /// read. Records made while an export runs appear if they sort after where it has got to.
     pub async fn next_page(&mut self) -> CoreResult<Option<ExportPage>> {
+        match self.next_records().await? {
+            Some(recs) => self.fill.fill(recs).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The next page's records as their table holds them, without their lines or names.
+    async fn next_records(&mut self) -> CoreResult<Option<Vec<Record>>> {
         if self.started && self.cursor.is_none() {
             return Ok(None);
         }
@@ -513,39 +537,61 @@ impl Export {
         let page = svc.list(&self.actor, &q).await?;
         self.started = true;
         self.cursor = page.next_cursor;
-        let mut recs = page.items;
+        self.rows += page.items.len();
+        Ok(Some(page.items))
+    }
+
+    /// Reads the pages ahead of the one being written, up to `ahead` pages: one task reads the
+    /// records, another fills them (lines, names), while the caller words and writes the page
+    /// before. Where each waited for the others, a page's reading, filling and writing now run
+    /// side by side, on both cores. For the command line; the server's downloads read a page
+    /// at a time and take turns, so that exports never hold more than one core beside the
+    /// requests everyone else makes.
+    pub fn read_ahead(self, ahead: usize) -> ReadAhead {
+        let ahead = ahead.max(1);
+        let (send_records, mut records) = tokio::sync::mpsc::channel(ahead);
+        let (send, pages) = tokio::sync::mpsc::channel(ahead);
+        let mut fill = self.fill.clone();
+        let task = tokio::spawn(async move {
+            let mut export = self;
+            loop {
+                let recs = export.next_records().await;
+                let last = !matches!(recs, Ok(Some(_)));
+                // Whoever stopped listening (the writer, on an error of its own) needs no more.
+                if send_records.send(recs).await.is_err() || last {
+                    return export;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(recs) = records.recv().await {
+                let page = match recs {
+                    Ok(Some(recs)) => fill.fill(recs).await.map(Some),
+                    other => other.map(|_| None),
+                };
+                let last = !matches!(page, Ok(Some(_)));
+                if send.send(page).await.is_err() || last {
+                    return;
+                }
+            }
+        });
+        ReadAhead { pages, task }
+    }
+}
+
+impl Filling {
+    /// The page of `recs` with their lines, and the names its cells show when they are wanted.
+    async fn fill(&mut self, mut recs: Vec<Record>) -> CoreResult<ExportPage> {
         children::load_many(self.core.db.reader(), self.def, &mut recs).await?;
-        self.rows += recs.len();
         let names = if self.names {
             self.names_for(&recs).await?
         } else {
             Names::default()
         };
-        Ok(Some(ExportPage {
+        Ok(ExportPage {
             records: recs,
             names,
-        }))
-    }
-
-    /// Reads the pages on a task of its own, up to `ahead` pages before the one being written:
-    /// where the writer (a file on this machine) would otherwise wait for each read, reading and
-    /// decoding one page overlaps wording and writing the one before, on another core. For the
-    /// command line; the server's downloads read a page at a time and take turns, so that
-    /// exports never hold more than one core beside the requests everyone else makes.
-    pub fn read_ahead(self, ahead: usize) -> ReadAhead {
-        let (send, pages) = tokio::sync::mpsc::channel(ahead.max(1));
-        let task = tokio::spawn(async move {
-            let mut export = self;
-            loop {
-                let page = export.next_page().await;
-                let last = !matches!(page, Ok(Some(_)));
-                // A writer that stopped (an error of its own) no longer listens: stop reading.
-                if send.send(page).await.is_err() || last {
-                    return export;
-                }
-            }
-        });
-        ReadAhead { pages, task }
+        })
     }
 
     async fn names_for(&mut self, recs: &[Record]) -> CoreResult<Names> {
