@@ -608,6 +608,7 @@ calendar-new = New
 calendar-new-at = New meeting at { $time }
 calendar-new-on = New meeting on { $day }
 calendar-empty-day = Nothing scheduled
+calendar-all-day = All day
 calendar-hint = Click an empty slot to schedule a meeting; drag an entry to move it.
 calendar-hint-read = Click an entry to open it.
 calendar-not-moved = Not moved: { $reason }

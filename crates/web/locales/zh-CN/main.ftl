@@ -596,6 +596,7 @@ calendar-new = 新建
 calendar-new-at = 在 { $time } 新建会议
 calendar-new-on = 在 { $day } 新建会议
 calendar-empty-day = 暂无安排
+calendar-all-day = 全天
 calendar-hint = 点击空白时段可新建会议，拖动日程可改期。
 calendar-hint-read = 点击日程可查看详情。
 calendar-not-moved = 未能改期：{ $reason }

@@ -185,6 +185,10 @@ pub struct CalEntry {
     pub minutes: i64,
     /// Drawn on a day it runs into from an earlier one, not the day it starts on.
     pub continued: bool,
+    /// Week and day views: it runs through the whole day (a trip's or a project's middle
+    /// days), so it is drawn in the strip above the hours rather than as a column of them,
+    /// which would cover the day's other entries and the empty slots one clicks to add one.
+    pub all_day: bool,
 }
 
 /// A day of a view.
@@ -197,6 +201,9 @@ pub struct Day {
     /// A day of the previous or next month in the month view.
     pub outside: bool,
     pub entries: Vec<CalEntry>,
+    /// Week and day views: the entries that run through the whole day ([`CalEntry::all_day`]),
+    /// for the strip above the hours. They are in `entries` too, for the phone's list of days.
+    pub all_day: Vec<CalEntry>,
     /// Month view: entries beyond those shown.
     pub more: usize,
     pub day_href: String,
@@ -259,6 +266,10 @@ pub struct CalendarPage {
     pub back: String,
     pub can_create: bool,
     pub empty_label: String,
+    /// Whether any day of the week or day view has an entry running through it, and how the
+    /// strip that holds them is labelled.
+    pub has_all_day: bool,
+    pub all_day_label: String,
     /// The week and day views' empty half hours, when the reader may create.
     pub slots: Option<Slots>,
 }
@@ -470,7 +481,9 @@ async fn calendar_page(
     let mut first_hour = FIRST_HOUR;
     let mut last_hour = LAST_HOUR;
     for (d, ls, le, e) in &placed {
-        if dates.contains(d) {
+        // An entry through the whole day is drawn above the hours, and widens none.
+        let whole = *ls <= midnight(*d) && *le >= midnight(*d + Duration::days(1));
+        if dates.contains(d) && !whole {
             // A day an entry runs into from the one before starts the grid no earlier.
             if !e.continued {
                 first_hour = first_hour.min(ls.hour());
@@ -497,7 +510,28 @@ async fn calendar_page(
     let mut days: Vec<Day> = Vec::new();
     for (d, mut entries) in dates.iter().zip(by_day) {
         entries.sort_by_key(|(ls, _, _)| *ls);
-        lay_out(&mut entries, *d, first_hour, last_hour);
+        let (whole_from, whole_to) = (midnight(*d), midnight(*d + Duration::days(1)));
+        for (ls, le, e) in entries.iter_mut() {
+            e.all_day = ask.view != View::Month && *ls <= whole_from && *le >= whole_to;
+        }
+        let all_day: Vec<CalEntry> = entries
+            .iter()
+            .filter(|(_, _, e)| e.all_day)
+            .map(|(_, _, e)| e.clone())
+            .collect();
+        // The hours' grid lays out the others only: a whole day's entry is in the strip.
+        let mut timed: Vec<(NaiveDateTime, NaiveDateTime, CalEntry)> = Vec::new();
+        let mut whole: Vec<(NaiveDateTime, NaiveDateTime, CalEntry)> = Vec::new();
+        for x in entries {
+            if x.2.all_day {
+                whole.push(x);
+            } else {
+                timed.push(x);
+            }
+        }
+        lay_out(&mut timed, *d, first_hour, last_hour);
+        let mut entries = whole;
+        entries.extend(timed);
         // Written directly rather than through chrono's format strings, which parse their
         // pattern on every call: a week view has a link for every half hour of every day.
         let new_at = |t: NaiveDateTime| {
@@ -529,6 +563,7 @@ async fn calendar_page(
             today: *d == today,
             outside: ask.view == View::Month && d.month() != ask.date.month(),
             entries,
+            all_day,
             more,
             day_href: href(def.plural, View::Day, *d, &ask.whose),
             new_label: new_on_label.with(&format!("{weekday} {}", d.day())),
@@ -597,6 +632,7 @@ async fn calendar_page(
             )
         })
         .collect();
+    let has_all_day = days.iter().any(|d| !d.all_day.is_empty());
     let res = render(&CalendarPage {
         heading: heading(&i18n, ask.view, ask.date, &days),
         view: ask.view.code(),
@@ -634,6 +670,8 @@ async fn calendar_page(
         back: here,
         can_create,
         empty_label: i18n.t("calendar-empty-day"),
+        has_all_day,
+        all_day_label: i18n.t("calendar-all-day"),
         slots: (can_create && ask.view != View::Month).then(|| Slots {
             new: format!("/{}/new?{}={}", def.plural, cal.kind, cal.new_kind),
             start: cal.start,
@@ -705,6 +743,7 @@ fn entry(
         lane: "lane-0-1".into(),
         minutes: (end - start).num_minutes().max(0),
         continued: false,
+        all_day: false,
         id,
     }
 }

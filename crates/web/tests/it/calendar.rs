@@ -769,6 +769,27 @@ async fn an_entry_longer_than_a_month_is_on_every_week_it_runs_into() {
             .await;
         let path = format!("/api/v1/activities/{}", id(&project));
         assert!(sees(&rep, day).await, "{b:?}: the owner's week");
+        // Through the whole week, it is drawn in the strip above the hours, not as seven
+        // columns of them.
+        let (cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+        let week_path = format!("/activities/calendar?view=week&date={day}&who=me");
+        let (_, html) = page_as(&app, Some(&cookie), "en", &week_path).await;
+        assert!(html.contains(">All day<"), "{b:?}: the strip is labelled");
+        let in_strip = html
+            .split("class=\"cal-allday\"")
+            .skip(1)
+            .filter(|cell| {
+                cell.split("</div>")
+                    .next()
+                    .unwrap_or("")
+                    .contains("驻场项目己")
+            })
+            .count();
+        assert_eq!(in_strip, 7, "{b:?}: in the strip on each day of the week");
+        assert!(
+            !html.contains("all-day r"),
+            "{b:?}: not placed on the hours' grid"
+        );
         assert!(sees(&mate, day).await, "{b:?}: the attendee's week");
         assert!(
             sees(&rep, day + Duration::days(14)).await,
