@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
@@ -370,7 +371,8 @@ fn amount(value: &Value) -> Typed {
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     titles: Titles,
-    users: HashMap<Uuid, String>,
+    /// Shared by every page of an export: read once, not copied per page.
+    users: Arc<HashMap<Uuid, String>>,
     /// Which entities there are, to find what a "regarding" value names.
     registry: Option<&'static Registry>,
 }
@@ -424,7 +426,7 @@ struct Filling {
     def: &'static EntityDef,
     columns: Vec<Column>,
     names: bool,
-    users: Option<HashMap<Uuid, String>>,
+    users: Option<Arc<HashMap<Uuid, String>>>,
 }
 
 impl Export {
@@ -611,14 +613,16 @@ impl Filling {
         let titles = refs::titles(&self.core, &self.actor, &targets).await?;
         // Users are few next to records, and every list page names them: read once.
         let users = match &self.users {
-            Some(u) => u.clone(),
+            Some(u) => Arc::clone(u),
             None => {
-                let u: HashMap<Uuid, String> = users::list(&self.core.db)
-                    .await?
-                    .iter()
-                    .map(|u| (u.id, u.name.clone()))
-                    .collect();
-                self.users = Some(u.clone());
+                let u: Arc<HashMap<Uuid, String>> = Arc::new(
+                    users::list(&self.core.db)
+                        .await?
+                        .iter()
+                        .map(|u| (u.id, u.name.clone()))
+                        .collect(),
+                );
+                self.users = Some(Arc::clone(&u));
                 u
             }
         };
