@@ -155,9 +155,10 @@ pub fn long_ddl(def: &EntityDef, backend: Backend) -> Vec<String> {
     let forget = format!(
         "DELETE FROM \"{LONG}\" WHERE \"entity\" = '{entity}' AND \"entry_id\" = OLD.\"id\""
     );
-    let list = |row: &str| {
+    // `verb` is SQLite's `INSERT OR REPLACE` where a row may be listed already.
+    let list = |verb: &str, row: &str| {
         format!(
-            "INSERT INTO \"{LONG}\" (\"entity\", \"entry_id\", \"starts\", \"ends\") \
+            "{verb} INTO \"{LONG}\" (\"entity\", \"entry_id\", \"starts\", \"ends\") \
              SELECT '{entity}', {row}.\"id\", {row}.\"{start}\", {row}.\"{end}\""
         )
     };
@@ -167,22 +168,26 @@ pub fn long_ddl(def: &EntityDef, backend: Backend) -> Vec<String> {
              \"entry_id\" {id_type} NOT NULL, \"starts\" {at_type} NOT NULL, \
              \"ends\" {at_type} NOT NULL, PRIMARY KEY (\"entity\", \"entry_id\"))"
         ),
-        format!("{} FROM \"{t}\" AS e WHERE {}", list("e"), long("e")),
+        format!(
+            "{} FROM \"{t}\" AS e WHERE {}",
+            list("INSERT", "e"),
+            long("e")
+        ),
     ];
     match backend {
         Backend::Sqlite => {
             out.push(format!(
                 "CREATE TRIGGER \"{t}_long_insert\" AFTER INSERT ON \"{t}\" WHEN {} \
-                 BEGIN {} WHERE 1; END",
+                 BEGIN {}; END",
                 long("NEW"),
-                list("NEW").replacen("INSERT INTO", "INSERT OR REPLACE INTO", 1)
+                list("INSERT OR REPLACE", "NEW")
             ));
             out.push(format!(
                 "CREATE TRIGGER \"{t}_long_update\" AFTER UPDATE OF \"{start}\", \"{end}\" \
                  ON \"{t}\" WHEN {} OR {} BEGIN {forget}; {} WHERE {}; END",
                 long("OLD"),
                 long("NEW"),
-                list("NEW"),
+                list("INSERT", "NEW"),
                 long("NEW")
             ));
             out.push(format!(
@@ -199,7 +204,7 @@ pub fn long_ddl(def: &EntityDef, backend: Backend) -> Vec<String> {
                  DO UPDATE SET \"starts\" = EXCLUDED.\"starts\", \"ends\" = EXCLUDED.\"ends\"; \
                  END IF; RETURN NULL; END $$",
                 long("NEW"),
-                list("NEW")
+                list("INSERT", "NEW")
             ));
             // Three triggers, so that each tests in its WHEN what its rows can be: most entries
             // are short and never reach the function.

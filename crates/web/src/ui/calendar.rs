@@ -144,6 +144,12 @@ fn midnight(d: NaiveDate) -> NaiveDateTime {
     d.and_hms_opt(0, 0, 0).unwrap_or_default()
 }
 
+/// Whether an entry drawn on day `d` from `ls` to `le` runs through all of it: drawn in the
+/// all-day strip ([`CalEntry::all_day`]), not on the hours.
+fn through_day(d: NaiveDate, ls: NaiveDateTime, le: NaiveDateTime) -> bool {
+    ls <= midnight(d) && le >= midnight(d + Duration::days(1))
+}
+
 /// The date the previous / next button goes to.
 fn step(view: View, date: NaiveDate, forward: bool) -> NaiveDate {
     let moved = match (view, forward) {
@@ -482,8 +488,7 @@ async fn calendar_page(
     let mut last_hour = LAST_HOUR;
     for (d, ls, le, e) in &placed {
         // An entry through the whole day is drawn above the hours, and widens none.
-        let whole = *ls <= midnight(*d) && *le >= midnight(*d + Duration::days(1));
-        if dates.contains(d) && !whole {
+        if dates.contains(d) && !through_day(*d, *ls, *le) {
             // A day an entry runs into from the one before starts the grid no earlier.
             if !e.continued {
                 first_hour = first_hour.min(ls.hour());
@@ -510,9 +515,8 @@ async fn calendar_page(
     let mut days: Vec<Day> = Vec::new();
     for (d, mut entries) in dates.iter().zip(by_day) {
         entries.sort_by_key(|(ls, _, _)| *ls);
-        let (whole_from, whole_to) = (midnight(*d), midnight(*d + Duration::days(1)));
         for (ls, le, e) in entries.iter_mut() {
-            e.all_day = ask.view != View::Month && *ls <= whole_from && *le >= whole_to;
+            e.all_day = ask.view != View::Month && through_day(*d, *ls, *le);
         }
         let all_day: Vec<CalEntry> = entries
             .iter()
