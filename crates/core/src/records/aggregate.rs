@@ -451,6 +451,7 @@ impl RecordService<'_> {
                 actor,
                 settings: &self.core().settings,
                 narrow: Narrowing::NONE,
+                order: None,
             };
             for c in conds {
                 match c {

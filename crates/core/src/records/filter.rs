@@ -295,6 +295,8 @@ pub struct FilterContext<'a> {
     pub settings: &'a Settings,
     /// Text conditions to narrow by the pieces of what was typed ([`Narrowing`]).
     pub narrow: &'a Narrowing,
+    /// The field whose order the rows are read in (a page's sort), if any.
+    pub order: Option<&'a str>,
 }
 
 /// `contains` and `starts_with` conditions on fields with pieces in the search documents
@@ -818,13 +820,25 @@ impl FilterContext<'_> {
     /// another line of a short list, a choice, a date and a number stay in view: how many
     /// records hold the value is what tells the planner how to read them (a quarter's won
     /// deals against a handful in an open stage).
+    ///
+    /// A board's column read in the board's order is the exception: the index on (column,
+    /// date, id) every board keeps reads it whatever the line or the dates are, and looking at
+    /// them planned each column's statement again on every board (half of the statement's work).
     fn bound(&self, kind: Scalar, field: &str, v: SqlValue) -> SimpleExpr {
         let line = || {
             self.entity
                 .field(field)
                 .is_some_and(|f| matches!(f.kind, FieldKind::LineRef { .. }))
         };
-        if (matches!(kind, Scalar::Id) && !line()) || matches!(kind, Scalar::Timestamp) {
+        let board_read = || {
+            self.entity.board.is_some_and(|b| {
+                self.order == Some(b.closed_on) && (field == b.column || field == b.closed_on)
+            })
+        };
+        if (matches!(kind, Scalar::Id) && !line())
+            || matches!(kind, Scalar::Timestamp)
+            || board_read()
+        {
             crate::db::unprobed(self.backend, v)
         } else {
             SimpleExpr::Value(v)

@@ -1432,6 +1432,7 @@ impl<'a> RecordService<'a> {
             actor: work.actor(),
             settings: &self.core.settings,
             narrow: Narrowing::NONE,
+            order: None,
         };
         let cond = Condition::all()
             .add(ctx.compile(filter)?)
@@ -1963,6 +1964,7 @@ impl<'a> RecordService<'a> {
         defs: &[CustomFieldDef],
         narrow: &Narrowing,
         scope: ScopeRead,
+        order: Option<&str>,
     ) -> CoreResult<Condition> {
         let ctx = FilterContext {
             entity: self.def,
@@ -1971,6 +1973,7 @@ impl<'a> RecordService<'a> {
             actor,
             settings: &self.core.settings,
             narrow,
+            order,
         };
         let owners = q.filter.as_ref().and_then(|f| ctx.owners_named(f));
         let mut cond = if self.owners_readable(actor, owners.as_deref()).await? {
@@ -2114,6 +2117,7 @@ impl<'a> RecordService<'a> {
                         &defs,
                         &narrowing(&p, PAGE_NARROW_BELOW),
                         page_scope,
+                        Some(&sort.field),
                     )
                     .await?;
                 probed = Some(p);
@@ -2148,6 +2152,7 @@ impl<'a> RecordService<'a> {
                 &defs,
                 &narrowing(&probed, COUNT_NARROW_BELOW),
                 count_read(q),
+                None,
             )
             .await
         };
@@ -2349,7 +2354,14 @@ impl<'a> RecordService<'a> {
             let mut narrow = Narrowing::default();
             narrow.add_records(field.clone(), typed.clone(), ids);
             let cond = self
-                .list_conditions(page.actor, q, page.defs, &narrow, page.scope)
+                .list_conditions(
+                    page.actor,
+                    q,
+                    page.defs,
+                    &narrow,
+                    page.scope,
+                    Some(&sort.field),
+                )
                 .await?;
             // The candidates are a few ids: read as one, not owner by owner.
             let whole = PageRead {
@@ -2393,6 +2405,7 @@ impl<'a> RecordService<'a> {
             &defs,
             &narrowing(&probed, COUNT_NARROW_BELOW),
             count_read(q),
+            None,
         )
         .await
     }

@@ -607,3 +607,39 @@ async fn sort_indexes_keep_blanks_where_lists_put_them() {
         fresh.cleanup(core).await;
     }
 }
+
+/// Every board reads a column through an index on (column, date, id), so that which line or
+/// dates a column asks for cannot change how it is read: the board binds them without letting
+/// SQLite's planner look at them (`FilterContext::bound`), which would plan each column's
+/// statement again on every board.
+#[tokio::test]
+async fn every_board_keeps_the_index_its_columns_are_read_by() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let conn = core.db.reader().clone();
+        let mut boards = 0;
+        for def in core.registry.all() {
+            let Some(board) = def.board else { continue };
+            boards += 1;
+            let name = format!("ix_{}_{}_{}_id", def.table, board.column, board.closed_on);
+            let sql = match backend {
+                Backend::Sqlite => format!(
+                    "SELECT name AS n FROM sqlite_master WHERE type = 'index' AND name = '{name}'"
+                ),
+                Backend::Postgres => {
+                    format!("SELECT indexname AS n FROM pg_indexes WHERE indexname = '{name}'")
+                }
+            };
+            let rows = db::raw_query(&conn, &sql, vec![]).await.unwrap();
+            assert_eq!(
+                rows.len(),
+                1,
+                "{backend:?}: {} has no index {name}",
+                def.name
+            );
+        }
+        assert!(boards > 0, "no entity declares a board");
+        fresh.cleanup(core).await;
+    }
+}
