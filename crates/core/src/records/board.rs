@@ -120,23 +120,31 @@ impl RecordService<'_> {
         Ok(lines_of(def, board, self.core().registry)?.0)
     }
 
-    /// The board of the records within record `within_id` that `actor` may read and `filter`
-    /// matches: each column's count and sum through the aggregation (the running totals answer
-    /// them when there is no filter), and its first cards.
+    /// The board of the records within record `within` (a pipeline `actor` has read, with or
+    /// without its lines) that `actor` may read and `filter` matches: each column's count and
+    /// sum through the aggregation (the running totals answer them when there is no filter),
+    /// and its first cards. A page that has read the pipelines with their lines (for its
+    /// pickers) hands the board its own: reading the pipeline again was two statements.
     pub async fn board(
         &self,
         actor: &Actor,
-        within_id: Uuid,
+        within: &Record,
         filter: Option<Filter>,
     ) -> CoreResult<Board> {
         let def = self.def();
         let board = board_of(def)?;
         let (within_def, child) = lines_of(def, board, self.core().registry)?;
-        let within = self
-            .core()
-            .records(within_def)
-            .get(actor, within_id)
-            .await?;
+        let within = match within.get(child) {
+            Some(_) => within.clone(),
+            None => {
+                let id = within
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                    .ok_or(CoreError::NotFound)?;
+                self.core().records(within_def).get(actor, id).await?
+            }
+        };
         let today = Utc::now().with_timezone(&actor.time_zone).date_naive();
         let period = quarter_of(today);
         let lines: Vec<Value> = within

@@ -1894,8 +1894,10 @@ impl<'a> RecordService<'a> {
 
     /// The owners whose records `actor`'s scope holds, up to one more than `at_most` (so that
     /// more than that is told from that many): the actor, or the actor and the team. `None`
-    /// for a scope of every owner's records (or none). Asked when needed: a list kept for a
-    /// while would miss a newcomer's records.
+    /// for a scope of every owner's records (or none). Taken from the company's people as
+    /// [`users::list`](crate::identity::users::list) keeps them, which their stamp keeps
+    /// current (a newcomer or a move between teams shows at once): a page that names people
+    /// has read the stamp already, so the team costs it no statement of its own.
     pub(super) async fn scope_owners(
         &self,
         actor: &Actor,
@@ -1906,21 +1908,15 @@ impl<'a> RecordService<'a> {
             (Scope::Team, Some(team)) => team,
             (Scope::All | Scope::None, _) => return Ok(None),
         };
-        let mut sel = Query::select();
-        sel.column(col("id"))
-            .from(col("users"))
-            .cond_where(
-                Condition::any()
-                    .add(Expr::col(col("team_id")).eq(team))
-                    .add(Expr::col(col("id")).eq(actor.user_id)),
-            )
-            .limit(at_most as u64 + 1);
-        db::fetch_all(self.core.db.reader(), &sel)
-            .await?
-            .iter()
-            .map(|r| get_uuid(r, "id"))
-            .collect::<CoreResult<Vec<Uuid>>>()
-            .map(Some)
+        let people = crate::identity::users::list(&self.core.db).await?;
+        Ok(Some(
+            people
+                .iter()
+                .filter(|u| u.team_id == Some(team) || u.id == actor.user_id)
+                .map(|u| u.id)
+                .take(at_most + 1)
+                .collect(),
+        ))
     }
 
     /// Whether a page reads owner by owner and merges (see [`super::scope_plan`]): under the

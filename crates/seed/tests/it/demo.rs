@@ -142,10 +142,9 @@ async fn demo_data_is_complete_valid_searchable_and_seeded_once() {
                 value: json!(u.id.to_string()),
             };
             for p in &pipelines {
-                let pid = Uuid::parse_str(p["id"].as_str().unwrap()).unwrap();
                 let board = core
                     .records(&guanxi_core::areas::sales::OPPORTUNITIES)
-                    .board(&actor, pid, Some(own.clone()))
+                    .board(&actor, p, Some(own.clone()))
                     .await
                     .unwrap();
                 for c in &board.columns {

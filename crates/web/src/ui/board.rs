@@ -239,18 +239,28 @@ async fn build(
     let svc = st.core.records(def);
     let board_def = def.board.ok_or_else(ApiError::not_found)?;
     let within_def = svc.board_within()?;
-    let withins = st
-        .core
-        .records(within_def)
-        .list(
-            &user.actor,
-            &ListQuery {
-                limit: MAX_WITHIN,
-                ..Default::default()
-            },
-        )
-        .await?
-        .items;
+    // The filter bar's pickers read the setup lists first: the pipelines among them, with
+    // their stages, are the board's own, not read a second time.
+    let setup = super::choices::load(&st.core, &user.actor, def.fields, &[]).await?;
+    let listed;
+    let withins: &[Record] = match setup.records(within_def.name) {
+        Some(read) => read,
+        None => {
+            listed = st
+                .core
+                .records(within_def)
+                .list(
+                    &user.actor,
+                    &ListQuery {
+                        limit: MAX_WITHIN,
+                        ..Default::default()
+                    },
+                )
+                .await?
+                .items;
+            &listed
+        }
+    };
     let asked = form_get(pairs, "p").unwrap_or("");
     let chosen = withins
         .iter()
@@ -260,12 +270,9 @@ async fn build(
         .unwrap_or_default();
     let custom = svc.custom_defs().await?;
     let state = ListState::parse(pairs, def).with_codes(def, &custom, &i18n);
-    let board = match Uuid::parse_str(&chosen) {
-        Ok(within_id) => {
-            match svc
-                .board(&user.actor, within_id, Some(state.filter()))
-                .await
-            {
+    let board = match withins.iter().find(|w| vstr(w.get("id")) == chosen) {
+        Some(within) => {
+            match svc.board(&user.actor, within, Some(state.filter())).await {
                 Ok(b) => Some(b),
                 // A filter the board cannot read: said, and the board shown without it.
                 Err(CoreError::BadRequest { code, params, .. }) => {
@@ -273,12 +280,12 @@ async fn build(
                         i18n.try_error(code, &params)
                             .unwrap_or_else(|| i18n.t("list-invalid-query"))
                     });
-                    Some(svc.board(&user.actor, within_id, None).await?)
+                    Some(svc.board(&user.actor, within, None).await?)
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(_) => None,
+        None => None,
     };
     let cards: Vec<&Record> = board
         .iter()
@@ -300,7 +307,6 @@ async fn build(
     };
 
     // The filter bar, as the list's.
-    let setup = super::choices::load(&st.core, &user.actor, def.fields, &[]).await?;
     let mut people: Vec<(String, String)> = lk
         .users
         .iter()

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use guanxi_core::records::def::{Access, FieldDef, FieldKind};
-use guanxi_core::records::{Count, ListQuery};
+use guanxi_core::records::{Count, ListQuery, Record};
 use guanxi_core::{Actor, Core, EntityDef};
 use serde_json::Value;
 
@@ -18,12 +18,21 @@ const MAX_OPTIONS: u64 = 200;
 #[derive(Default)]
 pub struct Choices {
     by_field: HashMap<&'static str, Vec<(String, String)>>,
+    /// The setup records read for them, by entity name, with their lines when a field picks
+    /// one: what else the page needs of them is here without reading them again.
+    records: HashMap<&'static str, Vec<Record>>,
 }
 
 impl Choices {
     /// The options of a field that is picked from a list, or `None` for one that is not.
     pub fn of(&self, field: &str) -> Option<&[(String, String)]> {
         self.by_field.get(field).map(Vec::as_slice)
+    }
+
+    /// The records of setup entity `entity` the options were read from, if any field picks
+    /// from it.
+    pub fn records(&self, entity: &str) -> Option<&[Record]> {
+        self.records.get(entity).map(Vec::as_slice)
     }
 }
 
@@ -113,5 +122,9 @@ pub async fn load(
         }
         out.by_field.insert(f.name, options);
     }
+    out.records = read
+        .into_iter()
+        .map(|(name, page, _)| (name, page.items))
+        .collect();
     Ok(out)
 }
