@@ -236,6 +236,10 @@ pub fn derived() -> Vec<Derived> {
         reason: "how long calendar entries last, kept by triggers as the entries load".into(),
     });
     out.push(Derived {
+        name: crate::identity::users::STAMPS.into(),
+        reason: "the people's stamp, raised by triggers as the users load".into(),
+    });
+    out.push(Derived {
         name: crate::records::calendar::LONG.into(),
         reason: "calendar entries longer than a month, listed by triggers as the entries load"
             .into(),

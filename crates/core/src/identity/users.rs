@@ -11,7 +11,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::authz::{Actor, Grant, Role, Scope};
-use crate::db::{self, Db, col, get_bool, get_i64, get_opt_uuid, get_string, get_ts, get_uuid};
+use crate::db::{
+    self, Backend, Db, col, get_bool, get_i64, get_opt_uuid, get_string, get_ts, get_uuid,
+};
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes, shown};
 use crate::normalize;
 
@@ -222,24 +224,59 @@ async fn directory_stamp(db: &Db) -> CoreResult<String> {
     db::memo::stamp("users", || read_directory_stamp(db)).await
 }
 
+/// The table of stamps that triggers keep ([`stamp_ddl`]), one row per thing stamped.
+pub const STAMPS: &str = "stamps";
+
 async fn read_directory_stamp(db: &Db) -> CoreResult<String> {
     let mut q = Query::select();
-    q.expr_as(Expr::cust("COUNT(*)"), col("n"))
-        .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(version), 0) AS BIGINT)"),
-            col("v"),
-        )
-        .expr_as(Expr::cust("CAST(MAX(created_at) AS TEXT)"), col("c"))
-        .from(col("users"));
+    q.column(col("version"))
+        .from(col(STAMPS))
+        .and_where(Expr::col(col("name")).eq("users"));
     let row = db::fetch_one(db.reader(), &q)
         .await?
-        .ok_or_else(|| CoreError::Internal("an aggregate returned no row".into()))?;
-    Ok(format!(
-        "{} {} {}",
-        get_i64(&row, "n")?,
-        get_i64(&row, "v")?,
-        db::get_opt_string(&row, "c")?.unwrap_or_default()
-    ))
+        .ok_or_else(|| CoreError::Internal("the users' stamp is missing".into()))?;
+    Ok(get_i64(&row, "version")?.to_string())
+}
+
+/// The users' stamp: a number every insert, change and deletion of a user raises, by triggers,
+/// so that every writer (a form, the command line, a restore, a team's deletion setting its
+/// people's team to none) raises it. Reading it is one row by its key. Until m0044 it was an
+/// aggregate over every user (how many, the sum of their versions, the newest's creation),
+/// read by every page: 0.5 M instructions at 400 people, ten times that at 4,000.
+pub fn stamp_ddl(backend: Backend) -> Vec<String> {
+    let bump =
+        format!("UPDATE \"{STAMPS}\" SET \"version\" = \"version\" + 1 WHERE \"name\" = 'users'");
+    let mut out = vec![
+        format!(
+            "CREATE TABLE IF NOT EXISTS \"{STAMPS}\" (\"name\" TEXT NOT NULL PRIMARY KEY, \
+             \"version\" BIGINT NOT NULL)"
+        ),
+        format!("INSERT INTO \"{STAMPS}\" (\"name\", \"version\") VALUES ('users', 1)"),
+    ];
+    match backend {
+        Backend::Sqlite => {
+            for on in ["INSERT", "UPDATE", "DELETE"] {
+                out.push(format!(
+                    "CREATE TRIGGER \"users_stamp_{}\" AFTER {on} ON \"users\" \
+                     BEGIN {bump}; END",
+                    on.to_lowercase()
+                ));
+            }
+        }
+        Backend::Postgres => {
+            out.push(format!(
+                "CREATE FUNCTION \"users_stamp_raise\"() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN {bump}; RETURN NULL; END $$"
+            ));
+            // Once a statement: a statement changing many people needs one raise.
+            out.push(
+                "CREATE TRIGGER \"users_stamp\" AFTER INSERT OR UPDATE OR DELETE ON \"users\" \
+                 FOR EACH STATEMENT EXECUTE FUNCTION \"users_stamp_raise\"()"
+                    .to_string(),
+            );
+        }
+    }
+    out
 }
 
 /// The names of the users `ids` names, by id: what a page that shows a few records' owners

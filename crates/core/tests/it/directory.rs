@@ -69,6 +69,23 @@ async fn every_change_to_a_user_shows_in_the_next_list() {
                 Some(("李娜娜".to_string(), None, true))
             );
         }
+        // A writer that goes round the service (a restore, a hand-made fix) is seen too: the
+        // stamp is raised by the database's triggers.
+        let txn = core.db.begin().await.unwrap();
+        guanxi_core::db::raw_execute(
+            &txn,
+            "UPDATE users SET name = '李娜三' WHERE email = 'li.na@example.com'",
+            vec![],
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+        for db in [&core.db, &other.db] {
+            assert_eq!(
+                named(users::list(db).await.unwrap()),
+                Some(("李娜三".to_string(), None, true))
+            );
+        }
         fresh.cleanup(core).await;
     }
 }

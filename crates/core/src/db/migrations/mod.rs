@@ -40,6 +40,7 @@ mod m0040_import_stop;
 mod m0041_sort_nulls_first;
 mod m0042_calendar_spans;
 mod m0043_calendar_long;
+mod m0044_users_stamp;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0041_sort_nulls_first::Migration),
             Box::new(m0042_calendar_spans::Migration),
             Box::new(m0043_calendar_long::Migration),
+            Box::new(m0044_users_stamp::Migration),
         ]
     }
 }
