@@ -19,7 +19,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 
-use super::{Backend, backend_of};
+use super::{Backend, WriteTxn, backend_of};
 use crate::error::CoreResult;
 
 /// Statements to run in order, in the same transaction as the connection they run on.
@@ -40,7 +40,25 @@ impl Batch {
     /// Runs them all: on SQLite in one round trip. The first failure stops the rest; the caller's
     /// transaction (or savepoint) then undoes what ran.
     pub async fn run<C: ConnectionTrait>(self, conn: &C) -> CoreResult<()> {
-        match backend_of(conn) {
+        for s in self.into_statements(backend_of(conn)) {
+            conn.execute(s).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs them as [`Self::run`] does, each sent ahead where `txn` allows it (see
+    /// [`WriteTxn::send_writes_ahead`]).
+    pub async fn run_ahead(self, txn: &WriteTxn) -> CoreResult<()> {
+        for s in self.into_statements(backend_of(txn)) {
+            txn.execute_ahead(s).await?;
+        }
+        Ok(())
+    }
+
+    /// The statements as they are sent: on SQLite one text, on PostgreSQL one statement where
+    /// every part writes.
+    fn into_statements(self, backend: Backend) -> Vec<Statement> {
+        match backend {
             Backend::Sqlite if self.statements.len() > 1 => {
                 let mut sql = String::new();
                 let mut values: Vec<Value> = Vec::new();
@@ -49,31 +67,24 @@ impl Batch {
                     sql.push_str(";\n");
                     values.extend(s.values.map(|v| v.0).unwrap_or_default());
                 }
-                conn.execute(Statement::from_sql_and_values(
+                vec![Statement::from_sql_and_values(
                     DatabaseBackend::Sqlite,
                     sql,
                     values,
-                ))
-                .await?;
+                )]
             }
             Backend::Postgres
                 if self.statements.len() > 1 && self.statements.iter().all(writes) =>
             {
                 let (sql, values) = as_one_statement(self.statements);
-                conn.execute(Statement::from_sql_and_values(
+                vec![Statement::from_sql_and_values(
                     DatabaseBackend::Postgres,
                     sql,
                     values,
-                ))
-                .await?;
+                )]
             }
-            _ => {
-                for s in self.statements {
-                    conn.execute(s).await?;
-                }
-            }
+            _ => self.statements,
         }
-        Ok(())
     }
 }
 

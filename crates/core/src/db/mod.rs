@@ -4,6 +4,7 @@
 //! anyway; funnelling writes through one connection turns "database is locked" races between
 //! deferred transactions into an orderly queue. PostgreSQL uses one pool for both.
 
+mod ahead;
 pub mod backup;
 mod batch;
 mod checkpoints;
@@ -66,11 +67,13 @@ pub struct Db {
 /// SQLite it is a savepoint in a commit shared with other writes (see `group_commit`), and
 /// `commit` returns once that shared commit is done.
 pub struct WriteTxn {
-    txn: DatabaseTransaction,
+    txn: std::sync::Arc<DatabaseTransaction>,
     ended: Option<oneshot::Sender<Ending>>,
     /// SQLite's write alone ([`Db::begin_alone`]): the search index is settled before it
     /// commits, as a shared commit does.
     settle: bool,
+    /// A bulk load's write in flight (see `ahead`).
+    ahead: ahead::Ahead,
 }
 
 #[async_trait::async_trait]
@@ -80,18 +83,22 @@ impl ConnectionTrait for WriteTxn {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.ahead.settle().await?;
         self.txn.execute(stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.ahead.settle().await?;
         self.txn.execute_unprepared(sql).await
     }
 
     async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.ahead.settle().await?;
         self.txn.query_one(stmt).await
     }
 
     async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.ahead.settle().await?;
         self.txn.query_all(stmt).await
     }
 
@@ -103,7 +110,11 @@ impl ConnectionTrait for WriteTxn {
 impl WriteTxn {
     /// Saves the write. On SQLite this waits for the commit it shares.
     pub async fn commit(self) -> CoreResult<()> {
-        let WriteTxn { txn, ended, settle } = self;
+        self.ahead.settle().await?;
+        let WriteTxn {
+            txn, ended, settle, ..
+        } = self;
+        let txn = alone(txn)?;
         if settle {
             group_commit::settle(&txn).await?;
         }
@@ -120,13 +131,42 @@ impl WriteTxn {
 
     /// Undoes the write (dropping it does the same).
     pub async fn rollback(self) -> CoreResult<()> {
+        // A write in flight that failed is taken back with the rest.
+        let _ = self.ahead.settle().await;
         let WriteTxn { txn, ended, .. } = self;
-        let undone = txn.rollback().await;
+        let undone = alone(txn)?.rollback().await;
         if let Some(ended) = ended {
             let _ = ended.send(Ending::Undone);
         }
         Ok(undone?)
     }
+
+    /// Lets writes made through [`Self::execute_ahead`] be sent ahead (see `ahead`), or not.
+    /// Only for a caller that takes the whole transaction back on any failure: a write sent
+    /// ahead that fails is reported by the statement after it.
+    pub fn send_writes_ahead(&self, on: bool) {
+        self.ahead.allow(on);
+    }
+
+    /// Runs `stmt`, sent ahead if [`Self::send_writes_ahead`] allows it.
+    pub async fn execute_ahead(&self, stmt: Statement) -> Result<(), DbErr> {
+        if self.ahead.allowed() {
+            self.ahead.send(&self.txn, stmt).await
+        } else {
+            self.execute(stmt).await.map(|_| ())
+        }
+    }
+
+    /// Waits for a write sent ahead: its failure, if it failed.
+    pub async fn settle_ahead(&self) -> Result<(), DbErr> {
+        self.ahead.settle().await
+    }
+}
+
+/// The transaction, once no write in flight holds it.
+fn alone(txn: std::sync::Arc<DatabaseTransaction>) -> CoreResult<DatabaseTransaction> {
+    std::sync::Arc::try_unwrap(txn)
+        .map_err(|_| CoreError::Internal("a transaction ended with a write in flight".into()))
 }
 
 /// Turns what a user typed (`guanxi.db`, `sqlite://x.db`, `postgres://…`) into a driver URL.
@@ -392,16 +432,18 @@ impl Db {
     pub async fn begin(&self) -> CoreResult<WriteTxn> {
         match &self.group {
             None => Ok(WriteTxn {
-                txn: self.write.begin().await?,
+                txn: std::sync::Arc::new(self.write.begin().await?),
                 ended: None,
                 settle: false,
+                ahead: ahead::Ahead::default(),
             }),
             Some(group) => {
                 let slot = group.join().await?;
                 Ok(WriteTxn {
-                    txn: slot.txn,
+                    txn: std::sync::Arc::new(slot.txn),
                     ended: Some(slot.ended),
                     settle: slot.alone,
+                    ahead: ahead::Ahead::default(),
                 })
             }
         }
@@ -416,9 +458,10 @@ impl Db {
             Some(group) => {
                 let slot = group.join_alone().await?;
                 Ok(WriteTxn {
-                    txn: slot.txn,
+                    txn: std::sync::Arc::new(slot.txn),
                     ended: Some(slot.ended),
                     settle: slot.alone,
+                    ahead: ahead::Ahead::default(),
                 })
             }
         }

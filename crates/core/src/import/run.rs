@@ -932,6 +932,17 @@ impl<'a> Runner<'a> {
         started: Instant,
     ) -> CoreResult<Attempt<'a>> {
         let mut bulk = BulkWrite::begin(self.core, self.actor).await?;
+        // Without savepoints any failure takes the whole attempt back, so each row's write may
+        // go ahead while the next row is worked out; a failure it meets shows in a later row
+        // or when the attempt ends, and the attempt after it writes row by row.
+        bulk.send_writes_ahead(!careful);
+        let broke = |bulk, done, errors| Attempt {
+            bulk,
+            done,
+            errors,
+            broke: true,
+            refused: 1,
+        };
         let mut done: Vec<Done> = Vec::new();
         let mut errors: Vec<RowError> = Vec::new();
         let mut refused = 0;
@@ -956,7 +967,11 @@ impl<'a> Runner<'a> {
                         && !self.index.off
                         && !self.index.looked.contains(&front.line)
                     {
-                        self.look_ahead(&bulk, pending.iter_mut()).await?;
+                        let looked = self.look_ahead(&bulk, pending.iter_mut()).await;
+                        match looked {
+                            Err(_) if !careful => return Ok(broke(bulk, done, errors)),
+                            other => other?,
+                        }
                     }
                     let Some(p) = pending.pop_front() else {
                         break;
@@ -1013,15 +1028,7 @@ impl<'a> Runner<'a> {
                     self.batch_named.extend(made);
                     done.push(d);
                 }
-                Err(_) if !careful => {
-                    return Ok(Attempt {
-                        bulk,
-                        done,
-                        errors,
-                        broke: true,
-                        refused: 1,
-                    });
-                }
+                Err(_) if !careful => return Ok(broke(bulk, done, errors)),
                 Err(mut e) => {
                     bulk.undo_step().await?;
                     // What the row created went with its savepoint (its keys were never
@@ -1039,6 +1046,9 @@ impl<'a> Runner<'a> {
                     errors.append(&mut e);
                 }
             }
+        }
+        if !careful && bulk.settle_ahead().await.is_err() {
+            return Ok(broke(bulk, done, errors));
         }
         Ok(Attempt {
             bulk,

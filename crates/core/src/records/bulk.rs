@@ -49,6 +49,19 @@ impl<'a> BulkWrite<'a> {
         self.work.conn()
     }
 
+    /// Lets each record's rows be sent ahead: the caller goes on with the next record while the
+    /// database writes them (see [`WriteTxn::send_writes_ahead`]). A write that fails is then
+    /// reported by a later call or by [`Self::settle_ahead`], so a caller that allows this
+    /// takes the whole batch back on any failure.
+    pub fn send_writes_ahead(&self, on: bool) {
+        self.conn().send_writes_ahead(on);
+    }
+
+    /// Waits for a write sent ahead: its failure, if it failed.
+    pub async fn settle_ahead(&self) -> CoreResult<()> {
+        Ok(self.conn().settle_ahead().await?)
+    }
+
     /// Starts a step whose writes [`Self::undo_step`] can take back alone.
     pub async fn begin_step(&self) -> CoreResult<()> {
         self.conn()

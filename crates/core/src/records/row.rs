@@ -261,8 +261,9 @@ impl RowImage {
     }
 
     /// Writes the rows with bound parameters, as the record service does.
-    /// One batch (see [`db::Batch`]): on SQLite the rows of a record cost one round trip.
-    pub async fn write<C: ConnectionTrait>(&self, conn: &C) -> CoreResult<()> {
+    /// One batch (see [`db::Batch`]): on SQLite the rows of a record cost one round trip; sent
+    /// ahead where the transaction allows it (a bulk load's, see `WriteTxn::send_writes_ahead`).
+    pub async fn write(&self, conn: &db::WriteTxn) -> CoreResult<()> {
         let mut batch = db::Batch::new();
         let record = std::slice::from_ref(&self.record);
         for rows in [record, &self.lines, &self.points] {
@@ -277,7 +278,7 @@ impl RowImage {
         if let Some(s) = TableRow::statement_all(conn, std::slice::from_ref(&self.audit))? {
             batch.push(s);
         }
-        batch.run(conn).await
+        batch.run_ahead(conn).await
     }
 }
 

@@ -1237,6 +1237,31 @@ impl<'a> RecordService<'a> {
             .and_then(Value::as_str)
             .and_then(|s| Uuid::parse_str(s).ok())
             .unwrap_or(work.actor().user_id);
+        let now = work.now();
+        let actor = work.actor().user_id;
+        // A valid create's rows are laid out before the checks that read, not after: a bulk
+        // load sends each record's write ahead (`WriteTxn::send_writes_ahead`), and what is
+        // worked out here overlaps the write of the record before, where the first read below
+        // waits for it. Checks that refuse the record drop the layout.
+        let image = match current {
+            None if errors.is_empty() => {
+                rec.insert("id".into(), Value::String(id.to_string()));
+                let stamp = Stamp {
+                    id,
+                    owner,
+                    at: now,
+                    actor,
+                    audit_id: Uuid::now_v7(),
+                };
+                Some(RowImage::of_create(
+                    self.def,
+                    &rec,
+                    &stamp,
+                    self.core.db.backend(),
+                )?)
+            }
+            _ => None,
+        };
         // The actor as owner needs no look-up: they were found enabled when this request was
         // authenticated, and every write scope reaches its own holder. It would be a round trip
         // in the single writer's turn (see `db::group_commit`) on every create.
@@ -1286,25 +1311,17 @@ impl<'a> RecordService<'a> {
                 }
             }
         }
-        let now = work.now();
-        let actor = work.actor().user_id;
-        match current {
-            None => {
+        match (current, image) {
+            (None, image) => {
                 // A create writes its row image: the one layout of a new record's rows, which
-                // bulk loaders render too.
-                rec.insert("id".into(), Value::String(id.to_string()));
-                let stamp = Stamp {
-                    id,
-                    owner,
-                    at: now,
-                    actor,
-                    audit_id: Uuid::now_v7(),
+                // bulk loaders render too. (Laid out above: the errors that would leave it
+                // unmade refused the record already.)
+                let Some(image) = image else {
+                    return Err(CoreError::Internal("a create without its rows".into()));
                 };
-                RowImage::of_create(self.def, &rec, &stamp, self.core.db.backend())?
-                    .write(work.conn())
-                    .await?;
+                image.write(work.conn()).await?;
             }
-            Some(current) => {
+            (Some(current), _) => {
                 let verb = action.map_or("update", |(a, _)| a.name);
                 let mut changes = audit::diff(&self.plain(stored), &self.plain(Some(&rec)));
                 for child in self.def.children {

@@ -231,6 +231,68 @@ async fn an_imported_row_is_what_the_api_creates() {
     }
 }
 
+/// Rows are written ahead of their answers within a batch (`BulkWrite::send_writes_ahead`): a
+/// row the database itself refuses in the middle of a batch is found out by a later row, and
+/// the batch is written again row by row, so that row fails alone, with its line, and every
+/// other row is imported once. Here a trigger refuses one contact's insert.
+#[tokio::test]
+async fn a_row_the_database_refuses_mid_batch_fails_alone() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let refuse: &[&str] = match backend {
+            Backend::Sqlite => &["CREATE TRIGGER refuse_probe BEFORE INSERT ON contacts \
+                 WHEN NEW.given_name = '拒绝' BEGIN SELECT RAISE(ABORT, 'refused by the probe'); END"],
+            Backend::Postgres => &[
+                "CREATE FUNCTION refuse_probe() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.given_name = '拒绝' THEN RAISE EXCEPTION 'refused by the probe'; \
+                 END IF; RETURN NEW; END $$",
+                "CREATE TRIGGER refuse_probe BEFORE INSERT ON contacts \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_probe()",
+            ],
+        };
+        let txn = core.db.begin().await.unwrap();
+        for statement in refuse {
+            db::raw_execute(&txn, statement, vec![]).await.unwrap();
+        }
+        txn.commit().await.unwrap();
+        let mut file = String::from("姓,名,电子邮箱\n");
+        for n in 0..60 {
+            let given = if n == 30 {
+                "拒绝".to_string()
+            } else {
+                format!("{n}号")
+            };
+            file.push_str(&format!("王,{given},row{n}@example.com\n"));
+        }
+        let (report, errors) = import(&core, &boss, &CONTACTS, &file, Policy::Create).await;
+        assert_eq!(report.counts.created, 59, "{backend:?}: {errors:?}");
+        assert_eq!(report.counts.failed, 1, "{backend:?}");
+        assert_eq!(errors.len(), 1, "{backend:?}: {errors:?}");
+        assert_eq!(errors[0].line, 32, "{backend:?}: the header is line 1");
+        assert_eq!(errors[0].code, codes::IMPORT_ROW_FAILED, "{backend:?}");
+        assert_eq!(count(&core, "contacts").await, 59, "{backend:?}");
+        // Nothing of the refused row was left: no e-mail, search entry or history of it.
+        let q = sql(
+            backend,
+            "SELECT COUNT(*) AS n FROM contact_points WHERE value = ?",
+        );
+        let left = db::raw_query(core.db.reader(), &q, vec!["row30@example.com".into()])
+            .await
+            .unwrap();
+        assert_eq!(left[0].try_get::<i64>("", "n").unwrap(), 0, "{backend:?}");
+        assert_eq!(
+            count_all(&core, "audit_log").await,
+            count_all(&core, "search_entries").await,
+            "{backend:?}: one history row and one search entry a record"
+        );
+        let again = contact_by_email(&core, &boss, "row31@example.com").await;
+        assert_eq!(again["given_name"], "31号", "{backend:?}");
+        fresh.cleanup(core).await;
+    }
+}
+
 #[tokio::test]
 async fn each_match_policy_does_what_it_says() {
     for backend in backends() {

@@ -347,3 +347,96 @@ async fn a_batch_binds_each_statement_its_values_and_fails_whole() {
         fresh.cleanup(core).await;
     }
 }
+
+/// A bulk load's writes sent ahead (`WriteTxn::send_writes_ahead`) run in the order they were
+/// made: a read after them sees them, a failed one is reported by the next statement, and
+/// nothing of a transaction taken back stays.
+#[tokio::test]
+async fn writes_sent_ahead_run_in_order_and_a_failure_shows_next() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let (insert, db_backend) = match backend {
+            Backend::Sqlite => (
+                "INSERT INTO ahead_probe (n, label) VALUES (?, ?)",
+                sea_orm::DbBackend::Sqlite,
+            ),
+            Backend::Postgres => (
+                "INSERT INTO ahead_probe (n, label) VALUES ($1, $2)",
+                sea_orm::DbBackend::Postgres,
+            ),
+        };
+        let row = |n: i64, label: &str| {
+            sea_orm::Statement::from_sql_and_values(
+                db_backend,
+                insert,
+                vec![n.into(), label.to_string().into()],
+            )
+        };
+        let txn = core.db.begin().await.unwrap();
+        db::raw_execute(
+            &txn,
+            "CREATE TABLE ahead_probe (n BIGINT PRIMARY KEY, label TEXT NOT NULL)",
+            vec![],
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+
+        // Many writes, each sent before the one before has been answered, then a read.
+        let txn = core.db.begin_alone().await.unwrap();
+        txn.send_writes_ahead(true);
+        for n in 0..200 {
+            txn.execute_ahead(row(n, &format!("第{n}行")))
+                .await
+                .unwrap();
+        }
+        let seen: Vec<String> =
+            db::raw_query(&txn, "SELECT label FROM ahead_probe ORDER BY n", vec![])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| db::get_string(r, "label").unwrap())
+                .collect();
+        assert_eq!(
+            seen.len(),
+            200,
+            "{backend:?}: the read waits for every write"
+        );
+        assert_eq!(seen[199], "第199行", "{backend:?}");
+        txn.execute_ahead(row(200, "last")).await.unwrap();
+        txn.commit().await.unwrap();
+        let committed = count(&core, "SELECT COUNT(*) AS n FROM ahead_probe").await;
+        assert_eq!(
+            committed, 201,
+            "{backend:?}: the commit waits for the last write"
+        );
+
+        // A write that fails is reported by what follows it, and the transaction goes back whole.
+        let txn = core.db.begin_alone().await.unwrap();
+        txn.send_writes_ahead(true);
+        txn.execute_ahead(row(500, "kept?")).await.unwrap();
+        let sent = txn.execute_ahead(row(7, "a repeated key")).await;
+        let next = txn.execute_ahead(row(501, "after")).await;
+        let settled = txn.settle_ahead().await;
+        assert!(
+            sent.is_err() || next.is_err() || settled.is_err(),
+            "{backend:?}: the repeated key is reported"
+        );
+        txn.rollback().await.unwrap();
+        assert_eq!(
+            count(&core, "SELECT COUNT(*) AS n FROM ahead_probe").await,
+            201,
+            "{backend:?}: nothing of the failed transaction stays"
+        );
+
+        // Without leave, a write is answered before the call returns.
+        let txn = core.db.begin().await.unwrap();
+        assert!(
+            txn.execute_ahead(row(9, "repeated")).await.is_err(),
+            "{backend:?}: answered at once"
+        );
+        txn.rollback().await.unwrap();
+        fresh.cleanup(core).await;
+    }
+}
