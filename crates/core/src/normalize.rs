@@ -49,21 +49,31 @@ fn parse_e164(input: &str, default_region: &str) -> Result<String, FieldError> {
     if !parsed.is_valid() {
         return Err(invalid());
     }
-    Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
+    let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+    // The number's national part, which its search entry asks for next, is known from this
+    // parse: parsing the E.164 form again (a regex-heavy parse a number) gives the same.
+    NATIONAL.insert(e164.clone(), national_of(&parsed));
+    Ok(e164)
+}
+
+/// What [`phone_national`] answers, by E.164 string.
+static NATIONAL: LazyLock<quick_cache::sync::Cache<String, Option<String>>> =
+    LazyLock::new(|| quick_cache::sync::Cache::new(PARSED_KEPT));
+
+fn national_of(parsed: &phonenumber::PhoneNumber) -> Option<String> {
+    Some(parsed.national().value().to_string())
 }
 
 /// The national significant number of an E.164 string (`+8613812345678` → `13812345678`), so a
 /// search for the number as dialled at home finds it.
 pub fn phone_national(e164: &str) -> Option<String> {
-    static KEPT: LazyLock<quick_cache::sync::Cache<String, Option<String>>> =
-        LazyLock::new(|| quick_cache::sync::Cache::new(PARSED_KEPT));
-    if let Some(kept) = KEPT.get(e164) {
+    if let Some(kept) = NATIONAL.get(e164) {
         return kept;
     }
     let national = phonenumber::parse(None, e164)
         .ok()
-        .map(|parsed| parsed.national().value().to_string());
-    KEPT.insert(e164.to_string(), national.clone());
+        .and_then(|parsed| national_of(&parsed));
+    NATIONAL.insert(e164.to_string(), national.clone());
     national
 }
 
@@ -552,6 +562,29 @@ mod tests {
         assert_eq!(phone_national("+8613812345678").unwrap(), "13812345678");
         assert_eq!(phone_pretty("+8657188886666", "CN"), "0571 8888 6666");
         assert!(phone_pretty("+14155552671", "CN").starts_with("+1 "));
+    }
+
+    /// The national part kept from a number's first parse is what parsing its E.164 form
+    /// again gives, at home and abroad (a leading zero of Italy's included).
+    #[test]
+    fn the_national_part_kept_is_the_one_a_fresh_parse_gives() {
+        for (typed, region) in [
+            ("139 0029 9999", "CN"),
+            ("010-6552 9988", "CN"),
+            ("0571 8888 6666", "CN"),
+            ("+852 2123 4567", "CN"),
+            ("+1 (415) 555-2671", "CN"),
+            ("020 7946 0958", "GB"),
+            ("06 6982 1234", "IT"),
+            ("+49 30 901820", "CN"),
+            ("+81 3-1234-5678", "CN"),
+        ] {
+            let e164 = phone_e164(typed, region).unwrap();
+            let fresh = phonenumber::parse(None, &e164)
+                .map(|p| p.national().value().to_string())
+                .ok();
+            assert_eq!(phone_national(&e164), fresh, "{typed} ({region})");
+        }
     }
 
     /// A kept shape writes every number as the phone metadata formats it, at home and abroad.

@@ -82,12 +82,14 @@ impl TableRow {
         conn: &C,
         rows: &[TableRow],
     ) -> CoreResult<Option<Statement>> {
-        Self::statement_for(conn.get_database_backend(), rows)
+        Self::statement_of(conn.get_database_backend(), rows.to_vec())
     }
 
-    fn statement_for(
+    /// [`Self::statement_all`] of rows that go into the statement: their values are moved, not
+    /// copied (a record's search document and audit changes are its largest).
+    fn statement_of(
         backend: sea_orm::DbBackend,
-        rows: &[TableRow],
+        rows: Vec<TableRow>,
     ) -> CoreResult<Option<Statement>> {
         let Some(first) = rows.first() else {
             return Ok(None);
@@ -104,19 +106,21 @@ impl TableRow {
             quote(&mut sql, name);
         }
         sql.push_str(") VALUES ");
+        let table = first.table;
+        let names: Vec<String> = first.names().map(str::to_string).collect();
         let mut values = Vec::with_capacity(width * rows.len());
-        for (r, row) in rows.iter().enumerate() {
-            if row.table != first.table || !row.names().eq(first.names()) {
+        for (r, row) in rows.into_iter().enumerate() {
+            if row.table != table || !row.names().eq(names.iter().map(String::as_str)) {
                 return Err(CoreError::Internal(format!(
                     "rows of {} and {} in one insert",
-                    first.table, row.table
+                    table, row.table
                 )));
             }
             if r > 0 {
                 sql.push_str(", ");
             }
             sql.push('(');
-            for (i, v) in row.values().enumerate() {
+            for (i, (_, v)) in row.columns.into_iter().enumerate() {
                 if i > 0 {
                     sql.push_str(", ");
                 }
@@ -127,7 +131,7 @@ impl TableRow {
                     }
                     _ => sql.push('?'),
                 }
-                values.push(v.clone());
+                values.push(v);
             }
             sql.push(')');
         }
@@ -263,19 +267,31 @@ impl RowImage {
     /// Writes the rows with bound parameters, as the record service does.
     /// One batch (see [`db::Batch`]): on SQLite the rows of a record cost one round trip; sent
     /// ahead where the transaction allows it (a bulk load's, see `WriteTxn::send_writes_ahead`).
-    pub async fn write(&self, conn: &db::WriteTxn) -> CoreResult<()> {
+    pub async fn write(self, conn: &db::WriteTxn) -> CoreResult<()> {
+        let backend = conn.get_database_backend();
         let mut batch = db::Batch::new();
-        let record = std::slice::from_ref(&self.record);
-        for rows in [record, &self.lines, &self.points] {
+        let RowImage {
+            record,
+            lines,
+            points,
+            search,
+            audit,
+        } = self;
+        for rows in [vec![record], lines, points] {
             // Lines of different collections go to different tables.
-            for group in rows.chunk_by(|a, b| a.table == b.table) {
-                if let Some(s) = TableRow::statement_all(conn, group)? {
+            let mut rows = rows.into_iter().peekable();
+            while let Some(first) = rows.next() {
+                let mut group = vec![first];
+                while let Some(next) = rows.next_if(|r| r.table == group[0].table) {
+                    group.push(next);
+                }
+                if let Some(s) = TableRow::statement_of(backend, group)? {
                     batch.push(s);
                 }
             }
         }
-        batch.push(search::entry_statement(conn, &self.search));
-        if let Some(s) = TableRow::statement_all(conn, std::slice::from_ref(&self.audit))? {
+        batch.push(search::entry_statement(conn, search));
+        if let Some(s) = TableRow::statement_of(backend, vec![audit])? {
             batch.push(s);
         }
         batch.run_ahead(conn).await
@@ -412,13 +428,13 @@ mod tests {
         ];
         let q = TableRow::insert_all(&rows).unwrap().unwrap();
         use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
-        let sqlite = TableRow::statement_for(sea_orm::DbBackend::Sqlite, &rows)
+        let sqlite = TableRow::statement_of(sea_orm::DbBackend::Sqlite, rows.clone())
             .unwrap()
             .unwrap();
         let (sql, values) = q.build(SqliteQueryBuilder);
         assert_eq!(sqlite.sql, sql);
         assert_eq!(sqlite.values, Some(values));
-        let pg = TableRow::statement_for(sea_orm::DbBackend::Postgres, &rows)
+        let pg = TableRow::statement_of(sea_orm::DbBackend::Postgres, rows.clone())
             .unwrap()
             .unwrap();
         let (sql, values) = q.build(PostgresQueryBuilder);

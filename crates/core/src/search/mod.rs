@@ -192,19 +192,19 @@ pub async fn index<C: ConnectionTrait>(
     let created = order::slot_of(rec);
     write_entry(
         conn,
-        &entry(def, id, owner, created, rec, db::backend_of(conn)),
+        entry(def, id, owner, created, rec, db::backend_of(conn)),
     )
     .await
 }
 
 /// Writes or replaces an entry built by [`entry`] for this connection's backend.
-pub async fn write_entry<C: ConnectionTrait>(conn: &C, row: &TableRow) -> CoreResult<()> {
+pub async fn write_entry<C: ConnectionTrait>(conn: &C, row: TableRow) -> CoreResult<()> {
     conn.execute(entry_statement(conn, row)).await?;
     Ok(())
 }
 
 /// The statement that writes or replaces an entry built by [`entry`], for a [`db::Batch`].
-pub fn entry_statement<C: ConnectionTrait>(conn: &C, row: &TableRow) -> Statement {
+pub fn entry_statement<C: ConnectionTrait>(conn: &C, row: TableRow) -> Statement {
     let backend = db::backend_of(conn);
     let names: Vec<String> = row.names().map(|c| format!("\"{c}\"")).collect();
     let params: Vec<String> = row
@@ -228,7 +228,7 @@ pub fn entry_statement<C: ConnectionTrait>(conn: &C, row: &TableRow) -> Statemen
     Statement::from_sql_and_values(
         conn.get_database_backend(),
         sql,
-        row.values().cloned().collect::<Vec<_>>(),
+        row.columns.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
     )
 }
 
