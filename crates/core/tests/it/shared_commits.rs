@@ -277,26 +277,27 @@ async fn a_transaction_finds_by_their_pieces_the_names_it_wrote() {
 /// A record's rows go to the database as one batch (`db::Batch`; on SQLite one SQL text whose
 /// statements take their parameters in turn). Each statement must get its own values, and a
 /// failing statement in the middle must leave nothing of the batch once the write rolls back.
+/// An insert of (`n`, `label`) into a probe table of the tests' own, in `backend`'s dialect.
+fn probe_row(backend: Backend, table: &str, n: i64, label: &str) -> sea_orm::Statement {
+    let (sql, db_backend) = match backend {
+        Backend::Sqlite => (
+            format!("INSERT INTO {table} (n, label) VALUES (?, ?)"),
+            sea_orm::DbBackend::Sqlite,
+        ),
+        Backend::Postgres => (
+            format!("INSERT INTO {table} (n, label) VALUES ($1, $2)"),
+            sea_orm::DbBackend::Postgres,
+        ),
+    };
+    sea_orm::Statement::from_sql_and_values(db_backend, sql, vec![n.into(), label.into()])
+}
+
 #[tokio::test]
 async fn a_batch_binds_each_statement_its_values_and_fails_whole() {
     for backend in backends() {
         let fresh = Fresh::new(backend).await;
         let core = fresh.core().await;
-        let insert = |n: i64, label: &str| {
-            let sql = match backend {
-                Backend::Sqlite => "INSERT INTO batch_probe (n, label) VALUES (?, ?)",
-                Backend::Postgres => "INSERT INTO batch_probe (n, label) VALUES ($1, $2)",
-            };
-            let db_backend = match backend {
-                Backend::Sqlite => sea_orm::DbBackend::Sqlite,
-                Backend::Postgres => sea_orm::DbBackend::Postgres,
-            };
-            sea_orm::Statement::from_sql_and_values(
-                db_backend,
-                sql,
-                vec![n.into(), label.to_string().into()],
-            )
-        };
+        let insert = |n: i64, label: &str| probe_row(backend, "batch_probe", n, label);
         let txn = core.db.begin().await.unwrap();
         db::raw_execute(
             &txn,
@@ -356,23 +357,7 @@ async fn writes_sent_ahead_run_in_order_and_a_failure_shows_next() {
     for backend in backends() {
         let fresh = Fresh::new(backend).await;
         let core = fresh.core().await;
-        let (insert, db_backend) = match backend {
-            Backend::Sqlite => (
-                "INSERT INTO ahead_probe (n, label) VALUES (?, ?)",
-                sea_orm::DbBackend::Sqlite,
-            ),
-            Backend::Postgres => (
-                "INSERT INTO ahead_probe (n, label) VALUES ($1, $2)",
-                sea_orm::DbBackend::Postgres,
-            ),
-        };
-        let row = |n: i64, label: &str| {
-            sea_orm::Statement::from_sql_and_values(
-                db_backend,
-                insert,
-                vec![n.into(), label.to_string().into()],
-            )
-        };
+        let row = |n: i64, label: &str| probe_row(backend, "ahead_probe", n, label);
         let txn = core.db.begin().await.unwrap();
         db::raw_execute(
             &txn,
