@@ -12,12 +12,15 @@ mod group_commit;
 pub mod memo;
 pub mod migrations;
 mod rows;
+mod tally;
 
 pub use batch::Batch;
 pub use rows::{
     Name, col, get_at, get_bool, get_i64, get_json, get_opt_bool, get_opt_date, get_opt_f64,
     get_opt_i64, get_opt_string, get_opt_ts, get_opt_uuid, get_string, get_ts, get_uuid,
 };
+pub use tally::Statements;
+use tally::Tally;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -74,6 +77,8 @@ pub struct WriteTxn {
     settle: bool,
     /// A bulk load's write in flight (see `ahead`).
     ahead: ahead::Ahead,
+    /// What the transaction's statements did so far (see `tally`).
+    tally: Tally,
 }
 
 #[async_trait::async_trait]
@@ -83,23 +88,27 @@ impl ConnectionTrait for WriteTxn {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.ahead.settle().await?;
-        self.txn.execute(stmt).await
+        self.tally.outcome(self.ahead.settle().await)?;
+        self.tally.wrote();
+        self.tally.outcome(self.txn.execute(stmt).await)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.ahead.settle().await?;
-        self.txn.execute_unprepared(sql).await
+        self.tally.outcome(self.ahead.settle().await)?;
+        self.tally.wrote();
+        self.tally.outcome(self.txn.execute_unprepared(sql).await)
     }
 
     async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.ahead.settle().await?;
-        self.txn.query_one(stmt).await
+        self.tally.outcome(self.ahead.settle().await)?;
+        self.tally.query(&stmt);
+        self.tally.outcome(self.txn.query_one(stmt).await)
     }
 
     async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.ahead.settle().await?;
-        self.txn.query_all(stmt).await
+        self.tally.outcome(self.ahead.settle().await)?;
+        self.tally.query(&stmt);
+        self.tally.outcome(self.txn.query_all(stmt).await)
     }
 
     fn support_returning(&self) -> bool {
@@ -151,7 +160,8 @@ impl WriteTxn {
     /// Runs `stmt`, sent ahead if [`Self::send_writes_ahead`] allows it.
     pub async fn execute_ahead(&self, stmt: Statement) -> Result<(), DbErr> {
         if self.ahead.allowed() {
-            self.ahead.send(&self.txn, stmt).await
+            self.tally.wrote();
+            self.tally.outcome(self.ahead.send(&self.txn, stmt).await)
         } else {
             self.execute(stmt).await.map(|_| ())
         }
@@ -159,7 +169,12 @@ impl WriteTxn {
 
     /// Waits for a write sent ahead: its failure, if it failed.
     pub async fn settle_ahead(&self) -> Result<(), DbErr> {
-        self.ahead.settle().await
+        self.tally.outcome(self.ahead.settle().await)
+    }
+
+    /// How many statements could have written and how many failed, so far (see `tally`).
+    pub fn statements(&self) -> Statements {
+        self.tally.reading()
     }
 }
 
@@ -436,6 +451,7 @@ impl Db {
                 ended: None,
                 settle: false,
                 ahead: ahead::Ahead::default(),
+                tally: Tally::default(),
             }),
             Some(group) => {
                 let slot = group.join().await?;
@@ -444,6 +460,7 @@ impl Db {
                     ended: Some(slot.ended),
                     settle: slot.alone,
                     ahead: ahead::Ahead::default(),
+                    tally: Tally::default(),
                 })
             }
         }
@@ -462,6 +479,7 @@ impl Db {
                     ended: Some(slot.ended),
                     settle: slot.alone,
                     ahead: ahead::Ahead::default(),
+                    tally: Tally::default(),
                 })
             }
         }

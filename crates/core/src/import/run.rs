@@ -26,9 +26,11 @@
 //! 3. Rows go in batches of at most [`BATCH_ROWS`], each batch one transaction that takes new
 //!    rows only until [`BATCH_BUDGET`] has passed ([`BUSY_BATCH_BUDGET`] while other writes
 //!    wait for SQLite's writer). A batch is written without a savepoint per
-//!    row; when a row is refused, the batch is rolled back and its rows written again each in a
-//!    savepoint of its own, so a row refused leaves the rest of its batch standing (and the
-//!    batches after one with refusals go row by row until one has none).
+//!    row. A row refused before it wrote anything (its company's name is several accounts, it
+//!    matches several records) fails alone and the batch goes on. When a row is refused after
+//!    it wrote (the database refused its record), the batch is rolled back and its rows written
+//!    again each in a savepoint of its own, so a row refused leaves the rest of its batch
+//!    standing (and the batches after one with refusals go row by row until one has none).
 //!
 //! # Re-runs
 //!
@@ -543,6 +545,9 @@ struct Runner<'a> {
     line: u64,
     /// The batch's natural keys.
     index: KeyIndex,
+    /// The last line whose named records' reference facts the batch has read (see
+    /// [`Runner::read_referenced`]).
+    referenced_through: u64,
     /// Whether the next batch writes each row in a savepoint of its own from the start: the
     /// last one had rows refused.
     careful: bool,
@@ -605,6 +610,35 @@ impl<'a> Runner<'a> {
                 self.index.looked.extend(lines);
             }
             None => self.index.off = true,
+        }
+        Ok(())
+    }
+
+    /// Reads at once what the engine's reference checks need of the records that the next rows
+    /// (up to [`LOOK_AHEAD`]) name and earlier batches found, so that each row's check of its
+    /// company is not a read of its own.
+    async fn read_referenced<'p>(
+        &mut self,
+        bulk: &mut BulkWrite<'_>,
+        rows: impl Iterator<Item = &'p Prepared>,
+    ) -> CoreResult<()> {
+        let mut wanted: Vec<(&'static EntityDef, Vec<Uuid>)> = Vec::new();
+        for p in rows.take(LOOK_AHEAD) {
+            self.referenced_through = self.referenced_through.max(p.line);
+            for r in &p.refs {
+                let Some(id) = self.named.get(&(r.entity.name, r.name.clone())) else {
+                    continue;
+                };
+                match wanted.iter_mut().find(|(e, _)| e.name == r.entity.name) {
+                    Some((_, ids)) => ids.push(*id),
+                    None => wanted.push((r.entity, vec![*id])),
+                }
+            }
+        }
+        for (def, mut ids) in wanted {
+            ids.sort_unstable();
+            ids.dedup();
+            bulk.read_referenced(def, &ids).await?;
         }
         Ok(())
     }
@@ -950,6 +984,7 @@ impl<'a> Runner<'a> {
         // An attempt rolled back took what its rows made with it.
         self.batch_linked.clear();
         self.index = KeyIndex::default();
+        self.referenced_through = 0;
         loop {
             let mut p = match &mut rows {
                 Rows::Pending(pending) => {
@@ -960,15 +995,19 @@ impl<'a> Runner<'a> {
                     {
                         break;
                     }
-                    let Some(front) = pending.front() else {
+                    let Some(front) = pending.front().map(|p| p.line) else {
                         break;
                     };
-                    if self.matching()
-                        && !self.index.off
-                        && !self.index.looked.contains(&front.line)
-                    {
+                    if self.matching() && !self.index.off && !self.index.looked.contains(&front) {
                         let looked = self.look_ahead(&bulk, pending.iter_mut()).await;
                         match looked {
+                            Err(_) if !careful => return Ok(broke(bulk, done, errors)),
+                            other => other?,
+                        }
+                    }
+                    if front > self.referenced_through {
+                        let read = self.read_referenced(&mut bulk, pending.iter()).await;
+                        match read {
                             Err(_) if !careful => return Ok(broke(bulk, done, errors)),
                             other => other?,
                         }
@@ -1020,6 +1059,7 @@ impl<'a> Runner<'a> {
             let linked_before = self.counts.linked_created;
             let linked_kept = self.batch_linked.len();
             self.line = p.line;
+            let before = bulk.conn().statements();
             match self.write_row(&mut bulk, &mut p, &mut made).await {
                 Ok(d) => {
                     if careful {
@@ -1027,6 +1067,20 @@ impl<'a> Runner<'a> {
                     }
                     self.batch_named.extend(made);
                     done.push(d);
+                }
+                // A row refused before it wrote anything (a name that is several records, a
+                // row matching several) and without a statement failing leaves the batch as it
+                // was: it fails alone, and the batch goes on. Anything else takes the batch
+                // back, to be written again row by row.
+                Err(mut e) if !careful && bulk.conn().statements() == before => {
+                    done.push(Done {
+                        line: p.line,
+                        outcome: Outcome::Failed,
+                        record_id: None,
+                        before: None,
+                        code: e.first().map_or("", |x| x.code),
+                    });
+                    errors.append(&mut e);
                 }
                 Err(_) if !careful => return Ok(broke(bulk, done, errors)),
                 Err(mut e) => {
@@ -1180,6 +1234,7 @@ pub async fn run(
         batch_linked: Vec::new(),
         line: 0,
         index: KeyIndex::default(),
+        referenced_through: 0,
         careful: false,
     };
     let mut pending: VecDeque<Prepared> = VecDeque::new();

@@ -57,6 +57,17 @@ impl<'a> BulkWrite<'a> {
         self.conn().send_writes_ahead(on);
     }
 
+    /// Reads at once what checking references to records `ids` of `def` needs, for the rest of
+    /// the batch: rows that name the same few records (contacts at their companies) then check
+    /// them without a read each, which would wait for the row written before it.
+    pub async fn read_referenced(
+        &mut self,
+        def: &'static EntityDef,
+        ids: &[Uuid],
+    ) -> CoreResult<()> {
+        self.work.read_referenced(def.table, ids).await
+    }
+
     /// Waits for a write sent ahead: its failure, if it failed.
     pub async fn settle_ahead(&self) -> CoreResult<()> {
         Ok(self.conn().settle_ahead().await?)

@@ -24,9 +24,7 @@ use super::values::{self, SortColumn, blank};
 use super::work::Work;
 use crate::authz::{Actor, Scope};
 use crate::custom_fields::{self, CustomFieldDef};
-use crate::db::{
-    self, Backend, col, get_at, get_bool, get_i64, get_opt_ts, get_opt_uuid, get_ts, get_uuid,
-};
+use crate::db::{self, Backend, col, get_at, get_bool, get_i64, get_opt_uuid, get_ts, get_uuid};
 use crate::error::{CoreError, CoreResult, FieldError, FieldErrors, codes};
 use crate::{Core, audit, dedupe, search};
 
@@ -602,10 +600,9 @@ impl<'a> RecordService<'a> {
     /// Checks references to other records and users: a record exists, is not in the recycle bin,
     /// is readable, and (for a record's own kind) forms no cycle; a user exists and is active.
     /// A line reference must name a line of the record its `via` field refers to.
-    async fn check_refs<C: ConnectionTrait>(
+    async fn check_refs(
         &self,
-        conn: &C,
-        actor: &Actor,
+        work: &mut Work<'_>,
         id: Uuid,
         (rec, before): (&Record, Option<&Record>),
         custom: &[CustomFieldDef],
@@ -622,7 +619,7 @@ impl<'a> RecordService<'a> {
                         continue;
                     };
                     let own = (*table == self.def.table).then_some(r.column).flatten();
-                    self.check_record(conn, actor, id, (table, entity), target, own, r.key, errors)
+                    self.check_record(work, id, (table, entity), target, own, r.key, errors)
                         .await?;
                 }
                 FieldKind::Regarding => {
@@ -640,8 +637,7 @@ impl<'a> RecordService<'a> {
                     match readable {
                         Some(e) => {
                             self.check_record(
-                                conn,
-                                actor,
+                                work,
                                 id,
                                 (e.table, e.name),
                                 target,
@@ -675,7 +671,7 @@ impl<'a> RecordService<'a> {
                     q.column(col("disabled"))
                         .from(col("users"))
                         .and_where(Expr::col(col("id")).eq(user));
-                    match db::fetch_one(conn, &q).await? {
+                    match db::fetch_one(work.conn(), &q).await? {
                         None => {
                             errors.insert(r.key, FieldError::new(codes::NO_SUCH_USER));
                         }
@@ -689,7 +685,7 @@ impl<'a> RecordService<'a> {
                     let Some(target) = as_id(Some(r.value)) else {
                         continue;
                     };
-                    let parent = children::parent_of(conn, child, target).await?;
+                    let parent = children::parent_of(work.conn(), child, target).await?;
                     let expected = as_id(rec.get(*via));
                     if parent.is_none() || parent != expected {
                         let entity = self
@@ -715,12 +711,11 @@ impl<'a> RecordService<'a> {
     /// One reference to a record of `(table, entity)`: it exists, is live and readable, and,
     /// along `own_column` of this entity's own table, is not the record itself or a descendant.
     #[allow(clippy::too_many_arguments)]
-    async fn check_record<C: ConnectionTrait>(
+    async fn check_record(
         &self,
-        conn: &C,
-        actor: &Actor,
+        work: &mut Work<'_>,
         id: Uuid,
-        (table, entity): (&str, &str),
+        (table, entity): (&'static str, &str),
         target: Uuid,
         own_column: Option<&str>,
         key: String,
@@ -731,36 +726,25 @@ impl<'a> RecordService<'a> {
             return Ok(());
         }
         let no_such = || FieldError::new(codes::NO_SUCH_RECORD).with("entity", entity);
-        let mut q = Query::select();
-        q.columns(["owner_id", "deleted_at"].map(col))
-            .expr_as(
-                Expr::cust(format!(
-                    "(SELECT team_id FROM users WHERE users.id = {table}.owner_id)"
-                )),
-                Alias::new("owner_team"),
-            )
-            .from(col(table))
-            .and_where(Expr::col(col("id")).eq(target));
-        match db::fetch_one(conn, &q).await? {
-            None => {
-                errors.insert(key, no_such());
-            }
-            Some(row) => {
-                let owner = get_uuid(&row, "owner_id")?;
-                let team = get_opt_uuid(&row, "owner_team")?;
-                if get_opt_ts(&row, "deleted_at")?.is_some() {
-                    errors.insert(
-                        key,
-                        FieldError::new(codes::IN_RECYCLE_BIN).with("entity", entity),
-                    );
-                } else if !actor.reaches(actor.grant(entity).read, owner, team) {
-                    errors.insert(key, no_such());
-                } else if let Some(column) = own_column
-                    && self.is_ancestor(conn, id, target, column).await?
-                {
-                    errors.insert(key, FieldError::new(codes::OWN_ANCESTOR));
-                }
-            }
+        if work.referenced(table, target).is_none() {
+            work.read_referenced(table, &[target]).await?;
+        }
+        let Some(facts) = work.referenced(table, target) else {
+            errors.insert(key, no_such());
+            return Ok(());
+        };
+        let actor = work.actor();
+        if facts.deleted {
+            errors.insert(
+                key,
+                FieldError::new(codes::IN_RECYCLE_BIN).with("entity", entity),
+            );
+        } else if !actor.reaches(actor.grant(entity).read, facts.owner, facts.team) {
+            errors.insert(key, no_such());
+        } else if let Some(column) = own_column
+            && self.is_ancestor(work.conn(), id, target, column).await?
+        {
+            errors.insert(key, FieldError::new(codes::OWN_ANCESTOR));
         }
         Ok(())
     }
@@ -1269,15 +1253,8 @@ impl<'a> RecordService<'a> {
             self.check_owner(work.conn(), work.actor(), owner, &mut errors)
                 .await?;
         }
-        self.check_refs(
-            work.conn(),
-            work.actor(),
-            id,
-            (&rec, stored),
-            &defs,
-            &mut errors,
-        )
-        .await?;
+        self.check_refs(work, id, (&rec, stored), &defs, &mut errors)
+            .await?;
         if let Some(stored) = stored {
             self.check_lines_in_use(work, stored, &rec, &mut errors)
                 .await?;
@@ -1340,6 +1317,8 @@ impl<'a> RecordService<'a> {
                 if changes.is_empty() && !lines_changed && action.is_none() {
                     return Ok(current.rec.clone());
                 }
+                // What reference checks read may be this record's owner or state.
+                work.forget_referenced();
                 let mut q = Query::update();
                 q.table(self.table());
                 for (c, v) in row::field_columns(self.def, &rec) {
@@ -1480,6 +1459,7 @@ impl<'a> RecordService<'a> {
         id: Uuid,
         expected_version: Option<i64>,
     ) -> CoreResult<()> {
+        work.forget_referenced();
         let actor = work.actor();
         let txn = work.conn();
         let current = self.load_readable(txn, actor, id, false).await?;

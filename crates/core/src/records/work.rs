@@ -4,8 +4,11 @@
 //! indexed exactly like the writes people make, and commit or vanish with the write that caused
 //! them.
 
-use crate::db::WriteTxn;
+use std::collections::HashMap;
+
+use crate::db::{self, WriteTxn, col, get_opt_ts, get_opt_uuid, get_uuid};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, Query};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -17,6 +20,9 @@ use crate::dedupe::{Action, Rule};
 use crate::error::{CoreError, CoreResult};
 use crate::settings::Settings;
 use crate::{Core, Registry};
+
+/// How many records [`Work::read_referenced`] reads in one statement.
+const READ_REFERENCED_AT_ONCE: usize = 500;
 
 /// How deep side effects may cause further side effects: far beyond any real rule, and short of
 /// a loop between two entities' hooks running forever.
@@ -31,6 +37,25 @@ pub struct Work<'a> {
     at: Option<DateTime<Utc>>,
     /// The duplicate-check rules that block, by entity, as read once in this transaction.
     blocking: Vec<(&'static str, Vec<Rule>)>,
+    /// Records that references were checked against, by table and id (see [`Referenced`]).
+    referenced: HashMap<(&'static str, Uuid), Referenced>,
+}
+
+/// What checking a reference to a stored record reads of it: who owns it and whether it is in
+/// the recycle bin. Kept for the rest of the transaction, so that a batch whose records refer to
+/// the same few records (an import's contacts at their companies) reads them once, together,
+/// not once a record: that read was a round trip a row, and it waited for the row written
+/// before it.
+///
+/// Kept facts stay true while only creates run: the work's own updates and deletes forget
+/// them all ([`Work::forget_referenced`]), and on SQLite no one else writes during the
+/// transaction. On PostgreSQL another transaction may change the record meanwhile, as it may
+/// between a single check and the insert after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Referenced {
+    pub owner: Uuid,
+    pub team: Option<Uuid>,
+    pub deleted: bool,
 }
 
 impl<'a> Work<'a> {
@@ -47,6 +72,7 @@ impl<'a> Work<'a> {
             depth: 0,
             at,
             blocking: Vec::new(),
+            referenced: HashMap::new(),
         })
     }
 
@@ -66,6 +92,53 @@ impl<'a> Work<'a> {
         Ok(rules)
     }
 
+    /// What a reference check read of record `id` of `table` earlier in this transaction.
+    pub(crate) fn referenced(&self, table: &'static str, id: Uuid) -> Option<Referenced> {
+        self.referenced.get(&(table, id)).copied()
+    }
+
+    /// Reads what reference checks need of records `ids` of `table` and keeps it for the
+    /// transaction (a record that does not exist is not kept: the work may create it). A batch
+    /// asks for the records its next rows name at once; a single check asks for one.
+    pub(crate) async fn read_referenced(
+        &mut self,
+        table: &'static str,
+        ids: &[Uuid],
+    ) -> CoreResult<()> {
+        let wanted: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| !self.referenced.contains_key(&(table, **id)))
+            .copied()
+            .collect();
+        for chunk in wanted.chunks(READ_REFERENCED_AT_ONCE) {
+            let mut q = Query::select();
+            q.columns(["id", "owner_id", "deleted_at"].map(col))
+                .expr_as(
+                    Expr::cust(format!(
+                        "(SELECT team_id FROM users WHERE users.id = {table}.owner_id)"
+                    )),
+                    Alias::new("owner_team"),
+                )
+                .from(col(table))
+                .and_where(Expr::col(col("id")).is_in(chunk.iter().copied()));
+            for row in db::fetch_all(&self.txn, &q).await? {
+                let facts = Referenced {
+                    owner: get_uuid(&row, "owner_id")?,
+                    team: get_opt_uuid(&row, "owner_team")?,
+                    deleted: get_opt_ts(&row, "deleted_at")?.is_some(),
+                };
+                self.referenced
+                    .insert((table, get_uuid(&row, "id")?), facts);
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets what reference checks read: the work changed or removed a stored record.
+    pub(crate) fn forget_referenced(&mut self) {
+        self.referenced.clear();
+    }
+
     /// Work in a transaction of its own on SQLite ([`crate::db::Db::begin_alone`]): a batch.
     pub(crate) async fn begin_alone(core: &'a Core, actor: &'a Actor) -> CoreResult<Work<'a>> {
         Ok(Work {
@@ -75,6 +148,7 @@ impl<'a> Work<'a> {
             depth: 0,
             at: None,
             blocking: Vec::new(),
+            referenced: HashMap::new(),
         })
     }
 

@@ -293,6 +293,42 @@ async fn a_row_the_database_refuses_mid_batch_fails_alone() {
     }
 }
 
+/// A row refused before it wrote anything (here: it matches two stored people, one by e-mail
+/// and one by phone) fails alone without taking its batch back: the batch is written once, not
+/// again row by row.
+#[tokio::test]
+async fn a_row_refused_before_its_write_leaves_its_batch_standing() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let contacts = core.records(&CONTACTS);
+        for person in [
+            json!({"family_name": "张", "given_name": "一", "emails": [{"address": "one@example.com"}]}),
+            json!({"family_name": "张", "given_name": "二", "phones": [{"number": "13912345678"}]}),
+        ] {
+            contacts.create(&boss, &person).await.unwrap();
+        }
+        let mut file = String::from("姓,名,电子邮箱,手机\n");
+        for n in 0..60 {
+            if n == 30 {
+                file.push_str("张,三,one@example.com,13912345678\n");
+            } else {
+                file.push_str(&format!("王,{n}号,row{n}@example.com,\n"));
+            }
+        }
+        let (report, errors) = import(&core, &boss, &CONTACTS, &file, Policy::Fill).await;
+        assert_eq!(report.counts.created, 59, "{backend:?}: {errors:?}");
+        assert_eq!(report.counts.failed, 1, "{backend:?}");
+        assert_eq!(errors.len(), 1, "{backend:?}: {errors:?}");
+        assert_eq!(errors[0].line, 32, "{backend:?}");
+        assert_eq!(errors[0].code, codes::IMPORT_SEVERAL_MATCHES, "{backend:?}");
+        assert_eq!(report.retried, 0, "{backend:?}: no batch was taken back");
+        assert_eq!(count(&core, "contacts").await, 61, "{backend:?}");
+        fresh.cleanup(core).await;
+    }
+}
+
 #[tokio::test]
 async fn each_match_policy_does_what_it_says() {
     for backend in backends() {

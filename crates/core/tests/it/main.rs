@@ -10,6 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod aggregate;
 mod backups;
+mod batch_refs;
 mod checkpoints;
 mod contains;
 mod dated_writes;
