@@ -258,6 +258,19 @@ struct Done {
     code: &'static str,
 }
 
+impl Done {
+    /// A row that failed, with the code of its first error.
+    fn failed(line: u64, errors: &[RowError]) -> Done {
+        Done {
+            line,
+            outcome: Outcome::Failed,
+            record_id: None,
+            before: None,
+            code: errors.first().map_or("", |e| e.code),
+        }
+    }
+}
+
 /// Which column an error about `key` (`phones`, `billing_address.city`, `phones[2]`,
 /// `custom.budget`, `family_name`) is about: the header of the first column feeding it.
 struct Columns(HashMap<String, String>);
@@ -1041,14 +1054,7 @@ impl<'a> Runner<'a> {
                 }
             };
             if !p.errors.is_empty() {
-                let code = p.errors.first().map_or("", |e| e.code);
-                done.push(Done {
-                    line: p.line,
-                    outcome: Outcome::Failed,
-                    record_id: None,
-                    before: None,
-                    code,
-                });
+                done.push(Done::failed(p.line, &p.errors));
                 errors.append(&mut p.errors);
                 continue;
             }
@@ -1073,13 +1079,7 @@ impl<'a> Runner<'a> {
                 // was: it fails alone, and the batch goes on. Anything else takes the batch
                 // back, to be written again row by row.
                 Err(mut e) if !careful && bulk.conn().statements() == before => {
-                    done.push(Done {
-                        line: p.line,
-                        outcome: Outcome::Failed,
-                        record_id: None,
-                        before: None,
-                        code: e.first().map_or("", |x| x.code),
-                    });
+                    done.push(Done::failed(p.line, &e));
                     errors.append(&mut e);
                 }
                 Err(_) if !careful => return Ok(broke(bulk, done, errors)),
@@ -1090,13 +1090,7 @@ impl<'a> Runner<'a> {
                     self.counts.linked_created = linked_before;
                     self.batch_linked.truncate(linked_kept);
                     refused += 1;
-                    done.push(Done {
-                        line: p.line,
-                        outcome: Outcome::Failed,
-                        record_id: None,
-                        before: None,
-                        code: e.first().map_or("", |x| x.code),
-                    });
+                    done.push(Done::failed(p.line, &e));
                     errors.append(&mut e);
                 }
             }
