@@ -246,12 +246,29 @@ impl Browser {
     pub async fn click_to_page(&self, css: &str) {
         self.reveal(css).await;
         self.mark_page().await;
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        self.press(css).await;
         self.wait_new_page().await;
+    }
+
+    /// Clicks `css`, revealing it again while chromedriver finds it not interactable: a drawer
+    /// seen fully open can still be a frame from drawn on a busy machine (it failed once in CI
+    /// at load 2 after the drawer had settled). A control that never becomes pressable still
+    /// fails, after the usual timeout.
+    async fn press(&self, css: &str) {
+        let start = Instant::now();
+        loop {
+            match self.find(css).await.click().await {
+                Ok(_) => return,
+                Err(CmdError::Standard(e))
+                    if e.error == ErrorStatus::ElementNotInteractable
+                        && start.elapsed() < TIMEOUT =>
+                {
+                    tokio::time::sleep(POLL).await;
+                    self.reveal(css).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Opens what hides a control as a person would before pressing it: the menu (`<details>`)
