@@ -366,10 +366,15 @@ pub async fn generate(
     }
 
     let started = Instant::now();
+    let keys = match backend {
+        Backend::Sqlite => Keys::after_stored(core, Keys::RECORDS).await?,
+        Backend::Postgres => Keys::new(Keys::RECORDS),
+    };
     let (tx, mut rx) = mpsc::channel::<Batch>(QUEUE);
     let producer = tokio::task::spawn_blocking(move || {
         Producer::new(seed, owners, lists, settings, backend, accounts, contacts)
             .with_day(sales, opportunities, activities)
+            .with_keys(keys)
             .run(&tx)
     });
     let written = write_batches(core, txn, &mut rx, total, progress).await;
@@ -889,6 +894,12 @@ impl Producer {
     }
 
     /// Opportunities and activities to generate after the accounts and contacts.
+    /// The search keys it hands out: after those of earlier loads.
+    fn with_keys(mut self, keys: Keys) -> Producer {
+        self.keys = keys;
+        self
+    }
+
     fn with_day(mut self, sales: day::Sales, opportunities: usize, activities: usize) -> Producer {
         self.sales = sales;
         self.opportunities = opportunities;
@@ -1145,6 +1156,26 @@ impl Keys {
             from,
             next: Default::default(),
         }
+    }
+
+    /// As [`Keys::new`], after the keys that earlier loads gave out from `from` on (a load adds
+    /// to a database that holds one already, and its records fall in the same milliseconds now
+    /// and then): one pass over the stored keys.
+    async fn after_stored(core: &Core, from: i64) -> CoreResult<Keys> {
+        let within = (1i64 << search::order::SLOT_BITS) - 1;
+        let rows = db::raw_query(
+            core.db.reader(),
+            "SELECT rowid - (rowid & ?) AS slot, MAX(rowid & ?) AS top FROM search_entries \
+             WHERE rowid >= 0 AND (rowid & ?) >= ? GROUP BY slot",
+            vec![within.into(), within.into(), within.into(), from.into()],
+        )
+        .await?;
+        let mut keys = Keys::new(from);
+        for r in rows {
+            keys.next
+                .insert(get_i64(&r, "slot")?, get_i64(&r, "top")? + 1);
+        }
+        Ok(keys)
     }
 
     fn assign(&mut self, entry: &mut TableRow) {
@@ -1971,6 +2002,56 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A load into a database that holds one already hands out search keys after the stored
+    /// ones in every millisecond they share, not the same ones again (which the database
+    /// refused as a duplicate key, and the load with it).
+    #[tokio::test]
+    async fn a_second_load_gives_search_keys_after_the_first_loads() {
+        let path =
+            std::env::temp_dir().join(format!("guanxi_bulk_keys_{}.db", Uuid::now_v7().simple()));
+        let url = path.display().to_string();
+        let core = Core::new(Db::open(&url).await.unwrap(), Settings::default());
+        generate_bench_data(&core, 30, 60, &mut |_, _| {})
+            .await
+            .unwrap();
+        let within = (1i64 << search::order::SLOT_BITS) - 1;
+        let stored: Vec<i64> = db::raw_query(
+            core.db.reader(),
+            "SELECT rowid AS k FROM search_entries WHERE rowid >= 0 AND (rowid & ?) >= ?",
+            vec![within.into(), Keys::RECORDS.into()],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| get_i64(r, "k").unwrap())
+        .collect();
+        assert_eq!(stored.len(), 90);
+        let mut keys = Keys::after_stored(&core, Keys::RECORDS).await.unwrap();
+        for k in &stored {
+            let mut entry = TableRow::new(
+                "search_entries",
+                vec![("rowid".into(), (k - (k & within)).into())],
+            );
+            keys.assign(&mut entry);
+            let Some(SqlValue::BigInt(Some(given))) = entry.get("rowid").cloned() else {
+                panic!("no key given");
+            };
+            assert!(
+                given > *k && given - (given & within) == k - (k & within),
+                "{given} after {k}"
+            );
+        }
+        // And the load itself goes through.
+        generate_bench_data(&core, 30, 60, &mut |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(count_rows(&core, "contacts").await.unwrap(), 120);
+        drop(core);
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{url}{ext}"));
         }
     }
 }
