@@ -43,17 +43,72 @@ fn parse_e164(input: &str, default_region: &str) -> Result<String, FieldError> {
     if trimmed.chars().count() > MAX_PHONE_CHARS {
         return Err(FieldError::new(codes::TOO_LONG).with("max", MAX_PHONE_CHARS));
     }
-    let invalid = || FieldError::new(codes::INVALID_PHONE).with("value", trimmed);
-    let region = phonenumber::country::Id::from_str(default_region).ok();
-    let parsed = phonenumber::parse(region, trimmed).map_err(|_| invalid())?;
-    if !parsed.is_valid() {
-        return Err(invalid());
+    if let Some(e164) = home_mobile_e164(trimmed, default_region) {
+        NATIONAL.insert(e164.clone(), Some(trimmed.to_string()));
+        return Ok(e164);
     }
-    let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+    let (e164, national) = whole_parse(trimmed, default_region)
+        .ok_or_else(|| FieldError::new(codes::INVALID_PHONE).with("value", trimmed))?;
     // The number's national part, which its search entry asks for next, is known from this
     // parse: parsing the E.164 form again (a regex-heavy parse a number) gives the same.
-    NATIONAL.insert(e164.clone(), national_of(&parsed));
+    NATIONAL.insert(e164.clone(), national);
     Ok(e164)
+}
+
+/// The phone metadata's parse of a valid number: its E.164 form and national part.
+fn whole_parse(trimmed: &str, default_region: &str) -> Option<(String, Option<String>)> {
+    let region = phonenumber::country::Id::from_str(default_region).ok();
+    let parsed = phonenumber::parse(region, trimmed).ok()?;
+    if !parsed.is_valid() {
+        return None;
+    }
+    let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+    Some((e164, national_of(&parsed)))
+}
+
+/// The E.164 form of a mobile number written the way people at home in `region` write it, bare
+/// digits without a trunk or international prefix (`13812345678` in China), when it is one; `None`
+/// sends the number through the whole parse.
+///
+/// The whole parse tries the number against every kind of number the region has, a regex each,
+/// and costs about 50 µs: the largest part of an import's own work on a file of Chinese mobiles.
+/// For digits that no prefix rule of the region touches, it keeps them as the national number
+/// unchanged, and they are valid when the region's general and mobile patterns hold them; this
+/// asks exactly that (the same patterns, through the same crate) and nothing else. Regions
+/// that share their country code (+1, +7, +44) are left to the parse, which picks the region by
+/// the number. `home_mobiles_read_as_the_whole_parse_reads_them` holds the two to the same
+/// answers over more than a hundred thousand numbers.
+fn home_mobile_e164(digits: &str, region: &str) -> Option<String> {
+    use phonenumber::metadata::DATABASE;
+    if !(3..=17).contains(&digits.len())
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || digits.starts_with('0')
+    {
+        return None;
+    }
+    let meta = DATABASE.by_id(region)?;
+    let code = meta.country_code();
+    if DATABASE.region(&code).is_none_or(|r| r.len() != 1) {
+        return None;
+    }
+    // The parse strips what these find at the very start (a leftmost match elsewhere is
+    // ignored, as the parse ignores it).
+    let idd = meta.international_prefix().and_then(|re| re.find(digits));
+    let trunk = meta
+        .national_prefix_for_parsing()
+        .and_then(|re| re.find(digits));
+    if digits.starts_with(&code.to_string())
+        || idd.is_some_and(|m| m.start() == 0)
+        || trunk.is_some_and(|m| m.start() == 0)
+        || meta
+            .national_prefix()
+            .is_some_and(|p| digits.starts_with(p))
+    {
+        return None;
+    }
+    let d = meta.descriptors();
+    (d.general().is_match(digits) && d.mobile().is_some_and(|m| m.is_match(digits)))
+        .then(|| format!("+{code}{digits}"))
 }
 
 /// What [`phone_national`] answers, by E.164 string.
@@ -544,6 +599,57 @@ mod tests {
             phonenumber::Mode::International
         };
         parsed.format().mode(mode).to_string()
+    }
+
+    /// The short way for bare home mobiles answers as the whole parse does, wherever it answers:
+    /// random digit strings of every usual length in regions with and without trunk prefixes,
+    /// and every Chinese mobile prefix (numbers that start like a carrier code, 1 79xx, are
+    /// among them).
+    #[test]
+    fn home_mobiles_read_as_the_whole_parse_reads_them() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            // xorshift64*: any fixed sequence will do; the point is breadth.
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let mut cases: Vec<(String, &str)> = Vec::new();
+        for prefix in 100..200 {
+            for _ in 0..500 {
+                cases.push((format!("{prefix}{:08}", next() % 100_000_000), "CN"));
+            }
+        }
+        let regions = [
+            "CN", "HK", "MO", "TW", "SG", "JP", "KR", "DE", "FR", "AU", "IN", "US", "GB", "RU",
+            "BR", "MX",
+        ];
+        for region in regions {
+            for len in 5..=13 {
+                for _ in 0..500 {
+                    let n = next();
+                    let digits: String = (0..len)
+                        .map(|i| char::from(b'0' + ((n >> (i * 4)) % 10) as u8))
+                        .collect();
+                    cases.push((digits, region));
+                }
+            }
+        }
+        let mut answered = 0;
+        for (digits, region) in &cases {
+            if let Some(quick) = home_mobile_e164(digits, region) {
+                answered += 1;
+                let whole = whole_parse(digits, region);
+                assert_eq!(
+                    whole,
+                    Some((quick.clone(), Some(digits.clone()))),
+                    "{digits} in {region}"
+                );
+            }
+        }
+        // Most Chinese mobiles go the short way (the test would prove nothing otherwise).
+        assert!(answered > 20_000, "{answered} of {}", cases.len());
     }
 
     #[test]
