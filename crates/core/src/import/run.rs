@@ -205,7 +205,9 @@ pub struct Report {
     /// Cut short by [`RunOptions::stop_after`], or stopped by a person
     /// ([`super::ledger::request_stop`]): a later run of the file does the rest.
     pub stopped: bool,
-    /// The longest a batch's transaction was open (on SQLite: held the one writer).
+    /// The longest a batch's transaction held the database's writer (on SQLite the one
+    /// writer everyone takes turns at): from the moment it had the writer to its commit, not
+    /// counting its wait for its turn.
     pub longest_batch: Duration,
     /// How many batches the rows took.
     pub batches: u64,
@@ -534,6 +536,8 @@ struct Attempt<'a> {
     broke: bool,
     /// Rows refused in an attempt with savepoints.
     refused: usize,
+    /// When its transaction had the writer.
+    held: Instant,
 }
 
 /// The state a run keeps between batches.
@@ -924,6 +928,7 @@ impl<'a> Runner<'a> {
         let mut retried = false;
         if attempt.broke {
             attempt.bulk.rollback().await?;
+            self.longest_batch = self.longest_batch.max(attempt.held.elapsed());
             self.counts.linked_created = linked;
             retried = true;
             self.retried += 1;
@@ -939,7 +944,11 @@ impl<'a> Runner<'a> {
         }
         self.careful = retried || attempt.refused > 0;
         let Attempt {
-            bulk, done, errors, ..
+            bulk,
+            done,
+            errors,
+            held,
+            ..
         } = attempt;
         for d in &done {
             self.count(d.outcome);
@@ -955,7 +964,7 @@ impl<'a> Runner<'a> {
                 self.named.insert((e, n), id);
             }
         }
-        self.longest_batch = self.longest_batch.max(started.elapsed());
+        self.longest_batch = self.longest_batch.max(held.elapsed());
         self.batches += 1;
         for d in &done {
             sink.row(d.line, d.outcome, d.record_id);
@@ -979,6 +988,7 @@ impl<'a> Runner<'a> {
         started: Instant,
     ) -> CoreResult<Attempt<'a>> {
         let mut bulk = BulkWrite::begin(self.core, self.actor).await?;
+        let held = Instant::now();
         // Without savepoints any failure takes the whole attempt back, so each row's write may
         // go ahead while the next row is worked out; a failure it meets shows in a later row
         // or when the attempt ends, and the attempt after it writes row by row.
@@ -989,6 +999,7 @@ impl<'a> Runner<'a> {
             errors,
             broke: true,
             refused: 1,
+            held,
         };
         let mut done: Vec<Done> = Vec::new();
         let mut errors: Vec<RowError> = Vec::new();
@@ -1104,6 +1115,7 @@ impl<'a> Runner<'a> {
             errors,
             broke: false,
             refused,
+            held,
         })
     }
 

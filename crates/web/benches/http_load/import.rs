@@ -54,7 +54,7 @@ impl Running {
             "import of {}: {} rows read in {secs:.1} s ({:.0} rows/s, those imported before \
              left out): {} created, {} updated, \
              {} skipped, {} failed ({} row errors), {} records made for references; \
-             {} batches, longest {:.0} ms, {} written again row by row",
+             {} batches, the longest holding the writer {:.0} ms, {} written again row by row",
             self.file.display(),
             c.read,
             (c.read - c.already) as f64 / secs.max(f64::EPSILON),
