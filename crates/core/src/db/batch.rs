@@ -19,7 +19,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 
-use super::{Backend, WriteTxn, backend_of};
+use super::{Backend, backend_of};
 use crate::error::CoreResult;
 
 /// Statements to run in order, in the same transaction as the connection they run on.
@@ -31,6 +31,10 @@ pub struct Batch {
 impl Batch {
     pub fn new() -> Batch {
         Batch::default()
+    }
+
+    pub fn from_statements(statements: Vec<Statement>) -> Batch {
+        Batch { statements }
     }
 
     pub fn push(&mut self, statement: Statement) {
@@ -46,18 +50,9 @@ impl Batch {
         Ok(())
     }
 
-    /// Runs them as [`Self::run`] does, each sent ahead where `txn` allows it (see
-    /// [`WriteTxn::send_writes_ahead`]).
-    pub async fn run_ahead(self, txn: &WriteTxn) -> CoreResult<()> {
-        for s in self.into_statements(backend_of(txn)) {
-            txn.execute_ahead(s).await?;
-        }
-        Ok(())
-    }
-
     /// The statements as they are sent: on SQLite one text, on PostgreSQL one statement where
     /// every part writes.
-    fn into_statements(self, backend: Backend) -> Vec<Statement> {
+    pub(super) fn into_statements(self, backend: Backend) -> Vec<Statement> {
         match backend {
             Backend::Sqlite if self.statements.len() > 1 => {
                 let mut sql = String::new();

@@ -9,16 +9,20 @@ pub mod backup;
 mod batch;
 mod checkpoints;
 mod group_commit;
+mod held;
 pub mod memo;
 pub mod migrations;
 mod rows;
+mod table_row;
 mod tally;
 
 pub use batch::Batch;
+pub use held::Part;
 pub use rows::{
     Name, col, get_at, get_bool, get_i64, get_json, get_opt_bool, get_opt_date, get_opt_f64,
     get_opt_i64, get_opt_string, get_opt_ts, get_opt_uuid, get_string, get_ts, get_uuid,
 };
+pub use table_row::TableRow;
 pub use tally::Statements;
 use tally::Tally;
 
@@ -77,6 +81,8 @@ pub struct WriteTxn {
     settle: bool,
     /// A bulk load's write in flight (see `ahead`).
     ahead: ahead::Ahead,
+    /// A bulk load's records not yet sent (see `held`).
+    held: std::sync::Mutex<held::Held>,
     /// What the transaction's statements did so far (see `tally`).
     tally: Tally,
 }
@@ -88,25 +94,25 @@ impl ConnectionTrait for WriteTxn {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.tally.outcome(self.ahead.settle().await)?;
+        self.ready().await?;
         self.tally.wrote();
         self.tally.outcome(self.txn.execute(stmt).await)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.tally.outcome(self.ahead.settle().await)?;
+        self.ready().await?;
         self.tally.wrote();
         self.tally.outcome(self.txn.execute_unprepared(sql).await)
     }
 
     async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.tally.outcome(self.ahead.settle().await)?;
+        self.ready().await?;
         self.tally.query(&stmt);
         self.tally.outcome(self.txn.query_one(stmt).await)
     }
 
     async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.tally.outcome(self.ahead.settle().await)?;
+        self.ready().await?;
         self.tally.query(&stmt);
         self.tally.outcome(self.txn.query_all(stmt).await)
     }
@@ -119,7 +125,7 @@ impl ConnectionTrait for WriteTxn {
 impl WriteTxn {
     /// Saves the write. On SQLite this waits for the commit it shares.
     pub async fn commit(self) -> CoreResult<()> {
-        self.ahead.settle().await?;
+        self.ready().await?;
         let WriteTxn {
             txn, ended, settle, ..
         } = self;
@@ -140,7 +146,8 @@ impl WriteTxn {
 
     /// Undoes the write (dropping it does the same).
     pub async fn rollback(self) -> CoreResult<()> {
-        // A write in flight that failed is taken back with the rest.
+        // A write in flight that failed is taken back with the rest, and what is held with it.
+        drop(std::mem::take(&mut *self.held()));
         let _ = self.ahead.settle().await;
         let WriteTxn { txn, ended, .. } = self;
         let undone = alone(txn)?.rollback().await;
@@ -157,24 +164,79 @@ impl WriteTxn {
         self.ahead.allow(on);
     }
 
-    /// Runs `stmt`, sent ahead if [`Self::send_writes_ahead`] allows it.
-    pub async fn execute_ahead(&self, stmt: Statement) -> Result<(), DbErr> {
-        if self.ahead.allowed() {
-            self.tally.wrote();
-            self.tally.outcome(self.ahead.send(&self.txn, stmt).await)
-        } else {
-            self.execute(stmt).await.map(|_| ())
-        }
-    }
-
     /// Waits for a write sent ahead: its failure, if it failed.
     pub async fn settle_ahead(&self) -> Result<(), DbErr> {
+        self.ready().await
+    }
+
+    /// Writes a record's rows, `parts` in order. Where writes may be sent ahead they are held
+    /// instead, to go with the next records' (see `held`): a failure then shows in a later
+    /// statement, or in [`Self::settle_ahead`].
+    pub async fn write_record(&self, parts: Vec<Part>) -> Result<(), DbErr> {
+        let backend = self.get_database_backend();
+        if !self.ahead.allowed() {
+            let mut one = held::Held::default();
+            one.add(parts);
+            let batch = Batch::from_statements(one.statements(backend).map_err(held_failed)?);
+            return batch.run(self).await.map_err(held_failed);
+        }
+        if !self.held().joins(&parts) {
+            self.send_held().await?;
+        }
+        // Counted as it is held: a row refused after this one did not write (see `tally`).
+        self.tally.wrote();
+        let full = {
+            let mut held = self.held();
+            held.add(parts);
+            held.len() >= held::HOLD
+        };
+        if full {
+            self.send_held().await?;
+        }
+        Ok(())
+    }
+
+    /// The records held, for the next statements to be sent after them.
+    fn held(&self) -> std::sync::MutexGuard<'_, held::Held> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sends what is held, ahead.
+    async fn send_held(&self) -> Result<(), DbErr> {
+        let held = std::mem::take(&mut *self.held());
+        if held.len() == 0 {
+            return Ok(());
+        }
+        let backend = backend_of(self);
+        let statements = held
+            .statements(self.get_database_backend())
+            .map_err(held_failed)?;
+        for s in Batch::from_statements(statements).into_statements(backend) {
+            self.tally.outcome(self.ahead.send(&self.txn, s).await)?;
+        }
+        Ok(())
+    }
+
+    /// What is held sent, and what was sent ahead written: the transaction as its statements
+    /// so far left it.
+    async fn ready(&self) -> Result<(), DbErr> {
+        self.send_held().await?;
         self.tally.outcome(self.ahead.settle().await)
     }
 
     /// How many statements could have written and how many failed, so far (see `tally`).
     pub fn statements(&self) -> Statements {
         self.tally.reading()
+    }
+}
+
+/// A failure to lay out or run held rows, as the connection's error.
+fn held_failed(e: CoreError) -> DbErr {
+    match e {
+        CoreError::Database(e) => e,
+        other => DbErr::Custom(other.to_string()),
     }
 }
 
@@ -451,6 +513,7 @@ impl Db {
                 ended: None,
                 settle: false,
                 ahead: ahead::Ahead::default(),
+                held: Default::default(),
                 tally: Tally::default(),
             }),
             Some(group) => {
@@ -460,6 +523,7 @@ impl Db {
                     ended: Some(slot.ended),
                     settle: slot.alone,
                     ahead: ahead::Ahead::default(),
+                    held: Default::default(),
                     tally: Tally::default(),
                 })
             }
@@ -479,6 +543,7 @@ impl Db {
                     ended: Some(slot.ended),
                     settle: slot.alone,
                     ahead: ahead::Ahead::default(),
+                    held: Default::default(),
                     tally: Tally::default(),
                 })
             }

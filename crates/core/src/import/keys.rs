@@ -47,6 +47,10 @@ pub(super) struct KeyIndex {
     pub(super) added: HashMap<(Rule, String), Vec<Uuid>>,
     /// Keys the batch's rows took from records (an overwrite of a record's e-mails).
     pub(super) removed: HashSet<(Rule, String, Uuid)>,
+    /// Stored records the looked-up keys lead to, read with them, by id: a row that matches one
+    /// takes it from here instead of reading it alone (which waits for the rows written before
+    /// it). A record leaves when a row of the batch writes it.
+    pub(super) records: HashMap<Uuid, JsonMap>,
     /// Not to be trusted for the rest of the batch (a key held by very many records, or a row
     /// that made a record of the imported entity by name): rows ask the database one by one.
     pub(super) off: bool,
@@ -111,6 +115,7 @@ impl KeyIndex {
         before: Option<&JsonMap>,
         after: &JsonMap,
     ) {
+        self.records.remove(&id);
         let now: Vec<(Rule, String)> = dedupe::check::keys_of(def, after, NATURAL_KEYS)
             .into_iter()
             .flat_map(|(r, ks)| ks.into_iter().map(move |k| (r, k)))

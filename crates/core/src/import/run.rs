@@ -569,6 +569,10 @@ struct Runner<'a> {
     /// The last line whose named records' reference facts the batch has read (see
     /// [`Runner::read_referenced`]).
     referenced_through: u64,
+    /// Names of the next rows' references looked up together (see [`Runner::read_referenced`]):
+    /// the one record of that name the actor may read, or none by that name at all. A name
+    /// with several holders, or one out of reach, is not here: the row asks alone.
+    names_ahead: HashMap<(&'static str, String), Option<Uuid>>,
     /// Whether the next batch writes each row in a savepoint of its own from the start: the
     /// last one had rows refused.
     careful: bool,
@@ -627,6 +631,23 @@ impl<'a> Runner<'a> {
         }
         match dedupe::check::holders_by_key(bulk.conn(), self.def, &wanted, count * 4 + 64).await? {
             Some(found) => {
+                // The stored records that rows will update or compare, read now with one
+                // statement rather than each by the row that matches it.
+                if self.options.policy != Policy::Skip {
+                    let mut ids: Vec<Uuid> = found
+                        .values()
+                        .flatten()
+                        .map(|h| h.id)
+                        .filter(|id| !self.index.records.contains_key(id))
+                        .collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    for rec in bulk.get_many(self.def, &ids).await? {
+                        if let Ok(id) = id_of(&rec) {
+                            self.index.records.insert(id, rec);
+                        }
+                    }
+                }
                 self.index.stored.extend(found);
                 self.index.looked.extend(lines);
             }
@@ -644,10 +665,17 @@ impl<'a> Runner<'a> {
         rows: impl Iterator<Item = &'p Prepared>,
     ) -> CoreResult<()> {
         let mut wanted: Vec<(&'static EntityDef, Vec<Uuid>)> = Vec::new();
+        let mut unnamed: Vec<(&'static EntityDef, Vec<(String, String)>)> = Vec::new();
         for p in rows.take(LOOK_AHEAD) {
             self.referenced_through = self.referenced_through.max(p.line);
             for r in &p.refs {
                 let Some(id) = self.named.get(&(r.entity.name, r.name.clone())) else {
+                    if let Some(key) = self.name_key(r) {
+                        match unnamed.iter_mut().find(|(e, _)| e.name == r.entity.name) {
+                            Some((_, names)) => names.push((r.name.clone(), key)),
+                            None => unnamed.push((r.entity, vec![(r.name.clone(), key)])),
+                        }
+                    }
                     continue;
                 };
                 match wanted.iter_mut().find(|(e, _)| e.name == r.entity.name) {
@@ -661,7 +689,77 @@ impl<'a> Runner<'a> {
             ids.dedup();
             bulk.read_referenced(def, &ids).await?;
         }
+        for (def, names) in unnamed {
+            let mut ids = self.look_up_names(bulk, def, names).await?;
+            ids.sort_unstable();
+            ids.dedup();
+            bulk.read_referenced(def, &ids).await?;
+        }
         Ok(())
+    }
+
+    /// The key of the duplicate check's name rule that the record `r` names would hold, if its
+    /// entity has a single title field to hold the name.
+    fn name_key(&self, r: &NamedRef) -> Option<String> {
+        let [title_field] = r.entity.title_fields else {
+            return None;
+        };
+        let f = r.entity.field(title_field)?;
+        let value =
+            values::canonical(&f.kind, &Value::String(r.name.clone()), &self.core.settings).ok()?;
+        let mut rec = JsonMap::new();
+        rec.insert((*title_field).to_string(), value);
+        let keys = dedupe::check::keys_of(r.entity, &rec, &[Rule::Name]);
+        match keys.as_slice() {
+            [(_, ks)] => match ks.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A record of `def` was made: names looked ahead that nothing held may be its now (its
+    /// name's key, which leaves out the region, is theirs: 重庆天成环保 made, 长沙天成环保 is it).
+    fn forget_absent(&mut self, def: &EntityDef) {
+        if !self.names_ahead.is_empty() {
+            self.names_ahead
+                .retain(|(entity, _), known| *entity != def.name || known.is_some());
+        }
+    }
+
+    /// Looks up at once which records of `def` hold the name keys of `names` (name, key), for
+    /// [`Runner::reference`]: one the actor may read, or none. The records found that way.
+    async fn look_up_names(
+        &mut self,
+        bulk: &BulkWrite<'_>,
+        def: &'static EntityDef,
+        names: Vec<(String, String)>,
+    ) -> CoreResult<Vec<Uuid>> {
+        let mut keys: Vec<String> = names.iter().map(|(_, k)| k.clone()).collect();
+        keys.sort();
+        keys.dedup();
+        let most = keys.len() as u64 * 4 + 64;
+        let Some(found) =
+            dedupe::check::holders_by_key(bulk.conn(), def, &[(Rule::Name, keys)], most).await?
+        else {
+            return Ok(Vec::new());
+        };
+        let read = self.actor.grant(def.name).read;
+        let mut ids = Vec::new();
+        for (name, key) in names {
+            let holders = found.get(&(Rule::Name, key));
+            let known = match holders.map(Vec::as_slice).unwrap_or_default() {
+                [] => Some(None),
+                [h] if self.actor.reaches(read, h.owner, h.owner_team) => Some(Some(h.id)),
+                _ => None,
+            };
+            if let Some(known) = known {
+                ids.extend(known);
+                self.names_ahead.insert((def.name, name), known);
+            }
+        }
+        Ok(ids)
     }
 
     /// Finds the record `r` names, or creates it; the id, or the row's error.
@@ -693,16 +791,25 @@ impl<'a> Runner<'a> {
         };
         let mut rec = JsonMap::new();
         rec.insert((*title_field).to_string(), Value::String(r.name.clone()));
-        let matches = dedupe::check::holders(
-            bulk.conn(),
-            self.core,
-            self.actor,
-            target,
-            &rec,
-            &[Rule::Name],
-        )
-        .await
-        .map_err(|_| not_found())?;
+        let matches = match self.names_ahead.get(&cache_key) {
+            Some(Some(id)) => {
+                made.push((target.name, r.name.clone(), *id));
+                return Ok(*id);
+            }
+            // Nothing by this name when the rows were looked ahead, and nothing made by it since
+            // (the batch's own are above).
+            Some(None) => Vec::new(),
+            None => dedupe::check::holders(
+                bulk.conn(),
+                self.core,
+                self.actor,
+                target,
+                &rec,
+                &[Rule::Name],
+            )
+            .await
+            .map_err(|_| not_found())?,
+        };
         let readable: Vec<&dedupe::Match> = matches.iter().filter(|m| m.readable).collect();
         match readable.as_slice() {
             [one] => {
@@ -731,6 +838,7 @@ impl<'a> Runner<'a> {
                             self.index.off = true;
                         }
                         made.push((target.name, r.name.clone(), id));
+                        self.forget_absent(target);
                         self.counts.linked_created += 1;
                         self.batch_linked.push((target, id, self.line));
                         Ok(id)
@@ -882,14 +990,19 @@ impl<'a> Runner<'a> {
                 if self.matching() {
                     self.index.wrote(self.def, id, None, &rec);
                 }
+                self.forget_absent(self.def);
                 Ok(done(Outcome::Created, id, None))
             }
             Some(id) if self.options.policy == Policy::Skip => Ok(done(Outcome::Skipped, id, None)),
             Some(id) => {
-                let stored = bulk.get(self.def, id).await.map_err(&fail)?;
+                let stored = match self.index.records.remove(&id) {
+                    Some(stored) => stored,
+                    None => bulk.get(self.def, id).await.map_err(&fail)?,
+                };
                 let (changes, before) =
                     patch(self.def, self.core, self.options.policy, &stored, &p.input);
                 if changes.is_empty() {
+                    self.index.records.insert(id, stored);
                     return Ok(done(Outcome::Unchanged, id, None));
                 }
                 let rec = bulk
@@ -1013,6 +1126,7 @@ impl<'a> Runner<'a> {
         self.batch_linked.clear();
         self.index = KeyIndex::default();
         self.referenced_through = 0;
+        self.names_ahead.clear();
         loop {
             let mut p = match &mut rows {
                 Rows::Pending(pending) => {
@@ -1245,6 +1359,7 @@ pub async fn run(
         line: 0,
         index: KeyIndex::default(),
         referenced_through: 0,
+        names_ahead: HashMap::new(),
         careful: false,
     };
     let mut pending: VecDeque<Prepared> = VecDeque::new();

@@ -160,6 +160,12 @@ impl<'a> BulkWrite<'a> {
         self.core.records(def).get_in(&self.work, id).await
     }
 
+    /// The records of `ids` the actor may read, as [`Self::get`] reads each, in one read; the
+    /// others are left out.
+    pub async fn get_many(&self, def: &'static EntityDef, ids: &[Uuid]) -> CoreResult<Vec<Record>> {
+        self.core.records(def).get_many_in(&self.work, ids).await
+    }
+
     /// Commits every kept write at once.
     pub async fn commit(self) -> CoreResult<()> {
         self.work.commit().await

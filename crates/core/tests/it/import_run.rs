@@ -231,6 +231,88 @@ async fn an_imported_row_is_what_the_api_creates() {
     }
 }
 
+/// A batch's rows are held and written several records at a time, each table's rows of them in
+/// one statement (`WriteTxn::write_record`): each record is still exactly what the API creates
+/// from the same input, whatever number of phones and e-mails it has, and the accounts made for
+/// company names in the middle of the batch are written before the contacts that name them. A
+/// company name whose key (without its region) belongs to an account made earlier in the same
+/// batch names that account, as a name looked up alone would.
+#[tokio::test]
+async fn rows_written_together_are_each_what_the_api_creates() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let stored = core
+            .records(&ACCOUNTS)
+            .create(&boss, &json!({"kind": "company", "name": "北京中太数据科技有限公司"}))
+            .await
+            .unwrap();
+        let mut file = String::from("姓名,手机,电子邮箱,公司名称,职位\n");
+        let companies = [
+            "北京中太数据科技有限公司",
+            "重庆天成环保有限公司",
+            "",
+            "上海宏图化工有限公司",
+        ];
+        for n in 0..48 {
+            let phones = match n % 3 {
+                0 => String::new(),
+                1 => format!("1380000{n:04}"),
+                _ => format!("1390000{n:04};010-6234{n:04}"),
+            };
+            let emails = if n % 4 == 0 {
+                format!("p{n}@example.com;p{n}@example.org")
+            } else {
+                format!("p{n}@example.com")
+            };
+            let company = if n == 40 {
+                "长沙天成环保有限公司"
+            } else {
+                companies[n % 4]
+            };
+            file.push_str(&format!("王{n}号,{phones},{emails},{company},经理\n"));
+        }
+        let (report, errors) = import(&core, &boss, &CONTACTS, &file, Policy::Fill).await;
+        assert!(errors.is_empty(), "{backend:?}: {errors:?}");
+        assert_eq!(report.counts.created, 48, "{backend:?}");
+        assert_eq!(
+            report.counts.linked_created, 2,
+            "{backend:?}: 天成 and 宏图"
+        );
+        let tiancheng =
+            contact_by_email(&core, &boss, "p1@example.com").await["account_id"].clone();
+        let changsha = contact_by_email(&core, &boss, "p40@example.com").await;
+        assert_eq!(changsha["account_id"], tiancheng, "{backend:?}");
+        let zhongtai = contact_by_email(&core, &boss, "p4@example.com").await;
+        assert_eq!(zhongtai["account_id"], stored["id"], "{backend:?}");
+        for n in 0..48 {
+            let imported = contact_by_email(&core, &boss, &format!("p{n}@example.com")).await;
+            let mut input = serde_json::Map::new();
+            for field in ["family_name", "given_name", "phones", "emails", "account_id", "title"] {
+                input.insert(field.to_string(), imported[field].clone());
+            }
+            input.insert("allow_duplicate".into(), Value::Bool(true));
+            let by_api = core
+                .records(&CONTACTS)
+                .create(&boss, &Value::Object(input))
+                .await
+                .unwrap();
+            assert_eq!(
+                without_ids_and_times(imported.clone()),
+                without_ids_and_times(by_api.clone()),
+                "{backend:?}: row {n}"
+            );
+            assert_eq!(
+                stored_beside(&core, id_of(&imported)).await,
+                stored_beside(&core, id_of(&by_api)).await,
+                "{backend:?}: row {n}"
+            );
+        }
+        fresh.cleanup(core).await;
+    }
+}
+
 /// Rows are written ahead of their answers within a batch (`BulkWrite::send_writes_ahead`): a
 /// row the database itself refuses in the middle of a batch is found out by a later row, and
 /// the batch is written again row by row, so that row fails alone, with its line, and every

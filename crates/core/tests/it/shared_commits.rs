@@ -349,15 +349,21 @@ async fn a_batch_binds_each_statement_its_values_and_fails_whole() {
     }
 }
 
-/// A bulk load's writes sent ahead (`WriteTxn::send_writes_ahead`) run in the order they were
-/// made: a read after them sees them, a failed one is reported by the next statement, and
-/// nothing of a transaction taken back stays.
+/// A bulk load's records written ahead (`WriteTxn::send_writes_ahead`, `WriteTxn::write_record`)
+/// are held and sent several at a time, and run in the order they were made: a read after them
+/// sees them, a failed one is reported by a later statement, and nothing of a transaction taken
+/// back stays.
 #[tokio::test]
-async fn writes_sent_ahead_run_in_order_and_a_failure_shows_next() {
+async fn records_written_ahead_run_in_order_and_a_failure_shows_later() {
     for backend in backends() {
         let fresh = Fresh::new(backend).await;
         let core = fresh.core().await;
-        let row = |n: i64, label: &str| probe_row(backend, "ahead_probe", n, label);
+        let record = |n: i64, label: &str| {
+            vec![db::Part::Rows(vec![db::TableRow::new(
+                "ahead_probe",
+                vec![("n".into(), n.into()), ("label".into(), label.into())],
+            )])]
+        };
         let txn = core.db.begin().await.unwrap();
         db::raw_execute(
             &txn,
@@ -368,11 +374,11 @@ async fn writes_sent_ahead_run_in_order_and_a_failure_shows_next() {
         .unwrap();
         txn.commit().await.unwrap();
 
-        // Many writes, each sent before the one before has been answered, then a read.
+        // Many records, each handed over before the ones before have been written, then a read.
         let txn = core.db.begin_alone().await.unwrap();
         txn.send_writes_ahead(true);
         for n in 0..200 {
-            txn.execute_ahead(row(n, &format!("第{n}行")))
+            txn.write_record(record(n, &format!("第{n}行")))
                 .await
                 .unwrap();
         }
@@ -389,7 +395,7 @@ async fn writes_sent_ahead_run_in_order_and_a_failure_shows_next() {
             "{backend:?}: the read waits for every write"
         );
         assert_eq!(seen[199], "第199行", "{backend:?}");
-        txn.execute_ahead(row(200, "last")).await.unwrap();
+        txn.write_record(record(200, "last")).await.unwrap();
         txn.commit().await.unwrap();
         let committed = count(&core, "SELECT COUNT(*) AS n FROM ahead_probe").await;
         assert_eq!(
@@ -400,9 +406,9 @@ async fn writes_sent_ahead_run_in_order_and_a_failure_shows_next() {
         // A write that fails is reported by what follows it, and the transaction goes back whole.
         let txn = core.db.begin_alone().await.unwrap();
         txn.send_writes_ahead(true);
-        txn.execute_ahead(row(500, "kept?")).await.unwrap();
-        let sent = txn.execute_ahead(row(7, "a repeated key")).await;
-        let next = txn.execute_ahead(row(501, "after")).await;
+        txn.write_record(record(500, "kept?")).await.unwrap();
+        let sent = txn.write_record(record(7, "a repeated key")).await;
+        let next = txn.write_record(record(501, "after")).await;
         let settled = txn.settle_ahead().await;
         assert!(
             sent.is_err() || next.is_err() || settled.is_err(),
@@ -415,10 +421,32 @@ async fn writes_sent_ahead_run_in_order_and_a_failure_shows_next() {
             "{backend:?}: nothing of the failed transaction stays"
         );
 
-        // Without leave, a write is answered before the call returns.
+        // Held records go before a write of another kind, which sees them.
+        let txn = core.db.begin_alone().await.unwrap();
+        txn.send_writes_ahead(true);
+        txn.write_record(record(600, "held")).await.unwrap();
+        db::raw_execute(
+            &txn,
+            match backend {
+                Backend::Sqlite => "UPDATE ahead_probe SET label = 'changed' WHERE n = ?",
+                Backend::Postgres => "UPDATE ahead_probe SET label = 'changed' WHERE n = $1",
+            },
+            vec![600i64.into()],
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+        let changed = count(
+            &core,
+            "SELECT COUNT(*) AS n FROM ahead_probe WHERE label = 'changed'",
+        )
+        .await;
+        assert_eq!(changed, 1, "{backend:?}: the update found the held row");
+
+        // Without leave, a record is written before the call returns.
         let txn = core.db.begin().await.unwrap();
         assert!(
-            txn.execute_ahead(row(9, "repeated")).await.is_err(),
+            txn.write_record(record(9, "repeated")).await.is_err(),
             "{backend:?}: answered at once"
         );
         txn.rollback().await.unwrap();
