@@ -83,6 +83,8 @@ pub struct WriteTxn {
     ahead: ahead::Ahead,
     /// A bulk load's records not yet sent (see `held`).
     held: std::sync::Mutex<held::Held>,
+    /// How many records are held before they go (see [`WriteTxn::hold_few`]).
+    hold: std::sync::atomic::AtomicUsize,
     /// What the transaction's statements did so far (see `tally`).
     tally: Tally,
 }
@@ -188,12 +190,20 @@ impl WriteTxn {
         let full = {
             let mut held = self.held();
             held.add(parts);
-            held.len() >= held::HOLD
+            held.len() >= self.hold.load(std::sync::atomic::Ordering::Relaxed)
         };
         if full {
             self.send_held().await?;
         }
         Ok(())
+    }
+
+    /// Holds one record at most (`few`), or as many as `held` allows. A batch that others wait
+    /// for ends when its budget says, and its end waits for everything held: beside people's
+    /// saves a bulk load holds few, so that it does not keep them waiting longer.
+    pub fn hold_few(&self, few: bool) {
+        let n = if few { 1 } else { held::HOLD };
+        self.hold.store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The records held, for the next statements to be sent after them.
@@ -514,6 +524,7 @@ impl Db {
                 settle: false,
                 ahead: ahead::Ahead::default(),
                 held: Default::default(),
+                hold: held::HOLD.into(),
                 tally: Tally::default(),
             }),
             Some(group) => {
@@ -524,6 +535,7 @@ impl Db {
                     settle: slot.alone,
                     ahead: ahead::Ahead::default(),
                     held: Default::default(),
+                    hold: held::HOLD.into(),
                     tally: Tally::default(),
                 })
             }
@@ -544,6 +556,7 @@ impl Db {
                     settle: slot.alone,
                     ahead: ahead::Ahead::default(),
                     held: Default::default(),
+                    hold: held::HOLD.into(),
                     tally: Tally::default(),
                 })
             }

@@ -57,6 +57,12 @@ impl<'a> BulkWrite<'a> {
         self.conn().send_writes_ahead(on);
     }
 
+    /// Holds back at most one record's rows when `few` (others wait for the writer), or
+    /// several (see [`WriteTxn::hold_few`]).
+    pub fn hold_few(&self, few: bool) {
+        self.conn().hold_few(few);
+    }
+
     /// Reads at once what checking references to records `ids` of `def` needs, for the rest of
     /// the batch: rows that name the same few records (contacts at their companies) then check
     /// them without a read each, which would wait for the row written before it.

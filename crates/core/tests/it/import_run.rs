@@ -245,7 +245,10 @@ async fn rows_written_together_are_each_what_the_api_creates() {
         let boss = admin(&core, "boss@example.com").await;
         let stored = core
             .records(&ACCOUNTS)
-            .create(&boss, &json!({"kind": "company", "name": "北京中太数据科技有限公司"}))
+            .create(
+                &boss,
+                &json!({"kind": "company", "name": "北京中太数据科技有限公司"}),
+            )
             .await
             .unwrap();
         let mut file = String::from("姓名,手机,电子邮箱,公司名称,职位\n");
@@ -289,7 +292,14 @@ async fn rows_written_together_are_each_what_the_api_creates() {
         for n in 0..48 {
             let imported = contact_by_email(&core, &boss, &format!("p{n}@example.com")).await;
             let mut input = serde_json::Map::new();
-            for field in ["family_name", "given_name", "phones", "emails", "account_id", "title"] {
+            for field in [
+                "family_name",
+                "given_name",
+                "phones",
+                "emails",
+                "account_id",
+                "title",
+            ] {
                 input.insert(field.to_string(), imported[field].clone());
             }
             input.insert("allow_duplicate".into(), Value::Bool(true));
