@@ -146,6 +146,13 @@ impl WriteTxn {
         group_commit::outcome(committed.await)
     }
 
+    /// Starts the commit and returns at once: the connection commits while the caller goes on
+    /// (a bulk load works out its next batch meanwhile); [`Committing::wait`] says how it
+    /// ended. Nothing else can write on this connection until it has.
+    pub fn commit_in_background(self) -> Committing {
+        Committing(tokio::spawn(self.commit()))
+    }
+
     /// Undoes the write (dropping it does the same).
     pub async fn rollback(self) -> CoreResult<()> {
         // A write in flight that failed is taken back with the rest, and what is held with it.
@@ -239,6 +246,18 @@ impl WriteTxn {
     /// How many statements could have written and how many failed, so far (see `tally`).
     pub fn statements(&self) -> Statements {
         self.tally.reading()
+    }
+}
+
+/// A commit under way ([`WriteTxn::commit_in_background`]).
+pub struct Committing(tokio::task::JoinHandle<CoreResult<()>>);
+
+impl Committing {
+    /// Waits until the commit is done: its failure, if it failed.
+    pub async fn wait(self) -> CoreResult<()> {
+        self.0
+            .await
+            .map_err(|e| CoreError::Internal(format!("a commit did not finish: {e}")))?
     }
 }
 

@@ -31,6 +31,8 @@
 //!    it wrote (the database refused its record), the batch is rolled back and its rows written
 //!    again each in a savepoint of its own, so a row refused leaves the rest of its batch
 //!    standing (and the batches after one with refusals go row by row until one has none).
+//!    A batch's commit runs while the next rows are read, prepared and their keys worked out;
+//!    its rows count as imported (in the progress, the error file) once it is done.
 //!
 //! # Re-runs
 //!
@@ -530,6 +532,16 @@ enum Rows<'p> {
     Again(std::vec::IntoIter<Prepared>),
 }
 
+/// A batch written, whose commit may still be under way ([`Runner::reported`]).
+struct Unreported {
+    /// None for a dry run's batch, rolled back.
+    committing: Option<db::Committing>,
+    done: Vec<Done>,
+    errors: Vec<RowError>,
+    /// When its transaction had the writer.
+    held: Instant,
+}
+
 /// One attempt at a batch, written but not yet committed.
 struct Attempt<'a> {
     bulk: BulkWrite<'a>,
@@ -576,6 +588,8 @@ struct Runner<'a> {
     /// Whether the next batch writes each row in a savepoint of its own from the start: the
     /// last one had rows refused.
     careful: bool,
+    /// The last batch, until its commit is done and its rows reported.
+    committing: Option<Unreported>,
 }
 
 impl<'a> Runner<'a> {
@@ -1027,12 +1041,12 @@ impl<'a> Runner<'a> {
 
     /// Writes a batch's rows in one transaction; the rows it had no time for are left in
     /// `pending`. Written without savepoints first; when a row is refused, rolled back and
-    /// written again with a savepoint per row (see the module's documentation).
+    /// written again with a savepoint per row (see the module's documentation). Its commit is
+    /// started, not waited for: [`Runner::reported`] does that.
     async fn batch(
         &mut self,
         pending: &mut VecDeque<Prepared>,
         run_id: Option<Uuid>,
-        sink: &mut (dyn Sink + Send),
         budget: &mut Option<u64>,
     ) -> CoreResult<()> {
         let started = Instant::now();
@@ -1073,10 +1087,35 @@ impl<'a> Runner<'a> {
         if let Some(run_id) = run_id {
             self.record(&bulk, run_id, &done).await?;
         }
-        if self.options.dry_run {
+        let committing = if self.options.dry_run {
             bulk.rollback().await?;
+            None
         } else {
-            bulk.commit().await?;
+            Some(bulk.commit_in_background())
+        };
+        self.committing = Some(Unreported {
+            committing,
+            done,
+            errors,
+            held,
+        });
+        Ok(())
+    }
+
+    /// Waits for the last batch's commit, if one is under way, and reports its rows: they are
+    /// the file's only once it is done. Until then the run works out the next rows.
+    async fn reported(&mut self, sink: &mut (dyn Sink + Send)) -> CoreResult<()> {
+        let Some(Unreported {
+            committing,
+            done,
+            errors,
+            held,
+        }) = self.committing.take()
+        else {
+            return Ok(());
+        };
+        if let Some(c) = committing {
+            c.wait().await?;
             for (e, n, id) in std::mem::take(&mut self.batch_named) {
                 self.named.insert((e, n), id);
             }
@@ -1366,6 +1405,7 @@ pub async fn run(
         referenced_through: 0,
         names_ahead: HashMap::new(),
         careful: false,
+        committing: None,
     };
     let mut pending: VecDeque<Prepared> = VecDeque::new();
     let mut budget = options.stop_after;
@@ -1385,7 +1425,13 @@ pub async fn run(
                         runner.counts.already += 1;
                         continue;
                     }
-                    pending.push_back(prepare(def, core, actor, plan, &people, row));
+                    let mut p = prepare(def, core, actor, plan, &people, row);
+                    // Worked out now, while the last batch commits, not when the batch that
+                    // takes the row looks its keys up with the writer waiting.
+                    if runner.matching() && p.errors.is_empty() {
+                        runner.keys(&mut p);
+                    }
+                    pending.push_back(p);
                 }
                 Some(Err(e)) if e.is_fatal() => fatal = Some(e),
                 Some(Err(e)) => {
@@ -1415,6 +1461,7 @@ pub async fn run(
                 }
             }
         }
+        runner.reported(sink).await?;
         if pending.is_empty() || budget == Some(0) {
             break;
         }
@@ -1425,9 +1472,7 @@ pub async fn run(
             halted = true;
             break;
         }
-        runner
-            .batch(&mut pending, run_id, sink, &mut budget)
-            .await?;
+        runner.batch(&mut pending, run_id, &mut budget).await?;
     }
     let stopped = halted || (budget == Some(0) && (!pending.is_empty() || !ended));
     if let Some(id) = run_id {

@@ -17,7 +17,7 @@ use super::service::Record;
 use super::work::Work;
 use crate::Core;
 use crate::authz::Actor;
-use crate::db::WriteTxn;
+use crate::db::{Committing, WriteTxn};
 use crate::error::CoreResult;
 use sea_orm::ConnectionTrait;
 
@@ -175,6 +175,12 @@ impl<'a> BulkWrite<'a> {
     /// Commits every kept write at once.
     pub async fn commit(self) -> CoreResult<()> {
         self.work.commit().await
+    }
+
+    /// Starts committing every kept write at once and returns without waiting: the caller
+    /// works out its next batch while the database commits this one.
+    pub fn commit_in_background(self) -> Committing {
+        self.work.commit_in_background()
     }
 
     /// Takes every write back.

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::{self, WriteTxn, col, get_opt_ts, get_opt_uuid, get_uuid};
+use crate::db::{self, Committing, WriteTxn, col, get_opt_ts, get_opt_uuid, get_uuid};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query};
 use serde_json::Value;
@@ -161,6 +161,12 @@ impl<'a> Work<'a> {
     pub(crate) async fn commit(self) -> CoreResult<()> {
         self.txn.commit().await?;
         Ok(())
+    }
+
+    /// Starts the commit; the caller goes on while it runs (see
+    /// [`WriteTxn::commit_in_background`]).
+    pub(crate) fn commit_in_background(self) -> Committing {
+        self.txn.commit_in_background()
     }
 
     /// Undoes everything the work wrote (a dry run's batch).
