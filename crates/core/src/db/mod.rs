@@ -148,9 +148,12 @@ impl WriteTxn {
 
     /// Starts the commit and returns at once: the connection commits while the caller goes on
     /// (a bulk load works out its next batch meanwhile); [`Committing::wait`] says how it
-    /// ended. Nothing else can write on this connection until it has.
+    /// ended, and when. Nothing else can write on this connection until it has.
     pub fn commit_in_background(self) -> Committing {
-        Committing(tokio::spawn(self.commit()))
+        Committing(tokio::spawn(async move {
+            self.commit().await?;
+            Ok(std::time::Instant::now())
+        }))
     }
 
     /// Undoes the write (dropping it does the same).
@@ -250,11 +253,11 @@ impl WriteTxn {
 }
 
 /// A commit under way ([`WriteTxn::commit_in_background`]).
-pub struct Committing(tokio::task::JoinHandle<CoreResult<()>>);
+pub struct Committing(tokio::task::JoinHandle<CoreResult<std::time::Instant>>);
 
 impl Committing {
-    /// Waits until the commit is done: its failure, if it failed.
-    pub async fn wait(self) -> CoreResult<()> {
+    /// Waits until the commit is done: when it was, or its failure if it failed.
+    pub async fn wait(self) -> CoreResult<std::time::Instant> {
         self.0
             .await
             .map_err(|e| CoreError::Internal(format!("a commit did not finish: {e}")))?

@@ -1089,6 +1089,7 @@ impl<'a> Runner<'a> {
         }
         let committing = if self.options.dry_run {
             bulk.rollback().await?;
+            self.longest_batch = self.longest_batch.max(held.elapsed());
             None
         } else {
             Some(bulk.commit_in_background())
@@ -1115,12 +1116,15 @@ impl<'a> Runner<'a> {
             return Ok(());
         };
         if let Some(c) = committing {
-            c.wait().await?;
+            let ended = c.wait().await?;
             for (e, n, id) in std::mem::take(&mut self.batch_named) {
                 self.named.insert((e, n), id);
             }
+            // The writer was held until the commit was done, not until the run asked.
+            self.longest_batch = self
+                .longest_batch
+                .max(ended.saturating_duration_since(held));
         }
-        self.longest_batch = self.longest_batch.max(held.elapsed());
         self.batches += 1;
         for d in &done {
             sink.row(d.line, d.outcome, d.record_id);
