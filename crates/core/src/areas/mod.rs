@@ -4,6 +4,7 @@
 
 pub mod activities;
 pub mod customers;
+pub mod ledger;
 pub mod lists;
 pub mod sales;
 

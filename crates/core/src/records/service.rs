@@ -309,16 +309,23 @@ impl<'a> RecordService<'a> {
             return Ok(false);
         }
         let regarded = rec.get(field);
-        let Some(def) = regarded
-            .and_then(|v| v.get("entity"))
-            .and_then(Value::as_str)
+        // A reference names its entity in the declaration; a "regarding" value names its own.
+        let (entity, id) = match self.def.field(field).map(|f| &f.kind) {
+            Some(FieldKind::Ref { entity, .. }) => (Some(*entity), regarded),
+            _ => (
+                regarded
+                    .and_then(|v| v.get("entity"))
+                    .and_then(Value::as_str),
+                regarded.and_then(|v| v.get("id")),
+            ),
+        };
+        let Some(def) = entity
             .and_then(|name| self.core.registry.by_name(name))
             .filter(|d| d.access == Access::Records && d.name != self.def.name)
         else {
             return Ok(false);
         };
-        let Some(id) = regarded
-            .and_then(|v| v.get("id"))
+        let Some(id) = id
             .and_then(Value::as_str)
             .and_then(|s| Uuid::parse_str(s).ok())
         else {
@@ -1783,6 +1790,9 @@ impl<'a> RecordService<'a> {
     /// any other entity of business records ([`EntityDef::read_through`]).
     fn regarded_readable(&self, actor: &Actor, field: &str) -> CoreResult<Condition> {
         let column = self.def.field(field).map_or(field, |f| f.column);
+        if let Some(FieldKind::Ref { entity, .. }) = self.def.field(field).map(|f| &f.kind) {
+            return self.referenced_readable(actor, column, entity);
+        }
         let entity = Expr::col((self.table(), col(&format!("{column}_entity"))));
         let id = Expr::col((self.table(), col(&format!("{column}_id"))));
         let mut any = Condition::any();
@@ -1808,6 +1818,38 @@ impl<'a> RecordService<'a> {
             any = any.add(arm);
         }
         Ok(any)
+    }
+
+    /// The records whose reference `column` names a live record of `entity` that `actor` may
+    /// read by its owner: a ledger row read through its account.
+    fn referenced_readable(
+        &self,
+        actor: &Actor,
+        column: &str,
+        entity: &str,
+    ) -> CoreResult<Condition> {
+        let Some(def) = self
+            .core
+            .registry
+            .by_name(entity)
+            .filter(|d| d.access == Access::Records && d.name != self.def.name)
+        else {
+            return Ok(Condition::any());
+        };
+        let id = Expr::col((self.table(), col(column)));
+        Ok(match actor.grant(def.name).read {
+            Scope::None => Condition::any(),
+            Scope::All => Condition::all().add(id.is_not_null()),
+            _ => {
+                let referenced = self.core.records(def);
+                let mut sub = Query::select();
+                sub.column(col("id"))
+                    .from(col(def.table))
+                    .cond_where(referenced.scope_on(actor, Expr::col(col("owner_id")))?)
+                    .and_where(Expr::col(col("deleted_at")).is_null());
+                Condition::all().add(id.in_subquery(sub))
+            }
+        })
     }
 
     /// The records `actor` may read, as a condition on `owner`, an owner column.

@@ -113,6 +113,7 @@ impl Maker<'_> {
             FieldKind::LongText { max } => json!(cut("第一行\n-second, \"quoted\"", *max)),
             FieldKind::Choice(set) => json!(set.codes().last().unwrap()),
             FieldKind::MultiChoice(set) => json!(set.codes()),
+            FieldKind::Decimal { scale } if *scale < 3 => json!(-12.5),
             FieldKind::Decimal { .. } => json!(-12.375),
             FieldKind::Int { min, max } => json!((*min).max(0).min(*max)),
             FieldKind::Money => json!({"amount": "-1234.50", "currency": "CNY"}),

@@ -23,6 +23,7 @@ mod import_stop;
 mod import_undo;
 mod jobs;
 mod kinds;
+mod ledgers;
 mod mail;
 mod migrations;
 mod notifications;

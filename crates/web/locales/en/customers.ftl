@@ -76,3 +76,20 @@ option-channels-visit = Visit
 option-channels-mail = Post
 # Errors of the customers' own rules.
 error-family_or_given_name_required = Give a family name or a given name
+# Customer facts the insights read until the service areas record them.
+nav-customer_facts = Customer facts
+entity-customer_fact = Customer facts
+entity-customer_facts = Customer facts
+related-customer_fact-account_id = Customer facts
+field-customer_fact-account_id = Account
+field-customer_fact-recorded_on = Recorded on
+field-customer_fact-satisfaction = Satisfaction
+field-customer_fact-recommendation = Likelihood to recommend (0–10)
+field-customer_fact-share_of_wallet = Share of wallet
+field-customer_fact-contract_end = Contract ends
+field-customer_fact-integration_level = Integration
+field-customer_fact-loyalty_balance = Loyalty points
+option-integration_levels-none = None
+option-integration_levels-data_exchange = Data exchange
+option-integration_levels-system_integration = Systems integrated
+option-integration_levels-embedded = Embedded in their processes

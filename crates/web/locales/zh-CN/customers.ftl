@@ -76,3 +76,20 @@ option-channels-visit = 拜访
 option-channels-mail = 邮寄
 # Errors of the customers' own rules.
 error-family_or_given_name_required = 请填写姓或名
+# 客户情况：服务模块记录之前，由人工按客户导入，供客户洞察读取。
+nav-customer_facts = 客户情况
+entity-customer_fact = 客户情况
+entity-customer_facts = 客户情况
+related-customer_fact-account_id = 客户情况
+field-customer_fact-account_id = 客户
+field-customer_fact-recorded_on = 记录日期
+field-customer_fact-satisfaction = 满意度
+field-customer_fact-recommendation = 推荐意愿（0–10）
+field-customer_fact-share_of_wallet = 钱包份额
+field-customer_fact-contract_end = 合同到期日
+field-customer_fact-integration_level = 系统集成程度
+field-customer_fact-loyalty_balance = 积分余额
+option-integration_levels-none = 无
+option-integration_levels-data_exchange = 数据交换
+option-integration_levels-system_integration = 系统集成
+option-integration_levels-embedded = 嵌入客户流程

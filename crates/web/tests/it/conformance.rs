@@ -119,7 +119,17 @@ fn sample(field: &FieldDef, seed: u32, currency: &str) -> Option<Sample> {
         }
         // Custom fields of these kinds are checked in `custom_fields.rs`; the first entity to
         // declare one brings its checks here.
-        FieldKind::Decimal { .. } | FieldKind::User => {
+        // A decimal typed as text with padding and trailing zeros reads back as its number.
+        FieldKind::Decimal { .. } => {
+            let units = 1_000 + i64::from(seed) * 7;
+            let text = format!("{}.{:02}", units / 100, units % 100);
+            let normal = text.trim_end_matches('0').trim_end_matches('.');
+            Some(Sample {
+                input: json!(format!(" {text}0 ")),
+                canonical: serde_json::from_str(normal).expect("a number"),
+            })
+        }
+        FieldKind::User => {
             panic!("{}: add conformance samples for its kind", field.name)
         }
         FieldKind::Int { min, max } => {
@@ -1195,6 +1205,8 @@ enum Filtered {
 enum Ordered {
     Int,
     Percent,
+    /// A decimal of two places or more: a step of 0.01 is a value of its own.
+    Decimal,
     Money,
     Date,
     Instant,
@@ -1217,13 +1229,14 @@ impl Filtered {
                 Filtered::Id
             }
             FieldKind::Percent => Filtered::Ordered(Ordered::Percent),
+            FieldKind::Decimal { .. } => Filtered::Ordered(Ordered::Decimal),
             FieldKind::DateTime => Filtered::Ordered(Ordered::Instant),
             FieldKind::Labels { .. } => Filtered::Unfilterable,
             FieldKind::Phones => Filtered::Points { phone: true },
             FieldKind::Emails => Filtered::Points { phone: false },
             FieldKind::StringList { .. } => Filtered::List,
             FieldKind::Address => Filtered::WholeAddress,
-            FieldKind::MultiChoice(_) | FieldKind::Decimal { .. } | FieldKind::User => {
+            FieldKind::MultiChoice(_) | FieldKind::User => {
                 panic!("add conformance filters for {kind:?}")
             }
         }
@@ -1260,8 +1273,8 @@ fn neighbours(o: Ordered, v: &Value) -> (Value, Value) {
             let n = v.as_i64().expect("integer");
             (json!(n - 1), json!(n + 1))
         }
-        Ordered::Percent => {
-            let n = v.as_f64().expect("percentage");
+        Ordered::Percent | Ordered::Decimal => {
+            let n = v.as_f64().expect("percentage or decimal");
             (json!(n - 0.01), json!(n + 0.01))
         }
         Ordered::Money => {
@@ -2323,6 +2336,10 @@ fn every_error_code_has_a_message_in_both_locales() {
         ("table", json!("contacts")),
         ("type", json!("geometry")),
         ("example", json!("03/15/2026")),
+        ("today", json!("2026-12-07")),
+        ("base", json!("CNY")),
+        ("order", json!("XS-2026-0412")),
+        ("invoice_date", json!("2026-03-01")),
     ]
     .into_iter()
     .collect();

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod contacts;
+pub mod customer_facts;
 pub mod industries;
 pub mod sources;
 
@@ -12,11 +13,13 @@ use crate::records::{EntityDef, Work};
 
 pub use accounts::ACCOUNTS;
 pub use contacts::CONTACTS;
+pub use customer_facts::CUSTOMER_FACTS;
 pub use industries::INDUSTRIES;
 pub use sources::SOURCES;
 
 /// This area's entities, in the order navigation shows them.
-pub const ENTITIES: [&EntityDef; 4] = [&ACCOUNTS, &CONTACTS, &SOURCES, &INDUSTRIES];
+pub const ENTITIES: [&EntityDef; 5] =
+    [&ACCOUNTS, &CONTACTS, &CUSTOMER_FACTS, &SOURCES, &INDUSTRIES];
 
 /// (English, Chinese): the channels most companies track.
 pub const SOURCE_NAMES: [(&str, &str); 9] = [

@@ -3,7 +3,9 @@
 
 pub mod lost_reasons;
 pub mod opportunities;
+pub mod payment_records;
 pub mod pipelines;
+pub mod sales_records;
 
 use serde_json::json;
 
@@ -13,10 +15,18 @@ use crate::records::{EntityDef, Work};
 
 pub use lost_reasons::LOST_REASONS;
 pub use opportunities::OPPORTUNITIES;
+pub use payment_records::PAYMENT_RECORDS;
 pub use pipelines::PIPELINES;
+pub use sales_records::SALES_RECORDS;
 
 /// This area's entities, in the order navigation shows them.
-pub const ENTITIES: [&EntityDef; 3] = [&OPPORTUNITIES, &PIPELINES, &LOST_REASONS];
+pub const ENTITIES: [&EntityDef; 5] = [
+    &OPPORTUNITIES,
+    &SALES_RECORDS,
+    &PAYMENT_RECORDS,
+    &PIPELINES,
+    &LOST_REASONS,
+];
 
 pub const LOST_REASON_NAMES: [(&str, &str); 5] = [
     ("Price too high", "价格太高"),

@@ -41,6 +41,7 @@ mod m0041_sort_nulls_first;
 mod m0042_calendar_spans;
 mod m0043_calendar_long;
 mod m0044_users_stamp;
+mod m0045_ledgers;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0042_calendar_spans::Migration),
             Box::new(m0043_calendar_long::Migration),
             Box::new(m0044_users_stamp::Migration),
+            Box::new(m0045_ledgers::Migration),
         ]
     }
 }

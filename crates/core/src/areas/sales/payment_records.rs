@@ -1,0 +1,189 @@
+//! Payments (回款记录): each invoice with its due date and the day it was paid, or written off
+//! as a bad debt. The tiers read how fast and how surely an account pays (its payment score);
+//! the churn model reads how late.
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use crate::CoreResult;
+use crate::areas::ledger::{self, RATE_MISSING};
+use crate::areas::str_field;
+use crate::error::{FieldError, FieldErrors};
+use crate::records::def::{Access, EntityDef, FieldDef, FieldKind};
+use crate::records::{Behaviour, Event, JsonMap, Work};
+
+/// A due date before the invoice's own date.
+pub const DUE_BEFORE_INVOICE: &str = "due_before_invoice";
+
+const FIELDS: &[FieldDef] = &[
+    ledger::account_field(),
+    FieldDef::new("invoice_ref", FieldKind::Text { max: 100 })
+        .sortable()
+        .synonyms(&[
+            "发票号",
+            "发票号码",
+            "应收单号",
+            "单据编号",
+            "单据号",
+            "Invoice",
+            "Invoice number",
+            "Invoice no",
+        ]),
+    FieldDef::new("invoice_date", FieldKind::Date)
+        .required()
+        .sortable()
+        .synonyms(&[
+            "开票日期",
+            "发票日期",
+            "单据日期",
+            "应收日期",
+            "Invoice date",
+            "Billing date",
+        ]),
+    FieldDef::new("due_date", FieldKind::Date)
+        .sortable()
+        .synonyms(&[
+            "到期日",
+            "到期日期",
+            "应收到期日",
+            "收款期限",
+            "账期到期日",
+            "Due date",
+            "Due",
+        ]),
+    FieldDef::new("paid_date", FieldKind::Date)
+        .sortable()
+        .synonyms(&[
+            "回款日期",
+            "收款日期",
+            "到账日期",
+            "实收日期",
+            "Paid date",
+            "Payment date",
+            "Date paid",
+        ]),
+    FieldDef::new("amount", FieldKind::Money)
+        .required()
+        .sortable()
+        .synonyms(&[
+            "金额",
+            "应收金额",
+            "发票金额",
+            "价税合计",
+            "回款金额",
+            "Amount",
+            "Invoice amount",
+        ]),
+    ledger::rate_field(),
+    FieldDef::new("written_off", FieldKind::Bool).synonyms(&[
+        "坏账",
+        "是否坏账",
+        "坏账核销",
+        "已核销坏账",
+        "Written off",
+        "Bad debt",
+    ]),
+    FieldDef::new("base_amount", FieldKind::Money)
+        .computed()
+        .sortable(),
+];
+
+fn title(rec: &JsonMap, _locale: &str) -> String {
+    [
+        str_field(rec, "invoice_date"),
+        str_field(rec, "invoice_ref"),
+    ]
+    .iter()
+    .filter(|s| !s.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
+fn no_names(_rec: &JsonMap) -> Vec<String> {
+    Vec::new()
+}
+
+/// Invoiced before any due date a generated record may hold.
+fn example(_seed: u32) -> JsonMap {
+    let mut out = JsonMap::new();
+    out.insert("invoice_date".into(), json!("1970-01-01"));
+    out
+}
+
+struct Rules;
+
+#[async_trait]
+impl Behaviour for Rules {
+    async fn validate(
+        &self,
+        work: &mut Work<'_>,
+        _event: &Event<'_>,
+        rec: &mut JsonMap,
+        errors: &mut FieldErrors,
+    ) -> CoreResult<()> {
+        ledger::no_future_dates(work, rec, &["invoice_date", "paid_date"], errors);
+        if let (Some(invoiced), Some(due)) = (
+            ledger::date_of(rec, "invoice_date"),
+            ledger::date_of(rec, "due_date"),
+        ) && due < invoiced
+        {
+            errors.insert(
+                "due_date".into(),
+                FieldError::new(DUE_BEFORE_INVOICE).with(
+                    "invoice_date",
+                    json!(invoiced.format("%Y-%m-%d").to_string()),
+                ),
+            );
+        }
+        ledger::convert(work, rec, "amount", "base_amount", false, errors);
+        Ok(())
+    }
+}
+
+pub static PAYMENT_RECORDS: EntityDef = EntityDef {
+    name: "payment_record",
+    plural: "payment_records",
+    area: "sales",
+    table: "payment_records",
+    fields: FIELDS,
+    default_sort: "-invoice_date",
+    default_columns: &[
+        "invoice_date",
+        "account_id",
+        "invoice_ref",
+        "amount",
+        "due_date",
+        "paid_date",
+        "written_off",
+    ],
+    related_columns: &[
+        "invoice_date",
+        "invoice_ref",
+        "amount",
+        "due_date",
+        "paid_date",
+    ],
+    title_sort: "invoice_date",
+    title,
+    title_fields: &["invoice_date", "invoice_ref"],
+    search_names: no_names,
+    children: &[],
+    states: None,
+    actions: &[],
+    access: Access::Records,
+    example: Some(example),
+    behaviour: &Rules,
+    error_codes: &[ledger::DATE_IN_FUTURE, RATE_MISSING, DUE_BEFORE_INVOICE],
+    charts: &[],
+    key_facts: &["account_id", "amount"],
+    dedupe: &[],
+    rollups: &[],
+    // Whoever may read the account may read its invoices, whoever keyed them in.
+    read_through: Some("account_id"),
+    shared_with: None,
+    timeline: None,
+    board: None,
+    calendar: None,
+    field_groups: &[],
+};
