@@ -8,6 +8,8 @@
 pub mod transactions;
 // Side files keyed by customer: complaints, payments, surveys, contract terms.
 pub mod customer_file;
+// Every insight of a refresh in one call (the CLI and the product's refresh job).
+pub mod customer_insights;
 
 // Repeat-purchase and value models.
 pub mod bgnbd;

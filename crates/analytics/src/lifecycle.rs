@@ -112,11 +112,60 @@ impl Default for LifecycleConfig {
     }
 }
 
+/// Which rule decided the stage: a code the presentation layer words, with the assignment's
+/// numbers and the config's thresholds as its parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// No purchase up to the as-of date.
+    NoPurchase,
+    /// P(alive) below `churn_p_alive`.
+    ProbablyGone,
+    /// Silent for longer than `churn_inactive_factor` × the usual interval (and the minimum).
+    SilentPastUsual,
+    /// One purchase, longer ago than `churn_single_purchase_days`.
+    OnceLongAgo,
+    /// A customer for less than `exploration_days`.
+    New,
+    /// One purchase so far.
+    OnePurchase,
+    /// The recent purchase rate fell by at least `decline_trend`.
+    RateFalling,
+    /// P(alive) below `decline_p_alive`.
+    FadingActivity,
+    /// Younger than `stability_days`, not declining.
+    Building,
+    /// Older than `stability_days` with a steady rate.
+    Steady,
+}
+
+impl Reason {
+    /// The code, as stored and translated.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::NoPurchase => "no_purchase",
+            Reason::ProbablyGone => "probably_gone",
+            Reason::SilentPastUsual => "silent_past_usual",
+            Reason::OnceLongAgo => "once_long_ago",
+            Reason::New => "new",
+            Reason::OnePurchase => "one_purchase",
+            Reason::RateFalling => "rate_falling",
+            Reason::FadingActivity => "fading_activity",
+            Reason::Building => "building",
+            Reason::Steady => "steady",
+        }
+    }
+}
+
 /// One customer's stage and the evidence for it.
 #[derive(Clone, Debug, Serialize)]
 pub struct LifecycleAssignment {
     /// The stage.
     pub stage: Stage,
+    /// The rule that decided it.
+    pub reason: Reason,
+    /// The usual (median) days between purchases, when there are two or more.
+    pub usual_interval_days: Option<f64>,
     /// Days from the first purchase to the as-of date.
     pub tenure_days: Option<i32>,
     /// Purchase days up to the as-of date.
@@ -148,6 +197,8 @@ pub fn assign(
     let days = &history.days[..n];
     let mut out = LifecycleAssignment {
         stage: Stage::Prospect,
+        reason: Reason::NoPurchase,
+        usual_interval_days: None,
         tenure_days: None,
         purchases: n,
         days_since_last: None,
@@ -166,6 +217,7 @@ pub fn assign(
     let mut gaps: Vec<f64> = days.windows(2).map(|w| f64::from(w[1] - w[0])).collect();
     gaps.sort_unstable_by(f64::total_cmp);
     let usual = quantile_sorted(&gaps, 0.5);
+    out.usual_interval_days = usual;
     let window_start = as_of - cfg.trend_window_days;
     if tenure > cfg.trend_window_days {
         let recent = days.iter().filter(|&&d| d > window_start).count() as f64;
@@ -176,8 +228,9 @@ pub fn assign(
             out.trend = Some((recent / f64::from(cfg.trend_window_days)) / earlier_rate - 1.0);
         }
     }
-    let mut set = |stage: Stage, en: String, zh: String| {
+    let mut set = |stage: Stage, reason: Reason, en: String, zh: String| {
         out.stage = stage;
+        out.reason = reason;
         out.reason_en = en;
         out.reason_zh = zh;
     };
@@ -185,6 +238,7 @@ pub fn assign(
     if let Some(p) = p_alive.filter(|&p| p < cfg.churn_p_alive) {
         set(
             Stage::Churned,
+            Reason::ProbablyGone,
             format!(
                 "probability still active {} is below {}",
                 pct(p),
@@ -200,6 +254,7 @@ pub fn assign(
             if f64::from(idle) > limit {
                 set(
                     Stage::Churned,
+                    Reason::SilentPastUsual,
                     format!(
                         "no purchase for {idle} days, more than {:.0} days ({}× the usual interval of {u:.0} days)",
                         limit, cfg.churn_inactive_factor
@@ -215,6 +270,7 @@ pub fn assign(
         None if idle > cfg.churn_single_purchase_days => {
             set(
                 Stage::Churned,
+                Reason::OnceLongAgo,
                 format!(
                     "bought once, {idle} days ago (more than {} days)",
                     cfg.churn_single_purchase_days
@@ -232,6 +288,7 @@ pub fn assign(
     if tenure < cfg.exploration_days {
         set(
             Stage::Exploration,
+            Reason::New,
             format!(
                 "customer for {tenure} days (less than {})",
                 cfg.exploration_days
@@ -243,6 +300,7 @@ pub fn assign(
     if n == 1 {
         set(
             Stage::Exploration,
+            Reason::OnePurchase,
             "only one purchase so far".into(),
             "目前仅购买一次".into(),
         );
@@ -252,6 +310,7 @@ pub fn assign(
     if let Some(t) = out.trend.filter(|&t| t <= cfg.decline_trend) {
         set(
             Stage::Decline,
+            Reason::RateFalling,
             format!(
                 "purchase rate in the last {} days is {} below the earlier rate",
                 cfg.trend_window_days,
@@ -268,6 +327,7 @@ pub fn assign(
     if let Some(p) = p_alive.filter(|&p| p < cfg.decline_p_alive) {
         set(
             Stage::Decline,
+            Reason::FadingActivity,
             format!(
                 "probability still active {} is below {}",
                 pct(p),
@@ -281,6 +341,7 @@ pub fn assign(
     if tenure < cfg.stability_days {
         set(
             Stage::Formation,
+            Reason::Building,
             format!(
                 "customer for {tenure} days with {n} purchases, not declining (stable after {} days)",
                 cfg.stability_days
@@ -293,6 +354,7 @@ pub fn assign(
     } else {
         set(
             Stage::Stability,
+            Reason::Steady,
             format!("customer for {tenure} days with {n} purchases and a steady rate"),
             format!("成为客户 {tenure} 天，购买 {n} 次，频率稳定"),
         );

@@ -462,6 +462,51 @@ impl Tier {
     }
 }
 
+/// Which rule decided a tier: a code the presentation layer words with the assignment's numbers
+/// and the config's thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TierReason {
+    /// A bad debt was written off.
+    BadDebt,
+    /// Margin rate below `do_not_serve_below_margin`.
+    LowMargin,
+    /// Pays slower than `do_not_serve_days_to_pay`.
+    SlowPayer,
+    /// Gold's value rule and score met.
+    TopValue,
+    /// Silver's value rule and score met.
+    GoodValue,
+    /// Neither met.
+    BelowSilver,
+}
+
+impl TierReason {
+    /// The code, as stored and translated.
+    pub fn code(self) -> &'static str {
+        match self {
+            TierReason::BadDebt => "bad_debt",
+            TierReason::LowMargin => "low_margin",
+            TierReason::SlowPayer => "slow_payer",
+            TierReason::TopValue => "top_value",
+            TierReason::GoodValue => "good_value",
+            TierReason::BelowSilver => "below_silver",
+        }
+    }
+}
+
+impl Tier {
+    /// The code, as stored and translated.
+    pub fn code(self) -> &'static str {
+        match self {
+            Tier::Gold => "gold",
+            Tier::Silver => "silver",
+            Tier::Bronze => "bronze",
+            Tier::DoNotServe => "do_not_serve",
+        }
+    }
+}
+
 /// One customer's tier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TierAssignment {
@@ -483,6 +528,8 @@ pub struct TierAssignment {
     pub profitability_score: f64,
     /// The tier.
     pub tier: Tier,
+    /// The rule that decided it.
+    pub reason: TierReason,
     /// Tier name, Chinese.
     pub tier_zh: String,
     /// Tier name, English.
@@ -563,15 +610,17 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
             let mp = config.margin_points(i.margin_rate);
             let pp = config.payment_points(i.days_to_pay);
             let score = mp + pp;
-            let (tier, en, zh) = if i.bad_debt {
+            let (tier, reason, en, zh) = if i.bad_debt {
                 (
                     Tier::DoNotServe,
+                    TierReason::BadDebt,
                     "bad debt written off".to_string(),
                     "曾发生坏账".to_string(),
                 )
             } else if i.margin_rate < config.do_not_serve_below_margin {
                 (
                     Tier::DoNotServe,
+                    TierReason::LowMargin,
                     format!(
                         "margin rate {:.1}% below {:.1}%",
                         100.0 * i.margin_rate,
@@ -589,6 +638,7 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
             {
                 (
                     Tier::DoNotServe,
+                    TierReason::SlowPayer,
                     format!(
                         "pays in {d:.0} days, over {:.0}",
                         config.do_not_serve_days_to_pay
@@ -603,6 +653,7 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
             {
                 (
                     Tier::Gold,
+                    TierReason::TopValue,
                     format!("top value and profitability score {score:.0}/40"),
                     format!("价值靠前，盈利能力得分 {score:.0}/40"),
                 )
@@ -611,12 +662,14 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
             {
                 (
                     Tier::Silver,
+                    TierReason::GoodValue,
                     format!("good value and profitability score {score:.0}/40"),
                     format!("价值较高，盈利能力得分 {score:.0}/40"),
                 )
             } else {
                 (
                     Tier::Bronze,
+                    TierReason::BelowSilver,
                     format!("value or profitability score {score:.0}/40 below silver rules"),
                     format!("价值或盈利能力得分 {score:.0}/40 未达银牌标准"),
                 )
@@ -631,6 +684,7 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
                 payment_points: pp,
                 profitability_score: score,
                 tier,
+                reason,
                 tier_zh: tier.name_zh().to_string(),
                 tier_en: tier.name_en().to_string(),
                 reason_en: en,

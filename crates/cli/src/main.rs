@@ -4,6 +4,7 @@ mod analytics_cmd;
 mod config;
 mod export_cmd;
 mod import_cmd;
+mod insights_cmd;
 mod jobs_cmd;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -108,6 +109,9 @@ enum Command {
     /// Background jobs: run them in a process of their own, list them, retry or drop failed ones.
     #[command(subcommand)]
     Jobs(jobs_cmd::JobsCommand),
+    /// Customer insights from the sales history and payments, written onto every account.
+    #[command(subcommand)]
+    Insights(insights_cmd::InsightsCommand),
     /// Write a consistent backup of an SQLite database to FILE, also while the server runs and
     /// writes (PostgreSQL: use pg_dump, see the README).
     Backup {
@@ -520,6 +524,11 @@ async fn run(cmd: Command, cfg: Config) -> Result<()> {
         Command::Jobs(cmd) => {
             let core = open(&cfg, cmd.db(), IfMissing::Refuse).await?;
             jobs_cmd::run(core, &cfg, cmd).await
+        }
+        Command::Insights(cmd) => {
+            let core = open(&cfg, cmd.db(), IfMissing::Refuse).await?;
+            let out = insights_cmd::run(&core, cmd).await;
+            closing(core, out).await
         }
         Command::Backup { db, file, force } => {
             let url = db.database.unwrap_or_else(|| cfg.database.clone());

@@ -413,6 +413,12 @@ pub mod codes {
         IMPORT_STOP_NOT_ALLOWED = "import_stop_not_allowed";
         /// The import is no longer running (`status`): nothing to stop.
         IMPORT_NOT_RUNNING = "import_not_running";
+
+        // Refreshing customer insights (`insights::refresh`).
+        /// A refresh as of a date after today (`today`): the ledger cannot know it yet.
+        INSIGHTS_AS_OF_IN_FUTURE = "insights_as_of_in_future";
+        /// The models' settings are inconsistent (`message`).
+        INSIGHTS_SETTINGS_INVALID = "insights_settings_invalid";
     }
 }
 

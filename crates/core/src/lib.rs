@@ -12,6 +12,7 @@ pub mod dedupe;
 pub mod error;
 pub mod identity;
 pub mod import;
+pub mod insights;
 pub mod jobs;
 pub mod mail;
 pub mod moveall;

@@ -10,6 +10,7 @@ mod churn;
 mod clv;
 mod generate;
 mod input;
+pub(crate) use input::parse_date;
 mod lifecycle;
 mod loyalty;
 mod pareto;

@@ -94,21 +94,12 @@ impl Tabular for TierAssignment {
             num(Some(self.margin_points), 1),
             num(Some(self.payment_points), 1),
             num(Some(self.profitability_score), 1),
-            tier_code(self.tier).to_string(),
+            self.tier.code().to_string(),
             self.tier_zh.clone(),
             self.tier_en.clone(),
             safe_text(&self.reason_en),
             safe_text(&self.reason_zh),
         ]
-    }
-}
-
-fn tier_code(t: tiers::Tier) -> &'static str {
-    match t {
-        tiers::Tier::Gold => "gold",
-        tiers::Tier::Silver => "silver",
-        tiers::Tier::Bronze => "bronze",
-        tiers::Tier::DoNotServe => "do_not_serve",
     }
 }
 

@@ -42,6 +42,7 @@ mod m0042_calendar_spans;
 mod m0043_calendar_long;
 mod m0044_users_stamp;
 mod m0045_ledgers;
+mod m0046_insights;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -98,6 +99,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0043_calendar_long::Migration),
             Box::new(m0044_users_stamp::Migration),
             Box::new(m0045_ledgers::Migration),
+            Box::new(m0046_insights::Migration),
         ]
     }
 }

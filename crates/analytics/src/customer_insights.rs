@@ -1,0 +1,426 @@
+//! One entry point for everything a refresh of customer insights computes from a sales history
+//! and its invoices: RFM segment, tier and profitability score, value decile (80/20), lifetime
+//! value with the probability a customer is still active, lifecycle stage, and when the next
+//! purchase is due. The CLI's commands and the product's refresh job call the models the same
+//! way, so a refresh gives the numbers `guanxi analytics` gives on the same ledger.
+//!
+//! Options in, report out, codes not sentences: every result is a number or a code (a segment,
+//! a tier, a stage, the rule that decided it) that the presentation layer words in the reader's
+//! language. A customer whose history is too short for a model gets `None` for it, with the
+//! reason in [`Missing`], rather than a number no one should act on.
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::bgnbd::{self, BgNbdParams};
+use crate::clv::{self, ClvOptions, RepeatModel};
+use crate::gamma_gamma::{self, GammaGammaParams};
+use crate::lifecycle::{self, LifecycleAssignment, LifecycleConfig};
+use crate::rfm::{self, MonetaryBasis, RfmConfig, RfmSegment, Threshold};
+use crate::tiers::{self, Invoice, Tier, TierConfig, TierReason};
+use crate::timing::{self, PurchaseTiming, TimingConfig};
+use crate::transactions::{Period, RepeatData, SummaryOptions, Transactions, day_number};
+
+/// The models' settings, each under the key the CLI's `--settings` file uses.
+#[derive(Clone, Debug, Default)]
+pub struct InsightOptions {
+    /// `tier`: bands, value rules and do-not-serve limits.
+    pub tiers: TierConfig,
+    /// `rfm`: whether high and low split at the mean or the median.
+    pub rfm_threshold: Threshold,
+    /// `lifecycle`: stage thresholds.
+    pub lifecycle: LifecycleConfig,
+    /// `timing`: the due window.
+    pub timing: TimingConfig,
+    /// Days a customer must have been one before lifetime value and the probability of being
+    /// active are shown: younger customers have told the model too little.
+    pub min_tenure_days: i32,
+}
+
+impl InsightOptions {
+    /// The defaults, with lifetime value shown from 90 days of tenure.
+    pub fn standard() -> InsightOptions {
+        InsightOptions {
+            min_tenure_days: 90,
+            ..InsightOptions::default()
+        }
+    }
+}
+
+/// Why an insight has no value for a customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    /// The ledger has no cost for this customer's sales: no margin, so no tier.
+    NoCost,
+    /// A customer for fewer than `min_tenure_days`.
+    TooNew,
+    /// The population's repeat-purchase model could not be fitted (too few repeat buyers).
+    NoModel,
+    /// Only one purchase: no usual interval.
+    OnePurchase,
+}
+
+impl Missing {
+    /// The code, as stored and translated.
+    pub fn code(self) -> &'static str {
+        match self {
+            Missing::NoCost => "no_cost",
+            Missing::TooNew => "too_new",
+            Missing::NoModel => "no_model",
+            Missing::OnePurchase => "one_purchase",
+        }
+    }
+}
+
+/// A customer's RFM result.
+#[derive(Clone, Debug, Serialize)]
+pub struct RfmInsight {
+    /// The segment (重要价值客户 …).
+    pub segment: RfmSegment,
+    /// Quintile scores, 1–5.
+    pub r: u8,
+    /// Frequency score.
+    pub f: u8,
+    /// Monetary score.
+    pub m: u8,
+    /// Days since the last purchase.
+    pub recency_days: f64,
+    /// Purchase days.
+    pub frequency: f64,
+    /// Total spend.
+    pub monetary: f64,
+}
+
+/// A customer's tier.
+#[derive(Clone, Debug, Serialize)]
+pub struct TierInsight {
+    /// 金牌 / 银牌 / 铜牌 / 不服务.
+    pub tier: Tier,
+    /// The rule that decided it.
+    pub reason: TierReason,
+    /// Profitability score, 0–40.
+    pub score: f64,
+    /// Gross margin rate.
+    pub margin_rate: f64,
+    /// Amount-weighted days from invoice to payment, when invoices are known.
+    pub days_to_pay: Option<f64>,
+}
+
+/// A customer's lifetime value.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ValueInsight {
+    /// Probability the customer is still active.
+    pub p_alive: f64,
+    /// Expected purchases in the next year.
+    pub expected_purchases: f64,
+    /// Expected margin (revenue where costs are unknown) over the next year.
+    pub clv: f64,
+}
+
+/// Everything one customer gets.
+#[derive(Clone, Debug, Serialize)]
+pub struct CustomerInsight {
+    /// The customer's key in the transactions.
+    pub customer: u32,
+    /// Revenue up to the as-of date.
+    pub revenue: f64,
+    /// 1 = the top tenth of customers by revenue … 10 = the bottom tenth.
+    pub value_decile: u8,
+    /// RFM.
+    pub rfm: Option<RfmInsight>,
+    /// Tier, or why not.
+    pub tier: Result<TierInsight, Missing>,
+    /// Lifetime value, or why not.
+    pub value: Result<ValueInsight, Missing>,
+    /// Lifecycle stage.
+    pub lifecycle: LifecycleAssignment,
+    /// Purchase rhythm and when the next purchase is due.
+    pub timing: PurchaseTiming,
+}
+
+/// The population's fitted models, kept to re-score one customer later.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct FittedModels {
+    /// BG/NBD (weekly periods).
+    pub repeat: Option<BgNbdParams>,
+    /// Gamma-Gamma spend.
+    pub spend: Option<GammaGammaParams>,
+}
+
+/// A refresh's results.
+#[derive(Clone, Debug, Serialize)]
+pub struct InsightReport {
+    /// The date the insights are as of.
+    pub as_of: NaiveDate,
+    /// One entry per customer with a purchase on or before `as_of`, in key order.
+    pub customers: Vec<CustomerInsight>,
+    /// The models fitted on this population.
+    pub models: FittedModels,
+}
+
+/// Everything that stops a refresh.
+#[derive(Debug, thiserror::Error)]
+pub enum InsightError {
+    /// No purchase on or before the as-of date.
+    #[error("no customer made a purchase on or before {0}")]
+    NoPurchases(NaiveDate),
+    /// The settings are inconsistent.
+    #[error("invalid settings: {0}")]
+    Settings(String),
+    /// A model failed in a way that is not a lack of data.
+    #[error("{0}")]
+    Model(String),
+}
+
+/// Computes every insight as of `as_of` from `tx` (purchases after it are ignored) and the
+/// customers' `invoices`.
+pub fn compute(
+    tx: &Transactions,
+    invoices: &[Invoice],
+    as_of: NaiveDate,
+    options: &InsightOptions,
+) -> Result<InsightReport, InsightError> {
+    options
+        .tiers
+        .validate()
+        .map_err(|e| InsightError::Settings(e.to_string()))?;
+    let cut = day_number(as_of);
+    let histories = tx.histories();
+    let n = histories.len();
+
+    // RFM over the customers with a purchase by the as-of date.
+    let rfm_inputs = rfm::inputs_from_transactions(tx, as_of, MonetaryBasis::Total);
+    if rfm_inputs.is_empty() {
+        return Err(InsightError::NoPurchases(as_of));
+    }
+    let rfm_report = rfm::analyze(&rfm_inputs, &RfmConfig::all(options.rfm_threshold))
+        .map_err(|e| InsightError::Model(e.to_string()))?;
+    let mut rfm_by_key: Vec<Option<RfmInsight>> = vec![None; n];
+    for s in rfm_report.customers {
+        if let Some(k) = tx.customer_key(&s.customer_id) {
+            rfm_by_key[k as usize] = Some(RfmInsight {
+                segment: s.segment,
+                r: s.r_score,
+                f: s.f_score,
+                m: s.m_score,
+                recency_days: s.recency_days,
+                frequency: s.frequency,
+                monetary: s.monetary,
+            });
+        }
+    }
+
+    // Tiers, where costs are known, with payment behaviour from the invoices.
+    let mut tier_by_key: Vec<Result<TierInsight, Missing>> = vec![Err(Missing::NoCost); n];
+    if tx.has_cost() {
+        let mut inputs = tiers::inputs_from_transactions(tx, None, Some(as_of))
+            .map_err(|e| InsightError::Model(e.to_string()))?;
+        let behaviour = tiers::payment_behaviour(invoices, as_of, None, Some(as_of));
+        tiers::apply_payments(&mut inputs, &behaviour);
+        if !inputs.is_empty() {
+            let report = tiers::assign(&inputs, &options.tiers)
+                .map_err(|e| InsightError::Model(e.to_string()))?;
+            for a in report.customers {
+                if let Some(k) = tx.customer_key(&a.customer_id) {
+                    tier_by_key[k as usize] = Ok(TierInsight {
+                        tier: a.tier,
+                        reason: a.reason,
+                        score: a.profitability_score,
+                        margin_rate: a.margin_rate,
+                        days_to_pay: a.days_to_pay,
+                    });
+                }
+            }
+        }
+    }
+
+    // Lifetime value: BG/NBD and Gamma-Gamma on weekly summaries, a year ahead.
+    let summary = tx
+        .summarize(&SummaryOptions {
+            period: Period::Week,
+            calibration_end: as_of,
+            holdout_end: None,
+        })
+        .map_err(|e| InsightError::Model(e.to_string()))?;
+    let repeat = RepeatData::from_summary(&summary)
+        .ok()
+        .and_then(|d| bgnbd::fit(&d, &bgnbd::FitOptions::default()).ok())
+        .map(|f| f.params);
+    let spend = gamma_gamma::fit(
+        summary.customers.iter().map(|c| (c.frequency, c.monetary)),
+        None,
+    )
+    .ok()
+    .map(|f| f.params);
+    let mut value_by_key: Vec<Result<ValueInsight, Missing>> = vec![Err(Missing::NoModel); n];
+    let mut p_alive_by_key: Vec<Option<f64>> = vec![None; n];
+    if let Some(params) = repeat {
+        let year = (365.2425 / Period::Week.days()).round();
+        let values = clv::score(
+            &RepeatModel::BgNbd(params),
+            spend.as_ref(),
+            &summary,
+            &ClvOptions {
+                horizon: year,
+                ..ClvOptions::default()
+            },
+        )
+        .map_err(|e| InsightError::Model(e.to_string()))?;
+        let min_t = f64::from(options.min_tenure_days) / Period::Week.days();
+        for v in values {
+            let k = v.customer as usize;
+            p_alive_by_key[k] = Some(v.p_alive);
+            value_by_key[k] = if v.t < min_t {
+                Err(Missing::TooNew)
+            } else {
+                Ok(ValueInsight {
+                    p_alive: v.p_alive,
+                    expected_purchases: v.expected_purchases,
+                    clv: v.clv,
+                })
+            };
+        }
+    }
+
+    // Revenue deciles: rank by revenue up to the as-of date, the largest first.
+    let revenue: Vec<f64> = (0..n as u32)
+        .map(|k| {
+            let h = histories.get(k);
+            let end = h.days.partition_point(|d| *d <= cut);
+            h.amounts[..end].iter().sum()
+        })
+        .collect();
+    let mut buyers: Vec<u32> = (0..n as u32)
+        .filter(|&k| rfm_by_key[k as usize].is_some())
+        .collect();
+    buyers.sort_by(|a, b| {
+        revenue[*b as usize]
+            .total_cmp(&revenue[*a as usize])
+            .then(a.cmp(b))
+    });
+    let mut decile = vec![0u8; n];
+    let m = buyers.len();
+    for (rank, k) in buyers.iter().enumerate() {
+        decile[*k as usize] = (rank * 10 / m.max(1)) as u8 + 1;
+    }
+
+    let customers: Vec<CustomerInsight> = buyers
+        .par_iter()
+        .map(|&k| {
+            let h = histories.get(k);
+            let i = k as usize;
+            CustomerInsight {
+                customer: k,
+                revenue: revenue[i],
+                value_decile: decile[i],
+                rfm: rfm_by_key[i].clone(),
+                tier: tier_by_key[i].clone(),
+                value: value_by_key[i],
+                lifecycle: lifecycle::assign(&h, cut, p_alive_by_key[i], &options.lifecycle),
+                timing: timing::timing(&h, cut, &options.timing),
+            }
+        })
+        .collect();
+    let mut customers = customers;
+    customers.sort_by_key(|c| c.customer);
+    Ok(InsightReport {
+        as_of,
+        customers,
+        models: FittedModels { repeat, spend },
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::transactions::TransactionsBuilder;
+    use chrono::Duration;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// Forty monthly buyers, ten who stopped a year ago, and one new customer.
+    fn ledger() -> Transactions {
+        let mut b = TransactionsBuilder::new();
+        let start = d("2023-01-05");
+        for c in 0..50 {
+            let id = format!("c{c:02}");
+            let stops = if c < 10 { 12 } else { 24 };
+            for month in 0..stops {
+                let day = start + Duration::days(30 * month + c);
+                let amount = 100.0 + f64::from(c as i32) * 10.0;
+                b.push(&id, day, amount, Some(amount * 0.7), None, None)
+                    .unwrap();
+            }
+        }
+        b.push("new", d("2024-12-20"), 500.0, Some(300.0), None, None)
+            .unwrap();
+        b.build()
+    }
+
+    #[test]
+    fn every_buyer_gets_a_segment_a_decile_and_a_stage() {
+        let tx = ledger();
+        let r = compute(&tx, &[], d("2025-01-01"), &InsightOptions::standard()).unwrap();
+        assert_eq!(r.customers.len(), 51);
+        assert!(r.models.repeat.is_some());
+        let by_id = |id: &str| {
+            let k = tx.customer_key(id).unwrap();
+            r.customers.iter().find(|c| c.customer == k).unwrap()
+        };
+        // The ones who stopped a year ago are gone or going; the steady ones are not.
+        let gone = by_id("c03");
+        assert!(
+            matches!(
+                gone.lifecycle.stage,
+                lifecycle::Stage::Churned | lifecycle::Stage::Decline
+            ),
+            "{:?}",
+            gone.lifecycle
+        );
+        let steady = by_id("c40");
+        assert_eq!(steady.lifecycle.stage, lifecycle::Stage::Stability);
+        let (g, s) = (gone.value.unwrap(), steady.value.unwrap());
+        assert!(g.p_alive < s.p_alive, "{g:?} {s:?}");
+        // The newcomer is too new for a lifetime value, and says so.
+        assert_eq!(by_id("new").value.unwrap_err(), Missing::TooNew);
+        // Deciles run 1..=10, the biggest spender in the first.
+        assert_eq!(by_id("c49").value_decile, 1);
+        assert!(
+            r.customers
+                .iter()
+                .all(|c| (1..=10).contains(&c.value_decile))
+        );
+        assert!(r.customers.iter().all(|c| c.tier.is_ok()));
+    }
+
+    #[test]
+    fn purchases_after_the_as_of_date_are_not_read() {
+        let tx = ledger();
+        let r = compute(&tx, &[], d("2023-06-30"), &InsightOptions::standard()).unwrap();
+        // The newcomer of 2024 had not bought yet.
+        assert_eq!(r.customers.len(), 50);
+        let before = compute(&tx, &[], d("2022-01-01"), &InsightOptions::standard());
+        assert!(matches!(before, Err(InsightError::NoPurchases(_))));
+    }
+
+    #[test]
+    fn without_costs_no_tier_is_shown() {
+        let mut b = TransactionsBuilder::new();
+        for c in 0..5 {
+            b.push(&format!("c{c}"), d("2024-01-01"), 10.0, None, None, None)
+                .unwrap();
+        }
+        let tx = b.build();
+        let r = compute(&tx, &[], d("2024-06-01"), &InsightOptions::standard()).unwrap();
+        assert!(
+            r.customers
+                .iter()
+                .all(|c| matches!(c.tier, Err(Missing::NoCost)))
+        );
+    }
+}

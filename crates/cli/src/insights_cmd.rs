@@ -1,0 +1,75 @@
+//! `guanxi insights refresh`: every account's customer insights from the ledgers, now or as of a
+//! past date (for back-testing: only ledger rows up to that date are read), with a progress bar
+//! on a terminal. The nightly job and the admin's button call the same refresh.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::Subcommand;
+use guanxi_core::Core;
+use guanxi_core::insights::refresh::{self, Progress};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::{DbArg, explain_in};
+
+#[derive(Subcommand)]
+pub enum InsightsCommand {
+    /// Recompute every account's insights (tier, RFM, value, lifecycle, next purchase) from the
+    /// sales history and payments.
+    Refresh {
+        #[command(flatten)]
+        db: DbArg,
+        /// Compute as of this date (YYYY-MM-DD): ledger rows dated after it are not read.
+        /// Default: today.
+        #[arg(long, value_parser = crate::analytics_cmd::parse_date)]
+        as_of: Option<NaiveDate>,
+    },
+}
+
+impl InsightsCommand {
+    pub fn db(&self) -> &DbArg {
+        match self {
+            InsightsCommand::Refresh { db, .. } => db,
+        }
+    }
+}
+
+pub async fn run(core: &Core, cmd: InsightsCommand) -> Result<()> {
+    match cmd {
+        InsightsCommand::Refresh { as_of, .. } => {
+            let bar = std::io::stderr().is_terminal().then(|| {
+                let bar = ProgressBar::new_spinner();
+                if let Ok(style) =
+                    ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+                {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar
+            });
+            let show = |p: Progress| {
+                let Some(bar) = &bar else { return };
+                match p {
+                    Progress::Reading => bar.set_message("reading the ledgers"),
+                    Progress::Computing => bar.set_message("fitting and scoring"),
+                    Progress::Writing { done, of } => {
+                        bar.set_message("writing insights");
+                        bar.set_length(of);
+                        bar.set_position(done);
+                    }
+                }
+            };
+            let done = refresh::refresh(core, as_of, &show)
+                .await
+                .map_err(|e| explain_in(e, "en"))?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            println!(
+                "insights as of {}: {} accounts from {} sales rows; {} accounts without purchases cleared",
+                done.as_of, done.accounts, done.rows, done.forgotten
+            );
+            Ok(())
+        }
+    }
+}

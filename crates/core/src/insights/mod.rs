@@ -1,0 +1,70 @@
+//! Customer insights (DESIGN.md section 8): what the analytics say about each account — tier,
+//! RFM segment, value decile, lifetime value and the probability it is still active, lifecycle
+//! stage, when its next purchase is due — computed from the ledgers (sales history, payments)
+//! by the analytics crate's entry point and kept on the account with what each was before.
+//!
+//! - [`refresh::refresh`]: a full refresh as of a date (today by default), from the CLI
+//!   (`guanxi insights refresh`) or the nightly job;
+//! - [`read`]: the ledgers into the analytics crate's inputs;
+//! - [`store`]: the account's row of current values, and the history of changes kept for
+//!   thirteen months;
+//! - [`current`]: one account's insights as the UI and the API show them.
+
+pub mod current;
+pub mod read;
+pub mod refresh;
+pub mod store;
+
+use serde_json::{Value, json};
+
+/// The insights whose changes are kept (their history, their previous value and when it
+/// changed): the ones people filter and act on.
+pub const TRACKED: [&str; 8] = [
+    "tier",
+    "rfm_segment",
+    "value_decile",
+    "profitability",
+    "p_alive",
+    "clv",
+    "lifecycle_stage",
+    "due_status",
+];
+
+/// An insight's value as people see it: rounded as shown, so a change people cannot see is no
+/// change.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shown {
+    None,
+    Number(f64),
+    Code(String),
+}
+
+impl Shown {
+    /// A code, or none when blank.
+    pub fn code(s: &str) -> Shown {
+        if s.is_empty() {
+            Shown::None
+        } else {
+            Shown::Code(s.to_string())
+        }
+    }
+
+    /// A number of the insight `name`, rounded to the places it is shown with.
+    pub fn number(name: &str, v: Option<f64>) -> Shown {
+        let places = match name {
+            "p_alive" => 2,
+            _ => 0,
+        };
+        let k = 10f64.powi(places);
+        v.filter(|v| v.is_finite())
+            .map_or(Shown::None, |v| Shown::Number((v * k).round() / k))
+    }
+
+    pub fn to_json(&self) -> Value {
+        match self {
+            Shown::None => Value::Null,
+            Shown::Number(n) => json!(n),
+            Shown::Code(c) => json!(c),
+        }
+    }
+}

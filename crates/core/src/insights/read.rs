@@ -1,0 +1,173 @@
+//! Reading the ledgers into the analytics crate's inputs: the sales history of every live
+//! account as [`Transactions`] (keyed by the account's id, in the base currency, a return on its
+//! order's date) and the invoices as [`Invoice`]s. Only rows dated on or before the as-of date
+//! are read, so a refresh as of a past date sees what was known then.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use futures::TryStreamExt;
+use guanxi_analytics::tiers::Invoice;
+use guanxi_analytics::transactions::{Transactions, TransactionsBuilder};
+use sea_orm::{ConnectionTrait, Statement, StreamTrait};
+use uuid::Uuid;
+
+use crate::db::{Backend, get_at};
+use crate::error::{CoreError, CoreResult};
+use crate::records::money;
+
+/// One sales row as read, before returns are moved to their order's date.
+struct SaleRow {
+    account: Uuid,
+    date: NaiveDate,
+    is_return: bool,
+    order: String,
+    amount: i64,
+    cost: Option<i64>,
+    product: String,
+}
+
+/// What the ledgers hold up to a date.
+pub struct Ledger {
+    pub transactions: Transactions,
+    pub invoices: Vec<Invoice>,
+    /// Sales rows read (returns included).
+    pub rows: u64,
+}
+
+fn internal(e: impl std::fmt::Display) -> CoreError {
+    CoreError::Internal(format!("reading the ledger: {e}"))
+}
+
+fn placeholder(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "$1",
+    }
+}
+
+/// Reads the sales history and invoices of live accounts dated on or before `as_of`, amounts in
+/// `base` (the base currency) as major units.
+pub async fn ledger<C: ConnectionTrait + StreamTrait>(
+    conn: &C,
+    backend: Backend,
+    as_of: NaiveDate,
+    base: &str,
+) -> CoreResult<Ledger> {
+    let unit = 10f64.powi(money::minor_digits(base) as i32);
+    let p = placeholder(backend);
+    let db_backend = conn.get_database_backend();
+    // Rows of accounts in the recycle bin are left out: their insights would show nowhere.
+    let sql = format!(
+        "SELECT s.account_id, s.date, s.kind, s.order_ref, s.base_amount_amount, \
+         s.base_cost_amount, CASE WHEN s.product_code <> '' THEN s.product_code ELSE s.product_name END \
+         FROM sales_records s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.deleted_at IS NULL AND a.deleted_at IS NULL AND s.date <= {p} \
+         ORDER BY s.account_id, s.date"
+    );
+    let mut rows = Vec::new();
+    {
+        let stream = conn
+            .stream(Statement::from_sql_and_values(
+                db_backend,
+                &sql,
+                [as_of.into()],
+            ))
+            .await
+            .map_err(internal)?;
+        let mut stream = std::pin::pin!(stream);
+        while let Some(r) = stream.try_next().await.map_err(internal)? {
+            let Some(amount) = get_at::<Option<i64>>(&r, 4, "base_amount_amount")? else {
+                continue;
+            };
+            let Some(date) = get_at::<Option<NaiveDate>>(&r, 1, "date")? else {
+                continue;
+            };
+            rows.push(SaleRow {
+                account: get_at(&r, 0, "account_id")?,
+                date,
+                is_return: get_at::<String>(&r, 2, "kind")? == "return",
+                order: get_at(&r, 3, "order_ref")?,
+                amount,
+                cost: get_at(&r, 5, "base_cost_amount")?,
+                product: get_at(&r, 6, "product")?,
+            });
+        }
+    }
+    // A return counts on the day of the order it returns (its first sale), so a customer who
+    // sends back in March what they bought in January bought less in January.
+    let mut sold_on: HashMap<(Uuid, &str), NaiveDate> = HashMap::new();
+    for r in rows.iter().filter(|r| !r.is_return && !r.order.is_empty()) {
+        sold_on
+            .entry((r.account, r.order.as_str()))
+            .and_modify(|d| *d = (*d).min(r.date))
+            .or_insert(r.date);
+    }
+    let any_cost = rows.iter().any(|r| r.cost.is_some());
+    let mut b = TransactionsBuilder::new();
+    let mut ids: HashMap<Uuid, String> = HashMap::new();
+    for r in &rows {
+        let date = if r.is_return {
+            sold_on
+                .get(&(r.account, r.order.as_str()))
+                .copied()
+                .unwrap_or(r.date)
+        } else {
+            r.date
+        };
+        let id = ids
+            .entry(r.account)
+            .or_insert_with(|| r.account.to_string());
+        let cost = any_cost.then(|| r.cost.unwrap_or(0) as f64 / unit);
+        let order = (!r.order.is_empty()).then_some(r.order.as_str());
+        let product = (!r.product.is_empty()).then_some(r.product.as_str());
+        b.push(id, date, r.amount as f64 / unit, cost, order, product)
+            .map_err(internal)?;
+    }
+    let invoices = invoices(conn, backend, as_of, unit).await?;
+    Ok(Ledger {
+        transactions: b.build(),
+        invoices,
+        rows: rows.len() as u64,
+    })
+}
+
+async fn invoices<C: ConnectionTrait + StreamTrait>(
+    conn: &C,
+    backend: Backend,
+    as_of: NaiveDate,
+    unit: f64,
+) -> CoreResult<Vec<Invoice>> {
+    let p = placeholder(backend);
+    let sql = format!(
+        "SELECT i.account_id, i.invoice_date, i.paid_date, i.base_amount_amount, i.written_off \
+         FROM payment_records i JOIN accounts a ON a.id = i.account_id \
+         WHERE i.deleted_at IS NULL AND a.deleted_at IS NULL AND i.invoice_date <= {p}"
+    );
+    let mut out = Vec::new();
+    let stream = conn
+        .stream(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            &sql,
+            [as_of.into()],
+        ))
+        .await
+        .map_err(internal)?;
+    let mut stream = std::pin::pin!(stream);
+    while let Some(r) = stream.try_next().await.map_err(internal)? {
+        let Some(invoice_date) = get_at::<Option<NaiveDate>>(&r, 1, "invoice_date")? else {
+            continue;
+        };
+        let account: Uuid = get_at(&r, 0, "account_id")?;
+        // A payment after the as-of date was not known then: the invoice was still open.
+        let paid_date = get_at::<Option<NaiveDate>>(&r, 2, "paid_date")?.filter(|d| *d <= as_of);
+        out.push(Invoice {
+            customer_id: account.to_string(),
+            invoice_date,
+            paid_date,
+            amount: get_at::<Option<i64>>(&r, 3, "base_amount_amount")?.unwrap_or(0) as f64 / unit,
+            written_off: get_at(&r, 4, "written_off")?,
+        });
+    }
+    Ok(out)
+}

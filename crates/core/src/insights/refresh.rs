@@ -1,0 +1,248 @@
+//! A full refresh: read the ledgers as of a date, run the analytics crate's entry point, write
+//! every account's insights in batches, forget the insights of accounts with no purchase by
+//! then, and keep thirteen months of history. Each refresh is a run with its date, its models
+//! and its settings, which every insight it wrote names (its model version).
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use guanxi_analytics::customer_insights::{self, InsightError, InsightOptions, InsightReport};
+use guanxi_analytics::lifecycle::Stage;
+use guanxi_analytics::timing::DueStatus;
+use guanxi_analytics::transactions::date_from_day_number;
+use sea_orm::sea_query::{Expr, Query};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::read;
+use super::store::{self, Row};
+use crate::db::{self, col};
+use crate::error::{CoreError, CoreResult, codes};
+use crate::{Core, time_zone};
+
+/// How many accounts one write transaction holds: short enough that people's saves do not
+/// wait long for SQLite's writer between batches.
+const BATCH: usize = 500;
+
+/// What a refresh did.
+#[derive(Clone, Debug)]
+pub struct Refreshed {
+    pub run: Uuid,
+    pub as_of: NaiveDate,
+    /// Accounts given insights.
+    pub accounts: u64,
+    /// Sales rows read.
+    pub rows: u64,
+    /// Accounts whose insights were removed (no purchase by the as-of date any more).
+    pub forgotten: u64,
+}
+
+/// Where a refresh is, for a progress bar.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress {
+    /// Reading the ledgers.
+    Reading,
+    /// Fitting and scoring.
+    Computing,
+    /// Writing: accounts done of all.
+    Writing { done: u64, of: u64 },
+}
+
+fn stage_code(s: Stage) -> &'static str {
+    s.en()
+}
+
+fn due_code(s: DueStatus) -> &'static str {
+    match s {
+        DueStatus::Unknown => "",
+        DueStatus::NotYetDue => "not_yet_due",
+        DueStatus::Due => "due",
+        DueStatus::Overdue => "overdue",
+    }
+}
+
+/// The date a refresh is as of when none is asked for: today in the instance's time zone.
+pub fn today(core: &Core, now: DateTime<Utc>) -> NaiveDate {
+    time_zone::day_of(now, core.settings.default_time_zone)
+}
+
+/// Refreshes every account's insights as of `as_of` (today when `None`): only ledger rows dated
+/// on or before it are read.
+pub async fn refresh(
+    core: &Core,
+    as_of: Option<NaiveDate>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> CoreResult<Refreshed> {
+    let today = today(core, Utc::now());
+    let as_of = as_of.unwrap_or(today);
+    if as_of > today {
+        return Err(CoreError::bad_request(
+            codes::INSIGHTS_AS_OF_IN_FUTURE,
+            format!("a refresh as of {as_of} is after today ({today})"),
+        )
+        .with_param("today", json!(today.to_string())));
+    }
+    let options = InsightOptions::standard();
+    let run = Uuid::now_v7();
+    let mut start = Query::insert();
+    start
+        .into_table(col("insight_runs"))
+        .columns([
+            col("id"),
+            col("as_of"),
+            col("started_at"),
+            col("state"),
+            col("accounts"),
+        ])
+        .values_panic([
+            run.into(),
+            as_of.into(),
+            Utc::now().into(),
+            "running".into(),
+            0i64.into(),
+        ]);
+    {
+        let txn = core.db.begin().await?;
+        db::insert(&txn, &start).await?;
+        txn.commit().await?;
+    }
+    let outcome = compute_and_write(core, run, as_of, &options, progress).await;
+    let (state, accounts, error, models) = match &outcome {
+        Ok((done, models)) => ("done", done.accounts as i64, String::new(), models.clone()),
+        Err(e) => ("failed", 0, e.to_string(), json!({})),
+    };
+    let mut finish = Query::update();
+    finish
+        .table(col("insight_runs"))
+        .values([
+            (col("finished_at"), Utc::now().into()),
+            (col("state"), state.into()),
+            (col("accounts"), accounts.into()),
+            (col("error"), error.into()),
+            (col("models"), models.into()),
+        ])
+        .and_where(Expr::col(col("id")).eq(run));
+    let txn = core.db.begin().await?;
+    db::update(&txn, &finish).await?;
+    txn.commit().await?;
+    outcome.map(|(done, _)| done)
+}
+
+async fn compute_and_write(
+    core: &Core,
+    run: Uuid,
+    as_of: NaiveDate,
+    options: &InsightOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> CoreResult<(Refreshed, serde_json::Value)> {
+    let backend = core.db.backend();
+    progress(Progress::Reading);
+    let ledger = read::ledger(
+        core.db.reader(),
+        backend,
+        as_of,
+        &core.settings.default_currency,
+    )
+    .await?;
+    let rows_read = ledger.rows;
+    progress(Progress::Computing);
+    let options = options.clone();
+    let computed = tokio::task::spawn_blocking(move || {
+        let r = customer_insights::compute(&ledger.transactions, &ledger.invoices, as_of, &options);
+        (ledger, r)
+    })
+    .await
+    .map_err(|e| CoreError::Internal(format!("insights: {e}")))?;
+    let (ledger, result) = computed;
+    let report = match result {
+        Ok(r) => Some(r),
+        Err(InsightError::NoPurchases(_)) => None,
+        Err(InsightError::Settings(m)) => {
+            return Err(
+                CoreError::bad_request(codes::INSIGHTS_SETTINGS_INVALID, m.clone())
+                    .with_param("message", json!(m)),
+            );
+        }
+        Err(InsightError::Model(m)) => return Err(CoreError::Internal(m)),
+    };
+    let rows = report
+        .as_ref()
+        .map(|r| rows_of(r, &ledger.transactions))
+        .unwrap_or_default();
+    let of = rows.len() as u64;
+    let mut done = 0u64;
+    for chunk in rows.chunks(BATCH) {
+        let txn = core.db.begin_alone().await?;
+        store::write(&txn, backend, run, as_of, chunk).await?;
+        txn.commit().await?;
+        done += chunk.len() as u64;
+        progress(Progress::Writing { done, of });
+    }
+    let txn = core.db.begin_alone().await?;
+    let forgotten = store::forget_others(&txn, run).await?;
+    let keep_from = as_of.checked_sub_months(Months::new(13)).unwrap_or(as_of);
+    store::trim_history(&txn, keep_from).await?;
+    txn.commit().await?;
+    let models = report
+        .as_ref()
+        .and_then(|r| serde_json::to_value(r.models).ok())
+        .unwrap_or_else(|| json!({}));
+    Ok((
+        Refreshed {
+            run,
+            as_of,
+            accounts: of,
+            rows: rows_read,
+            forgotten,
+        },
+        models,
+    ))
+}
+
+/// The report's customers as rows to store, keyed back to their accounts.
+fn rows_of(report: &InsightReport, tx: &guanxi_analytics::transactions::Transactions) -> Vec<Row> {
+    report
+        .customers
+        .iter()
+        .filter_map(|c| {
+            let account = Uuid::parse_str(tx.customer_id(c.customer)).ok()?;
+            let mut row = Row {
+                account,
+                revenue: Some(c.revenue),
+                value_decile: Some(i64::from(c.value_decile)),
+                lifecycle_stage: stage_code(c.lifecycle.stage).to_string(),
+                lifecycle_reason: c.lifecycle.reason.code().to_string(),
+                tenure_days: c.lifecycle.tenure_days.map(i64::from),
+                trend: c.lifecycle.trend,
+                usual_interval_days: c.lifecycle.usual_interval_days,
+                purchases: Some(c.lifecycle.purchases as i64),
+                recency_days: c.lifecycle.days_since_last.map(i64::from),
+                next_due_from: c.timing.due_from.and_then(date_from_day_number),
+                next_due_to: c.timing.due_to.and_then(date_from_day_number),
+                due_status: due_code(c.timing.status).to_string(),
+                ..Row::default()
+            };
+            if let Some(r) = &c.rfm {
+                row.rfm_segment = r.segment.code().to_string();
+                row.rfm = Some((r.r, r.f, r.m));
+            }
+            match &c.tier {
+                Ok(t) => {
+                    row.tier = t.tier.code().to_string();
+                    row.tier_reason = t.reason.code().to_string();
+                    row.profitability = Some(t.score);
+                    row.margin_rate = Some(t.margin_rate);
+                    row.days_to_pay = t.days_to_pay;
+                }
+                Err(m) => row.tier_reason = m.code().to_string(),
+            }
+            match &c.value {
+                Ok(v) => {
+                    row.p_alive = Some(v.p_alive);
+                    row.expected_purchases = Some(v.expected_purchases);
+                    row.clv = Some(v.clv);
+                }
+                Err(m) => row.value_missing = m.code().to_string(),
+            }
+            Some(row)
+        })
+        .collect()
+}

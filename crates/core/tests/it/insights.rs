@@ -1,0 +1,163 @@
+//! Customer insights refreshed from the ledgers, on both backends: every buyer gets its values,
+//! a past as-of date reads only what was known then, changes keep their previous value and
+//! history, and accounts without purchases get none.
+
+use chrono::{Duration, NaiveDate};
+use guanxi_core::areas::customers::ACCOUNTS;
+use guanxi_core::areas::sales::{PAYMENT_RECORDS, SALES_RECORDS};
+use guanxi_core::insights::{current, refresh};
+use guanxi_core::{Core, CoreError, codes};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::support::{Fresh, admin, backends};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn quiet(_: refresh::Progress) {}
+
+/// Twelve accounts buying monthly for two years, three of them stopping after the first year,
+/// and one that never bought: their ids, buyers first.
+async fn ledger(core: &Core) -> Vec<Uuid> {
+    let boss = admin(core, "boss@example.com").await;
+    let mut ids = Vec::new();
+    for a in 0..13 {
+        let acc = core
+            .records(&ACCOUNTS)
+            .create(
+                &boss,
+                &json!({"kind": "company", "name": format!("洞察测试客户{a:02}")}),
+            )
+            .await
+            .unwrap();
+        let id: Uuid = acc["id"].as_str().unwrap().parse().unwrap();
+        ids.push(id);
+        if a == 12 {
+            continue;
+        }
+        let months = if a < 3 { 12 } else { 24 };
+        for m in 0..months {
+            let day = d("2024-01-03") + Duration::days(30 * m + a);
+            let amount = 1000 + 250 * a;
+            core.records(&SALES_RECORDS)
+                .create(
+                    &boss,
+                    &json!({"account_id": id, "date": day.to_string(), "order_ref": format!("SO-{a}-{m}"),
+                            "amount": amount.to_string(), "cost": (amount * 6 / 10).to_string()}),
+                )
+                .await
+                .unwrap();
+        }
+        core.records(&PAYMENT_RECORDS)
+            .create(
+                &boss,
+                &json!({"account_id": id, "invoice_date": "2024-03-01", "due_date": "2024-03-31",
+                        "paid_date": if a == 5 { "2024-12-01" } else { "2024-03-20" }, "amount": "1000"}),
+            )
+            .await
+            .unwrap();
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_refresh_gives_every_buyer_its_insights_and_keeps_what_changed() {
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let ids = ledger(&core).await;
+
+        let done = refresh::refresh(&core, Some(d("2025-12-31")), &quiet)
+            .await
+            .unwrap();
+        assert_eq!(done.accounts, 12, "{backend:?}");
+        assert_eq!(done.rows, 9 * 24 + 3 * 12);
+        for (i, id) in ids.iter().enumerate().take(12) {
+            let got = current::of_account(core.db.reader(), *id)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{backend:?}: account {i} has no insights"));
+            assert_eq!(got.as_of, d("2025-12-31"));
+            assert!(!got.rfm_segment.is_empty(), "{got:?}");
+            assert!(!got.tier.is_empty(), "{got:?}");
+            assert!(got.value_decile.is_some_and(|v| (1..=10).contains(&v)));
+            assert!(got.p_alive.is_some() && got.clv.is_some(), "{got:?}");
+            assert!(
+                got.changes.is_empty(),
+                "a first refresh changes nothing: {got:?}"
+            );
+        }
+        // The slow payer (270 days) is not served; those who stopped a year ago are leaving.
+        let slow = current::of_account(core.db.reader(), ids[5])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (slow.tier.as_str(), slow.tier_reason.as_str()),
+            ("do_not_serve", "slow_payer")
+        );
+        let gone = current::of_account(core.db.reader(), ids[0])
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            ["churned", "decline"].contains(&gone.lifecycle_stage.as_str()),
+            "{gone:?}"
+        );
+        let steady = current::of_account(core.db.reader(), ids[11])
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(gone.p_alive < steady.p_alive, "{gone:?} {steady:?}");
+        assert!(
+            current::of_account(core.db.reader(), ids[12])
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // As of a year earlier, the ones who stopped were still buying: their stage changes
+        // back, and the change keeps what it was and when.
+        refresh::refresh(&core, Some(d("2024-12-31")), &quiet)
+            .await
+            .unwrap();
+        let then = current::of_account(core.db.reader(), ids[0])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(then.lifecycle_stage, gone.lifecycle_stage);
+        assert_eq!(
+            then.changes["lifecycle_stage"],
+            json!({"previous": gone.lifecycle_stage, "changed_on": "2024-12-31"})
+        );
+        let steady_then = current::of_account(core.db.reader(), ids[11])
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            steady_then.revenue < steady.revenue,
+            "only rows up to the as-of date are read"
+        );
+
+        // Nothing bought by then: no insights, and no stale ones left.
+        let cleared = refresh::refresh(&core, Some(d("2023-06-30")), &quiet)
+            .await
+            .unwrap();
+        assert_eq!((cleared.accounts, cleared.forgotten), (0, 12));
+        assert!(
+            current::of_account(core.db.reader(), ids[0])
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let future = refresh::refresh(&core, Some(d("2999-01-01")), &quiet).await;
+        assert!(
+            matches!(&future, Err(CoreError::BadRequest { code, .. }) if *code == codes::INSIGHTS_AS_OF_IN_FUTURE),
+            "{future:?}"
+        );
+        fresh.cleanup(core).await;
+    }
+}
