@@ -64,7 +64,12 @@ pub struct Core {
 pub fn standard_jobs(backend: db::Backend) -> jobs::Handlers {
     let handlers = jobs::Handlers::default()
         .register(mail::KIND, mail::SendEmail)
-        .register_on(tidy::KIND, tidy::schedule(), tidy::Tidy);
+        .register_on(tidy::KIND, tidy::schedule(), tidy::Tidy)
+        .register_on(
+            insights::refresh::KIND,
+            insights::refresh::schedule(),
+            insights::refresh::NightlyRefresh,
+        );
     match backend {
         db::Backend::Sqlite => handlers.register_every(
             search::upkeep::KIND,

@@ -80,6 +80,9 @@ pub enum Kind {
     Instant,
     Date,
     Int,
+    /// A floating-point number (a model's score), written as JSON writes it: read back to the
+    /// same bits.
+    Real,
     Bool,
     Json,
     Text,
@@ -107,6 +110,8 @@ impl Kind {
                 Kind::Bool
             } else if t.contains("int") {
                 Kind::Int
+            } else if t.contains("real") || t.contains("double") || t.contains("float") {
+                Kind::Real
             } else if t.contains("blob") || t.is_empty() {
                 Kind::Bytes
             } else if t.contains("char") || t.contains("text") || t.contains("clob") {
@@ -119,6 +124,7 @@ impl Kind {
                 "timestamp with time zone" => Some(Kind::Instant),
                 "date" => Some(Kind::Date),
                 "bigint" | "integer" | "smallint" => Some(Kind::Int),
+                "double precision" | "real" => Some(Kind::Real),
                 "boolean" => Some(Kind::Bool),
                 "json" | "jsonb" => Some(Kind::Json),
                 "text" | "character varying" | "character" => Some(Kind::Text),
@@ -622,6 +628,7 @@ fn sqlite_value(row: &sqlx::sqlite::SqliteRow, i: usize, kind: Kind) -> Result<V
             text(d.format("%Y-%m-%d"))
         }
         Kind::Int => Value::from(row.try_get::<i64, _>(i).map_err(|e| e.to_string())?),
+        Kind::Real => Value::from(row.try_get::<f64, _>(i).map_err(|e| e.to_string())?),
         Kind::Bool => Value::Bool(row.try_get::<bool, _>(i).map_err(|e| e.to_string())?),
         Kind::Json => {
             let s = string()?;
@@ -651,6 +658,7 @@ fn pg_value(row: &sqlx::postgres::PgRow, i: usize, kind: Kind) -> Result<Value, 
                 .format("%Y-%m-%d"),
         ),
         Kind::Int => Value::from(row.try_get::<i64, _>(i).map_err(e)?),
+        Kind::Real => Value::from(row.try_get::<f64, _>(i).map_err(e)?),
         Kind::Bool => Value::Bool(row.try_get::<bool, _>(i).map_err(e)?),
         Kind::Json => json_text(row.try_get::<Value, _>(i).map_err(e)?),
         Kind::Text => text(row.try_get::<String, _>(i).map_err(e)?),
@@ -669,6 +677,7 @@ fn select_all(backend: Backend, t: &TableSchema) -> String {
         .map(|c| match (backend, c.kind) {
             // One Rust type per kind: every integer as bigint, JSON as jsonb.
             (Backend::Postgres, Kind::Int) => format!("{}::bigint", quote(&c.name)),
+            (Backend::Postgres, Kind::Real) => format!("{}::double precision", quote(&c.name)),
             (Backend::Postgres, Kind::Json) => format!("{}::jsonb", quote(&c.name)),
             (Backend::Postgres, Kind::Text) => format!("{}::text", quote(&c.name)),
             _ => quote(&c.name),
@@ -1021,6 +1030,7 @@ fn bind(kind: Kind, v: &Value) -> Result<sea_orm::Value, String> {
             Kind::Instant => V::ChronoDateTimeUtc(None),
             Kind::Date => V::ChronoDate(None),
             Kind::Int => V::BigInt(None),
+            Kind::Real => V::Double(None),
             Kind::Bool => V::Bool(None),
             Kind::Json => V::Json(None),
             Kind::Text => V::String(None),
@@ -1039,6 +1049,10 @@ fn bind(kind: Kind, v: &Value) -> Result<sea_orm::Value, String> {
         Kind::Int => v
             .as_i64()
             .ok_or_else(|| format!("{v} is not an integer"))?
+            .into(),
+        Kind::Real => v
+            .as_f64()
+            .ok_or_else(|| format!("{v} is not a number"))?
             .into(),
         Kind::Bool => v
             .as_bool()

@@ -6,8 +6,26 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::error::{FieldError, FieldErrors};
-use crate::records::def::{FieldDef, FieldKind};
+use crate::records::def::{EntityDef, FieldDef, FieldKind};
 use crate::records::{JsonMap, Work, money, values};
+
+/// What customer insights are about and what they read (DESIGN.md section 8): the customer
+/// entity they are written onto, and the ledgers (sales history, payments) each of whose rows
+/// names one of its records in `account_id`.
+pub struct InsightSources {
+    pub subject: &'static EntityDef,
+    pub sales: &'static EntityDef,
+    pub payments: &'static EntityDef,
+}
+
+/// The entities of [`InsightSources`].
+pub fn insight_sources() -> InsightSources {
+    InsightSources {
+        subject: &crate::areas::customers::ACCOUNTS,
+        sales: &crate::areas::sales::SALES_RECORDS,
+        payments: &crate::areas::sales::PAYMENT_RECORDS,
+    }
+}
 
 /// A ledger date after today (in the writer's time zone).
 pub const DATE_IN_FUTURE: &str = "date_in_future";

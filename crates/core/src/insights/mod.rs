@@ -68,3 +68,8 @@ impl Shown {
         }
     }
 }
+
+/// The entity whose records insights are about: the customer, as the ledgers name it.
+pub fn subject() -> &'static crate::records::EntityDef {
+    crate::areas::ledger::insight_sources().subject
+}

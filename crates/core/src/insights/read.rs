@@ -12,6 +12,7 @@ use guanxi_analytics::transactions::{Transactions, TransactionsBuilder};
 use sea_orm::{ConnectionTrait, Statement, StreamTrait};
 use uuid::Uuid;
 
+use crate::areas::ledger::insight_sources;
 use crate::db::{Backend, get_at};
 use crate::error::{CoreError, CoreResult};
 use crate::records::money;
@@ -56,12 +57,14 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
 ) -> CoreResult<Ledger> {
     let unit = 10f64.powi(money::minor_digits(base) as i32);
     let p = placeholder(backend);
+    let src = insight_sources();
+    let (sales, subject) = (src.sales.table, src.subject.table);
     let db_backend = conn.get_database_backend();
     // Rows of accounts in the recycle bin are left out: their insights would show nowhere.
     let sql = format!(
         "SELECT s.account_id, s.date, s.kind, s.order_ref, s.base_amount_amount, \
          s.base_cost_amount, CASE WHEN s.product_code <> '' THEN s.product_code ELSE s.product_name END \
-         FROM sales_records s JOIN accounts a ON a.id = s.account_id \
+         FROM {sales} s JOIN {subject} a ON a.id = s.account_id \
          WHERE s.deleted_at IS NULL AND a.deleted_at IS NULL AND s.date <= {p} \
          ORDER BY s.account_id, s.date"
     );
@@ -139,9 +142,11 @@ async fn invoices<C: ConnectionTrait + StreamTrait>(
     unit: f64,
 ) -> CoreResult<Vec<Invoice>> {
     let p = placeholder(backend);
+    let src = insight_sources();
+    let (payments, subject) = (src.payments.table, src.subject.table);
     let sql = format!(
         "SELECT i.account_id, i.invoice_date, i.paid_date, i.base_amount_amount, i.written_off \
-         FROM payment_records i JOIN accounts a ON a.id = i.account_id \
+         FROM {payments} i JOIN {subject} a ON a.id = i.account_id \
          WHERE i.deleted_at IS NULL AND a.deleted_at IS NULL AND i.invoice_date <= {p}"
     );
     let mut out = Vec::new();

@@ -71,7 +71,7 @@ pub async fn refresh(
     as_of: Option<NaiveDate>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> CoreResult<Refreshed> {
-    let today = today(core, Utc::now());
+    let today = today(core, crate::now());
     let as_of = as_of.unwrap_or(today);
     if as_of > today {
         return Err(CoreError::bad_request(
@@ -90,12 +90,12 @@ pub async fn refresh(
             col("as_of"),
             col("started_at"),
             col("state"),
-            col("accounts"),
+            col("scored"),
         ])
         .values_panic([
             run.into(),
             as_of.into(),
-            Utc::now().into(),
+            crate::now().into(),
             "running".into(),
             0i64.into(),
         ]);
@@ -113,9 +113,9 @@ pub async fn refresh(
     finish
         .table(col("insight_runs"))
         .values([
-            (col("finished_at"), Utc::now().into()),
+            (col("finished_at"), crate::now().into()),
             (col("state"), state.into()),
-            (col("accounts"), accounts.into()),
+            (col("scored"), accounts.into()),
             (col("error"), error.into()),
             (col("models"), models.into()),
         ])
@@ -245,4 +245,33 @@ fn rows_of(report: &InsightReport, tx: &guanxi_analytics::transactions::Transact
             Some(row)
         })
         .collect()
+}
+
+/// The nightly refresh's job kind.
+pub const KIND: &str = "insights_refresh";
+
+/// Nightly at 02:30 Beijing time (18:30 UTC), after the day's ledger rows are in and before
+/// people start work; the tidy job follows at 03:00.
+pub fn schedule() -> crate::jobs::Schedule {
+    crate::jobs::Schedule::daily_at(18, 30)
+}
+
+/// Runs the nightly refresh ([`KIND`]): as of the day it runs.
+pub struct NightlyRefresh;
+
+#[async_trait::async_trait]
+impl crate::jobs::JobHandler for NightlyRefresh {
+    async fn run(
+        &self,
+        core: &Core,
+        _payload: &serde_json::Value,
+    ) -> Result<serde_json::Value, crate::jobs::JobError> {
+        let done = refresh(core, None, &|_| {})
+            .await
+            .map_err(|e| crate::jobs::JobError::Retry(e.to_string()))?;
+        Ok(
+            json!({"as_of": done.as_of.to_string(), "accounts": done.accounts,
+                  "rows": done.rows, "cleared": done.forgotten}),
+        )
+    }
 }

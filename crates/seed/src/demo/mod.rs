@@ -8,6 +8,7 @@
 
 mod activities;
 mod calendar;
+mod ledgers;
 mod sales;
 pub(crate) mod vocab;
 
@@ -463,7 +464,59 @@ pub async fn seed_demo(core: &Core) -> CoreResult<DemoSummary> {
     )
     .await?;
     activities::seed(core, &mut g, (&year, &mut times), &customers).await?;
+    seed_ledgers(core, &mut g, &admin, &owners).await?;
     summary(core, true).await
+}
+
+/// Three years of sales history and payments for every customer account (those that are
+/// customers once the pipeline has run, its won deals included), then the first refresh of
+/// their insights, so the demo opens with them.
+async fn seed_ledgers(core: &Core, g: &mut Gen, admin: &Actor, owners: &Owners) -> CoreResult<()> {
+    use guanxi_core::records::{Filter, FilterOp, ListQuery};
+    let page = core
+        .records(&ACCOUNTS)
+        .list(
+            admin,
+            &ListQuery {
+                filter: Some(Filter::Cond {
+                    field: "type".into(),
+                    op: FilterOp::Eq,
+                    value: json!("customer"),
+                }),
+                sort: Some("created_at".into()),
+                limit: 500,
+                fields: Some(vec!["owner_id".into()]),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let people = [
+        &owners.manager,
+        &owners.east,
+        &owners.north,
+        &owners.intl,
+        admin,
+    ];
+    let mut buyers = Vec::new();
+    for rec in &page.items {
+        let id = rec
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok());
+        let owner = rec.get("owner_id").and_then(Value::as_str);
+        let actor = people
+            .iter()
+            .find(|a| Some(a.user_id.to_string().as_str()) == owner)
+            .copied()
+            .unwrap_or(admin);
+        if let Some(id) = id {
+            buyers.push(ledgers::Buyer { id, owner: actor });
+        }
+    }
+    let today = guanxi_core::insights::refresh::today(core, guanxi_core::now());
+    ledgers::seed(core, g, today, &buyers).await?;
+    guanxi_core::insights::refresh::refresh(core, None, &|_| {}).await?;
+    Ok(())
 }
 
 /// Replaces a generated foreign company name with a hand-picked one.

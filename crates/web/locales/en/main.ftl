@@ -409,6 +409,7 @@ chart-other = Others
 chart-empty = Nothing to chart yet
 list-charts-too-many = Charts are drawn for lists of up to 10,000 records: filter the list to see them.
 job-kind-tidy = Daily tidy-up
+job-kind-insights_refresh = Nightly customer insights refresh
 
 ## App shell
 nav-skip = Skip to content

@@ -403,6 +403,7 @@ chart-other = 其他
 chart-empty = 暂无可统计的数据
 list-charts-too-many = 记录不超过 10,000 条时才绘制图表，请先筛选列表。
 job-kind-tidy = 每日清理
+job-kind-insights_refresh = 每晚刷新客户洞察
 
 ## App shell
 nav-skip = 跳到正文

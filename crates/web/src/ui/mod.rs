@@ -17,6 +17,7 @@ mod history;
 mod home;
 mod imports;
 mod inline_edit;
+mod insights_panel;
 mod list_charts;
 mod notifications;
 pub mod options;

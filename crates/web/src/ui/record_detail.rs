@@ -74,6 +74,10 @@ struct DetailPage {
     /// Whether the record has a timeline tab, and the timeline when it is open.
     pub(super) has_timeline: bool,
     pub(super) timeline: Option<super::timeline::Timeline>,
+    /// The customer's insights, on the details tab of the entity insights are about; whether
+    /// that entity's page shows the panel (empty until the first refresh reaches the record).
+    pub(super) insights: Option<super::insights_panel::Panel>,
+    pub(super) has_insights: bool,
 }
 
 /// A child collection's lines on the record page.
@@ -600,10 +604,26 @@ pub(super) async fn detail_page(
     } else {
         Vec::new()
     };
+    let has_insights = def.name == guanxi_core::insights::subject().name
+        && !deleted
+        && tab != "history"
+        && tab != "timeline";
+    let insights = if has_insights {
+        match guanxi_core::insights::current::of_account(st.core.db.reader(), id).await {
+            Ok(found) => found.map(|ins| {
+                super::insights_panel::panel(&ins, &st.core.settings.default_currency, &i18n)
+            }),
+            Err(e) => return error_page(user, e.into()),
+        }
+    } else {
+        None
+    };
     let title = (def.title)(&rec, i18n.code);
     let has_problems = !problems.is_empty();
     let facts = super::facts::key_facts(def, &rec, &lk, &i18n);
     let mut res = render(&DetailPage {
+        insights,
+        has_insights,
         facts,
         has_timeline,
         timeline,

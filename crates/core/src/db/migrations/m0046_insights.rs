@@ -38,7 +38,7 @@ impl MigrationTrait for Migration {
                 .col(ts("started_at"))
                 .col(ts_null("finished_at"))
                 .col(text("state"))
-                .col(big("accounts"))
+                .col(big("scored"))
                 .col(json("models", "{}"))
                 .col(json("settings", "{}"))
                 .col(long_text("error"))

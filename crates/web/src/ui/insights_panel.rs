@@ -1,0 +1,290 @@
+//! The insights panel on a customer's page: tier, RFM segment, lifetime value, probability still
+//! active, lifecycle stage and when the next purchase is due, each with its reason in the
+//! reader's language, what it was before and when it changed. An insight without enough history
+//! says why instead of showing a number.
+
+use guanxi_core::insights::current::AccountInsights;
+use serde_json::{Map, Value, json};
+
+use super::display;
+use crate::i18n::I18n;
+
+/// One insight as the panel shows it.
+pub struct Card {
+    /// `tier`, `p_alive` …: the element's id and the insight's filter name.
+    pub name: &'static str,
+    pub label: String,
+    /// The value, or the words for why there is none.
+    pub value: String,
+    /// Whether `value` is a number or code (rather than why there is none).
+    pub known: bool,
+    /// The reason, worded.
+    pub reason: String,
+    /// "Before: 银牌客户 · changed 2026-11-01", when it changed.
+    pub change: String,
+    /// A tone for the value's badge: `good`, `warn`, `bad` or empty.
+    pub tone: &'static str,
+}
+
+/// The panel: its cards and when the values are from.
+pub struct Panel {
+    pub as_of: String,
+    pub cards: Vec<Card>,
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+fn days(v: Option<i64>) -> String {
+    v.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// An estimate in whole units of the currency: cents would claim a precision it has not.
+fn money(v: f64, currency: &str, i18n: &I18n) -> String {
+    display::money(
+        &json!({"amount": format!("{v:.0}"), "currency": currency}),
+        i18n,
+    )
+}
+
+/// A code's label: `insight-<name>-<code>`.
+fn code_label(name: &str, code: &str, i18n: &I18n) -> String {
+    i18n.t(&format!("insight-{name}-{code}"))
+}
+
+/// The words for a change of `name`, from `changes`.
+fn change_of(
+    name: &str,
+    changes: &Map<String, Value>,
+    shown: &dyn Fn(&Value) -> String,
+    i18n: &I18n,
+) -> String {
+    let Some(c) = changes.get(name) else {
+        return String::new();
+    };
+    let previous = c.get("previous").unwrap_or(&Value::Null);
+    let before = if previous.is_null() {
+        i18n.t("insight-none-before")
+    } else {
+        shown(previous)
+    };
+    let on = c
+        .get("changed_on")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    i18n.t_with(
+        "insight-changed",
+        &[("before", before), ("on", on.to_string())],
+    )
+}
+
+/// The words of the lifecycle's reason: a rate that fell all the way is no purchase at all.
+fn lifecycle_reason_key(ins: &AccountInsights) -> String {
+    if ins.lifecycle_reason == "rate_falling" && ins.trend.is_some_and(|t| t <= -0.995) {
+        return "insight-lifecycle-reason-rate_falling-to_none".into();
+    }
+    format!("insight-lifecycle-reason-{}", ins.lifecycle_reason)
+}
+
+/// The panel for an account's insights, or `None` before its first refresh.
+pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
+    let mut cards = Vec::new();
+    let ch = &ins.changes;
+    let code_of = |name: &'static str| {
+        move |v: &Value| code_label(name, v.as_str().unwrap_or_default(), i18n)
+    };
+
+    // Tier and profitability.
+    let tier_reason = i18n.t_with(
+        &format!("insight-tier-reason-{}", ins.tier_reason),
+        &[
+            (
+                "score",
+                ins.profitability
+                    .map(|s| format!("{s:.0}"))
+                    .unwrap_or_default(),
+            ),
+            ("margin", ins.margin_rate.map(pct).unwrap_or_default()),
+            (
+                "days",
+                ins.days_to_pay
+                    .map(|d| format!("{d:.0}"))
+                    .unwrap_or_default(),
+            ),
+        ],
+    );
+    cards.push(Card {
+        name: "tier",
+        label: i18n.t("insight-tier"),
+        known: !ins.tier.is_empty(),
+        value: if ins.tier.is_empty() {
+            i18n.t("insight-unknown")
+        } else {
+            code_label("tier", &ins.tier, i18n)
+        },
+        reason: tier_reason,
+        change: change_of("tier", ch, &code_of("tier"), i18n),
+        tone: match ins.tier.as_str() {
+            "gold" => "good",
+            "do_not_serve" => "bad",
+            _ => "",
+        },
+    });
+
+    // RFM.
+    let rfm_reason = match ins.rfm {
+        Some([r, f, m]) => i18n.t_with(
+            "insight-rfm-reason",
+            &[
+                ("r", r.to_string()),
+                ("f", f.to_string()),
+                ("m", m.to_string()),
+                ("days", days(ins.recency_days)),
+                ("purchases", days(ins.purchases)),
+            ],
+        ),
+        None => String::new(),
+    };
+    cards.push(Card {
+        name: "rfm_segment",
+        label: i18n.t("insight-rfm_segment"),
+        known: !ins.rfm_segment.is_empty(),
+        value: code_label("rfm_segment", &ins.rfm_segment, i18n),
+        reason: rfm_reason,
+        change: change_of("rfm_segment", ch, &code_of("rfm_segment"), i18n),
+        tone: if ins.rfm_segment.starts_with("important") {
+            "good"
+        } else {
+            ""
+        },
+    });
+
+    // Lifetime value, expected purchases and probability still active.
+    let value_missing = || i18n.t(&format!("insight-value-missing-{}", ins.value_missing));
+    let money_of = |v: &Value| {
+        v.as_f64()
+            .map(|n| money(n, currency, i18n))
+            .unwrap_or_default()
+    };
+    cards.push(Card {
+        name: "clv",
+        label: i18n.t("insight-clv"),
+        known: ins.clv.is_some(),
+        value: ins
+            .clv
+            .map(|v| money(v, currency, i18n))
+            .unwrap_or_else(value_missing),
+        reason: ins
+            .expected_purchases
+            .map(|e| i18n.t1("insight-clv-reason", "purchases", format!("{e:.1}")))
+            .unwrap_or_default(),
+        change: change_of("clv", ch, &money_of, i18n),
+        tone: "",
+    });
+    let pct_of = |v: &Value| v.as_f64().map(pct).unwrap_or_default();
+    cards.push(Card {
+        name: "p_alive",
+        label: i18n.t("insight-p_alive"),
+        known: ins.p_alive.is_some(),
+        value: ins.p_alive.map(pct).unwrap_or_else(value_missing),
+        reason: match (ins.p_alive, ins.recency_days) {
+            (Some(_), Some(d)) => i18n.t1("insight-p_alive-reason", "days", d),
+            _ => String::new(),
+        },
+        change: change_of("p_alive", ch, &pct_of, i18n),
+        tone: match ins.p_alive {
+            Some(p) if p < 0.3 => "bad",
+            Some(p) if p < 0.6 => "warn",
+            Some(_) => "good",
+            None => "",
+        },
+    });
+
+    // Lifecycle.
+    cards.push(Card {
+        name: "lifecycle_stage",
+        label: i18n.t("insight-lifecycle_stage"),
+        known: !ins.lifecycle_stage.is_empty(),
+        value: code_label("lifecycle_stage", &ins.lifecycle_stage, i18n),
+        reason: i18n.t_with(
+            &lifecycle_reason_key(ins),
+            &[
+                ("days", days(ins.recency_days)),
+                ("tenure", days(ins.tenure_days)),
+                ("purchases", days(ins.purchases)),
+                (
+                    "usual",
+                    ins.usual_interval_days
+                        .map(|u| format!("{u:.0}"))
+                        .unwrap_or_default(),
+                ),
+                ("drop", ins.trend.map(|t| pct(-t)).unwrap_or_default()),
+                ("p", ins.p_alive.map(pct).unwrap_or_default()),
+            ],
+        ),
+        change: change_of("lifecycle_stage", ch, &code_of("lifecycle_stage"), i18n),
+        tone: match ins.lifecycle_stage.as_str() {
+            "churned" => "bad",
+            "decline" => "warn",
+            "stability" => "good",
+            _ => "",
+        },
+    });
+
+    // Next purchase due.
+    let window = match (ins.next_due_from, ins.next_due_to) {
+        (Some(a), Some(b)) => i18n.t_with(
+            "insight-due-window",
+            &[("from", a.to_string()), ("to", b.to_string())],
+        ),
+        _ => String::new(),
+    };
+    cards.push(Card {
+        name: "due_status",
+        label: i18n.t("insight-due_status"),
+        known: !ins.due_status.is_empty(),
+        value: if ins.due_status.is_empty() {
+            i18n.t("insight-due-unknown")
+        } else {
+            code_label("due_status", &ins.due_status, i18n)
+        },
+        reason: window,
+        change: change_of("due_status", ch, &code_of("due_status"), i18n),
+        tone: match ins.due_status.as_str() {
+            "overdue" => "warn",
+            "due" => "good",
+            _ => "",
+        },
+    });
+
+    // Value decile (80/20).
+    cards.push(Card {
+        name: "value_decile",
+        label: i18n.t("insight-value_decile"),
+        known: ins.value_decile.is_some(),
+        value: ins
+            .value_decile
+            .map(|d| i18n.t1("insight-decile", "n", d))
+            .unwrap_or_default(),
+        reason: ins
+            .revenue
+            .map(|r| i18n.t1("insight-decile-reason", "revenue", money(r, currency, i18n)))
+            .unwrap_or_default(),
+        change: change_of(
+            "value_decile",
+            ch,
+            &|v: &Value| {
+                v.as_f64()
+                    .map(|d| i18n.t1("insight-decile", "n", d as i64))
+                    .unwrap_or_default()
+            },
+            i18n,
+        ),
+        tone: "",
+    });
+    Panel {
+        as_of: ins.as_of.to_string(),
+        cards,
+    }
+}
