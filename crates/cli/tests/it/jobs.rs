@@ -17,13 +17,16 @@ fn a_jobs_process_runs_the_standard_jobs_and_lists_them() {
         "no jobs"
     );
 
-    // On SQLite the standard jobs include the search index upkeep and the daily tidy-up, each
-    // due once a period.
+    // On SQLite the standard jobs include the search index upkeep, the daily tidy-up and the
+    // nightly insights refresh, each due once a period.
     let ran = ok(&["jobs", "run", "--once", "--database", db.path()]);
-    assert!(ran.starts_with("done 2, to retry 0, failed 0"), "{ran}");
+    assert!(ran.starts_with("done 3, to retry 0, failed 0"), "{ran}");
     let listed = ok(&["jobs", "list", "--database", db.path()]);
     assert!(
-        listed.contains("search_upkeep") && listed.contains("tidy") && listed.contains("done"),
+        listed.contains("search_upkeep")
+            && listed.contains("tidy")
+            && listed.contains("insights_refresh")
+            && listed.contains("done"),
         "{listed}"
     );
     assert_eq!(

@@ -73,3 +73,44 @@ impl Shown {
 pub fn subject() -> &'static crate::records::EntityDef {
     crate::areas::ledger::insight_sources().subject
 }
+
+/// The table of current values, one row per account, and its key column.
+pub const TABLE: &str = "account_insights";
+pub const KEY: &str = "account_id";
+
+/// What an insight's values are, for filtering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A code (a tier, a segment, a stage).
+    Code,
+    /// A whole number (a decile, days).
+    Whole,
+    /// A number with a fraction (a probability, a value).
+    Number,
+    Date,
+}
+
+/// The insights `insight.<name>` filters on (in lists, saved views, the API and exports), each
+/// a column of [`TABLE`].
+pub const FILTERABLE: [(&str, ValueKind); 15] = [
+    ("tier", ValueKind::Code),
+    ("rfm_segment", ValueKind::Code),
+    ("lifecycle_stage", ValueKind::Code),
+    ("due_status", ValueKind::Code),
+    ("value_decile", ValueKind::Whole),
+    ("recency_days", ValueKind::Whole),
+    ("purchases", ValueKind::Whole),
+    ("tenure_days", ValueKind::Whole),
+    ("profitability", ValueKind::Number),
+    ("margin_rate", ValueKind::Number),
+    ("p_alive", ValueKind::Number),
+    ("clv", ValueKind::Number),
+    ("expected_purchases", ValueKind::Number),
+    ("revenue", ValueKind::Number),
+    ("next_due_from", ValueKind::Date),
+];
+
+/// The kind of the filterable insight `name`.
+pub fn filterable(name: &str) -> Option<ValueKind> {
+    FILTERABLE.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+}

@@ -270,7 +270,7 @@ impl crate::jobs::JobHandler for NightlyRefresh {
             .await
             .map_err(|e| crate::jobs::JobError::Retry(e.to_string()))?;
         Ok(
-            json!({"as_of": done.as_of.to_string(), "accounts": done.accounts,
+            json!({"as_of": done.as_of.to_string(), "scored": done.accounts,
                   "rows": done.rows, "cleared": done.forgotten}),
         )
     }

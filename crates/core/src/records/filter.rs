@@ -621,6 +621,36 @@ impl FilterContext<'_> {
         })
     }
 
+    /// `insight.<name>`: the records whose current insight meets the condition (a record
+    /// without insights meets none), for the entity insights are about.
+    fn insight_target(&self, name: &str, insight: &str) -> CoreResult<Target> {
+        use crate::insights::{self, ValueKind};
+        if self.entity.name != insights::subject().name {
+            return Err(bad(format!(
+                "{} have no insights to filter on ('{name}')",
+                self.entity.plural
+            )));
+        }
+        let kind = insights::filterable(insight).ok_or_else(|| {
+            bad(format!(
+                "unknown insight '{insight}' (insights: {})",
+                insights::FILTERABLE.map(|(n, _)| n).join(", ")
+            ))
+        })?;
+        let scalar = match kind {
+            ValueKind::Code => Scalar::Text,
+            ValueKind::Whole => Scalar::Int,
+            ValueKind::Number => Scalar::Float,
+            ValueKind::Date => Scalar::Date,
+        };
+        Ok(Target::Line(Line {
+            table: insights::TABLE,
+            parent: insights::KEY,
+            target: Box::new(Target::Column(Expr::col(col(insight)).into(), scalar)),
+            carried: false,
+        }))
+    }
+
     fn resolve(&self, name: &str) -> CoreResult<Target> {
         let c = |n: &str| -> SimpleExpr { Expr::col(col(n)).into() };
         match name {
@@ -631,6 +661,9 @@ impl FilterContext<'_> {
             "created_at" | "updated_at" => return Ok(Target::Column(c(name), Scalar::Timestamp)),
             "version" => return Ok(Target::Column(c(name), Scalar::Int)),
             _ => {}
+        }
+        if let Some(insight) = name.strip_prefix("insight.") {
+            return self.insight_target(name, insight);
         }
         if let Some(path) = name.strip_prefix("custom.") {
             let (key, part) = match path.split_once('.') {

@@ -10,7 +10,7 @@ use guanxi_core::{Core, CoreError, codes};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::{Fresh, admin, backends};
+use crate::support::{Fresh, actor, admin, backends, two_teams};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -158,6 +158,118 @@ async fn a_refresh_gives_every_buyer_its_insights_and_keeps_what_changed() {
             matches!(&future, Err(CoreError::BadRequest { code, .. }) if *code == codes::INSIGHTS_AS_OF_IN_FUTURE),
             "{future:?}"
         );
+        fresh.cleanup(core).await;
+    }
+}
+
+#[tokio::test]
+async fn insight_filters_find_exactly_the_accounts_each_reader_may_see() {
+    use guanxi_core::records::{Filter, ListQuery};
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let ids = ledger(&core).await;
+        refresh::refresh(&core, Some(d("2025-12-31")), &quiet)
+            .await
+            .unwrap();
+        let boss = admin(&core, "boss@example.com").await;
+        let list = |pairs: &[(&str, &str)]| ListQuery {
+            filter: Some(Filter::from_pairs(pairs.iter().map(|(k, v)| (*k, *v))).unwrap()),
+            limit: 100,
+            ..ListQuery::default()
+        };
+        let found = |page: guanxi_core::records::Page| {
+            let mut got: Vec<Uuid> = page
+                .items
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().parse().unwrap())
+                .collect();
+            got.sort();
+            got
+        };
+        // The slow payer is the one not served.
+        let page = core
+            .records(&ACCOUNTS)
+            .list(&boss, &list(&[("insight.tier", "do_not_serve")]))
+            .await
+            .unwrap();
+        assert_eq!(found(page), vec![ids[5]], "{backend:?}");
+        // A rep finds it only once it is theirs.
+        let [rep, _, _] = two_teams(&core, &boss).await;
+        let rep_actor = actor(&core, "rep@example.com").await;
+        let unserved = list(&[("insight.tier", "do_not_serve")]);
+        let svc = core.records(&ACCOUNTS);
+        let mine = |who| svc.list(who, &unserved);
+        assert!(
+            mine(&rep_actor).await.unwrap().items.is_empty(),
+            "{backend:?}"
+        );
+        core.records(&ACCOUNTS)
+            .change_owner(&boss, &[ids[5]], rep)
+            .await
+            .unwrap();
+        assert_eq!(
+            found(mine(&rep_actor).await.unwrap()),
+            vec![ids[5]],
+            "{backend:?}"
+        );
+        // Every account with a probability under the steady buyers' is one of those who stopped.
+        let steady = current::of_account(core.db.reader(), ids[11])
+            .await
+            .unwrap()
+            .unwrap();
+        let below = format!("{}", steady.p_alive.unwrap() - 0.05);
+        let page = core
+            .records(&ACCOUNTS)
+            .list(&boss, &list(&[("insight.p_alive[lt]", below.as_str())]))
+            .await
+            .unwrap();
+        let mut stopped = ids[..3].to_vec();
+        stopped.sort();
+        assert_eq!(found(page), stopped, "{backend:?}");
+        // Two conditions on insights and one on the account at once.
+        let page = core
+            .records(&ACCOUNTS)
+            .list(
+                &boss,
+                &list(&[
+                    ("insight.value_decile[lte]", "2"),
+                    ("insight.tier[ne]", "zzz"),
+                    ("name[contains]", "洞察"),
+                ]),
+            )
+            .await;
+        assert!(page.is_err(), "[ne] on an insight is refused: {page:?}");
+        let page = core
+            .records(&ACCOUNTS)
+            .list(
+                &boss,
+                &list(&[
+                    ("insight.value_decile[lte]", "2"),
+                    ("name[contains]", "洞察"),
+                ]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            page.items.len(),
+            3,
+            "{backend:?}: 12 buyers, the top two tenths"
+        );
+        // A mistyped insight, and an entity without insights, are refused with their names.
+        let bad = core
+            .records(&ACCOUNTS)
+            .list(&boss, &list(&[("insight.churn", "1")]))
+            .await;
+        assert!(
+            matches!(&bad, Err(CoreError::BadRequest { message, .. }) if message.contains("unknown insight 'churn'")),
+            "{bad:?}"
+        );
+        let bad = core
+            .records(&SALES_RECORDS)
+            .list(&boss, &list(&[("insight.tier", "gold")]))
+            .await;
+        assert!(matches!(&bad, Err(CoreError::BadRequest { .. })), "{bad:?}");
         fresh.cleanup(core).await;
     }
 }

@@ -494,8 +494,8 @@ async fn the_search_index_upkeep_merges_segments_and_finds_the_same_records() {
     assert_eq!(before.len(), 40);
 
     let runner = Runner::new(core.clone(), guanxi_core::standard_jobs(Backend::Sqlite));
-    // The upkeep and the daily tidy-up.
-    assert_eq!(runner.run_due().await.unwrap().done, 2);
+    // The upkeep, the daily tidy-up and the nightly insights refresh.
+    assert_eq!(runner.run_due().await.unwrap().done, 3);
     let result = db::raw_query(
         core.db.reader(),
         "SELECT result FROM jobs WHERE kind = 'search_upkeep'",
