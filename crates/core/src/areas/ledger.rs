@@ -59,6 +59,22 @@ pub const fn account_field() -> FieldDef {
     ])
 }
 
+/// A ledger row's name: its `fields` that hold something, joined by " · " (a date, an order
+/// number, a product), since no ledger row has a name of its own.
+pub fn joined_title(rec: &JsonMap, fields: &[&str]) -> String {
+    fields
+        .iter()
+        .map(|f| crate::areas::str_field(rec, f))
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Ledger rows are found through their account, not by a name of their own in global search.
+pub fn no_search_names(_rec: &JsonMap) -> Vec<String> {
+    Vec::new()
+}
+
 /// A date of the row as stored (`YYYY-MM-DD`).
 pub fn date_of(rec: &JsonMap, field: &str) -> Option<NaiveDate> {
     rec.get(field)

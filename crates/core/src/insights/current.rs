@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::TABLE;
+use super::store::{self, COLUMNS};
 use crate::db::{self, col, get_at};
 use crate::error::CoreResult;
 
@@ -47,38 +49,6 @@ pub struct AccountInsights {
     pub changes: Map<String, Value>,
 }
 
-const COLUMNS: [&str; 29] = [
-    "as_of",
-    "run_id",
-    "tier",
-    "tier_reason",
-    "profitability",
-    "margin_rate",
-    "days_to_pay",
-    "rfm_segment",
-    "rfm_r",
-    "rfm_f",
-    "rfm_m",
-    "recency_days",
-    "purchases",
-    "revenue",
-    "value_decile",
-    "p_alive",
-    "expected_purchases",
-    "clv",
-    "value_missing",
-    "lifecycle_stage",
-    "lifecycle_reason",
-    "tenure_days",
-    "trend",
-    "usual_interval_days",
-    "next_due_from",
-    "next_due_to",
-    "due_status",
-    "changes",
-    "account_id",
-];
-
 /// The insights of `account`, or `None` before its first refresh (or without purchases).
 pub async fn of_account<C: sea_orm::ConnectionTrait>(
     conn: &C,
@@ -86,50 +56,46 @@ pub async fn of_account<C: sea_orm::ConnectionTrait>(
 ) -> CoreResult<Option<AccountInsights>> {
     let mut q = Query::select();
     q.columns(COLUMNS.map(col))
-        .from(col("account_insights"))
+        .from(col(TABLE))
         .and_where(Expr::col(col("account_id")).eq(account));
     let Some(r) = db::fetch_all(conn, &q).await?.into_iter().next() else {
         return Ok(None);
     };
     let rfm = match (
-        get_at::<Option<i64>>(&r, 8, "rfm_r")?,
-        get_at::<Option<i64>>(&r, 9, "rfm_f")?,
-        get_at::<Option<i64>>(&r, 10, "rfm_m")?,
+        get_at::<Option<i64>>(&r, 9, "rfm_r")?,
+        get_at::<Option<i64>>(&r, 10, "rfm_f")?,
+        get_at::<Option<i64>>(&r, 11, "rfm_m")?,
     ) {
         (Some(a), Some(b), Some(c)) => Some([a, b, c]),
         _ => None,
     };
-    let changes = match get_at::<Value>(&r, 27, "changes")? {
-        Value::Object(m) => m,
-        Value::String(s) => serde_json::from_str(&s).unwrap_or_default(),
-        _ => Map::new(),
-    };
+    let changes = store::changes_at(&r, 28)?;
     Ok(Some(AccountInsights {
-        as_of: get_at(&r, 0, "as_of")?,
+        as_of: get_at(&r, 2, "as_of")?,
         run: get_at(&r, 1, "run_id")?,
-        tier: get_at(&r, 2, "tier")?,
-        tier_reason: get_at(&r, 3, "tier_reason")?,
-        profitability: get_at(&r, 4, "profitability")?,
-        margin_rate: get_at(&r, 5, "margin_rate")?,
-        days_to_pay: get_at(&r, 6, "days_to_pay")?,
-        rfm_segment: get_at(&r, 7, "rfm_segment")?,
+        tier: get_at(&r, 3, "tier")?,
+        tier_reason: get_at(&r, 4, "tier_reason")?,
+        profitability: get_at(&r, 5, "profitability")?,
+        margin_rate: get_at(&r, 6, "margin_rate")?,
+        days_to_pay: get_at(&r, 7, "days_to_pay")?,
+        rfm_segment: get_at(&r, 8, "rfm_segment")?,
         rfm,
-        recency_days: get_at(&r, 11, "recency_days")?,
-        purchases: get_at(&r, 12, "purchases")?,
-        revenue: get_at(&r, 13, "revenue")?,
-        value_decile: get_at(&r, 14, "value_decile")?,
-        p_alive: get_at(&r, 15, "p_alive")?,
-        expected_purchases: get_at(&r, 16, "expected_purchases")?,
-        clv: get_at(&r, 17, "clv")?,
-        value_missing: get_at(&r, 18, "value_missing")?,
-        lifecycle_stage: get_at(&r, 19, "lifecycle_stage")?,
-        lifecycle_reason: get_at(&r, 20, "lifecycle_reason")?,
-        tenure_days: get_at(&r, 21, "tenure_days")?,
-        trend: get_at(&r, 22, "trend")?,
-        usual_interval_days: get_at(&r, 23, "usual_interval_days")?,
-        next_due_from: get_at(&r, 24, "next_due_from")?,
-        next_due_to: get_at(&r, 25, "next_due_to")?,
-        due_status: get_at(&r, 26, "due_status")?,
+        recency_days: get_at(&r, 12, "recency_days")?,
+        purchases: get_at(&r, 13, "purchases")?,
+        revenue: get_at(&r, 14, "revenue")?,
+        value_decile: get_at(&r, 15, "value_decile")?,
+        p_alive: get_at(&r, 16, "p_alive")?,
+        expected_purchases: get_at(&r, 17, "expected_purchases")?,
+        clv: get_at(&r, 18, "clv")?,
+        value_missing: get_at(&r, 19, "value_missing")?,
+        lifecycle_stage: get_at(&r, 20, "lifecycle_stage")?,
+        lifecycle_reason: get_at(&r, 21, "lifecycle_reason")?,
+        tenure_days: get_at(&r, 22, "tenure_days")?,
+        trend: get_at(&r, 23, "trend")?,
+        usual_interval_days: get_at(&r, 24, "usual_interval_days")?,
+        next_due_from: get_at(&r, 25, "next_due_from")?,
+        next_due_to: get_at(&r, 26, "next_due_to")?,
+        due_status: get_at(&r, 27, "due_status")?,
         changes,
     }))
 }

@@ -10,7 +10,7 @@ use sea_orm::sea_query::{Expr, OnConflict, Query, SimpleExpr};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{Shown, TRACKED};
+use super::{Shown, TABLE, TRACKED};
 use crate::db::{self, Backend, col, get_at};
 use crate::error::CoreResult;
 
@@ -60,6 +60,48 @@ impl Row {
     }
 }
 
+/// The columns of an account's row, in the order it is written and read.
+pub(super) const COLUMNS: [&str; 29] = [
+    "account_id",
+    "run_id",
+    "as_of",
+    "tier",
+    "tier_reason",
+    "profitability",
+    "margin_rate",
+    "days_to_pay",
+    "rfm_segment",
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+    "recency_days",
+    "purchases",
+    "revenue",
+    "value_decile",
+    "p_alive",
+    "expected_purchases",
+    "clv",
+    "value_missing",
+    "lifecycle_stage",
+    "lifecycle_reason",
+    "tenure_days",
+    "trend",
+    "usual_interval_days",
+    "next_due_from",
+    "next_due_to",
+    "due_status",
+    "changes",
+];
+
+/// The record of changes in column `at` of a row: JSON on PostgreSQL, its text on SQLite.
+pub(super) fn changes_at(r: &sea_orm::QueryResult, at: usize) -> CoreResult<Map<String, Value>> {
+    Ok(match get_at::<Value>(r, at, "changes")? {
+        Value::Object(m) => m,
+        Value::String(s) => serde_json::from_str(&s).unwrap_or_default(),
+        _ => Map::new(),
+    })
+}
+
 /// The shown values an account had before this refresh, and its record of changes.
 struct Before {
     shown: HashMap<&'static str, Shown>,
@@ -74,7 +116,7 @@ async fn before<C: ConnectionTrait>(
     let mut q = Query::select();
     q.column(col("account_id"))
         .column(col("changes"))
-        .from(col("account_insights"))
+        .from(col(TABLE))
         .and_where(db::id_in(
             backend,
             Expr::col(col("account_id")).into(),
@@ -86,12 +128,7 @@ async fn before<C: ConnectionTrait>(
     let mut out = HashMap::new();
     for r in db::fetch_all(conn, &q).await? {
         let account: Uuid = get_at(&r, 0, "account_id")?;
-        let changes = match get_at::<Value>(&r, 1, "changes")? {
-            Value::Object(m) => m,
-            // SQLite hands JSON back as its text.
-            Value::String(s) => serde_json::from_str(&s).unwrap_or_default(),
-            _ => Map::new(),
-        };
+        let changes = changes_at(&r, 1)?;
         let mut shown = HashMap::new();
         for (i, name) in TRACKED.iter().enumerate() {
             let at = i + 2;
@@ -149,40 +186,7 @@ pub async fn write<C: ConnectionTrait>(
         );
     let mut any_history = false;
     let mut insert = Query::insert();
-    insert.into_table(col("account_insights")).columns(
-        [
-            "account_id",
-            "run_id",
-            "as_of",
-            "tier",
-            "tier_reason",
-            "profitability",
-            "margin_rate",
-            "days_to_pay",
-            "rfm_segment",
-            "rfm_r",
-            "rfm_f",
-            "rfm_m",
-            "recency_days",
-            "purchases",
-            "revenue",
-            "value_decile",
-            "p_alive",
-            "expected_purchases",
-            "clv",
-            "value_missing",
-            "lifecycle_stage",
-            "lifecycle_reason",
-            "tenure_days",
-            "trend",
-            "usual_interval_days",
-            "next_due_from",
-            "next_due_to",
-            "due_status",
-            "changes",
-        ]
-        .map(col),
-    );
+    insert.into_table(col(TABLE)).columns(COLUMNS.map(col));
     let f64_null = sea_orm::Value::Double(None);
     let i64_null = sea_orm::Value::BigInt(None);
     let date_null = sea_orm::Value::ChronoDate(None);
@@ -255,13 +259,11 @@ pub async fn write<C: ConnectionTrait>(
         ]);
     }
     let mut delete = Query::delete();
-    delete
-        .from_table(col("account_insights"))
-        .and_where(db::id_in(
-            backend,
-            Expr::col(col("account_id")).into(),
-            &ids,
-        ));
+    delete.from_table(col(TABLE)).and_where(db::id_in(
+        backend,
+        Expr::col(col("account_id")).into(),
+        &ids,
+    ));
     db::delete(conn, &delete).await?;
     db::insert(conn, &insert).await?;
     if any_history {
@@ -275,7 +277,7 @@ pub async fn write<C: ConnectionTrait>(
 pub async fn forget_others<C: ConnectionTrait>(conn: &C, run: Uuid) -> CoreResult<u64> {
     let mut delete = Query::delete();
     delete
-        .from_table(col("account_insights"))
+        .from_table(col(TABLE))
         .and_where(Expr::col(col("run_id")).ne(run));
     db::delete(conn, &delete).await
 }

@@ -84,10 +84,6 @@ fn title(rec: &JsonMap, _locale: &str) -> String {
     str_field(rec, "recorded_on").to_string()
 }
 
-fn no_names(_rec: &JsonMap) -> Vec<String> {
-    Vec::new()
-}
-
 struct Rules;
 
 #[async_trait]
@@ -137,7 +133,7 @@ pub static CUSTOMER_FACTS: EntityDef = EntityDef {
     title_sort: "recorded_on",
     title,
     title_fields: &["recorded_on"],
-    search_names: no_names,
+    search_names: ledger::no_search_names,
     children: &[],
     states: None,
     actions: &[],

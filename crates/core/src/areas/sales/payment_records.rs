@@ -7,7 +7,6 @@ use serde_json::json;
 
 use crate::CoreResult;
 use crate::areas::ledger::{self, RATE_MISSING};
-use crate::areas::str_field;
 use crate::error::{FieldError, FieldErrors};
 use crate::records::def::{Access, EntityDef, FieldDef, FieldKind};
 use crate::records::{Behaviour, Event, JsonMap, Work};
@@ -89,19 +88,7 @@ const FIELDS: &[FieldDef] = &[
 ];
 
 fn title(rec: &JsonMap, _locale: &str) -> String {
-    [
-        str_field(rec, "invoice_date"),
-        str_field(rec, "invoice_ref"),
-    ]
-    .iter()
-    .filter(|s| !s.is_empty())
-    .copied()
-    .collect::<Vec<_>>()
-    .join(" · ")
-}
-
-fn no_names(_rec: &JsonMap) -> Vec<String> {
-    Vec::new()
+    ledger::joined_title(rec, &["invoice_date", "invoice_ref"])
 }
 
 /// Invoiced before any due date a generated record may hold.
@@ -167,7 +154,7 @@ pub static PAYMENT_RECORDS: EntityDef = EntityDef {
     title_sort: "invoice_date",
     title,
     title_fields: &["invoice_date", "invoice_ref"],
-    search_names: no_names,
+    search_names: ledger::no_search_names,
     children: &[],
     states: None,
     actions: &[],

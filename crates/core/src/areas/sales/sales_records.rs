@@ -135,19 +135,7 @@ const FIELDS: &[FieldDef] = &[
 ];
 
 fn title(rec: &JsonMap, _locale: &str) -> String {
-    let order = str_field(rec, "order_ref");
-    let product = str_field(rec, "product_name");
-    let date = str_field(rec, "date");
-    [date, order, product]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-fn no_names(_rec: &JsonMap) -> Vec<String> {
-    Vec::new()
+    ledger::joined_title(rec, &["date", "order_ref", "product_name"])
 }
 
 /// A sale in the base currency: a return needs its order on the ledger first.
@@ -253,7 +241,7 @@ pub static SALES_RECORDS: EntityDef = EntityDef {
     title_sort: "date",
     title,
     title_fields: &["date", "order_ref", "product_name"],
-    search_names: no_names,
+    search_names: ledger::no_search_names,
     children: &[],
     states: None,
     actions: &[],
