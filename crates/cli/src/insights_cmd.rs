@@ -8,6 +8,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use clap::Subcommand;
 use guanxi_core::Core;
+use guanxi_core::insights::read;
 use guanxi_core::insights::refresh::{self, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -25,18 +26,50 @@ pub enum InsightsCommand {
         #[arg(long, value_parser = crate::analytics_cmd::parse_date)]
         as_of: Option<NaiveDate>,
     },
+    /// Write the ledgers as a refresh reads them into DIR, in the CSV formats of `guanxi
+    /// analytics` (transactions.csv, payments.csv; returns negative, on their order's date: read
+    /// them with --returns), to run the models by hand on what the product saw.
+    ExportLedger {
+        #[command(flatten)]
+        db: DbArg,
+        /// An existing directory to write into.
+        dir: std::path::PathBuf,
+        /// Only ledger rows dated up to this day (YYYY-MM-DD). Default: today.
+        #[arg(long, value_parser = crate::analytics_cmd::parse_date)]
+        as_of: Option<NaiveDate>,
+    },
 }
 
 impl InsightsCommand {
     pub fn db(&self) -> &DbArg {
         match self {
-            InsightsCommand::Refresh { db, .. } => db,
+            InsightsCommand::Refresh { db, .. } | InsightsCommand::ExportLedger { db, .. } => db,
         }
     }
 }
 
 pub async fn run(core: &Core, cmd: InsightsCommand) -> Result<()> {
     match cmd {
+        InsightsCommand::ExportLedger { dir, as_of, .. } => {
+            anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
+            let as_of = as_of.unwrap_or_else(|| refresh::today(core, guanxi_core::now()));
+            let ledger = read::ledger(
+                core.db.reader(),
+                core.db.backend(),
+                as_of,
+                &core.settings.default_currency,
+            )
+            .await
+            .map_err(|e| explain_in(e, "en"))?;
+            let (rows, invoices) =
+                read::write_csv(&ledger, &dir).map_err(|e| explain_in(e, "en"))?;
+            println!(
+                "ledger as of {as_of}: {rows} sales rows to {}, {invoices} invoices to {}",
+                dir.join("transactions.csv").display(),
+                dir.join("payments.csv").display()
+            );
+            Ok(())
+        }
         InsightsCommand::Refresh { as_of, .. } => {
             let bar = std::io::stderr().is_terminal().then(|| {
                 let bar = ProgressBar::new_spinner();

@@ -23,6 +23,10 @@ pub struct InputArgs {
     /// Skip malformed rows (reported on stderr) instead of failing.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// Accept negative amounts as returns, netted against the purchases of their day (as
+    /// `guanxi insights export-ledger` writes them: each return on its order's date).
+    #[arg(long)]
+    pub returns: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
@@ -55,6 +59,7 @@ pub fn load(args: &InputArgs) -> anyhow::Result<Transactions> {
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let opts = ParseOptions {
         skip_bad_rows: args.skip_bad_rows,
+        reject_negative_amounts: !args.returns,
         ..ParseOptions::default()
     };
     let bar = if std::io::stderr().is_terminal() && len > 0 {

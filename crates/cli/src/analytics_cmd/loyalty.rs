@@ -235,6 +235,7 @@ pub fn run(args: LoyaltyArgs) -> anyhow::Result<()> {
     let tx = load(&InputArgs {
         transactions,
         skip_bad_rows: args.skip_bad_rows,
+        returns: false,
         format: args.format,
     })?;
     let as_of = as_of_or_last(args.as_of, &tx)?;

@@ -319,6 +319,7 @@ pub fn run(args: SwitchingCostArgs) -> anyhow::Result<()> {
         Some(p) => Some(load(&InputArgs {
             transactions: p.clone(),
             skip_bad_rows: args.skip_bad_rows,
+            returns: false,
             format: args.format,
         })?),
         None => None,

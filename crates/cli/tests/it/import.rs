@@ -4,29 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use guanxi_core::identity::{NewUser, users};
-use guanxi_core::{Core, Db, Settings};
+use guanxi_core::Db;
 
-use crate::support::{FreshDb, fails, guanxi, ok};
-
-async fn with_admin(db: &str) {
-    let core = Core::new(Db::open(db).await.unwrap(), Settings::default());
-    users::create(
-        &core.db,
-        None,
-        NewUser {
-            email: "boss@example.com".into(),
-            name: "王芳".into(),
-            role: "admin".into(),
-            team_id: None,
-            password: "correct horse battery".into(),
-            locale: Some("zh-CN".into()),
-        },
-    )
-    .await
-    .unwrap();
-    core.db.close().await.unwrap();
-}
+use crate::support::{FreshDb, fails, guanxi, ok, with_admin};
 
 /// How many of `table`'s rows there are now (the file is read while another process writes).
 async fn count(db: &str, table: &str) -> i64 {

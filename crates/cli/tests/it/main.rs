@@ -7,6 +7,7 @@ mod analytics_side;
 mod backup;
 mod export;
 mod import;
+mod insights;
 mod install;
 mod job_burst;
 mod jobs;

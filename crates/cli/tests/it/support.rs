@@ -100,3 +100,25 @@ pub fn fails(args: &[&str], expected: &[&str]) {
         assert!(err.contains(e), "{args:?}: `{e}` not in {err}");
     }
 }
+
+/// Adds the administrator boss@example.com to the database at `db`, as `guanxi user add` would.
+pub async fn with_admin(db: &str) {
+    use guanxi_core::identity::{NewUser, users};
+    use guanxi_core::{Core, Db, Settings};
+    let core = Core::new(Db::open(db).await.unwrap(), Settings::default());
+    users::create(
+        &core.db,
+        None,
+        NewUser {
+            email: "boss@example.com".into(),
+            name: "王芳".into(),
+            role: "admin".into(),
+            team_id: None,
+            password: "correct horse battery".into(),
+            locale: Some("zh-CN".into()),
+        },
+    )
+    .await
+    .unwrap();
+    core.db.close().await.unwrap();
+}

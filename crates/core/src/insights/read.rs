@@ -176,3 +176,74 @@ async fn invoices<C: ConnectionTrait + StreamTrait>(
     }
     Ok(out)
 }
+
+/// Writes `ledger` in the CSV formats `guanxi analytics` reads: `transactions.csv`
+/// (`customer_id,date,amount,cost,order_id,product`, rows in the order the refresh reads them,
+/// returns on their order's date and negative) and `payments.csv`
+/// (`customer_id,invoice_date,paid_date,amount,written_off`), so the CLI's models can be run on
+/// exactly what a refresh saw. Customers are named by their account's id.
+pub fn write_csv(ledger: &Ledger, dir: &std::path::Path) -> CoreResult<(u64, u64)> {
+    use guanxi_analytics::transactions::{NONE_KEY, date_from_day_number};
+    let io = |e: &dyn std::fmt::Display| CoreError::Internal(format!("writing the ledger: {e}"));
+    let tx = &ledger.transactions;
+    let mut w = csv::Writer::from_path(dir.join("transactions.csv")).map_err(|e| io(&e))?;
+    w.write_record([
+        "customer_id",
+        "date",
+        "amount",
+        "cost",
+        "order_id",
+        "product",
+    ])
+    .map_err(|e| io(&e))?;
+    let costs = tx.costs();
+    let (orders, products) = (tx.order_keys(), tx.product_keys());
+    let name = |keys: Option<&[u32]>, i: usize, of: &dyn Fn(u32) -> Option<String>| {
+        keys.and_then(|k| k.get(i).copied())
+            .filter(|k| *k != NONE_KEY)
+            .and_then(of)
+            .unwrap_or_default()
+    };
+    for (i, r) in tx.rows().iter().enumerate() {
+        let date = date_from_day_number(r.day)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let cost = costs
+            .and_then(|c| c.get(i))
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        let order = name(orders, i, &|k| tx.order_id(k).map(str::to_string));
+        let product = name(products, i, &|k| tx.product(k).map(str::to_string));
+        w.write_record([
+            tx.customer_id(r.customer),
+            &date,
+            &r.amount.to_string(),
+            &cost,
+            &order,
+            &product,
+        ])
+        .map_err(|e| io(&e))?;
+    }
+    w.flush().map_err(|e| io(&e))?;
+    let mut p = csv::Writer::from_path(dir.join("payments.csv")).map_err(|e| io(&e))?;
+    p.write_record([
+        "customer_id",
+        "invoice_date",
+        "paid_date",
+        "amount",
+        "written_off",
+    ])
+    .map_err(|e| io(&e))?;
+    for inv in &ledger.invoices {
+        p.write_record([
+            inv.customer_id.as_str(),
+            &inv.invoice_date.to_string(),
+            &inv.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+            &inv.amount.to_string(),
+            if inv.written_off { "yes" } else { "no" },
+        ])
+        .map_err(|e| io(&e))?;
+    }
+    p.flush().map_err(|e| io(&e))?;
+    Ok((tx.rows().len() as u64, ledger.invoices.len() as u64))
+}

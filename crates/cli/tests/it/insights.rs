@@ -1,0 +1,176 @@
+//! Insights end to end on SQLite: a 用友-style sales export and its invoices imported with their
+//! Chinese headers, a refresh as of a date, and the same numbers from `guanxi analytics` run on
+//! the ledger the refresh read (`guanxi insights export-ledger`).
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use guanxi_core::Db;
+use guanxi_core::insights::current::{self, AccountInsights};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::support::{FreshDb, fails, ok, ok_json, with_admin};
+
+const AS_OF: &str = "2025-12-31";
+
+/// Sixteen customers buying every 25–70 days for two years (four stopping after the first),
+/// one return of a line (red ink), and an invoice per order, one customer paying very late.
+fn files(dir: &std::path::Path) -> (String, String) {
+    let mut sales =
+        String::from("单据日期,客户名称,单据编号,存货编码,存货名称,存货分类,数量,价税合计,成本\n");
+    let mut pays = String::from("客户名称,发票号,开票日期,到期日,回款日期,价税合计\n");
+    let start = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    for c in 0..16u32 {
+        let name = format!("深圳市测试{c:02}贸易有限公司");
+        let every = 25 + i64::from(c) * 3;
+        let end = if c < 4 { 365 } else { 730 };
+        let mut day = i64::from(c);
+        let mut n = 0;
+        while day < end {
+            n += 1;
+            let date = start + Duration::days(day);
+            let order = format!("XSD{c:02}{n:03}");
+            let amount = 800 + 90 * c + 7 * n;
+            let cost = amount * 55 / 100;
+            sales.push_str(&format!(
+                "{date},{name},{order},CH-{},控制器 {},控制器,2,{amount}.00,{cost}.00\n",
+                c % 3,
+                c % 3
+            ));
+            if c == 7 && n == 5 {
+                let back = date + Duration::days(9);
+                sales.push_str(&format!(
+                    "{back},{name},{order},CH-1,控制器 1,控制器,-1,-300.00,-165.00\n"
+                ));
+            }
+            let paid = date + Duration::days(if c == 9 { 240 } else { 20 });
+            let paid = if paid.to_string().as_str() > AS_OF {
+                String::new()
+            } else {
+                paid.to_string()
+            };
+            pays.push_str(&format!(
+                "{name},FP{order},{date},{},{paid},{amount}.00\n",
+                date + Duration::days(30)
+            ));
+            day += every;
+        }
+    }
+    let s = dir.join("销售出库单.csv");
+    let p = dir.join("应收单.csv");
+    std::fs::write(&s, sales).unwrap();
+    std::fs::write(&p, pays).unwrap();
+    (s.to_str().unwrap().into(), p.to_str().unwrap().into())
+}
+
+fn by_customer(report: &Value) -> HashMap<String, Value> {
+    report["per_customer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["customer_id"].as_str().unwrap().to_string(), r.clone()))
+        .collect()
+}
+
+#[test]
+fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
+    let db = FreshDb::new("guanxi.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    ok(&["migrate", "--database", db.path()]);
+    rt.block_on(with_admin(db.path()));
+    let dir = std::path::Path::new(db.path())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let (sales, pays) = files(&dir);
+    let out = ok(&["import", "sales_records", &sales, "--database", db.path()]);
+    assert!(out.contains("0 failed"), "{out}");
+    let out = ok(&["import", "payment_records", &pays, "--database", db.path()]);
+    assert!(out.contains("0 failed"), "{out}");
+
+    let done = ok(&[
+        "insights",
+        "refresh",
+        "--as-of",
+        AS_OF,
+        "--database",
+        db.path(),
+    ]);
+    assert!(done.contains("16 accounts"), "{done}");
+    let out_dir = dir.join("ledger");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let od = out_dir.to_str().unwrap();
+    ok(&[
+        "insights",
+        "export-ledger",
+        od,
+        "--as-of",
+        AS_OF,
+        "--database",
+        db.path(),
+    ]);
+    let tx = format!("{od}/transactions.csv");
+    let payments = format!("{od}/payments.csv");
+    // A plain read refuses the red-ink row; --returns takes it as the return it is.
+    fails(
+        &["analytics", "rfm", "--transactions", &tx, "--as-of", AS_OF],
+        &["negative"],
+    );
+    let cli = |args: &[&str]| -> HashMap<String, Value> {
+        let mut all = vec!["analytics"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--transactions", &tx, "--returns", "--format", "json"]);
+        by_customer(&ok_json(&all))
+    };
+    let rfm = cli(&["rfm", "--as-of", AS_OF]);
+    let tiers = cli(&["tiers", "--to", AS_OF, "--payments", &payments]);
+    let stages = cli(&["lifecycle", "--as-of", AS_OF]);
+    let values = cli(&["clv", "--calibration-end", AS_OF, "--period", "week"]);
+    assert_eq!(rfm.len(), 16);
+
+    let stored: Vec<(String, AccountInsights)> = rt.block_on(async {
+        let d = Db::connect(db.path()).await.unwrap();
+        let mut out = Vec::new();
+        for id in rfm.keys() {
+            let account: Uuid = id.parse().unwrap();
+            let got = current::of_account(d.reader(), account)
+                .await
+                .unwrap()
+                .unwrap();
+            out.push((id.clone(), got));
+        }
+        d.close().await.unwrap();
+        out
+    });
+    let close = |a: f64, b: &Value, what: &str, id: &str| {
+        let b = b.as_f64().unwrap();
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{id} {what}: {a} vs {b}"
+        );
+    };
+    for (id, got) in &stored {
+        assert_eq!(
+            got.rfm_segment,
+            rfm[id]["segment"].as_str().unwrap(),
+            "{id}"
+        );
+        assert_eq!(got.tier, tiers[id]["tier"].as_str().unwrap(), "{id}");
+        close(
+            got.profitability.unwrap(),
+            &tiers[id]["profitability_score"],
+            "score",
+            id,
+        );
+        assert_eq!(
+            got.lifecycle_stage,
+            stages[id]["stage"].as_str().unwrap(),
+            "{id}"
+        );
+        close(got.p_alive.unwrap(), &values[id]["p_alive"], "p_alive", id);
+        close(got.clv.unwrap(), &values[id]["clv"], "clv", id);
+    }
+    // The late payer is not served, on both sides.
+    assert!(stored.iter().any(|(_, g)| g.tier == "do_not_serve"));
+}
