@@ -1,7 +1,7 @@
 # Customer insights: the panel on a customer's page, its values and their reasons.
 insights-title = Customer insights
 insights-as-of = as of { $date }
-insights-none = No insights yet. They come from the sales history and payments at the next refresh (nightly, or “guanxi insights refresh”).
+insights-none = No insights yet. They are worked out every night from the account’s sales history and payments, once it has a purchase.
 insight-unknown = Not known
 insight-none-before = none
 insight-changed = Before: { $before } · changed { $on }

@@ -1,7 +1,7 @@
 # 客户洞察：客户页面上的洞察面板、各项取值及其原因。
 insights-title = 客户洞察
 insights-as-of = 截至 { $date }
-insights-none = 暂无洞察。下次刷新（每晚，或运行 “guanxi insights refresh”）后，将根据销售记录和回款记录生成。
+insights-none = 暂无洞察。客户有了购买记录后，系统每晚根据其销售记录和回款记录生成洞察。
 insight-unknown = 未知
 insight-none-before = 无
 insight-changed = 此前：{ $before } · { $on } 变化
