@@ -56,6 +56,10 @@ pub struct ImportArgs {
     /// Check every row and report, writing nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Create the customers a ledger's rows name that none holds (by default such a row is
+    /// refused, so a misspelt name does not become a new customer).
+    #[arg(long)]
+    pub create_missing: bool,
     /// The e-mail of the user importing: they own the new records and their rights apply.
     /// Default: the only administrator, when there is one.
     #[arg(long = "as", value_name = "EMAIL")]
@@ -489,6 +493,7 @@ pub async fn run(core: &Core, args: ImportArgs) -> Result<()> {
         mapping: mapping.to_toml(),
         stop_after: args.stop_after,
         run_id: None,
+        create_missing: args.create_missing,
     };
     let terminal = std::io::stderr().is_terminal();
     let bar = indicatif::ProgressBar::no_length();

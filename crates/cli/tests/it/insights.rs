@@ -84,7 +84,15 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
         .unwrap()
         .to_path_buf();
     let (sales, pays) = files(&dir);
-    let out = ok(&["import", "sales_records", &sales, "--database", db.path()]);
+    // The first load from the ERP brings its customers with it, on request.
+    let out = ok(&[
+        "import",
+        "sales_records",
+        &sales,
+        "--database",
+        db.path(),
+        "--create-missing",
+    ]);
     assert!(out.contains("0 failed"), "{out}");
     let out = ok(&["import", "payment_records", &pays, "--database", db.path()]);
     assert!(out.contains("0 failed"), "{out}");
@@ -173,4 +181,27 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
     }
     // The late payer is not served, on both sides.
     assert!(stored.iter().any(|(_, g)| g.tier == "do_not_serve"));
+
+    // A row naming no known customer is refused, not made a new customer of a typo; on request
+    // the customer is created.
+    let stray = dir.join("补录.csv");
+    std::fs::write(
+        &stray,
+        "单据日期,客户名称,单据编号,价税合计\n2025-06-01,深圳市侧试00贸易有限公司,XSD-X1,100\n",
+    )
+    .unwrap();
+    let stray = stray.to_str().unwrap();
+    let out = ok(&["import", "sales_records", stray, "--database", db.path()]);
+    assert!(out.contains("1 failed"), "{out}");
+    let errors = std::fs::read_to_string(dir.join("补录.errors.csv")).unwrap();
+    assert!(errors.contains("深圳市侧试00贸易有限公司"), "{errors}");
+    let out = ok(&[
+        "import",
+        "sales_records",
+        stray,
+        "--database",
+        db.path(),
+        "--create-missing",
+    ]);
+    assert!(out.contains("1 created"), "{out}");
 }

@@ -32,7 +32,9 @@ pub const DATE_IN_FUTURE: &str = "date_in_future";
 /// An amount in another currency than the base one, with no exchange rate to convert it.
 pub const RATE_MISSING: &str = "rate_missing";
 
-/// The account a ledger row belongs to, under the names 用友, 金蝶 and Excel exports give it.
+/// The account a ledger row belongs to, under the names 用友, 金蝶 and Excel exports give it. An
+/// import refuses a row naming no known customer rather than make one of a typo, unless asked
+/// to create missing records.
 pub const fn account_field() -> FieldDef {
     FieldDef::new(
         "account_id",
@@ -42,6 +44,7 @@ pub const fn account_field() -> FieldDef {
         },
     )
     .required()
+    .existing_only()
     .synonyms(&[
         "客户",
         "客户名称",

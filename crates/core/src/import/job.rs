@@ -80,6 +80,7 @@ pub fn options(upload: &Upload, choice: &Choice, dry_run: bool) -> RunOptions {
         mapping: choice.mapping.to_toml(),
         stop_after: None,
         run_id: None,
+        create_missing: false,
     }
 }
 

@@ -155,6 +155,9 @@ pub struct RunOptions {
     /// job is queued, so people can follow it), or by an earlier attempt of the same job; `None`:
     /// a new one.
     pub run_id: Option<Uuid>,
+    /// Create the records references name that none holds, also where the field takes only
+    /// existing ones ([`FieldDef::creates_missing`]): a ledger's customers, on request.
+    pub create_missing: bool,
 }
 
 /// What a run did.
@@ -842,7 +845,9 @@ impl<'a> Runner<'a> {
                         .collect::<Vec<_>>(),
                 )),
             [] => {
-                if self.actor.grant(target.name).write == Scope::None {
+                let may_make = self.options.create_missing
+                    || self.def.field(&r.key).is_none_or(|f| f.creates_missing);
+                if !may_make || self.actor.grant(target.name).write == Scope::None {
                     return Err(not_found());
                 }
                 match bulk.create(target, &new_record(target, rec)).await {

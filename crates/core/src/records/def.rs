@@ -197,6 +197,11 @@ pub struct FieldDef {
     /// split into these family and given name fields (`import::names`). Set on the computed
     /// field that holds the whole name.
     pub splits_into: Option<(&'static str, &'static str)>,
+    /// For a reference: whether an import may create the record it names when none holds the
+    /// name (a contact's company). `false` for a reference that must name a record that exists
+    /// (a ledger row's customer, where a typo would make a customer): such a row is refused,
+    /// unless the import is asked to create missing records.
+    pub creates_missing: bool,
 }
 
 impl FieldDef {
@@ -212,7 +217,12 @@ impl FieldDef {
             grams: false,
             synonyms: &[],
             splits_into: None,
+            creates_missing: true,
         }
+    }
+    pub const fn existing_only(mut self) -> FieldDef {
+        self.creates_missing = false;
+        self
     }
     pub const fn synonyms(mut self, synonyms: &'static [&'static str]) -> FieldDef {
         self.synonyms = synonyms;

@@ -40,6 +40,7 @@ pub(crate) async fn import_as(
         mapping: mapping.to_toml(),
         stop_after,
         run_id: None,
+        create_missing: false,
     };
     let mut errors = Vec::new();
     let report = run::run(core, actor, def, &mut source, &plan, &options, &mut errors)

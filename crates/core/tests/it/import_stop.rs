@@ -72,6 +72,7 @@ async fn a_stopped_run_keeps_its_written_batches_and_can_be_undone() {
             mapping: mapping.to_toml(),
             stop_after: None,
             run_id: Some(run_id),
+            create_missing: false,
         };
         let mut sink = StopAfterFirstBatch {
             core: core.clone(),
@@ -139,6 +140,7 @@ async fn only_the_importer_and_administrators_may_stop_a_run() {
             mapping: String::new(),
             stop_after: None,
             run_id: None,
+            create_missing: false,
         };
         let txn = core.db.begin().await.unwrap();
         run::queue_run(&txn, &rep, &CONTACTS, &options, queued)

@@ -115,6 +115,7 @@ pub async fn start(server: &tokio::runtime::Handle, core: &Core, file: PathBuf) 
         mapping: mapping.to_toml(),
         stop_after: None,
         run_id: None,
+        create_missing: false,
     };
     // The run's record made beforehand, as a queued job's is, so that it can be stopped by id.
     let run_id = uuid::Uuid::now_v7();

@@ -92,6 +92,7 @@ async fn import(
         mapping: mapping.to_toml(),
         stop_after: None,
         run_id: None,
+        create_missing: false,
     };
     let mut errors = Vec::new();
     let report = run::run(core, actor, def, &mut source, &plan, &options, &mut errors)
