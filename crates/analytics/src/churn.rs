@@ -40,7 +40,9 @@
 //!
 //! At a cutoff date, from each customer's history up to and including the cutoff:
 //! `recency_days` (cutoff − last purchase), `log_frequency` (ln(1 + purchase days)),
-//! `log_monetary` (ln(1 + mean spend per purchase day)), `tenure_days` (cutoff − first purchase),
+//! `log_monetary` (ln(1 + mean spend per purchase day)), `tenure_days` (cutoff − first purchase;
+//! left out with [`FeatureConfig::tenure`] off), optionally `silence_ratio` (recency over the
+//! customer's usual interval, [`FeatureConfig::silence`]),
 //! `trend` ((purchases in the last `trend_window_days` − purchases in the window before) / (their
 //! sum), 0 when both are 0; −1 = stopped buying recently, +1 = started), and when the data has
 //! them `complaints` (count in the last `complaint_window_days`) and `satisfaction` (latest score at
@@ -269,6 +271,23 @@ pub struct FeatureConfig {
     pub complaints: Include,
     /// Whether to include satisfaction.
     pub satisfaction: Include,
+    /// Whether to include `tenure_days`. A population that joined at about the same time has a
+    /// narrow tenure spread at the training cutoff and is older by the scoring date, so the
+    /// feature extrapolates; the product's refresh leaves it out. Models saved before this
+    /// setting existed have it.
+    #[serde(default = "included")]
+    pub tenure: bool,
+    /// Whether to include `silence_ratio`: days since the last purchase over the customer's
+    /// usual days between purchases (first to last purchase over the gaps; missing with one
+    /// purchase day; at most 12). A customer silent for three of their own intervals is overdue whatever
+    /// their rhythm, which the raw recency cannot say across customers who buy weekly and
+    /// quarterly.
+    #[serde(default)]
+    pub silence: bool,
+}
+
+fn included() -> bool {
+    true
 }
 
 impl Default for FeatureConfig {
@@ -278,6 +297,8 @@ impl Default for FeatureConfig {
             complaint_window_days: 365,
             complaints: Include::Auto,
             satisfaction: Include::Auto,
+            tenure: true,
+            silence: false,
         }
     }
 }
@@ -337,16 +358,17 @@ pub fn build_features(
         config.satisfaction,
         histories.iter().any(|h| !h.satisfaction.is_empty()),
     );
-    let mut names: Vec<String> = [
-        "recency_days",
-        "log_frequency",
-        "log_monetary",
-        "tenure_days",
-        "trend",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut names: Vec<String> = ["recency_days", "log_frequency", "log_monetary"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if config.tenure {
+        names.push("tenure_days".into());
+    }
+    names.push("trend".into());
+    if config.silence {
+        names.push("silence_ratio".into());
+    }
     if use_complaints {
         names.push("complaints".into());
     }
@@ -394,9 +416,17 @@ pub fn build_features(
                 Some(age(last) as f64),
                 Some(n.ln_1p()),
                 Some((spend / n).max(0.0).ln_1p()),
-                Some(age(first) as f64),
-                Some(trend),
             ];
+            if config.tenure {
+                values.push(Some(age(first) as f64));
+            }
+            values.push(Some(trend));
+            if config.silence {
+                let usual = (last - first).num_days() as f64 / (n - 1.0);
+                // Capped: past a dozen intervals a customer is simply gone, and a few extreme
+                // ratios (two orders a day apart, then years of silence) would squash the rest.
+                values.push((n >= 2.0).then(|| (age(last) as f64 / usual.max(1.0)).min(12.0)));
+            }
             if use_complaints {
                 let c = h
                     .complaints
@@ -451,19 +481,42 @@ pub struct LabelledSet {
     pub labels: Vec<bool>,
 }
 
-/// Builds the labelled set at a cutoff, checking that the data reach the end of the window.
+/// Builds the labelled set at a cutoff, checking that the data reach the end of the window
+/// (the data end is the last purchase in `histories`).
 pub fn labelled_set(
     histories: &[CustomerHistory],
     cutoff: NaiveDate,
     window_days: i64,
     config: &FeatureConfig,
 ) -> Result<LabelledSet, ChurnError> {
-    let needed = cutoff + chrono::Duration::days(window_days);
-    let data_end = histories
+    labelled_set_through(
+        histories,
+        cutoff,
+        window_days,
+        config,
+        last_purchase(histories)?,
+    )
+}
+
+/// The last purchase date in `histories`.
+fn last_purchase(histories: &[CustomerHistory]) -> Result<NaiveDate, ChurnError> {
+    histories
         .iter()
         .flat_map(|h| h.purchases.iter().map(|(d, _)| *d))
         .max()
-        .ok_or(ChurnError::NoRows)?;
+        .ok_or(ChurnError::NoRows)
+}
+
+/// [`labelled_set`] for data known to run through `data_end` (a ledger as of a date reaches that
+/// date even when nobody bought on it).
+pub fn labelled_set_through(
+    histories: &[CustomerHistory],
+    cutoff: NaiveDate,
+    window_days: i64,
+    config: &FeatureConfig,
+    data_end: NaiveDate,
+) -> Result<LabelledSet, ChurnError> {
+    let needed = cutoff + chrono::Duration::days(window_days);
     if data_end < needed {
         return Err(ChurnError::InsufficientHistory { data_end, needed });
     }
@@ -488,9 +541,26 @@ pub fn time_split(
     window_days: i64,
     config: &FeatureConfig,
 ) -> Result<(LabelledSet, LabelledSet), ChurnError> {
-    let train = labelled_set(histories, train_cutoff, window_days, config)?;
+    time_split_through(
+        histories,
+        train_cutoff,
+        window_days,
+        config,
+        last_purchase(histories)?,
+    )
+}
+
+/// [`time_split`] for data known to run through `data_end`.
+pub fn time_split_through(
+    histories: &[CustomerHistory],
+    train_cutoff: NaiveDate,
+    window_days: i64,
+    config: &FeatureConfig,
+    data_end: NaiveDate,
+) -> Result<(LabelledSet, LabelledSet), ChurnError> {
+    let train = labelled_set_through(histories, train_cutoff, window_days, config, data_end)?;
     let test_cutoff = train_cutoff + chrono::Duration::days(window_days);
-    let mut test = labelled_set(histories, test_cutoff, window_days, config)?;
+    let mut test = labelled_set_through(histories, test_cutoff, window_days, config, data_end)?;
     // score the test set on exactly the training columns
     test.table = align(&test.table, &train.table.names);
     Ok((train, test))
@@ -1139,6 +1209,8 @@ pub(crate) fn build_model_features(
     let config = FeatureConfig {
         complaints: has("complaints"),
         satisfaction: has("satisfaction"),
+        tenure: feature_names.iter().any(|f| f == "tenure_days"),
+        silence: feature_names.iter().any(|f| f == "silence_ratio"),
         ..config.unwrap_or_default()
     };
     build_features(histories, as_of, &config)

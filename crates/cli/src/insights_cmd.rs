@@ -7,9 +7,10 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::Subcommand;
+use guanxi_analytics::customer_insights::churn::{ChurnOptions, Refusal};
 use guanxi_core::Core;
 use guanxi_core::insights::read;
-use guanxi_core::insights::refresh::{self, Progress};
+use guanxi_core::insights::refresh::{self, Progress, Train, Trained};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{DbArg, explain_in};
@@ -25,6 +26,13 @@ pub enum InsightsCommand {
         /// Default: today.
         #[arg(long, value_parser = crate::analytics_cmd::parse_date)]
         as_of: Option<NaiveDate>,
+        /// Train the churn model even if one was trained in the last week (it is refused, and
+        /// the last accepted one kept, when its out-of-time AUC is below the floor).
+        #[arg(long, conflicts_with = "no_train")]
+        train: bool,
+        /// Do not train: score churn with the last accepted model.
+        #[arg(long)]
+        no_train: bool,
     },
     /// Write the ledgers as a refresh reads them into DIR, in the CSV formats of `guanxi
     /// analytics` (transactions.csv, payments.csv; returns negative, on their order's date: read
@@ -70,7 +78,17 @@ pub async fn run(core: &Core, cmd: InsightsCommand) -> Result<()> {
             );
             Ok(())
         }
-        InsightsCommand::Refresh { as_of, .. } => {
+        InsightsCommand::Refresh {
+            as_of,
+            train,
+            no_train,
+            ..
+        } => {
+            let train = match (train, no_train) {
+                (true, _) => Train::Always,
+                (_, true) => Train::Never,
+                _ => Train::IfStale,
+            };
             let bar = std::io::stderr().is_terminal().then(|| {
                 let bar = ProgressBar::new_spinner();
                 if let Ok(style) =
@@ -85,6 +103,7 @@ pub async fn run(core: &Core, cmd: InsightsCommand) -> Result<()> {
                 match p {
                     Progress::Reading => bar.set_message("reading the ledgers"),
                     Progress::Computing => bar.set_message("fitting and scoring"),
+                    Progress::Training => bar.set_message("training the churn model"),
                     Progress::Writing { done, of } => {
                         bar.set_message("writing insights");
                         bar.set_length(of);
@@ -92,7 +111,7 @@ pub async fn run(core: &Core, cmd: InsightsCommand) -> Result<()> {
                     }
                 }
             };
-            let done = refresh::refresh(core, as_of, &show)
+            let done = refresh::refresh(core, as_of, train, &show)
                 .await
                 .map_err(|e| explain_in(e, "en"))?;
             if let Some(bar) = bar {
@@ -102,7 +121,41 @@ pub async fn run(core: &Core, cmd: InsightsCommand) -> Result<()> {
                 "insights as of {}: {} accounts from {} sales rows; {} accounts without purchases cleared",
                 done.as_of, done.accounts, done.rows, done.forgotten
             );
+            if let Some(t) = &done.trained {
+                println!("{}", trained_line(t));
+            }
+            if done.churn_model.is_none() {
+                println!("churn risk: no accepted churn model yet, so no account has one");
+            }
             Ok(())
         }
     }
+}
+
+/// "churn model trained as of …: out-of-time AUC 0.87, top-decile lift 4.1; accepted".
+fn trained_line(t: &Trained) -> String {
+    let quality = match &t.test {
+        Some(e) => format!(
+            "out-of-time AUC {}, top-decile lift {:.2}, {} of {} customers churned",
+            e.auc.map_or("n/a".into(), |a| format!("{a:.3}")),
+            e.top_decile.lift,
+            e.churned,
+            e.customers
+        ),
+        None => "not evaluated".into(),
+    };
+    let verdict = match t.refusal {
+        None => "accepted, now scoring".to_string(),
+        Some(Refusal::TooLittleHistory) => format!(
+            "refused: the ledger does not reach back two windows ({} days)",
+            2 * ChurnOptions::default().window_days
+        ),
+        Some(Refusal::OneClass) => {
+            "refused: everyone or no one churned in a window, nothing to learn".to_string()
+        }
+        Some(Refusal::BelowFloor { auc, floor }) => format!(
+            "refused: AUC {auc:.3} is below the floor {floor:.2}; the last accepted model stays"
+        ),
+    };
+    format!("churn model: {quality}; {verdict}")
 }

@@ -13,13 +13,14 @@ use guanxi_analytics::churn::{
     self, CalibrationBin, ChurnScore, CoefficientRow, CustomerHistory, Evaluation, FeatureConfig,
     LabelledSet, LogisticConfig, RiskBand, SavedChurnModel,
 };
+use guanxi_analytics::customer_insights::churn as insight_churn;
 use guanxi_analytics::gbm::{self, GbmOptions, Importance};
 use guanxi_analytics::transactions::{Period, RepeatData, SummaryOptions, Transactions};
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, as_of_or_last, load, load_side_file, num, parse_date, safe_text,
-    write_csv, write_json, write_table,
+    Format, InputArgs, Tabular, as_of_or_last, load, load_side_file, num, parse_date,
+    read_invoices, safe_text, write_csv, write_json, write_table,
 };
 
 /// The name of the optional BG/NBD feature.
@@ -48,6 +49,10 @@ pub struct TrainArgs {
     /// Label window in days.
     #[arg(long, default_value_t = 90)]
     pub window_days: i64,
+    /// The last day the file covers, when no one bought on it (a ledger exported as of a
+    /// date). Default: the last purchase in the file.
+    #[arg(long, value_parser = parse_date)]
+    pub data_end: Option<NaiveDate>,
     /// Which model: `logistic` (L2 logistic regression) or `gbm` (gradient-boosted trees, which
     /// can learn thresholds and interactions).
     #[arg(long, value_enum, default_value_t = ModelKind::Logistic)]
@@ -71,6 +76,19 @@ pub struct TrainArgs {
     /// Add the BG/NBD probability alive (fitted at each cutoff) as a feature.
     #[arg(long)]
     pub p_alive: bool,
+    /// Leave out `tenure_days` (as the product's refresh does: a population that joined at
+    /// about the same time is older at scoring than at training, and tenure extrapolates).
+    #[arg(long)]
+    pub no_tenure: bool,
+    /// Add `silence_ratio`: days since the last purchase over the customer's usual days
+    /// between purchases (as the product's refresh does).
+    #[arg(long)]
+    pub silence_ratio: bool,
+    /// Logistic only: after the evaluation, refit the model on the later (test) window and save
+    /// that one, as the product's refresh does; the printed evaluation stays that of the model
+    /// trained at --cutoff.
+    #[arg(long)]
+    pub refit: bool,
     #[command(flatten)]
     pub events: EventArgs,
     /// Where to write the trained model (JSON).
@@ -114,6 +132,12 @@ pub struct EventArgs {
     /// score on or before the cutoff.
     #[arg(long, value_name = "FILE")]
     pub satisfaction: Option<PathBuf>,
+    /// Payments (回款) CSV, one row per invoice: customer_id,invoice_date and optionally
+    /// paid_date, amount, written_off (as `analytics tiers --payments`). Adds the feature
+    /// `days_to_pay`: amount-weighted days from invoice to payment over the invoices issued by
+    /// the cutoff, open ones counting with their age.
+    #[arg(long, value_name = "FILE")]
+    pub payments: Option<PathBuf>,
 }
 
 /// Purchase histories with the complaints and satisfaction answers of the given files. Events
@@ -331,15 +355,36 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     let histories = histories(&tx, &args.events, args.input.skip_bad_rows)?;
     let features = FeatureConfig {
         trend_window_days: args.trend_window_days,
+        tenure: !args.no_tenure,
+        silence: args.silence_ratio,
         ..FeatureConfig::default()
     };
-    let (mut train_set, mut test_set) =
-        churn::time_split(&histories, args.cutoff, args.window_days, &features)?;
+    let (mut train_set, mut test_set) = match args.data_end {
+        Some(end) => {
+            churn::time_split_through(&histories, args.cutoff, args.window_days, &features, end)?
+        }
+        None => churn::time_split(&histories, args.cutoff, args.window_days, &features)?,
+    };
     if args.p_alive {
         train_set = with_p_alive(&tx, train_set)?;
         test_set = with_p_alive(&tx, test_set)?;
     }
-    let report = fit_model(&args, &train_set, &test_set, features)?;
+    if let Some(path) = &args.events.payments {
+        let invoices = read_invoices(path, args.input.skip_bad_rows)?;
+        train_set = insight_churn::with_payments(train_set, &invoices);
+        test_set = insight_churn::with_payments(test_set, &invoices);
+    }
+    let mut report = fit_model(&args, &train_set, &test_set, features)?;
+    if args.refit {
+        anyhow::ensure!(
+            args.model == ModelKind::Logistic,
+            "--refit is for the logistic model"
+        );
+        report.saved = SavedChurnModel::Logistic(
+            insight_churn::refit(&test_set, features, args.lambda)
+                .context("refitting the churn model on the later window")?,
+        );
+    }
     // Everything computed: write the model, then the report (nothing on stdout on failure).
     std::fs::write(&args.model_out, report.saved.to_json()?)
         .with_context(|| format!("cannot write {}", args.model_out.display()))?;
@@ -504,6 +549,11 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
             args.events.satisfaction.is_some(),
             "--satisfaction",
         ),
+        (
+            insight_churn::DAYS_TO_PAY,
+            args.events.payments.is_some(),
+            "--payments",
+        ),
     ] {
         anyhow::ensure!(
             given || !model.feature_names().iter().any(|f| f == feature),
@@ -520,6 +570,18 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
     );
     if model.feature_names().iter().any(|f| f == P_ALIVE) {
         table = table.with_column(P_ALIVE, &p_alive_at(&tx, as_of)?);
+    }
+    if let Some(path) = &args.events.payments
+        && model
+            .feature_names()
+            .iter()
+            .any(|f| f == insight_churn::DAYS_TO_PAY)
+    {
+        let invoices = read_invoices(path, args.input.skip_bad_rows)?;
+        table = table.with_column(
+            insight_churn::DAYS_TO_PAY,
+            &insight_churn::days_to_pay_at(&invoices, as_of),
+        );
     }
     let scores: Vec<ChurnScore> = model.score(&table).context("scoring")?;
     let rows: Vec<ScoreRow<'_>> = scores

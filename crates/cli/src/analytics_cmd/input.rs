@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use guanxi_analytics::customer_file::{self, Layout, Record};
+use guanxi_analytics::tiers::{self, Invoice};
 use guanxi_analytics::transactions::{BadRow, ParseOptions, Transactions, date_from_day_number};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -229,6 +230,29 @@ fn aligned(headers: &[String], cells: &[Vec<String>]) -> Vec<String> {
             s.trim_end().to_string()
         })
         .collect()
+}
+
+/// Reads the payments file into invoices (all or nothing, unless --skip-bad-rows).
+pub fn read_invoices(path: &Path, skip_bad_rows: bool) -> anyhow::Result<Vec<Invoice>> {
+    let mut invoices = Vec::new();
+    load_side_file(path, &tiers::PAYMENTS_FILE, skip_bad_rows, |r| {
+        // with an amount column every row needs an amount; without one all invoices weigh 1
+        let amount = match r.header().position("amount") {
+            Some(_) => r.required_number("amount")?,
+            None => 1.0,
+        };
+        let invoice = Invoice {
+            customer_id: r.customer_id()?.to_string(),
+            invoice_date: r.required_date("invoice_date")?,
+            paid_date: r.date("paid_date")?,
+            amount,
+            written_off: r.flag("written_off")?.unwrap_or(false),
+        };
+        invoice.validate()?;
+        invoices.push(invoice);
+        Ok(())
+    })?;
+    Ok(invoices)
 }
 
 #[cfg(test)]

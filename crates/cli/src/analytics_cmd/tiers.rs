@@ -1,15 +1,15 @@
 //! `guanxi analytics tiers`: gold / silver / bronze / do-not-serve and the profitability score.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
-use guanxi_analytics::tiers::{self, Invoice, TierAssignment, TierConfig, TierSummary};
+use guanxi_analytics::tiers::{self, TierAssignment, TierConfig, TierSummary};
 use serde::Serialize;
 
 use super::input::{
-    Format, InputArgs, Tabular, as_of_or_last, load, load_side_file, num, parse_date, safe_text,
+    Format, InputArgs, Tabular, as_of_or_last, load, num, parse_date, read_invoices, safe_text,
     write_csv, write_json, write_table,
 };
 use super::settings_file::SettingsArgs;
@@ -33,29 +33,6 @@ pub struct TiersArgs {
     /// debts, over invoices issued in --from..--to.
     #[arg(long, value_name = "FILE")]
     pub payments: Option<PathBuf>,
-}
-
-/// Reads the payments file into invoices (all or nothing, unless --skip-bad-rows).
-fn read_invoices(path: &Path, skip_bad_rows: bool) -> anyhow::Result<Vec<Invoice>> {
-    let mut invoices = Vec::new();
-    load_side_file(path, &tiers::PAYMENTS_FILE, skip_bad_rows, |r| {
-        // with an amount column every row needs an amount; without one all invoices weigh 1
-        let amount = match r.header().position("amount") {
-            Some(_) => r.required_number("amount")?,
-            None => 1.0,
-        };
-        let invoice = Invoice {
-            customer_id: r.customer_id()?.to_string(),
-            invoice_date: r.required_date("invoice_date")?,
-            paid_date: r.date("paid_date")?,
-            amount,
-            written_off: r.flag("written_off")?.unwrap_or(false),
-        };
-        invoice.validate()?;
-        invoices.push(invoice);
-        Ok(())
-    })?;
-    Ok(invoices)
 }
 
 #[derive(Serialize)]

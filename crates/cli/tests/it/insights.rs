@@ -106,6 +106,10 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
         db.path(),
     ]);
     assert!(done.contains("16 accounts"), "{done}");
+    assert!(
+        done.contains("churn model: out-of-time AUC") && done.contains("accepted"),
+        "{done}"
+    );
     let out_dir = dir.join("ledger");
     std::fs::create_dir_all(&out_dir).unwrap();
     let od = out_dir.to_str().unwrap();
@@ -136,6 +140,43 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
     let stages = cli(&["lifecycle", "--as-of", AS_OF]);
     let values = cli(&["clv", "--calibration-end", AS_OF, "--period", "week"]);
     assert_eq!(rfm.len(), 16);
+    // Churn as the refresh trains it: two 180-day windows back from the as-of date, without
+    // tenure, with the silence ratio and the days to pay, refitted on the later window.
+    let model = dir.join("churn.json");
+    let model = model.to_str().unwrap();
+    let train_cutoff =
+        (NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap() - Duration::days(360)).to_string();
+    ok_json(&[
+        "analytics",
+        "churn",
+        "train",
+        "--transactions",
+        &tx,
+        "--returns",
+        "--cutoff",
+        &train_cutoff,
+        "--window-days",
+        "180",
+        "--data-end",
+        AS_OF,
+        "--no-tenure",
+        "--silence-ratio",
+        "--refit",
+        "--payments",
+        &payments,
+        "--model-out",
+        model,
+    ]);
+    let churn = cli(&[
+        "churn",
+        "score",
+        "--model",
+        model,
+        "--as-of",
+        AS_OF,
+        "--payments",
+        &payments,
+    ]);
 
     let stored: Vec<(String, AccountInsights)> = rt.block_on(async {
         let d = Db::connect(db.path()).await.unwrap();
@@ -160,27 +201,43 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
     };
     for (id, got) in &stored {
         assert_eq!(
-            got.rfm_segment,
+            got.values.rfm_segment,
             rfm[id]["segment"].as_str().unwrap(),
             "{id}"
         );
-        assert_eq!(got.tier, tiers[id]["tier"].as_str().unwrap(), "{id}");
+        assert_eq!(got.values.tier, tiers[id]["tier"].as_str().unwrap(), "{id}");
         close(
-            got.profitability.unwrap(),
+            got.values.profitability.unwrap(),
             &tiers[id]["profitability_score"],
             "score",
             id,
         );
         assert_eq!(
-            got.lifecycle_stage,
+            got.values.lifecycle_stage,
             stages[id]["stage"].as_str().unwrap(),
             "{id}"
         );
-        close(got.p_alive.unwrap(), &values[id]["p_alive"], "p_alive", id);
-        close(got.clv.unwrap(), &values[id]["clv"], "clv", id);
+        close(
+            got.values.p_alive.unwrap(),
+            &values[id]["p_alive"],
+            "p_alive",
+            id,
+        );
+        close(got.values.clv.unwrap(), &values[id]["clv"], "clv", id);
+        close(
+            got.values.churn_risk.unwrap(),
+            &churn[id]["probability"],
+            "churn",
+            id,
+        );
+        assert_eq!(
+            got.values.churn_decile,
+            churn[id]["risk_decile"].as_i64(),
+            "{id}"
+        );
     }
     // The late payer is not served, on both sides.
-    assert!(stored.iter().any(|(_, g)| g.tier == "do_not_serve"));
+    assert!(stored.iter().any(|(_, g)| g.values.tier == "do_not_serve"));
 
     // A row naming no known customer is refused, not made a new customer of a typo; on request
     // the customer is created.

@@ -11,6 +11,7 @@
 //! - [`current`]: one account's insights as the UI and the API show them.
 
 pub mod current;
+pub mod models;
 pub mod read;
 pub mod refresh;
 pub mod store;
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 
 /// The insights whose changes are kept (their history, their previous value and when it
 /// changed): the ones people filter and act on.
-pub const TRACKED: [&str; 8] = [
+pub const TRACKED: [&str; 9] = [
     "tier",
     "rfm_segment",
     "value_decile",
@@ -28,6 +29,7 @@ pub const TRACKED: [&str; 8] = [
     "clv",
     "lifecycle_stage",
     "due_status",
+    "churn_risk",
 ];
 
 /// An insight's value as people see it: rounded as shown, so a change people cannot see is no
@@ -52,7 +54,7 @@ impl Shown {
     /// A number of the insight `name`, rounded to the places it is shown with.
     pub fn number(name: &str, v: Option<f64>) -> Shown {
         let places = match name {
-            "p_alive" => 2,
+            "p_alive" | "churn_risk" => 2,
             _ => 0,
         };
         let k = 10f64.powi(places);
@@ -92,18 +94,20 @@ pub enum ValueKind {
 
 /// The insights `insight.<name>` filters on (in lists, saved views, the API and exports), each
 /// a column of [`TABLE`].
-pub const FILTERABLE: [(&str, ValueKind); 15] = [
+pub const FILTERABLE: [(&str, ValueKind); 17] = [
     ("tier", ValueKind::Code),
     ("rfm_segment", ValueKind::Code),
     ("lifecycle_stage", ValueKind::Code),
     ("due_status", ValueKind::Code),
     ("value_decile", ValueKind::Whole),
+    ("churn_decile", ValueKind::Whole),
     ("recency_days", ValueKind::Whole),
     ("purchases", ValueKind::Whole),
     ("tenure_days", ValueKind::Whole),
     ("profitability", ValueKind::Number),
     ("margin_rate", ValueKind::Number),
     ("p_alive", ValueKind::Number),
+    ("churn_risk", ValueKind::Number),
     ("clv", ValueKind::Number),
     ("expected_purchases", ValueKind::Number),
     ("revenue", ValueKind::Number),

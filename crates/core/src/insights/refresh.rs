@@ -12,8 +12,13 @@ use sea_orm::sea_query::{Expr, Query};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::read;
-use super::store::{self, Row};
+use std::collections::HashMap;
+
+use guanxi_analytics::churn::{ChurnScore, Evaluation};
+use guanxi_analytics::customer_insights::churn::{self, ChurnOptions, Refusal};
+
+use super::store::{self, ChurnDriver, Row};
+use super::{models, read};
 use crate::db::{self, col};
 use crate::error::{CoreError, CoreResult, codes};
 use crate::{Core, time_zone};
@@ -21,6 +26,25 @@ use crate::{Core, time_zone};
 /// How many accounts one write transaction holds: short enough that people's saves do not
 /// wait long for SQLite's writer between batches.
 const BATCH: usize = 500;
+
+/// Whether a refresh trains the churn model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Train {
+    /// When no model was trained in the week up to the as-of date (the nightly refresh).
+    IfStale,
+    /// Always (`guanxi insights refresh --train`).
+    Always,
+    /// Never: score with the last accepted model.
+    Never,
+}
+
+/// A churn model a refresh trained: its id, its out-of-time evaluation and why it was refused.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    pub id: Uuid,
+    pub test: Option<Evaluation>,
+    pub refusal: Option<Refusal>,
+}
 
 /// What a refresh did.
 #[derive(Clone, Debug)]
@@ -33,6 +57,10 @@ pub struct Refreshed {
     pub rows: u64,
     /// Accounts whose insights were removed (no purchase by the as-of date any more).
     pub forgotten: u64,
+    /// The churn model this refresh trained, if it trained one.
+    pub trained: Option<Trained>,
+    /// The churn model that scored the accounts.
+    pub churn_model: Option<Uuid>,
 }
 
 /// Where a refresh is, for a progress bar.
@@ -42,6 +70,8 @@ pub enum Progress {
     Reading,
     /// Fitting and scoring.
     Computing,
+    /// Training the churn model.
+    Training,
     /// Writing: accounts done of all.
     Writing { done: u64, of: u64 },
 }
@@ -69,6 +99,7 @@ pub fn today(core: &Core, now: DateTime<Utc>) -> NaiveDate {
 pub async fn refresh(
     core: &Core,
     as_of: Option<NaiveDate>,
+    train: Train,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> CoreResult<Refreshed> {
     let today = today(core, crate::now());
@@ -104,7 +135,7 @@ pub async fn refresh(
         db::insert(&txn, &start).await?;
         txn.commit().await?;
     }
-    let outcome = compute_and_write(core, run, as_of, &options, progress).await;
+    let outcome = compute_and_write(core, run, as_of, &options, train, progress).await;
     let (state, accounts, error, models) = match &outcome {
         Ok((done, models)) => ("done", done.accounts as i64, String::new(), models.clone()),
         Err(e) => ("failed", 0, e.to_string(), json!({})),
@@ -131,6 +162,7 @@ async fn compute_and_write(
     run: Uuid,
     as_of: NaiveDate,
     options: &InsightOptions,
+    train: Train,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> CoreResult<(Refreshed, serde_json::Value)> {
     let backend = core.db.backend();
@@ -142,16 +174,43 @@ async fn compute_and_write(
         &core.settings.default_currency,
     )
     .await?;
+    let ledger = std::sync::Arc::new(ledger);
     let rows_read = ledger.rows;
+    let churn_options = ChurnOptions::default();
+    let must_train = match train {
+        Train::Always => true,
+        Train::Never => false,
+        Train::IfStale => models::stale(core.db.reader(), as_of).await?,
+    };
+    let trained = if must_train {
+        progress(Progress::Training);
+        let l = ledger.clone();
+        let training =
+            blocking(move || churn::train(&l.transactions, &l.invoices, as_of, &churn_options))
+                .await?
+                .map_err(|e| CoreError::Internal(format!("training the churn model: {e}")))?;
+        let txn = core.db.begin_alone().await?;
+        let id = models::record(&txn, as_of, &training, &churn_options).await?;
+        txn.commit().await?;
+        Some(Trained {
+            id,
+            test: training.report.and_then(|r| r.test),
+            refusal: training.refusal,
+        })
+    } else {
+        None
+    };
+    let churn_model = models::accepted(core.db.reader(), as_of).await?;
     progress(Progress::Computing);
     let options = options.clone();
-    let computed = tokio::task::spawn_blocking(move || {
-        let r = customer_insights::compute(&ledger.transactions, &ledger.invoices, as_of, &options);
-        (ledger, r)
+    let l = ledger.clone();
+    let (result, scores) = blocking(move || {
+        let r = customer_insights::compute(&l.transactions, &l.invoices, as_of, &options);
+        let scores =
+            churn_model.map(|(id, m)| (id, churn::score(&m, &l.transactions, &l.invoices, as_of)));
+        (r, scores)
     })
-    .await
-    .map_err(|e| CoreError::Internal(format!("insights: {e}")))?;
-    let (ledger, result) = computed;
+    .await?;
     let report = match result {
         Ok(r) => Some(r),
         Err(InsightError::NoPurchases(_)) => None,
@@ -163,9 +222,17 @@ async fn compute_and_write(
         }
         Err(InsightError::Model(m)) => return Err(CoreError::Internal(m)),
     };
+    let churn_model = scores.as_ref().map(|(id, _)| *id);
+    let churn = match scores {
+        Some((id, Ok(s))) => Some((id, s)),
+        Some((_, Err(e))) => {
+            return Err(CoreError::Internal(format!("scoring churn risk: {e}")));
+        }
+        None => None,
+    };
     let rows = report
         .as_ref()
-        .map(|r| rows_of(r, &ledger.transactions))
+        .map(|r| rows_of(r, &ledger.transactions, churn.as_ref()))
         .unwrap_or_default();
     let of = rows.len() as u64;
     let mut done = 0u64;
@@ -181,10 +248,13 @@ async fn compute_and_write(
     let keep_from = as_of.checked_sub_months(Months::new(13)).unwrap_or(as_of);
     store::trim_history(&txn, keep_from).await?;
     txn.commit().await?;
-    let models = report
+    let mut models = report
         .as_ref()
         .and_then(|r| serde_json::to_value(r.models).ok())
         .unwrap_or_else(|| json!({}));
+    if let (Some(id), Some(m)) = (churn_model, models.as_object_mut()) {
+        m.insert("churn".into(), json!(id));
+    }
     Ok((
         Refreshed {
             run,
@@ -192,18 +262,35 @@ async fn compute_and_write(
             accounts: of,
             rows: rows_read,
             forgotten,
+            trained,
+            churn_model,
         },
         models,
     ))
 }
 
+/// Runs CPU-bound model work off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| CoreError::Internal(format!("insights: {e}")))
+}
+
 /// The report's customers as rows to store, keyed back to their accounts.
-fn rows_of(report: &InsightReport, tx: &guanxi_analytics::transactions::Transactions) -> Vec<Row> {
+fn rows_of(
+    report: &InsightReport,
+    tx: &guanxi_analytics::transactions::Transactions,
+    churn: Option<&(Uuid, Vec<ChurnScore>)>,
+) -> Vec<Row> {
+    let risk: HashMap<&str, &ChurnScore> = churn
+        .map(|(_, s)| s.iter().map(|s| (s.customer_id.as_str(), s)).collect())
+        .unwrap_or_default();
     report
         .customers
         .iter()
         .filter_map(|c| {
-            let account = Uuid::parse_str(tx.customer_id(c.customer)).ok()?;
+            let id = tx.customer_id(c.customer);
+            let account = Uuid::parse_str(id).ok()?;
             let mut row = Row {
                 account,
                 revenue: Some(c.revenue),
@@ -222,7 +309,7 @@ fn rows_of(report: &InsightReport, tx: &guanxi_analytics::transactions::Transact
             };
             if let Some(r) = &c.rfm {
                 row.rfm_segment = r.segment.code().to_string();
-                row.rfm = Some((r.r, r.f, r.m));
+                row.rfm = Some([r.r, r.f, r.m].map(i64::from));
             }
             match &c.tier {
                 Ok(t) => {
@@ -242,10 +329,30 @@ fn rows_of(report: &InsightReport, tx: &guanxi_analytics::transactions::Transact
                 }
                 Err(m) => row.value_missing = m.code().to_string(),
             }
+            match (churn, risk.get(id)) {
+                (Some((model, _)), Some(s)) => {
+                    row.churn_risk = Some(s.probability);
+                    row.churn_decile = Some(i64::from(s.risk_decile));
+                    row.churn_drivers = s
+                        .drivers
+                        .iter()
+                        .map(|d| ChurnDriver {
+                            feature: d.feature.clone(),
+                            value: d.value,
+                        })
+                        .collect();
+                    row.churn_model = Some(*model);
+                }
+                _ => row.churn_missing = NO_CHURN_MODEL.to_string(),
+            }
             Some(row)
         })
         .collect()
 }
+
+/// Why an account has no churn risk: no accepted model yet (too little history, or every model
+/// so far below the floor).
+pub const NO_CHURN_MODEL: &str = "no_churn_model";
 
 /// The nightly refresh's job kind.
 pub const KIND: &str = "insights_refresh";
@@ -266,7 +373,7 @@ impl crate::jobs::JobHandler for NightlyRefresh {
         core: &Core,
         _payload: &serde_json::Value,
     ) -> Result<serde_json::Value, crate::jobs::JobError> {
-        let done = refresh(core, None, &|_| {})
+        let done = refresh(core, None, Train::IfStale, &|_| {})
             .await
             .map_err(|e| crate::jobs::JobError::Retry(e.to_string()))?;
         Ok(

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, OnConflict, Query, SimpleExpr};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -14,17 +15,26 @@ use super::{Shown, TABLE, TRACKED};
 use crate::db::{self, Backend, col, get_at};
 use crate::error::CoreResult;
 
-/// One account's row as the refresh writes it.
-#[derive(Clone, Debug, Default)]
+/// A churn driver as stored: the feature that raises the risk and the customer's value of it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChurnDriver {
+    pub feature: String,
+    pub value: Option<f64>,
+}
+
+/// One account's values, as a refresh writes them and the page reads them.
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Row {
+    #[serde(skip)]
     pub account: Uuid,
     pub tier: String,
+    /// The rule that decided the tier, or why there is none (`no_cost`).
     pub tier_reason: String,
     pub profitability: Option<f64>,
     pub margin_rate: Option<f64>,
     pub days_to_pay: Option<f64>,
     pub rfm_segment: String,
-    pub rfm: Option<(u8, u8, u8)>,
+    pub rfm: Option<[i64; 3]>,
     pub recency_days: Option<i64>,
     pub purchases: Option<i64>,
     pub revenue: Option<f64>,
@@ -32,6 +42,7 @@ pub struct Row {
     pub p_alive: Option<f64>,
     pub expected_purchases: Option<f64>,
     pub clv: Option<f64>,
+    /// Why there is no lifetime value (`too_new`, `no_model`).
     pub value_missing: String,
     pub lifecycle_stage: String,
     pub lifecycle_reason: String,
@@ -41,6 +52,16 @@ pub struct Row {
     pub next_due_from: Option<NaiveDate>,
     pub next_due_to: Option<NaiveDate>,
     pub due_status: String,
+    /// Probability of no purchase in the churn model's window.
+    pub churn_risk: Option<f64>,
+    /// 1 = the riskiest tenth of customers.
+    pub churn_decile: Option<i64>,
+    /// What raises this customer's risk most, largest first.
+    pub churn_drivers: Vec<ChurnDriver>,
+    /// Why there is no churn risk (`no_churn_model`).
+    pub churn_missing: String,
+    /// The churn model that scored it.
+    pub churn_model: Option<Uuid>,
 }
 
 impl Row {
@@ -55,13 +76,60 @@ impl Row {
             "profitability" => Shown::number(name, self.profitability),
             "p_alive" => Shown::number(name, self.p_alive),
             "clv" => Shown::number(name, self.clv),
+            "churn_risk" => Shown::number(name, self.churn_risk),
             _ => Shown::None,
         }
+    }
+
+    /// Reads a row selected with [`COLUMNS`].
+    pub(super) fn read(r: &sea_orm::QueryResult) -> CoreResult<Row> {
+        let at = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap_or(0);
+        let get_f = |n: &str| get_at::<Option<f64>>(r, at(n), n);
+        let get_i = |n: &str| get_at::<Option<i64>>(r, at(n), n);
+        let get_s = |n: &str| get_at::<String>(r, at(n), n);
+        let get_d = |n: &str| get_at::<Option<NaiveDate>>(r, at(n), n);
+        let rfm = match (get_i("rfm_r")?, get_i("rfm_f")?, get_i("rfm_m")?) {
+            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+            _ => None,
+        };
+        let drivers = serde_json::from_value(json_at(r, at("churn_drivers"), "churn_drivers")?)
+            .unwrap_or_default();
+        Ok(Row {
+            account: get_at(r, at("account_id"), "account_id")?,
+            tier: get_s("tier")?,
+            tier_reason: get_s("tier_reason")?,
+            profitability: get_f("profitability")?,
+            margin_rate: get_f("margin_rate")?,
+            days_to_pay: get_f("days_to_pay")?,
+            rfm_segment: get_s("rfm_segment")?,
+            rfm,
+            recency_days: get_i("recency_days")?,
+            purchases: get_i("purchases")?,
+            revenue: get_f("revenue")?,
+            value_decile: get_i("value_decile")?,
+            p_alive: get_f("p_alive")?,
+            expected_purchases: get_f("expected_purchases")?,
+            clv: get_f("clv")?,
+            value_missing: get_s("value_missing")?,
+            lifecycle_stage: get_s("lifecycle_stage")?,
+            lifecycle_reason: get_s("lifecycle_reason")?,
+            tenure_days: get_i("tenure_days")?,
+            trend: get_f("trend")?,
+            usual_interval_days: get_f("usual_interval_days")?,
+            next_due_from: get_d("next_due_from")?,
+            next_due_to: get_d("next_due_to")?,
+            due_status: get_s("due_status")?,
+            churn_risk: get_f("churn_risk")?,
+            churn_decile: get_i("churn_decile")?,
+            churn_drivers: drivers,
+            churn_missing: get_s("churn_missing")?,
+            churn_model: get_at(r, at("churn_model"), "churn_model")?,
+        })
     }
 }
 
 /// The columns of an account's row, in the order it is written and read.
-pub(super) const COLUMNS: [&str; 29] = [
+pub(super) const COLUMNS: [&str; 34] = [
     "account_id",
     "run_id",
     "as_of",
@@ -91,13 +159,25 @@ pub(super) const COLUMNS: [&str; 29] = [
     "next_due_to",
     "due_status",
     "changes",
+    "churn_risk",
+    "churn_decile",
+    "churn_drivers",
+    "churn_missing",
+    "churn_model",
 ];
 
-/// The record of changes in column `at` of a row: JSON on PostgreSQL, its text on SQLite.
+/// The JSON in column `at` of a row: JSON on PostgreSQL, its text on SQLite.
+pub(super) fn json_at(r: &sea_orm::QueryResult, at: usize, name: &str) -> CoreResult<Value> {
+    Ok(match get_at::<Value>(r, at, name)? {
+        Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::Null),
+        v => v,
+    })
+}
+
+/// The record of changes in column `at` of a row.
 pub(super) fn changes_at(r: &sea_orm::QueryResult, at: usize) -> CoreResult<Map<String, Value>> {
-    Ok(match get_at::<Value>(r, at, "changes")? {
+    Ok(match json_at(r, at, "changes")? {
         Value::Object(m) => m,
-        Value::String(s) => serde_json::from_str(&s).unwrap_or_default(),
         _ => Map::new(),
     })
 }
@@ -222,10 +302,7 @@ pub async fn write<C: ConnectionTrait>(
             ]);
             any_history = true;
         }
-        let (rr, rf, rm) = match r.rfm {
-            Some((a, b, c)) => (Some(i64::from(a)), Some(i64::from(b)), Some(i64::from(c))),
-            None => (None, None, None),
-        };
+        let [rr, rf, rm] = r.rfm.map_or([None; 3], |v| v.map(Some));
         insert.values_panic([
             Expr::val(r.account).into(),
             Expr::val(run).into(),
@@ -256,6 +333,11 @@ pub async fn write<C: ConnectionTrait>(
             opt(r.next_due_to, date_null.clone()),
             Expr::val(r.due_status.clone()).into(),
             Expr::val(Value::Object(changes)).into(),
+            opt(r.churn_risk, f64_null.clone()),
+            opt(r.churn_decile, i64_null.clone()),
+            Expr::val(serde_json::to_value(&r.churn_drivers).unwrap_or_default()).into(),
+            Expr::val(r.churn_missing.clone()).into(),
+            opt(r.churn_model, sea_orm::Value::Uuid(None)),
         ]);
     }
     let mut delete = Query::delete();

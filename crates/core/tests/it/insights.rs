@@ -69,9 +69,14 @@ async fn a_refresh_gives_every_buyer_its_insights_and_keeps_what_changed() {
         let core = fresh.core().await;
         let ids = ledger(&core).await;
 
-        let done = refresh::refresh(&core, Some(d("2025-12-31")), &quiet)
-            .await
-            .unwrap();
+        let done = refresh::refresh(
+            &core,
+            Some(d("2025-12-31")),
+            refresh::Train::IfStale,
+            &quiet,
+        )
+        .await
+        .unwrap();
         assert_eq!(done.accounts, 12, "{backend:?}");
         assert_eq!(done.rows, 9 * 24 + 3 * 12);
         for (i, id) in ids.iter().enumerate().take(12) {
@@ -80,10 +85,17 @@ async fn a_refresh_gives_every_buyer_its_insights_and_keeps_what_changed() {
                 .unwrap()
                 .unwrap_or_else(|| panic!("{backend:?}: account {i} has no insights"));
             assert_eq!(got.as_of, d("2025-12-31"));
-            assert!(!got.rfm_segment.is_empty(), "{got:?}");
-            assert!(!got.tier.is_empty(), "{got:?}");
-            assert!(got.value_decile.is_some_and(|v| (1..=10).contains(&v)));
-            assert!(got.p_alive.is_some() && got.clv.is_some(), "{got:?}");
+            assert!(!got.values.rfm_segment.is_empty(), "{got:?}");
+            assert!(!got.values.tier.is_empty(), "{got:?}");
+            assert!(
+                got.values
+                    .value_decile
+                    .is_some_and(|v| (1..=10).contains(&v))
+            );
+            assert!(
+                got.values.p_alive.is_some() && got.values.clv.is_some(),
+                "{got:?}"
+            );
             assert!(
                 got.changes.is_empty(),
                 "a first refresh changes nothing: {got:?}"
@@ -95,7 +107,7 @@ async fn a_refresh_gives_every_buyer_its_insights_and_keeps_what_changed() {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (slow.tier.as_str(), slow.tier_reason.as_str()),
+            (slow.values.tier.as_str(), slow.values.tier_reason.as_str()),
             ("do_not_serve", "slow_payer")
         );
         let gone = current::of_account(core.db.reader(), ids[0])
@@ -103,14 +115,17 @@ async fn a_refresh_gives_every_buyer_its_insights_and_keeps_what_changed() {
             .unwrap()
             .unwrap();
         assert!(
-            ["churned", "decline"].contains(&gone.lifecycle_stage.as_str()),
+            ["churned", "decline"].contains(&gone.values.lifecycle_stage.as_str()),
             "{gone:?}"
         );
         let steady = current::of_account(core.db.reader(), ids[11])
             .await
             .unwrap()
             .unwrap();
-        assert!(gone.p_alive < steady.p_alive, "{gone:?} {steady:?}");
+        assert!(
+            gone.values.p_alive < steady.values.p_alive,
+            "{gone:?} {steady:?}"
+        );
         assert!(
             current::of_account(core.db.reader(), ids[12])
                 .await
@@ -120,31 +135,41 @@ async fn a_refresh_gives_every_buyer_its_insights_and_keeps_what_changed() {
 
         // As of a year earlier, the ones who stopped were still buying: their stage changes
         // back, and the change keeps what it was and when.
-        refresh::refresh(&core, Some(d("2024-12-31")), &quiet)
-            .await
-            .unwrap();
+        refresh::refresh(
+            &core,
+            Some(d("2024-12-31")),
+            refresh::Train::IfStale,
+            &quiet,
+        )
+        .await
+        .unwrap();
         let then = current::of_account(core.db.reader(), ids[0])
             .await
             .unwrap()
             .unwrap();
-        assert_ne!(then.lifecycle_stage, gone.lifecycle_stage);
+        assert_ne!(then.values.lifecycle_stage, gone.values.lifecycle_stage);
         assert_eq!(
             then.changes["lifecycle_stage"],
-            json!({"previous": gone.lifecycle_stage, "changed_on": "2024-12-31"})
+            json!({"previous": gone.values.lifecycle_stage, "changed_on": "2024-12-31"})
         );
         let steady_then = current::of_account(core.db.reader(), ids[11])
             .await
             .unwrap()
             .unwrap();
         assert!(
-            steady_then.revenue < steady.revenue,
+            steady_then.values.revenue < steady.values.revenue,
             "only rows up to the as-of date are read"
         );
 
         // Nothing bought by then: no insights, and no stale ones left.
-        let cleared = refresh::refresh(&core, Some(d("2023-06-30")), &quiet)
-            .await
-            .unwrap();
+        let cleared = refresh::refresh(
+            &core,
+            Some(d("2023-06-30")),
+            refresh::Train::IfStale,
+            &quiet,
+        )
+        .await
+        .unwrap();
         assert_eq!((cleared.accounts, cleared.forgotten), (0, 12));
         assert!(
             current::of_account(core.db.reader(), ids[0])
@@ -153,7 +178,13 @@ async fn a_refresh_gives_every_buyer_its_insights_and_keeps_what_changed() {
                 .is_none()
         );
 
-        let future = refresh::refresh(&core, Some(d("2999-01-01")), &quiet).await;
+        let future = refresh::refresh(
+            &core,
+            Some(d("2999-01-01")),
+            refresh::Train::IfStale,
+            &quiet,
+        )
+        .await;
         assert!(
             matches!(&future, Err(CoreError::BadRequest { code, .. }) if *code == codes::INSIGHTS_AS_OF_IN_FUTURE),
             "{future:?}"
@@ -169,9 +200,14 @@ async fn insight_filters_find_exactly_the_accounts_each_reader_may_see() {
         let fresh = Fresh::new(backend).await;
         let core = fresh.core().await;
         let ids = ledger(&core).await;
-        refresh::refresh(&core, Some(d("2025-12-31")), &quiet)
-            .await
-            .unwrap();
+        refresh::refresh(
+            &core,
+            Some(d("2025-12-31")),
+            refresh::Train::IfStale,
+            &quiet,
+        )
+        .await
+        .unwrap();
         let boss = admin(&core, "boss@example.com").await;
         let list = |pairs: &[(&str, &str)]| ListQuery {
             filter: Some(Filter::from_pairs(pairs.iter().map(|(k, v)| (*k, *v))).unwrap()),
@@ -218,7 +254,7 @@ async fn insight_filters_find_exactly_the_accounts_each_reader_may_see() {
             .await
             .unwrap()
             .unwrap();
-        let below = format!("{}", steady.p_alive.unwrap() - 0.05);
+        let below = format!("{}", steady.values.p_alive.unwrap() - 0.05);
         let page = core
             .records(&ACCOUNTS)
             .list(&boss, &list(&[("insight.p_alive[lt]", below.as_str())]))

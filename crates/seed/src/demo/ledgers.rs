@@ -2,8 +2,9 @@
 //! drawn with known purchase rates, so the insights have something true to find. Each customer
 //! buys at its own rate (an order every two weeks to every four months), one to three lines an
 //! order from a small catalogue; about 15 % stop buying at some point in the last year (the
-//! churners the insights should flag), a few pay slowly or leave a bad debt, and some orders
-//! see a line returned. Rows go through the record service, so they are validated as typed ones.
+//! churners the insights should flag), ordering less often and paying later in their last half
+//! year; about 7 % stopped one to two years ago; a few pay slowly or leave a bad debt, and some
+//! orders see a line returned. Rows go through the record service, so they are validated as typed ones.
 
 use chrono::{Duration, NaiveDate};
 use serde_json::json;
@@ -65,12 +66,20 @@ pub(super) async fn seed(
         // A known rate: the mean days between orders, from two weeks to four months.
         let interval = [14.0, 21.0, 30.0, 45.0, 60.0, 90.0, 120.0][g.range(0, 6) as usize];
         let churner = g.chance(0.15);
+        // Customers lost before the last year, as every ledger has them: the history the churn
+        // model learns from.
+        let lost_earlier = !churner && g.chance(0.08);
         let stops = if churner {
             out.churners += 1;
             end - Duration::days(g.range(90, 365) as i64)
+        } else if lost_earlier {
+            end - Duration::days(g.range(400, 800) as i64)
         } else {
             end
         };
+        // A leaver fades before stopping: in its last half year it orders half as often and
+        // pays later.
+        let fading_from = stops - Duration::days(180);
         let slow_payer = g.chance(0.08);
         let bad_debt = g.chance(0.03);
         // What this customer usually buys: two to four products of the catalogue.
@@ -119,10 +128,11 @@ pub(super) async fn seed(
             }
             // The order's invoice, due in 30 days and paid on time, late, or never.
             let due = day + Duration::days(30);
+            let fading = stops < end && day >= fading_from;
             let days_to_pay = if slow_payer {
                 g.range(150, 260) as i64
             } else {
-                exponential(g, 20.0).round() as i64 + 3
+                exponential(g, 20.0).round() as i64 + 3 + if fading { 25 } else { 0 }
             };
             let paid = day + Duration::days(days_to_pay);
             let written_off = bad_debt && order % 7 == 3;
@@ -141,7 +151,8 @@ pub(super) async fn seed(
                 )
                 .await?;
             out.invoices += 1;
-            day += Duration::days(exponential(g, interval).round().max(1.0) as i64);
+            let mean_gap = if fading { 2.0 * interval } else { interval };
+            day += Duration::days(exponential(g, mean_gap).round().max(1.0) as i64);
         }
     }
     Ok(out)

@@ -515,7 +515,13 @@ async fn seed_ledgers(core: &Core, g: &mut Gen, admin: &Actor, owners: &Owners) 
     }
     let today = guanxi_core::insights::refresh::today(core, guanxi_core::now());
     ledgers::seed(core, g, today, &buyers).await?;
-    guanxi_core::insights::refresh::refresh(core, None, &|_| {}).await?;
+    guanxi_core::insights::refresh::refresh(
+        core,
+        None,
+        guanxi_core::insights::refresh::Train::IfStale,
+        &|_| {},
+    )
+    .await?;
     Ok(())
 }
 

@@ -1,9 +1,10 @@
 //! The insights panel on a customer's page: tier, RFM segment, lifetime value, probability still
-//! active, lifecycle stage and when the next purchase is due, each with its reason in the
+//! active, churn risk with its drivers, lifecycle stage and when the next purchase is due, each with its reason in the
 //! reader's language, what it was before and when it changed. An insight without enough history
 //! says why instead of showing a number.
 
 use guanxi_core::insights::current::AccountInsights;
+use guanxi_core::insights::store::Row;
 use serde_json::{Map, Value, json};
 
 use super::display;
@@ -80,52 +81,51 @@ fn change_of(
 }
 
 /// The words of the lifecycle's reason: a rate that fell all the way is no purchase at all.
-fn lifecycle_reason_key(ins: &AccountInsights) -> String {
-    if ins.lifecycle_reason == "rate_falling" && ins.trend.is_some_and(|t| t <= -0.995) {
+fn lifecycle_reason_key(v: &Row) -> String {
+    if v.lifecycle_reason == "rate_falling" && v.trend.is_some_and(|t| t <= -0.995) {
         return "insight-lifecycle-reason-rate_falling-to_none".into();
     }
-    format!("insight-lifecycle-reason-{}", ins.lifecycle_reason)
+    format!("insight-lifecycle-reason-{}", v.lifecycle_reason)
 }
 
 /// The panel for an account's insights, or `None` before its first refresh.
 pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     let mut cards = Vec::new();
     let ch = &ins.changes;
+    let v = &ins.values;
     let code_of = |name: &'static str| {
         move |v: &Value| code_label(name, v.as_str().unwrap_or_default(), i18n)
     };
 
     // Tier and profitability.
     let tier_reason = i18n.t_with(
-        &format!("insight-tier-reason-{}", ins.tier_reason),
+        &format!("insight-tier-reason-{}", v.tier_reason),
         &[
             (
                 "score",
-                ins.profitability
+                v.profitability
                     .map(|s| format!("{s:.0}"))
                     .unwrap_or_default(),
             ),
-            ("margin", ins.margin_rate.map(pct).unwrap_or_default()),
+            ("margin", v.margin_rate.map(pct).unwrap_or_default()),
             (
                 "days",
-                ins.days_to_pay
-                    .map(|d| format!("{d:.0}"))
-                    .unwrap_or_default(),
+                v.days_to_pay.map(|d| format!("{d:.0}")).unwrap_or_default(),
             ),
         ],
     );
     cards.push(Card {
         name: "tier",
         label: i18n.t("insight-tier"),
-        known: !ins.tier.is_empty(),
-        value: if ins.tier.is_empty() {
+        known: !v.tier.is_empty(),
+        value: if v.tier.is_empty() {
             i18n.t("insight-unknown")
         } else {
-            code_label("tier", &ins.tier, i18n)
+            code_label("tier", &v.tier, i18n)
         },
         reason: tier_reason,
         change: change_of("tier", ch, &code_of("tier"), i18n),
-        tone: match ins.tier.as_str() {
+        tone: match v.tier.as_str() {
             "gold" => "good",
             "do_not_serve" => "bad",
             _ => "",
@@ -133,15 +133,15 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     });
 
     // RFM.
-    let rfm_reason = match ins.rfm {
+    let rfm_reason = match v.rfm {
         Some([r, f, m]) => i18n.t_with(
             "insight-rfm-reason",
             &[
                 ("r", r.to_string()),
                 ("f", f.to_string()),
                 ("m", m.to_string()),
-                ("days", days(ins.recency_days)),
-                ("purchases", days(ins.purchases)),
+                ("days", days(v.recency_days)),
+                ("purchases", days(v.purchases)),
             ],
         ),
         None => String::new(),
@@ -149,11 +149,11 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     cards.push(Card {
         name: "rfm_segment",
         label: i18n.t("insight-rfm_segment"),
-        known: !ins.rfm_segment.is_empty(),
-        value: code_label("rfm_segment", &ins.rfm_segment, i18n),
+        known: !v.rfm_segment.is_empty(),
+        value: code_label("rfm_segment", &v.rfm_segment, i18n),
         reason: rfm_reason,
         change: change_of("rfm_segment", ch, &code_of("rfm_segment"), i18n),
-        tone: if ins.rfm_segment.starts_with("important") {
+        tone: if v.rfm_segment.starts_with("important") {
             "good"
         } else {
             ""
@@ -161,7 +161,7 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     });
 
     // Lifetime value, expected purchases and probability still active.
-    let value_missing = || i18n.t(&format!("insight-value-missing-{}", ins.value_missing));
+    let value_missing = || i18n.t(&format!("insight-value-missing-{}", v.value_missing));
     let money_of = |v: &Value| {
         v.as_f64()
             .map(|n| money(n, currency, i18n))
@@ -170,12 +170,12 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     cards.push(Card {
         name: "clv",
         label: i18n.t("insight-clv"),
-        known: ins.clv.is_some(),
-        value: ins
+        known: v.clv.is_some(),
+        value: v
             .clv
             .map(|v| money(v, currency, i18n))
             .unwrap_or_else(value_missing),
-        reason: ins
+        reason: v
             .expected_purchases
             .map(|e| i18n.t1("insight-clv-reason", "purchases", format!("{e:.1}")))
             .unwrap_or_default(),
@@ -186,16 +186,39 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     cards.push(Card {
         name: "p_alive",
         label: i18n.t("insight-p_alive"),
-        known: ins.p_alive.is_some(),
-        value: ins.p_alive.map(pct).unwrap_or_else(value_missing),
-        reason: match (ins.p_alive, ins.recency_days) {
+        known: v.p_alive.is_some(),
+        value: v.p_alive.map(pct).unwrap_or_else(value_missing),
+        reason: match (v.p_alive, v.recency_days) {
             (Some(_), Some(d)) => i18n.t1("insight-p_alive-reason", "days", d),
             _ => String::new(),
         },
         change: change_of("p_alive", ch, &pct_of, i18n),
-        tone: match ins.p_alive {
+        tone: match v.p_alive {
             Some(p) if p < 0.3 => "bad",
             Some(p) if p < 0.6 => "warn",
+            Some(_) => "good",
+            None => "",
+        },
+    });
+
+    // Churn risk: the probability of no purchase in the model's window, its decile and the
+    // facts that raise it.
+    cards.push(Card {
+        name: "churn_risk",
+        label: i18n.t("insight-churn_risk"),
+        known: v.churn_risk.is_some(),
+        value: v.churn_risk.map(pct).unwrap_or_else(|| {
+            if v.churn_missing.is_empty() {
+                i18n.t("insight-unknown")
+            } else {
+                i18n.t(&format!("insight-churn-missing-{}", v.churn_missing))
+            }
+        }),
+        reason: churn_reason(v, currency, i18n),
+        change: change_of("churn_risk", ch, &pct_of, i18n),
+        tone: match v.churn_risk {
+            Some(p) if p >= 0.6 => "bad",
+            Some(p) if p >= 0.3 => "warn",
             Some(_) => "good",
             None => "",
         },
@@ -205,26 +228,26 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     cards.push(Card {
         name: "lifecycle_stage",
         label: i18n.t("insight-lifecycle_stage"),
-        known: !ins.lifecycle_stage.is_empty(),
-        value: code_label("lifecycle_stage", &ins.lifecycle_stage, i18n),
+        known: !v.lifecycle_stage.is_empty(),
+        value: code_label("lifecycle_stage", &v.lifecycle_stage, i18n),
         reason: i18n.t_with(
-            &lifecycle_reason_key(ins),
+            &lifecycle_reason_key(v),
             &[
-                ("days", days(ins.recency_days)),
-                ("tenure", days(ins.tenure_days)),
-                ("purchases", days(ins.purchases)),
+                ("days", days(v.recency_days)),
+                ("tenure", days(v.tenure_days)),
+                ("purchases", days(v.purchases)),
                 (
                     "usual",
-                    ins.usual_interval_days
+                    v.usual_interval_days
                         .map(|u| format!("{u:.0}"))
                         .unwrap_or_default(),
                 ),
-                ("drop", ins.trend.map(|t| pct(-t)).unwrap_or_default()),
-                ("p", ins.p_alive.map(pct).unwrap_or_default()),
+                ("drop", v.trend.map(|t| pct(-t)).unwrap_or_default()),
+                ("p", v.p_alive.map(pct).unwrap_or_default()),
             ],
         ),
         change: change_of("lifecycle_stage", ch, &code_of("lifecycle_stage"), i18n),
-        tone: match ins.lifecycle_stage.as_str() {
+        tone: match v.lifecycle_stage.as_str() {
             "churned" => "bad",
             "decline" => "warn",
             "stability" => "good",
@@ -233,7 +256,7 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     });
 
     // Next purchase due.
-    let window = match (ins.next_due_from, ins.next_due_to) {
+    let window = match (v.next_due_from, v.next_due_to) {
         (Some(a), Some(b)) => i18n.t_with(
             "insight-due-window",
             &[("from", a.to_string()), ("to", b.to_string())],
@@ -243,15 +266,15 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     cards.push(Card {
         name: "due_status",
         label: i18n.t("insight-due_status"),
-        known: !ins.due_status.is_empty(),
-        value: if ins.due_status.is_empty() {
+        known: !v.due_status.is_empty(),
+        value: if v.due_status.is_empty() {
             i18n.t("insight-due-unknown")
         } else {
-            code_label("due_status", &ins.due_status, i18n)
+            code_label("due_status", &v.due_status, i18n)
         },
         reason: window,
         change: change_of("due_status", ch, &code_of("due_status"), i18n),
-        tone: match ins.due_status.as_str() {
+        tone: match v.due_status.as_str() {
             "overdue" => "warn",
             "due" => "good",
             _ => "",
@@ -262,12 +285,12 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     cards.push(Card {
         name: "value_decile",
         label: i18n.t("insight-value_decile"),
-        known: ins.value_decile.is_some(),
-        value: ins
+        known: v.value_decile.is_some(),
+        value: v
             .value_decile
             .map(|d| i18n.t1("insight-decile", "n", d))
             .unwrap_or_default(),
-        reason: ins
+        reason: v
             .revenue
             .map(|r| i18n.t1("insight-decile-reason", "revenue", money(r, currency, i18n)))
             .unwrap_or_default(),
@@ -286,5 +309,47 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
     Panel {
         as_of: ins.as_of.to_string(),
         cards,
+    }
+}
+
+/// "Risk decile 1 of 10: 94 days since the last purchase, pays in 41 days on average".
+fn churn_reason(v: &Row, currency: &str, i18n: &I18n) -> String {
+    let Some(decile) = v.churn_decile else {
+        return String::new();
+    };
+    let drivers: Vec<String> = v
+        .churn_drivers
+        .iter()
+        .filter_map(|d| {
+            let x = d.value?;
+            let (key, arg) = match d.feature.as_str() {
+                "recency_days" => ("insight-churn-driver-recency_days", format!("{x:.0}")),
+                "days_to_pay" => ("insight-churn-driver-days_to_pay", format!("{x:.0}")),
+                "log_frequency" => (
+                    "insight-churn-driver-log_frequency",
+                    format!("{:.0}", x.exp_m1()),
+                ),
+                "log_monetary" => (
+                    "insight-churn-driver-log_monetary",
+                    money(x.exp_m1(), currency, i18n),
+                ),
+                "trend" => ("insight-churn-driver-trend", pct(-x)),
+                "tenure_days" => ("insight-churn-driver-tenure_days", format!("{x:.0}")),
+                _ => return None,
+            };
+            Some(i18n.t1(key, "value", arg))
+        })
+        .collect();
+    let rank = i18n.t1("insight-churn-decile", "n", decile);
+    if drivers.is_empty() {
+        rank
+    } else {
+        i18n.t_with(
+            "insight-churn-reason",
+            &[
+                ("rank", rank),
+                ("drivers", drivers.join(&i18n.t("insight-list-separator"))),
+            ],
+        )
     }
 }

@@ -43,6 +43,7 @@ mod m0043_calendar_long;
 mod m0044_users_stamp;
 mod m0045_ledgers;
 mod m0046_insights;
+mod m0047_churn;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -100,6 +101,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0044_users_stamp::Migration),
             Box::new(m0045_ledgers::Migration),
             Box::new(m0046_insights::Migration),
+            Box::new(m0047_churn::Migration),
         ]
     }
 }

@@ -9,6 +9,8 @@
 //! language. A customer whose history is too short for a model gets `None` for it, with the
 //! reason in [`Missing`], rather than a number no one should act on.
 
+pub mod churn;
+
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
