@@ -249,6 +249,28 @@ async fn insight_filters_find_exactly_the_accounts_each_reader_may_see() {
             vec![ids[5]],
             "{backend:?}"
         );
+        // Churn risk above 0.6: exactly the three who stopped, for the admin; for a rep, only the
+        // one of them that is theirs.
+        let mut stopped = ids[..3].to_vec();
+        stopped.sort();
+        let risky = list(&[("insight.churn_risk[gt]", "0.6")]);
+        let page = svc.list(&boss, &risky).await.unwrap();
+        assert_eq!(found(page), stopped, "{backend:?}");
+        for (i, id) in ids.iter().enumerate().take(12) {
+            let v = current::of_account(core.db.reader(), *id)
+                .await
+                .unwrap()
+                .unwrap()
+                .values;
+            assert_eq!(v.churn_risk.unwrap() > 0.6, i < 3, "{backend:?} {i}: {v:?}");
+        }
+        assert!(svc.list(&rep_actor, &risky).await.unwrap().items.is_empty());
+        svc.change_owner(&boss, &[ids[1]], rep).await.unwrap();
+        assert_eq!(
+            found(svc.list(&rep_actor, &risky).await.unwrap()),
+            vec![ids[1]],
+            "{backend:?}"
+        );
         // Every account with a probability under the steady buyers' is one of those who stopped.
         let steady = current::of_account(core.db.reader(), ids[11])
             .await
@@ -260,8 +282,6 @@ async fn insight_filters_find_exactly_the_accounts_each_reader_may_see() {
             .list(&boss, &list(&[("insight.p_alive[lt]", below.as_str())]))
             .await
             .unwrap();
-        let mut stopped = ids[..3].to_vec();
-        stopped.sort();
         assert_eq!(found(page), stopped, "{backend:?}");
         // Two conditions on insights and one on the account at once.
         let page = core
@@ -306,6 +326,105 @@ async fn insight_filters_find_exactly_the_accounts_each_reader_may_see() {
             .list(&boss, &list(&[("insight.tier", "gold")]))
             .await;
         assert!(matches!(&bad, Err(CoreError::BadRequest { .. })), "{bad:?}");
+        fresh.cleanup(core).await;
+    }
+}
+
+#[tokio::test]
+async fn churn_models_keep_their_evaluation_and_a_back_test_uses_none_from_its_future() {
+    use guanxi_core::insights::models;
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let ids = ledger(&core).await;
+        // The first refresh trains: two 180-day windows back, the later one unseen.
+        let first = refresh::refresh(
+            &core,
+            Some(d("2025-12-31")),
+            refresh::Train::IfStale,
+            &quiet,
+        )
+        .await
+        .unwrap();
+        let trained = first.trained.clone().expect("trained");
+        assert_eq!(trained.refusal, None, "{backend:?}");
+        let test = trained.test.clone().unwrap();
+        assert!(test.auc.unwrap() >= 0.6, "{test:?}");
+        assert_eq!(first.churn_model, Some(trained.id));
+        let v = current::of_account(core.db.reader(), ids[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .values;
+        assert_eq!(
+            v.churn_model,
+            Some(trained.id),
+            "each value names its model"
+        );
+        assert!(
+            v.churn_decile.is_some() && !v.churn_drivers.is_empty(),
+            "{v:?}"
+        );
+        // The admin's list shows it with its evaluation.
+        let listed = models::recent(core.db.reader(), 10).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].accepted());
+        let e = listed[0].evaluation.as_ref().unwrap();
+        assert_eq!(e.test.as_ref().unwrap().auc, test.auc);
+        assert_eq!(e.window_days, 180);
+        assert_eq!(e.test_cutoff, d("2025-12-31") - Duration::days(180));
+        assert!(!e.coefficients.is_empty());
+
+        // Within the week the model is fresh: no training, the same model scores.
+        let again = refresh::refresh(
+            &core,
+            Some(d("2025-12-31")),
+            refresh::Train::IfStale,
+            &quiet,
+        )
+        .await
+        .unwrap();
+        assert!(again.trained.is_none());
+        assert_eq!(again.churn_model, Some(trained.id));
+
+        // As of a year earlier everyone was still buying: nothing to learn, so the model is
+        // refused, and the later model (which saw that year's future) is not used either.
+        let back = refresh::refresh(
+            &core,
+            Some(d("2024-12-31")),
+            refresh::Train::IfStale,
+            &quiet,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            back.trained
+                .as_ref()
+                .and_then(|t| t.refusal)
+                .map(|r| r.code()),
+            Some("one_class"),
+            "{backend:?}"
+        );
+        assert_eq!(back.churn_model, None);
+        let v = current::of_account(core.db.reader(), ids[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .values;
+        assert_eq!(
+            (v.churn_risk, v.churn_missing.as_str()),
+            (None, refresh::NO_CHURN_MODEL)
+        );
+        let listed = models::recent(core.db.reader(), 10).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(!listed[0].accepted() && listed[1].accepted());
+
+        // Back to today without training: the accepted model scores again.
+        let now = refresh::refresh(&core, Some(d("2025-12-31")), refresh::Train::Never, &quiet)
+            .await
+            .unwrap();
+        assert!(now.trained.is_none());
+        assert_eq!(now.churn_model, Some(trained.id));
         fresh.cleanup(core).await;
     }
 }

@@ -311,6 +311,54 @@ async fn demo_data_is_complete_valid_searchable_and_seeded_once() {
             assert!(n >= 5, "{n} {side} tasks");
         }
 
+        // Insights: every insight that needs only the ledgers has a number on at least 80 % of
+        // the customer accounts, and the churn model passed its out-of-time test.
+        let customers = count(
+            &core,
+            "accounts WHERE account_type = 'customer' AND deleted_at IS NULL",
+        )
+        .await;
+        for insight in [
+            "tier",
+            "rfm_segment",
+            "lifecycle_stage",
+            "value_decile",
+            "p_alive",
+            "clv",
+            "churn_risk",
+            "churn_decile",
+        ] {
+            let kind = if ["tier", "rfm_segment", "lifecycle_stage"].contains(&insight) {
+                format!("{insight} <> ''")
+            } else {
+                format!("{insight} IS NOT NULL")
+            };
+            let n = count(
+                &core,
+                &format!(
+                    "account_insights i JOIN accounts a ON a.id = i.account_id \
+                     WHERE a.account_type = 'customer' AND {kind}"
+                ),
+            )
+            .await;
+            assert!(
+                n * 10 >= customers * 8,
+                "{backend:?}: {insight} on {n} of {customers} customers"
+            );
+        }
+        let models = guanxi_core::insights::models::recent(core.db.reader(), 5)
+            .await
+            .unwrap();
+        let churn = models.first().expect("a churn model");
+        let auc = churn
+            .evaluation
+            .as_ref()
+            .and_then(|e| e.test.as_ref())
+            .and_then(|t| t.auc)
+            .unwrap();
+        eprintln!("demo churn model on {backend:?}: out-of-time AUC {auc:.3}");
+        assert!(churn.accepted() && auc >= 0.65, "{backend:?}: {churn:?}");
+
         // Idempotent.
         let again = demo::seed_demo(&core).await.unwrap();
         assert!(!again.created);
