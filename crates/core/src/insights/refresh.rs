@@ -336,6 +336,7 @@ fn rows_of(
                     row.churn_drivers = s
                         .drivers
                         .iter()
+                        .filter(|d| d.log_odds >= MATERIAL_LOG_ODDS)
                         .map(|d| ChurnDriver {
                             feature: d.feature.clone(),
                             value: d.value,
@@ -349,6 +350,10 @@ fn rows_of(
         })
         .collect()
 }
+
+/// A driver shown as a reason must raise the odds of churning by at least a quarter (e^0.25 ≈
+/// 1.28): a fact that nudges the risk by a hair is no reason to call anyone.
+const MATERIAL_LOG_ODDS: f64 = 0.25;
 
 /// Why an account has no churn risk: no accepted model yet (too little history, or every model
 /// so far below the floor).
@@ -371,9 +376,15 @@ impl crate::jobs::JobHandler for NightlyRefresh {
     async fn run(
         &self,
         core: &Core,
-        _payload: &serde_json::Value,
+        payload: &serde_json::Value,
     ) -> Result<serde_json::Value, crate::jobs::JobError> {
-        let done = refresh(core, None, Train::IfStale, &|_| {})
+        // An administrator's "refresh now" asks for a new churn model too.
+        let train = if payload.get("train").and_then(serde_json::Value::as_bool) == Some(true) {
+            Train::Always
+        } else {
+            Train::IfStale
+        };
+        let done = refresh(core, None, train, &|_| {})
             .await
             .map_err(|e| crate::jobs::JobError::Retry(e.to_string()))?;
         Ok(
@@ -381,4 +392,68 @@ impl crate::jobs::JobHandler for NightlyRefresh {
                   "rows": done.rows, "cleared": done.forgotten}),
         )
     }
+}
+
+/// Queues a refresh now, training the churn model (an administrator's "refresh now"; it runs in
+/// the background like the nightly one). Administrators only.
+pub async fn request(core: &Core, actor: &crate::authz::Actor) -> CoreResult<()> {
+    if !actor.is_admin() {
+        return Err(CoreError::forbidden(codes::ADMIN_ONLY));
+    }
+    let txn = core.db.begin().await?;
+    crate::jobs::enqueue(
+        &txn,
+        crate::jobs::NewJob::new(KIND, json!({"train": true, "by": actor.user_id})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A refresh as the administrator's page lists it.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub as_of: NaiveDate,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    pub scored: i64,
+    pub error: String,
+}
+
+/// The newest refreshes, newest first.
+pub async fn recent_runs<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    limit: u64,
+) -> CoreResult<Vec<RunSummary>> {
+    let mut q = Query::select();
+    q.columns(
+        [
+            "as_of",
+            "started_at",
+            "finished_at",
+            "state",
+            "scored",
+            "error",
+        ]
+        .map(col),
+    )
+    .from(col("insight_runs"))
+    .order_by(col("started_at"), sea_orm::sea_query::Order::Desc)
+    .limit(limit);
+    db::fetch_all(conn, &q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(RunSummary {
+                as_of: db::get_at(r, 0, "as_of")?,
+                started_at: db::get_at(r, 1, "started_at")?,
+                finished_at: db::get_at(r, 2, "finished_at")?,
+                state: db::get_at(r, 3, "state")?,
+                scored: db::get_at(r, 4, "scored")?,
+                error: db::get_at(r, 5, "error")?,
+            })
+        })
+        .collect()
 }

@@ -153,10 +153,11 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
         value: code_label("rfm_segment", &v.rfm_segment, i18n),
         reason: rfm_reason,
         change: change_of("rfm_segment", ch, &code_of("rfm_segment"), i18n),
-        tone: if v.rfm_segment.starts_with("important") {
-            "good"
-        } else {
-            ""
+        // Keeping or winning back an important customer is work to do, not a success.
+        tone: match v.rfm_segment.as_str() {
+            "important_value" | "important_development" => "good",
+            "important_retention" | "important_win_back" => "warn",
+            _ => "",
         },
     });
 

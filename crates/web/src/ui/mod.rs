@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_dedupe;
+mod admin_insights;
 mod admin_jobs;
 mod admin_mail;
 mod board;
@@ -58,6 +59,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         .merge(calendar_feed::router())
         .merge(admin::router())
         .merge(admin_jobs::router())
+        .merge(admin_insights::router())
         .merge(admin_mail::router())
         .merge(admin_dedupe::router())
         .merge(notifications::router())

@@ -28,6 +28,7 @@ mod identity_api;
 mod import_labels;
 mod import_round_trip;
 mod imports_ui;
+mod insights;
 mod list_filters;
 mod mail;
 mod money_format;
