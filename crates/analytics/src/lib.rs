@@ -25,6 +25,7 @@ pub mod timing;
 // Value segmentation.
 pub mod pareto;
 pub mod portfolio;
+pub mod relationship;
 pub mod rfm;
 pub mod tiers;
 

@@ -19,6 +19,7 @@ use crate::bgnbd::{self, BgNbdParams};
 use crate::clv::{self, ClvOptions, RepeatModel};
 use crate::gamma_gamma::{self, GammaGammaParams};
 use crate::lifecycle::{self, LifecycleAssignment, LifecycleConfig};
+use crate::relationship;
 use crate::rfm::{self, MonetaryBasis, RfmConfig, RfmSegment, Threshold};
 use crate::tiers::{self, Invoice, Tier, TierConfig, TierReason};
 use crate::timing::{self, PurchaseTiming, TimingConfig};
@@ -140,6 +141,8 @@ pub struct CustomerInsight {
     pub lifecycle: LifecycleAssignment,
     /// Purchase rhythm and when the next purchase is due.
     pub timing: PurchaseTiming,
+    /// The level of relationship worth building (needs the margin, so costs), or why not.
+    pub relationship: Result<relationship::Level, Missing>,
 }
 
 /// The population's fitted models, kept to re-score one customer later.
@@ -308,6 +311,14 @@ pub fn compute(
         decile[*k as usize] = (rank * 10 / m.max(1)) as u8 + 1;
     }
 
+    // The relationship level: how many customers are like this one (its value rank) against the
+    // margin it brings (thirds of the margin rate).
+    let cuts = relationship::margin_cuts(
+        &tier_by_key
+            .iter()
+            .filter_map(|t| t.as_ref().ok().map(|t| t.margin_rate))
+            .collect::<Vec<f64>>(),
+    );
     let customers: Vec<CustomerInsight> = buyers
         .par_iter()
         .map(|&k| {
@@ -322,6 +333,14 @@ pub fn compute(
                 value: value_by_key[i],
                 lifecycle: lifecycle::assign(&h, cut, p_alive_by_key[i], &options.lifecycle),
                 timing: timing::timing(&h, cut, &options.timing),
+                relationship: match (&tier_by_key[i], cuts) {
+                    (Ok(t), Some(cuts)) => Ok(relationship::level(
+                        relationship::count_band(decile[i]),
+                        relationship::margin_band(t.margin_rate, cuts),
+                    )),
+                    (Err(m), _) => Err(*m),
+                    (Ok(_), None) => Err(Missing::NoCost),
+                },
             }
         })
         .collect();

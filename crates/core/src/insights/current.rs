@@ -47,3 +47,37 @@ pub async fn of_account<C: sea_orm::ConnectionTrait>(
         changes: store::changes_at(&r, at("changes"))?,
     }))
 }
+
+/// The insights of each of `accounts` that has some, in one read.
+pub async fn of_accounts<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    backend: crate::db::Backend,
+    accounts: &[Uuid],
+) -> CoreResult<std::collections::HashMap<Uuid, AccountInsights>> {
+    let mut out = std::collections::HashMap::new();
+    if accounts.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Query::select();
+    q.columns(COLUMNS.map(col))
+        .from(col(TABLE))
+        .and_where(db::id_in(
+            backend,
+            Expr::col(col("account_id")).into(),
+            accounts,
+        ));
+    let at = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap_or(0);
+    for r in db::fetch_all(conn, &q).await? {
+        let values = Row::read(&r)?;
+        out.insert(
+            values.account,
+            AccountInsights {
+                as_of: get_at(&r, at("as_of"), "as_of")?,
+                run: get_at(&r, at("run_id"), "run_id")?,
+                values,
+                changes: store::changes_at(&r, at("changes"))?,
+            },
+        );
+    }
+    Ok(out)
+}

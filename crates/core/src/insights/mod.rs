@@ -10,6 +10,7 @@
 //!   thirteen months;
 //! - [`current`]: one account's insights as the UI and the API show them.
 
+pub mod alerts;
 pub mod current;
 pub mod models;
 pub mod read;
@@ -20,7 +21,7 @@ use serde_json::{Value, json};
 
 /// The insights whose changes are kept (their history, their previous value and when it
 /// changed): the ones people filter and act on.
-pub const TRACKED: [&str; 9] = [
+pub const TRACKED: [&str; 10] = [
     "tier",
     "rfm_segment",
     "value_decile",
@@ -30,6 +31,7 @@ pub const TRACKED: [&str; 9] = [
     "lifecycle_stage",
     "due_status",
     "churn_risk",
+    "relationship_level",
 ];
 
 /// An insight's value as people see it: rounded as shown, so a change people cannot see is no
@@ -94,11 +96,12 @@ pub enum ValueKind {
 
 /// The insights `insight.<name>` filters on (in lists, saved views, the API and exports), each
 /// a column of [`TABLE`].
-pub const FILTERABLE: [(&str, ValueKind); 17] = [
+pub const FILTERABLE: [(&str, ValueKind); 18] = [
     ("tier", ValueKind::Code),
     ("rfm_segment", ValueKind::Code),
     ("lifecycle_stage", ValueKind::Code),
     ("due_status", ValueKind::Code),
+    ("relationship_level", ValueKind::Code),
     ("value_decile", ValueKind::Whole),
     ("churn_decile", ValueKind::Whole),
     ("recency_days", ValueKind::Whole),

@@ -18,7 +18,7 @@ use guanxi_analytics::churn::{ChurnScore, Evaluation};
 use guanxi_analytics::customer_insights::churn::{self, ChurnOptions, Refusal};
 
 use super::store::{self, ChurnDriver, Row};
-use super::{models, read};
+use super::{alerts, models, read};
 use crate::db::{self, col};
 use crate::error::{CoreError, CoreResult, codes};
 use crate::{Core, time_zone};
@@ -61,6 +61,8 @@ pub struct Refreshed {
     pub trained: Option<Trained>,
     /// The churn model that scored the accounts.
     pub churn_model: Option<Uuid>,
+    /// Alerts newly raised and notified (see [`super::alerts`]).
+    pub alerted: u64,
 }
 
 /// Where a refresh is, for a progress bar.
@@ -236,9 +238,11 @@ async fn compute_and_write(
         .unwrap_or_default();
     let of = rows.len() as u64;
     let mut done = 0u64;
+    let mut alerted = 0u64;
     for chunk in rows.chunks(BATCH) {
         let txn = core.db.begin_alone().await?;
-        store::write(&txn, backend, run, as_of, chunk).await?;
+        let previous = store::write(&txn, backend, run, as_of, chunk).await?;
+        alerted += alerts::apply(core, &txn, backend, as_of, chunk, &previous).await?;
         txn.commit().await?;
         done += chunk.len() as u64;
         progress(Progress::Writing { done, of });
@@ -264,6 +268,7 @@ async fn compute_and_write(
             forgotten,
             trained,
             churn_model,
+            alerted,
         },
         models,
     ))
@@ -328,6 +333,9 @@ fn rows_of(
                     row.clv = Some(v.clv);
                 }
                 Err(m) => row.value_missing = m.code().to_string(),
+            }
+            if let Ok(level) = c.relationship {
+                row.relationship_level = level.code().to_string();
             }
             match (churn, risk.get(id)) {
                 (Some((model, _)), Some(s)) => {

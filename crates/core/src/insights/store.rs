@@ -62,6 +62,8 @@ pub struct Row {
     pub churn_missing: String,
     /// The churn model that scored it.
     pub churn_model: Option<Uuid>,
+    /// The level of relationship worth building (`basic` … `partnership`), empty without costs.
+    pub relationship_level: String,
 }
 
 impl Row {
@@ -77,6 +79,7 @@ impl Row {
             "p_alive" => Shown::number(name, self.p_alive),
             "clv" => Shown::number(name, self.clv),
             "churn_risk" => Shown::number(name, self.churn_risk),
+            "relationship_level" => Shown::code(&self.relationship_level),
             _ => Shown::None,
         }
     }
@@ -124,12 +127,13 @@ impl Row {
             churn_drivers: drivers,
             churn_missing: get_s("churn_missing")?,
             churn_model: get_at(r, at("churn_model"), "churn_model")?,
+            relationship_level: get_s("relationship_level")?,
         })
     }
 }
 
 /// The columns of an account's row, in the order it is written and read.
-pub(super) const COLUMNS: [&str; 34] = [
+pub(super) const COLUMNS: [&str; 35] = [
     "account_id",
     "run_id",
     "as_of",
@@ -164,6 +168,7 @@ pub(super) const COLUMNS: [&str; 34] = [
     "churn_drivers",
     "churn_missing",
     "churn_model",
+    "relationship_level",
 ];
 
 /// The JSON in column `at` of a row: JSON on PostgreSQL, its text on SQLite.
@@ -213,9 +218,8 @@ async fn before<C: ConnectionTrait>(
         for (i, name) in TRACKED.iter().enumerate() {
             let at = i + 2;
             let s = match *name {
-                "tier" | "rfm_segment" | "lifecycle_stage" | "due_status" => {
-                    Shown::code(&get_at::<String>(&r, at, name)?)
-                }
+                "tier" | "rfm_segment" | "lifecycle_stage" | "due_status"
+                | "relationship_level" => Shown::code(&get_at::<String>(&r, at, name)?),
                 "value_decile" => {
                     Shown::number(name, get_at::<Option<i64>>(&r, at, name)?.map(|d| d as f64))
                 }
@@ -235,16 +239,21 @@ fn opt<T: Into<sea_orm::Value>>(v: Option<T>, null: sea_orm::Value) -> SimpleExp
     }
 }
 
-/// Writes one batch of rows of the refresh `run` as of `as_of`, in the caller's transaction.
+/// The shown values of tracked insights, per account that had insights before a write.
+pub type Previous = HashMap<Uuid, HashMap<&'static str, Shown>>;
+
+/// Writes one batch of rows of the refresh `run` as of `as_of`, in the caller's transaction;
+/// returns what the accounts that had insights before showed then.
 pub async fn write<C: ConnectionTrait>(
     conn: &C,
     backend: Backend,
     run: Uuid,
     as_of: NaiveDate,
     rows: &[Row],
-) -> CoreResult<()> {
+) -> CoreResult<Previous> {
+    let mut previous = Previous::new();
     if rows.is_empty() {
-        return Ok(());
+        return Ok(previous);
     }
     let ids: Vec<Uuid> = rows.iter().map(|r| r.account).collect();
     let mut old = before(conn, backend, &ids).await?;
@@ -273,6 +282,9 @@ pub async fn write<C: ConnectionTrait>(
     for r in rows {
         let was = old.remove(&r.account);
         let mut changes = was.as_ref().map(|b| b.changes.clone()).unwrap_or_default();
+        if let Some(b) = &was {
+            previous.insert(r.account, b.shown.clone());
+        }
         for name in TRACKED {
             let now = r.shown(name);
             let then = was
@@ -338,6 +350,7 @@ pub async fn write<C: ConnectionTrait>(
             Expr::val(serde_json::to_value(&r.churn_drivers).unwrap_or_default()).into(),
             Expr::val(r.churn_missing.clone()).into(),
             opt(r.churn_model, sea_orm::Value::Uuid(None)),
+            Expr::val(r.relationship_level.clone()).into(),
         ]);
     }
     let mut delete = Query::delete();
@@ -351,7 +364,7 @@ pub async fn write<C: ConnectionTrait>(
     if any_history {
         db::insert(conn, &history).await?;
     }
-    Ok(())
+    Ok(previous)
 }
 
 /// Removes the insights of accounts this refresh did not reach (their purchases deleted, or

@@ -35,10 +35,16 @@ pub struct NoticeKind {
 
 /// Every kind of notice, in the order a user's choices list them. An area that notifies adds
 /// its kinds here and their wording (`notification-{name}`, `notification-kind-{name}`).
-pub const KINDS: &[NoticeKind] = &[NoticeKind {
-    name: "reminder",
-    email_by_default: true,
-}];
+pub const KINDS: &[NoticeKind] = &[
+    NoticeKind {
+        name: "reminder",
+        email_by_default: true,
+    },
+    NoticeKind {
+        name: crate::insights::alerts::NOTICE,
+        email_by_default: true,
+    },
+];
 
 /// The kind named `name`.
 pub fn kind(name: &str) -> Option<&'static NoticeKind> {

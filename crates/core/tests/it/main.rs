@@ -21,6 +21,7 @@ mod import;
 mod import_run;
 mod import_stop;
 mod import_undo;
+mod insight_alerts;
 mod insights;
 mod jobs;
 mod kinds;

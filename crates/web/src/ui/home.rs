@@ -1,6 +1,7 @@
 //! The home page: what a person has to do today and where their deals stand — their tasks late
 //! and due today, today's meetings, their open deals by stage with the amounts, the deals
-//! expected to close this month, and the records they opened lately. Someone who runs other
+//! expected to close this month, their customers at risk of leaving, and the records they opened
+//! lately. Someone who runs other
 //! people's records (a manager) sees the same for the team, or for one person of it.
 //!
 //! Built from the registry: the entity with a calendar gives the tasks and meetings, the one
@@ -110,6 +111,12 @@ pub struct RecentLine {
     pub entity: String,
 }
 
+/// The reader's customers whose churn risk is above the alert threshold, riskiest first.
+pub struct AtRisk {
+    pub lines: Vec<Line>,
+    pub href: String,
+}
+
 #[derive(Template)]
 #[template(path = "home/home.html")]
 struct HomePage {
@@ -119,6 +126,7 @@ struct HomePage {
     whose: Vec<WhoChoice>,
     agenda: Option<Agenda>,
     deals: Option<Deals>,
+    at_risk: Option<AtRisk>,
     recent: Vec<RecentLine>,
 }
 
@@ -295,6 +303,86 @@ async fn lines(
             }
         })
         .collect())
+}
+
+/// The customers at risk among the reader's (or the chosen person's, or the team's): churn risk
+/// above the alert threshold, riskiest first, each with its risk, tier and since when.
+async fn at_risk(st: &State, user: &UiUser, whose: Whose) -> Result<Option<AtRisk>, ApiError> {
+    use guanxi_core::insights::{self, alerts, current};
+    let def = insights::subject();
+    if user.actor.grant(def.name).read == Scope::None {
+        return Ok(None);
+    }
+    let i18n = I18n::for_actor(&user.actor);
+    let owner = owner_filter(whose, user.actor.user_id);
+    let risky = cond("insight.churn_risk", FilterOp::Gt, json!(alerts::AT_RISK));
+    // Read more than a page shows, then rank by risk: the list sorts by the record's fields.
+    let q = ListQuery {
+        filter: Some(and(vec![risky], &owner)),
+        limit: 50,
+        fields: Some(def.showing(def.title_fields)),
+        ..Default::default()
+    };
+    let recs = match st.core.records(def).list(&user.actor, &q).await {
+        Ok(p) => p.items,
+        Err(CoreError::Forbidden { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let ids: Vec<Uuid> = recs
+        .iter()
+        .filter_map(|r| Uuid::parse_str(str_of(r, "id")).ok())
+        .collect();
+    let found = current::of_accounts(st.core.db.reader(), st.core.db.backend(), &ids).await?;
+    let mut ranked: Vec<(&Record, &current::AccountInsights)> = recs
+        .iter()
+        .filter_map(|r| {
+            let id = Uuid::parse_str(str_of(r, "id")).ok()?;
+            Some((r, found.get(&id)?))
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        let risk = |x: &current::AccountInsights| x.values.churn_risk.unwrap_or(0.0);
+        risk(b.1).total_cmp(&risk(a.1))
+    });
+    let lines = ranked
+        .into_iter()
+        .take(LINES as usize)
+        .map(|(rec, ins)| {
+            let since = ins
+                .changes
+                .get("churn_risk")
+                .and_then(|c| c.get("changed_on"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let mut facts = vec![i18n.t1(
+                "home-at-risk-risk",
+                "value",
+                format!("{:.0}%", ins.values.churn_risk.unwrap_or(0.0) * 100.0),
+            )];
+            if !ins.values.tier.is_empty() {
+                facts.push(i18n.t(&format!("insight-tier-{}", ins.values.tier)));
+            }
+            Line {
+                title: (def.title)(rec, i18n.code),
+                href: format!("/{}/{}#insights", def.plural, str_of(rec, "id")),
+                when: since.clone(),
+                when_iso: since,
+                late: false,
+                facts,
+            }
+        })
+        .collect();
+    let owners = owner_query(whose);
+    let sep = if owners.is_empty() { "" } else { "&" };
+    Ok(Some(AtRisk {
+        lines,
+        href: format!(
+            "/{}?{owners}{sep}insight.churn_risk%5Bgt%5D={}",
+            def.plural,
+            alerts::AT_RISK
+        ),
+    }))
 }
 
 async fn agenda(
@@ -606,6 +694,7 @@ async fn build(st: &State, user: &UiUser, raw: Option<&str>) -> Result<HomePage,
     let team: Vec<Uuid> = people.iter().map(|(id, _)| *id).collect();
     let agenda = agenda(st, user, whose, &team).await?;
     let deals = deals(st, user, whose).await?;
+    let at_risk = at_risk(st, user, whose).await?;
     let recent = recent::list(&st.core, &user.actor, RECENT)
         .await?
         .into_iter()
@@ -634,6 +723,7 @@ async fn build(st: &State, user: &UiUser, raw: Option<&str>) -> Result<HomePage,
         whose: whose_choices,
         agenda,
         deals,
+        at_risk,
         recent,
     })
 }

@@ -282,6 +282,33 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
         },
     });
 
+    // The relationship worth building, from how many customers are like it and its margin.
+    cards.push(Card {
+        name: "relationship_level",
+        label: i18n.t("insight-relationship_level"),
+        known: !v.relationship_level.is_empty(),
+        value: if v.relationship_level.is_empty() {
+            i18n.t("insight-unknown")
+        } else {
+            code_label("relationship_level", &v.relationship_level, i18n)
+        },
+        reason: if v.relationship_level.is_empty() {
+            i18n.t("insight-relationship-missing")
+        } else {
+            i18n.t(&format!(
+                "insight-relationship-how-{}",
+                v.relationship_level
+            ))
+        },
+        change: change_of(
+            "relationship_level",
+            ch,
+            &code_of("relationship_level"),
+            i18n,
+        ),
+        tone: "",
+    });
+
     // Value decile (80/20).
     cards.push(Card {
         name: "value_decile",

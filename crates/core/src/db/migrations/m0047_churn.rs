@@ -1,7 +1,9 @@
 //! Churn risk on the account's insights row (the probability, its decile among customers, the
-//! facts that drive it, the model that made it, or why there is none), and the churn models a
+//! facts that drive it, the model that made it, or why there is none) and the recommended
+//! relationship level, and the churn models a
 //! refresh trains: each with its out-of-time evaluation and whether it was accepted, so an admin
-//! sees why a model is in use or was refused, and the last accepted one keeps scoring.
+//! sees why a model is in use or was refused, and the last accepted one keeps scoring; and the
+//! insight alerts raised, so each is notified once.
 
 use sea_orm_migration::prelude::*;
 
@@ -45,6 +47,7 @@ impl MigrationTrait for Migration {
             json("churn_drivers", "[]"),
             text("churn_missing"),
             uuid_null("churn_model"),
+            text("relationship_level"),
         ] {
             m.alter_table(
                 Table::alter()
@@ -56,6 +59,23 @@ impl MigrationTrait for Migration {
         }
         m.create_index(index("account_insights", &["churn_risk", "account_id"]))
             .await?;
+        // An alert raised once per account and rule (see insights::alerts).
+        m.create_table(
+            Table::create()
+                .table(name("insight_alerts"))
+                .col(uuid("account_id"))
+                .col(text("rule"))
+                .col(ColumnDef::new(name("raised_on")).date().not_null())
+                .primary_key(Index::create().col(name("account_id")).col(name("rule")))
+                .foreign_key(&mut fk(
+                    "insight_alerts",
+                    "account_id",
+                    "accounts",
+                    ForeignKeyAction::Cascade,
+                ))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 
