@@ -358,7 +358,7 @@ async fn at_risk(st: &State, user: &UiUser, whose: Whose) -> Result<Option<AtRis
             let mut facts = vec![i18n.t1(
                 "home-at-risk-risk",
                 "value",
-                format!("{:.0}%", ins.values.churn_risk.unwrap_or(0.0) * 100.0),
+                super::insights_panel::risk_pct(ins.values.churn_risk.unwrap_or(0.0)),
             )];
             if !ins.values.tier.is_empty() {
                 facts.push(i18n.t(&format!("insight-tier-{}", ins.values.tier)));

@@ -37,6 +37,12 @@ fn pct(v: f64) -> String {
     format!("{:.0}%", v * 100.0)
 }
 
+/// A risk as a percentage, at most 99%: a model's 0.998 is not a certainty, and "100%" would
+/// read as one.
+pub fn risk_pct(v: f64) -> String {
+    pct(v.min(0.99))
+}
+
 fn days(v: Option<i64>) -> String {
     v.map(|d| d.to_string()).unwrap_or_default()
 }
@@ -208,7 +214,7 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
         name: "churn_risk",
         label: i18n.t("insight-churn_risk"),
         known: v.churn_risk.is_some(),
-        value: v.churn_risk.map(pct).unwrap_or_else(|| {
+        value: v.churn_risk.map(risk_pct).unwrap_or_else(|| {
             if v.churn_missing.is_empty() {
                 i18n.t("insight-unknown")
             } else {
