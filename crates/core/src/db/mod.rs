@@ -640,9 +640,10 @@ impl Db {
             conn.close().await?;
         }
         if self.backend == Backend::Sqlite {
-            // No checkpoint is forced here: one that waits for other processes' readers would
-            // hold back their writers meanwhile. The writer closing last checkpoints and
-            // removes the log itself, when no other process has the file open.
+            // No checkpoint that waits is forced here: one that waits for other processes'
+            // readers would hold back their writers meanwhile. The writer closing last
+            // checkpoints and removes the log itself, when no other process has the file open;
+            // `empty_log` catches the case where one of ours closed late.
             self.write.close().await?;
             if let Some(file) = &self.file {
                 empty_log(file).await;
@@ -709,7 +710,8 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, s: &DeleteStatement) -> CoreRe
 /// after `guanxi migrate`, about one run in four, before this existed), and a log left beside
 /// the file means a copy of the file alone misses what was written. A checkpoint that must wait
 /// (another process reading or writing) is not waited for: it fails at once and the log stays,
-/// as it did without this.
+/// as it did without this. One that starts holds another process's writer while it copies what
+/// is left in the log, which that process's own checkpoints keep short.
 async fn empty_log(file: &std::path::Path) {
     use sqlx::{ConnectOptions, Connection};
     let mut wal = file.as_os_str().to_owned();

@@ -5,9 +5,10 @@
 //! running one at the same time) finds the row and notifies no one again. When the value falls
 //! back the row goes, so a later crossing alerts anew.
 //!
-//! An account's first insights raise alerts without notifying: a first import of years of
-//! ledger would otherwise ring every bell at once. Those accounts show in "my customers at risk"
-//! on the home page.
+//! An alert whose insight had no value before (an account's first insights, the first accepted
+//! churn model) is raised without notifying: a first import of years of ledger would otherwise
+//! ring every bell at once. Those accounts show in "customers at risk" on the home page. Only a
+//! refresh as of today raises or clears alerts: a back-test says nothing about now.
 
 use std::collections::HashMap;
 
@@ -29,7 +30,7 @@ use crate::{Core, now};
 pub const AT_RISK: f64 = 0.6;
 
 /// The notice kind of an alert.
-pub const NOTICE: &str = "insight_alert";
+pub const NOTICE: &str = notifications::INSIGHT_ALERT;
 
 /// A rule: which insight, above what, for which tiers.
 pub struct Rule {
@@ -48,9 +49,11 @@ pub const RULES: [Rule; 1] = [Rule {
     tiers: &["gold", "silver"],
 }];
 
+/// The insight's value as computed (not rounded as shown), so the alert, the home page's list
+/// and the panel's colour agree at the threshold.
 fn value(row: &Row, insight: &str) -> Option<f64> {
-    match row.shown(insight) {
-        Shown::Number(n) => Some(n),
+    match insight {
+        "churn_risk" => row.churn_risk,
         _ => None,
     }
 }
@@ -103,13 +106,14 @@ pub async fn apply<C: ConnectionTrait>(
             if db::insert(conn, &q).await? == 0 {
                 continue;
             }
-            let Some(was) = before.get(&row.account) else {
+            // Only a value that was known before and has risen is news: a first value (a new
+            // account, a first accepted model, the upgrade that brought churn risk) is not.
+            let Some(Shown::Number(was)) =
+                before.get(&row.account).and_then(|b| b.get(rule.insight))
+            else {
                 continue;
             };
-            let previous = match was.get(rule.insight) {
-                Some(Shown::Number(n)) => format!("{:.0}%", n * 100.0),
-                _ => String::new(),
-            };
+            let previous = format!("{:.0}%", was * 100.0);
             let now_value = value(row, rule.insight).unwrap_or_default();
             let facts = title_facts(conn, row.account).await?;
             for (user, locale) in recipients(core, conn, row.account).await? {
@@ -182,7 +186,10 @@ async fn recipients<C: ConnectionTrait>(
         return Ok(Vec::new());
     };
     let team = owner.team_id;
-    let mut out = vec![(owner.id, owner.locale.clone())];
+    let mut out = Vec::new();
+    if !owner.disabled {
+        out.push((owner.id, owner.locale.clone()));
+    }
     out.extend(
         everyone
             .iter()
@@ -195,5 +202,43 @@ async fn recipients<C: ConnectionTrait>(
             })
             .map(|u| (u.id, u.locale.clone())),
     );
+    Ok(out)
+}
+
+/// Removes the alerts of accounts that have no insights any more (see `store::forget_others`),
+/// so one that comes back at risk is news again.
+pub async fn forget_others<C: ConnectionTrait>(conn: &C) -> CoreResult<u64> {
+    let sql = "DELETE FROM insight_alerts WHERE account_id NOT IN (SELECT account_id FROM account_insights)";
+    let r = conn
+        .execute(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql,
+        ))
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// When each of `accounts` had its churn alert raised (the day its risk rose above the line).
+pub async fn raised_on<C: ConnectionTrait>(
+    conn: &C,
+    backend: Backend,
+    accounts: &[Uuid],
+) -> CoreResult<HashMap<Uuid, chrono::NaiveDate>> {
+    let mut out = HashMap::new();
+    if accounts.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Query::select();
+    q.columns([col("account_id"), col("raised_on")])
+        .from(col("insight_alerts"))
+        .and_where(Expr::col(col("rule")).eq(RULES[0].name))
+        .and_where(db::id_in(
+            backend,
+            Expr::col(col("account_id")).into(),
+            accounts,
+        ));
+    for r in db::fetch_all(conn, &q).await? {
+        out.insert(get_at(&r, 0, "account_id")?, get_at(&r, 1, "raised_on")?);
+    }
     Ok(out)
 }

@@ -189,16 +189,25 @@ async fn compute_and_write(
         let l = ledger.clone();
         let training =
             blocking(move || churn::train(&l.transactions, &l.invoices, as_of, &churn_options))
-                .await?
-                .map_err(|e| CoreError::Internal(format!("training the churn model: {e}")))?;
-        let txn = core.db.begin_alone().await?;
-        let id = models::record(&txn, as_of, &training, &churn_options).await?;
-        txn.commit().await?;
-        Some(Trained {
-            id,
-            test: training.report.and_then(|r| r.test),
-            refusal: training.refusal,
-        })
+                .await?;
+        match training {
+            Ok(training) => {
+                let txn = core.db.begin_alone().await?;
+                let id = models::record(&txn, as_of, &training, &churn_options).await?;
+                txn.commit().await?;
+                Some(Trained {
+                    id,
+                    test: training.report.and_then(|r| r.test),
+                    refusal: training.refusal,
+                })
+            }
+            // A model that cannot be fitted (a singular system) is no reason to leave every
+            // other insight stale: the last accepted model keeps scoring.
+            Err(e) => {
+                tracing::warn!(error = %e, "the churn model could not be trained");
+                None
+            }
+        }
     } else {
         None
     };
@@ -224,14 +233,16 @@ async fn compute_and_write(
         }
         Err(InsightError::Model(m)) => return Err(CoreError::Internal(m)),
     };
-    let churn_model = scores.as_ref().map(|(id, _)| *id);
     let churn = match scores {
         Some((id, Ok(s))) => Some((id, s)),
-        Some((_, Err(e))) => {
-            return Err(CoreError::Internal(format!("scoring churn risk: {e}")));
+        // As with training: the other insights are still written, without churn risk.
+        Some((id, Err(e))) => {
+            tracing::warn!(error = %e, model = %id, "churn risk could not be scored");
+            None
         }
         None => None,
     };
+    let churn_model = churn.as_ref().map(|(id, _)| *id);
     let rows = report
         .as_ref()
         .map(|r| rows_of(r, &ledger.transactions, churn.as_ref()))
@@ -239,16 +250,25 @@ async fn compute_and_write(
     let of = rows.len() as u64;
     let mut done = 0u64;
     let mut alerted = 0u64;
+    // Alerts are about now: a back-test as of a date before the newest refresh's neither
+    // raises nor clears them.
+    let live = !later_run(core, as_of).await?;
     for chunk in rows.chunks(BATCH) {
         let txn = core.db.begin_alone().await?;
+        claim_writer(&txn, run).await?;
         let previous = store::write(&txn, backend, run, as_of, chunk).await?;
-        alerted += alerts::apply(core, &txn, backend, as_of, chunk, &previous).await?;
+        if live {
+            alerted += alerts::apply(core, &txn, backend, as_of, chunk, &previous).await?;
+        }
         txn.commit().await?;
         done += chunk.len() as u64;
         progress(Progress::Writing { done, of });
     }
     let txn = core.db.begin_alone().await?;
     let forgotten = store::forget_others(&txn, run).await?;
+    if live {
+        alerts::forget_others(&txn).await?;
+    }
     let keep_from = as_of.checked_sub_months(Months::new(13)).unwrap_or(as_of);
     store::trim_history(&txn, keep_from).await?;
     txn.commit().await?;
@@ -272,6 +292,31 @@ async fn compute_and_write(
         },
         models,
     ))
+}
+
+/// Writes first in a batch's transaction, so that it holds SQLite's write lock before it reads
+/// the accounts' previous values: a transaction that read first and then wrote after another
+/// process's commit (a second instance refreshing, a server beside the CLI) would be refused
+/// at once ("database is locked") instead of waiting its turn. A no-op on the run's own row.
+async fn claim_writer<C: sea_orm::ConnectionTrait>(conn: &C, run: Uuid) -> CoreResult<()> {
+    let mut touch = Query::update();
+    touch
+        .table(col("insight_runs"))
+        .value(col("scored"), Expr::col(col("scored")))
+        .and_where(Expr::col(col("id")).eq(run));
+    db::update(conn, &touch).await?;
+    Ok(())
+}
+
+/// Whether a refresh as of a later date than `as_of` has finished.
+async fn later_run(core: &Core, as_of: NaiveDate) -> CoreResult<bool> {
+    let mut q = Query::select();
+    q.column(col("id"))
+        .from(col("insight_runs"))
+        .and_where(Expr::col(col("state")).eq("done"))
+        .and_where(Expr::col(col("as_of")).gt(as_of))
+        .limit(1);
+    Ok(db::fetch_one(core.db.reader(), &q).await?.is_some())
 }
 
 /// Runs CPU-bound model work off the async workers.

@@ -41,10 +41,13 @@ pub const KINDS: &[NoticeKind] = &[
         email_by_default: true,
     },
     NoticeKind {
-        name: crate::insights::alerts::NOTICE,
+        name: INSIGHT_ALERT,
         email_by_default: true,
     },
 ];
+
+/// An insight crossing its threshold (`insights::alerts`).
+pub const INSIGHT_ALERT: &str = "insight_alert";
 
 /// The kind named `name`.
 pub fn kind(name: &str) -> Option<&'static NoticeKind> {

@@ -146,6 +146,17 @@ async fn a_crossing_notifies_owner_and_manager_once_across_two_instances() {
             .unwrap();
         assert_eq!(third.alerted, 0);
         assert_eq!(alerts_to(&core, "rep@example.com").await.len(), 1);
+
+        // A back-test as of the quiet time says nothing about now: the alert stays up, so the
+        // next refresh of today tells no one again either.
+        refresh::refresh(&core, Some(d("2025-06-30")), refresh::Train::Never, &|_| {})
+            .await
+            .unwrap();
+        let again = refresh::refresh(&core, Some(d("2025-12-31")), refresh::Train::Never, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(again.alerted, 0, "{backend:?}");
+        assert_eq!(alerts_to(&core, "rep@example.com").await.len(), 1);
         second.db.close().await.unwrap();
         fresh.cleanup(core).await;
     }

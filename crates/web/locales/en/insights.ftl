@@ -138,3 +138,4 @@ insight-relationship-how-accountable = Call soon after each sale to ask how it w
 insight-relationship-how-proactive = Keep in touch with ideas for improvements and new uses
 insight-relationship-how-partnership = Work alongside them so they do better
 insight-relationship-missing = The ledger has no costs, so the margin is not known
+insight-churn-driver-silence_ratio = silent for { $value } times the usual interval

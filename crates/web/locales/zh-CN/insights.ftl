@@ -138,3 +138,4 @@ insight-relationship-how-accountable = 售后不久致电客户，询问使用�
 insight-relationship-how-proactive = 经常联系客户，讨论产品改进和新用途
 insight-relationship-how-partnership = 经常与客户在一起，帮助客户做得更好
 insight-relationship-missing = 销售记录中没有成本，无法判断毛利
+insight-churn-driver-silence_ratio = 未购买的时长已是平时购买间隔的 { $value } 倍

@@ -38,6 +38,8 @@ pub fn router() -> Router<State> {
 
 /// Lines per list: the page is a glance, each list links to the whole.
 const LINES: u64 = 8;
+/// At-risk accounts read to rank by risk: more than a person has at once.
+const AT_RISK_READ: u64 = 500;
 /// Recently viewed records shown.
 const RECENT: usize = 8;
 
@@ -319,7 +321,7 @@ async fn at_risk(st: &State, user: &UiUser, whose: Whose) -> Result<Option<AtRis
     // Read more than a page shows, then rank by risk: the list sorts by the record's fields.
     let q = ListQuery {
         filter: Some(and(vec![risky], &owner)),
-        limit: 50,
+        limit: AT_RISK_READ,
         fields: Some(def.showing(def.title_fields)),
         ..Default::default()
     };
@@ -332,7 +334,9 @@ async fn at_risk(st: &State, user: &UiUser, whose: Whose) -> Result<Option<AtRis
         .iter()
         .filter_map(|r| Uuid::parse_str(str_of(r, "id")).ok())
         .collect();
-    let found = current::of_accounts(st.core.db.reader(), st.core.db.backend(), &ids).await?;
+    let reader = st.core.db.reader();
+    let found = current::of_accounts(reader, st.core.db.backend(), &ids).await?;
+    let raised = alerts::raised_on(reader, st.core.db.backend(), &ids).await?;
     let mut ranked: Vec<(&Record, &current::AccountInsights)> = recs
         .iter()
         .filter_map(|r| {
@@ -348,13 +352,11 @@ async fn at_risk(st: &State, user: &UiUser, whose: Whose) -> Result<Option<AtRis
         .into_iter()
         .take(LINES as usize)
         .map(|(rec, ins)| {
-            let since = ins
-                .changes
-                .get("churn_risk")
-                .and_then(|c| c.get("changed_on"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            // Since the day the risk rose above the line, when a refresh saw it rise.
+            let since = raised
+                .get(&ins.values.account)
+                .map(|d| d.to_string())
+                .unwrap_or_default();
             let mut facts = vec![i18n.t1(
                 "home-at-risk-risk",
                 "value",

@@ -223,8 +223,9 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
         }),
         reason: churn_reason(v, currency, i18n),
         change: change_of("churn_risk", ch, &pct_of, i18n),
+        // The same line as the alerts and the home page's list: above 0.6.
         tone: match v.churn_risk {
-            Some(p) if p >= 0.6 => "bad",
+            Some(p) if p > guanxi_core::insights::alerts::AT_RISK => "bad",
             Some(p) if p >= 0.3 => "warn",
             Some(_) => "good",
             None => "",
@@ -368,6 +369,7 @@ fn churn_reason(v: &Row, currency: &str, i18n: &I18n) -> String {
                     money(x.exp_m1(), currency, i18n),
                 ),
                 "trend" => ("insight-churn-driver-trend", pct(-x)),
+                "silence_ratio" => ("insight-churn-driver-silence_ratio", format!("{x:.1}")),
                 "tenure_days" => ("insight-churn-driver-tenure_days", format!("{x:.0}")),
                 _ => return None,
             };
