@@ -335,15 +335,15 @@ async fn a_notice_goes_by_email_when_it_shows_as_each_user_chose() {
         let mate_actor = actor(&core, "mate@example.com").await;
         assert_eq!(
             prefs::email_choices(&core, &mate_actor).await.unwrap(),
-            vec![("reminder", true)],
-            "reminders come by e-mail unless a user says otherwise"
+            vec![("reminder", true), ("insight_alert", true)],
+            "reminders and insight alerts come by e-mail unless a user says otherwise"
         );
         prefs::set_email_choice(&core, &mate_actor, "reminder", false)
             .await
             .unwrap();
         assert_eq!(
             prefs::email_choices(&core, &mate_actor).await.unwrap(),
-            vec![("reminder", false)]
+            vec![("reminder", false), ("insight_alert", true)]
         );
         let unknown = prefs::set_email_choice(&core, &mate_actor, "gossip", true).await;
         assert!(matches!(unknown, Err(CoreError::Validation(_))));

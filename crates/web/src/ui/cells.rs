@@ -19,6 +19,7 @@ use crate::i18n::I18n;
 
 type JsonMap = Map<String, Value>;
 
+#[derive(Clone, Debug)]
 pub struct Cell {
     pub text: String,
     pub href: Option<String>,

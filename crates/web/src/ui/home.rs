@@ -375,12 +375,16 @@ async fn at_risk(st: &State, user: &UiUser, whose: Whose) -> Result<Option<AtRis
             }
         })
         .collect();
-    let owners = owner_query(whose);
-    let sep = if owners.is_empty() { "" } else { "&" };
+    // The list page's own filter form, with the insight columns that say why.
+    let owner = match whose {
+        Whose::Mine => "&ff=owner_id&fo=eq&fv=me".to_string(),
+        Whose::One(id) => format!("&ff=owner_id&fo=eq&fv={id}"),
+        Whose::Team => String::new(),
+    };
     Ok(Some(AtRisk {
         lines,
         href: format!(
-            "/{}?{owners}{sep}insight.churn_risk%5Bgt%5D={}",
+            "/{}?ff=insight.churn_risk&fo=gt&fv={}{owner}&cols=name,insight.tier,insight.churn_risk,insight.clv,insight.lifecycle_stage,owner_id",
             def.plural,
             alerts::AT_RISK
         ),

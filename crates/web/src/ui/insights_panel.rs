@@ -48,7 +48,7 @@ fn days(v: Option<i64>) -> String {
 }
 
 /// An estimate in whole units of the currency: cents would claim a precision it has not.
-fn money(v: f64, currency: &str, i18n: &I18n) -> String {
+pub fn money(v: f64, currency: &str, i18n: &I18n) -> String {
     display::money(
         &json!({"amount": format!("{v:.0}"), "currency": currency}),
         i18n,

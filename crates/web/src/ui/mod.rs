@@ -18,6 +18,7 @@ mod history;
 mod home;
 mod imports;
 mod inline_edit;
+mod insight_columns;
 mod insights_panel;
 mod list_charts;
 mod notifications;

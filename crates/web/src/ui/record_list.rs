@@ -502,6 +502,7 @@ pub(super) async fn list(
                     .iter()
                     .find(|(c, _)| c == k)
                     .map(|(_, l)| l.clone())
+                    .or_else(|| super::insight_columns::label_of(def, k, &i18n))
                     .unwrap_or_else(|| field_label(def.name, k, &i18n))
             };
             Column {
@@ -512,11 +513,31 @@ pub(super) async fn list(
             }
         })
         .collect();
-    let rows = page
+    let mut rows: Vec<Row> = page
         .items
         .iter()
         .map(|rec| Row::of(def, rec, &state.cols, &lk, &i18n))
         .collect();
+    // Insight columns come from the insights, not the records: filled in one read.
+    let ids: Vec<Uuid> = rows
+        .iter()
+        .filter_map(|r| Uuid::parse_str(&r.id).ok())
+        .collect();
+    match super::insight_columns::cells(&st, def, &ids, &state.cols, &i18n).await {
+        Ok(found) => {
+            for row in &mut rows {
+                let Some(mine) = Uuid::parse_str(&row.id).ok().and_then(|id| found.get(&id)) else {
+                    continue;
+                };
+                for (cell, key) in row.cells.iter_mut().zip(&state.cols) {
+                    if let Some(c) = mine.get(key) {
+                        *cell = c.clone();
+                    }
+                }
+            }
+        }
+        Err(e) => return error_page(&user, e),
+    }
     let setup = match super::choices::load(&st.core, &user.actor, def.fields, &[]).await {
         Ok(c) => c,
         Err(e) => return error_page(&user, e),
@@ -572,6 +593,7 @@ pub(super) async fn list(
                     .iter()
                     .find(|(c, _)| c == k)
                     .map(|(_, l)| l.clone())
+                    .or_else(|| super::insight_columns::label_of(def, k, &i18n))
                     .unwrap_or_else(|| field_label(def.name, k, &i18n))
             },
             selected: true,
@@ -579,6 +601,7 @@ pub(super) async fn list(
         .collect();
     let mut offer = vec![("name".to_string(), field_label(def.name, "name", &i18n))];
     offer.extend(choices.iter().filter(|(k, _)| k != "name").cloned());
+    offer.extend(super::insight_columns::offered(def, &i18n));
     for (k, l) in offer {
         if !state.cols.contains(&k) {
             all_columns.push(Opt {
@@ -949,7 +972,11 @@ impl FilterBar {
         keep: Vec<(String, String)>,
         href: impl Fn(&ListState) -> String,
     ) -> FilterBar {
-        let chips = filter_bar::chips(cx, &state.filters, choices, |i| {
+        // Conditions on insights (from a home page link, a saved view, the API) read by their
+        // insight's name, not their key.
+        let mut labels = choices.to_vec();
+        labels.extend(super::insight_columns::filter_labels(cx.def, cx.i18n));
+        let chips = filter_bar::chips(cx, &state.filters, &labels, |i| {
             let mut without = state.clone_without_cursor();
             without.filters.remove(i);
             href(&without)

@@ -72,6 +72,39 @@ async fn administrators_see_the_churn_model_its_test_and_refresh_on_demand() {
     );
     assert!(!account.contains("silence_ratio") && !account.contains("recency_days"));
 
+    // The accounts at risk as a list with insight columns, its condition read by its name.
+    let (status, list) = page_as(
+        &app,
+        Some(&cookie),
+        "en",
+        "/accounts?ff=insight.churn_risk&fo=gt&fv=0.6&cols=name,insight.tier,insight.churn_risk",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for words in [
+        "Insight: Churn risk greater than 0.6",
+        "Insight: Tier",
+        "流失测试客户00",
+        "流失测试客户02",
+    ] {
+        assert!(list.contains(words), "{words}: {list}");
+    }
+    assert!(
+        !list.contains("流失测试客户05"),
+        "a steady buyer is not at risk"
+    );
+    assert!(
+        !list.contains("insight.churn_risk greater"),
+        "no internal key shown"
+    );
+    // The home page lists them too, and links to that list.
+    let (_, home) = page_as(&app, Some(&cookie), "en", "/").await;
+    assert!(
+        home.contains("Customers at risk") && home.contains("流失测试客户01"),
+        "{home}"
+    );
+    assert!(home.contains("ff=insight.churn_risk&#38;fo=gt"), "{home}");
+
     let (zh, _) = login_cookie(&app, &boss_zh.email, PASSWORD).await;
     let (_, page) = page_as(&app, Some(&zh), "zh-CN", "/admin/insights").await;
     assert!(
