@@ -217,13 +217,27 @@ fn owner_filter(whose: Whose, me: Uuid) -> Option<Filter> {
     }
 }
 
-/// The list page's query for the same owners.
-fn owner_query(whose: Whose) -> String {
+/// The owner condition for `whose` as a list page's condition: none for the whole team.
+fn owner_cond(whose: Whose) -> Option<(&'static str, &'static str, String)> {
     match whose {
-        Whose::Mine => "owner_id=me".into(),
-        Whose::One(id) => format!("owner_id={id}"),
-        Whose::Team => String::new(),
+        Whose::Mine => Some(("owner_id", "eq", "me".into())),
+        Whose::One(id) => Some(("owner_id", "eq", id.to_string())),
+        Whose::Team => None,
     }
+}
+
+/// A link to `plural`'s list page showing `conds` (field, operator, value) as its filter chips,
+/// then `more` (a sort, columns), in the list page's own form: what opens is the list the home
+/// page counted, with conditions the reader can see and remove.
+fn list_link(plural: &str, conds: &[(&str, &str, String)], more: &str) -> String {
+    let mut q: Vec<String> = conds
+        .iter()
+        .map(|(f, o, v)| format!("ff={}&fo={o}&fv={}", super::url::enc(f), super::url::enc(v)))
+        .collect();
+    if !more.is_empty() {
+        q.push(more.to_string());
+    }
+    format!("/{plural}?{}", q.join("&"))
 }
 
 fn and(mut conds: Vec<Filter>, owner: &Option<Filter>) -> Filter {
@@ -375,18 +389,15 @@ async fn at_risk(st: &State, user: &UiUser, whose: Whose) -> Result<Option<AtRis
             }
         })
         .collect();
-    // The list page's own filter form, with the insight columns that say why.
-    let owner = match whose {
-        Whose::Mine => "&ff=owner_id&fo=eq&fv=me".to_string(),
-        Whose::One(id) => format!("&ff=owner_id&fo=eq&fv={id}"),
-        Whose::Team => String::new(),
-    };
+    // With the insight columns that say why.
+    let mut conds = vec![("insight.churn_risk", "gt", alerts::AT_RISK.to_string())];
+    conds.extend(owner_cond(whose));
     Ok(Some(AtRisk {
         lines,
-        href: format!(
-            "/{}?ff=insight.churn_risk&fo=gt&fv={}{owner}&cols=name,insight.tier,insight.churn_risk,insight.clv,insight.lifecycle_stage,owner_id",
+        href: list_link(
             def.plural,
-            alerts::AT_RISK
+            &conds,
+            "cols=name,insight.tier,insight.churn_risk,insight.clv,insight.lifecycle_stage,owner_id",
         ),
     }))
 }
@@ -458,8 +469,8 @@ async fn agenda(
             },
         )
         .await?;
-    let owners = owner_query(whose);
-    let sep = if owners.is_empty() { "" } else { "&" };
+    let mut open_tasks = vec![(cal.done, "eq", "false".to_string())];
+    open_tasks.extend(owner_cond(whose));
     Ok(Some(Agenda {
         late: lines(st, user, def, &late, cal.due, facts, now).await?,
         today: lines(st, user, def, &today, cal.due, facts, now).await?,
@@ -469,10 +480,7 @@ async fn agenda(
             .into_iter()
             .map(|l| Line { late: false, ..l })
             .collect(),
-        tasks_href: format!(
-            "/{}?{owners}{sep}{}=false&sort={}",
-            def.plural, cal.done, cal.due
-        ),
+        tasks_href: list_link(def.plural, &open_tasks, &format!("sort={}", cal.due)),
         new_href: (user.actor.grant(def.name).write != Scope::None)
             .then(|| format!("/{}/new", def.plural)),
     }))
@@ -580,13 +588,12 @@ async fn deals(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Deals>,
             )
         })
         .unwrap_or((0, Value::Null));
-    let owners = owner_query(whose);
-    let list_href = |more: &str| {
-        let sep = if owners.is_empty() { "" } else { "&" };
-        format!(
-            "/{}?{}={}{sep}{owners}{more}",
-            def.plural, states.field, b.open_state
-        )
+    // The open deals (of `whose`), with `more` conditions, as a list.
+    let list_href = |more: &[(&str, &str, String)], tail: &str| {
+        let mut conds = vec![(states.field, "eq", b.open_state.to_string())];
+        conds.extend(owner_cond(whose));
+        conds.extend(more.iter().cloned());
+        list_link(def.plural, &conds, tail)
     };
     let mut pipelines = Vec::new();
     let mut widest = 1;
@@ -607,7 +614,7 @@ async fn deals(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Deals>,
                 label,
                 count,
                 amount: super::display::money(&amount, &i18n),
-                href: list_href(&format!("&{}={id}", b.column)),
+                href: list_href(&[(b.column, "eq", id.clone())], ""),
                 width: count,
             });
         }
@@ -645,10 +652,13 @@ async fn deals(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Deals>,
             .into_iter()
             .map(|l| Line { late: false, ..l })
             .collect(),
-        closing_href: list_href(&format!(
-            "&{f}[gte]={first}&{f}[lt]={next}&sort={f}",
-            f = b.closed_on
-        )),
+        closing_href: list_href(
+            &[
+                (b.closed_on, "gte", first.to_string()),
+                (b.closed_on, "lt", next.to_string()),
+            ],
+            &format!("sort={}", b.closed_on),
+        ),
         board_href: format!("/{}/board", def.plural),
     }))
 }

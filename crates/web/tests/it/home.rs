@@ -159,6 +159,22 @@ async fn the_home_page_shows_each_reader_their_day_and_a_manager_their_team() {
         let closing = card(&html, "home-closing");
         assert!(closing.contains("云帆 ERP 项目"), "{b:?}: {closing}");
         assert!(!closing.contains("云帆二期"), "{b:?}: {closing}");
+        // "See all" opens the rep's open tasks: its conditions as chips, the old done task and a
+        // colleague's left out.
+        let see_all = tasks
+            .split("href=\"")
+            .nth(1)
+            .and_then(|h| h.split('"').next())
+            .unwrap()
+            .replace("&#38;", "&")
+            .replace("&amp;", "&");
+        let (status, list) = page_as(&app, Some(&cookie), "en", &see_all).await;
+        assert_eq!(status, StatusCode::OK, "{b:?}: {see_all}");
+        assert!(list.contains("Owner is Me"), "{b:?}: {see_all}: {list}");
+        assert!(list.contains("Send the revised quote"), "{b:?}: {list}");
+        for absent in ["Old done task", "Chase the payment"] {
+            assert!(!list.contains(absent), "{b:?}: {absent} in {see_all}");
+        }
         assert!(
             !html.contains("id=\"home-whose\""),
             "{b:?}: a rep runs only their own"
