@@ -275,7 +275,21 @@ pub async fn write<C: ConnectionTrait>(
         );
     let mut any_history = false;
     let mut insert = Query::insert();
-    insert.into_table(col(TABLE)).columns(COLUMNS.map(col));
+    // An upsert, not a delete and an insert: two refreshes at once (two instances) would each
+    // delete the rows the other had not committed yet and then collide on inserting them.
+    insert
+        .into_table(col(TABLE))
+        .columns(COLUMNS.map(col))
+        .on_conflict(
+            OnConflict::column(col("account_id"))
+                .update_columns(
+                    COLUMNS
+                        .iter()
+                        .filter(|c| **c != "account_id")
+                        .map(|c| col(c)),
+                )
+                .to_owned(),
+        );
     let f64_null = sea_orm::Value::Double(None);
     let i64_null = sea_orm::Value::BigInt(None);
     let date_null = sea_orm::Value::ChronoDate(None);
@@ -353,13 +367,6 @@ pub async fn write<C: ConnectionTrait>(
             Expr::val(r.relationship_level.clone()).into(),
         ]);
     }
-    let mut delete = Query::delete();
-    delete.from_table(col(TABLE)).and_where(db::id_in(
-        backend,
-        Expr::col(col("account_id")).into(),
-        &ids,
-    ));
-    db::delete(conn, &delete).await?;
     db::insert(conn, &insert).await?;
     if any_history {
         db::insert(conn, &history).await?;
