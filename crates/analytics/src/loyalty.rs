@@ -268,6 +268,16 @@ impl LoyaltyType {
         }
     }
 
+    /// The code, as stored and translated.
+    pub fn code(self) -> &'static str {
+        match self {
+            LoyaltyType::True => "true",
+            LoyaltyType::Latent => "latent",
+            LoyaltyType::Spurious => "spurious",
+            LoyaltyType::None => "none",
+        }
+    }
+
     /// Chinese name.
     pub fn name_zh(self) -> &'static str {
         match self {

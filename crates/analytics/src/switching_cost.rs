@@ -220,6 +220,15 @@ impl Level {
         }
     }
 
+    /// The code, as stored and translated.
+    pub fn code(self) -> &'static str {
+        match self {
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+        }
+    }
+
     /// Chinese name.
     pub fn name_zh(self) -> &'static str {
         match self {

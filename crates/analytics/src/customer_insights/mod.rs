@@ -10,6 +10,7 @@
 //! reason in [`Missing`], rather than a number no one should act on.
 
 pub mod churn;
+pub mod facts;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -39,6 +40,8 @@ pub struct InsightOptions {
     /// Days a customer must have been one before lifetime value and the probability of being
     /// active are shown: younger customers have told the model too little.
     pub min_tenure_days: i32,
+    /// Loyalty, switching cost, value focus and cross-sell.
+    pub facts: facts::FactOptions,
 }
 
 impl InsightOptions {
@@ -63,6 +66,14 @@ pub enum Missing {
     NoModel,
     /// Only one purchase: no usual interval.
     OnePurchase,
+    /// No customer facts recorded for the customer (contract, integration, survey).
+    NoFacts,
+    /// The customer's facts do not rate every value dimension with an overall satisfaction.
+    NoSurvey,
+    /// Too few survey answers (or too alike) to tell which dimensions matter.
+    FewSurveys,
+    /// The ledger names no products, so there are no rules to recommend from.
+    NoProducts,
 }
 
 impl Missing {
@@ -73,6 +84,10 @@ impl Missing {
             Missing::TooNew => "too_new",
             Missing::NoModel => "no_model",
             Missing::OnePurchase => "one_purchase",
+            Missing::NoFacts => "no_facts",
+            Missing::NoSurvey => "no_survey",
+            Missing::FewSurveys => "few_surveys",
+            Missing::NoProducts => "no_products",
         }
     }
 }
@@ -143,6 +158,8 @@ pub struct CustomerInsight {
     pub timing: PurchaseTiming,
     /// The level of relationship worth building (needs the margin, so costs), or why not.
     pub relationship: Result<relationship::Level, Missing>,
+    /// Loyalty, switching cost, value focus and next best products.
+    pub facts: facts::FactInsights,
 }
 
 /// The population's fitted models, kept to re-score one customer later.
@@ -179,11 +196,12 @@ pub enum InsightError {
     Model(String),
 }
 
-/// Computes every insight as of `as_of` from `tx` (purchases after it are ignored) and the
-/// customers' `invoices`.
+/// Computes every insight as of `as_of` from `tx` (purchases after it are ignored), the
+/// customers' `invoices` and what people recorded about them (`facts`, one per customer).
 pub fn compute(
     tx: &Transactions,
     invoices: &[Invoice],
+    facts: &[facts::CustomerFacts],
     as_of: NaiveDate,
     options: &InsightOptions,
 ) -> Result<InsightReport, InsightError> {
@@ -191,6 +209,7 @@ pub fn compute(
         .tiers
         .validate()
         .map_err(|e| InsightError::Settings(e.to_string()))?;
+    options.facts.validate().map_err(InsightError::Settings)?;
     let cut = day_number(as_of);
     let histories = tx.histories();
     let n = histories.len();
@@ -319,9 +338,16 @@ pub fn compute(
             .filter_map(|t| t.as_ref().ok().map(|t| t.margin_rate))
             .collect::<Vec<f64>>(),
     );
-    let customers: Vec<CustomerInsight> = buyers
-        .par_iter()
-        .map(|&k| {
+    let mut fact_insights = facts::compute(tx, facts, &buyers, as_of, &options.facts)
+        .map_err(InsightError::Settings)?
+        .into_iter();
+    let by_buyer: Vec<(u32, facts::FactInsights)> = buyers
+        .iter()
+        .filter_map(|&k| fact_insights.next().map(|f| (k, f)))
+        .collect();
+    let customers: Vec<CustomerInsight> = by_buyer
+        .into_par_iter()
+        .map(|(k, fact)| {
             let h = histories.get(k);
             let i = k as usize;
             CustomerInsight {
@@ -341,6 +367,7 @@ pub fn compute(
                     (Err(m), _) => Err(*m),
                     (Ok(_), None) => Err(Missing::NoCost),
                 },
+                facts: fact,
             }
         })
         .collect();
@@ -386,7 +413,7 @@ mod tests {
     #[test]
     fn every_buyer_gets_a_segment_a_decile_and_a_stage() {
         let tx = ledger();
-        let r = compute(&tx, &[], d("2025-01-01"), &InsightOptions::standard()).unwrap();
+        let r = compute(&tx, &[], &[], d("2025-01-01"), &InsightOptions::standard()).unwrap();
         assert_eq!(r.customers.len(), 51);
         assert!(r.models.repeat.is_some());
         let by_id = |id: &str| {
@@ -422,10 +449,10 @@ mod tests {
     #[test]
     fn purchases_after_the_as_of_date_are_not_read() {
         let tx = ledger();
-        let r = compute(&tx, &[], d("2023-06-30"), &InsightOptions::standard()).unwrap();
+        let r = compute(&tx, &[], &[], d("2023-06-30"), &InsightOptions::standard()).unwrap();
         // The newcomer of 2024 had not bought yet.
         assert_eq!(r.customers.len(), 50);
-        let before = compute(&tx, &[], d("2022-01-01"), &InsightOptions::standard());
+        let before = compute(&tx, &[], &[], d("2022-01-01"), &InsightOptions::standard());
         assert!(matches!(before, Err(InsightError::NoPurchases(_))));
     }
 
@@ -437,7 +464,7 @@ mod tests {
                 .unwrap();
         }
         let tx = b.build();
-        let r = compute(&tx, &[], d("2024-06-01"), &InsightOptions::standard()).unwrap();
+        let r = compute(&tx, &[], &[], d("2024-06-01"), &InsightOptions::standard()).unwrap();
         assert!(
             r.customers
                 .iter()

@@ -66,13 +66,19 @@ impl Transactions {
     /// (or, when the file has no `order_id`, per customer and day). Empty when there is no
     /// `product` column. Each basket's products are sorted and deduplicated.
     pub fn baskets(&self) -> Vec<Basket> {
+        self.baskets_through(DayNumber::MAX)
+    }
+
+    /// [`Transactions::baskets`] of the rows dated on or before `last`, so that rules mined as
+    /// of a date do not see later orders.
+    pub fn baskets_through(&self, last: DayNumber) -> Vec<Basket> {
         let Some((_, products)) = self.products.as_ref() else {
             return Vec::new();
         };
         let mut keyed: Vec<(u64, u32, u32)> = Vec::with_capacity(self.rows.len());
         for (i, r) in self.rows.iter().enumerate() {
             let p = products[i];
-            if p == NONE_KEY {
+            if p == NONE_KEY || r.day > last {
                 continue;
             }
             let key = match self.orders.as_ref().map(|(_, o)| o[i]) {

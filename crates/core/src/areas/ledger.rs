@@ -16,6 +16,8 @@ pub struct InsightSources {
     pub subject: &'static EntityDef,
     pub sales: &'static EntityDef,
     pub payments: &'static EntityDef,
+    /// What people record about a customer (satisfaction, contract, integration, ratings).
+    pub facts: &'static EntityDef,
 }
 
 /// The entities of [`InsightSources`].
@@ -24,6 +26,7 @@ pub fn insight_sources() -> InsightSources {
         subject: &crate::areas::customers::ACCOUNTS,
         sales: &crate::areas::sales::SALES_RECORDS,
         payments: &crate::areas::sales::PAYMENT_RECORDS,
+        facts: &crate::areas::customers::CUSTOMER_FACTS,
     }
 }
 

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 /// The insights whose changes are kept (their history, their previous value and when it
 /// changed): the ones people filter and act on.
-pub const TRACKED: [&str; 10] = [
+pub const TRACKED: [&str; 13] = [
     "tier",
     "rfm_segment",
     "value_decile",
@@ -32,6 +32,9 @@ pub const TRACKED: [&str; 10] = [
     "due_status",
     "churn_risk",
     "relationship_level",
+    "loyalty_type",
+    "switching_level",
+    "value_focus",
 ];
 
 /// An insight's value as people see it: rounded as shown, so a change people cannot see is no
@@ -96,8 +99,11 @@ pub enum ValueKind {
 
 /// The insights `insight.<name>` filters on (in lists, saved views, the API and exports), each
 /// a column of [`TABLE`].
-pub const FILTERABLE: [(&str, ValueKind); 18] = [
+pub const FILTERABLE: [(&str, ValueKind); 23] = [
     ("tier", ValueKind::Code),
+    ("loyalty_type", ValueKind::Code),
+    ("switching_level", ValueKind::Code),
+    ("value_focus", ValueKind::Code),
     ("rfm_segment", ValueKind::Code),
     ("lifecycle_stage", ValueKind::Code),
     ("due_status", ValueKind::Code),
@@ -111,6 +117,8 @@ pub const FILTERABLE: [(&str, ValueKind); 18] = [
     ("margin_rate", ValueKind::Number),
     ("p_alive", ValueKind::Number),
     ("churn_risk", ValueKind::Number),
+    ("loyalty_index", ValueKind::Number),
+    ("switching_cost", ValueKind::Number),
     ("clv", ValueKind::Number),
     ("expected_purchases", ValueKind::Number),
     ("revenue", ValueKind::Number),

@@ -1,12 +1,14 @@
 //! Reading the ledgers into the analytics crate's inputs: the sales history of every live
 //! account as [`Transactions`] (keyed by the account's id, in the base currency, a return on its
-//! order's date) and the invoices as [`Invoice`]s. Only rows dated on or before the as-of date
-//! are read, so a refresh as of a past date sees what was known then.
+//! order's date), the invoices as [`Invoice`]s and each account's latest customer facts. Only
+//! rows dated on or before the as-of date are read, so a refresh as of a past date sees what was
+//! known then.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use futures::TryStreamExt;
+use guanxi_analytics::customer_insights::facts::CustomerFacts;
 use guanxi_analytics::tiers::Invoice;
 use guanxi_analytics::transactions::{Transactions, TransactionsBuilder};
 use sea_orm::{ConnectionTrait, Statement, StreamTrait};
@@ -26,12 +28,17 @@ struct SaleRow {
     amount: i64,
     cost: Option<i64>,
     product: String,
+    name: String,
 }
 
 /// What the ledgers hold up to a date.
 pub struct Ledger {
     pub transactions: Transactions,
     pub invoices: Vec<Invoice>,
+    /// Each account's latest customer facts.
+    pub facts: Vec<CustomerFacts>,
+    /// The name of each product the ledger keys by its code (the latest name given).
+    pub product_names: HashMap<String, String>,
     /// Sales rows read (returns included).
     pub rows: u64,
 }
@@ -63,7 +70,8 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
     // Rows of accounts in the recycle bin are left out: their insights would show nowhere.
     let sql = format!(
         "SELECT s.account_id, s.date, s.kind, s.order_ref, s.base_amount_amount, \
-         s.base_cost_amount, CASE WHEN s.product_code <> '' THEN s.product_code ELSE s.product_name END \
+         s.base_cost_amount, CASE WHEN s.product_code <> '' THEN s.product_code ELSE s.product_name END, \
+         s.product_name \
          FROM {sales} s JOIN {subject} a ON a.id = s.account_id \
          WHERE s.deleted_at IS NULL AND a.deleted_at IS NULL AND s.date <= {p} \
          ORDER BY s.account_id, s.date"
@@ -94,6 +102,7 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
                 amount,
                 cost: get_at(&r, 5, "base_cost_amount")?,
                 product: get_at(&r, 6, "product")?,
+                name: get_at(&r, 7, "product_name")?,
             });
         }
     }
@@ -107,6 +116,13 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
             .or_insert(r.date);
     }
     let any_cost = rows.iter().any(|r| r.cost.is_some());
+    let mut product_names = HashMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| !r.name.is_empty() && r.name != r.product)
+    {
+        product_names.insert(r.product.clone(), r.name.clone());
+    }
     let mut b = TransactionsBuilder::new();
     let mut ids: HashMap<Uuid, String> = HashMap::new();
     for r in &rows {
@@ -128,9 +144,12 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
             .map_err(internal)?;
     }
     let invoices = invoices(conn, backend, as_of, unit).await?;
+    let facts = facts(conn, backend, as_of).await?;
     Ok(Ledger {
         transactions: b.build(),
         invoices,
+        facts,
+        product_names,
         rows: rows.len() as u64,
     })
 }
@@ -172,6 +191,73 @@ async fn invoices<C: ConnectionTrait + StreamTrait>(
             paid_date,
             amount: get_at::<Option<i64>>(&r, 3, "base_amount_amount")?.unwrap_or(0) as f64 / unit,
             written_off: get_at(&r, 4, "written_off")?,
+        });
+    }
+    Ok(out)
+}
+
+/// The latest customer facts of each live account recorded on or before `as_of` (the latest
+/// created wins between two of one day).
+async fn facts<C: ConnectionTrait + StreamTrait>(
+    conn: &C,
+    backend: Backend,
+    as_of: NaiveDate,
+) -> CoreResult<Vec<CustomerFacts>> {
+    use crate::areas::customers::customer_facts::INTEGRATION_LEVELS;
+    let p = placeholder(backend);
+    let src = insight_sources();
+    let (facts, subject) = (src.facts.table, src.subject.table);
+    let sql = format!(
+        "SELECT f.account_id, f.satisfaction, f.recommendation, f.share_of_wallet, \
+         f.contract_end, f.integration_level, f.loyalty_balance, f.rating_product, \
+         f.rating_service, f.rating_price, f.rating_relationship \
+         FROM {facts} f JOIN {subject} a ON a.id = f.account_id \
+         WHERE f.deleted_at IS NULL AND a.deleted_at IS NULL AND f.recorded_on <= {p} \
+         ORDER BY f.account_id, f.recorded_on DESC, f.created_at DESC, f.id DESC"
+    );
+    let stream = conn
+        .stream(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            &sql,
+            [as_of.into()],
+        ))
+        .await
+        .map_err(internal)?;
+    let mut stream = std::pin::pin!(stream);
+    let mut out: Vec<CustomerFacts> = Vec::new();
+    let mut last: Option<Uuid> = None;
+    while let Some(r) = stream.try_next().await.map_err(internal)? {
+        let account: Uuid = get_at(&r, 0, "account_id")?;
+        if last == Some(account) {
+            continue;
+        }
+        last = Some(account);
+        // Decimals of two places and percentages in hundredths of a percent, as stored.
+        let hundredths = |i: usize, n: &str| -> CoreResult<Option<f64>> {
+            Ok(get_at::<Option<i64>>(&r, i, n)?.map(|v| v as f64 / 100.0))
+        };
+        let whole = |i: usize, n: &str| -> CoreResult<Option<f64>> {
+            Ok(get_at::<Option<i64>>(&r, i, n)?.map(|v| v as f64))
+        };
+        let level: String = get_at(&r, 5, "integration_level")?;
+        out.push(CustomerFacts {
+            customer_id: account.to_string(),
+            satisfaction: hundredths(1, "satisfaction")?,
+            recommendation: whole(2, "recommendation")?,
+            share_of_wallet: hundredths(3, "share_of_wallet")?.map(|p| p / 100.0),
+            contract_end: get_at(&r, 4, "contract_end")?,
+            integration_level: INTEGRATION_LEVELS
+                .codes
+                .iter()
+                .position(|c| *c == level)
+                .and_then(|i| u32::try_from(i).ok()),
+            loyalty_balance: hundredths(6, "loyalty_balance")?,
+            ratings: [
+                whole(7, "rating_product")?,
+                whole(8, "rating_service")?,
+                whole(9, "rating_price")?,
+                whole(10, "rating_relationship")?,
+            ],
         });
     }
     Ok(out)

@@ -4,6 +4,7 @@
 //! and its settings, which every insight it wrote names (its model version).
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
+use guanxi_analytics::customer_insights::facts::FactInsights;
 use guanxi_analytics::customer_insights::{self, InsightError, InsightOptions, InsightReport};
 use guanxi_analytics::lifecycle::Stage;
 use guanxi_analytics::timing::DueStatus;
@@ -216,7 +217,7 @@ async fn compute_and_write(
     let options = options.clone();
     let l = ledger.clone();
     let (result, scores) = blocking(move || {
-        let r = customer_insights::compute(&l.transactions, &l.invoices, as_of, &options);
+        let r = customer_insights::compute(&l.transactions, &l.invoices, &l.facts, as_of, &options);
         let scores =
             churn_model.map(|(id, m)| (id, churn::score(&m, &l.transactions, &l.invoices, as_of)));
         (r, scores)
@@ -245,7 +246,7 @@ async fn compute_and_write(
     let churn_model = churn.as_ref().map(|(id, _)| *id);
     let rows = report
         .as_ref()
-        .map(|r| rows_of(r, &ledger.transactions, churn.as_ref()))
+        .map(|r| rows_of(r, &ledger, churn.as_ref()))
         .unwrap_or_default();
     let of = rows.len() as u64;
     let mut done = 0u64;
@@ -329,9 +330,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 /// The report's customers as rows to store, keyed back to their accounts.
 fn rows_of(
     report: &InsightReport,
-    tx: &guanxi_analytics::transactions::Transactions,
+    ledger: &read::Ledger,
     churn: Option<&(Uuid, Vec<ChurnScore>)>,
 ) -> Vec<Row> {
+    let tx = &ledger.transactions;
     let risk: HashMap<&str, &ChurnScore> = churn
         .map(|(_, s)| s.iter().map(|s| (s.customer_id.as_str(), s)).collect())
         .unwrap_or_default();
@@ -382,6 +384,7 @@ fn rows_of(
             if let Ok(level) = c.relationship {
                 row.relationship_level = level.code().to_string();
             }
+            facts_into(&mut row, &c.facts, &ledger.product_names);
             match (churn, risk.get(id)) {
                 (Some((model, _)), Some(s)) => {
                     row.churn_risk = Some(s.probability);
@@ -402,6 +405,54 @@ fn rows_of(
             Some(row)
         })
         .collect()
+}
+
+/// Loyalty, switching cost, value focus and next best products into `row`, with why each is
+/// missing.
+fn facts_into(row: &mut Row, f: &FactInsights, names: &HashMap<String, String>) {
+    if let Some(l) = f.loyalty {
+        row.loyalty_index = Some(l.index);
+        row.loyalty_behaviour = Some(l.behaviour);
+        row.loyalty_attitude = l.attitude;
+        row.loyalty_type = l.kind.map(|k| k.code().to_string()).unwrap_or_default();
+    }
+    let missing = &mut row.facts_missing;
+    match &f.switching {
+        Ok(s) => {
+            row.switching_cost = Some(s.index);
+            row.switching_level = s.level.code().to_string();
+            row.switching_lever = s.lever.clone();
+        }
+        Err(m) => missing.switching_cost = m.code().to_string(),
+    }
+    match &f.focus {
+        Ok(v) => {
+            row.value_focus = v.dimension.clone();
+            row.value_focus_gap = Some(v.gap);
+        }
+        Err(m) => missing.value_focus = m.code().to_string(),
+    }
+    let name = |p: &str| names.get(p).cloned().unwrap_or_default();
+    match &f.next_products {
+        Ok(list) => {
+            row.next_products = list
+                .iter()
+                .map(|p| store::NextProduct {
+                    product: p.product.clone(),
+                    name: name(&p.product),
+                    confidence: p.confidence,
+                    lift: p.lift,
+                    because: p
+                        .because
+                        .iter()
+                        .map(|b| Some(name(b)).filter(|n| !n.is_empty()).unwrap_or(b.clone()))
+                        .collect(),
+                })
+                .collect();
+        }
+        Err(m) => missing.next_products = m.code().to_string(),
+    }
+    missing.inputs = f.missing.iter().map(|i| i.code().to_string()).collect();
 }
 
 /// A driver shown as a reason must raise the odds of churning by at least a quarter (e^0.25 ≈

@@ -22,6 +22,38 @@ pub struct ChurnDriver {
     pub value: Option<f64>,
 }
 
+/// A product worth offering an account, with the rule behind it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NextProduct {
+    /// The product as the ledger keys it (its code, or its name without one).
+    pub product: String,
+    /// Its name, when the ledger gives one beside the code.
+    #[serde(default)]
+    pub name: String,
+    pub confidence: f64,
+    pub lift: f64,
+    /// What the account holds that points to it (names where known).
+    #[serde(default)]
+    pub because: Vec<String>,
+}
+
+/// Why the facts' insights are missing for an account, and which facts its record lacks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FactsMissing {
+    /// Why there is no switching cost (`no_facts`), empty when there is one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub switching_cost: String,
+    /// Why there is no value focus (`no_facts`, `no_survey`, `few_surveys`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub value_focus: String,
+    /// Why there are no next best products (`no_products`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub next_products: String,
+    /// The customer facts the account's record leaves blank (`satisfaction`, `ratings` …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+}
+
 /// One account's values, as a refresh writes them and the page reads them.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Row {
@@ -64,6 +96,23 @@ pub struct Row {
     pub churn_model: Option<Uuid>,
     /// The level of relationship worth building (`basic` … `partnership`), empty without costs.
     pub relationship_level: String,
+    /// Loyalty index 0–100, and its behaviour and attitude sides.
+    pub loyalty_index: Option<f64>,
+    pub loyalty_behaviour: Option<f64>,
+    pub loyalty_attitude: Option<f64>,
+    /// Dick & Basu's type (`true`, `latent`, `spurious`, `none`), empty without attitude.
+    pub loyalty_type: String,
+    /// Switching cost 0–100, its level and the component with most to gain.
+    pub switching_cost: Option<f64>,
+    pub switching_level: String,
+    pub switching_lever: String,
+    /// The value dimension to work on (`product`, `service`, `price`, `relationship`) and the
+    /// account's gap on it.
+    pub value_focus: String,
+    pub value_focus_gap: Option<f64>,
+    /// Next best products, best first.
+    pub next_products: Vec<NextProduct>,
+    pub facts_missing: FactsMissing,
 }
 
 impl Row {
@@ -80,6 +129,9 @@ impl Row {
             "clv" => Shown::number(name, self.clv),
             "churn_risk" => Shown::number(name, self.churn_risk),
             "relationship_level" => Shown::code(&self.relationship_level),
+            "loyalty_type" => Shown::code(&self.loyalty_type),
+            "switching_level" => Shown::code(&self.switching_level),
+            "value_focus" => Shown::code(&self.value_focus),
             _ => Shown::None,
         }
     }
@@ -97,6 +149,12 @@ impl Row {
         };
         let drivers = serde_json::from_value(json_at(r, at("churn_drivers"), "churn_drivers")?)
             .unwrap_or_default();
+        let next_products =
+            serde_json::from_value(json_at(r, at("next_products"), "next_products")?)
+                .unwrap_or_default();
+        let facts_missing =
+            serde_json::from_value(json_at(r, at("facts_missing"), "facts_missing")?)
+                .unwrap_or_default();
         Ok(Row {
             account: get_at(r, at("account_id"), "account_id")?,
             tier: get_s("tier")?,
@@ -128,12 +186,23 @@ impl Row {
             churn_missing: get_s("churn_missing")?,
             churn_model: get_at(r, at("churn_model"), "churn_model")?,
             relationship_level: get_s("relationship_level")?,
+            loyalty_index: get_f("loyalty_index")?,
+            loyalty_behaviour: get_f("loyalty_behaviour")?,
+            loyalty_attitude: get_f("loyalty_attitude")?,
+            loyalty_type: get_s("loyalty_type")?,
+            switching_cost: get_f("switching_cost")?,
+            switching_level: get_s("switching_level")?,
+            switching_lever: get_s("switching_lever")?,
+            value_focus: get_s("value_focus")?,
+            value_focus_gap: get_f("value_focus_gap")?,
+            next_products,
+            facts_missing,
         })
     }
 }
 
 /// The columns of an account's row, in the order it is written and read.
-pub(super) const COLUMNS: [&str; 35] = [
+pub(super) const COLUMNS: [&str; 46] = [
     "account_id",
     "run_id",
     "as_of",
@@ -169,6 +238,17 @@ pub(super) const COLUMNS: [&str; 35] = [
     "churn_missing",
     "churn_model",
     "relationship_level",
+    "loyalty_index",
+    "loyalty_behaviour",
+    "loyalty_attitude",
+    "loyalty_type",
+    "switching_cost",
+    "switching_level",
+    "switching_lever",
+    "value_focus",
+    "value_focus_gap",
+    "next_products",
+    "facts_missing",
 ];
 
 /// The JSON in column `at` of a row: JSON on PostgreSQL, its text on SQLite.
@@ -219,7 +299,9 @@ async fn before<C: ConnectionTrait>(
             let at = i + 2;
             let s = match *name {
                 "tier" | "rfm_segment" | "lifecycle_stage" | "due_status"
-                | "relationship_level" => Shown::code(&get_at::<String>(&r, at, name)?),
+                | "relationship_level" | "loyalty_type" | "switching_level" | "value_focus" => {
+                    Shown::code(&get_at::<String>(&r, at, name)?)
+                }
                 "value_decile" => {
                     Shown::number(name, get_at::<Option<i64>>(&r, at, name)?.map(|d| d as f64))
                 }
@@ -365,6 +447,17 @@ pub async fn write<C: ConnectionTrait>(
             Expr::val(r.churn_missing.clone()).into(),
             opt(r.churn_model, sea_orm::Value::Uuid(None)),
             Expr::val(r.relationship_level.clone()).into(),
+            opt(r.loyalty_index, f64_null.clone()),
+            opt(r.loyalty_behaviour, f64_null.clone()),
+            opt(r.loyalty_attitude, f64_null.clone()),
+            Expr::val(r.loyalty_type.clone()).into(),
+            opt(r.switching_cost, f64_null.clone()),
+            Expr::val(r.switching_level.clone()).into(),
+            Expr::val(r.switching_lever.clone()).into(),
+            Expr::val(r.value_focus.clone()).into(),
+            opt(r.value_focus_gap, f64_null.clone()),
+            Expr::val(serde_json::to_value(&r.next_products).unwrap_or_default()).into(),
+            Expr::val(serde_json::to_value(&r.facts_missing).unwrap_or_default()).into(),
         ]);
     }
     db::insert(conn, &insert).await?;

@@ -17,6 +17,7 @@ mod dated_writes;
 mod dedupe;
 mod directory;
 mod export;
+mod fact_insights;
 mod import;
 mod import_run;
 mod import_stop;

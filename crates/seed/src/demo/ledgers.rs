@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::vocab::Gen;
 use guanxi_core::Core;
+use guanxi_core::areas::customers::CUSTOMER_FACTS;
 use guanxi_core::areas::sales::{PAYMENT_RECORDS, SALES_RECORDS};
 use guanxi_core::authz::Actor;
 use guanxi_core::error::CoreResult;
@@ -39,6 +40,7 @@ pub(super) struct Written {
     pub sales: u64,
     pub invoices: u64,
     pub churners: u64,
+    pub facts: u64,
 }
 
 /// One draw from an exponential distribution of mean `mean`.
@@ -61,7 +63,9 @@ pub(super) async fn seed(
         sales: 0,
         invoices: 0,
         churners: 0,
+        facts: 0,
     };
+    let mut leaving = Vec::with_capacity(buyers.len());
     for (n, b) in buyers.iter().enumerate() {
         // A known rate: the mean days between orders, from two weeks to four months.
         let interval = [14.0, 21.0, 30.0, 45.0, 60.0, 90.0, 120.0][g.range(0, 6) as usize];
@@ -77,6 +81,7 @@ pub(super) async fn seed(
         } else {
             end
         };
+        leaving.push(stops < end);
         // A leaver fades before stopping: in its last half year it orders half as often and
         // pays later.
         let fading_from = stops - Duration::days(180);
@@ -155,5 +160,65 @@ pub(super) async fn seed(
             day += Duration::days(exponential(g, mean_gap).round().max(1.0) as i64);
         }
     }
+    // Drawn after the ledgers, so the purchase histories stay what they were.
+    for (b, left) in buyers.iter().zip(leaving) {
+        if facts(core, g, today, b, left).await? {
+            out.facts += 1;
+        }
+    }
     Ok(out)
+}
+
+/// The customer facts of three customers in four: a survey a few months ago where service
+/// drives satisfaction (a leaver rates it lower), a contract for most, integration for some,
+/// points for a few. Returns whether a record was written.
+async fn facts(
+    core: &Core,
+    g: &mut Gen,
+    today: NaiveDate,
+    b: &Buyer<'_>,
+    left: bool,
+) -> CoreResult<bool> {
+    if !g.chance(0.75) {
+        return Ok(false);
+    }
+    let rating = |g: &mut Gen, lo: u64| g.range(lo, 5) as i64;
+    let service = rating(g, if left { 1 } else { 2 });
+    let product = rating(g, 2);
+    let price = rating(g, 1);
+    let relationship = rating(g, if left { 1 } else { 3 });
+    // Satisfaction follows service and the relationship most, product a little, price hardly.
+    let score = 0.45 * service as f64
+        + 0.3 * relationship as f64
+        + 0.2 * product as f64
+        + 0.05 * price as f64;
+    let satisfaction = (score + (g.range(0, 10) as f64 - 5.0) / 20.0).clamp(1.0, 5.0);
+    let recommendation = ((satisfaction - 1.0) * 2.5).round() as i64 + g.range(0, 1) as i64;
+    let contract_end = g
+        .chance(0.65)
+        .then(|| today + Duration::days(g.range(0, 540) as i64 - 60));
+    let integration = [
+        "none",
+        "none",
+        "data_exchange",
+        "system_integration",
+        "embedded",
+    ][g.range(0, 4) as usize];
+    let points = g.chance(0.3).then(|| g.range(100, 5_000));
+    core.records(&CUSTOMER_FACTS)
+        .create(
+            b.owner,
+            &json!({"account_id": b.id,
+                    "recorded_on": (today - Duration::days(g.range(10, 120) as i64)).to_string(),
+                    "satisfaction": format!("{satisfaction:.1}"),
+                    "recommendation": recommendation.min(10),
+                    "share_of_wallet": g.range(15, 90),
+                    "contract_end": contract_end.map(|d| d.to_string()),
+                    "integration_level": integration,
+                    "loyalty_balance": points.map(|p| p.to_string()),
+                    "rating_product": product, "rating_service": service,
+                    "rating_price": price, "rating_relationship": relationship}),
+        )
+        .await?;
+    Ok(true)
 }

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::i18n::I18n;
 
 /// The insights a list may show as columns, in the chooser's order.
-const SHOWN: [&str; 10] = [
+const SHOWN: [&str; 14] = [
     "tier",
     "churn_risk",
     "clv",
@@ -24,6 +24,10 @@ const SHOWN: [&str; 10] = [
     "rfm_segment",
     "value_decile",
     "relationship_level",
+    "loyalty_type",
+    "loyalty_index",
+    "switching_cost",
+    "value_focus",
     "due_status",
     "revenue",
 ];
@@ -124,6 +128,19 @@ fn value(name: &str, v: &Row, currency: &str, i18n: &I18n) -> String {
         "rfm_segment" => code(&v.rfm_segment),
         "relationship_level" => code(&v.relationship_level),
         "due_status" => code(&v.due_status),
+        "loyalty_type" => code(&v.loyalty_type),
+        "value_focus" => code(&v.value_focus),
+        "loyalty_index" => v
+            .loyalty_index
+            .map(|x| format!("{x:.0}"))
+            .unwrap_or_default(),
+        "switching_cost" => match (v.switching_cost, v.switching_level.as_str()) {
+            (Some(x), level) => format!(
+                "{x:.0} · {}",
+                i18n.t(&format!("insight-switching_level-{level}"))
+            ),
+            (None, _) => String::new(),
+        },
         "churn_risk" => v
             .churn_risk
             .map(insights_panel::risk_pct)

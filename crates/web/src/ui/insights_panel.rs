@@ -316,6 +316,8 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
         tone: "",
     });
 
+    fact_cards(&mut cards, v, ch, i18n);
+
     // Value decile (80/20).
     cards.push(Card {
         name: "value_decile",
@@ -345,6 +347,173 @@ pub fn panel(ins: &AccountInsights, currency: &str, i18n: &I18n) -> Panel {
         as_of: ins.as_of.to_string(),
         cards,
     }
+}
+
+/// The customer facts an account's record leaves blank among `of`, worded and joined.
+fn blanks(v: &Row, of: &[&str], i18n: &I18n) -> Option<String> {
+    let names: Vec<String> = v
+        .facts_missing
+        .inputs
+        .iter()
+        .filter(|i| of.contains(&i.as_str()))
+        .map(|i| i18n.t(&format!("insight-input-{i}")))
+        .collect();
+    (!names.is_empty()).then(|| names.join(&i18n.t("insight-list-separator")))
+}
+
+/// Loyalty, switching cost, value focus and next best products: from the purchases and what
+/// people recorded in customer facts, each saying which fact it lacks.
+fn fact_cards(cards: &mut Vec<Card>, v: &Row, ch: &Map<String, Value>, i18n: &I18n) {
+    let code_of = |name: &'static str| {
+        move |v: &Value| code_label(name, v.as_str().unwrap_or_default(), i18n)
+    };
+    let whole = |x: f64| format!("{x:.0}");
+
+    // Loyalty: the index, and the type once the attitude is known.
+    let loyalty_reason = match (v.loyalty_type.as_str(), v.loyalty_behaviour) {
+        ("", Some(b)) => {
+            let missing = blanks(v, &["satisfaction", "recommendation"], i18n)
+                .unwrap_or_else(|| i18n.t("insight-facts-none"));
+            i18n.t_with(
+                "insight-loyalty-behaviour-only",
+                &[("behaviour", whole(b)), ("missing", missing)],
+            )
+        }
+        ("", None) => String::new(),
+        (kind, _) => i18n.t_with(
+            "insight-loyalty-sides",
+            &[
+                (
+                    "behaviour",
+                    v.loyalty_behaviour.map(whole).unwrap_or_default(),
+                ),
+                (
+                    "attitude",
+                    v.loyalty_attitude.map(whole).unwrap_or_default(),
+                ),
+                ("how", i18n.t(&format!("insight-loyalty-how-{kind}"))),
+            ],
+        ),
+    };
+    cards.push(Card {
+        name: "loyalty_index",
+        label: i18n.t("insight-loyalty_index"),
+        known: v.loyalty_index.is_some(),
+        value: match (v.loyalty_index, v.loyalty_type.as_str()) {
+            (Some(x), "") => whole(x),
+            (Some(x), kind) => format!("{} · {}", whole(x), code_label("loyalty_type", kind, i18n)),
+            (None, _) => i18n.t("insight-unknown"),
+        },
+        reason: loyalty_reason,
+        change: change_of("loyalty_type", ch, &code_of("loyalty_type"), i18n),
+        tone: match v.loyalty_type.as_str() {
+            "true" => "good",
+            "spurious" | "none" => "warn",
+            _ => "",
+        },
+    });
+
+    // Switching cost and the lever that would raise it most.
+    let switching_missing = &v.facts_missing.switching_cost;
+    cards.push(Card {
+        name: "switching_cost",
+        label: i18n.t("insight-switching_cost"),
+        known: v.switching_cost.is_some(),
+        value: match v.switching_cost {
+            Some(x) => format!(
+                "{} · {}",
+                whole(x),
+                code_label("switching_level", &v.switching_level, i18n)
+            ),
+            None => i18n.t(&format!("insight-facts-missing-{switching_missing}")),
+        },
+        reason: if v.switching_cost.is_some() {
+            let lever = i18n.t(&format!("insight-switching-lever-{}", v.switching_lever));
+            match blanks(
+                v,
+                &["contract_end", "integration_level", "loyalty_balance"],
+                i18n,
+            ) {
+                Some(b) => i18n.t_with(
+                    "insight-switching-reason-blanks",
+                    &[("lever", lever), ("blanks", b)],
+                ),
+                None => i18n.t1("insight-switching-reason", "lever", lever),
+            }
+        } else {
+            i18n.t("insight-switching-record")
+        },
+        change: change_of("switching_level", ch, &code_of("switching_level"), i18n),
+        tone: match v.switching_level.as_str() {
+            "high" => "good",
+            "low" => "warn",
+            _ => "",
+        },
+    });
+
+    // Value focus: the dimension that weighs on satisfaction and that they rate low.
+    let focus_missing = &v.facts_missing.value_focus;
+    cards.push(Card {
+        name: "value_focus",
+        label: i18n.t("insight-value_focus"),
+        known: !v.value_focus.is_empty(),
+        value: if v.value_focus.is_empty() {
+            i18n.t(&format!("insight-facts-missing-{focus_missing}"))
+        } else {
+            code_label("value_focus", &v.value_focus, i18n)
+        },
+        reason: match v.value_focus_gap {
+            Some(gap) if !v.value_focus.is_empty() => {
+                i18n.t1("insight-value_focus-reason", "gap", format!("{gap:.0}"))
+            }
+            _ => i18n.t(&format!("insight-value_focus-why-{focus_missing}")),
+        },
+        change: change_of("value_focus", ch, &code_of("value_focus"), i18n),
+        tone: "",
+    });
+
+    // Next best products, the first with the rule behind it.
+    let shown = |p: &guanxi_core::insights::store::NextProduct| {
+        if p.name.is_empty() {
+            p.product.clone()
+        } else {
+            p.name.clone()
+        }
+    };
+    let products_missing = &v.facts_missing.next_products;
+    cards.push(Card {
+        name: "next_products",
+        label: i18n.t("insight-next_products"),
+        known: !v.next_products.is_empty(),
+        value: if !v.next_products.is_empty() {
+            v.next_products
+                .iter()
+                .map(shown)
+                .collect::<Vec<_>>()
+                .join(&i18n.t("insight-list-separator"))
+        } else if products_missing.is_empty() {
+            i18n.t("insight-next_products-none")
+        } else {
+            i18n.t(&format!("insight-facts-missing-{products_missing}"))
+        },
+        reason: v
+            .next_products
+            .first()
+            .map(|p| {
+                i18n.t_with(
+                    "insight-next_products-reason",
+                    &[
+                        ("because", p.because.join(&i18n.t("insight-list-separator"))),
+                        ("product", shown(p)),
+                        ("confidence", pct(p.confidence)),
+                        ("lift", format!("{:.1}", p.lift)),
+                    ],
+                )
+            })
+            .unwrap_or_default(),
+        change: String::new(),
+        tone: "",
+    });
 }
 
 /// "Risk decile 1 of 10: 94 days since the last purchase, pays in 41 days on average".

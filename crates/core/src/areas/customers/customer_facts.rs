@@ -10,9 +10,9 @@ use serde_json::json;
 use crate::CoreResult;
 use crate::areas::ledger;
 use crate::areas::str_field;
-use crate::error::FieldErrors;
+use crate::error::{FieldError, FieldErrors, codes};
 use crate::records::def::{Access, EntityDef, FieldDef, FieldKind, OptionSet};
-use crate::records::{Behaviour, Event, JsonMap, Work};
+use crate::records::{Behaviour, Event, JsonMap, Work, values};
 
 /// Integration depth, from none to embedded in the customer's own processes (the switching-cost
 /// model's levels 0–3).
@@ -78,7 +78,34 @@ const FIELDS: &[FieldDef] = &[
         "Loyalty points",
         "Points balance",
     ]),
+    // How the customer rates each value dimension (1–5), beside its overall satisfaction: value
+    // focus derives which dimensions drive satisfaction and names the one to work on.
+    FieldDef::new("rating_product", FieldKind::Int { min: 1, max: 5 }).synonyms(&[
+        "产品评分",
+        "产品满意度",
+        "产品质量评分",
+        "Product rating",
+    ]),
+    FieldDef::new("rating_service", FieldKind::Int { min: 1, max: 5 }).synonyms(&[
+        "服务评分",
+        "服务满意度",
+        "Service rating",
+    ]),
+    FieldDef::new("rating_price", FieldKind::Int { min: 1, max: 5 }).synonyms(&[
+        "价格评分",
+        "价格满意度",
+        "Price rating",
+    ]),
+    FieldDef::new("rating_relationship", FieldKind::Int { min: 1, max: 5 }).synonyms(&[
+        "关系评分",
+        "客情关系评分",
+        "Relationship rating",
+    ]),
 ];
+
+/// The satisfaction scale the loyalty and value-focus models read (1 very dissatisfied … 5 very
+/// satisfied), as the survey ratings.
+pub const SATISFACTION_SCALE: (i64, i64) = (1, 5);
 
 fn title(rec: &JsonMap, _locale: &str) -> String {
     str_field(rec, "recorded_on").to_string()
@@ -96,6 +123,20 @@ impl Behaviour for Rules {
         errors: &mut FieldErrors,
     ) -> CoreResult<()> {
         ledger::no_future_dates(work, rec, &["recorded_on"], errors);
+        // A 0–10 or percentage score read as 1–5 would make every loyalty index wrong.
+        let (min, max) = SATISFACTION_SCALE;
+        let satisfaction = rec
+            .get("satisfaction")
+            .filter(|v| !v.is_null())
+            .and_then(|v| values::parse_decimal(v, 2).ok());
+        if satisfaction.is_some_and(|s| s < min * 100 || s > max * 100) {
+            errors.insert(
+                "satisfaction".into(),
+                FieldError::new(codes::OUT_OF_RANGE)
+                    .with("min", min)
+                    .with("max", max),
+            );
+        }
         Ok(())
     }
 }
@@ -140,7 +181,7 @@ pub static CUSTOMER_FACTS: EntityDef = EntityDef {
     access: Access::Records,
     example: Some(example),
     behaviour: &Rules,
-    error_codes: &[ledger::DATE_IN_FUTURE],
+    error_codes: &[ledger::DATE_IN_FUTURE, codes::OUT_OF_RANGE],
     charts: &[],
     key_facts: &["account_id"],
     dedupe: &[],

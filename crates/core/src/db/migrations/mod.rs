@@ -44,6 +44,7 @@ mod m0044_users_stamp;
 mod m0045_ledgers;
 mod m0046_insights;
 mod m0047_churn;
+mod m0048_fact_insights;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -102,6 +103,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0045_ledgers::Migration),
             Box::new(m0046_insights::Migration),
             Box::new(m0047_churn::Migration),
+            Box::new(m0048_fact_insights::Migration),
         ]
     }
 }
