@@ -36,7 +36,8 @@ pub enum InsightsCommand {
     },
     /// Write the ledgers as a refresh reads them into DIR, in the CSV formats of `guanxi
     /// analytics` (transactions.csv, payments.csv; returns negative, on their order's date: read
-    /// them with --returns), to run the models by hand on what the product saw.
+    /// them with --returns; and the customer facts as attitudes.csv, switching.csv and
+    /// survey.csv), to run the models by hand on what the product saw.
     ExportLedger {
         #[command(flatten)]
         db: DbArg,
@@ -72,7 +73,8 @@ pub async fn run(core: &Core, cmd: InsightsCommand) -> Result<()> {
             let (rows, invoices) =
                 read::write_csv(&ledger, &dir).map_err(|e| explain_in(e, "en"))?;
             println!(
-                "ledger as of {as_of}: {rows} sales rows to {}, {invoices} invoices to {}",
+                "ledger as of {as_of}: {rows} sales rows to {}, {invoices} invoices to {}, \
+                 customer facts to attitudes.csv, switching.csv and survey.csv",
                 dir.join("transactions.csv").display(),
                 dir.join("payments.csv").display()
             );

@@ -39,6 +39,10 @@ pub struct LoyaltyArgs {
     pub repeat_period_months: u32,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    /// Accept negative amounts as returns, netted against the purchases of their day (as
+    /// `guanxi insights export-ledger` writes them).
+    #[arg(long)]
+    pub returns: bool,
     /// Skip malformed rows (reported on stderr) instead of failing.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -235,7 +239,7 @@ pub fn run(args: LoyaltyArgs) -> anyhow::Result<()> {
     let tx = load(&InputArgs {
         transactions,
         skip_bad_rows: args.skip_bad_rows,
-        returns: false,
+        returns: args.returns,
         format: args.format,
     })?;
     let as_of = as_of_or_last(args.as_of, &tx)?;

@@ -39,6 +39,10 @@ pub struct SwitchingCostArgs {
     pub as_of: Option<NaiveDate>,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    /// Accept negative amounts as returns, netted against the purchases of their day (as
+    /// `guanxi insights export-ledger` writes them).
+    #[arg(long)]
+    pub returns: bool,
     /// Skip malformed rows (reported on stderr) instead of failing.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -319,7 +323,7 @@ pub fn run(args: SwitchingCostArgs) -> anyhow::Result<()> {
         Some(p) => Some(load(&InputArgs {
             transactions: p.clone(),
             skip_bad_rows: args.skip_bad_rows,
-            returns: false,
+            returns: args.returns,
             format: args.format,
         })?),
         None => None,

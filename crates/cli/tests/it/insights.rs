@@ -16,10 +16,13 @@ const AS_OF: &str = "2025-12-31";
 
 /// Sixteen customers buying every 25–70 days for two years (four stopping after the first),
 /// one return of a line (red ink), and an invoice per order, one customer paying very late.
-fn files(dir: &std::path::Path) -> (String, String) {
+fn files(dir: &std::path::Path) -> (String, String, String) {
     let mut sales =
         String::from("单据日期,客户名称,单据编号,存货编码,存货名称,存货分类,数量,价税合计,成本\n");
     let mut pays = String::from("客户名称,发票号,开票日期,到期日,回款日期,价税合计\n");
+    let mut facts = String::from(
+        "客户名称,记录日期,满意度,推荐意愿,钱包份额,合同到期日,系统集成,积分余额,产品评分,服务评分,价格评分,关系评分\n",
+    );
     let start = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
     for c in 0..16u32 {
         let name = format!("深圳市测试{c:02}贸易有限公司");
@@ -38,6 +41,12 @@ fn files(dir: &std::path::Path) -> (String, String) {
                 c % 3,
                 c % 3
             ));
+            // Every other customer takes a spare-parts kit with most orders: a rule to find.
+            if c % 2 == 0 && n % 3 != 0 {
+                sales.push_str(&format!(
+                    "{date},{name},{order},PJ-9,备件套装,备件,1,120.00,60.00\n"
+                ));
+            }
             if c == 7 && n == 5 {
                 let back = date + Duration::days(9);
                 sales.push_str(&format!(
@@ -57,11 +66,43 @@ fn files(dir: &std::path::Path) -> (String, String) {
             day += every;
         }
     }
+    // Customer facts for twelve of the sixteen: a survey where service drives satisfaction, a
+    // contract for some, integration and points for a few; two surveys lack a rating; a record
+    // dated after the as-of date is not read.
+    let levels = ["无", "数据交换", "系统集成", "嵌入客户流程"];
+    for c in 0..12u32 {
+        let name = format!("深圳市测试{c:02}贸易有限公司");
+        let service = 1 + c % 5;
+        let product = 2 + c % 3;
+        let satisfaction = (0.6 * f64::from(service) + 0.4 * f64::from(product)).min(5.0);
+        let contract = if c % 3 == 0 { "2026-09-30" } else { "" };
+        let points = if c % 4 == 1 { "800" } else { "" };
+        let relationship = if c == 11 {
+            String::new()
+        } else {
+            (3 + c % 2).to_string()
+        };
+        facts.push_str(&format!(
+            "{name},2025-11-{:02},{satisfaction:.1},{},{},{contract},{},{points},{product},{service},{},{relationship}\n",
+            1 + c,
+            (2 * service).min(10),
+            30 + 4 * c,
+            levels[(c % 4) as usize],
+            2 + c % 4,
+        ));
+    }
+    facts.push_str("深圳市测试00贸易有限公司,2026-01-05,1,0,5,,,,1,1,1,1\n");
     let s = dir.join("销售出库单.csv");
     let p = dir.join("应收单.csv");
+    let f = dir.join("客户情况.csv");
     std::fs::write(&s, sales).unwrap();
     std::fs::write(&p, pays).unwrap();
-    (s.to_str().unwrap().into(), p.to_str().unwrap().into())
+    std::fs::write(&f, facts).unwrap();
+    (
+        s.to_str().unwrap().into(),
+        p.to_str().unwrap().into(),
+        f.to_str().unwrap().into(),
+    )
 }
 
 fn by_customer(report: &Value) -> HashMap<String, Value> {
@@ -83,7 +124,7 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
         .parent()
         .unwrap()
         .to_path_buf();
-    let (sales, pays) = files(&dir);
+    let (sales, pays, facts) = files(&dir);
     // The first load from the ERP brings its customers with it, on request.
     let out = ok(&[
         "import",
@@ -95,6 +136,8 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
     ]);
     assert!(out.contains("0 failed"), "{out}");
     let out = ok(&["import", "payment_records", &pays, "--database", db.path()]);
+    assert!(out.contains("0 failed"), "{out}");
+    let out = ok(&["import", "customer_facts", &facts, "--database", db.path()]);
     assert!(out.contains("0 failed"), "{out}");
 
     let done = ok(&[
@@ -178,6 +221,52 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
         &payments,
     ]);
 
+    // Loyalty, switching cost, value focus and rules on the exported facts.
+    let side = |name: &str| format!("{od}/{name}");
+    let loyalty = cli(&[
+        "loyalty",
+        "--as-of",
+        AS_OF,
+        "--attitudes",
+        &side("attitudes.csv"),
+    ]);
+    let switching = cli(&[
+        "switching-cost",
+        "--as-of",
+        AS_OF,
+        "--customers",
+        &side("switching.csv"),
+    ]);
+    let focus = by_customer(&ok_json(&[
+        "analytics",
+        "value-focus",
+        "--survey",
+        &side("survey.csv"),
+        "--dimensions",
+        "pspr",
+        "--format",
+        "json",
+    ]));
+    let rules = ok_json(&[
+        "analytics",
+        "rules",
+        "--transactions",
+        &tx,
+        "--returns",
+        "--format",
+        "json",
+    ]);
+    let mut offered: HashMap<String, Vec<String>> = HashMap::new();
+    for r in rules["recommendations"].as_array().unwrap() {
+        offered
+            .entry(r["customer_id"].as_str().unwrap().to_string())
+            .or_default()
+            .push(r["product"].as_str().unwrap().to_string());
+    }
+    assert!(!offered.is_empty(), "{rules}");
+    assert_eq!(switching.len(), 12);
+    assert_eq!(focus.len(), 11, "one survey lacks a rating");
+
     let stored: Vec<(String, AccountInsights)> = rt.block_on(async {
         let d = Db::connect(db.path()).await.unwrap();
         let mut out = Vec::new();
@@ -236,6 +325,45 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
             "{id}"
         );
     }
+    for (id, got) in &stored {
+        let v = &got.values;
+        close(
+            v.loyalty_index.unwrap(),
+            &loyalty[id]["index"],
+            "loyalty",
+            id,
+        );
+        assert_eq!(
+            v.loyalty_type,
+            loyalty[id]["loyalty_type"].as_str().unwrap_or_default(),
+            "{id}"
+        );
+        match switching.get(id) {
+            Some(s) => {
+                close(v.switching_cost.unwrap(), &s["index"], "switching", id);
+                assert_eq!(v.switching_lever, s["lever"].as_str().unwrap(), "{id}");
+            }
+            None => assert_eq!(v.facts_missing.switching_cost, "no_facts", "{id}"),
+        }
+        match focus.get(id) {
+            Some(f) => {
+                assert_eq!(v.value_focus, f["focus"].as_str().unwrap(), "{id}");
+                close(v.value_focus_gap.unwrap(), &f["gap"], "gap", id);
+            }
+            None => assert!(v.value_focus.is_empty(), "{id}: {v:?}"),
+        }
+        let products: Vec<String> = v.next_products.iter().map(|p| p.product.clone()).collect();
+        assert_eq!(
+            products,
+            offered.get(id).cloned().unwrap_or_default(),
+            "{id}"
+        );
+    }
+    assert!(
+        stored
+            .iter()
+            .any(|(_, g)| !g.values.next_products.is_empty())
+    );
     // The late payer is not served, on both sides.
     assert!(stored.iter().any(|(_, g)| g.values.tier == "do_not_serve"));
 

@@ -267,7 +267,8 @@ async fn facts<C: ConnectionTrait + StreamTrait>(
 /// (`customer_id,date,amount,cost,order_id,product`, rows in the order the refresh reads them,
 /// returns on their order's date and negative) and `payments.csv`
 /// (`customer_id,invoice_date,paid_date,amount,written_off`), so the CLI's models can be run on
-/// exactly what a refresh saw. Customers are named by their account's id.
+/// exactly what a refresh saw, and the customer facts beside them ([`write_facts_csv`]).
+/// Customers are named by their account's id.
 pub fn write_csv(ledger: &Ledger, dir: &std::path::Path) -> CoreResult<(u64, u64)> {
     use guanxi_analytics::transactions::{NONE_KEY, date_from_day_number};
     let io = |e: &dyn std::fmt::Display| CoreError::Internal(format!("writing the ledger: {e}"));
@@ -331,5 +332,72 @@ pub fn write_csv(ledger: &Ledger, dir: &std::path::Path) -> CoreResult<(u64, u64
         .map_err(|e| io(&e))?;
     }
     p.flush().map_err(|e| io(&e))?;
+    write_facts_csv(ledger, dir)?;
     Ok((tx.rows().len() as u64, ledger.invoices.len() as u64))
+}
+
+/// The customer facts of the accounts in the sales history, as the CLI's side files:
+/// `attitudes.csv` for `loyalty --attitudes`, `switching.csv` for `switching-cost --customers`
+/// (integration as its level 0–3) and `survey.csv` for `value-focus --dimensions pspr` (the
+/// accounts that rated every dimension, satisfaction as `overall`).
+fn write_facts_csv(ledger: &Ledger, dir: &std::path::Path) -> CoreResult<()> {
+    use guanxi_analytics::customer_insights::facts::dimensions;
+    let io = |e: &dyn std::fmt::Display| CoreError::Internal(format!("writing the facts: {e}"));
+    let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let tx = &ledger.transactions;
+    let buyers: Vec<&CustomerFacts> = ledger
+        .facts
+        .iter()
+        .filter(|f| tx.customer_key(&f.customer_id).is_some())
+        .collect();
+    let mut a = csv::Writer::from_path(dir.join("attitudes.csv")).map_err(|e| io(&e))?;
+    a.write_record([
+        "customer_id",
+        "satisfaction",
+        "recommendation",
+        "share_of_wallet",
+    ])
+    .map_err(|e| io(&e))?;
+    let mut w = csv::Writer::from_path(dir.join("switching.csv")).map_err(|e| io(&e))?;
+    w.write_record([
+        "customer_id",
+        "contract_end",
+        "integration_level",
+        "loyalty_balance",
+    ])
+    .map_err(|e| io(&e))?;
+    let mut v = csv::Writer::from_path(dir.join("survey.csv")).map_err(|e| io(&e))?;
+    let mut header = vec!["customer_id".to_string(), "overall".to_string()];
+    header.extend(dimensions().into_iter().map(|d| d.key));
+    v.write_record(&header).map_err(|e| io(&e))?;
+    for f in buyers {
+        a.write_record([
+            f.customer_id.clone(),
+            num(f.satisfaction),
+            num(f.recommendation),
+            num(f.share_of_wallet),
+        ])
+        .map_err(|e| io(&e))?;
+        w.write_record([
+            f.customer_id.clone(),
+            f.contract_end.map(|d| d.to_string()).unwrap_or_default(),
+            f.integration_level
+                .map(|l| l.to_string())
+                .unwrap_or_default(),
+            num(f.loyalty_balance),
+        ])
+        .map_err(|e| io(&e))?;
+        if let (Some(overall), Some(ratings)) = (
+            f.satisfaction,
+            f.ratings.iter().copied().collect::<Option<Vec<f64>>>(),
+        ) {
+            let mut row = vec![f.customer_id.clone(), overall.to_string()];
+            row.extend(ratings.iter().map(f64::to_string));
+            v.write_record(&row).map_err(|e| io(&e))?;
+        }
+    }
+    for mut file in [a, w, v] {
+        file.flush().map_err(|e| io(&e))?;
+    }
+    Ok(())
 }
