@@ -71,6 +71,39 @@ async fn administrators_see_the_churn_model_its_test_and_refresh_on_demand() {
         "{account}"
     );
     assert!(!account.contains("silence_ratio") && !account.contains("recency_days"));
+    // Loyalty from purchases alone, and what to record for the rest, in words.
+    for words in [
+        "Loyalty",
+        "From purchases alone",
+        "record satisfaction and willingness to recommend in customer facts",
+        "Switching cost",
+        "No customer facts",
+        "Record the contract end, integration and points in customer facts",
+        "Value focus",
+        "Next best products",
+        "The ledger names no products",
+    ] {
+        assert!(account.contains(words), "{words}: {account}");
+    }
+    assert!(!account.contains("no_facts") && !account.contains("no_products"));
+    let (bcookie, _) = login_cookie(&app, &boss_zh.email, PASSWORD).await;
+    let (_, zh) = page_as(
+        &app,
+        Some(&bcookie),
+        "zh-CN",
+        &format!("/accounts/{}", accounts[0]),
+    )
+    .await;
+    for words in [
+        "忠诚度",
+        "仅依据购买行为",
+        "转换成本",
+        "未记录客户情况",
+        "价值焦点",
+        "推荐产品",
+    ] {
+        assert!(zh.contains(words), "{words}: {zh}");
+    }
 
     // The accounts at risk as a list with insight columns, its condition read by its name.
     let (status, list) = page_as(
