@@ -188,6 +188,53 @@ pub fn histories_from_transactions(tx: &Transactions) -> Vec<CustomerHistory> {
     out
 }
 
+/// A return as the ledger booked it: netted against its order's purchase (`order_date`), but
+/// booked on `booked_on`, so features at a cutoff before that day must not see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BookedReturn {
+    /// Customer identifier.
+    pub customer_id: String,
+    /// The day of the order it returns, where the histories net it.
+    pub order_date: NaiveDate,
+    /// The day it was booked.
+    pub booked_on: NaiveDate,
+    /// Its amount (negative, as netted).
+    pub amount: f64,
+}
+
+/// The histories as they were known at `cutoff`: the returns booked after it, which the
+/// histories already net against earlier orders, are added back, so a model evaluated out of
+/// time never learns from a return it could not have seen. Histories are sorted by customer id
+/// (as [`histories_from_transactions`] returns them); borrowed unchanged when no return is late.
+pub fn known_at<'a>(
+    histories: &'a [CustomerHistory],
+    returns: &[BookedReturn],
+    cutoff: NaiveDate,
+) -> std::borrow::Cow<'a, [CustomerHistory]> {
+    let late: Vec<&BookedReturn> = returns
+        .iter()
+        .filter(|r| r.booked_on > cutoff && r.order_date <= cutoff)
+        .collect();
+    if late.is_empty() {
+        return std::borrow::Cow::Borrowed(histories);
+    }
+    let mut out = histories.to_vec();
+    for r in late {
+        if let Ok(i) = out.binary_search_by(|h| h.customer_id.as_str().cmp(&r.customer_id)) {
+            out[i].purchases.push((r.order_date, -r.amount));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The columns of a booked-returns file: one row per return netted on an earlier order's date
+/// (`customer_id,order_date,booked_on,amount`, the amount negative as netted).
+pub const BOOKED_RETURNS_FILE: Layout = Layout {
+    required: &["order_date", "booked_on", "amount"],
+    optional: &[],
+    others: Others::Reject,
+};
+
 /// The columns of a complaints file: one row per complaint (`customer_id,date`; a case id and
 /// category may be kept alongside for the user's reference).
 pub const COMPLAINTS_FILE: Layout = Layout {
@@ -543,6 +590,7 @@ pub fn time_split(
 ) -> Result<(LabelledSet, LabelledSet), ChurnError> {
     time_split_through(
         histories,
+        &[],
         train_cutoff,
         window_days,
         config,
@@ -550,17 +598,31 @@ pub fn time_split(
     )
 }
 
-/// [`time_split`] for data known to run through `data_end`.
+/// [`time_split`] for data known to run through `data_end`, each set's features from what was
+/// known at its cutoff (`returns` booked later are not netted yet; see [`known_at`]).
 pub fn time_split_through(
     histories: &[CustomerHistory],
+    returns: &[BookedReturn],
     train_cutoff: NaiveDate,
     window_days: i64,
     config: &FeatureConfig,
     data_end: NaiveDate,
 ) -> Result<(LabelledSet, LabelledSet), ChurnError> {
-    let train = labelled_set_through(histories, train_cutoff, window_days, config, data_end)?;
+    let train = labelled_set_through(
+        &known_at(histories, returns, train_cutoff),
+        train_cutoff,
+        window_days,
+        config,
+        data_end,
+    )?;
     let test_cutoff = train_cutoff + chrono::Duration::days(window_days);
-    let mut test = labelled_set_through(histories, test_cutoff, window_days, config, data_end)?;
+    let mut test = labelled_set_through(
+        &known_at(histories, returns, test_cutoff),
+        test_cutoff,
+        window_days,
+        config,
+        data_end,
+    )?;
     // score the test set on exactly the training columns
     test.table = align(&test.table, &train.table.names);
     Ok((train, test))

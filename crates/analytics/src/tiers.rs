@@ -128,7 +128,8 @@ pub fn inputs_from_transactions(
 
 /// The columns of a payments (回款) file: one row per invoice. `paid_date` empty = not paid yet;
 /// `amount` weights the invoice in the average (every invoice weighs the same without it);
-/// `written_off` (yes/no) marks a bad debt.
+/// `written_off` (yes/no) marks a bad debt, from `written_off_on` when that date is given (a
+/// date alone marks it too).
 pub const PAYMENTS_FILE: Layout = Layout {
     required: &["invoice_date"],
     optional: &[
@@ -136,6 +137,7 @@ pub const PAYMENTS_FILE: Layout = Layout {
         "amount",
         "paid_date",
         "written_off",
+        "written_off_on",
         "due_date",
     ],
     others: Others::Reject,
@@ -154,6 +156,10 @@ pub struct Invoice {
     pub amount: f64,
     /// Written off as a bad debt.
     pub written_off: bool,
+    /// The day it was written off, when known: before it the invoice was still open, so a
+    /// report as of an earlier date sees an open invoice, not a bad debt it could not know of.
+    /// `None` with `written_off` means written off as of any date.
+    pub written_off_on: Option<NaiveDate>,
 }
 
 impl Invoice {
@@ -171,7 +177,20 @@ impl Invoice {
         if !(self.amount >= 0.0 && self.amount.is_finite()) {
             return Err(format!("amount {} is negative", self.amount));
         }
+        if let Some(off) = self.written_off_on
+            && off < self.invoice_date
+        {
+            return Err(format!(
+                "written_off_on {off} is before invoice_date {}",
+                self.invoice_date
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether the invoice had been written off by `as_of`.
+    pub fn written_off_by(&self, as_of: NaiveDate) -> bool {
+        self.written_off && self.written_off_on.is_none_or(|d| d <= as_of)
     }
 }
 
@@ -205,7 +224,7 @@ pub fn payment_behaviour(
         let e = acc
             .entry(inv.customer_id.as_str())
             .or_insert((0.0, 0.0, 0.0, 0.0, false));
-        if inv.written_off {
+        if inv.written_off_by(as_of) {
             e.4 = true;
             continue;
         }
@@ -742,7 +761,21 @@ mod tests {
             paid_date: paid.map(d),
             amount,
             written_off: off,
+            written_off_on: None,
         }
+    }
+
+    #[test]
+    fn an_invoice_written_off_later_is_open_before_its_write_off() {
+        let off = Invoice {
+            written_off_on: Some(d("2024-06-01")),
+            ..inv("a", "2024-01-01", None, 100.0, true)
+        };
+        let before = payment_behaviour(std::slice::from_ref(&off), d("2024-03-01"), None, None);
+        assert!(!before["a"].bad_debt);
+        assert_eq!(before["a"].days_to_pay, Some(60.0));
+        let after = payment_behaviour(&[off], d("2024-07-01"), None, None);
+        assert!(after["a"].bad_debt && after["a"].days_to_pay.is_none());
     }
 
     #[test]

@@ -15,8 +15,8 @@ use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::churn::{
-    self, ChurnError, ChurnModel, ChurnScore, ChurnTrainingReport, CustomerHistory, FeatureConfig,
-    FeatureTable, LabelledSet, LogisticConfig,
+    self, BookedReturn, ChurnError, ChurnModel, ChurnScore, ChurnTrainingReport, CustomerHistory,
+    FeatureConfig, FeatureTable, LabelledSet, LogisticConfig,
 };
 use crate::tiers::{self, Invoice};
 use crate::transactions::Transactions;
@@ -95,6 +95,7 @@ pub fn with_payments(set: LabelledSet, invoices: &[Invoice]) -> LabelledSet {
 /// period it has not seen; the refitted model knows the latest period's churn rate.
 pub fn train_at(
     histories: &[CustomerHistory],
+    returns: &[BookedReturn],
     invoices: &[Invoice],
     train_cutoff: NaiveDate,
     window_days: i64,
@@ -103,9 +104,14 @@ pub fn train_at(
     data_end: Option<NaiveDate>,
 ) -> Result<ChurnTrainingReport, ChurnError> {
     let (train, test) = match data_end {
-        Some(end) => {
-            churn::time_split_through(histories, train_cutoff, window_days, &features, end)?
-        }
+        Some(end) => churn::time_split_through(
+            histories,
+            returns,
+            train_cutoff,
+            window_days,
+            &features,
+            end,
+        )?,
         None => churn::time_split(histories, train_cutoff, window_days, &features)?,
     };
     let (train, test) = (
@@ -213,9 +219,12 @@ impl Training {
     }
 }
 
-/// Trains as of `as_of` (train cutoff `as_of − 2·window`) and applies the floor.
+/// Trains as of `as_of` (train cutoff `as_of − 2·window`) and applies the floor. `returns` are
+/// the returns of `tx` with the days they were booked, so each cutoff sees only those booked by
+/// then.
 pub fn train(
     tx: &Transactions,
+    returns: &[BookedReturn],
     invoices: &[Invoice],
     as_of: NaiveDate,
     options: &ChurnOptions,
@@ -249,6 +258,7 @@ pub fn train(
         .collect();
     let report = match train_at(
         &histories,
+        returns,
         &invoices,
         cutoff,
         options.window_days,
@@ -328,6 +338,7 @@ mod tests {
                     paid_date: Some(day + Duration::days(pay)),
                     amount: 100.0,
                     written_off: false,
+                    written_off_on: None,
                 });
                 day += Duration::days(gap + rng.random_range(-5..=5));
             }
@@ -338,7 +349,14 @@ mod tests {
     #[test]
     fn a_model_trained_on_the_ledger_ranks_the_leavers_first() {
         let (tx, invoices) = ledger();
-        let t = train(&tx, &invoices, d("2024-12-31"), &ChurnOptions::default()).unwrap();
+        let t = train(
+            &tx,
+            &[],
+            &invoices,
+            d("2024-12-31"),
+            &ChurnOptions::default(),
+        )
+        .unwrap();
         let model = t.accepted().expect("accepted");
         assert!(model.feature_names.iter().any(|f| f == DAYS_TO_PAY));
         let auc = t
@@ -377,7 +395,7 @@ mod tests {
             window_days: 600,
             ..ChurnOptions::default()
         };
-        let t = train(&tx, &invoices, d("2024-12-31"), &long).unwrap();
+        let t = train(&tx, &[], &invoices, d("2024-12-31"), &long).unwrap();
         assert_eq!(t.refusal, Some(Refusal::TooLittleHistory));
         assert!(t.accepted().is_none());
         // A floor no model reaches keeps the report (for the admin) but refuses the model.
@@ -385,7 +403,7 @@ mod tests {
             floor_auc: 1.0,
             ..ChurnOptions::default()
         };
-        let t = train(&tx, &invoices, d("2024-12-31"), &strict).unwrap();
+        let t = train(&tx, &[], &invoices, d("2024-12-31"), &strict).unwrap();
         assert!(matches!(t.refusal, Some(Refusal::BelowFloor { .. })));
         assert!(t.report.is_some() && t.accepted().is_none());
     }
@@ -393,7 +411,14 @@ mod tests {
     #[test]
     fn only_rows_up_to_the_as_of_date_are_read() {
         let (tx, invoices) = ledger();
-        let early = train(&tx, &invoices, d("2024-06-30"), &ChurnOptions::default()).unwrap();
+        let early = train(
+            &tx,
+            &[],
+            &invoices,
+            d("2024-06-30"),
+            &ChurnOptions::default(),
+        )
+        .unwrap();
         let r = early.report.unwrap();
         assert_eq!(r.test_cutoff, d("2024-06-30") - Duration::days(180));
         let settings = ChurnOptions {

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use guanxi_analytics::bgnbd;
 use guanxi_analytics::churn::{
-    self, CalibrationBin, ChurnScore, CoefficientRow, CustomerHistory, Evaluation, FeatureConfig,
-    LabelledSet, LogisticConfig, RiskBand, SavedChurnModel,
+    self, BookedReturn, CalibrationBin, ChurnScore, CoefficientRow, CustomerHistory, Evaluation,
+    FeatureConfig, LabelledSet, LogisticConfig, RiskBand, SavedChurnModel,
 };
 use guanxi_analytics::customer_insights::churn as insight_churn;
 use guanxi_analytics::gbm::{self, GbmOptions, Importance};
@@ -53,6 +53,12 @@ pub struct TrainArgs {
     /// date). Default: the last purchase in the file.
     #[arg(long, value_parser = parse_date)]
     pub data_end: Option<NaiveDate>,
+    /// Returns with the days they were booked, one row per return:
+    /// customer_id,order_date,booked_on,amount (as `guanxi insights export-ledger` writes
+    /// returns.csv beside transactions netted on their orders' dates). Features at each cutoff
+    /// leave out the returns booked after it, so the test does not see its future.
+    #[arg(long, value_name = "FILE")]
+    pub booked_returns: Option<PathBuf>,
     /// Which model: `logistic` (L2 logistic regression) or `gbm` (gradient-boosted trees, which
     /// can learn thresholds and interactions).
     #[arg(long, value_enum, default_value_t = ModelKind::Logistic)]
@@ -138,6 +144,28 @@ pub struct EventArgs {
     /// the cutoff, open ones counting with their age.
     #[arg(long, value_name = "FILE")]
     pub payments: Option<PathBuf>,
+}
+
+/// The returns file of `--booked-returns`.
+fn read_booked_returns(path: &Path, skip_bad_rows: bool) -> anyhow::Result<Vec<BookedReturn>> {
+    let mut out = Vec::new();
+    load_side_file(path, &churn::BOOKED_RETURNS_FILE, skip_bad_rows, |r| {
+        let order_date = r.required_date("order_date")?;
+        let booked_on = r.required_date("booked_on")?;
+        if booked_on < order_date {
+            return Err(format!(
+                "booked_on {booked_on} is before order_date {order_date}"
+            ));
+        }
+        out.push(BookedReturn {
+            customer_id: r.customer_id()?.to_string(),
+            order_date,
+            booked_on,
+            amount: r.required_number("amount")?,
+        });
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Purchase histories with the complaints and satisfaction answers of the given files. Events
@@ -359,11 +387,26 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         silence: args.silence_ratio,
         ..FeatureConfig::default()
     };
+    let returns = match &args.booked_returns {
+        Some(path) => read_booked_returns(path, args.input.skip_bad_rows)?,
+        None => Vec::new(),
+    };
     let (mut train_set, mut test_set) = match args.data_end {
-        Some(end) => {
-            churn::time_split_through(&histories, args.cutoff, args.window_days, &features, end)?
+        Some(end) => churn::time_split_through(
+            &histories,
+            &returns,
+            args.cutoff,
+            args.window_days,
+            &features,
+            end,
+        )?,
+        None => {
+            anyhow::ensure!(
+                returns.is_empty(),
+                "--booked-returns needs --data-end (the day the ledger was exported as of)"
+            );
+            churn::time_split(&histories, args.cutoff, args.window_days, &features)?
         }
-        None => churn::time_split(&histories, args.cutoff, args.window_days, &features)?,
     };
     if args.p_alive {
         train_set = with_p_alive(&tx, train_set)?;

@@ -246,7 +246,9 @@ pub fn read_invoices(path: &Path, skip_bad_rows: bool) -> anyhow::Result<Vec<Inv
             invoice_date: r.required_date("invoice_date")?,
             paid_date: r.date("paid_date")?,
             amount,
-            written_off: r.flag("written_off")?.unwrap_or(false),
+            written_off: r.flag("written_off")?.unwrap_or(false)
+                || r.date("written_off_on")?.is_some(),
+            written_off_on: r.date("written_off_on")?,
         };
         invoice.validate()?;
         invoices.push(invoice);

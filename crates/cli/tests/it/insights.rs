@@ -19,7 +19,7 @@ const AS_OF: &str = "2025-12-31";
 fn files(dir: &std::path::Path) -> (String, String, String) {
     let mut sales =
         String::from("单据日期,客户名称,单据编号,存货编码,存货名称,存货分类,数量,价税合计,成本\n");
-    let mut pays = String::from("客户名称,发票号,开票日期,到期日,回款日期,价税合计\n");
+    let mut pays = String::from("客户名称,发票号,开票日期,到期日,回款日期,价税合计,核销日期\n");
     let mut facts = String::from(
         "客户名称,记录日期,满意度,推荐意愿,钱包份额,合同到期日,系统集成,积分余额,产品评分,服务评分,价格评分,关系评分\n",
     );
@@ -47,8 +47,10 @@ fn files(dir: &std::path::Path) -> (String, String, String) {
                     "{date},{name},{order},PJ-9,备件套装,备件,1,120.00,60.00\n"
                 ));
             }
-            if c == 7 && n == 5 {
-                let back = date + Duration::days(9);
+            // Returns: one soon after its order; one booked after the churn model's training
+            // cutoff (2025-01-05) for an order before it, which training must not see.
+            if c == 7 && (n == 5 || n == 8) {
+                let back = date + Duration::days(if n == 5 { 9 } else { 45 });
                 sales.push_str(&format!(
                     "{back},{name},{order},CH-1,控制器 1,控制器,-1,-300.00,-165.00\n"
                 ));
@@ -59,8 +61,14 @@ fn files(dir: &std::path::Path) -> (String, String, String) {
             } else {
                 paid.to_string()
             };
+            // One bad debt, written off in March 2025: open at the training cutoff.
+            let (paid, off) = if c == 3 && n == 7 {
+                (String::new(), "2025-03-01".to_string())
+            } else {
+                (paid, String::new())
+            };
             pays.push_str(&format!(
-                "{name},FP{order},{date},{},{paid},{amount}.00\n",
+                "{name},FP{order},{date},{},{paid},{amount}.00,{off}\n",
                 date + Duration::days(30)
             ));
             day += every;
@@ -167,6 +175,12 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
     ]);
     let tx = format!("{od}/transactions.csv");
     let payments = format!("{od}/payments.csv");
+    // The late return keeps the day it was booked; the bad debt the day it was written off.
+    let returns = std::fs::read_to_string(format!("{od}/returns.csv")).unwrap();
+    assert_eq!(returns.lines().count(), 3, "{returns}");
+    assert!(returns.contains(",2024-11-26,2025-01-10,-300"), "{returns}");
+    let pays_out = std::fs::read_to_string(&payments).unwrap();
+    assert!(pays_out.contains(",yes,2025-03-01"), "{pays_out}");
     // A plain read refuses the red-ink row; --returns takes it as the return it is.
     fails(
         &["analytics", "rfm", "--transactions", &tx, "--as-of", AS_OF],
@@ -189,7 +203,7 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
     let model = model.to_str().unwrap();
     let train_cutoff =
         (NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap() - Duration::days(360)).to_string();
-    ok_json(&[
+    let trained = ok_json(&[
         "analytics",
         "churn",
         "train",
@@ -207,6 +221,8 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
         "--refit",
         "--payments",
         &payments,
+        "--booked-returns",
+        &format!("{od}/returns.csv"),
         "--model-out",
         model,
     ]);
@@ -267,8 +283,18 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
     assert_eq!(switching.len(), 12);
     assert_eq!(focus.len(), 11, "one survey lacks a rating");
 
-    let stored: Vec<(String, AccountInsights)> = rt.block_on(async {
+    let close = |a: f64, b: &Value, what: &str, id: &str| {
+        let b = b.as_f64().unwrap();
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{id} {what}: {a} vs {b}"
+        );
+    };
+    let (stored, evaluation): (Vec<(String, AccountInsights)>, _) = rt.block_on(async {
         let d = Db::connect(db.path()).await.unwrap();
+        let models = guanxi_core::insights::models::recent(d.reader(), 1)
+            .await
+            .unwrap();
         let mut out = Vec::new();
         for id in rfm.keys() {
             let account: Uuid = id.parse().unwrap();
@@ -279,15 +305,19 @@ fn a_refresh_gives_the_numbers_the_analytics_commands_give_on_its_ledger() {
             out.push((id.clone(), got));
         }
         d.close().await.unwrap();
-        out
+        (out, models[0].evaluation.clone().unwrap())
     });
-    let close = |a: f64, b: &Value, what: &str, id: &str| {
-        let b = b.as_f64().unwrap();
-        assert!(
-            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-            "{id} {what}: {a} vs {b}"
-        );
-    };
+    // The model's out-of-time test, as the CLI's: trained on what was known at its cutoff (the
+    // late return and the later write-off not yet), so the two agree only when both leave them
+    // out.
+    let test_auc = evaluation.test.as_ref().and_then(|t| t.auc).unwrap();
+    close(test_auc, &trained["test"]["auc"], "test AUC", "model");
+    close(
+        evaluation.train.brier,
+        &trained["train"]["brier"],
+        "train Brier",
+        "model",
+    );
     for (id, got) in &stored {
         assert_eq!(
             got.values.rfm_segment,

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use futures::TryStreamExt;
+use guanxi_analytics::churn::BookedReturn;
 use guanxi_analytics::customer_insights::facts::CustomerFacts;
 use guanxi_analytics::tiers::Invoice;
 use guanxi_analytics::transactions::{Transactions, TransactionsBuilder};
@@ -35,6 +36,9 @@ struct SaleRow {
 pub struct Ledger {
     pub transactions: Transactions,
     pub invoices: Vec<Invoice>,
+    /// The returns netted on an earlier order's date, with the days they were booked (for
+    /// training at cutoffs before then).
+    pub returns: Vec<BookedReturn>,
     /// Each account's latest customer facts.
     pub facts: Vec<CustomerFacts>,
     /// The name of each product the ledger keys by its code (the latest name given).
@@ -125,6 +129,7 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
     }
     let mut b = TransactionsBuilder::new();
     let mut ids: HashMap<Uuid, String> = HashMap::new();
+    let mut returns = Vec::new();
     for r in &rows {
         let date = if r.is_return {
             sold_on
@@ -137,6 +142,14 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
         let id = ids
             .entry(r.account)
             .or_insert_with(|| r.account.to_string());
+        if date < r.date {
+            returns.push(BookedReturn {
+                customer_id: id.clone(),
+                order_date: date,
+                booked_on: r.date,
+                amount: r.amount as f64 / unit,
+            });
+        }
         let cost = any_cost.then(|| r.cost.unwrap_or(0) as f64 / unit);
         let order = (!r.order.is_empty()).then_some(r.order.as_str());
         let product = (!r.product.is_empty()).then_some(r.product.as_str());
@@ -148,6 +161,7 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
     Ok(Ledger {
         transactions: b.build(),
         invoices,
+        returns,
         facts,
         product_names,
         rows: rows.len() as u64,
@@ -164,7 +178,8 @@ async fn invoices<C: ConnectionTrait + StreamTrait>(
     let src = insight_sources();
     let (payments, subject) = (src.payments.table, src.subject.table);
     let sql = format!(
-        "SELECT i.account_id, i.invoice_date, i.paid_date, i.base_amount_amount, i.written_off \
+        "SELECT i.account_id, i.invoice_date, i.paid_date, i.base_amount_amount, i.written_off, \
+         i.written_off_on \
          FROM {payments} i JOIN {subject} a ON a.id = i.account_id \
          WHERE i.deleted_at IS NULL AND a.deleted_at IS NULL AND i.invoice_date <= {p}"
     );
@@ -191,6 +206,7 @@ async fn invoices<C: ConnectionTrait + StreamTrait>(
             paid_date,
             amount: get_at::<Option<i64>>(&r, 3, "base_amount_amount")?.unwrap_or(0) as f64 / unit,
             written_off: get_at(&r, 4, "written_off")?,
+            written_off_on: get_at(&r, 5, "written_off_on")?,
         });
     }
     Ok(out)
@@ -265,9 +281,10 @@ async fn facts<C: ConnectionTrait + StreamTrait>(
 
 /// Writes `ledger` in the CSV formats `guanxi analytics` reads: `transactions.csv`
 /// (`customer_id,date,amount,cost,order_id,product`, rows in the order the refresh reads them,
-/// returns on their order's date and negative) and `payments.csv`
-/// (`customer_id,invoice_date,paid_date,amount,written_off`), so the CLI's models can be run on
-/// exactly what a refresh saw, and the customer facts beside them ([`write_facts_csv`]).
+/// returns on their order's date and negative), `returns.csv` (those returns with the days they
+/// were booked, for `churn train --booked-returns`) and `payments.csv`
+/// (`customer_id,invoice_date,paid_date,amount,written_off,written_off_on`), so the CLI's models
+/// can be run on exactly what a refresh saw, and the customer facts beside them ([`write_facts_csv`]).
 /// Customers are named by their account's id.
 pub fn write_csv(ledger: &Ledger, dir: &std::path::Path) -> CoreResult<(u64, u64)> {
     use guanxi_analytics::transactions::{NONE_KEY, date_from_day_number};
@@ -319,19 +336,35 @@ pub fn write_csv(ledger: &Ledger, dir: &std::path::Path) -> CoreResult<(u64, u64
         "paid_date",
         "amount",
         "written_off",
+        "written_off_on",
     ])
     .map_err(|e| io(&e))?;
+    let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     for inv in &ledger.invoices {
         p.write_record([
             inv.customer_id.as_str(),
             &inv.invoice_date.to_string(),
-            &inv.paid_date.map(|d| d.to_string()).unwrap_or_default(),
+            &day(inv.paid_date),
             &inv.amount.to_string(),
             if inv.written_off { "yes" } else { "no" },
+            &day(inv.written_off_on),
         ])
         .map_err(|e| io(&e))?;
     }
     p.flush().map_err(|e| io(&e))?;
+    let mut r = csv::Writer::from_path(dir.join("returns.csv")).map_err(|e| io(&e))?;
+    r.write_record(["customer_id", "order_date", "booked_on", "amount"])
+        .map_err(|e| io(&e))?;
+    for b in &ledger.returns {
+        r.write_record([
+            b.customer_id.as_str(),
+            &b.order_date.to_string(),
+            &b.booked_on.to_string(),
+            &b.amount.to_string(),
+        ])
+        .map_err(|e| io(&e))?;
+    }
+    r.flush().map_err(|e| io(&e))?;
     write_facts_csv(ledger, dir)?;
     Ok((tx.rows().len() as u64, ledger.invoices.len() as u64))
 }

@@ -188,9 +188,16 @@ async fn compute_and_write(
     let trained = if must_train {
         progress(Progress::Training);
         let l = ledger.clone();
-        let training =
-            blocking(move || churn::train(&l.transactions, &l.invoices, as_of, &churn_options))
-                .await?;
+        let training = blocking(move || {
+            churn::train(
+                &l.transactions,
+                &l.returns,
+                &l.invoices,
+                as_of,
+                &churn_options,
+            )
+        })
+        .await?;
         match training {
             Ok(training) => {
                 let txn = core.db.begin_alone().await?;

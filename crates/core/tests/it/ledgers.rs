@@ -123,7 +123,7 @@ async fn amounts_convert_at_the_rows_rate_and_returns_net_negative() {
                         "due_date": "2026-02-01", "amount": "712.35"}),
             )
             .await;
-        assert_eq!(refused(r)["due_date"], "due_before_invoice");
+        assert_eq!(refused(r)["due_date"], "before_invoice_date");
         let r = core
             .records(&CUSTOMER_FACTS)
             .create(

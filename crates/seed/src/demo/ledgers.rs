@@ -152,7 +152,8 @@ pub(super) async fn seed(
                     &json!({"account_id": b.id, "invoice_ref": format!("FP{order_ref}"),
                             "invoice_date": day.to_string(), "due_date": due.to_string(),
                             "paid_date": paid_date, "amount": total.to_string(),
-                            "written_off": written_off}),
+                            "written_off": written_off,
+                            "written_off_on": written_off.then(|| (day + Duration::days(180)).min(end).to_string())}),
                 )
                 .await?;
             out.invoices += 1;

@@ -11,8 +11,8 @@ use crate::error::{FieldError, FieldErrors};
 use crate::records::def::{Access, EntityDef, FieldDef, FieldKind};
 use crate::records::{Behaviour, Event, JsonMap, Work};
 
-/// A due date before the invoice's own date.
-pub const DUE_BEFORE_INVOICE: &str = "due_before_invoice";
+/// A due date or write-off date before the invoice's own date.
+pub const BEFORE_INVOICE: &str = "before_invoice_date";
 
 const FIELDS: &[FieldDef] = &[
     ledger::account_field(),
@@ -82,6 +82,17 @@ const FIELDS: &[FieldDef] = &[
         "Written off",
         "Bad debt",
     ]),
+    // The day of the write-off: a back-test or a churn model's training as of an earlier day
+    // sees the invoice still open, as it was then.
+    FieldDef::new("written_off_on", FieldKind::Date)
+        .sortable()
+        .synonyms(&[
+            "核销日期",
+            "坏账核销日期",
+            "坏账日期",
+            "Written off on",
+            "Write-off date",
+        ]),
     FieldDef::new("base_amount", FieldKind::Money)
         .computed()
         .sortable(),
@@ -109,19 +120,28 @@ impl Behaviour for Rules {
         rec: &mut JsonMap,
         errors: &mut FieldErrors,
     ) -> CoreResult<()> {
-        ledger::no_future_dates(work, rec, &["invoice_date", "paid_date"], errors);
-        if let (Some(invoiced), Some(due)) = (
-            ledger::date_of(rec, "invoice_date"),
-            ledger::date_of(rec, "due_date"),
-        ) && due < invoiced
-        {
-            errors.insert(
-                "due_date".into(),
-                FieldError::new(DUE_BEFORE_INVOICE).with(
-                    "invoice_date",
-                    json!(invoiced.format("%Y-%m-%d").to_string()),
-                ),
-            );
+        ledger::no_future_dates(
+            work,
+            rec,
+            &["invoice_date", "paid_date", "written_off_on"],
+            errors,
+        );
+        if let Some(invoiced) = ledger::date_of(rec, "invoice_date") {
+            for field in ["due_date", "written_off_on"] {
+                if ledger::date_of(rec, field).is_some_and(|d| d < invoiced) {
+                    errors.insert(
+                        field.into(),
+                        FieldError::new(BEFORE_INVOICE).with(
+                            "invoice_date",
+                            json!(invoiced.format("%Y-%m-%d").to_string()),
+                        ),
+                    );
+                }
+            }
+        }
+        // A write-off date says it was written off.
+        if ledger::date_of(rec, "written_off_on").is_some() {
+            rec.insert("written_off".into(), json!(true));
         }
         ledger::convert(work, rec, "amount", "base_amount", false, errors);
         Ok(())
@@ -161,7 +181,7 @@ pub static PAYMENT_RECORDS: EntityDef = EntityDef {
     access: Access::Records,
     example: Some(example),
     behaviour: &Rules,
-    error_codes: &[ledger::DATE_IN_FUTURE, RATE_MISSING, DUE_BEFORE_INVOICE],
+    error_codes: &[ledger::DATE_IN_FUTURE, RATE_MISSING, BEFORE_INVOICE],
     charts: &[],
     key_facts: &["account_id", "amount"],
     dedupe: &[],

@@ -45,6 +45,7 @@ mod m0045_ledgers;
 mod m0046_insights;
 mod m0047_churn;
 mod m0048_fact_insights;
+mod m0049_write_off_dates;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -104,6 +105,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0046_insights::Migration),
             Box::new(m0047_churn::Migration),
             Box::new(m0048_fact_insights::Migration),
+            Box::new(m0049_write_off_dates::Migration),
         ]
     }
 }
