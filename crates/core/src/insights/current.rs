@@ -81,3 +81,17 @@ pub async fn of_accounts<C: sea_orm::ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// The date of the newest insights held, or `None` before the first refresh.
+pub async fn latest_as_of<C: sea_orm::ConnectionTrait>(conn: &C) -> CoreResult<Option<NaiveDate>> {
+    let mut q = Query::select();
+    q.expr_as(
+        Expr::col(col("as_of")).max(),
+        sea_orm::sea_query::Alias::new("latest"),
+    )
+    .from(col(TABLE));
+    match db::fetch_one(conn, &q).await? {
+        Some(r) => get_at::<Option<NaiveDate>>(&r, 0, "latest"),
+        None => Ok(None),
+    }
+}

@@ -16,6 +16,7 @@ pub mod models;
 pub mod read;
 pub mod refresh;
 pub mod store;
+pub mod summary;
 
 use serde_json::{Value, json};
 

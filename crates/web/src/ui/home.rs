@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::cells::{Reading, cell, lookups};
-use super::{PageCtx, error_page, form_get, render};
+use super::{PageCtx, error_page, form_get, render, url};
 use crate::State;
 use crate::api::query_pairs;
 use crate::auth::UiUser;
@@ -226,20 +226,6 @@ fn owner_cond(whose: Whose) -> Option<(&'static str, &'static str, String)> {
     }
 }
 
-/// A link to `plural`'s list page showing `conds` (field, operator, value) as its filter chips,
-/// then `more` (a sort, columns), in the list page's own form: what opens is the list the home
-/// page counted, with conditions the reader can see and remove.
-fn list_link(plural: &str, conds: &[(&str, &str, String)], more: &str) -> String {
-    let mut q: Vec<String> = conds
-        .iter()
-        .map(|(f, o, v)| format!("ff={}&fo={o}&fv={}", super::url::enc(f), super::url::enc(v)))
-        .collect();
-    if !more.is_empty() {
-        q.push(more.to_string());
-    }
-    format!("/{plural}?{}", q.join("&"))
-}
-
 fn and(mut conds: Vec<Filter>, owner: &Option<Filter>) -> Filter {
     if let Some(o) = owner {
         conds.push(o.clone());
@@ -394,7 +380,7 @@ async fn at_risk(st: &State, user: &UiUser, whose: Whose) -> Result<Option<AtRis
     conds.extend(owner_cond(whose));
     Ok(Some(AtRisk {
         lines,
-        href: list_link(
+        href: url::list_link(
             def.plural,
             &conds,
             "cols=name,insight.tier,insight.churn_risk,insight.clv,insight.lifecycle_stage,owner_id",
@@ -480,7 +466,7 @@ async fn agenda(
             .into_iter()
             .map(|l| Line { late: false, ..l })
             .collect(),
-        tasks_href: list_link(def.plural, &open_tasks, &format!("sort={}", cal.due)),
+        tasks_href: url::list_link(def.plural, &open_tasks, &format!("sort={}", cal.due)),
         new_href: (user.actor.grant(def.name).write != Scope::None)
             .then(|| format!("/{}/new", def.plural)),
     }))
@@ -593,7 +579,7 @@ async fn deals(st: &State, user: &UiUser, whose: Whose) -> Result<Option<Deals>,
         let mut conds = vec![(states.field, "eq", b.open_state.to_string())];
         conds.extend(owner_cond(whose));
         conds.extend(more.iter().cloned());
-        list_link(def.plural, &conds, tail)
+        url::list_link(def.plural, &conds, tail)
     };
     let mut pipelines = Vec::new();
     let mut widest = 1;

@@ -19,6 +19,7 @@ mod home;
 mod imports;
 mod inline_edit;
 mod insight_columns;
+mod insight_dashboard;
 mod insights_panel;
 mod list_charts;
 mod notifications;
@@ -61,6 +62,7 @@ pub fn router(registry: &'static Registry) -> Router<State> {
         .merge(admin::router())
         .merge(admin_jobs::router())
         .merge(admin_insights::router())
+        .merge(insight_dashboard::router())
         .merge(admin_mail::router())
         .merge(admin_dedupe::router())
         .merge(notifications::router())
@@ -197,6 +199,17 @@ impl PageCtx {
             }
             let label = i18n.t(&format!("area-{}", d.area));
             let mut links = vec![link(d)];
+            // The customers insights are about have their analytics beside their list.
+            if d.name == guanxi_core::insights::subject().name {
+                links.push(NavLink {
+                    href: "/insights".into(),
+                    label: i18n.t("nav-insights"),
+                    key: "insights",
+                    entity: d.name,
+                    new_href: None,
+                    new_label: String::new(),
+                });
+            }
             // An entity with a calendar has it beside its list.
             if d.calendar.is_some() {
                 links.push(NavLink {
