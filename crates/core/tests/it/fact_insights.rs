@@ -197,3 +197,65 @@ async fn facts_give_loyalty_switching_cost_a_focus_and_products_to_offer() {
         assert!(got.contains(&ids[2]) && !got.contains(&ids[11]), "{got:?}");
     }
 }
+
+#[tokio::test]
+async fn dashboards_sum_what_each_reader_may_see() {
+    use crate::support::{actor, two_teams};
+    use guanxi_core::insights::summary;
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let ids = buyers(&core, &boss).await;
+        refresh::refresh(&core, Some(d("2025-12-31")), refresh::Train::Never, &quiet)
+            .await
+            .unwrap();
+        let [rep, _, _] = two_teams(&core, &boss).await;
+        core.records(&ACCOUNTS)
+            .change_owner(&boss, &ids[..3], rep)
+            .await
+            .unwrap();
+        let rep_actor = actor(&core, "rep@example.com").await;
+
+        // The administrator's tiers cover the twelve; their revenue is the accounts' revenue.
+        let tiers = summary::by(&core, &boss, "tier", None).await.unwrap();
+        assert_eq!(
+            tiers.iter().map(|f| f.accounts).sum::<i64>(),
+            12,
+            "{backend:?}"
+        );
+        let mut revenue = 0.0;
+        for id in &ids {
+            revenue += of(&core, *id).await.values.revenue.unwrap();
+        }
+        let summed: f64 = tiers.iter().map(|f| f.revenue).sum();
+        assert!((summed - revenue).abs() < 1e-6, "{summed} vs {revenue}");
+        // A rep's cover only their three.
+        let mine = summary::by(&core, &rep_actor, "tier", None).await.unwrap();
+        assert_eq!(
+            mine.iter().map(|f| f.accounts).sum::<i64>(),
+            3,
+            "{backend:?}"
+        );
+        // Deciles come in order, numbers as text.
+        let deciles = summary::by(&core, &boss, "value_decile", None)
+            .await
+            .unwrap();
+        let keys: Vec<i64> = deciles.iter().map(|f| f.key.parse().unwrap()).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        // Lifetime value bands hold every account that has one, once.
+        let bands = summary::clv_bands(&core, &boss, None, 8).await.unwrap();
+        let with_clv = {
+            let mut n = 0;
+            for id in &ids {
+                n += i64::from(of(&core, *id).await.values.clv.is_some());
+            }
+            n
+        };
+        assert_eq!(bands.iter().map(|b| b.accounts).sum::<i64>(), with_clv);
+        assert_eq!(bands[0].from, 0.0);
+        assert!(bands.last().unwrap().to.is_none());
+        // Only insights that group: a probability does not.
+        assert!(summary::by(&core, &boss, "churn_risk", None).await.is_err());
+    }
+}

@@ -152,6 +152,19 @@ impl Context<'_> {
     fn value_words(&self, key: &str, value: &str) -> String {
         let options = self.options(key);
         if options.is_empty() {
+            // An insight's code (`insight.tier` = `gold`) reads as the panel words it.
+            if let Some(name) = key.strip_prefix("insight.") {
+                return value
+                    .split(',')
+                    .map(|part| {
+                        let part = part.trim();
+                        self.i18n
+                            .maybe(&format!("insight-{name}-{part}"))
+                            .unwrap_or_else(|| part.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(self.i18n.t("list-separator").as_str());
+            }
             return value.to_string();
         }
         value

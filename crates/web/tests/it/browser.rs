@@ -14,6 +14,7 @@ mod calendar;
 mod driver;
 mod home;
 mod import_wizard;
+mod insights;
 mod shell;
 mod timeline;
 
