@@ -498,6 +498,9 @@ pub struct TimelineDef {
     pub quick_kinds: &'static [&'static str],
     /// The date-time field the quick box asks for when the kind is a task (its due date).
     pub quick_due: &'static str,
+    /// The kind of entry a follow-up is (a task): what a list's "plan follow-ups" creates for
+    /// each chosen record's owner.
+    pub follow_up: &'static str,
     /// Fields an entry shows beside its time when they hold a value and belong to its kind
     /// ([`FieldGroup`]): a call's outcome and length, a visit's place.
     pub facts: &'static [&'static str],

@@ -439,6 +439,10 @@ done-bulk_owner = { $count ->
     [one] Owner changed on 1 record.
    *[other] Owner changed on { $count } records.
 }
+done-follow_ups = { $count ->
+    [one] 1 follow-up task created.
+   *[other] { $count } follow-up tasks created, one for each record's owner.
+}
 done-view_saved = View saved.
 done-view_deleted = View deleted.
 
@@ -529,6 +533,14 @@ list-view-shared = Shared with the team
 list-view-shared-by = Shared by { $name }
 error-no_records_chosen = Tick the records to change first.
 error-no_owner_chosen = Choose the new owner.
+list-plan = Plan follow-ups
+list-plan-hint = A task for the owner of each ticked record, about it.
+list-plan-subject = Task
+list-plan-subject-example = e.g. Call to ask how they are getting on
+list-plan-due = Due
+list-plan-submit = Create the tasks
+error-no_task_subject = Say what the follow-up task is.
+error-bad_task_due = The due time is not a date and time.
 select-search = Type to narrow (pinyin works)…
 select-search-none = No match
 

@@ -430,6 +430,7 @@ done-restore = 已恢复。
 done-purge = 已彻底删除。
 done-owner = 负责人已更换。
 done-bulk_owner = 已为 { $count } 条记录更换负责人。
+done-follow_ups = 已创建 { $count } 条跟进任务，分别交给各记录的负责人。
 done-view_saved = 视图已保存。
 done-view_deleted = 视图已删除。
 
@@ -520,6 +521,14 @@ list-view-shared = 与团队共享的视图
 list-view-shared-by = { $name } 共享的视图
 error-no_records_chosen = 请先勾选要处理的记录。
 error-no_owner_chosen = 请选择新的负责人。
+list-plan = 安排跟进
+list-plan-hint = 为每条勾选记录的负责人创建一条关于该记录的任务。
+list-plan-subject = 任务
+list-plan-subject-example = 例如：回访了解近况
+list-plan-due = 截止时间
+list-plan-submit = 创建任务
+error-no_task_subject = 请填写跟进任务的内容。
+error-bad_task_due = 截止时间不是有效的日期和时间。
 select-search = 输入文字或拼音筛选…
 select-search-none = 没有匹配项
 

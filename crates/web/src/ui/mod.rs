@@ -14,6 +14,7 @@ pub mod display;
 mod duplicates;
 pub mod facts;
 mod filter_bar;
+mod follow_ups;
 mod history;
 mod home;
 mod imports;

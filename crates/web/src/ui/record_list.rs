@@ -93,6 +93,8 @@ pub(super) struct ListPage {
     pub(super) can_write: bool,
     /// Records have owners to hand over (not so for setup lists).
     pub(super) owned: bool,
+    /// The reader may plan follow-up tasks for the ticked records' owners.
+    pub(super) can_plan: bool,
     /// The entity's charts over what the list shows; on its first page only.
     pub(super) charts: Vec<super::list_charts::ListChart>,
     /// Why the charts are not drawn (too many records to read for them).
@@ -665,6 +667,7 @@ pub(super) async fn list(
         charts_note,
         can_write: user.actor.grant(def.name).write != guanxi_core::Scope::None,
         owned: def.access == guanxi_core::records::Access::Records,
+        can_plan: super::follow_ups::offered(&st, def, &user.actor),
         count_text: if total.more {
             i18n.t1(
                 "list-count-more",
@@ -864,20 +867,24 @@ pub(super) async fn bulk_owner(
         // Back to the list, saying why (a choice outside the user's reach, a record another
         // user changed): the list stays as it was, nothing half-changed.
         Err(e) => {
-            let e: ApiError = e.into();
-            let code = e
-                .fields
-                .as_ref()
-                .and_then(|f| f.iter().next().map(|(_, fe)| fe.code))
-                .or(e.reason)
-                .unwrap_or(e.code);
-            Redirect::to(&with_done(&back, &format!("failed={code}"))).into_response()
+            Redirect::to(&with_done(&back, &format!("failed={}", failed_code(e)))).into_response()
         }
     }
 }
 
+/// The code a list's bulk action reports a refusal by: the first field's, else the reason's,
+/// else the error's own.
+pub(super) fn failed_code(e: CoreError) -> &'static str {
+    let e: ApiError = e.into();
+    e.fields
+        .as_ref()
+        .and_then(|f| f.iter().next().map(|(_, fe)| fe.code))
+        .or(e.reason)
+        .unwrap_or(e.code)
+}
+
 /// `back` with what was done added to its query string (replacing an earlier `done`).
-fn with_done(back: &str, done: &str) -> String {
+pub(super) fn with_done(back: &str, done: &str) -> String {
     let (path, query) = back.split_once('?').unwrap_or((back, ""));
     let kept: Vec<&str> = query
         .split('&')
@@ -897,7 +904,7 @@ pub(super) fn choose_an_owner() -> CoreError {
     CoreError::field("owner_id", FieldError::new(codes::REQUIRED))
 }
 
-fn safe_back(back: Option<&str>, def: &EntityDef) -> String {
+pub(super) fn safe_back(back: Option<&str>, def: &EntityDef) -> String {
     match back {
         Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
         _ => format!("/{}", def.plural),

@@ -41,6 +41,10 @@ pub fn router(def: &'static EntityDef) -> Router<State> {
             post(move |s: AxState<State>, p: Posted| bulk_owner(def, s, p)),
         )
         .route(
+            &format!("{p}/bulk-tasks"),
+            post(move |s: AxState<State>, p: Posted| super::follow_ups::plan(def, s, p)),
+        )
+        .route(
             &format!("{p}/views"),
             post(move |s: AxState<State>, p: Posted| save_view(def, s, p)),
         )

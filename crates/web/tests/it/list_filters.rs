@@ -124,3 +124,102 @@ async fn bulk_owner_changes_say_what_happened_or_why_not() {
     let (_, html) = page_as(&app, Some(&cookie), "zh-CN", &to.expect("a redirect")).await;
     assert!(html.contains("已为 0 条记录更换负责人。"), "{html}");
 }
+
+#[tokio::test]
+async fn a_manager_plans_follow_ups_for_each_owner_all_or_nothing() {
+    let app = spawn(crate::support::Backend::Sqlite).await;
+    let manager = app.user_in("manager", Some("East"), "en").await;
+    let rep = app.user_in("sales", Some("East"), "en").await;
+    let mate = app.user_in("sales", Some("East"), "en").await;
+    let mut ids = Vec::new();
+    for (who, name) in [(&rep, "跟进测试甲有限公司"), (&mate, "跟进测试乙有限公司")]
+    {
+        let acc = who
+            .create("accounts", json!({"kind": "company", "name": name}))
+            .await;
+        ids.push(acc["id"].as_str().expect("id").to_string());
+    }
+    let (cookie, _) = login_cookie(&app, &manager.email, PASSWORD).await;
+    let (_, list) = page_as(&app, Some(&cookie), "en", "/accounts").await;
+    assert!(
+        list.contains("Plan follow-ups") && list.contains("id=\"plan-submit\""),
+        "{list}"
+    );
+    let csrf = crate::support::csrf_of(&app, &cookie).await;
+    let post = |subject: &str, due: &str| {
+        let mut form: Vec<(&str, String)> = vec![
+            ("_csrf", csrf.clone()),
+            ("back", "/accounts".into()),
+            ("task_subject", subject.into()),
+            ("task_due", due.into()),
+        ];
+        form.extend(ids.iter().map(|i| ("ids", i.clone())));
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            crate::support::form_as(app, Some(&cookie), "en", "/accounts/bulk-tasks", &form).await
+        }
+    };
+    async fn tasks(who: &crate::support::TestUser) -> Vec<serde_json::Value> {
+        let (_, got) =
+            crate::support::json(who.get("/api/v1/activities?kind=task&owner_id=me").await).await;
+        got["data"].as_array().cloned().unwrap_or_default()
+    }
+    // No subject, or a due time that is none: said, and no task made.
+    for (subject, due, code, words) in [
+        ("", "", "no_task_subject", "Say what the follow-up task is."),
+        (
+            "Call them",
+            "next week",
+            "bad_task_due",
+            "The due time is not a date and time.",
+        ),
+    ] {
+        let (_, to, _) = post(subject, due).await;
+        let to = to.expect("a redirect");
+        assert!(to.ends_with(&format!("failed={code}")), "{to}");
+        let (_, html) = page_as(&app, Some(&cookie), "en", &to).await;
+        assert!(html.contains(words), "{html}");
+    }
+    assert!(tasks(&rep).await.is_empty() && tasks(&mate).await.is_empty());
+    // A task each, for each account's owner, about their account, due when asked.
+    let (_, to, _) = post("Call to ask how they are getting on", "2030-01-15T10:00").await;
+    let to = to.expect("a redirect");
+    assert!(to.contains("done=follow_ups&n=2"), "{to}");
+    let (_, html) = page_as(&app, Some(&cookie), "en", &to).await;
+    assert!(html.contains("2 follow-up tasks created"), "{html}");
+    for (who, id) in [(&rep, &ids[0]), (&mate, &ids[1])] {
+        let mine = tasks(who).await;
+        assert_eq!(mine.len(), 1, "{mine:?}");
+        assert_eq!(mine[0]["regarding"]["id"], json!(id));
+        assert_eq!(mine[0]["subject"], "Call to ask how they are getting on");
+        assert!(
+            mine[0]["due_at"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("2030-01-15")
+        );
+    }
+    // A rep may give work only to themself: planning for their own and a teammate's account
+    // makes neither task, and says why.
+    let (rep_cookie, _) = login_cookie(&app, &rep.email, PASSWORD).await;
+    let rep_csrf = crate::support::csrf_of(&app, &rep_cookie).await;
+    let mut form: Vec<(&str, &str)> = vec![
+        ("_csrf", rep_csrf.as_str()),
+        ("back", "/accounts"),
+        ("task_subject", "Second call"),
+    ];
+    form.extend(ids.iter().map(|i| ("ids", i.as_str())));
+    let (_, to, _) =
+        crate::support::form_as(&app, Some(&rep_cookie), "en", "/accounts/bulk-tasks", &form).await;
+    let to = to.expect("a redirect");
+    assert!(to.contains("failed="), "{to}");
+    let (_, html) = page_as(&app, Some(&rep_cookie), "en", &to).await;
+    assert!(html.contains("class=\"flash failed\""), "{html}");
+    assert_eq!(
+        tasks(&rep).await.len(),
+        1,
+        "the rep's own task was not made either"
+    );
+    assert_eq!(tasks(&mate).await.len(), 1);
+}

@@ -584,6 +584,7 @@ static TIMELINE: TimelineDef = TimelineDef {
     detail: "description",
     quick_kinds: &["call", "note", "task", "visit"],
     quick_due: "due_at",
+    follow_up: "task",
     facts: &[
         "call_outcome",
         "call_duration",
