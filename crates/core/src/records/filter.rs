@@ -631,6 +631,9 @@ impl FilterContext<'_> {
                 self.entity.plural
             )));
         }
+        if let Some((insight, day)) = insight.split_once('@') {
+            return self.insight_then(name, insight, day);
+        }
         let kind = insights::filterable(insight).ok_or_else(|| {
             bad(format!(
                 "unknown insight '{insight}' (insights: {})",
@@ -647,6 +650,45 @@ impl FilterContext<'_> {
             table: insights::TABLE,
             parent: insights::KEY,
             target: Box::new(Target::Column(Expr::col(col(insight)).into(), scalar)),
+            carried: false,
+        }))
+    }
+
+    /// `insight.<name>@<date>`: the insight's value as the first refresh on or after the date
+    /// left it (from the history kept of tracked insights), so that "rose above 0.6 since
+    /// 1 November" is `insight.churn_risk[gt]=0.6` and `insight.churn_risk@2026-11-01[lte]=0.6`.
+    /// A record with no value then (no refresh since, or no insight yet) meets no condition.
+    fn insight_then(&self, name: &str, insight: &str, day: &str) -> CoreResult<Target> {
+        use crate::insights::{self, ValueKind};
+        let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map_err(|_| bad(format!("'{name}': '{day}' is not a date (YYYY-MM-DD)")))?;
+        if !insights::TRACKED.contains(&insight) {
+            return Err(bad(format!(
+                "'{name}': only these insights keep their history: {}",
+                insights::TRACKED.join(", ")
+            )));
+        }
+        let (column, scalar) = match insights::filterable(insight) {
+            Some(ValueKind::Code) => ("code", Scalar::Text),
+            Some(ValueKind::Whole) => ("number", Scalar::Int),
+            Some(_) => ("number", Scalar::Float),
+            None => return Err(bad(format!("unknown insight '{insight}'"))),
+        };
+        // Both names are checked against the declared lists and the date parsed above, so
+        // writing them into the statement is safe.
+        let at = format!(
+            "(SELECT MIN(r.as_of) FROM insight_runs r WHERE r.state = 'done' AND r.as_of >= '{day}')"
+        );
+        let value = format!(
+            "CASE WHEN insight_history.name = '{insight}' AND insight_history.valid_from = \
+             (SELECT MAX(h.valid_from) FROM insight_history h \
+              WHERE h.account_id = insight_history.account_id AND h.name = '{insight}' \
+              AND h.valid_from <= {at}) THEN insight_history.{column} END"
+        );
+        Ok(Target::Line(Line {
+            table: "insight_history",
+            parent: insights::KEY,
+            target: Box::new(Target::Column(Expr::cust(value), scalar)),
             carried: false,
         }))
     }

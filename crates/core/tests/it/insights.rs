@@ -428,3 +428,110 @@ async fn churn_models_keep_their_evaluation_and_a_back_test_uses_none_from_its_f
         fresh.cleanup(core).await;
     }
 }
+
+#[tokio::test]
+async fn a_value_then_and_now_finds_what_changed_since_a_date() {
+    use guanxi_core::records::{Filter, ListQuery};
+    use std::collections::BTreeSet;
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let ids = ledger(&core).await;
+        let boss = admin(&core, "boss@example.com").await;
+        let stage_of = |core: &Core| {
+            let core = core.clone();
+            let ids = ids.clone();
+            async move {
+                let mut out = Vec::new();
+                for id in ids.iter().take(12) {
+                    let v = current::of_account(core.db.reader(), *id)
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    out.push((v.values.lifecycle_stage, v.values.p_alive.unwrap()));
+                }
+                out
+            }
+        };
+        refresh::refresh(&core, Some(d("2024-10-01")), refresh::Train::Never, &quiet)
+            .await
+            .unwrap();
+        let then = stage_of(&core).await;
+        refresh::refresh(&core, Some(d("2025-12-31")), refresh::Train::Never, &quiet)
+            .await
+            .unwrap();
+        let now = stage_of(&core).await;
+        let found = |pairs: &[(&str, &str)]| {
+            let q = ListQuery {
+                filter: Some(Filter::from_pairs(pairs.iter().map(|(k, v)| (*k, *v))).unwrap()),
+                limit: 100,
+                ..ListQuery::default()
+            };
+            let (core, boss) = (core.clone(), boss.clone());
+            async move {
+                core.records(&ACCOUNTS)
+                    .list(&boss, &q)
+                    .await
+                    .unwrap()
+                    .items
+                    .iter()
+                    .map(|r| r["id"].as_str().unwrap().parse::<Uuid>().unwrap())
+                    .collect::<BTreeSet<Uuid>>()
+            }
+        };
+        // The stage the leavers had then, and have now: exactly the accounts that went so.
+        let (was, is) = (then[0].0.clone(), now[0].0.clone());
+        assert_ne!(was, is, "{backend:?}: the leaver's stage moved");
+        let expected: BTreeSet<Uuid> = (0..12)
+            .filter(|i| then[*i].0 == was && now[*i].0 == is)
+            .map(|i| ids[i])
+            .collect();
+        let got = found(&[
+            ("insight.lifecycle_stage@2024-10-01", was.as_str()),
+            ("insight.lifecycle_stage", is.as_str()),
+        ])
+        .await;
+        assert_eq!(got, expected, "{backend:?}");
+        assert!(got.contains(&ids[0]) && !got.contains(&ids[11]));
+        // "Fell below 0.5 since": at least 0.5 at the first refresh on or after the date, below
+        // now (probabilities as shown, two places).
+        let expected: BTreeSet<Uuid> = (0..12)
+            .filter(|i| then[*i].1 >= 0.495 && now[*i].1 < 0.5)
+            .map(|i| ids[i])
+            .collect();
+        let got = found(&[
+            ("insight.p_alive@2024-09-15[gte]", "0.5"),
+            ("insight.p_alive[lt]", "0.5"),
+        ])
+        .await;
+        assert_eq!(got, expected, "{backend:?}");
+        // A date after the last refresh: nothing was known then.
+        assert!(
+            found(&[("insight.lifecycle_stage@2026-01-01", is.as_str())])
+                .await
+                .is_empty()
+        );
+        // A date between the refreshes reads the later one.
+        let got = found(&[("insight.lifecycle_stage@2024-11-01", is.as_str())]).await;
+        let expected: BTreeSet<Uuid> = (0..12)
+            .filter(|i| now[*i].0 == is)
+            .map(|i| ids[i])
+            .collect();
+        assert_eq!(got, expected);
+        // Refused with words: an untracked insight, a day that is none.
+        for bad in ["insight.recency_days@2024-10-01", "insight.tier@yesterday"] {
+            let q = Filter::from_pairs([(bad, "1")]).map(|f| ListQuery {
+                filter: Some(f),
+                ..ListQuery::default()
+            });
+            let r = match q {
+                Ok(q) => core.records(&ACCOUNTS).list(&boss, &q).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            assert!(
+                matches!(r, Err(CoreError::BadRequest { .. })),
+                "{bad}: {r:?}"
+            );
+        }
+    }
+}

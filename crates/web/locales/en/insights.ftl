@@ -233,3 +233,5 @@ insights-dash-loyalty = Loyalty types
 insights-dash-loyalty-hint = Attitude (satisfaction, recommendation) against behaviour (repeat purchases); customers without a survey have no type.
 insights-dash-decile = Decile { $n }
 insights-dash-clv-short = Lifetime value
+insight-then = Insight: { $name } on { $date }
+insights-dash-rose = Churn risk rose above { $line } in the last 30 days: { $n } customers

@@ -233,3 +233,5 @@ insights-dash-loyalty = 忠诚类型
 insights-dash-loyalty-hint = 态度（满意度、推荐意愿）与行为（重复购买）交叉；未做调查的客户没有类型。
 insights-dash-decile = 第 { $n } 档
 insights-dash-clv-short = 终身价值
+insight-then = 洞察：{ $date } 时的{ $name }
+insights-dash-rose = 近 30 天流失风险升至 { $line } 以上：{ $n } 家客户

@@ -71,6 +71,32 @@ pub fn filter_labels(def: &EntityDef, i18n: &I18n) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The labels of conditions on an insight's value then (`insight.churn_risk@2026-11-01`)
+/// among `fields`: "Churn risk on 2026-11-01", the value the first refresh on or after that day
+/// left.
+pub fn then_labels(def: &EntityDef, fields: &[&str], i18n: &I18n) -> Vec<(String, String)> {
+    if !has_insights(def) {
+        return Vec::new();
+    }
+    fields
+        .iter()
+        .filter_map(|f| {
+            let (name, day) = f.strip_prefix("insight.")?.split_once('@')?;
+            insights::filterable(name)?;
+            Some((
+                (*f).to_string(),
+                i18n.t_with(
+                    "insight-then",
+                    &[
+                        ("name", i18n.t(&format!("insight-{name}"))),
+                        ("date", day.to_string()),
+                    ],
+                ),
+            ))
+        })
+        .collect()
+}
+
 /// The label of column `key` when it is an insight.
 pub fn label_of(def: &EntityDef, key: &str, i18n: &I18n) -> Option<String> {
     (has_insights(def))

@@ -47,6 +47,8 @@ pub struct Board {
     pub svg: String,
     pub headings: Vec<String>,
     pub lines: Vec<Line>,
+    /// A link below the table to a list of its own ("rose above 60% in the last 30 days: 4").
+    pub more: Option<(String, String)>,
 }
 
 /// A tile of a grid (RFM segments, loyalty types).
@@ -117,6 +119,44 @@ fn bars(
     })
 }
 
+/// The customers whose churn risk rose above the alert line in the last `days` days: the
+/// list's address and how many the reader may see.
+async fn rose_since(
+    st: &State,
+    user: &UiUser,
+    days: i64,
+) -> Result<Option<(String, u64)>, CoreError> {
+    let today = guanxi_core::insights::refresh::today(&st.core, guanxi_core::now());
+    let since = (today - chrono::Duration::days(days)).to_string();
+    let line = insights::alerts::AT_RISK.to_string();
+    let then = format!("insight.churn_risk@{since}");
+    let conds = [
+        ("insight.churn_risk", "gt", line.clone()),
+        (then.as_str(), "lte", line.clone()),
+    ];
+    let filter = guanxi_core::records::Filter::from_pairs([
+        ("insight.churn_risk[gt]", line.as_str()),
+        (format!("{then}[lte]").as_str(), line.as_str()),
+    ])?;
+    let n = st
+        .core
+        .records(insights::subject())
+        .count(
+            &user.actor,
+            &guanxi_core::records::ListQuery {
+                filter: Some(filter),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok((n > 0).then(|| {
+        (
+            url::list_link(insights::subject().plural, &conds, COLUMNS),
+            n,
+        )
+    }))
+}
+
 async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
     let i18n = I18n::for_actor(&user.actor);
     let core = &st.core;
@@ -136,6 +176,10 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
     .await;
     let (tiers, deciles, rfm, churn, stages, loyalty, bands, as_of) = match loaded {
         Ok(l) => l,
+        Err(e) => return error_page(&user, e.into()),
+    };
+    let rose = match rose_since(&st, &user, 30).await {
+        Ok(r) => r,
         Err(e) => return error_page(&user, e.into()),
     };
     let currency = &core.settings.default_currency;
@@ -192,6 +236,7 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
                 },
             })
             .collect(),
+        more: None,
     });
 
     // 80/20: each tenth of customers by revenue and the running share of revenue.
@@ -245,6 +290,7 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
                 tone: "",
             })
             .collect(),
+        more: None,
     });
 
     // Churn risk by decile of risk: where the risk, and the value at stake, sits.
@@ -284,6 +330,18 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
                 },
             })
             .collect(),
+        more: rose.map(|(href, n)| {
+            (
+                href,
+                i18n.t_with(
+                    "insights-dash-rose",
+                    &[
+                        ("n", n.to_string()),
+                        ("line", risk_pct(insights::alerts::AT_RISK)),
+                    ],
+                ),
+            )
+        }),
     });
 
     // Lifecycle stages, in the order a customer lives them.
@@ -322,6 +380,7 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
                 },
             })
             .collect(),
+        more: None,
     });
 
     // Lifetime value: how many customers in each band of round numbers.
@@ -361,6 +420,7 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
                 }
             })
             .collect(),
+        more: None,
     });
 
     // RFM: the eight segments as tiles, the ones to keep or win back marked.

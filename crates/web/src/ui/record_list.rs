@@ -983,6 +983,10 @@ impl FilterBar {
         // insight's name, not their key.
         let mut labels = choices.to_vec();
         labels.extend(super::insight_columns::filter_labels(cx.def, cx.i18n));
+        let fields: Vec<&str> = state.filters.iter().map(|(f, _, _)| f.as_str()).collect();
+        labels.extend(super::insight_columns::then_labels(
+            cx.def, &fields, cx.i18n,
+        ));
         let chips = filter_bar::chips(cx, &state.filters, &labels, |i| {
             let mut without = state.clone_without_cursor();
             without.filters.remove(i);

@@ -130,6 +130,21 @@ async fn administrators_see_the_churn_model_its_test_and_refresh_on_demand() {
         !list.contains("insight.churn_risk greater"),
         "no internal key shown"
     );
+    // Its value then, as a condition of its own: read by name and date, and only the leavers,
+    // who were already above the line at the one refresh there is, are not "at most 0.6" then.
+    let (status, then) = page_as(
+        &app,
+        Some(&cookie),
+        "en",
+        "/accounts?ff=insight.churn_risk%402025-06-01&fo=lte&fv=0.6&cols=name",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        then.contains("Insight: Churn risk on 2025-06-01 at most 0.6"),
+        "{then}"
+    );
+    assert!(then.contains("流失测试客户05") && !then.contains("流失测试客户00"));
     // The home page lists them too, and links to that list.
     let (_, home) = page_as(&app, Some(&cookie), "en", "/").await;
     assert!(
