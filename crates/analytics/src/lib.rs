@@ -10,6 +10,8 @@ pub mod transactions;
 pub mod customer_file;
 // Every insight of a refresh in one call (the CLI and the product's refresh job).
 pub mod customer_insights;
+// Model settings as JSON over their defaults (the CLI's --settings, the product's stored ones).
+pub mod settings;
 
 // Repeat-purchase and value models.
 pub mod bgnbd;

@@ -73,8 +73,8 @@ impl Stage {
     }
 }
 
-/// Thresholds for [`assign`].
-#[derive(Clone, Copy, Debug)]
+/// Thresholds for [`assign`] (the CLI's `lifecycle` flags, by the same names).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct LifecycleConfig {
     /// Customers younger than this many days are exploring.
     pub exploration_days: i32,

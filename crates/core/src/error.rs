@@ -419,6 +419,10 @@ pub mod codes {
         INSIGHTS_AS_OF_IN_FUTURE = "insights_as_of_in_future";
         /// The models' settings are inconsistent (`message`).
         INSIGHTS_SETTINGS_INVALID = "insights_settings_invalid";
+        /// A setting the models do not have (`key`, as a dotted path).
+        INSIGHTS_SETTINGS_UNKNOWN = "insights_settings_unknown";
+        /// The settings are not a JSON object (`message`).
+        INSIGHTS_SETTINGS_NOT_JSON = "insights_settings_not_json";
     }
 }
 

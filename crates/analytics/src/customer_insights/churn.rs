@@ -88,21 +88,33 @@ pub fn with_payments(set: LabelledSet, invoices: &[Invoice]) -> LabelledSet {
     }
 }
 
+/// What a churn model learns from: the purchase histories, the returns as booked (so that none
+/// booked after a cutoff is seen before it) and the invoices for days to pay.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainingLedger<'a> {
+    pub histories: &'a [CustomerHistory],
+    pub returns: &'a [BookedReturn],
+    pub invoices: &'a [Invoice],
+}
+
 /// Trains a logistic model on features at `train_cutoff` labelled by the following window and
 /// evaluates it on the next window, with `days_to_pay` when there are invoices. The data run
 /// through `data_end` (the last purchase when `None`). The model returned is then refitted on
 /// the later window ([`refit`]): the evaluation says how well this way of modelling predicts a
 /// period it has not seen; the refitted model knows the latest period's churn rate.
 pub fn train_at(
-    histories: &[CustomerHistory],
-    returns: &[BookedReturn],
-    invoices: &[Invoice],
+    ledger: TrainingLedger<'_>,
     train_cutoff: NaiveDate,
     window_days: i64,
     features: FeatureConfig,
     lambda: f64,
     data_end: Option<NaiveDate>,
 ) -> Result<ChurnTrainingReport, ChurnError> {
+    let TrainingLedger {
+        histories,
+        returns,
+        invoices,
+    } = ledger;
     let (train, test) = match data_end {
         Some(end) => churn::time_split_through(
             histories,
@@ -256,10 +268,13 @@ pub fn train(
         .filter(|i| i.invoice_date <= as_of)
         .cloned()
         .collect();
-    let report = match train_at(
-        &histories,
+    let ledger = TrainingLedger {
+        histories: &histories,
         returns,
-        &invoices,
+        invoices: &invoices,
+    };
+    let report = match train_at(
+        ledger,
         cutoff,
         options.window_days,
         product_features(),

@@ -21,18 +21,70 @@ use crate::clv::{self, ClvOptions, RepeatModel};
 use crate::gamma_gamma::{self, GammaGammaParams};
 use crate::lifecycle::{self, LifecycleAssignment, LifecycleConfig};
 use crate::relationship;
-use crate::rfm::{self, MonetaryBasis, RfmConfig, RfmSegment, Threshold};
+use crate::rfm::{self, MonetaryBasis, RfmConfig, RfmSegment};
 use crate::tiers::{self, Invoice, Tier, TierConfig, TierReason};
 use crate::timing::{self, PurchaseTiming, TimingConfig};
 use crate::transactions::{Period, RepeatData, SummaryOptions, Transactions, day_number};
+
+/// The models' settings as people keep them: a section per model, under the name of the CLI
+/// command that runs it, holding what that command's `--settings` file (or, for `rfm` and
+/// `lifecycle`, its flags) sets. Stored as JSON over the defaults ([`crate::settings::overlay`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct InsightSettings {
+    /// `tiers --settings`.
+    pub tier: TierConfig,
+    /// `rfm --threshold`, per dimension.
+    pub rfm: RfmConfig,
+    /// `lifecycle --exploration-days …`.
+    pub lifecycle: LifecycleConfig,
+    /// `loyalty --settings`.
+    pub loyalty: crate::loyalty::LoyaltyConfig,
+    /// `switching-cost --settings`.
+    #[serde(rename = "switching-cost")]
+    pub switching_cost: crate::switching_cost::SwitchingCostConfig,
+    /// `value-focus --settings`.
+    #[serde(rename = "value-focus")]
+    pub value_focus: crate::value_focus::ValueFocusConfig,
+    /// `rules --min-support …`.
+    pub rules: crate::cross_sell::CrossSellConfig,
+    /// `churn train` as the product trains it.
+    pub churn: churn::ChurnOptions,
+}
+
+impl InsightSettings {
+    /// Checks every model's settings; the message names the model.
+    pub fn validate(&self) -> Result<(), String> {
+        self.tier.validate().map_err(|e| format!("tier: {e}"))?;
+        self.churn.validate().map_err(|e| format!("churn: {e}"))?;
+        self.options().facts.validate()?;
+        Ok(())
+    }
+
+    /// The refresh's options.
+    pub fn options(&self) -> InsightOptions {
+        InsightOptions {
+            tiers: self.tier.clone(),
+            rfm: self.rfm,
+            lifecycle: self.lifecycle,
+            facts: facts::FactOptions {
+                loyalty: self.loyalty,
+                switching: self.switching_cost,
+                value_focus: self.value_focus,
+                cross_sell: self.rules,
+                ..facts::FactOptions::default()
+            },
+            ..InsightOptions::standard()
+        }
+    }
+}
 
 /// The models' settings, each under the key the CLI's `--settings` file uses.
 #[derive(Clone, Debug, Default)]
 pub struct InsightOptions {
     /// `tier`: bands, value rules and do-not-serve limits.
     pub tiers: TierConfig,
-    /// `rfm`: whether high and low split at the mean or the median.
-    pub rfm_threshold: Threshold,
+    /// `rfm`: whether high and low split at the mean or the median, per dimension.
+    pub rfm: RfmConfig,
     /// `lifecycle`: stage thresholds.
     pub lifecycle: LifecycleConfig,
     /// `timing`: the due window.
@@ -219,8 +271,8 @@ pub fn compute(
     if rfm_inputs.is_empty() {
         return Err(InsightError::NoPurchases(as_of));
     }
-    let rfm_report = rfm::analyze(&rfm_inputs, &RfmConfig::all(options.rfm_threshold))
-        .map_err(|e| InsightError::Model(e.to_string()))?;
+    let rfm_report =
+        rfm::analyze(&rfm_inputs, &options.rfm).map_err(|e| InsightError::Model(e.to_string()))?;
     let mut rfm_by_key: Vec<Option<RfmInsight>> = vec![None; n];
     for s in rfm_report.customers {
         if let Some(k) = tx.customer_key(&s.customer_id) {

@@ -48,57 +48,10 @@ pub fn read_settings<T: Serialize + DeserializeOwned>(
         "{} must hold a JSON object",
         path.display()
     );
-    let mut merged = serde_json::to_value(defaults)?;
-    merge(&mut merged, user, "")
-        .map_err(|key| anyhow::anyhow!("{}: unknown {what} setting `{key}`", path.display()))?;
-    serde_json::from_value(merged)
-        .with_context(|| format!("{}: invalid {what} configuration", path.display()))
-}
-
-/// Overlays `user` on `base`; the error is the dotted path of a key `base` does not have.
-fn merge(
-    base: &mut serde_json::Value,
-    user: serde_json::Value,
-    prefix: &str,
-) -> Result<(), String> {
-    match (base, user) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(u)) => {
-            for (k, v) in u {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                match b.get_mut(&k) {
-                    Some(slot) => merge(slot, v, &key)?,
-                    None => return Err(key),
-                }
-            }
+    guanxi_analytics::settings::overlay(defaults, user).map_err(|e| match e {
+        guanxi_analytics::settings::SettingsError::UnknownKey(key) => {
+            anyhow::anyhow!("{}: unknown {what} setting `{key}`", path.display())
         }
-        (slot, v) => *slot = v,
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merge_overrides_nested_fields_and_names_unknown_keys() {
-        let mut base = serde_json::json!({"weights": {"a": 1, "b": 2}, "c": 3});
-        merge(
-            &mut base,
-            serde_json::json!({"weights": {"b": 5}, "c": [1, 2]}),
-            "",
-        )
-        .unwrap();
-        assert_eq!(
-            base,
-            serde_json::json!({"weights": {"a": 1, "b": 5}, "c": [1, 2]})
-        );
-        let err = merge(&mut base, serde_json::json!({"weights": {"z": 1}}), "").unwrap_err();
-        assert_eq!(err, "weights.z");
-    }
+        e => anyhow::anyhow!("{}: invalid {what} configuration: {e}", path.display()),
+    })
 }

@@ -15,6 +15,7 @@ pub mod current;
 pub mod models;
 pub mod read;
 pub mod refresh;
+pub mod settings;
 pub mod store;
 pub mod summary;
 

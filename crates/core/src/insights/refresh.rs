@@ -114,7 +114,9 @@ pub async fn refresh(
         )
         .with_param("today", json!(today.to_string())));
     }
-    let options = InsightOptions::standard();
+    let settings = super::settings::current(core.db.reader()).await?;
+    let options = settings.options();
+    let churn_options = settings.churn;
     let run = Uuid::now_v7();
     let mut start = Query::insert();
     start
@@ -138,7 +140,8 @@ pub async fn refresh(
         db::insert(&txn, &start).await?;
         txn.commit().await?;
     }
-    let outcome = compute_and_write(core, run, as_of, &options, train, progress).await;
+    let outcome =
+        compute_and_write(core, run, as_of, &options, churn_options, train, progress).await;
     let (state, accounts, error, models) = match &outcome {
         Ok((done, models)) => ("done", done.accounts as i64, String::new(), models.clone()),
         Err(e) => ("failed", 0, e.to_string(), json!({})),
@@ -165,6 +168,7 @@ async fn compute_and_write(
     run: Uuid,
     as_of: NaiveDate,
     options: &InsightOptions,
+    churn_options: ChurnOptions,
     train: Train,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> CoreResult<(Refreshed, serde_json::Value)> {
@@ -179,7 +183,6 @@ async fn compute_and_write(
     .await?;
     let ledger = std::sync::Arc::new(ledger);
     let rows_read = ledger.rows;
-    let churn_options = ChurnOptions::default();
     let must_train = match train {
         Train::Always => true,
         Train::Never => false,

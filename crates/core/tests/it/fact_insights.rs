@@ -259,3 +259,79 @@ async fn dashboards_sum_what_each_reader_may_see() {
         assert!(summary::by(&core, &boss, "churn_risk", None).await.is_err());
     }
 }
+
+#[tokio::test]
+async fn model_settings_are_refused_by_key_and_used_by_the_next_refresh() {
+    use guanxi_core::insights::settings;
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let ids = buyers(&core, &boss).await;
+        let code = |r: Result<_, CoreError>| match r {
+            Err(CoreError::BadRequest { code, params, .. }) => (code, params),
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        // A misspelt key, a value out of range, no JSON: refused by name, nothing stored.
+        let (c, p) =
+            code(settings::save(&core, &boss, r#"{"lifecycle": {"stabilty_days": 30}}"#).await);
+        assert_eq!(
+            (c, p.get("key")),
+            (
+                "insights_settings_unknown",
+                Some(&json!("lifecycle.stabilty_days"))
+            )
+        );
+        let (c, p) = code(settings::save(&core, &boss, r#"{"churn": {"floor_auc": 2}}"#).await);
+        assert_eq!(c, "insights_settings_invalid", "{p:?}");
+        assert!(
+            p["message"].as_str().unwrap().contains("floor_auc"),
+            "{p:?}"
+        );
+        let (c, _) = code(settings::save(&core, &boss, "floor = 0.7").await);
+        assert_eq!(c, "insights_settings_not_json");
+        assert_eq!(
+            settings::written(core.db.reader()).await.unwrap(),
+            json!({})
+        );
+        // Only administrators.
+        let [_, _, _] = crate::support::two_teams(&core, &boss).await;
+        let rep = crate::support::actor(&core, "rep@example.com").await;
+        assert!(matches!(
+            settings::save(&core, &rep, "{}").await,
+            Err(CoreError::Forbidden { .. })
+        ));
+
+        // Stable only after ten years: no one is stable at the next refresh; the rest of the
+        // settings keep their defaults.
+        refresh::refresh(&core, Some(d("2025-12-31")), refresh::Train::Never, &quiet)
+            .await
+            .unwrap();
+        assert_eq!(
+            of(&core, ids[5]).await.values.lifecycle_stage,
+            "stability",
+            "{backend:?}"
+        );
+        let s = settings::save(&core, &boss, r#"{"lifecycle": {"stability_days": 3650}}"#)
+            .await
+            .unwrap();
+        assert_eq!(s.lifecycle.stability_days, 3650);
+        assert_eq!(s.churn.window_days, 180);
+        refresh::refresh(&core, Some(d("2025-12-31")), refresh::Train::Never, &quiet)
+            .await
+            .unwrap();
+        for id in &ids {
+            assert_ne!(
+                of(&core, *id).await.values.lifecycle_stage,
+                "stability",
+                "{backend:?}"
+            );
+        }
+        // Back to the defaults.
+        settings::save(&core, &boss, "{}").await.unwrap();
+        assert_eq!(
+            settings::current(core.db.reader()).await.unwrap(),
+            guanxi_analytics::customer_insights::InsightSettings::default()
+        );
+    }
+}

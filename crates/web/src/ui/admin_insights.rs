@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use guanxi_charts::{Chart, Kind, Series};
 use guanxi_core::insights::models::{self, ModelSummary};
 use guanxi_core::insights::refresh::{self, RunSummary};
+use guanxi_core::insights::settings;
 use guanxi_core::{CoreError, codes};
 use serde_json::Value;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<State> {
     Router::new()
         .route("/admin/insights", get(page))
         .route("/admin/insights/refresh", post(refresh_now))
+        .route("/admin/insights/settings", post(save_settings))
 }
 
 pub struct RunLine {
@@ -67,6 +69,10 @@ struct InsightsPage {
     calibration: String,
     features: Vec<FeatureLine>,
     notice: Option<String>,
+    /// The models' settings in effect (or as typed, when refused), as JSON.
+    settings: String,
+    /// Why the settings typed were refused.
+    settings_error: Option<String>,
 }
 
 fn admin_only(user: &UiUser) -> Result<(), ApiError> {
@@ -146,8 +152,20 @@ fn model_line(m: &ModelSummary, in_use: bool, i18n: &I18n) -> ModelLine {
 }
 
 async fn page(AxState(st): AxState<State>, user: UiUser, RawQuery(raw): RawQuery) -> Response {
-    if let Err(e) = admin_only(&user) {
-        return error_page(&user, e);
+    let notice = form_get(&query_pairs(raw.as_deref()), "done").map(str::to_string);
+    show(&st, &user, notice.as_deref(), None).await
+}
+
+/// The page, with `notice` (`queued`, `settings_saved`) said at the top, or the settings as
+/// typed with why they were refused.
+async fn show(
+    st: &State,
+    user: &UiUser,
+    notice: Option<&str>,
+    refused: Option<(String, String)>,
+) -> Response {
+    if let Err(e) = admin_only(user) {
+        return error_page(user, e);
     }
     let i18n = I18n::for_actor(&user.actor);
     let reader = st.core.db.reader();
@@ -156,12 +174,13 @@ async fn page(AxState(st): AxState<State>, user: UiUser, RawQuery(raw): RawQuery
         let runs = refresh::recent_runs(reader, 10).await?;
         let recent = models::recent(reader, 10).await?;
         let in_use = models::accepted(reader, today).await?.map(|(id, _)| id);
-        Ok::<_, CoreError>((runs, recent, in_use))
+        let settings = settings::current(reader).await?;
+        Ok::<_, CoreError>((runs, recent, in_use, settings))
     }
     .await;
-    let (runs, recent, in_use) = match loaded {
+    let (runs, recent, in_use, in_effect) = match loaded {
         Ok(l) => l,
-        Err(e) => return error_page(&user, e.into()),
+        Err(e) => return error_page(user, e.into()),
     };
     // The model to explain: the one in use, else the newest with an evaluation.
     let explained = recent
@@ -220,12 +239,20 @@ async fn page(AxState(st): AxState<State>, user: UiUser, RawQuery(raw): RawQuery
             }
             None => (None, String::new(), Vec::new()),
         };
-    let notice = match form_get(&query_pairs(raw.as_deref()), "done") {
+    let notice = match notice {
         Some("queued") => Some(i18n.t("admin-insights-queued")),
+        Some("settings_saved") => Some(i18n.t("admin-insights-settings-saved")),
         _ => None,
     };
+    let (settings, settings_error) = match refused {
+        Some((typed, why)) => (typed, Some(why)),
+        None => (
+            serde_json::to_string_pretty(&in_effect).unwrap_or_default(),
+            None,
+        ),
+    };
     render(&InsightsPage {
-        page: PageCtx::new(&user, i18n.t("admin-insights"), "admin"),
+        page: PageCtx::new(user, i18n.t("admin-insights"), "admin"),
         section: "insights".into(),
         runs: runs.iter().map(|r| run_line(r, &i18n)).collect(),
         models: recent
@@ -236,7 +263,26 @@ async fn page(AxState(st): AxState<State>, user: UiUser, RawQuery(raw): RawQuery
         calibration,
         features,
         notice,
+        settings,
+        settings_error,
     })
+}
+
+/// Stores the models' settings typed, or shows them again with why they cannot be used.
+async fn save_settings(AxState(st): AxState<State>, Posted { user, form }: Posted) -> Response {
+    let typed = form_get(&form, "settings").unwrap_or("").to_string();
+    match settings::save(&st.core, &user.actor, &typed).await {
+        Ok(_) => {
+            Redirect::to("/admin/insights?done=settings_saved#insight-settings").into_response()
+        }
+        Err(e @ CoreError::Forbidden { .. }) => error_page(&user, e.into()),
+        Err(e) => {
+            let i18n = I18n::for_actor(&user.actor);
+            let e: ApiError = e.into();
+            let why = i18n.error(e.reason.unwrap_or(e.code), &e.params);
+            show(&st, &user, None, Some((typed, why))).await
+        }
+    }
 }
 
 /// Queues a refresh that trains a new churn model; the page says it was queued.

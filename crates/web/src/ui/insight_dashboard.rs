@@ -347,7 +347,14 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
     // Lifecycle stages, in the order a customer lives them.
     let stage_rows = in_order(
         &stages,
-        &["acquisition", "growth", "stability", "decline", "churned"],
+        &[
+            "prospect",
+            "exploration",
+            "formation",
+            "stability",
+            "decline",
+            "churned",
+        ],
     );
     let stage_label = |k: &str| i18n.t(&format!("insight-lifecycle_stage-{k}"));
     boards.push(Board {

@@ -204,4 +204,65 @@ async fn administrators_see_the_churn_model_its_test_and_refresh_on_demand() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = form_as(
+        &app,
+        Some(&rep_cookie),
+        "en",
+        "/admin/insights/settings",
+        &[("_csrf", &rep_csrf), ("settings", "{}")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The models' settings: shown with the CLI's section names; a misspelt key is refused by
+    // name, in the reader's language, with what was typed kept; a good change is saved.
+    let (_, page) = page_as(&app, Some(&cookie), "en", "/admin/insights").await;
+    assert!(
+        page.contains("Model settings") && page.contains("&#34;switching-cost&#34;"),
+        "{page}"
+    );
+    let typed = r#"{"churn": {"floor_auk": 0.7}}"#;
+    let (status, _, refused) = form_as(
+        &app,
+        Some(&cookie),
+        "en",
+        "/admin/insights/settings",
+        &[("_csrf", &csrf), ("settings", typed)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        refused.contains("There is no setting “churn.floor_auk”"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("floor_auk&#34;: 0.7"),
+        "what was typed stays: {refused}"
+    );
+    let (zh_cookie, _) = login_cookie(&app, &boss_zh.email, PASSWORD).await;
+    let zh_csrf = csrf_of(&app, &zh_cookie).await;
+    let (_, _, refused) = form_as(
+        &app,
+        Some(&zh_cookie),
+        "zh-CN",
+        "/admin/insights/settings",
+        &[("_csrf", &zh_csrf), ("settings", "floor = 0.7")],
+    )
+    .await;
+    assert!(refused.contains("设置不是有效的 JSON"), "{refused}");
+    let (status, location, _) = form_as(
+        &app,
+        Some(&cookie),
+        "en",
+        "/admin/insights/settings",
+        &[
+            ("_csrf", &csrf),
+            ("settings", r#"{"churn": {"floor_auc": 0.7}}"#),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = page_as(&app, Some(&cookie), "en", &location.unwrap()).await;
+    assert!(page.contains("Settings saved"), "{page}");
+    assert!(page.contains("&#34;floor_auc&#34;: 0.7"), "{page}");
 }

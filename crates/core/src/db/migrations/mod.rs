@@ -46,6 +46,7 @@ mod m0046_insights;
 mod m0047_churn;
 mod m0048_fact_insights;
 mod m0049_write_off_dates;
+mod m0050_insight_settings;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -106,6 +107,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0047_churn::Migration),
             Box::new(m0048_fact_insights::Migration),
             Box::new(m0049_write_off_dates::Migration),
+            Box::new(m0050_insight_settings::Migration),
         ]
     }
 }
