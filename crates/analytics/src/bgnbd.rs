@@ -48,7 +48,7 @@ use crate::numeric::{
 use crate::transactions::RepeatData;
 
 /// BG/NBD parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct BgNbdParams {
     /// Shape of the gamma distribution of purchase rates.
     pub r: f64,

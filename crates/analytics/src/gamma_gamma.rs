@@ -36,7 +36,7 @@ use crate::numeric::{
 };
 
 /// Gamma-Gamma parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct GammaGammaParams {
     /// Shape of the per-transaction spend distribution.
     pub p: f64,

@@ -514,6 +514,97 @@ pub fn quantile_scores(values: &[f64], k: u32) -> Vec<u8> {
     scores
 }
 
+/// The values at which a quantile score of equation (1) steps up, one per step (`k − 1`): a
+/// value scores one more than the number of edges it exceeds, which is exactly
+/// [`quantile_scores`] for the values themselves and places any other value among them.
+///
+/// A score of at least `s` needs `L ≥ c = ⌈(s − 1)·n / k⌉` values below it, that is a value
+/// above the `c`-th smallest.
+pub fn quantile_edges(values: &[f64], k: u32) -> Vec<f64> {
+    let n = values.len();
+    if n == 0 || k == 0 {
+        return Vec::new();
+    }
+    let mut sorted = values.to_vec();
+    sorted.par_sort_unstable_by(f64::total_cmp);
+    let k = k as usize;
+    (2..=k)
+        .map(|s| sorted[((s - 1) * n).div_ceil(k).max(1) - 1])
+        .collect()
+}
+
+/// The score of `value` against [`quantile_edges`].
+pub fn score_by_edges(edges: &[f64], value: f64) -> u8 {
+    let above = edges.iter().filter(|e| value > **e).count();
+    u8::try_from(1 + above).unwrap_or(u8::MAX)
+}
+
+/// What places one customer among the customers an analysis scored: the quintile edges of each
+/// dimension and the high/low thresholds. Kept by a refresh to score one customer again later
+/// as the whole population was scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmCuts {
+    /// Edges of the negated recency (smaller recency is better).
+    pub recency: Vec<f64>,
+    /// Edges of frequency.
+    pub frequency: Vec<f64>,
+    /// Edges of the monetary value.
+    pub monetary: Vec<f64>,
+    /// High/low thresholds.
+    pub thresholds: RfmThresholds,
+}
+
+impl RfmCuts {
+    /// The cuts of `inputs` (already checked).
+    pub fn of(inputs: &[RfmInput], config: &RfmConfig) -> RfmCuts {
+        let rec: Vec<f64> = inputs.iter().map(|i| i.recency_days).collect();
+        let freq: Vec<f64> = inputs.iter().map(|i| i.frequency).collect();
+        let mon: Vec<f64> = inputs.iter().map(|i| i.monetary).collect();
+        let neg_rec: Vec<f64> = rec.iter().map(|r| -r).collect();
+        RfmCuts {
+            recency: quantile_edges(&neg_rec, 5),
+            frequency: quantile_edges(&freq, 5),
+            monetary: quantile_edges(&mon, 5),
+            thresholds: RfmThresholds {
+                recency_days: threshold_of(&rec, config.recency_threshold),
+                frequency: threshold_of(&freq, config.frequency_threshold),
+                monetary: threshold_of(&mon, config.monetary_threshold),
+                config: *config,
+            },
+        }
+    }
+
+    /// One customer's scores and segment.
+    pub fn score(&self, i: &RfmInput) -> RfmScore {
+        let t = &self.thresholds;
+        let r_high = i.recency_days < t.recency_days;
+        let f_high = i.frequency > t.frequency;
+        let m_high = i.monetary > t.monetary;
+        let segment = RfmSegment::from_flags(r_high, f_high, m_high);
+        let (r, f, m) = (
+            score_by_edges(&self.recency, -i.recency_days),
+            score_by_edges(&self.frequency, i.frequency),
+            score_by_edges(&self.monetary, i.monetary),
+        );
+        RfmScore {
+            customer_id: i.customer_id.clone(),
+            recency_days: i.recency_days,
+            frequency: i.frequency,
+            monetary: i.monetary,
+            r_score: r,
+            f_score: f,
+            m_score: m,
+            rfm_cell: format!("{r}{f}{m}"),
+            r_high,
+            f_high,
+            m_high,
+            segment,
+            segment_zh: segment.name_zh().to_string(),
+            segment_en: segment.name_en().to_string(),
+        }
+    }
+}
+
 /// Runs the RFM analysis.
 ///
 /// Errors on empty input, duplicate customer ids, or negative/non-finite values.
@@ -530,46 +621,10 @@ pub fn analyze(inputs: &[RfmInput], config: &RfmConfig) -> Result<RfmReport, Rfm
             return Err(RfmError::DuplicateCustomer(i.customer_id.clone()));
         }
     }
-    let rec: Vec<f64> = inputs.iter().map(|i| i.recency_days).collect();
-    let freq: Vec<f64> = inputs.iter().map(|i| i.frequency).collect();
     let mon: Vec<f64> = inputs.iter().map(|i| i.monetary).collect();
-    // Smaller recency is better: score the negated values.
-    let neg_rec: Vec<f64> = rec.iter().map(|r| -r).collect();
-    let r_scores = quintile_scores(&neg_rec);
-    let f_scores = quintile_scores(&freq);
-    let m_scores = quintile_scores(&mon);
-    let thresholds = RfmThresholds {
-        recency_days: threshold_of(&rec, config.recency_threshold),
-        frequency: threshold_of(&freq, config.frequency_threshold),
-        monetary: threshold_of(&mon, config.monetary_threshold),
-        config: *config,
-    };
-    let customers: Vec<RfmScore> = inputs
-        .iter()
-        .enumerate()
-        .map(|(k, i)| {
-            let r_high = i.recency_days < thresholds.recency_days;
-            let f_high = i.frequency > thresholds.frequency;
-            let m_high = i.monetary > thresholds.monetary;
-            let segment = RfmSegment::from_flags(r_high, f_high, m_high);
-            RfmScore {
-                customer_id: i.customer_id.clone(),
-                recency_days: i.recency_days,
-                frequency: i.frequency,
-                monetary: i.monetary,
-                r_score: r_scores[k],
-                f_score: f_scores[k],
-                m_score: m_scores[k],
-                rfm_cell: format!("{}{}{}", r_scores[k], f_scores[k], m_scores[k]),
-                r_high,
-                f_high,
-                m_high,
-                segment,
-                segment_zh: segment.name_zh().to_string(),
-                segment_en: segment.name_en().to_string(),
-            }
-        })
-        .collect();
+    let cuts = RfmCuts::of(inputs, config);
+    let customers: Vec<RfmScore> = inputs.iter().map(|i| cuts.score(i)).collect();
+    let thresholds = cuts.thresholds;
     let n = customers.len() as f64;
     let total_m: f64 = mon.iter().sum();
     let segments = RfmSegment::ALL
@@ -786,6 +841,14 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn edges_give_the_rank_scores(values in prop::collection::vec(0u32..50, 1..80), k in 1u32..11) {
+            let values: Vec<f64> = values.into_iter().map(f64::from).collect();
+            let edges = quantile_edges(&values, k);
+            let by_edges: Vec<u8> = values.iter().map(|v| score_by_edges(&edges, *v)).collect();
+            prop_assert_eq!(by_edges, quantile_scores(&values, k));
+        }
+
         #[test]
         fn scores_in_bounds(rows in arb_rows()) {
             let rep = analyze(&rows, &RfmConfig::default()).unwrap();

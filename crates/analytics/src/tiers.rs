@@ -585,10 +585,96 @@ pub struct TierReport {
     pub tiers: Vec<TierSummary>,
 }
 
-fn in_rule(rule: ValueRule, value: f64, top_share: f64) -> bool {
-    match rule {
-        ValueRule::TopShare(s) => top_share < s,
-        ValueRule::AtLeast(v) => value >= v,
+/// The least value that meets a value rule among a population.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum ValueCut {
+    /// Every value meets it (a top share covering everyone).
+    Everyone,
+    /// No value meets it (a top share of nothing).
+    Nobody,
+    /// Values of at least this.
+    AtLeast(f64),
+}
+
+impl ValueCut {
+    /// A rule's cut among `sorted` (ascending) values. `TopShare(s)` holds when the share of
+    /// values strictly above a customer's is below `s`: for at most `j` values above, the
+    /// customer's value must reach the `(j + 1)`-th largest. `j` is found with the very
+    /// comparison `higher / n < s`, so that floating point rounds as it always did.
+    pub fn of(rule: ValueRule, sorted: &[f64]) -> ValueCut {
+        match rule {
+            ValueRule::AtLeast(v) => ValueCut::AtLeast(v),
+            ValueRule::TopShare(s) => {
+                let n = sorted.len();
+                let holds = |higher: usize| (higher as f64 / n as f64) < s;
+                if n == 0 || !holds(0) {
+                    return ValueCut::Nobody;
+                }
+                let mut j = ((s * n as f64).floor().max(0.0) as usize).min(n);
+                while j < n && holds(j + 1) {
+                    j += 1;
+                }
+                while j > 0 && !holds(j) {
+                    j -= 1;
+                }
+                if j >= n {
+                    ValueCut::Everyone
+                } else {
+                    ValueCut::AtLeast(sorted[n - 1 - j])
+                }
+            }
+        }
+    }
+
+    /// Whether `value` meets it.
+    pub fn admits(self, value: f64) -> bool {
+        match self {
+            ValueCut::Everyone => true,
+            ValueCut::Nobody => false,
+            ValueCut::AtLeast(v) => value >= v,
+        }
+    }
+}
+
+/// What places one customer among the customers tiered together: the value each tier's rule
+/// asks for. Kept by a refresh to tier one customer again later as its population was tiered.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TierCuts {
+    /// The least value for gold.
+    pub gold: ValueCut,
+    /// The least value for silver.
+    pub silver: ValueCut,
+}
+
+impl TierCuts {
+    /// The cuts among `sorted` (ascending) customer values.
+    pub fn of(sorted: &[f64], config: &TierConfig) -> TierCuts {
+        TierCuts {
+            gold: ValueCut::of(config.gold_value, sorted),
+            silver: ValueCut::of(config.silver_value, sorted),
+        }
+    }
+
+    /// A customer's tier and the rule that decided it.
+    pub fn decide(&self, i: &TierInput, config: &TierConfig) -> (Tier, TierReason) {
+        let score = config.margin_points(i.margin_rate) + config.payment_points(i.days_to_pay);
+        if i.bad_debt {
+            (Tier::DoNotServe, TierReason::BadDebt)
+        } else if i.margin_rate < config.do_not_serve_below_margin {
+            (Tier::DoNotServe, TierReason::LowMargin)
+        } else if i
+            .days_to_pay
+            .is_some_and(|d| d > config.do_not_serve_days_to_pay)
+        {
+            (Tier::DoNotServe, TierReason::SlowPayer)
+        } else if self.gold.admits(i.value) && score >= config.gold_min_score {
+            (Tier::Gold, TierReason::TopValue)
+        } else if self.silver.admits(i.value) && score >= config.silver_min_score {
+            (Tier::Silver, TierReason::GoodValue)
+        } else {
+            (Tier::Bronze, TierReason::BelowSilver)
+        }
     }
 }
 
@@ -621,6 +707,7 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
     let n = inputs.len() as f64;
     let mut sorted: Vec<f64> = inputs.iter().map(|i| i.value).collect();
     sorted.sort_by(f64::total_cmp);
+    let cuts = TierCuts::of(&sorted, config);
     let customers: Vec<TierAssignment> = inputs
         .iter()
         .map(|i| {
@@ -629,17 +716,12 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
             let mp = config.margin_points(i.margin_rate);
             let pp = config.payment_points(i.days_to_pay);
             let score = mp + pp;
-            let (tier, reason, en, zh) = if i.bad_debt {
-                (
-                    Tier::DoNotServe,
-                    TierReason::BadDebt,
-                    "bad debt written off".to_string(),
-                    "曾发生坏账".to_string(),
-                )
-            } else if i.margin_rate < config.do_not_serve_below_margin {
-                (
-                    Tier::DoNotServe,
-                    TierReason::LowMargin,
+            let (tier, reason) = cuts.decide(i, config);
+            let (en, zh) = match reason {
+                TierReason::BadDebt => {
+                    ("bad debt written off".to_string(), "曾发生坏账".to_string())
+                }
+                TierReason::LowMargin => (
                     format!(
                         "margin rate {:.1}% below {:.1}%",
                         100.0 * i.margin_rate,
@@ -650,48 +732,32 @@ pub fn assign(inputs: &[TierInput], config: &TierConfig) -> Result<TierReport, T
                         100.0 * i.margin_rate,
                         100.0 * config.do_not_serve_below_margin
                     ),
-                )
-            } else if let Some(d) = i
-                .days_to_pay
-                .filter(|d| *d > config.do_not_serve_days_to_pay)
-            {
-                (
-                    Tier::DoNotServe,
-                    TierReason::SlowPayer,
-                    format!(
-                        "pays in {d:.0} days, over {:.0}",
-                        config.do_not_serve_days_to_pay
-                    ),
-                    format!(
-                        "回款周期 {d:.0} 天，超过 {:.0} 天",
-                        config.do_not_serve_days_to_pay
-                    ),
-                )
-            } else if in_rule(config.gold_value, i.value, top_share)
-                && score >= config.gold_min_score
-            {
-                (
-                    Tier::Gold,
-                    TierReason::TopValue,
+                ),
+                TierReason::SlowPayer => {
+                    let d = i.days_to_pay.unwrap_or_default();
+                    (
+                        format!(
+                            "pays in {d:.0} days, over {:.0}",
+                            config.do_not_serve_days_to_pay
+                        ),
+                        format!(
+                            "回款周期 {d:.0} 天，超过 {:.0} 天",
+                            config.do_not_serve_days_to_pay
+                        ),
+                    )
+                }
+                TierReason::TopValue => (
                     format!("top value and profitability score {score:.0}/40"),
                     format!("价值靠前，盈利能力得分 {score:.0}/40"),
-                )
-            } else if in_rule(config.silver_value, i.value, top_share)
-                && score >= config.silver_min_score
-            {
-                (
-                    Tier::Silver,
-                    TierReason::GoodValue,
+                ),
+                TierReason::GoodValue => (
                     format!("good value and profitability score {score:.0}/40"),
                     format!("价值较高，盈利能力得分 {score:.0}/40"),
-                )
-            } else {
-                (
-                    Tier::Bronze,
-                    TierReason::BelowSilver,
+                ),
+                TierReason::BelowSilver => (
                     format!("value or profitability score {score:.0}/40 below silver rules"),
                     format!("价值或盈利能力得分 {score:.0}/40 未达银牌标准"),
-                )
+                ),
             };
             TierAssignment {
                 customer_id: i.customer_id.clone(),
@@ -886,6 +952,24 @@ mod tests {
         let mut c = TierConfig::default();
         c.payment_bands[3].points = 25.0;
         assert!(c.validate().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn a_value_cut_admits_exactly_the_top_share(
+            values in prop::collection::vec(0u32..40, 1..60),
+            extra in 0u32..45,
+            share in 0.0f64..1.2,
+        ) {
+            let mut sorted: Vec<f64> = values.into_iter().map(f64::from).collect();
+            sorted.sort_by(f64::total_cmp);
+            let n = sorted.len() as f64;
+            let cut = ValueCut::of(ValueRule::TopShare(share), &sorted);
+            for v in sorted.iter().copied().chain([f64::from(extra)]) {
+                let higher = sorted.len() - sorted.partition_point(|x| *x <= v);
+                prop_assert_eq!(cut.admits(v), (higher as f64 / n) < share, "{} {:?}", v, cut);
+            }
+        }
     }
 
     proptest! {

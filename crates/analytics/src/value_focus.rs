@@ -466,6 +466,40 @@ fn build_ipa(
     }
 }
 
+/// One customer's focus under an analysis of its group (`ipa`): the dimension where importance
+/// times the customer's own gap to `target` is largest, or the group's focus when the customer
+/// rates every important dimension at the target.
+pub fn customer_focus(
+    dims: &[Dimension],
+    ipa: &Ipa,
+    r: &SurveyResponse,
+    target: f64,
+) -> CustomerFocus {
+    let pri: Vec<f64> = ipa
+        .dimensions
+        .iter()
+        .zip(&r.scores)
+        .map(|(d, s)| d.importance * (target - s).max(0.0))
+        .collect();
+    let j = if pri.iter().any(|p| *p > 0.0) {
+        argmax(&pri)
+    } else {
+        ipa.dimensions
+            .iter()
+            .position(|d| d.key == ipa.focus)
+            .unwrap_or(0)
+    };
+    CustomerFocus {
+        customer_id: r.customer_id.clone(),
+        segment: r.segment.clone(),
+        focus: dims[j].key.clone(),
+        focus_zh: dims[j].name_zh.clone(),
+        focus_en: dims[j].name_en.clone(),
+        gap: target - r.scores[j],
+        priority: pri.get(j).copied().unwrap_or_default(),
+    }
+}
+
 /// Runs the analysis over all responses, per segment, and per customer.
 pub fn analyze(
     dims: &[Dimension],
@@ -536,29 +570,7 @@ pub fn analyze(
                 .as_ref()
                 .and_then(|s| segments.iter().find(|g| &g.segment == s))
                 .map_or(&overall, |g| &g.ipa);
-            let pri: Vec<f64> = ipa
-                .dimensions
-                .iter()
-                .zip(&r.scores)
-                .map(|(d, s)| d.importance * (target - s).max(0.0))
-                .collect();
-            let j = if pri.iter().any(|p| *p > 0.0) {
-                argmax(&pri)
-            } else {
-                ipa.dimensions
-                    .iter()
-                    .position(|d| d.key == ipa.focus)
-                    .unwrap_or(0)
-            };
-            CustomerFocus {
-                customer_id: r.customer_id.clone(),
-                segment: r.segment.clone(),
-                focus: dims[j].key.clone(),
-                focus_zh: dims[j].name_zh.clone(),
-                focus_en: dims[j].name_en.clone(),
-                gap: target - r.scores[j],
-                priority: pri[j],
-            }
+            customer_focus(dims, ipa, r, target)
         })
         .collect();
     Ok(ValueFocusReport {

@@ -67,6 +67,7 @@ pub async fn run(core: &Core, cmd: InsightsCommand) -> Result<()> {
                 core.db.backend(),
                 as_of,
                 &core.settings.default_currency,
+                None,
             )
             .await
             .map_err(|e| explain_in(e, "en"))?;

@@ -69,7 +69,8 @@ pub fn standard_jobs(backend: db::Backend) -> jobs::Handlers {
             insights::refresh::KIND,
             insights::refresh::schedule(),
             insights::refresh::NightlyRefresh,
-        );
+        )
+        .register(insights::rescore::CHANGED_JOB, insights::rescore::Rescore);
     match backend {
         db::Backend::Sqlite => handlers.register_every(
             search::upkeep::KIND,

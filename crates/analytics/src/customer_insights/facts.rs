@@ -8,16 +8,16 @@
 //! The CLI's `loyalty --attitudes`, `switching-cost --customers`, `value-focus --dimensions pspr`
 //! and `rules` read the same inputs from side files and give the same numbers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::cross_sell::{self, CrossSellConfig};
+use crate::cross_sell::{self, CrossSellConfig, Rule};
 use crate::loyalty::{self, LoyaltyConfig, LoyaltyInput, LoyaltyType};
 use crate::switching_cost::{self, SwitchingCostConfig, SwitchingCostInput};
 use crate::transactions::{DayNumber, Transactions, day_number};
-use crate::value_focus::{self, SurveyResponse, ValueFocusConfig};
+use crate::value_focus::{self, Ipa, SurveyResponse, ValueFocusConfig};
 
 use super::Missing;
 
@@ -171,19 +171,81 @@ impl FactOptions {
     }
 }
 
+/// What the facts' insights learn from all customers together: which value dimensions weigh on
+/// satisfaction and which products go together. Kept by a refresh to score one customer again
+/// later as the population was scored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FactPopulation {
+    /// The importance–performance analysis of every survey, or why there is none.
+    pub focus: Result<Ipa, Missing>,
+    /// The cross-sell rules a recommendation may come from, or `None` when the ledger names no
+    /// products (or has too few orders to mine).
+    pub rules: Option<Vec<Rule>>,
+}
+
 /// The facts' insights of the customers `keys` (transaction keys with a purchase on or before
-/// `as_of`), in that order. Facts outside the configured scales are left out (the import
-/// already refuses most of them), so no number is built on a misread survey.
+/// `as_of`), in that order, and what they were learnt from. Facts outside the configured scales
+/// are left out (the import already refuses most of them), so no number is built on a misread
+/// survey.
 pub fn compute(
     tx: &Transactions,
     facts: &[CustomerFacts],
     keys: &[u32],
     as_of: NaiveDate,
     options: &FactOptions,
+) -> Result<(Vec<FactInsights>, FactPopulation), String> {
+    let population = fit(tx, facts, keys, as_of, options)?;
+    let insights = score(tx, facts, keys, as_of, options, &population)?;
+    Ok((insights, population))
+}
+
+/// Learns the value-focus analysis from the surveys of `keys` and the rules from every order.
+pub fn fit(
+    tx: &Transactions,
+    facts: &[CustomerFacts],
+    keys: &[u32],
+    as_of: NaiveDate,
+    options: &FactOptions,
+) -> Result<FactPopulation, String> {
+    options.validate()?;
+    let by_id = facts_by_id(facts);
+    let responses: Vec<SurveyResponse> = keys
+        .iter()
+        .filter_map(|&k| {
+            by_id
+                .get(tx.customer_id(k))
+                .and_then(|f| response(f, &options.value_focus))
+        })
+        .collect();
+    let focus = value_focus::analyze(&dimensions(), &responses, &options.value_focus)
+        .map(|report| report.overall)
+        .map_err(|_| Missing::FewSurveys);
+    let rules = tx.product_keys().and_then(|_| {
+        let baskets = baskets(tx, day_number(as_of), None);
+        let report = cross_sell::analyze(&baskets, &options.cross_sell).ok()?;
+        let min_lift = options.cross_sell.min_recommendation_lift;
+        Some(
+            report
+                .rules
+                .into_iter()
+                .filter(|r| r.consequent.len() == 1 && r.lift >= min_lift)
+                .collect(),
+        )
+    });
+    Ok(FactPopulation { focus, rules })
+}
+
+/// The facts' insights of the customers `keys`, in that order, against what `population` learnt.
+pub fn score(
+    tx: &Transactions,
+    facts: &[CustomerFacts],
+    keys: &[u32],
+    as_of: NaiveDate,
+    options: &FactOptions,
+    population: &FactPopulation,
 ) -> Result<Vec<FactInsights>, String> {
     options.validate()?;
-    let by_id: HashMap<&str, &CustomerFacts> =
-        facts.iter().map(|f| (f.customer_id.as_str(), f)).collect();
+    let by_id = facts_by_id(facts);
     let fact_of = |k: u32| by_id.get(tx.customer_id(k)).copied();
 
     // Loyalty: behaviour from the purchases, attitude from the facts.
@@ -200,32 +262,35 @@ pub fn compute(
             .map(|f| (f.customer_id.clone(), f))
             .collect();
 
-    // Value focus over every customer whose record rates all four dimensions and satisfaction.
-    let responses: Vec<SurveyResponse> = keys
-        .iter()
-        .filter_map(|&k| fact_of(k).and_then(|f| response(f, &options.value_focus)))
-        .collect();
-    let focus: Result<HashMap<String, FocusInsight>, Missing> =
-        match value_focus::analyze(&dimensions(), &responses, &options.value_focus) {
-            Ok(report) => Ok(report
-                .customers
-                .into_iter()
-                .map(|c| {
-                    (
-                        c.customer_id,
-                        FocusInsight {
-                            dimension: c.focus,
-                            gap: c.gap,
-                        },
-                    )
-                })
-                .collect()),
-            Err(_) => Err(Missing::FewSurveys),
-        };
-
-    let next = next_products(tx, as_of, &options.cross_sell);
-
     let cut = day_number(as_of);
+    let next = population.rules.as_ref().map(|rules| {
+        let mut holdings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for b in baskets(tx, cut, Some(keys)) {
+            holdings.entry(b.customer_id).or_default().extend(b.items);
+        }
+        let mut by: HashMap<String, Vec<NextProduct>> = HashMap::new();
+        let recommendations = cross_sell::next_best_products(
+            &holdings,
+            rules,
+            options.cross_sell.min_recommendation_lift,
+            options.cross_sell.top_n,
+        );
+        for r in recommendations {
+            by.entry(r.customer_id).or_default().push(NextProduct {
+                product: r.product,
+                confidence: r.confidence,
+                lift: r.lift,
+                because: r.because,
+            });
+        }
+        by
+    });
+    let target = options
+        .value_focus
+        .target
+        .unwrap_or(options.value_focus.scale_max);
+    let dims = dimensions();
+
     let mut out = Vec::with_capacity(keys.len());
     for &k in keys {
         let id = tx.customer_id(k);
@@ -267,11 +332,18 @@ pub fn compute(
             (None, _) => Err(Missing::NoFacts),
             (Some(_), None) => Err(Missing::NoFacts),
         };
-        let focus = match (&focus, f) {
-            (_, None) => Err(Missing::NoFacts),
-            (Ok(by), Some(_)) => by.get(id).cloned().ok_or(Missing::NoSurvey),
-            (Err(m), Some(f)) if response(f, &options.value_focus).is_some() => Err(*m),
-            (Err(_), Some(_)) => Err(Missing::NoSurvey),
+        let answer = f.and_then(|f| response(f, &options.value_focus));
+        let focus = match (&population.focus, f, answer) {
+            (_, None, _) => Err(Missing::NoFacts),
+            (_, Some(_), None) => Err(Missing::NoSurvey),
+            (Err(m), Some(_), Some(_)) => Err(*m),
+            (Ok(ipa), Some(_), Some(answer)) => {
+                let c = value_focus::customer_focus(&dims, ipa, &answer, target);
+                Ok(FocusInsight {
+                    dimension: c.focus,
+                    gap: c.gap,
+                })
+            }
         };
         let next_products = match &next {
             None => Err(Missing::NoProducts),
@@ -286,6 +358,28 @@ pub fn compute(
         });
     }
     Ok(out)
+}
+
+fn facts_by_id(facts: &[CustomerFacts]) -> HashMap<&str, &CustomerFacts> {
+    facts.iter().map(|f| (f.customer_id.as_str(), f)).collect()
+}
+
+/// The orders through `cut` as baskets of product names, of the customers `only` (every
+/// customer when `None`).
+fn baskets(tx: &Transactions, cut: DayNumber, only: Option<&[u32]>) -> Vec<cross_sell::Basket> {
+    let only: Option<HashSet<u32>> = only.map(|keys| keys.iter().copied().collect());
+    tx.baskets_through(cut)
+        .into_iter()
+        .filter(|b| only.as_ref().is_none_or(|o| o.contains(&b.customer)))
+        .map(|b| cross_sell::Basket {
+            customer_id: tx.customer_id(b.customer).to_string(),
+            items: b
+                .products
+                .iter()
+                .filter_map(|p| tx.product(*p).map(str::to_string))
+                .collect(),
+        })
+        .collect()
 }
 
 /// A value on a scale, or none when outside it.
@@ -336,40 +430,6 @@ fn switching_of(
         level: s.level,
         lever: s.lever,
     })
-}
-
-/// Next best products per customer id, from rules over the orders up to the cut; `None` when
-/// the ledger names no products.
-fn next_products(
-    tx: &Transactions,
-    as_of: NaiveDate,
-    config: &CrossSellConfig,
-) -> Option<HashMap<String, Vec<NextProduct>>> {
-    tx.product_keys()?;
-    let cut = day_number(as_of);
-    let baskets: Vec<cross_sell::Basket> = tx
-        .baskets_through(cut)
-        .into_iter()
-        .map(|b| cross_sell::Basket {
-            customer_id: tx.customer_id(b.customer).to_string(),
-            items: b
-                .products
-                .iter()
-                .filter_map(|p| tx.product(*p).map(str::to_string))
-                .collect(),
-        })
-        .collect();
-    let report = cross_sell::analyze(&baskets, config).ok()?;
-    let mut out: HashMap<String, Vec<NextProduct>> = HashMap::new();
-    for r in report.recommendations {
-        out.entry(r.customer_id).or_default().push(NextProduct {
-            product: r.product,
-            confidence: r.confidence,
-            lift: r.lift,
-            because: r.because,
-        });
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -451,7 +511,7 @@ mod tests {
             ..CustomerFacts::default()
         });
         let as_of = d("2024-12-31");
-        let out = compute(&tx, &facts, &keys(&tx), as_of, &FactOptions::default()).unwrap();
+        let (out, _) = compute(&tx, &facts, &keys(&tx), as_of, &FactOptions::default()).unwrap();
         let of = |id: &str| &out[tx.customer_key(id).unwrap() as usize];
 
         // Attitude known: a type; none recorded: behaviour only, no type, and no facts named
@@ -491,7 +551,8 @@ mod tests {
         assert_eq!(low_service.focus.as_ref().unwrap().dimension, "service");
 
         // Too few answers: the answering customers say so.
-        let few = compute(&tx, &facts[..3], &keys(&tx), as_of, &FactOptions::default()).unwrap();
+        let (few, _) =
+            compute(&tx, &facts[..3], &keys(&tx), as_of, &FactOptions::default()).unwrap();
         assert_eq!(
             few[tx.customer_key("c02").unwrap() as usize].focus,
             Err(Missing::FewSurveys)
@@ -501,7 +562,7 @@ mod tests {
     #[test]
     fn next_best_products_come_from_orders_up_to_the_as_of_date() {
         let tx = ledger();
-        let out = compute(
+        let (out, _) = compute(
             &tx,
             &[],
             &keys(&tx),
@@ -526,7 +587,7 @@ mod tests {
         let mut b = TransactionsBuilder::new();
         b.push("a", d("2024-01-01"), 1.0, None, None, None).unwrap();
         let tx = b.build();
-        let out = compute(&tx, &[], &[0], d("2024-12-31"), &FactOptions::default()).unwrap();
+        let (out, _) = compute(&tx, &[], &[0], d("2024-12-31"), &FactOptions::default()).unwrap();
         assert_eq!(out[0].next_products, Err(Missing::NoProducts));
     }
 }

@@ -11,6 +11,9 @@
 
 pub mod churn;
 pub mod facts;
+pub mod population;
+
+pub use population::{Deciles, Population};
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -22,7 +25,7 @@ use crate::gamma_gamma::{self, GammaGammaParams};
 use crate::lifecycle::{self, LifecycleAssignment, LifecycleConfig};
 use crate::relationship;
 use crate::rfm::{self, MonetaryBasis, RfmConfig, RfmSegment};
-use crate::tiers::{self, Invoice, Tier, TierConfig, TierReason};
+use crate::tiers::{self, Invoice, Tier, TierConfig, TierCuts, TierReason};
 use crate::timing::{self, PurchaseTiming, TimingConfig};
 use crate::transactions::{Period, RepeatData, SummaryOptions, Transactions, day_number};
 
@@ -107,7 +110,7 @@ impl InsightOptions {
 }
 
 /// Why an insight has no value for a customer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Missing {
     /// The ledger has no cost for this customer's sales: no margin, so no tier.
@@ -214,15 +217,6 @@ pub struct CustomerInsight {
     pub facts: facts::FactInsights,
 }
 
-/// The population's fitted models, kept to re-score one customer later.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct FittedModels {
-    /// BG/NBD (weekly periods).
-    pub repeat: Option<BgNbdParams>,
-    /// Gamma-Gamma spend.
-    pub spend: Option<GammaGammaParams>,
-}
-
 /// A refresh's results.
 #[derive(Clone, Debug, Serialize)]
 pub struct InsightReport {
@@ -230,8 +224,9 @@ pub struct InsightReport {
     pub as_of: NaiveDate,
     /// One entry per customer with a purchase on or before `as_of`, in key order.
     pub customers: Vec<CustomerInsight>,
-    /// The models fitted on this population.
-    pub models: FittedModels,
+    /// What was learnt from the population: its models and cut points, to score one customer
+    /// again later ([`score_one`]).
+    pub population: Population,
 }
 
 /// Everything that stops a refresh.
@@ -271,55 +266,32 @@ pub fn compute(
     if rfm_inputs.is_empty() {
         return Err(InsightError::NoPurchases(as_of));
     }
-    let rfm_report =
-        rfm::analyze(&rfm_inputs, &options.rfm).map_err(|e| InsightError::Model(e.to_string()))?;
+    let rfm_cuts = rfm::RfmCuts::of(&rfm_inputs, &options.rfm);
     let mut rfm_by_key: Vec<Option<RfmInsight>> = vec![None; n];
-    for s in rfm_report.customers {
-        if let Some(k) = tx.customer_key(&s.customer_id) {
-            rfm_by_key[k as usize] = Some(RfmInsight {
-                segment: s.segment,
-                r: s.r_score,
-                f: s.f_score,
-                m: s.m_score,
-                recency_days: s.recency_days,
-                frequency: s.frequency,
-                monetary: s.monetary,
-            });
+    for i in &rfm_inputs {
+        if let Some(k) = tx.customer_key(&i.customer_id) {
+            rfm_by_key[k as usize] = Some(rfm_of(&rfm_cuts, i));
         }
     }
 
     // Tiers, where costs are known, with payment behaviour from the invoices.
     let mut tier_by_key: Vec<Result<TierInsight, Missing>> = vec![Err(Missing::NoCost); n];
-    if tx.has_cost() {
-        let mut inputs = tiers::inputs_from_transactions(tx, None, Some(as_of))
-            .map_err(|e| InsightError::Model(e.to_string()))?;
-        let behaviour = tiers::payment_behaviour(invoices, as_of, None, Some(as_of));
-        tiers::apply_payments(&mut inputs, &behaviour);
-        if !inputs.is_empty() {
-            let report = tiers::assign(&inputs, &options.tiers)
-                .map_err(|e| InsightError::Model(e.to_string()))?;
-            for a in report.customers {
-                if let Some(k) = tx.customer_key(&a.customer_id) {
-                    tier_by_key[k as usize] = Ok(TierInsight {
-                        tier: a.tier,
-                        reason: a.reason,
-                        score: a.profitability_score,
-                        margin_rate: a.margin_rate,
-                        days_to_pay: a.days_to_pay,
-                    });
-                }
+    let tier_inputs = tier_inputs(tx, invoices, as_of)?;
+    let tier_cuts = (!tier_inputs.is_empty()).then(|| {
+        let mut sorted: Vec<f64> = tier_inputs.iter().map(|i| i.value).collect();
+        sorted.sort_by(f64::total_cmp);
+        TierCuts::of(&sorted, &options.tiers)
+    });
+    if let Some(cuts) = &tier_cuts {
+        for i in &tier_inputs {
+            if let Some(k) = tx.customer_key(&i.customer_id) {
+                tier_by_key[k as usize] = Ok(tier_of(cuts, i, &options.tiers));
             }
         }
     }
 
     // Lifetime value: BG/NBD and Gamma-Gamma on weekly summaries, a year ahead.
-    let summary = tx
-        .summarize(&SummaryOptions {
-            period: Period::Week,
-            calibration_end: as_of,
-            holdout_end: None,
-        })
-        .map_err(|e| InsightError::Model(e.to_string()))?;
+    let summary = weekly_summary(tx, as_of)?;
     let repeat = RepeatData::from_summary(&summary)
         .ok()
         .and_then(|d| bgnbd::fit(&d, &bgnbd::FitOptions::default()).ok())
@@ -332,41 +304,14 @@ pub fn compute(
     .map(|f| f.params);
     let mut value_by_key: Vec<Result<ValueInsight, Missing>> = vec![Err(Missing::NoModel); n];
     let mut p_alive_by_key: Vec<Option<f64>> = vec![None; n];
-    if let Some(params) = repeat {
-        let year = (365.2425 / Period::Week.days()).round();
-        let values = clv::score(
-            &RepeatModel::BgNbd(params),
-            spend.as_ref(),
-            &summary,
-            &ClvOptions {
-                horizon: year,
-                ..ClvOptions::default()
-            },
-        )
-        .map_err(|e| InsightError::Model(e.to_string()))?;
-        let min_t = f64::from(options.min_tenure_days) / Period::Week.days();
-        for v in values {
-            let k = v.customer as usize;
-            p_alive_by_key[k] = Some(v.p_alive);
-            value_by_key[k] = if v.t < min_t {
-                Err(Missing::TooNew)
-            } else {
-                Ok(ValueInsight {
-                    p_alive: v.p_alive,
-                    expected_purchases: v.expected_purchases,
-                    clv: v.clv,
-                })
-            };
-        }
+    for (k, p_alive, value) in values_of(&summary, repeat, spend, options)? {
+        p_alive_by_key[k] = Some(p_alive);
+        value_by_key[k] = value;
     }
 
     // Revenue deciles: rank by revenue up to the as-of date, the largest first.
     let revenue: Vec<f64> = (0..n as u32)
-        .map(|k| {
-            let h = histories.get(k);
-            let end = h.days.partition_point(|d| *d <= cut);
-            h.amounts[..end].iter().sum()
-        })
+        .map(|k| revenue_through(&histories.get(k), cut))
         .collect();
     let mut buyers: Vec<u32> = (0..n as u32)
         .filter(|&k| rfm_by_key[k as usize].is_some())
@@ -381,55 +326,281 @@ pub fn compute(
     for (rank, k) in buyers.iter().enumerate() {
         decile[*k as usize] = (rank * 10 / m.max(1)) as u8 + 1;
     }
+    let deciles = Deciles::of(
+        buyers
+            .iter()
+            .map(|&k| (revenue[k as usize], decile[k as usize])),
+    );
 
     // The relationship level: how many customers are like this one (its value rank) against the
     // margin it brings (thirds of the margin rate).
-    let cuts = relationship::margin_cuts(
+    let margin_cuts = relationship::margin_cuts(
         &tier_by_key
             .iter()
             .filter_map(|t| t.as_ref().ok().map(|t| t.margin_rate))
             .collect::<Vec<f64>>(),
     );
-    let mut fact_insights = facts::compute(tx, facts, &buyers, as_of, &options.facts)
-        .map_err(InsightError::Settings)?
-        .into_iter();
-    let by_buyer: Vec<(u32, facts::FactInsights)> = buyers
-        .iter()
-        .filter_map(|&k| fact_insights.next().map(|f| (k, f)))
-        .collect();
-    let customers: Vec<CustomerInsight> = by_buyer
+    let (fact_insights, fact_population) =
+        facts::compute(tx, facts, &buyers, as_of, &options.facts)
+            .map_err(InsightError::Settings)?;
+    let by_buyer: Vec<(u32, facts::FactInsights)> =
+        buyers.iter().copied().zip(fact_insights).collect();
+    let mut customers: Vec<CustomerInsight> = by_buyer
         .into_par_iter()
         .map(|(k, fact)| {
-            let h = histories.get(k);
             let i = k as usize;
-            CustomerInsight {
-                customer: k,
-                revenue: revenue[i],
-                value_decile: decile[i],
-                rfm: rfm_by_key[i].clone(),
-                tier: tier_by_key[i].clone(),
-                value: value_by_key[i],
-                lifecycle: lifecycle::assign(&h, cut, p_alive_by_key[i], &options.lifecycle),
-                timing: timing::timing(&h, cut, &options.timing),
-                relationship: match (&tier_by_key[i], cuts) {
-                    (Ok(t), Some(cuts)) => Ok(relationship::level(
-                        relationship::count_band(decile[i]),
-                        relationship::margin_band(t.margin_rate, cuts),
-                    )),
-                    (Err(m), _) => Err(*m),
-                    (Ok(_), None) => Err(Missing::NoCost),
+            assemble(
+                Parts {
+                    customer: k,
+                    revenue: revenue[i],
+                    value_decile: decile[i],
+                    rfm: rfm_by_key[i].clone(),
+                    tier: tier_by_key[i].clone(),
+                    value: value_by_key[i],
+                    p_alive: p_alive_by_key[i],
+                    facts: fact,
                 },
-                facts: fact,
-            }
+                &histories.get(k),
+                cut,
+                margin_cuts,
+                options,
+            )
         })
         .collect();
-    let mut customers = customers;
     customers.sort_by_key(|c| c.customer);
     Ok(InsightReport {
         as_of,
         customers,
-        models: FittedModels { repeat, spend },
+        population: Population {
+            as_of,
+            repeat,
+            spend,
+            rfm: rfm_cuts,
+            tiers: tier_cuts,
+            value: deciles,
+            margin_cuts,
+            facts: fact_population,
+        },
     })
+}
+
+/// Scores the customer `customer_id` again as of `as_of` against what a refresh learnt from the
+/// whole population (`population`): its models, cut points and rules, nothing refitted. `tx`,
+/// `invoices` and `facts` need hold only this customer's ledger (others in them are ignored).
+/// `None` when the customer has no purchase on or before `as_of`.
+pub fn score_one(
+    tx: &Transactions,
+    invoices: &[Invoice],
+    facts: &[facts::CustomerFacts],
+    customer_id: &str,
+    as_of: NaiveDate,
+    population: &Population,
+    options: &InsightOptions,
+) -> Result<Option<CustomerInsight>, InsightError> {
+    options
+        .tiers
+        .validate()
+        .map_err(|e| InsightError::Settings(e.to_string()))?;
+    let Some(k) = tx.customer_key(customer_id) else {
+        return Ok(None);
+    };
+    let cut = day_number(as_of);
+    let histories = tx.histories();
+    let history = histories.get(k);
+    let Some(rfm_input) = rfm::inputs_from_transactions(tx, as_of, MonetaryBasis::Total)
+        .into_iter()
+        .find(|i| i.customer_id == customer_id)
+    else {
+        return Ok(None);
+    };
+    let own_invoices: Vec<Invoice> = invoices
+        .iter()
+        .filter(|i| i.customer_id == customer_id)
+        .cloned()
+        .collect();
+    let tier = match (&population.tiers, tier_inputs(tx, &own_invoices, as_of)?) {
+        (Some(cuts), inputs) => inputs
+            .iter()
+            .find(|i| i.customer_id == customer_id)
+            .map(|i| tier_of(cuts, i, &options.tiers))
+            .ok_or(Missing::NoCost),
+        (None, _) => Err(Missing::NoCost),
+    };
+    let summary = weekly_summary(tx, as_of)?;
+    let (p_alive, value) = values_of(&summary, population.repeat, population.spend, options)?
+        .into_iter()
+        .find(|(key, _, _)| *key == k as usize)
+        .map_or((None, Err(Missing::NoModel)), |(_, p, v)| (Some(p), v));
+    let revenue = revenue_through(&history, cut);
+    let fact = facts::score(tx, facts, &[k], as_of, &options.facts, &population.facts)
+        .map_err(InsightError::Settings)?
+        .into_iter()
+        .next();
+    let Some(fact) = fact else {
+        return Ok(None);
+    };
+    Ok(Some(assemble(
+        Parts {
+            customer: k,
+            revenue,
+            value_decile: population.value.place(revenue),
+            rfm: Some(rfm_of(&population.rfm, &rfm_input)),
+            tier,
+            value,
+            p_alive,
+            facts: fact,
+        },
+        &history,
+        cut,
+        population.margin_cuts,
+        options,
+    )))
+}
+
+/// A customer's results that rest on the population, before the ones of its own history.
+struct Parts {
+    customer: u32,
+    revenue: f64,
+    value_decile: u8,
+    rfm: Option<RfmInsight>,
+    tier: Result<TierInsight, Missing>,
+    value: Result<ValueInsight, Missing>,
+    p_alive: Option<f64>,
+    facts: facts::FactInsights,
+}
+
+/// Adds what a customer's own history says (lifecycle, timing) and the relationship level.
+fn assemble(
+    parts: Parts,
+    history: &crate::transactions::History<'_>,
+    cut: crate::transactions::DayNumber,
+    margin_cuts: Option<(f64, f64)>,
+    options: &InsightOptions,
+) -> CustomerInsight {
+    let relationship = match (&parts.tier, margin_cuts) {
+        (Ok(t), Some(cuts)) => Ok(relationship::level(
+            relationship::count_band(parts.value_decile),
+            relationship::margin_band(t.margin_rate, cuts),
+        )),
+        (Err(m), _) => Err(*m),
+        (Ok(_), None) => Err(Missing::NoCost),
+    };
+    CustomerInsight {
+        customer: parts.customer,
+        revenue: parts.revenue,
+        value_decile: parts.value_decile,
+        rfm: parts.rfm,
+        tier: parts.tier,
+        value: parts.value,
+        lifecycle: lifecycle::assign(history, cut, parts.p_alive, &options.lifecycle),
+        timing: timing::timing(history, cut, &options.timing),
+        relationship,
+        facts: parts.facts,
+    }
+}
+
+fn rfm_of(cuts: &rfm::RfmCuts, input: &rfm::RfmInput) -> RfmInsight {
+    let s = cuts.score(input);
+    RfmInsight {
+        segment: s.segment,
+        r: s.r_score,
+        f: s.f_score,
+        m: s.m_score,
+        recency_days: s.recency_days,
+        frequency: s.frequency,
+        monetary: s.monetary,
+    }
+}
+
+/// The tier inputs with payment behaviour (none without costs).
+fn tier_inputs(
+    tx: &Transactions,
+    invoices: &[Invoice],
+    as_of: NaiveDate,
+) -> Result<Vec<tiers::TierInput>, InsightError> {
+    if !tx.has_cost() {
+        return Ok(Vec::new());
+    }
+    let mut inputs = tiers::inputs_from_transactions(tx, None, Some(as_of))
+        .map_err(|e| InsightError::Model(e.to_string()))?;
+    let behaviour = tiers::payment_behaviour(invoices, as_of, None, Some(as_of));
+    tiers::apply_payments(&mut inputs, &behaviour);
+    Ok(inputs)
+}
+
+fn tier_of(cuts: &TierCuts, i: &tiers::TierInput, config: &TierConfig) -> TierInsight {
+    let (tier, reason) = cuts.decide(i, config);
+    TierInsight {
+        tier,
+        reason,
+        score: config.margin_points(i.margin_rate) + config.payment_points(i.days_to_pay),
+        margin_rate: i.margin_rate,
+        days_to_pay: i.days_to_pay,
+    }
+}
+
+fn weekly_summary(
+    tx: &Transactions,
+    as_of: NaiveDate,
+) -> Result<crate::transactions::Summary, InsightError> {
+    tx.summarize(&SummaryOptions {
+        period: Period::Week,
+        calibration_end: as_of,
+        holdout_end: None,
+    })
+    .map_err(|e| InsightError::Model(e.to_string()))
+}
+
+/// A summarised customer's key, probability of being active and lifetime value (or why not).
+type ScoredValue = (usize, f64, Result<ValueInsight, Missing>);
+
+/// Each summarised customer's key, probability of being active and lifetime value (or why not),
+/// a year ahead; nothing without a repeat-purchase model.
+fn values_of(
+    summary: &crate::transactions::Summary,
+    repeat: Option<BgNbdParams>,
+    spend: Option<GammaGammaParams>,
+    options: &InsightOptions,
+) -> Result<Vec<ScoredValue>, InsightError> {
+    let Some(params) = repeat else {
+        return Ok(Vec::new());
+    };
+    let year = (365.2425 / Period::Week.days()).round();
+    let values = clv::score(
+        &RepeatModel::BgNbd(params),
+        spend.as_ref(),
+        summary,
+        &ClvOptions {
+            horizon: year,
+            ..ClvOptions::default()
+        },
+    )
+    .map_err(|e| InsightError::Model(e.to_string()))?;
+    let min_t = f64::from(options.min_tenure_days) / Period::Week.days();
+    Ok(values
+        .into_iter()
+        .map(|v| {
+            let value = if v.t < min_t {
+                Err(Missing::TooNew)
+            } else {
+                Ok(ValueInsight {
+                    p_alive: v.p_alive,
+                    expected_purchases: v.expected_purchases,
+                    clv: v.clv,
+                })
+            };
+            (v.customer as usize, v.p_alive, value)
+        })
+        .collect())
+}
+
+/// Revenue up to `cut`.
+fn revenue_through(
+    h: &crate::transactions::History<'_>,
+    cut: crate::transactions::DayNumber,
+) -> f64 {
+    let end = h.days.partition_point(|d| *d <= cut);
+    h.amounts[..end].iter().sum()
 }
 
 #[cfg(test)]
@@ -467,7 +638,7 @@ mod tests {
         let tx = ledger();
         let r = compute(&tx, &[], &[], d("2025-01-01"), &InsightOptions::standard()).unwrap();
         assert_eq!(r.customers.len(), 51);
-        assert!(r.models.repeat.is_some());
+        assert!(r.population.repeat.is_some());
         let by_id = |id: &str| {
             let k = tx.customer_key(id).unwrap();
             r.customers.iter().find(|c| c.customer == k).unwrap()
@@ -496,6 +667,133 @@ mod tests {
                 .all(|c| (1..=10).contains(&c.value_decile))
         );
         assert!(r.customers.iter().all(|c| c.tier.is_ok()));
+    }
+
+    /// Rows of a ledger with products (two lines an order), invoices and surveys: customer,
+    /// day, amount, cost, order, product.
+    type Line = (String, NaiveDate, f64, f64, String, &'static str);
+
+    fn lines() -> Vec<Line> {
+        let start = d("2023-01-05");
+        let mut out = Vec::new();
+        for c in 0..40i64 {
+            let id = format!("c{c:02}");
+            let months = if c < 8 { 10 } else { 24 - c % 5 };
+            for month in 0..months {
+                let day = start + Duration::days(30 * month + c);
+                let amount = 100.0 + c as f64 * 10.0 + month as f64;
+                let order = format!("{id}-{month}");
+                let second = ["B", "C", "D"][((c + month) % 3) as usize];
+                out.push((id.clone(), day, amount, amount * 0.6, order.clone(), "A"));
+                out.push((id.clone(), day, 20.0, 12.0, order, second));
+            }
+        }
+        out
+    }
+
+    fn build(lines: &[Line]) -> Transactions {
+        let mut b = TransactionsBuilder::new();
+        for (id, day, amount, cost, order, product) in lines {
+            b.push(id, *day, *amount, Some(*cost), Some(order), Some(product))
+                .unwrap();
+        }
+        b.build()
+    }
+
+    fn surveys() -> Vec<facts::CustomerFacts> {
+        (0..40)
+            .filter(|c| c % 3 != 0)
+            .map(|c| facts::CustomerFacts {
+                customer_id: format!("c{c:02}"),
+                satisfaction: Some(f64::from(1 + c % 5)),
+                recommendation: Some(f64::from(c % 11)),
+                share_of_wallet: Some(0.5),
+                contract_end: Some(d("2025-06-30")),
+                integration_level: Some((c % 4) as u32),
+                loyalty_balance: None,
+                ratings: [
+                    Some(f64::from(1 + c % 5)),
+                    Some(f64::from(1 + (c / 2) % 5)),
+                    Some(f64::from(1 + (c / 3) % 5)),
+                    Some(f64::from(1 + (c * 7) % 5)),
+                ],
+            })
+            .collect()
+    }
+
+    fn invoices(lines: &[Line]) -> Vec<Invoice> {
+        lines
+            .iter()
+            .filter(|l| l.5 == "A")
+            .map(|(id, day, amount, _, _, _)| Invoice {
+                customer_id: id.clone(),
+                invoice_date: *day,
+                paid_date: Some(*day + Duration::days(20 + (id.len() as i64 * 7) % 50)),
+                amount: *amount,
+                written_off: false,
+                written_off_on: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_customer_scored_against_the_population_gets_what_the_refresh_gave() {
+        let all = lines();
+        let tx = build(&all);
+        let (inv, facts) = (invoices(&all), surveys());
+        let as_of = d("2024-11-30");
+        let options = InsightOptions::standard();
+        let r = compute(&tx, &inv, &facts, as_of, &options).unwrap();
+        assert!(r.population.repeat.is_some() && r.population.tiers.is_some());
+        assert!(
+            r.population.facts.focus.is_ok(),
+            "{:?}",
+            r.population.facts.focus
+        );
+        assert!(
+            r.population
+                .facts
+                .rules
+                .as_ref()
+                .is_some_and(|r| !r.is_empty())
+        );
+        // The population survives being stored.
+        let kept: Population =
+            serde_json::from_value(serde_json::to_value(&r.population).unwrap()).unwrap();
+        assert_eq!(kept, r.population);
+        for c in &r.customers {
+            let id = tx.customer_id(c.customer).to_string();
+            let own: Vec<Line> = all.iter().filter(|l| l.0 == id).cloned().collect();
+            let one = build(&own);
+            let again = score_one(&one, &inv, &facts, &id, as_of, &kept, &options)
+                .unwrap()
+                .expect("a buyer");
+            let mut again = serde_json::to_value(&again).unwrap();
+            let mut was = serde_json::to_value(c).unwrap();
+            // Keys differ between the two ledgers; everything else is the same.
+            again["customer"] = 0.into();
+            was["customer"] = 0.into();
+            assert_eq!(again, was, "{id}");
+        }
+        // A new sale moves the customer's own numbers, against the same population.
+        let mut own: Vec<Line> = all.iter().filter(|l| l.0 == "c03").cloned().collect();
+        own.push(("c03".into(), as_of, 50_000.0, 10_000.0, "big".into(), "A"));
+        let moved = score_one(&build(&own), &inv, &facts, "c03", as_of, &kept, &options)
+            .unwrap()
+            .unwrap();
+        assert_eq!(moved.value_decile, 1);
+        assert_eq!(moved.rfm.as_ref().unwrap().recency_days, 0.0);
+        // No purchase by then: nothing to score.
+        let none = score_one(
+            &build(&own),
+            &inv,
+            &facts,
+            "c03",
+            d("2022-01-01"),
+            &kept,
+            &options,
+        );
+        assert!(none.unwrap().is_none());
     }
 
     #[test]

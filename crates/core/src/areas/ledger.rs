@@ -5,9 +5,9 @@
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use crate::error::{FieldError, FieldErrors};
+use crate::error::{CoreResult, FieldError, FieldErrors};
 use crate::records::def::{EntityDef, FieldDef, FieldKind};
-use crate::records::{JsonMap, Work, money, values};
+use crate::records::{Event, JsonMap, Work, money, values};
 
 /// What customer insights are about and what they read (DESIGN.md section 8): the customer
 /// entity they are written onto, and the ledgers (sales history, payments) each of whose rows
@@ -28,6 +28,48 @@ pub fn insight_sources() -> InsightSources {
         payments: &crate::areas::sales::PAYMENT_RECORDS,
         facts: &crate::areas::customers::CUSTOMER_FACTS,
     }
+}
+
+/// The job that scores again the accounts whose ledger changed (the insights run it).
+pub const CHANGED_JOB: &str = "insights_rescore";
+
+/// The table of accounts waiting for that job.
+pub const CHANGED_TABLE: &str = "insight_pending";
+
+/// Notes, in the writer's transaction, that the ledger of the account a row belongs to changed
+/// (and of the account it belonged to, when it moved): the account waits in [`CHANGED_TABLE`]
+/// once however many of its rows a burst or an import writes, and a [`CHANGED_JOB`] is queued
+/// when it starts waiting. Both exist exactly when the write does.
+pub async fn changed(work: &Work<'_>, event: &Event<'_>, rec: &JsonMap) -> CoreResult<()> {
+    use sea_orm::sea_query::{OnConflict, Query};
+    let account_of = |r: &JsonMap| {
+        r.get("account_id")
+            .and_then(Value::as_str)
+            .and_then(|s| uuid::Uuid::parse_str(s).ok())
+    };
+    let mut accounts = vec![account_of(rec)];
+    if let Some(stored) = event.stored {
+        accounts.push(account_of(stored));
+    }
+    accounts.dedup();
+    for account in accounts.into_iter().flatten() {
+        let mut q = Query::insert();
+        q.into_table(crate::db::col(CHANGED_TABLE))
+            .columns([crate::db::col("account_id"), crate::db::col("since")])
+            .values_panic([account.into(), work.now().into()])
+            .on_conflict(
+                OnConflict::column(crate::db::col("account_id"))
+                    .do_nothing()
+                    .to_owned(),
+            );
+        if crate::db::insert(work.conn(), &q).await? > 0 {
+            let job =
+                crate::jobs::NewJob::new(CHANGED_JOB, serde_json::json!({"account": account}))
+                    .attempts(3);
+            crate::jobs::enqueue(work.conn(), job).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A ledger date after today (in the writer's time zone).

@@ -5,6 +5,8 @@
 //!
 //! - [`refresh::refresh`]: a full refresh as of a date (today by default), from the CLI
 //!   (`guanxi insights refresh`) or the nightly job;
+//! - [`rescore`]: one account again within seconds of a change to its ledger, against what the
+//!   newest refresh learnt;
 //! - [`read`]: the ledgers into the analytics crate's inputs;
 //! - [`store`]: the account's row of current values, and the history of changes kept for
 //!   thirteen months;
@@ -15,6 +17,7 @@ pub mod current;
 pub mod models;
 pub mod read;
 pub mod refresh;
+pub mod rescore;
 pub mod settings;
 pub mod store;
 pub mod summary;

@@ -149,6 +149,21 @@ pub async fn accepted<C: ConnectionTrait>(
     Ok(Some((id, model)))
 }
 
+/// The churn model `id`, when it is still kept.
+pub async fn by_id<C: ConnectionTrait>(conn: &C, id: Uuid) -> CoreResult<Option<ChurnModel>> {
+    let mut q = Query::select();
+    q.column(col("model"))
+        .from(col("insight_models"))
+        .and_where(Expr::col(col("id")).eq(id))
+        .and_where(Expr::col(col("kind")).eq(CHURN));
+    let Some(r) = db::fetch_one(conn, &q).await? else {
+        return Ok(None);
+    };
+    serde_json::from_value(json_at(&r, 0, "model")?)
+        .map(Some)
+        .map_err(|e| CoreError::Internal(format!("stored churn model {id}: {e}")))
+}
+
 /// The newest models, newest first.
 pub async fn recent<C: ConnectionTrait>(conn: &C, limit: u64) -> CoreResult<Vec<ModelSummary>> {
     let mut q = Query::select();

@@ -51,23 +51,39 @@ fn internal(e: impl std::fmt::Display) -> CoreError {
     CoreError::Internal(format!("reading the ledger: {e}"))
 }
 
-fn placeholder(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "?",
-        Backend::Postgres => "$1",
+/// The condition that keeps a ledger's rows (alias `alias`) dated (`date`) on or before `as_of`
+/// and, for one account's ledger, of that account; with the values it binds.
+fn bounds(
+    backend: Backend,
+    alias: &str,
+    date: &str,
+    as_of: NaiveDate,
+    account: Option<Uuid>,
+) -> (String, Vec<sea_orm::Value>) {
+    let (first, second) = match backend {
+        Backend::Sqlite => ("?", "?"),
+        Backend::Postgres => ("$1", "$2"),
+    };
+    let mut sql = format!("{alias}.{date} <= {first}");
+    let mut values = vec![as_of.into()];
+    if let Some(account) = account {
+        sql.push_str(&format!(" AND {alias}.account_id = {second}"));
+        values.push(account.into());
     }
+    (sql, values)
 }
 
-/// Reads the sales history and invoices of live accounts dated on or before `as_of`, amounts in
-/// `base` (the base currency) as major units.
+/// Reads the sales history and invoices of live accounts (of `account` alone when given) dated
+/// on or before `as_of`, amounts in `base` (the base currency) as major units.
 pub async fn ledger<C: ConnectionTrait + StreamTrait>(
     conn: &C,
     backend: Backend,
     as_of: NaiveDate,
     base: &str,
+    account: Option<Uuid>,
 ) -> CoreResult<Ledger> {
     let unit = 10f64.powi(money::minor_digits(base) as i32);
-    let p = placeholder(backend);
+    let (bound, values) = bounds(backend, "s", "date", as_of, account);
     let src = insight_sources();
     let (sales, subject) = (src.sales.table, src.subject.table);
     let db_backend = conn.get_database_backend();
@@ -77,17 +93,13 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
          s.base_cost_amount, CASE WHEN s.product_code <> '' THEN s.product_code ELSE s.product_name END, \
          s.product_name \
          FROM {sales} s JOIN {subject} a ON a.id = s.account_id \
-         WHERE s.deleted_at IS NULL AND a.deleted_at IS NULL AND s.date <= {p} \
+         WHERE s.deleted_at IS NULL AND a.deleted_at IS NULL AND {bound} \
          ORDER BY s.account_id, s.date"
     );
     let mut rows = Vec::new();
     {
         let stream = conn
-            .stream(Statement::from_sql_and_values(
-                db_backend,
-                &sql,
-                [as_of.into()],
-            ))
+            .stream(Statement::from_sql_and_values(db_backend, &sql, values))
             .await
             .map_err(internal)?;
         let mut stream = std::pin::pin!(stream);
@@ -156,8 +168,8 @@ pub async fn ledger<C: ConnectionTrait + StreamTrait>(
         b.push(id, date, r.amount as f64 / unit, cost, order, product)
             .map_err(internal)?;
     }
-    let invoices = invoices(conn, backend, as_of, unit).await?;
-    let facts = facts(conn, backend, as_of).await?;
+    let invoices = invoices(conn, backend, as_of, unit, account).await?;
+    let facts = facts(conn, backend, as_of, account).await?;
     Ok(Ledger {
         transactions: b.build(),
         invoices,
@@ -173,22 +185,23 @@ async fn invoices<C: ConnectionTrait + StreamTrait>(
     backend: Backend,
     as_of: NaiveDate,
     unit: f64,
+    account: Option<Uuid>,
 ) -> CoreResult<Vec<Invoice>> {
-    let p = placeholder(backend);
+    let (bound, values) = bounds(backend, "i", "invoice_date", as_of, account);
     let src = insight_sources();
     let (payments, subject) = (src.payments.table, src.subject.table);
     let sql = format!(
         "SELECT i.account_id, i.invoice_date, i.paid_date, i.base_amount_amount, i.written_off, \
          i.written_off_on \
          FROM {payments} i JOIN {subject} a ON a.id = i.account_id \
-         WHERE i.deleted_at IS NULL AND a.deleted_at IS NULL AND i.invoice_date <= {p}"
+         WHERE i.deleted_at IS NULL AND a.deleted_at IS NULL AND {bound}"
     );
     let mut out = Vec::new();
     let stream = conn
         .stream(Statement::from_sql_and_values(
             conn.get_database_backend(),
             &sql,
-            [as_of.into()],
+            values,
         ))
         .await
         .map_err(internal)?;
@@ -218,9 +231,10 @@ async fn facts<C: ConnectionTrait + StreamTrait>(
     conn: &C,
     backend: Backend,
     as_of: NaiveDate,
+    account: Option<Uuid>,
 ) -> CoreResult<Vec<CustomerFacts>> {
     use crate::areas::customers::customer_facts::INTEGRATION_LEVELS;
-    let p = placeholder(backend);
+    let (bound, values) = bounds(backend, "f", "recorded_on", as_of, account);
     let src = insight_sources();
     let (facts, subject) = (src.facts.table, src.subject.table);
     let sql = format!(
@@ -228,14 +242,14 @@ async fn facts<C: ConnectionTrait + StreamTrait>(
          f.contract_end, f.integration_level, f.loyalty_balance, f.rating_product, \
          f.rating_service, f.rating_price, f.rating_relationship \
          FROM {facts} f JOIN {subject} a ON a.id = f.account_id \
-         WHERE f.deleted_at IS NULL AND a.deleted_at IS NULL AND f.recorded_on <= {p} \
+         WHERE f.deleted_at IS NULL AND a.deleted_at IS NULL AND {bound} \
          ORDER BY f.account_id, f.recorded_on DESC, f.created_at DESC, f.id DESC"
     );
     let stream = conn
         .stream(Statement::from_sql_and_values(
             conn.get_database_backend(),
             &sql,
-            [as_of.into()],
+            values,
         ))
         .await
         .map_err(internal)?;

@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use guanxi_analytics::customer_insights::facts::FactInsights;
-use guanxi_analytics::customer_insights::{self, InsightError, InsightOptions, InsightReport};
+use guanxi_analytics::customer_insights::{
+    self, CustomerInsight, Deciles, InsightError, InsightOptions, Population,
+};
 use guanxi_analytics::lifecycle::Stage;
 use guanxi_analytics::timing::DueStatus;
 use guanxi_analytics::transactions::date_from_day_number;
@@ -179,6 +181,7 @@ async fn compute_and_write(
         backend,
         as_of,
         &core.settings.default_currency,
+        None,
     )
     .await?;
     let ledger = std::sync::Arc::new(ledger);
@@ -256,7 +259,7 @@ async fn compute_and_write(
     let churn_model = churn.as_ref().map(|(id, _)| *id);
     let rows = report
         .as_ref()
-        .map(|r| rows_of(r, &ledger, churn.as_ref()))
+        .map(|r| rows_of(&r.customers, &ledger, churn.as_ref()))
         .unwrap_or_default();
     let of = rows.len() as u64;
     let mut done = 0u64;
@@ -283,13 +286,17 @@ async fn compute_and_write(
     let keep_from = as_of.checked_sub_months(Months::new(13)).unwrap_or(as_of);
     store::trim_history(&txn, keep_from).await?;
     txn.commit().await?;
-    let mut models = report
-        .as_ref()
-        .and_then(|r| serde_json::to_value(r.models).ok())
+    // What the next rescoring of one account places it against.
+    let learnt = report.map(|r| Learnt {
+        population: r.population,
+        churn: churn.as_ref().map(|(id, scores)| ChurnLearnt {
+            model: *id,
+            deciles: Deciles::of(scores.iter().map(|s| (s.probability, s.risk_decile))),
+        }),
+    });
+    let models = learnt
+        .and_then(|l| serde_json::to_value(l).ok())
         .unwrap_or_else(|| json!({}));
-    if let (Some(id), Some(m)) = (churn_model, models.as_object_mut()) {
-        m.insert("churn".into(), json!(id));
-    }
     Ok((
         Refreshed {
             run,
@@ -337,9 +344,24 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|e| CoreError::Internal(format!("insights: {e}")))
 }
 
-/// The report's customers as rows to store, keyed back to their accounts.
-fn rows_of(
-    report: &InsightReport,
+/// What a refresh learnt from the whole population, as its run keeps it (`models`): enough to
+/// score one account again against it ([`super::rescore`]).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct Learnt {
+    pub population: Population,
+    /// The churn model that scored the population, and where its risks fell.
+    pub churn: Option<ChurnLearnt>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct ChurnLearnt {
+    pub model: Uuid,
+    pub deciles: Deciles,
+}
+
+/// The customers' insights as rows to store, keyed back to their accounts.
+pub(super) fn rows_of(
+    customers: &[CustomerInsight],
     ledger: &read::Ledger,
     churn: Option<&(Uuid, Vec<ChurnScore>)>,
 ) -> Vec<Row> {
@@ -347,8 +369,7 @@ fn rows_of(
     let risk: HashMap<&str, &ChurnScore> = churn
         .map(|(_, s)| s.iter().map(|s| (s.customer_id.as_str(), s)).collect())
         .unwrap_or_default();
-    report
-        .customers
+    customers
         .iter()
         .filter_map(|c| {
             let id = tx.customer_id(c.customer);

@@ -20,7 +20,7 @@ fn quiet(_: refresh::Progress) {}
 
 /// Twelve accounts buying monthly for two years, three of them stopping after the first year,
 /// and one that never bought: their ids, buyers first.
-async fn ledger(core: &Core) -> Vec<Uuid> {
+pub(crate) async fn ledger(core: &Core) -> Vec<Uuid> {
     let boss = admin(core, "boss@example.com").await;
     let mut ids = Vec::new();
     for a in 0..13 {

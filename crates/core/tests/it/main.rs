@@ -33,6 +33,7 @@ mod notifications;
 mod paging;
 mod pinyin_sort;
 mod reminders;
+mod rescore;
 mod rows;
 mod scope_lists;
 mod search_bounds;

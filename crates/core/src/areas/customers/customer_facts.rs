@@ -115,6 +115,11 @@ struct Rules;
 
 #[async_trait]
 impl Behaviour for Rules {
+    /// The account's insights are scored again within seconds.
+    async fn after(&self, work: &mut Work<'_>, event: &Event<'_>, rec: &JsonMap) -> CoreResult<()> {
+        ledger::changed(work, event, rec).await
+    }
+
     async fn validate(
         &self,
         work: &mut Work<'_>,
@@ -141,10 +146,11 @@ impl Behaviour for Rules {
     }
 }
 
-/// A fact recorded on a day, so that none lies in the future.
+/// A fact recorded on a day, so that none lies in the future, satisfied on the scale.
 fn example(_seed: u32) -> JsonMap {
     let mut out = JsonMap::new();
     out.insert("recorded_on".into(), json!("2020-01-01"));
+    out.insert("satisfaction".into(), json!("4"));
     out
 }
 

@@ -113,6 +113,11 @@ struct Rules;
 
 #[async_trait]
 impl Behaviour for Rules {
+    /// The account's insights are scored again within seconds.
+    async fn after(&self, work: &mut Work<'_>, event: &Event<'_>, rec: &JsonMap) -> CoreResult<()> {
+        ledger::changed(work, event, rec).await
+    }
+
     async fn validate(
         &self,
         work: &mut Work<'_>,

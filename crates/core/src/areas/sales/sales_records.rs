@@ -153,6 +153,11 @@ fn is_return(rec: &JsonMap) -> bool {
 
 #[async_trait]
 impl Behaviour for Rules {
+    /// The account's insights are scored again within seconds.
+    async fn after(&self, work: &mut Work<'_>, event: &Event<'_>, rec: &JsonMap) -> CoreResult<()> {
+        ledger::changed(work, event, rec).await
+    }
+
     fn derive(&self, rec: &mut JsonMap, _errors: &mut FieldErrors) {
         // An ERP's red-ink row (红字) is a negative amount: a return unless it says otherwise.
         if str_field(rec, "kind").is_empty() {

@@ -47,6 +47,7 @@ mod m0047_churn;
 mod m0048_fact_insights;
 mod m0049_write_off_dates;
 mod m0050_insight_settings;
+mod m0051_insight_pending;
 mod schema;
 
 use sea_orm_migration::prelude::*;
@@ -108,6 +109,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0048_fact_insights::Migration),
             Box::new(m0049_write_off_dates::Migration),
             Box::new(m0050_insight_settings::Migration),
+            Box::new(m0051_insight_pending::Migration),
         ]
     }
 }
