@@ -47,11 +47,13 @@ fn main() {
     let rounds = env_or("GUANXI_BENCH_ROUNDS", 3);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let core = Core::new(Db::open(&url).await.expect("open database"), Settings::default());
-        let conn = core.db.reader();
-        let sql = format!(
-            "SELECT account_id FROM account_insights ORDER BY random() LIMIT {accounts}"
+        let core = Core::new(
+            Db::open(&url).await.expect("open database"),
+            Settings::default(),
         );
+        let conn = core.db.reader();
+        let sql =
+            format!("SELECT account_id FROM account_insights ORDER BY random() LIMIT {accounts}");
         let rows = conn
             .query_all(Statement::from_string(conn.get_database_backend(), sql))
             .await
@@ -60,7 +62,10 @@ fn main() {
             .iter()
             .map(|r| r.try_get_by_index::<Uuid>(0).unwrap())
             .collect();
-        assert!(!ids.is_empty(), "no account has insights: run `guanxi insights refresh`");
+        assert!(
+            !ids.is_empty(),
+            "no account has insights: run `guanxi insights refresh`"
+        );
         let sales: i64 = conn
             .query_one(Statement::from_string(
                 conn.get_database_backend(),

@@ -30,6 +30,104 @@ pub struct Figures {
     pub churn_risk: Option<f64>,
 }
 
+/// How many accounts moved from one value of an insight to another.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Flow {
+    pub from: String,
+    pub to: String,
+    pub accounts: i64,
+    /// Their revenue to the as-of date.
+    pub revenue: f64,
+}
+
+/// The refresh before the newest one (the newest as-of date before the latest): what "since the
+/// last refresh" compares with. `None` before a second refresh.
+pub async fn previous_as_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+) -> CoreResult<Option<chrono::NaiveDate>> {
+    let mut q = Query::select();
+    q.expr_as(Expr::col(col("as_of")).max(), Alias::new("d"))
+        .from(col("insight_runs"))
+        .and_where(Expr::col(col("state")).eq("done"))
+        .and_where(Expr::cust(
+            "as_of < (SELECT MAX(r.as_of) FROM insight_runs r WHERE r.state = 'done')",
+        ));
+    match db::fetch_one(conn, &q).await? {
+        Some(r) => db::get_at::<Option<chrono::NaiveDate>>(&r, 0, "d"),
+        None => Ok(None),
+    }
+}
+
+/// The accounts `actor` may read whose code insight `name` (one whose history is kept) showed
+/// another value at the refresh of `since` than it shows now, per pair of values, most accounts
+/// first: the lifecycle's flows since the last refresh. The value then is the one the
+/// `insight.<name>@<date>` filter reads, so each pair's list finds the same accounts.
+pub async fn flows(
+    core: &Core,
+    actor: &Actor,
+    name: &str,
+    since: chrono::NaiveDate,
+) -> CoreResult<Vec<Flow>> {
+    let column = groupable(name)?;
+    if !super::TRACKED.contains(&column)
+        || !matches!(super::filterable(column), Some(ValueKind::Code))
+    {
+        return Err(CoreError::bad_request(
+            codes::NOT_GROUPABLE,
+            format!("insights do not flow by {name}"),
+        )
+        .with_param("field", serde_json::json!(name)));
+    }
+    if actor.grant(subject().name).read == Scope::None {
+        return Ok(Vec::new());
+    }
+    let ids = readable(core, actor, None).await?;
+    // The name is one of the declared insights and the date a parsed date: safe to write in.
+    let at = format!(
+        "(SELECT MIN(r.as_of) FROM insight_runs r WHERE r.state = 'done' AND r.as_of >= '{since}')"
+    );
+    let then = format!(
+        "(SELECT h.code FROM insight_history h WHERE h.account_id = {TABLE}.{KEY} \
+         AND h.name = '{column}' AND h.valid_from = (SELECT MAX(h2.valid_from) \
+         FROM insight_history h2 WHERE h2.account_id = {TABLE}.{KEY} AND h2.name = '{column}' \
+         AND h2.valid_from <= {at}))"
+    );
+    let mut inner = Query::select();
+    inner
+        .expr_as(Expr::cust(then), Alias::new("was"))
+        .expr_as(Expr::cust(format!("\"{column}\"")), Alias::new("now"))
+        .column(col("revenue"))
+        .from(col(TABLE))
+        .and_where(Expr::col(col(KEY)).in_subquery(ids));
+    let mut q = Query::select();
+    q.column(Alias::new("was"))
+        .column(Alias::new("now"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .expr_as(Expr::cust(sum("revenue")), Alias::new("revenue"))
+        .from_subquery(inner, Alias::new("f"))
+        .and_where(Expr::cust(
+            "was IS NOT NULL AND was <> '' AND now <> '' AND was <> now",
+        ))
+        .group_by_col(Alias::new("was"))
+        .group_by_col(Alias::new("now"));
+    let mut out = Vec::new();
+    for r in db::fetch_all(core.db.reader(), &q).await? {
+        out.push(Flow {
+            from: db::get_opt_string(&r, "was")?.unwrap_or_default(),
+            to: db::get_opt_string(&r, "now")?.unwrap_or_default(),
+            accounts: db::get_i64(&r, "n")?,
+            revenue: db::get_opt_f64(&r, "revenue")?.unwrap_or(0.0),
+        });
+    }
+    out.sort_by(|a, b| {
+        b.accounts
+            .cmp(&a.accounts)
+            .then(a.from.cmp(&b.from))
+            .then(a.to.cmp(&b.to))
+    });
+    Ok(out)
+}
+
 /// One band of lifetime value: `[from, to)` (`to` open at the top band).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Band {

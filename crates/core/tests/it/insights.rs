@@ -505,6 +505,40 @@ async fn a_value_then_and_now_finds_what_changed_since_a_date() {
         ])
         .await;
         assert_eq!(got, expected, "{backend:?}");
+        // The dashboard's flows since the refresh before the newest: each pair of stages counts
+        // exactly the accounts that went so, as the pair's list finds them.
+        let since = guanxi_core::insights::summary::previous_as_of(core.db.reader())
+            .await
+            .unwrap();
+        assert_eq!(since, Some(d("2024-10-01")), "{backend:?}");
+        let flows =
+            guanxi_core::insights::summary::flows(&core, &boss, "lifecycle_stage", d("2024-10-01"))
+                .await
+                .unwrap();
+        assert!(!flows.is_empty(), "{backend:?}");
+        let moved = (0..12).filter(|i| then[*i].0 != now[*i].0).count() as i64;
+        assert_eq!(flows.iter().map(|f| f.accounts).sum::<i64>(), moved);
+        for f in &flows {
+            let expected = (0..12)
+                .filter(|i| then[*i].0 == f.from && now[*i].0 == f.to)
+                .count();
+            let listed = found(&[
+                ("insight.lifecycle_stage@2024-10-01", f.from.as_str()),
+                ("insight.lifecycle_stage", f.to.as_str()),
+            ])
+            .await;
+            assert_eq!(
+                (f.accounts as usize, listed.len()),
+                (expected, expected),
+                "{f:?}"
+            );
+        }
+        assert!(
+            guanxi_core::insights::summary::flows(&core, &boss, "churn_risk", d("2024-10-01"))
+                .await
+                .is_err(),
+            "only coded insights flow"
+        );
         // A date after the last refresh: nothing was known then.
         assert!(
             found(&[("insight.lifecycle_stage@2026-01-01", is.as_str())])

@@ -29,6 +29,16 @@ pub fn router() -> Router<State> {
 const COLUMNS: &str =
     "cols=name,insight.tier,insight.churn_risk,insight.clv,insight.lifecycle_stage,owner_id";
 
+/// The lifecycle stages in the order a customer lives them.
+const STAGES: [&str; 6] = [
+    "prospect",
+    "exploration",
+    "formation",
+    "stability",
+    "decline",
+    "churned",
+];
+
 /// One row of a dashboard's table.
 pub struct Line {
     pub label: String,
@@ -171,12 +181,20 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
             summary::by(core, actor, "loyalty_type", None).await?,
             summary::clv_bands(core, actor, None, 8).await?,
             current::latest_as_of(core.db.reader()).await?,
+            summary::previous_as_of(core.db.reader()).await?,
         ))
     }
     .await;
-    let (tiers, deciles, rfm, churn, stages, loyalty, bands, as_of) = match loaded {
+    let (tiers, deciles, rfm, churn, stages, loyalty, bands, as_of, previous) = match loaded {
         Ok(l) => l,
         Err(e) => return error_page(&user, e.into()),
+    };
+    let flows = match previous {
+        Some(since) => match summary::flows(core, actor, "lifecycle_stage", since).await {
+            Ok(f) => Some((since, f)),
+            Err(e) => return error_page(&user, e.into()),
+        },
+        None => None,
     };
     let rose = match rose_since(&st, &user, 30).await {
         Ok(r) => r,
@@ -345,17 +363,7 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
     });
 
     // Lifecycle stages, in the order a customer lives them.
-    let stage_rows = in_order(
-        &stages,
-        &[
-            "prospect",
-            "exploration",
-            "formation",
-            "stability",
-            "decline",
-            "churned",
-        ],
-    );
+    let stage_rows = in_order(&stages, &STAGES);
     let stage_label = |k: &str| i18n.t(&format!("insight-lifecycle_stage-{k}"));
     boards.push(Board {
         id: "dash-lifecycle",
@@ -389,6 +397,52 @@ async fn page(AxState(st): AxState<State>, user: UiUser) -> Response {
             .collect(),
         more: None,
     });
+
+    // How customers moved between stages since the refresh before the newest.
+    if let Some((since, flows)) = &flows {
+        let order = |k: &str| STAGES.iter().position(|s| *s == k).unwrap_or(0);
+        let then = format!("insight.lifecycle_stage@{since}");
+        let label = |f: &summary::Flow| {
+            i18n.t_with(
+                "insights-dash-flow",
+                &[("from", stage_label(&f.from)), ("to", stage_label(&f.to))],
+            )
+        };
+        boards.push(Board {
+            id: "dash-flows",
+            title: i18n.t1("insights-dash-flows", "date", since.to_string()),
+            hint: if flows.is_empty() {
+                i18n.t("insights-dash-flows-none")
+            } else {
+                i18n.t("insights-dash-flows-hint")
+            },
+            svg: String::new(),
+            headings: vec![i18n.t("insights-dash-revenue")],
+            lines: flows
+                .iter()
+                .map(|f| Line {
+                    label: label(f),
+                    href: url::list_link(
+                        insights::subject().plural,
+                        &[
+                            ("insight.lifecycle_stage", "eq", f.to.clone()),
+                            (then.as_str(), "eq", f.from.clone()),
+                        ],
+                        COLUMNS,
+                    ),
+                    accounts: f.accounts.to_string(),
+                    cells: vec![cash(f.revenue)],
+                    tone: match (f.to.as_str(), order(&f.to) > order(&f.from)) {
+                        ("churned", _) => "bad",
+                        ("decline", true) => "warn",
+                        (_, false) => "good",
+                        _ => "",
+                    },
+                })
+                .collect(),
+            more: None,
+        });
+    }
 
     // Lifetime value: how many customers in each band of round numbers.
     let band_label = |b: &Band| match b.to {

@@ -40,6 +40,11 @@ async fn a_rep_reads_customer_analytics_and_opens_a_tier_in_chromium() {
             }
         }
     }
+    // A refresh ten months back, then today's: the leavers' stages moved between them.
+    let back = today - Duration::days(300);
+    refresh::refresh(&app.core, Some(back), refresh::Train::IfStale, &|_| {})
+        .await
+        .expect("refresh then");
     refresh::refresh(&app.core, None, refresh::Train::IfStale, &|_| {})
         .await
         .expect("refresh");
@@ -94,6 +99,8 @@ async fn a_rep_reads_customer_analytics_and_opens_a_tier_in_chromium() {
                         assert!(b.exists(&format!("{id} h2")).await, "{id}");
                     }
                     assert!(b.exists("#dash-tiers svg").await && b.exists("#dash-churn svg").await);
+                    let flows = b.text("#dash-flows h2").await;
+                    assert!(flows.contains(&back.to_string()), "{flows}");
                     assert_no_sideways_scroll(&b, "analytics").await;
                     assert_accessible(&b, "analytics").await;
                     b.shot("analytics").await;
@@ -118,6 +125,19 @@ async fn a_rep_reads_customer_analytics_and_opens_a_tier_in_chromium() {
                     assert_eq!(b.all("#records tbody tr").await.len(), counted);
                     assert_no_sideways_scroll(&b, "tier list").await;
                     b.shot("tier-list").await;
+
+                    // A move between stages opens the accounts that moved so.
+                    b.goto("/insights").await;
+                    let moved: usize = b
+                        .text("#dash-flows tbody tr:first-child td a")
+                        .await
+                        .trim()
+                        .parse()
+                        .expect("a count");
+                    b.click_to_page("#dash-flows tbody tr:first-child th a")
+                        .await;
+                    assert_eq!(b.all("#records tbody tr").await.len(), moved);
+                    assert_eq!(b.all(".chip").await.len(), 2, "stage now and then");
                 },
             )
             .await;
