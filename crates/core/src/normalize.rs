@@ -506,6 +506,13 @@ pub fn tax_id(input: &str) -> Result<String, FieldError> {
     Ok(s)
 }
 
+/// Whether `input` is a unified social credit code (统一社会信用代码) with a right check
+/// character: what an ERP export may name a customer by instead of its name.
+pub fn is_uscc(input: &str) -> bool {
+    let s = input.trim().to_uppercase();
+    s.len() == 18 && looks_like_uscc(&s) && uscc_checksum_ok(&s)
+}
+
 const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 fn looks_like_uscc(s: &str) -> bool {

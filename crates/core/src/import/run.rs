@@ -808,24 +808,54 @@ impl<'a> Runner<'a> {
         };
         let mut rec = JsonMap::new();
         rec.insert((*title_field).to_string(), Value::String(r.name.clone()));
-        let matches = match self.names_ahead.get(&cache_key) {
-            Some(Some(id)) => {
-                made.push((target.name, r.name.clone(), *id));
-                return Ok(*id);
+        // An ERP export may name the customer by its unified social credit code: found by the
+        // tax-id rule, never made (a company named by a code is no company anyone knows).
+        let by_code = crate::normalize::is_uscc(&r.name)
+            .then(|| {
+                target
+                    .dedupe
+                    .iter()
+                    .find(|d| d.rule == Rule::TaxId)
+                    .and_then(|d| d.fields.first())
+            })
+            .flatten();
+        let matches = match (by_code, self.names_ahead.get(&cache_key)) {
+            (Some(field), _) => {
+                let mut coded = JsonMap::new();
+                coded.insert(
+                    (*field).to_string(),
+                    Value::String(r.name.trim().to_string()),
+                );
+                dedupe::check::holders(
+                    bulk.conn(),
+                    self.core,
+                    self.actor,
+                    target,
+                    &coded,
+                    &[Rule::TaxId],
+                )
+                .await
+                .map_err(|_| not_found())?
             }
-            // Nothing by this name when the rows were looked ahead, and nothing made by it since
-            // (the batch's own are above).
-            Some(None) => Vec::new(),
-            None => dedupe::check::holders(
-                bulk.conn(),
-                self.core,
-                self.actor,
-                target,
-                &rec,
-                &[Rule::Name],
-            )
-            .await
-            .map_err(|_| not_found())?,
+            (None, found) => match found {
+                Some(Some(id)) => {
+                    made.push((target.name, r.name.clone(), *id));
+                    return Ok(*id);
+                }
+                // Nothing by this name when the rows were looked ahead, and nothing made by it since
+                // (the batch's own are above).
+                Some(None) => Vec::new(),
+                None => dedupe::check::holders(
+                    bulk.conn(),
+                    self.core,
+                    self.actor,
+                    target,
+                    &rec,
+                    &[Rule::Name],
+                )
+                .await
+                .map_err(|_| not_found())?,
+            },
         };
         let readable: Vec<&dedupe::Match> = matches.iter().filter(|m| m.readable).collect();
         match readable.as_slice() {
@@ -845,8 +875,9 @@ impl<'a> Runner<'a> {
                         .collect::<Vec<_>>(),
                 )),
             [] => {
-                let may_make = self.options.create_missing
-                    || self.def.field(&r.key).is_none_or(|f| f.creates_missing);
+                let may_make = by_code.is_none()
+                    && (self.options.create_missing
+                        || self.def.field(&r.key).is_none_or(|f| f.creates_missing));
                 if !may_make || self.actor.grant(target.name).write == Scope::None {
                     return Err(not_found());
                 }

@@ -208,3 +208,61 @@ async fn a_rep_reads_the_ledger_of_the_accounts_they_may_read_whoever_keyed_it_i
         fresh.cleanup(core).await;
     }
 }
+
+/// An ERP export may name the customer by its unified social credit code: the row finds the
+/// account with that code whatever it is called, a code no account has is refused by name (never
+/// made into a company called by a code, even when missing customers may be created), and a
+/// name still finds its account by name.
+#[tokio::test]
+async fn ledger_rows_find_their_customer_by_its_social_credit_code() {
+    use crate::import_run::import;
+    use guanxi_core::import::run::Policy;
+    for backend in backends() {
+        let fresh = Fresh::new(backend).await;
+        let core = fresh.core().await;
+        let boss = admin(&core, "boss@example.com").await;
+        let coded = create(
+            &core,
+            &boss,
+            &ACCOUNTS,
+            json!({"kind": "company", "name": "上海浦江机电设备有限公司", "tax_id": "91310000MA1FL0QX10"}),
+        )
+        .await;
+        let named = create(
+            &core,
+            &boss,
+            &ACCOUNTS,
+            json!({"kind": "company", "name": "杭州西溪贸易有限公司"}),
+        )
+        .await;
+        let csv = "单据日期,客户,单据编号,价税合计\n\
+                   2026-01-05,91310000MA1FL0QX10,SO-1,1200\n\
+                   2026-01-06,杭州西溪贸易有限公司,SO-2,800\n\
+                   2026-01-07,91110108MA01AB2C3T,SO-3,500\n";
+        let (report, errors) = import(&core, &boss, &SALES_RECORDS, csv, Policy::Create).await;
+        assert_eq!(report.counts.created, 2, "{backend:?}: {errors:?}");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 4);
+        let rows = core
+            .records(&SALES_RECORDS)
+            .list(
+                &boss,
+                &ListQuery {
+                    limit: 10,
+                    ..ListQuery::default()
+                },
+            )
+            .await
+            .unwrap()
+            .items;
+        let account_of = |order: &str| {
+            rows.iter()
+                .find(|r| r["order_ref"] == order)
+                .map(|r| r["account_id"].clone())
+        };
+        assert_eq!(account_of("SO-1"), Some(coded["id"].clone()));
+        assert_eq!(account_of("SO-2"), Some(named["id"].clone()));
+        assert_eq!(account_of("SO-3"), None);
+        fresh.cleanup(core).await;
+    }
+}
