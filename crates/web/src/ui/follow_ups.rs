@@ -10,8 +10,8 @@ use guanxi_core::{CoreError, Scope};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::bulk_redirect::{failed_code, safe_back, with_done};
 use super::posted::Posted;
-use super::record_list::{failed_code, safe_back, with_done};
 use super::timeline::source;
 use super::{error_page, form_get};
 use crate::State;

@@ -6,6 +6,7 @@ mod admin_insights;
 mod admin_jobs;
 mod admin_mail;
 mod board;
+mod bulk_redirect;
 mod calendar;
 mod calendar_feed;
 mod cells;

@@ -12,6 +12,7 @@ use guanxi_core::{CoreError, EntityDef, FieldError, codes, saved_views};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::bulk_redirect::{failed_code, safe_back, with_done};
 use super::cells::Cell;
 use super::choices::Choices;
 use super::display::{self, field_label};
@@ -872,43 +873,8 @@ pub(super) async fn bulk_owner(
     }
 }
 
-/// The code a list's bulk action reports a refusal by: the first field's, else the reason's,
-/// else the error's own.
-pub(super) fn failed_code(e: CoreError) -> &'static str {
-    let e: ApiError = e.into();
-    e.fields
-        .as_ref()
-        .and_then(|f| f.iter().next().map(|(_, fe)| fe.code))
-        .or(e.reason)
-        .unwrap_or(e.code)
-}
-
-/// `back` with what was done added to its query string (replacing an earlier `done`).
-pub(super) fn with_done(back: &str, done: &str) -> String {
-    let (path, query) = back.split_once('?').unwrap_or((back, ""));
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|p| {
-            !p.is_empty()
-                && !["done", "n", "undo", "failed"].contains(&p.split('=').next().unwrap_or(""))
-        })
-        .collect();
-    if kept.is_empty() {
-        format!("{path}?{done}")
-    } else {
-        format!("{path}?{}&{done}", kept.join("&"))
-    }
-}
-
 pub(super) fn choose_an_owner() -> CoreError {
     CoreError::field("owner_id", FieldError::new(codes::REQUIRED))
-}
-
-pub(super) fn safe_back(back: Option<&str>, def: &EntityDef) -> String {
-    match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
-        _ => format!("/{}", def.plural),
-    }
 }
 
 pub(super) async fn save_view(
