@@ -64,7 +64,7 @@ pub async fn changed(work: &Work<'_>, event: &Event<'_>, rec: &JsonMap) -> CoreR
             );
         if crate::db::insert(work.conn(), &q).await? > 0 {
             let job =
-                crate::jobs::NewJob::new(CHANGED_JOB, serde_json::json!({"account": account}))
+                crate::jobs::NewJob::new(CHANGED_JOB, serde_json::json!({"subject": account}))
                     .attempts(3);
             crate::jobs::enqueue(work.conn(), job).await?;
         }

@@ -160,7 +160,16 @@ pub enum TargetKind {
     },
     /// The record's owner, by the user's name.
     Owner,
+    /// The currency of every amount on the row (an ERP export's 币种 column), for an entity
+    /// with money fields: an amount and its cost are in the same currency.
+    Currency,
 }
+
+/// The path of the row's currency ([`TargetKind::Currency`]).
+pub const CURRENCY: &str = "currency";
+
+/// Other names of a row's currency column.
+const CURRENCY_SYNONYMS: &[&str] = &["币种", "币别", "货币", "币种名称", "Currency code"];
 
 /// One thing a column can feed.
 #[derive(Debug, Clone)]
@@ -260,6 +269,20 @@ impl Targets {
                     .filter(|l| !l.is_empty())
                     .cloned()
                     .collect(),
+            });
+        }
+        let money = def
+            .fields
+            .iter()
+            .any(|f| matches!(f.kind, FieldKind::Money));
+        if money && def.field(CURRENCY).is_none() {
+            list.push(Target {
+                path: CURRENCY.to_string(),
+                kind: TargetKind::Currency,
+                many: false,
+                dates: false,
+                field: None,
+                custom_labels: Vec::new(),
             });
         }
         if def.access == Access::Records {
@@ -368,6 +391,12 @@ impl Targets {
                 add(t.path.trim_start_matches("custom."), 30);
                 for l in &t.custom_labels {
                     add(l, 40);
+                }
+            }
+            TargetKind::Currency => {
+                add(CURRENCY, 30);
+                for s in CURRENCY_SYNONYMS {
+                    add(s, 35);
                 }
             }
             TargetKind::Owner => {

@@ -175,6 +175,7 @@ pub(super) fn prepare(
     let mut refs = Vec::new();
     let mut errors = Vec::new();
     let mut custom = JsonMap::new();
+    let mut currency: Option<String> = None;
     let line = row.line;
     let mut error = |column: &str, e: FieldError| {
         errors.push(RowError {
@@ -331,12 +332,26 @@ pub(super) fn prepare(
                     .entry((*given).to_string())
                     .or_insert(Value::String(parts.given));
             }
+            TargetKind::Currency => currency = Some(crate::records::money::currency_code(v)),
             TargetKind::Owner => match people.find(v) {
                 Ok(id) => {
                     input.insert("owner_id".into(), Value::String(id.to_string()));
                 }
                 Err(e) => error(header, e),
             },
+        }
+    }
+    // The row's currency goes with each of its amounts (the field's own check then names an
+    // unknown one).
+    if let Some(currency) = currency.filter(|c| !c.is_empty()) {
+        for f in def
+            .fields
+            .iter()
+            .filter(|f| matches!(f.kind, FieldKind::Money))
+        {
+            if let Some(amount) = input.get_mut(f.name) {
+                *amount = json!({"amount": amount.clone(), "currency": currency});
+            }
         }
     }
     if !custom.is_empty() {

@@ -172,7 +172,7 @@ impl crate::jobs::JobHandler for Rescore {
         payload: &serde_json::Value,
     ) -> Result<serde_json::Value, crate::jobs::JobError> {
         let Some(account) = payload
-            .get("account")
+            .get("subject")
             .and_then(serde_json::Value::as_str)
             .and_then(|s| Uuid::parse_str(s).ok())
         else {
@@ -182,7 +182,7 @@ impl crate::jobs::JobHandler for Rescore {
         };
         let retry = |e: CoreError| crate::jobs::JobError::Retry(e.to_string());
         if !claim(core, account).await.map_err(retry)? {
-            return Ok(json!({"account": account, "done": "already"}));
+            return Ok(json!({"subject": account, "done": "already"}));
         }
         let done = match rescore(core, account).await {
             Ok(done) => done,
@@ -192,7 +192,7 @@ impl crate::jobs::JobHandler for Rescore {
                 return Err(retry(e));
             }
         };
-        Ok(json!({"account": account, "done": match done {
+        Ok(json!({"subject": account, "done": match done {
             Rescored::Scored(d) => d.to_string(),
             Rescored::NoRefresh => "no_refresh".into(),
             Rescored::NoPurchases => "no_purchases".into(),

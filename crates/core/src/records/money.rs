@@ -18,6 +18,36 @@ pub fn valid_currency(c: &str) -> bool {
     c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase())
 }
 
+/// The ISO code of a currency as Chinese ERP exports and spreadsheets name it in their 币种
+/// column (人民币, 美元 …), or the text itself, upper-cased, when it names none of them (a
+/// code such as `usd`).
+pub fn currency_code(text: &str) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        ("人民币", "CNY"),
+        ("本币", "CNY"),
+        ("RMB", "CNY"),
+        ("美元", "USD"),
+        ("美金", "USD"),
+        ("欧元", "EUR"),
+        ("港币", "HKD"),
+        ("港元", "HKD"),
+        ("日元", "JPY"),
+        ("英镑", "GBP"),
+        ("新台币", "TWD"),
+        ("澳门元", "MOP"),
+        ("韩元", "KRW"),
+        ("新加坡元", "SGD"),
+        ("澳元", "AUD"),
+        ("加元", "CAD"),
+        ("瑞士法郎", "CHF"),
+    ];
+    let t = text.trim();
+    NAMES
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(t))
+        .map_or_else(|| t.to_uppercase(), |(_, code)| (*code).to_string())
+}
+
 /// The largest amount stored, in minor units: well inside an `i64`, so sums of many stay exact.
 const MAX_MINOR: u64 = 100_000_000_000_000_000;
 

@@ -235,14 +235,28 @@ async fn ledger_rows_find_their_customer_by_its_social_credit_code() {
             json!({"kind": "company", "name": "杭州西溪贸易有限公司"}),
         )
         .await;
-        let csv = "单据日期,客户,单据编号,价税合计\n\
-                   2026-01-05,91310000MA1FL0QX10,SO-1,1200\n\
-                   2026-01-06,杭州西溪贸易有限公司,SO-2,800\n\
-                   2026-01-07,91110108MA01AB2C3T,SO-3,500\n";
+        // The export's 币种 column (a code, or a name such as 美元) is the currency of the row's
+        // amount and cost alike; one that is neither is refused naming it.
+        let csv = "单据日期,客户,单据编号,价税合计,成本,币种,汇率\n\
+                   2026-01-05,91310000MA1FL0QX10,SO-1,1200,700,,\n\
+                   2026-01-06,杭州西溪贸易有限公司,SO-2,100,60,美元,7.1\n\
+                   2026-01-07,91110108MA01AB2C3T,SO-3,500,300,,\n\
+                   2026-01-08,杭州西溪贸易有限公司,SO-4,100,60,US$,7.1\n";
         let (report, errors) = import(&core, &boss, &SALES_RECORDS, csv, Policy::Create).await;
         assert_eq!(report.counts.created, 2, "{backend:?}: {errors:?}");
-        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors.len(), 3, "{errors:?}");
         assert_eq!(errors[0].line, 4);
+        let refused: Vec<(u64, &str, &str)> = errors[1..]
+            .iter()
+            .map(|e| (e.line, e.code, e.column.as_str()))
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (5, "not_a_currency", "价税合计"),
+                (5, "not_a_currency", "成本")
+            ]
+        );
         let rows = core
             .records(&SALES_RECORDS)
             .list(
@@ -262,6 +276,19 @@ async fn ledger_rows_find_their_customer_by_its_social_credit_code() {
         };
         assert_eq!(account_of("SO-1"), Some(coded["id"].clone()));
         assert_eq!(account_of("SO-2"), Some(named["id"].clone()));
+        let usd = rows.iter().find(|r| r["order_ref"] == "SO-2").unwrap();
+        assert_eq!(
+            usd["amount"],
+            json!({"amount": "100.00", "currency": "USD"})
+        );
+        assert_eq!(
+            usd["base_amount"],
+            json!({"amount": "710.00", "currency": "CNY"})
+        );
+        assert_eq!(
+            usd["base_cost"],
+            json!({"amount": "426.00", "currency": "CNY"})
+        );
         assert_eq!(account_of("SO-3"), None);
         fresh.cleanup(core).await;
     }

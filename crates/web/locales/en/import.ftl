@@ -181,3 +181,4 @@ import-date-dmy = Day/month/year, UK (e.g. { $example })
 import-date-dmy-dot = Day.month.year (e.g. { $example })
 import-date-other = As the saved mapping says (e.g. { $example })
 error-import_date_not_in_format = “{ $value }” does not fit this column's date format: write dates like { $example }.
+import-currency = Currency (of every amount on the row)

@@ -171,3 +171,4 @@ import-date-dmy = 日/月/年，英式（如 { $example }）
 import-date-dmy-dot = 日.月.年（如 { $example }）
 import-date-other = 映射中指定的格式（如 { $example }）
 error-import_date_not_in_format = 日期“{ $value }”与该列设定的日期格式不符，应写作 { $example } 这样的形式。
+import-currency = 币种（本行所有金额的币种）

@@ -415,6 +415,7 @@ fn target_label(
             .map(|c| c.label(i18n.code).to_string())
             .unwrap_or_else(|| t.path.clone()),
         TargetKind::Owner => i18n.t("field-owner_id"),
+        TargetKind::Currency => i18n.t("import-currency"),
         TargetKind::WholeName { .. } => field_label(def.name, &t.path, i18n),
         TargetKind::Field | TargetKind::AddressPart { .. } => field_label(def.name, &t.path, i18n),
     }
