@@ -71,17 +71,21 @@ pub struct Basket {
 /// Order baskets from parsed [`Transactions`] (needs the `product` column; baskets are grouped by
 /// `order_id`, or by customer and day without one). Empty when there are no products.
 pub fn baskets_from_transactions(tx: &Transactions) -> Vec<Basket> {
-    tx.baskets()
-        .into_iter()
-        .map(|b| Basket {
+    tx.baskets().iter().map(|b| Basket::named(tx, b)).collect()
+}
+
+impl Basket {
+    /// A basket of `tx` with its customer and products by name.
+    pub fn named(tx: &Transactions, b: &crate::transactions::Basket) -> Basket {
+        Basket {
             customer_id: tx.customer_id(b.customer).to_string(),
             items: b
                 .products
                 .iter()
                 .filter_map(|p| tx.product(*p).map(str::to_string))
                 .collect(),
-        })
-        .collect()
+        }
+    }
 }
 
 /// Configuration.

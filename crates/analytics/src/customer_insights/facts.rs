@@ -369,16 +369,9 @@ fn facts_by_id(facts: &[CustomerFacts]) -> HashMap<&str, &CustomerFacts> {
 fn baskets(tx: &Transactions, cut: DayNumber, only: Option<&[u32]>) -> Vec<cross_sell::Basket> {
     let only: Option<HashSet<u32>> = only.map(|keys| keys.iter().copied().collect());
     tx.baskets_through(cut)
-        .into_iter()
+        .iter()
         .filter(|b| only.as_ref().is_none_or(|o| o.contains(&b.customer)))
-        .map(|b| cross_sell::Basket {
-            customer_id: tx.customer_id(b.customer).to_string(),
-            items: b
-                .products
-                .iter()
-                .filter_map(|p| tx.product(*p).map(str::to_string))
-                .collect(),
-        })
+        .map(|b| cross_sell::Basket::named(tx, b))
         .collect()
 }
 
